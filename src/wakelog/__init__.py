@@ -1,0 +1,123 @@
+"""wakelog: experiment tracking for PaddlePaddle teams, with the wandb API.
+
+``import wakelog as wandb`` and existing wandb scripts work unchanged::
+
+    import wakelog as wandb
+
+    wandb.init(project="digits", config={"lr": 1e-3})
+    for step in range(100):
+        wandb.log({"loss": 1 / (step + 1)})
+    wandb.finish()
+
+Only the SDK core is imported here; media types, numpy, PIL and PaddlePaddle load on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from wakelog.errors import CommError, ConfigError, Error, UsageError
+from wakelog.sdk._init import init
+from wakelog.sdk._login import login
+from wakelog.sdk._run import Run
+from wakelog.sdk._settings import Settings
+
+if TYPE_CHECKING:
+    from wakelog.sdk._config import Config
+    from wakelog.sdk._summary import Summary
+    from wakelog.sdk.media import CustomChart, Histogram, Html, Image, Media, Table, plot
+
+__version__ = "0.1.0"
+
+#: The current run, its config and summary; set by ``init()``, cleared by ``finish()``.
+run: Run | None = None
+config: Config | None = None
+summary: Summary | None = None
+
+_LAZY = {
+    "Media": "wakelog.sdk.media",
+    "Image": "wakelog.sdk.media",
+    "Histogram": "wakelog.sdk.media",
+    "Table": "wakelog.sdk.media",
+    "Html": "wakelog.sdk.media",
+    "CustomChart": "wakelog.sdk.media",
+    "plot": "wakelog.sdk.media",
+    "Config": "wakelog.sdk._config",
+    "Summary": "wakelog.sdk._summary",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'wakelog' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def _current() -> Run:
+    if run is None:
+        raise UsageError("no active run: call wakelog.init() first")
+    return run
+
+
+def log(
+    data: dict[str, Any], step: int | None = None, commit: bool | None = None, sync: bool | None = None
+) -> None:
+    """Log to the current run (``Run.log``)."""
+    if run is None:
+        _current()
+    run.log(data, step, commit)  # type: ignore[union-attr]
+
+
+def save(glob_str: Any = None, base_path: Any = None, policy: str = "live") -> list[str]:
+    """Save files with the current run (``Run.save``)."""
+    return _current().save(glob_str, base_path, policy)
+
+
+def finish(exit_code: int | None = None, quiet: bool | None = None) -> None:
+    """Finish the current run, if there is one."""
+    if run is not None:
+        run.finish(exit_code, quiet)
+
+
+def define_metric(name: str, **kwargs: Any) -> Any:
+    """Define a metric on the current run (``Run.define_metric``)."""
+    return _current().define_metric(name, **kwargs)
+
+
+def alert(title: str, text: str, level: str | None = None, wait_duration: Any = None) -> None:
+    """Record an alert on the current run (``Run.alert``)."""
+    _current().alert(title, text, level, wait_duration)
+
+
+__all__ = [
+    "CommError",
+    "Config",
+    "ConfigError",
+    "CustomChart",
+    "Error",
+    "Histogram",
+    "Html",
+    "Image",
+    "Media",
+    "Run",
+    "Settings",
+    "Summary",
+    "Table",
+    "UsageError",
+    "alert",
+    "config",
+    "define_metric",
+    "finish",
+    "init",
+    "log",
+    "login",
+    "plot",
+    "run",
+    "save",
+    "summary",
+]

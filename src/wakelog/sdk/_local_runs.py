@@ -1,0 +1,77 @@
+"""Find runs already recorded on this machine, for resuming them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wakelog.runlog import RecordType, RunLogError, read_runlog
+
+
+@dataclass
+class LocalRunState:
+    """What a resumed run continues from."""
+
+    run_dir: Path
+    identity: dict[str, Any] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+    last_step: int = -1
+    last_seq: int = -1
+    finished: bool = False
+
+
+def run_dirs(root: Path, run_id: str | None = None) -> list[Path]:
+    """Run folders under ``<root>/wakelog``, oldest first (their names start with the date)."""
+    base = root / "wakelog"
+    if not base.is_dir():
+        return []
+    suffix = f"-{run_id}" if run_id else ""
+    found = [
+        p
+        for p in base.iterdir()
+        if p.is_dir()
+        and not p.is_symlink()
+        and p.name.startswith(("run-", "offline-run-"))
+        and p.name.endswith(suffix)
+    ]
+    return sorted(found, key=lambda p: p.name.removeprefix("offline-"))
+
+
+def read_state(run_dirs_of_one_run: list[Path]) -> LocalRunState | None:
+    """Replay the run logs of one run (a resumed run has several folders) into its state."""
+    state: LocalRunState | None = None
+    for run_dir in run_dirs_of_one_run:
+        for log in sorted(run_dir.glob("run-*.wakelog")):
+            try:
+                result = read_runlog(log)
+            except (OSError, RunLogError):
+                continue
+            state = state or LocalRunState(run_dir=run_dir)
+            state.run_dir = run_dir
+            for record in result.records:
+                state.last_seq = max(state.last_seq, record.seq)
+                data = record.data
+                if record.type == RecordType.RUN:
+                    state.identity.update({k: v for k, v in data.items() if k != "update"})
+                elif record.type == RecordType.CONFIG:
+                    state.config.update(data.get("update", {}))
+                elif record.type == RecordType.HISTORY:
+                    state.last_step = max(state.last_step, data.get("_step", -1))
+                    state.summary.update(data)
+                    state.finished = False
+                elif record.type == RecordType.SUMMARY:
+                    state.summary.update(data.get("update", {}))
+                elif record.type == RecordType.EXIT:
+                    state.summary = dict(data.get("summary", state.summary))
+                    state.finished = True
+    return state
+
+
+def latest_run_dir(root: Path) -> Path | None:
+    link = root / "wakelog" / "latest-run"
+    try:
+        return link.resolve(strict=True) if link.is_symlink() else None
+    except OSError:
+        return None

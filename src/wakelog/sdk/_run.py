@@ -1,0 +1,461 @@
+"""``Run``: one tracked execution, and ``log()``'s step machine.
+
+``log()`` follows wandb exactly. Without ``step``, each call commits one row at the current step
+and advances it (``commit=False`` keeps merging into the pending row instead). With ``step``, a
+larger step first commits the pending row, a smaller one is dropped with a warning, and the row
+stays pending until a larger step, ``commit=True`` or ``finish()``. Committed rows carry ``_step``,
+``_runtime`` and ``_timestamp`` and go to the writer thread; nothing else happens here, so a
+call costs a few microseconds. Bad keys or values are dropped one warning per key; the rest of
+the row is kept (``strict`` raises instead).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from wakelog._warn import warn
+from wakelog.errors import UsageError
+from wakelog.runlog import RecordType
+from wakelog.sdk._config import Config
+from wakelog.sdk._metrics import MetricDefinition, SummaryTracker
+from wakelog.sdk._summary import Summary
+from wakelog.sdk._values import BadValue, normalise
+from wakelog.sdk._writer import HISTORY_WITH_MEDIA, OUTPUT_LINE, RunWriter
+
+if TYPE_CHECKING:
+    from wakelog.sdk._files import FileSaver
+    from wakelog.sdk._settings import Settings
+
+_PLAIN = (float, int, str, bool)
+_STATES = ("finished", "failed", "killed")
+_ALERT_LEVELS = ("INFO", "WARN", "ERROR")
+
+
+class Run:
+    """A run: created by ``wakelog.init()``, ended by ``finish()`` (or at interpreter exit)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        run_id: str,
+        identity: dict[str, Any],
+        run_dir: Path | None,
+        start_step: int = 0,
+        start_seq: int = 0,
+        resumed_summary: dict[str, Any] | None = None,
+        on_finish: Callable[[Run], None] | None = None,
+    ) -> None:
+        self._settings = settings
+        self._id = run_id
+        self._identity = identity
+        self._run_dir = run_dir
+        self._step = start_step
+        self._starting_step = start_step
+        self._pending: dict[str, Any] = {}
+        self._pending_media = False
+        self._lock = threading.Lock()
+        self._start_time = time.time()
+        self._finished = False
+        self._strict = bool(settings.strict)
+        self._warned: set[str] = set()
+        self._on_finish = on_finish
+        self._tracker = SummaryTracker()
+        if resumed_summary:
+            self._tracker.seed(resumed_summary)
+        self._writer: RunWriter | None = None
+        self._helpers: list[Any] = []  # monitors and captures to stop at finish()
+        self._files: FileSaver | None = None
+        if run_dir is not None:
+            self._writer = RunWriter(
+                run_dir,
+                run_dir / f"run-{run_id}.wakelog",
+                tracker=self._tracker,
+                start_seq=start_seq,
+                flush_interval=settings.flush_interval or 0.1,
+            )
+            self._emit(RecordType.RUN, {**identity, "id": run_id, "start_time": self._start_time})
+        self.config = Config(on_change=self._config_changed)
+        self.summary = Summary(self._tracker, self._summary_changed, self._sync)
+
+    # -- identity -------------------------------------------------------------------------
+    @property
+    def id(self) -> str:
+        return self._id
+
+    @property
+    def name(self) -> str | None:
+        return self._identity.get("name")
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self._update_identity(name=str(value))
+
+    @property
+    def notes(self) -> str | None:
+        return self._identity.get("notes")
+
+    @notes.setter
+    def notes(self, value: str) -> None:
+        self._update_identity(notes=str(value))
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return tuple(self._identity.get("tags") or ())
+
+    @tags.setter
+    def tags(self, value: Any) -> None:
+        self._update_identity(tags=[str(tag) for tag in value])
+
+    @property
+    def project(self) -> str:
+        return self._identity["project"]
+
+    @property
+    def entity(self) -> str | None:
+        return self._identity.get("entity")
+
+    @property
+    def group(self) -> str | None:
+        return self._identity.get("group")
+
+    @property
+    def job_type(self) -> str | None:
+        return self._identity.get("job_type")
+
+    @property
+    def path(self) -> str:
+        return "/".join(p for p in (self.entity, self.project, self.id) if p)
+
+    @property
+    def mode(self) -> str:
+        return self._identity.get("mode", "offline")
+
+    @property
+    def offline(self) -> bool:
+        return self.mode != "online"
+
+    @property
+    def disabled(self) -> bool:
+        return self._writer is None
+
+    @property
+    def resumed(self) -> bool:
+        return bool(self._identity.get("resumed"))
+
+    @property
+    def starting_step(self) -> int:
+        return self._starting_step
+
+    @property
+    def step(self) -> int:
+        return self._step
+
+    @property
+    def start_time(self) -> float:
+        return self._start_time
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @property
+    def run_dir(self) -> Path | None:
+        """The run's folder (run log, metadata, output.log); None for a disabled run."""
+        return self._run_dir
+
+    @property
+    def dir(self) -> str:
+        """The folder whose files are saved with the run (wandb's ``run.dir``)."""
+        if self._run_dir is None:
+            import tempfile
+
+            return tempfile.gettempdir()
+        return str(self._run_dir / "files")
+
+    @property
+    def url(self) -> str | None:
+        if self.mode != "online" or not self._settings.base_url:
+            return None
+        return f"{self._settings.base_url.rstrip('/')}/{self.path}"
+
+    def __repr__(self) -> str:
+        return f"<wakelog.Run {self.path} ({self.mode})>"
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> bool:
+        if exc_type is None:
+            self.finish()
+        else:
+            self._finish_for_exception(exc_type, exc, tb)
+        return False
+
+    # -- logging --------------------------------------------------------------------------
+    def log(
+        self,
+        data: dict[str, Any],
+        step: int | None = None,
+        commit: bool | None = None,
+        sync: bool | None = None,
+    ) -> None:
+        """Log a row of metrics (see the module docstring for the step rules)."""
+        try:
+            self._log(data, step, commit)
+        except Exception as exc:
+            if self._strict:
+                raise
+            self._warn_once(f"log:{type(exc).__name__}", f"wakelog: log() failed: {exc}")
+
+    def _log(self, data: Any, step: Any, commit: bool | None) -> None:
+        if not isinstance(data, dict):
+            self._bad("log:data", f"log() takes a dict, got {type(data).__name__}")
+            return
+        with self._lock:
+            if self._finished:
+                self._bad("log:finished", f"log() called after run {self._id} finished; ignored")
+                return
+            if step is not None:
+                if type(step) is not int:
+                    step = self._check_step(step)
+                    if step is None:
+                        return
+                if step < self._step:
+                    self._bad(
+                        f"step:{step}",
+                        f"Tried to log to step {step} that is less than the current step "
+                        f"{self._step}. Steps must be monotonically increasing, so this data "
+                        "will be ignored.",
+                    )
+                    return
+                if step > self._step:
+                    if self._pending:
+                        self._commit()
+                    self._step = step
+            elif commit is None:
+                commit = True
+            pending = self._pending
+            for key, value in data.items():
+                if type(key) is not str:
+                    self._bad(f"key:{key!r}", f"log() keys must be str; dropped key {key!r}")
+                elif type(value) in _PLAIN and (type(value) is not str or len(value) < 4096):
+                    pending[key] = value
+                else:
+                    self._add_value(pending, key, value)
+            if commit:
+                self._commit()
+
+    def _add_value(self, pending: dict[str, Any], key: str, value: Any) -> None:
+        try:
+            value = normalise(value)
+        except BadValue as exc:
+            self._bad(f"value:{key}", f"log(): dropped key {key!r}: {exc}")
+            return
+        if self._run_dir is not None and _has_media(value):
+            self._pending_media = True
+        pending[key] = value
+
+    def _check_step(self, step: Any) -> int | None:
+        if isinstance(step, bool) or not hasattr(step, "__index__"):
+            try:
+                as_int = int(step)
+            except (TypeError, ValueError):
+                as_int = None
+            if as_int is None or as_int != step or isinstance(step, bool):
+                self._bad("step:type", f"log(): step must be an int ≥ 0, got {step!r}; row ignored")
+                return None
+            return as_int
+        value = step.__index__()
+        if value < 0:
+            self._bad("step:neg", f"log(): step must be ≥ 0, got {value}; row ignored")
+            return None
+        return value
+
+    def _commit(self) -> None:
+        """Turn the pending row into a history record. Caller holds the lock."""
+        row = self._pending
+        self._pending = {}
+        now = time.time()
+        row["_step"] = self._step
+        row["_runtime"] = now - self._start_time
+        row["_timestamp"] = now
+        self._step += 1
+        if self._writer is not None:
+            kind = HISTORY_WITH_MEDIA if self._pending_media else RecordType.HISTORY
+            self._pending_media = False
+            self._writer.queue.append((kind, row, now))
+
+    def _bad(self, key: str, message: str) -> None:
+        if self._strict:
+            raise UsageError(message) if key.startswith(("log:", "step:")) else BadValue(message)
+        self._warn_once(key, "wakelog: " + message)
+
+    def _warn_once(self, key: str, message: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            warn(message, UserWarning)
+
+    # -- other records --------------------------------------------------------------------
+    def _emit(self, kind: str, data: Any) -> None:
+        if self._writer is not None:
+            self._writer.put(kind, data)
+
+    def _emit_stats(self, sample: dict[str, float]) -> None:
+        now = time.time()
+        self._emit(RecordType.STATS, {**sample, "_runtime": now - self._start_time, "_timestamp": now})
+
+    def _emit_output(self, stream: str, line: str, when: float) -> None:
+        if self._writer is not None:
+            self._writer.queue.append((OUTPUT_LINE, (stream, line), when))
+
+    def _config_changed(self, changes: dict[str, Any]) -> None:
+        self._emit(RecordType.CONFIG, {"update": changes})
+
+    def _summary_changed(self, update: dict[str, Any], remove: list[str]) -> None:
+        if self._writer is None:
+            self._tracker.override(update, remove)
+        else:
+            self._emit(RecordType.SUMMARY, {"update": update, "remove": remove})
+
+    def _sync(self) -> None:
+        if self._writer is not None and not self._finished:
+            self._writer.barrier(timeout=5.0)
+
+    def _update_identity(self, **changes: Any) -> None:
+        self._identity.update(changes)
+        self._emit(RecordType.RUN, {**changes, "id": self._id, "update": True})
+
+    def define_metric(
+        self,
+        name: str,
+        step_metric: str | None = None,
+        step_sync: bool | None = None,
+        hidden: bool | None = None,
+        summary: str | None = None,
+        goal: str | None = None,
+        overwrite: bool | None = None,
+    ) -> MetricDefinition:
+        """Customise how a metric (or a ``prefix/*`` glob of them) is summarised and plotted."""
+        definition = MetricDefinition.build(name, step_metric, step_sync, hidden, summary, goal)
+        if overwrite is False:
+            older = self._tracker.existing(definition.name)
+            if older is not None:
+                definition = definition.merged_over(older)
+        if self._writer is None:
+            self._tracker.define(definition)
+        else:
+            self._emit(RecordType.METRIC, definition.to_record())
+        return definition
+
+    def alert(
+        self, title: str, text: str, level: str | None = None, wait_duration: float | int | None = None
+    ) -> None:
+        """Record an alert (the server turns it into a notification)."""
+        level = (getattr(level, "value", level) or "INFO").upper()
+        if level not in _ALERT_LEVELS:
+            raise UsageError(f"alert: level must be one of {', '.join(_ALERT_LEVELS)}, got {level!r}")
+        if not isinstance(title, str) or not isinstance(text, str):
+            raise UsageError("alert: title and text must be strings")
+        seconds = wait_duration.total_seconds() if hasattr(wait_duration, "total_seconds") else wait_duration
+        self._emit(
+            RecordType.ALERT,
+            {"title": title, "text": text, "level": level, "wait_duration": seconds},
+        )
+
+    def save(
+        self,
+        glob_str: str | Path | None = None,
+        base_path: str | Path | None = None,
+        policy: str = "live",
+    ) -> list[str]:
+        """Save files matching ``glob_str`` with the run; returns the saved paths."""
+        if self._files is None:
+            if self._run_dir is not None:
+                self._bad("save:nodir", "save() on a run without a run directory; ignored")
+            return []
+        return self._files.save(glob_str, base_path=base_path, policy=policy)
+
+    # -- finishing ------------------------------------------------------------------------
+    def finish(self, exit_code: int | None = None, quiet: bool | None = None) -> None:
+        """End the run: flush everything, record the exit, and close the run log."""
+        code = 0 if exit_code is None else int(exit_code)
+        self._finish(code, "finished" if code == 0 else "failed", quiet=quiet)
+
+    def _finish_for_exception(
+        self, exc_type: type[BaseException], exc: BaseException | None, tb: Any
+    ) -> None:
+        import traceback
+
+        killed = issubclass(exc_type, KeyboardInterrupt)
+        text = "".join(traceback.format_exception(exc_type, exc, tb))
+        self._finish(255 if killed else 1, "killed" if killed else "failed", traceback_text=text)
+
+    def _finish(
+        self, exit_code: int, state: str, *, traceback_text: str | None = None, quiet: bool | None = None
+    ) -> None:
+        with self._lock:
+            if self._finished:
+                return
+            if self._pending:
+                self._commit()
+            self._finished = True
+        for helper in reversed(self._helpers):
+            try:
+                helper.stop()
+            except Exception as exc:
+                self._warn_once("helper-stop", f"wakelog: stopping {type(helper).__name__} failed: {exc}")
+        if self._files is not None:
+            self._files.finish()
+        summary: dict[str, Any] = {}
+        if self._writer is not None:
+            self._writer.barrier(timeout=self._settings.finish_timeout)
+            summary = self._tracker.snapshot()
+            exit_record: dict[str, Any] = {
+                "exit_code": exit_code,
+                "state": state,
+                "runtime": time.time() - self._start_time,
+                "summary": summary,
+            }
+            if traceback_text:
+                exit_record["traceback"] = traceback_text
+            self._emit(RecordType.EXIT, exit_record)
+            self._writer.close(timeout=self._settings.finish_timeout)
+            self._write_summary_file(summary)
+        if self._on_finish is not None:
+            self._on_finish(self)
+        if not (quiet or self._settings.silent) and self._run_dir is not None:
+            print(
+                f"wakelog: run {self.name or self.id} {state}; recorded in {self._run_dir}",
+                file=sys.stderr,
+            )
+
+    def _write_summary_file(self, summary: dict[str, Any]) -> None:
+        assert self._run_dir is not None
+        try:
+            text = json.dumps(summary, default=str, allow_nan=True, indent=1)
+            (self._run_dir / "summary.json").write_text(text, encoding="utf-8")
+        except OSError as exc:
+            self._warn_once("summary.json", f"wakelog: cannot write summary.json: {exc}")
+
+    @property
+    def finished(self) -> bool:
+        return self._finished
+
+
+def _has_media(value: Any) -> bool:
+    from wakelog.sdk.media import Media
+
+    if isinstance(value, Media):
+        return True
+    if isinstance(value, dict):
+        return any(_has_media(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_media(v) for v in value)
+    return False

@@ -1,0 +1,230 @@
+"""Settings, and the one place their precedence is decided.
+
+Lowest first: defaults < user settings file < workspace settings file < environment
+(``WAKELOG_*``, then ``WANDB_*`` as a fallback) < a ``Settings`` object given to ``init`` <
+``init``'s own arguments. ``resolve_settings`` applies that order; nothing else merges settings.
+"""
+
+from __future__ import annotations
+
+import configparser
+import dataclasses
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from wakelog.errors import UsageError
+
+MODES = ("online", "offline", "disabled")
+CONSOLE_MODES = ("auto", "wrap", "redirect", "off")
+RESUME_MODES = ("allow", "must", "never", "auto")
+DISTRIBUTED_MODES = ("rank0", "all")
+
+
+@dataclass
+class Settings:
+    """Every setting, all optional: ``None`` means "not set here, ask the next source".
+
+    Environment names are ``WAKELOG_`` + the upper-case field name unless ``_ENV_NAMES`` says
+    otherwise; each is also read as ``WANDB_…`` when the ``WAKELOG_`` one is absent.
+    """
+
+    mode: str | None = None
+    project: str | None = None
+    entity: str | None = None
+    base_url: str | None = None
+    api_key: str | None = None
+    root_dir: str | None = None
+    run_id: str | None = None
+    run_name: str | None = None
+    run_group: str | None = None
+    run_job_type: str | None = None
+    run_tags: tuple[str, ...] | None = None
+    run_notes: str | None = None
+    resume: str | None = None
+    silent: bool | None = None
+    console: str | None = None
+    ignore_globs: tuple[str, ...] | None = None
+    save_code: bool | None = None
+    disable_git: bool | None = None
+    disable_stats: bool | None = None
+    stats_sampling_interval: float | None = None
+    flush_interval: float | None = None
+    finish_timeout: float | None = None
+    strict: bool | None = None
+    distributed: str | None = None
+    config_dir: str | None = None
+
+    def __post_init__(self) -> None:
+        for name, value in self.as_dict().items():
+            setattr(self, name, _coerce(name, value, "Settings"))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def explicit(self) -> dict[str, Any]:
+        """The settings this object sets (not ``None``)."""
+        return {k: v for k, v in self.as_dict().items() if v is not None}
+
+
+# Environment names that are not simply the upper-cased field name (matching wandb's).
+_ENV_NAMES = {
+    "root_dir": "DIR",
+    "run_name": "NAME",
+    "run_job_type": "JOB_TYPE",
+    "run_tags": "TAGS",
+    "run_notes": "NOTES",
+    "stats_sampling_interval": "STATS_SAMPLING_INTERVAL",
+}
+_FIELD_TYPES = {f.name: f.type for f in fields(Settings)}
+_CHOICES = {
+    "mode": MODES,
+    "console": CONSOLE_MODES,
+    "resume": RESUME_MODES,
+    "distributed": DISTRIBUTED_MODES,
+}
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _coerce(name: str, value: Any, source: str) -> Any:
+    """Turn a raw value (often a string from the environment or a file) into the field's type."""
+    if value is None:
+        return None
+    kind = _FIELD_TYPES[name]
+    where = f"setting {name!r} from {source}"
+    if "bool" in kind:
+        if isinstance(value, str):
+            low = value.strip().lower()
+            if low not in _TRUE | _FALSE:
+                raise UsageError(f"{where}: expected true/false, got {value!r}")
+            return low in _TRUE
+        return bool(value)
+    if "float" in kind:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise UsageError(f"{where}: expected a number, got {value!r}") from None
+        if not number >= 0:
+            raise UsageError(f"{where}: expected a number ≥ 0, got {value!r}")
+        return number
+    if "tuple" in kind:
+        items = value.split(",") if isinstance(value, str) else list(value)
+        return tuple(str(item).strip() for item in items if str(item).strip())
+    value = str(value) if isinstance(value, os.PathLike) else value
+    if not isinstance(value, str):
+        raise UsageError(f"{where}: expected a string, got {type(value).__name__}")
+    if name == "mode":
+        value = {"dryrun": "offline", "run": "online"}.get(value, value)
+    if name in _CHOICES and value not in _CHOICES[name]:
+        raise UsageError(f"{where}: {value!r} is not one of {', '.join(_CHOICES[name])}")
+    return value
+
+
+DEFAULTS = Settings(
+    mode="online",
+    base_url="http://127.0.0.1:8080",
+    root_dir=".",
+    silent=False,
+    console="auto",
+    ignore_globs=(),
+    save_code=False,
+    disable_git=False,
+    disable_stats=False,
+    stats_sampling_interval=10.0,
+    flush_interval=0.1,
+    finish_timeout=60.0,
+    strict=False,
+    distributed="rank0",
+)
+
+
+def env_settings(environ: dict[str, str] | os._Environ[str] | None = None) -> dict[str, Any]:
+    """Settings from ``WAKELOG_*`` variables, with ``WANDB_*`` read where ours is absent."""
+    environ = os.environ if environ is None else environ
+    found: dict[str, Any] = {}
+    for name in _FIELD_TYPES:
+        suffix = _ENV_NAMES.get(name, name.upper())
+        for prefix in ("WAKELOG_", "WANDB_"):
+            raw = environ.get(prefix + suffix)
+            if raw is not None:
+                found[name] = _coerce(name, raw, f"${prefix}{suffix}")
+                break
+    return found
+
+
+def config_dir(environ: dict[str, str] | os._Environ[str] | None = None) -> Path:
+    """The user's wakelog configuration folder (settings file, stored API keys)."""
+    environ = os.environ if environ is None else environ
+    explicit = environ.get("WAKELOG_CONFIG_DIR")
+    if explicit:
+        return Path(explicit)
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("wakelog", appauthor=False))
+
+
+def settings_files(root_dir: str | None = None) -> list[Path]:
+    """The settings files in precedence order: the user's, then the workspace's."""
+    workspace = Path(root_dir or ".") / "wakelog" / "settings"
+    return [config_dir() / "settings", workspace]
+
+
+def file_settings(path: Path) -> dict[str, Any]:
+    """Settings from an INI file's ``[default]`` section (what ``wakelog offline`` writes)."""
+    parser = configparser.ConfigParser()
+    try:
+        if not parser.read(path, encoding="utf-8"):
+            return {}
+    except configparser.Error as exc:
+        raise UsageError(f"settings file {path} cannot be parsed: {exc}") from None
+    if not parser.has_section("default"):
+        return {}
+    found = {}
+    for key, raw in parser.items("default"):
+        if key not in _FIELD_TYPES:
+            raise UsageError(f"settings file {path}: unknown setting {key!r}")
+        found[key] = _coerce(key, raw, str(path))
+    return found
+
+
+def write_file_setting(path: Path, key: str, value: str | None) -> None:
+    """Set (or with ``None`` remove) one setting in a settings file."""
+    if key not in _FIELD_TYPES:
+        raise UsageError(f"unknown setting {key!r}")
+    parser = configparser.ConfigParser()
+    parser.read(path, encoding="utf-8")
+    if not parser.has_section("default"):
+        parser.add_section("default")
+    if value is None:
+        parser.remove_option("default", key)
+    else:
+        _coerce(key, value, str(path))
+        parser.set("default", key, value)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        parser.write(f)
+
+
+def resolve_settings(user_settings: Settings | dict[str, Any] | None = None, **init_args: Any) -> Settings:
+    """Merge every source in precedence order into one complete ``Settings``."""
+    if isinstance(user_settings, dict):
+        unknown = set(user_settings) - set(_FIELD_TYPES)
+        if unknown:
+            raise UsageError(f"unknown settings: {', '.join(sorted(unknown))}")
+        user_settings = Settings(**user_settings)
+    elif user_settings is not None and not isinstance(user_settings, Settings):
+        raise UsageError(f"settings must be a wakelog.Settings or a dict, got {type(user_settings).__name__}")
+    explicit_args = {k: _coerce(k, v, "init() argument") for k, v in init_args.items() if v is not None}
+    env = env_settings()
+    user = user_settings.explicit() if user_settings else {}
+    # Where the workspace is decides which workspace settings file applies.
+    root = explicit_args.get("root_dir") or user.get("root_dir") or env.get("root_dir")
+    merged = DEFAULTS.explicit()
+    for path in settings_files(root):
+        merged.update(file_settings(path))
+    merged.update(env)
+    merged.update(user)
+    merged.update(explicit_args)
+    return dataclasses.replace(Settings(), **merged)

@@ -1,0 +1,192 @@
+"""The writer thread: the only path from ``log()`` to the disk.
+
+``Run.log`` validates a row and appends ``(kind, data, time)`` to a deque; that is all the
+training thread pays. This thread wakes at least twice per flush interval, takes everything
+queued, encodes media to files (so PNG encoding never runs in the training thread), folds rows
+into the summary, frames records into the run log and hands them to the OS — so a ``kill -9``
+loses at most one flush interval. Console lines also go to ``output.log``. Failures (a full
+disk, a bad media object) become one warning each; the training thread never sees them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+from wakelog._warn import warn
+from wakelog.runlog import RecordType, RunLogWriter
+from wakelog.sdk._metrics import MetricDefinition, SummaryTracker
+
+#: Internal queue kinds besides the record types.
+BARRIER = "barrier"
+HISTORY_WITH_MEDIA = "history+media"
+OUTPUT_LINE = "output-line"
+#: How much unwritable data is kept in memory for a retry before it is dropped.
+MAX_UNWRITTEN_BYTES = 64 * 1024 * 1024
+
+
+class RunWriter:
+    """Drains the run's queue into the run log on a daemon thread."""
+
+    def __init__(
+        self,
+        run_dir: Path,
+        log_path: Path,
+        *,
+        tracker: SummaryTracker,
+        start_seq: int = 0,
+        flush_interval: float = 0.1,
+    ) -> None:
+        self.run_dir = run_dir
+        self.tracker = tracker
+        self.queue: deque[tuple[str, Any, float]] = deque()
+        self._log = RunLogWriter(log_path, start_seq=start_seq)
+        self._output = open(run_dir / "output.log", "a", encoding="utf-8")  # noqa: SIM115
+        self._interval = max(flush_interval, 0.001) / 2
+        self._wake = threading.Event()
+        self._stopping = False
+        self._warned: set[str] = set()
+        self._thread = threading.Thread(target=self._loop, name="wakelog-writer", daemon=True)
+        self._thread.start()
+
+    # -- training-thread side ------------------------------------------------------------
+    def put(self, kind: str, data: Any, when: float | None = None) -> None:
+        self.queue.append((kind, data, time.time() if when is None else when))
+
+    def barrier(self, timeout: float | None = 10.0) -> bool:
+        """Wait until everything queued so far is written; False if that took too long."""
+        if not self._thread.is_alive():
+            return False
+        done = threading.Event()
+        self.queue.append((BARRIER, done, 0.0))
+        self._wake.set()
+        return done.wait(timeout)
+
+    def close(self, timeout: float | None = None) -> bool:
+        """Write everything still queued, then close the files. False if it did not finish."""
+        self._stopping = True
+        self._wake.set()
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            self._warn(
+                "close",
+                "wakelog: the run log writer did not finish in time; some records "
+                "queued in memory may be missing from the run log",
+            )
+            return False
+        return True
+
+    # -- writer-thread side --------------------------------------------------------------
+    def _loop(self) -> None:
+        try:
+            while not self._stopping:
+                self._wake.wait(self._interval)
+                self._wake.clear()
+                self._drain()
+            self._drain()
+        finally:
+            self._close_files()
+
+    def _drain(self) -> None:
+        queue, log = self.queue, self._log
+        output: list[list[Any]] = []
+        while True:
+            try:
+                kind, data, when = queue.popleft()
+            except IndexError:
+                break
+            try:
+                if kind == RecordType.HISTORY:
+                    self.tracker.observe(data)
+                    log.append(kind, data, when)
+                elif kind == OUTPUT_LINE:
+                    output.append([when, data[0], data[1]])
+                elif kind == BARRIER:
+                    self._write_output(output)
+                    self._flush()
+                    data.set()
+                elif kind == HISTORY_WITH_MEDIA:
+                    row = self._encode_media(data)
+                    self.tracker.observe(row)
+                    log.append(RecordType.HISTORY, row, when)
+                else:
+                    self._apply(kind, data)
+                    log.append(kind, data, when)
+            except Exception as exc:  # a bug or a bad object must not stop the writer
+                self._warn(f"record:{kind}", f"wakelog: could not record a {kind!r} record: {exc!r}")
+        self._write_output(output)
+        self._flush()
+
+    def _apply(self, kind: str, data: Any) -> None:
+        if kind == RecordType.METRIC:
+            self.tracker.define(MetricDefinition(**{**data, "summary": tuple(data["summary"])}))
+        elif kind == RecordType.SUMMARY:
+            self.tracker.override(data.get("update", {}), data.get("remove", []))
+
+    def _encode_media(self, row: dict[str, Any]) -> dict[str, Any]:
+        from wakelog.sdk.media import Media
+
+        step = row.get("_step", 0)
+
+        def encode(key: str, value: Any) -> Any:
+            if isinstance(value, Media):
+                return value.to_stub(self.run_dir, key, step)
+            if isinstance(value, dict):
+                return {k: encode(f"{key}.{k}", v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [encode(key, v) for v in value]
+            return value
+
+        out = {}
+        for key, value in row.items():
+            try:
+                out[key] = encode(key, value)
+            except Exception as exc:
+                self._warn(f"media:{key}", f"wakelog: could not write media for {key!r}: {exc}")
+        return out
+
+    def _write_output(self, lines: list[list[Any]]) -> None:
+        if not lines:
+            return
+        self._log.append(RecordType.OUTPUT, {"lines": lines}, lines[0][0])
+        try:
+            self._output.write("".join(_format_line(when, stream, text) for when, stream, text in lines))
+            self._output.flush()
+        except (OSError, ValueError) as exc:
+            self._warn("output.log", f"wakelog: cannot write output.log: {exc}")
+        lines.clear()
+
+    def _flush(self) -> None:
+        try:
+            self._log.flush()
+        except OSError as exc:
+            self._warn(
+                "flush",
+                f"wakelog: cannot write the run log {self._log.path} ({exc.strerror or exc}); "
+                "records are kept in memory and retried, training continues",
+            )
+            if self._log.pending_bytes > MAX_UNWRITTEN_BYTES:
+                lost = self._log.drop_pending()
+                self._warn("dropped", f"wakelog: dropped {lost} records that could not be written")
+
+    def _close_files(self) -> None:
+        for close in (self._log.close, self._output.close):
+            try:
+                close()
+            except OSError as exc:
+                self._warn("flush", f"wakelog: closing the run log failed: {exc}")
+
+    def _warn(self, key: str, message: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            warn(message, RuntimeWarning)
+
+
+def _format_line(when: float, stream: str, text: str) -> str:
+    stamp = dt.datetime.fromtimestamp(when, dt.timezone.utc).isoformat(timespec="milliseconds")
+    marker = " [stderr]" if stream == "stderr" else ""
+    return f"{stamp[:-6]}Z{marker} {text}\n"
