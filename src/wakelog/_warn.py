@@ -11,7 +11,7 @@ _PACKAGE_DIR = str(Path(__file__).resolve().parent)
 
 def warn(message: str, category: type[Warning] = UserWarning) -> None:
     """``warnings.warn`` with the stack level of the first frame outside wakelog."""
-    level = 1
+    level = 2  # 1 would be this function, 2 its caller
     frame = sys._getframe(1)
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         frame = frame.f_back

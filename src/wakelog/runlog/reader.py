@@ -150,6 +150,13 @@ def read_runlog(
                     offset += pos
                     pos = 0
                     continue
+                # At the end of the file. An intact record further on means the length here
+                # is damaged (it points past the end), not that the writer is mid-record.
+                skip_to = _resync(buf, pos)
+                if skip_to < len(buf):
+                    result.damage.append(Damage(offset + pos, skip_to - pos, "damaged record length"))
+                    pos = skip_to
+                    continue
                 break
             skip_to = _resync(buf, pos)
             result.damage.append(Damage(offset + pos, skip_to - pos, reason))

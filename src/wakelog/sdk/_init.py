@@ -217,9 +217,9 @@ def _create(
             group = group or shared_group_name()
             name = f"{name or _generate_name()}-rank{rank.rank}"
     initial_config = _initial_config(config, include, exclude)
-    root = Path(settings.root_dir or ".").expanduser()
+    root = Path(settings.root_dir or ".").expanduser().absolute()
     previous = None if mode == "disabled" else _find_resumable(settings, root)
-    run_id = check_id(settings.run_id) if settings.run_id else None
+    run_id = check_id(settings.run_id) if settings.run_id is not None else None
     if previous is not None:
         run_id = previous.identity.get("id", run_id)
     run_id = run_id or generate_id()
@@ -357,9 +357,9 @@ def _start_helpers(run: Run, settings: Settings, run_dir: Path) -> None:
     run._files = FileSaver(
         run_dir / "files", run._emit, ignore_globs=read_ignore_globs(Path.cwd(), settings.ignore_globs or ())
     )
-    threading.Thread(
-        target=_capture_metadata, args=(run, settings, run_dir), name="wakelog-metadata", daemon=True
-    ).start()
+    metadata = _MetadataCapture(run, settings, run_dir)
+    metadata.start()
+    run._helpers.append(metadata)
     if not settings.disable_stats:
         try:
             from wakelog.monitor.system import SystemMonitor
@@ -381,27 +381,41 @@ def _start_helpers(run: Run, settings: Settings, run_dir: Path) -> None:
             warn(f"wakelog: console capture is off: {exc}", RuntimeWarning)
 
 
-def _capture_metadata(run: Run, settings: Settings, run_dir: Path) -> None:
-    import json
+class _MetadataCapture:
+    """Collects reproducibility metadata off the training thread (git and packages take a while)."""
 
-    from wakelog.runlog import RecordType
+    def __init__(self, run: Run, settings: Settings, run_dir: Path) -> None:
+        self.run, self.settings, self.run_dir = run, settings, run_dir
+        self._thread = threading.Thread(target=self._capture, name="wakelog-metadata", daemon=True)
 
-    try:
-        from wakelog.monitor.environment import capture_environment
+    def start(self) -> None:
+        self._thread.start()
 
-        main = sys.modules.get("__main__")
-        program = getattr(main, "__file__", None) or (sys.argv[0] if sys.argv and sys.argv[0] else None)
-        metadata = capture_environment(
-            run_dir,
-            program=program,
-            args=list(sys.argv[1:]),
-            save_code=bool(settings.save_code),
-            disable_git=bool(settings.disable_git),
-        )
-        metadata["rank"] = run._identity.get("rank", 0)
-        metadata["world_size"] = run._identity.get("world_size", 1)
-        (run_dir / "metadata.json").write_text(json.dumps(metadata, indent=1, default=str), encoding="utf-8")
-        if not run.finished:
-            run._emit(RecordType.METADATA, metadata)
-    except Exception as exc:
-        warn(f"wakelog: could not capture run metadata: {exc}", RuntimeWarning)
+    def stop(self) -> None:
+        """Let a short run still record its metadata before the exit record."""
+        self._thread.join(timeout=30)
+
+    def _capture(self) -> None:
+        import json
+
+        from wakelog.runlog import RecordType
+
+        try:
+            from wakelog.monitor.environment import capture_environment
+
+            main = sys.modules.get("__main__")
+            program = getattr(main, "__file__", None) or (sys.argv[0] if sys.argv and sys.argv[0] else None)
+            metadata = capture_environment(
+                self.run_dir,
+                program=program,
+                args=list(sys.argv[1:]),
+                save_code=bool(self.settings.save_code),
+                disable_git=bool(self.settings.disable_git),
+            )
+            metadata["rank"] = self.run._identity.get("rank", 0)
+            metadata["world_size"] = self.run._identity.get("world_size", 1)
+            text = json.dumps(metadata, indent=1, default=str)
+            (self.run_dir / "metadata.json").write_text(text, encoding="utf-8")
+            self.run._emit(RecordType.METADATA, metadata)
+        except Exception as exc:
+            warn(f"wakelog: could not capture run metadata: {exc}", RuntimeWarning)

@@ -162,12 +162,6 @@ class SummaryTracker:
                 return glob
         return None
 
-    def existing(self, name: str) -> MetricDefinition | None:
-        with self._lock:
-            if name.endswith("*"):
-                return next((d for d in self._globs if d.name == name), None)
-            return self._exact.get(name)
-
     def observe(self, row: dict[str, Any]) -> None:
         """Fold one committed row into the summary, after adding ``step_sync`` values to it."""
         with self._lock:

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from wakelog.sdk._files import FileSaver
     from wakelog.sdk._settings import Settings
 
-_PLAIN = (float, int, str, bool)
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1  # what the run log stores as an integer
 _STATES = ("finished", "failed", "killed")
 _ALERT_LEVELS = ("INFO", "WARN", "ERROR")
 
@@ -67,6 +67,7 @@ class Run:
         self._warned: set[str] = set()
         self._on_finish = on_finish
         self._tracker = SummaryTracker()
+        self._metric_definitions: dict[str, MetricDefinition] = {}
         if resumed_summary:
             self._tracker.seed(resumed_summary)
         self._writer: RunWriter | None = None
@@ -245,7 +246,12 @@ class Run:
             for key, value in data.items():
                 if type(key) is not str:
                     self._bad(f"key:{key!r}", f"log() keys must be str; dropped key {key!r}")
-                elif type(value) in _PLAIN and (type(value) is not str or len(value) < 4096):
+                elif (
+                    (kind := type(value)) is float
+                    or kind is bool
+                    or (kind is int and _INT_MIN <= value <= _INT_MAX)
+                    or (kind is str and len(value) < 4096)
+                ):
                     pending[key] = value
                 else:
                     self._add_value(pending, key, value)
@@ -344,10 +350,10 @@ class Run:
     ) -> MetricDefinition:
         """Customise how a metric (or a ``prefix/*`` glob of them) is summarised and plotted."""
         definition = MetricDefinition.build(name, step_metric, step_sync, hidden, summary, goal)
-        if overwrite is False:
-            older = self._tracker.existing(definition.name)
-            if older is not None:
-                definition = definition.merged_over(older)
+        older = self._metric_definitions.get(definition.name)
+        if overwrite is False and older is not None:
+            definition = definition.merged_over(older)
+        self._metric_definitions[definition.name] = definition
         if self._writer is None:
             self._tracker.define(definition)
         else:

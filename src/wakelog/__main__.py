@@ -1,0 +1,3 @@
+from wakelog.cli import main
+
+main()
