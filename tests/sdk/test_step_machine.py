@@ -156,3 +156,16 @@ def test_summary_holds_the_last_value_by_default() -> None:
         wakelog.log({"loss": 5 - i, "acc": i / 10})
     assert run.summary["loss"] == 1 and run.summary["acc"] == 0.4
     assert wakelog.summary is run.summary
+
+
+def test_media_is_snapshotted_at_log_time() -> None:
+    import json
+
+    run = wakelog.init(mode="offline")
+    table = wakelog.Table(columns=["a"], data=[[1]])
+    run.log({"t": table})
+    table.add_data(2)  # after log(): must not reach what was logged
+    run.finish()
+    stub = history(run.run_dir)[0]["t"]
+    logged = json.loads((run.run_dir / "files" / stub["path"]).read_text())
+    assert logged["data"] == [[1]]

@@ -65,7 +65,7 @@ def normalise(value: Any, *, allow_media: bool = True, depth: int = 0) -> Any:
     if _is_media(value):
         if not allow_media:
             raise BadValue(f"a {kind.__name__} media object cannot be stored here")
-        return value
+        return value.frozen()  # later edits by the user (Table.add_data) must not leak in
     if isinstance(value, (_dt.datetime, _dt.date)):
         return value.isoformat()
     if hasattr(value, "item") and callable(value.item):

@@ -1,0 +1,17 @@
+"""Media types for ``log()``: images, histograms, tables, HTML and charts.
+
+Importing this package is cheap: numpy, PIL and pandas are imported only when a
+media object is built. Each object validates and copies its input when
+constructed, and does the costly work (encoding, binning, writing files) in
+``to_stub``, which the SDK's writer thread calls.
+"""
+
+from . import plot
+from ._base import Media
+from ._chart import CustomChart
+from ._histogram import Histogram
+from ._html import Html
+from ._image import Image
+from ._table import Table
+
+__all__ = ["CustomChart", "Histogram", "Html", "Image", "Media", "Table", "plot"]

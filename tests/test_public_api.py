@@ -1,0 +1,30 @@
+"""The public surface: wandb's names, a sorted __all__, and an import that stays light."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import wakelog
+
+WANDB_NAMES = [
+    "init", "log", "save", "finish", "define_metric", "alert", "login", "Settings", "run", "config",
+    "summary", "Image", "Histogram", "Table", "Html", "plot", "Run", "Error", "UsageError",
+]
+
+
+def test_all_is_sorted_and_resolvable() -> None:
+    assert wakelog.__all__ == sorted(wakelog.__all__)
+    for name in wakelog.__all__:
+        assert hasattr(wakelog, name), name
+
+
+def test_the_names_wandb_scripts_use_exist() -> None:
+    missing = [name for name in WANDB_NAMES if not hasattr(wakelog, name)]
+    assert missing == []
+
+
+def test_import_wakelog_loads_no_heavy_modules() -> None:
+    code = "import sys, wakelog; print(','.join(sorted(m for m in ('numpy', 'PIL', 'paddle', 'psutil', 'yaml', 'httpx', 'click', 'rich') if m in sys.modules)))"
+    heavy = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert heavy == ""
