@@ -6,9 +6,9 @@ import argparse
 from pathlib import Path
 
 import pytest
+from tests.conftest import records
 
 import wakelog
-from tests.conftest import records
 from wakelog.errors import ConfigError, UsageError
 from wakelog.sdk._config import MASK, Config
 
@@ -79,12 +79,14 @@ def test_locked_keys_ignore_user_updates_with_a_warning() -> None:
 
 def test_secret_looking_keys_are_masked_before_they_are_recorded() -> None:
     with pytest.warns(UserWarning, match="looks like a secret"):
-        run = wakelog.init(mode="offline", config={"db_password": "hunter2", "oss": {"access_key": "AKIA"}, "lr": 1})
+        run = wakelog.init(
+            mode="offline", config={"db_password": "hunter2", "oss": {"access_key": "AKIA"}, "lr": 1}
+        )
     assert run.config.db_password == MASK and run.config.oss == {"access_key": MASK}
     run.finish()
     recorded = repr([r.data for r in records(run.run_dir)])
     assert "hunter2" not in recorded and "AKIA" not in recorded
-    assert "hunter2" not in (run.run_dir / "run-" f"{run.id}.wakelog").read_text(errors="replace")
+    assert "hunter2" not in (run.run_dir / f"run-{run.id}.wakelog").read_text(errors="replace")
 
 
 def test_keys_lose_leading_dashes_and_changes_are_recorded() -> None:
@@ -127,3 +129,25 @@ def test_media_and_unknown_objects(tmp_path: Path) -> None:
 def test_unreadable_sources_are_refused(bad: object) -> None:
     with pytest.raises(UsageError):
         Config().update(bad)
+
+
+@pytest.mark.parametrize(
+    ("key", "secret"),
+    [
+        ("db_password", True),
+        ("hfToken", True),
+        ("OSS_ACCESS_KEY_ID", True),
+        ("apiKey", True),
+        ("AWS_SECRET_ACCESS_KEY", True),
+        ("github-token", True),
+        ("credentials", True),
+        ("num_passes", False),
+        ("author", False),
+        ("max_tokens", False),
+        ("learning_rate", False),
+    ],
+)
+def test_secret_detection_matches_whole_words(key: str, secret: bool) -> None:
+    from wakelog.sdk._config import looks_secret
+
+    assert looks_secret(key) is secret

@@ -6,9 +6,9 @@ import math
 import threading
 
 import pytest
+from tests.conftest import history, user_keys
 
 import wakelog
-from tests.conftest import history, user_keys
 
 
 def rows(run: wakelog.Run) -> list[tuple[int, dict]]:
@@ -102,7 +102,7 @@ def test_values_are_kept_faithfully_including_nan_and_inf() -> None:
             "big": 2**70,
         }
     )
-    (_, row), = rows(run)
+    ((_, row),) = rows(run)
     assert math.isnan(row.pop("nan"))
     assert row == {
         "inf": math.inf,
@@ -127,7 +127,7 @@ def test_large_arrays_become_histograms() -> None:
 
     run = wakelog.init(mode="offline")
     wakelog.log({"weights": np.linspace(0, 1, 1000)})
-    (_, row), = rows(run)
+    ((_, row),) = rows(run)
     assert row["weights"]["_type"] == "histogram"
     assert sum(row["weights"]["values"]) == 1000
 

@@ -20,14 +20,18 @@ from wakelog.errors import ConfigError, UsageError
 from wakelog.sdk._values import BadValue, normalise
 
 MASK = "********"
+# A secret word as a whole part of the key ("db_password", "hfToken", "OSS_ACCESS_KEY_ID"),
+# so that "num_passes" or "author" are left alone.
 _SECRET_KEY = re.compile(
-    r"(pass(word|wd)?|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential|auth)",
+    r"(^|[_.\-])(password|passwd|pwd|secret|token|api_?key|access_?key|secret_?key|private_?key"
+    r"|credentials?|auth_?token)($|[_.\-])",
     re.IGNORECASE,
 )
 
 
 def looks_secret(key: str) -> bool:
-    return bool(_SECRET_KEY.search(key))
+    snake = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", key)  # camelCase -> camel_Case
+    return bool(_SECRET_KEY.search(snake))
 
 
 def mask_secrets(values: dict[str, Any], path: str = "") -> dict[str, Any]:
