@@ -19,7 +19,9 @@ values = st.recursive(
     max_leaves=12,
 )
 record_lists = st.lists(st.tuples(st.sampled_from(["history", "config", "output"]), values), max_size=30)
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 def same(a: object, b: object) -> bool:
@@ -49,7 +51,9 @@ def test_round_trip_keeps_every_value(tmp_path: Path, items: list) -> None:
     result = read_runlog(path)
     assert result.damage == []
     assert [r.seq for r in result.records] == list(range(7, 7 + len(items)))
-    assert all(same(r.data, data) and r.type == kind for r, (kind, data) in zip(result.records, items, strict=True))
+    assert all(
+        same(r.data, data) and r.type == kind for r, (kind, data) in zip(result.records, items, strict=True)
+    )
 
 
 @SETTINGS
@@ -79,8 +83,14 @@ def read_runlog_bytes(tmp_path: Path, data: bytes):
 
 
 @SETTINGS
-@given(items=st.lists(st.integers(-(2**63), 2**63 - 1), min_size=3, max_size=40), where=st.integers(min_value=0), flip=st.integers(1, 255))
-def test_corruption_is_reported_and_records_around_it_recovered(tmp_path: Path, items: list, where: int, flip: int) -> None:
+@given(
+    items=st.lists(st.integers(-(2**63), 2**63 - 1), min_size=3, max_size=40),
+    where=st.integers(min_value=0),
+    flip=st.integers(1, 255),
+)
+def test_corruption_is_reported_and_records_around_it_recovered(
+    tmp_path: Path, items: list, where: int, flip: int
+) -> None:
     path = tmp_path / "run-x.wakelog"
     path.unlink(missing_ok=True)
     write(path, [("history", {"v": v}) for v in items])
@@ -152,7 +162,11 @@ def test_a_reopened_writer_continues_the_log(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(b"", "too short"), (b"NOTALOG!", "not a wakelog run log"), (struct.pack("<4sHH", b"WKLG", 99, 0), "newer")],
+    [
+        (b"", "too short"),
+        (b"NOTALOG!", "not a wakelog run log"),
+        (struct.pack("<4sHH", b"WKLG", 99, 0), "newer"),
+    ],
 )
 def test_bad_headers_are_refused_with_a_reason(tmp_path: Path, content: bytes, message: str) -> None:
     path = tmp_path / "bad.wakelog"

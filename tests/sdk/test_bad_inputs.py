@@ -5,9 +5,9 @@ from __future__ import annotations
 import warnings
 
 import pytest
+from tests.conftest import history, user_keys
 
 import wakelog
-from tests.conftest import history, user_keys
 from wakelog.errors import UsageError
 from wakelog.sdk._values import MAX_DEPTH, MAX_STRING, BadValue
 
@@ -113,7 +113,7 @@ def test_media_that_fails_in_the_writer_is_one_warning_and_the_row_survives() ->
     from wakelog.sdk.media import Media
 
     class Broken(Media):
-        def to_stub(self, run_dir, key, step):  # noqa: ANN001, ANN201
+        def to_stub(self, run_dir, key, step):
             raise OSError("disk on fire")
 
     run = wakelog.init(mode="offline")

@@ -6,15 +6,19 @@ import os
 from pathlib import Path
 
 import pytest
+from tests.conftest import records
 
 import wakelog
-from tests.conftest import records
 from wakelog.errors import UsageError
 
 
 def saved(run: wakelog.Run) -> dict[str, str]:
     files = Path(run.dir)
-    return {str(p.relative_to(files)): p.read_text() for p in files.rglob("*") if p.is_file() and "media" not in p.parts}
+    return {
+        str(p.relative_to(files)): p.read_text()
+        for p in files.rglob("*")
+        if p.is_file() and "media" not in p.parts
+    }
 
 
 def test_now_copies_a_snapshot(tmp_path: Path) -> None:
@@ -80,7 +84,9 @@ def test_files_written_into_run_dir_are_kept(tmp_path: Path) -> None:
         ("", None, "pass a file path"),
     ],
 )
-def test_names_that_would_escape_files_are_refused(tmp_path: Path, glob: str, base: str | None, message: str) -> None:
+def test_names_that_would_escape_files_are_refused(
+    tmp_path: Path, glob: str, base: str | None, message: str
+) -> None:
     (tmp_path.parent / "outside.txt").write_text("secret")
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "x.txt").write_text("x")

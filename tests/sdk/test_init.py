@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
+from tests.conftest import history, records, user_keys
 
 import wakelog
-from tests.conftest import history, records, user_keys
 from wakelog.errors import UsageError
 
 
@@ -19,7 +19,12 @@ def test_offline_run_folder_layout(tmp_path: Path) -> None:
     assert (tmp_path / "wakelog" / "latest-run").resolve() == run.run_dir
     assert run.dir == str(run.run_dir / "files")
     run.finish()
-    assert {p.name for p in run.run_dir.iterdir()} >= {f"run-{run.id}.wakelog", "files", "output.log", "summary.json"}
+    assert {p.name for p in run.run_dir.iterdir()} >= {
+        f"run-{run.id}.wakelog",
+        "files",
+        "output.log",
+        "summary.json",
+    }
     (identity,) = [r.data for r in records(run.run_dir, "run")]
     assert identity["project"] == "p" and identity["name"] == "first" and identity["group"] == "g"
     assert records(run.run_dir, "exit")[0].data["state"] == "finished"
@@ -65,7 +70,12 @@ def test_module_level_functions_follow_the_current_run() -> None:
     wakelog.alert("title", "text", level="WARN")
     wakelog.finish()
     assert wakelog.run is None and wakelog.config is None
-    assert records(run.run_dir, "alert")[0].data == {"title": "title", "text": "text", "level": "WARN", "wait_duration": None}
+    assert records(run.run_dir, "alert")[0].data == {
+        "title": "title",
+        "text": "text",
+        "level": "WARN",
+        "wait_duration": None,
+    }
 
 
 def test_reinit_default_returns_the_active_run() -> None:
@@ -176,9 +186,14 @@ def test_identity_changes_are_recorded() -> None:
 
 @pytest.mark.parametrize(
     ("env", "records_here"),
-    [({"PADDLE_TRAINER_ID": "1", "PADDLE_TRAINERS_NUM": "2"}, False), ({"RANK": "0", "WORLD_SIZE": "4"}, True)],
+    [
+        ({"PADDLE_TRAINER_ID": "1", "PADDLE_TRAINERS_NUM": "2"}, False),
+        ({"RANK": "0", "WORLD_SIZE": "4"}, True),
+    ],
 )
-def test_only_global_rank_zero_records_by_default(monkeypatch: pytest.MonkeyPatch, env: dict, records_here: bool) -> None:
+def test_only_global_rank_zero_records_by_default(
+    monkeypatch: pytest.MonkeyPatch, env: dict, records_here: bool
+) -> None:
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     run = wakelog.init(mode="offline")
@@ -216,3 +231,19 @@ def test_read_only_file_system_still_trains(monkeypatch: pytest.MonkeyPatch) -> 
     run.log({"a": 1})
     run.finish()
     assert os.path.exists("/proc/wakelog-cannot-write-here") is False
+
+
+def test_disabled_run_starts_no_threads_and_opens_no_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    monkeypatch.setenv("WAKELOG_DISABLE_STATS", "false")
+    monkeypatch.setenv("WAKELOG_CONSOLE", "wrap")
+    before = threading.active_count()
+    run = wakelog.init(mode="disabled")
+    for i in range(1000):
+        run.log({"i": i})
+    assert threading.active_count() == before
+    run.finish()
+    assert not (tmp_path / "wakelog").exists()

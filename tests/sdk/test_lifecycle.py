@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from tests.conftest import records
+
 from wakelog.runlog import find_runlog, read_runlog
 from wakelog.sdk._local_runs import run_dirs
 
@@ -55,7 +55,9 @@ def test_normal_exit_finishes_the_run_through_atexit(tmp_path: Path) -> None:
 
 
 def test_uncaught_exception_marks_the_run_failed_with_its_traceback(tmp_path: Path) -> None:
-    code, _, err = finish(start(tmp_path, "wakelog.init()\nwakelog.log({'a': 1})\nraise RuntimeError('diverged')\n"))
+    code, _, err = finish(
+        start(tmp_path, "wakelog.init()\nwakelog.log({'a': 1})\nraise RuntimeError('diverged')\n")
+    )
     assert code == 1 and "RuntimeError: diverged" in err, "the user's excepthook output is kept"
     record = exit_record(tmp_path)
     assert record["state"] == "failed" and record["exit_code"] == 1
@@ -69,7 +71,10 @@ def test_keyboard_interrupt_marks_the_run_killed(tmp_path: Path) -> None:
 
 
 def test_sigterm_marks_the_run_killed_and_still_terminates(tmp_path: Path) -> None:
-    proc = start(tmp_path, "import time\nwakelog.init()\nprint('ready', flush=True)\nwakelog.log({'a': 1})\ntime.sleep(60)\n")
+    proc = start(
+        tmp_path,
+        "import time\nwakelog.init()\nprint('ready', flush=True)\nwakelog.log({'a': 1})\ntime.sleep(60)\n",
+    )
     assert proc.stdout.readline().strip() == "ready"
     proc.send_signal(signal.SIGTERM)
     code, _, _ = finish(proc)

@@ -36,12 +36,18 @@ def test_wakelog_env_over_wandb_env_which_is_read_as_a_fallback(monkeypatch: pyt
     monkeypatch.setenv("WANDB_TAGS", "a, b,,c")
     monkeypatch.setenv("WANDB_MODE", "dryrun")
     settings = resolve_settings()
-    assert settings.project == "wandb-name" and settings.run_tags == ("a", "b", "c") and settings.mode == "offline"
+    assert (
+        settings.project == "wandb-name"
+        and settings.run_tags == ("a", "b", "c")
+        and settings.mode == "offline"
+    )
     monkeypatch.setenv("WAKELOG_PROJECT", "ours")
     assert resolve_settings().project == "ours"
 
 
-def test_settings_object_over_environment_and_init_args_over_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_settings_object_over_environment_and_init_args_over_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("WAKELOG_PROJECT", "env")
     assert resolve_settings(wakelog.Settings(project="obj")).project == "obj"
     assert resolve_settings({"project": "dict"}).project == "dict"
@@ -66,7 +72,9 @@ def test_init_uses_the_resolved_settings(monkeypatch: pytest.MonkeyPatch, tmp_pa
         ("WAKELOG_FLUSH_INTERVAL", "-1", "≥ 0"),
     ],
 )
-def test_bad_environment_values_name_the_variable(monkeypatch: pytest.MonkeyPatch, env: str, value: str, message: str) -> None:
+def test_bad_environment_values_name_the_variable(
+    monkeypatch: pytest.MonkeyPatch, env: str, value: str, message: str
+) -> None:
     monkeypatch.setenv(env, value)
     with pytest.raises(UsageError, match=message) as info:
         resolve_settings()
