@@ -486,17 +486,23 @@ def test_forked_child_does_not_inherit_a_held_lock(tmp_path: Path) -> None:
 def test_stop_after_redirect_is_prompt(tmp_path: Path) -> None:
     code = textwrap.dedent(
         """
-        import time, subprocess, sys
+        import os, time, subprocess, sys
         from wakelog.monitor.console import ConsoleCapture
         cap = ConsoleCapture(lambda s, l, t: None, mode="redirect")
         cap.start()
-        # a child that outlives the capture and keeps the pipe open
+        # an exec'd child and a forked child (like a DataLoader worker) outlive the capture and keep the
+        # pipes (and, for the fork, every descriptor the parent had) open
         child = subprocess.Popen(["sleep", "3"])
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(3)
+            os._exit(0)
         print("x", flush=True)
         t = time.perf_counter()
         cap.stop()
         print(f"stop took {time.perf_counter() - t:.3f}", file=sys.stderr)
         child.kill(); child.wait()
+        os.kill(pid, 9); os.waitpid(pid, 0)
         """
     )
     t0 = time.perf_counter()
