@@ -103,6 +103,8 @@ def _array_like(value: Any, *, allow_media: bool, depth: int) -> Any:
                 raise BadValue(f"{type(value).__name__}.item() failed: {exc}") from None
     if count == 0:
         return []
+    from wakelog.sdk.media._convert import to_numpy
+
     array = to_numpy(value)
     if array.dtype.kind not in "biuf":
         raise BadValue(f"an array of dtype {array.dtype} cannot be logged; only numbers")
@@ -113,22 +115,3 @@ def _array_like(value: Any, *, allow_media: bool, depth: int) -> Any:
     from wakelog.sdk.media import Histogram
 
     return Histogram(array)
-
-
-def to_numpy(value: Any) -> Any:
-    """A numpy copy of an array or tensor, with bfloat16 widened (its .numpy() gives raw bits)."""
-    import numpy as np
-
-    if "bfloat16" in str(getattr(value, "dtype", "")):
-        for cast in ("astype", "cast"):
-            if hasattr(value, cast):
-                value = getattr(value, cast)("float32")
-                break
-    if hasattr(value, "numpy") and callable(value.numpy) and not isinstance(value, np.ndarray):
-        try:
-            value = value.detach() if hasattr(value, "detach") else value
-            value = value.cpu() if hasattr(value, "cpu") and callable(value.cpu) else value
-        except Exception:
-            pass
-        value = value.numpy()
-    return np.array(value, copy=True)
