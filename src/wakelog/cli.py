@@ -94,5 +94,82 @@ def inspect(run_dir: Path) -> None:
         raise SystemExit(1)
 
 
+def _server_config(
+    data_dir: Path | None, backend_store: str | None, artifact_root: str | None, **extra: object
+):  # noqa: ANN202
+    from wakelog.server.config import ServerConfig
+
+    config = ServerConfig(backend_store=backend_store, artifact_root=artifact_root, **extra)  # type: ignore[arg-type]
+    if data_dir is not None:
+        config.data_dir = data_dir
+    return config
+
+
+_data_dir = click.option(
+    "--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Where the server keeps its data."
+)
+_backend_store = click.option(
+    "--backend-store",
+    metavar="URL",
+    help="Database URL, e.g. postgresql://user@host/wakelog (default: SQLite).",
+)
+_artifact_root = click.option(
+    "--artifact-root", metavar="URL", help="Blob storage, e.g. s3://bucket/prefix (default: a local folder)."
+)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (0.0.0.0 for all).")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@_data_dir
+@_backend_store
+@_artifact_root
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Server processes.")
+def server(
+    host: str,
+    port: int,
+    data_dir: Path | None,
+    backend_store: str | None,
+    artifact_root: str | None,
+    workers: int,
+) -> None:
+    """Run the tracking server (SQLite and local files unless told otherwise).
+
+    The first start creates an admin user and writes its password and API key to a file only you
+    can read in the data directory. For S3-compatible storage set WAKELOG_S3_ENDPOINT_URL and the
+    usual AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
+    """
+    from wakelog.server.serve import serve
+    from wakelog.store.database import SchemaError
+
+    config = _server_config(data_dir, backend_store, artifact_root, host=host, port=port, workers=workers)
+    try:
+        serve(config)
+    except SchemaError as exc:
+        _fail(exc)
+
+
+@main.group()
+def db() -> None:
+    """Manage the server's database schema."""
+
+
+@db.command()
+@_data_dir
+@_backend_store
+def upgrade(data_dir: Path | None, backend_store: str | None) -> None:
+    """Apply the schema migrations this wakelog has (needed for PostgreSQL after an upgrade)."""
+    from wakelog.store.database import Database, SchemaError
+
+    database = Database(_server_config(data_dir, backend_store, None).database_url)
+    try:
+        database.upgrade()
+        click.echo(f"database schema at {database.current_revision()}")
+    except SchemaError as exc:
+        _fail(exc)
+    finally:
+        database.dispose()
+
+
 if __name__ == "__main__":
     main()

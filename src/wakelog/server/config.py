@@ -1,0 +1,54 @@
+"""Server settings: where data lives and how the server listens."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+def default_data_dir() -> Path:
+    explicit = os.environ.get("WAKELOG_SERVER_DATA_DIR")
+    if explicit:
+        return Path(explicit)
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("wakelog", appauthor=False)) / "server"
+
+
+@dataclass
+class ServerConfig:
+    """``wakelog server``'s options. Defaults: SQLite and a blob folder under ``data_dir``."""
+
+    data_dir: Path = field(default_factory=default_data_dir)
+    backend_store: str | None = None  # SQLAlchemy URL; default sqlite:///<data_dir>/wakelog.db
+    artifact_root: str | None = None  # fsspec URL; default <data_dir>/blobs
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 1
+    #: Largest request body accepted (ingest batches, upload chunks).
+    max_body_bytes: int = 64 * 1024 * 1024
+    #: How long a browser session lasts.
+    session_seconds: int = 14 * 24 * 3600
+
+    @property
+    def database_url(self) -> str:
+        return self.backend_store or f"sqlite:///{self.data_dir / 'wakelog.db'}"
+
+    @property
+    def blob_root(self) -> str:
+        return self.artifact_root or str(self.data_dir / "blobs")
+
+    def storage_options(self) -> dict[str, Any]:
+        """S3 settings from the environment, so MinIO, OSS, COS and BOS endpoints work."""
+        options: dict[str, Any] = {}
+        endpoint = os.environ.get("WAKELOG_S3_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL")
+        if endpoint and self.blob_root.startswith("s3://"):
+            options["client_kwargs"] = {"endpoint_url": endpoint}
+        return options
+
+    @property
+    def url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
+        return f"http://{host}:{self.port}"

@@ -1,0 +1,55 @@
+"""Live push: events about new points, new runs and state changes, fanned out to SSE clients.
+
+Events are small dicts on channels named ``project:<entity>/<project>`` and
+``run:<entity>/<project>/<run_id>``. Within one server process they go straight to the
+subscribers' queues; a slow subscriber drops events rather than holding the others up (clients
+refetch on reconnect).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from typing import Any
+
+QUEUE_SIZE = 1000
+
+
+class LiveHub:
+    def __init__(self) -> None:
+        self._subscribers: dict[str, set[asyncio.Queue[dict[str, Any]]]] = defaultdict(set)
+
+    def publish(self, channel: str, event: dict[str, Any]) -> None:
+        for queue in list(self._subscribers.get(channel, ())):
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.put_nowait(event)
+
+    def publish_ingest(self, path: tuple[str, str, str], result: Any) -> None:
+        """Tell the run's and the project's listeners what an ingest batch changed."""
+        entity, project, run_id = path
+        event = {
+            "type": "run_created" if result.new_run else "run_updated",
+            "run_id": run_id,
+            "ack": result.ack,
+            "points": result.points,
+            "keys": sorted(result.keys),
+            "state": result.state,
+        }
+        self.publish(f"project:{entity}/{project}", event)
+        self.publish(f"run:{entity}/{project}/{run_id}", event)
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, channel: str) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(QUEUE_SIZE)
+        self._subscribers[channel].add(queue)
+        try:
+            yield queue
+        finally:
+            self._subscribers[channel].discard(queue)
+            if not self._subscribers[channel]:
+                del self._subscribers[channel]
+
+    async def close(self) -> None:
+        """Release resources (the PostgreSQL hub closes its LISTEN connection)."""

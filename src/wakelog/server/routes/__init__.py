@@ -1,0 +1,1 @@
+"""The HTTP API, one router per concern; every route but ``/health`` needs a user."""

@@ -1,0 +1,1 @@
+"""Server-side storage: the SQL schema and its migrations, packed metric series, ingest, blobs."""

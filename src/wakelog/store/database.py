@@ -1,0 +1,127 @@
+"""Connecting to the metadata database, and keeping its schema current.
+
+SQLite (the embedded default) runs in WAL mode with a busy timeout, and every write goes through
+one lock per process so writers queue instead of failing with "database is locked". PostgreSQL
+goes through psycopg 3. Migrations are Alembic's: applied automatically on SQLite, by
+``wakelog db upgrade`` on PostgreSQL; a database whose schema is newer than this wakelog knows is
+refused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+class SchemaError(Exception):
+    """The database schema is not the one this wakelog expects; the message says what to run."""
+
+
+def normalise_url(url: str) -> str:
+    if url.startswith(("postgres://", "postgresql://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+class Database:
+    """An engine plus the write discipline for its backend."""
+
+    def __init__(self, url: str) -> None:
+        self.url = normalise_url(url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        if self.is_sqlite:
+            self.engine = sa.create_engine(
+                self.url, connect_args={"timeout": 30, "check_same_thread": False}, pool_size=8
+            )
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        else:
+            self.engine = sa.create_engine(self.url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+        self._write_lock = threading.Lock() if self.is_sqlite else None
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sa.Connection]:
+        """A write transaction (serialised per process on SQLite)."""
+        lock = self._write_lock or contextlib.nullcontext()
+        with lock, self.engine.begin() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[sa.Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # -- schema ----------------------------------------------------------------------------
+    def _alembic_config(self):  # noqa: ANN202 - alembic.config.Config
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["engine"] = self.engine
+        return config
+
+    def current_revision(self) -> str | None:
+        from alembic.runtime.migration import MigrationContext
+
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def head_revision(self) -> str:
+        from alembic.script import ScriptDirectory
+
+        head = ScriptDirectory.from_config(self._alembic_config()).get_current_head()
+        assert head is not None
+        return head
+
+    def upgrade(self) -> None:
+        """Apply every migration this wakelog has that the database lacks."""
+        from alembic import command
+
+        self._check_not_newer()
+        command.upgrade(self._alembic_config(), "head")
+
+    def check_schema(self, *, auto_upgrade: bool) -> None:
+        """Make sure the schema is current: upgrade it (SQLite) or say how to (PostgreSQL)."""
+        self._check_not_newer()
+        if self.current_revision() == self.head_revision():
+            return
+        if auto_upgrade:
+            self.upgrade()
+            return
+        raise SchemaError(
+            f"the database schema is at {self.current_revision() or 'nothing'}, this wakelog needs "
+            f"{self.head_revision()}: run `wakelog db upgrade --backend-store URL` first"
+        )
+
+    def _check_not_newer(self) -> None:
+        from alembic.script import ScriptDirectory
+
+        current = self.current_revision()
+        if current is None:
+            return
+        script = ScriptDirectory.from_config(self._alembic_config())
+        try:
+            script.get_revision(current)
+        except Exception:
+            raise SchemaError(
+                f"the database schema revision {current!r} is newer than this wakelog knows; "
+                "upgrade wakelog (or point it at another database)"
+            ) from None
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()

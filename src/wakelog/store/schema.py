@@ -1,0 +1,197 @@
+"""The database schema (SQLAlchemy Core), the same on SQLite and PostgreSQL.
+
+Changes to it go through an Alembic migration in ``migrations/versions/``; a test checks that the
+migrations produce exactly these tables.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+JSON = sa.JSON().with_variant(JSONB(), "postgresql")
+Time = sa.Float  # seconds since the epoch, as the run log has them
+
+
+def _id() -> sa.Column:
+    return sa.Column("id", sa.Integer, primary_key=True, autoincrement=True)
+
+
+users = sa.Table(
+    "users",
+    metadata,
+    _id(),
+    sa.Column("username", sa.String(64), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(255), nullable=True),
+    sa.Column("is_admin", sa.Boolean, nullable=False, default=False),
+    sa.Column("created_at", Time, nullable=False),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    _id(),
+    sa.Column(
+        "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("name", sa.String(128), nullable=False, default=""),
+    sa.Column("prefix", sa.String(16), nullable=False, index=True),  # shown to users, used for lookup
+    sa.Column("key_hash", sa.String(64), nullable=False),  # sha256 hex of the whole key
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("last_used_at", Time, nullable=True),
+    sa.Column("revoked_at", Time, nullable=True),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False),
+)
+
+entities = sa.Table(
+    "entities",
+    metadata,
+    _id(),
+    sa.Column("name", sa.String(128), nullable=False, unique=True),
+    sa.Column("created_at", Time, nullable=False),
+)
+
+projects = sa.Table(
+    "projects",
+    metadata,
+    _id(),
+    sa.Column("entity_id", sa.Integer, sa.ForeignKey("entities.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+    sa.UniqueConstraint("entity_id", "name"),
+)
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    _id(),
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("run_id", sa.String(128), nullable=False),
+    sa.Column("name", sa.String(256), nullable=True),
+    sa.Column("state", sa.String(16), nullable=False, default="running"),
+    sa.Column("group_name", sa.String(256), nullable=True, index=True),
+    sa.Column("job_type", sa.String(128), nullable=True),
+    sa.Column("tags", JSON, nullable=False, default=list),
+    sa.Column("notes", sa.Text, nullable=True),
+    sa.Column("config", JSON, nullable=False, default=dict),
+    sa.Column("summary", JSON, nullable=False, default=dict),
+    sa.Column("run_metadata", JSON, nullable=False, default=dict),
+    sa.Column("metric_defs", JSON, nullable=False, default=dict),
+    sa.Column("host", sa.String(256), nullable=True),
+    sa.Column("created_by", sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+    sa.Column("heartbeat_at", Time, nullable=False),
+    sa.Column("finished_at", Time, nullable=True),
+    sa.Column("runtime", sa.Float, nullable=True),
+    sa.Column("exit_code", sa.Integer, nullable=True),
+    sa.Column("last_step", sa.BigInteger, nullable=False, default=-1),
+    # The highest run-log sequence number applied: what ingest acknowledges. Batches apply in
+    # sequence order exactly once; anything at or below this is a duplicate and skipped.
+    sa.Column("last_seq", sa.BigInteger, nullable=False, default=-1),
+    sa.UniqueConstraint("project_id", "run_id"),
+    sa.Index("ix_runs_project_created", "project_id", "created_at"),
+)
+
+# One row per (run, key): what the run table sorts and filters on, in SQL.
+summaries = sa.Table(
+    "summaries",
+    metadata,
+    sa.Column("run_pk", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("key", sa.String(256), primary_key=True),
+    sa.Column("last", sa.Float, nullable=True),
+    sa.Column("min", sa.Float, nullable=True),
+    sa.Column("max", sa.Float, nullable=True),
+    sa.Column("first", sa.Float, nullable=True),
+    sa.Column("total", sa.Float, nullable=False, default=0.0),
+    sa.Column("count", sa.BigInteger, nullable=False, default=0),
+    sa.Column("last_step", sa.BigInteger, nullable=True),
+    sa.Index("ix_summaries_key_last", "key", "last"),
+)
+
+# Metric series in packed chunks (see store/series.py). stream 0: history, 1: system metrics.
+series_chunks = sa.Table(
+    "series_chunks",
+    metadata,
+    sa.Column("run_pk", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("stream", sa.SmallInteger, primary_key=True),
+    sa.Column("key", sa.String(256), primary_key=True),
+    sa.Column("chunk", sa.Integer, primary_key=True),
+    sa.Column("first_step", sa.BigInteger, nullable=False),
+    sa.Column("last_step", sa.BigInteger, nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("sketch", sa.LargeBinary, nullable=False),
+)
+
+# History values that are not numbers: media stubs, strings, lists, None.
+history_objects = sa.Table(
+    "history_objects",
+    metadata,
+    sa.Column("run_pk", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("key", sa.String(256), primary_key=True),
+    sa.Column("step", sa.BigInteger, primary_key=True),
+    sa.Column("value", JSON, nullable=True),
+)
+
+console_lines = sa.Table(
+    "console_lines",
+    metadata,
+    sa.Column("run_pk", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("line", sa.BigInteger, primary_key=True),
+    sa.Column("stream", sa.String(8), nullable=False),
+    sa.Column("time", Time, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+)
+
+run_files = sa.Table(
+    "run_files",
+    metadata,
+    sa.Column("run_pk", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("name", sa.String(1024), primary_key=True),
+    sa.Column("policy", sa.String(8), nullable=False, default="end"),
+    sa.Column("sha256", sa.String(64), nullable=True),  # null until the content is uploaded
+    sa.Column("size", sa.BigInteger, nullable=True),
+    sa.Column("updated_at", Time, nullable=False),
+)
+
+blobs = sa.Table(
+    "blobs",
+    metadata,
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+)
+
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    _id(),
+    sa.Column("run_pk", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("title", sa.String(256), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("level", sa.String(8), nullable=False),
+    sa.Column("time", Time, nullable=False),
+)
+
+STREAM_HISTORY = 0
+STREAM_SYSTEM = 1
