@@ -96,7 +96,7 @@ def inspect(run_dir: Path) -> None:
 
 def _server_config(
     data_dir: Path | None, backend_store: str | None, artifact_root: str | None, **extra: object
-):  # noqa: ANN202
+):
     from wakelog.server.config import ServerConfig
 
     config = ServerConfig(backend_store=backend_store, artifact_root=artifact_root, **extra)  # type: ignore[arg-type]

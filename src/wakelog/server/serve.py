@@ -25,13 +25,12 @@ def prepare(config: ServerConfig) -> None:
         )
 
 
-def app_factory():  # noqa: ANN201 - for uvicorn's factory mode in worker processes
+def app_factory():
     import json
     import os
+    from pathlib import Path
 
     from wakelog.server.app import create_app
-
-    from pathlib import Path
 
     options = json.loads(os.environ["WAKELOG_SERVER_CONFIG"])
     options["data_dir"] = Path(options["data_dir"])

@@ -61,7 +61,7 @@ class Database:
         self.engine.dispose()
 
     # -- schema ----------------------------------------------------------------------------
-    def _alembic_config(self):  # noqa: ANN202 - alembic.config.Config
+    def _alembic_config(self):
         from alembic.config import Config
 
         config = Config()
@@ -118,7 +118,7 @@ class Database:
             ) from None
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
