@@ -30,10 +30,11 @@ def test_offline_run_folder_layout(tmp_path: Path) -> None:
     assert records(run.run_dir, "exit")[0].data["state"] == "finished"
 
 
-def test_online_mode_folder_name_and_url() -> None:
-    run = wakelog.init(project="p", entity="team", mode="online")
-    assert run.run_dir.name.startswith("run-")
-    assert run.url == f"http://127.0.0.1:8080/team/p/{run.id}"
+def test_online_mode_without_a_key_records_locally_and_says_how_to_sync() -> None:
+    with pytest.warns(RuntimeWarning, match="no API key for http://127.0.0.1:8080.*wakelog sync"):
+        run = wakelog.init(project="p", entity="team", mode="online")
+    assert run.run_dir.name.startswith("run-") and run._uploader is None
+    assert run.url == f"http://127.0.0.1:8080/team/p/runs/{run.id}"
 
 
 def test_disabled_mode_has_the_full_api_and_writes_nothing(tmp_path: Path) -> None:

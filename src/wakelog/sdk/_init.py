@@ -263,13 +263,15 @@ def _create(
         run.config.update(previous.config, allow_val_change=True)
     run.config.update(initial_config, allow_val_change=True if previous else allow_val_change)
     if run_dir is not None:
+        if mode == "online":
+            _start_uploader(run, settings, run_dir)
         _start_helpers(run, settings, run_dir)
         _link_latest(root, run_dir)
         if not settings.silent:
-            where = "offline" if mode == "offline" else "locally"
-            print(
-                f"wakelog: recording run {identity['name']} ({run_id}) {where} in {run_dir}", file=sys.stderr
-            )
+            where = f"offline in {run_dir}" if mode == "offline" else f"in {run_dir}"
+            if run._uploader is not None:
+                where += f", streaming to {settings.base_url}"
+            print(f"wakelog: recording run {identity['name']} ({run_id}) {where}", file=sys.stderr)
     return run
 
 
@@ -350,6 +352,36 @@ def _link_latest(root: Path, run_dir: Path) -> None:
         pass  # a convenience only (Windows without symlink rights, odd file systems)
 
 
+def _start_uploader(run: Run, settings: Settings, run_dir: Path) -> None:
+    """Start the uploader process, or say how to sync later when there is no key."""
+    from wakelog.sdk._login import api_key_for
+
+    base_url = settings.base_url or ""
+    key = api_key_for(base_url)
+    if not key:
+        warn(
+            f"wakelog: no API key for {base_url}; run {run.id} is recorded locally only. Run "
+            f"`wakelog login --host {base_url}` (or start `wakelog server` on this machine), then "
+            f"`wakelog sync {run_dir}`",
+            RuntimeWarning,
+        )
+        return
+    from wakelog.transport.handle import UploaderHandle
+
+    try:
+        run._uploader = UploaderHandle.start(
+            run_dir,
+            base_url=base_url,
+            api_key=key,
+            entity=settings.entity,
+            project=run.project,
+            run_id=run.id,
+            linger=settings.uploader_linger or 600.0,
+        )
+    except OSError as exc:
+        warn(f"wakelog: could not start the uploader ({exc}); sync later with `wakelog sync {run_dir}`")
+
+
 def _start_helpers(run: Run, settings: Settings, run_dir: Path) -> None:
     """Start what records alongside the training: files, metadata, system metrics, console."""
     from wakelog.sdk._files import FileSaver, read_ignore_globs
@@ -387,6 +419,10 @@ class _MetadataCapture:
     def __init__(self, run: Run, settings: Settings, run_dir: Path) -> None:
         self.run, self.settings, self.run_dir = run, settings, run_dir
         self._thread = threading.Thread(target=self._capture, name="wakelog-metadata", daemon=True)
+        self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._sections: dict[str, Any] = {}  # added by integrations (add_metadata_section)
+        self._metadata: dict[str, Any] | None = None  # None until captured
 
     def start(self) -> None:
         self._thread.start()
@@ -396,10 +432,6 @@ class _MetadataCapture:
         self._thread.join(timeout=30)
 
     def _capture(self) -> None:
-        import json
-
-        from wakelog.runlog import RecordType
-
         try:
             from wakelog.monitor.environment import capture_environment
 
@@ -414,8 +446,61 @@ class _MetadataCapture:
             )
             metadata["rank"] = self.run._identity.get("rank", 0)
             metadata["world_size"] = self.run._identity.get("world_size", 1)
+            if "paddle" in sys.modules:  # never import paddle: only describe one the user imported
+                from wakelog.integration.paddle._env import paddle_metadata
+
+                metadata["paddle"] = paddle_metadata()
+            with self._lock:
+                metadata.update(self._sections)
+                self._metadata = metadata
+            self._record()
+        except Exception as exc:
+            warn(f"wakelog: could not capture run metadata: {exc}", RuntimeWarning)
+
+    def sections(self) -> set[str]:
+        with self._lock:
+            return set(self._metadata or ()) | set(self._sections)
+
+    def add_section(self, name: str, value: Any) -> None:
+        """Add or replace a top-level section; once captured, the whole metadata is recorded again."""
+        with self._lock:
+            self._sections[name] = value
+            captured = self._metadata is not None
+            if captured:
+                self._metadata = {**self._metadata, name: value}  # type: ignore[dict-item]
+        if captured and not self.run.finished:
+            try:
+                self._record()
+            except Exception as exc:
+                warn(f"wakelog: could not record the {name!r} metadata: {exc}", RuntimeWarning)
+
+    def _record(self) -> None:
+        import json
+
+        from wakelog.runlog import RecordType
+
+        with self._write_lock:
+            with self._lock:
+                metadata = self._metadata
             text = json.dumps(metadata, indent=1, default=str)
             (self.run_dir / "metadata.json").write_text(text, encoding="utf-8")
             self.run._emit(RecordType.METADATA, metadata)
-        except Exception as exc:
-            warn(f"wakelog: could not capture run metadata: {exc}", RuntimeWarning)
+
+
+def _metadata_capture(run: Run) -> _MetadataCapture | None:
+    return next((h for h in run._helpers if isinstance(h, _MetadataCapture)), None)
+
+
+def add_metadata_section(run: Run, name: str, value: Any) -> bool:
+    """Add a top-level section (``paddle``…) to ``run``'s metadata; False for a run without any."""
+    capture = _metadata_capture(run)
+    if capture is None:
+        return False
+    capture.add_section(name, value)
+    return True
+
+
+def metadata_sections(run: Run) -> set[str]:
+    """The top-level sections ``run``'s metadata has or will have."""
+    capture = _metadata_capture(run)
+    return capture.sections() if capture is not None else set()

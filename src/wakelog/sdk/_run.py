@@ -31,6 +31,7 @@ from wakelog.sdk._writer import HISTORY_WITH_MEDIA, OUTPUT_LINE, RunWriter
 if TYPE_CHECKING:
     from wakelog.sdk._files import FileSaver
     from wakelog.sdk._settings import Settings
+    from wakelog.transport.handle import UploaderHandle
 
 _INT_MIN, _INT_MAX = -(2**63), 2**63 - 1  # what the run log stores as an integer
 _STATES = ("finished", "failed", "killed")
@@ -73,6 +74,8 @@ class Run:
         self._writer: RunWriter | None = None
         self._helpers: list[Any] = []  # monitors and captures to stop at finish()
         self._files: FileSaver | None = None
+        self._uploader: UploaderHandle | None = None
+        self._server_path: str | None = None  # entity/project/run_id, once the server has the run
         if run_dir is not None:
             self._writer = RunWriter(
                 run_dir,
@@ -182,9 +185,14 @@ class Run:
 
     @property
     def url(self) -> str | None:
+        """The run's page on the server (online runs; the entity is known once uploading began)."""
         if self.mode != "online" or not self._settings.base_url:
             return None
-        return f"{self._settings.base_url.rstrip('/')}/{self.path}"
+        path = self._server_path or (f"{self.entity}/{self.project}/{self.id}" if self.entity else None)
+        if path is None:
+            return None
+        entity, project, run_id = path.split("/")
+        return f"{self._settings.base_url.rstrip('/')}/{entity}/{project}/runs/{run_id}"
 
     def __repr__(self) -> str:
         return f"<wakelog.Run {self.path} ({self.mode})>"
@@ -388,6 +396,26 @@ class Run:
             return []
         return self._files.save(glob_str, base_path=base_path, policy=policy)
 
+    def watch(
+        self,
+        models: Any,
+        criterion: Any = None,
+        log: str | None = "gradients",
+        log_freq: int = 100,
+        idx: int | None = None,
+        log_graph: bool = False,
+    ) -> list[Any]:
+        """Log histograms of a Paddle model's gradients and/or parameters (``docs/paddle.md``)."""
+        from wakelog.integration.paddle._watch import watch_run
+
+        return watch_run(self, models, criterion, log, log_freq, idx, log_graph)
+
+    def unwatch(self, models: Any = None) -> None:
+        """Remove the hooks ``watch()`` put on ``models`` (default: on every watched model)."""
+        from wakelog.integration.paddle._watch import unwatch_run
+
+        unwatch_run(self, models)
+
     # -- finishing ------------------------------------------------------------------------
     def finish(self, exit_code: int | None = None, quiet: bool | None = None) -> None:
         """End the run: flush everything, record the exit, and close the run log."""
@@ -432,15 +460,31 @@ class Run:
             if traceback_text:
                 exit_record["traceback"] = traceback_text
             self._emit(RecordType.EXIT, exit_record)
+            last_seq = self._writer.next_seq - 1
             self._writer.close(timeout=self._settings.finish_timeout)
+            if self._uploader is not None:
+                self._wait_for_upload(last_seq, quiet=bool(quiet or self._settings.silent))
             self._write_summary_file(summary)
         if self._on_finish is not None:
             self._on_finish(self)
         if not (quiet or self._settings.silent) and self._run_dir is not None:
-            print(
-                f"wakelog: run {self.name or self.id} {state}; recorded in {self._run_dir}",
-                file=sys.stderr,
-            )
+            where = f"view it at {self.url}" if self.url else f"recorded in {self._run_dir}"
+            print(f"wakelog: run {self.name or self.id} {state}; {where}", file=sys.stderr)
+
+    def _wait_for_upload(self, last_seq: int, *, quiet: bool) -> None:
+        assert self._uploader is not None and self._run_dir is not None
+        state = self._uploader.wait(last_seq, self._settings.finish_timeout or 60.0, quiet=quiet)
+        if state.complete and state.acked_seq >= last_seq:
+            self._server_path = state.run_path
+            return
+        missing = last_seq - max(state.acked_seq, -1)
+        reason = f" ({state.error})" if state.error else ""
+        warn(
+            f"wakelog: {missing} records of run {self._id} are not on the server yet{reason}; the "
+            "uploader keeps trying in the background for a while, or run "
+            f"`wakelog sync {self._run_dir}`",
+            RuntimeWarning,
+        )
 
     def _write_summary_file(self, summary: dict[str, Any]) -> None:
         assert self._run_dir is not None

@@ -52,6 +52,7 @@ class Settings:
     stats_sampling_interval: float | None = None
     flush_interval: float | None = None
     finish_timeout: float | None = None
+    uploader_linger: float | None = None
     strict: bool | None = None
     distributed: str | None = None
     config_dir: str | None = None
@@ -135,6 +136,7 @@ DEFAULTS = Settings(
     stats_sampling_interval=10.0,
     flush_interval=0.1,
     finish_timeout=60.0,
+    uploader_linger=600.0,
     strict=False,
     distributed="rank0",
 )

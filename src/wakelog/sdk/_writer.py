@@ -57,6 +57,11 @@ class RunWriter:
     def put(self, kind: str, data: Any, when: float | None = None) -> None:
         self.queue.append((kind, data, time.time() if when is None else when))
 
+    @property
+    def next_seq(self) -> int:
+        """The sequence number the next record will get (so ``next_seq - 1`` is the last)."""
+        return self._log.next_seq
+
     def barrier(self, timeout: float | None = 10.0) -> bool:
         """Wait until everything queued so far is written; False if that took too long."""
         if not self._thread.is_alive():

@@ -1,0 +1,1 @@
+"""Getting runs to the server: the HTTP client, the uploader process and ``wakelog sync``."""

@@ -1,0 +1,69 @@
+"""The training process's side of the uploader: start it, and wait for it in ``finish()``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from wakelog.transport.syncstate import SyncState
+
+
+class UploaderHandle:
+    """A running uploader process for one run folder."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], run_dir: Path) -> None:
+        self.proc = proc
+        self.run_dir = run_dir
+
+    @classmethod
+    def start(
+        cls,
+        run_dir: Path,
+        *,
+        base_url: str,
+        api_key: str,
+        entity: str | None,
+        project: str,
+        run_id: str,
+        linger: float,
+    ) -> UploaderHandle:
+        command = [
+            sys.executable, "-m", "wakelog.transport.uploader", str(run_dir),
+            "--base-url", base_url, "--project", project, "--run-id", run_id,
+            "--parent", str(os.getpid()), "--linger", str(linger),
+        ]  # fmt: skip
+        if entity:
+            command += ["--entity", entity]
+        with open(run_dir / "uploader.log", "ab") as log:
+            proc = subprocess.Popen(
+                command,
+                env={**os.environ, "WAKELOG_API_KEY": api_key},
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,  # a Ctrl-C in the terminal must not stop it mid-upload
+            )
+        return cls(proc, run_dir)
+
+    def wait(self, last_seq: int, timeout: float, *, quiet: bool) -> SyncState:
+        """Wait until the server acknowledged ``last_seq`` and the files, showing progress."""
+        deadline = time.monotonic() + timeout
+        shown = -2.0
+        state = SyncState.load(self.run_dir)
+        while time.monotonic() < deadline:
+            state = SyncState.load(self.run_dir)
+            if state.complete and state.acked_seq >= last_seq:
+                break
+            if self.proc.poll() is not None:
+                state = SyncState.load(self.run_dir)
+                break
+            if not quiet and time.monotonic() - shown >= 2.0:
+                shown = time.monotonic()
+                done = max(state.acked_seq + 1, 0)
+                note = f" (retrying: {state.error})" if state.error else ""
+                print(f"wakelog: uploading… {done}/{last_seq + 1} records{note}", file=sys.stderr, flush=True)
+            time.sleep(0.05)
+        return state

@@ -1,0 +1,65 @@
+"""``sync.json`` in a run folder: how far the run has reached the server.
+
+Written atomically by whoever uploads (the uploader process or ``wakelog sync``), read by
+``finish()`` to show progress and by ``wakelog sync --view``. The server's ack stays the truth;
+this file only saves a rescan and reports.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+FILE = "sync.json"
+LOCK = ".upload.lock"
+
+
+@dataclass
+class SyncState:
+    base_url: str = ""
+    run_path: str = ""  # entity/project/run_id on the server
+    acked_seq: int = -1
+    log_offset: int = 0  # where in the run log the record after acked_seq starts (0: unknown)
+    last_seq: int = -1  # the last seq in the run log, once the run has ended (-1: not known yet)
+    files: dict[str, list[Any]] = field(default_factory=dict)  # name -> [size, mtime, sha256]
+    complete: bool = False
+    error: str | None = None
+    pid: int | None = None
+    updated_at: float = 0.0
+
+    @classmethod
+    def load(cls, run_dir: Path) -> SyncState:
+        try:
+            data = json.loads((run_dir / FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return cls()
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+    def save(self, run_dir: Path) -> None:
+        self.updated_at = time.time()
+        tmp = run_dir / f".{FILE}.{os.getpid()}"
+        tmp.write_text(json.dumps(asdict(self)), encoding="utf-8")
+        tmp.replace(run_dir / FILE)
+
+
+@contextlib.contextmanager
+def upload_lock(run_dir: Path) -> Iterator[bool]:
+    """Hold the run's upload lock if free; yields False when someone else is uploading it."""
+    fd = os.open(run_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)

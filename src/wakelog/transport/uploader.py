@@ -1,0 +1,224 @@
+"""The uploader: tails a run log and sends it to the server, outliving the training process.
+
+One uploader runs per online run, as its own process (``python -m wakelog.transport.uploader``),
+so a ``kill -9`` of the training loses nothing that reached the run log. It sends records in
+sequence order, in batches, and advances only on the server's ack; any error is retried with
+backoff (network trouble, a server that is down or restarting, or one that appears mid-run).
+Saved files and media are uploaded by content hash, resumably. It stops when the run's exit
+record and files are on the server, or — once the training process is gone — when the whole log
+is sent or ``linger`` seconds have passed; ``wakelog sync`` finishes whatever is left.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from wakelog.runlog import RecordType, find_runlog, read_runlog
+from wakelog.runlog._format import HEADER_SIZE
+from wakelog.transport.client import RejectedError, RetryableError, SequenceGap, ServerClient
+from wakelog.transport.syncstate import SyncState, upload_lock
+
+BATCH_BYTES = 4 * 1024 * 1024
+BATCH_RECORDS = 20_000
+POLL_SECONDS = 0.2
+FILE_SCAN_SECONDS = 5.0
+MAX_BACKOFF = 30.0
+
+
+class UploadStopped(Exception):
+    """The server refused the run for good (bad key, invalid data); the reason is in sync.json."""
+
+
+def _alive(pid: int | None) -> bool:
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Uploader:
+    """Sends one run folder to one server. ``run()`` returns when there is nothing left to do."""
+
+    def __init__(
+        self,
+        run_dir: Path,
+        client: ServerClient,
+        project: str,
+        run_id: str,
+        *,
+        entity: str | None = None,
+        parent_pid: int | None = None,
+        linger: float = 600.0,
+        progress: Callable[[SyncState], None] | None = None,
+    ) -> None:
+        self.run_dir = run_dir
+        self.client = client
+        self.log_path = find_runlog(run_dir)
+        self.parent_pid = parent_pid
+        self.linger = linger
+        self.progress = progress
+        self.entity, self.project, self.run_id = entity, project, run_id
+        self.state = SyncState.load(run_dir)
+        self.state.pid = os.getpid()
+        self.state.error = None
+        self._exit_seen = False
+        self._backoff = 0.5
+        self._next_file_scan = 0.0
+
+    # -- the loop -------------------------------------------------------------------------
+    def run(self) -> SyncState:
+        parent_gone_at: float | None = None
+        synced = False
+        while True:
+            live = _alive(self.parent_pid)
+            if not live and parent_gone_at is None:
+                parent_gone_at = time.monotonic()
+            try:
+                if not synced:
+                    # Start from what the server already has: it survives our restarts, and its own.
+                    self._resolve_run_path()
+                    ack = self.client.ack(self.state.run_path)
+                    if ack != self.state.acked_seq:
+                        self._reset_to(ack)
+                    synced = True
+                sent = self._send_available(final=not live)
+                if time.monotonic() >= self._next_file_scan or self._exit_seen or not live:
+                    self._upload_files()
+                    self._next_file_scan = time.monotonic() + FILE_SCAN_SECONDS
+                self._backoff = 0.5
+            except (RetryableError, OSError) as exc:
+                self.state.error = str(exc)
+                self._save()
+                if parent_gone_at is not None and time.monotonic() - parent_gone_at > self.linger:
+                    return self.state
+                time.sleep(self._backoff)
+                self._backoff = min(self._backoff * 2, MAX_BACKOFF)
+                continue
+            except SequenceGap as gap:
+                self._reset_to(gap.ack)
+                continue
+            except RejectedError as exc:
+                self.state.error = str(exc)
+                self._save()
+                raise UploadStopped(str(exc)) from exc
+            self.state.error = None
+            done = self._exit_seen or not live
+            if done and not sent and self._log_fully_acked():
+                self.state.complete = True
+                self._save()
+                return self.state
+            if not sent:
+                time.sleep(POLL_SECONDS)
+
+    def _resolve_run_path(self) -> None:
+        """entity/project/run_id; without an entity, the key's user is the entity (like wandb)."""
+        entity = self.entity or self.client.whoami() or "default"
+        run_path = f"{entity}/{self.project}/{self.run_id}"
+        if self.state.run_path != run_path or self.state.base_url != self.client.base_url:
+            pid = self.state.pid
+            self.state = SyncState(base_url=self.client.base_url, run_path=run_path, pid=pid)
+
+    def _reset_to(self, ack: int) -> None:
+        self.state.acked_seq = ack
+        self.state.log_offset = 0  # rescan: find where seq ack + 1 starts
+
+    def _send_available(self, *, final: bool) -> int:
+        """Send what the log holds past the ack; returns how many records were acked."""
+        offset = self.state.log_offset or HEADER_SIZE
+        result = read_runlog(self.log_path, offset, final=final, max_bytes=BATCH_BYTES)
+        records = [r for r in result.records if r.seq > self.state.acked_seq]
+        if not records:
+            if not self.state.log_offset or result.next_offset > offset:
+                self.state.log_offset = result.next_offset
+            return 0
+        records = records[:BATCH_RECORDS]
+        ack = self.client.send_records(
+            self.state.run_path, [[r.seq, r.type, r.time, r.data] for r in records]
+        )
+        sent = [r for r in records if r.seq <= ack]
+        if any(r.type == RecordType.EXIT for r in sent):
+            self._exit_seen = True
+            self.state.last_seq = sent[-1].seq
+        self.state.acked_seq = ack
+        following = [r for r in result.records if r.seq > ack]
+        self.state.log_offset = following[0].offset if following else result.next_offset
+        self._save()
+        return len(sent)
+
+    def _log_fully_acked(self) -> bool:
+        result = read_runlog(self.log_path, self.state.log_offset or HEADER_SIZE, final=True)
+        return not [r for r in result.records if r.seq > self.state.acked_seq]
+
+    def _upload_files(self) -> None:
+        """Upload saved files and media that are new or changed since their last upload."""
+        files_dir = self.run_dir / "files"
+        if not files_dir.is_dir():
+            return
+        attach = []
+        for path in sorted(files_dir.rglob("*")):
+            if not path.is_file() or (path.is_symlink() and not self._exit_seen):
+                continue  # a live link is uploaded once finish() turned it into a copy
+            name = path.relative_to(files_dir).as_posix()
+            info = path.stat()
+            known = self.state.files.get(name)
+            if known and known[0] == info.st_size and known[1] == info.st_mtime:
+                continue
+            sha256, size = self.client.upload_file(path)
+            attach.append({"name": name, "sha256": sha256, "size": size})
+            self.state.files[name] = [info.st_size, info.st_mtime, sha256]
+        if attach:
+            self.client.attach_files(self.state.run_path, attach)
+            self._save()
+
+    def _save(self) -> None:
+        self.state.save(self.run_dir)
+        if self.progress:
+            self.progress(self.state)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m wakelog.transport.uploader")
+    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("--entity")
+    parser.add_argument("--project", required=True)
+    parser.add_argument("--run-id", required=True)
+    parser.add_argument("--base-url", required=True)
+    parser.add_argument("--parent", type=int, help="the training process to outlive")
+    parser.add_argument("--linger", type=float, default=600.0)
+    args = parser.parse_args(argv)
+    key = os.environ.get("WAKELOG_API_KEY", "")
+    client = ServerClient(args.base_url, key)
+    with upload_lock(args.run_dir) as mine:
+        if not mine:
+            print("wakelog uploader: another uploader holds this run; exiting", file=sys.stderr)
+            return 0
+        try:
+            Uploader(
+                args.run_dir,
+                client,
+                args.project,
+                args.run_id,
+                entity=args.entity,
+                parent_pid=args.parent,
+                linger=args.linger,
+            ).run()
+        except UploadStopped as exc:
+            print(f"wakelog uploader: stopped: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            client.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
