@@ -5,9 +5,9 @@ from __future__ import annotations
 import warnings
 
 import pytest
-from tests.conftest import history, user_keys
 
 import wakelog
+from tests.conftest import history, user_keys
 from wakelog.errors import UsageError
 from wakelog.sdk._values import MAX_DEPTH, MAX_STRING, BadValue
 

@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
-from tests.conftest import records
 
 import wakelog
+from tests.conftest import records
 from wakelog.errors import UsageError
 
 

@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
-from tests.conftest import history, records, user_keys
 
 import wakelog
+from tests.conftest import history, records, user_keys
 from wakelog.errors import UsageError
 
 

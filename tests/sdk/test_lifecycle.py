@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.conftest import records
 
+from tests.conftest import records
 from wakelog.runlog import find_runlog, read_runlog
 from wakelog.sdk._local_runs import run_dirs
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from tests.conftest import history, records
 
 import wakelog
+from tests.conftest import history, records
 from wakelog.errors import UsageError
 
 

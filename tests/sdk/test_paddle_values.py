@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 
 import pytest
-from tests.conftest import history, user_keys
 
 import wakelog
+from tests.conftest import history, user_keys
 
 paddle = pytest.importorskip("paddle")
 pytestmark = pytest.mark.paddle

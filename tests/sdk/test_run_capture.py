@@ -10,9 +10,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from tests.conftest import records
 
 import wakelog
+from tests.conftest import records
 from wakelog.sdk._local_runs import run_dirs
 
 

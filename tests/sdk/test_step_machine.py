@@ -6,9 +6,9 @@ import math
 import threading
 
 import pytest
-from tests.conftest import history, user_keys
 
 import wakelog
+from tests.conftest import history, user_keys
 
 
 def rows(run: wakelog.Run) -> list[tuple[int, dict]]:

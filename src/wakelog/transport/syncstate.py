@@ -51,15 +51,20 @@ class SyncState:
 
 
 @contextlib.contextmanager
-def upload_lock(run_dir: Path) -> Iterator[bool]:
-    """Hold the run's upload lock if free; yields False when someone else is uploading it."""
+def upload_lock(run_dir: Path, wait: float = 0.0) -> Iterator[bool]:
+    """Hold the run's upload lock; yields False if someone else still holds it after ``wait`` s."""
     fd = os.open(run_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + wait
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    yield False
+                    return
+                time.sleep(0.1)
         yield True
     finally:
         os.close(fd)

@@ -101,7 +101,7 @@ class Uploader:
                 self._save()
                 if parent_gone_at is not None and time.monotonic() - parent_gone_at > self.linger:
                     return self.state
-                time.sleep(self._backoff)
+                self._sleep(self._backoff, parent_alive=live)
                 self._backoff = min(self._backoff * 2, MAX_BACKOFF)
                 continue
             except SequenceGap as gap:
@@ -119,6 +119,14 @@ class Uploader:
                 return self.state
             if not sent:
                 time.sleep(POLL_SECONDS)
+
+    def _sleep(self, seconds: float, *, parent_alive: bool) -> None:
+        """Back off, but wake up at once when the training process ends (linger starts then)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            time.sleep(min(POLL_SECONDS, deadline - time.monotonic()))
+            if parent_alive and not _alive(self.parent_pid):
+                return
 
     def _resolve_run_path(self) -> None:
         """entity/project/run_id; without an entity, the key's user is the entity (like wandb)."""

@@ -1,0 +1,255 @@
+"""Runs reach the server: live, after outages, after kill -9 of either side, and by `wakelog sync`.
+
+Everything here uses a real server process on loopback and real training subprocesses.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from tests.server.conftest import ServerProcess, free_port, start_server
+from wakelog.cli import main
+from wakelog.runlog import find_runlog, read_runlog
+from wakelog.sdk._local_runs import run_dirs
+from wakelog.transport.syncstate import SyncState
+
+
+def online_env(server: ServerProcess, **extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "WAKELOG_MODE": "online",
+        "WAKELOG_BASE_URL": server.url,
+        "WAKELOG_API_KEY": server.key,
+        "WAKELOG_ENTITY": "team",
+        "WAKELOG_PROJECT": "upload",
+        **extra,
+    }
+
+
+def run_script(tmp_path: Path, body: str, env: dict[str, str], *, wait: bool = True) -> subprocess.Popen:
+    script = tmp_path / "train.py"
+    script.write_text("import wakelog\n" + textwrap.dedent(body))
+    proc = subprocess.Popen(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    if wait:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    return proc
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting")
+
+
+def last_seq(run_dir: Path) -> int:
+    return read_runlog(find_runlog(run_dir)).records[-1].seq
+
+
+def server_points(server: ServerProcess, run_id: str, key: str) -> tuple[int, int]:
+    """(points stored, distinct steps) for one key of one run, read from the server's database."""
+    engine = sa.create_engine(f"sqlite:///{server.data_dir / 'wakelog.db'}")
+    with engine.connect() as conn:
+        total, steps = conn.execute(
+            sa.text(
+                "select coalesce(sum(c.count), 0), coalesce(max(c.last_step), -1) from series_chunks c "
+                "join runs r on r.id = c.run_pk where r.run_id = :run and c.key = :key and c.stream = 0"
+            ),
+            {"run": run_id, "key": key},
+        ).one()
+    engine.dispose()
+    return int(total), int(steps)
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[ServerProcess]:
+    server = start_server(tmp_path)
+    yield server
+    server.stop()
+
+
+def test_online_run_arrives_whole_with_files_and_media(tmp_path: Path, live_server: ServerProcess) -> None:
+    body = """
+    import numpy as np
+    run = wakelog.init(config={"lr": 0.1})
+    for i in range(2000):
+        run.log({"loss": 1 / (i + 1), "acc": i / 2000})
+    run.log({"sample": wakelog.Image(np.zeros((8, 8, 3), dtype="uint8"))})
+    open("model.txt", "w").write("weights")
+    run.save("model.txt", policy="now")
+    run.finish()
+    print(run.url)
+    """
+    proc = run_script(tmp_path, body, online_env(live_server), wait=False)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    (run_dir,) = run_dirs(tmp_path)
+    state = SyncState.load(run_dir)
+    assert state.complete and state.acked_seq == last_seq(run_dir)
+    assert out.strip() == f"{live_server.url}/team/upload/runs/{run_dir.name.rsplit('-', 1)[1]}"
+    run_id = run_dir.name.rsplit("-", 1)[1]
+    with live_server.client() as http:
+        assert http.get(f"/api/v1/runs/team/upload/{run_id}/ack").json()["ack"] == state.acked_seq
+        for name, (_size, _mtime, sha256) in state.files.items():
+            assert http.get(f"/api/v1/blobs/{sha256}").json()["complete"], name
+    assert "model.txt" in state.files and any(n.startswith("media/images/") for n in state.files)
+    assert server_points(live_server, run_id, "loss") == (2000, 1999)
+
+
+def test_kill_9_of_the_training_still_delivers_everything_on_disk(
+    tmp_path: Path, live_server: ServerProcess
+) -> None:
+    body = """
+    import time
+    run = wakelog.init()
+    i = 0
+    while True:
+        run.log({"i": i})
+        i += 1
+        if i == 3000:
+            print("going", flush=True)
+        time.sleep(0.0005)
+    """
+    proc = run_script(tmp_path, body, online_env(live_server), wait=False)
+    assert proc.stdout.readline().strip() == "going"
+    time.sleep(0.5)
+    proc.kill()
+    proc.wait()
+    (run_dir,) = run_dirs(tmp_path)
+    on_disk = last_seq(run_dir)
+    wait_for(lambda: SyncState.load(run_dir).complete)
+    assert SyncState.load(run_dir).acked_seq == on_disk
+    rows = [r for r in read_runlog(find_runlog(run_dir)).records if r.type == "history"]
+    assert server_points(live_server, run_dir.name.rsplit("-", 1)[1], "i") == (len(rows), len(rows) - 1)
+
+
+def test_server_killed_and_restarted_mid_run_gets_every_point_exactly_once(tmp_path: Path) -> None:
+    server = start_server(tmp_path)
+    body = """
+    import time
+    run = wakelog.init()
+    for i in range(6000):
+        run.log({"x": float(i)})
+        if i == 1000:
+            print("started", flush=True)
+        time.sleep(0.0005)
+    run.finish()
+    """
+    proc = run_script(tmp_path, body, online_env(server, WAKELOG_FINISH_TIMEOUT="90"), wait=False)
+    try:
+        assert proc.stdout.readline().strip() == "started"
+        server.stop(signal.SIGKILL)
+        time.sleep(1.0)
+        server.start()
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        (run_dir,) = run_dirs(tmp_path)
+        wait_for(lambda: SyncState.load(run_dir).complete)
+        assert server_points(server, run_dir.name.rsplit("-", 1)[1], "x") == (6000, 5999)
+    finally:
+        server.stop()
+
+
+def test_server_down_for_the_whole_run_then_wakelog_sync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = start_server(tmp_path)  # first start creates the admin key
+    server.stop()
+    body = """
+    run = wakelog.init()
+    for i in range(500):
+        run.log({"y": i})
+    run.finish()
+    """
+    env = online_env(server, WAKELOG_FINISH_TIMEOUT="1", WAKELOG_UPLOADER_LINGER="0")
+    proc = run_script(tmp_path, body, env, wait=False)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, "a missing server never fails the training"
+    assert "wakelog sync" in err
+    (run_dir,) = run_dirs(tmp_path)
+    wait_for(lambda: not SyncState.load(run_dir).complete and SyncState.load(run_dir).error is not None)
+    server.start()
+    try:
+        monkeypatch.setenv("WAKELOG_API_KEY", server.key)
+        monkeypatch.setenv("WAKELOG_BASE_URL", server.url)
+        first = CliRunner().invoke(main, ["sync", str(tmp_path)])
+        assert first.exit_code == 0, first.output
+        assert "synced to" in first.output
+        run_id = run_dir.name.rsplit("-", 1)[1]
+        assert server_points(server, run_id, "y") == (500, 499)
+        again = CliRunner().invoke(main, ["sync", str(tmp_path)])
+        assert "nothing to sync" in again.output
+        forced = CliRunner().invoke(main, ["sync", "--all", str(tmp_path)])
+        assert forced.exit_code == 0
+        assert server_points(server, run_id, "y") == (500, 499), "a second sync creates nothing twice"
+        view = CliRunner().invoke(main, ["sync", "--view", str(tmp_path)])
+        assert "synced" in view.output
+        cleaned = CliRunner().invoke(main, ["sync", "--clean", "--yes", str(tmp_path)])
+        assert cleaned.exit_code == 0 and not run_dir.exists()
+    finally:
+        server.stop()
+
+
+def test_server_that_appears_mid_run_is_picked_up(tmp_path: Path) -> None:
+    port = free_port()
+    bootstrap = start_server(tmp_path)
+    bootstrap.stop()
+    server = ServerProcess(f"http://127.0.0.1:{port}", bootstrap.data_dir, port, [])
+    body = """
+    import time
+    run = wakelog.init()
+    for i in range(300):
+        run.log({"z": i})
+        time.sleep(0.01)
+    run.finish()
+    """
+    proc = run_script(tmp_path, body, online_env(server, WAKELOG_FINISH_TIMEOUT="60"), wait=False)
+    try:
+        time.sleep(1.0)
+        server.start()
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        (run_dir,) = run_dirs(tmp_path)
+        assert SyncState.load(run_dir).complete
+        assert server_points(server, run_dir.name.rsplit("-", 1)[1], "z") == (300, 299)
+    finally:
+        server.stop()
+
+
+def test_offline_run_syncs_and_a_bad_key_is_reported(
+    tmp_path: Path, live_server: ServerProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_script(
+        tmp_path,
+        "run = wakelog.init()\nrun.log({'a': 1})\nrun.finish()\n",
+        {**os.environ, "WAKELOG_MODE": "offline"},
+    )
+    monkeypatch.setenv("WAKELOG_BASE_URL", live_server.url)
+    monkeypatch.setenv("WAKELOG_API_KEY", "wk_" + "x" * 40)
+    refused = CliRunner().invoke(main, ["sync", str(tmp_path)])
+    assert refused.exit_code == 1 and "401" in refused.output
+    monkeypatch.setenv("WAKELOG_API_KEY", live_server.key)
+    ok = CliRunner().invoke(main, ["sync", "--entity", "team", str(tmp_path)])
+    assert ok.exit_code == 0, ok.output
+    assert "team/uncategorized/" in ok.output
