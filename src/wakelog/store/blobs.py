@@ -7,12 +7,25 @@ resumes where it stopped; the content is hashed on completion and must match its
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from collections.abc import Iterator
 from typing import Any
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _race_errors() -> tuple[type[BaseException], ...]:
+    """What the file system raises when a staged object changes or goes while it is read."""
+    try:
+        from s3fs.utils import FileExpired
+    except ImportError:
+        return (FileNotFoundError,)
+    return (FileNotFoundError, FileExpired)
+
+
+_RACE_ERRORS = _race_errors()
 READ_CHUNK = 1024 * 1024
 
 
@@ -73,15 +86,23 @@ class BlobStore:
             raise BlobError(f"the chunk goes past the declared size {total}")
         staging = self._staging(sha256)
         self.fs.makedirs(staging.rsplit("/", 1)[0], exist_ok=True)
-        if self._local:
-            with self.fs.open(staging, "ab") as f:
-                f.write(data)
-        else:
-            previous = self.fs.cat_file(staging) if staged else b""
-            self.fs.pipe_file(staging, previous + data)
-        received = staged + len(data)
-        if received == total:
-            self._publish(sha256, staging)
+        try:
+            if self._local:
+                with self.fs.open(staging, "ab") as f:
+                    f.write(data)
+            else:
+                previous = self.fs.cat_file(staging) if staged else b""
+                self.fs.pipe_file(staging, previous + data)
+            received = staged + len(data)
+            if received == total:
+                self._publish(sha256, staging)
+        except _RACE_ERRORS:
+            # Another upload of the same content moved or rewrote the staging object meanwhile.
+            if self.exists(sha256):
+                return total
+            raise BlobError(
+                "another upload of the same content got in the way; ask where to resume"
+            ) from None
         return received
 
     def _publish(self, sha256: str, staging: str) -> None:
@@ -90,7 +111,10 @@ class BlobStore:
             while block := f.read(READ_CHUNK):
                 digest.update(block)
         if digest.hexdigest() != sha256:
-            self.fs.rm(staging)
+            if self.exists(sha256):  # two uploads interleaved, and the other one finished
+                return
+            with contextlib.suppress(FileNotFoundError):
+                self.fs.rm(staging)
             raise BlobError("the uploaded content does not match its sha256; upload it again")
         target = self._path(sha256)
         self.fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)

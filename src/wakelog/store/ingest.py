@@ -15,9 +15,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 import numpy as np
 import sqlalchemy as sa
 
+from wakelog._names import check_file_name
 from wakelog.runlog import RecordType
 from wakelog.store import series as codec
 from wakelog.store.database import Database
@@ -87,11 +89,25 @@ class IngestResult:
 Record = tuple[int, str, float, Any]
 
 
+_batch_decoder = msgspec.msgpack.Decoder(list[tuple[int, str, float, Any]])
+
+
+def decode_batch(body: bytes) -> list[Record]:
+    """A MessagePack body into checked records; ``IngestError`` says what and where is wrong."""
+    try:
+        return validate(_batch_decoder.decode(body))
+    except msgspec.ValidationError as exc:
+        raise IngestError(f"each record must be [seq, type, time, data]: {exc}") from None
+    except msgspec.DecodeError as exc:
+        raise IngestError(f"the body is not a MessagePack list of records: {exc}") from None
+
+
 def validate(records: Any) -> list[Record]:
     """Check the batch's shape; raise ``IngestError`` naming the first problem."""
     if not isinstance(records, list):
         raise IngestError(f"the body must be a list of records, not a {type(records).__name__}")
     checked: list[Record] = []
+    checked_keys: set[tuple[Any, ...]] = set()
     previous = -1
     for index, record in enumerate(records):
         where = f"record {index}"
@@ -112,9 +128,14 @@ def validate(records: Any) -> list[Record]:
             step = data.get("_step")
             if type(step) is not int or step < 0:
                 raise IngestError(f"{where} (seq {seq}): history row needs an integer _step ≥ 0")
-            for key in data:
-                if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH:
-                    raise IngestError(f"{where} (seq {seq}): bad metric key {key!r}")
+            keys = tuple(data)
+            if keys not in checked_keys:  # rows repeat their keys: check each key set once
+                for key in keys:
+                    if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH or "\x00" in key:
+                        raise IngestError(f"{where} (seq {seq}): bad metric key {key!r}")
+                checked_keys.add(keys)
+        if kind in _KNOWN_TYPES:
+            _check_record(seq, kind, data, f"{where} (seq {seq})")
         previous = seq
         checked.append((seq, kind, float(when), data))
     return checked
@@ -155,25 +176,10 @@ class _Batch:
 def _gather(records: list[Record]) -> _Batch:
     batch = _Batch()
     points = batch.points
+    history: list[dict[str, Any]] = []
     for _seq, kind, when, data in records:
         if kind == RecordType.HISTORY:
-            step = data["_step"]
-            batch.last_step = max(batch.last_step, step)
-            for key, value in _flatten(data).items():
-                if key == "_step":
-                    continue
-                kind_of = type(value)
-                if kind_of is float or kind_of is int or kind_of is bool:
-                    steps, values = points[(STREAM_HISTORY, key)]
-                    steps.append(step)
-                    values.append(float(value))
-                    if not key.startswith("_"):
-                        batch.summary_update[key] = value
-                else:
-                    batch.objects.append({"key": key, "step": step, "value": value})
-                    if not key.startswith("_"):
-                        batch.summary_update[key] = value
-                batch.summary_remove.discard(key)
+            history.append(data)
         elif kind == RecordType.STATS:
             runtime = data.get("_runtime", 0.0)
             step = round(runtime * 1000) if isinstance(runtime, (int, float)) else 0
@@ -232,49 +238,122 @@ def _gather(records: list[Record]) -> _Batch:
             )
             if isinstance(data.get("summary"), dict):
                 batch.final_summary = data["summary"]
+    if history:
+        _gather_history(history, batch)
     return batch
+
+
+_NUMBER_TYPES = frozenset((float, int, bool))
+
+
+def _gather_history(rows: list[dict[str, Any]], batch: _Batch) -> None:
+    """Rows to per-key columns. Rows with the same keys are handled as one block (the usual
+    case: every step logs the same metrics), so the per-point work is C-level list building."""
+    blocks: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        blocks[tuple(row)].append(row)
+    last: dict[str, tuple[int, Any]] = {}
+    for keys, members in blocks.items():
+        if any(type(members[0][key]) is dict for key in keys):
+            members = [_flatten(row) for row in members]
+            for row in members:  # nested rows may differ in shape: one at a time
+                _add_block(tuple(row), [row], batch, last)
+            continue
+        _add_block(keys, members, batch, last)
+    batch.last_step = max(step for step, _ in last.values()) if last else -1
+    for key, (_, value) in last.items():
+        if not key.startswith("_"):
+            batch.summary_update[key] = value
+            batch.summary_remove.discard(key)
+
+
+def _add_block(keys: tuple[str, ...], members: list[dict[str, Any]], batch: _Batch, last: dict) -> None:
+    steps = [row["_step"] for row in members]
+    final_step = steps[-1]
+    for key in keys:
+        if key == "_step":
+            continue
+        column = [row[key] for row in members]
+        if _NUMBER_TYPES.issuperset(map(type, column)):
+            step_list, value_list = batch.points[(STREAM_HISTORY, key)]
+            step_list.extend(steps)
+            value_list.extend(column)
+        else:
+            for step, value in zip(steps, column, strict=True):
+                if type(value) in _NUMBER_TYPES:
+                    step_list, value_list = batch.points[(STREAM_HISTORY, key)]
+                    step_list.append(step)
+                    value_list.append(value)
+                else:
+                    batch.objects.append({"key": key, "step": step, "value": value})
+        if key not in last or last[key][0] <= final_step:
+            last[key] = (final_step, column[-1])
 
 
 def ensure_run(
     conn: sa.Connection, entity: str, project: str, run_id: str, user_id: int | None
 ) -> tuple[Any, bool]:
-    """The run's row (locked for update on PostgreSQL), created with its project if new."""
+    """The run's row (locked for update on PostgreSQL), created with its project if new.
+
+    Creation is INSERT … ON CONFLICT DO NOTHING and a second look: two transactions creating the
+    same entity, project or run at once (two replicas, two server threads) both succeed, and on
+    PostgreSQL the second waits for the first and then locks the row it made.
+    """
     now = time.time()
-    entity_id = conn.execute(sa.select(entities.c.id).where(entities.c.name == entity)).scalar()
-    if entity_id is None:
-        entity_id = conn.execute(entities.insert().values(name=entity, created_at=now)).inserted_primary_key[
-            0
-        ]
-    project_id = conn.execute(
-        sa.select(projects.c.id).where(projects.c.entity_id == entity_id, projects.c.name == project)
-    ).scalar()
-    if project_id is None:
-        project_id = conn.execute(
-            projects.insert().values(entity_id=entity_id, name=project, created_at=now, updated_at=now)
-        ).inserted_primary_key[0]
-    query = sa.select(runs).where(runs.c.project_id == project_id, runs.c.run_id == run_id)
-    row = conn.execute(query.with_for_update()).first()
+    entity_id = _get_or_create(conn, entities, {"name": entity}, {"created_at": now}, ["name"])
+    project_id = _get_or_create(
+        conn,
+        projects,
+        {"entity_id": entity_id, "name": project},
+        {"created_at": now, "updated_at": now},
+        ["entity_id", "name"],
+    )
+    query = sa.select(runs).where(runs.c.project_id == project_id, runs.c.run_id == run_id).with_for_update()
+    row = conn.execute(query).first()
     if row is not None:
         return row, False
-    conn.execute(
-        runs.insert().values(
-            project_id=project_id,
-            run_id=run_id,
-            state="running",
-            tags=[],
-            config={},
-            summary={},
-            run_metadata={},
-            metric_defs={},
-            created_by=user_id,
-            created_at=now,
-            updated_at=now,
-            heartbeat_at=now,
-            last_step=-1,
-            last_seq=-1,
-        )
+    created = _insert_missing(
+        conn,
+        runs,
+        {
+            "project_id": project_id,
+            "run_id": run_id,
+            "state": "running",
+            "tags": [],
+            "config": {},
+            "summary": {},
+            "run_metadata": {},
+            "metric_defs": {},
+            "created_by": user_id,
+            "created_at": now,
+            "updated_at": now,
+            "heartbeat_at": now,
+            "last_step": -1,
+            "last_seq": -1,
+        },
+        ["project_id", "run_id"],
     )
-    return conn.execute(query).first(), True
+    return conn.execute(query).one(), created
+
+
+def _insert_missing(conn: sa.Connection, table: sa.Table, row: dict[str, Any], keys: list[str]) -> bool:
+    """Insert ``row`` unless one with the same ``keys`` exists (or is being inserted); True if inserted."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return conn.execute(insert(table).values(**row).on_conflict_do_nothing(index_elements=keys)).rowcount == 1
+
+
+def _get_or_create(
+    conn: sa.Connection, table: sa.Table, identity: dict[str, Any], extra: dict[str, Any], keys: list[str]
+) -> int:
+    query = sa.select(table.c.id).where(*(table.c[name] == value for name, value in identity.items()))
+    found = conn.execute(query).scalar()
+    if found is None:
+        _insert_missing(conn, table, {**identity, **extra}, keys)
+        found = conn.execute(query).scalar_one()
+    return found
 
 
 def apply_batch(
@@ -296,7 +375,7 @@ def apply_batch(
             upsert(
                 conn,
                 history_objects,
-                [{"run_pk": run.id, **o} for o in batch.objects],
+                [{"run_pk": run.id, **o, "value": json_safe(o["value"])} for o in batch.objects],
                 ["run_pk", "key", "step"],
             )
         if batch.lines:
@@ -308,21 +387,21 @@ def apply_batch(
             ]
             upsert(conn, run_files, rows, ["run_pk", "name"], update=["policy", "updated_at"])
         if batch.alerts:
-            conn.execute(alerts.insert(), [{"run_pk": run.id, **a} for a in batch.alerts])
+            conn.execute(alerts.insert(), [{"run_pk": run.id, **json_safe(a)} for a in batch.alerts])
         now = time.time()
-        values = dict(batch.run_fields)
+        values = _fit_run_fields(batch.run_fields)
         values.update(last_seq=fresh[-1][0], heartbeat_at=now, updated_at=now)
         if batch.last_step > run.last_step:
             values["last_step"] = batch.last_step
         if batch.config:
-            values["config"] = {**(run.config or {}), **batch.config}
+            values["config"] = {**(run.config or {}), **json_safe(batch.config)}
         if batch.metric_defs:
-            values["metric_defs"] = {**(run.metric_defs or {}), **batch.metric_defs}
+            values["metric_defs"] = {**(run.metric_defs or {}), **json_safe(batch.metric_defs)}
         if batch.final_summary is not None:
-            values["summary"] = batch.final_summary
+            values["summary"] = json_safe(batch.final_summary)
         elif batch.summary_update or batch.summary_remove:
             summary = {k: v for k, v in (run.summary or {}).items() if k not in batch.summary_remove}
-            summary.update(batch.summary_update)
+            summary.update(json_safe(batch.summary_update))
             values["summary"] = summary
         conn.execute(runs.update().where(runs.c.id == run.id).values(**values))
         conn.execute(projects.update().where(projects.c.id == run.project_id).values(updated_at=now))
@@ -346,7 +425,7 @@ def _write_series(conn: sa.Connection, run_pk: int, points: dict) -> int:
         .subquery()
     )
     rows = conn.execute(
-        sa.select(c.stream, c.key, c.chunk, c.data, c.last_step)
+        sa.select(c.stream, c.key, c.chunk, c.data, c.last_step, c.count.label("points"))
         .join(latest, sa.and_(c.stream == latest.c.stream, c.key == latest.c.key, c.chunk == latest.c.chunk))
         .where(c.run_pk == run_pk)
     )
@@ -356,6 +435,9 @@ def _write_series(conn: sa.Connection, run_pk: int, points: dict) -> int:
     for (stream, key), (steps, values) in points.items():
         step_array = np.asarray(steps, dtype=np.int64)
         value_array = np.asarray(values, dtype=np.float64)
+        if len(step_array) > 1 and not np.all(np.diff(step_array) > 0):
+            order = np.argsort(step_array, kind="stable")  # blocks of different key sets interleave
+            step_array, value_array = step_array[order], value_array[order]
         tail = tails.get((stream, key))
         if tail is not None:
             # A client bug or a clock jump must not break the order chunks rely on.
@@ -367,8 +449,10 @@ def _write_series(conn: sa.Connection, run_pk: int, points: dict) -> int:
         if not len(step_array):
             continue
         total += len(step_array)
-        open_chunk = codec.decode(tail.data) if tail is not None else None
-        if open_chunk is not None and len(open_chunk) < codec.CHUNK_POINTS:
+        # Only a small tail is rewritten; a bigger one stays as it is and new points start a
+        # chunk, so a batch never re-encodes thousands of old points.
+        open_chunk = codec.decode(tail.data) if tail is not None and tail.points < codec.MERGE_BELOW else None
+        if open_chunk is not None:
             chunks = codec.merge(open_chunk, step_array, value_array)
             first_index = tail.chunk
         else:
@@ -469,7 +553,167 @@ def _write_lines(conn: sa.Connection, run_pk: int, lines: list[tuple[str, float,
     conn.execute(
         console_lines.insert(),
         [
-            {"run_pk": run_pk, "line": start + 1 + i, "stream": stream, "time": when, "text": text}
+            {"run_pk": run_pk, "line": start + 1 + i, "stream": stream, "time": when, "text": json_safe(text)}
             for i, (stream, when, text) in enumerate(lines)
         ],
     )
+
+
+# -- checks and clean-up for what the SQL columns can hold ----------------------------------------
+
+MAX_INT64 = 2**63 - 1
+MAX_INT32 = 2**31 - 1
+#: How deep maps and lists may nest in record data.
+MAX_DEPTH = 64
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+_RUN_TEXT = {"name": 256, "group_name": 256, "job_type": 128, "notes": None, "host": 256, "state": 16}
+
+
+def _check_record(seq: int, kind: str, data: dict[str, Any], where: str) -> None:
+    """Refuse data the database cannot hold or ``_gather`` cannot read (``IngestError``)."""
+    if seq > MAX_INT64:
+        raise IngestError(f"{where}: seq is larger than {MAX_INT64}")
+    if kind == RecordType.HISTORY:
+        if data["_step"] > MAX_INT64:
+            raise IngestError(f"{where}: _step is larger than {MAX_INT64}")
+        if not _SCALARS.issuperset(map(type, data.values())):
+            for key, value in data.items():
+                if type(value) is dict and "_type" not in value:
+                    _check_nested_keys(value, key + ".", where, 1)
+                else:
+                    _check_json(value, where, 1)
+        return
+    _check_json(data, where, 0)
+    get = data.get
+    if kind == RecordType.STATS:
+        runtime = get("_runtime")
+        if runtime is not None and not _is_number(runtime, limit=1e12):
+            raise IngestError(f"{where}: _runtime must be a finite number of seconds")
+        for key in data:
+            _check_key(key, where)
+    elif kind == RecordType.RUN:
+        for name in ("name", "group", "job_type", "notes"):
+            if get(name) is not None and not isinstance(get(name), str):
+                raise IngestError(f"{where}: {name} must be a string")
+        tags = get("tags")
+        if tags is not None and not (isinstance(tags, list) and all(isinstance(t, str) for t in tags)):
+            raise IngestError(f"{where}: tags must be a list of strings")
+        if get("start_time") is not None and not _is_number(get("start_time")):
+            raise IngestError(f"{where}: start_time must be a finite number")
+    elif kind in (RecordType.CONFIG, RecordType.SUMMARY):
+        if get("update") is not None and not isinstance(get("update"), dict):
+            raise IngestError(f"{where}: update must be a map")
+        remove = get("remove")
+        if remove is not None and not (isinstance(remove, list) and all(isinstance(k, str) for k in remove)):
+            raise IngestError(f"{where}: remove must be a list of keys")
+    elif kind == RecordType.OUTPUT:
+        lines = get("lines")
+        if lines is not None and not isinstance(lines, list):
+            raise IngestError(f"{where}: lines must be a list")
+        for line in lines or ():
+            if not (
+                isinstance(line, (list, tuple))
+                and len(line) == 3
+                and _is_number(line[0])
+                and isinstance(line[1], str)
+                and isinstance(line[2], str)
+            ):
+                raise IngestError(f"{where}: each output line must be [time, stream, text]")
+    elif kind == RecordType.FILES:
+        files = get("files")
+        if files is not None and not isinstance(files, list):
+            raise IngestError(f"{where}: files must be a list")
+        for entry in files or ():
+            if not isinstance(entry, dict):
+                raise IngestError(f"{where}: each file must be a map")
+            try:
+                check_file_name(entry.get("name"))
+            except ValueError as exc:
+                raise IngestError(f"{where}: {exc}") from None
+    elif kind == RecordType.EXIT:
+        code = get("exit_code")
+        if code is not None and not (type(code) is int and -MAX_INT32 - 1 <= code <= MAX_INT32):
+            raise IngestError(f"{where}: exit_code must be a 32-bit integer")
+        if get("runtime") is not None and not _is_number(get("runtime")):
+            raise IngestError(f"{where}: runtime must be a finite number")
+        if get("state") is not None and not isinstance(get("state"), str):
+            raise IngestError(f"{where}: state must be a string")
+        if get("summary") is not None and not isinstance(get("summary"), dict):
+            raise IngestError(f"{where}: summary must be a map")
+
+
+def _is_number(value: Any, limit: float = 1e300) -> bool:
+    return type(value) in (int, float) and math.isfinite(value) and abs(value) <= limit
+
+
+def _check_key(key: Any, where: str) -> None:
+    if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH or "\x00" in key:
+        raise IngestError(f"{where}: bad metric key {key!r:.300}")
+
+
+def _check_nested_keys(row: dict[str, Any], prefix: str, where: str, depth: int) -> None:
+    """A nested history map: its dotted keys must be good metric keys, its values storable."""
+    if depth > MAX_DEPTH:
+        raise IngestError(f"{where}: nested deeper than {MAX_DEPTH} levels")
+    for key, value in row.items():
+        if not isinstance(key, str):
+            raise IngestError(f"{where}: map keys must be strings, got {key!r:.100}")
+        _check_key(prefix + key, where)
+        if type(value) is dict and "_type" not in value:
+            _check_nested_keys(value, prefix + key + ".", where, depth + 1)
+        else:
+            _check_json(value, where, depth + 1)
+
+
+def _check_json(value: Any, where: str, depth: int) -> None:
+    """Only what JSON holds: maps with string keys, lists, strings, numbers, booleans, null."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return
+    if depth > MAX_DEPTH:
+        raise IngestError(f"{where}: nested deeper than {MAX_DEPTH} levels")
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                raise IngestError(f"{where}: map keys must be strings, got {key!r:.100}")
+            if type(item) not in _SCALARS:
+                _check_json(item, where, depth + 1)
+    elif kind is list or kind is tuple:
+        for item in value:
+            if type(item) not in _SCALARS:
+                _check_json(item, where, depth + 1)
+    else:
+        raise IngestError(f"{where}: values of type {kind.__name__} are not supported")
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` as PostgreSQL's JSONB and text can hold it, the same on SQLite.
+
+    NaN and ±Inf (a diverged loss) become the strings "NaN", "Infinity" and "-Infinity"; NUL
+    characters, which PostgreSQL text cannot contain, are dropped.
+    """
+    kind = type(value)
+    if kind is float:
+        if math.isfinite(value):
+            return value
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if kind is str:
+        return value.replace("\x00", "") if "\x00" in value else value
+    if kind is dict:
+        return {json_safe(k): json_safe(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [json_safe(v) for v in value]
+    return value
+
+
+def _fit_run_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """Run columns cut to their SQL sizes, JSON columns made storable."""
+    values = {}
+    for name, value in fields.items():
+        if name in _RUN_TEXT and isinstance(value, str):
+            limit = _RUN_TEXT[name]
+            value = json_safe(value)[:limit] if limit else json_safe(value)
+        elif name in ("tags", "run_metadata"):
+            value = json_safe(value)
+        values[name] = value
+    return values

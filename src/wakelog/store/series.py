@@ -11,7 +11,8 @@ each a row holding:
   last value, count) as float64. Coarse reads (a 1,000-point chart of a 100k-step series) use the
   sketches alone and never decompress ``data``.
 
-The last chunk of a series is open: appends rewrite it until it is full. NaN and ±Inf are kept;
+The last chunk of a series is open while it is small: appends rewrite it until it holds
+``MERGE_BELOW`` points, after which new points start a new chunk. NaN and ±Inf are kept;
 min and max ignore NaN.
 """
 
@@ -23,6 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 
 CHUNK_POINTS = 4096
+#: An open chunk smaller than this is extended by the next append; a larger one is left alone.
+MERGE_BELOW = CHUNK_POINTS // 4
 SKETCH_BUCKETS = 64
 SKETCH_FIELDS = 6  # first_step, last_step, min, max, last, count
 

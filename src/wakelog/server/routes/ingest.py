@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
-import msgspec
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
@@ -22,12 +21,11 @@ from wakelog._names import check_file_name, check_path_part, check_run_id
 from wakelog.server.auth import User, authenticate
 from wakelog.server.body import read_body
 from wakelog.store.blobs import BlobError, check_sha256
-from wakelog.store.ingest import IngestError, SequenceGap, apply_batch, validate
+from wakelog.store.ingest import IngestError, SequenceGap, apply_batch, decode_batch
 from wakelog.store.schema import blobs, entities, projects, run_files, runs
 
 router = APIRouter(prefix="/api/v1")
 CurrentUser = Annotated[User, Depends(authenticate)]
-_decoder = msgspec.msgpack.Decoder()
 
 
 def run_path(entity: str, project: str, run_id: str) -> tuple[str, str, str]:
@@ -43,9 +41,7 @@ async def ingest_records(entity: str, project: str, run_id: str, request: Reques
     path = run_path(entity, project, run_id)
     body = await read_body(request)
     try:
-        records = validate(_decoder.decode(body))
-    except msgspec.DecodeError as exc:
-        raise HTTPException(400, f"the body is not a MessagePack record list: {exc}") from None
+        records = decode_batch(body)
     except IngestError as exc:
         raise HTTPException(400, str(exc)) from None
     state = request.app.state
@@ -91,18 +87,26 @@ async def blob_upload(sha256: str, offset: int, total: int, request: Request, us
     store = request.app.state.blobs
     if offset < 0 or total < 0:
         raise HTTPException(400, "offset and total must be ≥ 0")
-    body = await read_body(request)
     try:
         check_sha256(sha256)
+    except BlobError as exc:
+        raise HTTPException(400, str(exc)) from None
+    body = await read_body(request)
+    try:
         received = await run_in_threadpool(store.write_chunk, sha256, offset, body, total)
     except BlobError as exc:
-        return JSONResponse({"detail": str(exc), "received": store.received(sha256)}, status_code=409)
+        received = await run_in_threadpool(store.received, sha256)
+        return JSONResponse({"detail": str(exc), "received": received}, status_code=409)
     if received == total:
-        with request.app.state.db.write() as conn:
-            from wakelog.store.upsert import upsert
-
-            upsert(conn, blobs, [{"sha256": sha256, "size": total, "created_at": time.time()}], ["sha256"])
+        await run_in_threadpool(_record_blob, request.app.state.db, sha256, total)
     return {"received": received, "complete": received == total}
+
+
+def _record_blob(db: Any, sha256: str, size: int) -> None:
+    from wakelog.store.upsert import upsert
+
+    with db.write() as conn:
+        upsert(conn, blobs, [{"sha256": sha256, "size": size, "created_at": time.time()}], ["sha256"])
 
 
 class FileEntry(BaseModel):

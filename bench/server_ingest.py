@@ -1,0 +1,160 @@
+"""Server budgets for getting data in (DESIGN.md §4), against a real `wakelog server` process.
+
+* ingest: 10 concurrent runs posting record batches to SQLite — budget ≥ 500k points/s;
+* drain: an online run logging 20k steps × 5 keys — from `finish()` to everything acknowledged by
+  the server (queryable) — budget ≤ 1 s;
+* disk: bytes per stored scalar point in the database — budget ≤ 16 (wandb ≈ 107, MLflow ≈ 263,
+  Aim 150–220, from reference/peer-bench.md's sources).
+
+Run: python bench/server_ingest.py [--quick] [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import msgspec
+
+KEYS = ("loss", "acc", "lr", "grad_norm", "throughput")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(data_dir: Path) -> tuple[subprocess.Popen, str, str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wakelog", "server", "--port", str(port), "--data-dir", str(data_dir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
+                return proc, url, (data_dir / "admin.key").read_text().strip()
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError("server did not start")
+
+
+def batches(steps: int, per_batch: int) -> list[bytes]:
+    """Pre-encoded request bodies for one run (encoding is the client's cost, not the server's)."""
+    encoder = msgspec.msgpack.Encoder()
+    now = time.time()
+    bodies, seq = [], 0
+    records = [[0, "run", now, {"name": "bench", "project": "ingest"}]]
+    seq = 1
+    for step in range(steps):
+        row = {key: 1.0 / (step + 1 + i) for i, key in enumerate(KEYS)}
+        row.update(_step=step, _runtime=step * 0.01, _timestamp=now + step * 0.01)
+        records.append([seq, "history", now, row])
+        seq += 1
+        if len(records) >= per_batch:
+            bodies.append(gzip.compress(encoder.encode(records), 1))
+            records = []
+    if records:
+        bodies.append(gzip.compress(encoder.encode(records), 1))
+    return bodies
+
+
+def bench_ingest(url: str, key: str, runs: int, steps: int) -> dict[str, float]:
+    bodies = batches(steps, per_batch=2000)
+    errors: list[str] = []
+
+    def send(run: int) -> None:
+        with httpx.Client(base_url=url, auth=("api", key), timeout=120) as http:
+            for body in bodies:
+                response = http.post(
+                    f"/api/v1/runs/bench/ingest/run{run}/records",
+                    content=body,
+                    headers={"Content-Encoding": "gzip", "Content-Type": "application/msgpack"},
+                )
+                if response.status_code != 200:
+                    errors.append(response.text)
+
+    threads = [threading.Thread(target=send, args=(run,)) for run in range(runs)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    if errors:
+        raise RuntimeError(errors[0])
+    points = runs * steps * (len(KEYS) + 2)  # + _runtime and _timestamp, stored as series too
+    return {"points": points, "seconds": elapsed, "points_per_s": points / elapsed, "user_points": runs * steps * len(KEYS)}
+
+
+def bench_drain(url: str, key: str, workdir: Path, steps: int) -> float:
+    script = f"""
+import time, wakelog
+run = wakelog.init(project="drain")
+for i in range({steps}):
+    run.log({{"a": i * 0.1, "b": 1.0, "c": 2.0, "d": 3.0, "e": float(i)}})
+start = time.perf_counter()
+run.finish()
+print(time.perf_counter() - start)
+"""
+    env = {
+        **os.environ,
+        "WAKELOG_MODE": "online",
+        "WAKELOG_BASE_URL": url,
+        "WAKELOG_API_KEY": key,
+        "WAKELOG_SILENT": "true",
+        "WAKELOG_CONSOLE": "off",
+    }
+    out = subprocess.run([sys.executable, "-c", script], cwd=workdir, env=env, capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    runs, steps = (10, 2000) if args.quick else (10, 20000)
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "server"
+        proc, url, key = start_server(data)
+        try:
+            ingest = bench_ingest(url, key, runs, steps)
+            drain = bench_drain(url, key, Path(tmp), 2000 if args.quick else 20000)
+        finally:
+            proc.terminate()
+            proc.wait()
+        db = data / "wakelog.db"
+        import sqlite3
+
+        conn = sqlite3.connect(db)
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("VACUUM")
+        conn.close()
+        size = db.stat().st_size
+        stored = ingest["points"] + (2000 if args.quick else 20000) * 7
+    bytes_per_point = size / stored
+    rate = ingest["points_per_s"]
+    print(f"ingest, SQLite, {runs} concurrent runs: {rate:,.0f} points/s — budget ≥ 500,000 ({rate / 500_000:.2f}× budget)")
+    print(f"  {ingest['points']:,} points ({ingest['user_points']:,} logged values + _runtime/_timestamp) in {ingest['seconds']:.2f} s")
+    print(f"drain after finish(), online, {'2k' if args.quick else '20k'} steps × 5 keys: {drain:.3f} s — budget ≤ 1 s ({drain:.2f}× budget)")
+    print(f"disk: {bytes_per_point:.1f} bytes per stored point (whole database, after VACUUM) — budget ≤ 16 ({bytes_per_point / 16:.2f}× budget); wandb ≈ 107 ({107 / bytes_per_point:.0f}× more), MLflow ≈ 263 ({263 / bytes_per_point:.0f}× more)")
+    if args.json:
+        args.json.write_text(json.dumps({"ingest": ingest, "drain_s": drain, "bytes_per_point": bytes_per_point}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
