@@ -97,7 +97,12 @@ def bench_ingest(url: str, key: str, runs: int, steps: int) -> dict[str, float]:
     if errors:
         raise RuntimeError(errors[0])
     points = runs * steps * (len(KEYS) + 2)  # + _runtime and _timestamp, stored as series too
-    return {"points": points, "seconds": elapsed, "points_per_s": points / elapsed, "user_points": runs * steps * len(KEYS)}
+    return {
+        "points": points,
+        "seconds": elapsed,
+        "points_per_s": points / elapsed,
+        "user_points": runs * steps * len(KEYS),
+    }
 
 
 def bench_drain(url: str, key: str, workdir: Path, steps: int) -> float:
@@ -118,7 +123,9 @@ print(time.perf_counter() - start)
         "WAKELOG_SILENT": "true",
         "WAKELOG_CONSOLE": "off",
     }
-    out = subprocess.run([sys.executable, "-c", script], cwd=workdir, env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=workdir, env=env, capture_output=True, text=True, check=True
+    )
     return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -148,12 +155,23 @@ def main() -> None:
         stored = ingest["points"] + (2000 if args.quick else 20000) * 7
     bytes_per_point = size / stored
     rate = ingest["points_per_s"]
-    print(f"ingest, SQLite, {runs} concurrent runs: {rate:,.0f} points/s — budget ≥ 500,000 ({rate / 500_000:.2f}× budget)")
-    print(f"  {ingest['points']:,} points ({ingest['user_points']:,} logged values + _runtime/_timestamp) in {ingest['seconds']:.2f} s")
-    print(f"drain after finish(), online, {'2k' if args.quick else '20k'} steps × 5 keys: {drain:.3f} s — budget ≤ 1 s ({drain:.2f}× budget)")
-    print(f"disk: {bytes_per_point:.1f} bytes per stored point (whole database, after VACUUM) — budget ≤ 16 ({bytes_per_point / 16:.2f}× budget); wandb ≈ 107 ({107 / bytes_per_point:.0f}× more), MLflow ≈ 263 ({263 / bytes_per_point:.0f}× more)")
+    steps_label = "2k" if args.quick else "20k"
+    lines = [
+        f"ingest, SQLite, {runs} concurrent runs: {rate:,.0f} points/s — budget ≥ 500,000 "
+        f"({rate / 500_000:.2f}× budget)",
+        f"  {ingest['points']:,} points ({ingest['user_points']:,} logged values + _runtime/_timestamp) "
+        f"in {ingest['seconds']:.2f} s",
+        f"drain after finish(), online, {steps_label} steps × 5 keys: {drain:.3f} s — budget ≤ 1 s "
+        f"({drain:.2f}× budget)",
+        f"disk: {bytes_per_point:.1f} bytes per stored point (whole database, after VACUUM) — budget ≤ 16 "
+        f"({bytes_per_point / 16:.2f}× budget); wandb ≈ 107 ({107 / bytes_per_point:.0f}× more), "
+        f"MLflow ≈ 263 ({263 / bytes_per_point:.0f}× more)",
+    ]
+    print("\n".join(lines))
     if args.json:
-        args.json.write_text(json.dumps({"ingest": ingest, "drain_s": drain, "bytes_per_point": bytes_per_point}, indent=1))
+        args.json.write_text(
+            json.dumps({"ingest": ingest, "drain_s": drain, "bytes_per_point": bytes_per_point}, indent=1)
+        )
 
 
 if __name__ == "__main__":
