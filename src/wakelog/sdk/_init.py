@@ -79,14 +79,16 @@ _NOUNS = (
 
 _lock = threading.RLock()
 _active: list[Run] = []
+# Ids and names must not follow the user's random.seed(): seeded scripts would reuse run ids.
+_RANDOM = random.SystemRandom()
 
 
 def generate_id(length: int = 8) -> str:
-    return "".join(random.choices(_ID_ALPHABET, k=length))
+    return "".join(_RANDOM.choices(_ID_ALPHABET, k=length))
 
 
 def _generate_name() -> str:
-    return f"{random.choice(_ADJECTIVES)}-{random.choice(_NOUNS)}-{random.randint(1, 99)}"
+    return f"{_RANDOM.choice(_ADJECTIVES)}-{_RANDOM.choice(_NOUNS)}-{_RANDOM.randint(1, 99)}"
 
 
 def check_id(run_id: str) -> str:
