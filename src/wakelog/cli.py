@@ -27,15 +27,24 @@ def main() -> None:
 def login(key: str | None, host: str | None, relogin: bool) -> None:
     """Store an API key for a wakelog server (0600 file in your config folder).
 
+    The key is checked with the server first: one it rejects is not stored; when the server
+    cannot be reached the key is stored with a warning.
+
     Example: wakelog login --host http://gpu-box:8080 wk_abc123…
     """
+    import warnings
+
     from wakelog.sdk._login import credentials_file
     from wakelog.sdk._login import login as do_login
 
-    try:
-        do_login(key=key, host=host, relogin=relogin or key is not None)
-    except Error as exc:
-        _fail(exc)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            do_login(key=key, host=host, relogin=relogin or key is not None, verify=True)
+        except Error as exc:
+            _fail(exc)
+    for warning in caught:
+        click.echo(f"warning: {warning.message}", err=True)
     click.echo(f"API key stored in {credentials_file()}")
 
 
@@ -91,6 +100,107 @@ def inspect(run_dir: Path) -> None:
     for damage in result.damage:
         click.echo(f"  DAMAGE: {damage}", err=True)
     if result.damage:
+        raise SystemExit(1)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--all", "all_runs", is_flag=True, help="Every run under ./wakelog, not only unsynced ones.")
+@click.option("--view", is_flag=True, help="List local runs and their sync state; upload nothing.")
+@click.option("--clean", is_flag=True, help="Delete local runs the server has whole.")
+@click.option("--yes", is_flag=True, help="Do not ask before --clean deletes.")
+@click.option("--host", help="Server URL (default: the configured base_url).")
+@click.option("--entity", help="Upload to this entity instead of the run's own.")
+@click.option("--project", help="Upload to this project instead of the run's own.")
+def sync(
+    paths: tuple[Path, ...],
+    all_runs: bool,
+    view: bool,
+    clean: bool,
+    yes: bool,
+    host: str | None,
+    entity: str | None,
+    project: str | None,
+) -> None:
+    """Upload runs recorded offline or not fully uploaded. Running it twice uploads nothing twice.
+
+    PATHS are run folders (always uploaded) or folders holding a wakelog/ folder of runs, of which
+    only the unsynced ones are uploaded unless --all (default: ./wakelog).
+
+    Example: wakelog sync wakelog/offline-run-20261127_093000-3kx7q2ab
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from wakelog.transport import sync as syncing
+
+    run_dirs = syncing.find_run_dirs(paths or (Path.cwd(),))
+    runs = []
+    for run_dir in run_dirs:
+        try:
+            runs.append(syncing.describe(run_dir))
+        except (syncing.RunLogError, OSError) as exc:
+            click.echo(f"skipping {run_dir}: {exc}", err=True)
+    if view:
+        table = Table("run folder", "project", "id", "ended", "sync state")
+        for run in runs:
+            table.add_row(run.run_dir.name, run.project, run.run_id, "yes" if run.ended else "no", run.status)
+        Console().print(table)
+        return
+    if clean:
+        doomed = [run for run in runs if run.synced]
+        if doomed and not yes:
+            click.confirm(f"Delete {len(doomed)} synced run folders?", abort=True)
+        for removed in syncing.clean(doomed):
+            click.echo(f"deleted {removed}")
+        return
+    named = {path.resolve() for path in paths if syncing.is_run_dir(path)}
+    todo = [run for run in runs if all_runs or run.run_dir in named or not run.synced]
+    if not todo:
+        click.echo("nothing to sync")
+        return
+    _sync_runs(todo, host, entity, project)
+
+
+def _sync_runs(runs: list, host: str | None, entity: str | None, project: str | None) -> None:
+    from rich.progress import Progress
+
+    from wakelog.sdk._login import api_key_for
+    from wakelog.sdk._settings import resolve_settings
+    from wakelog.transport import sync as syncing
+    from wakelog.transport.client import ServerClient
+    from wakelog.transport.syncstate import SyncState
+    from wakelog.transport.uploader import UploadStopped
+
+    base_url = host or resolve_settings().base_url or ""
+    key = api_key_for(base_url)
+    if not key:
+        _fail(Error(f"no API key for {base_url}: run `wakelog login --host {base_url}` first"))
+    client = ServerClient(base_url, key)
+    failed = 0
+    try:
+        with Progress(transient=False) as progress:
+            for run in runs:
+                task = progress.add_task(run.run_dir.name, total=max(run.records, 1))
+
+                def show(state: SyncState, task: int = task) -> None:
+                    progress.update(task, completed=state.acked_seq + 1)
+
+                try:
+                    state = syncing.sync_run(run, client, entity=entity, project=project, progress=show)
+                except (UploadStopped, RuntimeError) as exc:
+                    failed += 1
+                    progress.console.print(f"[red]{run.run_dir.name}: {exc}")
+                    continue
+                if not state.complete:
+                    failed += 1
+                    progress.console.print(f"[yellow]{run.run_dir.name}: not finished: {state.error}")
+                else:
+                    progress.update(task, completed=max(run.records, 1))
+                    progress.console.print(f"{run.run_dir.name}: synced to {base_url}/{state.run_path}")
+    finally:
+        client.close()
+    if failed:
         raise SystemExit(1)
 
 
@@ -169,6 +279,162 @@ def upgrade(data_dir: Path | None, backend_store: str | None) -> None:
         _fail(exc)
     finally:
         database.dispose()
+
+
+# -- users and API keys: straight on the server's database, where the server's data is ----------
+def _accounts(data_dir: Path | None, backend_store: str | None, call):
+    """Open the server's database, run ``call(db)`` and turn its errors into one-line messages."""
+    import sqlalchemy as sa
+
+    from wakelog.server.accounts import AccountError, open_database
+    from wakelog.store.database import SchemaError
+
+    try:
+        database = open_database(_server_config(data_dir, backend_store, None).database_url)
+    except (AccountError, SchemaError) as exc:
+        _fail(exc)
+    except sa.exc.SQLAlchemyError as exc:
+        _fail(Exception(f"cannot open the database: {getattr(exc, 'orig', None) or exc}"))
+    try:
+        return call(database)
+    except AccountError as exc:
+        _fail(exc)
+    except sa.exc.SQLAlchemyError as exc:
+        _fail(Exception(f"database error: {getattr(exc, 'orig', None) or exc}"))
+    finally:
+        database.dispose()
+
+
+def _password_from_stdin() -> str:
+    password = click.get_text_stream("stdin").readline().rstrip("\r\n")
+    if not password:
+        _fail(Exception("no password on standard input"))
+    return password
+
+
+def _when(seconds: float | None) -> str:
+    import time
+
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(seconds)) if seconds else "-"
+
+
+@main.group("user")
+def user_group() -> None:
+    """Manage the server's users (run on the server's machine, as the user that runs it)."""
+
+
+@user_group.command("add")
+@click.argument("name")
+@click.option("--admin", is_flag=True, help="Make the user an admin.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@_data_dir
+@_backend_store
+def user_add(
+    name: str, admin: bool, password_stdin: bool, data_dir: Path | None, backend_store: str | None
+) -> None:
+    """Create a user. Without --password-stdin a random password is made and printed once."""
+    from wakelog.server.accounts import add_user
+
+    password = _password_from_stdin() if password_stdin else None
+    info, generated = _accounts(
+        data_dir, backend_store, lambda db: add_user(db, name, password, is_admin=admin)
+    )
+    role = "admin" if info.is_admin else "user"
+    if generated:
+        click.echo(f"created {role} {info.username}; its password (shown this once) is:", err=True)
+        click.echo(generated)
+    else:
+        click.echo(f"created {role} {info.username}")
+
+
+@user_group.command("passwd")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
+@_data_dir
+@_backend_store
+def user_passwd(name: str, password_stdin: bool, data_dir: Path | None, backend_store: str | None) -> None:
+    """Set a user's password (asks for it twice); their browser sessions end."""
+    from wakelog.server.accounts import set_password
+
+    if password_stdin:
+        password = _password_from_stdin()
+    else:
+        password = click.prompt(f"New password for {name}", hide_input=True, confirmation_prompt=True)
+    _accounts(data_dir, backend_store, lambda db: set_password(db, name, password))
+    click.echo(f"password of {name} changed")
+
+
+@user_group.command("list")
+@_data_dir
+@_backend_store
+def user_list(data_dir: Path | None, backend_store: str | None) -> None:
+    """List the users."""
+    from wakelog.server.accounts import list_users
+
+    for info in _accounts(data_dir, backend_store, list_users):
+        click.echo(f"{info.username:<24} {'admin' if info.is_admin else 'user':<6} {_when(info.created_at)}")
+
+
+@user_group.command("delete")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask first.")
+@_data_dir
+@_backend_store
+def user_delete(name: str, yes: bool, data_dir: Path | None, backend_store: str | None) -> None:
+    """Delete a user with their API keys and sessions (their runs stay)."""
+    from wakelog.server.accounts import delete_user
+
+    if not yes:
+        click.confirm(f"Delete user {name} and their API keys?", abort=True)
+    _accounts(data_dir, backend_store, lambda db: delete_user(db, name))
+    click.echo(f"deleted user {name}")
+
+
+@main.group("key")
+def key_group() -> None:
+    """Manage API keys on the server's database (run on the server's machine)."""
+
+
+@key_group.command("create")
+@click.option("--user", "username", default="admin", show_default=True, help="Whose key.")
+@click.option("--name", default="", help="What the key is for (shown in listings).")
+@_data_dir
+@_backend_store
+def key_create(username: str, name: str, data_dir: Path | None, backend_store: str | None) -> None:
+    """Create an API key and print it (the only time it is shown) on standard output."""
+    from wakelog.server.accounts import create_api_key
+
+    info, key = _accounts(data_dir, backend_store, lambda db: create_api_key(db, username, name))
+    click.echo(f"created key {info.prefix}… for {info.user}", err=True)
+    click.echo(key)
+
+
+@key_group.command("list")
+@click.option("--user", "username", help="Only this user's keys (default: everyone's).")
+@_data_dir
+@_backend_store
+def key_list(username: str | None, data_dir: Path | None, backend_store: str | None) -> None:
+    """List API keys: prefix, owner, name, created, last used, revoked."""
+    from wakelog.server.accounts import list_api_keys
+
+    for info in _accounts(data_dir, backend_store, lambda db: list_api_keys(db, username)):
+        state = f"revoked {_when(info.revoked_at)}" if info.revoked else "active"
+        click.echo(
+            f"{info.prefix:<12} {info.user:<16} {info.name[:32]:<32} created {_when(info.created_at)}  "
+            f"used {_when(info.last_used_at)}  {state}"
+        )
+
+
+@key_group.command("revoke")
+@click.argument("prefix")
+@_data_dir
+@_backend_store
+def key_revoke(prefix: str, data_dir: Path | None, backend_store: str | None) -> None:
+    """Revoke the API key with this prefix (as `key list` shows it); it stops working at once."""
+    from wakelog.server.accounts import revoke_api_key
+
+    info = _accounts(data_dir, backend_store, lambda db: revoke_api_key(db, prefix))
+    click.echo(f"revoked key {info.prefix}… of {info.user}")
 
 
 if __name__ == "__main__":

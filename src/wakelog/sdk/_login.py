@@ -1,7 +1,9 @@
 """API keys: ``wakelog.login()`` and where the SDK finds a key.
 
 Lookup order: ``WAKELOG_API_KEY`` (or ``WANDB_API_KEY``), then the key stored for the server's
-URL by ``wakelog login`` in ``<config dir>/credentials`` (a JSON file only the user can read).
+URL by ``wakelog login`` in ``<config dir>/credentials`` (a JSON file only the user can read),
+then, for a server on this machine (a loopback URL), the ``admin.key`` its first start wrote in
+the default server data directory, if that file is the user's own and only they can read it.
 """
 
 from __future__ import annotations
@@ -9,9 +11,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import sys
 from pathlib import Path
 
+from wakelog._warn import warn
 from wakelog.errors import UsageError
 from wakelog.sdk._settings import config_dir, resolve_settings
 
@@ -66,7 +70,73 @@ def api_key_for(host: str) -> str | None:
     settings = resolve_settings()
     if settings.api_key:
         return settings.api_key
-    return stored_keys().get(_normal_host(host))
+    host = _normal_host(host)
+    return stored_keys().get(host) or local_admin_key(host)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether the URL names this machine: ``localhost``, 127.0.0.0/8 or ``::1``."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    try:
+        name = urlsplit(host).hostname
+    except ValueError:
+        return False
+    if not name:
+        return False
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def local_admin_key(host: str) -> str | None:
+    """For a loopback ``host``: the ``admin.key`` a server on this machine wrote at its first start.
+
+    Read from the default server data directory (``WAKELOG_SERVER_DATA_DIR`` or the user data
+    folder), and only if it is a regular file owned by this user that nobody else can read.
+    """
+    if not is_loopback(host):
+        return None
+    from wakelog.server.config import default_data_dir  # stdlib only: keeps `import wakelog` light
+
+    try:
+        fd = os.open(default_data_dir() / "admin.key", os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > 1024:
+            return None
+        if os.name == "posix" and (info.st_uid != os.getuid() or info.st_mode & 0o077):
+            return None
+        text = os.read(fd, 1024).decode("utf-8", "replace").strip()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return text if _KEY.match(text) else None
+
+
+def verify_key(host: str, key: str, timeout: float = 5.0) -> tuple[bool | None, str]:
+    """Ask the server whether it accepts ``key``: ``(True, "")``, ``(False, why)`` when it answers
+    401, ``(None, why)`` when it could not tell (unreachable, not a wakelog server, no httpx)."""
+    try:
+        import httpx
+    except ImportError:
+        return None, "httpx is not installed"
+    try:
+        response = httpx.get(f"{_normal_host(host)}/api/v1/auth/me", auth=("api", key), timeout=timeout)
+    except httpx.HTTPError as exc:
+        return None, f"cannot reach it: {exc}"
+    if response.status_code == 200:
+        return True, ""
+    if response.status_code == 401:
+        return False, "it answered 401"
+    return None, f"it answered {response.status_code}"
 
 
 def login(
@@ -77,7 +147,11 @@ def login(
     timeout: float | None = None,
     verify: bool = False,
 ) -> bool:
-    """Store an API key for ``host`` (default: the configured base URL). Returns True."""
+    """Store an API key for ``host`` (default: the configured base URL). Returns True.
+
+    With ``verify=True`` the key is first checked with the server: a key it rejects raises
+    ``UsageError`` and is not stored; when the server cannot tell, the key is stored with a warning.
+    """
     host = _normal_host(host or resolve_settings().base_url or "")
     if key is None and not relogin:
         existing = api_key_for(host)
@@ -91,5 +165,15 @@ def login(
         import getpass
 
         key = getpass.getpass(f"wakelog API key for {host}: ")
-    store_key(host, check_key(key))
+    key = check_key(key)
+    if verify:
+        accepted, why = verify_key(host, key, timeout or 5.0)
+        if accepted is False:
+            raise UsageError(
+                f"the server at {host} rejected this API key ({why}): check it, or create one with "
+                "`wakelog key create` on the server"
+            )
+        if accepted is None:
+            warn(f"could not check the API key with {host} ({why}); storing it anyway")
+    store_key(host, key)
     return True

@@ -3,7 +3,7 @@
 Keys are random (``wk_`` + 40 URL-safe characters), stored as sha256 hashes and compared in
 constant time; passwords are hashed with scrypt. The first start creates an admin with a random
 password and key and writes them to 0600 files in the data directory. A failed check answers 401
-with nothing that says why.
+with nothing that says why. A key's ``last_used_at`` is written at most once a minute.
 """
 
 from __future__ import annotations
@@ -11,8 +11,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import os
+import re
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +31,10 @@ SESSION_COOKIE = "wakelog_session"
 CSRF_HEADER = "x-csrf-token"
 _PREFIX_LENGTH = len(KEY_PREFIX) + 8
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+_KEY_CHARS = re.compile(r"^[A-Za-z0-9_\-]{1,256}$")  # what token_urlsafe makes, after the prefix
+#: ``api_keys.last_used_at`` is written at most this often per key.
+TOUCH_INTERVAL = 60.0
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -85,13 +92,20 @@ def create_key(conn: sa.Connection, user_id: int, name: str = "") -> str:
 
 
 def user_for_key(conn: sa.Connection, key: str) -> User | None:
-    if not key.startswith(KEY_PREFIX) or len(key) < _PREFIX_LENGTH + 8:
-        return None
+    found = lookup_key(conn, key)
+    return found[0] if found else None
+
+
+def lookup_key(conn: sa.Connection, key: str) -> tuple[User, int, float | None] | None:
+    """``(user, key id, last used)`` for a valid, unrevoked key; None for anything else."""
+    if not key.startswith(KEY_PREFIX) or not _KEY_CHARS.match(key) or len(key) < _PREFIX_LENGTH + 8:
+        return None  # also keeps NUL and the like away from the database (PostgreSQL refuses them)
     wanted = hash_key(key)
     rows = conn.execute(
         sa.select(
             api_keys.c.id,
             api_keys.c.key_hash,
+            api_keys.c.last_used_at,
             users.c.id.label("user_id"),
             users.c.username,
             users.c.is_admin,
@@ -101,8 +115,37 @@ def user_for_key(conn: sa.Connection, key: str) -> User | None:
     ).all()
     for row in rows:
         if hmac.compare_digest(row.key_hash, wanted):
-            return User(row.user_id, row.username, row.is_admin)
+            return User(row.user_id, row.username, row.is_admin), row.id, row.last_used_at
     return None
+
+
+_touched: dict[tuple[str, int], float] = {}
+_touched_lock = threading.Lock()
+
+
+def touch_key(db: Database, key_id: int, last_used: float | None) -> None:
+    """Record that a key was used, unless that was recorded in the last minute (by any process)."""
+    now = time.time()
+    if last_used is not None and now - last_used < TOUCH_INTERVAL:
+        return
+    with _touched_lock:
+        if now - _touched.get((db.url, key_id), 0.0) < TOUCH_INTERVAL:
+            return
+        if len(_touched) > 100_000:
+            _touched.clear()
+        _touched[(db.url, key_id)] = now
+    try:
+        with db.write() as conn:
+            conn.execute(
+                api_keys.update()
+                .where(
+                    api_keys.c.id == key_id,
+                    sa.or_(api_keys.c.last_used_at.is_(None), api_keys.c.last_used_at < now - TOUCH_INTERVAL),
+                )
+                .values(last_used_at=now)
+            )
+    except sa.exc.SQLAlchemyError as exc:  # bookkeeping only: never fail the request for it
+        _log.warning("could not record the use of API key %s: %s", key_id, exc)
 
 
 def user_for_session(conn: sa.Connection, token: str) -> tuple[User, str] | None:
@@ -116,12 +159,15 @@ def user_for_session(conn: sa.Connection, token: str) -> tuple[User, str] | None
 
 def bootstrap_admin(db: Database, data_dir: Path) -> Path | None:
     """On the first start: an admin with a random password and key, written to 0600 files."""
-    with db.write() as conn:
-        if conn.execute(sa.select(sa.func.count()).select_from(users)).scalar():
-            return None
-        password = secrets.token_urlsafe(18)
-        user_id = create_user(conn, "admin", password, is_admin=True)
-        key = create_key(conn, user_id, "admin (created at first start)")
+    try:
+        with db.write() as conn:
+            if conn.execute(sa.select(sa.func.count()).select_from(users)).scalar():
+                return None
+            password = secrets.token_urlsafe(18)
+            user_id = create_user(conn, "admin", password, is_admin=True)
+            key = create_key(conn, user_id, "admin (created at first start)")
+    except sa.exc.IntegrityError:
+        return None  # another replica starting at the same moment created the admin
     data_dir.mkdir(parents=True, exist_ok=True)
     _write_private(data_dir / "admin.key", key + "\n")
     credentials = data_dir / "admin-credentials.txt"
@@ -130,7 +176,9 @@ def bootstrap_admin(db: Database, data_dir: Path) -> Path | None:
 
 
 def _write_private(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT: narrow it before writing
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(text)
     path.chmod(0o600)
@@ -151,30 +199,41 @@ def _key_from_header(header: str) -> str | None:
     return None
 
 
-def unauthorized() -> HTTPException:
-    return HTTPException(
-        401, "authentication required", headers={"WWW-Authenticate": 'Basic realm="wakelog"'}
-    )
+def unauthorized(request: Request | None = None) -> HTTPException:
+    """401. The Basic challenge is left out for the web app's own requests (``X-Requested-With``,
+    event streams): it would make the browser pop up its password dialog over the sign-in page."""
+    headers = request.headers if request is not None else {}
+    quiet = "x-requested-with" in headers or "text/event-stream" in headers.get("accept", "")
+    challenge = None if quiet else {"WWW-Authenticate": 'Basic realm="wakelog"'}
+    return HTTPException(401, "authentication required", headers=challenge)
 
 
 def authenticate(request: Request) -> User:
-    """The user behind the request, or 401. Cookie sessions must send the CSRF token to write."""
+    """The user behind the request, or 401. Cookie sessions must send the CSRF token to write.
+
+    For a cookie session, ``request.state.csrf_token`` holds the session's CSRF token.
+    """
     db: Database = request.app.state.db
     header = request.headers.get("authorization")
+    if header:
+        key = _key_from_header(header)
+        with db.read() as conn:
+            found_key = lookup_key(conn, key) if key else None
+        if found_key is None:
+            raise unauthorized(request)
+        user, key_id, last_used = found_key
+        touch_key(db, key_id, last_used)
+        return user
+    token = request.cookies.get(SESSION_COOKIE)
     with db.read() as conn:
-        if header:
-            key = _key_from_header(header)
-            user = user_for_key(conn, key) if key else None
-            if user is None:
-                raise unauthorized()
-            return user
-        token = request.cookies.get(SESSION_COOKIE)
         found = user_for_session(conn, token) if token else None
     if found is None:
-        raise unauthorized()
+        raise unauthorized(request)
     user, csrf = found
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters (a 500, not a 403).
     if request.method not in _SAFE_METHODS and not hmac.compare_digest(
-        request.headers.get(CSRF_HEADER, ""), csrf
+        request.headers.get(CSRF_HEADER, "").encode(), csrf.encode()
     ):
         raise HTTPException(403, "missing or wrong CSRF token")
+    request.state.csrf_token = csrf
     return user

@@ -1,0 +1,374 @@
+"""Users, API keys, sign-in and browser sessions: the library behind ``/api/v1/auth``, ``/keys``,
+``/users`` and the ``wakelog user`` / ``wakelog key`` commands.
+
+Every function takes a :class:`~wakelog.store.database.Database` and raises :class:`AccountError`
+(with a one-line message) for anything the caller did wrong; its ``status`` is the HTTP status the
+API answers with. Keys and session tokens are stored as sha256 hashes, passwords as scrypt hashes
+(see ``auth.py``); the clear text of a key or generated password is returned once and never kept.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from wakelog.server.auth import (
+    User,
+    check_password,
+    create_key,
+    hash_key,
+    hash_password,
+    lookup_key,
+    touch_key,
+)
+from wakelog.store.database import Database
+from wakelog.store.schema import api_keys, sessions, users
+
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,63}$")
+_PREFIX = re.compile(r"^[A-Za-z0-9_\-]{1,16}$")
+MIN_PASSWORD = 8
+MAX_PASSWORD = 1024
+MAX_KEY_NAME = 128
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A real scrypt hash of a random password, checked when the username is unknown so that a
+    wrong username takes as long as a wrong password."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
+class AccountError(Exception):
+    """A request about users, keys or sessions that cannot be done; the message says why."""
+
+    status = 400
+
+
+class NotFound(AccountError):
+    status = 404
+
+
+class Conflict(AccountError):
+    status = 409
+
+
+class Forbidden(AccountError):
+    status = 403
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    username: str
+    is_admin: bool
+    created_at: float
+    has_password: bool
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    prefix: str
+    name: str
+    user: str
+    created_at: float
+    last_used_at: float | None
+    revoked_at: float | None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+# -- database --------------------------------------------------------------------------------
+def open_database(database_url: str) -> Database:
+    """The server's database, for the command line; refuses to create one where none exists.
+
+    Creating users in an empty database would skip the first-start admin, so an SQLite file that
+    does not exist yet is an error that says to start the server once.
+    """
+    url = sa.engine.make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).is_file():
+        raise AccountError(
+            f"no wakelog database at {url.database}: start `wakelog server` once with this data directory "
+            "(it creates the admin), or pass --data-dir / --backend-store"
+        )
+    db = Database(database_url)
+    try:
+        db.check_schema(auto_upgrade=db.is_sqlite)
+    except Exception:
+        db.dispose()
+        raise
+    return db
+
+
+# -- checks ----------------------------------------------------------------------------------
+def check_username(username: str) -> str:
+    if not isinstance(username, str) or not _USERNAME.match(username):
+        raise AccountError(
+            f"username {username!r} is invalid: use 1-64 lowercase letters, digits, '_', '.' or '-', "
+            "starting with a letter or digit"
+        )
+    return username
+
+
+def check_new_password(password: str) -> str:
+    if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise AccountError(f"a password needs {MIN_PASSWORD} to {MAX_PASSWORD} characters")
+    if password != password.strip():
+        raise AccountError("a password cannot start or end with whitespace")
+    return password
+
+
+def random_password() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def _user_row(conn: sa.Connection, username: str) -> sa.Row:
+    row = None
+    if isinstance(username, str) and _USERNAME.match(username):  # nothing odd reaches the database
+        row = conn.execute(sa.select(users).where(users.c.username == username)).first()
+    if row is None:
+        raise NotFound(f"no user {username!r}")
+    return row
+
+
+def _user_info(row: sa.Row) -> UserInfo:
+    return UserInfo(row.username, bool(row.is_admin), row.created_at, row.password_hash is not None)
+
+
+# -- users -----------------------------------------------------------------------------------
+def add_user(
+    db: Database, username: str, password: str | None = None, *, is_admin: bool = False
+) -> tuple[UserInfo, str | None]:
+    """Create a user. Without ``password`` a random one is made and returned (the only time)."""
+    check_username(username)
+    generated = None
+    if password is None:
+        password = generated = random_password()
+    check_new_password(password)
+    password_hash = hash_password(password)  # outside the write lock: scrypt takes a while
+    with db.write() as conn:
+        taken = conn.execute(
+            sa.select(users.c.username).where(sa.func.lower(users.c.username) == username.lower())
+        ).first()
+        if taken is not None:
+            raise Conflict(f"user {taken.username!r} already exists")
+        conn.execute(
+            users.insert().values(
+                username=username, password_hash=password_hash, is_admin=is_admin, created_at=time.time()
+            )
+        )
+        row = _user_row(conn, username)
+    return _user_info(row), generated
+
+
+def list_users(db: Database) -> list[UserInfo]:
+    with db.read() as conn:
+        return [_user_info(row) for row in conn.execute(sa.select(users).order_by(users.c.username))]
+
+
+def get_user(db: Database, username: str) -> UserInfo:
+    with db.read() as conn:
+        return _user_info(_user_row(conn, username))
+
+
+def set_password(db: Database, username: str, password: str, *, keep_session: str | None = None) -> None:
+    """Replace ``username``'s password and end their browser sessions (but ``keep_session``)."""
+    check_new_password(password)
+    password_hash = hash_password(password)
+    with db.write() as conn:
+        row = _user_row(conn, username)
+        conn.execute(users.update().where(users.c.id == row.id).values(password_hash=password_hash))
+        ended = sessions.delete().where(sessions.c.user_id == row.id)
+        if keep_session:
+            ended = ended.where(sessions.c.token_hash != hash_key(keep_session))
+        conn.execute(ended)
+
+
+def delete_user(db: Database, username: str) -> None:
+    """Delete a user with their keys and sessions (their runs stay). The last admin cannot go."""
+    with db.write() as conn:
+        row = _user_row(conn, username)
+        if row.is_admin:
+            admins = conn.execute(
+                sa.select(sa.func.count()).select_from(users).where(users.c.is_admin == sa.true())
+            ).scalar()
+            if admins <= 1:
+                raise Conflict(f"{username!r} is the only admin; make another admin first")
+        # The foreign keys cascade on PostgreSQL and SQLite alike; deleting explicitly as well
+        # keeps a database without enforced foreign keys consistent.
+        conn.execute(api_keys.delete().where(api_keys.c.user_id == row.id))
+        conn.execute(sessions.delete().where(sessions.c.user_id == row.id))
+        conn.execute(users.delete().where(users.c.id == row.id))
+
+
+# -- API keys --------------------------------------------------------------------------------
+def _key_query():
+    return sa.select(
+        api_keys.c.id,
+        api_keys.c.prefix,
+        api_keys.c.name,
+        api_keys.c.created_at,
+        api_keys.c.last_used_at,
+        api_keys.c.revoked_at,
+        users.c.username,
+    ).join(users, users.c.id == api_keys.c.user_id)
+
+
+def _key_info(row: sa.Row) -> KeyInfo:
+    return KeyInfo(row.prefix, row.name, row.username, row.created_at, row.last_used_at, row.revoked_at)
+
+
+def create_api_key(db: Database, username: str, name: str = "") -> tuple[KeyInfo, str]:
+    """A new key for ``username``: its listing entry and the key itself (shown this once)."""
+    name = (name or "").strip()
+    if len(name) > MAX_KEY_NAME:
+        raise AccountError(f"a key name has at most {MAX_KEY_NAME} characters")
+    if not name.isprintable():
+        raise AccountError("a key name cannot contain control characters")
+    with db.write() as conn:
+        row = _user_row(conn, username)
+        key = create_key(conn, row.id, name)
+        created = conn.execute(_key_query().where(api_keys.c.key_hash == hash_key(key))).one()
+    return _key_info(created), key
+
+
+def list_api_keys(db: Database, username: str | None = None) -> list[KeyInfo]:
+    """Keys of ``username`` (everyone's when None), oldest first; never the key or its hash."""
+    query = _key_query().order_by(api_keys.c.created_at, api_keys.c.id)
+    with db.read() as conn:
+        if username is not None:
+            query = query.where(api_keys.c.user_id == _user_row(conn, username).id)
+        return [_key_info(row) for row in conn.execute(query)]
+
+
+def revoke_api_key(db: Database, prefix: str, *, owner: str | None = None) -> KeyInfo:
+    """Revoke the key with this prefix. With ``owner``, only that user's key may be revoked.
+
+    Revoking a revoked key changes nothing. A prefix two keys share is refused (ask for a
+    listing); the key stays in the listing as revoked.
+    """
+    if not isinstance(prefix, str) or not _PREFIX.match(prefix):
+        raise NotFound(f"no API key with prefix {prefix!r}")
+    with db.write() as conn:
+        found = conn.execute(_key_query().where(api_keys.c.prefix == prefix)).all()
+        if not found:
+            raise NotFound(f"no API key with prefix {prefix!r}")
+        if owner is not None:
+            mine = [row for row in found if row.username == owner]
+            if not mine:
+                raise Forbidden("you can revoke only your own keys")
+            found = mine
+        if len(found) > 1:
+            raise Conflict(f"{len(found)} keys share the prefix {prefix!r}; revoke them from the database")
+        row = found[0]
+        if row.revoked_at is None:
+            conn.execute(api_keys.update().where(api_keys.c.id == row.id).values(revoked_at=time.time()))
+        return _key_info(conn.execute(_key_query().where(api_keys.c.id == row.id)).one())
+
+
+# -- sign-in ---------------------------------------------------------------------------------
+def verify_password(db: Database, username: str, password: str) -> User | None:
+    """The user if the password is theirs; None otherwise, in about the same time either way."""
+    row = None
+    if isinstance(username, str) and _USERNAME.match(username) and len(password) <= MAX_PASSWORD:
+        with db.read() as conn:
+            row = conn.execute(sa.select(users).where(users.c.username == username)).first()
+    stored = row.password_hash if row is not None and row.password_hash else _dummy_hash()
+    ok = check_password(password[:MAX_PASSWORD], stored)
+    if row is None or not row.password_hash or not ok:
+        return None
+    return User(row.id, row.username, bool(row.is_admin))
+
+
+def verify_key(db: Database, key: str) -> User | None:
+    with db.read() as conn:
+        found = lookup_key(conn, key)
+    if found is None:
+        return None
+    user, key_id, last_used = found
+    touch_key(db, key_id, last_used)
+    return user
+
+
+def start_session(db: Database, user: User, seconds: float) -> tuple[str, str]:
+    """A new browser session: ``(token, csrf_token)``. Expired sessions are swept at the same time."""
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    now = time.time()
+    with db.write() as conn:
+        conn.execute(sessions.delete().where(sessions.c.expires_at <= now))
+        conn.execute(
+            sessions.insert().values(
+                token_hash=hash_key(token),
+                user_id=user.id,
+                csrf_token=csrf,
+                created_at=now,
+                expires_at=now + seconds,
+            )
+        )
+    return token, csrf
+
+
+def end_session(db: Database, token: str) -> None:
+    with db.write() as conn:
+        conn.execute(sessions.delete().where(sessions.c.token_hash == hash_key(token)))
+
+
+class LoginThrottle:
+    """Failed sign-ins slow down what follows, per key (a username, an address), in memory.
+
+    The first ``free`` failures cost nothing; each later one closes the door for twice as long
+    as the one before (1 s, 2 s, 4 s … up to ``cap``). A key's count is forgotten ``forget``
+    seconds after its last failure, or when it succeeds (for usernames). The table is bounded.
+    The state is per process: with several workers or replicas each keeps its own, so the limits
+    multiply by their number.
+    """
+
+    def __init__(
+        self, free: int, *, cap: float = 300.0, forget: float = 900.0, max_entries: int = 50_000
+    ) -> None:
+        self.free, self.cap, self.forget, self.max_entries = free, cap, forget, max_entries
+        self._lock = threading.Lock()
+        self._state: dict[str, tuple[int, float, float]] = {}  # key: (failures, last, blocked_until)
+
+    def retry_after(self, key: str, now: float | None = None) -> float:
+        """Seconds before ``key`` may try again (0: now)."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            entry = self._state.get(key)
+        if entry is None or now - entry[1] > self.forget:
+            return 0.0
+        return max(0.0, entry[2] - now)
+
+    def failure(self, key: str, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            failures, last, _ = self._state.get(key, (0, now, now))
+            if now - last > self.forget:
+                failures = 0
+            failures += 1
+            blocked = now
+            if failures > self.free:
+                blocked = now + min(self.cap, 2.0 ** (failures - self.free - 1))
+            self._state[key] = (failures, now, blocked)
+            if len(self._state) > self.max_entries:
+                self._prune(now)
+
+    def success(self, key: str) -> None:
+        with self._lock:
+            self._state.pop(key, None)
+
+    def _prune(self, now: float) -> None:
+        stale = [k for k, (_, last, _) in self._state.items() if now - last > self.forget]
+        for k in stale:
+            del self._state[k]
+        if len(self._state) > self.max_entries:  # still full: drop the oldest half
+            ordered = sorted(self._state, key=lambda k: self._state[k][1])
+            for k in ordered[: len(ordered) // 2]:
+                del self._state[k]

@@ -1,0 +1,297 @@
+"""Sign-in, browser sessions, API keys and users.
+
+``POST /api/v1/auth/login`` takes ``{"username", "password"}`` or ``{"api_key"}`` and sets the
+``wakelog_session`` cookie (HttpOnly, SameSite=Strict, Secure over https); its answer carries the
+CSRF token that every cookie-authenticated write must send back as ``X-CSRF-Token``. Repeated
+failures are slowed down per username and per client address, in memory (per process).
+``/api/v1/keys`` lists, creates and revokes the caller's API keys; ``/api/v1/users`` is for admins.
+
+Request bodies are read only after the caller is known (a small cap, JSON only), so an anonymous
+client cannot make the server read a large body, and a cross-site form cannot post here.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from email.message import Message
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from wakelog.server import accounts
+from wakelog.server.accounts import AccountError, KeyInfo, LoginThrottle, UserInfo
+from wakelog.server.auth import SESSION_COOKIE, User, authenticate
+
+router = APIRouter(prefix="/api/v1")
+CurrentUser = Annotated[User, Depends(authenticate)]
+_MAX_BODY = 64 * 1024
+_Model = TypeVar("_Model", bound=BaseModel)
+#: Failures allowed before sign-in slows down: per username, and per client address.
+USER_FREE_FAILURES = 5
+ADDRESS_FREE_FAILURES = 30
+_throttle_lock = threading.Lock()
+
+
+# -- bodies ------------------------------------------------------------------------------------
+class LoginBody(BaseModel):
+    username: str | None = Field(None, max_length=64)
+    password: str | None = Field(None, max_length=accounts.MAX_PASSWORD)
+    api_key: str | None = Field(None, max_length=256)
+
+
+class NewKey(BaseModel):
+    name: str = Field("", max_length=accounts.MAX_KEY_NAME)
+    user: str | None = Field(None, description="whose key (admins only; default: yours)")
+
+
+class NewUser(BaseModel):
+    username: str = Field(max_length=64)
+    password: str | None = Field(None, description="default: a random one, in the answer")
+    is_admin: bool = False
+
+
+class NewPassword(BaseModel):
+    password: str
+    current_password: str | None = Field(None, description="needed to change your own password")
+
+
+def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": model.model_json_schema()}},
+        }
+    }
+
+
+async def _json_body(request: Request, model: type[_Model]) -> _Model:
+    """The body as ``model``: JSON only (415 otherwise), at most 64 KiB (413), valid (422)."""
+    content_type = Message()
+    content_type["content-type"] = request.headers.get("content-type", "")
+    if content_type.get_content_type() != "application/json":
+        raise HTTPException(415, "send the body as application/json")
+    size, chunks = 0, []
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > _MAX_BODY:
+            raise HTTPException(413, f"request body over {_MAX_BODY} bytes")
+        chunks.append(chunk)
+    try:
+        return model.model_validate_json(b"".join(chunks))
+    except ValidationError as exc:
+        errors = json.loads(exc.json(include_url=False, include_input=False))
+        raise HTTPException(422, errors) from None
+
+
+async def _call(function, *args, **kwargs):
+    """Run an ``accounts`` function in the thread pool; its errors become HTTP errors."""
+    try:
+        return await run_in_threadpool(function, *args, **kwargs)
+    except AccountError as exc:
+        raise HTTPException(exc.status, str(exc)) from None
+
+
+def _require_admin(user: User) -> None:
+    if not user.is_admin:
+        raise HTTPException(403, "only an admin can do that")
+
+
+def _user_json(info: UserInfo) -> dict[str, Any]:
+    return {"username": info.username, "is_admin": info.is_admin, "created_at": info.created_at}
+
+
+def _key_json(info: KeyInfo) -> dict[str, Any]:
+    return {
+        "prefix": info.prefix,
+        "name": info.name,
+        "user": info.user,
+        "created_at": info.created_at,
+        "last_used_at": info.last_used_at,
+        "revoked_at": info.revoked_at,
+        "revoked": info.revoked,
+    }
+
+
+# -- sign-in -----------------------------------------------------------------------------------
+def _throttles(request: Request) -> tuple[LoginThrottle, LoginThrottle]:
+    state = request.app.state
+    with _throttle_lock:
+        if not hasattr(state, "login_throttles"):
+            state.login_throttles = (LoginThrottle(USER_FREE_FAILURES), LoginThrottle(ADDRESS_FREE_FAILURES))
+    return state.login_throttles
+
+
+def _too_many(seconds: float) -> HTTPException:
+    wait = max(1, round(seconds + 0.5))
+    return HTTPException(
+        429, f"too many failed sign-ins; try again in {wait} s", headers={"Retry-After": str(wait)}
+    )
+
+
+@router.post("/auth/login", openapi_extra=_body_schema(LoginBody))
+async def login(request: Request) -> Any:
+    """Sign in with a username and password, or an API key; sets the session cookie.
+
+    Answers ``{"user": {"username", "is_admin"}, "csrf_token"}``. Wrong credentials: 401 (the same
+    answer for an unknown user, a wrong password or a bad key). Too many failures: 429.
+    """
+    body = await _json_body(request, LoginBody)
+    by_user, by_address = _throttles(request)
+    address = f"address:{request.client.host if request.client else '?'}"
+    if body.api_key is not None and body.username is None and body.password is None:
+        user_key = None
+    elif body.api_key is None and body.username is not None and body.password is not None:
+        user_key = f"user:{body.username.lower()}"
+    else:
+        raise HTTPException(422, 'send {"username", "password"} or {"api_key"}')
+    wait = max(by_address.retry_after(address), by_user.retry_after(user_key) if user_key else 0.0)
+    if wait > 0:
+        raise _too_many(wait)
+    db = request.app.state.db
+    if user_key is None:
+        user = await run_in_threadpool(accounts.verify_key, db, body.api_key)
+    else:
+        user = await run_in_threadpool(accounts.verify_password, db, body.username, body.password)
+    if user is None:
+        by_address.failure(address)
+        if user_key:
+            by_user.failure(user_key)
+        raise HTTPException(401, "wrong username or password, or wrong API key")
+    if user_key:
+        by_user.success(user_key)
+    config = request.app.state.config
+    token, csrf = await run_in_threadpool(accounts.start_session, db, user, config.session_seconds)
+    response = JSONResponse(
+        {"user": {"username": user.username, "is_admin": user.is_admin}, "csrf_token": csrf}
+    )
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(config.session_seconds),
+        path="/",
+        secure=request.url.scheme == "https",
+        httponly=True,
+        samesite="strict",
+    )
+    return response
+
+
+@router.post("/auth/logout", status_code=204)
+async def logout(request: Request, user: CurrentUser) -> Response:
+    """End this browser session (the cookie stops working at once) and clear the cookie."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        await _call(accounts.end_session, request.app.state.db, token)
+    response = Response(status_code=204)
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", secure=request.url.scheme == "https", httponly=True, samesite="strict"
+    )
+    return response
+
+
+@router.get("/auth/me")
+def me(request: Request, user: CurrentUser) -> dict[str, Any]:
+    """Who the caller is; for a browser session also its CSRF token (the cookie is HttpOnly)."""
+    answer: dict[str, Any] = {"username": user.username, "is_admin": user.is_admin}
+    csrf = getattr(request.state, "csrf_token", None)
+    if csrf:
+        answer["csrf_token"] = csrf
+    return answer
+
+
+# -- API keys ----------------------------------------------------------------------------------
+@router.get("/keys")
+async def list_keys(request: Request, user: CurrentUser, username: str | None = None) -> Any:
+    """Your API keys (an admin may ask for another user's with ``?username=``): prefix, name,
+    created, last used, revoked. Never the key or its hash."""
+    if username is not None and username != user.username:
+        _require_admin(user)
+    keys = await _call(accounts.list_api_keys, request.app.state.db, username or user.username)
+    return {"keys": [_key_json(k) for k in keys]}
+
+
+@router.post("/keys", status_code=201, openapi_extra=_body_schema(NewKey))
+async def create_key(request: Request, user: CurrentUser) -> Any:
+    """A new API key; the answer's ``key`` is the only time it is shown."""
+    body = await _json_body(request, NewKey)
+    owner = body.user or user.username
+    if owner != user.username:
+        _require_admin(user)
+    info, key = await _call(accounts.create_api_key, request.app.state.db, owner, body.name)
+    return {**_key_json(info), "key": key}
+
+
+@router.delete("/keys/{prefix}", status_code=204)
+async def revoke_key(prefix: str, request: Request, user: CurrentUser) -> Response:
+    """Revoke one of your keys by its prefix (an admin may revoke anyone's)."""
+    owner = None if user.is_admin else user.username
+    await _call(accounts.revoke_api_key, request.app.state.db, prefix, owner=owner)
+    return Response(status_code=204)
+
+
+# -- users -------------------------------------------------------------------------------------
+@router.get("/users")
+async def list_users(request: Request, user: CurrentUser) -> Any:
+    """Every user (admins only)."""
+    _require_admin(user)
+    return {"users": [_user_json(u) for u in await _call(accounts.list_users, request.app.state.db)]}
+
+
+@router.post("/users", status_code=201, openapi_extra=_body_schema(NewUser))
+async def create_user(request: Request, user: CurrentUser) -> Any:
+    """Create a user (admins only). Without a password a random one is made and answered, once."""
+    _require_admin(user)
+    body = await _json_body(request, NewUser)
+    info, generated = await _call(
+        accounts.add_user, request.app.state.db, body.username, body.password, is_admin=body.is_admin
+    )
+    answer = _user_json(info)
+    if generated:
+        answer["password"] = generated
+    return answer
+
+
+@router.delete("/users/{username}", status_code=204)
+async def delete_user(username: str, request: Request, user: CurrentUser) -> Response:
+    """Delete a user with their keys and sessions (admins only; not yourself). Runs stay."""
+    _require_admin(user)
+    if username == user.username:
+        raise HTTPException(409, "you cannot delete yourself")
+    await _call(accounts.delete_user, request.app.state.db, username)
+    return Response(status_code=204)
+
+
+@router.post("/users/{username}/password", status_code=204, openapi_extra=_body_schema(NewPassword))
+async def change_password(username: str, request: Request, user: CurrentUser) -> Response:
+    """Set a password: your own (with ``current_password``), or anyone's as an admin.
+
+    Ends that user's other browser sessions.
+    """
+    if username != user.username:
+        _require_admin(user)
+    body = await _json_body(request, NewPassword)
+    db = request.app.state.db
+    if username == user.username:
+        info = await _call(accounts.get_user, db, username)
+        if info.has_password:
+            # Guessing the current password through a stolen session is throttled like sign-in.
+            by_user = _throttles(request)[0]
+            user_key = f"user:{username}"
+            wait = by_user.retry_after(user_key)
+            if wait > 0:
+                raise _too_many(wait)
+            current = body.current_password
+            verified = current is not None and await run_in_threadpool(
+                accounts.verify_password, db, username, current
+            )
+            if not verified:
+                by_user.failure(user_key)
+                raise HTTPException(403, "current_password is missing or wrong")
+    await _call(
+        accounts.set_password, db, username, body.password, keep_session=request.cookies.get(SESSION_COOKIE)
+    )
+    return Response(status_code=204)
