@@ -1,0 +1,228 @@
+"""Server budgets for reading data back (DESIGN.md §4), SQLite, server time:
+
+* history: 100 runs × 4 keys × 100k steps, downsampled to 1,000 points per series — ≤ 300 ms;
+* run table: 10k runs sorted by a summary metric — ≤ 200 ms.
+
+The database is seeded directly through ``wakelog.store.ingest.apply_batch`` (the code the ingest
+endpoint runs), not over HTTP: a few distinct template runs are ingested, and their series rows
+copied to the other runs with SQL. Each query then goes through the real ASGI app in-process; the
+figure is the handler's own ``Server-Timing`` (SQL, numpy and encoding the response), the median
+of several repetitions after a warm-up. ``--batch`` sets how many steps each ingest batch holds:
+series written in small live batches have more, smaller chunks (more sketch rows to read).
+
+Run: python bench/server_query.py [--quick] [--batch 4096] [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+
+HISTORY_BUDGET_MS = 300.0
+RUNS_BUDGET_MS = 200.0
+KEYS = ("loss", "acc", "lr", "grad_norm")
+
+
+def seed_history(db: Any, runs: int, steps: int, batch: int, templates: int = 4) -> list[str]:
+    """``runs`` runs of ``steps`` steps × KEYS (+ _runtime, _timestamp) in project bench/hist."""
+    from wakelog.store.ingest import apply_batch
+    from wakelog.store.schema import series_chunks
+
+    rng = np.random.default_rng(0)
+    ids = [f"h{i:03d}" for i in range(runs)]
+    start = 1_700_000_000.0
+    for t in range(min(templates, runs)):
+        walk = np.cumsum(rng.standard_normal((steps, len(KEYS))), axis=0).tolist()
+        seq = 1
+        apply_batch(db, "bench", "hist", ids[t], [(0, "run", start, {"id": ids[t], "start_time": start})])
+        for lo in range(0, steps, batch):
+            records = []
+            for step in range(lo, min(lo + batch, steps)):
+                row = dict(zip(KEYS, walk[step], strict=True))
+                row.update(_step=step, _runtime=step * 0.1, _timestamp=start + step * 0.1)
+                records.append((seq, "history", start + step * 0.1, row))
+                seq += 1
+            apply_batch(db, "bench", "hist", ids[t], records)
+    for i in range(templates, runs):
+        apply_batch(db, "bench", "hist", ids[i], [(0, "run", start, {"id": ids[i], "start_time": start})])
+    with db.write() as conn:
+        pks = dict(conn.execute(sa.text("SELECT run_id, id FROM runs WHERE run_id LIKE 'h%'")).all())
+        columns = [c.name for c in series_chunks.columns if c.name != "run_pk"]
+        listed = ", ".join(columns)
+        for i in range(templates, runs):
+            conn.execute(
+                sa.text(
+                    f"INSERT INTO series_chunks (run_pk, {listed}) "
+                    f"SELECT :pk, {listed} FROM series_chunks WHERE run_pk = :source"
+                ),
+                {"pk": pks[ids[i]], "source": pks[ids[i % templates]]},
+            )
+    return ids
+
+
+def seed_table(db: Any, runs: int) -> None:
+    """``runs`` runs in bench/table, each with a config and a few logged metrics."""
+    from wakelog.store.ingest import apply_batch
+
+    rng = np.random.default_rng(1)
+    for i in range(runs):
+        start = 1_700_000_000.0 + i
+        acc = float(rng.random())
+        records = [
+            (
+                0,
+                "run",
+                start,
+                {"id": f"t{i:05d}", "name": f"trial-{i}", "tags": ["sweep"], "start_time": start},
+            ),
+            (
+                1,
+                "config",
+                start,
+                {"update": {"lr": float(10 ** rng.uniform(-5, -1)), "batch": int(2 ** (i % 8))}},
+            ),
+        ]
+        for step in range(3):
+            row = {"_step": step, "acc": acc * (step + 1) / 3, "loss": 1 - acc + step, "epoch": step}
+            records.append((2 + step, "history", start + step, row))
+        records.append((5, "exit", start + 60, {"exit_code": 0, "state": "finished", "runtime": 60.0}))
+        apply_batch(db, "bench", "table", f"t{i:05d}", records)
+
+
+def server_ms(response: Any) -> float:
+    timing = response.headers["server-timing"]
+    return float(timing.split("dur=")[1])
+
+
+def measure(call: Any, repeat: int) -> dict[str, float]:
+    call()  # warm: connections, page cache, imports
+    call()
+    times = [call() for _ in range(repeat)]
+    return {"median_ms": statistics.median(times), "min_ms": min(times), "max_ms": max(times)}
+
+
+def report(name: str, figures: dict[str, float], budget: float) -> dict[str, Any]:
+    ratio = figures["median_ms"] / budget
+    verdict = "within" if ratio <= 1 else "OVER"
+    spread = f"min {figures['min_ms']:.1f}, max {figures['max_ms']:.1f}"
+    print(f"{name}: {figures['median_ms']:.1f} ms median ({spread})", end="")
+    print(f" — budget ≤ {budget:.0f} ms: {ratio:.2f}× budget ({verdict})")
+    return {"name": name, **figures, "budget_ms": budget, "ratio": ratio}
+
+
+def bench_history(client: Any, ids: list[str], steps: int, repeat: int) -> list[dict[str, Any]]:
+    body = {"runs": ids, "keys": list(KEYS), "points": 1000}
+    answer = client.post("/api/v1/projects/bench/hist/history", json=body)
+    assert answer.status_code == 200, answer.text
+    check = answer.json()["series"]
+    assert len(check) == len(ids) * len(KEYS) and all(len(s["steps"]) <= 1000 for s in check)
+    assert all(s["downsampled"] and s["count"] == steps for s in check)
+
+    def history(fmt: str) -> Any:
+        def call() -> float:
+            response = client.post(f"/api/v1/projects/bench/hist/history?format={fmt}", json=body)
+            assert response.status_code == 200
+            return server_ms(response)
+
+        return call
+
+    label = f"history {len(ids)} runs × {len(KEYS)} keys × {steps:,} steps → 1,000 points"
+    return [
+        report(f"{label} (JSON)", measure(history("json"), repeat), HISTORY_BUDGET_MS),
+        report(f"{label} (MessagePack)", measure(history("msgpack"), repeat), HISTORY_BUDGET_MS),
+    ]
+
+
+def bench_table(client: Any, table_runs: int, repeat: int) -> list[dict[str, Any]]:
+    def table(params: dict[str, Any]) -> Any:
+        def call() -> float:
+            response = client.get("/api/v1/projects/bench/table/runs", params=params)
+            assert response.status_code == 200 and response.json()["total"] > 0
+            return server_ms(response)
+
+        return call
+
+    first = client.get("/api/v1/projects/bench/table/runs", params={"order": "-summary.acc"}).json()
+    accs = [r["summary"]["acc"] for r in first["runs"]]
+    assert first["total"] == table_runs and accs == sorted(accs, reverse=True)
+    name = f"run table {table_runs:,} runs sorted by a summary metric"
+    filtered = {"order": "-summary.acc", "filter": "config.lr < 0.001 and summary.loss.min < 0.5"}
+    return [
+        report(f"{name} (page of 50)", measure(table({"order": "-summary.acc"}), repeat), RUNS_BUDGET_MS),
+        report(
+            f"{name} (page of 1,000)",
+            measure(table({"order": "-summary.acc", "limit": 1000}), repeat),
+            RUNS_BUDGET_MS,
+        ),
+        report(f"{name}, filtered on config and summary", measure(table(filtered), repeat), RUNS_BUDGET_MS),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller data (ratios then mean little)")
+    parser.add_argument("--batch", type=int, default=4096, help="steps per ingest batch when seeding")
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--part", choices=("all", "history", "table"), default="all")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    runs, steps, table_runs = (20, 20_000, 1000) if args.quick else (100, 100_000, 10_000)
+
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # starlette's note about httpx versions
+        from starlette.testclient import TestClient
+
+    from wakelog.server.app import create_app
+    from wakelog.server.config import ServerConfig
+    from wakelog.server.serve import prepare
+    from wakelog.store.database import Database
+
+    results: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        config = ServerConfig(data_dir=Path(tmp))
+        prepare(config)
+        key = (Path(tmp) / "admin.key").read_text().strip()
+        db = Database(config.database_url)
+        t0 = time.perf_counter()
+        ids = seed_history(db, runs, steps, args.batch) if args.part != "table" else []
+        t1 = time.perf_counter()
+        if args.part != "history":
+            seed_table(db, table_runs)
+        t2 = time.perf_counter()
+        with db.read() as conn:
+            chunks = conn.execute(sa.text("SELECT count(*) FROM series_chunks WHERE stream = 0")).scalar()
+        db.dispose()
+        print(
+            f"seeded {runs} runs × {len(KEYS)} keys × {steps:,} steps ({chunks:,} chunk rows, "
+            f"batches of {args.batch}) in {t1 - t0:.1f} s; {table_runs:,} table runs in {t2 - t1:.1f} s",
+            file=sys.stderr,
+        )
+        app = create_app(config)
+        with TestClient(app, base_url="http://bench") as client:
+            client.auth = ("api", key)
+            if args.part != "table":
+                results += bench_history(client, ids, steps, args.repeat)
+            if args.part != "history":
+                results += bench_table(client, table_runs, args.repeat)
+    if args.json:
+        args.json.write_text(
+            json.dumps({"quick": args.quick, "batch": args.batch, "results": results}, indent=1)
+        )
+    if not all(math.isfinite(r["ratio"]) for r in results):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""The query side of the server: run filters and sorting, downsampled histories, exports.
+
+Nothing here builds SQL from user text: filters and sort keys are parsed into a small AST of
+whitelisted fields (``filters.py``) and compiled to SQLAlchemy expressions with bound values.
+"""

@@ -1,0 +1,627 @@
+"""Reading metric series: downsampled histories for many runs × keys, and full-resolution rows.
+
+Coarse reads — a 1,000-point chart of a 100k-step series — use only the chunk *sketches*
+(64 buckets of min/max/last per chunk, see ``store/series.py``) and never decompress a chunk's
+``data``. A read decodes chunks only where it must: chunks that stick out of a zoomed step range
+(to cut them exactly), and series whose requested range holds so few points that the sketches are
+coarser than the requested resolution (then the raw points are binned, or returned as they are
+when there are no more of them than points asked for).
+
+All series of a request come from one SQL query over ``series_chunks`` (plus one for the chunks
+that need decoding, and one to map an x range to steps when zooming on ``_runtime`` & co).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+
+from wakelog.server.query.downsample import (
+    ATOM_FIELDS,
+    COUNT,
+    FIRST,
+    LAST,
+    LAST_STEP,
+    MAX,
+    MIN,
+    bin_atoms,
+    interpolate,
+    point_atoms,
+)
+from wakelog.store import series as codec
+from wakelog.store.schema import STREAM_HISTORY, STREAM_SYSTEM, history_objects, series_chunks
+
+STREAMS = {
+    "history": STREAM_HISTORY,
+    "default": STREAM_HISTORY,
+    "system": STREAM_SYSTEM,
+    "events": STREAM_SYSTEM,
+}
+SPECIAL_X = ("_step", "_runtime", "_timestamp")
+MAX_POINTS = 10_000
+DECODE_BATCH = 200
+INT64 = 2**63 - 1
+_SKETCH_ROW_BYTES = codec.SKETCH_FIELDS * 8
+
+
+class HistoryError(ValueError):
+    """A history request that cannot be answered as asked (400)."""
+
+
+@dataclass(frozen=True)
+class RunRef:
+    pk: int
+    run_id: str
+    created_at: float
+
+
+@dataclass
+class Series:
+    run_id: str
+    key: str
+    downsampled: bool
+    steps: np.ndarray  # int64
+    values: np.ndarray
+    mins: np.ndarray
+    maxs: np.ndarray
+    count: int  # raw points in the range
+    x: np.ndarray | None = None
+
+
+@dataclass
+class _Chunk:
+    chunk: int
+    first_step: int
+    last_step: int
+    count: int
+    sketch: bytes | None = None
+    points: codec.Chunk | None = None  # decoded, cut to the range
+
+
+@dataclass
+class _Plan:
+    index: int
+    ref: RunRef
+    key: str
+    chunks: list[_Chunk]
+    lo: int | None
+    hi: int | None
+    mode: str = "raw"  # raw | sketch | fine
+    decode: list[_Chunk] = field(default_factory=list)
+
+
+def prepare_read(conn: sa.Connection) -> None:
+    """Memory-map SQLite reads: walking a chunk row past its ``data`` blob to its sketch is then
+    a pointer walk instead of a page copy per overflow page (2-3× faster coarse reads)."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA mmap_size=2147483648")
+
+
+def _inside(chunk: _Chunk, lo: int | None, hi: int | None) -> bool:
+    return (lo is None or chunk.first_step >= lo) and (hi is None or chunk.last_step <= hi)
+
+
+def _sketch(chunk: _Chunk) -> np.ndarray:
+    return codec.read_sketch(chunk.sketch or b"")
+
+
+def _cut(points: codec.Chunk, lo: int | None, hi: int | None) -> codec.Chunk:
+    steps = points.steps
+    a = 0 if lo is None else int(np.searchsorted(steps, lo, "left"))
+    b = len(steps) if hi is None else int(np.searchsorted(steps, hi, "right"))
+    return codec.Chunk(steps[a:b], points.values[a:b])
+
+
+def _estimate(chunk: _Chunk, lo: int | None, hi: int | None) -> int:
+    """Points of a partly covered chunk inside [lo, hi], from its sketch buckets."""
+    table = _sketch(chunk)
+    keep = np.ones(len(table), dtype=bool)
+    if lo is not None:
+        keep &= table[:, LAST_STEP] >= lo
+    if hi is not None:
+        keep &= table[:, FIRST] <= hi
+    return int(table[keep, COUNT].sum())
+
+
+def _decode_into(
+    conn: sa.Connection, targets: list[tuple[int, str, _Chunk, int | None, int | None]], stream: int
+) -> None:
+    """Fetch and decode the ``data`` of the given chunks, each cut to its own range, in batches."""
+    c = series_chunks.c
+    wanted: dict[tuple[int, str, int], list[tuple[_Chunk, int | None, int | None]]] = {}
+    for pk, key, chunk, lo, hi in targets:
+        if chunk.points is None:
+            wanted.setdefault((pk, key, chunk.chunk), []).append((chunk, lo, hi))
+    items = list(wanted)
+    for start in range(0, len(items), DECODE_BATCH):
+        batch = items[start : start + DECODE_BATCH]
+        rows = conn.execute(
+            sa.select(c.run_pk, c.key, c.chunk, c.data).where(
+                c.stream == stream, sa.tuple_(c.run_pk, c.key, c.chunk).in_(batch)
+            )
+        )
+        for row in rows:
+            decoded = codec.decode(row.data)
+            for chunk, lo, hi in wanted[(row.run_pk, row.key, row.chunk)]:
+                chunk.points = _cut(decoded, lo, hi)
+
+
+def _x_ranges_from_sketches(
+    conn: sa.Connection,
+    refs: list[RunRef],
+    x_key: str,
+    x_min: float | None,
+    x_max: float | None,
+    base: tuple[int | None, int | None],
+) -> dict[int, tuple[int | None, int | None]]:
+    """Each run's step range where ``x_key`` lies in [x_min, x_max] (bucket-exact, a superset)."""
+    c = series_chunks.c
+    tables: dict[int, list[np.ndarray]] = {}
+    rows = conn.execute(
+        sa.select(c.run_pk, c.sketch)
+        .where(c.run_pk.in_([r.pk for r in refs]), c.stream == STREAM_HISTORY, c.key == x_key)
+        .order_by(c.run_pk, c.key, c.chunk)
+    )
+    for row in rows:
+        tables.setdefault(row.run_pk, []).append(codec.read_sketch(row.sketch))
+    ranges: dict[int, tuple[int | None, int | None]] = {}
+    for ref in refs:
+        if ref.pk not in tables:
+            ranges[ref.pk] = (1, 0)  # empty
+            continue
+        table = np.concatenate(tables[ref.pk])
+        keep = np.ones(len(table), dtype=bool)
+        if x_min is not None:
+            keep &= np.nan_to_num(table[:, MAX], nan=-np.inf) >= x_min
+        if x_max is not None:
+            keep &= np.nan_to_num(table[:, MIN], nan=np.inf) <= x_max
+        if not keep.any():
+            ranges[ref.pk] = (1, 0)
+            continue
+        hit = np.flatnonzero(keep)
+        lo, hi = int(table[hit[0], FIRST]), int(table[hit[-1], LAST_STEP])
+        ranges[ref.pk] = (_max_opt(lo, base[0]), _min_opt(hi, base[1]))
+    return ranges
+
+
+def _clamp(step: int | None) -> int | None:
+    """A step bound inside SQL's BIGINT (x ranges can map to any number)."""
+    return None if step is None else max(-INT64, min(INT64, step))
+
+
+def _max_opt(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else max(a, b)
+
+
+def _min_opt(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def read_history(
+    conn: sa.Connection,
+    refs: list[RunRef],
+    keys: list[str],
+    *,
+    points: int = 1000,
+    x_axis: str = "_step",
+    stream: int = STREAM_HISTORY,
+    min_step: int | None = None,
+    max_step: int | None = None,
+    x_min: float | None = None,
+    x_max: float | None = None,
+) -> list[Series]:
+    """Every (run, key) series downsampled to at most ``points`` points with its min/max envelope."""
+    if not 1 <= points <= MAX_POINTS:
+        raise HistoryError(f"points must be between 1 and {MAX_POINTS}")
+    if stream == STREAM_SYSTEM and x_axis not in SPECIAL_X:
+        raise HistoryError("system metrics can be plotted against _step, _runtime or _timestamp only")
+    if any(x is not None and not math.isfinite(x) for x in (x_min, x_max)):
+        raise HistoryError("x_min and x_max must be finite numbers")
+    if not refs or not keys:
+        return []
+    prepare_read(conn)
+    c = series_chunks.c
+    x_key = x_axis if stream == STREAM_HISTORY and x_axis != "_step" else None
+    base = (min_step, max_step)
+    if x_axis == "_step":
+        base = (
+            _max_opt(min_step, None if x_min is None else math.ceil(x_min)),
+            _min_opt(max_step, None if x_max is None else math.floor(x_max)),
+        )
+    ranges = {ref.pk: base for ref in refs}
+    zoom_x = x_axis != "_step" and (x_min is not None or x_max is not None)
+    if zoom_x and stream == STREAM_SYSTEM:
+        for ref in refs:
+            offset = ref.created_at if x_axis == "_timestamp" else 0.0
+            lo = None if x_min is None else math.ceil((x_min - offset) * 1000)
+            hi = None if x_max is None else math.floor((x_max - offset) * 1000)
+            ranges[ref.pk] = (_max_opt(lo, base[0]), _min_opt(hi, base[1]))
+    elif zoom_x:
+        assert x_key is not None
+        ranges = _x_ranges_from_sketches(conn, refs, x_key, x_min, x_max, base)
+    ranges = {pk: (_clamp(lo), _clamp(hi)) for pk, (lo, hi) in ranges.items()}
+    live = [
+        ref
+        for ref in refs
+        if ranges[ref.pk][0] is None or ranges[ref.pk][1] is None or ranges[ref.pk][0] <= ranges[ref.pk][1]
+    ]
+    all_lo = [ranges[r.pk][0] for r in live]
+    all_hi = [ranges[r.pk][1] for r in live]
+    union_lo = None if not all_lo or None in all_lo else min(all_lo)  # type: ignore[type-var]
+    union_hi = None if not all_hi or None in all_hi else max(all_hi)  # type: ignore[type-var]
+
+    fetch_keys = sorted(set(keys) | ({x_key} if x_key else set()))
+    groups: dict[tuple[int, str], list[_Chunk]] = {}
+    if live:
+        query = sa.select(c.run_pk, c.key, c.chunk, c.first_step, c.last_step, c.count, c.sketch).where(
+            c.run_pk.in_([r.pk for r in live]), c.stream == stream, c.key.in_(fetch_keys)
+        )
+        if union_lo is not None:
+            query = query.where(c.last_step >= union_lo)
+        if union_hi is not None:
+            query = query.where(c.first_step <= union_hi)
+        for row in conn.execute(query.order_by(c.run_pk, c.key, c.chunk)):
+            groups.setdefault((row.run_pk, row.key), []).append(
+                _Chunk(row.chunk, row.first_step, row.last_step, row.count, row.sketch)
+            )
+
+    # Plan every series: which chunks to use as sketches, which to decode.
+    plans: list[_Plan] = []
+    grids: dict[int, tuple[int, int]] = {}
+    raw_runs: set[int] = set()
+    for ref in refs:
+        lo, hi = ranges[ref.pk]
+        empty_range = lo is not None and hi is not None and lo > hi
+        run_firsts, run_lasts = [], []
+        for key in keys:
+            chunks = [] if empty_range else groups.get((ref.pk, key), [])
+            chunks = [
+                ch
+                for ch in chunks
+                if (lo is None or ch.last_step >= lo) and (hi is None or ch.first_step <= hi)
+            ]
+            plan = _Plan(len(plans), ref, key, chunks, lo, hi)
+            plans.append(plan)
+            if not chunks:
+                continue
+            run_firsts.append(chunks[0].first_step)
+            run_lasts.append(chunks[-1].last_step)
+            inner = [ch for ch in chunks if _inside(ch, lo, hi)]
+            partial = [ch for ch in chunks if not _inside(ch, lo, hi)]
+            estimate = sum(ch.count for ch in inner) + sum(_estimate(ch, lo, hi) for ch in partial)
+            inner_buckets = sum(len(ch.sketch or b"") // _SKETCH_ROW_BYTES for ch in inner)
+            if estimate <= points:
+                plan.mode, plan.decode = "raw", chunks
+            elif inner_buckets >= points:
+                plan.mode, plan.decode = "sketch", partial
+            else:
+                plan.mode, plan.decode = "fine", chunks
+            if plan.mode != "sketch":
+                raw_runs.add(ref.pk)
+        if run_firsts:  # the bin grid: the requested range, narrowed to where the run has points
+            grid_lo = min(run_firsts) if lo is None else max(lo, min(run_firsts))
+            grid_hi = max(run_lasts) if hi is None else min(hi, max(run_lasts))
+            grids[ref.pk] = (grid_lo, grid_hi)
+
+    # The x series of a run is decoded when one of its series comes back as raw points.
+    x_chunks: dict[int, list[_Chunk]] = {}
+    if x_key:
+        for ref in live:
+            # Copies: a requested key can be the x key too, cut to the range where the x is not.
+            x_chunks[ref.pk] = [
+                dataclasses.replace(ch, points=None) for ch in groups.get((ref.pk, x_key), [])
+            ]
+    to_decode = [(p.ref.pk, p.key, ch, p.lo, p.hi) for p in plans for ch in p.decode]
+    for pk in raw_runs:
+        to_decode += [(pk, x_key, ch, None, None) for ch in x_chunks.get(pk, [])]  # type: ignore[misc]
+    if to_decode:
+        _decode_into(conn, to_decode, stream)
+    for plan in plans:  # the estimate from sketches is an upper bound: maybe all points fit
+        if plan.mode == "fine" and sum(len(ch.points or ()) for ch in plan.chunks) <= points:
+            plan.mode = "raw"
+
+    # Bin every downsampled series together.
+    pieces: list[np.ndarray] = []
+    lengths: list[int] = []
+    owners: list[int] = []
+    binned_plans = [p for p in plans if p.chunks and p.mode != "raw"]
+    for order, plan in enumerate(binned_plans):
+        for ch in plan.chunks:
+            if plan.mode == "sketch" and ch.points is None:
+                piece = np.frombuffer(ch.sketch or b"", dtype="<f8")
+            else:
+                assert ch.points is not None
+                piece = point_atoms(ch.points.steps, ch.points.values).ravel()
+            pieces.append(piece)
+            lengths.append(len(piece) // ATOM_FIELDS)
+            owners.append(order)
+    binned = None
+    if binned_plans:
+        atoms = np.concatenate(pieces).reshape(-1, ATOM_FIELDS)
+        series_index = np.repeat(np.asarray(owners, dtype=np.int64), lengths)
+        lo_grid = np.array([grids[p.ref.pk][0] for p in binned_plans], dtype=np.float64)
+        hi_grid = np.array([grids[p.ref.pk][1] for p in binned_plans], dtype=np.float64)
+        binned = bin_atoms(atoms, series_index, lo_grid, hi_grid, points, len(binned_plans))
+    binned_at = {p.index: i for i, p in enumerate(binned_plans)}
+
+    results: list[Series] = []
+    for plan in plans:
+        if not plan.chunks:
+            empty = np.empty(0)
+            result = Series(plan.ref.run_id, plan.key, False, empty.astype(np.int64), empty, empty, empty, 0)
+        elif plan.mode == "raw":
+            parts = [ch.points for ch in plan.chunks if ch.points is not None]
+            steps = np.concatenate([p.steps for p in parts]) if parts else np.empty(0, dtype=np.int64)
+            values = np.concatenate([p.values for p in parts]) if parts else np.empty(0)
+            result = Series(plan.ref.run_id, plan.key, False, steps, values, values, values, len(steps))
+        else:
+            assert binned is not None
+            steps, values, mins, maxs, counts = binned.series(binned_at[plan.index])
+            result = Series(plan.ref.run_id, plan.key, True, steps, values, mins, maxs, int(counts.sum()))
+        if x_axis != "_step":
+            result.x = _x_values(result.steps, plan.ref, x_axis, stream, x_chunks.get(plan.ref.pk, []))
+            if zoom_x and not result.downsampled and len(result.steps):
+                keep = np.ones(len(result.x), dtype=bool)
+                if x_min is not None:
+                    keep &= result.x >= x_min
+                if x_max is not None:
+                    keep &= result.x <= x_max
+                if not keep.all():
+                    result = _filtered(result, keep)
+        results.append(result)
+    return results
+
+
+def _filtered(series: Series, keep: np.ndarray) -> Series:
+    return Series(
+        series.run_id,
+        series.key,
+        series.downsampled,
+        series.steps[keep],
+        series.values[keep],
+        series.mins[keep],
+        series.maxs[keep],
+        int(keep.sum()),
+        None if series.x is None else series.x[keep],
+    )
+
+
+def _x_values(steps: np.ndarray, ref: RunRef, x_axis: str, stream: int, x_chunks: list[_Chunk]) -> np.ndarray:
+    if stream == STREAM_SYSTEM:
+        seconds = steps.astype(np.float64) / 1000.0
+        return seconds + ref.created_at if x_axis == "_timestamp" else seconds
+    if not x_chunks or not len(steps):
+        return np.full(len(steps), np.nan)
+    if all(ch.points is not None for ch in x_chunks):
+        knot_steps = np.concatenate([ch.points.steps for ch in x_chunks])  # type: ignore[union-attr]
+        knot_values = np.concatenate([ch.points.values for ch in x_chunks])  # type: ignore[union-attr]
+    else:
+        table = np.concatenate([_sketch(ch) for ch in x_chunks])
+        knot_steps, knot_values = table[:, LAST_STEP], table[:, LAST]
+    return interpolate(steps, knot_steps, knot_values)
+
+
+# -- full resolution ---------------------------------------------------------------------------
+@dataclass
+class Window:
+    """Consecutive rows of a run's history: the union of the steps of every key in the window."""
+
+    steps: np.ndarray  # int64, increasing
+    numeric: dict[str, tuple[np.ndarray, np.ndarray]]  # key -> (row indexes, values)
+    objects: dict[str, dict[int, Any]]  # key -> {row index: value}
+
+
+def run_keys(conn: sa.Connection, run_pk: int, stream: int) -> tuple[list[str], list[str]]:
+    """The run's numeric keys and (for the history stream) its non-numeric keys, sorted."""
+    c = series_chunks.c
+    numeric = conn.execute(
+        sa.select(c.key).where(c.run_pk == run_pk, c.stream == stream).distinct().order_by(c.key)
+    ).scalars()
+    numeric_keys = list(numeric)
+    object_keys: list[str] = []
+    if stream == STREAM_HISTORY:
+        o = history_objects.c
+        object_keys = list(
+            conn.execute(sa.select(o.key).where(o.run_pk == run_pk).distinct().order_by(o.key)).scalars()
+        )
+    return numeric_keys, object_keys
+
+
+def iter_windows(
+    conn: sa.Connection,
+    run_pk: int,
+    stream: int,
+    keys: list[str],
+    min_step: int | None = None,
+    max_step: int | None = None,
+) -> Iterator[Window]:
+    """The run's rows for ``keys`` from ``min_step`` to ``max_step``, a window of chunks at a time.
+
+    Each chunk is decoded once; memory holds only the chunks that overlap the current window.
+    """
+    prepare_read(conn)
+    c = series_chunks.c
+    query = sa.select(c.key, c.chunk, c.first_step, c.last_step).where(
+        c.run_pk == run_pk, c.stream == stream, c.key.in_(keys)
+    )
+    if min_step is not None:
+        query = query.where(c.last_step >= min_step)
+    if max_step is not None:
+        query = query.where(c.first_step <= max_step)
+    metas = [(row.key, row.chunk, row.first_step, row.last_step) for row in conn.execute(query)]
+    by_end = sorted(metas, key=lambda m: (m[3], m[0]))
+    by_start = sorted(metas, key=lambda m: (m[2], m[0]))
+    buffers: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    done_end = 0
+    next_start = 0
+    previous = None if min_step is None else min_step - 1
+    with_objects = stream == STREAM_HISTORY
+    while done_end < len(by_end):
+        end = by_end[done_end][3]
+        if max_step is not None:
+            end = min(end, max_step)
+        needed = []
+        while next_start < len(by_start) and by_start[next_start][2] <= end:
+            needed.append(by_start[next_start])
+            next_start += 1
+        if needed:
+            wanted = [(run_pk, key, chunk) for key, chunk, _, _ in needed]
+            for start in range(0, len(wanted), DECODE_BATCH):
+                rows = conn.execute(
+                    sa.select(c.key, c.chunk, c.data)
+                    .where(
+                        c.stream == stream,
+                        sa.tuple_(c.run_pk, c.key, c.chunk).in_(wanted[start : start + DECODE_BATCH]),
+                    )
+                    .order_by(c.key, c.chunk)
+                )
+                for row in rows:
+                    points = _cut(codec.decode(row.data), min_step, max_step)
+                    old = buffers.get(row.key)
+                    if old is None:
+                        buffers[row.key] = (points.steps, points.values)
+                    else:
+                        buffers[row.key] = (
+                            np.concatenate([old[0], points.steps]),
+                            np.concatenate([old[1], points.values]),
+                        )
+        window = _take(buffers, end)
+        objects = _objects(conn, run_pk, keys, previous, end) if with_objects else []
+        yield _assemble(window, objects)
+        previous = end
+        while done_end < len(by_end) and by_end[done_end][3] <= end:
+            done_end += 1
+        if max_step is not None and end >= max_step:
+            return
+    if with_objects and (max_step is None or previous is None or previous < max_step):
+        objects = _objects(conn, run_pk, keys, previous, max_step)
+        if objects:
+            yield _assemble({}, objects)
+
+
+def _take(
+    buffers: dict[str, tuple[np.ndarray, np.ndarray]], end: int
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    taken = {}
+    for key in list(buffers):
+        steps, values = buffers[key]
+        cut = int(np.searchsorted(steps, end, "right"))
+        if cut:
+            taken[key] = (steps[:cut], values[:cut])
+        if cut == len(steps):
+            del buffers[key]
+        else:
+            buffers[key] = (steps[cut:], values[cut:])
+    return taken
+
+
+def _objects(
+    conn: sa.Connection, run_pk: int, keys: list[str], after: int | None, upto: int | None
+) -> list[tuple[str, int, Any]]:
+    o = history_objects.c
+    query = sa.select(o.key, o.step, o.value).where(o.run_pk == run_pk, o.key.in_(keys))
+    if after is not None:
+        query = query.where(o.step > after)
+    if upto is not None:
+        query = query.where(o.step <= upto)
+    return [(row.key, row.step, row.value) for row in conn.execute(query.order_by(o.step))]
+
+
+def _assemble(
+    numeric: dict[str, tuple[np.ndarray, np.ndarray]], objects: list[tuple[str, int, Any]]
+) -> Window:
+    arrays = [steps for steps, _ in numeric.values()]
+    if objects:
+        arrays.append(np.array([step for _, step, _ in objects], dtype=np.int64))
+    steps = np.unique(np.concatenate(arrays)) if arrays else np.empty(0, dtype=np.int64)
+    window = Window(steps, {}, {})
+    for key, (key_steps, values) in numeric.items():
+        window.numeric[key] = (np.searchsorted(steps, key_steps), values)
+    if objects:
+        positions = np.searchsorted(
+            steps, np.array([step for _, step, _ in objects], dtype=np.int64)
+        ).tolist()
+        for (key, _, value), index in zip(objects, positions, strict=True):
+            window.objects.setdefault(key, {})[index] = value
+    return window
+
+
+def window_rows(
+    window: Window, keys: list[str], *, require_all: bool = False, step_key: str = "_step"
+) -> list[dict[str, Any]]:
+    """A window as row dicts ``{"_step": s, key: value, …}`` holding the keys present at each step."""
+    rows: list[dict[str, Any]] = [{step_key: s} for s in window.steps.tolist()]
+    present = np.zeros(len(rows), dtype=np.int64)
+    for key in keys:
+        if key in window.numeric:
+            indexes, values = window.numeric[key]
+            for index, value in zip(indexes.tolist(), values.tolist(), strict=True):
+                rows[index][key] = value
+            np.add.at(present, indexes, 1)
+        if key in window.objects:
+            for index, value in window.objects[key].items():
+                if key not in rows[index]:
+                    present[index] += 1
+                rows[index][key] = value
+    if require_all and keys:
+        return [row for row, count in zip(rows, present.tolist(), strict=True) if count >= len(keys)]
+    return [row for row, count in zip(rows, present.tolist(), strict=True) if count]
+
+
+# -- text formats ------------------------------------------------------------------------------
+def json_float(value: float) -> str:
+    """A float as JSON text the way Python's ``json`` writes it (NaN, Infinity, -Infinity)."""
+    if math.isfinite(value):
+        return repr(value)
+    if math.isnan(value):
+        return "NaN"
+    return "Infinity" if value > 0 else "-Infinity"
+
+
+def _csv_cell(text: str) -> str:
+    if any(ch in text for ch in ',"\r\n') or text != text.strip():
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def csv_header(keys: list[str], step_key: str = "_step") -> str:
+    return ",".join(_csv_cell(k) for k in [step_key, *keys]) + "\n"
+
+
+def csv_lines(window: Window, keys: list[str], step_text: list[str]) -> str:
+    """One window as CSV: empty cells where a key has no value at a step; nan/inf as written
+    by Python; non-numeric values as JSON."""
+    n = len(window.steps)
+    columns = [step_text]
+    for key in keys:
+        cells = [""] * n
+        if key in window.numeric:
+            indexes, values = window.numeric[key]
+            for index, value in zip(indexes.tolist(), values.tolist(), strict=True):
+                cells[index] = repr(value)
+        for index, value in window.objects.get(key, {}).items():
+            cells[index] = _csv_cell(json.dumps(value, ensure_ascii=False))
+        columns.append(cells)
+    return "".join(",".join(row) + "\n" for row in zip(*columns, strict=True))
+
+
+def jsonl_lines(window: Window, keys: list[str], step_text: list[str], step_key: str = "_step") -> str:
+    """One window as JSON lines, one object per step holding the keys present there."""
+    n = len(window.steps)
+    parts: list[list[str]] = [[f"{json.dumps(step_key)}: {s}"] for s in step_text]
+    for key in keys:
+        name = json.dumps(key, ensure_ascii=False)
+        if key in window.numeric:
+            indexes, values = window.numeric[key]
+            for index, value in zip(indexes.tolist(), values.tolist(), strict=True):
+                parts[index].append(f"{name}: {json_float(value)}")
+        for index, value in window.objects.get(key, {}).items():
+            parts[index].append(f"{name}: {json.dumps(value, ensure_ascii=False)}")
+    return "".join("{" + ", ".join(p) + "}\n" for p in parts[:n] if len(p) > 1)

@@ -1,0 +1,307 @@
+"""Entities, projects and runs as the query API shows them.
+
+A run's ``state`` is what the run log said (``running``, ``finished``, ``failed``, ``killed``),
+except that a ``running`` run whose heartbeat is older than the crash timeout is reported as
+``crashed`` — in lists, details, filters and sorting alike (see :func:`crashed_before`).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from wakelog.server.query.filters import (
+    Context,
+    Node,
+    SortKey,
+    compile_filter,
+    order_by,
+    runtime_column,
+    state_column,
+)
+from wakelog.store.schema import entities, projects, runs, summaries
+
+#: Minutes without a heartbeat after which a running run is reported as crashed.
+DEFAULT_CRASHED_AFTER_MINUTES = 10.0
+CRASHED_AFTER_ENV = "WAKELOG_SERVER_CRASHED_AFTER_MINUTES"
+MAX_PAGE = 1000
+
+
+def crashed_after_minutes(config: Any = None) -> float:
+    """The crash timeout: ``ServerConfig.crashed_after_minutes`` if the config has one, else
+    ``$WAKELOG_SERVER_CRASHED_AFTER_MINUTES``, else 10 minutes."""
+    value = getattr(config, "crashed_after_minutes", None)
+    if value is None:
+        raw = os.environ.get(CRASHED_AFTER_ENV)
+        try:
+            value = float(raw) if raw else DEFAULT_CRASHED_AFTER_MINUTES
+        except ValueError:
+            value = DEFAULT_CRASHED_AFTER_MINUTES
+    return max(0.0, float(value))
+
+
+def crashed_before(config: Any = None, now: float | None = None) -> float:
+    """Heartbeats older than this (epoch seconds) mark a running run as crashed."""
+    return (time.time() if now is None else now) - crashed_after_minutes(config) * 60.0
+
+
+def context(conn: sa.Connection, config: Any = None) -> Context:
+    return Context(dialect=conn.dialect.name, crashed_before=crashed_before(config))
+
+
+# -- lookups -------------------------------------------------------------------------------------
+def project_id(conn: sa.Connection, entity: str, project: str) -> int | None:
+    return conn.execute(
+        sa.select(projects.c.id)
+        .join(entities, entities.c.id == projects.c.entity_id)
+        .where(entities.c.name == entity, projects.c.name == project)
+    ).scalar()
+
+
+def project_id_subquery(entity: str, project: str) -> sa.ScalarSelect:
+    return (
+        sa.select(projects.c.id)
+        .join(entities, entities.c.id == projects.c.entity_id)
+        .where(entities.c.name == entity, projects.c.name == project)
+        .scalar_subquery()
+    )
+
+
+@dataclass(frozen=True)
+class RunKey:
+    pk: int
+    run_id: str
+    created_at: float
+
+
+def find_runs(conn: sa.Connection, entity: str, project: str, run_ids: list[str]) -> list[RunKey]:
+    """The given runs of a project (unknown ids are left out), in the order asked."""
+    if not run_ids:
+        return []
+    rows = conn.execute(
+        sa.select(runs.c.id, runs.c.run_id, runs.c.created_at).where(
+            runs.c.project_id == project_id_subquery(entity, project), runs.c.run_id.in_(sorted(set(run_ids)))
+        )
+    )
+    found = {row.run_id: RunKey(row.id, row.run_id, row.created_at) for row in rows}
+    return [found[r] for r in dict.fromkeys(run_ids) if r in found]
+
+
+def find_run(conn: sa.Connection, entity: str, project: str, run_id: str) -> RunKey | None:
+    found = find_runs(conn, entity, project, [run_id])
+    return found[0] if found else None
+
+
+# -- output --------------------------------------------------------------------------------------
+def clean_json(value: Any) -> Any:
+    """JSON-safe copy: NaN and ±Inf become the strings "NaN", "Infinity", "-Infinity"."""
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return value
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {str(k): clean_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean_json(v) for v in value]
+    return value
+
+
+def _run_columns(ctx: Context, detail: bool) -> list[sa.ColumnElement]:
+    columns = [
+        runs.c.id.label("pk"),
+        runs.c.run_id,
+        runs.c.name,
+        state_column(ctx.crashed_before).label("state"),
+        runs.c.state.label("stored_state"),
+        runs.c.group_name,
+        runs.c.job_type,
+        runs.c.tags,
+        runs.c.notes,
+        runs.c.config,
+        runs.c.summary,
+        runs.c.host,
+        runs.c.created_at,
+        runs.c.updated_at,
+        runs.c.heartbeat_at,
+        runs.c.finished_at,
+        runtime_column().label("runtime"),
+        runs.c.exit_code,
+        runs.c.last_step,
+    ]
+    if detail:
+        columns += [runs.c.run_metadata, runs.c.metric_defs, runs.c.last_seq]
+    return columns
+
+
+def run_dict(row: Any, entity: str, project: str, detail: bool = False) -> dict[str, Any]:
+    out = {
+        "id": row.run_id,
+        "entity": entity,
+        "project": project,
+        "name": row.name,
+        "state": row.state,
+        "group": row.group_name,
+        "job_type": row.job_type,
+        "tags": list(row.tags or []),
+        "notes": row.notes,
+        "config": clean_json(row.config or {}),
+        "summary": clean_json(row.summary or {}),
+        "host": row.host,
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
+        "heartbeat_at": row.heartbeat_at,
+        "finished_at": row.finished_at,
+        "runtime": row.runtime,
+        "exit_code": row.exit_code,
+        "last_step": row.last_step,
+    }
+    if detail:
+        out["metadata"] = clean_json(row.run_metadata or {})
+        out["metric_defs"] = clean_json(row.metric_defs or {})
+        out["last_seq"] = row.last_seq
+    return out
+
+
+@dataclass
+class RunPage:
+    runs: list[dict[str, Any]]
+    total: int
+    offset: int
+    limit: int
+
+
+def list_runs(
+    conn: sa.Connection,
+    entity: str,
+    project: str,
+    where: Node | None,
+    sort: list[SortKey],
+    *,
+    ctx: Context,
+    limit: int = 50,
+    offset: int = 0,
+) -> RunPage | None:
+    """One page of a project's runs, filtered and sorted in SQL (one query), or ``None`` if the
+    project does not exist."""
+    if not sort:
+        from wakelog.server.query.filters import Field
+
+        sort = [SortKey(Field("created_at"), descending=True)]
+    query = (
+        sa.select(*_run_columns(ctx, False), sa.func.count().over().label("total"))
+        .where(runs.c.project_id == project_id_subquery(entity, project), compile_filter(where, ctx))
+        .order_by(*order_by(sort, ctx))
+        .limit(limit)
+        .offset(offset)
+    )
+    rows = conn.execute(query).all()
+    if rows:
+        total = rows[0].total
+    else:
+        if project_id(conn, entity, project) is None:
+            return None
+        total = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(runs)
+            .where(runs.c.project_id == project_id_subquery(entity, project), compile_filter(where, ctx))
+        ).scalar_one()
+    return RunPage([run_dict(row, entity, project) for row in rows], total, offset, limit)
+
+
+def run_detail(conn: sa.Connection, entity: str, project: str, run_id: str, ctx: Context) -> dict | None:
+    row = conn.execute(
+        sa.select(*_run_columns(ctx, True)).where(
+            runs.c.project_id == project_id_subquery(entity, project), runs.c.run_id == run_id
+        )
+    ).first()
+    return None if row is None else run_dict(row, entity, project, detail=True)
+
+
+# -- entities and projects -------------------------------------------------------------------------
+def list_entities(conn: sa.Connection) -> list[dict[str, Any]]:
+    counts = (
+        sa.select(projects.c.entity_id, sa.func.count().label("n")).group_by(projects.c.entity_id).subquery()
+    )
+    rows = conn.execute(
+        sa.select(entities.c.name, entities.c.created_at, sa.func.coalesce(counts.c.n, 0).label("projects"))
+        .outerjoin(counts, counts.c.entity_id == entities.c.id)
+        .order_by(entities.c.name)
+    )
+    return [{"name": r.name, "created_at": r.created_at, "projects": r.projects} for r in rows]
+
+
+def list_projects(
+    conn: sa.Connection, entity: str | None = None, name: str | None = None
+) -> list[dict[str, Any]]:
+    counts = sa.select(runs.c.project_id, sa.func.count().label("n")).group_by(runs.c.project_id).subquery()
+    query = (
+        sa.select(
+            entities.c.name.label("entity"),
+            projects.c.name,
+            projects.c.created_at,
+            projects.c.updated_at,
+            sa.func.coalesce(counts.c.n, 0).label("runs"),
+        )
+        .join(entities, entities.c.id == projects.c.entity_id)
+        .outerjoin(counts, counts.c.project_id == projects.c.id)
+        .order_by(projects.c.updated_at.desc(), projects.c.id)
+    )
+    if entity is not None:
+        query = query.where(entities.c.name == entity)
+    if name is not None:
+        query = query.where(projects.c.name == name)
+    return [
+        {
+            "entity": r.entity,
+            "name": r.name,
+            "created_at": r.created_at,
+            "updated_at": r.updated_at,
+            "runs": r.runs,
+        }
+        for r in conn.execute(query)
+    ]
+
+
+def project_detail(conn: sa.Connection, entity: str, project: str, ctx: Context) -> dict[str, Any] | None:
+    found = list_projects(conn, entity, project)
+    if not found:
+        return None
+    per_run = (
+        sa.select(state_column(ctx.crashed_before).label("state"))
+        .where(runs.c.project_id == project_id_subquery(entity, project))
+        .subquery()
+    )
+    states = conn.execute(sa.select(per_run.c.state, sa.func.count().label("n")).group_by(per_run.c.state))
+    detail = found[0]
+    detail["states"] = {row.state: row.n for row in states}
+    return detail
+
+
+def project_keys(conn: sa.Connection, entity: str, project: str) -> dict[str, list[str]]:
+    """The summary metric keys and config keys (dotted paths) used by a project's runs."""
+    pid = project_id_subquery(entity, project)
+    metric_keys = conn.execute(
+        sa.select(summaries.c.key)
+        .join(runs, runs.c.id == summaries.c.run_pk)
+        .where(runs.c.project_id == pid)
+        .distinct()
+        .order_by(summaries.c.key)
+    ).scalars()
+    config_keys: set[str] = set()
+    for config in conn.execute(sa.select(runs.c.config).where(runs.c.project_id == pid)).scalars():
+        _config_paths(config or {}, "", config_keys)
+    return {"summary": list(metric_keys), "config": sorted(config_keys)}
+
+
+def _config_paths(value: dict, prefix: str, out: set[str], depth: int = 0) -> None:
+    for key, item in value.items():
+        path = f"{prefix}{key}"
+        if isinstance(item, dict) and item and depth < 8:
+            _config_paths(item, path + ".", out, depth + 1)
+        else:
+            out.add(path)

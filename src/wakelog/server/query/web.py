@@ -1,0 +1,131 @@
+"""What the query routers share: path checks, fast JSON/MessagePack responses, timing.
+
+JSON cannot hold NaN or ±Inf; the query API writes them as the strings ``"NaN"``,
+``"Infinity"`` and ``"-Infinity"``. MessagePack responses (``?format=msgpack`` or
+``Accept: application/msgpack``) keep them as floats, and carry numeric series as raw
+little-endian float64 bytes (``Float64Array`` in a browser, ``numpy.frombuffer`` in Python).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import msgspec
+import numpy as np
+from fastapi import HTTPException, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from wakelog._names import check_path_part, check_run_id
+from wakelog.server.query.filters import FilterError
+
+MSGPACK = "application/msgpack"
+INT64_MAX = 2**63 - 1
+#: Integer query parameters that reach SQL stay inside SQL's BIGINT.
+Step = Annotated[int | None, Query(ge=-INT64_MAX, le=INT64_MAX)]
+Offset = Annotated[int, Query(ge=0, le=INT64_MAX)]
+XValue = Annotated[float | None, Query(allow_inf_nan=False)]
+_MSGPACK_TYPES = ("application/msgpack", "application/x-msgpack", "application/vnd.msgpack")
+_json_encoder = msgspec.json.Encoder()
+_msgpack_encoder = msgspec.msgpack.Encoder()
+
+
+def refuse_nul(request: Request) -> None:
+    """A router dependency: no query parameter may hold NUL (PostgreSQL text cannot)."""
+    if any("\x00" in name or "\x00" in value for name, value in request.query_params.multi_items()):
+        raise HTTPException(400, "query parameters may not contain NUL characters")
+
+
+def check_texts(*values: Any) -> None:
+    for value in values:
+        items = value if isinstance(value, (list, tuple)) else [value]
+        if any(isinstance(item, str) and "\x00" in item for item in items):
+            raise HTTPException(400, "text may not contain NUL characters")
+
+
+def entity_name(entity: str) -> str:
+    try:
+        return check_path_part("entity", entity)
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from None
+
+
+def project_path(entity: str, project: str) -> tuple[str, str]:
+    try:
+        return check_path_part("entity", entity), check_path_part("project", project)
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from None
+
+
+def run_path(entity: str, project: str, run_id: str) -> tuple[str, str, str]:
+    entity, project = project_path(entity, project)
+    try:
+        return entity, project, check_run_id(run_id)
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from None
+
+
+def not_found(what: str) -> HTTPException:
+    return HTTPException(404, f"{what} not found")
+
+
+def filter_error(exc: FilterError, what: str = "filter") -> JSONResponse:
+    body = exc.as_dict()
+    body["detail"] = f"bad {what} at {exc}"
+    return JSONResponse(body, status_code=400)
+
+
+def wants_msgpack(request: Request, format: str | None) -> bool:
+    if format is not None:
+        if format not in ("json", "msgpack"):
+            raise HTTPException(400, "format must be json or msgpack")
+        return format == "msgpack"
+    accept = request.headers.get("accept", "")
+    return any(kind in accept for kind in _MSGPACK_TYPES)
+
+
+class Timer:
+    """Measures the handler and reports it as ``Server-Timing: app;dur=<ms>``."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    def header(self) -> dict[str, str]:
+        return {"Server-Timing": f"app;dur={(time.perf_counter() - self.start) * 1000:.2f}"}
+
+
+def json_response(content: Any, timer: Timer | None = None, status_code: int = 200) -> Response:
+    body = _json_encoder.encode(content)
+    headers = timer.header() if timer else None
+    return Response(body, status_code=status_code, media_type="application/json", headers=headers)
+
+
+def msgpack_response(content: Any, timer: Timer | None = None) -> Response:
+    body = _msgpack_encoder.encode(content)
+    return Response(body, media_type=MSGPACK, headers=timer.header() if timer else None)
+
+
+def _non_finite(value: float) -> str:
+    if np.isnan(value):
+        return "NaN"
+    return "Infinity" if value > 0 else "-Infinity"
+
+
+def json_array(array: np.ndarray) -> list:
+    """A numeric array as a JSON-ready list (non-finite floats as strings)."""
+    out = array.tolist()
+    if array.dtype.kind == "f":
+        bad = np.flatnonzero(~np.isfinite(array))
+        for index in bad.tolist():
+            out[index] = _non_finite(out[index])
+    return out
+
+
+def binary_array(array: np.ndarray) -> bytes:
+    """A numeric array as little-endian float64 bytes."""
+    return np.ascontiguousarray(array, dtype="<f8").tobytes()
+
+
+def array_encoder(msgpack: bool) -> Callable[[np.ndarray], Any]:
+    return binary_array if msgpack else json_array

@@ -1,0 +1,76 @@
+"""Query API: live push as server-sent events, per project and per run.
+
+``GET /api/v1/projects/{entity}/{project}/events`` and ``GET /api/v1/runs/{entity}/{project}/{run_id}/events``
+stream ``text/event-stream``. The first event is ``ready`` (the subscription is in place); then:
+
+* ``run_created`` ``{"run_id"}`` — the server saw a run for the first time;
+* ``points`` ``{"run_id", "keys", "points", "ack"}`` — new history points for these keys;
+* ``state`` ``{"run_id", "state"}`` — the run's state changed (running, finished, failed…);
+* ``run_updated`` ``{"run_id", "ack"}`` — anything else (config, summary, console, files).
+
+A comment line is sent every 15 s to keep proxies from closing an idle stream. Events are not
+replayed: a client that reconnects refetches what it shows. A slow client drops events rather
+than holding others up.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from wakelog.server.auth import User, authenticate
+from wakelog.server.query.web import project_path, refuse_nul, run_path
+
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(refuse_nul)])
+CurrentUser = Annotated[User, Depends(authenticate)]
+PING_SECONDS = 15
+
+
+def translate(event: dict[str, Any]) -> list[ServerSentEvent]:
+    """One hub event (an ingest batch) as the SSE events a client cares about."""
+    run_id = event.get("run_id")
+    out = []
+    if event.get("type") == "run_created":
+        out.append(ServerSentEvent(json.dumps({"run_id": run_id}), event="run_created"))
+    if event.get("points"):
+        data = {
+            "run_id": run_id,
+            "keys": event.get("keys", []),
+            "points": event["points"],
+            "ack": event.get("ack"),
+        }
+        out.append(ServerSentEvent(json.dumps(data), event="points"))
+    if event.get("state"):
+        out.append(ServerSentEvent(json.dumps({"run_id": run_id, "state": event["state"]}), event="state"))
+    if not out:
+        out.append(
+            ServerSentEvent(json.dumps({"run_id": run_id, "ack": event.get("ack")}), event="run_updated")
+        )
+    return out
+
+
+async def _stream(request: Request, channel: str) -> AsyncIterator[ServerSentEvent]:
+    async with request.app.state.live.subscribe(channel) as queue:
+        yield ServerSentEvent(json.dumps({"channel": channel}), event="ready", retry=3000)
+        while True:
+            event = await queue.get()
+            for item in translate(event):
+                yield item
+
+
+@router.get("/projects/{entity}/{project}/events", response_class=EventSourceResponse)
+async def project_events(entity: str, project: str, request: Request, user: CurrentUser) -> Any:
+    """Server-sent events about every run of the project: new runs, new points, state changes."""
+    entity, project = project_path(entity, project)
+    return EventSourceResponse(_stream(request, f"project:{entity}/{project}"), ping=PING_SECONDS)
+
+
+@router.get("/runs/{entity}/{project}/{run_id}/events", response_class=EventSourceResponse)
+async def run_events(entity: str, project: str, run_id: str, request: Request, user: CurrentUser) -> Any:
+    """Server-sent events about one run: new points and state changes."""
+    entity, project, run_id = run_path(entity, project, run_id)
+    return EventSourceResponse(_stream(request, f"run:{entity}/{project}/{run_id}"), ping=PING_SECONDS)
