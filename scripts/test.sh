@@ -7,9 +7,35 @@ cd "$(dirname "$0")/.."
 if ! command -v git >/dev/null 2>&1; then
     apt-get update -qq && apt-get install -y -qq git
 fi
+# The server tests start a throwaway PostgreSQL cluster (Debian keeps initdb off PATH).
+if ! command -v initdb >/dev/null 2>&1 && ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+    sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[dev,paddle]'
+.venv/bin/python -m pip install -q -e '.[dev,paddle,server,postgres,s3]'
+
+# The web app: its browser tests drive Debian's Chromium (never a downloaded browser).
+if [ ! -x /usr/bin/chromium ] || ! command -v npm >/dev/null 2>&1; then
+    sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    [ -x /usr/bin/chromium ] || $sudo env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
+    command -v npm >/dev/null 2>&1 || $sudo env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq nodejs npm >/dev/null
+fi
+# Vitest, then a rebuild: the bundle committed in src/wakelog/server/static must be exactly what
+# web/ builds, so `wakelog server` never serves code that differs from its sources.
+(cd web && npm ci --no-audit --no-fund --loglevel=error && npm test && npm run build)
+if ! git diff --quiet -- src/wakelog/server/static \
+    || [ -n "$(git ls-files --others --exclude-standard -- src/wakelog/server/static)" ]; then
+    echo "src/wakelog/server/static differs from a fresh build of web/;" \
+        "run 'cd web && npm ci && npm run build' and commit the result:" >&2
+    git status --short -- src/wakelog/server/static >&2
+    exit 1
+fi
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -68,8 +69,10 @@ class BlobStore:
 
     def received(self, sha256: str) -> int:
         """How many bytes of an unfinished upload are staged (0 if none)."""
-        staging = self._staging(sha256)
-        return int(self.fs.size(staging)) if self.fs.exists(staging) else 0
+        try:
+            return int(self.fs.size(self._staging(sha256)))
+        except FileNotFoundError:  # none, or just published by another upload of the same content
+            return 0
 
     def write_chunk(self, sha256: str, offset: int, data: bytes, total: int) -> int:
         """Stage ``data`` at ``offset``; when ``total`` bytes are there, verify and publish.
@@ -85,17 +88,20 @@ class BlobStore:
         if staged + len(data) > total:
             raise BlobError(f"the chunk goes past the declared size {total}")
         staging = self._staging(sha256)
-        self.fs.makedirs(staging.rsplit("/", 1)[0], exist_ok=True)
+        received = staged + len(data)
         try:
             if self._local:
-                with self.fs.open(staging, "ab") as f:
-                    f.write(data)
+                self._write_local(staging, offset, data)
+                if received == total:
+                    self._publish_file(sha256, staging)
             else:
                 previous = self.fs.cat_file(staging) if staged else b""
-                self.fs.pipe_file(staging, previous + data)
-            received = staged + len(data)
-            if received == total:
-                self._publish(sha256, staging)
+                if len(previous) != staged:
+                    raise BlobError("another upload of the same content got in the way; ask where to resume")
+                if received == total:
+                    self._publish_bytes(sha256, staging, previous + data)
+                else:
+                    self.fs.pipe_file(staging, previous + data)
         except _RACE_ERRORS:
             # Another upload of the same content moved or rewrote the staging object meanwhile.
             if self.exists(sha256):
@@ -105,20 +111,47 @@ class BlobStore:
             ) from None
         return received
 
-    def _publish(self, sha256: str, staging: str) -> None:
+    def _write_local(self, staging: str, offset: int, data: bytes) -> None:
+        """Write at ``offset``, not appended: two uploads of the same content sending the same
+        chunk at once then write the same bytes to the same place."""
+        self.fs.makedirs(staging.rsplit("/", 1)[0], exist_ok=True)
+        fd = os.open(staging, os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
+        try:
+            os.lseek(fd, offset, os.SEEK_SET)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+
+    def _publish_file(self, sha256: str, staging: str) -> None:
+        """Check the staged file's hash, then rename it into place (atomic on one file system)."""
         digest = hashlib.sha256()
         with self.fs.open(staging, "rb") as f:
             while block := f.read(READ_CHUNK):
                 digest.update(block)
         if digest.hexdigest() != sha256:
-            if self.exists(sha256):  # two uploads interleaved, and the other one finished
-                return
-            with contextlib.suppress(FileNotFoundError):
-                self.fs.rm(staging)
-            raise BlobError("the uploaded content does not match its sha256; upload it again")
+            self._mismatch(sha256, staging)
+            return
         target = self._path(sha256)
         self.fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
         self.fs.mv(staging, target)
+
+    def _publish_bytes(self, sha256: str, staging: str, content: bytes) -> None:
+        """Object stores: the checked bytes themselves are written to the final key, so what
+        lands there is what was hashed, whatever another upload does to the staging object."""
+        if hashlib.sha256(content).hexdigest() != sha256:
+            self._mismatch(sha256, staging)
+            return
+        self.fs.pipe_file(self._path(sha256), content)
+        with contextlib.suppress(FileNotFoundError):
+            self.fs.rm(staging)
+
+    def _mismatch(self, sha256: str, staging: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.fs.rm(staging)
+        if not self.exists(sha256):  # unless another upload of the same content finished first
+            raise BlobError("the uploaded content does not match its sha256; upload it again")
 
     def put(self, data: bytes) -> str:
         """Store ``data`` whole; returns its sha256."""

@@ -342,7 +342,9 @@ def _insert_missing(conn: sa.Connection, table: sa.Table, row: dict[str, Any], k
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return conn.execute(insert(table).values(**row).on_conflict_do_nothing(index_elements=keys)).rowcount == 1
+    statement = insert(table).values(**row).on_conflict_do_nothing(index_elements=keys)
+    # RETURNING, not rowcount: psycopg reports -1 for this statement.
+    return conn.execute(statement.returning(*(table.c[name] for name in keys))).first() is not None
 
 
 def _get_or_create(
@@ -365,6 +367,9 @@ def apply_batch(
         fresh = [r for r in records if r[0] > run.last_seq]
         result = IngestResult(ack=run.last_seq, run_pk=run.id, project_id=run.project_id, new_run=created)
         if not fresh:
+            # Nothing new (a retry, or an empty batch the uploader sends as a heartbeat): the run
+            # is still alive, which is what keeps it from being reported as crashed.
+            conn.execute(runs.update().where(runs.c.id == run.id).values(heartbeat_at=time.time()))
             return result
         if fresh[0][0] != run.last_seq + 1:
             raise SequenceGap(run.last_seq, fresh[0][0])

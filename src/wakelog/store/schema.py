@@ -139,8 +139,10 @@ series_chunks = sa.Table(
     sa.Column("first_step", sa.BigInteger, nullable=False),
     sa.Column("last_step", sa.BigInteger, nullable=False),
     sa.Column("count", sa.Integer, nullable=False),
-    sa.Column("data", sa.LargeBinary, nullable=False),
+    # The small sketch first: SQLite reads a row's columns in order, so a coarse read that only
+    # wants the sketch never walks the pages of the large data blob.
     sa.Column("sketch", sa.LargeBinary, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
 )
 
 # History values that are not numbers: media stubs, strings, lists, None.

@@ -209,8 +209,8 @@ def upgrade() -> None:
         sa.Column("first_step", sa.BigInteger(), nullable=False),
         sa.Column("last_step", sa.BigInteger(), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
-        sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.Column("sketch", sa.LargeBinary(), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(
             ["run_pk"], ["runs.id"], name=op.f("fk_series_chunks_run_pk_runs"), ondelete="CASCADE"
         ),

@@ -1,0 +1,300 @@
+"""Live push across replicas through PostgreSQL LISTEN/NOTIFY (no other broker).
+
+Every replica delivers its own events to its own subscribers at once, and also sends them with
+``pg_notify`` on one fixed PostgreSQL channel (the wakelog channel travels inside the JSON
+payload). One connection per replica LISTENs there and hands what other replicas sent to the
+local subscribers; a replica ignores its own notifications. Both connections are opened on first
+use and reopened with backoff when they drop. Events are best-effort, as in one process: a
+client that missed some refetches on reconnect.
+
+PostgreSQL caps a payload below 8000 bytes, so an event's ``keys`` list is cut short (and
+``keys_truncated`` set) when it would not fit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import sqlalchemy as sa
+
+from wakelog.server.live import LiveHub
+
+log = logging.getLogger("wakelog.server.live")
+
+CHANNEL = "wakelog_events"
+#: PostgreSQL refuses payloads of 8000 bytes or more.
+MAX_PAYLOAD_BYTES = 7999
+#: Notifications waiting to be sent; beyond this new events are dropped (and logged).
+OUTBOX_SIZE = 10_000
+#: Notifications sent in one round trip.
+SEND_BATCH = 200
+#: How long ``subscribe`` waits for the LISTEN connection before going on without it.
+READY_TIMEOUT = 5.0
+#: How often an idle LISTEN connection is checked.
+HEALTH_INTERVAL = 15.0
+
+
+def libpq_url(url: str) -> str:
+    """A SQLAlchemy PostgreSQL URL as psycopg's own ``connect`` takes it."""
+    return sa.engine.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class PostgresLiveHub(LiveHub):
+    """A ``LiveHub`` whose events reach the subscribers of every replica on the same database."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        channel: str = CHANNEL,
+        min_backoff: float = 0.1,
+        max_backoff: float = 5.0,
+    ) -> None:
+        super().__init__()
+        self.conninfo = libpq_url(url)
+        self.channel = channel
+        self.origin = uuid.uuid4().hex
+        self.min_backoff = min_backoff
+        self.max_backoff = max_backoff
+        #: Times the LISTEN connection was re-established after a drop.
+        self.reconnects = 0
+        self._numbers = itertools.count()
+        self._closed = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._outbox: asyncio.Queue[str] | None = None
+        self._listening: asyncio.Event | None = None
+        self._sender: asyncio.Task[None] | None = None
+        self._listener: asyncio.Task[None] | None = None
+
+    # -- publishing ---------------------------------------------------------------------------
+    def publish(self, channel: str, event: dict[str, Any]) -> None:
+        loop = _running_loop()
+        if loop is None:
+            if self._loop is not None and self._loop.is_running() and not self._loop.is_closed():
+                # Called from a worker thread: hand over to the loop that owns the queues.
+                self._loop.call_soon_threadsafe(self.publish, channel, event)
+            else:
+                super().publish(channel, event)
+                self._notify_blocking(channel, event)
+            return
+        super().publish(channel, event)
+        if self._closed:
+            return
+        payload = self.encode(channel, event)
+        if payload is None:
+            return
+        self._bind(loop)
+        assert self._outbox is not None
+        try:
+            self._outbox.put_nowait(payload)
+        except asyncio.QueueFull:
+            log.warning("live events: %d notifications waiting; dropping one for %s", OUTBOX_SIZE, channel)
+        if self._sender is None or self._sender.done():
+            self._sender = loop.create_task(self._send_loop(), name="wakelog-live-notify")
+
+    def encode(self, channel: str, event: dict[str, Any]) -> str | None:
+        """The notification payload for ``event``, cut down to PostgreSQL's size limit."""
+        message = {"o": self.origin, "n": next(self._numbers), "c": channel, "e": event}
+        text = _dumps(message)
+        if len(text.encode()) <= MAX_PAYLOAD_BYTES:
+            return text
+        keys = event.get("keys")
+        if isinstance(keys, list) and keys:
+            low, high = 0, len(keys) - 1  # the most keys that fit lies in [low, high]
+            while low < high:
+                middle = (low + high + 1) // 2
+                message["e"] = {**event, "keys": keys[:middle], "keys_truncated": True}
+                if len(_dumps(message).encode()) <= MAX_PAYLOAD_BYTES:
+                    low = middle
+                else:
+                    high = middle - 1
+            message["e"] = {**event, "keys": keys[:low], "keys_truncated": True}
+            text = _dumps(message)
+            if len(text.encode()) <= MAX_PAYLOAD_BYTES:
+                return text
+        # Still too big: keep the small scalar fields only.
+        message["e"] = {
+            name: value
+            for name, value in event.items()
+            if isinstance(value, (int, float, bool, type(None)))
+            or (isinstance(value, str) and len(value) < 256)
+        }
+        message["e"]["truncated"] = True
+        text = _dumps(message)
+        if len(text.encode()) <= MAX_PAYLOAD_BYTES:
+            return text
+        log.warning("live events: an event for %s is too large to send to other replicas", channel[:300])
+        return None
+
+    async def _send_loop(self) -> None:
+        import psycopg
+
+        assert self._outbox is not None
+        conn: psycopg.AsyncConnection | None = None
+        delay = self.min_backoff
+        try:
+            while True:
+                payloads = [await self._outbox.get()]
+                while len(payloads) < SEND_BATCH and not self._outbox.empty():
+                    payloads.append(self._outbox.get_nowait())
+                for attempt in range(3):
+                    try:
+                        if conn is None or conn.closed:
+                            conn = await self._connect("wakelog-live-notify")
+                        await conn.execute(
+                            "SELECT pg_notify(%s, p) FROM unnest(%s::text[]) AS p",
+                            (self.channel, payloads),
+                        )
+                        delay = self.min_backoff
+                        break
+                    except psycopg.Error as exc:
+                        log.warning("live events: cannot notify other replicas (%s); retrying", exc)
+                        if conn is not None:
+                            await _close_quietly(conn)
+                            conn = None
+                        if attempt == 2:
+                            log.warning("live events: dropped %d events for other replicas", len(payloads))
+                        else:
+                            await asyncio.sleep(delay)
+                            delay = min(delay * 2, self.max_backoff)
+        finally:
+            if conn is not None:
+                await _close_quietly(conn)
+
+    def _notify_blocking(self, channel: str, event: dict[str, Any]) -> None:
+        """Send one notification without an event loop (scripts, tests)."""
+        import psycopg
+
+        payload = self.encode(channel, event)
+        if payload is None or self._closed:
+            return
+        try:
+            with psycopg.connect(self.conninfo, autocommit=True, connect_timeout=10) as conn:
+                conn.execute("SELECT pg_notify(%s, %s)", (self.channel, payload))
+        except psycopg.Error as exc:
+            log.warning("live events: cannot notify other replicas (%s)", exc)
+
+    # -- listening ----------------------------------------------------------------------------
+    @contextlib.asynccontextmanager
+    async def subscribe(self, channel: str) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
+        async with super().subscribe(channel) as queue:
+            if not self._closed:
+                await self.wait_listening()
+            yield queue
+
+    async def wait_listening(self, timeout: float = READY_TIMEOUT) -> bool:
+        """Start the LISTEN connection if needed; True once it listens (False after ``timeout``)."""
+        loop = asyncio.get_running_loop()
+        self._bind(loop)
+        assert self._listening is not None
+        if self._listener is None or self._listener.done():
+            self._listener = loop.create_task(self._listen_loop(), name="wakelog-live-listen")
+        try:
+            await asyncio.wait_for(self._listening.wait(), timeout)
+        except asyncio.TimeoutError:
+            log.warning("live events: not listening to other replicas yet; going on without them")
+            return False
+        return True
+
+    async def _listen_loop(self) -> None:
+        import psycopg
+        from psycopg import sql
+
+        assert self._listening is not None
+        delay = self.min_backoff
+        connected_before = False
+        while not self._closed:
+            try:
+                conn = await self._connect("wakelog-live-listen")
+                try:
+                    await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
+                    if connected_before:
+                        self.reconnects += 1
+                        log.warning("live events: listening to other replicas again")
+                    connected_before = True
+                    self._listening.set()
+                    delay = self.min_backoff
+                    while True:
+                        async for note in conn.notifies(timeout=HEALTH_INTERVAL):
+                            self._receive(note.payload)
+                        await conn.execute("SELECT 1")  # still there?
+                finally:
+                    self._listening.clear()
+                    await _close_quietly(conn)
+            except psycopg.Error as exc:
+                log.warning("live events: lost the connection to PostgreSQL (%s); reconnecting", exc)
+            except OSError as exc:
+                log.warning("live events: cannot reach PostgreSQL (%s); reconnecting", exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.max_backoff)
+
+    def _receive(self, payload: str) -> None:
+        try:
+            message = json.loads(payload)
+            if message["o"] == self.origin:
+                return
+            channel, event = message["c"], message["e"]
+        except (ValueError, KeyError, TypeError):
+            log.warning("live events: ignoring a notification that is not wakelog's: %.100r", payload)
+            return
+        if isinstance(channel, str) and isinstance(event, dict):
+            LiveHub.publish(self, channel, event)
+
+    # -- plumbing -----------------------------------------------------------------------------
+    async def _connect(self, name: str):
+        import psycopg
+
+        return await psycopg.AsyncConnection.connect(
+            self.conninfo,
+            autocommit=True,
+            application_name=name,
+            connect_timeout=10,
+            keepalives=1,
+            keepalives_idle=30,
+            keepalives_interval=10,
+            keepalives_count=3,
+        )
+
+    def _bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Queues and tasks belong to one event loop; a new loop (tests) starts afresh."""
+        if self._loop is loop:
+            return
+        self._loop = loop
+        self._outbox = asyncio.Queue(OUTBOX_SIZE)
+        self._listening = asyncio.Event()
+        self._sender = self._listener = None
+
+    async def close(self) -> None:
+        self._closed = True
+        loop = _running_loop()
+        tasks = [t for t in (self._sender, self._listener) if t is not None and not t.done()]
+        for task in tasks:
+            task.cancel()
+        if loop is not None and loop is self._loop:
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        self._sender = self._listener = None
+
+
+def _dumps(message: dict[str, Any]) -> str:
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+async def _close_quietly(conn: Any) -> None:
+    with contextlib.suppress(Exception):
+        await conn.close()
