@@ -1,0 +1,291 @@
+"""Web app budgets (DESIGN.md §4), in headless Chromium against a seeded ``wakelog server``:
+
+* project page, 1,000 runs × 20 metrics: interactive (run table rows and the charts in view drawn)
+  ≤ 1.5 s from navigation;
+* one chart of 50 runs × 100k steps (server downsampled): drawn ≤ 200 ms from the moment its data
+  arrived (the ``wakelog:chart`` performance measure: merging the runs' columns, smoothing,
+  uPlot's first draw); the fetch + draw time is printed beside it;
+* run table of 10k runs: scrolled for 3 s, frames per second ≥ 60 (reported with the slowest frames).
+
+The database is seeded directly through ``wakelog.store.ingest.apply_batch`` (the code the ingest
+endpoint runs): a few template runs are ingested and their series copied to the others with SQL,
+as ``bench/server_query.py`` does. The browser is Debian's ``/usr/bin/chromium``.
+
+Run: python bench/web.py [--quick] [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PAGE_BUDGET_MS = 1500.0
+CHART_BUDGET_MS = 200.0
+FPS_BUDGET = 60.0
+
+
+def seed_project(
+    db: Any, project: str, runs: int, keys: list[str], steps: int, templates: int = 4
+) -> list[str]:
+    """``runs`` runs in bench/<project> logging ``keys`` for ``steps`` steps (templates copied)."""
+    from wakelog.store.ingest import apply_batch
+    from wakelog.store.schema import series_chunks
+
+    rng = np.random.default_rng(0)
+    ids = [f"{project[0]}{i:05d}" for i in range(runs)]
+    start = 1_700_000_000.0
+    batch = 4096
+    for t in range(min(templates, runs)):
+        walk = np.cumsum(rng.standard_normal((steps, len(keys))), axis=0).tolist()
+        run = {"id": ids[t], "name": f"{project}-{t}", "start_time": start, "group": f"g{t % 3}"}
+        config = {"update": {"lr": 10.0**-t, "seed": t}}
+        apply_batch(db, "bench", project, ids[t], [(0, "run", start, run), (1, "config", start, config)])
+        seq = 2
+        for lo in range(0, steps, batch):
+            records = []
+            for step in range(lo, min(lo + batch, steps)):
+                row = dict(zip(keys, walk[step], strict=True))
+                row.update(_step=step, _runtime=step * 0.1, _timestamp=start + step * 0.1)
+                records.append((seq, "history", start + step * 0.1, row))
+                seq += 1
+            apply_batch(db, "bench", project, ids[t], records)
+    for i in range(templates, runs):
+        run = {"id": ids[i], "name": f"{project}-{i}", "start_time": start + i, "group": f"g{i % 3}"}
+        config = {"update": {"lr": float(10 ** rng.uniform(-5, -1)), "seed": i}}
+        apply_batch(db, "bench", project, ids[i], [(0, "run", start + i, run), (1, "config", start, config)])
+    with db.write() as conn:
+        query = sa.text("SELECT run_id, id FROM runs WHERE run_id LIKE :p")
+        pks = dict(conn.execute(query, {"p": f"{project[0]}%"}).all())
+        columns = [c.name for c in series_chunks.columns if c.name != "run_pk"]
+        listed = ", ".join(columns)
+        for i in range(templates, runs):
+            conn.execute(
+                sa.text(
+                    f"INSERT INTO series_chunks (run_pk, {listed}) "
+                    f"SELECT :pk, {listed} FROM series_chunks WHERE run_pk = :source"
+                ),
+                {"pk": pks[ids[i]], "source": pks[ids[i % templates]]},
+            )
+    return ids
+
+
+def start_server(data_dir: Path, port: int) -> subprocess.Popen:
+    import httpx
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wakelog", "server", "--data-dir", str(data_dir), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(600):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
+                return proc
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("the server did not start")
+
+
+def page_load(browser: Any, base: str, password: str, path: str, ready: str, repeat: int) -> list[float]:
+    """Milliseconds from navigation start until ``ready`` (a JS function) is true, ``repeat`` times."""
+    times = []
+    for _ in range(repeat + 1):  # the first load warms the server's caches and the HTTP cache
+        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        context.request.post(f"{base}/api/v1/auth/login", data={"username": "admin", "password": password})
+        page = context.new_page()
+        page.goto(base + path, wait_until="commit")
+        page.wait_for_function(ready, polling="raf", timeout=60_000)
+        times.append(page.evaluate("() => performance.now()"))
+        context.close()
+    return times[1:]
+
+
+def chart_draw(
+    browser: Any, base: str, password: str, path: str, repeat: int
+) -> tuple[list[float], list[float], dict]:
+    draws, totals, detail = [], [], {}
+    for _ in range(repeat + 1):
+        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        context.request.post(f"{base}/api/v1/auth/login", data={"username": "admin", "password": password})
+        page = context.new_page()
+        page.goto(base + path, wait_until="commit")
+        page.wait_for_function(
+            "() => performance.getEntriesByName('wakelog:chart').length > 0", polling="raf", timeout=60_000
+        )
+        entry = page.evaluate(
+            "() => { const e = performance.getEntriesByName('wakelog:chart')[0];"
+            " const h = performance.getEntriesByType('resource').filter(r => r.name.includes('/history'))[0];"
+            " return {draw: e.duration, end: e.startTime + e.duration, detail: e.detail,"
+            " fetch_start: h ? h.startTime : null}; }"
+        )
+        draws.append(entry["draw"])
+        totals.append(entry["end"] - (entry["fetch_start"] or 0))
+        detail = entry["detail"]
+        context.close()
+    return draws[1:], totals[1:], detail
+
+
+def scroll_fps(browser: Any, base: str, password: str, path: str, seconds: float) -> dict[str, float]:
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    context.request.post(f"{base}/api/v1/auth/login", data={"username": "admin", "password": password})
+    page = context.new_page()
+    page.goto(base + path)
+    page.wait_for_function("() => document.querySelectorAll('[data-run]').length > 10", timeout=60_000)
+    page.wait_for_timeout(500)
+    # The floor: frames per second of an idle page in this browser (headless, software compositing).
+    idle = page.evaluate(
+        """(seconds) => new Promise(resolve => {
+            let n = 0; const t0 = performance.now();
+            function step(now) { n++; if (now - t0 < seconds * 1000) requestAnimationFrame(step);
+                                 else resolve(n / ((now - t0) / 1000)); }
+            requestAnimationFrame(step);
+        })""",
+        1.0,
+    )
+    result = page.evaluate(
+        """(seconds) => new Promise(resolve => {
+            const el = document.querySelector('.rt-scroll');
+            const frames = [];
+            let last = performance.now();
+            const t0 = last;
+            function step(now) {
+                frames.push(now - last);
+                last = now;
+                el.scrollTop += 120;  // 4 rows a frame: new rows every frame, pages loading as it goes
+                if (now - t0 < seconds * 1000) requestAnimationFrame(step);
+                else resolve({frames, elapsed: now - t0, top: el.scrollTop,
+                              rows: document.querySelectorAll('[data-run]').length});
+            }
+            requestAnimationFrame(step);
+        })""",
+        seconds,
+    )
+    context.close()
+    frames = sorted(result["frames"][1:])
+    return {
+        "fps": len(frames) / (result["elapsed"] / 1000),
+        "p95_frame_ms": frames[int(len(frames) * 0.95)],
+        "max_frame_ms": frames[-1],
+        "scrolled_px": result["top"],
+        "idle_fps": idle,
+    }
+
+
+def verdict(value: float, budget: float, higher_is_better: bool = False) -> str:
+    ok = value >= budget if higher_is_better else value <= budget
+    return "PASS" if ok else "MISS"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller data (the ratios then mean little)")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    runs, metrics, metric_steps = (200, 20, 200) if args.quick else (1000, 20, 1000)
+    chart_runs, chart_steps = (20, 10_000) if args.quick else (50, 100_000)
+    table_runs = 1000 if args.quick else 10_000
+
+    from playwright.sync_api import sync_playwright
+
+    from server_query import seed_table
+    from tests.server.conftest import free_port
+    from wakelog.server.config import ServerConfig
+    from wakelog.server.serve import prepare
+    from wakelog.store.database import Database
+
+    results: dict[str, Any] = {"mode": "quick" if args.quick else "full"}
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp)
+        config = ServerConfig(data_dir=data_dir)
+        prepare(config)
+        password = re.search(r"password: (\S+)", (data_dir / "admin-credentials.txt").read_text()).group(1)  # type: ignore[union-attr]
+        db = Database(config.database_url)
+        t0 = time.perf_counter()
+        keys = [f"{section}/m{i:02d}" for section in ("train", "eval") for i in range(metrics // 2)]
+        seed_project(db, "page", runs, keys, metric_steps)
+        chart_ids = seed_project(db, "chart", chart_runs, ["loss"], chart_steps)
+        seed_table(db, table_runs)
+        db.dispose()
+        print(f"seeded in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+        port = free_port()
+        server = start_server(data_dir, port)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+                ready = """() => document.querySelectorAll('[data-run]').length >= 20
+                    && [...document.querySelectorAll('[data-testid=panel]')]
+                        .filter(p => { const r = p.getBoundingClientRect();
+                                       return r.top < innerHeight && r.bottom > 0; })
+                        .every(p => p.querySelector('[data-points]'))"""
+                page_times = page_load(browser, base, password, "/bench/page", ready, args.repeat)
+                sel = ",".join(chart_ids)
+                draws, totals, detail = chart_draw(
+                    browser, base, password, f"/bench/chart?view=charts&sel={sel}", args.repeat
+                )
+                fps = scroll_fps(browser, base, password, "/bench/table?view=table", 3.0)
+                browser.close()
+        finally:
+            server.terminate()
+            server.wait(20)
+
+    page_ms = statistics.median(page_times)
+    draw_ms = statistics.median(draws)
+    total_ms = statistics.median(totals)
+    page_line = (
+        f"project page, {runs:,} runs × {metrics} metrics: interactive in {page_ms:.0f} ms median "
+        f"(min {min(page_times):.0f}, max {max(page_times):.0f}) — budget ≤ {PAGE_BUDGET_MS:.0f} ms: "
+        f"{page_ms / PAGE_BUDGET_MS:.2f}×"
+    )
+    chart_line = (
+        f"chart of {chart_runs} runs × {chart_steps:,} steps ({detail.get('points', '?')} x values, "
+        f"{detail.get('columns', '?')} columns): drawn in {draw_ms:.0f} ms median after its data arrived "
+        f"({total_ms:.0f} ms with the fetch) — budget ≤ {CHART_BUDGET_MS:.0f} ms: "
+        f"{draw_ms / CHART_BUDGET_MS:.2f}×"
+    )
+    scroll_line = (
+        f"run table, {table_runs:,} runs scrolled for 3 s: {fps['fps']:.1f} frames/s "
+        f"(p95 frame {fps['p95_frame_ms']:.1f} ms, slowest {fps['max_frame_ms']:.1f} ms; an idle page: "
+        f"{fps['idle_fps']:.1f}) — budget 60 fps"
+    )
+    lines = [
+        f"{verdict(page_ms, PAGE_BUDGET_MS)}  {page_line}",
+        f"{verdict(draw_ms, CHART_BUDGET_MS)}  {chart_line}",
+        f"{verdict(fps['fps'], FPS_BUDGET * 0.95, higher_is_better=True)}  {scroll_line}",
+    ]
+    print("\n".join(lines))
+    results.update(page_ms=page_times, chart_draw_ms=draws, chart_total_ms=totals)
+    results.update(chart_detail=detail, scroll=fps, lines=lines)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

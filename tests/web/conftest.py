@@ -1,0 +1,199 @@
+"""The web app in a real browser: a real server, runs made by the real SDK, the system Chromium.
+
+Chromium is Debian's ``/usr/bin/chromium`` (``scripts/test.sh`` installs it), driven by the
+Python ``playwright`` package with ``executable_path``: no browser is ever downloaded. Set
+``WAKELOG_TEST_NO_BROWSER=1`` to skip these tests on a machine without Chromium.
+
+Screenshots of every page go to ``tests/web/artifacts/`` (not committed).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.server.conftest import ServerProcess, start_server
+
+NO_BROWSER = os.environ.get("WAKELOG_TEST_NO_BROWSER") == "1"
+CHROMIUM = os.environ.get("WAKELOG_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+ENTITY = "team"
+PROJECT = "web"
+
+#: The runs every test sees: name -> (config, score offset). ``score`` at step s is 2*s + offset.
+RUNS: dict[str, tuple[dict[str, Any], int]] = {
+    "alpha": ({"lr": 0.1, "batch_size": 32, "optimizer": {"name": "adam"}}, 0),
+    "beta": ({"lr": 0.01, "batch_size": 32, "optimizer": {"name": "sgd"}}, 1000),
+    "gamma": ({"lr": 0.001, "batch_size": 64, "optimizer": {"name": "adam"}}, 2000),
+}
+STEPS = 60
+
+
+def sdk_env(server: ServerProcess, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WAKELOG_", "WANDB_"))}
+    return {
+        **env,
+        "WAKELOG_MODE": "online",
+        "WAKELOG_BASE_URL": server.url,
+        "WAKELOG_API_KEY": server.key,
+        "WAKELOG_ENTITY": ENTITY,
+        "WAKELOG_PROJECT": PROJECT,
+        "WAKELOG_SILENT": "true",
+        "WAKELOG_DISABLE_STATS": "true",
+        **extra,
+    }
+
+
+def sdk_script(tmp: Path, name: str, body: str) -> Path:
+    script = tmp / f"{name}.py"
+    script.write_text("import wakelog\n" + textwrap.dedent(body))
+    return script
+
+
+def log_run(
+    tmp: Path, server: ServerProcess, name: str, config: dict[str, Any], offset: int
+) -> subprocess.Popen:
+    body = f"""
+    import numpy as np
+    run = wakelog.init(name={name!r}, config={config!r}, tags=["web", {name!r}], group="g-{name[0]}")
+    for step in range({STEPS}):
+        run.log({{"score": 2 * step + {offset}, "train/loss": 1.0 / (step + 1), "eval/acc": step / {STEPS}}})
+        if step % 20 == 0:
+            pixels = np.full((8, 8, 3), step * 4, dtype="uint8")
+            weights = wakelog.Histogram(np.arange(step + 10))
+            run.log({{"sample": wakelog.Image(pixels), "weights": weights}}, commit=False)
+    print("hello from {name}: \\x1b[32mgreen\\x1b[0m done")
+    open("notes.txt", "w").write("notes of {name}")
+    run.save("notes.txt", policy="now")
+    run.finish()
+    """
+    workdir = tmp / name
+    workdir.mkdir()
+    return subprocess.Popen(
+        [sys.executable, str(sdk_script(workdir, name, body))],
+        cwd=workdir,
+        env=sdk_env(server),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@dataclass
+class Seeded:
+    server: ServerProcess
+    password: str
+    #: run name -> run id
+    ids: dict[str, str]
+    tmp: Path
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
+    """A server with three finished runs in team/web, made by SDK subprocesses."""
+    tmp = tmp_path_factory.mktemp("web")
+    server = start_server(tmp)
+    try:
+        procs = [log_run(tmp, server, name, config, offset) for name, (config, offset) in RUNS.items()]
+        for proc in procs:
+            _, err = proc.communicate(timeout=120)
+            assert proc.returncode == 0, err
+        with server.client() as http:
+            runs = http.get(f"/api/v1/projects/{ENTITY}/{PROJECT}/runs", params={"limit": 100}).json()["runs"]
+        ids = {r["name"]: r["id"] for r in runs}
+        assert set(ids) == set(RUNS), runs
+        credentials = (server.data_dir / "admin-credentials.txt").read_text()
+        password = re.search(r"password: (\S+)", credentials).group(1)  # type: ignore[union-attr]
+        yield Seeded(server, password, ids, tmp)
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if NO_BROWSER:
+        pytest.skip("WAKELOG_TEST_NO_BROWSER=1")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"no Chromium at {CHROMIUM}: install Debian's chromium package (scripts/test.sh does) "
+            "or set WAKELOG_TEST_NO_BROWSER=1 to skip the browser tests",
+            pytrace=False,
+        )
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+class Pages:
+    """A fresh browser context per test, optionally signed in, with console errors collected."""
+
+    def __init__(self, browser: Any, seeded: Seeded) -> None:
+        self.browser = browser
+        self.seeded = seeded
+        self.contexts: list[Any] = []
+        self.errors: list[str] = []
+
+    def new(self, *, signed_in: bool = True, locale: str = "en-US") -> Any:
+        context = self.browser.new_context(viewport={"width": 1440, "height": 900}, locale=locale)
+        self.contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
+        page.on(
+            "console",
+            lambda message: (
+                self.errors.append(f"console: {message.text}")
+                # Answers the tests provoke (401 signed out, 400 bad filter) are checked on the page.
+                if message.type == "error" and not message.text.startswith("Failed to load resource")
+                else None
+            ),
+        )
+        if signed_in:
+            answer = context.request.post(
+                f"{self.seeded.server.url}/api/v1/auth/login",
+                data={"username": "admin", "password": self.seeded.password},
+            )
+            assert answer.ok, answer.text()
+        return page
+
+    def url(self, path: str) -> str:
+        return self.seeded.server.url + path
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+
+
+@pytest.fixture
+def pages(browser: Any, seeded: Seeded) -> Iterator[Pages]:
+    opened = Pages(browser, seeded)
+    yield opened
+    opened.close()
+    assert not opened.errors, opened.errors
+
+
+def shot(page: Any, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)

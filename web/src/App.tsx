@@ -1,0 +1,78 @@
+import { useCallback, useEffect, useMemo, useState } from "react";
+import { useTranslation } from "react-i18next";
+import { Route, Routes } from "react-router";
+import { onUnauthorized, request, setCsrfToken } from "./api/client";
+import type { Me } from "./api/types";
+import { Layout } from "./components/Layout";
+import { ComparePage } from "./pages/Compare";
+import { ProjectsPage } from "./pages/Projects";
+import { RunPage } from "./pages/RunPage";
+import { SettingsPage } from "./pages/Settings";
+import { SignInPage } from "./pages/SignIn";
+import { WorkspacePage } from "./pages/Workspace";
+import { SessionContext, type Session } from "./session";
+
+export function App() {
+  const { t } = useTranslation();
+  const [me, setMe] = useState<Me | null | undefined>(undefined);
+
+  useEffect(() => {
+    let live = true;
+    request<Me>("/auth/me", { quiet401: true })
+      .then((m) => {
+        if (!live) return;
+        setCsrfToken(m.csrf_token ?? null);
+        setMe(m);
+      })
+      .catch(() => live && setMe(null));
+    const off = onUnauthorized(() => {
+      setCsrfToken(null);
+      setMe(null);
+    });
+    return () => {
+      live = false;
+      off();
+    };
+  }, []);
+
+  const signedIn = useCallback((m: Me) => {
+    setCsrfToken(m.csrf_token ?? null);
+    setMe(m);
+  }, []);
+
+  const session = useMemo<Session | null>(
+    () =>
+      me
+        ? {
+            me,
+            signOut: async () => {
+              try {
+                await request("/auth/logout", { method: "POST", quiet401: true });
+              } finally {
+                setCsrfToken(null);
+                setMe(null);
+              }
+            },
+          }
+        : null,
+    [me],
+  );
+
+  if (me === undefined) return <p className="loading" role="status">{t("app.loading")}</p>;
+  if (me === null || !session) return <SignInPage onSignedIn={signedIn} />;
+  return (
+    <SessionContext.Provider value={session}>
+      <Layout>
+        <Routes>
+          <Route path="/" element={<ProjectsPage />} />
+          <Route path="/settings" element={<SettingsPage />} />
+          <Route path="/:entity" element={<ProjectsPage />} />
+          <Route path="/:entity/:project" element={<WorkspacePage />} />
+          <Route path="/:entity/:project/compare" element={<ComparePage />} />
+          <Route path="/:entity/:project/runs/:runId" element={<RunPage />} />
+          <Route path="*" element={<p role="alert">{t("app.notFound")}</p>} />
+        </Routes>
+      </Layout>
+    </SessionContext.Provider>
+  );
+}

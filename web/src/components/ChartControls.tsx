@@ -1,0 +1,51 @@
+/** The x axis, smoothing and log-scale controls shared by every panel of a page. */
+import { useId } from "react";
+import { useTranslation } from "react-i18next";
+
+export interface ChartControlsProps {
+  xAxis: string;
+  onXAxis: (x: string) => void;
+  metricKeys: string[];
+  smoothing: number;
+  onSmoothing: (s: number) => void;
+  logY: boolean;
+  onLogY: (v: boolean) => void;
+}
+
+export function ChartControls(props: ChartControlsProps) {
+  const { t } = useTranslation();
+  const xId = useId();
+  const sId = useId();
+  return (
+    <div className="chart-controls" role="group" aria-label={t("workspace.charts")}>
+      <label htmlFor={xId}>{t("chart.xAxis")}</label>
+      <select id={xId} value={props.xAxis} onChange={(e) => props.onXAxis(e.target.value)} data-testid="x-axis">
+        <option value="_step">{t("chart.step")}</option>
+        <option value="_runtime">{t("chart.relative")}</option>
+        <option value="_timestamp">{t("chart.wall")}</option>
+        {props.metricKeys.map((k) => (
+          <option key={k} value={k}>
+            {k}
+          </option>
+        ))}
+      </select>
+      <label htmlFor={sId}>{t("chart.smoothing")}</label>
+      <input
+        id={sId}
+        type="range"
+        min={0}
+        max={0.99}
+        step={0.01}
+        value={props.smoothing}
+        onChange={(e) => props.onSmoothing(Number(e.target.value))}
+        data-testid="smoothing"
+      />
+      <output htmlFor={sId}>{props.smoothing.toFixed(2)}</output>
+      <label className="check">
+        <input type="checkbox" checked={props.logY} onChange={(e) => props.onLogY(e.target.checked)} />
+        {t("chart.logScale")}
+      </label>
+      <span className="muted hint">{t("chart.zoomHint")}</span>
+    </div>
+  );
+}

@@ -1,0 +1,118 @@
+/**
+ * The console log: loaded in pages, drawn virtualised (only the lines in view exist in the DOM),
+ * ANSI colours rendered as styled spans (never as HTML), searchable, and following new output.
+ */
+import { useVirtualizer } from "@tanstack/react-virtual";
+import Anser from "anser";
+import { useEffect, useId, useMemo, useRef, useState } from "react";
+import { useTranslation } from "react-i18next";
+import { api } from "../api/client";
+import type { ConsoleLine, ConsolePage } from "../api/types";
+
+const PAGE = 10_000;
+const MAX_LINES = 500_000;
+
+function AnsiLine({ text }: { text: string }) {
+  const parts = useMemo(() => Anser.ansiToJson(text, { remove_empty: true, use_classes: false }), [text]);
+  return (
+    <>
+      {parts.map((p, i) => (
+        <span
+          key={i}
+          style={{
+            color: p.fg ? `rgb(${p.fg})` : undefined,
+            backgroundColor: p.bg ? `rgb(${p.bg})` : undefined,
+            fontWeight: p.decorations.includes("bold") ? 600 : undefined,
+            fontStyle: p.decorations.includes("italic") ? "italic" : undefined,
+            textDecoration: p.decorations.includes("underline") ? "underline" : undefined,
+          }}
+        >
+          {p.content}
+        </span>
+      ))}
+    </>
+  );
+}
+
+export function ConsoleView({ runPath, version }: { runPath: string; version: number }) {
+  const { t } = useTranslation();
+  const [lines, setLines] = useState<ConsoleLine[]>([]);
+  const [loaded, setLoaded] = useState(false);
+  const [needle, setNeedle] = useState("");
+  const [follow, setFollow] = useState(true);
+  const next = useRef(0);
+  const scroller = useRef<HTMLDivElement>(null);
+  const searchId = useId();
+
+  useEffect(() => {
+    next.current = 0;
+    setLines([]);
+    setLoaded(false);
+  }, [runPath]);
+
+  useEffect(() => {
+    let live = true;
+    (async () => {
+      const got: ConsoleLine[] = [];
+      for (;;) {
+        const page = await api.get<ConsolePage>(`${runPath}/console`, { offset: next.current, limit: PAGE });
+        got.push(...page.lines);
+        const last = page.lines[page.lines.length - 1];
+        if (last) next.current = last.line + 1;
+        if (page.next_offset === null || got.length >= MAX_LINES) break;
+      }
+      if (!live) return;
+      if (got.length > 0) setLines((old) => [...old, ...got]);
+      setLoaded(true);
+    })().catch(() => live && setLoaded(true));
+    return () => {
+      live = false;
+    };
+  }, [runPath, version]);
+
+  const shown = useMemo(() => {
+    if (!needle) return lines;
+    const n = needle.toLowerCase();
+    // Search the text without its escape codes.
+    return lines.filter((l) => Anser.ansiToText(l.text).toLowerCase().includes(n));
+  }, [lines, needle]);
+
+  const virtualizer = useVirtualizer({ count: shown.length, getScrollElement: () => scroller.current, estimateSize: () => 18, overscan: 30 });
+  useEffect(() => {
+    if (follow && !needle && shown.length > 0) virtualizer.scrollToIndex(shown.length - 1, { align: "end" });
+  }, [shown.length, follow, needle, virtualizer]);
+
+  return (
+    <div className="console" data-testid="console">
+      <div className="chart-controls">
+        <label htmlFor={searchId}>{t("run.searchLogs")}</label>
+        <input id={searchId} type="search" value={needle} onChange={(e) => setNeedle(e.target.value)} data-testid="console-search" />
+        {needle && <span role="status">{t("run.matches", { count: shown.length })}</span>}
+        <label className="check">
+          <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} />
+          {t("run.follow")}
+        </label>
+      </div>
+      {loaded && lines.length === 0 ? (
+        <p className="muted">{t("run.noLogs")}</p>
+      ) : (
+        <div className="console-scroll" ref={scroller} tabIndex={0} role="log" aria-label={t("run.logs")}>
+          <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
+            {virtualizer.getVirtualItems().map((v) => {
+              const line = shown[v.index];
+              if (!line) return null;
+              return (
+                <div key={v.key} className={`console-line ${line.stream}`} style={{ transform: `translateY(${v.start}px)` }}>
+                  <span className="ln" aria-hidden="true">
+                    {line.line + 1}
+                  </span>
+                  <AnsiLine text={line.text} />
+                </div>
+              );
+            })}
+          </div>
+        </div>
+      )}
+    </div>
+  );
+}

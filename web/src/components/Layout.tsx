@@ -1,0 +1,56 @@
+import type { ReactNode } from "react";
+import { useTranslation } from "react-i18next";
+import { Link, NavLink, useLocation } from "react-router";
+import { useSession } from "../session";
+import { LanguageSelect } from "./LanguageSelect";
+
+export function Layout({ children }: { children: ReactNode }) {
+  const { t } = useTranslation();
+  const { me, signOut } = useSession();
+  const location = useLocation();
+  const parts = location.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+  const crumbs: { label: string; to: string }[] = [];
+  if (parts.length >= 1 && parts[0] !== "settings") crumbs.push({ label: parts[0] as string, to: `/${encodeURIComponent(parts[0] as string)}` });
+  if (parts.length >= 2 && parts[0] !== "settings")
+    crumbs.push({ label: parts[1] as string, to: `/${encodeURIComponent(parts[0] as string)}/${encodeURIComponent(parts[1] as string)}` });
+  if (parts.length >= 4 && parts[2] === "runs") crumbs.push({ label: parts[3] as string, to: location.pathname });
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        {t("app.skip")}
+      </a>
+      <header className="topbar">
+        <Link to="/" className="brand">
+          wakelog
+        </Link>
+        <nav aria-label={t("nav.breadcrumb")} className="crumbs">
+          <ol>
+            {crumbs.map((c, i) => (
+              <li key={c.to}>
+                <Link to={c.to} aria-current={i === crumbs.length - 1 ? "page" : undefined}>
+                  {c.label}
+                </Link>
+              </li>
+            ))}
+          </ol>
+        </nav>
+        <nav className="mainnav" aria-label="main">
+          <NavLink to="/" end>
+            {t("nav.projects")}
+          </NavLink>
+          <NavLink to="/settings">{t("nav.settings")}</NavLink>
+        </nav>
+        <LanguageSelect />
+        <span className="who" title={t("nav.signedInAs", { name: me.username })}>
+          {me.username}
+        </span>
+        <button type="button" className="link-button" onClick={() => void signOut()}>
+          {t("nav.signOut")}
+        </button>
+      </header>
+      <main id="main" tabIndex={-1}>
+        {children}
+      </main>
+    </>
+  );
+}

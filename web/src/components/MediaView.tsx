@@ -1,0 +1,237 @@
+/**
+ * Non-scalar history: images with a step slider, histograms over steps as a heatmap, tables,
+ * confusion matrices and other custom charts, and anything else as JSON.
+ */
+import { useEffect, useId, useMemo, useState } from "react";
+import { useTranslation } from "react-i18next";
+import { api } from "../api/client";
+import type { KeyInfo, MediaItem, MediaPage } from "../api/types";
+import { formatValue } from "../lib/format";
+import { EChart } from "./EChart";
+
+type Stub = Record<string, unknown> & { _type?: string };
+
+function fileUrl(runPath: string, path: string): string {
+  return `/api/v1${runPath}/files/${path.split("/").map(encodeURIComponent).join("/")}`;
+}
+
+export default function MediaView({ runPath, objects, version }: { runPath: string; objects: KeyInfo[]; version: number }) {
+  const { t } = useTranslation();
+  const [items, setItems] = useState<MediaItem[] | null>(null);
+  useEffect(() => {
+    let live = true;
+    (async () => {
+      const all: MediaItem[] = [];
+      let offset: number | null = 0;
+      while (offset !== null && all.length < 20_000) {
+        const page: MediaPage = await api.get<MediaPage>(`${runPath}/media`, { limit: 5000, offset });
+        all.push(...page.items);
+        offset = page.next_offset;
+      }
+      if (live) setItems(all);
+    })().catch(() => live && setItems([]));
+    return () => {
+      live = false;
+    };
+  }, [runPath, version]);
+  const byKey = useMemo(() => {
+    const map = new Map<string, MediaItem[]>();
+    for (const item of items ?? []) {
+      const list = map.get(item.key);
+      if (list) list.push(item);
+      else map.set(item.key, [item]);
+    }
+    return map;
+  }, [items]);
+  if (items === null) return <p role="status">{t("app.loading")}</p>;
+  if (items.length === 0 && objects.length === 0) return <p className="muted">{t("run.noMedia")}</p>;
+  return (
+    <div className="media" data-testid="media">
+      {[...byKey.entries()].map(([key, list]) => (
+        <section className="panel panel-l media-panel" key={key} aria-label={key}>
+          <header className="panel-head">
+            <h3>{key}</h3>
+          </header>
+          <MediaKey runPath={runPath} items={list} />
+        </section>
+      ))}
+    </div>
+  );
+}
+
+function MediaKey({ runPath, items }: { runPath: string; items: MediaItem[] }) {
+  const kind = (items[items.length - 1]?.value as Stub | undefined)?._type;
+  if (kind === "histogram") return <HistogramHeatmap items={items} />;
+  return <Stepped runPath={runPath} items={items} />;
+}
+
+function Stepped({ runPath, items }: { runPath: string; items: MediaItem[] }) {
+  const { t } = useTranslation();
+  const [index, setIndex] = useState(items.length - 1);
+  const id = useId();
+  const at = Math.min(index, items.length - 1);
+  const item = items[at];
+  if (!item) return null;
+  return (
+    <div>
+      {items.length > 1 && (
+        <div className="chart-controls">
+          <label htmlFor={id}>{t("run.step")}</label>
+          <input id={id} type="range" min={0} max={items.length - 1} value={at} onChange={(e) => setIndex(Number(e.target.value))} />
+          <output htmlFor={id}>{item.step}</output>
+        </div>
+      )}
+      <MediaValue runPath={runPath} item={item} />
+    </div>
+  );
+}
+
+function MediaValue({ runPath, item }: { runPath: string; item: MediaItem }) {
+  const { t } = useTranslation();
+  const stub = (item.value ?? {}) as Stub;
+  if (stub._type === "image-file" && item.url) {
+    return (
+      <figure className="media-image">
+        <img src={item.url} alt={String(stub.caption ?? `${item.key} @ ${item.step}`)} width={Number(stub.width) || undefined} height={Number(stub.height) || undefined} />
+        {typeof stub.caption === "string" && <figcaption>{stub.caption}</figcaption>}
+      </figure>
+    );
+  }
+  if (stub._type === "table-file" && item.url) return <TableFile url={item.url} />;
+  if (stub._type === "custom-chart") {
+    const table = stub.table as Stub | undefined;
+    if (table && typeof table.path === "string") {
+      const url = fileUrl(runPath, table.path);
+      if (stub.chart === "confusion_matrix") return <ConfusionMatrix url={url} title={String(stub.title ?? "")} />;
+      return <TableFile url={url} />;
+    }
+  }
+  if (item.url) {
+    return (
+      <a href={item.url} target="_blank" rel="noopener noreferrer">
+        {t("run.files")}: {String(stub.path ?? item.key)}
+      </a>
+    );
+  }
+  return <pre className="json">{formatValue(item.value)}</pre>;
+}
+
+interface TableJson {
+  columns: string[];
+  data: unknown[][];
+}
+
+function useTableJson(url: string): TableJson | null {
+  const [table, setTable] = useState<TableJson | null>(null);
+  useEffect(() => {
+    let live = true;
+    fetch(url, { credentials: "same-origin" })
+      .then((r) => r.json() as Promise<TableJson>)
+      .then((j) => live && setTable(j))
+      .catch(() => live && setTable({ columns: [], data: [] }));
+    return () => {
+      live = false;
+    };
+  }, [url]);
+  return table;
+}
+
+function TableFile({ url }: { url: string }) {
+  const { t } = useTranslation();
+  const table = useTableJson(url);
+  if (!table) return <p role="status">{t("app.loading")}</p>;
+  return (
+    <div className="table-scroll">
+      <p className="muted">{t("run.rows", { count: table.data.length })}</p>
+      <table className="grid-table">
+        <thead>
+          <tr>
+            {table.columns.map((c) => (
+              <th scope="col" key={c}>
+                {c}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {table.data.slice(0, 500).map((row, i) => (
+            <tr key={i}>
+              {row.map((cell, j) => (
+                <td key={j}>{formatValue(cell)}</td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function ConfusionMatrix({ url, title }: { url: string; title: string }) {
+  const table = useTableJson(url);
+  const option = useMemo(() => {
+    if (!table) return null;
+    const ia = table.columns.indexOf("Actual");
+    const ip = table.columns.indexOf("Predicted");
+    const in_ = table.columns.indexOf("nPredictions");
+    const classes = [...new Set(table.data.flatMap((r) => [String(r[ia]), String(r[ip])]))];
+    const index = new Map(classes.map((c, i) => [c, i]));
+    const data = table.data.map((r) => [index.get(String(r[ip])) ?? 0, index.get(String(r[ia])) ?? 0, Number(r[in_]) || 0]);
+    const max = Math.max(1, ...data.map((d) => d[2] as number));
+    return {
+      animation: false,
+      tooltip: {},
+      grid: { left: 80, right: 20, top: 30, bottom: 60 },
+      xAxis: { type: "category" as const, data: classes, name: "Predicted", nameLocation: "middle" as const, nameGap: 30 },
+      yAxis: { type: "category" as const, data: classes, name: "Actual", inverse: true },
+      visualMap: { min: 0, max, calculable: true, orient: "horizontal" as const, left: "center", bottom: 0, show: false },
+      series: [{ type: "heatmap" as const, data, label: { show: true } }],
+    };
+  }, [table]);
+  if (!option) return null;
+  return <EChart option={option} height={360} label={title || "confusion matrix"} />;
+}
+
+function HistogramHeatmap({ items }: { items: MediaItem[] }) {
+  const { t } = useTranslation();
+  const option = useMemo(() => {
+    // Every step's bins are re-binned onto one shared value grid, so steps line up as columns.
+    const hists = items
+      .map((i) => ({ step: i.step, h: i.value as { values?: number[]; bins?: number[] } }))
+      .filter((x) => Array.isArray(x.h.values) && Array.isArray(x.h.bins) && (x.h.bins?.length ?? 0) >= 2);
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const { h } of hists) {
+      const bins = h.bins as number[];
+      lo = Math.min(lo, bins[0] as number);
+      hi = Math.max(hi, bins[bins.length - 1] as number);
+    }
+    const rows = 48;
+    const width = hi > lo ? (hi - lo) / rows : 1;
+    const data: [number, number, number][] = [];
+    let max = 0;
+    hists.forEach(({ h }, col) => {
+      const grid = new Array<number>(rows).fill(0);
+      const bins = h.bins as number[];
+      (h.values as number[]).forEach((count, i) => {
+        const centre = ((bins[i] as number) + (bins[i + 1] as number)) / 2;
+        const row = Math.min(rows - 1, Math.max(0, Math.floor((centre - lo) / width)));
+        grid[row] = (grid[row] as number) + count;
+      });
+      grid.forEach((v, row) => {
+        if (v > 0) data.push([col, row, v]);
+        max = Math.max(max, v);
+      });
+    });
+    return {
+      animation: false,
+      tooltip: {},
+      grid: { left: 70, right: 20, top: 20, bottom: 50 },
+      xAxis: { type: "category" as const, data: hists.map((x) => String(x.step)), name: t("run.step"), nameLocation: "middle" as const, nameGap: 30 },
+      yAxis: { type: "category" as const, data: Array.from({ length: rows }, (_, r) => (lo + (r + 0.5) * width).toPrecision(3)) },
+      visualMap: { min: 0, max: Math.max(1, max), show: false, inRange: { color: ["#f7fbff", "#6baed6", "#08306b"] } },
+      series: [{ type: "heatmap" as const, data }],
+    };
+  }, [items, t]);
+  return <EChart option={option} height={300} label={t("run.histogram")} />;
+}

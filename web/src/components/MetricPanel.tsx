@@ -1,0 +1,147 @@
+/** One chart panel: fetches its metric for the shown runs when it scrolls into view. */
+import { useEffect, useRef, useState } from "react";
+import { useTranslation } from "react-i18next";
+import type { HistoryStore } from "../lib/historyStore";
+import type { LineInput, SeriesData } from "../lib/series";
+import { LineChart, type XKind } from "./LineChart";
+
+export interface ShownRun {
+  id: string;
+  label: string;
+  color: string;
+}
+
+export type PanelSize = "s" | "m" | "l";
+
+export interface MetricPanelProps {
+  store: HistoryStore;
+  metric: string;
+  stream: "history" | "system";
+  runs: ShownRun[];
+  xAxis: string;
+  smoothing: number;
+  logY: boolean;
+  range: [number, number] | null;
+  onZoom: (range: [number, number] | null) => void;
+  /** Bumped when live points arrive for these runs. */
+  liveVersion: number;
+  size: PanelSize;
+  onResize?: (size: PanelSize) => void;
+  onRemove?: () => void;
+}
+
+export function xKindOf(xAxis: string): XKind {
+  if (xAxis === "_step") return "step";
+  if (xAxis === "_runtime") return "relative";
+  if (xAxis === "_timestamp") return "wall";
+  return "metric";
+}
+
+export function MetricPanel(props: MetricPanelProps) {
+  const { t } = useTranslation();
+  const ref = useRef<HTMLElement>(null);
+  const [visible, setVisible] = useState(false);
+  const [series, setSeries] = useState<SeriesData[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    if (typeof IntersectionObserver === "undefined") {
+      setVisible(true);
+      return;
+    }
+    const observer = new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting)) {
+        setVisible(true);
+        observer.disconnect();
+      }
+    }, { rootMargin: "200px" });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
+
+  const runIds = props.runs.map((r) => r.id).join("\u0000");
+  useEffect(() => {
+    if (!visible) return;
+    if (!runIds) {
+      setSeries([]);
+      return;
+    }
+    let live = true;
+    const width = ref.current?.clientWidth ?? 500;
+    const points = Math.min(2000, Math.max(200, Math.round(width / 100) * 100));
+    props.store
+      .load({ runs: runIds.split("\u0000"), key: props.metric, stream: props.stream, xAxis: props.xAxis, points, range: props.range })
+      .then((s) => {
+        if (!live) return;
+        setSeries(s);
+        setError(null);
+      })
+      .catch((e: unknown) => live && setError(e instanceof Error ? e.message : String(e)));
+    return () => {
+      live = false;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [visible, runIds, props.metric, props.stream, props.xAxis, props.range, props.liveVersion, props.store]);
+
+  const lines: LineInput[] = [];
+  if (series) {
+    const byRun = new Map(series.map((s) => [s.run, s]));
+    for (const run of props.runs) {
+      const s = byRun.get(run.id);
+      if (s && s.x.length > 0) lines.push({ id: run.id, label: run.label, color: run.color, series: s });
+    }
+  }
+  const downsampled = lines.some((l) => l.series.downsampled);
+  const height = props.size === "l" ? 320 : props.size === "s" ? 180 : 240;
+  const xLabel =
+    props.xAxis === "_step" ? t("chart.step") : props.xAxis === "_runtime" ? t("chart.relative") : props.xAxis === "_timestamp" ? t("chart.wall") : props.xAxis;
+  return (
+    <section className={`panel panel-${props.size}`} ref={ref} data-testid="panel" data-metric={props.metric} aria-label={t("chart.panelFor", { key: props.metric })}>
+      <header className="panel-head">
+        <h3 title={props.metric}>{props.metric}</h3>
+        {downsampled && (
+          <span className="badge" title={t("chart.downsampled")}>
+            ≈
+          </span>
+        )}
+        <span className="panel-tools">
+          {props.range && (
+            <button type="button" onClick={() => props.onZoom(null)}>
+              {t("chart.resetZoom")}
+            </button>
+          )}
+          {props.onResize && (
+            <select aria-label={t("chart.resize")} value={props.size} onChange={(e) => props.onResize?.(e.target.value as PanelSize)}>
+              <option value="s">S</option>
+              <option value="m">M</option>
+              <option value="l">L</option>
+            </select>
+          )}
+          {props.onRemove && (
+            <button type="button" aria-label={`${t("chart.remove")}: ${props.metric}`} title={t("chart.remove")} onClick={props.onRemove}>
+              ×
+            </button>
+          )}
+        </span>
+      </header>
+      {error && <p role="alert" className="error">{error}</p>}
+      {series && lines.length === 0 && !error && <p className="muted chart-empty">{t("chart.noData")}</p>}
+      {lines.length > 0 && (
+        <LineChart
+          lines={lines}
+          smoothing={props.smoothing}
+          logY={props.logY}
+          xKind={xKindOf(props.xAxis)}
+          xLabel={xLabel}
+          range={props.range}
+          onZoom={props.onZoom}
+          height={height}
+          label={t("chart.panelFor", { key: props.metric })}
+        />
+      )}
+      {!series && !error && <div className="chart-placeholder" style={{ height }} aria-hidden="true" />}
+    </section>
+  );
+}

@@ -1,0 +1,117 @@
+/** Parallel coordinates over numeric config keys and summary metrics, and a scatter plot of any two. */
+import { useId, useMemo, useState } from "react";
+import { useTranslation } from "react-i18next";
+import type { Run } from "../api/types";
+import { runColor } from "../lib/colors";
+import { toNumber } from "../lib/format";
+import { configValue, summaryValue } from "../lib/runs";
+import { EChart } from "./EChart";
+
+interface Props {
+  runs: Run[];
+  selected: Set<string>;
+  configKeys: string[];
+  metricKeys: string[];
+}
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+type Axis = { id: string; label: string; value: (r: Run) => number | string | null };
+
+function numeric(v: unknown): number | null {
+  if (typeof v === "number") return Number.isFinite(v) ? v : null;
+  if (typeof v === "boolean") return v ? 1 : 0;
+  const n = toNumber(v);
+  return n !== null && Number.isFinite(n) ? n : null;
+}
+
+export default function ParallelPlot({ runs, selected, configKeys, metricKeys }: Props) {
+  const { t } = useTranslation();
+  const axes = useMemo<Axis[]>(() => {
+    const out: Axis[] = [];
+    for (const k of configKeys) {
+      const values = runs.map((r) => configValue(r.config, k));
+      const numbers = values.filter((v) => numeric(v) !== null).length;
+      const strings = new Set(values.filter((v) => typeof v === "string"));
+      if (numbers > 0 && numbers >= values.filter((v) => v !== undefined).length) out.push({ id: `config:${k}`, label: k, value: (r) => numeric(configValue(r.config, k)) });
+      else if (strings.size > 1 && strings.size <= 20) out.push({ id: `config:${k}`, label: k, value: (r) => { const v = configValue(r.config, k); return typeof v === "string" ? v : null; } });
+    }
+    for (const k of metricKeys) out.push({ id: `summary:${k}`, label: k, value: (r) => numeric(summaryValue(r.summary, k)) });
+    return out.slice(0, 24);
+  }, [runs, configKeys, metricKeys]);
+
+  const option = useMemo(() => {
+    const dims = axes.map((a, i) => {
+      const categories = [...new Set(runs.map((r) => a.value(r)).filter((v): v is string => typeof v === "string"))];
+      return categories.length > 0 ? { dim: i, name: a.label, type: "category" as const, data: categories.sort() } : { dim: i, name: a.label };
+    });
+    const data = runs.map((r) => ({
+      value: axes.map((a) => a.value(r) ?? "-"),
+      lineStyle: { color: runColor(r.id), opacity: selected.has(r.id) ? 0.9 : 0.15, width: selected.has(r.id) ? 2 : 1 },
+      name: r.name ?? r.id,
+    }));
+    return {
+      animation: false,
+      tooltip: { trigger: "item" as const },
+      parallelAxis: dims,
+      parallel: { left: 40, right: 80, top: 40, bottom: 30, parallelAxisDefault: { nameLocation: "end" as const, nameTextStyle: { fontSize: 11 }, nameRotate: 15 } },
+      series: [{ type: "parallel" as const, data, smooth: false, lineStyle: { width: 1 } }],
+    };
+  }, [axes, runs, selected]);
+
+  const xId = useId();
+  const yId = useId();
+  const [sx, setSx] = useState<string>("");
+  const [sy, setSy] = useState<string>("");
+  const axisX = axes.find((a) => a.id === sx) ?? axes[0];
+  const axisY = axes.find((a) => a.id === sy) ?? axes[axes.length - 1];
+  const scatter = useMemo(() => {
+    if (!axisX || !axisY) return null;
+    const points = runs
+      .map((r) => ({ r, x: axisX.value(r), y: axisY.value(r) }))
+      .filter((p) => typeof p.x === "number" && typeof p.y === "number")
+      .map((p) => ({ value: [p.x, p.y], name: p.r.name ?? p.r.id, itemStyle: { color: runColor(p.r.id), opacity: selected.has(p.r.id) ? 1 : 0.35 } }));
+    return {
+      animation: false,
+      grid: { left: 60, right: 20, top: 20, bottom: 40 },
+      // ECharts puts a formatter's text into the page as HTML: run names and keys are escaped.
+      tooltip: {
+        trigger: "item" as const,
+        formatter: (p: { name: string; value: number[] }) =>
+          `${escapeHtml(p.name)}<br/>${escapeHtml(axisX.label)}: ${p.value[0]}<br/>${escapeHtml(axisY.label)}: ${p.value[1]}`,
+      },
+      xAxis: { type: "value" as const, name: axisX.label, nameLocation: "middle" as const, nameGap: 26, scale: true },
+      yAxis: { type: "value" as const, name: axisY.label, scale: true },
+      series: [{ type: "scatter" as const, data: points, symbolSize: 8 }],
+    };
+  }, [axisX, axisY, runs, selected]);
+
+  if (axes.length < 2) return <p className="muted">{t("chart.noData")}</p>;
+  return (
+    <div className="parallel" data-testid="parallel">
+      <EChart option={option} height={320} label={t("workspace.parallel")} />
+      <h3>{t("workspace.scatter")}</h3>
+      <div className="chart-controls">
+        <label htmlFor={xId}>{t("workspace.scatterX")}</label>
+        <select id={xId} value={axisX?.id ?? ""} onChange={(e) => setSx(e.target.value)}>
+          {axes.map((a) => (
+            <option key={a.id} value={a.id}>
+              {a.label}
+            </option>
+          ))}
+        </select>
+        <label htmlFor={yId}>{t("workspace.scatterY")}</label>
+        <select id={yId} value={axisY?.id ?? ""} onChange={(e) => setSy(e.target.value)}>
+          {axes.map((a) => (
+            <option key={a.id} value={a.id}>
+              {a.label}
+            </option>
+          ))}
+        </select>
+      </div>
+      {scatter && <EChart option={scatter} height={300} label={t("workspace.scatter")} />}
+    </div>
+  );
+}

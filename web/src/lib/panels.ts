@@ -1,0 +1,47 @@
+/** Which chart panels a project shows: derived from its metric keys, then edited and saved per project. */
+import type { PanelSize } from "../components/MetricPanel";
+
+export interface PanelLayout {
+  removed: string[];
+  added: string[];
+  sizes: Record<string, PanelSize>;
+}
+
+const EMPTY: PanelLayout = { removed: [], added: [], sizes: {} };
+
+export function loadLayout(project: string): PanelLayout {
+  try {
+    const raw = localStorage.getItem(`wakelog.panels.${project}`);
+    if (!raw) return EMPTY;
+    const parsed = JSON.parse(raw) as Partial<PanelLayout>;
+    return { removed: parsed.removed ?? [], added: parsed.added ?? [], sizes: parsed.sizes ?? {} };
+  } catch {
+    return EMPTY;
+  }
+}
+
+export function saveLayout(project: string, layout: PanelLayout): void {
+  try {
+    localStorage.setItem(`wakelog.panels.${project}`, JSON.stringify(layout));
+  } catch {
+    // storage may be full or disabled: the layout just is not kept
+  }
+}
+
+/** The section of a metric: its prefix before the first "/" (`train/loss` → `train`). */
+export function sectionOf(key: string): string {
+  const slash = key.indexOf("/");
+  return slash > 0 ? key.slice(0, slash) : "";
+}
+
+/** Metric keys grouped into sections, in a stable order: unprefixed metrics first, then sections A→Z. */
+export function sections(keys: string[]): [string, string[]][] {
+  const map = new Map<string, string[]>();
+  for (const key of [...keys].sort()) {
+    const s = sectionOf(key);
+    const list = map.get(s);
+    if (list) list.push(key);
+    else map.set(s, [key]);
+  }
+  return [...map.entries()].sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a.localeCompare(b)));
+}

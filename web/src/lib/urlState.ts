@@ -1,0 +1,35 @@
+/** View state in the URL's query: read with defaults, written with replace (no history spam). */
+import { useCallback } from "react";
+import { useSearchParams } from "react-router";
+
+export function useUrlState(): [URLSearchParams, (changes: Record<string, string | null>, push?: boolean) => void] {
+  const [params, setParams] = useSearchParams();
+  const update = useCallback(
+    (changes: Record<string, string | null>, push = false) => {
+      setParams(
+        (prev) => {
+          const next = new URLSearchParams(prev);
+          for (const [k, v] of Object.entries(changes)) {
+            if (v === null || v === "") next.delete(k);
+            else next.set(k, v);
+          }
+          return next;
+        },
+        { replace: !push },
+      );
+    },
+    [setParams],
+  );
+  return [params, update];
+}
+
+export function listParam(params: URLSearchParams, name: string): string[] | null {
+  const raw = params.get(name);
+  if (raw === null) return null;
+  if (raw === "-") return [];
+  return raw.split(",").filter(Boolean).map(decodeURIComponent);
+}
+
+export function writeList(items: string[]): string {
+  return items.map((s) => encodeURIComponent(s)).join(",");
+}

@@ -1,0 +1,106 @@
+/** Runs side by side: config keys that differ first, summaries, and their charts overlaid. */
+import { useCallback, useEffect, useMemo, useState } from "react";
+import { useTranslation } from "react-i18next";
+import { Link, useParams } from "react-router";
+import { api, seg } from "../api/client";
+import type { ProjectKeys, RunDetail } from "../api/types";
+import { MetricPanel, type ShownRun } from "../components/MetricPanel";
+import { runColor } from "../lib/colors";
+import { diffRows, type DiffRow } from "../lib/diff";
+import { HistoryStore } from "../lib/historyStore";
+import { sections } from "../lib/panels";
+import { useApi } from "../lib/useApi";
+import { listParam, useUrlState } from "../lib/urlState";
+
+export function ComparePage() {
+  const { t } = useTranslation();
+  const { entity = "", project = "" } = useParams();
+  const [params, setParams] = useUrlState();
+  const ids = listParam(params, "runs") ?? [];
+  const onlyDiff = params.get("diff") === "1";
+  const [runs, setRuns] = useState<RunDetail[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const idKey = ids.join(",");
+  useEffect(() => {
+    let live = true;
+    Promise.all(idKey.split(",").filter(Boolean).map((id) => api.get<RunDetail>(`/runs/${seg(entity)}/${seg(project)}/${seg(id)}`)))
+      .then((r) => live && setRuns(r))
+      .catch((e: unknown) => live && setError(e instanceof Error ? e.message : String(e)));
+    return () => {
+      live = false;
+    };
+  }, [entity, project, idKey]);
+  const keys = useApi<ProjectKeys>(`/projects/${seg(entity)}/${seg(project)}/keys`);
+  const store = useMemo(() => new HistoryStore(entity, project), [entity, project]);
+  const [range, setRange] = useState<[number, number] | null>(null);
+  const onZoom = useCallback((r: [number, number] | null) => setRange(r), []);
+
+  if (ids.length < 2) return <p className="page">{t("compare.none")}</p>;
+  if (error) return <p role="alert" className="error page">{error}</p>;
+  if (!runs) return <p role="status" className="page">{t("app.loading")}</p>;
+  const shown: ShownRun[] = runs.map((r) => ({ id: r.id, label: r.name ?? r.id, color: runColor(r.id) }));
+  const config = diffRows(runs.map((r) => r.config));
+  const summary = diffRows(runs.map((r) => Object.fromEntries(Object.entries(r.summary).filter(([k]) => !k.startsWith("_")))));
+  const metricKeys = (keys.data?.summary ?? []).filter((k) => !k.startsWith("_"));
+  const header = (
+    <thead>
+      <tr>
+        <th scope="col">{t("run.key")}</th>
+        {runs.map((r) => (
+          <th scope="col" key={r.id}>
+            <span className="swatch" style={{ background: runColor(r.id) }} aria-hidden="true" />{" "}
+            <Link to={`/${seg(entity)}/${seg(project)}/runs/${seg(r.id)}`}>{r.name ?? r.id}</Link>
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+  const body = (rows: DiffRow[], testId: string) => (
+    <table className="grid-table compare-table" data-testid={testId}>
+      {header}
+      <tbody>
+        {rows
+          .filter((r) => !onlyDiff || r.differs)
+          .map((r) => (
+            <tr key={r.key} className={r.differs ? "differs" : undefined}>
+              <th scope="row">
+                {r.key}
+                {r.differs && <span className="sr-only"> ({t("compare.differing")})</span>}
+              </th>
+              {r.values.map((v, i) => (
+                <td key={i}>{v}</td>
+              ))}
+            </tr>
+          ))}
+      </tbody>
+    </table>
+  );
+  return (
+    <section className="page" data-testid="compare">
+      <div className="page-head">
+        <h1>{t("compare.title")}</h1>
+        <label className="check">
+          <input type="checkbox" checked={onlyDiff} onChange={(e) => setParams({ diff: e.target.checked ? "1" : null })} />
+          {t("compare.onlyDiff")}
+        </label>
+      </div>
+      <h2>{t("compare.config")}</h2>
+      {body(config, "config-diff")}
+      <h2>{t("compare.summary")}</h2>
+      {body(summary, "summary-diff")}
+      <h2>{t("compare.charts")}</h2>
+      {sections(metricKeys).map(([name, list]) => (
+        <details className="section" open key={name || "_"}>
+          <summary>
+            <h3>{name || t("workspace.section.other")}</h3>
+          </summary>
+          <div className="panel-grid">
+            {list.map((k) => (
+              <MetricPanel key={k} store={store} runs={shown} metric={k} stream="history" xAxis="_step" smoothing={0} logY={false} range={range} onZoom={onZoom} liveVersion={0} size="m" />
+            ))}
+          </div>
+        </details>
+      ))}
+    </section>
+  );
+}

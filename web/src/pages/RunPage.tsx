@@ -1,0 +1,239 @@
+/** One run: overview (config, summary, metadata), charts, system metrics, console, files, media. */
+import { useCallback, useMemo, useState, lazy, Suspense, useId } from "react";
+import { useTranslation } from "react-i18next";
+import { useParams } from "react-router";
+import { seg } from "../api/client";
+import type { FileList, RunDetail, RunKeys } from "../api/types";
+import { StateBadge, Tags } from "../components/cells";
+import { ChartControls } from "../components/ChartControls";
+import { ConsoleView } from "../components/ConsoleView";
+import { KeyValueTable } from "../components/KeyValueTable";
+import { MetricPanel, type ShownRun } from "../components/MetricPanel";
+import { runColor } from "../lib/colors";
+import { formatBytes, formatDuration, formatTime } from "../lib/format";
+import { HistoryStore } from "../lib/historyStore";
+import { useLive, type LiveBatch } from "../lib/live";
+import { sections } from "../lib/panels";
+import { useApi } from "../lib/useApi";
+import { useUrlState } from "../lib/urlState";
+
+const MediaView = lazy(() => import("../components/MediaView"));
+const TABS = ["overview", "charts", "system", "logs", "files", "media"] as const;
+type Tab = (typeof TABS)[number];
+
+export function RunPage() {
+  const { t } = useTranslation();
+  const { entity = "", project = "", runId = "" } = useParams();
+  const [params, setParams] = useUrlState();
+  const tab = (TABS as readonly string[]).includes(params.get("tab") ?? "") ? (params.get("tab") as Tab) : "overview";
+  const runPath = `/runs/${seg(entity)}/${seg(project)}/${seg(runId)}`;
+  const detail = useApi<RunDetail>(runPath);
+  const keys = useApi<RunKeys>(`${runPath}/keys`);
+  const store = useMemo(() => new HistoryStore(entity, project), [entity, project]);
+  const [liveVersion, setLiveVersion] = useState(0);
+  const [consoleVersion, setConsoleVersion] = useState(0);
+  const onLive = useCallback(
+    (batch: LiveBatch) => {
+      if (batch.points.size > 0 || batch.reconnected) setLiveVersion((v) => v + 1);
+      if (batch.changed.size > 0 || batch.reconnected) {
+        detail.reload();
+        setConsoleVersion((v) => v + 1);
+        const known = new Set((keys.data?.history ?? []).map((k) => k.key));
+        if ([...(batch.points.values())].some((ks) => [...ks].some((k) => !known.has(k)))) keys.reload();
+        else if (batch.reconnected) keys.reload();
+      }
+    },
+    [detail, keys],
+  );
+  const live = detail.data?.state === "running" || detail.data === null;
+  useLive(live ? `${runPath}/events` : null, onLive);
+
+  const run = detail.data;
+  const tabIds = useId();
+  if (detail.error) return <p role="alert" className="error page">{t("app.error", { message: detail.error.message })}</p>;
+  if (!run) return <p role="status" className="page">{t("app.loading")}</p>;
+
+  const shown: ShownRun[] = [{ id: run.id, label: run.name ?? run.id, color: runColor(run.id) }];
+  return (
+    <section className="page run-page" data-testid="run-page">
+      <div className="page-head">
+        <h1>
+          <span className="swatch big" style={{ background: runColor(run.id) }} aria-hidden="true" /> {run.name ?? run.id}
+        </h1>
+        <StateBadge state={run.state} />
+      </div>
+      <div role="tablist" className="tabs" aria-label={run.name ?? run.id}>
+        {TABS.map((name) => (
+          <button
+            key={name}
+            type="button"
+            role="tab"
+            id={`${tabIds}-${name}`}
+            aria-selected={tab === name}
+            aria-controls={`${tabIds}-panel`}
+            onClick={() => setParams({ tab: name === "overview" ? null : name }, true)}
+          >
+            {t(`run.${name}`)}
+          </button>
+        ))}
+      </div>
+      <div role="tabpanel" id={`${tabIds}-panel`} aria-labelledby={`${tabIds}-${tab}`} className="tab-body">
+        {tab === "overview" && <Overview run={run} />}
+        {tab === "charts" && (
+          <RunCharts store={store} run={shown} keys={(keys.data?.history ?? []).map((k) => k.key).filter((k) => !k.startsWith("_"))} liveVersion={liveVersion} stream="history" />
+        )}
+        {tab === "system" && <RunCharts store={store} run={shown} keys={(keys.data?.system ?? []).map((k) => k.key)} liveVersion={liveVersion} stream="system" />}
+        {tab === "logs" && <ConsoleView runPath={runPath} version={consoleVersion} />}
+        {tab === "files" && <Files runPath={runPath} />}
+        {tab === "media" && (
+          <Suspense fallback={<p role="status">{t("app.loading")}</p>}>
+            <MediaView runPath={runPath} objects={keys.data?.objects ?? []} version={liveVersion} />
+          </Suspense>
+        )}
+      </div>
+    </section>
+  );
+}
+
+function Overview({ run }: { run: RunDetail }) {
+  const { t } = useTranslation();
+  const rows: [string, React.ReactNode][] = [
+    [t("run.id"), <code key="id">{run.id}</code>],
+    [t("run.state"), <StateBadge key="s" state={run.state} />],
+    [t("run.created"), formatTime(run.created_at)],
+    [t("run.finished"), formatTime(run.finished_at)],
+    [t("run.duration"), formatDuration(run.runtime)],
+    [t("run.heartbeat"), formatTime(run.heartbeat_at)],
+    [t("run.host"), run.host ?? "–"],
+    [t("run.group"), run.group ?? "–"],
+    [t("run.jobType"), run.job_type ?? "–"],
+    [t("run.tags"), <Tags key="t" tags={run.tags} />],
+    [t("run.lastStep"), String(run.last_step)],
+    [t("run.exitCode"), run.exit_code === null ? "–" : String(run.exit_code)],
+  ];
+  if (run.notes) rows.push([t("run.notes"), run.notes]);
+  return (
+    <div className="overview">
+      <dl className="facts">
+        {rows.map(([k, v]) => (
+          <div key={k}>
+            <dt>{k}</dt>
+            <dd>{v}</dd>
+          </div>
+        ))}
+      </dl>
+      <div className="kv-columns">
+        <section aria-labelledby="config-h">
+          <h2 id="config-h">{t("run.config")}</h2>
+          <KeyValueTable value={run.config} testId="config-table" />
+        </section>
+        <section aria-labelledby="summary-h">
+          <h2 id="summary-h">{t("run.summary")}</h2>
+          <KeyValueTable value={run.summary} testId="summary-table" hideUnderscore />
+        </section>
+      </div>
+      <section aria-labelledby="meta-h">
+        <h2 id="meta-h">{t("run.metadata")}</h2>
+        <KeyValueTable value={run.metadata} testId="metadata-table" />
+      </section>
+    </div>
+  );
+}
+
+function RunCharts({ store, run, keys, liveVersion, stream }: { store: HistoryStore; run: ShownRun[]; keys: string[]; liveVersion: number; stream: "history" | "system" }) {
+  const { t } = useTranslation();
+  const [params, setParams] = useUrlState();
+  const xAxis = params.get("x") ?? (stream === "system" ? "_runtime" : "_step");
+  const smoothing = Math.min(0.99, Math.max(0, Number(params.get("smooth") ?? "0") || 0));
+  const logY = params.get("log") === "1";
+  const xr = params.get("xr");
+  const range = useMemo<[number, number] | null>(() => {
+    const [a, b] = (xr ?? "").split(",").map(Number);
+    return xr && a !== undefined && b !== undefined && a < b ? [a, b] : null;
+  }, [xr]);
+  const onZoom = useCallback((r: [number, number] | null) => setParams({ xr: r ? `${r[0]},${r[1]}` : null }), [setParams]);
+  if (keys.length === 0) return <p className="muted">{t("workspace.noMetrics")}</p>;
+  return (
+    <div>
+      <ChartControls
+        xAxis={xAxis}
+        onXAxis={(x) => setParams({ x, xr: null })}
+        metricKeys={stream === "history" ? keys : []}
+        smoothing={smoothing}
+        onSmoothing={(s) => setParams({ smooth: s > 0 ? String(s) : null })}
+        logY={logY}
+        onLogY={(v) => setParams({ log: v ? "1" : null })}
+      />
+      {sections(keys).map(([name, list]) => (
+        <details className="section" open key={name || "_"}>
+          <summary>
+            <h2>{name || t("workspace.section.other")}</h2>
+          </summary>
+          <div className="panel-grid">
+            {list.map((k) => (
+              <MetricPanel
+                key={k}
+                store={store}
+                runs={run}
+                metric={k}
+                stream={stream}
+                xAxis={xAxis}
+                smoothing={smoothing}
+                logY={logY}
+                range={range}
+                onZoom={onZoom}
+                liveVersion={liveVersion}
+                size="m"
+              />
+            ))}
+          </div>
+        </details>
+      ))}
+    </div>
+  );
+}
+
+function Files({ runPath }: { runPath: string }) {
+  const { t } = useTranslation();
+  const files = useApi<FileList>(`${runPath}/files`, { limit: 1000 });
+  const [needle, setNeedle] = useState("");
+  const id = useId();
+  if (files.error) return <p role="alert" className="error">{files.error.message}</p>;
+  if (!files.data) return <p role="status">{t("app.loading")}</p>;
+  if (files.data.files.length === 0) return <p className="muted">{t("run.noFiles")}</p>;
+  const shown = files.data.files.filter((f) => f.name.toLowerCase().includes(needle.toLowerCase()));
+  return (
+    <div>
+      <label htmlFor={id} className="sr-only">
+        {t("run.filterKeys")}
+      </label>
+      <input id={id} type="search" placeholder={t("run.filterKeys")} value={needle} onChange={(e) => setNeedle(e.target.value)} />
+      <table className="grid-table" data-testid="files">
+        <thead>
+          <tr>
+            <th scope="col">{t("run.fileName")}</th>
+            <th scope="col" className="num">{t("run.size")}</th>
+            <th scope="col">{t("run.updated")}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {shown.map((f) => (
+            <tr key={f.name}>
+              <td>
+                {f.uploaded ? (
+                  <a href={f.url} target="_blank" rel="noopener noreferrer">
+                    {f.name}
+                  </a>
+                ) : (
+                  f.name
+                )}
+              </td>
+              <td className="num">{formatBytes(f.size)}</td>
+              <td>{formatTime(f.updated_at)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

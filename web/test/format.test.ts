@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import { formatBytes, formatDuration, formatNumber, formatTime, formatValue, toNumber } from "../src/lib/format";
+
+describe("formatNumber", () => {
+  it("keeps integers whole", () => expect(formatNumber(12345678)).toBe("12345678"));
+  it("rounds to 5 significant digits", () => expect(formatNumber(0.123456789)).toBe("0.12346"));
+  it("uses exponents for tiny and huge values", () => {
+    expect(formatNumber(0.0000123)).toBe("1.23e-5");
+    expect(formatNumber(1.5e20)).toBe("1.5e+20");
+  });
+  it("names non-finite values", () => {
+    expect(formatNumber(NaN)).toBe("NaN");
+    expect(formatNumber(-Infinity)).toBe("-∞");
+  });
+});
+
+describe("formatValue", () => {
+  it("shows missing values as a dash", () => expect(formatValue(undefined)).toBe("–"));
+  it("writes objects as JSON", () => expect(formatValue({ a: [1, 2] })).toBe('{"a":[1,2]}'));
+  it("writes booleans", () => expect(formatValue(false)).toBe("false"));
+});
+
+describe("toNumber", () => {
+  it("reads the API's non-finite strings", () => {
+    expect(toNumber("Infinity")).toBe(Infinity);
+    expect(Number.isNaN(toNumber("NaN"))).toBe(true);
+    expect(toNumber("x")).toBeNull();
+  });
+});
+
+describe("formatDuration", () => {
+  it("writes seconds, minutes, hours and days", () => {
+    expect(formatDuration(3.21)).toBe("3.2s");
+    expect(formatDuration(185)).toBe("3m 05s");
+    expect(formatDuration(3720)).toBe("1h 02m");
+    expect(formatDuration(90000)).toBe("1d 01h");
+    expect(formatDuration(null)).toBe("–");
+  });
+});
+
+describe("formatTime and formatBytes", () => {
+  it("writes a local timestamp", () => expect(formatTime(0)).toMatch(/^19(69|70)-\d\d-\d\d \d\d:\d\d:\d\d$/));
+  it("writes sizes", () => {
+    expect(formatBytes(512)).toBe("512 B");
+    expect(formatBytes(1_250_000)).toBe("1.3 MB");
+  });
+});
+
+describe("media stubs", () => {
+  it("are shown by their type, not as JSON", () => expect(formatValue({ _type: "histogram", values: [1, 2] })).toBe("‹histogram›"));
+});
