@@ -23,6 +23,8 @@ from wakelog.sdk._run import Run
 from wakelog.sdk._settings import Settings
 
 if TYPE_CHECKING:
+    from wakelog.api import Api
+    from wakelog.integration.paddle._watch import unwatch, watch
     from wakelog.sdk._config import Config
     from wakelog.sdk._summary import Summary
     from wakelog.sdk.media import CustomChart, Histogram, Html, Image, Media, Table, plot
@@ -44,6 +46,9 @@ _LAZY = {
     "plot": "wakelog.sdk.media",
     "Config": "wakelog.sdk._config",
     "Summary": "wakelog.sdk._summary",
+    "Api": "wakelog.api",
+    "watch": "wakelog.integration.paddle._watch",
+    "unwatch": "wakelog.integration.paddle._watch",
 }
 
 
@@ -95,6 +100,7 @@ def alert(title: str, text: str, level: str | None = None, wait_duration: Any = 
 
 
 __all__ = [
+    "Api",
     "CommError",
     "Config",
     "ConfigError",
@@ -120,4 +126,6 @@ __all__ = [
     "run",
     "save",
     "summary",
+    "unwatch",
+    "watch",
 ]

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Annotated, Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from wakelog import __version__
+from wakelog.server.auth import User, authenticate
 from wakelog.server.config import ServerConfig
 from wakelog.server.live import LiveHub
-from wakelog.server.routes import ingest
+from wakelog.server.live_pg import PostgresLiveHub
+from wakelog.server.routes import auth as auth_routes
+from wakelog.server.routes import events, files, history, ingest, projects, runs
+from wakelog.server.routes.web import WebApp
 from wakelog.store.blobs import BlobStore
 from wakelog.store.database import Database
 
@@ -32,19 +37,31 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         description="Self-hosted experiment tracking. Every endpoint but /api/v1/health needs an API key "
         "(HTTP Basic `api:<key>` or `Authorization: Bearer <key>`) or a browser session.",
         lifespan=lifespan,
-        openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        openapi_url=None,  # served below, behind authentication like everything but health
+        docs_url=None,
         redoc_url=None,
     )
     app.state.config = config
     app.state.db = db
     app.state.blobs = BlobStore(config.blob_root, **config.storage_options())
-    app.state.live = LiveHub()
+    app.state.live = PostgresLiveHub(db.url) if db.engine.dialect.name == "postgresql" else LiveHub()
 
     @app.get("/api/v1/health", tags=["server"])
     def health() -> dict[str, str]:
         """Liveness check; needs no authentication."""
         return {"status": "ok", "version": __version__}
 
+    @app.get("/api/v1/openapi.json", include_in_schema=False)
+    def openapi_schema(user: Annotated[User, Depends(authenticate)]) -> dict[str, Any]:
+        """The OpenAPI schema of this API (needs a key or a session, like the API itself)."""
+        return app.openapi()
+
     app.include_router(ingest.router, tags=["ingest"])
+    app.include_router(projects.router, tags=["projects"])
+    app.include_router(runs.router, tags=["runs"])
+    app.include_router(history.router, tags=["history"])
+    app.include_router(files.router, tags=["files"])
+    app.include_router(events.router, tags=["events"])
+    app.include_router(auth_routes.router, tags=["auth"])
+    app.mount("/", WebApp(), name="web")  # last: only what no API route matched
     return app

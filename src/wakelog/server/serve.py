@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from wakelog.server.config import ServerConfig
 
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+_CONFIG_ENV = "WAKELOG_SERVER_CONFIG"
+
 
 def prepare(config: ServerConfig) -> None:
-    """Create the data directory, migrate an SQLite database, and create the admin on first start."""
+    """Create the data directory (private to this user), migrate an SQLite database, and create
+    the admin on first start."""
     from wakelog.server.auth import bootstrap_admin
     from wakelog.store.database import Database
 
-    config.data_dir.mkdir(parents=True, exist_ok=True)
+    # Run data and key hashes are nobody else's business: files we create are 0600, folders 0700.
+    os.umask(0o077)
+    config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     db = Database(config.database_url)
     try:
         db.check_schema(auto_upgrade=db.is_sqlite)
@@ -25,35 +38,25 @@ def prepare(config: ServerConfig) -> None:
         )
 
 
-def app_factory():
-    import json
-    import os
-    from pathlib import Path
+def _encode(config: ServerConfig) -> str:
+    return json.dumps(
+        {k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(config).items()}
+    )
 
+
+def app_factory() -> FastAPI:  # uvicorn calls it in each worker process
     from wakelog.server.app import create_app
 
-    options = json.loads(os.environ["WAKELOG_SERVER_CONFIG"])
+    options = json.loads(os.environ[_CONFIG_ENV])
     options["data_dir"] = Path(options["data_dir"])
     return create_app(ServerConfig(**options))
 
 
 def serve(config: ServerConfig) -> None:
-    import json
-    import os
-
     import uvicorn
 
     prepare(config)
-    os.environ["WAKELOG_SERVER_CONFIG"] = json.dumps(
-        {
-            "data_dir": str(config.data_dir),
-            "backend_store": config.backend_store,
-            "artifact_root": config.artifact_root,
-            "host": config.host,
-            "port": config.port,
-            "max_body_bytes": config.max_body_bytes,
-        }
-    )
+    os.environ[_CONFIG_ENV] = _encode(config)  # every field reaches the worker processes
     print(f"wakelog: serving on {config.url}  (data in {config.data_dir})", file=sys.stderr, flush=True)
     uvicorn.run(
         "wakelog.server.serve:app_factory",

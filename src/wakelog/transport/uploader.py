@@ -28,6 +28,8 @@ BATCH_RECORDS = 20_000
 POLL_SECONDS = 0.2
 FILE_SCAN_SECONDS = 5.0
 MAX_BACKOFF = 30.0
+#: An idle but alive run still tells the server so every this many seconds (else: "crashed").
+HEARTBEAT_SECONDS = 30.0
 
 
 class UploadStopped(Exception):
@@ -74,6 +76,7 @@ class Uploader:
         self._exit_seen = False
         self._backoff = 0.5
         self._next_file_scan = 0.0
+        self._last_contact = time.monotonic()
 
     # -- the loop -------------------------------------------------------------------------
     def run(self) -> SyncState:
@@ -92,6 +95,11 @@ class Uploader:
                         self._reset_to(ack)
                     synced = True
                 sent = self._send_available(final=not live)
+                if sent:
+                    self._last_contact = time.monotonic()
+                elif live and time.monotonic() - self._last_contact > HEARTBEAT_SECONDS:
+                    self.client.send_records(self.state.run_path, [])  # an empty batch: a heartbeat
+                    self._last_contact = time.monotonic()
                 if time.monotonic() >= self._next_file_scan or self._exit_seen or not live:
                     self._upload_files()
                     self._next_file_scan = time.monotonic() + FILE_SCAN_SECONDS
