@@ -259,6 +259,26 @@ def server(
         _fail(exc)
 
 
+@main.command()
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@_data_dir
+@click.option("--epochs", default=5, show_default=True, type=click.IntRange(1, 100))
+@click.option("--exit", "exit_after", is_flag=True, help="Stop the server once the training is done.")
+def demo(port: int, data_dir: Path | None, epochs: int, exit_after: bool) -> None:
+    """Start the server and train a small PaddlePaddle CNN logged to it live, then keep serving.
+
+    Needs the [paddle] extra. Prints the run's URL and where the admin password is.
+    """
+    from wakelog.demo import DemoError, run_demo
+
+    config = _server_config(data_dir, None, None)
+    try:
+        status = run_demo(config.data_dir, port, epochs, keep_serving=not exit_after)
+    except DemoError as exc:
+        _fail(exc)
+    raise SystemExit(status)
+
+
 @main.group()
 def db() -> None:
     """Manage the server's database schema."""
