@@ -253,3 +253,37 @@ def test_offline_run_syncs_and_a_bad_key_is_reported(
     ok = CliRunner().invoke(main, ["sync", "--entity", "team", str(tmp_path)])
     assert ok.exit_code == 0, ok.output
     assert "team/uncategorized/" in ok.output
+
+
+def test_resume_must_continues_a_run_only_the_server_has(tmp_path: Path, live_server: ServerProcess) -> None:
+    first_machine, second_machine = tmp_path / "a", tmp_path / "b"
+    first_machine.mkdir()
+    second_machine.mkdir()
+    env = online_env(live_server)
+    run_script(
+        first_machine,
+        "run = wakelog.init(id='resumeme', config={'lr': 0.1})\nfor i in range(10):\n    run.log({'m': i})\n",
+        env,
+    )
+    body = """
+    run = wakelog.init(id="resumeme", resume="must")
+    assert run.resumed and run.step == 10 and run.config.lr == 0.1, (run.step, dict(run.config))
+    for i in range(10, 15):
+        run.log({"m": i})
+    run.finish()
+    """
+    run_script(second_machine, body, env)
+    assert server_points(live_server, "resumeme", "m") == (15, 14)
+    missing = textwrap.dedent(
+        """
+        import wakelog
+        try:
+            wakelog.init(id="ghost", resume="must")
+        except wakelog.UsageError as exc:
+            print(exc)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", missing], env=env, capture_output=True, text=True, check=True
+    )
+    assert "no run with id 'ghost'" in result.stdout and live_server.url in result.stdout

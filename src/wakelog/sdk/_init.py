@@ -313,8 +313,13 @@ def _find_resumable(settings: Settings, root: Path) -> LocalRunState | None:
             )
         return None
     state = read_state(dirs) if dirs else None
+    if state is None and resume == "must" and settings.mode == "online":
+        from wakelog.transport.resume import server_state
+
+        state = server_state(settings, run_id)
     if state is None and resume == "must":
-        raise UsageError(f"init(resume='must'): no run with id {run_id!r} found in {root / 'wakelog'}")
+        where = f"{root / 'wakelog'}" + (f" or on {settings.base_url}" if settings.mode == "online" else "")
+        raise UsageError(f"init(resume='must'): no run with id {run_id!r} found in {where}")
     if state is not None:
         state.identity.setdefault("id", run_id)
     return state

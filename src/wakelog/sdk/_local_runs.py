@@ -13,7 +13,7 @@ from wakelog.runlog import RecordType, RunLogError, read_runlog
 class LocalRunState:
     """What a resumed run continues from."""
 
-    run_dir: Path
+    run_dir: Path | None  # None: known from the server only
     identity: dict[str, Any] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)

@@ -83,6 +83,15 @@ class ServerClient:
                 return None
             raise
 
+    def run(self, run_path: str) -> dict[str, Any] | None:
+        """A run's detail (identity, state, config, summary, last step), or None if unknown."""
+        try:
+            return self._request("GET", f"/api/v1/runs/{run_path}").json()
+        except RejectedError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
     def ack(self, run_path: str) -> int:
         return int(self._request("GET", f"/api/v1/runs/{run_path}/ack").json()["ack"])
 
