@@ -183,8 +183,15 @@ def _sync_runs(runs: list, host: str | None, entity: str | None, project: str | 
             for run in runs:
                 task = progress.add_task(run.run_dir.name, total=max(run.records, 1))
 
-                def show(state: SyncState, task: int = task) -> None:
+                file_tasks: dict[str, int] = {}
+
+                def show(state: SyncState, task: int = task, file_tasks: dict[str, int] = file_tasks) -> None:
                     progress.update(task, completed=state.acked_seq + 1)
+                    if state.uploading:  # a large file: a bar of its own
+                        name, sent, size = state.uploading
+                        if name not in file_tasks:
+                            file_tasks[name] = progress.add_task(f"  {name}", total=size)
+                        progress.update(file_tasks[name], completed=sent)
 
                 try:
                     state = syncing.sync_run(run, client, entity=entity, project=project, progress=show)

@@ -287,3 +287,27 @@ def test_resume_must_continues_a_run_only_the_server_has(tmp_path: Path, live_se
         [sys.executable, "-c", missing], env=env, capture_output=True, text=True, check=True
     )
     assert "no run with id 'ghost'" in result.stdout and live_server.url in result.stdout
+
+
+def test_large_files_upload_in_resumable_chunks_with_progress(
+    tmp_path: Path, live_server: ServerProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hashlib
+
+    payload = os.urandom(20 * 1024 * 1024)  # three 8 MiB chunks
+    body = """
+    run = wakelog.init()
+    open("weights.bin", "wb").write(bytes.fromhex(open("payload.hex").read()))
+    run.save("weights.bin", policy="now")
+    run.finish()
+    """
+    (tmp_path / "payload.hex").write_text(payload.hex())
+    run_script(tmp_path, body, {**os.environ, "WAKELOG_MODE": "offline"})
+    monkeypatch.setenv("WAKELOG_BASE_URL", live_server.url)
+    monkeypatch.setenv("WAKELOG_API_KEY", live_server.key)
+    result = CliRunner().invoke(main, ["sync", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "weights.bin" in result.output, "a large file gets a progress bar of its own"
+    sha256 = hashlib.sha256(payload).hexdigest()
+    with live_server.client() as http:
+        assert http.get(f"/api/v1/blobs/{sha256}").json() == {"complete": True, "received": len(payload)}

@@ -64,6 +64,9 @@ class UploaderHandle:
                 shown = time.monotonic()
                 done = max(state.acked_seq + 1, 0)
                 note = f" (retrying: {state.error})" if state.error else ""
+                if state.uploading:
+                    name, sent, size = state.uploading
+                    note += f"; {name}: {sent / 2**20:.0f}/{size / 2**20:.0f} MiB"
                 print(f"wakelog: uploading… {done}/{last_seq + 1} records{note}", file=sys.stderr, flush=True)
             time.sleep(0.05)
         return state

@@ -29,6 +29,7 @@ class SyncState:
     log_offset: int = 0  # where in the run log the record after acked_seq starts (0: unknown)
     last_seq: int = -1  # the last seq in the run log, once the run has ended (-1: not known yet)
     files: dict[str, list[Any]] = field(default_factory=dict)  # name -> [size, mtime, sha256]
+    uploading: list[Any] | None = None  # [name, bytes sent, size] while a large file goes up
     complete: bool = False
     error: str | None = None
     pid: int | None = None

@@ -30,6 +30,8 @@ FILE_SCAN_SECONDS = 5.0
 MAX_BACKOFF = 30.0
 #: An idle but alive run still tells the server so every this many seconds (else: "crashed").
 HEARTBEAT_SECONDS = 30.0
+#: Files from this size on report their upload progress chunk by chunk.
+LARGE_FILE = 16 * 1024 * 1024
 
 
 class UploadStopped(Exception):
@@ -189,12 +191,26 @@ class Uploader:
             known = self.state.files.get(name)
             if known and known[0] == info.st_size and known[1] == info.st_mtime:
                 continue
-            sha256, size = self.client.upload_file(path)
+            sha256, size = self.client.upload_file(path, progress=self._file_progress(name, info.st_size))
+            self.state.uploading = None
             attach.append({"name": name, "sha256": sha256, "size": size})
             self.state.files[name] = [info.st_size, info.st_mtime, sha256]
         if attach:
             self.client.attach_files(self.state.run_path, attach)
             self._save()
+
+    def _file_progress(self, name: str, size: int) -> Callable[[int], None] | None:
+        """For a large file, report its bytes as they go (finish() and `wakelog sync` show them)."""
+        if size < LARGE_FILE:
+            return None
+        self.state.uploading = [name, 0, size]
+
+        def advance(sent: int) -> None:
+            assert self.state.uploading is not None
+            self.state.uploading[1] += sent
+            self._save()
+
+        return advance
 
     def _save(self) -> None:
         self.state.save(self.run_dir)
