@@ -13,6 +13,7 @@ import contextlib
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -37,19 +38,26 @@ class Database:
         self.url = normalise_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         if self.is_sqlite:
-            self.engine = sa.create_engine(
-                self.url, connect_args={"timeout": 30, "check_same_thread": False}, pool_size=8
-            )
+            connect_args = {"timeout": 30, "check_same_thread": False}
+            self.engine = sa.create_engine(self.url, connect_args=connect_args, pool_size=8)
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            # The one writer connection begins IMMEDIATE: it takes SQLite's write lock up front,
+            # waiting out another process's writer (busy timeout) instead of failing when a read
+            # transaction would later need upgrading (several `--workers` share one file).
+            self._writer = sa.create_engine(self.url, connect_args=connect_args, pool_size=1, max_overflow=0)
+            event.listen(self._writer, "connect", _sqlite_pragmas)
+            event.listen(self._writer, "connect", _sqlite_manual_transactions)
+            event.listen(self._writer, "begin", _sqlite_begin_immediate)
         else:
             self.engine = sa.create_engine(self.url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+            self._writer = self.engine
         self._write_lock = threading.Lock() if self.is_sqlite else None
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sa.Connection]:
-        """A write transaction (serialised per process on SQLite)."""
+        """A write transaction (one at a time per process on SQLite)."""
         lock = self._write_lock or contextlib.nullcontext()
-        with lock, self.engine.begin() as conn:
+        with lock, self._writer.begin() as conn:
             yield conn
 
     @contextlib.contextmanager
@@ -59,6 +67,7 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        self._writer.dispose()
 
     # -- schema ----------------------------------------------------------------------------
     def _alembic_config(self):
@@ -118,7 +127,7 @@ class Database:
             ) from None
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
@@ -126,3 +135,11 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA mmap_size=1073741824")  # reads of packed series skip page copies
     cursor.close()
+
+
+def _sqlite_manual_transactions(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # we say BEGIN ourselves (pysqlite would say BEGIN DEFERRED)
+
+
+def _sqlite_begin_immediate(conn: sa.Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
