@@ -106,6 +106,69 @@ def bench_ingest(url: str, key: str, runs: int, steps: int) -> dict[str, float]:
     }
 
 
+PEERS_VENV = Path(__file__).resolve().parent / ".venv-peers"
+
+
+def bench_mlflow_server(workdir: Path, runs: int, steps: int) -> dict[str, float] | None:
+    """MLflow's tracking server beside ours: the same rows through its REST log-batch endpoint
+    (1,000 metrics per request, its limit), SQLite backend, from the same 10 threads."""
+    mlflow = PEERS_VENV / "bin" / "mlflow"
+    if not mlflow.exists():
+        return None
+    port = free_port()
+    command = [str(mlflow), "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    command += ["--backend-store-uri", f"sqlite:///{workdir / 'mlflow.db'}"]
+    command += ["--default-artifact-root", str(workdir / "mlruns")]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/api/2.0/mlflow"
+    try:
+        for _ in range(900):
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            return None
+        experiment = httpx.post(f"{url}/experiments/create", json={"name": "ingest"}, timeout=60).json()
+        run_ids = [
+            httpx.post(
+                f"{url}/runs/create", json={"experiment_id": experiment["experiment_id"]}, timeout=60
+            ).json()["run"]["info"]["run_id"]
+            for _ in range(runs)
+        ]
+        now = int(time.time() * 1000)
+        metrics = [
+            {"key": key, "value": 1.0 / (step + 1 + i), "timestamp": now + step, "step": step}
+            for step in range(steps)
+            for i, key in enumerate(KEYS)
+        ]
+        batches = [metrics[i : i + 1000] for i in range(0, len(metrics), 1000)]
+
+        def send(run_id: str) -> None:
+            with httpx.Client(timeout=600) as http:
+                for batch in batches:
+                    http.post(
+                        f"{url}/runs/log-batch", json={"run_id": run_id, "metrics": batch}
+                    ).raise_for_status()
+
+        threads = [threading.Thread(target=send, args=(run_id,)) for run_id in run_ids]
+        start = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - start
+        points = runs * steps * len(KEYS)
+        return {"points": points, "seconds": elapsed, "points_per_s": points / elapsed}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def bench_drain(url: str, key: str, workdir: Path, steps: int) -> float:
     script = f"""
 import time, wakelog
@@ -135,6 +198,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
+    parser.add_argument("--no-peers", action="store_true", help="skip MLflow's server")
     args = parser.parse_args()
     runs, steps = (10, 2000) if args.quick else (10, 20000)
     with tempfile.TemporaryDirectory() as tmp:
@@ -146,6 +210,7 @@ def main() -> None:
         finally:
             proc.terminate()
             proc.wait()
+        mlflow = None if args.no_peers else bench_mlflow_server(Path(tmp), runs, 2000 if args.quick else 4000)
         db = data / "wakelog.db"
         import sqlite3
 
@@ -170,6 +235,15 @@ def main() -> None:
         f"({bytes_per_point / 16:.2f}× budget); wandb ≈ 107 ({107 / bytes_per_point:.0f}× more), "
         f"MLflow ≈ 263 ({263 / bytes_per_point:.0f}× more)",
     ]
+    if mlflow:
+        ours = ingest["user_points"] / ingest["seconds"]
+        lines.append(
+            f"  MLflow server (SQLite, REST log-batch, same {runs} threads, {mlflow['points']:,} points): "
+            f"{mlflow['points_per_s']:,.0f} points/s — wakelog's logged values arrive "
+            f"{ours / mlflow['points_per_s']:.0f}× faster"
+        )
+    else:
+        lines.append("  MLflow server: not measured (no bench/.venv-peers with mlflow, or --no-peers)")
     print("\n".join(lines))
     if args.json:
         args.json.write_text(
