@@ -298,7 +298,10 @@ def upgrade(data_dir: Path | None, backend_store: str | None) -> None:
     """Apply the schema migrations this wakelog has (needed for PostgreSQL after an upgrade)."""
     from wakelog.store.database import Database, SchemaError
 
-    database = Database(_server_config(data_dir, backend_store, None).database_url)
+    config = _server_config(data_dir, backend_store, None)
+    if backend_store is None and not config.data_dir.is_dir():
+        _fail(Error(f"no server data in {config.data_dir}: check --data-dir, or start `wakelog server` once"))
+    database = Database(config.database_url)
     try:
         database.upgrade()
         click.echo(f"database schema at {database.current_revision()}")

@@ -422,3 +422,29 @@ def test_an_empty_batch_is_a_heartbeat(server: ServerProcess) -> None:
         assert empty.json() == {"ack": 0, "applied": 0}
         after = http.get("/api/v1/runs/admin/beat/r1").json()
     assert after["heartbeat_at"] > before["heartbeat_at"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/projects?entity=a%00b",
+        "/api/v1/runs/admin/p%00q/r/ack",
+        "/api/v1/projects/admin/p/runs?filter=%00",
+    ],
+)
+def test_nul_anywhere_in_the_url_is_a_400_not_a_500(server: ServerProcess, url: str) -> None:
+    with server.client() as http:
+        response = http.get(url)
+    assert response.status_code == 400 and "NUL" in response.json()["detail"]
+
+
+def test_db_upgrade_on_a_missing_data_dir_says_so(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [*wakelog_command(), "db", "upgrade", "--data-dir", str(tmp_path / "nowhere")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (
+        result.returncode == 1 and "no server data in" in result.stderr and "Traceback" not in result.stderr
+    )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 
 from wakelog import __version__
 from wakelog.server.auth import User, authenticate
@@ -45,6 +46,17 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     app.state.db = db
     app.state.blobs = BlobStore(config.blob_root, **config.storage_options())
     app.state.live = PostgresLiveHub(db.url) if db.engine.dialect.name == "postgresql" else LiveHub()
+
+    @app.middleware("http")
+    async def refuse_nul(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        """NUL is never part of a valid name or parameter, and PostgreSQL cannot even store it."""
+        if (
+            "\x00" in request.url.path
+            or "%00" in request.url.query.lower()
+            or "%00" in request.url.path.lower()
+        ):
+            return JSONResponse({"detail": "NUL characters are not allowed in the URL"}, status_code=400)
+        return await call_next(request)
 
     @app.get("/api/v1/health", tags=["server"])
     def health() -> dict[str, str]:
