@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
+from _seed import copy_series_from_templates
+
 HISTORY_BUDGET_MS = 300.0
 RUNS_BUDGET_MS = 200.0
 KEYS = ("loss", "acc", "lr", "grad_norm")
@@ -36,7 +38,6 @@ KEYS = ("loss", "acc", "lr", "grad_norm")
 def seed_history(db: Any, runs: int, steps: int, batch: int, templates: int = 4) -> list[str]:
     """``runs`` runs of ``steps`` steps × KEYS (+ _runtime, _timestamp) in project bench/hist."""
     from wakelog.store.ingest import apply_batch
-    from wakelog.store.schema import series_chunks
 
     rng = np.random.default_rng(0)
     ids = [f"h{i:03d}" for i in range(runs)]
@@ -55,18 +56,7 @@ def seed_history(db: Any, runs: int, steps: int, batch: int, templates: int = 4)
             apply_batch(db, "bench", "hist", ids[t], records)
     for i in range(templates, runs):
         apply_batch(db, "bench", "hist", ids[i], [(0, "run", start, {"id": ids[i], "start_time": start})])
-    with db.write() as conn:
-        pks = dict(conn.execute(sa.text("SELECT run_id, id FROM runs WHERE run_id LIKE 'h%'")).all())
-        columns = [c.name for c in series_chunks.columns if c.name != "run_pk"]
-        listed = ", ".join(columns)
-        for i in range(templates, runs):
-            conn.execute(
-                sa.text(
-                    f"INSERT INTO series_chunks (run_pk, {listed}) "
-                    f"SELECT :pk, {listed} FROM series_chunks WHERE run_pk = :source"
-                ),
-                {"pk": pks[ids[i]], "source": pks[ids[i % templates]]},
-            )
+    copy_series_from_templates(db, ids, templates, "h%")
     return ids
 
 

@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import sqlalchemy as sa
+
+from _seed import copy_series_from_templates
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -53,7 +54,6 @@ def seed_project(
 ) -> list[str]:
     """``runs`` runs in bench/<project> logging ``keys`` for ``steps`` steps (templates copied)."""
     from wakelog.store.ingest import apply_batch
-    from wakelog.store.schema import series_chunks
 
     rng = np.random.default_rng(0)
     ids = [f"{project[0]}{i:05d}" for i in range(runs)]
@@ -77,19 +77,7 @@ def seed_project(
         run = {"id": ids[i], "name": f"{project}-{i}", "start_time": start + i, "group": f"g{i % 3}"}
         config = {"update": {"lr": float(10 ** rng.uniform(-5, -1)), "seed": i}}
         apply_batch(db, "bench", project, ids[i], [(0, "run", start + i, run), (1, "config", start, config)])
-    with db.write() as conn:
-        query = sa.text("SELECT run_id, id FROM runs WHERE run_id LIKE :p")
-        pks = dict(conn.execute(query, {"p": f"{project[0]}%"}).all())
-        columns = [c.name for c in series_chunks.columns if c.name != "run_pk"]
-        listed = ", ".join(columns)
-        for i in range(templates, runs):
-            conn.execute(
-                sa.text(
-                    f"INSERT INTO series_chunks (run_pk, {listed}) "
-                    f"SELECT :pk, {listed} FROM series_chunks WHERE run_pk = :source"
-                ),
-                {"pk": pks[ids[i]], "source": pks[ids[i % templates]]},
-            )
+    copy_series_from_templates(db, ids, templates, f"{project[0]}%")
     return ids
 
 
