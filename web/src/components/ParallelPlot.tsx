@@ -2,7 +2,7 @@
 import { useId, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
 import type { Run } from "../api/types";
-import { runColor } from "../lib/colors";
+import { runColor, runColors } from "../lib/colors";
 import { toNumber } from "../lib/format";
 import { configValue, summaryValue } from "../lib/runs";
 import { EChart } from "./EChart";
@@ -42,6 +42,9 @@ export default function ParallelPlot({ runs, selected, configKeys, metricKeys }:
     return out.slice(0, 24);
   }, [runs, configKeys, metricKeys]);
 
+  const colors = useMemo(() => runColors([...selected]), [selected]);
+  const colorOf = (id: string): string => colors.get(id) ?? runColor(id);
+
   const option = useMemo(() => {
     const dims = axes.map((a, i) => {
       const categories = [...new Set(runs.map((r) => a.value(r)).filter((v): v is string => typeof v === "string"))];
@@ -49,7 +52,7 @@ export default function ParallelPlot({ runs, selected, configKeys, metricKeys }:
     });
     const data = runs.map((r) => ({
       value: axes.map((a) => a.value(r) ?? "-"),
-      lineStyle: { color: runColor(r.id), opacity: selected.has(r.id) ? 0.9 : 0.15, width: selected.has(r.id) ? 2 : 1 },
+      lineStyle: { color: colorOf(r.id), opacity: selected.has(r.id) ? 0.9 : 0.15, width: selected.has(r.id) ? 2 : 1 },
       name: r.name ?? r.id,
     }));
     return {
@@ -59,7 +62,8 @@ export default function ParallelPlot({ runs, selected, configKeys, metricKeys }:
       parallel: { left: 40, right: 80, top: 40, bottom: 30, parallelAxisDefault: { nameLocation: "end" as const, nameTextStyle: { fontSize: 11 }, nameRotate: 15 } },
       series: [{ type: "parallel" as const, data, smooth: false, lineStyle: { width: 1 } }],
     };
-  }, [axes, runs, selected]);
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [axes, runs, selected, colors]);
 
   const xId = useId();
   const yId = useId();
@@ -72,7 +76,7 @@ export default function ParallelPlot({ runs, selected, configKeys, metricKeys }:
     const points = runs
       .map((r) => ({ r, x: axisX.value(r), y: axisY.value(r) }))
       .filter((p) => typeof p.x === "number" && typeof p.y === "number")
-      .map((p) => ({ value: [p.x, p.y], name: p.r.name ?? p.r.id, itemStyle: { color: runColor(p.r.id), opacity: selected.has(p.r.id) ? 1 : 0.35 } }));
+      .map((p) => ({ value: [p.x, p.y], name: p.r.name ?? p.r.id, itemStyle: { color: colorOf(p.r.id), opacity: selected.has(p.r.id) ? 1 : 0.35 } }));
     return {
       animation: false,
       grid: { left: 60, right: 20, top: 20, bottom: 40 },
@@ -86,7 +90,8 @@ export default function ParallelPlot({ runs, selected, configKeys, metricKeys }:
       yAxis: { type: "value" as const, name: axisY.label, scale: true },
       series: [{ type: "scatter" as const, data: points, symbolSize: 8 }],
     };
-  }, [axisX, axisY, runs, selected]);
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [axisX, axisY, runs, selected, colors]);
 
   if (axes.length < 2) return <p className="muted">{t("chart.noData")}</p>;
   return (

@@ -1,8 +1,11 @@
-/** Every run keeps one colour wherever it is drawn: picked from its id, not its position. */
+/**
+ * Every run keeps one colour wherever it is drawn: picked from its id, not its position. The hues
+ * are far apart (no two blues), and runs drawn together never share one while the palette lasts:
+ * see `runColors`.
+ */
 export const PALETTE = [
   "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
-  "#bcbd22", "#7f7f7f", "#393b79", "#ad494a", "#637939", "#e6550d", "#6b6ecf", "#843c39",
-  "#7b4173", "#3182bd", "#31a354", "#756bb1",
+  "#bcbd22", "#7f7f7f", "#000075", "#800000", "#469990", "#f032e6", "#808000", "#9a6324",
 ];
 
 /** FNV-1a over the id's UTF-16 code units. */
@@ -17,6 +20,23 @@ function hash(text: string): number {
 
 export function runColor(runId: string): string {
   return PALETTE[hash(runId) % PALETTE.length] as string;
+}
+
+/**
+ * Colours for runs drawn together. Each run starts at its own palette slot (its `runColor`), and
+ * one whose slot another run of the set already holds takes the next free slot. Runs are taken in
+ * id order, so the result depends on which runs are shown, never on the order they were picked in.
+ */
+export function runColors(runIds: readonly string[]): Map<string, string> {
+  const taken = new Set<number>();
+  const colors = new Map<string, string>();
+  for (const id of [...new Set(runIds)].sort()) {
+    let slot = hash(id) % PALETTE.length;
+    for (let tries = 0; taken.has(slot) && tries < PALETTE.length; tries++) slot = (slot + 1) % PALETTE.length;
+    taken.add(slot);
+    colors.set(id, PALETTE[slot] as string);
+  }
+  return colors;
 }
 
 /** `#rrggbb` with an alpha, for envelopes and faded raw lines. */

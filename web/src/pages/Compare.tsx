@@ -5,7 +5,7 @@ import { Link, useParams } from "react-router";
 import { api, seg } from "../api/client";
 import type { ProjectKeys, RunDetail } from "../api/types";
 import { MetricPanel, type ShownRun } from "../components/MetricPanel";
-import { runColor } from "../lib/colors";
+import { runColor, runColors } from "../lib/colors";
 import { diffRows, type DiffRow } from "../lib/diff";
 import { HistoryStore } from "../lib/historyStore";
 import { sections } from "../lib/panels";
@@ -38,7 +38,9 @@ export function ComparePage() {
   if (ids.length < 2) return <p className="page">{t("compare.none")}</p>;
   if (error) return <p role="alert" className="error page">{error}</p>;
   if (!runs) return <p role="status" className="page">{t("app.loading")}</p>;
-  const shown: ShownRun[] = runs.map((r) => ({ id: r.id, label: r.name ?? r.id, color: runColor(r.id) }));
+  const colors = runColors(runs.map((r) => r.id));
+  const colorOf = (id: string): string => colors.get(id) ?? runColor(id);
+  const shown: ShownRun[] = runs.map((r) => ({ id: r.id, label: r.name ?? r.id, color: colorOf(r.id) }));
   const config = diffRows(runs.map((r) => r.config));
   const summary = diffRows(runs.map((r) => Object.fromEntries(Object.entries(r.summary).filter(([k]) => !k.startsWith("_")))));
   const metricKeys = (keys.data?.summary ?? []).filter((k) => !k.startsWith("_"));
@@ -48,7 +50,7 @@ export function ComparePage() {
         <th scope="col">{t("run.key")}</th>
         {runs.map((r) => (
           <th scope="col" key={r.id}>
-            <span className="swatch" style={{ background: runColor(r.id) }} aria-hidden="true" />{" "}
+            <span className="swatch" style={{ background: colorOf(r.id) }} aria-hidden="true" />{" "}
             <Link to={`/${seg(entity)}/${seg(project)}/runs/${seg(r.id)}`}>{r.name ?? r.id}</Link>
           </th>
         ))}

@@ -13,7 +13,7 @@ import { ChartControls } from "../components/ChartControls";
 import { FilterBar } from "../components/FilterBar";
 import { MetricPanel, type PanelSize, type ShownRun } from "../components/MetricPanel";
 import { RunTable, type ColumnSpec, type TableItem } from "../components/RunTable";
-import { runColor } from "../lib/colors";
+import { runColor, runColors } from "../lib/colors";
 import { formatField } from "../lib/filterBuilder";
 import { formatDuration, formatTime, formatValue } from "../lib/format";
 import { HistoryStore } from "../lib/historyStore";
@@ -28,8 +28,6 @@ const ParallelPlot = lazy(() => import("../components/ParallelPlot"));
 /** Runs shown in the charts when none are chosen: the first rows of the table. */
 export const AUTO_SELECTED = 10;
 const BASE_COLUMNS = ["name", "state", "tags", "group", "job_type", "user", "created_at", "runtime"] as const;
-
-const colorOfRun = (run: Run): string => runColor(run.id);
 
 function runLabel(run: Run): string {
   return run.name ?? run.id;
@@ -100,9 +98,16 @@ export function WorkspacePage() {
     [explicitSelection?.join(","), loadedRuns],
   );
   const selected = useMemo(() => new Set(selectedIds), [selectedIds]);
+  const colors = useMemo(() => runColors(selectedIds), [selectedIds]);
+  const colorOfRun = useCallback((run: Run): string => colors.get(run.id) ?? runColor(run.id), [colors]);
   const shownRuns = useMemo<ShownRun[]>(
-    () => selectedIds.map((id) => ({ id, label: runById.get(id) ? runLabel(runById.get(id) as Run) : id, color: runColor(id) })),
-    [selectedIds, runById],
+    () =>
+      selectedIds.map((id) => ({
+        id,
+        label: runById.get(id) ? runLabel(runById.get(id) as Run) : id,
+        color: colors.get(id) ?? runColor(id),
+      })),
+    [selectedIds, runById, colors],
   );
   const toggle = useCallback(
     (run: Run) => {
