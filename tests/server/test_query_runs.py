@@ -102,6 +102,12 @@ def test_paging_is_stable_and_complete(client: httpx.Client) -> None:
     assert past["runs"] == [] and past["total"] == N_RUNS and past["next_offset"] is None
 
 
+def test_runs_name_the_user_whose_key_created_them(client: httpx.Client) -> None:
+    page = client.get(f"{API}/projects/acme/table/runs", params={"limit": 3}).json()
+    assert {r["user"] for r in page["runs"]} == {"admin"}
+    assert client.get(f"{API}/runs/acme/table/r00").json()["user"] == "admin"
+
+
 def test_sorting(client: httpx.Client) -> None:
     by_acc = runs(client, order="-summary.acc")
     assert by_acc[:3] == ["r11", "r10", "r09"] and by_acc[-1] == "r07"  # no summary: last

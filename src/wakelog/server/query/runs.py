@@ -24,7 +24,7 @@ from wakelog.server.query.filters import (
     runtime_column,
     state_column,
 )
-from wakelog.store.schema import entities, projects, runs, summaries
+from wakelog.store.schema import entities, projects, runs, summaries, users
 
 #: Minutes without a heartbeat after which a running run is reported as crashed.
 DEFAULT_CRASHED_AFTER_MINUTES = 10.0
@@ -132,6 +132,8 @@ def _run_columns(ctx: Context, detail: bool) -> list[sa.ColumnElement]:
         runtime_column().label("runtime"),
         runs.c.exit_code,
         runs.c.last_step,
+        # who created the run (whose key first sent it): the run table's "user" column
+        sa.select(users.c.username).where(users.c.id == runs.c.created_by).scalar_subquery().label("user"),
     ]
     if detail:
         columns += [runs.c.run_metadata, runs.c.metric_defs, runs.c.last_seq]
@@ -159,6 +161,7 @@ def run_dict(row: Any, entity: str, project: str, detail: bool = False) -> dict[
         "runtime": row.runtime,
         "exit_code": row.exit_code,
         "last_step": row.last_step,
+        "user": row.user,
     }
     if detail:
         out["metadata"] = clean_json(row.run_metadata or {})
