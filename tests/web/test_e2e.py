@@ -382,3 +382,20 @@ def test_parallel_coordinates_are_drawn(pages: Pages) -> None:
     section.get_by_test_id("parallel").locator("canvas").first.wait_for()
     section.scroll_into_view_if_needed()
     shot(page, "parallel")
+
+
+def test_a_removed_panel_stays_removed_in_another_browser(pages: Pages) -> None:
+    """Panel layouts are kept on the server for the user, not only in one browser's storage."""
+    page = pages.new()
+    page.goto(pages.url(WORKSPACE))
+    page.locator("[data-testid=panel][data-metric=score]").wait_for()
+    with page.expect_response(lambda r: r.url.endswith("/workspace") and r.request.method == "PUT") as saved:
+        page.get_by_role("button", name="Remove panel: score").click()
+    assert saved.value.ok
+    other = pages.new()  # a fresh browser context: nothing in its localStorage
+    other.goto(pages.url(WORKSPACE))
+    other.locator("[data-testid=panel][data-metric='train/loss']").wait_for()
+    other.wait_for_load_state("networkidle")
+    assert other.locator("[data-testid=panel][data-metric=score]").count() == 0
+    with other.expect_response(lambda r: r.url.endswith("/workspace") and r.request.method == "PUT"):
+        other.get_by_role("button", name="Reset panels").click()  # leave the layout as it was

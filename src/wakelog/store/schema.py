@@ -195,5 +195,16 @@ alerts = sa.Table(
     sa.Column("time", Time, nullable=False),
 )
 
+# Each user's chart layout of a project's workspace (panels added, removed, resized), so it
+# follows them from browser to browser.
+workspaces = sa.Table(
+    "workspaces",
+    metadata,
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("layout", JSON, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+)
+
 STREAM_HISTORY = 0
 STREAM_SYSTEM = 1

@@ -1,4 +1,8 @@
-/** Which chart panels a project shows: derived from its metric keys, then edited and saved per project. */
+/**
+ * Which chart panels a project shows: derived from its metric keys, then edited and saved per
+ * project — on the server for the signed-in user (it follows them between browsers), with a copy
+ * in localStorage so the page draws the right panels before the server answers.
+ */
 import type { PanelSize } from "../components/MetricPanel";
 
 export interface PanelLayout {
@@ -18,6 +22,18 @@ export function loadLayout(project: string): PanelLayout {
   } catch {
     return EMPTY;
   }
+}
+
+/** A layout from the server (or anything else), with every field checked. */
+export function parseLayout(value: unknown): PanelLayout | null {
+  if (!value || typeof value !== "object") return null;
+  const raw = value as Partial<PanelLayout>;
+  const strings = (list: unknown): string[] => (Array.isArray(list) ? list.filter((x): x is string => typeof x === "string") : []);
+  const sizes: Record<string, PanelSize> = {};
+  if (raw.sizes && typeof raw.sizes === "object") {
+    for (const [key, size] of Object.entries(raw.sizes)) if (size === "s" || size === "m" || size === "l") sizes[key] = size;
+  }
+  return { removed: strings(raw.removed), added: strings(raw.added), sizes };
 }
 
 export function saveLayout(project: string, layout: PanelLayout): void {

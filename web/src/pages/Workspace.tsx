@@ -6,7 +6,7 @@
 import { useCallback, useEffect, useMemo, useState, useId, lazy, Suspense } from "react";
 import { useTranslation } from "react-i18next";
 import { useNavigate, useParams } from "react-router";
-import { seg } from "../api/client";
+import { api, seg } from "../api/client";
 import type { ProjectKeys, Run, RunKeys } from "../api/types";
 import { Tags } from "../components/cells";
 import { ChartControls } from "../components/ChartControls";
@@ -18,7 +18,7 @@ import { formatField } from "../lib/filterBuilder";
 import { formatDuration, formatTime, formatValue } from "../lib/format";
 import { HistoryStore } from "../lib/historyStore";
 import { useLive, type LiveBatch } from "../lib/live";
-import { loadLayout, saveLayout, sections, type PanelLayout } from "../lib/panels";
+import { loadLayout, parseLayout, saveLayout, sections, type PanelLayout } from "../lib/panels";
 import { configValue, summaryValue, useRuns } from "../lib/runs";
 import { useApi } from "../lib/useApi";
 import { listParam, useUrlState, writeList } from "../lib/urlState";
@@ -80,13 +80,31 @@ export function WorkspacePage() {
   const [collapsed, setCollapsed] = useState<Set<string>>(new Set());
   const projectId = `${entity}/${project}`;
   const [layout, setLayout] = useState<PanelLayout>(() => loadLayout(projectId));
-  useEffect(() => setLayout(loadLayout(projectId)), [projectId]);
+  const workspaceUrl = `${base}/workspace`;
+  useEffect(() => {
+    setLayout(loadLayout(projectId));
+    let current = true;
+    api
+      .get<{ layout: unknown }>(workspaceUrl)
+      .then((saved) => {
+        const fromServer = parseLayout(saved.layout);
+        if (current && fromServer) {
+          setLayout(fromServer);
+          saveLayout(projectId, fromServer);
+        }
+      })
+      .catch(() => undefined); // the local copy stays in use
+    return () => {
+      current = false;
+    };
+  }, [projectId, workspaceUrl]);
   const updateLayout = useCallback(
     (next: PanelLayout) => {
       setLayout(next);
       saveLayout(projectId, next);
+      api.put(workspaceUrl, next).catch(() => undefined); // kept locally even if the server is away
     },
-    [projectId],
+    [projectId, workspaceUrl],
   );
 
   // -- selection: explicit (URL) or the first rows ------------------------------------------------

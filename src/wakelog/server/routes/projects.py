@@ -2,20 +2,31 @@
 
 ``GET /api/v1/entities``, ``GET /api/v1/entities/{entity}/projects``, ``GET /api/v1/projects``
 (every project, optionally by ``entity`` and ``name``), ``GET /api/v1/projects/{entity}/{project}``
-(with run counts by state) and ``GET /api/v1/projects/{entity}/{project}/keys`` (the metric and
-config keys its runs use, for column pickers).
+(with run counts by state), ``GET /api/v1/projects/{entity}/{project}/keys`` (the metric and
+config keys its runs use, for column pickers), and ``GET``/``PUT …/workspace`` (the signed-in
+user's chart layout of the project, kept for them on the server).
 """
 
 from __future__ import annotations
 
+import json
+import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from wakelog.server.auth import User, authenticate
+from wakelog.server.body import read_body
 from wakelog.server.query import runs as q
 from wakelog.server.query.web import entity_name, json_response, not_found, project_path, refuse_nul
+from wakelog.store.schema import workspaces
+from wakelog.store.upsert import upsert
+
+#: A layout is a small JSON object (panels removed, added, resized); anything bigger is a mistake.
+MAX_LAYOUT_BYTES = 64 * 1024
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(refuse_nul)])
 CurrentUser = Annotated[User, Depends(authenticate)]
@@ -93,3 +104,52 @@ def project_keys(entity: str, project: str, request: Request, user: CurrentUser)
         if q.project_id(conn, entity, project) is None:
             raise not_found(f"project {entity}/{project}")
         return json_response(q.project_keys(conn, entity, project))
+
+
+class WorkspaceOut(BaseModel):
+    layout: dict[str, Any] | None
+    updated_at: float | None
+
+
+@router.get("/projects/{entity}/{project}/workspace", response_model=WorkspaceOut)
+def get_workspace(entity: str, project: str, request: Request, user: CurrentUser) -> Any:
+    """Your saved chart layout of this project (``null`` until you change one)."""
+    entity, project = project_path(entity, project)
+    with request.app.state.db.read() as conn:
+        pid = q.project_id(conn, entity, project)
+        if pid is None:
+            raise not_found(f"project {entity}/{project}")
+        row = conn.execute(
+            sa.select(workspaces.c.layout, workspaces.c.updated_at).where(
+                workspaces.c.user_id == user.id, workspaces.c.project_id == pid
+            )
+        ).first()
+    return {"layout": row.layout if row else None, "updated_at": row.updated_at if row else None}
+
+
+@router.put("/projects/{entity}/{project}/workspace", response_model=WorkspaceOut)
+async def put_workspace(entity: str, project: str, request: Request, user: CurrentUser) -> Any:
+    """Save your chart layout of this project: a JSON object of at most 64 KiB."""
+    entity, project = project_path(entity, project)
+    body = await read_body(request)
+    if len(body) > MAX_LAYOUT_BYTES:
+        raise HTTPException(413, f"a workspace layout is at most {MAX_LAYOUT_BYTES} bytes")
+    try:
+        layout = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise HTTPException(400, "the body must be a JSON object") from None
+    if not isinstance(layout, dict):
+        raise HTTPException(400, "the body must be a JSON object")
+    now = await run_in_threadpool(_save_workspace, request.app.state.db, entity, project, user.id, layout)
+    return {"layout": layout, "updated_at": now}
+
+
+def _save_workspace(db: Any, entity: str, project: str, user_id: int, layout: dict[str, Any]) -> float:
+    with db.write() as conn:
+        pid = q.project_id(conn, entity, project)
+        if pid is None:
+            raise not_found(f"project {entity}/{project}")
+        now = time.time()
+        row = {"user_id": user_id, "project_id": pid, "layout": layout, "updated_at": now}
+        upsert(conn, workspaces, [row], ["user_id", "project_id"], update=["layout", "updated_at"])
+    return now
