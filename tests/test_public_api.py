@@ -48,3 +48,16 @@ def test_import_wakelog_loads_no_heavy_modules() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert heavy == ""
+
+
+def test_the_uploader_and_api_client_need_no_server_packages() -> None:
+    """An SDK-only install (no [server] extra) must still upload runs and query the server."""
+    server_modules = ("fastapi", "sqlalchemy", "uvicorn", "alembic", "fsspec")
+    code = (
+        "import sys, wakelog.transport.uploader, wakelog.transport.sync, wakelog.api; "
+        f"print(','.join(m for m in {server_modules!r} if m in sys.modules))"
+    )
+    server_side = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert server_side.strip() == ""
