@@ -399,3 +399,42 @@ def test_a_removed_panel_stays_removed_in_another_browser(pages: Pages) -> None:
     assert other.locator("[data-testid=panel][data-metric=score]").count() == 0
     with other.expect_response(lambda r: r.url.endswith("/workspace") and r.request.method == "PUT"):
         other.get_by_role("button", name="Reset panels").click()  # leave the layout as it was
+
+
+def test_a_long_console_opens_at_its_end_and_loads_older_lines_when_scrolled_up(pages: Pages) -> None:
+    seeded = pages.seeded
+    workdir = seeded.tmp / "chatty"
+    workdir.mkdir(exist_ok=True)
+    body = """
+    import sys
+    run = wakelog.init(name="chatty")
+    for i in range(25000):
+        print(f"line {i}")
+    run.finish()
+    sys.__stdout__.write(f"id={run.id}\\n")
+    """
+    result = subprocess.run(
+        [sys.executable, str(sdk_script(workdir, "chatty", body))],
+        cwd=workdir,
+        env=sdk_env(seeded.server, WAKELOG_CONSOLE="wrap"),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+    )
+    run_id = re.search(r"id=(\w+)", result.stdout).group(1)  # type: ignore[union-attr]
+    page = pages.new()
+    page.goto(pages.url(f"/{ENTITY}/{PROJECT}/runs/{run_id}?tab=logs"))
+    console = page.get_by_test_id("console")
+    console.get_by_text("line 24999", exact=True).wait_for()
+    assert console.locator(".console-line").count() < 200, "virtualised: only the lines in view"
+    first_line = console.get_by_text("line 0", exact=True)
+    for _ in range(20):  # each scroll to the top brings the page before (10,000 lines)
+        console.locator(".console-scroll").evaluate(
+            "e => { e.scrollTop = 0; e.dispatchEvent(new Event('scroll')); }"
+        )
+        page.wait_for_timeout(300)
+        if first_line.count():
+            break
+    first_line.wait_for()
+    assert not console.get_by_label("Follow").is_checked(), "reading back stops following the end"

@@ -1,6 +1,8 @@
 /**
- * The console log: loaded in pages, drawn virtualised (only the lines in view exist in the DOM),
- * ANSI colours rendered as styled spans (never as HTML), searchable, and following new output.
+ * The console log: the last page first, newer lines as they arrive, older pages when scrolled to
+ * the top (a run with millions of lines never loads them all); drawn virtualised (only the lines in
+ * view exist in the DOM), ANSI colours rendered as styled spans (never as HTML), searchable, and
+ * following new output.
  */
 import { useVirtualizer } from "@tanstack/react-virtual";
 import Anser from "anser";
@@ -10,7 +12,7 @@ import { api } from "../api/client";
 import type { ConsoleLine, ConsolePage } from "../api/types";
 
 const PAGE = 10_000;
-const MAX_LINES = 500_000;
+const LINE_HEIGHT = 18;
 
 function AnsiLine({ text }: { text: string }) {
   const parts = useMemo(() => Anser.ansiToJson(text, { remove_empty: true, use_classes: false }), [text]);
@@ -41,6 +43,7 @@ export function ConsoleView({ runPath, version }: { runPath: string; version: nu
   const [needle, setNeedle] = useState("");
   const [follow, setFollow] = useState(true);
   const next = useRef(0);
+  const loadingOlder = useRef(false);
   const scroller = useRef<HTMLDivElement>(null);
   const searchId = useId();
 
@@ -50,18 +53,26 @@ export function ConsoleView({ runPath, version }: { runPath: string; version: nu
     setLoaded(false);
   }, [runPath]);
 
+  // The tail first, then whatever arrived since (the live version bumps on new output).
   useEffect(() => {
     let live = true;
     (async () => {
       const got: ConsoleLine[] = [];
-      for (;;) {
-        const page = await api.get<ConsolePage>(`${runPath}/console`, { offset: next.current, limit: PAGE });
+      if (next.current === 0) {
+        const page = await api.get<ConsolePage>(`${runPath}/console`, { tail: PAGE });
         got.push(...page.lines);
-        const last = page.lines[page.lines.length - 1];
-        if (last) next.current = last.line + 1;
-        if (page.next_offset === null || got.length >= MAX_LINES) break;
+      } else {
+        for (;;) {
+          const page = await api.get<ConsolePage>(`${runPath}/console`, { offset: next.current, limit: PAGE });
+          got.push(...page.lines);
+          const last = page.lines[page.lines.length - 1];
+          if (last) next.current = last.line + 1;
+          if (page.next_offset === null) break;
+        }
       }
       if (!live) return;
+      const last = got[got.length - 1];
+      if (last) next.current = last.line + 1;
       if (got.length > 0) setLines((old) => [...old, ...got]);
       setLoaded(true);
     })().catch(() => live && setLoaded(true));
@@ -70,6 +81,24 @@ export function ConsoleView({ runPath, version }: { runPath: string; version: nu
     };
   }, [runPath, version]);
 
+  /** Scrolled to the top: fetch the page before the first line held, keeping the view still. */
+  const loadOlder = async () => {
+    const first = lines[0];
+    if (loadingOlder.current || !first || first.line === 0 || needle) return;
+    loadingOlder.current = true;
+    setFollow(false); // reading back: stop jumping to the end
+    try {
+      const page = await api.get<ConsolePage>(`${runPath}/console`, { before: first.line, limit: PAGE });
+      if (page.lines.length > 0) {
+        setLines((old) => [...page.lines, ...old]);
+        const element = scroller.current;
+        if (element) element.scrollTop += page.lines.length * LINE_HEIGHT;
+      }
+    } finally {
+      loadingOlder.current = false;
+    }
+  };
+
   const shown = useMemo(() => {
     if (!needle) return lines;
     const n = needle.toLowerCase();
@@ -77,10 +106,13 @@ export function ConsoleView({ runPath, version }: { runPath: string; version: nu
     return lines.filter((l) => Anser.ansiToText(l.text).toLowerCase().includes(n));
   }, [lines, needle]);
 
-  const virtualizer = useVirtualizer({ count: shown.length, getScrollElement: () => scroller.current, estimateSize: () => 18, overscan: 30 });
+  const virtualizer = useVirtualizer({ count: shown.length, getScrollElement: () => scroller.current, estimateSize: () => LINE_HEIGHT, overscan: 30 });
+  // Follow the end when new lines arrive there (not when older ones are put in front).
+  const lastLine = lines.length > 0 ? (lines[lines.length - 1] as ConsoleLine).line : -1;
   useEffect(() => {
     if (follow && !needle && shown.length > 0) virtualizer.scrollToIndex(shown.length - 1, { align: "end" });
-  }, [shown.length, follow, needle, virtualizer]);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [lastLine, follow, needle, virtualizer]);
 
   return (
     <div className="console" data-testid="console">
@@ -96,7 +128,16 @@ export function ConsoleView({ runPath, version }: { runPath: string; version: nu
       {loaded && lines.length === 0 ? (
         <p className="muted">{t("run.noLogs")}</p>
       ) : (
-        <div className="console-scroll" ref={scroller} tabIndex={0} role="log" aria-label={t("run.logs")}>
+        <div
+          className="console-scroll"
+          ref={scroller}
+          tabIndex={0}
+          role="log"
+          aria-label={t("run.logs")}
+          onScroll={(e) => {
+            if (e.currentTarget.scrollTop < LINE_HEIGHT * 5) void loadOlder();
+          }}
+        >
           <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
             {virtualizer.getVirtualItems().map((v) => {
               const line = shown[v.index];
