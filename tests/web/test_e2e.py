@@ -438,3 +438,41 @@ def test_a_long_console_opens_at_its_end_and_loads_older_lines_when_scrolled_up(
             break
     first_line.wait_for()
     assert not console.get_by_label("Follow").is_checked(), "reading back stops following the end"
+
+
+def test_system_metrics_tables_and_confusion_matrices_are_shown(pages: Pages) -> None:
+    seeded = pages.seeded
+    workdir = seeded.tmp / "rich"
+    workdir.mkdir(exist_ok=True)
+    body = """
+    import sys, time
+    run = wakelog.init(name="rich")
+    table = wakelog.Table(columns=["image_id", "score"], data=[["img-1", 0.5], ["img-2", float("nan")]])
+    classes = ["cat", "dog", "fox"]
+    matrix = wakelog.plot.confusion_matrix(y_true=[0, 1, 1, 2], preds=[0, 1, 2, 2], class_names=classes)
+    run.log({"predictions": table, "confusion": matrix})
+    time.sleep(1.5)  # a few system-metric samples
+    run.finish()
+    sys.__stdout__.write(f"id={run.id}\\n")
+    """
+    env = sdk_env(seeded.server, WAKELOG_DISABLE_STATS="false", WAKELOG_STATS_SAMPLING_INTERVAL="0.2")
+    result = subprocess.run(
+        [sys.executable, str(sdk_script(workdir, "rich", body))],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+    )
+    run_id = re.search(r"id=(\w+)", result.stdout).group(1)  # type: ignore[union-attr]
+    page = pages.new()
+    page.goto(pages.url(f"/{ENTITY}/{PROJECT}/runs/{run_id}?tab=media"))
+    media = page.get_by_test_id("media")
+    media.get_by_role("cell", name="img-2").wait_for()
+    assert media.get_by_role("cell", name="NaN").count() == 1, "a NaN in a table is shown, not fatal"
+    media.get_by_label("confusion matrix").or_(media.locator("[aria-label*=onfusion]")).first.wait_for()
+    shot(page, "run-media-tables")
+    page.get_by_role("tab", name="System").click()
+    page.locator("[data-testid=panel][data-metric='system/proc_rss_mb'] canvas").wait_for()
+    shot(page, "run-system")

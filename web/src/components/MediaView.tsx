@@ -121,12 +121,39 @@ interface TableJson {
   data: unknown[][];
 }
 
+/**
+ * A table file as JSON. The SDK writes NaN and ±Infinity as bare tokens (as Python's json does),
+ * which JSON.parse refuses: in value position they become strings first.
+ */
+export function parseTableJson(text: string): TableJson {
+  let out = "";
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (inString) {
+      out += c;
+      if (c === "\\") out += text[++i] ?? "";
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') inString = true;
+    const token = ["-Infinity", "Infinity", "NaN"].find((name) => text.startsWith(name, i));
+    if (token) {
+      out += `"${token}"`;
+      i += token.length - 1;
+      continue;
+    }
+    out += c;
+  }
+  return JSON.parse(out) as TableJson;
+}
+
 function useTableJson(url: string): TableJson | null {
   const [table, setTable] = useState<TableJson | null>(null);
   useEffect(() => {
     let live = true;
     fetch(url, { credentials: "same-origin" })
-      .then((r) => r.json() as Promise<TableJson>)
+      .then(async (r) => parseTableJson(await r.text()))
       .then((j) => live && setTable(j))
       .catch(() => live && setTable({ columns: [], data: [] }));
     return () => {
