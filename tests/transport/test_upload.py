@@ -311,3 +311,35 @@ def test_large_files_upload_in_resumable_chunks_with_progress(
     sha256 = hashlib.sha256(payload).hexdigest()
     with live_server.client() as http:
         assert http.get(f"/api/v1/blobs/{sha256}").json() == {"complete": True, "received": len(payload)}
+
+
+def test_the_uploader_never_imports_the_users_scripts(tmp_path: Path, live_server: ServerProcess) -> None:
+    """A training script named like a library (rich.py, httpx.py) must not be imported by the
+    uploader: it would shadow the library and, calling init(), start uploaders recursively."""
+    body = """
+    import pathlib
+    if __name__ != "__main__":
+        pathlib.Path("imported-as-a-module").write_text(__name__)
+    else:
+        import wakelog
+        run = wakelog.init()
+        run.log({"a": 1})
+        run.finish()
+    """
+    for name in ("rich", "httpx"):
+        workdir = tmp_path / name
+        workdir.mkdir()
+        script = workdir / f"{name}.py"
+        script.write_text(textwrap.dedent(body))
+        result = subprocess.run(
+            [sys.executable, str(script)],
+            cwd=workdir,
+            env=online_env(live_server),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        assert not (workdir / "imported-as-a-module").exists()
+        (run_dir,) = run_dirs(workdir)
+        assert SyncState.load(run_dir).complete

@@ -63,8 +63,21 @@ def run_demo(data_dir: Path, port: int, epochs: int, *, keep_serving: bool) -> i
         print(f"wakelog demo: port {port} is busy, using {chosen}", file=sys.stderr)
         port = chosen
     url = f"http://127.0.0.1:{port}"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    safe_path = ["-P"] if sys.version_info >= (3, 11) else []  # never import modules from the cwd
     server = subprocess.Popen(
-        [sys.executable, "-m", "wakelog", "server", "--port", str(port), "--data-dir", str(data_dir)]
+        [
+            sys.executable,
+            *safe_path,
+            "-m",
+            "wakelog",
+            "server",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data_dir),
+        ],
+        cwd=data_dir,
     )
     try:
         _wait_healthy(url, server)

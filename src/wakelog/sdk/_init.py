@@ -362,7 +362,10 @@ def _link_latest(root: Path, run_dir: Path) -> None:
 def _start_uploader(run: Run, settings: Settings, run_dir: Path) -> None:
     """Start the uploader process, or say how to sync later when there is no key."""
     from wakelog.sdk._login import api_key_for
+    from wakelog.transport.handle import IN_UPLOADER
 
+    if os.environ.get(IN_UPLOADER):
+        return  # never from inside an uploader (see UploaderHandle.start)
     base_url = settings.base_url or ""
     key = api_key_for(base_url)
     if not key:

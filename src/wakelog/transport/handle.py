@@ -10,6 +10,9 @@ from pathlib import Path
 
 from wakelog.transport.syncstate import SyncState
 
+#: Set in the uploader's environment: code running there never starts another uploader.
+IN_UPLOADER = "WAKELOG_IN_UPLOADER"
+
 
 class UploaderHandle:
     """A running uploader process for one run folder."""
@@ -30,8 +33,13 @@ class UploaderHandle:
         run_id: str,
         linger: float,
     ) -> UploaderHandle:
+        # -P (Python ≥ 3.11) and the run folder as working directory: the uploader must never
+        # import the user's modules — a script named rich.py or httpx.py beside the training
+        # would otherwise shadow a library, and one that calls init() would start uploaders
+        # recursively.
+        safe_path = ["-P"] if sys.version_info >= (3, 11) else []
         command = [
-            sys.executable, "-m", "wakelog.transport.uploader", str(run_dir),
+            sys.executable, *safe_path, "-m", "wakelog.transport.uploader", str(run_dir),
             "--base-url", base_url, "--project", project, "--run-id", run_id,
             "--parent", str(os.getpid()), "--linger", str(linger),
         ]  # fmt: skip
@@ -40,7 +48,8 @@ class UploaderHandle:
         with open(run_dir / "uploader.log", "ab") as log:
             proc = subprocess.Popen(
                 command,
-                env={**os.environ, "WAKELOG_API_KEY": api_key},
+                cwd=run_dir,
+                env={**os.environ, "WAKELOG_API_KEY": api_key, IN_UPLOADER: "1"},
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,
