@@ -63,7 +63,7 @@ def run_demo(data_dir: Path, port: int, epochs: int, *, keep_serving: bool) -> i
         print(f"wakelog demo: port {port} is busy, using {chosen}", file=sys.stderr)
         port = chosen
     url = f"http://127.0.0.1:{port}"
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # the server keeps it private
     safe_path = ["-P"] if sys.version_info >= (3, 11) else []  # never import modules from the cwd
     server = subprocess.Popen(
         [
