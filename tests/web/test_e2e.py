@@ -474,5 +474,8 @@ def test_system_metrics_tables_and_confusion_matrices_are_shown(pages: Pages) ->
     media.get_by_label("confusion matrix").or_(media.locator("[aria-label*=onfusion]")).first.wait_for()
     shot(page, "run-media-tables")
     page.get_by_role("tab", name="System").click()
-    page.locator("[data-testid=panel][data-metric='system/proc_rss_mb'] canvas").wait_for()
+    system_panels = page.locator("[data-testid=panel][data-metric^='system/']")
+    system_panels.first.locator("canvas").wait_for()
+    metrics = system_panels.evaluate_all("panels => panels.map(p => p.dataset.metric)")
+    assert "system/proc_rss_mb" in metrics and "system/cpu_percent" in metrics
     shot(page, "run-system")
