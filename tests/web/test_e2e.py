@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import textwrap
 
 from tests.web.conftest import ENTITY, PROJECT, RUNS, STEPS, Pages, sdk_env, sdk_script, shot
 
@@ -35,6 +36,25 @@ def wait_for_names(page, names: str) -> None:
         ".map(e => e.textContent).join() === names",
         arg=names,
     )
+
+
+def run_finished_script(pages: Pages, name: str, body: str, **env: str) -> str:
+    """Run an SDK script to the end against the test server; returns its run id.
+
+    The script ends with ``finish()`` and then writes ``id=<run id>`` to the real stdout."""
+    workdir = pages.seeded.tmp / name
+    workdir.mkdir(exist_ok=True)
+    script = "import sys\n" + textwrap.dedent(body) + 'sys.__stdout__.write(f"id={run.id}\\n")\n'
+    result = subprocess.run(
+        [sys.executable, str(sdk_script(workdir, name, script))],
+        cwd=workdir,
+        env=sdk_env(pages.seeded.server, **env),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+    )
+    return re.search(r"id=(\w+)", result.stdout).group(1)  # type: ignore[union-attr]
 
 
 def test_an_unauthenticated_visit_gets_the_sign_in_page(pages: Pages) -> None:
@@ -402,27 +422,13 @@ def test_a_removed_panel_stays_removed_in_another_browser(pages: Pages) -> None:
 
 
 def test_a_long_console_opens_at_its_end_and_loads_older_lines_when_scrolled_up(pages: Pages) -> None:
-    seeded = pages.seeded
-    workdir = seeded.tmp / "chatty"
-    workdir.mkdir(exist_ok=True)
     body = """
-    import sys
     run = wakelog.init(name="chatty")
     for i in range(25000):
         print(f"line {i}")
     run.finish()
-    sys.__stdout__.write(f"id={run.id}\\n")
     """
-    result = subprocess.run(
-        [sys.executable, str(sdk_script(workdir, "chatty", body))],
-        cwd=workdir,
-        env=sdk_env(seeded.server, WAKELOG_CONSOLE="wrap"),
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=True,
-    )
-    run_id = re.search(r"id=(\w+)", result.stdout).group(1)  # type: ignore[union-attr]
+    run_id = run_finished_script(pages, "chatty", body, WAKELOG_CONSOLE="wrap")
     page = pages.new()
     page.goto(pages.url(f"/{ENTITY}/{PROJECT}/runs/{run_id}?tab=logs"))
     console = page.get_by_test_id("console")
@@ -441,11 +447,8 @@ def test_a_long_console_opens_at_its_end_and_loads_older_lines_when_scrolled_up(
 
 
 def test_system_metrics_tables_and_confusion_matrices_are_shown(pages: Pages) -> None:
-    seeded = pages.seeded
-    workdir = seeded.tmp / "rich"
-    workdir.mkdir(exist_ok=True)
     body = """
-    import sys, time
+    import time
     run = wakelog.init(name="rich")
     table = wakelog.Table(columns=["image_id", "score"], data=[["img-1", 0.5], ["img-2", float("nan")]])
     classes = ["cat", "dog", "fox"]
@@ -453,19 +456,9 @@ def test_system_metrics_tables_and_confusion_matrices_are_shown(pages: Pages) ->
     run.log({"predictions": table, "confusion": matrix})
     time.sleep(1.5)  # a few system-metric samples
     run.finish()
-    sys.__stdout__.write(f"id={run.id}\\n")
     """
-    env = sdk_env(seeded.server, WAKELOG_DISABLE_STATS="false", WAKELOG_STATS_SAMPLING_INTERVAL="0.2")
-    result = subprocess.run(
-        [sys.executable, str(sdk_script(workdir, "rich", body))],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=True,
-    )
-    run_id = re.search(r"id=(\w+)", result.stdout).group(1)  # type: ignore[union-attr]
+    stats = {"WAKELOG_DISABLE_STATS": "false", "WAKELOG_STATS_SAMPLING_INTERVAL": "0.2"}
+    run_id = run_finished_script(pages, "rich", body, **stats)
     page = pages.new()
     page.goto(pages.url(f"/{ENTITY}/{PROJECT}/runs/{run_id}?tab=media"))
     media = page.get_by_test_id("media")
