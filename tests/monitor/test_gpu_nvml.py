@@ -7,6 +7,8 @@ honest way to exercise our conversion code on a machine without an NVIDIA driver
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
 import sys
 import types
 import warnings
@@ -32,7 +34,11 @@ class NVMLError(Exception):
     pass
 
 
-def make_fake_pynvml(*, count: int = 2, str_names: bool = False) -> types.ModuleType:
+def make_fake_pynvml(
+    *, count: int = 2, str_names: bool = False, processes: dict[int, list[Any]] | None = None
+) -> types.ModuleType:
+    """A stand-in NVML; ``processes`` maps a device handle to its compute processes (pid, usedGpuMemory)."""
+    processes = processes or {}
     nv = types.ModuleType("pynvml")
     state: dict[str, Any] = {"init": 0, "shutdown": 0}
     nv.state = state  # type: ignore[attr-defined]
@@ -70,6 +76,7 @@ def make_fake_pynvml(*, count: int = 2, str_names: bool = False) -> types.Module
         nvmlDeviceGetClockInfo=lambda h, clock: {1: 1410, 2: 1215}[clock],
         nvmlDeviceGetName=name,
         nvmlDeviceGetUUID=lambda h: f"GPU-0000-{h}".encode(),
+        nvmlDeviceGetComputeRunningProcesses=lambda h: processes.get(h, []),
         nvmlSystemGetDriverVersion=lambda: b"550.54.15",
         nvmlSystemGetCudaDriverVersion=lambda: 12040,
     )
@@ -162,6 +169,44 @@ def test_init_failure_from_fake(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pynvml", fake)
     assert gpu.gpu_metrics() == {}
     assert gpu.gpu_inventory() == {"gpu_count": 0, "gpus": []}
+
+
+def test_process_memory_counts_only_the_given_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    ns = types.SimpleNamespace
+    fake = make_fake_pynvml(
+        count=3,
+        processes={
+            0: [
+                ns(pid=10, usedGpuMemory=GIB),
+                ns(pid=11, usedGpuMemory=GIB // 2),
+                ns(pid=99, usedGpuMemory=GIB),
+            ],
+            1: [ns(pid=99, usedGpuMemory=2 * GIB)],  # someone else's job
+            2: [ns(pid=10, usedGpuMemory=None)],  # the driver cannot tell
+        },
+    )
+    monkeypatch.setitem(sys.modules, "pynvml", fake)
+    m = gpu.gpu_metrics(pids={10, 11})
+    assert m["system/gpu/0/process_memory_mb"] == pytest.approx(1536.0)
+    assert "system/gpu/1/process_memory_mb" not in m
+    assert "system/gpu/2/process_memory_mb" not in m
+    assert not any(k.endswith("process_memory_mb") for k in gpu.gpu_metrics())
+
+
+def test_system_monitor_reports_its_own_process_gpu_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    me = types.SimpleNamespace(pid=os.getpid(), usedGpuMemory=3 * 1024 * 1024)
+    monkeypatch.setitem(sys.modules, "pynvml", make_fake_pynvml(count=1, processes={0: [me]}))
+    s = SystemMonitor(lambda s: None, gpu=True).sample()
+    assert s["system/gpu/0/process_memory_mb"] == pytest.approx(3.0)
+    # A process outside this one's tree (a sibling) does not own that memory; the parent's tree does.
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"]) as sibling:
+        try:
+            other = SystemMonitor(lambda s: None, gpu=True, pid=sibling.pid).sample()
+        finally:
+            sibling.kill()
+    assert "system/gpu/0/process_memory_mb" not in other
+    parent = SystemMonitor(lambda s: None, gpu=True, pid=os.getppid()).sample()
+    assert parent["system/gpu/0/process_memory_mb"] == pytest.approx(3.0)
 
 
 def test_system_monitor_includes_gpu_keys(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -88,7 +88,7 @@ def test_cpu_burning_thread_raises_proc_cpu_percent() -> None:
     t.join()
     busy = mon.sample()["system/proc_cpu_percent"]
     one_core = 100.0 / effective_cpu_count()
-    assert busy > max(idle + 15, 0.5 * one_core), (idle, busy)
+    assert busy > idle + 0.5 * one_core, (idle, busy)  # one busy thread = one core of the machine
     assert busy <= 100.0 + 5
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Collection
 from typing import Any
 
 __all__ = ["gpu_inventory", "gpu_metrics", "nvml_available", "shutdown"]
@@ -93,9 +94,11 @@ def _read(nv: Any, index: int, fname: str, *args: Any) -> Any:
         return None
 
 
-def gpu_metrics() -> dict[str, float]:
+def gpu_metrics(pids: Collection[int] = ()) -> dict[str, float]:
     """One sample of every GPU as ``system/gpu/<i>/<metric>`` → float; empty without NVML.
 
+    ``pids`` is the monitored process tree: a GPU on which one of them holds memory also reports
+    ``process_memory_mb`` (their total), the figure that tells "my training" from "everything on the card".
     Units: percents 0..100, MB = 2**20 bytes, degrees Celsius, watts, MHz. See docs/system-metrics.md.
     """
     nv = _load()
@@ -114,6 +117,8 @@ def gpu_metrics() -> dict[str, float]:
     for i, h in enumerate(handles):
         try:
             _sample_one(nv, i, h, consts, out)
+            if pids:
+                _sample_processes(nv, i, h, pids, out)
         except Exception as exc:  # a value of an unexpected type: keep what this GPU already gave
             _log.debug("wakelog: GPU %d: unexpected NVML value (%s)", i, exc)
     return out
@@ -149,6 +154,20 @@ def _sample_one(nv: Any, i: int, h: Any, consts: tuple[int, int, int], out: dict
     memclk = _read(nv, i, "nvmlDeviceGetClockInfo", h, clock_mem)
     if memclk is not None:
         out[p + "memory_clock_mhz"] = float(memclk)
+
+
+def _sample_processes(nv: Any, i: int, h: Any, pids: Collection[int], out: dict[str, float]) -> None:
+    """Device memory held by ``pids`` on one GPU; left out when none of them uses it.
+
+    NVML reports host pids, so inside a container with its own pid namespace nothing matches and the key
+    is simply absent. ``usedGpuMemory`` is None where the driver cannot tell (some Windows/MIG setups).
+    """
+    procs = _read(nv, i, "nvmlDeviceGetComputeRunningProcesses", h)
+    if not procs:
+        return
+    used = [p.usedGpuMemory for p in procs if p.pid in pids and p.usedGpuMemory is not None]
+    if used:
+        out[f"system/gpu/{i}/process_memory_mb"] = float(sum(used)) / _MIB
 
 
 def _cuda_version_text(v: int) -> str:

@@ -212,6 +212,8 @@ class SystemMonitor:
         self._ready = False
         self._failed: set[str] = set()
         self._emit_failed = False
+        # CPU seconds by (pid, create_time) of the monitored tree at the last reading.
+        self._tree_prev: dict[tuple[int, float], float] = {}
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -280,7 +282,6 @@ class SystemMonitor:
         self._ncpu = effective_cpu_count()
         self._proc: Any = self._guard("process", lambda: psutil.Process(self.pid))
         self._cpu_prev = self._guard("cpu_times", lambda: _cpu_busy_total(psutil.cpu_times()))
-        self._tree_prev: dict[tuple[int, float], float] = {}
         self._tree_mono: float | None = None
         if self._proc is not None:
             self._tree_prev = self._tree_cpu_times() or {}
@@ -331,10 +332,14 @@ class SystemMonitor:
             try:
                 from wakelog.monitor.gpu import gpu_metrics
 
-                out.update(gpu_metrics())
+                out.update(gpu_metrics(self._tree_pids()))
             except Exception as exc:
                 _log.debug("wakelog: GPU sample failed: %s", exc)
         return out
+
+    def _tree_pids(self) -> set[int]:
+        """The monitored process and the descendants seen at the last CPU reading."""
+        return {self.pid} | {pid for pid, _created in self._tree_prev}
 
     def _sample_host(self, out: dict[str, float]) -> None:
         psutil = self._psutil
