@@ -172,7 +172,8 @@ def _sync_runs(runs: list, host: str | None, entity: str | None, project: str | 
     from wakelog.transport.syncstate import SyncState
     from wakelog.transport.uploader import UploadStopped
 
-    base_url = host or resolve_settings().base_url or ""
+    settings = resolve_settings()
+    base_url = host or settings.base_url or ""
     key = api_key_for(base_url)
     if not key:
         _fail(Error(f"no API key for {base_url}: run `wakelog login --host {base_url}` first"))
@@ -194,7 +195,14 @@ def _sync_runs(runs: list, host: str | None, entity: str | None, project: str | 
                         progress.update(file_tasks[name], completed=sent)
 
                 try:
-                    state = syncing.sync_run(run, client, entity=entity, project=project, progress=show)
+                    state = syncing.sync_run(
+                        run,
+                        client,
+                        entity=entity,
+                        project=project,
+                        default_entity=settings.entity,
+                        progress=show,
+                    )
                 except (UploadStopped, RuntimeError) as exc:
                     failed += 1
                     progress.console.print(f"[red]{run.run_dir.name}: {exc}")

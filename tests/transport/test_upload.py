@@ -250,9 +250,24 @@ def test_offline_run_syncs_and_a_bad_key_is_reported(
     refused = CliRunner().invoke(main, ["sync", str(tmp_path)])
     assert refused.exit_code == 1 and "401" in refused.output
     monkeypatch.setenv("WAKELOG_API_KEY", live_server.key)
+    monkeypatch.setenv("WAKELOG_ENTITY", "configured")  # the flag wins over the configured entity
     ok = CliRunner().invoke(main, ["sync", "--entity", "team", str(tmp_path)])
     assert ok.exit_code == 0, ok.output
     assert "team/uncategorized/" in ok.output
+
+
+def test_sync_uploads_a_run_without_entity_to_the_configured_one(
+    tmp_path: Path, live_server: ServerProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_script(
+        tmp_path, "run = wakelog.init(project='p')\nrun.finish()\n", {**os.environ, "WAKELOG_MODE": "offline"}
+    )
+    monkeypatch.setenv("WAKELOG_BASE_URL", live_server.url)
+    monkeypatch.setenv("WAKELOG_API_KEY", live_server.key)
+    monkeypatch.setenv("WAKELOG_ENTITY", "lab")
+    ok = CliRunner().invoke(main, ["sync", str(tmp_path)])
+    assert ok.exit_code == 0, ok.output
+    assert "lab/p/" in ok.output
 
 
 def test_resume_must_continues_a_run_only_the_server_has(tmp_path: Path, live_server: ServerProcess) -> None:

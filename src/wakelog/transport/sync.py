@@ -87,9 +87,14 @@ def sync_run(
     *,
     entity: str | None = None,
     project: str | None = None,
+    default_entity: str | None = None,
     progress: Callable[[SyncState], None] | None = None,
 ) -> SyncState:
-    """Upload one run; raises ``RuntimeError`` if another uploader is sending it right now."""
+    """Upload one run; raises ``RuntimeError`` if another uploader is sending it right now.
+
+    The entity is ``entity`` if given, else the run's own, else ``default_entity`` (the configured one, as
+    for a run started online today), else the server's default: the key owner's.
+    """
     with upload_lock(run.run_dir, wait=30.0) as mine:
         if not mine:
             raise RuntimeError(f"{run.run_dir} is still being uploaded by its uploader process; try later")
@@ -98,7 +103,7 @@ def sync_run(
             client,
             project or run.project,
             run.run_id,
-            entity=entity or run.entity,
+            entity=entity or run.entity or default_entity,
             parent_pid=None,
             linger=0.0,
             progress=progress,
