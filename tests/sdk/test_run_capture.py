@@ -46,9 +46,12 @@ def test_metadata_requirements_diff_and_code_are_written(tmp_path: Path) -> None
     assert metadata["args"] == ["--epochs", "3"]
     assert metadata["git"]["branch"] == "main" and metadata["git"]["dirty"] is True
     assert "hunter2" not in json.dumps(metadata)
-    assert "# tuned" in (run_dir / "diff.patch").read_text()
-    assert "numpy==" in (run_dir / "requirements.txt").read_text()
-    assert (run_dir / "code" / "train.py").read_text() == script.read_text()
+    files = run_dir / "files"  # where saved files go, so that they are uploaded like them
+    assert "# tuned" in (files / "diff.patch").read_text()
+    assert "numpy==" in (files / "requirements.txt").read_text()
+    assert (files / "code" / "train.py").read_text() == script.read_text()
+    (listed,) = records(run_dir, "files")
+    assert {f["name"] for f in listed.data["files"]} == {"diff.patch", "requirements.txt", "code/train.py"}
     (record,) = records(run_dir, "metadata")
     assert record.data["git"]["commit"] == metadata["git"]["commit"]
     kinds = [r.type for r in records(run_dir)]

@@ -410,7 +410,7 @@ def _relative_code_path(prog: Path, git_root: Path | None) -> str:
 
 
 def capture_environment(
-    run_dir: Path,
+    files_dir: Path,
     *,
     program: str | None,
     args: list[str],
@@ -418,19 +418,19 @@ def capture_environment(
     disable_git: bool = False,
     code_dir_name: str = "code",
 ) -> dict[str, Any]:
-    """Collect run metadata (returned, JSON-serialisable) and write requirements/diff/code into run_dir.
+    """Collect run metadata (returned, JSON-serialisable) and write requirements/diff/code into files_dir.
 
-    Files written (their run-dir-relative paths are listed in ``metadata["files"]``):
+    Files written (their paths relative to ``files_dir`` are listed in ``metadata["files"]``):
     ``requirements.txt``; ``diff.patch`` when tracked files differ from HEAD (staged or not);
     ``<code_dir_name>/<codePath>`` when ``save_code`` and the program is a file. Never raises.
     """
     meta: dict[str, Any] = {}
     files: list[str] = []
-    run_dir = Path(run_dir)
+    files_dir = Path(files_dir)
     try:
-        run_dir.mkdir(parents=True, exist_ok=True)
+        files_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        _log.warning("wakelog: cannot create %s: %s", run_dir, exc)
+        _log.warning("wakelog: cannot create %s: %s", files_dir, exc)
 
     now = _dt.datetime.now(_dt.timezone.utc)
     meta["program"] = program
@@ -464,7 +464,7 @@ def capture_environment(
                 has_tracked_changes = info.get("dirty", False)
                 if has_tracked_changes:
                     base = "HEAD" if info.get("commit") else _EMPTY_TREE
-                    written = _write_diff(git_root, base, run_dir / "diff.patch")
+                    written = _write_diff(git_root, base, files_dir / "diff.patch")
                     if written:
                         files.append("diff.patch")
         except Exception as exc:
@@ -478,7 +478,7 @@ def capture_environment(
         if save_code:
             try:
                 rel = meta.get("codePath") or prog.name
-                dest = run_dir / code_dir_name / rel
+                dest = files_dir / code_dir_name / rel
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(prog, dest)
                 files.append(f"{code_dir_name}/{rel}")
@@ -488,7 +488,7 @@ def capture_environment(
     # packages
     try:
         pkgs = packages()
-        (run_dir / "requirements.txt").write_text(_requirements_text(pkgs), encoding="utf-8")
+        (files_dir / "requirements.txt").write_text(_requirements_text(pkgs), encoding="utf-8")
         files.append("requirements.txt")
     except Exception as exc:
         _log.warning("wakelog: could not write requirements.txt: %s", exc)

@@ -447,8 +447,9 @@ class _MetadataCapture:
 
             main = sys.modules.get("__main__")
             program = getattr(main, "__file__", None) or (sys.argv[0] if sys.argv and sys.argv[0] else None)
+            # The files (requirements.txt, diff.patch, code/) go where saved files go, so they upload.
             metadata = capture_environment(
-                self.run_dir,
+                self.run_dir / "files",
                 program=program,
                 args=list(sys.argv[1:]),
                 save_code=bool(self.settings.save_code),
@@ -464,6 +465,11 @@ class _MetadataCapture:
                 metadata.update(self._sections)
                 self._metadata = metadata
             self._record()
+            if metadata.get("files"):
+                from wakelog.runlog import RecordType
+
+                names = [{"name": name, "policy": "now"} for name in metadata["files"]]
+                self.run._emit(RecordType.FILES, {"files": names})
         except Exception as exc:
             warn(f"wakelog: could not capture run metadata: {exc}", RuntimeWarning)
 
