@@ -7,6 +7,7 @@ import type { FileList, RunDetail, RunKeys } from "../api/types";
 import { StateBadge, Tags } from "../components/cells";
 import { ChartControls } from "../components/ChartControls";
 import { ConsoleView } from "../components/ConsoleView";
+import { EnvironmentFacts } from "../components/EnvironmentFacts";
 import { KeyValueTable } from "../components/KeyValueTable";
 import { MetricPanel, type ShownRun } from "../components/MetricPanel";
 import { runColor } from "../lib/colors";
@@ -14,6 +15,7 @@ import { formatBytes, formatDuration, formatTime } from "../lib/format";
 import { HistoryStore } from "../lib/historyStore";
 import { useLive, type LiveBatch } from "../lib/live";
 import { sections } from "../lib/panels";
+import { systemSections } from "../lib/systemPanels";
 import { useApi } from "../lib/useApi";
 import { useUrlState } from "../lib/urlState";
 
@@ -78,7 +80,7 @@ export function RunPage() {
         ))}
       </div>
       <div role="tabpanel" id={`${tabIds}-panel`} aria-labelledby={`${tabIds}-${tab}`} className="tab-body">
-        {tab === "overview" && <Overview run={run} />}
+        {tab === "overview" && <Overview run={run} runPath={runPath} />}
         {tab === "charts" && (
           <RunCharts store={store} run={shown} keys={(keys.data?.history ?? []).map((k) => k.key).filter((k) => !k.startsWith("_"))} liveVersion={liveVersion} stream="history" />
         )}
@@ -95,7 +97,7 @@ export function RunPage() {
   );
 }
 
-function Overview({ run }: { run: RunDetail }) {
+function Overview({ run, runPath }: { run: RunDetail; runPath: string }) {
   const { t } = useTranslation();
   const rows: [string, React.ReactNode][] = [
     [t("run.id"), <code key="id">{run.id}</code>],
@@ -132,6 +134,7 @@ function Overview({ run }: { run: RunDetail }) {
           <KeyValueTable value={run.summary} testId="summary-table" hideUnderscore />
         </section>
       </div>
+      <EnvironmentFacts metadata={run.metadata} runPath={runPath} />
       <section aria-labelledby="meta-h">
         <h2 id="meta-h">{t("run.metadata")}</h2>
         <KeyValueTable value={run.metadata} testId="metadata-table" />
@@ -164,7 +167,7 @@ function RunCharts({ store, run, keys, liveVersion, stream }: { store: HistorySt
         logY={logY}
         onLogY={(v) => setParams({ log: v ? "1" : null })}
       />
-      {sections(keys).map(([name, list]) => (
+      {(stream === "system" ? systemSections(keys).map(([group, list]): [string, string[]] => [t(group), list]) : sections(keys)).map(([name, list]) => (
         <details className="section" open key={name || "_"}>
           <summary>
             <h2>{name || t("workspace.section.other")}</h2>
