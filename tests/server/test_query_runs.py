@@ -89,6 +89,20 @@ def test_entities_and_projects(client: httpx.Client) -> None:
     assert client.get(f"{API}/projects/acme/bad%20name").status_code == 400
 
 
+def test_projects_are_listed_by_their_last_activity(server: ServerProcess) -> None:
+    with server.client() as http:
+        for project in ("quiet", "busy"):
+            assert post_records(http, f"act/{project}/a", [[0, "run", 1.0, {"id": "a"}]]).status_code == 200
+        before = {p["name"]: p["updated_at"] for p in http.get(f"{API}/entities/act/projects").json()}
+        assert list(before) == ["busy", "quiet"]  # the newest first
+        time.sleep(0.05)
+        row = {"_step": 0, "_runtime": 0.0, "x": 1.0}
+        assert post_records(http, "act/quiet/a", [[1, "history", 2.0, row]]).status_code == 200
+        after = {p["name"]: p["updated_at"] for p in http.get(f"{API}/entities/act/projects").json()}
+        assert list(after) == ["quiet", "busy"] and after["quiet"] > before["quiet"]
+        assert after["busy"] == before["busy"]
+
+
 def test_paging_is_stable_and_complete(client: httpx.Client) -> None:
     seen: list[str] = []
     offset: int | None = 0

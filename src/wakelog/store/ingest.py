@@ -409,7 +409,6 @@ def apply_batch(
             summary.update(json_safe(batch.summary_update))
             values["summary"] = summary
         conn.execute(runs.update().where(runs.c.id == run.id).values(**values))
-        conn.execute(projects.update().where(projects.c.id == run.project_id).values(updated_at=now))
         result.ack = fresh[-1][0]
         result.applied = len(fresh)
         result.state = values.get("state")

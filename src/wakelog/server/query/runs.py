@@ -241,18 +241,29 @@ def list_entities(conn: sa.Connection) -> list[dict[str, Any]]:
 def list_projects(
     conn: sa.Connection, entity: str | None = None, name: str | None = None
 ) -> list[dict[str, Any]]:
-    counts = sa.select(runs.c.project_id, sa.func.count().label("n")).group_by(runs.c.project_id).subquery()
+    # Last activity is the newest run update, read here rather than written by every ingest: a shared
+    # project row would serialise all ingests of a project on PostgreSQL.
+    counts = (
+        sa.select(
+            runs.c.project_id,
+            sa.func.count().label("n"),
+            sa.func.max(runs.c.updated_at).label("active"),
+        )
+        .group_by(runs.c.project_id)
+        .subquery()
+    )
+    active = sa.func.coalesce(counts.c.active, projects.c.updated_at).label("updated_at")
     query = (
         sa.select(
             entities.c.name.label("entity"),
             projects.c.name,
             projects.c.created_at,
-            projects.c.updated_at,
+            active,
             sa.func.coalesce(counts.c.n, 0).label("runs"),
         )
         .join(entities, entities.c.id == projects.c.entity_id)
         .outerjoin(counts, counts.c.project_id == projects.c.id)
-        .order_by(projects.c.updated_at.desc(), projects.c.id)
+        .order_by(active.desc(), projects.c.id)
     )
     if entity is not None:
         query = query.where(entities.c.name == entity)
