@@ -389,7 +389,7 @@ def test_grouping_the_table_by_group(pages: Pages) -> None:
     groups = page.locator("[data-testid=run-table] .rt-group")
     groups.first.wait_for()
     assert groups.all_inner_texts() == ["▾ g-a (1)", "▾ g-b (1)", "▾ g-g (1)"]
-    groups.first.get_by_role("button").click()
+    groups.first.get_by_role("button", expanded=True).click()
     wait_for_rows(page, 2)
     shot(page, "workspace-grouped")
 

@@ -79,7 +79,7 @@ export default function ParallelPlot({ runs, selected, configKeys, metricKeys }:
       .map((p) => ({ value: [p.x, p.y], name: p.r.name ?? p.r.id, itemStyle: { color: colorOf(p.r.id), opacity: selected.has(p.r.id) ? 1 : 0.35 } }));
     return {
       animation: false,
-      grid: { left: 60, right: 20, top: 20, bottom: 40 },
+      grid: { left: 60, right: 20, top: 36, bottom: 40 },
       // ECharts puts a formatter's text into the page as HTML: run names and keys are escaped.
       tooltip: {
         trigger: "item" as const,

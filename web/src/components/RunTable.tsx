@@ -1,7 +1,8 @@
 /**
  * The run table: TanStack Table holds the columns and the sort state (sorting happens on the
  * server), TanStack Virtual renders only the rows in view, so 10k runs scroll at full frame rate.
- * Rows are fetched a page at a time as they come into view (lib/runs.ts).
+ * Rows are fetched a page at a time as they come into view (lib/runs.ts). Each row, and each
+ * group row, has an eye button that hides its runs from the charts without unselecting them.
  */
 import {
   flexRender,
@@ -15,6 +16,8 @@ import { memo, useEffect, useMemo, useRef, type KeyboardEvent, type MouseEvent, 
 import { useTranslation } from "react-i18next";
 import { useNavigate } from "react-router";
 import type { Run } from "../api/types";
+import { allHidden } from "../lib/hiddenRuns";
+import { VisibilityToggle } from "./VisibilityToggle";
 
 export interface ColumnSpec {
   id: string;
@@ -30,7 +33,7 @@ export interface ColumnSpec {
 
 export type TableItem =
   | { kind: "run"; run: Run | undefined }
-  | { kind: "group"; label: string; count: number; collapsed: boolean };
+  | { kind: "group"; label: string; count: number; collapsed: boolean; runIds: string[] };
 
 export interface RunTableProps {
   columns: ColumnSpec[];
@@ -43,6 +46,10 @@ export interface RunTableProps {
   selected: Set<string>;
   onToggle: (run: Run) => void;
   onToggleGroup?: (label: string) => void;
+  /** Runs hidden from the charts (still selected); their rows are dimmed. */
+  hidden: ReadonlySet<string>;
+  /** The eye button of a row (one run) or a group row (its runs). */
+  onToggleHidden: (runIds: string[]) => void;
   colorOf: (run: Run) => string;
   label: string;
 }
@@ -56,7 +63,7 @@ export function RunTable(props: RunTableProps) {
   const navigate = useNavigate();
   const columnDefs = useMemo<ColumnDef<Run>[]>(
     () => [
-      { id: "__select", header: () => <span className="sr-only">{t("columns.select")}</span>, size: 44, enableSorting: false },
+      { id: "__select", header: () => <span className="sr-only">{t("columns.select")}</span>, size: 76, enableSorting: false },
       // Sorting is done by the server; TanStack only needs an accessor to treat a column as sortable.
       ...props.columns.map<ColumnDef<Run>>((c) => ({ id: c.id, header: c.header, size: c.width, accessorFn: () => null, enableSorting: c.sortKey !== undefined })),
     ],
@@ -88,23 +95,25 @@ export function RunTable(props: RunTableProps) {
   }
 
   function onKeyDown(event: KeyboardEvent<HTMLDivElement>) {
-    // Arrow keys move between rows' checkboxes, like a list.
+    // Arrow keys move between rows' checkboxes (or eye buttons), like a list.
     if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
     const target = event.target as HTMLElement;
+    const fromEye = target.classList.contains("visibility-toggle");
     const row = target.closest<HTMLElement>("[data-index]");
     if (!row) return;
     const index = Number(row.dataset.index) + (event.key === "ArrowDown" ? 1 : -1);
     if (index < 0 || index >= props.count) return;
     event.preventDefault();
     virtualizer.scrollToIndex(index);
-    const focus = () => scroller.current?.querySelector<HTMLElement>(`[data-index="${index}"] input, [data-index="${index}"] button`);
+    const at = `[data-index="${index}"]`;
+    const focus = () => scroller.current?.querySelector<HTMLElement>(fromEye ? `${at} .visibility-toggle` : `${at} input, ${at} button`);
     const next = focus();
     if (next) next.focus();
     else requestAnimationFrame(() => focus()?.focus());
   }
 
   const widths = useMemo(() => columnDefs.map((c) => c.size ?? 100), [columnDefs]);
-  const selectLabel = t("columns.select");
+  const labels = useMemo<RowLabels>(() => ({ select: t("columns.select"), hide: t("workspace.hideRun"), show: t("workspace.showRun") }), [t]);
   return (
     <div className="run-table" role="table" aria-label={props.label} aria-rowcount={props.count + 1} data-testid="run-table">
       <div className="rt-scroll" ref={scroller} onKeyDown={onKeyDown} onClick={onClick}>
@@ -117,6 +126,7 @@ export function RunTable(props: RunTableProps) {
               return (
                 <div role="row" className="rt-row rt-group" key={v.key} data-index={v.index} style={style} aria-rowindex={v.index + 2}>
                   <div role="cell" className="rt-cell" style={{ width: totalWidth }}>
+                    <GroupVisibility runIds={item.runIds} group={item.label} hidden={props.hidden} onToggleHidden={props.onToggleHidden} />
                     <button type="button" aria-expanded={!item.collapsed} onClick={() => props.onToggleGroup?.(item.label)}>
                       {item.collapsed ? "▸" : "▾"} {item.label} <span className="muted">({item.count})</span>
                     </button>
@@ -126,11 +136,12 @@ export function RunTable(props: RunTableProps) {
             }
             const run = item.run;
             const selected = run ? props.selected.has(run.id) : false;
+            const hidden = run ? props.hidden.has(run.id) : false;
             // Only this positioned wrapper changes while scrolling; the row's cells are memoised.
             return (
               <div
                 role="row"
-                className={`rt-row${selected ? " selected" : ""}`}
+                className={`rt-row${selected ? " selected" : ""}${hidden ? " hidden-run" : ""}`}
                 key={v.key}
                 data-index={v.index}
                 data-run={run?.id}
@@ -138,7 +149,17 @@ export function RunTable(props: RunTableProps) {
                 aria-rowindex={v.index + 2}
                 aria-selected={selected}
               >
-                <RowCells run={run} selected={selected} columns={props.columns} widths={widths} onToggle={props.onToggle} colorOf={props.colorOf} selectLabel={selectLabel} />
+                <RowCells
+                  run={run}
+                  selected={selected}
+                  hidden={hidden}
+                  columns={props.columns}
+                  widths={widths}
+                  onToggle={props.onToggle}
+                  onToggleHidden={props.onToggleHidden}
+                  colorOf={props.colorOf}
+                  labels={labels}
+                />
               </div>
             );
           })}
@@ -148,25 +169,50 @@ export function RunTable(props: RunTableProps) {
   );
 }
 
+function GroupVisibility({ runIds, group, hidden, onToggleHidden }: { runIds: string[]; group: string; hidden: ReadonlySet<string>; onToggleHidden: (runIds: string[]) => void }) {
+  const { t } = useTranslation();
+  const groupHidden = allHidden(hidden, runIds);
+  return (
+    <VisibilityToggle
+      hidden={groupHidden}
+      label={t(groupHidden ? "workspace.showGroup" : "workspace.hideGroup", { group })}
+      onToggle={() => onToggleHidden(runIds)}
+    />
+  );
+}
+
+/** The row controls' names, translated once per table rather than once per row. */
+interface RowLabels {
+  select: string;
+  hide: string;
+  show: string;
+}
+
 interface RowCellsProps {
   run: Run | undefined;
   selected: boolean;
+  hidden: boolean;
   columns: ColumnSpec[];
   widths: number[];
   onToggle: (run: Run) => void;
+  onToggleHidden: (runIds: string[]) => void;
   colorOf: (run: Run) => string;
-  selectLabel: string;
+  labels: RowLabels;
 }
 
-const RowCells = memo(function RowCells({ run, selected, columns, widths, onToggle, colorOf, selectLabel }: RowCellsProps) {
+const RowCells = memo(function RowCells({ run, selected, hidden, columns, widths, onToggle, onToggleHidden, colorOf, labels }: RowCellsProps) {
+  const name = run ? (run.name ?? run.id) : "";
   return (
     <>
       <div role="cell" className="rt-cell rt-select" style={{ width: widths[0] }}>
         {run && (
-          <label className="swatch-check" style={{ ["--run-color" as string]: colorOf(run) }}>
-            <input type="checkbox" checked={selected} onChange={() => onToggle(run)} aria-label={`${selectLabel}: ${run.name ?? run.id}`} />
-            <span className="swatch" aria-hidden="true" />
-          </label>
+          <>
+            <label className="swatch-check" style={{ ["--run-color" as string]: colorOf(run) }}>
+              <input type="checkbox" checked={selected} onChange={() => onToggle(run)} aria-label={`${labels.select}: ${name}`} />
+              <span className="swatch" aria-hidden="true" />
+            </label>
+            <VisibilityToggle hidden={hidden} label={`${hidden ? labels.show : labels.hide}: ${name}`} onToggle={() => onToggleHidden([run.id])} />
+          </>
         )}
       </div>
       {columns.map((c, i) => (

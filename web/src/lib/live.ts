@@ -15,6 +15,15 @@ export interface LiveBatch {
   reconnected: boolean;
 }
 
+/** Whether a batch brings a metric key that is not in `known`: a list of keys is out of date. */
+export function bringsNewKeys(batch: LiveBatch, known: Iterable<string>): boolean {
+  const knownKeys = new Set(known);
+  for (const keys of batch.points.values()) {
+    for (const key of keys) if (!knownKeys.has(key)) return true;
+  }
+  return false;
+}
+
 export function useLive(path: string | null, onBatch: (batch: LiveBatch) => void, interval = 1000): boolean {
   const handler = useRef(onBatch);
   handler.current = onBatch;

@@ -1,16 +1,45 @@
-/** Runs side by side: config keys that differ first, summaries, and their charts overlaid. */
+/**
+ * Runs side by side: config keys that differ first, summaries, and their charts overlaid. Kept live
+ * through the project's event stream: a compared run's new points, summary or state show up
+ * without a reload.
+ */
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
 import { api, seg } from "../api/client";
 import type { ProjectKeys, RunDetail } from "../api/types";
+import { StateBadge } from "../components/cells";
 import { MetricPanel, type ShownRun } from "../components/MetricPanel";
 import { runColor, runColors } from "../lib/colors";
 import { diffRows, type DiffRow } from "../lib/diff";
 import { HistoryStore } from "../lib/historyStore";
+import { bringsNewKeys, useLive, type LiveBatch } from "../lib/live";
 import { sections } from "../lib/panels";
 import { useApi } from "../lib/useApi";
 import { listParam, useUrlState } from "../lib/urlState";
+
+/** The compared runs' details; `reload` fetches them again while the ones shown stay on the page. */
+function useRunDetails(entity: string, project: string, ids: string[]) {
+  const [runs, setRuns] = useState<RunDetail[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [tick, setTick] = useState(0);
+  const idKey = ids.join(",");
+  useEffect(() => {
+    let current = true;
+    Promise.all(idKey.split(",").filter(Boolean).map((id) => api.get<RunDetail>(`/runs/${seg(entity)}/${seg(project)}/${seg(id)}`)))
+      .then((r) => {
+        if (!current) return;
+        setRuns(r);
+        setError(null);
+      })
+      .catch((e: unknown) => current && setError(e instanceof Error ? e.message : String(e)));
+    return () => {
+      current = false;
+    };
+  }, [entity, project, idKey, tick]);
+  const reload = useCallback(() => setTick((n) => n + 1), []);
+  return { runs, error, reload };
+}
 
 export function ComparePage() {
   const { t } = useTranslation();
@@ -18,22 +47,26 @@ export function ComparePage() {
   const [params, setParams] = useUrlState();
   const ids = listParam(params, "runs") ?? [];
   const onlyDiff = params.get("diff") === "1";
-  const [runs, setRuns] = useState<RunDetail[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const idKey = ids.join(",");
-  useEffect(() => {
-    let live = true;
-    Promise.all(idKey.split(",").filter(Boolean).map((id) => api.get<RunDetail>(`/runs/${seg(entity)}/${seg(project)}/${seg(id)}`)))
-      .then((r) => live && setRuns(r))
-      .catch((e: unknown) => live && setError(e instanceof Error ? e.message : String(e)));
-    return () => {
-      live = false;
-    };
-  }, [entity, project, idKey]);
-  const keys = useApi<ProjectKeys>(`/projects/${seg(entity)}/${seg(project)}/keys`);
+  const { runs, error, reload } = useRunDetails(entity, project, ids);
+  const base = `/projects/${seg(entity)}/${seg(project)}`;
+  const keys = useApi<ProjectKeys>(`${base}/keys`);
   const store = useMemo(() => new HistoryStore(entity, project), [entity, project]);
   const [range, setRange] = useState<[number, number] | null>(null);
   const onZoom = useCallback((r: [number, number] | null) => setRange(r), []);
+
+  // -- live updates: refetch the compared runs when they change, redraw when they get points -------
+  const [liveVersion, setLiveVersion] = useState(0);
+  const idKey = ids.join(",");
+  const onLive = useCallback(
+    (batch: LiveBatch) => {
+      const compared = idKey.split(",");
+      if (batch.reconnected || compared.some((id) => batch.changed.has(id))) reload();
+      if (batch.reconnected || compared.some((id) => batch.points.has(id))) setLiveVersion((v) => v + 1);
+      if (batch.reconnected || bringsNewKeys(batch, keys.data?.summary ?? [])) keys.reload();
+    },
+    [idKey, reload, keys],
+  );
+  useLive(ids.length >= 2 ? `${base}/events` : null, onLive);
 
   if (ids.length < 2) return <p className="page">{t("compare.none")}</p>;
   if (error) return <p role="alert" className="error page">{error}</p>;
@@ -51,7 +84,7 @@ export function ComparePage() {
         {runs.map((r) => (
           <th scope="col" key={r.id}>
             <span className="swatch" style={{ background: colorOf(r.id) }} aria-hidden="true" />{" "}
-            <Link to={`/${seg(entity)}/${seg(project)}/runs/${seg(r.id)}`}>{r.name ?? r.id}</Link>
+            <Link to={`/${seg(entity)}/${seg(project)}/runs/${seg(r.id)}`}>{r.name ?? r.id}</Link> <StateBadge state={r.state} />
           </th>
         ))}
       </tr>
@@ -98,7 +131,7 @@ export function ComparePage() {
           </summary>
           <div className="panel-grid">
             {list.map((k) => (
-              <MetricPanel key={k} store={store} runs={shown} metric={k} stream="history" xAxis="_step" smoothing={0} logY={false} range={range} onZoom={onZoom} liveVersion={0} size="m" />
+              <MetricPanel key={k} store={store} runs={shown} metric={k} stream="history" xAxis="_step" smoothing={0} logY={false} range={range} onZoom={onZoom} liveVersion={liveVersion} size="m" />
             ))}
           </div>
         </details>

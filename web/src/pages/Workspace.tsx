@@ -1,14 +1,14 @@
 /**
- * A project's workspace: the run table (filter, sort, columns, group by, selection) beside the
- * chart panels of the selected runs, kept live through the project's event stream. Everything a
- * person sets here is in the URL.
+ * A project's workspace: the run table (filter, sort, columns, group by, selection, hidden runs)
+ * beside the chart panels of the selected runs that are not hidden, kept live through the
+ * project's event stream. Everything a person sets here is in the URL.
  */
 import { useCallback, useEffect, useMemo, useState, useId, lazy, Suspense } from "react";
 import { useTranslation } from "react-i18next";
 import { useNavigate, useParams } from "react-router";
 import { api, seg } from "../api/client";
 import type { ProjectKeys, Run, RunKeys } from "../api/types";
-import { Tags } from "../components/cells";
+import { StateBadge, Tags } from "../components/cells";
 import { ChartControls } from "../components/ChartControls";
 import { FilterBar } from "../components/FilterBar";
 import { MetricPanel, type PanelSize, type ShownRun } from "../components/MetricPanel";
@@ -16,8 +16,9 @@ import { RunTable, type ColumnSpec, type TableItem } from "../components/RunTabl
 import { runColor, runColors } from "../lib/colors";
 import { formatField } from "../lib/filterBuilder";
 import { formatDuration, formatTime, formatValue } from "../lib/format";
+import { HIDDEN_PARAM, readHidden, toggleRunsHidden, withRunsHidden, writeHidden } from "../lib/hiddenRuns";
 import { HistoryStore } from "../lib/historyStore";
-import { useLive, type LiveBatch } from "../lib/live";
+import { bringsNewKeys, useLive, type LiveBatch } from "../lib/live";
 import { loadLayout, parseLayout, saveLayout, sections, type PanelLayout } from "../lib/panels";
 import { configValue, summaryValue, useRuns } from "../lib/runs";
 import { useApi } from "../lib/useApi";
@@ -65,6 +66,9 @@ export function WorkspacePage() {
   const extraColumns = listParam(params, "cols") ?? [];
   const hiddenColumns = new Set(listParam(params, "hide") ?? []);
   const explicitSelection = listParam(params, "sel");
+  const hiddenParam = params.get(HIDDEN_PARAM);
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  const hidden = useMemo(() => readHidden(params), [hiddenParam]);
   const xr = params.get("xr");
   const range = useMemo<[number, number] | null>(() => {
     if (!xr) return null;
@@ -118,14 +122,17 @@ export function WorkspacePage() {
   const selected = useMemo(() => new Set(selectedIds), [selectedIds]);
   const colors = useMemo(() => runColors(selectedIds), [selectedIds]);
   const colorOfRun = useCallback((run: Run): string => colors.get(run.id) ?? runColor(run.id), [colors]);
+  // Hidden runs keep their place in `colors`, so hiding one never recolours the others.
   const shownRuns = useMemo<ShownRun[]>(
     () =>
-      selectedIds.map((id) => ({
-        id,
-        label: runById.get(id) ? runLabel(runById.get(id) as Run) : id,
-        color: colors.get(id) ?? runColor(id),
-      })),
-    [selectedIds, runById, colors],
+      selectedIds
+        .filter((id) => !hidden.has(id))
+        .map((id) => ({
+          id,
+          label: runById.get(id) ? runLabel(runById.get(id) as Run) : id,
+          color: colors.get(id) ?? runColor(id),
+        })),
+    [selectedIds, hidden, runById, colors],
   );
   const toggle = useCallback(
     (run: Run) => {
@@ -134,6 +141,8 @@ export function WorkspacePage() {
     },
     [selected, selectedIds, setParams],
   );
+  const setHidden = useCallback((next: Set<string>) => setParams({ [HIDDEN_PARAM]: writeHidden(next) }), [setParams]);
+  const toggleHidden = useCallback((runIds: string[]) => setHidden(toggleRunsHidden(hidden, runIds)), [hidden, setHidden]);
 
   // -- live updates ---------------------------------------------------------------------------------
   const onLive = useCallback(
@@ -142,13 +151,7 @@ export function WorkspacePage() {
       if (batch.created || batch.reconnected) keys.reload();
       const shownHasPoints = batch.reconnected || [...batch.points.keys()].some((id) => selected.has(id));
       if (shownHasPoints) setLiveVersion((v) => v + 1);
-      const known = new Set(keys.data?.summary ?? []);
-      for (const newKeys of batch.points.values()) {
-        if ([...newKeys].some((k) => !known.has(k))) {
-          keys.reload();
-          break;
-        }
-      }
+      if (bringsNewKeys(batch, keys.data?.summary ?? [])) keys.reload();
     },
     [rows, keys, selected],
   );
@@ -174,7 +177,7 @@ export function WorkspacePage() {
         header: t("columns.state"),
         width: 100,
         sortKey: "state",
-        render: (r) => <span className={`state state-${r.state}`}>{t(`state.${r.state}`, { defaultValue: r.state })}</span>,
+        render: (r) => <StateBadge state={r.state} />,
       },
       tags: { id: "tags", header: t("columns.tags"), width: 130, render: (r) => <Tags tags={r.tags} />, text: (r) => r.tags.join(", ") },
       group: { id: "group", header: t("columns.group"), width: 110, sortKey: "group", render: (r) => r.group ?? "", text: (r) => r.group ?? "" },
@@ -221,7 +224,7 @@ export function WorkspacePage() {
     const items: TableItem[] = [];
     for (const [label, list] of [...groups.entries()].sort(([a], [b]) => a.localeCompare(b))) {
       const isCollapsed = collapsed.has(label);
-      items.push({ kind: "group", label, count: list.length, collapsed: isCollapsed });
+      items.push({ kind: "group", label, count: list.length, collapsed: isCollapsed, runIds: list.map((r) => r.id) });
       if (!isCollapsed) list.forEach((run) => items.push({ kind: "run", run }));
     }
     return items;
@@ -262,6 +265,7 @@ export function WorkspacePage() {
   const configFields = (keys.data?.config ?? []).map((k) => `config.${k}`);
   const summaryFields = metricKeys.map((k) => formatField(["summary", k]));
   const shownCount = grouped ? loadedRuns.length : total;
+  const drawnRuns = hidden.size > 0 ? loadedRuns.filter((r) => !hidden.has(r.id)) : loadedRuns;
 
   const panelProps = {
     store,
@@ -305,6 +309,14 @@ export function WorkspacePage() {
             <div className="table-tools">
               <span data-testid="run-count">{t("workspace.count", { shown: shownCount, total })}</span>
               <span>{t("workspace.selected", { count: selectedIds.length })}</span>
+              <button type="button" disabled={selectedIds.every((id) => hidden.has(id))} onClick={() => setHidden(withRunsHidden(hidden, selectedIds, true))}>
+                {t("workspace.hideSelected")}
+              </button>
+              {hidden.size > 0 && (
+                <button type="button" onClick={() => setHidden(new Set())}>
+                  {t("workspace.showAll", { count: hidden.size })}
+                </button>
+              )}
               {explicitSelection && (
                 <button type="button" onClick={() => setParams({ sel: null })}>
                   {t("workspace.selectVisible", { count: AUTO_SELECTED })}
@@ -382,6 +394,8 @@ export function WorkspacePage() {
                 }}
                 selected={selected}
                 onToggle={toggle}
+                hidden={hidden}
+                onToggleHidden={toggleHidden}
                 onToggleGroup={(label) => {
                   const next = new Set(collapsed);
                   if (next.has(label)) next.delete(label);
@@ -468,7 +482,7 @@ export function WorkspacePage() {
                   <h2>{t("workspace.parallel")}</h2>
                 </summary>
                 <Suspense fallback={<p role="status">{t("app.loading")}</p>}>
-                  <ParallelPlot runs={loadedRuns.slice(0, 2000)} selected={selected} configKeys={keys.data?.config ?? []} metricKeys={metricKeys} />
+                  <ParallelPlot runs={drawnRuns.slice(0, 2000)} selected={selected} configKeys={keys.data?.config ?? []} metricKeys={metricKeys} />
                 </Suspense>
               </details>
             )}
