@@ -151,7 +151,9 @@ export const en = {
     updated: "Updated",
     histogram: "Histogram over steps",
     table: "Table",
-    rows: "{{count}} rows",
+    tableRows: "{{shown}} of {{total}} rows",
+    filterRows: "Filter rows",
+    imageCell: "{{column}}, row {{row}}",
     filterKeys: "Filter keys",
   },
   compare: {

@@ -153,7 +153,9 @@ export const zh: Messages = {
     updated: "更新时间",
     histogram: "直方图随步数变化",
     table: "表格",
-    rows: "{{count}} 行",
+    tableRows: "显示 {{shown}} / 共 {{total}} 行",
+    filterRows: "筛选行",
+    imageCell: "{{column}}，第 {{row}} 行",
     filterKeys: "筛选键",
   },
   compare: {
