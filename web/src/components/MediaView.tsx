@@ -48,7 +48,7 @@ export default function MediaView({ runPath, objects, version }: { runPath: stri
       {[...byKey.entries()].map(([key, list]) => (
         <section className="panel panel-l media-panel" key={key} aria-label={key}>
           <header className="panel-head">
-            <h3>{key}</h3>
+            <h2>{key}</h2>
           </header>
           <MediaKey runPath={runPath} items={list} />
         </section>

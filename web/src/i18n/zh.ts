@@ -3,7 +3,7 @@ import type { Messages } from "./en";
 /** 中文 strings. */
 export const zh: Messages = {
   app: { name: "wakelog", skip: "跳到正文", loading: "加载中…", error: "出错了：{{message}}", retry: "重试", notFound: "未找到" },
-  nav: { projects: "项目", settings: "设置", signOut: "退出登录", language: "语言", signedInAs: "当前用户：{{name}}", breadcrumb: "导航路径" },
+  nav: { projects: "项目", settings: "设置", signOut: "退出登录", language: "语言", signedInAs: "当前用户：{{name}}", breadcrumb: "导航路径", main: "主导航" },
   login: {
     title: "登录 wakelog",
     withPassword: "用户名和密码",
