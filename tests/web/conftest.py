@@ -197,3 +197,22 @@ def pages(browser: Any, seeded: Seeded) -> Iterator[Pages]:
 
 def shot(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
+
+
+def run_finished_script(seeded: Seeded, name: str, body: str, **env: str) -> str:
+    """Run an SDK script to the end against the test server; returns its run id.
+
+    The script ends with ``finish()`` and then writes ``id=<run id>`` to the real stdout."""
+    workdir = seeded.tmp / name
+    workdir.mkdir(exist_ok=True)
+    script = "import sys\n" + textwrap.dedent(body) + 'sys.__stdout__.write(f"id={run.id}\\n")\n'
+    result = subprocess.run(
+        [sys.executable, str(sdk_script(workdir, name, script))],
+        cwd=workdir,
+        env=sdk_env(seeded.server, **env),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+    )
+    return re.search(r"id=(\w+)", result.stdout).group(1)  # type: ignore[union-attr]

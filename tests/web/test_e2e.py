@@ -5,9 +5,18 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import textwrap
 
-from tests.web.conftest import ENTITY, PROJECT, RUNS, STEPS, Pages, sdk_env, sdk_script, shot
+from tests.web.conftest import (
+    ENTITY,
+    PROJECT,
+    RUNS,
+    STEPS,
+    Pages,
+    run_finished_script,
+    sdk_env,
+    sdk_script,
+    shot,
+)
 
 WORKSPACE = f"/{ENTITY}/{PROJECT}"
 
@@ -36,25 +45,6 @@ def wait_for_names(page, names: str) -> None:
         ".map(e => e.textContent).join() === names",
         arg=names,
     )
-
-
-def run_finished_script(pages: Pages, name: str, body: str, **env: str) -> str:
-    """Run an SDK script to the end against the test server; returns its run id.
-
-    The script ends with ``finish()`` and then writes ``id=<run id>`` to the real stdout."""
-    workdir = pages.seeded.tmp / name
-    workdir.mkdir(exist_ok=True)
-    script = "import sys\n" + textwrap.dedent(body) + 'sys.__stdout__.write(f"id={run.id}\\n")\n'
-    result = subprocess.run(
-        [sys.executable, str(sdk_script(workdir, name, script))],
-        cwd=workdir,
-        env=sdk_env(pages.seeded.server, **env),
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=True,
-    )
-    return re.search(r"id=(\w+)", result.stdout).group(1)  # type: ignore[union-attr]
 
 
 def test_an_unauthenticated_visit_gets_the_sign_in_page(pages: Pages) -> None:
@@ -428,7 +418,7 @@ def test_a_long_console_opens_at_its_end_and_loads_older_lines_when_scrolled_up(
         print(f"line {i}")
     run.finish()
     """
-    run_id = run_finished_script(pages, "chatty", body, WAKELOG_CONSOLE="wrap")
+    run_id = run_finished_script(pages.seeded, "chatty", body, WAKELOG_CONSOLE="wrap")
     page = pages.new()
     page.goto(pages.url(f"/{ENTITY}/{PROJECT}/runs/{run_id}?tab=logs"))
     console = page.get_by_test_id("console")
@@ -458,7 +448,7 @@ def test_system_metrics_tables_and_confusion_matrices_are_shown(pages: Pages) ->
     run.finish()
     """
     stats = {"WAKELOG_DISABLE_STATS": "false", "WAKELOG_STATS_SAMPLING_INTERVAL": "0.2"}
-    run_id = run_finished_script(pages, "rich", body, **stats)
+    run_id = run_finished_script(pages.seeded, "rich", body, **stats)
     page = pages.new()
     page.goto(pages.url(f"/{ENTITY}/{PROJECT}/runs/{run_id}?tab=media"))
     media = page.get_by_test_id("media")

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PALETTE, runColor, runColors } from "../src/lib/colors";
+import { contrastRatio, PALETTE, readableOn, runColor, runColors, type Rgb } from "../src/lib/colors";
 
 describe("run colours", () => {
   it("keeps a run's own colour when nothing else in the set claims it", () => {
@@ -19,5 +19,32 @@ describe("run colours", () => {
   it("repeats colours only beyond the palette", () => {
     const ids = Array.from({ length: PALETTE.length + 3 }, (_, i) => `r${i}`);
     expect(runColors(ids).size).toBe(PALETTE.length + 3);
+  });
+});
+
+describe("readable colours", () => {
+  const dark: Rgb = [13, 17, 23];
+
+  it("measures contrast as WCAG does", () => {
+    expect(contrastRatio([0, 0, 0], [255, 255, 255])).toBeCloseTo(21);
+    expect(contrastRatio([255, 255, 255], [255, 255, 255])).toBe(1);
+    expect(contrastRatio([118, 118, 118], [255, 255, 255])).toBeCloseTo(4.54, 2);
+  });
+
+  it("keeps a colour that is already readable", () => {
+    expect(readableOn([0, 187, 0], dark)).toEqual([0, 187, 0]);
+  });
+
+  it("lightens a dark colour on a dark background just enough, keeping its hue", () => {
+    const blue = readableOn([0, 0, 187], dark);
+    expect(contrastRatio(blue, dark)).toBeGreaterThanOrEqual(4.5);
+    expect(contrastRatio(blue, dark)).toBeLessThan(4.7);
+    expect(blue[2]).toBeGreaterThan(blue[0]);
+  });
+
+  it("darkens a light colour on a light background", () => {
+    const yellow = readableOn([255, 255, 85], [255, 255, 255]);
+    expect(contrastRatio(yellow, [255, 255, 255])).toBeGreaterThanOrEqual(4.5);
+    expect(yellow[2]).toBeLessThan(yellow[0]);
   });
 });

@@ -47,6 +47,11 @@ export function withQuery(path: string, query?: Query): string {
 /** A path segment, escaped. */
 export const seg = (part: string): string => encodeURIComponent(part);
 
+/** The download URL of a run's file (`media/images/…`), under the run's API path (`/runs/e/p/id`). */
+export function runFileUrl(runPath: string, path: string): string {
+  return `/api/v1${runPath}/files/${path.split("/").map(seg).join("/")}`;
+}
+
 interface Options {
   method?: string;
   query?: Query;

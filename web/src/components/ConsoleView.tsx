@@ -10,19 +10,34 @@ import { useEffect, useId, useMemo, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api } from "../api/client";
 import type { ConsoleLine, ConsolePage } from "../api/types";
+import { readableOn, type Rgb } from "../lib/colors";
 
 const PAGE = 10_000;
 const LINE_HEIGHT = 18;
 
-function AnsiLine({ text }: { text: string }) {
+/** The console's text and background colours, as in styles.css (`.console-scroll`, `.console-line.stderr`). */
+const CONSOLE_FG: Rgb = [230, 237, 243];
+const STDOUT_BG: Rgb = [13, 17, 23];
+const STDERR_BG: Rgb = [37, 23, 28];
+
+/** Anser's "r, g, b". */
+function rgb(text: string): Rgb {
+  const [r = 0, g = 0, b = 0] = text.split(",").map(Number);
+  return [r, g, b];
+}
+const css = (color: Rgb): string => `rgb(${color.join(", ")})`;
+
+/** A line's ANSI colours, each lightened or darkened where needed to stay readable on its background. */
+function AnsiLine({ text, stderr }: { text: string; stderr: boolean }) {
   const parts = useMemo(() => Anser.ansiToJson(text, { remove_empty: true, use_classes: false }), [text]);
+  const lineBg = stderr ? STDERR_BG : STDOUT_BG;
   return (
     <>
       {parts.map((p, i) => (
         <span
           key={i}
           style={{
-            color: p.fg ? `rgb(${p.fg})` : undefined,
+            color: p.fg || p.bg ? css(readableOn(p.fg ? rgb(p.fg) : CONSOLE_FG, p.bg ? rgb(p.bg) : lineBg)) : undefined,
             backgroundColor: p.bg ? `rgb(${p.bg})` : undefined,
             fontWeight: p.decorations.includes("bold") ? 600 : undefined,
             fontStyle: p.decorations.includes("italic") ? "italic" : undefined,
@@ -147,7 +162,7 @@ export function ConsoleView({ runPath, version }: { runPath: string; version: nu
                   <span className="ln" aria-hidden="true">
                     {line.line + 1}
                   </span>
-                  <AnsiLine text={line.text} />
+                  <AnsiLine text={line.text} stderr={line.stream === "stderr"} />
                 </div>
               );
             })}

@@ -34,7 +34,7 @@ export function Layout({ children }: { children: ReactNode }) {
             ))}
           </ol>
         </nav>
-        <nav className="mainnav" aria-label="main">
+        <nav className="mainnav" aria-label={t("nav.main")}>
           <NavLink to="/" end>
             {t("nav.projects")}
           </NavLink>

@@ -4,16 +4,14 @@
  */
 import { useEffect, useId, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { api } from "../api/client";
+import { api, runFileUrl } from "../api/client";
 import type { KeyInfo, MediaItem, MediaPage } from "../api/types";
 import { formatValue } from "../lib/format";
+import { parseTableJson, type TableJson } from "../lib/tables";
 import { EChart } from "./EChart";
+import { MediaTable } from "./MediaTable";
 
 type Stub = Record<string, unknown> & { _type?: string };
-
-function fileUrl(runPath: string, path: string): string {
-  return `/api/v1${runPath}/files/${path.split("/").map(encodeURIComponent).join("/")}`;
-}
 
 export default function MediaView({ runPath, objects, version }: { runPath: string; objects: KeyInfo[]; version: number }) {
   const { t } = useTranslation();
@@ -50,7 +48,7 @@ export default function MediaView({ runPath, objects, version }: { runPath: stri
       {[...byKey.entries()].map(([key, list]) => (
         <section className="panel panel-l media-panel" key={key} aria-label={key}>
           <header className="panel-head">
-            <h3>{key}</h3>
+            <h2>{key}</h2>
           </header>
           <MediaKey runPath={runPath} items={list} />
         </section>
@@ -97,13 +95,13 @@ function MediaValue({ runPath, item }: { runPath: string; item: MediaItem }) {
       </figure>
     );
   }
-  if (stub._type === "table-file" && item.url) return <TableFile url={item.url} />;
+  if (stub._type === "table-file" && item.url) return <TableFile url={item.url} runPath={runPath} label={item.key} />;
   if (stub._type === "custom-chart") {
     const table = stub.table as Stub | undefined;
     if (table && typeof table.path === "string") {
-      const url = fileUrl(runPath, table.path);
+      const url = runFileUrl(runPath, table.path);
       if (stub.chart === "confusion_matrix") return <ConfusionMatrix url={url} title={String(stub.title ?? "")} />;
-      return <TableFile url={url} />;
+      return <TableFile url={url} runPath={runPath} label={item.key} />;
     }
   }
   if (item.url) {
@@ -114,38 +112,6 @@ function MediaValue({ runPath, item }: { runPath: string; item: MediaItem }) {
     );
   }
   return <pre className="json">{formatValue(item.value)}</pre>;
-}
-
-interface TableJson {
-  columns: string[];
-  data: unknown[][];
-}
-
-/**
- * A table file as JSON. The SDK writes NaN and ±Infinity as bare tokens (as Python's json does),
- * which JSON.parse refuses: in value position they become strings first.
- */
-export function parseTableJson(text: string): TableJson {
-  let out = "";
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i] as string;
-    if (inString) {
-      out += c;
-      if (c === "\\") out += text[++i] ?? "";
-      else if (c === '"') inString = false;
-      continue;
-    }
-    if (c === '"') inString = true;
-    const token = ["-Infinity", "Infinity", "NaN"].find((name) => text.startsWith(name, i));
-    if (token) {
-      out += `"${token}"`;
-      i += token.length - 1;
-      continue;
-    }
-    out += c;
-  }
-  return JSON.parse(out) as TableJson;
 }
 
 function useTableJson(url: string): TableJson | null {
@@ -163,35 +129,11 @@ function useTableJson(url: string): TableJson | null {
   return table;
 }
 
-function TableFile({ url }: { url: string }) {
+function TableFile({ url, runPath, label }: { url: string; runPath: string; label: string }) {
   const { t } = useTranslation();
   const table = useTableJson(url);
   if (!table) return <p role="status">{t("app.loading")}</p>;
-  return (
-    <div className="table-scroll">
-      <p className="muted">{t("run.rows", { count: table.data.length })}</p>
-      <table className="grid-table">
-        <thead>
-          <tr>
-            {table.columns.map((c) => (
-              <th scope="col" key={c}>
-                {c}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {table.data.slice(0, 500).map((row, i) => (
-            <tr key={i}>
-              {row.map((cell, j) => (
-                <td key={j}>{formatValue(cell)}</td>
-              ))}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
+  return <MediaTable table={table} runPath={runPath} label={label} />;
 }
 
 function ConfusionMatrix({ url, title }: { url: string; title: string }) {

@@ -1,7 +1,7 @@
 /** English strings. zh.ts must have the same keys (the type checker says so). */
 export const en = {
   app: { name: "wakelog", skip: "Skip to content", loading: "Loading…", error: "Something went wrong: {{message}}", retry: "Retry", notFound: "Not found" },
-  nav: { projects: "Projects", settings: "Settings", signOut: "Sign out", language: "Language", signedInAs: "Signed in as {{name}}", breadcrumb: "Breadcrumb" },
+  nav: { projects: "Projects", settings: "Settings", signOut: "Sign out", language: "Language", signedInAs: "Signed in as {{name}}", breadcrumb: "Breadcrumb", main: "Main" },
   login: {
     title: "Sign in to wakelog",
     withPassword: "Username and password",
@@ -157,7 +157,9 @@ export const en = {
     updated: "Updated",
     histogram: "Histogram over steps",
     table: "Table",
-    rows: "{{count}} rows",
+    tableRows: "{{shown}} of {{total}} rows",
+    filterRows: "Filter rows",
+    imageCell: "{{column}}, row {{row}}",
     filterKeys: "Filter keys",
   },
   system: { gpu: "GPUs", host: "CPU and memory", io: "Disk and network", other: "Other" },

@@ -3,7 +3,7 @@ import type { Messages } from "./en";
 /** 中文 strings. */
 export const zh: Messages = {
   app: { name: "wakelog", skip: "跳到正文", loading: "加载中…", error: "出错了：{{message}}", retry: "重试", notFound: "未找到" },
-  nav: { projects: "项目", settings: "设置", signOut: "退出登录", language: "语言", signedInAs: "当前用户：{{name}}", breadcrumb: "导航路径" },
+  nav: { projects: "项目", settings: "设置", signOut: "退出登录", language: "语言", signedInAs: "当前用户：{{name}}", breadcrumb: "导航路径", main: "主导航" },
   login: {
     title: "登录 wakelog",
     withPassword: "用户名和密码",
@@ -159,7 +159,9 @@ export const zh: Messages = {
     updated: "更新时间",
     histogram: "直方图随步数变化",
     table: "表格",
-    rows: "{{count}} 行",
+    tableRows: "显示 {{shown}} / 共 {{total}} 行",
+    filterRows: "筛选行",
+    imageCell: "{{column}}，第 {{row}} 行",
     filterKeys: "筛选键",
   },
   system: { gpu: "GPU", host: "CPU 与内存", io: "磁盘与网络", other: "其他" },

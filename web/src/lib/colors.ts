@@ -44,3 +44,43 @@ export function withAlpha(hex: string, alpha: number): string {
   const n = parseInt(hex.slice(1), 16);
   return `rgba(${(n >> 16) & 255},${(n >> 8) & 255},${n & 255},${alpha})`;
 }
+
+/** An sRGB colour as 0–255 channels. */
+export type Rgb = readonly [number, number, number];
+
+/** WCAG 2 relative luminance. */
+function luminance([r, g, b]: Rgb): number {
+  const linear = (c: number) => (c / 255 <= 0.03928 ? c / 255 / 12.92 : ((c / 255 + 0.055) / 1.055) ** 2.4);
+  return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+}
+
+/** WCAG 2 contrast ratio, 1 to 21. */
+export function contrastRatio(a: Rgb, b: Rgb): number {
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x) as [number, number];
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+const WHITE: Rgb = [255, 255, 255];
+const BLACK: Rgb = [0, 0, 0];
+
+/**
+ * `color`, mixed towards white or black (whichever stands out more on `background`) just enough
+ * to reach `min` contrast there; unchanged if it already does. A program's dark blue stays a blue,
+ * but one that can be read on the dark console (WCAG AA: 4.5:1 for text).
+ */
+export function readableOn(color: Rgb, background: Rgb, min = 4.5): Rgb {
+  if (contrastRatio(color, background) >= min) return color;
+  const target = contrastRatio(WHITE, background) >= contrastRatio(BLACK, background) ? WHITE : BLACK;
+  const mix = (t: number): Rgb => {
+    const channel = (i: 0 | 1 | 2) => Math.round(color[i] + (target[i] - color[i]) * t);
+    return [channel(0), channel(1), channel(2)];
+  };
+  let lo = 0;
+  let hi = 1;
+  for (let i = 0; i < 16; i++) {
+    const mid = (lo + hi) / 2;
+    if (contrastRatio(mix(mid), background) >= min) hi = mid;
+    else lo = mid;
+  }
+  return mix(hi);
+}

@@ -10,6 +10,7 @@ import { ConsoleView } from "../components/ConsoleView";
 import { EnvironmentFacts } from "../components/EnvironmentFacts";
 import { KeyValueTable } from "../components/KeyValueTable";
 import { MetricPanel, type ShownRun } from "../components/MetricPanel";
+import { TabList } from "../components/TabList";
 import { runColor } from "../lib/colors";
 import { formatBytes, formatDuration, formatTime } from "../lib/format";
 import { HistoryStore } from "../lib/historyStore";
@@ -64,21 +65,14 @@ export function RunPage() {
         </h1>
         <StateBadge state={run.state} />
       </div>
-      <div role="tablist" className="tabs" aria-label={run.name ?? run.id}>
-        {TABS.map((name) => (
-          <button
-            key={name}
-            type="button"
-            role="tab"
-            id={`${tabIds}-${name}`}
-            aria-selected={tab === name}
-            aria-controls={`${tabIds}-panel`}
-            onClick={() => setParams({ tab: name === "overview" ? null : name }, true)}
-          >
-            {t(`run.${name}`)}
-          </button>
-        ))}
-      </div>
+      <TabList
+        tabs={TABS.map((name) => ({ id: name, label: t(`run.${name}`) }))}
+        selected={tab}
+        onSelect={(name) => setParams({ tab: name === "overview" ? null : name }, true)}
+        label={run.name ?? run.id}
+        idPrefix={tabIds}
+        panelId={`${tabIds}-panel`}
+      />
       <div role="tabpanel" id={`${tabIds}-panel`} aria-labelledby={`${tabIds}-${tab}`} className="tab-body">
         {tab === "overview" && <Overview run={run} runPath={runPath} />}
         {tab === "charts" && (

@@ -3,6 +3,7 @@ import { useTranslation } from "react-i18next";
 import { ApiError, request } from "../api/client";
 import type { Me } from "../api/types";
 import { LanguageSelect } from "../components/LanguageSelect";
+import { TabList } from "../components/TabList";
 
 interface LoginAnswer {
   user: { username: string; is_admin: boolean };
@@ -42,14 +43,15 @@ export function SignInPage({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
       </div>
       <form className="card signin-card" onSubmit={submit} aria-labelledby="signin-title">
         <h1 id="signin-title">{t("login.title")}</h1>
-        <div role="tablist" className="tabs" aria-label={t("login.title")}>
-          <button type="button" role="tab" aria-selected={mode === "password"} onClick={() => setMode("password")}>
-            {t("login.withPassword")}
-          </button>
-          <button type="button" role="tab" aria-selected={mode === "key"} onClick={() => setMode("key")}>
-            {t("login.withKey")}
-          </button>
-        </div>
+        <TabList
+          tabs={[
+            { id: "password", label: t("login.withPassword") },
+            { id: "key", label: t("login.withKey") },
+          ]}
+          selected={mode}
+          onSelect={setMode}
+          label={t("login.title")}
+        />
         {mode === "password" ? (
           <>
             <label>
