@@ -203,11 +203,12 @@ def test_the_keyboard_alone_reaches_a_run_and_its_tabs(pages: Pages) -> None:
     expect(page.locator(f"[data-run='{first}']")).to_have_attribute("aria-selected", "true")
     page.wait_for_url(re.compile(f"sel=[^&]*{first}"))
 
-    # The arrow key moves to the next run, Tab to its name, Enter opens it.
+    # The arrow key moves to the next run; Tab passes its visibility (eye) button to its name; Enter opens it.
     page.keyboard.press("ArrowDown")
     page.wait_for_function("() => document.activeElement.closest('[data-index]')?.dataset.index === '1'")
     assert_focus_visible(page)
     second = focused_run(page)
+    tab_to(page, f"[data-run='{second}'] button[aria-label^='Hide run']", limit=1)
     tab_to(page, f"[data-run='{second}'] a.run-link", limit=1)
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(f"/runs/{second}$"))

@@ -13,8 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.web.conftest import ENTITY, Pages, sdk_env, shot
-from tests.web.test_e2e import run_finished_script
+from tests.web.conftest import ENTITY, Pages, run_finished_script, sdk_env, shot
 
 GPU_RUN_LOG = Path(__file__).parent / "data" / "run-h200gpu1.wakelog"
 GPU_RUN_ID = "q9yr0fv9"
@@ -40,7 +39,7 @@ def test_the_overview_shows_command_git_commit_and_the_diff(pages: Pages) -> Non
     run.log({"x": 1})
     run.finish()
     """
-    run_id = run_finished_script(pages, "gitrun", body)
+    run_id = run_finished_script(pages.seeded, "gitrun", body)
     page = pages.new()
     page.goto(pages.url(f"/{ENTITY}/web/runs/{run_id}"))
     env = page.get_by_test_id("environment")
