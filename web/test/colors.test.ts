@@ -16,6 +16,21 @@ describe("run colours", () => {
     expect([...runColors(ids)].sort()).toEqual([...runColors([...ids].reverse())].sort());
   });
 
+  it("avoids look-alike hues (two blues, two olives) while there are unused hue families", () => {
+    const families = new Map<string, number>([
+      ["#1f77b4", 0], ["#000075", 0], ["#d62728", 1], ["#800000", 1], ["#17becf", 7], ["#469990", 7],
+      ["#e377c2", 6], ["#f032e6", 6], ["#bcbd22", 8], ["#808000", 8], ["#8c564b", 5], ["#9a6324", 5],
+    ]);
+    const familyOf = (c: string) => families.get(c) ?? c;
+    for (let n = 2; n <= 10; n++) {
+      for (let seed = 0; seed < 50; seed++) {
+        const ids = Array.from({ length: n }, (_, i) => `s${seed}-r${i}`);
+        const shown = [...runColors(ids).values()].map(familyOf);
+        expect(new Set(shown).size).toBe(n);
+      }
+    }
+  });
+
   it("repeats colours only beyond the palette", () => {
     const ids = Array.from({ length: PALETTE.length + 3 }, (_, i) => `r${i}`);
     expect(runColors(ids).size).toBe(PALETTE.length + 3);
