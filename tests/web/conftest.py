@@ -80,7 +80,8 @@ def log_run(
         if step % 20 == 0:
             pixels = np.full((8, 8, 3), step * 4, dtype="uint8")
             weights = wakelog.Histogram(np.arange(step + 10))
-            run.log({{"sample": wakelog.Image(pixels), "weights": weights}}, commit=False)
+            sample = wakelog.Image(pixels, caption=f"grey level {{step * 4}}")
+            run.log({{"sample": sample, "weights": weights}}, commit=False)
     print("hello from {name}: \\x1b[32mgreen\\x1b[0m done")
     open("notes.txt", "w").write("notes of {name}")
     run.save("notes.txt", policy="now")

@@ -279,10 +279,11 @@ def test_the_run_page_shows_config_summary_logs_and_files(pages: Pages) -> None:
 
     page.get_by_role("tab", name="Media").click()
     media = page.get_by_test_id("media")
-    media.get_by_role("img", name=re.compile(r"sample @ 41")).wait_for()
+    media.get_by_role("img", name="grey level 160").wait_for()  # the newest image; its caption is its alt
     media.get_by_label("Step").first.fill("0")  # the slider goes back to the first image
-    image = media.get_by_role("img", name=re.compile(r"sample @ 1$"))
+    image = media.get_by_role("img", name="grey level 0")
     image.wait_for()
+    assert media.locator("figcaption", has_text="grey level 0").is_visible()
     page.wait_for_function(
         "() => [...document.querySelectorAll('[data-testid=media] img')].every(i => i.complete)"
     )
