@@ -13,12 +13,22 @@ from wakelog import __version__
 from wakelog.server.auth import User, authenticate
 from wakelog.server.config import ServerConfig
 from wakelog.server.live import LiveHub
+from wakelog.server.live_local import LocalLiveHub, socket_folder
 from wakelog.server.live_pg import PostgresLiveHub
 from wakelog.server.routes import auth as auth_routes
 from wakelog.server.routes import events, files, history, ingest, projects, runs
 from wakelog.server.routes.web import WebApp
 from wakelog.store.blobs import BlobStore
 from wakelog.store.database import Database
+
+
+def live_hub(config: ServerConfig, db: Database) -> LiveHub:
+    """Events reach other replicas through PostgreSQL, other workers of one machine through sockets."""
+    if db.engine.dialect.name == "postgresql":
+        return PostgresLiveHub(db.url)
+    if config.workers > 1:
+        return LocalLiveHub(socket_folder(config.data_dir))
+    return LiveHub()
 
 
 def create_app(config: ServerConfig | None = None) -> FastAPI:
@@ -45,7 +55,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     app.state.config = config
     app.state.db = db
     app.state.blobs = BlobStore(config.blob_root, **config.storage_options())
-    app.state.live = PostgresLiveHub(db.url) if db.engine.dialect.name == "postgresql" else LiveHub()
+    app.state.live = live_hub(config, db)
 
     @app.middleware("http")
     async def refuse_nul(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

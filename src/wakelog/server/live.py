@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 QUEUE_SIZE = 1000
@@ -53,3 +53,35 @@ class LiveHub:
 
     async def close(self) -> None:
         """Release resources (the PostgreSQL hub closes its LISTEN connection)."""
+
+
+def fit_event(
+    header: dict[str, Any], event: dict[str, Any], fits: Callable[[dict[str, Any]], bool]
+) -> dict[str, Any] | None:
+    """``header`` plus ``event`` as ``"e"``, cut down until ``fits`` accepts it; None if it never does.
+
+    A transport between processes has a size limit; the ``keys`` list is what grows, so it is cut
+    first (``keys_truncated``), then everything but short scalar fields (``truncated``).
+    """
+    message = {**header, "e": event}
+    if fits(message):
+        return message
+    keys = event.get("keys")
+    if isinstance(keys, list) and keys:
+        low, high = 0, len(keys) - 1  # the most keys that fit lies in [low, high]
+        while low < high:
+            middle = (low + high + 1) // 2
+            if fits({**header, "e": {**event, "keys": keys[:middle], "keys_truncated": True}}):
+                low = middle
+            else:
+                high = middle - 1
+        message = {**header, "e": {**event, "keys": keys[:low], "keys_truncated": True}}
+        if fits(message):
+            return message
+    scalars = {
+        name: value
+        for name, value in event.items()
+        if isinstance(value, (int, float, bool, type(None))) or (isinstance(value, str) and len(value) < 256)
+    }
+    message = {**header, "e": {**scalars, "truncated": True}}
+    return message if fits(message) else None

@@ -24,7 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from wakelog.server.live import LiveHub
+from wakelog.server.live import LiveHub, fit_event
 
 log = logging.getLogger("wakelog.server.live")
 
@@ -101,37 +101,12 @@ class PostgresLiveHub(LiveHub):
 
     def encode(self, channel: str, event: dict[str, Any]) -> str | None:
         """The notification payload for ``event``, cut down to PostgreSQL's size limit."""
-        message = {"o": self.origin, "n": next(self._numbers), "c": channel, "e": event}
-        text = _dumps(message)
-        if len(text.encode()) <= MAX_PAYLOAD_BYTES:
-            return text
-        keys = event.get("keys")
-        if isinstance(keys, list) and keys:
-            low, high = 0, len(keys) - 1  # the most keys that fit lies in [low, high]
-            while low < high:
-                middle = (low + high + 1) // 2
-                message["e"] = {**event, "keys": keys[:middle], "keys_truncated": True}
-                if len(_dumps(message).encode()) <= MAX_PAYLOAD_BYTES:
-                    low = middle
-                else:
-                    high = middle - 1
-            message["e"] = {**event, "keys": keys[:low], "keys_truncated": True}
-            text = _dumps(message)
-            if len(text.encode()) <= MAX_PAYLOAD_BYTES:
-                return text
-        # Still too big: keep the small scalar fields only.
-        message["e"] = {
-            name: value
-            for name, value in event.items()
-            if isinstance(value, (int, float, bool, type(None)))
-            or (isinstance(value, str) and len(value) < 256)
-        }
-        message["e"]["truncated"] = True
-        text = _dumps(message)
-        if len(text.encode()) <= MAX_PAYLOAD_BYTES:
-            return text
-        log.warning("live events: an event for %s is too large to send to other replicas", channel[:300])
-        return None
+        header = {"o": self.origin, "n": next(self._numbers), "c": channel}
+        message = fit_event(header, event, lambda m: len(_dumps(m).encode()) <= MAX_PAYLOAD_BYTES)
+        if message is None:
+            log.warning("live events: an event for %s is too large to send to other replicas", channel[:300])
+            return None
+        return _dumps(message)
 
     async def _send_loop(self) -> None:
         import psycopg
