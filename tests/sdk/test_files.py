@@ -11,13 +11,17 @@ import wakelog
 from tests.conftest import records
 from wakelog.errors import UsageError
 
+#: What the metadata capture writes beside saved files (tests/sdk/test_run_capture.py checks those).
+CAPTURED = {"requirements.txt", "diff.patch"}
+
 
 def saved(run: wakelog.Run) -> dict[str, str]:
+    """The files ``save()`` put in the run's files folder, by name."""
     files = Path(run.dir)
     return {
         str(p.relative_to(files)): p.read_text()
         for p in files.rglob("*")
-        if p.is_file() and "media" not in p.parts
+        if p.is_file() and not {"media", "code"} & set(p.parts) and str(p.relative_to(files)) not in CAPTURED
     }
 
 
