@@ -319,7 +319,7 @@ def upgrade(data_dir: Path | None, backend_store: str | None) -> None:
         database.dispose()
 
 
-# -- users and API keys: straight on the server's database, where the server's data is ----------
+# -- users, API keys and teams: straight on the server's database, where the server's data is ----
 def _accounts(data_dir: Path | None, backend_store: str | None, call):
     """Open the server's database, run ``call(db)`` and turn its errors into one-line messages."""
     import sqlalchemy as sa
@@ -473,6 +473,67 @@ def key_revoke(prefix: str, data_dir: Path | None, backend_store: str | None) ->
 
     info = _accounts(data_dir, backend_store, lambda db: revoke_api_key(db, prefix))
     click.echo(f"revoked key {info.prefix}… of {info.user}")
+
+
+@main.group("team")
+def team_group() -> None:
+    """Manage team entities and who may read or write them (run on the server's machine).
+
+    Roles: viewer (read), member (read and write runs), admin (also manage members).
+    """
+
+
+@team_group.command("create")
+@click.argument("name")
+@_data_dir
+@_backend_store
+def team_create(name: str, data_dir: Path | None, backend_store: str | None) -> None:
+    """Create a team entity; add its members with `wakelog team add`."""
+    from wakelog.server.teams import create_team
+
+    _accounts(data_dir, backend_store, lambda db: create_team(db, name))
+    click.echo(f"created entity {name}; add members with `wakelog team add {name} USER --role member`")
+
+
+@team_group.command("list")
+@_data_dir
+@_backend_store
+def team_list(data_dir: Path | None, backend_store: str | None) -> None:
+    """List entities with their members and roles."""
+    from wakelog.server.teams import list_teams
+
+    for team in _accounts(data_dir, backend_store, list_teams):
+        members = ", ".join(f"{m.username} ({m.role})" for m in team.members) or "no members"
+        click.echo(f"{team.name:<24} {members}")
+
+
+@team_group.command("add")
+@click.argument("name")
+@click.argument("user")
+@click.option(
+    "--role", default="member", show_default=True, help="viewer, member or admin: what the user may do there."
+)
+@_data_dir
+@_backend_store
+def team_add(name: str, user: str, role: str, data_dir: Path | None, backend_store: str | None) -> None:
+    """Add USER to entity NAME with a role, or change the role they have."""
+    from wakelog.server.teams import set_member
+
+    _accounts(data_dir, backend_store, lambda db: set_member(db, name, user, role))
+    click.echo(f"{user} is {role} of {name}")
+
+
+@team_group.command("remove")
+@click.argument("name")
+@click.argument("user")
+@_data_dir
+@_backend_store
+def team_remove(name: str, user: str, data_dir: Path | None, backend_store: str | None) -> None:
+    """Take USER out of entity NAME (their runs there stay; the last admin cannot go)."""
+    from wakelog.server.teams import remove_member
+
+    _accounts(data_dir, backend_store, lambda db: remove_member(db, name, user))
+    click.echo(f"removed {user} from {name}")
 
 
 if __name__ == "__main__":

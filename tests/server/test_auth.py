@@ -121,7 +121,8 @@ def test_basic_and_bearer_both_work_and_use_is_recorded(server: ServerProcess) -
     with anonymous(server) as client:
         basic = client.get(f"{API}/auth/me", auth=("api", key))
         bearer = client.get(f"{API}/auth/me", headers={"Authorization": f"Bearer {key}"})
-    assert basic.json() == bearer.json() == {"username": "both", "is_admin": False}
+    personal = [{"entity": "both", "role": "admin"}]  # every user administers their own entity
+    assert basic.json() == bearer.json() == {"username": "both", "is_admin": False, "memberships": personal}
     with server.client(key) as client:
         listing = client.get(f"{API}/keys").json()["keys"]
     assert [k["prefix"] for k in listing] == [key[:11]]
@@ -154,7 +155,12 @@ def test_admin_files_are_private_and_the_admin_password_signs_in(server: ServerP
 def test_cookie_writes_need_the_csrf_token(server: ServerProcess) -> None:
     with signed_in(server, api_key=server.key) as (client, csrf):
         me = client.get(f"{API}/auth/me").json()
-        assert me == {"username": "admin", "is_admin": True, "csrf_token": csrf}
+        assert me == {
+            "username": "admin",
+            "is_admin": True,
+            "memberships": [{"entity": "admin", "role": "admin"}],
+            "csrf_token": csrf,
+        }
         assert client.get(f"{API}/keys").status_code == 200  # reads need no token
         for headers in ({}, {"X-CSRF-Token": "wrong"}, {"X-CSRF-Token": "\xe9t\xe9".encode("latin-1")}):
             refused = client.post(f"{API}/keys", json={"name": "csrf"}, headers=headers)

@@ -1,16 +1,30 @@
-"""The Alembic migrations build exactly the schema the code declares, on both backends."""
+"""The Alembic migrations build exactly the schema the code declares, on both backends, and
+keep the data of older databases working."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from tests.server.conftest import BACKENDS, fresh_database
+from tests.server.conftest import BACKENDS, fresh_database, post_records, start_server
+from wakelog.server.auth import create_key, create_user
 from wakelog.store.database import Database
-from wakelog.store.schema import metadata
+from wakelog.store.schema import (
+    blob_holders,
+    blobs,
+    entities,
+    entity_members,
+    metadata,
+    projects,
+    run_files,
+    runs,
+    users,
+)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -30,3 +44,72 @@ def test_migrations_match_the_declared_schema(
     finally:
         db.dispose()
     assert differences == [], "a schema change needs a migration in store/migrations/versions/"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0003_keeps_existing_users_working(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A deployment from the open model: every non-admin user becomes a member of every entity,
+    and administers their personal one; the upgraded server lets them on as before."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'm.db'}"
+    else:
+        url = fresh_database(request.getfixturevalue("postgres_url"))
+    db = Database(url)
+    try:
+        db.upgrade("0002")
+        now = time.time()
+        with db.write() as conn:
+            root = create_user(conn, "root", None, is_admin=True)
+            alice = create_user(conn, "alice", None)
+            olga = create_user(conn, "olga", None)  # no personal entity yet
+            keys = {
+                "alice": create_key(conn, alice),
+                "olga": create_key(conn, olga),
+                "root": create_key(conn, root),
+            }
+            team = conn.execute(entities.insert().values(name="team", created_at=now)).inserted_primary_key[0]
+            conn.execute(entities.insert().values(name="alice", created_at=now))
+            project = conn.execute(
+                projects.insert().values(entity_id=team, name="p", created_at=now, updated_at=now)
+            ).inserted_primary_key[0]
+            run = conn.execute(
+                runs.insert().values(
+                    project_id=project, run_id="r1", created_by=alice, created_at=now, updated_at=now,
+                    heartbeat_at=now, tags=[], config={}, summary={}, run_metadata={}, metric_defs={},
+                    last_step=-1, last_seq=-1, state="running",
+                )
+            ).inserted_primary_key[0]  # fmt: skip
+            conn.execute(blobs.insert().values(sha256="a" * 64, size=1, created_at=now))
+            conn.execute(
+                run_files.insert().values(run_pk=run, name="f.txt", sha256="a" * 64, size=1, updated_at=now)
+            )
+        db.upgrade()
+        with db.read() as conn:
+            roles = conn.execute(
+                sa.select(users.c.username, entities.c.name, entity_members.c.role)
+                .join(users, users.c.id == entity_members.c.user_id)
+                .join(entities, entities.c.id == entity_members.c.entity_id)
+            ).all()
+            holders = conn.execute(sa.select(blob_holders.c.sha256, blob_holders.c.user_id)).all()
+    finally:
+        db.dispose()
+    assert sorted(map(tuple, roles)) == [
+        ("alice", "alice", "admin"),
+        ("alice", "team", "member"),
+        ("olga", "alice", "member"),
+        ("olga", "team", "member"),
+    ], "server admins need no membership"
+    assert [tuple(h) for h in holders] == [("a" * 64, alice)]
+
+    server = start_server(tmp_path, "--backend-store", url)
+    try:
+        with server.client(keys["alice"]) as client:
+            assert client.get("/api/v1/runs/team/p/r1").status_code == 200
+            assert post_records(client, "team/p/r1", [[0, "run", 1.0, {"name": "after"}]]).status_code == 200
+        with server.client(keys["olga"]) as client:
+            assert post_records(client, "olga/p/r", [[0, "run", 1.0, {}]]).status_code == 200
+            assert {"entity": "olga", "role": "admin"} in client.get("/api/v1/auth/me").json()["memberships"]
+    finally:
+        server.stop()

@@ -20,8 +20,14 @@ def test_layouts_are_per_user_and_per_project(server: ServerProcess) -> None:
         assert admin.get(url).json()["layout"] == LAYOUT
         admin.post(f"{API}/users", json={"username": "carol", "password": "carols-password"})
         other_key = admin.post(f"{API}/keys", json={"user": "carol"}).json()["key"]
+        viewer = admin.put(f"{API}/entities/admin/members/carol", json={"role": "viewer"})
+        assert viewer.status_code == 200, viewer.text
     with httpx.Client(base_url=server.url, auth=("api", other_key)) as carol:
         assert carol.get(url).json()["layout"] is None, "another user's layout is their own"
+        # a layout is the user's own view: reading the project is enough to keep one
+        assert carol.put(url, json={"removed": ["loss"]}).status_code == 200
+    with server.client() as admin:
+        assert admin.get(url).json()["layout"] == LAYOUT
 
 
 def test_bad_layouts_are_refused(server: ServerProcess) -> None:

@@ -256,6 +256,39 @@ def test_offline_run_syncs_and_a_bad_key_is_reported(
     assert "team/uncategorized/" in ok.output
 
 
+def test_a_run_the_server_does_not_let_you_write_stays_local_with_one_warning(
+    tmp_path: Path, live_server: ServerProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with live_server.client() as admin:
+        admin.post("/api/v1/users", json={"username": "vic"})
+        key = admin.post("/api/v1/keys", json={"user": "vic"}).json()["key"]
+        admin.post("/api/v1/entities", json={"name": "team"})
+        assert admin.put("/api/v1/entities/team/members/vic", json={"role": "viewer"}).status_code == 200
+    body = """
+    run = wakelog.init()
+    for i in range(100):
+        run.log({"y": i})
+    run.finish()
+    print("training went on")
+    """
+    proc = run_script(tmp_path, body, online_env(live_server, WAKELOG_API_KEY=key), wait=False)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0 and out.strip() == "training went on", err
+    (run_dir,) = run_dirs(tmp_path)
+    warnings = [line for line in err.splitlines() if "stays local" in line]
+    assert len(warnings) == 1, err
+    assert "entity 'team' needs the member role" in warnings[0]
+    assert f"wakelog sync --entity <yours> {run_dir}" in warnings[0]
+    state = SyncState.load(run_dir)
+    assert state.refused and not state.complete
+    monkeypatch.setenv("WAKELOG_BASE_URL", live_server.url)
+    monkeypatch.setenv("WAKELOG_API_KEY", key)
+    assert "not synced" in CliRunner().invoke(main, ["sync", "--view", str(tmp_path)]).output
+    synced = CliRunner().invoke(main, ["sync", "--entity", "vic", str(tmp_path)])
+    assert synced.exit_code == 0 and "vic/upload/" in synced.output, synced.output
+    assert server_points(live_server, run_dir.name.rsplit("-", 1)[1], "y") == (100, 99)
+
+
 def test_sync_uploads_a_run_without_entity_to_the_configured_one(
     tmp_path: Path, live_server: ServerProcess, monkeypatch: pytest.MonkeyPatch
 ) -> None:

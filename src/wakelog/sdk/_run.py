@@ -477,6 +477,9 @@ class Run:
         if state.complete and state.acked_seq >= last_seq:
             self._server_path = state.run_path
             return
+        if state.refused:
+            warn(f"wakelog: run {self._id} stays local in {self._run_dir}: {state.error}", RuntimeWarning)
+            return
         missing = last_seq - max(state.acked_seq, -1)
         reason = f" ({state.error})" if state.error else ""
         warn(

@@ -29,7 +29,8 @@ from wakelog.server.auth import (
     touch_key,
 )
 from wakelog.store.database import Database
-from wakelog.store.schema import api_keys, sessions, users
+from wakelog.store.members import ensure_personal_entity
+from wakelog.store.schema import api_keys, blob_holders, entity_members, sessions, users
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,63}$")
 _PREFIX = re.compile(r"^[A-Za-z0-9_\-]{1,16}$")
@@ -129,7 +130,8 @@ def random_password() -> str:
     return secrets.token_urlsafe(18)
 
 
-def _user_row(conn: sa.Connection, username: str) -> sa.Row:
+def find_user(conn: sa.Connection, username: str) -> sa.Row:
+    """The user's row; ``NotFound`` names the username."""
     row = None
     if isinstance(username, str) and _USERNAME.match(username):  # nothing odd reaches the database
         row = conn.execute(sa.select(users).where(users.c.username == username)).first()
@@ -146,7 +148,8 @@ def _user_info(row: sa.Row) -> UserInfo:
 def add_user(
     db: Database, username: str, password: str | None = None, *, is_admin: bool = False
 ) -> tuple[UserInfo, str | None]:
-    """Create a user. Without ``password`` a random one is made and returned (the only time)."""
+    """Create a user, admin of their personal entity (named after them, created if missing).
+    Without ``password`` a random one is made and returned (the only time)."""
     check_username(username)
     generated = None
     if password is None:
@@ -164,7 +167,8 @@ def add_user(
                 username=username, password_hash=password_hash, is_admin=is_admin, created_at=time.time()
             )
         )
-        row = _user_row(conn, username)
+        row = find_user(conn, username)
+        ensure_personal_entity(conn, row.id, username)
     return _user_info(row), generated
 
 
@@ -175,7 +179,7 @@ def list_users(db: Database) -> list[UserInfo]:
 
 def get_user(db: Database, username: str) -> UserInfo:
     with db.read() as conn:
-        return _user_info(_user_row(conn, username))
+        return _user_info(find_user(conn, username))
 
 
 def set_password(db: Database, username: str, password: str, *, keep_session: str | None = None) -> None:
@@ -183,7 +187,7 @@ def set_password(db: Database, username: str, password: str, *, keep_session: st
     check_new_password(password)
     password_hash = hash_password(password)
     with db.write() as conn:
-        row = _user_row(conn, username)
+        row = find_user(conn, username)
         conn.execute(users.update().where(users.c.id == row.id).values(password_hash=password_hash))
         ended = sessions.delete().where(sessions.c.user_id == row.id)
         if keep_session:
@@ -192,9 +196,10 @@ def set_password(db: Database, username: str, password: str, *, keep_session: st
 
 
 def delete_user(db: Database, username: str) -> None:
-    """Delete a user with their keys and sessions (their runs stay). The last admin cannot go."""
+    """Delete a user with their keys, sessions and memberships (their runs stay). The last admin
+    cannot go."""
     with db.write() as conn:
-        row = _user_row(conn, username)
+        row = find_user(conn, username)
         if row.is_admin:
             admins = conn.execute(
                 sa.select(sa.func.count()).select_from(users).where(users.c.is_admin == sa.true())
@@ -203,8 +208,8 @@ def delete_user(db: Database, username: str) -> None:
                 raise Conflict(f"{username!r} is the only admin; make another admin first")
         # The foreign keys cascade on PostgreSQL and SQLite alike; deleting explicitly as well
         # keeps a database without enforced foreign keys consistent.
-        conn.execute(api_keys.delete().where(api_keys.c.user_id == row.id))
-        conn.execute(sessions.delete().where(sessions.c.user_id == row.id))
+        for owned in (api_keys, sessions, entity_members, blob_holders):
+            conn.execute(owned.delete().where(owned.c.user_id == row.id))
         conn.execute(users.delete().where(users.c.id == row.id))
 
 
@@ -233,7 +238,7 @@ def create_api_key(db: Database, username: str, name: str = "") -> tuple[KeyInfo
     if not name.isprintable():
         raise AccountError("a key name cannot contain control characters")
     with db.write() as conn:
-        row = _user_row(conn, username)
+        row = find_user(conn, username)
         key = create_key(conn, row.id, name)
         created = conn.execute(_key_query().where(api_keys.c.key_hash == hash_key(key))).one()
     return _key_info(created), key
@@ -244,7 +249,7 @@ def list_api_keys(db: Database, username: str | None = None) -> list[KeyInfo]:
     query = _key_query().order_by(api_keys.c.created_at, api_keys.c.id)
     with db.read() as conn:
         if username is not None:
-            query = query.where(api_keys.c.user_id == _user_row(conn, username).id)
+            query = query.where(api_keys.c.user_id == find_user(conn, username).id)
         return [_key_info(row) for row in conn.execute(query)]
 
 

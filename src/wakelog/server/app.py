@@ -16,7 +16,7 @@ from wakelog.server.live import LiveHub
 from wakelog.server.live_local import LocalLiveHub, socket_folder
 from wakelog.server.live_pg import PostgresLiveHub
 from wakelog.server.routes import auth as auth_routes
-from wakelog.server.routes import events, files, history, ingest, projects, runs
+from wakelog.server.routes import events, files, history, ingest, projects, runs, teams
 from wakelog.server.routes.web import WebApp
 from wakelog.store.blobs import BlobStore
 from wakelog.store.database import Database
@@ -85,5 +85,6 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     app.include_router(files.router, tags=["files"])
     app.include_router(events.router, tags=["events"])
     app.include_router(auth_routes.router, tags=["auth"])
+    app.include_router(teams.router, tags=["teams"])
     app.mount("/", WebApp(), name="web")  # last: only what no API route matched
     return app

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from fastapi import HTTPException, Request
 
 from wakelog.store.database import Database
+from wakelog.store.members import ensure_personal_entity
 from wakelog.store.schema import api_keys, sessions, users
 
 KEY_PREFIX = "wk_"
@@ -165,6 +166,7 @@ def bootstrap_admin(db: Database, data_dir: Path) -> Path | None:
                 return None
             password = secrets.token_urlsafe(18)
             user_id = create_user(conn, "admin", password, is_admin=True)
+            ensure_personal_entity(conn, user_id, "admin")
             key = create_key(conn, user_id, "admin (created at first start)")
     except sa.exc.IntegrityError:
         return None  # another replica starting at the same moment created the admin

@@ -1,8 +1,11 @@
 """Content-addressed blob storage through fsspec: a local folder, or any S3-compatible bucket.
 
 Blobs are stored under their sha256 (``ab/cdef…``); a name a user chose is never part of a path.
-Uploads arrive in chunks at increasing offsets into a staging object, so an interrupted upload
-resumes where it stopped; the content is hashed on completion and must match its address.
+Uploads arrive in chunks at increasing offsets into a staging object of their owner (the
+uploading user), so an interrupted upload resumes where it stopped and nobody else's chunks mix
+in; the content is hashed on completion and must match its address. That check runs for content
+stored already too: a finished upload proves its owner holds the content (the server lets only
+holders attach it to runs).
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ import hashlib
 import os
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NoReturn
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_OWNER = re.compile(r"^[0-9a-z]{0,32}$")
 
 
 def _race_errors() -> tuple[type[BaseException], ...]:
@@ -57,9 +61,11 @@ class BlobStore:
         check_sha256(sha256)
         return f"{self.root}/{sha256[:2]}/{sha256}"
 
-    def _staging(self, sha256: str) -> str:
+    def _staging(self, sha256: str, owner: str) -> str:
         check_sha256(sha256)
-        return f"{self.root}/staging/{sha256}"
+        if not _OWNER.match(owner):
+            raise BlobError(f"an upload owner is up to 32 lower-case letters and digits, not {owner!r}")
+        return f"{self.root}/staging/{owner}/{sha256}" if owner else f"{self.root}/staging/{sha256}"
 
     def exists(self, sha256: str) -> bool:
         return self.fs.exists(self._path(sha256))
@@ -67,27 +73,27 @@ class BlobStore:
     def size(self, sha256: str) -> int:
         return int(self.fs.size(self._path(sha256)))
 
-    def received(self, sha256: str) -> int:
-        """How many bytes of an unfinished upload are staged (0 if none)."""
+    def received(self, sha256: str, owner: str = "") -> int:
+        """How many bytes of ``owner``'s unfinished upload are staged (0 if none)."""
         try:
-            return int(self.fs.size(self._staging(sha256)))
+            return int(self.fs.size(self._staging(sha256, owner)))
         except FileNotFoundError:  # none, or just published by another upload of the same content
             return 0
 
-    def write_chunk(self, sha256: str, offset: int, data: bytes, total: int) -> int:
-        """Stage ``data`` at ``offset``; when ``total`` bytes are there, verify and publish.
+    def write_chunk(self, sha256: str, offset: int, data: bytes, total: int, owner: str = "") -> int:
+        """Stage ``data`` at ``offset`` of ``owner``'s upload; when ``total`` bytes are there,
+        verify them and publish (content stored already stays as it is).
 
-        Returns the bytes received so far. Object stores cannot append, so a staged upload is
-        rewritten whole per chunk there; chunks are large (MiBs) to keep that rare.
+        Returns the bytes received so far; ``total`` only once the content matched its hash.
+        Object stores cannot append, so a staged upload is rewritten whole per chunk there; chunks
+        are large (MiBs) to keep that rare.
         """
-        if self.exists(sha256):
-            return total
-        staged = self.received(sha256)
+        staged = self.received(sha256, owner)
         if offset != staged:
             raise BlobError(f"expected the chunk at offset {staged}, got {offset}")
         if staged + len(data) > total:
             raise BlobError(f"the chunk goes past the declared size {total}")
-        staging = self._staging(sha256)
+        staging = self._staging(sha256, owner)
         received = staged + len(data)
         try:
             if self._local:
@@ -103,9 +109,8 @@ class BlobStore:
                 else:
                     self.fs.pipe_file(staging, previous + data)
         except _RACE_ERRORS:
-            # Another upload of the same content moved or rewrote the staging object meanwhile.
-            if self.exists(sha256):
-                return total
+            # Another upload of the same content by the same owner moved or rewrote the staging
+            # object meanwhile. This upload proved nothing, even if the content is stored now.
             raise BlobError(
                 "another upload of the same content got in the way; ask where to resume"
             ) from None
@@ -131,9 +136,11 @@ class BlobStore:
             while block := f.read(READ_CHUNK):
                 digest.update(block)
         if digest.hexdigest() != sha256:
-            self._mismatch(sha256, staging)
-            return
+            self._mismatch(staging)
         target = self._path(sha256)
+        if self.fs.exists(target):
+            self.fs.rm(staging)
+            return
         self.fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
         self.fs.mv(staging, target)
 
@@ -141,17 +148,16 @@ class BlobStore:
         """Object stores: the checked bytes themselves are written to the final key, so what
         lands there is what was hashed, whatever another upload does to the staging object."""
         if hashlib.sha256(content).hexdigest() != sha256:
-            self._mismatch(sha256, staging)
-            return
-        self.fs.pipe_file(self._path(sha256), content)
+            self._mismatch(staging)
+        if not self.exists(sha256):
+            self.fs.pipe_file(self._path(sha256), content)
         with contextlib.suppress(FileNotFoundError):
             self.fs.rm(staging)
 
-    def _mismatch(self, sha256: str, staging: str) -> None:
+    def _mismatch(self, staging: str) -> NoReturn:
         with contextlib.suppress(FileNotFoundError):
             self.fs.rm(staging)
-        if not self.exists(sha256):  # unless another upload of the same content finished first
-            raise BlobError("the uploaded content does not match its sha256; upload it again")
+        raise BlobError("the uploaded content does not match its sha256; upload it again")
 
     def put(self, data: bytes) -> str:
         """Store ``data`` whole; returns its sha256."""

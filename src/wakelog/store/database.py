@@ -91,12 +91,12 @@ class Database:
         assert head is not None
         return head
 
-    def upgrade(self) -> None:
-        """Apply every migration this wakelog has that the database lacks."""
+    def upgrade(self, revision: str = "head") -> None:
+        """Apply every migration this wakelog has that the database lacks (up to ``revision``)."""
         from alembic import command
 
         self._check_not_newer()
-        command.upgrade(self._alembic_config(), "head")
+        command.upgrade(self._alembic_config(), revision)
 
     def check_schema(self, *, auto_upgrade: bool) -> None:
         """Make sure the schema is current: upgrade it (SQLite) or say how to (PostgreSQL)."""

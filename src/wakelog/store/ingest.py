@@ -23,12 +23,12 @@ from wakelog._names import check_file_name
 from wakelog.runlog import RecordType
 from wakelog.store import series as codec
 from wakelog.store.database import Database
+from wakelog.store.members import create_entity
 from wakelog.store.schema import (
     STREAM_HISTORY,
     STREAM_SYSTEM,
     alerts,
     console_lines,
-    entities,
     history_objects,
     projects,
     run_files,
@@ -36,7 +36,7 @@ from wakelog.store.schema import (
     series_chunks,
     summaries,
 )
-from wakelog.store.upsert import upsert
+from wakelog.store.upsert import insert_missing, upsert
 
 MAX_KEY_LENGTH = 256
 _SPECIAL = ("_step", "_runtime", "_timestamp")
@@ -293,14 +293,15 @@ def _add_block(keys: tuple[str, ...], members: list[dict[str, Any]], batch: _Bat
 def ensure_run(
     conn: sa.Connection, entity: str, project: str, run_id: str, user_id: int | None
 ) -> tuple[Any, bool]:
-    """The run's row (locked for update on PostgreSQL), created with its project if new.
+    """The run's row (locked for update on PostgreSQL), created with its project (and entity) if new.
 
     Creation is INSERT … ON CONFLICT DO NOTHING and a second look: two transactions creating the
     same entity, project or run at once (two replicas, two server threads) both succeed, and on
-    PostgreSQL the second waits for the first and then locks the row it made.
+    PostgreSQL the second waits for the first and then locks the row it made. Whether ``user_id``
+    may write there, or create the entity, is for the caller to check (server/permissions.py).
     """
     now = time.time()
-    entity_id = _get_or_create(conn, entities, {"name": entity}, {"created_at": now}, ["name"])
+    entity_id, _ = create_entity(conn, entity, user_id)  # a new entity's creator administers it
     project_id = _get_or_create(
         conn,
         projects,
@@ -312,7 +313,7 @@ def ensure_run(
     row = conn.execute(query).first()
     if row is not None:
         return row, False
-    created = _insert_missing(
+    created = insert_missing(
         conn,
         runs,
         {
@@ -336,24 +337,13 @@ def ensure_run(
     return conn.execute(query).one(), created
 
 
-def _insert_missing(conn: sa.Connection, table: sa.Table, row: dict[str, Any], keys: list[str]) -> bool:
-    """Insert ``row`` unless one with the same ``keys`` exists (or is being inserted); True if inserted."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(table).values(**row).on_conflict_do_nothing(index_elements=keys)
-    # RETURNING, not rowcount: psycopg reports -1 for this statement.
-    return conn.execute(statement.returning(*(table.c[name] for name in keys))).first() is not None
-
-
 def _get_or_create(
     conn: sa.Connection, table: sa.Table, identity: dict[str, Any], extra: dict[str, Any], keys: list[str]
 ) -> int:
     query = sa.select(table.c.id).where(*(table.c[name] == value for name, value in identity.items()))
     found = conn.execute(query).scalar()
     if found is None:
-        _insert_missing(conn, table, {**identity, **extra}, keys)
+        insert_missing(conn, table, {**identity, **extra}, keys)
         found = conn.execute(query).scalar_one()
     return found
 

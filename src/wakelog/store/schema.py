@@ -69,6 +69,20 @@ entities = sa.Table(
     sa.Column("created_at", Time, nullable=False),
 )
 
+# Who may do what under an entity: ``viewer`` < ``member`` < ``admin`` (see server/permissions.py).
+# Server admins (``users.is_admin``) need no row here.
+entity_members = sa.Table(
+    "entity_members",
+    metadata,
+    sa.Column("entity_id", sa.Integer, sa.ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    ),
+    sa.Column("role", sa.String(8), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.CheckConstraint("role IN ('viewer', 'member', 'admin')", name="ck_entity_members_role"),
+)
+
 projects = sa.Table(
     "projects",
     metadata,
@@ -181,6 +195,16 @@ blobs = sa.Table(
     metadata,
     sa.Column("sha256", sa.String(64), primary_key=True),
     sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+)
+
+# Users who proved they hold a blob's content by uploading all of it (verified against its hash).
+# Only they may attach it to runs: knowing a hash is not enough to read content by dedup.
+blob_holders = sa.Table(
+    "blob_holders",
+    metadata,
+    sa.Column("sha256", sa.String(64), sa.ForeignKey("blobs.sha256", ondelete="CASCADE"), primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("created_at", Time, nullable=False),
 )
 

@@ -30,3 +30,14 @@ def upsert(
     else:
         statement = statement.on_conflict_do_nothing(index_elements=keys)
     conn.execute(statement, rows)
+
+
+def insert_missing(conn: sa.Connection, table: sa.Table, row: dict[str, Any], keys: list[str]) -> bool:
+    """Insert ``row`` unless one with the same ``keys`` exists (or is being inserted); True if inserted."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(table).values(**row).on_conflict_do_nothing(index_elements=keys)
+    # RETURNING, not rowcount: psycopg reports -1 for this statement.
+    return conn.execute(statement.returning(*(table.c[name] for name in keys))).first() is not None

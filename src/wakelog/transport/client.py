@@ -33,6 +33,7 @@ class RejectedError(CommError):
     def __init__(self, status: int, detail: str) -> None:
         super().__init__(f"server refused the request ({status}): {detail}")
         self.status = status
+        self.detail = detail
 
 
 class SequenceGap(CommError):

@@ -32,6 +32,7 @@ class SyncState:
     uploading: list[Any] | None = None  # [name, bytes sent, size] while a large file goes up
     complete: bool = False
     error: str | None = None
+    refused: bool = False  # the server refused the run for good (``error`` says why and what to do)
     pid: int | None = None
     updated_at: float = 0.0
 

@@ -75,6 +75,7 @@ class Uploader:
         self.state = SyncState.load(run_dir)
         self.state.pid = os.getpid()
         self.state.error = None
+        self.state.refused = False
         self._exit_seen = False
         self._backoff = 0.5
         self._next_file_scan = 0.0
@@ -118,9 +119,10 @@ class Uploader:
                 self._reset_to(gap.ack)
                 continue
             except RejectedError as exc:
-                self.state.error = str(exc)
+                self.state.error = self._refusal(exc)
+                self.state.refused = True
                 self._save()
-                raise UploadStopped(str(exc)) from exc
+                raise UploadStopped(self.state.error) from exc
             self.state.error = None
             done = self._exit_seen or not live
             if done and not sent and self._log_fully_acked():
@@ -129,6 +131,16 @@ class Uploader:
                 return self.state
             if not sent:
                 time.sleep(POLL_SECONDS)
+
+    def _refusal(self, exc: RejectedError) -> str:
+        """What to tell the user when the server refuses the run; for a missing permission (403)
+        the server says who can help, and this how to upload the run elsewhere instead."""
+        if exc.status != 403:
+            return str(exc)
+        return (
+            f"the server refused it: {exc.detail}; or upload the run to an entity of yours later "
+            f"with `wakelog sync --entity <yours> {self.run_dir}`"
+        )
 
     def _sleep(self, seconds: float, *, parent_alive: bool) -> None:
         """Back off, but wake up at once when the training process ends (linger starts then)."""

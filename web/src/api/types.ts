@@ -1,9 +1,25 @@
 /** What the server answers (see the query routers under src/wakelog/server/routes/). */
 
+/** What a user may do under an entity; each role allows what the ones before it allow. */
+export const ROLES = ["viewer", "member", "admin"] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Membership {
+  entity: string;
+  role: Role;
+}
+
 export interface Me {
   username: string;
   is_admin: boolean;
+  /** The entities the user is a member of (`/auth/me` only; not in the sign-in answer). */
+  memberships?: Membership[];
   csrf_token?: string;
+}
+
+export interface Member {
+  username: string;
+  role: Role;
 }
 
 export interface Project {

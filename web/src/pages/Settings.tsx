@@ -3,6 +3,7 @@ import { useTranslation } from "react-i18next";
 import { api } from "../api/client";
 import type { ApiKey } from "../api/types";
 import { LanguageSelect } from "../components/LanguageSelect";
+import { TeamsSection } from "../components/TeamsSection";
 import { formatTime } from "../lib/format";
 import { useApi } from "../lib/useApi";
 
@@ -92,6 +93,7 @@ export function SettingsPage() {
           </tbody>
         </table>
       )}
+      <TeamsSection />
     </section>
   );
 }

@@ -226,21 +226,29 @@ def run_detail(conn: sa.Connection, entity: str, project: str, run_id: str, ctx:
 
 
 # -- entities and projects -------------------------------------------------------------------------
-def list_entities(conn: sa.Connection) -> list[dict[str, Any]]:
+def list_entities(conn: sa.Connection, visible: sa.ColumnElement[bool] | None = None) -> list[dict[str, Any]]:
+    """Entities with their project counts; only those ``visible`` (a clause on ``entities``) keeps."""
     counts = (
         sa.select(projects.c.entity_id, sa.func.count().label("n")).group_by(projects.c.entity_id).subquery()
     )
-    rows = conn.execute(
+    query = (
         sa.select(entities.c.name, entities.c.created_at, sa.func.coalesce(counts.c.n, 0).label("projects"))
         .outerjoin(counts, counts.c.entity_id == entities.c.id)
         .order_by(entities.c.name)
     )
-    return [{"name": r.name, "created_at": r.created_at, "projects": r.projects} for r in rows]
+    if visible is not None:
+        query = query.where(visible)
+    return [{"name": r.name, "created_at": r.created_at, "projects": r.projects} for r in conn.execute(query)]
 
 
 def list_projects(
-    conn: sa.Connection, entity: str | None = None, name: str | None = None
+    conn: sa.Connection,
+    entity: str | None = None,
+    name: str | None = None,
+    visible: sa.ColumnElement[bool] | None = None,
 ) -> list[dict[str, Any]]:
+    """Projects, most recently active first; only ``entity``'s, named ``name``, of the entities
+    ``visible`` (a clause on ``entities``) keeps, when given."""
     # Last activity is the newest run update, read here rather than written by every ingest: a shared
     # project row would serialise all ingests of a project on PostgreSQL.
     counts = (
@@ -269,6 +277,8 @@ def list_projects(
         query = query.where(entities.c.name == entity)
     if name is not None:
         query = query.where(projects.c.name == name)
+    if visible is not None:
+        query = query.where(visible)
     return [
         {
             "entity": r.entity,

@@ -12,24 +12,23 @@ client cannot make the server read a large body, and a cross-site form cannot po
 
 from __future__ import annotations
 
-import json
 import threading
-from email.message import Message
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from wakelog.server import accounts
-from wakelog.server.accounts import AccountError, KeyInfo, LoginThrottle, UserInfo
+from wakelog.server import accounts, teams
+from wakelog.server.accounts import KeyInfo, LoginThrottle, UserInfo
 from wakelog.server.auth import SESSION_COOKIE, User, authenticate
+from wakelog.server.body import json_body_schema, read_json
+from wakelog.server.permissions import require_server_admin
+from wakelog.server.routes._library import call_library
 
 router = APIRouter(prefix="/api/v1")
 CurrentUser = Annotated[User, Depends(authenticate)]
-_MAX_BODY = 64 * 1024
-_Model = TypeVar("_Model", bound=BaseModel)
 #: Failures allowed before sign-in slows down: per username, and per client address.
 USER_FREE_FAILURES = 5
 ADDRESS_FREE_FAILURES = 30
@@ -57,47 +56,6 @@ class NewUser(BaseModel):
 class NewPassword(BaseModel):
     password: str
     current_password: str | None = Field(None, description="needed to change your own password")
-
-
-def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": model.model_json_schema()}},
-        }
-    }
-
-
-async def _json_body(request: Request, model: type[_Model]) -> _Model:
-    """The body as ``model``: JSON only (415 otherwise), at most 64 KiB (413), valid (422)."""
-    content_type = Message()
-    content_type["content-type"] = request.headers.get("content-type", "")
-    if content_type.get_content_type() != "application/json":
-        raise HTTPException(415, "send the body as application/json")
-    size, chunks = 0, []
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > _MAX_BODY:
-            raise HTTPException(413, f"request body over {_MAX_BODY} bytes")
-        chunks.append(chunk)
-    try:
-        return model.model_validate_json(b"".join(chunks))
-    except ValidationError as exc:
-        errors = json.loads(exc.json(include_url=False, include_input=False))
-        raise HTTPException(422, errors) from None
-
-
-async def _call(function, *args, **kwargs):
-    """Run an ``accounts`` function in the thread pool; its errors become HTTP errors."""
-    try:
-        return await run_in_threadpool(function, *args, **kwargs)
-    except AccountError as exc:
-        raise HTTPException(exc.status, str(exc)) from None
-
-
-def _require_admin(user: User) -> None:
-    if not user.is_admin:
-        raise HTTPException(403, "only an admin can do that")
 
 
 def _user_json(info: UserInfo) -> dict[str, Any]:
@@ -132,14 +90,14 @@ def _too_many(seconds: float) -> HTTPException:
     )
 
 
-@router.post("/auth/login", openapi_extra=_body_schema(LoginBody))
+@router.post("/auth/login", openapi_extra=json_body_schema(LoginBody))
 async def login(request: Request) -> Any:
     """Sign in with a username and password, or an API key; sets the session cookie.
 
     Answers ``{"user": {"username", "is_admin"}, "csrf_token"}``. Wrong credentials: 401 (the same
     answer for an unknown user, a wrong password or a bad key). Too many failures: 429.
     """
-    body = await _json_body(request, LoginBody)
+    body = await read_json(request, LoginBody)
     by_user, by_address = _throttles(request)
     address = f"address:{request.client.host if request.client else '?'}"
     if body.api_key is not None and body.username is None and body.password is None:
@@ -185,7 +143,7 @@ async def logout(request: Request, user: CurrentUser) -> Response:
     """End this browser session (the cookie stops working at once) and clear the cookie."""
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        await _call(accounts.end_session, request.app.state.db, token)
+        await call_library(accounts.end_session, request.app.state.db, token)
     response = Response(status_code=204)
     response.delete_cookie(
         SESSION_COOKIE, path="/", secure=request.url.scheme == "https", httponly=True, samesite="strict"
@@ -194,9 +152,15 @@ async def logout(request: Request, user: CurrentUser) -> Response:
 
 
 @router.get("/auth/me")
-def me(request: Request, user: CurrentUser) -> dict[str, Any]:
-    """Who the caller is; for a browser session also its CSRF token (the cookie is HttpOnly)."""
-    answer: dict[str, Any] = {"username": user.username, "is_admin": user.is_admin}
+async def me(request: Request, user: CurrentUser) -> dict[str, Any]:
+    """Who the caller is and the entities they are a member of (``memberships``: entity and role);
+    for a browser session also its CSRF token (the cookie is HttpOnly)."""
+    found = await call_library(teams.memberships, request.app.state.db, user.id)
+    answer: dict[str, Any] = {
+        "username": user.username,
+        "is_admin": user.is_admin,
+        "memberships": [{"entity": m.entity, "role": m.role} for m in found],
+    }
     csrf = getattr(request.state, "csrf_token", None)
     if csrf:
         answer["csrf_token"] = csrf
@@ -209,19 +173,19 @@ async def list_keys(request: Request, user: CurrentUser, username: str | None = 
     """Your API keys (an admin may ask for another user's with ``?username=``): prefix, name,
     created, last used, revoked. Never the key or its hash."""
     if username is not None and username != user.username:
-        _require_admin(user)
-    keys = await _call(accounts.list_api_keys, request.app.state.db, username or user.username)
+        require_server_admin(user)
+    keys = await call_library(accounts.list_api_keys, request.app.state.db, username or user.username)
     return {"keys": [_key_json(k) for k in keys]}
 
 
-@router.post("/keys", status_code=201, openapi_extra=_body_schema(NewKey))
+@router.post("/keys", status_code=201, openapi_extra=json_body_schema(NewKey))
 async def create_key(request: Request, user: CurrentUser) -> Any:
     """A new API key; the answer's ``key`` is the only time it is shown."""
-    body = await _json_body(request, NewKey)
+    body = await read_json(request, NewKey)
     owner = body.user or user.username
     if owner != user.username:
-        _require_admin(user)
-    info, key = await _call(accounts.create_api_key, request.app.state.db, owner, body.name)
+        require_server_admin(user)
+    info, key = await call_library(accounts.create_api_key, request.app.state.db, owner, body.name)
     return {**_key_json(info), "key": key}
 
 
@@ -229,7 +193,7 @@ async def create_key(request: Request, user: CurrentUser) -> Any:
 async def revoke_key(prefix: str, request: Request, user: CurrentUser) -> Response:
     """Revoke one of your keys by its prefix (an admin may revoke anyone's)."""
     owner = None if user.is_admin else user.username
-    await _call(accounts.revoke_api_key, request.app.state.db, prefix, owner=owner)
+    await call_library(accounts.revoke_api_key, request.app.state.db, prefix, owner=owner)
     return Response(status_code=204)
 
 
@@ -237,16 +201,16 @@ async def revoke_key(prefix: str, request: Request, user: CurrentUser) -> Respon
 @router.get("/users")
 async def list_users(request: Request, user: CurrentUser) -> Any:
     """Every user (admins only)."""
-    _require_admin(user)
-    return {"users": [_user_json(u) for u in await _call(accounts.list_users, request.app.state.db)]}
+    require_server_admin(user)
+    return {"users": [_user_json(u) for u in await call_library(accounts.list_users, request.app.state.db)]}
 
 
-@router.post("/users", status_code=201, openapi_extra=_body_schema(NewUser))
+@router.post("/users", status_code=201, openapi_extra=json_body_schema(NewUser))
 async def create_user(request: Request, user: CurrentUser) -> Any:
     """Create a user (admins only). Without a password a random one is made and answered, once."""
-    _require_admin(user)
-    body = await _json_body(request, NewUser)
-    info, generated = await _call(
+    require_server_admin(user)
+    body = await read_json(request, NewUser)
+    info, generated = await call_library(
         accounts.add_user, request.app.state.db, body.username, body.password, is_admin=body.is_admin
     )
     answer = _user_json(info)
@@ -258,25 +222,25 @@ async def create_user(request: Request, user: CurrentUser) -> Any:
 @router.delete("/users/{username}", status_code=204)
 async def delete_user(username: str, request: Request, user: CurrentUser) -> Response:
     """Delete a user with their keys and sessions (admins only; not yourself). Runs stay."""
-    _require_admin(user)
+    require_server_admin(user)
     if username == user.username:
         raise HTTPException(409, "you cannot delete yourself")
-    await _call(accounts.delete_user, request.app.state.db, username)
+    await call_library(accounts.delete_user, request.app.state.db, username)
     return Response(status_code=204)
 
 
-@router.post("/users/{username}/password", status_code=204, openapi_extra=_body_schema(NewPassword))
+@router.post("/users/{username}/password", status_code=204, openapi_extra=json_body_schema(NewPassword))
 async def change_password(username: str, request: Request, user: CurrentUser) -> Response:
     """Set a password: your own (with ``current_password``), or anyone's as an admin.
 
     Ends that user's other browser sessions.
     """
     if username != user.username:
-        _require_admin(user)
-    body = await _json_body(request, NewPassword)
+        require_server_admin(user)
+    body = await read_json(request, NewPassword)
     db = request.app.state.db
     if username == user.username:
-        info = await _call(accounts.get_user, db, username)
+        info = await call_library(accounts.get_user, db, username)
         if info.has_password:
             # Guessing the current password through a stolen session is throttled like sign-in.
             by_user = _throttles(request)[0]
@@ -291,7 +255,7 @@ async def change_password(username: str, request: Request, user: CurrentUser) ->
             if not verified:
                 by_user.failure(user_key)
                 raise HTTPException(403, "current_password is missing or wrong")
-    await _call(
+    await call_library(
         accounts.set_password, db, username, body.password, keep_session=request.cookies.get(SESSION_COOKIE)
     )
     return Response(status_code=204)

@@ -17,16 +17,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from wakelog.server.auth import User, authenticate
+from wakelog.server.permissions import Viewer
 from wakelog.server.query.web import project_path, refuse_nul, run_path
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(refuse_nul)])
-CurrentUser = Annotated[User, Depends(authenticate)]
 PING_SECONDS = 15
 
 
@@ -63,14 +62,14 @@ async def _stream(request: Request, channel: str) -> AsyncIterator[ServerSentEve
 
 
 @router.get("/projects/{entity}/{project}/events", response_class=EventSourceResponse)
-async def project_events(entity: str, project: str, request: Request, user: CurrentUser) -> Any:
+async def project_events(entity: str, project: str, request: Request, user: Viewer) -> Any:
     """Server-sent events about every run of the project: new runs, new points, state changes."""
     entity, project = project_path(entity, project)
     return EventSourceResponse(_stream(request, f"project:{entity}/{project}"), ping=PING_SECONDS)
 
 
 @router.get("/runs/{entity}/{project}/{run_id}/events", response_class=EventSourceResponse)
-async def run_events(entity: str, project: str, run_id: str, request: Request, user: CurrentUser) -> Any:
+async def run_events(entity: str, project: str, run_id: str, request: Request, user: Viewer) -> Any:
     """Server-sent events about one run: new points and state changes."""
     entity, project, run_id = run_path(entity, project, run_id)
     return EventSourceResponse(_stream(request, f"run:{entity}/{project}/{run_id}"), ping=PING_SECONDS)

@@ -20,14 +20,13 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
 
 from wakelog._names import check_file_name
-from wakelog.server.auth import User, authenticate
+from wakelog.server.permissions import Viewer
 from wakelog.server.query import runs as q
 from wakelog.server.query.web import Offset, json_response, not_found, refuse_nul, run_path
 from wakelog.server.routes.runs import file_url
 from wakelog.store.schema import run_files
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(refuse_nul)])
-CurrentUser = Annotated[User, Depends(authenticate)]
 
 #: Types a browser may show inline: they cannot carry script.
 SAFE_INLINE_TYPES = {
@@ -98,7 +97,7 @@ def list_files(
     project: str,
     run_id: str,
     request: Request,
-    user: CurrentUser,
+    user: Viewer,
     prefix: Annotated[str | None, Query(description="only names starting with this")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     offset: Offset = 0,
@@ -154,7 +153,7 @@ def download_file(
     run_id: str,
     name: str,
     request: Request,
-    user: CurrentUser,
+    user: Viewer,
     download: Annotated[bool, Query(description="always as an attachment")] = False,
 ) -> Any:
     """A run file's content (media included: the ``path`` of a media stub is its name)."""

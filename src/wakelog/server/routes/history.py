@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from wakelog.server.auth import User, authenticate
+from wakelog.server.permissions import Viewer
 from wakelog.server.query import runs as q
 from wakelog.server.query.history import (
     MAX_POINTS,
@@ -54,7 +54,6 @@ from wakelog.server.query.web import (
 from wakelog.store.schema import STREAM_SYSTEM
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(refuse_nul)])
-CurrentUser = Annotated[User, Depends(authenticate)]
 MAX_RUNS = 1000
 MAX_KEYS = 200
 MAX_SERIES = 5000
@@ -175,7 +174,7 @@ def project_history(
     project: str,
     query: HistoryQuery,
     request: Request,
-    user: CurrentUser,
+    user: Viewer,
     format: Annotated[str | None, Query(description="json (default) or msgpack")] = None,
 ) -> Any:
     """Histories of many runs × keys, downsampled to ``points`` per series (min/max envelope).
@@ -190,7 +189,7 @@ def project_history_get(
     entity: str,
     project: str,
     request: Request,
-    user: CurrentUser,
+    user: Viewer,
     runs: Annotated[list[str], Query(description="run ids (repeat the parameter)")],
     keys: Annotated[list[str], Query(description="metric keys (repeat the parameter)")],
     points: Annotated[int, Query(ge=1, le=MAX_POINTS)] = 1000,
@@ -253,7 +252,7 @@ def run_history(
     project: str,
     run_id: str,
     request: Request,
-    user: CurrentUser,
+    user: Viewer,
     keys: Annotated[list[str] | None, Query(description="metric keys; default: all but _-prefixed")] = None,
     points: Annotated[int, Query(ge=1, le=MAX_POINTS)] = 1000,
     x_axis: str = "_step",
@@ -287,7 +286,7 @@ def run_system(
     project: str,
     run_id: str,
     request: Request,
-    user: CurrentUser,
+    user: Viewer,
     keys: Annotated[list[str] | None, Query(description="system metric keys; default: all")] = None,
     points: Annotated[int, Query(ge=1, le=MAX_POINTS)] = 1000,
     x_axis: Annotated[str, Query(description="_runtime (s, default), _timestamp or _step (ms)")] = "_runtime",
@@ -332,7 +331,7 @@ def export_history(
     project: str,
     run_id: str,
     request: Request,
-    user: CurrentUser,
+    user: Viewer,
     format: Annotated[Literal["csv", "jsonl"], Query()] = "csv",
     keys: Annotated[list[str] | None, Query(description="default: every key")] = None,
     stream: StreamName = "history",
@@ -383,7 +382,7 @@ def history_rows(
     project: str,
     run_id: str,
     request: Request,
-    user: CurrentUser,
+    user: Viewer,
     keys: Annotated[list[str] | None, Query(description="default: every key")] = None,
     min_step: Step = None,
     max_step: Step = None,

@@ -3,7 +3,9 @@
 ``POST /api/v1/runs/{entity}/{project}/{run_id}/records`` takes a MessagePack list of
 ``[seq, type, time, data]`` records (gzip allowed) and answers ``{"ack": n}``, the highest
 sequence number applied. A malformed batch is refused whole (400), a batch that skips ahead gets
-409 with the ack to resend from, a body over the limit 413.
+409 with the ack to resend from, a body over the limit 413. Writing needs the entity's ``member``
+role (server/permissions.py). Content is uploaded by hash, staged per user and verified; only a
+user who uploaded it whole (a holder) may point run files at it.
 """
 
 from __future__ import annotations
@@ -17,26 +19,22 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from wakelog._names import check_file_name, check_path_part, check_run_id
+from wakelog._names import check_file_name
 from wakelog.server.auth import User, authenticate
 from wakelog.server.body import read_body
+from wakelog.server.permissions import Writer, usable_blobs
+from wakelog.server.query.web import run_path
 from wakelog.store.blobs import BlobError, check_sha256
-from wakelog.store.ingest import IngestError, SequenceGap, apply_batch, decode_batch
-from wakelog.store.schema import blobs, entities, projects, run_files, runs
+from wakelog.store.ingest import IngestError, SequenceGap, apply_batch, decode_batch, ensure_run
+from wakelog.store.schema import blob_holders, blobs, entities, projects, run_files, runs
+from wakelog.store.upsert import upsert
 
 router = APIRouter(prefix="/api/v1")
 CurrentUser = Annotated[User, Depends(authenticate)]
 
 
-def run_path(entity: str, project: str, run_id: str) -> tuple[str, str, str]:
-    try:
-        return check_path_part("entity", entity), check_path_part("project", project), check_run_id(run_id)
-    except ValueError as exc:
-        raise HTTPException(400, str(exc)) from None
-
-
 @router.post("/runs/{entity}/{project}/{run_id}/records")
-async def ingest_records(entity: str, project: str, run_id: str, request: Request, user: CurrentUser) -> Any:
+async def ingest_records(entity: str, project: str, run_id: str, request: Request, user: Writer) -> Any:
     """Apply a batch of run-log records; answers the ack (highest applied seq)."""
     path = run_path(entity, project, run_id)
     body = await read_body(request)
@@ -55,8 +53,9 @@ async def ingest_records(entity: str, project: str, run_id: str, request: Reques
 
 
 @router.get("/runs/{entity}/{project}/{run_id}/ack")
-async def ingest_ack(entity: str, project: str, run_id: str, request: Request, user: CurrentUser) -> Any:
-    """The highest applied sequence number (-1 for a run the server has not seen)."""
+async def ingest_ack(entity: str, project: str, run_id: str, request: Request, user: Writer) -> Any:
+    """The highest applied sequence number (-1 for a run the server has not seen). It tells an
+    uploader where to resume writing, so it needs what writing needs."""
     entity, project, run_id = run_path(entity, project, run_id)
     with request.app.state.db.read() as conn:
         ack = conn.execute(
@@ -68,23 +67,34 @@ async def ingest_ack(entity: str, project: str, run_id: str, request: Request, u
     return {"ack": -1 if ack is None else ack}
 
 
+def _owner(user: User) -> str:
+    """Whose staging area an upload goes to: each user's chunks stay apart from everyone else's."""
+    return str(user.id)
+
+
+def _may_use(db: Any, user: User, sha256: str) -> bool:
+    with db.read() as conn:
+        return sha256 in usable_blobs(conn, user, [sha256])
+
+
 @router.get("/blobs/{sha256}")
 async def blob_status(sha256: str, request: Request, user: CurrentUser) -> Any:
-    """Whether the server has this content, and how much of an upload of it arrived."""
-    store = request.app.state.blobs
+    """Whether you have this content on the server (uploaded whole), else how much of your upload
+    of it arrived. Content someone else uploaded counts as missing: upload it to prove you hold it."""
+    store, db = request.app.state.blobs, request.app.state.db
     try:
         check_sha256(sha256)
     except BlobError as exc:
         raise HTTPException(400, str(exc)) from None
-    if await run_in_threadpool(store.exists, sha256):
+    if await run_in_threadpool(store.exists, sha256) and await run_in_threadpool(_may_use, db, user, sha256):
         return {"complete": True, "received": await run_in_threadpool(store.size, sha256)}
-    return {"complete": False, "received": await run_in_threadpool(store.received, sha256)}
+    return {"complete": False, "received": await run_in_threadpool(store.received, sha256, _owner(user))}
 
 
 @router.put("/blobs/{sha256}")
 async def blob_upload(sha256: str, offset: int, total: int, request: Request, user: CurrentUser) -> Any:
     """Upload a chunk of content at ``offset`` of ``total`` bytes; resumable, deduplicated."""
-    store = request.app.state.blobs
+    store, db = request.app.state.blobs, request.app.state.db
     if offset < 0 or total < 0:
         raise HTTPException(400, "offset and total must be ≥ 0")
     try:
@@ -92,21 +102,24 @@ async def blob_upload(sha256: str, offset: int, total: int, request: Request, us
     except BlobError as exc:
         raise HTTPException(400, str(exc)) from None
     body = await read_body(request)
+    if await run_in_threadpool(store.exists, sha256) and await run_in_threadpool(_may_use, db, user, sha256):
+        return {"received": total, "complete": True}
     try:
-        received = await run_in_threadpool(store.write_chunk, sha256, offset, body, total)
+        received = await run_in_threadpool(store.write_chunk, sha256, offset, body, total, _owner(user))
     except BlobError as exc:
-        received = await run_in_threadpool(store.received, sha256)
+        received = await run_in_threadpool(store.received, sha256, _owner(user))
         return JSONResponse({"detail": str(exc), "received": received}, status_code=409)
     if received == total:
-        await run_in_threadpool(_record_blob, request.app.state.db, sha256, total)
+        await run_in_threadpool(_record_blob, db, sha256, total, user.id)
     return {"received": received, "complete": received == total}
 
 
-def _record_blob(db: Any, sha256: str, size: int) -> None:
-    from wakelog.store.upsert import upsert
-
+def _record_blob(db: Any, sha256: str, size: int, holder_id: int) -> None:
+    now = time.time()
     with db.write() as conn:
-        upsert(conn, blobs, [{"sha256": sha256, "size": size, "created_at": time.time()}], ["sha256"])
+        upsert(conn, blobs, [{"sha256": sha256, "size": size, "created_at": now}], ["sha256"])
+        holder = {"sha256": sha256, "user_id": holder_id, "created_at": now}
+        upsert(conn, blob_holders, [holder], ["sha256", "user_id"])
 
 
 class FileEntry(BaseModel):
@@ -121,23 +134,24 @@ class FileList(BaseModel):
 
 @router.post("/runs/{entity}/{project}/{run_id}/files")
 async def attach_files(
-    entity: str, project: str, run_id: str, listing: FileList, request: Request, user: CurrentUser
+    entity: str, project: str, run_id: str, listing: FileList, request: Request, user: Writer
 ) -> Any:
-    """Point run file names at uploaded content (the content must be uploaded first)."""
+    """Point run file names at content you uploaded (the content must be uploaded first)."""
     entity, project, run_id = run_path(entity, project, run_id)
-    store = request.app.state.blobs
+    store, db = request.app.state.blobs, request.app.state.db
     for entry in listing.files:
         try:
             check_file_name(entry.name)
             check_sha256(entry.sha256)
         except (ValueError, BlobError) as exc:
             raise HTTPException(400, str(exc)) from None
-        if not await run_in_threadpool(store.exists, entry.sha256):
+    with db.read() as conn:
+        usable = usable_blobs(conn, user, (entry.sha256 for entry in listing.files))
+    for entry in listing.files:
+        # The same answer for content that is not there and content someone else uploaded.
+        if entry.sha256 not in usable or not await run_in_threadpool(store.exists, entry.sha256):
             raise HTTPException(409, f"content {entry.sha256} of {entry.name!r} is not uploaded yet")
-    from wakelog.store.ingest import ensure_run
-    from wakelog.store.upsert import upsert
-
-    with request.app.state.db.write() as conn:
+    with db.write() as conn:
         run, _ = ensure_run(conn, entity, project, run_id, user.id)
         now = time.time()
         rows = [

@@ -4,7 +4,8 @@
 (every project, optionally by ``entity`` and ``name``), ``GET /api/v1/projects/{entity}/{project}``
 (with run counts by state), ``GET /api/v1/projects/{entity}/{project}/keys`` (the metric and
 config keys its runs use, for column pickers), and ``GET``/``PUT …/workspace`` (the signed-in
-user's chart layout of the project, kept for them on the server).
+user's chart layout of the project, kept for them on the server). Listings show only the
+entities the caller may read; everything under an entity needs its ``viewer`` role.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from starlette.concurrency import run_in_threadpool
 
 from wakelog.server.auth import User, authenticate
 from wakelog.server.body import read_body
+from wakelog.server.permissions import Viewer, readable_entities
 from wakelog.server.query import runs as q
 from wakelog.server.query.web import entity_name, json_response, not_found, project_path, refuse_nul
-from wakelog.store.schema import workspaces
+from wakelog.store.schema import entities, workspaces
 from wakelog.store.upsert import upsert
 
 #: A layout is a small JSON object (panels removed, added, resized); anything bigger is a mistake.
@@ -57,18 +59,18 @@ class ProjectKeys(BaseModel):
 
 @router.get("/entities", response_model=list[EntityOut])
 def list_entities(request: Request, user: CurrentUser) -> Any:
-    """Every entity (user or team namespace) with its number of projects."""
+    """The entities (user or team namespaces) you may read, with their number of projects."""
     with request.app.state.db.read() as conn:
-        return json_response(q.list_entities(conn))
+        return json_response(q.list_entities(conn, readable_entities(user)))
 
 
 @router.get("/entities/{entity}/projects", response_model=list[ProjectOut])
-def entity_projects(entity: str, request: Request, user: CurrentUser) -> Any:
+def entity_projects(entity: str, request: Request, user: Viewer) -> Any:
     """An entity's projects, most recently updated first."""
     entity = entity_name(entity)
     with request.app.state.db.read() as conn:
         found = q.list_projects(conn, entity)
-        if not found and not any(e["name"] == entity for e in q.list_entities(conn)):
+        if not found and not q.list_entities(conn, entities.c.name == entity):
             raise not_found(f"entity {entity!r}")
     return json_response(found)
 
@@ -80,13 +82,13 @@ def all_projects(
     entity: Annotated[str | None, Query(description="only this entity's projects")] = None,
     name: Annotated[str | None, Query(description="only projects with this name")] = None,
 ) -> Any:
-    """Every project, most recently updated first."""
+    """Every project of the entities you may read, most recently updated first."""
     with request.app.state.db.read() as conn:
-        return json_response(q.list_projects(conn, entity, name))
+        return json_response(q.list_projects(conn, entity, name, readable_entities(user)))
 
 
 @router.get("/projects/{entity}/{project}", response_model=ProjectDetail)
-def project_detail(entity: str, project: str, request: Request, user: CurrentUser) -> Any:
+def project_detail(entity: str, project: str, request: Request, user: Viewer) -> Any:
     """A project, with how many of its runs are in each state."""
     entity, project = project_path(entity, project)
     with request.app.state.db.read() as conn:
@@ -97,7 +99,7 @@ def project_detail(entity: str, project: str, request: Request, user: CurrentUse
 
 
 @router.get("/projects/{entity}/{project}/keys", response_model=ProjectKeys)
-def project_keys(entity: str, project: str, request: Request, user: CurrentUser) -> Any:
+def project_keys(entity: str, project: str, request: Request, user: Viewer) -> Any:
     """The metric keys (as in the summaries table) and config key paths the project's runs use."""
     entity, project = project_path(entity, project)
     with request.app.state.db.read() as conn:
@@ -112,7 +114,7 @@ class WorkspaceOut(BaseModel):
 
 
 @router.get("/projects/{entity}/{project}/workspace", response_model=WorkspaceOut)
-def get_workspace(entity: str, project: str, request: Request, user: CurrentUser) -> Any:
+def get_workspace(entity: str, project: str, request: Request, user: Viewer) -> Any:
     """Your saved chart layout of this project (``null`` until you change one)."""
     entity, project = project_path(entity, project)
     with request.app.state.db.read() as conn:
@@ -128,8 +130,9 @@ def get_workspace(entity: str, project: str, request: Request, user: CurrentUser
 
 
 @router.put("/projects/{entity}/{project}/workspace", response_model=WorkspaceOut)
-async def put_workspace(entity: str, project: str, request: Request, user: CurrentUser) -> Any:
-    """Save your chart layout of this project: a JSON object of at most 64 KiB."""
+async def put_workspace(entity: str, project: str, request: Request, user: Viewer) -> Any:
+    """Save your chart layout of this project: a JSON object of at most 64 KiB. It is your view of
+    the project, so reading it (``viewer``) is enough."""
     entity, project = project_path(entity, project)
     body = await read_body(request)
     if len(body) > MAX_LAYOUT_BYTES:

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel
 
-from wakelog.server.auth import User, authenticate
+from wakelog.server.permissions import Viewer
 from wakelog.server.query import runs as q
 from wakelog.server.query.filters import And, Compare, Field, FilterError, InList, Node, parse, parse_order
 from wakelog.server.query.runs import MAX_PAGE
@@ -34,7 +34,6 @@ from wakelog.server.query.web import (
 from wakelog.store.schema import STREAM_HISTORY, console_lines, history_objects, series_chunks
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(refuse_nul)])
-CurrentUser = Annotated[User, Depends(authenticate)]
 
 
 class RunOut(BaseModel):
@@ -131,7 +130,7 @@ def list_runs(
     entity: str,
     project: str,
     request: Request,
-    user: CurrentUser,
+    user: Viewer,
     filter: Annotated[
         str | None,
         Query(description="filter expression, e.g. `config.lr < 0.01 and summary.eval/acc > 0.9`"),
@@ -187,7 +186,7 @@ def list_runs(
 
 
 @router.get("/runs/{entity}/{project}/{run_id}", response_model=RunDetail)
-def run_detail(entity: str, project: str, run_id: str, request: Request, user: CurrentUser) -> Any:
+def run_detail(entity: str, project: str, run_id: str, request: Request, user: Viewer) -> Any:
     """One run: identity, state, config, summary, metadata and metric definitions."""
     entity, project, run_id = run_path(entity, project, run_id)
     with request.app.state.db.read() as conn:
@@ -205,7 +204,7 @@ def _run(conn: sa.Connection, entity: str, project: str, run_id: str) -> q.RunKe
 
 
 @router.get("/runs/{entity}/{project}/{run_id}/keys", response_model=RunKeys)
-def run_keys(entity: str, project: str, run_id: str, request: Request, user: CurrentUser) -> Any:
+def run_keys(entity: str, project: str, run_id: str, request: Request, user: Viewer) -> Any:
     """The run's metric keys (history and system) and non-numeric (media) keys, with their
     point counts and step ranges. System steps are milliseconds of runtime."""
     entity, project, run_id = run_path(entity, project, run_id)
@@ -259,7 +258,7 @@ def console(
     project: str,
     run_id: str,
     request: Request,
-    user: CurrentUser,
+    user: Viewer,
     tail: Annotated[int | None, Query(ge=1, le=10_000, description="the last N lines")] = None,
     offset: Annotated[
         int | None, Query(ge=0, le=INT64_MAX, description="lines from this line number on")
@@ -314,7 +313,7 @@ def media(
     project: str,
     run_id: str,
     request: Request,
-    user: CurrentUser,
+    user: Viewer,
     key: Annotated[list[str] | None, Query(description="only these keys")] = None,
     min_step: Step = None,
     max_step: Step = None,

@@ -1,0 +1,161 @@
+"""Who may do what under an entity: the one place the server decides it.
+
+Roles are per entity, ``viewer`` < ``member`` < ``admin`` (the ``entity_members`` table); server
+admins (``users.is_admin``) may do everything. Every route whose path names an entity takes one of
+the dependencies below in place of plain authentication (a test walks the route table for this):
+
+* ``Viewer``: reading anything under the entity, and saving your own workspace layout (it is your
+  view). An entity you cannot read answers 404 exactly like one that does not exist.
+* ``Writer``: ingest (records, files, the ack the uploader resumes from); needs ``member``. A
+  viewer gets 403 naming the role. An entity that does not exist yet may be created by writing to
+  it, by a server admin or by the user it is named after (who becomes its admin); anyone else gets
+  403, with the same answer for an entity they cannot read, so writes do not reveal names either.
+* ``EntityAdmin``: managing an entity's members; needs its ``admin`` role (404 / 403 as above).
+
+Listings keep what ``readable_entities`` lets through. Blobs are stored once per content, but a
+user may attach only content they uploaded whole themselves (``usable_blobs``), and content is
+downloaded only as a file of a run they can read: knowing a hash gives nothing away.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Annotated
+
+import sqlalchemy as sa
+from fastapi import Depends, HTTPException, Request
+
+from wakelog.server.auth import User, authenticate
+from wakelog.server.query.web import entity_name, not_found, project_path, run_path
+from wakelog.store.members import ROLES
+from wakelog.store.schema import blob_holders, entities, entity_members
+
+
+@dataclass(frozen=True)
+class EntityAccess:
+    """What a user holds under one entity."""
+
+    exists: bool
+    role: str | None  # None: not a member
+
+    def allows(self, user: User, needed: str) -> bool:
+        return user.is_admin or (self.role is not None and ROLES.index(self.role) >= ROLES.index(needed))
+
+
+def entity_access(conn: sa.Connection, user: User, entity: str) -> EntityAccess:
+    membership = sa.and_(entity_members.c.entity_id == entities.c.id, entity_members.c.user_id == user.id)
+    row = conn.execute(
+        sa.select(entities.c.id, entity_members.c.role)
+        .select_from(entities.outerjoin(entity_members, membership))
+        .where(entities.c.name == entity)
+    ).first()
+    return EntityAccess(exists=row is not None, role=row.role if row is not None else None)
+
+
+def may_create(user: User, entity: str) -> bool:
+    """Server admins create any entity by writing to it; users only their personal one."""
+    return user.is_admin or entity == user.username
+
+
+def readable_entities(user: User) -> sa.ColumnElement[bool]:
+    """A WHERE clause on ``entities`` that keeps the ones ``user`` may read."""
+    if user.is_admin:
+        return sa.true()
+    mine = sa.select(entity_members.c.entity_id).where(entity_members.c.user_id == user.id)
+    return entities.c.id.in_(mine)
+
+
+def usable_blobs(conn: sa.Connection, user: User, hashes: Iterable[str]) -> set[str]:
+    """Those of ``hashes`` that ``user`` may attach to runs (if stored): the content they uploaded
+    whole, which proves they hold it; a server admin any."""
+    wanted = set(hashes)
+    if user.is_admin or not wanted:
+        return wanted
+    held = sa.select(blob_holders.c.sha256).where(
+        blob_holders.c.user_id == user.id, blob_holders.c.sha256.in_(sorted(wanted))
+    )
+    return set(conn.execute(held).scalars())
+
+
+def require_server_admin(user: User) -> None:
+    if not user.is_admin:
+        raise HTTPException(403, "only a server admin can do that")
+
+
+def require(conn: sa.Connection, user: User, entity: str, needed: str, *, missing: str) -> None:
+    """Raise 404 (``"<missing> not found"``) if ``user`` cannot read the entity or it does not
+    exist, 403 if they can read it but ``needed`` is more than their role. Server admins pass
+    (the route answers for what does not exist, as it does for anything else missing)."""
+    if user.is_admin:
+        return
+    access = entity_access(conn, user, entity)
+    if not access.exists or not access.allows(user, "viewer"):
+        raise not_found(missing)
+    if not access.allows(user, needed):
+        raise HTTPException(
+            403,
+            f"this needs the {needed} role in entity {entity!r} and you are a {access.role}; "
+            f"an admin of {entity} can change that with `wakelog team add {entity} {user.username} "
+            f"--role {needed}`",
+        )
+
+
+def require_writer(conn: sa.Connection, user: User, entity: str) -> None:
+    """Raise 403 unless ``user`` may write under ``entity`` (or create it by writing)."""
+    access = entity_access(conn, user, entity)
+    if not access.exists and may_create(user, entity):
+        return
+    if not access.exists or not access.allows(user, "viewer"):
+        raise HTTPException(
+            403,
+            f"entity {entity!r} does not exist or you are not a member of it; a server admin creates "
+            f"team entities with `wakelog team create {entity}` and adds members with "
+            f"`wakelog team add {entity} USER --role member`",
+        )
+    if not access.allows(user, "member"):
+        raise HTTPException(
+            403,
+            f"writing to entity {entity!r} needs the member role and you are a {access.role}; an admin "
+            f"of {entity} can grant it with `wakelog team add {entity} {user.username} --role member`",
+        )
+
+
+def _entity_and_missing(request: Request) -> tuple[str, str]:
+    """The checked entity of the request's path, and what a 404 should say is missing: the most
+    specific thing the path names, as the route itself would say it."""
+    params = request.path_params
+    if "run_id" in params:
+        entity, project, run_id = run_path(params["entity"], params["project"], params["run_id"])
+        return entity, f"run {entity}/{project}/{run_id}"
+    if "project" in params:
+        entity, project = project_path(params["entity"], params["project"])
+        return entity, f"project {entity}/{project}"
+    entity = entity_name(params["entity"])
+    return entity, f"entity {entity!r}"
+
+
+def entity_viewer(request: Request, user: Annotated[User, Depends(authenticate)]) -> User:
+    entity, missing = _entity_and_missing(request)
+    with request.app.state.db.read() as conn:
+        require(conn, user, entity, "viewer", missing=missing)
+    return user
+
+
+def entity_writer(request: Request, user: Annotated[User, Depends(authenticate)]) -> User:
+    entity, _ = _entity_and_missing(request)
+    with request.app.state.db.read() as conn:
+        require_writer(conn, user, entity)
+    return user
+
+
+def entity_admin(request: Request, user: Annotated[User, Depends(authenticate)]) -> User:
+    entity, missing = _entity_and_missing(request)
+    with request.app.state.db.read() as conn:
+        require(conn, user, entity, "admin", missing=missing)
+    return user
+
+
+Viewer = Annotated[User, Depends(entity_viewer)]
+Writer = Annotated[User, Depends(entity_writer)]
+EntityAdmin = Annotated[User, Depends(entity_admin)]

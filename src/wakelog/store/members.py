@@ -1,0 +1,46 @@
+"""Entity membership rows: who holds which role under an entity.
+
+The SQL only; what the roles allow is decided in ``server/permissions.py``. Roles rank
+``viewer`` < ``member`` < ``admin``.
+"""
+
+from __future__ import annotations
+
+import time
+
+import sqlalchemy as sa
+
+from wakelog.store.schema import entities, entity_members
+from wakelog.store.upsert import insert_missing, upsert
+
+#: The roles, weakest first: each one allows what the ones before it allow.
+ROLES = ("viewer", "member", "admin")
+
+
+def set_role(conn: sa.Connection, entity_id: int, user_id: int, role: str) -> None:
+    """Give ``user_id`` ``role`` (one of ``ROLES``) under the entity, replacing the one they had."""
+    row = {"entity_id": entity_id, "user_id": user_id, "role": role, "created_at": time.time()}
+    upsert(conn, entity_members, [row], ["entity_id", "user_id"], update=["role"])
+
+
+def create_entity(conn: sa.Connection, name: str, admin_id: int | None) -> tuple[int, bool]:
+    """The entity's id, creating it if missing; its creator (``admin_id``) becomes its admin.
+
+    Returns ``(id, created)``. Two transactions creating the same entity at once both succeed;
+    only the one that inserted it makes its user admin.
+    """
+    query = sa.select(entities.c.id).where(entities.c.name == name)
+    found = conn.execute(query).scalar()
+    if found is not None:
+        return found, False
+    created = insert_missing(conn, entities, {"name": name, "created_at": time.time()}, ["name"])
+    entity_id = conn.execute(query).scalar_one()
+    if created and admin_id is not None:
+        set_role(conn, entity_id, admin_id, "admin")
+    return entity_id, created
+
+
+def ensure_personal_entity(conn: sa.Connection, user_id: int, username: str) -> None:
+    """Every user administers the entity named after them (their runs go there by default)."""
+    entity_id, _ = create_entity(conn, username, user_id)
+    set_role(conn, entity_id, user_id, "admin")
