@@ -21,6 +21,8 @@ simulated hour. The growth is the slope of a Theil–Sen line (the median of the
 every two samples: a sample taken while a response is still held does not tilt it) through the
 samples of the second half. The floor is the heap of the same page opened fresh on the finished
 run (the same data), measured the same way; the heap at the end is printed as a multiple of it.
+With less than an hour of steps (``--quick``: 30 s) the figures are printed, not judged: the
+console has not filled its window and the JIT is still compiling.
 
 The pages refresh once a second whatever the rate (the live stream's batches), so the default run
 has 180 refreshes where a real hour has 3,600: a leak per refresh shows 20 times smaller than in
