@@ -19,7 +19,7 @@ from pathlib import Path
 from _adapters import ADAPTERS
 from _common import BENCH, parser, table
 
-BENCHMARKS = ["log_latency", "step_overhead", "startup", "drain"]
+BENCHMARKS = ["log_latency", "step_overhead", "startup", "drain", "web_memory"]
 
 
 def main() -> None:

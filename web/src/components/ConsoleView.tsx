@@ -1,19 +1,21 @@
 /**
  * The console log: the last page first, newer lines as they arrive, older pages when scrolled to
- * the top (a run with millions of lines never loads them all); drawn virtualised (only the lines in
- * view exist in the DOM), ANSI colours rendered as styled spans (never as HTML), searchable, and
- * following new output.
+ * the top; at most `MAX_HELD_LINES` lines are held (lib/useConsoleLines.ts), so a run with millions
+ * of lines never loads them all and a page following a run for days stays the same size. Drawn
+ * virtualised (only the lines in view exist in the DOM), ANSI colours rendered as styled spans
+ * (never as HTML), searchable (in the lines held), and following new output.
  */
 import { useVirtualizer } from "@tanstack/react-virtual";
 import Anser from "anser";
-import { useEffect, useId, useMemo, useRef, useState } from "react";
+import { useEffect, useId, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { api } from "../api/client";
-import type { ConsoleLine, ConsolePage } from "../api/types";
+import type { ConsoleLine } from "../api/types";
 import { readableOn, type Rgb } from "../lib/colors";
+import { useConsoleLines } from "../lib/useConsoleLines";
 
-const PAGE = 10_000;
 const LINE_HEIGHT = 18;
+/** Rows from the top or bottom edge at which the next page is fetched. */
+const EDGE_ROWS = 5;
 
 /** The console's text and background colours, as in styles.css (`.console-scroll`, `.console-line.stderr`). */
 const CONSOLE_FG: Rgb = [230, 237, 243];
@@ -53,66 +55,29 @@ function AnsiLine({ text, stderr }: { text: string; stderr: boolean }) {
 
 export function ConsoleView({ runPath, version }: { runPath: string; version: number }) {
   const { t } = useTranslation();
-  const [lines, setLines] = useState<ConsoleLine[]>([]);
-  const [loaded, setLoaded] = useState(false);
   const [needle, setNeedle] = useState("");
   const [follow, setFollow] = useState(true);
-  const next = useRef(0);
-  const loadingOlder = useRef(false);
+  const { held, loaded, loadOlder, loadNewer } = useConsoleLines(runPath, version, follow);
+  const lines = held.lines;
   const scroller = useRef<HTMLDivElement>(null);
   const searchId = useId();
 
-  useEffect(() => {
-    next.current = 0;
-    setLines([]);
-    setLoaded(false);
-  }, [runPath]);
+  // Lines put in front or let go there: scroll by as many rows, so the same lines stay in view.
+  useLayoutEffect(() => {
+    const element = scroller.current;
+    if (element && held.shift !== 0 && !needle) element.scrollTop += held.shift * LINE_HEIGHT;
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [held]);
 
-  // The tail first, then whatever arrived since (the live version bumps on new output).
-  useEffect(() => {
-    let live = true;
-    (async () => {
-      const got: ConsoleLine[] = [];
-      if (next.current === 0) {
-        const page = await api.get<ConsolePage>(`${runPath}/console`, { tail: PAGE });
-        got.push(...page.lines);
-      } else {
-        for (;;) {
-          const page = await api.get<ConsolePage>(`${runPath}/console`, { offset: next.current, limit: PAGE });
-          got.push(...page.lines);
-          const last = page.lines[page.lines.length - 1];
-          if (last) next.current = last.line + 1;
-          if (page.next_offset === null) break;
-        }
-      }
-      if (!live) return;
-      const last = got[got.length - 1];
-      if (last) next.current = last.line + 1;
-      if (got.length > 0) setLines((old) => [...old, ...got]);
-      setLoaded(true);
-    })().catch(() => live && setLoaded(true));
-    return () => {
-      live = false;
-    };
-  }, [runPath, version]);
-
-  /** Scrolled to the top: fetch the page before the first line held, keeping the view still. */
-  const loadOlder = async () => {
-    const first = lines[0];
-    if (loadingOlder.current || !first || first.line === 0 || needle) return;
-    loadingOlder.current = true;
-    setFollow(false); // reading back: stop jumping to the end
-    try {
-      const page = await api.get<ConsolePage>(`${runPath}/console`, { before: first.line, limit: PAGE });
-      if (page.lines.length > 0) {
-        setLines((old) => [...page.lines, ...old]);
-        const element = scroller.current;
-        if (element) element.scrollTop += page.lines.length * LINE_HEIGHT;
-      }
-    } finally {
-      loadingOlder.current = false;
+  function onScroll(element: HTMLDivElement) {
+    if (needle) return;
+    if (element.scrollTop < LINE_HEIGHT * EDGE_ROWS && (lines[0]?.line ?? 0) > 0) {
+      setFollow(false); // reading back: stop jumping to the end
+      loadOlder();
+    } else if (!held.atEnd && element.scrollTop + element.clientHeight > element.scrollHeight - LINE_HEIGHT * EDGE_ROWS) {
+      loadNewer();
     }
-  };
+  }
 
   const shown = useMemo(() => {
     if (!needle) return lines;
@@ -149,9 +114,8 @@ export function ConsoleView({ runPath, version }: { runPath: string; version: nu
           tabIndex={0}
           role="log"
           aria-label={t("run.logs")}
-          onScroll={(e) => {
-            if (e.currentTarget.scrollTop < LINE_HEIGHT * 5) void loadOlder();
-          }}
+          onScroll={(e) => onScroll(e.currentTarget)}
+          data-held-lines={lines.length}
         >
           <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
             {virtualizer.getVirtualItems().map((v) => {

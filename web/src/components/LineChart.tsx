@@ -159,8 +159,9 @@ export function LineChart(props: LineChartProps) {
   const layout = useRef<string>("");
   const zoom = useRef(props.onZoom);
   zoom.current = props.onZoom;
-  // When the current data started to be prepared: the first draw after it is measured
-  // (`performance` entries named "wakelog:chart", read by bench/web.py).
+  // When the current data started to be prepared: a new chart's first draw after it is measured
+  // (`performance` entries named "wakelog:chart", read by bench/web.py). Live updates are not: the
+  // browser keeps every entry until the page closes.
   const drawFrom = useRef<number | null>(null);
   const chart = useMemo(() => {
     drawFrom.current = performance.now();
@@ -174,6 +175,7 @@ export function LineChart(props: LineChartProps) {
     const key = layoutKey(props, chart);
     const data = chart.data as uPlot.AlignedData;
     if (plot.current && layout.current === key) {
+      drawFrom.current = null;
       plot.current.batch(() => {
         plot.current?.setData(data, props.range === null);
         if (props.range) plot.current?.setScale("x", { min: props.range[0], max: props.range[1] });
