@@ -200,6 +200,45 @@ def shot(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
 
 
+class GatedRun:
+    """An SDK run that logs ``metric`` = 0, then waits for ``release()`` to log 1..39 and finish."""
+
+    def __init__(self, seeded: Seeded, name: str, metric: str) -> None:
+        workdir = seeded.tmp / name
+        workdir.mkdir(exist_ok=True)
+        self.gate = workdir / "go"
+        body = f"""
+        import os, time
+        run = wakelog.init(name={name!r}, config={{"lr": 0.5}})
+        run.log({{{metric!r}: 0}})
+        print(run.id, flush=True)
+        while not os.path.exists({str(self.gate)!r}):
+            time.sleep(0.05)
+        for step in range(1, 40):
+            run.log({{{metric!r}: step}})
+            time.sleep(0.05)
+        run.finish()
+        """
+        self.proc = subprocess.Popen(
+            [sys.executable, str(sdk_script(workdir, name.replace("-", "_"), body))],
+            cwd=workdir,
+            env=sdk_env(seeded.server),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.id = self.proc.stdout.readline().strip()  # type: ignore[union-attr]
+
+    def release(self) -> None:
+        self.gate.write_text("go")
+
+    def wait(self) -> None:
+        """Let the run end (releasing it if the test did not get that far); it must succeed."""
+        self.release()
+        _, err = self.proc.communicate(timeout=60)
+        assert self.proc.returncode == 0, err
+
+
 def run_finished_script(seeded: Seeded, name: str, body: str, **env: str) -> str:
     """Run an SDK script to the end against the test server; returns its run id.
 

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 from tests.web.conftest import (
     ENTITY,
     PROJECT,
     RUNS,
     STEPS,
+    GatedRun,
     Pages,
     run_finished_script,
-    sdk_env,
-    sdk_script,
     shot,
 )
 
@@ -168,40 +165,16 @@ def test_smoothing_and_axes_live_in_the_url(pages: Pages) -> None:
 
 
 def test_a_live_runs_chart_grows_without_a_reload(pages: Pages) -> None:
-    seeded = pages.seeded
-    workdir = seeded.tmp / "live"
-    workdir.mkdir(exist_ok=True)
-    go = workdir / "go"
-    body = f"""
-    import os, time
-    run = wakelog.init(name="live-one", config={{"lr": 0.5}})
-    print(run.id, flush=True)
-    run.log({{"score": 0}})
-    while not os.path.exists({str(go)!r}):
-        time.sleep(0.05)
-    for step in range(1, 40):
-        run.log({{"score": step}})
-        time.sleep(0.05)
-    run.finish()
-    """
-    proc = subprocess.Popen(
-        [sys.executable, str(sdk_script(workdir, "live", body))],
-        cwd=workdir,
-        env=sdk_env(seeded.server),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    run = GatedRun(pages.seeded, "live-one", "score")
     try:
-        run_id = proc.stdout.readline().strip()  # type: ignore[union-attr]
         page = pages.new()
-        page.goto(pages.url(f"{WORKSPACE}?sel={run_id}&filter=name%20%3D%20%22live-one%22"))
+        page.goto(pages.url(f"{WORKSPACE}?sel={run.id}&filter=name%20%3D%20%22live-one%22"))
         chart = page.locator("[data-testid=panel][data-metric=score] [data-testid=line-chart]")
         chart.scroll_into_view_if_needed()
         chart.wait_for()
         page.get_by_text("Live", exact=True).wait_for()
         before = int(chart.get_attribute("data-points") or 0)
-        go.write_text("go")
+        run.release()
         page.wait_for_function(
             "() => document.querySelector('[data-metric=score] [data-points]').dataset.points >= 30",
             timeout=30_000,
@@ -210,7 +183,7 @@ def test_a_live_runs_chart_grows_without_a_reload(pages: Pages) -> None:
         assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
         shot(page, "live")
     finally:
-        proc.communicate(timeout=60)
+        run.wait()
 
 
 def test_the_language_switch_turns_the_ui_chinese_and_is_kept(pages: Pages) -> None:

@@ -4,15 +4,13 @@ the compare page of a run that is still logging."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import time
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import expect
 
-from tests.web.conftest import ENTITY, PROJECT, Pages, sdk_env, sdk_script, shot
+from tests.web.conftest import ENTITY, PROJECT, GatedRun, Pages, shot
 from tests.web.test_e2e import WORKSPACE, wait_for_rows
 
 #: Only the three seeded runs (a live run started by a test here is not tagged "web").
@@ -166,31 +164,9 @@ def test_changing_the_scatter_plots_axes_redraws_it_with_those_columns(pages: Pa
 
 def test_the_compare_page_follows_a_live_run(pages: Pages) -> None:
     seeded = pages.seeded
-    workdir = seeded.tmp / "compare-live"
-    workdir.mkdir(exist_ok=True)
-    go = workdir / "go"
-    body = f"""
-    import os, time
-    run = wakelog.init(name="compare-live", config={{"lr": 0.5}})
-    run.log({{"ticks": 0}})
-    print(run.id, flush=True)
-    while not os.path.exists({str(go)!r}):
-        time.sleep(0.05)
-    for step in range(1, 40):
-        run.log({{"ticks": step}})
-        time.sleep(0.05)
-    run.finish()
-    """
-    proc = subprocess.Popen(
-        [sys.executable, str(sdk_script(workdir, "compare_live", body))],
-        cwd=workdir,
-        env=sdk_env(seeded.server),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    run = GatedRun(seeded, "compare-live", "ticks")
+    run_id = run.id
     try:
-        run_id = proc.stdout.readline().strip()  # type: ignore[union-attr]
         with seeded.server.client() as http:  # the first point is on the server before the page opens
             for _ in range(600):
                 answer = http.get(f"/api/v1/runs/{ENTITY}/{PROJECT}/{run_id}")
@@ -208,12 +184,11 @@ def test_the_compare_page_follows_a_live_run(pages: Pages) -> None:
         chart.scroll_into_view_if_needed()
         expect(chart).to_have_attribute("data-points", "1")
 
-        go.write_text("go")
+        run.release()
         expect(ticks).to_have_text(["–", "39"], timeout=30_000)
         expect(live_state).to_have_text("finished", timeout=30_000)
         expect(chart).to_have_attribute("data-points", "40", timeout=30_000)
         assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
         shot(page, "compare-live")
     finally:
-        _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 0, err
+        run.wait()

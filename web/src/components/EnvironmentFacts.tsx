@@ -2,11 +2,12 @@
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { environmentFacts, type GitFacts } from "../lib/environment";
+import { FactList, type Fact } from "./FactList";
 
 export function EnvironmentFacts({ metadata, runPath }: { metadata: Record<string, unknown>; runPath: string }) {
   const { t } = useTranslation();
   const facts = environmentFacts(metadata);
-  const rows: [string, React.ReactNode][] = [];
+  const rows: Fact[] = [];
   if (facts.command) rows.push([t("env.command"), <code key="c">{facts.command}</code>]);
   if (facts.git) rows.push([t("env.git"), <GitLine key="g" git={facts.git} />]);
   if (facts.python) rows.push(["Python", facts.python]);
@@ -17,14 +18,7 @@ export function EnvironmentFacts({ metadata, runPath }: { metadata: Record<strin
   return (
     <section aria-labelledby="env-h" data-testid="environment">
       <h2 id="env-h">{t("env.title")}</h2>
-      <dl className="env-facts">
-        {rows.map(([k, v]) => (
-          <div key={k}>
-            <dt>{k}</dt>
-            <dd>{v}</dd>
-          </div>
-        ))}
-      </dl>
+      <FactList facts={rows} className="env-facts" />
       {facts.hasDiff && (
         <details className="diff">
           <summary>{t("env.showDiff")}</summary>

@@ -8,6 +8,7 @@ import { StateBadge, Tags } from "../components/cells";
 import { ChartControls } from "../components/ChartControls";
 import { ConsoleView } from "../components/ConsoleView";
 import { EnvironmentFacts } from "../components/EnvironmentFacts";
+import { FactList, type Fact } from "../components/FactList";
 import { KeyValueTable } from "../components/KeyValueTable";
 import { MetricPanel, type ShownRun } from "../components/MetricPanel";
 import { TabList } from "../components/TabList";
@@ -93,7 +94,7 @@ export function RunPage() {
 
 function Overview({ run, runPath }: { run: RunDetail; runPath: string }) {
   const { t } = useTranslation();
-  const rows: [string, React.ReactNode][] = [
+  const rows: Fact[] = [
     [t("run.id"), <code key="id">{run.id}</code>],
     [t("run.state"), <StateBadge key="s" state={run.state} />],
     [t("run.created"), formatTime(run.created_at)],
@@ -110,14 +111,7 @@ function Overview({ run, runPath }: { run: RunDetail; runPath: string }) {
   if (run.notes) rows.push([t("run.notes"), run.notes]);
   return (
     <div className="overview">
-      <dl className="facts">
-        {rows.map(([k, v]) => (
-          <div key={k}>
-            <dt>{k}</dt>
-            <dd>{v}</dd>
-          </div>
-        ))}
-      </dl>
+      <FactList facts={rows} className="facts" />
       <div className="kv-columns">
         <section aria-labelledby="config-h">
           <h2 id="config-h">{t("run.config")}</h2>
