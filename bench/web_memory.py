@@ -48,6 +48,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from _bare_chromium import BareChromium, renderer_memory
 from _common import Report, parser, table
 
 BENCH = Path(__file__).resolve().parent
@@ -130,22 +131,6 @@ def measure(watched: Watched, wall_s: float, step: int) -> Sample:
     )
     watched.samples.append(sample)
     return sample
-
-
-def renderer_memory(browser_cdp: Any) -> float:
-    """Private resident bytes (``RssAnon``: not the shared libraries every process maps) of the
-    browser's renderer processes: the pages, and a spare one."""
-    total = 0.0
-    for process in browser_cdp.send("SystemInfo.getProcessInfo")["processInfo"]:
-        if process["type"] != "renderer":
-            continue
-        try:
-            status = Path(f"/proc/{process['id']}/status").read_text()
-        except OSError:
-            continue
-        found = re.search(r"RssAnon:\s+(\d+) kB", status)
-        total += int(found.group(1)) * 1024 if found else 0
-    return total
 
 
 def theil_sen_slope(xs: list[float], ys: list[float]) -> float:
@@ -246,11 +231,32 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
 @dataclass
 class Measured:
     pages: list[Watched]
-    #: (seconds since the stream started, renderer processes' private bytes)
+    #: (seconds since the stream started, renderer processes' private bytes), Playwright's browser
     renderers: list[tuple[float, float]]
+    #: (seconds since the stream started, step, renderer processes' private bytes), the bare browser
+    bare: list[tuple[float, int, float]]
     streamed_s: float
     #: page name -> heap of the same page opened on the finished run
     floors: dict[str, float]
+
+
+def open_bare_pages(base: str, password: str, run_id: str, profile: Path) -> BareChromium:
+    """The same pages in a browser no test driver watches, signed in with a session cookie."""
+    import httpx
+
+    from web import CHROMIUM, FLAGS
+
+    login = httpx.post(f"{base}/api/v1/auth/login", json={"username": "admin", "password": password})
+    login.raise_for_status()
+    bare = BareChromium(CHROMIUM, FLAGS, profile)
+    cookies = [
+        {"name": c.name, "value": c.value, "domain": "127.0.0.1", "path": "/", "httpOnly": True}
+        for c in login.cookies.jar
+    ]
+    bare.send("Storage.setCookies", cookies=cookies)
+    for view in views(run_id):
+        bare.open_window(base + view.path)
+    return bare
 
 
 def measure_stream(
@@ -262,14 +268,22 @@ def measure_stream(
     run_id: str,
     args: Any,
     steps: int,
+    profile: Path,
 ) -> Measured:
-    """Open the pages, let the run stream and sample them; then measure the floors."""
+    """Open the pages (in Playwright's browser and in a bare one), let the run stream and sample
+    them; then measure the floors."""
     wait_until(
         lambda: server.last_step() == 0 and server.console_lines() > 0, 120, "the first step on the server"
     )
     browser_cdp = browser.new_browser_cdp_session()
+
+    def playwright_renderers() -> float:
+        return renderer_memory(browser_cdp.send("SystemInfo.getProcessInfo")["processInfo"])
+
     pages = [open_page(browser, base, password, view) for view in views(run_id)]
     renderers: list[tuple[float, float]] = []
+    bare = open_bare_pages(base, password, run_id, profile)
+    bare_samples: list[tuple[float, int, float]] = []
     run.signal("go")
     started = time.monotonic()
     tick = 0
@@ -277,7 +291,8 @@ def measure_stream(
         wall, step = time.monotonic() - started, server.last_step()
         for watched in pages:
             measure(watched, wall, step)
-        renderers.append((wall, renderer_memory(browser_cdp)))
+        renderers.append((wall, playwright_renderers()))
+        bare_samples.append((wall, step, bare.renderer_memory()))
         tick += 1
         while not run.streamed() and time.monotonic() < started + tick * args.sample:
             time.sleep(0.05)
@@ -291,7 +306,9 @@ def measure_stream(
     time.sleep(3)  # a live batch (1 s) and the refetches it starts
     for watched in pages:
         measure(watched, time.monotonic() - started, steps - 1)
-    renderers.append((time.monotonic() - started, renderer_memory(browser_cdp)))
+    renderers.append((time.monotonic() - started, playwright_renderers()))
+    bare_samples.append((time.monotonic() - started, steps - 1, bare.renderer_memory()))
+    bare.close()
     for watched in pages:
         watched.page.context.close()
 
@@ -303,7 +320,7 @@ def measure_stream(
         fresh.page.wait_for_timeout(3000)
         floors[view.name] = measure(fresh, 0, steps - 1).heap
         fresh.page.context.close()
-    return Measured(pages, renderers, streamed_s, floors)
+    return Measured(pages, renderers, bare_samples, streamed_s, floors)
 
 
 def summarize(watched: Watched, floor: float, steps: int) -> dict[str, Any]:
@@ -329,6 +346,43 @@ def summarize(watched: Watched, floor: float, steps: int) -> dict[str, Any]:
         "listeners": [samples[0].listeners, samples[-1].listeners],
         "samples": [asdict(s) for s in samples],
     }
+
+
+def summarize_bare(samples: list[tuple[float, int, float]], steps: int) -> dict[str, Any]:
+    """The bare browser's renderer memory: warm, end, peak and the growth over the second half."""
+    warm = next(b for _, step, b in samples if step >= WARM_FRACTION * steps)
+    tail = [(step, b) for _, step, b in samples if step >= steps / 2]
+    growth = theil_sen_slope([s for s, _ in tail], [b for _, b in tail]) * STEPS_PER_HOUR
+    return {
+        "warm": warm,
+        "end": samples[-1][2],
+        "peak": max(b for _, _, b in samples),
+        "growth_per_hour": growth,
+        "growth_second_half": growth * (steps / 2) / STEPS_PER_HOUR,
+        "budget_second_half": SECOND_HALF_GROWTH_BUDGET * warm,
+    }
+
+
+def report_bare(report: Report, row: dict[str, Any], judged: bool) -> None:
+    half, budget = row["growth_second_half"], row["budget_second_half"]
+    line = (
+        f"renderer memory of the three pages in a browser no test driver watches: {half / MB:+.0f} MB "
+        f"over the second half ({row['growth_per_hour'] / MB:+.0f} MB per simulated hour) — budget ≤ "
+        f"{budget / MB:.0f} MB (10 % of warm): {half / budget:.2f}×; warm {row['warm'] / MB:.0f} MB, "
+        f"peak {row['peak'] / MB:.0f} MB, end {row['end'] / MB:.0f} MB"
+    )
+    if not judged:
+        report.note(f"(not judged)  {line}")
+        return
+    report.budget(
+        "renderer memory growth, three pages",
+        half / MB,
+        budget / MB,
+        "MB",
+        line,
+        shown=f"{half / MB:+.0f} MB over the second half (end {row['end'] / MB:.0f} MB)",
+        limit=f"≤ {budget / MB:.0f} MB",
+    )
 
 
 def report_page(report: Report, row: dict[str, Any], judged: bool) -> None:
@@ -432,7 +486,9 @@ def run_and_measure(args: Any, steps: int) -> Measured:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
                 run_id = run.wait_for("run_id", timeout=120)
                 server = Server(http, run_id)
-                measured = measure_stream(browser, base, password, server, run, run_id, args, steps)
+                measured = measure_stream(
+                    browser, base, password, server, run, run_id, args, steps, tmp / "bare-profile"
+                )
                 browser.close()
         finally:
             if run.proc.poll() is None:
@@ -473,14 +529,19 @@ def main() -> None:
     judged = steps >= STEPS_PER_HOUR
     for row in rows:
         report_page(report, row, judged)
+    bare = summarize_bare(measured.bare, steps)
+    report_bare(report, bare, judged)
     if not judged:
         report.note(f"{hours:.2f} simulated hour(s) < 1: the budgets are judged on an hour (the default run)")
     renderers = [r for _, r in measured.renderers]
     print()
     print(page_table(rows))
     print(
-        f"\nrenderer processes' private memory (RssAnon, all pages): {renderers[0] / MB:.0f} MB at the "
-        f"start, {max(renderers) / MB:.0f} MB peak, {renderers[-1] / MB:.0f} MB at the end"
+        f"\nrenderer processes' private memory (RssAnon, all pages) in Playwright's browser, which records "
+        f"every request: {renderers[0] / MB:.0f} MB at the start, {max(renderers) / MB:.0f} MB peak, "
+        f"{renderers[-1] / MB:.0f} MB at the end; in the bare browser: "
+        + ", ".join(f"{b / MB:.0f}" for _, _, b in measured.bare)
+        + " MB"
     )
     print(
         f"{len(rows[0]['samples'])} samples per page over {measured.streamed_s:.0f} s of streaming "
@@ -495,6 +556,8 @@ def main() -> None:
         "simulated_hours": hours,
         "pages": rows,
         "renderer_rss_anon": measured.renderers,
+        "bare_renderer_rss_anon": measured.bare,
+        "bare": bare,
     }
     report.finish()
 
