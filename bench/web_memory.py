@@ -349,7 +349,7 @@ def summarize(watched: Watched, floor: float, steps: int) -> dict[str, Any]:
 
 
 def summarize_bare(samples: list[tuple[float, int, float]], steps: int) -> dict[str, Any]:
-    """The bare browser's renderer memory: warm, end, peak and the growth over the second half."""
+    """The bare browser's renderer memory: warm, end, peak, the band of the second half and its drift."""
     warm = next(b for _, step, b in samples if step >= WARM_FRACTION * steps)
     tail = [(step, b) for _, step, b in samples if step >= steps / 2]
     growth = theil_sen_slope([s for s, _ in tail], [b for _, b in tail]) * STEPS_PER_HOUR
@@ -357,31 +357,22 @@ def summarize_bare(samples: list[tuple[float, int, float]], steps: int) -> dict[
         "warm": warm,
         "end": samples[-1][2],
         "peak": max(b for _, _, b in samples),
+        "second_half_band": [min(b for _, b in tail), max(b for _, b in tail)],
         "growth_per_hour": growth,
         "growth_second_half": growth * (steps / 2) / STEPS_PER_HOUR,
-        "budget_second_half": SECOND_HALF_GROWTH_BUDGET * warm,
     }
 
 
-def report_bare(report: Report, row: dict[str, Any], judged: bool) -> None:
-    half, budget = row["growth_second_half"], row["budget_second_half"]
-    line = (
-        f"renderer memory of the three pages in a browser no test driver watches: {half / MB:+.0f} MB "
-        f"over the second half ({row['growth_per_hour'] / MB:+.0f} MB per simulated hour) — budget ≤ "
-        f"{budget / MB:.0f} MB (10 % of warm): {half / budget:.2f}×; warm {row['warm'] / MB:.0f} MB, "
-        f"peak {row['peak'] / MB:.0f} MB, end {row['end'] / MB:.0f} MB"
-    )
-    if not judged:
-        report.note(f"(not judged)  {line}")
-        return
-    report.budget(
-        "renderer memory growth, three pages",
-        half / MB,
-        budget / MB,
-        "MB",
-        line,
-        shown=f"{half / MB:+.0f} MB over the second half (end {row['end'] / MB:.0f} MB)",
-        limit=f"≤ {budget / MB:.0f} MB",
+def report_bare(report: Report, row: dict[str, Any]) -> None:
+    """Printed, not judged: most of a renderer's memory is the browser's own (V8 code space, Skia and
+    font caches, allocator pools), grown to sizes Chromium picks; what the app holds is the JS and
+    Blink heaps, judged above. This is what a person would see in a task manager."""
+    low, high = row["second_half_band"]
+    report.note(
+        f"renderer memory of the three pages in a browser no test driver watches (not judged): warm "
+        f"{row['warm'] / MB:.0f} MB, {low / MB:.0f}–{high / MB:.0f} MB over the second half (drift "
+        f"{row['growth_second_half'] / MB:+.0f} MB by a Theil–Sen fit), peak {row['peak'] / MB:.0f} MB, "
+        f"end {row['end'] / MB:.0f} MB"
     )
 
 
@@ -530,7 +521,7 @@ def main() -> None:
     for row in rows:
         report_page(report, row, judged)
     bare = summarize_bare(measured.bare, steps)
-    report_bare(report, bare, judged)
+    report_bare(report, bare)
     if not judged:
         report.note(f"{hours:.2f} simulated hour(s) < 1: the budgets are judged on an hour (the default run)")
     renderers = [r for _, r in measured.renderers]
