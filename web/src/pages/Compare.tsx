@@ -66,7 +66,9 @@ export function ComparePage() {
     },
     [idKey, reload, keys],
   );
-  useLive(ids.length >= 2 ? `${base}/events` : null, onLive);
+  // As on the run page: listen while a compared run is running (or before they are known).
+  const anyRunning = runs === null || runs.some((r) => r.state === "running");
+  useLive(ids.length >= 2 && anyRunning ? `${base}/events` : null, onLive);
 
   if (ids.length < 2) return <p className="page">{t("compare.none")}</p>;
   if (error) return <p role="alert" className="error page">{error}</p>;
