@@ -33,17 +33,10 @@ from _seed import copy_series_from_templates
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+# The browser and flags of the browser tests: one definition of how Chromium runs here.
+from tests.web.conftest import CHROMIUM  # noqa: E402
+from tests.web.conftest import CHROMIUM_FLAGS as FLAGS  # noqa: E402
+
 PAGE_BUDGET_MS = 1500.0
 CHART_BUDGET_MS = 200.0
 FPS_BUDGET = 60.0

@@ -27,15 +27,18 @@ from wakelog.store.schema import (
 )
 
 
+def empty_database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """The URL of a new, empty database of ``backend``."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'm.db'}"
+    return fresh_database(request.getfixturevalue("postgres_url"))
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_migrations_match_the_declared_schema(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'm.db'}"
-    else:
-        url = fresh_database(request.getfixturevalue("postgres_url"))
-    db = Database(url)
+    db = Database(empty_database(backend, tmp_path, request))
     try:
         db.upgrade()
         assert db.current_revision() == db.head_revision()
@@ -52,10 +55,7 @@ def test_0003_keeps_existing_users_working(
 ) -> None:
     """A deployment from the open model: every non-admin user becomes a member of every entity,
     and administers their personal one; the upgraded server lets them on as before."""
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'm.db'}"
-    else:
-        url = fresh_database(request.getfixturevalue("postgres_url"))
+    url = empty_database(backend, tmp_path, request)
     db = Database(url)
     try:
         db.upgrade("0002")
