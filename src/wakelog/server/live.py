@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 QUEUE_SIZE = 1000
@@ -55,33 +56,36 @@ class LiveHub:
         """Release resources (the PostgreSQL hub closes its LISTEN connection)."""
 
 
-def fit_event(
-    header: dict[str, Any], event: dict[str, Any], fits: Callable[[dict[str, Any]], bool]
-) -> dict[str, Any] | None:
-    """``header`` plus ``event`` as ``"e"``, cut down until ``fits`` accepts it; None if it never does.
+def encode_event(header: dict[str, Any], event: dict[str, Any], max_bytes: int) -> str | None:
+    """``header`` plus ``event`` as ``"e"``, as compact JSON of at most ``max_bytes`` UTF-8 bytes;
+    None if even the smallest form is larger.
 
     A transport between processes has a size limit; the ``keys`` list is what grows, so it is cut
     first (``keys_truncated``), then everything but short scalar fields (``truncated``).
     """
-    message = {**header, "e": event}
-    if fits(message):
-        return message
+
+    def fitting(e: dict[str, Any]) -> str | None:
+        text = json.dumps({**header, "e": e}, separators=(",", ":"), ensure_ascii=False, default=str)
+        return text if len(text.encode()) <= max_bytes else None
+
+    text = fitting(event)
+    if text is not None:
+        return text
     keys = event.get("keys")
     if isinstance(keys, list) and keys:
         low, high = 0, len(keys) - 1  # the most keys that fit lies in [low, high]
         while low < high:
             middle = (low + high + 1) // 2
-            if fits({**header, "e": {**event, "keys": keys[:middle], "keys_truncated": True}}):
+            if fitting({**event, "keys": keys[:middle], "keys_truncated": True}) is not None:
                 low = middle
             else:
                 high = middle - 1
-        message = {**header, "e": {**event, "keys": keys[:low], "keys_truncated": True}}
-        if fits(message):
-            return message
+        text = fitting({**event, "keys": keys[:low], "keys_truncated": True})
+        if text is not None:
+            return text
     scalars = {
         name: value
         for name, value in event.items()
         if isinstance(value, (int, float, bool, type(None))) or (isinstance(value, str) and len(value) < 256)
     }
-    message = {**header, "e": {**scalars, "truncated": True}}
-    return message if fits(message) else None
+    return fitting({**scalars, "truncated": True})

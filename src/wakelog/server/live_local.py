@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from wakelog.server.live import LiveHub, fit_event
+from wakelog.server.live import LiveHub, encode_event
 
 log = logging.getLogger("wakelog.server.live")
 
@@ -64,13 +64,11 @@ class LocalLiveHub(LiveHub):
         sock = self._socket()
         if sock is None:
             return
-        message = fit_event(
-            {"o": self.origin, "c": channel}, event, lambda m: len(_dumps(m).encode()) <= MAX_DATAGRAM_BYTES
-        )
-        if message is None:
+        text = encode_event({"o": self.origin, "c": channel}, event, MAX_DATAGRAM_BYTES)
+        if text is None:
             log.warning("live events: an event for %s is too large to send to other workers", channel[:300])
             return
-        data = _dumps(message).encode()
+        data = text.encode()
         for peer in self._peer_paths():
             try:
                 sock.sendto(data, peer)
@@ -171,7 +169,3 @@ def _private_folder(folder: Path) -> None:
     info = folder.lstat()
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
         raise PermissionError(f"{folder} is not a private folder of this user")
-
-
-def _dumps(message: dict[str, Any]) -> str:
-    return json.dumps(message, separators=(",", ":"), ensure_ascii=False, default=str)

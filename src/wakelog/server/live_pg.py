@@ -24,7 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from wakelog.server.live import LiveHub, fit_event
+from wakelog.server.live import LiveHub, encode_event
 
 log = logging.getLogger("wakelog.server.live")
 
@@ -102,11 +102,10 @@ class PostgresLiveHub(LiveHub):
     def encode(self, channel: str, event: dict[str, Any]) -> str | None:
         """The notification payload for ``event``, cut down to PostgreSQL's size limit."""
         header = {"o": self.origin, "n": next(self._numbers), "c": channel}
-        message = fit_event(header, event, lambda m: len(_dumps(m).encode()) <= MAX_PAYLOAD_BYTES)
-        if message is None:
+        text = encode_event(header, event, MAX_PAYLOAD_BYTES)
+        if text is None:
             log.warning("live events: an event for %s is too large to send to other replicas", channel[:300])
-            return None
-        return _dumps(message)
+        return text
 
     async def _send_loop(self) -> None:
         import psycopg
@@ -257,10 +256,6 @@ class PostgresLiveHub(LiveHub):
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
         self._sender = self._listener = None
-
-
-def _dumps(message: dict[str, Any]) -> str:
-    return json.dumps(message, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:
