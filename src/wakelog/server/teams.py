@@ -9,7 +9,6 @@ the API answers; every change happens in one transaction, so a refused one chang
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -17,7 +16,7 @@ import sqlalchemy as sa
 from wakelog._names import check_path_part
 from wakelog.server.accounts import AccountError, Conflict, NotFound, find_user
 from wakelog.store.database import Database
-from wakelog.store.members import ROLES, set_role
+from wakelog.store.members import ROLES, create_entity, set_role
 from wakelog.store.schema import entities, entity_members, users
 
 
@@ -77,10 +76,11 @@ def create_team(db: Database, name: str) -> Team:
     """A new, empty entity (server admins only; add members next)."""
     check_entity_name(name)
     with db.write() as conn:
-        if conn.execute(sa.select(entities.c.id).where(entities.c.name == name)).first() is not None:
+        entity_id, created = create_entity(conn, name, admin_id=None)
+        if not created:
             raise Conflict(f"entity {name!r} already exists")
-        created_at = time.time()
-        conn.execute(entities.insert().values(name=name, created_at=created_at))
+        when = sa.select(entities.c.created_at).where(entities.c.id == entity_id)
+        created_at = conn.execute(when).scalar_one()
     return Team(name, created_at, [])
 
 
