@@ -21,12 +21,25 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import msgspec
 
 KEYS = ("loss", "acc", "lr", "grad_norm", "throughput")
+
+
+def run_concurrently(send: Callable[[Any], None], items: Iterable[Any]) -> float:
+    """Seconds until ``send(item)`` has returned for every item, each in a thread of its own."""
+    threads = [threading.Thread(target=send, args=(item,)) for item in items]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - start
 
 
 def free_port() -> int:
@@ -88,13 +101,7 @@ def bench_ingest(url: str, key: str, runs: int, steps: int) -> dict[str, float]:
                 if response.status_code != 200:
                     errors.append(response.text)
 
-    threads = [threading.Thread(target=send, args=(run,)) for run in range(runs)]
-    start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - start
+    elapsed = run_concurrently(send, range(runs))
     if errors:
         raise RuntimeError(errors[0])
     points = runs * steps * (len(KEYS) + 2)  # + _runtime and _timestamp, stored as series too
@@ -152,13 +159,7 @@ def bench_mlflow_server(workdir: Path, runs: int, steps: int) -> dict[str, float
                         f"{url}/runs/log-batch", json={"run_id": run_id, "metrics": batch}
                     ).raise_for_status()
 
-        threads = [threading.Thread(target=send, args=(run_id,)) for run_id in run_ids]
-        start = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        elapsed = time.perf_counter() - start
+        elapsed = run_concurrently(send, run_ids)
         points = runs * steps * len(KEYS)
         return {"points": points, "seconds": elapsed, "points_per_s": points / elapsed}
     finally:
