@@ -1,0 +1,182 @@
+"""Applying a checked batch to its run in one write transaction: the run found or made, the sequence
+checked, then each table written from what ``gather`` collected, the run's row last (with the ack)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from wakelog.store.database import Database
+from wakelog.store.ingest._columns import fit_run_fields, json_safe
+from wakelog.store.ingest._errors import SequenceGap
+from wakelog.store.ingest._gather import Batch, gather
+from wakelog.store.ingest._series import write_series
+from wakelog.store.ingest._summaries import write_summaries
+from wakelog.store.ingest._validate import Record
+from wakelog.store.members import create_entity
+from wakelog.store.schema import (
+    STREAM_HISTORY,
+    alerts,
+    console_lines,
+    history_objects,
+    projects,
+    run_files,
+    runs,
+)
+from wakelog.store.upsert import insert_missing, upsert
+
+
+@dataclass
+class IngestResult:
+    ack: int
+    run_pk: int
+    project_id: int
+    applied: int = 0
+    points: int = 0
+    new_run: bool = False
+    state: str | None = None
+    keys: set[str] = field(default_factory=set)
+
+
+def ensure_run(
+    conn: sa.Connection, entity: str, project: str, run_id: str, user_id: int | None
+) -> tuple[Any, bool]:
+    """The run's row (locked for update on PostgreSQL), created with its project (and entity) if new.
+
+    Creation is INSERT … ON CONFLICT DO NOTHING and a second look: two transactions creating the
+    same entity, project or run at once (two replicas, two server threads) both succeed, and on
+    PostgreSQL the second waits for the first and then locks the row it made. Whether ``user_id``
+    may write there, or create the entity, is for the caller to check (server/permissions.py).
+    """
+    now = time.time()
+    entity_id, _ = create_entity(conn, entity, user_id)  # a new entity's creator administers it
+    project_id = _get_or_create(
+        conn,
+        projects,
+        {"entity_id": entity_id, "name": project},
+        {"created_at": now, "updated_at": now},
+        ["entity_id", "name"],
+    )
+    query = sa.select(runs).where(runs.c.project_id == project_id, runs.c.run_id == run_id).with_for_update()
+    row = conn.execute(query).first()
+    if row is not None:
+        return row, False
+    created = insert_missing(
+        conn,
+        runs,
+        {
+            "project_id": project_id,
+            "run_id": run_id,
+            "state": "running",
+            "tags": [],
+            "config": {},
+            "summary": {},
+            "run_metadata": {},
+            "metric_defs": {},
+            "created_by": user_id,
+            "created_at": now,
+            "updated_at": now,
+            "heartbeat_at": now,
+            "last_step": -1,
+            "last_seq": -1,
+        },
+        ["project_id", "run_id"],
+    )
+    return conn.execute(query).one(), created
+
+
+def _get_or_create(
+    conn: sa.Connection, table: sa.Table, identity: dict[str, Any], extra: dict[str, Any], keys: list[str]
+) -> int:
+    query = sa.select(table.c.id).where(*(table.c[name] == value for name, value in identity.items()))
+    found: int | None = conn.execute(query).scalar()
+    if found is None:
+        insert_missing(conn, table, {**identity, **extra}, keys)
+        found = conn.execute(query).scalar_one()
+    return found
+
+
+def apply_batch(
+    db: Database, entity: str, project: str, run_id: str, records: list[Record], user_id: int | None = None
+) -> IngestResult:
+    """Apply ``records`` (already validated) to the run; returns the new ack."""
+    with db.write() as conn:
+        run, created = ensure_run(conn, entity, project, run_id, user_id)
+        fresh = [r for r in records if r[0] > run.last_seq]
+        result = IngestResult(ack=run.last_seq, run_pk=run.id, project_id=run.project_id, new_run=created)
+        if not fresh:
+            # Nothing new (a retry, or an empty batch the uploader sends as a heartbeat): the run
+            # is still alive, which is what keeps it from being reported as crashed.
+            conn.execute(runs.update().where(runs.c.id == run.id).values(heartbeat_at=time.time()))
+            return result
+        if fresh[0][0] != run.last_seq + 1:
+            raise SequenceGap(run.last_seq, fresh[0][0])
+        batch = gather(fresh)
+        result.points = write_series(conn, run.id, batch.points)
+        write_summaries(conn, run.id, batch.points, batch.summary_remove)
+        _write_rows(conn, run.id, batch)
+        values = _run_values(run, batch)
+        values["last_seq"] = fresh[-1][0]
+        conn.execute(runs.update().where(runs.c.id == run.id).values(**values))
+        result.ack = fresh[-1][0]
+        result.applied = len(fresh)
+        result.state = values.get("state")
+        result.keys = {key for stream, key in batch.points if stream == STREAM_HISTORY}
+        return result
+
+
+def _write_rows(conn: sa.Connection, run_pk: int, batch: Batch) -> None:
+    """The batch's rows outside the series: non-numeric history values, console lines, files, alerts."""
+    if batch.objects:
+        upsert(
+            conn,
+            history_objects,
+            [{"run_pk": run_pk, **o, "value": json_safe(o["value"])} for o in batch.objects],
+            ["run_pk", "key", "step"],
+        )
+    if batch.lines:
+        _write_lines(conn, run_pk, batch.lines)
+    if batch.files:
+        now = time.time()
+        rows = [{"run_pk": run_pk, "name": n, "policy": p, "updated_at": now} for n, p in batch.files.items()]
+        upsert(conn, run_files, rows, ["run_pk", "name"], update=["policy", "updated_at"])
+    if batch.alerts:
+        conn.execute(alerts.insert(), [{"run_pk": run_pk, **json_safe(a)} for a in batch.alerts])
+
+
+def _run_values(run: Any, batch: Batch) -> dict[str, Any]:
+    """The run row's new column values (all but ``last_seq``): fields, config, metrics, summary."""
+    now = time.time()
+    values = fit_run_fields(batch.run_fields)
+    values.update(heartbeat_at=now, updated_at=now)
+    if batch.last_step > run.last_step:
+        values["last_step"] = batch.last_step
+    if batch.config:
+        values["config"] = {**(run.config or {}), **json_safe(batch.config)}
+    if batch.metric_defs:
+        values["metric_defs"] = {**(run.metric_defs or {}), **json_safe(batch.metric_defs)}
+    if batch.final_summary is not None:
+        values["summary"] = json_safe(batch.final_summary)
+    elif batch.summary_update or batch.summary_remove:
+        summary = {k: v for k, v in (run.summary or {}).items() if k not in batch.summary_remove}
+        summary.update(json_safe(batch.summary_update))
+        values["summary"] = summary
+    return values
+
+
+def _write_lines(conn: sa.Connection, run_pk: int, lines: list[tuple[str, float, str]]) -> None:
+    start = conn.execute(
+        sa.select(sa.func.coalesce(sa.func.max(console_lines.c.line), -1)).where(
+            console_lines.c.run_pk == run_pk
+        )
+    ).scalar_one()
+    conn.execute(
+        console_lines.insert(),
+        [
+            {"run_pk": run_pk, "line": start + 1 + i, "stream": stream, "time": when, "text": json_safe(text)}
+            for i, (stream, when, text) in enumerate(lines)
+        ],
+    )

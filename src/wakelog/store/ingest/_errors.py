@@ -1,0 +1,17 @@
+"""The two ways a batch is refused: malformed (``IngestError``) or out of order (``SequenceGap``)."""
+
+from __future__ import annotations
+
+from wakelog.errors import Error
+
+
+class IngestError(Error, ValueError):
+    """A malformed batch; nothing of it was applied."""
+
+
+class SequenceGap(Error):
+    """The batch does not continue the run's records; resend from ``ack + 1``."""
+
+    def __init__(self, ack: int, first: int) -> None:
+        super().__init__(f"records must continue from seq {ack + 1}, the batch starts at {first}")
+        self.ack = ack

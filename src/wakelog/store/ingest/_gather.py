@@ -1,0 +1,216 @@
+"""Checked records into what one batch changes, per table: series points, summary, run fields, rows.
+
+History rows are the bulk of every batch and take the fast path (``_gather_history``: rows with the
+same keys become columns in one go); every other record type has a small gatherer of its own.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from wakelog.runlog import RecordType
+from wakelog.store.ingest._validate import Record
+from wakelog.store.schema import STREAM_HISTORY, STREAM_SYSTEM
+
+#: (stream, key) → (steps, values), in arrival order; a key seen first gets two empty lists.
+Points = defaultdict[tuple[int, str], tuple[list[int], list[float]]]
+
+_IDENTITY_FIELDS = {
+    "name": "name",
+    "group": "group_name",
+    "job_type": "job_type",
+    "tags": "tags",
+    "notes": "notes",
+}
+_NUMBER_TYPES = frozenset((float, int, bool))
+
+
+def _new_points() -> Points:
+    return defaultdict(lambda: ([], []))
+
+
+@dataclass
+class Batch:
+    """What one batch changes, gathered before the writes."""
+
+    run_fields: dict[str, Any] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+    summary_update: dict[str, Any] = field(default_factory=dict)
+    summary_remove: set[str] = field(default_factory=set)
+    final_summary: dict[str, Any] | None = None
+    metric_defs: dict[str, Any] = field(default_factory=dict)
+    points: Points = field(default_factory=_new_points)
+    objects: list[dict[str, Any]] = field(default_factory=list)
+    lines: list[tuple[str, float, str]] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    last_step: int = -1
+
+
+def gather(records: list[Record]) -> Batch:
+    batch = Batch()
+    history: list[dict[str, Any]] = []
+    gatherers = _GATHERERS
+    for _seq, kind, when, data in records:
+        if kind == RecordType.HISTORY:
+            history.append(data)
+        else:
+            gatherer = gatherers.get(kind)
+            if gatherer is not None:
+                gatherer(batch, when, data)
+    if history:
+        _gather_history(history, batch)
+    return batch
+
+
+def _gather_stats(batch: Batch, _when: float, data: dict[str, Any]) -> None:
+    runtime = data.get("_runtime", 0.0)
+    step = round(runtime * 1000) if isinstance(runtime, (int, float)) else 0
+    for key, value in data.items():
+        if key != "_runtime" and type(value) in (int, float):
+            steps, values = batch.points[(STREAM_SYSTEM, key)]
+            steps.append(step)
+            values.append(float(value))
+
+
+def _gather_run(batch: Batch, _when: float, data: dict[str, Any]) -> None:
+    for source, column in _IDENTITY_FIELDS.items():
+        if source in data:
+            batch.run_fields[column] = data[source]
+    if "start_time" in data:
+        batch.run_fields["created_at"] = float(data["start_time"])
+    if not data.get("update"):
+        batch.run_fields["state"] = "running"
+
+
+def _gather_config(batch: Batch, _when: float, data: dict[str, Any]) -> None:
+    batch.config.update(data.get("update") or {})
+
+
+def _gather_summary(batch: Batch, _when: float, data: dict[str, Any]) -> None:
+    for key, value in (data.get("update") or {}).items():
+        batch.summary_update[key] = value
+        batch.summary_remove.discard(key)
+    for key in data.get("remove") or []:
+        batch.summary_update.pop(key, None)
+        batch.summary_remove.add(key)
+
+
+def _gather_metric(batch: Batch, _when: float, data: dict[str, Any]) -> None:
+    if isinstance(data.get("name"), str):
+        batch.metric_defs[data["name"]] = data
+
+
+def _gather_output(batch: Batch, _when: float, data: dict[str, Any]) -> None:
+    for line in data.get("lines") or []:
+        if isinstance(line, (list, tuple)) and len(line) == 3:
+            batch.lines.append((str(line[1])[:8], float(line[0]), str(line[2])))
+
+
+def _gather_files(batch: Batch, _when: float, data: dict[str, Any]) -> None:
+    for entry in data.get("files") or []:
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+            batch.files[entry["name"]] = str(entry.get("policy", "end"))[:8]
+
+
+def _gather_metadata(batch: Batch, _when: float, data: dict[str, Any]) -> None:
+    batch.run_fields["run_metadata"] = data
+    if isinstance(data.get("host"), str):
+        batch.run_fields["host"] = data["host"][:256]
+
+
+def _gather_alert(batch: Batch, when: float, data: dict[str, Any]) -> None:
+    batch.alerts.append(
+        {
+            "title": str(data.get("title", ""))[:256],
+            "text": str(data.get("text", "")),
+            "level": str(data.get("level", "INFO"))[:8],
+            "time": when,
+        }
+    )
+
+
+def _gather_exit(batch: Batch, when: float, data: dict[str, Any]) -> None:
+    batch.run_fields.update(
+        state=str(data.get("state", "finished"))[:16],
+        exit_code=data.get("exit_code"),
+        finished_at=when,
+        runtime=data.get("runtime"),
+    )
+    if isinstance(data.get("summary"), dict):
+        batch.final_summary = data["summary"]
+
+
+_GATHERERS: dict[str, Callable[[Batch, float, dict[str, Any]], None]] = {
+    RecordType.STATS: _gather_stats,
+    RecordType.RUN: _gather_run,
+    RecordType.CONFIG: _gather_config,
+    RecordType.SUMMARY: _gather_summary,
+    RecordType.METRIC: _gather_metric,
+    RecordType.OUTPUT: _gather_output,
+    RecordType.FILES: _gather_files,
+    RecordType.METADATA: _gather_metadata,
+    RecordType.ALERT: _gather_alert,
+    RecordType.EXIT: _gather_exit,
+}
+
+
+def _flatten(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested dicts of values become dotted keys ("eval": {"acc": 1} -> "eval.acc")."""
+    flat: dict[str, Any] = {}
+    for key, value in row.items():
+        name = prefix + key
+        if isinstance(value, dict) and "_type" not in value:
+            flat.update(_flatten(value, name + "."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _gather_history(rows: list[dict[str, Any]], batch: Batch) -> None:
+    """Rows to per-key columns. Rows with the same keys are handled as one block (the usual
+    case: every step logs the same metrics), so the per-point work is C-level list building."""
+    blocks: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        blocks[tuple(row)].append(row)
+    last: dict[str, tuple[int, Any]] = {}
+    for keys, members in blocks.items():
+        if any(type(members[0][key]) is dict for key in keys):
+            for row in map(_flatten, members):  # nested rows may differ in shape: one at a time
+                _add_block(tuple(row), [row], batch, last)
+            continue
+        _add_block(keys, members, batch, last)
+    batch.last_step = max(step for step, _ in last.values()) if last else -1
+    for key, (_, value) in last.items():
+        if not key.startswith("_"):
+            batch.summary_update[key] = value
+            batch.summary_remove.discard(key)
+
+
+def _add_block(
+    keys: tuple[str, ...], members: list[dict[str, Any]], batch: Batch, last: dict[str, tuple[int, Any]]
+) -> None:
+    """One block of rows with the same keys: numbers to series points, anything else to objects."""
+    steps = [row["_step"] for row in members]
+    final_step = steps[-1]
+    for key in keys:
+        if key == "_step":
+            continue
+        column = [row[key] for row in members]
+        if _NUMBER_TYPES.issuperset(map(type, column)):
+            step_list, value_list = batch.points[(STREAM_HISTORY, key)]
+            step_list.extend(steps)
+            value_list.extend(column)
+        else:
+            for step, value in zip(steps, column, strict=True):
+                if type(value) in _NUMBER_TYPES:
+                    step_list, value_list = batch.points[(STREAM_HISTORY, key)]
+                    step_list.append(step)
+                    value_list.append(value)
+                else:
+                    batch.objects.append({"key": key, "step": step, "value": value})
+        if key not in last or last[key][0] <= final_step:
+            last[key] = (final_step, column[-1])

@@ -1,0 +1,88 @@
+"""A request body into checked records: the batch's shape here, each record's data in ``_checks``."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import msgspec
+
+from wakelog.runlog import RecordType
+from wakelog.store.ingest._checks import check_history, check_record
+from wakelog.store.ingest._errors import IngestError
+
+#: One run-log record: (seq, type, time, data).
+Record = tuple[int, str, float, Any]
+
+_KNOWN_TYPES = {
+    RecordType.RUN,
+    RecordType.CONFIG,
+    RecordType.HISTORY,
+    RecordType.SUMMARY,
+    RecordType.METRIC,
+    RecordType.STATS,
+    RecordType.OUTPUT,
+    RecordType.FILES,
+    RecordType.METADATA,
+    RecordType.ALERT,
+    RecordType.EXIT,
+}
+_TIME_TYPES = (int, float)
+
+_batch_decoder = msgspec.msgpack.Decoder(list[tuple[int, str, float, Any]])
+
+
+def decode_batch(body: bytes) -> list[Record]:
+    """A MessagePack body into checked records; ``IngestError`` says what and where is wrong."""
+    try:
+        return validate(_batch_decoder.decode(body))
+    except msgspec.ValidationError as exc:
+        raise IngestError(f"each record must be [seq, type, time, data]: {exc}") from None
+    except msgspec.DecodeError as exc:
+        raise IngestError(f"the body is not a MessagePack list of records: {exc}") from None
+
+
+def validate(records: Any) -> list[Record]:
+    """Check the batch's shape; raise ``IngestError`` naming the first problem."""
+    if not isinstance(records, list):
+        raise IngestError(f"the body must be a list of records, not a {type(records).__name__}")
+    checked: list[Record] = []
+    key_sets: set[tuple[Any, ...]] = set()
+    previous = -1
+    for index, record in enumerate(records):
+        if not isinstance(record, (list, tuple)) or len(record) != 4:
+            raise IngestError(f"record {index}: must be [seq, type, time, data]")
+        seq, kind, when, data = record
+        # One test for the usual case; _envelope_problem says which part is wrong. (previous ≥ -1,
+        # so seq ≤ previous also catches a negative seq.)
+        if (
+            type(seq) is not int
+            or seq <= previous
+            or not isinstance(kind, str)
+            or type(when) not in _TIME_TYPES
+            or not math.isfinite(when)
+        ):
+            raise IngestError(_envelope_problem(index, seq, kind, previous))
+        if kind in _KNOWN_TYPES:
+            where = f"record {index} (seq {seq})"
+            if not isinstance(data, dict):
+                raise IngestError(f"{where}: {kind} data must be a map")
+            if kind == RecordType.HISTORY:
+                check_history(seq, data, where, key_sets)
+            else:
+                check_record(seq, kind, data, where)
+        previous = seq
+        checked.append((seq, kind, float(when), data))
+    return checked
+
+
+def _envelope_problem(index: int, seq: Any, kind: Any, previous: int) -> str:
+    """What is wrong with a record's seq, type or time (in that order)."""
+    where = f"record {index}"
+    if type(seq) is not int or seq < 0:
+        return f"{where}: seq must be an integer ≥ 0, got {seq!r}"
+    if seq <= previous:
+        return f"{where}: seq {seq} does not increase (after {previous})"
+    if not isinstance(kind, str):
+        return f"{where} (seq {seq}): type must be a string"
+    return f"{where} (seq {seq}): time must be a finite number"
