@@ -17,6 +17,8 @@ import re
 from collections.abc import Iterator
 from typing import Any, NoReturn
 
+from wakelog.errors import Error
+
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _OWNER = re.compile(r"^[0-9a-z]{0,32}$")
 
@@ -34,7 +36,7 @@ _RACE_ERRORS = _race_errors()
 READ_CHUNK = 1024 * 1024
 
 
-class BlobError(ValueError):
+class BlobError(Error, ValueError):
     """A bad address, a chunk at the wrong offset, or content that does not match its hash."""
 
 
@@ -68,7 +70,7 @@ class BlobStore:
         return f"{self.root}/staging/{owner}/{sha256}" if owner else f"{self.root}/staging/{sha256}"
 
     def exists(self, sha256: str) -> bool:
-        return self.fs.exists(self._path(sha256))
+        return bool(self.fs.exists(self._path(sha256)))
 
     def size(self, sha256: str) -> int:
         return int(self.fs.size(self._path(sha256)))

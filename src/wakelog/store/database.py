@@ -13,15 +13,20 @@ import contextlib
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from wakelog.errors import Error
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-class SchemaError(Exception):
+class SchemaError(Error):
     """The database schema is not the one this wakelog expects; the message says what to run."""
 
 
@@ -70,7 +75,7 @@ class Database:
         self._writer.dispose()
 
     # -- schema ----------------------------------------------------------------------------
-    def _alembic_config(self):
+    def _alembic_config(self) -> Config:
         from alembic.config import Config
 
         config = Config()

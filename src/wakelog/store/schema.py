@@ -22,7 +22,7 @@ JSON = sa.JSON().with_variant(JSONB(), "postgresql")
 Time = sa.Float  # seconds since the epoch, as the run log has them
 
 
-def _id() -> sa.Column:
+def _id() -> sa.Column[int]:
     return sa.Column("id", sa.Integer, primary_key=True, autoincrement=True)
 
 
