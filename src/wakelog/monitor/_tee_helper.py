@@ -49,43 +49,66 @@ def _write_all(fd: int, data: bytes) -> bool:
     return True
 
 
-def main(argv: list[str]) -> int:
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
-        # Ctrl-C or a job scheduler's SIGTERM hits the whole process group; we must outlive the trainer so
-        # its last words still reach the terminal, and we exit by ourselves when the pipes close.
-        try:
-            signal.signal(sig, signal.SIG_IGN)
-        except (OSError, ValueError):
-            pass
-    out_r, err_r, out_orig, err_orig, report_w, ctrl_r = (int(a) for a in argv[1:7])
-    targets = {out_r: (1, out_orig), err_r: (2, err_orig)}
-    alive_targets = {out_orig: True, err_orig: True}
-    for fd in (out_r, err_r, report_w, ctrl_r):
-        os.set_blocking(fd, False)
+class _Helper:
+    """The helper's state: the data pipes it tees, the frames waiting for the parent, its selector."""
 
-    sel = selectors.DefaultSelector()
-    for fd in targets:
-        sel.register(fd, selectors.EVENT_READ)
-    sel.register(ctrl_r, selectors.EVENT_READ)
-    open_data = set(targets)
-    outbox = bytearray()
-    state = {"forwarding": True, "report_registered": False}
+    def __init__(
+        self, out_r: int, err_r: int, out_orig: int, err_orig: int, report_w: int, ctrl_r: int
+    ) -> None:
+        self.targets = {out_r: (1, out_orig), err_r: (2, err_orig)}
+        self.alive_targets = {out_orig: True, err_orig: True}
+        self.report_w, self.ctrl_r = report_w, ctrl_r
+        for fd in (out_r, err_r, report_w, ctrl_r):
+            os.set_blocking(fd, False)
+        self.sel = selectors.DefaultSelector()
+        for fd in self.targets:
+            self.sel.register(fd, selectors.EVENT_READ)
+        self.sel.register(ctrl_r, selectors.EVENT_READ)
+        self.open_data = set(self.targets)
+        self.outbox = bytearray()
+        self.forwarding = True
+        self.report_registered = False
 
-    def forward(stream: int, data: bytes) -> None:
-        if state["forwarding"] and len(outbox) + len(data) <= _OUTBOX_CAP:
-            outbox.extend(struct.pack("<BI", stream, len(data)))
-            outbox.extend(data)
+    def run(self) -> None:
+        """Until every writer closed the pipes and the parent has every frame (or stopped listening)."""
+        while self.open_data or (self.forwarding and self.outbox):
+            self._watch_report()
+            for key, _ in self.sel.select():
+                fd = key.fd
+                if fd in self.open_data:
+                    self.pump(fd)
+                elif fd == self.ctrl_r:
+                    self._control()
+                elif fd == self.report_w and self.forwarding:
+                    self._send()
+        if self.forwarding:
+            self.stop_forwarding()
 
-    def stop_forwarding() -> None:
-        if state["report_registered"]:
-            sel.unregister(report_w)
-            state["report_registered"] = False
-        if state["forwarding"]:
-            state["forwarding"] = False
-            outbox.clear()
-            os.close(report_w)  # the parent's reader sees EOF and ends
+    def _watch_report(self) -> None:
+        """Wait for REPORT_W to take data only while there is something to send."""
+        want_write = self.forwarding and bool(self.outbox)
+        if want_write != self.report_registered:
+            if want_write:
+                self.sel.register(self.report_w, selectors.EVENT_WRITE)
+            else:
+                self.sel.unregister(self.report_w)
+            self.report_registered = want_write
 
-    def pump(fd: int) -> bool:
+    def forward(self, stream: int, data: bytes) -> None:
+        if self.forwarding and len(self.outbox) + len(data) <= _OUTBOX_CAP:
+            self.outbox.extend(struct.pack("<BI", stream, len(data)))
+            self.outbox.extend(data)
+
+    def stop_forwarding(self) -> None:
+        if self.report_registered:
+            self.sel.unregister(self.report_w)
+            self.report_registered = False
+        if self.forwarding:
+            self.forwarding = False
+            self.outbox.clear()
+            os.close(self.report_w)  # the parent's reader sees EOF and ends
+
+    def pump(self, fd: int) -> bool:
         """Tee what one data pipe holds right now; False once it reached EOF (and was closed)."""
         while True:
             try:
@@ -95,61 +118,62 @@ def main(argv: list[str]) -> int:
             except OSError:
                 data = b""
             if not data:
-                open_data.discard(fd)
-                sel.unregister(fd)
+                self.open_data.discard(fd)
+                self.sel.unregister(fd)
                 os.close(fd)
                 return False
-            stream, orig = targets[fd]
-            if alive_targets[orig] and not _write_all(orig, data):
-                alive_targets[orig] = False  # terminal gone: keep draining so writers never block
-            forward(stream, data)
+            stream, orig = self.targets[fd]
+            if self.alive_targets[orig] and not _write_all(orig, data):
+                self.alive_targets[orig] = False  # terminal gone: keep draining so writers never block
+            self.forward(stream, data)
             if len(data) < _CHUNK:
                 return True
 
-    while open_data or (state["forwarding"] and outbox):
-        want_write = state["forwarding"] and bool(outbox)
-        if want_write != state["report_registered"]:
-            if want_write:
-                sel.register(report_w, selectors.EVENT_WRITE)
-            else:
-                sel.unregister(report_w)
-            state["report_registered"] = want_write
-        for key, _ in sel.select():
-            fd = key.fd
-            if fd in open_data:
-                pump(fd)
-            elif fd == ctrl_r:
-                try:
-                    req = os.read(ctrl_r, 64)
-                except (BlockingIOError, InterruptedError):
-                    continue
-                except OSError:
-                    req = b""
-                if not req:  # the parent stopped listening, or died
-                    sel.unregister(ctrl_r)
-                    os.close(ctrl_r)
-                    stop_forwarding()
-                    continue
-                if b"S" in req:
-                    # Everything the parent wrote before asking is already in the pipes: forward it all,
-                    # then acknowledge.
-                    for dfd in list(open_data):
-                        pump(dfd)
-                    forward(_ACK, b"")
-                if b"Q" in req:  # the parent is done listening (its forked children may keep CTRL open)
-                    sel.unregister(ctrl_r)
-                    os.close(ctrl_r)
-                    stop_forwarding()
-            elif fd == report_w and state["forwarding"]:
-                try:
-                    n = os.write(report_w, outbox)
-                    del outbox[:n]
-                except (BlockingIOError, InterruptedError):
-                    pass
-                except OSError:
-                    stop_forwarding()
-    if state["forwarding"]:
-        stop_forwarding()
+    def _control(self) -> None:
+        """A request from the parent on CTRL_R: ``S`` (sync), ``Q`` (stop listening), or EOF (it died)."""
+        try:
+            req = os.read(self.ctrl_r, 64)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            req = b""
+        if not req:  # the parent stopped listening, or died
+            self._close_control()
+            return
+        if b"S" in req:
+            # Everything the parent wrote before asking is already in the pipes: forward it all, then
+            # acknowledge.
+            for dfd in list(self.open_data):
+                self.pump(dfd)
+            self.forward(_ACK, b"")
+        if b"Q" in req:  # the parent is done listening (its forked children may keep CTRL open)
+            self._close_control()
+
+    def _close_control(self) -> None:
+        self.sel.unregister(self.ctrl_r)
+        os.close(self.ctrl_r)
+        self.stop_forwarding()
+
+    def _send(self) -> None:
+        try:
+            n = os.write(self.report_w, self.outbox)
+            del self.outbox[:n]
+        except (BlockingIOError, InterruptedError):
+            pass
+        except OSError:
+            self.stop_forwarding()
+
+
+def main(argv: list[str]) -> int:
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+        # Ctrl-C or a job scheduler's SIGTERM hits the whole process group; we must outlive the trainer so
+        # its last words still reach the terminal, and we exit by ourselves when the pipes close.
+        try:
+            signal.signal(sig, signal.SIG_IGN)
+        except (OSError, ValueError):
+            pass
+    out_r, err_r, out_orig, err_orig, report_w, ctrl_r = (int(a) for a in argv[1:7])
+    _Helper(out_r, err_r, out_orig, err_orig, report_w, ctrl_r).run()
     return 0
 
 
