@@ -431,7 +431,25 @@ def capture_environment(
         files_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         _log.warning("wakelog: cannot create %s: %s", files_dir, exc)
+    _process(meta, program, args)
+    try:
+        prog = _program_path(program)
+    except Exception:
+        prog = None
+    git_root = None if disable_git else _capture_git(meta, files, files_dir, prog)
+    if prog is not None:
+        _capture_code(meta, files, files_dir, code_dir_name, prog, git_root, save_code)
+    _write_requirements(files, files_dir)
+    _hardware(meta)
+    # where it runs
+    _guard(meta, "container", detect_container)
+    _guard(meta, "slurm", slurm_info)
+    meta["files"] = files
+    return meta
 
+
+def _process(meta: dict[str, Any], program: str | None, args: list[str]) -> None:
+    """What runs, where and for whom: program, arguments, interpreter, OS, host, user, cwd, pid."""
     now = _dt.datetime.now(_dt.timezone.utc)
     meta["program"] = program
     meta["args"] = [str(a) for a in args]
@@ -446,46 +464,56 @@ def capture_environment(
     _guard(meta, "cwd", os.getcwd)
     meta["pid"] = os.getpid()
 
-    prog = None
-    try:
-        prog = _program_path(program)
-    except Exception:
-        prog = None
 
-    # git
-    git_root: Path | None = None
-    if not disable_git:
+def _capture_git(meta: dict[str, Any], files: list[str], files_dir: Path, prog: Path | None) -> Path | None:
+    """``meta["git"]`` for the program's repository (or the cwd's), and ``diff.patch`` if it is dirty;
+    returns the repository's root (None outside one)."""
+    try:
+        found = git_info(prog.parent if prog is not None else Path.cwd())
+    except Exception as exc:
+        _log.debug("wakelog: git capture failed: %s", exc)
+        return None
+    if found is None:
+        return None
+    info, git_root = found
+    meta["git"] = info
+    if info.get("dirty", False):  # tracked files changed
         try:
-            where = prog.parent if prog is not None else Path.cwd()
-            found = git_info(where)
-            if found is not None:
-                info, git_root = found
-                meta["git"] = info
-                has_tracked_changes = info.get("dirty", False)
-                if has_tracked_changes:
-                    base = "HEAD" if info.get("commit") else _EMPTY_TREE
-                    written = _write_diff(git_root, base, files_dir / "diff.patch")
-                    if written:
-                        files.append("diff.patch")
+            base = "HEAD" if info.get("commit") else _EMPTY_TREE
+            if _write_diff(git_root, base, files_dir / "diff.patch"):
+                files.append("diff.patch")
         except Exception as exc:
             _log.debug("wakelog: git capture failed: %s", exc)
+    return git_root
 
-    if prog is not None:
-        try:
-            meta["codePath"] = _relative_code_path(prog, git_root)
-        except Exception:
-            pass
-        if save_code:
-            try:
-                rel = meta.get("codePath") or prog.name
-                dest = files_dir / code_dir_name / rel
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(prog, dest)
-                files.append(f"{code_dir_name}/{rel}")
-            except Exception as exc:
-                _log.warning("wakelog: could not save code %s: %s", prog, exc)
 
-    # packages
+def _capture_code(
+    meta: dict[str, Any],
+    files: list[str],
+    files_dir: Path,
+    code_dir_name: str,
+    prog: Path,
+    git_root: Path | None,
+    save_code: bool,
+) -> None:
+    """``meta["codePath"]``, and with ``save_code`` a copy of the program in ``files_dir/code_dir_name``."""
+    try:
+        meta["codePath"] = _relative_code_path(prog, git_root)
+    except Exception:
+        pass
+    if not save_code:
+        return
+    try:
+        rel = meta.get("codePath") or prog.name
+        dest = files_dir / code_dir_name / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(prog, dest)
+        files.append(f"{code_dir_name}/{rel}")
+    except Exception as exc:
+        _log.warning("wakelog: could not save code %s: %s", prog, exc)
+
+
+def _write_requirements(files: list[str], files_dir: Path) -> None:
     try:
         pkgs = packages()
         (files_dir / "requirements.txt").write_text(_requirements_text(pkgs), encoding="utf-8")
@@ -493,7 +521,9 @@ def capture_environment(
     except Exception as exc:
         _log.warning("wakelog: could not write requirements.txt: %s", exc)
 
-    # hardware
+
+def _hardware(meta: dict[str, Any]) -> None:
+    """CPUs, memory, the root disk, GPUs and the CUDA version and devices this process sees."""
     try:
         physical, logical = _cpu_counts()
         if physical is not None:
@@ -519,10 +549,3 @@ def capture_environment(
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
     if visible is not None:
         meta["cuda_visible_devices"] = visible
-
-    # where it runs
-    _guard(meta, "container", detect_container)
-    _guard(meta, "slurm", slurm_info)
-
-    meta["files"] = files
-    return meta
