@@ -342,9 +342,16 @@ class SystemMonitor:
         return {self.pid} | {pid for pid, _created in self._tree_prev}
 
     def _sample_host(self, out: dict[str, float]) -> None:
+        self._sample_cpu(out)
+        if self._proc is not None:
+            self._sample_process(out)
+        self._sample_memory(out)
+        self._sample_disks(out)
+        self._sample_network(out)
+
+    def _sample_cpu(self, out: dict[str, float]) -> None:
         psutil = self._psutil
         g = self._guard
-
         # System-wide CPU, from our own cpu_times baseline (psutil.cpu_percent() keeps one global baseline
         # that the user's own calls would disturb).
         # Rates need a window long enough for the kernel's 10 ms accounting ticks; a sample taken right
@@ -358,10 +365,10 @@ class SystemMonitor:
         if now_cpu is not None:
             self._cpu_prev = now_cpu
 
-        if self._proc is not None:
-            self._sample_process(out)
-
-        vm = g("memory", psutil.virtual_memory)
+    def _sample_memory(self, out: dict[str, float]) -> None:
+        """Memory in use, of the cgroup's limit when the process runs under one (see _CgroupMemory)."""
+        g = self._guard
+        vm = g("memory", self._psutil.virtual_memory)
         if vm is not None:
             percent, available = float(vm.percent), float(vm.available)
             cg = self._cgmem
@@ -372,6 +379,10 @@ class SystemMonitor:
             out["system/memory_percent"] = percent
             out["system/memory_available_mb"] = available / _MB
 
+    def _sample_disks(self, out: dict[str, float]) -> None:
+        """Usage of each watched mount, and bytes read and written since start (all disks)."""
+        psutil = self._psutil
+        g = self._guard
         for path, token in self._disks:
             du = g(f"disk_usage:{path}", lambda p=path: psutil.disk_usage(p))
             if du is not None:
@@ -384,8 +395,10 @@ class SystemMonitor:
                 out["system/disk_read_mb"] = max(0, io.read_bytes - self._io0.read_bytes) / _MB
                 out["system/disk_write_mb"] = max(0, io.write_bytes - self._io0.write_bytes) / _MB
 
+    def _sample_network(self, out: dict[str, float]) -> None:
+        """Bytes sent and received since start (all interfaces)."""
         if self._net0 is not None:
-            net = g("net_io", psutil.net_io_counters)
+            net = self._guard("net_io", self._psutil.net_io_counters)
             if net is not None:
                 out["system/network_sent_mb"] = max(0, net.bytes_sent - self._net0.bytes_sent) / _MB
                 out["system/network_recv_mb"] = max(0, net.bytes_recv - self._net0.bytes_recv) / _MB
