@@ -7,6 +7,8 @@ below Python) they only pass through, and keep answering ``isatty()`` as the ter
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
@@ -20,7 +22,16 @@ class Tee:
     reference to it): it then just passes through.
     """
 
-    def __init__(self, orig: TextIO, cap: ConsoleCapture, stream: str, *, capture: bool, tty: bool | None):
+    # Set through __dict__: our __setattr__ forwards to the original stream.
+    _wl_orig: TextIO
+    _wl_cap: ConsoleCapture
+    _wl_stream: str
+    _wl_feed: Callable[[str, str], None] | None
+    _wl_tty: bool | None
+
+    def __init__(
+        self, orig: TextIO, cap: ConsoleCapture, stream: str, *, capture: bool, tty: bool | None
+    ) -> None:
         d = self.__dict__
         d["_wl_orig"] = orig
         d["_wl_cap"] = cap
@@ -65,8 +76,13 @@ class Tee:
     def __enter__(self) -> Tee:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self._wl_orig.__exit__(*exc)
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._wl_orig.__exit__(kind, error, traceback)
 
     def __repr__(self) -> str:
         return f"<wakelog tee of {self._wl_orig!r}>"
