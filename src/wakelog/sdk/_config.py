@@ -115,6 +115,15 @@ def _config_value(key: str, value: Any) -> Any:
         return str(value)
 
 
+def _masked(key: str, value: Any) -> Any:
+    """``value`` with secrets masked: a dict's by their own keys, anything else by ``key``."""
+    if isinstance(value, dict):
+        return mask_secrets(value, key + ".")
+    if looks_secret(key):
+        return mask_secrets({key: value})[key]
+    return value
+
+
 class Config:
     """A run's configuration. Changes reach the run log through ``on_change``."""
 
@@ -186,29 +195,32 @@ class Config:
         changes: dict[str, Any] = {}
         for raw_key, raw_value in source.items():
             key = _clean_key(raw_key)
-            if lock_as is None and key in self._locked:
-                if key not in self._items or not _same(self._items[key], raw_value):
-                    warn(f"wakelog: config item {key!r} was locked by {self._locked[key]!r} (ignored update)")
+            if lock_as is None and self._refuse_locked(key, raw_value):
                 continue
-            value = _config_value(key, raw_value)
-            if isinstance(value, dict):
-                value = mask_secrets(value, key + ".")
-            elif looks_secret(key):
-                value = mask_secrets({key: value})[key]
-            if key in self._items and not allow_val_change and not _same(self._items[key], value):
+            value = _masked(key, _config_value(key, raw_value))
+            if key in self._items and _same(self._items[key], value):
+                continue
+            if key in self._items and not allow_val_change:
                 raise ConfigError(
                     f"Attempted to change value of key {key!r} from {self._items[key]!r} to "
                     f"{value!r}. If you really want to do this, pass allow_val_change=True to "
                     "config.update()"
                 )
-            if key not in self._items or not _same(self._items[key], value):
-                changes[key] = value
+            changes[key] = value
         self._items.update(changes)
         if lock_as is not None:
             for key in source:
                 self._locked[_clean_key(key)] = lock_as
         if changes and self._on_change is not None:
             self._on_change(changes)
+
+    def _refuse_locked(self, key: str, value: Any) -> bool:
+        """Whether ``key`` is locked (by a sweep); warns when the refused write would change it."""
+        if key not in self._locked:
+            return False
+        if key not in self._items or not _same(self._items[key], value):
+            warn(f"wakelog: config item {key!r} was locked by {self._locked[key]!r} (ignored update)")
+        return True
 
     @property
     def locked_keys(self) -> dict[str, str]:
