@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, ItemsView, Iterator, KeysView, Mapping, ValuesView
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ def looks_secret(key: str) -> bool:
 
 def mask_secrets(values: dict[str, Any], path: str = "") -> dict[str, Any]:
     """A copy of ``values`` with secret-looking keys masked (nested too), warning for each."""
-    masked = {}
+    masked: dict[str, Any] = {}
     for key, value in values.items():
         dotted = f"{path}{key}"
         if looks_secret(key) and value not in (None, "", MASK) and not isinstance(value, dict):
@@ -91,10 +91,10 @@ def as_mapping(source: Any) -> dict[str, Any]:
 
 
 def _clean_key(key: Any) -> str:
-    key = str(key).strip("-")
-    if not key:
+    text = str(key).strip("-")
+    if not text:
         raise UsageError("config: empty key")
-    return key
+    return text
 
 
 def _same(old: Any, new: Any) -> bool:
@@ -127,6 +127,10 @@ def _masked(key: str, value: Any) -> Any:
 class Config:
     """A run's configuration. Changes reach the run log through ``on_change``."""
 
+    _items: dict[str, Any]
+    _locked: dict[str, str]
+    _on_change: Callable[[dict[str, Any]], None] | None
+
     def __init__(self, on_change: Callable[[dict[str, Any]], None] | None = None) -> None:
         object.__setattr__(self, "_items", {})
         object.__setattr__(self, "_locked", {})
@@ -157,13 +161,13 @@ class Config:
     def get(self, key: str, default: Any = None) -> Any:
         return self._items.get(key, default)
 
-    def keys(self):
+    def keys(self) -> KeysView[str]:
         return self._items.keys()
 
-    def items(self):
+    def items(self) -> ItemsView[str, Any]:
         return self._items.items()
 
-    def values(self):
+    def values(self) -> ValuesView[Any]:
         return self._items.values()
 
     def as_dict(self) -> dict[str, Any]:

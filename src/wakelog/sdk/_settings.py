@@ -127,14 +127,14 @@ def _to_tuple(value: Any, where: str) -> tuple[str, ...]:
 
 
 def _to_text(name: str, value: Any, where: str) -> str:
-    value = str(value) if isinstance(value, os.PathLike) else value
-    if not isinstance(value, str):
-        raise UsageError(f"{where}: expected a string, got {type(value).__name__}")
+    text = str(value) if isinstance(value, os.PathLike) else value
+    if not isinstance(text, str):
+        raise UsageError(f"{where}: expected a string, got {type(text).__name__}")
     if name == "mode":
-        value = {"dryrun": "offline", "run": "online"}.get(value, value)
-    if name in _CHOICES and value not in _CHOICES[name]:
-        raise UsageError(f"{where}: {value!r} is not one of {', '.join(_CHOICES[name])}")
-    return value
+        text = {"dryrun": "offline", "run": "online"}.get(text, text)
+    if name in _CHOICES and text not in _CHOICES[name]:
+        raise UsageError(f"{where}: {text!r} is not one of {', '.join(_CHOICES[name])}")
+    return text
 
 
 #: How a field's annotation (a string: ``"bool | None"``) picks its converter; text is the rest.

@@ -65,7 +65,8 @@ def _to_uint8(arr: np.ndarray) -> np.ndarray:
 
     kind = arr.dtype.kind
     if kind == "b":
-        return np.ascontiguousarray(arr, dtype=np.uint8) * np.uint8(255)
+        scaled: np.ndarray = np.ascontiguousarray(arr, dtype=np.uint8) * np.uint8(255)
+        return scaled
     if kind in "ui":
         return np.ascontiguousarray(np.clip(arr, 0, 255), dtype=np.uint8)
     data = arr.astype(np.float32 if arr.dtype.itemsize <= 4 else np.float64, order="C")
@@ -153,6 +154,7 @@ class Image(Media):
 
     def _read_file(self, path: Path, fmt: str | None) -> None:
         from PIL import Image as PILImage
+        from PIL import UnidentifiedImageError
 
         if not path.is_file():
             raise FileNotFoundError(f"Image path {str(path)!r} does not exist or is not a file")
@@ -161,7 +163,7 @@ class Image(Media):
             with PILImage.open(io.BytesIO(raw)) as probe:
                 source_fmt = (probe.format or "").lower()
                 self._width, self._height = probe.size
-        except PILImage.UnidentifiedImageError:
+        except UnidentifiedImageError:
             raise ValueError(f"Image path {str(path)!r} is not an image file PIL can read") from None
         source_fmt = _FORMATS.get(source_fmt, "")
         self._format = fmt or source_fmt or "png"

@@ -120,6 +120,9 @@ def _normalize_array_like(value: Any, *, nested: bool) -> Any:
     raise TypeError(f"Table cells cannot hold a {type(value).__name__}; accepted: {_ACCEPTED}")
 
 
+_CONTAINER_KINDS: dict[type, str] = {str: "str", list: "list", dict: "dict"}
+
+
 def _kind(value: Any) -> str | None:
     """Type class of a normalised value; a column keeps the class of its first non-None value."""
     if value is None:
@@ -130,7 +133,7 @@ def _kind(value: Any) -> str | None:
         return "number"
     if isinstance(value, Media):
         return type(value).__name__
-    return {str: "str", list: "list", dict: "dict"}[type(value)]
+    return _CONTAINER_KINDS[type(value)]
 
 
 def _rows_of(data: Any) -> list[Sequence[Any]]:
@@ -251,7 +254,8 @@ class Table(Media):
         import pandas as pd
 
         with self._lock:
-            return pd.DataFrame([list(r) for r in self._rows], columns=list(self._columns))
+            frame: pd.DataFrame = pd.DataFrame([list(r) for r in self._rows], columns=list(self._columns))
+        return frame
 
     # -- writing -----------------------------------------------------------------
     def add_data(self, *row: Any) -> None:
