@@ -37,54 +37,37 @@ from _common import (
 SETTLED = "wakelog-settled"
 
 
-def main() -> None:
-    args = parser(__doc__.split("\n")[0]).parse_args()
-    report = Report("drain", args)
-    report.header("finish() after 20k steps × 5 keys logged as fast as possible (offline)")
-    quick = args.quick
-    n = 2000 if quick else FULL_STEPS
-    plan: dict[str, tuple[dict[str, Any], int]] = {
-        "wakelog": ({"task": "drain", "n": n}, 1 if quick else 5),
-        SETTLED: ({"task": "drain", "n": n, "config": "wakelog", "settle_s": 2.0}, 1 if quick else 3),
-        "floor-queue": ({"task": "drain", "n": n}, 1 if quick else 3),
+def summarise(config: str, runs: list[dict[str, Any]], spec: dict[str, Any]) -> dict[str, Any]:
+    """Medians over repetitions; loop and async drains extrapolated to 20k steps."""
+    steps = spec["n"]
+    adapter = ADAPTERS[spec.get("config", config)]
+    scale = FULL_STEPS / steps
+    flush, flush_min = agg(runs, "flush_s")
+    loop, _ = agg(runs, "loop_s")
+    extrapolate_flush = steps < FULL_STEPS and adapter.async_flush
+    ok = sum(1 for r in runs if r.get("verified"))
+    row = {
+        "n": steps,
+        "reps": len(runs),
+        "flush_s": flush,
+        "flush_min_s": flush_min,
+        "flush_20k_s": flush * scale if extrapolate_flush else flush,
+        "flush_extrapolated": extrapolate_flush,
+        "loop_20k_s": loop * scale,
+        "loop_extrapolated": steps < FULL_STEPS,
+        "verified": verified_text(runs),
+        "all_verified": ok == len(runs),
+        "late_runs": sum(1 for r in runs if r.get("complete_after_finish_s") is not None),
     }
-    for config in peer_configs(args):
-        plan[config] = ({"task": "drain", "n": steps_for(config, FULL_STEPS, quick, 500)}, 1)
-    raw, errors = run_rounds(plan)
-    for config, err in errors.items():
-        report.note(f"{config}: FAILED — {err}")
-    rows: dict[str, dict[str, Any]] = {}
-    for config, runs in raw.items():
-        if not runs:
-            continue
-        steps = plan[config][0]["n"]
-        adapter = ADAPTERS[plan[config][0].get("config", config)]
-        scale = FULL_STEPS / steps
-        flush, flush_min = agg(runs, "flush_s")
-        loop, _ = agg(runs, "loop_s")
-        extrapolate_flush = steps < FULL_STEPS and adapter.async_flush
-        ok = sum(1 for r in runs if r.get("verified"))
-        rows[config] = {
-            "n": steps,
-            "reps": len(runs),
-            "flush_s": flush,
-            "flush_min_s": flush_min,
-            "flush_20k_s": flush * scale if extrapolate_flush else flush,
-            "flush_extrapolated": extrapolate_flush,
-            "loop_20k_s": loop * scale,
-            "loop_extrapolated": steps < FULL_STEPS,
-            "verified": verified_text(runs),
-            "all_verified": ok == len(runs),
-            "late_runs": sum(1 for r in runs if r.get("complete_after_finish_s") is not None),
-        }
-        rows[config]["total_20k_s"] = rows[config]["loop_20k_s"] + rows[config]["flush_20k_s"]
-    report.data["results"] = rows
-    report.data["errors"] = errors
+    row["total_20k_s"] = row["loop_20k_s"] + row["flush_20k_s"]
+    return row
 
-    def mark(value: float, extrapolated: bool, sign: str) -> str:
-        return ("≈" if extrapolated else "") + fmt_s(value) + (f" {sign}" if extrapolated else "")
 
-    print()
+def mark(value: float, extrapolated: bool, sign: str) -> str:
+    return ("≈" if extrapolated else "") + fmt_s(value) + (f" {sign}" if extrapolated else "")
+
+
+def print_rows(rows: dict[str, dict[str, Any]]) -> None:
     print(
         table(
             [
@@ -116,10 +99,10 @@ def main() -> None:
         "† measured on N steps, × 20,000 / N. "
         "‡ an async queue's drain, scaled linearly with the queued steps."
     )
-    print()
-    w = rows.get("wakelog")
-    if w is None:
-        sys.exit("wakelog did not run: " + errors.get("wakelog", "?"))
+
+
+def drain_budget(report: Report, rows: dict[str, dict[str, Any]], n: int) -> None:
+    w = rows["wakelog"]
     parts = [
         f"wakelog finish() after {n // 1000}k×5 points {fmt_s(w['flush_s'])} (offline: run log written, "
         "fsynced, read back) — budget ≤ 1 s (online, queryable on the server: not measured here, "
@@ -150,6 +133,34 @@ def main() -> None:
         floors=floors,
         peers=versus,
     )
+
+
+def main() -> None:
+    args = parser(__doc__.split("\n")[0]).parse_args()
+    report = Report("drain", args)
+    report.header("finish() after 20k steps × 5 keys logged as fast as possible (offline)")
+    quick = args.quick
+    n = 2000 if quick else FULL_STEPS
+    plan: dict[str, tuple[dict[str, Any], int]] = {
+        "wakelog": ({"task": "drain", "n": n}, 1 if quick else 5),
+        SETTLED: ({"task": "drain", "n": n, "config": "wakelog", "settle_s": 2.0}, 1 if quick else 3),
+        "floor-queue": ({"task": "drain", "n": n}, 1 if quick else 3),
+    }
+    for config in peer_configs(args):
+        plan[config] = ({"task": "drain", "n": steps_for(config, FULL_STEPS, quick, 500)}, 1)
+    raw, errors = run_rounds(plan)
+    for config, err in errors.items():
+        report.note(f"{config}: FAILED — {err}")
+    rows = {config: summarise(config, runs, plan[config][0]) for config, runs in raw.items() if runs}
+    report.data["results"] = rows
+    report.data["errors"] = errors
+
+    print()
+    print_rows(rows)
+    print()
+    if "wakelog" not in rows:
+        sys.exit("wakelog did not run: " + errors.get("wakelog", "?"))
+    drain_budget(report, rows, n)
     report.verified(rows)
     report.finish()
 

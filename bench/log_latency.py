@@ -87,21 +87,7 @@ def summarise(config: str, runs: list[dict[str, Any]], n: int) -> dict[str, Any]
     return out
 
 
-def main() -> None:
-    args = parser(__doc__.split("\n")[0]).parse_args()
-    report = Report("log_latency", args)
-    report.header("log() of 5 float scalars per step, explicit step, per-call perf_counter_ns")
-    plan = plan_for(args)
-    raw, errors = run_rounds(plan)
-    rows: dict[str, dict[str, Any]] = {}
-    for config, runs in raw.items():
-        if runs:
-            rows[config] = summarise(config, runs, plan[config][0]["n"])
-    report.data["results"] = rows
-    report.data["errors"] = errors
-    for config, err in errors.items():
-        report.note(f"{config}: FAILED — {err}")
-
+def print_rows(rows: dict[str, dict[str, Any]]) -> None:
     headers = [
         "config",
         "N run",
@@ -152,48 +138,71 @@ def main() -> None:
     )
     print()
 
+
+def latency_budget(
+    report: Report, rows: dict[str, dict[str, Any]], what: str, key: str, budget: float
+) -> None:
+    """wakelog's log() ``key`` against ``budget`` µs, as a multiple of the floors, beside each peer."""
+    ours = rows["wakelog"][key]
+    parts = [f"wakelog log() {what} {fmt_us(ours)} — budget ≤ {fmt_us(budget)}"]
+    floors, versus = {}, {}
+    for floor in ("floor-queue", "floor-none"):
+        if floor in rows:
+            floors[floor] = f"{of_floor(ours, rows[floor][key])} ({fmt_us(rows[floor][key])})"
+            parts.append(f"{of_floor(ours, rows[floor][key])} {floor} ({fmt_us(rows[floor][key])})")
+    for peer in (c for c in rows if ADAPTERS[c].kind == "peer"):
+        versus[peer] = f"{fmt_us(rows[peer][key])} ({times(ours, rows[peer][key])})"
+        parts.append(f"{peer} {versus[peer]}")
+    report.budget(
+        f"log() {what}",
+        ours,
+        budget,
+        "µs",
+        " — ".join(parts),
+        shown=fmt_us(ours),
+        limit=f"≤ {fmt_us(budget)}",
+        floors=floors,
+        peers=versus,
+    )
+
+
+def wandb_budget(report: Report, rows: dict[str, dict[str, Any]]) -> None:
+    ratio = rows["wandb-offline"]["p50_us"] / rows["wakelog"]["p50_us"]
+    report.budget(
+        "log() p50 vs wandb",
+        50.0 / ratio,
+        1.0,
+        "ratio",
+        f"wandb-offline log() p50 is {ratio:.0f}× wakelog's — budget ≥ 50×",
+        ratio=ratio,
+        shown=f"{ratio:.0f}× faster",
+        limit="≥ 50×",
+    )
+
+
+def main() -> None:
+    args = parser(__doc__.split("\n")[0]).parse_args()
+    report = Report("log_latency", args)
+    report.header("log() of 5 float scalars per step, explicit step, per-call perf_counter_ns")
+    plan = plan_for(args)
+    raw, errors = run_rounds(plan)
+    rows: dict[str, dict[str, Any]] = {}
+    for config, runs in raw.items():
+        if runs:
+            rows[config] = summarise(config, runs, plan[config][0]["n"])
+    report.data["results"] = rows
+    report.data["errors"] = errors
+    for config, err in errors.items():
+        report.note(f"{config}: FAILED — {err}")
+    print_rows(rows)
+
     w = rows.get("wakelog")
     if w is None:
         sys.exit("wakelog did not run: " + errors.get("wakelog", "?"))
-    peers = [c for c in rows if ADAPTERS[c].kind == "peer"]
-
-    def check(what: str, key: str, budget: float) -> None:
-        ours = w[key]
-        parts = [f"wakelog log() {what} {fmt_us(ours)} — budget ≤ {fmt_us(budget)}"]
-        floors, versus = {}, {}
-        for floor in ("floor-queue", "floor-none"):
-            if floor in rows:
-                floors[floor] = f"{of_floor(ours, rows[floor][key])} ({fmt_us(rows[floor][key])})"
-                parts.append(f"{of_floor(ours, rows[floor][key])} {floor} ({fmt_us(rows[floor][key])})")
-        for peer in peers:
-            versus[peer] = f"{fmt_us(rows[peer][key])} ({times(ours, rows[peer][key])})"
-            parts.append(f"{peer} {versus[peer]}")
-        report.budget(
-            f"log() {what}",
-            ours,
-            budget,
-            "µs",
-            " — ".join(parts),
-            shown=fmt_us(ours),
-            limit=f"≤ {fmt_us(budget)}",
-            floors=floors,
-            peers=versus,
-        )
-
-    check("p50", "p50_us", 5.0)
-    check("p99", "p99_us", 50.0)
+    latency_budget(report, rows, "p50", "p50_us", 5.0)
+    latency_budget(report, rows, "p99", "p99_us", 50.0)
     if "wandb-offline" in rows:
-        ratio = rows["wandb-offline"]["p50_us"] / w["p50_us"]
-        report.budget(
-            "log() p50 vs wandb",
-            50.0 / ratio,
-            1.0,
-            "ratio",
-            f"wandb-offline log() p50 is {ratio:.0f}× wakelog's — budget ≥ 50×",
-            ratio=ratio,
-            shown=f"{ratio:.0f}× faster",
-            limit="≥ 50×",
-        )
+        wandb_budget(report, rows)
     a = rows.get("wakelog-autostep")
     if a:
         print(f"info  wakelog log(row) without step=: p50 {fmt_us(a['p50_us'])}, p99 {fmt_us(a['p99_us'])}")

@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from _adapters import ADAPTERS
 from _common import BENCH, parser, table
@@ -22,21 +23,9 @@ from _common import BENCH, parser, table
 BENCHMARKS = ["log_latency", "step_overhead", "startup", "drain", "web_memory"]
 
 
-def main() -> None:
-    p = parser(__doc__.split("\n")[0])
-    p.add_argument("--only", metavar="A,B", help=f"run only these of: {', '.join(BENCHMARKS)}")
-    args = p.parse_args()
-    names = args.only.split(",") if args.only else BENCHMARKS
-    unknown = [n for n in names if n not in BENCHMARKS]
-    if unknown:
-        sys.exit(f"unknown benchmark(s): {', '.join(unknown)}")
-    passthrough = [
-        *(["--quick"] if args.quick else []),
-        *(["--no-peers"] if args.no_peers else []),
-        *(["--peers", args.peers] if args.peers else []),
-    ]
+def run_benchmarks(names: list[str], passthrough: list[str]) -> tuple[dict[str, Any], list[str]]:
+    """Each benchmark in its own process; the JSON reports of those that ran, and the names that failed."""
     results, failed = {}, []
-    started = time.time()
     with tempfile.TemporaryDirectory(prefix="wakelog-bench-") as tmp:
         for name in names:
             out = Path(tmp) / f"{name}.json"
@@ -48,7 +37,11 @@ def main() -> None:
                 failed.append(name)
                 continue
             results[name] = json.loads(out.read_text(encoding="utf-8"))
+    return results, failed
 
+
+def summary_rows(results: dict[str, Any]) -> tuple[list[list[Any]], list[str]]:
+    """One row per budget; one column per floor or peer, floors first, then peers in ADAPTERS' order."""
     rows, columns = [], []
     for data in results.values():
         for b in data["budgets"]:
@@ -71,15 +64,18 @@ def main() -> None:
     known = ["floor-queue", "floor-none", *ADAPTERS]
     order = sorted(columns, key=lambda c: known.index(c) if c in known else len(known))
     rows = [[*r[:5], *(r[5 + columns.index(c)] for c in order)] for r in rows]
-    columns = order
-    elapsed = time.time() - started
+    return rows, order
+
+
+def print_summary(results: dict[str, Any], failed: list[str], quick: bool, elapsed: float) -> None:
+    rows, columns = summary_rows(results)
     print(f"\n{'=' * 100}\n# Summary — wakelog against its budgets (DESIGN.md §4), floors and peers")
     any_data = next(iter(results.values()), None)
     if any_data:
         m = any_data["machine"]
         print(
             f"{any_data['date']} · {m['cpu']} · {m['cores']} cores · Python {m['python']} · "
-            f"{'quick' if args.quick else 'full'} mode · {elapsed:.0f} s in all"
+            f"{'quick' if quick else 'full'} mode · {elapsed:.0f} s in all"
         )
     print(table(["benchmark", "budget", "wakelog", "limit", "", *columns], rows))
     print(
@@ -95,6 +91,25 @@ def main() -> None:
         print("\nMISSED: " + "; ".join(missed))
     if failed:
         print("\nFAILED to run: " + ", ".join(failed))
+
+
+def main() -> None:
+    p = parser(__doc__.split("\n")[0])
+    p.add_argument("--only", metavar="A,B", help=f"run only these of: {', '.join(BENCHMARKS)}")
+    args = p.parse_args()
+    names = args.only.split(",") if args.only else BENCHMARKS
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown:
+        sys.exit(f"unknown benchmark(s): {', '.join(unknown)}")
+    passthrough = [
+        *(["--quick"] if args.quick else []),
+        *(["--no-peers"] if args.no_peers else []),
+        *(["--peers", args.peers] if args.peers else []),
+    ]
+    started = time.time()
+    results, failed = run_benchmarks(names, passthrough)
+    elapsed = time.time() - started
+    print_summary(results, failed, args.quick, elapsed)
     if args.json:
         Path(args.json).write_text(
             json.dumps(

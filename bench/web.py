@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -183,87 +183,122 @@ def verdict(value: float, budget: float, higher_is_better: bool = False) -> str:
     return "PASS" if ok else "MISS"
 
 
+class Sizes(NamedTuple):
+    runs: int
+    metrics: int
+    metric_steps: int
+    chart_runs: int
+    chart_steps: int
+    table_runs: int
+
+
+FULL = Sizes(runs=1000, metrics=20, metric_steps=1000, chart_runs=50, chart_steps=100_000, table_runs=10_000)
+QUICK = Sizes(runs=200, metrics=20, metric_steps=200, chart_runs=20, chart_steps=10_000, table_runs=1000)
+
+
+def seed(data_dir: Path, sizes: Sizes) -> tuple[str, list[str]]:
+    """A prepared server data folder with the three projects; the admin password and the chart's run ids."""
+    from server_query import seed_table
+    from wakelog.server.config import ServerConfig
+    from wakelog.server.serve import prepare
+    from wakelog.store.database import Database
+
+    config = ServerConfig(data_dir=data_dir)
+    prepare(config)
+    password = re.search(r"password: (\S+)", (data_dir / "admin-credentials.txt").read_text()).group(1)  # type: ignore[union-attr]
+    db = Database(config.database_url)
+    t0 = time.perf_counter()
+    keys = [f"{section}/m{i:02d}" for section in ("train", "eval") for i in range(sizes.metrics // 2)]
+    seed_project(db, "page", sizes.runs, keys, sizes.metric_steps)
+    chart_ids = seed_project(db, "chart", sizes.chart_runs, ["loss"], sizes.chart_steps)
+    seed_table(db, sizes.table_runs)
+    db.dispose()
+    print(f"seeded in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    return password, chart_ids
+
+
+def measure(data_dir: Path, password: str, chart_ids: list[str], repeat: int) -> dict[str, Any]:
+    """Page load, chart draw and table scroll timings, in Chromium against a server on ``data_dir``."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.server.conftest import free_port
+
+    port = free_port()
+    server = start_server(data_dir, port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+            ready = """() => document.querySelectorAll('[data-run]').length >= 20
+                && [...document.querySelectorAll('[data-testid=panel]')]
+                    .filter(p => { const r = p.getBoundingClientRect();
+                                   return r.top < innerHeight && r.bottom > 0; })
+                    .every(p => p.querySelector('[data-points]'))"""
+            page_times = page_load(browser, base, password, "/bench/page", ready, repeat)
+            sel = ",".join(chart_ids)
+            draws, totals, detail = chart_draw(
+                browser, base, password, f"/bench/chart?view=charts&sel={sel}", repeat
+            )
+            fps = scroll_fps(browser, base, password, "/bench/table?view=table", 3.0)
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(20)
+    return {
+        "page_ms": page_times,
+        "chart_draw_ms": draws,
+        "chart_total_ms": totals,
+        "chart_detail": detail,
+        "scroll": fps,
+    }
+
+
+def verdict_lines(sizes: Sizes, measured: dict[str, Any]) -> list[str]:
+    page_times, detail, fps = measured["page_ms"], measured["chart_detail"], measured["scroll"]
+    page_ms = statistics.median(page_times)
+    draw_ms = statistics.median(measured["chart_draw_ms"])
+    total_ms = statistics.median(measured["chart_total_ms"])
+    page_line = (
+        f"project page, {sizes.runs:,} runs × {sizes.metrics} metrics: "
+        f"interactive in {page_ms:.0f} ms median "
+        f"(min {min(page_times):.0f}, max {max(page_times):.0f}) — budget ≤ {PAGE_BUDGET_MS:.0f} ms: "
+        f"{page_ms / PAGE_BUDGET_MS:.2f}×"
+    )
+    chart_line = (
+        f"chart of {sizes.chart_runs} runs × {sizes.chart_steps:,} steps "
+        f"({detail.get('points', '?')} x values, {detail.get('columns', '?')} columns): "
+        f"drawn in {draw_ms:.0f} ms median after its data arrived "
+        f"({total_ms:.0f} ms with the fetch) — budget ≤ {CHART_BUDGET_MS:.0f} ms: "
+        f"{draw_ms / CHART_BUDGET_MS:.2f}×"
+    )
+    scroll_line = (
+        f"run table, {sizes.table_runs:,} runs scrolled for 3 s: {fps['fps']:.1f} frames/s "
+        f"(p95 frame {fps['p95_frame_ms']:.1f} ms, slowest {fps['max_frame_ms']:.1f} ms; an idle page: "
+        f"{fps['idle_fps']:.1f}) — budget 60 fps"
+    )
+    return [
+        f"{verdict(page_ms, PAGE_BUDGET_MS)}  {page_line}",
+        f"{verdict(draw_ms, CHART_BUDGET_MS)}  {chart_line}",
+        f"{verdict(fps['fps'], FPS_BUDGET * 0.95, higher_is_better=True)}  {scroll_line}",
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller data (the ratios then mean little)")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    runs, metrics, metric_steps = (200, 20, 200) if args.quick else (1000, 20, 1000)
-    chart_runs, chart_steps = (20, 10_000) if args.quick else (50, 100_000)
-    table_runs = 1000 if args.quick else 10_000
-
-    from playwright.sync_api import sync_playwright
-
-    from server_query import seed_table
-    from tests.server.conftest import free_port
-    from wakelog.server.config import ServerConfig
-    from wakelog.server.serve import prepare
-    from wakelog.store.database import Database
+    sizes = QUICK if args.quick else FULL
 
     results: dict[str, Any] = {"mode": "quick" if args.quick else "full"}
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
-        config = ServerConfig(data_dir=data_dir)
-        prepare(config)
-        password = re.search(r"password: (\S+)", (data_dir / "admin-credentials.txt").read_text()).group(1)  # type: ignore[union-attr]
-        db = Database(config.database_url)
-        t0 = time.perf_counter()
-        keys = [f"{section}/m{i:02d}" for section in ("train", "eval") for i in range(metrics // 2)]
-        seed_project(db, "page", runs, keys, metric_steps)
-        chart_ids = seed_project(db, "chart", chart_runs, ["loss"], chart_steps)
-        seed_table(db, table_runs)
-        db.dispose()
-        print(f"seeded in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
-        port = free_port()
-        server = start_server(data_dir, port)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-                ready = """() => document.querySelectorAll('[data-run]').length >= 20
-                    && [...document.querySelectorAll('[data-testid=panel]')]
-                        .filter(p => { const r = p.getBoundingClientRect();
-                                       return r.top < innerHeight && r.bottom > 0; })
-                        .every(p => p.querySelector('[data-points]'))"""
-                page_times = page_load(browser, base, password, "/bench/page", ready, args.repeat)
-                sel = ",".join(chart_ids)
-                draws, totals, detail = chart_draw(
-                    browser, base, password, f"/bench/chart?view=charts&sel={sel}", args.repeat
-                )
-                fps = scroll_fps(browser, base, password, "/bench/table?view=table", 3.0)
-                browser.close()
-        finally:
-            server.terminate()
-            server.wait(20)
-
-    page_ms = statistics.median(page_times)
-    draw_ms = statistics.median(draws)
-    total_ms = statistics.median(totals)
-    page_line = (
-        f"project page, {runs:,} runs × {metrics} metrics: interactive in {page_ms:.0f} ms median "
-        f"(min {min(page_times):.0f}, max {max(page_times):.0f}) — budget ≤ {PAGE_BUDGET_MS:.0f} ms: "
-        f"{page_ms / PAGE_BUDGET_MS:.2f}×"
-    )
-    chart_line = (
-        f"chart of {chart_runs} runs × {chart_steps:,} steps ({detail.get('points', '?')} x values, "
-        f"{detail.get('columns', '?')} columns): drawn in {draw_ms:.0f} ms median after its data arrived "
-        f"({total_ms:.0f} ms with the fetch) — budget ≤ {CHART_BUDGET_MS:.0f} ms: "
-        f"{draw_ms / CHART_BUDGET_MS:.2f}×"
-    )
-    scroll_line = (
-        f"run table, {table_runs:,} runs scrolled for 3 s: {fps['fps']:.1f} frames/s "
-        f"(p95 frame {fps['p95_frame_ms']:.1f} ms, slowest {fps['max_frame_ms']:.1f} ms; an idle page: "
-        f"{fps['idle_fps']:.1f}) — budget 60 fps"
-    )
-    lines = [
-        f"{verdict(page_ms, PAGE_BUDGET_MS)}  {page_line}",
-        f"{verdict(draw_ms, CHART_BUDGET_MS)}  {chart_line}",
-        f"{verdict(fps['fps'], FPS_BUDGET * 0.95, higher_is_better=True)}  {scroll_line}",
-    ]
+        password, chart_ids = seed(data_dir, sizes)
+        measured = measure(data_dir, password, chart_ids, args.repeat)
+    lines = verdict_lines(sizes, measured)
     print("\n".join(lines))
-    results.update(page_ms=page_times, chart_draw_ms=draws, chart_total_ms=totals)
-    results.update(chart_detail=detail, scroll=fps, lines=lines)
+    results.update(measured, lines=lines)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1), encoding="utf-8")
 

@@ -39,4 +39,5 @@ fi
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/mypy  # strict on runlog, sdk, transport and store: [tool.mypy] in pyproject.toml
 .venv/bin/python -m pytest "$@"

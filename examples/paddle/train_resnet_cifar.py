@@ -60,6 +60,63 @@ def evaluate(model: paddle.nn.Layer, x: np.ndarray, y: np.ndarray, batch_size: i
     return losses / len(x), correct / len(x)
 
 
+def define_metrics() -> None:
+    """Train metrics on their own step counter; eval metrics per epoch, their best in the summary."""
+    wandb.define_metric("train/step")
+    wandb.define_metric("train/*", step_metric="train/step")
+    wandb.define_metric("epoch")
+    wandb.define_metric("eval/*", step_metric="epoch", summary="max")
+    wandb.define_metric("eval/loss", step_metric="epoch", summary="min")
+
+
+def train_epoch(
+    model: paddle.nn.Layer,
+    optimizer: paddle.optimizer.Optimizer,
+    schedule: paddle.optimizer.lr.LRScheduler,
+    data: dict,
+    args: argparse.Namespace,
+    epoch: int,
+    step: int,
+    rng: np.random.Generator,
+) -> int:
+    """One pass over the shuffled training set, logging every ``--log-freq`` steps; returns the new step."""
+    model.train()
+    y_train = data["y_train"]
+    order = rng.permutation(len(y_train))
+    started, seen = time.perf_counter(), 0
+    for start in range(0, len(order), args.batch_size):
+        batch = order[start : start + args.batch_size]
+        images = data["x_train"][batch]
+        if args.dataset == "cifar10":
+            images = augment(images, rng)
+        x = paddle.to_tensor(normalise(images, data["mean"], data["std"]))
+        y = paddle.to_tensor(y_train[batch])
+        logits = model(x)
+        loss = F.cross_entropy(logits, y[:, None])
+        loss.backward()
+        optimizer.step()
+        optimizer.clear_grad()
+        lr = optimizer.get_lr()
+        schedule.step()
+        step += 1
+        seen += len(batch)
+        if step % args.log_freq == 0 or start + args.batch_size >= len(order):
+            accuracy = (logits.argmax(axis=1) == y).astype("float32").mean()
+            elapsed = time.perf_counter() - started
+            wandb.log(
+                {
+                    "train/step": step,
+                    "train/loss": loss,
+                    "train/acc": accuracy,
+                    "train/lr": lr,
+                    "train/epoch": epoch + (start + len(batch)) / len(order),
+                    "train/samples_per_sec": seen / elapsed,
+                }
+            )
+            started, seen = time.perf_counter(), 0
+    return step
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     seed_everything(args.seed)
@@ -76,11 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     wandb.config.update(
         {"train_size": len(y_train), "test_size": len(y_test), "steps_per_epoch": steps_per_epoch}
     )
-    wandb.define_metric("train/step")
-    wandb.define_metric("train/*", step_metric="train/step")
-    wandb.define_metric("epoch")
-    wandb.define_metric("eval/*", step_metric="epoch", summary="max")
-    wandb.define_metric("eval/loss", step_metric="epoch", summary="min")
+    define_metrics()
 
     model = build_resnet(args.arch, len(data["classes"]), args.stem)
     schedule = paddle.optimizer.lr.CosineAnnealingDecay(args.lr, T_max=args.epochs * steps_per_epoch)
@@ -91,39 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     rng = np.random.default_rng(args.seed)
     step = 0
     for epoch in range(args.epochs):
-        model.train()
-        order = rng.permutation(len(y_train))
-        started, seen = time.perf_counter(), 0
-        for start in range(0, len(order), args.batch_size):
-            batch = order[start : start + args.batch_size]
-            images = data["x_train"][batch]
-            if args.dataset == "cifar10":
-                images = augment(images, rng)
-            x = paddle.to_tensor(normalise(images, data["mean"], data["std"]))
-            y = paddle.to_tensor(y_train[batch])
-            logits = model(x)
-            loss = F.cross_entropy(logits, y[:, None])
-            loss.backward()
-            optimizer.step()
-            optimizer.clear_grad()
-            lr = optimizer.get_lr()
-            schedule.step()
-            step += 1
-            seen += len(batch)
-            if step % args.log_freq == 0 or start + args.batch_size >= len(order):
-                accuracy = (logits.argmax(axis=1) == y).astype("float32").mean()
-                elapsed = time.perf_counter() - started
-                wandb.log(
-                    {
-                        "train/step": step,
-                        "train/loss": loss,
-                        "train/acc": accuracy,
-                        "train/lr": lr,
-                        "train/epoch": epoch + (start + len(batch)) / len(order),
-                        "train/samples_per_sec": seen / elapsed,
-                    }
-                )
-                started, seen = time.perf_counter(), 0
+        step = train_epoch(model, optimizer, schedule, data, args, epoch, step, rng)
         eval_loss, eval_acc = evaluate(model, x_test, y_test, args.batch_size)
         wandb.log({"epoch": epoch, "eval/loss": eval_loss, "eval/acc": eval_acc})
         print(f"epoch {epoch}: eval loss {eval_loss:.4f}, accuracy {eval_acc:.3f}", flush=True)

@@ -150,14 +150,9 @@ def mongo_to_filter(filters: Any) -> str:
     parts = []
     for key, value in filters.items():
         if key in ("$and", "$or", "$nor"):
-            if not isinstance(value, (list, tuple)) or not value:
-                raise UsageError(f"{key} needs a non-empty list of filters")
-            inner = [mongo_to_filter(v) for v in value]
-            inner = [f"({t})" for t in inner if t]
-            if not inner:
-                continue
-            joined = (" or " if key != "$and" else " and ").join(inner)
-            parts.append(f"not ({joined})" if key == "$nor" else joined)
+            combined = _combine(key, value)
+            if combined:
+                parts.append(combined)
         elif key == "$not":
             parts.append(f"not ({mongo_to_filter(value)})")
         elif isinstance(key, str) and key.startswith("$"):
@@ -167,6 +162,17 @@ def mongo_to_filter(filters: Any) -> str:
     if len(parts) == 1:
         return parts[0]
     return " and ".join(f"({p})" for p in parts)
+
+
+def _combine(op: str, filters: Any) -> str:
+    """``$and``, ``$or`` or ``$nor`` over a list of filters; empty when every filter is empty."""
+    if not isinstance(filters, (list, tuple)) or not filters:
+        raise UsageError(f"{op} needs a non-empty list of filters")
+    inner = [f"({text})" for text in map(mongo_to_filter, filters) if text]
+    if not inner:
+        return ""
+    joined = (" or " if op != "$and" else " and ").join(inner)
+    return f"not ({joined})" if op == "$nor" else joined
 
 
 def order_text(order: str | None) -> str:

@@ -79,7 +79,7 @@ def check_header(path: str | os.PathLike[str]) -> int:
             f"{path}: run-log format version {version} is newer than this wakelog reads "
             f"({FORMAT_VERSION}); upgrade wakelog"
         )
-    return version
+    return int(version)
 
 
 def _parse_at(buf: bytes, pos: int) -> tuple[Record | None, int, str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, ItemsView, Iterator, KeysView, Mapping, ValuesView
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ def looks_secret(key: str) -> bool:
 
 def mask_secrets(values: dict[str, Any], path: str = "") -> dict[str, Any]:
     """A copy of ``values`` with secret-looking keys masked (nested too), warning for each."""
-    masked = {}
+    masked: dict[str, Any] = {}
     for key, value in values.items():
         dotted = f"{path}{key}"
         if looks_secret(key) and value not in (None, "", MASK) and not isinstance(value, dict):
@@ -91,10 +91,10 @@ def as_mapping(source: Any) -> dict[str, Any]:
 
 
 def _clean_key(key: Any) -> str:
-    key = str(key).strip("-")
-    if not key:
+    text = str(key).strip("-")
+    if not text:
         raise UsageError("config: empty key")
-    return key
+    return text
 
 
 def _same(old: Any, new: Any) -> bool:
@@ -115,8 +115,21 @@ def _config_value(key: str, value: Any) -> Any:
         return str(value)
 
 
+def _masked(key: str, value: Any) -> Any:
+    """``value`` with secrets masked: a dict's by their own keys, anything else by ``key``."""
+    if isinstance(value, dict):
+        return mask_secrets(value, key + ".")
+    if looks_secret(key):
+        return mask_secrets({key: value})[key]
+    return value
+
+
 class Config:
     """A run's configuration. Changes reach the run log through ``on_change``."""
+
+    _items: dict[str, Any]
+    _locked: dict[str, str]
+    _on_change: Callable[[dict[str, Any]], None] | None
 
     def __init__(self, on_change: Callable[[dict[str, Any]], None] | None = None) -> None:
         object.__setattr__(self, "_items", {})
@@ -148,13 +161,13 @@ class Config:
     def get(self, key: str, default: Any = None) -> Any:
         return self._items.get(key, default)
 
-    def keys(self):
+    def keys(self) -> KeysView[str]:
         return self._items.keys()
 
-    def items(self):
+    def items(self) -> ItemsView[str, Any]:
         return self._items.items()
 
-    def values(self):
+    def values(self) -> ValuesView[Any]:
         return self._items.values()
 
     def as_dict(self) -> dict[str, Any]:
@@ -186,29 +199,32 @@ class Config:
         changes: dict[str, Any] = {}
         for raw_key, raw_value in source.items():
             key = _clean_key(raw_key)
-            if lock_as is None and key in self._locked:
-                if key not in self._items or not _same(self._items[key], raw_value):
-                    warn(f"wakelog: config item {key!r} was locked by {self._locked[key]!r} (ignored update)")
+            if lock_as is None and self._refuse_locked(key, raw_value):
                 continue
-            value = _config_value(key, raw_value)
-            if isinstance(value, dict):
-                value = mask_secrets(value, key + ".")
-            elif looks_secret(key):
-                value = mask_secrets({key: value})[key]
-            if key in self._items and not allow_val_change and not _same(self._items[key], value):
+            value = _masked(key, _config_value(key, raw_value))
+            if key in self._items and _same(self._items[key], value):
+                continue
+            if key in self._items and not allow_val_change:
                 raise ConfigError(
                     f"Attempted to change value of key {key!r} from {self._items[key]!r} to "
                     f"{value!r}. If you really want to do this, pass allow_val_change=True to "
                     "config.update()"
                 )
-            if key not in self._items or not _same(self._items[key], value):
-                changes[key] = value
+            changes[key] = value
         self._items.update(changes)
         if lock_as is not None:
             for key in source:
                 self._locked[_clean_key(key)] = lock_as
         if changes and self._on_change is not None:
             self._on_change(changes)
+
+    def _refuse_locked(self, key: str, value: Any) -> bool:
+        """Whether ``key`` is locked (by a sweep); warns when the refused write would change it."""
+        if key not in self._locked:
+            return False
+        if key not in self._items or not _same(self._items[key], value):
+            warn(f"wakelog: config item {key!r} was locked by {self._locked[key]!r} (ignored update)")
+        return True
 
     @property
     def locked_keys(self) -> dict[str, str]:

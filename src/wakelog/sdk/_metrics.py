@@ -184,10 +184,11 @@ class SummaryTracker:
         additions = {}
         for key in row:
             definition = self.definition(key)
-            if definition and definition.step_sync and definition.step_metric not in row:
-                last = self._last_step_values.get(definition.step_metric)
+            step_metric = definition.step_metric if definition and definition.step_sync else None
+            if step_metric is not None and step_metric not in row:
+                last = self._last_step_values.get(step_metric)
                 if last is not None:
-                    additions[definition.step_metric] = last
+                    additions[step_metric] = last
         row.update(additions)
 
     def override(self, update: dict[str, Any], remove: list[str]) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import configparser
 import dataclasses
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -95,32 +96,53 @@ def _coerce(name: str, value: Any, source: str) -> Any:
         return None
     kind = _FIELD_TYPES[name]
     where = f"setting {name!r} from {source}"
-    if "bool" in kind:
-        if isinstance(value, str):
-            low = value.strip().lower()
-            if low not in _TRUE | _FALSE:
-                raise UsageError(f"{where}: expected true/false, got {value!r}")
-            return low in _TRUE
-        return bool(value)
-    if "float" in kind:
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise UsageError(f"{where}: expected a number, got {value!r}") from None
-        if not number >= 0:
-            raise UsageError(f"{where}: expected a number ≥ 0, got {value!r}")
-        return number
-    if "tuple" in kind:
-        items = value.split(",") if isinstance(value, str) else list(value)
-        return tuple(str(item).strip() for item in items if str(item).strip())
-    value = str(value) if isinstance(value, os.PathLike) else value
-    if not isinstance(value, str):
-        raise UsageError(f"{where}: expected a string, got {type(value).__name__}")
+    for marker, convert in _CONVERTERS:
+        if marker in kind:
+            return convert(value, where)
+    return _to_text(name, value, where)
+
+
+def _to_bool(value: Any, where: str) -> bool:
+    if isinstance(value, str):
+        low = value.strip().lower()
+        if low not in _TRUE | _FALSE:
+            raise UsageError(f"{where}: expected true/false, got {value!r}")
+        return low in _TRUE
+    return bool(value)
+
+
+def _to_number(value: Any, where: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"{where}: expected a number, got {value!r}") from None
+    if not number >= 0:
+        raise UsageError(f"{where}: expected a number ≥ 0, got {value!r}")
+    return number
+
+
+def _to_tuple(value: Any, where: str) -> tuple[str, ...]:
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return tuple(str(item).strip() for item in items if str(item).strip())
+
+
+def _to_text(name: str, value: Any, where: str) -> str:
+    text = str(value) if isinstance(value, os.PathLike) else value
+    if not isinstance(text, str):
+        raise UsageError(f"{where}: expected a string, got {type(text).__name__}")
     if name == "mode":
-        value = {"dryrun": "offline", "run": "online"}.get(value, value)
-    if name in _CHOICES and value not in _CHOICES[name]:
-        raise UsageError(f"{where}: {value!r} is not one of {', '.join(_CHOICES[name])}")
-    return value
+        text = {"dryrun": "offline", "run": "online"}.get(text, text)
+    if name in _CHOICES and text not in _CHOICES[name]:
+        raise UsageError(f"{where}: {text!r} is not one of {', '.join(_CHOICES[name])}")
+    return text
+
+
+#: How a field's annotation (a string: ``"bool | None"``) picks its converter; text is the rest.
+_CONVERTERS: tuple[tuple[str, Callable[[Any, str], Any]], ...] = (
+    ("bool", _to_bool),
+    ("float", _to_number),
+    ("tuple", _to_tuple),
+)
 
 
 DEFAULTS = Settings(

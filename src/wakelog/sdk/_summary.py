@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, ItemsView, Iterator, KeysView
 from typing import Any
 
 from wakelog.sdk._metrics import SummaryTracker
@@ -16,6 +16,10 @@ class Summary:
     visible; writes are recorded as explicit summary updates that win until the key is logged
     again.
     """
+
+    _tracker: SummaryTracker
+    _on_update: Callable[[dict[str, Any], list[str]], None]
+    _sync: Callable[[], Any]
 
     def __init__(
         self,
@@ -55,10 +59,10 @@ class Summary:
     def get(self, key: str, default: Any = None) -> Any:
         return self._current().get(key, default)
 
-    def keys(self):
+    def keys(self) -> KeysView[str]:
         return self._current().keys()
 
-    def items(self):
+    def items(self) -> ItemsView[str, Any]:
         return self._current().items()
 
     def as_dict(self) -> dict[str, Any]:

@@ -53,9 +53,11 @@ def normalise(value: Any, *, allow_media: bool = True, depth: int = 0) -> Any:
         return out
     if isinstance(value, (list, tuple)):
         return [normalise(item, allow_media=allow_media, depth=depth + 1) for item in value]
-    # Subclasses of the plain types: IntEnum, numpy.float64, str enums…
-    if isinstance(value, bool):
-        return bool(value)
+    return _normalise_other(value, allow_media=allow_media, depth=depth)
+
+
+def _normalise_other(value: Any, *, allow_media: bool, depth: int) -> Any:
+    """Subclasses of the plain types (IntEnum, numpy.float64, str enums…), media, dates, arrays."""
     if isinstance(value, int):
         return normalise(int(value))
     if isinstance(value, float):
@@ -64,14 +66,13 @@ def normalise(value: Any, *, allow_media: bool = True, depth: int = 0) -> Any:
         return normalise(str(value))
     if _is_media(value):
         if not allow_media:
-            raise BadValue(f"a {kind.__name__} media object cannot be stored here")
+            raise BadValue(f"a {type(value).__name__} media object cannot be stored here")
         return value.frozen()  # later edits by the user (Table.add_data) must not leak in
     if isinstance(value, (_dt.datetime, _dt.date)):
         return value.isoformat()
-    if hasattr(value, "item") and callable(value.item):
+    if (hasattr(value, "item") and callable(value.item)) or hasattr(value, "__array__"):
         return _array_like(value, allow_media=allow_media, depth=depth)
-    if hasattr(value, "__array__"):
-        return _array_like(value, allow_media=allow_media, depth=depth)
+    kind = type(value)
     raise BadValue(
         f"a {kind.__module__}.{kind.__qualname__} cannot be logged; log numbers, strings, "
         "bools, dicts or lists of them, arrays, tensors, or wakelog media objects"

@@ -11,6 +11,7 @@ import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from wakelog.runlog import RecordType, RunLogError, find_runlog, read_runlog
 from wakelog.transport.client import ServerClient
@@ -61,7 +62,7 @@ def find_run_dirs(paths: Iterable[Path]) -> list[Path]:
 def describe(run_dir: Path) -> LocalRun:
     """What a run folder holds, read from its run log."""
     result = read_runlog(find_runlog(run_dir))
-    identity: dict = {}
+    identity: dict[str, Any] = {}
     ended = False
     for record in result.records:
         if record.type == RecordType.RUN and not identity:

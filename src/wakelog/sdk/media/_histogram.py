@@ -61,6 +61,54 @@ def _bin(finite: np.ndarray, num_bins: int) -> tuple[np.ndarray, np.ndarray]:
     return np.histogram(finite, bins=num_bins)
 
 
+def _check_num_bins(num_bins: Any) -> int:
+    import numpy as np
+
+    if isinstance(num_bins, bool) or not isinstance(num_bins, int | np.integer):
+        raise TypeError(f"Histogram num_bins must be an int; got {type(num_bins).__name__}")
+    if not 1 <= int(num_bins) <= MAX_BINS:
+        raise ValueError(f"Histogram num_bins must be between 1 and {MAX_BINS}; got {num_bins}")
+    return int(num_bins)
+
+
+def _precomputed(np_histogram: Any) -> tuple[list[Any], list[float]]:
+    """Check a ``(counts, edges)`` pair like ``np.histogram``'s; return both as lists."""
+    import numpy as np
+
+    if not isinstance(np_histogram, tuple | list) or len(np_histogram) != 2:
+        raise TypeError("Histogram np_histogram must be a (counts, edges) pair like np.histogram's")
+    counts = _numeric_1d(np_histogram[0], "np_histogram counts")
+    edges = _numeric_1d(np_histogram[1], "np_histogram edges").astype(np.float64)
+    if len(edges) != len(counts) + 1:
+        raise ValueError(
+            f"Histogram np_histogram needs len(edges) == len(counts) + 1; "
+            f"got {len(counts)} counts and {len(edges)} edges"
+        )
+    if len(counts) == 0 or len(counts) > MAX_BINS:
+        raise ValueError(f"Histogram np_histogram must have 1..{MAX_BINS} bins; got {len(counts)}")
+    if not np.all(np.isfinite(edges)) or np.any(np.diff(edges) < 0):
+        raise ValueError("Histogram np_histogram edges must be finite and non-decreasing")
+    if counts.dtype.kind == "f" and not np.all(np.isfinite(counts)):
+        raise ValueError("Histogram np_histogram counts must be finite")
+    if np.any(counts < 0):
+        raise ValueError("Histogram np_histogram counts must not be negative")
+    if counts.dtype.kind == "b":
+        counts = counts.astype(np.int64)
+    return counts.tolist(), edges.tolist()
+
+
+def _snapshot(sequence: Any) -> np.ndarray:
+    """A private copy of the values to bin, in a dtype that bins fast."""
+    import numpy as np
+
+    values = _numeric_1d(sequence, "sequence")
+    if values.dtype.kind == "b":
+        values = values.astype(np.uint8)
+    elif values.dtype.kind == "f" and values.dtype.itemsize < 4:
+        values = values.astype(np.float32)  # float16 arithmetic is slow and lossy
+    return np.array(values, copy=True)
+
+
 class Histogram(Media):
     """A histogram of values, or a precomputed ``(counts, edges)`` pair.
 
@@ -82,47 +130,16 @@ class Histogram(Media):
         np_histogram: tuple[Any, Any] | None = None,
         num_bins: int = DEFAULT_BINS,
     ) -> None:
-        import numpy as np
-
-        if isinstance(num_bins, bool) or not isinstance(num_bins, int | np.integer):
-            raise TypeError(f"Histogram num_bins must be an int; got {type(num_bins).__name__}")
-        if not 1 <= int(num_bins) <= MAX_BINS:
-            raise ValueError(f"Histogram num_bins must be between 1 and {MAX_BINS}; got {num_bins}")
+        self._num_bins = _check_num_bins(num_bins)
         if (sequence is None) == (np_histogram is None):
             raise ValueError("Histogram needs exactly one of sequence= or np_histogram=")
-        self._num_bins = int(num_bins)
         self._values: np.ndarray | None = None
         self._result: tuple[list[Any], list[float]] | None = None
         self._lock = threading.Lock()
-
         if np_histogram is not None:
-            if not isinstance(np_histogram, tuple | list) or len(np_histogram) != 2:
-                raise TypeError("Histogram np_histogram must be a (counts, edges) pair like np.histogram's")
-            counts = _numeric_1d(np_histogram[0], "np_histogram counts")
-            edges = _numeric_1d(np_histogram[1], "np_histogram edges").astype(np.float64)
-            if len(edges) != len(counts) + 1:
-                raise ValueError(
-                    f"Histogram np_histogram needs len(edges) == len(counts) + 1; "
-                    f"got {len(counts)} counts and {len(edges)} edges"
-                )
-            if len(counts) == 0 or len(counts) > MAX_BINS:
-                raise ValueError(f"Histogram np_histogram must have 1..{MAX_BINS} bins; got {len(counts)}")
-            if not np.all(np.isfinite(edges)) or np.any(np.diff(edges) < 0):
-                raise ValueError("Histogram np_histogram edges must be finite and non-decreasing")
-            if counts.dtype.kind == "f" and not np.all(np.isfinite(counts)):
-                raise ValueError("Histogram np_histogram counts must be finite")
-            if np.any(counts < 0):
-                raise ValueError("Histogram np_histogram counts must not be negative")
-            if counts.dtype.kind == "b":
-                counts = counts.astype(np.int64)
-            self._result = (counts.tolist(), edges.tolist())
+            self._result = _precomputed(np_histogram)
         else:
-            values = _numeric_1d(sequence, "sequence")
-            if values.dtype.kind == "b":
-                values = values.astype(np.uint8)
-            elif values.dtype.kind == "f" and values.dtype.itemsize < 4:
-                values = values.astype(np.float32)  # float16 arithmetic is slow and lossy
-            self._values = np.array(values, copy=True)  # snapshot; binning waits for to_stub
+            self._values = _snapshot(sequence)  # binning waits for to_stub
 
     def _compute(self) -> tuple[list[Any], list[float]]:
         with self._lock:

@@ -65,7 +65,8 @@ def _to_uint8(arr: np.ndarray) -> np.ndarray:
 
     kind = arr.dtype.kind
     if kind == "b":
-        return np.ascontiguousarray(arr, dtype=np.uint8) * np.uint8(255)
+        scaled: np.ndarray = np.ascontiguousarray(arr, dtype=np.uint8) * np.uint8(255)
+        return scaled
     if kind in "ui":
         return np.ascontiguousarray(np.clip(arr, 0, 255), dtype=np.uint8)
     data = arr.astype(np.float32 if arr.dtype.itemsize <= 4 else np.float64, order="C")
@@ -87,6 +88,25 @@ def _encodable(img: PILImage.Image, fmt: str) -> PILImage.Image:
         return img.convert("L")
     has_alpha = "A" in img.mode or "a" in img.mode or "transparency" in img.info
     return img.convert("RGBA" if has_alpha and fmt == "png" else "RGB")
+
+
+def _check_options(mode: str | None, caption: str | None, file_type: str | None) -> str | None:
+    """Validate ``Image``'s keyword arguments; return the wanted format (None: decide from the data)."""
+    from PIL import ImageMode
+
+    if caption is not None and not isinstance(caption, str):
+        raise TypeError(f"Image caption must be a str or None; got {type(caption).__name__}")
+    if mode is not None:
+        try:
+            ImageMode.getmode(mode)
+        except (KeyError, TypeError):
+            raise ValueError(f"Image mode {mode!r} is not a PIL mode (e.g. 'L', 'RGB', 'RGBA')") from None
+    if file_type is None:
+        return None
+    fmt = _FORMATS.get(str(file_type).lower().lstrip("."))
+    if fmt is None:
+        raise ValueError(f"Image file_type must be 'png', 'jpeg' or 'jpg'; got {file_type!r}")
+    return fmt
 
 
 class Image(Media):
@@ -111,23 +131,9 @@ class Image(Media):
         caption: str | None = None,
         file_type: str | None = None,
     ) -> None:
-        import numpy as np
         from PIL import Image as PILImage
-        from PIL import ImageMode
 
-        if caption is not None and not isinstance(caption, str):
-            raise TypeError(f"Image caption must be a str or None; got {type(caption).__name__}")
-        if mode is not None:
-            try:
-                ImageMode.getmode(mode)
-            except (KeyError, TypeError):
-                raise ValueError(f"Image mode {mode!r} is not a PIL mode (e.g. 'L', 'RGB', 'RGBA')") from None
-        fmt: str | None = None
-        if file_type is not None:
-            fmt = _FORMATS.get(str(file_type).lower().lstrip("."))
-            if fmt is None:
-                raise ValueError(f"Image file_type must be 'png', 'jpeg' or 'jpg'; got {file_type!r}")
-
+        fmt = _check_options(mode, caption, file_type)
         self._caption = caption
         self._mode = mode
         self._pixels: np.ndarray | None = None
@@ -137,41 +143,50 @@ class Image(Media):
         self._lock = threading.Lock()  # one object may be serialised twice (e.g. in two tables)
 
         if isinstance(data_or_path, str | os.PathLike):
-            path = Path(data_or_path)
-            if not path.is_file():
-                raise FileNotFoundError(f"Image path {str(path)!r} does not exist or is not a file")
-            raw = path.read_bytes()
-            try:
-                with PILImage.open(io.BytesIO(raw)) as probe:
-                    source_fmt = (probe.format or "").lower()
-                    self._width, self._height = probe.size
-            except PILImage.UnidentifiedImageError:
-                raise ValueError(f"Image path {str(path)!r} is not an image file PIL can read") from None
-            source_fmt = _FORMATS.get(source_fmt, "")
-            self._format = fmt or source_fmt or "png"
-            self._raw = raw
-            if self._format == source_fmt and mode is None:
-                self._encoded = raw  # already in the wanted format: copy the file as is
+            self._read_file(Path(data_or_path), fmt)
         elif isinstance(data_or_path, PILImage.Image):
             self._pil = data_or_path.copy()
             self._width, self._height = self._pil.size
             self._format = fmt or "png"
         else:
-            try:
-                arr = to_numpy(data_or_path)
-            except Exception as exc:
-                raise TypeError(
-                    f"Image cannot use a {type(data_or_path).__name__}: expected {_ACCEPTED} ({exc})"
-                ) from None
-            if arr.dtype.kind not in "biuf":
-                raise TypeError(
-                    f"Image cannot use a {type(data_or_path).__name__} with dtype {arr.dtype}; "
-                    f"expected {_ACCEPTED}"
-                )
-            view, self._height, self._width = _check_array(arr)
-            # Snapshot only (one memcpy); the pixel conversion waits for the writer thread.
-            self._pixels = np.array(view, copy=True)
+            self._copy_pixels(data_or_path)
             self._format = fmt or "png"
+
+    def _read_file(self, path: Path, fmt: str | None) -> None:
+        from PIL import Image as PILImage
+        from PIL import UnidentifiedImageError
+
+        if not path.is_file():
+            raise FileNotFoundError(f"Image path {str(path)!r} does not exist or is not a file")
+        raw = path.read_bytes()
+        try:
+            with PILImage.open(io.BytesIO(raw)) as probe:
+                source_fmt = (probe.format or "").lower()
+                self._width, self._height = probe.size
+        except UnidentifiedImageError:
+            raise ValueError(f"Image path {str(path)!r} is not an image file PIL can read") from None
+        source_fmt = _FORMATS.get(source_fmt, "")
+        self._format = fmt or source_fmt or "png"
+        self._raw = raw
+        if self._format == source_fmt and self._mode is None:
+            self._encoded = raw  # already in the wanted format: copy the file as is
+
+    def _copy_pixels(self, data: Any) -> None:
+        import numpy as np
+
+        try:
+            arr = to_numpy(data)
+        except Exception as exc:
+            raise TypeError(
+                f"Image cannot use a {type(data).__name__}: expected {_ACCEPTED} ({exc})"
+            ) from None
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(
+                f"Image cannot use a {type(data).__name__} with dtype {arr.dtype}; expected {_ACCEPTED}"
+            )
+        view, self._height, self._width = _check_array(arr)
+        # Snapshot only (one memcpy); the pixel conversion waits for the writer thread.
+        self._pixels = np.array(view, copy=True)
 
     @property
     def width(self) -> int:

@@ -13,8 +13,9 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from types import UnionType
 from typing import TYPE_CHECKING, Any
 
 from ._base import Media
@@ -53,39 +54,54 @@ def _dataframe_rows(df: pd.DataFrame) -> tuple[list[str], list[list[Any]]]:
     return [str(c) for c in df.columns], rows
 
 
+#: Subclasses of the plain types (IntEnum, numpy.float64, str enums…) and dates, in the order tried.
+_CASTS: tuple[tuple[type | UnionType, Callable[[Any], Any]], ...] = (
+    (int, int),
+    (float, float),
+    (str, str),
+    (_dt.datetime | _dt.date | _dt.time, lambda value: value.isoformat()),
+)
+
+
 def _normalize(value: Any, *, nested: bool = False) -> Any:
     """Return ``value`` as plain JSON-able Python (or a frozen Media), or raise TypeError."""
     cls = type(value)
     if value is None or cls in (bool, int, float, str):
         return value
-    if isinstance(value, bool):
-        return bool(value)
     if isinstance(value, Media):
-        if nested:
-            raise TypeError(f"Table cells may hold a {cls.__name__} only directly, not inside a list or dict")
-        if cls.__name__ in ("Table", "CustomChart"):
-            raise TypeError(f"Table cells cannot hold a {cls.__name__}; accepted: {_ACCEPTED}")
-        return value.frozen()
+        return _frozen_media(value, nested=nested)
     if cls.__name__ in ("NAType", "NaTType"):  # pandas missing markers
         return None
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, _dt.datetime | _dt.date | _dt.time):
-        return value.isoformat()
+    for base, cast in _CASTS:
+        if isinstance(value, base):
+            return cast(value)
     if isinstance(value, list | tuple):
         return [_normalize(v, nested=True) for v in value]
     if isinstance(value, dict):
-        out = {}
-        for k, v in value.items():
-            if not isinstance(k, str):
-                raise TypeError(f"Table cells may hold dicts with str keys only; got key {k!r}")
-            out[str(k)] = _normalize(v, nested=True)
-        return out
+        return _normalize_dict(value)
+    return _normalize_array_like(value, nested=nested)
 
+
+def _frozen_media(value: Media, *, nested: bool) -> Media:
+    name = type(value).__name__
+    if nested:
+        raise TypeError(f"Table cells may hold a {name} only directly, not inside a list or dict")
+    if name in ("Table", "CustomChart"):
+        raise TypeError(f"Table cells cannot hold a {name}; accepted: {_ACCEPTED}")
+    return value.frozen()
+
+
+def _normalize_dict(value: dict[Any, Any]) -> dict[str, Any]:
+    out = {}
+    for k, v in value.items():
+        if not isinstance(k, str):
+            raise TypeError(f"Table cells may hold dicts with str keys only; got key {k!r}")
+        out[str(k)] = _normalize(v, nested=True)
+    return out
+
+
+def _normalize_array_like(value: Any, *, nested: bool) -> Any:
+    """numpy scalars, arrays and tensors; anything else is refused."""
     import numpy as np
 
     if isinstance(value, np.generic):
@@ -101,7 +117,10 @@ def _normalize(value: Any, *, nested: bool = False) -> Any:
             if arr.ndim == 0 or (arr.size == 1 and not isinstance(value, np.ndarray)):
                 return _normalize(arr.reshape(())[()], nested=nested)
             return _normalize(arr.tolist(), nested=True)
-    raise TypeError(f"Table cells cannot hold a {cls.__name__}; accepted: {_ACCEPTED}")
+    raise TypeError(f"Table cells cannot hold a {type(value).__name__}; accepted: {_ACCEPTED}")
+
+
+_CONTAINER_KINDS: dict[type, str] = {str: "str", list: "list", dict: "dict"}
 
 
 def _kind(value: Any) -> str | None:
@@ -114,7 +133,7 @@ def _kind(value: Any) -> str | None:
         return "number"
     if isinstance(value, Media):
         return type(value).__name__
-    return {str: "str", list: "list", dict: "dict"}[type(value)]
+    return _CONTAINER_KINDS[type(value)]
 
 
 def _rows_of(data: Any) -> list[Sequence[Any]]:
@@ -235,7 +254,8 @@ class Table(Media):
         import pandas as pd
 
         with self._lock:
-            return pd.DataFrame([list(r) for r in self._rows], columns=list(self._columns))
+            frame: pd.DataFrame = pd.DataFrame([list(r) for r in self._rows], columns=list(self._columns))
+        return frame
 
     # -- writing -----------------------------------------------------------------
     def add_data(self, *row: Any) -> None:

@@ -103,65 +103,85 @@ def confusion_matrix(
     The table has columns Actual, Predicted, nPredictions and one row for every
     (actual, predicted) pair of classes, zero counts included.
     """
-    import numpy as np
-
     if y_true is None:
         raise ValueError("plot.confusion_matrix needs y_true")
     if (probs is None) == (preds is None):
         raise ValueError("plot.confusion_matrix needs exactly one of probs= or preds=")
     actual = _class_indices(y_true, "y_true")
-    n_classes: int | None = None
-    if probs is not None:
-        scores = to_numpy(probs)
-        if scores.ndim != 2 or scores.dtype.kind not in "biuf":
-            raise ValueError(
-                f"plot.confusion_matrix probs must be a numeric (N, C) array; "
-                f"got shape {tuple(scores.shape)} dtype {scores.dtype}"
-            )
-        if scores.shape[1] == 0:
-            raise ValueError("plot.confusion_matrix probs has no classes (shape (N, 0))")
-        predicted = np.argmax(scores, axis=1) if len(scores) else np.zeros(0, np.int64)
-        n_classes = scores.shape[1]
-        source = "probs rows"
-    else:
-        predicted = _class_indices(preds, "preds")
-        source = "preds"
+    predicted, n_classes, source = _predictions(probs, preds)
     if len(predicted) != len(actual):
         raise ValueError(
             f"plot.confusion_matrix y_true has {len(actual)} entries but {source} has {len(predicted)}"
         )
-
     if class_names is not None:
-        if isinstance(class_names, str):
-            raise TypeError("plot.confusion_matrix class_names must be a list of names, not one str")
-        names = [str(n) for n in class_names]
-        if len(set(names)) != len(names):
-            raise ValueError(f"plot.confusion_matrix class_names must be unique; got {names}")
-        if n_classes is not None and n_classes != len(names):
-            raise ValueError(
-                f"plot.confusion_matrix probs has {n_classes} columns but class_names has {len(names)} names"
-            )
+        names = _checked_names(class_names, n_classes)
     else:
-        if n_classes is None:
-            if len(actual) == 0:
-                raise ValueError("plot.confusion_matrix got no samples and no class_names to size the matrix")
-            n_classes = int(max(actual.max(), predicted.max())) + 1
-        names = [str(i) for i in range(n_classes)]
-    n = len(names)
-    if n == 0:
+        names = [str(i) for i in range(_count_classes(n_classes, actual, predicted))]
+    if not names:
         raise ValueError("plot.confusion_matrix class_names is empty")
     for label, values in (("y_true", actual), (source, predicted)):
-        outside = values[(values < 0) | (values >= n)]
-        if outside.size:
-            raise ValueError(
-                f"plot.confusion_matrix {label} has class index {int(outside[0])}, outside 0..{n - 1}"
-            )
+        _check_in_range(label, values, len(names))
+    fields = {"Actual": "Actual", "Predicted": "Predicted", "nPredictions": "nPredictions"}
+    return CustomChart("confusion_matrix", _counts_table(names, actual, predicted), fields, title)
 
+
+def _predictions(probs: Any, preds: Any) -> tuple[np.ndarray, int | None, str]:
+    """Predicted class indices, the class count ``probs`` implies (if given), and their source's name."""
+    import numpy as np
+
+    if probs is None:
+        return _class_indices(preds, "preds"), None, "preds"
+    scores = to_numpy(probs)
+    if scores.ndim != 2 or scores.dtype.kind not in "biuf":
+        raise ValueError(
+            f"plot.confusion_matrix probs must be a numeric (N, C) array; "
+            f"got shape {tuple(scores.shape)} dtype {scores.dtype}"
+        )
+    if scores.shape[1] == 0:
+        raise ValueError("plot.confusion_matrix probs has no classes (shape (N, 0))")
+    predicted = np.argmax(scores, axis=1) if len(scores) else np.zeros(0, np.int64)
+    return predicted, int(scores.shape[1]), "probs rows"
+
+
+def _checked_names(class_names: Any, n_classes: int | None) -> list[str]:
+    if isinstance(class_names, str):
+        raise TypeError("plot.confusion_matrix class_names must be a list of names, not one str")
+    names = [str(n) for n in class_names]
+    if len(set(names)) != len(names):
+        raise ValueError(f"plot.confusion_matrix class_names must be unique; got {names}")
+    if n_classes is not None and n_classes != len(names):
+        raise ValueError(
+            f"plot.confusion_matrix probs has {n_classes} columns but class_names has {len(names)} names"
+        )
+    return names
+
+
+def _count_classes(n_classes: int | None, actual: np.ndarray, predicted: np.ndarray) -> int:
+    """Without class_names: ``probs``' width, else the largest index seen plus one."""
+    if n_classes is not None:
+        return n_classes
+    if len(actual) == 0:
+        raise ValueError("plot.confusion_matrix got no samples and no class_names to size the matrix")
+    return int(max(actual.max(), predicted.max())) + 1
+
+
+def _check_in_range(label: str, values: np.ndarray, n: int) -> None:
+    outside = values[(values < 0) | (values >= n)]
+    if outside.size:
+        raise ValueError(
+            f"plot.confusion_matrix {label} has class index {int(outside[0])}, outside 0..{n - 1}"
+        )
+
+
+def _counts_table(names: list[str], actual: np.ndarray, predicted: np.ndarray) -> Table:
+    """One row for every (actual, predicted) pair of classes, zero counts included."""
+    import numpy as np
+
+    n = len(names)
     counts = np.zeros((n, n), dtype=np.int64)
     np.add.at(counts, (actual, predicted), 1)
     table = Table(columns=["Actual", "Predicted", "nPredictions"])
     for i in range(n):
         for j in range(n):
             table.add_data(names[i], names[j], int(counts[i, j]))
-    fields = {"Actual": "Actual", "Predicted": "Predicted", "nPredictions": "nPredictions"}
-    return CustomChart("confusion_matrix", table, fields, title)
+    return table
