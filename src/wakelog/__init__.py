@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from wakelog._lazy import lazy_getattr
+from wakelog._version import __version__ as __version__
 from wakelog.errors import CommError, ConfigError, Error, UsageError
 from wakelog.sdk._init import init
 from wakelog.sdk._login import login
@@ -29,8 +30,6 @@ if TYPE_CHECKING:
     from wakelog.sdk._config import Config
     from wakelog.sdk._summary import Summary
     from wakelog.sdk.media import CustomChart, Histogram, Html, Image, Media, Table, plot
-
-__version__ = "0.1.0"
 
 #: The current run, its config and summary; set by ``init()``, cleared by ``finish()``.
 run: Run | None = None
