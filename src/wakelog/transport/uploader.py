@@ -20,8 +20,8 @@ from pathlib import Path
 
 from wakelog.runlog import RecordType, find_runlog, read_runlog
 from wakelog.runlog._format import HEADER_SIZE
+from wakelog.runlog.syncstate import SyncState, upload_lock
 from wakelog.transport.client import RejectedError, RetryableError, SequenceGap, ServerClient
-from wakelog.transport.syncstate import SyncState, upload_lock
 
 BATCH_BYTES = 4 * 1024 * 1024
 BATCH_RECORDS = 20_000

@@ -92,8 +92,9 @@ def _refuse_or_warn(real: str, force: bool, how: str) -> None:
 def _alias_modules() -> ModuleType:
     import importlib
 
-    import wakelog
-
+    # The façade itself, without importing it from below: a package's __init__ runs before any of
+    # its modules, so ``wakelog`` is always loaded here.
+    wakelog = sys.modules["wakelog"]
     sys.modules["wandb"] = wakelog
     for alias, target in _SUBMODULES.items():
         sys.modules[alias] = importlib.import_module(target)
