@@ -18,11 +18,12 @@ from pathlib import Path
 import httpx
 
 from wakelog._dirs import read_admin_key
+from wakelog.errors import Error
 
 PROJECT = "paddle-digits"
 
 
-class DemoError(Exception):
+class DemoError(Error):
     """The demo could not run; the message says what to do."""
 
 

@@ -43,7 +43,6 @@ class MetadataCapture:
         self._write_lock = threading.Lock()
         self._sections: dict[str, Any] = {}  # added by integrations (add_metadata_section)
         self._metadata: dict[str, Any] | None = None  # None until captured
-        self._stopped = False
 
     def start(self) -> None:
         self._thread.start()
@@ -51,7 +50,6 @@ class MetadataCapture:
     def stop(self) -> None:
         """Let a short run still record its metadata before the exit record."""
         self._thread.join(timeout=30)
-        self._stopped = True
 
     def _capture(self) -> None:
         try:
@@ -90,14 +88,15 @@ class MetadataCapture:
         with self._lock:
             return set(self._metadata or ()) | set(self._sections)
 
-    def add_section(self, name: str, value: Any) -> None:
-        """Add or replace a top-level section; once captured, the whole metadata is recorded again."""
+    def add_section(self, name: str, value: Any, *, record: bool = True) -> None:
+        """Add or replace a top-level section; once captured, the whole metadata is recorded again
+        (unless ``record`` is False: the run has finished)."""
         with self._lock:
             self._sections[name] = value
             captured = self._metadata is not None
             if captured:
                 self._metadata = {**self._metadata, name: value}  # type: ignore[dict-item]
-        if captured and not self._stopped:
+        if captured and record:
             try:
                 self._record()
             except Exception as exc:
@@ -115,9 +114,9 @@ class MetadataCapture:
 def add_metadata_section(run: Run, name: str, value: Any) -> bool:
     """Add a top-level section (``paddle``…) to ``run``'s metadata; False for a run without any."""
     capture = run._parts.metadata
-    if capture is None or run.finished:
+    if capture is None:
         return False
-    capture.add_section(name, value)
+    capture.add_section(name, value, record=not run.finished)
     return True
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from types import ModuleType
 
 from wakelog._warn import warn
+from wakelog.errors import Error
 
 SHIM_DIR = Path(__file__).resolve().parent / "_wandb_shim"
 FORCE_ENV = "WAKELOG_WANDB_ALIAS"
@@ -33,7 +34,7 @@ FORCE_ENV = "WAKELOG_WANDB_ALIAS"
 _SUBMODULES = {"wandb.errors": "wakelog.errors"}
 
 
-class WandbAliasError(ImportError):
+class WandbAliasError(Error, ImportError):
     """The alias was asked for, but a real wandb is installed and would be hidden."""
 
 
