@@ -17,11 +17,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from wakelog._lazy import lazy_getattr
+from wakelog._version import __version__ as __version__
 from wakelog.errors import CommError, ConfigError, Error, UsageError
+from wakelog.integration.paddle import register_hooks as _register_paddle
+from wakelog.sdk._hooks import set_server_lookup as _set_server_lookup
 from wakelog.sdk._init import init
 from wakelog.sdk._login import login
 from wakelog.sdk._run import Run
 from wakelog.sdk._settings import Settings
+from wakelog.transport.resume import server_run as _server_run
+
+# The composition root: plug the layers above the SDK into it (sdk/_hooks.py), so that the SDK
+# never imports them. Both are light: httpx and paddle load only when used.
+_set_server_lookup(_server_run)
+_register_paddle()
 
 if TYPE_CHECKING:
     from wakelog.api import Api
@@ -29,8 +38,6 @@ if TYPE_CHECKING:
     from wakelog.sdk._config import Config
     from wakelog.sdk._summary import Summary
     from wakelog.sdk.media import CustomChart, Histogram, Html, Image, Media, Table, plot
-
-__version__ = "0.1.0"
 
 #: The current run, its config and summary; set by ``init()``, cleared by ``finish()``.
 run: Run | None = None

@@ -165,11 +165,11 @@ def sync(
 def _sync_runs(runs: list, host: str | None, entity: str | None, project: str | None) -> None:
     from rich.progress import Progress
 
+    from wakelog.runlog.syncstate import SyncState
     from wakelog.sdk._login import api_key_for
     from wakelog.sdk._settings import resolve_settings
     from wakelog.transport import sync as syncing
     from wakelog.transport.client import ServerClient
-    from wakelog.transport.syncstate import SyncState
     from wakelog.transport.uploader import UploadStopped
 
     settings = resolve_settings()

@@ -3,7 +3,16 @@
 Error
 ├── UsageError      an API called the wrong way (bad argument, wrong order)
 │   └── ConfigError a config value changed without allow_val_change
-└── CommError       talking to a server failed (only raised where the user asked to wait)
+├── CommError       talking to a server failed (only raised where the user asked to wait)
+│   └── RetryableError, RejectedError, SequenceGap      (transport/client.py)
+├── BadValue        a value log() cannot record (strict mode; also a ValueError, sdk/_values.py)
+├── RunLogError     not a run log, or an unknown format version (runlog/reader.py)
+├── UploadStopped   the server refused a run for good (transport/uploader.py)
+├── WandbAliasError the wandb alias would hide a real wandb (also an ImportError)
+└── DemoError       ``wakelog demo`` cannot run
+
+A class keeps its old builtin base as a second base (``class BadValue(Error, ValueError)``), so
+existing ``except ValueError`` code still catches it; ``tests/test_errors.py`` checks the tree.
 """
 
 from __future__ import annotations

@@ -19,7 +19,6 @@ pytestmark = pytest.mark.paddle
 
 from wakelog.integration.paddle import paddle_metadata, seed_everything  # noqa: E402
 from wakelog.integration.paddle._env import _version_string  # noqa: E402
-from wakelog.sdk._init import _metadata_capture  # noqa: E402
 
 
 def metadata(run_dir: Path) -> dict:
@@ -51,7 +50,7 @@ def test_metadata_has_a_paddle_section(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_a_seed_set_after_init_is_recorded_again() -> None:
     run = wakelog.init(mode="offline")
-    _metadata_capture(run).stop()  # let the first capture finish, so the seed arrives afterwards
+    run._parts.metadata.stop()  # let the first capture finish, so the seed arrives afterwards
     seed_everything(11)
     run.finish()
     assert metadata(run.run_dir)["paddle"]["seed"] == 11

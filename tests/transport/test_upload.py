@@ -21,8 +21,8 @@ from click.testing import CliRunner
 from tests.server.conftest import ServerProcess, free_port, start_server
 from wakelog.cli import main
 from wakelog.runlog import find_runlog, read_runlog
+from wakelog.runlog.syncstate import SyncState
 from wakelog.sdk._local_runs import run_dirs
-from wakelog.transport.syncstate import SyncState
 
 
 def online_env(server: ServerProcess, **extra: str) -> dict[str, str]:

@@ -17,10 +17,13 @@ from pathlib import Path
 
 import httpx
 
+from wakelog._dirs import read_admin_key
+from wakelog.errors import Error
+
 PROJECT = "paddle-digits"
 
 
-class DemoError(Exception):
+class DemoError(Error):
     """The demo could not run; the message says what to do."""
 
 
@@ -81,7 +84,9 @@ def run_demo(data_dir: Path, port: int, epochs: int, *, keep_serving: bool) -> i
     )
     try:
         _wait_healthy(url, server)
-        key = (data_dir / "admin.key").read_text().strip()
+        key = read_admin_key(data_dir)
+        if not key:
+            raise DemoError(f"the server did not write a readable admin.key in {data_dir}")
         env = {
             **os.environ,
             "WAKELOG_MODE": "online",

@@ -16,6 +16,7 @@ from typing import Any
 
 import msgspec
 
+from wakelog.errors import Error
 from wakelog.runlog._format import (
     FORMAT_VERSION,
     FRAME,
@@ -28,7 +29,7 @@ from wakelog.runlog._format import (
 )
 
 
-class RunLogError(Exception):
+class RunLogError(Error):
     """The file is not a run log, or is of a format version this reader does not know."""
 
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import stat
 import sys
 from pathlib import Path
 
+from wakelog._dirs import config_dir, read_admin_key
 from wakelog._warn import warn
 from wakelog.errors import UsageError
-from wakelog.sdk._settings import config_dir, resolve_settings
+from wakelog.sdk._settings import resolve_settings
 
 _KEY = re.compile(r"^[A-Za-z0-9_\-]{16,256}$")
 
@@ -94,31 +94,12 @@ def is_loopback(host: str) -> bool:
 
 
 def local_admin_key(host: str) -> str | None:
-    """For a loopback ``host``: the ``admin.key`` a server on this machine wrote at its first start.
-
-    Read from the default server data directory (``WAKELOG_SERVER_DATA_DIR`` or the user data
-    folder), and only if it is a regular file owned by this user that nobody else can read.
-    """
+    """For a loopback ``host``: the ``admin.key`` a server on this machine wrote at its first start
+    (in the default server data directory; see ``wakelog._dirs.read_admin_key``)."""
     if not is_loopback(host):
         return None
-    from wakelog.server.config import default_data_dir  # stdlib only: keeps `import wakelog` light
-
-    try:
-        fd = os.open(default_data_dir() / "admin.key", os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
-        return None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > 1024:
-            return None
-        if os.name == "posix" and (info.st_uid != os.getuid() or info.st_mode & 0o077):
-            return None
-        text = os.read(fd, 1024).decode("utf-8", "replace").strip()
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    return text if _KEY.match(text) else None
+    text = read_admin_key()
+    return text if text and _KEY.match(text) else None
 
 
 def verify_key(host: str, key: str, timeout: float = 5.0) -> tuple[bool | None, str]:

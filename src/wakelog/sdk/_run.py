@@ -16,26 +16,69 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from wakelog._warn import warn
 from wakelog.errors import UsageError
 from wakelog.runlog import RecordType
+from wakelog.sdk import _hooks
 from wakelog.sdk._config import Config
 from wakelog.sdk._metrics import MetricDefinition, SummaryTracker
 from wakelog.sdk._summary import Summary
 from wakelog.sdk._values import BadValue, normalise
-from wakelog.sdk._writer import HISTORY_WITH_MEDIA, OUTPUT_LINE, RunWriter
+from wakelog.sdk._writer import HISTORY_WITH_MEDIA, RunWriter
 
 if TYPE_CHECKING:
     from wakelog.sdk._files import FileSaver
+    from wakelog.sdk._metadata import MetadataCapture
     from wakelog.sdk._settings import Settings
-    from wakelog.transport.handle import UploaderHandle
+    from wakelog.sdk._uploader import UploaderHandle
 
 _INT_MIN, _INT_MAX = -(2**63), 2**63 - 1  # what the run log stores as an integer
 _STATES = ("finished", "failed", "killed")
 _ALERT_LEVELS = ("INFO", "WARN", "ERROR")
+
+
+class Helper(Protocol):
+    """Something that records alongside the training between ``init()`` and ``finish()``."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+@dataclass
+class RunParts:
+    """What a run records through, built before it by ``init()`` (``sdk/_assemble.py``).
+
+    A disabled run has none of them: no writer, files, uploader, metadata or monitors.
+    """
+
+    tracker: SummaryTracker = field(default_factory=SummaryTracker)
+    writer: RunWriter | None = None
+    start_time: float = field(default_factory=time.time)
+    files: FileSaver | None = None
+    uploader: UploaderHandle | None = None
+    metadata: MetadataCapture | None = None
+    #: Started by ``start()`` once the run has its first records, stopped at ``finish()``.
+    monitors: dict[str, Helper] = field(default_factory=dict)
+
+    def start(self) -> None:
+        """Start the metadata capture and the monitors (system metrics, console)."""
+        if self.metadata is not None:
+            self.metadata.start()
+        for label, monitor in list(self.monitors.items()):
+            try:
+                monitor.start()
+            except Exception as exc:
+                del self.monitors[label]
+                warn(f"wakelog: {label} is off: {exc}", RuntimeWarning)
+
+    def helpers(self) -> list[Helper]:
+        """What ``finish()`` stops, in the order it was started."""
+        return [*([self.metadata] if self.metadata is not None else []), *self.monitors.values()]
 
 
 class Run:
@@ -48,43 +91,33 @@ class Run:
         run_id: str,
         identity: dict[str, Any],
         run_dir: Path | None,
+        parts: RunParts | None = None,
         start_step: int = 0,
-        start_seq: int = 0,
-        resumed_summary: dict[str, Any] | None = None,
         on_finish: Callable[[Run], None] | None = None,
     ) -> None:
+        parts = parts if parts is not None else RunParts()
         self._settings = settings
         self._id = run_id
         self._identity = identity
         self._run_dir = run_dir
+        self._parts = parts  # read by sdk/_metadata.py (integrations' metadata sections)
         self._step = start_step
         self._starting_step = start_step
         self._pending: dict[str, Any] = {}
         self._pending_media = False
         self._lock = threading.Lock()
-        self._start_time = time.time()
+        self._start_time = parts.start_time
         self._finished = False
         self._strict = bool(settings.strict)
         self._warned: set[str] = set()
         self._on_finish = on_finish
-        self._tracker = SummaryTracker()
+        self._tracker = parts.tracker
         self._metric_definitions: dict[str, MetricDefinition] = {}
-        if resumed_summary:
-            self._tracker.seed(resumed_summary)
-        self._writer: RunWriter | None = None
-        self._helpers: list[Any] = []  # monitors and captures to stop at finish()
-        self._files: FileSaver | None = None
-        self._uploader: UploaderHandle | None = None
+        self._writer = parts.writer
+        self._files = parts.files
+        self._uploader = parts.uploader
         self._server_path: str | None = None  # entity/project/run_id, once the server has the run
-        if run_dir is not None:
-            self._writer = RunWriter(
-                run_dir,
-                run_dir / f"run-{run_id}.wakelog",
-                tracker=self._tracker,
-                start_seq=start_seq,
-                flush_interval=settings.flush_interval or 0.1,
-            )
-            self._emit(RecordType.RUN, {**identity, "id": run_id, "start_time": self._start_time})
+        self._emit(RecordType.RUN, {**identity, "id": run_id, "start_time": self._start_time})
         self.config = Config(on_change=self._config_changed)
         self.summary = Summary(self._tracker, self._summary_changed, self._sync)
 
@@ -119,7 +152,7 @@ class Run:
 
     @property
     def project(self) -> str:
-        return self._identity["project"]
+        return str(self._identity["project"])
 
     @property
     def entity(self) -> str | None:
@@ -139,7 +172,7 @@ class Run:
 
     @property
     def mode(self) -> str:
-        return self._identity.get("mode", "offline")
+        return str(self._identity.get("mode", "offline"))
 
     @property
     def offline(self) -> bool:
@@ -200,7 +233,9 @@ class Run:
     def __enter__(self) -> Run:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> bool:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any
+    ) -> Literal[False]:
         if exc_type is None:
             self.finish()
         else:
@@ -232,22 +267,8 @@ class Run:
                 self._bad("log:finished", f"log() called after run {self._id} finished; ignored")
                 return
             if step is not None:
-                if type(step) is not int:
-                    step = self._check_step(step)
-                    if step is None:
-                        return
-                if step < self._step:
-                    self._bad(
-                        f"step:{step}",
-                        f"Tried to log to step {step} that is less than the current step "
-                        f"{self._step}. Steps must be monotonically increasing, so this data "
-                        "will be ignored.",
-                    )
+                if not self._move_to(step):
                     return
-                if step > self._step:
-                    if self._pending:
-                        self._commit()
-                    self._step = step
             elif commit is None:
                 commit = True
             pending = self._pending
@@ -266,6 +287,26 @@ class Run:
             if commit:
                 self._commit()
 
+    def _move_to(self, step: Any) -> bool:
+        """Apply ``log(step=…)``: commit the pending row on a larger step; False drops the row."""
+        if type(step) is not int:
+            step = self._check_step(step)
+            if step is None:
+                return False
+        if step < self._step:
+            self._bad(
+                f"step:{step}",
+                f"Tried to log to step {step} that is less than the current step "
+                f"{self._step}. Steps must be monotonically increasing, so this data "
+                "will be ignored.",
+            )
+            return False
+        if step > self._step:
+            if self._pending:
+                self._commit()
+            self._step = step
+        return True
+
     def _add_value(self, pending: dict[str, Any], key: str, value: Any) -> None:
         try:
             value = normalise(value)
@@ -278,6 +319,7 @@ class Run:
 
     def _check_step(self, step: Any) -> int | None:
         if isinstance(step, bool) or not hasattr(step, "__index__"):
+            as_int: int | None
             try:
                 as_int = int(step)
             except (TypeError, ValueError):
@@ -286,7 +328,7 @@ class Run:
                 self._bad("step:type", f"log(): step must be an int ≥ 0, got {step!r}; row ignored")
                 return None
             return as_int
-        value = step.__index__()
+        value: int = step.__index__()
         if value < 0:
             self._bad("step:neg", f"log(): step must be ≥ 0, got {value}; row ignored")
             return None
@@ -320,14 +362,6 @@ class Run:
     def _emit(self, kind: str, data: Any) -> None:
         if self._writer is not None:
             self._writer.put(kind, data)
-
-    def _emit_stats(self, sample: dict[str, float]) -> None:
-        now = time.time()
-        self._emit(RecordType.STATS, {**sample, "_runtime": now - self._start_time, "_timestamp": now})
-
-    def _emit_output(self, stream: str, line: str, when: float) -> None:
-        if self._writer is not None:
-            self._writer.queue.append((OUTPUT_LINE, (stream, line), when))
 
     def _config_changed(self, changes: dict[str, Any]) -> None:
         self._emit(RecordType.CONFIG, {"update": changes})
@@ -377,7 +411,7 @@ class Run:
             raise UsageError(f"alert: level must be one of {', '.join(_ALERT_LEVELS)}, got {level!r}")
         if not isinstance(title, str) or not isinstance(text, str):
             raise UsageError("alert: title and text must be strings")
-        seconds = wait_duration.total_seconds() if hasattr(wait_duration, "total_seconds") else wait_duration
+        seconds = getattr(wait_duration, "total_seconds", lambda: wait_duration)()
         self._emit(
             RecordType.ALERT,
             {"title": title, "text": text, "level": level, "wait_duration": seconds},
@@ -406,14 +440,12 @@ class Run:
         log_graph: bool = False,
     ) -> list[Any]:
         """Log histograms of a Paddle model's gradients and/or parameters (``docs/paddle.md``)."""
-        from wakelog.integration.paddle._watch import watch_run
-
+        watch_run, _ = _hooks.watcher()
         return watch_run(self, models, criterion, log, log_freq, idx, log_graph)
 
     def unwatch(self, models: Any = None) -> None:
         """Remove the hooks ``watch()`` put on ``models`` (default: on every watched model)."""
-        from wakelog.integration.paddle._watch import unwatch_run
-
+        _, unwatch_run = _hooks.watcher()
         unwatch_run(self, models)
 
     # -- finishing ------------------------------------------------------------------------
@@ -440,36 +472,51 @@ class Run:
             if self._pending:
                 self._commit()
             self._finished = True
-        for helper in reversed(self._helpers):
+        self._stop_helpers()
+        if self._writer is not None:
+            quiet_close = bool(quiet or self._settings.silent)
+            self._close_log(self._writer, exit_code, state, traceback_text, quiet=quiet_close)
+        if self._on_finish is not None:
+            self._on_finish(self)
+        if not (quiet or self._settings.silent) and self._run_dir is not None:
+            where = f"view it at {self.url}" if self.url else f"recorded in {self._run_dir}"
+            print(f"wakelog: run {self.name or self.id} {state}; {where}", file=sys.stderr)
+
+    def _stop_helpers(self) -> None:
+        """Stop what records alongside the training, newest first, then settle the saved files."""
+        for callback in _hooks.finish_callbacks():
+            try:
+                callback(self)
+            except Exception as exc:
+                self._warn_once("finish-callback", f"wakelog: a finish callback failed: {exc}")
+        for helper in reversed(self._parts.helpers()):
             try:
                 helper.stop()
             except Exception as exc:
                 self._warn_once("helper-stop", f"wakelog: stopping {type(helper).__name__} failed: {exc}")
         if self._files is not None:
             self._files.finish()
-        summary: dict[str, Any] = {}
-        if self._writer is not None:
-            self._writer.barrier(timeout=self._settings.finish_timeout)
-            summary = self._tracker.snapshot()
-            exit_record: dict[str, Any] = {
-                "exit_code": exit_code,
-                "state": state,
-                "runtime": time.time() - self._start_time,
-                "summary": summary,
-            }
-            if traceback_text:
-                exit_record["traceback"] = traceback_text
-            self._emit(RecordType.EXIT, exit_record)
-            last_seq = self._writer.next_seq - 1
-            self._writer.close(timeout=self._settings.finish_timeout)
-            if self._uploader is not None:
-                self._wait_for_upload(last_seq, quiet=bool(quiet or self._settings.silent))
-            self._write_summary_file(summary)
-        if self._on_finish is not None:
-            self._on_finish(self)
-        if not (quiet or self._settings.silent) and self._run_dir is not None:
-            where = f"view it at {self.url}" if self.url else f"recorded in {self._run_dir}"
-            print(f"wakelog: run {self.name or self.id} {state}; {where}", file=sys.stderr)
+
+    def _close_log(
+        self, writer: RunWriter, exit_code: int, state: str, traceback_text: str | None, *, quiet: bool
+    ) -> None:
+        """Record the exit, close the run log, wait for the upload and write ``summary.json``."""
+        writer.barrier(timeout=self._settings.finish_timeout)
+        summary = self._tracker.snapshot()
+        exit_record: dict[str, Any] = {
+            "exit_code": exit_code,
+            "state": state,
+            "runtime": time.time() - self._start_time,
+            "summary": summary,
+        }
+        if traceback_text:
+            exit_record["traceback"] = traceback_text
+        self._emit(RecordType.EXIT, exit_record)
+        last_seq = writer.next_seq - 1
+        writer.close(timeout=self._settings.finish_timeout)
+        if self._uploader is not None:
+            self._wait_for_upload(last_seq, quiet=quiet)
+        self._write_summary_file(summary)
 
     def _wait_for_upload(self, last_seq: int, *, quiet: bool) -> None:
         assert self._uploader is not None and self._run_dir is not None

@@ -15,6 +15,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from wakelog._dirs import config_dir
 from wakelog.errors import UsageError
 
 MODES = ("online", "offline", "disabled")
@@ -176,17 +177,6 @@ def env_settings(environ: dict[str, str] | os._Environ[str] | None = None) -> di
                 found[name] = _coerce(name, raw, f"${prefix}{suffix}")
                 break
     return found
-
-
-def config_dir(environ: dict[str, str] | os._Environ[str] | None = None) -> Path:
-    """The user's wakelog configuration folder (settings file, stored API keys)."""
-    environ = os.environ if environ is None else environ
-    explicit = environ.get("WAKELOG_CONFIG_DIR")
-    if explicit:
-        return Path(explicit)
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir("wakelog", appauthor=False))
 
 
 def settings_files(root_dir: str | None = None) -> list[Path]:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
+from wakelog.errors import Error
+
 #: Longest string value kept; longer ones are refused (they belong in a file or an Html).
 MAX_STRING = 1024 * 1024
 #: Deepest nesting of dicts and lists that is kept.
@@ -21,7 +23,7 @@ MAX_LIST_ARRAY = 32
 _INT64 = (-(2**63), 2**63 - 1)
 
 
-class BadValue(ValueError):
+class BadValue(Error, ValueError):
     """A value that cannot be logged; the message names the type and why."""
 
 

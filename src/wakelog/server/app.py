@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from wakelog import __version__
+from wakelog._version import __version__
 from wakelog.server.auth import User, authenticate
 from wakelog.server.config import ServerConfig
 from wakelog.server.live import LiveHub

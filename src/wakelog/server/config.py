@@ -7,14 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
-def default_data_dir() -> Path:
-    explicit = os.environ.get("WAKELOG_SERVER_DATA_DIR")
-    if explicit:
-        return Path(explicit)
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("wakelog", appauthor=False)) / "server"
+from wakelog._dirs import server_data_dir as default_data_dir
 
 
 @dataclass

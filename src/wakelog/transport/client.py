@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import msgspec
 
-from wakelog import __version__
+from wakelog._version import __version__
 from wakelog.errors import CommError
 
 UPLOAD_CHUNK = 8 * 1024 * 1024

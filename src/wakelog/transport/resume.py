@@ -1,53 +1,33 @@
-"""``init(resume="must")`` for a run this machine has not recorded: ask the server.
+"""The server's side of ``init(resume="must")``: look up a run this machine has not recorded.
 
-This is the one place ``init()`` talks to the network, because "must" means the run has to exist
-and its steps, sequence numbers, config and summary have to continue from where it stopped.
+The SDK asks through the lookup ``wakelog/__init__.py`` registers (``sdk/_hooks.set_server_lookup``)
+and turns the answer into the state the run continues from (``sdk/_resume.py``).
 """
 
 from __future__ import annotations
 
-from wakelog.errors import CommError, UsageError
-from wakelog.sdk._local_runs import LocalRunState
-from wakelog.sdk._settings import Settings
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from wakelog.sdk._hooks import ServerRun
 
 
-def server_state(settings: Settings, run_id: str) -> LocalRunState | None:
-    """The run as the server has it, or None when the server does not know it."""
-    from wakelog.sdk._login import api_key_for
+def server_run(
+    base_url: str, api_key: str, entity: str | None, project: str, run_id: str
+) -> ServerRun | None:
+    """The run's entity, project, detail and ack on the server; None when it does not know the run.
+
+    ``entity`` None means the key's user. Raises ``CommError`` when the server cannot be asked.
+    """
     from wakelog.transport.client import ServerClient
 
-    base_url = settings.base_url or ""
-    key = api_key_for(base_url)
-    if not key:
-        raise UsageError(f"init(resume='must'): no API key for {base_url} to look the run up")
-    client = ServerClient(base_url, key, timeout=10.0)
+    client = ServerClient(base_url, api_key, timeout=10.0)
     try:
-        entity = settings.entity or client.whoami() or "default"
-        project = settings.project or "uncategorized"
+        entity = entity or client.whoami() or "default"
         run_path = f"{entity}/{project}/{run_id}"
         detail = client.run(run_path)
         if detail is None:
             return None
-        ack = client.ack(run_path)
-    except CommError as exc:
-        raise CommError(f"init(resume='must'): cannot look run {run_id!r} up on {base_url}: {exc}") from exc
+        return {"entity": entity, "project": project, "detail": detail, "ack": client.ack(run_path)}
     finally:
         client.close()
-    identity = {
-        "id": run_id,
-        "project": project,
-        "entity": entity,
-        **{
-            k: detail.get(k)
-            for k in ("name", "group", "job_type", "notes", "tags")
-            if detail.get(k) is not None
-        },
-    }
-    return LocalRunState(
-        run_dir=None,
-        identity=identity,
-        config=dict(detail.get("config") or {}),
-        summary=dict(detail.get("summary") or {}),
-        last_step=int(detail.get("last_step", -1)),
-        last_seq=ack,
-    )

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from wakelog.runlog import RecordType, RunLogError, find_runlog, read_runlog
+from wakelog.runlog.syncstate import SyncState, upload_lock
 from wakelog.transport.client import ServerClient
-from wakelog.transport.syncstate import SyncState, upload_lock
 from wakelog.transport.uploader import Uploader
 
 

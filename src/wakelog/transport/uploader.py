@@ -18,10 +18,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from wakelog.errors import Error
 from wakelog.runlog import RecordType, find_runlog, read_runlog
 from wakelog.runlog._format import HEADER_SIZE
+from wakelog.runlog.syncstate import SyncState, upload_lock
 from wakelog.transport.client import RejectedError, RetryableError, SequenceGap, ServerClient
-from wakelog.transport.syncstate import SyncState, upload_lock
 
 BATCH_BYTES = 4 * 1024 * 1024
 BATCH_RECORDS = 20_000
@@ -34,7 +35,7 @@ HEARTBEAT_SECONDS = 30.0
 LARGE_FILE = 16 * 1024 * 1024
 
 
-class UploadStopped(Exception):
+class UploadStopped(Error):
     """The server refused the run for good (bad key, invalid data); the reason is in sync.json."""
 
 

@@ -9,7 +9,8 @@
   ``paddle.callbacks.WandbCallback`` (or any ``import wandb`` script) record with wakelog.
 
 Importing this package does not import paddle; ``WakelogCallback`` does, on first access.
-See ``docs/paddle.md``.
+``import wakelog`` calls ``register_hooks()``, which plugs the metadata section and ``watch`` into
+the SDK (the SDK never imports an integration). See ``docs/paddle.md``.
 """
 
 from __future__ import annotations
@@ -57,6 +58,18 @@ __all__ = [
 
 
 __getattr__ = lazy_getattr(__name__, _LAZY, globals())
+
+
+def register_hooks() -> None:
+    """Plug Paddle into the SDK: the ``paddle`` metadata section, ``Run.watch``/``unwatch``, and
+    removing the watch hooks at ``finish()``. Imports nothing heavy."""
+    from wakelog.integration.paddle._env import paddle_metadata
+    from wakelog.integration.paddle._watch import stop_watches, unwatch_run, watch_run
+    from wakelog.sdk import _hooks
+
+    _hooks.add_metadata_provider("paddle", paddle_metadata)
+    _hooks.set_watcher(watch_run, unwatch_run)
+    _hooks.add_finish_callback(stop_watches)
 
 
 def __dir__() -> list[str]:

@@ -26,6 +26,7 @@ from pathlib import Path
 from types import ModuleType
 
 from wakelog._warn import warn
+from wakelog.errors import Error
 
 SHIM_DIR = Path(__file__).resolve().parent / "_wandb_shim"
 FORCE_ENV = "WAKELOG_WANDB_ALIAS"
@@ -33,7 +34,7 @@ FORCE_ENV = "WAKELOG_WANDB_ALIAS"
 _SUBMODULES = {"wandb.errors": "wakelog.errors"}
 
 
-class WandbAliasError(ImportError):
+class WandbAliasError(Error, ImportError):
     """The alias was asked for, but a real wandb is installed and would be hidden."""
 
 
@@ -92,8 +93,9 @@ def _refuse_or_warn(real: str, force: bool, how: str) -> None:
 def _alias_modules() -> ModuleType:
     import importlib
 
-    import wakelog
-
+    # The façade itself, without importing it from below: a package's __init__ runs before any of
+    # its modules, so ``wakelog`` is always loaded here.
+    wakelog = sys.modules["wakelog"]
     sys.modules["wandb"] = wakelog
     for alias, target in _SUBMODULES.items():
         sys.modules[alias] = importlib.import_module(target)

@@ -24,9 +24,10 @@ from typing import Any
 
 import paddle
 
-import wakelog
 from wakelog._warn import warn
 from wakelog.errors import UsageError
+from wakelog.sdk._init import current_run, init
+from wakelog.sdk._run import Run
 
 _CHECKPOINT_CHOICES = (False, True, "end", "best")
 _OPTIMIZER_FIELDS = (
@@ -207,7 +208,7 @@ class WakelogCallback(paddle.callbacks.Callback):
         self.init_kwargs = dict(init_kwargs)
         if project is not None:
             self.init_kwargs["project"] = project
-        self._run: wakelog.Run | None = None
+        self._run: Run | None = None
         self._owns_run = False
         self._defined_for: str | None = None
         self._in_fit = False
@@ -229,7 +230,7 @@ class WakelogCallback(paddle.callbacks.Callback):
 
     # -- the run ---------------------------------------------------------------------------
     @property
-    def run(self) -> wakelog.Run:
+    def run(self) -> Run:
         """The run this callback records to (started with ``wakelog.init`` if there is none yet).
 
         After ``finish``, this is the finished run; the next ``fit``/``evaluate``/``predict``
@@ -237,12 +238,13 @@ class WakelogCallback(paddle.callbacks.Callback):
         """
         return self._run if self._run is not None else self._ensure_run()
 
-    def _ensure_run(self) -> wakelog.Run:
+    def _ensure_run(self) -> Run:
         if self._run is None or self._run.finished:
-            if wakelog.run is not None:
-                self._run, self._owns_run = wakelog.run, False
+            active = current_run()
+            if active is not None:
+                self._run, self._owns_run = active, False
             else:
-                self._run, self._owns_run = wakelog.init(**self.init_kwargs), True
+                self._run, self._owns_run = init(**self.init_kwargs), True
             self._defined_for = None
             self.epoch = None  # a new run: no epoch of it has been trained yet
             from wakelog.integration.paddle._env import ensure_recorded
@@ -250,7 +252,7 @@ class WakelogCallback(paddle.callbacks.Callback):
             ensure_recorded(self._run)
         return self._run
 
-    def _define_metrics(self, run: wakelog.Run) -> None:
+    def _define_metrics(self, run: Run) -> None:
         if self._defined_for == run.id:
             return
         self._defined_for = run.id
@@ -303,7 +305,7 @@ class WakelogCallback(paddle.callbacks.Callback):
         self._update_config(run, {k: v for k, v in config.items() if v is not None})
 
     @staticmethod
-    def _update_config(run: wakelog.Run, values: dict[str, Any]) -> None:
+    def _update_config(run: Run, values: dict[str, Any]) -> None:
         try:
             run.config.update(values, allow_val_change=True)  # fit's own arguments are the truth
         except Exception as exc:
@@ -339,7 +341,7 @@ class WakelogCallback(paddle.callbacks.Callback):
             return
         self._log_train(run, step, logs)
 
-    def _log_train(self, run: wakelog.Run, step: int, logs: dict[str, Any]) -> None:
+    def _log_train(self, run: Run, step: int, logs: dict[str, Any]) -> None:
         now = time.perf_counter()
         row: dict[str, Any] = {"train/step": self.global_step}
         batches = self._window_batches or 1
@@ -424,7 +426,7 @@ class WakelogCallback(paddle.callbacks.Callback):
         if not self._in_fit:
             self._finish_if_asked()
 
-    def _maybe_save_best(self, run: wakelog.Run, row: dict[str, Any]) -> None:
+    def _maybe_save_best(self, run: Run, row: dict[str, Any]) -> None:
         value = row.get(f"eval/{self.monitor}")
         if not isinstance(value, (int, float)) or math.isnan(value):
             return
@@ -437,7 +439,7 @@ class WakelogCallback(paddle.callbacks.Callback):
                 {"checkpoint/best_epoch": self.epoch, f"checkpoint/best_eval_{self.monitor}": value}
             )
 
-    def _save_checkpoint(self, run: wakelog.Run, name: str) -> bool:
+    def _save_checkpoint(self, run: Run, name: str) -> bool:
         """``paddle.Model.save`` into ``<run.dir>/checkpoints/<name>``, recorded as run files."""
         try:
             folder = Path(run.dir) / "checkpoints"

@@ -2,9 +2,10 @@
 
 ``paddle_metadata()`` reads only what an imported paddle already knows (versions, device, GPU
 count) plus the launcher's environment (rank, world size) and the ``FLAGS_*`` variables; it never
-imports paddle itself, so the SDK can call it from its metadata thread whenever ``paddle`` is in
-``sys.modules``. CPU builds of Paddle answer ``paddle.version.cuda()`` with the *string*
-``'False'``; such answers are recorded as ``"none"``.
+imports paddle itself, so the SDK calls it from its metadata thread (``register_hooks`` makes it
+the ``paddle`` metadata provider) and it answers None until paddle is imported. CPU builds of
+Paddle answer ``paddle.version.cuda()`` with the *string* ``'False'``; such answers are recorded
+as ``"none"``.
 """
 
 from __future__ import annotations
@@ -106,7 +107,8 @@ def seed_everything(seed: int) -> int:
 
 def refresh_active_runs() -> None:
     """Record the current Paddle metadata in every active run (after a seed or a late import)."""
-    from wakelog.sdk._init import active_runs, add_metadata_section
+    from wakelog.sdk._init import active_runs
+    from wakelog.sdk._metadata import add_metadata_section
 
     section = paddle_metadata()
     if section is None:
@@ -118,7 +120,7 @@ def refresh_active_runs() -> None:
 
 def ensure_recorded(run: Any) -> None:
     """Add the Paddle section to ``run``'s metadata if it lacks one (paddle imported after init)."""
-    from wakelog.sdk._init import add_metadata_section, metadata_sections
+    from wakelog.sdk._metadata import add_metadata_section, metadata_sections
 
     if run.disabled or run.finished or "paddle" in metadata_sections(run):
         return

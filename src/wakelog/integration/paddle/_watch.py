@@ -28,10 +28,12 @@ from __future__ import annotations
 
 import math
 import threading
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from wakelog._warn import warn
 from wakelog.errors import UsageError
+from wakelog.sdk._init import current_run
 
 if TYPE_CHECKING:
     import numpy as np
@@ -230,7 +232,7 @@ class ModelWatch:
 
 
 class _WatchManager:
-    """One per run (in ``run._helpers``): the run's watched models; ``stop()`` runs at finish."""
+    """One per run: the run's watched models; ``stop_watches`` stops it at ``finish()``."""
 
     def __init__(self) -> None:
         self.watches: dict[int, ModelWatch] = {}
@@ -244,15 +246,24 @@ class _WatchManager:
             item.remove()
 
 
+_managers: weakref.WeakKeyDictionary[Run, _WatchManager] = weakref.WeakKeyDictionary()
+_managers_lock = threading.Lock()
+
+
 def _manager(run: Run, create: bool) -> _WatchManager | None:
-    for helper in run._helpers:
-        if isinstance(helper, _WatchManager):
-            return helper
-    if not create:
-        return None
-    manager = _WatchManager()
-    run._helpers.append(manager)
-    return manager
+    with _managers_lock:
+        manager = _managers.get(run)
+        if manager is None and create:
+            manager = _managers[run] = _WatchManager()
+        return manager
+
+
+def stop_watches(run: Run) -> None:
+    """Remove every hook of ``run`` (registered with the SDK as a finish callback)."""
+    with _managers_lock:
+        manager = _managers.pop(run, None)
+    if manager is not None:
+        manager.stop()
 
 
 def _log_summary(run: Run, layer: Any, prefix: str) -> None:
@@ -326,11 +337,10 @@ def unwatch_run(run: Run, models: Any = None) -> None:
 
 
 def _current_run() -> Run:
-    import wakelog
-
-    if wakelog.run is None:
+    run = current_run()
+    if run is None:
         raise UsageError("wakelog.watch() needs a run: call wakelog.init() first")
-    return wakelog.run
+    return run
 
 
 def watch(
@@ -359,7 +369,6 @@ def watch(
 
 def unwatch(models: Any = None) -> None:
     """Remove the hooks ``watch()`` put on ``models`` (default: all) of the current run."""
-    import wakelog
-
-    if wakelog.run is not None:
-        wakelog.run.unwatch(models)
+    run = current_run()
+    if run is not None:
+        run.unwatch(models)

@@ -1,4 +1,10 @@
-"""The training process's side of the uploader: start it, and wait for it in ``finish()``."""
+"""The training process's side of the uploader: start it, and wait for it in ``finish()``.
+
+The uploader lives a layer above the SDK (``wakelog.transport``), so the SDK never imports it: it
+starts ``python -m wakelog.transport.uploader`` by module name (``UPLOADER_MODULE``, its command
+line is the whole interface) and follows it through the ``sync.json`` the uploader writes in the
+run folder (``wakelog.runlog.syncstate``). The API key travels in the child's environment.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +13,17 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from wakelog.transport.syncstate import SyncState
+from wakelog._warn import warn
+from wakelog.runlog.syncstate import SyncState
+
+if TYPE_CHECKING:
+    from wakelog.sdk._settings import Settings
+
+#: The uploader's entry point, run as ``python -m UPLOADER_MODULE <run_dir> --base-url … --project …
+#: --run-id … --parent <pid> --linger <s> [--entity …]`` with ``WAKELOG_API_KEY`` in its environment.
+UPLOADER_MODULE = "wakelog.transport.uploader"
 
 #: Set in the uploader's environment: code running there never starts another uploader.
 IN_UPLOADER = "WAKELOG_IN_UPLOADER"
@@ -39,7 +54,7 @@ class UploaderHandle:
         # recursively.
         safe_path = ["-P"] if sys.version_info >= (3, 11) else []
         command = [
-            sys.executable, *safe_path, "-m", "wakelog.transport.uploader", str(run_dir),
+            sys.executable, *safe_path, "-m", UPLOADER_MODULE, str(run_dir),
             "--base-url", base_url, "--project", project, "--run-id", run_id,
             "--parent", str(os.getpid()), "--linger", str(linger),
         ]  # fmt: skip
@@ -79,3 +94,34 @@ class UploaderHandle:
                 print(f"wakelog: uploading… {done}/{last_seq + 1} records{note}", file=sys.stderr, flush=True)
             time.sleep(0.05)
         return state
+
+
+def start_uploader(settings: Settings, run_dir: Path, *, run_id: str, project: str) -> UploaderHandle | None:
+    """Start the uploader for an online run, or say how to sync later when there is no key."""
+    from wakelog.sdk._login import api_key_for
+
+    if os.environ.get(IN_UPLOADER):
+        return None  # never from inside an uploader (see UploaderHandle.start)
+    base_url = settings.base_url or ""
+    key = api_key_for(base_url)
+    if not key:
+        warn(
+            f"wakelog: no API key for {base_url}; run {run_id} is recorded locally only. Run "
+            f"`wakelog login --host {base_url}` (or start `wakelog server` on this machine), then "
+            f"`wakelog sync {run_dir}`",
+            RuntimeWarning,
+        )
+        return None
+    try:
+        return UploaderHandle.start(
+            run_dir,
+            base_url=base_url,
+            api_key=key,
+            entity=settings.entity,
+            project=project,
+            run_id=run_id,
+            linger=settings.uploader_linger or 600.0,
+        )
+    except OSError as exc:
+        warn(f"wakelog: could not start the uploader ({exc}); sync later with `wakelog sync {run_dir}`")
+        return None

@@ -1,0 +1,46 @@
+"""One error tree: every exception wakelog defines derives from ``wakelog.Error``.
+
+Walks every module of the packages below and checks each ``Exception`` subclass defined there,
+so ``except wakelog.Error`` catches everything wakelog raises on purpose (the old builtin base stays
+as a second base: ``class BadValue(Error, ValueError)``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+
+import pytest
+
+import wakelog
+
+# server/ and store/ join once their classes derive from Error too (the integrator widens this).
+PACKAGES = ("runlog", "sdk", "monitor", "transport", "integration", "demo", "api")
+MODULES = ("wakelog", "wakelog.errors", "wakelog.cli", "wakelog._dirs", "wakelog._warn", "wakelog._names")
+
+
+def _modules() -> list[str]:
+    names = list(MODULES)
+    for package in PACKAGES:
+        module = importlib.import_module(f"wakelog.{package}")
+        names.append(module.__name__)
+        for info in pkgutil.walk_packages(module.__path__, prefix=f"{module.__name__}."):
+            if not info.name.endswith("__main__"):
+                names.append(info.name)
+    return names
+
+
+def test_every_wakelog_exception_derives_from_wakelog_error() -> None:
+    pytest.importorskip("paddle")  # the Paddle integration's modules import it
+    strays = []
+    for name in _modules():
+        module = importlib.import_module(name)
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            ours = cls.__module__ == name and issubclass(cls, BaseException)
+            if ours and not issubclass(cls, wakelog.Error):
+                strays.append(f"{name}.{cls.__qualname__}")
+    assert strays == [], (
+        "these exceptions escape `except wakelog.Error`: derive them from wakelog.errors.Error "
+        "(keep the builtin base second, e.g. class X(Error, ValueError))"
+    )
