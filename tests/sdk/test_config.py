@@ -148,6 +148,6 @@ def test_unreadable_sources_are_refused(bad: object) -> None:
     ],
 )
 def test_secret_detection_matches_whole_words(key: str, secret: bool) -> None:
-    from wakelog.sdk._config import looks_secret
+    from wakelog._secrets import looks_secret
 
     assert looks_secret(key) is secret

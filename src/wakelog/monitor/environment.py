@@ -29,6 +29,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from wakelog._secrets import mask_argv
+from wakelog._warn import warn
+
 __all__ = [
     "GIT_TIMEOUT",
     "MAX_DIFF_BYTES",
@@ -452,7 +455,9 @@ def _process(meta: dict[str, Any], program: str | None, args: list[str]) -> None
     """What runs, where and for whom: program, arguments, interpreter, OS, host, user, cwd, pid."""
     now = _dt.datetime.now(_dt.timezone.utc)
     meta["program"] = program
-    meta["args"] = [str(a) for a in args]
+    meta["args"], masked = mask_argv([str(a) for a in args])
+    if masked:
+        warn(f"wakelog: {masked} secret-looking command-line value(s) are masked in the run's metadata")
     _guard(meta, "started_at", lambda: now.isoformat().replace("+00:00", "Z"))
     _guard(meta, "python", platform.python_version)
     _guard(meta, "python_implementation", platform.python_implementation)

@@ -10,28 +10,14 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from collections.abc import Callable, ItemsView, Iterator, KeysView, Mapping, ValuesView
 from pathlib import Path
 from typing import Any
 
+from wakelog._secrets import MASK, looks_secret
 from wakelog._warn import warn
 from wakelog.errors import ConfigError, UsageError
 from wakelog.sdk._values import BadValue, normalise
-
-MASK = "********"
-# A secret word as a whole part of the key ("db_password", "hfToken", "OSS_ACCESS_KEY_ID"),
-# so that "num_passes" or "author" are left alone.
-_SECRET_KEY = re.compile(
-    r"(^|[_.\-])(password|passwd|pwd|secret|token|api_?key|access_?key|secret_?key|private_?key"
-    r"|credentials?|auth_?token)($|[_.\-])",
-    re.IGNORECASE,
-)
-
-
-def looks_secret(key: str) -> bool:
-    snake = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", key)  # camelCase -> camel_Case
-    return bool(_SECRET_KEY.search(snake))
 
 
 def mask_secrets(values: dict[str, Any], path: str = "") -> dict[str, Any]:
