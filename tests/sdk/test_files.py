@@ -107,3 +107,20 @@ def test_bad_policy_and_no_match() -> None:
         run.save("*", policy="sometimes")
     with pytest.warns(UserWarning, match="matched no files"):
         assert run.save("nothing-*.bin") == []
+
+
+def test_a_file_name_the_server_would_refuse_is_skipped_with_a_warning_and_the_rest_saved() -> None:
+    # Linux allows a backslash in a file name; the server refuses it as a run file's name, so saving
+    # it would have made the whole run unuploadable (finding M6). One shared rule, checked here first.
+    Path("ckpt").mkdir()
+    Path("ckpt/ok.txt").write_text("ok")
+    Path("ckpt/bad\\name.txt").write_text("bad")
+    run = wakelog.init(mode="offline")
+    with pytest.warns(UserWarning, match=r"save skipped .*contains a backslash; rename the file"):
+        paths = run.save("ckpt/*.txt", policy="now")
+    assert [Path(p).name for p in paths] == ["ok.txt"]
+    assert saved(run) == {"ckpt/ok.txt": "ok"}
+    wakelog.finish()
+    names = [f["name"] for r in records(Path(run.dir).parent, "files") for f in r.data["files"]]
+    assert "ckpt/ok.txt" in names
+    assert not [n for n in names if "\\" in n]

@@ -12,12 +12,14 @@ from __future__ import annotations
 import fnmatch
 import glob as globlib
 import os
+import re
 import shutil
 import threading
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from wakelog._names import check_file_name
 from wakelog._warn import warn
 from wakelog.errors import UsageError
 from wakelog.runlog import RecordType
@@ -45,9 +47,25 @@ def saved_name(path: Path, base: Path) -> str:
     except ValueError:
         raise UsageError(f"save: {path} is not inside base_path {base}") from None
     name = PurePosixPath(*relative.parts).as_posix()
-    if not name or name == "." or ".." in PurePosixPath(name).parts or "\x00" in name:
-        raise UsageError(f"save: {path} gives the unusable name {name!r}")
-    return name
+    try:
+        return check_file_name(name)  # the server's own rule, so a saved file is never refused there
+    except ValueError as exc:
+        raise BadFileName(f"wakelog: save skipped {path}: its {exc}; rename the file to save it") from None
+
+
+class BadFileName(UsageError):
+    """A file whose name the server would refuse (backslash, ``..``, NUL…); skipped with a warning."""
+
+
+def _glob_base(pattern: str, base_path: Any) -> Path:
+    """The folder saved names are relative to: ``base_path``, else the cwd, or for an absolute
+    glob the folder above its first directory with a wildcard."""
+    if base_path is None:
+        # An absolute glob keeps one parent folder ("/ckpt/model.pd" -> "ckpt/model.pd").
+        static = Path(re.split(r"[*?\[]", pattern, maxsplit=1)[0])
+        folder = static if pattern.endswith(os.sep) else static.parent
+        return folder.parent if Path(pattern).is_absolute() else Path.cwd()
+    return Path(base_path)
 
 
 class FileSaver:
@@ -79,13 +97,7 @@ class FileSaver:
         pattern = os.fspath(glob_str)
         if "\x00" in pattern:
             raise UsageError("save: the path contains a NUL character")
-        if base_path is None:
-            # An absolute glob keeps one parent folder ("/ckpt/model.pd" -> "ckpt/model.pd").
-            static = Path(pattern.split("*")[0].split("?")[0].split("[")[0])
-            folder = static if pattern.endswith(os.sep) else static.parent
-            base = folder.parent if Path(pattern).is_absolute() else Path.cwd()
-        else:
-            base = Path(base_path)
+        base = _glob_base(pattern, base_path)
         matches = [Path(p) for p in globlib.glob(pattern, recursive=True) if Path(p).is_file()]
         if not matches:
             warn(f"wakelog: save({pattern!r}) matched no files", UserWarning)
@@ -93,21 +105,31 @@ class FileSaver:
         saved = []
         records = []
         for source in matches:
-            name = saved_name(source.absolute(), base.absolute())
-            if any(fnmatch.fnmatch(name, g) for g in self._ignore):
-                continue
-            self._place(source, name, policy)
-            with self._lock:
-                self._saved[name] = (source.absolute(), policy)
-                self._seen[name] = _stamp(source)
-            records.append({"name": name, "policy": policy})
-            saved.append(str(self.files_dir / name))
+            name = self._save_one(source, base, policy)
+            if name is not None:
+                records.append({"name": name, "policy": policy})
+                saved.append(str(self.files_dir / name))
         if records:
             self._emit(RecordType.FILES, {"files": records})
         if any(p == "live" for _, p in self._saved.values()) and self._watcher is None:
             self._watcher = threading.Thread(target=self._watch, name="wakelog-files", daemon=True)
             self._watcher.start()
         return saved
+
+    def _save_one(self, source: Path, base: Path, policy: str) -> str | None:
+        """Place one matched file; its name in the run, or None when it is ignored or unusable."""
+        try:
+            name = saved_name(source.absolute(), base.absolute())
+        except BadFileName as exc:
+            warn(str(exc))
+            return None
+        if any(fnmatch.fnmatch(name, g) for g in self._ignore):
+            return None
+        self._place(source, name, policy)
+        with self._lock:
+            self._saved[name] = (source.absolute(), policy)
+            self._seen[name] = _stamp(source)
+        return name
 
     def _place(self, source: Path, name: str, policy: str) -> None:
         target = self.files_dir / name
