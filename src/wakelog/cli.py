@@ -264,7 +264,8 @@ def server(
 
     The first start creates an admin user and writes its password and API key to a file only you
     can read in the data directory. For S3-compatible storage set WAKELOG_S3_ENDPOINT_URL and the
-    usual AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
+    usual AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY. `wakelog server backup` and `restore` copy
+    its data while it serves and put it back.
     """
     if ctx.invoked_subcommand is not None:
         return
