@@ -7,10 +7,12 @@ Each command runs as its own process, as an operator runs it, against real serve
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import threading
 import uuid
@@ -23,6 +25,7 @@ import pytest
 
 from tests.server.conftest import (
     ServerProcess,
+    db_upgrade,
     free_port,
     fresh_database,
     post_records,
@@ -83,8 +86,6 @@ class Ingest(threading.Thread):
     def stop(self) -> None:
         self._halt.set()
         self.join(60)
-        assert not self.is_alive()
-        assert self.error is None, self.error
 
     def run(self) -> None:
         try:
@@ -160,6 +161,8 @@ def test_a_backup_taken_mid_ingest_restores_every_acknowledged_point_and_file(
     finally:
         ingest.stop()
         source.stop()
+    assert not ingest.is_alive()
+    assert ingest.error is None, ingest.error
     manifest = json.loads((dest / "manifest.json").read_text())
     assert manifest["database_kind"] == ("sqlite" if backend == "sqlite" else "postgresql")
     assert set(manifest["blobs"]) >= {hashlib.sha256(c).hexdigest() for c in files_before.values()}
@@ -181,8 +184,8 @@ def test_a_backup_taken_mid_ingest_restores_every_acknowledged_point_and_file(
         database_url=database_url or "",
         admin_key=source.key,  # admin.key is not in a backup; the key itself still works
     )
-    restored.start()
     try:
+        restored.start()
         with restored.client() as client:
             ack = client.get(f"/api/v1/runs/{run}/ack").json()["ack"]
             assert acked_before <= ack < ingest.acked
@@ -332,3 +335,45 @@ def test_a_backup_from_an_older_schema_is_migrated_on_restore(tmp_path: Path) ->
     finally:
         restored.dispose()
     assert f"migrated to {restored.head_revision()}" in done.stdout
+
+
+def test_a_postgresql_restore_refuses_a_database_with_tables_unless_forced(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    url = fresh_database(request.getfixturevalue("postgres_url"))
+    db_upgrade(url)
+    options = ["--data-dir", str(tmp_path / "data"), "--backend-store", url]
+    done = wakelog("server", "backup", str(tmp_path / "backup"), *options)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "backup" / "database.pgdump").is_file()
+
+    done = wakelog("server", "restore", str(tmp_path / "backup"), *options)
+    assert done.returncode == 1
+    assert "is not empty" in done.stderr and "--force" in done.stderr
+    done = wakelog("server", "restore", str(tmp_path / "backup"), *options, "--force")
+    assert done.returncode == 0, done.stderr
+    database = Database(url)
+    try:
+        assert database.current_revision() == database.head_revision()
+    finally:
+        database.dispose()
+
+
+def test_a_backup_leaves_out_unattached_blobs_gone_from_the_store_but_not_attached_ones(
+    backup: tuple[Path, Path], tmp_path: Path
+) -> None:
+    data = Path(shutil.copytree(backup[1], tmp_path / "data"))
+    gone = "ab" * 32  # an upload never attached, deleted since (the database still names it)
+    with contextlib.closing(sqlite3.connect(data / "wakelog.db")) as conn, conn:
+        conn.execute("INSERT INTO blobs (sha256, size, created_at) VALUES (?, 10, 0)", (gone,))
+    done = wakelog("server", "backup", str(tmp_path / "one"), "--data-dir", str(data))
+    assert done.returncode == 0, done.stderr
+    assert "left out 1 never attached" in done.stdout
+    assert gone not in json.loads((tmp_path / "one" / "manifest.json").read_text())["blobs"]
+
+    attached = a_blob(data)
+    attached.unlink()
+    done = wakelog("server", "backup", str(tmp_path / "two"), "--data-dir", str(data))
+    assert done.returncode == 1
+    assert f"blob {attached.name} is missing from" in done.stderr
+    assert not (tmp_path / "two" / "manifest.json").exists()

@@ -109,10 +109,10 @@ class Copied:
     skipped: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
-        skipped = f", {len(self.skipped)} unattached ones gone from the store" if self.skipped else ""
-        total = sum(self.sizes.values())
-        counts = f"{self.copied} copied, {self.present} already there{skipped}"
-        return f"{len(self.sizes)} blobs, {_mib(total)} ({counts})"
+        counts = f"{self.copied} copied, {self.present} already there"
+        if self.skipped:
+            counts += f"; left out {len(self.skipped)} never attached and gone from the store"
+        return f"{len(self.sizes)} blobs, {_mib(sum(self.sizes.values()))} ({counts})"
 
 
 @dataclass
