@@ -243,14 +243,16 @@ _artifact_root = click.option(
 )
 
 
-@main.command()
+@main.group(invoke_without_command=True)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (0.0.0.0 for all).")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
 @_data_dir
 @_backend_store
 @_artifact_root
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Server processes.")
+@click.pass_context
 def server(
+    ctx: click.Context,
     host: str,
     port: int,
     data_dir: Path | None,
@@ -262,8 +264,11 @@ def server(
 
     The first start creates an admin user and writes its password and API key to a file only you
     can read in the data directory. For S3-compatible storage set WAKELOG_S3_ENDPOINT_URL and the
-    usual AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
+    usual AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY. `wakelog server backup` and `restore` copy
+    its data while it serves and put it back.
     """
+    if ctx.invoked_subcommand is not None:
+        return
     from wakelog.server.serve import serve
     from wakelog.store.database import SchemaError
 
@@ -272,6 +277,64 @@ def server(
         serve(config)
     except SchemaError as exc:
         _fail(exc)
+
+
+@server.command("backup")
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+@_data_dir
+@_backend_store
+@_artifact_root
+def server_backup(
+    dest: Path, data_dir: Path | None, backend_store: str | None, artifact_root: str | None
+) -> None:
+    """Copy the server's database and blobs into the folder DEST while it keeps serving.
+
+    The database is copied as of one moment (SQLite's online backup; pg_dump for PostgreSQL,
+    which must be installed), then every blob it refers to, each checked against its sha256.
+    Back up into the same DEST again to refresh it: blobs already there are not copied again.
+
+    Included: users, hashed API keys, entities, projects, runs with all their metrics, console
+    output and files. Not included: admin.key and admin-credentials.txt (the keys stay valid,
+    their hashes are in the database), the server's options and environment (S3 credentials),
+    and uploads not finished yet.
+    """
+    from wakelog.server.backup import BackupError, RichProgress, backup
+
+    try:
+        report = backup(
+            _server_config(data_dir, backend_store, artifact_root), dest, RichProgress("copying blobs")
+        )
+    except BackupError as exc:
+        _fail(exc)
+    click.echo(report)
+
+
+@server.command("restore")
+@click.argument("src", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@_data_dir
+@_backend_store
+@_artifact_root
+@click.option("--force", is_flag=True, help="Replace the database that is there (stop its server first).")
+def server_restore(
+    src: Path, data_dir: Path | None, backend_store: str | None, artifact_root: str | None, force: bool
+) -> None:
+    """Restore the backup in SRC as a server's data: into --data-dir, or --backend-store and
+    --artifact-root.
+
+    The target must be empty (a new or empty data folder; a PostgreSQL database without tables)
+    unless --force. The backup is checked before anything is written: its manifest, the
+    database's sha256, every blob; a damaged one is refused with what is wrong. A database from
+    an older wakelog is migrated to this one's schema. admin.key is not restored: use the keys
+    you had, or make one with `wakelog key create`.
+    """
+    from wakelog.server.backup import BackupError, RichProgress, restore
+
+    config = _server_config(data_dir, backend_store, artifact_root)
+    try:
+        report = restore(config, src, force=force, progress=RichProgress("copying blobs"))
+    except BackupError as exc:
+        _fail(exc)
+    click.echo(report)
 
 
 @main.command()

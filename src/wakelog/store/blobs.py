@@ -14,7 +14,8 @@ import contextlib
 import hashlib
 import os
 import re
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Iterable, Iterator
 from typing import Any, NoReturn
 
 from wakelog.errors import Error
@@ -172,3 +173,32 @@ class BlobStore:
         with self.fs.open(self._path(sha256), "rb") as f:
             while block := f.read(READ_CHUNK):
                 yield block
+
+    def put_verified(self, sha256: str, blocks: Iterable[bytes]) -> int:
+        """Store the content ``blocks`` yield under ``sha256`` if it hashes to that, else raise
+        ``BlobError`` and store nothing; returns its size. For copies between stores (backup,
+        restore): the content streams through a temporary file, never whole in memory."""
+        check_sha256(sha256)
+        staging = f"{self.root}/staging" if self._local else None  # same file system: rename
+        if staging:
+            self.fs.makedirs(staging, exist_ok=True)
+        tmp = tempfile.NamedTemporaryFile(dir=staging, prefix=".copy-", delete=False)  # noqa: SIM115
+        try:
+            digest, size = hashlib.sha256(), 0
+            with tmp:
+                for block in blocks:
+                    digest.update(block)
+                    tmp.write(block)
+                    size += len(block)
+            if digest.hexdigest() != sha256:
+                raise BlobError(f"the content of blob {sha256} hashes to {digest.hexdigest()}")
+            target = self._path(sha256)
+            if self._local:
+                self.fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
+                os.replace(tmp.name, target)
+            else:
+                self.fs.put_file(tmp.name, target)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp.name)
+        return size
