@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
+from wakelog._version import __version__
 from wakelog.server.dbdump import BackupError, Contents
 from wakelog.store.blobs import READ_CHUNK, BlobError, BlobStore, check_sha256
 
@@ -200,15 +201,9 @@ def _prepare_dest(dest: Path) -> None:
 
 
 def _manifest(kind: str, database_sha256: str, contents: Contents, blobs: dict[str, int]) -> Manifest:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        wakelog_version = version("wakelog")
-    except PackageNotFoundError:
-        wakelog_version = "unknown"
     return Manifest(
         format=FORMAT,
-        wakelog_version=wakelog_version,
+        wakelog_version=__version__,
         created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         database_kind=kind,
         database_sha256=database_sha256,
