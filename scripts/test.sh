@@ -26,9 +26,19 @@ if [ ! -x /usr/bin/chromium ] || ! command -v npm >/dev/null 2>&1; then
     command -v npm >/dev/null 2>&1 || $sudo env DEBIAN_FRONTEND=noninteractive \
         apt-get install -y -qq nodejs npm >/dev/null
 fi
-# Vitest, then a rebuild: the bundle committed in src/wakelog/server/static must be exactly what
-# web/ builds, so `wakelog server` never serves code that differs from its sources.
-(cd web && npm ci --no-audit --no-fund --loglevel=error && npm test && npm run build)
+# The web app's API types come from the server's OpenAPI schema: regenerate both files and
+# fail if they differ from the committed ones (a route or model changed without them).
+.venv/bin/python scripts/openapi.py
+(cd web && npm ci --no-audit --no-fund --loglevel=error && npm run gen:api)
+if ! git diff --quiet -- web/src/api/openapi.json web/src/api/schema.d.ts; then
+    echo "web/src/api/openapi.json or schema.d.ts is stale;" \
+        "run 'python scripts/openapi.py && (cd web && npm run gen:api)' and commit the result:" >&2
+    git status --short -- web/src/api/openapi.json web/src/api/schema.d.ts >&2
+    exit 1
+fi
+# Vitest, ESLint, then a rebuild: the bundle committed in src/wakelog/server/static must be exactly
+# what web/ builds, so `wakelog server` never serves code that differs from its sources.
+(cd web && npm test && npm run lint && npm run build)
 if ! git diff --quiet -- src/wakelog/server/static \
     || [ -n "$(git ls-files --others --exclude-standard -- src/wakelog/server/static)" ]; then
     echo "src/wakelog/server/static differs from a fresh build of web/;" \

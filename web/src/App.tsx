@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Route, Routes } from "react-router";
-import { onUnauthorized, request, setCsrfToken } from "./api/client";
+import { onUnauthorized, setCsrfToken } from "./api/client";
+import { currentSession, logout } from "./api/endpoints";
 import type { Me } from "./api/types";
 import { Layout } from "./components/Layout";
 import { ComparePage } from "./pages/Compare";
@@ -18,7 +19,7 @@ export function App() {
 
   useEffect(() => {
     let live = true;
-    request<Me>("/auth/me", { quiet401: true })
+    currentSession()
       .then((m) => {
         if (!live) return;
         setCsrfToken(m.csrf_token ?? null);
@@ -47,7 +48,7 @@ export function App() {
             me,
             signOut: async () => {
               try {
-                await request("/auth/logout", { method: "POST", quiet401: true });
+                await logout();
               } finally {
                 setCsrfToken(null);
                 setMe(null);

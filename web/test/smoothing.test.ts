@@ -34,7 +34,7 @@ describe("emaDebiased", () => {
   });
 
   it("lags behind a step change and converges to it", () => {
-    const values = [...Array(50).fill(0), ...Array(200).fill(1)];
+    const values = [...new Array<number>(50).fill(0), ...new Array<number>(200).fill(1)];
     const out = emaDebiased(values, 0.9);
     expect(out[50]).toBeGreaterThan(0);
     expect(out[50]).toBeLessThan(0.5);

@@ -5,16 +5,19 @@
  * millions of numbers).
  */
 import { decode } from "@msgpack/msgpack";
-import { toNumbers, type SeriesData } from "../lib/series";
-import type { HistoryRequest } from "./types";
+import { errorCode, errorDetail } from "./errors";
 
+/** A refused request: the HTTP status, the error body, its `code` if any; the message is its `detail`. */
 export class ApiError extends Error {
+  readonly code: string | null;
+
   constructor(
     readonly status: number,
     readonly body: unknown,
     message: string,
   ) {
     super(message);
+    this.code = errorCode(body);
   }
 }
 
@@ -47,11 +50,6 @@ export function withQuery(path: string, query?: Query): string {
 /** A path segment, escaped. */
 export const seg = (part: string): string => encodeURIComponent(part);
 
-/** The download URL of a run's file (`media/images/…`), under the run's API path (`/runs/e/p/id`). */
-export function runFileUrl(runPath: string, path: string): string {
-  return `/api/v1${runPath}/files/${path.split("/").map(seg).join("/")}`;
-}
-
 interface Options {
   method?: string;
   query?: Query;
@@ -83,66 +81,16 @@ export async function request<T>(path: string, options: Options = {}): Promise<T
     credentials: "same-origin",
   });
   if (!response.ok) {
-    let detail: unknown = null;
+    let errorBody: unknown = null;
     try {
-      detail = await response.json();
+      errorBody = await response.json();
     } catch {
-      detail = null;
+      errorBody = null;
     }
     if (response.status === 401 && !options.quiet401) unauthorizedListeners.forEach((l) => l());
-    const text =
-      detail && typeof detail === "object" && "detail" in detail
-        ? typeof (detail as { detail: unknown }).detail === "string"
-          ? (detail as { detail: string }).detail
-          : JSON.stringify((detail as { detail: unknown }).detail)
-        : `${response.status} ${response.statusText}`;
-    throw new ApiError(response.status, detail, text);
+    throw new ApiError(response.status, errorBody, errorDetail(errorBody) ?? `${response.status} ${response.statusText}`);
   }
   if (response.status === 204) return undefined as T;
   if (options.accept === "msgpack") return decode(new Uint8Array(await response.arrayBuffer())) as T;
   return (await response.json()) as T;
-}
-
-export const api = {
-  get: <T>(path: string, query?: Query, signal?: AbortSignal) => request<T>(path, { query, signal }),
-  post: <T>(path: string, body?: unknown) => request<T>(path, { method: "POST", body }),
-  put: <T>(path: string, body?: unknown) => request<T>(path, { method: "PUT", body }),
-  del: <T>(path: string) => request<T>(path, { method: "DELETE" }),
-};
-
-interface RawSeries {
-  run: string;
-  key: string;
-  downsampled: boolean;
-  count: number;
-  steps: unknown;
-  values: unknown;
-  min: unknown;
-  max: unknown;
-  x?: unknown;
-}
-
-/** Downsampled histories of runs × keys in one request, as typed arrays. */
-export async function fetchHistory(
-  entity: string,
-  project: string,
-  query: HistoryRequest,
-  signal?: AbortSignal,
-): Promise<SeriesData[]> {
-  const body = await request<{ series: RawSeries[] }>(`/projects/${seg(entity)}/${seg(project)}/history`, {
-    method: "POST",
-    body: query,
-    accept: "msgpack",
-    signal,
-  });
-  return body.series.map((s) => ({
-    run: s.run,
-    key: s.key,
-    downsampled: s.downsampled,
-    count: s.count,
-    x: toNumbers(s.x ?? s.steps),
-    values: toNumbers(s.values),
-    min: toNumbers(s.min),
-    max: toNumbers(s.max),
-  }));
 }

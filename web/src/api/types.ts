@@ -1,4 +1,36 @@
-/** What the server answers (see the query routers under src/wakelog/server/routes/). */
+/**
+ * The API's shapes as the app names them. Most are the server's own models from schema.d.ts
+ * (generated from its OpenAPI schema: `npm run gen:api`); what the server does not declare there
+ * (the auth, key and member answers, the error body until its codes are generated) is written here.
+ */
+import type { components } from "./schema";
+
+type Schemas = components["schemas"];
+
+export type Project = Schemas["ProjectOut"];
+export type ProjectDetail = Schemas["ProjectDetail"];
+export type ProjectKeys = Schemas["ProjectKeys"];
+export type Run = Schemas["RunOut"] & {
+  /** Not sent by the server yet; shown when it is. */
+  user?: string | null;
+};
+export type RunDetail = Schemas["RunDetail"];
+export type RunPage = Schemas["RunPageOut"];
+export type KeyInfo = Schemas["KeyInfo"];
+export type RunKeys = Schemas["RunKeys"];
+export type ConsoleLine = Schemas["ConsoleLine"];
+export type ConsolePage = Schemas["ConsolePage"];
+export type MediaItem = Schemas["MediaItem"];
+export type MediaPage = Schemas["MediaPage"];
+export type RunFile = Schemas["FileOut"];
+export type FileList = Schemas["FileList-Output"];
+
+/** A run's address: the path parameters of every `/runs/{entity}/{project}/{run_id}/…` endpoint. */
+export interface RunRef {
+  entity: string;
+  project: string;
+  run_id: string;
+}
 
 /** What a user may do under an entity; each role allows what the ones before it allow. */
 export const ROLES = ["viewer", "member", "admin"] as const;
@@ -17,118 +49,15 @@ export interface Me {
   csrf_token?: string;
 }
 
+/** The sign-in answer: who signed in and the session's CSRF token. */
+export interface LoginAnswer {
+  user: { username: string; is_admin: boolean };
+  csrf_token: string;
+}
+
 export interface Member {
   username: string;
   role: Role;
-}
-
-export interface Project {
-  entity: string;
-  name: string;
-  created_at: number;
-  updated_at: number;
-  runs: number;
-}
-
-export interface ProjectDetail extends Project {
-  states: Record<string, number>;
-}
-
-export interface ProjectKeys {
-  summary: string[];
-  config: string[];
-}
-
-export interface Run {
-  id: string;
-  entity: string;
-  project: string;
-  name: string | null;
-  state: string;
-  group: string | null;
-  job_type: string | null;
-  tags: string[];
-  notes: string | null;
-  config: Record<string, unknown>;
-  summary: Record<string, unknown>;
-  host: string | null;
-  created_at: number;
-  updated_at: number;
-  heartbeat_at: number;
-  finished_at: number | null;
-  runtime: number | null;
-  exit_code: number | null;
-  last_step: number;
-  /** Not sent by the server yet; shown when it is. */
-  user?: string | null;
-}
-
-export interface RunDetail extends Run {
-  metadata: Record<string, unknown>;
-  metric_defs: Record<string, unknown>;
-  last_seq: number;
-}
-
-export interface RunPage {
-  runs: Run[];
-  total: number;
-  offset: number;
-  limit: number;
-  next_offset: number | null;
-}
-
-export interface KeyInfo {
-  key: string;
-  count: number;
-  first_step: number;
-  last_step: number;
-}
-
-export interface RunKeys {
-  history: KeyInfo[];
-  system: KeyInfo[];
-  objects: KeyInfo[];
-}
-
-export interface ConsoleLine {
-  line: number;
-  stream: string;
-  time: number;
-  text: string;
-}
-
-export interface ConsolePage {
-  lines: ConsoleLine[];
-  total: number;
-  next_offset: number | null;
-}
-
-export interface MediaItem {
-  key: string;
-  step: number;
-  value: unknown;
-  url?: string | null;
-}
-
-export interface MediaPage {
-  items: MediaItem[];
-  next_offset: number | null;
-}
-
-export interface RunFile {
-  name: string;
-  size: number | null;
-  sha256: string | null;
-  policy: string;
-  updated_at: number;
-  uploaded: boolean;
-  url: string;
-}
-
-export interface FileList {
-  files: RunFile[];
-  total: number;
-  next_offset: number | null;
 }
 
 export interface ApiKey {
@@ -142,19 +71,11 @@ export interface ApiKey {
   key?: string;
 }
 
-export interface HistoryRequest {
-  runs: string[];
-  keys: string[];
-  points: number;
-  x_axis: string;
-  stream: "history" | "system";
-  x_min?: number | null;
-  x_max?: number | null;
-}
-
 /** A filter or sort that did not parse: where and what was expected. */
 export interface FilterErrorBody {
   detail: string;
+  /** The server's error code (`invalid_filter`), when it sends one. */
+  code?: string | null;
   position?: number;
   expected?: string | null;
 }

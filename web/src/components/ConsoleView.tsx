@@ -9,7 +9,7 @@ import { useVirtualizer } from "@tanstack/react-virtual";
 import Anser from "anser";
 import { useEffect, useId, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
-import type { ConsoleLine } from "../api/types";
+import type { ConsoleLine, RunRef } from "../api/types";
 import { readableOn, type Rgb } from "../lib/colors";
 import { useConsoleLines } from "../lib/useConsoleLines";
 
@@ -53,21 +53,24 @@ function AnsiLine({ text, stderr }: { text: string; stderr: boolean }) {
   );
 }
 
-export function ConsoleView({ runPath, version }: { runPath: string; version: number }) {
+export function ConsoleView({ runRef, version }: { runRef: RunRef; version: number }) {
   const { t } = useTranslation();
   const [needle, setNeedle] = useState("");
   const [follow, setFollow] = useState(true);
-  const { held, loaded, loadOlder, loadNewer } = useConsoleLines(runPath, version, follow);
+  const { held, loaded, loadOlder, loadNewer } = useConsoleLines(runRef, version, follow);
   const lines = held.lines;
   const scroller = useRef<HTMLDivElement>(null);
   const searchId = useId();
 
   // Lines put in front or let go there: scroll by as many rows, so the same lines stay in view.
+  // Each change of the held lines shifts once, not again when the search text changes.
+  const shifted = useRef(held);
   useLayoutEffect(() => {
+    if (shifted.current === held) return;
+    shifted.current = held;
     const element = scroller.current;
     if (element && held.shift !== 0 && !needle) element.scrollTop += held.shift * LINE_HEIGHT;
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [held]);
+  }, [held, needle]);
 
   function onScroll(element: HTMLDivElement) {
     if (needle) return;
@@ -89,10 +92,11 @@ export function ConsoleView({ runPath, version }: { runPath: string; version: nu
   const virtualizer = useVirtualizer({ count: shown.length, getScrollElement: () => scroller.current, estimateSize: () => LINE_HEIGHT, overscan: 30 });
   // Follow the end when new lines arrive there (not when older ones are put in front).
   const lastLine = lines.length > 0 ? (lines[lines.length - 1] as ConsoleLine).line : -1;
+  // Without a search the shown lines are the held ones, so the last row is `lines.length - 1`.
+  const lineCount = lines.length;
   useEffect(() => {
-    if (follow && !needle && shown.length > 0) virtualizer.scrollToIndex(shown.length - 1, { align: "end" });
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [lastLine, follow, needle, virtualizer]);
+    if (follow && !needle && lineCount > 0) virtualizer.scrollToIndex(lineCount - 1, { align: "end" });
+  }, [lastLine, lineCount, follow, needle, virtualizer]);
 
   return (
     <div className="console" data-testid="console">

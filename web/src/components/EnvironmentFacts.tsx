@@ -1,10 +1,12 @@
 /** The run page's reproducibility facts: command, git (with the diff), Python, Paddle, CUDA, GPUs. */
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
+import { runFileUrl } from "../api/endpoints";
+import type { RunRef } from "../api/types";
 import { environmentFacts, type GitFacts } from "../lib/environment";
 import { FactList, type Fact } from "./FactList";
 
-export function EnvironmentFacts({ metadata, runPath }: { metadata: Record<string, unknown>; runPath: string }) {
+export function EnvironmentFacts({ metadata, runRef }: { metadata: Record<string, unknown>; runRef: RunRef }) {
   const { t } = useTranslation();
   const facts = environmentFacts(metadata);
   const rows: Fact[] = [];
@@ -22,7 +24,7 @@ export function EnvironmentFacts({ metadata, runPath }: { metadata: Record<strin
       {facts.hasDiff && (
         <details className="diff">
           <summary>{t("env.showDiff")}</summary>
-          <DiffView url={`/api/v1${runPath}/files/diff.patch`} />
+          <DiffView url={runFileUrl(runRef, "diff.patch")} />
         </details>
       )}
     </section>

@@ -6,6 +6,7 @@
 import { useEffect, useId, useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import type { FilterErrorBody } from "../api/types";
+import { describeError } from "../i18n/errors";
 import { formatField, formatFilter, OPERATORS, parseFieldPath, parseFilter, type Clause, type Operator } from "../lib/filterBuilder";
 
 export interface FilterBarProps {
@@ -64,7 +65,7 @@ export function FilterBar({ value, onChange, error, fields }: FilterBarProps) {
       </form>
       {error && (
         <p id={errorId} role="alert" className="error" data-testid="filter-error">
-          {error.detail}
+          {describeError(error.code, error.detail)}
         </p>
       )}
       {builder && (

@@ -32,11 +32,14 @@ function formatX(kind: XKind, x: number): string {
   return formatNumber(x);
 }
 
-function layoutKey(props: LineChartProps, chart: ChartData): string {
+/** What a uPlot instance is built from, besides the data. */
+type ChartView = Pick<LineChartProps, "logY" | "xKind" | "smoothing" | "height" | "xLabel" | "range">;
+
+function layoutKey(props: ChartView, chart: ChartData): string {
   return JSON.stringify([chart.lines, props.logY, props.xKind, props.smoothing > 0, props.height]);
 }
 
-function makeOptions(props: LineChartProps, chart: ChartData, width: number, tooltip: HTMLDivElement, zoom: { current: LineChartProps["onZoom"] }): uPlot.Options {
+function makeOptions(props: ChartView, chart: ChartData, width: number, tooltip: HTMLDivElement, zoom: { current: LineChartProps["onZoom"] }): uPlot.Options {
   const series: uPlot.Series[] = [{ label: props.xLabel }];
   const bands: uPlot.Band[] = [];
   // Columns in data order; each gets its style from the line that owns it.
@@ -95,7 +98,7 @@ function makeOptions(props: LineChartProps, chart: ChartData, width: number, too
   };
 }
 
-function renderTooltip(u: uPlot, tooltip: HTMLDivElement, lines: ChartData["lines"], props: LineChartProps): void {
+function renderTooltip(u: uPlot, tooltip: HTMLDivElement, lines: ChartData["lines"], props: ChartView): void {
   const { left, top, idx } = u.cursor;
   if (idx == null || left == null || left < 0 || top == null) {
     tooltip.hidden = true;
@@ -168,24 +171,26 @@ export function LineChart(props: LineChartProps) {
     return buildChartData(props.lines, { smoothing: props.smoothing, logY: props.logY });
   }, [props.lines, props.smoothing, props.logY]);
 
+  const { logY, xKind, smoothing, height, xLabel, range } = props;
   useEffect(() => {
     const el = holder.current;
     const tooltip = tooltipRef.current;
     if (!el || !tooltip) return;
-    const key = layoutKey(props, chart);
+    const view: ChartView = { logY, xKind, smoothing, height, xLabel, range };
+    const key = layoutKey(view, chart);
     const data = chart.data as uPlot.AlignedData;
     if (plot.current && layout.current === key) {
       drawFrom.current = null;
       plot.current.batch(() => {
-        plot.current?.setData(data, props.range === null);
-        if (props.range) plot.current?.setScale("x", { min: props.range[0], max: props.range[1] });
+        plot.current?.setData(data, range === null);
+        if (range) plot.current?.setScale("x", { min: range[0], max: range[1] });
       });
       el.dataset.points = String(data[0].length);
       return;
     }
     plot.current?.destroy();
     layout.current = key;
-    const options = makeOptions(props, chart, Math.max(100, el.clientWidth), tooltip, zoom);
+    const options = makeOptions(view, chart, Math.max(100, el.clientWidth), tooltip, zoom);
     options.hooks = {
       ...options.hooks,
       draw: [
@@ -205,7 +210,7 @@ export function LineChart(props: LineChartProps) {
     });
     plot.current = u;
     el.dataset.points = String(data[0].length);
-  }, [chart, props.range, props.xKind, props.height]);
+  }, [chart, range, xKind, height, logY, smoothing, xLabel]);
 
   useEffect(() => {
     const el = holder.current;

@@ -6,7 +6,8 @@
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { memo, useDeferredValue, useEffect, useId, useMemo, useRef, useState, type CSSProperties } from "react";
 import { useTranslation } from "react-i18next";
-import { runFileUrl } from "../api/client";
+import { runFileUrl } from "../api/endpoints";
+import type { RunRef } from "../api/types";
 import { cellText, filterRows, isNumericColumn, searchTexts, sortRows, type TableJson, type TableSort } from "../lib/tables";
 
 type Stub = Record<string, unknown> & { _type?: string };
@@ -25,7 +26,7 @@ function nextSort(sort: TableSort | null, column: number): TableSort | null {
   return sort.desc ? null : { column, desc: true };
 }
 
-export function MediaTable({ table, runPath, label }: { table: TableJson; runPath: string; label: string }) {
+export function MediaTable({ table, runRef, label }: { table: TableJson; runRef: RunRef; label: string }) {
   const { t, i18n } = useTranslation();
   const locale = i18n.language;
   const [sort, setSort] = useState<TableSort | null>(null);
@@ -81,7 +82,7 @@ export function MediaTable({ table, runPath, label }: { table: TableJson; runPat
               const index = rows[v.index] as number;
               return (
                 <div role="row" className="mt-row" key={index} aria-rowindex={v.index + 2} data-row={index} style={{ transform: `translateY(${v.start}px)`, height: rowHeight }}>
-                  <RowCells row={data[index] as unknown[]} rowNumber={index + 1} columns={columns} numeric={numeric} runPath={runPath} />
+                  <RowCells row={data[index] as unknown[]} rowNumber={index + 1} columns={columns} numeric={numeric} runRef={runRef} />
                 </div>
               );
             })}
@@ -111,17 +112,17 @@ interface RowCellsProps {
   rowNumber: number;
   columns: string[];
   numeric: boolean[];
-  runPath: string;
+  runRef: RunRef;
 }
 
-const RowCells = memo(function RowCells({ row, rowNumber, columns, numeric, runPath }: RowCellsProps) {
+const RowCells = memo(function RowCells({ row, rowNumber, columns, numeric, runRef }: RowCellsProps) {
   return (
     <>
       {columns.map((column, c) => {
         const text = cellText(row[c], numeric[c] ?? false);
         return (
           <div role="cell" className={`mt-cell${numeric[c] ? " num" : ""}`} key={c} title={isStub(row[c], "image-file") ? undefined : text}>
-            <Cell cell={row[c]} text={text} column={column} rowNumber={rowNumber} runPath={runPath} />
+            <Cell cell={row[c]} text={text} column={column} rowNumber={rowNumber} runRef={runRef} />
           </div>
         );
       })}
@@ -130,10 +131,10 @@ const RowCells = memo(function RowCells({ row, rowNumber, columns, numeric, runP
 });
 
 /** Images as thumbnails, other files as links, everything else as its text. */
-function Cell({ cell, text, column, rowNumber, runPath }: { cell: unknown; text: string; column: string; rowNumber: number; runPath: string }) {
+function Cell({ cell, text, column, rowNumber, runRef }: { cell: unknown; text: string; column: string; rowNumber: number; runRef: RunRef }) {
   const { t } = useTranslation();
   if (isStub(cell) && typeof cell.path === "string") {
-    const url = runFileUrl(runPath, cell.path);
+    const url = runFileUrl(runRef, cell.path);
     if (cell._type === "image-file") {
       const alt = typeof cell.caption === "string" ? cell.caption : t("run.imageCell", { column, row: rowNumber });
       return <img className="mt-thumb" src={url} alt={alt} loading="lazy" />;

@@ -4,8 +4,8 @@
  */
 import { useEffect, useId, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { api, runFileUrl } from "../api/client";
-import type { KeyInfo, MediaItem, MediaPage } from "../api/types";
+import { load, mediaPage, runFileUrl } from "../api/endpoints";
+import type { KeyInfo, MediaItem, MediaPage, RunRef } from "../api/types";
 import { formatValue } from "../lib/format";
 import { parseTableJson, type TableJson } from "../lib/tables";
 import { EChart } from "./EChart";
@@ -13,7 +13,12 @@ import { MediaTable } from "./MediaTable";
 
 type Stub = Record<string, unknown> & { _type?: string };
 
-export default function MediaView({ runPath, objects, version }: { runPath: string; objects: KeyInfo[]; version: number }) {
+/** A stub's field as text (captions may be numbers), or `fallback` when it is missing. */
+function text(value: unknown, fallback: string): string {
+  return typeof value === "string" || typeof value === "number" || typeof value === "boolean" ? String(value) : fallback;
+}
+
+export default function MediaView({ runRef, objects, version }: { runRef: RunRef; objects: KeyInfo[]; version: number }) {
   const { t } = useTranslation();
   const [items, setItems] = useState<MediaItem[] | null>(null);
   useEffect(() => {
@@ -22,7 +27,7 @@ export default function MediaView({ runPath, objects, version }: { runPath: stri
       const all: MediaItem[] = [];
       let offset: number | null = 0;
       while (offset !== null && all.length < 20_000) {
-        const page: MediaPage = await api.get<MediaPage>(`${runPath}/media`, { limit: 5000, offset });
+        const page: MediaPage = await load(mediaPage(runRef, { limit: 5000, offset }));
         all.push(...page.items);
         offset = page.next_offset;
       }
@@ -31,7 +36,7 @@ export default function MediaView({ runPath, objects, version }: { runPath: stri
     return () => {
       live = false;
     };
-  }, [runPath, version]);
+  }, [runRef, version]);
   const byKey = useMemo(() => {
     const map = new Map<string, MediaItem[]>();
     for (const item of items ?? []) {
@@ -50,20 +55,20 @@ export default function MediaView({ runPath, objects, version }: { runPath: stri
           <header className="panel-head">
             <h2>{key}</h2>
           </header>
-          <MediaKey runPath={runPath} items={list} />
+          <MediaKey runRef={runRef} items={list} />
         </section>
       ))}
     </div>
   );
 }
 
-function MediaKey({ runPath, items }: { runPath: string; items: MediaItem[] }) {
+function MediaKey({ runRef, items }: { runRef: RunRef; items: MediaItem[] }) {
   const kind = (items[items.length - 1]?.value as Stub | undefined)?._type;
   if (kind === "histogram") return <HistogramHeatmap items={items} />;
-  return <Stepped runPath={runPath} items={items} />;
+  return <Stepped runRef={runRef} items={items} />;
 }
 
-function Stepped({ runPath, items }: { runPath: string; items: MediaItem[] }) {
+function Stepped({ runRef, items }: { runRef: RunRef; items: MediaItem[] }) {
   const { t } = useTranslation();
   const [index, setIndex] = useState(items.length - 1);
   const id = useId();
@@ -79,35 +84,35 @@ function Stepped({ runPath, items }: { runPath: string; items: MediaItem[] }) {
           <output htmlFor={id}>{item.step}</output>
         </div>
       )}
-      <MediaValue runPath={runPath} item={item} />
+      <MediaValue runRef={runRef} item={item} />
     </div>
   );
 }
 
-function MediaValue({ runPath, item }: { runPath: string; item: MediaItem }) {
+function MediaValue({ runRef, item }: { runRef: RunRef; item: MediaItem }) {
   const { t } = useTranslation();
   const stub = (item.value ?? {}) as Stub;
   if (stub._type === "image-file" && item.url) {
     return (
       <figure className="media-image">
-        <img src={item.url} alt={String(stub.caption ?? `${item.key} @ ${item.step}`)} width={Number(stub.width) || undefined} height={Number(stub.height) || undefined} />
+        <img src={item.url} alt={text(stub.caption, `${item.key} @ ${item.step}`)} width={Number(stub.width) || undefined} height={Number(stub.height) || undefined} />
         {typeof stub.caption === "string" && <figcaption>{stub.caption}</figcaption>}
       </figure>
     );
   }
-  if (stub._type === "table-file" && item.url) return <TableFile url={item.url} runPath={runPath} label={item.key} />;
+  if (stub._type === "table-file" && item.url) return <TableFile url={item.url} runRef={runRef} label={item.key} />;
   if (stub._type === "custom-chart") {
     const table = stub.table as Stub | undefined;
     if (table && typeof table.path === "string") {
-      const url = runFileUrl(runPath, table.path);
-      if (stub.chart === "confusion_matrix") return <ConfusionMatrix url={url} title={String(stub.title ?? "")} />;
-      return <TableFile url={url} runPath={runPath} label={item.key} />;
+      const url = runFileUrl(runRef, table.path);
+      if (stub.chart === "confusion_matrix") return <ConfusionMatrix url={url} title={text(stub.title, "")} />;
+      return <TableFile url={url} runRef={runRef} label={item.key} />;
     }
   }
   if (item.url) {
     return (
       <a href={item.url} target="_blank" rel="noopener noreferrer">
-        {t("run.files")}: {String(stub.path ?? item.key)}
+        {t("run.files")}: {text(stub.path, item.key)}
       </a>
     );
   }
@@ -129,11 +134,11 @@ function useTableJson(url: string): TableJson | null {
   return table;
 }
 
-function TableFile({ url, runPath, label }: { url: string; runPath: string; label: string }) {
+function TableFile({ url, runRef, label }: { url: string; runRef: RunRef; label: string }) {
   const { t } = useTranslation();
   const table = useTableJson(url);
   if (!table) return <p role="status">{t("app.loading")}</p>;
-  return <MediaTable table={table} runPath={runPath} label={label} />;
+  return <MediaTable table={table} runRef={runRef} label={label} />;
 }
 
 function ConfusionMatrix({ url, title }: { url: string; title: string }) {

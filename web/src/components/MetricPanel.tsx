@@ -1,6 +1,7 @@
 /** One chart panel: fetches its metric for the shown runs when it scrolls into view. */
 import { useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
+import { errorMessage } from "../i18n/errors";
 import type { HistoryStore } from "../lib/historyStore";
 import type { LineInput, SeriesData } from "../lib/series";
 import { LineChart, type XKind } from "./LineChart";
@@ -78,11 +79,10 @@ export function MetricPanel(props: MetricPanelProps) {
         setSeries(s);
         setError(null);
       })
-      .catch((e: unknown) => live && setError(e instanceof Error ? e.message : String(e)));
+      .catch((e: unknown) => live && setError(errorMessage(e)));
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [visible, runIds, props.metric, props.stream, props.xAxis, props.range, props.liveVersion, props.store]);
 
   const lines: LineInput[] = [];

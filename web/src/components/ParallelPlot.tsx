@@ -1,5 +1,5 @@
 /** Parallel coordinates over numeric config keys and summary metrics, and a scatter plot of any two. */
-import { useId, useMemo, useState } from "react";
+import { useCallback, useId, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
 import type { Run } from "../api/types";
 import { runColor, runColors } from "../lib/colors";
@@ -43,7 +43,7 @@ export default function ParallelPlot({ runs, selected, configKeys, metricKeys }:
   }, [runs, configKeys, metricKeys]);
 
   const colors = useMemo(() => runColors([...selected]), [selected]);
-  const colorOf = (id: string): string => colors.get(id) ?? runColor(id);
+  const colorOf = useCallback((id: string): string => colors.get(id) ?? runColor(id), [colors]);
 
   const option = useMemo(() => {
     const dims = axes.map((a, i) => {
@@ -62,8 +62,7 @@ export default function ParallelPlot({ runs, selected, configKeys, metricKeys }:
       parallel: { left: 40, right: 80, top: 40, bottom: 30, parallelAxisDefault: { nameLocation: "end" as const, nameTextStyle: { fontSize: 11 }, nameRotate: 15 } },
       series: [{ type: "parallel" as const, data, smooth: false, lineStyle: { width: 1 } }],
     };
-  // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [axes, runs, selected, colors]);
+  }, [axes, runs, selected, colorOf]);
 
   const xId = useId();
   const yId = useId();
@@ -90,8 +89,7 @@ export default function ParallelPlot({ runs, selected, configKeys, metricKeys }:
       yAxis: { type: "value" as const, name: axisY.label, scale: true },
       series: [{ type: "scatter" as const, data: points, symbolSize: 8 }],
     };
-  // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [axisX, axisY, runs, selected, colors]);
+  }, [axisX, axisY, runs, selected, colorOf]);
 
   if (axes.length < 2) return <p className="muted">{t("chart.noData")}</p>;
   return (

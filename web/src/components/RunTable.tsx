@@ -91,7 +91,7 @@ export function RunTable(props: RunTableProps) {
     const link = (event.target as HTMLElement).closest<HTMLAnchorElement>("a[data-spa]");
     if (!link || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
     event.preventDefault();
-    navigate(link.getAttribute("href") ?? "/");
+    void navigate(link.getAttribute("href") ?? "/");
   }
 
   function onKeyDown(event: KeyboardEvent<HTMLDivElement>) {

@@ -1,24 +1,21 @@
 import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
-import { api, seg } from "../api/client";
-import { ROLES, type Me, type Member, type Role } from "../api/types";
+import { me, members, removeMember, setMember } from "../api/endpoints";
+import { ROLES, type Role } from "../api/types";
+import { errorMessage } from "../i18n/errors";
 import { useApi } from "../lib/useApi";
-
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
 
 /** The signed-in user's entities and roles; an entity's admins manage its members here. */
 export function TeamsSection() {
   const { t } = useTranslation();
-  const { data, error, reload } = useApi<Me>("/auth/me");
+  const { data, error, reload } = useApi(me());
   const [managing, setManaging] = useState<string | null>(null);
   const memberships = data?.memberships ?? [];
   return (
     <>
       <h2>{t("teams.title")}</h2>
       <p className="hint">{t("teams.help")}</p>
-      {error && <p role="alert" className="error">{t("app.error", { message: error.message })}</p>}
+      {error && <p role="alert" className="error">{t("app.error", { message: errorMessage(error) })}</p>}
       {data && memberships.length === 0 && <p>{t("teams.none")}</p>}
       {memberships.length > 0 && (
         <table className="grid-table" data-testid="teams">
@@ -72,8 +69,7 @@ function RoleSelect({ value, label, onChange }: { value: Role; label: string; on
 /** Add, change and remove an entity's members; the server refuses what is not allowed and says why. */
 function MembersEditor({ entity, onChanged }: { entity: string; onChanged: () => void }) {
   const { t } = useTranslation();
-  const membersPath = `/entities/${seg(entity)}/members`;
-  const { data, error, reload } = useApi<{ members: Member[] }>(membersPath);
+  const { data, error, reload } = useApi(members(entity));
   const [username, setUsername] = useState("");
   const [role, setRole] = useState<Role>("member");
   const [failure, setFailure] = useState<string | null>(null);
@@ -83,7 +79,7 @@ function MembersEditor({ entity, onChanged }: { entity: string; onChanged: () =>
     try {
       await action();
     } catch (e) {
-      setFailure(message(e));
+      setFailure(errorMessage(e));
     }
     reload();
     onChanged(); // your own role may have changed
@@ -94,14 +90,14 @@ function MembersEditor({ entity, onChanged }: { entity: string; onChanged: () =>
     const name = username.trim();
     if (!name) return;
     void change(async () => {
-      await api.put(`${membersPath}/${seg(name)}`, { role });
+      await setMember(entity, name, role);
       setUsername("");
     });
   }
 
   function remove(name: string) {
     if (!window.confirm(t("teams.confirmRemove", { user: name, entity }))) return;
-    void change(() => api.del(`${membersPath}/${seg(name)}`));
+    void change(() => removeMember(entity, name));
   }
 
   return (
@@ -120,7 +116,7 @@ function MembersEditor({ entity, onChanged }: { entity: string; onChanged: () =>
           {t("teams.add")}
         </button>
       </form>
-      {(error || failure) && <p role="alert" className="error">{t("app.error", { message: failure ?? error?.message })}</p>}
+      {(error || failure) && <p role="alert" className="error">{t("app.error", { message: failure ?? (error ? errorMessage(error) : "") })}</p>}
       {data && (
         <table className="grid-table">
           <thead>
@@ -138,7 +134,7 @@ function MembersEditor({ entity, onChanged }: { entity: string; onChanged: () =>
                   <RoleSelect
                     value={m.role}
                     label={t("teams.roleOf", { user: m.username })}
-                    onChange={(next) => void change(() => api.put(`${membersPath}/${seg(m.username)}`, { role: next }))}
+                    onChange={(next) => void change(() => setMember(entity, m.username, next))}
                   />
                 </td>
                 <td>

@@ -1,7 +1,28 @@
 /** English strings. zh.ts must have the same keys (the type checker says so). */
+import type { ErrorCode } from "../api/errors";
+
+/** A message for each of the server's error codes: a missing code fails the type check. */
+const errors: Record<ErrorCode, string> = {
+  unauthorized: "Please sign in again",
+  forbidden: "You are not allowed to do this",
+  not_found: "Not found",
+  conflict: "This conflicts with what is already there",
+  invalid_request: "The request is not valid",
+  invalid_filter: "The filter could not be read",
+  payload_too_large: "Too much data in one request",
+  unsupported_media_type: "The server does not accept this kind of data",
+  method_not_allowed: "The server does not allow this here",
+  rate_limited: "Too many requests; try again in a moment",
+  csrf_failed: "Your session needs refreshing; reload the page",
+  sequence_gap: "Some data went missing on the way; it will be sent again",
+  insufficient_storage: "The server has run out of space",
+  internal_error: "The server failed",
+};
+
 export const en = {
   app: { name: "wakelog", skip: "Skip to content", loading: "Loading…", error: "Something went wrong: {{message}}", retry: "Retry", notFound: "Not found" },
   nav: { projects: "Projects", settings: "Settings", signOut: "Sign out", language: "Language", signedInAs: "Signed in as {{name}}", breadcrumb: "Breadcrumb", main: "Main" },
+  errors: { ...errors, withDetail: "{{message}} ({{detail}})" },
   login: {
     title: "Sign in to wakelog",
     withPassword: "Username and password",

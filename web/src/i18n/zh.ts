@@ -1,9 +1,28 @@
+import type { ErrorCode } from "../api/errors";
 import type { Messages } from "./en";
+
+const errors: Record<ErrorCode, string> = {
+  unauthorized: "请重新登录",
+  forbidden: "你没有权限执行此操作",
+  not_found: "未找到",
+  conflict: "与已有内容冲突",
+  invalid_request: "请求无效",
+  invalid_filter: "无法解析筛选条件",
+  payload_too_large: "单次请求的数据过多",
+  unsupported_media_type: "服务器不接受这种数据格式",
+  method_not_allowed: "服务器不允许此操作",
+  rate_limited: "请求过于频繁，请稍后再试",
+  csrf_failed: "会话需要刷新，请重新加载页面",
+  sequence_gap: "部分数据在传输中丢失，将会重新发送",
+  insufficient_storage: "服务器存储空间不足",
+  internal_error: "服务器出错",
+};
 
 /** 中文 strings. */
 export const zh: Messages = {
   app: { name: "wakelog", skip: "跳到正文", loading: "加载中…", error: "出错了：{{message}}", retry: "重试", notFound: "未找到" },
   nav: { projects: "项目", settings: "设置", signOut: "退出登录", language: "语言", signedInAs: "当前用户：{{name}}", breadcrumb: "导航路径", main: "主导航" },
+  errors: { ...errors, withDetail: "{{message}}（{{detail}}）" },
   login: {
     title: "登录 wakelog",
     withPassword: "用户名和密码",

@@ -12,7 +12,7 @@ export function formatValue(value: unknown): string {
   try {
     return JSON.stringify(value);
   } catch {
-    return String(value);
+    return Object.prototype.toString.call(value); // circular: JSON cannot say it
   }
 }
 

@@ -3,12 +3,17 @@
  * (it still goes to Compare and keeps its colour) but no chart draws it. The set is kept in the
  * URL as `?hidden=id1,id2`, ids sorted, so the same set always gives the same link.
  */
-import { listParam, writeList } from "./urlState";
+import { parseList, writeList } from "./urlState";
 
 export const HIDDEN_PARAM = "hidden";
 
 export function readHidden(params: URLSearchParams): Set<string> {
-  return new Set(listParam(params, HIDDEN_PARAM) ?? []);
+  return readHiddenValue(params.get(HIDDEN_PARAM));
+}
+
+/** The hidden set from the parameter's raw value. */
+export function readHiddenValue(raw: string | null): Set<string> {
+  return new Set(parseList(raw) ?? []);
 }
 
 /** The URL value for a hidden set; null (no parameter) when nothing is hidden. */

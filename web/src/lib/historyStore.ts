@@ -3,7 +3,7 @@
  * in the same tick with the same runs, x axis, stream, resolution and zoom becomes one POST to
  * the history endpoint with all their keys (one server round trip for a screen of panels).
  */
-import { fetchHistory } from "../api/client";
+import { history } from "../api/endpoints";
 import type { SeriesData } from "./series";
 
 export interface HistoryAsk {
@@ -66,7 +66,7 @@ export class HistoryStore {
     const { runs, stream, xAxis, points, range } = first.ask;
     const keys = [...new Set(group.map((p) => p.ask.key))];
     const runLimit = Math.max(1, Math.floor(5000 / keys.length));
-    fetchHistory(this.entity, this.project, {
+    history(this.entity, this.project, {
       runs: runs.slice(0, Math.min(runLimit, 1000)),
       keys,
       points,

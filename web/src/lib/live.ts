@@ -59,7 +59,7 @@ export function useLive(path: string | null, onBatch: (batch: LiveBatch) => void
       if (readyCount > 1) current().reconnected = true;
     });
     source.addEventListener("points", (e) => {
-      const data = parse(e as MessageEvent);
+      const data = parse(e);
       if (!data.run_id) return;
       const b = current();
       const keys = b.points.get(data.run_id) ?? new Set<string>();
@@ -69,7 +69,7 @@ export function useLive(path: string | null, onBatch: (batch: LiveBatch) => void
     });
     for (const name of ["run_created", "state", "run_updated"]) {
       source.addEventListener(name, (e) => {
-        const data = parse(e as MessageEvent);
+        const data = parse(e);
         const b = current();
         if (data.run_id) b.changed.add(data.run_id);
         if (name === "run_created") b.created = true;

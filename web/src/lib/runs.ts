@@ -2,9 +2,10 @@
  * The run table's rows, loaded a page at a time as they scroll into view: 10k runs never arrive
  * at once. A filter or sort change starts over; a live reload refetches the loaded pages in place.
  */
-import { useCallback, useEffect, useRef, useState } from "react";
-import { ApiError, api, seg } from "../api/client";
-import type { FilterErrorBody, Run, RunPage } from "../api/types";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { ApiError } from "../api/client";
+import { load, runPage } from "../api/endpoints";
+import type { FilterErrorBody, Run } from "../api/types";
 
 export const PAGE_SIZE = 500;
 
@@ -12,12 +13,11 @@ export interface RunRows {
   total: number | null;
   /** Row i, or undefined while its page loads. */
   row: (index: number) => Run | undefined;
-  /** Every loaded row, in order. */
-  loaded: () => Run[];
+  /** Every loaded row, in order (a new array only when a page arrives). */
+  loaded: Run[];
   ensure: (start: number, end: number) => void;
   reload: () => void;
   error: FilterErrorBody | null;
-  version: number;
 }
 
 export function useRuns(entity: string, project: string, filter: string, order: string): RunRows {
@@ -26,31 +26,26 @@ export function useRuns(entity: string, project: string, filter: string, order: 
   const generation = useRef(0);
   const [total, setTotal] = useState<number | null>(null);
   const [error, setError] = useState<FilterErrorBody | null>(null);
-  const [version, setVersion] = useState(0);
+  // What `pages` held when a page last arrived: rendering reads this copy, never the ref.
+  const [shown, setShown] = useState<ReadonlyMap<number, Run[]>>(() => new Map());
 
   const fetchPage = useCallback(
     (page: number, gen: number) => {
       if (inflight.current.has(page)) return;
       inflight.current.add(page);
-      api
-        .get<RunPage>(`/projects/${seg(entity)}/${seg(project)}/runs`, {
-          filter: filter || undefined,
-          order: order || undefined,
-          limit: PAGE_SIZE,
-          offset: page * PAGE_SIZE,
-        })
+      load(runPage(entity, project, { filter: filter || undefined, order: order || undefined, limit: PAGE_SIZE, offset: page * PAGE_SIZE }))
         .then((answer) => {
           if (gen !== generation.current) return;
           pages.current.set(page, answer.runs);
           setTotal(answer.total);
           setError(null);
-          setVersion((v) => v + 1);
+          setShown(new Map(pages.current));
         })
         .catch((e: unknown) => {
           if (gen !== generation.current) return;
           if (e instanceof ApiError) {
-            const body = (e.body ?? { detail: e.message }) as FilterErrorBody;
-            setError({ ...body, detail: typeof body.detail === "string" ? body.detail : e.message });
+            const body = (e.body ?? {}) as Partial<FilterErrorBody>;
+            setError({ ...body, detail: e.message, code: e.code });
           } else setError({ detail: String(e) });
           setTotal((t) => t ?? 0);
         })
@@ -66,7 +61,7 @@ export function useRuns(entity: string, project: string, filter: string, order: 
     pages.current = new Map();
     inflight.current = new Set();
     setTotal(null);
-    setVersion((v) => v + 1);
+    setShown(new Map());
     fetchPage(0, generation.current);
   }, [fetchPage]);
 
@@ -87,15 +82,13 @@ export function useRuns(entity: string, project: string, filter: string, order: 
     loaded.forEach((p) => fetchPage(p, generation.current));
   }, [fetchPage]);
 
-  const row = useCallback((index: number) => pages.current.get(Math.floor(index / PAGE_SIZE))?.[index % PAGE_SIZE], []);
-  const loaded = useCallback(() => {
-    const out: Run[] = [];
-    [...pages.current.keys()].sort((a, b) => a - b).forEach((p) => out.push(...(pages.current.get(p) ?? [])));
-    return out;
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [version]);
+  const row = useCallback((index: number) => shown.get(Math.floor(index / PAGE_SIZE))?.[index % PAGE_SIZE], [shown]);
+  const loaded = useMemo(
+    () => [...shown.keys()].sort((a, b) => a - b).flatMap((p) => shown.get(p) ?? []),
+    [shown],
+  );
 
-  return { total, row, loaded, ensure, reload, error, version };
+  return { total, row, loaded, ensure, reload, error };
 }
 
 /** A config value by dotted path ("optimizer.lr"), trying the whole key first. */

@@ -89,7 +89,7 @@ function ascending(s: SeriesData): SeriesData {
 
 /** One column of `values` (indexed like `x`) spread onto `xs`, null where x has no point. */
 function spread(xs: Float64Array, x: NumArray, values: ArrayLike<number | null>, logY: boolean): (number | null)[] {
-  const out: (number | null)[] = new Array(xs.length).fill(null);
+  const out = new Array<number | null>(xs.length).fill(null);
   let j = 0;
   for (let i = 0; i < x.length; i++) {
     const xi = x[i] as number;
@@ -151,7 +151,7 @@ export function toNumbers(value: unknown): NumArray {
   if (Array.isArray(value)) {
     const out = new Float64Array(value.length);
     for (let i = 0; i < value.length; i++) {
-      const v = value[i];
+      const v: unknown = value[i];
       out[i] = typeof v === "number" ? v : v === "Infinity" ? Infinity : v === "-Infinity" ? -Infinity : NaN;
     }
     return out;

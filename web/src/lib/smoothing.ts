@@ -9,7 +9,7 @@ export function emaDebiased(
   values: ArrayLike<number | null>,
   weight: number,
 ): (number | null)[] {
-  const out: (number | null)[] = new Array(values.length);
+  const out = new Array<number | null>(values.length);
   if (!(weight > 0)) {
     for (let i = 0; i < values.length; i++) out[i] = values[i] ?? null;
     return out;

@@ -24,7 +24,11 @@ export function useUrlState(): [URLSearchParams, (changes: Record<string, string
 }
 
 export function listParam(params: URLSearchParams, name: string): string[] | null {
-  const raw = params.get(name);
+  return parseList(params.get(name));
+}
+
+/** A list parameter's items: null when the parameter is absent, [] for "-" (explicitly none). */
+export function parseList(raw: string | null): string[] | null {
   if (raw === null) return null;
   if (raw === "-") return [];
   return raw.split(",").filter(Boolean).map(decodeURIComponent);

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from "react";
-import { api, type Query } from "../api/client";
+import type { Query } from "../api/client";
+import { load, type Get } from "../api/endpoints";
 
 export interface ApiState<T> {
   data: T | null;
@@ -8,19 +9,20 @@ export interface ApiState<T> {
   reload: () => void;
 }
 
-/** GET `path` (null: nothing) and keep the answer; a changed path or query fetches again. */
-export function useApi<T>(path: string | null, query?: Query): ApiState<T> {
+/** Keep the answer of an endpoint's GET (null: nothing); a changed path or query fetches again. */
+export function useApi<T>(what: Get<T> | null): ApiState<T> {
   const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState<Error | null>(null);
   const [loading, setLoading] = useState(false);
   const [tick, setTick] = useState(0);
-  const queryKey = JSON.stringify(query ?? null);
+  // A Get is rebuilt on every render: what identifies it is its path and query.
+  const path = what?.path ?? null;
+  const queryKey = JSON.stringify(what?.query ?? null);
   useEffect(() => {
     if (path === null) return;
     const controller = new AbortController();
     setLoading(true);
-    api
-      .get<T>(path, JSON.parse(queryKey) as Query | undefined, controller.signal)
+    load<T>({ path, query: JSON.parse(queryKey) as Query | undefined }, controller.signal)
       .then((d) => {
         setData(d);
         setError(null);

@@ -8,8 +8,8 @@
  * one waits is dropped; one that no longer fits the window when its turn comes is skipped.
  */
 import { useCallback, useEffect, useRef, useState } from "react";
-import { api } from "../api/client";
-import type { ConsoleLine, ConsolePage } from "../api/types";
+import { consolePage, load, type ConsoleQuery } from "../api/endpoints";
+import type { ConsoleLine, RunRef } from "../api/types";
 import { appendNewer, emptyWindow, prependOlder, tailWindow, type LineWindow } from "./lineWindow";
 
 /** Lines per request. */
@@ -31,7 +31,7 @@ export interface ConsoleLines {
   loadNewer: () => void;
 }
 
-export function useConsoleLines(runPath: string, version: number, following: boolean): ConsoleLines {
+export function useConsoleLines(runRef: RunRef, version: number, following: boolean): ConsoleLines {
   const [held, setHeld] = useState<Held>(emptyWindow);
   const [loaded, setLoaded] = useState(false);
   const current = useRef<Held>(held);
@@ -41,7 +41,7 @@ export function useConsoleLines(runPath: string, version: number, following: boo
   const followingNow = useRef(following);
   followingNow.current = following;
 
-  const get = useCallback((query: Record<string, number>) => api.get<ConsolePage>(`${runPath}/console`, query), [runPath]);
+  const get = useCallback((query: ConsoleQuery) => load(consolePage(runRef, query)), [runRef]);
 
   const enqueue = useCallback((name: string, task: Task) => {
     if (waiting.current.has(name)) return;
@@ -86,7 +86,7 @@ export function useConsoleLines(runPath: string, version: number, following: boo
     current.current = emptyWindow();
     setHeld(current.current);
     setLoaded(false);
-  }, [runPath]);
+  }, [runRef]);
 
   // The tail first, then whatever arrived since, while the window reaches the end.
   useEffect(() => {
@@ -103,7 +103,7 @@ export function useConsoleLines(runPath: string, version: number, following: boo
       const newer = await fetchAfter(last.line, Math.max(1, MAX_HELD_LINES - at.lines.length));
       return appendNewer(at, newer.lines, MAX_HELD_LINES, "oldest", newer.reachesEnd);
     });
-  }, [enqueue, fetchAfter, tail, runPath, version]);
+  }, [enqueue, fetchAfter, tail, runRef, version]);
 
   // Following again from a window away from the end: back to the tail.
   useEffect(() => {

@@ -6,11 +6,13 @@
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
-import { api, seg } from "../api/client";
-import type { ProjectKeys, RunDetail } from "../api/types";
+import { seg } from "../api/client";
+import { load, projectEvents, projectKeys, runDetail } from "../api/endpoints";
+import type { RunDetail } from "../api/types";
 import { StateBadge } from "../components/cells";
 import { MetricPanel, type ShownRun } from "../components/MetricPanel";
 import { runColor, runColors } from "../lib/colors";
+import { errorMessage } from "../i18n/errors";
 import { diffRows, type DiffRow } from "../lib/diff";
 import { HistoryStore } from "../lib/historyStore";
 import { bringsNewKeys, useLive, type LiveBatch } from "../lib/live";
@@ -26,13 +28,13 @@ function useRunDetails(entity: string, project: string, ids: string[]) {
   const idKey = ids.join(",");
   useEffect(() => {
     let current = true;
-    Promise.all(idKey.split(",").filter(Boolean).map((id) => api.get<RunDetail>(`/runs/${seg(entity)}/${seg(project)}/${seg(id)}`)))
+    Promise.all(idKey.split(",").filter(Boolean).map((id) => load(runDetail({ entity, project, run_id: id }))))
       .then((r) => {
         if (!current) return;
         setRuns(r);
         setError(null);
       })
-      .catch((e: unknown) => current && setError(e instanceof Error ? e.message : String(e)));
+      .catch((e: unknown) => current && setError(errorMessage(e)));
     return () => {
       current = false;
     };
@@ -48,8 +50,7 @@ export function ComparePage() {
   const ids = listParam(params, "runs") ?? [];
   const onlyDiff = params.get("diff") === "1";
   const { runs, error, reload } = useRunDetails(entity, project, ids);
-  const base = `/projects/${seg(entity)}/${seg(project)}`;
-  const keys = useApi<ProjectKeys>(`${base}/keys`);
+  const keys = useApi(projectKeys(entity, project));
   const store = useMemo(() => new HistoryStore(entity, project), [entity, project]);
   const [range, setRange] = useState<[number, number] | null>(null);
   const onZoom = useCallback((r: [number, number] | null) => setRange(r), []);
@@ -68,7 +69,7 @@ export function ComparePage() {
   );
   // As on the run page: listen while a compared run is running (or before they are known).
   const anyRunning = runs === null || runs.some((r) => r.state === "running");
-  useLive(ids.length >= 2 && anyRunning ? `${base}/events` : null, onLive);
+  useLive(ids.length >= 2 && anyRunning ? projectEvents(entity, project) : null, onLive);
 
   if (ids.length < 2) return <p className="page">{t("compare.none")}</p>;
   if (error) return <p role="alert" className="error page">{error}</p>;

@@ -1,14 +1,15 @@
 import { useId, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
-import type { Project } from "../api/types";
+import { projects } from "../api/endpoints";
+import { errorMessage } from "../i18n/errors";
 import { formatRelative, formatTime } from "../lib/format";
 import { useApi } from "../lib/useApi";
 
 export function ProjectsPage() {
   const { t, i18n } = useTranslation();
   const { entity } = useParams();
-  const { data, error, loading } = useApi<Project[]>("/projects", entity ? { entity } : undefined);
+  const { data, error, loading } = useApi(projects(entity));
   const [search, setSearch] = useState("");
   const searchId = useId();
   const shown = useMemo(() => {
@@ -25,7 +26,7 @@ export function ProjectsPage() {
         </label>
         <input id={searchId} type="search" placeholder={t("projects.search")} value={search} onChange={(e) => setSearch(e.target.value)} />
       </div>
-      {error && <p role="alert" className="error">{t("app.error", { message: error.message })}</p>}
+      {error && <p role="alert" className="error">{t("app.error", { message: errorMessage(error) })}</p>}
       {loading && !data && <p role="status">{t("app.loading")}</p>}
       {data && data.length === 0 && <p>{t("projects.empty")}</p>}
       {shown.length > 0 && (

@@ -2,8 +2,8 @@
 import { useCallback, useMemo, useState, lazy, Suspense, useId } from "react";
 import { useTranslation } from "react-i18next";
 import { useParams } from "react-router";
-import { seg } from "../api/client";
-import type { FileList, RunDetail, RunKeys } from "../api/types";
+import { runDetail, runEvents, runFiles, runKeys } from "../api/endpoints";
+import type { RunDetail, RunRef } from "../api/types";
 import { StateBadge, Tags } from "../components/cells";
 import { ChartControls } from "../components/ChartControls";
 import { ConsoleView } from "../components/ConsoleView";
@@ -14,6 +14,7 @@ import { MetricPanel, type ShownRun } from "../components/MetricPanel";
 import { TabList } from "../components/TabList";
 import { runColor } from "../lib/colors";
 import { formatBytes, formatDuration, formatTime } from "../lib/format";
+import { errorMessage } from "../i18n/errors";
 import { HistoryStore } from "../lib/historyStore";
 import { useLive, type LiveBatch } from "../lib/live";
 import { sections } from "../lib/panels";
@@ -30,9 +31,9 @@ export function RunPage() {
   const { entity = "", project = "", runId = "" } = useParams();
   const [params, setParams] = useUrlState();
   const tab = (TABS as readonly string[]).includes(params.get("tab") ?? "") ? (params.get("tab") as Tab) : "overview";
-  const runPath = `/runs/${seg(entity)}/${seg(project)}/${seg(runId)}`;
-  const detail = useApi<RunDetail>(runPath);
-  const keys = useApi<RunKeys>(`${runPath}/keys`);
+  const runRef = useMemo<RunRef>(() => ({ entity, project, run_id: runId }), [entity, project, runId]);
+  const detail = useApi(runDetail(runRef));
+  const keys = useApi(runKeys(runRef));
   const store = useMemo(() => new HistoryStore(entity, project), [entity, project]);
   const [liveVersion, setLiveVersion] = useState(0);
   const [consoleVersion, setConsoleVersion] = useState(0);
@@ -50,11 +51,11 @@ export function RunPage() {
     [detail, keys],
   );
   const live = detail.data?.state === "running" || detail.data === null;
-  useLive(live ? `${runPath}/events` : null, onLive);
+  useLive(live ? runEvents(runRef) : null, onLive);
 
   const run = detail.data;
   const tabIds = useId();
-  if (detail.error) return <p role="alert" className="error page">{t("app.error", { message: detail.error.message })}</p>;
+  if (detail.error) return <p role="alert" className="error page">{t("app.error", { message: errorMessage(detail.error) })}</p>;
   if (!run) return <p role="status" className="page">{t("app.loading")}</p>;
 
   const shown: ShownRun[] = [{ id: run.id, label: run.name ?? run.id, color: runColor(run.id) }];
@@ -75,16 +76,16 @@ export function RunPage() {
         panelId={`${tabIds}-panel`}
       />
       <div role="tabpanel" id={`${tabIds}-panel`} aria-labelledby={`${tabIds}-${tab}`} className="tab-body">
-        {tab === "overview" && <Overview run={run} runPath={runPath} />}
+        {tab === "overview" && <Overview run={run} runRef={runRef} />}
         {tab === "charts" && (
           <RunCharts store={store} run={shown} keys={(keys.data?.history ?? []).map((k) => k.key).filter((k) => !k.startsWith("_"))} liveVersion={liveVersion} stream="history" />
         )}
         {tab === "system" && <RunCharts store={store} run={shown} keys={(keys.data?.system ?? []).map((k) => k.key)} liveVersion={liveVersion} stream="system" />}
-        {tab === "logs" && <ConsoleView runPath={runPath} version={consoleVersion} />}
-        {tab === "files" && <Files runPath={runPath} />}
+        {tab === "logs" && <ConsoleView runRef={runRef} version={consoleVersion} />}
+        {tab === "files" && <Files runRef={runRef} />}
         {tab === "media" && (
           <Suspense fallback={<p role="status">{t("app.loading")}</p>}>
-            <MediaView runPath={runPath} objects={keys.data?.objects ?? []} version={liveVersion} />
+            <MediaView runRef={runRef} objects={keys.data?.objects ?? []} version={liveVersion} />
           </Suspense>
         )}
       </div>
@@ -92,7 +93,7 @@ export function RunPage() {
   );
 }
 
-function Overview({ run, runPath }: { run: RunDetail; runPath: string }) {
+function Overview({ run, runRef }: { run: RunDetail; runRef: RunRef }) {
   const { t } = useTranslation();
   const rows: Fact[] = [
     [t("run.id"), <code key="id">{run.id}</code>],
@@ -122,7 +123,7 @@ function Overview({ run, runPath }: { run: RunDetail; runPath: string }) {
           <KeyValueTable value={run.summary} testId="summary-table" hideUnderscore />
         </section>
       </div>
-      <EnvironmentFacts metadata={run.metadata} runPath={runPath} />
+      <EnvironmentFacts metadata={run.metadata} runRef={runRef} />
       <section aria-labelledby="meta-h">
         <h2 id="meta-h">{t("run.metadata")}</h2>
         <KeyValueTable value={run.metadata} testId="metadata-table" />
@@ -184,12 +185,12 @@ function RunCharts({ store, run, keys, liveVersion, stream }: { store: HistorySt
   );
 }
 
-function Files({ runPath }: { runPath: string }) {
+function Files({ runRef }: { runRef: RunRef }) {
   const { t } = useTranslation();
-  const files = useApi<FileList>(`${runPath}/files`, { limit: 1000 });
+  const files = useApi(runFiles(runRef, { limit: 1000 }));
   const [needle, setNeedle] = useState("");
   const id = useId();
-  if (files.error) return <p role="alert" className="error">{files.error.message}</p>;
+  if (files.error) return <p role="alert" className="error">{errorMessage(files.error)}</p>;
   if (!files.data) return <p role="status">{t("app.loading")}</p>;
   if (files.data.files.length === 0) return <p className="muted">{t("run.noFiles")}</p>;
   const shown = files.data.files.filter((f) => f.name.toLowerCase().includes(needle.toLowerCase()));

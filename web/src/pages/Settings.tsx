@@ -1,15 +1,15 @@
 import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
-import { api } from "../api/client";
-import type { ApiKey } from "../api/types";
+import { apiKeys, createApiKey, revokeApiKey } from "../api/endpoints";
 import { LanguageSelect } from "../components/LanguageSelect";
 import { TeamsSection } from "../components/TeamsSection";
+import { errorMessage } from "../i18n/errors";
 import { formatTime } from "../lib/format";
 import { useApi } from "../lib/useApi";
 
 export function SettingsPage() {
   const { t } = useTranslation();
-  const { data, error, reload } = useApi<{ keys: ApiKey[] }>("/keys");
+  const { data, error, reload } = useApi(apiKeys());
   const [name, setName] = useState("");
   const [created, setCreated] = useState<string | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
@@ -18,12 +18,12 @@ export function SettingsPage() {
     event.preventDefault();
     setFailure(null);
     try {
-      const key = await api.post<ApiKey>("/keys", { name });
+      const key = await createApiKey(name);
       setCreated(key.key ?? null);
       setName("");
       reload();
     } catch (e) {
-      setFailure(e instanceof Error ? e.message : String(e));
+      setFailure(errorMessage(e));
     }
   }
 
@@ -31,10 +31,10 @@ export function SettingsPage() {
     if (!window.confirm(t("settings.confirmRevoke", { prefix }))) return;
     setFailure(null);
     try {
-      await api.del(`/keys/${encodeURIComponent(prefix)}`);
+      await revokeApiKey(prefix);
       reload();
     } catch (e) {
-      setFailure(e instanceof Error ? e.message : String(e));
+      setFailure(errorMessage(e));
     }
   }
 
@@ -45,7 +45,7 @@ export function SettingsPage() {
       <LanguageSelect />
       <h2>{t("settings.keys")}</h2>
       <p className="hint">{t("settings.keysHelp")}</p>
-      <form className="inline-form" onSubmit={create}>
+      <form className="inline-form" onSubmit={(e) => void create(e)}>
         <label>
           {t("settings.keyName")}
           <input value={name} maxLength={100} onChange={(e) => setName(e.target.value)} />
@@ -59,7 +59,7 @@ export function SettingsPage() {
           {t("settings.created")} <code data-testid="new-key">{created}</code>
         </p>
       )}
-      {(error || failure) && <p role="alert" className="error">{t("app.error", { message: failure ?? error?.message })}</p>}
+      {(error || failure) && <p role="alert" className="error">{t("app.error", { message: failure ?? (error ? errorMessage(error) : "") })}</p>}
       {data && data.keys.length === 0 && <p>{t("settings.none")}</p>}
       {data && data.keys.length > 0 && (
         <table className="grid-table" data-testid="keys">

@@ -1,14 +1,11 @@
 import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
-import { ApiError, request } from "../api/client";
+import { ApiError } from "../api/client";
+import { login } from "../api/endpoints";
 import type { Me } from "../api/types";
 import { LanguageSelect } from "../components/LanguageSelect";
 import { TabList } from "../components/TabList";
-
-interface LoginAnswer {
-  user: { username: string; is_admin: boolean };
-  csrf_token: string;
-}
+import { errorMessage } from "../i18n/errors";
 
 export function SignInPage({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
   const { t } = useTranslation();
@@ -25,12 +22,12 @@ export function SignInPage({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
     setError(null);
     try {
       const body = mode === "password" ? { username, password } : { api_key: apiKey.trim() };
-      const answer = await request<LoginAnswer>("/auth/login", { method: "POST", body, quiet401: true });
+      const answer = await login(body);
       onSignedIn({ ...answer.user, csrf_token: answer.csrf_token });
     } catch (e) {
       if (e instanceof ApiError && e.status === 429) setError(t("login.throttled", { detail: e.message }));
       else if (e instanceof ApiError && (e.status === 401 || e.status === 422)) setError(t("login.failed"));
-      else setError(t("app.error", { message: e instanceof Error ? e.message : String(e) }));
+      else setError(t("app.error", { message: errorMessage(e) }));
     } finally {
       setBusy(false);
     }
@@ -41,7 +38,7 @@ export function SignInPage({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
       <div className="signin-lang">
         <LanguageSelect />
       </div>
-      <form className="card signin-card" onSubmit={submit} aria-labelledby="signin-title">
+      <form className="card signin-card" onSubmit={(e) => void submit(e)} aria-labelledby="signin-title">
         <h1 id="signin-title">{t("login.title")}</h1>
         <TabList
           tabs={[

@@ -1,0 +1,151 @@
+/**
+ * One typed function per API endpoint the app calls. Paths, parameters, bodies and answers come from
+ * schema.d.ts, which `npm run gen:api` generates from the server's OpenAPI schema (openapi.json,
+ * written by scripts/openapi.py): a renamed route, parameter or field fails `tsc` here, not in a browser.
+ *
+ * Reads return a `Get` (what `useApi` keeps loaded, or `load` fetches once); writes return promises.
+ */
+import { toNumbers, type SeriesData } from "../lib/series";
+import { request, seg, type Query } from "./client";
+import type { paths } from "./schema";
+import type { ApiKey, LoginAnswer, Me, Member, Role, RunRef } from "./types";
+
+const PREFIX = "/api/v1";
+type Route = keyof paths;
+type Method = "get" | "post" | "put" | "delete";
+type Operation<R extends Route, M extends Method> = NonNullable<paths[R][M]>;
+type PathParams<O> = O extends { parameters: { path: infer P } } ? P : Record<string, never>;
+type QueryParams<O> = O extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never;
+type JsonBody<O> = O extends { requestBody?: { content: { "application/json": infer B } } } ? B : never;
+type Answer<O> = O extends { responses: { 200: { content: { "application/json": infer A } } } } ? A : undefined;
+
+/** A route's path under /api/v1 with its `{name}` parameters filled in, each escaped as one segment. */
+function fill<R extends Route, M extends Method>(route: R, params: PathParams<Operation<R, M>>): string {
+  const values = params as Record<string, string>;
+  return route.slice(PREFIX.length).replace(/\{(\w+)\}/g, (_, name: string) => seg(values[name] ?? ""));
+}
+
+/** A GET of one endpoint: its path and query, and (as a type only) its answer. */
+export interface Get<T> {
+  readonly path: string;
+  readonly query?: Query;
+  /** Never set: carries the answer's type to `useApi` and `load`. */
+  readonly answer?: T;
+}
+
+function get<R extends Route, T = Answer<Operation<R, "get">>>(
+  route: R,
+  params: PathParams<Operation<R, "get">>,
+  query?: QueryParams<Operation<R, "get">>,
+): Get<T> {
+  return { path: fill<R, "get">(route, params), query };
+}
+
+/** Fetch a `Get` once. */
+export function load<T>(what: Get<T>, signal?: AbortSignal): Promise<T> {
+  return request<T>(what.path, { query: what.query, signal });
+}
+
+function send<R extends Route, M extends "post" | "put" | "delete", T = Answer<Operation<R, M>>>(
+  method: M,
+  route: R,
+  params: PathParams<Operation<R, M>>,
+  body?: JsonBody<Operation<R, M>>,
+): Promise<T> {
+  return request<T>(fill<R, M>(route, params), { method: method.toUpperCase(), body });
+}
+
+const none = {} as Record<string, never>;
+
+// -- auth and keys (the server declares no answer models here: their shapes live in types.ts) --------
+export const me = () => get<"/api/v1/auth/me", Me>("/api/v1/auth/me", none);
+/** Who is signed in, when the app starts: a 401 here means nobody, not a lapsed session. */
+export const currentSession = () => request<Me>(me().path, { quiet401: true });
+/** The sign-in call: a 401 here is a wrong password, not a lapsed session. */
+export const login = (body: JsonBody<Operation<"/api/v1/auth/login", "post">>) =>
+  request<LoginAnswer>(fill<"/api/v1/auth/login", "post">("/api/v1/auth/login", none), { method: "POST", body, quiet401: true });
+export const logout = () =>
+  request<undefined>(fill<"/api/v1/auth/logout", "post">("/api/v1/auth/logout", none), { method: "POST", quiet401: true });
+export const apiKeys = () => get<"/api/v1/keys", { keys: ApiKey[] }>("/api/v1/keys", none);
+export const createApiKey = (name: string) => send<"/api/v1/keys", "post", ApiKey>("post", "/api/v1/keys", none, { name });
+export const revokeApiKey = (prefix: string) => send("delete", "/api/v1/keys/{prefix}", { prefix });
+
+// -- teams ----------------------------------------------------------------------------------------------
+export const members = (entity: string) =>
+  get<"/api/v1/entities/{entity}/members", { members: Member[] }>("/api/v1/entities/{entity}/members", { entity });
+export const setMember = (entity: string, username: string, role: Role) =>
+  send("put", "/api/v1/entities/{entity}/members/{username}", { entity, username }, { role });
+export const removeMember = (entity: string, username: string) =>
+  send("delete", "/api/v1/entities/{entity}/members/{username}", { entity, username });
+
+// -- projects ---------------------------------------------------------------------------------------------
+export const projects = (entity?: string) => get("/api/v1/projects", none, entity ? { entity } : undefined);
+export const projectKeys = (entity: string, project: string) =>
+  get("/api/v1/projects/{entity}/{project}/keys", { entity, project });
+export const workspace = (entity: string, project: string) =>
+  get("/api/v1/projects/{entity}/{project}/workspace", { entity, project });
+/** The server takes any JSON layout (it keeps what the app sends); the schema has no body model. */
+export const saveWorkspace = (entity: string, project: string, layout: unknown) =>
+  request<Answer<Operation<"/api/v1/projects/{entity}/{project}/workspace", "put">>>(
+    fill<"/api/v1/projects/{entity}/{project}/workspace", "put">("/api/v1/projects/{entity}/{project}/workspace", { entity, project }),
+    { method: "PUT", body: layout },
+  );
+export const runPage = (entity: string, project: string, query: QueryParams<Operation<"/api/v1/projects/{entity}/{project}/runs", "get">>) =>
+  get("/api/v1/projects/{entity}/{project}/runs", { entity, project }, query);
+/** Where a project's live events stream from (an EventSource URL under /api/v1). */
+export const projectEvents = (entity: string, project: string) =>
+  fill<"/api/v1/projects/{entity}/{project}/events", "get">("/api/v1/projects/{entity}/{project}/events", { entity, project });
+
+/** The history request, as the server's schema states it. */
+export type HistoryQuery = JsonBody<Operation<"/api/v1/projects/{entity}/{project}/history", "post">>;
+
+/** How a series arrives as MessagePack: numeric columns are raw float64 bytes, not JSON numbers. */
+interface PackedSeries {
+  run: string;
+  key: string;
+  downsampled: boolean;
+  count: number;
+  steps: unknown;
+  values: unknown;
+  min: unknown;
+  max: unknown;
+  x?: unknown;
+}
+
+/** Downsampled histories of runs × keys in one request, as typed arrays. */
+export async function history(entity: string, project: string, query: HistoryQuery, signal?: AbortSignal): Promise<SeriesData[]> {
+  const body = await request<{ series: PackedSeries[] }>(
+    fill<"/api/v1/projects/{entity}/{project}/history", "post">("/api/v1/projects/{entity}/{project}/history", { entity, project }),
+    { method: "POST", body: query, accept: "msgpack", signal },
+  );
+  return body.series.map((s) => ({
+    run: s.run,
+    key: s.key,
+    downsampled: s.downsampled,
+    count: s.count,
+    x: toNumbers(s.x ?? s.steps),
+    values: toNumbers(s.values),
+    min: toNumbers(s.min),
+    max: toNumbers(s.max),
+  }));
+}
+
+// -- runs ---------------------------------------------------------------------------------------------------
+export const runDetail = (ref: RunRef) => get("/api/v1/runs/{entity}/{project}/{run_id}", ref);
+export const runKeys = (ref: RunRef) => get("/api/v1/runs/{entity}/{project}/{run_id}/keys", ref);
+export const runFiles = (ref: RunRef, query: QueryParams<Operation<"/api/v1/runs/{entity}/{project}/{run_id}/files", "get">>) =>
+  get("/api/v1/runs/{entity}/{project}/{run_id}/files", ref, query);
+/** Which console lines to read: the last N, from a line on, or before one. */
+export type ConsoleQuery = QueryParams<Operation<"/api/v1/runs/{entity}/{project}/{run_id}/console", "get">>;
+export const consolePage = (ref: RunRef, query: ConsoleQuery) =>
+  get("/api/v1/runs/{entity}/{project}/{run_id}/console", ref, query);
+export const mediaPage = (ref: RunRef, query: QueryParams<Operation<"/api/v1/runs/{entity}/{project}/{run_id}/media", "get">>) =>
+  get("/api/v1/runs/{entity}/{project}/{run_id}/media", ref, query);
+/** Where a run's live events stream from (an EventSource URL under /api/v1). */
+export const runEvents = (ref: RunRef) => fill<"/api/v1/runs/{entity}/{project}/{run_id}/events", "get">("/api/v1/runs/{entity}/{project}/{run_id}/events", ref);
+/** The download URL of a run's file (`media/images/…`): its folders stay folders, each part escaped. */
+export function runFileUrl(ref: RunRef, name: string): string {
+  const files = fill<"/api/v1/runs/{entity}/{project}/{run_id}/files", "get">("/api/v1/runs/{entity}/{project}/{run_id}/files", ref);
+  return `${PREFIX}${files}/${name.split("/").map(seg).join("/")}`;
+}
+

@@ -1,0 +1,136 @@
+/**
+ * The workspace's charts: one panel per metric in sections (panels can be added, removed and
+ * resized), the first selected run's system metrics, and the parallel-coordinates plot of all rows.
+ */
+import { lazy, Suspense, useCallback, useId, useMemo } from "react";
+import { useTranslation } from "react-i18next";
+import { runKeys as runKeysOf } from "../../api/endpoints";
+import type { Run } from "../../api/types";
+import { ChartControls } from "../../components/ChartControls";
+import { MetricPanel, type PanelSize } from "../../components/MetricPanel";
+import type { HistoryStore } from "../../lib/historyStore";
+import { sections, type PanelLayout } from "../../lib/panels";
+import { useApi } from "../../lib/useApi";
+import type { RunSelection } from "./useRunSelection";
+import type { WorkspaceUrl } from "./useWorkspaceUrl";
+
+const ParallelPlot = lazy(() => import("../../components/ParallelPlot"));
+
+interface Props {
+  entity: string;
+  project: string;
+  url: WorkspaceUrl;
+  selection: RunSelection;
+  store: HistoryStore;
+  liveVersion: number;
+  layout: PanelLayout;
+  updateLayout: (next: PanelLayout) => void;
+  /** The project's metric and config keys; `keysLoaded` once they have arrived. */
+  metricKeys: string[];
+  keysLoaded: boolean;
+  configKeys: string[];
+  loadedRuns: Run[];
+}
+
+export function ChartsPane(props: Props) {
+  const { entity, project, url, selection, store, liveVersion, layout, updateLayout, metricKeys, keysLoaded, configKeys, loadedRuns } = props;
+  const { t } = useTranslation();
+  const addPanelId = useId();
+  const { xAxis, smoothing, logY, range, hidden, setParams } = url;
+  const { selectedIds, selected, shownRuns } = selection;
+
+  const firstShown = selectedIds[0];
+  const runKeys = useApi(firstShown ? runKeysOf({ entity, project, run_id: firstShown }) : null);
+  const systemKeys = useMemo(() => (runKeys.data?.system ?? []).map((k) => k.key), [runKeys.data]);
+  const panelKeys = useMemo(() => {
+    const removed = new Set(layout.removed);
+    const all = [...metricKeys, ...layout.added.filter((k) => !metricKeys.includes(k))];
+    return all.filter((k) => !removed.has(k));
+  }, [metricKeys, layout]);
+  const onZoom = useCallback((r: [number, number] | null) => setParams({ xr: r ? `${r[0]},${r[1]}` : null }), [setParams]);
+  const panelSize = (key: string): PanelSize => layout.sizes[key] ?? "m";
+  const hiddenPanels = layout.removed.filter((k) => metricKeys.includes(k));
+  const drawnRuns = hidden.size > 0 ? loadedRuns.filter((r) => !hidden.has(r.id)) : loadedRuns;
+  const panelProps = { store, runs: shownRuns, xAxis, smoothing, logY, range, onZoom, liveVersion };
+
+  return (
+    <div className="ws-charts">
+      <ChartControls
+        xAxis={xAxis}
+        onXAxis={(x) => setParams({ x: x === "_step" ? null : x, xr: null })}
+        metricKeys={metricKeys}
+        smoothing={smoothing}
+        onSmoothing={(s) => setParams({ smooth: s > 0 ? String(s) : null })}
+        logY={logY}
+        onLogY={(v) => setParams({ log: v ? "1" : null })}
+      />
+      <div className="panel-tools-row">
+        <label htmlFor={addPanelId}>{t("workspace.addPanel")}</label>
+        <select
+          id={addPanelId}
+          value=""
+          onChange={(e) => {
+            const k = e.target.value;
+            if (!k) return;
+            updateLayout({ ...layout, removed: layout.removed.filter((r) => r !== k), added: metricKeys.includes(k) ? layout.added : [...layout.added, k] });
+          }}
+        >
+          <option value="">{t("workspace.addPanelFor")}…</option>
+          {hiddenPanels.map((k) => (
+            <option key={k} value={k}>
+              {k}
+            </option>
+          ))}
+        </select>
+        {(layout.removed.length > 0 || layout.added.length > 0 || Object.keys(layout.sizes).length > 0) && (
+          <button type="button" onClick={() => updateLayout({ removed: [], added: [], sizes: {} })}>
+            {t("workspace.resetPanels")}
+          </button>
+        )}
+      </div>
+      {metricKeys.length === 0 && keysLoaded && <p className="muted">{t("workspace.noMetrics")}</p>}
+      {sections(panelKeys).map(([name, list]) => (
+        <details className="section" open key={name || "_"} data-section={name || "other"}>
+          <summary>
+            <h2>{name || t("workspace.section.other")}</h2> <span className="muted">({list.length})</span>
+          </summary>
+          <div className="panel-grid">
+            {list.map((k) => (
+              <MetricPanel
+                key={k}
+                {...panelProps}
+                metric={k}
+                stream="history"
+                size={panelSize(k)}
+                onResize={(size) => updateLayout({ ...layout, sizes: { ...layout.sizes, [k]: size } })}
+                onRemove={() => updateLayout({ ...layout, removed: [...layout.removed, k] })}
+              />
+            ))}
+          </div>
+        </details>
+      ))}
+      {systemKeys.length > 0 && (
+        <details className="section" data-section="system">
+          <summary>
+            <h2>{t("workspace.section.system")}</h2> <span className="muted">({systemKeys.length})</span>
+          </summary>
+          <div className="panel-grid">
+            {systemKeys.map((k) => (
+              <MetricPanel key={k} {...panelProps} xAxis="_runtime" range={null} metric={k} stream="system" size="s" />
+            ))}
+          </div>
+        </details>
+      )}
+      {loadedRuns.length > 1 && (
+        <details className="section" data-section="parallel">
+          <summary>
+            <h2>{t("workspace.parallel")}</h2>
+          </summary>
+          <Suspense fallback={<p role="status">{t("app.loading")}</p>}>
+            <ParallelPlot runs={drawnRuns.slice(0, 2000)} selected={selected} configKeys={configKeys} metricKeys={metricKeys} />
+          </Suspense>
+        </details>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,124 @@
+/** The tools above the run table: counts, hide/show runs, the selection, group by, add and hide columns. */
+import { useId } from "react";
+import { useTranslation } from "react-i18next";
+import type { ColumnSpec } from "../../components/RunTable";
+import { withRunsHidden } from "../../lib/hiddenRuns";
+import { writeList } from "../../lib/urlState";
+import { isBaseColumn } from "./columns";
+import { AUTO_SELECTED, type RunSelection } from "./useRunSelection";
+import type { WorkspaceUrl } from "./useWorkspaceUrl";
+
+interface Props {
+  url: WorkspaceUrl;
+  selection: RunSelection;
+  columns: ColumnSpec[];
+  shownCount: number;
+  total: number;
+  configKeys: string[];
+  metricKeys: string[];
+}
+
+export function TableTools({ url, selection, columns, shownCount, total, configKeys, metricKeys }: Props) {
+  const { t } = useTranslation();
+  const groupId = useId();
+  const columnId = useId();
+  const { hidden, hiddenColumns, extraColumns, setParams } = url;
+  const { selectedIds, setHidden } = selection;
+  return (
+    <div className="table-tools">
+      <span data-testid="run-count">{t("workspace.count", { shown: shownCount, total })}</span>
+      <span>{t("workspace.selected", { count: selectedIds.length })}</span>
+      <button type="button" disabled={selectedIds.every((id) => hidden.has(id))} onClick={() => setHidden(withRunsHidden(hidden, selectedIds, true))}>
+        {t("workspace.hideSelected")}
+      </button>
+      {hidden.size > 0 && (
+        <button type="button" onClick={() => setHidden(new Set())}>
+          {t("workspace.showAll", { count: hidden.size })}
+        </button>
+      )}
+      {url.explicitSelection && (
+        <button type="button" onClick={() => setParams({ sel: null })}>
+          {t("workspace.selectVisible", { count: AUTO_SELECTED })}
+        </button>
+      )}
+      <label htmlFor={groupId}>{t("workspace.groupBy")}</label>
+      <select id={groupId} value={url.groupBy} onChange={(e) => setParams({ group: e.target.value || null })}>
+        <option value="">{t("workspace.noGroup")}</option>
+        <option value="group">{t("columns.group")}</option>
+        <option value="job_type">{t("columns.job_type")}</option>
+        <option value="state">{t("columns.state")}</option>
+        {configKeys.map((k) => (
+          <option key={k} value={`config:${k}`}>
+            config.{k}
+          </option>
+        ))}
+      </select>
+      <label htmlFor={columnId}>{t("workspace.addColumn")}</label>
+      <select
+        id={columnId}
+        value=""
+        data-testid="add-column"
+        onChange={(e) => {
+          const v = e.target.value;
+          if (!v) return;
+          if (isBaseColumn(v)) {
+            setParams({ hide: writeList([...hiddenColumns].filter((c) => c !== v)) || null });
+          } else if (!extraColumns.includes(v)) setParams({ cols: writeList([...extraColumns, v]) });
+        }}
+      >
+        <option value="">{t("workspace.columns")}…</option>
+        {[...hiddenColumns].map((c) => (
+          <option key={c} value={c}>
+            {t(`columns.${c === "created_at" ? "created" : c === "runtime" ? "duration" : c}`)}
+          </option>
+        ))}
+        <optgroup label="config">
+          {configKeys.map((k) => (
+            <option key={k} value={`config:${k}`}>
+              config.{k}
+            </option>
+          ))}
+        </optgroup>
+        <optgroup label="summary">
+          {metricKeys.map((k) => (
+            <option key={k} value={`summary:${k}`}>
+              summary.{k}
+            </option>
+          ))}
+        </optgroup>
+      </select>
+      {columns.length > 1 && (
+        <ColumnHider
+          columns={columns}
+          onHide={(id) =>
+            id.includes(":")
+              ? setParams({ cols: writeList(extraColumns.filter((c) => c !== id)) || null })
+              : setParams({ hide: writeList([...hiddenColumns, id]) })
+          }
+        />
+      )}
+    </div>
+  );
+}
+
+function ColumnHider({ columns, onHide }: { columns: ColumnSpec[]; onHide: (id: string) => void }) {
+  const { t } = useTranslation();
+  const id = useId();
+  return (
+    <>
+      <label htmlFor={id} className="sr-only">
+        {t("columns.hide")}
+      </label>
+      <select id={id} value="" onChange={(e) => e.target.value && onHide(e.target.value)} data-testid="hide-column">
+        <option value="">{t("columns.hide")}…</option>
+        {columns
+          .filter((c) => c.id !== "name")
+          .map((c) => (
+            <option key={c.id} value={c.id}>
+              {c.header}
+            </option>
+          ))}
+      </select>
+    </>
+  );
+}

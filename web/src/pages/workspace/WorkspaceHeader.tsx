@@ -1,0 +1,43 @@
+/** The workspace's title row: the project, the live dot, the view switch and "compare". */
+import { useTranslation } from "react-i18next";
+import { useNavigate } from "react-router";
+import { seg } from "../../api/client";
+import { writeList } from "../../lib/urlState";
+
+interface Props {
+  entity: string;
+  project: string;
+  connected: boolean;
+  view: string;
+  onView: (view: string | null) => void;
+  selectedIds: string[];
+}
+
+export function WorkspaceHeader({ entity, project, connected, view, onView, selectedIds }: Props) {
+  const { t } = useTranslation();
+  const navigate = useNavigate();
+  return (
+    <div className="ws-head">
+      <h1>
+        {project} <span className="muted small">{entity}</span>
+      </h1>
+      <span className={`live-dot${connected ? " on" : ""}`} role="status" data-testid="live-status">
+        {connected ? t("workspace.live") : t("workspace.offline")}
+      </span>
+      <div className="view-switch" role="group" aria-label={t("workspace.runs")}>
+        {(["split", "table", "charts"] as const).map((v) => (
+          <button key={v} type="button" aria-pressed={view === v} onClick={() => onView(v === "split" ? null : v)}>
+            {v === "split" ? t("workspace.split") : v === "table" ? t("workspace.table") : t("workspace.charts")}
+          </button>
+        ))}
+      </div>
+      <button
+        type="button"
+        disabled={selectedIds.length < 2}
+        onClick={() => void navigate(`/${seg(entity)}/${seg(project)}/compare?runs=${writeList(selectedIds)}`)}
+      >
+        {t("workspace.compare")}
+      </button>
+    </div>
+  );
+}

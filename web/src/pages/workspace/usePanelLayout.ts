@@ -1,0 +1,37 @@
+/**
+ * Which chart panels a project's workspace shows and at what size: kept in this browser at once and
+ * on the server (shared by the project's viewers); the server's copy wins when it arrives.
+ */
+import { useCallback, useEffect, useState } from "react";
+import { saveWorkspace, load, workspace } from "../../api/endpoints";
+import { loadLayout, parseLayout, saveLayout, type PanelLayout } from "../../lib/panels";
+
+export function usePanelLayout(entity: string, project: string): [PanelLayout, (next: PanelLayout) => void] {
+  const projectId = `${entity}/${project}`;
+  const [layout, setLayout] = useState<PanelLayout>(() => loadLayout(projectId));
+  useEffect(() => {
+    setLayout(loadLayout(projectId));
+    let current = true;
+    load(workspace(entity, project))
+      .then((saved) => {
+        const fromServer = parseLayout(saved.layout);
+        if (current && fromServer) {
+          setLayout(fromServer);
+          saveLayout(projectId, fromServer);
+        }
+      })
+      .catch(() => undefined); // the local copy stays in use
+    return () => {
+      current = false;
+    };
+  }, [entity, project, projectId]);
+  const updateLayout = useCallback(
+    (next: PanelLayout) => {
+      setLayout(next);
+      saveLayout(projectId, next);
+      saveWorkspace(entity, project, next).catch(() => undefined); // kept locally even if the server is away
+    },
+    [entity, project, projectId],
+  );
+  return [layout, updateLayout];
+}

@@ -1,0 +1,63 @@
+/**
+ * The workspace's view state, all of it in the URL: read here once with its defaults, each list
+ * and set rebuilt only when its own parameter changes (so hooks downstream can depend on them).
+ */
+import { useMemo } from "react";
+import { HIDDEN_PARAM, readHiddenValue } from "../../lib/hiddenRuns";
+import { parseList, useUrlState } from "../../lib/urlState";
+
+export interface WorkspaceUrl {
+  filter: string;
+  order: string;
+  view: string;
+  xAxis: string;
+  smoothing: number;
+  logY: boolean;
+  groupBy: string;
+  /** config:… and summary:… columns added to the table. */
+  extraColumns: string[];
+  /** Base columns taken out of the table. */
+  hiddenColumns: Set<string>;
+  /** The runs chosen for the charts; null: none chosen (the first rows are shown). */
+  explicitSelection: string[] | null;
+  /** Selected runs left out of the charts. */
+  hidden: Set<string>;
+  /** The zoomed x range of the charts. */
+  range: [number, number] | null;
+  setParams: (changes: Record<string, string | null>) => void;
+}
+
+function parseRange(xr: string | null): [number, number] | null {
+  if (!xr) return null;
+  const [a, b] = xr.split(",").map(Number);
+  return a !== undefined && b !== undefined && Number.isFinite(a) && Number.isFinite(b) && a < b ? [a, b] : null;
+}
+
+export function useWorkspaceUrl(): WorkspaceUrl {
+  const [params, setParams] = useUrlState();
+  const cols = params.get("cols");
+  const hide = params.get("hide");
+  const sel = params.get("sel");
+  const hiddenRaw = params.get(HIDDEN_PARAM);
+  const xr = params.get("xr");
+  const extraColumns = useMemo(() => parseList(cols) ?? [], [cols]);
+  const hiddenColumns = useMemo(() => new Set(parseList(hide) ?? []), [hide]);
+  const explicitSelection = useMemo(() => parseList(sel), [sel]);
+  const hidden = useMemo(() => readHiddenValue(hiddenRaw), [hiddenRaw]);
+  const range = useMemo(() => parseRange(xr), [xr]);
+  return {
+    filter: params.get("filter") ?? "",
+    order: params.get("order") ?? "",
+    view: params.get("view") ?? "split",
+    xAxis: params.get("x") ?? "_step",
+    smoothing: Math.min(0.99, Math.max(0, Number(params.get("smooth") ?? "0") || 0)),
+    logY: params.get("log") === "1",
+    groupBy: params.get("group") ?? "",
+    extraColumns,
+    hiddenColumns,
+    explicitSelection,
+    hidden,
+    range,
+    setParams,
+  };
+}
