@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 import wakelog
-from tests.server.conftest import ServerProcess, post_records, start_server
+from tests.harness import InProcessServer
+from tests.server.conftest import post_records
 from wakelog.api._filters import mongo_to_filter, order_text
 from wakelog.errors import CommError, UsageError
 from wakelog.runlog import find_runlog, read_runlog
@@ -46,14 +47,13 @@ def record_run(root: Path, index: int) -> tuple[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    server = start_server(tmp_path_factory.mktemp("api-server"))
-    yield server
-    server.stop()
+def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
+    with InProcessServer(tmp_path_factory.mktemp("api-server") / "data") as server:
+        yield server
 
 
 @pytest.fixture
-def seeded(api_server: ServerProcess, tmp_path: Path) -> Iterator[tuple[ServerProcess, list[str]]]:
+def seeded(api_server: InProcessServer, tmp_path: Path) -> Iterator[tuple[InProcessServer, list[str]]]:
     ids = []
     with api_server.client() as http:
         for index in range(3):
@@ -71,7 +71,7 @@ def seeded(api_server: ServerProcess, tmp_path: Path) -> Iterator[tuple[ServerPr
     yield api_server, ids
 
 
-def test_api_end_to_end(seeded: tuple[ServerProcess, list[str]], tmp_path: Path) -> None:
+def test_api_end_to_end(seeded: tuple[InProcessServer, list[str]], tmp_path: Path) -> None:
     server, ids = seeded
     api = wakelog.Api(overrides={"base_url": server.url, "api_key": server.key})
     runs = api.runs("lab/zoo", filters={"config.lr": {"$lt": 0.025}}, order="+created_at")

@@ -16,8 +16,12 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import records
+from tests.harness import wait_until
 from wakelog.runlog import find_runlog, read_runlog
 from wakelog.sdk._local_runs import run_dirs
+
+#: Exit paths of a real training process (atexit, signals, kill -9, a full disk): only processes show them.
+pytestmark = pytest.mark.process
 
 
 def start(tmp_path: Path, body: str, **env: str) -> subprocess.Popen:
@@ -97,7 +101,12 @@ def test_kill_9_keeps_every_record_older_than_the_flush_interval(tmp_path: Path)
     """
     proc = start(tmp_path, body)
     assert proc.stdout.readline().strip() == "logging"
-    time.sleep(0.5)
+
+    def flushed_since() -> bool:  # rows written after "logging": several flush intervals went by
+        rows = [r for r in read_runlog(find_runlog(only_run_dir(tmp_path))).records if r.type == "history"]
+        return len(rows) > 2000
+
+    wait_until(flushed_since, 60)
     killed_at = time.time()
     proc.kill()
     proc.wait()

@@ -13,6 +13,8 @@ import pytest
 
 import wakelog
 from tests.conftest import records
+from tests.harness import wait_until
+from wakelog.runlog import find_runlog, read_runlog
 from wakelog.sdk._local_runs import run_dirs
 
 
@@ -62,9 +64,12 @@ def test_system_metrics_are_sampled_into_stats_records(monkeypatch: pytest.Monke
     monkeypatch.setenv("WAKELOG_DISABLE_STATS", "false")
     monkeypatch.setenv("WAKELOG_STATS_SAMPLING_INTERVAL", "0.2")
     run = wakelog.init(mode="offline")
-    import time
 
-    time.sleep(1.0)
+    def sampled() -> bool:
+        on_disk = read_runlog(find_runlog(run.run_dir)).records
+        return len([r for r in on_disk if r.type == "stats"]) >= 2
+
+    wait_until(sampled, 30)
     run.finish()
     samples = [r.data for r in records(run.run_dir, "stats")]
     assert len(samples) >= 2

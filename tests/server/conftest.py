@@ -1,9 +1,12 @@
-"""Real ``wakelog server`` processes on loopback, on every backend the server supports.
+"""Servers for the tests, on every backend the server supports.
 
 The ``server`` fixture is parametrized: the same tests run against SQLite (``sqlite``) and
 against a throwaway PostgreSQL cluster (``postgres``) that this file starts with ``initdb`` and
-drops at the end of the session. ``s3_server`` is moto's S3 in server mode on loopback, and
-``s3_backed_server`` a wakelog server that keeps its blobs there.
+drops at the end of the session. It is the real app in this process (``tests.harness``): clients
+reach it in memory, and ``server.url`` is a loopback listener for code that dials a URL itself.
+``s3_server`` is moto's S3 in server mode on loopback, and ``s3_backed_server`` a server that
+keeps its blobs there. ``start_server`` starts a real ``wakelog server`` process, for the tests
+marked ``process`` (restarts, several replicas, worker processes).
 
 PostgreSQL that cannot be started fails the PostgreSQL variants with the reason; set
 ``WAKELOG_TEST_NO_POSTGRES=1`` to skip them instead (and ``WAKELOG_TEST_NO_S3=1`` for S3).
@@ -22,7 +25,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,6 +33,8 @@ from typing import Any
 
 import httpx
 import pytest
+
+from tests.harness import InProcessServer, wait_until
 
 # Read once: the autouse ``isolated_env`` fixture clears WAKELOG_* variables for every test.
 NO_POSTGRES = os.environ.get("WAKELOG_TEST_NO_POSTGRES") == "1"
@@ -89,18 +93,18 @@ class ServerProcess:
             env={**os.environ, "WAKELOG_SILENT": "true", **self.env},
         )
         log.close()
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"server exited with {self.proc.returncode}:\n{self.log.read_text(errors='replace')}"
-                )
-            try:
-                if httpx.get(f"{self.url}/api/v1/health", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.1)
-        raise RuntimeError("server did not start in 60 s")
+        wait_until(self._ready, 60, interval=0.1, what="the server to answer /api/v1/health")
+
+    def _ready(self) -> bool:
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            raise RuntimeError(
+                f"server exited with {self.proc.returncode}:\n{self.log.read_text(errors='replace')}"
+            )
+        try:
+            return httpx.get(f"{self.url}/api/v1/health", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -141,14 +145,12 @@ def start_server(
 
 def db_upgrade(database_url: str) -> None:
     """``wakelog db upgrade``: the documented first step for a PostgreSQL server."""
-    done = subprocess.run(
-        wakelog_command("db", "upgrade", "--backend-store", database_url),
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    from click.testing import CliRunner
+
+    from wakelog.cli import main
+
+    done = CliRunner().invoke(main, ["db", "upgrade", "--backend-store", database_url])
+    assert done.exit_code == 0, done.output
 
 
 # -- talking to a server ----------------------------------------------------------------------------
@@ -393,36 +395,35 @@ def s3_server() -> Iterator[S3Server]:
 
 
 def start_backend_server(
-    request: pytest.FixtureRequest, tmp: Path, backend: str, *args: str, s3: S3Server | None = None
-) -> ServerProcess:
-    """A server on ``backend`` ("sqlite" or "postgres": a fresh, upgraded database), blobs on ``s3``."""
-    env: dict[str, str] = {}
-    if s3 is not None:
-        args = ("--artifact-root", f"s3://{s3.bucket}/blobs-{uuid.uuid4().hex[:12]}", *args)
-        env.update(s3.env)
+    request: pytest.FixtureRequest, tmp: Path, backend: str, *, s3: S3Server | None = None
+) -> InProcessServer:
+    """The app on ``backend`` ("sqlite" or "postgres": a fresh, upgraded database), blobs on ``s3``."""
+    artifact_root = f"s3://{s3.bucket}/blobs-{uuid.uuid4().hex[:12]}" if s3 is not None else None
+    env = s3.env if s3 is not None else {}
     if backend == "sqlite":
-        return start_server(tmp, *args, env=env)
+        return InProcessServer(tmp / "data", artifact_root=artifact_root, env=env)
     assert backend == "postgres", backend
     url = fresh_database(request.getfixturevalue("postgres_url"))
     db_upgrade(url)
-    return start_server(tmp, *args, env=env, backend="postgres", database_url=url)
+    return InProcessServer(
+        tmp / "data", backend="postgres", database_url=url, artifact_root=artifact_root, env=env
+    )
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ServerProcess]:
-    """A server per test module and backend; tests using it run on SQLite and on PostgreSQL."""
-    running = start_backend_server(request, tmp_path_factory.mktemp("server"), request.param)
-    yield running
-    running.stop()
+) -> Iterator[InProcessServer]:
+    """The app per test module and backend; tests using it run on SQLite and on PostgreSQL."""
+    with start_backend_server(request, tmp_path_factory.mktemp("server"), request.param) as running:
+        yield running
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def s3_backed_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, s3_server: S3Server
-) -> Iterator[ServerProcess]:
-    """A server with ``--artifact-root s3://bucket/prefix`` (moto), on each database backend."""
-    running = start_backend_server(request, tmp_path_factory.mktemp("server"), request.param, s3=s3_server)
-    yield running
-    running.stop()
+) -> Iterator[InProcessServer]:
+    """The app with ``--artifact-root s3://bucket/prefix`` (moto), on each database backend."""
+    tmp = tmp_path_factory.mktemp("server")
+    with start_backend_server(request, tmp, request.param, s3=s3_server) as running:
+        yield running

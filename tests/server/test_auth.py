@@ -16,7 +16,8 @@ import pytest
 from click.testing import CliRunner
 
 import wakelog
-from tests.server.conftest import ServerProcess, free_port
+from tests.harness import InProcessServer
+from tests.server.conftest import free_port
 from wakelog.cli import main
 from wakelog.sdk._login import api_key_for, credentials_file
 
@@ -24,16 +25,16 @@ API = "/api/v1"
 DENIED = {"detail": "authentication required"}
 
 
-def anonymous(server: ServerProcess) -> httpx.Client:
-    return httpx.Client(base_url=server.url, timeout=30)
+def anonymous(server: InProcessServer) -> httpx.Client:
+    return server.anonymous()
 
 
-def admin_password(server: ServerProcess) -> str:
+def admin_password(server: InProcessServer) -> str:
     text = (server.data_dir / "admin-credentials.txt").read_text()
     return next(line.split(": ", 1)[1] for line in text.splitlines() if line.startswith("password: "))
 
 
-def make_user(server: ServerProcess, name: str, *, admin: bool = False) -> tuple[str, str]:
+def make_user(server: InProcessServer, name: str, *, admin: bool = False) -> tuple[str, str]:
     """A new user through the API: ``(password, api key)``."""
     with server.client() as client:
         made = client.post(f"{API}/users", json={"username": name, "is_admin": admin})
@@ -44,7 +45,7 @@ def make_user(server: ServerProcess, name: str, *, admin: bool = False) -> tuple
 
 
 @contextlib.contextmanager
-def signed_in(server: ServerProcess, **credentials: str) -> Iterator[tuple[httpx.Client, str]]:
+def signed_in(server: InProcessServer, **credentials: str) -> Iterator[tuple[httpx.Client, str]]:
     """A client holding a session cookie, and the session's CSRF token."""
     with anonymous(server) as client:
         answer = client.post(f"{API}/auth/login", json=credentials)
@@ -65,7 +66,7 @@ def run_cli(*args: str, input: str | None = None) -> str:
 
 
 # -- keys over HTTP ------------------------------------------------------------------------------
-def test_health_needs_nothing_and_everything_else_needs_a_key(server: ServerProcess) -> None:
+def test_health_needs_nothing_and_everything_else_needs_a_key(server: InProcessServer) -> None:
     with anonymous(server) as client:
         assert client.get(f"{API}/health").json()["status"] == "ok"
         for method, path in [
@@ -83,7 +84,7 @@ def test_health_needs_nothing_and_everything_else_needs_a_key(server: ServerProc
             assert_denied(client.request(method, API + path, content=b"{}"))
 
 
-def test_every_bad_credential_gets_the_same_answer(server: ServerProcess) -> None:
+def test_every_bad_credential_gets_the_same_answer(server: InProcessServer) -> None:
     _, doomed_key = make_user(server, "doomed")
     _, revoked_key = make_user(server, "revoker")
     with server.client(revoked_key) as client:
@@ -116,7 +117,7 @@ def test_every_bad_credential_gets_the_same_answer(server: ServerProcess) -> Non
         assert_denied(client.get(f"{API}/keys", cookies={"wakelog_session": "forged"}))
 
 
-def test_basic_and_bearer_both_work_and_use_is_recorded(server: ServerProcess) -> None:
+def test_basic_and_bearer_both_work_and_use_is_recorded(server: InProcessServer) -> None:
     _, key = make_user(server, "both")
     with anonymous(server) as client:
         basic = client.get(f"{API}/auth/me", auth=("api", key))
@@ -133,7 +134,7 @@ def test_basic_and_bearer_both_work_and_use_is_recorded(server: ServerProcess) -
 
 
 # -- the first start, sign-in and sessions ------------------------------------------------------
-def test_admin_files_are_private_and_the_admin_password_signs_in(server: ServerProcess) -> None:
+def test_admin_files_are_private_and_the_admin_password_signs_in(server: InProcessServer) -> None:
     for name in ("admin.key", "admin-credentials.txt"):
         assert stat.S_IMODE((server.data_dir / name).stat().st_mode) == 0o600, name
     assert server.key in (server.data_dir / "admin-credentials.txt").read_text()
@@ -152,7 +153,7 @@ def test_admin_files_are_private_and_the_admin_password_signs_in(server: ServerP
     assert "admin-credentials.txt" in log and admin_password(server) not in log
 
 
-def test_cookie_writes_need_the_csrf_token(server: ServerProcess) -> None:
+def test_cookie_writes_need_the_csrf_token(server: InProcessServer) -> None:
     with signed_in(server, api_key=server.key) as (client, csrf):
         me = client.get(f"{API}/auth/me").json()
         assert me == {
@@ -172,7 +173,7 @@ def test_cookie_writes_need_the_csrf_token(server: ServerProcess) -> None:
         assert form.status_code == 415
 
 
-def test_logout_ends_the_session(server: ServerProcess) -> None:
+def test_logout_ends_the_session(server: InProcessServer) -> None:
     with signed_in(server, username="admin", password=admin_password(server)) as (client, csrf):
         token = client.cookies["wakelog_session"]
         assert client.post(f"{API}/auth/logout").status_code == 403  # CSRF applies to logout too
@@ -182,7 +183,7 @@ def test_logout_ends_the_session(server: ServerProcess) -> None:
         assert_denied(client.get(f"{API}/auth/me", cookies={"wakelog_session": token}))
 
 
-def test_sign_in_failures_say_nothing_and_slow_down(server: ServerProcess) -> None:
+def test_sign_in_failures_say_nothing_and_slow_down(server: InProcessServer) -> None:
     make_user(server, "target")
     with anonymous(server) as client:
         login = f"{API}/auth/login"
@@ -209,7 +210,7 @@ def test_sign_in_failures_say_nothing_and_slow_down(server: ServerProcess) -> No
 
 
 # -- users and keys ------------------------------------------------------------------------------
-def test_only_admins_manage_users_and_others_keys(server: ServerProcess) -> None:
+def test_only_admins_manage_users_and_others_keys(server: InProcessServer) -> None:
     bob_password, bob_key = make_user(server, "bob")
     admin_prefix = server.key[:11]
     with server.client(bob_key) as bob:
@@ -253,7 +254,7 @@ def test_only_admins_manage_users_and_others_keys(server: ServerProcess) -> None
         assert ok.status_code == 200
 
 
-def test_cli_accounts_work_on_the_running_servers_database(server: ServerProcess) -> None:
+def test_cli_accounts_work_on_the_running_servers_database(server: InProcessServer) -> None:
     data = ["--data-dir", str(server.data_dir), "--backend-store", server.database_url]
     run_cli("user", "add", "dave", "--password-stdin", *data, input="daves-password\n")
     key = run_cli("key", "create", "--user", "dave", "--name", "ci", *data).strip()
@@ -289,7 +290,7 @@ def test_cli_accounts_work_on_the_running_servers_database(server: ServerProcess
 
 # -- the SDK side --------------------------------------------------------------------------------
 def test_sdk_finds_the_local_admin_key_for_a_loopback_host(
-    server: ServerProcess, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    server: InProcessServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("WAKELOG_SERVER_DATA_DIR", str(server.data_dir))
     assert api_key_for(server.url) == server.key
@@ -308,7 +309,7 @@ def test_sdk_finds_the_local_admin_key_for_a_loopback_host(
     assert api_key_for(server.url) is None
 
 
-def test_wakelog_login_checks_the_key_with_the_server(server: ServerProcess) -> None:
+def test_wakelog_login_checks_the_key_with_the_server(server: InProcessServer) -> None:
     _, key = make_user(server, "frank")
     refused = CliRunner().invoke(main, ["login", "--host", server.url, "wk_" + "z" * 40])
     assert refused.exit_code == 1 and "rejected this API key" in refused.output
@@ -344,7 +345,7 @@ def test_the_sign_in_throttle_doubles_caps_and_forgets() -> None:
     assert throttle.retry_after("f", now=300.0) == 0.0
 
 
-def test_no_route_forgets_authentication(server: ServerProcess) -> None:
+def test_no_route_forgets_authentication(server: InProcessServer) -> None:
     """Every operation in the OpenAPI schema but health and sign-in answers anonymous callers 401."""
     with server.client() as client:
         schema = client.get(f"{API}/openapi.json").json()

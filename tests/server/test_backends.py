@@ -24,9 +24,9 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
+from tests.harness import InProcessServer
 from tests.server.conftest import (
     BACKENDS,
-    ServerProcess,
     free_port,
     fresh_database,
     pack,
@@ -48,7 +48,7 @@ def history(seq: int, step: int, **values: Any) -> list[Any]:
     return [seq, "history", T0 + seq, {"_step": step, **values}]
 
 
-def run_row(server: ServerProcess, run: str) -> Any:
+def run_row(server: InProcessServer, run: str) -> Any:
     _entity, project, run_id = run.split("/")
     rows = query(
         server,
@@ -59,7 +59,7 @@ def run_row(server: ServerProcess, run: str) -> Any:
     return rows[0] if rows else None
 
 
-def series(server: ServerProcess, run: str, key: str) -> tuple[np.ndarray, np.ndarray]:
+def series(server: InProcessServer, run: str, key: str) -> tuple[np.ndarray, np.ndarray]:
     run_pk = run_row(server, run).id
     chunks = query(
         server,
@@ -79,12 +79,12 @@ def as_json(value: Any) -> Any:
 
 
 @pytest.fixture
-def client(server: ServerProcess) -> httpx.Client:
+def client(server: InProcessServer) -> httpx.Client:
     with server.client() as c:
         yield c
 
 
-def test_a_batch_creates_the_run_and_is_acknowledged(server: ServerProcess, client: httpx.Client) -> None:
+def test_a_batch_creates_the_run_and_is_acknowledged(server: InProcessServer, client: httpx.Client) -> None:
     run = new_run()
     records = [
         [0, "run", T0, {"name": "first", "tags": ["a", "b"], "group": "g", "start_time": T0}],
@@ -120,7 +120,7 @@ def test_a_batch_creates_the_run_and_is_acknowledged(server: ServerProcess, clie
     assert [tuple(line) for line in lines] == [("stdout", "hello"), ("stderr", "oops")]
 
 
-def test_resending_a_batch_changes_nothing(server: ServerProcess, client: httpx.Client) -> None:
+def test_resending_a_batch_changes_nothing(server: InProcessServer, client: httpx.Client) -> None:
     run = new_run()
     batch = [history(i, i, loss=float(i)) for i in range(4)]
     assert post_records(client, run, batch).json() == {"ack": 3, "applied": 4}
@@ -138,7 +138,7 @@ def test_resending_a_batch_changes_nothing(server: ServerProcess, client: httpx.
     assert count[0].count == 7
 
 
-def test_a_batch_that_skips_ahead_is_409_with_the_ack(server: ServerProcess, client: httpx.Client) -> None:
+def test_a_batch_that_skips_ahead_is_409_with_the_ack(server: InProcessServer, client: httpx.Client) -> None:
     run = new_run()
     assert post_records(client, run, [history(0, 0, x=1.0), history(1, 1, x=2.0)]).status_code == 200
     response = post_records(client, run, [history(3, 3, x=4.0)])
@@ -182,7 +182,7 @@ MALFORMED = {
 
 @pytest.mark.parametrize("body", list(MALFORMED.values()), ids=list(MALFORMED))
 def test_a_malformed_batch_is_400_and_applies_nothing(
-    server: ServerProcess, client: httpx.Client, body: bytes
+    server: InProcessServer, client: httpx.Client, body: bytes
 ) -> None:
     run = new_run()
     assert post_records(client, run, [history(0, 0, good=1.0)]).status_code == 200
@@ -193,7 +193,7 @@ def test_a_malformed_batch_is_400_and_applies_nothing(
     assert client.get(f"/api/v1/runs/{run}/ack").json() == {"ack": 0}
 
 
-def test_a_malformed_record_refuses_the_whole_batch(server: ServerProcess, client: httpx.Client) -> None:
+def test_a_malformed_record_refuses_the_whole_batch(server: InProcessServer, client: httpx.Client) -> None:
     run = new_run()
     batch = [history(0, 0, x=1.0), history(1, 1, x=2.0), [2, "config", T0, {"update": "oops"}]]
     response = post_records(client, run, batch)
@@ -207,7 +207,7 @@ def gzip_bomb(size: int) -> bytes:
     return gzip.compress(b"\x00" * size, compresslevel=6)
 
 
-def test_bodies_over_the_limit_are_413(server: ServerProcess, client: httpx.Client) -> None:
+def test_bodies_over_the_limit_are_413(server: InProcessServer, client: httpx.Client) -> None:
     run = new_run()
     limit = 64 * 1024 * 1024
     # A body that declares its size …
@@ -233,7 +233,7 @@ def test_bodies_over_the_limit_are_413(server: ServerProcess, client: httpx.Clie
     assert run_row(server, run) is None
 
 
-def test_a_gzip_body_is_applied(server: ServerProcess, client: httpx.Client) -> None:
+def test_a_gzip_body_is_applied(server: InProcessServer, client: httpx.Client) -> None:
     run = new_run()
     batch = [history(i, i, loss=float(i), tag="x" * 100) for i in range(200)]
     response = post_records(client, run, batch, gzipped=True)
@@ -241,9 +241,9 @@ def test_a_gzip_body_is_applied(server: ServerProcess, client: httpx.Client) -> 
     assert series(server, run, "loss")[0].tolist() == list(range(200))
 
 
-def test_ingest_needs_a_key(server: ServerProcess) -> None:
+def test_ingest_needs_a_key(server: InProcessServer) -> None:
     run = new_run()
-    with httpx.Client(base_url=server.url, timeout=30) as anonymous:
+    with server.anonymous() as anonymous:
         assert post_records(anonymous, run, [history(0, 0, x=1.0)]).status_code == 401
     with server.client(key="wk_" + "x" * 40) as wrong:
         assert post_records(wrong, run, [history(0, 0, x=1.0)]).status_code == 401
@@ -254,7 +254,7 @@ def test_the_ack_of_an_unknown_run_is_minus_one(client: httpx.Client) -> None:
     assert client.get(f"/api/v1/runs/{new_run()}/ack").json() == {"ack": -1}
 
 
-def test_nan_infinity_and_nul_are_stored(server: ServerProcess, client: httpx.Client) -> None:
+def test_nan_infinity_and_nul_are_stored(server: InProcessServer, client: httpx.Client) -> None:
     """A diverged loss and stray NUL bytes: fine for SQLite, impossible in PostgreSQL's JSONB/text."""
     run = new_run()
     batch = [
@@ -281,7 +281,7 @@ def test_nan_infinity_and_nul_are_stored(server: ServerProcess, client: httpx.Cl
     assert (loss.count, loss.min, loss.max, loss.first, loss.last) == (2, 1.0, 1.0, 1.0, None)
 
 
-def test_the_exit_record_finishes_the_run(server: ServerProcess, client: httpx.Client) -> None:
+def test_the_exit_record_finishes_the_run(server: InProcessServer, client: httpx.Client) -> None:
     run = new_run()
     batch = [
         history(0, 0, acc=0.5),
@@ -294,7 +294,7 @@ def test_the_exit_record_finishes_the_run(server: ServerProcess, client: httpx.C
     assert as_json(row.summary) == {"acc": 0.5, "best": 0.9}
 
 
-def test_new_runs_in_a_new_project_at_once(server: ServerProcess) -> None:
+def test_new_runs_in_a_new_project_at_once(server: InProcessServer) -> None:
     """Several uploaders creating runs (and their entity and project) at the same moment."""
     project = f"crowd{uuid.uuid4().hex[:6]}/p"
     results: list[int] = []
@@ -320,7 +320,7 @@ def test_new_runs_in_a_new_project_at_once(server: ServerProcess) -> None:
     assert (counts.n, counts.projects) == (12, 1)
 
 
-def test_the_same_batches_from_several_senders_apply_once(server: ServerProcess) -> None:
+def test_the_same_batches_from_several_senders_apply_once(server: InProcessServer) -> None:
     """Uploader retries racing each other: every record lands exactly once."""
     run = new_run()
     batches = [[history(b * 10 + i, b * 10 + i, v=float(b * 10 + i)) for i in range(10)] for b in range(15)]
@@ -351,7 +351,7 @@ def test_the_same_batches_from_several_senders_apply_once(server: ServerProcess)
     assert query(server, "SELECT count FROM summaries WHERE run_pk = :pk", pk=row.id)[0].count == 150
 
 
-def test_the_server_runs_on_the_backend_it_says(server: ServerProcess) -> None:
+def test_the_server_runs_on_the_backend_it_says(server: InProcessServer) -> None:
     assert server.database_url.startswith("postgresql" if server.backend == "postgres" else "sqlite")
     assert "--backend-store" in server.args if server.backend == "postgres" else not server.args
     dialect = "postgresql" if server.backend == "postgres" else "sqlite"
@@ -407,7 +407,7 @@ def test_a_database_from_a_newer_wakelog_is_refused(
     engine.dispose()
 
 
-def test_an_empty_batch_is_a_heartbeat(server: ServerProcess) -> None:
+def test_an_empty_batch_is_a_heartbeat(server: InProcessServer) -> None:
     """The uploader of an idle run sends empty batches so the run is not reported as crashed."""
     with server.client() as http:
         first = http.post(
@@ -432,7 +432,7 @@ def test_an_empty_batch_is_a_heartbeat(server: ServerProcess) -> None:
         "/api/v1/projects/admin/p/runs?filter=%00",
     ],
 )
-def test_nul_anywhere_in_the_url_is_a_400_not_a_500(server: ServerProcess, url: str) -> None:
+def test_nul_anywhere_in_the_url_is_a_400_not_a_500(server: InProcessServer, url: str) -> None:
     with server.client() as http:
         response = http.get(url)
     assert response.status_code == 400 and "NUL" in response.json()["detail"]

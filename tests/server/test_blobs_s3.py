@@ -17,13 +17,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.server.conftest import S3Server, ServerProcess, query
+from tests.harness import InProcessServer
+from tests.server.conftest import S3Server, query
 from wakelog.store.blobs import BlobError, BlobStore
 
 API = "/api/v1/blobs"
 
 
-def bucket_path(server: ServerProcess) -> str:
+def bucket_path(server: InProcessServer) -> str:
     """``bucket/prefix`` of the server's ``--artifact-root s3://bucket/prefix``."""
     root = server.args[server.args.index("--artifact-root") + 1]
     assert root.startswith("s3://")
@@ -35,13 +36,13 @@ def put(client: httpx.Client, sha: str, offset: int, total: int, data: bytes) ->
 
 
 @pytest.fixture
-def client(s3_backed_server: ServerProcess) -> httpx.Client:
+def client(s3_backed_server: InProcessServer) -> httpx.Client:
     with s3_backed_server.client() as c:
         yield c
 
 
 def test_a_chunked_upload_resumes_and_lands_in_the_bucket(
-    s3_backed_server: ServerProcess, s3_server: S3Server, client: httpx.Client
+    s3_backed_server: InProcessServer, s3_server: S3Server, client: httpx.Client
 ) -> None:
     content = os.urandom(300_000)
     sha = hashlib.sha256(content).hexdigest()
@@ -68,7 +69,7 @@ def test_a_chunked_upload_resumes_and_lands_in_the_bucket(
 
 
 def test_the_same_content_is_stored_once(
-    s3_backed_server: ServerProcess, s3_server: S3Server, client: httpx.Client
+    s3_backed_server: InProcessServer, s3_server: S3Server, client: httpx.Client
 ) -> None:
     content = b"the same file from two runs " + uuid.uuid4().bytes
     sha = hashlib.sha256(content).hexdigest()
@@ -87,7 +88,7 @@ def test_the_same_content_is_stored_once(
 
 
 def test_content_that_does_not_match_its_hash_is_refused(
-    s3_backed_server: ServerProcess, s3_server: S3Server, client: httpx.Client
+    s3_backed_server: InProcessServer, s3_server: S3Server, client: httpx.Client
 ) -> None:
     claimed = hashlib.sha256(b"what the client said").hexdigest()
     response = put(client, claimed, 0, 11, b"other bytes")
@@ -120,7 +121,7 @@ def test_a_chunk_past_the_declared_size_is_refused(client: httpx.Client) -> None
     assert client.get(f"{API}/{sha}").json()["received"] == 0
 
 
-def test_run_files_point_at_uploaded_content(s3_backed_server: ServerProcess, client: httpx.Client) -> None:
+def test_run_files_point_at_uploaded_content(s3_backed_server: InProcessServer, client: httpx.Client) -> None:
     content = b"print('hello')\n" + uuid.uuid4().bytes
     sha = hashlib.sha256(content).hexdigest()
     run = f"team/blobs/{uuid.uuid4().hex[:8]}"
@@ -133,7 +134,7 @@ def test_run_files_point_at_uploaded_content(s3_backed_server: ServerProcess, cl
 
 
 def test_two_uploads_of_the_same_content_at_once(
-    s3_backed_server: ServerProcess, s3_server: S3Server
+    s3_backed_server: InProcessServer, s3_server: S3Server
 ) -> None:
     """Two ranks uploading the same file: both finish, no server error, one object."""
     content = os.urandom(200_000)

@@ -113,6 +113,7 @@ def test_a_long_data_dir_gets_a_private_temp_folder(tmp_path: Path) -> None:
     assert socket_folder(Path("/srv/wakelog")) == Path("/srv/wakelog/live")
 
 
+@pytest.mark.process  # two uvicorn worker processes
 def test_every_sse_client_of_a_two_worker_sqlite_server_sees_an_ingest(tmp_path: Path) -> None:
     """Which worker accepts a connection is the kernel's choice: with eight listeners, both serve some."""
     server = start_server(tmp_path, "--workers", "2")

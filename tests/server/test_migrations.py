@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from tests.server.conftest import BACKENDS, fresh_database, post_records, start_server
+from tests.harness import InProcessServer
+from tests.server.conftest import BACKENDS, fresh_database, post_records
 from wakelog.server.auth import create_key, create_user
 from wakelog.store.database import Database
 from wakelog.store.schema import (
@@ -103,13 +104,10 @@ def test_0003_keeps_existing_users_working(
     ], "server admins need no membership"
     assert [tuple(h) for h in holders] == [("a" * 64, alice)]
 
-    server = start_server(tmp_path, "--backend-store", url)
-    try:
+    with InProcessServer(tmp_path / "data", database_url=url) as server:
         with server.client(keys["alice"]) as client:
             assert client.get("/api/v1/runs/team/p/r1").status_code == 200
             assert post_records(client, "team/p/r1", [[0, "run", 1.0, {"name": "after"}]]).status_code == 200
         with server.client(keys["olga"]) as client:
             assert post_records(client, "olga/p/r", [[0, "run", 1.0, {}]]).status_code == 200
             assert {"entity": "olga", "role": "admin"} in client.get("/api/v1/auth/me").json()["memberships"]
-    finally:
-        server.stop()

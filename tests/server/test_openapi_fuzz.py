@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
-from tests.server.conftest import ServerProcess
+from tests.harness import InProcessServer
 
 #: Examples per operation and mode: every operation on both backends stays well under a minute.
 #: WAKELOG_TEST_FUZZ_EXAMPLES=50 WAKELOG_TEST_FUZZ_RANDOM=1 digs deeper, with new inputs each time.
@@ -58,7 +58,7 @@ def fuzz(
     return len(calls), errors
 
 
-def test_no_endpoint_answers_with_a_server_error(server: ServerProcess) -> None:
+def test_no_endpoint_answers_with_a_server_error(server: InProcessServer) -> None:
     headers = {"Authorization": f"Bearer {server.key}"}
     schema = schemathesis.openapi.from_url(f"{server.url}/api/v1/openapi.json", headers=headers)
     server_errors: list[str] = []

@@ -18,7 +18,8 @@ import pytest
 from click.testing import CliRunner
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from tests.server.conftest import ServerProcess, post_records
+from tests.harness import InProcessServer
+from tests.server.conftest import post_records
 from wakelog.cli import main
 from wakelog.server.app import create_app
 from wakelog.server.config import ServerConfig
@@ -49,11 +50,15 @@ ROLE_CHECKS = {entity_viewer: "viewer", entity_writer: "member", entity_admin: "
 
 @dataclass
 class Team:
-    server: ServerProcess
+    server: InProcessServer
     keys: dict[str, str]
 
-    def client(self, who: str) -> httpx.Client:
-        return self.server.client(self.keys[who] if who != "admin" else None)
+    def client(self, who: str, *, loopback: bool = False) -> httpx.Client:
+        """``loopback``: over a real socket, for event streams (in memory a response is read whole)."""
+        key = self.keys[who] if who != "admin" else self.server.key
+        if loopback:
+            return httpx.Client(base_url=self.server.url, auth=("api", key), timeout=30)
+        return self.server.client(key)
 
 
 def new_user(admin: httpx.Client, name: str) -> str:
@@ -73,7 +78,7 @@ def attach(client: httpx.Client, run: str, name: str, content: bytes) -> httpx.R
 
 
 @pytest.fixture(scope="module")
-def team(server: ServerProcess) -> Iterator[Team]:
+def team(server: InProcessServer) -> Iterator[Team]:
     with server.client() as admin:
         keys = {name: new_user(admin, name) for name in ("viewy", "mem", "boss", "stranger")}
         assert admin.post(f"{API}/entities", json={"name": "acme"}).status_code == 201
@@ -183,7 +188,7 @@ def _status(client: httpx.Client, method: str, url: str) -> tuple[int, str]:
 def test_every_route_under_an_entity_checks_the_role(team: Team, tmp_path: Path) -> None:
     routes = _api_routes(tmp_path)
     assert len(routes) >= 25
-    with team.client("stranger") as stranger, team.client("viewy") as viewy:
+    with team.client("stranger", loopback=True) as stranger, team.client("viewy", loopback=True) as viewy:
         for method, path, role in routes:
             where = f"{method} {path}"
             status, detail = _status(stranger, method, _url(path, "acme"))

@@ -9,7 +9,8 @@ from typing import Any
 
 import httpx
 
-from tests.server.conftest import ServerProcess, post_records
+from tests.harness import InProcessServer
+from tests.server.conftest import post_records
 
 API = "/api/v1"
 
@@ -17,7 +18,7 @@ API = "/api/v1"
 class Listener:
     """Reads an SSE stream in a thread; ``next()`` returns (event, data) or fails after a timeout."""
 
-    def __init__(self, server: ServerProcess, path: str) -> None:
+    def __init__(self, server: InProcessServer, path: str) -> None:
         self.events: queue.Queue[tuple[str, Any]] = queue.Queue()
         self.client = httpx.Client(
             base_url=server.url, auth=("api", server.key), timeout=httpx.Timeout(20, read=20)
@@ -46,7 +47,7 @@ class Listener:
         self.client.close()
 
 
-def test_project_and_run_streams(server: ServerProcess) -> None:
+def test_project_and_run_streams(server: InProcessServer) -> None:
     project = Listener(server, f"{API}/projects/live/proj/events")
     run = Listener(server, f"{API}/runs/live/proj/r1/events")
     try:
@@ -86,6 +87,6 @@ def test_project_and_run_streams(server: ServerProcess) -> None:
         run.close()
 
 
-def test_events_need_a_key(server: ServerProcess) -> None:
+def test_events_need_a_key(server: InProcessServer) -> None:
     response = httpx.get(f"{server.url}{API}/projects/live/proj/events", timeout=10)
     assert response.status_code == 401

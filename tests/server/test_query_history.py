@@ -16,7 +16,8 @@ import msgspec
 import numpy as np
 import pytest
 
-from tests.server.conftest import ServerProcess, post_records
+from tests.harness import InProcessServer
+from tests.server.conftest import post_records
 
 API = "/api/v1"
 RUN = "acme/hist/h1"
@@ -84,7 +85,7 @@ FILES = {
 
 
 @pytest.fixture(scope="module")
-def http(server: ServerProcess) -> Iterator[httpx.Client]:
+def http(server: InProcessServer) -> Iterator[httpx.Client]:
     with server.client() as client:
         batch = records()
         for start in range(0, len(batch), 3000):

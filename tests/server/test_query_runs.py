@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.server.conftest import ServerProcess, post_records, start_server
+from tests.harness import InProcessServer, wait_until
+from tests.server.conftest import post_records
 
 API = "/api/v1"
 N_RUNS = 12
@@ -60,7 +62,7 @@ def run_records(i: int) -> list[list[Any]]:
 
 
 @pytest.fixture(scope="module")
-def client(server: ServerProcess) -> Iterator[httpx.Client]:
+def client(server: InProcessServer) -> Iterator[httpx.Client]:
     with server.client() as http:
         for i in range(N_RUNS):
             assert post_records(http, f"acme/table/r{i:02d}", run_records(i)).status_code == 200
@@ -89,13 +91,13 @@ def test_entities_and_projects(client: httpx.Client) -> None:
     assert client.get(f"{API}/projects/acme/bad%20name").status_code == 400
 
 
-def test_projects_are_listed_by_their_last_activity(server: ServerProcess) -> None:
+def test_projects_are_listed_by_their_last_activity(server: InProcessServer) -> None:
     with server.client() as http:
         for project in ("quiet", "busy"):
             assert post_records(http, f"act/{project}/a", [[0, "run", 1.0, {"id": "a"}]]).status_code == 200
         before = {p["name"]: p["updated_at"] for p in http.get(f"{API}/entities/act/projects").json()}
         assert list(before) == ["busy", "quiet"]  # the newest first
-        time.sleep(0.05)
+        wait_until(lambda: time.time() > max(before.values()), 5)  # a later write has a later time
         row = {"_step": 0, "_runtime": 0.0, "x": 1.0}
         assert post_records(http, "act/quiet/a", [[1, "history", 2.0, row]]).status_code == 200
         after = {p["name"]: p["updated_at"] for p in http.get(f"{API}/entities/act/projects").json()}
@@ -207,25 +209,24 @@ def test_run_detail(client: httpx.Client) -> None:
     assert client.get(f"{API}/runs/acme/nope/r03").status_code == 404
 
 
-def test_stale_running_runs_are_reported_crashed(tmp_path_factory: pytest.TempPathFactory) -> None:
-    crashy = start_server(
-        tmp_path_factory.mktemp("crashy"), env={"WAKELOG_SERVER_CRASHED_AFTER_MINUTES": "0.02"}
-    )
-    try:
-        with crashy.client() as http:
-            post_records(http, "acme/c/alive", [[0, "run", 1.0, {"id": "alive"}]])
-            post_records(
-                http,
-                "acme/c/done",
-                [[0, "run", 1.0, {"id": "done"}], [1, "exit", 2.0, {"state": "finished"}]],
-            )
-            time.sleep(1.5)  # > 1.2 s without a heartbeat
-            listed = {r["id"]: r["state"] for r in http.get(f"{API}/projects/acme/c/runs").json()["runs"]}
-            assert listed == {"alive": "crashed", "done": "finished"}
-            only = http.get(f"{API}/projects/acme/c/runs", params={"filter": "state = 'crashed'"}).json()
-            assert [r["id"] for r in only["runs"]] == ["alive"]
-            assert http.get(f"{API}/runs/acme/c/alive").json()["state"] == "crashed"
-            post_records(http, "acme/c/alive", [[1, "history", 3.0, {"_step": 0, "x": 1.0}]])  # a heartbeat
-            assert http.get(f"{API}/runs/acme/c/alive").json()["state"] == "running"
-    finally:
-        crashy.stop()
+def test_stale_running_runs_are_reported_crashed(tmp_path: Path) -> None:
+    crashy = InProcessServer(tmp_path / "crashy", env={"WAKELOG_SERVER_CRASHED_AFTER_MINUTES": "0.02"})
+    with crashy, crashy.client() as http:
+        post_records(http, "acme/c/alive", [[0, "run", 1.0, {"id": "alive"}]])
+        post_records(
+            http,
+            "acme/c/done",
+            [[0, "run", 1.0, {"id": "done"}], [1, "exit", 2.0, {"state": "finished"}]],
+        )
+
+        def states() -> dict[str, str]:
+            return {r["id"]: r["state"] for r in http.get(f"{API}/projects/acme/c/runs").json()["runs"]}
+
+        # 1.2 s without a heartbeat
+        wait_until(lambda: states()["alive"] == "crashed", 30, interval=0.1)
+        assert states() == {"alive": "crashed", "done": "finished"}
+        only = http.get(f"{API}/projects/acme/c/runs", params={"filter": "state = 'crashed'"}).json()
+        assert [r["id"] for r in only["runs"]] == ["alive"]
+        assert http.get(f"{API}/runs/acme/c/alive").json()["state"] == "crashed"
+        post_records(http, "acme/c/alive", [[1, "history", 3.0, {"_step": 0, "x": 1.0}]])  # a heartbeat
+        assert http.get(f"{API}/runs/acme/c/alive").json()["state"] == "running"

@@ -23,6 +23,7 @@ import httpx
 import psycopg
 import pytest
 
+from tests.harness import wait_until
 from tests.server.conftest import (
     S3Server,
     ServerProcess,
@@ -89,6 +90,7 @@ def summary_count(server: ServerProcess, run: str, key: str) -> int:
     )[0].count
 
 
+@pytest.mark.process  # replicas: server processes sharing one database
 def test_a_run_sent_half_through_each_replica_is_complete(
     replicas: tuple[ServerProcess, ServerProcess],
 ) -> None:
@@ -107,6 +109,7 @@ def test_a_run_sent_half_through_each_replica_is_complete(
     assert summary_count(first, run, "loss") == 200
 
 
+@pytest.mark.process  # replicas: server processes sharing one database
 def test_the_same_batches_through_both_replicas_at_once_apply_once(
     replicas: tuple[ServerProcess, ServerProcess],
 ) -> None:
@@ -138,6 +141,7 @@ def test_the_same_batches_through_both_replicas_at_once_apply_once(
     assert summary_count(replicas[0], run, "v") == 200
 
 
+@pytest.mark.process  # replicas: server processes sharing one database
 def test_runs_created_through_both_replicas_at_once(replicas: tuple[ServerProcess, ServerProcess]) -> None:
     """Eight ranks starting runs in a new project, spread over the replicas by the balancer."""
     entity = f"crowd{uuid.uuid4().hex[:6]}"
@@ -165,6 +169,7 @@ def test_runs_created_through_both_replicas_at_once(replicas: tuple[ServerProces
     assert (rows[0].runs, rows[0].projects) == (8, 1)
 
 
+@pytest.mark.process  # replicas: server processes sharing one database
 def test_an_upload_started_on_one_replica_finishes_on_the_other(
     replicas: tuple[ServerProcess, ServerProcess], s3_server: S3Server
 ) -> None:
@@ -199,6 +204,7 @@ def sse_events(response: httpx.Response) -> Iterator[tuple[str, dict[str, Any]]]
             name, data = "message", []
 
 
+@pytest.mark.process  # replicas: server processes sharing one database
 def test_an_ingest_on_one_replica_reaches_a_live_subscriber_on_the_other(
     replicas: tuple[ServerProcess, ServerProcess],
 ) -> None:
@@ -320,16 +326,15 @@ def test_a_hub_reconnects_when_its_listen_connection_drops(live_database: str) -
 
     asyncio.run(scenario())
     with psycopg.connect(live_database, autocommit=True) as conn:
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
+
+        def none_left() -> bool:
             left = conn.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'wakelog-live-%' "
                 "AND datname = current_database()"
             ).fetchone()[0]
-            if left == 0:
-                break
-            time.sleep(0.05)
-        assert left == 0
+            return left == 0
+
+        wait_until(none_left, 5, interval=0.05, what="the hubs' connections to close")
 
 
 def test_the_postgres_server_uses_the_postgres_hub(live_database: str, tmp_path: Path) -> None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import httpx
 
-from tests.server.conftest import ServerProcess, post_records
+from tests.harness import InProcessServer
+from tests.server.conftest import post_records
 
 API = "/api/v1"
 LAYOUT = {"removed": ["train/lr"], "added": ["system/cpu_percent"], "sizes": {"train/loss": "l"}}
 
 
-def test_layouts_are_per_user_and_per_project(server: ServerProcess) -> None:
+def test_layouts_are_per_user_and_per_project(server: InProcessServer) -> None:
     with server.client() as admin:
         post_records(admin, "admin/layouts/r1", [[0, "run", 1.0, {"name": "r1"}]])
         url = f"{API}/projects/admin/layouts/workspace"
@@ -30,7 +31,7 @@ def test_layouts_are_per_user_and_per_project(server: ServerProcess) -> None:
         assert admin.get(url).json()["layout"] == LAYOUT
 
 
-def test_bad_layouts_are_refused(server: ServerProcess) -> None:
+def test_bad_layouts_are_refused(server: InProcessServer) -> None:
     with server.client() as admin:
         post_records(admin, "admin/layouts2/r1", [[0, "run", 1.0, {"name": "r1"}]])
         url = f"{API}/projects/admin/layouts2/workspace"

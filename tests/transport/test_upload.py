@@ -1,23 +1,31 @@
 """Runs reach the server: live, after outages, after kill -9 of either side, and by `wakelog sync`.
 
-Everything here uses a real server process on loopback and real training subprocesses.
+The uploader's logic (retries, backoff, heartbeats, linger, refusals) runs in this process against the
+real app, in simulated time (``tests.harness``). The tests marked ``process`` keep what only processes
+show — DESIGN.md §5's promises: kill -9 of the training, a server down or restarted mid-run, the
+training never failing because of the server — with real training subprocesses; their server is the
+in-process app on loopback except where it must die and come back.
 """
 
 from __future__ import annotations
 
+import gzip
 import os
 import signal
 import subprocess
 import sys
 import textwrap
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
+import msgspec
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+import wakelog
+from tests.harness import FakeClock, InProcessServer, record_offline_run, upload, wait_until
 from tests.server.conftest import ServerProcess, free_port, start_server
 from wakelog.cli import main
 from wakelog.runlog import find_runlog, read_runlog
@@ -25,7 +33,7 @@ from wakelog.runlog.syncstate import SyncState
 from wakelog.sdk._local_runs import run_dirs
 
 
-def online_env(server: ServerProcess, **extra: str) -> dict[str, str]:
+def online_env(server: ServerProcess | InProcessServer, **extra: str) -> dict[str, str]:
     return {
         **os.environ,
         "WAKELOG_MODE": "online",
@@ -54,20 +62,11 @@ def run_script(tmp_path: Path, body: str, env: dict[str, str], *, wait: bool = T
     return proc
 
 
-def wait_for(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting")
-
-
 def last_seq(run_dir: Path) -> int:
     return read_runlog(find_runlog(run_dir)).records[-1].seq
 
 
-def server_points(server: ServerProcess, run_id: str, key: str) -> tuple[int, int]:
+def server_points(server: ServerProcess | InProcessServer, run_id: str, key: str) -> tuple[int, int]:
     """(points stored, distinct steps) for one key of one run, read from the server's database."""
     engine = sa.create_engine(f"sqlite:///{server.data_dir / 'wakelog.db'}")
     with engine.connect() as conn:
@@ -83,13 +82,13 @@ def server_points(server: ServerProcess, run_id: str, key: str) -> tuple[int, in
 
 
 @pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[ServerProcess]:
-    server = start_server(tmp_path)
-    yield server
-    server.stop()
+def live_server(tmp_path: Path) -> Iterator[InProcessServer]:
+    with InProcessServer(tmp_path / "server") as server:
+        yield server
 
 
-def test_online_run_arrives_whole_with_files_and_media(tmp_path: Path, live_server: ServerProcess) -> None:
+@pytest.mark.process  # the whole online path: training process, uploader process, finish() waiting
+def test_online_run_arrives_whole_with_files_and_media(tmp_path: Path, live_server: InProcessServer) -> None:
     body = """
     import numpy as np
     run = wakelog.init(config={"lr": 0.1})
@@ -117,8 +116,9 @@ def test_online_run_arrives_whole_with_files_and_media(tmp_path: Path, live_serv
     assert server_points(live_server, run_id, "loss") == (2000, 1999)
 
 
+@pytest.mark.process
 def test_kill_9_of_the_training_still_delivers_everything_on_disk(
-    tmp_path: Path, live_server: ServerProcess
+    tmp_path: Path, live_server: InProcessServer
 ) -> None:
     body = """
     import time
@@ -133,17 +133,18 @@ def test_kill_9_of_the_training_still_delivers_everything_on_disk(
     """
     proc = run_script(tmp_path, body, online_env(live_server), wait=False)
     assert proc.stdout.readline().strip() == "going"
-    time.sleep(0.5)
+    (run_dir,) = run_dirs(tmp_path)
+    wait_until(lambda: SyncState.load(run_dir).acked_seq > 0, what="the live upload to begin")
     proc.kill()
     proc.wait()
-    (run_dir,) = run_dirs(tmp_path)
     on_disk = last_seq(run_dir)
-    wait_for(lambda: SyncState.load(run_dir).complete)
+    wait_until(lambda: SyncState.load(run_dir).complete)
     assert SyncState.load(run_dir).acked_seq == on_disk
     rows = [r for r in read_runlog(find_runlog(run_dir)).records if r.type == "history"]
     assert server_points(live_server, run_dir.name.rsplit("-", 1)[1], "i") == (len(rows), len(rows) - 1)
 
 
+@pytest.mark.process
 def test_server_killed_and_restarted_mid_run_gets_every_point_exactly_once(tmp_path: Path) -> None:
     server = start_server(tmp_path)
     body = """
@@ -160,17 +161,18 @@ def test_server_killed_and_restarted_mid_run_gets_every_point_exactly_once(tmp_p
     try:
         assert proc.stdout.readline().strip() == "started"
         server.stop(signal.SIGKILL)
-        time.sleep(1.0)
+        (run_dir,) = run_dirs(tmp_path)
+        wait_until(lambda: SyncState.load(run_dir).error is not None, what="the uploader to notice")
         server.start()
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
-        (run_dir,) = run_dirs(tmp_path)
-        wait_for(lambda: SyncState.load(run_dir).complete)
+        wait_until(lambda: SyncState.load(run_dir).complete)
         assert server_points(server, run_dir.name.rsplit("-", 1)[1], "x") == (6000, 5999)
     finally:
         server.stop()
 
 
+@pytest.mark.process
 def test_server_down_for_the_whole_run_then_wakelog_sync(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -188,7 +190,7 @@ def test_server_down_for_the_whole_run_then_wakelog_sync(
     assert proc.returncode == 0, "a missing server never fails the training"
     assert "wakelog sync" in err
     (run_dir,) = run_dirs(tmp_path)
-    wait_for(lambda: not SyncState.load(run_dir).complete and SyncState.load(run_dir).error is not None)
+    wait_until(lambda: not SyncState.load(run_dir).complete and SyncState.load(run_dir).error is not None)
     server.start()
     try:
         monkeypatch.setenv("WAKELOG_API_KEY", server.key)
@@ -211,6 +213,7 @@ def test_server_down_for_the_whole_run_then_wakelog_sync(
         server.stop()
 
 
+@pytest.mark.process
 def test_server_that_appears_mid_run_is_picked_up(tmp_path: Path) -> None:
     port = free_port()
     bootstrap = start_server(tmp_path)
@@ -226,7 +229,7 @@ def test_server_that_appears_mid_run_is_picked_up(tmp_path: Path) -> None:
     """
     proc = run_script(tmp_path, body, online_env(server, WAKELOG_FINISH_TIMEOUT="60"), wait=False)
     try:
-        time.sleep(1.0)
+        wait_until(lambda: run_dirs(tmp_path) and SyncState.load(run_dirs(tmp_path)[0]).error, what="a retry")
         server.start()
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
@@ -238,13 +241,9 @@ def test_server_that_appears_mid_run_is_picked_up(tmp_path: Path) -> None:
 
 
 def test_offline_run_syncs_and_a_bad_key_is_reported(
-    tmp_path: Path, live_server: ServerProcess, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, live_server: InProcessServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    run_script(
-        tmp_path,
-        "run = wakelog.init()\nrun.log({'a': 1})\nrun.finish()\n",
-        {**os.environ, "WAKELOG_MODE": "offline"},
-    )
+    record_offline_run(tmp_path, steps=1, project=None)
     monkeypatch.setenv("WAKELOG_BASE_URL", live_server.url)
     monkeypatch.setenv("WAKELOG_API_KEY", "wk_" + "x" * 40)
     refused = CliRunner().invoke(main, ["sync", str(tmp_path)])
@@ -256,8 +255,9 @@ def test_offline_run_syncs_and_a_bad_key_is_reported(
     assert "team/uncategorized/" in ok.output
 
 
+@pytest.mark.process  # one warning from the training process, which goes on
 def test_a_run_the_server_does_not_let_you_write_stays_local_with_one_warning(
-    tmp_path: Path, live_server: ServerProcess, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, live_server: InProcessServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with live_server.client() as admin:
         admin.post("/api/v1/users", json={"username": "vic"})
@@ -290,11 +290,9 @@ def test_a_run_the_server_does_not_let_you_write_stays_local_with_one_warning(
 
 
 def test_sync_uploads_a_run_without_entity_to_the_configured_one(
-    tmp_path: Path, live_server: ServerProcess, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, live_server: InProcessServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    run_script(
-        tmp_path, "run = wakelog.init(project='p')\nrun.finish()\n", {**os.environ, "WAKELOG_MODE": "offline"}
-    )
+    record_offline_run(tmp_path, steps=0, project="p")
     monkeypatch.setenv("WAKELOG_BASE_URL", live_server.url)
     monkeypatch.setenv("WAKELOG_API_KEY", live_server.key)
     monkeypatch.setenv("WAKELOG_ENTITY", "lab")
@@ -303,7 +301,10 @@ def test_sync_uploads_a_run_without_entity_to_the_configured_one(
     assert "lab/p/" in ok.output
 
 
-def test_resume_must_continues_a_run_only_the_server_has(tmp_path: Path, live_server: ServerProcess) -> None:
+@pytest.mark.process  # init(resume="must") of an online run starts its uploader
+def test_resume_must_continues_a_run_only_the_server_has(
+    tmp_path: Path, live_server: InProcessServer
+) -> None:
     first_machine, second_machine = tmp_path / "a", tmp_path / "b"
     first_machine.mkdir()
     second_machine.mkdir()
@@ -338,19 +339,15 @@ def test_resume_must_continues_a_run_only_the_server_has(tmp_path: Path, live_se
 
 
 def test_large_files_upload_in_resumable_chunks_with_progress(
-    tmp_path: Path, live_server: ServerProcess, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, live_server: InProcessServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import hashlib
 
     payload = os.urandom(20 * 1024 * 1024)  # three 8 MiB chunks
-    body = """
-    run = wakelog.init()
-    open("weights.bin", "wb").write(bytes.fromhex(open("payload.hex").read()))
+    run = wakelog.init(mode="offline")
+    (tmp_path / "weights.bin").write_bytes(payload)
     run.save("weights.bin", policy="now")
     run.finish()
-    """
-    (tmp_path / "payload.hex").write_text(payload.hex())
-    run_script(tmp_path, body, {**os.environ, "WAKELOG_MODE": "offline"})
     monkeypatch.setenv("WAKELOG_BASE_URL", live_server.url)
     monkeypatch.setenv("WAKELOG_API_KEY", live_server.key)
     result = CliRunner().invoke(main, ["sync", str(tmp_path)])
@@ -361,7 +358,8 @@ def test_large_files_upload_in_resumable_chunks_with_progress(
         assert http.get(f"/api/v1/blobs/{sha256}").json() == {"complete": True, "received": len(payload)}
 
 
-def test_the_uploader_never_imports_the_users_scripts(tmp_path: Path, live_server: ServerProcess) -> None:
+@pytest.mark.process
+def test_the_uploader_never_imports_the_users_scripts(tmp_path: Path, live_server: InProcessServer) -> None:
     """A training script named like a library (rich.py, httpx.py) must not be imported by the
     uploader: it would shadow the library and, calling init(), start uploaders recursively."""
     body = """
@@ -391,3 +389,89 @@ def test_the_uploader_never_imports_the_users_scripts(tmp_path: Path, live_serve
         assert not (workdir / "imported-as-a-module").exists()
         (run_dir,) = run_dirs(workdir)
         assert SyncState.load(run_dir).complete
+
+
+# -- the uploader's logic, in this process and in simulated time ----------------------------------
+
+
+def flaky(
+    server: InProcessServer, failures: int, log: list[httpx.Request] | None = None
+) -> httpx.MockTransport:
+    """The app behind a network that refuses the first ``failures`` requests (-1: all of them)."""
+    left = [failures]
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if log is not None:
+            log.append(request)
+        if left[0] != 0:
+            left[0] -= 1
+            raise httpx.ConnectError("connection refused", request=request)
+        return server.transport().handle_request(request)
+
+    return httpx.MockTransport(handle)
+
+
+def test_an_outage_is_ridden_out_with_capped_backoff_and_every_point_arrives_once(
+    tmp_path: Path, live_server: InProcessServer
+) -> None:
+    run_dir = record_offline_run(tmp_path, steps=500, project="upload")
+    clock = FakeClock()
+    state = upload(
+        live_server, run_dir, entity="team", linger=600, clock=clock, transport=flaky(live_server, 12)
+    )
+    assert state.complete and state.error is None
+    assert server_points(live_server, run_dir.name.rsplit("-", 1)[1], "loss") == (500, 499)
+    waited = sum(clock.slept)
+    assert waited == pytest.approx(0.5 + 1 + 2 + 4 + 8 + 16 + 6 * 30)  # doubling, capped at 30 s
+    assert max(clock.slept) <= 0.2, "backoff is slept in short slices, to notice the training ending"
+
+
+def test_once_the_training_is_gone_an_unreachable_server_is_given_up_after_linger(
+    tmp_path: Path, live_server: InProcessServer
+) -> None:
+    run_dir = record_offline_run(tmp_path, steps=5, project="upload")
+    clock = FakeClock()
+    start = clock()
+    state = upload(
+        live_server, run_dir, entity="team", linger=60, clock=clock, transport=flaky(live_server, -1)
+    )
+    assert not state.complete and "cannot reach" in state.error
+    assert 60 < clock() - start <= 60 + 30 + 0.2
+    assert SyncState.load(run_dir).error == state.error, "sync.json says why, for finish() and `wakelog sync`"
+
+
+def test_an_idle_live_run_sends_heartbeats_then_finishes(
+    tmp_path: Path, live_server: InProcessServer
+) -> None:
+    run = wakelog.init(mode="offline", project="upload")
+    run.log({"a": 1})
+    run_dir = Path(run.run_dir)
+    wait_until(lambda: [r for r in read_runlog(find_runlog(run_dir)).records if r.type == "history"])
+    requests: list[httpx.Request] = []
+
+    def training(_: float) -> None:  # the training, idle for two heartbeat periods, then done
+        if clock() - start > 65 and wakelog.run is not None:
+            run.finish()
+
+    clock = FakeClock(on_sleep=training)
+    start = clock()
+    state = upload(
+        live_server,
+        run_dir,
+        entity="team",
+        project="upload",
+        run_id=run.id,
+        parent_pid=os.getpid(),
+        clock=clock,
+        transport=flaky(live_server, 0, requests),
+    )
+    assert state.complete
+    heartbeats = [
+        r
+        for r in requests
+        if r.url.path.endswith("/records") and msgspec.msgpack.decode(gzip.decompress(r.content)) == []
+    ]
+    assert len(heartbeats) == 2  # one per 30 idle seconds
+    with live_server.client() as http:
+        detail = http.get(f"/api/v1/runs/team/upload/{run.id}").json()
+        assert detail.get("state") == "finished", detail

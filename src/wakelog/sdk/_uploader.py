@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,9 +33,17 @@ IN_UPLOADER = "WAKELOG_IN_UPLOADER"
 class UploaderHandle:
     """A running uploader process for one run folder."""
 
-    def __init__(self, proc: subprocess.Popen[bytes], run_dir: Path) -> None:
+    def __init__(
+        self,
+        proc: subprocess.Popen[bytes],
+        run_dir: Path,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.proc = proc
         self.run_dir = run_dir
+        self._clock, self._sleep = clock, sleep  # injectable: tests wait in simulated time
 
     @classmethod
     def start(
@@ -74,25 +83,25 @@ class UploaderHandle:
 
     def wait(self, last_seq: int, timeout: float, *, quiet: bool) -> SyncState:
         """Wait until the server acknowledged ``last_seq`` and the files, showing progress."""
-        deadline = time.monotonic() + timeout
+        deadline = self._clock() + timeout
         shown = -2.0
         state = SyncState.load(self.run_dir)
-        while time.monotonic() < deadline:
+        while self._clock() < deadline:
             state = SyncState.load(self.run_dir)
             if state.complete and state.acked_seq >= last_seq:
                 break
             if self.proc.poll() is not None:
                 state = SyncState.load(self.run_dir)
                 break
-            if not quiet and time.monotonic() - shown >= 2.0:
-                shown = time.monotonic()
+            if not quiet and self._clock() - shown >= 2.0:
+                shown = self._clock()
                 done = max(state.acked_seq + 1, 0)
                 note = f" (retrying: {state.error})" if state.error else ""
                 if state.uploading:
                     name, sent, size = state.uploading
                     note += f"; {name}: {sent / 2**20:.0f}/{size / 2**20:.0f} MiB"
                 print(f"wakelog: uploading… {done}/{last_seq + 1} records{note}", file=sys.stderr, flush=True)
-            time.sleep(0.05)
+            self._sleep(0.05)
         return state
 
 

@@ -50,13 +50,23 @@ def _detail(response: httpx.Response) -> str:
 
 
 class ServerClient:
-    def __init__(self, base_url: str, api_key: str, *, timeout: float = 30.0) -> None:
+    """One server's ingest API. ``transport`` replaces the network (tests pass an in-process app)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self._http = httpx.Client(
             base_url=self.base_url,
             auth=("api", api_key),
             timeout=timeout,
             headers={"User-Agent": f"wakelog/{__version__}"},
+            transport=transport,
         )
 
     def close(self) -> None:
@@ -78,20 +88,22 @@ class ServerClient:
     def whoami(self) -> str | None:
         """The username behind the key (the default entity), if the server says."""
         try:
-            return self._request("GET", "/api/v1/auth/me").json().get("username")
+            username = self._request("GET", "/api/v1/auth/me").json().get("username")
         except RejectedError as exc:
             if exc.status == 404:
                 return None
             raise
+        return None if username is None else str(username)
 
     def run(self, run_path: str) -> dict[str, Any] | None:
         """A run's detail (identity, state, config, summary, last step), or None if unknown."""
         try:
-            return self._request("GET", f"/api/v1/runs/{run_path}").json()
+            detail: dict[str, Any] = self._request("GET", f"/api/v1/runs/{run_path}").json()
         except RejectedError as exc:
             if exc.status == 404:
                 return None
             raise
+        return detail
 
     def ack(self, run_path: str) -> int:
         return int(self._request("GET", f"/api/v1/runs/{run_path}/ack").json()["ack"])
@@ -108,17 +120,20 @@ class ServerClient:
 
     def upload_file(self, path: Path, progress: Callable[[int], None] | None = None) -> tuple[str, int]:
         """Upload a file's content (resuming a partial upload, skipping known content)."""
-        digest = hashlib.sha256()
+        digest, size = hashlib.sha256(), 0
         with open(path, "rb") as f:
             while block := f.read(1024 * 1024):
                 digest.update(block)
-        sha256, size = digest.hexdigest(), path.stat().st_size
+                size += len(block)
+        # The bytes hashed are the bytes sent: a file that grows meanwhile (a live run's files) is
+        # uploaded as it was when hashed, and picked up again by the next scan.
+        sha256 = digest.hexdigest()
         status = self._request("GET", f"/api/v1/blobs/{sha256}").json()
         offset = size if status.get("complete") else int(status.get("received", 0))
         with open(path, "rb") as f:
             f.seek(offset)
             while offset < size or size == 0:
-                chunk = f.read(UPLOAD_CHUNK)
+                chunk = f.read(min(UPLOAD_CHUNK, size - offset))
                 result = self._request(
                     "PUT", f"/api/v1/blobs/{sha256}", params={"offset": offset, "total": size}, content=chunk
                 ).json()

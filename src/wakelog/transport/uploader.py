@@ -65,6 +65,8 @@ class Uploader:
         parent_pid: int | None = None,
         linger: float = 600.0,
         progress: Callable[[SyncState], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.run_dir = run_dir
         self.client = client
@@ -80,38 +82,22 @@ class Uploader:
         self._exit_seen = False
         self._backoff = 0.5
         self._next_file_scan = 0.0
-        self._last_contact = time.monotonic()
+        # Injectable so tests drive the loop in simulated time (backoff, heartbeats, linger).
+        self._clock, self._pause = clock, sleep
+        self._last_contact = clock()
+        self._synced = False  # learned the server's ack since this uploader started
+        self._parent_gone_at: float | None = None
 
     # -- the loop -------------------------------------------------------------------------
     def run(self) -> SyncState:
-        parent_gone_at: float | None = None
-        synced = False
         while True:
             live = _alive(self.parent_pid)
-            if not live and parent_gone_at is None:
-                parent_gone_at = time.monotonic()
+            if not live and self._parent_gone_at is None:
+                self._parent_gone_at = self._clock()
             try:
-                if not synced:
-                    # Start from what the server already has: it survives our restarts, and its own.
-                    self._resolve_run_path()
-                    ack = self.client.ack(self.state.run_path)
-                    if ack != self.state.acked_seq:
-                        self._reset_to(ack)
-                    synced = True
-                sent = self._send_available(final=not live)
-                if sent:
-                    self._last_contact = time.monotonic()
-                elif live and time.monotonic() - self._last_contact > HEARTBEAT_SECONDS:
-                    self.client.send_records(self.state.run_path, [])  # an empty batch: a heartbeat
-                    self._last_contact = time.monotonic()
-                if time.monotonic() >= self._next_file_scan or self._exit_seen or not live:
-                    self._upload_files()
-                    self._next_file_scan = time.monotonic() + FILE_SCAN_SECONDS
-                self._backoff = 0.5
+                sent = self.step(live=live)
             except (RetryableError, OSError) as exc:
-                self.state.error = str(exc)
-                self._save()
-                if parent_gone_at is not None and time.monotonic() - parent_gone_at > self.linger:
+                if self._lingered_out(exc):
                     return self.state
                 self._sleep(self._backoff, parent_alive=live)
                 self._backoff = min(self._backoff * 2, MAX_BACKOFF)
@@ -131,7 +117,36 @@ class Uploader:
                 self._save()
                 return self.state
             if not sent:
-                time.sleep(POLL_SECONDS)
+                self._pause(POLL_SECONDS)
+
+    def step(self, *, live: bool) -> int:
+        """One pass: send what the log holds past the ack (or a heartbeat), then new files; returns
+        how many records the server acknowledged. ``live``: the training process still runs."""
+        if not self._synced:
+            # Start from what the server already has: it survives our restarts, and its own.
+            self._resolve_run_path()
+            ack = self.client.ack(self.state.run_path)
+            if ack != self.state.acked_seq:
+                self._reset_to(ack)
+            self._synced = True
+        sent = self._send_available(final=not live)
+        if sent:
+            self._last_contact = self._clock()
+        elif live and self._clock() - self._last_contact > HEARTBEAT_SECONDS:
+            self.client.send_records(self.state.run_path, [])  # an empty batch: a heartbeat
+            self._last_contact = self._clock()
+        if self._clock() >= self._next_file_scan or self._exit_seen or not live:
+            self._upload_files()
+            self._next_file_scan = self._clock() + FILE_SCAN_SECONDS
+        self._backoff = 0.5
+        return sent
+
+    def _lingered_out(self, exc: Exception) -> bool:
+        """Note a failed pass; True once the training is gone and ``linger`` has passed since."""
+        self.state.error = str(exc)
+        self._save()
+        gone_at = self._parent_gone_at
+        return gone_at is not None and self._clock() - gone_at > self.linger
 
     def _refusal(self, exc: RejectedError) -> str:
         """What to tell the user when the server refuses the run; for a missing permission (403)
@@ -145,9 +160,9 @@ class Uploader:
 
     def _sleep(self, seconds: float, *, parent_alive: bool) -> None:
         """Back off, but wake up at once when the training process ends (linger starts then)."""
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            time.sleep(min(POLL_SECONDS, deadline - time.monotonic()))
+        deadline = self._clock() + seconds
+        while self._clock() < deadline:
+            self._pause(min(POLL_SECONDS, deadline - self._clock()))
             if parent_alive and not _alive(self.parent_pid):
                 return
 

@@ -1,0 +1,291 @@
+"""The in-process test harness: the real server app, the real uploader and the real SDK in one process.
+
+``InProcessServer`` runs ``create_app`` (real SQLite or PostgreSQL database, real blob store) on an
+event loop in a background thread of the test process. Its clients reach the app through
+``AppTransport``, an httpx transport that hands each request to the app in memory: no port, no
+server process, no start-up wait. Code under test that dials a URL itself (``wakelog.Api``,
+``wakelog sync``, ``init(resume=...)``) gets a real loopback listener on the same app and loop
+the first time a test reads ``server.url``.
+
+``upload`` drives the real ``Uploader`` against the app in simulated time (``FakeClock``): retries,
+backoff, heartbeats and linger take no wall time. ``wait_until`` is the one way a test waits for
+something another thread or process does: poll with a deadline, never a bare sleep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Coroutine, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+T = TypeVar("T")
+
+
+def wait_until(
+    predicate: Callable[[], T], timeout: float = 30.0, *, interval: float = 0.02, what: str = ""
+) -> T:
+    """Poll ``predicate`` until it returns something truthy (which is returned); fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what or predicate}")
+        time.sleep(interval)
+
+
+class FakeClock:
+    """A monotonic clock that only moves when slept on; ``on_sleep`` runs at each sleep (a test's hook)."""
+
+    def __init__(self, on_sleep: Callable[[float], None] | None = None) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+        self.on_sleep = on_sleep
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += max(seconds, 0.0)
+        self.slept.append(seconds)
+        if self.on_sleep is not None:
+            self.on_sleep(seconds)
+
+
+class _LoopThread:
+    """An asyncio loop running in a daemon thread; ``call`` runs a coroutine there and waits."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="wakelog-test-app", daemon=True)
+        self._thread.start()
+
+    def call(self, coro: Coroutine[Any, Any, T], timeout: float = 120.0) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def close(self) -> None:
+        self.call(self._cancel_tasks(), timeout=30)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(30)
+        self.loop.close()
+
+    @staticmethod
+    async def _cancel_tasks() -> None:
+        """End what the app left running (event streams' watchers), as a server's shutdown does."""
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+class AppTransport(httpx.BaseTransport):
+    """A sync httpx transport into an ASGI app running on ``loop`` (httpx's ASGITransport is async only).
+
+    Responses are read whole, so endless streams (server-sent events) need the loopback ``url``.
+    """
+
+    def __init__(self, app: Any, loop: _LoopThread) -> None:
+        # raise_app_exceptions=False: an unhandled error answers 500, as from a real server.
+        self._asgi = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=("127.0.0.1", 50000))
+        self._loop = loop
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        # Rebuilt with the body in memory: the async transport cannot iterate a sync body stream.
+        forward = httpx.Request(request.method, request.url, headers=request.headers, content=request.read())
+
+        async def send() -> tuple[int, httpx.Headers, bytes]:
+            response = await self._asgi.handle_async_request(forward)
+            raw = b"".join([chunk async for chunk in response.stream])  # still encoded: httpx decodes
+            return response.status_code, response.headers, raw
+
+        status, headers, raw = self._loop.call(send())
+        return httpx.Response(status, headers=headers, stream=httpx.ByteStream(raw))
+
+
+@contextlib.contextmanager
+def _environment(extra: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in extra}
+    os.environ.update(extra)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+class InProcessServer:
+    """``wakelog server`` without the process: same first start (admin key), same app, same storage.
+
+    Has the attributes tests read from a server process: ``url``, ``key``, ``data_dir``, ``backend``,
+    ``database_url``, ``args`` (the equivalent command-line options), ``log`` and ``client()``.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        backend: str = "sqlite",
+        database_url: str | None = None,
+        artifact_root: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        from wakelog.server.config import ServerConfig
+
+        self.data_dir, self.backend = data_dir, backend
+        self.args: list[str] = []
+        if database_url and not database_url.startswith("sqlite"):
+            self.args += ["--backend-store", database_url]
+        if artifact_root:
+            self.args += ["--artifact-root", artifact_root]
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))  # reserved now, listened on only when ``url`` is first read
+        self.port: int = self._sock.getsockname()[1]
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.config = ServerConfig(
+            data_dir=data_dir, backend_store=database_url, artifact_root=artifact_root, port=self.port
+        )
+        self.database_url = self.config.database_url
+        self.log = data_dir.parent / f"server-{self.port}.log"
+        self._env = _environment({"WAKELOG_SILENT": "true", **(env or {})})
+        self._env.__enter__()
+        self._loop = _LoopThread()
+        self._listener: Any = None
+        try:
+            self._start()
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self) -> None:
+        from wakelog.server.app import create_app
+        from wakelog.server.serve import prepare
+
+        umask = os.umask(0o077)  # prepare() sets the server process's umask; keep ours
+        err = io.StringIO()
+        try:
+            with contextlib.redirect_stderr(err):
+                prepare(self.config)
+        finally:
+            os.umask(umask)
+            self.log.write_text(err.getvalue())
+        self.app = create_app(self.config)
+        self._lifespan = self.app.router.lifespan_context(self.app)
+        self._loop.call(self._lifespan.__aenter__())
+        self._transport = AppTransport(self.app, self._loop)
+
+    @property
+    def key(self) -> str:
+        return (self.data_dir / "admin.key").read_text().strip()
+
+    @property
+    def url(self) -> str:
+        """The app on a real loopback port, for code that dials a URL itself (started on first use)."""
+        if self._listener is None:
+            import uvicorn
+
+            self._sock.listen(128)
+            server = uvicorn.Server(uvicorn.Config(self.app, lifespan="off", log_level="warning"))
+            self._listener = (
+                server,
+                asyncio.run_coroutine_threadsafe(server.serve([self._sock]), self._loop.loop),
+            )
+            wait_until(lambda: server.started or self._listener[1].done(), 30, what="the loopback listener")
+            if not server.started:
+                self._listener[1].result()  # raises what stopped it
+        return self.base_url
+
+    def transport(self) -> httpx.BaseTransport:
+        return self._transport
+
+    def client(self, key: str | None = None, **options: Any) -> httpx.Client:
+        """An httpx client on the app in memory, authenticated with ``key`` (default: the admin's)."""
+        options.setdefault("auth", ("api", key or self.key))
+        return httpx.Client(base_url=self.base_url, transport=self._transport, timeout=30, **options)
+
+    def anonymous(self, **options: Any) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, transport=self._transport, timeout=30, **options)
+
+    def close(self) -> None:
+        if self._listener is not None:
+            server, done = self._listener
+            server.should_exit = True
+            with contextlib.suppress(Exception):
+                done.result(30)
+        lifespan = getattr(self, "_lifespan", None)
+        if lifespan is not None:
+            self._loop.call(lifespan.__aexit__(None, None, None))
+        self._loop.close()
+        self._sock.close()
+        self._env.__exit__(None, None, None)
+
+    def __enter__(self) -> InProcessServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def upload(
+    server: InProcessServer,
+    run_dir: Path,
+    *,
+    key: str | None = None,
+    entity: str | None = None,
+    project: str | None = None,
+    run_id: str | None = None,
+    parent_pid: int | None = None,
+    linger: float = 0.0,
+    clock: FakeClock | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> Any:
+    """Upload a run folder with the real ``Uploader`` in this process, in simulated time; returns
+    its final ``SyncState`` (``UploadStopped`` propagates). Identity defaults come from the run log;
+    ``transport`` (default: the app's) may wrap the app's to stage network trouble."""
+    from wakelog.transport.client import ServerClient
+    from wakelog.transport.sync import describe
+    from wakelog.transport.uploader import Uploader
+
+    clock = clock or FakeClock()
+    local = describe(run_dir)
+    client = ServerClient(server.base_url, key or server.key, transport=transport or server.transport())
+    try:
+        uploader = Uploader(
+            run_dir,
+            client,
+            project or local.project,
+            run_id or local.run_id,
+            entity=entity or local.entity,
+            parent_pid=parent_pid,
+            linger=linger,
+            clock=clock,
+            sleep=clock.sleep,
+        )
+        return uploader.run()
+    finally:
+        client.close()
+
+
+def record_offline_run(root: Path, steps: int = 10, **init: Any) -> Path:
+    """A finished run recorded by the real SDK (offline) under ``root``; returns its folder."""
+    import wakelog
+
+    init.setdefault("project", "harness")
+    run = wakelog.init(mode="offline", dir=str(root), **init)
+    for step in range(steps):
+        run.log({"loss": 1.0 / (step + 1)})
+    run_dir = Path(run.run_dir)
+    run.finish()
+    return run_dir
