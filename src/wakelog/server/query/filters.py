@@ -37,6 +37,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
+from wakelog.server.errors import InvalidFilter
 from wakelog.store.schema import runs, summaries
 
 MAX_LENGTH = 10_000
@@ -73,18 +74,34 @@ _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 _BAD_PATH_CHARS = re.compile(r"[\"\\\x00-\x1f]")
 
 
-class FilterError(ValueError):
-    """A filter or sort key that does not parse or does not make sense; says where and why."""
+class FilterError(InvalidFilter, ValueError):
+    """A filter or sort key that does not parse or does not make sense; says where and why.
+
+    Its answer (400 ``invalid_filter``) says ``bad filter at position N: …`` (``bad order`` for a
+    sort order, see ``about``) and carries ``position`` and ``expected``.
+    """
+
+    what = "filter"
 
     def __init__(self, message: str, position: int, expected: str | None = None) -> None:
-        text = f"position {position}: {message}"
-        super().__init__(text)
+        super().__init__(f"position {position}: {message}")
         self.message = message
         self.position = position
         self.expected = expected
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"detail": str(self), "position": self.position, "expected": self.expected}
+    def about(self, what: str) -> FilterError:
+        """The same error, answered as a bad ``what`` (``"order"``)."""
+        error = FilterError(self.message, self.position, self.expected)
+        error.what = what
+        return error
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "detail": f"bad {self.what} at {self}",
+            "code": self.code.value,
+            "position": self.position,
+            "expected": self.expected,
+        }
 
 
 # -- the AST ---------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
+from wakelog.server.errors import InvalidRequest
 from wakelog.server.query.downsample import (
     ATOM_FIELDS,
     COUNT,
@@ -51,8 +52,8 @@ INT64 = 2**63 - 1
 _SKETCH_ROW_BYTES = codec.SKETCH_FIELDS * 8
 
 
-class HistoryError(ValueError):
-    """A history request that cannot be answered as asked (400)."""
+class HistoryError(InvalidRequest, ValueError):
+    """A history request that cannot be answered as asked (400 ``invalid_request``)."""
 
 
 @dataclass(frozen=True)
