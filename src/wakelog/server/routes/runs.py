@@ -1,7 +1,7 @@
 """Query API: runs — the filtered, sorted, paged run table, one run, its keys, console and media.
 
 ``GET /api/v1/projects/{entity}/{project}/runs`` takes ``filter`` (the filter language of
-``server/query/filters.py``, e.g. ``config.lr < 0.01 and summary.eval/acc > 0.9``), ``order``
+``server/query/filters/``, e.g. ``config.lr < 0.01 and summary.eval/acc > 0.9``), ``order``
 (``-summary.acc,created_at``), ``limit``/``offset`` and shortcuts (``state``, ``tag``, ``group``,
 ``job_type``) that are and-ed with the filter. A filter or order that does not parse answers 400
 with the position and what was expected there.
