@@ -22,7 +22,7 @@ from wakelog.cli import main
 from wakelog.sdk._login import api_key_for, credentials_file
 
 API = "/api/v1"
-DENIED = {"detail": "authentication required"}
+DENIED = {"detail": "authentication required", "code": "unauthorized"}
 
 
 def anonymous(server: InProcessServer) -> httpx.Client:

@@ -1,9 +1,10 @@
 """Fuzz every documented endpoint of a real server (schemathesis, from its own OpenAPI schema).
 
 Requests are authenticated with the admin key and built from ``/api/v1/openapi.json``, valid and
-invalid alike; no answer may be a server error (5xx). Bounded: a few examples per operation and
-generation mode, on each backend. (Driven through schemathesis's Python API: its pytest plugin's
-lazy fixture schemas do not work with this pytest.)
+invalid alike; no answer may be a server error (5xx), and every error answer carries one of the
+documented ``code``s. Bounded: a few examples per operation and generation mode, on each backend.
+(Driven through schemathesis's Python API: its pytest plugin's lazy fixture schemas do not work
+with this pytest.)
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
 from tests.harness import InProcessServer
+from wakelog.server.errors import ErrorCode
+
+CODES = {code.value for code in ErrorCode}
 
 #: Examples per operation and mode: every operation on both backends stays well under a minute.
 #: WAKELOG_TEST_FUZZ_EXAMPLES=50 WAKELOG_TEST_FUZZ_RANDOM=1 digs deeper, with new inputs each time.
@@ -28,7 +32,8 @@ RANDOM = os.environ.get("WAKELOG_TEST_FUZZ_RANDOM") == "1"
 def fuzz(
     session: requests.Session, operation: Any, mode: GenerationMode, base_url: str, headers: dict[str, str]
 ) -> tuple[int, list[str]]:
-    """Call ``operation`` with up to MAX_EXAMPLES generated requests; (calls made, server errors)."""
+    """Call ``operation`` with up to MAX_EXAMPLES generated requests; (calls made, problems: server
+    errors and error answers without a known code)."""
     calls: list[int] = []
     errors: list[str] = []
     name = f"{operation.method.upper()} {operation.path} ({mode.value})"
@@ -46,9 +51,12 @@ def fuzz(
         request = case.as_transport_kwargs(base_url=base_url, headers=headers)
         with session.request(**request, stream=True, timeout=30) as response:
             status = response.status_code
+            code = response.json().get("code") if status >= 400 and case.method != "HEAD" else None
         calls.append(status)
         if status >= 500:
             errors.append(f"{name} -> {status}: {case.as_curl_command(headers=headers)}")
+        elif status >= 400 and code not in CODES:
+            errors.append(f"{name} -> {status} with code {code!r}: {case.as_curl_command(headers=headers)}")
 
     try:
         call()

@@ -2,9 +2,10 @@
 ``/users`` and the ``wakelog user`` / ``wakelog key`` commands.
 
 Every function takes a :class:`~wakelog.store.database.Database` and raises :class:`AccountError`
-(with a one-line message) for anything the caller did wrong; its ``status`` is the HTTP status the
-API answers with. Keys and session tokens are stored as sha256 hashes, passwords as scrypt hashes
-(see ``auth.py``); the clear text of a key or generated password is returned once and never kept.
+(with a one-line message) for anything the caller did wrong; it is a server error
+(``server/errors.py``), so the API answers with its ``status`` and ``code``. Keys and session
+tokens are stored as sha256 hashes, passwords as scrypt hashes (see ``auth.py``); the clear text
+of a key or generated password is returned once and never kept.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from wakelog.server import errors
 from wakelog.server.auth import (
     User,
     check_password,
@@ -46,22 +48,20 @@ def _dummy_hash() -> str:
     return hash_password(secrets.token_urlsafe(16))
 
 
-class AccountError(Exception):
+class AccountError(errors.InvalidRequest):
     """A request about users, keys or sessions that cannot be done; the message says why."""
 
-    status = 400
+
+class NotFound(AccountError, errors.NotFound):
+    """No such user, key or entity."""
 
 
-class NotFound(AccountError):
-    status = 404
+class Conflict(AccountError, errors.Conflict):
+    """A name already taken, the last admin, keys sharing a prefix."""
 
 
-class Conflict(AccountError):
-    status = 409
-
-
-class Forbidden(AccountError):
-    status = 403
+class Forbidden(AccountError, errors.Forbidden):
+    """Someone else's key."""
 
 
 @dataclass(frozen=True)

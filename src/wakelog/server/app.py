@@ -1,4 +1,5 @@
-"""The ASGI application: ``create_app(config)`` wires storage, auth and the routers together."""
+"""The ASGI application: ``create_app(config)`` wires storage, auth, the routers and the error
+handlers (``server/handlers.py``) together."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from wakelog._version import __version__
+from wakelog.server import handlers
 from wakelog.server.auth import User, authenticate
 from wakelog.server.config import ServerConfig
+from wakelog.server.errors import InvalidRequest
 from wakelog.server.live import LiveHub
 from wakelog.server.live_local import LocalLiveHub, socket_folder
 from wakelog.server.live_pg import PostgresLiveHub
@@ -40,7 +43,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         await app.state.live.close()
-        db.dispose()
+        await run_in_threadpool(db.dispose)
 
     app = FastAPI(
         title="wakelog",
@@ -51,7 +54,9 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         openapi_url=None,  # served below, behind authentication like everything but health
         docs_url=None,
         redoc_url=None,
+        responses=handlers.ERROR_RESPONSES,
     )
+    handlers.install(app)
     app.state.config = config
     app.state.db = db
     app.state.blobs = BlobStore(config.blob_root, **config.storage_options())
@@ -65,7 +70,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
             or "%00" in request.url.query.lower()
             or "%00" in request.url.path.lower()
         ):
-            return JSONResponse({"detail": "NUL characters are not allowed in the URL"}, status_code=400)
+            return handlers.error_response(InvalidRequest("NUL characters are not allowed in the URL"))
         return await call_next(request)
 
     @app.get("/api/v1/health", tags=["server"])

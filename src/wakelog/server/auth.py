@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
-from fastapi import HTTPException, Request
+from fastapi import Request
 
+from wakelog.server.errors import CsrfFailed, Unauthorized
 from wakelog.store.database import Database
 from wakelog.store.members import ensure_personal_entity
 from wakelog.store.schema import api_keys, sessions, users
@@ -201,13 +202,13 @@ def _key_from_header(header: str) -> str | None:
     return None
 
 
-def unauthorized(request: Request | None = None) -> HTTPException:
+def unauthorized(request: Request | None = None) -> Unauthorized:
     """401. The Basic challenge is left out for the web app's own requests (``X-Requested-With``,
     event streams): it would make the browser pop up its password dialog over the sign-in page."""
     headers = request.headers if request is not None else {}
     quiet = "x-requested-with" in headers or "text/event-stream" in headers.get("accept", "")
     challenge = None if quiet else {"WWW-Authenticate": 'Basic realm="wakelog"'}
-    return HTTPException(401, "authentication required", headers=challenge)
+    return Unauthorized("authentication required", headers=challenge)
 
 
 def authenticate(request: Request) -> User:
@@ -236,6 +237,6 @@ def authenticate(request: Request) -> User:
     if request.method not in _SAFE_METHODS and not hmac.compare_digest(
         request.headers.get(CSRF_HEADER, "").encode(), csrf.encode()
     ):
-        raise HTTPException(403, "missing or wrong CSRF token")
+        raise CsrfFailed("missing or wrong CSRF token")
     request.state.csrf_token = csrf
     return user

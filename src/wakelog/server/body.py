@@ -8,8 +8,10 @@ import zlib
 from email.message import Message
 from typing import Any, TypeVar
 
-from fastapi import HTTPException, Request
+from fastapi import Request
 from pydantic import BaseModel, ValidationError
+
+from wakelog.server.errors import InvalidRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 
 #: JSON bodies (sign-in, keys, users, members) are small.
 MAX_JSON_BODY = 64 * 1024
@@ -20,12 +22,12 @@ async def read_body(request: Request) -> bytes:
     limit: int = request.app.state.config.max_body_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise HTTPException(413, f"request body over {limit} bytes")
+        raise PayloadTooLarge(f"request body over {limit} bytes")
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise HTTPException(413, f"request body over {limit} bytes")
+            raise PayloadTooLarge(f"request body over {limit} bytes")
         chunks.append(chunk)
     body = b"".join(chunks)
     if request.headers.get("content-encoding", "").lower() == "gzip":
@@ -33,9 +35,9 @@ async def read_body(request: Request) -> bytes:
         try:
             body = inflater.decompress(body, limit + 1)
         except zlib.error:
-            raise HTTPException(400, "the body is not valid gzip") from None
+            raise InvalidRequest("the body is not valid gzip") from None
         if len(body) > limit or inflater.unconsumed_tail:
-            raise HTTPException(413, f"request body over {limit} bytes once decompressed")
+            raise PayloadTooLarge(f"request body over {limit} bytes once decompressed")
     return body
 
 
@@ -55,15 +57,15 @@ async def read_json(request: Request, model: type[_Model]) -> _Model:
     content_type = Message()
     content_type["content-type"] = request.headers.get("content-type", "")
     if content_type.get_content_type() != "application/json":
-        raise HTTPException(415, "send the body as application/json")
+        raise UnsupportedMediaType("send the body as application/json")
     size, chunks = 0, []
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_JSON_BODY:
-            raise HTTPException(413, f"request body over {MAX_JSON_BODY} bytes")
+            raise PayloadTooLarge(f"request body over {MAX_JSON_BODY} bytes")
         chunks.append(chunk)
     try:
         return model.model_validate_json(b"".join(chunks))
     except ValidationError as exc:
         errors = json.loads(exc.json(include_url=False, include_input=False))
-        raise HTTPException(422, errors) from None
+        raise ValidationFailed(errors) from None

@@ -24,10 +24,11 @@ from dataclasses import dataclass
 from typing import Annotated
 
 import sqlalchemy as sa
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 
 from wakelog.server.auth import User, authenticate
-from wakelog.server.query.web import entity_name, not_found, project_path, run_path
+from wakelog.server.errors import Forbidden
+from wakelog.server.http import entity_name, not_found, project_path, run_path
 from wakelog.store.members import ROLES
 from wakelog.store.schema import blob_holders, entities, entity_members
 
@@ -80,7 +81,7 @@ def usable_blobs(conn: sa.Connection, user: User, hashes: Iterable[str]) -> set[
 
 def require_server_admin(user: User) -> None:
     if not user.is_admin:
-        raise HTTPException(403, "only a server admin can do that")
+        raise Forbidden("only a server admin can do that")
 
 
 def require(conn: sa.Connection, user: User, entity: str, needed: str, *, missing: str) -> None:
@@ -93,8 +94,7 @@ def require(conn: sa.Connection, user: User, entity: str, needed: str, *, missin
     if not access.exists or not access.allows(user, "viewer"):
         raise not_found(missing)
     if not access.allows(user, needed):
-        raise HTTPException(
-            403,
+        raise Forbidden(
             f"this needs the {needed} role in entity {entity!r} and you are a {access.role}; "
             f"an admin of {entity} can change that with `wakelog team add {entity} {user.username} "
             f"--role {needed}`",
@@ -107,15 +107,13 @@ def require_writer(conn: sa.Connection, user: User, entity: str) -> None:
     if not access.exists and may_create(user, entity):
         return
     if not access.exists or not access.allows(user, "viewer"):
-        raise HTTPException(
-            403,
+        raise Forbidden(
             f"entity {entity!r} does not exist or you are not a member of it; a server admin creates "
             f"team entities with `wakelog team create {entity}` and adds members with "
             f"`wakelog team add {entity} USER --role member`",
         )
     if not access.allows(user, "member"):
-        raise HTTPException(
-            403,
+        raise Forbidden(
             f"writing to entity {entity!r} needs the member role and you are a {access.role}; an admin "
             f"of {entity} can grant it with `wakelog team add {entity} {user.username} --role member`",
         )

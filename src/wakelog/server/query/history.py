@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
+from wakelog.server.errors import InvalidRequest
 from wakelog.server.query.downsample import (
     ATOM_FIELDS,
     COUNT,
@@ -51,8 +52,8 @@ INT64 = 2**63 - 1
 _SKETCH_ROW_BYTES = codec.SKETCH_FIELDS * 8
 
 
-class HistoryError(ValueError):
-    """A history request that cannot be answered as asked (400)."""
+class HistoryError(InvalidRequest, ValueError):
+    """A history request that cannot be answered as asked (400 ``invalid_request``)."""
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,33 @@ def _min_opt(a: int | None, b: int | None) -> int | None:
     return b if a is None else a if b is None else min(a, b)
 
 
+@dataclass(frozen=True)
+class _Request:
+    """What ``read_history`` was asked for."""
+
+    keys: list[str]
+    points: int
+    x_axis: str
+    stream: int
+    min_step: int | None
+    max_step: int | None
+    x_min: float | None
+    x_max: float | None
+
+    @property
+    def x_key(self) -> str | None:
+        """The metric whose values are the x axis (None for _step and system metrics)."""
+        return self.x_axis if self.stream == STREAM_HISTORY and self.x_axis != "_step" else None
+
+    @property
+    def zoom_x(self) -> bool:
+        """Zoomed in on an x axis that is not the step."""
+        return self.x_axis != "_step" and (self.x_min is not None or self.x_max is not None)
+
+
+StepRanges = dict[int, tuple[int | None, int | None]]
+
+
 def read_history(
     conn: sa.Connection,
     refs: list[RunRef],
@@ -217,70 +245,107 @@ def read_history(
     x_min: float | None = None,
     x_max: float | None = None,
 ) -> list[Series]:
-    """Every (run, key) series downsampled to at most ``points`` points with its min/max envelope."""
-    if not 1 <= points <= MAX_POINTS:
-        raise HistoryError(f"points must be between 1 and {MAX_POINTS}")
-    if stream == STREAM_SYSTEM and x_axis not in SPECIAL_X:
-        raise HistoryError("system metrics can be plotted against _step, _runtime or _timestamp only")
-    if any(x is not None and not math.isfinite(x) for x in (x_min, x_max)):
-        raise HistoryError("x_min and x_max must be finite numbers")
+    """Every (run, key) series downsampled to at most ``points`` points with its min/max envelope.
+
+    In stages: each run's step range (from steps, or from an x range through the x key's
+    sketches), the chunks that overlap it, a plan per series (raw points, stored sketches, or
+    points binned finely), decoding what the plans need, binning, and the series with their x.
+    """
+    request = _Request(keys, points, x_axis, stream, min_step, max_step, x_min, x_max)
+    _check_request(request)
     if not refs or not keys:
         return []
     prepare_read(conn)
-    c = series_chunks.c
-    x_key = x_axis if stream == STREAM_HISTORY and x_axis != "_step" else None
-    base = (min_step, max_step)
-    if x_axis == "_step":
+    ranges = _step_ranges(conn, refs, request)
+    live = [ref for ref in refs if not _is_empty(ranges[ref.pk])]
+    groups = _overlapping_chunks(conn, live, ranges, request)
+    plans, grids, raw_runs = _plan_series(refs, ranges, groups, request)
+    x_chunks = _decode_planned(conn, plans, raw_runs, live, groups, request)
+    binned, binned_at = _bin_downsampled(plans, grids, points)
+    return [_series(plan, binned, binned_at, x_chunks, request) for plan in plans]
+
+
+def _check_request(request: _Request) -> None:
+    if not 1 <= request.points <= MAX_POINTS:
+        raise HistoryError(f"points must be between 1 and {MAX_POINTS}")
+    if request.stream == STREAM_SYSTEM and request.x_axis not in SPECIAL_X:
+        raise HistoryError("system metrics can be plotted against _step, _runtime or _timestamp only")
+    if any(x is not None and not math.isfinite(x) for x in (request.x_min, request.x_max)):
+        raise HistoryError("x_min and x_max must be finite numbers")
+
+
+def _is_empty(step_range: tuple[int | None, int | None]) -> bool:
+    lo, hi = step_range
+    return lo is not None and hi is not None and lo > hi
+
+
+def _step_ranges(conn: sa.Connection, refs: list[RunRef], request: _Request) -> StepRanges:
+    """Each run's step range to read: the step bounds, narrowed by an x range if zoomed."""
+    x_min, x_max = request.x_min, request.x_max
+    base = (request.min_step, request.max_step)
+    if request.x_axis == "_step":
         base = (
-            _max_opt(min_step, None if x_min is None else math.ceil(x_min)),
-            _min_opt(max_step, None if x_max is None else math.floor(x_max)),
+            _max_opt(request.min_step, None if x_min is None else math.ceil(x_min)),
+            _min_opt(request.max_step, None if x_max is None else math.floor(x_max)),
         )
-    ranges = {ref.pk: base for ref in refs}
-    zoom_x = x_axis != "_step" and (x_min is not None or x_max is not None)
-    if zoom_x and stream == STREAM_SYSTEM:
+    ranges: StepRanges = {ref.pk: base for ref in refs}
+    if request.zoom_x and request.stream == STREAM_SYSTEM:
         for ref in refs:
-            offset = ref.created_at if x_axis == "_timestamp" else 0.0
+            offset = ref.created_at if request.x_axis == "_timestamp" else 0.0
             lo = None if x_min is None else math.ceil((x_min - offset) * 1000)
             hi = None if x_max is None else math.floor((x_max - offset) * 1000)
             ranges[ref.pk] = (_max_opt(lo, base[0]), _min_opt(hi, base[1]))
-    elif zoom_x:
-        assert x_key is not None
-        ranges = _x_ranges_from_sketches(conn, refs, x_key, x_min, x_max, base)
-    ranges = {pk: (_clamp(lo), _clamp(hi)) for pk, (lo, hi) in ranges.items()}
-    live = [
-        ref
-        for ref in refs
-        if ranges[ref.pk][0] is None or ranges[ref.pk][1] is None or ranges[ref.pk][0] <= ranges[ref.pk][1]
-    ]
+    elif request.zoom_x:
+        assert request.x_key is not None
+        ranges = _x_ranges_from_sketches(conn, refs, request.x_key, x_min, x_max, base)
+    return {pk: (_clamp(lo), _clamp(hi)) for pk, (lo, hi) in ranges.items()}
+
+
+def _overlapping_chunks(
+    conn: sa.Connection, live: list[RunRef], ranges: StepRanges, request: _Request
+) -> dict[tuple[int, str], list[_Chunk]]:
+    """The chunks (without their data) of the requested keys and the x key that overlap the
+    union of the runs' ranges, by (run, key)."""
+    groups: dict[tuple[int, str], list[_Chunk]] = {}
+    if not live:
+        return groups
     all_lo = [ranges[r.pk][0] for r in live]
     all_hi = [ranges[r.pk][1] for r in live]
-    union_lo = None if not all_lo or None in all_lo else min(all_lo)  # type: ignore[type-var]
-    union_hi = None if not all_hi or None in all_hi else max(all_hi)  # type: ignore[type-var]
-
-    fetch_keys = sorted(set(keys) | ({x_key} if x_key else set()))
-    groups: dict[tuple[int, str], list[_Chunk]] = {}
-    if live:
-        query = sa.select(c.run_pk, c.key, c.chunk, c.first_step, c.last_step, c.count, c.sketch).where(
-            c.run_pk.in_([r.pk for r in live]), c.stream == stream, c.key.in_(fetch_keys)
+    union_lo = None if None in all_lo else min(all_lo)  # type: ignore[type-var]
+    union_hi = None if None in all_hi else max(all_hi)  # type: ignore[type-var]
+    x_key = request.x_key
+    fetch_keys = sorted(set(request.keys) | ({x_key} if x_key else set()))
+    c = series_chunks.c
+    query = sa.select(c.run_pk, c.key, c.chunk, c.first_step, c.last_step, c.count, c.sketch).where(
+        c.run_pk.in_([r.pk for r in live]), c.stream == request.stream, c.key.in_(fetch_keys)
+    )
+    if union_lo is not None:
+        query = query.where(c.last_step >= union_lo)
+    if union_hi is not None:
+        query = query.where(c.first_step <= union_hi)
+    for row in conn.execute(query.order_by(c.run_pk, c.key, c.chunk)):
+        groups.setdefault((row.run_pk, row.key), []).append(
+            _Chunk(row.chunk, row.first_step, row.last_step, row.count, row.sketch)
         )
-        if union_lo is not None:
-            query = query.where(c.last_step >= union_lo)
-        if union_hi is not None:
-            query = query.where(c.first_step <= union_hi)
-        for row in conn.execute(query.order_by(c.run_pk, c.key, c.chunk)):
-            groups.setdefault((row.run_pk, row.key), []).append(
-                _Chunk(row.chunk, row.first_step, row.last_step, row.count, row.sketch)
-            )
+    return groups
 
-    # Plan every series: which chunks to use as sketches, which to decode.
+
+def _plan_series(
+    refs: list[RunRef],
+    ranges: StepRanges,
+    groups: dict[tuple[int, str], list[_Chunk]],
+    request: _Request,
+) -> tuple[list[_Plan], dict[int, tuple[int, int]], set[int]]:
+    """A plan for every (run, key) series; each run's bin grid (the requested range, narrowed to
+    where the run has points); the runs with a series that comes back as raw points."""
     plans: list[_Plan] = []
     grids: dict[int, tuple[int, int]] = {}
     raw_runs: set[int] = set()
     for ref in refs:
         lo, hi = ranges[ref.pk]
-        empty_range = lo is not None and hi is not None and lo > hi
-        run_firsts, run_lasts = [], []
-        for key in keys:
+        empty_range = _is_empty((lo, hi))
+        run_plans = []
+        for key in request.keys:
             chunks = [] if empty_range else groups.get((ref.pk, key), [])
             chunks = [
                 ch
@@ -289,29 +354,46 @@ def read_history(
             ]
             plan = _Plan(len(plans), ref, key, chunks, lo, hi)
             plans.append(plan)
-            if not chunks:
-                continue
-            run_firsts.append(chunks[0].first_step)
-            run_lasts.append(chunks[-1].last_step)
-            inner = [ch for ch in chunks if _inside(ch, lo, hi)]
-            partial = [ch for ch in chunks if not _inside(ch, lo, hi)]
-            estimate = sum(ch.count for ch in inner) + sum(_estimate(ch, lo, hi) for ch in partial)
-            inner_buckets = sum(len(ch.sketch or b"") // _SKETCH_ROW_BYTES for ch in inner)
-            if estimate <= points:
-                plan.mode, plan.decode = "raw", chunks
-            elif inner_buckets >= points:
-                plan.mode, plan.decode = "sketch", partial
-            else:
-                plan.mode, plan.decode = "fine", chunks
-            if plan.mode != "sketch":
-                raw_runs.add(ref.pk)
-        if run_firsts:  # the bin grid: the requested range, narrowed to where the run has points
-            grid_lo = min(run_firsts) if lo is None else max(lo, min(run_firsts))
-            grid_hi = max(run_lasts) if hi is None else min(hi, max(run_lasts))
-            grids[ref.pk] = (grid_lo, grid_hi)
+            if chunks:
+                _choose_mode(plan, request.points)
+                run_plans.append(plan)
+        if any(plan.mode != "sketch" for plan in run_plans):
+            raw_runs.add(ref.pk)
+        if run_plans:
+            first = min(plan.chunks[0].first_step for plan in run_plans)
+            last = max(plan.chunks[-1].last_step for plan in run_plans)
+            grids[ref.pk] = (first if lo is None else max(lo, first), last if hi is None else min(hi, last))
+    return plans, grids, raw_runs
 
-    # The x series of a run is decoded when one of its series comes back as raw points.
+
+def _choose_mode(plan: _Plan, points: int) -> None:
+    """Raw points if they fit, else the stored sketches if they are fine enough, else points
+    binned here; and which chunks that needs decoded."""
+    lo, hi = plan.lo, plan.hi
+    inner = [ch for ch in plan.chunks if _inside(ch, lo, hi)]
+    partial = [ch for ch in plan.chunks if not _inside(ch, lo, hi)]
+    estimate = sum(ch.count for ch in inner) + sum(_estimate(ch, lo, hi) for ch in partial)
+    inner_buckets = sum(len(ch.sketch or b"") // _SKETCH_ROW_BYTES for ch in inner)
+    if estimate <= points:
+        plan.mode, plan.decode = "raw", plan.chunks
+    elif inner_buckets >= points:
+        plan.mode, plan.decode = "sketch", partial
+    else:
+        plan.mode, plan.decode = "fine", plan.chunks
+
+
+def _decode_planned(
+    conn: sa.Connection,
+    plans: list[_Plan],
+    raw_runs: set[int],
+    live: list[RunRef],
+    groups: dict[tuple[int, str], list[_Chunk]],
+    request: _Request,
+) -> dict[int, list[_Chunk]]:
+    """Decode the chunks the plans need, and the x series of a run when one of its series comes
+    back as raw points; the x chunks by run."""
     x_chunks: dict[int, list[_Chunk]] = {}
+    x_key = request.x_key
     if x_key:
         for ref in live:
             # Copies: a requested key can be the x key too, cut to the range where the x is not.
@@ -322,16 +404,24 @@ def read_history(
     for pk in raw_runs:
         to_decode += [(pk, x_key, ch, None, None) for ch in x_chunks.get(pk, [])]  # type: ignore[misc]
     if to_decode:
-        _decode_into(conn, to_decode, stream)
+        _decode_into(conn, to_decode, request.stream)
     for plan in plans:  # the estimate from sketches is an upper bound: maybe all points fit
-        if plan.mode == "fine" and sum(len(ch.points or ()) for ch in plan.chunks) <= points:
+        if plan.mode == "fine" and sum(len(ch.points or ()) for ch in plan.chunks) <= request.points:
             plan.mode = "raw"
+    return x_chunks
 
-    # Bin every downsampled series together.
+
+def _bin_downsampled(
+    plans: list[_Plan], grids: dict[int, tuple[int, int]], points: int
+) -> tuple[Any, dict[int, int]]:
+    """Bin every downsampled series together; (the bins, each plan's index among them)."""
+    binned_plans = [p for p in plans if p.chunks and p.mode != "raw"]
+    binned_at = {p.index: i for i, p in enumerate(binned_plans)}
+    if not binned_plans:
+        return None, binned_at
     pieces: list[np.ndarray] = []
     lengths: list[int] = []
     owners: list[int] = []
-    binned_plans = [p for p in plans if p.chunks and p.mode != "raw"]
     for order, plan in enumerate(binned_plans):
         for ch in plan.chunks:
             if plan.mode == "sketch" and ch.points is None:
@@ -342,41 +432,41 @@ def read_history(
             pieces.append(piece)
             lengths.append(len(piece) // ATOM_FIELDS)
             owners.append(order)
-    binned = None
-    if binned_plans:
-        atoms = np.concatenate(pieces).reshape(-1, ATOM_FIELDS)
-        series_index = np.repeat(np.asarray(owners, dtype=np.int64), lengths)
-        lo_grid = np.array([grids[p.ref.pk][0] for p in binned_plans], dtype=np.float64)
-        hi_grid = np.array([grids[p.ref.pk][1] for p in binned_plans], dtype=np.float64)
-        binned = bin_atoms(atoms, series_index, lo_grid, hi_grid, points, len(binned_plans))
-    binned_at = {p.index: i for i, p in enumerate(binned_plans)}
+    atoms = np.concatenate(pieces).reshape(-1, ATOM_FIELDS)
+    series_index = np.repeat(np.asarray(owners, dtype=np.int64), lengths)
+    lo_grid = np.array([grids[p.ref.pk][0] for p in binned_plans], dtype=np.float64)
+    hi_grid = np.array([grids[p.ref.pk][1] for p in binned_plans], dtype=np.float64)
+    return bin_atoms(atoms, series_index, lo_grid, hi_grid, points, len(binned_plans)), binned_at
 
-    results: list[Series] = []
-    for plan in plans:
-        if not plan.chunks:
-            empty = np.empty(0)
-            result = Series(plan.ref.run_id, plan.key, False, empty.astype(np.int64), empty, empty, empty, 0)
-        elif plan.mode == "raw":
-            parts = [ch.points for ch in plan.chunks if ch.points is not None]
-            steps = np.concatenate([p.steps for p in parts]) if parts else np.empty(0, dtype=np.int64)
-            values = np.concatenate([p.values for p in parts]) if parts else np.empty(0)
-            result = Series(plan.ref.run_id, plan.key, False, steps, values, values, values, len(steps))
-        else:
-            assert binned is not None
-            steps, values, mins, maxs, counts = binned.series(binned_at[plan.index])
-            result = Series(plan.ref.run_id, plan.key, True, steps, values, mins, maxs, int(counts.sum()))
-        if x_axis != "_step":
-            result.x = _x_values(result.steps, plan.ref, x_axis, stream, x_chunks.get(plan.ref.pk, []))
-            if zoom_x and not result.downsampled and len(result.steps):
-                keep = np.ones(len(result.x), dtype=bool)
-                if x_min is not None:
-                    keep &= result.x >= x_min
-                if x_max is not None:
-                    keep &= result.x <= x_max
-                if not keep.all():
-                    result = _filtered(result, keep)
-        results.append(result)
-    return results
+
+def _series(
+    plan: _Plan, binned: Any, binned_at: dict[int, int], x_chunks: dict[int, list[_Chunk]], request: _Request
+) -> Series:
+    """A plan's answer: empty, its raw points, or its bins; with its x values unless x is the step."""
+    ref = plan.ref
+    if not plan.chunks:
+        empty = np.empty(0)
+        result = Series(ref.run_id, plan.key, False, empty.astype(np.int64), empty, empty, empty, 0)
+    elif plan.mode == "raw":
+        parts = [ch.points for ch in plan.chunks if ch.points is not None]
+        steps = np.concatenate([p.steps for p in parts]) if parts else np.empty(0, dtype=np.int64)
+        values = np.concatenate([p.values for p in parts]) if parts else np.empty(0)
+        result = Series(ref.run_id, plan.key, False, steps, values, values, values, len(steps))
+    else:
+        steps, values, mins, maxs, counts = binned.series(binned_at[plan.index])
+        result = Series(ref.run_id, plan.key, True, steps, values, mins, maxs, int(counts.sum()))
+    if request.x_axis == "_step":
+        return result
+    result.x = _x_values(result.steps, ref, request.x_axis, request.stream, x_chunks.get(ref.pk, []))
+    if request.zoom_x and not result.downsampled and len(result.steps):
+        keep = np.ones(len(result.x), dtype=bool)
+        if request.x_min is not None:
+            keep &= result.x >= request.x_min
+        if request.x_max is not None:
+            keep &= result.x <= request.x_max
+        if not keep.all():
+            result = _filtered(result, keep)
+    return result
 
 
 def _filtered(series: Series, keep: np.ndarray) -> Series:
@@ -471,27 +561,9 @@ def iter_windows(
         while next_start < len(by_start) and by_start[next_start][2] <= end:
             needed.append(by_start[next_start])
             next_start += 1
-        if needed:
-            wanted = [(run_pk, key, chunk) for key, chunk, _, _ in needed]
-            for start in range(0, len(wanted), DECODE_BATCH):
-                rows = conn.execute(
-                    sa.select(c.key, c.chunk, c.data)
-                    .where(
-                        c.stream == stream,
-                        sa.tuple_(c.run_pk, c.key, c.chunk).in_(wanted[start : start + DECODE_BATCH]),
-                    )
-                    .order_by(c.key, c.chunk)
-                )
-                for row in rows:
-                    points = _cut(codec.decode(row.data), min_step, max_step)
-                    old = buffers.get(row.key)
-                    if old is None:
-                        buffers[row.key] = (points.steps, points.values)
-                    else:
-                        buffers[row.key] = (
-                            np.concatenate([old[0], points.steps]),
-                            np.concatenate([old[1], points.values]),
-                        )
+        _load_chunks(
+            conn, buffers, run_pk, stream, [(key, chunk) for key, chunk, _, _ in needed], min_step, max_step
+        )
         window = _take(buffers, end)
         objects = _objects(conn, run_pk, keys, previous, end) if with_objects else []
         yield _assemble(window, objects)
@@ -504,6 +576,39 @@ def iter_windows(
         objects = _objects(conn, run_pk, keys, previous, max_step)
         if objects:
             yield _assemble({}, objects)
+
+
+def _load_chunks(
+    conn: sa.Connection,
+    buffers: dict[str, tuple[np.ndarray, np.ndarray]],
+    run_pk: int,
+    stream: int,
+    needed: list[tuple[str, int]],
+    min_step: int | None,
+    max_step: int | None,
+) -> None:
+    """Decode the ``needed`` (key, chunk)s, cut to the step range, onto the keys' buffers."""
+    c = series_chunks.c
+    wanted = [(run_pk, key, chunk) for key, chunk in needed]
+    for start in range(0, len(wanted), DECODE_BATCH):
+        rows = conn.execute(
+            sa.select(c.key, c.chunk, c.data)
+            .where(
+                c.stream == stream,
+                sa.tuple_(c.run_pk, c.key, c.chunk).in_(wanted[start : start + DECODE_BATCH]),
+            )
+            .order_by(c.key, c.chunk)
+        )
+        for row in rows:
+            points = _cut(codec.decode(row.data), min_step, max_step)
+            old = buffers.get(row.key)
+            if old is None:
+                buffers[row.key] = (points.steps, points.values)
+            else:
+                buffers[row.key] = (
+                    np.concatenate([old[0], points.steps]),
+                    np.concatenate([old[1], points.values]),
+                )
 
 
 def _take(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -24,8 +24,8 @@ from wakelog.server import accounts, teams
 from wakelog.server.accounts import KeyInfo, LoginThrottle, UserInfo
 from wakelog.server.auth import SESSION_COOKIE, User, authenticate
 from wakelog.server.body import json_body_schema, read_json
+from wakelog.server.errors import BadCredentials, Conflict, Forbidden, RateLimited, ValidationFailed
 from wakelog.server.permissions import require_server_admin
-from wakelog.server.routes._library import call_library
 
 router = APIRouter(prefix="/api/v1")
 CurrentUser = Annotated[User, Depends(authenticate)]
@@ -83,11 +83,9 @@ def _throttles(request: Request) -> tuple[LoginThrottle, LoginThrottle]:
     return state.login_throttles
 
 
-def _too_many(seconds: float) -> HTTPException:
+def _too_many(seconds: float) -> RateLimited:
     wait = max(1, round(seconds + 0.5))
-    return HTTPException(
-        429, f"too many failed sign-ins; try again in {wait} s", headers={"Retry-After": str(wait)}
-    )
+    return RateLimited(f"too many failed sign-ins; try again in {wait} s", headers={"Retry-After": str(wait)})
 
 
 @router.post("/auth/login", openapi_extra=json_body_schema(LoginBody))
@@ -105,7 +103,7 @@ async def login(request: Request) -> Any:
     elif body.api_key is None and body.username is not None and body.password is not None:
         user_key = f"user:{body.username.lower()}"
     else:
-        raise HTTPException(422, 'send {"username", "password"} or {"api_key"}')
+        raise ValidationFailed('send {"username", "password"} or {"api_key"}')
     wait = max(by_address.retry_after(address), by_user.retry_after(user_key) if user_key else 0.0)
     if wait > 0:
         raise _too_many(wait)
@@ -118,7 +116,7 @@ async def login(request: Request) -> Any:
         by_address.failure(address)
         if user_key:
             by_user.failure(user_key)
-        raise HTTPException(401, "wrong username or password, or wrong API key")
+        raise BadCredentials("wrong username or password, or wrong API key")
     if user_key:
         by_user.success(user_key)
     config = request.app.state.config
@@ -143,7 +141,7 @@ async def logout(request: Request, user: CurrentUser) -> Response:
     """End this browser session (the cookie stops working at once) and clear the cookie."""
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        await call_library(accounts.end_session, request.app.state.db, token)
+        await run_in_threadpool(accounts.end_session, request.app.state.db, token)
     response = Response(status_code=204)
     response.delete_cookie(
         SESSION_COOKIE, path="/", secure=request.url.scheme == "https", httponly=True, samesite="strict"
@@ -155,7 +153,7 @@ async def logout(request: Request, user: CurrentUser) -> Response:
 async def me(request: Request, user: CurrentUser) -> dict[str, Any]:
     """Who the caller is and the entities they are a member of (``memberships``: entity and role);
     for a browser session also its CSRF token (the cookie is HttpOnly)."""
-    found = await call_library(teams.memberships, request.app.state.db, user.id)
+    found = await run_in_threadpool(teams.memberships, request.app.state.db, user.id)
     answer: dict[str, Any] = {
         "username": user.username,
         "is_admin": user.is_admin,
@@ -174,7 +172,7 @@ async def list_keys(request: Request, user: CurrentUser, username: str | None = 
     created, last used, revoked. Never the key or its hash."""
     if username is not None and username != user.username:
         require_server_admin(user)
-    keys = await call_library(accounts.list_api_keys, request.app.state.db, username or user.username)
+    keys = await run_in_threadpool(accounts.list_api_keys, request.app.state.db, username or user.username)
     return {"keys": [_key_json(k) for k in keys]}
 
 
@@ -185,7 +183,7 @@ async def create_key(request: Request, user: CurrentUser) -> Any:
     owner = body.user or user.username
     if owner != user.username:
         require_server_admin(user)
-    info, key = await call_library(accounts.create_api_key, request.app.state.db, owner, body.name)
+    info, key = await run_in_threadpool(accounts.create_api_key, request.app.state.db, owner, body.name)
     return {**_key_json(info), "key": key}
 
 
@@ -193,7 +191,7 @@ async def create_key(request: Request, user: CurrentUser) -> Any:
 async def revoke_key(prefix: str, request: Request, user: CurrentUser) -> Response:
     """Revoke one of your keys by its prefix (an admin may revoke anyone's)."""
     owner = None if user.is_admin else user.username
-    await call_library(accounts.revoke_api_key, request.app.state.db, prefix, owner=owner)
+    await run_in_threadpool(accounts.revoke_api_key, request.app.state.db, prefix, owner=owner)
     return Response(status_code=204)
 
 
@@ -202,7 +200,8 @@ async def revoke_key(prefix: str, request: Request, user: CurrentUser) -> Respon
 async def list_users(request: Request, user: CurrentUser) -> Any:
     """Every user (admins only)."""
     require_server_admin(user)
-    return {"users": [_user_json(u) for u in await call_library(accounts.list_users, request.app.state.db)]}
+    found = await run_in_threadpool(accounts.list_users, request.app.state.db)
+    return {"users": [_user_json(u) for u in found]}
 
 
 @router.post("/users", status_code=201, openapi_extra=json_body_schema(NewUser))
@@ -210,7 +209,7 @@ async def create_user(request: Request, user: CurrentUser) -> Any:
     """Create a user (admins only). Without a password a random one is made and answered, once."""
     require_server_admin(user)
     body = await read_json(request, NewUser)
-    info, generated = await call_library(
+    info, generated = await run_in_threadpool(
         accounts.add_user, request.app.state.db, body.username, body.password, is_admin=body.is_admin
     )
     answer = _user_json(info)
@@ -224,8 +223,8 @@ async def delete_user(username: str, request: Request, user: CurrentUser) -> Res
     """Delete a user with their keys and sessions (admins only; not yourself). Runs stay."""
     require_server_admin(user)
     if username == user.username:
-        raise HTTPException(409, "you cannot delete yourself")
-    await call_library(accounts.delete_user, request.app.state.db, username)
+        raise Conflict("you cannot delete yourself")
+    await run_in_threadpool(accounts.delete_user, request.app.state.db, username)
     return Response(status_code=204)
 
 
@@ -240,7 +239,7 @@ async def change_password(username: str, request: Request, user: CurrentUser) ->
     body = await read_json(request, NewPassword)
     db = request.app.state.db
     if username == user.username:
-        info = await call_library(accounts.get_user, db, username)
+        info = await run_in_threadpool(accounts.get_user, db, username)
         if info.has_password:
             # Guessing the current password through a stolen session is throttled like sign-in.
             by_user = _throttles(request)[0]
@@ -254,8 +253,8 @@ async def change_password(username: str, request: Request, user: CurrentUser) ->
             )
             if not verified:
                 by_user.failure(user_key)
-                raise HTTPException(403, "current_password is missing or wrong")
-    await call_library(
+                raise Forbidden("current_password is missing or wrong")
+    await run_in_threadpool(
         accounts.set_password, db, username, body.password, keep_session=request.cookies.get(SESSION_COOKIE)
     )
     return Response(status_code=204)

@@ -22,8 +22,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from wakelog.server.http import project_path, refuse_nul, run_path
 from wakelog.server.permissions import Viewer
-from wakelog.server.query.web import project_path, refuse_nul, run_path
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(refuse_nul)])
 PING_SECONDS = 15

@@ -15,14 +15,15 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
 
 from wakelog._names import check_file_name
+from wakelog.server.errors import InvalidRequest, NotFound, NotUploaded
+from wakelog.server.http import Offset, json_response, not_found, refuse_nul, run_path
 from wakelog.server.permissions import Viewer
 from wakelog.server.query import runs as q
-from wakelog.server.query.web import Offset, json_response, not_found, refuse_nul, run_path
 from wakelog.server.routes.runs import file_url
 from wakelog.store.schema import run_files
 
@@ -161,7 +162,7 @@ def download_file(
     try:
         check_file_name(name)
     except ValueError as exc:
-        raise HTTPException(400, str(exc)) from None
+        raise InvalidRequest(str(exc)) from None
     f = run_files.c
     with request.app.state.db.read() as conn:
         run = q.find_run(conn, entity, project, run_id)
@@ -171,7 +172,7 @@ def download_file(
     if row is None:
         raise not_found(f"file {name!r}")
     if row.sha256 is None:
-        raise HTTPException(404, f"file {name!r} is known but its content has not been uploaded yet")
+        raise NotUploaded(f"file {name!r} is known but its content has not been uploaded yet")
     etag = f'"{row.sha256}"'
     kind, inline = content_type(name)
     inline = inline and not download
@@ -188,6 +189,6 @@ def download_file(
     try:
         size = store.size(row.sha256)
     except FileNotFoundError:
-        raise HTTPException(404, f"the content of {name!r} is missing from the blob store") from None
+        raise NotFound(f"the content of {name!r} is missing from the blob store") from None
     headers["Content-Length"] = str(size)
     return StreamingResponse(store.open(row.sha256), media_type=kind, headers=headers)

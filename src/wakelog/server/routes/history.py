@@ -15,27 +15,12 @@ from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from wakelog.server.permissions import Viewer
-from wakelog.server.query import runs as q
-from wakelog.server.query.history import (
-    MAX_POINTS,
-    STREAMS,
-    HistoryError,
-    RunRef,
-    Series,
-    csv_header,
-    csv_lines,
-    iter_windows,
-    jsonl_lines,
-    read_history,
-    run_keys,
-    window_rows,
-)
-from wakelog.server.query.web import (
+from wakelog.server.errors import InvalidRequest
+from wakelog.server.http import (
     INT64_MAX,
     Step,
     Timer,
@@ -50,6 +35,21 @@ from wakelog.server.query.web import (
     refuse_nul,
     run_path,
     wants_msgpack,
+)
+from wakelog.server.permissions import Viewer
+from wakelog.server.query import runs as q
+from wakelog.server.query.history import (
+    MAX_POINTS,
+    STREAMS,
+    RunRef,
+    Series,
+    csv_header,
+    csv_lines,
+    iter_windows,
+    jsonl_lines,
+    read_history,
+    run_keys,
+    window_rows,
 )
 from wakelog.store.schema import STREAM_SYSTEM
 
@@ -118,11 +118,11 @@ def _body(series: list[Series], query: HistoryQuery, msgpack: bool) -> dict[str,
 
 def _check_sizes(query: HistoryQuery) -> None:
     if len(query.runs) > MAX_RUNS or len(query.keys) > MAX_KEYS:
-        raise HTTPException(400, f"at most {MAX_RUNS} runs and {MAX_KEYS} keys per request")
+        raise InvalidRequest(f"at most {MAX_RUNS} runs and {MAX_KEYS} keys per request")
     if len(query.runs) * len(query.keys) > MAX_SERIES:
-        raise HTTPException(400, f"at most {MAX_SERIES} series (runs × keys) per request")
+        raise InvalidRequest(f"at most {MAX_SERIES} series (runs × keys) per request")
     if any(not isinstance(k, str) or not k or len(k) > 256 for k in query.keys):
-        raise HTTPException(400, "keys must be 1-256 characters")
+        raise InvalidRequest("keys must be 1-256 characters")
     check_texts(query.runs, query.keys, query.x_axis)
 
 
@@ -134,21 +134,18 @@ def _answer(
     msgpack: bool,
     timer: Timer,
 ) -> Any:
-    try:
-        series = read_history(
-            conn,
-            refs,
-            query.keys,
-            points=query.points,
-            x_axis=query.x_axis,
-            stream=STREAMS[query.stream],
-            min_step=query.min_step,
-            max_step=query.max_step,
-            x_min=query.x_min,
-            x_max=query.x_max,
-        )
-    except HistoryError as exc:
-        raise HTTPException(400, str(exc)) from None
+    series = read_history(
+        conn,
+        refs,
+        query.keys,
+        points=query.points,
+        x_axis=query.x_axis,
+        stream=STREAMS[query.stream],
+        min_step=query.min_step,
+        max_step=query.max_step,
+        x_min=query.x_min,
+        x_max=query.x_max,
+    )
     body = _body(series, query, msgpack)
     return msgpack_response(body, timer) if msgpack else json_response(body, timer)
 

@@ -3,9 +3,9 @@
 ``POST /api/v1/runs/{entity}/{project}/{run_id}/records`` takes a MessagePack list of
 ``[seq, type, time, data]`` records (gzip allowed) and answers ``{"ack": n}``, the highest
 sequence number applied. A malformed batch is refused whole (400), a batch that skips ahead gets
-409 with the ack to resend from, a body over the limit 413. Writing needs the entity's ``member``
-role (server/permissions.py). Content is uploaded by hash, staged per user and verified; only a
-user who uploaded it whole (a holder) may point run files at it.
+409 ``sequence_gap`` with the ack to resend from, a body over the limit 413. Writing needs the
+entity's ``member`` role (server/permissions.py). Content is uploaded by hash, staged per user and
+verified; only a user who uploaded it whole (a holder) may point run files at it.
 """
 
 from __future__ import annotations
@@ -14,18 +14,18 @@ import time
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from wakelog._names import check_file_name
 from wakelog.server.auth import User, authenticate
 from wakelog.server.body import read_body
+from wakelog.server.errors import BlobMissing, ChunkRejected, InvalidRequest
+from wakelog.server.http import run_path
 from wakelog.server.permissions import Writer, usable_blobs
-from wakelog.server.query.web import run_path
 from wakelog.store.blobs import BlobError, check_sha256
-from wakelog.store.ingest import IngestError, SequenceGap, apply_batch, decode_batch, ensure_run
+from wakelog.store.ingest import apply_batch, decode_batch, ensure_run
 from wakelog.store.schema import blob_holders, blobs, entities, projects, run_files, runs
 from wakelog.store.upsert import upsert
 
@@ -37,23 +37,16 @@ CurrentUser = Annotated[User, Depends(authenticate)]
 async def ingest_records(entity: str, project: str, run_id: str, request: Request, user: Writer) -> Any:
     """Apply a batch of run-log records; answers the ack (highest applied seq)."""
     path = run_path(entity, project, run_id)
-    body = await read_body(request)
-    try:
-        records = decode_batch(body)
-    except IngestError as exc:
-        raise HTTPException(400, str(exc)) from None
+    records = await run_in_threadpool(decode_batch, await read_body(request))
     state = request.app.state
-    try:
-        result = await run_in_threadpool(apply_batch, state.db, *path, records, user.id)
-    except SequenceGap as gap:
-        return JSONResponse({"detail": str(gap), "ack": gap.ack}, status_code=409)
+    result = await run_in_threadpool(apply_batch, state.db, *path, records, user.id)
     if result.applied:
         state.live.publish_ingest(path, result)
     return {"ack": result.ack, "applied": result.applied}
 
 
 @router.get("/runs/{entity}/{project}/{run_id}/ack")
-async def ingest_ack(entity: str, project: str, run_id: str, request: Request, user: Writer) -> Any:
+def ingest_ack(entity: str, project: str, run_id: str, request: Request, user: Writer) -> Any:
     """The highest applied sequence number (-1 for a run the server has not seen). It tells an
     uploader where to resume writing, so it needs what writing needs."""
     entity, project, run_id = run_path(entity, project, run_id)
@@ -82,10 +75,7 @@ async def blob_status(sha256: str, request: Request, user: CurrentUser) -> Any:
     """Whether you have this content on the server (uploaded whole), else how much of your upload
     of it arrived. Content someone else uploaded counts as missing: upload it to prove you hold it."""
     store, db = request.app.state.blobs, request.app.state.db
-    try:
-        check_sha256(sha256)
-    except BlobError as exc:
-        raise HTTPException(400, str(exc)) from None
+    check_sha256(sha256)
     if await run_in_threadpool(store.exists, sha256) and await run_in_threadpool(_may_use, db, user, sha256):
         return {"complete": True, "received": await run_in_threadpool(store.size, sha256)}
     return {"complete": False, "received": await run_in_threadpool(store.received, sha256, _owner(user))}
@@ -96,11 +86,8 @@ async def blob_upload(sha256: str, offset: int, total: int, request: Request, us
     """Upload a chunk of content at ``offset`` of ``total`` bytes; resumable, deduplicated."""
     store, db = request.app.state.blobs, request.app.state.db
     if offset < 0 or total < 0:
-        raise HTTPException(400, "offset and total must be ≥ 0")
-    try:
-        check_sha256(sha256)
-    except BlobError as exc:
-        raise HTTPException(400, str(exc)) from None
+        raise InvalidRequest("offset and total must be ≥ 0")
+    check_sha256(sha256)
     body = await read_body(request)
     if await run_in_threadpool(store.exists, sha256) and await run_in_threadpool(_may_use, db, user, sha256):
         return {"received": total, "complete": True}
@@ -108,7 +95,7 @@ async def blob_upload(sha256: str, offset: int, total: int, request: Request, us
         received = await run_in_threadpool(store.write_chunk, sha256, offset, body, total, _owner(user))
     except BlobError as exc:
         received = await run_in_threadpool(store.received, sha256, _owner(user))
-        return JSONResponse({"detail": str(exc), "received": received}, status_code=409)
+        raise ChunkRejected(str(exc), received=received) from None
     if received == total:
         await run_in_threadpool(_record_blob, db, sha256, total, user.id)
     return {"received": received, "complete": received == total}
@@ -133,7 +120,7 @@ class FileList(BaseModel):
 
 
 @router.post("/runs/{entity}/{project}/{run_id}/files")
-async def attach_files(
+def attach_files(
     entity: str, project: str, run_id: str, listing: FileList, request: Request, user: Writer
 ) -> Any:
     """Point run file names at content you uploaded (the content must be uploaded first)."""
@@ -144,13 +131,13 @@ async def attach_files(
             check_file_name(entry.name)
             check_sha256(entry.sha256)
         except (ValueError, BlobError) as exc:
-            raise HTTPException(400, str(exc)) from None
+            raise InvalidRequest(str(exc)) from None
     with db.read() as conn:
         usable = usable_blobs(conn, user, (entry.sha256 for entry in listing.files))
     for entry in listing.files:
         # The same answer for content that is not there and content someone else uploaded.
-        if entry.sha256 not in usable or not await run_in_threadpool(store.exists, entry.sha256):
-            raise HTTPException(409, f"content {entry.sha256} of {entry.name!r} is not uploaded yet")
+        if entry.sha256 not in usable or not store.exists(entry.sha256):
+            raise BlobMissing(f"content {entry.sha256} of {entry.name!r} is not uploaded yet")
     with db.write() as conn:
         run, _ = ensure_run(conn, entity, project, run_id, user.id)
         now = time.time()

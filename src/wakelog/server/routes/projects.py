@@ -15,15 +15,16 @@ import time
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from wakelog.server.auth import User, authenticate
 from wakelog.server.body import read_body
+from wakelog.server.errors import InvalidRequest, PayloadTooLarge
+from wakelog.server.http import entity_name, json_response, not_found, project_path, refuse_nul
 from wakelog.server.permissions import Viewer, readable_entities
 from wakelog.server.query import runs as q
-from wakelog.server.query.web import entity_name, json_response, not_found, project_path, refuse_nul
 from wakelog.store.schema import entities, workspaces
 from wakelog.store.upsert import upsert
 
@@ -136,13 +137,13 @@ async def put_workspace(entity: str, project: str, request: Request, user: Viewe
     entity, project = project_path(entity, project)
     body = await read_body(request)
     if len(body) > MAX_LAYOUT_BYTES:
-        raise HTTPException(413, f"a workspace layout is at most {MAX_LAYOUT_BYTES} bytes")
+        raise PayloadTooLarge(f"a workspace layout is at most {MAX_LAYOUT_BYTES} bytes")
     try:
         layout = json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        raise HTTPException(400, "the body must be a JSON object") from None
+        raise InvalidRequest("the body must be a JSON object") from None
     if not isinstance(layout, dict):
-        raise HTTPException(400, "the body must be a JSON object")
+        raise InvalidRequest("the body must be a JSON object")
     now = await run_in_threadpool(_save_workspace, request.app.state.db, entity, project, user.id, layout)
     return {"layout": layout, "updated_at": now}
 

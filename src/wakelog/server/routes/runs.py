@@ -1,7 +1,7 @@
 """Query API: runs — the filtered, sorted, paged run table, one run, its keys, console and media.
 
 ``GET /api/v1/projects/{entity}/{project}/runs`` takes ``filter`` (the filter language of
-``server/query/filters.py``, e.g. ``config.lr < 0.01 and summary.eval/acc > 0.9``), ``order``
+``server/query/filters/``, e.g. ``config.lr < 0.01 and summary.eval/acc > 0.9``), ``order``
 (``-summary.acc,created_at``), ``limit``/``offset`` and shortcuts (``state``, ``tag``, ``group``,
 ``job_type``) that are and-ed with the filter. A filter or order that does not parse answers 400
 with the position and what was expected there.
@@ -12,25 +12,25 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
-from wakelog.server.permissions import Viewer
-from wakelog.server.query import runs as q
-from wakelog.server.query.filters import And, Compare, Field, FilterError, InList, Node, parse, parse_order
-from wakelog.server.query.runs import MAX_PAGE
-from wakelog.server.query.web import (
+from wakelog.server.errors import InvalidRequest
+from wakelog.server.http import (
     INT64_MAX,
     Offset,
     Step,
     Timer,
-    filter_error,
     json_response,
     not_found,
     project_path,
     refuse_nul,
     run_path,
 )
+from wakelog.server.permissions import Viewer
+from wakelog.server.query import runs as q
+from wakelog.server.query.filters import And, Compare, Field, FilterError, InList, Node, parse, parse_order
+from wakelog.server.query.runs import MAX_PAGE
 from wakelog.store.schema import STREAM_HISTORY, console_lines, history_objects, series_chunks
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(refuse_nul)])
@@ -148,30 +148,24 @@ def list_runs(
     """A page of the project's runs; newest first unless ``order`` says otherwise."""
     timer = Timer()
     entity, project = project_path(entity, project)
-    try:
-        where = parse(filter or "")
-    except FilterError as exc:
-        return filter_error(exc)
+    where = parse(filter or "")
     try:
         sort = parse_order(order or "")
     except FilterError as exc:
-        return filter_error(exc, "order")
+        raise exc.about("order") from None
     parts = ([where] if where is not None else []) + _shortcuts(state, tag, group, job_type)
     where = None if not parts else parts[0] if len(parts) == 1 else And(tuple(parts))
     with request.app.state.db.read() as conn:
-        try:
-            page = q.list_runs(
-                conn,
-                entity,
-                project,
-                where,
-                sort,
-                ctx=q.context(conn, request.app.state.config),
-                limit=limit,
-                offset=offset,
-            )
-        except FilterError as exc:
-            return filter_error(exc)
+        page = q.list_runs(
+            conn,
+            entity,
+            project,
+            where,
+            sort,
+            ctx=q.context(conn, request.app.state.config),
+            limit=limit,
+            offset=offset,
+        )
     if page is None:
         raise not_found(f"project {entity}/{project}")
     next_offset = offset + len(page.runs) if offset + len(page.runs) < page.total else None
@@ -273,7 +267,7 @@ def console(
     or the page before ``before`` (scrolling up). Line numbers start at 0."""
     entity, project, run_id = run_path(entity, project, run_id)
     if sum(x is not None for x in (tail, offset, before)) > 1:
-        raise HTTPException(400, "give one of tail, offset and before")
+        raise InvalidRequest("give one of tail, offset and before")
     c = console_lines.c
     with request.app.state.db.read() as conn:
         run = _run(conn, entity, project, run_id)

@@ -12,13 +12,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from wakelog.server import teams
 from wakelog.server.auth import User, authenticate
 from wakelog.server.body import json_body_schema, read_json
+from wakelog.server.http import refuse_nul
 from wakelog.server.permissions import EntityAdmin, Viewer, require_server_admin
-from wakelog.server.query.web import refuse_nul
-from wakelog.server.routes._library import call_library
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(refuse_nul)])
 CurrentUser = Annotated[User, Depends(authenticate)]
@@ -46,13 +46,13 @@ async def create_entity(request: Request, user: CurrentUser) -> Any:
     """Create a team entity (server admins only); add its members next."""
     require_server_admin(user)
     body = await read_json(request, NewEntity)
-    return _team_json(await call_library(teams.create_team, request.app.state.db, body.name))
+    return _team_json(await run_in_threadpool(teams.create_team, request.app.state.db, body.name))
 
 
 @router.get("/entities/{entity}/members")
 async def list_members(entity: str, request: Request, user: Viewer) -> Any:
     """The entity's members and their roles, by username."""
-    members = await call_library(teams.list_members, request.app.state.db, entity)
+    members = await run_in_threadpool(teams.list_members, request.app.state.db, entity)
     return {"members": [_member_json(m) for m in members]}
 
 
@@ -60,12 +60,12 @@ async def list_members(entity: str, request: Request, user: Viewer) -> Any:
 async def set_member(entity: str, username: str, request: Request, user: EntityAdmin) -> Any:
     """Add a member with a role, or change their role. The last admin cannot step down."""
     body = await read_json(request, MemberRole)
-    member = await call_library(teams.set_member, request.app.state.db, entity, username, body.role)
+    member = await run_in_threadpool(teams.set_member, request.app.state.db, entity, username, body.role)
     return _member_json(member)
 
 
 @router.delete("/entities/{entity}/members/{username}", status_code=204)
 async def remove_member(entity: str, username: str, request: Request, user: EntityAdmin) -> Response:
     """Take a member out of the entity (their runs stay). The last admin cannot go."""
-    await call_library(teams.remove_member, request.app.state.db, entity, username)
+    await run_in_threadpool(teams.remove_member, request.app.state.db, entity, username)
     return Response(status_code=204)

@@ -16,9 +16,12 @@ import os
 from pathlib import Path
 
 from starlette.exceptions import HTTPException
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
+
+from wakelog.server.errors import MethodNotAllowed, NotFound
+from wakelog.server.handlers import error_response
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -61,11 +64,9 @@ class WebApp:
             return
         path: str = scope["path"]
         if path == "/api" or path.startswith("/api/"):
-            response: Response = JSONResponse({"detail": "Not Found"}, status_code=404)
+            response: Response = error_response(NotFound("Not Found"))
         elif scope["method"] not in ("GET", "HEAD"):
-            response = JSONResponse(
-                {"detail": "Method Not Allowed"}, status_code=405, headers={"Allow": "GET, HEAD"}
-            )
+            response = error_response(MethodNotAllowed("Method Not Allowed", headers={"Allow": "GET, HEAD"}))
         else:
             response = await self._file_or_index(scope, path)
         response.headers.update(SECURITY_HEADERS)

@@ -1,4 +1,4 @@
-"""What the query routers share: path checks, fast JSON/MessagePack responses, timing.
+"""What the routers share at the HTTP edge: path checks, fast JSON/MessagePack responses, timing.
 
 JSON cannot hold NaN or ±Inf; the query API writes them as the strings ``"NaN"``,
 ``"Infinity"`` and ``"-Infinity"``. MessagePack responses (``?format=msgpack`` or
@@ -14,11 +14,11 @@ from typing import Annotated, Any
 
 import msgspec
 import numpy as np
-from fastapi import HTTPException, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import Query, Request
+from fastapi.responses import Response
 
 from wakelog._names import check_path_part, check_run_id
-from wakelog.server.query.filters import FilterError
+from wakelog.server.errors import InvalidRequest, NotFound
 
 MSGPACK = "application/msgpack"
 INT64_MAX = 2**63 - 1
@@ -34,28 +34,28 @@ _msgpack_encoder = msgspec.msgpack.Encoder()
 def refuse_nul(request: Request) -> None:
     """A router dependency: no query parameter may hold NUL (PostgreSQL text cannot)."""
     if any("\x00" in name or "\x00" in value for name, value in request.query_params.multi_items()):
-        raise HTTPException(400, "query parameters may not contain NUL characters")
+        raise InvalidRequest("query parameters may not contain NUL characters")
 
 
 def check_texts(*values: Any) -> None:
     for value in values:
         items = value if isinstance(value, (list, tuple)) else [value]
         if any(isinstance(item, str) and "\x00" in item for item in items):
-            raise HTTPException(400, "text may not contain NUL characters")
+            raise InvalidRequest("text may not contain NUL characters")
 
 
 def entity_name(entity: str) -> str:
     try:
         return check_path_part("entity", entity)
     except ValueError as exc:
-        raise HTTPException(400, str(exc)) from None
+        raise InvalidRequest(str(exc)) from None
 
 
 def project_path(entity: str, project: str) -> tuple[str, str]:
     try:
         return check_path_part("entity", entity), check_path_part("project", project)
     except ValueError as exc:
-        raise HTTPException(400, str(exc)) from None
+        raise InvalidRequest(str(exc)) from None
 
 
 def run_path(entity: str, project: str, run_id: str) -> tuple[str, str, str]:
@@ -63,23 +63,17 @@ def run_path(entity: str, project: str, run_id: str) -> tuple[str, str, str]:
     try:
         return entity, project, check_run_id(run_id)
     except ValueError as exc:
-        raise HTTPException(400, str(exc)) from None
+        raise InvalidRequest(str(exc)) from None
 
 
-def not_found(what: str) -> HTTPException:
-    return HTTPException(404, f"{what} not found")
-
-
-def filter_error(exc: FilterError, what: str = "filter") -> JSONResponse:
-    body = exc.as_dict()
-    body["detail"] = f"bad {what} at {exc}"
-    return JSONResponse(body, status_code=400)
+def not_found(what: str) -> NotFound:
+    return NotFound(f"{what} not found")
 
 
 def wants_msgpack(request: Request, format: str | None) -> bool:
     if format is not None:
         if format not in ("json", "msgpack"):
-            raise HTTPException(400, "format must be json or msgpack")
+            raise InvalidRequest("format must be json or msgpack")
         return format == "msgpack"
     accept = request.headers.get("accept", "")
     return any(kind in accept for kind in _MSGPACK_TYPES)
