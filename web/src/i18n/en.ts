@@ -16,6 +16,12 @@ const errors: Record<ErrorCode, string> = {
   csrf_failed: "Your session needs refreshing; reload the page",
   sequence_gap: "Some data went missing on the way; it will be sent again",
   insufficient_storage: "The server has run out of space",
+  validation_failed: "Some fields are missing or invalid",
+  bad_credentials: "Wrong user name, password or API key",
+  not_uploaded: "This file has not finished uploading yet",
+  chunk_rejected: "Part of an upload was refused; it will be sent again",
+  blob_missing: "The file's content has not been uploaded",
+  service_unavailable: "The server is not ready; try again shortly",
   internal_error: "The server failed",
 };
 

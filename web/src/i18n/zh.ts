@@ -15,6 +15,12 @@ const errors: Record<ErrorCode, string> = {
   csrf_failed: "会话需要刷新，请重新加载页面",
   sequence_gap: "部分数据在传输中丢失，将会重新发送",
   insufficient_storage: "服务器存储空间不足",
+  validation_failed: "有字段缺失或无效",
+  bad_credentials: "用户名、密码或 API 密钥错误",
+  not_uploaded: "该文件尚未上传完成",
+  chunk_rejected: "上传的部分数据被拒绝，将会重新发送",
+  blob_missing: "文件内容尚未上传",
+  service_unavailable: "服务器暂不可用，请稍后再试",
   internal_error: "服务器出错",
 };
 
