@@ -48,12 +48,15 @@ class Chunk:
 
 
 def _shuffle(array: np.ndarray) -> bytes:
-    return array.view(np.uint8).reshape(-1, array.itemsize).T.tobytes()
+    columns: np.ndarray = array.view(np.uint8).reshape(-1, array.itemsize).T  # byte planes: compress better
+    return columns.tobytes()
 
 
 def _unshuffle(raw: bytes, dtype: np.dtype, count: int) -> np.ndarray:
     itemsize = np.dtype(dtype).itemsize
-    return np.frombuffer(raw, dtype=np.uint8).reshape(itemsize, count).T.copy().view(dtype).reshape(-1)
+    planes: np.ndarray = np.frombuffer(raw, dtype=np.uint8).reshape(itemsize, count).T
+    values: np.ndarray = planes.copy().view(dtype).reshape(-1)
+    return values
 
 
 def encode(chunk: Chunk) -> bytes:
