@@ -3,9 +3,10 @@
 Importing this module (``tests/conftest.py`` does it first) moves the whole session into one temp
 folder: ``HOME``, the per-user ``XDG_*`` folders, ``WAKELOG_CONFIG_DIR`` and
 ``WAKELOG_SERVER_DATA_DIR`` point into it, and every ``WAKELOG_*``/``WANDB_*`` variable inherited
-from the developer's shell is dropped. A run of ``wakelog demo`` or ``wakelog login`` on this
-machine (an ``admin.key``, stored keys, settings) then cannot change what the tests see, and the
-tests cannot write into the developer's folders. ``tests/_hermetic.py`` checks both at session end.
+from the developer's shell but the suite's own ``WAKELOG_TEST_*`` knobs is dropped. A run of
+``wakelog demo`` or ``wakelog login`` on this machine (an ``admin.key``, stored keys, settings)
+then cannot change what the tests see, and the tests cannot write into the developer's folders.
+``tests/_hermetic.py`` checks both at session end.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from pathlib import Path
 #: Set in the session's environment, so every process it starts (inherited by grandchildren and
 #: detached uploaders too) can be found at the end. Not ``WAKELOG_*``: ``isolated_env`` clears those.
 SESSION_MARK = "TESTS_WAKELOG_SESSION"
+
+#: Settings of the test suite itself (``WAKELOG_TEST_NO_POSTGRES=1``, ...), kept from the shell.
+TEST_KNOBS = "WAKELOG_TEST_"
 
 #: The per-user folders (the XDG base directories). The system-wide search lists
 #: (``XDG_CONFIG_DIRS``, ``XDG_DATA_DIRS``) stay: they are read-only and Chromium finds fonts there.
@@ -57,7 +61,7 @@ def _enter_fake_home() -> Path:
     runtime = root / "runtime"
     runtime.mkdir(mode=0o700)
     for name in list(os.environ):
-        if name.startswith(("WAKELOG_", "WANDB_")):
+        if name.startswith(("WAKELOG_", "WANDB_")) and not name.startswith(TEST_KNOBS):
             del os.environ[name]
     os.environ.update(
         HOME=str(home),

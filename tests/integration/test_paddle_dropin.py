@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests._env import child_env
 from tests.conftest import history, records, user_keys
 from wakelog.integration.paddle import WandbAliasError, alias_path, install_wandb_alias, uninstall_wandb_alias
 from wakelog.runlog import find_runlog
@@ -39,7 +40,7 @@ print("wandb module:", wandb.__name__)
 def run_python(
     code: str, cwd: Path, pythonpath: list[str | Path] = (), **env: str
 ) -> subprocess.CompletedProcess:
-    environ = dict(os.environ, **env)
+    environ = child_env(**env)
     environ["PYTHONPATH"] = os.pathsep.join([*(str(p) for p in pythonpath), str(REPO)])
     return subprocess.run(
         [sys.executable, "-c", code],

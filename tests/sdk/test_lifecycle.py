@@ -5,7 +5,6 @@ Each test runs a real training script in a subprocess and reads its run log afte
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests._env import child_env
 from tests.conftest import records
 from wakelog.runlog import find_runlog, read_runlog
 from wakelog.sdk._local_runs import run_dirs
@@ -26,7 +26,7 @@ def start(tmp_path: Path, body: str, **env: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, str(script)],
         cwd=tmp_path,
-        env={**os.environ, "WAKELOG_MODE": "offline", **env},
+        env=child_env(**{"WAKELOG_MODE": "offline", **env}),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

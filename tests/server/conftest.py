@@ -32,6 +32,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests._env import child_env
+
 # Read once: the autouse ``isolated_env`` fixture clears WAKELOG_* variables for every test.
 NO_POSTGRES = os.environ.get("WAKELOG_TEST_NO_POSTGRES") == "1"
 NO_S3 = os.environ.get("WAKELOG_TEST_NO_S3") == "1"
@@ -86,7 +88,7 @@ class ServerProcess:
             wakelog_command("server", "--port", str(self.port), "--data-dir", str(self.data_dir), *self.args),
             stdout=log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "WAKELOG_SILENT": "true", **self.env},
+            env=child_env(**{"WAKELOG_SILENT": "true", **self.env}),
         )
         log.close()
         deadline = time.monotonic() + 60
@@ -242,7 +244,7 @@ class PostgresCluster:
         options: dict[str, Any] = {}
         if self.user is not None:
             options = {"user": self.user.pw_uid, "group": self.user.pw_gid, "extra_groups": []}
-        env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
+        env = child_env(LC_ALL="C", LANG="C")
         if self.user is not None:
             env["HOME"] = str(self.root)
         done = subprocess.run(

@@ -18,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+from tests._env import child_env
 from tests.server.conftest import ServerProcess, free_port, start_server
 from wakelog.cli import main
 from wakelog.runlog import find_runlog, read_runlog
@@ -26,15 +27,16 @@ from wakelog.transport.syncstate import SyncState
 
 
 def online_env(server: ServerProcess, **extra: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "WAKELOG_MODE": "online",
-        "WAKELOG_BASE_URL": server.url,
-        "WAKELOG_API_KEY": server.key,
-        "WAKELOG_ENTITY": "team",
-        "WAKELOG_PROJECT": "upload",
-        **extra,
-    }
+    return child_env(
+        **{
+            "WAKELOG_MODE": "online",
+            "WAKELOG_BASE_URL": server.url,
+            "WAKELOG_API_KEY": server.key,
+            "WAKELOG_ENTITY": "team",
+            "WAKELOG_PROJECT": "upload",
+            **extra,
+        }
+    )
 
 
 def run_script(tmp_path: Path, body: str, env: dict[str, str], *, wait: bool = True) -> subprocess.Popen:
@@ -243,7 +245,7 @@ def test_offline_run_syncs_and_a_bad_key_is_reported(
     run_script(
         tmp_path,
         "run = wakelog.init()\nrun.log({'a': 1})\nrun.finish()\n",
-        {**os.environ, "WAKELOG_MODE": "offline"},
+        child_env(WAKELOG_MODE="offline"),
     )
     monkeypatch.setenv("WAKELOG_BASE_URL", live_server.url)
     monkeypatch.setenv("WAKELOG_API_KEY", "wk_" + "x" * 40)
@@ -292,9 +294,7 @@ def test_a_run_the_server_does_not_let_you_write_stays_local_with_one_warning(
 def test_sync_uploads_a_run_without_entity_to_the_configured_one(
     tmp_path: Path, live_server: ServerProcess, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    run_script(
-        tmp_path, "run = wakelog.init(project='p')\nrun.finish()\n", {**os.environ, "WAKELOG_MODE": "offline"}
-    )
+    run_script(tmp_path, "run = wakelog.init(project='p')\nrun.finish()\n", child_env(WAKELOG_MODE="offline"))
     monkeypatch.setenv("WAKELOG_BASE_URL", live_server.url)
     monkeypatch.setenv("WAKELOG_API_KEY", live_server.key)
     monkeypatch.setenv("WAKELOG_ENTITY", "lab")
@@ -350,7 +350,7 @@ def test_large_files_upload_in_resumable_chunks_with_progress(
     run.finish()
     """
     (tmp_path / "payload.hex").write_text(payload.hex())
-    run_script(tmp_path, body, {**os.environ, "WAKELOG_MODE": "offline"})
+    run_script(tmp_path, body, child_env(WAKELOG_MODE="offline"))
     monkeypatch.setenv("WAKELOG_BASE_URL", live_server.url)
     monkeypatch.setenv("WAKELOG_API_KEY", live_server.key)
     result = CliRunner().invoke(main, ["sync", str(tmp_path)])
