@@ -36,15 +36,21 @@ def run_session(tmp_path: Path, body: str, **env: str) -> subprocess.CompletedPr
 
 def test_a_clean_session_passes_in_its_own_fake_home(tmp_path: Path) -> None:
     home = os.environ["HOME"]
+    demo_key = Path(home) / ".local/share/wakelog/server/admin.key"  # what `wakelog demo` leaves
+    demo_key.parent.mkdir(parents=True, exist_ok=True)
+    demo_key.write_text("wk_" + "d" * 40)
+    demo_key.chmod(0o600)
     done = run_session(
         tmp_path,
         f"""
         import os, subprocess, sys
         from pathlib import Path
+        from wakelog.sdk._login import local_admin_key
 
         def test_clean():
             assert os.environ["HOME"] != {home!r}
             assert not any(k.startswith(("WAKELOG_API", "WANDB_")) for k in os.environ)
+            assert local_admin_key("http://127.0.0.1:8080") is None
             (Path(os.environ["HOME"]) / "wakelog").mkdir()  # the fake home is the test's to use
             subprocess.run([sys.executable, "-c", "pass"], check=True)
         """,
@@ -92,7 +98,7 @@ def test_a_process_left_running_fails_the_session_and_is_killed(tmp_path: Path) 
 def test_writing_into_the_real_home_fails_the_session(tmp_path: Path) -> None:
     home = Path(os.environ["HOME"])  # the child session's real home
     admin_key = home / ".local/share/wakelog/server/admin.key"
-    admin_key.parent.mkdir(parents=True)
+    admin_key.parent.mkdir(parents=True, exist_ok=True)
     admin_key.write_text("old")
     done = run_session(
         tmp_path,
