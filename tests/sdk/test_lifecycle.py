@@ -100,7 +100,7 @@ def test_kill_9_keeps_every_record_older_than_the_flush_interval(tmp_path: Path)
     time.sleep(0.5)
     killed_at = time.time()
     proc.kill()
-    proc.wait()
+    proc.communicate()  # reaps it and closes its pipes
     result = read_runlog(find_runlog(only_run_dir(tmp_path)))
     rows = [r.data for r in result.records if r.type == "history"]
     assert [r["i"] for r in rows] == list(range(len(rows))), "no gaps, no duplicates"

@@ -137,7 +137,7 @@ def test_kill_9_of_the_training_still_delivers_everything_on_disk(
     assert proc.stdout.readline().strip() == "going"
     time.sleep(0.5)
     proc.kill()
-    proc.wait()
+    proc.communicate()  # reaps it and closes its pipes
     (run_dir,) = run_dirs(tmp_path)
     on_disk = last_seq(run_dir)
     wait_for(lambda: SyncState.load(run_dir).complete)
