@@ -89,3 +89,10 @@ def child_env(**changes: str | None) -> dict[str, str]:
         else:
             env[name] = value
     return env
+
+
+def pythonpath(*first: str | Path) -> str:
+    """A child's ``PYTHONPATH``: ``first``, then the session's own (which may put a checkout's
+    sources ahead of the installed package; a child must import the same wakelog as the tests)."""
+    inherited = os.environ.get("PYTHONPATH", "")
+    return os.pathsep.join([*(str(p) for p in first), *([inherited] if inherited else [])])

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psutil
 
-from tests._env import child_env
+from tests._env import child_env, pythonpath
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -22,11 +22,10 @@ REPO = Path(__file__).resolve().parents[1]
 def run_session(tmp_path: Path, body: str, **env: str) -> subprocess.CompletedProcess[str]:
     test_file = tmp_path / "test_inner.py"
     test_file.write_text(textwrap.dedent(body))
-    pythonpath = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "tests._hermetic", "-p", "no:cacheprovider", str(test_file)],
         cwd=tmp_path,
-        env=child_env(PYTHONPATH=pythonpath, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", **env),
+        env=child_env(PYTHONPATH=pythonpath(REPO), PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", **env),
         capture_output=True,
         text=True,
         timeout=120,
