@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install everything the test suite needs (into ./.venv) and run all of it: lint, format, tests.
+# Install everything the test suite needs (into ./.venv) and run all of it: lint, format, tests with
+# their coverage (failing under a floor).
 # Extra arguments go to pytest, e.g. `bash scripts/test.sh -k step_machine -x`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,4 +51,8 @@ fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy  # strict on runlog, sdk, transport and store: [tool.mypy] in pyproject.toml
-.venv/bin/python -m pytest "$@"
+# Coverage of the wakelog package (this process's; not the servers and scripts the tests start).
+# The floor holds for the whole suite, so it applies only when no arguments narrow the run.
+coverage=(--cov=wakelog --cov-report=term:skip-covered)
+[ $# -gt 0 ] || coverage+=(--cov-fail-under=70)
+.venv/bin/python -m pytest "${coverage[@]}" "$@"

@@ -1,6 +1,12 @@
-"""Shared fixtures: every test gets its own run root and config folder and a clean environment."""
+"""Shared fixtures: every test gets its own run root and config folder and a clean environment.
+
+The whole session runs in a fake home (``tests/_env.py``, imported before anything imports
+wakelog) and fails if a test touched the real one or left a process running (``tests/_hermetic.py``).
+"""
 
 from __future__ import annotations
+
+import tests._env  # noqa: F401  # isort: skip  (first: moves the session into its fake home)
 
 import os
 from pathlib import Path
@@ -9,6 +15,8 @@ import pytest
 
 from wakelog.runlog import Record, find_runlog, read_runlog
 
+pytest_plugins = ["tests._hermetic"]
+
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -16,6 +24,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         if name.startswith(("WAKELOG_", "WANDB_", "PADDLE_TRAINER", "PADDLE_GLOBAL", "RANK", "WORLD_SIZE")):
             monkeypatch.delenv(name)
     monkeypatch.setenv("WAKELOG_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("WAKELOG_SERVER_DATA_DIR", str(tmp_path / "server-data"))
     monkeypatch.setenv("WAKELOG_SILENT", "true")
     monkeypatch.setenv("WAKELOG_DISABLE_STATS", "true")
     monkeypatch.setenv("WAKELOG_CONSOLE", "off")

@@ -7,19 +7,19 @@ of them and the façade (``wakelog/__init__.py``) imported by none of them (docs
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import wakelog
+from tests._env import child_env, pythonpath
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = Path(wakelog.__file__).resolve().parents[1]
 
 
 def test_the_import_contracts_hold() -> None:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SOURCES), os.environ.get("PYTHONPATH", "")])}
+    env = child_env(PYTHONPATH=pythonpath(SOURCES))
     config = str(ROOT / "pyproject.toml")
     code = (
         "import sys; from importlinter.cli import lint_imports; "

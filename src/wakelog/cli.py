@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -407,7 +408,7 @@ def _accounts(data_dir: Path | None, backend_store: str | None, call):
 
 
 def _password_from_stdin() -> str:
-    password = click.get_text_stream("stdin").readline().rstrip("\r\n")
+    password = sys.stdin.readline().rstrip("\r\n")
     if not password:
         _fail(Exception("no password on standard input"))
     return password

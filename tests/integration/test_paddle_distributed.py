@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests._env import child_env, pythonpath
 from tests.conftest import history, records
 
 pytest.importorskip("paddle")
@@ -23,7 +23,7 @@ def run_dirs(root: Path) -> list[Path]:
 
 
 def test_two_process_launch_records_rank0_by_default_and_every_rank_when_asked(tmp_path: Path) -> None:
-    env = dict(os.environ, PYTHONPATH=str(REPO), WAKELOG_MODE="offline")
+    env = child_env(PYTHONPATH=pythonpath(REPO), WAKELOG_MODE="offline")
     command = [
         sys.executable,
         "-m",

@@ -6,13 +6,14 @@ what a user's process would have.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests._env import child_env
+from tests._env import pythonpath as child_pythonpath
 from tests.conftest import history, records, user_keys
 from wakelog.integration.paddle import WandbAliasError, alias_path, install_wandb_alias, uninstall_wandb_alias
 from wakelog.runlog import find_runlog
@@ -39,8 +40,8 @@ print("wandb module:", wandb.__name__)
 def run_python(
     code: str, cwd: Path, pythonpath: list[str | Path] = (), **env: str
 ) -> subprocess.CompletedProcess:
-    environ = dict(os.environ, **env)
-    environ["PYTHONPATH"] = os.pathsep.join([*(str(p) for p in pythonpath), str(REPO)])
+    environ = child_env(**env)
+    environ["PYTHONPATH"] = child_pythonpath(*pythonpath, REPO)
     return subprocess.run(
         [sys.executable, "-c", code],
         check=False,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import pickle
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests._env import child_env
 from tests.conftest import history, records
 
 paddle = pytest.importorskip("paddle")
@@ -49,7 +49,7 @@ def fake_cifar(folder: Path, per_batch: int = 8) -> Path:
 
 
 def test_train_digits_script(tmp_path: Path) -> None:
-    env = dict(os.environ, WAKELOG_MODE="offline")
+    env = child_env(WAKELOG_MODE="offline")
     done = subprocess.run(
         [sys.executable, str(EXAMPLES / "train_digits.py"), "--epochs", "1"],
         cwd=tmp_path,

@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests._env import child_env
 from wakelog.monitor.console import ConsoleCapture, LineAssembler
 
 Lines = list[tuple[str, str]]
@@ -301,7 +302,7 @@ def _run_script(
     script = tmp_path / "script.py"
     script.write_text(SCRIPT, encoding="utf-8")
     result_file = tmp_path / f"result-{mode}.json"
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    env = child_env(PYTHONIOENCODING="utf-8")
     proc = subprocess.run(
         [sys.executable, str(script), mode, str(result_file)],
         capture_output=True,
@@ -357,7 +358,7 @@ def test_isatty_preserved_on_a_terminal(tmp_path: Path, mode: str) -> None:
             stdin=subprocess.DEVNULL,
             stdout=slave,
             stderr=subprocess.PIPE,
-            env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+            env=child_env(PYTHONIOENCODING="utf-8"),
         )
         os.close(slave)
         slave = -1

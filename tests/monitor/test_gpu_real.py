@@ -8,7 +8,6 @@ not depend on the framework, only on the driver, and PaddlePaddle's GPU wheels a
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests._env import child_env
 from wakelog.monitor import gpu
 from wakelog.runlog import iter_records
 
@@ -90,7 +90,8 @@ def test_a_gpu_training_is_seen_in_the_runs_system_metrics(tmp_path: Path) -> No
             """
         )
     )
-    env = {**_clean_env(), "WAKELOG_DIR": str(tmp_path), "WAKELOG_CONFIG_DIR": str(tmp_path / "config")}
+    # Stats on (the tests turn them off), the console left alone.
+    env = child_env(WAKELOG_DISABLE_STATS=None, WAKELOG_CONSOLE=None, WAKELOG_DIR=str(tmp_path))
     done = subprocess.run(
         [sys.executable, str(script)],
         check=False,
@@ -121,7 +122,3 @@ def test_a_gpu_training_is_seen_in_the_runs_system_metrics(tmp_path: Path) -> No
     # The card's memory held by this training itself, told apart from everything else on the card.
     own = [s["system/gpu/0/process_memory_mb"] for s in stats if "system/gpu/0/process_memory_mb" in s]
     assert own and 50 < max(own) <= top["system/gpu/0/memory_allocated_mb"] + 1
-
-
-def _clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith(("WAKELOG_", "WANDB_"))}

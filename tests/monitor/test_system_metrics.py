@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -12,6 +11,7 @@ import warnings
 
 import pytest
 
+from tests._env import child_env
 from wakelog.monitor.system import SystemMonitor, disk_token, effective_cpu_count
 
 HOST_KEYS = {
@@ -193,6 +193,6 @@ def test_module_imports_stay_light() -> None:
         "print(sorted(heavy))\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=child_env()
     )
     assert out.stdout.strip() == "[]", out.stdout + out.stderr

@@ -150,6 +150,7 @@ def test_reader_follows_a_log_being_written(tmp_path: Path) -> None:
     with open(path, "ab") as f:
         f.write(frame[5:])
     last = read_runlog(path, middle.next_offset, final=False)
+    writer.close()
     assert [r.data for r in last.records] == [{"a": 2}]
 
 

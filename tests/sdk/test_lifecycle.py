@@ -5,7 +5,6 @@ Each test runs a real training script in a subprocess and reads its run log afte
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests._env import child_env
 from tests.conftest import records
 from tests.harness import wait_until
 from wakelog.runlog import find_runlog, read_runlog
@@ -30,7 +30,7 @@ def start(tmp_path: Path, body: str, **env: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, str(script)],
         cwd=tmp_path,
-        env={**os.environ, "WAKELOG_MODE": "offline", **env},
+        env=child_env(**{"WAKELOG_MODE": "offline", **env}),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -109,7 +109,7 @@ def test_kill_9_keeps_every_record_older_than_the_flush_interval(tmp_path: Path)
     wait_until(flushed_since, 60)
     killed_at = time.time()
     proc.kill()
-    proc.wait()
+    proc.communicate()  # reaps it and closes its pipes
     result = read_runlog(find_runlog(only_run_dir(tmp_path)))
     rows = [r.data for r in result.records if r.type == "history"]
     assert [r["i"] for r in rows] == list(range(len(rows))), "no gaps, no duplicates"

@@ -11,6 +11,7 @@ from pathlib import Path
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from tests._env import child_env
 from wakelog.sdk.media._files import safe_key, write_media_file
 
 
@@ -72,7 +73,7 @@ def test_import_is_light() -> None:
         "heavy = [n for n in ('numpy', 'PIL', 'pandas', 'paddle') if n in sys.modules]; "
         "assert not heavy, heavy"
     )
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    env = child_env(PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     result = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
     )

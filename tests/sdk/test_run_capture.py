@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import wakelog
+from tests._env import child_env
 from tests.conftest import records
 from tests.harness import wait_until
 from wakelog.runlog import find_runlog, read_runlog
@@ -41,7 +41,7 @@ def test_metadata_requirements_diff_and_code_are_written(tmp_path: Path) -> None
     git(tmp_path, "add", "train.py")
     git(tmp_path, "commit", "-q", "-m", "first")
     script.write_text(script.read_text() + "# tuned\n")
-    env = {k: v for k, v in os.environ.items() if k != "WAKELOG_CONSOLE"}
+    env = child_env(WAKELOG_CONSOLE=None)
     subprocess.run([sys.executable, str(script), "--epochs", "3"], cwd=tmp_path, env=env, check=True)
     (run_dir,) = run_dirs(tmp_path)
     metadata = json.loads((run_dir / "metadata.json").read_text())
@@ -91,7 +91,7 @@ def test_console_output_is_recorded_with_progress_bars_collapsed(tmp_path: Path)
             """
         )
     )
-    env = {**os.environ, "WAKELOG_CONSOLE": "auto"}
+    env = child_env(WAKELOG_CONSOLE="auto")
     result = subprocess.run(
         [sys.executable, str(script)], check=False, cwd=tmp_path, env=env, capture_output=True
     )

@@ -34,6 +34,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests._env import child_env
 from tests.harness import InProcessServer, wait_until
 
 # Read once: the autouse ``isolated_env`` fixture clears WAKELOG_* variables for every test.
@@ -90,7 +91,7 @@ class ServerProcess:
             wakelog_command("server", "--port", str(self.port), "--data-dir", str(self.data_dir), *self.args),
             stdout=log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "WAKELOG_SILENT": "true", **self.env},
+            env=child_env(**{"WAKELOG_SILENT": "true", **self.env}),
         )
         log.close()
         wait_until(self._ready, 60, interval=0.1, what="the server to answer /api/v1/health")
@@ -244,7 +245,7 @@ class PostgresCluster:
         options: dict[str, Any] = {}
         if self.user is not None:
             options = {"user": self.user.pw_uid, "group": self.user.pw_gid, "extra_groups": []}
-        env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
+        env = child_env(LC_ALL="C", LANG="C")
         if self.user is not None:
             env["HOME"] = str(self.root)
         done = subprocess.run(

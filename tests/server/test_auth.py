@@ -114,7 +114,7 @@ def test_every_bad_credential_gets_the_same_answer(server: InProcessServer) -> N
             assert answer.content == reference.content, header
         assert_denied(client.get(f"{API}/keys", auth=("api", doomed_key)))
         assert_denied(client.get(f"{API}/keys", auth=("api", "wk_\x00" + "a" * 40)))  # NUL: PostgreSQL
-        assert_denied(client.get(f"{API}/keys", cookies={"wakelog_session": "forged"}))
+        assert_denied(client.get(f"{API}/keys", headers={"Cookie": "wakelog_session=forged"}))
 
 
 def test_basic_and_bearer_both_work_and_use_is_recorded(server: InProcessServer) -> None:
@@ -180,7 +180,7 @@ def test_logout_ends_the_session(server: InProcessServer) -> None:
         answer = client.post(f"{API}/auth/logout", headers={"X-CSRF-Token": csrf})
         assert answer.status_code == 204 and 'wakelog_session=""' in answer.headers["set-cookie"]
     with anonymous(server) as client:
-        assert_denied(client.get(f"{API}/auth/me", cookies={"wakelog_session": token}))
+        assert_denied(client.get(f"{API}/auth/me", headers={"Cookie": f"wakelog_session={token}"}))
 
 
 def test_sign_in_failures_say_nothing_and_slow_down(server: InProcessServer) -> None:

@@ -388,7 +388,9 @@ def test_a_database_from_a_newer_wakelog_is_refused(
         data_dir.mkdir()  # `wakelog db upgrade` does not create it (`wakelog server` does)
         database = f"sqlite:///{data_dir / 'wakelog.db'}"
         where = ["--data-dir", str(data_dir)]
-    Database(database).upgrade()
+    upgraded = Database(database)
+    upgraded.upgrade()
+    upgraded.dispose()
     engine = sa.create_engine(normalise_url(database), poolclass=sa.pool.NullPool)
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE alembic_version SET version_num = 'f00dfeedcafe'"))

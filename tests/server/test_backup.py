@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import shutil
 import sqlite3
 import subprocess
@@ -23,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests._env import child_env
 from tests.server.conftest import (
     ServerProcess,
     db_upgrade,
@@ -42,7 +42,7 @@ BATCH = 50
 def wakelog(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         wakelog_command(*args),
-        env={**os.environ, **(env or {})},
+        env=child_env(**(env or {})),
         capture_output=True,
         text=True,
         timeout=300,

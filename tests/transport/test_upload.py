@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 import wakelog
+from tests._env import child_env
 from tests.harness import FakeClock, InProcessServer, record_offline_run, upload, wait_until
 from tests.server.conftest import ServerProcess, free_port, start_server
 from wakelog.cli import main
@@ -34,15 +35,16 @@ from wakelog.sdk._local_runs import run_dirs
 
 
 def online_env(server: ServerProcess | InProcessServer, **extra: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "WAKELOG_MODE": "online",
-        "WAKELOG_BASE_URL": server.url,
-        "WAKELOG_API_KEY": server.key,
-        "WAKELOG_ENTITY": "team",
-        "WAKELOG_PROJECT": "upload",
-        **extra,
-    }
+    return child_env(
+        **{
+            "WAKELOG_MODE": "online",
+            "WAKELOG_BASE_URL": server.url,
+            "WAKELOG_API_KEY": server.key,
+            "WAKELOG_ENTITY": "team",
+            "WAKELOG_PROJECT": "upload",
+            **extra,
+        }
+    )
 
 
 def run_script(tmp_path: Path, body: str, env: dict[str, str], *, wait: bool = True) -> subprocess.Popen:
@@ -136,7 +138,7 @@ def test_kill_9_of_the_training_still_delivers_everything_on_disk(
     (run_dir,) = run_dirs(tmp_path)
     wait_until(lambda: SyncState.load(run_dir).acked_seq > 0, what="the live upload to begin")
     proc.kill()
-    proc.wait()
+    proc.communicate()  # reaps it and closes its pipes
     on_disk = last_seq(run_dir)
     wait_until(lambda: SyncState.load(run_dir).complete)
     assert SyncState.load(run_dir).acked_seq == on_disk

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from tests._env import child_env
 from tests.server.conftest import ServerProcess, start_server
 
 NO_BROWSER = os.environ.get("WAKELOG_TEST_NO_BROWSER") == "1"
@@ -49,18 +50,19 @@ STEPS = 60
 
 
 def sdk_env(server: ServerProcess, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WAKELOG_", "WANDB_"))}
-    return {
-        **env,
-        "WAKELOG_MODE": "online",
-        "WAKELOG_BASE_URL": server.url,
-        "WAKELOG_API_KEY": server.key,
-        "WAKELOG_ENTITY": ENTITY,
-        "WAKELOG_PROJECT": PROJECT,
-        "WAKELOG_SILENT": "true",
-        "WAKELOG_DISABLE_STATS": "true",
-        **extra,
-    }
+    return child_env(
+        **{
+            "WAKELOG_CONSOLE": None,  # the tests read the runs' console output
+            "WAKELOG_MODE": "online",
+            "WAKELOG_BASE_URL": server.url,
+            "WAKELOG_API_KEY": server.key,
+            "WAKELOG_ENTITY": ENTITY,
+            "WAKELOG_PROJECT": PROJECT,
+            "WAKELOG_SILENT": "true",
+            "WAKELOG_DISABLE_STATS": "true",
+            **extra,
+        }
+    )
 
 
 def sdk_script(tmp: Path, name: str, body: str) -> Path:

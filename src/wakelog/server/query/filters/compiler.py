@@ -130,7 +130,9 @@ class _Json:
         if self.pg:
             return sa.and_(
                 self.type_() == "array",
-                self.column[self.path].op("@>")(sa.cast(sa.literal(json.dumps([value])), JSONB)),
+                self.column[self.path].op("@>", is_comparison=True)(
+                    sa.cast(sa.literal(json.dumps([value])), JSONB)
+                ),
             )
         each = sa.func.json_each(self.column, self._sqlite_path()).table_valued("value", "type")
         if isinstance(value, bool):
@@ -159,7 +161,7 @@ class _Json:
 
 def _tags_contain(tag: str, ctx: Context) -> sa.ColumnElement:
     if ctx.dialect == "postgresql":
-        return runs.c.tags.op("@>")(sa.cast(sa.literal(json.dumps([tag])), JSONB))
+        return runs.c.tags.op("@>", is_comparison=True)(sa.cast(sa.literal(json.dumps([tag])), JSONB))
     each = sa.func.json_each(runs.c.tags).table_valued("value")
     return sa.and_(
         sa.func.json_valid(runs.c.tags) == 1,
