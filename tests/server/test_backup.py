@@ -23,6 +23,7 @@ import httpx
 import pytest
 
 from tests._env import child_env
+from tests.harness import InProcessServer
 from tests.server.conftest import (
     ServerProcess,
     db_upgrade,
@@ -63,7 +64,7 @@ class Ingest(threading.Thread):
     """Streams one run's history, with a file every few batches, and remembers what the server
     acknowledged: the highest applied seq and the files it attached."""
 
-    def __init__(self, server: ServerProcess, run: str) -> None:
+    def __init__(self, server: ServerProcess | InProcessServer, run: str) -> None:
         super().__init__(daemon=True)
         self.server, self.run_path = server, run
         self.acked = -1
@@ -136,7 +137,7 @@ def history_rows(client: httpx.Client, run: str) -> list[dict[str, Any]]:
         params["min_step"] = page["next_step"]
 
 
-def server_options(server: ServerProcess) -> list[str]:
+def server_options(server: ServerProcess | InProcessServer) -> list[str]:
     """The options that point a command at ``server``'s data."""
     return ["--data-dir", str(server.data_dir), *server.args]
 
@@ -154,13 +155,13 @@ def test_a_backup_taken_mid_ingest_restores_every_acknowledged_point_and_file(
         ingest.start()
         ingest.wait_for(lambda: ingest.acked >= 10 * BATCH and len(ingest.files) >= 2)
         acked_before, files_before = ingest.acknowledged()
-        done = wakelog("server", "backup", str(dest), *server_options(source), env=source.env)
+        done = wakelog("server", "backup", str(dest), *server_options(source), env=s3.env if s3 else None)
         assert done.returncode == 0, done.stdout + done.stderr
         acked_after = ingest.acked
         ingest.wait_for(lambda: ingest.acked > acked_after)  # the server went on taking points
     finally:
         ingest.stop()
-        source.stop()
+        source.close()
     assert not ingest.is_alive()
     assert ingest.error is None, ingest.error
     manifest = json.loads((dest / "manifest.json").read_text())
