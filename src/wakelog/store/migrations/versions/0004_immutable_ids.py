@@ -36,8 +36,8 @@ def upgrade() -> None:
     sqlite = op.get_bind().dialect.name == "sqlite"
     _never_reuse_ids("users", sqlite)
     _never_reuse_ids("api_keys", sqlite)
-    kwargs = {"table_kwargs": {"sqlite_autoincrement": True}} if sqlite else {}
-    with op.batch_alter_table("entities", **kwargs) as batch_op:
+    autoincrement = {"sqlite_autoincrement": True} if sqlite else {}
+    with op.batch_alter_table("entities", table_kwargs=autoincrement) as batch_op:
         batch_op.add_column(sa.Column("owner_id", sa.Integer(), nullable=True))
         batch_op.create_unique_constraint(batch_op.f("uq_entities_owner_id"), ["owner_id"])
         batch_op.create_foreign_key(
