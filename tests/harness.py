@@ -141,7 +141,9 @@ class InProcessServer:
         database_url: str | None = None,
         artifact_root: str | None = None,
         env: dict[str, str] | None = None,
+        **config: Any,
     ) -> None:
+        """``config``: more ``ServerConfig`` options (limits and the like)."""
         from wakelog.server.config import ServerConfig
 
         self.data_dir, self.backend = data_dir, backend
@@ -155,7 +157,11 @@ class InProcessServer:
         self.port: int = self._sock.getsockname()[1]
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.config = ServerConfig(
-            data_dir=data_dir, backend_store=database_url, artifact_root=artifact_root, port=self.port
+            data_dir=data_dir,
+            backend_store=database_url,
+            artifact_root=artifact_root,
+            port=self.port,
+            **config,
         )
         self.database_url = self.config.database_url
         self.log = data_dir.parent / f"server-{self.port}.log"
@@ -197,7 +203,8 @@ class InProcessServer:
             import uvicorn
 
             self._sock.listen(128)
-            server = uvicorn.Server(uvicorn.Config(self.app, lifespan="off", log_level="warning"))
+            config = uvicorn.Config(self.app, lifespan="off", log_level="warning", proxy_headers=False)
+            server = uvicorn.Server(config)  # proxy headers as ``serve`` has them: the app decides
             self._listener = (
                 server,
                 asyncio.run_coroutine_threadsafe(server.serve([self._sock]), self._loop.loop),

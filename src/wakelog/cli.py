@@ -251,6 +251,21 @@ _artifact_root = click.option(
 @_backend_store
 @_artifact_root
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Server processes.")
+@click.option(
+    "--trusted-proxy",
+    "trusted_proxies",
+    multiple=True,
+    metavar="ADDRESS",
+    help="A reverse proxy (address or network) whose X-Forwarded-For/-Proto are believed; repeatable. "
+    "Without one those headers are ignored.",
+)
+@click.option(
+    "--write-rate",
+    default=200.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Writes (ingest, uploads) one user may make per second, with bursts of 10 s worth; 0: no limit.",
+)
 @click.pass_context
 def server(
     ctx: click.Context,
@@ -260,6 +275,8 @@ def server(
     backend_store: str | None,
     artifact_root: str | None,
     workers: int,
+    trusted_proxies: tuple[str, ...],
+    write_rate: float,
 ) -> None:
     """Run the tracking server (SQLite and local files unless told otherwise).
 
@@ -273,7 +290,16 @@ def server(
     from wakelog.server.serve import serve
     from wakelog.store.database import SchemaError
 
-    config = _server_config(data_dir, backend_store, artifact_root, host=host, port=port, workers=workers)
+    config = _server_config(
+        data_dir,
+        backend_store,
+        artifact_root,
+        host=host,
+        port=port,
+        workers=workers,
+        trusted_proxies=list(trusted_proxies),
+        write_rate_per_user=write_rate,
+    )
     try:
         serve(config)
     except SchemaError as exc:
@@ -479,17 +505,34 @@ def user_list(data_dir: Path | None, backend_store: str | None) -> None:
 
 @user_group.command("delete")
 @click.argument("name")
+@click.option("--reassign-to", metavar="USER", help="Hand their personal entity (and its runs) to USER.")
+@click.option("--delete-runs", is_flag=True, help="Delete their personal entity with every run in it.")
 @click.option("--yes", is_flag=True, help="Do not ask first.")
 @_data_dir
 @_backend_store
-def user_delete(name: str, yes: bool, data_dir: Path | None, backend_store: str | None) -> None:
-    """Delete a user with their API keys and sessions (their runs stay)."""
+def user_delete(
+    name: str,
+    reassign_to: str | None,
+    delete_runs: bool,
+    yes: bool,
+    data_dir: Path | None,
+    backend_store: str | None,
+) -> None:
+    """Delete a user with their API keys and sessions.
+
+    Their personal entity goes too if it is empty; if it holds runs, say what becomes of them:
+    --reassign-to USER keeps them under the same name with USER as admin, --delete-runs deletes
+    them. Runs they made in team entities stay.
+    """
     from wakelog.server.accounts import delete_user
 
     if not yes:
-        click.confirm(f"Delete user {name} and their API keys?", abort=True)
-    _accounts(data_dir, backend_store, lambda db: delete_user(db, name))
-    click.echo(f"deleted user {name}")
+        what = " and every run in their entity" if delete_runs else ""
+        click.confirm(f"Delete user {name}, their API keys{what}?", abort=True)
+    settle = {"reassign_to": reassign_to, "delete_runs": delete_runs}
+    _accounts(data_dir, backend_store, lambda db: delete_user(db, name, **settle))
+    done = f"; their entity now belongs to {reassign_to}" if reassign_to else ""
+    click.echo(f"deleted user {name}{done}")
 
 
 @main.group("key")

@@ -324,9 +324,9 @@ def test_wakelog_login_checks_the_key_with_the_server(server: InProcessServer) -
 
 
 def test_the_sign_in_throttle_doubles_caps_and_forgets() -> None:
-    from wakelog.server.accounts import LoginThrottle
+    from wakelog.server.limits import FailureThrottle
 
-    throttle = LoginThrottle(2, cap=8.0, forget=100.0, max_entries=4)
+    throttle = FailureThrottle(2, cap=8.0, forget=100.0, max_entries=4)
     for _ in range(2):
         throttle.failure("u", now=0.0)
     assert throttle.retry_after("u", now=0.0) == 0.0  # the free failures

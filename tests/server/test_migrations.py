@@ -24,6 +24,7 @@ from wakelog.store.schema import (
     projects,
     run_files,
     runs,
+    sessions,
     users,
 )
 
@@ -111,3 +112,54 @@ def test_0003_keeps_existing_users_working(
         with server.client(keys["olga"]) as client:
             assert post_records(client, "olga/p/r", [[0, "run", 1.0, {}]]).status_code == 200
             assert {"entity": "olga", "role": "admin"} in client.get("/api/v1/auth/me").json()["memberships"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0004_ties_personal_entities_to_their_owner_and_keeps_every_row(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A database made at 0003: rebuilding tables on SQLite must not fire the cascades of the rows
+    that refer to them; personal entities get their owner; old sessions end; the keys go on."""
+    url = empty_database(backend, tmp_path, request)
+    db = Database(url)
+    try:
+        db.upgrade("0003")
+        now = time.time()
+        with db.write() as conn:
+            create_user(conn, "root", None, is_admin=True)
+            alice = create_user(conn, "alice", None)
+            key = create_key(conn, alice)
+            personal = conn.execute(
+                entities.insert().values(name="alice", created_at=now)
+            ).inserted_primary_key[0]
+            team = conn.execute(entities.insert().values(name="team", created_at=now)).inserted_primary_key[0]
+            for entity, role in ((personal, "admin"), (team, "member")):
+                conn.execute(
+                    entity_members.insert().values(entity_id=entity, user_id=alice, role=role, created_at=now)
+                )
+            conn.execute(
+                projects.insert().values(entity_id=personal, name="p", created_at=now, updated_at=now)
+            )
+            conn.execute(
+                sessions.insert().values(
+                    token_hash="t" * 64, user_id=alice, csrf_token="c", created_at=now, expires_at=now + 60
+                )
+            )
+        db.upgrade()
+        with db.write() as conn:
+            gone = create_user(conn, "gone", None)  # the newest user: SQLite reused the id of such a one
+            conn.execute(users.delete().where(users.c.id == gone))
+            owners = dict(conn.execute(sa.select(entities.c.name, entities.c.owner_id)).all())
+            members = conn.execute(sa.select(sa.func.count()).select_from(entity_members)).scalar()
+            open_sessions = conn.execute(sa.select(sa.func.count()).select_from(sessions)).scalar()
+            newcomer = create_user(conn, "newcomer", None)
+    finally:
+        db.dispose()
+    assert owners == {"alice": alice, "team": None}
+    assert members == 2, "the rebuilt users table kept its memberships"
+    assert open_sessions == 0, "a session from before cannot say which key opened it"
+    assert newcomer > gone, "ids are never handed out twice"
+
+    with InProcessServer(tmp_path / "data", database_url=url) as server, server.client(key) as client:
+        assert client.get("/api/v1/projects/alice/p/runs").status_code == 200
+        assert post_records(client, "team/p/r", [[0, "run", 1.0, {}]]).status_code == 200

@@ -331,7 +331,7 @@ def test_cli_manages_teams_on_the_servers_database(team: Team) -> None:
     with team.client("viewy") as viewy:
         assert viewy.get(f"{API}/entities/vision/members").status_code == 404
     for args, message in (
-        (["team", "create", "vision"], "already exists"),
+        (["team", "create", "vision"], "is taken by an existing entity"),
         (["team", "add", "vision", "viewy", "--role", "owner"], "role 'owner' is unknown"),
         (["team", "add", "nowhere", "viewy"], "no entity 'nowhere'"),
         (["team", "add", "vision", "nobody"], "no user 'nobody'"),

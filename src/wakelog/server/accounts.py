@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import re
 import secrets
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,8 +30,8 @@ from wakelog.server.auth import (
     touch_key,
 )
 from wakelog.store.database import Database
-from wakelog.store.members import ensure_personal_entity
-from wakelog.store.schema import api_keys, blob_holders, entity_members, sessions, users
+from wakelog.store.members import ensure_personal_entity, name_taken, set_role
+from wakelog.store.schema import api_keys, blob_holders, entities, entity_members, projects, sessions, users
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,63}$")
 _PREFIX = re.compile(r"^[A-Za-z0-9_\-]{1,16}$")
@@ -148,8 +147,9 @@ def _user_info(row: sa.Row) -> UserInfo:
 def add_user(
     db: Database, username: str, password: str | None = None, *, is_admin: bool = False
 ) -> tuple[UserInfo, str | None]:
-    """Create a user, admin of their personal entity (named after them, created if missing).
-    Without ``password`` a random one is made and returned (the only time)."""
+    """Create a user, owner and admin of their new personal entity (named after them). A name a
+    user or an entity holds already is refused (409). Without ``password`` a random one is made
+    and returned (the only time)."""
     check_username(username)
     generated = None
     if password is None:
@@ -157,18 +157,17 @@ def add_user(
     check_new_password(password)
     password_hash = hash_password(password)  # outside the write lock: scrypt takes a while
     with db.write() as conn:
-        taken = conn.execute(
-            sa.select(users.c.username).where(sa.func.lower(users.c.username) == username.lower())
-        ).first()
+        taken = name_taken(conn, username)
         if taken is not None:
-            raise Conflict(f"user {taken.username!r} already exists")
+            raise Conflict(f"the name {username!r} is taken by an existing {taken}")
         conn.execute(
             users.insert().values(
                 username=username, password_hash=password_hash, is_admin=is_admin, created_at=time.time()
             )
         )
         row = find_user(conn, username)
-        ensure_personal_entity(conn, row.id, username)
+        if not ensure_personal_entity(conn, row.id, username):  # an entity made at the same moment
+            raise Conflict(f"the name {username!r} is taken by an existing entity")
     return _user_info(row), generated
 
 
@@ -195,9 +194,18 @@ def set_password(db: Database, username: str, password: str, *, keep_session: st
         conn.execute(ended)
 
 
-def delete_user(db: Database, username: str) -> None:
-    """Delete a user with their keys, sessions and memberships (their runs stay). The last admin
-    cannot go."""
+def delete_user(
+    db: Database, username: str, *, reassign_to: str | None = None, delete_runs: bool = False
+) -> None:
+    """Delete a user with their keys, sessions and memberships. The last admin cannot go.
+
+    Their personal entity goes with them only if it is empty; otherwise the caller says which:
+    ``delete_runs`` deletes it with every project and run in it, ``reassign_to`` hands it to
+    another user as its admin (it keeps its name, which stays taken, and becomes a team entity).
+    Runs they made in other entities stay.
+    """
+    if reassign_to is not None and delete_runs:
+        raise AccountError("choose one: reassign their entity, or delete their runs")
     with db.write() as conn:
         row = find_user(conn, username)
         if row.is_admin:
@@ -206,11 +214,35 @@ def delete_user(db: Database, username: str) -> None:
             ).scalar()
             if admins <= 1:
                 raise Conflict(f"{username!r} is the only admin; make another admin first")
+        heir = find_user(conn, reassign_to).id if reassign_to is not None else None
+        if heir == row.id:
+            raise AccountError("a user's entity cannot be reassigned to themselves")
+        _settle_personal_entity(conn, row, heir, delete_runs=delete_runs)
         # The foreign keys cascade on PostgreSQL and SQLite alike; deleting explicitly as well
         # keeps a database without enforced foreign keys consistent.
         for owned in (api_keys, sessions, entity_members, blob_holders):
             conn.execute(owned.delete().where(owned.c.user_id == row.id))
         conn.execute(users.delete().where(users.c.id == row.id))
+
+
+def _settle_personal_entity(
+    conn: sa.Connection, user: sa.Row, heir: int | None, *, delete_runs: bool
+) -> None:
+    """Delete or reassign the entity ``user`` owns, as the caller chose; refuse to guess."""
+    entity = conn.execute(sa.select(entities).where(entities.c.owner_id == user.id)).first()
+    if entity is None:
+        return
+    has_projects = conn.execute(sa.select(projects.c.id).where(projects.c.entity_id == entity.id)).first()
+    if heir is not None:
+        conn.execute(entities.update().where(entities.c.id == entity.id).values(owner_id=None))
+        set_role(conn, entity.id, heir, "admin")
+    elif delete_runs or not has_projects:
+        conn.execute(entities.delete().where(entities.c.id == entity.id))
+    else:
+        raise Conflict(
+            f"{user.username!r} has runs in their entity {entity.name!r}: say whether to reassign it to "
+            "another user (`--reassign-to USER`) or delete it with its runs (`--delete-runs`)"
+        )
 
 
 # -- API keys --------------------------------------------------------------------------------
@@ -254,7 +286,8 @@ def list_api_keys(db: Database, username: str | None = None) -> list[KeyInfo]:
 
 
 def revoke_api_key(db: Database, prefix: str, *, owner: str | None = None) -> KeyInfo:
-    """Revoke the key with this prefix. With ``owner``, only that user's key may be revoked.
+    """Revoke the key with this prefix, ending the browser sessions opened with it. With
+    ``owner``, only that user's key may be revoked.
 
     Revoking a revoked key changes nothing. A prefix two keys share is refused (ask for a
     listing); the key stays in the listing as revoked.
@@ -275,6 +308,7 @@ def revoke_api_key(db: Database, prefix: str, *, owner: str | None = None) -> Ke
         row = found[0]
         if row.revoked_at is None:
             conn.execute(api_keys.update().where(api_keys.c.id == row.id).values(revoked_at=time.time()))
+        conn.execute(sessions.delete().where(sessions.c.key_id == row.id))
         return _key_info(conn.execute(_key_query().where(api_keys.c.id == row.id)).one())
 
 
@@ -292,18 +326,22 @@ def verify_password(db: Database, username: str, password: str) -> User | None:
     return User(row.id, row.username, bool(row.is_admin))
 
 
-def verify_key(db: Database, key: str) -> User | None:
+def verify_key(db: Database, key: str) -> tuple[User, int] | None:
+    """The key's user and the key's id, if the key is valid and not revoked."""
     with db.read() as conn:
         found = lookup_key(conn, key)
     if found is None:
         return None
     user, key_id, last_used = found
     touch_key(db, key_id, last_used)
-    return user
+    return user, key_id
 
 
-def start_session(db: Database, user: User, seconds: float) -> tuple[str, str]:
-    """A new browser session: ``(token, csrf_token)``. Expired sessions are swept at the same time."""
+def start_session(db: Database, user: User, seconds: float, *, key_id: int | None = None) -> tuple[str, str]:
+    """A new browser session: ``(token, csrf_token)``. Expired sessions are swept at the same time.
+
+    A session opened with an API key (``key_id``) ends when that key is revoked.
+    """
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     now = time.time()
     with db.write() as conn:
@@ -312,6 +350,7 @@ def start_session(db: Database, user: User, seconds: float) -> tuple[str, str]:
             sessions.insert().values(
                 token_hash=hash_key(token),
                 user_id=user.id,
+                key_id=key_id,
                 csrf_token=csrf,
                 created_at=now,
                 expires_at=now + seconds,
@@ -323,57 +362,3 @@ def start_session(db: Database, user: User, seconds: float) -> tuple[str, str]:
 def end_session(db: Database, token: str) -> None:
     with db.write() as conn:
         conn.execute(sessions.delete().where(sessions.c.token_hash == hash_key(token)))
-
-
-class LoginThrottle:
-    """Failed sign-ins slow down what follows, per key (a username, an address), in memory.
-
-    The first ``free`` failures cost nothing; each later one closes the door for twice as long
-    as the one before (1 s, 2 s, 4 s … up to ``cap``). A key's count is forgotten ``forget``
-    seconds after its last failure, or when it succeeds (for usernames). The table is bounded.
-    The state is per process: with several workers or replicas each keeps its own, so the limits
-    multiply by their number.
-    """
-
-    def __init__(
-        self, free: int, *, cap: float = 300.0, forget: float = 900.0, max_entries: int = 50_000
-    ) -> None:
-        self.free, self.cap, self.forget, self.max_entries = free, cap, forget, max_entries
-        self._lock = threading.Lock()
-        self._state: dict[str, tuple[int, float, float]] = {}  # key: (failures, last, blocked_until)
-
-    def retry_after(self, key: str, now: float | None = None) -> float:
-        """Seconds before ``key`` may try again (0: now)."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            entry = self._state.get(key)
-        if entry is None or now - entry[1] > self.forget:
-            return 0.0
-        return max(0.0, entry[2] - now)
-
-    def failure(self, key: str, now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            failures, last, _ = self._state.get(key, (0, now, now))
-            if now - last > self.forget:
-                failures = 0
-            failures += 1
-            blocked = now
-            if failures > self.free:
-                blocked = now + min(self.cap, 2.0 ** (failures - self.free - 1))
-            self._state[key] = (failures, now, blocked)
-            if len(self._state) > self.max_entries:
-                self._prune(now)
-
-    def success(self, key: str) -> None:
-        with self._lock:
-            self._state.pop(key, None)
-
-    def _prune(self, now: float) -> None:
-        stale = [k for k, (_, last, _) in self._state.items() if now - last > self.forget]
-        for k in stale:
-            del self._state[k]
-        if len(self._state) > self.max_entries:  # still full: drop the oldest half
-            ordered = sorted(self._state, key=lambda k: self._state[k][1])
-            for k in ordered[: len(ordered) // 2]:
-                del self._state[k]

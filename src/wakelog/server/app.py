@@ -9,12 +9,14 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request, Response
 from starlette.concurrency import run_in_threadpool
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from wakelog._version import __version__
 from wakelog.server import handlers
 from wakelog.server.auth import User, authenticate
 from wakelog.server.config import ServerConfig
 from wakelog.server.errors import InvalidRequest
+from wakelog.server.limits import Limits
 from wakelog.server.live import LiveHub
 from wakelog.server.live_local import LocalLiveHub, socket_folder
 from wakelog.server.live_pg import PostgresLiveHub
@@ -61,6 +63,10 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     app.state.db = db
     app.state.blobs = BlobStore(config.blob_root, **config.storage_options())
     app.state.live = live_hub(config, db)
+    app.state.limits = Limits(
+        write_rate=config.write_rate_per_user,
+        write_burst=config.write_rate_per_user * config.write_burst_seconds,
+    )
 
     @app.middleware("http")
     async def refuse_nul(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -82,6 +88,9 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     def openapi_schema(user: Annotated[User, Depends(authenticate)]) -> dict[str, Any]:
         """The OpenAPI schema of this API (needs a key or a session, like the API itself)."""
         return app.openapi()
+
+    if config.trusted_proxies:  # outermost: everything after sees the client's own address
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(config.trusted_proxies))
 
     app.include_router(ingest.router, tags=["ingest"])
     app.include_router(projects.router, tags=["projects"])

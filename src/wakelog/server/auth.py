@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from fastapi import Request
 
 from wakelog.server.errors import CsrfFailed, Unauthorized
+from wakelog.server.limits import client_address, too_many
 from wakelog.store.database import Database
 from wakelog.store.members import ensure_personal_entity
 from wakelog.store.schema import api_keys, sessions, users
@@ -214,15 +215,31 @@ def unauthorized(request: Request | None = None) -> Unauthorized:
 def authenticate(request: Request) -> User:
     """The user behind the request, or 401. Cookie sessions must send the CSRF token to write.
 
-    For a cookie session, ``request.state.csrf_token`` holds the session's CSRF token.
+    For a cookie session, ``request.state.csrf_token`` holds the session's CSRF token. Failed key
+    checks are throttled per address, and writes per user (429, ``limits.py``).
     """
+    user = _identify(request)
+    if request.method not in _SAFE_METHODS:
+        wait = request.app.state.limits.writes.take(user.id)
+        if wait > 0:
+            raise too_many(wait, f"{user.username} is writing faster than this server allows")
+    return user
+
+
+def _identify(request: Request) -> User:
     db: Database = request.app.state.db
     header = request.headers.get("authorization")
     if header:
+        failures = request.app.state.limits.key_failures
+        address = client_address(request)
+        wait = failures.retry_after(address)
+        if wait > 0:
+            raise too_many(wait, "too many failed API key checks from this address")
         key = _key_from_header(header)
         with db.read() as conn:
             found_key = lookup_key(conn, key) if key else None
         if found_key is None:
+            failures.failure(address)
             raise unauthorized(request)
         user, key_id, last_used = found_key
         touch_key(db, key_id, last_used)

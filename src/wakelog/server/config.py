@@ -24,6 +24,16 @@ class ServerConfig:
     max_body_bytes: int = 64 * 1024 * 1024
     #: How long a browser session lasts.
     session_seconds: int = 14 * 24 * 3600
+    #: Reverse proxies (addresses or networks) whose ``X-Forwarded-For`` / ``-Proto`` are believed.
+    #: None by default: the headers are ignored, so nobody can claim another address.
+    trusted_proxies: list[str] = field(default_factory=list)
+    #: Writes one user may make per second (ingest, uploads: any non-GET request), with bursts of
+    #: ``write_burst_seconds`` worth; 0 turns the limit off. A live run sends at most 1 per second.
+    write_rate_per_user: float = 200.0
+    write_burst_seconds: float = 10.0
+    #: How often an open event stream checks that its client may still read it (it also checks at
+    #: once when this server hears that a key was revoked, a session ended or a member removed).
+    access_recheck_seconds: float = 30.0
 
     @property
     def database_url(self) -> str:

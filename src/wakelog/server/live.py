@@ -1,9 +1,10 @@
 """Live push: events about new points, new runs and state changes, fanned out to SSE clients.
 
 Events are small dicts on channels named ``project:<entity>/<project>`` and
-``run:<entity>/<project>/<run_id>``. Within one server process they go straight to the
-subscribers' queues; a slow subscriber drops events rather than holding the others up (clients
-refetch on reconnect).
+``run:<entity>/<project>/<run_id>``; ``access`` says whose access may have been withdrawn (a key
+revoked, a session ended, a member removed), so their open streams check it again at once.
+Within one server process they go straight to the subscribers' queues; a slow subscriber drops
+events rather than holding the others up (clients refetch on reconnect).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 QUEUE_SIZE = 1000
+#: The channel of access changes: ``{"type": "access", "username": …}``.
+ACCESS_CHANNEL = "access"
 
 
 class LiveHub:
@@ -41,16 +44,23 @@ class LiveHub:
         self.publish(f"project:{entity}/{project}", event)
         self.publish(f"run:{entity}/{project}/{run_id}", event)
 
+    def publish_access_change(self, username: str) -> None:
+        """Tell open streams that ``username``'s access may be less than it was."""
+        self.publish(ACCESS_CHANNEL, {"type": "access", "username": username})
+
     @contextlib.asynccontextmanager
-    async def subscribe(self, channel: str) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
+    async def subscribe(self, *channels: str) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
+        """One queue that receives the events of every one of ``channels``."""
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(QUEUE_SIZE)
-        self._subscribers[channel].add(queue)
+        for channel in channels:
+            self._subscribers[channel].add(queue)
         try:
             yield queue
         finally:
-            self._subscribers[channel].discard(queue)
-            if not self._subscribers[channel]:
-                del self._subscribers[channel]
+            for channel in channels:
+                self._subscribers[channel].discard(queue)
+                if not self._subscribers[channel]:
+                    del self._subscribers[channel]
 
     async def close(self) -> None:
         """Release resources (the PostgreSQL hub closes its LISTEN connection)."""

@@ -154,9 +154,9 @@ class LocalLiveHub(LiveHub):
             os.unlink(self.path)
 
     @contextlib.asynccontextmanager
-    async def subscribe(self, channel: str) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
+    async def subscribe(self, *channels: str) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
         self._socket()  # bound now, so a subscriber hears other workers from its first moment
-        async with super().subscribe(channel) as queue:
+        async with super().subscribe(*channels) as queue:
             yield queue
 
     async def close(self) -> None:

@@ -157,8 +157,8 @@ class PostgresLiveHub(LiveHub):
 
     # -- listening ----------------------------------------------------------------------------
     @contextlib.asynccontextmanager
-    async def subscribe(self, channel: str) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
-        async with super().subscribe(channel) as queue:
+    async def subscribe(self, *channels: str) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
+        async with super().subscribe(*channels) as queue:
             if not self._closed:
                 await self.wait_listening()
             yield queue

@@ -65,4 +65,7 @@ def serve(config: ServerConfig) -> None:
         port=config.port,
         workers=config.workers,
         log_level="warning",
+        # uvicorn believes X-Forwarded-For from 127.0.0.1 by default, so any local process (or a
+        # proxy passing the header on) could claim any address; the app decides (trusted_proxies).
+        proxy_headers=False,
     )

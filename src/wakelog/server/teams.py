@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from wakelog._names import check_path_part
 from wakelog.server.accounts import AccountError, Conflict, NotFound, find_user
 from wakelog.store.database import Database
-from wakelog.store.members import ROLES, create_entity, set_role
+from wakelog.store.members import ROLES, create_entity, name_taken, set_role
 from wakelog.store.schema import entities, entity_members, users
 
 
@@ -73,12 +73,14 @@ def _members(conn: sa.Connection, entity_id: int) -> list[Member]:
 
 
 def create_team(db: Database, name: str) -> Team:
-    """A new, empty entity (server admins only; add members next)."""
+    """A new, empty entity (server admins only; add members next). A name a user or an entity
+    holds already is refused."""
     check_entity_name(name)
     with db.write() as conn:
-        entity_id, created = create_entity(conn, name, admin_id=None)
+        taken = name_taken(conn, name)
+        entity_id, created = (None, False) if taken else create_entity(conn, name, admin_id=None)
         if not created:
-            raise Conflict(f"entity {name!r} already exists")
+            raise Conflict(f"the name {name!r} is taken by an existing {taken or 'entity'}")
         when = sa.select(entities.c.created_at).where(entities.c.id == entity_id)
         created_at = conn.execute(when).scalar_one()
     return Team(name, created_at, [])

@@ -10,7 +10,7 @@ import time
 
 import sqlalchemy as sa
 
-from wakelog.store.schema import entities, entity_members
+from wakelog.store.schema import entities, entity_members, users
 from wakelog.store.upsert import insert_missing, upsert
 
 #: The roles, weakest first: each one allows what the ones before it allow.
@@ -24,7 +24,8 @@ def set_role(conn: sa.Connection, entity_id: int, user_id: int, role: str) -> No
 
 
 def create_entity(conn: sa.Connection, name: str, admin_id: int | None) -> tuple[int, bool]:
-    """The entity's id, creating it if missing; its creator (``admin_id``) becomes its admin.
+    """The entity's id, creating it if missing; its creator (``admin_id``) becomes its admin, and
+    its owner when it is named after them (their personal entity).
 
     Returns ``(id, created)``. Two transactions creating the same entity at once both succeed;
     only the one that inserted it makes its user admin.
@@ -33,14 +34,34 @@ def create_entity(conn: sa.Connection, name: str, admin_id: int | None) -> tuple
     found = conn.execute(query).scalar()
     if found is not None:
         return found, False
-    created = insert_missing(conn, entities, {"name": name, "created_at": time.time()}, ["name"])
+    owner = None
+    if admin_id is not None:
+        named_after = sa.select(users.c.id).where(users.c.id == admin_id, users.c.username == name)
+        owner = conn.execute(named_after).scalar()
+    row = {"name": name, "created_at": time.time(), "owner_id": owner}
+    created = insert_missing(conn, entities, row, ["name"])
     entity_id = conn.execute(query).scalar_one()
     if created and admin_id is not None:
         set_role(conn, entity_id, admin_id, "admin")
     return entity_id, created
 
 
-def ensure_personal_entity(conn: sa.Connection, user_id: int, username: str) -> None:
-    """Every user administers the entity named after them (their runs go there by default)."""
-    entity_id, _ = create_entity(conn, username, user_id)
-    set_role(conn, entity_id, user_id, "admin")
+def name_taken(conn: sa.Connection, name: str) -> str | None:
+    """What already holds ``name`` (``"user"`` or ``"entity"``, ignoring case), or None: a user and
+    an entity never share a name, so a name never hands one's rights to the other."""
+    lowered = name.lower()
+    if conn.execute(sa.select(users.c.id).where(sa.func.lower(users.c.username) == lowered)).first():
+        return "user"
+    if conn.execute(sa.select(entities.c.id).where(sa.func.lower(entities.c.name) == lowered)).first():
+        return "entity"
+    return None
+
+
+def ensure_personal_entity(conn: sa.Connection, user_id: int, username: str) -> bool:
+    """Make the user's personal entity (named after them, administered and owned by them).
+
+    False when another entity holds the name already (created at the same moment): it is not
+    theirs, and the caller must refuse the user.
+    """
+    _, created = create_entity(conn, username, user_id)
+    return created

@@ -34,6 +34,9 @@ users = sa.Table(
     sa.Column("password_hash", sa.String(255), nullable=True),
     sa.Column("is_admin", sa.Boolean, nullable=False, default=False),
     sa.Column("created_at", Time, nullable=False),
+    # Ids are never reused (AUTOINCREMENT on SQLite, a sequence on PostgreSQL): a user made after
+    # another was deleted can never inherit a row that still names the old id.
+    sqlite_autoincrement=True,
 )
 
 api_keys = sa.Table(
@@ -49,6 +52,7 @@ api_keys = sa.Table(
     sa.Column("created_at", Time, nullable=False),
     sa.Column("last_used_at", Time, nullable=True),
     sa.Column("revoked_at", Time, nullable=True),
+    sqlite_autoincrement=True,
 )
 
 sessions = sa.Table(
@@ -57,16 +61,27 @@ sessions = sa.Table(
     sa.Column("token_hash", sa.String(64), primary_key=True),
     sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     sa.Column("csrf_token", sa.String(64), nullable=False),
+    # The API key a session was opened with (signing in with a key): revoking it ends the session.
+    sa.Column(
+        "key_id", sa.Integer, sa.ForeignKey("api_keys.id", ondelete="CASCADE"), nullable=True, index=True
+    ),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("expires_at", Time, nullable=False),
 )
 
+# A name is an address, not an identity: who owns what is decided by ids. A user's personal entity
+# is the one whose ``owner_id`` is theirs; a team entity has none. A name is taken by one user or
+# one entity at a time (server/accounts.py refuses the second).
 entities = sa.Table(
     "entities",
     metadata,
     _id(),
     sa.Column("name", sa.String(128), nullable=False, unique=True),
     sa.Column("created_at", Time, nullable=False),
+    sa.Column(
+        "owner_id", sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True, unique=True
+    ),
+    sqlite_autoincrement=True,
 )
 
 # Who may do what under an entity: ``viewer`` < ``member`` < ``admin`` (see server/permissions.py).

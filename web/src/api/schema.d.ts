@@ -620,7 +620,8 @@ export interface paths {
         post?: never;
         /**
          * Revoke Key
-         * @description Revoke one of your keys by its prefix (an admin may revoke anyone's).
+         * @description Revoke one of your keys by its prefix (an admin may revoke anyone's); the browser sessions
+         *     opened by signing in with it end too.
          */
         delete: operations["revoke_key_api_v1_keys__prefix__delete"];
         options?: never;
@@ -664,7 +665,12 @@ export interface paths {
         post?: never;
         /**
          * Delete User
-         * @description Delete a user with their keys and sessions (admins only; not yourself). Runs stay.
+         * @description Delete a user with their keys and sessions (admins only; not yourself).
+         *
+         *     Their personal entity goes with them if empty; if it holds runs, the request says what becomes
+         *     of it: ``?reassign_to=USER`` (USER becomes its admin, it keeps its name) or
+         *     ``?delete_runs=true`` (deleted with its runs); without either it is 409 ``conflict``. Runs they
+         *     made in other entities stay.
          */
         delete: operations["delete_user_api_v1_users__username__delete"];
         options?: never;
@@ -730,7 +736,8 @@ export interface paths {
         post?: never;
         /**
          * Remove Member
-         * @description Take a member out of the entity (their runs stay). The last admin cannot go.
+         * @description Take a member out of the entity (their runs stay; their open event streams there end).
+         *     The last admin cannot go.
          */
         delete: operations["remove_member_api_v1_entities__entity__members__username__delete"];
         options?: never;
@@ -2474,7 +2481,10 @@ export interface operations {
     };
     delete_user_api_v1_users__username__delete: {
         parameters: {
-            query?: never;
+            query?: {
+                reassign_to?: string | null;
+                delete_runs?: boolean;
+            };
             header?: never;
             path: {
                 username: string;

@@ -3,7 +3,8 @@
 ``POST /api/v1/auth/login`` takes ``{"username", "password"}`` or ``{"api_key"}`` and sets the
 ``wakelog_session`` cookie (HttpOnly, SameSite=Strict, Secure over https); its answer carries the
 CSRF token that every cookie-authenticated write must send back as ``X-CSRF-Token``. Repeated
-failures are slowed down per username and per client address, in memory (per process).
+failures are slowed down per (client address, username) and per client address, in memory (per
+process; see ``limits.py``).
 ``/api/v1/keys`` lists, creates and revokes the caller's API keys; ``/api/v1/users`` is for admins.
 
 Request bodies are read only after the caller is known (a small cap, JSON only), so an anonymous
@@ -12,27 +13,23 @@ client cannot make the server read a large body, and a cross-site form cannot po
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from wakelog.server import accounts, teams
-from wakelog.server.accounts import KeyInfo, LoginThrottle, UserInfo
+from wakelog.server.accounts import KeyInfo, UserInfo
 from wakelog.server.auth import SESSION_COOKIE, User, authenticate
 from wakelog.server.body import json_body_schema, read_json
-from wakelog.server.errors import BadCredentials, Conflict, Forbidden, RateLimited, ValidationFailed
+from wakelog.server.errors import BadCredentials, Conflict, Forbidden, ValidationFailed
+from wakelog.server.limits import Limits, client_address, too_many
 from wakelog.server.permissions import require_server_admin
 
 router = APIRouter(prefix="/api/v1")
 CurrentUser = Annotated[User, Depends(authenticate)]
-#: Failures allowed before sign-in slows down: per username, and per client address.
-USER_FREE_FAILURES = 5
-ADDRESS_FREE_FAILURES = 30
-_throttle_lock = threading.Lock()
 
 
 # -- bodies ------------------------------------------------------------------------------------
@@ -75,17 +72,19 @@ def _key_json(info: KeyInfo) -> dict[str, Any]:
 
 
 # -- sign-in -----------------------------------------------------------------------------------
-def _throttles(request: Request) -> tuple[LoginThrottle, LoginThrottle]:
-    state = request.app.state
-    with _throttle_lock:
-        if not hasattr(state, "login_throttles"):
-            state.login_throttles = (LoginThrottle(USER_FREE_FAILURES), LoginThrottle(ADDRESS_FREE_FAILURES))
-    return state.login_throttles
+def _limits(request: Request) -> Limits:
+    return request.app.state.limits
 
 
-def _too_many(seconds: float) -> RateLimited:
-    wait = max(1, round(seconds + 0.5))
-    return RateLimited(f"too many failed sign-ins; try again in {wait} s", headers={"Retry-After": str(wait)})
+def _signing_in_as(request: Request, username: str) -> str:
+    """The throttle key of signing in as ``username`` from this address: failures from elsewhere
+    never lock the owner out."""
+    return f"{client_address(request)}|{username.lower()}"
+
+
+def _access_changed(request: Request, username: str) -> None:
+    """Let ``username``'s open event streams check at once whether they may go on."""
+    request.app.state.live.publish_access_change(username)
 
 
 @router.post("/auth/login", openapi_extra=json_body_schema(LoginBody))
@@ -96,20 +95,23 @@ async def login(request: Request) -> Any:
     answer for an unknown user, a wrong password or a bad key). Too many failures: 429.
     """
     body = await read_json(request, LoginBody)
-    by_user, by_address = _throttles(request)
-    address = f"address:{request.client.host if request.client else '?'}"
+    limits = _limits(request)
+    by_user, by_address = limits.sign_in_by_user, limits.sign_in_by_address
+    address = client_address(request)
     if body.api_key is not None and body.username is None and body.password is None:
         user_key = None
     elif body.api_key is None and body.username is not None and body.password is not None:
-        user_key = f"user:{body.username.lower()}"
+        user_key = _signing_in_as(request, body.username)
     else:
         raise ValidationFailed('send {"username", "password"} or {"api_key"}')
     wait = max(by_address.retry_after(address), by_user.retry_after(user_key) if user_key else 0.0)
     if wait > 0:
-        raise _too_many(wait)
+        raise too_many(wait, "too many failed sign-ins")
     db = request.app.state.db
+    key_id = None
     if user_key is None:
-        user = await run_in_threadpool(accounts.verify_key, db, body.api_key)
+        found = await run_in_threadpool(accounts.verify_key, db, body.api_key)
+        user, key_id = found if found is not None else (None, None)
     else:
         user = await run_in_threadpool(accounts.verify_password, db, body.username, body.password)
     if user is None:
@@ -120,7 +122,9 @@ async def login(request: Request) -> Any:
     if user_key:
         by_user.success(user_key)
     config = request.app.state.config
-    token, csrf = await run_in_threadpool(accounts.start_session, db, user, config.session_seconds)
+    token, csrf = await run_in_threadpool(
+        accounts.start_session, db, user, config.session_seconds, key_id=key_id
+    )
     response = JSONResponse(
         {"user": {"username": user.username, "is_admin": user.is_admin}, "csrf_token": csrf}
     )
@@ -142,6 +146,7 @@ async def logout(request: Request, user: CurrentUser) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         await run_in_threadpool(accounts.end_session, request.app.state.db, token)
+        _access_changed(request, user.username)
     response = Response(status_code=204)
     response.delete_cookie(
         SESSION_COOKIE, path="/", secure=request.url.scheme == "https", httponly=True, samesite="strict"
@@ -189,9 +194,11 @@ async def create_key(request: Request, user: CurrentUser) -> Any:
 
 @router.delete("/keys/{prefix}", status_code=204)
 async def revoke_key(prefix: str, request: Request, user: CurrentUser) -> Response:
-    """Revoke one of your keys by its prefix (an admin may revoke anyone's)."""
+    """Revoke one of your keys by its prefix (an admin may revoke anyone's); the browser sessions
+    opened by signing in with it end too."""
     owner = None if user.is_admin else user.username
-    await run_in_threadpool(accounts.revoke_api_key, request.app.state.db, prefix, owner=owner)
+    info = await run_in_threadpool(accounts.revoke_api_key, request.app.state.db, prefix, owner=owner)
+    _access_changed(request, info.user)
     return Response(status_code=204)
 
 
@@ -219,12 +226,27 @@ async def create_user(request: Request, user: CurrentUser) -> Any:
 
 
 @router.delete("/users/{username}", status_code=204)
-async def delete_user(username: str, request: Request, user: CurrentUser) -> Response:
-    """Delete a user with their keys and sessions (admins only; not yourself). Runs stay."""
+async def delete_user(
+    username: str,
+    request: Request,
+    user: CurrentUser,
+    reassign_to: Annotated[str | None, Query(max_length=64)] = None,
+    delete_runs: bool = False,
+) -> Response:
+    """Delete a user with their keys and sessions (admins only; not yourself).
+
+    Their personal entity goes with them if empty; if it holds runs, the request says what becomes
+    of it: ``?reassign_to=USER`` (USER becomes its admin, it keeps its name) or
+    ``?delete_runs=true`` (deleted with its runs); without either it is 409 ``conflict``. Runs they
+    made in other entities stay.
+    """
     require_server_admin(user)
     if username == user.username:
         raise Conflict("you cannot delete yourself")
-    await run_in_threadpool(accounts.delete_user, request.app.state.db, username)
+    await run_in_threadpool(
+        accounts.delete_user, request.app.state.db, username, reassign_to=reassign_to, delete_runs=delete_runs
+    )
+    _access_changed(request, username)
     return Response(status_code=204)
 
 
@@ -242,11 +264,11 @@ async def change_password(username: str, request: Request, user: CurrentUser) ->
         info = await run_in_threadpool(accounts.get_user, db, username)
         if info.has_password:
             # Guessing the current password through a stolen session is throttled like sign-in.
-            by_user = _throttles(request)[0]
-            user_key = f"user:{username}"
+            by_user = _limits(request).sign_in_by_user
+            user_key = _signing_in_as(request, username)
             wait = by_user.retry_after(user_key)
             if wait > 0:
-                raise _too_many(wait)
+                raise too_many(wait, "too many failed sign-ins")
             current = body.current_password
             verified = current is not None and await run_in_threadpool(
                 accounts.verify_password, db, username, current
@@ -257,4 +279,5 @@ async def change_password(username: str, request: Request, user: CurrentUser) ->
     await run_in_threadpool(
         accounts.set_password, db, username, body.password, keep_session=request.cookies.get(SESSION_COOKIE)
     )
+    _access_changed(request, username)
     return Response(status_code=204)

@@ -11,19 +11,29 @@ stream ``text/event-stream``. The first event is ``ready`` (the subscription is 
 A comment line is sent every 15 s to keep proxies from closing an idle stream. Events are not
 replayed: a client that reconnects refetches what it shows. A slow client drops events rather
 than holding others up.
+
+A stream checks again that its client may read it (the key or session still valid, still a
+member) every ``access_recheck_seconds``, and at once when this server hears that the user's
+access changed (a key revoked, a session ended, a member removed: the ``access`` channel); when
+it may not, the stream sends ``denied`` and ends.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.concurrency import run_in_threadpool
 
+from wakelog.server.auth import User, authenticate
+from wakelog.server.errors import ServerError
 from wakelog.server.http import project_path, refuse_nul, run_path
-from wakelog.server.permissions import Viewer
+from wakelog.server.live import ACCESS_CHANNEL
+from wakelog.server.permissions import Viewer, entity_viewer
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(refuse_nul)])
 PING_SECONDS = 15
@@ -52,11 +62,36 @@ def translate(event: dict[str, Any]) -> list[ServerSentEvent]:
     return out
 
 
-async def _stream(request: Request, channel: str) -> AsyncIterator[ServerSentEvent]:
-    async with request.app.state.live.subscribe(channel) as queue:
+def _still_allowed(request: Request) -> bool:
+    """Whether the request's credentials still let it read its entity: the checks it passed when
+    the stream opened, made again (two small reads)."""
+    try:
+        entity_viewer(request, authenticate(request))
+    except ServerError:
+        return False
+    return True
+
+
+async def _stream(request: Request, channel: str, user: User) -> AsyncIterator[ServerSentEvent]:
+    loop = asyncio.get_running_loop()
+    every = request.app.state.config.access_recheck_seconds
+    async with request.app.state.live.subscribe(channel, ACCESS_CHANNEL) as queue:
         yield ServerSentEvent(json.dumps({"channel": channel}), event="ready", retry=3000)
+        due = loop.time() + every
         while True:
-            event = await queue.get()
+            try:
+                wait = max(0.0, due - loop.time())
+                event: dict[str, Any] | None = await asyncio.wait_for(queue.get(), wait)
+            except asyncio.TimeoutError:
+                event = None
+            if event is None or event.get("type") == "access":
+                if event is not None and event.get("username") != user.username:
+                    continue
+                if not await run_in_threadpool(_still_allowed, request):
+                    yield ServerSentEvent(json.dumps({"reason": "access withdrawn"}), event="denied")
+                    return
+                due = loop.time() + every
+                continue
             for item in translate(event):
                 yield item
 
@@ -65,11 +100,11 @@ async def _stream(request: Request, channel: str) -> AsyncIterator[ServerSentEve
 async def project_events(entity: str, project: str, request: Request, user: Viewer) -> Any:
     """Server-sent events about every run of the project: new runs, new points, state changes."""
     entity, project = project_path(entity, project)
-    return EventSourceResponse(_stream(request, f"project:{entity}/{project}"), ping=PING_SECONDS)
+    return EventSourceResponse(_stream(request, f"project:{entity}/{project}", user), ping=PING_SECONDS)
 
 
 @router.get("/runs/{entity}/{project}/{run_id}/events", response_class=EventSourceResponse)
 async def run_events(entity: str, project: str, run_id: str, request: Request, user: Viewer) -> Any:
     """Server-sent events about one run: new points and state changes."""
     entity, project, run_id = run_path(entity, project, run_id)
-    return EventSourceResponse(_stream(request, f"run:{entity}/{project}/{run_id}"), ping=PING_SECONDS)
+    return EventSourceResponse(_stream(request, f"run:{entity}/{project}/{run_id}", user), ping=PING_SECONDS)
