@@ -141,7 +141,9 @@ class InProcessServer:
         database_url: str | None = None,
         artifact_root: str | None = None,
         env: dict[str, str] | None = None,
+        **options: Any,
     ) -> None:
+        """``options``: further ``ServerConfig`` fields (quotas, the disk reserve…)."""
         from wakelog.server.config import ServerConfig
 
         self.data_dir, self.backend = data_dir, backend
@@ -155,7 +157,11 @@ class InProcessServer:
         self.port: int = self._sock.getsockname()[1]
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.config = ServerConfig(
-            data_dir=data_dir, backend_store=database_url, artifact_root=artifact_root, port=self.port
+            data_dir=data_dir,
+            backend_store=database_url,
+            artifact_root=artifact_root,
+            port=self.port,
+            **options,
         )
         self.database_url = self.config.database_url
         self.log = data_dir.parent / f"server-{self.port}.log"

@@ -190,8 +190,8 @@ def set_quota(db: Database, kind: str, name: str, limits: Limits | None) -> None
 
 
 # -- the check on writes ---------------------------------------------------------------------------
-def _subjects(username: str | None, entity: str) -> list[tuple[str, str]]:
-    return ([("user", username)] if username is not None else []) + [("entity", entity)]
+def _subjects(username: str | None, entity: str | None) -> list[tuple[str, str]]:
+    return [(kind, name) for kind, name in (("user", username), ("entity", entity)) if name is not None]
 
 
 @dataclass
@@ -261,7 +261,7 @@ class QuotaGuard:
                     "`wakelog quota set`"
                 )
 
-    def count(self, username: str | None, entity: str, *, new_bytes: int = 0, rows: int = 0) -> None:
+    def count(self, username: str | None, entity: str | None, *, new_bytes: int = 0, rows: int = 0) -> None:
         """Count a write that was applied into the cached usage (until it is measured again)."""
         with self._lock:
             for key in _subjects(username, entity):

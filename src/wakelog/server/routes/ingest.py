@@ -45,7 +45,7 @@ async def ingest_records(entity: str, project: str, run_id: str, request: Reques
     records = await run_in_threadpool(decode_batch, await read_body(request))
     result = await run_in_threadpool(apply_batch, state.db, *path, records, user.id)
     if result.applied:
-        state.quotas.count(user.username, path[0], rows=result.applied)
+        state.quotas.count(user.username, path[0], rows=result.points + result.applied)  # about
         state.live.publish_ingest(path, result)
     return {"ack": result.ack, "applied": result.applied}
 
@@ -115,7 +115,7 @@ async def blob_upload(
     except BlobError as exc:
         received = await run_in_threadpool(store.received, sha256, _owner(user))
         raise ChunkRejected(str(exc), received=received) from None
-    request.app.state.quotas.count(user.username, entity, new_bytes=len(body))
+    request.app.state.quotas.count(user.username, None, new_bytes=len(body))  # the entity's: once attached
     if received == total:
         await run_in_threadpool(_record_blob, db, sha256, total, user.id)
     return {"received": received, "complete": received == total}
