@@ -84,7 +84,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     app.state.blobs = BlobStore(config.blob_root, **config.storage_options())
     app.state.live = live_hub(config, db)
     app.state.disk_guard = DiskGuard(guarded_paths(config), config.min_free_bytes)
-    app.state.quotas = QuotaGuard(db, config)
+    app.state.quotas = QuotaGuard(db, config, app.state.blobs)
 
     @app.middleware("http")
     async def refuse_nul(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

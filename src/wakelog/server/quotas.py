@@ -74,6 +74,11 @@ class Quota:
 
 
 # -- measuring -------------------------------------------------------------------------------------
+def upload_owner(user_id: int) -> str:
+    """Whose staging area a user's uploads go to (``BlobStore``): nobody else's chunks mix in."""
+    return str(user_id)
+
+
 def _rows(conn: sa.Connection, run_ids: sa.Select) -> int:
     """Metric points, console lines and history values of the runs ``run_ids`` selects."""
     points = sa.select(sa.func.coalesce(sa.func.sum(series_chunks.c.count), 0)).where(
@@ -172,7 +177,7 @@ def quota_of(
         subject_id = _subject_id(conn, kind, name)
         limits, custom = limits_of(conn, config, kind, subject_id)
         if kind == "user":
-            usage = user_usage(conn, subject_id, store.staged(str(subject_id)) if store else 0)
+            usage = user_usage(conn, subject_id, store.staged(upload_owner(subject_id)) if store else 0)
         else:
             usage = entity_usage(conn, subject_id)
     return Quota(kind, name, usage, limits, custom)
@@ -208,15 +213,16 @@ class QuotaGuard:
         self,
         db: Database,
         config: ServerConfig,
+        store: BlobStore,
         *,
         clock: Callable[[], float] = time.monotonic,
         ttl: float = 10.0,
     ) -> None:
-        self.db, self.config, self._clock, self._ttl = db, config, clock, ttl
+        self.db, self.config, self.store, self._clock, self._ttl = db, config, store, clock, ttl
         self._cache: dict[tuple[str, str], _Measured] = {}
         self._lock = threading.Lock()
 
-    def _measure(self, conn: sa.Connection, kind: str, name: str, staged: int) -> _Measured:
+    def _measure(self, conn: sa.Connection, kind: str, name: str) -> _Measured:
         if kind == "user":
             subject_id: int | None = int(find_user(conn, name).id)
         else:
@@ -224,29 +230,29 @@ class QuotaGuard:
         limits, _ = limits_of(conn, self.config, kind, subject_id)
         usage = Usage()
         if not limits.unlimited and subject_id is not None:
-            usage = user_usage(conn, subject_id, staged) if kind == "user" else entity_usage(conn, subject_id)
+            if kind == "user":
+                usage = user_usage(conn, subject_id, self.store.staged(upload_owner(subject_id)))
+            else:
+                usage = entity_usage(conn, subject_id)
         return _Measured(self._clock(), limits, usage)
 
-    def _current(self, kind: str, name: str, staged: int) -> _Measured:
+    def _current(self, kind: str, name: str) -> _Measured:
         key = (kind, name)
         with self._lock:
             cached = self._cache.get(key)
         if cached is not None and self._clock() - cached.at < self._ttl:
             return cached
         with self.db.read() as conn:
-            measured = self._measure(conn, kind, name, staged)
+            measured = self._measure(conn, kind, name)
         with self._lock:
             self._cache[key] = measured
         return measured
 
-    def check(
-        self, username: str | None, entity: str, *, new_bytes: int = 0, staged: int = 0, rows: bool = False
-    ) -> None:
+    def check(self, username: str | None, entity: str, *, new_bytes: int = 0, rows: bool = False) -> None:
         """Raise ``InsufficientStorage`` if ``new_bytes`` more content, or (``rows``) more records,
-        would go past the user's (unless None) or the entity's quota. ``staged``: the user's
-        unfinished uploads."""
+        would go past the user's (unless None; their unfinished uploads count) or the entity's quota."""
         for kind, name in _subjects(username, entity):
-            measured = self._current(kind, name, staged if kind == "user" else 0)
+            measured = self._current(kind, name)
             limits, usage = measured.limits, measured.usage
             if new_bytes and limits.max_bytes is not None and usage.bytes + new_bytes > limits.max_bytes:
                 raise InsufficientStorage(

@@ -26,7 +26,7 @@ from wakelog.server.body import read_body
 from wakelog.server.errors import BlobMissing, ChunkRejected, InvalidRequest
 from wakelog.server.http import run_path
 from wakelog.server.permissions import Writer, usable_blobs
-from wakelog.server.quotas import new_content_bytes
+from wakelog.server.quotas import new_content_bytes, upload_owner
 from wakelog.store.blobs import BlobError, check_sha256
 from wakelog.store.ingest import apply_batch, decode_batch, ensure_run
 from wakelog.store.schema import blob_holders, blobs, entities, projects, run_files, runs
@@ -67,7 +67,7 @@ def ingest_ack(entity: str, project: str, run_id: str, request: Request, user: W
 
 def _owner(user: User) -> str:
     """Whose staging area an upload goes to: each user's chunks stay apart from everyone else's."""
-    return str(user.id)
+    return upload_owner(user.id)
 
 
 def _may_use(db: Any, user: User, sha256: str) -> bool:
@@ -125,8 +125,7 @@ async def _check_room(request: Request, user: User, entity: str, new_bytes: int)
     """507 unless the disk and the user's and entity's quotas have room for ``new_bytes``."""
     state = request.app.state
     state.disk_guard.check()
-    staged = await run_in_threadpool(state.blobs.staged, _owner(user))
-    await run_in_threadpool(state.quotas.check, user.username, entity, new_bytes=new_bytes, staged=staged)
+    await run_in_threadpool(state.quotas.check, user.username, entity, new_bytes=new_bytes)
 
 
 def _record_blob(db: Any, sha256: str, size: int, holder_id: int) -> None:
