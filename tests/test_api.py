@@ -64,7 +64,11 @@ def seeded(api_server: InProcessServer, tmp_path: Path) -> Iterator[tuple[InProc
                 assert post_records(http, f"lab/zoo/{run_id}", batch[start : start + 1000]).status_code == 200
             content = (run_dir / "files" / "notes.txt").read_bytes()
             sha = hashlib.sha256(content).hexdigest()
-            http.put(f"/api/v1/blobs/{sha}", params={"offset": 0, "total": len(content)}, content=content)
+            http.put(
+                f"/api/v1/runs/lab/zoo/{run_id}/blobs/{sha}",
+                params={"offset": 0, "total": len(content)},
+                content=content,
+            )
             listing = {"files": [{"name": "notes.txt", "sha256": sha, "size": len(content)}]}
             assert http.post(f"/api/v1/runs/lab/zoo/{run_id}/files", json=listing).status_code == 200
             ids.append(run_id)

@@ -244,6 +244,55 @@ _artifact_root = click.option(
 )
 
 
+_SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+_AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class _Size(click.ParamType):
+    """Bytes as 500M, 10G, 2T (powers of 1024) or a plain number; ``none`` is unlimited."""
+
+    name = "SIZE"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> int | None:
+        text = str(value).strip().upper().removesuffix("IB").removesuffix("B")
+        if text == "NONE":
+            return None
+        unit = text[-1:] if text[-1:] in _SIZE_UNITS else ""
+        try:
+            return int(float(text[: len(text) - len(unit)]) * _SIZE_UNITS[unit])
+        except ValueError:
+            self.fail(f"{value!r} is not a size like 500M, 10G or none", param, ctx)
+
+
+class _Age(click.ParamType):
+    """Seconds as 30s, 15m, 24h or 7d."""
+
+    name = "AGE"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        text = str(value).strip().lower()
+        unit = text[-1:] if text[-1:] in _AGE_UNITS else "s"
+        try:
+            return float(text.removesuffix(unit)) * _AGE_UNITS[unit]
+        except ValueError:
+            self.fail(f"{value!r} is not an age like 24h or 7d", param, ctx)
+
+
+_staging_max_age = click.option(
+    "--staging-max-age", type=_Age(), help="Delete unfinished uploads idle this long (default 24h)."
+)
+_unattached_max_age = click.option(
+    "--unattached-max-age",
+    type=_Age(),
+    help="Delete uploaded content no run points at after this (default 7d).",
+)
+
+
+def _storage_options(**given: object) -> dict[str, object]:
+    """The storage options that were given (the rest keep ServerConfig's defaults)."""
+    return {name: value for name, value in given.items() if value is not None}
+
+
 @main.group(invoke_without_command=True)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (0.0.0.0 for all).")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
@@ -266,6 +315,19 @@ _artifact_root = click.option(
     type=click.FloatRange(0),
     help="Writes (ingest, uploads) one user may make per second, with bursts of 10 s worth; 0: no limit.",
 )
+@click.option(
+    "--min-free",
+    type=_Size(),
+    help="Refuse new data (507) while the disk of the database or blobs has less free (default 1G).",
+)
+@click.option(
+    "--user-max-bytes", type=_Size(), help="Default quota of file content per user (default: none)."
+)
+@click.option("--user-max-rows", type=int, help="Default quota of metric points and lines per user.")
+@click.option("--entity-max-bytes", type=_Size(), help="Default quota of file content per entity.")
+@click.option("--entity-max-rows", type=int, help="Default quota of metric points and lines per entity.")
+@_staging_max_age
+@_unattached_max_age
 @click.pass_context
 def server(
     ctx: click.Context,
@@ -277,6 +339,7 @@ def server(
     workers: int,
     trusted_proxies: tuple[str, ...],
     write_rate: float,
+    **storage: object,
 ) -> None:
     """Run the tracking server (SQLite and local files unless told otherwise).
 
@@ -290,6 +353,7 @@ def server(
     from wakelog.server.serve import serve
     from wakelog.store.database import SchemaError
 
+    storage["min_free_bytes"] = storage.pop("min_free")
     config = _server_config(
         data_dir,
         backend_store,
@@ -299,6 +363,7 @@ def server(
         workers=workers,
         trusted_proxies=list(trusted_proxies),
         write_rate_per_user=write_rate,
+        **_storage_options(**storage),
     )
     try:
         serve(config)
@@ -334,6 +399,32 @@ def server_backup(
     except BackupError as exc:
         _fail(exc)
     click.echo(report)
+
+
+@server.command("gc")
+@_data_dir
+@_backend_store
+@_artifact_root
+@_staging_max_age
+@_unattached_max_age
+def server_gc(
+    data_dir: Path | None,
+    backend_store: str | None,
+    artifact_root: str | None,
+    staging_max_age: float | None,
+    unattached_max_age: float | None,
+) -> None:
+    """Delete unfinished uploads and uploaded content no run points at, once old enough.
+
+    The server does this by itself every hour; this does it now (while it serves, or not).
+    """
+    from wakelog.server.expiry import collect
+    from wakelog.store.blobs import BlobStore
+
+    ages = _storage_options(staging_max_age=staging_max_age, unattached_max_age=unattached_max_age)
+    config = _server_config(data_dir, backend_store, artifact_root, **ages)
+    store = BlobStore(config.blob_root, **config.storage_options())
+    click.echo(_accounts(data_dir, backend_store, lambda db: collect(db, store, config)))
 
 
 @server.command("restore")
@@ -641,6 +732,97 @@ def team_remove(name: str, user: str, data_dir: Path | None, backend_store: str 
 
     _accounts(data_dir, backend_store, lambda db: remove_member(db, name, user))
     click.echo(f"removed {user} from {name}")
+
+
+# -- storage quotas --------------------------------------------------------------------------------
+@main.group("quota")
+def quota_group() -> None:
+    """Storage quotas of users and entities (run on the server's machine).
+
+    Bytes count file content, rows metric points, console lines and media. Without a quota of
+    its own, a user or entity has the server's defaults (`wakelog server --user-max-bytes` …).
+    """
+
+
+def _subject(user: str | None, entity: str | None) -> tuple[str, str]:
+    if (user is None) == (entity is None):
+        _fail(Exception("name one --user or one --entity"))
+    return ("user", user) if user is not None else ("entity", entity)  # type: ignore[return-value]
+
+
+_quota_user = click.option("--user", metavar="NAME", help="A user's quota.")
+_quota_entity = click.option("--entity", metavar="NAME", help="An entity's quota.")
+
+
+@quota_group.command("set")
+@_quota_user
+@_quota_entity
+@click.option("--max-bytes", type=_Size(), help="File content: 500M, 10G, 2T or none (unlimited).")
+@click.option("--max-rows", type=str, help="Metric points, console lines and media rows, or none.")
+@_data_dir
+@_backend_store
+def quota_set(
+    user: str | None,
+    entity: str | None,
+    max_bytes: int | None,
+    max_rows: str | None,
+    data_dir: Path | None,
+    backend_store: str | None,
+) -> None:
+    """Set the quota of a user or an entity (a limit not given is unlimited)."""
+    from wakelog.server.quotas import Limits, set_quota
+
+    kind, name = _subject(user, entity)
+    rows = None if max_rows in (None, "none") else int(str(max_rows).replace(",", "").replace("_", ""))
+    _accounts(data_dir, backend_store, lambda db: set_quota(db, kind, name, Limits(max_bytes, rows)))
+    click.echo(f"set the quota of {kind} {name}; a running server applies it within seconds")
+
+
+@quota_group.command("reset")
+@_quota_user
+@_quota_entity
+@_data_dir
+@_backend_store
+def quota_reset(
+    user: str | None, entity: str | None, data_dir: Path | None, backend_store: str | None
+) -> None:
+    """Give a user or an entity the server's default quota again."""
+    from wakelog.server.quotas import set_quota
+
+    kind, name = _subject(user, entity)
+    _accounts(data_dir, backend_store, lambda db: set_quota(db, kind, name, None))
+    click.echo(f"{kind} {name} has the server's default quota again")
+
+
+@quota_group.command("show")
+@_quota_user
+@_quota_entity
+@_data_dir
+@_backend_store
+@_artifact_root
+def quota_show(
+    user: str | None,
+    entity: str | None,
+    data_dir: Path | None,
+    backend_store: str | None,
+    artifact_root: str | None,
+) -> None:
+    """What a user or an entity stores, and its quota."""
+    from wakelog.server.diskguard import human
+    from wakelog.server.quotas import quota_of
+    from wakelog.store.blobs import BlobStore
+
+    kind, name = _subject(user, entity)
+    config = _server_config(data_dir, backend_store, artifact_root)
+    store = BlobStore(config.blob_root, **config.storage_options())
+    quota = _accounts(data_dir, backend_store, lambda db: quota_of(db, config, kind, name, store))
+    limits = quota.limits
+    max_bytes = "unlimited" if limits.max_bytes is None else human(limits.max_bytes)
+    max_rows = "unlimited" if limits.max_rows is None else f"{limits.max_rows:,} rows"
+    click.echo(
+        f"{kind} {name}: {human(quota.usage.bytes)} of {max_bytes}, {quota.usage.rows:,} rows of {max_rows}"
+    )
+    click.echo("quota: " + ("set for it" if quota.custom else "the server's default"))
 
 
 if __name__ == "__main__":

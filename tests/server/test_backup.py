@@ -51,10 +51,10 @@ def wakelog(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
     )
 
 
-def upload(client: httpx.Client, content: bytes) -> str:
+def upload(client: httpx.Client, run: str, content: bytes) -> str:
     sha = hashlib.sha256(content).hexdigest()
     response = client.put(
-        f"/api/v1/blobs/{sha}", params={"offset": 0, "total": len(content)}, content=content
+        f"/api/v1/runs/{run}/blobs/{sha}", params={"offset": 0, "total": len(content)}, content=content
     )
     assert response.status_code == 200, response.text
     return sha
@@ -111,7 +111,9 @@ class Ingest(threading.Thread):
             )
             if seq % (5 * BATCH) == 1:
                 name, content = f"files/{seq}.txt", f"content of {seq}\n".encode() * 64
-                listing = [{"name": name, "sha256": upload(client, content), "size": len(content)}]
+                listing = [
+                    {"name": name, "sha256": upload(client, self.run_path, content), "size": len(content)}
+                ]
                 response = client.post(f"/api/v1/runs/{self.run_path}/files", json={"files": listing})
                 assert response.status_code == 200, response.text
                 with self._changed:
@@ -220,7 +222,7 @@ def backup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Pat
             ]
             assert post_records(client, "admin/small/r1", records).status_code == 200
             listing = [
-                {"name": name, "sha256": upload(client, content), "size": len(content)}
+                {"name": name, "sha256": upload(client, "admin/small/r1", content), "size": len(content)}
                 for name, content in {"a.txt": b"alpha" * 100, "b.bin": bytes(range(256)) * 8}.items()
             ]
             assert (

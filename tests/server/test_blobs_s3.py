@@ -1,6 +1,6 @@
 """Blobs in an S3-compatible bucket (moto in server mode), through a real server's HTTP API.
 
-Uploads are chunked and resumable (``PUT /api/v1/blobs/<sha256>?offset=&total=``), content is
+Uploads are chunked and resumable (``PUT /api/v1/runs/<run>/blobs/<sha256>?offset=&total=``), content is
 stored once under its hash, and content that does not match its hash is refused. Runs on both
 database backends.
 """
@@ -21,7 +21,7 @@ from tests.harness import InProcessServer
 from tests.server.conftest import S3Server, query
 from wakelog.store.blobs import BlobError, BlobStore
 
-API = "/api/v1/blobs"
+API = "/api/v1/runs/team/blobs/r0/blobs"
 
 
 def bucket_path(server: InProcessServer) -> str:

@@ -105,7 +105,7 @@ CASES: list[tuple[str, str, str, dict[str, Any], int, str]] = [
         400,
         "invalid_request",
     ),
-    ("bad blob address", "GET", "/api/v1/blobs/xyz", {}, 400, "invalid_request"),
+    ("bad blob address", "GET", f"/api/v1/runs/{RUN}/blobs/xyz", {}, 400, "invalid_request"),
     ("malformed batch", "POST", f"/api/v1/runs/{RUN}/records", {"content": b"\xc1"}, 400, "invalid_request"),
     (
         "batch too large",
@@ -126,7 +126,7 @@ CASES: list[tuple[str, str, str, dict[str, Any], int, str]] = [
     (
         "chunk at the wrong offset",
         "PUT",
-        f"/api/v1/blobs/{_sha(b'abcd')}",
+        f"/api/v1/runs/{RUN}/blobs/{_sha(b'abcd')}",
         {"params": {"offset": 2, "total": 4}, "content": b"cd"},
         409,
         "chunk_rejected",
@@ -182,7 +182,9 @@ def test_error_bodies_keep_what_clients_read(client: TestClient) -> None:
     gap = client.post(f"/api/v1/runs/{RUN}/records", content=msgspec.msgpack.encode([[9, "config", 1.0, {}]]))
     assert gap.json()["detail"].startswith("records must continue from seq")
     assert isinstance(gap.json()["ack"], int)
-    chunk = client.put(f"/api/v1/blobs/{_sha(b'abcd')}", params={"offset": 2, "total": 4}, content=b"cd")
+    chunk = client.put(
+        f"/api/v1/runs/{RUN}/blobs/{_sha(b'abcd')}", params={"offset": 2, "total": 4}, content=b"cd"
+    )
     assert chunk.json()["received"] == 0
     bad = client.get("/api/v1/projects/admin/proj/runs", params={"order": "-nope"})
     assert bad.json()["detail"].startswith("bad order at position 1: unknown field 'nope'")
@@ -294,8 +296,12 @@ def _exercise_async_routes(client: TestClient, key: str) -> set[str]:
             f"/api/v1/runs/{RUN}/records",
             {"content": msgspec.msgpack.encode([[2, "config", 2.0, {}]])},
         ),
-        ("GET", f"/api/v1/blobs/{_sha(b'data')}", {}),
-        ("PUT", f"/api/v1/blobs/{_sha(b'data')}", {"params": {"offset": 0, "total": 4}, "content": b"data"}),
+        ("GET", f"/api/v1/runs/{RUN}/blobs/{_sha(b'data')}", {}),
+        (
+            "PUT",
+            f"/api/v1/runs/{RUN}/blobs/{_sha(b'data')}",
+            {"params": {"offset": 0, "total": 4}, "content": b"data"},
+        ),
         ("PUT", "/api/v1/projects/admin/proj/workspace", {"json": {"panels": []}}),
         ("GET", "/api/v1/keys", {}),
         ("POST", "/api/v1/keys", {"json": {"name": "spare"}}),
@@ -305,6 +311,8 @@ def _exercise_async_routes(client: TestClient, key: str) -> set[str]:
         ("POST", "/api/v1/entities", {"json": {"name": "team"}}),
         ("PUT", "/api/v1/entities/team/members/carol", {"json": {"role": "member"}}),
         ("GET", "/api/v1/entities/team/members", {}),
+        ("PUT", "/api/v1/entities/team/quota", {"json": {"max_bytes": 10**9, "max_rows": None}}),
+        ("PUT", "/api/v1/users/carol/quota", {"json": {"max_rows": 10**6}}),
         ("DELETE", "/api/v1/entities/team/members/carol", {}),
         ("DELETE", "/api/v1/users/carol", {}),
     ]

@@ -43,7 +43,8 @@ ROUTES_WITHOUT_ENTITY = {
     "/api/v1/users/{username}/password",
     "/api/v1/entities",  # listing: only readable ones; creating: server admins
     "/api/v1/projects",  # listing: only readable entities' projects
-    "/api/v1/blobs/{sha256}",  # your own uploads; content is read only through a readable run
+    "/api/v1/usage",  # your own usage, and that of entities you administer
+    "/api/v1/users/{username}/quota",  # your own (server admins: anyone's)
 }
 ROLE_CHECKS = {entity_viewer: "viewer", entity_writer: "member", entity_admin: "admin"}
 
@@ -67,9 +68,11 @@ def new_user(admin: httpx.Client, name: str) -> str:
     return admin.post(f"{API}/keys", json={"user": name}).json()["key"]
 
 
-def put_blob(client: httpx.Client, content: bytes) -> httpx.Response:
+def put_blob(client: httpx.Client, run: str, content: bytes) -> httpx.Response:
     sha = hashlib.sha256(content).hexdigest()
-    return client.put(f"{API}/blobs/{sha}", params={"offset": 0, "total": len(content)}, content=content)
+    return client.put(
+        f"{API}/runs/{run}/blobs/{sha}", params={"offset": 0, "total": len(content)}, content=content
+    )
 
 
 def attach(client: httpx.Client, run: str, name: str, content: bytes) -> httpx.Response:
@@ -96,7 +99,7 @@ def team(server: InProcessServer) -> Iterator[Team]:
             [2, "output", 3.0, {"stream": "stdout", "text": "hello\n"}],
         ]
         assert post_records(admin, RUN, records).status_code == 200
-        assert put_blob(admin, FILE).json()["complete"] is True
+        assert put_blob(admin, RUN, FILE).json()["complete"] is True
         assert attach(admin, RUN, "model.txt", FILE).status_code == 200
     yield Team(server, keys)
 
@@ -117,7 +120,7 @@ def test_a_viewer_reads_but_cannot_write(team: Team) -> None:
 def test_a_member_writes_and_the_run_names_them(team: Team) -> None:
     with team.client("mem") as mem:
         assert post_records(mem, "acme/proj/by-mem", [[0, "run", 1.0, {"name": "m"}]]).status_code == 200
-        assert put_blob(mem, b"members file").json()["complete"] is True
+        assert put_blob(mem, "acme/proj/by-mem", b"members file").json()["complete"] is True
         assert attach(mem, "acme/proj/by-mem", "notes.txt", b"members file").json() == {"attached": 1}
         assert mem.get(f"{API}/runs/acme/proj/by-mem/files/notes.txt").content == b"members file"
 
@@ -170,7 +173,14 @@ def _api_routes(tmp_path: Path) -> list[tuple[str, str, str]]:
 
 
 def _url(path: str, entity: str) -> str:
-    values = {"entity": entity, "project": "proj", "run_id": "run1", "name": "model.txt", "username": "viewy"}
+    values = {
+        "entity": entity,
+        "project": "proj",
+        "run_id": "run1",
+        "name": "model.txt",
+        "username": "viewy",
+        "sha256": FILE_SHA,
+    }
     return re.sub(r"\{(\w+)(:path)?\}", lambda m: values[m.group(1)], path)
 
 
@@ -285,28 +295,42 @@ def test_users_write_to_their_personal_entity_but_create_no_others(team: Team) -
 # -- blobs: knowing a hash gives nothing away -------------------------------------------------------
 def test_a_hash_alone_does_not_open_someone_elses_content(team: Team) -> None:
     with team.client("stranger") as stranger:
-        assert stranger.get(f"{API}/blobs/{FILE_SHA}").json() == {"complete": False, "received": 0}
+        assert stranger.get(f"{API}/runs/stranger/p/r/blobs/{FILE_SHA}").json() == {
+            "complete": False,
+            "received": 0,
+        }
         refused = attach(stranger, "stranger/p/r", "stolen.bin", FILE)
         assert refused.status_code == 409 and "not uploaded yet" in refused.json()["detail"]
         wrong = stranger.put(
-            f"{API}/blobs/{FILE_SHA}", params={"offset": 0, "total": len(FILE)}, content=b"x" * len(FILE)
+            f"{API}/runs/stranger/p/r/blobs/{FILE_SHA}",
+            params={"offset": 0, "total": len(FILE)},
+            content=b"x" * len(FILE),
         )
         assert wrong.status_code == 409 and "sha256" in wrong.json()["detail"]
         assert attach(stranger, "stranger/p/r", "stolen.bin", FILE).status_code == 409
         # holding the content is proof enough: uploading it whole makes it theirs to attach
         half = len(FILE) // 2
         first = stranger.put(
-            f"{API}/blobs/{FILE_SHA}", params={"offset": 0, "total": len(FILE)}, content=FILE[:half]
+            f"{API}/runs/stranger/p/r/blobs/{FILE_SHA}",
+            params={"offset": 0, "total": len(FILE)},
+            content=FILE[:half],
         )
         assert first.json() == {"received": half, "complete": False}
-        assert stranger.get(f"{API}/blobs/{FILE_SHA}").json() == {"complete": False, "received": half}
+        assert stranger.get(f"{API}/runs/stranger/p/r/blobs/{FILE_SHA}").json() == {
+            "complete": False,
+            "received": half,
+        }
         rest = stranger.put(
-            f"{API}/blobs/{FILE_SHA}", params={"offset": half, "total": len(FILE)}, content=FILE[half:]
+            f"{API}/runs/stranger/p/r/blobs/{FILE_SHA}",
+            params={"offset": half, "total": len(FILE)},
+            content=FILE[half:],
         )
         assert rest.json()["complete"] is True
         assert attach(stranger, "stranger/p/r", "mine.bin", FILE).json() == {"attached": 1}
     with team.client("viewy") as viewy:
-        assert viewy.get(f"{API}/blobs/{FILE_SHA}").json()["received"] == 0, "uploads are staged per user"
+        assert viewy.get(f"{API}/runs/viewy/p/r/blobs/{FILE_SHA}").json()["received"] == 0, (
+            "uploads are staged per user"
+        )
 
 
 # -- the command line -------------------------------------------------------------------------------

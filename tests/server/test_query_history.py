@@ -69,7 +69,9 @@ def records() -> list[list[Any]]:
 
 def upload(http: httpx.Client, content: bytes) -> str:
     sha = hashlib.sha256(content).hexdigest()
-    response = http.put(f"{API}/blobs/{sha}", params={"offset": 0, "total": len(content)}, content=content)
+    response = http.put(
+        f"{API}/runs/{RUN}/blobs/{sha}", params={"offset": 0, "total": len(content)}, content=content
+    )
     assert response.status_code == 200, response.text
     return sha
 

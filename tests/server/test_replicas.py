@@ -177,7 +177,7 @@ def test_an_upload_started_on_one_replica_finishes_on_the_other(
     sha = hashlib.sha256(content).hexdigest()
     first, second = replicas
     with first.client() as a, second.client() as b:
-        put = "/api/v1/blobs/" + sha
+        put = "/api/v1/runs/admin/up/r1/blobs/" + sha
         assert (
             a.put(put, params={"offset": 0, "total": len(content)}, content=content[:70_000]).status_code
             == 200

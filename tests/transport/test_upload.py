@@ -113,7 +113,7 @@ def test_online_run_arrives_whole_with_files_and_media(tmp_path: Path, live_serv
     with live_server.client() as http:
         assert http.get(f"/api/v1/runs/team/upload/{run_id}/ack").json()["ack"] == state.acked_seq
         for name, (_size, _mtime, sha256) in state.files.items():
-            assert http.get(f"/api/v1/blobs/{sha256}").json()["complete"], name
+            assert http.get(f"/api/v1/runs/team/upload/{run_id}/blobs/{sha256}").json()["complete"], name
     assert "model.txt" in state.files and any(n.startswith("media/images/") for n in state.files)
     assert server_points(live_server, run_id, "loss") == (2000, 1999)
 
@@ -356,8 +356,10 @@ def test_large_files_upload_in_resumable_chunks_with_progress(
     assert result.exit_code == 0, result.output
     assert "weights.bin" in result.output, "a large file gets a progress bar of its own"
     sha256 = hashlib.sha256(payload).hexdigest()
+    (run_dir,) = run_dirs(tmp_path)
+    blob = f"/api/v1/runs/{SyncState.load(run_dir).run_path}/blobs/{sha256}"
     with live_server.client() as http:
-        assert http.get(f"/api/v1/blobs/{sha256}").json() == {"complete": True, "received": len(payload)}
+        assert http.get(blob).json() == {"complete": True, "received": len(payload)}
 
 
 @pytest.mark.process

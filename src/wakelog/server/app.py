@@ -3,7 +3,9 @@ handlers (``server/handlers.py``) together."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
@@ -12,19 +14,23 @@ from starlette.concurrency import run_in_threadpool
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from wakelog._version import __version__
-from wakelog.server import handlers
+from wakelog.server import expiry, handlers
 from wakelog.server.auth import User, authenticate
 from wakelog.server.config import ServerConfig
+from wakelog.server.diskguard import DiskGuard, guarded_paths
 from wakelog.server.errors import InvalidRequest
 from wakelog.server.limits import Limits
 from wakelog.server.live import LiveHub
 from wakelog.server.live_local import LocalLiveHub, socket_folder
 from wakelog.server.live_pg import PostgresLiveHub
+from wakelog.server.quotas import QuotaGuard
 from wakelog.server.routes import auth as auth_routes
-from wakelog.server.routes import events, files, history, ingest, projects, runs, teams
+from wakelog.server.routes import events, files, history, ingest, projects, runs, storage, teams
 from wakelog.server.routes.web import WebApp
 from wakelog.store.blobs import BlobStore
 from wakelog.store.database import Database
+
+_log = logging.getLogger(__name__)
 
 
 def live_hub(config: ServerConfig, db: Database) -> LiveHub:
@@ -36,6 +42,17 @@ def live_hub(config: ServerConfig, db: Database) -> LiveHub:
     return LiveHub()
 
 
+async def _collect_periodically(app: FastAPI) -> None:
+    """Expire unfinished uploads and unattached content every ``gc_seconds`` (server/expiry.py)."""
+    state = app.state
+    while True:
+        await asyncio.sleep(state.config.gc_seconds)
+        try:
+            await run_in_threadpool(expiry.collect, state.db, state.blobs, state.config)
+        except Exception:  # a failed round is logged and tried again next time
+            _log.exception("expiring uploads failed")
+
+
 def create_app(config: ServerConfig | None = None) -> FastAPI:
     config = config or ServerConfig()
     db = Database(config.database_url)
@@ -43,7 +60,12 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        collector = asyncio.create_task(_collect_periodically(app)) if config.gc_seconds > 0 else None
         yield
+        if collector is not None:
+            collector.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await collector
         await app.state.live.close()
         await run_in_threadpool(db.dispose)
 
@@ -67,6 +89,8 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         write_rate=config.write_rate_per_user,
         write_burst=config.write_rate_per_user * config.write_burst_seconds,
     )
+    app.state.disk_guard = DiskGuard(guarded_paths(config), config.min_free_bytes)
+    app.state.quotas = QuotaGuard(db, config, app.state.blobs)
 
     @app.middleware("http")
     async def refuse_nul(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -100,5 +124,6 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     app.include_router(events.router, tags=["events"])
     app.include_router(auth_routes.router, tags=["auth"])
     app.include_router(teams.router, tags=["teams"])
+    app.include_router(storage.router, tags=["storage"])
     app.mount("/", WebApp(), name="web")  # last: only what no API route matched
     return app

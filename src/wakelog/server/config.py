@@ -34,6 +34,20 @@ class ServerConfig:
     #: How often an open event stream checks that its client may still read it (it also checks at
     #: once when this server hears that a key was revoked, a session ended or a member removed).
     access_recheck_seconds: float = 30.0
+    #: Free space kept on the disks of the database (SQLite) and the blob folder: below it, new
+    #: data is refused with 507 while sign-in and reads keep working (``server/diskguard.py``).
+    min_free_bytes: int = 1024**3
+    #: Default storage quotas (None: unlimited); an admin sets others per user or entity
+    #: (``server/quotas.py``). Bytes: blob content; rows: metric points, console lines, media rows.
+    user_max_bytes: int | None = None
+    user_max_rows: int | None = None
+    entity_max_bytes: int | None = None
+    entity_max_rows: int | None = None
+    #: Unfinished uploads, and uploaded content no run refers to, are deleted after these many
+    #: seconds, by the server every ``gc_seconds`` and by ``wakelog server gc`` (``server/expiry.py``).
+    staging_max_age: float = 24 * 3600
+    unattached_max_age: float = 7 * 24 * 3600
+    gc_seconds: float = 3600
 
     @property
     def database_url(self) -> str:

@@ -2,9 +2,10 @@
 
 The server's own errors (``server/errors.py``) carry their status and code. The lower layers'
 errors are translated here: the store's (a malformed batch, a sequence gap, a bad blob address, a
-schema mismatch), a full disk, FastAPI's request validation and Starlette's own 404/405. Anything
-else is a bug: 500 ``internal_error``, with nothing of the exception in the answer (the server logs
-it). Every answer has the body ``{"detail", "code"}`` (``ErrorBody``).
+schema mismatch), a full disk (507, as the OS, SQLite or PostgreSQL report it), FastAPI's request
+validation and Starlette's own 404/405. Anything else is a bug: 500 ``internal_error``, with
+nothing of the exception in the answer (the server logs it). Every answer has the body
+``{"detail", "code"}`` (``ErrorBody``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import errno
 import logging
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -46,6 +48,22 @@ _BY_STATUS: dict[int, type[errors.ServerError]] = {
     )
 }
 _DISK_FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+_SQLITE_FULL = 13
+_PG_DISK_FULL = "53100"
+
+
+def _disk_full(exc: Exception) -> bool:
+    """A full disk, as the OS, SQLite (SQLITE_FULL) or PostgreSQL (disk_full) reports it."""
+    if isinstance(exc, OSError):
+        return exc.errno in _DISK_FULL
+    if isinstance(exc, sa.exc.DBAPIError):
+        orig = exc.orig
+        return (
+            getattr(orig, "sqlite_errorcode", None) == _SQLITE_FULL
+            or getattr(orig, "sqlstate", None) == _PG_DISK_FULL
+            or "database or disk is full" in str(orig)
+        )
+    return False
 
 
 def error_response(error: errors.ServerError) -> JSONResponse:
@@ -65,7 +83,7 @@ def translate(exc: Exception) -> errors.ServerError:
         return errors.InvalidRequest(str(exc))
     if isinstance(exc, SchemaError):
         return errors.ServiceUnavailable(str(exc))
-    if isinstance(exc, OSError) and exc.errno in _DISK_FULL:
+    if _disk_full(exc):
         return errors.InsufficientStorage("the server is out of storage space; tell its administrator")
     if isinstance(exc, RequestValidationError):
         return errors.ValidationFailed(exc.errors())
@@ -100,6 +118,7 @@ def install(app: FastAPI) -> None:
         BlobError,
         SchemaError,
         OSError,
+        sa.exc.OperationalError,  # a full disk among them; the others are logged as before
     )
     for kind in handled:
         app.add_exception_handler(kind, _handle)

@@ -37,6 +37,14 @@ _RACE_ERRORS = _race_errors()
 READ_CHUNK = 1024 * 1024
 
 
+def _mtime(info: dict[str, Any]) -> float:
+    """When a listed object was last written: ``mtime`` locally, ``LastModified`` in buckets."""
+    if "mtime" in info:
+        return float(info["mtime"])
+    modified = info.get("LastModified") or info.get("last_modified")
+    return modified.timestamp() if modified is not None else 0.0
+
+
 class BlobError(Error, ValueError):
     """A bad address, a chunk at the wrong offset, or content that does not match its hash."""
 
@@ -161,6 +169,35 @@ class BlobStore:
         with contextlib.suppress(FileNotFoundError):
             self.fs.rm(staging)
         raise BlobError("the uploaded content does not match its sha256; upload it again")
+
+    def staged(self, owner: str) -> int:
+        """Bytes of all of ``owner``'s unfinished uploads (what their quota counts besides content)."""
+        if not owner or not _OWNER.match(owner):
+            raise BlobError(f"an upload owner is 1 to 32 lower-case letters and digits, not {owner!r}")
+        try:
+            return int(self.fs.du(f"{self.root}/staging/{owner}"))
+        except FileNotFoundError:
+            return 0
+
+    def expire_staging(self, before: float) -> tuple[int, int]:
+        """Delete unfinished uploads last written before ``before`` (seconds since the epoch);
+        returns how many and their bytes. Copies of ``put_verified`` are staged here too."""
+        try:
+            found = self.fs.find(f"{self.root}/staging", detail=True)
+        except FileNotFoundError:
+            return 0, 0
+        count = size = 0
+        for path, info in found.items():
+            if _mtime(info) < before:
+                with contextlib.suppress(FileNotFoundError):
+                    self.fs.rm(path)
+                count, size = count + 1, size + int(info.get("size") or 0)
+        return count, size
+
+    def delete(self, sha256: str) -> None:
+        """Remove stored content (gone already is fine)."""
+        with contextlib.suppress(FileNotFoundError):
+            self.fs.rm(self._path(sha256))
 
     def put(self, data: bytes) -> str:
         """Store ``data`` whole; returns its sha256."""

@@ -200,7 +200,8 @@ run_files = sa.Table(
     sa.Column("run_pk", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("name", sa.String(1024), primary_key=True),
     sa.Column("policy", sa.String(8), nullable=False, default="end"),
-    sa.Column("sha256", sa.String(64), nullable=True),  # null until the content is uploaded
+    # null until the content is uploaded; indexed for expiry (content no run refers to) and quotas
+    sa.Column("sha256", sa.String(64), nullable=True, index=True),
     sa.Column("size", sa.BigInteger, nullable=True),
     sa.Column("updated_at", Time, nullable=False),
 )
@@ -221,6 +222,24 @@ blob_holders = sa.Table(
     sa.Column("sha256", sa.String(64), sa.ForeignKey("blobs.sha256", ondelete="CASCADE"), primary_key=True),
     sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("created_at", Time, nullable=False),
+)
+
+# Storage quotas set for one user or one entity (the other id is null); without a row the
+# server's defaults apply. A null limit is unlimited (server/quotas.py).
+quotas = sa.Table(
+    "quotas",
+    metadata,
+    _id(),
+    sa.Column(
+        "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=True, unique=True
+    ),
+    sa.Column(
+        "entity_id", sa.Integer, sa.ForeignKey("entities.id", ondelete="CASCADE"), nullable=True, unique=True
+    ),
+    sa.Column("max_bytes", sa.BigInteger, nullable=True),
+    sa.Column("max_rows", sa.BigInteger, nullable=True),
+    sa.Column("updated_at", Time, nullable=False),
+    sa.CheckConstraint("(user_id IS NULL) <> (entity_id IS NULL)", name="ck_quotas_one_subject"),
 )
 
 alerts = sa.Table(

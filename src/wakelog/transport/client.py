@@ -118,8 +118,10 @@ class ServerClient:
         )
         return int(response.json()["ack"])
 
-    def upload_file(self, path: Path, progress: Callable[[int], None] | None = None) -> tuple[str, int]:
-        """Upload a file's content (resuming a partial upload, skipping known content)."""
+    def upload_file(
+        self, run_path: str, path: Path, progress: Callable[[int], None] | None = None
+    ) -> tuple[str, int]:
+        """Upload a file's content for the run (resuming a partial upload, skipping known content)."""
         digest, size = hashlib.sha256(), 0
         with open(path, "rb") as f:
             while block := f.read(1024 * 1024):
@@ -128,14 +130,15 @@ class ServerClient:
         # The bytes hashed are the bytes sent: a file that grows meanwhile (a live run's files) is
         # uploaded as it was when hashed, and picked up again by the next scan.
         sha256 = digest.hexdigest()
-        status = self._request("GET", f"/api/v1/blobs/{sha256}").json()
+        blob = f"/api/v1/runs/{run_path}/blobs/{sha256}"
+        status = self._request("GET", blob).json()
         offset = size if status.get("complete") else int(status.get("received", 0))
         with open(path, "rb") as f:
             f.seek(offset)
             while offset < size or size == 0:
                 chunk = f.read(min(UPLOAD_CHUNK, size - offset))
                 result = self._request(
-                    "PUT", f"/api/v1/blobs/{sha256}", params={"offset": offset, "total": size}, content=chunk
+                    "PUT", blob, params={"offset": offset, "total": size}, content=chunk
                 ).json()
                 offset = int(result["received"])
                 if progress:

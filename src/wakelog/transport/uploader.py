@@ -219,7 +219,8 @@ class Uploader:
             known = self.state.files.get(name)
             if known and known[0] == info.st_size and known[1] == info.st_mtime:
                 continue
-            sha256, size = self.client.upload_file(path, progress=self._file_progress(name, info.st_size))
+            progress = self._file_progress(name, info.st_size)
+            sha256, size = self.client.upload_file(self.state.run_path, path, progress=progress)
             self.state.uploading = None
             attach.append({"name": name, "sha256": sha256, "size": size})
             self.state.files[name] = [info.st_size, info.st_mtime, sha256]

@@ -70,6 +70,9 @@ export const apiKeys = () => get<"/api/v1/keys", { keys: ApiKey[] }>("/api/v1/ke
 export const createApiKey = (name: string) => send<"/api/v1/keys", "post", ApiKey>("post", "/api/v1/keys", none, { name });
 export const revokeApiKey = (prefix: string) => send("delete", "/api/v1/keys/{prefix}", { prefix });
 
+// -- storage quotas ------------------------------------------------------------------------------------
+export const usage = () => get("/api/v1/usage", none);
+
 // -- teams ----------------------------------------------------------------------------------------------
 export const members = (entity: string) =>
   get<"/api/v1/entities/{entity}/members", { members: Member[] }>("/api/v1/entities/{entity}/members", { entity });

@@ -65,7 +65,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/blobs/{sha256}": {
+    "/api/v1/runs/{entity}/{project}/{run_id}/blobs/{sha256}": {
         parameters: {
             query?: never;
             header?: never;
@@ -77,12 +77,13 @@ export interface paths {
          * @description Whether you have this content on the server (uploaded whole), else how much of your upload
          *     of it arrived. Content someone else uploaded counts as missing: upload it to prove you hold it.
          */
-        get: operations["blob_status_api_v1_blobs__sha256__get"];
+        get: operations["blob_status_api_v1_runs__entity___project___run_id__blobs__sha256__get"];
         /**
          * Blob Upload
-         * @description Upload a chunk of content at ``offset`` of ``total`` bytes; resumable, deduplicated.
+         * @description Upload a chunk of content at ``offset`` of ``total`` bytes for files of the run; resumable,
+         *     deduplicated.
          */
-        put: operations["blob_upload_api_v1_blobs__sha256__put"];
+        put: operations["blob_upload_api_v1_runs__entity___project___run_id__blobs__sha256__put"];
         post?: never;
         delete?: never;
         options?: never;
@@ -745,6 +746,82 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My Usage
+         * @description Your storage usage and quota, and those of the entities you administer.
+         */
+        get: operations["my_usage_api_v1_usage_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/entities/{entity}/quota": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Entity Quota
+         * @description The entity's storage usage and quota (its admins).
+         */
+        get: operations["entity_quota_api_v1_entities__entity__quota_get"];
+        /**
+         * Set Entity Quota
+         * @description Set the entity's quota (server admins).
+         */
+        put: operations["set_entity_quota_api_v1_entities__entity__quota_put"];
+        post?: never;
+        /**
+         * Reset Entity Quota
+         * @description Give the entity the server's default quota again (server admins).
+         */
+        delete: operations["reset_entity_quota_api_v1_entities__entity__quota_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{username}/quota": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * User Quota
+         * @description A user's storage usage and quota (the user themselves, or server admins).
+         */
+        get: operations["user_quota_api_v1_users__username__quota_get"];
+        /**
+         * Set User Quota
+         * @description Set a user's quota (server admins).
+         */
+        put: operations["set_user_quota_api_v1_users__username__quota_put"];
+        post?: never;
+        /**
+         * Reset User Quota
+         * @description Give the user the server's default quota again (server admins).
+         */
+        delete: operations["reset_user_quota_api_v1_users__username__quota_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -981,6 +1058,35 @@ export interface components {
             /** Runs */
             runs: number;
         };
+        /** QuotaOut */
+        QuotaOut: {
+            /**
+             * Kind
+             * @description user or entity
+             */
+            kind: string;
+            /** Name */
+            name: string;
+            /**
+             * Bytes
+             * @description file content stored (a user's: uploaded, unfinished uploads included)
+             */
+            bytes: number;
+            /**
+             * Rows
+             * @description metric points, console lines and media rows
+             */
+            rows: number;
+            /** Max Bytes */
+            max_bytes: number | null;
+            /** Max Rows */
+            max_rows: number | null;
+            /**
+             * Custom
+             * @description set for this user or entity (else the server's defaults)
+             */
+            custom: boolean;
+        };
         /** RowsOut */
         RowsOut: {
             /** Rows */
@@ -1142,6 +1248,15 @@ export interface components {
              */
             x?: (number | string)[] | null;
         };
+        /** UsageOut */
+        UsageOut: {
+            user: components["schemas"]["QuotaOut"];
+            /**
+             * Entities
+             * @description the entities you administer
+             */
+            entities: components["schemas"]["QuotaOut"][];
+        };
         /** WorkspaceOut */
         WorkspaceOut: {
             /** Layout */
@@ -1257,11 +1372,14 @@ export interface operations {
             };
         };
     };
-    blob_status_api_v1_blobs__sha256__get: {
+    blob_status_api_v1_runs__entity___project___run_id__blobs__sha256__get: {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                entity: string;
+                project: string;
+                run_id: string;
                 sha256: string;
             };
             cookie?: never;
@@ -1288,7 +1406,7 @@ export interface operations {
             };
         };
     };
-    blob_upload_api_v1_blobs__sha256__put: {
+    blob_upload_api_v1_runs__entity___project___run_id__blobs__sha256__put: {
         parameters: {
             query: {
                 offset: number;
@@ -1296,6 +1414,9 @@ export interface operations {
             };
             header?: never;
             path: {
+                entity: string;
+                project: string;
+                run_id: string;
                 sha256: string;
             };
             cookie?: never;
@@ -2631,6 +2752,247 @@ export interface operations {
             header?: never;
             path: {
                 entity: string;
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    my_usage_api_v1_usage_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageOut"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    entity_quota_api_v1_entities__entity__quota_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuotaOut"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_entity_quota_api_v1_entities__entity__quota_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Max Bytes
+                     * @description bytes of file content; null: unlimited
+                     */
+                    max_bytes?: number | null;
+                    /**
+                     * Max Rows
+                     * @description metric points, console lines and media rows; null: unlimited
+                     */
+                    max_rows?: number | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuotaOut"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    reset_entity_quota_api_v1_entities__entity__quota_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    user_quota_api_v1_users__username__quota_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuotaOut"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_user_quota_api_v1_users__username__quota_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Max Bytes
+                     * @description bytes of file content; null: unlimited
+                     */
+                    max_bytes?: number | null;
+                    /**
+                     * Max Rows
+                     * @description metric points, console lines and media rows; null: unlimited
+                     */
+                    max_rows?: number | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuotaOut"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    reset_user_quota_api_v1_users__username__quota_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
                 username: string;
             };
             cookie?: never;

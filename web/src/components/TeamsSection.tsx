@@ -1,14 +1,18 @@
 import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
-import { me, members, removeMember, setMember } from "../api/endpoints";
+import { me, members, removeMember, setMember, usage } from "../api/endpoints";
 import { ROLES, type Role } from "../api/types";
 import { errorMessage } from "../i18n/errors";
 import { useApi } from "../lib/useApi";
+import { QuotaText } from "./StorageSection";
 
-/** The signed-in user's entities and roles; an entity's admins manage its members here. */
+/** The signed-in user's entities and roles; an entity's admins manage its members here and see
+ * what it stores against its quota. */
 export function TeamsSection() {
   const { t } = useTranslation();
   const { data, error, reload } = useApi(me());
+  const stored = useApi(usage()).data?.entities ?? []; // the entities you administer
+  const byEntity = new Map(stored.map((q) => [q.name, q]));
   const [managing, setManaging] = useState<string | null>(null);
   const memberships = data?.memberships ?? [];
   return (
@@ -23,6 +27,7 @@ export function TeamsSection() {
             <tr>
               <th scope="col">{t("teams.entity")}</th>
               <th scope="col">{t("teams.role")}</th>
+              <th scope="col">{t("storage.files")}</th>
               <th scope="col"><span className="sr-only">{t("teams.manage")}</span></th>
             </tr>
           </thead>
@@ -31,6 +36,7 @@ export function TeamsSection() {
               <tr key={m.entity}>
                 <td>{m.entity}</td>
                 <td>{t(`teams.roles.${m.role}`)}</td>
+                <td>{byEntity.has(m.entity) && <QuotaText used={byEntity.get(m.entity)!.bytes} limit={byEntity.get(m.entity)!.max_bytes} />}</td>
                 <td>
                   {(m.role === "admin" || data?.is_admin) && (
                     <button

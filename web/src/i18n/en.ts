@@ -60,6 +60,18 @@ export const en = {
     confirmRevoke: "Revoke key {{prefix}}? Scripts using it stop working.",
     none: "No keys yet.",
   },
+  storage: {
+    title: "Storage",
+    help: "File content and metric rows stored, and the quota a server admin set; past it the server refuses new data until it is raised.",
+    who: "Of",
+    you: "You",
+    entity: "Entity {{entity}}",
+    files: "Files",
+    points: "Metric points and lines",
+    of: "{{used}} of {{limit}}",
+    unlimited: "unlimited",
+    rows: "{{formatted}} rows",
+  },
   teams: {
     title: "Teams",
     help: "Entities you are a member of. Viewers read, members also write runs, admins also manage members.",

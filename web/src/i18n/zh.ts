@@ -60,6 +60,18 @@ export const zh: Messages = {
     confirmRevoke: "吊销密钥 {{prefix}}？使用它的脚本将无法访问。",
     none: "还没有密钥。",
   },
+  storage: {
+    title: "存储",
+    help: "已存储的文件内容和指标行数，以及服务器管理员设定的配额；超出后服务器将拒绝新数据，直到配额提高。",
+    who: "对象",
+    you: "你",
+    entity: "实体 {{entity}}",
+    files: "文件",
+    points: "指标点和日志行",
+    of: "{{used}} / {{limit}}",
+    unlimited: "不限",
+    rows: "{{formatted}} 行",
+  },
   teams: {
     title: "团队",
     help: "你所属的实体。查看者可读取，成员还可写入运行，管理员还可管理成员。",

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { apiKeys, createApiKey, revokeApiKey } from "../api/endpoints";
 import { LanguageSelect } from "../components/LanguageSelect";
+import { StorageSection } from "../components/StorageSection";
 import { TeamsSection } from "../components/TeamsSection";
 import { errorMessage } from "../i18n/errors";
 import { formatTime } from "../lib/format";
@@ -93,6 +94,7 @@ export function SettingsPage() {
           </tbody>
         </table>
       )}
+      <StorageSection />
       <TeamsSection />
     </section>
   );

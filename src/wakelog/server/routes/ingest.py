@@ -4,43 +4,48 @@
 ``[seq, type, time, data]`` records (gzip allowed) and answers ``{"ack": n}``, the highest
 sequence number applied. A malformed batch is refused whole (400), a batch that skips ahead gets
 409 ``sequence_gap`` with the ack to resend from, a body over the limit 413. Writing needs the
-entity's ``member`` role (server/permissions.py). Content is uploaded by hash, staged per user and
-verified; only a user who uploaded it whole (a holder) may point run files at it.
+entity's ``member`` role (server/permissions.py). Content is uploaded by hash, under the run it is
+for (so uploading needs what writing to the run needs), staged per user and verified; only a user
+who uploaded it whole (a holder) may point run files at it. New data is checked against the disk
+guard and the storage quotas first (server/diskguard.py, server/quotas.py): 507 when it does not fit.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from typing import Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from wakelog._names import check_file_name
-from wakelog.server.auth import User, authenticate
+from wakelog.server.auth import User
 from wakelog.server.body import read_body
 from wakelog.server.errors import BlobMissing, ChunkRejected, InvalidRequest
 from wakelog.server.http import run_path
 from wakelog.server.permissions import Writer, usable_blobs
+from wakelog.server.quotas import new_content_bytes, upload_owner
 from wakelog.store.blobs import BlobError, check_sha256
 from wakelog.store.ingest import apply_batch, decode_batch, ensure_run
 from wakelog.store.schema import blob_holders, blobs, entities, projects, run_files, runs
 from wakelog.store.upsert import upsert
 
 router = APIRouter(prefix="/api/v1")
-CurrentUser = Annotated[User, Depends(authenticate)]
 
 
 @router.post("/runs/{entity}/{project}/{run_id}/records")
 async def ingest_records(entity: str, project: str, run_id: str, request: Request, user: Writer) -> Any:
     """Apply a batch of run-log records; answers the ack (highest applied seq)."""
     path = run_path(entity, project, run_id)
-    records = await run_in_threadpool(decode_batch, await read_body(request))
     state = request.app.state
+    state.disk_guard.check()
+    await run_in_threadpool(state.quotas.check, user.username, path[0], rows=True)
+    records = await run_in_threadpool(decode_batch, await read_body(request))
     result = await run_in_threadpool(apply_batch, state.db, *path, records, user.id)
     if result.applied:
+        state.quotas.count(user.username, path[0], rows=result.points + result.applied)  # about
         state.live.publish_ingest(path, result)
     return {"ack": result.ack, "applied": result.applied}
 
@@ -62,7 +67,7 @@ def ingest_ack(entity: str, project: str, run_id: str, request: Request, user: W
 
 def _owner(user: User) -> str:
     """Whose staging area an upload goes to: each user's chunks stay apart from everyone else's."""
-    return str(user.id)
+    return upload_owner(user.id)
 
 
 def _may_use(db: Any, user: User, sha256: str) -> bool:
@@ -70,8 +75,10 @@ def _may_use(db: Any, user: User, sha256: str) -> bool:
         return sha256 in usable_blobs(conn, user, [sha256])
 
 
-@router.get("/blobs/{sha256}")
-async def blob_status(sha256: str, request: Request, user: CurrentUser) -> Any:
+@router.get("/runs/{entity}/{project}/{run_id}/blobs/{sha256}")
+async def blob_status(
+    entity: str, project: str, run_id: str, sha256: str, request: Request, user: Writer
+) -> Any:
     """Whether you have this content on the server (uploaded whole), else how much of your upload
     of it arrived. Content someone else uploaded counts as missing: upload it to prove you hold it."""
     store, db = request.app.state.blobs, request.app.state.db
@@ -81,13 +88,25 @@ async def blob_status(sha256: str, request: Request, user: CurrentUser) -> Any:
     return {"complete": False, "received": await run_in_threadpool(store.received, sha256, _owner(user))}
 
 
-@router.put("/blobs/{sha256}")
-async def blob_upload(sha256: str, offset: int, total: int, request: Request, user: CurrentUser) -> Any:
-    """Upload a chunk of content at ``offset`` of ``total`` bytes; resumable, deduplicated."""
+@router.put("/runs/{entity}/{project}/{run_id}/blobs/{sha256}")
+async def blob_upload(
+    entity: str,
+    project: str,
+    run_id: str,
+    sha256: str,
+    offset: int,
+    total: int,
+    request: Request,
+    user: Writer,
+) -> Any:
+    """Upload a chunk of content at ``offset`` of ``total`` bytes for files of the run; resumable,
+    deduplicated."""
     store, db = request.app.state.blobs, request.app.state.db
     if offset < 0 or total < 0:
         raise InvalidRequest("offset and total must be ≥ 0")
     check_sha256(sha256)
+    entity, project, run_id = run_path(entity, project, run_id)
+    await _check_room(request, user, entity, total - offset)
     body = await read_body(request)
     if await run_in_threadpool(store.exists, sha256) and await run_in_threadpool(_may_use, db, user, sha256):
         return {"received": total, "complete": True}
@@ -96,9 +115,17 @@ async def blob_upload(sha256: str, offset: int, total: int, request: Request, us
     except BlobError as exc:
         received = await run_in_threadpool(store.received, sha256, _owner(user))
         raise ChunkRejected(str(exc), received=received) from None
+    request.app.state.quotas.count(user.username, None, new_bytes=len(body))  # the entity's: once attached
     if received == total:
         await run_in_threadpool(_record_blob, db, sha256, total, user.id)
     return {"received": received, "complete": received == total}
+
+
+async def _check_room(request: Request, user: User, entity: str, new_bytes: int) -> None:
+    """507 unless the disk and the user's and entity's quotas have room for ``new_bytes``."""
+    state = request.app.state
+    state.disk_guard.check()
+    await run_in_threadpool(state.quotas.check, user.username, entity, new_bytes=new_bytes)
 
 
 def _record_blob(db: Any, sha256: str, size: int, holder_id: int) -> None:
@@ -132,13 +159,17 @@ def attach_files(
             check_sha256(entry.sha256)
         except (ValueError, BlobError) as exc:
             raise InvalidRequest(str(exc)) from None
+    request.app.state.disk_guard.check()
     with db.read() as conn:
         usable = usable_blobs(conn, user, (entry.sha256 for entry in listing.files))
+        new_bytes = new_content_bytes(conn, entity, (entry.sha256 for entry in listing.files))
+    request.app.state.quotas.check(None, entity, new_bytes=new_bytes)  # the user's counts already
     for entry in listing.files:
         # The same answer for content that is not there and content someone else uploaded.
         if entry.sha256 not in usable or not store.exists(entry.sha256):
             raise BlobMissing(f"content {entry.sha256} of {entry.name!r} is not uploaded yet")
     with db.write() as conn:
+        _still_stored(conn, listing.files)
         run, _ = ensure_run(conn, entity, project, run_id, user.id)
         now = time.time()
         rows = [
@@ -153,4 +184,14 @@ def attach_files(
             for e in listing.files
         ]
         upsert(conn, run_files, rows, ["run_pk", "name"], update=["sha256", "size", "updated_at"])
+    request.app.state.quotas.count(None, entity, new_bytes=new_bytes)
     return {"attached": len(listing.files)}
+
+
+def _still_stored(conn: sa.Connection, files: list[FileEntry]) -> None:
+    """Content expired since it was checked (server/expiry.py) is refused like content never sent."""
+    wanted = {entry.sha256 for entry in files}
+    present = set(conn.execute(sa.select(blobs.c.sha256).where(blobs.c.sha256.in_(sorted(wanted)))).scalars())
+    for entry in files:
+        if entry.sha256 not in present:
+            raise BlobMissing(f"content {entry.sha256} of {entry.name!r} is not uploaded yet")

@@ -1,0 +1,89 @@
+"""Expiry of what nobody will use: unfinished uploads, and content no run file points at.
+
+An upload stopped half-way (a training killed, a client that never comes back) stays staged; a
+finished one that no run file ever pointed at (its run was deleted, or it was uploaded only to
+take space) stays stored. Both are deleted once older than their configured age: staged
+uploads by when they were last written, content by when it was uploaded. ``collect`` runs every
+``ServerConfig.gc_seconds`` in the server and on demand with ``wakelog server gc``; several
+replicas doing it at once do no harm.
+
+Content is deleted row first, in a transaction that checks again that no run file points at it;
+a run file attached meanwhile either wins (the content stays) or finds the row gone and is
+refused (``blob_missing``: upload it again).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from wakelog.server.config import ServerConfig
+from wakelog.server.diskguard import human
+from wakelog.store.blobs import BlobStore
+from wakelog.store.database import Database
+from wakelog.store.schema import blobs, run_files
+
+_log = logging.getLogger(__name__)
+#: Content rows deleted per transaction (bounded IN lists, short write locks).
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class Collected:
+    staged: int
+    staged_bytes: int
+    unattached: int
+    unattached_bytes: int
+
+    def __str__(self) -> str:
+        return (
+            f"deleted {self.staged} unfinished uploads ({human(self.staged_bytes)}) and "
+            f"{self.unattached} unattached blobs ({human(self.unattached_bytes)})"
+        )
+
+
+def _unattached(conn: sa.Connection, before: float) -> list[tuple[str, int]]:
+    attached = sa.select(run_files.c.sha256).where(run_files.c.sha256 == blobs.c.sha256).exists()
+    query = (
+        sa.select(blobs.c.sha256, blobs.c.size)
+        .where(blobs.c.created_at < before, ~attached)
+        .order_by(blobs.c.created_at)
+        .limit(BATCH)
+    )
+    return [(row.sha256, row.size) for row in conn.execute(query)]
+
+
+def _delete_unattached(db: Database, store: BlobStore, before: float) -> tuple[int, int]:
+    count = size = 0
+    while True:
+        with db.write() as conn:
+            found = _unattached(conn, before)
+            if not found:
+                return count, size
+            hashes = [sha for sha, _ in found]
+            attached = sa.select(run_files.c.sha256).where(run_files.c.sha256 == blobs.c.sha256).exists()
+            deleted = conn.execute(  # holders cascade
+                sa.delete(blobs)
+                .where(blobs.c.sha256.in_(hashes), ~attached)
+                .returning(blobs.c.sha256, blobs.c.size)
+            ).all()
+        for sha256, blob_size in deleted:  # the rows are gone: nothing can attach these any more
+            store.delete(sha256)
+            count, size = count + 1, size + blob_size
+        if len(deleted) < len(found):  # attached meanwhile: the next round would find them again
+            return count, size
+
+
+def collect(db: Database, store: BlobStore, config: ServerConfig, *, now: float | None = None) -> Collected:
+    """Delete staged uploads older than ``config.staging_max_age`` and unattached content older
+    than ``config.unattached_max_age`` (seconds before ``now``, default the current time)."""
+    now = time.time() if now is None else now
+    staged, staged_bytes = store.expire_staging(now - config.staging_max_age)
+    unattached, unattached_bytes = _delete_unattached(db, store, now - config.unattached_max_age)
+    result = Collected(staged, staged_bytes, unattached, unattached_bytes)
+    if staged or unattached:
+        _log.info("expiry: %s", result)
+    return result
