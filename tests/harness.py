@@ -143,8 +143,11 @@ class InProcessServer:
         env: dict[str, str] | None = None,
         **config: Any,
     ) -> None:
-        """``config``: more ``ServerConfig`` options (limits and the like)."""
+        """``config``: more ``ServerConfig`` options (limits and the like). The disk reserve is off
+        unless a test sets it, so the suite does not depend on how full this machine's disk is."""
         from wakelog.server.config import ServerConfig
+
+        config.setdefault("min_free_bytes", 0)
 
         self.data_dir, self.backend = data_dir, backend
         self.args: list[str] = []
