@@ -214,7 +214,8 @@ def unauthorized(request: Request | None = None) -> Unauthorized:
 def authenticate(request: Request) -> User:
     """The user behind the request, or 401. Cookie sessions must send the CSRF token to write.
 
-    For a cookie session, ``request.state.csrf_token`` holds the session's CSRF token.
+    Sets ``request.state.user``; for a cookie session, ``request.state.csrf_token`` holds the
+    session's CSRF token.
     """
     db: Database = request.app.state.db
     header = request.headers.get("authorization")
@@ -226,6 +227,7 @@ def authenticate(request: Request) -> User:
             raise unauthorized(request)
         user, key_id, last_used = found_key
         touch_key(db, key_id, last_used)
+        request.state.user = user  # lets the body be read in full (server/body.py)
         return user
     token = request.cookies.get(SESSION_COOKIE)
     with db.read() as conn:
@@ -239,4 +241,5 @@ def authenticate(request: Request) -> User:
     ):
         raise CsrfFailed("missing or wrong CSRF token")
     request.state.csrf_token = csrf
+    request.state.user = user
     return user
