@@ -113,13 +113,21 @@ def gunzip(body: bytes, limit: int) -> bytes:
 
 def json_body_schema(model: type[BaseModel]) -> dict[str, Any]:
     """``openapi_extra`` describing a body that ``read_json`` reads (it is not a FastAPI parameter,
-    so that it is read only after authentication)."""
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": model.model_json_schema()}},
-        }
-    }
+    so that it is read only after authentication). Nested models are written out in place: a
+    ``$defs`` reference would point into the OpenAPI document's root."""
+    schema = model.model_json_schema()
+    definitions = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return inline(definitions[node["$ref"].rsplit("/", 1)[-1]])
+            return {key: inline(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        return node
+
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": inline(schema)}}}}
 
 
 async def _json_bytes(request: Request, limit: int) -> bytes:
