@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import gzip
 import re
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import msgspec
 import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
@@ -25,7 +27,9 @@ from wakelog._limits import MAX_BATCH_BYTES, MAX_BATCH_RECORDS, MAX_RECORD_BYTES
 from wakelog.runlog import RunLogWriter, read_runlog
 from wakelog.runlog._format import HEADER_SIZE
 from wakelog.runlog.writer import RecordTooLarge
-from wakelog.server.body import UNAUTHENTICATED_BODY
+from wakelog.server import body as body_module
+from wakelog.server.body import UNAUTHENTICATED_BODY, gunzip
+from wakelog.store.ingest import decode_batch
 from wakelog.transport.uploader import batch
 
 RUN = "/api/v1/runs/admin/proj/run1"
@@ -156,6 +160,47 @@ def test_a_batch_over_the_cap_is_refused_before_it_is_decoded(server: InProcessS
         assert str(MAX_BATCH_RECORDS) in answer.json()["detail"]
 
 
+def test_bodies_are_unpacked_and_parsed_off_the_event_loop(server: InProcessServer) -> None:
+    """A large body costs CPU; that cost stays in the thread pool, where it stalls nobody else."""
+    watched = {
+        f.__code__: f.__qualname__
+        for f in (decode_batch, gunzip, body_module._validate, body_module._json_object)
+    }
+    on_loop: list[str] = []
+
+    def profile(frame: Any, event: str, arg: Any) -> None:
+        if event == "call" and frame.f_code in watched and _on_event_loop():
+            on_loop.append(watched[frame.f_code])
+
+    records = msgspec.msgpack.encode([[2, "config", 2.0, {"update": {"w": 1}}]])
+
+    async def requests() -> int:  # the app on an event loop in this thread, which is profiled
+        transport = httpx.ASGITransport(app=server.app)
+        auth = ("api", server.key)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test", auth=auth) as client:
+            gzipped = gzip.compress(records)
+            await client.post(f"{RUN}/records", content=gzipped, headers={"Content-Encoding": "gzip"})
+            await client.post("/api/v1/projects/admin/proj/history", json={"runs": ["run1"], "keys": ["w"]})
+            await client.put("/api/v1/projects/admin/proj/workspace", json={"panels": []})
+            return int((await client.get(f"{RUN}/ack")).json()["ack"])
+
+    sys.setprofile(profile)
+    try:
+        ack = asyncio.run(requests())
+    finally:
+        sys.setprofile(None)
+    assert ack == 2
+    assert on_loop == []
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 def test_the_run_log_refuses_a_record_no_batch_could_carry(tmp_path: Path) -> None:
     writer = RunLogWriter(tmp_path / "run.wakelog")
     writer.append("config", {"update": {"fits": "x" * (MAX_RECORD_BYTES - 100)}}, 1.0)
@@ -209,12 +254,13 @@ def test_a_run_with_large_records_uploads_whole(server: InProcessServer, tmp_pat
     ],
 )
 def test_damaged_gzip_is_refused(server: InProcessServer, damage: Any, detail: str) -> None:
-    body = gzip.compress(msgspec.msgpack.encode([[2, "config", 2.0, {"update": {"z": 1}}]]))
     with server.client() as client:
+        ack = client.get(f"{RUN}/ack").json()["ack"]
+        body = gzip.compress(msgspec.msgpack.encode([[ack + 1, "config", 2.0, {"update": {"z": 1}}]]))
         answer = client.post(f"{RUN}/records", content=damage(body), headers={"Content-Encoding": "gzip"})
         assert (answer.status_code, answer.json()["code"]) == (400, "invalid_request")
         assert detail in answer.json()["detail"]
-        assert client.get(f"{RUN}/ack").json()["ack"] == 1  # nothing of it applied
+        assert client.get(f"{RUN}/ack").json()["ack"] == ack  # nothing of it applied
 
 
 # -- L7: API answers are neither sniffed nor cached -------------------------------------------
