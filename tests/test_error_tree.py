@@ -24,6 +24,7 @@ MODULES = (
     "wakelog._warn",
     "wakelog._names",
     "wakelog._secrets",
+    "wakelog._limits",
 )
 #: Importing Alembic's migration environment runs a migration: its modules define no exceptions.
 SKIPPED = ("wakelog.store.migrations",)

@@ -7,6 +7,7 @@ Error
 │   └── RetryableError, RejectedError, SequenceGap      (transport/client.py)
 ├── BadValue        a value log() cannot record (strict mode; also a ValueError, sdk/_values.py)
 ├── RunLogError     not a run log, or an unknown format version (runlog/reader.py)
+├── RecordTooLarge  a record too large to upload (also a ValueError, runlog/writer.py)
 ├── UploadStopped   the server refused a run for good (transport/uploader.py)
 ├── WandbAliasError the wandb alias would hide a real wandb (also an ImportError)
 └── DemoError       ``wakelog demo`` cannot run

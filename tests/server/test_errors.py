@@ -302,6 +302,12 @@ def _exercise_async_routes(client: TestClient, key: str) -> set[str]:
             f"/api/v1/runs/{RUN}/blobs/{_sha(b'data')}",
             {"params": {"offset": 0, "total": 4}, "content": b"data"},
         ),
+        (
+            "POST",
+            f"/api/v1/runs/{RUN}/files",
+            {"json": {"files": [{"name": "data.txt", "sha256": _sha(b"data"), "size": 4}]}},
+        ),
+        ("POST", "/api/v1/projects/admin/proj/history", {"json": {"runs": ["run1"], "keys": ["loss"]}}),
         ("PUT", "/api/v1/projects/admin/proj/workspace", {"json": {"panels": []}}),
         ("GET", "/api/v1/keys", {}),
         ("POST", "/api/v1/keys", {"json": {"name": "spare"}}),

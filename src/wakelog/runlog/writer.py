@@ -11,7 +11,13 @@ import os
 from pathlib import Path
 from typing import Any
 
-from wakelog.runlog._format import encode_frame, encode_header
+from wakelog._limits import MAX_RECORD_BYTES
+from wakelog.errors import Error
+from wakelog.runlog._format import FRAME_SIZE, encode_frame, encode_header
+
+
+class RecordTooLarge(Error, ValueError):
+    """A record too large for any upload batch (``wakelog._limits.MAX_RECORD_BYTES``)."""
 
 
 class RunLogWriter:
@@ -29,9 +35,16 @@ class RunLogWriter:
             self.flush()
 
     def append(self, record_type: str, data: Any, time: float) -> int:
-        """Frame one record into the buffer and return its sequence number."""
+        """Frame one record into the buffer and return its sequence number. A record that could
+        never be uploaded (``RecordTooLarge``) is refused and takes no sequence number."""
         seq = self.next_seq
-        self._pending.append(encode_frame(seq, record_type, time, data))
+        frame = encode_frame(seq, record_type, time, data)
+        if len(frame) - FRAME_SIZE > MAX_RECORD_BYTES:
+            raise RecordTooLarge(
+                f"a {record_type} record of {len(frame) - FRAME_SIZE} bytes is over the "
+                f"{MAX_RECORD_BYTES} bytes a record may take"
+            )
+        self._pending.append(frame)
         self.next_seq = seq + 1
         return seq
 

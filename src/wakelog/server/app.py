@@ -16,9 +16,11 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from wakelog._version import __version__
 from wakelog.server import expiry, handlers
 from wakelog.server.auth import User, authenticate
+from wakelog.server.body import BodyLimit
 from wakelog.server.config import ServerConfig
 from wakelog.server.diskguard import DiskGuard, guarded_paths
 from wakelog.server.errors import InvalidRequest
+from wakelog.server.http import ApiHeaders
 from wakelog.server.limits import Limits
 from wakelog.server.live import LiveHub
 from wakelog.server.live_local import LocalLiveHub, socket_folder
@@ -92,6 +94,9 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     app.state.disk_guard = DiskGuard(guarded_paths(config), config.min_free_bytes)
     app.state.quotas = QuotaGuard(db, config, app.state.blobs)
 
+    # Innermost (a middleware added later wraps it): an error it raises reaches the handlers as is.
+    app.add_middleware(BodyLimit, ceiling=config.max_body_bytes)
+
     @app.middleware("http")
     async def refuse_nul(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         """NUL is never part of a valid name or parameter, and PostgreSQL cannot even store it."""
@@ -102,6 +107,8 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         ):
             return handlers.error_response(InvalidRequest("NUL characters are not allowed in the URL"))
         return await call_next(request)
+
+    app.add_middleware(ApiHeaders)  # outermost: every API answer gets its headers
 
     @app.get("/api/v1/health", tags=["server"])
     def health() -> dict[str, str]:

@@ -215,8 +215,9 @@ def unauthorized(request: Request | None = None) -> Unauthorized:
 def authenticate(request: Request) -> User:
     """The user behind the request, or 401. Cookie sessions must send the CSRF token to write.
 
-    For a cookie session, ``request.state.csrf_token`` holds the session's CSRF token. Failed key
-    checks are throttled per address, and writes per user (429, ``limits.py``).
+    Sets ``request.state.user``; for a cookie session, ``request.state.csrf_token`` holds the
+    session's CSRF token. Failed key checks are throttled per address, and writes per user (429,
+    ``limits.py``).
     """
     user = _identify(request)
     if request.method not in _SAFE_METHODS:
@@ -243,6 +244,7 @@ def _identify(request: Request) -> User:
             raise unauthorized(request)
         user, key_id, last_used = found_key
         touch_key(db, key_id, last_used)
+        request.state.user = user  # lets the body be read in full (server/body.py)
         return user
     token = request.cookies.get(SESSION_COOKIE)
     with db.read() as conn:
@@ -256,4 +258,5 @@ def _identify(request: Request) -> User:
     ):
         raise CsrfFailed("missing or wrong CSRF token")
     request.state.csrf_token = csrf
+    request.state.user = user
     return user

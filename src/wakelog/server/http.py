@@ -1,4 +1,5 @@
-"""What the routers share at the HTTP edge: path checks, fast JSON/MessagePack responses, timing.
+"""What the routers share at the HTTP edge: path checks, fast JSON/MessagePack responses, timing,
+the headers every API answer carries.
 
 JSON cannot hold NaN or ±Inf; the query API writes them as the strings ``"NaN"``,
 ``"Infinity"`` and ``"-Infinity"``. MessagePack responses (``?format=msgpack`` or
@@ -16,6 +17,8 @@ import msgspec
 import numpy as np
 from fastapi import Query, Request
 from fastapi.responses import Response
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wakelog._names import check_path_part, check_run_id
 from wakelog.server.errors import InvalidRequest, NotFound
@@ -123,3 +126,26 @@ def binary_array(array: np.ndarray) -> bytes:
 
 def array_encoder(msgpack: bool) -> Callable[[np.ndarray], Any]:
     return binary_array if msgpack else json_array
+
+
+class ApiHeaders:
+    """ASGI middleware: API answers are never MIME-sniffed nor kept in caches
+    (``X-Content-Type-Options: nosniff``, ``Cache-Control: no-store``), unless a route sets its
+    own (file downloads: immutable content, revalidated by ETag). The web bundle keeps its own."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

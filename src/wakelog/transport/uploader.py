@@ -18,14 +18,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from wakelog._limits import MAX_BATCH_BYTES, MAX_BATCH_RECORDS, UPLOAD_BATCH_BYTES
 from wakelog.errors import Error
-from wakelog.runlog import RecordType, find_runlog, read_runlog
-from wakelog.runlog._format import HEADER_SIZE
+from wakelog.runlog import Record, RecordType, find_runlog, read_runlog
+from wakelog.runlog._format import FRAME_SIZE, HEADER_SIZE
 from wakelog.runlog.syncstate import SyncState, upload_lock
 from wakelog.transport.client import RejectedError, RetryableError, SequenceGap, ServerClient
 
-BATCH_BYTES = 4 * 1024 * 1024
-BATCH_RECORDS = 20_000
 POLL_SECONDS = 0.2
 FILE_SCAN_SECONDS = 5.0
 MAX_BACKOFF = 30.0
@@ -33,6 +32,19 @@ MAX_BACKOFF = 30.0
 HEARTBEAT_SECONDS = 30.0
 #: Files from this size on report their upload progress chunk by chunk.
 LARGE_FILE = 16 * 1024 * 1024
+
+
+def batch(records: list[Record], end: int) -> list[Record]:
+    """The first of ``records`` (consecutive in the log, the last ending at ``end``) that make one
+    batch within the server's caps: its MessagePack body is the records' payloads and an array
+    header. Always at least one record (the run log writer keeps each one small enough)."""
+    size = 5  # the largest MessagePack array header
+    for index, record in enumerate(records[:MAX_BATCH_RECORDS]):
+        following = records[index + 1].offset if index + 1 < len(records) else end
+        size += following - record.offset - FRAME_SIZE
+        if size > MAX_BATCH_BYTES and index:
+            return records[:index]
+    return records[:MAX_BATCH_RECORDS]
 
 
 class UploadStopped(Error):
@@ -181,13 +193,13 @@ class Uploader:
     def _send_available(self, *, final: bool) -> int:
         """Send what the log holds past the ack; returns how many records were acked."""
         offset = self.state.log_offset or HEADER_SIZE
-        result = read_runlog(self.log_path, offset, final=final, max_bytes=BATCH_BYTES)
+        result = read_runlog(self.log_path, offset, final=final, max_bytes=UPLOAD_BATCH_BYTES)
         records = [r for r in result.records if r.seq > self.state.acked_seq]
         if not records:
             if not self.state.log_offset or result.next_offset > offset:
                 self.state.log_offset = result.next_offset
             return 0
-        records = records[:BATCH_RECORDS]
+        records = batch(records, result.next_offset)
         ack = self.client.send_records(
             self.state.run_path, [[r.seq, r.type, r.time, r.data] for r in records]
         )

@@ -365,8 +365,9 @@ export interface paths {
          * Project History
          * @description Histories of many runs × keys, downsampled to ``points`` per series (min/max envelope).
          *
-         *     Unknown runs are left out; a run without a key gets an empty series. NaN and ±Inf come as
-         *     the strings "NaN", "Infinity", "-Infinity" in JSON (as floats in MessagePack).
+         *     The body is a ``HistoryQuery``. Unknown runs are left out; a run without a key gets an empty
+         *     series. NaN and ±Inf come as the strings "NaN", "Infinity", "-Infinity" in JSON (as floats in
+         *     MessagePack).
          */
         post: operations["project_history_api_v1_projects__entity___project__history_post"];
         delete?: never;
@@ -896,22 +897,8 @@ export interface components {
          * @enum {string}
          */
         ErrorCode: "invalid_request" | "invalid_filter" | "validation_failed" | "unauthorized" | "bad_credentials" | "forbidden" | "csrf_failed" | "not_found" | "not_uploaded" | "method_not_allowed" | "conflict" | "sequence_gap" | "chunk_rejected" | "blob_missing" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal_error" | "service_unavailable" | "insufficient_storage";
-        /** FileEntry */
-        FileEntry: {
-            /** Name */
-            name: string;
-            /** Sha256 */
-            sha256: string;
-            /** Size */
-            size: number;
-        };
         /** FileList */
-        "FileList-Input": {
-            /** Files */
-            files: components["schemas"]["FileEntry"][];
-        };
-        /** FileList */
-        "FileList-Output": {
+        FileList: {
             /** Files */
             files: components["schemas"]["FileOut"][];
             /** Total */
@@ -946,51 +933,6 @@ export interface components {
             stream: string;
             /** Series */
             series: components["schemas"]["SeriesOut"][];
-        };
-        /** HistoryQuery */
-        HistoryQuery: {
-            /**
-             * Runs
-             * @description run ids in the project
-             */
-            runs: string[];
-            /**
-             * Keys
-             * @description metric keys
-             */
-            keys: string[];
-            /**
-             * Points
-             * @description at most this many points per series
-             * @default 1000
-             */
-            points: number;
-            /**
-             * X Axis
-             * @description _step, _runtime, _timestamp or any metric key
-             * @default _step
-             */
-            x_axis: string;
-            /**
-             * Stream
-             * @default history
-             * @enum {string}
-             */
-            stream: "history" | "default" | "system" | "events";
-            /** Min Step */
-            min_step?: number | null;
-            /** Max Step */
-            max_step?: number | null;
-            /**
-             * X Min
-             * @description zoom: smallest x (in x_axis units)
-             */
-            x_min?: number | null;
-            /**
-             * X Max
-             * @description zoom: largest x (in x_axis units)
-             */
-            x_max?: number | null;
         };
         /** KeyInfo */
         KeyInfo: {
@@ -1467,7 +1409,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["FileList-Output"];
+                    "application/json": components["schemas"]["FileList"];
                 };
             };
             /** @description an error: `detail` says what, `code` which kind */
@@ -1494,7 +1436,17 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["FileList-Input"];
+                "application/json": {
+                    /** Files */
+                    files: {
+                        /** Name */
+                        name: string;
+                        /** Sha256 */
+                        sha256: string;
+                        /** Size */
+                        size: number;
+                    }[];
+                };
             };
         };
         responses: {
@@ -2030,7 +1982,50 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["HistoryQuery"];
+                "application/json": {
+                    /**
+                     * Runs
+                     * @description run ids in the project
+                     */
+                    runs: string[];
+                    /**
+                     * Keys
+                     * @description metric keys
+                     */
+                    keys: string[];
+                    /**
+                     * Points
+                     * @description at most this many points per series
+                     * @default 1000
+                     */
+                    points?: number;
+                    /**
+                     * X Axis
+                     * @description _step, _runtime, _timestamp or any metric key
+                     * @default _step
+                     */
+                    x_axis?: string;
+                    /**
+                     * Stream
+                     * @default history
+                     * @enum {string}
+                     */
+                    stream?: "history" | "default" | "system" | "events";
+                    /** Min Step */
+                    min_step?: number | null;
+                    /** Max Step */
+                    max_step?: number | null;
+                    /**
+                     * X Min
+                     * @description zoom: smallest x (in x_axis units)
+                     */
+                    x_min?: number | null;
+                    /**
+                     * X Max
+                     * @description zoom: largest x (in x_axis units)
+                     */
+                    x_max?: number | null;
+                };
             };
         };
         responses: {

@@ -23,7 +23,7 @@ export type ConsolePage = Schemas["ConsolePage"];
 export type MediaItem = Schemas["MediaItem"];
 export type MediaPage = Schemas["MediaPage"];
 export type RunFile = Schemas["FileOut"];
-export type FileList = Schemas["FileList-Output"];
+export type FileList = Schemas["FileList"];
 
 /** A run's address: the path parameters of every `/runs/{entity}/{project}/{run_id}/…` endpoint. */
 export interface RunRef {

@@ -18,7 +18,9 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
+from wakelog.server.body import MAX_QUERY_BODY, json_body_schema, read_json
 from wakelog.server.errors import InvalidRequest
 from wakelog.server.http import (
     INT64_MAX,
@@ -165,20 +167,25 @@ def _project_history(
         return _answer(request, conn, refs, query, msgpack, timer)
 
 
-@router.post("/projects/{entity}/{project}/history", response_model=HistoryOut)
-def project_history(
+@router.post(
+    "/projects/{entity}/{project}/history",
+    response_model=HistoryOut,
+    openapi_extra=json_body_schema(HistoryQuery),
+)
+async def project_history(
     entity: str,
     project: str,
-    query: HistoryQuery,
     request: Request,
     user: Viewer,
     format: Annotated[str | None, Query(description="json (default) or msgpack")] = None,
 ) -> Any:
     """Histories of many runs × keys, downsampled to ``points`` per series (min/max envelope).
 
-    Unknown runs are left out; a run without a key gets an empty series. NaN and ±Inf come as
-    the strings "NaN", "Infinity", "-Infinity" in JSON (as floats in MessagePack)."""
-    return _project_history(entity, project, query, request, format)
+    The body is a ``HistoryQuery``. Unknown runs are left out; a run without a key gets an empty
+    series. NaN and ±Inf come as the strings "NaN", "Infinity", "-Infinity" in JSON (as floats in
+    MessagePack)."""
+    query = await read_json(request, HistoryQuery, MAX_QUERY_BODY)
+    return await run_in_threadpool(_project_history, entity, project, query, request, format)
 
 
 @router.get("/projects/{entity}/{project}/history", response_model=HistoryOut)

@@ -20,9 +20,10 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from wakelog._limits import MAX_BATCH_BYTES
 from wakelog._names import check_file_name
 from wakelog.server.auth import User
-from wakelog.server.body import read_body
+from wakelog.server.body import MAX_QUERY_BODY, json_body_schema, read_body, read_json
 from wakelog.server.errors import BlobMissing, ChunkRejected, InvalidRequest
 from wakelog.server.http import run_path
 from wakelog.server.permissions import Writer, usable_blobs
@@ -42,7 +43,7 @@ async def ingest_records(entity: str, project: str, run_id: str, request: Reques
     state = request.app.state
     state.disk_guard.check()
     await run_in_threadpool(state.quotas.check, user.username, path[0], rows=True)
-    records = await run_in_threadpool(decode_batch, await read_body(request))
+    records = await run_in_threadpool(decode_batch, await read_body(request, MAX_BATCH_BYTES))
     result = await run_in_threadpool(apply_batch, state.db, *path, records, user.id)
     if result.applied:
         state.quotas.count(user.username, path[0], rows=result.points + result.applied)  # about
@@ -146,12 +147,17 @@ class FileList(BaseModel):
     files: list[FileEntry]
 
 
-@router.post("/runs/{entity}/{project}/{run_id}/files")
-def attach_files(
-    entity: str, project: str, run_id: str, listing: FileList, request: Request, user: Writer
-) -> Any:
+@router.post("/runs/{entity}/{project}/{run_id}/files", openapi_extra=json_body_schema(FileList))
+async def attach_files(entity: str, project: str, run_id: str, request: Request, user: Writer) -> Any:
     """Point run file names at content you uploaded (the content must be uploaded first)."""
-    entity, project, run_id = run_path(entity, project, run_id)
+    path = run_path(entity, project, run_id)
+    listing = await read_json(request, FileList, MAX_QUERY_BODY)
+    return await run_in_threadpool(_attach_files, request, *path, listing, user)
+
+
+def _attach_files(
+    request: Request, entity: str, project: str, run_id: str, listing: FileList, user: User
+) -> Any:
     store, db = request.app.state.blobs, request.app.state.db
     for entry in listing.files:
         try:

@@ -10,7 +10,6 @@ entities the caller may read; everything under an entity needs its ``viewer`` ro
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Annotated, Any
 
@@ -20,8 +19,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from wakelog.server.auth import User, authenticate
-from wakelog.server.body import read_body
-from wakelog.server.errors import InvalidRequest, PayloadTooLarge
+from wakelog.server.body import read_json_object
 from wakelog.server.http import entity_name, json_response, not_found, project_path, refuse_nul
 from wakelog.server.permissions import Viewer, readable_entities
 from wakelog.server.query import runs as q
@@ -135,15 +133,7 @@ async def put_workspace(entity: str, project: str, request: Request, user: Viewe
     """Save your chart layout of this project: a JSON object of at most 64 KiB. It is your view of
     the project, so reading it (``viewer``) is enough."""
     entity, project = project_path(entity, project)
-    body = await read_body(request)
-    if len(body) > MAX_LAYOUT_BYTES:
-        raise PayloadTooLarge(f"a workspace layout is at most {MAX_LAYOUT_BYTES} bytes")
-    try:
-        layout = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidRequest("the body must be a JSON object") from None
-    if not isinstance(layout, dict):
-        raise InvalidRequest("the body must be a JSON object")
+    layout = await read_json_object(request, MAX_LAYOUT_BYTES)
     now = await run_in_threadpool(_save_workspace, request.app.state.db, entity, project, user.id, layout)
     return {"layout": layout, "updated_at": now}
 

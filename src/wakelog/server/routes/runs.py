@@ -34,6 +34,8 @@ from wakelog.server.query.runs import MAX_PAGE
 from wakelog.store.schema import STREAM_HISTORY, console_lines, history_objects, series_chunks
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(refuse_nul)])
+#: How often ``state=`` and ``tag=`` may each be repeated in a run listing.
+MAX_SHORTCUT_VALUES = 100
 
 
 class RunOut(BaseModel):
@@ -113,6 +115,8 @@ class MediaPage(BaseModel):
 def _shortcuts(
     state: list[str] | None, tag: list[str] | None, group: str | None, job_type: str | None
 ) -> list[Node]:
+    if len(state or ()) > MAX_SHORTCUT_VALUES or len(tag or ()) > MAX_SHORTCUT_VALUES:
+        raise InvalidRequest(f"at most {MAX_SHORTCUT_VALUES} state and {MAX_SHORTCUT_VALUES} tag parameters")
     nodes: list[Node] = []
     if state:
         nodes.append(InList(Field("state"), tuple(state)))

@@ -7,8 +7,9 @@ from typing import Any
 
 import msgspec
 
+from wakelog._limits import MAX_BATCH_RECORDS
 from wakelog.runlog import RecordType
-from wakelog.store.ingest._checks import check_history, check_record
+from wakelog.store.ingest._checks import MAX_DEPTH, check_history, check_record
 from wakelog.store.ingest._errors import IngestError
 
 #: One run-log record: (seq, type, time, data).
@@ -35,11 +36,16 @@ _batch_decoder = msgspec.msgpack.Decoder(list[tuple[int, str, float, Any]])
 def decode_batch(body: bytes) -> list[Record]:
     """A MessagePack body into checked records; ``IngestError`` says what and where is wrong."""
     try:
-        return validate(_batch_decoder.decode(body))
+        records = _batch_decoder.decode(body)
     except msgspec.ValidationError as exc:
         raise IngestError(f"each record must be [seq, type, time, data]: {exc}") from None
     except msgspec.DecodeError as exc:
         raise IngestError(f"the body is not a MessagePack list of records: {exc}") from None
+    except RecursionError:
+        raise IngestError(f"the body nests deeper than the {MAX_DEPTH} levels a record may") from None
+    if len(records) > MAX_BATCH_RECORDS:
+        raise IngestError(f"a batch holds at most {MAX_BATCH_RECORDS} records, not {len(records)}")
+    return validate(records)
 
 
 def validate(records: Any) -> list[Record]:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from wakelog.server.query.filters.checks import to_epoch
 from wakelog.server.query.filters.syntax import (
@@ -241,20 +244,51 @@ def _compile_compare(target: Field, op: str, value: Literal, ctx: Context) -> sa
     return _compare(column, op, value)
 
 
+#: Conditions joined in one flat AND/OR at most; longer lists are joined as a balanced tree.
+_FLAT = 32
+
+
+class _Parenthesised(ColumnElement[bool]):
+    """A condition in parentheses that SQLAlchemy does not flatten into an enclosing AND/OR."""
+
+    inherit_cache = True
+    _traverse_internals: ClassVar = [("condition", InternalTraversal.dp_clauseelement)]
+    type = sa.Boolean()
+
+    def __init__(self, condition: sa.ColumnElement) -> None:
+        self.condition = condition
+
+
+@compiles(_Parenthesised)
+def _parenthesised(element: _Parenthesised, compiler: Any, **kw: Any) -> str:
+    return f"({compiler.process(element.condition, **kw)})"
+
+
+def _balanced(join: Any, conditions: list[sa.ColumnElement]) -> sa.ColumnElement:
+    """``join`` (``sa.and_``/``sa.or_``) of ``conditions``, parenthesised in halves: SQLite parses
+    a flat chain of n ANDs or ORs as an expression n deep and refuses depth 1000."""
+    if len(conditions) <= _FLAT:
+        return join(*conditions)
+    half = len(conditions) // 2
+    return join(
+        _Parenthesised(_balanced(join, conditions[:half])), _Parenthesised(_balanced(join, conditions[half:]))
+    )
+
+
 def compile_filter(node: Node | None, ctx: Context) -> sa.ColumnElement:
     """The AST as a SQLAlchemy boolean expression over ``runs`` (values bound, never inlined)."""
     if node is None:
         return sa.true()
     if isinstance(node, And):
-        return sa.and_(*(compile_filter(n, ctx) for n in node.operands))
+        return _balanced(sa.and_, [compile_filter(n, ctx) for n in node.operands])
     if isinstance(node, Or):
-        return sa.or_(*(compile_filter(n, ctx) for n in node.operands))
+        return _balanced(sa.or_, [compile_filter(n, ctx) for n in node.operands])
     if isinstance(node, Not):
         return sa.not_(_two_valued(compile_filter(node.operand, ctx)))
     if isinstance(node, Compare):
         return _compile_compare(node.field, node.op, node.value, ctx)
     if isinstance(node, InList):
-        positive = sa.or_(*(_compile_compare(node.field, "=", v, ctx) for v in node.values))
+        positive = _balanced(sa.or_, [_compile_compare(node.field, "=", v, ctx) for v in node.values])
         return sa.not_(_two_valued(positive)) if node.negated else positive
     target = node.field
     value = node.value

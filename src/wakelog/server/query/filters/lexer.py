@@ -115,7 +115,7 @@ def _read_string(text: str, i: int) -> tuple[str, int]:
     while i < len(text):
         ch = text[i]
         if ch == quote:
-            return "".join(out), i + 1
+            return _paired("".join(out), start), i + 1
         if ch == "\\":
             if i + 1 >= len(text):
                 break
@@ -135,6 +135,15 @@ def _read_string(text: str, i: int) -> tuple[str, int]:
         out.append(ch)
         i += 1
     raise FilterError("unterminated string", start, f"a closing {quote}")
+
+
+def _paired(text: str, start: int) -> str:
+    """``\\uXXXX`` escapes of a surrogate pair joined into one character; a lone surrogate (no
+    database stores one) refused."""
+    try:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16")
+    except UnicodeDecodeError:
+        raise FilterError("a string holds a lone surrogate (\\ud800-\\udfff)", start, "a pair") from None
 
 
 def _read_path(text: str, i: int) -> tuple[list[str], int]:
