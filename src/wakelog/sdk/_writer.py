@@ -5,12 +5,16 @@ training thread pays. This thread wakes at least twice per flush interval, takes
 queued, encodes media to files (so PNG encoding never runs in the training thread), folds rows
 into the summary, frames records into the run log and hands them to the OS — so a ``kill -9``
 loses at most one flush interval. Console lines also go to ``output.log``. Failures (a full
-disk, a bad media object) become one warning each; the training thread never sees them.
+disk, a bad media object) become one warning each; the training thread never sees them. When the
+run folder's disk is full the run log keeps what fits and the rest spills to ``spill_dir``
+(``<temp dir>/wakelog-fallback/wakelog/<run folder>``, see ``RunLogWriter``); ``close()`` then
+says exactly how many records are where, and how many were lost.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 import threading
 import time
 from collections import deque
@@ -19,14 +23,19 @@ from typing import Any
 
 from wakelog._warn import warn
 from wakelog.runlog import RecordType, RunLogWriter
+from wakelog.runlog.writer import MAX_PENDING_BYTES, OpenFile, Shortfall, open_append
 from wakelog.sdk._metrics import MetricDefinition, SummaryTracker
 
 #: Internal queue kinds besides the record types.
 BARRIER = "barrier"
 HISTORY_WITH_MEDIA = "history+media"
 OUTPUT_LINE = "output-line"
-#: How much unwritable data is kept in memory for a retry before it is dropped.
-MAX_UNWRITTEN_BYTES = 64 * 1024 * 1024
+
+
+def spill_dir_for(run_dir: Path) -> Path | None:
+    """Where records go that the run folder's disk cannot take (None: the run is already there)."""
+    spill_dir = Path(tempfile.gettempdir()) / "wakelog-fallback" / "wakelog" / run_dir.name
+    return None if spill_dir.resolve() == run_dir.resolve() else spill_dir
 
 
 class RunWriter:
@@ -40,11 +49,22 @@ class RunWriter:
         tracker: SummaryTracker,
         start_seq: int = 0,
         flush_interval: float = 0.1,
+        spill_dir: Path | None = None,
+        max_pending: int = MAX_PENDING_BYTES,
+        open_file: OpenFile = open_append,
     ) -> None:
         self.run_dir = run_dir
         self.tracker = tracker
         self.queue: deque[tuple[str, Any, float]] = deque()
-        self._log = RunLogWriter(log_path, start_seq=start_seq)
+        self.shortfall: Shortfall | None = None  # set by close(): what is not in the run log
+        spill_dir = spill_dir or spill_dir_for(run_dir)
+        self._log = RunLogWriter(
+            log_path,
+            start_seq=start_seq,
+            spill_path=spill_dir / log_path.name if spill_dir else None,
+            max_pending=max_pending,
+            open_file=open_file,
+        )
         self._output = open(run_dir / "output.log", "a", encoding="utf-8")  # noqa: SIM115
         self._interval = max(flush_interval, 0.001) / 2
         self._wake = threading.Event()
@@ -166,29 +186,64 @@ class RunWriter:
         lines.clear()
 
     def _flush(self) -> None:
+        lost = len(self._log.lost)
         try:
             self._log.flush()
         except OSError as exc:
+            spill = self._log.spill_path
+            rest = f"beyond {self._log.max_pending // 2**20} MiB in {spill.parent}" if spill else "in memory"
             self._warn(
                 "flush",
-                f"wakelog: cannot write the run log {self._log.path} ({exc.strerror or exc}); "
-                "records are kept in memory and retried, training continues",
+                f"wakelog: the run log {self._log.path} cannot take more records ({exc.strerror or exc}); "
+                f"the records that fit are written whole, the rest wait {rest}; training continues",
             )
-            if self._log.pending_bytes > MAX_UNWRITTEN_BYTES:
-                lost = self._log.drop_pending()
-                self._warn("dropped", f"wakelog: dropped {lost} records that could not be written")
+        if len(self._log.lost) > lost:
+            self._warn(
+                "dropped", f"wakelog: records of this run could not be written anywhere: {_lost(self._log)}"
+            )
 
     def _close_files(self) -> None:
-        for close in (self._log.close, self._output.close):
-            try:
-                close()
-            except OSError as exc:
-                self._warn("flush", f"wakelog: closing the run log failed: {exc}")
+        try:
+            self.shortfall = self._log.close()
+        except OSError as exc:
+            self._warn("close", f"wakelog: closing the run log failed: {exc}")
+        if self.shortfall is not None:
+            warn(_describe(self.shortfall, self.run_dir), RuntimeWarning)
+        try:
+            self._output.close()
+        except OSError as exc:
+            self._warn("output.log", f"wakelog: cannot write output.log: {exc}")
 
     def _warn(self, key: str, message: str) -> None:
         if key not in self._warned:
             self._warned.add(key)
             warn(message, RuntimeWarning)
+
+
+def _describe(shortfall: Shortfall, run_dir: Path) -> str:
+    """The finish summary of a run log that is missing records: how many are where."""
+    parts = [f"wakelog: the run log {shortfall.path} is incomplete: {shortfall.logged:,} records are in it"]
+    if shortfall.spilled and shortfall.spill_path is not None:
+        parts.append(
+            f"{shortfall.spilled_count:,} ({_ranges(shortfall.spilled)}) did not fit and are in "
+            f"{shortfall.spill_path}; upload both, in this order, with "
+            f"`wakelog sync {run_dir} {shortfall.spill_path.parent}`"
+        )
+    if shortfall.lost:
+        parts.append(
+            f"{shortfall.lost_count:,} ({_ranges(shortfall.lost)}) could not be written anywhere and are lost"
+        )
+    return "; ".join(parts)
+
+
+def _lost(log: RunLogWriter) -> str:
+    lost = [(a, b) for a, b in log.lost]
+    return f"{sum(b - a + 1 for a, b in lost):,} records ({_ranges(lost)}) are lost"
+
+
+def _ranges(ranges: list[tuple[int, int]]) -> str:
+    shown = ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in ranges[:5])
+    return f"seq {shown}" + (", ..." if len(ranges) > 5 else "")
 
 
 def _format_line(when: float, stream: str, text: str) -> str:

@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from wakelog.server import errors
 from wakelog.store.blobs import BlobError
 from wakelog.store.database import SchemaError
-from wakelog.store.ingest import IngestError
+from wakelog.store.ingest import BatchTooLarge, IngestError
 from wakelog.store.ingest import SequenceGap as StoreSequenceGap
 
 _log = logging.getLogger(__name__)
@@ -79,6 +79,8 @@ def translate(exc: Exception) -> errors.ServerError:
         return exc
     if isinstance(exc, StoreSequenceGap):
         return errors.SequenceGap(str(exc), ack=exc.ack)
+    if isinstance(exc, BatchTooLarge):
+        return errors.PayloadTooLarge(str(exc))  # the uploader sends smaller batches
     if isinstance(exc, (IngestError, BlobError)):
         return errors.InvalidRequest(str(exc))
     if isinstance(exc, SchemaError):

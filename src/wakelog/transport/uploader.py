@@ -93,6 +93,7 @@ class Uploader:
         self.state.refused = False
         self._exit_seen = False
         self._backoff = 0.5
+        self._batch_records = MAX_BATCH_RECORDS  # halved whenever the server says a batch is too large
         self._next_file_scan = 0.0
         # Injectable so tests drive the loop in simulated time (backoff, heartbeats, linger).
         self._clock, self._pause = clock, sleep
@@ -199,10 +200,16 @@ class Uploader:
             if not self.state.log_offset or result.next_offset > offset:
                 self.state.log_offset = result.next_offset
             return 0
-        records = batch(records, result.next_offset)
-        ack = self.client.send_records(
-            self.state.run_path, [[r.seq, r.type, r.time, r.data] for r in records]
-        )
+        records = batch(records, result.next_offset)[: self._batch_records]
+        try:
+            ack = self.client.send_records(
+                self.state.run_path, [[r.seq, r.type, r.time, r.data] for r in records]
+            )
+        except RejectedError as exc:
+            if exc.status != 413 or len(records) == 1:
+                raise
+            self._batch_records = len(records) // 2  # over a server limit (keys, size): send less at a time
+            return 0
         sent = [r for r in records if r.seq <= ack]
         if any(r.type == RecordType.EXIT for r in sent):
             self._exit_seen = True

@@ -1,4 +1,5 @@
-"""The two ways a batch is refused: malformed (``IngestError``) or out of order (``SequenceGap``)."""
+"""The ways a batch is refused: malformed (``IngestError``), over a documented limit (``BatchTooLarge``,
+which the client answers by sending smaller batches) or out of order (``SequenceGap``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ from wakelog.errors import Error
 
 class IngestError(Error, ValueError):
     """A malformed batch; nothing of it was applied."""
+
+
+class BatchTooLarge(IngestError):
+    """A batch over a limit a smaller batch would meet (the server answers 413)."""
 
 
 class SequenceGap(Error):

@@ -16,6 +16,7 @@ import numpy.typing as npt
 import sqlalchemy as sa
 
 from wakelog.store import series as codec
+from wakelog.store.chunks import chunked
 from wakelog.store.schema import series_chunks
 
 Steps = npt.NDArray[np.int64]
@@ -51,18 +52,22 @@ def write_series(
 def _tails(conn: sa.Connection, run_pk: int, keys: set[str]) -> dict[tuple[int, str], Tail]:
     """The last stored chunk of each (stream, key) among ``keys`` (its row count as ``points``)."""
     c = series_chunks.c
-    latest = (
-        sa.select(c.stream, c.key, sa.func.max(c.chunk).label("chunk"))
-        .where(c.run_pk == run_pk, c.key.in_(sorted(keys)))
-        .group_by(c.stream, c.key)
-        .subquery()
-    )
-    rows = conn.execute(
-        sa.select(c.stream, c.key, c.chunk, c.data, c.last_step, c.count.label("points"))
-        .join(latest, sa.and_(c.stream == latest.c.stream, c.key == latest.c.key, c.chunk == latest.c.chunk))
-        .where(c.run_pk == run_pk)
-    )
-    return {(row.stream, row.key): row for row in rows}
+    tails: dict[tuple[int, str], Tail] = {}
+    for some in chunked(keys):
+        latest = conn.execute(
+            sa.select(c.stream, c.key, sa.func.max(c.chunk))
+            .where(c.run_pk == run_pk, c.key.in_(some))
+            .group_by(c.stream, c.key)
+        ).all()
+        if not latest:
+            continue
+        rows = conn.execute(
+            sa.select(c.stream, c.key, c.chunk, c.data, c.last_step, c.count.label("points")).where(
+                c.run_pk == run_pk, sa.tuple_(c.stream, c.key, c.chunk).in_([tuple(row) for row in latest])
+            )
+        )
+        tails.update(((row.stream, row.key), row) for row in rows)
+    return tails
 
 
 def _new_points(steps: list[int], values: list[float], after: int | None) -> tuple[Steps, Values]:
@@ -108,18 +113,21 @@ def _chunk_rows(
 
 
 def _update_chunks(conn: sa.Connection, run_pk: int, rows: list[dict[str, Any]]) -> None:
+    """Rewrite the open tail chunks: one statement, executed once per row (a batch may touch many keys)."""
+    if not rows:
+        return
     c = series_chunks.c
-    for row in rows:
-        conn.execute(
-            series_chunks.update()
-            .where(
-                c.run_pk == run_pk, c.stream == row["stream"], c.key == row["key"], c.chunk == row["chunk"]
-            )
-            .values(
-                first_step=row["first_step"],
-                last_step=row["last_step"],
-                count=row["count"],
-                data=row["data"],
-                sketch=row["sketch"],
-            )
-        )
+    statement = series_chunks.update().where(
+        c.run_pk == run_pk,
+        c.stream == sa.bindparam("at_stream"),
+        c.key == sa.bindparam("at_key"),
+        c.chunk == sa.bindparam("at_chunk"),
+    )
+    new = ("first_step", "last_step", "count", "data", "sketch")
+    conn.execute(
+        statement,
+        [
+            {"at_stream": r["stream"], "at_key": r["key"], "at_chunk": r["chunk"], **{n: r[n] for n in new}}
+            for r in rows
+        ],
+    )

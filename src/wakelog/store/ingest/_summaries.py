@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import sqlalchemy as sa
 
+from wakelog.store.chunks import chunked
 from wakelog.store.ingest._columns import db_float
 from wakelog.store.schema import STREAM_HISTORY, summaries
 from wakelog.store.upsert import upsert
@@ -24,13 +25,14 @@ def write_summaries(
     """Fold the history ``points`` into their keys' summaries; delete the ``removed`` keys' first."""
     keys = [key for stream, key in points if stream == STREAM_HISTORY and not key.startswith("_")]
     c = summaries.c
-    if removed:
-        conn.execute(summaries.delete().where(c.run_pk == run_pk, c.key.in_(sorted(removed))))
+    for some in chunked(removed):
+        conn.execute(summaries.delete().where(c.run_pk == run_pk, c.key.in_(some)))
     if not keys:
         return
     existing = {
         row.key: row._mapping
-        for row in conn.execute(sa.select(summaries).where(c.run_pk == run_pk, c.key.in_(keys)))
+        for some in chunked(keys)
+        for row in conn.execute(sa.select(summaries).where(c.run_pk == run_pk, c.key.in_(some)))
     }
     rows = []
     for key in keys:

@@ -10,7 +10,7 @@ import msgspec
 from wakelog._limits import MAX_BATCH_RECORDS
 from wakelog.runlog import RecordType
 from wakelog.store.ingest._checks import MAX_DEPTH, check_history, check_record
-from wakelog.store.ingest._errors import IngestError
+from wakelog.store.ingest._errors import BatchTooLarge, IngestError
 
 #: One run-log record: (seq, type, time, data).
 Record = tuple[int, str, float, Any]
@@ -29,6 +29,8 @@ _KNOWN_TYPES = {
     RecordType.EXIT,
 }
 _TIME_TYPES = (int, float)
+#: Distinct metric keys (history and system metrics) one batch may name; see docs/security.md.
+MAX_KEYS_PER_BATCH = 100_000
 
 _batch_decoder = msgspec.msgpack.Decoder(list[tuple[int, str, float, Any]])
 
@@ -79,7 +81,21 @@ def validate(records: Any) -> list[Record]:
                 check_record(seq, kind, data, where)
         previous = seq
         checked.append((seq, kind, float(when), data))
+    _check_key_count(checked, key_sets)
     return checked
+
+
+def _check_key_count(records: list[Record], key_sets: set[tuple[Any, ...]]) -> None:
+    """Refuse a batch naming more than ``MAX_KEYS_PER_BATCH`` keys; a smaller one may pass."""
+    keys: set[Any] = set().union(*key_sets)
+    for _, kind, _, data in records:
+        if kind == RecordType.STATS:
+            keys.update(data)
+    if len(keys) > MAX_KEYS_PER_BATCH:
+        raise BatchTooLarge(
+            f"the batch names {len(keys):,} distinct metric keys, more than {MAX_KEYS_PER_BATCH:,}; "
+            "send fewer records per batch"
+        )
 
 
 def _envelope_problem(index: int, seq: Any, kind: Any, previous: int) -> str:
