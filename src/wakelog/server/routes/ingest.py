@@ -10,6 +10,7 @@ verified; only a user who uploaded it whole (a holder) may point run files at it
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Annotated, Any
 
@@ -42,7 +43,10 @@ async def ingest_records(entity: str, project: str, run_id: str, request: Reques
     result = await run_in_threadpool(apply_batch, state.db, *path, records, user.id)
     if result.applied:
         state.live.publish_ingest(path, result)
-    return {"ack": result.ack, "applied": result.applied}
+    answer: dict[str, Any] = {"ack": result.ack, "applied": result.applied}
+    if result.refused_files:
+        answer["refused_files"] = result.refused_files  # names the server does not take; the rest went in
+    return answer
 
 
 @router.get("/runs/{entity}/{project}/{run_id}/ack")
@@ -84,21 +88,41 @@ async def blob_status(sha256: str, request: Request, user: CurrentUser) -> Any:
 @router.put("/blobs/{sha256}")
 async def blob_upload(sha256: str, offset: int, total: int, request: Request, user: CurrentUser) -> Any:
     """Upload a chunk of content at ``offset`` of ``total`` bytes; resumable, deduplicated."""
-    store, db = request.app.state.blobs, request.app.state.db
     if offset < 0 or total < 0:
         raise InvalidRequest("offset and total must be ≥ 0")
     check_sha256(sha256)
     body = await read_body(request)
-    if await run_in_threadpool(store.exists, sha256) and await run_in_threadpool(_may_use, db, user, sha256):
-        return {"received": total, "complete": True}
-    try:
-        received = await run_in_threadpool(store.write_chunk, sha256, offset, body, total, _owner(user))
-    except BlobError as exc:
-        received = await run_in_threadpool(store.received, sha256, _owner(user))
-        raise ChunkRejected(str(exc), received=received) from None
-    if received == total:
-        await run_in_threadpool(_record_blob, db, sha256, total, user.id)
+    state = request.app.state
+    received = await run_in_threadpool(_store_chunk, state.blobs, state.db, user, sha256, offset, body, total)
     return {"received": received, "complete": received == total}
+
+
+#: Uploads of the same content by the same user take turns (per server process): two runs saving
+#: the same file at once then see each other's progress instead of tripping over it. Striped, so
+#: the table stays small; a collision between unrelated uploads only makes one wait a chunk.
+_UPLOAD_LOCKS = [threading.Lock() for _ in range(64)]
+
+
+def _store_chunk(store: Any, db: Any, user: User, sha256: str, offset: int, data: bytes, total: int) -> int:
+    """Stage one chunk, publish and record the content when whole; returns the bytes received.
+
+    Content this user holds already is done, whatever the chunk (another upload of theirs
+    finished first). A chunk that does not fit the staged upload (``ChunkRejected``) says where
+    the upload stands, so the client resumes there.
+    """
+    owner = _owner(user)
+    with _UPLOAD_LOCKS[hash((owner, sha256)) % len(_UPLOAD_LOCKS)]:
+        if store.exists(sha256) and _may_use(db, user, sha256):
+            return total
+        try:
+            received: int = store.write_chunk(sha256, offset, data, total, owner)
+        except BlobError as exc:
+            if store.exists(sha256) and _may_use(db, user, sha256):
+                return total  # another server process finished this user's upload meanwhile
+            raise ChunkRejected(str(exc), received=store.received(sha256, owner)) from None
+        if received == total:
+            _record_blob(db, sha256, total, user.id)
+    return received
 
 
 def _record_blob(db: Any, sha256: str, size: int, holder_id: int) -> None:
@@ -123,18 +147,26 @@ class FileList(BaseModel):
 def attach_files(
     entity: str, project: str, run_id: str, listing: FileList, request: Request, user: Writer
 ) -> Any:
-    """Point run file names at content you uploaded (the content must be uploaded first)."""
+    """Point run file names at content you uploaded (the content must be uploaded first). A file
+    whose name the server does not take is refused alone: it is listed in ``refused`` with the
+    reason, the others are attached."""
     entity, project, run_id = run_path(entity, project, run_id)
     store, db = request.app.state.blobs, request.app.state.db
+    accepted, refused = [], []
     for entry in listing.files:
         try:
-            check_file_name(entry.name)
             check_sha256(entry.sha256)
-        except (ValueError, BlobError) as exc:
+        except BlobError as exc:
             raise InvalidRequest(str(exc)) from None
+        try:
+            check_file_name(entry.name)
+        except ValueError as exc:
+            refused.append({"name": entry.name, "detail": str(exc)})
+            continue
+        accepted.append(entry)
     with db.read() as conn:
-        usable = usable_blobs(conn, user, (entry.sha256 for entry in listing.files))
-    for entry in listing.files:
+        usable = usable_blobs(conn, user, (entry.sha256 for entry in accepted))
+    for entry in accepted:
         # The same answer for content that is not there and content someone else uploaded.
         if entry.sha256 not in usable or not store.exists(entry.sha256):
             raise BlobMissing(f"content {entry.sha256} of {entry.name!r} is not uploaded yet")
@@ -150,7 +182,8 @@ def attach_files(
                 "policy": "end",
                 "updated_at": now,
             }
-            for e in listing.files
+            for e in accepted
         ]
-        upsert(conn, run_files, rows, ["run_pk", "name"], update=["sha256", "size", "updated_at"])
-    return {"attached": len(listing.files)}
+        if rows:
+            upsert(conn, run_files, rows, ["run_pk", "name"], update=["sha256", "size", "updated_at"])
+    return {"attached": len(accepted), **({"refused": refused} if refused else {})}
