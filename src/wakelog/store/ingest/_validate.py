@@ -26,6 +26,7 @@ _KNOWN_TYPES = {
     RecordType.METADATA,
     RecordType.ALERT,
     RecordType.EXIT,
+    RecordType.LOST,
 }
 _TIME_TYPES = (int, float)
 
@@ -71,9 +72,15 @@ def validate(records: Any) -> list[Record]:
                 check_history(seq, data, where, key_sets)
             else:
                 check_record(seq, kind, data, where)
-        previous = seq
+        previous = last_seq((seq, kind, when, data))
         checked.append((seq, kind, float(when), data))
     return checked
+
+
+def last_seq(record: Record) -> int:
+    """The last sequence number a record stands for: its own, or a declared gap's last."""
+    seq, kind, _, data = record
+    return int(data["last"]) if kind == RecordType.LOST else seq
 
 
 def _envelope_problem(index: int, seq: Any, kind: Any, previous: int) -> str:
