@@ -288,3 +288,38 @@ def test_a_refused_run_stays_for_sync_and_says_how(server: InProcessServer, tmp_
     with pytest.raises(uploader_module.UploadStopped, match="wakelog sync"):
         upload(server, run_dir, entity="bad entity!")
     assert run_dir.is_dir() and "wakelog sync" in (SyncState.load(run_dir).error or "")
+
+
+# -- L6: a media path with `..` never becomes a link to another endpoint ---------------------------
+
+
+def _post(server: InProcessServer, path: str, records: list[list[Any]]) -> httpx.Response:
+    body = gzip.compress(msgspec.msgpack.encode(records))
+    headers = {"Content-Type": "application/msgpack", "Content-Encoding": "gzip"}
+    with server.client() as http:
+        return http.post(f"/api/v1/runs/{path}/records", content=body, headers=headers)
+
+
+def test_a_media_path_out_of_the_run_is_refused_at_ingest_and_gets_no_link(server: InProcessServer) -> None:
+    escape = "media/images/../../../../../auth/keys"
+    chart = {"_type": "custom-chart", "chart": "line", "table": {"_type": "table-file", "path": "../../x"}}
+    good = {"_type": "image-file", "path": "media/images/a_0_ab.png"}
+    row = {"_step": 0, "bad": {"_type": "image-file", "path": escape}, "chart": chart, "good": good}
+    answer = _post(server, "team/media/r3", [[0, "run", 1.0, {"id": "r3"}], [1, "history", 1.0, row]])
+    assert answer.status_code == 200 and answer.json()["ack"] == 1, "the row is kept, not the batch refused"
+    with server.client() as http:
+        items = {i["key"]: i for i in http.get("/api/v1/runs/team/media/r3/media").json()["items"]}
+    assert "url" not in items["bad"] and "path" not in items["bad"]["value"]
+    assert "'..'" in items["bad"]["value"]["path_refused"]
+    assert "path" not in items["chart"]["value"]["table"]
+    assert items["good"]["url"] == "/api/v1/runs/team/media/r3/files/media/images/a_0_ab.png"
+
+
+def test_the_sdk_writes_media_only_under_files(tmp_path: Path) -> None:
+    from wakelog.sdk.media._files import write_media_file
+
+    stub = write_media_file(tmp_path, "images", "../../etc/passwd", 0, data=b"x", ext="png")
+    assert ".." not in stub["path"].split("/")
+    with pytest.raises(ValueError, match="'..'"):
+        write_media_file(tmp_path, "../up", "k", 0, data=b"x", ext="png")
+    assert not (tmp_path / "up").exists() and not (tmp_path / "files" / "up").exists()

@@ -202,6 +202,24 @@ def _gather_history(rows: list[dict[str, Any]], batch: Batch) -> None:
             batch.summary_remove.discard(key)
 
 
+def _checked_paths(value: Any) -> Any:
+    """A media stub whose ``path`` (at any depth: a chart's table) is no run file name keeps
+    everything but that path: it is dropped, with the reason as ``path_refused``. Never a way out
+    of the run's files for the web app's links, never a refused batch."""
+    if type(value) is list:
+        return [_checked_paths(item) for item in value]
+    if type(value) is not dict:
+        return value
+    checked = {key: _checked_paths(item) for key, item in value.items()}
+    if "path" in checked:
+        try:
+            check_file_name(checked["path"])
+        except ValueError as exc:
+            del checked["path"]
+            checked["path_refused"] = str(exc)[:2000]
+    return checked
+
+
 def _add_block(
     keys: tuple[str, ...], members: list[dict[str, Any]], batch: Batch, last: dict[str, tuple[int, Any]]
 ) -> None:
@@ -223,6 +241,6 @@ def _add_block(
                     step_list.append(step)
                     value_list.append(value)
                 else:
-                    batch.objects.append({"key": key, "step": step, "value": value})
+                    batch.objects.append({"key": key, "step": step, "value": _checked_paths(value)})
         if key not in last or last[key][0] <= final_step:
             last[key] = (final_step, column[-1])
