@@ -323,3 +323,49 @@ def test_the_sdk_writes_media_only_under_files(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="'..'"):
         write_media_file(tmp_path, "../up", "k", 0, data=b"x", ext="png")
     assert not (tmp_path / "up").exists() and not (tmp_path / "files" / "up").exists()
+
+
+@pytest.mark.process
+def test_two_uploader_processes_saving_the_same_file_both_finish(
+    server: InProcessServer, tmp_path: Path
+) -> None:
+    """H2 with real processes: two runs' uploaders, one user, the same multi-chunk file at once."""
+    content = os.urandom(client_module.UPLOAD_CHUNK * 2 + 12345)
+    runs = []
+    for index in range(2):
+        run_dir = record_offline_run(tmp_path / f"t{index}", steps=3, project="twins")
+        (run_dir / "files" / "requirements.txt").write_bytes(content)
+        runs.append(run_dir)
+    env = {**os.environ, "WAKELOG_API_KEY": server.key}
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "wakelog.transport.uploader",
+                str(run_dir),
+                "--base-url",
+                server.url,
+                "--entity",
+                "team",
+                "--project",
+                "twins",
+                "--run-id",
+                describe(run_dir).run_id,
+                "--linger",
+                "0",
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for run_dir in runs
+    ]
+    outputs = [proc.communicate(timeout=240)[0] for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0], outputs
+    sha = hashlib.sha256(content).hexdigest()
+    with server.client() as http:
+        for run_dir in runs:
+            files = http.get(f"/api/v1/runs/team/twins/{describe(run_dir).run_id}/files").json()["files"]
+            assert {f["name"]: f["sha256"] for f in files}["requirements.txt"] == sha
