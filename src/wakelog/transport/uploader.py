@@ -217,7 +217,7 @@ class Uploader:
                 self.state.log_offset = result.next_offset
             return 0
         records = records[:BATCH_RECORDS]
-        ack = self.client.send_records(self.state.run_path, self._batch(records, result, offset))
+        ack = self.client.send_records(self.state.run_path, self._with_declared_gaps(records, result, offset))
         sent = [r for r in records if r.seq <= ack]
         if any(r.type == RecordType.EXIT for r in sent):
             self._exit_seen = True
@@ -230,7 +230,7 @@ class Uploader:
         self._save()
         return len(sent)
 
-    def _batch(self, records: list[Record], result: ReadResult, start: int) -> list[list[Any]]:
+    def _with_declared_gaps(self, records: list[Record], result: ReadResult, start: int) -> list[list[Any]]:
         """The records to send, with a declared gap (``lost``) where the log lost records to
         damage: wherever the next intact record skips sequence numbers and the reader reported
         damage just before it. (A skip without damage is not declared: the server's answer says
