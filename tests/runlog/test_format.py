@@ -184,3 +184,41 @@ def test_implausible_length_is_damage_not_a_huge_allocation(tmp_path: Path) -> N
     result = read_runlog(path)
     assert [r.data for r in result.records] == [{"i": 0}]
     assert "implausible" in result.damage[0].reason
+
+
+def test_damage_before_a_record_still_being_written_does_not_swallow_it(tmp_path: Path) -> None:
+    """A live log: a damaged record, then one the writer has only half written. The half is no
+    damage: the reader waits for it (final=False) and finds it whole on the next read."""
+    from wakelog.runlog._format import encode_header
+
+    frames = [encode_frame(seq, "history", 1.0, {"_step": seq, "x": "y" * 50}) for seq in range(4)]
+    damaged = bytearray(frames[2])
+    damaged[12] ^= 0xFF
+    path = tmp_path / "run-live.wakelog"
+    path.write_bytes(encode_header() + frames[0] + frames[1] + bytes(damaged) + frames[3][:20])
+    first = read_runlog(path, final=False)
+    assert [r.seq for r in first.records] == [0, 1]
+    with open(path, "ab") as f:
+        f.write(frames[3][20:])
+    second = read_runlog(path, first.next_offset, final=False)
+    assert [r.seq for r in second.records] == [3], "the record after the damage is read whole"
+    assert [d.reason for d in second.damage] == ["checksum mismatch"]
+
+
+def test_damage_ending_where_a_bounded_read_stops_does_not_swallow_the_next_record(tmp_path: Path) -> None:
+    from wakelog.runlog._format import encode_header
+
+    frames = [encode_frame(seq, "history", 1.0, {"_step": seq, "x": "y" * 200}) for seq in range(4)]
+    damaged = bytearray(frames[1])
+    damaged[12] ^= 0xFF
+    path = tmp_path / "run-paged.wakelog"
+    path.write_bytes(encode_header() + b"".join([frames[0], bytes(damaged), frames[2], frames[3]]))
+    limit = len(frames[0]) + len(frames[1]) + len(frames[2]) // 2  # the read ends inside record 2
+    seqs, offset = [], HEADER_SIZE
+    while True:
+        result = read_runlog(path, offset, max_bytes=limit)
+        seqs += [r.seq for r in result.records]
+        if result.next_offset == offset:
+            break
+        offset = result.next_offset
+    assert seqs == [0, 2, 3]

@@ -173,7 +173,10 @@ MALFORMED = {
     "data not a map": pack([[0, "config", T0, [1, 2]]]),
     "config update not a map": pack([[0, "config", T0, {"update": [1]}]]),
     "bad output line": pack([[0, "output", T0, {"lines": [["x", "stdout", "a"]]}]]),
-    "file name escapes": pack([[0, "files", T0, {"files": [{"name": "../etc/passwd"}]}]]),
+    # (a file name that escapes refuses that file only: tests/transport/test_delivery.py)
+    "declared gap without its end": pack([[0, "lost", T0, {"reason": "x"}]]),
+    "declared gap ending before it starts": pack([history(0, 0, x=1.0), [5, "lost", T0, {"last": 4}]]),
+    "record inside a declared gap": pack([[1, "lost", T0, {"last": 3}], history(2, 2, x=1.0)]),
     "exit code too big": pack([[0, "exit", T0, {"exit_code": 2**40}]]),
     "name not a string": pack([[0, "run", T0, {"name": {"a": 1}}]]),
 }

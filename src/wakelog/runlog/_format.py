@@ -46,6 +46,9 @@ class RecordType:
     METADATA = "metadata"  # the reproducibility metadata (also written to metadata.json)
     ALERT = "alert"  # {"title", "text", "level", "wait_duration"}
     EXIT = "exit"  # {"exit_code", "state", "traceback"?, "summary", "runtime"}
+    #: Never in a log: what an uploader sends in place of records the log lost to damage, at the
+    #: first lost seq: {"last": the last lost seq, "reason": the damage}.
+    LOST = "lost"
 
 
 def encode_header() -> bytes:

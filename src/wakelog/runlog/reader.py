@@ -160,6 +160,13 @@ def read_runlog(
                     continue
                 break
             skip_to = _resync(buf, pos)
+            while skip_to == len(buf) and (more := f.read(want)):
+                # No intact record after the damage in what was read: it may be the one the read
+                # cut off. Look further before calling everything up to here damaged.
+                buf, offset, pos = buf[pos:] + more, offset + pos, 0
+                skip_to = _resync(buf, pos)
+            if skip_to == len(buf) and not final:
+                break  # nothing intact after it yet: the next read, with more written, decides
             result.damage.append(Damage(offset + pos, skip_to - pos, reason))
             pos = skip_to
         result.next_offset = offset + pos

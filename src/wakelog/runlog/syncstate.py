@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from wakelog._backoff import Backoff
+
 FILE = "sync.json"
 LOCK = ".upload.lock"
 
@@ -26,7 +28,9 @@ class SyncState:
     base_url: str = ""
     run_path: str = ""  # entity/project/run_id on the server
     acked_seq: int = -1
-    log_offset: int = 0  # where in the run log the record after acked_seq starts (0: unknown)
+    log_offset: int = (
+        0  # where reading the run log resumes: at or before the record after acked_seq (0: unknown)
+    )
     last_seq: int = -1  # the last seq in the run log, once the run has ended (-1: not known yet)
     files: dict[str, list[Any]] = field(default_factory=dict)  # name -> [size, mtime, sha256]
     uploading: list[Any] | None = None  # [name, bytes sent, size] while a large file goes up
@@ -57,6 +61,7 @@ def upload_lock(run_dir: Path, wait: float = 0.0) -> Iterator[bool]:
     """Hold the run's upload lock; yields False if someone else still holds it after ``wait`` s."""
     fd = os.open(run_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
     deadline = time.monotonic() + wait
+    backoff = Backoff(0.05, 1.0)
     try:
         while True:
             try:
@@ -66,7 +71,7 @@ def upload_lock(run_dir: Path, wait: float = 0.0) -> Iterator[bool]:
                 if time.monotonic() >= deadline:
                     yield False
                     return
-                time.sleep(0.1)
+                time.sleep(min(backoff.next(), max(deadline - time.monotonic(), 0.0)))
         yield True
     finally:
         os.close(fd)

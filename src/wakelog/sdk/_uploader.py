@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from wakelog._backoff import Backoff
 from wakelog._warn import warn
 from wakelog.runlog.syncstate import SyncState
 
@@ -82,8 +83,10 @@ class UploaderHandle:
         return cls(proc, run_dir)
 
     def wait(self, last_seq: int, timeout: float, *, quiet: bool) -> SyncState:
-        """Wait until the server acknowledged ``last_seq`` and the files, showing progress."""
+        """Wait until the server acknowledged ``last_seq`` and the files, showing progress. It looks
+        often at first, then less (jittered backoff up to a second): a long upload costs no CPU."""
         deadline = self._clock() + timeout
+        backoff = Backoff(0.05, 1.0)
         shown = -2.0
         state = SyncState.load(self.run_dir)
         while self._clock() < deadline:
@@ -101,7 +104,7 @@ class UploaderHandle:
                     name, sent, size = state.uploading
                     note += f"; {name}: {sent / 2**20:.0f}/{size / 2**20:.0f} MiB"
                 print(f"wakelog: uploading… {done}/{last_seq + 1} records{note}", file=sys.stderr, flush=True)
-            self._sleep(0.05)
+            self._sleep(min(backoff.next(), max(deadline - self._clock(), 0.0)))
         return state
 
 

@@ -2,13 +2,16 @@
 
 Errors are sorted by what the caller should do: ``RetryableError`` (network trouble, 5xx, 429) —
 try again later; ``SequenceGap`` — resend from ``ack + 1``; ``RejectedError`` (other 4xx) —
-retrying cannot help, tell the user.
+retrying cannot help, tell the user. A chunk of an upload that collides with another upload of the
+same content (``chunk_rejected``: two runs of one user saving the same file at once) is no refusal:
+``upload_file`` asks where the content stands and goes on from there.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,10 +19,14 @@ from typing import Any
 import httpx
 import msgspec
 
+from wakelog._backoff import Backoff
 from wakelog._version import __version__
 from wakelog.errors import CommError
 
 UPLOAD_CHUNK = 8 * 1024 * 1024
+#: How often one upload goes on after colliding with another of the same content before giving up
+#: for now (a ``RetryableError``: the uploader's next scan tries again).
+UPLOAD_RETRIES = 8
 _encoder = msgspec.msgpack.Encoder()
 
 
@@ -30,10 +37,16 @@ class RetryableError(CommError):
 class RejectedError(CommError):
     """The server refused the request; the message has its reason."""
 
-    def __init__(self, status: int, detail: str) -> None:
+    def __init__(self, status: int, detail: str, body: dict[str, Any] | None = None) -> None:
         super().__init__(f"server refused the request ({status}): {detail}")
         self.status = status
         self.detail = detail
+        self.body = body or {}  # the answer's fields: ``code``, and ``received`` for a chunk
+
+    @property
+    def code(self) -> str | None:
+        code = self.body.get("code")
+        return code if isinstance(code, str) else None
 
 
 class SequenceGap(CommError):
@@ -42,11 +55,28 @@ class SequenceGap(CommError):
         self.ack = ack
 
 
-def _detail(response: httpx.Response) -> str:
+def _body(response: httpx.Response) -> dict[str, Any]:
     try:
-        return str(response.json().get("detail", response.text))
+        body = response.json()
     except ValueError:
-        return response.text[:200]
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _detail(response: httpx.Response) -> str:
+    return str(_body(response).get("detail", response.text[:200]))
+
+
+def _hash_file(path: Path) -> tuple[str, int]:
+    """(sha256, size) of the file as it is now. The bytes hashed are the bytes sent: a file that
+    grows meanwhile (a live run's files) is uploaded as it was when hashed, and picked up again by
+    the next scan."""
+    digest, size = hashlib.sha256(), 0
+    with open(path, "rb") as f:
+        while block := f.read(1024 * 1024):
+            digest.update(block)
+            size += len(block)
+    return digest.hexdigest(), size
 
 
 class ServerClient:
@@ -59,8 +89,10 @@ class ServerClient:
         *,
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self._sleep = sleep  # injectable: tests wait out upload collisions in simulated time
         self._http = httpx.Client(
             base_url=self.base_url,
             auth=("api", api_key),
@@ -82,7 +114,7 @@ class ServerClient:
         if response.status_code == 409 and "ack" in response.text:
             raise SequenceGap(int(response.json()["ack"]))
         if response.status_code >= 400:
-            raise RejectedError(response.status_code, _detail(response))
+            raise RejectedError(response.status_code, _detail(response), _body(response))
         return response
 
     def whoami(self) -> str | None:
@@ -121,15 +153,30 @@ class ServerClient:
     def upload_file(
         self, run_path: str, path: Path, progress: Callable[[int], None] | None = None
     ) -> tuple[str, int]:
-        """Upload a file's content for the run (resuming a partial upload, skipping known content)."""
-        digest, size = hashlib.sha256(), 0
-        with open(path, "rb") as f:
-            while block := f.read(1024 * 1024):
-                digest.update(block)
-                size += len(block)
-        # The bytes hashed are the bytes sent: a file that grows meanwhile (a live run's files) is
-        # uploaded as it was when hashed, and picked up again by the next scan.
-        sha256 = digest.hexdigest()
+        """Upload a file's content for the run (resuming a partial upload, skipping known content).
+
+        Another upload of the same content by the same user (a parallel run saving the same
+        file) may finish it or move it on meanwhile: a rejected chunk is no refusal, the upload
+        asks where the content stands and goes on from there, with backoff, a bounded number of
+        times (then ``RetryableError``: the caller tries again later).
+        """
+        sha256, size = _hash_file(path)
+        backoff = Backoff(0.05, 2.0)
+        for _ in range(UPLOAD_RETRIES):
+            try:
+                self._send_content(run_path, path, sha256, size, progress)
+                return sha256, size
+            except RejectedError as exc:
+                if exc.code != "chunk_rejected":
+                    raise
+                self._sleep(backoff.next())
+        raise RetryableError(
+            f"the upload of {path.name} kept colliding with another upload of the same content"
+        )
+
+    def _send_content(
+        self, run_path: str, path: Path, sha256: str, size: int, progress: Callable[[int], None] | None
+    ) -> None:
         blob = f"/api/v1/runs/{run_path}/blobs/{sha256}"
         status = self._request("GET", blob).json()
         offset = size if status.get("complete") else int(status.get("received", 0))
@@ -145,7 +192,11 @@ class ServerClient:
                     progress(len(chunk))
                 if size == 0 or result.get("complete"):
                     break
-        return sha256, size
+                f.seek(offset)
 
-    def attach_files(self, run_path: str, files: list[dict[str, Any]]) -> None:
-        self._request("POST", f"/api/v1/runs/{run_path}/files", json={"files": files})
+    def attach_files(self, run_path: str, files: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Point run file names at uploaded content; returns the files the server refused
+        (``{"name", "detail"}`` each: a name it does not take), the rest are attached."""
+        answer = self._request("POST", f"/api/v1/runs/{run_path}/files", json={"files": files}).json()
+        refused = answer.get("refused") if isinstance(answer, dict) else None
+        return list(refused) if isinstance(refused, list) else []

@@ -3,10 +3,12 @@
 One uploader runs per online run, as its own process (``python -m wakelog.transport.uploader``),
 so a ``kill -9`` of the training loses nothing that reached the run log. It sends records in
 sequence order, in batches, and advances only on the server's ack; any error is retried with
-backoff (network trouble, a server that is down or restarting, or one that appears mid-run).
-Saved files and media are uploaded by content hash, resumably. It stops when the run's exit
-record and files are on the server, or — once the training process is gone — when the whole log
-is sent or ``linger`` seconds have passed; ``wakelog sync`` finishes whatever is left.
+jittered exponential backoff (network trouble, a server that is down or restarting, or one that
+appears mid-run). Records the log lost to damage are declared to the server as a gap (a ``lost``
+record), so the intact ones after them still arrive. Saved files and media are uploaded by content
+hash, resumably; a file whose name the server refuses is skipped with a warning. It stops when the
+run's exit record and files are on the server, or — once the training process is gone — when the
+whole log is sent or ``linger`` seconds have passed; ``wakelog sync`` finishes whatever is left.
 """
 
 from __future__ import annotations
@@ -17,17 +19,25 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from wakelog._backoff import Backoff
 from wakelog._limits import MAX_BATCH_BYTES, MAX_BATCH_RECORDS, UPLOAD_BATCH_BYTES
+from wakelog._names import check_file_name
+from wakelog._warn import warn
 from wakelog.errors import Error
-from wakelog.runlog import Record, RecordType, find_runlog, read_runlog
+from wakelog.runlog import RecordType, find_runlog, read_runlog
 from wakelog.runlog._format import FRAME_SIZE, HEADER_SIZE
+from wakelog.runlog.reader import ReadResult, Record
 from wakelog.runlog.syncstate import SyncState, upload_lock
 from wakelog.transport.client import RejectedError, RetryableError, SequenceGap, ServerClient
 
 POLL_SECONDS = 0.2
 FILE_SCAN_SECONDS = 5.0
 MAX_BACKOFF = 30.0
+#: A gap the server reports again right after a rescan is retried with backoff this many times,
+#: then counts as a failure (the log lacks records the server expects, with no damage to declare).
+GAP_RETRIES = 5
 #: An idle but alive run still tells the server so every this many seconds (else: "crashed").
 HEARTBEAT_SECONDS = 30.0
 #: Files from this size on report their upload progress chunk by chunk.
@@ -92,7 +102,9 @@ class Uploader:
         self.state.error = None
         self.state.refused = False
         self._exit_seen = False
-        self._backoff = 0.5
+        self._backoff = Backoff(0.5, MAX_BACKOFF)
+        self._gap_ack: int | None = None  # the ack of the last gap answer, while it repeats
+        self._gap_repeats = 0
         self._batch_records = MAX_BATCH_RECORDS  # halved whenever the server says a batch is too large
         self._next_file_scan = 0.0
         # Injectable so tests drive the loop in simulated time (backoff, heartbeats, linger).
@@ -110,13 +122,13 @@ class Uploader:
             try:
                 sent = self.step(live=live)
             except (RetryableError, OSError) as exc:
-                if self._lingered_out(exc):
+                if self._failed(exc, parent_alive=live):
                     return self.state
-                self._sleep(self._backoff, parent_alive=live)
-                self._backoff = min(self._backoff * 2, MAX_BACKOFF)
                 continue
             except SequenceGap as gap:
                 self._reset_to(gap.ack)
+                if self._gap_repeated(gap) and self._failed(gap, parent_alive=live):
+                    return self.state
                 continue
             except RejectedError as exc:
                 self.state.error = self._refusal(exc)
@@ -145,27 +157,44 @@ class Uploader:
         sent = self._send_available(final=not live)
         if sent:
             self._last_contact = self._clock()
+            self._gap_ack, self._gap_repeats = None, 0
         elif live and self._clock() - self._last_contact > HEARTBEAT_SECONDS:
             self.client.send_records(self.state.run_path, [])  # an empty batch: a heartbeat
             self._last_contact = self._clock()
         if self._clock() >= self._next_file_scan or self._exit_seen or not live:
             self._upload_files()
             self._next_file_scan = self._clock() + FILE_SCAN_SECONDS
-        self._backoff = 0.5
+        self._backoff.reset()
         return sent
 
-    def _lingered_out(self, exc: Exception) -> bool:
-        """Note a failed pass; True once the training is gone and ``linger`` has passed since."""
+    def _failed(self, exc: Exception, *, parent_alive: bool) -> bool:
+        """Note a failed pass and back off; True (give up for now) once the training is gone and
+        ``linger`` has passed since."""
         self.state.error = str(exc)
         self._save()
         gone_at = self._parent_gone_at
-        return gone_at is not None and self._clock() - gone_at > self.linger
+        if gone_at is not None and self._clock() - gone_at > self.linger:
+            return True
+        self._sleep(self._backoff.next(), parent_alive=parent_alive)
+        return False
+
+    def _gap_repeated(self, gap: SequenceGap) -> bool:
+        """True when the server asks again for what a rescan just could not give it: the first
+        answer only means our position was stale (a server restored from a backup, say)."""
+        if gap.ack != self._gap_ack:
+            self._gap_ack, self._gap_repeats = gap.ack, 0
+            return False
+        self._gap_repeats += 1
+        return self._gap_repeats >= GAP_RETRIES
 
     def _refusal(self, exc: RejectedError) -> str:
         """What to tell the user when the server refuses the run; for a missing permission (403)
         the server says who can help, and this how to upload the run elsewhere instead."""
         if exc.status != 403:
-            return str(exc)
+            return (
+                f"{exc}; the run stays in {self.run_dir}: upload it with `wakelog sync {self.run_dir}` "
+                "once that is fixed"
+            )
         return (
             f"the server refused it: {exc.detail}; or upload the run to an entity of yours later "
             f"with `wakelog sync --entity <yours> {self.run_dir}`"
@@ -203,7 +232,7 @@ class Uploader:
         records = batch(records, result.next_offset)[: self._batch_records]
         try:
             ack = self.client.send_records(
-                self.state.run_path, [[r.seq, r.type, r.time, r.data] for r in records]
+                self.state.run_path, self._with_declared_gaps(records, result, offset)
             )
         except RejectedError as exc:
             if exc.status != 413 or len(records) == 1:
@@ -215,10 +244,34 @@ class Uploader:
             self._exit_seen = True
             self.state.last_seq = sent[-1].seq
         self.state.acked_seq = ack
-        following = [r for r in result.records if r.seq > ack]
-        self.state.log_offset = following[0].offset if following else result.next_offset
+        # The next read starts at the last acked record (read again, skipped): damage right after
+        # it is then in that read, to be declared.
+        acked = [r for r in result.records if r.seq <= ack]
+        self.state.log_offset = acked[-1].offset if acked else offset
         self._save()
         return len(sent)
+
+    def _with_declared_gaps(self, records: list[Record], result: ReadResult, start: int) -> list[list[Any]]:
+        """The records to send, with a declared gap (``lost``) where the log lost records to
+        damage: wherever the next intact record skips sequence numbers and the reader reported
+        damage just before it. (A skip without damage is not declared: the server's answer says
+        what it misses.)"""
+        previous = start  # where the last record at or below the ack starts (else: the read)
+        for record in result.records:
+            if record.seq <= self.state.acked_seq:
+                previous = record.offset
+        batch: list[list[Any]] = []
+        expected = self.state.acked_seq + 1
+        for record in records:
+            damage = [d for d in result.damage if previous <= d.offset < record.offset]
+            if record.seq > expected and damage:
+                reason = "; ".join(map(str, damage))
+                batch.append(
+                    [expected, RecordType.LOST, record.time, {"last": record.seq - 1, "reason": reason}]
+                )
+            batch.append([record.seq, record.type, record.time, record.data])
+            expected, previous = record.seq + 1, record.offset
+        return batch
 
     def _log_fully_acked(self) -> bool:
         result = read_runlog(self.log_path, self.state.log_offset or HEADER_SIZE, final=True)
@@ -229,7 +282,7 @@ class Uploader:
         files_dir = self.run_dir / "files"
         if not files_dir.is_dir():
             return
-        attach = []
+        attach, uploaded, skipped = [], {}, False
         for path in sorted(files_dir.rglob("*")):
             if not path.is_file() or (path.is_symlink() and not self._exit_seen):
                 continue  # a live link is uploaded once finish() turned it into a copy
@@ -238,14 +291,29 @@ class Uploader:
             known = self.state.files.get(name)
             if known and known[0] == info.st_size and known[1] == info.st_mtime:
                 continue
+            try:
+                check_file_name(name)
+            except ValueError as exc:
+                self._skip_file(name, str(exc))
+                self.state.files[name] = [info.st_size, info.st_mtime, None]  # not again until it changes
+                skipped = True
+                continue
             progress = self._file_progress(name, info.st_size)
             sha256, size = self.client.upload_file(self.state.run_path, path, progress=progress)
             self.state.uploading = None
             attach.append({"name": name, "sha256": sha256, "size": size})
-            self.state.files[name] = [info.st_size, info.st_mtime, sha256]
+            uploaded[name] = [info.st_size, info.st_mtime, sha256]
         if attach:
-            self.client.attach_files(self.state.run_path, attach)
+            for refused in self.client.attach_files(self.state.run_path, attach):
+                self._skip_file(str(refused.get("name")), str(refused.get("detail", "refused")))
+        if attach or skipped:
+            self.state.files.update(uploaded)  # only once attached: a failed attach is retried
             self._save()
+
+    def _skip_file(self, name: str, reason: str) -> None:
+        """A file the server does not take (its name): one warning; it is not tried again until it
+        changes (``state.files`` has it), and the rest of the run goes on."""
+        warn(f"wakelog: {self.run_dir}: not uploading file {name!r}: {reason}")
 
     def _file_progress(self, name: str, size: int) -> Callable[[int], None] | None:
         """For a large file, report its bytes as they go (finish() and `wakelog sync` show them)."""

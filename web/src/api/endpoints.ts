@@ -146,8 +146,23 @@ export const mediaPage = (ref: RunRef, query: QueryParams<Operation<"/api/v1/run
   get("/api/v1/runs/{entity}/{project}/{run_id}/media", ref, query);
 /** Where a run's live events stream from (an EventSource URL under /api/v1). */
 export const runEvents = (ref: RunRef) => fill<"/api/v1/runs/{entity}/{project}/{run_id}/events", "get">("/api/v1/runs/{entity}/{project}/{run_id}/events", ref);
-/** The download URL of a run's file (`media/images/…`): its folders stay folders, each part escaped. */
-export function runFileUrl(ref: RunRef, name: string): string {
+/** Whether `name` is a run file's name as the server takes it (wakelog/_names.py `check_file_name`):
+ * relative, `/`-separated, no empty, `.` or `..` part, no backslash, no NUL. Escaping cannot make a
+ * `..` part safe: browsers resolve `%2e%2e` as `..` too. */
+export function isRunFileName(name: string): boolean {
+  return (
+    name.length > 0 &&
+    name.length <= 1024 &&
+    !/[\\\0]/.test(name) &&
+    !/^[A-Za-z]:/.test(name) &&
+    name.split("/").every((part) => part !== "" && part !== "." && part !== "..")
+  );
+}
+
+/** The download URL of a run's file (`media/images/…`): its folders stay folders, each part escaped;
+ * null for a name that is not a run file's (it would lead out of the run's files, to other endpoints). */
+export function runFileUrl(ref: RunRef, name: string): string | null {
+  if (!isRunFileName(name)) return null;
   const files = fill<"/api/v1/runs/{entity}/{project}/{run_id}/files", "get">("/api/v1/runs/{entity}/{project}/{run_id}/files", ref);
   return `${PREFIX}${files}/${name.split("/").map(seg).join("/")}`;
 }

@@ -107,7 +107,9 @@ export interface paths {
         put?: never;
         /**
          * Attach Files
-         * @description Point run file names at content you uploaded (the content must be uploaded first).
+         * @description Point run file names at content you uploaded (the content must be uploaded first). A file
+         *     whose name the server does not take is refused alone: it is listed in ``refused`` with the
+         *     reason, the others are attached.
          */
         post: operations["attach_files_api_v1_runs__entity___project___run_id__files_post"];
         delete?: never;

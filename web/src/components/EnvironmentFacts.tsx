@@ -24,7 +24,7 @@ export function EnvironmentFacts({ metadata, runRef }: { metadata: Record<string
       {facts.hasDiff && (
         <details className="diff">
           <summary>{t("env.showDiff")}</summary>
-          <DiffView url={runFileUrl(runRef, "diff.patch")} />
+          <DiffView url={runFileUrl(runRef, "diff.patch") ?? ""} />
         </details>
       )}
     </section>

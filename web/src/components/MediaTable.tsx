@@ -133,8 +133,8 @@ const RowCells = memo(function RowCells({ row, rowNumber, columns, numeric, runR
 /** Images as thumbnails, other files as links, everything else as its text. */
 function Cell({ cell, text, column, rowNumber, runRef }: { cell: unknown; text: string; column: string; rowNumber: number; runRef: RunRef }) {
   const { t } = useTranslation();
-  if (isStub(cell) && typeof cell.path === "string") {
-    const url = runFileUrl(runRef, cell.path);
+  const url = isStub(cell) && typeof cell.path === "string" ? runFileUrl(runRef, cell.path) : null;
+  if (isStub(cell) && url) {
     if (cell._type === "image-file") {
       const alt = typeof cell.caption === "string" ? cell.caption : t("run.imageCell", { column, row: rowNumber });
       return <img className="mt-thumb" src={url} alt={alt} loading="lazy" />;

@@ -103,8 +103,8 @@ function MediaValue({ runRef, item }: { runRef: RunRef; item: MediaItem }) {
   if (stub._type === "table-file" && item.url) return <TableFile url={item.url} runRef={runRef} label={item.key} />;
   if (stub._type === "custom-chart") {
     const table = stub.table as Stub | undefined;
-    if (table && typeof table.path === "string") {
-      const url = runFileUrl(runRef, table.path);
+    const url = table && typeof table.path === "string" ? runFileUrl(runRef, table.path) : null;
+    if (url) {
       if (stub.chart === "confusion_matrix") return <ConfusionMatrix url={url} title={text(stub.title, "")} />;
       return <TableFile url={url} runRef={runRef} label={item.key} />;
     }

@@ -16,6 +16,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from wakelog._names import check_file_name
+
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 _MAX_KEY_CHARS = 100  # leaves room for step, hash and extension under the 255-byte name limit
 _tmp_counter = itertools.count()
@@ -47,6 +49,7 @@ def write_media_file(
     """
     digest = hashlib.sha256(data).hexdigest()
     name = media_file_name(key, step, digest, ext)
+    path = check_file_name(f"media/{kind}/{name}")  # what the server takes: never a way out of files/
     folder = Path(run_dir) / "files" / "media" / kind
     target = folder / name
     try:
@@ -65,4 +68,4 @@ def write_media_file(
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-    return {"path": f"media/{kind}/{name}", "sha256": digest, "size": len(data)}
+    return {"path": path, "sha256": digest, "size": len(data)}

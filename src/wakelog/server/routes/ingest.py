@@ -12,6 +12,7 @@ guard and the storage quotas first (server/diskguard.py, server/quotas.py): 507 
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -48,7 +49,10 @@ async def ingest_records(entity: str, project: str, run_id: str, request: Reques
     if result.applied:
         state.quotas.count(user.username, path[0], rows=result.points + result.applied)  # about
         state.live.publish_ingest(path, result)
-    return {"ack": result.ack, "applied": result.applied}
+    answer: dict[str, Any] = {"ack": result.ack, "applied": result.applied}
+    if result.refused_files:
+        answer["refused_files"] = result.refused_files  # names the server does not take; the rest went in
+    return answer
 
 
 @router.get("/runs/{entity}/{project}/{run_id}/ack")
@@ -102,23 +106,15 @@ async def blob_upload(
 ) -> Any:
     """Upload a chunk of content at ``offset`` of ``total`` bytes for files of the run; resumable,
     deduplicated."""
-    store, db = request.app.state.blobs, request.app.state.db
     if offset < 0 or total < 0:
         raise InvalidRequest("offset and total must be ≥ 0")
     check_sha256(sha256)
     entity, project, run_id = run_path(entity, project, run_id)
     await _check_room(request, user, entity, total - offset)
     body = await read_body(request)
-    if await run_in_threadpool(store.exists, sha256) and await run_in_threadpool(_may_use, db, user, sha256):
-        return {"received": total, "complete": True}
-    try:
-        received = await run_in_threadpool(store.write_chunk, sha256, offset, body, total, _owner(user))
-    except BlobError as exc:
-        received = await run_in_threadpool(store.received, sha256, _owner(user))
-        raise ChunkRejected(str(exc), received=received) from None
-    request.app.state.quotas.count(user.username, None, new_bytes=len(body))  # the entity's: once attached
-    if received == total:
-        await run_in_threadpool(_record_blob, db, sha256, total, user.id)
+    state = request.app.state
+    received = await run_in_threadpool(_store_chunk, state.blobs, state.db, user, sha256, offset, body, total)
+    state.quotas.count(user.username, None, new_bytes=len(body))  # the entity's: once attached
     return {"received": received, "complete": received == total}
 
 
@@ -127,6 +123,34 @@ async def _check_room(request: Request, user: User, entity: str, new_bytes: int)
     state = request.app.state
     state.disk_guard.check()
     await run_in_threadpool(state.quotas.check, user.username, entity, new_bytes=new_bytes)
+
+
+#: Uploads of the same content by the same user take turns (per server process): two runs saving
+#: the same file at once then see each other's progress instead of tripping over it. Striped, so
+#: the table stays small; a collision between unrelated uploads only makes one wait a chunk.
+_UPLOAD_LOCKS = [threading.Lock() for _ in range(64)]
+
+
+def _store_chunk(store: Any, db: Any, user: User, sha256: str, offset: int, data: bytes, total: int) -> int:
+    """Stage one chunk, publish and record the content when whole; returns the bytes received.
+
+    Content this user holds already is done, whatever the chunk (another upload of theirs
+    finished first). A chunk that does not fit the staged upload (``ChunkRejected``) says where
+    the upload stands, so the client resumes there.
+    """
+    owner = _owner(user)
+    with _UPLOAD_LOCKS[hash((owner, sha256)) % len(_UPLOAD_LOCKS)]:
+        if store.exists(sha256) and _may_use(db, user, sha256):
+            return total
+        try:
+            received: int = store.write_chunk(sha256, offset, data, total, owner)
+        except BlobError as exc:
+            if store.exists(sha256) and _may_use(db, user, sha256):
+                return total  # another server process finished this user's upload meanwhile
+            raise ChunkRejected(str(exc), received=store.received(sha256, owner)) from None
+        if received == total:
+            _record_blob(db, sha256, total, user.id)
+    return received
 
 
 def _record_blob(db: Any, sha256: str, size: int, holder_id: int) -> None:
@@ -149,33 +173,49 @@ class FileList(BaseModel):
 
 @router.post("/runs/{entity}/{project}/{run_id}/files", openapi_extra=json_body_schema(FileList))
 async def attach_files(entity: str, project: str, run_id: str, request: Request, user: Writer) -> Any:
-    """Point run file names at content you uploaded (the content must be uploaded first)."""
+    """Point run file names at content you uploaded (the content must be uploaded first). A file
+    whose name the server does not take is refused alone: it is listed in ``refused`` with the
+    reason, the others are attached."""
     path = run_path(entity, project, run_id)
     listing = await read_json(request, FileList, MAX_QUERY_BODY)
     return await run_in_threadpool(_attach_files, request, *path, listing, user)
+
+
+def _usable_names(listing: FileList) -> tuple[list[FileEntry], list[dict[str, str]]]:
+    """The entries whose names the server takes, and the refused ones with the reason (a bad hash
+    refuses the whole listing: it is a broken client, not a file the user named)."""
+    accepted: list[FileEntry] = []
+    refused: list[dict[str, str]] = []
+    for entry in listing.files:
+        try:
+            check_sha256(entry.sha256)
+        except BlobError as exc:
+            raise InvalidRequest(str(exc)) from None
+        try:
+            check_file_name(entry.name)
+        except ValueError as exc:
+            refused.append({"name": entry.name, "detail": str(exc)})
+            continue
+        accepted.append(entry)
+    return accepted, refused
 
 
 def _attach_files(
     request: Request, entity: str, project: str, run_id: str, listing: FileList, user: User
 ) -> Any:
     store, db = request.app.state.blobs, request.app.state.db
-    for entry in listing.files:
-        try:
-            check_file_name(entry.name)
-            check_sha256(entry.sha256)
-        except (ValueError, BlobError) as exc:
-            raise InvalidRequest(str(exc)) from None
+    accepted, refused = _usable_names(listing)
     request.app.state.disk_guard.check()
     with db.read() as conn:
-        usable = usable_blobs(conn, user, (entry.sha256 for entry in listing.files))
-        new_bytes = new_content_bytes(conn, entity, (entry.sha256 for entry in listing.files))
+        usable = usable_blobs(conn, user, (entry.sha256 for entry in accepted))
+        new_bytes = new_content_bytes(conn, entity, (entry.sha256 for entry in accepted))
     request.app.state.quotas.check(None, entity, new_bytes=new_bytes)  # the user's counts already
-    for entry in listing.files:
+    for entry in accepted:
         # The same answer for content that is not there and content someone else uploaded.
         if entry.sha256 not in usable or not store.exists(entry.sha256):
             raise BlobMissing(f"content {entry.sha256} of {entry.name!r} is not uploaded yet")
     with db.write() as conn:
-        _still_stored(conn, listing.files)
+        _still_stored(conn, accepted)
         run, _ = ensure_run(conn, entity, project, run_id, user.id)
         now = time.time()
         rows = [
@@ -187,11 +227,12 @@ def _attach_files(
                 "policy": "end",
                 "updated_at": now,
             }
-            for e in listing.files
+            for e in accepted
         ]
-        upsert(conn, run_files, rows, ["run_pk", "name"], update=["sha256", "size", "updated_at"])
+        if rows:
+            upsert(conn, run_files, rows, ["run_pk", "name"], update=["sha256", "size", "updated_at"])
     request.app.state.quotas.count(None, entity, new_bytes=new_bytes)
-    return {"attached": len(listing.files)}
+    return {"attached": len(accepted), **({"refused": refused} if refused else {})}
 
 
 def _still_stored(conn: sa.Connection, files: list[FileEntry]) -> None:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
+from wakelog._names import check_file_name
 from wakelog.server.errors import InvalidRequest
 from wakelog.server.http import (
     INT64_MAX,
@@ -299,6 +300,16 @@ def console(
     return json_response({"lines": lines, "total": total, "next_offset": next_offset})
 
 
+def _file_name(path: Any) -> bool:
+    """A stub's path that names a run file: only those get a ``url`` (a ``..`` in one stored before
+    ingest refused them would make the link point at another endpoint)."""
+    try:
+        check_file_name(path)
+    except ValueError:
+        return False
+    return True
+
+
 def file_url(entity: str, project: str, run_id: str, name: str) -> str:
     from urllib.parse import quote
 
@@ -336,7 +347,7 @@ def media(
     for row in rows[:limit]:
         item: dict[str, Any] = {"key": row.key, "step": row.step, "value": q.clean_json(row.value)}
         value = row.value
-        if isinstance(value, dict) and isinstance(value.get("path"), str):
+        if isinstance(value, dict) and _file_name(value.get("path")):
             item["url"] = file_url(entity, project, run_id, value["path"])
         items.append(item)
     return json_response({"items": items, "next_offset": offset + limit if len(rows) > limit else None})

@@ -15,7 +15,7 @@ from wakelog.store.ingest._errors import SequenceGap
 from wakelog.store.ingest._gather import Batch, gather
 from wakelog.store.ingest._series import write_series
 from wakelog.store.ingest._summaries import write_summaries
-from wakelog.store.ingest._validate import Record
+from wakelog.store.ingest._validate import Record, last_seq
 from wakelog.store.members import create_entity
 from wakelog.store.schema import (
     STREAM_HISTORY,
@@ -39,6 +39,7 @@ class IngestResult:
     new_run: bool = False
     state: str | None = None
     keys: set[str] = field(default_factory=set)
+    refused_files: list[dict[str, str]] = field(default_factory=list)
 
 
 def ensure_run(
@@ -119,11 +120,11 @@ def apply_batch(
         write_summaries(conn, run.id, batch.points, batch.summary_remove)
         _write_rows(conn, run.id, batch)
         values = _run_values(run, batch)
-        values["last_seq"] = fresh[-1][0]
+        values["last_seq"] = result.ack = last_seq(fresh[-1])
         conn.execute(runs.update().where(runs.c.id == run.id).values(**values))
-        result.ack = fresh[-1][0]
         result.applied = len(fresh)
         result.state = values.get("state")
+        result.refused_files = batch.refused_files
         result.keys = {key for stream, key in batch.points if stream == STREAM_HISTORY}
         return result
 
@@ -164,7 +165,16 @@ def _run_values(run: Any, batch: Batch) -> dict[str, Any]:
         summary = {k: v for k, v in (run.summary or {}).items() if k not in batch.summary_remove}
         summary.update(json_safe(batch.summary_update))
         values["summary"] = summary
+    _note_lost(run, batch, values)
     return values
+
+
+def _note_lost(run: Any, batch: Batch, values: dict[str, Any]) -> None:
+    """Declared gaps go to the run's metadata (``lost_records``), kept when new metadata arrives."""
+    known = (run.run_metadata or {}).get("lost_records") or []
+    if batch.lost or (known and "run_metadata" in values):
+        metadata = values.get("run_metadata", run.run_metadata or {})
+        values["run_metadata"] = {**metadata, "lost_records": [*known, *json_safe(batch.lost)]}
 
 
 def _write_lines(conn: sa.Connection, run_pk: int, lines: list[tuple[str, float, str]]) -> None:

@@ -11,7 +11,6 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from wakelog._names import check_file_name
 from wakelog.runlog import RecordType
 from wakelog.store.ingest._columns import MAX_INT32, MAX_INT64
 from wakelog.store.ingest._errors import IngestError
@@ -53,6 +52,8 @@ def check_record(seq: int, kind: str, data: dict[str, Any], where: str) -> None:
     if seq > MAX_INT64:
         raise IngestError(f"{where}: seq is larger than {MAX_INT64}")
     _check_json(data, where, 0)
+    if kind == RecordType.LOST:
+        _check_lost(seq, data, where)
     check = _DATA_CHECKS.get(kind)
     if check is not None:
         check(data, where)
@@ -109,11 +110,15 @@ def _check_files(data: dict[str, Any], where: str) -> None:
     for entry in files or ():
         if not isinstance(entry, dict):
             raise IngestError(f"{where}: each file must be a map")
-        name: Any = entry.get("name")  # whatever the client sent: check_file_name refuses non-strings
-        try:
-            check_file_name(name)
-        except ValueError as exc:
-            raise IngestError(f"{where}: {exc}") from None
+        # A name the server does not take refuses that file only (gather leaves it out), never the batch.
+
+
+def _check_lost(seq: int, data: dict[str, Any], where: str) -> None:
+    last = data.get("last")
+    if not (type(last) is int and seq <= last <= MAX_INT64):
+        raise IngestError(f"{where}: a declared gap needs its last lost seq (≥ {seq}) as last")
+    if not isinstance(data.get("reason", ""), str):
+        raise IngestError(f"{where}: reason must be a string")
 
 
 def _check_exit(data: dict[str, Any], where: str) -> None:

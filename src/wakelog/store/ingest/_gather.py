@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from wakelog._names import MAX_FILE_NAME, check_file_name
 from wakelog.runlog import RecordType
 from wakelog.store.ingest._validate import Record
 from wakelog.store.schema import STREAM_HISTORY, STREAM_SYSTEM
@@ -47,6 +48,10 @@ class Batch:
     lines: list[tuple[str, float, str]] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
     alerts: list[dict[str, Any]] = field(default_factory=list)
+    #: Files left out for a name the server does not take (``_names.check_file_name``).
+    refused_files: list[dict[str, str]] = field(default_factory=list)
+    #: Declared gaps: {"first", "last", "reason"} for records the client's log lost to damage.
+    lost: list[dict[str, Any]] = field(default_factory=list)
     last_step: int = -1
 
 
@@ -54,9 +59,11 @@ def gather(records: list[Record]) -> Batch:
     batch = Batch()
     history: list[dict[str, Any]] = []
     gatherers = _GATHERERS
-    for _seq, kind, when, data in records:
+    for seq, kind, when, data in records:
         if kind == RecordType.HISTORY:
             history.append(data)
+        elif kind == RecordType.LOST:
+            batch.lost.append({"first": seq, "last": data["last"], "reason": data.get("reason", "")})
         else:
             gatherer = gatherers.get(kind)
             if gatherer is not None:
@@ -112,8 +119,13 @@ def _gather_output(batch: Batch, _when: float, data: dict[str, Any]) -> None:
 
 def _gather_files(batch: Batch, _when: float, data: dict[str, Any]) -> None:
     for entry in data.get("files") or []:
-        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
-            batch.files[entry["name"]] = str(entry.get("policy", "end"))[:8]
+        sent: Any = entry.get("name")  # whatever the client sent: check_file_name refuses non-strings
+        try:
+            name = check_file_name(sent)
+        except ValueError as exc:
+            batch.refused_files.append({"name": str(sent)[:MAX_FILE_NAME], "detail": str(exc)[:2000]})
+            continue
+        batch.files[name] = str(entry.get("policy", "end"))[:8]
 
 
 def _gather_metadata(batch: Batch, _when: float, data: dict[str, Any]) -> None:
@@ -190,6 +202,24 @@ def _gather_history(rows: list[dict[str, Any]], batch: Batch) -> None:
             batch.summary_remove.discard(key)
 
 
+def _checked_paths(value: Any) -> Any:
+    """A media stub whose ``path`` (at any depth: a chart's table) is no run file name keeps
+    everything but that path: it is dropped, with the reason as ``path_refused``. Never a way out
+    of the run's files for the web app's links, never a refused batch."""
+    if type(value) is list:
+        return [_checked_paths(item) for item in value]
+    if type(value) is not dict:
+        return value
+    checked = {key: _checked_paths(item) for key, item in value.items()}
+    if "path" in checked:
+        try:
+            check_file_name(checked["path"])
+        except ValueError as exc:
+            del checked["path"]
+            checked["path_refused"] = str(exc)[:2000]
+    return checked
+
+
 def _add_block(
     keys: tuple[str, ...], members: list[dict[str, Any]], batch: Batch, last: dict[str, tuple[int, Any]]
 ) -> None:
@@ -211,6 +241,6 @@ def _add_block(
                     step_list.append(step)
                     value_list.append(value)
                 else:
-                    batch.objects.append({"key": key, "step": step, "value": value})
+                    batch.objects.append({"key": key, "step": step, "value": _checked_paths(value)})
         if key not in last or last[key][0] <= final_step:
             last[key] = (final_step, column[-1])

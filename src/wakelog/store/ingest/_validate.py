@@ -27,6 +27,7 @@ _KNOWN_TYPES = {
     RecordType.METADATA,
     RecordType.ALERT,
     RecordType.EXIT,
+    RecordType.LOST,
 }
 _TIME_TYPES = (int, float)
 #: Distinct metric keys (history and system metrics) one batch may name; see docs/security.md.
@@ -79,7 +80,7 @@ def validate(records: Any) -> list[Record]:
                 check_history(seq, data, where, key_sets)
             else:
                 check_record(seq, kind, data, where)
-        previous = seq
+        previous = last_seq((seq, kind, when, data))
         checked.append((seq, kind, float(when), data))
     _check_key_count(checked, key_sets)
     return checked
@@ -96,6 +97,12 @@ def _check_key_count(records: list[Record], key_sets: set[tuple[Any, ...]]) -> N
             f"the batch names {len(keys):,} distinct metric keys, more than {MAX_KEYS_PER_BATCH:,}; "
             "send fewer records per batch"
         )
+
+
+def last_seq(record: Record) -> int:
+    """The last sequence number a record stands for: its own, or a declared gap's last."""
+    seq, kind, _, data = record
+    return int(data["last"]) if kind == RecordType.LOST else seq
 
 
 def _envelope_problem(index: int, seq: Any, kind: Any, previous: int) -> str:
