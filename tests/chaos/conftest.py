@@ -8,6 +8,7 @@ the API at full resolution and counted in the stored chunks.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -21,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.harness import InProcessServer
+from tests.harness import InProcessServer, wait_until
 from tests.server.conftest import ServerProcess, postgres_url, query  # noqa: F401  (a fixture)
 
 # Read once: the autouse ``isolated_env`` fixture clears WAKELOG_* variables for every test.
@@ -78,6 +79,26 @@ def end(proc: subprocess.Popen[Any]) -> None:
     if proc.poll() is None:
         proc.kill()
     proc.communicate()
+
+
+def end_uploaders(root: Path, grace: float = 10.0) -> None:
+    """Let the uploaders of the runs under ``root`` end (they stop once their run is sent), then kill
+    those still there: a test leaves no process behind, whatever it found."""
+    import psutil
+
+    def uploaders() -> list[psutil.Process]:
+        found = []
+        for proc in psutil.process_iter(["cmdline"]):
+            command = proc.info["cmdline"] or []
+            if "wakelog.transport.uploader" in command and any(arg.startswith(str(root)) for arg in command):
+                found.append(proc)
+        return found
+
+    with contextlib.suppress(AssertionError):
+        wait_until(lambda: not uploaders(), grace, interval=0.2, what="the uploaders to end")
+    for proc in uploaders():
+        with contextlib.suppress(psutil.NoSuchProcess):
+            proc.kill()
 
 
 def assert_exactly_once(

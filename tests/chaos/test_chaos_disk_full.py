@@ -23,11 +23,23 @@ import httpx
 import pytest
 
 from tests._disk import tmpfs
-from tests.chaos.conftest import ENTITY, PROJECT, assert_exactly_once, end, online_env, start_training
+from tests.chaos.conftest import (
+    ENTITY,
+    PROJECT,
+    assert_exactly_once,
+    end,
+    end_uploaders,
+    online_env,
+    start_training,
+)
 from tests.harness import InProcessServer, wait_until
 from tests.server.conftest import ServerProcess, free_port, pack, post_records
 from wakelog.runlog import find_runlog, read_runlog
 from wakelog.sdk._local_runs import run_dirs
+
+#: Each test's hard bound (its waits have deadlines well inside it): the chaos suite stays bounded in CI.
+pytestmark = pytest.mark.timeout(180)
+
 
 STEPS = 60_000  # about 4 MB of run log: far more than the training's 1 MiB disk holds
 VALUES = {"x": float, "y": lambda step: -2.0 * step}
@@ -59,6 +71,7 @@ def test_a_training_whose_disk_fills_goes_on_and_its_finish_says_how_to_upload_e
             out, err = proc.communicate(timeout=120)
         finally:
             end(proc)
+            end_uploaders(disk)
         assert proc.returncode == 0 and "Traceback" not in err, err
         (run_dir,) = run_dirs(disk)
         in_log = [r.seq for r in read_runlog(find_runlog(run_dir)).records]

@@ -19,12 +19,24 @@ from pathlib import Path
 
 import pytest
 
-from tests.chaos.conftest import ENTITY, PROJECT, assert_exactly_once, end, online_env, start_training
+from tests.chaos.conftest import (
+    ENTITY,
+    PROJECT,
+    assert_exactly_once,
+    end,
+    end_uploaders,
+    online_env,
+    start_training,
+)
 from tests.harness import InProcessServer, wait_until
 from tests.server.conftest import ServerProcess, db_upgrade, fresh_database, start_server
 from wakelog.runlog import find_runlog, read_runlog
 from wakelog.runlog.syncstate import SyncState
 from wakelog.sdk._local_runs import run_dirs
+
+#: Each test's hard bound (its waits have deadlines well inside it): the chaos suite stays bounded in CI.
+pytestmark = pytest.mark.timeout(180)
+
 
 #: How long a kill may wait for its point in the stream, and a restarted side for the rest.
 DEADLINE = 90.0
@@ -80,14 +92,14 @@ VALUES = {"x": float, "y": lambda step: -2.0 * step}
 def test_server_killed_at_random_points_of_a_live_stream_gets_every_point_once(
     tmp_path: Path, killable_server: ServerProcess, chaos: random.Random
 ) -> None:
-    steps = 6000
+    steps = 4000
     work = tmp_path / "train"
     work.mkdir()
     env = online_env(killable_server, WAKELOG_FINISH_TIMEOUT=str(DEADLINE))
     proc = start_training(work, STREAM.format(steps=steps), env)
     try:
         run_dir = the_run_dir(work)
-        for point in kill_points(chaos, 3, 1, steps - 500):
+        for point in kill_points(chaos, 2, 1, steps - 500):  # each restart costs seconds: two
             wait_until(lambda p=point: acked(run_dir) >= p, DEADLINE, what=f"the server to ack seq {point}")
             jitter(chaos)
             killable_server.stop(signal.SIGKILL)
@@ -95,6 +107,7 @@ def test_server_killed_at_random_points_of_a_live_stream_gets_every_point_once(
         out, err = proc.communicate(timeout=DEADLINE)
     finally:
         end(proc)
+        end_uploaders(work)
     assert proc.returncode == 0, err
     state = SyncState.load(run_dir)
     assert state.complete and state.acked_seq == read_runlog(find_runlog(run_dir)).records[-1].seq
@@ -134,6 +147,7 @@ def test_uploader_killed_at_random_points_then_sync_killed_too_gets_every_point_
             assert done.returncode == 0, done.stdout + done.stderr
         finally:
             end(proc)
+            end_uploaders(work)
         run_id = out.split()[-1]
         assert SyncState.load(run_dir).complete
         assert_exactly_once(server, run_id, VALUES, steps)
