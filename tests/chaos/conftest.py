@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from tests._env import child_env
 from tests.harness import InProcessServer, wait_until
 from tests.server.conftest import ServerProcess, postgres_url, query  # noqa: F401  (a fixture)
 
@@ -49,15 +50,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 def online_env(server: ServerProcess | InProcessServer, **extra: str) -> dict[str, str]:
     """A training's environment: online to ``server`` as its admin, in team/chaos."""
-    return {
-        **os.environ,
-        "WAKELOG_MODE": "online",
-        "WAKELOG_BASE_URL": server.url,
-        "WAKELOG_API_KEY": server.key,
-        "WAKELOG_ENTITY": ENTITY,
-        "WAKELOG_PROJECT": PROJECT,
-        **extra,
-    }
+    return child_env(
+        **{
+            "WAKELOG_MODE": "online",
+            "WAKELOG_BASE_URL": server.url,
+            "WAKELOG_API_KEY": server.key,
+            "WAKELOG_ENTITY": ENTITY,
+            "WAKELOG_PROJECT": PROJECT,
+            **extra,
+        }
+    )
 
 
 def start_training(cwd: Path, body: str, env: dict[str, str]) -> subprocess.Popen[str]:

@@ -93,11 +93,9 @@ def test_a_training_whose_disk_fills_goes_on_and_its_finish_says_how_to_upload_e
 ROWS = 1000  # rows of 5 random floats per batch: about 50 kB that no compression saves
 
 
-def reserve() -> int:
-    """The free space the server keeps in reserve by default (0 where it keeps none)."""
-    from wakelog.server.config import ServerConfig
-
-    return int(getattr(ServerConfig(data_dir=Path(".")), "min_free_bytes", 0))
+#: The free space the server keeps for sign-in and accepted data (``--min-free``): small here, so
+#: the disk under test stays small too.
+RESERVE = 8 * 2**20
 
 
 def fill(where: Path, leave: int) -> Path:
@@ -158,10 +156,12 @@ class Stream:
 def test_a_server_whose_disk_fills_answers_507_keeps_what_it_acknowledged_and_goes_on_when_freed(
     tmp_path: Path, chaos: random.Random
 ) -> None:
-    room = reserve() + 48 * 2**20  # the reserve, and enough to take a few batches above it
+    room = RESERVE + 48 * 2**20  # the reserve, and enough to take a few batches above it
     with tmpfs(tmp_path / "disk", f"{room // 2**20}m") as disk:
         port = free_port()
-        server = ServerProcess(f"http://127.0.0.1:{port}", disk, port, [])  # its log stays off the disk
+        server = ServerProcess(  # its log stays off the disk
+            f"http://127.0.0.1:{port}", disk, port, ["--min-free", str(RESERVE)]
+        )
         server.start()
         stream = Stream(server, chaos)
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import time
 from collections.abc import Iterator
@@ -21,6 +22,8 @@ from wakelog._backoff import Backoff
 
 FILE = "sync.json"
 LOCK = ".upload.lock"
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -50,10 +53,17 @@ class SyncState:
         return cls(**known)
 
     def save(self, run_dir: Path) -> None:
+        """Write the state, as far as the disk lets: the server's ack is the truth and a later
+        upload asks for it, so a full or read-only run folder must not stop an upload or a sync."""
         self.updated_at = time.time()
         tmp = run_dir / f".{FILE}.{os.getpid()}"
-        tmp.write_text(json.dumps(asdict(self)), encoding="utf-8")
-        tmp.replace(run_dir / FILE)
+        try:
+            tmp.write_text(json.dumps(asdict(self)), encoding="utf-8")
+            tmp.replace(run_dir / FILE)
+        except OSError as exc:
+            _log.debug("wakelog: cannot save %s in %s: %s", FILE, run_dir, exc)
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager

@@ -3,8 +3,10 @@
 SQLite cannot write a single row once its disk is full (sign-in included), so the server stops
 taking new data (ingest batches, uploads, attached files) while the free space on the disk of
 the database or of the blob folder is below a reserve. The reserve is what sign-in, sessions and
-the data already accepted still need. Free space is measured with ``statvfs``, at most once per
-``ttl`` seconds per disk, so the check costs nothing per request.
+the data already accepted still need. Free space is measured with ``statvfs`` (about a
+microsecond), at most once per ``ttl`` seconds per disk, and what the server accepts meanwhile is
+counted against that measurement (``used``), so a burst of batches cannot run the disk past the
+reserve between two measurements.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ class DiskGuard:
         *,
         probe: Callable[[str], int] = free_bytes,
         clock: Callable[[], float] = time.monotonic,
-        ttl: float = 2.0,
+        ttl: float = 0.2,
     ) -> None:
         self.paths, self.reserve = list(paths), reserve
         self._probe, self._clock, self._ttl = probe, clock, ttl
@@ -90,6 +92,13 @@ class DiskGuard:
                     f"the {human(self.reserve)} it keeps in reserve; new data is refused until its "
                     "administrator frees space (sign-in and reading still work)"
                 )
+
+    def used(self, nbytes: int) -> None:
+        """Count ``nbytes`` of accepted data against the last measurements. Twice over: a database
+        writes a row to its journal (SQLite's WAL, PostgreSQL's) before its file, and an upload is
+        staged before it is published."""
+        with self._lock:
+            self._measured = {p: (t, free - 2 * nbytes) for p, (t, free) in self._measured.items()}
 
     def forget(self) -> None:
         """Measure again at the next check (after space was freed or used)."""

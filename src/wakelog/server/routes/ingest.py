@@ -44,7 +44,9 @@ async def ingest_records(entity: str, project: str, run_id: str, request: Reques
     state = request.app.state
     state.disk_guard.check()
     await run_in_threadpool(state.quotas.check, user.username, path[0], rows=True)
-    records = await run_in_threadpool(decode_batch, await read_body(request, MAX_BATCH_BYTES))
+    body = await read_body(request, MAX_BATCH_BYTES)
+    state.disk_guard.used(len(body))
+    records = await run_in_threadpool(decode_batch, body)
     result = await run_in_threadpool(apply_batch, state.db, *path, records, user.id)
     if result.applied:
         state.quotas.count(user.username, path[0], rows=result.points + result.applied)  # about
@@ -113,6 +115,7 @@ async def blob_upload(
     await _check_room(request, user, entity, total - offset)
     body = await read_body(request)
     state = request.app.state
+    state.disk_guard.used(len(body))
     received = await run_in_threadpool(_store_chunk, state.blobs, state.db, user, sha256, offset, body, total)
     state.quotas.count(user.username, None, new_bytes=len(body))  # the entity's: once attached
     return {"received": received, "complete": received == total}
