@@ -376,3 +376,34 @@ def test_two_uploader_processes_saving_the_same_file_both_finish(
         for run_dir in runs:
             files = http.get(f"/api/v1/runs/team/twins/{describe(run_dir).run_id}/files").json()["files"]
             assert {f["name"]: f["sha256"] for f in files}["requirements.txt"] == sha
+
+
+class Busy(Requests):
+    """The app's transport, but the first batch of records is answered 429 with ``Retry-After``."""
+
+    def __init__(self, server: InProcessServer, retry_after: int) -> None:
+        super().__init__(server)
+        self.retry_after, self.refused = retry_after, False
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/records") and not self.refused:
+            self.refused = True
+            body = {"detail": "writing too fast", "code": "rate_limited"}
+            return httpx.Response(429, json=body, headers={"Retry-After": str(self.retry_after)})
+        return super().handle_request(request)
+
+
+def test_the_uploader_waits_as_long_as_a_rate_limited_server_asks(
+    server: InProcessServer, tmp_path: Path
+) -> None:
+    """429 with ``Retry-After: 7``: the uploader's next try waits those 7 s, not only its own first
+    backoff step (at most 0.5 s), and the run still arrives whole."""
+    run_dir = record_offline_run(tmp_path, steps=5, project="limited")
+    clock = FakeClock()
+    transport = Busy(server, retry_after=7)
+    state = upload(server, run_dir, entity="admin", clock=clock, transport=transport, linger=60)
+    assert state.complete and transport.refused
+    assert sum(clock.slept) >= 7 - 1e-6, clock.slept
+    assert _run(server, f"admin/limited/{run_dir.name.rsplit('-', 1)[1]}")["summary"][
+        "loss"
+    ] == pytest.approx(0.2)

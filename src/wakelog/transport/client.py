@@ -31,7 +31,12 @@ _encoder = msgspec.msgpack.Encoder()
 
 
 class RetryableError(CommError):
-    """The server could not be reached or had a temporary problem."""
+    """The server could not be reached or had a temporary problem; ``retry_after``: the seconds
+    it asked the client to wait (its ``Retry-After``, on a 429 or 503), if it said."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class RejectedError(CommError):
@@ -65,6 +70,14 @@ def _body(response: httpx.Response) -> dict[str, Any]:
 
 def _detail(response: httpx.Response) -> str:
     return str(_body(response).get("detail", response.text[:200]))
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """The ``Retry-After`` seconds of an answer (capped at 10 minutes), or None."""
+    try:
+        return min(max(float(response.headers["retry-after"]), 0.0), 600.0)
+    except (KeyError, ValueError):
+        return None  # absent, or an HTTP date (wakelog's server sends seconds)
 
 
 def _hash_file(path: Path) -> tuple[str, int]:
@@ -110,7 +123,10 @@ class ServerClient:
         except httpx.HTTPError as exc:
             raise RetryableError(f"cannot reach {self.base_url}: {exc}") from exc
         if response.status_code >= 500 or response.status_code == 429:
-            raise RetryableError(f"{self.base_url} answered {response.status_code}: {_detail(response)}")
+            raise RetryableError(
+                f"{self.base_url} answered {response.status_code}: {_detail(response)}",
+                _retry_after(response),
+            )
         if response.status_code == 409 and "ack" in response.text:
             raise SequenceGap(int(response.json()["ack"]))
         if response.status_code >= 400:

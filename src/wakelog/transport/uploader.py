@@ -175,7 +175,10 @@ class Uploader:
         gone_at = self._parent_gone_at
         if gone_at is not None and self._clock() - gone_at > self.linger:
             return True
-        self._sleep(self._backoff.next(), parent_alive=parent_alive)
+        wait = self._backoff.next()
+        if isinstance(exc, RetryableError) and exc.retry_after is not None:
+            wait = max(wait, exc.retry_after)  # the server said how long it needs (429, 503)
+        self._sleep(wait, parent_alive=parent_alive)
         return False
 
     def _gap_repeated(self, gap: SequenceGap) -> bool:
