@@ -29,6 +29,7 @@ from fastapi import Depends, Request
 from wakelog.server.auth import User, authenticate
 from wakelog.server.errors import Forbidden
 from wakelog.server.http import entity_name, not_found, project_path, run_path
+from wakelog.store.chunks import chunked
 from wakelog.store.members import ROLES
 from wakelog.store.schema import blob_holders, entities, entity_members
 
@@ -73,10 +74,13 @@ def usable_blobs(conn: sa.Connection, user: User, hashes: Iterable[str]) -> set[
     wanted = set(hashes)
     if user.is_admin or not wanted:
         return wanted
-    held = sa.select(blob_holders.c.sha256).where(
-        blob_holders.c.user_id == user.id, blob_holders.c.sha256.in_(sorted(wanted))
-    )
-    return set(conn.execute(held).scalars())
+    held: set[str] = set()
+    for some in chunked(wanted):  # a file list may name more than a statement takes parameters
+        query = sa.select(blob_holders.c.sha256).where(
+            blob_holders.c.user_id == user.id, blob_holders.c.sha256.in_(some)
+        )
+        held.update(conn.execute(query).scalars())
+    return held
 
 
 def require_server_admin(user: User) -> None:

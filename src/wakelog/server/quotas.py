@@ -29,6 +29,7 @@ from wakelog.server.config import ServerConfig
 from wakelog.server.diskguard import human
 from wakelog.server.errors import InsufficientStorage
 from wakelog.store.blobs import BlobStore
+from wakelog.store.chunks import IN_CHUNK, chunked
 from wakelog.store.database import Database
 from wakelog.store.schema import (
     blob_holders,
@@ -117,20 +118,20 @@ def entity_usage(conn: sa.Connection, entity_id: int) -> Usage:
 def new_content_bytes(conn: sa.Connection, entity: str, hashes: Iterable[str]) -> int:
     """The stored size of the distinct content of ``hashes`` that no run of ``entity`` points at
     yet: what attaching it adds to the entity's usage."""
-    wanted = sorted(set(hashes))
-    if not wanted:
-        return 0
-    in_entity = (
-        sa.select(run_files.c.sha256)
-        .join(runs, runs.c.id == run_files.c.run_pk)
-        .join(projects, projects.c.id == runs.c.project_id)
-        .join(entities, entities.c.id == projects.c.entity_id)
-        .where(entities.c.name == entity, run_files.c.sha256.in_(wanted))
-    )
-    total = sa.select(sa.func.coalesce(sa.func.sum(blobs.c.size), 0)).where(
-        blobs.c.sha256.in_(wanted), blobs.c.sha256.not_in(in_entity)
-    )
-    return int(conn.execute(total).scalar_one())
+    total = 0
+    for some in chunked(set(hashes), IN_CHUNK // 2):  # the list appears twice in the statement
+        in_entity = (
+            sa.select(run_files.c.sha256)
+            .join(runs, runs.c.id == run_files.c.run_pk)
+            .join(projects, projects.c.id == runs.c.project_id)
+            .join(entities, entities.c.id == projects.c.entity_id)
+            .where(entities.c.name == entity, run_files.c.sha256.in_(some))
+        )
+        query = sa.select(sa.func.coalesce(sa.func.sum(blobs.c.size), 0)).where(
+            blobs.c.sha256.in_(some), blobs.c.sha256.not_in(in_entity)
+        )
+        total += int(conn.execute(query).scalar_one())
+    return total
 
 
 def _entity_id(conn: sa.Connection, name: str) -> int | None:

@@ -47,6 +47,9 @@ STREAMS = {
 }
 SPECIAL_X = ("_step", "_runtime", "_timestamp")
 MAX_POINTS = 10_000
+#: The most keys a request may name in repeated ``keys=``/``key=`` parameters (exports, rows,
+#: media): far under both backends' bind-parameter limits (SQLite 32,766, PostgreSQL 65,535).
+MAX_KEY_PARAMS = 1_000
 DECODE_BATCH = 200
 INT64 = 2**63 - 1
 _SKETCH_ROW_BYTES = codec.SKETCH_FIELDS * 8
@@ -250,6 +253,7 @@ def read_history(
     In stages: each run's step range (from steps, or from an x range through the x key's
     sketches), the chunks that overlap it, a plan per series (raw points, stored sketches, or
     points binned finely), decoding what the plans need, binning, and the series with their x.
+    ``refs`` and ``keys`` go into ``IN`` lists whole: the route caps them (1,000 runs, 200 keys).
     """
     request = _Request(keys, points, x_axis, stream, min_step, max_step, x_min, x_max)
     _check_request(request)
@@ -528,24 +532,18 @@ def iter_windows(
     conn: sa.Connection,
     run_pk: int,
     stream: int,
-    keys: list[str],
+    keys: list[str] | None,
     min_step: int | None = None,
     max_step: int | None = None,
 ) -> Iterator[Window]:
-    """The run's rows for ``keys`` from ``min_step`` to ``max_step``, a window of chunks at a time.
+    """The run's rows for ``keys`` (``None``: every key, with no list in the SQL: a run may have
+    more keys than a statement takes parameters; callers cap a given list at ``MAX_KEY_PARAMS``)
+    from ``min_step`` to ``max_step``, a window of chunks at a time.
 
     Each chunk is decoded once; memory holds only the chunks that overlap the current window.
     """
     prepare_read(conn)
-    c = series_chunks.c
-    query = sa.select(c.key, c.chunk, c.first_step, c.last_step).where(
-        c.run_pk == run_pk, c.stream == stream, c.key.in_(keys)
-    )
-    if min_step is not None:
-        query = query.where(c.last_step >= min_step)
-    if max_step is not None:
-        query = query.where(c.first_step <= max_step)
-    metas = [(row.key, row.chunk, row.first_step, row.last_step) for row in conn.execute(query)]
+    metas = _chunk_metas(conn, run_pk, stream, keys, min_step, max_step)
     by_end = sorted(metas, key=lambda m: (m[3], m[0]))
     by_start = sorted(metas, key=lambda m: (m[2], m[0]))
     buffers: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -576,6 +574,26 @@ def iter_windows(
         objects = _objects(conn, run_pk, keys, previous, max_step)
         if objects:
             yield _assemble({}, objects)
+
+
+def _chunk_metas(
+    conn: sa.Connection,
+    run_pk: int,
+    stream: int,
+    keys: list[str] | None,
+    min_step: int | None,
+    max_step: int | None,
+) -> list[tuple[str, int, int, int]]:
+    """(key, chunk, first step, last step) of the chunks of ``keys`` (None: all) in the step range."""
+    c = series_chunks.c
+    query = sa.select(c.key, c.chunk, c.first_step, c.last_step).where(c.run_pk == run_pk, c.stream == stream)
+    if keys is not None:
+        query = query.where(c.key.in_(keys))
+    if min_step is not None:
+        query = query.where(c.last_step >= min_step)
+    if max_step is not None:
+        query = query.where(c.first_step <= max_step)
+    return [(row.key, row.chunk, row.first_step, row.last_step) for row in conn.execute(query)]
 
 
 def _load_chunks(
@@ -628,10 +646,12 @@ def _take(
 
 
 def _objects(
-    conn: sa.Connection, run_pk: int, keys: list[str], after: int | None, upto: int | None
+    conn: sa.Connection, run_pk: int, keys: list[str] | None, after: int | None, upto: int | None
 ) -> list[tuple[str, int, Any]]:
     o = history_objects.c
-    query = sa.select(o.key, o.step, o.value).where(o.run_pk == run_pk, o.key.in_(keys))
+    query = sa.select(o.key, o.step, o.value).where(o.run_pk == run_pk)
+    if keys is not None:
+        query = query.where(o.key.in_(keys))
     if after is not None:
         query = query.where(o.step > after)
     if upto is not None:

@@ -41,6 +41,7 @@ from wakelog.server.http import (
 from wakelog.server.permissions import Viewer
 from wakelog.server.query import runs as q
 from wakelog.server.query.history import (
+    MAX_KEY_PARAMS,
     MAX_POINTS,
     STREAMS,
     RunRef,
@@ -318,11 +319,17 @@ def run_system(
     )
 
 
-def _export_keys(conn: sa.Connection, ref: RunRef, stream: int, keys: list[str] | None) -> list[str]:
+def _export_keys(
+    conn: sa.Connection, ref: RunRef, stream: int, keys: list[str] | None
+) -> tuple[list[str], list[str] | None]:
+    """The columns, and the keys to select by (``None``: every key, with no list in the SQL)."""
     if keys:
-        return list(dict.fromkeys(keys))
+        if len(keys) > MAX_KEY_PARAMS:
+            raise InvalidRequest(f"at most {MAX_KEY_PARAMS} keys parameters")
+        chosen = list(dict.fromkeys(keys))
+        return chosen, chosen
     numeric, objects = run_keys(conn, ref.pk, stream)
-    return sorted(set(numeric) | set(objects))
+    return sorted(set(numeric) | set(objects)), None
 
 
 @router.get(
@@ -351,7 +358,7 @@ def export_history(
     stream_id = STREAMS[stream]
     with db.read() as conn:
         ref = _run_ref(conn, entity, project, run_id)
-        columns = _export_keys(conn, ref, stream_id, keys)
+        columns, selected = _export_keys(conn, ref, stream_id, keys)
     step_key = "_runtime" if stream_id == STREAM_SYSTEM else "_step"
 
     def steps_text(window: Any) -> list[str]:
@@ -363,7 +370,7 @@ def export_history(
         if format == "csv":
             yield csv_header(columns, step_key)
         with db.read() as conn:
-            for window in iter_windows(conn, ref.pk, stream_id, columns, min_step, max_step):
+            for window in iter_windows(conn, ref.pk, stream_id, selected, min_step, max_step):
                 if format == "csv":
                     yield csv_lines(window, columns, steps_text(window))
                 else:
@@ -406,8 +413,8 @@ def history_rows(
     more = False
     with request.app.state.db.read() as conn:
         ref = _run_ref(conn, entity, project, run_id)
-        columns = _export_keys(conn, ref, stream_id, keys)
-        for window in iter_windows(conn, ref.pk, stream_id, columns, min_step, max_step):
+        columns, selected = _export_keys(conn, ref, stream_id, keys)
+        for window in iter_windows(conn, ref.pk, stream_id, selected, min_step, max_step):
             rows.extend(window_rows(window, columns, require_all=require == "all" and bool(keys)))
             if len(rows) >= page_size:
                 more = True

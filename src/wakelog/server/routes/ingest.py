@@ -30,6 +30,7 @@ from wakelog.server.http import run_path
 from wakelog.server.permissions import Writer, usable_blobs
 from wakelog.server.quotas import new_content_bytes, upload_owner
 from wakelog.store.blobs import BlobError, check_sha256
+from wakelog.store.chunks import chunked
 from wakelog.store.ingest import apply_batch, decode_batch, ensure_run
 from wakelog.store.schema import blob_holders, blobs, entities, projects, run_files, runs
 from wakelog.store.upsert import upsert
@@ -240,8 +241,9 @@ def _attach_files(
 
 def _still_stored(conn: sa.Connection, files: list[FileEntry]) -> None:
     """Content expired since it was checked (server/expiry.py) is refused like content never sent."""
-    wanted = {entry.sha256 for entry in files}
-    present = set(conn.execute(sa.select(blobs.c.sha256).where(blobs.c.sha256.in_(sorted(wanted)))).scalars())
+    present: set[str] = set()
+    for some in chunked({entry.sha256 for entry in files}):
+        present.update(conn.execute(sa.select(blobs.c.sha256).where(blobs.c.sha256.in_(some))).scalars())
     for entry in files:
         if entry.sha256 not in present:
             raise BlobMissing(f"content {entry.sha256} of {entry.name!r} is not uploaded yet")

@@ -31,6 +31,7 @@ from wakelog.server.http import (
 from wakelog.server.permissions import Viewer
 from wakelog.server.query import runs as q
 from wakelog.server.query.filters import And, Compare, Field, FilterError, InList, Node, parse, parse_order
+from wakelog.server.query.history import MAX_KEY_PARAMS
 from wakelog.server.query.runs import MAX_PAGE
 from wakelog.store.schema import STREAM_HISTORY, console_lines, history_objects, series_chunks
 
@@ -332,6 +333,8 @@ def media(
     """Non-numeric history values — media stubs (images, tables, histograms…), strings, lists —
     by step. Stubs that point at a file get its download ``url``."""
     entity, project, run_id = run_path(entity, project, run_id)
+    if key and len(key) > MAX_KEY_PARAMS:
+        raise InvalidRequest(f"at most {MAX_KEY_PARAMS} key parameters")
     o = history_objects.c
     with request.app.state.db.read() as conn:
         run = _run(conn, entity, project, run_id)
