@@ -6,21 +6,25 @@ mounts a real 1 MiB tmpfs where the system allows it.
 
 from __future__ import annotations
 
+import json
 import re
 import tempfile
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from click.testing import CliRunner
 
 from tests._disk import SmallDisk, tmpfs
-from tests.server.conftest import start_server
+from tests.chaos.conftest import ENTITY, PROJECT, assert_exactly_once
+from tests.harness import InProcessServer, upload
 from wakelog.cli import main
 from wakelog.runlog import find_runlog, read_runlog
+from wakelog.runlog.syncstate import SyncState
 from wakelog.sdk._metrics import SummaryTracker
-from wakelog.sdk._writer import RunWriter
+from wakelog.sdk._writer import RunWriter, spill_dir_for
+from wakelog.transport.sync import describe
 
 TOTAL = 60_005  # the review's run: 60,004 rows and the exit record
 
@@ -32,9 +36,14 @@ def intact(path: Path) -> list[int]:
 
 
 def train(
-    run_dir: Path, spill_dir: Path, disk: SmallDisk, fallback: SmallDisk
+    run_dir: Path,
+    spill_dir: Path,
+    disk: SmallDisk,
+    fallback: SmallDisk,
+    meanwhile: tuple[int, Callable[[], None]] | None = None,
 ) -> tuple[RunWriter, list[str]]:
-    """What Run does: identity, many rows, the exit record; returns the writer and its warnings."""
+    """What Run does: identity, many rows, the exit record; returns the writer and its warnings.
+    ``meanwhile``: (step, what): ``what()`` is done once the rows before that step are written."""
     run_dir.mkdir(parents=True)
     log = run_dir / "run-dfull01.wakelog"
     with warnings.catch_warnings(record=True) as caught:
@@ -49,6 +58,9 @@ def train(
         )
         writer.put("run", {"id": "dfull01", "project": "diskfull", "entity": None, "start_time": 0.0})
         for step in range(TOTAL - 2):
+            if meanwhile is not None and step == meanwhile[0]:
+                writer.barrier(timeout=120)  # False: the disks are full, so the writer warns
+                meanwhile[1]()
             writer.put("history", {"loss": 1 / (step + 1), "_step": step, "_runtime": 0.0, "_timestamp": 0.0})
         assert writer.barrier(timeout=120)
         during = [str(w.message) for w in caught]
@@ -86,27 +98,81 @@ def test_the_records_that_fit_nowhere_are_counted_exactly(tmp_path: Path) -> Non
     assert any(f"{len(lost):,} (seq " in m and "lost" in m for m in messages[messages.index("-- close --") :])
 
 
-def test_after_wakelog_sync_of_both_folders_the_server_shows_the_run_finished_and_whole(
+def fallback_for(run_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The spill folder the writer picks for ``run_dir`` (``spill_dir_for``), in the test's temp folder."""
+    monkeypatch.setattr(tempfile, "tempdir", str(run_dir.parent.parent / "tmp"))
+    spill_dir = spill_dir_for(run_dir)
+    assert spill_dir is not None
+    return spill_dir
+
+
+def on_server(server: InProcessServer, state: SyncState) -> tuple[str, int, int]:
+    with server.client() as http:
+        run = http.get(f"/api/v1/runs/{state.run_path}").json()
+    return run["state"], run["last_seq"], run["last_step"]
+
+
+def test_the_uploader_goes_on_from_the_spill_log_and_the_run_arrives_whole_and_finished(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     run_dir = tmp_path / "wakelog" / "run-20260101_000000-dfull01"
-    spill_dir = tmp_path / "fallback" / run_dir.name
+    train(run_dir, fallback_for(run_dir, monkeypatch), SmallDisk(free=200_000), SmallDisk(free=10**8))
+    assert len(intact(find_runlog(run_dir))) < TOTAL // 4, "most records are in the spill log"
+    with InProcessServer(tmp_path / "server") as server:
+        state = upload(server, run_dir, entity=ENTITY, project=PROJECT)
+        assert state.complete and state.acked_seq == TOTAL - 1 and state.last_seq == TOTAL - 1
+        assert on_server(server, state) == ("finished", TOTAL - 1, TOTAL - 3)
+        assert_exactly_once(server, "dfull01", {"loss": lambda step: 1 / (step + 1)}, TOTAL - 2)
+
+
+def test_records_lost_between_the_logs_are_declared_and_the_run_still_finishes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fallback disk filled too for a while: the records that fit nowhere in between are a
+    declared gap, and everything after them (the exit record too) still arrives."""
+    run_dir = tmp_path / "wakelog" / "run-20260101_000000-dfull01"
+    disk, fallback = SmallDisk(free=200_000), SmallDisk(free=100_000)
+
+    def room() -> None:
+        fallback.free = 10**8
+
+    writer, _ = train(
+        run_dir, fallback_for(run_dir, monkeypatch), disk, fallback, meanwhile=(TOTAL // 2, room)
+    )
+    shortfall = writer.shortfall
+    assert shortfall is not None and shortfall.lost and shortfall.lost[-1][1] < TOTAL - 1, "a gap, then more"
+    lost = {seq for first, last in shortfall.lost for seq in range(first, last + 1)}
+    with InProcessServer(tmp_path / "server") as server:
+        state = upload(server, run_dir, entity=ENTITY, project=PROJECT)
+        assert state.complete and state.acked_seq == TOTAL - 1
+        assert on_server(server, state) == ("finished", TOTAL - 1, TOTAL - 3)
+        kept = [seq - 1 for seq in range(1, TOTAL - 1) if seq not in lost]  # history seq n is step n - 1
+        with server.client() as http:
+            rows = http.get(
+                f"/api/v1/runs/{state.run_path}/history/export", params={"format": "jsonl", "keys": "loss"}
+            ).text.splitlines()
+    assert [json.loads(row)["_step"] for row in rows] == kept, "every written point once, the lost ones not"
+
+
+@pytest.mark.parametrize("folders", ["the run folder alone", "both folders"])
+def test_wakelog_sync_uploads_the_spill_log_too_and_the_server_shows_the_run_finished_and_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, folders: str
+) -> None:
+    run_dir = tmp_path / "wakelog" / "run-20260101_000000-dfull01"
+    spill_dir = fallback_for(run_dir, monkeypatch)
     train(run_dir, spill_dir, SmallDisk(free=200_000), SmallDisk(free=10**8))
-    server = start_server(tmp_path)
-    try:
+    local = describe(run_dir)
+    assert (local.records, local.ended, local.run_id) == (TOTAL, True, "dfull01"), "sync sees the spill"
+    with InProcessServer(tmp_path / "server") as server:
         monkeypatch.setenv("WAKELOG_API_KEY", server.key)
         monkeypatch.setenv("WAKELOG_BASE_URL", server.url)
-        synced = CliRunner().invoke(main, ["sync", str(run_dir), str(spill_dir)])
+        paths = [str(run_dir)] + ([str(spill_dir)] if folders == "both folders" else [])
+        synced = CliRunner().invoke(main, ["sync", "--entity", ENTITY, "--project", PROJECT, *paths])
         assert synced.exit_code == 0, synced.output
-        engine = sa.create_engine(f"sqlite:///{server.data_dir / 'wakelog.db'}")
-        with engine.connect() as conn:
-            state, last_seq, last_step = conn.execute(
-                sa.text("select state, last_seq, last_step from runs where run_id = 'dfull01'")
-            ).one()
-        engine.dispose()
-    finally:
-        server.stop()
-    assert (state, last_seq, last_step) == ("finished", TOTAL - 1, TOTAL - 3)
+        state = SyncState.load(run_dir)
+        assert state.complete and state.acked_seq == TOTAL - 1
+        assert on_server(server, state) == ("finished", TOTAL - 1, TOTAL - 3)
+        assert_exactly_once(server, "dfull01", {"loss": lambda step: 1 / (step + 1)}, TOTAL - 2)
 
 
 def test_a_run_on_a_real_full_tmpfs_goes_on_and_finish_reports_the_split(

@@ -28,9 +28,10 @@ from wakelog.sdk._config import Config
 from wakelog.sdk._metrics import MetricDefinition, SummaryTracker
 from wakelog.sdk._summary import Summary
 from wakelog.sdk._values import BadValue, normalise
-from wakelog.sdk._writer import HISTORY_WITH_MEDIA, RunWriter
+from wakelog.sdk._writer import HISTORY_WITH_MEDIA, RunWriter, shortfall_parts
 
 if TYPE_CHECKING:
+    from wakelog.runlog.writer import Shortfall
     from wakelog.sdk._files import FileSaver
     from wakelog.sdk._metadata import MetadataCapture
     from wakelog.sdk._settings import Settings
@@ -513,8 +514,10 @@ class Run:
             exit_record["traceback"] = traceback_text
         self._emit(RecordType.EXIT, exit_record)
         last_seq = writer.next_seq - 1
-        writer.close(timeout=self._settings.finish_timeout)
-        if self._uploader is not None:
+        writer.close(timeout=self._settings.finish_timeout, report=self._uploader is None)
+        if self._uploader is not None and writer.shortfall is not None:
+            self._upload_after_full_disk(writer.shortfall, last_seq, state, quiet=quiet)
+        elif self._uploader is not None:
             self._wait_for_upload(last_seq, quiet=quiet)
         self._write_summary_file(summary)
 
@@ -536,6 +539,46 @@ class Run:
             RuntimeWarning,
         )
 
+    def _upload_after_full_disk(
+        self, shortfall: Shortfall, last_seq: int, state: str, *, quiet: bool
+    ) -> None:
+        """finish() of an online run whose disk was full: wait for every record that was written
+        (the uploader sends the spill log after the run log, and declares the lost ones a gap),
+        then say in one warning what is where and what the server has."""
+        from wakelog.runlog.syncstate import SyncState
+        from wakelog.sdk._uploader import UploaderHandle
+
+        assert self._uploader is not None and self._run_dir is not None
+        uploader = self._uploader
+        if shortfall.spilled and shortfall.spill_path is not None:
+            # The run ended in the spill log: the uploader keeps sync.json there too (the run
+            # folder's disk is full).
+            uploader = UploaderHandle(uploader.proc, shortfall.spill_path.parent)
+        target = _last_kept(last_seq, shortfall.lost)
+        if target == last_seq:
+            sync = uploader.wait(last_seq, self._settings.finish_timeout or 60.0, quiet=quiet)
+        else:  # the exit record is lost: the uploader sends the rest once the training is gone
+            sync = SyncState.load(uploader.run_dir)
+        parts = shortfall_parts(shortfall)
+        if sync.acked_seq >= target and (sync.complete or target != last_seq):
+            self._server_path = sync.run_path
+            gap = " (the lost ones as a gap)" if shortfall.lost else ""
+            ended = f"; the run is {state} there" if target == last_seq else ""
+            parts.append(f"the server has every record that was written{gap}{ended}")
+        elif sync.refused:
+            parts.append(f"the server refused the run, which stays local: {sync.error}")
+        else:
+            missing = target - max(sync.acked_seq, -1) - _count_within(shortfall.lost, sync.acked_seq, target)
+            spill = f" {shortfall.spill_path.parent}" if shortfall.spill_path is not None else ""
+            reason = f" ({sync.error})" if sync.error else ""
+            parts.append(
+                f"{missing:,} records that were written are not on the server yet{reason}; the uploader "
+                f"keeps trying in the background for a while, or run `wakelog sync {self._run_dir}{spill}`"
+            )
+        if target != last_seq:
+            parts.append("the exit record is lost too, so the server will show the run as crashed")
+        warn("; ".join(parts), RuntimeWarning)
+
     def _write_summary_file(self, summary: dict[str, Any]) -> None:
         assert self._run_dir is not None
         try:
@@ -547,6 +590,19 @@ class Run:
     @property
     def finished(self) -> bool:
         return self._finished
+
+
+def _last_kept(last_seq: int, lost: list[tuple[int, int]]) -> int:
+    """The last sequence number up to ``last_seq`` that is not in the ``lost`` ranges (-1: none)."""
+    for first, last in reversed(lost):
+        if first <= last_seq <= last:
+            last_seq = first - 1
+    return last_seq
+
+
+def _count_within(ranges: list[tuple[int, int]], after: int, upto: int) -> int:
+    """How many sequence numbers of the inclusive ``ranges`` are in ``(after, upto]``."""
+    return sum(max(min(last, upto) - max(first, after + 1) + 1, 0) for first, last in ranges)
 
 
 def _has_media(value: Any) -> bool:

@@ -69,6 +69,7 @@ class RunWriter:
         self._interval = max(flush_interval, 0.001) / 2
         self._wake = threading.Event()
         self._stopping = False
+        self._report = True
         self._warned: set[str] = set()
         self._thread = threading.Thread(target=self._loop, name="wakelog-writer", daemon=True)
         self._thread.start()
@@ -91,8 +92,11 @@ class RunWriter:
         self._wake.set()
         return done.wait(timeout)
 
-    def close(self, timeout: float | None = None) -> bool:
-        """Write everything still queued, then close the files. False if it did not finish."""
+    def close(self, timeout: float | None = None, *, report: bool = True) -> bool:
+        """Write everything still queued, then close the files. False if it did not finish.
+        ``report``: warn where the records are that the run log lacks (``shortfall``); an online
+        run says it itself, once it knows what reached the server."""
+        self._report = report
         self._stopping = True
         self._wake.set()
         self._thread.join(timeout)
@@ -207,7 +211,7 @@ class RunWriter:
             self.shortfall = self._log.close()
         except OSError as exc:
             self._warn("close", f"wakelog: closing the run log failed: {exc}")
-        if self.shortfall is not None:
+        if self.shortfall is not None and self._report:
             warn(_describe(self.shortfall, self.run_dir), RuntimeWarning)
         try:
             self._output.close()
@@ -222,18 +226,27 @@ class RunWriter:
 
 def _describe(shortfall: Shortfall, run_dir: Path) -> str:
     """The finish summary of a run log that is missing records: how many are where."""
+    parts = shortfall_parts(shortfall)
+    if shortfall.spilled and shortfall.spill_path is not None:
+        parts[1] += (
+            f"; upload both, in this order, with `wakelog sync {run_dir} {shortfall.spill_path.parent}`"
+        )
+    return "; ".join(parts)
+
+
+def shortfall_parts(shortfall: Shortfall) -> list[str]:
+    """What a run log that is missing records holds, what its spill log holds, and what is lost."""
     parts = [f"wakelog: the run log {shortfall.path} is incomplete: {shortfall.logged:,} records are in it"]
     if shortfall.spilled and shortfall.spill_path is not None:
         parts.append(
             f"{shortfall.spilled_count:,} ({_ranges(shortfall.spilled)}) did not fit and are in "
-            f"{shortfall.spill_path}; upload both, in this order, with "
-            f"`wakelog sync {run_dir} {shortfall.spill_path.parent}`"
+            f"{shortfall.spill_path}"
         )
     if shortfall.lost:
         parts.append(
             f"{shortfall.lost_count:,} ({_ranges(shortfall.lost)}) could not be written anywhere and are lost"
         )
-    return "; ".join(parts)
+    return parts
 
 
 def _lost(log: RunLogWriter) -> str:

@@ -1,12 +1,14 @@
 """``wakelog sync``: upload runs recorded offline, or whose upload did not finish.
 
 The same ``Uploader`` as a live run does the work, so syncing is idempotent: the server skips
-records it has (by sequence number) and content it has (by hash). A run folder's ``sync.json``
+records it has (by sequence number) and content it has (by hash); a run folder whose training's
+disk was full is uploaded with its spill log, found by itself. A run folder's ``sync.json``
 says how far it got; ``--clean`` only deletes folders the server has whole.
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -16,7 +18,7 @@ from typing import Any
 from wakelog.runlog import RecordType, RunLogError, find_runlog, read_runlog
 from wakelog.runlog.syncstate import SyncState, upload_lock
 from wakelog.transport.client import ServerClient
-from wakelog.transport.uploader import Uploader
+from wakelog.transport.uploader import Uploader, spill_log
 
 
 @dataclass
@@ -60,16 +62,21 @@ def find_run_dirs(paths: Iterable[Path]) -> list[Path]:
 
 
 def describe(run_dir: Path) -> LocalRun:
-    """What a run folder holds, read from its run log."""
-    result = read_runlog(find_runlog(run_dir))
+    """What a run folder holds, read from its run log and its spill log (if the disk was full)."""
+    log_path = find_runlog(run_dir)
+    records = read_runlog(log_path).records
+    spill = spill_log(run_dir, log_path)
+    if spill is not None:
+        with contextlib.suppress(FileNotFoundError, RunLogError):  # none (the usual), or unreadable
+            records = records + read_runlog(spill).records
     identity: dict[str, Any] = {}
     ended = False
-    for record in result.records:
+    for record in records:
         if record.type == RecordType.RUN and not identity:
             identity = record.data
         elif record.type == RecordType.EXIT:
             ended = True
-    last = result.records[-1].seq if result.records else -1
+    last = max((r.seq for r in records), default=-1)
     run_id = identity.get("id") or run_dir.name.rsplit("-", 1)[-1]
     return LocalRun(
         run_dir=run_dir,

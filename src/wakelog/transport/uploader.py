@@ -5,10 +5,13 @@ so a ``kill -9`` of the training loses nothing that reached the run log. It send
 sequence order, in batches, and advances only on the server's ack; any error is retried with
 jittered exponential backoff (network trouble, a server that is down or restarting, or one that
 appears mid-run). Records the log lost to damage are declared to the server as a gap (a ``lost``
-record), so the intact ones after them still arrive. Saved files and media are uploaded by content
-hash, resumably; a file whose name the server refuses is skipped with a warning. It stops when the
-run's exit record and files are on the server, or — once the training process is gone — when the
-whole log is sent or ``linger`` seconds have passed; ``wakelog sync`` finishes whatever is left.
+record), so the intact ones after them still arrive. When the training's disk was full, the run
+log ends early and the rest is in its spill log (``RunWriter``): the uploader goes on from there, so
+the run still arrives whole, with its exit record, and without the user's help. Saved files and
+media are uploaded by content hash, resumably; a file whose name the server refuses is skipped with
+a warning. It stops when the run's exit record and files are on the server, or — once the training
+process is gone — when the whole log is sent or ``linger`` seconds have passed; ``wakelog sync``
+finishes whatever is left.
 """
 
 from __future__ import annotations
@@ -26,10 +29,11 @@ from wakelog._limits import MAX_BATCH_BYTES, MAX_BATCH_RECORDS, UPLOAD_BATCH_BYT
 from wakelog._names import check_file_name
 from wakelog._warn import warn
 from wakelog.errors import Error
-from wakelog.runlog import RecordType, find_runlog, read_runlog
+from wakelog.runlog import RecordType, RunLogError, find_runlog, read_runlog
 from wakelog.runlog._format import FRAME_SIZE, HEADER_SIZE
 from wakelog.runlog.reader import ReadResult, Record
 from wakelog.runlog.syncstate import SyncState, upload_lock
+from wakelog.sdk._writer import spill_dir_for
 from wakelog.transport.client import RejectedError, RetryableError, SequenceGap, ServerClient
 
 POLL_SECONDS = 0.2
@@ -42,6 +46,8 @@ GAP_RETRIES = 5
 HEARTBEAT_SECONDS = 30.0
 #: Files from this size on report their upload progress chunk by chunk.
 LARGE_FILE = 16 * 1024 * 1024
+#: Why sequence numbers missing from a spill log are declared lost.
+SPILL_SKIPPED = "the training's disk was full: written neither to the run log nor to its spill log"
 
 
 def batch(records: list[Record], end: int) -> list[Record]:
@@ -55,6 +61,14 @@ def batch(records: list[Record], end: int) -> list[Record]:
         if size > MAX_BATCH_BYTES and index:
             return records[:index]
     return records[:MAX_BATCH_RECORDS]
+
+
+def spill_log(run_dir: Path, log_path: Path) -> Path | None:
+    """Where the training spilled the records its run folder's disk could not take: the spill log in
+    the fallback folder (``RunWriter``), found the way the writer chose it; None for a run folder
+    that is itself in the fallback folder."""
+    spill_dir = spill_dir_for(run_dir)
+    return None if spill_dir is None else spill_dir / log_path.name
 
 
 class UploadStopped(Error):
@@ -93,6 +107,11 @@ class Uploader:
         self.run_dir = run_dir
         self.client = client
         self.log_path = find_runlog(run_dir)
+        #: Where the records went that the training's full disk could not take (None: nowhere).
+        self.spill_path = spill_log(run_dir, self.log_path)
+        self._spill_file: tuple[int, int] | None = None  # (inode, device) of the spill log read
+        self._spill_offset = HEADER_SIZE
+        self._spill_sent = False  # some of the spill log's records were acked
         self.parent_pid = parent_pid
         self.linger = linger
         self.progress = progress
@@ -222,26 +241,64 @@ class Uploader:
     def _reset_to(self, ack: int) -> None:
         self.state.acked_seq = ack
         self.state.log_offset = 0  # rescan: find where seq ack + 1 starts
+        self._spill_offset = HEADER_SIZE
 
     def _send_available(self, *, final: bool) -> int:
-        """Send what the log holds past the ack; returns how many records were acked."""
+        """Send what the log holds past the ack; once the run log has nothing more, what its spill
+        log holds. Returns how many records were acked."""
         offset = self.state.log_offset or HEADER_SIZE
         result = read_runlog(self.log_path, offset, final=final, max_bytes=UPLOAD_BATCH_BYTES)
+        size = self.log_path.stat().st_size
+        outcome = self._send(result, offset)
+        if outcome is not None:
+            sent, self.state.log_offset = outcome
+            self._save()
+            return sent
+        self.state.log_offset = max(result.next_offset, offset)
+        if result.next_offset < size or self.spill_path is None:
+            return 0  # the run log has more to come (an incomplete record): it goes first
+        return self._send_spilled(self.spill_path, final=final, log_size=size)
+
+    def _send_spilled(self, path: Path, *, final: bool, log_size: int) -> int:
+        """Send what the spill log holds past the ack (records the training's full disk could not
+        take, ``RunLogWriter``). Its records follow the run log's, so a sequence number missing
+        between them is lost for good (it fit nowhere) and is declared so; unless the run log grew
+        meanwhile (the writer copied records back into it): then it goes first again."""
+        try:
+            info = path.stat()
+            if (info.st_ino, info.st_dev) != self._spill_file or info.st_size < self._spill_offset:
+                self._spill_file, self._spill_offset = (info.st_ino, info.st_dev), HEADER_SIZE  # a new one
+            result = read_runlog(path, self._spill_offset, final=final, max_bytes=UPLOAD_BATCH_BYTES)
+        except (FileNotFoundError, RunLogError):
+            return 0  # none, or one being created, or removed once copied back into the run log
+        if self.log_path.stat().st_size != log_size:
+            return 0
+        outcome = self._send(result, self._spill_offset, skipped=SPILL_SKIPPED)
+        if outcome is None:
+            self._spill_offset = max(result.next_offset, self._spill_offset)
+            return 0
+        sent, self._spill_offset = outcome
+        self._spill_sent = self._spill_sent or sent > 0
+        self._save()
+        return sent
+
+    def _send(self, result: ReadResult, offset: int, *, skipped: str | None = None) -> tuple[int, int] | None:
+        """Send the next batch of ``result`` (read from ``offset``) past the ack; returns how many
+        records were acked and where the next read starts, or None when it has none past the ack.
+        ``skipped``: declare sequence numbers the log skips lost, for this reason."""
         records = [r for r in result.records if r.seq > self.state.acked_seq]
         if not records:
-            if not self.state.log_offset or result.next_offset > offset:
-                self.state.log_offset = result.next_offset
-            return 0
+            return None
         records = batch(records, result.next_offset)[: self._batch_records]
         try:
-            ack = self.client.send_records(
-                self.state.run_path, self._with_declared_gaps(records, result, offset)
-            )
+            # Declared gaps add records: what goes past the cap is sent next time (not acked now).
+            payload = self._with_declared_gaps(records, result, offset, skipped)[:MAX_BATCH_RECORDS]
+            ack = self.client.send_records(self.state.run_path, payload)
         except RejectedError as exc:
             if exc.status != 413 or len(records) == 1:
                 raise
             self._batch_records = len(records) // 2  # over a server limit (keys, size): send less at a time
-            return 0
+            return 0, offset
         sent = [r for r in records if r.seq <= ack]
         if any(r.type == RecordType.EXIT for r in sent):
             self._exit_seen = True
@@ -250,15 +307,15 @@ class Uploader:
         # The next read starts at the last acked record (read again, skipped): damage right after
         # it is then in that read, to be declared.
         acked = [r for r in result.records if r.seq <= ack]
-        self.state.log_offset = acked[-1].offset if acked else offset
-        self._save()
-        return len(sent)
+        return len(sent), acked[-1].offset if acked else offset
 
-    def _with_declared_gaps(self, records: list[Record], result: ReadResult, start: int) -> list[list[Any]]:
+    def _with_declared_gaps(
+        self, records: list[Record], result: ReadResult, start: int, skipped: str | None
+    ) -> list[list[Any]]:
         """The records to send, with a declared gap (``lost``) where the log lost records to
         damage: wherever the next intact record skips sequence numbers and the reader reported
-        damage just before it. (A skip without damage is not declared: the server's answer says
-        what it misses.)"""
+        damage just before it. (A skip without damage is not declared, unless ``skipped`` says why
+        it is lost: the server's answer says what it misses.)"""
         previous = start  # where the last record at or below the ack starts (else: the read)
         for record in result.records:
             if record.seq <= self.state.acked_seq:
@@ -267,8 +324,8 @@ class Uploader:
         expected = self.state.acked_seq + 1
         for record in records:
             damage = [d for d in result.damage if previous <= d.offset < record.offset]
-            if record.seq > expected and damage:
-                reason = "; ".join(map(str, damage))
+            if record.seq > expected and (damage or skipped):
+                reason = "; ".join(map(str, damage)) or str(skipped)
                 batch.append(
                     [expected, RecordType.LOST, record.time, {"last": record.seq - 1, "reason": reason}]
                 )
@@ -278,7 +335,15 @@ class Uploader:
 
     def _log_fully_acked(self) -> bool:
         result = read_runlog(self.log_path, self.state.log_offset or HEADER_SIZE, final=True)
-        return not [r for r in result.records if r.seq > self.state.acked_seq]
+        if any(r.seq > self.state.acked_seq for r in result.records):
+            return False
+        if self.spill_path is None:
+            return True
+        try:
+            spilled = read_runlog(self.spill_path, self._spill_offset, final=True)
+        except (FileNotFoundError, RunLogError):
+            return True
+        return not any(r.seq > self.state.acked_seq for r in spilled.records)
 
     def _upload_files(self) -> None:
         """Upload saved files and media that are new or changed since their last upload."""
@@ -333,6 +398,10 @@ class Uploader:
 
     def _save(self) -> None:
         self.state.save(self.run_dir)
+        if self._exit_seen and self._spill_sent and self.spill_path is not None:
+            # The run ended in its spill log, so the run folder's disk is full and may not take
+            # sync.json: the spill folder gets it too (finish() looks there), once the writer is done.
+            self.state.save(self.spill_path.parent)
         if self.progress:
             self.progress(self.state)
 
