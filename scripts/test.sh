@@ -53,6 +53,6 @@ fi
 .venv/bin/mypy  # strict on runlog, sdk, transport and store: [tool.mypy] in pyproject.toml
 # Coverage of the wakelog package (this process's; not the servers and scripts the tests start).
 # The floor holds for the whole suite, so it applies only when no arguments narrow the run.
-coverage=(--cov=wakelog --cov-report=term:skip-covered)
+coverage=(--cov=src/wakelog --cov-report=term:skip-covered)  # a path: a package name measured nothing from a fresh clone
 [ $# -gt 0 ] || coverage+=(--cov-fail-under=84)
 .venv/bin/python -m pytest "${coverage[@]}" "$@"
