@@ -17,7 +17,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import json
 import os
+import queue
 import socket
 import threading
 import time
@@ -299,3 +301,32 @@ def record_offline_run(root: Path, steps: int = 10, **init: Any) -> Path:
     run_dir = Path(run.run_dir)
     run.finish()
     return run_dir
+
+
+class EventStream:
+    """Reads a server-sent event stream in a thread; ``next()`` returns ``(event, data)``: first
+    ``("status", code)``, then each event, then ``("closed", None)`` when the server ends the stream
+    (``("failed", reason)`` when the connection breaks)."""
+
+    def __init__(self, client: httpx.Client, path: str) -> None:
+        self.client = client
+        self.events: queue.Queue[tuple[str, Any]] = queue.Queue()
+        threading.Thread(target=self._read, args=(path,), daemon=True).start()
+
+    def _read(self, path: str) -> None:
+        try:
+            with self.client.stream("GET", path) as response:
+                self.events.put(("status", response.status_code))
+                event = "message"
+                for line in response.iter_lines():
+                    if line.startswith("event:"):
+                        event = line[6:].strip()
+                    elif line.startswith("data:"):
+                        self.events.put((event, json.loads(line[5:])))
+                        event = "message"
+            self.events.put(("closed", None))
+        except httpx.HTTPError as exc:
+            self.events.put(("failed", str(exc)))
+
+    def next(self, timeout: float = 20) -> tuple[str, Any]:
+        return self.events.get(timeout=timeout)

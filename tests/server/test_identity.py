@@ -3,9 +3,6 @@ it was in use, and nobody can make the server throttle someone else or hog it al
 
 from __future__ import annotations
 
-import json
-import queue
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +10,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from tests.harness import InProcessServer
+from tests.harness import EventStream, InProcessServer
 from tests.server.conftest import post_records, start_server
 from wakelog.cli import main
 
@@ -33,30 +30,8 @@ def refused(response: httpx.Response, status: int, code: str) -> str:
     return response.json()["detail"]
 
 
-class Stream:
-    """Reads an event stream over a real socket in a thread; ``next()`` returns (event, data)."""
-
-    def __init__(self, client: httpx.Client, path: str) -> None:
-        self.client = client
-        self.events: queue.Queue[tuple[str, Any]] = queue.Queue()
-        threading.Thread(target=self._read, args=(path,), daemon=True).start()
-
-    def _read(self, path: str) -> None:
-        try:
-            with self.client.stream("GET", path) as response:
-                self.events.put(("status", response.status_code))
-                event = "message"
-                for line in response.iter_lines():
-                    if line.startswith("event:"):
-                        event = line[6:].strip()
-                    elif line.startswith("data:"):
-                        self.events.put((event, json.loads(line[5:])))
-            self.events.put(("closed", None))
-        except httpx.HTTPError as exc:
-            self.events.put(("failed", str(exc)))
-
-    def next(self, timeout: float = 20) -> tuple[str, Any]:
-        return self.events.get(timeout=timeout)
+class Stream(EventStream):
+    """An event stream over a real socket, with the checks these tests repeat."""
 
     def opened(self) -> None:
         assert self.next() == ("status", 200)

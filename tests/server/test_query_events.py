@@ -2,46 +2,20 @@
 
 from __future__ import annotations
 
-import json
-import queue
-import threading
-from typing import Any
-
 import httpx
 
-from tests.harness import InProcessServer
+from tests.harness import EventStream, InProcessServer
 from tests.server.conftest import post_records
 
 API = "/api/v1"
 
 
-class Listener:
-    """Reads an SSE stream in a thread; ``next()`` returns (event, data) or fails after a timeout."""
+class Listener(EventStream):
+    """An event stream of ``server``'s, read as its admin over a real socket."""
 
     def __init__(self, server: InProcessServer, path: str) -> None:
-        self.events: queue.Queue[tuple[str, Any]] = queue.Queue()
-        self.client = httpx.Client(
-            base_url=server.url, auth=("api", server.key), timeout=httpx.Timeout(20, read=20)
-        )
-        self.thread = threading.Thread(target=self._read, args=(path,), daemon=True)
-        self.thread.start()
-
-    def _read(self, path: str) -> None:
-        try:
-            with self.client.stream("GET", path) as response:
-                self.events.put(("status", response.status_code))
-                event = "message"
-                for line in response.iter_lines():
-                    if line.startswith("event:"):
-                        event = line[6:].strip()
-                    elif line.startswith("data:"):
-                        self.events.put((event, json.loads(line[5:])))
-                        event = "message"
-        except httpx.HTTPError as exc:
-            self.events.put(("closed", str(exc)))
-
-    def next(self) -> tuple[str, Any]:
-        return self.events.get(timeout=20)
+        timeout = httpx.Timeout(20, read=20)
+        super().__init__(httpx.Client(base_url=server.url, auth=("api", server.key), timeout=timeout), path)
 
     def close(self) -> None:
         self.client.close()
