@@ -8,6 +8,7 @@ import time
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from tests.web.conftest import ENTITY, PROJECT, GatedRun, Pages, shot
@@ -50,7 +51,18 @@ def url_list(url: str, name: str) -> list[str]:
 
 
 def tooltip_runs(page: Any, metric: str = "score") -> list[str]:
-    """The runs the chart's tooltip lists with the cursor in the middle of the chart."""
+    """The runs the chart's tooltip lists with the cursor in the middle of the chart. A chart that
+    is rebuilt meanwhile (its data arriving after a navigation) is read again, up to a deadline."""
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            return _tooltip_runs(page, metric)
+        except PlaywrightError as exc:
+            if "not attached" not in str(exc) or time.monotonic() > deadline:
+                raise
+
+
+def _tooltip_runs(page: Any, metric: str) -> list[str]:
     chart = page.locator(f"[data-testid=panel][data-metric='{metric}'] [data-testid=line-chart]")
     over = chart.locator(".u-over")
     over.scroll_into_view_if_needed()
@@ -97,6 +109,8 @@ def test_a_hidden_run_leaves_the_charts_but_stays_selected(pages: Pages) -> None
     assert url_list(page.url, "runs") == [ids["alpha"], ids["beta"]]
     page.get_by_test_id("config-diff").wait_for()
     page.go_back()
+    page.get_by_role("button", name="Show run: beta").wait_for()
+    assert tooltip_runs(page) == ["alpha"], "back from the comparison, beta is still hidden"
 
     redraw(page, lambda: page.get_by_role("button", name="Show run: beta").click())
     assert tooltip_runs(page) == ["alpha", "beta"]
