@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
+from tests._disk import tmpfs
 from tests.harness import InProcessServer, wait_until
 from tests.server.conftest import post_records
 from wakelog.cli import main
@@ -259,20 +259,8 @@ def test_the_guard_measures_rarely_and_names_free_space_and_reserve() -> None:
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """An 8 MiB tmpfs: a real disk that fills up (needs root and a kernel that lets us mount)."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    made = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if made.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {made.stderr.strip() or made.returncode}")
-    try:
+    with tmpfs(tmp_path / "disk", "8m") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def test_a_full_disk_refuses_new_data_with_507_and_sign_in_keeps_working(small_disk: Path) -> None:
