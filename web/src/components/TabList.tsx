@@ -17,14 +17,18 @@ export interface TabListProps<T extends string> {
 
 export function TabList<T extends string>({ tabs, selected, onSelect, label, idPrefix, panelId }: TabListProps<T>) {
   function onKeyDown(event: KeyboardEvent<HTMLDivElement>) {
-    const at = tabs.findIndex((tab) => tab.id === selected);
+    // Step from the focused tab, not from `selected`: a key pressed before the last selection's
+    // render lands would otherwise step from the tab before it.
+    const buttons = Array.from(event.currentTarget.querySelectorAll<HTMLElement>("[role=tab]"));
+    const focused = buttons.indexOf(event.target as HTMLElement);
+    const at = focused >= 0 ? focused : tabs.findIndex((tab) => tab.id === selected);
     const step: Record<string, number> = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: tabs.length - 1 };
     const to = step[event.key];
     if (to === undefined) return;
     event.preventDefault();
     const index = (to + tabs.length) % tabs.length;
     onSelect((tabs[index] as { id: T }).id);
-    event.currentTarget.querySelectorAll<HTMLElement>("[role=tab]")[index]?.focus();
+    buttons[index]?.focus();
   }
   return (
     <div role="tablist" className="tabs" aria-label={label} onKeyDown={onKeyDown}>

@@ -75,7 +75,8 @@ export function RunPage() {
         idPrefix={tabIds}
         panelId={`${tabIds}-panel`}
       />
-      <div role="tabpanel" id={`${tabIds}-panel`} aria-labelledby={`${tabIds}-${tab}`} className="tab-body">
+      {/* Focusable itself (as WAI-ARIA advises): Tab from the tab list lands in the panel even while its content loads. */}
+      <div role="tabpanel" tabIndex={0} id={`${tabIds}-panel`} aria-labelledby={`${tabIds}-${tab}`} className="tab-body">
         {tab === "overview" && <Overview run={run} runRef={runRef} />}
         {tab === "charts" && (
           <RunCharts store={store} run={shown} keys={(keys.data?.history ?? []).map((k) => k.key).filter((k) => !k.startsWith("_"))} liveVersion={liveVersion} stream="history" />
