@@ -38,8 +38,14 @@ def test_distributions_are_inferred_and_defaults_filled_as_wandb_does() -> None:
     }
     defaults = normalise({"method": "random", "parameters": {"x": {"distribution": "q_log_normal"}}})
     assert defaults["parameters"]["x"] == {"distribution": "q_log_normal", "mu": 0.0, "sigma": 1.0, "q": 1.0}
-    hb = normalise({"method": "random", "metric": {"name": "l"}, "parameters": {"x": {"value": 1}},
-                    "early_terminate": {"type": "hyperband", "min_iter": 2}})  # fmt: skip
+    hb = normalise(
+        {
+            "method": "random",
+            "metric": {"name": "l"},
+            "parameters": {"x": {"value": 1}},
+            "early_terminate": {"type": "hyperband", "min_iter": 2},
+        }
+    )
     assert hb["early_terminate"] == {"type": "hyperband", "min_iter": 2, "eta": 3, "strict": True}
     nested = normalise((EXAMPLES[0].parent / "nested.yaml").read_text())["parameters"]
     assert nested["optimizer"]["parameters"]["momentum"] == {
@@ -64,46 +70,110 @@ def _random(**params: Any) -> dict[str, Any]:
     [
         ({"parameters": {"x": {"value": 1}}}, "method", "required"),
         ({"method": "custom", "parameters": {"x": {"value": 1}}}, "method", "Launch"),
-        ({"method": "bayes", "parameters": {"x": {"values": [1, 2]}}}, "metric", "bayes search needs a metric"),
+        (
+            {"method": "bayes", "parameters": {"x": {"values": [1, 2]}}},
+            "metric",
+            "bayes search needs a metric",
+        ),
         ({"method": "grid"}, "parameters", "required"),
         ({"method": "grid", "parameters": {}}, "parameters", "non-empty"),
         ({"method": "grid", "parametrs": {}, "parameters": {"x": {"value": 1}}}, "parametrs", "unknown key"),
-        (_random(lr={"distribution": "log_uniformm", "min": 0, "max": 1}), "parameters.lr.distribution",
-         "unknown distribution 'log_uniformm'"),
+        (
+            _random(lr={"distribution": "log_uniformm", "min": 0, "max": 1}),
+            "parameters.lr.distribution",
+            "unknown distribution 'log_uniformm'",
+        ),
         (_random(lr={"min": 1.0}), "parameters.lr", "give value, values"),
         (_random(lr={"min": 2.0, "max": 1.0}), "parameters.lr.min", "not less than max"),
-        (_random(lr={"distribution": "log_uniform_values", "min": 0, "max": 1}), "parameters.lr.min", "above 0"),
+        (
+            _random(lr={"distribution": "log_uniform_values", "min": 0, "max": 1}),
+            "parameters.lr.min",
+            "above 0",
+        ),
         (_random(n={"distribution": "int_uniform", "min": 1.5, "max": 3}), "parameters.n.min", "integers"),
         (_random(x={"values": []}), "parameters.x.values", "non-empty list"),
         (_random(x={"values": [1, 2], "probabilities": [0.5]}), "parameters.x.probabilities", "one each"),
-        (_random(x={"values": [1, 2], "probabilities": [0.5, 0.6]}), "parameters.x.probabilities", "sum to 1"),
+        (
+            _random(x={"values": [1, 2], "probabilities": [0.5, 0.6]}),
+            "parameters.x.probabilities",
+            "sum to 1",
+        ),
         (_random(x={"distribution": "normal", "sigma": 0}), "parameters.x.sigma", "above 0"),
-        (_random(x={"distribution": "q_uniform", "min": 0, "max": 1, "q": "a"}), "parameters.x.q", "finite number"),
+        (
+            _random(x={"distribution": "q_uniform", "min": 0, "max": 1, "q": "a"}),
+            "parameters.x.q",
+            "finite number",
+        ),
         (_random(x={"distribution": "uniform", "min": 0, "max": 1, "mu": 3}), "parameters.x.mu", "not a key"),
         (_random(**{"2x": {"value": 1}}), "parameters.2x", "parameter name"),
-        (_random(opt={"parameters": {"lr": {"distribution": "bogus"}}}), "parameters.opt.parameters.lr.distribution",
-         "unknown distribution"),
-        (_random(opt={"parameters": {"lr": {"value": 1}}, "value": 2}), "parameters.opt.value", "only 'parameters'"),
-        ({"method": "grid", "parameters": {"x": {"distribution": "uniform", "min": 0, "max": 1}}},
-         "parameters.x.distribution", "grid search cannot enumerate uniform"),
-        ({**_random(x={"value": 1}), "early_terminate": {"type": "hyperband", "min_iter": 3}}, "metric",
-         "early termination needs a metric"),
-        ({**_random(x={"value": 1}), "metric": {"name": "l"}, "early_terminate": {"type": "hyperband"}},
-         "early_terminate", "min_iter, or max_iter and s"),
-        ({**_random(x={"value": 1}), "metric": {"name": "l"}, "early_terminate": {"type": "median", "min_iter": 1}},
-         "early_terminate.type", "hyperband"),
-        ({**_random(x={"value": 1}), "metric": {"name": "l"},
-          "early_terminate": {"type": "hyperband", "min_iter": 0}}, "early_terminate.min_iter", "at least 1"),
-        ({**_random(x={"value": 1}), "metric": {"name": "l"},
-          "early_terminate": {"type": "hyperband", "min_iter": 3, "eta": 1}}, "early_terminate.eta", "above 1"),
-        ({**_random(x={"value": 1}), "metric": {"name": "l", "goal": "minimise"}}, "metric.goal", "minimize or"),
+        (
+            _random(opt={"parameters": {"lr": {"distribution": "bogus"}}}),
+            "parameters.opt.parameters.lr.distribution",
+            "unknown distribution",
+        ),
+        (
+            _random(opt={"parameters": {"lr": {"value": 1}}, "value": 2}),
+            "parameters.opt.value",
+            "only 'parameters'",
+        ),
+        (
+            {"method": "grid", "parameters": {"x": {"distribution": "uniform", "min": 0, "max": 1}}},
+            "parameters.x.distribution",
+            "grid search cannot enumerate uniform",
+        ),
+        (
+            {**_random(x={"value": 1}), "early_terminate": {"type": "hyperband", "min_iter": 3}},
+            "metric",
+            "early termination needs a metric",
+        ),
+        (
+            {**_random(x={"value": 1}), "metric": {"name": "l"}, "early_terminate": {"type": "hyperband"}},
+            "early_terminate",
+            "min_iter, or max_iter and s",
+        ),
+        (
+            {
+                **_random(x={"value": 1}),
+                "metric": {"name": "l"},
+                "early_terminate": {"type": "median", "min_iter": 1},
+            },
+            "early_terminate.type",
+            "hyperband",
+        ),
+        (
+            {
+                **_random(x={"value": 1}),
+                "metric": {"name": "l"},
+                "early_terminate": {"type": "hyperband", "min_iter": 0},
+            },
+            "early_terminate.min_iter",
+            "at least 1",
+        ),
+        (
+            {
+                **_random(x={"value": 1}),
+                "metric": {"name": "l"},
+                "early_terminate": {"type": "hyperband", "min_iter": 3, "eta": 1},
+            },
+            "early_terminate.eta",
+            "above 1",
+        ),
+        (
+            {**_random(x={"value": 1}), "metric": {"name": "l", "goal": "minimise"}},
+            "metric.goal",
+            "minimize or",
+        ),
         ({**_random(x={"value": 1}), "metric": {"goal": "minimize"}}, "metric.name", "required"),
         ({**_random(x={"value": 1}), "run_cap": 0}, "run_cap", "at least 1"),
-        ({**_random(x={"value": 1}), "command": ["${interpreter}", "${prog}"]}, "command[1]", "unknown macro ${prog}"),
+        (
+            {**_random(x={"value": 1}), "command": ["${interpreter}", "${prog}"]},
+            "command[1]",
+            "unknown macro ${prog}",
+        ),
         ({**_random(x={"value": 1}), "command": "python train.py"}, "command", "list of words"),
         ({**_random(x={"value": 1}), "program": 3}, "program", "text"),
     ],
-)  # fmt: skip
+)
 def test_a_bad_configuration_names_the_offending_key(config: dict[str, Any], key: str, fragment: str) -> None:
     problems = _problems(config)
     assert any(k == key and fragment in message for k, message in problems), problems
@@ -158,10 +228,11 @@ def _parameter(draw: st.DrawFn) -> dict[str, Any]:
 
 _parameters = st.recursive(
     st.dictionaries(_names, _parameter(), min_size=1, max_size=4),
-    lambda inner: st.dictionaries(_names, st.one_of(_parameter(), inner.map(lambda p: {"parameters": p})),
-                                  min_size=1, max_size=3),
+    lambda inner: st.dictionaries(
+        _names, st.one_of(_parameter(), inner.map(lambda p: {"parameters": p})), min_size=1, max_size=3
+    ),
     max_leaves=8,
-)  # fmt: skip
+)
 
 
 @given(_parameters, st.sampled_from(["random", "bayes"]), st.booleans())

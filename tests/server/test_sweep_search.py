@@ -45,27 +45,50 @@ def test_grid_walks_every_nested_combination_once() -> None:
     ("spec", "wandb_ppf"),
     [
         ({"distribution": "uniform", "min": -1.0, "max": 3.0}, lambda u: stats.uniform.ppf(u, -1, 4)),
-        ({"distribution": "log_uniform", "min": -4.0, "max": 1.0}, lambda u: math.exp(stats.uniform.ppf(u, -4, 5))),
-        ({"distribution": "log_uniform_values", "min": 1e-4, "max": 1e-1},
-         lambda u: math.exp(stats.uniform.ppf(u, math.log(1e-4), math.log(1e-1) - math.log(1e-4)))),
-        ({"distribution": "inv_log_uniform", "min": 0.0, "max": 4.0},
-         lambda u: math.exp(-stats.uniform.ppf(1 - u, 0, 4))),
-        ({"distribution": "inv_log_uniform_values", "min": 0.01, "max": 1.0},
-         lambda u: math.exp(-stats.uniform.ppf(1 - u, 0, -math.log(0.01)))),
+        (
+            {"distribution": "log_uniform", "min": -4.0, "max": 1.0},
+            lambda u: math.exp(stats.uniform.ppf(u, -4, 5)),
+        ),
+        (
+            {"distribution": "log_uniform_values", "min": 1e-4, "max": 1e-1},
+            lambda u: math.exp(stats.uniform.ppf(u, math.log(1e-4), math.log(1e-1) - math.log(1e-4))),
+        ),
+        (
+            {"distribution": "inv_log_uniform", "min": 0.0, "max": 4.0},
+            lambda u: math.exp(-stats.uniform.ppf(1 - u, 0, 4)),
+        ),
+        (
+            {"distribution": "inv_log_uniform_values", "min": 0.01, "max": 1.0},
+            lambda u: math.exp(-stats.uniform.ppf(1 - u, 0, -math.log(0.01))),
+        ),
         ({"distribution": "normal", "mu": 1.0, "sigma": 2.0}, lambda u: stats.norm.ppf(u, 1, 2)),
-        ({"distribution": "log_normal", "mu": 0.5, "sigma": 0.3},
-         lambda u: stats.lognorm.ppf(u, s=0.3, scale=math.exp(0.5))),
+        (
+            {"distribution": "log_normal", "mu": 0.5, "sigma": 0.3},
+            lambda u: stats.lognorm.ppf(u, s=0.3, scale=math.exp(0.5)),
+        ),
         ({"distribution": "beta", "a": 2.0, "b": 5.0}, lambda u: stats.beta.ppf(u, 2, 5)),
-        ({"distribution": "q_uniform", "min": 0.0, "max": 1.0, "q": 0.25},
-         lambda u: round(stats.uniform.ppf(u, 0, 1) / 0.25) * 0.25),
-        ({"distribution": "q_normal", "mu": 0.0, "sigma": 10.0, "q": 2}, lambda u: round(stats.norm.ppf(u, 0, 10) / 2) * 2),
-        ({"distribution": "q_log_uniform_values", "min": 16.0, "max": 512.0, "q": 16},
-         lambda u: round(math.exp(stats.uniform.ppf(u, math.log(16), math.log(32))) / 16) * 16),
-        ({"distribution": "q_log_normal", "mu": 3.0, "sigma": 1.0, "q": 1},
-         lambda u: round(stats.lognorm.ppf(u, s=1.0, scale=math.exp(3.0)))),
-        ({"distribution": "q_beta", "a": 2.0, "b": 2.0, "q": 0.1}, lambda u: round(stats.beta.ppf(u, 2, 2) / 0.1) * 0.1),
+        (
+            {"distribution": "q_uniform", "min": 0.0, "max": 1.0, "q": 0.25},
+            lambda u: round(stats.uniform.ppf(u, 0, 1) / 0.25) * 0.25,
+        ),
+        (
+            {"distribution": "q_normal", "mu": 0.0, "sigma": 10.0, "q": 2},
+            lambda u: round(stats.norm.ppf(u, 0, 10) / 2) * 2,
+        ),
+        (
+            {"distribution": "q_log_uniform_values", "min": 16.0, "max": 512.0, "q": 16},
+            lambda u: round(math.exp(stats.uniform.ppf(u, math.log(16), math.log(32))) / 16) * 16,
+        ),
+        (
+            {"distribution": "q_log_normal", "mu": 3.0, "sigma": 1.0, "q": 1},
+            lambda u: round(stats.lognorm.ppf(u, s=1.0, scale=math.exp(3.0))),
+        ),
+        (
+            {"distribution": "q_beta", "a": 2.0, "b": 2.0, "q": 0.1},
+            lambda u: round(stats.beta.ppf(u, 2, 2) / 0.1) * 0.1,
+        ),
     ],
-)  # fmt: skip
+)
 def test_continuous_values_are_wandbs_inverse_cdfs(spec: dict, wandb_ppf: object) -> None:
     param = _param(**spec)
     for u in (0.01, 0.2, 0.5, 0.77, 0.99):

@@ -159,7 +159,11 @@ def _other_keys(config: Mapping[str, Any], problems: _Problems) -> dict[str, Any
 
 
 def _unknown_keys(
-    spec: Mapping[str, Any], known: tuple[str, ...], where: str, problems: _Problems, what: str = "unknown key"
+    spec: Mapping[str, Any],
+    known: tuple[str, ...],
+    where: str,
+    problems: _Problems,
+    what: str = "unknown key",
 ) -> None:
     for key in spec:
         if key not in known:
