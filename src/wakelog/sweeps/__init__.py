@@ -9,6 +9,7 @@ agent sets (``sdk/_sweep.py``). docs/sweeps.md is the user guide.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,16 @@ from wakelog.errors import UsageError
 from wakelog.sweeps._agent import Agent, AgentOptions, AgentReport
 from wakelog.sweeps._client import SweepClient, SweepConfigError, SweepPath
 
-__all__ = ["SweepConfigError", "SweepPath", "agent", "connect", "control", "sweep", "sweep_path"]
+__all__ = [
+    "SweepConfigError",
+    "SweepPath",
+    "agent",
+    "connect",
+    "control",
+    "create_sweep",
+    "sweep",
+    "sweep_path",
+]
 
 CONTROL_ACTIONS = ("pause", "resume", "stop", "cancel")
 
@@ -98,6 +108,13 @@ def sweep(
     """
     if prior_runs:
         raise UsageError("sweep(prior_runs=…) is not supported by wakelog yet")
+    path = create_sweep(config, entity, project)
+    print(f"wakelog: created sweep {path.sweep_id} in {path.entity}/{path.project}", file=sys.stderr)
+    return path.sweep_id
+
+
+def create_sweep(config: Any, entity: str | None = None, project: str | None = None) -> SweepPath:
+    """``sweep()``, returning where the sweep is."""
     body = _read_config(config)
     client = connect()
     try:
@@ -109,8 +126,7 @@ def sweep(
         str(created.get("entity") or entity), str(created.get("project") or project), created["id"]
     )
     _created[path.sweep_id] = path
-    print(f"wakelog: created sweep {path.sweep_id} in {path.entity}/{path.project}", flush=True)
-    return path.sweep_id
+    return path
 
 
 def _env_number(name: str, default: float) -> float:
