@@ -42,8 +42,8 @@ class SweepServer:
         return wait_until(ended, timeout, interval=0.1, what=f"run {run_id} to end on the server")
 
 
-@pytest.fixture
-def sweep_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SweepServer]:
+def serve_sweeps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SweepServer]:
+    """The in-process server with a 3 s agent timeout, and the SDK's settings pointing at it."""
     with InProcessServer(tmp_path / "server", sweep_agent_timeout=3.0) as server:
         monkeypatch.setenv("WAKELOG_MODE", "online")
         monkeypatch.setenv("WAKELOG_BASE_URL", server.url)
@@ -54,3 +54,8 @@ def sweep_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sw
             yield handle
         finally:
             handle.http.close()
+
+
+@pytest.fixture
+def sweep_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SweepServer]:
+    yield from serve_sweeps(tmp_path, monkeypatch)

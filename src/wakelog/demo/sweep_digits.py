@@ -13,6 +13,7 @@ Each trial is one ``train()``: ``wakelog.init`` inside it receives the trial's v
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -56,10 +57,11 @@ def _data(seed: int) -> tuple[Digits, Digits]:
     return Digits(x_train, y_train), Digits(x_test, y_test)
 
 
-def train(defaults: dict | None = None) -> None:
-    """One trial: the sweep's values arrive in ``wakelog.config``; ``defaults`` fill the rest."""
+def train(defaults: dict | None = None, project: str | None = None) -> None:
+    """One trial: the sweep's values arrive in ``wakelog.config``; ``defaults`` fill the rest. In a
+    sweep the run goes to the sweep's project."""
     defaults = {"lr": 1e-3, "batch_size": 64, "optimizer": "adam", "epochs": 4, "seed": 0, **(defaults or {})}
-    run = wakelog.init(project="paddle-digits", config=defaults)
+    run = wakelog.init(project=project, config=defaults)
     config = wakelog.config
     seed_everything(config.seed)
     train_set, test_set = _data(config.seed)
@@ -91,9 +93,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=4)
     args = parser.parse_args(argv)
     if not args.sweep:
-        train(
-            {"lr": args.lr, "batch_size": args.batch_size, "optimizer": args.optimizer, "epochs": args.epochs}
-        )
+        values = {
+            "lr": args.lr,
+            "batch_size": args.batch_size,
+            "optimizer": args.optimizer,
+            "epochs": args.epochs,
+        }
+        train(values, project=None if os.environ.get("WAKELOG_SWEEP_ID") else args.project)
         return 0
     sweep_id = wakelog.sweep(str(SWEEP_FILE), project=args.project)
     wakelog.agent(sweep_id, function=train, count=args.count)
