@@ -15,7 +15,18 @@ import pytest
 
 import wakelog
 
-PACKAGES = ("runlog", "sdk", "monitor", "transport", "store", "server", "integration", "demo", "api")
+PACKAGES = (
+    "runlog",
+    "sdk",
+    "monitor",
+    "transport",
+    "store",
+    "server",
+    "integration",
+    "demo",
+    "api",
+    "sweeps",
+)
 MODULES = (
     "wakelog",
     "wakelog.errors",

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from wakelog.sdk._config import Config
     from wakelog.sdk._summary import Summary
     from wakelog.sdk.media import CustomChart, Histogram, Html, Image, Media, Table, plot
+    from wakelog.sweeps import agent, sweep
 
 #: The current run, its config and summary; set by ``init()``, cleared by ``finish()``.
 run: Run | None = None
@@ -57,6 +58,8 @@ _LAZY = {
     "Api": "wakelog.api",
     "watch": "wakelog.integration.paddle._watch",
     "unwatch": "wakelog.integration.paddle._watch",
+    "sweep": "wakelog.sweeps",
+    "agent": "wakelog.sweeps",
 }
 
 
@@ -115,6 +118,7 @@ __all__ = [
     "Summary",
     "Table",
     "UsageError",
+    "agent",
     "alert",
     "config",
     "define_metric",
@@ -126,6 +130,7 @@ __all__ = [
     "run",
     "save",
     "summary",
+    "sweep",
     "unwatch",
     "watch",
 ]

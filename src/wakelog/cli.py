@@ -460,19 +460,84 @@ def server_restore(
 @_data_dir
 @click.option("--epochs", default=5, show_default=True, type=click.IntRange(1, 100))
 @click.option("--exit", "exit_after", is_flag=True, help="Stop the server once the training is done.")
-def demo(port: int, data_dir: Path | None, epochs: int, exit_after: bool) -> None:
+@click.option(
+    "--sweep",
+    "sweep_trials",
+    type=click.IntRange(1, 100),
+    is_flag=False,
+    flag_value=6,
+    default=None,
+    help="Run a hyper-parameter sweep of the CNN instead (lr, batch size, optimizer): 6 trials, or N.",
+)
+def demo(port: int, data_dir: Path | None, epochs: int, exit_after: bool, sweep_trials: int | None) -> None:
     """Start the server and train a small PaddlePaddle CNN logged to it live, then keep serving.
 
-    Needs the [paddle] extra. Prints the run's URL and where the admin password is.
+    Needs the [paddle] extra. Prints the run's URL and where the admin password is. With --sweep,
+    creates a sweep of the CNN (examples/paddle/sweep_digits.yaml) and runs an agent on it.
     """
     from wakelog.demo import DemoError, run_demo
 
     config = _server_config(data_dir, None, None)
     try:
-        status = run_demo(config.data_dir, port, epochs, keep_serving=not exit_after)
+        status = run_demo(
+            config.data_dir, port, epochs, keep_serving=not exit_after, sweep_trials=sweep_trials
+        )
     except DemoError as exc:
         _fail(exc)
     raise SystemExit(status)
+
+
+@main.command()
+@click.argument("config_or_sweep_id")
+@click.option("--project", help="Project of the sweep (default: the configured project).")
+@click.option("--entity", help="Entity (team or user) of the sweep (default: yours).")
+@click.option("--pause", "action", flag_value="pause", help="Pause SWEEP_ID: agents wait for trials.")
+@click.option("--resume", "action", flag_value="resume", help="Resume a paused SWEEP_ID.")
+@click.option(
+    "--stop", "action", flag_value="stop", help="Stop SWEEP_ID: no new trials, running ones finish."
+)
+@click.option("--cancel", "action", flag_value="cancel", help="Cancel SWEEP_ID: running trials are stopped.")
+def sweep(config_or_sweep_id: str, project: str | None, entity: str | None, action: str | None) -> None:
+    """Create a sweep from a wandb sweep configuration (YAML), or control one.
+
+    Prints the sweep's id and the command that starts an agent on it; the configuration is checked
+    by the server first, and a bad one is refused with the key named.
+
+    Examples: wakelog sweep sweep.yaml --project digits;  wakelog sweep --cancel team/digits/ab12cd34
+    """
+    from wakelog import sweeps
+
+    try:
+        if action is None:
+            path = sweeps.create_sweep(Path(config_or_sweep_id), entity=entity, project=project)
+            click.echo(f"sweep {path.sweep_id} created in {path.entity}/{path.project}")
+            click.echo(f"run an agent (on any machine): wakelog agent {path}")
+            return
+        answer = sweeps.control(config_or_sweep_id, action, entity=entity, project=project)
+    except Error as exc:
+        _fail(exc)
+    click.echo(f"sweep {config_or_sweep_id}: {action} → {answer.get('state', '?')}")
+
+
+@main.command()
+@click.argument("sweep_id")
+@click.option("--count", type=click.IntRange(1), help="Run at most this many trials, then stop.")
+@click.option("--project", help="Project of the sweep, when SWEEP_ID is the bare id.")
+@click.option("--entity", help="Entity of the sweep, when SWEEP_ID is the bare id.")
+def agent(sweep_id: str, count: int | None, project: str | None, entity: str | None) -> None:
+    """Run trials of a sweep until it is done: each runs the sweep's program/command in a process.
+
+    SWEEP_ID is ENTITY/PROJECT/ID (as `wakelog sweep` prints it), or the bare id with --project.
+    Start as many agents as you like, on as many machines: the server hands each its own trials.
+    """
+    from wakelog import sweeps
+
+    try:
+        report = sweeps.agent(sweep_id, entity=entity, project=project, count=count)
+    except Error as exc:
+        _fail(exc)
+    failed = sum(outcome == "failed" for outcome in report.outcomes.values())
+    click.echo(f"agent ran {len(report.outcomes)} trials ({failed} failed): {report.reason}")
 
 
 @main.group()

@@ -128,6 +128,8 @@ def create_run(
     if previous is not None and previous.config:
         run.config.update(previous.config, allow_val_change=True)
     run.config.update(initial_config, allow_val_change=True if previous else allow_val_change)
+    if settings.sweep_id:
+        _join_sweep(run, settings, parts)
     parts.start()
     if run_dir is not None:
         _link_latest(root, run_dir)
@@ -172,6 +174,19 @@ def _name_it(identity: dict[str, Any], settings: Settings, previous: LocalRunSta
         notes=settings.run_notes,
         resumed=previous is not None,
     )
+    if settings.sweep_id:
+        identity["sweep_id"] = settings.sweep_id
+
+
+def _join_sweep(run: Run, settings: Settings, parts: RunParts) -> None:
+    """A sweep trial: the agent's parameters win over the script's and stay locked; the run's
+    metadata names the sweep (``sdk/_sweep.py``)."""
+    from wakelog.sdk._sweep import read_params
+
+    if settings.sweep_param_path:
+        run.config.update_locked(read_params(settings.sweep_param_path), user="sweep")
+    if parts.metadata is not None:
+        parts.metadata.add_section("sweep_id", settings.sweep_id, record=False)
 
 
 def _build_parts(

@@ -109,6 +109,7 @@ class Run:
         self._lock = threading.Lock()
         self._start_time = parts.start_time
         self._finished = False
+        self._stop_reason: str | None = None  # why a sweep stopped this run (it ends ``killed``)
         self._strict = bool(settings.strict)
         self._warned: set[str] = set()
         self._on_finish = on_finish
@@ -162,6 +163,11 @@ class Run:
     @property
     def group(self) -> str | None:
         return self._identity.get("group")
+
+    @property
+    def sweep_id(self) -> str | None:
+        """The sweep this run is a trial of (set by a sweep agent), else None."""
+        return self._identity.get("sweep_id")
 
     @property
     def job_type(self) -> str | None:
@@ -464,6 +470,10 @@ class Run:
         text = "".join(traceback.format_exception(exc_type, exc, tb))
         self._finish(255 if killed else 1, "killed" if killed else "failed", traceback_text=text)
 
+    def _request_stop(self, reason: str) -> None:
+        """A sweep stopped this run: however it ends now, it ends ``killed`` with ``reason``."""
+        self._stop_reason = reason
+
     def _finish(
         self, exit_code: int, state: str, *, traceback_text: str | None = None, quiet: bool | None = None
     ) -> None:
@@ -473,6 +483,11 @@ class Run:
             if self._pending:
                 self._commit()
             self._finished = True
+        reason = self._why_stopped(state)
+        if reason is not None:
+            state, exit_code = "killed", exit_code or 255
+            if self._parts.metadata is not None:
+                self._parts.metadata.add_section("stopped_reason", reason)
         self._stop_helpers()
         if self._writer is not None:
             quiet_close = bool(quiet or self._settings.silent)
@@ -482,6 +497,15 @@ class Run:
         if not (quiet or self._settings.silent) and self._run_dir is not None:
             where = f"view it at {self.url}" if self.url else f"recorded in {self._run_dir}"
             print(f"wakelog: run {self.name or self.id} {state}; {where}", file=sys.stderr)
+
+    def _why_stopped(self, state: str) -> str | None:
+        """Why a sweep stopped this run: told directly (function mode), or by the agent's stop
+        file when a signal ends the run (subprocess mode)."""
+        if self._stop_reason is not None or self.sweep_id is None or state != "killed":
+            return self._stop_reason
+        from wakelog.sdk._sweep import read_stop_reason
+
+        return read_stop_reason(self._settings.sweep_param_path)
 
     def _stop_helpers(self) -> None:
         """Stop what records alongside the training, newest first, then settle the saved files."""

@@ -3,6 +3,8 @@
 Lowest first: defaults < user settings file < workspace settings file < environment
 (``WAKELOG_*``, then ``WANDB_*`` as a fallback) < a ``Settings`` object given to ``init`` <
 ``init``'s own arguments. ``resolve_settings`` applies that order; nothing else merges settings.
+One exception, as in wandb: a sweep agent's trial (``sweep_id`` from the environment) stays in the
+sweep's project and entity (the environment's), whatever the script passes to ``init``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from wakelog._dirs import config_dir
+from wakelog._warn import warn
 from wakelog.errors import UsageError
 
 MODES = ("online", "offline", "disabled")
@@ -58,6 +61,8 @@ class Settings:
     strict: bool | None = None
     distributed: str | None = None
     config_dir: str | None = None
+    sweep_id: str | None = None
+    sweep_param_path: str | None = None
 
     def __post_init__(self) -> None:
         for name, value in self.as_dict().items():
@@ -241,4 +246,17 @@ def resolve_settings(user_settings: Settings | dict[str, Any] | None = None, **i
     merged.update(env)
     merged.update(user)
     merged.update(explicit_args)
+    if env.get("sweep_id"):
+        _keep_sweep_place(merged, env)
     return dataclasses.replace(Settings(), **merged)
+
+
+def _keep_sweep_place(merged: dict[str, Any], env: dict[str, Any]) -> None:
+    """A sweep agent's trial belongs to the sweep's project and entity (the server joins trials
+    to runs there): the agent's environment wins over the script's own choice, with a warning."""
+    for name in ("project", "entity"):
+        if env.get(name) and merged.get(name) != env[name]:
+            warn(
+                f"wakelog: init({name}={merged[name]!r}) is ignored in a sweep: the run goes to {env[name]!r}"
+            )
+            merged[name] = env[name]

@@ -306,8 +306,10 @@ class WakelogCallback(paddle.callbacks.Callback):
 
     @staticmethod
     def _update_config(run: Run, values: dict[str, Any]) -> None:
+        # fit's own arguments are the truth, except for keys a sweep set: the sweep's value stays.
+        locked = run.config.locked_keys
         try:
-            run.config.update(values, allow_val_change=True)  # fit's own arguments are the truth
+            run.config.update({k: v for k, v in values.items() if k not in locked}, allow_val_change=True)
         except Exception as exc:
             warn(f"wakelog: WakelogCallback could not record the config: {exc}", RuntimeWarning)
 

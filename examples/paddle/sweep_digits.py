@@ -1,0 +1,1 @@
+../../src/wakelog/demo/sweep_digits.py
