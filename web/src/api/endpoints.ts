@@ -8,7 +8,7 @@
 import { toNumbers, type SeriesData } from "../lib/series";
 import { request, seg, type Query } from "./client";
 import type { paths } from "./schema";
-import type { ApiKey, LoginAnswer, Me, Member, Role, RunRef } from "./types";
+import type { ApiKey, LoginAnswer, Me, Member, ParamImportance, Role, RunRef, Sweep, SweepAction, SweepSummary, SweepValidation } from "./types";
 
 const PREFIX = "/api/v1";
 type Route = keyof paths;
@@ -167,3 +167,16 @@ export function runFileUrl(ref: RunRef, name: string): string | null {
   return `${PREFIX}${files}/${name.split("/").map(seg).join("/")}`;
 }
 
+
+// -- sweeps -------------------------------------------------------------------------------------------------
+const sweepPath = (entity: string, project: string, id: string) => `/sweeps/${seg(entity)}/${seg(project)}/${seg(id)}`;
+export const sweeps = (entity: string, project: string): Get<SweepSummary[]> => ({ path: `/projects/${seg(entity)}/${seg(project)}/sweeps` });
+export const sweepDetail = (entity: string, project: string, id: string): Get<Sweep> => ({ path: sweepPath(entity, project, id) });
+export const sweepImportance = (entity: string, project: string, id: string): Get<ParamImportance[]> => ({ path: `${sweepPath(entity, project, id)}/importance` });
+/** A configuration as YAML text (kept as written) or an object. */
+export const createSweep = (entity: string, project: string, config: string | Record<string, unknown>) =>
+  request<Sweep>(`/projects/${seg(entity)}/${seg(project)}/sweeps`, { method: "POST", body: { config } });
+export const validateSweep = (config: string | Record<string, unknown>, signal?: AbortSignal) =>
+  request<SweepValidation>("/sweeps/validate", { method: "POST", body: { config }, signal });
+export const controlSweep = (entity: string, project: string, id: string, action: SweepAction) =>
+  request<Sweep>(`${sweepPath(entity, project, id)}/control`, { method: "POST", body: { action } });
