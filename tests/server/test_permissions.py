@@ -45,8 +45,11 @@ ROUTES_WITHOUT_ENTITY = {
     "/api/v1/projects",  # listing: only readable entities' projects
     "/api/v1/usage",  # your own usage, and that of entities you administer
     "/api/v1/users/{username}/quota",  # your own (server admins: anyone's)
+    "/api/v1/sweeps/validate",  # checks a configuration, touches nothing
 }
 ROLE_CHECKS = {entity_viewer: "viewer", entity_writer: "member", entity_admin: "admin"}
+#: The sweep and agent ids made in ``team``, for the routes that name them.
+SWEEP: dict[str, str] = {}
 
 
 @dataclass
@@ -101,6 +104,10 @@ def team(server: InProcessServer) -> Iterator[Team]:
         assert post_records(admin, RUN, records).status_code == 200
         assert put_blob(admin, RUN, FILE).json()["complete"] is True
         assert attach(admin, RUN, "model.txt", FILE).status_code == 200
+        config = {"method": "grid", "parameters": {"lr": {"values": [0.1, 0.01]}}}
+        SWEEP["sweep"] = admin.post(f"{API}/projects/acme/proj/sweeps", json={"config": config}).json()["id"]
+        made = admin.post(f"{API}/sweeps/acme/proj/{SWEEP['sweep']}/agents", json={"host": "h", "pid": 1})
+        SWEEP["agent"] = made.json()["agent_id"]
     yield Team(server, keys)
 
 
@@ -180,6 +187,7 @@ def _url(path: str, entity: str) -> str:
         "name": "model.txt",
         "username": "viewy",
         "sha256": FILE_SHA,
+        **SWEEP,
     }
     return re.sub(r"\{(\w+)(:path)?\}", lambda m: values[m.group(1)], path)
 

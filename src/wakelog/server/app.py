@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
@@ -27,7 +28,7 @@ from wakelog.server.live_local import LocalLiveHub, socket_folder
 from wakelog.server.live_pg import PostgresLiveHub
 from wakelog.server.quotas import QuotaGuard
 from wakelog.server.routes import auth as auth_routes
-from wakelog.server.routes import events, files, history, ingest, projects, runs, storage, teams
+from wakelog.server.routes import events, files, history, ingest, projects, runs, storage, sweeps, teams
 from wakelog.server.routes.web import WebApp
 from wakelog.store.blobs import BlobStore
 from wakelog.store.database import Database
@@ -93,6 +94,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     )
     app.state.disk_guard = DiskGuard(guarded_paths(config), config.min_free_bytes)
     app.state.quotas = QuotaGuard(db, config, app.state.blobs)
+    app.state.clock = time.time  # sweeps' agent timeouts read it; tests put a fake clock here
 
     # Innermost (a middleware added later wraps it): an error it raises reaches the handlers as is.
     app.add_middleware(BodyLimit, ceiling=config.max_body_bytes)
@@ -132,5 +134,6 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     app.include_router(auth_routes.router, tags=["auth"])
     app.include_router(teams.router, tags=["teams"])
     app.include_router(storage.router, tags=["storage"])
+    app.include_router(sweeps.router, tags=["sweeps"])
     app.mount("/", WebApp(), name="web")  # last: only what no API route matched
     return app

@@ -48,6 +48,8 @@ class ServerConfig:
     staging_max_age: float = 24 * 3600
     unattached_max_age: float = 7 * 24 * 3600
     gc_seconds: float = 3600
+    #: A sweep agent that sends no heartbeat for this long is dead: its unfinished trials crash.
+    sweep_agent_timeout: float = 60.0
 
     @property
     def database_url(self) -> str:

@@ -8,7 +8,8 @@ publishes it as an enum with the ``ErrorBody`` model::
 
     ServerError (wakelog.Error)     400 invalid_request
     ├── InvalidRequest              400 invalid_request
-    │   └── InvalidFilter           400 invalid_filter     (+ position, expected)
+    │   ├── InvalidFilter           400 invalid_filter     (+ position, expected)
+    │   └── InvalidSweepConfig      400 invalid_sweep_config (+ details)
     ├── ValidationFailed            422 validation_failed  (detail: pydantic's list of errors)
     ├── Unauthorized                401 unauthorized       (+ WWW-Authenticate)
     ├── BadCredentials              401 bad_credentials
@@ -45,6 +46,7 @@ class ErrorCode(str, enum.Enum):
 
     invalid_request = "invalid_request"
     invalid_filter = "invalid_filter"
+    invalid_sweep_config = "invalid_sweep_config"
     validation_failed = "validation_failed"
     unauthorized = "unauthorized"
     bad_credentials = "bad_credentials"
@@ -76,6 +78,9 @@ class ErrorBody(BaseModel):
     expected: str | None = Field(None, description="invalid_filter: what was expected there")
     ack: int | None = Field(None, description="sequence_gap: the highest applied seq; resend from ack + 1")
     received: int | None = Field(None, description="chunk_rejected: bytes of the upload the server has")
+    details: list[dict[str, str]] | None = Field(
+        None, description="invalid_sweep_config: every problem found, each {key, message}"
+    )
 
 
 class ServerError(Error):
@@ -105,6 +110,12 @@ class InvalidFilter(InvalidRequest):
     """A run filter or sort order that does not parse or make sense."""
 
     code = ErrorCode.invalid_filter
+
+
+class InvalidSweepConfig(InvalidRequest):
+    """A sweep configuration wandb would refuse; ``details`` lists each ``{key, message}``."""
+
+    code = ErrorCode.invalid_sweep_config
 
 
 class ValidationFailed(ServerError):

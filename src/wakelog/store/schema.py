@@ -264,5 +264,74 @@ workspaces = sa.Table(
     sa.Column("updated_at", Time, nullable=False),
 )
 
+# Sweeps (server/sweeps/): a search over a wandb sweep configuration, the agents that run its
+# trials, and the trials themselves. A trial's run_id is chosen when an agent asks for work; the
+# run that reports under that id is the trial's run (joined by project and run_id).
+sweeps = sa.Table(
+    "sweeps",
+    metadata,
+    _id(),
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("sweep_id", sa.String(16), nullable=False),
+    sa.Column("name", sa.String(256), nullable=True),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("method", sa.String(16), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("config", JSON, nullable=False),
+    sa.Column("yaml", sa.Text, nullable=True),
+    sa.Column("run_cap", sa.BigInteger, nullable=True),
+    # Trials handed out, and the most there will be (run_cap, the grid's size): the conditional
+    # UPDATE that raises ``trials`` below ``trial_limit`` is what hands out each trial exactly once.
+    sa.Column("trials", sa.BigInteger, nullable=False, default=0),
+    sa.Column("trial_limit", sa.BigInteger, nullable=True),
+    sa.Column("seed", sa.BigInteger, nullable=False),
+    sa.Column("created_by", sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+    sa.UniqueConstraint("project_id", "sweep_id"),
+    sqlite_autoincrement=True,
+)
+
+sweep_agents = sa.Table(
+    "sweep_agents",
+    metadata,
+    _id(),
+    sa.Column("sweep_pk", sa.Integer, sa.ForeignKey("sweeps.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("agent_id", sa.String(16), nullable=False),
+    sa.Column("name", sa.String(256), nullable=True),
+    sa.Column("host", sa.String(256), nullable=False),
+    sa.Column("pid", sa.BigInteger, nullable=False),
+    sa.Column("state", sa.String(8), nullable=False),  # alive | dead
+    sa.Column("created_by", sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("heartbeat_at", Time, nullable=False),
+    sa.UniqueConstraint("sweep_pk", "agent_id"),
+    sqlite_autoincrement=True,
+)
+
+sweep_trials = sa.Table(
+    "sweep_trials",
+    metadata,
+    sa.Column("sweep_pk", sa.Integer, sa.ForeignKey("sweeps.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("seq", sa.BigInteger, primary_key=True),  # 0, 1, 2… in the order handed out
+    sa.Column("run_id", sa.String(128), nullable=False),
+    sa.Column(
+        "agent_pk",
+        sa.Integer,
+        sa.ForeignKey("sweep_agents.id", ondelete="SET NULL"),
+        nullable=True,
+        index=True,
+    ),
+    sa.Column("params", JSON, nullable=False),
+    sa.Column("point", JSON, nullable=False),  # where in the search space (for Optuna), by flat key
+    # pending (handed out, no run yet) | running | finished | failed | crashed | killed: what the
+    # server decided; once the run exists and ends, its own state wins (server/sweeps/store.py).
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("stopped_reason", sa.Text, nullable=True),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+    sa.UniqueConstraint("sweep_pk", "run_id"),
+)
+
 STREAM_HISTORY = 0
 STREAM_SYSTEM = 1

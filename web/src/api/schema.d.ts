@@ -825,10 +825,198 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sweeps/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Validate Config
+         * @description Check a configuration (for an editor, as you type): never an error for a bad one.
+         */
+        post: operations["validate_config_api_v1_sweeps_validate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{entity}/{project}/sweeps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Sweeps
+         * @description The project's sweeps, newest first.
+         */
+        get: operations["list_sweeps_api_v1_projects__entity___project__sweeps_get"];
+        put?: never;
+        /**
+         * Create Sweep
+         * @description Create a sweep (and the project, if new); 400 ``invalid_sweep_config`` names what is wrong.
+         */
+        post: operations["create_sweep_api_v1_projects__entity___project__sweeps_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sweeps/{entity}/{project}/{sweep}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Sweep
+         * @description A sweep: its configuration, state, trials (joined to their runs) and best run.
+         */
+        get: operations["get_sweep_api_v1_sweeps__entity___project___sweep__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sweeps/{entity}/{project}/{sweep}/importance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sweep Importance
+         * @description How much each parameter matters to the metric, over the trials that have a value.
+         */
+        get: operations["sweep_importance_api_v1_sweeps__entity___project___sweep__importance_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sweeps/{entity}/{project}/{sweep}/agents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Register Agent
+         * @description Register an agent; it then asks for work with ``next``.
+         */
+        post: operations["register_agent_api_v1_sweeps__entity___project___sweep__agents_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sweeps/{entity}/{project}/{sweep}/agents/{agent}/next": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Next Trial
+         * @description The agent's next trial (``run``), or ``wait`` (paused) or ``done``; no two agents ever get
+         *     the same trial.
+         */
+        post: operations["next_trial_api_v1_sweeps__entity___project___sweep__agents__agent__next_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sweeps/{entity}/{project}/{sweep}/agents/{agent}/heartbeat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Agent Heartbeat
+         * @description The agent is alive and runs these trials; answers the ones to stop (hyperband, cancel).
+         */
+        post: operations["agent_heartbeat_api_v1_sweeps__entity___project___sweep__agents__agent__heartbeat_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sweeps/{entity}/{project}/{sweep}/control": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Control Sweep
+         * @description ``pause``, ``resume``, ``stop`` (running trials finish) or ``cancel`` (they are stopped).
+         */
+        post: operations["control_sweep_api_v1_sweeps__entity___project___sweep__control_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AgentOut */
+        AgentOut: {
+            /** Agent Id */
+            agent_id: string;
+        };
+        /** BestOut */
+        BestOut: {
+            /** Run Id */
+            run_id: string;
+            /** Value */
+            value: number;
+            /** Params */
+            params?: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /** ConfigProblem */
+        ConfigProblem: {
+            /** Key */
+            key: string;
+            /** Message */
+            message: string;
+        };
         /** ConsoleLine */
         ConsoleLine: {
             /** Line */
@@ -892,13 +1080,20 @@ export interface components {
              * @description chunk_rejected: bytes of the upload the server has
              */
             received?: number | null;
+            /**
+             * Details
+             * @description invalid_sweep_config: every problem found, each {key, message}
+             */
+            details?: {
+                [key: string]: string;
+            }[] | null;
         };
         /**
          * ErrorCode
          * @description Every ``code`` an error answer of the API can carry.
          * @enum {string}
          */
-        ErrorCode: "invalid_request" | "invalid_filter" | "validation_failed" | "unauthorized" | "bad_credentials" | "forbidden" | "csrf_failed" | "not_found" | "not_uploaded" | "method_not_allowed" | "conflict" | "sequence_gap" | "chunk_rejected" | "blob_missing" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal_error" | "service_unavailable" | "insufficient_storage";
+        ErrorCode: "invalid_request" | "invalid_filter" | "invalid_sweep_config" | "validation_failed" | "unauthorized" | "bad_credentials" | "forbidden" | "csrf_failed" | "not_found" | "not_uploaded" | "method_not_allowed" | "conflict" | "sequence_gap" | "chunk_rejected" | "blob_missing" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal_error" | "service_unavailable" | "insufficient_storage";
         /** FileList */
         FileList: {
             /** Files */
@@ -925,6 +1120,16 @@ export interface components {
             /** Url */
             url: string;
         };
+        /** HeartbeatOut */
+        HeartbeatOut: {
+            /** Stop */
+            stop: components["schemas"]["StopOut"][];
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "running" | "paused" | "finished" | "stopping" | "canceled";
+        };
         /** HistoryOut */
         HistoryOut: {
             /** X Axis */
@@ -935,6 +1140,18 @@ export interface components {
             stream: string;
             /** Series */
             series: components["schemas"]["SeriesOut"][];
+        };
+        /** ImportanceOut */
+        ImportanceOut: {
+            /** Param */
+            param: string;
+            /** Importance */
+            importance: number;
+            /**
+             * Correlation
+             * @description Pearson, for numeric parameters; else null
+             */
+            correlation: number | null;
         };
         /** KeyInfo */
         KeyInfo: {
@@ -964,6 +1181,31 @@ export interface components {
             items: components["schemas"]["MediaItem"][];
             /** Next Offset */
             next_offset: number | null;
+        };
+        /** MetricOut */
+        MetricOut: {
+            /** Name */
+            name: string;
+            /** Goal */
+            goal: string;
+        };
+        /** NextOut */
+        NextOut: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "run" | "wait" | "done";
+            /** Run Id */
+            run_id?: string | null;
+            /** Params */
+            params?: {
+                [key: string]: unknown;
+            } | null;
+            /** Seconds */
+            seconds?: number | null;
+            /** Reason */
+            reason?: string | null;
         };
         /** ProjectDetail */
         ProjectDetail: {
@@ -1192,6 +1434,116 @@ export interface components {
              */
             x?: (number | string)[] | null;
         };
+        /** StopOut */
+        StopOut: {
+            /** Run Id */
+            run_id: string;
+            /** Reason */
+            reason: string;
+        };
+        /** SweepOut */
+        SweepOut: {
+            /** Id */
+            id: string;
+            /** Entity */
+            entity: string;
+            /** Project */
+            project: string;
+            /** Name */
+            name: string | null;
+            /** Method */
+            method: string;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "running" | "paused" | "finished" | "stopping" | "canceled";
+            metric: components["schemas"]["MetricOut"] | null;
+            /** Created At */
+            created_at: number;
+            /**
+             * Counts
+             * @description trials by state
+             */
+            counts: {
+                [key: string]: number;
+            };
+            best: components["schemas"]["BestOut"] | null;
+            /** Description */
+            description: string | null;
+            /**
+             * Config
+             * @description the configuration, normalised
+             */
+            config: {
+                [key: string]: unknown;
+            };
+            /**
+             * Yaml
+             * @description the configuration as submitted, if it was YAML
+             */
+            yaml: string | null;
+            /** Created By */
+            created_by: string | null;
+            /** Run Cap */
+            run_cap: number | null;
+            /** Trials */
+            trials: components["schemas"]["TrialOut"][];
+        };
+        /** SweepSummary */
+        SweepSummary: {
+            /** Id */
+            id: string;
+            /** Entity */
+            entity: string;
+            /** Project */
+            project: string;
+            /** Name */
+            name: string | null;
+            /** Method */
+            method: string;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "running" | "paused" | "finished" | "stopping" | "canceled";
+            metric: components["schemas"]["MetricOut"] | null;
+            /** Created At */
+            created_at: number;
+            /**
+             * Counts
+             * @description trials by state
+             */
+            counts: {
+                [key: string]: number;
+            };
+            best: components["schemas"]["BestOut"] | null;
+        };
+        /** TrialOut */
+        TrialOut: {
+            /** Run Id */
+            run_id: string;
+            /** Params */
+            params: {
+                [key: string]: unknown;
+            };
+            /**
+             * State
+             * @description pending | running | finished | failed | crashed | killed
+             */
+            state: string;
+            /** Agent */
+            agent: string | null;
+            /** Created At */
+            created_at: number;
+            /**
+             * Metric
+             * @description the latest value of the sweep's metric, or null
+             */
+            metric: number | null;
+            /** Stopped Reason */
+            stopped_reason: string | null;
+        };
         /** UsageOut */
         UsageOut: {
             user: components["schemas"]["QuotaOut"];
@@ -1200,6 +1552,17 @@ export interface components {
              * @description the entities you administer
              */
             entities: components["schemas"]["QuotaOut"][];
+        };
+        /** ValidationOut */
+        ValidationOut: {
+            /** Ok */
+            ok: boolean;
+            /** Errors */
+            errors: components["schemas"]["ConfigProblem"][];
+            /** Config */
+            config: {
+                [key: string]: unknown;
+            } | null;
         };
         /** WorkspaceOut */
         WorkspaceOut: {
@@ -3002,6 +3365,299 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    validate_config_api_v1_sweeps_validate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationOut"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_sweeps_api_v1_projects__entity___project__sweeps_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SweepSummary"][];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_sweep_api_v1_projects__entity___project__sweeps_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SweepOut"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_sweep_api_v1_sweeps__entity___project___sweep__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                sweep: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SweepOut"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    sweep_importance_api_v1_sweeps__entity___project___sweep__importance_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                sweep: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportanceOut"][];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    register_agent_api_v1_sweeps__entity___project___sweep__agents_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                sweep: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentOut"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    next_trial_api_v1_sweeps__entity___project___sweep__agents__agent__next_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                sweep: string;
+                agent: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NextOut"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    agent_heartbeat_api_v1_sweeps__entity___project___sweep__agents__agent__heartbeat_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                sweep: string;
+                agent: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeartbeatOut"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    control_sweep_api_v1_sweeps__entity___project___sweep__control_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                sweep: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SweepOut"];
+                };
             };
             /** @description an error: `detail` says what, `code` which kind */
             default: {

@@ -8,6 +8,7 @@ const errors: Record<ErrorCode, string> = {
   not_found: "Not found",
   conflict: "This conflicts with what is already there",
   invalid_request: "The request is not valid",
+  invalid_sweep_config: "The sweep configuration is not valid",
   invalid_filter: "The filter could not be read",
   payload_too_large: "Too much data in one request",
   unsupported_media_type: "The server does not accept this kind of data",

@@ -7,6 +7,7 @@ const errors: Record<ErrorCode, string> = {
   not_found: "未找到",
   conflict: "与已有内容冲突",
   invalid_request: "请求无效",
+  invalid_sweep_config: "扫参配置无效",
   invalid_filter: "无法解析筛选条件",
   payload_too_large: "单次请求的数据过多",
   unsupported_media_type: "服务器不接受这种数据格式",

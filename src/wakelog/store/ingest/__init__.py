@@ -12,7 +12,7 @@ data) → ``_gather`` (what the batch changes, per table) → ``_series`` (packe
 what the SQL columns can hold.
 """
 
-from wakelog.store.ingest._apply import IngestResult, apply_batch, ensure_run
+from wakelog.store.ingest._apply import IngestResult, apply_batch, ensure_project, ensure_run
 from wakelog.store.ingest._checks import MAX_DEPTH, MAX_KEY_LENGTH
 from wakelog.store.ingest._columns import MAX_INT32, MAX_INT64, json_safe
 from wakelog.store.ingest._errors import BatchTooLarge, IngestError, SequenceGap
@@ -31,6 +31,7 @@ __all__ = [
     "SequenceGap",
     "apply_batch",
     "decode_batch",
+    "ensure_project",
     "ensure_run",
     "json_safe",
     "validate",

@@ -53,14 +53,7 @@ def ensure_run(
     may write there, or create the entity, is for the caller to check (server/permissions.py).
     """
     now = time.time()
-    entity_id, _ = create_entity(conn, entity, user_id)  # a new entity's creator administers it
-    project_id = _get_or_create(
-        conn,
-        projects,
-        {"entity_id": entity_id, "name": project},
-        {"created_at": now, "updated_at": now},
-        ["entity_id", "name"],
-    )
+    project_id = ensure_project(conn, entity, project, user_id)
     query = sa.select(runs).where(runs.c.project_id == project_id, runs.c.run_id == run_id).with_for_update()
     row = conn.execute(query).first()
     if row is not None:
@@ -87,6 +80,19 @@ def ensure_run(
         ["project_id", "run_id"],
     )
     return conn.execute(query).one(), created
+
+
+def ensure_project(conn: sa.Connection, entity: str, project: str, user_id: int | None) -> int:
+    """The project's id, created with its entity if new (concurrent creators both succeed)."""
+    now = time.time()
+    entity_id, _ = create_entity(conn, entity, user_id)  # a new entity's creator administers it
+    return _get_or_create(
+        conn,
+        projects,
+        {"entity_id": entity_id, "name": project},
+        {"created_at": now, "updated_at": now},
+        ["entity_id", "name"],
+    )
 
 
 def _get_or_create(

@@ -1,0 +1,200 @@
+"""The sweep routes against the real app on SQLite and PostgreSQL: creating, handing out trials,
+heartbeats, control, dead agents, trials joined to their runs."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.harness import FakeClock, InProcessServer
+from tests.server.conftest import post_records
+
+API = "/api/v1"
+GRID = """
+method: grid
+metric: {name: loss, goal: minimize}
+parameters:
+  lr: {values: [0.1, 0.01, 0.001]}
+  optimizer:
+    parameters:
+      name: {values: [adam, sgd]}
+      momentum: {value: 0.9}
+"""
+
+
+@pytest.fixture
+def client(server: InProcessServer) -> Iterator[httpx.Client]:
+    clock = FakeClock()
+    server.app.state.clock = clock
+    with server.client() as client:
+        client.clock = clock  # type: ignore[attr-defined]
+        yield client
+    server.app.state.clock = __import__("time").time
+
+
+def create(client: httpx.Client, config: Any, project: str = "sweeps") -> dict[str, Any]:
+    made = client.post(f"{API}/projects/admin/{project}/sweeps", json={"config": config})
+    assert made.status_code == 201, made.text
+    return made.json()
+
+
+def agent(client: httpx.Client, sweep: dict[str, Any]) -> str:
+    path = f"{API}/sweeps/{sweep['entity']}/{sweep['project']}/{sweep['id']}/agents"
+    made = client.post(path, json={"host": "box", "pid": 42})
+    assert made.status_code == 201, made.text
+    return str(made.json()["agent_id"])
+
+
+def base(sweep: dict[str, Any]) -> str:
+    return f"{API}/sweeps/{sweep['entity']}/{sweep['project']}/{sweep['id']}"
+
+
+def next_trial(client: httpx.Client, sweep: dict[str, Any], agent_id: str) -> dict[str, Any]:
+    answer = client.post(f"{base(sweep)}/agents/{agent_id}/next")
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def beat(client: httpx.Client, sweep: dict[str, Any], agent_id: str, running: list[str]) -> dict[str, Any]:
+    answer = client.post(f"{base(sweep)}/agents/{agent_id}/heartbeat", json={"running": running})
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def log_run(client: httpx.Client, project: str, run_id: str, losses: list[float], state: str | None) -> None:
+    records: list[Any] = [[0, "run", 1.0, {"name": run_id}]]
+    records += [[i + 1, "history", 2.0 + i, {"_step": i, "loss": v}] for i, v in enumerate(losses)]
+    if state is not None:
+        records.append([len(records), "exit", 99.0, {"state": state, "exit_code": 0}])
+    assert post_records(client, f"admin/{project}/{run_id}", records).status_code == 200
+
+
+def test_grid_hands_out_every_combination_once_then_finishes(client: httpx.Client) -> None:
+    sweep = create(client, GRID, "grid")
+    assert sweep["state"] == "running" and sweep["yaml"] == GRID
+    assert sweep["config"]["parameters"]["lr"] == {
+        "distribution": "categorical",
+        "values": [0.1, 0.01, 0.001],
+    }
+    a, b = agent(client, sweep), agent(client, sweep)
+    handed = []
+    for who in itertools.islice(itertools.cycle([a, b]), 6):
+        work = next_trial(client, sweep, who)
+        assert work["action"] == "run"
+        handed.append(work)
+    combos = {(w["params"]["lr"], w["params"]["optimizer"]["name"]) for w in handed}
+    assert combos == set(itertools.product([0.1, 0.01, 0.001], ["adam", "sgd"]))
+    assert all(w["params"]["optimizer"]["momentum"] == 0.9 for w in handed)
+    assert next_trial(client, sweep, a) == {"action": "done", "reason": "the grid is exhausted"}
+    for i, work in enumerate(handed):
+        log_run(client, "grid", work["run_id"], [1.0, 0.5 / (i + 1)], "finished")
+    got = client.get(base(sweep)).json()
+    assert got["state"] == "finished" and got["counts"] == {"finished": 6}
+    assert got["best"]["run_id"] == handed[-1]["run_id"] and got["best"]["value"] == pytest.approx(0.5 / 6)
+    assert {t["run_id"] for t in got["trials"]} == {w["run_id"] for w in handed}
+    listed = client.get(f"{API}/projects/admin/grid/sweeps").json()
+    assert [s["id"] for s in listed] == [sweep["id"]] and listed[0]["counts"] == {"finished": 6}
+
+
+def test_a_trial_follows_its_run(client: httpx.Client) -> None:
+    sweep = create(
+        client,
+        {"method": "random", "metric": {"name": "loss"}, "parameters": {"x": {"min": 0.0, "max": 1.0}}},
+        "follow",
+    )
+    me = agent(client, sweep)
+    work = next_trial(client, sweep, me)
+    assert 0.0 <= work["params"]["x"] <= 1.0
+    trial = client.get(base(sweep)).json()["trials"][0]
+    assert (trial["state"], trial["agent"], trial["metric"]) == ("pending", me, None)
+    log_run(client, "follow", work["run_id"], [3.0, 2.0], None)
+    trial = client.get(base(sweep)).json()["trials"][0]
+    assert (trial["state"], trial["metric"]) == ("running", 2.0)
+    log_run(client, "follow", work["run_id"], [3.0, 2.0], "failed")
+    assert client.get(base(sweep)).json()["trials"][0]["state"] == "failed"
+
+
+def test_run_cap_ends_a_random_sweep(client: httpx.Client) -> None:
+    sweep = create(
+        client, {"method": "random", "run_cap": 2, "parameters": {"x": {"values": [1, 2, 3]}}}, "cap"
+    )
+    me = agent(client, sweep)
+    assert [next_trial(client, sweep, me)["action"] for _ in range(3)] == ["run", "run", "done"]
+    assert next_trial(client, sweep, me)["reason"] == "run_cap 2 reached"
+
+
+def test_pause_resume_stop_and_cancel(client: httpx.Client) -> None:
+    sweep = create(client, {"method": "random", "parameters": {"x": {"values": [1, 2]}}}, "control")
+    me = agent(client, sweep)
+    control = f"{base(sweep)}/control"
+    assert client.post(control, json={"action": "pause"}).json()["state"] == "paused"
+    assert next_trial(client, sweep, me)["action"] == "wait"
+    assert client.post(control, json={"action": "resume"}).json()["state"] == "running"
+    first = next_trial(client, sweep, me)
+    assert first["action"] == "run"
+    assert beat(client, sweep, me, [first["run_id"]]) == {"stop": [], "state": "running"}
+    assert client.post(control, json={"action": "stop"}).json()["state"] == "stopping"
+    assert next_trial(client, sweep, me)["action"] == "done"
+    assert beat(client, sweep, me, [first["run_id"]])["stop"] == [], "stop lets running trials finish"
+    assert client.post(control, json={"action": "cancel"}).json()["state"] == "canceled"
+    assert beat(client, sweep, me, [first["run_id"]]) == {
+        "stop": [{"run_id": first["run_id"], "reason": "sweep canceled"}],
+        "state": "canceled",
+    }
+    refused = client.post(control, json={"action": "resume"})
+    assert refused.status_code == 409 and "canceled" in refused.json()["detail"]
+    unknown = client.post(control, json={"action": "explode"})
+    assert unknown.status_code == 400 and "'explode'" in unknown.json()["detail"]
+
+
+def test_a_silent_agent_is_dead_and_its_trials_crash(client: httpx.Client) -> None:
+    clock = client.clock  # type: ignore[attr-defined]
+    sweep = create(client, {"method": "random", "parameters": {"x": {"values": [1, 2]}}}, "dead")
+    quiet, busy = agent(client, sweep), agent(client, sweep)
+    lost = next_trial(client, sweep, quiet)["run_id"]
+    kept = next_trial(client, sweep, busy)["run_id"]
+    clock.sleep(40)
+    beat(client, sweep, busy, [kept])
+    clock.sleep(40)  # quiet: 80 s without a heartbeat; busy: 40 s
+    trials = {t["run_id"]: t for t in client.get(base(sweep)).json()["trials"]}
+    assert trials[lost]["state"] == "crashed" and "heartbeat" in trials[lost]["stopped_reason"]
+    assert trials[kept]["state"] == "running"
+    assert next_trial(client, sweep, busy)["action"] == "run", "the sweep goes on"
+
+
+def test_bad_requests_name_what_is_wrong(client: httpx.Client) -> None:
+    bad = client.post(
+        f"{API}/projects/admin/bad/sweeps",
+        json={"config": {"method": "random", "parameters": {"lr": {"distribution": "log_uniformm"}}}},
+    )
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid_sweep_config"
+    assert bad.json()["detail"] == "parameters.lr.distribution: unknown distribution 'log_uniformm'"
+    assert bad.json()["details"] == [
+        {"key": "parameters.lr.distribution", "message": "unknown distribution 'log_uniformm'"}
+    ]
+    yaml_error = client.post(f"{API}/projects/admin/bad/sweeps", json={"config": "method: [grid\n"})
+    assert yaml_error.status_code == 400 and "not valid YAML" in yaml_error.json()["detail"]
+    assert client.post(f"{API}/projects/admin/bad/sweeps", json={}).status_code == 400
+    huge = {"method": "grid", "parameters": {"x": {"values": list(range(300_000))}}}
+    assert client.post(f"{API}/projects/admin/bad/sweeps", json={"config": huge}).status_code == 413
+    assert client.get(f"{API}/sweeps/admin/bad/nosuch12").status_code == 404
+    sweep = create(client, {"method": "random", "parameters": {"x": {"values": [1]}}}, "bad")
+    wrong = client.post(f"{base(sweep)}/agents/nobody00/next")
+    assert wrong.status_code == 404 and "agent 'nobody00'" in wrong.json()["detail"]
+    checked = client.post(
+        f"{API}/sweeps/validate", json={"config": {"method": "bayes", "parameters": {"x": {"values": [1]}}}}
+    )
+    assert checked.status_code == 200
+    assert checked.json() == {
+        "ok": False,
+        "errors": [{"key": "metric", "message": "bayes search needs a metric to optimise"}],
+        "config": None,
+    }
+    fine = client.post(
+        f"{API}/sweeps/validate", json={"config": "method: random\nparameters: {x: {min: 1, max: 3}}"}
+    )
+    assert fine.json()["ok"] and fine.json()["config"]["parameters"]["x"]["distribution"] == "int_uniform"
