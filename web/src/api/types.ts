@@ -80,68 +80,14 @@ export interface FilterErrorBody {
   expected?: string | null;
 }
 
-// -- sweeps (written from the HTTP contract until the server's schema declares them) ---------------
-export type SweepState = "running" | "paused" | "finished" | "stopping" | "canceled";
-export type TrialState = "pending" | "running" | "finished" | "failed" | "crashed" | "killed";
+// -- sweeps ----------------------------------------------------------------------------------------------
+export type SweepSummary = Schemas["SweepSummary"];
+export type Sweep = Schemas["SweepOut"];
+export type Trial = Schemas["TrialOut"];
+export type SweepMetric = Schemas["MetricOut"];
+export type SweepConfigError = Schemas["ConfigProblem"];
+export type SweepValidation = Schemas["ValidationOut"];
+export type ParamImportance = Schemas["ImportanceOut"];
+export type SweepState = Sweep["state"];
+/** What `POST …/control` takes (the server reads it as a string). */
 export type SweepAction = "pause" | "resume" | "stop" | "cancel";
-
-export interface SweepMetric {
-  name: string;
-  goal: "minimize" | "maximize";
-}
-
-export interface SweepBest {
-  run_id: string;
-  value: number;
-  params?: Record<string, unknown>;
-}
-
-export interface SweepSummary {
-  id: string;
-  name: string | null;
-  method: string;
-  state: SweepState;
-  metric: SweepMetric | null;
-  created_at: number;
-  /** Trials by state. */
-  counts: Record<string, number>;
-  best: SweepBest | null;
-}
-
-export interface Trial {
-  run_id: string;
-  params: Record<string, unknown>;
-  state: TrialState;
-  agent: string | null;
-  created_at: number;
-  metric: number | null;
-  stopped_reason: string | null;
-}
-
-export interface Sweep extends SweepSummary {
-  entity: string;
-  project: string;
-  description: string | null;
-  config: Record<string, unknown>;
-  yaml: string | null;
-  created_by: string | null;
-  run_cap: number | null;
-  trials: Trial[];
-}
-
-export interface SweepConfigError {
-  key: string;
-  message: string;
-}
-
-export interface SweepValidation {
-  ok: boolean;
-  errors: SweepConfigError[];
-  config: Record<string, unknown> | null;
-}
-
-export interface ParamImportance {
-  param: string;
-  importance: number;
-  correlation: number;
-}

@@ -34,7 +34,7 @@ function numeric(v: unknown): number | null {
   return n !== null && Number.isFinite(n) ? n : null;
 }
 
-/** A continuous colour scale over the `metric` axis (dark blue low, yellow high), or none without values. */
+/** A continuous colour scale over the `metric` axis (deep blue low, orange high), or none without values. */
 function colorScale(axes: Axis[], runs: PlotRun[], metric: string) {
   const dimension = axes.findIndex((a) => a.id === `summary:${metric}`);
   const axis = axes[dimension];
@@ -51,7 +51,8 @@ function colorScale(axes: Axis[], runs: PlotRun[], metric: string) {
     top: "middle" as const,
     itemHeight: 120,
     text: [metric, ""],
-    inRange: { color: ["#313695", "#4575b4", "#74add1", "#fdae61", "#f46d43", "#d73027"] },
+    // Plasma without its palest end: every colour stays visible on white, and mid values are not grey.
+    inRange: { color: ["#0d0887", "#6a00a8", "#b12a90", "#e16462", "#fca636"] },
   };
 }
 

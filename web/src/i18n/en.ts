@@ -271,6 +271,7 @@ export const en = {
     importanceTitle: "Parameter importance for {{metric}}",
     importanceFor: "Importance and correlation of each parameter for {{metric}}",
     noImportance: "Importance needs finished trials that logged the metric.",
+    noCorrelation: "No correlation for a parameter whose values are not numbers",
     param: "Parameter",
     importance: "Importance",
     correlation: "Correlation",

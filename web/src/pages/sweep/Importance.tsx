@@ -1,6 +1,6 @@
 /**
  * How much each parameter matters for the sweep's metric (importance, 0–1) and which way it pulls
- * (Pearson correlation, −1–1), as bars in a table: readable by screen readers, sortable by eye.
+ * (Pearson correlation, −1–1, numeric parameters only), as bars in a table that screen readers read.
  */
 import { useTranslation } from "react-i18next";
 import type { ParamImportance } from "../../api/types";
@@ -29,24 +29,32 @@ export function Importance({ rows, metric }: { rows: ParamImportance[] | null; m
             </th>
             <td>
               <span className="bar-cell">
-                <span className="bar importance-bar" style={{ width: `${(100 * r.importance) / most}%` }} aria-hidden="true" />
+                <span className="bar-track" aria-hidden="true">
+                  <span className="bar importance-bar" style={{ width: `${(100 * r.importance) / most}%` }} />
+                </span>
                 <span className="bar-value">{formatNumber(r.importance, 3)}</span>
               </span>
             </td>
             <td>
-              <span className="bar-cell diverging">
-                <span className="bar-track" aria-hidden="true">
-                  <span
-                    className={`bar ${r.correlation < 0 ? "negative" : "positive"}`}
-                    style={{ width: `${50 * Math.min(1, Math.abs(r.correlation))}%`, [r.correlation < 0 ? "right" : "left"]: "50%" }}
-                  />
-                </span>
-                <span className="bar-value">{formatNumber(r.correlation, 3)}</span>
-              </span>
+              <Correlation value={r.correlation} />
             </td>
           </tr>
         ))}
       </tbody>
     </table>
+  );
+}
+
+/** A bar left (negative) or right (positive) of the middle; a dash for a categorical parameter. */
+function Correlation({ value }: { value: number | null }) {
+  const { t } = useTranslation();
+  if (value === null) return <span className="muted" title={t("sweeps.noCorrelation")}>–</span>;
+  return (
+    <span className="bar-cell diverging">
+      <span className="bar-track" aria-hidden="true">
+        <span className={`bar ${value < 0 ? "negative" : "positive"}`} style={{ width: `${50 * Math.min(1, Math.abs(value))}%`, [value < 0 ? "right" : "left"]: "50%" }} />
+      </span>
+      <span className="bar-value">{formatNumber(value, 3)}</span>
+    </span>
   );
 }

@@ -43,6 +43,7 @@ export function SweepControls({ sweep, onChanged }: { sweep: Sweep; onChanged: (
         <button
           key={action}
           type="button"
+          data-action={action}
           className={action === "cancel" ? "danger" : undefined}
           disabled={busy}
           title={t(`sweeps.actionHelp.${action}`)}

@@ -29,8 +29,8 @@ export function MetricGoal({ metric }: { metric: SweepMetric | null }) {
 /** The trial counts by state, e.g. "12 · 3 running · 8 finished · 1 killed" (the total first). */
 export function TrialCounts({ counts }: { counts: Record<string, number> }) {
   const { t } = useTranslation();
-  const entries = Object.entries(counts).filter(([state, n]) => state !== "total" && n > 0);
-  const total = counts.total ?? entries.reduce((sum, [, n]) => sum + n, 0);
+  const entries = Object.entries(counts).filter(([, n]) => n > 0);
+  const total = entries.reduce((sum, [, n]) => sum + n, 0);
   return (
     <span className="trial-counts">
       <strong>{total}</strong>
