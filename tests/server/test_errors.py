@@ -324,6 +324,22 @@ def _exercise_async_routes(client: TestClient, key: str) -> set[str]:
     ]
     for method, path, kwargs in called:
         assert client.request(method, path, **kwargs).status_code < 400, (method, path)
+    config = {"method": "grid", "parameters": {"x": {"values": [1, 2]}}}
+    made = client.post("/api/v1/projects/admin/proj/sweeps", json={"config": config})
+    sweep = f"/api/v1/sweeps/admin/proj/{made.json()['id']}"
+    agent = client.post(f"{sweep}/agents", json={"host": "h", "pid": 1}).json()["agent_id"]
+    sweep_calls: list[tuple[str, str, dict[str, Any]]] = [
+        ("POST", "/api/v1/sweeps/validate", {"json": {"config": config}}),
+        ("POST", f"{sweep}/agents/{agent}/heartbeat", {"json": {"running": []}}),
+        ("POST", f"{sweep}/control", {"json": {"action": "pause"}}),
+    ]
+    for method, path, kwargs in sweep_calls:
+        assert client.request(method, path, **kwargs).status_code < 400, (method, path)
+    called += [
+        *sweep_calls,
+        ("POST", "/api/v1/projects/admin/proj/sweeps", {}),
+        ("POST", f"{sweep}/agents", {}),
+    ]
     prefix = client.get("/api/v1/keys").json()["keys"][-1]["prefix"]
     assert client.delete(f"/api/v1/keys/{prefix}").status_code == 204
     browser = TestClient(client.app)

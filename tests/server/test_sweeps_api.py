@@ -198,3 +198,70 @@ def test_bad_requests_name_what_is_wrong(client: httpx.Client) -> None:
         f"{API}/sweeps/validate", json={"config": "method: random\nparameters: {x: {min: 1, max: 3}}"}
     )
     assert fine.json()["ok"] and fine.json()["config"]["parameters"]["x"]["distribution"] == "int_uniform"
+
+
+def test_hyperband_stops_a_lagging_run_through_the_heartbeat(client: httpx.Client) -> None:
+    config = {
+        "method": "random",
+        "metric": {"name": "loss", "goal": "minimize"},
+        "parameters": {"x": {"values": [1, 2, 3, 4]}},
+        "early_terminate": {"type": "hyperband", "min_iter": 1, "eta": 2},
+    }
+    sweep = create(client, config, "hb")
+    me = agent(client, sweep)
+    ids = [next_trial(client, sweep, me)["run_id"] for _ in range(4)]
+    # as in test_sweep_hyperband: brackets 1, 2, 4; at 2 the threshold is 5; the last run is at 6
+    histories = [[5.0, 4.0, 3.0, 2.0], [6.0, 5.0], [4.0, 3.0], [7.0, 6.0, 5.0]]
+    for run_id, losses, state in zip(ids, histories, ["finished", None, None, None], strict=True):
+        log_run(client, "hb", run_id, losses, state)
+    answer = beat(client, sweep, me, ids[1:])
+    reason = "hyperband: 6 at iteration 2 is worse than the bracket's threshold 5"
+    assert answer == {"stop": [{"run_id": ids[3], "reason": reason}], "state": "running"}
+    trial = {t["run_id"]: t for t in client.get(base(sweep)).json()["trials"]}[ids[3]]
+    assert trial["stopped_reason"] == reason and trial["metric"] == 5.0
+    assert beat(client, sweep, me, [ids[3]])["stop"] == [{"run_id": ids[3], "reason": reason}], "told again"
+
+
+def test_importance_finds_the_parameter_that_matters(client: httpx.Client) -> None:
+    config = {
+        "method": "random",
+        "metric": {"name": "loss"},
+        "parameters": {
+            "x": {"min": 0.0, "max": 1.0},
+            "noise": {"min": 0.0, "max": 1.0},
+            "opt": {"values": ["a", "b"]},
+        },
+    }
+    sweep = create(client, config, "imp")
+    me = agent(client, sweep)
+    for _ in range(30):
+        work = next_trial(client, sweep, me)
+        p = work["params"]
+        log_run(client, "imp", work["run_id"], [5 * p["x"] + 0.01 * p["noise"]], "finished")
+    rated = client.get(f"{base(sweep)}/importance").json()
+    assert rated[0]["param"] == "x" and rated[0]["importance"] > 0.8, rated
+    assert rated[0]["correlation"] > 0.99
+    assert {r["param"]: r["correlation"] for r in rated}["opt"] is None, "not a number"
+
+
+def test_concurrent_agents_never_share_a_grid_point(client: httpx.Client, server: InProcessServer) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    config = {
+        "method": "grid",
+        "parameters": {"a": {"values": list(range(8))}, "b": {"values": list(range(5))}},
+    }
+    sweep = create(client, config, "race")
+    agents = [agent(client, sweep) for _ in range(8)]
+
+    def work(agent_id: str) -> list[tuple[int, int]]:
+        got = []
+        with server.client() as own:
+            while (answer := next_trial(own, sweep, agent_id))["action"] == "run":
+                got.append((answer["params"]["a"], answer["params"]["b"]))
+        return got
+
+    with ThreadPoolExecutor(8) as pool:
+        handed = [point for points in pool.map(work, agents) for point in points]
+    assert sorted(handed) == sorted(itertools.product(range(8), range(5)))
+    assert len(client.get(base(sweep)).json()["trials"]) == 40

@@ -42,6 +42,9 @@ TOP_KEYS = {
 }
 #: Macros a ``command`` may hold; the agent expands them (docs/sweeps.md).
 MACROS = ("env", "interpreter", "program", "args", "args_no_hyphens", "args_json", "args_json_file")
+#: The most values and nesting levels a configuration may hold (its body is limited too).
+MAX_NODES = 200_000
+MAX_DEPTH = 64
 _MACRO = re.compile(r"\$\{([^}]*)\}")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 #: Distributions with their keys: required ones, then optional ones with wandb's defaults.
@@ -95,12 +98,32 @@ def parse(config: Any) -> Any:
     import yaml
 
     try:
-        return yaml.safe_load(config)
+        parsed = yaml.safe_load(config)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise SweepConfigError([("", f"not valid YAML{where}: {problem}")]) from None
+    except RecursionError:
+        raise SweepConfigError([("", "the YAML nests too deeply")]) from None
+    _check_size(parsed)
+    return parsed
+
+
+def _check_size(value: Any) -> None:
+    """YAML aliases can make a small text stand for a huge tree ("billion laughs"): count it."""
+    stack, seen = [(value, 0)], 0
+    while stack:
+        item, depth = stack.pop()
+        seen += 1
+        if seen > MAX_NODES or depth > MAX_DEPTH:
+            raise SweepConfigError(
+                [("", f"the configuration is too large (over {MAX_NODES} values or {MAX_DEPTH} levels)")]
+            )
+        if isinstance(item, Mapping):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
 
 
 def normalise(config: Any) -> dict[str, Any]:
@@ -135,10 +158,16 @@ def _other_keys(config: Mapping[str, Any], problems: _Problems) -> dict[str, Any
     return out
 
 
-def _unknown_keys(spec: Mapping[str, Any], known: tuple[str, ...], where: str, problems: _Problems) -> None:
+def _unknown_keys(
+    spec: Mapping[str, Any],
+    known: tuple[str, ...],
+    where: str,
+    problems: _Problems,
+    what: str = "unknown key",
+) -> None:
     for key in spec:
         if key not in known:
-            problems.add(f"{where}.{key}", f"unknown key (known: {', '.join(known)})")
+            problems.add(f"{where}.{key}", f"{what} (known: {', '.join(known)})")
 
 
 def _kind(value: Any) -> str:
@@ -246,7 +275,8 @@ def _parameter(spec: Mapping[str, Any], path: str, method: str, problems: _Probl
     if distribution is None:
         return dict(spec)
     required, defaults = DISTRIBUTIONS[distribution]
-    _unknown_keys(spec, ("distribution", *required, *defaults), path, problems)
+    what = f"not a key of the {distribution} distribution"
+    _unknown_keys(spec, ("distribution", *required, *defaults), path, problems, what)
     before = len(problems.found)
     out: dict[str, Any] = {"distribution": distribution}
     for key in required:

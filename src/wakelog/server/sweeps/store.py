@@ -391,7 +391,15 @@ def fresh_run_id(conn: sa.Connection, sweep: Any) -> str:
 
 def next_trial(conn: sa.Connection, sweep: Any, agent_pk: int, now: float) -> dict[str, Any]:
     """The agent's next piece of work: ``run`` a trial, ``wait``, or ``done``."""
-    found = trials(conn, sweep)
+    # The trials matter only to bayes, to a metric target, and to a sweep that may be ending:
+    # a grid or random sweep under way hands out its next trial without reading them.
+    needs_trials = (
+        sweep.method == "bayes"
+        or "target" in (sweep.config.get("metric") or {})
+        or sweep.state != "running"
+        or (sweep.trial_limit is not None and sweep.trials >= sweep.trial_limit)
+    )
+    found = trials(conn, sweep) if needs_trials else []
     state = settle(conn, sweep, found, now)
     if state == "paused":
         return {"action": "wait", "seconds": PAUSED_WAIT}
