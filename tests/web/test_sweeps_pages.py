@@ -299,3 +299,19 @@ def test_the_sweep_pages_pass_axe(pages: Pages, grid: GridSweep, axe_source: str
     page.get_by_role("textbox").fill(BAD_YAML)
     page.get_by_test_id("yaml-note").wait_for()
     check_page(page, axe_source, f"sweep-new-{language}")
+
+
+def test_a_viewer_sees_a_sweep_without_its_controls(pages: Pages, grid: GridSweep) -> None:
+    with pages.seeded.server.client() as admin:
+        password = admin.post("/api/v1/users", json={"username": "sweep-viewer"}).json()["password"]
+        role = {"role": "viewer"}
+        assert admin.put(f"/api/v1/entities/{ENTITY}/members/sweep-viewer", json=role).is_success
+    page = pages.new(signed_in=False)
+    login = {"username": "sweep-viewer", "password": password}
+    assert page.context.request.post(pages.url("/api/v1/auth/login"), data=login).ok
+    page.goto(pages.url(SWEEPS))
+    expect(page.get_by_test_id("sweeps")).to_contain_text("grid-web")
+    expect(page.get_by_role("link", name="New sweep")).to_have_count(0)
+    page.goto(pages.url(f"{SWEEPS}/{grid.id}"))
+    expect(page.get_by_test_id("trials").locator("tr.best")).to_have_attribute("data-run", grid.best)
+    expect(page.get_by_role("group", name="Sweep controls")).to_have_count(0)

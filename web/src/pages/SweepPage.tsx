@@ -137,7 +137,8 @@ interface ChartsProps {
   importance: ParamImportance[] | null;
 }
 
-/** The metric over time for every started trial, importance beside it, parallel coordinates below. */
+/** The metric over time for every started trial, importance beside it, parallel coordinates below;
+ * nothing before the first trial. */
 function SweepCharts({ entity, project, sweep, liveVersion, importance }: ChartsProps) {
   const { t } = useTranslation();
   const store = useMemo(() => new HistoryStore(entity, project), [entity, project]);
@@ -158,7 +159,7 @@ function SweepCharts({ entity, project, sweep, liveVersion, importance }: Charts
   );
   const configKeys = useMemo(() => paramKeysOf(sweep), [sweep]);
   const highlighted = useMemo(() => new Set(best ? [best] : []), [best]);
-  if (!metric) return null;
+  if (!metric || sweep.trials.length === 0) return null;
   return (
     <>
       <div className="sweep-charts">
