@@ -237,8 +237,13 @@ def test_pause_resume_and_cancel_change_the_sweeps_state(pages: Pages) -> None:
             "parameters": {"lr": {"min": 0.0, "max": 1.0}},
         },
     )["id"]
+    with seeded.server.client() as http:  # a trial an agent took but has not started yet
+        agent_id = http.post(f"{API}/{sweep}/agents", json={"host": "web-test", "pid": 1}).json()["agent_id"]
+        pending = http.post(f"{API}/{sweep}/agents/{agent_id}/next").json()["run_id"]
     page = pages.new()
     page.goto(pages.url(f"{SWEEPS}/{sweep}"))
+    trial = page.get_by_test_id("trials").locator(f"tr[data-run='{pending}']")
+    expect(trial).to_contain_text("pending")
     state = page.get_by_test_id("sweep-state")
     expect(state).to_have_text("running")
 
@@ -260,6 +265,8 @@ def test_pause_resume_and_cancel_change_the_sweeps_state(pages: Pages) -> None:
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Cancel sweep").click()
     expect(state).to_have_text("canceled")
+    expect(trial).to_contain_text("killed")
+    expect(trial).to_contain_text("sweep canceled")
     expect(page.get_by_role("group", name="Sweep controls")).to_have_count(0)
     assert sweep_state(seeded, sweep) == "canceled"
 
