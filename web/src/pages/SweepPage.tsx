@@ -138,7 +138,7 @@ interface ChartsProps {
 }
 
 /** The metric over time for every started trial, importance beside it, parallel coordinates below;
- * nothing before the first trial. */
+ * nothing before a trial's run has started. */
 function SweepCharts({ entity, project, sweep, liveVersion, importance }: ChartsProps) {
   const { t } = useTranslation();
   const store = useMemo(() => new HistoryStore(entity, project), [entity, project]);
@@ -159,7 +159,7 @@ function SweepCharts({ entity, project, sweep, liveVersion, importance }: Charts
   );
   const configKeys = useMemo(() => paramKeysOf(sweep), [sweep]);
   const highlighted = useMemo(() => new Set(best ? [best] : []), [best]);
-  if (!metric || sweep.trials.length === 0) return null;
+  if (!metric || started.length === 0) return null;
   return (
     <>
       <div className="sweep-charts">
