@@ -151,7 +151,7 @@ function SweepCharts({ entity, project, sweep, liveVersion, importance }: Charts
     const colors = runColors(startedKey ? startedKey.split(",") : []);
     // The best trial last, so its line is drawn on top.
     const ids = (startedKey ? startedKey.split(",") : []).sort((a, b) => Number(a === best) - Number(b === best));
-    return ids.map((id) => ({ id, label: id === best ? `★ ${id}` : id, color: colors.get(id) ?? "#888" }));
+    return ids.map((id) => ({ id, label: id === best ? `★ ${id}` : id, color: colors.get(id) ?? "#888", emphasis: id === best }));
   }, [startedKey, best]);
   const plotRuns = useMemo<PlotRun[]>(
     () => sweep.trials.map((tr) => ({ id: tr.run_id, name: tr.run_id, config: tr.params, summary: metric && tr.metric !== null ? { [metric]: tr.metric } : {} })),
