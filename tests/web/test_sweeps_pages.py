@@ -57,7 +57,7 @@ def sweep_state(seeded: Seeded, sweep: str) -> str:
         return http.get(f"{API}/{sweep}").json()["state"]  # type: ignore[no-any-return]
 
 
-def run_trial(seeded: Seeded, run_id: str, params: dict[str, Any]) -> subprocess.Popen:
+def run_trial(seeded: Seeded, run_id: str, params: dict[str, Any]) -> subprocess.Popen[str]:
     """The run of one trial, as an agent's subprocess would log it: loss falls with the steps and
     rises with lr and batch size, so the best trial is the smallest of both."""
     body = f"""
