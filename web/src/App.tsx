@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Route, Routes } from "react-router";
 import { onUnauthorized, setCsrfToken } from "./api/client";
@@ -12,6 +12,11 @@ import { SettingsPage } from "./pages/Settings";
 import { SignInPage } from "./pages/SignIn";
 import { WorkspacePage } from "./pages/Workspace";
 import { SessionContext, type Session } from "./session";
+
+// The sweep pages are a chunk of their own, the YAML editor another: the workspace does not load them.
+const SweepsPage = lazy(() => import("./pages/Sweeps").then((m) => ({ default: m.SweepsPage })));
+const SweepPage = lazy(() => import("./pages/SweepPage").then((m) => ({ default: m.SweepPage })));
+const NewSweepPage = lazy(() => import("./pages/NewSweep"));
 
 export function App() {
   const { t } = useTranslation();
@@ -64,15 +69,20 @@ export function App() {
   return (
     <SessionContext.Provider value={session}>
       <Layout>
-        <Routes>
-          <Route path="/" element={<ProjectsPage />} />
-          <Route path="/settings" element={<SettingsPage />} />
-          <Route path="/:entity" element={<ProjectsPage />} />
-          <Route path="/:entity/:project" element={<WorkspacePage />} />
-          <Route path="/:entity/:project/compare" element={<ComparePage />} />
-          <Route path="/:entity/:project/runs/:runId" element={<RunPage />} />
-          <Route path="*" element={<p role="alert">{t("app.notFound")}</p>} />
-        </Routes>
+        <Suspense fallback={<p role="status" className="page">{t("app.loading")}</p>}>
+          <Routes>
+            <Route path="/" element={<ProjectsPage />} />
+            <Route path="/settings" element={<SettingsPage />} />
+            <Route path="/:entity" element={<ProjectsPage />} />
+            <Route path="/:entity/:project" element={<WorkspacePage />} />
+            <Route path="/:entity/:project/compare" element={<ComparePage />} />
+            <Route path="/:entity/:project/runs/:runId" element={<RunPage />} />
+            <Route path="/:entity/:project/sweeps" element={<SweepsPage />} />
+            <Route path="/:entity/:project/sweeps/new" element={<NewSweepPage />} />
+            <Route path="/:entity/:project/sweeps/:sweepId" element={<SweepPage />} />
+            <Route path="*" element={<p role="alert">{t("app.notFound")}</p>} />
+          </Routes>
+        </Suspense>
       </Layout>
     </SessionContext.Provider>
   );

@@ -8,7 +8,7 @@
 import { toNumbers, type SeriesData } from "../lib/series";
 import { request, seg, type Query } from "./client";
 import type { paths } from "./schema";
-import type { ApiKey, LoginAnswer, Me, Member, Role, RunRef } from "./types";
+import type { ApiKey, LoginAnswer, Me, Member, Role, RunRef, Sweep, SweepAction } from "./types";
 
 const PREFIX = "/api/v1";
 type Route = keyof paths;
@@ -167,3 +167,28 @@ export function runFileUrl(ref: RunRef, name: string): string | null {
   return `${PREFIX}${files}/${name.split("/").map(seg).join("/")}`;
 }
 
+
+// -- sweeps -----------------------------------------------------------------------------------------------
+// The server reads these bodies itself (a configuration may be YAML text or an object), so the
+// schema declares no body models for them: the bodies are typed here.
+export const sweeps = (entity: string, project: string) => get("/api/v1/projects/{entity}/{project}/sweeps", { entity, project });
+export const sweepDetail = (entity: string, project: string, sweep: string) => get("/api/v1/sweeps/{entity}/{project}/{sweep}", { entity, project, sweep });
+export const sweepImportance = (entity: string, project: string, sweep: string) =>
+  get("/api/v1/sweeps/{entity}/{project}/{sweep}/importance", { entity, project, sweep });
+/** A configuration as YAML text (kept as written) or an object; 400 `invalid_sweep_config` with `details`. */
+export const createSweep = (entity: string, project: string, config: string | Record<string, unknown>) =>
+  request<Sweep>(fill<"/api/v1/projects/{entity}/{project}/sweeps", "post">("/api/v1/projects/{entity}/{project}/sweeps", { entity, project }), {
+    method: "POST",
+    body: { config },
+  });
+export const validateSweep = (config: string | Record<string, unknown>, signal?: AbortSignal) =>
+  request<Answer<Operation<"/api/v1/sweeps/validate", "post">>>(fill<"/api/v1/sweeps/validate", "post">("/api/v1/sweeps/validate", none), {
+    method: "POST",
+    body: { config },
+    signal,
+  });
+export const controlSweep = (entity: string, project: string, sweep: string, action: SweepAction) =>
+  request<Answer<Operation<"/api/v1/sweeps/{entity}/{project}/{sweep}/control", "post">>>(
+    fill<"/api/v1/sweeps/{entity}/{project}/{sweep}/control", "post">("/api/v1/sweeps/{entity}/{project}/{sweep}/control", { entity, project, sweep }),
+    { method: "POST", body: { action } },
+  );

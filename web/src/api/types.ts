@@ -79,3 +79,15 @@ export interface FilterErrorBody {
   position?: number;
   expected?: string | null;
 }
+
+// -- sweeps ----------------------------------------------------------------------------------------------
+export type SweepSummary = Schemas["SweepSummary"];
+export type Sweep = Schemas["SweepOut"];
+export type Trial = Schemas["TrialOut"];
+export type SweepMetric = Schemas["MetricOut"];
+export type SweepConfigError = Schemas["ConfigProblem"];
+export type SweepValidation = Schemas["ValidationOut"];
+export type ParamImportance = Schemas["ImportanceOut"];
+export type SweepState = Sweep["state"];
+/** What `POST …/control` takes (the server reads it as a string). */
+export type SweepAction = "pause" | "resume" | "stop" | "cancel";

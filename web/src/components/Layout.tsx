@@ -14,6 +14,11 @@ export function Layout({ children }: { children: ReactNode }) {
   if (parts.length >= 2 && parts[0] !== "settings")
     crumbs.push({ label: parts[1] as string, to: `/${encodeURIComponent(parts[0] as string)}/${encodeURIComponent(parts[1] as string)}` });
   if (parts.length >= 4 && parts[2] === "runs") crumbs.push({ label: parts[3] as string, to: location.pathname });
+  if (parts.length >= 3 && parts[2] === "sweeps") {
+    const sweeps = `/${parts.slice(0, 3).map(encodeURIComponent).join("/")}`;
+    crumbs.push({ label: t("sweeps.title"), to: sweeps });
+    if (parts.length >= 4) crumbs.push({ label: parts[3] === "new" ? t("sweeps.new") : (parts[3] as string), to: location.pathname });
+  }
   return (
     <>
       <a className="skip-link" href="#main">

@@ -54,7 +54,7 @@ function makeOptions(props: ChartView, chart: ChartData, width: number, tooltip:
     if (line.raw !== null) {
       styles[line.raw - 1] = { label: `${line.label} raw`, stroke: withAlpha(line.color, 0.3), width: 1, points: { show: false }, spanGaps: true };
     }
-    styles[line.line - 1] = { label: line.label, stroke: line.color, width: 1.6, spanGaps: true };
+    styles[line.line - 1] = { label: line.label, stroke: line.color, width: line.emphasis ? 3 : 1.6, spanGaps: true };
   }
   series.push(...styles);
   const xTime = props.xKind === "wall";

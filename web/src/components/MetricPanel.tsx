@@ -10,6 +10,8 @@ export interface ShownRun {
   id: string;
   label: string;
   color: string;
+  /** Drawn thicker (a sweep's best trial). */
+  emphasis?: boolean;
 }
 
 export type PanelSize = "s" | "m" | "l";
@@ -90,7 +92,7 @@ export function MetricPanel(props: MetricPanelProps) {
     const byRun = new Map(series.map((s) => [s.run, s]));
     for (const run of props.runs) {
       const s = byRun.get(run.id);
-      if (s && s.x.length > 0) lines.push({ id: run.id, label: run.label, color: run.color, series: s });
+      if (s && s.x.length > 0) lines.push({ id: run.id, label: run.label, color: run.color, emphasis: run.emphasis, series: s });
     }
   }
   const downsampled = lines.some((l) => l.series.downsampled);

@@ -1,4 +1,7 @@
-/** Parallel coordinates over numeric config keys and summary metrics, and a scatter plot of any two. */
+/**
+ * Parallel coordinates over numeric config keys and summary metrics, and a scatter plot of any two.
+ * Lines take their run's colour, or with `colorBy` (a metric key) a colour scale over that metric.
+ */
 import { useCallback, useId, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
 import type { Run } from "../api/types";
@@ -7,18 +10,22 @@ import { toNumber } from "../lib/format";
 import { configValue, summaryValue } from "../lib/runs";
 import { EChart } from "./EChart";
 
+/** What the plot reads of a run (a sweep's trials are drawn as such rows too). */
+export type PlotRun = Pick<Run, "id" | "name" | "config" | "summary">;
+
 interface Props {
-  runs: Run[];
+  runs: PlotRun[];
   selected: Set<string>;
   configKeys: string[];
   metricKeys: string[];
+  colorBy?: string;
 }
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-type Axis = { id: string; label: string; value: (r: Run) => number | string | null };
+type Axis = { id: string; label: string; value: (r: PlotRun) => number | string | null };
 
 function numeric(v: unknown): number | null {
   if (typeof v === "number") return Number.isFinite(v) ? v : null;
@@ -27,7 +34,29 @@ function numeric(v: unknown): number | null {
   return n !== null && Number.isFinite(n) ? n : null;
 }
 
-export default function ParallelPlot({ runs, selected, configKeys, metricKeys }: Props) {
+/** A continuous colour scale over the `metric` axis (deep blue low, orange high), or none without values. */
+function colorScale(axes: Axis[], runs: PlotRun[], metric: string) {
+  const dimension = axes.findIndex((a) => a.id === `summary:${metric}`);
+  const axis = axes[dimension];
+  const values = axis ? runs.map((r) => axis.value(r)).filter((v): v is number => typeof v === "number") : [];
+  if (!axis || values.length === 0) return undefined;
+  return {
+    type: "continuous" as const,
+    dimension,
+    min: Math.min(...values),
+    max: Math.max(...values),
+    calculable: false,
+    orient: "vertical" as const,
+    right: 0,
+    top: "middle" as const,
+    itemHeight: 120,
+    text: [metric, ""],
+    // Plasma without its palest end: every colour stays visible on white, and mid values are not grey.
+    inRange: { color: ["#0d0887", "#6a00a8", "#b12a90", "#e16462", "#fca636"] },
+  };
+}
+
+export default function ParallelPlot({ runs, selected, configKeys, metricKeys, colorBy }: Props) {
   const { t } = useTranslation();
   const axes = useMemo<Axis[]>(() => {
     const out: Axis[] = [];
@@ -52,17 +81,22 @@ export default function ParallelPlot({ runs, selected, configKeys, metricKeys }:
     });
     const data = runs.map((r) => ({
       value: axes.map((a) => a.value(r) ?? "-"),
-      lineStyle: { color: colorOf(r.id), opacity: selected.has(r.id) ? 0.9 : 0.15, width: selected.has(r.id) ? 2 : 1 },
+      lineStyle: {
+        ...(colorBy ? {} : { color: colorOf(r.id) }),
+        opacity: selected.has(r.id) ? 0.9 : colorBy ? 0.6 : 0.15,
+        width: selected.has(r.id) ? 3 : colorBy ? 1.5 : 1,
+      },
       name: r.name ?? r.id,
     }));
     return {
       animation: false,
       tooltip: { trigger: "item" as const },
+      ...(colorBy ? { visualMap: colorScale(axes, runs, colorBy) } : {}),
       parallelAxis: dims,
       parallel: { left: 40, right: 80, top: 40, bottom: 30, parallelAxisDefault: { nameLocation: "end" as const, nameTextStyle: { fontSize: 11 }, nameRotate: 15 } },
       series: [{ type: "parallel" as const, data, smooth: false, lineStyle: { width: 1 } }],
     };
-  }, [axes, runs, selected, colorOf]);
+  }, [axes, runs, selected, colorOf, colorBy]);
 
   const xId = useId();
   const yId = useId();

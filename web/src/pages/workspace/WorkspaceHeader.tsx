@@ -1,6 +1,6 @@
-/** The workspace's title row: the project, the live dot, the view switch and "compare". */
+/** The workspace's title row: the project, the live dot, the view switch, "compare" and the project's sweeps. */
 import { useTranslation } from "react-i18next";
-import { useNavigate } from "react-router";
+import { Link, useNavigate } from "react-router";
 import { seg } from "../../api/client";
 import { writeList } from "../../lib/urlState";
 
@@ -38,6 +38,9 @@ export function WorkspaceHeader({ entity, project, connected, view, onView, sele
       >
         {t("workspace.compare")}
       </button>
+      <Link to={`/${seg(entity)}/${seg(project)}/sweeps`} className="ws-sweeps">
+        {t("sweeps.title")}
+      </Link>
     </div>
   );
 }

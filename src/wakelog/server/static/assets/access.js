@@ -1,0 +1,1 @@
+import{R as n}from"./app.js";function s(r,e){if(r.is_admin||e===r.username)return!0;const i=r.memberships?.find(o=>o.entity===e)?.role;return i!==void 0&&n.indexOf(i)>=n.indexOf("member")}export{s as c};
