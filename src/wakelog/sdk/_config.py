@@ -217,7 +217,8 @@ class Config:
         as an item of a nested dict, reaches the run log and the server."""
         if not self._items or self._on_change is None:
             return
-        current = {key: _masked(key, _config_value(key, value)) for key, value in self._items.items()}
+        # Secrets were masked when they were set; what changed in place is normalised again.
+        current = {key: _config_value(key, value) for key, value in self._items.items()}
         self._items.update(current)
         self._on_change(current)
 
