@@ -41,7 +41,9 @@ def test_argument_less_save_is_a_no_op_returning_true() -> None:
     assert not records(Path(run.run_dir), "files")
 
 
-def test_finish_quiet_says_nothing(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_finish_quiet_says_nothing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("WAKELOG_SILENT", "false")
     wakelog.init(project="p", mode="offline")
     capsys.readouterr()
@@ -69,7 +71,9 @@ def test_summary_best_follows_the_goal(goal: str | None, best: float) -> None:
 
 def test_config_persist_records_what_was_changed_in_place() -> None:
     with pytest.warns(UserWarning, match="looks like a secret"):
-        run = wakelog.init(project="p", mode="offline", config={"opt": {"lr": 0.1}, "api_key": "s3cret-value"})
+        run = wakelog.init(
+            project="p", mode="offline", config={"opt": {"lr": 0.1}, "api_key": "s3cret-value"}
+        )
     run.config["opt"]["lr"] = 0.2
     run.config.persist()
     run.finish()
