@@ -20,6 +20,7 @@ from wakelog._lazy import lazy_getattr
 from wakelog._version import __version__ as __version__
 from wakelog.errors import CommError, ConfigError, Error, UsageError
 from wakelog.integration.paddle import register_hooks as _register_paddle
+from wakelog.sdk._hooks import set_restorer as _set_restorer
 from wakelog.sdk._hooks import set_server_lookup as _set_server_lookup
 from wakelog.sdk._init import init
 from wakelog.sdk._login import login
@@ -81,7 +82,7 @@ def log(
     run.log(data, step, commit)  # type: ignore[union-attr]
 
 
-def save(glob_str: Any = None, base_path: Any = None, policy: str = "live") -> list[str]:
+def save(glob_str: Any = None, base_path: Any = None, policy: str = "live") -> bool | list[str]:
     """Save files with the current run (``Run.save``)."""
     return _current().save(glob_str, base_path, policy)
 
@@ -100,6 +101,22 @@ def define_metric(name: str, **kwargs: Any) -> Any:
 def alert(title: str, text: str, level: str | None = None, wait_duration: Any = None) -> None:
     """Record an alert on the current run (``Run.alert``)."""
     _current().alert(title, text, level, wait_duration)
+
+
+# -- run identity and files (issue 18) --------------------------------------------------------
+def restore(name: str, run_path: str | None = None, replace: bool = False, root: str | None = None) -> Any:
+    """A file saved with a run, back on disk and opened (``wakelog.api.restore``; loads it lazily)."""
+    from wakelog.api._restore import restore as _restore
+
+    return _restore(name, run_path, replace, root)
+
+
+def mark_preempting() -> None:
+    """Tell the server the current run's job is being preempted (``Run.mark_preempting``)."""
+    _current().mark_preempting()
+
+
+_set_restorer(restore)  # Run.restore goes through the same function (sdk/_hooks.py)
 
 
 __all__ = [
@@ -126,7 +143,9 @@ __all__ = [
     "init",
     "log",
     "login",
+    "mark_preempting",
     "plot",
+    "restore",
     "run",
     "save",
     "summary",

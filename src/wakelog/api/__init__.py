@@ -12,6 +12,7 @@
         ...
 """
 
-from wakelog.api._api import Api, File, Project, Run, Runs
+from wakelog.api._api import Api, File, Project, Run, Runs, User
+from wakelog.api._restore import restore
 
-__all__ = ["Api", "File", "Project", "Run", "Runs"]
+__all__ = ["Api", "File", "Project", "Run", "Runs", "User", "restore"]

@@ -72,6 +72,7 @@ class Api:
             follow_redirects=False,
         )
         self._viewer: str | None = None
+        self._user: User | None = None
 
     # -- plumbing -----------------------------------------------------------------------------
     def close(self) -> None:
@@ -116,6 +117,13 @@ class Api:
             except (CommError, UsageError):
                 self._viewer = ""
         return self._viewer or None
+
+    @property
+    def viewer(self) -> User:
+        """The signed-in user: the key's owner (``username``, ``entity``, ``teams``, ``admin``)."""
+        if self._user is None:
+            self._user = User(self._get("/api/v1/auth/me"))
+        return self._user
 
     def _split(self, path: str | None, parts: int) -> list[str]:
         """``entity/project[/run_id]`` with defaults for what is left out; URLs accepted."""
@@ -207,6 +215,31 @@ class Project:
         return f"<Project {self.entity}/{self.name}>"
 
 
+class User:
+    """A user of the server (``Api().viewer``): ``username``, ``entity`` (their own, where their
+    runs go by default), ``name``, ``email`` (None: the server keeps none), ``admin`` and
+    ``teams`` (the team entities they belong to)."""
+
+    def __init__(self, attrs: dict[str, Any]) -> None:
+        self._attrs = attrs
+        self.username: str = attrs["username"]
+        self.entity: str = self.username
+        self.name: str = self.username
+        self.email: str | None = attrs.get("email")
+        self.admin: bool = bool(attrs.get("is_admin"))
+        memberships = attrs.get("memberships") or []
+        self.teams: list[str] = [m["entity"] for m in memberships if m.get("entity") != self.username]
+
+    def __getattr__(self, name: str) -> Any:
+        attrs = self.__dict__.get("_attrs", {})
+        if name in attrs:
+            return attrs[name]
+        raise AttributeError(name)
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"
+
+
 class Runs:
     """A lazily paged list of runs: iterate it, index it, ``len()`` it."""
 
@@ -257,6 +290,33 @@ class Runs:
         while index >= len(self.objects) and self._more():
             pass
         return self.objects[index]
+
+    def histories(
+        self,
+        samples: int = 500,
+        keys: list[str] | None = None,
+        x_axis: str = "_step",
+        format: str = "default",
+        stream: str = "default",
+    ) -> Any:
+        """Every run's ``history()`` in one: a list of rows each with its ``run_id``
+        (``format="default"``), or one DataFrame with a ``run_id`` column and sorted columns
+        (``"pandas"``), as in wandb. Runs without history add nothing."""
+        if format not in ("default", "pandas"):
+            raise ValueError(f"Invalid format: {format}. Must be one of 'default', 'pandas'")
+        per_run = []
+        for run in self:
+            rows = run.history(samples=samples, keys=keys, x_axis=x_axis, pandas=False, stream=stream)
+            per_run.append([{**row, "run_id": run.id} for row in rows])
+        if format == "default":
+            return [row for rows in per_run for row in rows]
+        import pandas as pd
+
+        frames = [pd.DataFrame.from_records(rows) for rows in per_run if rows]
+        if not frames:
+            return pd.DataFrame()
+        combined = pd.concat(frames, ignore_index=True)
+        return combined[sorted(combined.columns)]
 
     def __repr__(self) -> str:
         return f"<Runs {self.entity}/{self.project}>"

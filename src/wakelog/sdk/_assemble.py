@@ -167,7 +167,7 @@ def _name_it(identity: dict[str, Any], settings: Settings, previous: LocalRunSta
     earlier = previous.identity if previous is not None else {}
     identity.update(
         project=settings.project or earlier.get("project") or "uncategorized",
-        entity=settings.entity,
+        entity=settings.entity or earlier.get("entity") or _default_entity(settings, identity["mode"]),
         name=identity["name"] or earlier.get("name") or _generate_name(),
         job_type=settings.run_job_type,
         tags=list(settings.run_tags or ()),
@@ -187,6 +187,20 @@ def _join_sweep(run: Run, settings: Settings, parts: RunParts) -> None:
         run.config.update_locked(read_params(settings.sweep_param_path), user="sweep")
     if parts.metadata is not None:
         parts.metadata.add_section("sweep_id", settings.sweep_id, record=False)
+
+
+def _default_entity(settings: Settings, mode: str) -> str | None:
+    """For an online run: the key's user as a server last named it (no network: ``sdk/_login``)."""
+    if mode != "online":
+        return None
+    from wakelog.sdk._login import api_key_for, known_entity
+
+    base_url = settings.base_url or ""
+    try:
+        key = api_key_for(base_url)
+    except UsageError:
+        return None  # a base URL that is no URL: the uploader reports it
+    return known_entity(base_url, key) if key else None
 
 
 def _build_parts(

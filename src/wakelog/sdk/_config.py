@@ -212,6 +212,16 @@ class Config:
             warn(f"wakelog: config item {key!r} was locked by {self._locked[key]!r} (ignored update)")
         return True
 
+    def persist(self) -> None:
+        """Record the whole config again (wandb's ``persist``): what was changed in place, such
+        as an item of a nested dict, reaches the run log and the server."""
+        if not self._items or self._on_change is None:
+            return
+        # Secrets were masked when they were set; what changed in place is normalised again.
+        current = {key: _config_value(key, value) for key, value in self._items.items()}
+        self._items.update(current)
+        self._on_change(current)
+
     @property
     def locked_keys(self) -> dict[str, str]:
         return dict(self._locked)

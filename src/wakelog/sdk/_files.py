@@ -116,6 +116,23 @@ class FileSaver:
             self._watcher.start()
         return saved
 
+    def save_named(self, files: list[tuple[Path, str]]) -> list[str]:
+        """Snapshot each ``(file, name)`` into the run under that name (``log_code``); returns the
+        names saved. Unusable names are skipped with a warning, as in ``save``."""
+        records, names = [], []
+        for source, name in files:
+            try:
+                check_file_name(name)
+            except ValueError as exc:
+                warn(f"wakelog: skipped {source}: its {exc}; rename the file to save it")
+                continue
+            self._place(source, name, "now")
+            records.append({"name": name, "policy": "now"})
+            names.append(name)
+        if records:
+            self._emit(RecordType.FILES, {"files": records})
+        return names
+
     def _save_one(self, source: Path, base: Path, policy: str) -> str | None:
         """Place one matched file; its name in the run, or None when it is ignored or unusable."""
         try:

@@ -11,6 +11,8 @@ is imported:
 * ``set_watcher(watch, unwatch)``: what ``Run.watch`` and ``Run.unwatch`` do (the Paddle
   integration's model hooks).
 * ``add_finish_callback(fn)``: called with each run as it finishes, before its monitors stop.
+* ``set_restorer(fn)``: how ``Run.restore`` fetches a run's file from the server (the public API's
+  ``wakelog.restore``).
 
 The uploader is not a hook: it is a separate process the SDK starts by module name
 (``sdk/_uploader.py``).
@@ -39,6 +41,8 @@ class ServerRun(TypedDict):
 #: ``(base_url, api_key, entity, project, run_id) -> ServerRun | None`` (None: the server does not
 #: know the run); raises ``CommError`` when the server cannot be asked.
 ServerLookup = Callable[[str, str, "str | None", str, str], "ServerRun | None"]
+#: ``(name, run_path, replace, root) -> opened file | None`` (``wakelog.restore``).
+Restorer = Callable[[str, "str | None", bool, "str | None"], Any]
 Watch = Callable[..., list[Any]]
 Unwatch = Callable[["Run", Any], None]
 
@@ -46,6 +50,7 @@ _server_lookup: ServerLookup | None = None
 _metadata_providers: dict[str, Callable[[], Any]] = {}
 _watcher: tuple[Watch, Unwatch] | None = None
 _finish_callbacks: list[Callable[[Run], None]] = []
+_restorer: Restorer | None = None
 
 
 def set_server_lookup(lookup: ServerLookup) -> None:
@@ -85,3 +90,14 @@ def add_finish_callback(callback: Callable[[Run], None]) -> None:
 
 def finish_callbacks() -> list[Callable[[Run], None]]:
     return list(_finish_callbacks)
+
+
+def set_restorer(restorer: Restorer) -> None:
+    global _restorer
+    _restorer = restorer
+
+
+def restorer() -> Restorer:
+    if _restorer is None:
+        raise UsageError("restore() needs the public API (wakelog.api), which is not installed here")
+    return _restorer

@@ -4,10 +4,16 @@ Lookup order: ``WAKELOG_API_KEY`` (or ``WANDB_API_KEY``), then the key stored fo
 URL by ``wakelog login`` in ``<config dir>/credentials`` (a JSON file only the user can read),
 then, for a server on this machine (a loopback URL), the ``admin.key`` its first start wrote in
 the default server data directory, if that file is the user's own and only they can read it.
+
+The key's user is its default entity (where a run without ``entity`` goes). Whenever a server says
+who a key belongs to (``wakelog login``, an uploader's first contact), ``remember_entity`` notes it
+in ``<config dir>/entities`` under a hash of the server and key, so that ``init()`` fills
+``run.entity`` without asking the network.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -24,6 +30,10 @@ _KEY = re.compile(r"^[A-Za-z0-9_\-]{16,256}$")
 
 def credentials_file() -> Path:
     return config_dir() / "credentials"
+
+
+def entities_file() -> Path:
+    return config_dir() / "entities"
 
 
 def _normal_host(host: str) -> str:
@@ -45,16 +55,53 @@ def store_key(host: str, key: str) -> Path:
     """Save ``key`` for ``host`` in a file readable by the user alone (0600)."""
     check_key(key)
     path = credentials_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
     keys = stored_keys()
     keys[_normal_host(host)] = key
+    _write_private(path, keys)
+    return path
+
+
+def _write_private(path: Path, data: dict[str, str]) -> None:
+    """Replace ``path`` with ``data`` as JSON, readable by the user alone (0600)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(keys, f, indent=1)
+        json.dump(data, f, indent=1)
     os.chmod(tmp, 0o600)
     os.replace(tmp, path)
-    return path
+
+
+def _key_id(host: str, key: str) -> str:
+    """What ``entities`` files a key's user under: a hash, so the file holds no key."""
+    return hashlib.sha256(f"{host.strip().rstrip('/')}\n{key.strip()}".encode()).hexdigest()[:32]
+
+
+def known_entity(host: str, key: str) -> str | None:
+    """The default entity a server last named for ``key`` (see ``remember_entity``), if any."""
+    try:
+        data = json.loads(entities_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    found = data.get(_key_id(host, key)) if isinstance(data, dict) else None
+    return found if isinstance(found, str) and found else None
+
+
+def remember_entity(host: str, key: str, entity: str) -> None:
+    """Note that the server at ``host`` names ``entity`` as ``key``'s user. Best effort: a config
+    folder that cannot be written only means the next ``init()`` leaves the entity to the uploader."""
+    if not entity or known_entity(host, key) == entity:
+        return
+    try:
+        data = json.loads(entities_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = {}
+    data = data if isinstance(data, dict) else {}
+    data[_key_id(host, key)] = entity
+    try:
+        _write_private(entities_file(), data)
+    except OSError:
+        pass
 
 
 def check_key(key: str) -> str:
@@ -104,7 +151,8 @@ def local_admin_key(host: str) -> str | None:
 
 def verify_key(host: str, key: str, timeout: float = 5.0) -> tuple[bool | None, str]:
     """Ask the server whether it accepts ``key``: ``(True, "")``, ``(False, why)`` when it answers
-    401, ``(None, why)`` when it could not tell (unreachable, not a wakelog server, no httpx)."""
+    401, ``(None, why)`` when it could not tell (unreachable, not a wakelog server, no httpx).
+    An accepted key's user is remembered as its default entity (``remember_entity``)."""
     try:
         import httpx
     except ImportError:
@@ -114,6 +162,12 @@ def verify_key(host: str, key: str, timeout: float = 5.0) -> tuple[bool | None, 
     except httpx.HTTPError as exc:
         return None, f"cannot reach it: {exc}"
     if response.status_code == 200:
+        try:
+            username = response.json().get("username")
+        except (ValueError, AttributeError):
+            username = None  # a 200 that is not a wakelog answer: the key is fine, the user unknown
+        if isinstance(username, str):
+            remember_entity(_normal_host(host), key, username)
         return True, ""
     if response.status_code == 401:
         return False, "it answered 401"

@@ -16,8 +16,8 @@ from typing import Any
 
 from wakelog.errors import UsageError
 
-SUMMARY_OPS = ("min", "max", "mean", "first", "last", "none")
-_DEPRECATED_OPS = {"best": None, "copy": "last"}
+SUMMARY_OPS = ("min", "max", "mean", "first", "last", "best", "none")
+_DEPRECATED_OPS = {"copy": "last"}
 GOALS = ("minimize", "maximize")
 
 
@@ -67,7 +67,7 @@ class MetricDefinition:
             if not op:
                 continue
             if op in _DEPRECATED_OPS:
-                op = _DEPRECATED_OPS[op] or ("min" if goal == "minimize" else "max")
+                op = _DEPRECATED_OPS[op]
             if op not in SUMMARY_OPS:
                 raise UsageError(f"define_metric: summary {op!r} is not one of {', '.join(SUMMARY_OPS)}")
             if op not in ops:
@@ -115,12 +115,14 @@ class _Stats:
             if self.max is None or value > self.max:
                 self.max = value
 
-    def view(self, ops: tuple[str, ...]) -> Any:
+    def view(self, ops: tuple[str, ...], goal: str | None = None) -> Any:
         if not ops:
             return self.last
         values = {
             "min": self.min,
             "max": self.max,
+            # wandb: the best by the goal, the smallest when no goal says otherwise
+            "best": self.max if goal == "maximize" else self.min,
             "first": self.first,
             "last": self.last,
             "mean": self.total / self.count if self.count else None,
@@ -209,7 +211,7 @@ class SummaryTracker:
                 ops = definition.summary if definition else ()
                 if "none" in ops:
                     continue
-                summary[key] = entry.view(ops)
+                summary[key] = entry.view(ops, definition.goal if definition else None)
             summary.update(self._overrides)
             return summary
 

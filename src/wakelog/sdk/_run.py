@@ -12,6 +12,7 @@ the row is kept (``strict`` raises instead).
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 import time
@@ -25,6 +26,7 @@ from wakelog.errors import UsageError
 from wakelog.runlog import RecordType
 from wakelog.sdk import _hooks
 from wakelog.sdk._config import Config
+from wakelog.sdk._identity import ENTITY_WAIT, RunStatus, run_status, server_entity
 from wakelog.sdk._metrics import MetricDefinition, SummaryTracker
 from wakelog.sdk._summary import Summary
 from wakelog.sdk._values import BadValue, normalise
@@ -32,6 +34,7 @@ from wakelog.sdk._writer import HISTORY_WITH_MEDIA, RunWriter, shortfall_parts
 
 if TYPE_CHECKING:
     from wakelog.runlog.writer import Shortfall
+    from wakelog.sdk._code import PathFilter
     from wakelog.sdk._files import FileSaver
     from wakelog.sdk._metadata import MetadataCapture
     from wakelog.sdk._settings import Settings
@@ -119,6 +122,7 @@ class Run:
         self._files = parts.files
         self._uploader = parts.uploader
         self._server_path: str | None = None  # entity/project/run_id, once the server has the run
+        self._entity_waited = False  # run.entity waits for the uploader's answer once at most
         self._emit(RecordType.RUN, {**identity, "id": run_id, "start_time": self._start_time})
         self.config = Config(on_change=self._config_changed)
         self.summary = Summary(self._tracker, self._summary_changed, self._sync)
@@ -157,8 +161,29 @@ class Run:
         return str(self._identity["project"])
 
     @property
-    def entity(self) -> str | None:
-        return self._identity.get("entity")
+    def entity(self) -> str:
+        """The entity the run belongs to ("" while unknown, as in wandb): the one given, else the
+        key's user as a server named it (``sdk/_identity.py``). Offline runs learn it when synced."""
+        if self._server_path:
+            return self._server_path.split("/", 1)[0]
+        known = self._identity.get("entity")
+        if known:
+            return str(known)
+        if self._uploader is None or self._run_dir is None:
+            return ""
+        proc = self._uploader.proc
+        wait = 0.0 if self._entity_waited else ENTITY_WAIT
+        self._entity_waited = True
+        found = server_entity(self._run_dir, lambda: proc.poll() is None, wait)
+        if not found:
+            return ""
+        self._server_path = f"{found}/{self.project}/{self._id}"
+        return found
+
+    @property
+    def sweep_id(self) -> str | None:
+        """The sweep this run is a trial of, None for a run outside sweeps."""
+        return self._identity.get("sweep_id") or getattr(self._settings, "sweep_id", None)
 
     @property
     def group(self) -> str | None:
@@ -175,6 +200,7 @@ class Run:
 
     @property
     def path(self) -> str:
+        """``entity/project/run_id`` (``project/run_id`` while the entity is unknown)."""
         return "/".join(p for p in (self.entity, self.project, self.id) if p)
 
     @property
@@ -223,16 +249,44 @@ class Run:
             return tempfile.gettempdir()
         return str(self._run_dir / "files")
 
-    @property
-    def url(self) -> str | None:
-        """The run's page on the server (online runs; the entity is known once uploading began)."""
+    def _server_url(self) -> str | None:
+        """The server's address for an online run, None otherwise (offline runs have no URLs)."""
         if self.mode != "online" or not self._settings.base_url:
             return None
-        path = self._server_path or (f"{self.entity}/{self.project}/{self.id}" if self.entity else None)
-        if path is None:
+        return self._settings.base_url.rstrip("/")
+
+    @property
+    def url(self) -> str | None:
+        """The run's page in the web app (online runs whose entity is known), as wandb's."""
+        base, entity = self._server_url(), self.entity
+        if base is None or not entity:
             return None
-        entity, project, run_id = path.split("/")
-        return f"{self._settings.base_url.rstrip('/')}/{entity}/{project}/runs/{run_id}"
+        return f"{base}/{entity}/{self.project}/runs/{self.id}"
+
+    @property
+    def project_url(self) -> str | None:
+        """The run's project page in the web app (online runs whose entity is known)."""
+        base, entity = self._server_url(), self.entity
+        if base is None or not entity:
+            return None
+        return f"{base}/{entity}/{self.project}"
+
+    def get_url(self) -> str | None:
+        """``run.url`` (wandb's older spelling)."""
+        return self.url
+
+    def get_project_url(self) -> str | None:
+        """``run.project_url`` (wandb's older spelling)."""
+        return self.project_url
+
+    def status(self) -> RunStatus:
+        """How far the run has reached the server: records written, not yet acknowledged, and
+        when the server last acknowledged some (an offline or disabled run: all zero)."""
+        if self._finished:
+            raise UsageError(f"Run ({self._id}) is finished. The call to `status` will be ignored.")
+        if self._uploader is None or self._writer is None or self._run_dir is None:
+            return RunStatus()
+        return run_status(self._run_dir, self._writer.next_seq)
 
     def __repr__(self) -> str:
         return f"<wakelog.Run {self.path} ({self.mode})>"
@@ -429,13 +483,67 @@ class Run:
         glob_str: str | Path | None = None,
         base_path: str | Path | None = None,
         policy: str = "live",
-    ) -> list[str]:
-        """Save files matching ``glob_str`` with the run; returns the saved paths."""
+    ) -> bool | list[str]:
+        """Save files matching ``glob_str`` with the run; returns the saved paths. Without
+        ``glob_str`` it does nothing and returns True (wandb's old meaning: "sync the run")."""
+        if glob_str is None:
+            return True
         if self._files is None:
             if self._run_dir is not None:
                 self._bad("save:nodir", "save() on a run without a run directory; ignored")
             return []
         return self._files.save(glob_str, base_path=base_path, policy=policy)
+
+    def log_code(
+        self,
+        root: str | os.PathLike[str] | None = ".",
+        name: str | None = None,
+        include_fn: PathFilter | None = None,
+        exclude_fn: PathFilter | None = None,
+    ) -> list[str] | None:
+        """Save the source files under ``root`` with the run, under ``code/`` (``sdk/_code.py``):
+        by default ``*.py``, ``requirements.txt`` and ``Dockerfile*``. Returns the saved names,
+        None when nothing matched (wandb returns its code artifact; ``name`` names that artifact
+        there and is accepted here for compatibility)."""
+        from wakelog.sdk._code import code_files, in_run_folder, is_source_file
+
+        if self._finished:
+            raise UsageError(f"Run ({self._id}) is finished. The call to `log_code` will be ignored.")
+        found = (
+            []
+            if root is None
+            else code_files(root, include_fn or is_source_file, exclude_fn or in_run_folder)
+        )
+        if not found:
+            warn("wakelog: log_code found no matching files; no code is saved with the run", UserWarning)
+            return None
+        if self._files is None:
+            return None
+        saved = self._files.save_named(found)
+        return saved or None
+
+    def restore(
+        self,
+        name: str,
+        run_path: str | None = None,
+        replace: bool = False,
+        root: str | None = None,
+    ) -> Any:
+        """A file saved with a run (default: this run), downloaded into ``root`` (default:
+        ``run.dir``) unless it is there already, and opened for reading; None when the run has
+        no such file (see ``wakelog.restore``)."""
+        root = root or self.dir
+        if self.disabled:
+            local = Path(root, name)
+            return open(local) if local.exists() and not replace else None
+        return _hooks.restorer()(name, run_path or self.path, replace, root)
+
+    def mark_preempting(self) -> None:
+        """Tell the server the job is being preempted: its page says so until the run resumes or
+        ends, instead of calling it crashed when the heartbeats stop."""
+        if self._finished:
+            raise UsageError(f"Run ({self._id}) is finished. The call to `mark_preempting` will be ignored.")
+        self._update_identity(preempting=True)
 
     def watch(
         self,

@@ -132,7 +132,7 @@ def start_uploader(settings: Settings, run_dir: Path, *, run_id: str, project: s
             entity=settings.entity,
             project=project,
             run_id=run_id,
-            linger=settings.uploader_linger or 600.0,
+            linger=600.0 if settings.uploader_linger is None else settings.uploader_linger,
         )
     except OSError as exc:
         warn(f"wakelog: could not start the uploader ({exc}); sync later with `wakelog sync {run_dir}`")

@@ -105,6 +105,7 @@ class ServerClient:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self._api_key = api_key
         self._sleep = sleep  # injectable: tests wait out upload collisions in simulated time
         self._http = httpx.Client(
             base_url=self.base_url,
@@ -134,14 +135,20 @@ class ServerClient:
         return response
 
     def whoami(self) -> str | None:
-        """The username behind the key (the default entity), if the server says."""
+        """The username behind the key (the default entity), if the server says; remembered for the
+        next ``init()`` (``sdk/_login.remember_entity``)."""
+        from wakelog.sdk._login import remember_entity
+
         try:
             username = self._request("GET", "/api/v1/auth/me").json().get("username")
         except RejectedError as exc:
             if exc.status == 404:
                 return None
             raise
-        return None if username is None else str(username)
+        if username is None:
+            return None
+        remember_entity(self.base_url, self._api_key, str(username))
+        return str(username)
 
     def run(self, run_path: str) -> dict[str, Any] | None:
         """A run's detail (identity, state, config, summary, last step), or None if unknown."""

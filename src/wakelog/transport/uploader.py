@@ -237,6 +237,7 @@ class Uploader:
         if self.state.run_path != run_path or self.state.base_url != self.client.base_url:
             pid = self.state.pid
             self.state = SyncState(base_url=self.client.base_url, run_path=run_path, pid=pid)
+            self._save()  # the training reads its entity here (``Run.entity``) before any ack
 
     def _reset_to(self, ack: int) -> None:
         self.state.acked_seq = ack

@@ -91,6 +91,8 @@ def _gather_run(batch: Batch, _when: float, data: dict[str, Any]) -> None:
         batch.run_fields["created_at"] = float(data["start_time"])
     if not data.get("update"):
         batch.run_fields["state"] = "running"
+    elif data.get("preempting") is True:  # run.mark_preempting(): "preempted" once it goes quiet
+        batch.run_fields["state"] = "preempting"
 
 
 def _gather_config(batch: Batch, _when: float, data: dict[str, Any]) -> None:

@@ -37,9 +37,14 @@ class Context:
 
 
 def state_column(crashed_before: float) -> sa.ColumnElement:
-    """The run's state as users see it: ``running`` with a stale heartbeat is ``crashed``."""
+    """The run's state as users see it: ``running`` with a stale heartbeat is ``crashed``; a run
+    that said it is being preempted (``preempting``) is ``running`` until it goes quiet, then
+    ``preempted`` (as in wandb)."""
+    stale = runs.c.heartbeat_at < crashed_before
     return sa.case(
-        (sa.and_(runs.c.state == "running", runs.c.heartbeat_at < crashed_before), sa.literal("crashed")),
+        (sa.and_(runs.c.state == "running", stale), sa.literal("crashed")),
+        (sa.and_(runs.c.state == "preempting", stale), sa.literal("preempted")),
+        (runs.c.state == "preempting", sa.literal("running")),
         else_=runs.c.state,
     )
 
