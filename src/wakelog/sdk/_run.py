@@ -183,16 +183,11 @@ class Run:
     @property
     def sweep_id(self) -> str | None:
         """The sweep this run is a trial of, None for a run outside sweeps."""
-        return self._identity.get("sweep_id") or getattr(self._settings, "sweep_id", None)
+        return self._identity.get("sweep_id")
 
     @property
     def group(self) -> str | None:
         return self._identity.get("group")
-
-    @property
-    def sweep_id(self) -> str | None:
-        """The sweep this run is a trial of (set by a sweep agent), else None."""
-        return self._identity.get("sweep_id")
 
     @property
     def job_type(self) -> str | None:
