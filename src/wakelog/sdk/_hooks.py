@@ -10,7 +10,11 @@ is imported:
   on the metadata thread and returns the section, or None to leave it out (the Paddle section).
 * ``set_watcher(watch, unwatch)``: what ``Run.watch`` and ``Run.unwatch`` do (the Paddle
   integration's model hooks).
-* ``add_finish_callback(fn)``: called with each run as it finishes, before its monitors stop.
+* ``add_start_callback(fn)``: called as ``fn(run, options)`` once ``init()`` has started a run
+  that records (not a disabled one); ``options`` holds what ``init`` was asked for beyond the
+  settings (``monitor_gym``). The TensorBoard and gym integrations start there.
+* ``add_finish_callback(fn)``: called with each run as it finishes, before its last row is
+  committed and its monitors stop (so it may still log).
 
 The uploader is not a hook: it is a separate process the SDK starts by module name
 (``sdk/_uploader.py``).
@@ -41,11 +45,13 @@ class ServerRun(TypedDict):
 ServerLookup = Callable[[str, str, "str | None", str, str], "ServerRun | None"]
 Watch = Callable[..., list[Any]]
 Unwatch = Callable[["Run", Any], None]
+StartCallback = Callable[["Run", dict[str, Any]], None]
 
 _server_lookup: ServerLookup | None = None
 _metadata_providers: dict[str, Callable[[], Any]] = {}
 _watcher: tuple[Watch, Unwatch] | None = None
 _finish_callbacks: list[Callable[[Run], None]] = []
+_start_callbacks: list[StartCallback] = []
 
 
 def set_server_lookup(lookup: ServerLookup) -> None:
@@ -85,3 +91,12 @@ def add_finish_callback(callback: Callable[[Run], None]) -> None:
 
 def finish_callbacks() -> list[Callable[[Run], None]]:
     return list(_finish_callbacks)
+
+
+def add_start_callback(callback: StartCallback) -> None:
+    if callback not in _start_callbacks:
+        _start_callbacks.append(callback)
+
+
+def start_callbacks() -> list[StartCallback]:
+    return list(_start_callbacks)
