@@ -103,6 +103,10 @@ def finish(exit_code: int | None = None, quiet: bool | None = None) -> None:
         run.finish(exit_code, quiet)
 
 
+#: wandb's old name for ``finish`` (issue 18).
+join = finish
+
+
 def define_metric(name: str, **kwargs: Any) -> Any:
     """Define a metric on the current run (``Run.define_metric``)."""
     return _current().define_metric(name, **kwargs)
@@ -136,6 +140,7 @@ __all__ = [
     "define_metric",
     "finish",
     "init",
+    "join",
     "log",
     "login",
     "plot",
