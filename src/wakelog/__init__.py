@@ -18,23 +18,34 @@ from typing import TYPE_CHECKING, Any
 
 from wakelog._lazy import lazy_getattr
 from wakelog._version import __version__ as __version__
-from wakelog.errors import CommError, ConfigError, Error, UsageError
+
+# -- wandb's process-wide helpers (issue 18: the utility names) ---------------------------------
+from wakelog.errors import CommError, ConfigError, Error, UnsupportedError, UsageError
+from wakelog.integration.gym import register_hooks as _register_gym
 from wakelog.integration.paddle import register_hooks as _register_paddle
+from wakelog.integration.tensorboard import register_hooks as _register_tensorboard
+from wakelog.sdk import util as util
 from wakelog.sdk._hooks import set_restorer as _set_restorer
 from wakelog.sdk._hooks import set_server_lookup as _set_server_lookup
 from wakelog.sdk._init import init
 from wakelog.sdk._login import login
-from wakelog.sdk._run import Run
+from wakelog.sdk._run import AlertLevel, Run
 from wakelog.sdk._settings import Settings
+from wakelog.sdk._setup import require, setup, teardown
+from wakelog.sdk._term import termerror, termlog, termwarn
 from wakelog.transport.resume import server_run as _server_run
 
 # The composition root: plug the layers above the SDK into it (sdk/_hooks.py), so that the SDK
-# never imports them. Both are light: httpx and paddle load only when used.
+# never imports them. All are light: httpx, paddle, tensorboardX and gymnasium load only when used.
 _set_server_lookup(_server_run)
 _register_paddle()
+_register_tensorboard()
+_register_gym()
 
 if TYPE_CHECKING:
     from wakelog.api import Api
+    from wakelog.integration import gym as gym
+    from wakelog.integration import tensorboard as tensorboard
     from wakelog.integration.paddle._watch import unwatch, watch
     from wakelog.sdk._config import Config
     from wakelog.sdk._summary import Summary
@@ -61,6 +72,9 @@ _LAZY = {
     "unwatch": "wakelog.integration.paddle._watch",
     "sweep": "wakelog.sweeps",
     "agent": "wakelog.sweeps",
+    # issue 18: wandb.tensorboard and wandb.gym (packages of the integration layer)
+    "tensorboard": "wakelog.integration",
+    "gym": "wakelog.integration",
 }
 
 
@@ -93,6 +107,10 @@ def finish(exit_code: int | None = None, quiet: bool | None = None) -> None:
         run.finish(exit_code, quiet)
 
 
+#: wandb's old name for ``finish`` (issue 18).
+join = finish
+
+
 def define_metric(name: str, **kwargs: Any) -> Any:
     """Define a metric on the current run (``Run.define_metric``)."""
     return _current().define_metric(name, **kwargs)
@@ -120,6 +138,7 @@ _set_restorer(restore)  # Run.restore goes through the same function (sdk/_hooks
 
 
 __all__ = [
+    "AlertLevel",
     "Api",
     "CommError",
     "Config",
@@ -134,6 +153,7 @@ __all__ = [
     "Settings",
     "Summary",
     "Table",
+    "UnsupportedError",
     "UsageError",
     "agent",
     "alert",
@@ -141,15 +161,23 @@ __all__ = [
     "define_metric",
     "finish",
     "init",
+    "join",
     "log",
     "login",
     "mark_preempting",
     "plot",
+    "require",
     "restore",
     "run",
     "save",
+    "setup",
     "summary",
     "sweep",
+    "teardown",
+    "termerror",
+    "termlog",
+    "termwarn",
     "unwatch",
+    "util",
     "watch",
 ]

@@ -2,7 +2,8 @@
 
 Error
 ├── UsageError      an API called the wrong way (bad argument, wrong order)
-│   └── ConfigError a config value changed without allow_val_change
+│   ├── ConfigError a config value changed without allow_val_change
+│   └── UnsupportedError a wandb feature wakelog does not have (``require()``)
 ├── CommError       talking to a server failed (only raised where the user asked to wait)
 │   └── RetryableError, RejectedError, SequenceGap      (transport/client.py)
 ├── BadValue        a value log() cannot record (strict mode; also a ValueError, sdk/_values.py)
@@ -29,6 +30,10 @@ class UsageError(Error):
 
 class ConfigError(UsageError):
     """A config value was changed without ``allow_val_change=True``."""
+
+
+class UnsupportedError(UsageError):
+    """A wandb feature wakelog does not have was required (``wakelog.require``), as wandb's."""
 
 
 class CommError(Error):

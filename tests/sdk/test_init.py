@@ -167,8 +167,8 @@ def test_unknown_and_unsupported_arguments() -> None:
         wakelog.init(mode="offline", colour="red")
     with pytest.raises(UsageError, match="fork_from"):
         wakelog.init(mode="offline", fork_from="abc?_step=3")
-    with pytest.warns(UserWarning, match="sync_tensorboard"):
-        wakelog.init(mode="offline", sync_tensorboard=True)
+    with pytest.raises(TypeError, match="magic"):  # wandb 0.28's init no longer takes it
+        wakelog.init(mode="offline", magic=True)
 
 
 def test_identity_changes_are_recorded() -> None:

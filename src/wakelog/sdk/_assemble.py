@@ -31,8 +31,8 @@ from wakelog.sdk._resume import find_resumable
 from wakelog.sdk._run import Helper, Run, RunParts
 from wakelog.sdk._settings import Settings
 from wakelog.sdk._writer import OUTPUT_LINE, RunWriter
+from wakelog.sdk.util import generate_id
 
-_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 _BAD_ID = re.compile(r"[/\\#?%:\s\x00]")
 _ADJECTIVES = (
     "amber",
@@ -79,12 +79,8 @@ _NOUNS = (
     "willow",
 )
 
-# Ids and names must not follow the user's random.seed(): seeded scripts would reuse run ids.
+# Names must not follow the user's random.seed() either (sdk/util.py: ids).
 _RANDOM = random.SystemRandom()
-
-
-def generate_id(length: int = 8) -> str:
-    return "".join(_RANDOM.choices(_ID_ALPHABET, k=length))
 
 
 def _generate_name() -> str:
@@ -133,7 +129,7 @@ def create_run(
     parts.start()
     if run_dir is not None:
         _link_latest(root, run_dir)
-        if not settings.silent:
+        if not (settings.silent or settings.quiet):
             where = f"offline in {run_dir}" if identity["mode"] == "offline" else f"in {run_dir}"
             if parts.uploader is not None:
                 where += f", streaming to {settings.base_url}"

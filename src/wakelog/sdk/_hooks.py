@@ -13,6 +13,11 @@ is imported:
 * ``add_finish_callback(fn)``: called with each run as it finishes, before its monitors stop.
 * ``set_restorer(fn)``: how ``Run.restore`` fetches a run's file from the server (the public API's
   ``wakelog.restore``).
+* ``add_start_callback(fn)``: called as ``fn(run, options)`` once ``init()`` has started a run
+  that records (not a disabled one); ``options`` holds what ``init`` was asked for beyond the
+  settings (``monitor_gym``). The TensorBoard and gym integrations start there.
+* ``add_finish_callback(fn)``: called with each run as it finishes, before its last row is
+  committed and its monitors stop (so it may still log).
 
 The uploader is not a hook: it is a separate process the SDK starts by module name
 (``sdk/_uploader.py``).
@@ -45,12 +50,14 @@ ServerLookup = Callable[[str, str, "str | None", str, str], "ServerRun | None"]
 Restorer = Callable[[str, "str | None", bool, "str | None"], Any]
 Watch = Callable[..., list[Any]]
 Unwatch = Callable[["Run", Any], None]
+StartCallback = Callable[["Run", dict[str, Any]], None]
 
 _server_lookup: ServerLookup | None = None
 _metadata_providers: dict[str, Callable[[], Any]] = {}
 _watcher: tuple[Watch, Unwatch] | None = None
 _finish_callbacks: list[Callable[[Run], None]] = []
 _restorer: Restorer | None = None
+_start_callbacks: list[StartCallback] = []
 
 
 def set_server_lookup(lookup: ServerLookup) -> None:
@@ -101,3 +108,12 @@ def restorer() -> Restorer:
     if _restorer is None:
         raise UsageError("restore() needs the public API (wakelog.api), which is not installed here")
     return _restorer
+
+
+def add_start_callback(callback: StartCallback) -> None:
+    if callback not in _start_callbacks:
+        _start_callbacks.append(callback)
+
+
+def start_callbacks() -> list[StartCallback]:
+    return list(_start_callbacks)

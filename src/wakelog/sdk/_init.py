@@ -9,21 +9,24 @@ if even that fails, the run is disabled — training always goes on.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import threading
 from typing import Any
 
-from wakelog._warn import warn
 from wakelog.errors import UsageError
-from wakelog.sdk import _lifecycle
+from wakelog.sdk import _hooks, _lifecycle, _term
 from wakelog.sdk._assemble import create_run
 from wakelog.sdk._run import Run
 from wakelog.sdk._settings import Settings, resolve_settings
 
 _REINIT = ("default", "return_previous", "finish_previous", "create_new")
+# The rest of wandb's init arguments (wandb 0.28): refused, or accepted without a meaning here.
 _UNSUPPORTED = ("fork_from", "resume_from")
-_IGNORED = ("anonymous", "force", "magic", "sync_tensorboard", "monitor_gym", "tensorboard")
+_WITHOUT_MEANING = ("anonymous", "force")
+
+_log = logging.getLogger(__name__)
 
 _lock = threading.RLock()
 _active: list[Run] = []
@@ -85,15 +88,13 @@ def init(
     config_exclude_keys: list[str] | None = None,
     config_include_keys: list[str] | None = None,
     allow_val_change: bool | None = None,
+    sync_tensorboard: bool | None = None,
+    tensorboard: bool | None = None,
+    monitor_gym: bool | None = None,
     **other: Any,
 ) -> Run:
     """Start a run and return it (see ``docs/sdk.md`` for every argument)."""
-    for key in other:
-        if key in _UNSUPPORTED:
-            raise UsageError(f"init({key}=…) is not supported by wakelog")
-        if key not in _IGNORED:
-            raise TypeError(f"init() got an unexpected keyword argument {key!r}")
-        warn(f"wakelog: init({key}=…) has no effect in wakelog", UserWarning)
+    _check_other_arguments(other)
     if isinstance(resume, bool):
         resume = "allow" if resume else None
     if tags is not None and (isinstance(tags, str) or not hasattr(tags, "__iter__")):
@@ -112,7 +113,9 @@ def init(
         run_notes=notes,
         resume=resume,
         save_code=save_code,
+        sync_tensorboard=sync_tensorboard if sync_tensorboard is not None else tensorboard,
     )
+    _term.termsetup(resolved)
     reinit_mode = _reinit_mode(reinit)
     with _lock:
         if _active:
@@ -126,7 +129,20 @@ def init(
         _active.append(run)
         _set_current(run)
     _lifecycle.install(finish_all)
+    if not run.disabled:
+        for callback in _hooks.start_callbacks():
+            callback(run, {"monitor_gym": bool(monitor_gym)})
     return run
+
+
+def _check_other_arguments(other: dict[str, Any]) -> None:
+    """wandb's init arguments that wakelog does not take: refused, or noted; others are a TypeError."""
+    for key in other:
+        if key in _UNSUPPORTED:
+            raise UsageError(f"init({key}=…) is not supported by wakelog")
+        if key not in _WITHOUT_MEANING:
+            raise TypeError(f"init() got an unexpected keyword argument {key!r}")
+        _log.debug("init(%s=…) has no meaning in wakelog; ignored", key)
 
 
 def _reinit_mode(reinit: bool | str | None) -> str:

@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -42,7 +43,17 @@ if TYPE_CHECKING:
 
 _INT_MIN, _INT_MAX = -(2**63), 2**63 - 1  # what the run log stores as an integer
 _STATES = ("finished", "failed", "killed")
-_ALERT_LEVELS = ("INFO", "WARN", "ERROR")
+
+
+class AlertLevel(str, Enum):
+    """``alert(level=…)``'s levels, as wandb's ``AlertLevel`` (plain strings work too)."""
+
+    INFO = "INFO"
+    WARN = "WARN"
+    ERROR = "ERROR"
+
+
+_ALERT_LEVELS = tuple(level.value for level in AlertLevel)
 
 
 class Helper(Protocol):
@@ -113,6 +124,7 @@ class Run:
         self._start_time = parts.start_time
         self._finished = False
         self._stop_reason: str | None = None  # why a sweep stopped this run (it ends ``killed``)
+        self._finishing = False  # finish() began: its callbacks run, log() still works
         self._strict = bool(settings.strict)
         self._warned: set[str] = set()
         self._on_finish = on_finish
@@ -459,7 +471,11 @@ class Run:
         return definition
 
     def alert(
-        self, title: str, text: str, level: str | None = None, wait_duration: float | int | None = None
+        self,
+        title: str,
+        text: str,
+        level: str | AlertLevel | None = None,
+        wait_duration: float | int | None = None,
     ) -> None:
         """Record an alert (the server turns it into a notification)."""
         level = (getattr(level, "value", level) or "INFO").upper()
@@ -581,8 +597,16 @@ class Run:
         self, exit_code: int, state: str, *, traceback_text: str | None = None, quiet: bool | None = None
     ) -> None:
         with self._lock:
-            if self._finished:
+            if self._finished or self._finishing:
                 return
+            self._finishing = True
+        # Integrations may still log here (the TensorBoard tailer's last events).
+        for callback in _hooks.finish_callbacks():
+            try:
+                callback(self)
+            except Exception as exc:
+                self._warn_once("finish-callback", f"wakelog: a finish callback failed: {exc}")
+        with self._lock:
             if self._pending:
                 self._commit()
             self._finished = True
@@ -592,12 +616,12 @@ class Run:
             if self._parts.metadata is not None:
                 self._parts.metadata.add_section("stopped_reason", reason)
         self._stop_helpers()
+        quiet = bool(quiet or self._settings.silent or self._settings.quiet)
         if self._writer is not None:
-            quiet_close = bool(quiet or self._settings.silent)
-            self._close_log(self._writer, exit_code, state, traceback_text, quiet=quiet_close)
+            self._close_log(self._writer, exit_code, state, traceback_text, quiet=quiet)
         if self._on_finish is not None:
             self._on_finish(self)
-        if not (quiet or self._settings.silent) and self._run_dir is not None:
+        if not quiet and self._run_dir is not None:
             where = f"view it at {self.url}" if self.url else f"recorded in {self._run_dir}"
             print(f"wakelog: run {self.name or self.id} {state}; {where}", file=sys.stderr)
 
@@ -612,11 +636,6 @@ class Run:
 
     def _stop_helpers(self) -> None:
         """Stop what records alongside the training, newest first, then settle the saved files."""
-        for callback in _hooks.finish_callbacks():
-            try:
-                callback(self)
-            except Exception as exc:
-                self._warn_once("finish-callback", f"wakelog: a finish callback failed: {exc}")
         for helper in reversed(self._parts.helpers()):
             try:
                 helper.stop()

@@ -1,16 +1,18 @@
 """Settings, and the one place their precedence is decided.
 
 Lowest first: defaults < user settings file < workspace settings file < environment
-(``WAKELOG_*``, then ``WANDB_*`` as a fallback) < a ``Settings`` object given to ``init`` <
-``init``'s own arguments. ``resolve_settings`` applies that order; nothing else merges settings.
-One exception, as in wandb: a sweep agent's trial (``sweep_id`` from the environment) stays in the
-sweep's project and entity (the environment's), whatever the script passes to ``init``.
+(``WAKELOG_*``, then ``WANDB_*`` as a fallback) < ``wakelog.setup(settings)`` < a ``Settings``
+object given to ``init`` < ``init``'s own arguments. ``resolve_settings`` applies that order;
+nothing else merges settings. One exception, as in wandb: a sweep agent's trial (``sweep_id`` from
+the environment) stays in the sweep's project and entity (the environment's), whatever the script
+passes to ``init``.
 """
 
 from __future__ import annotations
 
 import configparser
 import dataclasses
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, fields
@@ -20,6 +22,9 @@ from typing import Any
 from wakelog._dirs import config_dir
 from wakelog._warn import warn
 from wakelog.errors import UsageError
+from wakelog.sdk import _wandb_settings
+
+_log = logging.getLogger(__name__)
 
 MODES = ("online", "offline", "disabled")
 CONSOLE_MODES = ("auto", "wrap", "redirect", "off")
@@ -27,12 +32,16 @@ RESUME_MODES = ("allow", "must", "never", "auto")
 DISTRIBUTED_MODES = ("rank0", "all")
 
 
-@dataclass
+@dataclass(init=False)
 class Settings:
     """Every setting, all optional: ``None`` means "not set here, ask the next source".
 
     Environment names are ``WAKELOG_`` + the upper-case field name unless ``_ENV_NAMES`` says
     otherwise; each is also read as ``WANDB_…`` when the ``WAKELOG_`` one is absent.
+
+    Every name wandb's ``Settings`` takes is accepted too (``sdk/_wandb_settings.py``): one that
+    means something here sets the wakelog setting (``x_disable_stats`` → ``disable_stats``), the
+    rest are noted once at debug level. Any other name is a ``TypeError``, as in wandb.
     """
 
     mode: str | None = None
@@ -49,6 +58,7 @@ class Settings:
     run_notes: str | None = None
     resume: str | None = None
     silent: bool | None = None
+    quiet: bool | None = None
     console: str | None = None
     ignore_globs: tuple[str, ...] | None = None
     save_code: bool | None = None
@@ -63,10 +73,18 @@ class Settings:
     config_dir: str | None = None
     sweep_id: str | None = None
     sweep_param_path: str | None = None
+    sync_tensorboard: bool | None = None
 
-    def __post_init__(self) -> None:
-        for name, value in self.as_dict().items():
-            setattr(self, name, _coerce(name, value, "Settings"))
+    def __init__(self, **values: Any) -> None:
+        ignored = []
+        for name, value in values.items():
+            target = _field_for(name)
+            if target is None:
+                ignored.append(name)
+            else:
+                setattr(self, target, _coerce(target, value, "Settings"))
+        if ignored:
+            _log.debug("wandb settings with no meaning in wakelog, ignored: %s", ", ".join(sorted(ignored)))
 
     def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -86,6 +104,20 @@ _ENV_NAMES = {
     "stats_sampling_interval": "STATS_SAMPLING_INTERVAL",
 }
 _FIELD_TYPES = {f.name: f.type for f in fields(Settings)}
+
+
+def _field_for(name: str) -> str | None:
+    """The wakelog field a ``Settings`` keyword sets; None for a wandb one without meaning here."""
+    if name in _FIELD_TYPES:
+        return name
+    wandb_name = "x" + name if name.startswith("_") else name
+    if wandb_name in _wandb_settings.ALIASES:
+        return _wandb_settings.ALIASES[wandb_name]
+    if wandb_name in _wandb_settings.WITHOUT_MEANING:
+        return None
+    raise TypeError(f"Settings.__init__() got an unexpected keyword argument {name!r}")
+
+
 _CHOICES = {
     "mode": MODES,
     "console": CONSOLE_MODES,
@@ -138,6 +170,8 @@ def _to_text(name: str, value: Any, where: str) -> str:
         raise UsageError(f"{where}: expected a string, got {type(text).__name__}")
     if name == "mode":
         text = {"dryrun": "offline", "run": "online"}.get(text, text)
+    if name == "console":  # wandb's two flavours of wrapping
+        text = {"wrap_raw": "wrap", "wrap_emu": "wrap"}.get(text, text)
     if name in _CHOICES and text not in _CHOICES[name]:
         raise UsageError(f"{where}: {text!r} is not one of {', '.join(_CHOICES[name])}")
     return text
@@ -156,6 +190,7 @@ DEFAULTS = Settings(
     base_url="http://127.0.0.1:8080",
     root_dir=".",
     silent=False,
+    quiet=False,
     console="auto",
     ignore_globs=(),
     save_code=False,
@@ -167,6 +202,7 @@ DEFAULTS = Settings(
     uploader_linger=600.0,
     strict=False,
     distributed="rank0",
+    sync_tensorboard=False,
 )
 
 
@@ -176,12 +212,19 @@ def env_settings(environ: dict[str, str] | os._Environ[str] | None = None) -> di
     found: dict[str, Any] = {}
     for name in _FIELD_TYPES:
         suffix = _ENV_NAMES.get(name, name.upper())
-        for prefix in ("WAKELOG_", "WANDB_"):
-            raw = environ.get(prefix + suffix)
+        for variable in (f"WAKELOG_{suffix}", f"WANDB_{suffix}", *_WANDB_ENV.get(name, ())):
+            raw = environ.get(variable)
             if raw is not None:
-                found[name] = _coerce(name, raw, f"${prefix}{suffix}")
+                found[name] = _coerce(name, raw, f"${variable}")
                 break
     return found
+
+
+# wandb's own variables for the settings it calls x_…: WANDB_X_DISABLE_STATS or WANDB__DISABLE_STATS.
+_WANDB_ENV = {
+    ours: (f"WANDB_{theirs.upper()}", f"WANDB__{theirs[2:].upper()}")
+    for theirs, ours in _wandb_settings.ALIASES.items()
+}
 
 
 def settings_files(root_dir: str | None = None) -> list[Path]:
@@ -226,10 +269,27 @@ def write_file_setting(path: Path, key: str, value: str | None) -> None:
         parser.write(f)
 
 
+def _accepts(name: str) -> bool:
+    try:
+        _field_for(name)
+    except TypeError:
+        return False
+    return True
+
+
+#: What ``wakelog.setup(settings)`` set for the whole process: above the environment, below ``init``'s.
+_process_settings = Settings()
+
+
+def set_process_settings(settings: Settings | None) -> None:
+    global _process_settings
+    _process_settings = settings if settings is not None else Settings()
+
+
 def resolve_settings(user_settings: Settings | dict[str, Any] | None = None, **init_args: Any) -> Settings:
     """Merge every source in precedence order into one complete ``Settings``."""
     if isinstance(user_settings, dict):
-        unknown = set(user_settings) - set(_FIELD_TYPES)
+        unknown = [name for name in user_settings if not _accepts(name)]
         if unknown:
             raise UsageError(f"unknown settings: {', '.join(sorted(unknown))}")
         user_settings = Settings(**user_settings)
@@ -237,6 +297,7 @@ def resolve_settings(user_settings: Settings | dict[str, Any] | None = None, **i
         raise UsageError(f"settings must be a wakelog.Settings or a dict, got {type(user_settings).__name__}")
     explicit_args = {k: _coerce(k, v, "init() argument") for k, v in init_args.items() if v is not None}
     env = env_settings()
+    env.update(_process_settings.explicit())
     user = user_settings.explicit() if user_settings else {}
     # Where the workspace is decides which workspace settings file applies.
     root = explicit_args.get("root_dir") or user.get("root_dir") or env.get("root_dir")
