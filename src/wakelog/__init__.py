@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from wakelog.integration.paddle._watch import unwatch, watch
     from wakelog.sdk._config import Config
     from wakelog.sdk._summary import Summary
-    from wakelog.sdk.media import CustomChart, Histogram, Html, Image, Media, Table, plot
+    from wakelog.sdk.media import Classes, CustomChart, Histogram, Html, Image, Media, Table, plot
 
 #: The current run, its config and summary; set by ``init()``, cleared by ``finish()``.
 run: Run | None = None
@@ -47,6 +47,7 @@ summary: Summary | None = None
 _LAZY = {
     "Media": "wakelog.sdk.media",
     "Image": "wakelog.sdk.media",
+    "Classes": "wakelog.sdk.media",
     "Histogram": "wakelog.sdk.media",
     "Table": "wakelog.sdk.media",
     "Html": "wakelog.sdk.media",
@@ -101,6 +102,7 @@ def alert(title: str, text: str, level: str | None = None, wait_duration: Any = 
 
 __all__ = [
     "Api",
+    "Classes",
     "CommError",
     "Config",
     "ConfigError",
