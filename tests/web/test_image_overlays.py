@@ -13,7 +13,7 @@ from tests.web.conftest import ENTITY, PROJECT, Pages, Seeded, run_finished_scri
 # "car" (2). A pixel box around the car's top (class 2) and a fraction box in the road (class 1).
 SCRIPT = """
 import numpy as np
-run = wakelog.init(name="overlays")
+run = wakelog.init(name="overlays", config={"lr": 0.1})
 picture = np.full((60, 80, 3), 40, dtype=np.uint8)
 mask = np.zeros((60, 80), dtype=np.uint8)
 mask[30:, :40] = 1
@@ -119,4 +119,10 @@ def test_table_thumbnails_draw_the_overlays(pages: Pages, overlay_run: str) -> N
     expect(scene.get_by_role("group", name="掩码：segmentation")).to_be_visible()
     expect(scene.get_by_role("group", name="边界框：predictions")).to_be_visible()
     shot(page, "image-overlays-table-zh")
+
+    # The class labels the SDK keeps in config._wandb (as wandb does) are not shown as config.
+    page.goto(pages.url(f"/{ENTITY}/{PROJECT}/runs/{overlay_run}"))
+    config = page.get_by_test_id("config-table")
+    expect(config).to_contain_text("lr")
+    expect(config).not_to_contain_text("_wandb")
     assert not pages.errors, pages.errors
