@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from wakelog.integration.paddle._watch import unwatch, watch
     from wakelog.sdk._config import Config
     from wakelog.sdk._summary import Summary
-    from wakelog.sdk.media import CustomChart, Histogram, Html, Image, Media, Table, plot
+    from wakelog.sdk.media import Classes, CustomChart, Histogram, Html, Image, Media, Table, plot
     from wakelog.sweeps import agent, sweep
 
 #: The current run, its config and summary; set by ``init()``, cleared by ``finish()``.
@@ -60,6 +60,7 @@ summary: Summary | None = None
 _LAZY = {
     "Media": "wakelog.sdk.media",
     "Image": "wakelog.sdk.media",
+    "Classes": "wakelog.sdk.media",
     "Histogram": "wakelog.sdk.media",
     "Table": "wakelog.sdk.media",
     "Html": "wakelog.sdk.media",
@@ -140,6 +141,7 @@ _set_restorer(restore)  # Run.restore goes through the same function (sdk/_hooks
 __all__ = [
     "AlertLevel",
     "Api",
+    "Classes",
     "CommError",
     "Config",
     "ConfigError",

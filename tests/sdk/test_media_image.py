@@ -66,28 +66,55 @@ def test_ambiguous_shape_prefers_hwc(tmp_path: Path) -> None:
     np.testing.assert_array_equal(pixels(tmp_path, stub), arr)
 
 
-def test_float_in_unit_range_is_scaled(tmp_path: Path) -> None:
+def test_float_in_unit_range_is_scaled_and_truncated(tmp_path: Path) -> None:
     arr = np.linspace(0.0, 1.0, 12, dtype=np.float32).reshape(3, 4)
     stub = Image(arr).to_stub(tmp_path, "f", 0)
-    np.testing.assert_array_equal(pixels(tmp_path, stub), np.rint(arr * 255).astype(np.uint8))
+    np.testing.assert_array_equal(pixels(tmp_path, stub), (arr * 255).astype(np.uint8))
 
 
-def test_float_above_one_is_clipped_not_scaled(tmp_path: Path) -> None:
-    arr = np.array([[-5.0, 0.4, 100.4], [254.6, 300.0, 1.0]], dtype=np.float64)
+def test_float_truncation_exact_bytes(tmp_path: Path) -> None:
+    # wandb: (x * 255).astype(uint8): 0.999 * 255 = 254.745 -> 254, 0.5 -> 127 (rounding would give 255, 128)
+    arr = np.array([[0.0, 0.5], [0.999, 1.0]], dtype=np.float64)
     stub = Image(arr).to_stub(tmp_path, "f", 0)
-    np.testing.assert_array_equal(pixels(tmp_path, stub), [[0, 0, 100], [255, 255, 1]])
+    np.testing.assert_array_equal(pixels(tmp_path, stub), [[0, 127], [254, 255]])
+
+
+def test_float_in_minus_one_one_is_mapped(tmp_path: Path) -> None:
+    # wandb: 127.5 * (x + 1), truncated: -1 -> 0, -0.5 -> 63, 0 -> 127, 0.5 -> 191, 1 -> 255
+    arr = np.array([[-1.0, -0.5, 0.0], [0.5, 0.999, 1.0]], dtype=np.float32)
+    stub = Image(arr).to_stub(tmp_path, "f", 0)
+    np.testing.assert_array_equal(pixels(tmp_path, stub), [[0, 63, 127], [191, 254, 255]])
+
+
+def test_float_above_one_is_clipped_and_truncated(tmp_path: Path) -> None:
+    arr = np.array([[-5.0, 0.4, 100.9], [254.6, 300.0, 1.0]], dtype=np.float64)
+    stub = Image(arr).to_stub(tmp_path, "f", 0)
+    np.testing.assert_array_equal(pixels(tmp_path, stub), [[0, 0, 100], [254, 255, 1]])
 
 
 def test_float_non_finite_values(tmp_path: Path) -> None:
+    # A NaN makes the minimum NaN, so (as in wandb) the array is clipped, not scaled: 0.5 -> 0.
     arr = np.array([[np.nan, np.inf], [-np.inf, 0.5]])
     stub = Image(arr).to_stub(tmp_path, "f", 0)
-    np.testing.assert_array_equal(pixels(tmp_path, stub), [[0, 255], [0, 128]])
+    np.testing.assert_array_equal(pixels(tmp_path, stub), [[0, 255], [0, 0]])
 
 
 def test_integer_arrays_are_clipped(tmp_path: Path) -> None:
     arr = np.array([[-3, 300], [7, 255]], dtype=np.int16)
     stub = Image(arr).to_stub(tmp_path, "i", 0)
     np.testing.assert_array_equal(pixels(tmp_path, stub), [[0, 255], [7, 255]])
+
+
+def test_integer_zero_one_array_is_scaled_like_wandb(tmp_path: Path) -> None:
+    arr = np.array([[0, 1], [1, 0]], dtype=np.uint8)
+    stub = Image(arr).to_stub(tmp_path, "i", 0)
+    np.testing.assert_array_equal(pixels(tmp_path, stub), [[0, 255], [255, 0]])
+
+
+def test_normalize_false_casts_as_is(tmp_path: Path) -> None:
+    arr = np.array([[0.0, 0.9], [1.0, 200.7]], dtype=np.float32)
+    stub = Image(arr, normalize=False).to_stub(tmp_path, "n", 0)
+    np.testing.assert_array_equal(pixels(tmp_path, stub), [[0, 0], [1, 200]])
 
 
 def test_bool_array(tmp_path: Path) -> None:
@@ -318,14 +345,14 @@ class FakeFloat:
 def test_bf16_tensor_like(tmp_path: Path, cls: type) -> None:
     values = np.array([[0.0, 0.5], [0.25, 1.0]], dtype=np.float32)  # exactly representable in bf16
     stub = Image(cls(values)).to_stub(tmp_path, "bf", 0)
-    np.testing.assert_array_equal(pixels(tmp_path, stub), np.rint(values * 255))
+    np.testing.assert_array_equal(pixels(tmp_path, stub), (values * 255).astype(np.uint8))
 
 
 def test_tensor_sharing_memory_is_snapshotted(tmp_path: Path) -> None:
     values = np.full((2, 2), 0.5, dtype=np.float32)
     image = Image(FakeFloat(values))
     values[...] = 0
-    np.testing.assert_array_equal(pixels(tmp_path, image.to_stub(tmp_path, "k", 0)), [[128, 128], [128, 128]])
+    np.testing.assert_array_equal(pixels(tmp_path, image.to_stub(tmp_path, "k", 0)), [[127, 127], [127, 127]])
 
 
 def test_encoded_png_is_decodable_from_bytes(tmp_path: Path) -> None:

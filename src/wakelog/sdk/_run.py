@@ -383,7 +383,21 @@ class Run:
             return
         if self._run_dir is not None and _has_media(value):
             self._pending_media = True
+            self._note_class_labels(key, value)
         pending[key] = value
+
+    def _note_class_labels(self, key: str, value: Any) -> None:
+        """Images with masks or boxes: their class labels go into ``config["_wandb"]``, as wandb
+        keeps them (one entry per log key and set, rewritten only when the labels change)."""
+        found = _class_labels(key, value)
+        if not found:
+            return
+        current = self.config.get("_wandb")
+        merged = {k: dict(v) for k, v in current.items()} if isinstance(current, dict) else {}
+        for kind, entries in found.items():
+            merged.setdefault(kind, {}).update(entries)
+        if merged != current:
+            self.config.update({"_wandb": merged}, allow_val_change=True)
 
     def _check_step(self, step: Any) -> int | None:
         if isinstance(step, bool) or not hasattr(step, "__index__"):
@@ -749,6 +763,18 @@ def _last_kept(last_seq: int, lost: list[tuple[int, int]]) -> int:
 def _count_within(ranges: list[tuple[int, int]], after: int, upto: int) -> int:
     """How many sequence numbers of the inclusive ``ranges`` are in ``(after, upto]``."""
     return sum(max(min(last, upto) - max(first, after + 1) + 1, 0) for first, last in ranges)
+
+
+def _class_labels(key: str, value: Any) -> dict[str, dict[str, Any]]:
+    """The config entries of the Images logged under ``key`` (alone or in a list)."""
+    from wakelog.sdk.media import Image
+
+    found: dict[str, dict[str, Any]] = {}
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, Image):
+            for kind, entries in item.class_labels(key).items():
+                found.setdefault(kind, {}).update(entries)
+    return found
 
 
 def _has_media(value: Any) -> bool:

@@ -8,6 +8,7 @@ import { memo, useDeferredValue, useEffect, useId, useMemo, useRef, useState, ty
 import { useTranslation } from "react-i18next";
 import { runFileUrl } from "../api/endpoints";
 import type { RunRef } from "../api/types";
+import { hasOverlays, OverlayImage } from "./ImageOverlays";
 import { cellText, filterRows, isNumericColumn, searchTexts, sortRows, type TableJson, type TableSort } from "../lib/tables";
 
 type Stub = Record<string, unknown> & { _type?: string };
@@ -137,6 +138,7 @@ function Cell({ cell, text, column, rowNumber, runRef }: { cell: unknown; text: 
   if (isStub(cell) && url) {
     if (cell._type === "image-file") {
       const alt = typeof cell.caption === "string" ? cell.caption : t("run.imageCell", { column, row: rowNumber });
+      if (hasOverlays(cell)) return <OverlayImage src={url} alt={alt} stub={cell} runRef={runRef} imgClassName="mt-thumb" thumb />;
       return <img className="mt-thumb" src={url} alt={alt} loading="lazy" />;
     }
     return (

@@ -9,6 +9,7 @@ import type { KeyInfo, MediaItem, MediaPage, RunRef } from "../api/types";
 import { formatValue } from "../lib/format";
 import { parseTableJson, type TableJson } from "../lib/tables";
 import { EChart } from "./EChart";
+import { hasOverlays, OverlayImage } from "./ImageOverlays";
 import { MediaTable } from "./MediaTable";
 
 type Stub = Record<string, unknown> & { _type?: string };
@@ -93,9 +94,10 @@ function MediaValue({ runRef, item }: { runRef: RunRef; item: MediaItem }) {
   const { t } = useTranslation();
   const stub = (item.value ?? {}) as Stub;
   if (stub._type === "image-file" && item.url) {
+    const alt = text(stub.caption, `${item.key} @ ${item.step}`);
     return (
       <figure className="media-image">
-        <img src={item.url} alt={text(stub.caption, `${item.key} @ ${item.step}`)} width={Number(stub.width) || undefined} height={Number(stub.height) || undefined} />
+        {hasOverlays(stub) ? <OverlayImage src={item.url} alt={alt} stub={stub} runRef={runRef} /> : <img src={item.url} alt={alt} width={Number(stub.width) || undefined} height={Number(stub.height) || undefined} />}
         {typeof stub.caption === "string" && <figcaption>{stub.caption}</figcaption>}
       </figure>
     );

@@ -216,6 +216,8 @@ export const en = {
     tableRows: "{{shown}} of {{total}} rows",
     filterRows: "Filter rows",
     imageCell: "{{column}}, row {{row}}",
+    overlayMasks: "Masks: {{name}}",
+    overlayBoxes: "Boxes: {{name}}",
     filterKeys: "Filter keys",
   },
   system: { gpu: "GPUs", host: "CPU and memory", io: "Disk and network", other: "Other" },

@@ -216,6 +216,8 @@ export const zh: Messages = {
     tableRows: "显示 {{shown}} / 共 {{total}} 行",
     filterRows: "筛选行",
     imageCell: "{{column}}，第 {{row}} 行",
+    overlayMasks: "掩码：{{name}}",
+    overlayBoxes: "边界框：{{name}}",
     filterKeys: "筛选键",
   },
   system: { gpu: "GPU", host: "CPU 与内存", io: "磁盘与网络", other: "其他" },

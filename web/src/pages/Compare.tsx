@@ -77,8 +77,10 @@ export function ComparePage() {
   const colors = runColors(runs.map((r) => r.id));
   const colorOf = (id: string): string => colors.get(id) ?? runColor(id);
   const shown: ShownRun[] = runs.map((r) => ({ id: r.id, label: r.name ?? r.id, color: colorOf(r.id) }));
-  const config = diffRows(runs.map((r) => r.config));
-  const summary = diffRows(runs.map((r) => Object.fromEntries(Object.entries(r.summary).filter(([k]) => !k.startsWith("_")))));
+  const visible = (values: Record<string, unknown>) => Object.fromEntries(Object.entries(values).filter(([k]) => !k.startsWith("_")));
+  // `_` keys are wandb's own (config._wandb holds image class labels), as in wandb's UI.
+  const config = diffRows(runs.map((r) => visible(r.config)));
+  const summary = diffRows(runs.map((r) => visible(r.summary)));
   const metricKeys = (keys.data?.summary ?? []).filter((k) => !k.startsWith("_"));
   const header = (
     <thead>

@@ -117,7 +117,7 @@ function Overview({ run, runRef }: { run: RunDetail; runRef: RunRef }) {
       <div className="kv-columns">
         <section aria-labelledby="config-h">
           <h2 id="config-h">{t("run.config")}</h2>
-          <KeyValueTable value={run.config} testId="config-table" />
+          <KeyValueTable value={run.config} testId="config-table" hideUnderscore />
         </section>
         <section aria-labelledby="summary-h">
           <h2 id="summary-h">{t("run.summary")}</h2>

@@ -1,4 +1,8 @@
-"""Images: arrays, tensors, PIL images and image files, stored as PNG (or JPEG)."""
+"""Images: arrays, tensors, PIL images, image files and charts, stored as PNG (or JPEG).
+
+An image may carry overlays in wandb's formats: segmentation masks (``_masks.py``) and
+bounding boxes (``_boxes.py``), each named set stored beside the image and listed in its stub.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,14 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import _figures
 from ._base import Media
+from ._boxes import BoundingBoxes2D
+from ._classes import Classes, as_classes
 from ._convert import to_numpy
 from ._files import write_media_file
+from ._masks import ImageMask
+from ._pixels import check_array, to_uint8
 
 if TYPE_CHECKING:
     import numpy as np
@@ -19,64 +28,13 @@ if TYPE_CHECKING:
 _FORMATS = {"png": "png", "jpeg": "jpeg", "jpg": "jpeg"}
 _EXT = {"png": "png", "jpeg": "jpg"}
 _PIL_FORMAT = {"png": "PNG", "jpeg": "JPEG"}
-_CHANNELS = (1, 3, 4)
 _JPEG_QUALITY = 90
 _PNG_MODES = {"1", "L", "LA", "P", "RGB", "RGBA", "I;16"}
 _JPEG_MODES = {"1", "L", "RGB", "CMYK"}
 _ACCEPTED = (
     "a numpy array (HW, HWC or CHW with 1, 3 or 4 channels), a tensor with .numpy(), "
-    "a PIL.Image.Image, or a path to an image file"
+    "a PIL.Image.Image, a matplotlib or plotly figure, or a path to an image file"
 )
-
-
-def _check_array(arr: np.ndarray) -> tuple[np.ndarray, int, int]:
-    """Validate an image array; return an HW/HWC view of it (CHW is transposed) and its height, width."""
-    shape = tuple(arr.shape)
-    if arr.size == 0:
-        raise ValueError(f"Image got an empty array (shape {shape}); it needs at least one pixel")
-    if arr.ndim == 3:
-        if shape[-1] in _CHANNELS:
-            pass
-        elif shape[0] in _CHANNELS:
-            arr = arr.transpose(1, 2, 0)  # CHW -> HWC
-        else:
-            raise ValueError(
-                f"Image got an array of shape {shape}: neither the last (HWC) nor the first (CHW) "
-                f"dimension is a channel count of 1, 3 or 4"
-            )
-        if arr.shape[-1] == 1:
-            arr = arr[..., 0]
-    elif arr.ndim != 2:
-        hint = "; log a list of Images for a batch" if arr.ndim == 4 else ""
-        raise ValueError(f"Image got an array of shape {shape}; expected 2 (HW) or 3 (HWC/CHW) dims{hint}")
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"Image arrays must hold bool, integer or float values; got dtype {arr.dtype}")
-    return arr, int(arr.shape[0]), int(arr.shape[1])
-
-
-def _to_uint8(arr: np.ndarray) -> np.ndarray:
-    """Pixel values of a checked HW/HWC array as C-contiguous uint8.
-
-    Floats whose finite maximum is <= 1.0 are taken as [0, 1] and scaled by 255
-    (wandb's rule); everything is then rounded and clipped to 0..255. NaN becomes
-    0, +inf 255, -inf 0. Booleans become 0/255.
-    """
-    import numpy as np
-
-    kind = arr.dtype.kind
-    if kind == "b":
-        scaled: np.ndarray = np.ascontiguousarray(arr, dtype=np.uint8) * np.uint8(255)
-        return scaled
-    if kind in "ui":
-        return np.ascontiguousarray(np.clip(arr, 0, 255), dtype=np.uint8)
-    data = arr.astype(np.float32 if arr.dtype.itemsize <= 4 else np.float64, order="C")
-    top = np.max(data, where=np.isfinite(data), initial=-np.inf)
-    if top <= 1.0:
-        data *= 255.0
-    np.nan_to_num(data, copy=False, nan=0.0, posinf=255.0, neginf=0.0)
-    np.clip(data, 0.0, 255.0, out=data)
-    np.rint(data, out=data)
-    return data.astype(np.uint8)
 
 
 def _encodable(img: PILImage.Image, fmt: str) -> PILImage.Image:
@@ -109,17 +67,41 @@ def _check_options(mode: str | None, caption: str | None, file_type: str | None)
     return fmt
 
 
+def _overlays(kind: type[Any], given: Any, name: str) -> dict[str, Any]:
+    """``masks``/``boxes``: a dict of set name to the wandb dict form (or an already built set)."""
+    if given is None:
+        return {}
+    if not isinstance(given, dict):
+        raise TypeError(
+            f"Image {name} must be a dict of set names to {name} dicts; got {type(given).__name__}"
+        )
+    built: dict[str, Any] = {}
+    for key, value in given.items():
+        if not isinstance(key, str):
+            raise TypeError(f"Image {name} set names must be str; got {key!r}")
+        built[key] = value if isinstance(value, kind) else kind(value, key)
+    return built
+
+
 class Image(Media):
-    """An image logged as a PNG (default) or JPEG file.
+    """An image logged as a PNG (default) or JPEG file, optionally with masks and boxes.
 
     Args:
         data_or_path: numpy array (HW, HWC, CHW with 1/3/4 channels; bool, int or
             float), tensor with ``.numpy()`` (bf16 handled), ``PIL.Image.Image``,
-            or a path to an image file.
+            a matplotlib figure (or ``pyplot``, or an Axes), a plotly figure, or a
+            path to an image file.
         mode: PIL mode to convert to before encoding (e.g. ``"L"``, ``"RGB"``).
         caption: text shown under the image.
+        grouping: wandb's grouping number, kept in the stub.
+        classes: ``Classes`` or a list of ``{"id", "name"}`` dicts naming the
+            class ids of the masks and boxes.
+        boxes: ``{set name: {"box_data": [...], "class_labels": {...}}}`` (see ``_boxes.py``).
+        masks: ``{set name: {"mask_data": array | "path": png, "class_labels": {...}}}``.
         file_type: ``"png"`` or ``"jpeg"``/``"jpg"``. Default: PNG, except that
             PNG and JPEG files given by path keep their format.
+        normalize: apply wandb's range rule to arrays (see ``_pixels.py``); False
+            casts the values to uint8 as they are.
 
     The pixels are copied now; encoding happens when the writer calls ``to_stub``.
     """
@@ -129,42 +111,63 @@ class Image(Media):
         data_or_path: Any,
         mode: str | None = None,
         caption: str | None = None,
+        grouping: int | None = None,
+        classes: Classes | list[dict[str, Any]] | None = None,
+        boxes: dict[str, Any] | None = None,
+        masks: dict[str, Any] | None = None,
         file_type: str | None = None,
+        normalize: bool = True,
     ) -> None:
         from PIL import Image as PILImage
 
         fmt = _check_options(mode, caption, file_type)
         self._caption = caption
         self._mode = mode
+        self._normalize = normalize
+        self._grouping = grouping
+        self._classes = as_classes(classes)
+        self._boxes: dict[str, BoundingBoxes2D] = _overlays(BoundingBoxes2D, boxes, "boxes")
+        self._masks: dict[str, ImageMask] = _overlays(ImageMask, masks, "masks")
         self._pixels: np.ndarray | None = None
         self._pil: PILImage.Image | None = None
-        self._raw: bytes | None = None  # encoded file content given by path
+        self._raw: bytes | None = None  # encoded file content given by path or rendered from a figure
+        self._plotly: dict[str, Any] | None = None  # a plotly figure, rendered by the writer thread
         self._encoded: bytes | None = None  # cache: encoding once serves every later to_stub
         self._lock = threading.Lock()  # one object may be serialised twice (e.g. in two tables)
+        self._width: int | None = None
+        self._height: int | None = None
 
         if isinstance(data_or_path, str | os.PathLike):
-            self._read_file(Path(data_or_path), fmt)
+            self._read_bytes(self._read_path(Path(data_or_path)), fmt, str(data_or_path))
         elif isinstance(data_or_path, PILImage.Image):
             self._pil = data_or_path.copy()
             self._width, self._height = self._pil.size
+            self._format = fmt or "png"
+        elif _figures.is_matplotlib(data_or_path):
+            self._read_bytes(_figures.matplotlib_png(data_or_path), fmt, "matplotlib figure")
+        elif _figures.is_plotly(data_or_path):
+            self._plotly = _figures.plotly_json(data_or_path)
             self._format = fmt or "png"
         else:
             self._copy_pixels(data_or_path)
             self._format = fmt or "png"
 
-    def _read_file(self, path: Path, fmt: str | None) -> None:
+    @staticmethod
+    def _read_path(path: Path) -> bytes:
+        if not path.is_file():
+            raise FileNotFoundError(f"Image path {str(path)!r} does not exist or is not a file")
+        return path.read_bytes()
+
+    def _read_bytes(self, raw: bytes, fmt: str | None, source: str) -> None:
         from PIL import Image as PILImage
         from PIL import UnidentifiedImageError
 
-        if not path.is_file():
-            raise FileNotFoundError(f"Image path {str(path)!r} does not exist or is not a file")
-        raw = path.read_bytes()
         try:
             with PILImage.open(io.BytesIO(raw)) as probe:
                 source_fmt = (probe.format or "").lower()
                 self._width, self._height = probe.size
         except UnidentifiedImageError:
-            raise ValueError(f"Image path {str(path)!r} is not an image file PIL can read") from None
+            raise ValueError(f"Image path {source!r} is not an image file PIL can read") from None
         source_fmt = _FORMATS.get(source_fmt, "")
         self._format = fmt or source_fmt or "png"
         self._raw = raw
@@ -184,16 +187,22 @@ class Image(Media):
             raise TypeError(
                 f"Image cannot use a {type(data).__name__} with dtype {arr.dtype}; expected {_ACCEPTED}"
             )
-        view, self._height, self._width = _check_array(arr)
+        view, self._height, self._width = check_array(arr)
         # Snapshot only (one memcpy); the pixel conversion waits for the writer thread.
         self._pixels = np.array(view, copy=True)
 
     @property
     def width(self) -> int:
+        if self._width is None:
+            self._encode()  # a plotly figure's size is known once it is rendered
+        assert self._width is not None
         return self._width
 
     @property
     def height(self) -> int:
+        if self._height is None:
+            self._encode()
+        assert self._height is not None
         return self._height
 
     @property
@@ -209,9 +218,11 @@ class Image(Media):
         from PIL import Image as PILImage
 
         if self._pixels is not None:
-            return PILImage.fromarray(_to_uint8(self._pixels))
+            return PILImage.fromarray(to_uint8(self._pixels, self._normalize))
         if self._pil is not None:
             return self._pil
+        if self._plotly is not None:
+            self._raw = _figures.plotly_png(self._plotly)
         assert self._raw is not None
         img = PILImage.open(io.BytesIO(self._raw))
         img.load()
@@ -224,6 +235,7 @@ class Image(Media):
     def _encode_locked(self) -> bytes:
         if self._encoded is None:
             img = self._to_pil()
+            self._width, self._height = img.size
             if self._mode is not None and img.mode != self._mode:
                 img = img.convert(self._mode)
             img = _encodable(img, self._format)
@@ -232,7 +244,7 @@ class Image(Media):
             img.save(buf, format=_PIL_FORMAT[self._format], **options)
             self._encoded = buf.getvalue()
             # The encoded bytes now carry the content; drop the decoded copies.
-            self._pixels = self._pil = self._raw = None
+            self._pixels = self._pil = self._raw = self._plotly = None
         return self._encoded
 
     def to_stub(self, run_dir: Path, key: str, step: int) -> dict[str, Any]:
@@ -242,8 +254,39 @@ class Image(Media):
         stub.update(format=self._format, width=self._width, height=self._height)
         if self._caption is not None:
             stub["caption"] = self._caption
+        if self._grouping:
+            stub["grouping"] = self._grouping
+        if self._classes is not None:
+            stub["classes"] = self._classes.to_json()
+        if self._masks:
+            stub["masks"] = {name: mask.to_stub(run_dir, key, step) for name, mask in self._masks.items()}
+        if self._boxes:
+            stub["boxes"] = {name: boxes.to_stub(run_dir, key, step) for name, boxes in self._boxes.items()}
         return stub
 
+    def class_labels(self, key: str) -> dict[str, dict[str, Any]]:
+        """The run-config entries wandb writes for this image's masks and boxes logged under ``key``.
+
+        ``{"mask/class_labels": {"<key>_wandb_delimeter_<set>": {"type", "key", "value"}},
+        "bounding_box/class_labels": {...}}`` (wandb's spelling of "delimiter"), empty without overlays.
+        """
+        found: dict[str, dict[str, Any]] = {}
+        sets: list[tuple[str, dict[str, Any]]] = [
+            ("mask/class_labels", self._masks),
+            ("bounding_box/class_labels", self._boxes),
+        ]
+        for kind, named in sets:
+            for name, overlay in named.items():
+                labels = overlay.class_labels
+                if labels is not None:
+                    entry = f"{key}_wandb_delimeter_{name}"
+                    found.setdefault(kind, {})[entry] = {"type": kind, "key": entry, "value": labels}
+        return found
+
     def __repr__(self) -> str:
+        size = "" if self._width is None else f"{self._width}x{self._height}, "
         caption = f", caption={self._caption!r}" if self._caption is not None else ""
-        return f"Image({self._width}x{self._height}, {self._format}{caption})"
+        overlays = "".join(
+            f", {n}={sorted(s)}" for n, s in (("masks", self._masks), ("boxes", self._boxes)) if s
+        )
+        return f"Image({size}{self._format}{caption}{overlays})"
