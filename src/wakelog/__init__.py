@@ -37,7 +37,21 @@ if TYPE_CHECKING:
     from wakelog.integration.paddle._watch import unwatch, watch
     from wakelog.sdk._config import Config
     from wakelog.sdk._summary import Summary
-    from wakelog.sdk.media import CustomChart, Histogram, Html, Image, Media, Table, plot
+    from wakelog.sdk.media import (
+        Audio,
+        CustomChart,
+        Histogram,
+        Html,
+        Image,
+        Media,
+        Molecule,
+        Object3D,
+        Plotly,
+        Table,
+        Video,
+        box3d,
+        plot,
+    )
 
 #: The current run, its config and summary; set by ``init()``, cleared by ``finish()``.
 run: Run | None = None
@@ -52,6 +66,13 @@ _LAZY = {
     "Html": "wakelog.sdk.media",
     "CustomChart": "wakelog.sdk.media",
     "plot": "wakelog.sdk.media",
+    # rich media (issue 18)
+    "Audio": "wakelog.sdk.media",
+    "Molecule": "wakelog.sdk.media",
+    "Object3D": "wakelog.sdk.media",
+    "Plotly": "wakelog.sdk.media",
+    "Video": "wakelog.sdk.media",
+    "box3d": "wakelog.sdk.media",
     "Config": "wakelog.sdk._config",
     "Summary": "wakelog.sdk._summary",
     "Api": "wakelog.api",
@@ -101,6 +122,7 @@ def alert(title: str, text: str, level: str | None = None, wait_duration: Any = 
 
 __all__ = [
     "Api",
+    "Audio",
     "CommError",
     "Config",
     "ConfigError",
@@ -110,12 +132,17 @@ __all__ = [
     "Html",
     "Image",
     "Media",
+    "Molecule",
+    "Object3D",
+    "Plotly",
     "Run",
     "Settings",
     "Summary",
     "Table",
     "UsageError",
+    "Video",
     "alert",
+    "box3d",
     "config",
     "define_metric",
     "finish",

@@ -1,17 +1,36 @@
-"""Media types for ``log()``: images, histograms, tables, HTML and charts.
+"""Media types for ``log()``: images, video, audio, 3-D objects, molecules, histograms, tables, HTML, charts.
 
-Importing this package is cheap: numpy, PIL and pandas are imported only when a
-media object is built. Each object validates and copies its input when
-constructed, and does the costly work (encoding, binning, writing files) in
-``to_stub``, which the SDK's writer thread calls.
+Importing this package is cheap: numpy, PIL, pandas, soundfile and ffmpeg are imported only
+when a media object is built or written. Each object validates and copies its input when
+constructed, and does the costly work (encoding, binning, writing files) in ``to_stub``, which
+the SDK's writer thread calls.
 """
 
 from . import plot
+from ._audio import Audio
 from ._base import Media
 from ._chart import CustomChart
 from ._histogram import Histogram
 from ._html import Html
 from ._image import Image
+from ._molecule import Molecule
+from ._object3d import Object3D, box3d
+from ._plotly import Plotly
 from ._table import Table
+from ._video import Video
 
-__all__ = ["CustomChart", "Histogram", "Html", "Image", "Media", "Table", "plot"]
+__all__ = [
+    "Audio",
+    "CustomChart",
+    "Histogram",
+    "Html",
+    "Image",
+    "Media",
+    "Molecule",
+    "Object3D",
+    "Plotly",
+    "Table",
+    "Video",
+    "box3d",
+    "plot",
+]
