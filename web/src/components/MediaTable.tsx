@@ -8,6 +8,7 @@ import { memo, useDeferredValue, useEffect, useId, useMemo, useRef, useState, ty
 import { useTranslation } from "react-i18next";
 import { runFileUrl } from "../api/endpoints";
 import type { RunRef } from "../api/types";
+import { isRichMedia, RichMediaCell } from "./media/RichMedia";
 import { cellText, filterRows, isNumericColumn, searchTexts, sortRows, type TableJson, type TableSort } from "../lib/tables";
 
 type Stub = Record<string, unknown> & { _type?: string };
@@ -43,7 +44,7 @@ export function MediaTable({ table, runRef, label }: { table: TableJson; runRef:
     const kept = filterRows(texts, deferredQuery, locale);
     return sort ? sortRows(data, kept, sort, collator) : kept;
   }, [texts, deferredQuery, locale, sort, data, collator]);
-  const hasImages = useMemo(() => data.some((row) => row.some((cell) => isStub(cell, "image-file"))), [data]);
+  const hasImages = useMemo(() => data.some((row) => row.some((cell) => isStub(cell, "image-file") || isRichMedia(cell))), [data]);
   const rowHeight = hasImages ? IMAGE_ROW_HEIGHT : ROW_HEIGHT;
 
   const virtualizer = useVirtualizer({
@@ -139,6 +140,7 @@ function Cell({ cell, text, column, rowNumber, runRef }: { cell: unknown; text: 
       const alt = typeof cell.caption === "string" ? cell.caption : t("run.imageCell", { column, row: rowNumber });
       return <img className="mt-thumb" src={url} alt={alt} loading="lazy" />;
     }
+    if (isRichMedia(cell)) return <RichMediaCell stub={cell} url={url} label={t("run.imageCell", { column, row: rowNumber })} />;
     return (
       <a href={url} target="_blank" rel="noopener noreferrer">
         {text}
