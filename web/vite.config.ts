@@ -25,6 +25,10 @@ export default defineConfig({
         manualChunks(id: string) {
           if (id.includes("node_modules/echarts") || id.includes("node_modules/zrender")) return "echarts";
           if (id.includes("node_modules/uplot")) return "uplot";
+          // Media viewers' libraries: each in its own chunk, loaded with the first viewer that needs it.
+          if (id.includes("node_modules/three")) return "three";
+          if (id.includes("node_modules/3dmol")) return "3dmol";
+          if (id.includes("node_modules/plotly.js-dist-min")) return "plotly";
           if (id.includes("node_modules/react") || id.includes("node_modules/scheduler")) return "react";
           return undefined;
         },

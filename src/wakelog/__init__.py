@@ -49,7 +49,22 @@ if TYPE_CHECKING:
     from wakelog.integration.paddle._watch import unwatch, watch
     from wakelog.sdk._config import Config
     from wakelog.sdk._summary import Summary
-    from wakelog.sdk.media import Classes, CustomChart, Histogram, Html, Image, Media, Table, plot
+    from wakelog.sdk.media import (
+        Audio,
+        Classes,
+        CustomChart,
+        Histogram,
+        Html,
+        Image,
+        Media,
+        Molecule,
+        Object3D,
+        Plotly,
+        Table,
+        Video,
+        box3d,
+        plot,
+    )
     from wakelog.sweeps import agent, sweep
 
 #: The current run, its config and summary; set by ``init()``, cleared by ``finish()``.
@@ -66,6 +81,13 @@ _LAZY = {
     "Html": "wakelog.sdk.media",
     "CustomChart": "wakelog.sdk.media",
     "plot": "wakelog.sdk.media",
+    # rich media (issue 18)
+    "Audio": "wakelog.sdk.media",
+    "Molecule": "wakelog.sdk.media",
+    "Object3D": "wakelog.sdk.media",
+    "Plotly": "wakelog.sdk.media",
+    "Video": "wakelog.sdk.media",
+    "box3d": "wakelog.sdk.media",
     "Config": "wakelog.sdk._config",
     "Summary": "wakelog.sdk._summary",
     "Api": "wakelog.api",
@@ -141,6 +163,7 @@ _set_restorer(restore)  # Run.restore goes through the same function (sdk/_hooks
 __all__ = [
     "AlertLevel",
     "Api",
+    "Audio",
     "Classes",
     "CommError",
     "Config",
@@ -151,14 +174,19 @@ __all__ = [
     "Html",
     "Image",
     "Media",
+    "Molecule",
+    "Object3D",
+    "Plotly",
     "Run",
     "Settings",
     "Summary",
     "Table",
     "UnsupportedError",
     "UsageError",
+    "Video",
     "agent",
     "alert",
+    "box3d",
     "config",
     "define_metric",
     "finish",

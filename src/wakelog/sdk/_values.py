@@ -72,6 +72,10 @@ def _normalise_other(value: Any, *, allow_media: bool, depth: int) -> Any:
         return value.frozen()  # later edits by the user (Table.add_data) must not leak in
     if isinstance(value, (_dt.datetime, _dt.date)):
         return value.isoformat()
+    if allow_media and type(value).__module__.startswith("plotly."):  # a figure, logged as wandb does
+        from wakelog.sdk.media import Plotly
+
+        return Plotly(value)
     if (hasattr(value, "item") and callable(value.item)) or hasattr(value, "__array__"):
         return _array_like(value, allow_media=allow_media, depth=depth)
     kind = type(value)

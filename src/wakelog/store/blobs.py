@@ -206,9 +206,18 @@ class BlobStore:
             self.write_chunk(sha256, 0, data, len(data))
         return sha256
 
-    def open(self, sha256: str) -> Iterator[bytes]:
+    def open(self, sha256: str, start: int = 0, length: int | None = None) -> Iterator[bytes]:
+        """The content in blocks; ``start``/``length`` read one byte range (a player seeking)."""
+        left = length
         with self.fs.open(self._path(sha256), "rb") as f:
-            while block := f.read(READ_CHUNK):
+            if start:
+                f.seek(start)
+            while left is None or left > 0:
+                block = f.read(READ_CHUNK if left is None else min(READ_CHUNK, left))
+                if not block:
+                    break
+                if left is not None:
+                    left -= len(block)
                 yield block
 
     def put_verified(self, sha256: str, blocks: Iterable[bytes]) -> int:

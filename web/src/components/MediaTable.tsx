@@ -9,6 +9,7 @@ import { useTranslation } from "react-i18next";
 import { runFileUrl } from "../api/endpoints";
 import type { RunRef } from "../api/types";
 import { hasOverlays, OverlayImage } from "./ImageOverlays";
+import { isRichMedia, RichMediaCell } from "./media/RichMedia";
 import { cellText, filterRows, isNumericColumn, searchTexts, sortRows, type TableJson, type TableSort } from "../lib/tables";
 
 type Stub = Record<string, unknown> & { _type?: string };
@@ -44,7 +45,7 @@ export function MediaTable({ table, runRef, label }: { table: TableJson; runRef:
     const kept = filterRows(texts, deferredQuery, locale);
     return sort ? sortRows(data, kept, sort, collator) : kept;
   }, [texts, deferredQuery, locale, sort, data, collator]);
-  const hasImages = useMemo(() => data.some((row) => row.some((cell) => isStub(cell, "image-file"))), [data]);
+  const hasImages = useMemo(() => data.some((row) => row.some((cell) => isStub(cell, "image-file") || isRichMedia(cell))), [data]);
   const rowHeight = hasImages ? IMAGE_ROW_HEIGHT : ROW_HEIGHT;
 
   const virtualizer = useVirtualizer({
@@ -141,6 +142,7 @@ function Cell({ cell, text, column, rowNumber, runRef }: { cell: unknown; text: 
       if (hasOverlays(cell)) return <OverlayImage src={url} alt={alt} stub={cell} runRef={runRef} imgClassName="mt-thumb" thumb />;
       return <img className="mt-thumb" src={url} alt={alt} loading="lazy" />;
     }
+    if (isRichMedia(cell)) return <RichMediaCell stub={cell} url={url} label={t("run.imageCell", { column, row: rowNumber })} />;
     return (
       <a href={url} target="_blank" rel="noopener noreferrer">
         {text}

@@ -1,6 +1,7 @@
 /**
  * Non-scalar history: images with a step slider, histograms over steps as a heatmap, tables,
- * confusion matrices and other custom charts, and anything else as JSON.
+ * confusion matrices and other custom charts, video, audio, 3-D, molecules, Plotly and HTML
+ * (media/RichMedia.tsx), and anything else as JSON.
  */
 import { useEffect, useId, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
@@ -11,6 +12,7 @@ import { parseTableJson, type TableJson } from "../lib/tables";
 import { EChart } from "./EChart";
 import { hasOverlays, OverlayImage } from "./ImageOverlays";
 import { MediaTable } from "./MediaTable";
+import { isRichMedia, RichMedia } from "./media/RichMedia";
 
 type Stub = Record<string, unknown> & { _type?: string };
 
@@ -102,6 +104,7 @@ function MediaValue({ runRef, item }: { runRef: RunRef; item: MediaItem }) {
       </figure>
     );
   }
+  if (isRichMedia(stub) && item.url) return <RichMedia stub={stub} url={item.url} label={`${item.key} @ ${item.step}`} />;
   if (stub._type === "table-file" && item.url) return <TableFile url={item.url} runRef={runRef} label={item.key} />;
   if (stub._type === "custom-chart") {
     const table = stub.table as Stub | undefined;

@@ -220,6 +220,19 @@ export const en = {
     overlayBoxes: "Boxes: {{name}}",
     filterKeys: "Filter keys",
   },
+  media: {
+    open: {
+      "video-file": "Play video",
+      "object3D-file": "View in 3-D",
+      "molecule-file": "View molecule",
+      "plotly-file": "Open chart",
+      "html-file": "Open page",
+    },
+    close: "Close",
+    failed: "This file could not be shown.",
+    noWebgl: "3-D needs WebGL, which this browser does not offer.",
+    unsupported3d: "{{format}} files cannot be shown here; download the file to view it.",
+  },
   system: { gpu: "GPUs", host: "CPU and memory", io: "Disk and network", other: "Other" },
   env: {
     title: "Environment",

@@ -220,6 +220,19 @@ export const zh: Messages = {
     overlayBoxes: "边界框：{{name}}",
     filterKeys: "筛选键",
   },
+  media: {
+    open: {
+      "video-file": "播放视频",
+      "object3D-file": "三维查看",
+      "molecule-file": "查看分子",
+      "plotly-file": "打开图表",
+      "html-file": "打开网页",
+    },
+    close: "关闭",
+    failed: "无法显示此文件。",
+    noWebgl: "三维显示需要 WebGL，此浏览器不支持。",
+    unsupported3d: "无法在此显示 {{format}} 文件；请下载后查看。",
+  },
   system: { gpu: "GPU", host: "CPU 与内存", io: "磁盘与网络", other: "其他" },
   env: {
     title: "运行环境",

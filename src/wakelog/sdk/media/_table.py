@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 
 _ACCEPTED = (
     "None, bool, int, float, str, list/tuple, dict with str keys, numpy scalars and arrays, tensors, "
-    "datetime (stored as ISO text), and Image, Html or Histogram objects"
+    "datetime (stored as ISO text), and media objects (Image, Video, Audio, Object3D, Molecule, Plotly, "
+    "Html, Histogram)"
 )
 
 

@@ -2,10 +2,11 @@
 
 A name is looked up in the run's file index and the content streamed from the blob store by its
 hash; it never becomes part of a file system path. Downloads are served so a browser cannot be
-tricked into running them: images, JSON and plain text that are safe to show keep their type
-(``X-Content-Type-Options: nosniff``, a sandboxing ``Content-Security-Policy``); everything else —
-HTML, SVG, scripts, unknown types — is ``application/octet-stream`` with
-``Content-Disposition: attachment``.
+tricked into running them: images, video, audio, 3-D models, JSON and plain text, which cannot
+carry script, keep their type (``X-Content-Type-Options: nosniff``, a sandboxing
+``Content-Security-Policy``); everything else — HTML, SVG, scripts, unknown types — is
+``application/octet-stream`` with ``Content-Disposition: attachment``. A ``Range`` header gets
+that byte range (206), so players can seek (server/ranges.py).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from wakelog.server.errors import InvalidRequest, NotFound, NotUploaded
 from wakelog.server.http import Offset, json_response, not_found, refuse_nul, run_path
 from wakelog.server.permissions import Viewer
 from wakelog.server.query import runs as q
+from wakelog.server.ranges import byte_range
 from wakelog.server.routes.runs import file_url
 from wakelog.store.schema import run_files
 
@@ -40,6 +42,19 @@ SAFE_INLINE_TYPES = {
     "text/plain",
     "text/csv",
     "text/markdown",
+    "video/mp4",
+    "video/webm",
+    "video/ogg",
+    "audio/wav",
+    "audio/mpeg",
+    "audio/ogg",
+    "audio/flac",
+    "audio/mp4",
+    "audio/webm",
+    "model/obj",
+    "model/stl",
+    "model/gltf+json",
+    "model/gltf-binary",
 }
 _TEXT_TYPES = {"text/plain", "text/csv", "text/markdown", "application/json"}
 _EXTRA_TYPES = {
@@ -54,7 +69,23 @@ _EXTRA_TYPES = {
     ".yaml": "text/plain",
     ".yml": "text/plain",
     ".py": "text/plain",
+    # media types Python's table lacks or names differently on some systems
+    ".mp4": "video/mp4",
+    ".webm": "video/webm",
+    ".ogv": "video/ogg",
+    ".wav": "audio/wav",
+    ".mp3": "audio/mpeg",
+    ".ogg": "audio/ogg",
+    ".oga": "audio/ogg",
+    ".flac": "audio/flac",
+    ".m4a": "audio/mp4",
+    ".obj": "model/obj",
+    ".stl": "model/stl",
+    ".gltf": "model/gltf+json",
+    ".glb": "model/gltf-binary",
 }
+#: Logged videos keep wandb's names: an .ogg file under media/videos/ is a video.
+_VIDEO_FOLDER = "media/videos/"
 
 
 class FileOut(BaseModel):
@@ -78,6 +109,8 @@ def content_type(name: str) -> tuple[str, bool]:
     lower = name.lower()
     dot = lower.rfind(".")
     guess = _EXTRA_TYPES.get(lower[dot:]) if dot >= 0 else None
+    if guess and guess.startswith("audio/") and lower.startswith(_VIDEO_FOLDER):
+        guess = "video/" + guess.split("/", 1)[1]
     if guess is None:
         guess = mimetypes.guess_type(lower, strict=True)[0]
     if guess in SAFE_INLINE_TYPES:
@@ -182,6 +215,7 @@ def download_file(
         "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox",
         "ETag": etag,
         "Cache-Control": "private, max-age=31536000, immutable",
+        "Accept-Ranges": "bytes",
     }
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
@@ -190,5 +224,13 @@ def download_file(
         size = store.size(row.sha256)
     except FileNotFoundError:
         raise NotFound(f"the content of {name!r} is missing from the blob store") from None
-    headers["Content-Length"] = str(size)
-    return StreamingResponse(store.open(row.sha256), media_type=kind, headers=headers)
+    if_range = request.headers.get("if-range")
+    span = byte_range(request.headers.get("range"), size) if if_range in (None, etag) else None
+    if span is None:
+        headers["Content-Length"] = str(size)
+        return StreamingResponse(store.open(row.sha256), media_type=kind, headers=headers)
+    start, end = span
+    headers["Content-Length"] = str(end - start + 1)
+    headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    body = store.open(row.sha256, start, end - start + 1)
+    return StreamingResponse(body, status_code=206, media_type=kind, headers=headers)
