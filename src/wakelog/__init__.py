@@ -37,7 +37,8 @@ if TYPE_CHECKING:
     from wakelog.integration.paddle._watch import unwatch, watch
     from wakelog.sdk._config import Config
     from wakelog.sdk._summary import Summary
-    from wakelog.sdk.media import CustomChart, Histogram, Html, Image, Media, Table, plot
+    from wakelog.integration import sklearn
+    from wakelog.sdk.media import CustomChart, Histogram, Html, Image, JoinedTable, Media, Table, plot, plot_table
 
 #: The current run, its config and summary; set by ``init()``, cleared by ``finish()``.
 run: Run | None = None
@@ -51,7 +52,10 @@ _LAZY = {
     "Table": "wakelog.sdk.media",
     "Html": "wakelog.sdk.media",
     "CustomChart": "wakelog.sdk.media",
+    "JoinedTable": "wakelog.sdk.media",
     "plot": "wakelog.sdk.media",
+    "plot_table": "wakelog.sdk.media",
+    "sklearn": "wakelog.integration.sklearn",
     "Config": "wakelog.sdk._config",
     "Summary": "wakelog.sdk._summary",
     "Api": "wakelog.api",
@@ -109,6 +113,7 @@ __all__ = [
     "Histogram",
     "Html",
     "Image",
+    "JoinedTable",
     "Media",
     "Run",
     "Settings",
@@ -123,8 +128,10 @@ __all__ = [
     "log",
     "login",
     "plot",
+    "plot_table",
     "run",
     "save",
+    "sklearn",
     "summary",
     "unwatch",
     "watch",

@@ -38,7 +38,7 @@ def test_add_data_and_read_back(tmp_path: Path) -> None:
 def test_stub_and_file(tmp_path: Path) -> None:
     t = Table(columns=["a", "b"], data=[[1, "x"], [2, "y"]])
     stub = t.to_stub(tmp_path, "eval/preds", 7)
-    assert set(stub) == {"_type", "path", "sha256", "size", "ncols", "nrows", "columns"}
+    assert set(stub) == {"_type", "path", "sha256", "size", "ncols", "nrows", "columns", "log_mode"}
     assert stub["_type"] == "table-file"
     assert (stub["ncols"], stub["nrows"], stub["columns"]) == (2, 2, ["a", "b"])
     assert stub["path"].startswith("media/table/eval_preds_7_")
@@ -126,7 +126,9 @@ def test_data_forms() -> None:
 def test_add_column() -> None:
     t = Table(columns=["a"], data=[[1], [2]])
     t.add_column("b", np.array([0.5, 1.5]))
-    t.add_column("c", ["x", None])
+    with pytest.raises(TypeError, match="column 'c' is not optional, but row 1 is None"):
+        t.add_column("c", ["x", None])  # wandb's default: optional=False
+    t.add_column("c", ["x", None], optional=True)
     assert t.data == [[1, 0.5, "x"], [2, 1.5, None]]
     with pytest.raises(ValueError, match="got 3 values for 2 rows"):
         t.add_column("d", [1, 2, 3])
@@ -181,9 +183,9 @@ def test_tables_and_nested_media_are_refused() -> None:
         Table(columns=["l"], data=[[[Image(np.zeros((2, 2)))]]])
 
 
-def test_frozen_copy_ignores_later_rows(tmp_path: Path) -> None:
+def test_snapshot_ignores_later_rows(tmp_path: Path) -> None:
     t = Table(columns=["a"], data=[[1]])
-    frozen = t.frozen()
+    frozen = t.snapshot()
     t.add_data(2)
     t.add_column("b", [1, 2])
     assert load(tmp_path, frozen.to_stub(tmp_path, "t", 0)) == {"columns": ["a"], "data": [[1]]}

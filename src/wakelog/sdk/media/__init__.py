@@ -8,10 +8,11 @@ constructed, and does the costly work (encoding, binning, writing files) in
 
 from . import plot
 from ._base import Media
-from ._chart import CustomChart
+from ._chart import CustomChart, plot_table
 from ._histogram import Histogram
 from ._html import Html
 from ._image import Image
+from ._joined import JoinedTable
 from ._table import Table
 
-__all__ = ["CustomChart", "Histogram", "Html", "Image", "Media", "Table", "plot"]
+__all__ = ["CustomChart", "Histogram", "Html", "Image", "JoinedTable", "Media", "Table", "plot", "plot_table"]
