@@ -34,11 +34,21 @@ _register_paddle()
 
 if TYPE_CHECKING:
     from wakelog.api import Api
+    from wakelog.integration import sklearn
     from wakelog.integration.paddle._watch import unwatch, watch
     from wakelog.sdk._config import Config
     from wakelog.sdk._summary import Summary
-    from wakelog.integration import sklearn
-    from wakelog.sdk.media import CustomChart, Histogram, Html, Image, JoinedTable, Media, Table, plot, plot_table
+    from wakelog.sdk.media import (
+        CustomChart,
+        Histogram,
+        Html,
+        Image,
+        JoinedTable,
+        Media,
+        Table,
+        plot,
+        plot_table,
+    )
 
 #: The current run, its config and summary; set by ``init()``, cleared by ``finish()``.
 run: Run | None = None

@@ -46,7 +46,7 @@ def plot_roc(
     plot_macro: bool = True,
     classes_to_plot: Any = None,
 ) -> None:
-    """Log the ROC curve of each class under ``roc`` (``plot_micro``/``plot_macro`` are accepted, as wandb)."""
+    """Log the ROC curve of each class under ``roc`` (``plot_micro``/``plot_macro``: accepted, unused)."""
     _log("roc", plot.roc_curve(y_true, y_probas, labels, classes_to_plot))
 
 
@@ -99,7 +99,7 @@ def plot_confusion_matrix(
 
 def plot_learning_curve(
     model: Any = None,
-    X: Any = None,  # noqa: N803 - wandb's (and scikit-learn's) name
+    X: Any = None,
     y: Any = None,
     cv: Any = None,
     shuffle: bool = False,
@@ -126,7 +126,9 @@ def plot_learning_curve(
         random_state=random_state,
     )
     table = Table(columns=["dataset", "score", "train_size"])
-    for size, tr, te in zip(sizes.tolist(), train.mean(axis=1).tolist(), test.mean(axis=1).tolist(), strict=True):
+    for size, tr, te in zip(
+        sizes.tolist(), train.mean(axis=1).tolist(), test.mean(axis=1).tolist(), strict=True
+    ):
         table.add_data("train", round(tr, 2), size)
         table.add_data("test", round(te, 2), size)
     fields = {"x": "train_size", "y": "score", "stroke": "dataset"}
@@ -177,8 +179,8 @@ def plot_feature_importances(
 
 def plot_classifier(
     model: Any,
-    X_train: Any,  # noqa: N803
-    X_test: Any,  # noqa: N803
+    X_train: Any,
+    X_test: Any,
     y_train: Any,
     y_test: Any,
     y_pred: Any,

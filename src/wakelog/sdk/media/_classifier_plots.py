@@ -112,7 +112,9 @@ def confusion_matrix(
     predicted, source = _predictions(probs, preds)
     actual = _vector(y_true, "confusion_matrix", "y_true")
     if len(predicted) != len(actual):
-        raise ValueError(f"plot.confusion_matrix y_true has {len(actual)} entries but {source} has {len(predicted)}")
+        raise ValueError(
+            f"plot.confusion_matrix y_true has {len(actual)} entries but {source} has {len(predicted)}"
+        )
     if class_names is not None:
         names = _checked_names(class_names)
         actual_idx = _class_indices(actual, "y_true")
@@ -252,4 +254,6 @@ def roc_curve(
         fpr, tpr = roc_points(truth == classes[column], scores[:, column])
         parts.append((name, fpr, tpr))
     table = _rows_table(["class", "fpr", "tpr"], parts, "roc_curve")
-    return _curve_chart(table, "fpr", "tpr", ("False positive rate", "True positive rate"), title, split_table)
+    return _curve_chart(
+        table, "fpr", "tpr", ("False positive rate", "True positive rate"), title, split_table
+    )

@@ -17,7 +17,11 @@ from ._table import Table
 def _join_keys(join_key: Any) -> list[str]:
     if isinstance(join_key, str):
         return [join_key, join_key]
-    if isinstance(join_key, list | tuple) and len(join_key) == 2 and all(isinstance(k, str) for k in join_key):
+    if (
+        isinstance(join_key, list | tuple)
+        and len(join_key) == 2
+        and all(isinstance(k, str) for k in join_key)
+    ):
         return list(join_key)
     raise ValueError(f"JoinedTable join_key must be a column name or a list of two; got {join_key!r}")
 
@@ -31,7 +35,9 @@ class JoinedTable(Media):
             if not isinstance(table, Table):
                 raise TypeError(f"JoinedTable {name} must be a wakelog Table; got {type(table).__name__}")
             if key not in table.columns:
-                raise ValueError(f"JoinedTable join key {key!r} is not a column of {name}; its columns are {table.columns}")
+                raise ValueError(
+                    f"JoinedTable join key {key!r} is not a column of {name}; its columns are {table.columns}"
+                )
         self._tables = (table1.snapshot(), table2.snapshot())
         self._join_key = join_key if isinstance(join_key, str) else list(join_key)
 

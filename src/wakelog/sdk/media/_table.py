@@ -159,8 +159,8 @@ def _dtype_kind(dtype: Any) -> str | None:
                 return kind or dtype.__name__
         if issubclass(dtype, _dt.datetime | _dt.date | _dt.time):
             return "str"
-        if type(dtype).__module__ == "numpy" or dtype.__module__ == "numpy":
-            return _dtype_kind(type(dtype(0).item()))
+        if dtype.__module__ == "numpy" and dtype.__name__.startswith("bool"):  # numpy.bool_
+            return "bool"
     raise TypeError(
         f"Table column type {dtype!r} is not one a cell can hold; use bool, int, float, str, list, dict, "
         "datetime, or a media class such as Image"
@@ -196,6 +196,25 @@ def _check_columns(columns: Any) -> list[str]:
             raise ValueError(f"Table column {name!r} appears twice; column names must be unique")
         seen.add(name)
     return names
+
+
+def _columns_and_data(columns: Any, data: Any, rows: Any, dataframe: Any) -> tuple[Any, Any]:
+    """Table's ways to pass rows (data=, the older rows=, a DataFrame) reduced to columns and rows."""
+    if data is not None and rows is not None:
+        raise ValueError("Table takes data= or rows= (the same thing), not both")
+    if rows is not None:
+        data = rows
+    if _is_dataframe(data):
+        if dataframe is not None:
+            raise ValueError("Table got two DataFrames (data= and dataframe=)")
+        dataframe, data = data, None
+    if dataframe is not None:
+        if data is not None or columns is not None:
+            raise ValueError("Table takes dataframe= alone; its columns come from the DataFrame")
+        if not _is_dataframe(dataframe):
+            raise TypeError(f"Table dataframe must be a pandas DataFrame; got {type(dataframe).__name__}")
+        return _dataframe_rows(dataframe)
+    return columns, data
 
 
 class _Increments:
@@ -244,21 +263,7 @@ class Table(Media):
     ) -> None:
         if log_mode not in LOG_MODES:
             raise ValueError(f"Table log_mode must be one of {list(LOG_MODES)}; got {log_mode!r}")
-        if data is not None and rows is not None:
-            raise ValueError("Table takes data= or rows= (the same thing), not both")
-        if rows is not None:
-            data = rows
-        if _is_dataframe(data):
-            if dataframe is not None:
-                raise ValueError("Table got two DataFrames (data= and dataframe=)")
-            dataframe, data = data, None
-        if dataframe is not None:
-            if data is not None or columns is not None:
-                raise ValueError("Table takes dataframe= alone; its columns come from the DataFrame")
-            if not _is_dataframe(dataframe):
-                raise TypeError(f"Table dataframe must be a pandas DataFrame; got {type(dataframe).__name__}")
-            columns, data = _dataframe_rows(dataframe)
-
+        columns, data = _columns_and_data(columns, data, rows, dataframe)
         row_list = _rows_of(data)
         if columns is None:
             columns = [f"col{i}" for i in range(len(row_list[0]))] if row_list else []
@@ -330,8 +335,7 @@ class Table(Media):
 
     def iterrows(self) -> Iterator[tuple[int, list[Any]]]:
         """``(index, row)`` for every row, in order; each row is a copy."""
-        for index, row in enumerate(self.data):
-            yield index, row
+        yield from enumerate(self.data)
 
     def get_dataframe(self) -> pd.DataFrame:
         import pandas as pd
@@ -355,7 +359,9 @@ class Table(Media):
         if not isinstance(name, str):
             raise TypeError(f"Table column names must be str; got {name!r} ({type(name).__name__})")
         if self.log_mode == "INCREMENTAL" and self._logged is not None:
-            raise ValueError(f"Table.add_column({name!r}): an INCREMENTAL table cannot gain columns once logged")
+            raise ValueError(
+                f"Table.add_column({name!r}): an INCREMENTAL table cannot gain columns once logged"
+            )
         values = _column_values(name, data)
         self._mutated()
         with self._lock:
@@ -384,7 +390,8 @@ class Table(Media):
             result = fn(index, dict(zip(self._columns, row, strict=True)))
             if not isinstance(result, dict):
                 raise TypeError(
-                    f"Table.add_computed_columns: fn must return a dict; got {type(result).__name__} for row {index}"
+                    f"Table.add_computed_columns: fn must return a dict; "
+                    f"got {type(result).__name__} for row {index}"
                 )
             for key, value in result.items():
                 new.setdefault(key, []).append(value)
@@ -497,7 +504,11 @@ class Table(Media):
                     self._logged = self.snapshot()
                 return self._logged
             if self._chain is not None and (self._logged is None or len(self._rows) > self._logged_rows):
-                number = 0 if self._logged is None or self._logged._increment is None else self._logged._increment[0] + 1
+                number = (
+                    0
+                    if self._logged is None or self._logged._increment is None
+                    else self._logged._increment[0] + 1
+                )
                 increment = self.snapshot(self._logged_rows)
                 increment._increment = (number, self._chain)
                 self._logged, self._logged_rows = increment, len(self._rows)
@@ -526,9 +537,11 @@ class Table(Media):
         if self._increment is not None:
             number, chain = self._increment
             with chain.lock:
-                chain.paths[number] = stub["path"]
+                chain.paths.setdefault(number, stub["path"])  # a re-logged increment keeps its first file
                 earlier = [chain.paths[n] for n in sorted(chain.paths) if n < number]
-            stub.update(_type="incremental-table-file", increment_num=number, previous_increments_paths=earlier)
+            stub.update(
+                _type="incremental-table-file", increment_num=number, previous_increments_paths=earlier
+            )
         return stub
 
     def __repr__(self) -> str:
@@ -541,6 +554,7 @@ def _column_values(name: str, data: Any) -> list[Any]:
     arr = to_numpy(data) if not isinstance(data, str | bytes | dict) else None
     if arr is None or arr.ndim == 0:
         raise TypeError(
-            f"Table.add_column({name!r}) needs a list, tuple, array or tensor of values; got {type(data).__name__}"
+            f"Table.add_column({name!r}) needs a list, tuple, array or tensor of values; "
+            f"got {type(data).__name__}"
         )
     return list(arr)

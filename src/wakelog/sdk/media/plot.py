@@ -59,7 +59,9 @@ def line(
     _need_numeric(table, y, "line", "y")
     if stroke is not None:
         _need_column(table, stroke, "line", "stroke")
-    return plot_table("wandb/line/v0", table, {"x": x, "y": y, "stroke": stroke}, {"title": title}, split_table)
+    return plot_table(
+        "wandb/line/v0", table, {"x": x, "y": y, "stroke": stroke}, {"title": title}, split_table
+    )
 
 
 def scatter(table: Table, x: str, y: str, title: str = "", split_table: bool = False) -> CustomChart:
@@ -86,7 +88,9 @@ def histogram(table: Table, value: str, title: str = "", split_table: bool = Fal
 
 
 def _series(values: Any, what: str) -> list[Any]:
-    if isinstance(values, str | bytes) or not isinstance(values, Iterable) and not hasattr(values, "__array__"):
+    if isinstance(values, str | bytes) or (
+        not isinstance(values, Iterable) and not hasattr(values, "__array__")
+    ):
         raise TypeError(f"plot.line_series {what} must be a sequence of numbers; got {type(values).__name__}")
     return list(to_numpy(values).tolist()) if hasattr(values, "__array__") else list(values)
 
