@@ -45,6 +45,7 @@ _register_gym()
 if TYPE_CHECKING:
     from wakelog.api import Api
     from wakelog.integration import gym as gym
+    from wakelog.integration import sklearn
     from wakelog.integration import tensorboard as tensorboard
     from wakelog.integration.paddle._watch import unwatch, watch
     from wakelog.sdk._config import Config
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
         Histogram,
         Html,
         Image,
+        JoinedTable,
         Media,
         Molecule,
         Object3D,
@@ -64,6 +66,7 @@ if TYPE_CHECKING:
         Video,
         box3d,
         plot,
+        plot_table,
     )
     from wakelog.sweeps import agent, sweep
 
@@ -80,6 +83,7 @@ _LAZY = {
     "Table": "wakelog.sdk.media",
     "Html": "wakelog.sdk.media",
     "CustomChart": "wakelog.sdk.media",
+    "JoinedTable": "wakelog.sdk.media",
     "plot": "wakelog.sdk.media",
     # rich media (issue 18)
     "Audio": "wakelog.sdk.media",
@@ -88,6 +92,8 @@ _LAZY = {
     "Plotly": "wakelog.sdk.media",
     "Video": "wakelog.sdk.media",
     "box3d": "wakelog.sdk.media",
+    "plot_table": "wakelog.sdk.media",
+    "sklearn": "wakelog.integration.sklearn",
     "Config": "wakelog.sdk._config",
     "Summary": "wakelog.sdk._summary",
     "Api": "wakelog.api",
@@ -173,6 +179,7 @@ __all__ = [
     "Histogram",
     "Html",
     "Image",
+    "JoinedTable",
     "Media",
     "Molecule",
     "Object3D",
@@ -196,11 +203,13 @@ __all__ = [
     "login",
     "mark_preempting",
     "plot",
+    "plot_table",
     "require",
     "restore",
     "run",
     "save",
     "setup",
+    "sklearn",
     "summary",
     "sweep",
     "teardown",

@@ -14,7 +14,9 @@ def lazy_getattr(module_name: str, where: dict[str, str], namespace: dict[str, A
         source = where.get(name)
         if source is None:
             raise AttributeError(f"module {module_name!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(source), name)
+        module = importlib.import_module(source)
+        # A source named after the attribute is the attribute itself: a lazily imported submodule.
+        value = module if source.endswith(f".{name}") else getattr(module, name)
         namespace[name] = value
         return value
 

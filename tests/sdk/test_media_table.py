@@ -13,6 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import wakelog
+from tests.conftest import history
 from wakelog.sdk.media import Histogram, Html, Image, Table
 
 
@@ -38,7 +40,7 @@ def test_add_data_and_read_back(tmp_path: Path) -> None:
 def test_stub_and_file(tmp_path: Path) -> None:
     t = Table(columns=["a", "b"], data=[[1, "x"], [2, "y"]])
     stub = t.to_stub(tmp_path, "eval/preds", 7)
-    assert set(stub) == {"_type", "path", "sha256", "size", "ncols", "nrows", "columns"}
+    assert set(stub) == {"_type", "path", "sha256", "size", "ncols", "nrows", "columns", "log_mode"}
     assert stub["_type"] == "table-file"
     assert (stub["ncols"], stub["nrows"], stub["columns"]) == (2, 2, ["a", "b"])
     assert stub["path"].startswith("media/table/eval_preds_7_")
@@ -126,7 +128,9 @@ def test_data_forms() -> None:
 def test_add_column() -> None:
     t = Table(columns=["a"], data=[[1], [2]])
     t.add_column("b", np.array([0.5, 1.5]))
-    t.add_column("c", ["x", None])
+    with pytest.raises(TypeError, match="column 'c' is not optional, but row 1 is None"):
+        t.add_column("c", ["x", None])  # wandb's default: optional=False
+    t.add_column("c", ["x", None], optional=True)
     assert t.data == [[1, 0.5, "x"], [2, 1.5, None]]
     with pytest.raises(ValueError, match="got 3 values for 2 rows"):
         t.add_column("d", [1, 2, 3])
@@ -181,9 +185,9 @@ def test_tables_and_nested_media_are_refused() -> None:
         Table(columns=["l"], data=[[[Image(np.zeros((2, 2)))]]])
 
 
-def test_frozen_copy_ignores_later_rows(tmp_path: Path) -> None:
+def test_snapshot_ignores_later_rows(tmp_path: Path) -> None:
     t = Table(columns=["a"], data=[[1]])
-    frozen = t.frozen()
+    frozen = t.snapshot()
     t.add_data(2)
     t.add_column("b", [1, 2])
     assert load(tmp_path, frozen.to_stub(tmp_path, "t", 0)) == {"columns": ["a"], "data": [[1]]}
@@ -244,3 +248,89 @@ def test_json_round_trip_of_random_rows(rows: list[tuple]) -> None:
     assert len(back["data"]) == len(rows)
     for got, want in zip(back["data"], rows, strict=True):
         assert all(same(g, w) for g, w in zip(got, want, strict=True)), (got, want)
+
+
+# -- wandb's Table surface: cast, optional, index, computed columns, log modes, joins ---------------------
+
+
+def test_cast_optional_and_dtype() -> None:
+    t = Table(columns=["a", "b"], data=[[1, "x"], [None, "y"]])
+    with pytest.raises(TypeError, match=r"Table.cast\('a'\): row 1 is None; pass optional=True"):
+        t.cast("a", int)
+    t.cast("a", float, optional=True)
+    with pytest.raises(TypeError, match=r"row 0 holds a str \('x'\), not a number"):
+        t.cast("b", int)
+    t.cast("b", str)
+    with pytest.raises(TypeError, match="column 'b' is not optional, but row 2 is None"):
+        t.add_data(2, None)
+    with pytest.raises(KeyError, match="no column 'zz'"):
+        t.cast("zz", int)
+    with pytest.raises(TypeError, match="not one a cell can hold"):
+        t.cast("a", set)
+    typed = Table(columns=["n", "s"], dtype=[int, str], optional=[False, True])
+    with pytest.raises(TypeError, match="column 'n' holds number values, but row 0 has a str"):
+        typed.add_data("1", None)
+    typed.add_data(1, None)
+    assert typed.column_kind("n") == "number" and typed.column_kind("s") == "str"
+
+
+def test_index_iterrows_and_computed_columns() -> None:
+    t = Table(columns=["x", "y"], data=[[3, 1], [4, 6]])
+    assert t.get_index() == [0, 1]
+    assert list(t.iterrows()) == [(0, [3, 1]), (1, [4, 6])]
+    t.add_computed_columns(lambda ndx, row: {"diff": row["x"] - row["y"], "i": ndx})
+    assert t.columns == ["x", "y", "diff", "i"] and t.get_column("diff") == [2, -2]
+    assert t.get_column("i", convert_to="numpy").tolist() == [0, 1]
+    assert t.get_dataframe()["diff"].tolist() == [2, -2]
+
+
+def logged_tables(run_dir: Path, key: str) -> list[dict]:
+    return [load(run_dir, row[key]) for row in history(run_dir) if key in row]
+
+
+def test_log_modes() -> None:
+    with pytest.raises(ValueError, match="log_mode must be one of"):
+        Table(columns=["a"], log_mode="APPEND")
+    run = wakelog.init(mode="offline")
+    immutable = Table(columns=["a"], data=[[1]])
+    mutable = Table(columns=["a"], data=[[1]], log_mode="MUTABLE")
+    incremental = Table(columns=["a"], data=[[1]], log_mode="INCREMENTAL")
+    run.log({"i": immutable, "m": mutable, "n": incremental})
+    with pytest.warns(UserWarning, match="log_mode='IMMUTABLE'.*logged already"):
+        immutable.add_data(2)
+    mutable.add_data(2)
+    incremental.add_data(2)
+    incremental.add_data(3)
+    run.log({"i": immutable, "m": mutable, "n": incremental})
+    run.log({"n": incremental})  # nothing new: the same increment again
+    incremental.add_data(4)
+    run.log({"n": incremental})
+    run.finish()
+    assert [t["data"] for t in logged_tables(run.run_dir, "i")] == [[[1]], [[1]]]
+    assert [t["data"] for t in logged_tables(run.run_dir, "m")] == [[[1]], [[1], [2]]]
+    assert [t["data"] for t in logged_tables(run.run_dir, "n")] == [[[1]], [[2], [3]], [[2], [3]], [[4]]]
+    stubs = [row["n"] for row in history(run.run_dir) if "n" in row]
+    assert [s["_type"] for s in stubs] == ["incremental-table-file"] * 4
+    assert [s["increment_num"] for s in stubs] == [0, 1, 1, 2]
+    assert stubs[3]["previous_increments_paths"] == [stubs[0]["path"], stubs[1]["path"]]
+    assert {row["i"]["log_mode"] for row in history(run.run_dir) if "i" in row} == {"IMMUTABLE"}
+    with pytest.raises(ValueError, match="cannot gain columns once logged"):
+        incremental.add_column("b", [1, 2, 3, 4])
+
+
+def test_joined_table(tmp_path: Path) -> None:
+    left = Table(columns=["id", "x"], data=[[1, "a"], [2, "b"]])
+    right = Table(columns=["key", "y"], data=[[2, 0.5]])
+    joined = wakelog.JoinedTable(left, right, ["id", "key"])
+    stub = joined.to_stub(tmp_path, "j", 3)
+    assert stub["_type"] == "joined-table" and stub["join_key"] == ["id", "key"]
+    assert load(tmp_path, stub["table1"])["data"] == [[1, "a"], [2, "b"]]
+    assert stub["table2"]["path"].startswith("media/table/j_table2_3_")
+    with pytest.raises(ValueError, match="join key 'id' is not a column of table2"):
+        wakelog.JoinedTable(left, right, "id")
+    with pytest.raises(ValueError, match="a column name or a list of two"):
+        wakelog.JoinedTable(left, right, ["id"])
+    with pytest.raises(TypeError, match="table1 must be a wakelog Table"):
+        wakelog.JoinedTable([[1]], right, "key")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="cannot hold a JoinedTable"):
+        Table(columns=["t"], data=[[joined]])

@@ -164,7 +164,8 @@ def test_media_is_snapshotted_at_log_time() -> None:
     run = wakelog.init(mode="offline")
     table = wakelog.Table(columns=["a"], data=[[1]])
     run.log({"t": table})
-    table.add_data(2)  # after log(): must not reach what was logged
+    with pytest.warns(UserWarning, match="logged already"):  # wandb warns too (log_mode='IMMUTABLE')
+        table.add_data(2)  # after log(): must not reach what was logged
     run.finish()
     stub = history(run.run_dir)[0]["t"]
     logged = json.loads((run.run_dir / "files" / stub["path"]).read_text())

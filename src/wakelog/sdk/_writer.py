@@ -157,7 +157,7 @@ class RunWriter:
             self.tracker.override(data.get("update", {}), data.get("remove", []))
 
     def _encode_media(self, row: dict[str, Any]) -> dict[str, Any]:
-        from wakelog.sdk.media import Media
+        from wakelog.sdk.media import CustomChart, Media
 
         step = row.get("_step", 0)
 
@@ -174,6 +174,8 @@ class RunWriter:
         for key, value in row.items():
             try:
                 out[key] = encode(key, value)
+                if isinstance(value, CustomChart):  # wandb's shape: the chart's table is its own key too
+                    out[out[key]["table_key"]] = out[key]["table"]
             except Exception as exc:
                 self._warn(f"media:{key}", f"wakelog: could not write media for {key!r}: {exc}")
         return out

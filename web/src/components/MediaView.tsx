@@ -5,7 +5,7 @@
  */
 import { useEffect, useId, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { load, mediaPage, runFileUrl } from "../api/endpoints";
+import { load, mediaPage } from "../api/endpoints";
 import type { KeyInfo, MediaItem, MediaPage, RunRef } from "../api/types";
 import { formatValue } from "../lib/format";
 import { parseTableJson, type TableJson } from "../lib/tables";
@@ -13,6 +13,8 @@ import { EChart } from "./EChart";
 import { hasOverlays, OverlayImage } from "./ImageOverlays";
 import { MediaTable } from "./MediaTable";
 import { isRichMedia, RichMedia } from "./media/RichMedia";
+import PlotChart from "./PlotChart";
+import { IncrementalTable, JoinedTableView } from "./TableStubs";
 
 type Stub = Record<string, unknown> & { _type?: string };
 
@@ -42,7 +44,10 @@ export default function MediaView({ runRef, objects, version }: { runRef: RunRef
   }, [runRef, version]);
   const byKey = useMemo(() => {
     const map = new Map<string, MediaItem[]>();
+    // A chart's table is logged under its own key too (wandb's shape); the chart shows it already.
+    const chartTables = new Set((items ?? []).map((i) => (i.value as Stub | null)?.table_key).filter((k) => typeof k === "string"));
     for (const item of items ?? []) {
+      if (chartTables.has(item.key)) continue;
       const list = map.get(item.key);
       if (list) list.push(item);
       else map.set(item.key, [item]);
@@ -106,14 +111,9 @@ function MediaValue({ runRef, item }: { runRef: RunRef; item: MediaItem }) {
   }
   if (isRichMedia(stub) && item.url) return <RichMedia stub={stub} url={item.url} label={`${item.key} @ ${item.step}`} />;
   if (stub._type === "table-file" && item.url) return <TableFile url={item.url} runRef={runRef} label={item.key} />;
-  if (stub._type === "custom-chart") {
-    const table = stub.table as Stub | undefined;
-    const url = table && typeof table.path === "string" ? runFileUrl(runRef, table.path) : null;
-    if (url) {
-      if (stub.chart === "confusion_matrix") return <ConfusionMatrix url={url} title={text(stub.title, "")} />;
-      return <TableFile url={url} runRef={runRef} label={item.key} />;
-    }
-  }
+  if (stub._type === "custom-chart") return <PlotChart stub={stub} runRef={runRef} label={item.key} />;
+  if (stub._type === "incremental-table-file") return <IncrementalTable stub={stub} runRef={runRef} label={item.key} />;
+  if (stub._type === "joined-table") return <JoinedTableView stub={stub} runRef={runRef} label={item.key} />;
   if (item.url) {
     return (
       <a href={item.url} target="_blank" rel="noopener noreferrer">
@@ -144,31 +144,6 @@ function TableFile({ url, runRef, label }: { url: string; runRef: RunRef; label:
   const table = useTableJson(url);
   if (!table) return <p role="status">{t("app.loading")}</p>;
   return <MediaTable table={table} runRef={runRef} label={label} />;
-}
-
-function ConfusionMatrix({ url, title }: { url: string; title: string }) {
-  const table = useTableJson(url);
-  const option = useMemo(() => {
-    if (!table) return null;
-    const ia = table.columns.indexOf("Actual");
-    const ip = table.columns.indexOf("Predicted");
-    const in_ = table.columns.indexOf("nPredictions");
-    const classes = [...new Set(table.data.flatMap((r) => [String(r[ia]), String(r[ip])]))];
-    const index = new Map(classes.map((c, i) => [c, i]));
-    const data = table.data.map((r) => [index.get(String(r[ip])) ?? 0, index.get(String(r[ia])) ?? 0, Number(r[in_]) || 0]);
-    const max = Math.max(1, ...data.map((d) => d[2] as number));
-    return {
-      animation: false,
-      tooltip: {},
-      grid: { left: 80, right: 20, top: 30, bottom: 60 },
-      xAxis: { type: "category" as const, data: classes, name: "Predicted", nameLocation: "middle" as const, nameGap: 30 },
-      yAxis: { type: "category" as const, data: classes, name: "Actual", inverse: true },
-      visualMap: { min: 0, max, calculable: true, orient: "horizontal" as const, left: "center", bottom: 0, show: false },
-      series: [{ type: "heatmap" as const, data, label: { show: true } }],
-    };
-  }, [table]);
-  if (!option) return null;
-  return <EChart option={option} height={360} label={title || "confusion matrix"} />;
 }
 
 function HistogramHeatmap({ items }: { items: MediaItem[] }) {

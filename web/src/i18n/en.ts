@@ -176,6 +176,14 @@ export const en = {
     panelFor: "Chart of {{key}}",
   },
   state: { running: "running", finished: "finished", failed: "failed", crashed: "crashed", killed: "killed", preempted: "preempted", pending: "pending" },
+  plots: {
+    chart: "Chart: {{title}}",
+    data: "Data ({{rows}} rows)",
+    dataLabel: "data",
+    noTable: "This chart has no table.",
+    increments: "{{count}} increments",
+    joinedOn: "Joined on {{left}} = {{right}}",
+  },
   run: {
     overview: "Overview",
     charts: "Charts",

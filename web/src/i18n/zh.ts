@@ -176,6 +176,14 @@ export const zh: Messages = {
     panelFor: "{{key}} 的图表",
   },
   state: { running: "运行中", finished: "已完成", failed: "失败", crashed: "已崩溃", killed: "已终止", preempted: "被抢占", pending: "等待中" },
+  plots: {
+    chart: "图表：{{title}}",
+    data: "数据（{{rows}} 行）",
+    dataLabel: "数据",
+    noTable: "此图表没有数据表。",
+    increments: "{{count}} 个增量",
+    joinedOn: "按 {{left}} = {{right}} 连接",
+  },
   run: {
     overview: "概览",
     charts: "图表",

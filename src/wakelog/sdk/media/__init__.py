@@ -11,11 +11,12 @@ from . import plot
 from ._audio import Audio
 from ._base import Media
 from ._boxes import BoundingBoxes2D
-from ._chart import CustomChart
+from ._chart import CustomChart, plot_table
 from ._classes import Classes
 from ._histogram import Histogram
 from ._html import Html
 from ._image import Image
+from ._joined import JoinedTable
 from ._masks import ImageMask
 from ._molecule import Molecule
 from ._object3d import Object3D, box3d
@@ -32,6 +33,7 @@ __all__ = [
     "Html",
     "Image",
     "ImageMask",
+    "JoinedTable",
     "Media",
     "Molecule",
     "Object3D",
@@ -40,4 +42,5 @@ __all__ = [
     "Video",
     "box3d",
     "plot",
+    "plot_table",
 ]

@@ -13,10 +13,12 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import UnionType
 from typing import TYPE_CHECKING, Any
+
+from wakelog._warn import warn
 
 from ._base import Media
 from ._convert import is_tensor_like, to_numpy
@@ -30,6 +32,9 @@ _ACCEPTED = (
     "datetime (stored as ISO text), and media objects (Image, Video, Audio, Object3D, Molecule, Plotly, "
     "Html, Histogram)"
 )
+LOG_MODES = ("IMMUTABLE", "MUTABLE", "INCREMENTAL")
+#: Media that hold tables themselves, so cannot sit in a cell.
+_NOT_CELLS = ("Table", "CustomChart", "JoinedTable")
 
 
 def _is_dataframe(value: Any) -> bool:
@@ -87,7 +92,7 @@ def _frozen_media(value: Media, *, nested: bool) -> Media:
     name = type(value).__name__
     if nested:
         raise TypeError(f"Table cells may hold a {name} only directly, not inside a list or dict")
-    if name in ("Table", "CustomChart"):
+    if name in _NOT_CELLS:
         raise TypeError(f"Table cells cannot hold a {name}; accepted: {_ACCEPTED}")
     return value.frozen()
 
@@ -137,6 +142,32 @@ def _kind(value: Any) -> str | None:
     return _CONTAINER_KINDS[type(value)]
 
 
+def _dtype_kind(dtype: Any) -> str | None:
+    """The column kind a ``cast``/``dtype`` type names; ``None`` for "any"."""
+    import numbers
+
+    if dtype is None or dtype is Any or dtype is object:
+        return None
+    if isinstance(dtype, Media):
+        return type(dtype).__name__
+    if isinstance(dtype, type):
+        if issubclass(dtype, bool):
+            return "bool"
+        if issubclass(dtype, numbers.Number) and not issubclass(dtype, complex):
+            return "number"
+        for base, kind in ((Media, None), (str, "str"), (list | tuple, "list"), (dict, "dict")):
+            if issubclass(dtype, base):
+                return kind or dtype.__name__
+        if issubclass(dtype, _dt.datetime | _dt.date | _dt.time):
+            return "str"
+        if dtype.__module__ == "numpy" and dtype.__name__.startswith("bool"):  # numpy.bool_
+            return "bool"
+    raise TypeError(
+        f"Table column type {dtype!r} is not one a cell can hold; use bool, int, float, str, list, dict, "
+        "datetime, or a media class such as Image"
+    )
+
+
 def _rows_of(data: Any) -> list[Sequence[Any]]:
     if data is None:
         return []
@@ -168,6 +199,33 @@ def _check_columns(columns: Any) -> list[str]:
     return names
 
 
+def _columns_and_data(columns: Any, data: Any, rows: Any, dataframe: Any) -> tuple[Any, Any]:
+    """Table's ways to pass rows (data=, the older rows=, a DataFrame) reduced to columns and rows."""
+    if data is not None and rows is not None:
+        raise ValueError("Table takes data= or rows= (the same thing), not both")
+    if rows is not None:
+        data = rows
+    if _is_dataframe(data):
+        if dataframe is not None:
+            raise ValueError("Table got two DataFrames (data= and dataframe=)")
+        dataframe, data = data, None
+    if dataframe is not None:
+        if data is not None or columns is not None:
+            raise ValueError("Table takes dataframe= alone; its columns come from the DataFrame")
+        if not _is_dataframe(dataframe):
+            raise TypeError(f"Table dataframe must be a pandas DataFrame; got {type(dataframe).__name__}")
+        return _dataframe_rows(dataframe)
+    return columns, data
+
+
+class _Increments:
+    """What an INCREMENTAL table and the increments it logged share: each written increment's file."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.paths: dict[int, str] = {}
+
+
 class Table(Media):
     """A table of rows, logged as a JSON file.
 
@@ -176,14 +234,22 @@ class Table(Media):
         data: rows, as a list of sequences, a 2-D array, or a DataFrame.
         rows: same as ``data`` (older spelling); pass one of them.
         dataframe: a pandas DataFrame; column names become ``str``.
+        dtype: a type for every column, or a list with one per column (see :meth:`cast`).
+        optional: whether columns may hold ``None`` (one bool, or a list with one per column).
         allow_mixed_types: let a column hold values of different types.
+        log_mode: ``"IMMUTABLE"`` (logged once: later logs repeat what was logged first),
+            ``"MUTABLE"`` (each log writes the table as it is then) or ``"INCREMENTAL"``
+            (each log writes only the rows added since the previous one; readers show the union).
 
     Without ``allow_mixed_types`` a column's type (bool, number, str, list, dict
     or a media class) is fixed by its first non-None value, and other types
-    raise TypeError; ``None`` is allowed anywhere. Values are normalised on the
-    way in (numpy scalars to Python, arrays to lists, one-element tensors to
-    scalars, datetimes to ISO text), so the table holds its own copy.
+    raise TypeError. Values are normalised on the way in (numpy scalars to
+    Python, arrays to lists, one-element tensors to scalars, datetimes to ISO
+    text), so the table holds its own copy.
     """
+
+    #: Rows a chart helper keeps (wandb's limit for plot tables); tables themselves are not cut.
+    MAX_ROWS = 10000
 
     def __init__(
         self,
@@ -191,33 +257,42 @@ class Table(Media):
         data: Any = None,
         rows: Any = None,
         dataframe: pd.DataFrame | None = None,
+        dtype: Any = None,
+        optional: bool | Sequence[bool] = True,
         allow_mixed_types: bool = False,
+        log_mode: str = "IMMUTABLE",
     ) -> None:
-        if data is not None and rows is not None:
-            raise ValueError("Table takes data= or rows= (the same thing), not both")
-        if rows is not None:
-            data = rows
-        if _is_dataframe(data):
-            if dataframe is not None:
-                raise ValueError("Table got two DataFrames (data= and dataframe=)")
-            dataframe, data = data, None
-        if dataframe is not None:
-            if data is not None or columns is not None:
-                raise ValueError("Table takes dataframe= alone; its columns come from the DataFrame")
-            if not _is_dataframe(dataframe):
-                raise TypeError(f"Table dataframe must be a pandas DataFrame; got {type(dataframe).__name__}")
-            columns, data = _dataframe_rows(dataframe)
-
+        if log_mode not in LOG_MODES:
+            raise ValueError(f"Table log_mode must be one of {list(LOG_MODES)}; got {log_mode!r}")
+        columns, data = _columns_and_data(columns, data, rows, dataframe)
         row_list = _rows_of(data)
         if columns is None:
             columns = [f"col{i}" for i in range(len(row_list[0]))] if row_list else []
         self._columns = _check_columns(columns)
         self._types: list[str | None] = [None] * len(self._columns)
+        self._optional = self._per_column(optional, "optional", bool)
+        for i, kind in enumerate(self._per_column(dtype, "dtype", object)):
+            self._types[i] = _dtype_kind(kind)
         self._rows: list[list[Any]] = []
         self._allow_mixed = bool(allow_mixed_types)
         self._lock = threading.RLock()  # the writer may serialise while the user still adds rows
+        self.log_mode = log_mode
+        self._logged: Table | None = None  # IMMUTABLE: the first logged copy; INCREMENTAL: the last increment
+        self._logged_rows = 0  # INCREMENTAL: rows already in logged increments
+        self._increment: tuple[int, _Increments] | None = None  # set on increments, not on the table
+        self._chain = _Increments() if log_mode == "INCREMENTAL" else None
+        self._warned = False  # IMMUTABLE: edits after logging were reported
         for i, row in enumerate(row_list):
             self._append(row, f"row {i}")
+
+    def _per_column(self, value: Any, name: str, kind: type) -> list[Any]:
+        if not isinstance(value, list | tuple):
+            return [value] * len(self._columns)
+        if len(value) != len(self._columns):
+            raise ValueError(f"Table {name} has {len(value)} entries for {len(self._columns)} columns")
+        if kind is bool and not all(isinstance(v, bool) for v in value):
+            raise TypeError(f"Table {name} must be a bool or a list of bools; got {value!r}")
+        return list(value)
 
     # -- reading -----------------------------------------------------------------
     @property
@@ -238,6 +313,10 @@ class Table(Media):
     def ncols(self) -> int:
         return len(self._columns)
 
+    def column_kind(self, name: str) -> str | None:
+        """The type class column ``name`` is fixed to (``"number"``, ``"str"``, ``"Image"``...), or None."""
+        return self._types[self._index(name)]
+
     def get_column(self, name: str, convert_to: str | None = None) -> Any:
         """Values of column ``name``; ``convert_to="numpy"`` returns a numpy array."""
         if convert_to not in (None, "numpy"):
@@ -251,32 +330,41 @@ class Table(Media):
             return np.array(values)
         return values
 
+    def get_index(self) -> list[int]:
+        """The row indexes 0..nrows-1 (a column of them links rows of another table to this one)."""
+        return list(range(len(self._rows)))
+
+    def iterrows(self) -> Iterator[tuple[int, list[Any]]]:
+        """``(index, row)`` for every row, in order; each row is a copy."""
+        yield from enumerate(self.data)
+
     def get_dataframe(self) -> pd.DataFrame:
         import pandas as pd
 
         with self._lock:
-            frame: pd.DataFrame = pd.DataFrame([list(r) for r in self._rows], columns=list(self._columns))
+            frame: pd.DataFrame = pd.DataFrame.from_records(
+                [list(r) for r in self._rows], columns=list(self._columns)
+            )
         return frame
 
     # -- writing -----------------------------------------------------------------
     def add_data(self, *row: Any) -> None:
         """Append one row; it must have one value per column."""
+        self._mutated()
         self._append(row, f"row {len(self._rows)}")
 
-    def add_column(self, name: str, data: Any) -> None:
-        """Append a column; ``data`` needs one value per existing row."""
+    add_row = add_data
+
+    def add_column(self, name: str, data: Any, optional: bool = False) -> None:
+        """Append a column; ``data`` needs one value per existing row (``None`` only if ``optional``)."""
         if not isinstance(name, str):
             raise TypeError(f"Table column names must be str; got {name!r} ({type(name).__name__})")
-        if isinstance(data, list | tuple):
-            values = list(data)
-        else:
-            arr = to_numpy(data) if not isinstance(data, str | bytes | dict) else None
-            if arr is None or arr.ndim == 0:
-                raise TypeError(
-                    f"Table.add_column({name!r}) needs a list, tuple, array or tensor of values; "
-                    f"got {type(data).__name__}"
-                )
-            values = list(arr)
+        if self.log_mode == "INCREMENTAL" and self._logged is not None:
+            raise ValueError(
+                f"Table.add_column({name!r}): an INCREMENTAL table cannot gain columns once logged"
+            )
+        values = _column_values(name, data)
+        self._mutated()
         with self._lock:
             if name in self._columns:
                 raise ValueError(f"Table already has a column {name!r}")
@@ -285,13 +373,56 @@ class Table(Media):
                     f"Table.add_column({name!r}) got {len(values)} values for {len(self._rows)} rows"
                 )
             normal = [_normalize(v) for v in values]
-            kind = self._check_kinds(name, None, normal, 0)
+            kind = self._check_kinds(name, None, bool(optional), normal, 0)
             if not self._columns:
                 self._rows = [[] for _ in normal]
             for row, value in zip(self._rows, normal, strict=True):
                 row.append(value)
             self._columns.append(name)
             self._types.append(kind)
+            self._optional.append(bool(optional))
+
+    def add_computed_columns(self, fn: Callable[[int, dict[str, Any]], dict[str, Any]]) -> None:
+        """Add the columns ``fn(index, row_as_dict)`` returns for every row (a dict of name -> value)."""
+        if self.log_mode == "INCREMENTAL":
+            raise ValueError("Table.add_computed_columns is not available for log_mode='INCREMENTAL' tables")
+        new: dict[str, list[Any]] = {}
+        for index, row in self.iterrows():
+            result = fn(index, dict(zip(self._columns, row, strict=True)))
+            if not isinstance(result, dict):
+                raise TypeError(
+                    f"Table.add_computed_columns: fn must return a dict; "
+                    f"got {type(result).__name__} for row {index}"
+                )
+            for key, value in result.items():
+                new.setdefault(key, []).append(value)
+        for key, values in new.items():
+            if len(values) != len(self._rows):
+                raise ValueError(f"Table.add_computed_columns: fn returned {key!r} for only some rows")
+            self.add_column(key, values, optional=True)
+
+    def cast(self, col_name: str, dtype: Any, optional: bool = False) -> None:
+        """Fix column ``col_name`` to ``dtype`` (bool, int/float, str, list, dict, datetime or a media class).
+
+        Existing values must fit (``None`` only if ``optional``); later rows are checked against it.
+        """
+        kind = _dtype_kind(dtype)
+        with self._lock:
+            index = self._index(col_name)
+            for i, row in enumerate(self._rows):
+                value = row[index]
+                have = _kind(value)
+                if have is None and not optional:
+                    raise TypeError(
+                        f"Table.cast({col_name!r}): row {i} is None; pass optional=True to allow None"
+                    )
+                if have is not None and kind is not None and have != kind:
+                    raise TypeError(
+                        f"Table.cast({col_name!r}, {getattr(dtype, '__name__', dtype)}): row {i} holds a "
+                        f"{have} ({value!r}), not a {kind}"
+                    )
+            self._types[index] = kind
+            self._optional[index] = bool(optional)
 
     def _index(self, name: str) -> int:
         try:
@@ -300,12 +431,18 @@ class Table(Media):
             raise KeyError(f"Table has no column {name!r}; columns are {self._columns}") from None
 
     def _check_kinds(
-        self, column: str, expected: str | None, values: list[Any], first_row: int
+        self, column: str, expected: str | None, optional: bool, values: list[Any], first_row: int
     ) -> str | None:
         """Check values of one column against its type; return the (possibly newly fixed) type."""
         for offset, value in enumerate(values):
             kind = _kind(value)
-            if kind is None or self._allow_mixed:
+            if kind is None:
+                if not optional:
+                    raise TypeError(
+                        f"Table column {column!r} is not optional, but row {first_row + offset} is None"
+                    )
+                continue
+            if self._allow_mixed:
                 continue
             if expected is None:
                 expected = kind
@@ -328,23 +465,56 @@ class Table(Media):
             normal = [_normalize(v) for v in row]
             nrow = len(self._rows)
             types = [
-                self._check_kinds(c, t, [v], nrow)
-                for c, t, v in zip(self._columns, self._types, normal, strict=True)
+                self._check_kinds(c, t, o, [v], nrow)
+                for c, t, o, v in zip(self._columns, self._types, self._optional, normal, strict=True)
             ]
             self._types = types
             self._rows.append(normal)
 
+    def _mutated(self) -> None:
+        if self.log_mode == "IMMUTABLE" and self._logged is not None and not self._warned:
+            self._warned = True
+            warn(
+                "wakelog: this Table (log_mode='IMMUTABLE') was logged already, so logging it again logs "
+                "what it held then; use log_mode='MUTABLE' to log its changes"
+            )
+
     # -- logging -----------------------------------------------------------------
-    def frozen(self) -> Table:
-        """A copy that later ``add_data``/``add_column`` calls on this table do not change."""
+    def snapshot(self, start: int = 0) -> Table:
+        """A copy (of the rows from ``start`` on) that later edits to this table do not change."""
         copy = Table.__new__(Table)
         with self._lock:
             copy._columns = list(self._columns)
             copy._types = list(self._types)
-            copy._rows = [list(r) for r in self._rows]
+            copy._optional = list(self._optional)
+            copy._rows = [list(r) for r in self._rows[start:]]
         copy._allow_mixed = self._allow_mixed
         copy._lock = threading.RLock()
+        copy.log_mode = self.log_mode
+        copy._logged, copy._logged_rows, copy._increment, copy._chain = None, 0, None, None
+        copy._warned = False
         return copy
+
+    def frozen(self) -> Table:
+        """What ``log()`` records, by ``log_mode``: the first logged copy, a fresh copy, or the new rows."""
+        with self._lock:
+            if self.log_mode == "MUTABLE":
+                return self.snapshot()
+            if self.log_mode == "IMMUTABLE":
+                if self._logged is None:
+                    self._logged = self.snapshot()
+                return self._logged
+            if self._chain is not None and (self._logged is None or len(self._rows) > self._logged_rows):
+                number = (
+                    0
+                    if self._logged is None or self._logged._increment is None
+                    else self._logged._increment[0] + 1
+                )
+                increment = self.snapshot(self._logged_rows)
+                increment._increment = (number, self._chain)
+                self._logged, self._logged_rows = increment, len(self._rows)
+            assert self._logged is not None
+            return self._logged
 
     def to_stub(self, run_dir: Path, key: str, step: int) -> dict[str, Any]:
         with self._lock:
@@ -364,8 +534,28 @@ class Table(Media):
             raw = json.dumps(payload, separators=(",", ":")).encode("ascii")
         stub: dict[str, Any] = {"_type": "table-file"}
         stub.update(write_media_file(run_dir, "table", key, step, data=raw, ext="table.json"))
-        stub.update(ncols=len(columns), nrows=len(rows), columns=columns)
+        stub.update(ncols=len(columns), nrows=len(rows), columns=columns, log_mode=self.log_mode)
+        if self._increment is not None:
+            number, chain = self._increment
+            with chain.lock:
+                chain.paths.setdefault(number, stub["path"])  # a re-logged increment keeps its first file
+                earlier = [chain.paths[n] for n in sorted(chain.paths) if n < number]
+            stub.update(
+                _type="incremental-table-file", increment_num=number, previous_increments_paths=earlier
+            )
         return stub
 
     def __repr__(self) -> str:
-        return f"Table(columns={self._columns}, nrows={len(self._rows)})"
+        return f"Table(columns={self._columns}, nrows={len(self._rows)}, log_mode={self.log_mode!r})"
+
+
+def _column_values(name: str, data: Any) -> list[Any]:
+    if isinstance(data, list | tuple):
+        return list(data)
+    arr = to_numpy(data) if not isinstance(data, str | bytes | dict) else None
+    if arr is None or arr.ndim == 0:
+        raise TypeError(
+            f"Table.add_column({name!r}) needs a list, tuple, array or tensor of values; "
+            f"got {type(data).__name__}"
+        )
+    return list(arr)
