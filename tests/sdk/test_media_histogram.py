@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from wakelog.sdk.media import Histogram
@@ -126,6 +126,7 @@ def test_mutation_after_construction_is_ignored(tmp_path: Path) -> None:
     st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), max_size=200),
     st.integers(min_value=1, max_value=512),
 )
+@example([2.7402531131942493e303, -1.797665732331184e308], 1)  # numpy's own binning dropped one
 def test_counts_sum_to_number_of_finite_values(values: list[float], bins: int) -> None:
     h = Histogram(values, num_bins=bins)
     assert sum(h.histogram) == sum(1 for v in values if math.isfinite(v))

@@ -35,7 +35,8 @@ def _bin(finite: np.ndarray, num_bins: int) -> tuple[np.ndarray, np.ndarray]:
 
     numpy raises when the range overflows float64 (``-1e308..1e308``) or is too
     narrow to hold ``num_bins`` distinct float edges (one huge value, many
-    bins). Then the edges are widened just enough and built at half scale.
+    bins), and loses values when the range is just under float64's max. Then
+    the edges are widened just enough and built at half scale.
     """
     import numpy as np
 
@@ -46,9 +47,13 @@ def _bin(finite: np.ndarray, num_bins: int) -> tuple[np.ndarray, np.ndarray]:
         if np.isfinite(span):
             try:
                 # Near float64's max, linspace may overshoot inside numpy; numpy pins the last edge.
-                with np.errstate(over="ignore"):
-                    return np.histogram(finite, bins=num_bins)
-            except ValueError:
+                with np.errstate(over="ignore", invalid="ignore"):
+                    counts, edges = np.histogram(finite, bins=num_bins)
+                # A span just under float64's max can overflow numpy's bin arithmetic and drop
+                # values silently: then the explicit half-scale edges below (searched, not computed).
+                if counts.sum() == finite.size:
+                    return counts, edges
+            except (ValueError, IndexError):  # numpy's arithmetic overflowed (an index out of range)
                 pass
         mid = lo / 2 + hi / 2
         with np.errstate(over="ignore"):
@@ -57,6 +62,8 @@ def _bin(finite: np.ndarray, num_bins: int) -> tuple[np.ndarray, np.ndarray]:
         low, high = max(-top, mid - half), min(top, mid + half)
         with np.errstate(over="ignore"):
             edges = np.linspace(low / 2, high / 2, num_bins + 1) * 2
+        # Rounding at this scale can leave the extremes just outside: the ends are the data's own.
+        edges[0], edges[-1] = min(edges[0], lo), max(edges[-1], hi)
         return np.histogram(finite, bins=edges)
     return np.histogram(finite, bins=num_bins)
 
