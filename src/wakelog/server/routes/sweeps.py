@@ -186,7 +186,7 @@ def _summary(sweep: Any, trials: list[store.Trial], with_params: bool = False) -
         "project": sweep.project,
         "name": sweep.name,
         "method": sweep.method,
-        "state": sweep.state,
+        "state": store.settled(sweep, trials),
         "metric": {"name": metric["name"], "goal": metric["goal"]} if metric else None,
         "created_at": sweep.created_at,
         "counts": store.counts(trials),
@@ -194,13 +194,16 @@ def _summary(sweep: Any, trials: list[store.Trial], with_params: bool = False) -
     }
 
 
+def _silence(state: Any) -> store.Silence:
+    return store.Silence(state.clock(), state.config.sweep_agent_timeout)
+
+
 def _detail(state: Any, entity: str, project: str, sweep_id: str) -> dict[str, Any]:
-    with state.db.write() as conn:  # reading settles: dead agents, a sweep that has finished
+    # Read-only: a dead agent's trials read as crashed and a sweep that is over as finished; the
+    # next agent request writes both down (viewers poll this, and must not queue for the writer).
+    with state.db.read() as conn:
         sweep = store.find(conn, entity, project, sweep_id)
-        store.reap(conn, sweep, state.clock(), state.config.sweep_agent_timeout)
-        trials = store.trials(conn, sweep)
-        store.settle(conn, sweep, trials, state.clock())
-        sweep = store.find(conn, entity, project, sweep_id)
+        trials = store.trials(conn, sweep, _silence(state))
         creator = store.user_name(conn, sweep.created_by)
     return {
         **_summary(sweep, trials, with_params=True),
@@ -219,7 +222,8 @@ def list_sweeps(entity: str, project: str, request: Request, user: Viewer) -> An
     entity, project = project_path(entity, project)
     with request.app.state.db.read() as conn:
         found = store.project_sweeps(conn, entity, project)
-        return json_response([_summary(sweep, store.trials(conn, sweep)) for sweep in found])
+        silence = _silence(request.app.state)
+        return json_response([_summary(sweep, store.trials(conn, sweep, silence)) for sweep in found])
 
 
 @router.get("/sweeps/{entity}/{project}/{sweep}", response_model=SweepOut)
@@ -254,7 +258,9 @@ async def register_agent(entity: str, project: str, sweep: str, request: Request
     def add() -> str:
         with state.db.write() as conn:
             found = store.find(conn, entity, project, sweep)
-            return store.add_agent(conn, found, body.host, body.pid, body.name, user.id, state.clock())
+            now = state.clock()
+            store.reap(conn, found, now, state.config.sweep_agent_timeout)
+            return store.add_agent(conn, found, body.host, body.pid, body.name, user.id, now)
 
     return json_response({"agent_id": await run_in_threadpool(add)}, status_code=201)
 

@@ -69,6 +69,8 @@ class Trial:
     metric: float | None
     stopped_reason: str | None
     run_pk: int | None
+    #: The smallest and largest value the run logged for the metric (None when it logged none).
+    extremes: tuple[float | None, float | None] = (None, None)
 
     def public(self) -> dict[str, Any]:
         return {
@@ -88,6 +90,26 @@ def trial_state(decided: str, run_state: str | None) -> str:
     if decided in ENDED:
         return decided
     return run_state or decided
+
+
+@dataclass(frozen=True)
+class Silence:
+    """When an agent counts as dead: no heartbeat for ``timeout`` seconds before ``now``."""
+
+    now: float
+    timeout: float
+
+    @property
+    def reason(self) -> str:
+        return f"its agent sent no heartbeat for {self.timeout:g} s"
+
+    def took(self, row: Any) -> bool:
+        """Whether the trial of ``row`` is one a dead agent left unfinished."""
+        return (
+            row.state in ACTIVE
+            and row.agent_heartbeat_at is not None
+            and row.agent_heartbeat_at < self.now - self.timeout
+        )
 
 
 # -- creating and finding -------------------------------------------------------------------------
@@ -183,8 +205,12 @@ def project_sweeps(conn: sa.Connection, entity: str, project: str) -> list[Any]:
     return list(found)
 
 
-def trials(conn: sa.Connection, sweep: Any) -> list[Trial]:
-    """The sweep's trials joined to their runs, with the latest value of the sweep's metric."""
+def trials(conn: sa.Connection, sweep: Any, dead: Silence | None = None) -> list[Trial]:
+    """The sweep's trials joined to their runs, with the sweep's metric (latest value and extremes).
+
+    With ``dead``, a trial whose agent has been silent too long reads as ``crashed`` even before
+    ``reap`` writes it down: readers see what the next agent's request will record, without writing.
+    """
     metric = (sweep.config.get("metric") or {}).get("name", "")
     joined = (
         sweep_trials.outerjoin(
@@ -199,27 +225,40 @@ def trials(conn: sa.Connection, sweep: Any) -> list[Trial]:
             runs.c.id.label("run_pk"),
             runs.c.state.label("run_state"),
             summaries.c.last.label("metric"),
+            summaries.c.min.label("metric_min"),
+            summaries.c.max.label("metric_max"),
             sweep_agents.c.agent_id,
+            sweep_agents.c.heartbeat_at.label("agent_heartbeat_at"),
         )
         .select_from(joined)
         .where(sweep_trials.c.sweep_pk == sweep.id)
         .order_by(sweep_trials.c.seq)
     ).all()
-    return [
-        Trial(
-            seq=row.seq,
-            run_id=row.run_id,
-            params=row.params,
-            point=row.point,
-            state=trial_state(row.state, row.run_state),
-            agent=row.agent_id,
-            created_at=row.created_at,
-            metric=row.metric if row.metric is not None and math.isfinite(row.metric) else None,
-            stopped_reason=row.stopped_reason,
-            run_pk=row.run_pk,
+    out = []
+    for row in rows:
+        decided, reason = row.state, row.stopped_reason
+        if dead is not None and dead.took(row):
+            decided, reason = "crashed", dead.reason
+        out.append(
+            Trial(
+                seq=row.seq,
+                run_id=row.run_id,
+                params=row.params,
+                point=row.point,
+                state=trial_state(decided, row.run_state),
+                agent=row.agent_id,
+                created_at=row.created_at,
+                metric=_finite(row.metric),
+                stopped_reason=reason,
+                run_pk=row.run_pk,
+                extremes=(_finite(row.metric_min), _finite(row.metric_max)),
+            )
         )
-        for row in rows
-    ]
+    return out
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
 
 
 def best(sweep: Any, found: Iterable[Trial]) -> Trial | None:
@@ -317,14 +356,14 @@ def reap(conn: sa.Connection, sweep: Any, now: float, timeout: float) -> None:
         )
         .values(
             state="crashed",
-            stopped_reason=f"its agent sent no heartbeat for {timeout:g} s",
+            stopped_reason=Silence(now, timeout).reason,
             updated_at=now,
         )
     )
 
 
 # -- the sweep's life -----------------------------------------------------------------------------
-def settle(conn: sa.Connection, sweep: Any, found: list[Trial], now: float) -> str:
+def settled(sweep: Any, found: list[Trial]) -> str:
     """The sweep's state, moved on to ``finished`` once nothing runs and nothing more will."""
     state = str(sweep.state)
     if state not in ("running", "stopping"):
@@ -332,8 +371,15 @@ def settle(conn: sa.Connection, sweep: Any, found: list[Trial], now: float) -> s
     active = any(t.state in ACTIVE for t in found)
     exhausted = sweep.trial_limit is not None and sweep.trials >= sweep.trial_limit
     if not active and (state == "stopping" or exhausted or target_reached(sweep, found)):
-        conn.execute(sweeps.update().where(sweeps.c.id == sweep.id).values(state="finished", updated_at=now))
         return "finished"
+    return state
+
+
+def settle(conn: sa.Connection, sweep: Any, found: list[Trial], now: float) -> str:
+    """``settled``, written down."""
+    state = settled(sweep, found)
+    if state != sweep.state:
+        conn.execute(sweeps.update().where(sweeps.c.id == sweep.id).values(state=state, updated_at=now))
     return state
 
 
