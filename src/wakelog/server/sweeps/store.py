@@ -25,7 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from wakelog.server.errors import Conflict, InvalidRequest, NotFound
-from wakelog.server.sweeps import hyperband, search
+from wakelog.server.sweeps import hyperband, impute, search
 from wakelog.server.sweeps import space as sp
 from wakelog.store import series as codec
 from wakelog.store.ingest import ensure_project
@@ -416,12 +416,7 @@ def suggest(sweep: Any, seq: int, found: list[Trial]) -> search.Suggestion:
         return search.grid(config, seq)
     if config["method"] == "random":
         return search.random_point(config, sweep.seed, seq)
-    observed = [
-        search.Observed(t.point, t.metric)
-        for t in found
-        if t.state in ENDED and t.metric is not None and t.point
-    ]
-    return search.bayes(config, sweep.seed, seq, observed)
+    return search.bayes(config, sweep.seed, seq, impute.observed(config["metric"], found))
 
 
 def fresh_run_id(conn: sa.Connection, sweep: Any) -> str:
