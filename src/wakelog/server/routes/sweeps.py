@@ -28,6 +28,8 @@ from wakelog.server.sweeps.importance import importance
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(refuse_nul)])
 #: A sweep configuration (YAML or JSON): parameter lists can be long, but not this long.
 MAX_CONFIG_BODY = MAX_QUERY_BODY
+#: The most existing runs a new sweep may take in as trials.
+MAX_PRIOR_RUNS = 10_000
 SweepState = Literal["running", "paused", "finished", "stopping", "canceled"]
 
 
@@ -136,6 +138,18 @@ def _checked(body: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     return sweep_config.normalise(raw), raw if isinstance(raw, str) else None
 
 
+def _prior_runs(body: dict[str, Any]) -> list[str]:
+    """``prior_runs``: ids of the project's existing runs that join the sweep as trials."""
+    found = body.get("prior_runs") or []
+    if (
+        not isinstance(found, list)
+        or len(found) > MAX_PRIOR_RUNS
+        or not all(isinstance(r, str) and 0 < len(r) <= 128 for r in found)
+    ):
+        raise InvalidRequest(f"prior_runs must be a list of at most {MAX_PRIOR_RUNS} run ids")
+    return found
+
+
 def _refusal(error: sweep_config.SweepConfigError) -> InvalidSweepConfig:
     return InvalidSweepConfig(str(error), details=[{"key": k, "message": m} for k, m in error.problems])
 
@@ -154,9 +168,11 @@ async def validate_config(request: Request, user: Annotated[User, Depends(authen
 
 @router.post("/projects/{entity}/{project}/sweeps", status_code=201, response_model=SweepOut)
 async def create_sweep(entity: str, project: str, request: Request, user: Writer) -> Any:
-    """Create a sweep (and the project, if new); 400 ``invalid_sweep_config`` names what is wrong."""
+    """Create a sweep (and the project, if new); 400 ``invalid_sweep_config`` names what is wrong.
+    ``prior_runs`` (run ids of the project) join it as trials, for bayes and for the best run."""
     entity, project = project_path(entity, project)
     body = await read_json_object(request, MAX_CONFIG_BODY)
+    prior_runs = _prior_runs(body)
     try:
         normalised, yaml_text = await run_in_threadpool(_checked, body)
     except sweep_config.SweepConfigError as exc:
@@ -165,7 +181,9 @@ async def create_sweep(entity: str, project: str, request: Request, user: Writer
 
     def create() -> dict[str, Any]:
         with state.db.write() as conn:
-            sweep_id = store.create(conn, entity, project, normalised, yaml_text, user.id, state.clock())
+            sweep_id = store.create(
+                conn, entity, project, normalised, yaml_text, user.id, state.clock(), prior_runs
+            )
         return _detail(state, entity, project, sweep_id)
 
     return json_response(await run_in_threadpool(create), status_code=201)

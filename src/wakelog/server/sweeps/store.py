@@ -129,8 +129,10 @@ def create(
     yaml_text: str | None,
     user_id: int | None,
     now: float,
+    prior_runs: list[str] | None = None,
 ) -> str:
     project_id = ensure_project(conn, entity, project, user_id)
+    priors = _prior_runs(conn, project_id, f"{entity}/{project}", prior_runs or [])
     while True:
         sweep_id = new_id()
         taken = conn.execute(
@@ -138,7 +140,7 @@ def create(
         ).first()
         if taken is None:
             break
-    conn.execute(
+    made = conn.execute(
         sweeps.insert().values(
             project_id=project_id,
             sweep_id=sweep_id,
@@ -157,7 +159,60 @@ def create(
             updated_at=now,
         )
     )
+    if priors:  # numbered -n…-1: before every handed-out trial, and not counted against the limit
+        space = sp.params(config["parameters"])
+        conn.execute(
+            sweep_trials.insert(),
+            [
+                _prior_trial(made.inserted_primary_key[0], i - len(priors), run, space, now)
+                for i, run in enumerate(priors)
+            ],
+        )
     return sweep_id
+
+
+def _prior_runs(conn: sa.Connection, project_id: int, where: str, run_ids: list[str]) -> list[Any]:
+    """The runs ``prior_runs`` names, in its order (each once); a missing one is refused by name."""
+    wanted = list(dict.fromkeys(run_ids))
+    if not wanted:
+        return []
+    found = {
+        row.run_id: row
+        for row in conn.execute(
+            sa.select(runs.c.run_id, runs.c.state, runs.c.config).where(
+                runs.c.project_id == project_id, runs.c.run_id.in_(wanted)
+            )
+        )
+    }
+    missing = [run_id for run_id in wanted if run_id not in found]
+    if missing:
+        raise InvalidRequest(f"prior_runs: no run {', '.join(map(repr, missing))} in project {where}")
+    return [found[run_id] for run_id in wanted]
+
+
+def _prior_trial(sweep_pk: int, seq: int, run: Any, space: list[sp.Param], now: float) -> dict[str, Any]:
+    """A run made before the sweep, as one of its trials: its config's values of the sweep's
+    parameters, and where they sit in the search space (bayes learns from those it can place)."""
+    flat = sp.flatten(run.config or {}, space)
+    point = {}
+    for param in space:
+        if sp.is_searched(param) and param.key in flat:
+            located = sp.locate(param, flat[param.key])
+            if located is not None:
+                point[param.key] = located
+    searched = [p for p in space if sp.is_searched(p)]
+    return {
+        "sweep_pk": sweep_pk,
+        "seq": seq,
+        "run_id": run.run_id,
+        "agent_pk": None,
+        "params": sp.nest({p.path: flat[p.key] for p in space if p.key in flat}),
+        "point": point if len(point) == len(searched) else {},
+        # its run's state rules once the run ends; until then it runs
+        "state": run.state if run.state in ENDED else "running",
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def _sweep_query() -> sa.Select[Any]:
