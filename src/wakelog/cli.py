@@ -497,7 +497,22 @@ def demo(port: int, data_dir: Path | None, epochs: int, exit_after: bool, sweep_
     "--stop", "action", flag_value="stop", help="Stop SWEEP_ID: no new trials, running ones finish."
 )
 @click.option("--cancel", "action", flag_value="cancel", help="Cancel SWEEP_ID: running trials are stopped.")
-def sweep(config_or_sweep_id: str, project: str | None, entity: str | None, action: str | None) -> None:
+@click.option(
+    "--prior-run",
+    "--prior_run",
+    "-R",
+    "prior_runs",
+    multiple=True,
+    metavar="RUN_ID",
+    help="An existing run of the project that joins the new sweep as a trial (repeatable).",
+)
+def sweep(
+    config_or_sweep_id: str,
+    project: str | None,
+    entity: str | None,
+    action: str | None,
+    prior_runs: tuple[str, ...],
+) -> None:
     """Create a sweep from a wandb sweep configuration (YAML), or control one.
 
     Prints the sweep's id and the command that starts an agent on it; the configuration is checked
@@ -507,9 +522,11 @@ def sweep(config_or_sweep_id: str, project: str | None, entity: str | None, acti
     """
     from wakelog import sweeps
 
+    if prior_runs and action is not None:
+        raise click.UsageError("--prior-run goes with a new sweep's configuration, not with --" + action)
     try:
         if action is None:
-            path = sweeps.create_sweep(Path(config_or_sweep_id), entity=entity, project=project)
+            path = sweeps.create_sweep(Path(config_or_sweep_id), entity, project, list(prior_runs))
             click.echo(f"sweep {path.sweep_id} created in {path.entity}/{path.project}")
             click.echo(f"run an agent (on any machine): wakelog agent {path}")
             return

@@ -166,6 +166,47 @@ def test_a_silent_agent_is_dead_and_its_trials_crash(client: httpx.Client) -> No
     assert next_trial(client, sweep, busy)["action"] == "run", "the sweep goes on"
 
 
+def test_reading_a_sweep_writes_nothing(client: httpx.Client, server: InProcessServer) -> None:
+    """Viewers poll the sweep: a dead agent's trial and a finished sweep read as such, but only
+    agent traffic writes them down."""
+    import sqlalchemy as sa
+
+    from wakelog.store.schema import sweep_agents, sweep_trials, sweeps
+
+    clock = client.clock  # type: ignore[attr-defined]
+    sweep = create(client, {"method": "grid", "parameters": {"x": {"values": [1]}}}, "readonly")
+    quiet = agent(client, sweep)
+    lost = next_trial(client, sweep, quiet)["run_id"]
+    clock.sleep(61)
+
+    def stored() -> tuple[Any, ...]:
+        with server.app.state.db.read() as conn:
+            return (
+                conn.execute(
+                    sa.select(sweeps.c.state, sweeps.c.updated_at).where(sweeps.c.sweep_id == sweep["id"])
+                ).one(),
+                conn.execute(
+                    sa.select(sweep_trials.c.state, sweep_trials.c.updated_at).where(
+                        sweep_trials.c.run_id == lost
+                    )
+                ).one(),
+                conn.execute(
+                    sa.select(sweep_agents.c.state, sweep_agents.c.heartbeat_at).where(
+                        sweep_agents.c.agent_id == quiet
+                    )
+                ).one(),
+            )
+
+    before = stored()
+    got = client.get(base(sweep)).json()
+    listed = client.get(f"{API}/projects/admin/readonly/sweeps").json()
+    assert got["trials"][0]["run_id"] == lost and got["trials"][0]["state"] == "crashed"
+    assert got["state"] == listed[0]["state"] == "finished", "nothing runs and the grid is done"
+    assert stored() == before, "a read wrote to the database"
+    assert next_trial(client, sweep, agent(client, sweep))["action"] == "done"
+    assert stored()[0][0] == "finished" and stored()[1][0] == "crashed", "agent traffic settles"
+
+
 def test_bad_requests_name_what_is_wrong(client: httpx.Client) -> None:
     bad = client.post(
         f"{API}/projects/admin/bad/sweeps",

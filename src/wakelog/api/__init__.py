@@ -12,7 +12,7 @@
         ...
 """
 
-from wakelog.api._api import Api, File, Project, Run, Runs, User
+from wakelog.api._api import Api, File, Project, Run, Runs, Sweep, User
 from wakelog.api._restore import restore
 
-__all__ = ["Api", "File", "Project", "Run", "Runs", "User", "restore"]
+__all__ = ["Api", "File", "Project", "Run", "Runs", "Sweep", "User", "restore"]

@@ -131,7 +131,7 @@ class Api:
         if text.startswith(("http://", "https://")):
             text = urlsplit(text).path
         pieces = [p for p in text.strip("/").split("/") if p]
-        if parts == 3 and len(pieces) >= 3 and pieces[-2] == "runs":
+        if parts == 3 and len(pieces) >= 3 and pieces[-2] in ("runs", "sweeps"):
             pieces = pieces[:-2] + pieces[-1:]
         if parts == 2 and not pieces and self.settings["project"]:
             pieces = [self.settings["project"]]
@@ -178,6 +178,11 @@ class Api:
         entity, project, run_id = self._split(path, 3)
         return Run(self, self._get(f"/api/v1/runs/{_q(entity)}/{_q(project)}/{_q(run_id)}"))
 
+    def sweep(self, path: str) -> Sweep:
+        """One sweep: ``"entity/project/sweep_id"`` (or ``…/sweeps/sweep_id``, or its page's URL)."""
+        entity, project, sweep_id = self._split(path, 3)
+        return Sweep(self, self._get(f"/api/v1/sweeps/{_q(entity)}/{_q(project)}/{_q(sweep_id)}"))
+
     def projects(self, entity: str | None = None, per_page: int = 200) -> list[Project]:
         entity = entity or self.default_entity
         params = {"entity": entity} if entity else {}
@@ -213,6 +218,107 @@ class Project:
 
     def __repr__(self) -> str:
         return f"<Project {self.entity}/{self.name}>"
+
+
+class Sweep:
+    """A sweep on the server, as ``wandb.Api().sweep()`` returns it: ``id``, ``name``, ``config``,
+    ``state`` (wandb's spelling: ``RUNNING``, ``PAUSED``, ``STOPPING``, ``FINISHED``,
+    ``CANCELED``), ``runs``, ``best_run()``, ``url``. ``trials`` has the server's view of each
+    trial (its parameters, state and metric value, docs/sweeps.md)."""
+
+    #: How many run ids one runs query asks for (the filter language takes 10,000 characters).
+    ID_CHUNK = 500
+
+    def __init__(self, api: Api, attrs: dict[str, Any]) -> None:
+        self._api = api
+        self._load(attrs)
+
+    def _load(self, attrs: dict[str, Any]) -> None:
+        self._attrs = attrs
+        self.id: str = attrs["id"]
+        self.entity: str = attrs["entity"]
+        self.project: str = attrs["project"]
+        self.config: dict[str, Any] = _restore(attrs.get("config") or {})
+        self.trials: list[dict[str, Any]] = list(attrs.get("trials") or [])
+
+    def load(self, force: bool = False) -> dict[str, Any]:
+        """Fetch the sweep again (its state and trials move on)."""
+        self._load(self._api._get(self._base()))
+        return self._attrs
+
+    def _base(self) -> str:
+        return f"/api/v1/sweeps/{_q(self.entity)}/{_q(self.project)}/{_q(self.id)}"
+
+    @property
+    def name(self) -> str:
+        """The configuration's ``name``, else the id (as wandb's)."""
+        return str(self._attrs.get("name") or self.id)
+
+    @property
+    def state(self) -> str:
+        return str(self._attrs["state"]).upper()
+
+    @property
+    def path(self) -> list[str]:
+        return [self.entity, self.project, self.id]
+
+    @property
+    def url(self) -> str:
+        """The sweep's page in the web app."""
+        return f"{self._api.settings['base_url']}/{self.entity}/{self.project}/sweeps/{self.id}"
+
+    @property
+    def order(self) -> str | None:
+        """How ``best_run()`` sorts by default: the metric, best first (``-summary_metrics.acc``)."""
+        metric = self.config.get("metric")
+        if not metric:
+            return None
+        return ("-" if metric.get("goal") == "maximize" else "+") + f"summary_metrics.{metric['name']}"
+
+    @property
+    def expected_run_count(self) -> int | None:
+        """``run_cap``, or None for a sweep without one."""
+        cap = self._attrs.get("run_cap")
+        return None if cap is None else int(cap)
+
+    def _run_ids(self) -> list[str]:
+        return [str(t["run_id"]) for t in self.trials]
+
+    def _runs_among(self, run_ids: list[str], order: str, per_page: int) -> list[Runs]:
+        path = f"{self.entity}/{self.project}"
+        return [
+            self._api.runs(path, {"name": {"$in": run_ids[i : i + self.ID_CHUNK]}}, order, per_page)
+            for i in range(0, len(run_ids), self.ID_CHUNK)
+        ]
+
+    @property
+    def runs(self) -> list[Run]:
+        """The runs of the sweep's trials (those that have reported), oldest first."""
+        found = [run for chunk in self._runs_among(self._run_ids(), "+created_at", 200) for run in chunk]
+        return sorted(found, key=lambda run: run._attrs.get("created_at") or 0.0)
+
+    def best_run(self, order: str | None = None) -> Run | None:
+        """The best run by the sweep's metric, or first by ``order`` (wandb's ``"-summary_metrics.acc"``);
+        None while no run qualifies."""
+        order = order or self.order
+        if order is None:
+            return None
+        candidates = self._run_ids()
+        while True:  # each chunk's first, then the first of those, until one chunk decides
+            chunks = self._runs_among(candidates, order, 1)
+            firsts = [chunk[0] for chunk in chunks if len(chunk)]
+            if len(chunks) <= 1 or not firsts:
+                return firsts[0] if firsts else None
+            candidates = [run.id for run in firsts]
+
+    def __getattr__(self, name: str) -> Any:
+        attrs = self.__dict__.get("_attrs", {})
+        if name in attrs:
+            return attrs[name]
+        raise AttributeError(name)
+
+    def __repr__(self) -> str:
+        return f"<Sweep {self.entity}/{self.project}/{self.id} ({self.state})>"
 
 
 class User:
@@ -377,6 +483,19 @@ class Run:
         if "metadata" not in self._attrs:
             self.load()
         return self._attrs.get("metadata")
+
+    @property
+    def sweep_name(self) -> str | None:
+        """The id of the sweep this run is a trial of (recorded by ``init()`` in the run's
+        metadata); None for a run outside sweeps."""
+        found = (self.metadata or {}).get("sweep_id")
+        return str(found) if found else None
+
+    @property
+    def sweep(self) -> Sweep | None:
+        """The sweep this run is a trial of, fetched; None outside sweeps."""
+        name = self.sweep_name
+        return None if name is None else self._api.sweep(f"{self.entity}/{self.project}/{name}")
 
     def __getattr__(self, name: str) -> Any:
         attrs = self.__dict__.get("_attrs", {})

@@ -278,6 +278,15 @@ class Run:
             return None
         return f"{base}/{entity}/{self.project}"
 
+    @property
+    def sweep_url(self) -> str | None:
+        """The page of the sweep this run is a trial of (online runs whose entity is known);
+        None outside a sweep."""
+        base, entity = self._server_url(), self.entity
+        if base is None or not entity or self.sweep_id is None:
+            return None
+        return f"{base}/{entity}/{self.project}/sweeps/{self.sweep_id}"
+
     def get_url(self) -> str | None:
         """``run.url`` (wandb's older spelling)."""
         return self.url
@@ -285,6 +294,10 @@ class Run:
     def get_project_url(self) -> str | None:
         """``run.project_url`` (wandb's older spelling)."""
         return self.project_url
+
+    def get_sweep_url(self) -> str | None:
+        """``run.sweep_url`` (wandb's older spelling)."""
+        return self.sweep_url
 
     def status(self) -> RunStatus:
         """How far the run has reached the server: records written, not yet acknowledged, and

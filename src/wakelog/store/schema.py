@@ -313,7 +313,8 @@ sweep_trials = sa.Table(
     "sweep_trials",
     metadata,
     sa.Column("sweep_pk", sa.Integer, sa.ForeignKey("sweeps.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("seq", sa.BigInteger, primary_key=True),  # 0, 1, 2… in the order handed out
+    # 0, 1, 2… in the order handed out; the runs a sweep took in at creation (prior_runs) are -n…-1
+    sa.Column("seq", sa.BigInteger, primary_key=True),
     sa.Column("run_id", sa.String(128), nullable=False),
     sa.Column(
         "agent_pk",

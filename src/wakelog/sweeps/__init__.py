@@ -104,22 +104,26 @@ def sweep(
 
     ``config``: a dict, a YAML file's path or YAML text. The server checks it before anything
     starts: a bad one raises ``SweepConfigError`` naming the key (``parameters.lr.distribution:
-    …``).
+    …``). ``prior_runs``: ids of the project's existing runs that join the sweep as trials (their
+    config values as parameters, their metric for bayes search and the best run).
     """
-    if prior_runs:
-        raise UsageError("sweep(prior_runs=…) is not supported by wakelog yet")
-    path = create_sweep(config, entity, project)
+    path = create_sweep(config, entity, project, prior_runs)
     print(f"wakelog: created sweep {path.sweep_id} in {path.entity}/{path.project}", file=sys.stderr)
     return path.sweep_id
 
 
-def create_sweep(config: Any, entity: str | None = None, project: str | None = None) -> SweepPath:
+def create_sweep(
+    config: Any,
+    entity: str | None = None,
+    project: str | None = None,
+    prior_runs: list[str] | None = None,
+) -> SweepPath:
     """``sweep()``, returning where the sweep is."""
     body = _read_config(config)
     client = connect()
     try:
         entity, project = _place(client, entity, project)
-        created = client.create(entity, project, body)
+        created = client.create(entity, project, body, [str(r) for r in prior_runs or ()])
     finally:
         client.close()
     path = SweepPath(

@@ -100,9 +100,12 @@ class SweepClient:
         return str(me["username"]) if isinstance(me, dict) and me.get("username") else None
 
     # -- sweeps -----------------------------------------------------------------------------------
-    def create(self, entity: str, project: str, config: dict[str, Any] | str) -> dict[str, Any]:
+    def create(
+        self, entity: str, project: str, config: dict[str, Any] | str, prior_runs: list[str] | None = None
+    ) -> dict[str, Any]:
         path = f"/api/v1/projects/{quote(entity, safe='')}/{quote(project, safe='')}/sweeps"
-        answer: dict[str, Any] = self._call("POST", path, json={"config": config})
+        body: dict[str, Any] = {"config": config, **({"prior_runs": prior_runs} if prior_runs else {})}
+        answer: dict[str, Any] = self._call("POST", path, json=body)
         return answer
 
     def get(self, sweep: SweepPath) -> dict[str, Any]:

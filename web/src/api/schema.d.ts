@@ -861,6 +861,7 @@ export interface paths {
         /**
          * Create Sweep
          * @description Create a sweep (and the project, if new); 400 ``invalid_sweep_config`` names what is wrong.
+         *     ``prior_runs`` (run ids of the project) join it as trials, for bayes and for the best run.
          */
         post: operations["create_sweep_api_v1_projects__entity___project__sweeps_post"];
         delete?: never;

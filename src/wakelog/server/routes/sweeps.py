@@ -28,6 +28,8 @@ from wakelog.server.sweeps.importance import importance
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(refuse_nul)])
 #: A sweep configuration (YAML or JSON): parameter lists can be long, but not this long.
 MAX_CONFIG_BODY = MAX_QUERY_BODY
+#: The most existing runs a new sweep may take in as trials.
+MAX_PRIOR_RUNS = 10_000
 SweepState = Literal["running", "paused", "finished", "stopping", "canceled"]
 
 
@@ -136,6 +138,18 @@ def _checked(body: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     return sweep_config.normalise(raw), raw if isinstance(raw, str) else None
 
 
+def _prior_runs(body: dict[str, Any]) -> list[str]:
+    """``prior_runs``: ids of the project's existing runs that join the sweep as trials."""
+    found = body.get("prior_runs") or []
+    if (
+        not isinstance(found, list)
+        or len(found) > MAX_PRIOR_RUNS
+        or not all(isinstance(r, str) and 0 < len(r) <= 128 for r in found)
+    ):
+        raise InvalidRequest(f"prior_runs must be a list of at most {MAX_PRIOR_RUNS} run ids")
+    return found
+
+
 def _refusal(error: sweep_config.SweepConfigError) -> InvalidSweepConfig:
     return InvalidSweepConfig(str(error), details=[{"key": k, "message": m} for k, m in error.problems])
 
@@ -154,9 +168,11 @@ async def validate_config(request: Request, user: Annotated[User, Depends(authen
 
 @router.post("/projects/{entity}/{project}/sweeps", status_code=201, response_model=SweepOut)
 async def create_sweep(entity: str, project: str, request: Request, user: Writer) -> Any:
-    """Create a sweep (and the project, if new); 400 ``invalid_sweep_config`` names what is wrong."""
+    """Create a sweep (and the project, if new); 400 ``invalid_sweep_config`` names what is wrong.
+    ``prior_runs`` (run ids of the project) join it as trials, for bayes and for the best run."""
     entity, project = project_path(entity, project)
     body = await read_json_object(request, MAX_CONFIG_BODY)
+    prior_runs = _prior_runs(body)
     try:
         normalised, yaml_text = await run_in_threadpool(_checked, body)
     except sweep_config.SweepConfigError as exc:
@@ -165,7 +181,9 @@ async def create_sweep(entity: str, project: str, request: Request, user: Writer
 
     def create() -> dict[str, Any]:
         with state.db.write() as conn:
-            sweep_id = store.create(conn, entity, project, normalised, yaml_text, user.id, state.clock())
+            sweep_id = store.create(
+                conn, entity, project, normalised, yaml_text, user.id, state.clock(), prior_runs
+            )
         return _detail(state, entity, project, sweep_id)
 
     return json_response(await run_in_threadpool(create), status_code=201)
@@ -186,7 +204,7 @@ def _summary(sweep: Any, trials: list[store.Trial], with_params: bool = False) -
         "project": sweep.project,
         "name": sweep.name,
         "method": sweep.method,
-        "state": sweep.state,
+        "state": store.settled(sweep, trials),
         "metric": {"name": metric["name"], "goal": metric["goal"]} if metric else None,
         "created_at": sweep.created_at,
         "counts": store.counts(trials),
@@ -194,13 +212,16 @@ def _summary(sweep: Any, trials: list[store.Trial], with_params: bool = False) -
     }
 
 
+def _silence(state: Any) -> store.Silence:
+    return store.Silence(state.clock(), state.config.sweep_agent_timeout)
+
+
 def _detail(state: Any, entity: str, project: str, sweep_id: str) -> dict[str, Any]:
-    with state.db.write() as conn:  # reading settles: dead agents, a sweep that has finished
+    # Read-only: a dead agent's trials read as crashed and a sweep that is over as finished; the
+    # next agent request writes both down (viewers poll this, and must not queue for the writer).
+    with state.db.read() as conn:
         sweep = store.find(conn, entity, project, sweep_id)
-        store.reap(conn, sweep, state.clock(), state.config.sweep_agent_timeout)
-        trials = store.trials(conn, sweep)
-        store.settle(conn, sweep, trials, state.clock())
-        sweep = store.find(conn, entity, project, sweep_id)
+        trials = store.trials(conn, sweep, _silence(state))
         creator = store.user_name(conn, sweep.created_by)
     return {
         **_summary(sweep, trials, with_params=True),
@@ -219,7 +240,8 @@ def list_sweeps(entity: str, project: str, request: Request, user: Viewer) -> An
     entity, project = project_path(entity, project)
     with request.app.state.db.read() as conn:
         found = store.project_sweeps(conn, entity, project)
-        return json_response([_summary(sweep, store.trials(conn, sweep)) for sweep in found])
+        silence = _silence(request.app.state)
+        return json_response([_summary(sweep, store.trials(conn, sweep, silence)) for sweep in found])
 
 
 @router.get("/sweeps/{entity}/{project}/{sweep}", response_model=SweepOut)
@@ -254,7 +276,9 @@ async def register_agent(entity: str, project: str, sweep: str, request: Request
     def add() -> str:
         with state.db.write() as conn:
             found = store.find(conn, entity, project, sweep)
-            return store.add_agent(conn, found, body.host, body.pid, body.name, user.id, state.clock())
+            now = state.clock()
+            store.reap(conn, found, now, state.config.sweep_agent_timeout)
+            return store.add_agent(conn, found, body.host, body.pid, body.name, user.id, now)
 
     return json_response({"agent_id": await run_in_threadpool(add)}, status_code=201)
 

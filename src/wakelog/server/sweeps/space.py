@@ -146,6 +146,49 @@ def values(space: list[Param], point: dict[str, Any]) -> dict[str, Any]:
     return nest({p.path: decode(p, point[p.key]) if is_searched(p) else p.spec["value"] for p in space})
 
 
+def locate(param: Param, value: Any) -> float | int | None:
+    """Where ``value`` sits in the parameter's space: ``decode``'s inverse, for a run made outside
+    the sweep (``prior_runs``); None when the value is not one the parameter can take."""
+    spec, kind = param.spec, param.distribution
+    if kind.startswith("categorical"):
+        matches = [i for i, v in enumerate(spec["values"]) if v == value and type(v) is type(value)]
+        return matches[0] if matches else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    if kind == "int_uniform":
+        return int(value) if value == int(value) and spec["min"] <= value <= spec["max"] else None
+    try:
+        u = _quantile(kind.removeprefix("q_"), spec, float(value))
+    except ValueError:  # outside the distribution's support (log of a non-positive value)
+        return None
+    return min(max(u, U_EDGE), 1 - U_EDGE) if 0.0 <= u <= 1.0 else None
+
+
+def _quantile(kind: str, spec: dict[str, Any], x: float) -> float:
+    """``_continuous``'s inverse: the quantile of ``x``."""
+    if kind == "uniform":
+        return (x - spec["min"]) / (spec["max"] - spec["min"])
+    if kind == "log_uniform":
+        return (math.log(x) - spec["min"]) / (spec["max"] - spec["min"])
+    if kind == "log_uniform_values":
+        low, high = math.log(spec["min"]), math.log(spec["max"])
+        return (math.log(x) - low) / (high - low)
+    if kind == "inv_log_uniform":
+        return 1 - (-math.log(x) - spec["min"]) / (spec["max"] - spec["min"])
+    if kind == "inv_log_uniform_values":
+        low, high = -math.log(spec["max"]), -math.log(spec["min"])
+        return 1 - (-math.log(x) - low) / (high - low)
+    if kind == "normal":
+        return NormalDist(spec["mu"], spec["sigma"]).cdf(x)
+    if kind == "log_normal":
+        return NormalDist(spec["mu"], spec["sigma"]).cdf(math.log(x))
+    if kind == "beta":
+        from scipy.stats import beta
+
+        return float(beta.cdf(x, spec["a"], spec["b"]))
+    raise ValueError(f"not a continuous distribution: {kind}")
+
+
 def _continuous(kind: str, spec: dict[str, Any], u: float) -> float:
     """wandb's inverse CDFs."""
     if kind == "uniform":

@@ -25,7 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from wakelog.server.errors import Conflict, InvalidRequest, NotFound
-from wakelog.server.sweeps import hyperband, search
+from wakelog.server.sweeps import hyperband, impute, search
 from wakelog.server.sweeps import space as sp
 from wakelog.store import series as codec
 from wakelog.store.ingest import ensure_project
@@ -69,6 +69,8 @@ class Trial:
     metric: float | None
     stopped_reason: str | None
     run_pk: int | None
+    #: The smallest and largest value the run logged for the metric (None when it logged none).
+    extremes: tuple[float | None, float | None] = (None, None)
 
     def public(self) -> dict[str, Any]:
         return {
@@ -90,6 +92,26 @@ def trial_state(decided: str, run_state: str | None) -> str:
     return run_state or decided
 
 
+@dataclass(frozen=True)
+class Silence:
+    """When an agent counts as dead: no heartbeat for ``timeout`` seconds before ``now``."""
+
+    now: float
+    timeout: float
+
+    @property
+    def reason(self) -> str:
+        return f"its agent sent no heartbeat for {self.timeout:g} s"
+
+    def took(self, row: Any) -> bool:
+        """Whether the trial of ``row`` is one a dead agent left unfinished."""
+        return (
+            row.state in ACTIVE
+            and row.agent_heartbeat_at is not None
+            and row.agent_heartbeat_at < self.now - self.timeout
+        )
+
+
 # -- creating and finding -------------------------------------------------------------------------
 def trial_limit(config: dict[str, Any]) -> int | None:
     """The most trials the sweep hands out: its run_cap, and for a grid the grid's size."""
@@ -107,8 +129,10 @@ def create(
     yaml_text: str | None,
     user_id: int | None,
     now: float,
+    prior_runs: list[str] | None = None,
 ) -> str:
     project_id = ensure_project(conn, entity, project, user_id)
+    priors = _prior_runs(conn, project_id, f"{entity}/{project}", prior_runs or [])
     while True:
         sweep_id = new_id()
         taken = conn.execute(
@@ -116,7 +140,7 @@ def create(
         ).first()
         if taken is None:
             break
-    conn.execute(
+    made = conn.execute(
         sweeps.insert().values(
             project_id=project_id,
             sweep_id=sweep_id,
@@ -135,7 +159,60 @@ def create(
             updated_at=now,
         )
     )
+    if priors:  # numbered -n…-1: before every handed-out trial, and not counted against the limit
+        space = sp.params(config["parameters"])
+        conn.execute(
+            sweep_trials.insert(),
+            [
+                _prior_trial(made.inserted_primary_key[0], i - len(priors), run, space, now)
+                for i, run in enumerate(priors)
+            ],
+        )
     return sweep_id
+
+
+def _prior_runs(conn: sa.Connection, project_id: int, where: str, run_ids: list[str]) -> list[Any]:
+    """The runs ``prior_runs`` names, in its order (each once); a missing one is refused by name."""
+    wanted = list(dict.fromkeys(run_ids))
+    if not wanted:
+        return []
+    found = {
+        row.run_id: row
+        for row in conn.execute(
+            sa.select(runs.c.run_id, runs.c.state, runs.c.config).where(
+                runs.c.project_id == project_id, runs.c.run_id.in_(wanted)
+            )
+        )
+    }
+    missing = [run_id for run_id in wanted if run_id not in found]
+    if missing:
+        raise InvalidRequest(f"prior_runs: no run {', '.join(map(repr, missing))} in project {where}")
+    return [found[run_id] for run_id in wanted]
+
+
+def _prior_trial(sweep_pk: int, seq: int, run: Any, space: list[sp.Param], now: float) -> dict[str, Any]:
+    """A run made before the sweep, as one of its trials: its config's values of the sweep's
+    parameters, and where they sit in the search space (bayes learns from those it can place)."""
+    flat = sp.flatten(run.config or {}, space)
+    point = {}
+    for param in space:
+        if sp.is_searched(param) and param.key in flat:
+            located = sp.locate(param, flat[param.key])
+            if located is not None:
+                point[param.key] = located
+    searched = [p for p in space if sp.is_searched(p)]
+    return {
+        "sweep_pk": sweep_pk,
+        "seq": seq,
+        "run_id": run.run_id,
+        "agent_pk": None,
+        "params": sp.nest({p.path: flat[p.key] for p in space if p.key in flat}),
+        "point": point if len(point) == len(searched) else {},
+        # its run's state rules once the run ends; until then it runs
+        "state": run.state if run.state in ENDED else "running",
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def _sweep_query() -> sa.Select[Any]:
@@ -183,8 +260,12 @@ def project_sweeps(conn: sa.Connection, entity: str, project: str) -> list[Any]:
     return list(found)
 
 
-def trials(conn: sa.Connection, sweep: Any) -> list[Trial]:
-    """The sweep's trials joined to their runs, with the latest value of the sweep's metric."""
+def trials(conn: sa.Connection, sweep: Any, dead: Silence | None = None) -> list[Trial]:
+    """The sweep's trials joined to their runs, with the sweep's metric (latest value and extremes).
+
+    With ``dead``, a trial whose agent has been silent too long reads as ``crashed`` even before
+    ``reap`` writes it down: readers see what the next agent's request will record, without writing.
+    """
     metric = (sweep.config.get("metric") or {}).get("name", "")
     joined = (
         sweep_trials.outerjoin(
@@ -199,27 +280,40 @@ def trials(conn: sa.Connection, sweep: Any) -> list[Trial]:
             runs.c.id.label("run_pk"),
             runs.c.state.label("run_state"),
             summaries.c.last.label("metric"),
+            summaries.c.min.label("metric_min"),
+            summaries.c.max.label("metric_max"),
             sweep_agents.c.agent_id,
+            sweep_agents.c.heartbeat_at.label("agent_heartbeat_at"),
         )
         .select_from(joined)
         .where(sweep_trials.c.sweep_pk == sweep.id)
         .order_by(sweep_trials.c.seq)
     ).all()
-    return [
-        Trial(
-            seq=row.seq,
-            run_id=row.run_id,
-            params=row.params,
-            point=row.point,
-            state=trial_state(row.state, row.run_state),
-            agent=row.agent_id,
-            created_at=row.created_at,
-            metric=row.metric if row.metric is not None and math.isfinite(row.metric) else None,
-            stopped_reason=row.stopped_reason,
-            run_pk=row.run_pk,
+    out = []
+    for row in rows:
+        decided, reason = row.state, row.stopped_reason
+        if dead is not None and dead.took(row):
+            decided, reason = "crashed", dead.reason
+        out.append(
+            Trial(
+                seq=row.seq,
+                run_id=row.run_id,
+                params=row.params,
+                point=row.point,
+                state=trial_state(decided, row.run_state),
+                agent=row.agent_id,
+                created_at=row.created_at,
+                metric=_finite(row.metric),
+                stopped_reason=reason,
+                run_pk=row.run_pk,
+                extremes=(_finite(row.metric_min), _finite(row.metric_max)),
+            )
         )
-        for row in rows
-    ]
+    return out
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
 
 
 def best(sweep: Any, found: Iterable[Trial]) -> Trial | None:
@@ -317,14 +411,14 @@ def reap(conn: sa.Connection, sweep: Any, now: float, timeout: float) -> None:
         )
         .values(
             state="crashed",
-            stopped_reason=f"its agent sent no heartbeat for {timeout:g} s",
+            stopped_reason=Silence(now, timeout).reason,
             updated_at=now,
         )
     )
 
 
 # -- the sweep's life -----------------------------------------------------------------------------
-def settle(conn: sa.Connection, sweep: Any, found: list[Trial], now: float) -> str:
+def settled(sweep: Any, found: list[Trial]) -> str:
     """The sweep's state, moved on to ``finished`` once nothing runs and nothing more will."""
     state = str(sweep.state)
     if state not in ("running", "stopping"):
@@ -332,8 +426,15 @@ def settle(conn: sa.Connection, sweep: Any, found: list[Trial], now: float) -> s
     active = any(t.state in ACTIVE for t in found)
     exhausted = sweep.trial_limit is not None and sweep.trials >= sweep.trial_limit
     if not active and (state == "stopping" or exhausted or target_reached(sweep, found)):
-        conn.execute(sweeps.update().where(sweeps.c.id == sweep.id).values(state="finished", updated_at=now))
         return "finished"
+    return state
+
+
+def settle(conn: sa.Connection, sweep: Any, found: list[Trial], now: float) -> str:
+    """``settled``, written down."""
+    state = settled(sweep, found)
+    if state != sweep.state:
+        conn.execute(sweeps.update().where(sweeps.c.id == sweep.id).values(state=state, updated_at=now))
     return state
 
 
@@ -370,12 +471,7 @@ def suggest(sweep: Any, seq: int, found: list[Trial]) -> search.Suggestion:
         return search.grid(config, seq)
     if config["method"] == "random":
         return search.random_point(config, sweep.seed, seq)
-    observed = [
-        search.Observed(t.point, t.metric)
-        for t in found
-        if t.state in ENDED and t.metric is not None and t.point
-    ]
-    return search.bayes(config, sweep.seed, seq, observed)
+    return search.bayes(config, sweep.seed, seq, impute.observed(config["metric"], found))
 
 
 def fresh_run_id(conn: sa.Connection, sweep: Any) -> str:
