@@ -243,6 +243,33 @@ def test_logged_chart_puts_its_table_under_key_table() -> None:
     assert load(run.run_dir, logged) == {"columns": ["x", "y"], "data": [[0, 1.0], [1, 2.0]]}
 
 
+def test_logged_chart_writes_wandbs_visualize_config_entry() -> None:
+    run = wakelog.init(mode="offline", config={"lr": 0.1})
+    table = Table(columns=["x", "y"], data=[[0, 1.0], [1, 2.0]])
+    run.log({"curve": plot.line(table, "x", "y", title="T")})
+    run.log({"curve": plot.line(table, "x", "y", title="T")})  # the same spec again: unchanged
+    run.log({"eval": {"roc": plot.bar(table, "x", "y", split_table=True)}})
+    run.finish()
+    visualize = run.config["_wandb"]["visualize"]
+    assert set(visualize) == {"curve", "eval.roc"} and run.config["lr"] == 0.1
+    curve = visualize["curve"]
+    assert curve["panel_type"] == "Vega2"
+    panel = curve["panel_config"]
+    assert panel["panelDefId"] == "wandb/line/v0"
+    assert panel["fieldSettings"] == {"x": "x", "y": "y"}
+    assert panel["stringSettings"] == {"title": "T"}
+    assert panel["transform"] == {"name": "tableWithLeafColNames"}
+    (query,) = panel["userQuery"]["queryFields"]
+    assert query["name"] == "runSets" and query["args"] == [{"name": "runSets", "value": "${runSets}"}]
+    assert [f["name"] for f in query["fields"]] == ["id", "name", "_defaultColorIndex", "summaryTable"]
+    assert query["fields"][-1]["args"] == [{"name": "tableKey", "value": "curve_table"}]
+    split = visualize["eval.roc"]["panel_config"]
+    assert split["panelDefId"] == "wandb/bar/v0"
+    assert split["userQuery"]["queryFields"][0]["fields"][-1]["args"][0]["value"] == (
+        "Custom Chart Tables/eval.roc_table"
+    )
+
+
 # -- wakelog.sklearn ------------------------------------------------------------------------------------
 
 

@@ -116,6 +116,29 @@ class CustomChart(Media):
         """The history key wandb logs this chart's table under."""
         return f"Custom Chart Tables/{key}_table" if self._split else f"{key}_table"
 
+    def config_entry(self, key: str) -> dict[str, Any]:
+        """What wandb writes to ``config["_wandb"]["visualize"][key]`` for this chart logged under ``key``:
+        a ``Vega2`` panel naming the preset, its field and string settings, and the table key."""
+        run_sets = {"name": "runSets", "value": "${runSets}"}
+        table = {
+            "name": "summaryTable",
+            "args": [{"name": "tableKey", "value": self.table_key(key)}],
+            "fields": [],
+        }
+        run_fields = [{"name": name, "fields": []} for name in ("id", "name", "_defaultColorIndex")]
+        return {
+            "panel_type": "Vega2",
+            "panel_config": {
+                "panelDefId": self._spec,
+                "fieldSettings": dict(self._fields),
+                "stringSettings": dict(self._strings),
+                "transform": {"name": "tableWithLeafColNames"},
+                "userQuery": {
+                    "queryFields": [{"name": "runSets", "args": [run_sets], "fields": [*run_fields, table]}]
+                },
+            },
+        }
+
     def to_stub(self, run_dir: Path, key: str, step: int) -> dict[str, Any]:
         table_key = self.table_key(key)
         return {
