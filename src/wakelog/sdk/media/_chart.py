@@ -28,6 +28,9 @@ KNOWN_SPECS = (
     "wandb/lineseries/v0",
     "wandb/feature_importances/v1",
     "wandb/learning_curve/v1",
+    "wandb/metrics/v1",
+    "wandb/class_proportions/v1",
+    "wandb/calibration/v1",
 )
 
 
