@@ -122,13 +122,15 @@ class CustomChart(Media):
     def config_entry(self, key: str) -> dict[str, Any]:
         """What wandb writes to ``config["_wandb"]["visualize"][key]`` for this chart logged under ``key``:
         a ``Vega2`` panel naming the preset, its field and string settings, and the table key."""
-        run_sets = {"name": "runSets", "value": "${runSets}"}
-        table = {
+        run_sets: dict[str, Any] = {"name": "runSets", "value": "${runSets}"}
+        table: dict[str, Any] = {
             "name": "summaryTable",
             "args": [{"name": "tableKey", "value": self.table_key(key)}],
             "fields": [],
         }
-        run_fields = [{"name": name, "fields": []} for name in ("id", "name", "_defaultColorIndex")]
+        run_fields: list[dict[str, Any]] = [
+            {"name": name, "fields": []} for name in ("id", "name", "_defaultColorIndex")
+        ]
         return {
             "panel_type": "Vega2",
             "panel_config": {
