@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -243,6 +244,33 @@ def test_logged_chart_puts_its_table_under_key_table() -> None:
     assert load(run.run_dir, logged) == {"columns": ["x", "y"], "data": [[0, 1.0], [1, 2.0]]}
 
 
+def test_logged_chart_writes_wandbs_visualize_config_entry() -> None:
+    run = wakelog.init(mode="offline", config={"lr": 0.1})
+    table = Table(columns=["x", "y"], data=[[0, 1.0], [1, 2.0]])
+    run.log({"curve": plot.line(table, "x", "y", title="T")})
+    run.log({"curve": plot.line(table, "x", "y", title="T")})  # the same spec again: unchanged
+    run.log({"eval": {"roc": plot.bar(table, "x", "y", split_table=True)}})
+    run.finish()
+    visualize = run.config["_wandb"]["visualize"]
+    assert set(visualize) == {"curve", "eval.roc"} and run.config["lr"] == 0.1
+    curve = visualize["curve"]
+    assert curve["panel_type"] == "Vega2"
+    panel = curve["panel_config"]
+    assert panel["panelDefId"] == "wandb/line/v0"
+    assert panel["fieldSettings"] == {"x": "x", "y": "y"}
+    assert panel["stringSettings"] == {"title": "T"}
+    assert panel["transform"] == {"name": "tableWithLeafColNames"}
+    (query,) = panel["userQuery"]["queryFields"]
+    assert query["name"] == "runSets" and query["args"] == [{"name": "runSets", "value": "${runSets}"}]
+    assert [f["name"] for f in query["fields"]] == ["id", "name", "_defaultColorIndex", "summaryTable"]
+    assert query["fields"][-1]["args"] == [{"name": "tableKey", "value": "curve_table"}]
+    split = visualize["eval.roc"]["panel_config"]
+    assert split["panelDefId"] == "wandb/bar/v0"
+    assert split["userQuery"]["queryFields"][0]["fields"][-1]["args"][0]["value"] == (
+        "Custom Chart Tables/eval.roc_table"
+    )
+
+
 # -- wakelog.sklearn ------------------------------------------------------------------------------------
 
 
@@ -254,15 +282,17 @@ def test_sklearn_plots_log_wandbs_keys() -> None:
     x, y = load_iris(return_X_y=True)
     model = DecisionTreeClassifier(max_depth=2, random_state=0).fit(x, y)
     run = wakelog.init(mode="offline")
-    wakelog.sklearn.plot_classifier(
-        model, x, x, y, y, model.predict(x), model.predict_proba(x), ["setosa", "versicolor", "virginica"],
-        feature_names=["sl", "sw", "pl", "pw"],
-    )  # fmt: skip
+    with pytest.warns(UserWarning, match="binary 0/1 labels"):  # iris has 3 classes: no calibration
+        wakelog.sklearn.plot_classifier(
+            model, x, x, y, y, model.predict(x), model.predict_proba(x),
+            ["setosa", "versicolor", "virginica"], feature_names=["sl", "sw", "pl", "pw"],
+        )  # fmt: skip
     wakelog.sklearn.plot_learning_curve(model, x, y, cv=3)
     run.finish()
     rows = history(run.run_dir)
     logged = {k: v for row in rows for k, v in row.items() if not k.startswith("_")}
     keys = {"feature_importances", "confusion_matrix", "roc", "precision_recall", "learning_curve"}
+    keys |= {"summary_metrics", "class_proportions"}
     assert keys | {f"{k}_table" for k in keys} == set(logged)
     importances = load(run.run_dir, logged["feature_importances_table"])
     want = sorted(
@@ -280,6 +310,80 @@ def test_sklearn_plots_log_wandbs_keys() -> None:
     curve = load(run.run_dir, logged["learning_curve_table"])
     assert curve["columns"] == ["dataset", "score", "train_size"] and len(curve["data"]) == 10
     assert logged["roc"]["spec"] == "wandb/area-under-curve/v0"
+
+
+def sklearn_run(log: Any) -> tuple[dict[str, Any], Path, Any]:
+    """Run ``log(run)`` in an offline run; the non-underscore keys it logged, the run dir and the config."""
+    run = wakelog.init(mode="offline")
+    log(run)
+    run.finish()
+    logged = {k: v for row in history(run.run_dir) for k, v in row.items() if not k.startswith("_")}
+    return logged, Path(run.run_dir), run.config
+
+
+def test_sklearn_summary_metrics_and_class_proportions_have_wandbs_numbers() -> None:
+    pytest.importorskip("sklearn")
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+    from sklearn.metrics import f1_score
+
+    x = np.array([[0.0], [1.0], [2.0], [3.0], [4.0], [5.0]])
+    y = np.array([0, 0, 1, 1, 2, 2])
+    clf = LogisticRegression().fit(x, y)
+    line = 3 * x.ravel() + 1
+    reg = LinearRegression().fit(x, line)
+
+    def log(run: Any) -> None:
+        wakelog.sklearn.plot_summary_metrics(clf, x, y, x[:4], y[:4])
+        wakelog.sklearn.plot_class_proportions(y, np.array([2, 2, 0]), ["cat", "dog", "owl"])
+
+    logged, run_dir, config = sklearn_run(log)
+    metrics = load(run_dir, logged["summary_metrics_table"])
+    assert metrics["columns"] == ["metric_name", "metric_value", "model_name"]
+    assert [r[0] for r in metrics["data"]] == ["accuracy_score", "precision", "recall", "f1_score"]
+    pred = clf.predict(x[:4])
+    want_f1 = round(float(f1_score(y[:4], pred, average="weighted")), 2)
+    assert metrics["data"][3] == ["f1_score", want_f1, "LogisticRegression"]
+    assert logged["summary_metrics"]["spec"] == "wandb/metrics/v1"
+    proportions = load(run_dir, logged["class_proportions_table"])
+    assert proportions == {
+        "columns": ["class", "dataset", "count"],
+        "data": [["cat", "train", 2], ["cat", "test", 1], ["dog", "train", 2], ["dog", "test", 0],
+                 ["owl", "train", 2], ["owl", "test", 2]],
+    }  # fmt: skip
+    assert config["_wandb"]["visualize"]["class_proportions"]["panel_config"]["panelDefId"] == (
+        "wandb/class_proportions/v1"
+    )
+    logged, run_dir, _ = sklearn_run(lambda run: wakelog.sklearn.plot_summary_metrics(reg, x, line, x, line))
+    rows = load(run_dir, logged["summary_metrics_table"])["data"]
+    assert rows == [["mae", 0.0, "LinearRegression"], ["mse", 0.0, "LinearRegression"],
+                    ["r2_score", 1.0, "LinearRegression"]]  # fmt: skip
+
+
+def test_sklearn_calibration_curve_is_wandbs_table() -> None:
+    pytest.importorskip("sklearn")
+    from sklearn.datasets import make_classification
+    from sklearn.naive_bayes import GaussianNB
+
+    x, y = make_classification(n_samples=400, n_features=5, random_state=0)
+    model = GaussianNB().fit(x, y)
+    logged, run_dir, _ = sklearn_run(lambda run: wakelog.sklearn.plot_calibration_curve(model, x, y, "NB"))
+    table = load(run_dir, logged["calibration_curve_table"])
+    assert table["columns"] == [
+        "model",
+        "fraction_of_positives",
+        "mean_predicted_value",
+        "hist_dict",
+        "edge_dict",
+    ]
+    assert table["data"][:2] == [["Perfectly calibrated", 0, 0, 0, 0], ["Perfectly calibrated", 1, 1, 0, 0]]
+    models = {r[0] for r in table["data"][2:]}
+    assert models == {"Logistic", "NB Isotonic", "NB Sigmoid"}
+    for row in table["data"]:
+        assert 0 <= row[1] <= 1 and 0 <= row[2] <= 1 and row[1] == round(row[1], 3)
+    assert logged["calibration_curve"]["spec"] == "wandb/calibration/v1"
+    with pytest.warns(UserWarning, match="binary 0/1 labels"):
+        logged, _, _ = sklearn_run(lambda run: wakelog.sklearn.plot_calibration_curve(model, x, y + 1))
+    assert logged == {}
 
 
 def test_sklearn_needs_a_run() -> None:

@@ -113,7 +113,31 @@ def test_table_thumbnails_draw_the_overlays(pages: Pages, overlay_run: str) -> N
     canvas = panel.get_by_role("table", name="gallery").get_by_test_id("overlay-canvas")
     wait_pixel(canvas, 0.8, 0.75, [*CAR, MASK_ALPHA])
     wait_pixel(canvas, 0.2, 0.2, [*BACKGROUND, MASK_ALPHA])
-    assert panel.get_by_role("checkbox").count() == 0, "thumbnails draw everything, without controls"
+    assert panel.get_by_role("checkbox").count() == 0, (
+        "thumbnails draw everything; their toggles wait in a popover"
+    )
+    # The thumbnail's class toggles, from the keyboard: open, turn "car" off, close with Escape.
+    button = panel.get_by_role("button", name="street 的叠加层类别")
+    expect(button).to_have_attribute("aria-expanded", "false")
+    button.focus()
+    page.keyboard.press("Enter")
+    popover = page.get_by_role("dialog", name="street 的叠加层类别")
+    expect(popover).to_be_visible()
+    expect(button).to_have_attribute("aria-expanded", "true")
+    masks = popover.get_by_role("group", name="掩码：segmentation")
+    expect(masks.get_by_role("checkbox")).to_have_count(4)
+    expect(popover.get_by_role("checkbox", name="掩码：segmentation")).to_be_focused()
+    car = masks.get_by_role("checkbox", name="car")
+    car.focus()
+    page.keyboard.press("Space")
+    expect(car).not_to_be_checked()
+    wait_pixel(canvas, 0.8, 0.75, [0, 0, 0, 0])
+    wait_pixel(canvas, 0.2, 0.2, [*BACKGROUND, MASK_ALPHA])  # other classes stay
+    shot(page, "image-overlays-thumb-popover-zh")
+    page.keyboard.press("Escape")
+    expect(popover).to_have_count(0)
+    expect(button).to_be_focused()
+    wait_pixel(canvas, 0.8, 0.75, [0, 0, 0, 0])  # the choice outlives the popover
     # The media view's controls, in Chinese.
     scene = page.get_by_role("region", name="scene", exact=True)
     expect(scene.get_by_role("group", name="掩码：segmentation")).to_be_visible()

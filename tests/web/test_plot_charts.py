@@ -39,6 +39,13 @@ run.log({"grow": log})
 left = wakelog.Table(columns=["id", "name"], data=[[1, "one"], [2, "two"], [3, "three"]])
 right = wakelog.Table(columns=["id", "score"], data=[[2, 0.5], [3, 0.75], [4, 1.0]])
 run.log({"joined": wakelog.JoinedTable(left, right, "id")})
+from sklearn.datasets import make_classification
+from sklearn.naive_bayes import GaussianNB
+xs, ys = make_classification(n_samples=300, n_features=4, random_state=0)
+model = GaussianNB().fit(xs, ys)
+wakelog.sklearn.plot_summary_metrics(model, xs, ys, xs, ys)
+wakelog.sklearn.plot_class_proportions(ys[:200], ys[200:], ["neg", "pos"])
+wakelog.sklearn.plot_calibration_curve(model, xs, ys, "NB")
 run.finish()
 """
 
@@ -50,6 +57,8 @@ EXPECTED: dict[str, tuple[str, dict[str, int]]] = {
     "cm": ("heatmap", {"nPredictions": 9}),
     "pr": ("line", {"0": 21, "1": 21, "2": 21}),
     "series": ("line", {"up": 4, "down": 4}),
+    "summary_metrics": ("bar", {"GaussianNB": 4}),
+    "class_proportions": ("bar", {"train": 2, "test": 2}),
 }
 
 
@@ -95,6 +104,17 @@ def test_every_plot_is_drawn_as_a_chart(pages: Pages, plots_run: str) -> None:
     shot(page, "plot-charts-cm")
     page.get_by_role("region", name="roc", exact=True).scroll_into_view_if_needed()
     shot(page, "plot-charts-roc")
+    calibration = series_of(page.get_by_role("region", name="calibration_curve", exact=True))
+    assert [s["name"] for s in calibration] == [
+        "Perfectly calibrated",
+        "Logistic",
+        "NB Isotonic",
+        "NB Sigmoid",
+    ]
+    assert {s["type"] for s in calibration} == {"line"} and calibration[0]["points"] == 2
+    for key in ("summary_metrics", "class_proportions", "calibration_curve"):
+        page.get_by_role("region", name=key, exact=True).scroll_into_view_if_needed()
+        shot(page, f"plot-charts-{key}")
     assert pages.errors == []
 
 

@@ -45,7 +45,9 @@ for i in t:
     frames[i, 2] = 80
 rng = np.random.default_rng(0)
 cloud = np.concatenate([rng.normal(size=(500, 3)), rng.integers(0, 255, size=(500, 3))], axis=1)
-box = wakelog.box3d(center=(0, 0, 0), size=(2, 2, 2), orientation=(1, 0, 0, 0), color=(1, 0, 0), label="b")
+box = wakelog.box3d(center=(0, 0, 0), size=(2, 2, 2), orientation=(1, 0, 0, 0), color=(1, 0, 0),
+                    label="car", score=0.87)
+far = wakelog.box3d(center=(3, 0, 0), size=(1, 1, 1), orientation=(1, 0, 0, 0), color=(0, 0, 1), label="tree")
 with open("ethanol.pdb", "w") as f:
     f.write({ETHANOL!r})
 with open("tetra.obj", "w") as f:
@@ -58,7 +60,7 @@ run.log({{
     "clip_gif": wakelog.Video(frames[:6], fps=4, format="gif"),
     "tone": wakelog.Audio(tone, sample_rate=8000, caption="440 Hz"),
     "cloud": wakelog.Object3D(cloud),
-    "scene": wakelog.Object3D.from_point_cloud(points=cloud[:, :3], boxes=[box]),
+    "scene": wakelog.Object3D.from_point_cloud(points=cloud[:, :3], boxes=[box, far]),
     "mesh": wakelog.Object3D("tetra.obj"),
     "molecule": wakelog.Molecule("ethanol.pdb", caption="ethanol"),
     "chart": wakelog.Plotly(figure),
@@ -141,6 +143,23 @@ def test_3d_molecule_plotly_and_html(pages: Pages, media_run: str) -> None:
             expect(viewer).to_have_attribute("data-points", points)
         assert drawn_pixels(viewer.locator("canvas")) > 200, key
     shot(page, "rich-media-3d")
+
+    # The scene's boxes carry their label and score as text, placed over the canvas.
+    scene = page.get_by_role("region", name="scene", exact=True).get_by_test_id("object3d")
+    tags = scene.get_by_test_id("box3d-tag")
+    expect(tags).to_have_text(["car 0.87", "tree"])
+    canvas_box = scene.locator("canvas").bounding_box()
+    for i in range(2):
+        tag = tags.nth(i).bounding_box()
+        assert (
+            canvas_box
+            and tag
+            and canvas_box["x"] <= tag["x"]
+            and tag["x"] + tag["width"] <= canvas_box["x"] + canvas_box["width"]
+        )
+    assert tags.nth(0).evaluate("t => getComputedStyle(t).backgroundColor") == "rgb(255, 0, 0)"
+    scene.scroll_into_view_if_needed()
+    shot(page, "rich-media-3d-box-labels")
 
     molecule = page.get_by_role("region", name="molecule", exact=True).get_by_test_id("molecule")
     molecule.scroll_into_view_if_needed()

@@ -396,13 +396,17 @@ class Run:
             return
         if self._run_dir is not None and _has_media(value):
             self._pending_media = True
-            self._note_class_labels(key, value)
+            self._note_config_entries(key, value)
         pending[key] = value
 
-    def _note_class_labels(self, key: str, value: Any) -> None:
-        """Images with masks or boxes: their class labels go into ``config["_wandb"]``, as wandb
-        keeps them (one entry per log key and set, rewritten only when the labels change)."""
+    def _note_config_entries(self, key: str, value: Any) -> None:
+        """What wandb keeps in ``config["_wandb"]`` for media logged under ``key``: the class labels of
+        images with masks or boxes (one entry per key and set) and each custom chart's panel under
+        ``visualize``. The config is rewritten only when an entry changes."""
         found = _class_labels(key, value)
+        charts = _chart_entries(key, value)
+        if charts:
+            found["visualize"] = charts
         if not found:
             return
         current = self.config.get("_wandb")
@@ -787,6 +791,20 @@ def _class_labels(key: str, value: Any) -> dict[str, dict[str, Any]]:
         if isinstance(item, Image):
             for kind, entries in item.class_labels(key).items():
                 found.setdefault(kind, {}).update(entries)
+    return found
+
+
+def _chart_entries(key: str, value: Any) -> dict[str, Any]:
+    """The ``visualize`` config entries of the custom charts under ``key`` (nested dicts join keys with dots,
+    as wandb names them)."""
+    from wakelog.sdk.media import CustomChart
+
+    if isinstance(value, CustomChart):
+        return {key: value.config_entry(key)}
+    found: dict[str, Any] = {}
+    if isinstance(value, dict):
+        for name, item in value.items():
+            found.update(_chart_entries(f"{key}.{name}", item))
     return found
 
 

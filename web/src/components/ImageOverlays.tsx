@@ -2,14 +2,15 @@
  * An image with its segmentation masks and bounding boxes drawn over it (wandb's formats, see
  * sdk/media/_masks.py and _boxes.py): a canvas on top of the <img> paints each mask pixel in
  * its class colour, translucent, and each box as a rectangle with its caption and scores.
- * Every mask or box set, and every class in it, has a checkbox (not in table thumbnails, which
- * draw everything and leave out captions).
+ * Every mask or box set, and every class in it, has a checkbox; table thumbnails leave out
+ * captions and keep the same checkboxes in a small popover opened by a button beside the picture.
  *
  * Data contract: the image stub's `masks` / `boxes` map a set name to a file stub
  * (`{_type: "mask" | "boxes2D", path, class_labels?}`); a mask file is a greyscale PNG whose
  * pixel value is the class id; a boxes file is `{box_data: [...], class_labels: {id: name}}`.
  */
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from "react";
+import { createPortal } from "react-dom";
 import { useTranslation } from "react-i18next";
 import { runFileUrl } from "../api/endpoints";
 import type { RunRef } from "../api/types";
@@ -199,7 +200,7 @@ interface Props {
   alt: string;
   stub: OverlayStub;
   runRef: RunRef;
-  /** A table thumbnail: no checkboxes, no captions. */
+  /** A table thumbnail: no captions, and the checkboxes in a popover. */
   thumb?: boolean;
   imgClassName?: string;
 }
@@ -259,8 +260,66 @@ export function OverlayImage({ src, alt, stub, runRef, thumb = false, imgClassNa
         <img ref={img} src={src} alt={alt} className={imgClassName} width={Number(stub.width) || undefined} height={Number(stub.height) || undefined} loading={thumb ? "lazy" : undefined} />
         <canvas ref={canvas} className="overlay-canvas" data-testid="overlay-canvas" aria-hidden="true" />
       </div>
-      {!thumb && layers && layers.length > 0 && <OverlayControls layers={layers} hidden={hidden} toggle={toggle} />}
+      {layers && layers.length > 0 && (thumb ? <OverlayPopover label={alt} layers={layers} hidden={hidden} toggle={toggle} /> : <OverlayControls layers={layers} hidden={hidden} toggle={toggle} />)}
     </div>
+  );
+}
+
+/**
+ * The class toggles of a table thumbnail: a button beside it opens them in a floating panel. Table
+ * cells clip and their rows are transformed, so the panel is portalled (to the enclosing dialog, or
+ * the page) and placed under the button; Escape, a click elsewhere or a scroll closes it.
+ */
+function OverlayPopover({ label, ...controls }: { label: string; layers: Layer[]; hidden: ReadonlySet<string>; toggle: (key: string) => void }) {
+  const { t } = useTranslation();
+  const button = useRef<HTMLButtonElement>(null);
+  const panel = useRef<HTMLDivElement>(null);
+  const [at, setAt] = useState<{ left: number; top: number; host: Element } | null>(null);
+  const id = useId();
+  const close = (refocus: boolean) => {
+    setAt(null);
+    if (refocus) button.current?.focus();
+  };
+  useEffect(() => {
+    if (!at) return;
+    panel.current?.querySelector("input")?.focus();
+    const outside = (event: Event) => {
+      const target = event.target as Node;
+      if (!panel.current?.contains(target) && !button.current?.contains(target)) close(false);
+    };
+    document.addEventListener("pointerdown", outside, true);
+    document.addEventListener("scroll", outside, true);
+    return () => {
+      document.removeEventListener("pointerdown", outside, true);
+      document.removeEventListener("scroll", outside, true);
+    };
+  }, [at]);
+  const open = () => {
+    const el = button.current;
+    if (!el) return;
+    if (at) return close(false);
+    const r = el.getBoundingClientRect();
+    setAt({ left: r.left, top: r.bottom + 4, host: el.closest("dialog") ?? document.body });
+  };
+  const onKey = (event: KeyboardEvent) => {
+    if (event.key !== "Escape") return;
+    event.stopPropagation(); // an enclosing dialog stays open
+    event.preventDefault();
+    close(true);
+  };
+  return (
+    <>
+      <button ref={button} type="button" className="overlay-popover-button" aria-label={t("run.overlayClassesOf", { name: label })} title={t("run.overlayClasses")} aria-expanded={at !== null} aria-controls={at ? id : undefined} onClick={open} onKeyDown={onKey}>
+        <span aria-hidden="true">☰</span>
+      </button>
+      {at &&
+        createPortal(
+          <div ref={panel} id={id} role="dialog" aria-label={t("run.overlayClassesOf", { name: label })} className="overlay-popover" style={{ left: at.left, top: at.top }} onKeyDown={onKey}>
+            <OverlayControls {...controls} />
+          </div>,
+          at.host,
+        )}
+    </>
   );
 }
 

@@ -57,7 +57,7 @@ function base(axes: Axes, legend: boolean): Record<string, unknown> {
     title: axes.title ? { text: axes.title, left: "center", textStyle: { fontSize: 13 } } : undefined,
     tooltip: { trigger: "item" },
     legend: legend ? { bottom: 0, type: "scroll" } : undefined,
-    grid: { left: 60, right: 24, top: axes.title ? 40 : 20, bottom: legend ? 70 : 45 },
+    grid: { left: 60, right: 24, top: axes.title ? 44 : 30, bottom: legend ? 70 : 45 }, // room for the y-axis name above the plot
     xAxis: { type: "value", name: axes.x, nameLocation: "middle", nameGap: 26, scale: true },
     yAxis: { type: "value", name: axes.y, scale: true },
   };
@@ -85,6 +85,22 @@ function bars(rows: Row[], label: number, value: number, axes: Axes): Option {
     xAxis: { type: "category", data: rows.map((r) => String(r[label])), name: axes.x, nameLocation: "middle", nameGap: 26, axisLabel: { interval: 0, rotate: rows.length > 8 ? 40 : 0 } },
     yAxis: { type: "value", name: axes.y },
     series: [{ type: "bar" as const, name: axes.y, data: rows.map((r) => num(r[value])) }],
+  };
+}
+
+/** Bars of `value` per `label` category, one colour per `split` group (wandb's metrics and class proportions). */
+function groupedBars(rows: Row[], label: number, value: number, split: number, axes: Axes): Option {
+  const categories = [...new Set(rows.map((r) => String(r[label])))];
+  const series = [...groups(rows, split)].map(([name, list]) => {
+    const byCategory = new Map(list.map((r) => [String(r[label]), num(r[value])]));
+    return { type: "bar" as const, name: name || axes.y, data: categories.map((c) => byCategory.get(c) ?? 0) };
+  });
+  return {
+    ...base(axes, true),
+    tooltip: { trigger: "axis" },
+    xAxis: { type: "category", data: categories, name: axes.x, nameLocation: "middle", nameGap: 26, axisLabel: { interval: 0, rotate: categories.length > 8 ? 40 : 0 } },
+    yAxis: { type: "value", name: axes.y },
+    series,
   };
 }
 
@@ -147,6 +163,14 @@ export function chartOption(spec: string, table: TableJson, fields: Record<strin
     case "wandb/bar/v0":
     case "wandb/feature_importances/v1":
       return need("label", "value") ? bars(rows, col("label"), col("value"), { x: name("label"), y: name("value"), title }) : null;
+    case "wandb/metrics/v1":
+      return need("metric_name", "metric_value") ? groupedBars(rows, col("metric_name"), col("metric_value"), col("model_name"), { x: name("metric_name"), y: name("metric_value"), title }) : null;
+    case "wandb/class_proportions/v1":
+      return need("class", "count") ? groupedBars(rows, col("class"), col("count"), col("dataset"), { x: name("class"), y: name("count"), title }) : null;
+    case "wandb/calibration/v1":
+      return need("mean_predicted_value", "fraction_of_positives")
+        ? lines(rows, col("mean_predicted_value"), col("fraction_of_positives"), col("model"), { x: "Mean predicted value", y: "Fraction of positives", title }, false)
+        : null;
     case "wandb/histogram/v0":
       return need("value") ? histogram(rows, col("value"), { x: name("value"), y: "", title }) : null;
     case "wandb/confusion_matrix/v1":

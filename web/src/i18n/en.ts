@@ -226,6 +226,8 @@ export const en = {
     imageCell: "{{column}}, row {{row}}",
     overlayMasks: "Masks: {{name}}",
     overlayBoxes: "Boxes: {{name}}",
+    overlayClasses: "Classes",
+    overlayClassesOf: "Overlay classes of {{name}}",
     filterKeys: "Filter keys",
   },
   media: {

@@ -226,6 +226,8 @@ export const zh: Messages = {
     imageCell: "{{column}}，第 {{row}} 行",
     overlayMasks: "掩码：{{name}}",
     overlayBoxes: "边界框：{{name}}",
+    overlayClasses: "类别",
+    overlayClassesOf: "{{name}} 的叠加层类别",
     filterKeys: "筛选键",
   },
   media: {

@@ -42,7 +42,8 @@ export function WorkspacePage() {
   const table = useGroupedRows(rows, url.groupBy);
 
   const total = rows.total ?? 0;
-  const configKeys = keys.data?.config ?? [];
+  // `_wandb.*` (chart panels, class labels the SDK keeps as wandb does) is bookkeeping, not a column.
+  const configKeys = useMemo(() => (keys.data?.config ?? []).filter((k) => !k.startsWith("_")), [keys.data]);
   const metricKeys = useMemo(() => (keys.data?.summary ?? []).filter((k) => !k.startsWith("_")), [keys.data]);
   const filterFields = [...FILTER_FIELDS, ...configKeys.map((k) => `config.${k}`), ...metricKeys.map((k) => formatField(["summary", k]))];
 

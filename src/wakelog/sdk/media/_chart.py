@@ -28,6 +28,9 @@ KNOWN_SPECS = (
     "wandb/lineseries/v0",
     "wandb/feature_importances/v1",
     "wandb/learning_curve/v1",
+    "wandb/metrics/v1",
+    "wandb/class_proportions/v1",
+    "wandb/calibration/v1",
 )
 
 
@@ -115,6 +118,31 @@ class CustomChart(Media):
     def table_key(self, key: str) -> str:
         """The history key wandb logs this chart's table under."""
         return f"Custom Chart Tables/{key}_table" if self._split else f"{key}_table"
+
+    def config_entry(self, key: str) -> dict[str, Any]:
+        """What wandb writes to ``config["_wandb"]["visualize"][key]`` for this chart logged under ``key``:
+        a ``Vega2`` panel naming the preset, its field and string settings, and the table key."""
+        run_sets: dict[str, Any] = {"name": "runSets", "value": "${runSets}"}
+        table: dict[str, Any] = {
+            "name": "summaryTable",
+            "args": [{"name": "tableKey", "value": self.table_key(key)}],
+            "fields": [],
+        }
+        run_fields: list[dict[str, Any]] = [
+            {"name": name, "fields": []} for name in ("id", "name", "_defaultColorIndex")
+        ]
+        return {
+            "panel_type": "Vega2",
+            "panel_config": {
+                "panelDefId": self._spec,
+                "fieldSettings": dict(self._fields),
+                "stringSettings": dict(self._strings),
+                "transform": {"name": "tableWithLeafColNames"},
+                "userQuery": {
+                    "queryFields": [{"name": "runSets", "args": [run_sets], "fields": [*run_fields, table]}]
+                },
+            },
+        }
 
     def to_stub(self, run_dir: Path, key: str, step: int) -> dict[str, Any]:
         table_key = self.table_key(key)

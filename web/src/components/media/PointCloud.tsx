@@ -2,6 +2,8 @@
  * A 3-D object with three.js: wandb's point clouds (`.pts.json`: rows of `[x, y, z]`,
  * `[x, y, z, category]` or `[x, y, z, r, g, b]`, or a `lidar/beta` scene with boxes and vectors)
  * and OBJ, STL, glTF/GLB models. Drag to orbit, wheel to zoom; it redraws only on a change.
+ * A box's label and score are drawn as text above whichever corner is highest on screen (HTML
+ * tags over the canvas, moved on every redraw), in the box's colour.
  */
 import { useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
@@ -21,7 +23,7 @@ const MESH_FORMATS = new Set(["obj", "stl", "gltf", "glb"]);
 type Row = number[];
 interface Scene {
   points?: Row[];
-  boxes?: { corners?: Row[]; color?: Row; label?: string | null }[];
+  boxes?: { corners?: Row[]; color?: Row; label?: string | null; score?: number | null }[];
   vectors?: { start?: Row; end?: Row }[];
 }
 
@@ -70,16 +72,64 @@ function vectorsObject(vectors: { start?: Row; end?: Row }[]): THREE.LineSegment
   return new THREE.LineSegments(geometry, new THREE.LineBasicMaterial({ color: "#333333" }));
 }
 
-/** The objects of a `.pts.json` file, and how many points it has. */
-function pointCloud(text: string): { group: THREE.Group; count: number } {
+/** A box's caption: its label and its score (2 decimals), whichever it has. */
+interface Tag {
+  text: string;
+  corners: THREE.Vector3[];
+  colour: string;
+}
+
+function boxTag(box: NonNullable<Scene["boxes"]>[number], corners: Row[]): Tag | null {
+  const score = typeof box.score === "number" && Number.isFinite(box.score) ? box.score.toFixed(2) : "";
+  const text = [box.label ?? "", score].filter(Boolean).join(" ");
+  if (!text) return null;
+  const points = corners.map((c) => new THREE.Vector3(Number(c[0]) || 0, Number(c[1]) || 0, Number(c[2]) || 0));
+  return { text, corners: points, colour: `#${colour(box.color).getHexString()}` };
+}
+
+/** The objects of a `.pts.json` file, how many points it has, and its boxes' captions. */
+function pointCloud(text: string): { group: THREE.Group; count: number; tags: Tag[] } {
   const parsed = parseTableJson(text) as unknown as Row[] | Scene;
   const scene: Scene = Array.isArray(parsed) ? { points: parsed } : parsed;
   const group = new THREE.Group();
   const rows = (scene.points ?? []).filter((r) => Array.isArray(r) && r.length >= 3);
   group.add(pointsObject(rows));
-  for (const box of scene.boxes ?? []) if (Array.isArray(box.corners) && box.corners.length === 8) group.add(boxObject(box.corners, box.color));
+  const tags: Tag[] = [];
+  for (const box of scene.boxes ?? []) {
+    if (!Array.isArray(box.corners) || box.corners.length !== 8) continue;
+    group.add(boxObject(box.corners, box.color));
+    const tag = boxTag(box, box.corners);
+    if (tag) tags.push(tag);
+  }
   if (scene.vectors?.length) group.add(vectorsObject(scene.vectors));
-  return { group, count: rows.length };
+  return { group, count: rows.length, tags };
+}
+
+/** HTML captions over the canvas, each kept above its box's top corner on screen. */
+function tagLayer(host: HTMLElement, tags: Tag[]): (camera: THREE.Camera, width: number) => void {
+  const spans = tags.map((tag) => {
+    const span = document.createElement("span");
+    span.className = "media-3d-tag";
+    span.dataset.testid = "box3d-tag";
+    span.textContent = tag.text;
+    span.style.background = tag.colour;
+    host.appendChild(span);
+    return span;
+  });
+  const where = new THREE.Vector3();
+  const corner = new THREE.Vector3();
+  return (camera, width) => {
+    tags.forEach((tag, i) => {
+      const span = spans[i] as HTMLSpanElement;
+      where.set(0, -Infinity, 0);
+      for (const c of tag.corners) {
+        corner.copy(c).project(camera);
+        if (corner.y > where.y) where.copy(corner);
+      }
+      span.hidden = where.z > 1 || Math.abs(where.x) > 1 || Math.abs(where.y) > 1; // behind the camera or off screen
+      span.style.transform = `translate(${((where.x + 1) / 2) * width}px, ${((1 - where.y) / 2) * HEIGHT}px) translate(-50%, -100%)`;
+    });
+  };
 }
 
 async function model(buffer: ArrayBuffer, format: string): Promise<THREE.Object3D> {
@@ -119,7 +169,11 @@ export default function PointCloud({ url, format, label }: { url: string; format
     scene.add(new THREE.AmbientLight("#ffffff", 1.2), new THREE.DirectionalLight("#ffffff", 2));
     const camera = new THREE.PerspectiveCamera(50, 1, 0.01, 1e6);
     const controls = new OrbitControls(camera, renderer.domElement);
-    const draw = () => renderer.render(scene, camera);
+    let placeTags: ReturnType<typeof tagLayer> | null = null;
+    const draw = () => {
+      renderer.render(scene, camera);
+      placeTags?.(camera, el.clientWidth || 480);
+    };
     const resize = () => {
       const width = el.clientWidth || 480;
       renderer.setSize(width, HEIGHT);
@@ -139,6 +193,7 @@ export default function PointCloud({ url, format, label }: { url: string; format
         const cloud = pointCloud(utf8(content));
         object = cloud.group;
         points = cloud.count;
+        if (cloud.tags.length) placeTags = tagLayer(el, cloud.tags);
       } else object = await model(content, format);
       if (disposed) return;
       scene.add(object);
@@ -159,6 +214,7 @@ export default function PointCloud({ url, format, label }: { url: string; format
       controls.dispose();
       renderer.dispose();
       renderer.domElement.remove();
+      for (const tag of el.querySelectorAll(".media-3d-tag")) tag.remove();
     };
   }, [content, format, supported]);
 
@@ -174,7 +230,7 @@ export default function PointCloud({ url, format, label }: { url: string; format
       data-testid="object3d"
       data-state={state.status}
       data-points={state.points}
-      style={{ height: HEIGHT }}
+      style={{ height: HEIGHT, position: "relative" }}
     />
   );
 }
