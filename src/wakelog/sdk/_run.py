@@ -124,6 +124,7 @@ class Run:
         self._start_time = parts.start_time
         self._finished = False
         self._stop_reason: str | None = None  # why a sweep stopped this run (it ends ``killed``)
+        self._interrupt = False  # a stopped sweep function: log() raises TrialStopped
         self._finishing = False  # finish() began: its callbacks run, log() still works
         self._strict = bool(settings.strict)
         self._warned: set[str] = set()
@@ -332,6 +333,8 @@ class Run:
         sync: bool | None = None,
     ) -> None:
         """Log a row of metrics (see the module docstring for the step rules)."""
+        if self._interrupt:
+            self._raise_stopped()
         try:
             self._log(data, step, commit)
         except Exception as exc:
@@ -620,9 +623,11 @@ class Run:
         text = "".join(traceback.format_exception(exc_type, exc, tb))
         self._finish(255 if killed else 1, "killed" if killed else "failed", traceback_text=text)
 
-    def _request_stop(self, reason: str) -> None:
-        """A sweep stopped this run: however it ends now, it ends ``killed`` with ``reason``."""
+    def _request_stop(self, reason: str, *, interrupt: bool = False) -> None:
+        """A sweep stopped this run: however it ends now, it ends ``killed`` with ``reason``.
+        ``interrupt``: the next ``log()`` raises ``TrialStopped`` (a sweep function's safe point)."""
         self._stop_reason = reason
+        self._interrupt = interrupt
 
     def _finish(
         self, exit_code: int, state: str, *, traceback_text: str | None = None, quiet: bool | None = None
@@ -631,6 +636,7 @@ class Run:
             if self._finished or self._finishing:
                 return
             self._finishing = True
+            self._interrupt = False  # finishing: nothing more to interrupt
         # Integrations may still log here (the TensorBoard tailer's last events).
         for callback in _hooks.finish_callbacks():
             try:
@@ -655,6 +661,12 @@ class Run:
         if not quiet and self._run_dir is not None:
             where = f"view it at {self.url}" if self.url else f"recorded in {self._run_dir}"
             print(f"wakelog: run {self.name or self.id} {state}; {where}", file=sys.stderr)
+
+    def _raise_stopped(self) -> None:
+        from wakelog.sdk._sweep import TrialStopped
+
+        self._interrupt = False  # once: a function that catches it may still log on
+        raise TrialStopped(f"the sweep stopped this trial: {self._stop_reason}")
 
     def _why_stopped(self, state: str) -> str | None:
         """Why a sweep stopped this run: told directly (function mode), or by the agent's stop

@@ -18,6 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from wakelog._warn import warn
+from wakelog.errors import Error
+
+
+class TrialStopped(Error):
+    """Raised inside a sweep function whose trial the server stopped (hyperband, a canceled sweep)."""
 
 
 def stop_file(param_path: str | Path) -> Path:

@@ -8,10 +8,14 @@ A process is stopped as wandb's agent does: SIGTERM first (the SDK in the proces
 SIGKILL once ``grace`` seconds have passed. On Linux the process is also SIGKILLed when the agent
 dies, so an agent killed with ``kill -9`` leaves its trial crashed instead of running unwatched.
 
-A function is stopped by raising ``TrialStopped`` inside its thread (CPython's
-``PyThreadState_SetAsyncExc``): it arrives at the next Python line the function runs, so a long
-call into native code finishes first. Its run is told the reason first, so however the function
-ends (even if it catches the exception), the run ends ``killed`` with ``metadata.stopped_reason``.
+A function is stopped by ``TrialStopped``. Its run is told the reason first, and its next
+``log()`` raises it, before taking any lock: a safe point. A function that does not log for
+``ASYNC_GRACE`` seconds after the stop (a long evaluation) gets it raised inside its thread
+instead (CPython's ``PyThreadState_SetAsyncExc``), but only while the thread runs the user's own
+code, never wakelog's: an exception landing there could leave one of the run's locks held. It
+arrives at the next Python line, so a long call into native code finishes first. However the
+function ends (even if it catches the exception), the run ends ``killed`` with
+``metadata.stopped_reason``.
 """
 
 from __future__ import annotations
@@ -27,15 +31,16 @@ import traceback
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from wakelog.errors import Error
 from wakelog.sdk._init import active_runs, finish_all
-from wakelog.sdk._sweep import write_stop_reason
+from wakelog.sdk._sweep import TrialStopped, write_stop_reason
 
 Clock = Callable[[], float]
 
 
-class TrialStopped(Error):
-    """Raised inside a sweep function whose trial the server stopped (hyperband, a canceled sweep)."""
+#: Seconds a stopped function has to reach its next ``log()`` before the exception is raised in
+#: its thread.
+ASYNC_GRACE = 5.0
+_PACKAGE_DIR = str(Path(__file__).resolve().parents[1]) + os.sep  # src/wakelog/
 
 
 def _outcome(stopped: bool, ok: bool) -> str:
@@ -53,6 +58,7 @@ class FunctionTrial:
         self._calling = False  # the thread is inside function(): a stop may interrupt it
         self._interrupted = False
         self._reason: str | None = None
+        self._stopped_at = 0.0
         self._result: str | None = None
         self._thread = threading.Thread(target=self._main, name=f"wakelog-sweep-{run_id}", daemon=True)
 
@@ -67,19 +73,39 @@ class FunctionTrial:
         return self.poll()
 
     def tick(self) -> None:
-        """Nothing to escalate: a thread cannot be killed, only interrupted."""
+        """A stopped function that has not reached a ``log()`` within the grace gets the exception
+        raised in its thread, once it is running its own code (checked again at the next tick)."""
+        with self._lock:
+            if (
+                self._reason is None
+                or self._interrupted
+                or not self._calling
+                or self._thread.ident is None
+                or time.monotonic() - self._stopped_at < ASYNC_GRACE
+                or self._inside_wakelog(self._thread.ident)
+            ):
+                return
+            self._interrupted = True
+            _raise_in(self._thread.ident, TrialStopped)
 
     def stop(self, reason: str) -> None:
         with self._lock:
             if self._reason is not None:
                 return
             self._reason = reason
+            self._stopped_at = time.monotonic()
             for run in active_runs():
                 if run.id == self.run_id:
-                    run._request_stop(reason)
-            if self._calling and self._thread.ident is not None:
-                self._interrupted = True
-                _raise_in(self._thread.ident, TrialStopped)
+                    run._request_stop(reason, interrupt=True)  # its next log() raises TrialStopped
+
+    def _inside_wakelog(self, ident: int) -> bool:
+        """Whether the thread is inside wakelog's code (below the user's function)."""
+        frame = sys._current_frames().get(ident)
+        while frame is not None and frame.f_code is not FunctionTrial._call.__code__:
+            if frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+                return True
+            frame = frame.f_back
+        return False
 
     def _main(self) -> None:
         saved = {name: os.environ.get(name) for name in self._env}
