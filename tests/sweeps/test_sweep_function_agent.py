@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import traceback
 import warnings
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 import wakelog
 from tests.sweeps.conftest import SweepServer
 from wakelog import sweeps
+from wakelog.sdk._sweep import TrialStopped
 from wakelog.sweeps._agent import Agent, AgentOptions, AgentReport
 
 GRID = {
@@ -109,16 +111,24 @@ def test_count_limits_the_trials(sweep_server: SweepServer, tmp_path: Path) -> N
     assert list(report.outcomes.values()) == ["finished", "finished"]
 
 
-def _train_until_stopped(started: threading.Event, deadline: float = 90.0) -> None:
-    """A training loop that would run for ``deadline`` seconds unless the sweep stops it."""
+def _train_until_stopped(
+    started: threading.Event, deadline: float = 90.0, raised_in: list[str] | None = None
+) -> None:
+    """A training loop that would run for ``deadline`` seconds unless the sweep stops it; records
+    in ``raised_in`` the function that raised the stop."""
     wakelog.init()
     started.set()
     end = time.monotonic() + deadline
     step = 0
-    while time.monotonic() < end:
-        wakelog.log({"loss": 10.0 + step})
-        step += 1
-        time.sleep(0.02)  # a training step's work
+    try:
+        while time.monotonic() < end:
+            wakelog.log({"loss": 10.0 + step})
+            step += 1
+            time.sleep(0.02)  # a training step's work
+    except TrialStopped as stop:
+        if raised_in is not None:
+            raised_in.append(traceback.extract_tb(stop.__traceback__)[-1].name)
+        raise
 
 
 def test_cancel_stops_a_running_function_and_its_run_ends_killed(
@@ -133,8 +143,11 @@ def test_cancel_stops_a_running_function_and_its_run_ends_killed(
 
     canceller = threading.Thread(target=cancel_once_started)
     canceller.start()
-    report = run_agent(sweep_id, lambda: _train_until_stopped(started), tmp_path)
+    raised_in: list[str] = []
+    report = run_agent(sweep_id, lambda: _train_until_stopped(started, raised_in=raised_in), tmp_path)
     canceller.join()
+    # A logging loop is stopped at log()'s safe point, never by an exception landing inside wakelog.
+    assert raised_in == ["_raise_stopped"]
 
     ((run_id, outcome),) = report.outcomes.items()  # canceled: no second trial
     assert outcome == "killed"
