@@ -42,7 +42,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer
 
 @pytest.fixture(autouse=True)
 def no_default_server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Offline runs' lookups meet a closed port (never a server someone runs on 8080); the cache is the test's."""
+    """Offline runs' lookups meet a closed port (never a server someone runs on 8080); the cache is
+    the test's."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -58,7 +59,7 @@ def files(root: Path, contents: dict[str, bytes]) -> Path:
 
 
 def log_dataset(root: Path, project: str, contents: dict[str, bytes], **use: str) -> Path:
-    """An offline run of entity ``lab`` that logs ``contents`` as the artifact ``data``; returns its folder."""
+    """An offline run of entity ``lab`` logging ``contents`` as the artifact ``data``; returns its folder."""
     with wakelog.init(mode="offline", project=project, entity="lab", dir=str(root)) as run:
         for name in use.values():
             run.use_artifact(name)

@@ -11,6 +11,7 @@ left alone.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import tempfile
 from pathlib import Path
@@ -77,7 +78,7 @@ class Downloader:
         for attempt in range(2):
             cached = self._cached(entry)
             try:
-                self._via_temp(target, lambda tmp, c=cached: self._copy_checked(c, tmp, entry))
+                self._via_temp(target, functools.partial(self._copy_checked, cached, entry=entry))
                 return target
             except ArtifactDigestError:
                 self.cache.discard(entry.sha256)  # damaged in the cache since: fetch it again

@@ -43,7 +43,7 @@ def as_artifact(run: Run, artifact_or_path: Any, name: str | None, type: str | N
         return artifact_or_path
     if not isinstance(artifact_or_path, (str, os.PathLike)):
         raise ArtifactError(
-            f"log_artifact takes an Artifact or a path, got {type(artifact_or_path).__name__}"
+            f"log_artifact takes an Artifact or a path, got {artifact_or_path.__class__.__name__}"
         )
     target = os.fspath(artifact_or_path)
     is_uri = "://" in target
