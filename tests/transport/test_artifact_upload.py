@@ -185,3 +185,47 @@ def test_the_public_api_reads_artifacts_and_run_lineage(server: InProcessServer,
         run = api.run(f"lab/public/{run_id}")
         assert [a.name for a in run.logged_artifacts()] == ["data:v0"]
         assert run.used_artifacts() == []
+
+
+@pytest.mark.process  # the online path: the training's artifact thread, the uploader process, wait()
+def test_an_online_run_waits_for_its_version_and_uses_it_back(
+    server: InProcessServer, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+    import textwrap
+
+    from tests._env import child_env
+
+    files(tmp_path, {"ckpt/w.bin": b"weights"})
+    script = tmp_path / "train.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import wakelog
+            run = wakelog.init()
+            model = wakelog.Artifact("net", "model")
+            model.add_dir("ckpt")
+            run.log_artifact(model, aliases=["best"])
+            model.wait(timeout=120)
+            print("VERSION", model.qualified_name, sorted(model.aliases))
+            back = run.use_artifact("net:best", type="model")
+            print("FILE", open(back.download() + "/w.bin").read())
+            run.finish()
+            """
+        )
+    )
+    env = child_env(
+        WAKELOG_MODE="online",
+        WAKELOG_BASE_URL=server.url,
+        WAKELOG_API_KEY=server.key,
+        WAKELOG_ENTITY="lab",
+        WAKELOG_PROJECT="online",
+        WAKELOG_CACHE_DIR=str(tmp_path / "cache"),
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert "VERSION lab/online/net:v0 ['best', 'latest']" in done.stdout
+    assert "FILE weights" in done.stdout
