@@ -46,7 +46,7 @@ def test_every_record_type_is_documented() -> None:
             assert f"| `{value}` |" in text, value
 
 
-@pytest.mark.parametrize("page", ["sdk.md"])
+@pytest.mark.parametrize("page", ["sdk.md", "artifacts.md"])
 def test_python_examples_run(page: str, tmp_path: Path) -> None:
     blocks = re.findall(r"```python\n(.*?)```", (DOCS / page).read_text(), re.DOTALL)
     assert blocks
