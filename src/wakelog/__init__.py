@@ -25,6 +25,7 @@ from wakelog.integration.gym import register_hooks as _register_gym
 from wakelog.integration.paddle import register_hooks as _register_paddle
 from wakelog.integration.tensorboard import register_hooks as _register_tensorboard
 from wakelog.sdk import util as util
+from wakelog.sdk._hooks import set_artifact_server as _set_artifact_server
 from wakelog.sdk._hooks import set_restorer as _set_restorer
 from wakelog.sdk._hooks import set_server_lookup as _set_server_lookup
 from wakelog.sdk._init import init
@@ -35,9 +36,18 @@ from wakelog.sdk._setup import require, setup, teardown
 from wakelog.sdk._term import termerror, termlog, termwarn
 from wakelog.transport.resume import server_run as _server_run
 
+
+def _artifact_server(base_url: str, api_key: str) -> Any:
+    """The SDK's artifact server over HTTP (httpx loads only when an artifact needs a server)."""
+    from wakelog.transport.artifacts import HttpArtifactServer
+
+    return HttpArtifactServer(base_url, api_key)
+
+
 # The composition root: plug the layers above the SDK into it (sdk/_hooks.py), so that the SDK
 # never imports them. All are light: httpx, paddle, tensorboardX and gymnasium load only when used.
 _set_server_lookup(_server_run)
+_set_artifact_server(_artifact_server)
 _register_paddle()
 _register_tensorboard()
 _register_gym()
@@ -50,6 +60,7 @@ if TYPE_CHECKING:
     from wakelog.integration.paddle._watch import unwatch, watch
     from wakelog.sdk._config import Config
     from wakelog.sdk._summary import Summary
+    from wakelog.sdk.artifacts import Artifact
     from wakelog.sdk.media import (
         Audio,
         Classes,
@@ -97,6 +108,7 @@ _LAZY = {
     "Config": "wakelog.sdk._config",
     "Summary": "wakelog.sdk._summary",
     "Api": "wakelog.api",
+    "Artifact": "wakelog.sdk.artifacts",
     "watch": "wakelog.integration.paddle._watch",
     "unwatch": "wakelog.integration.paddle._watch",
     "sweep": "wakelog.sweeps",
@@ -158,6 +170,18 @@ def restore(name: str, run_path: str | None = None, replace: bool = False, root:
     return _restore(name, run_path, replace, root)
 
 
+def log_artifact(
+    artifact_or_path: Any, name: str | None = None, type: str | None = None, aliases: list[str] | None = None
+) -> Any:
+    """Log an artifact as the current run's output (``Run.log_artifact``)."""
+    return _current().log_artifact(artifact_or_path, name, type, aliases)
+
+
+def use_artifact(artifact_or_name: Any, type: str | None = None, aliases: list[str] | None = None) -> Any:
+    """Declare an artifact an input of the current run and return it (``Run.use_artifact``)."""
+    return _current().use_artifact(artifact_or_name, type, aliases)
+
+
 def mark_preempting() -> None:
     """Tell the server the current run's job is being preempted (``Run.mark_preempting``)."""
     _current().mark_preempting()
@@ -169,6 +193,7 @@ _set_restorer(restore)  # Run.restore goes through the same function (sdk/_hooks
 __all__ = [
     "AlertLevel",
     "Api",
+    "Artifact",
     "Audio",
     "Classes",
     "CommError",
@@ -200,6 +225,7 @@ __all__ = [
     "init",
     "join",
     "log",
+    "log_artifact",
     "login",
     "mark_preempting",
     "plot",
@@ -217,6 +243,7 @@ __all__ = [
     "termlog",
     "termwarn",
     "unwatch",
+    "use_artifact",
     "util",
     "watch",
 ]

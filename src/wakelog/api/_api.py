@@ -7,7 +7,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -17,6 +17,10 @@ import numpy as np
 from wakelog._names import check_file_name
 from wakelog.api._filters import mongo_to_filter, order_text
 from wakelog.errors import CommError, UsageError
+
+if TYPE_CHECKING:
+    from wakelog.sdk.artifacts import Artifact
+    from wakelog.transport.artifacts import HttpArtifactServer
 
 _MSGPACK = "application/msgpack"
 _decoder = msgspec.msgpack.Decoder()
@@ -73,10 +77,22 @@ class Api:
         )
         self._viewer: str | None = None
         self._user: User | None = None
+        self._key = key or ""
+        self._artifact_server: HttpArtifactServer | None = None
 
     # -- plumbing -----------------------------------------------------------------------------
     def close(self) -> None:
         self._http.close()
+        if self._artifact_server is not None:
+            self._artifact_server.close()
+
+    def _artifacts(self) -> HttpArtifactServer:
+        """The server's artifact routes (``wakelog.transport.artifacts``), opened on first use."""
+        if self._artifact_server is None:
+            from wakelog.transport.artifacts import HttpArtifactServer
+
+            self._artifact_server = HttpArtifactServer(self.settings["base_url"], self._key)
+        return self._artifact_server
 
     def __enter__(self) -> Api:
         return self
@@ -191,6 +207,34 @@ class Api:
     def project(self, name: str, entity: str | None = None) -> Project:
         entity, name = self._split(f"{entity}/{name}" if entity else name, 2)
         return Project(self, self._get(f"/api/v1/projects/{_q(entity)}/{_q(name)}"))
+
+    # -- artifacts (api/_artifacts.py) ---------------------------------------------------------
+    def artifact(self, name: str, type: str | None = None) -> Artifact:
+        """One artifact version: ``"entity/project/name:alias"`` (or ``project/name:v3``, or
+        ``name:alias`` in the default project)."""
+        from wakelog.api import _artifacts
+
+        return _artifacts.artifact(self, name, type)
+
+    def artifact_versions(self, type_name: str, name: str, per_page: int = 50) -> list[Artifact]:
+        """Every version of the artifact ``[entity/project/]name`` of type ``type_name``, newest first."""
+        from wakelog.api import _artifacts
+
+        return _artifacts.artifact_versions(self, type_name, name)
+
+    def artifacts(self, type_name: str, name: str, per_page: int = 50, tags: Any = None) -> list[Artifact]:
+        """``artifact_versions`` (wandb's newer name)."""
+        return self.artifact_versions(type_name, name, per_page)
+
+    def artifact_exists(self, name: str, type: str | None = None) -> bool:
+        """Whether the artifact version ``name`` exists (and has ``type``, when given)."""
+        from wakelog.sdk.artifacts import ArtifactError
+
+        try:
+            self.artifact(name, type)
+        except ArtifactError:
+            return False
+        return True
 
     def flush(self) -> None:
         """Forget cached answers (there are none to forget: every call asks the server)."""
@@ -589,6 +633,18 @@ class Run:
                 return
 
     # -- files --------------------------------------------------------------------------------
+    def logged_artifacts(self, per_page: int = 100) -> list[Artifact]:
+        """The artifact versions this run created."""
+        from wakelog.api import _artifacts
+
+        return _artifacts.run_artifacts(self._api, self.entity, self.project, self.id, "logged")
+
+    def used_artifacts(self, per_page: int = 100) -> list[Artifact]:
+        """The artifact versions this run declared as inputs (``use_artifact``)."""
+        from wakelog.api import _artifacts
+
+        return _artifacts.run_artifacts(self._api, self.entity, self.project, self.id, "used")
+
     def files(self, names: list[str] | None = None, per_page: int = 1000) -> list[File]:
         """The run's files (all of them, or those named)."""
         found: list[File] = []

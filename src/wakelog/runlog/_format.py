@@ -46,6 +46,9 @@ class RecordType:
     METADATA = "metadata"  # the reproducibility metadata (also written to metadata.json)
     ALERT = "alert"  # {"title", "text", "level", "wait_duration"}
     EXIT = "exit"  # {"exit_code", "state", "traceback"?, "summary", "runtime"}
+    ARTIFACT = "artifact"  # a logged artifact: {"id", "name", "type", "aliases", "digest", "manifest"…}
+    USE_ARTIFACT = "use_artifact"  # {"artifact": "e/p/name:label" | "name:label" | None, "id"?: client id}
+    LINK_ARTIFACT = "link_artifact"  # {"artifact" | "id", "entity"?, "collection", "aliases"}
     #: Never in a log: what an uploader sends in place of records the log lost to damage, at the
     #: first lost seq: {"last": the last lost seq, "reason": the damage}.
     LOST = "lost"

@@ -42,6 +42,12 @@ class SyncState:
     refused: bool = False  # the server refused the run for good (``error`` says why and what to do)
     pid: int | None = None
     updated_at: float = 0.0
+    #: Artifact records (``[seq, type, data]``) sent but not yet acted on, oldest first.
+    artifact_queue: list[list[Any]] = field(default_factory=list)
+    artifact_seq: int = -1  # the last artifact record acted on
+    #: What the server answered for each logged artifact (by its client id): the ArtifactVersion,
+    #: or ``{"error": …}``; ``Artifact.wait()`` in the training process reads it here.
+    artifacts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, run_dir: Path) -> SyncState:

@@ -18,6 +18,8 @@ is imported:
   settings (``monitor_gym``). The TensorBoard and gym integrations start there.
 * ``add_finish_callback(fn)``: called with each run as it finishes, before its last row is
   committed and its monitors stop (so it may still log).
+* ``set_artifact_server(factory)``: ``factory(base_url, api_key)`` gives what artifacts ask a
+  server (resolve a version, its manifest, a file's content: ``transport/artifacts.py``).
 
 The uploader is not a hook: it is a separate process the SDK starts by module name
 (``sdk/_uploader.py``).
@@ -32,6 +34,7 @@ from wakelog.errors import UsageError
 
 if TYPE_CHECKING:
     from wakelog.sdk._run import Run
+    from wakelog.sdk.artifacts._server import ArtifactServer
 
 
 class ServerRun(TypedDict):
@@ -51,6 +54,8 @@ Restorer = Callable[[str, "str | None", bool, "str | None"], Any]
 Watch = Callable[..., list[Any]]
 Unwatch = Callable[["Run", Any], None]
 StartCallback = Callable[["Run", dict[str, Any]], None]
+#: ``(base_url, api_key) -> ArtifactServer``.
+ArtifactServerFactory = Callable[[str, str], "ArtifactServer"]
 
 _server_lookup: ServerLookup | None = None
 _metadata_providers: dict[str, Callable[[], Any]] = {}
@@ -58,6 +63,7 @@ _watcher: tuple[Watch, Unwatch] | None = None
 _finish_callbacks: list[Callable[[Run], None]] = []
 _restorer: Restorer | None = None
 _start_callbacks: list[StartCallback] = []
+_artifact_server: ArtifactServerFactory | None = None
 
 
 def set_server_lookup(lookup: ServerLookup) -> None:
@@ -117,3 +123,14 @@ def add_start_callback(callback: StartCallback) -> None:
 
 def start_callbacks() -> list[StartCallback]:
     return list(_start_callbacks)
+
+
+def set_artifact_server(factory: ArtifactServerFactory) -> None:
+    global _artifact_server
+    _artifact_server = factory
+
+
+def artifact_server() -> ArtifactServerFactory:
+    if _artifact_server is None:
+        raise UsageError("artifacts need the transport (wakelog.transport), which is not installed here")
+    return _artifact_server

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from wakelog.sdk._metadata import MetadataCapture
     from wakelog.sdk._settings import Settings
     from wakelog.sdk._uploader import UploaderHandle
+    from wakelog.sdk.artifacts import Artifact
+    from wakelog.sdk.artifacts._saver import ArtifactSaver
 
 _INT_MIN, _INT_MAX = -(2**63), 2**63 - 1  # what the run log stores as an integer
 _STATES = ("finished", "failed", "killed")
@@ -135,6 +137,7 @@ class Run:
         self._uploader = parts.uploader
         self._server_path: str | None = None  # entity/project/run_id, once the server has the run
         self._entity_waited = False  # run.entity waits for the uploader's answer once at most
+        self._artifact_saver: ArtifactSaver | None = None  # started by the first artifact record
         self._emit(RecordType.RUN, {**identity, "id": run_id, "start_time": self._start_time})
         self.config = Config(on_change=self._config_changed)
         self.summary = Summary(self._tracker, self._summary_changed, self._sync)
@@ -580,6 +583,52 @@ class Run:
             return open(local) if local.exists() and not replace else None
         return _hooks.restorer()(name, run_path or self.path, replace, root)
 
+    # -- artifacts (sdk/artifacts/_run.py) ----------------------------------------------------
+    def _artifacts(self) -> ArtifactSaver | None:
+        if self._finished:
+            raise UsageError(f"Run ({self._id}) is finished: artifacts can no longer be recorded")
+        if self._artifact_saver is None and self._writer is not None and self._run_dir is not None:
+            from wakelog.sdk.artifacts._saver import ArtifactSaver
+
+            self._artifact_saver = ArtifactSaver(self._run_dir, self._emit)
+        return self._artifact_saver
+
+    def log_artifact(
+        self,
+        artifact_or_path: Artifact | str | os.PathLike[str],
+        name: str | None = None,
+        type: str | None = None,
+        aliases: list[str] | None = None,
+        tags: list[str] | None = None,
+    ) -> Artifact:
+        """Log an artifact (or a file, folder or URI as one) as this run's output; returns at once:
+        hashing and uploading happen in the background (``artifact.wait()`` waits for the version)."""
+        from wakelog.sdk.artifacts import _run
+
+        artifact = _run.as_artifact(self, artifact_or_path, name, type)
+        return _run.log_artifact(self, self._artifacts(), artifact, aliases)
+
+    def use_artifact(
+        self,
+        artifact_or_name: Artifact | str,
+        type: str | None = None,
+        aliases: list[str] | None = None,
+        use_as: str | None = None,
+    ) -> Artifact:
+        """Declare an artifact an input of this run and return it (``"name:alias"``,
+        ``"entity/project/name:v3"`` or an ``Artifact``); an online run resolves it on the server."""
+        from wakelog.sdk.artifacts import _run
+
+        return _run.use_artifact(self, self._artifacts(), artifact_or_name, type)
+
+    def link_artifact(
+        self, artifact: Artifact, target_path: str, aliases: list[str] | None = None
+    ) -> Artifact:
+        """Link a logged artifact into a registry collection (``"registry/name"``), with aliases."""
+        from wakelog.sdk.artifacts import _run
+
+        return _run.link_artifact(self, self._artifacts(), artifact, target_path, aliases)
+
     def mark_preempting(self) -> None:
         """Tell the server the job is being preempted: its page says so until the run resumes or
         ends, instead of calling it crashed when the heartbeats stop."""
@@ -674,6 +723,11 @@ class Run:
                 self._warn_once("helper-stop", f"wakelog: stopping {type(helper).__name__} failed: {exc}")
         if self._files is not None:
             self._files.finish()
+        saver = self._artifact_saver
+        if saver is not None and not saver.close(self._settings.finish_timeout):
+            self._warn_once(
+                "artifacts", "wakelog: artifacts were still being hashed at finish; they are not logged"
+            )
 
     def _close_log(
         self, writer: RunWriter, exit_code: int, state: str, traceback_text: str | None, *, quiet: bool

@@ -74,6 +74,9 @@ class Settings:
     sweep_id: str | None = None
     sweep_param_path: str | None = None
     sync_tensorboard: bool | None = None
+    artifact_dir: str | None = None
+    cache_dir: str | None = None
+    cache_max_bytes: float | None = None
 
     def __init__(self, **values: Any) -> None:
         ignored = []

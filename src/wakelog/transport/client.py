@@ -123,16 +123,20 @@ class ServerClient:
             response = self._http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
             raise RetryableError(f"cannot reach {self.base_url}: {exc}") from exc
+        self._raise_for(response)
+        return response
+
+    def _raise_for(self, response: httpx.Response) -> None:
+        """Raise the error an answer means (nothing for a success)."""
         if response.status_code >= 500 or response.status_code == 429:
             raise RetryableError(
                 f"{self.base_url} answered {response.status_code}: {_detail(response)}",
                 _retry_after(response),
             )
-        if response.status_code == 409 and "ack" in response.text:
+        if response.status_code == 409 and _body(response).get("code") == "sequence_gap":
             raise SequenceGap(int(response.json()["ack"]))
         if response.status_code >= 400:
             raise RejectedError(response.status_code, _detail(response), _body(response))
-        return response
 
     def whoami(self) -> str | None:
         """The username behind the key (the default entity), if the server says; remembered for the
@@ -184,11 +188,19 @@ class ServerClient:
         times (then ``RetryableError``: the caller tries again later).
         """
         sha256, size = _hash_file(path)
+        self.upload_content(run_path, path, sha256, size, progress)
+        return sha256, size
+
+    def upload_content(
+        self, run_path: str, path: Path, sha256: str, size: int, progress: Callable[[int], None] | None = None
+    ) -> None:
+        """Upload a file whose sha256 and size are known (``upload_file`` without hashing first);
+        the server checks the hash when the upload completes."""
         backoff = Backoff(0.05, 2.0)
         for _ in range(UPLOAD_RETRIES):
             try:
                 self._send_content(run_path, path, sha256, size, progress)
-                return sha256, size
+                return
             except RejectedError as exc:
                 if exc.code != "chunk_rejected":
                     raise

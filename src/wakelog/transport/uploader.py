@@ -9,8 +9,10 @@ record), so the intact ones after them still arrive. When the training's disk wa
 log ends early and the rest is in its spill log (``RunWriter``): the uploader goes on from there, so
 the run still arrives whole, with its exit record, and without the user's help. Saved files and
 media are uploaded by content hash, resumably; a file whose name the server refuses is skipped with
-a warning. It stops when the run's exit record and files are on the server, or — once the training
-process is gone — when the whole log is sent or ``linger`` seconds have passed; ``wakelog sync``
+a warning. Artifact records are acted on after the records around them are sent
+(``_artifact_upload.py``): blobs through the run's blob routes, then the version. It stops when
+the run's exit record and files are on the server, or — once the training process is gone — when
+the whole log is sent or ``linger`` seconds have passed; ``wakelog sync``
 finishes whatever is left.
 """
 
@@ -34,6 +36,7 @@ from wakelog.runlog._format import FRAME_SIZE, HEADER_SIZE
 from wakelog.runlog.reader import ReadResult, Record
 from wakelog.runlog.syncstate import SyncState, upload_lock
 from wakelog.sdk._writer import spill_dir_for
+from wakelog.transport._artifact_upload import ArtifactActions
 from wakelog.transport.client import RejectedError, RetryableError, SequenceGap, ServerClient
 
 POLL_SECONDS = 0.2
@@ -131,6 +134,7 @@ class Uploader:
         self._last_contact = clock()
         self._synced = False  # learned the server's ack since this uploader started
         self._parent_gone_at: float | None = None
+        self._artifacts = ArtifactActions(run_dir, client, lambda: self.state)
 
     # -- the loop -------------------------------------------------------------------------
     def run(self) -> SyncState:
@@ -156,7 +160,7 @@ class Uploader:
                 raise UploadStopped(self.state.error) from exc
             self.state.error = None
             done = self._exit_seen or not live
-            if done and not sent and self._log_fully_acked():
+            if done and not sent and not self.state.artifact_queue and self._log_fully_acked():
                 self.state.complete = True
                 self._save()
                 return self.state
@@ -183,6 +187,7 @@ class Uploader:
         if self._clock() >= self._next_file_scan or self._exit_seen or not live:
             self._upload_files()
             self._next_file_scan = self._clock() + FILE_SCAN_SECONDS
+        self._artifacts.process(self._save)
         self._backoff.reset()
         return sent
 
@@ -291,6 +296,8 @@ class Uploader:
         if not records:
             return None
         records = batch(records, result.next_offset)[: self._batch_records]
+        if self._artifacts.note(records):
+            self._save()  # queued before sent: acked records are never read again
         try:
             # Declared gaps add records: what goes past the cap is sent next time (not acked now).
             payload = self._with_declared_gaps(records, result, offset, skipped)[:MAX_BATCH_RECORDS]

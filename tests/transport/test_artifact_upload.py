@@ -1,0 +1,186 @@
+"""Artifacts from the run log to the server and back, with the real uploader and app in one process:
+created once (idempotent by digest, across uploader restarts), only missing content uploaded, uses
+and links recorded on sync, downloads verified and served from a warm cache without blob requests."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+import wakelog
+from tests.harness import InProcessServer, upload
+from wakelog.runlog.syncstate import FILE, SyncState
+from wakelog.sdk.artifacts import ArtifactDigestError
+from wakelog.sdk.artifacts._resolve import fetch
+from wakelog.transport.artifacts import HttpArtifactServer
+
+
+class Counting(httpx.BaseTransport):
+    """Passes requests on to the app and notes each one's method and path."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+        self.requests: list[tuple[str, str]] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append((request.method, request.url.path))
+        return self.inner.handle_request(request)
+
+    def count(self, method: str, part: str) -> int:
+        return sum(1 for m, path in self.requests if m == method and part in path)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
+    with InProcessServer(tmp_path_factory.mktemp("artifact-server") / "data") as app:
+        yield app
+
+
+@pytest.fixture(autouse=True)
+def no_default_server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Offline runs' lookups meet a closed port (never a server someone runs on 8080); the cache is the test's."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("WAKELOG_BASE_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("WAKELOG_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def files(root: Path, contents: dict[str, bytes]) -> Path:
+    for name, content in contents.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(content)
+    return root
+
+
+def log_dataset(root: Path, project: str, contents: dict[str, bytes], **use: str) -> Path:
+    """An offline run of entity ``lab`` that logs ``contents`` as the artifact ``data``; returns its folder."""
+    with wakelog.init(mode="offline", project=project, entity="lab", dir=str(root)) as run:
+        for name in use.values():
+            run.use_artifact(name)
+        artifact = wakelog.Artifact("data", "dataset", metadata={"n": len(contents)})
+        artifact.add_dir(files(root / "src", contents))
+        run.log_artifact(artifact, aliases=["candidate"])
+        return Path(run.run_dir)
+
+
+def versions(server: InProcessServer, project: str, name: str = "data") -> list[dict]:
+    with server.client() as http:
+        answer = http.get(f"/api/v1/artifacts/lab/{project}/{name}/versions")
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def test_a_logged_artifact_is_created_once_even_when_the_uploader_starts_over(
+    server: InProcessServer, tmp_path: Path
+) -> None:
+    run_dir = log_dataset(tmp_path / "r1", "once", {"a.txt": b"alpha", "b/c.txt": b"gamma"})
+    state = upload(server, run_dir)
+    assert state.complete and not state.artifact_queue
+    (made,) = state.artifacts.values()
+    assert made["version"] == "v0" and set(made["aliases"]) >= {"latest", "candidate"}
+    (run_dir / FILE).unlink()  # an uploader that lost its state: it reads the log from the start again
+    counted = Counting(server.transport())
+    assert upload(server, run_dir, transport=counted).complete
+    assert [v["version"] for v in versions(server, "once")] == ["v0"]
+    assert counted.count("PUT", "/blobs/") == 0
+
+
+def test_a_second_version_uploads_only_the_changed_file(server: InProcessServer, tmp_path: Path) -> None:
+    contents = {f"f{i}.txt": f"file {i}".encode() for i in range(5)}
+    upload(server, log_dataset(tmp_path / "r1", "incr", contents))
+    counted = Counting(server.transport())
+    state = upload(
+        server, log_dataset(tmp_path / "r2", "incr", {**contents, "f3.txt": b"changed"}), transport=counted
+    )
+    (made,) = state.artifacts.values()
+    assert made["version"] == "v1"
+    assert counted.count("PUT", "/blobs/") == 1
+    same = upload(server, log_dataset(tmp_path / "r3", "incr", {**contents, "f3.txt": b"changed"}))
+    assert next(iter(same.artifacts.values()))["version"] == "v1"  # the same content: the same version
+
+
+def test_uses_recorded_offline_are_resolved_on_sync_and_links_reach_the_registry(
+    server: InProcessServer, tmp_path: Path
+) -> None:
+    upload(server, log_dataset(tmp_path / "r1", "lineage", {"x.txt": b"x"}))
+    with wakelog.init(mode="offline", project="lineage", entity="lab", dir=str(tmp_path / "r2")) as run:
+        used = run.use_artifact("data:latest")
+        assert used.name == "data"  # no server answers an offline run: resolved when synced
+        model = wakelog.Artifact("clf", "model")
+        with model.new_file("weights.txt") as f:
+            f.write("w")
+        run.log_artifact(model)
+        run.link_artifact(model, "models/digits-clf", aliases=["staging"])
+        run_id, run_dir = run.id, Path(run.run_dir)
+    assert upload(server, run_dir).complete
+    with server.client() as http:
+        lineage = http.get(f"/api/v1/runs/lab/lineage/{run_id}/artifacts").json()
+        linked = http.get("/api/v1/registry/lab/digits-clf").json()
+    assert [(a["name"], a["version"]) for a in lineage["used"]] == [("data", "v0")]
+    assert [(a["name"], a["version"]) for a in lineage["logged"]] == [("clf", "v0")]
+    assert "staging" in str(linked)
+
+
+def test_downloads_are_verified_and_a_warm_cache_makes_no_blob_requests(
+    server: InProcessServer, tmp_path: Path
+) -> None:
+    contents = {"a.txt": b"alpha" * 1000, "deep/b.bin": bytes(range(256)) * 64}
+    upload(server, log_dataset(tmp_path / "r1", "down", contents))
+    counted = Counting(server.transport())
+    artifact_server = HttpArtifactServer(server.base_url, server.key, transport=counted)
+    try:
+        artifact = fetch(artifact_server, "lab/down/data:latest", entity=None, project=None)
+        assert artifact.version == "v0" and artifact.qualified_name == "lab/down/data:v0"
+        first = Path(artifact.download(tmp_path / "one"))
+        assert {p: (first / p).read_bytes() for p in contents} == contents
+        assert counted.count("GET", "/files/") == 2
+        again = fetch(artifact_server, "lab/down/data:v0", entity=None, project=None)
+        second = Path(again.download(tmp_path / "two"))
+        assert counted.count("GET", "/files/") == 2  # every byte came from the cache
+        again.verify(second)
+        (second / "a.txt").write_bytes(b"tampered")
+        with pytest.raises(ArtifactDigestError, match="a.txt"):
+            again.verify(second)
+        (second / "stray.txt").write_text("not in the artifact")
+        again.checkout(second)
+        assert sorted(p.relative_to(second).as_posix() for p in second.rglob("*") if p.is_file()) == [
+            "a.txt",
+            "deep/b.bin",
+        ]
+        assert (second / "a.txt").read_bytes() == contents["a.txt"]
+        entry = again.get_path("deep/b.bin")
+        assert Path(entry.download(str(tmp_path / "three"))).read_bytes() == contents["deep/b.bin"]
+    finally:
+        artifact_server.close()
+
+
+def test_a_damaged_cache_file_is_fetched_again_never_copied(server: InProcessServer, tmp_path: Path) -> None:
+    upload(server, log_dataset(tmp_path / "r1", "damage", {"w.bin": b"weights"}))
+    artifact_server = HttpArtifactServer(server.base_url, server.key, transport=server.transport())
+    try:
+        artifact = fetch(artifact_server, "lab/damage/data:v0", entity=None, project=None)
+        artifact.download(tmp_path / "one")
+        (cached,) = [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
+        cached.write_bytes(b"garbage")
+        assert (Path(artifact.download(tmp_path / "two")) / "w.bin").read_bytes() == b"weights"
+    finally:
+        artifact_server.close()
+
+
+def test_the_public_api_reads_artifacts_and_run_lineage(server: InProcessServer, tmp_path: Path) -> None:
+    run_dir = log_dataset(tmp_path / "r1", "public", {"a.txt": b"a"})
+    upload(server, run_dir)
+    run_id = SyncState.load(run_dir).run_path.rsplit("/", 1)[-1]
+    with wakelog.Api(overrides={"base_url": server.url, "api_key": server.key}) as api:
+        artifact = api.artifact("lab/public/data:candidate", type="dataset")
+        assert (artifact.name, artifact.type, artifact.metadata) == ("data:v0", "dataset", {"n": 1})
+        assert [a.version for a in api.artifact_versions("dataset", "lab/public/data")] == ["v0"]
+        assert api.artifact_exists("lab/public/data:v0") and not api.artifact_exists("lab/public/data:v9")
+        run = api.run(f"lab/public/{run_id}")
+        assert [a.name for a in run.logged_artifacts()] == ["data:v0"]
+        assert run.used_artifacts() == []
