@@ -135,7 +135,7 @@ def test_restore_clones_checks_out_patches_and_prints_the_rerun_command(
     assert config.startswith("wandb_version: 1\n") and "lr:\n  desc: null\n  value: 0.1\n" in config
     assert load_yaml(out / "wakelog" / "config.yaml") == {"lr": 0.1, "layers": [64, 32]}
     assert "wakelog==" in (out / "wakelog" / "requirements.txt").read_text()
-    assert "no artifacts" in result.output
+    assert "no artifacts: the run used none" in result.output
     command = f"cd {shlex.quote(str(out))} && python train.py --lr 0.1"
     assert command in result.output
     # The printed command really reruns it: same program, same arguments, same config.
@@ -272,3 +272,26 @@ def test_rerun_command_keeps_the_recorded_working_folder(tmp_path: Path) -> None
     }
     assert rerun_command(meta, tmp_path, "py") == f"cd {tmp_path / 'exp'} && py ../tools/train.py --x 'a b'"
     assert rerun_command({"program": "<stdin>", "codePath": "x"}, tmp_path) is None
+
+
+def test_the_artifacts_the_run_used_are_downloaded(
+    api_env: InProcessServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import wakelog
+
+    monkeypatch.setenv("WAKELOG_CACHE_DIR", str(tmp_path / "cache"))
+    with wakelog.init(mode="offline", project="repro", entity="admin", dir=str(tmp_path / "r1")) as run:
+        data = wakelog.Artifact("digits", "dataset")
+        with data.new_file("train.csv") as f:
+            f.write("x,y\n1,2\n")
+        run.log_artifact(data)
+        maker = Path(run.run_dir)
+    upload(api_env, maker)
+    with wakelog.init(mode="offline", project="repro", entity="admin", dir=str(tmp_path / "r2")) as run:
+        run.use_artifact("digits:latest")
+        user, user_dir = run.id, Path(run.run_dir)
+    upload(api_env, user_dir)
+    result = restore(f"admin/repro/{user}", "--no-git", "--dir", "out")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "artifacts" / "digits:v0" / "train.csv").read_text() == "x,y\n1,2\n"
+    assert "downloaded 1 artifact(s)" in result.output

@@ -35,7 +35,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from wakelog._secrets import MASK
-from wakelog.errors import UsageError
+from wakelog.errors import Error, UsageError
 
 __all__ = ["RestoreRefused", "RestoreReport", "Step", "rerun_command", "restore_run"]
 
@@ -367,20 +367,22 @@ class _Restorer:
 
     # -- artifacts ----------------------------------------------------------------------------
     def artifacts(self) -> Step:
-        # Seam for the artifacts SDK: ``Run.used_artifacts()`` (wandb's name) lists what the run used;
-        # each is downloaded next to the code as ``artifact.download()`` would (artifacts/<name>:<v>).
-        used_artifacts = getattr(self.run, "used_artifacts", None)
-        if used_artifacts is None:
-            return Step("artifacts", True, "no artifacts (this wakelog does not track artifacts yet)")
-        used = list(used_artifacts())
+        """Each artifact the run used, where ``artifact.download()`` puts it: ``artifacts/<name>:<vN>``."""
+        used = self.run.used_artifacts()
         if not used:
             return Step("artifacts", True, "no artifacts: the run used none")
-        paths = []
+        done, failed = [], []
         for artifact in used:
-            root = self.target / "artifacts" / f"{artifact.name.split(':')[0]}:{artifact.version}"
+            root = self.target / "artifacts" / f"{artifact.collection_name}:{artifact.version}"
             self.echo(f"artifacts: downloading {artifact.name} into {root}")
-            paths.append(str(artifact.download(root=str(root))))
-        return Step("artifacts", True, f"downloaded {len(paths)} artifact(s): {', '.join(paths)}")
+            try:
+                done.append(artifact.download(root=str(root)))
+            except (Error, OSError) as exc:
+                failed.append(f"{artifact.name}: {exc}")
+        message = f"downloaded {len(done)} artifact(s)" + (f": {', '.join(done)}" if done else "")
+        if failed:
+            return Step("artifacts", False, message + "; could not download " + "; ".join(failed))
+        return Step("artifacts", True, message)
 
     # -- the command --------------------------------------------------------------------------
     def command(self, python: str) -> tuple[Step, str | None]:
