@@ -569,6 +569,59 @@ def agent(sweep_id: str, count: int | None, project: str | None, entity: str | N
     click.echo(f"agent ran {len(report.outcomes)} trials ({failed} failed): {report.reason}")
 
 
+@main.command()
+@click.argument("run_path")
+@click.option(
+    "--dir", "folder", type=click.Path(path_type=Path), help="Restore here; clones the run's remote into it."
+)
+@click.option("--no-git", is_flag=True, help="Leave git alone: only files, config, venv and artifacts.")
+@click.option(
+    "--branch/--no-branch", default=True, help="Check out on a wakelog/RUN_ID branch (default) or detached."
+)
+@click.option(
+    "--venv", is_flag=True, help="Make .venv from the run's requirements.txt (python -m venv, pip install)."
+)
+@click.option(
+    "--yes", is_flag=True, help="Replace files that differ from the run's, move an existing branch."
+)
+@click.option("--host", help="Server URL (default: the configured base_url).")
+def restore(
+    run_path: str, folder: Path | None, no_git: bool, branch: bool, venv: bool, yes: bool, host: str | None
+) -> None:
+    """Rebuild a run's working folder: code at the recorded commit with its diff, saved files,
+    config.yaml, optionally a venv, the artifacts it used; then print the command that reruns it.
+
+    RUN_PATH is ENTITY/PROJECT/RUN_ID (or the run page's URL). Uncommitted changes in the
+    repository are never overwritten. Exits with status 1 when any step could not be done.
+
+    Example: wakelog restore team/digits/3kx7q2ab --dir digits-3kx7q2ab --venv
+    """
+    from wakelog.api import Api
+    from wakelog.api._restore_run import restore_run
+
+    try:
+        with Api({"base_url": host} if host else None) as api:
+            report = restore_run(
+                api,
+                run_path,
+                dir=folder,
+                git=not no_git,
+                branch=branch,
+                venv=venv,
+                overwrite=yes,
+                echo=click.echo,
+            )
+    except Error as exc:
+        _fail(exc)
+    for step in report.steps:
+        mark = "ok" if step.ok else click.style("FAILED", fg="red")
+        click.echo(f"{step.name:<9} {mark}: {step.message}")
+    if report.command:
+        click.echo(f"\nrerun it:\n  {report.command}")
+    if not report.ok:
+        raise SystemExit(1)
+
+
 @main.group()
 def db() -> None:
     """Manage the server's database schema."""

@@ -246,6 +246,22 @@ export const en = {
     unsupported3d: "{{format}} files cannot be shown here; download the file to view it.",
   },
   system: { gpu: "GPUs", host: "CPU and memory", io: "Disk and network", other: "Other" },
+  reproduce: {
+    title: "Reproduce this run",
+    intro: "Code at the recorded commit with its uncommitted changes, the saved files, config.yaml, a virtual environment from the recorded packages and the artifacts the run used, in one command:",
+    byHand: "The same steps by hand",
+    copy: "Copy",
+    copied: "Copied",
+    copyRestore: "Copy the wakelog restore command",
+    copySteps: "Copy the steps",
+    step: {
+      clone: "The code: clone the recorded remote",
+      checkout: "The recorded commit, on its own branch",
+      patch: "The uncommitted changes the run started with (diff.patch)",
+      venv: "The Python packages the run had (requirements.txt)",
+      rerun: "Run it again, as it was started",
+    },
+  },
   env: {
     title: "Environment",
     command: "Command",

@@ -246,6 +246,22 @@ export const zh: Messages = {
     unsupported3d: "无法在此显示 {{format}} 文件；请下载后查看。",
   },
   system: { gpu: "GPU", host: "CPU 与内存", io: "磁盘与网络", other: "其他" },
+  reproduce: {
+    title: "复现此运行",
+    intro: "一条命令即可取回：记录的提交及其未提交的修改、保存的文件、config.yaml、按记录的包建立的虚拟环境，以及该运行用到的制品：",
+    byHand: "手动执行相同的步骤",
+    copy: "复制",
+    copied: "已复制",
+    copyRestore: "复制 wakelog restore 命令",
+    copySteps: "复制这些步骤",
+    step: {
+      clone: "代码：克隆记录的远程仓库",
+      checkout: "记录的提交，检出到单独的分支",
+      patch: "运行开始时未提交的修改（diff.patch）",
+      venv: "运行时的 Python 包（requirements.txt）",
+      rerun: "按原来的方式再次运行",
+    },
+  },
   env: {
     title: "运行环境",
     command: "命令",

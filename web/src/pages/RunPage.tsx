@@ -8,6 +8,7 @@ import { StateBadge, Tags } from "../components/cells";
 import { ChartControls } from "../components/ChartControls";
 import { ConsoleView } from "../components/ConsoleView";
 import { EnvironmentFacts } from "../components/EnvironmentFacts";
+import { ReproduceRun } from "../components/ReproduceRun";
 import { FactList, type Fact } from "../components/FactList";
 import { KeyValueTable } from "../components/KeyValueTable";
 import { MetricPanel, type ShownRun } from "../components/MetricPanel";
@@ -125,6 +126,7 @@ function Overview({ run, runRef }: { run: RunDetail; runRef: RunRef }) {
         </section>
       </div>
       <EnvironmentFacts metadata={run.metadata} runRef={runRef} />
+      <ReproduceRun metadata={run.metadata} runRef={runRef} />
       <section aria-labelledby="meta-h">
         <h2 id="meta-h">{t("run.metadata")}</h2>
         <KeyValueTable value={run.metadata} testId="metadata-table" />

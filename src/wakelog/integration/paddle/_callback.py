@@ -30,6 +30,7 @@ from wakelog.sdk._init import current_run, init
 from wakelog.sdk._run import Run
 
 _CHECKPOINT_CHOICES = (False, True, "end", "best")
+_LOG_MODEL_CHOICES = (False, True, "end", "all", "best")
 _OPTIMIZER_FIELDS = (
     ("_beta1", "beta1"),
     ("_beta2", "beta2"),
@@ -151,6 +152,12 @@ class WakelogCallback(paddle.callbacks.Callback):
             prefix is allowed).
         monitor_mode: ``"min"``, ``"max"`` or ``"auto"`` (min for names with ``loss`` or
             ``error``, else max).
+        log_model: log checkpoints as versions of the ``model`` artifact ``model-<run id>``
+            (wandb's name): ``True``/``"end"`` once when ``fit`` ends; ``"all"`` after every
+            eval pass; ``"best"`` after each eval pass that improves ``monitor``. The server moves
+            ``latest``; the best so far also gets ``best``; metadata holds ``epoch`` and the eval
+            metrics. Load one back: ``paddle.load(Path(run.use_artifact("model-<id>:best")
+            .download()) / "model.pdparams")``.
         watch: ``"gradients"``, ``"parameters"`` or ``"all"``: also ``run.watch`` the network
             when training starts, every ``watch_freq`` steps.
         finish: finish the run when ``fit`` (or a standalone ``evaluate``/``predict``) ends,
@@ -176,6 +183,7 @@ class WakelogCallback(paddle.callbacks.Callback):
         project: str | None = None,
         log_freq: int = 10,
         log_checkpoints: bool | str = False,
+        log_model: bool | str = False,
         monitor: str = "loss",
         monitor_mode: str = "auto",
         watch: str | None = None,
@@ -191,12 +199,17 @@ class WakelogCallback(paddle.callbacks.Callback):
                 "WakelogCallback: log_checkpoints must be False, True, 'end' or 'best', "
                 f"got {log_checkpoints!r}"
             )
+        if log_model not in _LOG_MODEL_CHOICES:
+            raise UsageError(
+                f"WakelogCallback: log_model must be False, True, 'end', 'all' or 'best', got {log_model!r}"
+            )
         if monitor_mode not in ("auto", "min", "max"):
             raise UsageError(f"WakelogCallback: monitor_mode must be auto, min or max, got {monitor_mode!r}")
         if watch not in (None, "gradients", "parameters", "all"):
             raise UsageError(f"WakelogCallback: watch must be gradients, parameters or all, got {watch!r}")
         self.log_freq = log_freq
         self.log_checkpoints = "end" if log_checkpoints is True else log_checkpoints
+        self.log_model = "end" if log_model is True else log_model
         self.monitor = monitor[len("eval/") :] if monitor.startswith("eval/") else monitor
         if monitor_mode == "auto":
             lower = self.monitor.lower()
@@ -374,6 +387,8 @@ class WakelogCallback(paddle.callbacks.Callback):
         if run is not None and not run.disabled and not run.finished:
             if self.log_checkpoints == "end":
                 self._save_checkpoint(run, "final")
+            if self.log_model == "end":
+                self._log_model(run, {}, best=False)
             if self._watched is not None:
                 run.unwatch(self._watched)
                 self._watched = None
@@ -423,23 +438,51 @@ class WakelogCallback(paddle.callbacks.Callback):
             if elapsed > 0 and self._eval_samples:
                 row["eval/samples_per_sec"] = self._eval_samples / elapsed
             run.log(row)
-            if self._in_fit and self.log_checkpoints == "best":
-                self._maybe_save_best(run, row)
+            if self._in_fit:
+                self._after_eval(run, row)
         if not self._in_fit:
             self._finish_if_asked()
 
-    def _maybe_save_best(self, run: Run, row: dict[str, Any]) -> None:
+    def _after_eval(self, run: Run, row: dict[str, Any]) -> None:
+        improved = self._improves(row)
+        if improved and self.log_checkpoints == "best" and self._save_checkpoint(run, "best"):
+            run.summary.update(
+                {"checkpoint/best_epoch": self.epoch, f"checkpoint/best_eval_{self.monitor}": self.best}
+            )
+        if self.log_model == "all" or (self.log_model == "best" and improved):
+            self._log_model(run, row, best=improved)
+
+    def _improves(self, row: dict[str, Any]) -> bool:
+        """Whether this eval pass beats the best ``monitor`` value so far (then it becomes the best)."""
         value = row.get(f"eval/{self.monitor}")
         if not isinstance(value, (int, float)) or math.isnan(value):
-            return
+            return False
         better = self.best is None or (value < self.best if self.monitor_mode == "min" else value > self.best)
-        if not better:
-            return
-        self.best = value
-        if self._save_checkpoint(run, "best"):
-            run.summary.update(
-                {"checkpoint/best_epoch": self.epoch, f"checkpoint/best_eval_{self.monitor}": value}
-            )
+        if better:
+            self.best = value
+        return better
+
+    def _log_model(self, run: Run, row: dict[str, Any], *, best: bool) -> None:
+        """``paddle.Model.save`` into a folder of its own (the artifact is hashed off this thread, so
+        it is never overwritten), logged as the next version of ``model-<run id>``."""
+        from wakelog.sdk.artifacts import Artifact
+
+        try:
+            tag = "end" if self.log_model == "end" else f"epoch{self.epoch}"
+            folder = Path(run.dir) / "model-checkpoints" / tag
+            folder.mkdir(parents=True, exist_ok=True)
+            self.model.save(str(folder / "model"), training=True)
+            metadata: dict[str, Any] = {"epoch": self.epoch}
+            # float(): hapi's metrics are numpy scalars, which artifact metadata does not take
+            metadata.update({k: float(v) for k, v in row.items() if k.startswith("eval/")})
+            if self.best is not None:
+                metadata[f"best_eval_{self.monitor}"] = float(self.best)
+            artifact = Artifact(f"model-{run.id}", "model", metadata=metadata)
+            artifact.add_dir(str(folder))
+            aliases = [f"epoch_{self.epoch}"] if self.epoch is not None else []
+            run.log_artifact(artifact, aliases=[*aliases, *(["best"] if best else [])])
+        except Exception as exc:
+            warn(f"wakelog: could not log the model: {exc}", RuntimeWarning)
 
     def _save_checkpoint(self, run: Run, name: str) -> bool:
         """``paddle.Model.save`` into ``<run.dir>/checkpoints/<name>``, recorded as run files."""
