@@ -183,3 +183,21 @@ def test_a_download_that_does_not_match_its_digest_is_an_error_and_leaves_nothin
         Downloader(cache, corrupted).place(entry, tmp_path / "out" / "w.bin")
     assert not (tmp_path / "out" / "w.bin").exists()
     assert [p for p in (tmp_path / "cache").rglob("*") if p.is_file()] == []
+
+
+def test_metadata_becomes_plain_json_and_a_bad_value_is_named_at_log_artifact(tmp_path: Path) -> None:
+    import numpy as np
+
+    (tmp_path / "w.bin").write_bytes(b"w")
+    with wakelog.init(mode="offline", project="arts") as run:
+        good = wakelog.Artifact("model", "model", metadata={"acc": np.float64(0.5), "epoch": np.int64(3)})
+        good.add_file(tmp_path / "w.bin")
+        run.log_artifact(good)
+        assert good.metadata == {"acc": 0.5, "epoch": 3}
+        bad = wakelog.Artifact("other", "model", metadata={"fn": object()})
+        bad.add_file(tmp_path / "w.bin")
+        with pytest.raises(ArtifactError, match="'other': metadata"):
+            run.log_artifact(bad)
+        run_dir = Path(run.run_dir)
+    (record,) = [r.data for r in records(run_dir, "artifact")]
+    assert record["metadata"] == {"acc": 0.5, "epoch": 3}

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from wakelog._artifacts import check_alias
 from wakelog.errors import CommError, UsageError
 from wakelog.runlog import RecordType
+from wakelog.sdk._values import BadValue, normalise
 from wakelog.sdk.artifacts._artifact import Artifact
 from wakelog.sdk.artifacts._errors import ArtifactError
 from wakelog.sdk.artifacts._resolve import fetch
@@ -64,6 +65,11 @@ def log_artifact(run: Run, saver: ArtifactSaver | None, artifact: Artifact, alia
         raise ArtifactError(
             f"artifact {artifact.name!r} is already logged; use new_draft() for a new version"
         )
+    # numpy scalars and the like become plain JSON on the caller's thread: a bad value is named here
+    try:
+        artifact.metadata = normalise(artifact.metadata, allow_media=False)
+    except BadValue as exc:
+        raise ArtifactError(f"artifact {artifact.name!r}: metadata {exc}") from None
     artifact._final = True
     if saver is None or run.run_dir is None:
         return artifact  # a disabled run records nothing
