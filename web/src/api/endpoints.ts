@@ -8,7 +8,24 @@
 import { toNumbers, type SeriesData } from "../lib/series";
 import { request, seg, type Query } from "./client";
 import type { paths } from "./schema";
-import type { ApiKey, LoginAnswer, Me, Member, Role, RunRef, Sweep, SweepAction } from "./types";
+import type {
+  ApiKey,
+  ArtifactCollection,
+  ArtifactVersion,
+  Lineage,
+  LoginAnswer,
+  Manifest,
+  ManifestDiff,
+  Me,
+  Member,
+  RegistryCollection,
+  RegistryLink,
+  Role,
+  RunArtifacts,
+  RunRef,
+  Sweep,
+  SweepAction,
+} from "./types";
 
 const PREFIX = "/api/v1";
 type Route = keyof paths;
@@ -192,3 +209,40 @@ export const controlSweep = (entity: string, project: string, sweep: string, act
     fill<"/api/v1/sweeps/{entity}/{project}/{sweep}/control", "post">("/api/v1/sweeps/{entity}/{project}/{sweep}/control", { entity, project, sweep }),
     { method: "POST", body: { action } },
   );
+
+// -- artifacts --------------------------------------------------------------------------------------------
+// Hand-written from the artifacts HTTP contract (docs/artifacts.md): an artifact version is addressed
+// as one path segment `name:version_or_alias`.
+
+/** A GET of a path the app builds itself (each part already escaped with `seg`). */
+const raw = <T>(path: string, query?: Query): Get<T> => ({ path, query });
+
+/** `/artifacts/{e}/{p}/{name}:{version}`, escaped. */
+export const artifactPath = (entity: string, project: string, name: string, version: string) =>
+  `/artifacts/${seg(entity)}/${seg(project)}/${seg(`${name}:${version}`)}`;
+
+export const artifactCollections = (entity: string, project: string, type?: string) =>
+  raw<ArtifactCollection[]>(`/projects/${seg(entity)}/${seg(project)}/artifacts`, type ? { type } : undefined);
+export const artifactVersions = (entity: string, project: string, name: string) =>
+  raw<ArtifactVersion[]>(`/artifacts/${seg(entity)}/${seg(project)}/${seg(name)}/versions`);
+export const artifactVersion = (entity: string, project: string, name: string, version: string) =>
+  raw<ArtifactVersion>(artifactPath(entity, project, name, version));
+export const artifactManifest = (entity: string, project: string, name: string, version: string) =>
+  raw<Manifest>(`${artifactPath(entity, project, name, version)}/manifest`);
+export const artifactDiff = (entity: string, project: string, name: string, version: string, against: string) =>
+  raw<ManifestDiff>(`${artifactPath(entity, project, name, version)}/diff`, { against });
+export const artifactLineage = (entity: string, project: string, name: string, version: string, depth: number) =>
+  raw<Lineage>(`${artifactPath(entity, project, name, version)}/lineage`, { depth });
+export const runArtifacts = (ref: RunRef) => raw<RunArtifacts>(`/runs/${seg(ref.entity)}/${seg(ref.project)}/${seg(ref.run_id)}/artifacts`);
+export const setArtifactAliases = (entity: string, project: string, name: string, version: string, aliases: string[]) =>
+  request<ArtifactVersion>(`${artifactPath(entity, project, name, version)}/aliases`, { method: "PUT", body: { aliases } });
+
+/** The download URL of an artifact version's file; null for a name that is not a manifest path. */
+export function artifactFileUrl(entity: string, project: string, name: string, version: string, path: string): string | null {
+  if (!isRunFileName(path)) return null;
+  return `${PREFIX}${artifactPath(entity, project, name, version)}/files/${path.split("/").map(seg).join("/")}`;
+}
+
+export const registryCollections = (entity: string) => raw<RegistryCollection[]>(`/registry/${seg(entity)}`);
+export const registryCollection = (entity: string, collection: string) =>
+  raw<RegistryLink[]>(`/registry/${seg(entity)}/${seg(collection)}`);

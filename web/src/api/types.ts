@@ -91,3 +91,103 @@ export type ParamImportance = Schemas["ImportanceOut"];
 export type SweepState = Sweep["state"];
 /** What `POST …/control` takes (the server reads it as a string). */
 export type SweepAction = "pause" | "resume" | "stop" | "cancel";
+
+// -- artifacts ---------------------------------------------------------------------------------------------
+// Written from the artifacts HTTP contract (docs/artifacts.md) until the server's schema declares them.
+
+/** One name's versions, as the project's artifacts list shows it. */
+export interface ArtifactCollection {
+  name: string;
+  type: string;
+  versions: number;
+  /** The newest version (`v3`). */
+  latest: string | null;
+  updated_at: number;
+  /** Bytes of the newest version. */
+  size: number;
+}
+
+export interface ArtifactVersion {
+  id: string | number;
+  entity: string;
+  project: string;
+  name: string;
+  type: string;
+  version: string;
+  aliases: string[];
+  digest: string;
+  description: string | null;
+  metadata: Record<string, unknown> | null;
+  size: number;
+  file_count: number;
+  created_at: number;
+  created_by: string | null;
+  /** The run that logged it, or null. */
+  run: string | null;
+  state: string;
+}
+
+export interface ManifestEntry {
+  /** base64 md5, as wandb. */
+  digest: string;
+  sha256: string | null;
+  size: number;
+  /** An external URI the entry only refers to (stored, never fetched by the server). */
+  ref: string | null;
+  extra?: Record<string, unknown>;
+}
+
+export interface Manifest {
+  version: number;
+  entries: Record<string, ManifestEntry>;
+}
+
+/** An entry of a manifest diff: its path, or an object naming it. */
+export type ManifestDiffItem = string | { path: string };
+
+export interface ManifestDiff {
+  added: ManifestDiffItem[];
+  removed: ManifestDiffItem[];
+  changed: ManifestDiffItem[];
+}
+
+export interface RunArtifacts {
+  logged: ArtifactVersion[];
+  used: ArtifactVersion[];
+}
+
+export interface LineageNode {
+  id: string;
+  kind: "run" | "artifact";
+  label: string;
+  /** Where the node leads, when the server says (else read from `id`). */
+  run_id?: string;
+  name?: string;
+  version?: string;
+  entity?: string;
+  project?: string;
+}
+
+export interface Lineage {
+  nodes: LineageNode[];
+  edges: { from: string; to: string }[];
+}
+
+/** A model-registry collection of an entity. */
+export interface RegistryCollection {
+  name: string;
+  versions?: number;
+  updated_at?: number | null;
+  aliases?: string[];
+}
+
+/** A model version linked into a registry collection, with the collection's aliases on it. */
+export interface RegistryLink {
+  /** The collection's own version number for the link (`v0`…), when the server sends one. */
+  version?: string;
+  aliases: string[];
+  /** The linked artifact version (`e/p/name:v3`), or its record. */
+  artifact: string | ArtifactVersion;
+  linked_at?: number | null;
+  linked_by?: string | null;
+}
