@@ -82,10 +82,10 @@ describe("layoutLineage", () => {
 
 describe("nodeTarget", () => {
   it("reads a run id or an artifact's name and version from the node", () => {
-    expect(nodeTarget({ id: "run:abc", kind: "run", label: "my run" })).toEqual({ run: "abc" });
-    expect(nodeTarget({ id: "run:1", kind: "run", label: "r", run_id: "xyz" })).toEqual({ run: "xyz" });
-    expect(nodeTarget({ id: "artifact:data:v2", kind: "artifact", label: "data:v2" })).toEqual({ name: "data", version: "v2" });
-    expect(nodeTarget({ id: "17", kind: "artifact", label: "team/web/data:v1" })).toEqual({ name: "data", version: "v1" });
-    expect(nodeTarget({ id: "17", kind: "artifact", label: "x", name: "m", version: "v0" })).toEqual({ name: "m", version: "v0" });
+    expect(nodeTarget({ id: "run:team/web/abc", kind: "run", label: "my run" })).toEqual({ entity: "team", project: "web", run: "abc" });
+    expect(nodeTarget({ id: "run:1", kind: "run", label: "r", run_id: "xyz" })).toEqual({ entity: undefined, project: undefined, run: "xyz" });
+    expect(nodeTarget({ id: "artifact:e/p/data:v2", kind: "artifact", label: "data:v2" })).toEqual({ entity: "e", project: "p", name: "data", version: "v2" });
+    expect(nodeTarget({ id: "17", kind: "artifact", label: "team/web/data:v1" })).toEqual({ entity: "team", project: "web", name: "data", version: "v1" });
+    expect(nodeTarget({ id: "17", kind: "artifact", label: "x", name: "m", version: "v0" })).toEqual({ entity: undefined, project: undefined, name: "m", version: "v0" });
   });
 });

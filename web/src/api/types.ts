@@ -171,23 +171,22 @@ export interface LineageNode {
 export interface Lineage {
   nodes: LineageNode[];
   edges: { from: string; to: string }[];
+  /** The server stopped adding nodes at its limit. */
+  truncated?: boolean;
 }
 
 /** A model-registry collection of an entity. */
 export interface RegistryCollection {
   name: string;
-  versions?: number;
-  updated_at?: number | null;
-  aliases?: string[];
+  /** Linked versions. */
+  versions: number;
+  created_at: number;
+  updated_at: number;
 }
 
-/** A model version linked into a registry collection, with the collection's aliases on it. */
-export interface RegistryLink {
-  /** The collection's own version number for the link (`v0`…), when the server sends one. */
-  version?: string;
-  aliases: string[];
-  /** The linked artifact version (`e/p/name:v3`), or its record. */
-  artifact: string | ArtifactVersion;
-  linked_at?: number | null;
-  linked_by?: string | null;
-}
+/** A model version linked into a registry collection: the version, with the collection's aliases on it. */
+export type RegistryLink = ArtifactVersion & {
+  /** The collection's aliases (`production`, `staging`) on this version; `aliases` are the artifact's own. */
+  registry_aliases: string[];
+  linked_at: number;
+};

@@ -132,18 +132,29 @@ export function layoutLineage(graph: Lineage, focus: string, options: LayoutOpti
   return { nodes: placed, edges: shownEdges, tallest, folded };
 }
 
-/** Where a lineage node leads: a run's id, or an artifact's name and version. */
-export function nodeTarget(node: LineageNode): { run: string } | { name: string; version: string } | null {
-  const id = node.id;
+/** Where a lineage node leads. */
+export type NodeTarget = { entity?: string; project?: string } & ({ run: string } | { name: string; version: string });
+
+/** `e/p/rest` → its parts (entity and project only when the text has them). */
+function splitPath(text: string): { entity?: string; project?: string; rest: string } {
+  const parts = text.split("/");
+  if (parts.length >= 3) return { entity: parts[0], project: parts[1], rest: parts.slice(2).join("/") };
+  return { rest: parts[parts.length - 1] as string };
+}
+
+/** Where a lineage node leads: a run, or an artifact's name and version; from the node's fields or
+ * its id (`run:e/p/run_id`, `artifact:e/p/name:v3`) or label (`name:v3`). */
+export function nodeTarget(node: LineageNode): NodeTarget | null {
   if (node.kind === "run") {
-    const run = node.run_id ?? (id.startsWith("run:") ? id.slice(4) : id);
-    return run ? { run: run.split("/").pop() as string } : null;
+    const { entity, project, rest } = splitPath(node.id.replace(/^run:/, ""));
+    const run = node.run_id ?? rest;
+    return run ? { entity: node.entity ?? entity, project: node.project ?? project, run } : null;
   }
-  if (node.name && node.version) return { name: node.name, version: node.version };
-  // "artifact:name:v3", "e/p/name:v3" or the label "name:v3".
-  for (const text of [id.replace(/^artifact:/, ""), node.label]) {
-    const at = text.lastIndexOf(":");
-    if (at > 0) return { name: text.slice(0, at).split("/").pop() as string, version: text.slice(at + 1) };
+  if (node.name && node.version) return { entity: node.entity, project: node.project, name: node.name, version: node.version };
+  for (const text of [node.id.replace(/^artifact:/, ""), node.label]) {
+    const { entity, project, rest } = splitPath(text);
+    const at = rest.lastIndexOf(":");
+    if (at > 0) return { entity: node.entity ?? entity, project: node.project ?? project, name: rest.slice(0, at), version: rest.slice(at + 1) };
   }
   return null;
 }

@@ -3,18 +3,10 @@ import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
 import { seg } from "../api/client";
 import { registryCollection, registryCollections } from "../api/endpoints";
-import type { RegistryLink } from "../api/types";
 import { errorMessage } from "../i18n/errors";
-import { formatTime } from "../lib/format";
+import { formatBytes, formatTime } from "../lib/format";
 import { useApi } from "../lib/useApi";
-import { Aliases, artifactHref } from "./artifact/parts";
-
-/** The linked version's address, from `e/p/name:v3` or the version record. */
-function linkedVersion(link: RegistryLink): { entity: string; project: string; name: string; version: string } | null {
-  if (typeof link.artifact !== "string") return link.artifact;
-  const match = /^([^/]+)\/([^/]+)\/(.+):([^:]+)$/.exec(link.artifact);
-  return match ? { entity: match[1] as string, project: match[2] as string, name: match[3] as string, version: match[4] as string } : null;
-}
+import { Aliases, artifactHref, CreatorRun } from "./artifact/parts";
 
 export function RegistryPage() {
   const { collection } = useParams();
@@ -42,7 +34,7 @@ function CollectionsList() {
             <tr>
               <th scope="col">{t("registry.collection")}</th>
               <th scope="col" className="num">{t("registry.versions")}</th>
-              <th scope="col">{t("artifacts.aliases")}</th>
+              <th scope="col">{t("artifacts.created")}</th>
               <th scope="col">{t("artifacts.updated")}</th>
             </tr>
           </thead>
@@ -52,11 +44,9 @@ function CollectionsList() {
                 <td>
                   <Link to={`/registry/${seg(entity)}/${seg(c.name)}`}>{c.name}</Link>
                 </td>
-                <td className="num">{c.versions ?? "–"}</td>
-                <td>
-                  <Aliases aliases={c.aliases ?? []} />
-                </td>
-                <td>{formatTime(c.updated_at ?? null)}</td>
+                <td className="num">{c.versions}</td>
+                <td>{formatTime(c.created_at)}</td>
+                <td>{formatTime(c.updated_at)}</td>
               </tr>
             ))}
           </tbody>
@@ -85,29 +75,37 @@ function CollectionView({ collection }: { collection: string }) {
         <table className="grid-table" data-testid="registry-links">
           <thead>
             <tr>
-              <th scope="col">{t("artifacts.version")}</th>
-              <th scope="col">{t("artifacts.aliases")}</th>
+              <th scope="col">{t("registry.aliases")}</th>
               <th scope="col">{t("registry.source")}</th>
+              <th scope="col">{t("artifacts.type")}</th>
+              <th scope="col">{t("artifacts.aliases")}</th>
+              <th scope="col" className="num">{t("artifacts.size")}</th>
+              <th scope="col">{t("artifacts.creatorRun")}</th>
               <th scope="col">{t("registry.linked")}</th>
             </tr>
           </thead>
           <tbody>
-            {links.data.map((link, i) => {
-              const source = linkedVersion(link);
-              const text = typeof link.artifact === "string" ? link.artifact : `${link.artifact.entity}/${link.artifact.project}/${link.artifact.name}:${link.artifact.version}`;
-              return (
-                <tr key={link.version ?? text ?? i} data-aliases={link.aliases.join(" ")}>
-                  <td>{link.version ?? "–"}</td>
-                  <td>
-                    <Aliases aliases={link.aliases} />
-                  </td>
-                  <td>{source ? <Link to={artifactHref(source.entity, source.project, source.name, source.version)}>{text}</Link> : <code>{text}</code>}</td>
-                  <td>
-                    {formatTime(link.linked_at ?? null)} {link.linked_by && <span className="muted small">{link.linked_by}</span>}
-                  </td>
-                </tr>
-              );
-            })}
+            {links.data.map((v) => (
+              <tr key={v.id} data-version={`${v.name}:${v.version}`} data-aliases={v.registry_aliases.join(" ")}>
+                <td>
+                  <Aliases aliases={v.registry_aliases} />
+                </td>
+                <td>
+                  <Link to={artifactHref(v.entity, v.project, v.name, v.version)}>
+                    {v.entity}/{v.project}/{v.name}:{v.version}
+                  </Link>
+                </td>
+                <td>{v.type}</td>
+                <td>
+                  <Aliases aliases={v.aliases} />
+                </td>
+                <td className="num">{formatBytes(v.size)}</td>
+                <td>
+                  <CreatorRun entity={v.entity} project={v.project} run={v.run} />
+                </td>
+                <td>{formatTime(v.linked_at)}</td>
+              </tr>
+            ))}
           </tbody>
         </table>
       )}

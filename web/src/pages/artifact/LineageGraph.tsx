@@ -48,8 +48,8 @@ export default function LineageGraph({ version }: { version: ArtifactVersion }) 
   const hrefOf = (node: LineageNode | null): string | null => {
     const target = node ? nodeTarget(node) : null;
     if (!target || !node) return null;
-    const e = node.entity ?? entity;
-    const p = node.project ?? project;
+    const e = target.entity ?? entity;
+    const p = target.project ?? project;
     return "run" in target ? `/${seg(e)}/${seg(p)}/runs/${seg(target.run)}` : artifactHref(e, p, target.name, target.version);
   };
 
@@ -69,6 +69,7 @@ export default function LineageGraph({ version }: { version: ArtifactVersion }) 
         <span className="muted" role="status" data-testid="lineage-counts">
           {t("artifacts.lineageCounts", { nodes: lineage.data?.nodes.length ?? 0, edges: lineage.data?.edges.length ?? 0 })}
           {layout.folded > 0 && ` · ${t("artifacts.folded", { count: layout.folded })}`}
+          {lineage.data?.truncated && ` · ${t("artifacts.truncated")}`}
         </span>
         <span className="legend">
           <span className="swatch" style={{ background: COLORS.run }} aria-hidden="true" /> {t("artifacts.runNode")}{" "}
