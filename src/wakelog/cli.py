@@ -287,6 +287,12 @@ _unattached_max_age = click.option(
     help="Delete uploaded content no run points at after this (default 7d).",
 )
 
+_trash_max_age = click.option(
+    "--trash-max-age",
+    type=_Age(),
+    help="Purge deleted artifact versions after this in the trash (default 7d).",
+)
+
 
 def _storage_options(**given: object) -> dict[str, object]:
     """The storage options that were given (the rest keep ServerConfig's defaults)."""
@@ -328,6 +334,7 @@ def _storage_options(**given: object) -> dict[str, object]:
 @click.option("--entity-max-rows", type=int, help="Default quota of metric points and lines per entity.")
 @_staging_max_age
 @_unattached_max_age
+@_trash_max_age
 @click.pass_context
 def server(
     ctx: click.Context,
@@ -407,21 +414,26 @@ def server_backup(
 @_artifact_root
 @_staging_max_age
 @_unattached_max_age
+@_trash_max_age
 def server_gc(
     data_dir: Path | None,
     backend_store: str | None,
     artifact_root: str | None,
     staging_max_age: float | None,
     unattached_max_age: float | None,
+    trash_max_age: float | None,
 ) -> None:
-    """Delete unfinished uploads and uploaded content no run points at, once old enough.
+    """Delete unfinished uploads, deleted artifact versions past the trash period, and uploaded
+    content no run or artifact points at, once old enough.
 
     The server does this by itself every hour; this does it now (while it serves, or not).
     """
     from wakelog.server.expiry import collect
     from wakelog.store.blobs import BlobStore
 
-    ages = _storage_options(staging_max_age=staging_max_age, unattached_max_age=unattached_max_age)
+    ages = _storage_options(
+        staging_max_age=staging_max_age, unattached_max_age=unattached_max_age, trash_max_age=trash_max_age
+    )
     config = _server_config(data_dir, backend_store, artifact_root, **ages)
     store = BlobStore(config.blob_root, **config.storage_options())
     click.echo(_accounts(data_dir, backend_store, lambda db: collect(db, store, config)))

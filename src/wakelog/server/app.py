@@ -27,6 +27,7 @@ from wakelog.server.live import LiveHub
 from wakelog.server.live_local import LocalLiveHub, socket_folder
 from wakelog.server.live_pg import PostgresLiveHub
 from wakelog.server.quotas import QuotaGuard
+from wakelog.server.routes import artifacts as artifact_routes
 from wakelog.server.routes import auth as auth_routes
 from wakelog.server.routes import events, files, history, ingest, projects, runs, storage, sweeps, teams
 from wakelog.server.routes.web import WebApp
@@ -135,5 +136,6 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     app.include_router(teams.router, tags=["teams"])
     app.include_router(storage.router, tags=["storage"])
     app.include_router(sweeps.router, tags=["sweeps"])
+    app.include_router(artifact_routes.router, tags=["artifacts"])
     app.mount("/", WebApp(), name="web")  # last: only what no API route matched
     return app

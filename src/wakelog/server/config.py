@@ -48,6 +48,9 @@ class ServerConfig:
     staging_max_age: float = 24 * 3600
     unattached_max_age: float = 7 * 24 * 3600
     gc_seconds: float = 3600
+    #: Deleted artifact versions stay in the trash this long before their rows are purged (their
+    #: content is then unattached, and goes after ``unattached_max_age`` like any other).
+    trash_max_age: float = 7 * 24 * 3600
     #: A sweep agent that sends no heartbeat for this long is dead: its unfinished trials crash.
     sweep_agent_timeout: float = 60.0
 

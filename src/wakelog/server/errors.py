@@ -9,7 +9,8 @@ publishes it as an enum with the ``ErrorBody`` model::
     ServerError (wakelog.Error)     400 invalid_request
     ├── InvalidRequest              400 invalid_request
     │   ├── InvalidFilter           400 invalid_filter     (+ position, expected)
-    │   └── InvalidSweepConfig      400 invalid_sweep_config (+ details)
+    │   ├── InvalidSweepConfig      400 invalid_sweep_config (+ details)
+    │   └── InvalidArtifact         400 invalid_artifact
     ├── ValidationFailed            422 validation_failed  (detail: pydantic's list of errors)
     ├── Unauthorized                401 unauthorized       (+ WWW-Authenticate)
     ├── BadCredentials              401 bad_credentials
@@ -22,6 +23,7 @@ publishes it as an enum with the ``ErrorBody`` model::
     ├── SequenceGap                 409 sequence_gap       (+ ack)
     ├── ChunkRejected               409 chunk_rejected     (+ received)
     ├── BlobMissing                 409 blob_missing
+    ├── ArtifactIncomplete          409 artifact_incomplete (+ details: {missing})
     ├── PayloadTooLarge             413 payload_too_large
     ├── UnsupportedMediaType        415 unsupported_media_type
     ├── RateLimited                 429 rate_limited       (+ Retry-After)
@@ -47,6 +49,7 @@ class ErrorCode(str, enum.Enum):
     invalid_request = "invalid_request"
     invalid_filter = "invalid_filter"
     invalid_sweep_config = "invalid_sweep_config"
+    invalid_artifact = "invalid_artifact"
     validation_failed = "validation_failed"
     unauthorized = "unauthorized"
     bad_credentials = "bad_credentials"
@@ -59,6 +62,7 @@ class ErrorCode(str, enum.Enum):
     sequence_gap = "sequence_gap"
     chunk_rejected = "chunk_rejected"
     blob_missing = "blob_missing"
+    artifact_incomplete = "artifact_incomplete"
     payload_too_large = "payload_too_large"
     unsupported_media_type = "unsupported_media_type"
     rate_limited = "rate_limited"
@@ -78,8 +82,10 @@ class ErrorBody(BaseModel):
     expected: str | None = Field(None, description="invalid_filter: what was expected there")
     ack: int | None = Field(None, description="sequence_gap: the highest applied seq; resend from ack + 1")
     received: int | None = Field(None, description="chunk_rejected: bytes of the upload the server has")
-    details: list[dict[str, str]] | None = Field(
-        None, description="invalid_sweep_config: every problem found, each {key, message}"
+    details: list[dict[str, str]] | dict[str, list[str]] | None = Field(
+        None,
+        description="invalid_sweep_config: every problem found, each {key, message}; "
+        "artifact_incomplete: {missing: [sha256…]}, the content to upload before retrying",
     )
 
 
@@ -116,6 +122,12 @@ class InvalidSweepConfig(InvalidRequest):
     """A sweep configuration wandb would refuse; ``details`` lists each ``{key, message}``."""
 
     code = ErrorCode.invalid_sweep_config
+
+
+class InvalidArtifact(InvalidRequest):
+    """An artifact, manifest, alias or entry path the server does not take; the message names it."""
+
+    code = ErrorCode.invalid_artifact
 
 
 class ValidationFailed(ServerError):
@@ -187,6 +199,13 @@ class BlobMissing(ServerError):
     """Run files pointed at content the caller has not uploaded whole."""
 
     status, code = 409, ErrorCode.blob_missing
+
+
+class ArtifactIncomplete(ServerError):
+    """An artifact version whose manifest names content the caller has not uploaded (or may not
+    read); ``details.missing`` lists the sha256s to upload before sending it again."""
+
+    status, code = 409, ErrorCode.artifact_incomplete
 
 
 class PayloadTooLarge(ServerError):

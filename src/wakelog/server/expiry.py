@@ -1,15 +1,18 @@
-"""Expiry of what nobody will use: unfinished uploads, and content no run file points at.
+"""Expiry of what nobody will use: unfinished uploads, deleted artifact versions, and content no
+run file or artifact version points at.
 
 An upload stopped half-way (a training killed, a client that never comes back) stays staged; a
-finished one that no run file ever pointed at (its run was deleted, or it was uploaded only to
-take space) stays stored. Both are deleted once older than their configured age: staged
-uploads by when they were last written, content by when it was uploaded. ``collect`` runs every
+finished one that nothing ever pointed at (its run was deleted, its artifact version purged, or
+it was uploaded only to take space) stays stored. Both are deleted once older than their
+configured age: staged uploads by when they were last written, content by when it was uploaded.
+Artifact versions deleted more than ``trash_max_age`` ago are purged first (their files with
+them), so their content counts as unattached in the same round. ``collect`` runs every
 ``ServerConfig.gc_seconds`` in the server and on demand with ``wakelog server gc``; several
 replicas doing it at once do no harm.
 
-Content is deleted row first, in a transaction that checks again that no run file points at it;
-a run file attached meanwhile either wins (the content stays) or finds the row gone and is
-refused (``blob_missing``: upload it again).
+Content is deleted row first, in a transaction that checks again that nothing points at it; a
+run file or artifact version made meanwhile either wins (the content stays) or finds the row gone
+and is refused (``blob_missing`` / ``artifact_incomplete``: upload it again).
 """
 
 from __future__ import annotations
@@ -20,11 +23,12 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from wakelog.server.artifacts.store import purge
 from wakelog.server.config import ServerConfig
 from wakelog.server.diskguard import human
 from wakelog.store.blobs import BlobStore
 from wakelog.store.database import Database
-from wakelog.store.schema import blobs, run_files
+from wakelog.store.schema import artifact_files, blobs, run_files
 
 _log = logging.getLogger(__name__)
 #: Content rows deleted per transaction (bounded IN lists, short write locks).
@@ -37,16 +41,27 @@ class Collected:
     staged_bytes: int
     unattached: int
     unattached_bytes: int
+    purged_versions: int = 0
 
     def __str__(self) -> str:
         return (
-            f"deleted {self.staged} unfinished uploads ({human(self.staged_bytes)}) and "
+            f"deleted {self.staged} unfinished uploads ({human(self.staged_bytes)}), "
+            f"{self.purged_versions} artifact versions from the trash and "
             f"{self.unattached} unattached blobs ({human(self.unattached_bytes)})"
         )
 
 
+def _attached() -> sa.ColumnElement[bool]:
+    """Whether a run file or an artifact version (deleted ones until purged) points at the blob."""
+    in_runs = sa.select(run_files.c.sha256).where(run_files.c.sha256 == blobs.c.sha256).exists()
+    in_artifacts = (
+        sa.select(artifact_files.c.sha256).where(artifact_files.c.sha256 == blobs.c.sha256).exists()
+    )
+    return sa.or_(in_runs, in_artifacts)
+
+
 def _unattached(conn: sa.Connection, before: float) -> list[tuple[str, int]]:
-    attached = sa.select(run_files.c.sha256).where(run_files.c.sha256 == blobs.c.sha256).exists()
+    attached = _attached()
     query = (
         sa.select(blobs.c.sha256, blobs.c.size)
         .where(blobs.c.created_at < before, ~attached)
@@ -64,7 +79,7 @@ def _delete_unattached(db: Database, store: BlobStore, before: float) -> tuple[i
             if not found:
                 return count, size
             hashes = [sha for sha, _ in found]
-            attached = sa.select(run_files.c.sha256).where(run_files.c.sha256 == blobs.c.sha256).exists()
+            attached = _attached()
             deleted = conn.execute(  # holders cascade
                 sa.delete(blobs)
                 .where(blobs.c.sha256.in_(hashes), ~attached)
@@ -77,13 +92,25 @@ def _delete_unattached(db: Database, store: BlobStore, before: float) -> tuple[i
             return count, size
 
 
+def _purge_trash(db: Database, before: float) -> int:
+    count = 0
+    while True:
+        with db.write() as conn:
+            purged = purge(conn, before, BATCH)
+        count += purged
+        if purged < BATCH:
+            return count
+
+
 def collect(db: Database, store: BlobStore, config: ServerConfig, *, now: float | None = None) -> Collected:
-    """Delete staged uploads older than ``config.staging_max_age`` and unattached content older
-    than ``config.unattached_max_age`` (seconds before ``now``, default the current time)."""
+    """Delete staged uploads older than ``config.staging_max_age``, artifact versions deleted
+    longer than ``config.trash_max_age`` ago, and unattached content older than
+    ``config.unattached_max_age`` (seconds before ``now``, default the current time)."""
     now = time.time() if now is None else now
     staged, staged_bytes = store.expire_staging(now - config.staging_max_age)
+    purged = _purge_trash(db, now - config.trash_max_age)
     unattached, unattached_bytes = _delete_unattached(db, store, now - config.unattached_max_age)
-    result = Collected(staged, staged_bytes, unattached, unattached_bytes)
-    if staged or unattached:
+    result = Collected(staged, staged_bytes, unattached, unattached_bytes, purged)
+    if staged or unattached or purged:
         _log.info("expiry: %s", result)
     return result

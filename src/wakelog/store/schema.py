@@ -334,5 +334,145 @@ sweep_trials = sa.Table(
     sa.UniqueConstraint("sweep_pk", "run_id"),
 )
 
+# Artifacts (server/artifacts/): versioned sets of files per project and name, wandb's model.
+# ``artifacts`` is a name (its type and the version counter's home); each version is a manifest
+# whose entries are rows of ``artifact_files`` (content by sha256 from the blob store, or a
+# reference the server never fetches). A version row is written whole in one transaction, so
+# nothing half-made is visible; ``(artifact_pk, version)`` unique keeps versions dense and
+# unique under concurrent creators (the loser retries with the next number).
+artifacts = sa.Table(
+    "artifacts",
+    metadata,
+    _id(),
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("type", sa.String(128), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+    sa.UniqueConstraint("project_id", "name"),
+    sqlite_autoincrement=True,
+)
+
+artifact_versions = sa.Table(
+    "artifact_versions",
+    metadata,
+    _id(),
+    sa.Column("artifact_pk", sa.Integer, sa.ForeignKey("artifacts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("version", sa.BigInteger, nullable=False),  # N of v<N>
+    sa.Column("digest", sa.String(32), nullable=False),  # wandb's manifest digest (md5 hex)
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("artifact_metadata", JSON, nullable=False, default=dict),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("file_count", sa.BigInteger, nullable=False),
+    sa.Column("created_by", sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("run_pk", sa.Integer, sa.ForeignKey("runs.id", ondelete="SET NULL"), nullable=True, index=True),
+    sa.Column("created_at", Time, nullable=False),
+    # Soft delete: hidden at once, purged with its files after the trash period (server/expiry.py).
+    sa.Column("deleted_at", Time, nullable=True, index=True),
+    sa.UniqueConstraint("artifact_pk", "version"),
+    sa.Index("ix_artifact_versions_artifact_digest", "artifact_pk", "digest"),
+    sqlite_autoincrement=True,
+)
+
+artifact_files = sa.Table(
+    "artifact_files",
+    metadata,
+    sa.Column(
+        "version_pk", sa.Integer, sa.ForeignKey("artifact_versions.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("path", sa.String(1024), primary_key=True),
+    sa.Column("digest", sa.String(128), nullable=False),  # as the manifest has it (base64 md5)
+    sa.Column("sha256", sa.String(64), nullable=True, index=True),  # null for a reference
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("ref", sa.Text, nullable=True),
+    sa.Column("extra", JSON, nullable=False, default=dict),
+)
+
+# Aliases of a name's versions: one version per alias; ``latest`` is moved by the server.
+artifact_aliases = sa.Table(
+    "artifact_aliases",
+    metadata,
+    sa.Column("artifact_pk", sa.Integer, sa.ForeignKey("artifacts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("alias", sa.String(128), primary_key=True),
+    sa.Column(
+        "version_pk",
+        sa.Integer,
+        sa.ForeignKey("artifact_versions.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+)
+
+# Lineage: the runs that logged (``logged``; the first is also the version's ``run_pk``) or used
+# (``used``) each version.
+artifact_runs = sa.Table(
+    "artifact_runs",
+    metadata,
+    sa.Column("run_pk", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "version_pk",
+        sa.Integer,
+        sa.ForeignKey("artifact_versions.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+    sa.Column("relation", sa.String(8), primary_key=True),
+    sa.Column("created_at", Time, nullable=False),
+    sa.CheckConstraint("relation IN ('logged', 'used')", name="ck_artifact_runs_relation"),
+)
+
+# The model registry: per entity, collections of linked artifact versions with their own aliases
+# (``production``, ``staging``…).
+registry_collections = sa.Table(
+    "registry_collections",
+    metadata,
+    _id(),
+    sa.Column("entity_id", sa.Integer, sa.ForeignKey("entities.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+    sa.UniqueConstraint("entity_id", "name"),
+    sqlite_autoincrement=True,
+)
+
+registry_links = sa.Table(
+    "registry_links",
+    metadata,
+    sa.Column(
+        "collection_pk",
+        sa.Integer,
+        sa.ForeignKey("registry_collections.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column(
+        "version_pk",
+        sa.Integer,
+        sa.ForeignKey("artifact_versions.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+    sa.Column("created_by", sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("created_at", Time, nullable=False),
+)
+
+registry_aliases = sa.Table(
+    "registry_aliases",
+    metadata,
+    sa.Column(
+        "collection_pk",
+        sa.Integer,
+        sa.ForeignKey("registry_collections.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("alias", sa.String(128), primary_key=True),
+    sa.Column(
+        "version_pk",
+        sa.Integer,
+        sa.ForeignKey("artifact_versions.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+)
+
 STREAM_HISTORY = 0
 STREAM_SYSTEM = 1

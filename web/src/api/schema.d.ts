@@ -991,6 +991,280 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{entity}/{project}/artifacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Collections
+         * @description The project's artifacts (names with live versions), by name.
+         */
+        get: operations["list_collections_api_v1_projects__entity___project__artifacts_get"];
+        put?: never;
+        /**
+         * Create Version
+         * @description Create the next version of an artifact from its manifest (201), or answer the version with
+         *     the same content (200, ``existing``; the aliases move to it). Content the manifest names must
+         *     be uploaded first: 409 ``artifact_incomplete`` lists what is missing, and nothing is made.
+         */
+        post: operations["create_version_api_v1_projects__entity___project__artifacts_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/artifacts/{entity}/{project}/{name}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Versions
+         * @description Every live version of the artifact, newest first.
+         */
+        get: operations["list_versions_api_v1_artifacts__entity___project___name__versions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/artifacts/{entity}/{project}/{name}:{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Version
+         * @description One version, by ``v<N>`` or alias.
+         */
+        get: operations["get_version_api_v1_artifacts__entity___project___name___version__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Version
+         * @description Delete the version: gone at once (its aliases too, ``latest`` moves back), its files purged
+         *     with it after the trash period; content nothing else uses is then collected.
+         */
+        delete: operations["delete_version_api_v1_artifacts__entity___project___name___version__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/artifacts/{entity}/{project}/{name}:{version}/manifest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Manifest
+         * @description The version's manifest, as the SDK sent it: ``{"version": 1, "entries": {path: entry}}``.
+         */
+        get: operations["get_manifest_api_v1_artifacts__entity___project___name___version__manifest_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/artifacts/{entity}/{project}/{name}:{version}/files/{path}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download Entry
+         * @description A file of the version (``Range`` honoured, like run files). A reference has no content
+         *     here: 404 names its URI.
+         */
+        get: operations["download_entry_api_v1_artifacts__entity___project___name___version__files__path__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/artifacts/{entity}/{project}/{name}:{version}/diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Diff Versions
+         * @description Paths added, removed and changed from ``against`` to this version.
+         */
+        get: operations["diff_versions_api_v1_artifacts__entity___project___name___version__diff_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/artifacts/{entity}/{project}/{name}:{version}/lineage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Version Lineage
+         * @description Runs and versions around this one: run → version it logged, version → run that used it.
+         */
+        get: operations["version_lineage_api_v1_artifacts__entity___project___name___version__lineage_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/artifacts/{entity}/{project}/{name}:{version}/aliases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Aliases
+         * @description Make these the version's aliases: each moves here from another version of the name, and
+         *     aliases the version had that are not listed go. ``latest`` is the server's (400).
+         */
+        put: operations["set_aliases_api_v1_artifacts__entity___project___name___version__aliases_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{entity}/{project}/{run_id}/artifacts/used": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Use Artifact
+         * @description Record that the run used a version (any the caller can read); answers the version.
+         */
+        post: operations["use_artifact_api_v1_runs__entity___project___run_id__artifacts_used_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{entity}/{project}/{run_id}/artifacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Run Artifacts
+         * @description The versions the run logged and used.
+         */
+        get: operations["run_artifacts_api_v1_runs__entity___project___run_id__artifacts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/registry/{entity}/{collection}/links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Link Version
+         * @description Link a version into the entity's registry collection (made if new), with aliases that move
+         *     to it from other versions of the collection; answers the collection's versions.
+         */
+        post: operations["link_version_api_v1_registry__entity___collection__links_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/registry/{entity}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Registry Collections
+         * @description The entity's registry collections, by name.
+         */
+        get: operations["registry_collections_api_v1_registry__entity__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/registry/{entity}/{collection}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Registry Collection
+         * @description The collection's linked versions, newest link first, with their registry aliases.
+         */
+        get: operations["registry_collection_api_v1_registry__entity___collection__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -999,6 +1273,63 @@ export interface components {
         AgentOut: {
             /** Agent Id */
             agent_id: string;
+        };
+        /** ArtifactVersionOut */
+        ArtifactVersionOut: {
+            /** Id */
+            id: number;
+            /** Entity */
+            entity: string;
+            /** Project */
+            project: string;
+            /** Name */
+            name: string;
+            /** Type */
+            type: string;
+            /**
+             * Version
+             * @description "v0", "v1", …
+             */
+            version: string;
+            /** Aliases */
+            aliases: string[];
+            /**
+             * Digest
+             * @description wandb's manifest digest
+             */
+            digest: string;
+            /** Description */
+            description: string | null;
+            /** Metadata */
+            metadata: {
+                [key: string]: unknown;
+            };
+            /**
+             * Size
+             * @description bytes, references included
+             */
+            size: number;
+            /** File Count */
+            file_count: number;
+            /** Created At */
+            created_at: number;
+            /** Created By */
+            created_by: string | null;
+            /**
+             * Run
+             * @description the run that created it
+             */
+            run: string | null;
+            /**
+             * State
+             * @description always committed: a version is visible only when complete
+             */
+            state: string;
+            /**
+             * Existing
+             * @description creation only: the same content was there
+             */
+            existing?: boolean | null;
         };
         /** BestOut */
         BestOut: {
@@ -1010,6 +1341,21 @@ export interface components {
             params?: {
                 [key: string]: unknown;
             } | null;
+        };
+        /** CollectionOut */
+        CollectionOut: {
+            /** Name */
+            name: string;
+            /** Type */
+            type: string;
+            /** Versions */
+            versions: number;
+            /** Latest */
+            latest: string;
+            /** Updated At */
+            updated_at: number;
+            /** Size */
+            size: number;
         };
         /** ConfigProblem */
         ConfigProblem: {
@@ -1037,6 +1383,22 @@ export interface components {
             total: number;
             /** Next Offset */
             next_offset: number | null;
+        };
+        /** DiffOut */
+        DiffOut: {
+            /** Added */
+            added: string[];
+            /** Removed */
+            removed: string[];
+            /** Changed */
+            changed: string[];
+        };
+        /** EdgeOut */
+        EdgeOut: {
+            /** From */
+            from: string;
+            /** To */
+            to: string;
         };
         /** EntityOut */
         EntityOut: {
@@ -1083,18 +1445,20 @@ export interface components {
             received?: number | null;
             /**
              * Details
-             * @description invalid_sweep_config: every problem found, each {key, message}
+             * @description invalid_sweep_config: every problem found, each {key, message}; artifact_incomplete: {missing: [sha256…]}, the content to upload before retrying
              */
             details?: {
                 [key: string]: string;
-            }[] | null;
+            }[] | {
+                [key: string]: string[];
+            } | null;
         };
         /**
          * ErrorCode
          * @description Every ``code`` an error answer of the API can carry.
          * @enum {string}
          */
-        ErrorCode: "invalid_request" | "invalid_filter" | "invalid_sweep_config" | "validation_failed" | "unauthorized" | "bad_credentials" | "forbidden" | "csrf_failed" | "not_found" | "not_uploaded" | "method_not_allowed" | "conflict" | "sequence_gap" | "chunk_rejected" | "blob_missing" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal_error" | "service_unavailable" | "insufficient_storage";
+        ErrorCode: "invalid_request" | "invalid_filter" | "invalid_sweep_config" | "invalid_artifact" | "validation_failed" | "unauthorized" | "bad_credentials" | "forbidden" | "csrf_failed" | "not_found" | "not_uploaded" | "method_not_allowed" | "conflict" | "sequence_gap" | "chunk_rejected" | "blob_missing" | "artifact_incomplete" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal_error" | "service_unavailable" | "insufficient_storage";
         /** FileList */
         FileList: {
             /** Files */
@@ -1165,6 +1529,79 @@ export interface components {
             /** Last Step */
             last_step: number;
         };
+        /** LineageOut */
+        LineageOut: {
+            /** Nodes */
+            nodes: components["schemas"]["NodeOut"][];
+            /** Edges */
+            edges: components["schemas"]["EdgeOut"][];
+            /**
+             * Truncated
+             * @description more nodes were there than the graph shows
+             */
+            truncated: boolean;
+        };
+        /** LinkedVersionOut */
+        LinkedVersionOut: {
+            /** Id */
+            id: number;
+            /** Entity */
+            entity: string;
+            /** Project */
+            project: string;
+            /** Name */
+            name: string;
+            /** Type */
+            type: string;
+            /**
+             * Version
+             * @description "v0", "v1", …
+             */
+            version: string;
+            /** Aliases */
+            aliases: string[];
+            /**
+             * Digest
+             * @description wandb's manifest digest
+             */
+            digest: string;
+            /** Description */
+            description: string | null;
+            /** Metadata */
+            metadata: {
+                [key: string]: unknown;
+            };
+            /**
+             * Size
+             * @description bytes, references included
+             */
+            size: number;
+            /** File Count */
+            file_count: number;
+            /** Created At */
+            created_at: number;
+            /** Created By */
+            created_by: string | null;
+            /**
+             * Run
+             * @description the run that created it
+             */
+            run: string | null;
+            /**
+             * State
+             * @description always committed: a version is visible only when complete
+             */
+            state: string;
+            /**
+             * Existing
+             * @description creation only: the same content was there
+             */
+            existing?: boolean | null;
+            /** Registry Aliases */
+            registry_aliases: string[];
+            /** Linked At */
+            linked_at: number;
+        };
         /** MediaItem */
         MediaItem: {
             /** Key */
@@ -1207,6 +1644,21 @@ export interface components {
             seconds?: number | null;
             /** Reason */
             reason?: string | null;
+        };
+        /** NodeOut */
+        NodeOut: {
+            /**
+             * Id
+             * @description "run:e/p/run_id" or "artifact:e/p/name:v3"
+             */
+            id: string;
+            /**
+             * Kind
+             * @description run | artifact
+             */
+            kind: string;
+            /** Label */
+            label: string;
         };
         /** ProjectDetail */
         ProjectDetail: {
@@ -1274,6 +1726,17 @@ export interface components {
              */
             custom: boolean;
         };
+        /** RegistryCollectionOut */
+        RegistryCollectionOut: {
+            /** Name */
+            name: string;
+            /** Versions */
+            versions: number;
+            /** Created At */
+            created_at: number;
+            /** Updated At */
+            updated_at: number;
+        };
         /** RowsOut */
         RowsOut: {
             /** Rows */
@@ -1282,6 +1745,13 @@ export interface components {
             }[];
             /** Next Step */
             next_step: number | null;
+        };
+        /** RunArtifactsOut */
+        RunArtifactsOut: {
+            /** Logged */
+            logged: components["schemas"]["ArtifactVersionOut"][];
+            /** Used */
+            used: components["schemas"]["ArtifactVersionOut"][];
         };
         /** RunDetail */
         RunDetail: {
@@ -3658,6 +4128,608 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SweepOut"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_collections_api_v1_projects__entity___project__artifacts_get: {
+        parameters: {
+            query?: {
+                /** @description only artifacts of this type */
+                type?: string | null;
+            };
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CollectionOut"][];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_version_api_v1_projects__entity___project__artifacts_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Name */
+                    name: string;
+                    /** Type */
+                    type: string;
+                    /** Description */
+                    description?: string | null;
+                    /** Metadata */
+                    metadata?: {
+                        [key: string]: unknown;
+                    } | null;
+                    /** Aliases */
+                    aliases?: string[];
+                    /** ManifestIn */
+                    manifest: {
+                        /**
+                         * Version
+                         * @default 1
+                         */
+                        version?: number;
+                        /** Entries */
+                        entries: {
+                            [key: string]: {
+                                /**
+                                 * Digest
+                                 * @description base64 md5 of the content, as wandb
+                                 */
+                                digest: string;
+                                /**
+                                 * Sha256
+                                 * @description the content in the blob store (uploaded first)
+                                 */
+                                sha256?: string | null;
+                                /**
+                                 * Size
+                                 * @default 0
+                                 */
+                                size?: number;
+                                /**
+                                 * Ref
+                                 * @description a reference's URI, stored and never fetched
+                                 */
+                                ref?: string | null;
+                                /** Extra */
+                                extra?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                    /**
+                     * Digest
+                     * @description the client's manifest digest, checked if given
+                     */
+                    digest?: string | null;
+                    /**
+                     * Run Id
+                     * @description the creating run
+                     */
+                    run_id?: string | null;
+                    /** Distributed Id */
+                    distributed_id?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArtifactVersionOut"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_versions_api_v1_artifacts__entity___project___name__versions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArtifactVersionOut"][];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_version_api_v1_artifacts__entity___project___name___version__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                name: string;
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArtifactVersionOut"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_version_api_v1_artifacts__entity___project___name___version__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                name: string;
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_manifest_api_v1_artifacts__entity___project___name___version__manifest_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                name: string;
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    download_entry_api_v1_artifacts__entity___project___name___version__files__path__get: {
+        parameters: {
+            query?: {
+                /** @description always as an attachment */
+                download?: boolean;
+            };
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                name: string;
+                version: string;
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    diff_versions_api_v1_artifacts__entity___project___name___version__diff_get: {
+        parameters: {
+            query: {
+                /** @description the version (or alias) to compare with */
+                against: string;
+            };
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                name: string;
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DiffOut"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    version_lineage_api_v1_artifacts__entity___project___name___version__lineage_get: {
+        parameters: {
+            query?: {
+                depth?: number;
+                max_nodes?: number;
+            };
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                name: string;
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LineageOut"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_aliases_api_v1_artifacts__entity___project___name___version__aliases_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                name: string;
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Aliases */
+                    aliases: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArtifactVersionOut"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    use_artifact_api_v1_runs__entity___project___run_id__artifacts_used_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Artifact
+                     * @description entity/project/name:version_or_alias
+                     */
+                    artifact: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    run_artifacts_api_v1_runs__entity___project___run_id__artifacts_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunArtifactsOut"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    link_version_api_v1_registry__entity___collection__links_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                collection: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Artifact
+                     * @description entity/project/name:version_or_alias
+                     */
+                    artifact: string;
+                    /** Aliases */
+                    aliases?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkedVersionOut"][];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    registry_collections_api_v1_registry__entity__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegistryCollectionOut"][];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    registry_collection_api_v1_registry__entity___collection__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                collection: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkedVersionOut"][];
                 };
             };
             /** @description an error: `detail` says what, `code` which kind */

@@ -9,6 +9,7 @@ const errors: Record<ErrorCode, string> = {
   conflict: "This conflicts with what is already there",
   invalid_request: "The request is not valid",
   invalid_sweep_config: "The sweep configuration is not valid",
+  invalid_artifact: "The artifact is not valid",
   invalid_filter: "The filter could not be read",
   payload_too_large: "Too much data in one request",
   unsupported_media_type: "The server does not accept this kind of data",
@@ -22,6 +23,7 @@ const errors: Record<ErrorCode, string> = {
   not_uploaded: "This file has not finished uploading yet",
   chunk_rejected: "Part of an upload was refused; it will be sent again",
   blob_missing: "The file's content has not been uploaded",
+  artifact_incomplete: "Some of the artifact's files have not been uploaded",
   service_unavailable: "The server is not ready; try again shortly",
   internal_error: "The server failed",
 };

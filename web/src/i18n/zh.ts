@@ -8,6 +8,7 @@ const errors: Record<ErrorCode, string> = {
   conflict: "与已有内容冲突",
   invalid_request: "请求无效",
   invalid_sweep_config: "超参搜索配置无效",
+  invalid_artifact: "制品无效",
   invalid_filter: "无法解析筛选条件",
   payload_too_large: "单次请求的数据过多",
   unsupported_media_type: "服务器不接受这种数据格式",
@@ -21,6 +22,7 @@ const errors: Record<ErrorCode, string> = {
   not_uploaded: "该文件尚未上传完成",
   chunk_rejected: "上传的部分数据被拒绝，将会重新发送",
   blob_missing: "文件内容尚未上传",
+  artifact_incomplete: "制品的部分文件尚未上传",
   service_unavailable: "服务器暂不可用，请稍后再试",
   internal_error: "服务器出错",
 };

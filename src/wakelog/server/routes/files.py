@@ -206,7 +206,12 @@ def download_file(
         raise not_found(f"file {name!r}")
     if row.sha256 is None:
         raise NotUploaded(f"file {name!r} is known but its content has not been uploaded yet")
-    etag = f'"{row.sha256}"'
+    return blob_response(request, row.sha256, name, download)
+
+
+def blob_response(request: Request, sha256: str, name: str, download: bool) -> Response:
+    """Stored content served as the file ``name``: its safe type, its ETag, a ``Range`` honoured."""
+    etag = f'"{sha256}"'
     kind, inline = content_type(name)
     inline = inline and not download
     headers = {
@@ -221,16 +226,16 @@ def download_file(
         return Response(status_code=304, headers=headers)
     store = request.app.state.blobs
     try:
-        size = store.size(row.sha256)
+        size = store.size(sha256)
     except FileNotFoundError:
         raise NotFound(f"the content of {name!r} is missing from the blob store") from None
     if_range = request.headers.get("if-range")
     span = byte_range(request.headers.get("range"), size) if if_range in (None, etag) else None
     if span is None:
         headers["Content-Length"] = str(size)
-        return StreamingResponse(store.open(row.sha256), media_type=kind, headers=headers)
+        return StreamingResponse(store.open(sha256), media_type=kind, headers=headers)
     start, end = span
     headers["Content-Length"] = str(end - start + 1)
     headers["Content-Range"] = f"bytes {start}-{end}/{size}"
-    body = store.open(row.sha256, start, end - start + 1)
+    body = store.open(sha256, start, end - start + 1)
     return StreamingResponse(body, status_code=206, media_type=kind, headers=headers)

@@ -1,0 +1,1 @@
+"""Artifacts: versioned, deduplicated sets of files, their lineage and the model registry."""

@@ -1,0 +1,99 @@
+"""The model registry: per entity, collections of linked artifact versions with their own aliases.
+
+Linking puts a version (of any project the caller can read) into a collection, made on first
+use; the link's aliases (``production``, ``staging``…) name one version of the collection each
+and move to it from another. Deleted versions drop out of the listings.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from wakelog.server.artifacts import store
+from wakelog.server.http import not_found
+from wakelog.store.members import create_entity
+from wakelog.store.schema import (
+    artifact_versions,
+    entities,
+    registry_aliases,
+    registry_collections,
+    registry_links,
+)
+from wakelog.store.upsert import insert_missing, upsert
+
+_c, _l, _a = registry_collections.c, registry_links.c, registry_aliases.c
+
+
+def link(
+    conn: sa.Connection,
+    entity: str,
+    collection: str,
+    version: store.Version,
+    aliases: list[str],
+    user_id: int,
+    now: float,
+) -> None:
+    entity_id, _ = create_entity(conn, entity, user_id)
+    identity = {"entity_id": entity_id, "name": collection}
+    insert_missing(
+        conn, registry_collections, {**identity, "created_at": now, "updated_at": now}, list(identity)
+    )
+    collection_pk = conn.execute(
+        sa.select(_c.id).where(_c.entity_id == entity_id, _c.name == collection)
+    ).scalar_one()
+    row = {"collection_pk": collection_pk, "version_pk": version.pk, "created_by": user_id, "created_at": now}
+    upsert(conn, registry_links, [row], ["collection_pk", "version_pk"])
+    moved = [{"collection_pk": collection_pk, "alias": a, "version_pk": version.pk} for a in aliases]
+    upsert(conn, registry_aliases, moved, ["collection_pk", "alias"], update=["version_pk"])
+    conn.execute(sa.update(registry_collections).where(_c.id == collection_pk).values(updated_at=now))
+
+
+def _live_links() -> sa.Select:
+    return sa.select(_l.collection_pk, _l.version_pk, _l.created_at).join(
+        artifact_versions,
+        sa.and_(artifact_versions.c.id == _l.version_pk, artifact_versions.c.deleted_at.is_(None)),
+    )
+
+
+def collections(conn: sa.Connection, entity: str) -> list[dict[str, Any]]:
+    links = _live_links().subquery()
+    query = (
+        sa.select(_c.name, _c.created_at, _c.updated_at, sa.func.count(links.c.version_pk).label("versions"))
+        .join(entities, entities.c.id == _c.entity_id)
+        .outerjoin(links, links.c.collection_pk == _c.id)
+        .where(entities.c.name == entity)
+        .group_by(_c.id, _c.name, _c.created_at, _c.updated_at)
+        .order_by(_c.name)
+    )
+    return [
+        {"name": r.name, "versions": r.versions, "created_at": r.created_at, "updated_at": r.updated_at}
+        for r in conn.execute(query)
+    ]
+
+
+def linked(conn: sa.Connection, entity: str, collection: str) -> list[dict[str, Any]]:
+    """The collection's live versions, newest link first, each with its registry aliases; 404 if
+    there is no such collection."""
+    collection_pk = conn.execute(
+        sa.select(_c.id)
+        .join(entities, entities.c.id == _c.entity_id)
+        .where(entities.c.name == entity, _c.name == collection)
+    ).scalar()
+    if collection_pk is None:
+        raise not_found(f"registry collection {entity}/{collection}")
+    rows = conn.execute(
+        _live_links().where(_l.collection_pk == collection_pk).order_by(_l.created_at.desc())
+    ).all()
+    aliases: dict[int, list[str]] = {}
+    for version_pk, alias in conn.execute(
+        sa.select(_a.version_pk, _a.alias).where(_a.collection_pk == collection_pk).order_by(_a.alias)
+    ):
+        aliases.setdefault(version_pk, []).append(alias)
+    versions = {v.pk: v for v in store.by_pks(conn, (r.version_pk for r in rows))}
+    return [
+        versions[r.version_pk].public(registry_aliases=aliases.get(r.version_pk, []), linked_at=r.created_at)
+        for r in rows
+        if r.version_pk in versions
+    ]
