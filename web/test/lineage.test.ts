@@ -89,3 +89,11 @@ describe("nodeTarget", () => {
     expect(nodeTarget({ id: "17", kind: "artifact", label: "x", name: "m", version: "v0" })).toEqual({ entity: undefined, project: undefined, name: "m", version: "v0" });
   });
 });
+
+describe("row order", () => {
+  it("sorts numbered labels as numbers", () => {
+    const runs = [10, 2, 1].map((i) => ({ id: `run:r${i}`, kind: "run" as const, label: `eval-${i}` }));
+    const graph: Lineage = { nodes: [{ id: "a", kind: "artifact", label: "a:v0" }, ...runs], edges: runs.map((r) => ({ from: "a", to: r.id })) };
+    expect(layoutLineage(graph, "a").nodes.filter((n) => n.kind === "run").map((n) => n.label)).toEqual(["eval-1", "eval-2", "eval-10"]);
+  });
+});

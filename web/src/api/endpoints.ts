@@ -8,24 +8,7 @@
 import { toNumbers, type SeriesData } from "../lib/series";
 import { request, seg, type Query } from "./client";
 import type { paths } from "./schema";
-import type {
-  ApiKey,
-  ArtifactCollection,
-  ArtifactVersion,
-  Lineage,
-  LoginAnswer,
-  Manifest,
-  ManifestDiff,
-  Me,
-  Member,
-  RegistryCollection,
-  RegistryLink,
-  Role,
-  RunArtifacts,
-  RunRef,
-  Sweep,
-  SweepAction,
-} from "./types";
+import type { ApiKey, Lineage, LoginAnswer, Manifest, Me, Member, Role, RunRef, Sweep, SweepAction } from "./types";
 
 const PREFIX = "/api/v1";
 type Route = keyof paths;
@@ -211,38 +194,32 @@ export const controlSweep = (entity: string, project: string, sweep: string, act
   );
 
 // -- artifacts --------------------------------------------------------------------------------------------
-// Hand-written from the artifacts HTTP contract (docs/artifacts.md): an artifact version is addressed
-// as one path segment `name:version_or_alias`.
-
-/** A GET of a path the app builds itself (each part already escaped with `seg`). */
-const raw = <T>(path: string, query?: Query): Get<T> => ({ path, query });
-
-/** `/artifacts/{e}/{p}/{name}:{version}`, escaped. */
-export const artifactPath = (entity: string, project: string, name: string, version: string) =>
-  `/artifacts/${seg(entity)}/${seg(project)}/${seg(`${name}:${version}`)}`;
+// A version is addressed as `name:version_or_alias`. The manifest and lineage answers are typed in
+// types.ts (the server sends them as built; the schema declares the manifest as any JSON).
+type VersionParams = { entity: string; project: string; name: string; version: string };
+const VERSION = "/api/v1/artifacts/{entity}/{project}/{name}:{version}";
 
 export const artifactCollections = (entity: string, project: string, type?: string) =>
-  raw<ArtifactCollection[]>(`/projects/${seg(entity)}/${seg(project)}/artifacts`, type ? { type } : undefined);
+  get("/api/v1/projects/{entity}/{project}/artifacts", { entity, project }, type ? { type } : undefined);
 export const artifactVersions = (entity: string, project: string, name: string) =>
-  raw<ArtifactVersion[]>(`/artifacts/${seg(entity)}/${seg(project)}/${seg(name)}/versions`);
+  get("/api/v1/artifacts/{entity}/{project}/{name}/versions", { entity, project, name });
 export const artifactVersion = (entity: string, project: string, name: string, version: string) =>
-  raw<ArtifactVersion>(artifactPath(entity, project, name, version));
+  get(VERSION, { entity, project, name, version });
 export const artifactManifest = (entity: string, project: string, name: string, version: string) =>
-  raw<Manifest>(`${artifactPath(entity, project, name, version)}/manifest`);
+  get<`${typeof VERSION}/manifest`, Manifest>(`${VERSION}/manifest`, { entity, project, name, version });
 export const artifactDiff = (entity: string, project: string, name: string, version: string, against: string) =>
-  raw<ManifestDiff>(`${artifactPath(entity, project, name, version)}/diff`, { against });
+  get(`${VERSION}/diff`, { entity, project, name, version }, { against });
 export const artifactLineage = (entity: string, project: string, name: string, version: string, depth: number) =>
-  raw<Lineage>(`${artifactPath(entity, project, name, version)}/lineage`, { depth });
-export const runArtifacts = (ref: RunRef) => raw<RunArtifacts>(`/runs/${seg(ref.entity)}/${seg(ref.project)}/${seg(ref.run_id)}/artifacts`);
-export const setArtifactAliases = (entity: string, project: string, name: string, version: string, aliases: string[]) =>
-  request<ArtifactVersion>(`${artifactPath(entity, project, name, version)}/aliases`, { method: "PUT", body: { aliases } });
+  get<`${typeof VERSION}/lineage`, Lineage>(`${VERSION}/lineage`, { entity, project, name, version }, { depth });
+export const runArtifacts = (ref: RunRef) => get("/api/v1/runs/{entity}/{project}/{run_id}/artifacts", ref);
+export const setArtifactAliases = (params: VersionParams, aliases: string[]) => send("put", `${VERSION}/aliases`, params, { aliases });
 
 /** The download URL of an artifact version's file; null for a name that is not a manifest path. */
 export function artifactFileUrl(entity: string, project: string, name: string, version: string, path: string): string | null {
   if (!isRunFileName(path)) return null;
-  return `${PREFIX}${artifactPath(entity, project, name, version)}/files/${path.split("/").map(seg).join("/")}`;
+  const base = fill<typeof VERSION, "get">(VERSION, { entity, project, name, version });
+  return `${PREFIX}${base}/files/${path.split("/").map(seg).join("/")}`;
 }
 
-export const registryCollections = (entity: string) => raw<RegistryCollection[]>(`/registry/${seg(entity)}`);
-export const registryCollection = (entity: string, collection: string) =>
-  raw<RegistryLink[]>(`/registry/${seg(entity)}/${seg(collection)}`);
+export const registryCollections = (entity: string) => get("/api/v1/registry/{entity}", { entity });
+export const registryCollection = (entity: string, collection: string) => get("/api/v1/registry/{entity}/{collection}", { entity, collection });

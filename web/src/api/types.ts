@@ -93,40 +93,15 @@ export type SweepState = Sweep["state"];
 export type SweepAction = "pause" | "resume" | "stop" | "cancel";
 
 // -- artifacts ---------------------------------------------------------------------------------------------
-// Written from the artifacts HTTP contract (docs/artifacts.md) until the server's schema declares them.
+export type ArtifactCollection = Schemas["CollectionOut"];
+export type ArtifactVersion = Schemas["ArtifactVersionOut"];
+export type ManifestDiff = Schemas["DiffOut"];
+export type RunArtifacts = Schemas["RunArtifactsOut"];
+export type RegistryCollection = Schemas["RegistryCollectionOut"];
+/** A model version linked into a registry collection: the version, with the collection's aliases (`registry_aliases`). */
+export type RegistryLink = Schemas["LinkedVersionOut"];
 
-/** One name's versions, as the project's artifacts list shows it. */
-export interface ArtifactCollection {
-  name: string;
-  type: string;
-  versions: number;
-  /** The newest version (`v3`). */
-  latest: string | null;
-  updated_at: number;
-  /** Bytes of the newest version. */
-  size: number;
-}
-
-export interface ArtifactVersion {
-  id: string | number;
-  entity: string;
-  project: string;
-  name: string;
-  type: string;
-  version: string;
-  aliases: string[];
-  digest: string;
-  description: string | null;
-  metadata: Record<string, unknown> | null;
-  size: number;
-  file_count: number;
-  created_at: number;
-  created_by: string | null;
-  /** The run that logged it, or null. */
-  run: string | null;
-  state: string;
-}
-
+// The manifest (any JSON to the schema) and the lineage's nodes (the server sends more than it declares):
 export interface ManifestEntry {
   /** base64 md5, as wandb. */
   digest: string;
@@ -140,20 +115,6 @@ export interface ManifestEntry {
 export interface Manifest {
   version: number;
   entries: Record<string, ManifestEntry>;
-}
-
-/** An entry of a manifest diff: its path, or an object naming it. */
-export type ManifestDiffItem = string | { path: string };
-
-export interface ManifestDiff {
-  added: ManifestDiffItem[];
-  removed: ManifestDiffItem[];
-  changed: ManifestDiffItem[];
-}
-
-export interface RunArtifacts {
-  logged: ArtifactVersion[];
-  used: ArtifactVersion[];
 }
 
 export interface LineageNode {
@@ -174,19 +135,3 @@ export interface Lineage {
   /** The server stopped adding nodes at its limit. */
   truncated?: boolean;
 }
-
-/** A model-registry collection of an entity. */
-export interface RegistryCollection {
-  name: string;
-  /** Linked versions. */
-  versions: number;
-  created_at: number;
-  updated_at: number;
-}
-
-/** A model version linked into a registry collection: the version, with the collection's aliases on it. */
-export type RegistryLink = ArtifactVersion & {
-  /** The collection's aliases (`production`, `staging`) on this version; `aliases` are the artifact's own. */
-  registry_aliases: string[];
-  linked_at: number;
-};

@@ -37,6 +37,9 @@ export interface LayoutOptions {
   total: number;
 }
 
+/** eval-2 before eval-10. */
+const byLabel = new Intl.Collator(undefined, { numeric: true });
+
 export const DEFAULT_LAYOUT: LayoutOptions = { perColumn: 30, total: 240 };
 
 /** Each node's column: 0 for the focus, -1 for what points at it, +1 for what it points at, … */
@@ -98,7 +101,7 @@ export function layoutLineage(graph: Lineage, focus: string, options: LayoutOpti
     };
     const sorted = list
       .map((node) => ({ node, at: node.id === focus ? Number.NEGATIVE_INFINITY : centre(node) }))
-      .sort((a, b) => a.at - b.at || a.node.label.localeCompare(b.node.label) || a.node.id.localeCompare(b.node.id))
+      .sort((a, b) => a.at - b.at || byLabel.compare(a.node.label, b.node.label) || a.node.id.localeCompare(b.node.id))
       .map((x) => x.node);
     const kept = sorted.length > perColumn ? sorted.slice(0, perColumn - 1) : sorted;
     const rest = sorted.slice(kept.length);

@@ -74,10 +74,7 @@ function FolderList({ folder, depth, file }: { folder: Folder; depth: number; fi
       {folders.map(([name, sub]) => (
         <li key={name}>
           <details open={depth === 0 && folders.length + folder.files.length <= 20}>
-            <summary>
-              <span aria-hidden="true">📁 </span>
-              {name}/
-            </summary>
+            <summary className="folder">{name}/</summary>
             <FolderList folder={sub} depth={depth + 1} file={file} />
           </details>
         </li>

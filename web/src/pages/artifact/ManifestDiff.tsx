@@ -5,12 +5,11 @@
 import { useId } from "react";
 import { useTranslation } from "react-i18next";
 import { artifactDiff, artifactManifest } from "../../api/endpoints";
-import type { ArtifactVersion, Manifest, ManifestDiffItem } from "../../api/types";
+import type { ArtifactVersion, Manifest } from "../../api/types";
 import { errorMessage } from "../../i18n/errors";
 import { formatBytes } from "../../lib/format";
 import { useApi } from "../../lib/useApi";
 
-const pathOf = (item: ManifestDiffItem) => (typeof item === "string" ? item : item.path);
 const STATUSES = ["added", "removed", "changed"] as const;
 
 interface Props {
@@ -28,7 +27,7 @@ export function ManifestDiff({ version, manifest, versions, against, onAgainst }
   const others = versions.filter((v) => v.version !== version.version);
   const diff = useApi(against ? artifactDiff(entity, project, name, version.version, against) : null);
   const base = useApi(against ? artifactManifest(entity, project, name, against) : null);
-  const rows = diff.data ? STATUSES.flatMap((status) => diff.data![status].map((item) => ({ status, path: pathOf(item) }))) : [];
+  const rows = diff.data ? STATUSES.flatMap((status) => diff.data![status].map((path) => ({ status, path }))) : [];
   const sizeIn = (m: Manifest | null, path: string) => {
     const entry = m?.entries[path];
     return entry ? formatBytes(entry.size) : "–";
