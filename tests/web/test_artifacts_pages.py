@@ -24,6 +24,7 @@ from playwright.sync_api import expect
 
 from tests.server.conftest import post_records
 from tests.web.conftest import ENTITY, PROJECT, Pages, Seeded, shot
+from tests.web.test_accessibility import axe_source, check_page  # noqa: F401  (a fixture)
 
 ARTIFACTS = f"/{ENTITY}/{PROJECT}/artifacts"
 #: Runs that used the dataset's newest version: more than the lineage graph shows in one column.
@@ -287,3 +288,26 @@ def test_the_artifact_pages_in_chinese(pages: Pages, logged: Logged) -> None:
     page.goto(pages.url(f"/registry/{ENTITY}/flowers-classifier"))
     expect(page.get_by_role("columnheader", name="注册表别名")).to_be_visible()
     shot(page, "registry-collection-zh")
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_the_artifact_pages_pass_axe(pages: Pages, logged: Logged, axe_source: str, language: str) -> None:  # noqa: F811
+    page = pages.new(locale={"en": "en-US", "zh": "zh-CN"}[language])
+    page.goto(pages.url(ARTIFACTS))
+    page.get_by_test_id("artifact-type-dataset").wait_for()
+    check_page(page, axe_source, f"artifacts-{language}")
+    page.goto(pages.url(f"{ARTIFACTS}/flowers"))
+    page.get_by_test_id("versions").wait_for()
+    check_page(page, axe_source, f"artifact-{language}")
+    page.goto(pages.url(f"{ARTIFACTS}/flowers/v1?tab=files&file=preview.table.json"))
+    page.get_by_role("table", name="preview.table.json").wait_for()
+    check_page(page, axe_source, f"artifact-files-{language}")
+    page.goto(pages.url(f"{ARTIFACTS}/flowers/v1?tab=diff&against=v0"))
+    page.get_by_test_id("diff-table").wait_for()
+    check_page(page, axe_source, f"artifact-diff-{language}")
+    page.goto(pages.url(f"{ARTIFACTS}/flowers/v1?tab=lineage"))
+    page.get_by_test_id("lineage-canvas").locator("canvas").first.wait_for()
+    check_page(page, axe_source, f"artifact-lineage-{language}")
+    page.goto(pages.url(f"/registry/{ENTITY}/flowers-classifier"))
+    page.get_by_test_id("registry-links").wait_for()
+    check_page(page, axe_source, f"registry-{language}")

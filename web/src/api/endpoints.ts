@@ -196,7 +196,6 @@ export const controlSweep = (entity: string, project: string, sweep: string, act
 // -- artifacts --------------------------------------------------------------------------------------------
 // A version is addressed as `name:version_or_alias`. The manifest and lineage answers are typed in
 // types.ts (the server sends them as built; the schema declares the manifest as any JSON).
-type VersionParams = { entity: string; project: string; name: string; version: string };
 const VERSION = "/api/v1/artifacts/{entity}/{project}/{name}:{version}";
 
 export const artifactCollections = (entity: string, project: string, type?: string) =>
@@ -212,7 +211,6 @@ export const artifactDiff = (entity: string, project: string, name: string, vers
 export const artifactLineage = (entity: string, project: string, name: string, version: string, depth: number) =>
   get<`${typeof VERSION}/lineage`, Lineage>(`${VERSION}/lineage`, { entity, project, name, version }, { depth });
 export const runArtifacts = (ref: RunRef) => get("/api/v1/runs/{entity}/{project}/{run_id}/artifacts", ref);
-export const setArtifactAliases = (params: VersionParams, aliases: string[]) => send("put", `${VERSION}/aliases`, params, { aliases });
 
 /** The download URL of an artifact version's file; null for a name that is not a manifest path. */
 export function artifactFileUrl(entity: string, project: string, name: string, version: string, path: string): string | null {

@@ -57,9 +57,9 @@ export function FilePreview({ path, entry, url, runRef }: Props) {
   return (
     <section className="file-preview" aria-labelledby="preview-h" data-testid="file-preview" data-kind={kind}>
       <div className="page-head">
-        <h3 id="preview-h">
+        <h2 id="preview-h" className="preview-title">
           <code>{path}</code>
-        </h3>
+        </h2>
         <span className="muted small">{formatBytes(entry.size)}</span>
         {url && !entry.ref && (
           <a href={url} download={path.split("/").pop()} className="button">
