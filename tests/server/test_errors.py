@@ -335,8 +335,19 @@ def _exercise_async_routes(client: TestClient, key: str) -> set[str]:
     ]
     for method, path, kwargs in sweep_calls:
         assert client.request(method, path, **kwargs).status_code < 400, (method, path)
+    entries = {"data.txt": {"digest": "d", "sha256": _sha(b"data"), "size": 4}}
+    artifact = {"name": "ds", "type": "dataset", "manifest": {"version": 1, "entries": entries}}
+    artifact_calls: list[tuple[str, str, dict[str, Any]]] = [
+        ("POST", "/api/v1/projects/admin/proj/artifacts", {"json": artifact}),
+        ("PUT", "/api/v1/artifacts/admin/proj/ds:v0/aliases", {"json": {"aliases": ["best"]}}),
+        ("POST", f"/api/v1/runs/{RUN}/artifacts/used", {"json": {"artifact": "admin/proj/ds:best"}}),
+        ("POST", "/api/v1/registry/admin/models/links", {"json": {"artifact": "admin/proj/ds:v0"}}),
+    ]
+    for method, path, kwargs in artifact_calls:
+        assert client.request(method, path, **kwargs).status_code < 400, (method, path)
     called += [
         *sweep_calls,
+        *artifact_calls,
         ("POST", "/api/v1/projects/admin/proj/sweeps", {}),
         ("POST", f"{sweep}/agents", {}),
     ]

@@ -15,6 +15,7 @@ from tests.harness import InProcessServer
 from tests.server.conftest import BACKENDS, fresh_database, post_records
 from wakelog.server.auth import create_key, create_user
 from wakelog.store.database import Database
+from wakelog.store.ingest import ensure_run
 from wakelog.store.schema import (
     blob_holders,
     blobs,
@@ -163,3 +164,46 @@ def test_0004_ties_personal_entities_to_their_owner_and_keeps_every_row(
     with InProcessServer(tmp_path / "data", database_url=url) as server, server.client(key) as client:
         assert client.get("/api/v1/projects/alice/p/runs").status_code == 200
         assert post_records(client, "team/p/r", [[0, "run", 1.0, {}]]).status_code == 200
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0007_adds_artifacts_to_a_database_with_runs_and_goes_back(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Runs and their files from before artifacts keep working, their content can be named by a
+    new artifact version, and the downgrade drops only the artifact tables."""
+    from alembic import command
+
+    from tests.server.test_artifacts_api import entry, upload
+
+    url = empty_database(backend, tmp_path, request)
+    db = Database(url)
+    try:
+        db.upgrade("0006")
+        with db.write() as conn:
+            ensure_run(conn, "team", "p", "r1", None)
+        db.upgrade()
+    finally:
+        db.dispose()
+    with InProcessServer(tmp_path / "data", database_url=url) as server, server.client() as client:
+        assert post_records(client, "team/p/r1", [[0, "run", 1.0, {"name": "before"}]]).status_code == 200
+        upload(client, "team/p/r1", b"weights")
+        body = {
+            "name": "m",
+            "type": "model",
+            "run_id": "r1",
+            "manifest": {"version": 1, "entries": {"w": entry(b"weights")}},
+        }
+        made = client.post("/api/v1/projects/team/p/artifacts", json=body)
+        assert made.status_code == 201 and made.json()["run"] == "r1", made.text
+    db = Database(url)
+    try:
+        command.downgrade(db._alembic_config(), "0006")
+        with db.read() as conn:
+            tables = set(sa.inspect(conn).get_table_names())
+            assert conn.execute(sa.select(runs.c.name)).scalars().all() == ["before"]
+        assert "artifact_versions" not in tables and "registry_links" not in tables and "runs" in tables
+        db.upgrade()
+        assert db.current_revision() == db.head_revision()
+    finally:
+        db.dispose()

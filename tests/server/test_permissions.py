@@ -108,6 +108,16 @@ def team(server: InProcessServer) -> Iterator[Team]:
         SWEEP["sweep"] = admin.post(f"{API}/projects/acme/proj/sweeps", json={"config": config}).json()["id"]
         made = admin.post(f"{API}/sweeps/acme/proj/{SWEEP['sweep']}/agents", json={"host": "h", "pid": 1})
         SWEEP["agent"] = made.json()["agent_id"]
+        # an artifact "model.txt" (v0, one file of the same name) linked into the registry "models"
+        entry = {"digest": "d", "sha256": FILE_SHA, "size": len(FILE)}
+        artifact = {
+            "name": "model.txt",
+            "type": "model",
+            "manifest": {"version": 1, "entries": {"model.txt": entry}},
+        }
+        assert admin.post(f"{API}/projects/acme/proj/artifacts", json=artifact).status_code == 201
+        link = {"artifact": "acme/proj/model.txt:v0"}
+        assert admin.post(f"{API}/registry/acme/models/links", json=link).status_code == 200
     yield Team(server, keys)
 
 
@@ -187,6 +197,9 @@ def _url(path: str, entity: str) -> str:
         "name": "model.txt",
         "username": "viewy",
         "sha256": FILE_SHA,
+        "version": "v0",
+        "path": "model.txt",
+        "collection": "models",
         **SWEEP,
     }
     return re.sub(r"\{(\w+)(:path)?\}", lambda m: values[m.group(1)], path)
@@ -375,3 +388,45 @@ def test_cli_manages_teams_on_the_servers_database(team: Team) -> None:
             failed.output,
         )
         assert "Traceback" not in failed.output
+
+
+# -- artifacts: using, linking and lineage across entities -------------------------------------------
+def test_artifacts_of_other_entities_are_used_only_by_their_readers(team: Team) -> None:
+    used = {"artifact": "acme/proj/model.txt:v0"}
+    secret = b"acme's own file " + uuid.uuid4().bytes
+    entries = {"w": {"digest": "d", "sha256": hashlib.sha256(secret).hexdigest(), "size": len(secret)}}
+    with team.client("admin") as admin:
+        assert put_blob(admin, RUN, secret).json()["complete"] is True
+        assert attach(admin, RUN, "secret.bin", secret).status_code == 200
+    with team.client("stranger") as stranger:
+        refused = stranger.post(f"{API}/runs/stranger/p/r/artifacts/used", json=used)
+        assert (
+            refused.status_code == 404
+            and refused.json()["detail"] == "artifact acme/proj/model.txt:v0 not found"
+        )
+        linked = stranger.post(f"{API}/registry/stranger/mine/links", json=used)
+        assert linked.status_code == 404
+        stolen = {
+            "name": "s",
+            "type": "model",
+            "manifest": {"version": 1, "entries": entries},
+        }
+        refused = stranger.post(f"{API}/projects/stranger/p/artifacts", json=stolen)
+        assert refused.status_code == 409 and refused.json()["code"] == "artifact_incomplete"
+    with team.client("viewy") as viewy:
+        assert viewy.post(f"{API}/runs/viewy/p/r/artifacts/used", json=used).status_code == 200
+        # viewy can read acme's content: a version of their own may name it without uploading it
+        mine = {
+            "name": "copy",
+            "type": "model",
+            "manifest": {"version": 1, "entries": entries},
+        }
+        assert viewy.post(f"{API}/projects/viewy/p/artifacts", json=mine).status_code == 201
+    with team.client("admin") as admin:
+        # the graph of acme's artifact shows viewy's run only to those who may read viewy
+        graph = admin.get(f"{API}/artifacts/acme/proj/model.txt:v0/lineage").json()
+        assert "run:viewy/p/r" in {n["id"] for n in graph["nodes"]}
+    with team.client("mem") as mem:
+        graph = mem.get(f"{API}/artifacts/acme/proj/model.txt:v0/lineage").json()
+        assert {n["id"] for n in graph["nodes"]} == {"artifact:acme/proj/model.txt:v0"}
+        assert graph["edges"] == []

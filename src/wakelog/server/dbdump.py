@@ -37,7 +37,7 @@ class Contents:
     counts: dict[str, int]
     #: Every blob the database knows (sha256 → size), whether or not a run file points at it.
     blobs: dict[str, int]
-    #: The blobs run files point at: a backup without any of them is incomplete.
+    #: The blobs run files and artifact versions point at: a backup without any of them is incomplete.
     attached: set[str]
 
 
@@ -50,7 +50,7 @@ def describe(conn: sa.Connection) -> Contents:
     """Schema revision, row counts and blobs of the database ``conn`` sees."""
     from alembic.runtime.migration import MigrationContext
 
-    from wakelog.store.schema import blobs, metadata, run_files
+    from wakelog.store.schema import artifact_files, blobs, metadata, run_files
 
     present = set(sa.inspect(conn).get_table_names())
     count = sa.select(sa.func.count())
@@ -61,12 +61,13 @@ def describe(conn: sa.Connection) -> Contents:
     }
     sizes: dict[str, int] = {}
     attached: set[str] = set()
-    if {"blobs", "run_files"} <= present:
+    if "blobs" in present:
         sizes = {row.sha256: int(row.size) for row in conn.execute(sa.select(blobs.c.sha256, blobs.c.size))}
-        files = sa.select(run_files.c.sha256, sa.func.max(run_files.c.size)).where(
-            run_files.c.sha256.is_not(None)
-        )
-        for sha256, size in conn.execute(files.group_by(run_files.c.sha256)):
+    for table in (run_files, artifact_files):  # content run files and artifact versions point at
+        if "blobs" not in present or table.name not in present:
+            continue
+        pointed = sa.select(table.c.sha256, sa.func.max(table.c.size)).where(table.c.sha256.is_not(None))
+        for sha256, size in conn.execute(pointed.group_by(table.c.sha256)):
             attached.add(sha256)
             sizes.setdefault(sha256, int(size or 0))
     revision = MigrationContext.configure(conn).get_current_revision()

@@ -73,7 +73,7 @@ def _entry(path: Any, raw: Any) -> Entry:
             check_sha256(sha256)
         except BlobError as exc:
             raise _refuse(path, str(exc)) from None
-    return Entry(path, digest, sha256, size, ref, extra)
+    return Entry(path, str(digest), sha256, size, ref, extra)
 
 
 def parse(manifest: Any) -> list[Entry]:

@@ -50,7 +50,7 @@ def link(
     conn.execute(sa.update(registry_collections).where(_c.id == collection_pk).values(updated_at=now))
 
 
-def _live_links() -> sa.Select:
+def _live_links() -> sa.Select[Any]:
     return sa.select(_l.collection_pk, _l.version_pk, _l.created_at).join(
         artifact_versions,
         sa.and_(artifact_versions.c.id == _l.version_pk, artifact_versions.c.deleted_at.is_(None)),

@@ -87,7 +87,7 @@ class Version:
         }
 
 
-def _version_query() -> sa.Select:
+def _version_query() -> sa.Select[Any]:
     return (
         sa.select(
             _v.id,
@@ -117,7 +117,7 @@ def _version_query() -> sa.Select:
     )
 
 
-def _versions(conn: sa.Connection, query: sa.Select) -> list[Version]:
+def _versions(conn: sa.Connection, query: sa.Select[Any]) -> list[Version]:
     rows = conn.execute(query).all()
     aliases: dict[int, list[str]] = {}
     for some in chunked([row.id for row in rows]):
@@ -362,13 +362,20 @@ def _create(conn: sa.Connection, new: NewVersion, now: float) -> tuple[int, bool
     number = conn.execute(
         sa.select(sa.func.coalesce(sa.func.max(_v.version) + 1, 0)).where(_v.artifact_pk == artifact_pk)
     ).scalar_one()
-    version_pk = conn.execute(
+    version_pk: int = conn.execute(
         artifact_versions.insert().values(
-            artifact_pk=artifact_pk, version=number, digest=new.digest, description=new.description,
-            artifact_metadata=new.metadata, size=sum(e.size for e in new.entries),
-            file_count=len(new.entries), created_by=new.user_id, run_pk=run_pk, created_at=now,
+            artifact_pk=artifact_pk,
+            version=number,
+            digest=new.digest,
+            description=new.description,
+            artifact_metadata=new.metadata,
+            size=sum(e.size for e in new.entries),
+            file_count=len(new.entries),
+            created_by=new.user_id,
+            run_pk=run_pk,
+            created_at=now,
         )
-    ).inserted_primary_key[0]  # fmt: skip
+    ).inserted_primary_key[0]  # type: ignore[index]
     if new.entries:
         conn.execute(
             artifact_files.insert(),
