@@ -17,6 +17,11 @@ import { SessionContext, type Session } from "./session";
 const SweepsPage = lazy(() => import("./pages/Sweeps").then((m) => ({ default: m.SweepsPage })));
 const SweepPage = lazy(() => import("./pages/SweepPage").then((m) => ({ default: m.SweepPage })));
 const NewSweepPage = lazy(() => import("./pages/NewSweep"));
+// The artifact pages and the model registry load on first visit; the lineage graph is a chunk inside that.
+const ArtifactsPage = lazy(() => import("./pages/Artifacts").then((m) => ({ default: m.ArtifactsPage })));
+const ArtifactPage = lazy(() => import("./pages/ArtifactPage").then((m) => ({ default: m.ArtifactPage })));
+const ArtifactVersionPage = lazy(() => import("./pages/ArtifactVersion").then((m) => ({ default: m.ArtifactVersionPage })));
+const RegistryPage = lazy(() => import("./pages/Registry").then((m) => ({ default: m.RegistryPage })));
 
 export function App() {
   const { t } = useTranslation();
@@ -80,6 +85,11 @@ export function App() {
             <Route path="/:entity/:project/sweeps" element={<SweepsPage />} />
             <Route path="/:entity/:project/sweeps/new" element={<NewSweepPage />} />
             <Route path="/:entity/:project/sweeps/:sweepId" element={<SweepPage />} />
+            <Route path="/:entity/:project/artifacts" element={<ArtifactsPage />} />
+            <Route path="/:entity/:project/artifacts/:name" element={<ArtifactPage />} />
+            <Route path="/:entity/:project/artifacts/:name/:version" element={<ArtifactVersionPage />} />
+            <Route path="/registry/:entity" element={<RegistryPage />} />
+            <Route path="/registry/:entity/:collection" element={<RegistryPage />} />
             <Route path="*" element={<p role="alert">{t("app.notFound")}</p>} />
           </Routes>
         </Suspense>

@@ -8,7 +8,7 @@
 import { toNumbers, type SeriesData } from "../lib/series";
 import { request, seg, type Query } from "./client";
 import type { paths } from "./schema";
-import type { ApiKey, LoginAnswer, Me, Member, Role, RunRef, Sweep, SweepAction } from "./types";
+import type { ApiKey, Lineage, LoginAnswer, Manifest, Me, Member, Role, RunRef, Sweep, SweepAction } from "./types";
 
 const PREFIX = "/api/v1";
 type Route = keyof paths;
@@ -192,3 +192,32 @@ export const controlSweep = (entity: string, project: string, sweep: string, act
     fill<"/api/v1/sweeps/{entity}/{project}/{sweep}/control", "post">("/api/v1/sweeps/{entity}/{project}/{sweep}/control", { entity, project, sweep }),
     { method: "POST", body: { action } },
   );
+
+// -- artifacts --------------------------------------------------------------------------------------------
+// A version is addressed as `name:version_or_alias`. The manifest and lineage answers are typed in
+// types.ts (the server sends them as built; the schema declares the manifest as any JSON).
+const VERSION = "/api/v1/artifacts/{entity}/{project}/{name}:{version}";
+
+export const artifactCollections = (entity: string, project: string, type?: string) =>
+  get("/api/v1/projects/{entity}/{project}/artifacts", { entity, project }, type ? { type } : undefined);
+export const artifactVersions = (entity: string, project: string, name: string) =>
+  get("/api/v1/artifacts/{entity}/{project}/{name}/versions", { entity, project, name });
+export const artifactVersion = (entity: string, project: string, name: string, version: string) =>
+  get(VERSION, { entity, project, name, version });
+export const artifactManifest = (entity: string, project: string, name: string, version: string) =>
+  get<`${typeof VERSION}/manifest`, Manifest>(`${VERSION}/manifest`, { entity, project, name, version });
+export const artifactDiff = (entity: string, project: string, name: string, version: string, against: string) =>
+  get(`${VERSION}/diff`, { entity, project, name, version }, { against });
+export const artifactLineage = (entity: string, project: string, name: string, version: string, depth: number) =>
+  get<`${typeof VERSION}/lineage`, Lineage>(`${VERSION}/lineage`, { entity, project, name, version }, { depth });
+export const runArtifacts = (ref: RunRef) => get("/api/v1/runs/{entity}/{project}/{run_id}/artifacts", ref);
+
+/** The download URL of an artifact version's file; null for a name that is not a manifest path. */
+export function artifactFileUrl(entity: string, project: string, name: string, version: string, path: string): string | null {
+  if (!isRunFileName(path)) return null;
+  const base = fill<typeof VERSION, "get">(VERSION, { entity, project, name, version });
+  return `${PREFIX}${base}/files/${path.split("/").map(seg).join("/")}`;
+}
+
+export const registryCollections = (entity: string) => get("/api/v1/registry/{entity}", { entity });
+export const registryCollection = (entity: string, collection: string) => get("/api/v1/registry/{entity}/{collection}", { entity, collection });

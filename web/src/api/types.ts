@@ -91,3 +91,47 @@ export type ParamImportance = Schemas["ImportanceOut"];
 export type SweepState = Sweep["state"];
 /** What `POST …/control` takes (the server reads it as a string). */
 export type SweepAction = "pause" | "resume" | "stop" | "cancel";
+
+// -- artifacts ---------------------------------------------------------------------------------------------
+export type ArtifactCollection = Schemas["CollectionOut"];
+export type ArtifactVersion = Schemas["ArtifactVersionOut"];
+export type ManifestDiff = Schemas["DiffOut"];
+export type RunArtifacts = Schemas["RunArtifactsOut"];
+export type RegistryCollection = Schemas["RegistryCollectionOut"];
+/** A model version linked into a registry collection: the version, with the collection's aliases (`registry_aliases`). */
+export type RegistryLink = Schemas["LinkedVersionOut"];
+
+// The manifest (any JSON to the schema) and the lineage's nodes (the server sends more than it declares):
+export interface ManifestEntry {
+  /** base64 md5, as wandb. */
+  digest: string;
+  sha256: string | null;
+  size: number;
+  /** An external URI the entry only refers to (stored, never fetched by the server). */
+  ref: string | null;
+  extra?: Record<string, unknown>;
+}
+
+export interface Manifest {
+  version: number;
+  entries: Record<string, ManifestEntry>;
+}
+
+export interface LineageNode {
+  id: string;
+  kind: "run" | "artifact";
+  label: string;
+  /** Where the node leads, when the server says (else read from `id`). */
+  run_id?: string;
+  name?: string;
+  version?: string;
+  entity?: string;
+  project?: string;
+}
+
+export interface Lineage {
+  nodes: LineageNode[];
+  edges: { from: string; to: string }[];
+  /** The server stopped adding nodes at its limit. */
+  truncated?: boolean;
+}

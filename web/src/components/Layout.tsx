@@ -10,10 +10,22 @@ export function Layout({ children }: { children: ReactNode }) {
   const location = useLocation();
   const parts = location.pathname.split("/").filter(Boolean).map(decodeURIComponent);
   const crumbs: { label: string; to: string }[] = [];
-  if (parts.length >= 1 && parts[0] !== "settings") crumbs.push({ label: parts[0] as string, to: `/${encodeURIComponent(parts[0] as string)}` });
-  if (parts.length >= 2 && parts[0] !== "settings")
+  /** The path of the first n parts. */
+  const upTo = (n: number) => `/${parts.slice(0, n).map(encodeURIComponent).join("/")}`;
+  const top = parts[0] !== "settings" && parts[0] !== "registry";
+  if (parts[0] === "registry") {
+    // Model registry / entity / collection.
+    parts.slice(1, 3).forEach((part, i) => crumbs.push({ label: i === 0 ? `${t("registry.title")} · ${part}` : part, to: upTo(i + 2) }));
+  }
+  if (parts.length >= 1 && top) crumbs.push({ label: parts[0] as string, to: `/${encodeURIComponent(parts[0] as string)}` });
+  if (parts.length >= 2 && top)
     crumbs.push({ label: parts[1] as string, to: `/${encodeURIComponent(parts[0] as string)}/${encodeURIComponent(parts[1] as string)}` });
   if (parts.length >= 4 && parts[2] === "runs") crumbs.push({ label: parts[3] as string, to: location.pathname });
+  if (parts.length >= 3 && top && parts[2] === "artifacts") {
+    // Artifacts / name / version.
+    crumbs.push({ label: t("artifacts.title"), to: upTo(3) });
+    parts.slice(3, 5).forEach((part, i) => crumbs.push({ label: part, to: upTo(i + 4) }));
+  }
   if (parts.length >= 3 && parts[2] === "sweeps") {
     const sweeps = `/${parts.slice(0, 3).map(encodeURIComponent).join("/")}`;
     crumbs.push({ label: t("sweeps.title"), to: sweeps });

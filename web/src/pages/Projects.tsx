@@ -16,6 +16,8 @@ export function ProjectsPage() {
     const needle = search.trim().toLowerCase();
     return (data ?? []).filter((p) => !needle || `${p.entity}/${p.name}`.toLowerCase().includes(needle));
   }, [data, search]);
+  // Each entity has one model registry: the entity's own page links to it, the list to all of them.
+  const registries = entity ? [entity] : [...new Set((data ?? []).map((p) => p.entity))].sort();
   const now = Date.now() / 1000;
   return (
     <section className="page">
@@ -25,6 +27,17 @@ export function ProjectsPage() {
           {t("projects.search")}
         </label>
         <input id={searchId} type="search" placeholder={t("projects.search")} value={search} onChange={(e) => setSearch(e.target.value)} />
+        {registries.length > 0 && (
+          <nav aria-label={t("registry.title")} className="registry-links" data-testid="registry-links-nav">
+            {t("registry.title")}:{" "}
+            {registries.map((e, i) => (
+              <span key={e}>
+                {i > 0 && " · "}
+                <Link to={`/registry/${encodeURIComponent(e)}`}>{entity ? t("registry.open") : e}</Link>
+              </span>
+            ))}
+          </nav>
+        )}
       </div>
       {error && <p role="alert" className="error">{t("app.error", { message: errorMessage(error) })}</p>}
       {loading && !data && <p role="status">{t("app.loading")}</p>}

@@ -22,6 +22,7 @@ import { sections } from "../lib/panels";
 import { systemSections } from "../lib/systemPanels";
 import { useApi } from "../lib/useApi";
 import { useUrlState } from "../lib/urlState";
+import { RunArtifacts } from "./artifact/RunArtifacts";
 
 const MediaView = lazy(() => import("../components/MediaView"));
 const TABS = ["overview", "charts", "system", "logs", "files", "media"] as const;
@@ -127,6 +128,7 @@ function Overview({ run, runRef }: { run: RunDetail; runRef: RunRef }) {
       </div>
       <EnvironmentFacts metadata={run.metadata} runRef={runRef} />
       <ReproduceRun metadata={run.metadata} runRef={runRef} />
+      <RunArtifacts runRef={runRef} />
       <section aria-labelledby="meta-h">
         <h2 id="meta-h">{t("run.metadata")}</h2>
         <KeyValueTable value={run.metadata} testId="metadata-table" />

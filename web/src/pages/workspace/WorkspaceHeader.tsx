@@ -1,4 +1,4 @@
-/** The workspace's title row: the project, the live dot, the view switch, "compare" and the project's sweeps. */
+/** The workspace's title row: the project, the live dot, the view switch, "compare", the project's sweeps and artifacts. */
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate } from "react-router";
 import { seg } from "../../api/client";
@@ -40,6 +40,9 @@ export function WorkspaceHeader({ entity, project, connected, view, onView, sele
       </button>
       <Link to={`/${seg(entity)}/${seg(project)}/sweeps`} className="ws-sweeps">
         {t("sweeps.title")}
+      </Link>
+      <Link to={`/${seg(entity)}/${seg(project)}/artifacts`} className="ws-artifacts">
+        {t("artifacts.title")}
       </Link>
     </div>
   );
