@@ -178,7 +178,8 @@ def test_hyperband_cuts_a_weak_function_trial(sweep_server: SweepServer, tmp_pat
         for _ in range(3):
             wakelog.log({"loss": quality})
         end = time.monotonic() + 90
-        while time.monotonic() < end:  # the server cuts it: the agent's stop lands in this loop
+        while time.monotonic() < end:  # the server cuts it: the stop lands in log() (no new row)
+            wakelog.log({"loss": quality}, commit=False)
             time.sleep(0.05)
 
     report = run_agent(sweep_id, train, tmp_path)
