@@ -157,6 +157,43 @@ def test_cancel_stops_a_running_function_and_its_run_ends_killed(
     assert run["metadata"]["sweep_id"] == sweep_id
 
 
+def test_a_function_that_stops_logging_is_interrupted_in_its_own_code(
+    sweep_server: SweepServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long evaluation never reaches a ``log()``: after the grace the stop is raised in the
+    function's thread, in its own code, and the run still ends killed."""
+    monkeypatch.setattr("wakelog.sweeps._trial.ASYNC_GRACE", 0.5)
+    sweep_id = wakelog.sweep(GRID, project="tune")
+    started = threading.Event()
+    raised_in: list[str] = []
+
+    def evaluate_for_long() -> None:
+        wakelog.init()
+        wakelog.log({"loss": 1.0})
+        started.set()
+        end = time.monotonic() + 90
+        try:
+            while time.monotonic() < end:  # no log(): only the in-thread exception can stop it
+                time.sleep(0.02)
+        except TrialStopped as stop:
+            raised_in.append(traceback.extract_tb(stop.__traceback__)[-1].name)
+            raise
+
+    def cancel_once_started() -> None:
+        if started.wait(60):
+            sweeps.control(sweep_id, "cancel")
+
+    canceller = threading.Thread(target=cancel_once_started)
+    canceller.start()
+    report = run_agent(sweep_id, evaluate_for_long, tmp_path)
+    canceller.join()
+    assert raised_in == ["evaluate_for_long"]
+    ((run_id, outcome),) = report.outcomes.items()
+    assert outcome == "killed"
+    run = sweep_server.run_ends(run_id)
+    assert run["state"] == "killed" and run["metadata"]["stopped_reason"] == "sweep canceled"
+
+
 def test_hyperband_cuts_a_weak_function_trial(sweep_server: SweepServer, tmp_path: Path) -> None:
     config = {
         "method": "grid",

@@ -129,10 +129,11 @@ class FunctionTrial:
                     self._calling = True
                 self._function()
             finally:
-                with self._lock:
+                with self._lock:  # from here on no tick() raises in this thread
                     self._calling = False
-                if self._interrupted:  # a stop raised after the function returned: drop it
-                    _raise_in(threading.get_ident(), None)
+                    interrupted = self._interrupted
+                if interrupted:  # raised just as the function ended: take it here, not later
+                    _take_pending_exception()
         except TrialStopped:
             return False, None
         except Exception:
@@ -154,10 +155,16 @@ class FunctionTrial:
         self._result = _outcome(self._reason is not None, ok)
 
 
-def _raise_in(thread_id: int, exception: type[BaseException] | None) -> None:
-    """Schedule ``exception`` in another thread (None: cancel one scheduled and not yet raised)."""
-    target = ctypes.py_object(exception) if exception is not None else None
-    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), target)
+def _raise_in(thread_id: int, exception: type[BaseException]) -> None:
+    """Schedule ``exception`` in another thread: it is raised there at the next function call or
+    loop iteration. (Never cancel one with NULL: CPython then keeps its eval breaker set, and
+    under a tracer such as coverage's the process slowed to a standstill.)"""
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), ctypes.py_object(exception))
+
+
+def _take_pending_exception() -> None:
+    """Nothing: calling a Python function is where CPython raises an exception scheduled for
+    this thread, so the caller's ``except`` gets it."""
 
 
 def _death_signal() -> Callable[[], None] | None:
