@@ -264,3 +264,26 @@ def test_a_tables_images_come_back_with_the_artifact(server: InProcessServer, tm
     with server.client() as http:  # and served from the artifact's own files, not the creator run's
         image = http.get(f"/api/v1/artifacts/lab/tables/preds:v0/files/{cell['path']}")
     assert image.status_code == 200 and image.content == (folder / cell["path"]).read_bytes()
+
+
+def test_new_draft_makes_the_next_version_uploading_only_what_changed(
+    server: InProcessServer, tmp_path: Path
+) -> None:
+    contents = {f"f{i}.txt": f"file {i}".encode() for i in range(4)}
+    upload(server, log_dataset(tmp_path / "r1", "draft", contents))
+    artifact_server = HttpArtifactServer(server.base_url, server.key, transport=server.transport())
+    try:
+        draft = fetch(artifact_server, "lab/draft/data:v0", entity=None, project=None).new_draft()
+    finally:
+        artifact_server.close()
+    assert draft.is_draft() and sorted(draft.manifest.entries) == sorted(contents)
+    draft.remove("f3.txt")
+    with draft.new_file("f3.txt") as f:
+        f.write("changed")
+    with wakelog.init(mode="offline", project="draft", entity="lab", dir=str(tmp_path / "r2")) as run:
+        run.log_artifact(draft)
+        run_dir = Path(run.run_dir)
+    counted = Counting(server.transport())
+    state = upload(server, run_dir, transport=counted)
+    assert next(iter(state.artifacts.values()))["version"] == "v1"
+    assert counted.count("PUT", "/blobs/") == 1  # the unchanged files were never downloaded nor sent
