@@ -269,7 +269,7 @@ def test_a_tables_images_come_back_with_the_artifact(server: InProcessServer, tm
 def test_new_draft_makes_the_next_version_uploading_only_what_changed(
     server: InProcessServer, tmp_path: Path
 ) -> None:
-    contents = {f"f{i}.txt": f"file {i}".encode() for i in range(4)}
+    contents = {f"f{i}.txt": f"draft file {i}".encode() for i in range(4)}  # content no other test has
     upload(server, log_dataset(tmp_path / "r1", "draft", contents))
     artifact_server = HttpArtifactServer(server.base_url, server.key, transport=server.transport())
     try:
@@ -279,7 +279,7 @@ def test_new_draft_makes_the_next_version_uploading_only_what_changed(
     assert draft.is_draft() and sorted(draft.manifest.entries) == sorted(contents)
     draft.remove("f3.txt")
     with draft.new_file("f3.txt") as f:
-        f.write("changed")
+        f.write("changed in a draft")
     with wakelog.init(mode="offline", project="draft", entity="lab", dir=str(tmp_path / "r2")) as run:
         run.log_artifact(draft)
         run_dir = Path(run.run_dir)
