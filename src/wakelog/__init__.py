@@ -182,6 +182,23 @@ def use_artifact(artifact_or_name: Any, type: str | None = None, aliases: list[s
     return _current().use_artifact(artifact_or_name, type, aliases)
 
 
+def log_model(path: Any, name: str | None = None, aliases: list[str] | None = None) -> Any:
+    """Log a file, folder or URI as a ``model`` artifact of the current run (``Run.log_model``)."""
+    return _current().log_model(path, name, aliases)
+
+
+def use_model(name: str) -> str:
+    """Use and download a model artifact in the current run; its folder or only file (``Run.use_model``)."""
+    return _current().use_model(name)
+
+
+def link_model(
+    path: Any, registered_model_name: str, name: str | None = None, aliases: list[str] | None = None
+) -> Any:
+    """Log a model and link it into the registry (``Run.link_model``)."""
+    return _current().link_model(path, registered_model_name, name, aliases)
+
+
 def mark_preempting() -> None:
     """Tell the server the current run's job is being preempted (``Run.mark_preempting``)."""
     _current().mark_preempting()
@@ -224,8 +241,10 @@ __all__ = [
     "finish",
     "init",
     "join",
+    "link_model",
     "log",
     "log_artifact",
+    "log_model",
     "login",
     "mark_preempting",
     "plot",
@@ -244,6 +263,7 @@ __all__ = [
     "termwarn",
     "unwatch",
     "use_artifact",
+    "use_model",
     "util",
     "watch",
 ]

@@ -74,3 +74,87 @@ def test_log_model_versions_checkpoints_and_best_loads_back(served: InProcessSer
     assert (folder / "model.pdopt").exists()
     if versions is not None:
         assert len(list(versions)) == 3, "one version per eval pass"
+
+
+@pytest.fixture
+def wandb_alias() -> Iterator[Any]:
+    from wakelog.integration.paddle import install_wandb_alias, uninstall_wandb_alias
+
+    yield install_wandb_alias()
+    uninstall_wandb_alias()
+
+
+def model_versions(api: wakelog.Api, run_id: str) -> list[tuple[int, list[str], list[str]]]:
+    """``(epoch, aliases, files)`` of each checkpoint version of ``model-<run id>`` (those with an
+    epoch in their metadata), oldest first."""
+    found = [
+        a for a in api.artifact_versions("model", f"admin/digits/model-{run_id}") if "epoch" in a.metadata
+    ]
+    return [
+        (a.metadata["epoch"], sorted(set(a.aliases) - {"latest", "final"}), sorted(a.manifest.entries))
+        for a in reversed(found)
+    ]
+
+
+def test_paddles_own_wandbcallback_logs_the_same_model_artifacts(
+    served: InProcessServer, wandb_alias: Any, tmp_path: Path
+) -> None:
+    """Paddle's ``WandbCallback`` never saves models itself; a wandb user adds it with wandb's
+    calls (``wandb.Artifact``, ``add_dir``, ``run.log_artifact``, ``run.log_model``), as PaddleOCR's
+    logger does. Through the alias those give what ``WakelogCallback(log_model="best")`` gives."""
+    import wandb
+
+    class WandbWithModels(paddle.callbacks.WandbCallback):
+        best: float | None = None
+
+        def on_eval_end(self, logs: dict | None = None) -> None:
+            acc = float(logs["acc"])
+            super().on_eval_end(logs)
+            if self.best is not None and acc <= self.best:
+                return
+            self.best = acc
+            folder = Path(self.run.dir) / f"epoch{self.epoch}"
+            self.model.save(str(folder / "model"), training=True)
+            metadata = {"epoch": self.epoch, "eval/acc": acc, "best_eval_acc": acc}
+            artifact = wandb.Artifact(f"model-{self.run.id}", type="model", metadata=metadata)
+            artifact.add_dir(str(folder))
+            self.run.log_artifact(artifact, aliases=["best", f"epoch_{self.epoch}"])
+
+        def on_train_end(self, logs: dict | None = None) -> None:
+            folder = Path(self.run.dir) / "final"
+            self.model.save(str(folder / "model"), training=True)
+            self.run.log_model(str(folder), name=f"model-{self.run.id}", aliases=["final"])
+            super().on_train_end(logs)  # Paddle's: run.finish()
+
+    theirs = WandbWithModels(project="digits", entity="admin", mode="offline", dir=str(tmp_path / "a"))
+    snapshots = Snapshots()
+    hapi_model().fit(
+        TRAIN, EVAL, batch_size=16, epochs=3, verbose=0, shuffle=False, callbacks=[theirs, snapshots]
+    )
+    assert theirs.run.finished
+    ours = WakelogCallback(
+        project="digits",
+        entity="admin",
+        mode="offline",
+        dir=str(tmp_path / "b"),
+        log_model="best",
+        monitor="acc",
+    )
+    hapi_model().fit(TRAIN, EVAL, batch_size=16, epochs=3, verbose=0, shuffle=False, callbacks=[ours])
+    ours.run.finish()
+    for run in (theirs.run, ours.run):
+        assert upload(served, run.run_dir).complete
+
+    with wakelog.Api() as api:
+        checkpoints = model_versions(api, theirs.run.id)
+        assert checkpoints and checkpoints == model_versions(api, ours.run.id)
+        assert ["best", f"epoch_{checkpoints[-1][0]}"] == checkpoints[-1][1]
+        best = api.artifact(f"admin/digits/model-{theirs.run.id}:best")
+        final = api.artifact(f"admin/digits/model-{theirs.run.id}:final")
+        folder = Path(best.download())
+        assert final.type == "model" and final.version >= best.version
+    loaded = paddle.load(str(folder / "model.pdparams"))
+    expected = snapshots.by_epoch[best.metadata["epoch"]]
+    assert set(loaded) == set(expected)
+    for key, value in loaded.items():
+        np.testing.assert_array_equal(value.numpy() if hasattr(value, "numpy") else value, expected[key])

@@ -111,11 +111,23 @@ def test_an_unreachable_reference_is_an_error_naming_it() -> None:
         wakelog.Artifact("refs", "model").add_reference(uri)
 
 
-def test_tables_are_added_as_wandb_names_them() -> None:
+def test_tables_are_added_as_wandb_lays_them_out_with_their_images() -> None:
+    import numpy as np
+
     artifact = wakelog.Artifact("tables", "dataset")
-    entry = artifact.add(wakelog.Table(columns=["a"], data=[[1], [2]]), "scores")
+    pixels = np.zeros((4, 4, 3), dtype=np.uint8)
+    table = wakelog.Table(columns=["a", "img"], data=[[1, wakelog.Image(pixels)], [2, None]])
+    entry = artifact.add(table, "scores")
     assert entry.path == "scores.table.json"
-    assert json.loads(Path(entry.local_path).read_text())["_type"] == "table-file"
+    data = json.loads(Path(entry.local_path).read_text())
+    assert (data["_type"], data["columns"], data["nrows"]) == ("table", ["a", "img"], 2)
+    image = data["data"][0][1]
+    assert image["_type"] == "image-file" and image["path"].startswith("media/images/")
+    assert sorted(artifact.manifest.entries) == [image["path"], "scores.table.json"]  # the image: an entry
+    single = artifact.add(wakelog.Image(pixels), "sample")
+    assert single.path == "sample.image-file.json"
+    sample = json.loads(Path(single.local_path).read_text())["path"]
+    assert sample.startswith("media/images/") and sample in artifact.manifest.entries
 
 
 def test_log_artifact_records_a_complete_manifest_and_snapshots_mutable_files(tmp_path: Path) -> None:

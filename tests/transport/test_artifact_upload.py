@@ -235,3 +235,55 @@ def test_an_online_run_waits_for_its_version_and_uses_it_back(
     assert done.returncode == 0, done.stderr
     assert "VERSION lab/online/net:v0 ['best', 'latest']" in done.stdout
     assert "FILE weights" in done.stdout
+
+
+def test_a_tables_images_come_back_with_the_artifact(server: InProcessServer, tmp_path: Path) -> None:
+    import json
+
+    import numpy as np
+
+    pixels = np.full((4, 4, 3), 200, dtype=np.uint8)
+    with wakelog.init(mode="offline", project="tables", entity="lab", dir=str(tmp_path / "r")) as run:
+        artifact = wakelog.Artifact("preds", "predictions")
+        artifact.add(wakelog.Table(columns=["id", "img"], data=[[1, wakelog.Image(pixels)]]), "scores")
+        run.log_artifact(artifact)
+        run_dir = Path(run.run_dir)
+    assert upload(server, run_dir).complete
+    artifact_server = HttpArtifactServer(server.base_url, server.key, transport=server.transport())
+    try:
+        fetched = fetch(artifact_server, "lab/tables/preds:latest", entity=None, project=None)
+        folder = Path(fetched.download(tmp_path / "down"))
+        with server.client() as http:
+            served = http.get("/api/v1/artifacts/lab/tables/preds:v0/files/scores.table.json").json()
+    finally:
+        artifact_server.close()
+    table = json.loads((folder / "scores.table.json").read_text())
+    assert served == table
+    cell = table["data"][0][1]
+    assert (folder / cell["path"]).stat().st_size == cell["size"]  # resolved inside the artifact
+    with server.client() as http:  # and served from the artifact's own files, not the creator run's
+        image = http.get(f"/api/v1/artifacts/lab/tables/preds:v0/files/{cell['path']}")
+    assert image.status_code == 200 and image.content == (folder / cell["path"]).read_bytes()
+
+
+def test_new_draft_makes_the_next_version_uploading_only_what_changed(
+    server: InProcessServer, tmp_path: Path
+) -> None:
+    contents = {f"f{i}.txt": f"draft file {i}".encode() for i in range(4)}  # content no other test has
+    upload(server, log_dataset(tmp_path / "r1", "draft", contents))
+    artifact_server = HttpArtifactServer(server.base_url, server.key, transport=server.transport())
+    try:
+        draft = fetch(artifact_server, "lab/draft/data:v0", entity=None, project=None).new_draft()
+    finally:
+        artifact_server.close()
+    assert draft.is_draft() and sorted(draft.manifest.entries) == sorted(contents)
+    draft.remove("f3.txt")
+    with draft.new_file("f3.txt") as f:
+        f.write("changed in a draft")
+    with wakelog.init(mode="offline", project="draft", entity="lab", dir=str(tmp_path / "r2")) as run:
+        run.log_artifact(draft)
+        run_dir = Path(run.run_dir)
+    counted = Counting(server.transport())
+    state = upload(server, run_dir, transport=counted)
+    assert next(iter(state.artifacts.values()))["version"] == "v1"
+    assert counted.count("PUT", "/blobs/") == 1  # the unchanged files were never downloaded nor sent

@@ -632,6 +632,32 @@ class Run:
 
         return _run.link_artifact(self, self._artifacts(), artifact, target_path, aliases)
 
+    def log_model(
+        self, path: str | os.PathLike[str], name: str | None = None, aliases: list[str] | None = None
+    ) -> Artifact:
+        """Log a file, folder or URI as a ``model`` artifact (default name ``run-<id>-<base name>``)."""
+        return self.log_artifact(path, name=name, type="model", aliases=aliases)
+
+    def use_model(self, name: str) -> str:
+        """Use the model artifact ``name`` (``name:alias``, ``entity/project/name:v3``) and download
+        it; returns its folder, or its only file."""
+        from wakelog.sdk.artifacts import _run
+
+        return _run.use_model(self, self._artifacts(), name)
+
+    def link_model(
+        self,
+        path: str | os.PathLike[str],
+        registered_model_name: str,
+        name: str | None = None,
+        aliases: list[str] | None = None,
+    ) -> Artifact:
+        """Log ``path`` as a version of the model artifact ``name`` and link it into the registry
+        collection ``registered_model_name`` of the run's entity, with ``aliases`` there."""
+        from wakelog.sdk.artifacts import _run
+
+        return _run.link_model(self, self._artifacts(), path, registered_model_name, name, aliases)
+
     def mark_preempting(self) -> None:
         """Tell the server the job is being preempted: its page says so until the run resumes or
         ends, instead of calling it crashed when the heartbeats stop."""

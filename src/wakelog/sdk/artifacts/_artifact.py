@@ -271,7 +271,10 @@ class Artifact:
         return [self._put(entry, overwrite=True) for entry in entries]
 
     def add(self, obj: Any, name: str, overwrite: bool = False) -> ArtifactManifestEntry:
-        """Add a media object or table as ``<name>.<type>.json`` (plus its media file), as wandb."""
+        """Add a media object or table as ``<name>.<type>.json``, as wandb lays it out: a table's file
+        holds the table itself, another object's its JSON stub; every media file they name (the
+        images in a table's cells too) is an entry at the path the JSON gives (``media/…``), so the
+        JSON resolves against the artifact's own files, wherever it is read."""
         self._editable()
         from wakelog.sdk.media import Media
 
@@ -281,13 +284,19 @@ class Artifact:
             self._tmp_dir = tempfile.mkdtemp(prefix="wakelog-artifact-")
         staging = Path(tempfile.mkdtemp(dir=self._tmp_dir))
         stub = obj.frozen().to_stub(staging, checked_path(name), 0)
-        media = stub.get("path")
-        if isinstance(media, str):
-            self.add_file(staging / "files" / media, media, overwrite=True)
         kind = str(stub.get("_type", "media"))
-        kind = {"table-file": "table", "joined-table": "joined-table"}.get(kind, kind)
         target = staging / "entry.json"
-        target.write_text(json.dumps(stub, default=str), encoding="utf-8")
+        if kind == "table-file":
+            kind = "table"
+            table = json.loads((staging / "files" / str(stub["path"])).read_text(encoding="utf-8"))
+            table.update(_type="table", ncols=stub.get("ncols"), nrows=stub.get("nrows"))
+            target.write_text(json.dumps(table), encoding="utf-8")
+        else:
+            target.write_text(json.dumps(stub, default=str), encoding="utf-8")
+        for media in sorted((staging / "files").rglob("*")):
+            relative = media.relative_to(staging / "files").as_posix()
+            if media.is_file() and not (kind == "table" and relative == stub["path"]):
+                self.add_file(media, relative, overwrite=True)  # named by content: same name, same bytes
         return self.add_file(target, f"{name}.{kind}.json", overwrite=overwrite)
 
     def remove(self, item: str | os.PathLike[str] | ArtifactManifestEntry) -> None:

@@ -19,3 +19,8 @@ class ArtifactNotLoggedError(ArtifactError):
 
 class ArtifactDigestError(Error, ValueError):
     """A file's content does not match its manifest digest (a corrupted download, cache or folder)."""
+
+
+class ArtifactTypeError(ArtifactError, AssertionError):
+    """``use_model``/``link_model`` met an artifact whose type is not a model's (wandb raises
+    ``AssertionError`` there, so this is one too)."""

@@ -60,7 +60,8 @@ class ArtifactManifestEntry:
         return self._artifact._download_entry(self, root)
 
     def to_json(self) -> dict[str, Any]:
-        return {"digest": self.digest, "sha256": self.sha256, "size": self.size, "ref": self.ref,
+        # A reference of unknown size (checksum=False, no Content-Length) is sent as 0: "not known".
+        return {"digest": self.digest, "sha256": self.sha256, "size": self.size or 0, "ref": self.ref,
                 "extra": dict(self.extra)}  # fmt: skip
 
     @classmethod

@@ -1,4 +1,5 @@
-"""``run.log_artifact``, ``run.use_artifact`` and ``run.link_artifact``: a run's artifact records.
+"""``run.log_artifact``, ``run.use_artifact``, ``run.link_artifact`` and the model helpers built on
+them (``log_model``, ``use_model``, ``link_model``, as wandb's): a run's artifact records.
 
 Logging costs the training thread a snapshot of the entries and a queue put (``_saver.py`` does
 the rest). A use resolves the version on the server for an online run (the training needs its
@@ -19,7 +20,7 @@ from wakelog.errors import CommError, UsageError
 from wakelog.runlog import RecordType
 from wakelog.sdk._values import BadValue, normalise
 from wakelog.sdk.artifacts._artifact import Artifact
-from wakelog.sdk.artifacts._errors import ArtifactError
+from wakelog.sdk.artifacts._errors import ArtifactError, ArtifactTypeError
 from wakelog.sdk.artifacts._resolve import fetch
 
 if TYPE_CHECKING:
@@ -153,3 +154,70 @@ def link_artifact(
         }
         saver.record(RecordType.LINK_ARTIFACT, data)
     return artifact
+
+
+#: The project wandb's ``link_model`` links into; wakelog's registry is per entity, so it only names it.
+MODEL_REGISTRY = "model-registry"
+
+
+def _check_model(artifact: Artifact, call: str) -> None:
+    if "model" not in artifact.type.lower():
+        raise ArtifactTypeError(
+            f"{call}: artifact {artifact.name!r} has type {artifact.type!r}; only 'model' artifacts "
+            "(a type containing 'model') can be used here"
+        )
+
+
+def use_model(run: Run, saver: ArtifactSaver | None, name: str) -> str:
+    """``use_artifact`` + ``download``: the model's folder, or its only file (as wandb)."""
+    artifact = use_artifact(run, saver, name, None)
+    if not artifact._info.get("version"):
+        raise ArtifactError(
+            f"use_model({name!r}): no server answered; an offline run can only download models "
+            "from a reachable server"
+        )
+    try:
+        _check_model(artifact, "use_model")
+        folder = artifact.download()
+    finally:
+        if artifact._server is not None:
+            artifact._server.close()  # the artifact stays with this function: so does its connection
+    found = os.listdir(folder)
+    return os.path.join(folder, found[0]) if len(found) == 1 else folder
+
+
+def link_model(
+    run: Run,
+    saver: ArtifactSaver | None,
+    path: Any,
+    registered_model_name: str,
+    name: str | None,
+    aliases: Any,
+) -> Artifact:
+    """Log ``path`` as a version of the model artifact ``name`` (its type kept when the name exists
+    already) and link it into the registry collection ``registered_model_name``."""
+    if not isinstance(registered_model_name, str) or "/" in registered_model_name:
+        raise ArtifactTypeError(
+            f"link_model: give only the registered model's name, without entity or project, "
+            f"got {registered_model_name!r}"
+        )
+    type = "model"
+    if name is not None:
+        type = _existing_type(run, name) or type
+    artifact = as_artifact(run, path, name, type)
+    log_artifact(run, saver, artifact, None)
+    return link_artifact(run, saver, artifact, f"{MODEL_REGISTRY}/{registered_model_name}", aliases)
+
+
+def _existing_type(run: Run, name: str) -> str | None:
+    """The type of ``name:latest`` in the run's project, when the server has it (else None)."""
+    entity = run.entity or run.settings.entity or None
+    server = run_server(run)
+    try:
+        existing = fetch(server, f"{name}:latest", entity=entity, project=run.project)
+    except (CommError, UsageError):
+        return None
+    finally:
+        server.close()
+    _check_model(existing, "link_model")
+    return existing.type
