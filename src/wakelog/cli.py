@@ -250,16 +250,14 @@ def _import_options(command):
     return command
 
 
-def _import(make_sources, project: str | None, host: str | None, state_dir: Path | None) -> None:
+def _import(sources, host: str | None, state_dir: Path | None) -> None:
     """Run an import with progress bars; exit status 1 if anything was damaged or not uploaded."""
     from wakelog.integration.importing import default_state_dir, import_run
     from wakelog.integration.importing._progress import RichProgress
-    from wakelog.sdk._settings import resolve_settings
 
     client = _client(host)
     trouble = 0
     try:
-        sources = make_sources(project or resolve_settings().project or "uncategorized")
         with RichProgress() as progress:
             for source in sources:
                 report = import_run(source, client, state_dir or default_state_dir(), progress)
@@ -270,6 +268,12 @@ def _import(make_sources, project: str | None, host: str | None, state_dir: Path
         client.close()
     if trouble:
         raise SystemExit(1)
+
+
+def _project(project: str | None) -> str:
+    from wakelog.sdk._settings import resolve_settings
+
+    return project or resolve_settings().project or "uncategorized"
 
 
 @import_group.command("visualdl")
@@ -290,7 +294,51 @@ def import_visualdl(
     """
     from wakelog.integration.importing import _visualdl
 
-    _import(lambda project: _visualdl.sources(logdir, project, name, entity), project, host, state_dir)
+    _import(_visualdl.sources(logdir, _project(project), name, entity), host, state_dir)
+
+
+@import_group.command("tensorboard")
+@click.argument("logdir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--name", help="Run name (with several runs: their names' prefix).")
+@_import_options
+def import_tensorboard(
+    logdir: Path,
+    name: str | None,
+    project: str | None,
+    entity: str | None,
+    host: str | None,
+    state_dir: Path | None,
+) -> None:
+    """Import TensorBoard event files: one run per directory of tfevents files.
+
+    Example: wakelog import tensorboard ./runs --project bert
+    """
+    from wakelog.integration.importing import _tensorboard
+
+    _import(_tensorboard.sources(logdir, _project(project), name, entity), host, state_dir)
+
+
+@import_group.command("mlflow")
+@click.option(
+    "--tracking-uri", required=True, help="The MLflow store: ./mlruns, file:…, sqlite:///mlflow.db, …"
+)
+@click.option("--experiment", "experiments", multiple=True, help="Import only this experiment (repeatable).")
+@_import_options
+def import_mlflow(
+    tracking_uri: str,
+    experiments: tuple[str, ...],
+    project: str | None,
+    entity: str | None,
+    host: str | None,
+    state_dir: Path | None,
+) -> None:
+    """Import MLflow runs: params, metrics, tags, artifacts, status (default project: the experiment's name).
+
+    Example: wakelog import mlflow --tracking-uri sqlite:///mlflow.db --experiment baseline
+    """
+    from wakelog.integration.importing import _mlflow
+
+    _import(_mlflow.sources(tracking_uri, list(experiments), project, entity), host, state_dir)
 
 
 def _server_config(
