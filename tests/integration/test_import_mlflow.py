@@ -14,7 +14,7 @@ from tests.integration.import_helpers import Target, target
 pytest.importorskip("mlflow")
 pytest.importorskip("sqlalchemy")
 
-from wakelog.integration.importing import _mlflow  # noqa: E402
+from wakelog.integration.importing import _mlflow
 
 T0 = 1_700_000_000_000  # ms, as MLflow keeps times
 
