@@ -167,18 +167,13 @@ def _sync_runs(runs: list, host: str | None, entity: str | None, project: str | 
     from rich.progress import Progress
 
     from wakelog.runlog.syncstate import SyncState
-    from wakelog.sdk._login import api_key_for
     from wakelog.sdk._settings import resolve_settings
     from wakelog.transport import sync as syncing
-    from wakelog.transport.client import ServerClient
     from wakelog.transport.uploader import UploadStopped
 
     settings = resolve_settings()
-    base_url = host or settings.base_url or ""
-    key = api_key_for(base_url)
-    if not key:
-        _fail(Error(f"no API key for {base_url}: run `wakelog login --host {base_url}` first"))
-    client = ServerClient(base_url, key)
+    client = _client(host)
+    base_url = client.base_url
     failed = 0
     try:
         with Progress(transient=False) as progress:
@@ -218,6 +213,132 @@ def _sync_runs(runs: list, host: str | None, entity: str | None, project: str | 
         client.close()
     if failed:
         raise SystemExit(1)
+
+
+def _client(host: str | None):
+    """A client of the server ``host`` (default: the configured one) with its stored key."""
+    from wakelog.sdk._login import api_key_for
+    from wakelog.sdk._settings import resolve_settings
+    from wakelog.transport.client import ServerClient
+
+    base_url = host or resolve_settings().base_url or ""
+    key = api_key_for(base_url)
+    if not key:
+        _fail(Error(f"no API key for {base_url}: run `wakelog login --host {base_url}` first"))
+    return ServerClient(base_url, key)
+
+
+@main.group("import")
+def import_group() -> None:
+    """Import runs logged with VisualDL, TensorBoard or MLflow (again: only what is new)."""
+
+
+def _import_options(command):
+    for option in reversed(
+        [
+            click.option("--project", help="Project to import into (default: the configured one)."),
+            click.option("--entity", help="Entity to import into (default: yours)."),
+            click.option("--host", help="Server URL (default: the configured base_url)."),
+            click.option(
+                "--state-dir",
+                type=click.Path(file_okay=False, path_type=Path),
+                help="Where import progress is kept (default: <user data folder>/wakelog/imports).",
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def _import(sources, host: str | None, state_dir: Path | None) -> None:
+    """Run an import with progress bars; exit status 1 if anything was damaged or not uploaded."""
+    from wakelog.integration.importing import default_state_dir, import_run
+    from wakelog.integration.importing._progress import RichProgress
+
+    client = _client(host)
+    trouble = 0
+    try:
+        with RichProgress() as progress:
+            for source in sources:
+                report = import_run(source, client, state_dir or default_state_dir(), progress)
+                trouble += bool(report.damage or report.error)
+    except Error as exc:
+        _fail(exc)
+    finally:
+        client.close()
+    if trouble:
+        raise SystemExit(1)
+
+
+def _project(project: str | None) -> str:
+    from wakelog.sdk._settings import resolve_settings
+
+    return project or resolve_settings().project or "uncategorized"
+
+
+@import_group.command("visualdl")
+@click.argument("logdir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--name", help="Run name (with several runs: their names' prefix).")
+@_import_options
+def import_visualdl(
+    logdir: Path,
+    name: str | None,
+    project: str | None,
+    entity: str | None,
+    host: str | None,
+    state_dir: Path | None,
+) -> None:
+    """Import a VisualDL log directory: one run per directory of vdlrecords files.
+
+    Example: wakelog import visualdl ./vdl_log --project resnet
+    """
+    from wakelog.integration.importing import _visualdl
+
+    _import(_visualdl.sources(logdir, _project(project), name, entity), host, state_dir)
+
+
+@import_group.command("tensorboard")
+@click.argument("logdir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--name", help="Run name (with several runs: their names' prefix).")
+@_import_options
+def import_tensorboard(
+    logdir: Path,
+    name: str | None,
+    project: str | None,
+    entity: str | None,
+    host: str | None,
+    state_dir: Path | None,
+) -> None:
+    """Import TensorBoard event files: one run per directory of tfevents files.
+
+    Example: wakelog import tensorboard ./runs --project bert
+    """
+    from wakelog.integration.importing import _tensorboard
+
+    _import(_tensorboard.sources(logdir, _project(project), name, entity), host, state_dir)
+
+
+@import_group.command("mlflow")
+@click.option(
+    "--tracking-uri", required=True, help="The MLflow store: ./mlruns, file:…, sqlite:///mlflow.db, …"
+)
+@click.option("--experiment", "experiments", multiple=True, help="Import only this experiment (repeatable).")
+@_import_options
+def import_mlflow(
+    tracking_uri: str,
+    experiments: tuple[str, ...],
+    project: str | None,
+    entity: str | None,
+    host: str | None,
+    state_dir: Path | None,
+) -> None:
+    """Import MLflow runs: params, metrics, tags, artifacts, status (default project: the experiment's name).
+
+    Example: wakelog import mlflow --tracking-uri sqlite:///mlflow.db --experiment baseline
+    """
+    from wakelog.integration.importing import _mlflow
+
+    _import(_mlflow.sources(tracking_uri, list(experiments), project, entity), host, state_dir)
 
 
 def _server_config(
