@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import wakelog
-from tests.conftest import history
+from tests.conftest import history, user_keys
 from tests.harness import InProcessServer, upload
 from wakelog.integration import visualdl as bridge
 
@@ -145,14 +145,32 @@ def test_tracking_failures_never_reach_the_training_loop(tmp_path: Path) -> None
         assert not caught
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            writer.add_text("huge", "x" * (1 << 21), 2)
-            writer.add_text("huge", "x" * (1 << 21), 3)
-        assert len(caught) == 1  # once per method
-        assert "could not record VisualDL's add_text call (BadValue" in str(caught[0].message)
-        writer.add_scalar("loss", 0.5, 3)
+            for step in (2, 3):
+                writer.add_text("huge", "x" * (1 << 21), step)  # logged (and refused) at the next step
+            writer.add_scalar("loss", 0.5, 4)
+        assert len(caught) == 1  # once
+        assert "could not record a row of VisualDL's calls (BadValue" in str(caught[0].message)
         run.finish()
-        writer.add_scalar("late", 1.0, 4)  # the run is gone under the writer's feet
-    assert [(r["loss"], r["global_step"]) for r in history(run.run_dir) if "loss" in r] == [(0.5, 3)]
+        writer.add_scalar("late", 1.0, 5)  # the run is gone under the writer's feet
+    assert [(r["loss"], r["global_step"]) for r in history(run.run_dir) if "loss" in r] == [(0.5, 4)]
     texts = _reader(tmp_path / "vdl").get_data("text", "huge")
     assert [len(t.text.encoded_text_string) for t in texts] == [1 << 21] * 2
     assert [v for _, _, v in _scalars(tmp_path / "vdl", "late")] == [1.0]
+
+
+def test_calls_at_one_step_and_wall_time_share_a_row(tmp_path: Path) -> None:
+    run = wakelog.init(mode="offline", dir=str(tmp_path), sync_visualdl=True)
+    with LogWriter(logdir=str(tmp_path / "vdl")) as writer:
+        for step in range(3):
+            for tag in ("loss", "acc", "lr"):
+                writer.add_scalar(tag, step / 4, step, walltime=1_000 * step)
+        writer.add_scalar("loss", 9.0, 2, walltime=2_000)  # a tag again: a row of its own
+        writer.add_scalar("acc", 1.0, 2, walltime=2_001)  # another wall time: too
+    run.finish()
+    assert [(r["global_step"], r["_timestamp"], sorted(user_keys(r))) for r in history(run.run_dir)] == [
+        (0, 0.0, ["acc", "global_step", "loss", "lr"]),
+        (1, 1.0, ["acc", "global_step", "loss", "lr"]),
+        (2, 2.0, ["acc", "global_step", "loss", "lr"]),
+        (2, 2.0, ["global_step", "loss"]),
+        (2, 2.001, ["acc", "global_step"]),
+    ]

@@ -1,8 +1,9 @@
 """VisualDL ↔ wakelog: ``init(sync_visualdl=True)`` / ``patch()`` live, and ``export_run``.
 
 * ``patch()`` / ``unpatch()``: every ``visualdl.LogWriter.add_*`` call also goes to the active
-  run, with VisualDL's tags, steps (as ``global_step``) and wall times (as ``_timestamp``);
-  VisualDL's own files are written as before (``_patch.py``, ``_convert.py``).
+  run, with VisualDL's tags, steps (as ``global_step``) and wall times (as ``_timestamp``;
+  calls at one step and wall time share a row); VisualDL's own files are written as before
+  (``_patch.py``, ``_convert.py``).
 * ``export_run(run, logdir)``: a wakelog run (``wakelog.Api().run(path)``) written back out as a
   VisualDL log with VisualDL's ``LogWriter`` (``_export.py``; ``wakelog export visualdl``).
 
@@ -49,6 +50,9 @@ def _start(run: Run, options: dict[str, Any]) -> None:
 
 
 def _finish(run: Run) -> None:
+    from wakelog.integration.visualdl import _patch
+
+    _patch.flush(run)
     if id(run) in _patched_by:
         _patched_by.discard(id(run))
         unpatch()
