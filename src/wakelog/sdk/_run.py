@@ -645,6 +645,12 @@ class Run:
 
         return _run.link_artifact(self, self._artifacts(), artifact, target_path, aliases)
 
+    def _label(
+        self, code: str | None = None, repo: str | None = None, code_version: str | None = None, **_: Any
+    ) -> None:
+        """wandb's integration telemetry label (PaddleNLP's and transformers' ``WandbCallback``
+        call it); wakelog keeps no telemetry, so it is accepted and does nothing."""
+
     def mark_preempting(self) -> None:
         """Tell the server the job is being preempted: its page says so until the run resumes or
         ends, instead of calling it crashed when the heartbeats stop."""
