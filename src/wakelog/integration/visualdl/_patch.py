@@ -8,8 +8,8 @@ and wall time (the five scalars of one training step, usually) become one histor
 current run, with VisualDL's tags, its step as ``global_step`` and the wall time as the row's
 ``_timestamp``. The row is logged when a call with another step or wall time comes (or a tag
 repeats), at the run's ``finish()`` and at ``unpatch()``. A VisualDL error propagates as before
-(nothing is logged); a failure on wakelog's side is a warning, once per method, never an
-exception in the training loop.
+(nothing is logged); a failure on wakelog's side (converting a call's values, or logging a row)
+is a warning, once per kind, never an exception in the training loop.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 STEP_KEY = "global_step"
 
 _patched: list[tuple[Any, str, Any]] = []  # (class, method name, original)
-_warned: set[str] = set()  # methods whose failure was reported (once per patch)
+_warned: set[str] = set()  # what failed and was reported (once per patch)
 
 
 def patch() -> None:
