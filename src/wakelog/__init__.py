@@ -24,6 +24,7 @@ from wakelog.errors import CommError, ConfigError, Error, UnsupportedError, Usag
 from wakelog.integration.gym import register_hooks as _register_gym
 from wakelog.integration.paddle import register_hooks as _register_paddle
 from wakelog.integration.tensorboard import register_hooks as _register_tensorboard
+from wakelog.integration.visualdl import register_hooks as _register_visualdl
 from wakelog.sdk import util as util
 from wakelog.sdk._hooks import set_artifact_server as _set_artifact_server
 from wakelog.sdk._hooks import set_restorer as _set_restorer
@@ -45,11 +46,12 @@ def _artifact_server(base_url: str, api_key: str) -> Any:
 
 
 # The composition root: plug the layers above the SDK into it (sdk/_hooks.py), so that the SDK
-# never imports them. All are light: httpx, paddle, tensorboardX and gymnasium load only when used.
+# never imports them. All are light: httpx, paddle, tensorboardX, visualdl and gymnasium load only when used.
 _set_server_lookup(_server_run)
 _set_artifact_server(_artifact_server)
 _register_paddle()
 _register_tensorboard()
+_register_visualdl()
 _register_gym()
 
 if TYPE_CHECKING:

@@ -743,6 +743,39 @@ def restore(
         raise SystemExit(1)
 
 
+@main.group("export")
+def export_group() -> None:
+    """Write a run out in another tool's format."""
+
+
+@export_group.command("visualdl")
+@click.argument("run_path")
+@click.argument("logdir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--host", help="Server URL (default: the configured base_url).")
+def export_visualdl(run_path: str, logdir: Path, host: str | None) -> None:
+    """Write a run as a VisualDL log into LOGDIR (open it with `visualdl --logdir LOGDIR`):
+    scalars, text, histograms, images and audio at their steps and wall times, the config as
+    hyperparameters. Needs `pip install 'wakelog[visualdl]'`.
+
+    RUN_PATH is ENTITY/PROJECT/RUN_ID (or the run page's URL).
+
+    Example: wakelog export visualdl team/digits/3kx7q2ab vdl/digits-3kx7q2ab
+    """
+    from wakelog.api import Api
+    from wakelog.integration.visualdl import export_run
+
+    try:
+        with Api({"base_url": host} if host else None) as api:
+            counts = export_run(api.run(run_path), logdir)
+    except Error as exc:
+        _fail(exc)
+    written = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.written.items())) or "nothing"
+    click.echo(f"wrote {written} into {logdir}")
+    if counts.skipped:
+        skipped = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.skipped.items()))
+        click.echo(f"skipped (no VisualDL counterpart): {skipped}")
+
+
 @main.group()
 def db() -> None:
     """Manage the server's database schema."""

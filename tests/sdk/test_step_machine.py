@@ -80,6 +80,18 @@ def test_rows_carry_runtime_and_timestamp() -> None:
     assert row["_runtime"] >= 0 and row["_timestamp"] == pytest.approx(run.start_time + row["_runtime"])
 
 
+def test_a_row_recorded_elsewhere_keeps_its_own_timestamp() -> None:
+    run = wakelog.init(mode="offline")
+    wakelog.log({"a": 1}, commit=False)
+    run._log_at({"b": 2}, 1_700_000_000.25)  # what integrations mirroring another logger use
+    wakelog.log({"c": 3})
+    run.finish()
+    first, second = history(run.run_dir)
+    assert user_keys(first) == {"a": 1, "b": 2} and first["_timestamp"] == 1_700_000_000.25
+    assert first["_runtime"] == 1_700_000_000.25 - run.start_time and first["_step"] == 0
+    assert user_keys(second) == {"c": 3} and second["_timestamp"] > first["_timestamp"]
+
+
 def test_values_are_kept_faithfully_including_nan_and_inf() -> None:
     import numpy as np
 

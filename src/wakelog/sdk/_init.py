@@ -90,6 +90,7 @@ def init(
     allow_val_change: bool | None = None,
     sync_tensorboard: bool | None = None,
     tensorboard: bool | None = None,
+    sync_visualdl: bool | None = None,
     monitor_gym: bool | None = None,
     **other: Any,
 ) -> Run:
@@ -114,6 +115,7 @@ def init(
         resume=resume,
         save_code=save_code,
         sync_tensorboard=sync_tensorboard if sync_tensorboard is not None else tensorboard,
+        sync_visualdl=sync_visualdl,
     )
     _term.termsetup(resolved)
     reinit_mode = _reinit_mode(reinit)

@@ -345,7 +345,18 @@ class Run:
                 raise
             self._warn_once(f"log:{type(exc).__name__}", f"wakelog: log() failed: {exc}")
 
-    def _log(self, data: Any, step: Any, commit: bool | None) -> None:
+    def _log_at(self, data: dict[str, Any], timestamp: float) -> None:
+        """``log(data)`` for a row another logger recorded at ``timestamp`` (epoch seconds): the
+        committed row keeps that ``_timestamp`` (the VisualDL bridge mirrors its wall times).
+        Like ``log()`` it never raises outside ``strict`` mode."""
+        try:
+            self._log(data, None, True, timestamp)
+        except Exception as exc:
+            if self._strict:
+                raise
+            self._warn_once(f"log:{type(exc).__name__}", f"wakelog: log() failed: {exc}")
+
+    def _log(self, data: Any, step: Any, commit: bool | None, timestamp: float | None = None) -> None:
         if not isinstance(data, dict):
             self._bad("log:data", f"log() takes a dict, got {type(data).__name__}")
             return
@@ -372,7 +383,7 @@ class Run:
                 else:
                     self._add_value(pending, key, value)
             if commit:
-                self._commit()
+                self._commit(timestamp)
 
     def _move_to(self, step: Any) -> bool:
         """Apply ``log(step=…)``: commit the pending row on a larger step; False drops the row."""
@@ -439,14 +450,16 @@ class Run:
             return None
         return value
 
-    def _commit(self) -> None:
-        """Turn the pending row into a history record. Caller holds the lock."""
+    def _commit(self, timestamp: float | None = None) -> None:
+        """Turn the pending row into a history record (at ``timestamp``, else now). Caller holds
+        the lock."""
         row = self._pending
         self._pending = {}
         now = time.time()
+        at = now if timestamp is None else timestamp
         row["_step"] = self._step
-        row["_runtime"] = now - self._start_time
-        row["_timestamp"] = now
+        row["_runtime"] = at - self._start_time
+        row["_timestamp"] = at
         self._step += 1
         if self._writer is not None:
             kind = HISTORY_WITH_MEDIA if self._pending_media else RecordType.HISTORY
@@ -657,6 +670,12 @@ class Run:
         from wakelog.sdk.artifacts import _run
 
         return _run.link_model(self, self._artifacts(), path, registered_model_name, name, aliases)
+
+    def _label(
+        self, code: str | None = None, repo: str | None = None, code_version: str | None = None, **_: Any
+    ) -> None:
+        """wandb's integration telemetry label (PaddleNLP's and transformers' ``WandbCallback``
+        call it); wakelog keeps no telemetry, so it is accepted and does nothing."""
 
     def mark_preempting(self) -> None:
         """Tell the server the job is being preempted: its page says so until the run resumes or

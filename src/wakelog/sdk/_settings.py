@@ -74,6 +74,7 @@ class Settings:
     sweep_id: str | None = None
     sweep_param_path: str | None = None
     sync_tensorboard: bool | None = None
+    sync_visualdl: bool | None = None
     artifact_dir: str | None = None
     cache_dir: str | None = None
     cache_max_bytes: float | None = None
@@ -206,6 +207,7 @@ DEFAULTS = Settings(
     strict=False,
     distributed="rank0",
     sync_tensorboard=False,
+    sync_visualdl=False,
 )
 
 
