@@ -17,6 +17,13 @@ _SECRET_KEY = re.compile(
     re.IGNORECASE,
 )
 # "--api-key=X", "-token=X", "db.password=X", "+trainer.hf_token=X" (argparse, absl, Hydra forms).
+# Tokenizer settings say "token" without naming a secret: "pad_token_id", "eos_token",
+# "token_type_ids", "max_token_len".
+_TOKENIZER_KEY = re.compile(
+    r"(^|_)(pad|bos|eos|unk|sep|cls|mask|start|end|special|max|min|num|vocab)_tokens?($|_)"
+    r"|(^|_)tokens?_(ids?|types?|type_ids|len|length|count|num|size)($|_)",
+    re.IGNORECASE,
+)
 _KEY_VALUE = re.compile(r"^(?P<key>[-+]*[A-Za-z_][\w.\-]*)=(?P<value>.*)$", re.DOTALL)
 _URL_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][\w+.\-]*://)(?P<user>[^/@:\s]*):(?P<password>[^/@\s]+)@")
 
@@ -25,7 +32,7 @@ def looks_secret(key: str) -> bool:
     """Whether a config key or option name names a secret (camelCase and dashes understood)."""
     name = key.lstrip("-+").replace("-", "_")  # "--api-key" -> "api_key"
     snake = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name)  # camelCase -> camel_Case
-    return bool(_SECRET_KEY.search(snake))
+    return bool(_SECRET_KEY.search(snake)) and not _TOKENIZER_KEY.search(snake)
 
 
 def mask_argv(args: list[str]) -> tuple[list[str], int]:

@@ -144,6 +144,11 @@ def test_unreadable_sources_are_refused(bad: object) -> None:
         ("num_passes", False),
         ("author", False),
         ("max_tokens", False),
+        ("pad_token_id", False),
+        ("eos_token", False),
+        ("token_type_ids", False),
+        ("hf_token", True),
+        ("auth_token_file", True),
         ("learning_rate", False),
     ],
 )
