@@ -90,7 +90,7 @@ def test_every_kind_of_value_round_trips(tmp_path: Path, server: Target) -> None
     assert rows[6]["note"] == "训练 ok"
     assert rows[7]["weights"]["_type"] == "histogram" and sum(rows[7]["weights"]["values"]) == 50
     assert rows[8]["sound"]["_type"] == "audio-file"
-    assert rows[9]["pr"]["_type"] == "table-file"
+    assert rows[9]["pr"]["_type"] == "custom-chart" and rows[9]["pr_table"]["_type"] == "table-file"
     assert any(f.name == rows[5]["sample"]["path"] for f in run.files())
 
 

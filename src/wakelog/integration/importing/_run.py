@@ -129,6 +129,8 @@ class ImportedRun:
             return
         if hasattr(value, "to_stub"):
             value = value.to_stub(self.folder, key, step)
+            if value.get("_type") == "custom-chart":  # wandb's shape: the chart's table is a key too
+                self._rows.add(value["table_key"], step, wall, value["table"])
         self._rows.add(key, step, wall, value)
         self.report.points += 1
 

@@ -44,10 +44,12 @@ def histogram(counts: Sequence[float], edges: Sequence[float]) -> Any:
 
 
 def curve(columns: list[str], *series: Sequence[Any]) -> Any:
-    """A PR or ROC curve's points as a ``Table``, one row per threshold."""
-    from wakelog.sdk.media import Table
+    """A PR or ROC curve: its points as a ``Table`` (one row per threshold), drawn as a line of the
+    second column over the first, as the live VisualDL bridge logs it (columns lower-case there too)."""
+    from wakelog.sdk import media
 
-    return Table(columns=columns, data=[list(row) for row in zip(*series, strict=False)])
+    table = media.Table(columns=columns, data=[list(row) for row in zip(*series, strict=False)])
+    return media.plot.line(table, columns[0], columns[1])
 
 
 def embeddings(items: Sequence[Any], label_meta: Sequence[str]) -> Any:

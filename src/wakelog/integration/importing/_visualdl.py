@@ -155,10 +155,10 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "audio": lambda v: _values.audio(v.encoded_audio_string, v.content_type),
     "histogram": lambda v: _values.histogram(v.hist, v.bin_edges),
     "pr_curve": lambda v: _values.curve(
-        ["recall", "precision", "TP", "FP", "TN", "FN"], v.recall, v.precision, v.TP, v.FP, v.TN, v.FN
+        ["recall", "precision", "tp", "fp", "tn", "fn"], v.recall, v.precision, v.TP, v.FP, v.TN, v.FN
     ),
     "roc_curve": lambda v: _values.curve(
-        ["fpr", "tpr", "TP", "FP", "TN", "FN"], v.fpr, v.tpr, v.TP, v.FP, v.TN, v.FN
+        ["fpr", "tpr", "tp", "fp", "tn", "fn"], v.fpr, v.tpr, v.TP, v.FP, v.TN, v.FN
     ),
     "embeddings": lambda v: _values.embeddings(v.embeddings, v.label_meta),
 }
