@@ -7,8 +7,10 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
+import psutil
 import pytest
 
 import wakelog
@@ -185,6 +187,35 @@ def test_the_public_api_reads_artifacts_and_run_lineage(server: InProcessServer,
         run = api.run(f"lab/public/{run_id}")
         assert [a.name for a in run.logged_artifacts()] == ["data:v0"]
         assert run.used_artifacts() == []
+
+
+def open_connections_to(url: str) -> int:
+    """This process's sockets connected to the server at ``url`` (its client ends only)."""
+    port = urlsplit(url).port
+    return sum(1 for c in psutil.Process().net_connections("tcp") if c.raddr and c.raddr.port == port)
+
+
+def test_a_used_artifact_keeps_no_connection_open_between_reads(
+    server: InProcessServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``run.use_artifact`` closes the connection it looked the version up with; each later read
+    (the manifest, a download, one file) opens its own and closes it, also after the run ended."""
+    upload(server, log_dataset(tmp_path / "r1", "reads", {"a.txt": b"alpha", "b.txt": b"beta"}))
+    monkeypatch.setenv("WAKELOG_BASE_URL", server.url)
+    monkeypatch.setenv("WAKELOG_API_KEY", server.key)
+    with wakelog.init(mode="offline", project="reads", entity="lab", dir=str(tmp_path / "r2")) as run:
+        used = run.use_artifact("data:latest")
+        assert used.qualified_name == "lab/reads/data:v0"
+        assert open_connections_to(server.url) == 0
+    assert sorted(used.manifest.entries) == ["a.txt", "b.txt"]
+    assert open_connections_to(server.url) == 0
+    first = Path(used.download(str(tmp_path / "one")))
+    assert (first / "a.txt").read_bytes() == b"alpha"
+    assert open_connections_to(server.url) == 0
+    (tmp_path / "cache").rename(tmp_path / "cold")  # the next reads ask the server again
+    assert (Path(used.download(str(tmp_path / "two"))) / "b.txt").read_bytes() == b"beta"
+    assert Path(used.get_path("a.txt").download(str(tmp_path / "three"))).read_bytes() == b"alpha"
+    assert open_connections_to(server.url) == 0
 
 
 @pytest.mark.process  # the online path: the training's artifact thread, the uploader process, wait()

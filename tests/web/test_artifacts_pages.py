@@ -3,8 +3,9 @@ a version's files with their previews (text, image, table, JSON), a manifest dif
 picked versions, the lineage graph at a few hundred nodes, the run's logged and used artifacts,
 the model registry, and the pages in Chinese.
 
-Artifacts are made through the HTTP routes the SDK uses (content uploaded with the run-scoped
-blob routes, then the manifest posted), so these tests do not depend on the SDK's Artifact.
+Most artifacts are made through the HTTP routes the SDK uses (content uploaded with the run-scoped
+blob routes, then the manifest posted), so those tests do not depend on the SDK's Artifact; a table
+of images added with ``artifact.add`` is logged by the real SDK.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.server.conftest import post_records
-from tests.web.conftest import ENTITY, PROJECT, Pages, Seeded, shot
+from tests.web.conftest import ENTITY, PROJECT, Pages, Seeded, run_finished_script, shot
 from tests.web.test_accessibility import axe_source, check_page  # noqa: F401  (a fixture)
+from tests.web.test_image_overlays import BACKGROUND, CAR, MASK_ALPHA, wait_pixel
 
 ARTIFACTS = f"/{ENTITY}/{PROJECT}/artifacts"
 #: Runs that used the dataset's newest version: more than the lineage graph shows in one column.
@@ -220,6 +222,48 @@ def test_a_versions_files_preview_as_text_table_image_and_json(pages: Pages, log
     expect(page.get_by_role("heading", level=1)).to_contain_text("flowers:v0")
     expect(page.get_by_test_id("file-text")).to_contain_text('"0": "cat"')
     shot(page, "artifact-files-json-en")
+
+
+# A table whose cells are images (one with a mask), added to an artifact and never logged to the
+# run: its pictures exist only as the artifact's entries, at the paths the table's JSON names.
+TABLE_ARTIFACT_SCRIPT = """
+import numpy as np
+run = wakelog.init(name="table-artifact")
+mask = np.zeros((30, 40), dtype=np.uint8)
+mask[15:, 20:] = 2
+masks = {"segmentation": {"mask_data": mask, "class_labels": {0: "background", 2: "car"}}}
+table = wakelog.Table(columns=["name", "picture"])
+grey = lambda level: np.full((30, 40, 3), level, dtype=np.uint8)
+table.add_data("plain", wakelog.Image(grey(200), caption="plain"))
+table.add_data("masked", wakelog.Image(grey(40), caption="masked", masks=masks))
+artifact = wakelog.Artifact("pictures", type="dataset")
+artifact.add(table, "samples")
+run.log_artifact(artifact)
+run.finish()
+"""
+
+
+def test_a_table_of_images_in_an_artifact_shows_the_artifacts_images(pages: Pages, seeded: Seeded) -> None:
+    run_finished_script(seeded, "table_artifact", TABLE_ARTIFACT_SCRIPT)
+    page = pages.new()
+    page.goto(pages.url(f"{ARTIFACTS}/pictures/latest?tab=files&file=samples.table.json"))
+    table = page.get_by_role("table", name="samples.table.json")
+    expect(table.get_by_role("row")).to_have_count(3)
+    images = table.locator("img.mt-thumb")
+    expect(images).to_have_count(2)
+    files = f"/api/v1/artifacts/{ENTITY}/{PROJECT}/pictures:v0/files/media/"
+    for alt in ("plain", "masked"):
+        src = table.get_by_role("img", name=alt).get_attribute("src")
+        assert src is not None and src.startswith(files), src
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('img.mt-thumb')]"
+        ".every((img) => img.complete && img.naturalWidth === 40)"
+    )
+    # The mask is the artifact's file too: drawn over the picture.
+    canvas = table.get_by_test_id("overlay-canvas")
+    wait_pixel(canvas, 0.8, 0.75, [*CAR, MASK_ALPHA])
+    wait_pixel(canvas, 0.2, 0.2, [*BACKGROUND, MASK_ALPHA])
+    shot(page, "artifact-files-image-table-en")
 
 
 def test_the_lineage_graph_folds_hundreds_of_runs_and_lists_its_nodes(pages: Pages, logged: Logged) -> None:

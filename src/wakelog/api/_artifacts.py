@@ -1,7 +1,8 @@
 """``Api.artifact``, ``Api.artifact_versions`` and the artifacts of an ``Api`` run, as wandb's.
 
-Artifacts come back as ``wakelog.Artifact`` objects bound to the API's server: their manifests are
-fetched when first needed and their files download through the local cache (``sdk/artifacts``).
+Artifacts come back as ``wakelog.Artifact`` objects bound to the API's server (borrowed: they read
+through it until ``Api.close``): their manifests are fetched when first needed and their files
+download through the local cache (``sdk/artifacts``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from wakelog.sdk.artifacts import Artifact
 from wakelog.sdk.artifacts._errors import ArtifactError
 from wakelog.sdk.artifacts._resolve import fetch, parse_path
+from wakelog.sdk.artifacts._server import borrowed
 
 if TYPE_CHECKING:
     from wakelog.api._api import Api
@@ -41,4 +43,4 @@ def run_artifacts(api: Api, entity: str, project: str, run_id: str, which: str) 
 
 
 def _bound(server: HttpArtifactServer, info: dict[str, Any]) -> Artifact:
-    return Artifact._from_server(info, server)
+    return Artifact._from_server(info, borrowed(server))

@@ -8,7 +8,7 @@
 import { toNumbers, type SeriesData } from "../lib/series";
 import { request, seg, type Query } from "./client";
 import type { paths } from "./schema";
-import type { ApiKey, Lineage, LoginAnswer, Manifest, Me, Member, Role, RunRef, Sweep, SweepAction } from "./types";
+import type { ApiKey, Lineage, LoginAnswer, Manifest, ManifestEntry, Me, Member, Role, RunRef, Sweep, SweepAction } from "./types";
 
 const PREFIX = "/api/v1";
 type Route = keyof paths;
@@ -159,6 +159,15 @@ export function isRunFileName(name: string): boolean {
   );
 }
 
+/** A media file's URL from the path a table cell or image stub names (`media/images/…`); null where it has none. */
+export type FileUrl = (path: string) => string | null;
+
+/** Where a media stub's file is fetched: through `fileUrl` where given (e.g. an artifact's files), else from `runRef`'s run. */
+export function mediaFileUrl(path: string, runRef?: RunRef, fileUrl?: FileUrl): string | null {
+  if (fileUrl) return fileUrl(path);
+  return runRef ? runFileUrl(runRef, path) : null;
+}
+
 /** The download URL of a run's file (`media/images/…`): its folders stay folders, each part escaped;
  * null for a name that is not a run file's (it would lead out of the run's files, to other endpoints). */
 export function runFileUrl(ref: RunRef, name: string): string | null {
@@ -217,6 +226,19 @@ export function artifactFileUrl(entity: string, project: string, name: string, v
   if (!isRunFileName(path)) return null;
   const base = fill<typeof VERSION, "get">(VERSION, { entity, project, name, version });
   return `${PREFIX}${base}/files/${path.split("/").map(seg).join("/")}`;
+}
+
+/**
+ * The files an artifact's table or media JSON names (`media/images/…`): the artifact's own entry at
+ * that path (`artifact.add(table, name)` stores them there, as wandb), else the creator run's file (a
+ * run's table JSON added with `add_file` names the run's media). A reference entry has no file here.
+ */
+export function artifactMediaUrl(art: { entity: string; project: string; name: string; version: string; run: string | null }, entries: Record<string, ManifestEntry>): FileUrl {
+  return (path) => {
+    const entry = Object.hasOwn(entries, path) ? entries[path] : undefined; // never `constructor` from the prototype
+    if (entry) return entry.ref ? null : artifactFileUrl(art.entity, art.project, art.name, art.version, path);
+    return art.run ? runFileUrl({ entity: art.entity, project: art.project, run_id: art.run }, path) : null;
+  };
 }
 
 export const registryCollections = (entity: string) => get("/api/v1/registry/{entity}", { entity });

@@ -12,7 +12,7 @@
 import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from "react";
 import { createPortal } from "react-dom";
 import { useTranslation } from "react-i18next";
-import { runFileUrl } from "../api/endpoints";
+import { mediaFileUrl, type FileUrl } from "../api/endpoints";
 import type { RunRef } from "../api/types";
 
 type Labels = Record<string, string>;
@@ -99,7 +99,7 @@ async function loadBoxes(url: string): Promise<{ boxes: Box[]; labels: Labels }>
 }
 
 /** Every mask and box set of an image, loaded; `null` while loading. */
-function useLayers(stub: OverlayStub, runRef: RunRef): Layer[] | null {
+function useLayers(stub: OverlayStub, runRef?: RunRef, fileUrl?: FileUrl): Layer[] | null {
   const [layers, setLayers] = useState<Layer[] | null>(null);
   const key = JSON.stringify([stub.masks, stub.boxes]);
   useEffect(() => {
@@ -107,11 +107,11 @@ function useLayers(stub: OverlayStub, runRef: RunRef): Layer[] | null {
     const fallback = classNames(stub.classes);
     const jobs: Promise<Layer | null>[] = [];
     for (const [name, file] of entries(stub.masks)) {
-      const url = typeof file.path === "string" ? runFileUrl(runRef, file.path) : null;
+      const url = typeof file.path === "string" ? mediaFileUrl(file.path, runRef, fileUrl) : null;
       if (url) jobs.push(loadMask(url).then((mask) => ({ kind: "mask" as const, name, labels: { ...fallback, ...asLabels(file.class_labels) }, mask }), () => null));
     }
     for (const [name, file] of entries(stub.boxes)) {
-      const url = typeof file.path === "string" ? runFileUrl(runRef, file.path) : null;
+      const url = typeof file.path === "string" ? mediaFileUrl(file.path, runRef, fileUrl) : null;
       if (url) jobs.push(loadBoxes(url).then(({ boxes, labels }) => ({ kind: "box" as const, name, labels: { ...fallback, ...labels }, boxes }), () => null));
     }
     void Promise.all(jobs).then((all) => live && setLayers(all.filter((l): l is Layer => l !== null)));
@@ -119,7 +119,7 @@ function useLayers(stub: OverlayStub, runRef: RunRef): Layer[] | null {
       live = false;
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps -- `key` stands for the sets
-  }, [key, runRef]);
+  }, [key, runRef, fileUrl]);
   return layers;
 }
 
@@ -199,14 +199,17 @@ interface Props {
   src: string;
   alt: string;
   stub: OverlayStub;
-  runRef: RunRef;
+  /** The run whose files the masks and boxes are… */
+  runRef?: RunRef;
+  /** …or where they are instead (an artifact's files). */
+  fileUrl?: FileUrl;
   /** A table thumbnail: no captions, and the checkboxes in a popover. */
   thumb?: boolean;
   imgClassName?: string;
 }
 
-export function OverlayImage({ src, alt, stub, runRef, thumb = false, imgClassName }: Props) {
-  const layers = useLayers(stub, runRef);
+export function OverlayImage({ src, alt, stub, runRef, fileUrl, thumb = false, imgClassName }: Props) {
+  const layers = useLayers(stub, runRef, fileUrl);
   const [hidden, setHidden] = useState<ReadonlySet<string>>(new Set());
   const [size, setSize] = useState<[number, number]>([0, 0]);
   const img = useRef<HTMLImageElement>(null);

@@ -6,7 +6,7 @@
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { memo, useDeferredValue, useEffect, useId, useMemo, useRef, useState, type CSSProperties } from "react";
 import { useTranslation } from "react-i18next";
-import { runFileUrl } from "../api/endpoints";
+import { mediaFileUrl, type FileUrl } from "../api/endpoints";
 import type { RunRef } from "../api/types";
 import { hasOverlays, OverlayImage } from "./ImageOverlays";
 import { isRichMedia, RichMediaCell } from "./media/RichMedia";
@@ -28,7 +28,16 @@ function nextSort(sort: TableSort | null, column: number): TableSort | null {
   return sort.desc ? null : { column, desc: true };
 }
 
-export function MediaTable({ table, runRef, label }: { table: TableJson; runRef: RunRef; label: string }) {
+interface Props {
+  table: TableJson;
+  label: string;
+  /** The run whose files the cells name (`media/images/…`)… */
+  runRef?: RunRef;
+  /** …or where they are instead (an artifact's files); keep it stable (memoised): the rows are. */
+  fileUrl?: FileUrl;
+}
+
+export function MediaTable({ table, runRef, fileUrl, label }: Props) {
   const { t, i18n } = useTranslation();
   const locale = i18n.language;
   const [sort, setSort] = useState<TableSort | null>(null);
@@ -84,7 +93,7 @@ export function MediaTable({ table, runRef, label }: { table: TableJson; runRef:
               const index = rows[v.index] as number;
               return (
                 <div role="row" className="mt-row" key={index} aria-rowindex={v.index + 2} data-row={index} style={{ transform: `translateY(${v.start}px)`, height: rowHeight }}>
-                  <RowCells row={data[index] as unknown[]} rowNumber={index + 1} columns={columns} numeric={numeric} runRef={runRef} />
+                  <RowCells row={data[index] as unknown[]} rowNumber={index + 1} columns={columns} numeric={numeric} runRef={runRef} fileUrl={fileUrl} />
                 </div>
               );
             })}
@@ -114,17 +123,18 @@ interface RowCellsProps {
   rowNumber: number;
   columns: string[];
   numeric: boolean[];
-  runRef: RunRef;
+  runRef?: RunRef;
+  fileUrl?: FileUrl;
 }
 
-const RowCells = memo(function RowCells({ row, rowNumber, columns, numeric, runRef }: RowCellsProps) {
+const RowCells = memo(function RowCells({ row, rowNumber, columns, numeric, runRef, fileUrl }: RowCellsProps) {
   return (
     <>
       {columns.map((column, c) => {
         const text = cellText(row[c], numeric[c] ?? false);
         return (
           <div role="cell" className={`mt-cell${numeric[c] ? " num" : ""}`} key={c} title={isStub(row[c], "image-file") ? undefined : text}>
-            <Cell cell={row[c]} text={text} column={column} rowNumber={rowNumber} runRef={runRef} />
+            <Cell cell={row[c]} text={text} column={column} rowNumber={rowNumber} runRef={runRef} fileUrl={fileUrl} />
           </div>
         );
       })}
@@ -133,13 +143,13 @@ const RowCells = memo(function RowCells({ row, rowNumber, columns, numeric, runR
 });
 
 /** Images as thumbnails, other files as links, everything else as its text. */
-function Cell({ cell, text, column, rowNumber, runRef }: { cell: unknown; text: string; column: string; rowNumber: number; runRef: RunRef }) {
+function Cell({ cell, text, column, rowNumber, runRef, fileUrl }: { cell: unknown; text: string; column: string; rowNumber: number; runRef?: RunRef; fileUrl?: FileUrl }) {
   const { t } = useTranslation();
-  const url = isStub(cell) && typeof cell.path === "string" ? runFileUrl(runRef, cell.path) : null;
+  const url = isStub(cell) && typeof cell.path === "string" ? mediaFileUrl(cell.path, runRef, fileUrl) : null;
   if (isStub(cell) && url) {
     if (cell._type === "image-file") {
       const alt = typeof cell.caption === "string" ? cell.caption : t("run.imageCell", { column, row: rowNumber });
-      if (hasOverlays(cell)) return <OverlayImage src={url} alt={alt} stub={cell} runRef={runRef} imgClassName="mt-thumb" thumb />;
+      if (hasOverlays(cell)) return <OverlayImage src={url} alt={alt} stub={cell} runRef={runRef} fileUrl={fileUrl} imgClassName="mt-thumb" thumb />;
       return <img className="mt-thumb" src={url} alt={alt} loading="lazy" />;
     }
     if (isRichMedia(cell)) return <RichMediaCell stub={cell} url={url} label={t("run.imageCell", { column, row: rowNumber })} />;

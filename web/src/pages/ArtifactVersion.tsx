@@ -2,7 +2,7 @@
 import { lazy, Suspense, useId, useMemo } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
-import { artifactFileUrl, artifactManifest, artifactVersion, artifactVersions } from "../api/endpoints";
+import { artifactFileUrl, artifactManifest, artifactMediaUrl, artifactVersion, artifactVersions } from "../api/endpoints";
 import type { ArtifactVersion, ManifestEntry } from "../api/types";
 import { FactList, type Fact } from "../components/FactList";
 import { KeyValueTable } from "../components/KeyValueTable";
@@ -103,14 +103,14 @@ function Overview({ art }: { art: ArtifactVersion }) {
 function Files({ art, entries, selected, onSelect }: { art: ArtifactVersion; entries: Record<string, ManifestEntry>; selected: string | null; onSelect: (path: string) => void }) {
   const { t } = useTranslation();
   const fileUrl = useMemo(() => (path: string) => artifactFileUrl(art.entity, art.project, art.name, art.version, path), [art]);
-  const entry = selected ? entries[selected] : undefined;
-  const runRef = art.run ? { entity: art.entity, project: art.project, run_id: art.run } : null;
+  const mediaUrl = useMemo(() => artifactMediaUrl(art, entries), [art, entries]);
+  const entry = selected && Object.hasOwn(entries, selected) ? entries[selected] : undefined;
   if (Object.keys(entries).length === 0) return <p className="muted">{t("artifacts.noFiles")}</p>;
   return (
     <div className="artifact-files">
       <FileTree entries={entries} selected={selected} onSelect={onSelect} fileUrl={fileUrl} />
       {selected && entry ? (
-        <FilePreview key={selected} path={selected} entry={entry} url={fileUrl(selected)} runRef={runRef} />
+        <FilePreview key={selected} path={selected} entry={entry} url={fileUrl(selected)} mediaUrl={mediaUrl} />
       ) : (
         <p className="muted">{t("artifacts.pickFile")}</p>
       )}

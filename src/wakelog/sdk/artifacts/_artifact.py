@@ -29,7 +29,7 @@ from wakelog.sdk.artifacts._manifest import ArtifactManifest, ArtifactManifestEn
 from wakelog.sdk.artifacts._refs import reference_entries
 
 if TYPE_CHECKING:
-    from wakelog.sdk.artifacts._server import ArtifactServer
+    from wakelog.sdk.artifacts._server import ArtifactServer, ServerUse
 
 POLICIES = ("mutable", "immutable")
 _WAIT_POLL = 0.05
@@ -65,7 +65,7 @@ class Artifact:
         self._tmp_dir: str | None = None
         # Known once the server has the version:
         self._info: dict[str, Any] = {}
-        self._server: ArtifactServer | None = None
+        self._reading: ServerUse | None = None  # where its version is read from (None: the settings' server)
         self._pending: tuple[Path, str] | None = None  # (run folder, client id) while being logged
         self._offline = False
         self._error: str | None = None  # why the run's artifact thread could not log it
@@ -143,7 +143,8 @@ class Artifact:
     @property
     def manifest(self) -> ArtifactManifest:
         if self._unloaded:
-            data = self._server_for().manifest(self.entity, self.project, self._name, self.version)
+            with self._connection() as server:
+                data = server.manifest(self.entity, self.project, self._name, self.version)
             self._manifest = ArtifactManifest.from_json(data)
             for entry in self._manifest.entries.values():
                 entry._artifact = self
@@ -386,12 +387,14 @@ class Artifact:
             time.sleep(_WAIT_POLL)
 
     # -- downloading ---------------------------------------------------------------------
-    def _server_for(self) -> ArtifactServer:
-        if self._server is None:
+    def _connection(self) -> contextlib.AbstractContextManager[ArtifactServer]:
+        """A server to read this version from for one operation (``_server.py``: who closes it)."""
+        if self._reading is None:
             from wakelog.sdk.artifacts._resolve import default_server
+            from wakelog.sdk.artifacts._server import opened
 
-            self._server = default_server()
-        return self._server
+            self._reading = opened(default_server)
+        return self._reading()
 
     def _default_root(self) -> Path:
         from wakelog.sdk._settings import resolve_settings
@@ -399,11 +402,10 @@ class Artifact:
         base = resolve_settings().artifact_dir or os.path.join(".", "artifacts")
         return Path(base) / self.name
 
-    def _downloader(self) -> Any:
+    def _downloader(self, server: ArtifactServer) -> Any:
         from wakelog.sdk.artifacts._cache import cache_from_settings
         from wakelog.sdk.artifacts._download import Downloader
 
-        server = self._server_for()
         entity, project, version = self.entity, self.project, self.version
 
         def fetch(path: str, out: Any) -> None:
@@ -413,8 +415,9 @@ class Artifact:
 
     def _download_entry(self, entry: ArtifactManifestEntry, root: str | None) -> str:
         target = Path(root) if root else self._default_root()
-        downloader = self._downloader()
-        path = downloader.place(entry, target.joinpath(*entry.path.split("/")))
+        with self._connection() as server:
+            downloader = self._downloader(server)
+            path = downloader.place(entry, target.joinpath(*entry.path.split("/")))
         downloader.cache.evict(downloader.used)
         return str(path)
 
@@ -428,16 +431,18 @@ class Artifact:
         """Download every file (through the cache, each verified) into ``root`` (default:
         ``<artifact_dir>/<name:vN>``); returns the folder."""
         target = Path(root) if root else self._default_root()
-        downloader = self._downloader()
-        for entry in self.manifest.entries.values():
-            if path_prefix and not entry.path.startswith(path_prefix):
-                continue
-            try:
-                downloader.place(entry, target.joinpath(*entry.path.split("/")))
-            except (OSError, ArtifactError) as exc:
-                if not (allow_missing_references and entry.ref is not None):
-                    raise
-                del exc
+        entries = [
+            e for e in self.manifest.entries.values() if not path_prefix or e.path.startswith(path_prefix)
+        ]
+        with self._connection() as server:
+            downloader = self._downloader(server)
+            for entry in entries:
+                try:
+                    downloader.place(entry, target.joinpath(*entry.path.split("/")))
+                except (OSError, ArtifactError) as exc:
+                    if not (allow_missing_references and entry.ref is not None):
+                        raise
+                    del exc
         downloader.cache.evict(downloader.used)
         return str(target)
 
@@ -473,11 +478,11 @@ class Artifact:
 
     # -- construction from the server -------------------------------------------------------
     @classmethod
-    def _from_server(cls, info: dict[str, Any], server: ArtifactServer) -> Artifact:
-        """A version the server has; its manifest is fetched when first needed."""
+    def _from_server(cls, info: dict[str, Any], reading: ServerUse) -> Artifact:
+        """A version the server has, read through ``reading``; its manifest is fetched when first needed."""
         artifact = cls(str(info["name"]), str(info["type"]), info.get("description"), info.get("metadata"))
         artifact._unloaded = True
         artifact._info = dict(info)
-        artifact._server = server
+        artifact._reading = reading
         artifact._final = True
         return artifact

@@ -12,7 +12,7 @@ from wakelog.sdk.artifacts._errors import ArtifactError
 
 if TYPE_CHECKING:
     from wakelog.sdk.artifacts._artifact import Artifact
-    from wakelog.sdk.artifacts._server import ArtifactServer
+    from wakelog.sdk.artifacts._server import ArtifactServer, ServerUse
 
 
 def parse_path(path: str, entity: str | None, project: str | None) -> tuple[str | None, str | None, str, str]:
@@ -47,9 +47,12 @@ def fetch(
     entity: str | None,
     project: str | None,
     type: str | None = None,
+    reading: ServerUse | None = None,
 ) -> Artifact:
-    """The artifact version ``path`` names; ``ArtifactError`` when there is none."""
+    """The artifact version ``path`` names, asked of ``server``; ``ArtifactError`` when there is none.
+    The artifact reads its manifest and files through ``reading`` (default: ``server``, borrowed)."""
     from wakelog.sdk.artifacts._artifact import Artifact
+    from wakelog.sdk.artifacts._server import borrowed
 
     entity, project, name, label = parse_path(path, entity, project)
     entity = entity or server.default_entity()
@@ -62,4 +65,4 @@ def fetch(
         raise ArtifactError(
             f"artifact {entity}/{project}/{name}:{label} has type {info.get('type')!r}, not {type!r}"
         )
-    return Artifact._from_server(info, server)
+    return Artifact._from_server(info, reading or borrowed(server))

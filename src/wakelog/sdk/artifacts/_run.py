@@ -9,8 +9,11 @@ synced. A link is recorded and made by the uploader once the version exists.
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
+from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -22,6 +25,7 @@ from wakelog.sdk._values import BadValue, normalise
 from wakelog.sdk.artifacts._artifact import Artifact
 from wakelog.sdk.artifacts._errors import ArtifactError, ArtifactTypeError
 from wakelog.sdk.artifacts._resolve import fetch
+from wakelog.sdk.artifacts._server import opened
 
 if TYPE_CHECKING:
     from wakelog.sdk._run import Run
@@ -81,12 +85,22 @@ def log_artifact(run: Run, saver: ArtifactSaver | None, artifact: Artifact, alia
     return artifact
 
 
-def run_server(run: Run) -> ArtifactServer:
+def _connector(run: Run) -> Callable[[], ArtifactServer]:
+    """Opens a connection to the run's server; whoever calls it closes what it gets."""
     from wakelog.sdk import _hooks
     from wakelog.sdk._login import api_key_for
 
     base_url = run.settings.base_url or ""
-    return _hooks.artifact_server()(base_url, api_key_for(base_url) or "")
+    return functools.partial(_hooks.artifact_server(), base_url, api_key_for(base_url) or "")
+
+
+def _fetch(run: Run, wanted: str, type: str | None) -> Artifact:
+    """The version ``wanted`` names on the run's server. The lookup's connection is closed here; the
+    artifact opens one for each later read (its manifest, a download) and closes it after."""
+    entity = run.entity or run.settings.entity or None
+    connect = _connector(run)
+    with closing(connect()) as server:
+        return fetch(server, wanted, entity=entity, project=run.project, type=type, reading=opened(connect))
 
 
 def use_artifact(run: Run, saver: ArtifactSaver | None, wanted: Any, type: str | None) -> Artifact:
@@ -94,16 +108,15 @@ def use_artifact(run: Run, saver: ArtifactSaver | None, wanted: Any, type: str |
         return _use_object(run, saver, wanted)
     if not isinstance(wanted, str):
         raise ArtifactError(f"use_artifact takes a name like 'name:alias' or an Artifact, got {wanted!r}")
-    entity = run.entity or run.settings.entity or None
     if run._uploader is None:
         # Offline: recorded as written; the uploader resolves it when the run is synced.
         if saver is not None:
             saver.record(RecordType.USE_ARTIFACT, {"artifact": wanted, "type": type})
         try:
-            return fetch(run_server(run), wanted, entity=entity, project=run.project, type=type)
+            return _fetch(run, wanted, type)
         except (CommError, UsageError):
             return _unresolved(wanted, type)
-    artifact = fetch(run_server(run), wanted, entity=entity, project=run.project, type=type)
+    artifact = _fetch(run, wanted, type)
     if saver is not None:
         saver.record(RecordType.USE_ARTIFACT, {"artifact": artifact.qualified_name, "type": artifact.type})
     return artifact
@@ -176,12 +189,8 @@ def use_model(run: Run, saver: ArtifactSaver | None, name: str) -> str:
             f"use_model({name!r}): no server answered; an offline run can only download models "
             "from a reachable server"
         )
-    try:
-        _check_model(artifact, "use_model")
-        folder = artifact.download()
-    finally:
-        if artifact._server is not None:
-            artifact._server.close()  # the artifact stays with this function: so does its connection
+    _check_model(artifact, "use_model")
+    folder = artifact.download()
     found = os.listdir(folder)
     return os.path.join(folder, found[0]) if len(found) == 1 else folder
 
@@ -211,13 +220,9 @@ def link_model(
 
 def _existing_type(run: Run, name: str) -> str | None:
     """The type of ``name:latest`` in the run's project, when the server has it (else None)."""
-    entity = run.entity or run.settings.entity or None
-    server = run_server(run)
     try:
-        existing = fetch(server, f"{name}:latest", entity=entity, project=run.project)
+        existing = _fetch(run, f"{name}:latest", None)
     except (CommError, UsageError):
         return None
-    finally:
-        server.close()
     _check_model(existing, "link_model")
     return existing.type

@@ -5,7 +5,8 @@
  */
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
-import type { ManifestEntry, RunRef } from "../../api/types";
+import type { FileUrl } from "../../api/endpoints";
+import type { ManifestEntry } from "../../api/types";
 import { MediaTable } from "../../components/MediaTable";
 import { formatBytes } from "../../lib/format";
 import { parseTableJson, type TableJson } from "../../lib/tables";
@@ -46,11 +47,11 @@ interface Props {
   path: string;
   entry: ManifestEntry;
   url: string | null;
-  /** The creator run, for table cells that name run media. */
-  runRef: RunRef | null;
+  /** Where the files a table's cells name are (api/endpoints.ts `artifactMediaUrl`); stable across renders. */
+  mediaUrl: FileUrl;
 }
 
-export function FilePreview({ path, entry, url, runRef }: Props) {
+export function FilePreview({ path, entry, url, mediaUrl }: Props) {
   const { t } = useTranslation();
   const kind = entry.ref ? "binary" : kindOf(path);
   const tooBig = (kind === "json" || kind === "table") && entry.size > PREVIEW_BYTES;
@@ -89,14 +90,14 @@ export function FilePreview({ path, entry, url, runRef }: Props) {
         </p>
       )}
       {kind === "image" && url && <img src={url} alt={path} className="preview-image" />}
-      {(kind === "text" || kind === "json" || kind === "table") && !tooBig && <TextPreview kind={kind} url={url} size={entry.size} path={path} runRef={runRef} />}
+      {(kind === "text" || kind === "json" || kind === "table") && !tooBig && <TextPreview kind={kind} url={url} size={entry.size} path={path} mediaUrl={mediaUrl} />}
       {tooBig && <p className="muted">{t("artifacts.tooBig")}</p>}
       {kind === "binary" && !entry.ref && <p className="muted">{t("artifacts.noPreview")}</p>}
     </section>
   );
 }
 
-function TextPreview({ kind, url, size, path, runRef }: { kind: Kind; url: string | null; size: number; path: string; runRef: RunRef | null }) {
+function TextPreview({ kind, url, size, path, mediaUrl }: { kind: Kind; url: string | null; size: number; path: string; mediaUrl: FileUrl }) {
   const { t } = useTranslation();
   const loaded = useText(url, size, kind !== "text");
   if (!loaded) return <p role="status">{t("app.loading")}</p>;
@@ -109,7 +110,7 @@ function TextPreview({ kind, url, size, path, runRef }: { kind: Kind; url: strin
       table = null;
     }
     if (table && Array.isArray(table.columns) && Array.isArray(table.data))
-      return <MediaTable table={table} runRef={runRef ?? { entity: "", project: "", run_id: "" }} label={path} />;
+      return <MediaTable table={table} fileUrl={mediaUrl} label={path} />;
   }
   let text = loaded.text;
   if (kind !== "text") {
