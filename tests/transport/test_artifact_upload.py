@@ -14,6 +14,7 @@ import pytest
 
 import wakelog
 from tests.harness import InProcessServer, upload
+from wakelog._artifacts import STAGING
 from wakelog.runlog.syncstate import FILE, SyncState
 from wakelog.sdk.artifacts import ArtifactDigestError
 from wakelog.sdk.artifacts._resolve import fetch
@@ -245,3 +246,45 @@ def test_an_online_run_waits_for_its_version_and_uses_it_back(
     assert done.returncode == 0, done.stderr
     assert "VERSION lab/online/net:v0 ['best', 'latest']" in done.stdout
     assert "FILE weights" in done.stdout
+
+
+def test_staged_copies_go_once_the_version_is_made_and_a_draft_of_it_still_logs(
+    server: InProcessServer, tmp_path: Path
+) -> None:
+    with wakelog.init(mode="offline", project="staged", entity="lab", dir=str(tmp_path / "r1")) as run:
+        first = wakelog.Artifact("data", "dataset")
+        first.add_dir(files(tmp_path / "src", {"a.txt": b"alpha"}))
+        run.log_artifact(first)
+    staging = Path(run.run_dir) / STAGING
+    (copies,) = staging.iterdir()
+    assert [p.name for p in copies.iterdir()] == [hashlib.sha256(b"alpha").hexdigest()]
+    (staging / "killed").mkdir()  # what a training killed while copying leaves
+    (staging / "killed" / ".part-x").write_bytes(b"half a copy")
+    assert upload(server, Path(run.run_dir)).complete
+    assert not staging.exists()
+    # a draft of the uploaded version: its unchanged file's copy is gone, its content is on the server
+    with wakelog.init(mode="offline", project="staged", entity="lab", dir=str(tmp_path / "r2")) as run:
+        draft = first.new_draft()
+        with draft.new_file("b.txt") as f:
+            f.write("beta")
+        run.log_artifact(draft)
+    state = upload(server, Path(run.run_dir))
+    assert next(iter(state.artifacts.values()))["version"] == "v1"
+    reader = HttpArtifactServer(server.base_url, server.key, transport=server.transport())
+    root = Path(fetch(reader, "lab/staged/data:v1", entity=None, project=None).download(tmp_path / "v1"))
+    reader.close()
+    assert (root / "a.txt").read_bytes() == b"alpha" and (root / "b.txt").read_text() == "beta"
+    assert not (Path(run.run_dir) / STAGING).exists()
+
+
+def test_an_artifact_that_cannot_be_logged_leaves_no_staged_copies(tmp_path: Path) -> None:
+    src = files(tmp_path / "src", {"a.txt": b"alpha", "b.txt": b"beta"})
+    with wakelog.init(mode="offline", project="staged", entity="lab", dir=str(tmp_path)) as run:
+        artifact = wakelog.Artifact("data", "dataset")
+        artifact.add_file(str(src / "a.txt"))
+        artifact.add_file(str(src / "b.txt"))
+        (src / "b.txt").unlink()  # gone before the artifact thread copies it
+        with pytest.warns(RuntimeWarning, match="could not log artifact"):
+            run.log_artifact(artifact)
+            run.finish()
+    assert not any((Path(run.run_dir) / STAGING).iterdir())
