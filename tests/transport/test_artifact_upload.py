@@ -288,3 +288,24 @@ def test_an_artifact_that_cannot_be_logged_leaves_no_staged_copies(tmp_path: Pat
             run.log_artifact(artifact)
             run.finish()
     assert not any((Path(run.run_dir) / STAGING).iterdir())
+
+
+def test_content_deleted_behind_the_servers_back_is_a_clear_error_never_a_file(
+    server: InProcessServer, tmp_path: Path
+) -> None:
+    upload(server, log_dataset(tmp_path / "r", "vanished", {"a.txt": b"alpha", "b.txt": b"gone soon"}))
+    server.app.state.blobs.delete(hashlib.sha256(b"gone soon").hexdigest())  # not through the server
+    with server.client() as http:
+        answer = http.get("/api/v1/artifacts/lab/vanished/data:v0/files/b.txt")
+        assert answer.status_code == 404 and "missing from the blob store" in answer.json()["detail"]
+    assert [v["version"] for v in versions(server, "vanished")] == ["v0"], "the version stays listed"
+    reader = HttpArtifactServer(server.base_url, server.key, transport=server.transport())
+    artifact = fetch(reader, "lab/vanished/data:v0", entity=None, project=None)
+    out = tmp_path / "out"
+    with pytest.raises(wakelog.Error, match="'b.txt' is missing from the blob store"):
+        artifact.download(out)
+    reader.close()
+    assert sorted(p.name for p in out.iterdir()) == ["a.txt"], "no partial or empty b.txt"
+    assert not list((tmp_path / "cache").rglob(".part-*")), "nothing half-downloaded left in the cache"
+    with pytest.raises(ArtifactDigestError, match="lacks the artifact's file 'b.txt'"):
+        artifact.verify(out)
