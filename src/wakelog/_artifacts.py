@@ -20,6 +20,10 @@ MAX_ALIAS = 128
 #: The alias the server moves to the newest version of each name by itself.
 LATEST = "latest"
 MANIFEST_PREFIX = "wandb-artifact-manifest-v1\n"
+#: In a run folder: a folder per logged artifact (``<client id>``) of copies of its ``mutable``
+#: files, written by the SDK and deleted by the uploader once the version is made (or refused),
+#: and wholly once the run is uploaded.
+STAGING = "artifacts/staging"
 
 
 def check_artifact_name(name: str, kind: str = "artifact name") -> str:

@@ -182,6 +182,23 @@ def test_the_cache_evicts_least_recently_used_files_first(tmp_path: Path) -> Non
     assert cache.get("b" * 64) is None and cache.get("a" * 64) and cache.get("c" * 64)
 
 
+def test_the_cache_drops_downloads_a_killed_process_left_once_a_day_old(tmp_path: Path) -> None:
+    import os
+    import time
+
+    cache = ArtifactCache(tmp_path / "cache")
+    temps = []
+    for _ in range(2):
+        fd, temp = cache.temp_file()
+        os.write(fd, b"half")
+        os.close(fd)
+        temps.append(temp)
+    old = time.time() - 2 * 86400
+    os.utime(temps[0], (old, old))
+    assert cache.evict() == 4
+    assert not temps[0].exists() and temps[1].exists(), "a download going on now stays"
+
+
 def test_a_download_that_does_not_match_its_digest_is_an_error_and_leaves_nothing(tmp_path: Path) -> None:
     entry = ArtifactManifestEntry(
         "w.bin", b64md5(b"good"), sha256=hashlib.sha256(b"good").hexdigest(), size=4

@@ -271,12 +271,13 @@ def test_concurrent_creators_get_dense_unique_versions(server: InProcessServer) 
             upload(c, f"{proj}/r", content)
     answers: list[httpx.Response] = []
 
-    def create(content: bytes) -> None:
+    def create(run_id: str, content: bytes) -> None:
         with server.client() as c:
             # each content twice: the second of a pair must find the first's version
-            answers.append(log_version(c, proj, "race", {"f": content}))
+            answers.append(log_version(c, proj, "race", {"f": content}, run_id=run_id))
 
-    threads = [threading.Thread(target=create, args=(c,)) for c in contents + contents]
+    pairs = list(enumerate(contents + contents))
+    threads = [threading.Thread(target=create, args=(f"run{i}", c)) for i, c in pairs]
     for t in threads:
         t.start()
     for t in threads:
@@ -288,6 +289,12 @@ def test_concurrent_creators_get_dense_unique_versions(server: InProcessServer) 
     assert sorted(v["version"] for v in versions) == sorted(f"v{i}" for i in range(8))
     by_digest = {a.json()["digest"]: a.json()["version"] for a in answers if a.status_code == 201}
     assert all(by_digest[a.json()["digest"]] == a.json()["version"] for a in answers)
+    # each version was made by one of the 16 runs, and both runs of a pair logged it
+    with server.client() as c:
+        logged = [c.get(f"{API}/runs/{proj}/run{i}/artifacts").json()["logged"] for i in range(16)]
+    assert all(len(versions) == 1 for versions in logged)
+    for i in range(8):
+        assert logged[i][0]["version"] == logged[i + 8][0]["version"]
 
 
 def test_lineage_links_runs_and_versions(client: httpx.Client) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import time
 import uuid
 from pathlib import Path
@@ -13,8 +14,9 @@ from click.testing import CliRunner
 
 from tests.harness import InProcessServer
 from tests.server.conftest import S3Server, query
-from tests.server.test_artifacts_api import API, log_version
+from tests.server.test_artifacts_api import API, entry, log_version
 from tests.server.test_blobs_s3 import bucket_path
+from wakelog._artifacts import manifest_digest
 from wakelog.cli import main
 from wakelog.server.expiry import collect
 
@@ -112,3 +114,52 @@ def test_artifacts_on_an_s3_bucket(s3_backed_server: InProcessServer, s3_server:
         assert client.delete(f"{API}/artifacts/admin/s3/model:v0").status_code == 204
         _collect(s3_backed_server, 30)
         assert not fs.exists(target)
+
+
+def test_artifact_content_counts_toward_the_entity_quota_and_a_version_past_it_is_refused_whole(
+    server: InProcessServer,
+) -> None:
+    from tests.server.test_storage import attach, refused_for_storage
+
+    team = f"q{uuid.uuid4().hex[:8]}"
+    first, second, third = (os.urandom(3000) for _ in range(3))
+    with server.client() as admin:
+        assert admin.post(f"{API}/entities", json={"name": team}).status_code == 201
+        assert admin.put(f"{API}/entities/{team}/quota", json={"max_bytes": 5000}).status_code == 200
+        assert log_version(admin, f"{team}/p", "ds", {"a": first}).status_code == 201
+        assert admin.get(f"{API}/entities/{team}/quota").json()["bytes"] == 3000
+        # the same content again, in a run file or another version, is counted once
+        assert attach(admin, f"{team}/p/r", "a.bin", first).status_code == 200
+        copy = admin.post(f"{API}/projects/{team}/p/artifacts", json=version_body("copy", first))
+        assert copy.status_code == 201, copy.text
+        assert admin.get(f"{API}/entities/{team}/quota").json()["bytes"] == 3000
+        # content uploaded under another entity (its uploader holds it), then named in a version here
+        elsewhere = f"e{uuid.uuid4().hex[:8]}"
+        assert admin.post(f"{API}/entities", json={"name": elsewhere}).status_code == 201
+        log_version(admin, f"{elsewhere}/p", "held", {"b": second, "c": third})
+        too_much = version_body("ds", first, second, third)
+        refused = admin.post(f"{API}/projects/{team}/p/artifacts", json=too_much)
+        assert refused_for_storage(refused, f"entity {team!r}", "quota"), refused.text
+        # nothing of it is visible: still one version, and its content is attached to nothing
+        assert [v["version"] for v in admin.get(f"{API}/artifacts/{team}/p/ds/versions").json()] == ["v0"]
+        assert admin.get(f"{API}/artifacts/{team}/p/ds:v1").status_code == 404
+        named = query(
+            server,
+            "SELECT COUNT(*) AS n FROM artifact_files WHERE sha256 = :sha",
+            sha=hashlib.sha256(second).hexdigest(),
+        )
+        assert named[0].n == 1, "only the other entity's version names it"
+        assert admin.get(f"{API}/entities/{team}/quota").json()["bytes"] == 3000
+        # deleting the version gives nothing back until the trash is emptied: its content stays stored
+        assert admin.delete(f"{API}/artifacts/{team}/p/copy:v0").status_code == 204
+        assert admin.put(f"{API}/entities/{team}/quota", json={"max_bytes": None}).status_code == 200
+        made = admin.post(f"{API}/projects/{team}/p/artifacts", json=version_body("ds", first, second))
+        assert made.status_code == 201 and made.json()["version"] == "v1", made.text
+        assert admin.get(f"{API}/entities/{team}/quota").json()["bytes"] == 6000
+
+
+def version_body(name: str, *contents: bytes) -> dict[str, object]:
+    """A version of files ``f0``, ``f1``… whose content the sender holds already."""
+    entries = {f"f{i}": entry(c) for i, c in enumerate(contents)}
+    digest = manifest_digest((p, e["digest"]) for p, e in entries.items())
+    return {"name": name, "type": "dataset", "manifest": {"version": 1, "entries": entries}, "digest": digest}

@@ -206,3 +206,36 @@ def test_racing_uploads_in_the_store_itself(
     assert not unexpected
     assert store.exists(sha)
     assert b"".join(store.open(sha)) == content
+
+
+def framed(contents: list[bytes], sha: str | None = None) -> bytes:
+    """A many-contents body: per content its sha256, its size (8 bytes) and its bytes."""
+    return b"".join(
+        bytes.fromhex(sha or hashlib.sha256(c).hexdigest()) + len(c).to_bytes(8, "big") + c for c in contents
+    )
+
+
+def test_small_contents_upload_many_to_a_request_and_a_bad_one_stores_none(server: InProcessServer) -> None:
+    many_to_a_request(server)
+
+
+def test_small_contents_upload_many_to_a_request_into_a_bucket(s3_backed_server: InProcessServer) -> None:
+    many_to_a_request(s3_backed_server)
+
+
+def many_to_a_request(server: InProcessServer) -> None:
+    good = [uuid.uuid4().bytes * n for n in range(1, 4)] + [b""]
+    bad = b"not what its hash says " + uuid.uuid4().bytes
+    with server.client() as http:
+        refused = http.post(API, content=framed(good) + framed([bad], sha="0" * 64))
+        assert refused.status_code == 400 and "0" * 64 in refused.json()["detail"], refused.text
+        assert http.post(API, content=framed(good)[:-3] + b"cut").status_code == 400
+        for content in good:
+            sha = hashlib.sha256(content).hexdigest()
+            assert http.get(f"{API}/{sha}").json()["complete"] is False, "nothing of a refused request"
+        answer = http.post(API, content=framed(good + good[:1]))
+        assert answer.status_code == 200 and answer.json() == {"received": len(good)}, answer.text
+        for content in good:
+            sha = hashlib.sha256(content).hexdigest()
+            assert http.get(f"{API}/{sha}").json() == {"complete": True, "received": len(content)}
+            assert server.app.state.blobs.exists(sha)

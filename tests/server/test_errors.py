@@ -304,6 +304,11 @@ def _exercise_async_routes(client: TestClient, key: str) -> set[str]:
         ),
         (
             "POST",
+            f"/api/v1/runs/{RUN}/blobs",
+            {"content": bytes.fromhex(_sha(b"more")) + (4).to_bytes(8, "big") + b"more"},
+        ),
+        (
+            "POST",
             f"/api/v1/runs/{RUN}/files",
             {"json": {"files": [{"name": "data.txt", "sha256": _sha(b"data"), "size": 4}]}},
         ),

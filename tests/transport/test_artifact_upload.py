@@ -4,6 +4,7 @@ and links recorded on sync, downloads verified and served from a warm cache with
 
 from __future__ import annotations
 
+import hashlib
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 
 import wakelog
 from tests.harness import InProcessServer, upload
+from wakelog._artifacts import STAGING
 from wakelog.runlog.syncstate import FILE, SyncState
 from wakelog.sdk.artifacts import ArtifactDigestError
 from wakelog.sdk.artifacts._resolve import fetch
@@ -22,14 +24,23 @@ from wakelog.transport.artifacts import HttpArtifactServer
 
 
 class Counting(httpx.BaseTransport):
-    """Passes requests on to the app and notes each one's method and path."""
+    """Passes requests on to the app and notes each one's method and path, and the sha256 of every
+    content uploaded (in chunks, or many to a request)."""
 
     def __init__(self, inner: httpx.BaseTransport) -> None:
         self.inner = inner
         self.requests: list[tuple[str, str]] = []
+        self.uploaded: set[str] = set()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         self.requests.append((request.method, request.url.path))
+        if request.method == "PUT" and "/blobs/" in request.url.path:
+            self.uploaded.add(request.url.path.rsplit("/", 1)[1])
+        elif request.method == "POST" and request.url.path.endswith("/blobs"):
+            body, at = request.read(), 0
+            while at < len(body):
+                self.uploaded.add(body[at : at + 32].hex())
+                at += 40 + int.from_bytes(body[at + 32 : at + 40], "big")
         return self.inner.handle_request(request)
 
     def count(self, method: str, part: str) -> int:
@@ -90,7 +101,7 @@ def test_a_logged_artifact_is_created_once_even_when_the_uploader_starts_over(
     counted = Counting(server.transport())
     assert upload(server, run_dir, transport=counted).complete
     assert [v["version"] for v in versions(server, "once")] == ["v0"]
-    assert counted.count("PUT", "/blobs/") == 0
+    assert counted.uploaded == set()
 
 
 def test_a_second_version_uploads_only_the_changed_file(server: InProcessServer, tmp_path: Path) -> None:
@@ -102,7 +113,7 @@ def test_a_second_version_uploads_only_the_changed_file(server: InProcessServer,
     )
     (made,) = state.artifacts.values()
     assert made["version"] == "v1"
-    assert counted.count("PUT", "/blobs/") == 1
+    assert counted.uploaded == {hashlib.sha256(b"changed").hexdigest()}
     same = upload(server, log_dataset(tmp_path / "r3", "incr", {**contents, "f3.txt": b"changed"}))
     assert next(iter(same.artifacts.values()))["version"] == "v1"  # the same content: the same version
 
@@ -317,4 +328,68 @@ def test_new_draft_makes_the_next_version_uploading_only_what_changed(
     counted = Counting(server.transport())
     state = upload(server, run_dir, transport=counted)
     assert next(iter(state.artifacts.values()))["version"] == "v1"
-    assert counted.count("PUT", "/blobs/") == 1  # the unchanged files were never downloaded nor sent
+    # the unchanged files were never downloaded nor sent
+    assert counted.uploaded == {hashlib.sha256(b"changed in a draft").hexdigest()}
+
+
+def test_staged_copies_go_once_the_version_is_made_and_a_draft_of_it_still_logs(
+    server: InProcessServer, tmp_path: Path
+) -> None:
+    with wakelog.init(mode="offline", project="staged", entity="lab", dir=str(tmp_path / "r1")) as run:
+        first = wakelog.Artifact("data", "dataset")
+        first.add_dir(files(tmp_path / "src", {"a.txt": b"alpha"}))
+        run.log_artifact(first)
+    staging = Path(run.run_dir) / STAGING
+    (copies,) = staging.iterdir()
+    assert [p.name for p in copies.iterdir()] == [hashlib.sha256(b"alpha").hexdigest()]
+    (staging / "killed").mkdir()  # what a training killed while copying leaves
+    (staging / "killed" / ".part-x").write_bytes(b"half a copy")
+    assert upload(server, Path(run.run_dir)).complete
+    assert not staging.exists()
+    # a draft of the uploaded version: its unchanged file's copy is gone, its content is on the server
+    with wakelog.init(mode="offline", project="staged", entity="lab", dir=str(tmp_path / "r2")) as run:
+        draft = first.new_draft()
+        with draft.new_file("b.txt") as f:
+            f.write("beta")
+        run.log_artifact(draft)
+    state = upload(server, Path(run.run_dir))
+    assert next(iter(state.artifacts.values()))["version"] == "v1"
+    reader = HttpArtifactServer(server.base_url, server.key, transport=server.transport())
+    root = Path(fetch(reader, "lab/staged/data:v1", entity=None, project=None).download(tmp_path / "v1"))
+    reader.close()
+    assert (root / "a.txt").read_bytes() == b"alpha" and (root / "b.txt").read_text() == "beta"
+    assert not (Path(run.run_dir) / STAGING).exists()
+
+
+def test_an_artifact_that_cannot_be_logged_leaves_no_staged_copies(tmp_path: Path) -> None:
+    src = files(tmp_path / "src", {"a.txt": b"alpha", "b.txt": b"beta"})
+    with wakelog.init(mode="offline", project="staged", entity="lab", dir=str(tmp_path)) as run:
+        artifact = wakelog.Artifact("data", "dataset")
+        artifact.add_file(str(src / "a.txt"))
+        artifact.add_file(str(src / "b.txt"))
+        (src / "b.txt").unlink()  # gone before the artifact thread copies it
+        with pytest.warns(RuntimeWarning, match="could not log artifact"):
+            run.log_artifact(artifact)
+            run.finish()
+    assert not any((Path(run.run_dir) / STAGING).iterdir())
+
+
+def test_content_deleted_behind_the_servers_back_is_a_clear_error_never_a_file(
+    server: InProcessServer, tmp_path: Path
+) -> None:
+    upload(server, log_dataset(tmp_path / "r", "vanished", {"a.txt": b"alpha", "b.txt": b"gone soon"}))
+    server.app.state.blobs.delete(hashlib.sha256(b"gone soon").hexdigest())  # not through the server
+    with server.client() as http:
+        answer = http.get("/api/v1/artifacts/lab/vanished/data:v0/files/b.txt")
+        assert answer.status_code == 404 and "missing from the blob store" in answer.json()["detail"]
+    assert [v["version"] for v in versions(server, "vanished")] == ["v0"], "the version stays listed"
+    reader = HttpArtifactServer(server.base_url, server.key, transport=server.transport())
+    artifact = fetch(reader, "lab/vanished/data:v0", entity=None, project=None)
+    out = tmp_path / "out"
+    with pytest.raises(wakelog.Error, match="'b.txt' is missing from the blob store"):
+        artifact.download(out)
+    reader.close()
+    assert sorted(p.name for p in out.iterdir()) == ["a.txt"], "no partial or empty b.txt"
+    assert not list((tmp_path / "cache").rglob(".part-*")), "nothing half-downloaded left in the cache"
+    with pytest.raises(ArtifactDigestError, match="lacks the artifact's file 'b.txt'"):
+        artifact.verify(out)

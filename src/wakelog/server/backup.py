@@ -10,7 +10,7 @@ A backup is a folder::
 The database is copied first, consistently while the server writes (see ``dbdump``), then the
 blobs it refers to. That pair is consistent because the server writes a blob's row only after
 its content is complete: ``PUT /api/v1/runs/…/blobs/…`` publishes the verified content (``write_chunk``
-moves it into place) before ``_record_blob`` inserts the ``blobs`` row, and attaching a file
+moves it into place) before ``_record_blobs`` inserts the ``blobs`` row, and attaching a file
 checks the content is there before it inserts the ``run_files`` row (``routes/ingest.py``). So
 every blob a snapshot names was in the store before the snapshot was taken. Blobs are content
 addressed: each copy is checked against its sha256, and one already in the target is not copied

@@ -1,11 +1,11 @@
 """Storage quotas per user and per entity: what they use, what they may, and the check on writes.
 
 Two measures, both cheap to sum in SQL: **bytes** of blob content (a user's: the content they
-uploaded whole, plus their unfinished uploads; an entity's: the content its runs' files point
-at, each counted once) and **rows** (metric points, console lines and non-numeric history
-values; a user's: those of the runs they created). Each user and entity has the server's default
-limits (``ServerConfig.user_max_*``/``entity_max_*``, unlimited unless set) unless a server admin
-set others (the ``quotas`` table; a null limit is unlimited).
+uploaded whole, plus their unfinished uploads; an entity's: the content its runs' files and its
+artifact versions point at, each counted once) and **rows** (metric points, console lines and
+non-numeric history values; a user's: those of the runs they created). Each user and entity
+has the server's default limits (``ServerConfig.user_max_*``/``entity_max_*``, unlimited unless
+set) unless a server admin set others (the ``quotas`` table; a null limit is unlimited).
 
 Writes are checked before they are applied: content is refused when it would go past a bytes
 limit, records once the rows limit is reached (so a run may go past it by one batch). Usage is
@@ -32,6 +32,9 @@ from wakelog.store.blobs import BlobStore
 from wakelog.store.chunks import IN_CHUNK, chunked
 from wakelog.store.database import Database
 from wakelog.store.schema import (
+    artifact_files,
+    artifact_versions,
+    artifacts,
     blob_holders,
     blobs,
     console_lines,
@@ -104,31 +107,47 @@ def user_usage(conn: sa.Connection, user_id: int, staged: int = 0) -> Usage:
     return Usage(int(conn.execute(held).scalar_one()) + staged, _rows(conn, created))
 
 
+def _entity_content(entity: sa.ColumnElement[bool], among: list[str] | None = None) -> sa.CompoundSelect:
+    """The content the entity's run files and artifact versions (trashed ones until purged: they
+    keep it stored) point at, of ``among`` if given; ``entity``: a condition on ``entities``."""
+    in_runs = (
+        sa.select(run_files.c.sha256)
+        .join(runs, runs.c.id == run_files.c.run_pk)
+        .join(projects, projects.c.id == runs.c.project_id)
+        .join(entities, entities.c.id == projects.c.entity_id)
+        .where(entity, run_files.c.sha256.in_(among) if among is not None else sa.true())
+    )
+    in_artifacts = (
+        sa.select(artifact_files.c.sha256)
+        .join(artifact_versions, artifact_versions.c.id == artifact_files.c.version_pk)
+        .join(artifacts, artifacts.c.id == artifact_versions.c.artifact_pk)
+        .join(projects, projects.c.id == artifacts.c.project_id)
+        .join(entities, entities.c.id == projects.c.entity_id)
+        .where(entity, artifact_files.c.sha256.in_(among) if among is not None else sa.true())
+    )
+    return sa.union(in_runs, in_artifacts)
+
+
 def entity_usage(conn: sa.Connection, entity_id: int) -> Usage:
+    """Each content the entity's runs and artifacts point at, counted once; its runs' rows."""
     entity_runs = (
         sa.select(runs.c.id)
         .join(projects, projects.c.id == runs.c.project_id)
         .where(projects.c.entity_id == entity_id)
     )
-    content = sa.select(run_files.c.sha256).where(run_files.c.run_pk.in_(entity_runs))
+    content = _entity_content(entities.c.id == entity_id)
     attached = sa.select(sa.func.coalesce(sa.func.sum(blobs.c.size), 0)).where(blobs.c.sha256.in_(content))
     return Usage(int(conn.execute(attached).scalar_one()), _rows(conn, entity_runs))
 
 
 def new_content_bytes(conn: sa.Connection, entity: str, hashes: Iterable[str]) -> int:
-    """The stored size of the distinct content of ``hashes`` that no run of ``entity`` points at
-    yet: what attaching it adds to the entity's usage."""
+    """The stored size of the distinct content of ``hashes`` that no run file or artifact version
+    of ``entity`` points at yet: what attaching it adds to the entity's usage."""
     total = 0
-    for some in chunked(set(hashes), IN_CHUNK // 2):  # the list appears twice in the statement
-        in_entity = (
-            sa.select(run_files.c.sha256)
-            .join(runs, runs.c.id == run_files.c.run_pk)
-            .join(projects, projects.c.id == runs.c.project_id)
-            .join(entities, entities.c.id == projects.c.entity_id)
-            .where(entities.c.name == entity, run_files.c.sha256.in_(some))
-        )
+    for some in chunked(set(hashes), IN_CHUNK // 3):  # the list appears three times in the statement
+        known = _entity_content(entities.c.name == entity, some)
         query = sa.select(sa.func.coalesce(sa.func.sum(blobs.c.size), 0)).where(
-            blobs.c.sha256.in_(some), blobs.c.sha256.not_in(in_entity)
+            blobs.c.sha256.in_(some), blobs.c.sha256.not_in(known)
         )
         total += int(conn.execute(query).scalar_one())
     return total

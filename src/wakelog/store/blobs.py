@@ -15,6 +15,7 @@ import hashlib
 import os
 import re
 import tempfile
+import uuid
 from collections.abc import Iterable, Iterator
 from typing import Any, NoReturn
 
@@ -219,6 +220,33 @@ class BlobStore:
                 if left is not None:
                     left -= len(block)
                 yield block
+
+    def put_whole(self, sha256: str, content: bytes) -> None:
+        """Store small ``content`` under ``sha256`` if it hashes to that (else ``BlobError``):
+        one file created and renamed into place, the least a folder of small files can cost."""
+        if hashlib.sha256(content).hexdigest() != sha256:
+            raise BlobError(f"the content of blob {sha256} does not match its sha256")
+        target = self._path(sha256)
+        if not self._local:
+            self.fs.pipe_file(target, content)  # an object appears whole or not at all
+            return
+        temp = f"{self.root}/staging/.whole-{uuid.uuid4().hex}"
+        try:
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
+        except FileNotFoundError:
+            self.fs.makedirs(f"{self.root}/staging", exist_ok=True)
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(content)
+            try:
+                os.replace(temp, target)
+            except FileNotFoundError:  # the first content under this prefix
+                self.fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
+                os.replace(temp, target)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp)
 
     def put_verified(self, sha256: str, blocks: Iterable[bytes]) -> int:
         """Store the content ``blocks`` yield under ``sha256`` if it hashes to that, else raise

@@ -8,16 +8,19 @@ version, resolved against the run's entity and project (a use recorded offline i
 on sync). Every action is idempotent on the server (a version by its digest), and a record is
 queued at most once (``artifact_seq`` and the queue), so an uploader restart repeats nothing that
 shows. A refusal (a bad name, an unknown artifact) is one warning and the action is dropped; the
-answer for each logged artifact goes into ``sync.json`` for ``Artifact.wait()``.
+answer for each logged artifact goes into ``sync.json`` for ``Artifact.wait()``. An artifact's
+staged copies (``STAGING``) are deleted once it is made or refused, the rest once the run is uploaded.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from wakelog._artifacts import STAGING
 from wakelog._warn import warn
 from wakelog.runlog import RecordType
 from wakelog.runlog.reader import Record
@@ -56,9 +59,15 @@ class ArtifactActions:
                 self._act(kind, data, state)
             except RejectedError as exc:
                 self._refused(kind, data, state, exc)
+            if kind == RecordType.ARTIFACT:  # made or refused: its staged copies are not needed again
+                shutil.rmtree(self.run_dir / STAGING / str(data["id"]), ignore_errors=True)
             state.artifact_queue.pop(0)
             state.artifact_seq = max(state.artifact_seq, seq)
             save()
+
+    def clean(self) -> None:
+        """The run is uploaded: staged copies left (a training killed while copying) go too."""
+        shutil.rmtree(self.run_dir / STAGING, ignore_errors=True)
 
     def _act(self, kind: str, data: dict[str, Any], state: SyncState) -> None:
         if kind == RecordType.ARTIFACT:

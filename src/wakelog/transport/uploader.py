@@ -163,6 +163,7 @@ class Uploader:
             if done and not sent and not self.state.artifact_queue and self._log_fully_acked():
                 self.state.complete = True
                 self._save()
+                self._artifacts.clean()
                 return self.state
             if not sent:
                 self._pause(POLL_SECONDS)

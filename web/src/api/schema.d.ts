@@ -91,6 +91,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/runs/{entity}/{project}/{run_id}/blobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Blob Batch
+         * @description Upload many small contents whole in one request (an artifact folder of small files): the
+         *     body holds, one after another, each content's sha256 (32 bytes), size (8 bytes, big-endian)
+         *     and bytes. Every content is checked against its hash first: one that does not match refuses
+         *     the whole request (400) and none is recorded. Answers how many contents were received.
+         */
+        post: operations["blob_batch_api_v1_runs__entity___project___run_id__blobs_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/runs/{entity}/{project}/{run_id}/files": {
         parameters: {
             query?: never;
@@ -2196,6 +2219,39 @@ export interface operations {
                 project: string;
                 run_id: string;
                 sha256: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    blob_batch_api_v1_runs__entity___project___run_id__blobs_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                run_id: string;
             };
             cookie?: never;
         };

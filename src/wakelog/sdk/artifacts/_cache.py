@@ -3,7 +3,8 @@
 Files are kept by sha256 under ``<cache dir>/artifacts/obj/sha256/<2 hex>/<sha256>``; a file is
 only put there once its content was verified, by an atomic rename, so the cache never holds a
 partial or unverified file. Each use touches the file's mtime; when the cache passes its size cap,
-the least recently used files go first (``evict``). The cache dir is the ``cache_dir`` setting
+the least recently used files go first (``evict``), and a killed download's temporary file
+goes once a day old. The cache dir is the ``cache_dir`` setting
 (``WAKELOG_CACHE_DIR``, else ``WANDB_CACHE_DIR``), by default the user's cache folder.
 """
 
@@ -12,10 +13,14 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import time
 from pathlib import Path
 
 #: The default size cap (the ``cache_max_bytes`` setting).
 DEFAULT_MAX_BYTES = 10 * 2**30
+#: A download's temporary file older than this was left by a process that died (a day: no live
+#: download of one file takes that long).
+PART_MAX_AGE = 24 * 3600.0
 
 
 def default_cache_dir() -> Path:
@@ -59,24 +64,33 @@ class ArtifactCache:
             self.path_for(sha256).unlink()
 
     def evict(self, keep: set[str] | None = None) -> int:
-        """Delete least recently used files until the cache fits its cap; returns bytes freed.
-        ``keep``: sha256s just used (never evicted by the download that needs them)."""
+        """Delete least recently used files until the cache fits its cap, and downloads a killed
+        process left half-done (older than ``PART_MAX_AGE``); returns bytes freed. ``keep``:
+        sha256s just used (never evicted by the download that needs them)."""
+        freed = 0
+        stale = time.time() - PART_MAX_AGE
+        for part in self.root.glob(".part-*"):
+            with contextlib.suppress(OSError):
+                info = part.stat()
+                if info.st_mtime < stale:
+                    part.unlink()
+                    freed += info.st_size
         files = []
         for path in self.root.glob("??/*"):
             with contextlib.suppress(OSError):
                 info = path.stat()
                 files.append((info.st_mtime, info.st_size, path))
         total = sum(size for _, size, _ in files)
-        freed = 0
+        evicted = 0
         for _, size, path in sorted(files, key=lambda item: item[0]):
-            if total - freed <= self.max_bytes:
+            if total - evicted <= self.max_bytes:
                 break
             if keep and path.name in keep:
                 continue
             with contextlib.suppress(OSError):
                 path.unlink()
-                freed += size
-        return freed
+                evicted += size
+        return freed + evicted
 
 
 def cache_from_settings() -> ArtifactCache:

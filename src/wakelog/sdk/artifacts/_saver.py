@@ -1,10 +1,11 @@
 """The run's artifact thread: what ``log_artifact`` leaves out of the training thread.
 
 ``log_artifact`` makes the artifact final and queues it here; this thread hashes its files (and
-copies ``mutable`` ones into ``<run folder>/artifacts/staging/<sha256>``, hashing as it copies,
+copies ``mutable`` ones into ``<run folder>/artifacts/staging/<id>/<sha256>``, hashing as it copies,
 so what is uploaded is what was logged even if the file changes later), writes the manifest
 beside the run log (``artifacts/<id>.json``, atomically) and only then appends the ``artifact``
-record: a record always names a complete manifest whose files are on this machine. Uses and
+record: a record always names a complete manifest whose files are on this machine (a draft's
+unchanged entries whose copies went once uploaded: on the server). Uses and
 links go through the same queue, so the run log keeps them in the order they were made.
 ``close()`` (at ``finish()``) waits for everything queued, before the exit record.
 """
@@ -15,12 +16,14 @@ import contextlib
 import json
 import os
 import queue
+import shutil
 import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from wakelog._artifacts import STAGING
 from wakelog._warn import warn
 from wakelog.runlog import RecordType
 from wakelog.sdk.artifacts._artifact import Artifact
@@ -65,14 +68,19 @@ class ArtifactSaver:
                 warn(f"wakelog: could not log artifact: {exc}", RuntimeWarning)
 
     def _save(self, artifact: Artifact, client_id: str, aliases: list[str]) -> None:
-        with artifact._hash_lock:
-            for entry in artifact._manifest.entries.values():
-                if entry.local_path is None:
-                    continue
-                if artifact._policies.get(entry.path, "mutable") == "mutable":
-                    self._stage(entry)
-                elif not entry.digest:
-                    artifact._hash_entry(entry)
+        staging = self.folder.parent / STAGING / client_id
+        try:
+            with artifact._hash_lock:
+                for entry in artifact._manifest.entries.values():
+                    if entry.local_path is None:
+                        continue
+                    if artifact._policies.get(entry.path, "mutable") == "mutable":
+                        _stage(entry, staging)
+                    elif not entry.digest:
+                        artifact._hash_entry(entry)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)  # no record will name these copies
+            raise
         manifest = artifact._manifest
         entries = {p: {**e.to_json(), "local": e.local_path} for p, e in sorted(manifest.entries.items())}
         name = f"{FOLDER}/{client_id}.json"
@@ -93,22 +101,31 @@ class ArtifactSaver:
             },
         )
 
-    def _stage(self, entry: ArtifactManifestEntry) -> None:
-        """Copy the file into the staging folder, hashing it on the way; the entry then points there."""
-        assert entry.local_path is not None
-        staging = self.folder / "staging"
-        staging.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=staging, prefix=".part-")
-        try:
-            with open(entry.local_path, "rb") as source, os.fdopen(fd, "wb") as target:
+
+def _stage(entry: ArtifactManifestEntry, staging: Path) -> None:
+    """Copy the file into the artifact's staging folder, hashing it on the way; the entry then
+    points there. A file gone whose content is known already (an entry of a draft made from a
+    logged version, whose staged copy went once uploaded) keeps that content: the server has it."""
+    assert entry.local_path is not None
+    staging.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=staging, prefix=".part-")
+    try:
+        with os.fdopen(fd, "wb") as target:
+            try:
+                source = open(entry.local_path, "rb")  # noqa: SIM115 (closed below)
+            except FileNotFoundError:
+                if entry.sha256 and entry.digest:
+                    return
+                raise
+            with source:
                 hashed = copy_hashing(source, target)
-            staged = staging / hashed.sha256
-            os.replace(temp, staged)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temp)
-        entry.digest, entry.sha256, entry.size = hashed.digest, hashed.sha256, hashed.size
-        entry.local_path = str(staged)
+        staged = staging / hashed.sha256
+        os.replace(temp, staged)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+    entry.digest, entry.sha256, entry.size = hashed.digest, hashed.sha256, hashed.size
+    entry.local_path = str(staged)
 
 
 def _write_atomic(path: Path, doc: dict[str, Any]) -> None:

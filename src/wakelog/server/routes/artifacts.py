@@ -26,6 +26,7 @@ from wakelog.server.body import MAX_JSON_BODY, check_json, json_body_schema, rea
 from wakelog.server.errors import ArtifactIncomplete, InvalidArtifact, NotFound
 from wakelog.server.http import entity_name, json_response, not_found, project_path, refuse_nul, run_path
 from wakelog.server.permissions import Viewer, Writer, require
+from wakelog.server.quotas import new_content_bytes
 from wakelog.server.routes.files import blob_response
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(refuse_nul)])
@@ -200,11 +201,14 @@ def _create(state: Any, new: store.NewVersion, user: User) -> tuple[dict[str, An
     hashes = {e.sha256 for e in new.entries if e.sha256 is not None}
     with state.db.read() as conn:
         missing = content.missing(conn, user, hashes)
+        new_bytes = 0 if missing else new_content_bytes(conn, new.entity, hashes)
     if missing:
         raise ArtifactIncomplete(
             f"{len(missing)} of the manifest's files are not uploaded yet: upload them and send it again",
             details={"missing": missing},
         )
+    # content new to the entity counts toward its quota, as run files do (the uploader's counts already)
+    state.quotas.check(None, new.entity, new_bytes=new_bytes)
 
     def still_stored(conn: Any) -> None:  # content expired since the check is missing again
         gone = sorted(hashes - content.stored(conn, hashes))
@@ -214,6 +218,8 @@ def _create(state: Any, new: store.NewVersion, user: User) -> tuple[dict[str, An
             )
 
     version_pk, existed = store.create(state.db, new, time.time(), still_stored)
+    if not existed:
+        state.quotas.count(None, new.entity, new_bytes=new_bytes)
     with state.db.read() as conn:
         version = store.by_pks(conn, [version_pk])[0]
     return version.public(existing=existed), existed

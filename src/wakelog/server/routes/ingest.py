@@ -12,6 +12,7 @@ guard and the storage quotas first (server/diskguard.py, server/quotas.py): 507 
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from typing import Any
@@ -122,6 +123,51 @@ async def blob_upload(
     return {"received": received, "complete": received == total}
 
 
+#: A many-contents upload frames each content as its sha256 (32 bytes) and size (8 bytes, big-endian).
+_FRAME = 40
+
+
+@router.post("/runs/{entity}/{project}/{run_id}/blobs")
+async def blob_batch(entity: str, project: str, run_id: str, request: Request, user: Writer) -> Any:
+    """Upload many small contents whole in one request (an artifact folder of small files): the
+    body holds, one after another, each content's sha256 (32 bytes), size (8 bytes, big-endian)
+    and bytes. Every content is checked against its hash first: one that does not match refuses
+    the whole request (400) and none is recorded. Answers how many contents were received."""
+    entity, project, run_id = run_path(entity, project, run_id)
+    state = request.app.state
+    body = await read_body(request)
+    contents = await run_in_threadpool(_frames, body)
+    await _check_room(request, user, entity, len(body))
+    state.disk_guard.used(len(body))
+    await run_in_threadpool(_store_whole, state.blobs, state.db, user, contents)
+    state.quotas.count(user.username, None, new_bytes=sum(len(c) for c in contents.values()))
+    return {"received": len(contents)}
+
+
+def _frames(body: bytes) -> dict[str, bytes]:
+    """The contents of a many-contents body by sha256, each checked against its hash."""
+    view, contents, at = memoryview(body), {}, 0
+    while at < len(body):
+        if at + _FRAME > len(body):
+            raise InvalidRequest(f"the body ends inside a content's header at byte {at}")
+        sha256, size = body[at : at + 32].hex(), int.from_bytes(body[at + 32 : at + _FRAME], "big")
+        content = bytes(view[at + _FRAME : at + _FRAME + size])
+        if len(content) != size:
+            raise InvalidRequest(f"content {sha256} is cut off: {len(content)} of {size} bytes")
+        if hashlib.sha256(content).hexdigest() != sha256:
+            raise InvalidRequest(f"content {sha256} does not match its sha256; nothing was stored")
+        contents[sha256], at = content, at + _FRAME + size
+    return contents
+
+
+def _store_whole(store: Any, db: Any, user: User, contents: dict[str, bytes]) -> None:
+    """Store checked contents (those stored already stay) and make the user a holder of all."""
+    for sha256, content in contents.items():
+        if not store.exists(sha256):
+            store.put_whole(sha256, content)
+    _record_blobs(db, [(sha256, len(content)) for sha256, content in contents.items()], user.id)
+
+
 async def _check_room(request: Request, user: User, entity: str, new_bytes: int) -> None:
     """507 unless the disk and the user's and entity's quotas have room for ``new_bytes``."""
     state = request.app.state
@@ -153,16 +199,17 @@ def _store_chunk(store: Any, db: Any, user: User, sha256: str, offset: int, data
                 return total  # another server process finished this user's upload meanwhile
             raise ChunkRejected(str(exc), received=store.received(sha256, owner)) from None
         if received == total:
-            _record_blob(db, sha256, total, user.id)
+            _record_blobs(db, [(sha256, total)], user.id)
     return received
 
 
-def _record_blob(db: Any, sha256: str, size: int, holder_id: int) -> None:
+def _record_blobs(db: Any, contents: list[tuple[str, int]], holder_id: int) -> None:
+    """Record stored contents (sha256, size) and the user as their holder, in one transaction."""
     now = time.time()
     with db.write() as conn:
-        upsert(conn, blobs, [{"sha256": sha256, "size": size, "created_at": now}], ["sha256"])
-        holder = {"sha256": sha256, "user_id": holder_id, "created_at": now}
-        upsert(conn, blob_holders, [holder], ["sha256", "user_id"])
+        upsert(conn, blobs, [{"sha256": s, "size": n, "created_at": now} for s, n in contents], ["sha256"])
+        holders = [{"sha256": s, "user_id": holder_id, "created_at": now} for s, _ in contents]
+        upsert(conn, blob_holders, holders, ["sha256", "user_id"])
 
 
 class FileEntry(BaseModel):
