@@ -69,7 +69,9 @@ def live_run(root: Path, url: str, key: str, name: str, seconds: float, interval
     writer.flush()
     transport = Timed()
     client = ServerClient(url, key, transport=transport)
-    uploader = Uploader(run_dir, client, "live", name, parent_pid=os.getpid(), send_interval=interval)
+    uploader = Uploader(
+        run_dir, client, "live", name, entity="admin", parent_pid=os.getpid(), send_interval=interval
+    )
     thread = threading.Thread(target=uploader.run)
     thread.start()
     written: dict[int, float] = {}
@@ -127,6 +129,7 @@ def main() -> None:
     args = parser.parse_args()
     seconds = args.seconds or (10.0 if args.quick else 30.0)
     with tempfile.TemporaryDirectory() as tmp:
+        os.environ["WAKELOG_CONFIG_DIR"] = str(Path(tmp) / "config")  # never the user's own
         proc, url, key = start_server(Path(tmp) / "server")
         try:
             before = variant(Path(tmp) / "before", url, key, proc.pid, args.runs, seconds, 0.0)
