@@ -29,7 +29,7 @@ from typing import Any
 
 import httpx
 
-from server_ingest import KEYS, start_server
+from server_ingest import KEYS, cpu_seconds, start_server
 from wakelog.runlog import RecordType, RunLogWriter
 from wakelog.transport.client import ServerClient
 from wakelog.transport.uploader import SEND_INTERVAL, Uploader
@@ -52,12 +52,6 @@ class Timed(httpx.HTTPTransport):
             ack = response.json().get("ack", -1) if response.status_code == 200 else -1
             self.acked.append((time.monotonic(), ack))
         return response
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def live_run(root: Path, url: str, key: str, name: str, seconds: float, interval: float) -> dict[str, Any]:
