@@ -1,13 +1,14 @@
 """Small-batch ingest: the server's CPU per live (small) ingest request.
 
-    python bench/small_ingest.py [--quick] [--requests N] [--rows R] [--backend-store URL]
+    python bench/small_ingest.py [--quick] [--requests N] [--rows R] [--postgres | --backend-store URL]
     python bench/small_ingest.py --profile [--sort tottime] …
 
 ``--requests`` ingest requests of ``--rows`` history rows × 5 keys each (default 10: one second of a
 run logging at 10 steps/s, what a coalescing uploader sends) go one after another to a real `wakelog
 server` process on loopback (SQLite in a temporary folder unless ``--backend-store`` names a
-PostgreSQL database). The figure is the server process's CPU (user + system, /proc) per request:
-HTTP parsing, auth, permission, decoding and checks, the transaction, the answer. For scale, the
+PostgreSQL database, or ``--postgres`` a throwaway cluster). The figure is the server process's CPU
+(user + system, /proc) per request: HTTP parsing, auth, permission, decoding and checks, the
+transaction, the answer (PostgreSQL's own processes not counted). For scale, the
 same for ``GET /api/v1/health`` (the HTTP server's and the middleware's floor) is printed beside it.
 ``--profile`` runs the app in this process instead (httpx's in-memory ASGI transport) and prints
 its cProfile (CPU time per thread), sorted by ``--sort`` (default: cumulative).
@@ -128,9 +129,23 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--sort", default="cumulative", help="the profile's order (pstats: tottime, …)")
     parser.add_argument("--backend-store", help="a PostgreSQL URL (default: SQLite in a temporary folder)")
+    parser.add_argument("--postgres", action="store_true", help="on a throwaway PostgreSQL cluster")
     args = parser.parse_args()
     requests = args.requests or (200 if args.quick else 1000)
     payloads = bodies(requests, args.rows)
+    cluster = None
+    if args.postgres:
+        from load import postgres  # as the tests start one
+
+        cluster, args.backend_store = postgres()
+    try:
+        run(args, requests, payloads)
+    finally:
+        if cluster is not None:
+            cluster.stop()
+
+
+def run(args: argparse.Namespace, requests: int, payloads: list[bytes]) -> None:
     if args.profile:
         profile(args.backend_store, payloads, args.sort)
         return

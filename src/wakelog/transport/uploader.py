@@ -34,7 +34,7 @@ from wakelog._limits import MAX_BATCH_BYTES, MAX_BATCH_RECORDS, UPLOAD_BATCH_BYT
 from wakelog._names import check_file_name
 from wakelog._warn import warn
 from wakelog.errors import Error
-from wakelog.runlog import RecordType, RunLogError, find_runlog, read_runlog
+from wakelog.runlog import RecordType, RunLogError, find_runlog, iter_records, read_runlog
 from wakelog.runlog._format import FRAME_SIZE, HEADER_SIZE
 from wakelog.runlog.reader import ReadResult, Record
 from wakelog.runlog.syncstate import SyncState, upload_lock
@@ -369,16 +369,17 @@ class Uploader:
         return batch
 
     def _log_fully_acked(self) -> bool:
-        result = read_runlog(self.log_path, self.state.log_offset or HEADER_SIZE, final=True)
-        if any(r.seq > self.state.acked_seq for r in result.records):
+        """Whether nothing past the ack is left in the run log or its spill log (read streaming,
+        stopping at the first such record)."""
+        acked = self.state.acked_seq
+        if any(r.seq > acked for r in iter_records(self.log_path, self.state.log_offset or HEADER_SIZE)):
             return False
         if self.spill_path is None:
             return True
         try:
-            spilled = read_runlog(self.spill_path, self._spill_offset, final=True)
+            return not any(r.seq > acked for r in iter_records(self.spill_path, self._spill_offset))
         except (FileNotFoundError, RunLogError):
             return True
-        return not any(r.seq > self.state.acked_seq for r in spilled.records)
 
     def _upload_files(self) -> None:
         """Upload saved files and media that are new or changed since their last upload."""
