@@ -26,6 +26,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -144,9 +145,18 @@ class Uploader:
         self._synced = False  # learned the server's ack since this uploader started
         self._parent_gone_at: float | None = None
         self._artifacts = ArtifactActions(run_dir, client, lambda: self.state)
+        # Once the log is complete, the next piece is read while a batch is on its way (``_read``).
+        self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wakelog-read-ahead")
+        self._ahead: tuple[int, Future[ReadResult]] | None = None
 
     # -- the loop -------------------------------------------------------------------------
     def run(self) -> SyncState:
+        try:
+            return self._loop()
+        finally:
+            self._reader.shutdown(wait=False, cancel_futures=True)
+
+    def _loop(self) -> SyncState:
         while True:
             live = _alive(self.parent_pid)
             if not live and self._parent_gone_at is None:
@@ -262,9 +272,9 @@ class Uploader:
         """Send what the log holds past the ack; once the run log has nothing more, what its spill
         log holds. Returns how many records were acked."""
         offset = self.state.log_offset or HEADER_SIZE
-        result = read_runlog(self.log_path, offset, final=final, max_bytes=UPLOAD_BATCH_BYTES)
+        result = self._read(offset, final=final)
         size = self.log_path.stat().st_size
-        outcome = self._send(result, offset, hold=not final)
+        outcome = self._send(result, offset, hold=not final, read_ahead=final)
         if outcome is not None:
             sent, self.state.log_offset = outcome
             if sent:
@@ -274,6 +284,21 @@ class Uploader:
         if result.next_offset < size or self.spill_path is None:
             return 0  # the run log has more to come (an incomplete record): it goes first
         return self._send_spilled(self.spill_path, final=final, log_size=size)
+
+    def _read(self, offset: int, *, final: bool) -> ReadResult:
+        """The run log's next piece from ``offset``: the one read ahead if it starts there."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[0] == offset and final:
+            return ahead[1].result()
+        return read_runlog(self.log_path, offset, final=final, max_bytes=UPLOAD_BATCH_BYTES)
+
+    def _read_ahead(self, offset: int) -> None:
+        """Start reading the complete log's next piece from ``offset`` (where the next pass reads
+        when the batch now sent is acked whole), so reading and sending overlap (``wakelog sync``)."""
+        self._ahead = (
+            offset,
+            self._reader.submit(read_runlog, self.log_path, offset, max_bytes=UPLOAD_BATCH_BYTES),
+        )
 
     def _send_spilled(self, path: Path, *, final: bool, log_size: int) -> int:
         """Send what the spill log holds past the ack (records the training's full disk could not
@@ -300,12 +325,19 @@ class Uploader:
         return sent
 
     def _send(
-        self, result: ReadResult, offset: int, *, skipped: str | None = None, hold: bool = False
+        self,
+        result: ReadResult,
+        offset: int,
+        *,
+        skipped: str | None = None,
+        hold: bool = False,
+        read_ahead: bool = False,
     ) -> tuple[int, int] | None:
         """Send the next batch of ``result`` (read from ``offset``) past the ack; returns how many
         records were acked and where the next read starts, or None when it has none past the ack.
         ``skipped``: declare sequence numbers the log skips lost, for this reason. ``hold``: the
-        training still logs, so a small batch may wait to be coalesced (``_hold``)."""
+        training still logs, so a small batch may wait to be coalesced (``_hold``). ``read_ahead``:
+        the run log is complete, so its next piece may be read while this batch is sent."""
         pending = [r for r in result.records if r.seq > self.state.acked_seq]
         if not pending:
             return None
@@ -314,6 +346,8 @@ class Uploader:
             return 0, offset  # read again next pass, with what the training adds meanwhile
         if self._artifacts.note(records):
             self._save()  # queued before sent: acked records are never read again
+        if read_ahead:
+            self._read_ahead(records[-1].offset)
         try:
             # Declared gaps add records: what goes past the cap is sent next time (not acked now).
             payload = self._with_declared_gaps(records, result, offset, skipped)[:MAX_BATCH_RECORDS]
