@@ -26,14 +26,20 @@ def chunked(values: Iterable[T], size: int = IN_CHUNK) -> Iterator[list[T]]:
 
 
 def rows_in(
-    dialect: str, columns: Sequence[sa.ColumnElement[Any]], wanted: Sequence[Sequence[Any]]
+    dialect: str,
+    fixed: Sequence[sa.ColumnElement[bool]],
+    columns: Sequence[sa.ColumnElement[Any]],
+    wanted: Sequence[Sequence[Any]],
 ) -> sa.ColumnElement[bool]:
-    """Rows whose ``columns`` equal one of the ``wanted`` tuples, found through an index on them on
-    both backends. SQLite searches no index for a row-value ``IN`` list (it scans the whole table),
-    but searches one for each term of an ``OR`` of equalities; PostgreSQL plans the ``IN`` well.
-    Keep ``wanted`` to ``IN_CHUNK`` parameters in all."""
+    """Rows that match every ``fixed`` condition and whose ``columns`` equal one of the ``wanted``
+    tuples, found through an index on the fixed and listed columns on both backends. SQLite
+    searches no index for a row-value ``IN`` list (it scans the whole table), but searches one for
+    each term of an ``OR`` of equalities (each term holding the fixed conditions too); PostgreSQL
+    plans the ``IN`` list well. Keep ``wanted`` to ``IN_CHUNK`` parameters in all."""
     if dialect != "sqlite":
-        return sa.tuple_(*columns).in_([tuple(row) for row in wanted])
-    return sa.or_(
-        *(sa.and_(*(column == value for column, value in zip(columns, row, strict=True))) for row in wanted)
+        return sa.and_(*fixed, sa.tuple_(*columns).in_([tuple(row) for row in wanted]))
+    terms = (
+        sa.and_(*fixed, *(column == value for column, value in zip(columns, row, strict=True)))
+        for row in wanted
     )
+    return sa.or_(*terms)

@@ -51,7 +51,7 @@ MAX_POINTS = 10_000
 #: The most keys a request may name in repeated ``keys=``/``key=`` parameters (exports, rows,
 #: media): far under both backends' bind-parameter limits (SQLite 32,766, PostgreSQL 65,535).
 MAX_KEY_PARAMS = 1_000
-#: Chunks fetched by their primary key per statement (four parameters each: under every limit).
+#: Chunks fetched by their primary key per statement (up to four parameters each: under every limit).
 DECODE_BATCH = 200
 INT64 = 2**63 - 1
 _SKETCH_ROW_BYTES = codec.SKETCH_FIELDS * 8
@@ -148,10 +148,9 @@ def _decode_into(
     items = list(wanted)
     for start in range(0, len(items), DECODE_BATCH):
         batch = items[start : start + DECODE_BATCH]
-        found = [(pk, stream, key, chunk) for pk, key, chunk in batch]
         rows = conn.execute(
             sa.select(c.run_pk, c.key, c.chunk, c.data).where(
-                rows_in(conn.dialect.name, (c.run_pk, c.stream, c.key, c.chunk), found)
+                rows_in(conn.dialect.name, [c.stream == stream], (c.run_pk, c.key, c.chunk), batch)
             )
         )
         for row in rows:
@@ -610,12 +609,11 @@ def _load_chunks(
 ) -> None:
     """Decode the ``needed`` (key, chunk)s, cut to the step range, onto the keys' buffers."""
     c = series_chunks.c
-    wanted = [(run_pk, stream, key, chunk) for key, chunk in needed]
-    columns = (c.run_pk, c.stream, c.key, c.chunk)
-    for start in range(0, len(wanted), DECODE_BATCH):
+    fixed = [c.run_pk == run_pk, c.stream == stream]
+    for start in range(0, len(needed), DECODE_BATCH):
         rows = conn.execute(
             sa.select(c.key, c.chunk, c.data)
-            .where(rows_in(conn.dialect.name, columns, wanted[start : start + DECODE_BATCH]))
+            .where(rows_in(conn.dialect.name, fixed, (c.key, c.chunk), needed[start : start + DECODE_BATCH]))
             .order_by(c.key, c.chunk)
         )
         for row in rows:
