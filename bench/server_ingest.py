@@ -48,11 +48,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(data_dir: Path, workers: int = 1) -> tuple[subprocess.Popen, str, str]:
+def start_server(
+    data_dir: Path, workers: int = 1, extra: Iterable[str] = ()
+) -> tuple[subprocess.Popen, str, str]:
+    """``wakelog server`` on a free port (``extra``: more options); its process, URL and admin key."""
     port = free_port()
     command = [sys.executable, "-m", "wakelog", "server", "--port", str(port), "--data-dir", str(data_dir)]
     proc = subprocess.Popen(
-        [*command, "--workers", str(workers)],
+        [*command, "--workers", str(workers), *extra],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -64,6 +67,12 @@ def start_server(data_dir: Path, workers: int = 1) -> tuple[subprocess.Popen, st
         except httpx.TransportError:
             time.sleep(0.1)
     raise RuntimeError("server did not start")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def batches(steps: int, per_batch: int) -> list[bytes]:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from wakelog.runlog import RunLogError, RunLogWriter, check_header, read_runlog
+from wakelog.runlog import RunLogError, RunLogWriter, check_header, iter_records, read_runlog
 from wakelog.runlog._format import HEADER_SIZE, encode_frame
 
 values = st.recursive(
@@ -134,6 +134,29 @@ def test_paging_with_max_bytes_reads_everything_once(tmp_path: Path) -> None:
         seen.extend(r.data["i"] for r in page.records)
         offset = page.next_offset
     assert seen == list(range(500))
+
+
+@SETTINGS
+@given(
+    items=st.lists(st.integers(0, 300), min_size=1, max_size=40),
+    where=st.integers(min_value=0),
+    flip=st.integers(0, 255),
+    cut=st.integers(0, 40),
+    piece=st.integers(1, 2000),
+)
+def test_iter_records_streams_in_pieces_what_a_whole_read_finds(
+    tmp_path: Path, items: list, where: int, flip: int, cut: int, piece: int
+) -> None:
+    """Piece by piece (smaller than a record, too), past damage and up to a torn tail: the same
+    records as reading the whole log at once."""
+    path = tmp_path / "run-x.wakelog"
+    path.unlink(missing_ok=True)
+    write(path, [("history", {"pad": "x" * n}) for n in items])
+    data = bytearray(path.read_bytes())
+    data[HEADER_SIZE + where % (len(data) - HEADER_SIZE)] ^= flip
+    path.write_bytes(bytes(data[: len(data) - cut]))
+    whole = [(r.seq, r.offset) for r in read_runlog(path).records]
+    assert [(r.seq, r.offset) for r in iter_records(path, piece=piece)] == whole
 
 
 def test_reader_follows_a_log_being_written(tmp_path: Path) -> None:

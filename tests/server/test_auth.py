@@ -16,10 +16,11 @@ import pytest
 from click.testing import CliRunner
 
 import wakelog
-from tests.harness import InProcessServer
+from tests.harness import FakeClock, InProcessServer
 from tests.server.conftest import free_port
 from wakelog.cli import main
 from wakelog.sdk._login import api_key_for, credentials_file
+from wakelog.server.keycache import KEY_CACHE_SECONDS, KeyCache
 
 API = "/api/v1"
 DENIED = {"detail": "authentication required", "code": "unauthorized"}
@@ -255,6 +256,8 @@ def test_only_admins_manage_users_and_others_keys(server: InProcessServer) -> No
 
 
 def test_cli_accounts_work_on_the_running_servers_database(server: InProcessServer) -> None:
+    clock = FakeClock()
+    server.app.state.key_cache = KeyCache(clock=clock)
     data = ["--data-dir", str(server.data_dir), "--backend-store", server.database_url]
     run_cli("user", "add", "dave", "--password-stdin", *data, input="daves-password\n")
     key = run_cli("key", "create", "--user", "dave", "--name", "ci", *data).strip()
@@ -271,7 +274,9 @@ def test_cli_accounts_work_on_the_running_servers_database(server: InProcessServ
         login["password"] = "daves-new-password"
         assert client.post(f"{API}/auth/login", json=login).status_code == 200
         assert "ci" in run_cli("key", "list", "--user", "dave", *data)
-        run_cli("key", "revoke", key[:11], *data)
+        run_cli("key", "revoke", key[:11], *data)  # beside the server: it learns within the key cache's time
+        assert client.get(f"{API}/auth/me", auth=("api", key)).status_code == 200
+        clock.sleep(KEY_CACHE_SECONDS)
         assert_denied(client.get(f"{API}/auth/me", auth=("api", key)))
     assert "revoked" in run_cli("key", "list", "--user", "dave", *data)
     for args in (

@@ -178,9 +178,18 @@ def read_runlog(
     return result
 
 
-def iter_records(path: str | os.PathLike[str]) -> Iterator[Record]:
-    """All intact records of a finished log, in order (damage is skipped silently)."""
-    yield from read_runlog(path).records
+def iter_records(
+    path: str | os.PathLike[str], offset: int = HEADER_SIZE, *, piece: int = _READ_CHUNK
+) -> Iterator[Record]:
+    """The intact records of a finished log from ``offset`` on, in order (damage is skipped
+    silently), read ``piece`` bytes at a time: memory is bounded by a piece (or the largest
+    record), not by the log."""
+    while True:
+        result = read_runlog(path, offset, final=True, max_bytes=piece)
+        yield from result.records
+        if result.next_offset <= offset:
+            return  # the end, or a torn tail
+        offset = result.next_offset
 
 
 def find_runlog(run_dir: str | os.PathLike[str]) -> Path:

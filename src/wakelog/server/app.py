@@ -22,6 +22,7 @@ from wakelog.server.config import ServerConfig
 from wakelog.server.diskguard import DiskGuard, guarded_paths
 from wakelog.server.errors import InvalidRequest
 from wakelog.server.http import ApiHeaders
+from wakelog.server.keycache import KeyCache
 from wakelog.server.limits import Limits
 from wakelog.server.live import LiveHub
 from wakelog.server.live_local import LocalLiveHub, socket_folder
@@ -95,6 +96,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     )
     app.state.disk_guard = DiskGuard(guarded_paths(config), config.min_free_bytes)
     app.state.quotas = QuotaGuard(db, config, app.state.blobs)
+    app.state.key_cache = KeyCache()  # API keys checked lately (keycache.py); tests replace it
     app.state.clock = time.time  # sweeps' agent timeouts read it; tests put a fake clock here
 
     # Innermost (a middleware added later wraps it): an error it raises reaches the handlers as is.

@@ -3,7 +3,9 @@
 Keys are random (``wk_`` + 40 URL-safe characters), stored as sha256 hashes and compared in
 constant time; passwords are hashed with scrypt. The first start creates an admin with a random
 password and key and writes them to 0600 files in the data directory. A failed check answers 401
-with nothing that says why. A key's ``last_used_at`` is written at most once a minute.
+with nothing that says why. A key's ``last_used_at`` is written at most once a minute. A key checked
+lately is not looked up again for a few seconds (``keycache.py``: revocation takes that long on other
+replicas).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import sqlalchemy as sa
 from fastapi import Request
 
 from wakelog.server.errors import CsrfFailed, Unauthorized
+from wakelog.server.keycache import KeyCache
 from wakelog.server.limits import client_address, too_many
 from wakelog.store.database import Database
 from wakelog.store.members import ensure_personal_entity
@@ -227,6 +230,27 @@ def authenticate(request: Request) -> User:
     return user
 
 
+def _user_for_key(request: Request, key: str) -> User | None:
+    """The key's user, from the key cache or the database; notes the key's hash in
+    ``request.state.key_hash``, under which permission checks are cached too."""
+    cache: KeyCache = request.app.state.key_cache
+    key_hash = hash_key(key)
+    cached = cache.user(key_hash)
+    if cached is None:
+        db: Database = request.app.state.db
+        with db.read() as conn:
+            found = lookup_key(conn, key)
+        if found is None:
+            return None
+        user, key_id, last_used = found
+        touch_key(db, key_id, last_used)
+        cache.remember(key_hash, user, key_id)
+    else:
+        user = cached[0]
+    request.state.key_hash = key_hash
+    return user
+
+
 def _identify(request: Request) -> User:
     db: Database = request.app.state.db
     header = request.headers.get("authorization")
@@ -237,13 +261,10 @@ def _identify(request: Request) -> User:
         if wait > 0:
             raise too_many(wait, "too many failed API key checks from this address")
         key = _key_from_header(header)
-        with db.read() as conn:
-            found_key = lookup_key(conn, key) if key else None
-        if found_key is None:
+        user = _user_for_key(request, key) if key else None
+        if user is None:
             failures.failure(address)
             raise unauthorized(request)
-        user, key_id, last_used = found_key
-        touch_key(db, key_id, last_used)
         request.state.user = user  # lets the body be read in full (server/body.py)
         return user
     token = request.cookies.get(SESSION_COOKIE)

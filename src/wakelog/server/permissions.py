@@ -12,6 +12,7 @@ the dependencies below in place of plain authentication (a test walks the route 
   403, with the same answer for an entity they cannot read, so writes do not reveal names either.
 * ``EntityAdmin``: managing an entity's members; needs its ``admin`` role (404 / 403 as above).
 
+A check an API key passed is trusted for a few seconds (``keycache.py``); a refusal never is.
 Listings keep what ``readable_entities`` lets through. Blobs are stored once per content, but a
 user may attach only content they uploaded whole themselves (``usable_blobs``), and content is
 downloaded only as a file of a run they can read: knowing a hash gives nothing away.
@@ -88,12 +89,15 @@ def require_server_admin(user: User) -> None:
         raise Forbidden("only a server admin can do that")
 
 
-def require(conn: sa.Connection, user: User, entity: str, needed: str, *, missing: str) -> None:
+def require(
+    conn: sa.Connection, user: User, entity: str, needed: str, *, missing: str
+) -> EntityAccess | None:
     """Raise 404 (``"<missing> not found"``) if ``user`` cannot read the entity or it does not
     exist, 403 if they can read it but ``needed`` is more than their role. Server admins pass
-    (the route answers for what does not exist, as it does for anything else missing)."""
+    (the route answers for what does not exist, as it does for anything else missing). Returns
+    what the user holds there (None: not looked up, for a server admin)."""
     if user.is_admin:
-        return
+        return None
     access = entity_access(conn, user, entity)
     if not access.exists or not access.allows(user, "viewer"):
         raise not_found(missing)
@@ -103,13 +107,15 @@ def require(conn: sa.Connection, user: User, entity: str, needed: str, *, missin
             f"an admin of {entity} can change that with `wakelog team add {entity} {user.username} "
             f"--role {needed}`",
         )
+    return access
 
 
-def require_writer(conn: sa.Connection, user: User, entity: str) -> None:
-    """Raise 403 unless ``user`` may write under ``entity`` (or create it by writing)."""
+def require_writer(conn: sa.Connection, user: User, entity: str) -> EntityAccess:
+    """Raise 403 unless ``user`` may write under ``entity`` (or create it by writing); returns
+    what the user holds there."""
     access = entity_access(conn, user, entity)
     if not access.exists and may_create(user, entity):
-        return
+        return access
     if not access.exists or not access.allows(user, "viewer"):
         raise Forbidden(
             f"entity {entity!r} does not exist or you are not a member of it; a server admin creates "
@@ -121,6 +127,7 @@ def require_writer(conn: sa.Connection, user: User, entity: str) -> None:
             f"writing to entity {entity!r} needs the member role and you are a {access.role}; an admin "
             f"of {entity} can grant it with `wakelog team add {entity} {user.username} --role member`",
         )
+    return access
 
 
 def _entity_and_missing(request: Request) -> tuple[str, str]:
@@ -137,24 +144,42 @@ def _entity_and_missing(request: Request) -> tuple[str, str]:
     return entity, f"entity {entity!r}"
 
 
+def _passed_lately(request: Request, user: User, entity: str, needed: str) -> bool:
+    """Whether the request's API key passed a check under ``entity`` lately, holding enough."""
+    key_hash = getattr(request.state, "key_hash", None)
+    if key_hash is None:
+        return False  # a browser session: always checked
+    known, role = request.app.state.key_cache.entity(key_hash, entity)
+    return known and EntityAccess(exists=True, role=role).allows(user, needed)
+
+
+def _passed(request: Request, entity: str, access: EntityAccess | None) -> None:
+    key_hash = getattr(request.state, "key_hash", None)
+    if key_hash is not None:
+        request.app.state.key_cache.allow(key_hash, entity, access.role if access else None)
+
+
 def entity_viewer(request: Request, user: Annotated[User, Depends(authenticate)]) -> User:
     entity, missing = _entity_and_missing(request)
-    with request.app.state.db.read() as conn:
-        require(conn, user, entity, "viewer", missing=missing)
+    if not _passed_lately(request, user, entity, "viewer"):
+        with request.app.state.db.read() as conn:
+            _passed(request, entity, require(conn, user, entity, "viewer", missing=missing))
     return user
 
 
 def entity_writer(request: Request, user: Annotated[User, Depends(authenticate)]) -> User:
     entity, _ = _entity_and_missing(request)
-    with request.app.state.db.read() as conn:
-        require_writer(conn, user, entity)
+    if not _passed_lately(request, user, entity, "member"):
+        with request.app.state.db.read() as conn:
+            _passed(request, entity, require_writer(conn, user, entity))
     return user
 
 
 def entity_admin(request: Request, user: Annotated[User, Depends(authenticate)]) -> User:
     entity, missing = _entity_and_missing(request)
-    with request.app.state.db.read() as conn:
-        require(conn, user, entity, "admin", missing=missing)
+    if not _passed_lately(request, user, entity, "admin"):
+        with request.app.state.db.read() as conn:
+            _passed(request, entity, require(conn, user, entity, "admin", missing=missing))
     return user
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -20,28 +22,53 @@ def upsert(
     update: list[str] | None = None,
 ) -> None:
     """Insert ``rows``; on a key conflict update the ``update`` columns (or do nothing)."""
-    if not rows:
-        return
-    statement = _insert(conn, table)
+    if rows:
+        conn.execute(_upsert(conn.dialect.name, table, tuple(keys), tuple(update or ())), rows)
+
+
+def upsert_merging(
+    conn: sa.Connection,
+    table: sa.Table,
+    rows: list[dict[str, Any]],
+    keys: list[str],
+    merge: Callable[[Any], dict[str, Any]],
+) -> None:
+    """Insert ``rows``; on a key conflict set the columns ``merge(excluded)`` gives (SQL expressions
+    over the stored row's columns and ``excluded``, the row that was to be inserted)."""
+    if rows:
+        conn.execute(_merging(conn.dialect.name, table, tuple(keys), merge), rows)
+
+
+# Built once per dialect and shape: ingest upserts on every batch, and building the statement cost
+# more than executing it.
+@functools.lru_cache(maxsize=128)
+def _upsert(dialect: str, table: sa.Table, keys: tuple[str, ...], update: tuple[str, ...]) -> Any:
+    statement = _insert(dialect, table)
     if update:
-        statement = statement.on_conflict_do_update(
+        return statement.on_conflict_do_update(
             index_elements=keys, set_={name: statement.excluded[name] for name in update}
         )
-    else:
-        statement = statement.on_conflict_do_nothing(index_elements=keys)
-    conn.execute(statement, rows)
+    return statement.on_conflict_do_nothing(index_elements=keys)
+
+
+@functools.lru_cache(maxsize=32)
+def _merging(
+    dialect: str, table: sa.Table, keys: tuple[str, ...], merge: Callable[[Any], dict[str, Any]]
+) -> Any:
+    statement = _insert(dialect, table)
+    return statement.on_conflict_do_update(index_elements=keys, set_=merge(statement.excluded))
 
 
 def insert_missing(conn: sa.Connection, table: sa.Table, row: dict[str, Any], keys: list[str]) -> bool:
     """Insert ``row`` unless one with the same ``keys`` exists (or is being inserted); True if inserted."""
-    statement = _insert(conn, table).values(**row).on_conflict_do_nothing(index_elements=keys)
+    statement = _insert(conn.dialect.name, table).values(**row).on_conflict_do_nothing(index_elements=keys)
     # RETURNING, not rowcount: psycopg reports -1 for this statement.
     return conn.execute(statement.returning(*(table.c[name] for name in keys))).first() is not None
 
 
-def _insert(conn: sa.Connection, table: sa.Table) -> PostgresInsert | SqliteInsert:
-    """An INSERT of the connection's dialect, the kind that can say ON CONFLICT."""
-    if conn.dialect.name == "postgresql":
+def _insert(dialect: str, table: sa.Table) -> PostgresInsert | SqliteInsert:
+    """An INSERT of the dialect, the kind that can say ON CONFLICT."""
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as postgres_insert
 
         return postgres_insert(table)

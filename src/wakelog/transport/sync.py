@@ -8,14 +8,13 @@ says how far it got; ``--clean`` only deletes folders the server has whole.
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wakelog.runlog import RecordType, RunLogError, find_runlog, read_runlog
+from wakelog.runlog import RecordType, RunLogError, find_runlog, iter_records
 from wakelog.runlog.syncstate import SyncState, upload_lock
 from wakelog.transport.client import ServerClient
 from wakelog.transport.uploader import Uploader, spill_log
@@ -64,19 +63,23 @@ def find_run_dirs(paths: Iterable[Path]) -> list[Path]:
 def describe(run_dir: Path) -> LocalRun:
     """What a run folder holds, read from its run log and its spill log (if the disk was full)."""
     log_path = find_runlog(run_dir)
-    records = read_runlog(log_path).records
-    spill = spill_log(run_dir, log_path)
-    if spill is not None:
-        with contextlib.suppress(FileNotFoundError, RunLogError):  # none (the usual), or unreadable
-            records = records + read_runlog(spill).records
     identity: dict[str, Any] = {}
-    ended = False
-    for record in records:
-        if record.type == RecordType.RUN and not identity:
-            identity = record.data
-        elif record.type == RecordType.EXIT:
-            ended = True
-    last = max((r.seq for r in records), default=-1)
+    ended, last = False, -1
+    spill = spill_log(run_dir, log_path)
+    for path in (log_path, spill):
+        if path is None:
+            continue
+        try:
+            for record in iter_records(path):  # streamed: a long run's log never sits in memory
+                if record.type == RecordType.RUN and not identity:
+                    identity = record.data
+                elif record.type == RecordType.EXIT:
+                    ended = True
+                last = max(last, record.seq)
+        except (FileNotFoundError, RunLogError):
+            if path == log_path:
+                raise
+            # the spill log: none (the usual), or unreadable
     run_id = identity.get("id") or run_dir.name.rsplit("-", 1)[-1]
     return LocalRun(
         run_dir=run_dir,

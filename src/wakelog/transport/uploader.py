@@ -10,10 +10,13 @@ log ends early and the rest is in its spill log (``RunWriter``): the uploader go
 the run still arrives whole, with its exit record, and without the user's help. Saved files and
 media are uploaded by content hash, resumably; a file whose name the server refuses is skipped with
 a warning. Artifact records are acted on after the records around them are sent
-(``_artifact_upload.py``): blobs through the run's blob routes, then the version. It stops when
-the run's exit record and files are on the server, or — once the training process is gone — when
-the whole log is sent or ``linger`` seconds have passed; ``wakelog sync``
-finishes whatever is left.
+(``_artifact_upload.py``): blobs through the run's blob routes, then the version. A live run's
+records are coalesced: the first batch after a quiet spell goes at once, then at most one batch
+per ``SEND_INTERVAL`` while the training keeps logging (each small request costs the server more
+than its points do), unless a full batch is waiting or the run's exit record is among them
+(``finish()`` waits on it). It stops when the run's exit record and files are on the server, or —
+once the training process is gone — when the whole log is sent or ``linger`` seconds have passed;
+``wakelog sync`` finishes whatever is left.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +35,7 @@ from wakelog._limits import MAX_BATCH_BYTES, MAX_BATCH_RECORDS, UPLOAD_BATCH_BYT
 from wakelog._names import check_file_name
 from wakelog._warn import warn
 from wakelog.errors import Error
-from wakelog.runlog import RecordType, RunLogError, find_runlog, read_runlog
+from wakelog.runlog import RecordType, RunLogError, find_runlog, iter_records, read_runlog
 from wakelog.runlog._format import FRAME_SIZE, HEADER_SIZE
 from wakelog.runlog.reader import ReadResult, Record
 from wakelog.runlog.syncstate import SyncState, upload_lock
@@ -40,6 +44,9 @@ from wakelog.transport._artifact_upload import ArtifactActions
 from wakelog.transport.client import RejectedError, RetryableError, SequenceGap, ServerClient
 
 POLL_SECONDS = 0.2
+#: While a live run logs, its records go at most this often (the first after a quiet spell: at
+#: once); a new point reaches the server within about this plus ``POLL_SECONDS``.
+SEND_INTERVAL = 1.0
 FILE_SCAN_SECONDS = 5.0
 MAX_BACKOFF = 30.0
 #: A gap the server reports again right after a rescan is retried with backoff this many times,
@@ -104,6 +111,7 @@ class Uploader:
         parent_pid: int | None = None,
         linger: float = 600.0,
         progress: Callable[[SyncState], None] | None = None,
+        send_interval: float = SEND_INTERVAL,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -132,12 +140,23 @@ class Uploader:
         # Injectable so tests drive the loop in simulated time (backoff, heartbeats, linger).
         self._clock, self._pause = clock, sleep
         self._last_contact = clock()
+        self.send_interval = send_interval  # 0: every batch at once (benchmarks compare)
+        self._last_batch = float("-inf")  # when records were last sent (coalescing, ``_hold``)
         self._synced = False  # learned the server's ack since this uploader started
         self._parent_gone_at: float | None = None
         self._artifacts = ArtifactActions(run_dir, client, lambda: self.state)
+        # Once the log is complete, the next piece is read while a batch is on its way (``_read``).
+        self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wakelog-read-ahead")
+        self._ahead: tuple[int, Future[ReadResult]] | None = None
 
     # -- the loop -------------------------------------------------------------------------
     def run(self) -> SyncState:
+        try:
+            return self._loop()
+        finally:
+            self._reader.shutdown(wait=False, cancel_futures=True)
+
+    def _loop(self) -> SyncState:
         while True:
             live = _alive(self.parent_pid)
             if not live and self._parent_gone_at is None:
@@ -254,17 +273,33 @@ class Uploader:
         """Send what the log holds past the ack; once the run log has nothing more, what its spill
         log holds. Returns how many records were acked."""
         offset = self.state.log_offset or HEADER_SIZE
-        result = read_runlog(self.log_path, offset, final=final, max_bytes=UPLOAD_BATCH_BYTES)
+        result = self._read(offset, final=final)
         size = self.log_path.stat().st_size
-        outcome = self._send(result, offset)
+        outcome = self._send(result, offset, hold=not final, read_ahead=final)
         if outcome is not None:
             sent, self.state.log_offset = outcome
-            self._save()
+            if sent:
+                self._save()
             return sent
         self.state.log_offset = max(result.next_offset, offset)
         if result.next_offset < size or self.spill_path is None:
             return 0  # the run log has more to come (an incomplete record): it goes first
         return self._send_spilled(self.spill_path, final=final, log_size=size)
+
+    def _read(self, offset: int, *, final: bool) -> ReadResult:
+        """The run log's next piece from ``offset``: the one read ahead if it starts there."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[0] == offset and final:
+            return ahead[1].result()
+        return read_runlog(self.log_path, offset, final=final, max_bytes=UPLOAD_BATCH_BYTES)
+
+    def _read_ahead(self, offset: int) -> None:
+        """Start reading the complete log's next piece from ``offset`` (where the next pass reads
+        when the batch now sent is acked whole), so reading and sending overlap (``wakelog sync``)."""
+        self._ahead = (
+            offset,
+            self._reader.submit(read_runlog, self.log_path, offset, max_bytes=UPLOAD_BATCH_BYTES),
+        )
 
     def _send_spilled(self, path: Path, *, final: bool, log_size: int) -> int:
         """Send what the spill log holds past the ack (records the training's full disk could not
@@ -280,25 +315,40 @@ class Uploader:
             return 0  # none, or one being created, or removed once copied back into the run log
         if self.log_path.stat().st_size != log_size:
             return 0
-        outcome = self._send(result, self._spill_offset, skipped=SPILL_SKIPPED)
+        outcome = self._send(result, self._spill_offset, skipped=SPILL_SKIPPED, hold=not final)
         if outcome is None:
             self._spill_offset = max(result.next_offset, self._spill_offset)
             return 0
         sent, self._spill_offset = outcome
-        self._spill_sent = self._spill_sent or sent > 0
-        self._save()
+        if sent:
+            self._spill_sent = True
+            self._save()
         return sent
 
-    def _send(self, result: ReadResult, offset: int, *, skipped: str | None = None) -> tuple[int, int] | None:
+    def _send(
+        self,
+        result: ReadResult,
+        offset: int,
+        *,
+        skipped: str | None = None,
+        hold: bool = False,
+        read_ahead: bool = False,
+    ) -> tuple[int, int] | None:
         """Send the next batch of ``result`` (read from ``offset``) past the ack; returns how many
         records were acked and where the next read starts, or None when it has none past the ack.
-        ``skipped``: declare sequence numbers the log skips lost, for this reason."""
-        records = [r for r in result.records if r.seq > self.state.acked_seq]
-        if not records:
+        ``skipped``: declare sequence numbers the log skips lost, for this reason. ``hold``: the
+        training still logs, so a small batch may wait to be coalesced (``_hold``). ``read_ahead``:
+        the run log is complete, so its next piece may be read while this batch is sent."""
+        pending = [r for r in result.records if r.seq > self.state.acked_seq]
+        if not pending:
             return None
-        records = batch(records, result.next_offset)[: self._batch_records]
+        records = batch(pending, result.next_offset)[: self._batch_records]
+        if hold and self._hold(records, pending, result.next_offset):
+            return 0, offset  # read again next pass, with what the training adds meanwhile
         if self._artifacts.note(records):
             self._save()  # queued before sent: acked records are never read again
+        if read_ahead:
+            self._read_ahead(records[-1].offset)
         try:
             # Declared gaps add records: what goes past the cap is sent next time (not acked now).
             payload = self._with_declared_gaps(records, result, offset, skipped)[:MAX_BATCH_RECORDS]
@@ -308,6 +358,7 @@ class Uploader:
                 raise
             self._batch_records = len(records) // 2  # over a server limit (keys, size): send less at a time
             return 0, offset
+        self._last_batch = self._clock()
         sent = [r for r in records if r.seq <= ack]
         if any(r.type == RecordType.EXIT for r in sent):
             self._exit_seen = True
@@ -317,6 +368,16 @@ class Uploader:
         # it is then in that read, to be declared.
         acked = [r for r in result.records if r.seq <= ack]
         return len(sent), acked[-1].offset if acked else offset
+
+    def _hold(self, records: list[Record], pending: list[Record], end: int) -> bool:
+        """Whether a live run's batch waits to be coalesced with the next records: yes within
+        ``send_interval`` of the last batch, unless more than a batch is waiting, half a read's worth
+        is, or the run's exit record is there (``finish()`` waits for it)."""
+        if self._clock() - self._last_batch >= self.send_interval:
+            return False  # the first batch after a quiet spell, or the next one while busy
+        if len(records) < len(pending) or end - pending[0].offset >= UPLOAD_BATCH_BYTES // 2:
+            return False
+        return not any(r.type == RecordType.EXIT for r in records)
 
     def _with_declared_gaps(
         self, records: list[Record], result: ReadResult, start: int, skipped: str | None
@@ -343,16 +404,17 @@ class Uploader:
         return batch
 
     def _log_fully_acked(self) -> bool:
-        result = read_runlog(self.log_path, self.state.log_offset or HEADER_SIZE, final=True)
-        if any(r.seq > self.state.acked_seq for r in result.records):
+        """Whether nothing past the ack is left in the run log or its spill log (read streaming,
+        stopping at the first such record)."""
+        acked = self.state.acked_seq
+        if any(r.seq > acked for r in iter_records(self.log_path, self.state.log_offset or HEADER_SIZE)):
             return False
         if self.spill_path is None:
             return True
         try:
-            spilled = read_runlog(self.spill_path, self._spill_offset, final=True)
+            return not any(r.seq > acked for r in iter_records(self.spill_path, self._spill_offset))
         except (FileNotFoundError, RunLogError):
             return True
-        return not any(r.seq > self.state.acked_seq for r in spilled.records)
 
     def _upload_files(self) -> None:
         """Upload saved files and media that are new or changed since their last upload."""

@@ -37,6 +37,7 @@ from wakelog.server.query.downsample import (
     point_atoms,
 )
 from wakelog.store import series as codec
+from wakelog.store.chunks import rows_in
 from wakelog.store.schema import STREAM_HISTORY, STREAM_SYSTEM, history_objects, series_chunks
 
 STREAMS = {
@@ -50,6 +51,7 @@ MAX_POINTS = 10_000
 #: The most keys a request may name in repeated ``keys=``/``key=`` parameters (exports, rows,
 #: media): far under both backends' bind-parameter limits (SQLite 32,766, PostgreSQL 65,535).
 MAX_KEY_PARAMS = 1_000
+#: Chunks fetched by their primary key per statement (up to four parameters each: under every limit).
 DECODE_BATCH = 200
 INT64 = 2**63 - 1
 _SKETCH_ROW_BYTES = codec.SKETCH_FIELDS * 8
@@ -148,7 +150,7 @@ def _decode_into(
         batch = items[start : start + DECODE_BATCH]
         rows = conn.execute(
             sa.select(c.run_pk, c.key, c.chunk, c.data).where(
-                c.stream == stream, sa.tuple_(c.run_pk, c.key, c.chunk).in_(batch)
+                rows_in(conn.dialect.name, [c.stream == stream], (c.run_pk, c.key, c.chunk), batch)
             )
         )
         for row in rows:
@@ -607,14 +609,11 @@ def _load_chunks(
 ) -> None:
     """Decode the ``needed`` (key, chunk)s, cut to the step range, onto the keys' buffers."""
     c = series_chunks.c
-    wanted = [(run_pk, key, chunk) for key, chunk in needed]
-    for start in range(0, len(wanted), DECODE_BATCH):
+    fixed = [c.run_pk == run_pk, c.stream == stream]
+    for start in range(0, len(needed), DECODE_BATCH):
         rows = conn.execute(
             sa.select(c.key, c.chunk, c.data)
-            .where(
-                c.stream == stream,
-                sa.tuple_(c.run_pk, c.key, c.chunk).in_(wanted[start : start + DECODE_BATCH]),
-            )
+            .where(rows_in(conn.dialect.name, fixed, (c.key, c.chunk), needed[start : start + DECODE_BATCH]))
             .order_by(c.key, c.chunk)
         )
         for row in rows:

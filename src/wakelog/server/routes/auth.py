@@ -83,7 +83,9 @@ def _signing_in_as(request: Request, username: str) -> str:
 
 
 def _access_changed(request: Request, username: str) -> None:
-    """Let ``username``'s open event streams check at once whether they may go on."""
+    """Let ``username``'s open event streams check at once whether they may go on, and this
+    replica's cached key checks be made again (server/keycache.py)."""
+    request.app.state.key_cache.clear()
     request.app.state.live.publish_access_change(username)
 
 

@@ -61,6 +61,7 @@ async def set_member(entity: str, username: str, request: Request, user: EntityA
     """Add a member with a role, or change their role. The last admin cannot step down."""
     body = await read_json(request, MemberRole)
     member = await run_in_threadpool(teams.set_member, request.app.state.db, entity, username, body.role)
+    request.app.state.key_cache.clear()  # a lower role counts at once here
     request.app.state.live.publish_access_change(username)
     return _member_json(member)
 
@@ -70,5 +71,6 @@ async def remove_member(entity: str, username: str, request: Request, user: Enti
     """Take a member out of the entity (their runs stay; their open event streams there end).
     The last admin cannot go."""
     await run_in_threadpool(teams.remove_member, request.app.state.db, entity, username)
+    request.app.state.key_cache.clear()  # a lower role counts at once here
     request.app.state.live.publish_access_change(username)
     return Response(status_code=204)

@@ -21,6 +21,7 @@ from wakelog.store.schema import (
     STREAM_HISTORY,
     alerts,
     console_lines,
+    entities,
     history_objects,
     projects,
     run_files,
@@ -42,6 +43,25 @@ class IngestResult:
     refused_files: list[dict[str, str]] = field(default_factory=list)
 
 
+#: An existing run's row by its path, locked for update on PostgreSQL (built once: a live run's
+#: every batch asks).
+_EXISTING_RUN = (
+    sa.select(runs)
+    .join(projects, projects.c.id == runs.c.project_id)
+    .join(entities, entities.c.id == projects.c.entity_id)
+    .where(
+        entities.c.name == sa.bindparam("entity"),
+        projects.c.name == sa.bindparam("project"),
+        runs.c.run_id == sa.bindparam("run_id"),
+    )
+    .with_for_update(of=runs)
+)
+
+
+#: Sets the columns its parameters name (besides ``at_run``, the run's primary key).
+_UPDATE_RUN = runs.update().where(runs.c.id == sa.bindparam("at_run"))
+
+
 def ensure_run(
     conn: sa.Connection, entity: str, project: str, run_id: str, user_id: int | None
 ) -> tuple[Any, bool]:
@@ -52,6 +72,9 @@ def ensure_run(
     PostgreSQL the second waits for the first and then locks the row it made. Whether ``user_id``
     may write there, or create the entity, is for the caller to check (server/permissions.py).
     """
+    row = conn.execute(_EXISTING_RUN, {"entity": entity, "project": project, "run_id": run_id}).first()
+    if row is not None:
+        return row, False  # the usual case: one statement
     now = time.time()
     project_id = ensure_project(conn, entity, project, user_id)
     query = sa.select(runs).where(runs.c.project_id == project_id, runs.c.run_id == run_id).with_for_update()
@@ -117,7 +140,7 @@ def apply_batch(
         if not fresh:
             # Nothing new (a retry, or an empty batch the uploader sends as a heartbeat): the run
             # is still alive, which is what keeps it from being reported as crashed.
-            conn.execute(runs.update().where(runs.c.id == run.id).values(heartbeat_at=time.time()))
+            conn.execute(_UPDATE_RUN, {"at_run": run.id, "heartbeat_at": time.time()})
             return result
         if fresh[0][0] != run.last_seq + 1:
             raise SequenceGap(run.last_seq, fresh[0][0])
@@ -127,7 +150,7 @@ def apply_batch(
         _write_rows(conn, run.id, batch)
         values = _run_values(run, batch)
         values["last_seq"] = result.ack = last_seq(fresh[-1])
-        conn.execute(runs.update().where(runs.c.id == run.id).values(**values))
+        conn.execute(_UPDATE_RUN, {"at_run": run.id, **values})
         result.applied = len(fresh)
         result.state = values.get("state")
         result.refused_files = batch.refused_files

@@ -8,6 +8,7 @@ never re-encodes thousands of old points.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,7 +32,7 @@ def write_series(
     """Store ``points`` ((stream, key) → (steps, values)); returns how many points were new."""
     if not points:
         return 0
-    tails = _tails(conn, run_pk, {key for _, key in points})
+    tails = _tails(conn, run_pk, list(points))
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     total = 0
@@ -49,25 +50,32 @@ def write_series(
     return total
 
 
-def _tails(conn: sa.Connection, run_pk: int, keys: set[str]) -> dict[tuple[int, str], Tail]:
-    """The last stored chunk of each (stream, key) among ``keys`` (its row count as ``points``)."""
-    c = series_chunks.c
+def _tails(conn: sa.Connection, run_pk: int, series: list[tuple[int, str]]) -> dict[tuple[int, str], Tail]:
+    """The last stored chunk of each of ``series`` ((stream, key) pairs; its row count as ``points``).
+    Each is found by the primary key, from its end: O(log n) however many chunks the run holds."""
     tails: dict[tuple[int, str], Tail] = {}
-    for some in chunked(keys):
-        latest = conn.execute(
-            sa.select(c.stream, c.key, sa.func.max(c.chunk))
-            .where(c.run_pk == run_pk, c.key.in_(some))
-            .group_by(c.stream, c.key)
-        ).all()
-        if not latest:
-            continue
-        rows = conn.execute(
-            sa.select(c.stream, c.key, c.chunk, c.data, c.last_step, c.count.label("points")).where(
-                c.run_pk == run_pk, sa.tuple_(c.stream, c.key, c.chunk).in_([tuple(row) for row in latest])
-            )
-        )
+    for some in chunked(series, TAIL_LOOKUPS):
+        params: dict[str, Any] = {"run": run_pk}
+        for index, (stream, key) in enumerate(some):
+            params[f"s{index}"], params[f"k{index}"] = stream, key
+        rows = conn.execute(tails_query(len(some)), params)
         tails.update(((row.stream, row.key), row) for row in rows)
     return tails
+
+
+#: Series whose tails one statement looks up (three bind parameters each, under every limit).
+TAIL_LOOKUPS = 200
+
+
+@functools.lru_cache(maxsize=64)
+def tails_query(count: int) -> sa.TextClause:
+    """The last chunk of ``count`` series of run ``:run``, series ``i`` being (``:s<i>``, ``:k<i>``):
+    one index lookup from the end of each, in one statement (also what EXPLAIN is asked about)."""
+    branch = (
+        "SELECT * FROM (SELECT stream, key, chunk, data, last_step, count AS points FROM series_chunks "
+        "WHERE run_pk = :run AND stream = :s{0} AND key = :k{0} ORDER BY chunk DESC LIMIT 1) AS t{0}"
+    )
+    return sa.text(" UNION ALL ".join(branch.format(index) for index in range(count)))
 
 
 def _new_points(steps: list[int], values: list[float], after: int | None) -> tuple[Steps, Values]:
@@ -112,22 +120,24 @@ def _chunk_rows(
     ]
 
 
+#: Rewrites one open tail chunk (built once; executed once per row, a batch may touch many keys).
+_UPDATE_TAIL = series_chunks.update().where(
+    series_chunks.c.run_pk == sa.bindparam("at_run"),
+    series_chunks.c.stream == sa.bindparam("at_stream"),
+    series_chunks.c.key == sa.bindparam("at_key"),
+    series_chunks.c.chunk == sa.bindparam("at_chunk"),
+)
+_TAIL_COLUMNS = ("first_step", "last_step", "count", "data", "sketch")
+
+
 def _update_chunks(conn: sa.Connection, run_pk: int, rows: list[dict[str, Any]]) -> None:
-    """Rewrite the open tail chunks: one statement, executed once per row (a batch may touch many keys)."""
-    if not rows:
-        return
-    c = series_chunks.c
-    statement = series_chunks.update().where(
-        c.run_pk == run_pk,
-        c.stream == sa.bindparam("at_stream"),
-        c.key == sa.bindparam("at_key"),
-        c.chunk == sa.bindparam("at_chunk"),
-    )
-    new = ("first_step", "last_step", "count", "data", "sketch")
-    conn.execute(
-        statement,
-        [
-            {"at_stream": r["stream"], "at_key": r["key"], "at_chunk": r["chunk"], **{n: r[n] for n in new}}
-            for r in rows
-        ],
-    )
+    """Rewrite the open tail chunks, in one statement."""
+    if rows:
+        conn.execute(
+            _UPDATE_TAIL,
+            [
+                {"at_run": run_pk, "at_stream": r["stream"], "at_key": r["key"], "at_chunk": r["chunk"]}
+                | {n: r[n] for n in _TAIL_COLUMNS}
+                for r in rows
+            ],
+        )

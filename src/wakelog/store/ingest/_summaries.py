@@ -5,7 +5,8 @@ NaN is left out of min, max and total and stored as NULL; ±Inf count for min an
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -13,7 +14,7 @@ import sqlalchemy as sa
 from wakelog.store.chunks import chunked
 from wakelog.store.ingest._columns import db_float
 from wakelog.store.schema import STREAM_HISTORY, summaries
-from wakelog.store.upsert import upsert
+from wakelog.store.upsert import upsert_merging
 
 
 def write_summaries(
@@ -29,44 +30,41 @@ def write_summaries(
         conn.execute(summaries.delete().where(c.run_pk == run_pk, c.key.in_(some)))
     if not keys:
         return
-    existing = {
-        row.key: row._mapping
-        for some in chunked(keys)
-        for row in conn.execute(sa.select(summaries).where(c.run_pk == run_pk, c.key.in_(some)))
-    }
     rows = []
     for key in keys:
         steps, values = points[(STREAM_HISTORY, key)]
         array = np.asarray(values, dtype=np.float64)
         finite = array[~np.isnan(array)]
-        old = existing.get(key)
-        new_min = float(finite.min()) if len(finite) else None
-        new_max = float(finite.max()) if len(finite) else None
         rows.append(
             {
                 "run_pk": run_pk,
                 "key": key,
                 "last": db_float(array[-1]),
-                "min": _combine(min, old["min"] if old else None, new_min),
-                "max": _combine(max, old["max"] if old else None, new_max),
-                "first": old["first"] if old is not None else db_float(array[0]),
-                "total": (old["total"] if old else 0.0) + float(np.nansum(finite[np.isfinite(finite)])),
-                "count": (old["count"] if old else 0) + len(array),
+                "min": float(finite.min()) if len(finite) else None,
+                "max": float(finite.max()) if len(finite) else None,
+                "first": db_float(array[0]),
+                "total": float(np.nansum(finite[np.isfinite(finite)])),
+                "count": len(array),
                 "last_step": int(steps[-1]),
             }
         )
-    upsert(
-        conn,
-        summaries,
-        rows,
-        ["run_pk", "key"],
-        update=["last", "min", "max", "first", "total", "count", "last_step"],
-    )
+    upsert_merging(conn, summaries, rows, ["run_pk", "key"], _merged)
 
 
-def _combine(pick: Callable[[float, float], float], old: float | None, new: float | None) -> float | None:
-    if old is None:
-        return db_float(new)
-    if new is None:
-        return old
-    return db_float(pick(old, new))
+def _merged(new: Any) -> dict[str, Any]:
+    """A key's stored statistics folded with a batch's (``new``), in the upsert itself: no read first."""
+    c = summaries.c
+    return {
+        "last": new.last,
+        "min": _pick(c.min, new.min, new.min < c.min),
+        "max": _pick(c.max, new.max, new.max > c.max),
+        "first": c.first,
+        "total": sa.func.coalesce(c.total, 0.0) + new.total,
+        "count": c.count + new.count,
+        "last_step": new.last_step,
+    }
+
+
+def _pick(old: Any, new: Any, new_wins: Any) -> Any:
+    """``new`` where ``new_wins`` or there is no ``old``; NULL (no finite value) never wins."""
+    return sa.case((old.is_(None), new), (new.is_(None), old), (new_wins, new), else_=old)

@@ -1,0 +1,169 @@
+"""Small-batch ingest: the server's CPU per live (small) ingest request.
+
+    python bench/small_ingest.py [--quick] [--requests N] [--rows R] [--postgres | --backend-store URL]
+    python bench/small_ingest.py --profile [--sort tottime] …
+
+``--requests`` ingest requests of ``--rows`` history rows × 5 keys each (default 10: one second of a
+run logging at 10 steps/s, what a coalescing uploader sends) go one after another to a real `wakelog
+server` process on loopback (SQLite in a temporary folder unless ``--backend-store`` names a
+PostgreSQL database, or ``--postgres`` a throwaway cluster). The figure is the server process's CPU
+(user + system, /proc) per request: HTTP parsing, auth, permission, decoding and checks, the
+transaction, the answer (PostgreSQL's own processes not counted). For scale, the
+same for ``GET /api/v1/health`` (the HTTP server's and the middleware's floor) is printed beside it.
+``--profile`` runs the app in this process instead (httpx's in-memory ASGI transport) and prints
+its cProfile (CPU time per thread), sorted by ``--sort`` (default: cumulative).
+
+Budget (DESIGN.md §4): ≤ 1 ms of server CPU per small request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import gzip
+import io
+import pstats
+import tempfile
+import threading
+import time
+from contextlib import redirect_stderr
+from pathlib import Path
+
+import httpx
+import msgspec
+
+from server_ingest import KEYS, cpu_seconds, start_server
+
+
+def bodies(requests: int, rows: int) -> list[bytes]:
+    """The run's batches, encoded the way the uploader encodes them (the client's cost, not ours)."""
+    encoder = msgspec.msgpack.Encoder()
+    now = time.time()
+    out = [gzip.compress(encoder.encode([[0, "run", now, {"id": "small", "project": "bench"}]]), 1)]
+    seq = 1
+    for request in range(requests):
+        records = []
+        for row in range(rows):
+            step = request * rows + row
+            values = {key: 1.0 / (step + 1 + i) for i, key in enumerate(KEYS)}
+            records.append([seq, "history", now, {**values, "_step": step, "_runtime": step * 0.1}])
+            seq += 1
+        out.append(gzip.compress(encoder.encode(records), 1))
+    return out
+
+
+class ThreadProfiles:
+    """cProfile in every thread (the app runs sync routes and dependencies in a thread pool)."""
+
+    def __init__(self, order: str) -> None:
+        self.order = order
+        self.profiles: list[cProfile.Profile] = []
+        threading.setprofile(self._start)  # the pool's threads, as they start
+        self._start()  # this one (the event loop's)
+
+    def _start(self, *_: object) -> None:
+        profile = cProfile.Profile(time.thread_time)  # CPU, not waiting
+        self.profiles.append(profile)
+        profile.enable()  # replaces this hook in that thread
+
+    def print(self, lines: int) -> None:
+        for profile in self.profiles:
+            profile.disable()  # the main thread's (the others' end with their threads)
+        pstats.Stats(*self.profiles).sort_stats(self.order).print_stats(lines)
+
+
+HEADERS = {"Content-Encoding": "gzip", "Content-Type": "application/msgpack"}
+URL = "/api/v1/runs/admin/bench/small/records"
+
+
+def measure(url: str, key: str, pid: int, payloads: list[bytes]) -> dict[str, float]:
+    """The server process's CPU per ingest request, and per health check."""
+    with httpx.Client(base_url=url, auth=("api", key), timeout=60) as http:
+        http.post(URL, content=payloads[0], headers=HEADERS).raise_for_status()
+        for _ in range(20):  # warm-up: connections, caches, the thread pool
+            http.get("/api/v1/health").raise_for_status()
+        start = cpu_seconds(pid)
+        for _ in payloads[1:]:
+            http.get("/api/v1/health").raise_for_status()
+        health = (cpu_seconds(pid) - start) / (len(payloads) - 1)
+        start = cpu_seconds(pid)
+        for body in payloads[1:]:
+            http.post(URL, content=body, headers=HEADERS).raise_for_status()
+        ingest = (cpu_seconds(pid) - start) / (len(payloads) - 1)
+    return {"server_ms": 1000 * ingest, "health_ms": 1000 * health}
+
+
+def profile(backend_store: str | None, payloads: list[bytes], order: str) -> None:
+    """The requests through the app in this process, profiled."""
+    from wakelog.server.app import create_app
+    from wakelog.server.config import ServerConfig
+    from wakelog.server.serve import prepare
+
+    with tempfile.TemporaryDirectory() as tmp:
+        config = ServerConfig(data_dir=Path(tmp), backend_store=backend_store, min_free_bytes=0)
+        with redirect_stderr(io.StringIO()):
+            prepare(config)
+        key = (Path(tmp) / "admin.key").read_text().strip()
+        profiles = ThreadProfiles(order)
+        app = create_app(config)
+
+        async def run() -> None:
+            transport = httpx.ASGITransport(app=app)
+            async with (
+                app.router.lifespan_context(app),
+                httpx.AsyncClient(transport=transport, base_url="http://bench", auth=("api", key)) as http,
+            ):
+                for body in payloads:
+                    (await http.post(URL, content=body, headers=HEADERS)).raise_for_status()
+
+        asyncio.run(run())
+        profiles.print(60)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="200 requests")
+    parser.add_argument("--requests", type=int)
+    parser.add_argument("--rows", type=int, default=10)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--sort", default="cumulative", help="the profile's order (pstats: tottime, …)")
+    parser.add_argument("--backend-store", help="a PostgreSQL URL (default: SQLite in a temporary folder)")
+    parser.add_argument("--postgres", action="store_true", help="on a throwaway PostgreSQL cluster")
+    args = parser.parse_args()
+    requests = args.requests or (200 if args.quick else 1000)
+    payloads = bodies(requests, args.rows)
+    cluster = None
+    if args.postgres:
+        from load import postgres  # as the tests start one
+
+        cluster, args.backend_store = postgres()
+    try:
+        run(args, requests, payloads)
+    finally:
+        if cluster is not None:
+            cluster.stop()
+
+
+def run(args: argparse.Namespace, requests: int, payloads: list[bytes]) -> None:
+    if args.profile:
+        profile(args.backend_store, payloads, args.sort)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        extra = ["--backend-store", args.backend_store] if args.backend_store else []
+        proc, url, key = start_server(Path(tmp) / "server", extra=extra)
+        try:
+            result = measure(url, key, proc.pid, payloads)
+        finally:
+            proc.terminate()
+            proc.wait()
+    backend = "PostgreSQL" if args.backend_store else "SQLite"
+    print(
+        f"small ingest, {backend}, {requests} requests × {args.rows} rows × {len(KEYS)} keys: "
+        f"{result['server_ms']:.2f} ms server CPU per request — budget ≤ 1 ms "
+        f"({result['server_ms']:.2f}× budget); GET /health: {result['health_ms']:.2f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""Series chunks are found through the primary key, never by a scan, on both backends.
+
+The statements the server runs on ``series_chunks`` — ingest's tail lookup, a chart, a zoom, a CSV
+export — are captured as they execute, then the database's own planner is asked about each with its
+parameters (EXPLAIN QUERY PLAN on SQLite; EXPLAIN on PostgreSQL with sequential scans priced out, so
+a plan that can use the index does).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from tests.harness import InProcessServer
+from tests.server.conftest import post_records
+from wakelog.store.ingest._series import tails_query
+from wakelog.store.series import CHUNK_POINTS
+
+API = "/api/v1"
+STEPS = 3 * CHUNK_POINTS  # several chunks per key: a full chart reads sketches, a zoom decodes chunks
+
+
+@pytest.fixture(scope="module")
+def run(server: InProcessServer) -> str:
+    rows: list[Any] = [[0, "run", 1.0, {"id": "plans"}]]
+    for start in range(0, STEPS, CHUNK_POINTS):
+        rows += [
+            [1 + s, "history", 1.0, {"a": float(s), "b": 2.0, "_step": s}]
+            for s in range(start, start + CHUNK_POINTS)
+        ]
+    with server.client() as client:
+        for start in range(0, len(rows), 5000):
+            assert post_records(client, "admin/plans/plans", rows[start : start + 5000]).status_code == 200
+    return "admin/plans/plans"
+
+
+@contextlib.contextmanager
+def captured(server: InProcessServer) -> Iterator[list[tuple[str, Any]]]:
+    """The statements on ``series_chunks`` the server runs meanwhile, with their parameters."""
+    seen: list[tuple[str, Any]] = []
+
+    def note(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        if "series_chunks" in statement and not many:
+            seen.append((statement, parameters))
+
+    engine = server.app.state.db.engine
+    sa.event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note)
+
+
+def plan(server: InProcessServer, statement: str, parameters: Any) -> str:
+    with server.app.state.db.read() as conn:
+        if conn.dialect.name == "sqlite":
+            rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            return "\n".join(row.detail for row in rows)
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        return "\n".join(row[0] for row in conn.exec_driver_sql(f"EXPLAIN {statement}", parameters))
+
+
+def assert_searches_the_key(server: InProcessServer, statement: str, parameters: Any) -> None:
+    explained = plan(server, statement, parameters)
+    if server.backend == "sqlite":
+        assert "SCAN series_chunks" not in explained, (statement, explained)
+        assert "INDEX sqlite_autoindex_series_chunks_1 (run_pk=?" in explained, (statement, explained)
+    else:
+        assert "Seq Scan" not in explained, (statement, explained)
+        assert "using pk_series_chunks" in explained, (statement, explained)
+
+
+def test_the_ingest_tail_lookup_searches_the_primary_key_from_its_end(
+    server: InProcessServer, run: str
+) -> None:
+    with server.app.state.db.read() as conn:
+        run_pk = conn.execute(sa.text("SELECT id FROM runs WHERE run_id = 'plans'")).scalar_one()
+    with captured(server) as seen, server.app.state.db.read() as conn:
+        conn.execute(tails_query(2), {"run": run_pk, "s0": 0, "k0": "a", "s1": 0, "k1": "b"}).all()
+    ((statement, parameters),) = seen
+    explained = plan(server, statement, parameters)
+    assert_searches_the_key(server, statement, parameters)
+    if server.backend == "sqlite":
+        assert explained.count("SEARCH series_chunks") == 2, explained
+    else:
+        assert explained.count("Index Scan Backward using pk_series_chunks") == 2, explained
+
+
+@pytest.mark.parametrize(
+    ("what", "path", "params"),
+    [
+        ("chart", "history", {"keys": ["a"], "points": 1000}),
+        ("zoom", "history", {"keys": ["a", "b"], "points": 1000, "min_step": 100, "max_step": 9000}),
+        ("export", "history/export", {"format": "csv"}),
+    ],
+)
+def test_reads_search_the_primary_key(
+    server: InProcessServer, run: str, what: str, path: str, params: dict[str, Any]
+) -> None:
+    with captured(server) as seen, server.client() as client:
+        assert client.get(f"{API}/runs/{run}/{path}", params=params).status_code == 200
+    assert seen, f"the {what} read no chunks"
+    for statement, parameters in seen:
+        assert_searches_the_key(server, statement, parameters)
