@@ -17,6 +17,9 @@ fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[dev,paddle,server,postgres,s3]'
+# PaddleNLP's Trainer(report_to="wandb") test: its dependencies as they work, then it without its own.
+.venv/bin/python -m pip install -q -r tests/requirements-toolkits.txt
+.venv/bin/python -m pip install -q --no-deps paddlenlp==2.8.1 datasets==4.8.5
 
 # The web app: its browser tests drive Debian's Chromium (never a downloaded browser).
 if [ ! -x /usr/bin/chromium ] || ! command -v npm >/dev/null 2>&1; then
