@@ -24,6 +24,7 @@ const errors: Record<ErrorCode, string> = {
   chunk_rejected: "Part of an upload was refused; it will be sent again",
   blob_missing: "The file's content has not been uploaded",
   artifact_incomplete: "Some of the artifact's files have not been uploaded",
+  in_trash: "This run or project is in the trash; restore it first",
   service_unavailable: "The server is not ready; try again shortly",
   internal_error: "The server failed",
 };

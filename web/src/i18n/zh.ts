@@ -23,6 +23,7 @@ const errors: Record<ErrorCode, string> = {
   chunk_rejected: "上传的部分数据被拒绝，将会重新发送",
   blob_missing: "文件内容尚未上传",
   artifact_incomplete: "制品的部分文件尚未上传",
+  in_trash: "该运行或项目已在回收站中，请先恢复",
   service_unavailable: "服务器暂不可用，请稍后再试",
   internal_error: "服务器出错",
 };
