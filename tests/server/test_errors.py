@@ -347,6 +347,7 @@ def _exercise_async_routes(client: TestClient, key: str) -> set[str]:
         assert client.request(method, path, **kwargs).status_code < 400, (method, path)
     manage_calls: list[tuple[str, str, dict[str, Any]]] = [
         ("PATCH", f"/api/v1/runs/{RUN}", {"json": {"tags": ["t"]}}),
+        ("PATCH", "/api/v1/projects/admin/proj", {"json": {"description": "d"}}),
         (
             "POST",
             "/api/v1/projects/admin/proj/runs/bulk",
