@@ -24,7 +24,7 @@ CurrentUser = Annotated[User, Depends(authenticate)]
 Action = Annotated[
     str | None, Query(max_length=64, description="only entries of this action, e.g. `run.edit`")
 ]
-Before = Annotated[int | None, Query(ge=0, le=2**63 - 1, description="entries older than this id")]
+Before = Annotated[int | None, Query(ge=0, le=2**31 - 1, description="entries older than this id")]
 Limit = Annotated[int, Query(ge=1, le=audit.MAX_PAGE)]
 
 
