@@ -194,3 +194,28 @@ def test_the_api_edits_and_deletes_runs_as_wandb_does(server: InProcessServer) -
         assert len(api.runs(project)) == 0
     finally:
         api.close()
+
+
+def test_open_pages_hear_of_edits_deletes_and_moves(server: InProcessServer) -> None:
+    from tests.server.test_query_events import Listener
+
+    with server.client() as admin:
+        project = _project(admin, "a", "b")
+        target = _project(admin, "x")
+        listeners = [Listener(server, f"{API}/projects/{p}/events") for p in (project, target)]
+        try:
+            for listener in listeners:
+                assert listener.next() == ("status", 200) and listener.next()[0] == "ready"
+            stream, arrivals = listeners
+            assert admin.patch(f"{API}/runs/{project}/a", json={"name": "x"}).is_success
+            assert stream.next() == ("run_updated", {"run_id": "a", "ack": None})
+            assert admin.delete(f"{API}/runs/{project}/a").status_code == 204
+            assert stream.next() == ("run_updated", {"run_id": "a", "ack": None})
+            admin.post(
+                f"{API}/projects/{project}/runs/bulk", json={"action": "move", "runs": ["b"], "to": target}
+            )
+            assert stream.next() == ("run_updated", {"run_id": "b", "ack": None})
+            assert arrivals.next() == ("run_updated", {"run_id": "b", "ack": None})
+        finally:
+            for listener in listeners:
+                listener.close()

@@ -79,6 +79,7 @@ async def edit_run(entity: str, project: str, run_id: str, request: Request, use
     check_texts(*changes.values(), *(changes.get("tags") or []))
     db = request.app.state.db
     await run_in_threadpool(manage.edit, db, user, entity, project, run_id, changes)
+    request.app.state.live.publish_runs_changed(entity, project, [run_id])
     return await run_in_threadpool(_detail, request, entity, project, run_id)
 
 
@@ -97,6 +98,7 @@ async def delete_run(entity: str, project: str, run_id: str, request: Request, u
     done = await run_in_threadpool(manage.trash, request.app.state.db, user, entity, project, [run_id])
     if not done.changed:
         raise not_found(f"run {entity}/{project}/{run_id}")
+    request.app.state.live.publish_runs_changed(entity, project, done.changed)
     return Response(status_code=204)
 
 
@@ -107,6 +109,7 @@ async def restore_run(entity: str, project: str, run_id: str, request: Request, 
     done = await run_in_threadpool(manage.restore, request.app.state.db, user, entity, project, [run_id])
     if not done.changed:
         raise not_found(f"run {entity}/{project}/{run_id} in the trash")
+    request.app.state.live.publish_runs_changed(entity, project, done.changed)
     return Response(status_code=204)
 
 
@@ -132,6 +135,9 @@ async def bulk(entity: str, project: str, request: Request, user: Writer) -> Any
     else:
         change = manage.trash if body.action == "delete" else manage.restore
         done = await run_in_threadpool(change, db, user, entity, project, body.runs)
+    request.app.state.live.publish_runs_changed(entity, project, done.changed)
+    if body.action == "move" and body.to:
+        request.app.state.live.publish_runs_changed(*body.to.split("/", 1), done.changed)
     return {"changed": done.changed, "missing": done.missing}
 
 
