@@ -42,6 +42,15 @@ class IngestResult:
     refused_files: list[dict[str, str]] = field(default_factory=list)
 
 
+#: When the run's project went into the trash (None: it is not there), read with the run's row.
+_PROJECT_DELETED = (
+    sa.select(projects.c.deleted_at)
+    .where(projects.c.id == runs.c.project_id)
+    .scalar_subquery()
+    .label("project_deleted_at")
+)
+
+
 def ensure_run(
     conn: sa.Connection, entity: str, project: str, run_id: str, user_id: int | None
 ) -> tuple[Any, bool]:
@@ -54,7 +63,11 @@ def ensure_run(
     """
     now = time.time()
     project_id = ensure_project(conn, entity, project, user_id)
-    query = sa.select(runs).where(runs.c.project_id == project_id, runs.c.run_id == run_id).with_for_update()
+    query = (
+        sa.select(runs, _PROJECT_DELETED)
+        .where(runs.c.project_id == project_id, runs.c.run_id == run_id)
+        .with_for_update(of=runs)
+    )
     row = conn.execute(query).first()
     if row is not None:
         return row, False
@@ -112,7 +125,7 @@ def apply_batch(
     """Apply ``records`` (already validated) to the run; returns the new ack."""
     with db.write() as conn:
         run, created = ensure_run(conn, entity, project, run_id, user_id)
-        _refuse_trashed(conn, run, f"{entity}/{project}")
+        _refuse_trashed(run, f"{entity}/{project}")
         fresh = [r for r in records if r[0] > run.last_seq]
         result = IngestResult(ack=run.last_seq, run_pk=run.id, project_id=run.project_id, new_run=created)
         if not fresh:
@@ -136,11 +149,10 @@ def apply_batch(
         return result
 
 
-def _refuse_trashed(conn: sa.Connection, run: Any, project: str) -> None:
+def _refuse_trashed(run: Any, project: str) -> None:
     if run.deleted_at is not None:
         raise InTrash(f"run {project}/{run.run_id}")
-    deleted = conn.execute(sa.select(projects.c.deleted_at).where(projects.c.id == run.project_id)).scalar()
-    if deleted is not None:
+    if run.project_deleted_at is not None:
         raise InTrash(f"project {project}")
 
 
