@@ -413,6 +413,11 @@ _trash_max_age = click.option(
     type=_Age(),
     help="Purge deleted artifact versions after this in the trash (default 7d).",
 )
+_run_trash_max_age = click.option(
+    "--run-trash-max-age",
+    type=_Age(),
+    help="Purge deleted runs and projects after this in their trash (default 30d).",
+)
 
 
 def _storage_options(**given: object) -> dict[str, object]:
@@ -456,6 +461,7 @@ def _storage_options(**given: object) -> dict[str, object]:
 @_staging_max_age
 @_unattached_max_age
 @_trash_max_age
+@_run_trash_max_age
 @click.pass_context
 def server(
     ctx: click.Context,
@@ -536,6 +542,7 @@ def server_backup(
 @_staging_max_age
 @_unattached_max_age
 @_trash_max_age
+@_run_trash_max_age
 def server_gc(
     data_dir: Path | None,
     backend_store: str | None,
@@ -543,9 +550,10 @@ def server_gc(
     staging_max_age: float | None,
     unattached_max_age: float | None,
     trash_max_age: float | None,
+    run_trash_max_age: float | None,
 ) -> None:
-    """Delete unfinished uploads, deleted artifact versions past the trash period, and uploaded
-    content no run or artifact points at, once old enough.
+    """Delete unfinished uploads, deleted artifact versions, runs and projects past their trash
+    period, and uploaded content no run or artifact points at, once old enough.
 
     The server does this by itself every hour; this does it now (while it serves, or not).
     """
@@ -553,7 +561,10 @@ def server_gc(
     from wakelog.store.blobs import BlobStore
 
     ages = _storage_options(
-        staging_max_age=staging_max_age, unattached_max_age=unattached_max_age, trash_max_age=trash_max_age
+        staging_max_age=staging_max_age,
+        unattached_max_age=unattached_max_age,
+        trash_max_age=trash_max_age,
+        run_trash_max_age=run_trash_max_age,
     )
     config = _server_config(data_dir, backend_store, artifact_root, **ages)
     store = BlobStore(config.blob_root, **config.storage_options())

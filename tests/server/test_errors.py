@@ -350,9 +350,23 @@ def _exercise_async_routes(client: TestClient, key: str) -> set[str]:
     ]
     for method, path, kwargs in artifact_calls:
         assert client.request(method, path, **kwargs).status_code < 400, (method, path)
+    manage_calls: list[tuple[str, str, dict[str, Any]]] = [
+        ("PATCH", f"/api/v1/runs/{RUN}", {"json": {"tags": ["t"]}}),
+        ("PATCH", "/api/v1/projects/admin/proj", {"json": {"description": "d"}}),
+        (
+            "POST",
+            "/api/v1/projects/admin/proj/runs/bulk",
+            {"json": {"action": "untag", "runs": ["run1"], "tags": ["t"]}},
+        ),
+        ("DELETE", f"/api/v1/runs/{RUN}", {}),
+        ("POST", f"/api/v1/runs/{RUN}/restore", {}),
+    ]
+    for method, path, kwargs in manage_calls:
+        assert client.request(method, path, **kwargs).status_code < 400, (method, path)
     called += [
         *sweep_calls,
         *artifact_calls,
+        *manage_calls,
         ("POST", "/api/v1/projects/admin/proj/sweeps", {}),
         ("POST", f"{sweep}/agents", {}),
     ]

@@ -15,7 +15,6 @@ from tests.harness import InProcessServer
 from tests.server.conftest import BACKENDS, fresh_database, post_records
 from wakelog.server.auth import create_key, create_user
 from wakelog.store.database import Database
-from wakelog.store.ingest import ensure_run
 from wakelog.store.schema import (
     blob_holders,
     blobs,
@@ -35,6 +34,31 @@ def empty_database(backend: str, tmp_path: Path, request: pytest.FixtureRequest)
     if backend == "sqlite":
         return f"sqlite:///{tmp_path / 'm.db'}"
     return fresh_database(request.getfixturevalue("postgres_url"))
+
+
+def old_run(conn: sa.Connection, entity: str, project: str, run_id: str) -> None:
+    """A run as any older schema holds it: only the columns every revision has (today's
+    ``ensure_run`` would name columns an old database lacks)."""
+    now = time.time()
+    entity_id = conn.execute(
+        sa.text("INSERT INTO entities (name, created_at) VALUES (:n, :t) RETURNING id"),
+        {"n": entity, "t": now},
+    ).scalar_one()
+    project_id = conn.execute(
+        sa.text(
+            "INSERT INTO projects (entity_id, name, created_at, updated_at) "
+            "VALUES (:e, :n, :t, :t) RETURNING id"
+        ),
+        {"e": entity_id, "n": project, "t": now},
+    ).scalar_one()
+    conn.execute(
+        sa.text(
+            "INSERT INTO runs (project_id, run_id, state, tags, config, summary, run_metadata, metric_defs, "
+            "created_at, updated_at, heartbeat_at, last_step, last_seq) "
+            "VALUES (:p, :r, 'running', '[]', '{}', '{}', '{}', '{}', :t, :t, :t, -1, -1)"
+        ),
+        {"p": project_id, "r": run_id, "t": now},
+    )
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -181,7 +205,7 @@ def test_0007_adds_artifacts_to_a_database_with_runs_and_goes_back(
     try:
         db.upgrade("0006")
         with db.write() as conn:
-            ensure_run(conn, "team", "p", "r1", None)
+            old_run(conn, "team", "p", "r1")
         db.upgrade()
     finally:
         db.dispose()
@@ -203,6 +227,41 @@ def test_0007_adds_artifacts_to_a_database_with_runs_and_goes_back(
             tables = set(sa.inspect(conn).get_table_names())
             assert conn.execute(sa.select(runs.c.name)).scalars().all() == ["before"]
         assert "artifact_versions" not in tables and "registry_links" not in tables and "runs" in tables
+        db.upgrade()
+        assert db.current_revision() == db.head_revision()
+    finally:
+        db.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0008_adds_the_trash_settings_and_audit_log_and_goes_back(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Projects and runs from before keep working (members-only, nothing in the trash), can be
+    edited and deleted after the upgrade, and the downgrade keeps them."""
+    from alembic import command
+
+    url = empty_database(backend, tmp_path, request)
+    db = Database(url)
+    try:
+        db.upgrade("0007")
+        with db.write() as conn:
+            old_run(conn, "team", "p", "r1")
+        db.upgrade()
+    finally:
+        db.dispose()
+    with InProcessServer(tmp_path / "data", database_url=url) as server, server.client() as client:
+        detail = client.get("/api/v1/projects/team/p").json()
+        assert (detail["visibility"], detail["runs"], detail["pinned_runs"]) == ("members", 1, [])
+        assert client.patch("/api/v1/runs/team/p/r1", json={"name": "kept"}).status_code == 200
+        assert client.get("/api/v1/audit").json()["entries"][0]["action"] == "run.edit"
+    db = Database(url)
+    try:
+        command.downgrade(db._alembic_config(), "0007")
+        with db.read() as conn:
+            tables = set(sa.inspect(conn).get_table_names())
+            assert conn.execute(sa.select(runs.c.name)).scalars().all() == ["kept"]
+        assert "audit_log" not in tables
         db.upgrade()
         assert db.current_revision() == db.head_revision()
     finally:

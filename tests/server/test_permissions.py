@@ -46,6 +46,8 @@ ROUTES_WITHOUT_ENTITY = {
     "/api/v1/usage",  # your own usage, and that of entities you administer
     "/api/v1/users/{username}/quota",  # your own (server admins: anyone's)
     "/api/v1/sweeps/validate",  # checks a configuration, touches nothing
+    "/api/v1/audit",  # server admins
+    "/api/v1/audit/export",
 }
 ROLE_CHECKS = {entity_viewer: "viewer", entity_writer: "member", entity_admin: "admin"}
 #: The sweep and agent ids made in ``team``, for the routes that name them.

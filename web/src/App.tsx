@@ -21,6 +21,9 @@ const NewSweepPage = lazy(() => import("./pages/NewSweep"));
 const ArtifactsPage = lazy(() => import("./pages/Artifacts").then((m) => ({ default: m.ArtifactsPage })));
 const ArtifactPage = lazy(() => import("./pages/ArtifactPage").then((m) => ({ default: m.ArtifactPage })));
 const ArtifactVersionPage = lazy(() => import("./pages/ArtifactVersion").then((m) => ({ default: m.ArtifactVersionPage })));
+// Managing a project: its trash, and the audit trail (admins), on first visit.
+const TrashPage = lazy(() => import("./pages/Trash").then((m) => ({ default: m.TrashPage })));
+const AuditPage = lazy(() => import("./pages/Audit").then((m) => ({ default: m.AuditPage })));
 const RegistryPage = lazy(() => import("./pages/Registry").then((m) => ({ default: m.RegistryPage })));
 
 export function App() {
@@ -88,6 +91,9 @@ export function App() {
             <Route path="/:entity/:project/artifacts" element={<ArtifactsPage />} />
             <Route path="/:entity/:project/artifacts/:name" element={<ArtifactPage />} />
             <Route path="/:entity/:project/artifacts/:name/:version" element={<ArtifactVersionPage />} />
+            <Route path="/:entity/:project/trash" element={<TrashPage />} />
+            <Route path="/audit" element={<AuditPage />} />
+            <Route path="/audit/:entity" element={<AuditPage />} />
             <Route path="/registry/:entity" element={<RegistryPage />} />
             <Route path="/registry/:entity/:collection" element={<RegistryPage />} />
             <Route path="*" element={<p role="alert">{t("app.notFound")}</p>} />

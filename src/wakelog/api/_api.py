@@ -117,6 +117,8 @@ class Api:
             raise CommError(f"{method} {path}: {response.status_code} {detail}")
         if msgpack and response.headers.get("content-type", "").startswith(_MSGPACK):
             return _decoder.decode(response.content)
+        if response.status_code == 204:
+            return None
         return response.json()
 
     def _get(self, path: str, **kwargs: Any) -> Any:
@@ -557,6 +559,36 @@ class Run:
         """Fetch the run again (state, summary, … may have changed)."""
         self._load(self._api._get(self._base()))
         return self._attrs
+
+    # -- changes ------------------------------------------------------------------------------
+    def update(self) -> None:
+        """Save what was changed of ``name``, ``tags``, ``notes``, ``group`` and ``job_type`` (as
+        wandb's ``run.update()``); the SDK of a training still running replaces a field again
+        only by setting it later (docs/collaboration.md)."""
+        fields = {"name": self.name, "tags": list(self.tags), "notes": self.notes}
+        fields.update(group=self.group, job_type=self.job_type)
+        saved = {"name": self._attrs.get("name"), "tags": list(self._attrs.get("tags") or [])}
+        saved.update(
+            notes=self._attrs.get("notes"),
+            group=self._attrs.get("group"),
+            job_type=self._attrs.get("job_type"),
+        )
+        changed = {key: value for key, value in fields.items() if value != saved[key]}
+        if changed:
+            self._load(self._api._request("PATCH", self._base(), json=changed))
+
+    def delete(self, delete_artifacts: bool = False) -> None:
+        """Put the run in its project's trash on the server (restorable there for 30 days by
+        default). ``delete_artifacts`` is wandb's; the artifact versions it logged stay."""
+        self._api._request("DELETE", self._base())
+
+    def move(self, to: str) -> None:
+        """Move the finished run to the project ``"entity/project"`` (one you may write)."""
+        body = {"action": "move", "runs": [self.id], "to": to}
+        self._api._request(
+            "POST", f"/api/v1/projects/{_q(self.entity)}/{_q(self.project)}/runs/bulk", json=body
+        )
+        self.entity, self.project = to.split("/", 1)
 
     # -- histories ----------------------------------------------------------------------------
     def history(

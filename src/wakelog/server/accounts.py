@@ -19,7 +19,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from wakelog.server import errors
+from wakelog.server import audit, errors
 from wakelog.server.auth import (
     User,
     check_password,
@@ -262,8 +262,11 @@ def _key_info(row: sa.Row) -> KeyInfo:
     return KeyInfo(row.prefix, row.name, row.username, row.created_at, row.last_used_at, row.revoked_at)
 
 
-def create_api_key(db: Database, username: str, name: str = "") -> tuple[KeyInfo, str]:
-    """A new key for ``username``: its listing entry and the key itself (shown this once)."""
+def create_api_key(
+    db: Database, username: str, name: str = "", *, actor: User | None = None
+) -> tuple[KeyInfo, str]:
+    """A new key for ``username``: its listing entry and the key itself (shown this once);
+    audited as ``actor``'s change when given (the HTTP API)."""
     name = (name or "").strip()
     if len(name) > MAX_KEY_NAME:
         raise AccountError(f"a key name has at most {MAX_KEY_NAME} characters")
@@ -273,6 +276,9 @@ def create_api_key(db: Database, username: str, name: str = "") -> tuple[KeyInfo
         row = find_user(conn, username)
         key = create_key(conn, row.id, name)
         created = conn.execute(_key_query().where(api_keys.c.key_hash == hash_key(key))).one()
+        if actor is not None:
+            after = {"user": username, "name": name}
+            audit.record(conn, actor, "key.create", created.prefix, after=after)
     return _key_info(created), key
 
 
@@ -285,7 +291,9 @@ def list_api_keys(db: Database, username: str | None = None) -> list[KeyInfo]:
         return [_key_info(row) for row in conn.execute(query)]
 
 
-def revoke_api_key(db: Database, prefix: str, *, owner: str | None = None) -> KeyInfo:
+def revoke_api_key(
+    db: Database, prefix: str, *, owner: str | None = None, actor: User | None = None
+) -> KeyInfo:
     """Revoke the key with this prefix, ending the browser sessions opened with it. With
     ``owner``, only that user's key may be revoked.
 
@@ -307,7 +315,13 @@ def revoke_api_key(db: Database, prefix: str, *, owner: str | None = None) -> Ke
             raise Conflict(f"{len(found)} keys share the prefix {prefix!r}; revoke them from the database")
         row = found[0]
         if row.revoked_at is None:
-            conn.execute(api_keys.update().where(api_keys.c.id == row.id).values(revoked_at=time.time()))
+            now = time.time()
+            conn.execute(api_keys.update().where(api_keys.c.id == row.id).values(revoked_at=now))
+            if actor is not None:
+                before = {"user": row.username, "revoked_at": None}
+                audit.record(
+                    conn, actor, "key.revoke", prefix, before=before, after={**before, "revoked_at": now}
+                )
         conn.execute(sessions.delete().where(sessions.c.key_id == row.id))
         return _key_info(conn.execute(_key_query().where(api_keys.c.id == row.id)).one())
 

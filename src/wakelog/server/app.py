@@ -29,8 +29,20 @@ from wakelog.server.live_local import LocalLiveHub, socket_folder
 from wakelog.server.live_pg import PostgresLiveHub
 from wakelog.server.quotas import QuotaGuard
 from wakelog.server.routes import artifacts as artifact_routes
+from wakelog.server.routes import (
+    audit,
+    events,
+    files,
+    history,
+    ingest,
+    manage,
+    projects,
+    runs,
+    storage,
+    sweeps,
+    teams,
+)
 from wakelog.server.routes import auth as auth_routes
-from wakelog.server.routes import events, files, history, ingest, projects, runs, storage, sweeps, teams
 from wakelog.server.routes.web import WebApp
 from wakelog.store.blobs import BlobStore
 from wakelog.store.database import Database
@@ -131,6 +143,8 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     app.include_router(ingest.router, tags=["ingest"])
     app.include_router(projects.router, tags=["projects"])
     app.include_router(runs.router, tags=["runs"])
+    app.include_router(manage.router, tags=["manage"])
+    app.include_router(audit.router, tags=["audit"])
     app.include_router(history.router, tags=["history"])
     app.include_router(files.router, tags=["files"])
     app.include_router(events.router, tags=["events"])

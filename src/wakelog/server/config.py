@@ -51,6 +51,9 @@ class ServerConfig:
     #: Deleted artifact versions stay in the trash this long before their rows are purged (their
     #: content is then unattached, and goes after ``unattached_max_age`` like any other).
     trash_max_age: float = 7 * 24 * 3600
+    #: Runs and projects deleted (put in their trash) are purged with their rows after this;
+    #: content only they pointed at is then unattached and goes like any other.
+    run_trash_max_age: float = 30 * 24 * 3600
     #: A sweep agent that sends no heartbeat for this long is dead: its unfinished trials crash.
     sweep_agent_timeout: float = 60.0
 

@@ -24,6 +24,7 @@ publishes it as an enum with the ``ErrorBody`` model::
     ├── ChunkRejected               409 chunk_rejected     (+ received)
     ├── BlobMissing                 409 blob_missing
     ├── ArtifactIncomplete          409 artifact_incomplete (+ details: {missing})
+    ├── InTrash                     409 in_trash
     ├── PayloadTooLarge             413 payload_too_large
     ├── UnsupportedMediaType        415 unsupported_media_type
     ├── RateLimited                 429 rate_limited       (+ Retry-After)
@@ -63,6 +64,7 @@ class ErrorCode(str, enum.Enum):
     chunk_rejected = "chunk_rejected"
     blob_missing = "blob_missing"
     artifact_incomplete = "artifact_incomplete"
+    in_trash = "in_trash"
     payload_too_large = "payload_too_large"
     unsupported_media_type = "unsupported_media_type"
     rate_limited = "rate_limited"
@@ -206,6 +208,13 @@ class ArtifactIncomplete(ServerError):
     read); ``details.missing`` lists the sha256s to upload before sending it again."""
 
     status, code = 409, ErrorCode.artifact_incomplete
+
+
+class InTrash(ServerError):
+    """A write to a run or project in the trash (restore it first), or a move or rename onto a
+    name a trashed one still holds."""
+
+    status, code = 409, ErrorCode.in_trash
 
 
 class PayloadTooLarge(ServerError):

@@ -1,12 +1,13 @@
-"""Expiry of what nobody will use: unfinished uploads, deleted artifact versions, and content no
-run file or artifact version points at.
+"""Expiry of what nobody will use: unfinished uploads, deleted artifact versions, runs and
+projects, and content no run file or artifact version points at.
 
 An upload stopped half-way (a training killed, a client that never comes back) stays staged; a
 finished one that nothing ever pointed at (its run was deleted, its artifact version purged, or
 it was uploaded only to take space) stays stored. Both are deleted once older than their
 configured age: staged uploads by when they were last written, content by when it was uploaded.
-Artifact versions deleted more than ``trash_max_age`` ago are purged first (their files with
-them), so their content counts as unattached in the same round. ``collect`` runs every
+Artifact versions deleted more than ``trash_max_age`` ago, and runs and projects in the trash for
+more than ``run_trash_max_age``, are purged first (their files with them), so their content
+counts as unattached in the same round. ``collect`` runs every
 ``ServerConfig.gc_seconds`` in the server and on demand with ``wakelog server gc``; several
 replicas doing it at once do no harm.
 
@@ -28,7 +29,7 @@ from wakelog.server.config import ServerConfig
 from wakelog.server.diskguard import human
 from wakelog.store.blobs import BlobStore
 from wakelog.store.database import Database
-from wakelog.store.schema import artifact_files, blobs, run_files
+from wakelog.store.schema import artifact_files, blobs, projects, run_files, runs
 
 _log = logging.getLogger(__name__)
 #: Content rows deleted per transaction (bounded IN lists, short write locks).
@@ -42,11 +43,14 @@ class Collected:
     unattached: int
     unattached_bytes: int
     purged_versions: int = 0
+    purged_runs: int = 0
+    purged_projects: int = 0
 
     def __str__(self) -> str:
         return (
             f"deleted {self.staged} unfinished uploads ({human(self.staged_bytes)}), "
-            f"{self.purged_versions} artifact versions from the trash and "
+            f"{self.purged_versions} artifact versions, {self.purged_runs} runs and "
+            f"{self.purged_projects} projects from the trash and "
             f"{self.unattached} unattached blobs ({human(self.unattached_bytes)})"
         )
 
@@ -102,15 +106,38 @@ def _purge_trash(db: Database, before: float) -> int:
             return count
 
 
+def _purge_rows(db: Database, table: sa.Table, before: float) -> int:
+    """Delete rows of ``table`` (runs or projects) in the trash since before ``before``, a batch
+    per transaction; what hangs off them goes by cascade."""
+    count = 0
+    while True:
+        with db.write() as conn:
+            ids = (
+                sa.select(table.c.id)
+                .where(table.c.deleted_at.is_not(None), table.c.deleted_at < before)
+                .limit(BATCH)
+                .scalar_subquery()
+            )
+            purged = conn.execute(sa.delete(table).where(table.c.id.in_(ids))).rowcount
+        count += purged
+        if purged < BATCH:
+            return count
+
+
 def collect(db: Database, store: BlobStore, config: ServerConfig, *, now: float | None = None) -> Collected:
     """Delete staged uploads older than ``config.staging_max_age``, artifact versions deleted
-    longer than ``config.trash_max_age`` ago, and unattached content older than
+    longer than ``config.trash_max_age`` ago, runs and projects longer than
+    ``config.run_trash_max_age`` ago, and unattached content older than
     ``config.unattached_max_age`` (seconds before ``now``, default the current time)."""
     now = time.time() if now is None else now
     staged, staged_bytes = store.expire_staging(now - config.staging_max_age)
     purged = _purge_trash(db, now - config.trash_max_age)
+    purged_projects = _purge_rows(db, projects, now - config.run_trash_max_age)
+    purged_runs = _purge_rows(db, runs, now - config.run_trash_max_age)
     unattached, unattached_bytes = _delete_unattached(db, store, now - config.unattached_max_age)
-    result = Collected(staged, staged_bytes, unattached, unattached_bytes, purged)
-    if staged or unattached or purged:
+    result = Collected(
+        staged, staged_bytes, unattached, unattached_bytes, purged, purged_runs, purged_projects
+    )
+    if staged or unattached or purged or purged_runs or purged_projects:
         _log.info("expiry: %s", result)
     return result

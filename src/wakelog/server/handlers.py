@@ -2,10 +2,10 @@
 
 The server's own errors (``server/errors.py``) carry their status and code. The lower layers'
 errors are translated here: the store's (a malformed batch, a sequence gap, a bad blob address, a
-schema mismatch), a full disk (507, as the OS, SQLite or PostgreSQL report it), FastAPI's request
-validation and Starlette's own 404/405. Anything else is a bug: 500 ``internal_error``, with
-nothing of the exception in the answer (the server logs it). Every answer has the body
-``{"detail", "code"}`` (``ErrorBody``).
+schema mismatch, a run in the trash), a full disk (507, as the OS, SQLite or PostgreSQL report
+it), FastAPI's request validation and Starlette's own 404/405. Anything else is a bug: 500
+``internal_error``, with nothing of the exception in the answer (the server logs it). Every answer
+has the body ``{"detail", "code"}`` (``ErrorBody``).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from wakelog.server import errors
 from wakelog.store.blobs import BlobError
 from wakelog.store.database import SchemaError
-from wakelog.store.ingest import BatchTooLarge, IngestError
+from wakelog.store.ingest import BatchTooLarge, IngestError, InTrash
 from wakelog.store.ingest import SequenceGap as StoreSequenceGap
 
 _log = logging.getLogger(__name__)
@@ -79,6 +79,8 @@ def translate(exc: Exception) -> errors.ServerError:
         return exc
     if isinstance(exc, StoreSequenceGap):
         return errors.SequenceGap(str(exc), ack=exc.ack)
+    if isinstance(exc, InTrash):
+        return errors.InTrash(str(exc))
     if isinstance(exc, BatchTooLarge):
         return errors.PayloadTooLarge(str(exc))  # the uploader sends smaller batches
     if isinstance(exc, (IngestError, BlobError)):
@@ -117,6 +119,7 @@ def install(app: FastAPI) -> None:
         StarletteHTTPException,
         StoreSequenceGap,
         IngestError,
+        InTrash,
         BlobError,
         SchemaError,
         OSError,

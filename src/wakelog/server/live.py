@@ -44,6 +44,14 @@ class LiveHub:
         self.publish(f"project:{entity}/{project}", event)
         self.publish(f"run:{entity}/{project}/{run_id}", event)
 
+    def publish_runs_changed(self, entity: str, project: str, run_ids: list[str]) -> None:
+        """Tell listeners that people changed these runs (edited, deleted, restored, moved away):
+        a ``run_updated`` without new points, so open pages load them again."""
+        for run_id in run_ids:
+            event = {"type": "run_updated", "run_id": run_id, "ack": None}
+            self.publish(f"project:{entity}/{project}", event)
+            self.publish(f"run:{entity}/{project}/{run_id}", event)
+
     def publish_access_change(self, username: str) -> None:
         """Tell open streams that ``username``'s access may be less than it was."""
         self.publish(ACCESS_CHANNEL, {"type": "access", "username": username})

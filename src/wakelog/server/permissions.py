@@ -5,7 +5,8 @@ admins (``users.is_admin``) may do everything. Every route whose path names an e
 the dependencies below in place of plain authentication (a test walks the route table for this):
 
 * ``Viewer``: reading anything under the entity, and saving your own workspace layout (it is your
-  view). An entity you cannot read answers 404 exactly like one that does not exist.
+  view). An entity you cannot read answers 404 exactly like one that does not exist. A project
+  whose ``visibility`` is ``signed_in`` is read by every signed-in user (its routes only).
 * ``Writer``: ingest (records, files, the ack the uploader resumes from); needs ``member``. A
   viewer gets 403 naming the role. An entity that does not exist yet may be created by writing to
   it, by a server admin or by the user it is named after (who becomes its admin); anyone else gets
@@ -32,7 +33,7 @@ from wakelog.server.errors import Forbidden
 from wakelog.server.http import entity_name, not_found, project_path, run_path
 from wakelog.store.chunks import chunked
 from wakelog.store.members import ROLES
-from wakelog.store.schema import blob_holders, entities, entity_members
+from wakelog.store.schema import blob_holders, entities, entity_members, projects
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,12 @@ def entity_access(conn: sa.Connection, user: User, entity: str) -> EntityAccess:
 def may_create(user: User, entity: str) -> bool:
     """Server admins create any entity by writing to it; users only their personal one."""
     return user.is_admin or entity == user.username
+
+
+def readable_projects(user: User) -> sa.ColumnElement[bool]:
+    """A WHERE clause on ``entities`` joined with ``projects`` that keeps the projects ``user``
+    may read: those of readable entities, and those open to signed-in users."""
+    return sa.or_(readable_entities(user), projects.c.visibility == "signed_in")
 
 
 def readable_entities(user: User) -> sa.ColumnElement[bool]:
@@ -89,17 +96,36 @@ def require_server_admin(user: User) -> None:
         raise Forbidden("only a server admin can do that")
 
 
+def open_to_signed_in(conn: sa.Connection, entity: str, project: str) -> bool:
+    """Whether every signed-in user may read the project (its ``visibility`` is ``signed_in``)."""
+    found = conn.execute(
+        sa.select(projects.c.id)
+        .join(entities, entities.c.id == projects.c.entity_id)
+        .where(
+            entities.c.name == entity,
+            projects.c.name == project,
+            projects.c.visibility == "signed_in",
+            projects.c.deleted_at.is_(None),
+        )
+    ).first()
+    return found is not None
+
+
 def require(
-    conn: sa.Connection, user: User, entity: str, needed: str, *, missing: str
+    conn: sa.Connection, user: User, entity: str, needed: str, *, missing: str, project: str | None = None
 ) -> EntityAccess | None:
     """Raise 404 (``"<missing> not found"``) if ``user`` cannot read the entity or it does not
     exist, 403 if they can read it but ``needed`` is more than their role. Server admins pass
-    (the route answers for what does not exist, as it does for anything else missing). Returns
-    what the user holds there (None: not looked up, for a server admin)."""
+    (the route answers for what does not exist, as it does for anything else missing). Reading
+    (``needed`` viewer) a ``project`` open to signed-in users passes too. Returns what the user
+    holds there (None: not looked up, for a server admin, or passed as a signed-in reader, which
+    the key cache then remembers as allowing nothing)."""
     if user.is_admin:
         return None
     access = entity_access(conn, user, entity)
     if not access.exists or not access.allows(user, "viewer"):
+        if needed == "viewer" and project is not None and open_to_signed_in(conn, entity, project):
+            return None
         raise not_found(missing)
     if not access.allows(user, needed):
         raise Forbidden(
@@ -130,18 +156,18 @@ def require_writer(conn: sa.Connection, user: User, entity: str) -> EntityAccess
     return access
 
 
-def _entity_and_missing(request: Request) -> tuple[str, str]:
-    """The checked entity of the request's path, and what a 404 should say is missing: the most
-    specific thing the path names, as the route itself would say it."""
+def _entity_and_missing(request: Request) -> tuple[str, str, str | None]:
+    """The checked entity of the request's path, what a 404 should say is missing (the most
+    specific thing the path names, as the route itself would say it), and the project if named."""
     params = request.path_params
     if "run_id" in params:
         entity, project, run_id = run_path(params["entity"], params["project"], params["run_id"])
-        return entity, f"run {entity}/{project}/{run_id}"
+        return entity, f"run {entity}/{project}/{run_id}", project
     if "project" in params:
         entity, project = project_path(params["entity"], params["project"])
-        return entity, f"project {entity}/{project}"
+        return entity, f"project {entity}/{project}", project
     entity = entity_name(params["entity"])
-    return entity, f"entity {entity!r}"
+    return entity, f"entity {entity!r}", None
 
 
 def _passed_lately(request: Request, user: User, entity: str, needed: str) -> bool:
@@ -160,15 +186,15 @@ def _passed(request: Request, entity: str, access: EntityAccess | None) -> None:
 
 
 def entity_viewer(request: Request, user: Annotated[User, Depends(authenticate)]) -> User:
-    entity, missing = _entity_and_missing(request)
+    entity, missing, project = _entity_and_missing(request)
     if not _passed_lately(request, user, entity, "viewer"):
         with request.app.state.db.read() as conn:
-            _passed(request, entity, require(conn, user, entity, "viewer", missing=missing))
+            _passed(request, entity, require(conn, user, entity, "viewer", missing=missing, project=project))
     return user
 
 
 def entity_writer(request: Request, user: Annotated[User, Depends(authenticate)]) -> User:
-    entity, _ = _entity_and_missing(request)
+    entity, _, _ = _entity_and_missing(request)
     if not _passed_lately(request, user, entity, "member"):
         with request.app.state.db.read() as conn:
             _passed(request, entity, require_writer(conn, user, entity))
@@ -176,7 +202,7 @@ def entity_writer(request: Request, user: Annotated[User, Depends(authenticate)]
 
 
 def entity_admin(request: Request, user: Annotated[User, Depends(authenticate)]) -> User:
-    entity, missing = _entity_and_missing(request)
+    entity, missing, _ = _entity_and_missing(request)
     if not _passed_lately(request, user, entity, "admin"):
         with request.app.state.db.read() as conn:
             _passed(request, entity, require(conn, user, entity, "admin", missing=missing))

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from wakelog._names import check_path_part
+from wakelog.server import audit
 from wakelog.server.accounts import AccountError, Conflict, NotFound, find_user
+from wakelog.server.auth import User
 from wakelog.store.database import Database
 from wakelog.store.members import ROLES, create_entity, name_taken, set_role
 from wakelog.store.schema import entities, entity_members, users
@@ -135,20 +137,27 @@ def _role_of(conn: sa.Connection, entity_id: int, user_id: int) -> str | None:
     ).scalar()
 
 
-def set_member(db: Database, entity: str, username: str, role: str) -> Member:
-    """Make ``username`` a member of ``entity`` with ``role``, or change the role they have."""
+def set_member(db: Database, entity: str, username: str, role: str, *, actor: User | None = None) -> Member:
+    """Make ``username`` a member of ``entity`` with ``role``, or change the role they have;
+    audited as ``actor``'s change when given (the HTTP API)."""
     check_role(role)
     with db.write() as conn:
         row = _entity_row(conn, entity, lock=True)
         user = find_user(conn, username)
-        if _role_of(conn, row.id, user.id) == "admin" and role != "admin":
+        before = _role_of(conn, row.id, user.id)
+        if before == "admin" and role != "admin":
             _check_keeps_an_admin(conn, row, user.id, username)
         set_role(conn, row.id, user.id, role)
+        if actor is not None and before != role:
+            after = {"role": role}
+            audit.record(
+                conn, actor, "member.set", username, entity=entity, before={"role": before}, after=after
+            )
     return Member(username, role)
 
 
-def remove_member(db: Database, entity: str, username: str) -> None:
-    """Take ``username`` out of ``entity`` (their runs there stay)."""
+def remove_member(db: Database, entity: str, username: str, *, actor: User | None = None) -> None:
+    """Take ``username`` out of ``entity`` (their runs there stay); audited as ``actor``'s."""
     with db.write() as conn:
         row = _entity_row(conn, entity, lock=True)
         user = find_user(conn, username)
@@ -162,3 +171,7 @@ def remove_member(db: Database, entity: str, username: str) -> None:
                 entity_members.c.entity_id == row.id, entity_members.c.user_id == user.id
             )
         )
+        if actor is not None:
+            audit.record(
+                conn, actor, "member.remove", username, entity=entity, before={"role": current}, after=None
+            )

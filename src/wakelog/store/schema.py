@@ -106,7 +106,14 @@ projects = sa.Table(
     sa.Column("name", sa.String(128), nullable=False),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("updated_at", Time, nullable=False),
+    sa.Column("description", sa.Text, nullable=True),
+    # ``members``: readable by the entity's members; ``signed_in``: also by every signed-in user, read-only
+    sa.Column("visibility", sa.String(16), nullable=False, server_default="members"),
+    sa.Column("pinned_runs", JSON, nullable=True),  # run ids, in the order pinned
+    # In the trash since then (hidden with its runs; purged after ``run_trash_max_age``)
+    sa.Column("deleted_at", Time, nullable=True, index=True),
     sa.UniqueConstraint("entity_id", "name"),
+    sa.CheckConstraint("visibility IN ('members', 'signed_in')", name="ck_projects_visibility"),
 )
 
 runs = sa.Table(
@@ -137,6 +144,11 @@ runs = sa.Table(
     # The highest run-log sequence number applied: what ingest acknowledges. Batches apply in
     # sequence order exactly once; anything at or below this is a duplicate and skipped.
     sa.Column("last_seq", sa.BigInteger, nullable=False, default=-1),
+    # When a person last edited each identity field through the API ({"name": t, "tags": t…}):
+    # the SDK's values for a field win only if recorded later (last writer wins, server/runedit.py).
+    sa.Column("edited_at", JSON, nullable=True),
+    # In the project's trash since then: hidden everywhere, purged after ``run_trash_max_age``.
+    sa.Column("deleted_at", Time, nullable=True, index=True),
     sa.UniqueConstraint("project_id", "run_id"),
     sa.Index("ix_runs_project_created", "project_id", "created_at"),
 )
@@ -472,6 +484,24 @@ registry_aliases = sa.Table(
         nullable=False,
         index=True,
     ),
+)
+
+# Who changed what, append-only (server/audit.py): no route updates or deletes a row. ``actor``
+# and ``entity`` are names as they were, kept after the user or entity is gone.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    _id(),
+    sa.Column("time", Time, nullable=False),
+    sa.Column("actor_id", sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("entity", sa.String(128), nullable=True),  # None: server-wide (users, keys)
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("target", sa.String(1024), nullable=False),
+    sa.Column("before", JSON, nullable=True),
+    sa.Column("after", JSON, nullable=True),
+    sa.Index("ix_audit_log_entity_id", "entity", "id"),
+    sqlite_autoincrement=True,
 )
 
 STREAM_HISTORY = 0

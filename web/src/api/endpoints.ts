@@ -8,11 +8,11 @@
 import { toNumbers, type SeriesData } from "../lib/series";
 import { request, seg, type Query } from "./client";
 import type { paths } from "./schema";
-import type { ApiKey, Lineage, LoginAnswer, Manifest, ManifestEntry, Me, Member, Role, RunRef, Sweep, SweepAction } from "./types";
+import type { ApiKey, Lineage, LoginAnswer, Manifest, ManifestEntry, Me, Member, Role, RunDetail, RunRef, Sweep, SweepAction } from "./types";
 
 const PREFIX = "/api/v1";
 type Route = keyof paths;
-type Method = "get" | "post" | "put" | "delete";
+type Method = "get" | "post" | "put" | "delete" | "patch";
 type Operation<R extends Route, M extends Method> = NonNullable<paths[R][M]>;
 type PathParams<O> = O extends { parameters: { path: infer P } } ? P : Record<string, never>;
 type QueryParams<O> = O extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never;
@@ -46,7 +46,7 @@ export function load<T>(what: Get<T>, signal?: AbortSignal): Promise<T> {
   return request<T>(what.path, { query: what.query, signal });
 }
 
-function send<R extends Route, M extends "post" | "put" | "delete", T = Answer<Operation<R, M>>>(
+function send<R extends Route, M extends "post" | "put" | "delete" | "patch", T = Answer<Operation<R, M>>>(
   method: M,
   route: R,
   params: PathParams<Operation<R, M>>,
@@ -243,3 +243,18 @@ export function artifactMediaUrl(art: { entity: string; project: string; name: s
 
 export const registryCollections = (entity: string) => get("/api/v1/registry/{entity}", { entity });
 export const registryCollection = (entity: string, collection: string) => get("/api/v1/registry/{entity}/{collection}", { entity, collection });
+
+// -- managing runs, the trash, the audit trail (docs/collaboration.md) ------------------------------
+export type RunEdit = JsonBody<Operation<"/api/v1/runs/{entity}/{project}/{run_id}", "patch">>;
+export type BulkAction = JsonBody<Operation<"/api/v1/projects/{entity}/{project}/runs/bulk", "post">>;
+export const editRun = (ref: RunRef, body: RunEdit) =>
+  send<"/api/v1/runs/{entity}/{project}/{run_id}", "patch", RunDetail>("patch", "/api/v1/runs/{entity}/{project}/{run_id}", ref, body);
+export const deleteRun = (ref: RunRef) => send("delete", "/api/v1/runs/{entity}/{project}/{run_id}", ref);
+export const restoreRun = (ref: RunRef) => send("post", "/api/v1/runs/{entity}/{project}/{run_id}/restore", ref);
+export const bulkRuns = (entity: string, project: string, body: BulkAction) =>
+  send("post", "/api/v1/projects/{entity}/{project}/runs/bulk", { entity, project }, body);
+export const runTrash = (entity: string, project: string) => get("/api/v1/projects/{entity}/{project}/trash", { entity, project });
+export const auditLog = (entity: string | null, before?: number) =>
+  entity
+    ? get("/api/v1/entities/{entity}/audit", { entity }, before ? { before } : undefined)
+    : get("/api/v1/audit", none, before ? { before } : undefined);

@@ -219,6 +219,74 @@ export interface paths {
         get: operations["project_detail_api_v1_projects__entity___project__get"];
         put?: never;
         post?: never;
+        /**
+         * Delete Project
+         * @description Put the project, with its runs, in the entity's trash (admin; 30 days by default).
+         */
+        delete: operations["delete_project_api_v1_projects__entity___project__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Edit Project
+         * @description Change the project's description or pinned runs (member), its name or visibility (admin).
+         */
+        patch: operations["edit_project_api_v1_projects__entity___project__patch"];
+        trace?: never;
+    };
+    "/api/v1/projects/{entity}/{project}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore Project
+         * @description Take the project out of the trash, with its runs as they were (admin).
+         */
+        post: operations["restore_project_api_v1_projects__entity___project__restore_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/entities/{entity}/trash": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Project Trash
+         * @description The entity's projects in the trash, most recently deleted first, with when each is purged.
+         */
+        get: operations["project_trash_api_v1_entities__entity__trash_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{entity}/{project}/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Project Overview
+         * @description The project at a glance: description, pinned runs, the latest runs, the best by ``metric``.
+         */
+        get: operations["project_overview_api_v1_projects__entity___project__overview_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -304,10 +372,19 @@ export interface paths {
         get: operations["run_detail_api_v1_runs__entity___project___run_id__get"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete Run
+         * @description Put the run in its project's trash (restorable until it is purged, 30 days by default).
+         */
+        delete: operations["delete_run_api_v1_runs__entity___project___run_id__delete"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Edit Run
+         * @description Edit the run's name, tags, notes, group or job type; answers the run. A value the SDK
+         *     records later (``run.tags = …`` in a training still running) replaces it again.
+         */
+        patch: operations["edit_run_api_v1_runs__entity___project___run_id__patch"];
         trace?: never;
     };
     "/api/v1/runs/{entity}/{project}/{run_id}/keys": {
@@ -365,6 +442,147 @@ export interface paths {
          *     by step. Stubs that point at a file get its download ``url``.
          */
         get: operations["media_api_v1_runs__entity___project___run_id__media_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{entity}/{project}/{run_id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore Run
+         * @description Take the run out of the trash.
+         */
+        post: operations["restore_run_api_v1_runs__entity___project___run_id__restore_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{entity}/{project}/runs/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Bulk
+         * @description Tag, untag, delete, restore or move many runs at once (``move``: finished runs only, to a
+         *     project you may write; refused whole if one is running or the target has its id).
+         */
+        post: operations["bulk_api_v1_projects__entity___project__runs_bulk_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{entity}/{project}/trash": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Run Trash
+         * @description The runs in the project's trash, most recently deleted first, with when each is purged.
+         */
+        get: operations["run_trash_api_v1_projects__entity___project__trash_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Server Audit
+         * @description Every audit entry, newest first (server admins).
+         */
+        get: operations["server_audit_api_v1_audit_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Server Audit Export
+         * @description Every audit entry as JSON Lines, newest first (server admins).
+         */
+        get: operations["server_audit_export_api_v1_audit_export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/entities/{entity}/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Entity Audit
+         * @description The entity's audit entries, newest first (its admins).
+         */
+        get: operations["entity_audit_api_v1_entities__entity__audit_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/entities/{entity}/audit/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Entity Audit Export
+         * @description The entity's audit entries as JSON Lines, newest first (its admins).
+         */
+        get: operations["entity_audit_export_api_v1_entities__entity__audit_export_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1354,6 +1572,32 @@ export interface components {
              */
             existing?: boolean | null;
         };
+        /** AuditEntry */
+        AuditEntry: {
+            /** Id */
+            id: number;
+            /** Time */
+            time: number;
+            /** Actor */
+            actor: string;
+            /** Entity */
+            entity: string | null;
+            /** Action */
+            action: string;
+            /** Target */
+            target: string;
+            /** Before */
+            before: unknown;
+            /** After */
+            after: unknown;
+        };
+        /** AuditPage */
+        AuditPage: {
+            /** Entries */
+            entries: components["schemas"]["AuditEntry"][];
+            /** Next Before */
+            next_before: number | null;
+        };
         /** BestOut */
         BestOut: {
             /** Run Id */
@@ -1364,6 +1608,13 @@ export interface components {
             params?: {
                 [key: string]: unknown;
             } | null;
+        };
+        /** BulkOutcome */
+        BulkOutcome: {
+            /** Changed */
+            changed: string[];
+            /** Missing */
+            missing: string[];
         };
         /** CollectionOut */
         CollectionOut: {
@@ -1481,7 +1732,7 @@ export interface components {
          * @description Every ``code`` an error answer of the API can carry.
          * @enum {string}
          */
-        ErrorCode: "invalid_request" | "invalid_filter" | "invalid_sweep_config" | "invalid_artifact" | "validation_failed" | "unauthorized" | "bad_credentials" | "forbidden" | "csrf_failed" | "not_found" | "not_uploaded" | "method_not_allowed" | "conflict" | "sequence_gap" | "chunk_rejected" | "blob_missing" | "artifact_incomplete" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal_error" | "service_unavailable" | "insufficient_storage";
+        ErrorCode: "invalid_request" | "invalid_filter" | "invalid_sweep_config" | "invalid_artifact" | "validation_failed" | "unauthorized" | "bad_credentials" | "forbidden" | "csrf_failed" | "not_found" | "not_uploaded" | "method_not_allowed" | "conflict" | "sequence_gap" | "chunk_rejected" | "blob_missing" | "artifact_incomplete" | "in_trash" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal_error" | "service_unavailable" | "insufficient_storage";
         /** FileList */
         FileList: {
             /** Files */
@@ -1699,6 +1950,12 @@ export interface components {
             states: {
                 [key: string]: number;
             };
+            /** Description */
+            description: string | null;
+            /** Visibility */
+            visibility: string;
+            /** Pinned Runs */
+            pinned_runs: string[];
         };
         /** ProjectKeys */
         ProjectKeys: {
@@ -1719,6 +1976,27 @@ export interface components {
             updated_at: number;
             /** Runs */
             runs: number;
+        };
+        /** ProjectOverview */
+        ProjectOverview: {
+            /** Description */
+            description: string | null;
+            /** Visibility */
+            visibility: string;
+            /** Pinned Runs */
+            pinned_runs: string[];
+            /** Pinned */
+            pinned: {
+                [key: string]: unknown;
+            }[];
+            /** Latest */
+            latest: {
+                [key: string]: unknown;
+            }[];
+            /** Best */
+            best: {
+                [key: string]: unknown;
+            } | null;
         };
         /** QuotaOut */
         QuotaOut: {
@@ -2012,6 +2290,28 @@ export interface components {
                 [key: string]: number;
             };
             best: components["schemas"]["BestOut"] | null;
+        };
+        /** TrashedProject */
+        TrashedProject: {
+            /** Name */
+            name: string;
+            /** Deleted At */
+            deleted_at: number;
+            /** Purge At */
+            purge_at: number;
+        };
+        /** TrashedRun */
+        TrashedRun: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string | null;
+            /** State */
+            state: string;
+            /** Deleted At */
+            deleted_at: number;
+            /** Purge At */
+            purge_at: number;
         };
         /** TrialOut */
         TrialOut: {
@@ -2524,6 +2824,185 @@ export interface operations {
             };
         };
     };
+    delete_project_api_v1_projects__entity___project__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    edit_project_api_v1_projects__entity___project__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Description */
+                    description?: string | null;
+                    /** Pinned Runs */
+                    pinned_runs?: string[] | null;
+                    /**
+                     * Name
+                     * @description rename (admin)
+                     */
+                    name?: string | null;
+                    /**
+                     * Visibility
+                     * @description who reads it (admin)
+                     */
+                    visibility?: ("members" | "signed_in") | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectDetail"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    restore_project_api_v1_projects__entity___project__restore_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    project_trash_api_v1_entities__entity__trash_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrashedProject"][];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    project_overview_api_v1_projects__entity___project__overview_get: {
+        parameters: {
+            query?: {
+                /** @description the summary key of the best run */
+                metric?: string | null;
+                goal?: "max" | "min";
+                latest?: number;
+            };
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectOverview"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     project_keys_api_v1_projects__entity___project__keys_get: {
         parameters: {
             query?: never;
@@ -2698,6 +3177,85 @@ export interface operations {
             };
         };
     };
+    delete_run_api_v1_runs__entity___project___run_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    edit_run_api_v1_runs__entity___project___run_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Name */
+                    name?: string | null;
+                    /** Tags */
+                    tags?: string[] | null;
+                    /** Notes */
+                    notes?: string | null;
+                    /** Group */
+                    group?: string | null;
+                    /** Job Type */
+                    job_type?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     run_keys_api_v1_runs__entity___project___run_id__keys_get: {
         parameters: {
             query?: never;
@@ -2802,6 +3360,257 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["MediaPage"];
                 };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    restore_run_api_v1_runs__entity___project___run_id__restore_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    bulk_api_v1_projects__entity___project__runs_bulk_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Action
+                     * @enum {string}
+                     */
+                    action: "tag" | "untag" | "delete" | "restore" | "move";
+                    /** Runs */
+                    runs: string[];
+                    /**
+                     * Tags
+                     * @description tag, untag: the tags
+                     */
+                    tags?: string[];
+                    /**
+                     * To
+                     * @description move: the target `entity/project`
+                     */
+                    to?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkOutcome"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    run_trash_api_v1_projects__entity___project__trash_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrashedRun"][];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    server_audit_api_v1_audit_get: {
+        parameters: {
+            query?: {
+                /** @description only entries of this action, e.g. `run.edit` */
+                action?: string | null;
+                /** @description entries older than this id */
+                before?: number | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    server_audit_export_api_v1_audit_export_get: {
+        parameters: {
+            query?: {
+                /** @description only entries of this action, e.g. `run.edit` */
+                action?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    entity_audit_api_v1_entities__entity__audit_get: {
+        parameters: {
+            query?: {
+                /** @description only entries of this action, e.g. `run.edit` */
+                action?: string | null;
+                /** @description entries older than this id */
+                before?: number | null;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                entity: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    entity_audit_export_api_v1_entities__entity__audit_export_get: {
+        parameters: {
+            query?: {
+                /** @description only entries of this action, e.g. `run.edit` */
+                action?: string | null;
+            };
+            header?: never;
+            path: {
+                entity: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description an error: `detail` says what, `code` which kind */
             default: {

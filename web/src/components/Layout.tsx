@@ -12,7 +12,7 @@ export function Layout({ children }: { children: ReactNode }) {
   const crumbs: { label: string; to: string }[] = [];
   /** The path of the first n parts. */
   const upTo = (n: number) => `/${parts.slice(0, n).map(encodeURIComponent).join("/")}`;
-  const top = parts[0] !== "settings" && parts[0] !== "registry";
+  const top = parts[0] !== "settings" && parts[0] !== "registry" && parts[0] !== "audit";
   if (parts[0] === "registry") {
     // Model registry / entity / collection.
     parts.slice(1, 3).forEach((part, i) => crumbs.push({ label: i === 0 ? `${t("registry.title")} · ${part}` : part, to: upTo(i + 2) }));
@@ -26,6 +26,7 @@ export function Layout({ children }: { children: ReactNode }) {
     crumbs.push({ label: t("artifacts.title"), to: upTo(3) });
     parts.slice(3, 5).forEach((part, i) => crumbs.push({ label: part, to: upTo(i + 4) }));
   }
+  if (parts.length >= 3 && top && parts[2] === "trash") crumbs.push({ label: t("manage.trash"), to: upTo(3) });
   if (parts.length >= 3 && parts[2] === "sweeps") {
     const sweeps = `/${parts.slice(0, 3).map(encodeURIComponent).join("/")}`;
     crumbs.push({ label: t("sweeps.title"), to: sweeps });
@@ -55,6 +56,7 @@ export function Layout({ children }: { children: ReactNode }) {
           <NavLink to="/" end>
             {t("nav.projects")}
           </NavLink>
+          {me.is_admin && <NavLink to="/audit">{t("nav.audit")}</NavLink>}
           <NavLink to="/settings">{t("nav.settings")}</NavLink>
         </nav>
         <LanguageSelect />

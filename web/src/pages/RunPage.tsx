@@ -9,6 +9,7 @@ import { ChartControls } from "../components/ChartControls";
 import { ConsoleView } from "../components/ConsoleView";
 import { EnvironmentFacts } from "../components/EnvironmentFacts";
 import { ReproduceRun } from "../components/ReproduceRun";
+import { RunEditor } from "../components/RunEditor";
 import { FactList, type Fact } from "../components/FactList";
 import { KeyValueTable } from "../components/KeyValueTable";
 import { MetricPanel, type ShownRun } from "../components/MetricPanel";
@@ -68,6 +69,7 @@ export function RunPage() {
           <span className="swatch big" style={{ background: runColor(run.id) }} aria-hidden="true" /> {run.name ?? run.id}
         </h1>
         <StateBadge state={run.state} />
+        <RunEditor run={run} runRef={runRef} onSaved={detail.reload} />
       </div>
       <TabList
         tabs={TABS.map((name) => ({ id: name, label: t(`run.${name}`) }))}

@@ -62,6 +62,9 @@ export function WorkspacePage() {
         {url.view !== "charts" && (
           <div className="ws-table">
             <TableTools
+              entity={entity}
+              project={project}
+              onChanged={rows.reload}
               url={url}
               selection={selection}
               columns={columns}

@@ -55,21 +55,25 @@ def context(conn: sa.Connection, config: Any = None) -> Context:
 
 
 # -- lookups -------------------------------------------------------------------------------------
-def project_id(conn: sa.Connection, entity: str, project: str) -> int | None:
-    return conn.execute(
-        sa.select(projects.c.id)
-        .join(entities, entities.c.id == projects.c.entity_id)
-        .where(entities.c.name == entity, projects.c.name == project)
-    ).scalar()
-
-
-def project_id_subquery(entity: str, project: str) -> sa.ScalarSelect:
+def _project_query(entity: str, project: str) -> sa.Select:
+    """The project's id; a project in the trash is not found (like its runs)."""
     return (
         sa.select(projects.c.id)
         .join(entities, entities.c.id == projects.c.entity_id)
-        .where(entities.c.name == entity, projects.c.name == project)
-        .scalar_subquery()
+        .where(entities.c.name == entity, projects.c.name == project, projects.c.deleted_at.is_(None))
     )
+
+
+def project_id(conn: sa.Connection, entity: str, project: str) -> int | None:
+    return conn.execute(_project_query(entity, project)).scalar()
+
+
+def project_id_subquery(entity: str, project: str) -> sa.ScalarSelect:
+    return _project_query(entity, project).scalar_subquery()
+
+
+#: Runs outside the trash: every listing and lookup keeps only these.
+LIVE = runs.c.deleted_at.is_(None)
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,9 @@ def find_runs(conn: sa.Connection, entity: str, project: str, run_ids: list[str]
         return []
     rows = conn.execute(
         sa.select(runs.c.id, runs.c.run_id, runs.c.created_at).where(
-            runs.c.project_id == project_id_subquery(entity, project), runs.c.run_id.in_(sorted(set(run_ids)))
+            runs.c.project_id == project_id_subquery(entity, project),
+            runs.c.run_id.in_(sorted(set(run_ids))),
+            LIVE,
         )
     )
     found = {row.run_id: RunKey(row.id, row.run_id, row.created_at) for row in rows}
@@ -198,7 +204,7 @@ def list_runs(
         sort = [SortKey(Field("created_at"), descending=True)]
     query = (
         sa.select(*_run_columns(ctx, False), sa.func.count().over().label("total"))
-        .where(runs.c.project_id == project_id_subquery(entity, project), compile_filter(where, ctx))
+        .where(runs.c.project_id == project_id_subquery(entity, project), LIVE, compile_filter(where, ctx))
         .order_by(*order_by(sort, ctx))
         .limit(limit)
         .offset(offset)
@@ -212,7 +218,9 @@ def list_runs(
         total = conn.execute(
             sa.select(sa.func.count())
             .select_from(runs)
-            .where(runs.c.project_id == project_id_subquery(entity, project), compile_filter(where, ctx))
+            .where(
+                runs.c.project_id == project_id_subquery(entity, project), LIVE, compile_filter(where, ctx)
+            )
         ).scalar_one()
     return RunPage([run_dict(row, entity, project) for row in rows], total, offset, limit)
 
@@ -220,7 +228,7 @@ def list_runs(
 def run_detail(conn: sa.Connection, entity: str, project: str, run_id: str, ctx: Context) -> dict | None:
     row = conn.execute(
         sa.select(*_run_columns(ctx, True)).where(
-            runs.c.project_id == project_id_subquery(entity, project), runs.c.run_id == run_id
+            runs.c.project_id == project_id_subquery(entity, project), runs.c.run_id == run_id, LIVE
         )
     ).first()
     return None if row is None else run_dict(row, entity, project, detail=True)
@@ -230,7 +238,10 @@ def run_detail(conn: sa.Connection, entity: str, project: str, run_id: str, ctx:
 def list_entities(conn: sa.Connection, visible: sa.ColumnElement[bool] | None = None) -> list[dict[str, Any]]:
     """Entities with their project counts; only those ``visible`` (a clause on ``entities``) keeps."""
     counts = (
-        sa.select(projects.c.entity_id, sa.func.count().label("n")).group_by(projects.c.entity_id).subquery()
+        sa.select(projects.c.entity_id, sa.func.count().label("n"))
+        .where(projects.c.deleted_at.is_(None))
+        .group_by(projects.c.entity_id)
+        .subquery()
     )
     query = (
         sa.select(entities.c.name, entities.c.created_at, sa.func.coalesce(counts.c.n, 0).label("projects"))
@@ -258,6 +269,7 @@ def list_projects(
             sa.func.count().label("n"),
             sa.func.max(runs.c.updated_at).label("active"),
         )
+        .where(LIVE)
         .group_by(runs.c.project_id)
         .subquery()
     )
@@ -272,6 +284,7 @@ def list_projects(
         )
         .join(entities, entities.c.id == projects.c.entity_id)
         .outerjoin(counts, counts.c.project_id == projects.c.id)
+        .where(projects.c.deleted_at.is_(None))
         .order_by(active.desc(), projects.c.id)
     )
     if entity is not None:
@@ -298,7 +311,7 @@ def project_detail(conn: sa.Connection, entity: str, project: str, ctx: Context)
         return None
     per_run = (
         sa.select(state_column(ctx.crashed_before).label("state"))
-        .where(runs.c.project_id == project_id_subquery(entity, project))
+        .where(runs.c.project_id == project_id_subquery(entity, project), LIVE)
         .subquery()
     )
     states = conn.execute(sa.select(per_run.c.state, sa.func.count().label("n")).group_by(per_run.c.state))
@@ -313,12 +326,12 @@ def project_keys(conn: sa.Connection, entity: str, project: str) -> dict[str, li
     metric_keys = conn.execute(
         sa.select(summaries.c.key)
         .join(runs, runs.c.id == summaries.c.run_pk)
-        .where(runs.c.project_id == pid)
+        .where(runs.c.project_id == pid, LIVE)
         .distinct()
         .order_by(summaries.c.key)
     ).scalars()
     config_keys: set[str] = set()
-    for config in conn.execute(sa.select(runs.c.config).where(runs.c.project_id == pid)).scalars():
+    for config in conn.execute(sa.select(runs.c.config).where(runs.c.project_id == pid, LIVE)).scalars():
         _config_paths(config or {}, "", config_keys)
     return {"summary": list(metric_keys), "config": sorted(config_keys)}
 

@@ -13,6 +13,7 @@ client cannot make the server read a large body, and a cross-site form cannot po
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -190,7 +191,8 @@ async def create_key(request: Request, user: CurrentUser) -> Any:
     owner = body.user or user.username
     if owner != user.username:
         require_server_admin(user)
-    info, key = await run_in_threadpool(accounts.create_api_key, request.app.state.db, owner, body.name)
+    create = partial(accounts.create_api_key, actor=user)
+    info, key = await run_in_threadpool(create, request.app.state.db, owner, body.name)
     return {**_key_json(info), "key": key}
 
 
@@ -199,7 +201,8 @@ async def revoke_key(prefix: str, request: Request, user: CurrentUser) -> Respon
     """Revoke one of your keys by its prefix (an admin may revoke anyone's); the browser sessions
     opened by signing in with it end too."""
     owner = None if user.is_admin else user.username
-    info = await run_in_threadpool(accounts.revoke_api_key, request.app.state.db, prefix, owner=owner)
+    revoke = partial(accounts.revoke_api_key, owner=owner, actor=user)
+    info = await run_in_threadpool(revoke, request.app.state.db, prefix)
     _access_changed(request, info.user)
     return Response(status_code=204)
 

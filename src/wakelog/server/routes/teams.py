@@ -8,6 +8,7 @@ a server admin). Writes follow the session rules of every other write (CSRF toke
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -60,7 +61,8 @@ async def list_members(entity: str, request: Request, user: Viewer) -> Any:
 async def set_member(entity: str, username: str, request: Request, user: EntityAdmin) -> Any:
     """Add a member with a role, or change their role. The last admin cannot step down."""
     body = await read_json(request, MemberRole)
-    member = await run_in_threadpool(teams.set_member, request.app.state.db, entity, username, body.role)
+    db = request.app.state.db
+    member = await run_in_threadpool(partial(teams.set_member, actor=user), db, entity, username, body.role)
     request.app.state.key_cache.clear()  # a lower role counts at once here
     request.app.state.live.publish_access_change(username)
     return _member_json(member)
@@ -70,7 +72,7 @@ async def set_member(entity: str, username: str, request: Request, user: EntityA
 async def remove_member(entity: str, username: str, request: Request, user: EntityAdmin) -> Response:
     """Take a member out of the entity (their runs stay; their open event streams there end).
     The last admin cannot go."""
-    await run_in_threadpool(teams.remove_member, request.app.state.db, entity, username)
+    await run_in_threadpool(partial(teams.remove_member, actor=user), request.app.state.db, entity, username)
     request.app.state.key_cache.clear()  # a lower role counts at once here
     request.app.state.live.publish_access_change(username)
     return Response(status_code=204)

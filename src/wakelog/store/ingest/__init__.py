@@ -15,7 +15,7 @@ what the SQL columns can hold.
 from wakelog.store.ingest._apply import IngestResult, apply_batch, ensure_project, ensure_run
 from wakelog.store.ingest._checks import MAX_DEPTH, MAX_KEY_LENGTH
 from wakelog.store.ingest._columns import MAX_INT32, MAX_INT64, json_safe
-from wakelog.store.ingest._errors import BatchTooLarge, IngestError, SequenceGap
+from wakelog.store.ingest._errors import BatchTooLarge, IngestError, InTrash, SequenceGap
 from wakelog.store.ingest._validate import MAX_KEYS_PER_BATCH, Record, decode_batch, validate
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "MAX_KEYS_PER_BATCH",
     "MAX_KEY_LENGTH",
     "BatchTooLarge",
+    "InTrash",
     "IngestError",
     "IngestResult",
     "Record",

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from wakelog.store.database import Database
 from wakelog.store.ingest._columns import fit_run_fields, json_safe
-from wakelog.store.ingest._errors import SequenceGap
+from wakelog.store.ingest._errors import InTrash, SequenceGap
 from wakelog.store.ingest._gather import Batch, gather
 from wakelog.store.ingest._series import write_series
 from wakelog.store.ingest._summaries import write_summaries
@@ -43,10 +43,10 @@ class IngestResult:
     refused_files: list[dict[str, str]] = field(default_factory=list)
 
 
-#: An existing run's row by its path, locked for update on PostgreSQL (built once: a live run's
-#: every batch asks).
+#: An existing run's row by its path, with when its project went into the trash (None: it is not
+#: there), locked for update on PostgreSQL (built once: a live run's every batch asks).
 _EXISTING_RUN = (
-    sa.select(runs)
+    sa.select(runs, projects.c.deleted_at.label("project_deleted_at"))
     .join(projects, projects.c.id == runs.c.project_id)
     .join(entities, entities.c.id == projects.c.entity_id)
     .where(
@@ -60,6 +60,15 @@ _EXISTING_RUN = (
 
 #: Sets the columns its parameters name (besides ``at_run``, the run's primary key).
 _UPDATE_RUN = runs.update().where(runs.c.id == sa.bindparam("at_run"))
+
+
+#: When the run's project went into the trash (None: it is not there), read with the run's row.
+_PROJECT_DELETED = (
+    sa.select(projects.c.deleted_at)
+    .where(projects.c.id == runs.c.project_id)
+    .scalar_subquery()
+    .label("project_deleted_at")
+)
 
 
 def ensure_run(
@@ -77,7 +86,11 @@ def ensure_run(
         return row, False  # the usual case: one statement
     now = time.time()
     project_id = ensure_project(conn, entity, project, user_id)
-    query = sa.select(runs).where(runs.c.project_id == project_id, runs.c.run_id == run_id).with_for_update()
+    query = (
+        sa.select(runs, _PROJECT_DELETED)
+        .where(runs.c.project_id == project_id, runs.c.run_id == run_id)
+        .with_for_update(of=runs)
+    )
     row = conn.execute(query).first()
     if row is not None:
         return row, False
@@ -135,6 +148,7 @@ def apply_batch(
     """Apply ``records`` (already validated) to the run; returns the new ack."""
     with db.write() as conn:
         run, created = ensure_run(conn, entity, project, run_id, user_id)
+        _refuse_trashed(run, f"{entity}/{project}")
         fresh = [r for r in records if r[0] > run.last_seq]
         result = IngestResult(ack=run.last_seq, run_pk=run.id, project_id=run.project_id, new_run=created)
         if not fresh:
@@ -156,6 +170,13 @@ def apply_batch(
         result.refused_files = batch.refused_files
         result.keys = {key for stream, key in batch.points if stream == STREAM_HISTORY}
         return result
+
+
+def _refuse_trashed(run: Any, project: str) -> None:
+    if run.deleted_at is not None:
+        raise InTrash(f"run {project}/{run.run_id}")
+    if run.project_deleted_at is not None:
+        raise InTrash(f"project {project}")
 
 
 def _write_rows(conn: sa.Connection, run_pk: int, batch: Batch) -> None:
@@ -180,7 +201,7 @@ def _write_rows(conn: sa.Connection, run_pk: int, batch: Batch) -> None:
 def _run_values(run: Any, batch: Batch) -> dict[str, Any]:
     """The run row's new column values (all but ``last_seq``): fields, config, metrics, summary."""
     now = time.time()
-    values = fit_run_fields(batch.run_fields)
+    values = fit_run_fields(_newer_than_edits(run, batch))
     values.update(heartbeat_at=now, updated_at=now)
     if batch.last_step > run.last_step:
         values["last_step"] = batch.last_step
@@ -196,6 +217,17 @@ def _run_values(run: Any, batch: Batch) -> dict[str, Any]:
         values["summary"] = summary
     _note_lost(run, batch, values)
     return values
+
+
+def _newer_than_edits(run: Any, batch: Batch) -> dict[str, Any]:
+    """The batch's run fields but those a person edited (through the API) after the run log
+    recorded them: last writer wins, by the time each side wrote."""
+    edited = run.edited_at or {}
+    return {
+        column: value
+        for column, value in batch.run_fields.items()
+        if column not in edited or batch.field_times.get(column, 0.0) > edited[column]
+    }
 
 
 def _note_lost(run: Any, batch: Batch, values: dict[str, Any]) -> None:

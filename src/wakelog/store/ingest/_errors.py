@@ -1,5 +1,6 @@
 """The ways a batch is refused: malformed (``IngestError``), over a documented limit (``BatchTooLarge``,
-which the client answers by sending smaller batches) or out of order (``SequenceGap``)."""
+which the client answers by sending smaller batches), out of order (``SequenceGap``) or sent to a
+run or project in the trash (``InTrash``)."""
 
 from __future__ import annotations
 
@@ -20,3 +21,13 @@ class SequenceGap(Error):
     def __init__(self, ack: int, first: int) -> None:
         super().__init__(f"records must continue from seq {ack + 1}, the batch starts at {first}")
         self.ack = ack
+
+
+class InTrash(Error):
+    """The run, or its project, is in the trash: nothing is written to it until it is restored."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"{what} is in the trash; restore it from the web app's trash (or with the API) and send "
+            "again, e.g. with `wakelog sync`"
+        )

@@ -38,6 +38,8 @@ class Batch:
     """What one batch changes, gathered before the writes."""
 
     run_fields: dict[str, Any] = field(default_factory=dict)
+    #: When the run log recorded each identity field of ``run_fields`` (for last-writer-wins).
+    field_times: dict[str, float] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
     summary_update: dict[str, Any] = field(default_factory=dict)
     summary_remove: set[str] = field(default_factory=set)
@@ -83,10 +85,11 @@ def _gather_stats(batch: Batch, _when: float, data: dict[str, Any]) -> None:
             values.append(float(value))
 
 
-def _gather_run(batch: Batch, _when: float, data: dict[str, Any]) -> None:
+def _gather_run(batch: Batch, when: float, data: dict[str, Any]) -> None:
     for source, column in _IDENTITY_FIELDS.items():
         if source in data:
             batch.run_fields[column] = data[source]
+            batch.field_times[column] = when
     if "start_time" in data:
         batch.run_fields["created_at"] = float(data["start_time"])
     if not data.get("update"):

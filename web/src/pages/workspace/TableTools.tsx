@@ -4,11 +4,16 @@ import { useTranslation } from "react-i18next";
 import type { ColumnSpec } from "../../components/RunTable";
 import { withRunsHidden } from "../../lib/hiddenRuns";
 import { writeList } from "../../lib/urlState";
+import { BulkActions } from "./BulkActions";
 import { isBaseColumn } from "./columns";
 import { AUTO_SELECTED, type RunSelection } from "./useRunSelection";
 import type { WorkspaceUrl } from "./useWorkspaceUrl";
 
 interface Props {
+  entity: string;
+  project: string;
+  /** The table changed on the server (a bulk action): load it again. */
+  onChanged: () => void;
   url: WorkspaceUrl;
   selection: RunSelection;
   columns: ColumnSpec[];
@@ -18,7 +23,7 @@ interface Props {
   metricKeys: string[];
 }
 
-export function TableTools({ url, selection, columns, shownCount, total, configKeys, metricKeys }: Props) {
+export function TableTools({ entity, project, onChanged, url, selection, columns, shownCount, total, configKeys, metricKeys }: Props) {
   const { t } = useTranslation();
   const groupId = useId();
   const columnId = useId();
@@ -40,6 +45,17 @@ export function TableTools({ url, selection, columns, shownCount, total, configK
         <button type="button" onClick={() => setParams({ sel: null })}>
           {t("workspace.selectVisible", { count: AUTO_SELECTED })}
         </button>
+      )}
+      {url.explicitSelection && (
+        <BulkActions
+          entity={entity}
+          project={project}
+          runIds={selectedIds}
+          onDone={(removed) => {
+            if (removed) setParams({ sel: null });
+            onChanged();
+          }}
+        />
       )}
       <label htmlFor={groupId}>{t("workspace.groupBy")}</label>
       <select id={groupId} value={url.groupBy} onChange={(e) => setParams({ group: e.target.value || null })}>

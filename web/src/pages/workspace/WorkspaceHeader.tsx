@@ -44,6 +44,9 @@ export function WorkspaceHeader({ entity, project, connected, view, onView, sele
       <Link to={`/${seg(entity)}/${seg(project)}/artifacts`} className="ws-artifacts">
         {t("artifacts.title")}
       </Link>
+      <Link to={`/${seg(entity)}/${seg(project)}/trash`} className="ws-trash">
+        {t("manage.trash")}
+      </Link>
     </div>
   );
 }

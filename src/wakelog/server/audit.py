@@ -1,0 +1,105 @@
+"""The audit trail: every change of state a person or key makes, appended, never changed.
+
+``record`` is called inside the transaction that makes the change, so the entry and the change
+are written together or not at all. An entry says who (``actor``, the username as it was), what
+(``action``, ``target``), when, and ``before`` → ``after`` (the fields that changed). No route
+updates or deletes entries; server admins read every entry, an entity's admins that entity's
+(``routes/audit.py``), newest first, a page at a time, or all of them as JSON Lines.
+
+Actions: ``run.edit``, ``run.delete``, ``run.restore``, ``run.move``, ``project.edit``,
+``project.delete``, ``project.restore``, ``member.set``, ``member.remove``, ``key.create``,
+``key.revoke``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import sqlalchemy as sa
+
+from wakelog.server.auth import User
+from wakelog.store.ingest import json_safe
+from wakelog.store.schema import audit_log
+
+#: Entries per page at most.
+MAX_PAGE = 1000
+#: Entries read per query while exporting.
+EXPORT_BATCH = 1000
+
+
+def record(
+    conn: sa.Connection,
+    actor: User,
+    action: str,
+    target: str,
+    *,
+    entity: str | None = None,
+    before: Any = None,
+    after: Any = None,
+) -> None:
+    """Append one entry (in the caller's transaction)."""
+    conn.execute(
+        audit_log.insert().values(
+            time=time.time(),
+            actor_id=actor.id,
+            actor=actor.username,
+            entity=entity,
+            action=action,
+            target=target[:1024],
+            before=json_safe(before),
+            after=json_safe(after),
+        )
+    )
+
+
+def _entry(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "time": row.time,
+        "actor": row.actor,
+        "entity": row.entity,
+        "action": row.action,
+        "target": row.target,
+        "before": row.before,
+        "after": row.after,
+    }
+
+
+def _query(entity: str | None, action: str | None, before_id: int | None) -> sa.Select:
+    c = audit_log.c
+    query = sa.select(audit_log)
+    if entity is not None:
+        query = query.where(c.entity == entity)
+    if action is not None:
+        query = query.where(c.action == action)
+    if before_id is not None:
+        query = query.where(c.id < before_id)
+    return query.order_by(c.id.desc())
+
+
+def page(
+    conn: sa.Connection,
+    *,
+    entity: str | None = None,
+    action: str | None = None,
+    before_id: int | None = None,
+    limit: int = 100,
+) -> dict[str, Any]:
+    """Entries newest first; ``next_before`` continues the listing (None at the oldest)."""
+    rows = conn.execute(_query(entity, action, before_id).limit(limit + 1)).all()
+    entries = [_entry(r) for r in rows[:limit]]
+    return {"entries": entries, "next_before": entries[-1]["id"] if len(rows) > limit else None}
+
+
+def export(db: Any, *, entity: str | None = None, action: str | None = None) -> Iterator[dict[str, Any]]:
+    """Every entry, newest first, read in batches (each its own short read)."""
+    before_id: int | None = None
+    while True:
+        with db.read() as conn:
+            rows = conn.execute(_query(entity, action, before_id).limit(EXPORT_BATCH)).all()
+        yield from (_entry(r) for r in rows)
+        if len(rows) < EXPORT_BATCH:
+            return
+        before_id = rows[-1].id

@@ -1,0 +1,112 @@
+"""Managing runs in the web app: the run page's editor, the table's bulk actions, the project's
+trash and the audit trail, in English and Chinese."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.server.conftest import ServerProcess, post_records, start_server
+from tests.web.conftest import Pages, Seeded, shot
+
+API = "/api/v1"
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
+    """The admin's project ``admin/p`` with three finished runs r1, r2, r3."""
+    tmp = tmp_path_factory.mktemp("manage")
+    server: ServerProcess = start_server(tmp)
+    try:
+        with server.client() as admin:
+            for i, run_id in enumerate(("r1", "r2", "r3")):
+                records = [
+                    [0, "run", 1.0, {"name": f"run {run_id}", "start_time": 1000.0 + i}],
+                    [1, "history", 2.0, {"_step": 0, "loss": 1.0 / (i + 1)}],
+                    [2, "exit", 3.0, {"exit_code": 0}],
+                ]
+                assert post_records(admin, f"admin/p/{run_id}", records).is_success
+        credentials = (server.data_dir / "admin-credentials.txt").read_text()
+        password = re.search(r"password: (\S+)", credentials).group(1)  # type: ignore[union-attr]
+        yield Seeded(server, password, {}, tmp)
+    finally:
+        server.stop()
+
+
+def _run(pages: Pages, run_id: str) -> dict:  # type: ignore[type-arg]
+    with pages.seeded.server.client() as admin:
+        return admin.get(f"{API}/runs/admin/p/{run_id}").json()  # type: ignore[no-any-return]
+
+
+def test_the_run_page_edits_name_tags_and_notes(pages: Pages) -> None:
+    page = pages.new()
+    page.goto(pages.url("/admin/p/runs/r1"))
+    page.get_by_role("button", name="Edit").click()
+    form = page.get_by_role("form", name="Edit")
+    form.get_by_label("Name").fill("baseline fp16")
+    form.get_by_label("Tags (comma-separated)").fill("best, fp16")
+    form.get_by_label("Notes (Markdown)").fill("warm-up **helps**")
+    shot(page, "manage-run-editor")
+    form.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", name="baseline fp16")).to_be_visible()
+    expect(page.get_by_text("warm-up **helps**")).to_be_visible()
+    shot(page, "manage-run-edited")
+    run = _run(pages, "r1")
+    assert (run["name"], run["tags"], run["notes"]) == (
+        "baseline fp16",
+        ["best", "fp16"],
+        "warm-up **helps**",
+    )
+
+
+def test_bulk_actions_tag_and_delete_and_the_trash_restores(pages: Pages) -> None:
+    page = pages.new()
+    page.goto(pages.url("/admin/p?sel=r2,r3&view=table"))
+    actions = page.get_by_role("group", name="Actions on 2 selected runs")
+    actions.get_by_label("Tags (comma-separated)").fill("sweep-a")
+    actions.get_by_role("button", name="Tag", exact=True).click()
+    expect(actions.get_by_role("status")).to_have_text("2 runs changed")
+    shot(page, "manage-bulk-tagged")
+    assert _run(pages, "r2")["tags"] == ["sweep-a"] and _run(pages, "r3")["tags"] == ["sweep-a"]
+    page.on("dialog", lambda dialog: dialog.accept())
+    actions.get_by_role("button", name="Delete").click()
+    expect(page.get_by_test_id("run-count")).to_contain_text("1")
+    page.get_by_role("link", name="Trash", exact=True).click()
+    trash = page.get_by_test_id("trash")
+    expect(trash.get_by_role("row")).to_have_count(3)  # the header and two runs
+    shot(page, "manage-trash")
+    trash.get_by_role("button", name="Restore run r2").click()
+    expect(trash.get_by_role("row")).to_have_count(2)
+    with pages.seeded.server.client() as admin:
+        assert [
+            r["id"] for r in admin.get(f"{API}/projects/admin/p/runs", params={"order": "id"}).json()["runs"]
+        ] == [
+            "r1",
+            "r2",
+        ]
+
+
+def test_admins_read_the_audit_trail_in_both_languages(pages: Pages) -> None:
+    with pages.seeded.server.client() as admin:
+        assert admin.patch(f"{API}/runs/admin/p/r1", json={"group": "ablation"}).is_success
+    page = pages.new()
+    page.goto(pages.url("/settings"))
+    page.get_by_role("link", name="Audit trail").click()
+    audit = page.get_by_test_id("audit")
+    expect(audit.get_by_role("row").nth(1)).to_contain_text("run.edit")
+    expect(audit.get_by_role("row").nth(1)).to_contain_text('{"group":"ablation"}')
+    expect(page.get_by_role("link", name="Download as JSON Lines")).to_have_attribute(
+        "href", "/api/v1/audit/export"
+    )
+    shot(page, "manage-audit-en")
+    chinese = pages.new(locale="zh-CN")
+    chinese.goto(pages.url("/audit"))
+    expect(chinese.get_by_role("heading", name="审计日志")).to_be_visible()
+    expect(chinese.get_by_role("columnheader", name="操作人")).to_be_visible()
+    shot(chinese, "manage-audit-zh")
+    chinese.goto(pages.url("/admin/p/trash"))
+    expect(chinese.get_by_role("heading", name="p 的回收站")).to_be_visible()
+    shot(chinese, "manage-trash-zh")
