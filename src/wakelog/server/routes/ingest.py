@@ -8,6 +8,8 @@ entity's ``member`` role (server/permissions.py). Content is uploaded by hash, u
 for (so uploading needs what writing to the run needs), staged per user and verified; only a user
 who uploaded it whole (a holder) may point run files at it. New data is checked against the disk
 guard and the storage quotas first (server/diskguard.py, server/quotas.py): 507 when it does not fit.
+The events a batch causes (alerts, a run's end, metric rules crossed) are fanned out in its own
+transaction (server/notify/); e-mails and webhooks are only queued there, never sent.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from wakelog.server.auth import User
 from wakelog.server.body import MAX_QUERY_BODY, json_body_schema, read_body, read_json
 from wakelog.server.errors import BlobMissing, ChunkRejected, InvalidRequest
 from wakelog.server.http import run_path
+from wakelog.server.notify import inbox
+from wakelog.server.notify.ingest import IngestNotifier
 from wakelog.server.permissions import Writer, usable_blobs
 from wakelog.server.quotas import new_content_bytes, upload_owner
 from wakelog.store.blobs import BlobError, check_sha256
@@ -48,10 +52,14 @@ async def ingest_records(entity: str, project: str, run_id: str, request: Reques
     body = await read_body(request, MAX_BATCH_BYTES)
     state.disk_guard.used(len(body))
     records = await run_in_threadpool(decode_batch, body)
-    result = await run_in_threadpool(apply_batch, state.db, *path, records, user.id)
+    notifier = IngestNotifier(path, state.clock, state.config.public_url)
+    result = await run_in_threadpool(apply_batch, state.db, *path, records, user.id, on_applied=notifier)
     if result.applied:
         state.quotas.count(user.username, path[0], rows=result.points + result.applied)  # about
         state.live.publish_ingest(path, result)
+        inbox.tell(state.live, notifier.delivered)
+        if notifier.delivered.queued:
+            state.dispatcher.wake()
     answer: dict[str, Any] = {"ack": result.ack, "applied": result.applied}
     if result.refused_files:
         answer["refused_files"] = result.refused_files  # names the server does not take; the rest went in
