@@ -343,6 +343,7 @@ def test_a_run_whose_heartbeat_stops_is_reported_crashed_once(notifying: InProce
         assert notes(admin)["unread"] == 0
         clock.now += 11 * 60  # past the 10 minutes without a heartbeat
         step(notifying)
+
         def quiet() -> list[tuple[str, str]]:  # the module's other runs went quiet too
             listed = notes(admin, limit=200)["notifications"]
             return [(n["event"], n["title"]) for n in listed if n["run"]["run_id"] == "quiet"]
