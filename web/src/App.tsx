@@ -21,6 +21,9 @@ const NewSweepPage = lazy(() => import("./pages/NewSweep"));
 const ArtifactsPage = lazy(() => import("./pages/Artifacts").then((m) => ({ default: m.ArtifactsPage })));
 const ArtifactPage = lazy(() => import("./pages/ArtifactPage").then((m) => ({ default: m.ArtifactPage })));
 const ArtifactVersionPage = lazy(() => import("./pages/ArtifactVersion").then((m) => ({ default: m.ArtifactVersionPage })));
+// The notification settings and a project's alert rules and team channels: visited now and then.
+const NotificationSettingsPage = lazy(() => import("./pages/NotificationSettings").then((m) => ({ default: m.NotificationSettingsPage })));
+const ProjectAlertsPage = lazy(() => import("./pages/ProjectAlerts").then((m) => ({ default: m.ProjectAlertsPage })));
 const RegistryPage = lazy(() => import("./pages/Registry").then((m) => ({ default: m.RegistryPage })));
 
 export function App() {
@@ -78,10 +81,12 @@ export function App() {
           <Routes>
             <Route path="/" element={<ProjectsPage />} />
             <Route path="/settings" element={<SettingsPage />} />
+            <Route path="/settings/notifications" element={<NotificationSettingsPage />} />
             <Route path="/:entity" element={<ProjectsPage />} />
             <Route path="/:entity/:project" element={<WorkspacePage />} />
             <Route path="/:entity/:project/compare" element={<ComparePage />} />
             <Route path="/:entity/:project/runs/:runId" element={<RunPage />} />
+            <Route path="/:entity/:project/alerts" element={<ProjectAlertsPage />} />
             <Route path="/:entity/:project/sweeps" element={<SweepsPage />} />
             <Route path="/:entity/:project/sweeps/new" element={<NewSweepPage />} />
             <Route path="/:entity/:project/sweeps/:sweepId" element={<SweepPage />} />
