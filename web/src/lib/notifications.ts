@@ -33,7 +33,7 @@ export function badgeText(unread: number): string {
 }
 
 /**
- * Call `onChange` when new notifications arrive or the stream reconnects (anything may have
+ * Call `onChange` when new notifications arrive or the stream (re)connects (anything may have
  * arrived meanwhile); events that come together are handed over once, after `delay` ms.
  */
 export function useNotificationStream(onChange: () => void, delay = 200): void {
@@ -42,17 +42,15 @@ export function useNotificationStream(onChange: () => void, delay = 200): void {
   useEffect(() => {
     const source = new EventSource(`/api/v1${notificationEvents()}`, { withCredentials: true });
     let timer: ReturnType<typeof setTimeout> | null = null;
-    let ready = 0;
     const changed = () => {
       timer ??= setTimeout(() => {
         timer = null;
         handler.current();
       }, delay);
     };
-    source.addEventListener("ready", () => {
-      ready++;
-      if (ready > 1) changed();
-    });
+    // Each `ready` (the first too) means the subscription is in place: what arrived before it is
+    // fetched then, what arrives after is announced, so nothing falls between the two.
+    source.addEventListener("ready", changed);
     source.addEventListener("notification", changed);
     // The session ended: the app's next request finds out and shows the sign-in page.
     source.addEventListener("denied", () => source.close());

@@ -136,7 +136,7 @@ export function AlertRules({ entity, project, canEdit }: { entity: string; proje
             <input className="num" inputMode="decimal" value={value} placeholder="0.5" onChange={(e) => setValue(e.target.value)} />
           </label>
           <label>
-            {`${t("notifications.ruleAfter")} (${t("notifications.ruleAfterHint")})`}
+            {t("notifications.ruleAfter")}
             <input className="num" inputMode="numeric" value={after} placeholder="1000" onChange={(e) => setAfter(e.target.value)} />
           </label>
           <label>
@@ -154,7 +154,7 @@ export function AlertRules({ entity, project, canEdit }: { entity: string; proje
           </button>
         </form>
       )}
-      <p role="status" className="muted">
+      <p role="status" className="muted form-status">
         {done ?? ""}
       </p>
       {failure && (

@@ -60,7 +60,7 @@ export function ChannelChoices({ saved, save, onSaved, testId }: Props) {
           <tr>
             <th scope="col">{t("notifications.event")}</th>
             {CHANNELS.map((channel) => (
-              <th scope="col" key={channel} className="check">
+              <th scope="col" key={channel} className="channel">
                 {t(`notifications.channels.${channel}`)}
               </th>
             ))}
@@ -74,7 +74,7 @@ export function ChannelChoices({ saved, save, onSaved, testId }: Props) {
                 <div className="hint">{t(`notifications.eventHelp.${event}`)}</div>
               </th>
               {CHANNELS.map((channel) => (
-                <td key={channel} className="check">
+                <td key={channel} className="channel">
                   <input
                     type="checkbox"
                     data-channel={channel}
@@ -106,7 +106,7 @@ export function ChannelChoices({ saved, save, onSaved, testId }: Props) {
       <button type="submit" className="primary" disabled={status === "saving"}>
         {t("notifications.save")}
       </button>
-      <p role="status" className="muted">
+      <p role="status" className="muted form-status">
         {status === "saved" ? t("notifications.saved") : ""}
       </p>
       {failure && (

@@ -132,7 +132,7 @@ export function TeamChannels({ entity, project }: { entity: string; project: str
           {t("notifications.saveTeam")}
         </button>
       </div>
-      <p role="status" className="muted">
+      <p role="status" className="muted form-status">
         {status === "saved" ? t("notifications.saved") : ""}
       </p>
       {failure && (
