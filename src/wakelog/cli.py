@@ -462,6 +462,12 @@ def _storage_options(**given: object) -> dict[str, object]:
 @_unattached_max_age
 @_trash_max_age
 @_run_trash_max_age
+@click.option("--smtp-host", help="SMTP server that notification e-mails go through (default: no e-mail).")
+@click.option("--smtp-port", type=click.IntRange(1, 65535), help="Its port (default 25).")
+@click.option("--smtp-user", help="Sign in to it as this user (password: $WAKELOG_SMTP_PASSWORD).")
+@click.option("--smtp-sender", help="The From address of notification e-mails (default wakelog@localhost).")
+@click.option("--smtp-security", type=click.Choice(["none", "starttls", "ssl"]), help="TLS (default none).")
+@click.option("--public-url", help="The address users open the web app at, for links in notifications.")
 @click.pass_context
 def server(
     ctx: click.Context,

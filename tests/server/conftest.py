@@ -396,18 +396,19 @@ def s3_server() -> Iterator[S3Server]:
 
 
 def start_backend_server(
-    request: pytest.FixtureRequest, tmp: Path, backend: str, *, s3: S3Server | None = None
+    request: pytest.FixtureRequest, tmp: Path, backend: str, *, s3: S3Server | None = None, **config: Any
 ) -> InProcessServer:
-    """The app on ``backend`` ("sqlite" or "postgres": a fresh, upgraded database), blobs on ``s3``."""
+    """The app on ``backend`` ("sqlite" or "postgres": a fresh, upgraded database), blobs on ``s3``;
+    ``config``: more ServerConfig options."""
     artifact_root = f"s3://{s3.bucket}/blobs-{uuid.uuid4().hex[:12]}" if s3 is not None else None
     env = s3.env if s3 is not None else {}
     if backend == "sqlite":
-        return InProcessServer(tmp / "data", artifact_root=artifact_root, env=env)
+        return InProcessServer(tmp / "data", artifact_root=artifact_root, env=env, **config)
     assert backend == "postgres", backend
     url = fresh_database(request.getfixturevalue("postgres_url"))
     db_upgrade(url)
     return InProcessServer(
-        tmp / "data", backend="postgres", database_url=url, artifact_root=artifact_root, env=env
+        tmp / "data", backend="postgres", database_url=url, artifact_root=artifact_root, env=env, **config
     )
 
 

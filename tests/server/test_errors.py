@@ -324,6 +324,11 @@ def _exercise_async_routes(client: TestClient, key: str) -> set[str]:
         ("GET", "/api/v1/entities/team/members", {}),
         ("PUT", "/api/v1/entities/team/quota", {"json": {"max_bytes": 10**9, "max_rows": None}}),
         ("PUT", "/api/v1/users/carol/quota", {"json": {"max_rows": 10**6}}),
+        ("POST", "/api/v1/notifications/read", {"json": {"all": True}}),
+        ("PUT", "/api/v1/notifications/settings", {"json": {"targets": [{"channel": "inapp"}]}}),
+        ("PUT", "/api/v1/projects/admin/proj/subscription", {"json": {"targets": []}}),
+        ("PUT", "/api/v1/projects/admin/proj/notification-settings", {"json": {"targets": []}}),
+        ("POST", "/api/v1/projects/admin/proj/alert-rules", {"json": {"key": "loss", "op": ">", "value": 9}}),
         ("DELETE", "/api/v1/entities/team/members/carol", {}),
         ("DELETE", "/api/v1/users/carol", {}),
     ]
@@ -405,6 +410,6 @@ def test_async_routes_do_not_block_the_event_loop(app: FastAPI, client: TestClie
         _blocking.blob_root = None
     assert _blocking.found == []
     # Server-sent events only subscribe to the live hub; their access check is a plain def.
-    streams = {"project_events", "run_events"}
+    streams = {"project_events", "run_events", "notification_events"}
     async_routes = {name for name, _, _ in _api_routes(app, only_async=True)}
     assert async_routes - streams <= called

@@ -48,6 +48,11 @@ ROUTES_WITHOUT_ENTITY = {
     "/api/v1/sweeps/validate",  # checks a configuration, touches nothing
     "/api/v1/audit",  # server admins
     "/api/v1/audit/export",
+    "/api/v1/notifications",  # your own notifications
+    "/api/v1/notifications/unread",
+    "/api/v1/notifications/read",
+    "/api/v1/notifications/events",
+    "/api/v1/notifications/settings",  # where events of your own runs go
 }
 ROLE_CHECKS = {entity_viewer: "viewer", entity_writer: "member", entity_admin: "admin"}
 #: The sweep and agent ids made in ``team``, for the routes that name them.
@@ -202,6 +207,7 @@ def _url(path: str, entity: str) -> str:
         "version": "v0",
         "path": "model.txt",
         "collection": "models",
+        "rule_id": "1",
         **SWEEP,
     }
     return re.sub(r"\{(\w+)(:path)?\}", lambda m: values[m.group(1)], path)
@@ -432,3 +438,27 @@ def test_artifacts_of_other_entities_are_used_only_by_their_readers(team: Team) 
         graph = mem.get(f"{API}/artifacts/acme/proj/model.txt:v0/lineage").json()
         assert {n["id"] for n in graph["nodes"]} == {"artifact:acme/proj/model.txt:v0"}
         assert graph["edges"] == []
+
+
+# -- notifications: rules need members, team channels admins, the bell is everyone's own -------------
+def test_alert_rules_need_members_and_team_channels_need_admins(team: Team) -> None:
+    rules, channels = (
+        f"{API}/projects/acme/proj/alert-rules",
+        f"{API}/projects/acme/proj/notification-settings",
+    )
+    rule = {"key": "loss", "op": ">", "value": 10}
+    hook = {"targets": [{"channel": "webhook", "url": "http://127.0.0.1:9/hook", "format": "feishu"}]}
+    with team.client("viewy") as viewy:
+        assert viewy.post(rules, json=rule).status_code == 403
+        assert viewy.put(f"{API}/projects/acme/proj/subscription", json={"targets": []}).status_code == 200
+    with team.client("mem") as mem:
+        made = mem.post(rules, json=rule)
+        assert made.status_code == 201, made.text
+        assert mem.put(channels, json=hook).status_code == 403
+        assert mem.delete(f"{rules}/{made.json()['id']}").status_code == 204
+    with team.client("boss") as boss:
+        assert boss.put(channels, json=hook).status_code == 200
+        assert boss.get(channels).json()["targets"][0]["format"] == "feishu"
+    with team.client("stranger") as stranger:
+        assert stranger.get(f"{API}/notifications").json() == {"notifications": [], "unread": 0}
+        assert stranger.get(channels).status_code == 404

@@ -24,6 +24,9 @@ const ArtifactVersionPage = lazy(() => import("./pages/ArtifactVersion").then((m
 // Managing a project: its trash, and the audit trail (admins), on first visit.
 const TrashPage = lazy(() => import("./pages/Trash").then((m) => ({ default: m.TrashPage })));
 const AuditPage = lazy(() => import("./pages/Audit").then((m) => ({ default: m.AuditPage })));
+// The notification settings and a project's alert rules and team channels: visited now and then.
+const NotificationSettingsPage = lazy(() => import("./pages/NotificationSettings").then((m) => ({ default: m.NotificationSettingsPage })));
+const ProjectAlertsPage = lazy(() => import("./pages/ProjectAlerts").then((m) => ({ default: m.ProjectAlertsPage })));
 const RegistryPage = lazy(() => import("./pages/Registry").then((m) => ({ default: m.RegistryPage })));
 
 export function App() {
@@ -81,10 +84,12 @@ export function App() {
           <Routes>
             <Route path="/" element={<ProjectsPage />} />
             <Route path="/settings" element={<SettingsPage />} />
+            <Route path="/settings/notifications" element={<NotificationSettingsPage />} />
             <Route path="/:entity" element={<ProjectsPage />} />
             <Route path="/:entity/:project" element={<WorkspacePage />} />
             <Route path="/:entity/:project/compare" element={<ComparePage />} />
             <Route path="/:entity/:project/runs/:runId" element={<RunPage />} />
+            <Route path="/:entity/:project/alerts" element={<ProjectAlertsPage />} />
             <Route path="/:entity/:project/sweeps" element={<SweepsPage />} />
             <Route path="/:entity/:project/sweeps/new" element={<NewSweepPage />} />
             <Route path="/:entity/:project/sweeps/:sweepId" element={<SweepPage />} />

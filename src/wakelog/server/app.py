@@ -27,6 +27,8 @@ from wakelog.server.limits import Limits
 from wakelog.server.live import LiveHub
 from wakelog.server.live_local import LocalLiveHub, socket_folder
 from wakelog.server.live_pg import PostgresLiveHub
+from wakelog.server.notify import inbox
+from wakelog.server.notify.dispatcher import Dispatcher
 from wakelog.server.quotas import QuotaGuard
 from wakelog.server.routes import artifacts as artifact_routes
 from wakelog.server.routes import (
@@ -36,6 +38,7 @@ from wakelog.server.routes import (
     history,
     ingest,
     manage,
+    notifications,
     projects,
     runs,
     storage,
@@ -70,6 +73,20 @@ async def _collect_periodically(app: FastAPI) -> None:
             _log.exception("expiring uploads failed")
 
 
+def _start_background(app: FastAPI) -> list[asyncio.Task[None]]:
+    """Expiry (``gc_seconds``) and the notification dispatcher (``delivery_poll_seconds``)."""
+    config, tasks = app.state.config, []
+    if config.gc_seconds > 0:
+        tasks.append(asyncio.create_task(_collect_periodically(app)))
+    if config.delivery_poll_seconds > 0:
+
+        def tell(delivered: Any) -> None:
+            inbox.tell(app.state.live, delivered)
+
+        tasks.append(asyncio.create_task(app.state.dispatcher.run(tell)))
+    return tasks
+
+
 def create_app(config: ServerConfig | None = None) -> FastAPI:
     config = config or ServerConfig()
     db = Database(config.database_url)
@@ -77,12 +94,12 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        collector = asyncio.create_task(_collect_periodically(app)) if config.gc_seconds > 0 else None
+        tasks = _start_background(app)
         yield
-        if collector is not None:
-            collector.cancel()
+        for task in tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await collector
+                await task
         await app.state.live.close()
         await run_in_threadpool(db.dispose)
 
@@ -110,6 +127,8 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     app.state.quotas = QuotaGuard(db, config, app.state.blobs)
     app.state.key_cache = KeyCache()  # API keys checked lately (keycache.py); tests replace it
     app.state.clock = time.time  # sweeps' agent timeouts read it; tests put a fake clock here
+    # notifications: made on ingest, sent (and crashes noticed) by the dispatcher in the background
+    app.state.dispatcher = Dispatcher(db, config, clock=lambda: app.state.clock())  # noqa: PLW0108 (read late)
 
     # Innermost (a middleware added later wraps it): an error it raises reaches the handlers as is.
     app.add_middleware(BodyLimit, ceiling=config.max_body_bytes)
@@ -153,5 +172,6 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     app.include_router(storage.router, tags=["storage"])
     app.include_router(sweeps.router, tags=["sweeps"])
     app.include_router(artifact_routes.router, tags=["artifacts"])
+    app.include_router(notifications.router, tags=["notifications"])
     app.mount("/", WebApp(), name="web")  # last: only what no API route matched
     return app

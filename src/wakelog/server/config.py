@@ -56,6 +56,24 @@ class ServerConfig:
     run_trash_max_age: float = 30 * 24 * 3600
     #: A sweep agent that sends no heartbeat for this long is dead: its unfinished trials crash.
     sweep_agent_timeout: float = 60.0
+    #: Notifications (server/notify/): the SMTP server e-mails go through (none: no e-mail),
+    #: ``smtp_security`` one of none, starttls, ssl; the password comes from
+    #: ``$WAKELOG_SMTP_PASSWORD`` so it is never on a command line.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default_factory=lambda: os.environ.get("WAKELOG_SMTP_PASSWORD"))
+    smtp_sender: str = "wakelog@localhost"
+    smtp_security: str = "none"
+    #: The address users open the web app at, for links in e-mails and webhook messages.
+    public_url: str | None = None
+    #: How long one e-mail or webhook call may take; how often the dispatcher looks for due
+    #: sends and crashed runs (0: never by itself; tests step it); how often a send is tried,
+    #: waiting ``delivery_backoff`` seconds after the first failure, doubling up to an hour.
+    webhook_timeout: float = 10.0
+    delivery_poll_seconds: float = 5.0
+    delivery_max_attempts: int = 8
+    delivery_backoff: float = 30.0
 
     @property
     def database_url(self) -> str:

@@ -151,6 +151,8 @@ runs = sa.Table(
     sa.Column("deleted_at", Time, nullable=True, index=True),
     sa.UniqueConstraint("project_id", "run_id"),
     sa.Index("ix_runs_project_created", "project_id", "created_at"),
+    # The running runs whose heartbeat went stale: what the crash notices look for (server/notify/).
+    sa.Index("ix_runs_state_heartbeat", "state", "heartbeat_at"),
 )
 
 # One row per (run, key): what the run table sorts and filters on, in SQL.
@@ -263,6 +265,97 @@ alerts = sa.Table(
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("level", sa.String(8), nullable=False),
     sa.Column("time", Time, nullable=False),
+    # wandb's rate limit: an alert whose title was delivered less than ``wait_duration`` seconds
+    # before (run-log time) is kept here but not delivered (``delivered`` false).
+    sa.Column("wait_duration", sa.Float, nullable=True),
+    sa.Column("delivered", sa.Boolean, nullable=False, default=True),
+    sa.Index("ix_alerts_run_pk_title", "run_pk", "title"),
+)
+
+# Notifications (server/notify/): what a user sees under the bell, one row per user and event.
+# ``subject`` is the run's address when the event happened ({"entity", "project", "run_id", "name"}).
+notifications = sa.Table(
+    "notifications",
+    metadata,
+    _id(),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("event", sa.String(16), nullable=False),
+    sa.Column("level", sa.String(8), nullable=False),
+    sa.Column("title", sa.String(256), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("run_pk", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=True, index=True),
+    sa.Column("subject", JSON, nullable=False, default=dict),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("read_at", Time, nullable=True),
+    sa.Index("ix_notifications_user_read", "user_id", "read_at"),
+    sqlite_autoincrement=True,
+)
+
+# Who hears of which events through which channels. ``scope`` names the owner of a settings
+# document: ``user:<id>`` (a user's own runs), ``user:<id>/project:<id>`` (a user's subscription to
+# every run of a project) or ``project:<id>`` (a project's team channels); the ids are repeated as
+# foreign keys so the rows go with their user or project.
+notification_settings = sa.Table(
+    "notification_settings",
+    metadata,
+    sa.Column("scope", sa.String(64), primary_key=True),
+    sa.Column(
+        "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=True, index=True
+    ),
+    sa.Column(
+        "project_id", sa.Integer, sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=True, index=True
+    ),
+    sa.Column("targets", JSON, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+)
+
+# A project's metric threshold rules ("eval/acc < 0.5 after step 1000"), checked on ingest.
+alert_rules = sa.Table(
+    "alert_rules",
+    metadata,
+    _id(),
+    sa.Column(
+        "project_id", sa.Integer, sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("key", sa.String(256), nullable=False),
+    sa.Column("op", sa.String(2), nullable=False),
+    sa.Column("value", sa.Float, nullable=False),
+    sa.Column("after_step", sa.BigInteger, nullable=True),
+    sa.Column("level", sa.String(8), nullable=False),
+    sa.Column("created_by", sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("created_at", Time, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+# Events already told about a run, so each is told once: ``rule``/<rule id> (a threshold crossed),
+# ``crashed``/<the stale heartbeat> (a run that comes back and goes quiet again is told again).
+run_notices = sa.Table(
+    "run_notices",
+    metadata,
+    sa.Column("run_pk", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("kind", sa.String(16), primary_key=True),
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("created_at", Time, nullable=False),
+)
+
+# The durable outbox of e-mails and webhook calls (server/notify/dispatcher.py): written in the
+# transaction that caused them, sent off the request path, retried with backoff until ``sent`` or
+# ``failed``. ``due_at`` is also the lease of a row being sent (a sender that dies gives it back).
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    _id(),
+    sa.Column("channel", sa.String(8), nullable=False),  # email | webhook
+    sa.Column("target", JSON, nullable=False),
+    sa.Column("message", JSON, nullable=False),
+    sa.Column("state", sa.String(8), nullable=False),  # pending | sent | failed
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("due_at", Time, nullable=False),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("sent_at", Time, nullable=True),
+    sa.Index("ix_outbox_state_due", "state", "due_at"),
+    sqlite_autoincrement=True,
 )
 
 # Each user's chart layout of a project's workspace (panels added, removed, resized), so it

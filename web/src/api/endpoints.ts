@@ -8,7 +8,25 @@
 import { toNumbers, type SeriesData } from "../lib/series";
 import { request, seg, type Query } from "./client";
 import type { paths } from "./schema";
-import type { ApiKey, Lineage, LoginAnswer, Manifest, ManifestEntry, Me, Member, Role, RunDetail, RunRef, Sweep, SweepAction } from "./types";
+import type {
+  AlertRule,
+  ApiKey,
+  Lineage,
+  LoginAnswer,
+  Manifest,
+  ManifestEntry,
+  Me,
+  Member,
+  NewAlertRule,
+  NotificationList,
+  NotificationSettings,
+  NotificationTarget,
+  Role,
+  RunDetail,
+  RunRef,
+  Sweep,
+  SweepAction,
+} from "./types";
 
 const PREFIX = "/api/v1";
 type Route = keyof paths;
@@ -258,3 +276,36 @@ export const auditLog = (entity: string | null, before?: number) =>
   entity
     ? get("/api/v1/entities/{entity}/audit", { entity }, before ? { before } : undefined)
     : get("/api/v1/audit", none, before ? { before } : undefined);
+// -- notifications ----------------------------------------------------------------------------------------
+// The answers are typed in types.ts (the server declares them as any JSON).
+type ProjectParams = { entity: string; project: string };
+export const notifications = (query: QueryParams<Operation<"/api/v1/notifications", "get">> = {}) =>
+  get<"/api/v1/notifications", NotificationList>("/api/v1/notifications", none, query);
+export const unreadNotifications = () => get<"/api/v1/notifications/unread", { unread: number }>("/api/v1/notifications/unread", none);
+/** Where the signed-in user's own notifications stream from (an EventSource URL under /api/v1). */
+export const notificationEvents = () => fill<"/api/v1/notifications/events", "get">("/api/v1/notifications/events", none);
+/** Mark these notifications read (`"all"`: every one); answers the unread count left. */
+export const markNotificationsRead = (which: number[] | "all") =>
+  send<"/api/v1/notifications/read", "post", { unread: number }>("post", "/api/v1/notifications/read", none, which === "all" ? { all: true } : { ids: which });
+export const mySettings = () => get<"/api/v1/notifications/settings", NotificationSettings>("/api/v1/notifications/settings", none);
+export const saveMySettings = (targets: NotificationTarget[]) =>
+  send<"/api/v1/notifications/settings", "put", NotificationSettings>("put", "/api/v1/notifications/settings", none, { targets });
+export const subscription = (entity: string, project: string) =>
+  get<"/api/v1/projects/{entity}/{project}/subscription", NotificationSettings>("/api/v1/projects/{entity}/{project}/subscription", { entity, project });
+export const saveSubscription = (entity: string, project: string, targets: NotificationTarget[]) =>
+  send<"/api/v1/projects/{entity}/{project}/subscription", "put", NotificationSettings>("put", "/api/v1/projects/{entity}/{project}/subscription", { entity, project }, { targets });
+export const teamChannels = (entity: string, project: string) =>
+  get<"/api/v1/projects/{entity}/{project}/notification-settings", NotificationSettings>("/api/v1/projects/{entity}/{project}/notification-settings", { entity, project });
+export const saveTeamChannels = (entity: string, project: string, targets: NotificationTarget[]) =>
+  send<"/api/v1/projects/{entity}/{project}/notification-settings", "put", NotificationSettings>(
+    "put",
+    "/api/v1/projects/{entity}/{project}/notification-settings",
+    { entity, project },
+    { targets },
+  );
+export const alertRules = (entity: string, project: string) =>
+  get<"/api/v1/projects/{entity}/{project}/alert-rules", { rules: AlertRule[] }>("/api/v1/projects/{entity}/{project}/alert-rules", { entity, project });
+export const createAlertRule = (where: ProjectParams, rule: NewAlertRule) =>
+  send<"/api/v1/projects/{entity}/{project}/alert-rules", "post", AlertRule>("post", "/api/v1/projects/{entity}/{project}/alert-rules", where, rule);
+export const deleteAlertRule = (where: ProjectParams, ruleId: number) =>
+  send("delete", "/api/v1/projects/{entity}/{project}/alert-rules/{rule_id}", { ...where, rule_id: ruleId });

@@ -15,9 +15,32 @@ export function errorCode(body: unknown): string | null {
   return typeof code === "string" ? code : null;
 }
 
+/** One of pydantic's problems in a 422 `validation_failed` body: where (`["targets", 0, "url"]`) and what. */
+interface Problem {
+  loc: (string | number)[];
+  msg: string;
+}
+
+function isProblem(item: unknown): item is Problem {
+  return item !== null && typeof item === "object" && "msg" in item && typeof item.msg === "string" && "loc" in item && Array.isArray(item.loc);
+}
+
+/** A 422's list of problems as one line a person reads: `targets.1.url: Field required; value: …`
+ * (where the request put the field, `body`/`query`, is left out: the form is what the person sees). */
+function describeProblems(problems: Problem[]): string {
+  return problems
+    .map(({ loc, msg }) => {
+      const where = loc.filter((part, i) => !(i === 0 && (part === "body" || part === "query" || part === "path"))).join(".");
+      return where ? `${where}: ${msg}` : msg;
+    })
+    .join("; ");
+}
+
 /** The `detail` of an error body as text, or null when it has none. */
 export function errorDetail(body: unknown): string | null {
   if (body === null || typeof body !== "object" || !("detail" in body)) return null;
   const detail = body.detail;
-  return typeof detail === "string" ? detail : JSON.stringify(detail);
+  if (typeof detail === "string") return detail;
+  if (Array.isArray(detail) && detail.length > 0 && detail.every(isProblem)) return describeProblems(detail);
+  return JSON.stringify(detail);
 }

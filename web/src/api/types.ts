@@ -3,7 +3,7 @@
  * (generated from its OpenAPI schema: `npm run gen:api`); what the server does not declare there
  * (the auth, key and member answers, the error body until its codes are generated) is written here.
  */
-import type { components } from "./schema";
+import type { components, paths } from "./schema";
 
 type Schemas = components["schemas"];
 
@@ -134,4 +134,55 @@ export interface Lineage {
   edges: { from: string; to: string }[];
   /** The server stopped adding nodes at its limit. */
   truncated?: boolean;
+}
+
+// -- notifications -------------------------------------------------------------------------------------------
+// The schema declares the settings and rule bodies; the answers (any JSON to it) are typed here.
+type SettingsBody = NonNullable<paths["/api/v1/notifications/settings"]["put"]>["requestBody"]["content"]["application/json"];
+/** Where events go: `inapp` (the bell of the user the settings belong to), `email` or `webhook`. */
+export type NotificationTarget = SettingsBody["targets"][number];
+export type NotificationChannel = NotificationTarget["channel"];
+export type WebhookFormat = NonNullable<NotificationTarget["format"]>;
+/** Every event kind, in the order the server lists them (server/notify/events.py). */
+export const NOTIFICATION_EVENTS = ["alert", "finished", "failed", "crashed", "threshold"] as const;
+export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
+export const WEBHOOK_FORMATS: readonly WebhookFormat[] = ["feishu", "dingtalk", "wecom", "slack", "json"];
+
+export interface NotificationSettings {
+  targets: NotificationTarget[];
+  /** Null until saved (the answer is then the default, or no targets). */
+  updated_at: number | null;
+}
+
+export interface Notification {
+  id: number;
+  event: NotificationEvent;
+  level: "INFO" | "WARN" | "ERROR";
+  title: string;
+  text: string;
+  /** The run it is about, as it was addressed then. */
+  run: { entity: string; project: string; run_id: string; name: string | null } | null;
+  created_at: number;
+  read: boolean;
+}
+
+export interface NotificationList {
+  notifications: Notification[];
+  unread: number;
+}
+
+export type NewAlertRule = NonNullable<paths["/api/v1/projects/{entity}/{project}/alert-rules"]["post"]>["requestBody"]["content"]["application/json"];
+export type AlertLevel = NonNullable<NewAlertRule["level"]>;
+export type AlertOp = NewAlertRule["op"];
+
+export interface AlertRule {
+  id: number;
+  key: string;
+  op: AlertOp;
+  value: number;
+  after_step: number | null;
+  level: AlertLevel;
+  created_at: number;
+  /** As the server words it: `eval/acc < 0.5 after step 1000`. */
+  description: string;
 }

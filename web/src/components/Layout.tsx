@@ -3,6 +3,7 @@ import { useTranslation } from "react-i18next";
 import { Link, NavLink, useLocation } from "react-router";
 import { useSession } from "../session";
 import { LanguageSelect } from "./LanguageSelect";
+import { NotificationBell } from "./notifications/NotificationBell";
 
 export function Layout({ children }: { children: ReactNode }) {
   const { t } = useTranslation();
@@ -27,6 +28,10 @@ export function Layout({ children }: { children: ReactNode }) {
     parts.slice(3, 5).forEach((part, i) => crumbs.push({ label: part, to: upTo(i + 4) }));
   }
   if (parts.length >= 3 && top && parts[2] === "trash") crumbs.push({ label: t("manage.trash"), to: upTo(3) });
+  if (parts.length === 3 && top && parts[2] === "alerts") crumbs.push({ label: t("notifications.alerts"), to: upTo(3) });
+  if (parts[0] === "settings" && parts[1] === "notifications") {
+    crumbs.push({ label: t("settings.title"), to: "/settings" }, { label: t("notifications.title"), to: upTo(2) });
+  }
   if (parts.length >= 3 && parts[2] === "sweeps") {
     const sweeps = `/${parts.slice(0, 3).map(encodeURIComponent).join("/")}`;
     crumbs.push({ label: t("sweeps.title"), to: sweeps });
@@ -59,6 +64,7 @@ export function Layout({ children }: { children: ReactNode }) {
           {me.is_admin && <NavLink to="/audit">{t("nav.audit")}</NavLink>}
           <NavLink to="/settings">{t("nav.settings")}</NavLink>
         </nav>
+        <NotificationBell />
         <LanguageSelect />
         <span className="who" title={t("nav.signedInAs", { name: me.username })}>
           {me.username}

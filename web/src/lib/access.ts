@@ -10,3 +10,10 @@ export function canWrite(me: Me, entity: string): boolean {
   const role = me.memberships?.find((m) => m.entity === entity)?.role;
   return role !== undefined && ROLES.indexOf(role) >= ROLES.indexOf("member");
 }
+
+/** Whether the person manages the entity (its members, a project's team channels): its admin role,
+ * or a server admin. */
+export function canAdmin(me: Me, entity: string): boolean {
+  if (me.is_admin) return true;
+  return me.memberships?.find((m) => m.entity === entity)?.role === "admin";
+}

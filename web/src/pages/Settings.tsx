@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
+import { Link } from "react-router";
 import { apiKeys, createApiKey, revokeApiKey } from "../api/endpoints";
 import { LanguageSelect } from "../components/LanguageSelect";
 import { StorageSection } from "../components/StorageSection";
@@ -44,6 +45,10 @@ export function SettingsPage() {
       <h1>{t("settings.title")}</h1>
       <h2>{t("settings.language")}</h2>
       <LanguageSelect />
+      <h2>{t("notifications.title")}</h2>
+      <p>
+        <Link to="/settings/notifications">{t("notifications.settingsLink")}</Link>
+      </p>
       <h2>{t("settings.keys")}</h2>
       <p className="hint">{t("settings.keysHelp")}</p>
       <form className="inline-form" onSubmit={(e) => void create(e)}>

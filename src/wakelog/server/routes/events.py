@@ -8,6 +8,9 @@ stream ``text/event-stream``. The first event is ``ready`` (the subscription is 
 * ``state`` ``{"run_id", "state"}`` — the run's state changed (running, finished, failed…);
 * ``run_updated`` ``{"run_id", "ack"}`` — anything else (config, summary, console, files).
 
+``GET /api/v1/notifications/events`` streams the signed-in user's own: ``notification``
+``{"ids"}`` — new notifications under the bell (the client refetches the list and unread count).
+
 A comment line is sent every 15 s to keep proxies from closing an idle stream. Events are not
 replayed: a client that reconnects refetches what it shows. A slow client drops events rather
 than holding others up.
@@ -22,8 +25,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
@@ -33,6 +36,7 @@ from wakelog.server.auth import User, authenticate
 from wakelog.server.errors import ServerError
 from wakelog.server.http import project_path, refuse_nul, run_path
 from wakelog.server.live import ACCESS_CHANNEL
+from wakelog.server.notify.inbox import user_channel
 from wakelog.server.permissions import Viewer, entity_viewer
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(refuse_nul)])
@@ -40,7 +44,10 @@ PING_SECONDS = 15
 
 
 def translate(event: dict[str, Any]) -> list[ServerSentEvent]:
-    """One hub event (an ingest batch) as the SSE events a client cares about."""
+    """One hub event (an ingest batch, or a user's new notifications) as the SSE events a client
+    cares about."""
+    if event.get("type") == "notification":
+        return [ServerSentEvent(json.dumps({"ids": event.get("ids", [])}), event="notification")]
     run_id = event.get("run_id")
     out = []
     if event.get("type") == "run_created":
@@ -72,7 +79,18 @@ def _still_allowed(request: Request) -> bool:
     return True
 
 
-async def _stream(request: Request, channel: str, user: User) -> AsyncIterator[ServerSentEvent]:
+def _still_signed_in(request: Request) -> bool:
+    """For a user's own stream: whether the key or session still holds."""
+    try:
+        authenticate(request)
+    except ServerError:
+        return False
+    return True
+
+
+async def _stream(
+    request: Request, channel: str, user: User, allowed: Callable[[Request], bool] = _still_allowed
+) -> AsyncIterator[ServerSentEvent]:
     loop = asyncio.get_running_loop()
     every = request.app.state.config.access_recheck_seconds
     async with request.app.state.live.subscribe(channel, ACCESS_CHANNEL) as queue:
@@ -87,7 +105,7 @@ async def _stream(request: Request, channel: str, user: User) -> AsyncIterator[S
             if event is None or event.get("type") == "access":
                 if event is not None and event.get("username") != user.username:
                     continue
-                if not await run_in_threadpool(_still_allowed, request):
+                if not await run_in_threadpool(allowed, request):
                     yield ServerSentEvent(json.dumps({"reason": "access withdrawn"}), event="denied")
                     return
                 due = loop.time() + every
@@ -108,3 +126,10 @@ async def run_events(entity: str, project: str, run_id: str, request: Request, u
     """Server-sent events about one run: new points and state changes."""
     entity, project, run_id = run_path(entity, project, run_id)
     return EventSourceResponse(_stream(request, f"run:{entity}/{project}/{run_id}", user), ping=PING_SECONDS)
+
+
+@router.get("/notifications/events", response_class=EventSourceResponse)
+async def notification_events(request: Request, user: Annotated[User, Depends(authenticate)]) -> Any:
+    """Server-sent events about your own notifications: ``notification`` when new ones arrive."""
+    stream = _stream(request, user_channel(user.id), user, _still_signed_in)
+    return EventSourceResponse(stream, ping=PING_SECONDS)

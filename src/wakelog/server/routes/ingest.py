@@ -8,6 +8,8 @@ entity's ``member`` role (server/permissions.py). Content is uploaded by hash, u
 for (so uploading needs what writing to the run needs), staged per user and verified; only a user
 who uploaded it whole (a holder) may point run files at it. New data is checked against the disk
 guard and the storage quotas first (server/diskguard.py, server/quotas.py): 507 when it does not fit.
+The events a batch causes (alerts, a run's end, metric rules crossed) are fanned out in its own
+transaction (server/notify/); e-mails and webhooks are only queued there, never sent.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from wakelog.server.auth import User
 from wakelog.server.body import MAX_QUERY_BODY, json_body_schema, read_body, read_json
 from wakelog.server.errors import BlobMissing, ChunkRejected, InvalidRequest
 from wakelog.server.http import run_path
+from wakelog.server.notify import inbox
+from wakelog.server.notify.ingest import IngestNotifier
 from wakelog.server.permissions import Writer, usable_blobs
 from wakelog.server.quotas import new_content_bytes, upload_owner
 from wakelog.store.blobs import BlobError, check_sha256
@@ -47,21 +51,27 @@ async def ingest_records(entity: str, project: str, run_id: str, request: Reques
     state.disk_guard.check()
     body = await read_body(request, MAX_BATCH_BYTES)
     state.disk_guard.used(len(body))
-    result = await run_in_threadpool(_ingest, state, path, body, user)
+    notifier = IngestNotifier(path, state.clock, state.config.public_url)
+    result = await run_in_threadpool(_ingest, state, path, body, user, notifier)
     if result.applied:
         state.quotas.count(user.username, path[0], rows=result.points + result.applied)  # about
         state.live.publish_ingest(path, result)
+        inbox.tell(state.live, notifier.delivered)
+        if notifier.delivered.queued:
+            state.dispatcher.wake()
     answer: dict[str, Any] = {"ack": result.ack, "applied": result.applied}
     if result.refused_files:
         answer["refused_files"] = result.refused_files  # names the server does not take; the rest went in
     return answer
 
 
-def _ingest(state: Any, path: tuple[str, str, str], body: bytes, user: User) -> IngestResult:
+def _ingest(
+    state: Any, path: tuple[str, str, str], body: bytes, user: User, notifier: IngestNotifier
+) -> IngestResult:
     """Quota, decoding and the transaction, in one trip to the thread pool (a live run's every
     batch comes here: each trip costs about as much as a small batch's checks)."""
     state.quotas.check(user.username, path[0], rows=True)
-    return apply_batch(state.db, *path, decode_batch(body), user.id)
+    return apply_batch(state.db, *path, decode_batch(body), user.id, on_applied=notifier)
 
 
 @router.get("/runs/{entity}/{project}/{run_id}/ack")

@@ -12,13 +12,22 @@ data) → ``_gather`` (what the batch changes, per table) → ``_series`` (packe
 what the SQL columns can hold.
 """
 
-from wakelog.store.ingest._apply import IngestResult, apply_batch, ensure_project, ensure_run
+from wakelog.store.ingest._apply import (
+    DEFAULT_ALERT_WAIT,
+    IngestHook,
+    IngestResult,
+    apply_batch,
+    ensure_project,
+    ensure_run,
+)
 from wakelog.store.ingest._checks import MAX_DEPTH, MAX_KEY_LENGTH
 from wakelog.store.ingest._columns import MAX_INT32, MAX_INT64, json_safe
 from wakelog.store.ingest._errors import BatchTooLarge, IngestError, InTrash, SequenceGap
+from wakelog.store.ingest._gather import Points
 from wakelog.store.ingest._validate import MAX_KEYS_PER_BATCH, Record, decode_batch, validate
 
 __all__ = [
+    "DEFAULT_ALERT_WAIT",
     "MAX_DEPTH",
     "MAX_INT32",
     "MAX_INT64",
@@ -27,7 +36,9 @@ __all__ = [
     "BatchTooLarge",
     "InTrash",
     "IngestError",
+    "IngestHook",
     "IngestResult",
+    "Points",
     "Record",
     "SequenceGap",
     "apply_batch",

@@ -4,6 +4,7 @@ checked, then each table written from what ``gather`` collected, the run's row l
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 from wakelog.store.database import Database
 from wakelog.store.ingest._columns import fit_run_fields, json_safe
 from wakelog.store.ingest._errors import InTrash, SequenceGap
-from wakelog.store.ingest._gather import Batch, gather
+from wakelog.store.ingest._gather import Batch, Points, gather
 from wakelog.store.ingest._series import write_series
 from wakelog.store.ingest._summaries import write_summaries
 from wakelog.store.ingest._validate import Record, last_seq
@@ -41,6 +42,18 @@ class IngestResult:
     state: str | None = None
     keys: set[str] = field(default_factory=set)
     refused_files: list[dict[str, str]] = field(default_factory=list)
+    #: What a hook (``apply_batch``'s ``on_applied``) may act on: the alerts to deliver (those
+    #: within their title's ``wait_duration`` left out), the run's end, and the batch's points.
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    exit: dict[str, Any] | None = None
+    series: Points | None = None
+    name: str | None = None  # the run's display name after the batch
+
+
+#: Called inside the batch's transaction, last: (connection, the run's row as it was, the result).
+IngestHook = Callable[[sa.Connection, Any, IngestResult], None]
+#: wandb's default ``wait_duration``: repeats of an alert's title within a minute are not sent.
+DEFAULT_ALERT_WAIT = 60.0
 
 
 #: An existing run's row by its path, with when its project went into the trash (None: it is not
@@ -143,9 +156,17 @@ def _get_or_create(
 
 
 def apply_batch(
-    db: Database, entity: str, project: str, run_id: str, records: list[Record], user_id: int | None = None
+    db: Database,
+    entity: str,
+    project: str,
+    run_id: str,
+    records: list[Record],
+    user_id: int | None = None,
+    on_applied: IngestHook | None = None,
 ) -> IngestResult:
-    """Apply ``records`` (already validated) to the run; returns the new ack."""
+    """Apply ``records`` (already validated) to the run; returns the new ack. ``on_applied`` runs
+    in the same transaction once the batch is written (the server's notifications), so what it
+    writes is there exactly when the batch is."""
     with db.write() as conn:
         run, created = ensure_run(conn, entity, project, run_id, user_id)
         _refuse_trashed(run, f"{entity}/{project}")
@@ -162,6 +183,7 @@ def apply_batch(
         result.points = write_series(conn, run.id, batch.points)
         write_summaries(conn, run.id, batch.points, batch.summary_remove)
         _write_rows(conn, run.id, batch)
+        result.alerts = _write_alerts(conn, run.id, batch.alerts)
         values = _run_values(run, batch)
         values["last_seq"] = result.ack = last_seq(fresh[-1])
         conn.execute(_UPDATE_RUN, {"at_run": run.id, **values})
@@ -169,6 +191,9 @@ def apply_batch(
         result.state = values.get("state")
         result.refused_files = batch.refused_files
         result.keys = {key for stream, key in batch.points if stream == STREAM_HISTORY}
+        result.exit, result.series, result.name = batch.exit, batch.points, values.get("name", run.name)
+        if on_applied is not None:
+            on_applied(conn, run, result)
         return result
 
 
@@ -180,7 +205,7 @@ def _refuse_trashed(run: Any, project: str) -> None:
 
 
 def _write_rows(conn: sa.Connection, run_pk: int, batch: Batch) -> None:
-    """The batch's rows outside the series: non-numeric history values, console lines, files, alerts."""
+    """The batch's rows outside the series: non-numeric history values, console lines, files."""
     if batch.objects:
         upsert(
             conn,
@@ -194,8 +219,35 @@ def _write_rows(conn: sa.Connection, run_pk: int, batch: Batch) -> None:
         now = time.time()
         rows = [{"run_pk": run_pk, "name": n, "policy": p, "updated_at": now} for n, p in batch.files.items()]
         upsert(conn, run_files, rows, ["run_pk", "name"], update=["policy", "updated_at"])
-    if batch.alerts:
-        conn.execute(alerts.insert(), [{"run_pk": run_pk, **json_safe(a)} for a in batch.alerts])
+
+
+def _write_alerts(
+    conn: sa.Connection, run_pk: int, batch_alerts: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Store the alerts; returns those to deliver. As in wandb, an alert is not delivered when one
+    of the same title was, less than its ``wait_duration`` (default a minute) before: times are
+    the run log's, so a replayed or synced run decides the same way."""
+    if not batch_alerts:
+        return []
+    last_sent: dict[str, float] = {}
+    for title in {a["title"] for a in batch_alerts}:
+        sent = conn.execute(
+            sa.select(sa.func.max(alerts.c.time)).where(
+                alerts.c.run_pk == run_pk, alerts.c.title == json_safe(title), alerts.c.delivered
+            )
+        ).scalar()
+        if sent is not None:
+            last_sent[title] = sent
+    delivered = []
+    for alert in batch_alerts:
+        wait = alert["wait_duration"] or DEFAULT_ALERT_WAIT
+        previous = last_sent.get(alert["title"])
+        alert["delivered"] = previous is None or alert["time"] - previous >= wait
+        if alert["delivered"]:
+            last_sent[alert["title"]] = alert["time"]
+            delivered.append(alert)
+    conn.execute(alerts.insert(), [{"run_pk": run_pk, **json_safe(a)} for a in batch_alerts])
+    return delivered
 
 
 def _run_values(run: Any, batch: Batch) -> dict[str, Any]:

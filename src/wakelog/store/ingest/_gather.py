@@ -6,6 +6,7 @@ same keys become columns in one go); every other record type has a small gathere
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -50,6 +51,8 @@ class Batch:
     lines: list[tuple[str, float, str]] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
     alerts: list[dict[str, Any]] = field(default_factory=list)
+    #: The run's end, when the batch has it: {"state", "exit_code", "error"} (the traceback's last line).
+    exit: dict[str, Any] | None = None
     #: Files left out for a name the server does not take (``_names.check_file_name``).
     refused_files: list[dict[str, str]] = field(default_factory=list)
     #: Declared gaps: {"first", "last", "reason"} for records the client's log lost to damage.
@@ -146,8 +149,19 @@ def _gather_alert(batch: Batch, when: float, data: dict[str, Any]) -> None:
             "text": str(data.get("text", "")),
             "level": str(data.get("level", "INFO"))[:8],
             "time": when,
+            "wait_duration": _seconds(data.get("wait_duration")),
         }
     )
+
+
+def _seconds(value: Any) -> float | None:
+    return float(value) if type(value) in (int, float) and math.isfinite(value) else None
+
+
+def _last_line(text: Any) -> str | None:
+    """The traceback's last non-blank line: the exception and its message."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()] if isinstance(text, str) else []
+    return lines[-1][:1000] if lines else None
 
 
 def _gather_exit(batch: Batch, when: float, data: dict[str, Any]) -> None:
@@ -159,6 +173,12 @@ def _gather_exit(batch: Batch, when: float, data: dict[str, Any]) -> None:
     )
     if isinstance(data.get("summary"), dict):
         batch.final_summary = data["summary"]
+    exit_code = data.get("exit_code")
+    batch.exit = {
+        "state": batch.run_fields["state"],
+        "exit_code": exit_code if type(exit_code) is int else None,
+        "error": _last_line(data.get("traceback")),
+    }
 
 
 _GATHERERS: dict[str, Callable[[Batch, float, dict[str, Any]], None]] = {

@@ -1,7 +1,8 @@
-/** The workspace's title row: the project, the live dot, the view switch, "compare", the project's sweeps and artifacts. */
+/** The workspace's title row: the project, the live dot, the view switch, "compare", the project's sweeps, artifacts and alerts, and your subscription to its runs. */
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate } from "react-router";
 import { seg } from "../../api/client";
+import { SubscribeToggle } from "../../components/notifications/SubscribeToggle";
 import { writeList } from "../../lib/urlState";
 
 interface Props {
@@ -47,6 +48,10 @@ export function WorkspaceHeader({ entity, project, connected, view, onView, sele
       <Link to={`/${seg(entity)}/${seg(project)}/trash`} className="ws-trash">
         {t("manage.trash")}
       </Link>
+      <Link to={`/${seg(entity)}/${seg(project)}/alerts`} className="ws-alerts">
+        {t("notifications.alerts")}
+      </Link>
+      <SubscribeToggle entity={entity} project={project} />
     </div>
   );
 }
