@@ -136,6 +136,20 @@ def test_paging_with_max_bytes_reads_everything_once(tmp_path: Path) -> None:
     assert seen == list(range(500))
 
 
+def test_paging_with_max_records_parses_each_record_once(tmp_path: Path) -> None:
+    path = tmp_path / "run-x.wakelog"
+    write(path, [("history", {"i": i}) for i in range(500)])
+    seen, offset = [], HEADER_SIZE
+    while True:
+        page = read_runlog(path, offset, max_records=64)
+        assert len(page.records) <= 64 and not page.damage, "what is left unread is no torn tail"
+        if not page.records:
+            break
+        seen.extend(r.data["i"] for r in page.records)
+        offset = page.next_offset
+    assert seen == list(range(500))
+
+
 def test_reader_follows_a_log_being_written(tmp_path: Path) -> None:
     path = tmp_path / "run-x.wakelog"
     writer = RunLogWriter(path)

@@ -253,14 +253,24 @@ class Uploader:
         """Send what the log holds past the ack; once the run log has nothing more, what its spill
         log holds. Returns how many records were acked."""
         offset = self.state.log_offset or HEADER_SIZE
-        result = read_runlog(self.log_path, offset, final=final, max_bytes=UPLOAD_BATCH_BYTES)
-        size = self.log_path.stat().st_size
-        outcome = self._send(result, offset)
-        if outcome is not None:
-            sent, self.state.log_offset = outcome
-            self._save()
-            return sent
-        self.state.log_offset = max(result.next_offset, offset)
+        while True:
+            # One batch past the ack (and the acked record it starts at): no record is parsed twice.
+            result = read_runlog(
+                self.log_path,
+                offset,
+                final=final,
+                max_bytes=UPLOAD_BATCH_BYTES,
+                max_records=self._batch_records + 1,
+            )
+            size = self.log_path.stat().st_size
+            outcome = self._send(result, offset)
+            if outcome is not None:
+                sent, self.state.log_offset = outcome
+                self._save()
+                return sent
+            self.state.log_offset = offset = max(result.next_offset, offset)
+            if not result.records or offset >= size:
+                break  # else every record read was acked already (a rescan): read on at once
         if result.next_offset < size or self.spill_path is None:
             return 0  # the run log has more to come (an incomplete record): it goes first
         return self._send_spilled(self.spill_path, final=final, log_size=size)
@@ -331,7 +341,9 @@ class Uploader:
         batch: list[list[Any]] = []
         expected = self.state.acked_seq + 1
         for record in records:
-            damage = [d for d in result.damage if previous <= d.offset < record.offset]
+            damage = (
+                [d for d in result.damage if previous <= d.offset < record.offset] if result.damage else []
+            )
             if record.seq > expected and (damage or skipped):
                 reason = "; ".join(map(str, damage)) or str(skipped)
                 batch.append(
