@@ -137,6 +137,7 @@ def main() -> None:
     from server_ingest import start_server
 
     args = parser(__doc__ or "").parse_args()
+    args.no_peers = True  # no peer imports into a server of its own
     points = QUICK_POINTS if args.quick else FULL_POINTS
     budget = BUDGET_S * points / FULL_POINTS
     report = Report("import_speed", args)
