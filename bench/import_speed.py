@@ -6,6 +6,9 @@ written first by the libraries themselves (VisualDL's ``LogWriter``, tensorboard
 ``SummaryWriter``; not timed); each import then runs in a fresh process (``import_run``, what
 ``wakelog import`` does, without its progress bar) against a server process on loopback, from the
 first read to the server's ack of the last record. Memory: the importing process's peak RSS.
+CPU: the seconds of CPU the importing process (reader and upload thread) and the server process
+each used; on a busy machine these, not the wall time, say what the import costs (on an idle one
+with two cores free the wall time is about the larger of the two, as the two overlap).
 
 Floor: reading the log alone with its library's own reader, decoding every record — the least any
 import must do. Ratios are the import's time over the floor's.
@@ -29,6 +32,16 @@ FULL_POINTS = 1_000_000
 QUICK_POINTS = 100_000
 T0 = 1_700_000_000.0
 FORMATS = ("visualdl", "tensorboard")
+HEADERS = [
+    "format",
+    "import",
+    "rate",
+    "floor (ratio)",
+    "CPU: importer + server",
+    "peak RSS",
+    "log size",
+    "server",
+]
 
 
 # -- children: write a log, read it (the floor), import it ---------------------------------------
@@ -82,13 +95,16 @@ def run_import(fmt: str, logdir: Path, url: str, key: str, state_dir: Path) -> d
     module = _visualdl if fmt == "visualdl" else _tensorboard
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     client = ServerClient(url, key)
+    cpu = _cpu_seconds()
     start = time.perf_counter()
     reports = [import_run(source, client, state_dir) for source in module.sources(logdir, "bench")]
     seconds = time.perf_counter() - start
+    cpu = _cpu_seconds() - cpu
     ack = client.ack(reports[0].run_path) if reports and reports[0].run_path else -1
     client.close()
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "points": sum(r.points for r in reports),
         "records": sum(r.records for r in reports),
         "ack": ack,
@@ -96,6 +112,11 @@ def run_import(fmt: str, logdir: Path, url: str, key: str, state_dir: Path) -> d
         "rss_before_mb": rss_before / 1024,
         "rss_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def child(task: str, fmt: str, *args: str) -> None:
@@ -121,11 +142,16 @@ def in_child(*args: Any, timeout: float = 1200) -> dict[str, Any]:
 
 
 # -- the parent ----------------------------------------------------------------------------------
-def measure(fmt: str, work: Path, points: int, url: str, key: str) -> dict[str, Any]:
+def measure(fmt: str, work: Path, points: int, server: Any, url: str, key: str) -> dict[str, Any]:
+    import psutil
+
     logdir = work / fmt / "log"
     in_child("write", fmt, logdir, points)
     floor_result = in_child("floor", fmt, logdir)
+    before = psutil.Process(server.pid).cpu_times()
     result = in_child("import", fmt, logdir, url, key, work / fmt / "state")
+    after = psutil.Process(server.pid).cpu_times()
+    result["server_cpu_seconds"] = after.user + after.system - before.user - before.system
     result["floor_seconds"] = floor_result["seconds"]
     result["log_mb"] = sum(p.stat().st_size for p in logdir.iterdir()) / 2**20
     return result
@@ -148,7 +174,7 @@ def main() -> None:
         proc, url, key = start_server(work / "server")
         try:
             for fmt in FORMATS:
-                r = results[fmt] = measure(fmt, work, points, url, key)
+                r = results[fmt] = measure(fmt, work, points, proc, url, key)
                 whole = r["points"] == points and r["ack"] == r["records"] - 1 and not r["errors"]
                 ratio = r["seconds"] / r["floor_seconds"]
                 rows.append(
@@ -157,6 +183,7 @@ def main() -> None:
                         f"{r['seconds']:.1f} s",
                         f"{points / r['seconds'] / 1000:.0f}k points/s",
                         f"{r['floor_seconds']:.1f} s ({ratio:.1f}×)",
+                        f"{r['cpu_seconds']:.1f} s + {r['server_cpu_seconds']:.1f} s",
                         f"{r['rss_peak_mb']:.0f} MB",
                         f"{r['log_mb']:.0f} MB",
                         "all" if whole else f"NOT ALL: {r['points']:,} points, {r['errors'][:2]}",
@@ -169,13 +196,14 @@ def main() -> None:
                     "s",
                     f"{fmt}: {points:,} points imported in {r['seconds']:.1f} s (budget ≤ {budget:.0f} s; "
                     f"{r['seconds'] / budget:.2f}× the budget, {ratio:.1f}× the floor of reading the log "
-                    f"alone, {r['floor_seconds']:.1f} s; peak RSS {r['rss_peak_mb']:.0f} MB)",
+                    f"alone, {r['floor_seconds']:.1f} s; CPU {r['cpu_seconds']:.1f} s importing + "
+                    f"{r['server_cpu_seconds']:.1f} s server; peak RSS {r['rss_peak_mb']:.0f} MB)",
                 )
         finally:
             proc.terminate()
             proc.wait()
     print()
-    print(table(["format", "import", "rate", "floor (ratio)", "peak RSS", "log size", "on the server"], rows))
+    print(table(HEADERS, rows))
     report.data["results"] = results
     report.finish()
     if args.json:
