@@ -13,7 +13,8 @@ with two cores free the wall time is about the larger of the two, as the two ove
 Floor: reading the log alone with its library's own reader, decoding every record — the least any
 import must do. Ratios are the import's time over the floor's.
 
-Run: python bench/import_speed.py [--quick] [--json PATH]   (--quick: 100k points, budget scaled)
+Run: python bench/import_speed.py [--quick] [--formats visualdl,tensorboard] [--json PATH]
+(--quick: 100k points, the budget scaled to them)
 """
 
 from __future__ import annotations
@@ -162,7 +163,9 @@ def main() -> None:
     from _common import Report, parser, table
     from server_ingest import start_server
 
-    args = parser(__doc__ or "").parse_args()
+    options = parser(__doc__ or "")
+    options.add_argument("--formats", default=",".join(FORMATS), help="which to import (default: both)")
+    args = options.parse_args()
     args.no_peers = True  # no peer imports into a server of its own
     points = QUICK_POINTS if args.quick else FULL_POINTS
     budget = BUDGET_S * points / FULL_POINTS
@@ -173,7 +176,7 @@ def main() -> None:
         work = Path(tmp)
         proc, url, key = start_server(work / "server")
         try:
-            for fmt in FORMATS:
+            for fmt in args.formats.split(","):
                 r = results[fmt] = measure(fmt, work, points, proc, url, key)
                 whole = r["points"] == points and r["ack"] == r["records"] - 1 and not r["errors"]
                 ratio = r["seconds"] / r["floor_seconds"]
