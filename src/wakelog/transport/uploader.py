@@ -254,13 +254,14 @@ class Uploader:
         log holds. Returns how many records were acked."""
         offset = self.state.log_offset or HEADER_SIZE
         while True:
-            # One batch past the ack (and the acked record it starts at): no record is parsed twice.
+            # The acked record it starts at, a batch, and one more (it says more than a batch is
+            # waiting): no record is parsed twice.
             result = read_runlog(
                 self.log_path,
                 offset,
                 final=final,
                 max_bytes=UPLOAD_BATCH_BYTES,
-                max_records=self._batch_records + 1,
+                max_records=self._batch_records + 2,
             )
             size = self.log_path.stat().st_size
             outcome = self._send(result, offset)
