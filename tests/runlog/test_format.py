@@ -159,6 +159,20 @@ def test_iter_records_streams_in_pieces_what_a_whole_read_finds(
     assert [(r.seq, r.offset) for r in iter_records(path, piece=piece)] == whole
 
 
+def test_paging_with_max_records_parses_each_record_once(tmp_path: Path) -> None:
+    path = tmp_path / "run-x.wakelog"
+    write(path, [("history", {"i": i}) for i in range(500)])
+    seen, offset = [], HEADER_SIZE
+    while True:
+        page = read_runlog(path, offset, max_records=64)
+        assert len(page.records) <= 64 and not page.damage, "what is left unread is no torn tail"
+        if not page.records:
+            break
+        seen.extend(r.data["i"] for r in page.records)
+        offset = page.next_offset
+    assert seen == list(range(500))
+
+
 def test_reader_follows_a_log_being_written(tmp_path: Path) -> None:
     path = tmp_path / "run-x.wakelog"
     writer = RunLogWriter(path)

@@ -105,3 +105,30 @@ def test_without_a_fallback_close_counts_the_records_it_lost(tmp_path: Path) -> 
     assert shortfall is not None and shortfall.spill_path is None
     assert shortfall.logged == len(seqs(log)) > 0
     assert shortfall.lost == [(shortfall.logged, 299)]
+
+
+def test_only_what_still_waits_counts_against_the_cap(tmp_path: Path) -> None:
+    """Records written long ago are not pending: a small backlog on a full disk stays in memory,
+    however much the writer wrote before."""
+    disk, fallback = SmallDisk(free=HEADER_SIZE + 100_000), SmallDisk(free=10**6)
+    log, spill = tmp_path / "run" / "run.wakelog", tmp_path / "spill" / "run.wakelog"
+    log.parent.mkdir()
+    writer = RunLogWriter(
+        log,
+        spill_path=spill,
+        max_pending=4096,
+        open_file=lambda path: (disk if path == log else fallback).open(path),
+    )
+    fill(writer, 1000)  # far more than the cap, written whole
+    writer.flush()
+    assert writer.pending_bytes == 0
+    disk.free = 0
+    for step in range(1000, 1010):
+        writer.append("history", {"loss": 1.0, "_step": step}, float(step))
+    with pytest.raises(OSError):
+        writer.flush()
+    assert 0 < writer.pending_bytes < 4096 and not spill.exists(), "a backlog under the cap is not spilled"
+    disk.free = 10**6
+    writer.flush()
+    assert seqs(log) == list(range(1010)) and writer.pending_bytes == 0
+    assert writer.close() is None

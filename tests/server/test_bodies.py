@@ -9,6 +9,7 @@ without being listed; it drives the ASGI app directly with a body that counts wh
 from __future__ import annotations
 
 import asyncio
+import gc
 import gzip
 import re
 import sys
@@ -29,7 +30,7 @@ from wakelog.runlog._format import HEADER_SIZE
 from wakelog.runlog.writer import RecordTooLarge
 from wakelog.server import body as body_module
 from wakelog.server.body import UNAUTHENTICATED_BODY, gunzip
-from wakelog.store.ingest import decode_batch
+from wakelog.store.ingest import IngestError, decode_batch
 from wakelog.transport.uploader import batch
 
 RUN = "/api/v1/runs/admin/proj/run1"
@@ -293,3 +294,19 @@ def test_downloads_keep_their_type_and_caching(server: InProcessServer) -> None:
     assert answer.headers["content-type"] == "application/octet-stream"
     assert answer.headers["x-content-type-options"] == "nosniff"
     assert answer.headers["cache-control"].startswith("private")
+
+
+def test_decoding_a_batch_leaves_the_garbage_collector_as_it_found_it() -> None:
+    """The collector is paused while a batch decodes (it would cost more than the decoding), and
+    running again afterwards, whether the batch was good or refused."""
+    good = msgspec.msgpack.encode([[0, "run", 1.0, {}], [1, "history", 1.0, {"_step": 0, "x": 1.0}]])
+    assert len(decode_batch(good)) == 2 and gc.isenabled()
+    with pytest.raises(IngestError):
+        decode_batch(b"\x93not a batch")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        decode_batch(good)
+        assert not gc.isenabled(), "a collector someone else paused stays paused"
+    finally:
+        gc.enable()

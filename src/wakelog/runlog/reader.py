@@ -8,6 +8,7 @@ with its offset and length.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -121,12 +122,14 @@ def read_runlog(
     *,
     final: bool = True,
     max_bytes: int | None = None,
+    max_records: int | None = None,
 ) -> ReadResult:
     """Read the records from ``offset`` on.
 
     ``final=False`` is for a log that may still be written: an incomplete last record is left
     for the next read (``incomplete_tail``) instead of being reported as a torn tail.
-    ``max_bytes`` bounds how much is read in one call; continue from ``next_offset``.
+    ``max_bytes`` bounds how much is read in one call, ``max_records`` how many records are
+    returned (the rest is not parsed); continue from ``next_offset``.
     """
     check_header(path)
     offset = max(offset, HEADER_SIZE)
@@ -136,7 +139,8 @@ def read_runlog(
         want = _READ_CHUNK if max_bytes is None else max_bytes
         buf = f.read(want)
         pos = 0
-        while True:
+        limit = math.inf if max_records is None else max_records
+        while len(result.records) < limit:
             record, size, reason = _parse_at(buf, pos)
             if record is not None:
                 result.records.append(Record(record.seq, record.type, record.time, record.data, offset + pos))
@@ -170,8 +174,14 @@ def read_runlog(
             result.damage.append(Damage(offset + pos, skip_to - pos, reason))
             pos = skip_to
         result.next_offset = offset + pos
-        result.incomplete_tail = len(buf) - pos
-    if final and result.incomplete_tail:
+        if len(result.records) < limit:
+            result.incomplete_tail = len(buf) - pos  # else: the bytes after it were left unread
+    return _torn_tail(result) if final else result
+
+
+def _torn_tail(result: ReadResult) -> ReadResult:
+    """A finished log's incomplete last record is damage."""
+    if result.incomplete_tail:
         result.damage.append(
             Damage(result.next_offset, result.incomplete_tail, "torn tail (incomplete last record)")
         )

@@ -119,6 +119,7 @@ class RunLogWriter:
         if self._spill is None:
             written, error = _append_whole(self._file, self._memory)
             self.logged += len(written)
+            self._memory_bytes = sum(len(frame) for _, frame in self._memory)  # what still waits
         if error is None:
             return
         if self._spill is not None or self._memory_bytes > self.max_pending:

@@ -273,32 +273,46 @@ class Uploader:
         """Send what the log holds past the ack; once the run log has nothing more, what its spill
         log holds. Returns how many records were acked."""
         offset = self.state.log_offset or HEADER_SIZE
-        result = self._read(offset, final=final)
-        size = self.log_path.stat().st_size
-        outcome = self._send(result, offset, hold=not final, read_ahead=final)
-        if outcome is not None:
-            sent, self.state.log_offset = outcome
-            if sent:
-                self._save()
-            return sent
-        self.state.log_offset = max(result.next_offset, offset)
+        while True:
+            result = self._read(offset, final=final)
+            size = self.log_path.stat().st_size
+            outcome = self._send(result, offset, hold=not final, read_ahead=final)
+            if outcome is not None:
+                sent, self.state.log_offset = outcome
+                if sent:
+                    self._save()
+                return sent
+            self.state.log_offset = offset = max(result.next_offset, offset)
+            if not result.records or offset >= size:
+                break  # else every record read was acked already (a rescan): read on at once
         if result.next_offset < size or self.spill_path is None:
             return 0  # the run log has more to come (an incomplete record): it goes first
         return self._send_spilled(self.spill_path, final=final, log_size=size)
+
+    @property
+    def _page(self) -> int:
+        """How many records a read takes: the acked one it starts at, a batch, and one more (it
+        tells that more than a batch is waiting, so a full batch is not held back): no record is
+        parsed twice."""
+        return self._batch_records + 2
 
     def _read(self, offset: int, *, final: bool) -> ReadResult:
         """The run log's next piece from ``offset``: the one read ahead if it starts there."""
         ahead, self._ahead = self._ahead, None
         if ahead is not None and ahead[0] == offset and final:
             return ahead[1].result()
-        return read_runlog(self.log_path, offset, final=final, max_bytes=UPLOAD_BATCH_BYTES)
+        return read_runlog(
+            self.log_path, offset, final=final, max_bytes=UPLOAD_BATCH_BYTES, max_records=self._page
+        )
 
     def _read_ahead(self, offset: int) -> None:
         """Start reading the complete log's next piece from ``offset`` (where the next pass reads
         when the batch now sent is acked whole), so reading and sending overlap (``wakelog sync``)."""
         self._ahead = (
             offset,
-            self._reader.submit(read_runlog, self.log_path, offset, max_bytes=UPLOAD_BATCH_BYTES),
+            self._reader.submit(
+                read_runlog, self.log_path, offset, max_bytes=UPLOAD_BATCH_BYTES, max_records=self._page
+            ),
         )
 
     def _send_spilled(self, path: Path, *, final: bool, log_size: int) -> int:
@@ -393,7 +407,9 @@ class Uploader:
         batch: list[list[Any]] = []
         expected = self.state.acked_seq + 1
         for record in records:
-            damage = [d for d in result.damage if previous <= d.offset < record.offset]
+            damage = (
+                [d for d in result.damage if previous <= d.offset < record.offset] if result.damage else []
+            )
             if record.seq > expected and (damage or skipped):
                 reason = "; ".join(map(str, damage)) or str(skipped)
                 batch.append(

@@ -2,7 +2,8 @@
 
 For each source run: its import folder (``<state dir>/<format>/<run id>``) is opened where the
 last import stopped, the format's reader appends what is new, and the real uploader sends the
-folder like any offline run (``transport.sync``), so the server applies each record once.
+folder like any offline run (``transport.sync``), so the server applies each record once. The
+upload starts while the source is read (``_tail``); the final one sends the rest.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from wakelog.integration.importing._run import ImportedRun, RunIdentity, RunReport
+from wakelog.integration.importing._tail import Tail
 from wakelog.runlog.syncstate import SyncState
 from wakelog.transport.client import ServerClient
 from wakelog.transport.sync import LocalRun, sync_run
@@ -61,10 +63,13 @@ def import_run(
     if progress is not None:
         progress.run_started(source, source.size)
     run = ImportedRun(folder, ident, report)
+    tail = Tail(folder, ident, client)
+    tail.start()
     try:
         source.read(run, progress.advance if progress is not None else _ignore)
     finally:
         run.close()
+        tail.stop()
     if run.state.start_time is None:  # nothing readable: no run to create
         return report
     local = LocalRun(

@@ -72,6 +72,8 @@ class MlflowRun:
             advance(1)
         for step, timestamp, key, value in heapq.merge(*histories, key=_order):
             run.point(key, step, timestamp / 1000.0, value)
+            if run.checkpoint_due:  # importing again skips what is imported: no cursor to keep
+                run.checkpoint()
         run.checkpoint()
         self._artifacts(run, run.cursor.setdefault("artifacts", {}))
         state = _STATES.get(info.status)

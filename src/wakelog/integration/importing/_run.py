@@ -4,6 +4,8 @@
 writer, so steps and wall times go to the server exactly as read) and saves media with the SDK's
 own media types. Everything written since the last ``checkpoint()`` is provisional: the next
 import of the same run cuts it away and reads the source again from the saved cursor (``_state``).
+Records reach the file only at a checkpoint, so the upload that runs beside the import
+(``_driver``) never sends one that a later import cuts away.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from wakelog.integration.importing._rows import Rows
 from wakelog.integration.importing._state import ImportState
 from wakelog.runlog import RecordType, RunLogWriter
 
-#: Pending run-log bytes that trigger a write to disk (memory stays bounded whatever the source).
+#: Run-log bytes written since the last checkpoint after which a reader makes one (``checkpoint_due``).
 FLUSH_BYTES = 4 * 1024 * 1024
 
 
@@ -82,6 +84,12 @@ class ImportedRun:
     def cursor(self) -> dict[str, Any]:
         """The format reader's own cursor, saved with each checkpoint."""
         return self.state.source
+
+    @property
+    def checkpoint_due(self) -> bool:
+        """Whether the reader should checkpoint at its next record boundary: what it wrote since the
+        last one waits in memory (bounded this way) and is not uploaded until then."""
+        return self._writer.pending_bytes >= FLUSH_BYTES
 
     def begin(self, start_time: float) -> None:
         """Write the run's identity once, started at ``start_time`` (seconds since the epoch)."""
@@ -201,8 +209,6 @@ class ImportedRun:
         self._writer.append(kind, data, time)
         if self.state.last_time is None or time > self.state.last_time:
             self.state.last_time = time
-        if self._writer.pending_bytes > FLUSH_BYTES:
-            self._writer.flush()
 
 
 def _cut_back(log_path: Path, size: int) -> None:

@@ -1,8 +1,9 @@
 """TensorBoard event files → imported runs, read with the ``tensorboard`` package's own reader.
 
 A run is a directory holding ``*tfevents*`` files (TensorBoard's notion of a run); its files are
-read in name order with TensorBoard's record reader (checksums checked) and its ``Event`` protos.
-Values become wakelog values as TensorBoard's own ``data_compat`` migrates them: scalars,
+read in name order with TensorBoard's record reader (checksums checked) and its ``Event`` protos
+(``integration.tensorboard._reader``, shared with the live sync). Values become wakelog values as
+TensorBoard's own ``data_compat`` migrates them (``integration.tensorboard._events``): scalars,
 histograms, images, text and the hparams plugin's hyperparameters (→ config). A damaged record
 stops its file (TFRecord framing cannot be trusted past it): what came before is imported and the
 damage reported. The cursor is the number of records read per file.
@@ -17,27 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from wakelog.errors import UsageError
-from wakelog.integration.importing import _values
 from wakelog.integration.importing._ids import display, run_id
 from wakelog.integration.importing._run import ImportedRun, RunIdentity
+from wakelog.integration.tensorboard._events import HPARAMS, ValueConverter
+from wakelog.integration.tensorboard._reader import DamagedRecord, EventFile, is_event_file, library
 
+#: Records between checkpoints of a long file (an interrupted import resumes from the last one).
 CHECKPOINT_RECORDS = 200_000
-_DEFAULT_PLUGINS = ("scalars", "histograms", "images", "text", "hparams", "")
-
-
-def _library() -> Any:
-    try:
-        from tensorboard.compat.proto.event_pb2 import Event
-        from tensorboard.compat.tensorflow_stub import errors, pywrap_tensorflow
-    except ImportError:
-        raise UsageError(
-            "importing TensorBoard logs needs tensorboard: pip install 'wakelog[tensorboard]'"
-        ) from None
-    return Event, errors, pywrap_tensorflow
-
-
-def is_event_file(name: str) -> bool:
-    return "tfevents" in name
 
 
 def find_runs(logdir: Path) -> Iterator[tuple[Path, list[str]]]:
@@ -51,20 +38,16 @@ def find_runs(logdir: Path) -> Iterator[tuple[Path, list[str]]]:
 
 def records(path: Path, damaged: Callable[[str], None]) -> Iterator[bytes]:
     """The intact records of one event file, in order; damage or a cut-off tail ends them."""
-    _, errors, pywrap = _library()
-    reader = pywrap.PyRecordReader_New(os.fsencode(path), 0, None, None)
-    count = 0
-    while True:
+    with EventFile(path) as events:
+        what = None
         try:
-            reader.GetNext()
-        except errors.OutOfRangeError:
-            return
-        except errors.DataLossError as exc:
-            what = "cut off" if "truncated" in str(exc) else "damaged"
-            damaged(f"{display(str(path))}: record {count + 1} is {what}; the rest of the file is not read")
-            return
-        count += 1
-        yield reader.record()
+            while (data := events.next()) is not None:
+                yield data
+        except DamagedRecord:
+            what = "damaged"
+        if what is not None or events.cut_off:
+            where = f"{display(str(path))}: record {events.count + 1}"
+            damaged(f"{where} is {what or 'cut off'}; the rest of the file is not read")
 
 
 @dataclass
@@ -85,7 +68,7 @@ class TensorBoardRun:
         return sum((self.path / name).stat().st_size for name in self.files)
 
     def read(self, run: ImportedRun, advance: Callable[[int], None]) -> None:
-        event_class = _library()[0]
+        event_class = library().event
         done: dict[str, int] = run.cursor.setdefault("files", {})
         converter = _Converter(run)
         for name in self.files:
@@ -99,7 +82,7 @@ class TensorBoardRun:
                 if index % 1000 == 0:
                     advance(pending)
                     pending = 0
-                if index % CHECKPOINT_RECORDS == 0 and index > start:
+                if index > start and (index % CHECKPOINT_RECORDS == 0 or run.checkpoint_due):
                     done[name] = index
                     run.checkpoint()
             advance(pending)
@@ -109,89 +92,29 @@ class TensorBoardRun:
 
 
 class _Converter:
-    """Events into the run's values; remembers each tag's plugin (written with its first value only)."""
+    """Events into the run's values (``ValueConverter``: TensorBoard's own reading of them)."""
 
     def __init__(self, run: ImportedRun) -> None:
         self.run = run
-        self.plugins: dict[str, str] = {}
+        self.values = ValueConverter()
 
     def event(self, event: Any) -> None:
         self.run.begin(event.wall_time)
         if not event.HasField("summary"):
             return
         for value in event.summary.value:
-            if value.HasField("metadata") and value.metadata.plugin_data.plugin_name:
-                self.plugins[value.tag] = value.metadata.plugin_data.plugin_name
             try:
-                self._value(value, event.step, event.wall_time)
+                plugin, converted = self.values.convert(value)
             except (ValueError, TypeError, OSError) as exc:
                 self.run.skip(f"TensorBoard values that could not be converted ({type(exc).__name__})")
-
-    def _value(self, value: Any, step: int, wall: float) -> None:
-        if value.WhichOneof("value") == "simple_value":  # the common case, without data_compat's cost
-            self.run.point(value.tag, step, wall, value.simple_value)
-            return
-        from tensorboard import data_compat
-        from tensorboard.util import tensor_util
-
-        migrated = data_compat.migrate_value(value)
-        plugin = migrated.metadata.plugin_data.plugin_name or self.plugins.get(value.tag, "")
-        if plugin == "hparams":
-            self._hparams(migrated)
-            return
-        if plugin not in _DEFAULT_PLUGINS or not migrated.HasField("tensor"):
-            self.run.skip(f"TensorBoard values of plugin {plugin or 'none'!r}")
-            return
-        array = tensor_util.make_ndarray(migrated.tensor)
-        converted = _CONVERT[plugin](array) if plugin in _CONVERT else None
-        if converted is None:
-            self.run.skip(f"TensorBoard values of plugin {plugin or 'none'!r}")
-            return
-        self.run.point(value.tag, step, wall, converted)
-
-    def _hparams(self, value: Any) -> None:
-        from tensorboard.plugins.hparams import metadata
-
-        content = value.metadata.plugin_data.content
-        try:
-            start = metadata.parse_session_start_info_plugin_data(content)
-        except Exception:  # the experiment or session-end summaries: nothing for the config
-            return
-        config = {}
-        for name, item in start.hparams.items():
-            kind = item.WhichOneof("kind")
-            config[name] = getattr(item, kind) if kind and kind != "null_value" else None
-        self.run.config(config)
-
-
-def _scalar(array: Any) -> Any:
-    return float(array.reshape(-1)[0]) if array.size == 1 else None
-
-
-def _histogram(array: Any) -> Any:
-    if array.ndim != 2 or array.shape[1] != 3 or not len(array):
-        return None
-    edges = [*array[:, 0].tolist(), float(array[-1, 1])]
-    return _values.histogram(array[:, 2].tolist(), edges)
-
-
-def _image(array: Any) -> Any:
-    return _values.image(array.reshape(-1)[2]) if array.size >= 3 else None  # width, height, image…
-
-
-def _text(array: Any) -> Any:
-    if array.size != 1:
-        return None
-    item = array.reshape(-1)[0]
-    return item.decode("utf-8", "replace") if isinstance(item, bytes) else str(item)
-
-
-_CONVERT: dict[str, Callable[[Any], Any]] = {
-    "scalars": _scalar,
-    "histograms": _histogram,
-    "images": _image,
-    "text": _text,
-}
+                continue
+            if plugin == HPARAMS:
+                if converted:
+                    self.run.config(converted)
+            elif converted is None:
+                self.run.skip(f"TensorBoard values of plugin {plugin or 'none'!r}")
+            else:
+                self.run.point(value.tag, event.step, event.wall_time, converted)
 
 
 def sources(

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from wakelog.errors import UsageError
-from wakelog.integration.importing import _values
+from wakelog.integration import _values
 from wakelog.integration.importing._ids import display, run_id
 from wakelog.integration.importing._run import ImportedRun, RunIdentity
 
@@ -95,7 +95,7 @@ class _File:
             if index % 1000 == 0:
                 advance(pending)
                 pending = 0
-            if index % CHECKPOINT_RECORDS == 0:
+            if index % CHECKPOINT_RECORDS == 0 or self.run.checkpoint_due:
                 self._save(good_end)
         advance(pending)
         self._save(good_end)

@@ -3,13 +3,13 @@
 * ``patch(save=True, tensorboard_x=None, pytorch=None, root_logdir="")`` / ``unpatch()``: as
   wandb's ``wandb.tensorboard.patch``: new TensorBoard writers tell the run their log directory.
 * ``LogdirSync``: tails log directories into a run's history (``_sync.py``).
-* ``RecordReader``, ``split_records``, ``encode_record``, ``CorruptRecord``: the TFRecord framing
-  of tfevents files (``_records.py``); ``parse_event`` and ``EventConverter``: their events
-  (``_events.py``, protobuf classes from tensorboardX: the ``tensorboard`` extra).
+* ``EventFile``: TensorBoard's own record reader on one event file, as it grows (``_reader.py``,
+  the ``tensorboard`` extra); ``ValueConverter``: summary values as wakelog values (``_events.py``).
+  Both are shared with ``wakelog import tensorboard``.
 
 ``import wakelog`` calls ``register_hooks()``: a run started with ``sync_tensorboard`` (or after
 ``patch()``) patches the writers if needed and syncs what they write until ``finish()``. Importing
-this package imports neither tensorboardX nor protobuf.
+this package imports neither tensorboard nor protobuf.
 """
 
 from __future__ import annotations
@@ -20,37 +20,18 @@ from wakelog._lazy import lazy_getattr
 from wakelog.integration.tensorboard._patch import patch, unpatch
 
 if TYPE_CHECKING:
-    from wakelog.integration.tensorboard._events import EventConverter, parse_event
-    from wakelog.integration.tensorboard._records import (
-        CorruptRecord,
-        RecordReader,
-        encode_record,
-        split_records,
-    )
+    from wakelog.integration.tensorboard._events import ValueConverter
+    from wakelog.integration.tensorboard._reader import EventFile
     from wakelog.integration.tensorboard._sync import LogdirSync
     from wakelog.sdk._run import Run
 
 _LAZY = {
-    "EventConverter": "wakelog.integration.tensorboard._events",
-    "parse_event": "wakelog.integration.tensorboard._events",
-    "CorruptRecord": "wakelog.integration.tensorboard._records",
-    "RecordReader": "wakelog.integration.tensorboard._records",
-    "encode_record": "wakelog.integration.tensorboard._records",
-    "split_records": "wakelog.integration.tensorboard._records",
+    "EventFile": "wakelog.integration.tensorboard._reader",
+    "ValueConverter": "wakelog.integration.tensorboard._events",
     "LogdirSync": "wakelog.integration.tensorboard._sync",
 }
 
-__all__ = [
-    "CorruptRecord",
-    "EventConverter",
-    "LogdirSync",
-    "RecordReader",
-    "encode_record",
-    "parse_event",
-    "patch",
-    "split_records",
-    "unpatch",
-]
+__all__ = ["EventFile", "LogdirSync", "ValueConverter", "patch", "unpatch"]
 
 __getattr__ = lazy_getattr(__name__, _LAZY, globals())
 

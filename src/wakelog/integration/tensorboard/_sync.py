@@ -1,8 +1,9 @@
 """Tail TensorBoard log directories into a run's history, and save their event files with it.
 
 ``LogdirSync`` polls the log directories it is told about (by the patched writers, or everything
-under ``root_logdir``) for ``*tfevents*`` files, reads each as it grows (``_records.py``), and
-logs one history row per TensorBoard step of a file, as wandb does: the values under their tags
+under ``root_logdir``) for ``*tfevents*`` files, reads each as it grows with TensorBoard's own
+reader (``_reader.py``; values as ``_events.py`` converts them: scalars, histograms and images, as
+wandb syncs them), and logs one history row per TensorBoard step of a file: the values under their tags
 (prefixed ``<namespace>/`` — the log directory relative to ``root_logdir`` — when it is not the
 root itself) and the TensorBoard step as ``global_step``. A step's row is logged once a later step
 appears, or at ``finish()``. Event files are saved with the run (``policy="live"``).
@@ -18,21 +19,20 @@ from pathlib import Path
 from typing import Any
 
 from wakelog._warn import warn
-from wakelog.integration.tensorboard._events import EventConverter, parse_event
-from wakelog.integration.tensorboard._records import CorruptRecord, RecordReader
+from wakelog.integration.tensorboard._events import ValueConverter
+from wakelog.integration.tensorboard._reader import DamagedRecord, EventFile, is_event_file, library
 
 #: Seconds between looks at the log directories.
 POLL_INTERVAL = 1.0
-
-
-def is_event_file(path: Path) -> bool:
-    return path.is_file() and "tfevents" in path.name
+#: The plugins whose values are synced, as wandb does.
+SYNCED_PLUGINS = frozenset(("scalars", "histograms", "images"))
 
 
 @dataclass
 class _File:
-    reader: RecordReader
-    converter: EventConverter
+    events: EventFile
+    namespace: str
+    converter: ValueConverter = field(default_factory=ValueConverter)
     step: int | None = None
     row: dict[str, Any] = field(default_factory=dict)
     broken: bool = False
@@ -85,6 +85,7 @@ class LogdirSync:
         with self._lock:
             for state in self._files.values():
                 self._flush(state)
+                state.events.close()
 
     def _loop(self) -> None:
         while not self._stop.wait(self._poll_interval):
@@ -104,7 +105,9 @@ class LogdirSync:
         found = []
         for logdir in self._logdirs:
             if logdir.is_dir():
-                found.extend(sorted(p for p in logdir.rglob("*tfevents*") if is_event_file(p)))
+                found.extend(
+                    sorted(p for p in logdir.rglob("*tfevents*") if is_event_file(p.name) and p.is_file())
+                )
         return found
 
     def _open(self, path: Path) -> _File:
@@ -114,7 +117,7 @@ class LogdirSync:
             namespace = "" if namespace == "." else namespace
         if self._save is not None:
             self._save(path, self._base_for(path))
-        return _File(RecordReader(path), EventConverter(namespace))
+        return _File(EventFile(path), namespace)
 
     def _base_for(self, path: Path) -> Path:
         """Where a saved event file's name starts: the root, else the working directory, else its
@@ -125,21 +128,36 @@ class LogdirSync:
         return cwd if cwd in path.parents else path.parent.parent
 
     def _read(self, path: Path, state: _File) -> None:
+        event_class = library().event
         try:
-            records = state.reader.read()
-        except CorruptRecord as exc:
+            while (data := state.events.next()) is not None:
+                event = event_class.FromString(data)
+                values = self._values(state, event)
+                if not values:
+                    continue
+                if state.step is not None and event.step != state.step:
+                    self._flush(state)
+                state.step = event.step
+                state.row.update(values)
+        except DamagedRecord as exc:
             state.broken = True
             warn(f"wakelog: stopped reading a TensorBoard event file: {exc}", RuntimeWarning)
-            return
-        for data in records:
-            event = parse_event(data)
-            values = state.converter.values(event)
-            if not values:
+
+    @staticmethod
+    def _values(state: _File, event: Any) -> dict[str, Any]:
+        """The event's values wandb syncs, under their tags (prefixed by the file's namespace)."""
+        found: dict[str, Any] = {}
+        if not event.HasField("summary"):
+            return found
+        prefix = f"{state.namespace}/" if state.namespace else ""
+        for value in event.summary.value:
+            try:
+                plugin, converted = state.converter.convert(value)
+            except (ValueError, TypeError, OSError):  # a value wakelog cannot show: skip it
                 continue
-            if state.step is not None and event.step != state.step:
-                self._flush(state)
-            state.step = event.step
-            state.row.update(values)
+            if plugin in SYNCED_PLUGINS and converted is not None:
+                found[prefix + value.tag] = converted
+        return found
 
     def _flush(self, state: _File) -> None:
         if state.row:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import msgspec
@@ -38,6 +41,25 @@ _batch_decoder = msgspec.msgpack.Decoder(list[tuple[int, str, float, Any]])
 
 def decode_batch(body: bytes) -> list[Record]:
     """A MessagePack body into checked records; ``IngestError`` says what and where is wrong."""
+    with _collector_paused():
+        return _decode_batch(body)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """A batch decodes to a few objects per record and no reference cycle; the cyclic collector,
+    left on, would run several times per batch over every object of the server (3/4 of the time
+    a batch of 20,000 records took)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _decode_batch(body: bytes) -> list[Record]:
     try:
         records = _batch_decoder.decode(body)
     except msgspec.ValidationError as exc:

@@ -1,4 +1,5 @@
-"""Other formats' values as wakelog values: media through the SDK's own types."""
+"""Other formats' values as wakelog values, for the importers and the TensorBoard sync: media
+through the SDK's own types."""
 
 from __future__ import annotations
 
