@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 SUFFIX = ".parts"
-#: Multipart blocks of the joined object (S3 wants at least 5 MiB but the last; at most 10,000).
-WRITE_BLOCK = 8 * 1024 * 1024
+#: Multipart blocks of the joined object: S3 wants at least 5 MiB (but the last) and at most
+#: 10,000 of them; the writer holds about two blocks.
+MIN_WRITE_BLOCK = 5 * 1024 * 1024
+_MAX_BLOCKS = 9_000
 #: How much of a part is read at once while joining.
 READ_BLOCK = 2 * 1024 * 1024
 _OFFSET_DIGITS = 20
@@ -74,7 +76,9 @@ class Parts:
         if target is None:
             return self._copy(chain, None) == sha256
         # Not fs.open: with autocommit off it would keep every file in its transaction list.
-        out = self.fs._open(target, "wb", block_size=WRITE_BLOCK, autocommit=False)
+        size = chain[-1][0].offset + chain[-1][0].size if chain else 0
+        block = max(MIN_WRITE_BLOCK, -(-size // _MAX_BLOCKS))
+        out = self.fs._open(target, "wb", block_size=block, autocommit=False)
         committed = False
         try:
             matched = self._copy(chain, out) == sha256
