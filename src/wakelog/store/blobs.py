@@ -1,11 +1,12 @@
 """Content-addressed blob storage through fsspec: a local folder, or any S3-compatible bucket.
 
 Blobs are stored under their sha256 (``ab/cdef…``); a name a user chose is never part of a path.
-Uploads arrive in chunks at increasing offsets into a staging object of their owner (the
+Uploads arrive in chunks at increasing offsets into the staging area of their owner (the
 uploading user), so an interrupted upload resumes where it stopped and nobody else's chunks mix
-in; the content is hashed on completion and must match its address. That check runs for content
-stored already too: a finished upload proves its owner holds the content (the server lets only
-holders attach it to runs).
+in: one file in a folder, one object per chunk in a bucket (``blob_parts``). The content is
+hashed on completion and must match its address. That check runs for content stored already too:
+a finished upload proves its owner holds the content (the server lets only holders attach it to
+runs).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, NoReturn
 
 from wakelog.errors import Error
+from wakelog.store.blob_parts import SUFFIX, Parts, upload_of
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _OWNER = re.compile(r"^[0-9a-z]{0,32}$")
@@ -79,6 +81,9 @@ class BlobStore:
             raise BlobError(f"an upload owner is up to 32 lower-case letters and digits, not {owner!r}")
         return f"{self.root}/staging/{owner}/{sha256}" if owner else f"{self.root}/staging/{sha256}"
 
+    def _parts(self, sha256: str, owner: str) -> Parts:
+        return Parts(self.fs, self._staging(sha256, owner) + SUFFIX)
+
     def exists(self, sha256: str) -> bool:
         return bool(self.fs.exists(self._path(sha256)))
 
@@ -87,6 +92,8 @@ class BlobStore:
 
     def received(self, sha256: str, owner: str = "") -> int:
         """How many bytes of ``owner``'s unfinished upload are staged (0 if none)."""
+        if not self._local:
+            return self._parts(sha256, owner).received()[1]
         try:
             return int(self.fs.size(self._staging(sha256, owner)))
         except FileNotFoundError:  # none, or just published by another upload of the same content
@@ -97,32 +104,27 @@ class BlobStore:
         verify them and publish (content stored already stays as it is).
 
         Returns the bytes received so far; ``total`` only once the content matched its hash.
-        Object stores cannot append, so a staged upload is rewritten whole per chunk there; chunks
-        are large (MiBs) to keep that rare.
         """
         staged = self.received(sha256, owner)
         if offset != staged:
             raise BlobError(f"expected the chunk at offset {staged}, got {offset}")
         if staged + len(data) > total:
             raise BlobError(f"the chunk goes past the declared size {total}")
-        staging = self._staging(sha256, owner)
         received = staged + len(data)
         try:
             if self._local:
+                staging = self._staging(sha256, owner)
                 self._write_local(staging, offset, data)
                 if received == total:
                     self._publish_file(sha256, staging)
             else:
-                previous = self.fs.cat_file(staging) if staged else b""
-                if len(previous) != staged:
-                    raise BlobError("another upload of the same content got in the way; ask where to resume")
+                parts = self._parts(sha256, owner)
+                parts.write(offset, data)
                 if received == total:
-                    self._publish_bytes(sha256, staging, previous + data)
-                else:
-                    self.fs.pipe_file(staging, previous + data)
+                    self._publish_parts(sha256, parts, total)
         except _RACE_ERRORS:
-            # Another upload of the same content by the same owner moved or rewrote the staging
-            # object meanwhile. This upload proved nothing, even if the content is stored now.
+            # Another upload of the same content by the same owner moved or rewrote what was
+            # staged meanwhile. This upload proved nothing, even if the content is stored now.
             raise BlobError(
                 "another upload of the same content got in the way; ask where to resume"
             ) from None
@@ -156,15 +158,18 @@ class BlobStore:
         self.fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
         self.fs.mv(staging, target)
 
-    def _publish_bytes(self, sha256: str, staging: str, content: bytes) -> None:
-        """Object stores: the checked bytes themselves are written to the final key, so what
-        lands there is what was hashed, whatever another upload does to the staging object."""
-        if hashlib.sha256(content).hexdigest() != sha256:
-            self._mismatch(staging)
-        if not self.exists(sha256):
-            self.fs.pipe_file(self._path(sha256), content)
-        with contextlib.suppress(FileNotFoundError):
-            self.fs.rm(staging)
+    def _publish_parts(self, sha256: str, parts: Parts, total: int) -> None:
+        """Object stores: join the parts into the final object while hashing them; it appears
+        only if they matched, so what lands there is what was hashed, whatever another upload
+        does to the parts meanwhile. Content stored already is only hashed, not rewritten."""
+        chain, end = parts.received()
+        if end != total:  # a racing upload rewrote a part with a shorter chunk
+            raise BlobError("another upload of the same content got in the way; ask where to resume")
+        target = None if self.exists(sha256) else self._path(sha256)
+        if not parts.join(chain, sha256, target):
+            parts.remove()
+            raise BlobError("the uploaded content does not match its sha256; upload it again")
+        parts.remove([part for part, _ in chain])
 
     def _mismatch(self, staging: str) -> NoReturn:
         with contextlib.suppress(FileNotFoundError):
@@ -187,12 +192,15 @@ class BlobStore:
             found = self.fs.find(f"{self.root}/staging", detail=True)
         except FileNotFoundError:
             return 0, 0
+        uploads: dict[str, list[tuple[str, float, int]]] = {}
+        for path, info in found.items():  # an upload in parts goes when its newest part is old
+            uploads.setdefault(upload_of(path), []).append((path, _mtime(info), int(info.get("size") or 0)))
         count = size = 0
-        for path, info in found.items():
-            if _mtime(info) < before:
+        for objects in uploads.values():
+            if max(mtime for _, mtime, _ in objects) < before:
                 with contextlib.suppress(FileNotFoundError):
-                    self.fs.rm(path)
-                count, size = count + 1, size + int(info.get("size") or 0)
+                    self.fs.rm([path for path, _, _ in objects])
+                count, size = count + 1, size + sum(n for _, _, n in objects)
         return count, size
 
     def delete(self, sha256: str) -> None:
