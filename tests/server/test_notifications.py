@@ -71,7 +71,8 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
 
 
 @pytest.fixture(scope="module")
-def receiver() -> Iterator[Receiver]:
+def listening() -> Iterator[Receiver]:
+    """The receiver's loopback server, one for the module (both backends' tests)."""
     found = Receiver()
     http = ThreadingHTTPServer(("127.0.0.1", 0), _handler(found))
     http.daemon_threads = True
@@ -81,6 +82,17 @@ def receiver() -> Iterator[Receiver]:
     found.release.set()
     http.shutdown()
     http.server_close()
+
+
+@pytest.fixture
+def receiver(listening: Receiver) -> Receiver:
+    """The receiver as a test starts: no calls yet, nothing failing, nothing held."""
+    listening.release.set()  # a call still held by an earlier test goes
+    listening.calls.clear()
+    listening.failures = 0
+    listening.release.clear()
+    listening.hanging.clear()
+    return listening
 
 
 class Sink:
