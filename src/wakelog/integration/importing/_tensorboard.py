@@ -11,29 +11,19 @@ damage reported. The cursor is the number of records read per file.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wakelog.errors import UsageError
-from wakelog.integration.importing._ids import display, run_id
-from wakelog.integration.importing._run import ImportedRun, RunIdentity
+from wakelog.integration.importing._ids import display
+from wakelog.integration.importing._logdir import LogDirRun, identities
+from wakelog.integration.importing._run import ImportedRun
 from wakelog.integration.tensorboard._events import HPARAMS, ValueConverter
 from wakelog.integration.tensorboard._reader import DamagedRecord, EventFile, is_event_file, library
 
 #: Records between checkpoints of a long file (an interrupted import resumes from the last one).
 CHECKPOINT_RECORDS = 200_000
-
-
-def find_runs(logdir: Path) -> Iterator[tuple[Path, list[str]]]:
-    """Each run directory under ``logdir`` (itself included) with its event files, in name order."""
-    for root, dirs, files in os.walk(logdir):
-        dirs.sort()
-        events = sorted(name for name in files if is_event_file(name))
-        if events:
-            yield Path(root), events
 
 
 def records(path: Path, damaged: Callable[[str], None]) -> Iterator[bytes]:
@@ -51,21 +41,10 @@ def records(path: Path, damaged: Callable[[str], None]) -> Iterator[bytes]:
 
 
 @dataclass
-class TensorBoardRun:
+class TensorBoardRun(LogDirRun):
     """One TensorBoard run directory as an import source."""
 
-    path: Path
-    files: list[str]
-    identity: RunIdentity
     format: str = "tensorboard"
-
-    @property
-    def location(self) -> str:
-        return display(str(self.path))
-
-    @property
-    def size(self) -> int:
-        return sum((self.path / name).stat().st_size for name in self.files)
 
     def read(self, run: ImportedRun, advance: Callable[[int], None]) -> None:
         event_class = library().event
@@ -122,15 +101,5 @@ def sources(
 ) -> Iterator[TensorBoardRun]:
     """The runs under ``logdir`` as import sources; a run's id comes from its directory's path
     relative to ``logdir`` and its first event file's name (time and host of its writer)."""
-    logdir = Path(logdir)
-    if not logdir.is_dir():
-        raise UsageError(f"{logdir} is not a directory")
-    for path, files in find_runs(logdir):
-        relative = path.relative_to(logdir).as_posix()
-        label = display(relative if relative != "." else path.absolute().name)
-        if name is not None:
-            label = name if relative == "." else f"{name}/{label}"
-        ident = RunIdentity(
-            run_id("tensorboard", relative, files[0]), project, label, entity, named=name is not None
-        )
+    for path, files, ident in identities("tensorboard", logdir, is_event_file, project, name, entity):
         yield TensorBoardRun(path, files, ident)

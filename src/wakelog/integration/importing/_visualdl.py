@@ -9,7 +9,6 @@ grew is imported from where the last import stopped.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +16,9 @@ from typing import Any
 
 from wakelog.errors import UsageError
 from wakelog.integration import _values
-from wakelog.integration.importing._ids import display, run_id
-from wakelog.integration.importing._run import ImportedRun, RunIdentity
+from wakelog.integration.importing._ids import display
+from wakelog.integration.importing._logdir import LogDirRun, identities
+from wakelog.integration.importing._run import ImportedRun
 
 #: Records between checkpoints of a long file (an interrupted import resumes from the last one).
 CHECKPOINT_RECORDS = 200_000
@@ -38,31 +38,11 @@ def _is_log(name: str) -> bool:
     return "vdlrecords" in name
 
 
-def find_runs(logdir: Path) -> Iterator[tuple[Path, list[str]]]:
-    """Each run directory under ``logdir`` (itself included) with its log files, in name order."""
-    for root, dirs, files in os.walk(logdir):
-        dirs.sort()
-        logs = sorted(name for name in files if _is_log(name))
-        if logs:
-            yield Path(root), logs
-
-
 @dataclass
-class VisualDLRun:
+class VisualDLRun(LogDirRun):
     """One VisualDL run directory as an import source."""
 
-    path: Path
-    files: list[str]
-    identity: RunIdentity
     format: str = "visualdl"
-
-    @property
-    def location(self) -> str:
-        return display(str(self.path))
-
-    @property
-    def size(self) -> int:
-        return sum((self.path / name).stat().st_size for name in self.files)
 
     def read(self, run: ImportedRun, advance: Callable[[int], None]) -> None:
         record_class, reader_class = _library()
@@ -169,15 +149,5 @@ def sources(
 ) -> Iterator[VisualDLRun]:
     """The runs under ``logdir`` as import sources; a run's id comes from its directory's path
     relative to ``logdir`` and its first log file's name (which holds its creation time)."""
-    logdir = Path(logdir)
-    if not logdir.is_dir():
-        raise UsageError(f"{logdir} is not a directory")
-    for path, files in find_runs(logdir):
-        relative = path.relative_to(logdir).as_posix()
-        label = display(relative if relative != "." else path.absolute().name)
-        if name is not None:
-            label = name if relative == "." else f"{name}/{label}"
-        ident = RunIdentity(
-            run_id("visualdl", relative, files[0]), project, label, entity, named=name is not None
-        )
+    for path, files, ident in identities("visualdl", logdir, _is_log, project, name, entity):
         yield VisualDLRun(path, files, ident)
