@@ -45,27 +45,6 @@ RSS_BUDGET_MB = 100.0
 MIB = 1024 * 1024
 
 
-class Counting(httpx.BaseTransport):
-    """Passes requests on; notes each path and the sha256 of every content uploaded."""
-
-    def __init__(self, inner: httpx.BaseTransport) -> None:
-        self.inner, self.paths, self.uploaded = inner, [], set()
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.paths.append(f"{request.method} {request.url.path}")
-        if request.method == "PUT" and "/blobs/" in request.url.path:
-            self.uploaded.add(request.url.path.rsplit("/", 1)[1])
-        elif request.method == "POST" and request.url.path.endswith("/blobs"):
-            body, at = request.read(), 0
-            while at < len(body):
-                self.uploaded.add(body[at : at + 32].hex())
-                at += 40 + int.from_bytes(body[at + 32 : at + 40], "big")
-        return self.inner.handle_request(request)
-
-    def count(self, what: str) -> int:
-        return sum(1 for p in self.paths if what in p)
-
-
 # -- small files ------------------------------------------------------------------------------------
 def write_files(root: Path, n: int, changed: int | None = None) -> None:
     for i in range(n):
@@ -108,7 +87,7 @@ def small_floors(data: Path, n: int, scratch: Path) -> tuple[float, float]:
 
 
 def bench_small(work: Path, n: int) -> dict[str, Any]:
-    from tests.harness import InProcessServer, upload
+    from tests.harness import CountingTransport, InProcessServer, upload
     from wakelog.sdk.artifacts._resolve import fetch
     from wakelog.transport.artifacts import HttpArtifactServer
 
@@ -120,13 +99,13 @@ def bench_small(work: Path, n: int) -> dict[str, Any]:
         uploaded = time.perf_counter() - start
         assert next(iter(state.artifacts.values()))["version"] == "v0", state.artifacts
         second_dir, _ = log_run(work, n, changed=7)
-        counted = Counting(server.transport())
+        counted = CountingTransport(server.transport())
         upload(server, second_dir, transport=counted)
-        reading = Counting(server.transport())
+        reading = CountingTransport(server.transport())
         artifacts = HttpArtifactServer(server.base_url, server.key, transport=reading)
         os.environ["WAKELOG_CACHE_DIR"] = str(work / "cache")
         fetch(artifacts, "bench/bench/small-files:v1", entity=None, project=None).download(work / "one")
-        first_files = reading.count("/files/")
+        first_files = reading.count("GET", "/files/")
         fetch(artifacts, "bench/bench/small-files:v1", entity=None, project=None).download(work / "two")
         artifacts.close()
     return {
@@ -137,7 +116,7 @@ def bench_small(work: Path, n: int) -> dict[str, Any]:
         "upload_floor_s": upload_floor,
         "uploaded_for_one_change": len(counted.uploaded),
         "first_download_requests": first_files,
-        "warm_download_requests": reading.count("/files/") - first_files,
+        "warm_download_requests": reading.count("GET", "/files/") - first_files,
     }
 
 

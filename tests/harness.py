@@ -330,3 +330,27 @@ class EventStream:
 
     def next(self, timeout: float = 20) -> tuple[str, Any]:
         return self.events.get(timeout=timeout)
+
+
+class CountingTransport(httpx.BaseTransport):
+    """Passes requests on to the app and notes each one's method and path, and the sha256 of every
+    content uploaded (in chunks, or many to a request)."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+        self.requests: list[tuple[str, str]] = []
+        self.uploaded: set[str] = set()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append((request.method, request.url.path))
+        if request.method == "PUT" and "/blobs/" in request.url.path:
+            self.uploaded.add(request.url.path.rsplit("/", 1)[1])
+        elif request.method == "POST" and request.url.path.endswith("/blobs"):
+            body, at = request.read(), 0
+            while at < len(body):
+                self.uploaded.add(body[at : at + 32].hex())
+                at += 40 + int.from_bytes(body[at + 32 : at + 40], "big")
+        return self.inner.handle_request(request)
+
+    def count(self, method: str, part: str) -> int:
+        return sum(1 for m, path in self.requests if m == method and part in path)

@@ -10,41 +10,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
 import psutil
 import pytest
 
 import wakelog
-from tests.harness import InProcessServer, upload
+from tests.harness import CountingTransport, InProcessServer, upload
 from wakelog._artifacts import STAGING
 from wakelog.runlog.syncstate import FILE, SyncState
 from wakelog.sdk.artifacts import ArtifactDigestError
 from wakelog.sdk.artifacts._resolve import fetch
 from wakelog.transport.artifacts import HttpArtifactServer
-
-
-class Counting(httpx.BaseTransport):
-    """Passes requests on to the app and notes each one's method and path, and the sha256 of every
-    content uploaded (in chunks, or many to a request)."""
-
-    def __init__(self, inner: httpx.BaseTransport) -> None:
-        self.inner = inner
-        self.requests: list[tuple[str, str]] = []
-        self.uploaded: set[str] = set()
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append((request.method, request.url.path))
-        if request.method == "PUT" and "/blobs/" in request.url.path:
-            self.uploaded.add(request.url.path.rsplit("/", 1)[1])
-        elif request.method == "POST" and request.url.path.endswith("/blobs"):
-            body, at = request.read(), 0
-            while at < len(body):
-                self.uploaded.add(body[at : at + 32].hex())
-                at += 40 + int.from_bytes(body[at + 32 : at + 40], "big")
-        return self.inner.handle_request(request)
-
-    def count(self, method: str, part: str) -> int:
-        return sum(1 for m, path in self.requests if m == method and part in path)
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +73,7 @@ def test_a_logged_artifact_is_created_once_even_when_the_uploader_starts_over(
     (made,) = state.artifacts.values()
     assert made["version"] == "v0" and set(made["aliases"]) >= {"latest", "candidate"}
     (run_dir / FILE).unlink()  # an uploader that lost its state: it reads the log from the start again
-    counted = Counting(server.transport())
+    counted = CountingTransport(server.transport())
     assert upload(server, run_dir, transport=counted).complete
     assert [v["version"] for v in versions(server, "once")] == ["v0"]
     assert counted.uploaded == set()
@@ -107,7 +82,7 @@ def test_a_logged_artifact_is_created_once_even_when_the_uploader_starts_over(
 def test_a_second_version_uploads_only_the_changed_file(server: InProcessServer, tmp_path: Path) -> None:
     contents = {f"f{i}.txt": f"file {i}".encode() for i in range(5)}
     upload(server, log_dataset(tmp_path / "r1", "incr", contents))
-    counted = Counting(server.transport())
+    counted = CountingTransport(server.transport())
     state = upload(
         server, log_dataset(tmp_path / "r2", "incr", {**contents, "f3.txt": b"changed"}), transport=counted
     )
@@ -145,7 +120,7 @@ def test_downloads_are_verified_and_a_warm_cache_makes_no_blob_requests(
 ) -> None:
     contents = {"a.txt": b"alpha" * 1000, "deep/b.bin": bytes(range(256)) * 64}
     upload(server, log_dataset(tmp_path / "r1", "down", contents))
-    counted = Counting(server.transport())
+    counted = CountingTransport(server.transport())
     artifact_server = HttpArtifactServer(server.base_url, server.key, transport=counted)
     try:
         artifact = fetch(artifact_server, "lab/down/data:latest", entity=None, project=None)
@@ -325,7 +300,7 @@ def test_new_draft_makes_the_next_version_uploading_only_what_changed(
     with wakelog.init(mode="offline", project="draft", entity="lab", dir=str(tmp_path / "r2")) as run:
         run.log_artifact(draft)
         run_dir = Path(run.run_dir)
-    counted = Counting(server.transport())
+    counted = CountingTransport(server.transport())
     state = upload(server, run_dir, transport=counted)
     assert next(iter(state.artifacts.values()))["version"] == "v1"
     # the unchanged files were never downloaded nor sent
