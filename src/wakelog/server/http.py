@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import msgspec
 import numpy as np
+from fastapi import Path as FastAPIPath
 from fastapi import Query, Request
 from fastapi.responses import Response
 from starlette.datastructures import MutableHeaders
@@ -27,6 +28,10 @@ MSGPACK = "application/msgpack"
 INT64_MAX = 2**63 - 1
 #: Integer query parameters that reach SQL stay inside SQL's BIGINT.
 Step = Annotated[int | None, Query(ge=-INT64_MAX, le=INT64_MAX)]
+#: Row ids are 32-bit on PostgreSQL: a larger one is refused (422), never a database error (500).
+INT32_MAX = 2**31 - 1
+RowCursor = Annotated[int | None, Query(ge=0, le=INT32_MAX, description="only rows older than this id")]
+RowId = Annotated[int, FastAPIPath(ge=1, le=INT32_MAX)]
 Offset = Annotated[int, Query(ge=0, le=INT64_MAX)]
 XValue = Annotated[float | None, Query(allow_inf_nan=False)]
 _MSGPACK_TYPES = ("application/msgpack", "application/x-msgpack", "application/vnd.msgpack")

@@ -3691,7 +3691,7 @@ export interface operations {
             query?: {
                 /** @description only entries of this action, e.g. `run.edit` */
                 action?: string | null;
-                /** @description entries older than this id */
+                /** @description only rows older than this id */
                 before?: number | null;
                 limit?: number;
             };
@@ -3756,7 +3756,7 @@ export interface operations {
             query?: {
                 /** @description only entries of this action, e.g. `run.edit` */
                 action?: string | null;
-                /** @description entries older than this id */
+                /** @description only rows older than this id */
                 before?: number | null;
                 limit?: number;
             };
@@ -5836,6 +5836,7 @@ export interface operations {
         parameters: {
             query?: {
                 unread?: boolean;
+                /** @description only rows older than this id */
                 before?: number | null;
                 limit?: number;
             };

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from wakelog.server import audit
 from wakelog.server.auth import User, authenticate
-from wakelog.server.http import entity_name, json_response, refuse_nul
+from wakelog.server.http import RowCursor, entity_name, json_response, refuse_nul
 from wakelog.server.permissions import EntityAdmin, require_server_admin
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(refuse_nul)])
@@ -24,7 +24,6 @@ CurrentUser = Annotated[User, Depends(authenticate)]
 Action = Annotated[
     str | None, Query(max_length=64, description="only entries of this action, e.g. `run.edit`")
 ]
-Before = Annotated[int | None, Query(ge=0, le=2**31 - 1, description="entries older than this id")]
 Limit = Annotated[int, Query(ge=1, le=audit.MAX_PAGE)]
 
 
@@ -60,7 +59,7 @@ def _jsonl(request: Request, entity: str | None, action: str | None, name: str) 
 
 @router.get("/audit", response_model=AuditPage)
 def server_audit(
-    request: Request, user: CurrentUser, action: Action = None, before: Before = None, limit: Limit = 100
+    request: Request, user: CurrentUser, action: Action = None, before: RowCursor = None, limit: Limit = 100
 ) -> Any:
     """Every audit entry, newest first (server admins)."""
     require_server_admin(user)
@@ -80,7 +79,7 @@ def entity_audit(
     request: Request,
     user: EntityAdmin,
     action: Action = None,
-    before: Before = None,
+    before: RowCursor = None,
     limit: Limit = 100,
 ) -> Any:
     """The entity's audit entries, newest first (its admins)."""

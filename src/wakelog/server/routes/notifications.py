@@ -31,7 +31,7 @@ from starlette.concurrency import run_in_threadpool
 from wakelog.server.auth import User, authenticate
 from wakelog.server.body import json_body_schema, read_json
 from wakelog.server.errors import InvalidRequest
-from wakelog.server.http import not_found, project_path, refuse_nul
+from wakelog.server.http import RowCursor, RowId, not_found, project_path, refuse_nul
 from wakelog.server.notify import inbox, rules
 from wakelog.server.notify import settings as settings_
 from wakelog.server.permissions import EntityAdmin, Viewer, Writer
@@ -52,7 +52,7 @@ def list_notifications(
     request: Request,
     user: CurrentUser,
     unread: bool = False,
-    before: int | None = None,
+    before: RowCursor = None,
     limit: Annotated[int, Query(ge=1, le=inbox.MAX_PAGE)] = 50,
 ) -> Any:
     """Your notifications, newest first (``before``: an id, to page back), and the unread count."""
@@ -184,7 +184,7 @@ async def create_alert_rule(entity: str, project: str, request: Request, user: W
 
 
 @router.delete("/projects/{entity}/{project}/alert-rules/{rule_id}", status_code=204)
-def delete_alert_rule(entity: str, project: str, rule_id: int, request: Request, user: Writer) -> Response:
+def delete_alert_rule(entity: str, project: str, rule_id: RowId, request: Request, user: Writer) -> Response:
     """Delete a rule (runs it fired for keep their notifications)."""
     where = project_path(entity, project)
     with request.app.state.db.write() as conn:
