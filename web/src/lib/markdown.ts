@@ -29,7 +29,7 @@ const NUMBERED = /^\s{0,3}\d{1,9}[.)]\s+(.*)$/;
 /** Where a link may lead: http(s), mailto, or a relative address (no `javascript:`, `data:`…).
  * Browsers ignore control characters and blanks inside a scheme, so they are dropped before it is read. */
 export function safeHref(href: string): string | null {
-  const bare = href.replace(/[\u0000-\u0020\u007f]/g, "");
+  const bare = [...href].filter((c) => c > " " && c !== "\u007f").join("");
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(bare);
   if (!scheme) return bare.startsWith("//") ? null : href.trim();
   return ["http", "https", "mailto"].includes((scheme[1] as string).toLowerCase()) ? href.trim() : null;
