@@ -118,6 +118,7 @@ def test_a_member_edits_the_description_and_pins_runs_but_sees_no_admin_settings
     editor.fill("Tuning *lr* for **ResNet**")
     shot(page, "project-description-editor")
     page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("button", name="Edit description")).to_be_focused()
     description = page.get_by_test_id("description")
     expect(description.locator("em")).to_have_text("lr")
     expect(description.locator("strong")).to_have_text("ResNet")

@@ -3,7 +3,7 @@
  * reader picks (kept in the URL) and the latest runs, each linking to its run. Members edit the
  * description and pin or unpin runs here; the entity's admins find the project's settings linked.
  */
-import { useId, useState, type FormEvent, type ReactNode } from "react";
+import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
 import { seg } from "../api/client";
@@ -104,12 +104,22 @@ function Description({ entity, project, text, editable, onSaved }: { entity: str
   const [draft, setDraft] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  // Closing the editor gives the focus back to the button that opened it (not to the page's top).
+  const editButton = useRef<HTMLButtonElement>(null);
+  const [closed, setClosed] = useState(0);
+  useEffect(() => {
+    if (closed > 0) editButton.current?.focus();
+  }, [closed]);
+  const close = () => {
+    setDraft(null);
+    setClosed((n) => n + 1);
+  };
   const save = async (event: FormEvent) => {
     event.preventDefault();
     setBusy(true);
     try {
       await editProject(entity, project, { description: draft?.trim() ? draft : null });
-      setDraft(null);
+      close();
       onSaved();
     } catch (e) {
       setError(errorMessage(e));
@@ -124,6 +134,7 @@ function Description({ entity, project, text, editable, onSaved }: { entity: str
         {editable && draft === null && (
           <button
             type="button"
+            ref={editButton}
             onClick={() => {
               setError(null);
               setDraft(text ?? "");
@@ -142,7 +153,7 @@ function Description({ entity, project, text, editable, onSaved }: { entity: str
             <button type="submit" disabled={busy}>
               {t("manage.save")}
             </button>
-            <button type="button" onClick={() => setDraft(null)}>
+            <button type="button" onClick={close}>
               {t("manage.cancel")}
             </button>
           </div>
