@@ -23,6 +23,9 @@ const ArtifactPage = lazy(() => import("./pages/ArtifactPage").then((m) => ({ de
 const ArtifactVersionPage = lazy(() => import("./pages/ArtifactVersion").then((m) => ({ default: m.ArtifactVersionPage })));
 // Managing a project: its trash, and the audit trail (admins), on first visit.
 const TrashPage = lazy(() => import("./pages/Trash").then((m) => ({ default: m.TrashPage })));
+// A project's overview and its admins' settings.
+const ProjectOverviewPage = lazy(() => import("./pages/ProjectOverview").then((m) => ({ default: m.ProjectOverviewPage })));
+const ProjectSettingsPage = lazy(() => import("./pages/ProjectSettings").then((m) => ({ default: m.ProjectSettingsPage })));
 const AuditPage = lazy(() => import("./pages/Audit").then((m) => ({ default: m.AuditPage })));
 // The notification settings and a project's alert rules and team channels: visited now and then.
 const NotificationSettingsPage = lazy(() => import("./pages/NotificationSettings").then((m) => ({ default: m.NotificationSettingsPage })));
@@ -97,6 +100,8 @@ export function App() {
             <Route path="/:entity/:project/artifacts/:name" element={<ArtifactPage />} />
             <Route path="/:entity/:project/artifacts/:name/:version" element={<ArtifactVersionPage />} />
             <Route path="/:entity/:project/trash" element={<TrashPage />} />
+            <Route path="/:entity/:project/overview" element={<ProjectOverviewPage />} />
+            <Route path="/:entity/:project/settings" element={<ProjectSettingsPage />} />
             <Route path="/audit" element={<AuditPage />} />
             <Route path="/audit/:entity" element={<AuditPage />} />
             <Route path="/registry/:entity" element={<RegistryPage />} />

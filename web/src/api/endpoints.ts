@@ -21,6 +21,7 @@ import type {
   NotificationList,
   NotificationSettings,
   NotificationTarget,
+  ProjectOverview,
   Role,
   RunDetail,
   RunRef,
@@ -272,6 +273,16 @@ export const restoreRun = (ref: RunRef) => send("post", "/api/v1/runs/{entity}/{
 export const bulkRuns = (entity: string, project: string, body: BulkAction) =>
   send("post", "/api/v1/projects/{entity}/{project}/runs/bulk", { entity, project }, body);
 export const runTrash = (entity: string, project: string) => get("/api/v1/projects/{entity}/{project}/trash", { entity, project });
+export type ProjectEdit = JsonBody<Operation<"/api/v1/projects/{entity}/{project}", "patch">>;
+export const projectDetail = (entity: string, project: string) => get("/api/v1/projects/{entity}/{project}", { entity, project });
+/** Description and pinned runs need the member role; name and visibility the entity's admin. */
+export const editProject = (entity: string, project: string, body: ProjectEdit) =>
+  send("patch", "/api/v1/projects/{entity}/{project}", { entity, project }, body);
+export const deleteProject = (entity: string, project: string) => send("delete", "/api/v1/projects/{entity}/{project}", { entity, project });
+export const restoreProject = (entity: string, project: string) => send("post", "/api/v1/projects/{entity}/{project}/restore", { entity, project });
+export const projectTrash = (entity: string) => get("/api/v1/entities/{entity}/trash", { entity });
+export const projectOverview = (entity: string, project: string, query: QueryParams<Operation<"/api/v1/projects/{entity}/{project}/overview", "get">>) =>
+  get<"/api/v1/projects/{entity}/{project}/overview", ProjectOverview>("/api/v1/projects/{entity}/{project}/overview", { entity, project }, query);
 export const auditLog = (entity: string | null, before?: number) =>
   entity
     ? get("/api/v1/entities/{entity}/audit", { entity }, before ? { before } : undefined)

@@ -15,6 +15,9 @@ export type Run = Schemas["RunOut"] & {
   user?: string | null;
 };
 export type RunDetail = Schemas["RunDetail"];
+/** A project at a glance: the server sends its runs as the run table's rows. */
+export type ProjectOverview = Omit<Schemas["ProjectOverview"], "pinned" | "latest" | "best"> & { pinned: Run[]; latest: Run[]; best: Run | null };
+export type TrashedProject = Schemas["TrashedProject"];
 export type RunPage = Schemas["RunPageOut"];
 export type KeyInfo = Schemas["KeyInfo"];
 export type RunKeys = Schemas["RunKeys"];

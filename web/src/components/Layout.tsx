@@ -28,6 +28,8 @@ export function Layout({ children }: { children: ReactNode }) {
     parts.slice(3, 5).forEach((part, i) => crumbs.push({ label: part, to: upTo(i + 4) }));
   }
   if (parts.length >= 3 && top && parts[2] === "trash") crumbs.push({ label: t("manage.trash"), to: upTo(3) });
+  if (parts.length === 3 && top && parts[2] === "overview") crumbs.push({ label: t("project.overview"), to: upTo(3) });
+  if (parts.length === 3 && top && parts[2] === "settings") crumbs.push({ label: t("project.settings"), to: upTo(3) });
   if (parts.length === 3 && top && parts[2] === "alerts") crumbs.push({ label: t("notifications.alerts"), to: upTo(3) });
   if (parts[0] === "settings" && parts[1] === "notifications") {
     crumbs.push({ label: t("settings.title"), to: "/settings" }, { label: t("notifications.title"), to: upTo(2) });

@@ -2,6 +2,7 @@ import { useId, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
 import { projects } from "../api/endpoints";
+import { ProjectTrash } from "../components/ProjectTrash";
 import { errorMessage } from "../i18n/errors";
 import { formatRelative, formatTime } from "../lib/format";
 import { useApi } from "../lib/useApi";
@@ -9,7 +10,7 @@ import { useApi } from "../lib/useApi";
 export function ProjectsPage() {
   const { t, i18n } = useTranslation();
   const { entity } = useParams();
-  const { data, error, loading } = useApi(projects(entity));
+  const { data, error, loading, reload } = useApi(projects(entity));
   const [search, setSearch] = useState("");
   const searchId = useId();
   const shown = useMemo(() => {
@@ -68,6 +69,7 @@ export function ProjectsPage() {
           </tbody>
         </table>
       )}
+      {entity && <ProjectTrash entity={entity} onRestored={reload} />}
     </section>
   );
 }

@@ -10,6 +10,7 @@ import { ConsoleView } from "../components/ConsoleView";
 import { EnvironmentFacts } from "../components/EnvironmentFacts";
 import { ReproduceRun } from "../components/ReproduceRun";
 import { RunEditor } from "../components/RunEditor";
+import { RunPinButton } from "../components/PinButton";
 import { FactList, type Fact } from "../components/FactList";
 import { KeyValueTable } from "../components/KeyValueTable";
 import { MetricPanel, type ShownRun } from "../components/MetricPanel";
@@ -69,6 +70,7 @@ export function RunPage() {
           <span className="swatch big" style={{ background: runColor(run.id) }} aria-hidden="true" /> {run.name ?? run.id}
         </h1>
         <StateBadge state={run.state} />
+        <RunPinButton runRef={runRef} />
         <RunEditor run={run} runRef={runRef} onSaved={detail.reload} />
       </div>
       <TabList

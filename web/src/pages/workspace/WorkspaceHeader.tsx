@@ -1,4 +1,4 @@
-/** The workspace's title row: the project, the live dot, the view switch, "compare", the project's sweeps, artifacts and alerts, and your subscription to its runs. */
+/** The workspace's title row: the project, the live dot, the view switch, "compare", the project's overview, sweeps, artifacts and alerts, and your subscription to its runs. */
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate } from "react-router";
 import { seg } from "../../api/client";
@@ -39,6 +39,9 @@ export function WorkspaceHeader({ entity, project, connected, view, onView, sele
       >
         {t("workspace.compare")}
       </button>
+      <Link to={`/${seg(entity)}/${seg(project)}/overview`} className="ws-overview">
+        {t("project.overview")}
+      </Link>
       <Link to={`/${seg(entity)}/${seg(project)}/sweeps`} className="ws-sweeps">
         {t("sweeps.title")}
       </Link>

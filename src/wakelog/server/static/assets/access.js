@@ -1,1 +1,0 @@
-import{a3 as e}from"./app.js";function s(n,r){if(n.is_admin||r===n.username)return!0;const i=n.memberships?.find(t=>t.entity===r)?.role;return i!==void 0&&e.indexOf(i)>=e.indexOf("member")}function m(n,r){return n.is_admin?!0:n.memberships?.find(i=>i.entity===r)?.role==="admin"}export{m as a,s as c};

@@ -1,0 +1,68 @@
+/** An entity's projects in the trash, when each is purged for good, and (for its admins) a way back. */
+import { useState } from "react";
+import { useTranslation } from "react-i18next";
+import { projectTrash, restoreProject } from "../api/endpoints";
+import { errorMessage } from "../i18n/errors";
+import { canAdmin } from "../lib/access";
+import { formatTime } from "../lib/format";
+import { useApi } from "../lib/useApi";
+import { useSession } from "../session";
+
+export function ProjectTrash({ entity, onRestored }: { entity: string; onRestored: () => void }) {
+  const { t } = useTranslation();
+  const { me } = useSession();
+  const trash = useApi(projectTrash(entity));
+  const [error, setError] = useState<string | null>(null);
+  const admin = canAdmin(me, entity);
+  const restore = async (project: string) => {
+    setError(null);
+    try {
+      await restoreProject(entity, project);
+      trash.reload();
+      onRestored();
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+  };
+  // Nothing to show while the trash is empty (or unreadable: the projects list says why).
+  if (!trash.data?.length && !error) return null;
+  return (
+    <section aria-labelledby="project-trash-h" className="project-trash">
+      <h2 id="project-trash-h">{t("project.trash")}</h2>
+      <p className="muted">{t("project.trashHelp")}</p>
+      {error && <p role="alert" className="error">{error}</p>}
+      {!!trash.data?.length && (
+        <table className="grid-table" data-testid="project-trash">
+          <thead>
+            <tr>
+              <th scope="col">{t("projects.name")}</th>
+              <th scope="col">{t("manage.deleted")}</th>
+              <th scope="col">{t("manage.purged")}</th>
+              {admin && (
+                <th scope="col">
+                  <span className="sr-only">{t("manage.restore")}</span>
+                </th>
+              )}
+            </tr>
+          </thead>
+          <tbody>
+            {trash.data.map((p) => (
+              <tr key={p.name}>
+                <td>{p.name}</td>
+                <td>{formatTime(p.deleted_at)}</td>
+                <td>{formatTime(p.purge_at)}</td>
+                {admin && (
+                  <td>
+                    <button type="button" onClick={() => void restore(p.name)} aria-label={t("project.restoreProject", { project: p.name })}>
+                      {t("manage.restore")}
+                    </button>
+                  </td>
+                )}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
