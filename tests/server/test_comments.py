@@ -12,7 +12,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from tests.harness import InProcessServer
+from tests.harness import EventStream, InProcessServer
 from tests.server.conftest import post_records
 from wakelog.server.expiry import collect
 from wakelog.store.schema import comment_threads
@@ -206,3 +206,17 @@ def test_threads_go_when_their_run_is_purged(team: Team) -> None:
     before, state = kept(), team.server.app.state
     collect(db, state.blobs, state.config, now=time.time() + state.config.run_trash_max_age + DAY)
     assert kept() == before - 1
+
+
+def test_a_mention_is_pushed_on_the_mentioned_users_event_stream(team: Team) -> None:
+    key = team.keys["reader"]
+    with httpx.Client(base_url=team.server.url, auth=("api", key), timeout=30) as live:
+        stream = EventStream(live, f"{API}/notifications/events")
+        assert stream.next() == ("status", 200)
+        assert stream.next()[0] == "ready"
+        with team.client("writer") as writer:
+            body = {"body": f"@{team.name('reader')} look"}
+            assert writer.post(f"{API}/runs/{team.run}/threads", json=body).status_code == 201
+        with team.client("reader") as reader:
+            newest = _mentions(reader)[0]
+        assert stream.next() == ("notification", {"ids": [newest["id"]]})
