@@ -220,3 +220,21 @@ def test_a_mention_is_pushed_on_the_mentioned_users_event_stream(team: Team) -> 
         with team.client("reader") as reader:
             newest = _mentions(reader)[0]
         assert stream.next() == ("notification", {"ids": [newest["id"]]})
+
+
+def test_threads_go_with_a_deleted_users_entity(team: Team) -> None:
+    owner = team.name("writer")
+    with team.client("writer") as writer:
+        post_records(writer, f"{owner}/mine/r1", [[0, "run", 1.0, {}]])
+        assert (
+            writer.post(f"{API}/runs/{owner}/mine/r1/threads", json={"body": "note to self"}).status_code
+            == 201
+        )
+    db = team.server.app.state.db
+    with db.read() as conn:
+        before = len(conn.execute(sa.select(comment_threads.c.id)).all())
+    with team.server.client() as admin:
+        gone = admin.delete(f"{API}/users/{owner}", params={"delete_runs": "true"})
+        assert gone.status_code == 204, gone.text
+    with db.read() as conn:
+        assert len(conn.execute(sa.select(comment_threads.c.id)).all()) == before - 1
