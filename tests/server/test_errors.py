@@ -368,10 +368,23 @@ def _exercise_async_routes(client: TestClient, key: str) -> set[str]:
     ]
     for method, path, kwargs in manage_calls:
         assert client.request(method, path, **kwargs).status_code < 400, (method, path)
+    thread = client.post(f"/api/v1/runs/{RUN}/threads", json={"body": "first"}).json()["id"]
+    comment_calls: list[tuple[str, str, dict[str, Any]]] = [
+        ("POST", f"/api/v1/runs/{RUN}/threads/{thread}/comments", {"json": {"body": "second"}}),
+        ("PATCH", f"/api/v1/runs/{RUN}/threads/{thread}", {"json": {"resolved": True}}),
+    ]
+    for method, path, kwargs in comment_calls:
+        assert client.request(method, path, **kwargs).status_code < 400, (method, path)
+    comment = client.get(f"/api/v1/runs/{RUN}/threads").json()[0]["comments"][0]["id"]
+    edit = ("PATCH", f"/api/v1/runs/{RUN}/comments/{comment}", {"json": {"body": "edited"}})
+    assert client.request(edit[0], edit[1], **edit[2]).status_code < 400
     called += [
         *sweep_calls,
         *artifact_calls,
         *manage_calls,
+        *comment_calls,
+        edit,
+        ("POST", f"/api/v1/runs/{RUN}/threads", {}),
         ("POST", "/api/v1/projects/admin/proj/sweeps", {}),
         ("POST", f"{sweep}/agents", {}),
     ]

@@ -208,6 +208,8 @@ def _url(path: str, entity: str) -> str:
         "path": "model.txt",
         "collection": "models",
         "rule_id": "1",
+        "thread_id": "1",
+        "comment_id": "1",
         **SWEEP,
     }
     return re.sub(r"\{(\w+)(:path)?\}", lambda m: values[m.group(1)], path)

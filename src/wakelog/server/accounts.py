@@ -29,6 +29,7 @@ from wakelog.server.auth import (
     lookup_key,
     touch_key,
 )
+from wakelog.server.comments import forget_orphans
 from wakelog.store.database import Database
 from wakelog.store.members import ensure_personal_entity, name_taken, set_role
 from wakelog.store.schema import api_keys, blob_holders, entities, entity_members, projects, sessions, users
@@ -238,6 +239,7 @@ def _settle_personal_entity(
         set_role(conn, entity.id, heir, "admin")
     elif delete_runs or not has_projects:
         conn.execute(entities.delete().where(entities.c.id == entity.id))
+        forget_orphans(conn)
     else:
         raise Conflict(
             f"{user.username!r} has runs in their entity {entity.name!r}: say whether to reassign it to "

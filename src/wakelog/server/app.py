@@ -46,6 +46,7 @@ from wakelog.server.routes import (
     teams,
 )
 from wakelog.server.routes import auth as auth_routes
+from wakelog.server.routes import comments as comment_routes
 from wakelog.server.routes.web import WebApp
 from wakelog.store.blobs import BlobStore
 from wakelog.store.database import Database
@@ -173,5 +174,6 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     app.include_router(sweeps.router, tags=["sweeps"])
     app.include_router(artifact_routes.router, tags=["artifacts"])
     app.include_router(notifications.router, tags=["notifications"])
+    app.include_router(comment_routes.router, tags=["comments"])
     app.mount("/", WebApp(), name="web")  # last: only what no API route matched
     return app

@@ -8,7 +8,8 @@ updates or deletes entries; server admins read every entry, an entity's admins t
 
 Actions: ``run.edit``, ``run.delete``, ``run.restore``, ``run.move``, ``project.edit``,
 ``project.delete``, ``project.restore``, ``member.set``, ``member.remove``, ``key.create``,
-``key.revoke``.
+``key.revoke``, ``comment.create``, ``comment.edit``, ``comment.delete``, ``thread.resolve``,
+``thread.reopen``.
 """
 
 from __future__ import annotations

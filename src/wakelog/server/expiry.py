@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from wakelog.server.artifacts.store import purge
+from wakelog.server.comments import forget_orphans
 from wakelog.server.config import ServerConfig
 from wakelog.server.diskguard import human
 from wakelog.store.blobs import BlobStore
@@ -134,6 +135,9 @@ def collect(db: Database, store: BlobStore, config: ServerConfig, *, now: float 
     purged = _purge_trash(db, now - config.trash_max_age)
     purged_projects = _purge_rows(db, projects, now - config.run_trash_max_age)
     purged_runs = _purge_rows(db, runs, now - config.run_trash_max_age)
+    if purged_runs or purged_projects:
+        with db.write() as conn:
+            forget_orphans(conn)
     unattached, unattached_bytes = _delete_unattached(db, store, now - config.unattached_max_age)
     result = Collected(
         staged, staged_bytes, unattached, unattached_bytes, purged, purged_runs, purged_projects

@@ -579,6 +579,41 @@ registry_aliases = sa.Table(
     ),
 )
 
+# Discussion threads. A thread's target is generic (``target_kind`` + ``target_id``: ``run`` and a
+# run's primary key today; reports and report panels later), so it has no foreign key to it: the
+# places that delete targets delete their threads too (``server/comments.py``'s ``forget_orphans``).
+comment_threads = sa.Table(
+    "comment_threads",
+    metadata,
+    _id(),
+    sa.Column("target_kind", sa.String(16), nullable=False),
+    sa.Column("target_id", sa.Integer, nullable=False),
+    sa.Column("created_by", sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("resolved_at", Time, nullable=True),
+    sa.Column("resolved_by", sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    sa.Index("ix_comment_threads_target", "target_kind", "target_id"),
+    sqlite_autoincrement=True,
+)
+comments = sa.Table(
+    "comments",
+    metadata,
+    _id(),
+    sa.Column(
+        "thread_id",
+        sa.Integer,
+        sa.ForeignKey("comment_threads.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("author_id", sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("author", sa.String(64), nullable=False),  # the username as it was
+    sa.Column("body", sa.Text, nullable=False),  # markdown
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("edited_at", Time, nullable=True),
+    sqlite_autoincrement=True,
+)
+
 # Who changed what, append-only (server/audit.py): no route updates or deletes a row. ``actor``
 # and ``entity`` are names as they were, kept after the user or entity is gone.
 audit_log = sa.Table(

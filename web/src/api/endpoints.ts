@@ -10,6 +10,8 @@ import { request, seg, type Query } from "./client";
 import type { paths } from "./schema";
 import type {
   AlertRule,
+  Comment,
+  CommentThread,
   ApiKey,
   Lineage,
   LoginAnswer,
@@ -287,6 +289,24 @@ export const auditLog = (entity: string | null, before?: number) =>
   entity
     ? get("/api/v1/entities/{entity}/audit", { entity }, before ? { before } : undefined)
     : get("/api/v1/audit", none, before ? { before } : undefined);
+// -- comments (docs/collaboration.md#comments) -----------------------------------------------------
+export const runThreads = (ref: RunRef) => get("/api/v1/runs/{entity}/{project}/{run_id}/threads", ref);
+export const startThread = (ref: RunRef, body: string) =>
+  send<"/api/v1/runs/{entity}/{project}/{run_id}/threads", "post", CommentThread>("post", "/api/v1/runs/{entity}/{project}/{run_id}/threads", ref, { body });
+export const replyToThread = (ref: RunRef, threadId: number, body: string) =>
+  send<"/api/v1/runs/{entity}/{project}/{run_id}/threads/{thread_id}/comments", "post", Comment>(
+    "post",
+    "/api/v1/runs/{entity}/{project}/{run_id}/threads/{thread_id}/comments",
+    { ...ref, thread_id: threadId },
+    { body },
+  );
+export const resolveThread = (ref: RunRef, threadId: number, resolved: boolean) =>
+  send("patch", "/api/v1/runs/{entity}/{project}/{run_id}/threads/{thread_id}", { ...ref, thread_id: threadId }, { resolved });
+export const editComment = (ref: RunRef, commentId: number, body: string) =>
+  send("patch", "/api/v1/runs/{entity}/{project}/{run_id}/comments/{comment_id}", { ...ref, comment_id: commentId }, { body });
+export const deleteComment = (ref: RunRef, commentId: number) =>
+  send("delete", "/api/v1/runs/{entity}/{project}/{run_id}/comments/{comment_id}", { ...ref, comment_id: commentId });
+export const mentionable = (entity: string, q: string) => load(get("/api/v1/entities/{entity}/mentionable", { entity }, { q }));
 // -- notifications ----------------------------------------------------------------------------------------
 // The answers are typed in types.ts (the server declares them as any JSON).
 type ProjectParams = { entity: string; project: string };

@@ -1703,6 +1703,114 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/runs/{entity}/{project}/{run_id}/threads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Threads
+         * @description The run's comment threads, oldest first, each with its comments.
+         */
+        get: operations["list_threads_api_v1_runs__entity___project___run_id__threads_get"];
+        put?: never;
+        /**
+         * Start Thread
+         * @description Start a thread with a first comment (markdown; ``@name`` notifies that user).
+         */
+        post: operations["start_thread_api_v1_runs__entity___project___run_id__threads_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{entity}/{project}/{run_id}/threads/{thread_id}/comments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reply
+         * @description Add a comment to the thread.
+         */
+        post: operations["reply_api_v1_runs__entity___project___run_id__threads__thread_id__comments_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{entity}/{project}/{run_id}/threads/{thread_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Resolve Thread
+         * @description Resolve (``resolved: true``) or reopen the thread.
+         */
+        patch: operations["resolve_thread_api_v1_runs__entity___project___run_id__threads__thread_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/runs/{entity}/{project}/{run_id}/comments/{comment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Comment
+         * @description Delete your own comment (an entity admin: anyone's); a thread left empty goes with it.
+         */
+        delete: operations["delete_comment_api_v1_runs__entity___project___run_id__comments__comment_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Edit Comment
+         * @description Replace the text of your own comment (users it newly mentions are notified).
+         */
+        patch: operations["edit_comment_api_v1_runs__entity___project___run_id__comments__comment_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/entities/{entity}/mentionable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Mentionable
+         * @description The entity's members whose usernames start with ``q`` (at most 20), for ``@`` autocomplete.
+         */
+        get: operations["mentionable_api_v1_entities__entity__mentionable_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1827,6 +1935,25 @@ export interface components {
             updated_at: number;
             /** Size */
             size: number;
+        };
+        /** Comment */
+        Comment: {
+            /** Id */
+            id: number;
+            /** Thread Id */
+            thread_id: number;
+            /** Author */
+            author: string;
+            /** Body */
+            body: string;
+            /** Created At */
+            created_at: number;
+            /** Edited At */
+            edited_at: number | null;
+            /** Can Edit */
+            can_edit: boolean;
+            /** Can Delete */
+            can_delete: boolean;
         };
         /** ConfigProblem */
         ConfigProblem: {
@@ -2090,6 +2217,11 @@ export interface components {
             items: components["schemas"]["MediaItem"][];
             /** Next Offset */
             next_offset: number | null;
+        };
+        /** Mentionable */
+        Mentionable: {
+            /** Users */
+            users: string[];
         };
         /** MetricOut */
         MetricOut: {
@@ -2487,6 +2619,27 @@ export interface components {
                 [key: string]: number;
             };
             best: components["schemas"]["BestOut"] | null;
+        };
+        /** Target */
+        Target: {
+            /** Kind */
+            kind: string;
+            /** Run Id */
+            run_id: string;
+        };
+        /** Thread */
+        Thread: {
+            /** Id */
+            id: number;
+            target: components["schemas"]["Target"];
+            /** Created At */
+            created_at: number;
+            /** Resolved At */
+            resolved_at: number | null;
+            /** Resolved By */
+            resolved_by: string | null;
+            /** Comments */
+            comments: components["schemas"]["Comment"][];
         };
         /** TrashedProject */
         TrashedProject: {
@@ -6341,6 +6494,268 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_threads_api_v1_runs__entity___project___run_id__threads_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Thread"][];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    start_thread_api_v1_runs__entity___project___run_id__threads_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Body */
+                    body: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Thread"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    reply_api_v1_runs__entity___project___run_id__threads__thread_id__comments_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                run_id: string;
+                thread_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Body */
+                    body: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comment"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    resolve_thread_api_v1_runs__entity___project___run_id__threads__thread_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                run_id: string;
+                thread_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Resolved */
+                    resolved: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Thread"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_comment_api_v1_runs__entity___project___run_id__comments__comment_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                run_id: string;
+                comment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    edit_comment_api_v1_runs__entity___project___run_id__comments__comment_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                run_id: string;
+                comment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Body */
+                    body: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comment"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    mentionable_api_v1_entities__entity__mentionable_get: {
+        parameters: {
+            query?: {
+                /** @description the start of a username */
+                q?: string;
+            };
+            header?: never;
+            path: {
+                entity: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Mentionable"];
+                };
             };
             /** @description an error: `detail` says what, `code` which kind */
             default: {

@@ -27,6 +27,8 @@ export type MediaItem = Schemas["MediaItem"];
 export type MediaPage = Schemas["MediaPage"];
 export type RunFile = Schemas["FileOut"];
 export type FileList = Schemas["FileList"];
+export type CommentThread = Schemas["Thread"];
+export type Comment = Schemas["Comment"];
 
 /** A run's address: the path parameters of every `/runs/{entity}/{project}/{run_id}/…` endpoint. */
 export interface RunRef {

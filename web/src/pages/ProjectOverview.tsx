@@ -160,7 +160,7 @@ function Description({ entity, project, text, editable, onSaved }: { entity: str
           {error && <p role="alert" className="error">{error}</p>}
         </form>
       ) : text ? (
-        <Markdown text={text} />
+        <Markdown text={text} topLevel={3} />
       ) : (
         <p className="muted">{t("project.noDescription")}</p>
       )}

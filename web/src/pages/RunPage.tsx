@@ -1,4 +1,4 @@
-/** One run: overview (config, summary, metadata), charts, system metrics, console, files, media. */
+/** One run: overview (config, summary, metadata), charts, system metrics, console, files, media, comments. */
 import { useCallback, useMemo, useState, lazy, Suspense, useId } from "react";
 import { useTranslation } from "react-i18next";
 import { useParams } from "react-router";
@@ -27,7 +27,9 @@ import { useUrlState } from "../lib/urlState";
 import { RunArtifacts } from "./artifact/RunArtifacts";
 
 const MediaView = lazy(() => import("../components/MediaView"));
-const TABS = ["overview", "charts", "system", "logs", "files", "media"] as const;
+// markdown rendering and sanitizing load with the first comments shown
+const Comments = lazy(() => import("../components/comments/Comments"));
+const TABS = ["overview", "charts", "system", "logs", "files", "media", "comments"] as const;
 type Tab = (typeof TABS)[number];
 
 export function RunPage() {
@@ -93,6 +95,11 @@ export function RunPage() {
         {tab === "media" && (
           <Suspense fallback={<p role="status">{t("app.loading")}</p>}>
             <MediaView runRef={runRef} objects={keys.data?.objects ?? []} version={liveVersion} />
+          </Suspense>
+        )}
+        {tab === "comments" && (
+          <Suspense fallback={<p role="status">{t("app.loading")}</p>}>
+            <Comments runRef={runRef} />
           </Suspense>
         )}
       </div>

@@ -87,6 +87,12 @@ def fan_out(conn: sa.Connection, event: Event, now: float, public_url: str | Non
     return delivered
 
 
+def notify_users(conn: sa.Connection, event: Event, user_ids: list[int]) -> Delivered:
+    """An in-app notification of ``event`` for each of ``user_ids``, whatever their settings (a
+    mention is addressed to them)."""
+    return Delivered(users={user_id: [_notify(conn, user_id, event)] for user_id in dict.fromkeys(user_ids)})
+
+
 def _notify(conn: sa.Connection, user_id: int, event: Event) -> int:
     row = {
         "user_id": user_id,
