@@ -48,7 +48,7 @@ def test_deleted_versions_keep_their_content_until_the_trash_is_emptied(server: 
         assert server.app.state.blobs.exists(hashlib.sha256(own).hexdigest())
         # past the trash period and the unattached age: purged, and its own content collected
         report = _collect(server, 30)
-        assert "1 artifact versions from the trash" in report, report
+        assert "1 artifact versions, 0 runs and 0 projects from the trash" in report, report
         assert _blob_rows(server, own) == 0
         assert not server.app.state.blobs.exists(hashlib.sha256(own).hexdigest())
         assert _blob_rows(server, shared) == 1, "v0 still uses it"
@@ -93,7 +93,10 @@ def test_server_gc_purges_the_trash_from_the_command_line(tmp_path: Path) -> Non
         ]
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 0, result.output
-        assert "1 artifact versions from the trash" in result.output and "1 unattached blobs" in result.output
+        assert (
+            "1 artifact versions, 0 runs and 0 projects from the trash" in result.output
+            and "1 unattached blobs" in result.output
+        )
         assert not server.app.state.blobs.exists(sha)
 
 
