@@ -3,6 +3,7 @@
  * entity's members (arrow keys and Enter or Tab pick one, Escape closes the list).
  */
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
+import { flushSync } from "react-dom";
 import { useTranslation } from "react-i18next";
 import { mentionable } from "../../api/endpoints";
 import { errorMessage } from "../../i18n/errors";
@@ -55,10 +56,14 @@ export function CommentBox({ entity, label, submitLabel, initial = "", onSubmit,
   const pick = (name: string) => {
     if (!typing) return;
     const done = insertMention(text, typing.start, typing.caret, name);
-    setText(done.text);
-    setTyping(null);
-    requestAnimationFrame(() => box.current?.setSelectionRange(done.caret, done.caret));
+    // The new text is committed before the caret moves behind the name, in this same event: a
+    // key typed next must not land where the caret was (a later frame was too late under load).
+    flushSync(() => {
+      setText(done.text);
+      setTyping(null);
+    });
     box.current?.focus();
+    box.current?.setSelectionRange(done.caret, done.caret);
   };
   const open = typing !== null && names.length > 0;
   const onKey = (event: KeyboardEvent<HTMLTextAreaElement>) => {
