@@ -276,46 +276,37 @@ def _project(project: str | None) -> str:
     return project or resolve_settings().project or "uncategorized"
 
 
-@import_group.command("visualdl")
-@click.argument("logdir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--name", help="Run name (with several runs: their names' prefix).")
-@_import_options
-def import_visualdl(
-    logdir: Path,
-    name: str | None,
-    project: str | None,
-    entity: str | None,
-    host: str | None,
-    state_dir: Path | None,
-) -> None:
-    """Import a VisualDL log directory: one run per directory of vdlrecords files.
+def _logdir_import_command(tool: str, summary: str, example: str) -> None:
+    """Add ``wakelog import <tool> LOGDIR``: VisualDL and TensorBoard logs import alike."""
 
-    Example: wakelog import visualdl ./vdl_log --project resnet
-    """
-    from wakelog.integration.importing import _visualdl
+    @import_group.command(tool, help=f"{summary}\n\nExample: wakelog import {tool} {example}")
+    @click.argument("logdir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+    @click.option("--name", help="Run name (with several runs: their names' prefix).")
+    @_import_options
+    def command(
+        logdir: Path,
+        name: str | None,
+        project: str | None,
+        entity: str | None,
+        host: str | None,
+        state_dir: Path | None,
+    ) -> None:
+        from importlib import import_module
 
-    _import(_visualdl.sources(logdir, _project(project), name, entity), host, state_dir)
+        reader = import_module(f"wakelog.integration.importing._{tool}")
+        _import(reader.sources(logdir, _project(project), name, entity), host, state_dir)
 
 
-@import_group.command("tensorboard")
-@click.argument("logdir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--name", help="Run name (with several runs: their names' prefix).")
-@_import_options
-def import_tensorboard(
-    logdir: Path,
-    name: str | None,
-    project: str | None,
-    entity: str | None,
-    host: str | None,
-    state_dir: Path | None,
-) -> None:
-    """Import TensorBoard event files: one run per directory of tfevents files.
-
-    Example: wakelog import tensorboard ./runs --project bert
-    """
-    from wakelog.integration.importing import _tensorboard
-
-    _import(_tensorboard.sources(logdir, _project(project), name, entity), host, state_dir)
+_logdir_import_command(
+    "visualdl",
+    "Import a VisualDL log directory: one run per directory of vdlrecords files.",
+    "./vdl_log --project resnet",
+)
+_logdir_import_command(
+    "tensorboard",
+    "Import TensorBoard event files: one run per directory of tfevents files.",
+    "./runs --project bert",
+)
 
 
 @import_group.command("mlflow")

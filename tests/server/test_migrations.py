@@ -190,25 +190,49 @@ def test_0004_ties_personal_entities_to_their_owner_and_keeps_every_row(
         assert post_records(client, "team/p/r", [[0, "run", 1.0, {}]]).status_code == 200
 
 
+def database_with_an_old_run(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest, revision: str
+) -> str:
+    """A database made at ``revision`` holding one run, ``team/p/r1``, then upgraded to the head."""
+    url = empty_database(backend, tmp_path, request)
+    db = Database(url)
+    try:
+        db.upgrade(revision)
+        with db.write() as conn:
+            old_run(conn, "team", "p", "r1")
+        db.upgrade()
+    finally:
+        db.dispose()
+    return url
+
+
+def downgrade_and_back(url: str, revision: str) -> tuple[set[str], list[str]]:
+    """Downgrade to ``revision`` and say which tables and run names are left there; then upgrade
+    to the head again, which must work."""
+    from alembic import command
+
+    db = Database(url)
+    try:
+        command.downgrade(db._alembic_config(), revision)
+        with db.read() as conn:
+            tables = set(sa.inspect(conn).get_table_names())
+            names = list(conn.execute(sa.select(runs.c.name)).scalars())
+        db.upgrade()
+        assert db.current_revision() == db.head_revision()
+    finally:
+        db.dispose()
+    return tables, names
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_0007_adds_artifacts_to_a_database_with_runs_and_goes_back(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     """Runs and their files from before artifacts keep working, their content can be named by a
     new artifact version, and the downgrade drops only the artifact tables."""
-    from alembic import command
-
     from tests.server.test_artifacts_api import entry, upload
 
-    url = empty_database(backend, tmp_path, request)
-    db = Database(url)
-    try:
-        db.upgrade("0006")
-        with db.write() as conn:
-            old_run(conn, "team", "p", "r1")
-        db.upgrade()
-    finally:
-        db.dispose()
+    url = database_with_an_old_run(backend, tmp_path, request, "0006")
     with InProcessServer(tmp_path / "data", database_url=url) as server, server.client() as client:
         assert post_records(client, "team/p/r1", [[0, "run", 1.0, {"name": "before"}]]).status_code == 200
         upload(client, "team/p/r1", b"weights")
@@ -220,17 +244,9 @@ def test_0007_adds_artifacts_to_a_database_with_runs_and_goes_back(
         }
         made = client.post("/api/v1/projects/team/p/artifacts", json=body)
         assert made.status_code == 201 and made.json()["run"] == "r1", made.text
-    db = Database(url)
-    try:
-        command.downgrade(db._alembic_config(), "0006")
-        with db.read() as conn:
-            tables = set(sa.inspect(conn).get_table_names())
-            assert conn.execute(sa.select(runs.c.name)).scalars().all() == ["before"]
-        assert "artifact_versions" not in tables and "registry_links" not in tables and "runs" in tables
-        db.upgrade()
-        assert db.current_revision() == db.head_revision()
-    finally:
-        db.dispose()
+    tables, names = downgrade_and_back(url, "0006")
+    assert names == ["before"]
+    assert "artifact_versions" not in tables and "registry_links" not in tables and "runs" in tables
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -239,30 +255,11 @@ def test_0008_adds_the_trash_settings_and_audit_log_and_goes_back(
 ) -> None:
     """Projects and runs from before keep working (members-only, nothing in the trash), can be
     edited and deleted after the upgrade, and the downgrade keeps them."""
-    from alembic import command
-
-    url = empty_database(backend, tmp_path, request)
-    db = Database(url)
-    try:
-        db.upgrade("0007")
-        with db.write() as conn:
-            old_run(conn, "team", "p", "r1")
-        db.upgrade()
-    finally:
-        db.dispose()
+    url = database_with_an_old_run(backend, tmp_path, request, "0007")
     with InProcessServer(tmp_path / "data", database_url=url) as server, server.client() as client:
         detail = client.get("/api/v1/projects/team/p").json()
         assert (detail["visibility"], detail["runs"], detail["pinned_runs"]) == ("members", 1, [])
         assert client.patch("/api/v1/runs/team/p/r1", json={"name": "kept"}).status_code == 200
         assert client.get("/api/v1/audit").json()["entries"][0]["action"] == "run.edit"
-    db = Database(url)
-    try:
-        command.downgrade(db._alembic_config(), "0007")
-        with db.read() as conn:
-            tables = set(sa.inspect(conn).get_table_names())
-            assert conn.execute(sa.select(runs.c.name)).scalars().all() == ["kept"]
-        assert "audit_log" not in tables
-        db.upgrade()
-        assert db.current_revision() == db.head_revision()
-    finally:
-        db.dispose()
+    tables, names = downgrade_and_back(url, "0007")
+    assert names == ["kept"] and "audit_log" not in tables

@@ -30,11 +30,9 @@ from wakelog.server.diskguard import human
 from wakelog.server.errors import InsufficientStorage
 from wakelog.store.blobs import BlobStore
 from wakelog.store.chunks import IN_CHUNK, chunked
+from wakelog.store.content_refs import content_refs
 from wakelog.store.database import Database
 from wakelog.store.schema import (
-    artifact_files,
-    artifact_versions,
-    artifacts,
     blob_holders,
     blobs,
     console_lines,
@@ -42,7 +40,6 @@ from wakelog.store.schema import (
     history_objects,
     projects,
     quotas,
-    run_files,
     runs,
     series_chunks,
 )
@@ -107,27 +104,6 @@ def user_usage(conn: sa.Connection, user_id: int, staged: int = 0) -> Usage:
     return Usage(int(conn.execute(held).scalar_one()) + staged, _rows(conn, created))
 
 
-def _entity_content(entity: sa.ColumnElement[bool], among: list[str] | None = None) -> sa.CompoundSelect:
-    """The content the entity's run files and artifact versions (trashed ones until purged: they
-    keep it stored) point at, of ``among`` if given; ``entity``: a condition on ``entities``."""
-    in_runs = (
-        sa.select(run_files.c.sha256)
-        .join(runs, runs.c.id == run_files.c.run_pk)
-        .join(projects, projects.c.id == runs.c.project_id)
-        .join(entities, entities.c.id == projects.c.entity_id)
-        .where(entity, run_files.c.sha256.in_(among) if among is not None else sa.true())
-    )
-    in_artifacts = (
-        sa.select(artifact_files.c.sha256)
-        .join(artifact_versions, artifact_versions.c.id == artifact_files.c.version_pk)
-        .join(artifacts, artifacts.c.id == artifact_versions.c.artifact_pk)
-        .join(projects, projects.c.id == artifacts.c.project_id)
-        .join(entities, entities.c.id == projects.c.entity_id)
-        .where(entity, artifact_files.c.sha256.in_(among) if among is not None else sa.true())
-    )
-    return sa.union(in_runs, in_artifacts)
-
-
 def entity_usage(conn: sa.Connection, entity_id: int) -> Usage:
     """Each content the entity's runs and artifacts point at, counted once; its runs' rows."""
     entity_runs = (
@@ -135,7 +111,7 @@ def entity_usage(conn: sa.Connection, entity_id: int) -> Usage:
         .join(projects, projects.c.id == runs.c.project_id)
         .where(projects.c.entity_id == entity_id)
     )
-    content = _entity_content(entities.c.id == entity_id)
+    content = content_refs(entities.c.id == entity_id)
     attached = sa.select(sa.func.coalesce(sa.func.sum(blobs.c.size), 0)).where(blobs.c.sha256.in_(content))
     return Usage(int(conn.execute(attached).scalar_one()), _rows(conn, entity_runs))
 
@@ -145,7 +121,7 @@ def new_content_bytes(conn: sa.Connection, entity: str, hashes: Iterable[str]) -
     of ``entity`` points at yet: what attaching it adds to the entity's usage."""
     total = 0
     for some in chunked(set(hashes), IN_CHUNK // 3):  # the list appears three times in the statement
-        known = _entity_content(entities.c.name == entity, some)
+        known = content_refs(entities.c.name == entity, some)
         query = sa.select(sa.func.coalesce(sa.func.sum(blobs.c.size), 0)).where(
             blobs.c.sha256.in_(some), blobs.c.sha256.not_in(known)
         )

@@ -4,9 +4,9 @@ import { useTranslation } from "react-i18next";
 import { projectTrash, restoreProject } from "../api/endpoints";
 import { errorMessage } from "../i18n/errors";
 import { canAdmin } from "../lib/access";
-import { formatTime } from "../lib/format";
 import { useApi } from "../lib/useApi";
 import { useSession } from "../session";
+import { TrashTable } from "./TrashTable";
 
 export function ProjectTrash({ entity, onRestored }: { entity: string; onRestored: () => void }) {
   const { t } = useTranslation();
@@ -32,36 +32,18 @@ export function ProjectTrash({ entity, onRestored }: { entity: string; onRestore
       <p className="muted">{t("project.trashHelp")}</p>
       {error && <p role="alert" className="error">{error}</p>}
       {!!trash.data?.length && (
-        <table className="grid-table" data-testid="project-trash">
-          <thead>
-            <tr>
-              <th scope="col">{t("projects.name")}</th>
-              <th scope="col">{t("manage.deleted")}</th>
-              <th scope="col">{t("manage.purged")}</th>
-              {admin && (
-                <th scope="col">
-                  <span className="sr-only">{t("manage.restore")}</span>
-                </th>
-              )}
-            </tr>
-          </thead>
-          <tbody>
-            {trash.data.map((p) => (
-              <tr key={p.name}>
-                <td>{p.name}</td>
-                <td>{formatTime(p.deleted_at)}</td>
-                <td>{formatTime(p.purge_at)}</td>
-                {admin && (
-                  <td>
-                    <button type="button" onClick={() => void restore(p.name)} aria-label={t("project.restoreProject", { project: p.name })}>
-                      {t("manage.restore")}
-                    </button>
-                  </td>
-                )}
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <TrashTable
+          testId="project-trash"
+          columns={[t("projects.name")]}
+          items={trash.data.map((p) => ({
+            key: p.name,
+            cells: [p.name],
+            deletedAt: p.deleted_at,
+            purgeAt: p.purge_at,
+            restoreLabel: t("project.restoreProject", { project: p.name }),
+          }))}
+          onRestore={admin ? (name) => void restore(name) : undefined}
+        />
       )}
     </section>
   );

@@ -4,7 +4,7 @@ import { useTranslation } from "react-i18next";
 import { useParams } from "react-router";
 import { restoreRun, runTrash } from "../api/endpoints";
 import { errorMessage } from "../i18n/errors";
-import { formatTime } from "../lib/format";
+import { TrashTable } from "../components/TrashTable";
 import { useApi } from "../lib/useApi";
 
 export function TrashPage() {
@@ -29,36 +29,18 @@ export function TrashPage() {
       {(trash.error || error) && <p role="alert" className="error">{error ?? t("app.error", { message: errorMessage(trash.error) })}</p>}
       {trash.data?.length === 0 && <p className="muted">{t("manage.trashEmpty")}</p>}
       {!!trash.data?.length && (
-        <table className="grid-table" data-testid="trash">
-          <thead>
-            <tr>
-              <th scope="col">{t("manage.name")}</th>
-              <th scope="col">{t("run.id")}</th>
-              <th scope="col">{t("manage.deleted")}</th>
-              <th scope="col">{t("manage.purged")}</th>
-              <th scope="col">
-                <span className="sr-only">{t("manage.restore")}</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {trash.data.map((run) => (
-              <tr key={run.id}>
-                <td>{run.name ?? run.id}</td>
-                <td>
-                  <code>{run.id}</code>
-                </td>
-                <td>{formatTime(run.deleted_at)}</td>
-                <td>{formatTime(run.purge_at)}</td>
-                <td>
-                  <button type="button" onClick={() => void restore(run.id)} aria-label={t("manage.restoreRun", { run: run.name ?? run.id })}>
-                    {t("manage.restore")}
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <TrashTable
+          testId="trash"
+          columns={[t("manage.name"), t("run.id")]}
+          items={trash.data.map((run) => ({
+            key: run.id,
+            cells: [run.name ?? run.id, <code key="id">{run.id}</code>],
+            deletedAt: run.deleted_at,
+            purgeAt: run.purge_at,
+            restoreLabel: t("manage.restoreRun", { run: run.name ?? run.id }),
+          }))}
+          onRestore={(runId) => void restore(runId)}
+        />
       )}
     </section>
   );

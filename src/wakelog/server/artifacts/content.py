@@ -15,36 +15,13 @@ import sqlalchemy as sa
 from wakelog.server.auth import User
 from wakelog.server.permissions import readable_entities, usable_blobs
 from wakelog.store.chunks import chunked
-from wakelog.store.schema import (
-    artifact_files,
-    artifact_versions,
-    artifacts,
-    blobs,
-    entities,
-    projects,
-    run_files,
-    runs,
-)
+from wakelog.store.content_refs import content_refs
+from wakelog.store.schema import blobs
 
 
 def _readable(conn: sa.Connection, user: User, hashes: list[str]) -> set[str]:
-    readable = readable_entities(user)
-    in_runs = (
-        sa.select(run_files.c.sha256)
-        .join(runs, runs.c.id == run_files.c.run_pk)
-        .join(projects, projects.c.id == runs.c.project_id)
-        .join(entities, entities.c.id == projects.c.entity_id)
-        .where(readable, run_files.c.sha256.in_(hashes))
-    )
-    in_artifacts = (
-        sa.select(artifact_files.c.sha256)
-        .join(artifact_versions, artifact_versions.c.id == artifact_files.c.version_pk)
-        .join(artifacts, artifacts.c.id == artifact_versions.c.artifact_pk)
-        .join(projects, projects.c.id == artifacts.c.project_id)
-        .join(entities, entities.c.id == projects.c.entity_id)
-        .where(readable, artifact_versions.c.deleted_at.is_(None), artifact_files.c.sha256.in_(hashes))
-    )
-    return set(conn.execute(in_runs.union(in_artifacts)).scalars())
+    refs = content_refs(readable_entities(user), hashes, trashed_artifacts=False)
+    return set(conn.execute(refs).scalars())
 
 
 def stored(conn: sa.Connection, hashes: Iterable[str]) -> set[str]:
