@@ -21,7 +21,7 @@ from wakelog.store.schema import (
 
 def content_refs(
     where: sa.ColumnElement[bool], among: list[str] | None = None, *, trashed_artifacts: bool = True
-) -> sa.CompoundSelect:
+) -> sa.CompoundSelect[tuple[str]]:
     """The sha256 of the content pointed at by the run files and artifact versions under the
     entities ``where`` (a condition on ``entities``) selects; only those of ``among`` if given.
 
