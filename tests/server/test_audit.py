@@ -22,6 +22,42 @@ def _entries(client, url: str, **params) -> list[dict]:  # type: ignore[no-untyp
     return answer.json()["entries"]
 
 
+def test_console_changes_are_recorded_as_the_login_that_made_them(server: InProcessServer) -> None:
+    """Users, keys, teams and members changed with the ``wakelog`` command on the server's machine
+    leave entries too: there is no signed-in actor, so they name the operating-system login."""
+    import getpass
+
+    from tests.server.test_auth import run_cli
+
+    team = f"t{uuid.uuid4().hex[:6]}"
+    data = ["--data-dir", str(server.data_dir), "--backend-store", server.database_url]
+    run_cli("user", "add", f"u-{team}", *data)
+    run_cli("user", "passwd", f"u-{team}", "--password-stdin", *data, input="a-long-new-password\n")
+    key = run_cli("key", "create", "--user", f"u-{team}", "--name", "ci", *data).strip()
+    run_cli("key", "revoke", key[:11], *data)
+    run_cli("team", "create", team, *data)
+    run_cli("team", "add", team, f"u-{team}", "--role", "viewer", *data)
+    run_cli("team", "remove", team, f"u-{team}", *data)
+    run_cli("user", "delete", f"u-{team}", "--yes", *data)
+    with server.client() as admin:
+        entries = [e for e in reversed(_entries(admin, f"{API}/audit", limit=100)) if team in json.dumps(e)]
+    console = f"console:{getpass.getuser()}"
+    assert [(e["actor"], e["action"]) for e in entries] == [
+        (console, action)
+        for action in (
+            "user.create",
+            "user.password",
+            "key.create",
+            "key.revoke",
+            "entity.create",
+            "member.set",
+            "member.remove",
+            "user.delete",
+        )
+    ]
+    assert "a-long-new-password" not in json.dumps(entries), "a password never reaches the log"
+
+
 def test_changes_are_recorded_with_who_what_and_before_after(server: InProcessServer) -> None:
     team = f"t{uuid.uuid4().hex[:6]}"
     with server.client() as admin:
@@ -46,6 +82,7 @@ def test_changes_are_recorded_with_who_what_and_before_after(server: InProcessSe
         entries = _entries(lead, f"{API}/entities/{team}/audit")
         got = [(e["actor"], e["action"], e["target"], e["before"], e["after"]) for e in reversed(entries)]
         assert got == [
+            ("admin", "entity.create", team, None, None),
             ("admin", "member.set", f"lead-{team}", {"role": None}, {"role": "admin"}),
             (f"lead-{team}", "member.set", f"dev-{team}", {"role": None}, {"role": "viewer"}),
             (f"lead-{team}", "member.set", f"dev-{team}", {"role": "viewer"}, {"role": "member"}),
@@ -61,13 +98,13 @@ def test_changes_are_recorded_with_who_what_and_before_after(server: InProcessSe
                 "run.delete",
                 f"{team}/p/r1",
                 {"deleted_at": None},
-                {"deleted_at": entries[-5]["after"]["deleted_at"]},
+                {"deleted_at": entries[-6]["after"]["deleted_at"]},
             ),
             (
                 f"lead-{team}",
                 "run.restore",
                 f"{team}/p/r1",
-                {"deleted_at": entries[-5]["after"]["deleted_at"]},
+                {"deleted_at": entries[-6]["after"]["deleted_at"]},
                 {"deleted_at": None},
             ),
             (f"lead-{team}", "run.move", f"{team}/p/r1", {"project": f"{team}/p"}, {"project": f"{team}/q"}),

@@ -146,11 +146,16 @@ def _user_info(row: sa.Row) -> UserInfo:
 
 # -- users -----------------------------------------------------------------------------------
 def add_user(
-    db: Database, username: str, password: str | None = None, *, is_admin: bool = False
+    db: Database,
+    username: str,
+    password: str | None = None,
+    *,
+    is_admin: bool = False,
+    actor: User | None = None,
 ) -> tuple[UserInfo, str | None]:
     """Create a user, owner and admin of their new personal entity (named after them). A name a
     user or an entity holds already is refused (409). Without ``password`` a random one is made
-    and returned (the only time)."""
+    and returned (the only time). Audited as ``actor``'s change (None: the server's console)."""
     check_username(username)
     generated = None
     if password is None:
@@ -169,6 +174,7 @@ def add_user(
         row = find_user(conn, username)
         if not ensure_personal_entity(conn, row.id, username):  # an entity made at the same moment
             raise Conflict(f"the name {username!r} is taken by an existing entity")
+        audit.record(conn, actor, "user.create", username, after={"is_admin": is_admin})
     return _user_info(row), generated
 
 
@@ -182,8 +188,11 @@ def get_user(db: Database, username: str) -> UserInfo:
         return _user_info(find_user(conn, username))
 
 
-def set_password(db: Database, username: str, password: str, *, keep_session: str | None = None) -> None:
-    """Replace ``username``'s password and end their browser sessions (but ``keep_session``)."""
+def set_password(
+    db: Database, username: str, password: str, *, keep_session: str | None = None, actor: User | None = None
+) -> None:
+    """Replace ``username``'s password and end their browser sessions (but ``keep_session``);
+    audited (never the password) as ``actor``'s change (None: the server's console)."""
     check_new_password(password)
     password_hash = hash_password(password)
     with db.write() as conn:
@@ -193,10 +202,16 @@ def set_password(db: Database, username: str, password: str, *, keep_session: st
         if keep_session:
             ended = ended.where(sessions.c.token_hash != hash_key(keep_session))
         conn.execute(ended)
+        audit.record(conn, actor, "user.password", username)
 
 
 def delete_user(
-    db: Database, username: str, *, reassign_to: str | None = None, delete_runs: bool = False
+    db: Database,
+    username: str,
+    *,
+    reassign_to: str | None = None,
+    delete_runs: bool = False,
+    actor: User | None = None,
 ) -> None:
     """Delete a user with their keys, sessions and memberships. The last admin cannot go.
 
@@ -224,6 +239,8 @@ def delete_user(
         for owned in (api_keys, sessions, entity_members, blob_holders):
             conn.execute(owned.delete().where(owned.c.user_id == row.id))
         conn.execute(users.delete().where(users.c.id == row.id))
+        settled = {"reassign_to": reassign_to, "delete_runs": delete_runs}
+        audit.record(conn, actor, "user.delete", username, before={"is_admin": row.is_admin}, after=settled)
 
 
 def _settle_personal_entity(
@@ -268,7 +285,7 @@ def create_api_key(
     db: Database, username: str, name: str = "", *, actor: User | None = None
 ) -> tuple[KeyInfo, str]:
     """A new key for ``username``: its listing entry and the key itself (shown this once);
-    audited as ``actor``'s change when given (the HTTP API)."""
+    audited as ``actor``'s change (None: the server's console)."""
     name = (name or "").strip()
     if len(name) > MAX_KEY_NAME:
         raise AccountError(f"a key name has at most {MAX_KEY_NAME} characters")
@@ -278,9 +295,8 @@ def create_api_key(
         row = find_user(conn, username)
         key = create_key(conn, row.id, name)
         created = conn.execute(_key_query().where(api_keys.c.key_hash == hash_key(key))).one()
-        if actor is not None:
-            after = {"user": username, "name": name}
-            audit.record(conn, actor, "key.create", created.prefix, after=after)
+        after = {"user": username, "name": name}
+        audit.record(conn, actor, "key.create", created.prefix, after=after)
     return _key_info(created), key
 
 
@@ -319,11 +335,10 @@ def revoke_api_key(
         if row.revoked_at is None:
             now = time.time()
             conn.execute(api_keys.update().where(api_keys.c.id == row.id).values(revoked_at=now))
-            if actor is not None:
-                before = {"user": row.username, "revoked_at": None}
-                audit.record(
-                    conn, actor, "key.revoke", prefix, before=before, after={**before, "revoked_at": now}
-                )
+            before = {"user": row.username, "revoked_at": None}
+            audit.record(
+                conn, actor, "key.revoke", prefix, before=before, after={**before, "revoked_at": now}
+            )
         conn.execute(sessions.delete().where(sessions.c.key_id == row.id))
         return _key_info(conn.execute(_key_query().where(api_keys.c.id == row.id)).one())
 

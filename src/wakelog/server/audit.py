@@ -9,11 +9,15 @@ updates or deletes entries; server admins read every entry, an entity's admins t
 Actions: ``run.edit``, ``run.delete``, ``run.restore``, ``run.move``, ``project.edit``,
 ``project.delete``, ``project.restore``, ``member.set``, ``member.remove``, ``key.create``,
 ``key.revoke``, ``comment.create``, ``comment.edit``, ``comment.delete``, ``thread.resolve``,
-``thread.reopen``.
+``thread.reopen``, ``user.create``, ``user.password``, ``user.delete``, ``entity.create``.
+
+A change made at the server's console (the ``wakelog`` command on its machine) has no signed-in
+actor: its entry names the operating-system login that ran the command (``console:<login>``).
 """
 
 from __future__ import annotations
 
+import getpass
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -30,9 +34,18 @@ MAX_PAGE = 1000
 EXPORT_BATCH = 1000
 
 
+def console_actor() -> str:
+    """Who made a change at the server's console: its operating-system login."""
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container's anonymous uid)
+        login = "unknown"
+    return f"console:{login}"[:64]
+
+
 def record(
     conn: sa.Connection,
-    actor: User,
+    actor: User | None,
     action: str,
     target: str,
     *,
@@ -40,12 +53,12 @@ def record(
     before: Any = None,
     after: Any = None,
 ) -> None:
-    """Append one entry (in the caller's transaction)."""
+    """Append one entry (in the caller's transaction); ``actor`` None: the server's console."""
     conn.execute(
         audit_log.insert().values(
             time=time.time(),
-            actor_id=actor.id,
-            actor=actor.username,
+            actor_id=actor.id if actor is not None else None,
+            actor=actor.username if actor is not None else console_actor(),
             entity=entity,
             action=action,
             target=target[:1024],

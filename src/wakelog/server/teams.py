@@ -74,9 +74,9 @@ def _members(conn: sa.Connection, entity_id: int) -> list[Member]:
     return [Member(row.username, row.role) for row in rows]
 
 
-def create_team(db: Database, name: str) -> Team:
+def create_team(db: Database, name: str, *, actor: User | None = None) -> Team:
     """A new, empty entity (server admins only; add members next). A name a user or an entity
-    holds already is refused."""
+    holds already is refused. Audited as ``actor``'s change (None: the server's console)."""
     check_entity_name(name)
     with db.write() as conn:
         taken = name_taken(conn, name)
@@ -85,6 +85,7 @@ def create_team(db: Database, name: str) -> Team:
             raise Conflict(f"the name {name!r} is taken by an existing {taken or 'entity'}")
         when = sa.select(entities.c.created_at).where(entities.c.id == entity_id)
         created_at = conn.execute(when).scalar_one()
+        audit.record(conn, actor, "entity.create", name, entity=name)
     return Team(name, created_at, [])
 
 
@@ -139,7 +140,7 @@ def _role_of(conn: sa.Connection, entity_id: int, user_id: int) -> str | None:
 
 def set_member(db: Database, entity: str, username: str, role: str, *, actor: User | None = None) -> Member:
     """Make ``username`` a member of ``entity`` with ``role``, or change the role they have;
-    audited as ``actor``'s change when given (the HTTP API)."""
+    audited as ``actor``'s change (None: the server's console)."""
     check_role(role)
     with db.write() as conn:
         row = _entity_row(conn, entity, lock=True)
@@ -148,7 +149,7 @@ def set_member(db: Database, entity: str, username: str, role: str, *, actor: Us
         if before == "admin" and role != "admin":
             _check_keeps_an_admin(conn, row, user.id, username)
         set_role(conn, row.id, user.id, role)
-        if actor is not None and before != role:
+        if before != role:
             after = {"role": role}
             audit.record(
                 conn, actor, "member.set", username, entity=entity, before={"role": before}, after=after
@@ -157,7 +158,8 @@ def set_member(db: Database, entity: str, username: str, role: str, *, actor: Us
 
 
 def remove_member(db: Database, entity: str, username: str, *, actor: User | None = None) -> None:
-    """Take ``username`` out of ``entity`` (their runs there stay); audited as ``actor``'s."""
+    """Take ``username`` out of ``entity`` (their runs there stay); audited as ``actor``'s
+    change (None: the server's console)."""
     with db.write() as conn:
         row = _entity_row(conn, entity, lock=True)
         user = find_user(conn, username)
@@ -171,7 +173,6 @@ def remove_member(db: Database, entity: str, username: str, *, actor: User | Non
                 entity_members.c.entity_id == row.id, entity_members.c.user_id == user.id
             )
         )
-        if actor is not None:
-            audit.record(
-                conn, actor, "member.remove", username, entity=entity, before={"role": current}, after=None
-            )
+        audit.record(
+            conn, actor, "member.remove", username, entity=entity, before={"role": current}, after=None
+        )

@@ -222,7 +222,10 @@ async def create_user(request: Request, user: CurrentUser) -> Any:
     require_server_admin(user)
     body = await read_json(request, NewUser)
     info, generated = await run_in_threadpool(
-        accounts.add_user, request.app.state.db, body.username, body.password, is_admin=body.is_admin
+        partial(accounts.add_user, is_admin=body.is_admin, actor=user),
+        request.app.state.db,
+        body.username,
+        body.password,
     )
     answer = _user_json(info)
     if generated:
@@ -249,7 +252,9 @@ async def delete_user(
     if username == user.username:
         raise Conflict("you cannot delete yourself")
     await run_in_threadpool(
-        accounts.delete_user, request.app.state.db, username, reassign_to=reassign_to, delete_runs=delete_runs
+        partial(accounts.delete_user, reassign_to=reassign_to, delete_runs=delete_runs, actor=user),
+        request.app.state.db,
+        username,
     )
     _access_changed(request, username)
     return Response(status_code=204)
@@ -282,7 +287,10 @@ async def change_password(username: str, request: Request, user: CurrentUser) ->
                 by_user.failure(user_key)
                 raise Forbidden("current_password is missing or wrong")
     await run_in_threadpool(
-        accounts.set_password, db, username, body.password, keep_session=request.cookies.get(SESSION_COOKIE)
+        partial(accounts.set_password, keep_session=request.cookies.get(SESSION_COOKIE), actor=user),
+        db,
+        username,
+        body.password,
     )
     _access_changed(request, username)
     return Response(status_code=204)

@@ -47,7 +47,8 @@ async def create_entity(request: Request, user: CurrentUser) -> Any:
     """Create a team entity (server admins only); add its members next."""
     require_server_admin(user)
     body = await read_json(request, NewEntity)
-    return _team_json(await run_in_threadpool(teams.create_team, request.app.state.db, body.name))
+    made = await run_in_threadpool(partial(teams.create_team, actor=user), request.app.state.db, body.name)
+    return _team_json(made)
 
 
 @router.get("/entities/{entity}/members")
