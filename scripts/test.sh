@@ -58,4 +58,4 @@ fi
 # The floor holds for the whole suite, so it applies only when no arguments narrow the run.
 coverage=(--cov=src/wakelog --cov-report=term:skip-covered)  # a path: a package name measured nothing from a fresh clone
 [ $# -gt 0 ] || coverage+=(--cov-fail-under=84)
-.venv/bin/python -m pytest "${coverage[@]}" "$@"
+.venv/bin/python -m pytest --durations=25 "${coverage[@]}" "$@"
