@@ -9,7 +9,7 @@
 #   scripts/cluster.sh down STATE          stop every process `up` started, and wait until all are gone
 #
 # Everything lives in STATE: the database, the logs, the pid files, the admin's key (STATE/admin.key)
-# and STATE/cluster.env (ports and URLs, shell syntax). Nothing is read from or written to the real
+# and password (STATE/admin-credentials.txt), and STATE/cluster.env (ports and URLs, shell syntax). Nothing is read from or written to the real
 # home: the processes get HOME=STATE/home. Each process is started in a process group of its own,
 # and `down` ends the whole group (TERM, then KILL after a grace period), so nothing outlives it.
 #
@@ -55,9 +55,25 @@ die() {
 
 # -- processes: one process group per service, its leader's pid in $PIDS/<name>.pid -----------------
 
-# True while a process of group $1 is there (zombies left for a reaper do not count).
+# The live processes of group $1 and their descendants (PostgreSQL's children make process
+# groups of their own, so the group alone does not hold them). Zombies left for a reaper are gone.
+members() {
+    ps -e -o pid=,ppid=,pgid=,stat= | awk -v g="$1" '
+        $4 !~ /^Z/ { parent[$1] = $2; if ($3 == g) keep[$1] = 1 }
+        END {
+            do { n = 0; for (p in parent) if (!(p in keep) && (parent[p] in keep)) { keep[p] = 1; n++ } } while (n)
+            for (p in keep) print p
+        }'
+}
+
+# The pids among $@ that are still there (not zombies).
+still_alive() {
+    [ $# -gt 0 ] || return 0
+    ps -o pid=,stat= -p "$(echo "$@" | tr ' ' ',')" 2>/dev/null | awk '$2 !~ /^Z/ { print $1 }'
+}
+
 group_alive() {
-    ps -e -o pgid=,stat= | awk -v g="$1" '$1 == g && $2 !~ /^Z/ { found = 1 } END { exit !found }'
+    [ -n "$(members "$1")" ]
 }
 
 # start NAME COMMAND...: run COMMAND in a new session (its own process group), output in $LOGS.
@@ -74,20 +90,25 @@ running() {
     [ -f "$PIDS/$1.pid" ] && group_alive "$(cat "$PIDS/$1.pid")"
 }
 
-# stop NAME [SIGNAL]: SIGNAL (default TERM) to the group's leader, then the group is waited for,
-# and KILLed if it is still there after $GRACE seconds.
+# stop NAME [SIGNAL]: SIGNAL (default TERM) to the service's leader, then its processes (the group
+# and the leader's descendants, as they were when stopped) are waited for, and KILLed if any is still
+# there after $GRACE seconds.
 stop() {
-    local name="$1" signal="${2:-TERM}" pid
+    local name="$1" signal="${2:-TERM}" pid procs left
     [ -f "$PIDS/$name.pid" ] || return 0
     pid="$(cat "$PIDS/$name.pid")"
+    procs="$(members "$pid" | tr '\n' ' ')"
     kill -s "$signal" "$pid" 2>/dev/null || true
     local deadline=$((SECONDS + GRACE))
-    while group_alive "$pid" && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
-    if group_alive "$pid"; then
-        echo "cluster: $name did not stop within ${GRACE}s; killing its process group" >&2
-        kill -s KILL -- "-$pid" 2>/dev/null || true
-        while group_alive "$pid"; do sleep 0.1; done
-    fi
+    # shellcheck disable=SC2086  # lists of pids
+    while left="$(still_alive $procs) $(members "$pid")" && [ -n "${left// /}" ]; do
+        if [ $SECONDS -ge $deadline ]; then
+            echo "cluster: $name did not stop within ${GRACE}s; killing $left" >&2
+            kill -s KILL $left 2>/dev/null || true
+            deadline=$((SECONDS + GRACE))
+        fi
+        sleep 0.1
+    done
     rm -f "$PIDS/$name.pid"
 }
 
@@ -341,14 +362,20 @@ EOF
     start_postgres
     start_pgbouncer
     start_s3
-    # The schema first (the documented first step on PostgreSQL), then one replica creates the
-    # admin; the others start together on the ready database.
-    env HOME="$STATE/home" "$PY" -m wakelog db upgrade --backend-store "$DATABASE_URL" >>"$LOGS/upgrade.log" 2>&1
-    start_replica 1
-    wait_replica 1
-    cp "$STATE/replica-1/admin.key" "$STATE/admin.key"
-    for n in $(seq 2 "$REPLICAS"); do start_replica "$n"; done
-    for n in $(seq 2 "$REPLICAS"); do wait_replica "$n"; done
+    # The schema and the admin first, as deploy/init-db.sh does before compose's and Helm's
+    # replicas start; then an API key for the admin in STATE/admin.key (0600).
+    local password
+    password="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(18))')"
+    (
+        umask 077
+        printf 'username: admin\npassword: %s\n' "$password" >"$STATE/admin-credentials.txt"
+        env HOME="$STATE/home" WAKELOG_COMMAND="$PY -m wakelog" WAKELOG_ADMIN_PASSWORD="$password" \
+            sh "$ROOT/deploy/init-db.sh" "$DATABASE_URL" >>"$LOGS/init-db.log" 2>&1
+        env HOME="$STATE/home" "$PY" -m wakelog key create --user admin --name cluster \
+            --backend-store "$DATABASE_URL" 2>>"$LOGS/init-db.log" >"$STATE/admin.key"
+    )
+    for n in $(seq 1 "$REPLICAS"); do start_replica "$n"; done
+    for n in $(seq 1 "$REPLICAS"); do wait_replica "$n"; done
     start_proxy
     trap - EXIT
     echo "cluster up: http://127.0.0.1:$PROXY_PORT (admin key in $STATE/admin.key)"
