@@ -143,3 +143,15 @@ def test_each_template_is_yaml_once_its_actions_are_gone(template: str) -> None:
             continue  # a control line (if, range, with, end, include … | nindent)
         lines.append(re.sub(r"\{\{.*?\}\}", "x", line))
     yaml.safe_load("\n".join(lines))
+
+
+def test_docs_deploy_names_only_what_exists() -> None:
+    """docs/deploy.md: every deploy/ or scripts/ path it names is there, and every cluster.sh command
+    it shows is one the script takes."""
+    text = (ROOT / "docs" / "deploy.md").read_text()
+    for path in set(re.findall(r"\b((?:deploy|scripts|tests|bench)/[\w./-]*\w)", text)) - {"deploy/.env"}:
+        assert (ROOT / path).exists(), f"docs/deploy.md names {path}, which is not there"
+    script = (ROOT / "scripts" / "cluster.sh").read_text()
+    accepted = set(re.findall(r"^([a-z-]+)\)", script, re.M))
+    shown = set(re.findall(r"scripts/cluster\.sh ([a-z-]+)", text))
+    assert shown and shown <= accepted, f"docs/deploy.md shows {shown - accepted}, which cluster.sh refuses"
