@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 import shlex
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +98,35 @@ def test_compose_runs_replicas_behind_nginx_on_pgbouncer_in_session_mode() -> No
     # The init service runs the image's init script, which the Dockerfile installs.
     assert spec["init"]["entrypoint"][0] == "wakelog-init-db"
     assert "deploy/init-db.sh /usr/local/bin/wakelog-init-db" in (DEPLOY / "Dockerfile").read_text()
+
+
+def test_the_compose_nginx_config_passes_nginx_own_check(tmp_path: Path) -> None:
+    """``nginx -t`` on deploy/nginx.conf, with the replicas' host (compose's DNS name) and the log
+    (the container's stdout) pointed at this machine."""
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    if nginx is None:
+        pytest.skip("nginx is not installed (scripts/test.sh installs it)")
+    conf = (DEPLOY / "nginx.conf").read_text()
+    assert "server wakelog:8080" in conf and "/dev/stdout" in conf
+    conf = conf.replace("server wakelog:8080", "server 127.0.0.1:9")
+    (tmp_path / "nginx.conf").write_text(conf.replace("/dev/stdout", str(tmp_path / "access.log")))
+    done = subprocess.run(
+        [
+            nginx,
+            "-t",
+            "-p",
+            str(tmp_path),
+            "-c",
+            str(tmp_path / "nginx.conf"),
+            "-e",
+            str(tmp_path / "error.log"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
 
 
 def values_paths(node: Any, prefix: str = "") -> set[str]:

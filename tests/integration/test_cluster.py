@@ -42,6 +42,7 @@ from tests.chaos.conftest import (
     start_training,
 )
 from tests.harness import wait_until
+from tests.server.conftest import query
 from tests.server.test_replicas import sse_events
 from wakelog.runlog.syncstate import SyncState
 from wakelog.sdk._local_runs import run_dirs
@@ -287,3 +288,27 @@ def test_a_rolling_restart_loses_nothing(cluster: Cluster, trainings: list[Train
     for training in streams:
         run_id, steps = training.finish()
         assert_exactly_once(cluster, run_id, VALUES, steps)
+
+
+def test_the_init_script_run_again_changes_nothing(cluster: Cluster) -> None:
+    """deploy/init-db.sh, which compose's `init` and the chart's Job run before every upgrade: the
+    schema is current, the admin is there, so a second run keeps the admin and its password."""
+    users = "SELECT username, is_admin FROM users ORDER BY id"
+    before = [tuple(row) for row in query(cluster, users)]
+    done = subprocess.run(
+        ["sh", str(SCRIPT.parents[1] / "deploy" / "init-db.sh"), cluster.settings["DATABASE_URL"]],
+        env=child_env(
+            WAKELOG_COMMAND=f"{sys.executable} -m wakelog", WAKELOG_ADMIN_PASSWORD="not-this-one-9"
+        ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [tuple(row) for row in query(cluster, users)] == before == [("admin", True)]
+    password = re.search(r"password: (\S+)", (cluster.state / "admin-credentials.txt").read_text())
+    assert password
+    with httpx.Client(base_url=cluster.url) as browser:
+        signed_in = browser.post("/api/v1/auth/login", json={"username": "admin", "password": password[1]})
+    assert signed_in.status_code == 200, signed_in.text
