@@ -282,7 +282,8 @@ http {
     scgi_temp_path $STATE/nginx/scgi;
     client_max_body_size 64m;  # the server's own limit (ServerConfig.max_body_bytes)
     upstream wakelog {
-$servers        keepalive 64;
+$servers
+        keepalive 64;
     }
     server {
         listen 127.0.0.1:$PROXY_PORT;

@@ -129,6 +129,23 @@ def test_the_compose_nginx_config_passes_nginx_own_check(tmp_path: Path) -> None
     assert done.returncode == 0, done.stderr
 
 
+def proxy_directives(text: str) -> set[str]:
+    """nginx's request-passing directives (proxy_*, body size, keepalive), one normalised line each."""
+    text = text.replace("\\$", "$")  # cluster.sh writes its config from a shell here-document
+    pattern = r"^\s*((?:proxy_|client_max_body_size|keepalive )[^;]*;)"
+    found = {" ".join(line.split()) for line in re.findall(pattern, text, re.M)}
+    return {line for line in found if not line.startswith("proxy_temp_path")}  # a loopback folder
+
+
+def test_compose_and_the_loopback_cluster_proxy_alike() -> None:
+    """deploy/nginx.conf and the proxy scripts/cluster.sh writes pass requests on the same way, so
+    the loopback test covers the settings live events and retries depend on."""
+    compose_proxy = proxy_directives((DEPLOY / "nginx.conf").read_text())
+    loopback_proxy = proxy_directives((ROOT / "scripts" / "cluster.sh").read_text())
+    assert "proxy_buffering off;" in compose_proxy
+    assert compose_proxy == loopback_proxy
+
+
 def values_paths(node: Any, prefix: str = "") -> set[str]:
     """Every dotted path in values.yaml (maps' keys, at every depth)."""
     paths = {prefix} if prefix else set()
