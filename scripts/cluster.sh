@@ -112,12 +112,17 @@ stop() {
     rm -f "$PIDS/$name.pid"
 }
 
-# wait_for WHAT SECONDS COMMAND...: poll COMMAND until it succeeds, failing after SECONDS.
+# wait_for NAME SECONDS COMMAND...: poll COMMAND until it succeeds; fail after SECONDS, or at once
+# (with the end of its log) if service NAME's process is gone.
 wait_for() {
-    local what="$1" deadline=$((SECONDS + $2))
+    local name="$1" deadline=$((SECONDS + $2))
     shift 2
     until "$@" >/dev/null 2>&1; do
-        [ $SECONDS -lt $deadline ] || die "timed out waiting for $what (logs in $LOGS)"
+        if ! running "$name"; then
+            tail -n 20 "$LOGS/$name.log" >&2 || true
+            die "$name exited while starting (log: $LOGS/$name.log)"
+        fi
+        [ $SECONDS -lt $deadline ] || die "timed out waiting for $name (log: $LOGS/$name.log)"
         sleep 0.1
     done
 }
@@ -200,7 +205,7 @@ full_page_writes = off
 shared_buffers = 64MB
 EOF
     start postgres "${AS_PG[@]}" "$bin/postgres" -D "$data"
-    wait_for PostgreSQL 60 "$bin/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"
+    wait_for postgres 60 "$bin/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"
     "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres wakelog
 }
 
@@ -228,12 +233,12 @@ ignore_startup_parameters = extra_float_digits,options
 EOF
     [ ${#AS_PG[@]} -eq 0 ] || chown -R postgres:postgres "$STATE/pgbouncer"
     start pgbouncer "${AS_PG[@]}" pgbouncer "$STATE/pgbouncer/pgbouncer.ini"
-    wait_for PgBouncer 30 "$(pg_bin)/pg_isready" -q -h 127.0.0.1 -p "$PGB_PORT" -d wakelog
+    wait_for pgbouncer 30 "$(pg_bin)/pg_isready" -q -h 127.0.0.1 -p "$PGB_PORT" -d wakelog
 }
 
 start_s3() {
     start s3 "$PY" -m moto.server -H 127.0.0.1 -p "$S3_PORT"
-    wait_for "moto's S3 server" 60 curl -fsS -o /dev/null "http://127.0.0.1:$S3_PORT/"
+    wait_for s3 60 curl -fsS -o /dev/null "http://127.0.0.1:$S3_PORT/"
     curl -fsS -X PUT -o /dev/null "http://127.0.0.1:$S3_PORT/$BUCKET"
 }
 
@@ -256,7 +261,7 @@ start_replica() {
 }
 
 wait_replica() {
-    wait_for "replica $1" 60 curl -fsS -o /dev/null "http://127.0.0.1:$(replica_port "$1")/api/v1/health"
+    wait_for "replica-$1" 60 curl -fsS -o /dev/null "http://127.0.0.1:$(replica_port "$1")/api/v1/health"
 }
 
 start_proxy() {
@@ -305,7 +310,7 @@ $servers
 }
 EOF
     start proxy nginx -p "$STATE/nginx" -c "$STATE/nginx/nginx.conf" -e "$LOGS/nginx-error.log"
-    wait_for nginx 30 curl -fsS -o /dev/null "http://127.0.0.1:$PROXY_PORT/api/v1/health"
+    wait_for proxy 30 curl -fsS -o /dev/null "http://127.0.0.1:$PROXY_PORT/api/v1/health"
 }
 
 services() {
@@ -334,6 +339,7 @@ cmd_up() {
             running "$name" && die "a cluster is running in $STATE ($name); run: $0 down $STATE"
         done
     fi
+    [ ! -e "$STATE/pg" ] || die "$STATE holds the data of an earlier cluster; give a new folder (or remove it)"
     install_packages
     install_server
     install_s3
