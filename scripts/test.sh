@@ -8,11 +8,16 @@ cd "$(dirname "$0")/.."
 if ! command -v git >/dev/null 2>&1; then
     apt-get update -qq && apt-get install -y -qq git
 fi
-# The server tests start a throwaway PostgreSQL cluster (Debian keeps initdb off PATH).
-if ! command -v initdb >/dev/null 2>&1 && ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+# The server tests start a throwaway PostgreSQL cluster (Debian keeps initdb off PATH); the loopback
+# cluster test (scripts/cluster.sh) puts nginx and PgBouncer in front of it.
+missing=()
+command -v initdb >/dev/null 2>&1 || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx)
+[ -x /usr/sbin/pgbouncer ] || command -v pgbouncer >/dev/null 2>&1 || missing+=(pgbouncer)
+if [ ${#missing[@]} -gt 0 ]; then
     sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
     $sudo apt-get update -qq
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
