@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.web.conftest import ENTITY, PROJECT, Pages, Seeded, run_finished_script, shot
+from tests.web.test_accessibility import axe_source, check_page  # noqa: F401 (a fixture)
 
 #: What Chromium logs when the sandboxed frame refuses the logged page's <script>: wanted, not a fault.
 REFUSED_SCRIPT = "Blocked script execution in 'about:srcdoc'"
@@ -65,7 +66,12 @@ def images_loaded(gallery: Any, count: int) -> None:
 
 
 @pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
-def test_lists_are_galleries_on_the_media_tab(pages: Pages, lists_run: str, locale: str) -> None:
+def test_lists_are_galleries_on_the_media_tab(
+    pages: Pages,
+    lists_run: str,
+    locale: str,
+    axe_source: str,  # noqa: F811
+) -> None:
     page = pages.new(locale=locale)
     page.goto(pages.url(f"/{ENTITY}/{PROJECT}/runs/{lists_run}?tab=media"))
     samples = page.get_by_role("region", name="samples", exact=True)
@@ -92,6 +98,7 @@ def test_lists_are_galleries_on_the_media_tab(pages: Pages, lists_run: str, loca
     expect(hists.locator("canvas")).to_have_count(2)
     hists.scroll_into_view_if_needed()
     shot(page, f"media-lists-hists-{locale}")
+    check_page(page, axe_source, f"media-lists-{locale}")
 
 
 def test_phone_width_gallery(pages: Pages, lists_run: str) -> None:
@@ -117,6 +124,13 @@ def test_summary_shows_the_gallery(pages: Pages, lists_run: str) -> None:
     expect(table.get_by_role("row", name="clips")).to_contain_text("‹audio-file ×2›")
     assert "_type" not in table.inner_text()
     shot(page, "media-lists-summary")
+
+
+def test_summary_gallery_passes_axe(pages: Pages, lists_run: str, axe_source: str) -> None:  # noqa: F811
+    page = pages.new(locale="zh-CN")
+    page.goto(pages.url(f"/{ENTITY}/{PROJECT}/runs/{lists_run}"))
+    images_loaded(page.get_by_test_id("summary-table").get_by_role("row", name="samples"), 3)
+    check_page(page, axe_source, "media-lists-summary-zh")
 
 
 def test_compare_names_the_lists(pages: Pages, seeded: Seeded, lists_run: str) -> None:

@@ -138,7 +138,8 @@ interface ValueProps {
 function MediaValue({ runRef, stub, raw, url, label, tableLabel, thumb = false }: ValueProps) {
   const { t } = useTranslation();
   if (stub._type === "image-file" && url) {
-    const alt = text(stub.caption, label);
+    // In a gallery the caption is the item's visible text: the picture says which item it is (axe: no repeated alt).
+    const alt = thumb ? label : text(stub.caption, label);
     return (
       <figure className="media-image">
         {hasOverlays(stub) ? (
