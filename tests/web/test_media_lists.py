@@ -140,3 +140,13 @@ def test_compare_names_the_lists(pages: Pages, seeded: Seeded, lists_run: str) -
     expect(summary.get_by_role("row", name="samples")).to_contain_text("‹image-file ×3›")
     expect(summary.get_by_role("row", name="pages")).to_contain_text("‹html-file ×2›")
     assert "_type" not in summary.inner_text()
+
+
+def test_the_run_table_names_the_lists(pages: Pages, lists_run: str) -> None:
+    page = pages.new()
+    page.goto(pages.url(f"/{ENTITY}/{PROJECT}?cols=summary%3Asamples,summary%3Aclips"))
+    row = page.locator("[data-testid=run-table] [role=row][data-run]", has_text="media-lists")
+    cells = row.locator("[role=cell]")
+    expect(cells.filter(has_text="‹image-file ×3›")).to_have_count(1)
+    expect(cells.filter(has_text="‹audio-file ×2›")).to_have_count(1)
+    assert "_type" not in row.inner_text()
