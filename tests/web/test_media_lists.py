@@ -89,6 +89,10 @@ def test_lists_are_galleries_on_the_media_tab(
     clips = page.get_by_role("region", name="clips", exact=True)
     expect(clips.locator("audio")).to_have_count(2)
     expect(clips.locator("figcaption")).to_have_text(["clip 0", "clip 1"])
+    for i in range(2):  # each plays its own file: half a second at 8 kHz
+        audio = clips.locator("audio").nth(i)
+        page.wait_for_function("a => a.readyState >= 1", arg=audio.element_handle())
+        assert abs(audio.evaluate("a => a.duration") - 0.5) < 0.01
     images_loaded(page.get_by_role("region", name="movies", exact=True).get_by_test_id("gallery"), 2)
     frames = page.get_by_role("region", name="pages", exact=True).locator("iframe")
     expect(frames).to_have_count(2)
