@@ -209,6 +209,37 @@ def test_run_detail(client: httpx.Client) -> None:
     assert client.get(f"{API}/runs/acme/nope/r03").status_code == 404
 
 
+TRACEBACK = (
+    'Traceback (most recent call last):\n  File "train.py", line 9, in <module>\nValueError: loss is nan\n'
+)
+
+
+def test_a_failed_runs_traceback_is_in_its_detail(client: httpx.Client) -> None:
+    """The traceback the run's end recorded (the end of a long one), cleared when the run resumes."""
+    path = "acme/tracebacks/tb1"
+    start = [0, "run", 1.0, {"id": "tb1"}]
+    end = {"exit_code": 1, "state": "failed", "runtime": 2.0, "traceback": TRACEBACK}
+    assert post_records(client, path, [start, [1, "exit", 3.0, end]]).status_code == 200
+    run = client.get(f"{API}/runs/{path}").json()
+    assert (run["state"], run["exit_code"], run["traceback"]) == ("failed", 1, TRACEBACK)
+    assert client.get(f"{API}/runs/acme/table/r00").json()["traceback"] is None  # finished cleanly
+
+    assert post_records(client, path, [[2, "run", 4.0, {"id": "tb1"}]]).status_code == 200
+    assert client.get(f"{API}/runs/{path}").json()["traceback"] is None
+    long = "x" * 100_000 + "\nRuntimeError: the end\n"
+    assert post_records(client, path, [[3, "exit", 5.0, {**end, "traceback": long}]]).status_code == 200
+    kept = client.get(f"{API}/runs/{path}").json()["traceback"]
+    assert len(kept) == 64 * 1024 and kept.endswith("RuntimeError: the end\n")
+
+
+@pytest.mark.parametrize("bad", [3, ["a"], {"a": 1}])
+def test_a_traceback_that_is_not_text_is_refused(client: httpx.Client, bad: Any) -> None:
+    records = [[0, "run", 1.0, {"id": "tb2"}], [1, "exit", 2.0, {"exit_code": 1, "traceback": bad}]]
+    response = post_records(client, "acme/tracebacks/tb2", records)
+    assert response.status_code == 400 and "traceback must be a string" in response.text
+    assert client.get(f"{API}/runs/acme/tracebacks/tb2").status_code == 404  # nothing half-applied
+
+
 def test_stale_running_runs_are_reported_crashed(tmp_path: Path) -> None:
     crashy = InProcessServer(tmp_path / "crashy", env={"WAKELOG_SERVER_CRASHED_AFTER_MINUTES": "0.02"})
     with crashy, crashy.client() as http:

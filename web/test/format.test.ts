@@ -18,6 +18,17 @@ describe("formatValue", () => {
   it("shows missing values as a dash", () => expect(formatValue(undefined)).toBe("–"));
   it("writes objects as JSON", () => expect(formatValue({ a: [1, 2] })).toBe('{"a":[1,2]}'));
   it("writes booleans", () => expect(formatValue(false)).toBe("false"));
+  it("names a media stub by its kind", () => expect(formatValue({ _type: "image-file", path: "media/images/a.png" })).toBe("‹image-file›"));
+  it("names a list of media by kind and count, not as JSON", () => {
+    const image = { _type: "image-file", path: "media/images/a.png" };
+    expect(formatValue([image, image, image])).toBe("‹image-file ×3›");
+    expect(formatValue([image, { _type: "audio-file", path: "a.wav" }])).toBe("‹image-file, audio-file ×2›");
+  });
+  it("keeps plain lists as JSON", () => {
+    expect(formatValue([1, 2])).toBe("[1,2]");
+    expect(formatValue([])).toBe("[]");
+    expect(formatValue([{ _type: "image-file" }, 1])).toBe('[{"_type":"image-file"},1]');
+  });
 });
 
 describe("toNumber", () => {

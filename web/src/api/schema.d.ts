@@ -2437,6 +2437,8 @@ export interface components {
             };
             /** Last Seq */
             last_seq: number;
+            /** Traceback */
+            traceback?: string | null;
         };
         /** RunKeys */
         RunKeys: {

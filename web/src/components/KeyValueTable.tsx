@@ -1,10 +1,18 @@
 /** A nested object flattened to dotted keys, filterable: config, summary and metadata tables. */
-import { useId, useMemo, useState } from "react";
+import { useId, useMemo, useState, type ReactNode } from "react";
 import { useTranslation } from "react-i18next";
 import { flatten } from "../lib/diff";
 import { formatValue } from "../lib/format";
 
-export function KeyValueTable({ value, testId, hideUnderscore }: { value: Record<string, unknown>; testId: string; hideUnderscore?: boolean }) {
+interface Props {
+  value: Record<string, unknown>;
+  testId: string;
+  hideUnderscore?: boolean;
+  /** Draws a value itself (media thumbnails); null leaves it to `formatValue`. */
+  render?: (value: unknown, key: string) => ReactNode | null;
+}
+
+export function KeyValueTable({ value, testId, hideUnderscore, render }: Props) {
   const { t } = useTranslation();
   const [needle, setNeedle] = useState("");
   const id = useId();
@@ -34,7 +42,7 @@ export function KeyValueTable({ value, testId, hideUnderscore }: { value: Record
           {shown.map(([k, v]) => (
             <tr key={k}>
               <th scope="row">{k}</th>
-              <td>{formatValue(v)}</td>
+              <td>{render?.(v, k) ?? formatValue(v)}</td>
             </tr>
           ))}
         </tbody>

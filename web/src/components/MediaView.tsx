@@ -5,9 +5,9 @@
  */
 import { useEffect, useId, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { load, mediaPage } from "../api/endpoints";
+import { load, mediaFileUrl, mediaPage } from "../api/endpoints";
 import type { KeyInfo, MediaItem, MediaPage, RunRef } from "../api/types";
-import { formatValue } from "../lib/format";
+import { formatValue, isStubList } from "../lib/format";
 import { parseTableJson, type TableJson } from "../lib/tables";
 import { EChart } from "./EChart";
 import { hasOverlays, OverlayImage } from "./ImageOverlays";
@@ -71,8 +71,10 @@ export default function MediaView({ runRef, objects, version }: { runRef: RunRef
 }
 
 function MediaKey({ runRef, items }: { runRef: RunRef; items: MediaItem[] }) {
-  const kind = (items[items.length - 1]?.value as Stub | undefined)?._type;
+  const last = items[items.length - 1]?.value;
+  const kind = (last as Stub | undefined)?._type;
   if (kind === "histogram") return <HistogramHeatmap items={items} />;
+  if (isStubList(last) && last.every((s) => s._type === "histogram")) return <HistogramList items={items} />;
   return <Stepped runRef={runRef} items={items} />;
 }
 
@@ -83,6 +85,7 @@ function Stepped({ runRef, items }: { runRef: RunRef; items: MediaItem[] }) {
   const at = Math.min(index, items.length - 1);
   const item = items[at];
   if (!item) return null;
+  const label = `${item.key} @ ${item.step}`;
   return (
     <div>
       {items.length > 1 && (
@@ -92,36 +95,76 @@ function Stepped({ runRef, items }: { runRef: RunRef; items: MediaItem[] }) {
           <output htmlFor={id}>{item.step}</output>
         </div>
       )}
-      <MediaValue runRef={runRef} item={item} />
+      {isStubList(item.value) ? (
+        <Gallery runRef={runRef} stubs={item.value} label={label} />
+      ) : (
+        <MediaValue runRef={runRef} stub={(item.value ?? {}) as Stub} raw={item.value} url={item.url ?? null} label={label} tableLabel={item.key} />
+      )}
     </div>
   );
 }
 
-function MediaValue({ runRef, item }: { runRef: RunRef; item: MediaItem }) {
+/** A list logged under one key at one step (`[wandb.Image(...), ...]`): each item as it would be alone. */
+function Gallery({ runRef, stubs, label }: { runRef: RunRef; stubs: Stub[]; label: string }) {
   const { t } = useTranslation();
-  const stub = (item.value ?? {}) as Stub;
-  if (stub._type === "image-file" && item.url) {
-    const alt = text(stub.caption, `${item.key} @ ${item.step}`);
+  return (
+    // Images tile small; players, frames and charts need a wider cell.
+    <ul className={stubs.every((s) => s._type === "image-file") ? "media-gallery" : "media-gallery media-gallery-wide"} data-testid="gallery">
+      {stubs.map((stub, i) => {
+        const itemLabel = t("run.galleryItem", { label, n: i + 1, count: stubs.length });
+        const url = typeof stub.path === "string" ? mediaFileUrl(stub.path, runRef) : null;
+        return (
+          <li key={i}>
+            <MediaValue runRef={runRef} stub={stub} raw={stub} url={url} label={itemLabel} tableLabel={itemLabel} thumb />
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+interface ValueProps {
+  runRef: RunRef;
+  stub: Stub;
+  /** The value as logged, shown as JSON when it is no media this app draws. */
+  raw: unknown;
+  url: string | null;
+  label: string;
+  tableLabel: string;
+  /** In a gallery: boxes and masks toggle from a compact popover. */
+  thumb?: boolean;
+}
+
+function MediaValue({ runRef, stub, raw, url, label, tableLabel, thumb = false }: ValueProps) {
+  const { t } = useTranslation();
+  if (stub._type === "image-file" && url) {
+    // In a gallery the caption is the item's visible text: the picture says which item it is (axe: no repeated alt).
+    const alt = thumb ? label : text(stub.caption, label);
     return (
       <figure className="media-image">
-        {hasOverlays(stub) ? <OverlayImage src={item.url} alt={alt} stub={stub} runRef={runRef} /> : <img src={item.url} alt={alt} width={Number(stub.width) || undefined} height={Number(stub.height) || undefined} />}
+        {hasOverlays(stub) ? (
+          <OverlayImage src={url} alt={alt} stub={stub} runRef={runRef} thumb={thumb} />
+        ) : (
+          <img src={url} alt={alt} width={Number(stub.width) || undefined} height={Number(stub.height) || undefined} />
+        )}
         {typeof stub.caption === "string" && <figcaption>{stub.caption}</figcaption>}
       </figure>
     );
   }
-  if (isRichMedia(stub) && item.url) return <RichMedia stub={stub} url={item.url} label={`${item.key} @ ${item.step}`} />;
-  if (stub._type === "table-file" && item.url) return <TableFile url={item.url} runRef={runRef} label={item.key} />;
-  if (stub._type === "custom-chart") return <PlotChart stub={stub} runRef={runRef} label={item.key} />;
-  if (stub._type === "incremental-table-file") return <IncrementalTable stub={stub} runRef={runRef} label={item.key} />;
-  if (stub._type === "joined-table") return <JoinedTableView stub={stub} runRef={runRef} label={item.key} />;
-  if (item.url) {
+  if (isRichMedia(stub) && url) return <RichMedia stub={stub} url={url} label={label} />;
+  if (stub._type === "table-file" && url) return <TableFile url={url} runRef={runRef} label={tableLabel} />;
+  if (stub._type === "custom-chart") return <PlotChart stub={stub} runRef={runRef} label={tableLabel} />;
+  if (stub._type === "incremental-table-file") return <IncrementalTable stub={stub} runRef={runRef} label={tableLabel} />;
+  if (stub._type === "joined-table") return <JoinedTableView stub={stub} runRef={runRef} label={tableLabel} />;
+  if (stub._type === "histogram") return <HistogramHeatmap items={[{ key: tableLabel, step: 0, value: stub }]} label={label} />;
+  if (url) {
     return (
-      <a href={item.url} target="_blank" rel="noopener noreferrer">
-        {t("run.files")}: {text(stub.path, item.key)}
+      <a href={url} target="_blank" rel="noopener noreferrer">
+        {t("run.files")}: {text(stub.path, tableLabel)}
       </a>
     );
   }
-  return <pre className="json">{formatValue(item.value)}</pre>;
+  return <pre className="json">{formatValue(raw)}</pre>;
 }
 
 function useTableJson(url: string): TableJson | null {
@@ -146,7 +189,26 @@ function TableFile({ url, runRef, label }: { url: string; runRef: RunRef; label:
   return <MediaTable table={table} runRef={runRef} label={label} />;
 }
 
-function HistogramHeatmap({ items }: { items: MediaItem[] }) {
+/** Histograms logged as a list: one heatmap over steps per place in the list. */
+function HistogramList({ items }: { items: MediaItem[] }) {
+  const { t } = useTranslation();
+  const places = Math.max(...items.map((i) => (Array.isArray(i.value) ? i.value.length : 0)));
+  const key = items[0]?.key ?? "";
+  return (
+    <ul className="media-gallery media-gallery-wide" data-testid="gallery">
+      {Array.from({ length: places }, (_, n) => {
+        const at = items.flatMap((i) => (Array.isArray(i.value) && i.value[n] !== undefined ? [{ ...i, value: i.value[n] as unknown }] : []));
+        return (
+          <li key={n}>
+            <HistogramHeatmap items={at} label={t("run.galleryItem", { label: key, n: n + 1, count: places })} />
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+function HistogramHeatmap({ items, label }: { items: MediaItem[]; label?: string }) {
   const { t } = useTranslation();
   const option = useMemo(() => {
     // Every step's bins are re-binned onto one shared value grid, so steps line up as columns.
@@ -187,5 +249,5 @@ function HistogramHeatmap({ items }: { items: MediaItem[] }) {
       series: [{ type: "heatmap" as const, data }],
     };
   }, [items, t]);
-  return <EChart option={option} height={300} label={t("run.histogram")} />;
+  return <EChart option={option} height={300} label={label ? `${t("run.histogram")}: ${label}` : t("run.histogram")} />;
 }

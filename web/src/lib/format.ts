@@ -1,14 +1,27 @@
 /** How numbers, durations and times are written everywhere in the app. */
 
-/** A metric value: up to 5 significant digits, exponent form for very large or small ones. */
+type MediaStub = Record<string, unknown> & { _type: string };
+
+function isStub(value: unknown): value is MediaStub {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && typeof (value as { _type?: unknown })._type === "string";
+}
+
+/** A list of media stubs: what `log({"samples": [wandb.Image(...), ...]})` stores. */
+export function isStubList(value: unknown): value is MediaStub[] {
+  return Array.isArray(value) && value.length > 0 && value.every(isStub);
+}
+
+/**
+ * A metric value: up to 5 significant digits, exponent form for very large or small ones. Media
+ * are named by kind, `‹image-file›`, and lists of them with their count, `‹image-file ×3›`.
+ */
 export function formatValue(value: unknown): string {
   if (value === null || value === undefined) return "–";
   if (typeof value === "number") return formatNumber(value);
   if (typeof value === "boolean") return value ? "true" : "false";
   if (typeof value === "string") return value;
-  if (typeof value === "object" && !Array.isArray(value) && typeof (value as { _type?: unknown })._type === "string") {
-    return `‹${(value as { _type: string })._type}›`;
-  }
+  if (isStub(value)) return `‹${value._type}›`;
+  if (isStubList(value)) return `‹${[...new Set(value.map((s) => s._type))].join(", ")} ×${value.length}›`;
   try {
     return JSON.stringify(value);
   } catch {

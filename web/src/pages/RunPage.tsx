@@ -13,6 +13,7 @@ import { RunEditor } from "../components/RunEditor";
 import { RunPinButton } from "../components/PinButton";
 import { FactList, type Fact } from "../components/FactList";
 import { KeyValueTable } from "../components/KeyValueTable";
+import { summaryMedia } from "../components/media/SummaryMedia";
 import { MetricPanel, type ShownRun } from "../components/MetricPanel";
 import { TabList } from "../components/TabList";
 import { runColor } from "../lib/colors";
@@ -107,6 +108,21 @@ export function RunPage() {
   );
 }
 
+/** What an uncaught exception left at the run's end, as the SDK recorded it; long lines scroll. */
+function RunError({ run, traceback }: { run: RunDetail; traceback: string }) {
+  const { t } = useTranslation();
+  const state = t(`state.${run.state}`, { defaultValue: run.state });
+  return (
+    <section className="run-error" aria-labelledby="run-error-h">
+      <h2 id="run-error-h">{t("run.error")}</h2>
+      <p>{t("run.endedWith", { state, code: run.exit_code ?? "–" })}</p>
+      <pre className="traceback" data-testid="traceback" tabIndex={0} aria-label={t("run.traceback")}>
+        {traceback}
+      </pre>
+    </section>
+  );
+}
+
 function Overview({ run, runRef }: { run: RunDetail; runRef: RunRef }) {
   const { t } = useTranslation();
   const rows: Fact[] = [
@@ -126,6 +142,7 @@ function Overview({ run, runRef }: { run: RunDetail; runRef: RunRef }) {
   if (run.notes) rows.push([t("run.notes"), run.notes]);
   return (
     <div className="overview">
+      {run.traceback && <RunError run={run} traceback={run.traceback} />}
       <FactList facts={rows} className="facts" />
       <div className="kv-columns">
         <section aria-labelledby="config-h">
@@ -134,7 +151,7 @@ function Overview({ run, runRef }: { run: RunDetail; runRef: RunRef }) {
         </section>
         <section aria-labelledby="summary-h">
           <h2 id="summary-h">{t("run.summary")}</h2>
-          <KeyValueTable value={run.summary} testId="summary-table" hideUnderscore />
+          <KeyValueTable value={run.summary} testId="summary-table" hideUnderscore render={(v, k) => summaryMedia(v, k, runRef)} />
         </section>
       </div>
       <EnvironmentFacts metadata={run.metadata} runRef={runRef} />

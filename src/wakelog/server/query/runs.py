@@ -143,7 +143,7 @@ def _run_columns(ctx: Context, detail: bool) -> list[sa.ColumnElement]:
         sa.select(users.c.username).where(users.c.id == runs.c.created_by).scalar_subquery().label("user"),
     ]
     if detail:
-        columns += [runs.c.run_metadata, runs.c.metric_defs, runs.c.last_seq]
+        columns += [runs.c.run_metadata, runs.c.metric_defs, runs.c.last_seq, runs.c.traceback]
     return columns
 
 
@@ -174,6 +174,7 @@ def run_dict(row: Any, entity: str, project: str, detail: bool = False) -> dict[
         out["metadata"] = clean_json(row.run_metadata or {})
         out["metric_defs"] = clean_json(row.metric_defs or {})
         out["last_seq"] = row.last_seq
+        out["traceback"] = row.traceback
     return out
 
 

@@ -66,6 +66,8 @@ class RunDetail(RunOut):
     metadata: dict[str, Any]
     metric_defs: dict[str, Any]
     last_seq: int
+    #: What an uncaught exception left when the run ended (its last 64 KiB); null otherwise.
+    traceback: str | None = None
 
 
 class RunPageOut(BaseModel):

@@ -132,6 +132,8 @@ def _check_exit(data: dict[str, Any], where: str) -> None:
         raise IngestError(f"{where}: state must be a string")
     if get("summary") is not None and not isinstance(get("summary"), dict):
         raise IngestError(f"{where}: summary must be a map")
+    if get("traceback") is not None and not isinstance(get("traceback"), str):
+        raise IngestError(f"{where}: traceback must be a string")
 
 
 _DATA_CHECKS: dict[str, Callable[[dict[str, Any], str], None]] = {

@@ -8,6 +8,8 @@ from typing import Any
 MAX_INT64 = 2**63 - 1
 MAX_INT32 = 2**31 - 1
 _RUN_TEXT = {"name": 256, "group_name": 256, "job_type": 128, "notes": None, "host": 256, "state": 16}
+#: The most of a traceback kept: its end, where the exception and the failing line are.
+MAX_TRACEBACK = 64 * 1024
 
 
 def json_safe(value: Any) -> Any:
@@ -44,6 +46,8 @@ def fit_run_fields(fields: dict[str, Any]) -> dict[str, Any]:
         if name in _RUN_TEXT and isinstance(value, str):
             limit = _RUN_TEXT[name]
             value = json_safe(value)[:limit] if limit else json_safe(value)
+        elif name == "traceback" and isinstance(value, str):
+            value = json_safe(value)[-MAX_TRACEBACK:]
         elif name in ("tags", "run_metadata"):
             value = json_safe(value)
         values[name] = value

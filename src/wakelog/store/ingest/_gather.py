@@ -95,8 +95,9 @@ def _gather_run(batch: Batch, when: float, data: dict[str, Any]) -> None:
             batch.field_times[column] = when
     if "start_time" in data:
         batch.run_fields["created_at"] = float(data["start_time"])
-    if not data.get("update"):
+    if not data.get("update"):  # a start (or a resume): an earlier end's traceback is over
         batch.run_fields["state"] = "running"
+        batch.run_fields["traceback"] = None
     elif data.get("preempting") is True:  # run.mark_preempting(): "preempted" once it goes quiet
         batch.run_fields["state"] = "preempting"
 
@@ -170,6 +171,7 @@ def _gather_exit(batch: Batch, when: float, data: dict[str, Any]) -> None:
         exit_code=data.get("exit_code"),
         finished_at=when,
         runtime=data.get("runtime"),
+        traceback=data.get("traceback") if isinstance(data.get("traceback"), str) else None,
     )
     if isinstance(data.get("summary"), dict):
         batch.final_summary = data["summary"]
