@@ -48,18 +48,19 @@ def test_the_run_page_edits_name_tags_and_notes(pages: Pages) -> None:
     form = page.get_by_role("form", name="Edit")
     form.get_by_label("Name").fill("baseline fp16")
     form.get_by_label("Tags (comma-separated)").fill("best, fp16")
-    form.get_by_label("Notes (Markdown)").fill("warm-up **helps**")
+    notes = "warm-up **helps**\n\n- lr `3e-4`\n\n<img src=x onerror=alert(1)>"
+    form.get_by_label("Notes (Markdown)").fill(notes)
     shot(page, "manage-run-editor")
     form.get_by_role("button", name="Save").click()
     expect(page.get_by_role("heading", name="baseline fp16")).to_be_visible()
-    expect(page.get_by_text("warm-up **helps**")).to_be_visible()
+    shown = page.locator(".run-notes")
+    expect(shown.locator("strong")).to_have_text("helps")  # notes are markdown, rendered
+    expect(shown.locator("li code")).to_have_text("3e-4")
+    expect(shown.locator("img")).to_have_count(0)  # raw HTML is shown as text, never run
+    expect(shown).to_contain_text("<img src=x onerror=alert(1)>")
     shot(page, "manage-run-edited")
     run = _run(pages, "r1")
-    assert (run["name"], run["tags"], run["notes"]) == (
-        "baseline fp16",
-        ["best", "fp16"],
-        "warm-up **helps**",
-    )
+    assert (run["name"], run["tags"], run["notes"]) == ("baseline fp16", ["best", "fp16"], notes)
 
 
 def test_bulk_actions_tag_and_delete_and_the_trash_restores(pages: Pages) -> None:

@@ -13,6 +13,7 @@ import { RunEditor } from "../components/RunEditor";
 import { RunPinButton } from "../components/PinButton";
 import { FactList, type Fact } from "../components/FactList";
 import { KeyValueTable } from "../components/KeyValueTable";
+import { Markdown } from "../components/Markdown";
 import { summaryMedia } from "../components/media/SummaryMedia";
 import { MetricPanel, type ShownRun } from "../components/MetricPanel";
 import { TabList } from "../components/TabList";
@@ -139,11 +140,16 @@ function Overview({ run, runRef }: { run: RunDetail; runRef: RunRef }) {
     [t("run.lastStep"), String(run.last_step)],
     [t("run.exitCode"), run.exit_code === null ? "–" : String(run.exit_code)],
   ];
-  if (run.notes) rows.push([t("run.notes"), run.notes]);
   return (
     <div className="overview">
       {run.traceback && <RunError run={run} traceback={run.traceback} />}
       <FactList facts={rows} className="facts" />
+      {run.notes && (
+        <section aria-labelledby="notes-h" className="run-notes">
+          <h2 id="notes-h">{t("run.notes")}</h2>
+          <Markdown text={run.notes} topLevel={3} />
+        </section>
+      )}
       <div className="kv-columns">
         <section aria-labelledby="config-h">
           <h2 id="config-h">{t("run.config")}</h2>
