@@ -16,9 +16,11 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from tests.harness import InProcessServer
 from tests.server.conftest import post_records
+from wakelog.store.schema import comment_threads
 
 API = "/api/v1"
 PNG = b"\x89PNG\r\n\x1a\n" + b"pixels" * 10
@@ -475,3 +477,59 @@ def test_export_embeds_the_bundle_safely_and_opens_offline(team: Team, tmp_path:
     assert embedded["series"] == expected["series"]
     image = embedded["media"]["pics"]["ra"]["items"][0]["url_or_data"]
     assert image.startswith("data:image/png;base64,"), "media embedded: the file opens offline"
+
+
+# -- comments on reports and their panels ----------------------------------------------------------
+def test_threads_on_a_report_and_its_panels_follow_who_reads_it(team: Team) -> None:
+    reader_name = f"reader-{team.entity}"
+    with team.client("writer") as writer, team.client("reader") as reader, team.client("boss") as boss:
+        report = create(writer, team.project, blocks=[panels("charts", [], [_line("p1")])])
+        writer.post(url(report, "/publish"))
+        started = writer.post(url(report, "/threads"), json={"body": f"@{reader_name} see this"})
+        assert started.status_code == 201, started.text
+        whole = started.json()
+        assert whole["target"] == {"kind": "report", "report_id": report["id"], "panel_id": None}
+        on_panel = writer.post(url(report, "/threads"), json={"body": "odd dip", "panel_id": "p1"}).json()
+        assert on_panel["target"]["panel_id"] == "p1"
+        wrong = writer.post(url(report, "/threads"), json={"body": "x", "panel_id": "nope"})
+        assert wrong.status_code == 400 and "'nope'" in wrong.json()["detail"]
+
+        assert [t["id"] for t in reader.get(url(report, "/threads")).json()] == [whole["id"], on_panel["id"]]
+        assert reader.post(url(report, "/threads"), json={"body": "me too"}).status_code == 403
+        mention = next(
+            n for n in reader.get(f"{API}/notifications").json()["notifications"] if n["event"] == "mention"
+        )
+        assert "on report Weekly" in mention["title"] and mention["run"]["report_id"] == report["id"]
+
+        reply = writer.post(
+            url(report, f"/threads/{on_panel['id']}/comments"), json={"body": f"@{reader_name} again"}
+        )
+        assert reply.status_code == 201
+        mentions = [
+            n for n in reader.get(f"{API}/notifications").json()["notifications"] if n["event"] == "mention"
+        ]
+        assert mentions[0]["run"]["panel_id"] == "p1", "a reply on a panel's thread links to the panel"
+        assert writer.patch(url(report, f"/threads/{on_panel['id']}"), json={"resolved": True}).json()[
+            "resolved_at"
+        ]
+        edited = writer.patch(url(report, f"/comments/{reply.json()['id']}"), json={"body": "edited"})
+        assert edited.json()["body"] == "edited"
+        assert boss.delete(url(report, f"/comments/{reply.json()['id']}")).status_code == 204
+        run_thread = writer.get(f"{API}/runs/{team.project}/r1/threads").json()
+        assert run_thread == [], "a report's threads are not its runs'"
+        assert (
+            writer.patch(
+                f"{API}/runs/{team.project}/r1/threads/{whole['id']}", json={"resolved": True}
+            ).status_code
+            == 404
+        )
+
+        writer.post(url(report, "/unpublish"))
+        assert reader.get(url(report, "/threads")).status_code == 404, "a draft's threads are the writers'"
+        db = team.server.app.state.db
+        assert writer.delete(url(report)).status_code == 204
+    with db.read() as conn:
+        left = conn.execute(
+            sa.select(comment_threads.c.id).where(comment_threads.c.id.in_([whole["id"], on_panel["id"]]))
+        ).all()
+    assert left == [], "a deleted report's threads go with it"
