@@ -533,3 +533,40 @@ def test_threads_on_a_report_and_its_panels_follow_who_reads_it(team: Team) -> N
             sa.select(comment_threads.c.id).where(comment_threads.c.id.in_([whole["id"], on_panel["id"]]))
         ).all()
     assert left == [], "a deleted report's threads go with it"
+
+
+# -- wakelog.Api -----------------------------------------------------------------------------------
+def test_the_api_lists_and_fetches_reports(team: Team) -> None:
+    import wakelog
+    from wakelog.errors import CommError
+
+    with team.client("writer") as writer:
+        draft = create(writer, team.project, "Draft", blocks=[markdown("a", "wip")])
+        shown = create(writer, team.project, "Shown", blocks=[panels("b", [{"id": "all"}], [_line("p")])])
+        writer.post(url(shown, "/publish"))
+    base = team.server.url
+    mine = wakelog.Api(overrides={"base_url": base, "api_key": team.keys["writer"], "entity": team.entity})
+    theirs = wakelog.Api(overrides={"base_url": base, "api_key": team.keys["reader"]})
+    try:
+        listed = mine.reports("proj")
+        assert [(r.id, r.title, r.status) for r in listed] == [
+            (shown["id"], "Shown", "published"),
+            (draft["id"], "Draft", "draft"),
+        ]
+        assert listed[1].spec == {"blocks": [markdown("a", "wip")]}, "the spec is fetched when asked for"
+        assert listed[1].url == f"{base}/{team.entity}/proj/reports/{draft['id']}"
+        assert [r.id for r in theirs.reports(team.project)] == [shown["id"]], "readers see published ones"
+        one = theirs.report(f"{base}/{team.project}/reports/{shown['id']}")
+        assert (one.title, one.version, one.pinned, one.updated_at) == (
+            "Shown",
+            1,
+            False,
+            shown["updated_at"],
+        )
+        assert one.spec["blocks"][0]["panels"][0]["id"] == "p"
+        assert one.bundle()["runsets"] == {"all": ["r1"]}
+        with pytest.raises(CommError, match="404"):
+            theirs.report(f"{team.project}/{draft['id']}")
+    finally:
+        mine.close()
+        theirs.close()
