@@ -570,3 +570,43 @@ def test_the_api_lists_and_fetches_reports(team: Team) -> None:
     finally:
         mine.close()
         theirs.close()
+
+
+# -- the docs' examples ----------------------------------------------------------------------------
+def test_the_docs_examples_run(team: Team, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/collaboration.md's report examples, run against this server (its "team/digits" is
+    this test's project)."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "collaboration.md").read_text()
+    section = text[text.index("## Reports and dashboards") : text.index("### Comments on reports")]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+    assert len(blocks) == 2
+    project = f"{team.entity}/digits"
+    with team.client("writer") as writer:
+        for run_id, tags in (("baseline", []), ("t1", ["tuned"]), ("t2", ["tuned"])):
+            records = [
+                [0, "run", 1.0, {"name": run_id, "tags": tags}],
+                [1, "history", 2.0, {"_step": 0, "loss": 1.0, "eval/acc": 0.5, "acc": 0.4}],
+                [2, "history", 3.0, {"_step": 1, "loss": 0.5, "eval/acc": 0.7, "acc": 0.6}],
+            ]
+            assert post_records(writer, f"{project}/{run_id}", records).status_code == 200
+    page = tmp_path / "report-export.html"
+    page.write_text(STAND_IN)
+    monkeypatch.setattr(team.server.app.state, "export_template", page, raising=False)
+    monkeypatch.setenv("WAKELOG_BASE_URL", team.server.url)
+    monkeypatch.setenv("WAKELOG_API_KEY", team.keys["writer"])
+    monkeypatch.chdir(tmp_path)
+    scope: dict[str, Any] = {}
+    try:
+        for index, block in enumerate(blocks):
+            code = compile(block.replace("team/digits", project), f"collaboration.md example {index}", "exec")
+            exec(code, scope)
+    finally:
+        for client in ("http", "api"):
+            if client in scope:
+                scope[client].close()
+    assert scope["bundle"]["runsets"] == {"tuned": ["t2", "t1"], "base": ["baseline"]}
+    assert set(scope["runs"]) == {"baseline", "t1", "t2"}
+    assert scope["weekly"].pinned is True and scope["link"]["url"].startswith("/share/")
+    assert '"title":"Weekly"' in (tmp_path / "weekly.html").read_text()
+    with team.client("reader") as reader:
+        assert reader.get(f"{API}/projects/{project}/dashboard").json()["title"] == "Weekly"

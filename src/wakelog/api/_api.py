@@ -212,11 +212,12 @@ class Api:
         return Project(self, self._get(f"/api/v1/projects/{_q(entity)}/{_q(name)}"))
 
     # -- reports (api/_reports.py) -------------------------------------------------------------
-    def reports(self, path: str | None = None) -> list[Report]:
-        """The reports of ``"entity/project"``, newest first (drafts only for its members)."""
+    def reports(self, path: str | None = None, name: str | None = None, per_page: int = 50) -> list[Report]:
+        """The reports of ``"entity/project"``, newest first (drafts only for its members); with
+        ``name``, those with that title (``per_page`` is wandb's: the list comes whole)."""
         from wakelog.api import _reports
 
-        return _reports.reports(self, path)
+        return _reports.reports(self, path, name)
 
     def report(self, path: str) -> Report:
         """One report: ``"entity/project/report_id"`` (or ``…/reports/report_id``, or its URL)."""

@@ -65,10 +65,12 @@ class Report:
         return f"<Report {self.entity}/{self.project}/{self.id} {self._attrs.get('title')!r}>"
 
 
-def reports(api: Api, path: str | None) -> list[Report]:
+def reports(api: Api, path: str | None, title: str | None = None) -> list[Report]:
     entity, project = api._split(path, 2)
     listed = api._get(f"/api/v1/projects/{_q(entity)}/{_q(project)}/reports")
-    return [Report(api, entity, project, attrs) for attrs in listed]
+    return [
+        Report(api, entity, project, attrs) for attrs in listed if title is None or attrs["title"] == title
+    ]
 
 
 def report(api: Api, path: str) -> Report:
