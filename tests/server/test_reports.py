@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from tests.harness import InProcessServer
 from tests.server.conftest import post_records
+from wakelog.server.limits import FailureThrottle
 from wakelog.store.schema import comment_threads
 
 API = "/api/v1"
@@ -234,6 +235,14 @@ def test_share_links_open_the_published_bundle_and_nothing_else(team: Team) -> N
         rows = admin.get(f"{API}/audit", params={"entity": team.entity, "action": "report.share"}).json()
     assert token not in json.dumps(rows) and replaced not in json.dumps(rows), "tokens are never stored"
     assert audit_actions(team).count("report.unshare") == 1
+
+
+def test_wrong_share_tokens_are_throttled_per_address(team: Team, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(team.server.app.state.limits, "key_failures", FailureThrottle(2))
+    with team.server.anonymous() as anyone:
+        guesses = [anyone.get(f"{API}/shared/{'x' * 43}").status_code for _ in range(8)]
+    # the third wrong guess closes the door for 1 s, the next ones for 2, 4, 8 s: one lands on it
+    assert guesses[:3] == [404, 404, 404] and 429 in guesses[3:], guesses
 
 
 # -- bad input -------------------------------------------------------------------------------------
