@@ -148,6 +148,24 @@ def test_drafts_saves_conflicts_publishing_history_diff_and_revert(team: Team) -
     assert audit_actions(team) == ["report.unpublish", "report.revert", "report.publish", "report.create"]
 
 
+def test_a_project_open_to_signed_in_users_shows_them_its_published_reports(team: Team) -> None:
+    with team.client("writer") as writer, team.server.client() as admin:
+        draft, shown = create(writer, team.project, "Draft"), create(writer, team.project, "Shown")
+        writer.post(url(shown, "/publish"))
+        name = f"outsider-{team.entity}"
+        assert admin.post(f"{API}/users", json={"username": name}).status_code == 201
+        key = admin.post(f"{API}/keys", json={"user": name}).json()["key"]
+        with team.server.client(key) as outsider:
+            assert outsider.get(f"{API}/projects/{team.project}/reports").status_code == 404
+            opened = admin.patch(f"{API}/projects/{team.project}", json={"visibility": "signed_in"})
+            assert opened.status_code == 200, opened.text
+            listed = outsider.get(f"{API}/projects/{team.project}/reports").json()
+            assert [r["id"] for r in listed] == [shown["id"]]
+            assert outsider.get(url(shown, "/bundle")).status_code == 200
+            assert outsider.get(url(draft)).status_code == 404
+            assert outsider.post(url(shown, "/publish")).status_code == 403
+
+
 def test_duplicate_into_writable_projects_only(team: Team) -> None:
     with team.client("writer") as writer:
         report = create(writer, team.project, blocks=[markdown("intro", "hello")])
