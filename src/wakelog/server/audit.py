@@ -9,7 +9,9 @@ updates or deletes entries; server admins read every entry, an entity's admins t
 Actions: ``run.edit``, ``run.delete``, ``run.restore``, ``run.move``, ``project.edit``,
 ``project.delete``, ``project.restore``, ``member.set``, ``member.remove``, ``key.create``,
 ``key.revoke``, ``comment.create``, ``comment.edit``, ``comment.delete``, ``thread.resolve``,
-``thread.reopen``, ``user.create``, ``user.password``, ``user.delete``, ``entity.create``.
+``thread.reopen``, ``user.create``, ``user.password``, ``user.delete``, ``entity.create``,
+``report.create``, ``report.publish``, ``report.unpublish``, ``report.delete``, ``report.revert``,
+``report.share``, ``report.unshare``, ``report.pin``.
 
 A change made at the server's console (the ``wakelog`` command on its machine) has no signed-in
 actor: its entry names the operating-system login that ran the command (``console:<login>``).
