@@ -2292,6 +2292,10 @@ export interface components {
             summary: string[];
             /** Config */
             config: string[];
+            /** Step Metrics */
+            step_metrics: {
+                [key: string]: string;
+            };
         };
         /** ProjectOut */
         ProjectOut: {

@@ -44,6 +44,7 @@ from wakelog.server.query.filters.lexer import Token, tokenize
 from wakelog.server.query.filters.parser import parse, parse_field, parse_order
 from wakelog.server.query.filters.syntax import (
     AGGREGATES,
+    SUMMARY_VIEWS,
     COMPARE_OPS,
     FIELDS,
     MAX_DEPTH,
@@ -67,6 +68,7 @@ from wakelog.server.query.filters.text import field_text, literal_text, to_text
 
 __all__ = [
     "AGGREGATES",
+    "SUMMARY_VIEWS",
     "COMPARE_OPS",
     "FIELDS",
     "MAX_DEPTH",
