@@ -7,7 +7,7 @@ import { useTranslation } from "react-i18next";
 import type { Run } from "../api/types";
 import { runColor, runColors } from "../lib/colors";
 import { toNumber } from "../lib/format";
-import { configValue, summaryValue } from "../lib/runs";
+import { configValue, summaryLabel, summaryValue } from "../lib/runs";
 import { EChart } from "./EChart";
 
 /** What the plot reads of a run (a sweep's trials are drawn as such rows too). */
@@ -67,7 +67,7 @@ export default function ParallelPlot({ runs, selected, configKeys, metricKeys, c
       if (numbers > 0 && numbers >= values.filter((v) => v !== undefined).length) out.push({ id: `config:${k}`, label: k, value: (r) => numeric(configValue(r.config, k)) });
       else if (strings.size > 1 && strings.size <= 20) out.push({ id: `config:${k}`, label: k, value: (r) => { const v = configValue(r.config, k); return typeof v === "string" ? v : null; } });
     }
-    for (const k of metricKeys) out.push({ id: `summary:${k}`, label: k, value: (r) => numeric(summaryValue(r.summary, k)) });
+    for (const k of metricKeys) out.push({ id: `summary:${k}`, label: summaryLabel(k), value: (r) => numeric(summaryValue(r.summary, k)) });
     return out.slice(0, 24);
   }, [runs, configKeys, metricKeys]);
 

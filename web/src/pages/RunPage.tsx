@@ -21,6 +21,7 @@ import { errorMessage } from "../i18n/errors";
 import { HistoryStore } from "../lib/historyStore";
 import { useLive, type LiveBatch } from "../lib/live";
 import { sections } from "../lib/panels";
+import { shownSummary } from "../lib/runs";
 import { systemSections } from "../lib/systemPanels";
 import { useApi } from "../lib/useApi";
 import { useUrlState } from "../lib/urlState";
@@ -134,7 +135,7 @@ function Overview({ run, runRef }: { run: RunDetail; runRef: RunRef }) {
         </section>
         <section aria-labelledby="summary-h">
           <h2 id="summary-h">{t("run.summary")}</h2>
-          <KeyValueTable value={run.summary} testId="summary-table" hideUnderscore />
+          <KeyValueTable value={shownSummary(run.summary)} testId="summary-table" hideUnderscore />
         </section>
       </div>
       <EnvironmentFacts metadata={run.metadata} runRef={runRef} />

@@ -16,9 +16,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from wakelog.server.query.filters import (
+    SUMMARY_VIEWS,
     Context,
     Node,
-    SUMMARY_VIEWS,
     SortKey,
     compile_filter,
     order_by,

@@ -29,11 +29,13 @@ interface Props {
   metricKeys: string[];
   keysLoaded: boolean;
   configKeys: string[];
+  /** The summary fields of the loaded runs (`define_metric` views as `eval/acc.max`). */
+  summaryKeys: string[];
   loadedRuns: Run[];
 }
 
 export function ChartsPane(props: Props) {
-  const { entity, project, url, selection, store, liveVersion, layout, updateLayout, metricKeys, keysLoaded, configKeys, loadedRuns } = props;
+  const { entity, project, url, selection, store, liveVersion, layout, updateLayout, metricKeys, keysLoaded, configKeys, summaryKeys, loadedRuns } = props;
   const { t } = useTranslation();
   const addPanelId = useId();
   const { xAxis, smoothing, logY, range, hidden, setParams } = url;
@@ -127,7 +129,7 @@ export function ChartsPane(props: Props) {
             <h2>{t("workspace.parallel")}</h2>
           </summary>
           <Suspense fallback={<p role="status">{t("app.loading")}</p>}>
-            <ParallelPlot runs={drawnRuns.slice(0, 2000)} selected={selected} configKeys={configKeys} metricKeys={metricKeys} />
+            <ParallelPlot runs={drawnRuns.slice(0, 2000)} selected={selected} configKeys={configKeys} metricKeys={summaryKeys} />
           </Suspense>
         </details>
       )}

@@ -44,7 +44,6 @@ from wakelog.server.query.filters.lexer import Token, tokenize
 from wakelog.server.query.filters.parser import parse, parse_field, parse_order
 from wakelog.server.query.filters.syntax import (
     AGGREGATES,
-    SUMMARY_VIEWS,
     COMPARE_OPS,
     FIELDS,
     MAX_DEPTH,
@@ -52,6 +51,7 @@ from wakelog.server.query.filters.syntax import (
     MAX_LENGTH,
     MAX_SORT_KEYS,
     PATH_ROOTS,
+    SUMMARY_VIEWS,
     And,
     Compare,
     Contains,
@@ -68,7 +68,6 @@ from wakelog.server.query.filters.text import field_text, literal_text, to_text
 
 __all__ = [
     "AGGREGATES",
-    "SUMMARY_VIEWS",
     "COMPARE_OPS",
     "FIELDS",
     "MAX_DEPTH",
@@ -76,6 +75,7 @@ __all__ = [
     "MAX_LENGTH",
     "MAX_SORT_KEYS",
     "PATH_ROOTS",
+    "SUMMARY_VIEWS",
     "And",
     "Compare",
     "Contains",
