@@ -137,7 +137,7 @@ export function ComparePage() {
           </summary>
           <div className="panel-grid">
             {list.map((k) => (
-              <MetricPanel key={k} store={store} runs={shown} metric={k} stream="history" xAxis="_step" smoothing={0} logY={false} range={range} onZoom={onZoom} liveVersion={liveVersion} size="m" />
+              <MetricPanel key={k} store={store} runs={shown} metric={k} stream="history" legend xAxis="_step" smoothing={0} logY={false} range={range} onZoom={onZoom} liveVersion={liveVersion} size="m" />
             ))}
           </div>
         </details>

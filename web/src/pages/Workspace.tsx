@@ -24,6 +24,7 @@ import { useWorkspaceLive } from "./workspace/useWorkspaceLive";
 import { useWorkspaceUrl } from "./workspace/useWorkspaceUrl";
 import { WorkspaceHeader } from "./workspace/WorkspaceHeader";
 
+const NO_STEP_METRICS: Record<string, string> = {};
 const FILTER_FIELDS = ["name", "state", "tags", "group", "job_type", "host", "created_at", "runtime"];
 
 export function WorkspacePage() {
@@ -113,6 +114,7 @@ export function WorkspacePage() {
             keysLoaded={keys.data !== null}
             configKeys={configKeys}
             summaryKeys={summaryKeys}
+            stepMetrics={keys.data?.step_metrics ?? NO_STEP_METRICS}
             loadedRuns={rows.loaded}
           />
         )}
