@@ -17,6 +17,8 @@ API = "/api/v1"
 PADDLE = f"/{ENTITY}/paddle"
 #: Ten config keys every run shares, as a real training config has: never a default axis.
 FIXED = {f"model.layer{i}": 64 * (i + 1) for i in range(10)}
+#: A config key too long for an axis name: cut short on the plot, whole on hover.
+LONG = "optimizer_config.weight_decay_schedule.warmup_ratio"
 RUNS = {"p-adam": (0.1, "adam", 0.0), "p-sgd": (0.01, "sgd", 0.1), "p-mom": (0.001, "momentum", 0.05)}
 
 
@@ -26,7 +28,9 @@ def paddle(seeded: Seeded) -> dict[str, str]:
     ids = {}
     for name, (lr, optimizer, bonus) in RUNS.items():
         body = f"""
-        run = wakelog.init(name={name!r}, config={{"lr": {lr}, "optimizer": {optimizer!r}, **{FIXED!r}}})
+        config = {{"lr": {lr}, "optimizer": {optimizer!r}, **{FIXED!r}}}
+        config[{LONG!r}] = {lr} * 3
+        run = wakelog.init(name={name!r}, config=config)
         run.define_metric("epoch")
         run.define_metric("eval/*", step_metric="epoch", summary="max")
         for step in range(40):
@@ -63,11 +67,15 @@ def test_define_metric_summaries_show_as_labelled_values_everywhere(
     page.locator("[data-section=parallel] > summary").click()
     picker = page.get_by_test_id("axis-picker")
     picker.locator("summary").wait_for()
-    assert re.match(r"Axes \(3 of \d+\)", picker.locator("summary").inner_text()), picker.inner_text()
+    assert re.match(r"Axes \(4 of \d+\)", picker.locator("summary").inner_text()), picker.inner_text()
     page.wait_for_function("() => window.canvasText('Parallel coordinates').includes('lr')")
     painted = page.evaluate("window.canvasText('Parallel coordinates')")
     assert "eval/acc (max)" in painted and "optimizer" in painted, painted
     assert not [t for t in painted if t.startswith("model.")], "shared config keys are no default axis"
+    assert LONG not in painted and [
+        t for t in painted if t.startswith("optimizer_config") and t.endswith("...")
+    ]
+    assert hover_finds(page, 2, 4, LONG), "hovering the cut name shows it whole"
     picker.locator("summary").click()
     picker.get_by_label("model.layer3").check()
     page.wait_for_function("() => window.canvasText('Parallel coordinates').includes('model.layer3')")
@@ -85,6 +93,23 @@ def test_define_metric_summaries_show_as_labelled_values_everywhere(
     assert row.locator("td").all_inner_texts() == ["0.7", "0.8"]
     page.goto(pages.url(f"{PADDLE}/runs/{paddle['p-sgd']}"))
     assert "eval/acc (max)" in page.get_by_test_id("summary-table").inner_text()
+
+
+def hover_finds(page: Any, axis: int, axes: int, text: str) -> bool:
+    """Move the mouse over where the name of parallel axis ``axis`` (of ``axes``) is drawn, until
+    the chart's tooltip shows ``text``."""
+    chart = page.get_by_role("img", name="Parallel coordinates")
+    chart.scroll_into_view_if_needed()
+    box = chart.bounding_box()
+    x = box["x"] + 40 + axis * (box["width"] - 120) / (axes - 1)
+    tip = chart.locator("div", has_text=text)
+    for dy in range(-4, -48, -4):
+        for dx in range(-4, 64, 6):
+            page.mouse.move(x + dx, box["y"] + 70 + dy)
+            if tip.count() and tip.first.is_visible():
+                shot(page, "polish-parallel-hover")
+                return True
+    return False
 
 
 def test_metrics_are_drawn_against_their_step_metric_until_another_axis_is_chosen(
