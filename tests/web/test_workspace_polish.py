@@ -174,8 +174,13 @@ def test_a_project_one_may_not_read_is_a_not_found_page(pages: Pages, paddle: di
             admin.patch(f"{API}/projects/{ENTITY}/paddle", json={"visibility": "signed_in"})
 
 
-def test_dates_follow_the_ui_language(pages: Pages) -> None:
+def test_dates_and_errors_follow_the_ui_language(pages: Pages) -> None:
     page = pages.new(locale="zh-CN")
+    # A refused request: the server's code translated, its English detail kept for the position.
+    page.goto(pages.url(f"/{ENTITY}/{PROJECT}?filter=config.lr%20%3C"))
+    error = page.get_by_test_id("filter-error")
+    error.wait_for()
+    assert "无法解析筛选条件" in error.inner_text() and "position 11" in error.inner_text()
     page.goto(pages.url(f"/{ENTITY}/{PROJECT}"))
     wait_for_rows(page, 3)
     created = page.locator("[data-run] [data-column=created_at]").first.inner_text()
