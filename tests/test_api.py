@@ -31,10 +31,12 @@ def record_run(root: Path, index: int) -> tuple[str, Path]:
         tags=["base"] if index == 0 else ["tuned"],
         group="g",
     )
+    wakelog.define_metric("val/top1", summary="max")  # kept in the summary as {"max": …}
     for step in range(STEPS):
         row = {"loss": 1.0 / (step + 1) + index, "acc": step / STEPS * (index + 1) / 3}
         if step % 100 == 0:
             row["eval/acc"] = step / STEPS
+            row["val/top1"] = (index + 1) / 10 * (1 - step / STEPS)
         if step == 1234:
             row["loss"] = math.nan
         wakelog.log(row)
@@ -86,10 +88,18 @@ def test_api_end_to_end(seeded: tuple[InProcessServer, list[str]], tmp_path: Pat
     assert sorted(r.id for r in tuned) == sorted(ids[1:])
     assert len(api.runs("lab/zoo", filters={"$or": [{"state": "finished"}, {"group": "nope"}]})) == 3
     assert len(api.runs("lab/zoo", filters="summary.best >= 1.5")) == 2
+    # define_metric(summary="max") keeps {"val/top1": {"max": …}}: wandb names that value val/top1.max
+    top1 = api.runs(
+        "lab/zoo",
+        filters={"summary_metrics.val/top1.max": {"$gt": 0.15}},
+        order="-summary_metrics.val/top1.max",
+    )
+    assert [r.id for r in top1] == ids[:0:-1]
 
     run = api.run(f"lab/zoo/{ids[0]}")
     assert run.state == "finished" and run.name == "run-0" and run.tags == ["base"] and run.group == "g"
     assert run.config == {"lr": 0.01, "opt": {"name": "sgd"}}
+    assert run.summary["val/top1"] == {"max": pytest.approx(0.1)}
     assert run.summary["best"] == 0.5 and run.summary_metrics["acc"] == pytest.approx((STEPS - 1) / STEPS / 3)
     assert run.path == ["lab", "zoo", ids[0]] and run.lastHistoryStep == STEPS - 1
     assert dt.datetime.fromisoformat(run.created_at).year >= 2024

@@ -85,7 +85,7 @@ def test_entities_and_projects(client: httpx.Client) -> None:
     detail = client.get(f"{API}/projects/acme/table").json()
     assert detail["states"] == {"finished": 9, "failed": 1, "running": 2}
     keys = client.get(f"{API}/projects/acme/table/keys").json()
-    assert keys == {"summary": ["acc", "loss"], "config": ["lr", "optimizer.name"]}
+    assert keys == {"summary": ["acc", "loss"], "config": ["lr", "optimizer.name"], "step_metrics": {}}
     assert client.get(f"{API}/projects/acme/nope").status_code == 404
     assert client.get(f"{API}/entities/nobody/projects").status_code == 404
     assert client.get(f"{API}/projects/acme/bad%20name").status_code == 400
@@ -261,3 +261,37 @@ def test_stale_running_runs_are_reported_crashed(tmp_path: Path) -> None:
         assert http.get(f"{API}/runs/acme/c/alive").json()["state"] == "crashed"
         post_records(http, "acme/c/alive", [[1, "history", 3.0, {"_step": 0, "x": 1.0}]])  # a heartbeat
         assert http.get(f"{API}/runs/acme/c/alive").json()["state"] == "running"
+
+
+def test_define_metric_summaries_filter_and_sort_by_their_wandb_name(server: InProcessServer) -> None:
+    """``define_metric("eval/acc", summary="max")`` keeps ``{"eval/acc": {"max": …}}``; wandb (the
+    web app's columns, ``Api.runs(filters={"summary_metrics.eval/acc.max": …})``) calls that value
+    ``eval/acc.max``: filtering and sorting on it read the kept value, as on a plain summary."""
+    from wakelog.api._filters import field_name
+
+    with server.client() as http:
+        for i, best in enumerate([0.7, 0.9, 0.5]):
+            records: list[list[Any]] = [
+                [0, "run", 1.0, {"id": f"d{i}", "project": "defined"}],
+                [1, "metric", 1.0, {"name": "eval/acc", "summary": ["max"], "step_metric": "epoch"}],
+                [2, "summary", 2.0, {"update": {"eval/acc": {"max": best}}, "remove": []}],
+            ]
+            assert post_records(http, f"acme/defined/d{i}", records).status_code == 200
+        key = field_name("summary_metrics.eval/acc.max")
+        assert key == "summary.`eval/acc.max`"
+
+        def ids(**params: Any) -> list[str]:
+            response = http.get(f"{API}/projects/acme/defined/runs", params=params)
+            assert response.status_code == 200, response.text
+            return [run["id"] for run in response.json()["runs"]]
+
+        assert ids(order=f"-{key}") == ["d1", "d0", "d2"]
+        assert ids(order=key) == ["d2", "d0", "d1"]
+        assert ids(filter=f"{key} > 0.6", order="id") == ["d0", "d1"]
+        assert ids(filter=f"{key} = null") == []
+        assert ids(filter="summary.`eval/acc.min` = null", order="id") == ["d0", "d1", "d2"]
+        overview = http.get(f"{API}/projects/acme/defined/overview", params={"metric": "eval/acc.max"})
+        assert overview.status_code == 200, overview.text
+        assert overview.json()["best"]["id"] == "d1"
+        # the x axis the web app draws eval/acc against by default
+        assert http.get(f"{API}/projects/acme/defined/keys").json()["step_metrics"] == {"eval/acc": "epoch"}

@@ -106,6 +106,8 @@ def open_workspace(page: Any) -> None:
     page.get_by_test_id("filter-builder").wait_for()
     page.locator("details[data-section=parallel] > summary").click()
     page.get_by_test_id("parallel").locator("canvas").first.wait_for()
+    page.get_by_test_id("axis-picker").locator("summary").click()
+    page.locator("[data-metric=score] [data-testid=chart-legend]").wait_for()
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,9 @@ SCREENS: dict[str, Screen] = {
     "compare": Screen(
         lambda seeded, _: f"{WORKSPACE}/compare?runs={seeded.ids['alpha']},{seeded.ids['gamma']}",
         lambda page: page.locator("[data-metric=score] canvas").wait_for(),
+    ),
+    "not-found": Screen(
+        lambda _, __: f"/{ENTITY}/no-such-project", lambda page: page.get_by_test_id("not-found").wait_for()
     ),
     # The admin's first API key is listed, so the key table and its buttons are checked too.
     "settings": Screen(lambda _, __: "/settings", lambda page: page.get_by_test_id("keys").wait_for()),

@@ -10,6 +10,7 @@ import { ProjectsPage } from "./pages/Projects";
 import { RunPage } from "./pages/RunPage";
 import { SettingsPage } from "./pages/Settings";
 import { SignInPage } from "./pages/SignIn";
+import { NotFoundPage, ProjectGate } from "./pages/NotFound";
 import { WorkspacePage } from "./pages/Workspace";
 import { SessionContext, type Session } from "./session";
 
@@ -89,24 +90,26 @@ export function App() {
             <Route path="/settings" element={<SettingsPage />} />
             <Route path="/settings/notifications" element={<NotificationSettingsPage />} />
             <Route path="/:entity" element={<ProjectsPage />} />
-            <Route path="/:entity/:project" element={<WorkspacePage />} />
-            <Route path="/:entity/:project/compare" element={<ComparePage />} />
-            <Route path="/:entity/:project/runs/:runId" element={<RunPage />} />
-            <Route path="/:entity/:project/alerts" element={<ProjectAlertsPage />} />
-            <Route path="/:entity/:project/sweeps" element={<SweepsPage />} />
-            <Route path="/:entity/:project/sweeps/new" element={<NewSweepPage />} />
-            <Route path="/:entity/:project/sweeps/:sweepId" element={<SweepPage />} />
-            <Route path="/:entity/:project/artifacts" element={<ArtifactsPage />} />
-            <Route path="/:entity/:project/artifacts/:name" element={<ArtifactPage />} />
-            <Route path="/:entity/:project/artifacts/:name/:version" element={<ArtifactVersionPage />} />
-            <Route path="/:entity/:project/trash" element={<TrashPage />} />
-            <Route path="/:entity/:project/overview" element={<ProjectOverviewPage />} />
-            <Route path="/:entity/:project/settings" element={<ProjectSettingsPage />} />
+            <Route element={<ProjectGate />}>
+              <Route path="/:entity/:project" element={<WorkspacePage />} />
+              <Route path="/:entity/:project/compare" element={<ComparePage />} />
+              <Route path="/:entity/:project/runs/:runId" element={<RunPage />} />
+              <Route path="/:entity/:project/alerts" element={<ProjectAlertsPage />} />
+              <Route path="/:entity/:project/sweeps" element={<SweepsPage />} />
+              <Route path="/:entity/:project/sweeps/new" element={<NewSweepPage />} />
+              <Route path="/:entity/:project/sweeps/:sweepId" element={<SweepPage />} />
+              <Route path="/:entity/:project/artifacts" element={<ArtifactsPage />} />
+              <Route path="/:entity/:project/artifacts/:name" element={<ArtifactPage />} />
+              <Route path="/:entity/:project/artifacts/:name/:version" element={<ArtifactVersionPage />} />
+              <Route path="/:entity/:project/trash" element={<TrashPage />} />
+              <Route path="/:entity/:project/overview" element={<ProjectOverviewPage />} />
+              <Route path="/:entity/:project/settings" element={<ProjectSettingsPage />} />
+            </Route>
             <Route path="/audit" element={<AuditPage />} />
             <Route path="/audit/:entity" element={<AuditPage />} />
             <Route path="/registry/:entity" element={<RegistryPage />} />
             <Route path="/registry/:entity/:collection" element={<RegistryPage />} />
-            <Route path="*" element={<p role="alert">{t("app.notFound")}</p>} />
+            <Route path="*" element={<NotFoundPage />} />
           </Routes>
         </Suspense>
       </Layout>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatBytes, formatDuration, formatNumber, formatTime, formatValue, toNumber } from "../src/lib/format";
+import { formatBytes, formatDuration, formatNumber, formatTime, formatValue, formatWallTicks, toNumber } from "../src/lib/format";
 
 describe("formatNumber", () => {
   it("keeps integers whole", () => expect(formatNumber(12345678)).toBe("12345678"));
@@ -50,7 +50,10 @@ describe("formatDuration", () => {
 });
 
 describe("formatTime and formatBytes", () => {
-  it("writes a local timestamp", () => expect(formatTime(0)).toMatch(/^19(69|70)-\d\d-\d\d \d\d:\d\d:\d\d$/));
+  it("writes a local timestamp in the UI language", () => {
+    expect(formatTime(0, "en")).toMatch(/^(Jan 1, 1970|Dec 31, 1969), \d\d:\d\d:\d\d$/);
+    expect(formatTime(0, "zh")).toMatch(/^(1970年1月1日|1969年12月31日) \d\d:\d\d:\d\d$/);
+  });
   it("writes sizes", () => {
     expect(formatBytes(512)).toBe("512 B");
     expect(formatBytes(1_250_000)).toBe("1.3 MB");
@@ -59,4 +62,15 @@ describe("formatTime and formatBytes", () => {
 
 describe("media stubs", () => {
   it("are shown by their type, not as JSON", () => expect(formatValue({ _type: "histogram", values: [1, 2] })).toBe("‹histogram›"));
+});
+
+describe("wall-clock axis ticks", () => {
+  const noon = Date.UTC(2026, 11, 4, 12) / 1000;
+  it("follow the UI language at the ticks' spacing", () => {
+    const days = [noon, noon + 86400 * 2];
+    expect(formatWallTicks(days, "en")[0]).toMatch(/^Dec [45]$/);
+    expect(formatWallTicks(days, "zh")[0]).toMatch(/^12月[45]日$/);
+    expect(formatWallTicks([noon, noon + 3600, null], "zh")).toEqual([expect.stringMatching(/^\d\d:00$/), expect.stringMatching(/^\d\d:00$/), ""]);
+    expect(formatWallTicks([noon, noon + 10], "en")[1]).toMatch(/^\d\d:00:10$/);
+  });
 });

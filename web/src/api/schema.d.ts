@@ -2862,6 +2862,10 @@ export interface components {
             summary: string[];
             /** Config */
             config: string[];
+            /** Step Metrics */
+            step_metrics: {
+                [key: string]: string;
+            };
         };
         /** ProjectOut */
         ProjectOut: {

@@ -10,6 +10,11 @@ export interface ChartControlsProps {
   onSmoothing: (s: number) => void;
   logY: boolean;
   onLogY: (v: boolean) => void;
+  /** Offer "" for the x axis: each metric against its define_metric step_metric, else the step. */
+  automatic?: boolean;
+  /** Legends under the charts, with their switch; no switch without `onLegend`. */
+  legend?: boolean;
+  onLegend?: (v: boolean) => void;
 }
 
 export function ChartControls(props: ChartControlsProps) {
@@ -20,6 +25,7 @@ export function ChartControls(props: ChartControlsProps) {
     <div className="chart-controls" role="group" aria-label={t("workspace.charts")}>
       <label htmlFor={xId}>{t("chart.xAxis")}</label>
       <select id={xId} value={props.xAxis} onChange={(e) => props.onXAxis(e.target.value)} data-testid="x-axis">
+        {props.automatic && <option value="">{t("chart.automatic")}</option>}
         <option value="_step">{t("chart.step")}</option>
         <option value="_runtime">{t("chart.relative")}</option>
         <option value="_timestamp">{t("chart.wall")}</option>
@@ -45,6 +51,12 @@ export function ChartControls(props: ChartControlsProps) {
         <input type="checkbox" checked={props.logY} onChange={(e) => props.onLogY(e.target.checked)} />
         {t("chart.logScale")}
       </label>
+      {props.onLegend && (
+        <label className="check">
+          <input type="checkbox" checked={props.legend ?? true} onChange={(e) => props.onLegend?.(e.target.checked)} data-testid="legend-toggle" />
+          {t("chart.legend")}
+        </label>
+      )}
       <span className="muted hint">{t("chart.zoomHint")}</span>
     </div>
   );

@@ -8,7 +8,7 @@
 import { useEffect, useMemo, useRef, type KeyboardEvent, type WheelEvent } from "react";
 import uPlot from "uplot";
 import { withAlpha } from "../lib/colors";
-import { formatDuration, formatNumber, formatTime } from "../lib/format";
+import { formatDuration, formatNumber, formatTime, formatWallTicks, uiLocale } from "../lib/format";
 import { buildChartData, nearestPoint, type ChartData, type LineInput } from "../lib/series";
 
 export type XKind = "step" | "relative" | "wall" | "metric";
@@ -36,7 +36,8 @@ function formatX(kind: XKind, x: number): string {
 type ChartView = Pick<LineChartProps, "logY" | "xKind" | "smoothing" | "height" | "xLabel" | "range">;
 
 function layoutKey(props: ChartView, chart: ChartData): string {
-  return JSON.stringify([chart.lines, props.logY, props.xKind, props.smoothing > 0, props.height]);
+  // The UI language too: axis names and wall-clock ticks are written in it.
+  return JSON.stringify([chart.lines, props.logY, props.xKind, props.smoothing > 0, props.height, props.xLabel, uiLocale()]);
 }
 
 function makeOptions(props: ChartView, chart: ChartData, width: number, tooltip: HTMLDivElement, zoom: { current: LineChartProps["onZoom"] }): uPlot.Options {
@@ -54,7 +55,7 @@ function makeOptions(props: ChartView, chart: ChartData, width: number, tooltip:
     if (line.raw !== null) {
       styles[line.raw - 1] = { label: `${line.label} raw`, stroke: withAlpha(line.color, 0.3), width: 1, points: { show: false }, spanGaps: true };
     }
-    styles[line.line - 1] = { label: line.label, stroke: line.color, width: line.emphasis ? 3 : 1.6, spanGaps: true };
+    styles[line.line - 1] = { label: line.label, stroke: line.faded ? withAlpha(line.color, 0.2) : line.color, width: line.emphasis ? 3 : 1.6, spanGaps: true };
   }
   series.push(...styles);
   const xTime = props.xKind === "wall";
@@ -72,6 +73,7 @@ function makeOptions(props: ChartView, chart: ChartData, width: number, tooltip:
       {
         stroke: "#444",
         grid: { stroke: "#eee" },
+        ...(xTime ? { values: (_u: uPlot, ticks: number[]) => formatWallTicks(ticks) } : {}),
         ...(props.xKind === "relative" ? { values: (_u: uPlot, ticks: number[]) => ticks.map((v) => (v == null ? "" : formatDuration(v))) } : {}),
         ...(props.xKind === "step" || props.xKind === "metric" ? { values: (_u: uPlot, ticks: number[]) => ticks.map((v) => (v == null ? "" : formatNumber(v, 4))) } : {}),
       },

@@ -31,6 +31,8 @@ export interface MetricPanelProps {
   size: PanelSize;
   onResize?: (size: PanelSize) => void;
   onRemove?: () => void;
+  /** A legend under the chart: a run clicked there is highlighted, the others drawn faint. */
+  legend?: boolean;
 }
 
 export function xKindOf(xAxis: string): XKind {
@@ -46,6 +48,7 @@ export function MetricPanel(props: MetricPanelProps) {
   const [visible, setVisible] = useState(false);
   const [series, setSeries] = useState<SeriesData[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [picked, setPicked] = useState<string | null>(null);
 
   useEffect(() => {
     const el = ref.current;
@@ -92,7 +95,9 @@ export function MetricPanel(props: MetricPanelProps) {
     const byRun = new Map(series.map((s) => [s.run, s]));
     for (const run of props.runs) {
       const s = byRun.get(run.id);
-      if (s && s.x.length > 0) lines.push({ id: run.id, label: run.label, color: run.color, emphasis: run.emphasis, series: s });
+      if (!s || s.x.length === 0) continue;
+      const highlighted = picked !== null && props.legend === true;
+      lines.push({ id: run.id, label: run.label, color: run.color, emphasis: run.emphasis || (highlighted && picked === run.id), faded: highlighted && picked !== run.id, series: s });
     }
   }
   const downsampled = lines.some((l) => l.series.downsampled);
@@ -142,6 +147,23 @@ export function MetricPanel(props: MetricPanelProps) {
           height={height}
           label={t("chart.panelFor", { key: props.metric })}
         />
+      )}
+      {props.legend && lines.length > 0 && (
+        <ul className="chart-legend" aria-label={t("chart.legend")} data-testid="chart-legend">
+          {lines.map((line) => (
+            <li key={line.id}>
+              <button
+                type="button"
+                aria-pressed={picked === line.id}
+                title={t("chart.highlight", { run: line.label })}
+                onClick={() => setPicked((p) => (p === line.id ? null : line.id))}
+              >
+                <span className="swatch" style={{ background: line.color }} aria-hidden="true" />
+                {line.label}
+              </button>
+            </li>
+          ))}
+        </ul>
       )}
       {!series && !error && <div className="chart-placeholder" style={{ height }} aria-hidden="true" />}
     </section>

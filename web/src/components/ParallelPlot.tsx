@@ -1,13 +1,17 @@
 /**
  * Parallel coordinates over numeric config keys and summary metrics, and a scatter plot of any two.
  * Lines take their run's colour, or with `colorBy` (a metric key) a colour scale over that metric.
+ *
+ * Real configs have dozens of keys, most the same in every run: the axes shown at first are the
+ * config keys whose values differ between the runs plus the main metric, and a person picks others
+ * from the full list. Long axis names are cut short and slanted; hovering one shows it whole.
  */
 import { useCallback, useId, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
 import type { Run } from "../api/types";
 import { runColor, runColors } from "../lib/colors";
 import { toNumber } from "../lib/format";
-import { configValue, summaryValue } from "../lib/runs";
+import { configValue, summaryLabel, summaryValue } from "../lib/runs";
 import { EChart } from "./EChart";
 
 /** What the plot reads of a run (a sweep's trials are drawn as such rows too). */
@@ -19,7 +23,12 @@ interface Props {
   configKeys: string[];
   metricKeys: string[];
   colorBy?: string;
+  /** The summary field the default axes end with (the sorted column, a sweep's metric); else the first with numbers. */
+  mainMetric?: string;
 }
+
+/** At most this many varying config keys make the default axes: more no longer reads as lines. */
+const DEFAULT_CONFIG_AXES = 8;
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -56,9 +65,10 @@ function colorScale(axes: Axis[], runs: PlotRun[], metric: string) {
   };
 }
 
-export default function ParallelPlot({ runs, selected, configKeys, metricKeys, colorBy }: Props) {
+export default function ParallelPlot({ runs, selected, configKeys, metricKeys, colorBy, mainMetric }: Props) {
   const { t } = useTranslation();
-  const axes = useMemo<Axis[]>(() => {
+  /** Every axis the runs allow, config keys first. */
+  const candidates = useMemo<Axis[]>(() => {
     const out: Axis[] = [];
     for (const k of configKeys) {
       const values = runs.map((r) => configValue(r.config, k));
@@ -67,9 +77,21 @@ export default function ParallelPlot({ runs, selected, configKeys, metricKeys, c
       if (numbers > 0 && numbers >= values.filter((v) => v !== undefined).length) out.push({ id: `config:${k}`, label: k, value: (r) => numeric(configValue(r.config, k)) });
       else if (strings.size > 1 && strings.size <= 20) out.push({ id: `config:${k}`, label: k, value: (r) => { const v = configValue(r.config, k); return typeof v === "string" ? v : null; } });
     }
-    for (const k of metricKeys) out.push({ id: `summary:${k}`, label: k, value: (r) => numeric(summaryValue(r.summary, k)) });
-    return out.slice(0, 24);
+    for (const k of metricKeys) out.push({ id: `summary:${k}`, label: summaryLabel(k), value: (r) => numeric(summaryValue(r.summary, k)) });
+    return out;
   }, [runs, configKeys, metricKeys]);
+
+  const defaults = useMemo<string[]>(() => {
+    const varying = candidates.filter((a) => a.id.startsWith("config:") && new Set(runs.map((r) => a.value(r))).size > 1);
+    const metrics = candidates.filter((a) => a.id.startsWith("summary:") && runs.some((r) => a.value(r) !== null));
+    const main = metrics.find((a) => a.id === `summary:${mainMetric ?? colorBy}`) ?? metrics[0];
+    return [...varying.slice(0, DEFAULT_CONFIG_AXES), ...(main ? [main] : [])].map((a) => a.id);
+  }, [candidates, runs, mainMetric, colorBy]);
+  // The axes a person picked (in the order of the list), or null for the defaults.
+  const [picked, setPicked] = useState<string[] | null>(null);
+  const chosen = picked ?? defaults;
+  const axes = useMemo(() => candidates.filter((a) => chosen.includes(a.id)), [candidates, chosen]);
+  const toggleAxis = (id: string, on: boolean) => setPicked(on ? [...chosen, id] : chosen.filter((c) => c !== id));
 
   const colors = useMemo(() => runColors([...selected]), [selected]);
   const colorOf = useCallback((id: string): string => colors.get(id) ?? runColor(id), [colors]);
@@ -93,7 +115,14 @@ export default function ParallelPlot({ runs, selected, configKeys, metricKeys, c
       tooltip: { trigger: "item" as const },
       ...(colorBy ? { visualMap: colorScale(axes, runs, colorBy) } : {}),
       parallelAxis: dims,
-      parallel: { left: 40, right: 80, top: 40, bottom: 30, parallelAxisDefault: { nameLocation: "end" as const, nameTextStyle: { fontSize: 11 }, nameRotate: 15 } },
+      // Names slanted and cut at 110 px, whole in a tooltip on hover (ECharts shows it for a cut name once the axis has a tooltip).
+      parallel: {
+        left: 40,
+        right: 80,
+        top: 70,
+        bottom: 30,
+        parallelAxisDefault: { nameLocation: "end" as const, nameTextStyle: { fontSize: 11 }, nameRotate: 25, nameTruncate: { maxWidth: 110 }, tooltip: { show: true } },
+      },
       series: [{ type: "parallel" as const, data, smooth: false, lineStyle: { width: 1 } }],
     };
   }, [axes, runs, selected, colorOf, colorBy]);
@@ -102,8 +131,8 @@ export default function ParallelPlot({ runs, selected, configKeys, metricKeys, c
   const yId = useId();
   const [sx, setSx] = useState<string>("");
   const [sy, setSy] = useState<string>("");
-  const axisX = axes.find((a) => a.id === sx) ?? axes[0];
-  const axisY = axes.find((a) => a.id === sy) ?? axes[axes.length - 1];
+  const axisX = candidates.find((a) => a.id === sx) ?? axes[0] ?? candidates[0];
+  const axisY = candidates.find((a) => a.id === sy) ?? axes[axes.length - 1] ?? candidates[candidates.length - 1];
   const scatter = useMemo(() => {
     if (!axisX || !axisY) return null;
     const points = runs
@@ -125,15 +154,32 @@ export default function ParallelPlot({ runs, selected, configKeys, metricKeys, c
     };
   }, [axisX, axisY, runs, selected, colorOf]);
 
-  if (axes.length < 2) return <p className="muted">{t("chart.noData")}</p>;
+  if (candidates.length < 2) return <p className="muted">{t("chart.noData")}</p>;
   return (
     <div className="parallel" data-testid="parallel">
-      <EChart option={option} height={320} label={t("workspace.parallel")} />
+      <details className="axis-picker" data-testid="axis-picker">
+        <summary>{t("workspace.axes", { shown: axes.length, total: candidates.length })}</summary>
+        <fieldset>
+          <legend className="sr-only">{t("workspace.axesLegend")}</legend>
+          {candidates.map((a) => (
+            <label key={a.id} className="check" title={a.label}>
+              <input type="checkbox" checked={chosen.includes(a.id)} onChange={(e) => toggleAxis(a.id, e.target.checked)} />
+              <span>{a.label}</span>
+            </label>
+          ))}
+        </fieldset>
+        {picked !== null && (
+          <button type="button" onClick={() => setPicked(null)}>
+            {t("workspace.axesDefault")}
+          </button>
+        )}
+      </details>
+      {axes.length < 2 ? <p className="muted">{t("workspace.axesFew")}</p> : <EChart option={option} height={340} label={t("workspace.parallel")} />}
       <h3>{t("workspace.scatter")}</h3>
       <div className="chart-controls">
         <label htmlFor={xId}>{t("workspace.scatterX")}</label>
         <select id={xId} value={axisX?.id ?? ""} onChange={(e) => setSx(e.target.value)}>
-          {axes.map((a) => (
+          {candidates.map((a) => (
             <option key={a.id} value={a.id}>
               {a.label}
             </option>
@@ -141,7 +187,7 @@ export default function ParallelPlot({ runs, selected, configKeys, metricKeys, c
         </select>
         <label htmlFor={yId}>{t("workspace.scatterY")}</label>
         <select id={yId} value={axisY?.id ?? ""} onChange={(e) => setSy(e.target.value)}>
-          {axes.map((a) => (
+          {candidates.map((a) => (
             <option key={a.id} value={a.id}>
               {a.label}
             </option>

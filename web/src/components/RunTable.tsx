@@ -216,7 +216,7 @@ const RowCells = memo(function RowCells({ run, selected, hidden, columns, widths
         )}
       </div>
       {columns.map((c, i) => (
-        <div role="cell" className={`rt-cell${c.numeric ? " num" : ""}`} key={c.id} style={{ width: widths[i + 1] }} title={run && c.text ? c.text(run) : undefined}>
+        <div role="cell" className={`rt-cell${c.numeric ? " num" : ""}`} key={c.id} data-column={c.id} style={{ width: widths[i + 1] }} title={run && c.text ? c.text(run) : undefined}>
           {run ? c.render(run) : <span className="placeholder" />}
         </div>
       ))}

@@ -30,9 +30,10 @@ const errors: Record<ErrorCode, string> = {
 };
 
 export const en = {
-  app: { name: "wakelog", skip: "Skip to content", loading: "Loading…", error: "Something went wrong: {{message}}", retry: "Retry", notFound: "Not found" },
+  app: { name: "wakelog", skip: "Skip to content", loading: "Loading…", error: "Something went wrong: {{message}}", retry: "Retry" },
   nav: { projects: "Projects", settings: "Settings", audit: "Audit trail", signOut: "Sign out", language: "Language", signedInAs: "Signed in as {{name}}", breadcrumb: "Breadcrumb", main: "Main" },
   errors: { ...errors, withDetail: "{{message}} ({{detail}})" },
+  notFound: { title: "Page not found", projectTitle: "Project not found", page: "There is nothing at this address.", project: "The project {{project}} does not exist, or you may not read it.", home: "All projects" },
   login: {
     title: "Sign in to wakelog",
     withPassword: "Username and password",
@@ -143,6 +144,10 @@ export const en = {
     compare: "Compare selected",
     parallel: "Parallel coordinates",
     scatter: "Scatter plot",
+    axes: "Axes ({{shown}} of {{total}})",
+    axesLegend: "Axes of the plot",
+    axesDefault: "Default axes",
+    axesFew: "Pick two or more axes.",
     scatterX: "X",
     scatterY: "Y",
   },
@@ -176,6 +181,9 @@ export const en = {
     noData: "No data",
     downsampled: "downsampled: the band shows each bin's min and max",
     value: "Value",
+    automatic: "Default (each metric's step_metric, else step)",
+    legend: "Legend",
+    highlight: "Highlight {{run}}",
     panelFor: "Chart of {{key}}",
   },
   state: { running: "running", finished: "finished", failed: "failed", crashed: "crashed", killed: "killed", preempted: "preempted", pending: "pending" },

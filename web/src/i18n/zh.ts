@@ -30,9 +30,10 @@ const errors: Record<ErrorCode, string> = {
 
 /** 中文 strings. */
 export const zh: Messages = {
-  app: { name: "wakelog", skip: "跳到正文", loading: "加载中…", error: "出错了：{{message}}", retry: "重试", notFound: "未找到" },
+  app: { name: "wakelog", skip: "跳到正文", loading: "加载中…", error: "出错了：{{message}}", retry: "重试" },
   nav: { projects: "项目", settings: "设置", audit: "审计日志", signOut: "退出登录", language: "语言", signedInAs: "当前用户：{{name}}", breadcrumb: "导航路径", main: "主导航" },
   errors: { ...errors, withDetail: "{{message}}（{{detail}}）" },
+  notFound: { title: "页面不存在", projectTitle: "项目不存在", page: "此地址没有内容。", project: "项目 {{project}} 不存在，或你无权查看。", home: "全部项目" },
   login: {
     title: "登录 wakelog",
     withPassword: "用户名和密码",
@@ -143,6 +144,10 @@ export const zh: Messages = {
     compare: "对比所选运行",
     parallel: "平行坐标图",
     scatter: "散点图",
+    axes: "坐标轴（{{shown}}/{{total}}）",
+    axesLegend: "图中的坐标轴",
+    axesDefault: "默认坐标轴",
+    axesFew: "请选择两个或更多坐标轴。",
     scatterX: "X 轴",
     scatterY: "Y 轴",
   },
@@ -176,6 +181,9 @@ export const zh: Messages = {
     noData: "无数据",
     downsampled: "已降采样：色带表示每个区间的最小值和最大值",
     value: "值",
+    automatic: "默认（各指标的 step_metric，否则为步数）",
+    legend: "图例",
+    highlight: "突出显示 {{run}}",
     panelFor: "{{key}} 的图表",
   },
   state: { running: "运行中", finished: "已完成", failed: "失败", crashed: "已崩溃", killed: "已终止", preempted: "被抢占", pending: "等待中" },

@@ -1,18 +1,15 @@
 /**
  * Every run keeps one colour wherever it is drawn: picked from its id, not its position. Runs drawn
- * together never share a colour while the palette lasts, and avoid look-alikes (two blues, two
- * olives) while the hue families last: see `runColors`.
+ * together never share a colour while the palette lasts: see `runColors`.
+ *
+ * No two entries look alike: every pair is at least 20 apart in CIEDE2000 (the old palette had
+ * maroon 18 from brown and pink 12 from magenta), and each stands out on the white chart at 3:1 or
+ * more (WCAG 1.4.11, non-text contrast). web/test/colors.test.ts checks both.
  */
 export const PALETTE = [
-  "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
-  "#bcbd22", "#7f7f7f", "#000075", "#800000", "#469990", "#f032e6", "#808000", "#9a6324",
+  "#1f77b4", "#d62728", "#2ca02c", "#f03cff", "#5a4b1e", "#693c69",
+  "#c38700", "#968787", "#00695a", "#0000ff", "#1ea5a5", "#ff4b87",
 ];
-
-/**
- * The hue family of each palette entry: entries of one family are told apart on a chart only side
- * by side, not across a legend (blue/navy, red/maroon, cyan/teal, pink/magenta, olive/yellow, browns).
- */
-const FAMILY = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 7, 6, 8, 5];
 
 /** FNV-1a over the id's UTF-16 code units. */
 function hash(text: string): number {
@@ -30,27 +27,17 @@ export function runColor(runId: string): string {
 
 /**
  * Colours for runs drawn together. Each run starts at its own palette slot (its `runColor`); one
- * whose slot, or a slot of the same hue family, another run of the set already holds moves on to the
- * next slot of an unused family, and once every family is used, to the next free slot. Runs are taken
+ * whose slot another run of the set already holds moves on to the next free slot. Runs are taken
  * in id order, so the result depends on which runs are shown, never on the order they were picked in.
  */
 export function runColors(runIds: readonly string[]): Map<string, string> {
   const taken = new Set<number>();
-  const families = new Set<number>();
   const colors = new Map<string, string>();
-  const next = (start: number, free: (slot: number) => boolean): number | null => {
-    for (let i = 0; i < PALETTE.length; i++) {
-      const slot = (start + i) % PALETTE.length;
-      if (free(slot)) return slot;
-    }
-    return null;
-  };
   for (const id of [...new Set(runIds)].sort()) {
     const own = hash(id) % PALETTE.length;
-    const slot =
-      next(own, (s) => !taken.has(s) && !families.has(FAMILY[s] as number)) ?? next(own, (s) => !taken.has(s)) ?? own;
+    let slot = own;
+    for (let i = 0; i < PALETTE.length && taken.has(slot); i++) slot = (own + i + 1) % PALETTE.length;
     taken.add(slot);
-    families.add(FAMILY[slot] as number);
     colors.set(id, PALETTE[slot] as string);
   }
   return colors;

@@ -1,4 +1,5 @@
 /** How numbers, durations and times are written everywhere in the app. */
+import i18next from "i18next";
 
 type MediaStub = Record<string, unknown> & { _type: string };
 
@@ -63,12 +64,48 @@ export function formatDuration(seconds: number | null | undefined): string {
   return `${m}m ${String(sec).padStart(2, "0")}s`;
 }
 
-/** Epoch seconds as a local "YYYY-MM-DD HH:MM:SS". */
-export function formatTime(epochSeconds: number | null | undefined): string {
+/** The UI language as an Intl locale ("en", "zh"): dates and times are written in it. */
+export function uiLocale(): string {
+  return i18next.language || "en";
+}
+
+const timeFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** A cached `Intl.DateTimeFormat` (building one is slow; a table formats thousands of cells). */
+function dateFormat(locale: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${locale}\u0000${JSON.stringify(options)}`;
+  let found = timeFormats.get(key);
+  if (!found) {
+    found = new Intl.DateTimeFormat(locale, options);
+    timeFormats.set(key, found);
+  }
+  return found;
+}
+
+/** Epoch seconds as a local date and time to the second, in the UI language ("Dec 4, 2026, 09:18:31", "2026年12月4日 09:18:31"). */
+export function formatTime(epochSeconds: number | null | undefined, locale: string = uiLocale()): string {
   if (epochSeconds === null || epochSeconds === undefined || !Number.isFinite(epochSeconds)) return "–";
-  const d = new Date(epochSeconds * 1000);
-  const p = (n: number) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+  const options: Intl.DateTimeFormatOptions = { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" };
+  return dateFormat(locale, options).format(new Date(epochSeconds * 1000));
+}
+
+/**
+ * Tick labels of a wall-clock axis, in the UI language: as fine as the ticks' spacing needs
+ * (seconds, minutes, days, months), so a day-long run reads "09:00", "12:00" and a month "Dec 4".
+ */
+export function formatWallTicks(ticks: readonly (number | null)[], locale: string = uiLocale()): string[] {
+  const values = ticks.filter((v): v is number => v !== null && Number.isFinite(v));
+  const step = values.length > 1 ? Math.abs((values[1] as number) - (values[0] as number)) : 3600;
+  const options: Intl.DateTimeFormatOptions =
+    step < 60
+      ? { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" }
+      : step < 86400
+        ? { hour: "2-digit", minute: "2-digit", hourCycle: "h23" }
+        : step < 28 * 86400
+          ? { month: "short", day: "numeric" }
+          : { year: "numeric", month: "short" };
+  const format = dateFormat(locale, options);
+  return ticks.map((v) => (v === null || !Number.isFinite(v) ? "" : format.format(new Date(v * 1000))));
 }
 
 /** "3 minutes ago"-style text through Intl, in the UI language. */

@@ -102,11 +102,76 @@ export function configValue(config: Record<string, unknown>, path: string): unkn
   return node;
 }
 
-/** A summary entry's shown value: the last value of a metric, or the value itself. */
-export function summaryValue(summary: Record<string, unknown>, key: string): unknown {
-  const v = summary[key];
-  if (v !== null && typeof v === "object" && !Array.isArray(v) && "last" in (v as Record<string, unknown>)) {
-    return (v as Record<string, unknown>).last;
+/** What `define_metric(summary=…)` keeps of a metric: the summary then holds `{"acc": {"max": 0.9}}`. */
+export const SUMMARY_VIEWS = ["min", "max", "mean", "first", "last", "best"] as const;
+
+/** The views a `define_metric` summary entry holds (`{"max": 0.9}` → ["max"]), or null for any other value. */
+function viewsOf(value: unknown): string[] | null {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return null;
+  const keys = Object.keys(value);
+  return keys.length > 0 && keys.every((k) => (SUMMARY_VIEWS as readonly string[]).includes(k)) ? keys : null;
+}
+
+/** `acc.max` as ["acc", "max"] when it names a view, else null. */
+function splitView(field: string): [string, string] | null {
+  const dot = field.lastIndexOf(".");
+  if (dot <= 0) return null;
+  const view = field.slice(dot + 1);
+  return (SUMMARY_VIEWS as readonly string[]).includes(view) ? [field.slice(0, dot), view] : null;
+}
+
+/**
+ * A summary field's value. A field is a summary key, or wandb's `acc.max` for the value
+ * `define_metric("acc", summary="max")` keeps at `{"acc": {"max": …}}` (the server filters and
+ * sorts on the same name). The plain key of such an entry reads its `last` view only: any other
+ * view is not the metric's last value, and is shown under its own name.
+ */
+export function summaryValue(summary: Record<string, unknown>, field: string): unknown {
+  if (field in summary) {
+    const v = summary[field];
+    const views = viewsOf(v);
+    return views === null ? v : (v as Record<string, unknown>).last;
   }
-  return v;
+  const split = splitView(field);
+  if (split === null || viewsOf(summary[split[0]]) === null) return undefined;
+  return (summary[split[0]] as Record<string, unknown>)[split[1]];
+}
+
+/** A summary field as people read it: `eval/acc.max` is "eval/acc (max)". */
+export function summaryLabel(field: string): string {
+  const split = splitView(field);
+  return split ? `${split[0]} (${split[1]})` : field;
+}
+
+/**
+ * The summary fields of `keys` over `runs`: a key whose runs hold `define_metric` views becomes one
+ * field per view (`eval/acc.max`), kept as the plain key too where some run holds a plain value
+ * (or no loaded run holds it at all).
+ */
+export function summaryFields(keys: readonly string[], runs: readonly Pick<Run, "summary">[]): string[] {
+  const out: string[] = [];
+  for (const key of keys) {
+    const views = new Set<string>();
+    let plain = false;
+    for (const r of runs) {
+      if (!(key in r.summary)) continue;
+      const v = viewsOf(r.summary[key]);
+      if (v === null) plain = true;
+      else v.forEach((view) => views.add(view));
+    }
+    if (plain || views.size === 0) out.push(key);
+    for (const view of SUMMARY_VIEWS) if (views.has(view)) out.push(`${key}.${view}`);
+  }
+  return out;
+}
+
+/** A run's summary as shown: `define_metric` entries spread into one labelled value per view. */
+export function shownSummary(summary: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(summary)) {
+    const views = viewsOf(value);
+    if (views === null) out[key] = value;
+    else for (const view of views) out[summaryLabel(`${key}.${view}`)] = (value as Record<string, unknown>)[view];
+  }
+  return out;
 }

@@ -29,8 +29,10 @@ export interface LineInput {
   label: string;
   color: string;
   series: SeriesData;
-  /** Drawn thicker (a sweep's best trial). */
+  /** Drawn thicker (a sweep's best trial, the run picked in the legend). */
   emphasis?: boolean;
+  /** Drawn faint: another run is picked in the legend. */
+  faded?: boolean;
 }
 
 export interface LineColumns {
@@ -38,6 +40,7 @@ export interface LineColumns {
   label: string;
   color: string;
   emphasis?: boolean;
+  faded?: boolean;
   /** Column indexes into `data` (0 is x). */
   line: number;
   raw: number | null;
@@ -114,7 +117,7 @@ export function buildChartData(inputs: LineInput[], options: BuildOptions): Char
   const smoothing = options.smoothing > 0;
   for (const input of prepared) {
     const s = input.series;
-    const columns: LineColumns = { id: input.id, label: input.label, color: input.color, emphasis: input.emphasis, line: 0, raw: null, min: null, max: null };
+    const columns: LineColumns = { id: input.id, label: input.label, color: input.color, emphasis: input.emphasis, faded: input.faded, line: 0, raw: null, min: null, max: null };
     if (s.downsampled) {
       columns.max = data.push(spread(xs, s.x, s.max, options.logY)) - 1;
       columns.min = data.push(spread(xs, s.x, s.min, options.logY)) - 1;

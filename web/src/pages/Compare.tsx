@@ -17,6 +17,7 @@ import { diffRows, type DiffRow } from "../lib/diff";
 import { HistoryStore } from "../lib/historyStore";
 import { bringsNewKeys, useLive, type LiveBatch } from "../lib/live";
 import { sections } from "../lib/panels";
+import { shownSummary } from "../lib/runs";
 import { useApi } from "../lib/useApi";
 import { listParam, useUrlState } from "../lib/urlState";
 
@@ -80,7 +81,7 @@ export function ComparePage() {
   const visible = (values: Record<string, unknown>) => Object.fromEntries(Object.entries(values).filter(([k]) => !k.startsWith("_")));
   // `_` keys are wandb's own (config._wandb holds image class labels), as in wandb's UI.
   const config = diffRows(runs.map((r) => visible(r.config)));
-  const summary = diffRows(runs.map((r) => visible(r.summary)));
+  const summary = diffRows(runs.map((r) => visible(shownSummary(r.summary))));
   const metricKeys = (keys.data?.summary ?? []).filter((k) => !k.startsWith("_"));
   const header = (
     <thead>
@@ -136,7 +137,7 @@ export function ComparePage() {
           </summary>
           <div className="panel-grid">
             {list.map((k) => (
-              <MetricPanel key={k} store={store} runs={shown} metric={k} stream="history" xAxis="_step" smoothing={0} logY={false} range={range} onZoom={onZoom} liveVersion={liveVersion} size="m" />
+              <MetricPanel key={k} store={store} runs={shown} metric={k} stream="history" legend xAxis="_step" smoothing={0} logY={false} range={range} onZoom={onZoom} liveVersion={liveVersion} size="m" />
             ))}
           </div>
         </details>

@@ -16,6 +16,7 @@ import { errorMessage } from "../i18n/errors";
 import { canAdmin, canWrite } from "../lib/access";
 import { formatTime, formatValue } from "../lib/format";
 import { movePin } from "../lib/pins";
+import { summaryFields, summaryLabel, summaryValue } from "../lib/runs";
 import { useApi } from "../lib/useApi";
 import { useUrlState } from "../lib/urlState";
 import { useSession } from "../session";
@@ -65,14 +66,14 @@ export function ProjectOverviewPage() {
           </section>
           <section aria-labelledby="best-h" className="overview-part" data-testid="best-run">
             <h2 id="best-h">{t("project.best")}</h2>
-            <MetricPicker metrics={metrics} metric={metric} goal={goal} onChange={(m, g) => setParams({ metric: m || null, goal: g === "max" ? null : g })} />
+            <MetricPicker metrics={summaryFields(metrics, [...data.latest, ...data.pinned])} metric={metric} goal={goal} onChange={(m, g) => setParams({ metric: m || null, goal: g === "max" ? null : g })} />
             {!metric ? (
               <p className="muted">{t("project.noMetrics")}</p>
             ) : data.best ? (
               <p>
                 <Link to={`${base}/runs/${seg(data.best.id)}`}>{data.best.name ?? data.best.id}</Link>{" "}
                 <span>
-                  {metric} = <strong>{formatValue(data.best.summary[metric])}</strong>
+                  {summaryLabel(metric)} = <strong>{formatValue(summaryValue(data.best.summary, metric))}</strong>
                 </span>
               </p>
             ) : (
@@ -178,7 +179,7 @@ function MetricPicker({ metrics, metric, goal, onChange }: { metrics: string[]; 
       <select id={`${id}-metric`} value={metric} onChange={(e) => onChange(e.target.value, goal)}>
         {metrics.map((m) => (
           <option key={m} value={m}>
-            {m}
+            {summaryLabel(m)}
           </option>
         ))}
       </select>
@@ -240,7 +241,7 @@ function RunsTable({ runs, label, base, metric, testId, children }: RunsTablePro
           <th scope="col">{t("run.created")}</th>
           {metric && (
             <th scope="col" className="num">
-              {metric}
+              {summaryLabel(metric)}
             </th>
           )}
           {children && (
@@ -260,7 +261,7 @@ function RunsTable({ runs, label, base, metric, testId, children }: RunsTablePro
               <StateBadge state={run.state} />
             </td>
             <td>{formatTime(run.created_at)}</td>
-            {metric && <td className="num">{run.summary[metric] === undefined ? "–" : formatValue(run.summary[metric])}</td>}
+            {metric && <td className="num">{formatValue(summaryValue(run.summary, metric))}</td>}
             {children && <td>{children(run, index)}</td>}
           </tr>
         ))}

@@ -23,6 +23,8 @@ import { errorMessage } from "../i18n/errors";
 import { HistoryStore } from "../lib/historyStore";
 import { useLive, type LiveBatch } from "../lib/live";
 import { sections } from "../lib/panels";
+import { shownSummary } from "../lib/runs";
+import { stepMetricOf, stepMetricsOf } from "../lib/stepMetrics";
 import { systemSections } from "../lib/systemPanels";
 import { useApi } from "../lib/useApi";
 import { useUrlState } from "../lib/urlState";
@@ -89,7 +91,7 @@ export function RunPage() {
       <div role="tabpanel" tabIndex={0} id={`${tabIds}-panel`} aria-labelledby={`${tabIds}-${tab}`} className="tab-body">
         {tab === "overview" && <Overview run={run} runRef={runRef} />}
         {tab === "charts" && (
-          <RunCharts store={store} run={shown} keys={(keys.data?.history ?? []).map((k) => k.key).filter((k) => !k.startsWith("_"))} liveVersion={liveVersion} stream="history" />
+          <RunCharts store={store} run={shown} keys={(keys.data?.history ?? []).map((k) => k.key).filter((k) => !k.startsWith("_"))} liveVersion={liveVersion} stream="history" stepMetrics={stepMetricsOf(run.metric_defs)} />
         )}
         {tab === "system" && <RunCharts store={store} run={shown} keys={(keys.data?.system ?? []).map((k) => k.key)} liveVersion={liveVersion} stream="system" />}
         {tab === "logs" && <ConsoleView runRef={runRef} version={consoleVersion} />}
@@ -157,7 +159,7 @@ function Overview({ run, runRef }: { run: RunDetail; runRef: RunRef }) {
         </section>
         <section aria-labelledby="summary-h">
           <h2 id="summary-h">{t("run.summary")}</h2>
-          <KeyValueTable value={run.summary} testId="summary-table" hideUnderscore render={(v, k) => summaryMedia(v, k, runRef)} />
+          <KeyValueTable value={shownSummary(run.summary)} testId="summary-table" hideUnderscore render={(v, k) => summaryMedia(v, k, runRef)} />
         </section>
       </div>
       <EnvironmentFacts metadata={run.metadata} runRef={runRef} />
@@ -171,10 +173,12 @@ function Overview({ run, runRef }: { run: RunDetail; runRef: RunRef }) {
   );
 }
 
-function RunCharts({ store, run, keys, liveVersion, stream }: { store: HistoryStore; run: ShownRun[]; keys: string[]; liveVersion: number; stream: "history" | "system" }) {
+function RunCharts(props: { store: HistoryStore; run: ShownRun[]; keys: string[]; liveVersion: number; stream: "history" | "system"; stepMetrics?: Record<string, string> }) {
+  const { store, run, keys, liveVersion, stream, stepMetrics = {} } = props;
   const { t } = useTranslation();
   const [params, setParams] = useUrlState();
-  const xAxis = params.get("x") ?? (stream === "system" ? "_runtime" : "_step");
+  // No x axis chosen: each metric against its define_metric step_metric, else the step.
+  const xAxis = params.get("x") ?? (stream === "system" ? "_runtime" : "");
   const smoothing = Math.min(0.99, Math.max(0, Number(params.get("smooth") ?? "0") || 0));
   const logY = params.get("log") === "1";
   const xr = params.get("xr");
@@ -188,7 +192,8 @@ function RunCharts({ store, run, keys, liveVersion, stream }: { store: HistorySt
     <div>
       <ChartControls
         xAxis={xAxis}
-        onXAxis={(x) => setParams({ x, xr: null })}
+        onXAxis={(x) => setParams({ x: x || null, xr: null })}
+        automatic={stream === "history"}
         metricKeys={stream === "history" ? keys : []}
         smoothing={smoothing}
         onSmoothing={(s) => setParams({ smooth: s > 0 ? String(s) : null })}
@@ -208,7 +213,7 @@ function RunCharts({ store, run, keys, liveVersion, stream }: { store: HistorySt
                 runs={run}
                 metric={k}
                 stream={stream}
-                xAxis={xAxis}
+                xAxis={xAxis || stepMetricOf(stepMetrics, k) || "_step"}
                 smoothing={smoothing}
                 logY={logY}
                 range={range}

@@ -12,7 +12,7 @@ import { FilterBar } from "../components/FilterBar";
 import { RunTable } from "../components/RunTable";
 import { formatField } from "../lib/filterBuilder";
 import { HistoryStore } from "../lib/historyStore";
-import { useRuns } from "../lib/runs";
+import { summaryFields, useRuns } from "../lib/runs";
 import { useApi } from "../lib/useApi";
 import { ChartsPane } from "./workspace/ChartsPane";
 import { parseOrder, sortKeyOf, useRunColumns } from "./workspace/columns";
@@ -24,6 +24,7 @@ import { useWorkspaceLive } from "./workspace/useWorkspaceLive";
 import { useWorkspaceUrl } from "./workspace/useWorkspaceUrl";
 import { WorkspaceHeader } from "./workspace/WorkspaceHeader";
 
+const NO_STEP_METRICS: Record<string, string> = {};
 const FILTER_FIELDS = ["name", "state", "tags", "group", "job_type", "host", "created_at", "runtime"];
 
 export function WorkspacePage() {
@@ -45,7 +46,9 @@ export function WorkspacePage() {
   // `_wandb.*` (chart panels, class labels the SDK keeps as wandb does) is bookkeeping, not a column.
   const configKeys = useMemo(() => (keys.data?.config ?? []).filter((k) => !k.startsWith("_")), [keys.data]);
   const metricKeys = useMemo(() => (keys.data?.summary ?? []).filter((k) => !k.startsWith("_")), [keys.data]);
-  const filterFields = [...FILTER_FIELDS, ...configKeys.map((k) => `config.${k}`), ...metricKeys.map((k) => formatField(["summary", k]))];
+  // define_metric summaries become one field per view kept ("eval/acc.max"), as the loaded runs show.
+  const summaryKeys = useMemo(() => summaryFields(metricKeys, rows.loaded), [metricKeys, rows.loaded]);
+  const filterFields = [...FILTER_FIELDS, ...configKeys.map((k) => `config.${k}`), ...summaryKeys.map((k) => formatField(["summary", k]))];
 
   return (
     <section className="workspace" data-testid="workspace">
@@ -71,7 +74,7 @@ export function WorkspacePage() {
               shownCount={table.grouped ? rows.loaded.length : total}
               total={total}
               configKeys={configKeys}
-              metricKeys={metricKeys}
+              summaryKeys={summaryKeys}
             />
             {rows.total === 0 && !rows.error ? (
               <p className="muted">{t("workspace.noRuns")}</p>
@@ -110,6 +113,8 @@ export function WorkspacePage() {
             metricKeys={metricKeys}
             keysLoaded={keys.data !== null}
             configKeys={configKeys}
+            summaryKeys={summaryKeys}
+            stepMetrics={keys.data?.step_metrics ?? NO_STEP_METRICS}
             loadedRuns={rows.loaded}
           />
         )}

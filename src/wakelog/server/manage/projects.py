@@ -146,7 +146,7 @@ def overview(
             best = _runs(conn, entity, project, ctx, order, 1)
         except FilterError as exc:
             raise exc.about("metric") from None
-        if best and best[0]["summary"].get(metric) is not None:  # runs without it sort last
+        if best and q.summary_field(best[0]["summary"], metric) is not None:  # runs without it sort last
             found["best"] = best[0]
     return found
 

@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from wakelog.server.query.filters import (
+    SUMMARY_VIEWS,
     Context,
     Node,
     SortKey,
@@ -116,6 +117,16 @@ def clean_json(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [clean_json(v) for v in value]
     return value
+
+
+def summary_field(summary: dict[str, Any], field: str) -> Any:
+    """A summary value by the name filters use: the key's own value, or for ``acc.max`` the value
+    ``define_metric("acc", summary="max")`` keeps at ``{"acc": {"max": …}}``."""
+    if field in summary:
+        return summary[field]
+    head, _, view = field.rpartition(".")
+    entry = summary.get(head) if head and view in SUMMARY_VIEWS else None
+    return entry.get(view) if isinstance(entry, dict) else None
 
 
 def _run_columns(ctx: Context, detail: bool) -> list[sa.ColumnElement]:
@@ -322,7 +333,9 @@ def project_detail(conn: sa.Connection, entity: str, project: str, ctx: Context)
 
 
 def project_keys(conn: sa.Connection, entity: str, project: str) -> dict[str, list[str]]:
-    """The summary metric keys and config keys (dotted paths) used by a project's runs."""
+    """The summary metric keys and config keys (dotted paths) used by a project's runs, and the
+    ``step_metric`` each ``define_metric`` name (or trailing-``*`` glob) declared, the first run's
+    where runs differ: the x axis the web app draws such a metric against by default."""
     pid = project_id_subquery(entity, project)
     metric_keys = conn.execute(
         sa.select(summaries.c.key)
@@ -332,9 +345,17 @@ def project_keys(conn: sa.Connection, entity: str, project: str) -> dict[str, li
         .order_by(summaries.c.key)
     ).scalars()
     config_keys: set[str] = set()
-    for config in conn.execute(sa.select(runs.c.config).where(runs.c.project_id == pid, LIVE)).scalars():
+    step_metrics: dict[str, str] = {}
+    rows = conn.execute(
+        sa.select(runs.c.config, runs.c.metric_defs).where(runs.c.project_id == pid, LIVE).order_by(runs.c.id)
+    )
+    for config, defs in rows:
         _config_paths(config or {}, "", config_keys)
-    return {"summary": list(metric_keys), "config": sorted(config_keys)}
+        for name, definition in (defs or {}).items():
+            step = definition.get("step_metric") if isinstance(definition, dict) else None
+            if isinstance(step, str) and step:
+                step_metrics.setdefault(str(name), step)
+    return {"summary": list(metric_keys), "config": sorted(config_keys), "step_metrics": step_metrics}
 
 
 def _config_paths(value: dict, prefix: str, out: set[str], depth: int = 0) -> None:

@@ -99,6 +99,8 @@ class ProjectOverview(BaseModel):
 class ProjectKeys(BaseModel):
     summary: list[str]
     config: list[str]
+    #: define_metric name or ``prefix/*`` glob -> its step_metric (``eval/*`` -> ``epoch``)
+    step_metrics: dict[str, str]
 
 
 @router.get("/entities", response_model=list[EntityOut])

@@ -10,7 +10,9 @@ import { ChartControls } from "../../components/ChartControls";
 import { MetricPanel, type PanelSize } from "../../components/MetricPanel";
 import type { HistoryStore } from "../../lib/historyStore";
 import { sections, type PanelLayout } from "../../lib/panels";
+import { stepMetricOf } from "../../lib/stepMetrics";
 import { useApi } from "../../lib/useApi";
+import { parseOrder } from "./columns";
 import type { RunSelection } from "./useRunSelection";
 import type { WorkspaceUrl } from "./useWorkspaceUrl";
 
@@ -29,14 +31,18 @@ interface Props {
   metricKeys: string[];
   keysLoaded: boolean;
   configKeys: string[];
+  /** The summary fields of the loaded runs (`define_metric` views as `eval/acc.max`). */
+  summaryKeys: string[];
+  /** define_metric name or glob -> its step_metric: each metric's default x axis. */
+  stepMetrics: Record<string, string>;
   loadedRuns: Run[];
 }
 
 export function ChartsPane(props: Props) {
-  const { entity, project, url, selection, store, liveVersion, layout, updateLayout, metricKeys, keysLoaded, configKeys, loadedRuns } = props;
+  const { entity, project, url, selection, store, liveVersion, layout, updateLayout, metricKeys, keysLoaded, configKeys, summaryKeys, stepMetrics, loadedRuns } = props;
   const { t } = useTranslation();
   const addPanelId = useId();
-  const { xAxis, smoothing, logY, range, hidden, setParams } = url;
+  const { xAxis, legend, smoothing, logY, range, rangeAxis, hidden, setParams } = url;
   const { selectedIds, selected, shownRuns } = selection;
 
   const firstShown = selectedIds[0];
@@ -47,17 +53,30 @@ export function ChartsPane(props: Props) {
     const all = [...metricKeys, ...layout.added.filter((k) => !metricKeys.includes(k))];
     return all.filter((k) => !removed.has(k));
   }, [metricKeys, layout]);
-  const onZoom = useCallback((r: [number, number] | null) => setParams({ xr: r ? `${r[0]},${r[1]}` : null }), [setParams]);
+  const onZoom = useCallback((r: [number, number] | null) => setParams({ xr: r ? `${r[0]},${r[1]}` : null, xa: null }), [setParams]);
   const panelSize = (key: string): PanelSize => layout.sizes[key] ?? "m";
   const hiddenPanels = layout.removed.filter((k) => metricKeys.includes(k));
+  // The table's sorted summary column is the metric the parallel plot ends with.
+  const sorted = parseOrder(url.order);
+  const sortedMetric = sorted?.id.startsWith("summary:") ? sorted.id.slice(8) : undefined;
   const drawnRuns = hidden.size > 0 ? loadedRuns.filter((r) => !hidden.has(r.id)) : loadedRuns;
-  const panelProps = { store, runs: shownRuns, xAxis, smoothing, logY, range, onZoom, liveVersion };
+  const panelProps = { store, runs: shownRuns, xAxis, smoothing, logY, range, onZoom, liveVersion, legend };
+  // No x axis chosen: a metric declared with define_metric(step_metric=…) is drawn against it, as in wandb.
+  const xAxisOf = (metric: string): string => xAxis || stepMetricOf(stepMetrics, metric) || "_step";
+  // A zoom is on one x axis: made on an `epoch` panel, it leaves the panels drawn against the step.
+  const zoomOn = (x: string) => ({
+    range: rangeAxis === null || rangeAxis === x ? range : null,
+    onZoom: (r: [number, number] | null) => setParams({ xr: r ? `${r[0]},${r[1]}` : null, xa: r && !xAxis ? x : null }),
+  });
 
   return (
     <div className="ws-charts">
       <ChartControls
         xAxis={xAxis}
-        onXAxis={(x) => setParams({ x: x === "_step" ? null : x, xr: null })}
+        onXAxis={(x) => setParams({ x: x || null, xr: null, xa: null })}
+        automatic
+        legend={legend}
+        onLegend={(v) => setParams({ legend: v ? null : "0" })}
         metricKeys={metricKeys}
         smoothing={smoothing}
         onSmoothing={(s) => setParams({ smooth: s > 0 ? String(s) : null })}
@@ -100,6 +119,8 @@ export function ChartsPane(props: Props) {
                 key={k}
                 {...panelProps}
                 metric={k}
+                xAxis={xAxisOf(k)}
+                {...zoomOn(xAxisOf(k))}
                 stream="history"
                 size={panelSize(k)}
                 onResize={(size) => updateLayout({ ...layout, sizes: { ...layout.sizes, [k]: size } })}
@@ -127,7 +148,7 @@ export function ChartsPane(props: Props) {
             <h2>{t("workspace.parallel")}</h2>
           </summary>
           <Suspense fallback={<p role="status">{t("app.loading")}</p>}>
-            <ParallelPlot runs={drawnRuns.slice(0, 2000)} selected={selected} configKeys={configKeys} metricKeys={metricKeys} />
+            <ParallelPlot runs={drawnRuns.slice(0, 2000)} selected={selected} configKeys={configKeys} metricKeys={summaryKeys} mainMetric={sortedMetric} />
           </Suspense>
         </details>
       )}

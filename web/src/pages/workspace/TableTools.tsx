@@ -3,6 +3,7 @@ import { useId } from "react";
 import { useTranslation } from "react-i18next";
 import type { ColumnSpec } from "../../components/RunTable";
 import { withRunsHidden } from "../../lib/hiddenRuns";
+import { summaryLabel } from "../../lib/runs";
 import { writeList } from "../../lib/urlState";
 import { BulkActions } from "./BulkActions";
 import { isBaseColumn } from "./columns";
@@ -20,10 +21,11 @@ interface Props {
   shownCount: number;
   total: number;
   configKeys: string[];
-  metricKeys: string[];
+  /** Summary fields, `define_metric` views as `eval/acc.max`. */
+  summaryKeys: string[];
 }
 
-export function TableTools({ entity, project, onChanged, url, selection, columns, shownCount, total, configKeys, metricKeys }: Props) {
+export function TableTools({ entity, project, onChanged, url, selection, columns, shownCount, total, configKeys, summaryKeys }: Props) {
   const { t } = useTranslation();
   const groupId = useId();
   const columnId = useId();
@@ -96,9 +98,9 @@ export function TableTools({ entity, project, onChanged, url, selection, columns
           ))}
         </optgroup>
         <optgroup label="summary">
-          {metricKeys.map((k) => (
+          {summaryKeys.map((k) => (
             <option key={k} value={`summary:${k}`}>
-              summary.{k}
+              summary.{summaryLabel(k)}
             </option>
           ))}
         </optgroup>

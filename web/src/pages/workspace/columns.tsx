@@ -9,7 +9,7 @@ import { StateBadge, Tags } from "../../components/cells";
 import type { ColumnSpec } from "../../components/RunTable";
 import { formatField } from "../../lib/filterBuilder";
 import { formatDuration, formatTime, formatValue } from "../../lib/format";
-import { configValue, summaryValue } from "../../lib/runs";
+import { configValue, summaryLabel, summaryValue } from "../../lib/runs";
 import { runLabel } from "./useRunSelection";
 
 export const BASE_COLUMNS = ["name", "state", "tags", "group", "job_type", "user", "created_at", "runtime"] as const;
@@ -74,7 +74,7 @@ export function useRunColumns(entity: string, project: string, extraColumns: str
         out.push({ id: col, header: path, width: 110, sortKey: sortKeyOf(col), numeric: true, render: (r) => formatValue(configValue(r.config, path)), text: (r) => formatValue(configValue(r.config, path)) });
       } else if (col.startsWith("summary:")) {
         const key = col.slice(8);
-        out.push({ id: col, header: key, width: 110, sortKey: sortKeyOf(col), numeric: true, render: (r) => formatValue(summaryValue(r.summary, key)), text: (r) => formatValue(summaryValue(r.summary, key)) });
+        out.push({ id: col, header: summaryLabel(key), width: 110, sortKey: sortKeyOf(col), numeric: true, render: (r) => formatValue(summaryValue(r.summary, key)), text: (r) => formatValue(summaryValue(r.summary, key)) });
       }
     }
     return out;

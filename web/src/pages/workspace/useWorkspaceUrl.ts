@@ -10,7 +10,10 @@ export interface WorkspaceUrl {
   filter: string;
   order: string;
   view: string;
+  /** The x axis chosen for every panel; "" (none chosen) draws each metric against its step_metric, else the step. */
   xAxis: string;
+  /** Chart legends shown (the default) or not. */
+  legend: boolean;
   smoothing: number;
   logY: boolean;
   groupBy: string;
@@ -24,6 +27,8 @@ export interface WorkspaceUrl {
   hidden: Set<string>;
   /** The zoomed x range of the charts. */
   range: [number, number] | null;
+  /** The x axis `range` is on: panels drawn against another axis are not zoomed. */
+  rangeAxis: string | null;
   setParams: (changes: Record<string, string | null>) => void;
 }
 
@@ -49,7 +54,8 @@ export function useWorkspaceUrl(): WorkspaceUrl {
     filter: params.get("filter") ?? "",
     order: params.get("order") ?? "",
     view: params.get("view") ?? "split",
-    xAxis: params.get("x") ?? "_step",
+    xAxis: params.get("x") ?? "",
+    legend: params.get("legend") !== "0",
     smoothing: Math.min(0.99, Math.max(0, Number(params.get("smooth") ?? "0") || 0)),
     logY: params.get("log") === "1",
     groupBy: params.get("group") ?? "",
@@ -58,6 +64,7 @@ export function useWorkspaceUrl(): WorkspaceUrl {
     explicitSelection,
     hidden,
     range,
+    rangeAxis: params.get("xa"),
     setParams,
   };
 }

@@ -15,6 +15,7 @@ from sqlalchemy.sql.visitors import InternalTraversal
 from wakelog.server.query.filters.checks import to_epoch
 from wakelog.server.query.filters.syntax import (
     BAD_PATH_CHARS,
+    SUMMARY_VIEWS,
     And,
     Compare,
     Field,
@@ -195,12 +196,25 @@ def _summary_exists(key: str, condition: sa.ColumnElement) -> sa.ColumnElement:
 
 
 def _summary_json(target: Field, ctx: Context) -> sa.ColumnElement | None:
-    """For ``summary.<key>`` without an aggregate: the number in the run's summary JSON, used
-    when the summaries table has no row for the key (a value set with ``run.summary[k] = v``
-    rather than logged). ``None`` where the key cannot be looked up in JSON."""
-    if target.agg is not None or BAD_PATH_CHARS.search(target.path[0]):
+    """The number in the run's summary JSON for ``summary.<key>``, used when the summaries table
+    has no row for the key (a value set with ``run.summary[k] = v`` rather than logged). A key
+    ending in a summary view, ``acc.max`` (wandb's name, which the web app and
+    ``Api.runs(filters={"summary_metrics.acc.max": …})`` send), and the aggregate
+    ``summary.acc.max`` also read the value ``define_metric(summary="max")`` keeps at
+    ``{"acc": {"max": …}}``. ``None`` where the key cannot be looked up in JSON."""
+    key = target.path[0]
+    if target.agg is not None:  # summary.acc.max: the run's logged max, else what define_metric kept
+        head, view = key, target.agg
+        paths = []
+    else:
+        paths = [] if BAD_PATH_CHARS.search(key) else [(key,)]
+        head, _, view = key.rpartition(".")
+    if head and view in SUMMARY_VIEWS and not BAD_PATH_CHARS.search(head):
+        paths.append((head, view))
+    numbers = [_Json(runs.c.summary, path, ctx).number() for path in paths]
+    if not numbers:
         return None
-    return _Json(runs.c.summary, (target.path[0],), ctx).number()
+    return numbers[0] if len(numbers) == 1 else sa.func.coalesce(*numbers)
 
 
 def _bind_time(value: Literal, target: Field) -> Literal:

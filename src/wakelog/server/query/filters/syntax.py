@@ -34,6 +34,9 @@ FIELDS = {
 }
 PATH_ROOTS = ("config", "summary")
 AGGREGATES = ("last", "min", "max", "first", "mean", "count")
+#: What ``define_metric(summary=…)`` keeps of a metric: the run's summary then holds
+#: ``{"acc": {"max": 0.9}}`` and wandb (and the web app) name that value ``acc.max``.
+SUMMARY_VIEWS = ("min", "max", "mean", "first", "last", "best")
 COMPARE_OPS = ("=", "!=", "<", "<=", ">", ">=")
 KEYWORDS = ("and", "or", "not", "in", "contains", "true", "false", "null", "inf", "infinity")
 BARE = re.compile(r"[^\s()`,=!<>'\".]+")
