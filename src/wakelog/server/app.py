@@ -47,6 +47,7 @@ from wakelog.server.routes import (
 )
 from wakelog.server.routes import auth as auth_routes
 from wakelog.server.routes import comments as comment_routes
+from wakelog.server.routes import wandb as wandb_routes
 from wakelog.server.routes.web import WebApp
 from wakelog.store.blobs import BlobStore
 from wakelog.store.database import Database
@@ -160,20 +161,24 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     if config.trusted_proxies:  # outermost: everything after sees the client's own address
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(config.trusted_proxies))
 
-    app.include_router(ingest.router, tags=["ingest"])
-    app.include_router(projects.router, tags=["projects"])
-    app.include_router(runs.router, tags=["runs"])
-    app.include_router(manage.router, tags=["manage"])
-    app.include_router(audit.router, tags=["audit"])
-    app.include_router(history.router, tags=["history"])
-    app.include_router(files.router, tags=["files"])
-    app.include_router(events.router, tags=["events"])
-    app.include_router(auth_routes.router, tags=["auth"])
-    app.include_router(teams.router, tags=["teams"])
-    app.include_router(storage.router, tags=["storage"])
-    app.include_router(sweeps.router, tags=["sweeps"])
-    app.include_router(artifact_routes.router, tags=["artifacts"])
-    app.include_router(notifications.router, tags=["notifications"])
-    app.include_router(comment_routes.router, tags=["comments"])
+    for module, tag in (
+        (ingest, "ingest"),
+        (projects, "projects"),
+        (runs, "runs"),
+        (manage, "manage"),
+        (audit, "audit"),
+        (history, "history"),
+        (files, "files"),
+        (events, "events"),
+        (auth_routes, "auth"),
+        (teams, "teams"),
+        (storage, "storage"),
+        (sweeps, "sweeps"),
+        (artifact_routes, "artifacts"),
+        (notifications, "notifications"),
+        (comment_routes, "comments"),
+        (wandb_routes, "wandb"),
+    ):
+        app.include_router(module.router, tags=[tag])
     app.mount("/", WebApp(), name="web")  # last: only what no API route matched
     return app
