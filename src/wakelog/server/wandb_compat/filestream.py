@@ -160,7 +160,8 @@ def _stats(rows: list[dict[str, Any]], last: int) -> list[Made]:
 
 
 def _console(conn: sa.Connection, run_pk: int, chunk: Chunk, now: float) -> list[Made]:
-    """Lines past the run's last become an output record; lines it has are rewritten in place."""
+    """Lines past the run's last become an output record; lines it has are rewritten in place
+    (a redrawn progress bar), unless what is there is newer."""
     held = conn.execute(
         sa.select(sa.func.coalesce(sa.func.max(console_lines.c.line), -1)).where(
             console_lines.c.run_pk == run_pk
@@ -173,6 +174,7 @@ def _console(conn: sa.Connection, run_pk: int, chunk: Chunk, now: float) -> list
             conn.execute(
                 console_lines.update()
                 .where(console_lines.c.run_pk == run_pk, console_lines.c.line == number)
+                .where(console_lines.c.time <= when)  # a late replay of an older request changes nothing
                 .values(time=when, stream=stream, text=json_safe(text))
             )
     new = [list(line) for index, line in enumerate(lines) if chunk.offset + index > held]

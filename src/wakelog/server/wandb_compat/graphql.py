@@ -26,6 +26,7 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    Undefined,
     parse,
     value_from_ast_untyped,
 )
@@ -116,6 +117,16 @@ def _operation(document: DocumentNode, wanted: Any) -> OperationDefinitionNode:
     return operations[0]
 
 
+def _defined(value: Any) -> Any:
+    """Arguments without those the request left out: a variable it did not send is absent (a
+    resolver then tells "not given" from null as the client means it)."""
+    if isinstance(value, dict):
+        return {k: _defined(v) for k, v in value.items() if v is not Undefined}
+    if isinstance(value, list):
+        return [None if v is Undefined else _defined(v) for v in value]
+    return value
+
+
 def _key(field: FieldNode) -> str:
     return field.alias.value if field.alias else field.name.value
 
@@ -128,7 +139,10 @@ class _Execution:
 
     def arguments(self, field: FieldNode) -> dict[str, Any]:
         try:
-            return {a.name.value: value_from_ast_untyped(a.value, self.variables) for a in field.arguments}
+            found = {
+                a.name.value: value_from_ast_untyped(a.value, self.variables) for a in field.arguments or ()
+            }
+            return _defined(found)
         except (GraphQLError, TypeError, ValueError, RecursionError):
             raise InvalidRequest(f"the arguments of {field.name.value!r} are not valid") from None
 
@@ -156,7 +170,8 @@ class _Execution:
             if directive.name.value not in ("include", "skip"):
                 continue
             condition = {
-                a.name.value: value_from_ast_untyped(a.value, self.variables) for a in directive.arguments
+                a.name.value: value_from_ast_untyped(a.value, self.variables)
+                for a in directive.arguments or ()
             }.get("if")
             if not isinstance(condition, bool):
                 raise InvalidRequest(f"@{directive.name.value} needs a boolean if")
