@@ -10,6 +10,7 @@ because the ``import wandb`` alias tests need no real wandb importable in the ve
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -21,6 +22,7 @@ import pytest
 
 from tests._env import child_env
 from tests._env import pythonpath as child_pythonpath
+from tests.harness import wait_until
 from tests.server.conftest import ServerProcess, start_server
 
 pytestmark = pytest.mark.process
@@ -67,10 +69,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     server.stop()
 
 
-def run_wandb(
-    server: ServerProcess, tmp: Path, code: str, key: str | None = None
-) -> subprocess.CompletedProcess:
-    """``code`` with the real wandb: its own folders under ``tmp``, the server, nothing else."""
+def wandb_env(server: ServerProcess, tmp: Path, key: str | None = None, **more: str) -> dict[str, str]:
+    """The real wandb's environment: its own folders under ``tmp``, the server, nothing else."""
     home = tmp / "home"
     home.mkdir(parents=True, exist_ok=True)
     env = child_env(
@@ -83,7 +83,15 @@ def run_wandb(
         WANDB_CACHE_DIR=str(home / "cache"),
         WANDB_DATA_DIR=str(home / "data"),
         WANDB_X_STATS_SAMPLING_INTERVAL="0.1",
+        **more,
     )
+    return env
+
+
+def run_wandb(
+    server: ServerProcess, tmp: Path, code: str, key: str | None = None
+) -> subprocess.CompletedProcess:
+    env = wandb_env(server, tmp, key)
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=tmp,
@@ -233,3 +241,100 @@ def test_a_wrong_key_is_refused_and_the_client_says_so(server: ServerProcess, tm
     assert "wakelog did not accept the API key (401)" in done.stderr, done.stderr[-2000:]
     with server.client() as client:
         assert client.get("/api/v1/projects/admin/nope").status_code == 404, "nothing was created"
+
+
+def _steps(server: ServerProcess, project: str) -> list[tuple[int, float]]:
+    with server.client() as client:
+        listing = client.get(f"/api/v1/projects/admin/{project}/runs")
+        if listing.status_code == 404 or not listing.json()["runs"]:
+            return []  # not there yet
+        run_id = listing.json()["runs"][0]["id"]
+        rows = client.get(f"/api/v1/runs/admin/{project}/{run_id}/history/rows", params={"page_size": 10_000})
+        rows = rows.json()["rows"]
+    return [(row["_step"], row["i"]) for row in rows if "i" in row]
+
+
+RESTART_SCRIPT = """
+import os, sys, time, wandb
+run = wandb.init(project="restart")
+for i in range(200):
+    run.log({"i": float(i)})
+while not os.path.exists(sys.argv[1]):  # the test says when: the server is down by then
+    time.sleep(0.05)  # (a sleep, not a spin: wandb's sender thread needs the GIL)
+for i in range(200, 400):
+    run.log({"i": float(i)})
+run.finish()
+"""
+
+
+def test_every_row_arrives_once_across_a_server_restart(tmp_path: Path) -> None:
+    """The server killed (-9) while a wandb run streams, and started again: the client resends
+    what it got no answer for, and each row is there once."""
+    if not (CLIENT / "wandb" / "__init__.py").exists():
+        pytest.skip(f"the wandb client is not installed in {CLIENT}")
+    server = start_server(tmp_path, "--min-free", "0")
+    marker = tmp_path / "server-is-down"
+    env = wandb_env(
+        server,
+        tmp_path / "wandb",
+        # whole seconds: wandb-core truncates these to them (0.5 would be 0, its default)
+        WANDB_X_FILE_STREAM_TRANSMIT_INTERVAL="1",
+        WANDB_X_FILE_STREAM_RETRY_WAIT_MIN_SECONDS="1",
+        WANDB_X_FILE_STREAM_RETRY_WAIT_MAX_SECONDS="2",
+    )
+    script = subprocess.Popen(
+        [sys.executable, "-c", RESTART_SCRIPT, str(marker)],
+        cwd=tmp_path / "wandb",
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        def first_rows() -> bool:
+            if script.poll() is not None:
+                raise AssertionError(f"the script ended early: {script.communicate()[1][-3000:]}")
+            return len(_steps(server, "restart")) >= 200
+
+        wait_until(first_rows, 120, interval=0.1, what="the first 200 rows")
+        server.stop(signal.SIGKILL)
+        marker.touch()
+        server.start()
+        _out, err = script.communicate(timeout=240)
+        assert script.returncode == 0, err[-3000:]
+        assert _steps(server, "restart") == [(i, float(i)) for i in range(400)]
+        with server.client() as client:
+            runs = client.get("/api/v1/projects/admin/restart/runs").json()["runs"]
+        assert [r["state"] for r in runs] == ["finished"]
+    finally:
+        if script.poll() is None:
+            script.kill()
+            script.wait()
+        server.stop()
+
+
+def test_wandb_sync_uploads_an_offline_run(server: ServerProcess, tmp_path: Path) -> None:
+    code = SCRIPT.replace("MODULE", "wandb").replace("PROJECT", "offline").replace("FAIL", "False")
+    offline = run_wandb(server, tmp_path, "import os; os.environ['WANDB_MODE'] = 'offline'\n" + code)
+    assert offline.returncode == 0, offline.stderr
+    (run_dir,) = (tmp_path / "wandb").glob("offline-run-*")
+    env = wandb_env(server, tmp_path)
+    synced = subprocess.run(
+        [sys.executable, "-m", "wandb", "sync", str(run_dir)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert synced.returncode == 0, synced.stdout + synced.stderr
+    api = _api(server)
+    try:
+        got = _read(server, _only_run(api, "offline"))
+    finally:
+        api.close()
+    assert got["fields"][:2] == ("same-script", "finished")
+    assert [row["_step"] for row in got["history"]] == [0, 1, 2, 3, 4, 5, 10, 12]
+    assert got["summary"]["loss"] == {"min": 0.2}
+    assert got["config"] == {"lr": 0.1, "opt": {"name": "adam", "betas": [0.9, 0.99]}, "epochs": 3}

@@ -108,7 +108,13 @@ def test_resent_file_stream_requests_apply_once(server: InProcessServer) -> None
                     {"_step": 0, "loss": 1.0}, {"_step": 1, "loss": 0.5}, offset=0
                 ),
                 "wandb-events.jsonl": history_lines(
-                    {"system.memory_percent": 40.0, "_runtime": 1.0}, offset=0
+                    {
+                        "system.memory_percent": 40.0,
+                        "system.gpu.0.gpu": 97.0,
+                        "_runtime": 1.0,
+                        "_wandb": True,
+                    },
+                    offset=0,
                 ),
                 "wandb-summary.json": {
                     "offset": 0,
@@ -151,7 +157,10 @@ def test_resent_file_stream_requests_apply_once(server: InProcessServer) -> None
             ("stdout", "three"),
         ]
         system = client.get("/api/v1/runs/admin/wb/fs1/keys").json()["system"]
-        assert {k["key"]: k["count"] for k in system} == {"system/memory_percent": 2}
+        assert {k["key"]: k["count"] for k in system} == {
+            "system/memory_percent": 2,
+            "system/gpu/0/utilization_percent": 1,  # wandb's gpu.0.gpu, under wakelog's name
+        }
         run = client.get("/api/v1/runs/admin/wb/fs1").json()
         assert (run["state"], run["exit_code"]) == ("finished", 0)
         assert run["summary"] == {"loss": 0.5}
@@ -271,7 +280,7 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessS
 
 
 _json = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
     max_leaves=20,
 )

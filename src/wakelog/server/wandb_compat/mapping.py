@@ -20,6 +20,21 @@ _SYSTEM_KEYS: dict[str, tuple[str, float]] = {
     "network.sent": ("system/network_sent_mb", 1 / 2**20),
     "network.recv": ("system/network_recv_mb", 1 / 2**20),
 }
+#: wandb's per-GPU keys (``gpu.<i>.<name>``) that wakelog's sampler records as
+#: ``system/gpu/<i>/<name>``, with the factor from wandb's unit to wakelog's.
+_GPU_KEYS: dict[str, tuple[str, float]] = {
+    "gpu": ("utilization_percent", 1.0),
+    "memory": ("memory_utilization_percent", 1.0),
+    "memoryAllocated": ("memory_allocated_percent", 1.0),
+    "memoryAllocatedBytes": ("memory_allocated_mb", 1 / 2**20),
+    "temp": ("temperature_c", 1.0),
+    "powerWatts": ("power_w", 1.0),
+    "enforcedPowerLimitWatts": ("power_limit_w", 1.0),
+    "powerPercent": ("power_percent", 1.0),
+    "smClock": ("sm_clock_mhz", 1.0),
+    "memoryClock": ("memory_clock_mhz", 1.0),
+}
+_GPU = re.compile(r"^gpu\.(?P<index>\d+)\.(?P<name>\w+)$")
 _DISK = re.compile(r"^disk\.(?P<path>.+)\.(?P<what>usagePercent|usageGB)$")
 _DISK_WHAT = {"usagePercent": "usage_percent", "usageGB": "usage_gb"}
 #: ``<prefix>YYYY-MM-DDTHH:MM:SS.ffffff <text>``: a console line as wandb's core sends it
@@ -79,11 +94,15 @@ def system_key(key: str) -> tuple[str, float] | None:
     name = key.removeprefix("system.")
     if name in _SYSTEM_KEYS:
         return _SYSTEM_KEYS[name]
+    gpu = _GPU.match(name)
+    if gpu is not None and gpu["name"] in _GPU_KEYS:
+        wakelog_name, factor = _GPU_KEYS[gpu["name"]]
+        return f"system/gpu/{gpu['index']}/{wakelog_name}", factor
     disk = _DISK.match(name)
     if disk is not None:
         token = disk["path"].strip("/").replace("/", "_") or "root"
         return f"system/disk/{token}/{_DISK_WHAT[disk['what']]}", 1.0
-    return "system/" + name, 1.0  # GPU and the rest: wandb's names, under wakelog's section
+    return "system/" + name, 1.0  # the rest: wandb's names, under wakelog's section
 
 
 def console_line(line: str, fallback: float) -> tuple[float, str, str]:
