@@ -291,6 +291,7 @@ def test_every_row_arrives_once_across_a_server_restart(tmp_path: Path) -> None:
         text=True,
     )
     try:
+
         def first_rows() -> bool:
             if script.poll() is not None:
                 raise AssertionError(f"the script ended early: {script.communicate()[1][-3000:]}")
