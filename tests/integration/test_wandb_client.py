@@ -339,3 +339,36 @@ def test_wandb_sync_uploads_an_offline_run(server: ServerProcess, tmp_path: Path
     assert [row["_step"] for row in got["history"]] == [0, 1, 2, 3, 4, 5, 10, 12]
     assert got["summary"]["loss"] == {"min": 0.2}
     assert got["config"] == {"lr": 0.1, "opt": {"name": "adam", "betas": [0.9, 0.99]}, "epochs": 3}
+
+
+def test_a_resumed_run_goes_on_where_it_ended_and_its_alert_arrives(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    code = textwrap.dedent(
+        """
+        import wandb
+        run = wandb.init(project="resume", id="resume1", resume="allow")
+        for i in range(3):
+            run.log({"x": i})
+        run.alert(title="halfway", text="three steps")
+        run.finish()
+        run = wandb.init(project="resume", id="resume1", resume="allow")
+        for i in range(2):
+            run.log({"x": 10 + i})
+        raise RuntimeError("after the resume")
+        """
+    )
+    done = run_wandb(server, tmp_path, code)
+    assert done.returncode == 1, done.stderr
+    with server.client() as client:
+        rows = client.get("/api/v1/runs/admin/resume/resume1/history/rows").json()["rows"]
+        assert [(row["_step"], row["x"]) for row in rows] == [(0, 0), (1, 1), (2, 2), (3, 10), (4, 11)]
+        run = client.get("/api/v1/runs/admin/resume/resume1").json()
+        assert (run["state"], run["exit_code"]) == ("failed", 1), "the resumed run's own end"
+        inbox = client.get("/api/v1/notifications").json()["notifications"]
+        mine = [(n["event"], n["title"]) for n in inbox if n["run"]["run_id"] == "resume1"]
+        assert sorted(mine) == [
+            ("alert", "halfway"),
+            ("failed", "Run resume1 failed"),
+            ("finished", "Run resume1 finished"),
+        ]

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from wakelog.runlog import RecordType
 from wakelog.server.errors import InvalidRequest
 from wakelog.server.wandb_compat.mapping import console_line, loads, system_key
-from wakelog.server.wandb_compat.records import Made, Maker
+from wakelog.server.wandb_compat.records import LIVE_STATES, Made, Maker
 from wakelog.store.ingest import MAX_INT32, MAX_INT64, json_safe
 from wakelog.store.schema import STREAM_SYSTEM, console_lines, series_chunks
 
@@ -112,7 +112,7 @@ def maker(body: FileStreamBody) -> Maker:
             made.extend(_console(conn, run.id, output, now))
         if body.preempting:
             made.append((RecordType.RUN, now, {"update": True, "preempting": True}))
-        if body.complete and run.finished_at is None:
+        if body.complete and run.state in LIVE_STATES:  # once: a resent exit finds the run ended
             made.append(_exit(body.exitcode, run, now))
         return made
 

@@ -25,7 +25,7 @@ from wakelog.server.permissions import require, require_writer
 from wakelog.server.wandb_compat import uploads
 from wakelog.server.wandb_compat.graphql import Field, Resolver
 from wakelog.server.wandb_compat.mapping import config_values, loads, wandb_config
-from wakelog.server.wandb_compat.records import Made, apply_in_thread
+from wakelog.server.wandb_compat.records import LIVE_STATES, Made, apply_in_thread
 from wakelog.store.schema import console_lines, entities, entity_members, projects, runs
 
 #: Where a run goes when the client names no project (wandb's own default).
@@ -139,6 +139,8 @@ def upsert_bucket(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
         made: list[Made] = []
         if run.last_seq < 0:
             made.append((RecordType.RUN, now, {**fields, "start_time": now}))
+        elif run.state not in LIVE_STATES:  # an ended run upserted again: resumed, it runs again
+            made.append((RecordType.RUN, now, fields))
         elif fields:
             made.append((RecordType.RUN, now, {**fields, "update": True}))
         if config is not None:

@@ -22,6 +22,8 @@ from wakelog.server.notify.ingest import IngestNotifier
 from wakelog.server.routes.ingest import announce
 from wakelog.store.ingest import IngestResult, apply_batch, validate
 
+#: The states of a run that has not ended: an exit ends it once, an upsert of any other resumes it.
+LIVE_STATES = ("running", "preempting")
 #: One record to make: (type, time, data); the sequence number is the ingest's.
 Made = tuple[str, float, dict[str, Any]]
 #: (connection, the run's row as it is) → the records to apply; runs inside the transaction.
