@@ -372,3 +372,23 @@ def test_a_resumed_run_goes_on_where_it_ended_and_its_alert_arrives(
             ("failed", "Run resume1 failed"),
             ("finished", "Run resume1 finished"),
         ]
+
+
+def test_a_wandb_table_arrives_as_a_table_file(server: ServerProcess, tmp_path: Path) -> None:
+    """The table and its stub arrive (the web app shows them as it shows wakelog's); the run_table
+    artifact the client also makes of it is refused as an unimplemented operation, nothing else."""
+    code = textwrap.dedent(
+        """
+        import wandb
+        run = wandb.init(project="table", id="table1")
+        run.log({"t": wandb.Table(columns=["a", "b"], data=[[1, 2], [3, 4]])})
+        run.finish()
+        """
+    )
+    done = run_wandb(server, tmp_path, code)
+    assert done.returncode == 0, done.stderr
+    with server.client() as client:
+        (row,) = client.get("/api/v1/runs/admin/table/table1/history/rows").json()["rows"]
+        assert row["t"]["_type"] == "table-file" and (row["t"]["nrows"], row["t"]["ncols"]) == (2, 2)
+        table = client.get(f"/api/v1/runs/admin/table/table1/files/{row['t']['path']}").json()
+        assert (table["columns"], table["data"]) == (["a", "b"], [[1, 2], [3, 4]])
