@@ -66,6 +66,12 @@ def _number(value: Any) -> bool:
     return type(value) in (int, float)
 
 
+def _time(row: dict[str, Any], fallback: float) -> float:
+    """A line's ``_timestamp``, or ``fallback`` when it has none."""
+    when = row.get("_timestamp")
+    return float(when) if isinstance(when, (int, float)) else fallback
+
+
 def _exit(code: int | None, run: Any, now: float) -> Made:
     code = code or 0
     state = "finished" if code == 0 else "failed"
@@ -125,8 +131,7 @@ def _history(rows: list[dict[str, Any]], last_step: int, now: float) -> list[Mad
         if row["_step"] <= last_step:
             continue  # resent
         last_step = row["_step"]
-        when = row.get("_timestamp")
-        made.append((RecordType.HISTORY, float(when) if _number(when) else now, row))
+        made.append((RecordType.HISTORY, _time(row, now), row))
     return made
 
 
@@ -154,8 +159,7 @@ def _stats(rows: list[dict[str, Any]], last: int) -> list[Made]:
             mapped = system_key(key)
             if mapped is not None and _number(value):
                 sample[mapped[0]] = value * mapped[1]
-        when = row.get("_timestamp")
-        made.append((RecordType.STATS, float(when) if _number(when) else time.time(), sample))
+        made.append((RecordType.STATS, _time(row, time.time()), sample))
     return made
 
 
@@ -177,5 +181,5 @@ def _console(conn: sa.Connection, run_pk: int, chunk: Chunk, now: float) -> list
                 .where(console_lines.c.time <= when)  # a late replay of an older request changes nothing
                 .values(time=when, stream=stream, text=json_safe(text))
             )
-    new = [list(line) for index, line in enumerate(lines) if chunk.offset + index > held]
-    return [(RecordType.OUTPUT, new[0][0], {"lines": new})] if new else []
+    new = [line for index, line in enumerate(lines) if chunk.offset + index > held]
+    return [(RecordType.OUTPUT, new[0][0], {"lines": [list(line) for line in new]})] if new else []

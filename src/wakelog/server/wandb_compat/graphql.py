@@ -142,7 +142,8 @@ class _Execution:
             found = {
                 a.name.value: value_from_ast_untyped(a.value, self.variables) for a in field.arguments or ()
             }
-            return _defined(found)
+            arguments: dict[str, Any] = _defined(found)
+            return arguments
         except (GraphQLError, TypeError, ValueError, RecursionError):
             raise InvalidRequest(f"the arguments of {field.name.value!r} are not valid") from None
 

@@ -84,7 +84,7 @@ def metadata(content: bytes) -> dict[str, Any] | None:
         return None
     if not isinstance(found, dict):
         return None
-    return {_METADATA_KEYS.get(key, key): value for key, value in found.items()}
+    return {_METADATA_KEYS.get(str(key), str(key)): value for key, value in found.items()}
 
 
 def system_key(key: str) -> tuple[str, float] | None:

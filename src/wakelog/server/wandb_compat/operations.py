@@ -266,7 +266,7 @@ def notify_alert(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
         "title": _string(given, "title") or "",
         "text": _string(given, "text") or "",
         "level": str(given.get("severity") or "INFO"),
-        "wait_duration": float(wait) if type(wait) in (int, float) else None,
+        "wait_duration": float(wait) if isinstance(wait, (int, float)) else None,
     }
     with ctx.state.db.read() as conn:
         require_writer(conn, ctx.user, path[0])
