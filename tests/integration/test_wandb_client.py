@@ -392,3 +392,31 @@ def test_a_wandb_table_arrives_as_a_table_file(server: ServerProcess, tmp_path: 
         assert row["t"]["_type"] == "table-file" and (row["t"]["nrows"], row["t"]["ncols"]) == (2, 2)
         table = client.get(f"/api/v1/runs/admin/table/table1/files/{row['t']['path']}").json()
         assert (table["columns"], table["data"]) == (["a", "b"], [[1, 2], [3, 4]])
+
+
+def test_wandb_login_host_then_no_environment_at_all(server: ServerProcess, tmp_path: Path) -> None:
+    env = wandb_env(server, tmp_path)
+    key, url = env.pop("WANDB_API_KEY"), env.pop("WANDB_BASE_URL")
+    login = subprocess.run(
+        [sys.executable, "-m", "wandb", "login", "--host", url, key],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert login.returncode == 0 and "logged in as: admin" in login.stderr, login.stderr
+    code = "import wandb\nrun = wandb.init(project='login', id='login1')\nrun.log({'a': 1})\nrun.finish()\n"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    with server.client() as client:
+        assert client.get("/api/v1/runs/admin/login/login1").json()["state"] == "finished"
