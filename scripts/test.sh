@@ -22,6 +22,9 @@ fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[dev,paddle,server,postgres,s3]'
+# The stock wandb client (the `wandb-client` extra), for tests/integration/test_wandb_client.py, in a
+# folder of its own: the wandb alias tests need `import wandb` to find no real wandb in the venv.
+.venv/bin/python -m pip install -q --target .venv/wandb-client $(.venv/bin/python -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["wandb-client"])')
 # PaddleNLP's Trainer(report_to="wandb") test: its dependencies as they work, then it without its own.
 .venv/bin/python -m pip install -q -r tests/requirements-toolkits.txt
 .venv/bin/python -m pip install -q --no-deps paddlenlp==2.8.1 datasets==4.8.5

@@ -16,6 +16,7 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import msgspec
 import pytest
@@ -288,6 +289,29 @@ _blocking = _BlockingCalls()
 sys.addaudithook(_blocking.audit)  # audit hooks cannot be removed; this one only looks under blob_root
 
 
+def _exercise_wandb_routes(client: TestClient) -> list[tuple[str, str, dict[str, Any]]]:
+    """The stock wandb client's routes (server/routes/wandb.py), called as it calls them."""
+    upsert = (
+        'mutation U { upsertBucket(input: {name: "wb1", modelName: "proj", entityName: "admin"}) '
+        "{ inserted } }"
+    )
+    files = (
+        'mutation F { createRunFiles(input: {entityName: "admin", projectName: "proj", runName: "wb1", '
+        'files: ["a.txt"]}) { files { uploadUrl } } }'
+    )
+    assert client.post("/graphql", json={"query": upsert}).status_code == 200
+    made = client.post("/graphql", json={"query": files}).json()["data"]["createRunFiles"]
+    history = {"wandb-history.jsonl": {"offset": 0, "content": ['{"_step": 0, "x": 1}']}}
+    calls: list[tuple[str, str, dict[str, Any]]] = [
+        ("POST", "/graphql", {"json": {"query": upsert}}),
+        ("POST", "/files/admin/proj/wb1/file_stream", {"json": {"files": history}}),
+        ("PUT", urlsplit(made["files"][0]["uploadUrl"]).path, {"content": b"data"}),
+    ]
+    for method, path, kwargs in calls:
+        assert client.request(method, path, **kwargs).status_code < 400, (method, path)
+    return calls
+
+
 def _exercise_async_routes(client: TestClient, key: str) -> set[str]:
     """Call every async route once, successfully where it can be; the route names called."""
     called: list[tuple[str, str, dict[str, Any]]] = [
@@ -396,6 +420,7 @@ def _exercise_async_routes(client: TestClient, key: str) -> set[str]:
     report_comment = client.get(f"{report}/threads").json()[0]["comments"][0]["id"]
     report_edit = ("PATCH", f"{report}/comments/{report_comment}", {"json": {"body": "edited"}})
     assert client.request(report_edit[0], report_edit[1], **report_edit[2]).status_code < 400
+    called += _exercise_wandb_routes(client)
     called += [
         *sweep_calls,
         *artifact_calls,

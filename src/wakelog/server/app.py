@@ -48,6 +48,7 @@ from wakelog.server.routes import (
 )
 from wakelog.server.routes import auth as auth_routes
 from wakelog.server.routes import comments as comment_routes
+from wakelog.server.routes import wandb as wandb_routes
 from wakelog.server.routes.web import WebApp
 from wakelog.store.blobs import BlobStore
 from wakelog.store.database import Database
@@ -73,6 +74,7 @@ ROUTERS = (
     (notifications.router, "notifications"),
     (comment_routes.router, "comments"),
     (reports.router, "reports"),
+    (wandb_routes.router, "wandb"),
 )
 
 

@@ -33,6 +33,10 @@ from wakelog.store.members import ensure_personal_entity
 from wakelog.store.schema import api_keys, sessions, users
 
 KEY_PREFIX = "wk_"
+#: The stock wandb client refuses keys whose part after the first ``-`` is under 40 characters,
+#: which about half of wakelog's keys are (``token_urlsafe`` makes dashes). ``local-<key>`` (the
+#: shape of W&B's own self-hosted keys) passes its check; the server reads the key behind it.
+WANDB_KEY_PREFIX = "local-"
 SESSION_COOKIE = "wakelog_session"
 CSRF_HEADER = "x-csrf-token"
 _PREFIX_LENGTH = len(KEY_PREFIX) + 8
@@ -202,7 +206,7 @@ def _key_from_header(header: str) -> str | None:
         except (ValueError, UnicodeDecodeError):
             return None
         _user, _, key = decoded.partition(":")
-        return key
+        return key.removeprefix(WANDB_KEY_PREFIX) if key.startswith(WANDB_KEY_PREFIX + KEY_PREFIX) else key
     return None
 
 

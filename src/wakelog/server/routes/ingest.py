@@ -53,16 +53,23 @@ async def ingest_records(entity: str, project: str, run_id: str, request: Reques
     state.disk_guard.used(len(body))
     notifier = IngestNotifier(path, state.clock, state.config.public_url)
     result = await run_in_threadpool(_ingest, state, path, body, user, notifier)
+    announce(state, path, user, result, notifier)
+    answer: dict[str, Any] = {"ack": result.ack, "applied": result.applied}
+    if result.refused_files:
+        answer["refused_files"] = result.refused_files  # names the server does not take; the rest went in
+    return answer
+
+
+def announce(
+    state: Any, path: tuple[str, str, str], user: User, result: IngestResult, notifier: IngestNotifier
+) -> None:
+    """After an applied batch (on the event loop): count it, push it live, wake the dispatcher."""
     if result.applied:
         state.quotas.count(user.username, path[0], rows=result.points + result.applied)  # about
         state.live.publish_ingest(path, result)
         inbox.tell(state.live, notifier.delivered)
         if notifier.delivered.queued:
             state.dispatcher.wake()
-    answer: dict[str, Any] = {"ack": result.ack, "applied": result.applied}
-    if result.refused_files:
-        answer["refused_files"] = result.refused_files  # names the server does not take; the rest went in
-    return answer
 
 
 def _ingest(
@@ -180,7 +187,7 @@ def _store_whole(store: Any, db: Any, user: User, contents: dict[str, bytes]) ->
     for sha256, content in contents.items():
         if not store.exists(sha256):
             store.put_whole(sha256, content)
-    _record_blobs(db, [(sha256, len(content)) for sha256, content in contents.items()], user.id)
+    record_blobs(db, [(sha256, len(content)) for sha256, content in contents.items()], user.id)
 
 
 async def _check_room(request: Request, user: User, entity: str, new_bytes: int) -> None:
@@ -214,11 +221,11 @@ def _store_chunk(store: Any, db: Any, user: User, sha256: str, offset: int, data
                 return total  # another server process finished this user's upload meanwhile
             raise ChunkRejected(str(exc), received=store.received(sha256, owner)) from None
         if received == total:
-            _record_blobs(db, [(sha256, total)], user.id)
+            record_blobs(db, [(sha256, total)], user.id)
     return received
 
 
-def _record_blobs(db: Any, contents: list[tuple[str, int]], holder_id: int) -> None:
+def record_blobs(db: Any, contents: list[tuple[str, int]], holder_id: int) -> None:
     """Record stored contents (sha256, size) and the user as their holder, in one transaction."""
     now = time.time()
     with db.write() as conn:

@@ -50,6 +50,9 @@ class IngestResult:
     name: str | None = None  # the run's display name after the batch
 
 
+#: Makes a batch inside its transaction, from the run's row as it is (locked on PostgreSQL; SQLite
+#: has one writer): (connection, the run's row) → records numbered from ``run.last_seq + 1``.
+RecordSource = Callable[[sa.Connection, Any], list[Record]]
 #: Called inside the batch's transaction, last: (connection, the run's row as it was, the result).
 IngestHook = Callable[[sa.Connection, Any, IngestResult], None]
 #: wandb's default ``wait_duration``: repeats of an alert's title within a minute are not sent.
@@ -160,16 +163,19 @@ def apply_batch(
     entity: str,
     project: str,
     run_id: str,
-    records: list[Record],
+    records: list[Record] | RecordSource,
     user_id: int | None = None,
     on_applied: IngestHook | None = None,
 ) -> IngestResult:
     """Apply ``records`` (already validated) to the run; returns the new ack. ``on_applied`` runs
     in the same transaction once the batch is written (the server's notifications), so what it
-    writes is there exactly when the batch is."""
+    writes is there exactly when the batch is. ``records`` may be a ``RecordSource``: a client
+    that numbers nothing itself (the stock wandb client) has its records made under the run's lock."""
     with db.write() as conn:
         run, created = ensure_run(conn, entity, project, run_id, user_id)
         _refuse_trashed(run, f"{entity}/{project}")
+        if callable(records):
+            records = records(conn, run)
         fresh = [r for r in records if r[0] > run.last_seq]
         result = IngestResult(ack=run.last_seq, run_pk=run.id, project_id=run.project_id, new_run=created)
         if not fresh:

@@ -107,6 +107,11 @@ def _gather_config(batch: Batch, _when: float, data: dict[str, Any]) -> None:
 
 
 def _gather_summary(batch: Batch, _when: float, data: dict[str, Any]) -> None:
+    if data.get("whole") is True:
+        # The summary as a whole (the wandb client sends it so), like an exit's: it wins over the
+        # last values the batch's history rows would set.
+        batch.final_summary = dict(data.get("update") or {})
+        return
     for key, value in (data.get("update") or {}).items():
         batch.summary_update[key] = value
         batch.summary_remove.discard(key)

@@ -1,0 +1,95 @@
+"""The routes the stock wandb client calls (``WANDB_BASE_URL`` pointed at this server).
+
+``POST /graphql`` (run metadata, upload URLs: ``wandb_compat/operations.py``), ``POST
+/files/{entity}/{project}/{run_id}/file_stream`` (history, system metrics, summary, console,
+exit: ``wandb_compat/filestream.py``) and ``PUT /wandb/uploads/{token}`` (run files, to the
+signed URLs ``createRunFiles`` hands out: ``wandb_compat/uploads.py``). The first two take the
+API key as wandb sends it (HTTP Basic ``api:<key>``); uploads carry their signature instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
+
+from wakelog.server import errors, handlers
+from wakelog.server.auth import User, authenticate
+from wakelog.server.body import read_body, read_json, read_json_object
+from wakelog.server.http import run_path
+from wakelog.server.permissions import Writer
+from wakelog.server.wandb_compat import filestream, graphql, records, uploads
+from wakelog.server.wandb_compat.operations import RESOLVERS, Context
+
+
+class _WandbRoute(APIRoute):
+    """Error answers the wandb client prints: wakelog's ``{"detail", "code"}`` plus the
+    ``errors: [{"message"}]`` it reads (GraphQL's shape, also for the file stream and uploads)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def answer(request: Request) -> Response:
+            try:
+                return await handle(request)
+            except Exception as exc:
+                error = handlers.translate(exc)
+                if isinstance(error, errors.InternalError):
+                    raise  # the app's handlers log it and answer 500
+                body = jsonable_encoder(error.body())
+                body["errors"] = [{"message": _message(error.status, body["detail"])}]
+                return JSONResponse(body, status_code=error.status, headers=error.headers or None)
+
+        return answer
+
+
+def _message(status: int, detail: Any) -> str:
+    if status == 401:
+        return (
+            "wakelog did not accept the API key (401): set WANDB_API_KEY to a key of this server "
+            "(`wakelog key create`), written as local-<key>"
+        )
+    return detail if isinstance(detail, str) else f"the request is not valid: {detail}"
+
+
+router = APIRouter(route_class=_WandbRoute)
+
+#: A run's config (with the client's telemetry) comes in one upsert: room for big ones.
+MAX_GRAPHQL_BODY = 8 * 2**20
+#: A file-stream request holds at most ~10 MB of lines (the client's own cap), plus JSON's quoting.
+MAX_FILE_STREAM = 24 * 2**20
+
+
+@router.post("/graphql", include_in_schema=False)
+async def graphql_endpoint(request: Request, user: Annotated[User, Depends(authenticate)]) -> Any:
+    """One GraphQL request. Each operation checks the role under the entity it names."""
+    body = await read_json_object(request, MAX_GRAPHQL_BODY)
+    context = Context(
+        request.app.state, user, str(request.base_url), getattr(request.state, "key_hash", None)
+    )
+    return await run_in_threadpool(graphql.execute, body, RESOLVERS, context)
+
+
+@router.post("/files/{entity}/{project}/{run_id}/file_stream", include_in_schema=False)
+async def file_stream(entity: str, project: str, run_id: str, request: Request, user: Writer) -> Any:
+    """History rows, system metrics, summary, console lines and the exit, each applied once."""
+    path = run_path(entity, project, run_id)
+    body = await read_json(request, filestream.FileStreamBody, MAX_FILE_STREAM)
+    make = await run_in_threadpool(filestream.maker, body)
+    await records.apply(request, path, user, make)
+    return {"exitcode": None, "limits": {}, "stopped": False}
+
+
+@router.put(uploads.UPLOAD_ROUTE + "{token}", include_in_schema=False)
+async def upload(token: str, request: Request) -> Any:
+    """A run file's content, to a URL ``createRunFiles`` signed (the key is not sent again)."""
+    content = await read_body(request)
+    request.app.state.disk_guard.check()
+    request.app.state.disk_guard.used(len(content))
+    _, target = await run_in_threadpool(uploads.store_upload, request.app.state, token, content)
+    return {"name": target.name, "size": len(content)}

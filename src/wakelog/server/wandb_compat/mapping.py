@@ -1,0 +1,117 @@
+"""wandb's shapes into wakelog's: config values, system-metric keys, console lines, run fields."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+from wakelog.server.errors import InvalidRequest
+
+#: wandb's system-metric keys (``system.`` dropped) that wakelog's own sampler records under
+#: another name, with the factor from wandb's unit to wakelog's.
+_SYSTEM_KEYS: dict[str, tuple[str, float]] = {
+    "cpu": ("system/proc_cpu_percent", 1.0),
+    "memory_percent": ("system/memory_percent", 1.0),
+    "proc.memory.availableMB": ("system/memory_available_mb", 1.0),
+    "proc.memory.rssMB": ("system/proc_rss_mb", 1.0),
+    "proc.cpu.threads": ("system/proc_threads", 1.0),
+    "network.sent": ("system/network_sent_mb", 1 / 2**20),
+    "network.recv": ("system/network_recv_mb", 1 / 2**20),
+}
+#: wandb's per-GPU keys (``gpu.<i>.<name>``) that wakelog's sampler records as
+#: ``system/gpu/<i>/<name>``, with the factor from wandb's unit to wakelog's.
+_GPU_KEYS: dict[str, tuple[str, float]] = {
+    "gpu": ("utilization_percent", 1.0),
+    "memory": ("memory_utilization_percent", 1.0),
+    "memoryAllocated": ("memory_allocated_percent", 1.0),
+    "memoryAllocatedBytes": ("memory_allocated_mb", 1 / 2**20),
+    "temp": ("temperature_c", 1.0),
+    "powerWatts": ("power_w", 1.0),
+    "enforcedPowerLimitWatts": ("power_limit_w", 1.0),
+    "powerPercent": ("power_percent", 1.0),
+    "smClock": ("sm_clock_mhz", 1.0),
+    "memoryClock": ("memory_clock_mhz", 1.0),
+}
+_GPU = re.compile(r"^gpu\.(?P<index>\d+)\.(?P<name>\w+)$")
+_DISK = re.compile(r"^disk\.(?P<path>.+)\.(?P<what>usagePercent|usageGB)$")
+_DISK_WHAT = {"usagePercent": "usage_percent", "usageGB": "usage_gb"}
+#: ``<prefix>YYYY-MM-DDTHH:MM:SS.ffffff <text>``: a console line as wandb's core sends it
+#: (``ERROR `` in front for stderr; a ``[label]`` after the time in multi-writer runs).
+_CONSOLE = re.compile(
+    r"^(?P<err>ERROR )?(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?) ?(?P<text>.*)$", re.S
+)
+
+
+def loads(text: Any, what: str) -> Any:
+    """JSON text the client sent as a string (GraphQL ``JSONString``, file-stream lines); 400 if not."""
+    if not isinstance(text, str):
+        raise InvalidRequest(f"{what} must be a JSON string")
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        raise InvalidRequest(f"{what} is not valid JSON") from None
+
+
+def config_values(config: Any) -> dict[str, Any]:
+    """``{"key": {"value": v, "desc": …}, "_wandb": {…}}`` (wandb's config) → ``{"key": v}``.
+    ``_wandb`` is the client's own bookkeeping (telemetry, metric definitions), not the user's."""
+    if not isinstance(config, dict):
+        raise InvalidRequest("config must be a JSON object")
+    values = {}
+    for key, entry in config.items():
+        if key == "_wandb":
+            continue
+        values[key] = entry.get("value") if isinstance(entry, dict) else entry
+    return values
+
+
+def wandb_config(config: dict[str, Any]) -> dict[str, Any]:
+    """wakelog's config in wandb's shape (what a resuming client reads back)."""
+    return {key: {"value": value, "desc": None} for key, value in config.items()}
+
+
+#: wandb-metadata.json's keys that wakelog's own metadata spells otherwise.
+_METADATA_KEYS = {"startedAt": "started_at", "codePath": "code_path", "codePathLocal": "code_path_local"}
+
+
+def metadata(content: bytes) -> dict[str, Any] | None:
+    """wandb-metadata.json as wakelog's run metadata; None if it is no JSON object."""
+    try:
+        found = json.loads(content)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(found, dict):
+        return None
+    return {_METADATA_KEYS.get(str(key), str(key)): value for key, value in found.items()}
+
+
+def system_key(key: str) -> tuple[str, float] | None:
+    """A wandb events key → (wakelog's key, factor); None for the client's bookkeeping."""
+    if key.startswith("_"):
+        return None
+    name = key.removeprefix("system.")
+    if name in _SYSTEM_KEYS:
+        return _SYSTEM_KEYS[name]
+    gpu = _GPU.match(name)
+    if gpu is not None and gpu["name"] in _GPU_KEYS:
+        wakelog_name, factor = _GPU_KEYS[gpu["name"]]
+        return f"system/gpu/{gpu['index']}/{wakelog_name}", factor
+    disk = _DISK.match(name)
+    if disk is not None:
+        token = disk["path"].strip("/").replace("/", "_") or "root"
+        return f"system/disk/{token}/{_DISK_WHAT[disk['what']]}", 1.0
+    return "system/" + name, 1.0  # the rest: wandb's names, under wakelog's section
+
+
+def console_line(line: str, fallback: float) -> tuple[float, str, str]:
+    """A console line as [time, stream, text]; a line without wandb's prefix keeps ``fallback``."""
+    found = _CONSOLE.match(line)
+    if found is None:
+        return fallback, "stdout", line
+    try:
+        when = datetime.fromisoformat(found["ts"]).replace(tzinfo=timezone.utc).timestamp()
+    except ValueError:
+        when = fallback
+    return when, "stderr" if found["err"] else "stdout", found["text"]

@@ -1,0 +1,135 @@
+"""Run-file upload URLs for the wandb client, and the uploads to them.
+
+wandb uploads files with plain PUTs to URLs the server hands out (``createRunFiles``), without
+its API key: on W&B they are presigned storage URLs. Here a URL names the run file and the
+API key it was handed to, and is signed with that key's stored hash (only the server holds it)
+until it expires. An upload is checked against the key as it is then (revoked: refused) and
+against the key's user's ``member`` role on the entity, then stored like any run file: as
+content-addressed blobs, the user recorded as its holder, the run's file pointed at it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from wakelog._names import check_file_name
+from wakelog.runlog import RecordType
+from wakelog.server.auth import User
+from wakelog.server.errors import Forbidden, InvalidRequest
+from wakelog.server.permissions import require_writer
+from wakelog.server.routes.ingest import record_blobs
+from wakelog.server.wandb_compat.mapping import metadata
+from wakelog.server.wandb_compat.records import apply_in_thread
+from wakelog.store.ingest import ensure_run
+from wakelog.store.schema import api_keys, run_files, users
+from wakelog.store.upsert import upsert
+
+#: How long an upload URL stays good: the client uploads at once, and retries for a while.
+URL_LIFETIME = 24 * 3600.0
+UPLOAD_ROUTE = "/wandb/uploads/"
+#: The client's environment record; it becomes the run's metadata as well as a file.
+METADATA_FILE = "wandb-metadata.json"
+
+
+@dataclass(frozen=True)
+class Target:
+    entity: str
+    project: str
+    run_id: str
+    name: str
+
+
+def _signature(key_hash: str, payload: str) -> str:
+    return hmac.new(key_hash.encode(), payload.encode(), hashlib.sha256).hexdigest()
+
+
+def upload_url(base_url: str, key_id: int, key_hash: str, target: Target, now: float) -> str:
+    """A URL that uploads ``target`` as the key's user until ``URL_LIFETIME`` from ``now``."""
+    fields = [key_id, int(now + URL_LIFETIME), target.entity, target.project, target.run_id, target.name]
+    payload = base64.urlsafe_b64encode(json.dumps(fields).encode()).decode().rstrip("=")
+    return f"{base_url.rstrip('/')}{UPLOAD_ROUTE}{payload}.{_signature(key_hash, payload)}"
+
+
+def _refused() -> Forbidden:
+    return Forbidden(
+        "this upload URL is not valid (expired, damaged or its API key revoked); the client asks again"
+    )
+
+
+def check_token(conn: sa.Connection, token: str, now: float) -> tuple[User, Target]:
+    """The user and run file a signed token stands for; 403 for anything else."""
+    payload, _, signature = token.partition(".")
+    try:
+        padded = payload + "=" * (-len(payload) % 4)
+        key_id, expires, entity, project, run_id, name = json.loads(base64.urlsafe_b64decode(padded))
+    except (ValueError, TypeError, RecursionError):
+        raise _refused() from None
+    if type(key_id) is not int or type(expires) is not int or expires < now:
+        raise _refused()
+    row = conn.execute(
+        sa.select(api_keys.c.key_hash, users.c.id, users.c.username, users.c.is_admin)
+        .join(users, users.c.id == api_keys.c.user_id)
+        .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+    ).first()
+    if row is None or not hmac.compare_digest(_signature(row.key_hash, payload), signature):
+        raise _refused()
+    if not all(isinstance(part, str) for part in (entity, project, run_id, name)):
+        raise _refused()
+    return User(row.id, row.username, row.is_admin), Target(entity, project, run_id, name)
+
+
+def key_of(conn: sa.Connection, key_hash: str | None) -> int:
+    """The id of the API key the request came with (uploads are signed per key)."""
+    found = None
+    if key_hash is not None:
+        found = conn.execute(
+            sa.select(api_keys.c.id).where(api_keys.c.key_hash == key_hash, api_keys.c.revoked_at.is_(None))
+        ).scalar()
+    if found is None:
+        raise InvalidRequest(
+            "run files are uploaded with an API key (HTTP Basic api:<key>), not a browser session"
+        )
+    return int(found)
+
+
+def store_upload(state: Any, token: str, content: bytes) -> tuple[User, Target]:
+    """Check the token and the role, store ``content`` and point the run's file at it."""
+    db, store = state.db, state.blobs
+    with db.read() as conn:
+        user, target = check_token(conn, token, time.time())
+        require_writer(conn, user, target.entity)
+    try:
+        name = check_file_name(target.name)
+    except ValueError as exc:
+        raise InvalidRequest(str(exc)) from None
+    state.quotas.check(user.username, target.entity, new_bytes=len(content))
+    sha256 = hashlib.sha256(content).hexdigest()
+    if not store.exists(sha256):
+        store.put_whole(sha256, content)
+    record_blobs(db, [(sha256, len(content))], user.id)
+    with db.write() as conn:
+        run, _ = ensure_run(conn, target.entity, target.project, target.run_id, user.id)
+        row = {
+            "run_pk": run.id,
+            "name": name,
+            "sha256": sha256,
+            "size": len(content),
+            "policy": "end",
+            "updated_at": time.time(),
+        }
+        upsert(conn, run_files, [row], ["run_pk", "name"], update=["sha256", "size", "updated_at"])
+    state.quotas.count(user.username, target.entity, new_bytes=len(content))
+    if name == METADATA_FILE:
+        found = metadata(content)
+        if found is not None:
+            path = (target.entity, target.project, target.run_id)
+            apply_in_thread(state, path, user, lambda _c, _r: [(RecordType.METADATA, time.time(), found)])
+    return user, target

@@ -1,0 +1,422 @@
+"""The stock wandb client, pointed at a real ``wakelog server`` on loopback with ``WANDB_BASE_URL``
+and ``WANDB_API_KEY`` and nothing else: what it logs reads back through ``wakelog.Api`` value by
+value like the same script run with ``import wakelog as wandb``.
+
+The client comes from the ``wandb-client`` extra, installed apart from the venv
+(``scripts/test.sh``: ``.venv/wandb-client``; ``WAKELOG_TEST_WANDB_CLIENT`` names another folder),
+because the ``import wandb`` alias tests need no real wandb importable in the venv itself.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests._env import child_env
+from tests._env import pythonpath as child_pythonpath
+from tests.harness import wait_until
+from tests.server.conftest import ServerProcess, start_server
+
+pytestmark = pytest.mark.process
+REPO = Path(__file__).resolve().parents[2]
+CLIENT = Path(os.environ.get("WAKELOG_TEST_WANDB_CLIENT") or Path(sys.prefix) / "wandb-client")
+
+#: One script for both clients: init with every run field, the step machine (commit=False, an
+#: explicit step), nested dicts, define_metric's summary, an image, a histogram, the summary,
+#: console output on both streams, and an exception when asked.
+SCRIPT = """
+import sys
+import numpy as np
+import MODULE as wandb
+
+config = {"lr": 0.1, "opt": {"name": "adam", "betas": [0.9, 0.99]}}
+run = wandb.init(project="PROJECT", name="same-script", config=config, tags=["a", "b"], notes="the notes",
+                 group="grp", job_type="train")
+run.define_metric("loss", summary="min")
+for i in range(5):
+    run.log({"loss": 1.0 / (i + 1), "nested": {"a": i, "b": {"c": i * 2}}})
+run.log({"acc": 0.5}, commit=False)
+run.log({"acc2": 0.7})
+image = wandb.Image(np.arange(48, dtype=np.uint8).reshape(4, 4, 3))
+run.log({"img": image, "h": wandb.Histogram([1, 2, 3, 3])}, step=10)
+run.log({"late": 1}, step=12)
+run.config.update({"epochs": 3})
+run.summary["best"] = 42
+print("hello stdout")
+print("hello stderr", file=sys.stderr)
+if FAIL:
+    raise RuntimeError("boom")
+run.finish()
+"""
+#: Keys whose values differ between any two runs (times), left out of the comparison.
+TIMES = {"_runtime", "_timestamp"}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    if not (CLIENT / "wandb" / "__init__.py").exists():
+        pytest.skip(f"the wandb client is not installed in {CLIENT} (scripts/test.sh installs it)")
+    server = start_server(tmp_path_factory.mktemp("wandb-server"), "--min-free", "0")
+    yield server
+    server.stop()
+
+
+def wandb_env(server: ServerProcess, tmp: Path, key: str | None = None, **more: str) -> dict[str, str]:
+    """The real wandb's environment: its own folders under ``tmp``, the server, nothing else."""
+    home = tmp / "home"
+    home.mkdir(parents=True, exist_ok=True)
+    env = child_env(
+        HOME=str(home),
+        PYTHONPATH=str(CLIENT),  # the real wandb, never wakelog's alias
+        WANDB_BASE_URL=server.url,
+        WANDB_API_KEY=key or "local-" + server.key,
+        WANDB_DIR=str(tmp),
+        WANDB_CONFIG_DIR=str(home / "config"),
+        WANDB_CACHE_DIR=str(home / "cache"),
+        WANDB_DATA_DIR=str(home / "data"),
+        WANDB_X_STATS_SAMPLING_INTERVAL="0.1",
+        **more,
+    )
+    return env
+
+
+def run_wandb(
+    server: ServerProcess, tmp: Path, code: str, key: str | None = None
+) -> subprocess.CompletedProcess:
+    env = wandb_env(server, tmp, key)
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+
+
+def run_wakelog(server: ServerProcess, tmp: Path, code: str) -> subprocess.CompletedProcess:
+    tmp.mkdir(parents=True, exist_ok=True)
+    env = child_env(
+        WAKELOG_BASE_URL=server.url,
+        WAKELOG_API_KEY=server.key,
+        WAKELOG_DIR=str(tmp),
+        WAKELOG_CONSOLE=None,  # captured, as wandb's is (the suite turns it off)
+        PYTHONPATH=child_pythonpath(REPO),
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+
+
+def _api(server: ServerProcess) -> Any:
+    import wakelog
+
+    return wakelog.Api(overrides={"base_url": server.url, "api_key": server.key})
+
+
+def _only_run(api: Any, project: str) -> Any:
+    runs = list(api.runs(f"admin/{project}"))
+    assert len(runs) == 1, runs
+    return runs[0]
+
+
+def _comparable(value: Any) -> Any:
+    """A value without what differs between two runs of one script: times, and the media file's
+    name (wandb numbers media per run, wakelog by step); the content's hash stays."""
+    if isinstance(value, dict):
+        out = {k: _comparable(v) for k, v in value.items() if k not in TIMES}
+        if "path" in out and out.get("_type") == "image-file":
+            out["path"] = out["path"].rsplit("/", 1)[0]
+        return out
+    if isinstance(value, list):
+        return [_comparable(v) for v in value]
+    return value
+
+
+def _read(server: ServerProcess, run: Any) -> dict[str, Any]:
+    """Everything the comparison looks at, as the web app and the Api see it."""
+    with server.client() as client:
+        base = f"/api/v1/runs/{run.entity}/{run.project}/{run.id}"
+        console = client.get(f"{base}/console").json()["lines"]
+        files = {f.name for f in run.files()}
+        image = run.summary["img"]
+        assert image["path"] in files, (image["path"], files)
+        content = client.get(f"{base}/files/{image['path']}")
+        assert content.status_code == 200 and content.content[:4] == b"\x89PNG"
+    return {
+        "fields": (run.name, run.state, run.tags, run.notes, run.group, run.job_type, run.exit_code),
+        "config": run.config,
+        "summary": _comparable(dict(run.summary)),
+        "history": _comparable(list(run.scan_history())),
+        "console": sorted((line["stream"], line["text"]) for line in console if "hello" in line["text"]),
+    }
+
+
+@pytest.mark.parametrize("fail", [False, True], ids=["finished", "exception"])
+def test_a_wandb_run_reads_back_like_the_same_script_through_wakelog(
+    server: ServerProcess, tmp_path: Path, fail: bool
+) -> None:
+    project = f"compare-{'failed' if fail else 'ok'}"
+    code = SCRIPT.replace("FAIL", str(fail))
+    by_wandb = run_wandb(
+        server, tmp_path / "wandb", code.replace("MODULE", "wandb").replace("PROJECT", project)
+    )
+    assert (by_wandb.returncode != 0) == fail, by_wandb.stderr
+    assert "encountered" not in by_wandb.stderr, by_wandb.stderr  # no request was refused
+    wakelog_code = code.replace("MODULE", "wakelog").replace("PROJECT", project + "-wk")
+    by_wakelog = run_wakelog(server, tmp_path / "wakelog", wakelog_code)
+    assert (by_wakelog.returncode != 0) == fail, by_wakelog.stderr
+
+    api = _api(server)
+    try:
+        theirs, ours = _only_run(api, project), _only_run(api, project + "-wk")
+        expected = _read(server, ours)
+        got = _read(server, theirs)
+    finally:
+        api.close()
+    assert got == expected
+    # What the comparison stands on, spelled out.
+    assert got["fields"] == (
+        "same-script",
+        "failed" if fail else "finished",
+        ["a", "b"],
+        "the notes",
+        "grp",
+        "train",
+        1 if fail else 0,
+    )
+    assert got["config"] == {"lr": 0.1, "opt": {"name": "adam", "betas": [0.9, 0.99]}, "epochs": 3}
+    assert got["summary"]["loss"] == {"min": 0.2} and got["summary"]["best"] == 42
+    assert [row["_step"] for row in got["history"]] == [0, 1, 2, 3, 4, 5, 10, 12]
+    assert got["history"][5] == {"_step": 5, "acc": 0.5, "acc2": 0.7}
+    assert got["history"][2]["nested.b.c"] == 4
+    assert got["console"] == [("stderr", "hello stderr"), ("stdout", "hello stdout")]
+
+
+def test_wandb_system_metrics_and_metadata_arrive_under_wakelog_names(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    code = textwrap.dedent(
+        """
+        import time, wandb
+        run = wandb.init(project="system")
+        started = time.monotonic()
+        while time.monotonic() - started < 1.5:  # a workload the 0.1 s sampler sees several times
+            run.log({"x": 1})
+        run.finish()
+        """
+    )
+    done = run_wandb(server, tmp_path, code)
+    assert done.returncode == 0, done.stderr
+    api = _api(server)
+    try:
+        run = _only_run(api, "system")
+        with server.client() as client:
+            keys = client.get(f"/api/v1/runs/admin/system/{run.id}/keys").json()["system"]
+        assert {"system/memory_percent", "system/proc_rss_mb"} <= {k["key"] for k in keys}
+        assert run.metadata["host"] and run.metadata["started_at"] and run.metadata["python"]
+    finally:
+        api.close()
+
+
+def test_a_wrong_key_is_refused_and_the_client_says_so(server: ServerProcess, tmp_path: Path) -> None:
+    code = "import wandb\nwandb.init(project='nope')\n"
+    done = run_wandb(server, tmp_path, code, key="local-wk_" + "x" * 40)
+    assert done.returncode != 0
+    assert "wakelog did not accept the API key (401)" in done.stderr, done.stderr[-2000:]
+    with server.client() as client:
+        assert client.get("/api/v1/projects/admin/nope").status_code == 404, "nothing was created"
+
+
+def _steps(server: ServerProcess, project: str) -> list[tuple[int, float]]:
+    with server.client() as client:
+        listing = client.get(f"/api/v1/projects/admin/{project}/runs")
+        if listing.status_code == 404 or not listing.json()["runs"]:
+            return []  # not there yet
+        run_id = listing.json()["runs"][0]["id"]
+        rows = client.get(f"/api/v1/runs/admin/{project}/{run_id}/history/rows", params={"page_size": 10_000})
+        rows = rows.json()["rows"]
+    return [(row["_step"], row["i"]) for row in rows if "i" in row]
+
+
+RESTART_SCRIPT = """
+import os, sys, time, wandb
+run = wandb.init(project="restart")
+for i in range(200):
+    run.log({"i": float(i)})
+while not os.path.exists(sys.argv[1]):  # the test says when: the server is down by then
+    time.sleep(0.05)  # (a sleep, not a spin: wandb's sender thread needs the GIL)
+for i in range(200, 400):
+    run.log({"i": float(i)})
+run.finish()
+"""
+
+
+def test_every_row_arrives_once_across_a_server_restart(tmp_path: Path) -> None:
+    """The server killed (-9) while a wandb run streams, and started again: the client resends
+    what it got no answer for, and each row is there once."""
+    if not (CLIENT / "wandb" / "__init__.py").exists():
+        pytest.skip(f"the wandb client is not installed in {CLIENT}")
+    server = start_server(tmp_path, "--min-free", "0")
+    marker = tmp_path / "server-is-down"
+    env = wandb_env(
+        server,
+        tmp_path / "wandb",
+        # whole seconds: wandb-core truncates these to them (0.5 would be 0, its default)
+        WANDB_X_FILE_STREAM_TRANSMIT_INTERVAL="1",
+        WANDB_X_FILE_STREAM_RETRY_WAIT_MIN_SECONDS="1",
+        WANDB_X_FILE_STREAM_RETRY_WAIT_MAX_SECONDS="2",
+    )
+    script = subprocess.Popen(
+        [sys.executable, "-c", RESTART_SCRIPT, str(marker)],
+        cwd=tmp_path / "wandb",
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+
+        def first_rows() -> bool:
+            if script.poll() is not None:
+                raise AssertionError(f"the script ended early: {script.communicate()[1][-3000:]}")
+            return len(_steps(server, "restart")) >= 200
+
+        wait_until(first_rows, 120, interval=0.1, what="the first 200 rows")
+        server.stop(signal.SIGKILL)
+        marker.touch()
+        server.start()
+        _out, err = script.communicate(timeout=240)
+        assert script.returncode == 0, err[-3000:]
+        assert _steps(server, "restart") == [(i, float(i)) for i in range(400)]
+        with server.client() as client:
+            runs = client.get("/api/v1/projects/admin/restart/runs").json()["runs"]
+        assert [r["state"] for r in runs] == ["finished"]
+    finally:
+        if script.poll() is None:
+            script.kill()
+            script.wait()
+        server.stop()
+
+
+def test_wandb_sync_uploads_an_offline_run(server: ServerProcess, tmp_path: Path) -> None:
+    code = SCRIPT.replace("MODULE", "wandb").replace("PROJECT", "offline").replace("FAIL", "False")
+    offline = run_wandb(server, tmp_path, "import os; os.environ['WANDB_MODE'] = 'offline'\n" + code)
+    assert offline.returncode == 0, offline.stderr
+    (run_dir,) = (tmp_path / "wandb").glob("offline-run-*")
+    env = wandb_env(server, tmp_path)
+    synced = subprocess.run(
+        [sys.executable, "-m", "wandb", "sync", str(run_dir)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert synced.returncode == 0, synced.stdout + synced.stderr
+    api = _api(server)
+    try:
+        got = _read(server, _only_run(api, "offline"))
+    finally:
+        api.close()
+    assert got["fields"][:2] == ("same-script", "finished")
+    assert [row["_step"] for row in got["history"]] == [0, 1, 2, 3, 4, 5, 10, 12]
+    assert got["summary"]["loss"] == {"min": 0.2}
+    assert got["config"] == {"lr": 0.1, "opt": {"name": "adam", "betas": [0.9, 0.99]}, "epochs": 3}
+
+
+def test_a_resumed_run_goes_on_where_it_ended_and_its_alert_arrives(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    code = textwrap.dedent(
+        """
+        import wandb
+        run = wandb.init(project="resume", id="resume1", resume="allow")
+        for i in range(3):
+            run.log({"x": i})
+        run.alert(title="halfway", text="three steps")
+        run.finish()
+        run = wandb.init(project="resume", id="resume1", resume="allow")
+        for i in range(2):
+            run.log({"x": 10 + i})
+        raise RuntimeError("after the resume")
+        """
+    )
+    done = run_wandb(server, tmp_path, code)
+    assert done.returncode == 1, done.stderr
+    with server.client() as client:
+        rows = client.get("/api/v1/runs/admin/resume/resume1/history/rows").json()["rows"]
+        assert [(row["_step"], row["x"]) for row in rows] == [(0, 0), (1, 1), (2, 2), (3, 10), (4, 11)]
+        run = client.get("/api/v1/runs/admin/resume/resume1").json()
+        assert (run["state"], run["exit_code"]) == ("failed", 1), "the resumed run's own end"
+        inbox = client.get("/api/v1/notifications").json()["notifications"]
+        mine = [(n["event"], n["title"]) for n in inbox if n["run"]["run_id"] == "resume1"]
+        assert sorted(mine) == [
+            ("alert", "halfway"),
+            ("failed", "Run resume1 failed"),
+            ("finished", "Run resume1 finished"),
+        ]
+
+
+def test_a_wandb_table_arrives_as_a_table_file(server: ServerProcess, tmp_path: Path) -> None:
+    """The table and its stub arrive (the web app shows them as it shows wakelog's); the run_table
+    artifact the client also makes of it is refused as an unimplemented operation, nothing else."""
+    code = textwrap.dedent(
+        """
+        import wandb
+        run = wandb.init(project="table", id="table1")
+        run.log({"t": wandb.Table(columns=["a", "b"], data=[[1, 2], [3, 4]])})
+        run.finish()
+        """
+    )
+    done = run_wandb(server, tmp_path, code)
+    assert done.returncode == 0, done.stderr
+    with server.client() as client:
+        (row,) = client.get("/api/v1/runs/admin/table/table1/history/rows").json()["rows"]
+        assert row["t"]["_type"] == "table-file" and (row["t"]["nrows"], row["t"]["ncols"]) == (2, 2)
+        table = client.get(f"/api/v1/runs/admin/table/table1/files/{row['t']['path']}").json()
+        assert (table["columns"], table["data"]) == (["a", "b"], [[1, 2], [3, 4]])
+
+
+def test_wandb_login_host_then_no_environment_at_all(server: ServerProcess, tmp_path: Path) -> None:
+    env = wandb_env(server, tmp_path)
+    key, url = env.pop("WANDB_API_KEY"), env.pop("WANDB_BASE_URL")
+    login = subprocess.run(
+        [sys.executable, "-m", "wandb", "login", "--host", url, key],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert login.returncode == 0 and "logged in as: admin" in login.stderr, login.stderr
+    code = "import wandb\nrun = wandb.init(project='login', id='login1')\nrun.log({'a': 1})\nrun.finish()\n"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    with server.client() as client:
+        assert client.get("/api/v1/runs/admin/login/login1").json()["state"] == "finished"

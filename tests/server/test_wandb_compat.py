@@ -1,0 +1,342 @@
+"""The routes the stock wandb client calls, driven as it drives them (its request shapes, taken from
+its traffic): GraphQL operations, the file stream's resends, signed uploads, and hostile bodies.
+The real client against a real server is tests/integration/test_wandb_client.py."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.harness import InProcessServer
+from wakelog.server.wandb_compat import graphql
+
+UPSERT = """
+mutation UpsertBucket($id: String, $name: String, $project: String, $entity: String, $groupName: String,
+    $displayName: String, $notes: String, $config: JSONString, $jobType: String, $tags: [String!]) {
+  upsertBucket(input: {id: $id, name: $name, modelName: $project, entityName: $entity, groupName: $groupName,
+      displayName: $displayName, notes: $notes, config: $config, jobType: $jobType, tags: $tags}) {
+    bucket { id name displayName config project { name entity { name } } historyLineCount }
+    inserted
+  }
+}
+"""
+CREATE_RUN_FILES = """
+mutation CreateRunFiles($entity: String!, $project: String!, $run: String!, $files: [String!]!) {
+  createRunFiles(input: {entityName: $entity, projectName: $project, runName: $run, files: $files}) {
+    runID uploadHeaders files { name uploadUrl }
+  }
+}
+"""
+STOPPED = """
+query RunStoppedStatus($entityName: String, $projectName: String, $runId: String!) {
+  project(name: $projectName, entityName: $entityName) { run(name: $runId) { stopped } }
+}
+"""
+EXAMPLES = int(os.environ.get("WAKELOG_TEST_FUZZ_EXAMPLES", "100"))
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=os.environ.get("WAKELOG_TEST_FUZZ_RANDOM") != "1",
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+
+
+def gql(client: httpx.Client, query: str, **variables: Any) -> httpx.Response:
+    return client.post("/graphql", json={"query": query, "variables": variables})
+
+
+def wandb_client(server: InProcessServer, key: str | None = None) -> httpx.Client:
+    """Authenticated as the wandb client is: HTTP Basic ``api:local-<key>``."""
+    return server.client("local-" + (key or server.key))
+
+
+def upsert(client: httpx.Client, run: str, **fields: Any) -> dict[str, Any]:
+    answer = gql(client, UPSERT, entity="admin", project="wb", name=run, **fields)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["data"]["upsertBucket"]
+
+
+def stream(client: httpx.Client, run: str, body: dict[str, Any]) -> httpx.Response:
+    return client.post(f"/files/admin/wb/{run}/file_stream", json=body)
+
+
+def history_lines(*rows: dict[str, Any], offset: int) -> dict[str, Any]:
+    return {"offset": offset, "content": [json.dumps(row) for row in rows]}
+
+
+def test_upsert_bucket_creates_then_updates_the_run(server: InProcessServer) -> None:
+    with wandb_client(server) as client:
+        config = json.dumps({"lr": {"value": 0.1, "desc": None}, "_wandb": {"value": {"t": {}}}})
+        first = upsert(
+            client, "up1", displayName="first", config=config, tags=["x"], groupName="g", jobType="t"
+        )
+        assert first["inserted"] is True
+        assert first["bucket"]["name"] == "up1" and first["bucket"]["displayName"] == "first"
+        assert first["bucket"]["project"] == {"name": "wb", "entity": {"name": "admin"}}
+        assert json.loads(first["bucket"]["config"]) == {"lr": {"value": 0.1, "desc": None}}
+        again = upsert(client, "up1", notes="later", config=json.dumps({"lr": {"value": 0.2}}))
+        assert again["inserted"] is False
+        run = client.get("/api/v1/runs/admin/wb/up1").json()
+        assert (run["name"], run["notes"], run["tags"], run["group"], run["job_type"]) == (
+            "first",
+            "later",
+            ["x"],
+            "g",
+            "t",
+        )
+        assert run["config"] == {"lr": 0.2} and run["state"] == "running"
+        stopped = gql(client, STOPPED, entityName="admin", projectName="wb", runId="up1")
+        assert stopped.json() == {"data": {"project": {"run": {"stopped": False}}}}
+
+
+def test_resent_file_stream_requests_apply_once(server: InProcessServer) -> None:
+    """The client resends a request it got no answer for: rows, samples, lines and the exit count once."""
+    with wandb_client(server) as client:
+        upsert(client, "fs1")
+        first = {
+            "files": {
+                "wandb-history.jsonl": history_lines(
+                    {"_step": 0, "loss": 1.0}, {"_step": 1, "loss": 0.5}, offset=0
+                ),
+                "wandb-events.jsonl": history_lines(
+                    {
+                        "system.memory_percent": 40.0,
+                        "system.gpu.0.gpu": 97.0,
+                        "_runtime": 1.0,
+                        "_wandb": True,
+                    },
+                    offset=0,
+                ),
+                "wandb-summary.json": {
+                    "offset": 0,
+                    "content": [json.dumps({"loss": 0.5, "_wandb": {"runtime": 1}})],
+                },
+                "output.log": {
+                    "offset": 0,
+                    "content": ["2026-01-01T00:00:00.000000 one", "ERROR 2026-01-01T00:00:01.000000 two"],
+                },
+            }
+        }
+        second = {
+            "files": {
+                "wandb-history.jsonl": history_lines({"_step": 2, "loss": 0.25}, offset=2),
+                "wandb-events.jsonl": history_lines(
+                    {"system.memory_percent": 41.0, "_runtime": 2.0}, offset=1
+                ),
+                # a progress bar redrawn: the same line again, then a new one
+                "output.log": {
+                    "offset": 1,
+                    "content": [
+                        "ERROR 2026-01-01T00:00:02.000000 two, redrawn",
+                        "2026-01-01T00:00:03.000000 three",
+                    ],
+                },
+            },
+            "complete": True,
+            "exitcode": 0,
+        }
+        for body in (first, first, second, second, first):
+            answer = stream(client, "fs1", body)
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["stopped"] is False
+        rows = client.get("/api/v1/runs/admin/wb/fs1/history/rows").json()["rows"]
+        assert [(row["_step"], row["loss"]) for row in rows] == [(0, 1.0), (1, 0.5), (2, 0.25)]
+        lines = client.get("/api/v1/runs/admin/wb/fs1/console").json()["lines"]
+        assert [(line["stream"], line["text"]) for line in lines] == [
+            ("stdout", "one"),
+            ("stderr", "two, redrawn"),
+            ("stdout", "three"),
+        ]
+        system = client.get("/api/v1/runs/admin/wb/fs1/keys").json()["system"]
+        assert {k["key"]: k["count"] for k in system} == {
+            "system/memory_percent": 2,
+            "system/gpu/0/utilization_percent": 1,  # wandb's gpu.0.gpu, under wakelog's name
+        }
+        run = client.get("/api/v1/runs/admin/wb/fs1").json()
+        assert (run["state"], run["exit_code"]) == ("finished", 0)
+        assert run["summary"] == {"loss": 0.5}
+
+
+def test_a_failed_exit_and_bad_lines(server: InProcessServer) -> None:
+    with wandb_client(server) as client:
+        upsert(client, "fs2")
+        bad = stream(
+            client, "fs2", {"files": {"wandb-history.jsonl": {"offset": 0, "content": ["{not json"]}}}
+        )
+        assert bad.status_code == 400 and "wandb-history.jsonl line 0" in bad.json()["errors"][0]["message"]
+        no_step = stream(client, "fs2", {"files": {"wandb-history.jsonl": history_lines({"x": 1}, offset=0)}})
+        assert no_step.status_code == 400 and "_step" in no_step.json()["detail"]
+        assert stream(client, "fs2", {"complete": True, "exitcode": 1}).status_code == 200
+        run = client.get("/api/v1/runs/admin/wb/fs2").json()
+        assert (run["state"], run["exit_code"]) == ("failed", 1)
+
+
+def test_unknown_operations_are_named_and_counted(server: InProcessServer) -> None:
+    with wandb_client(server) as client:
+        before = graphql.unknown_counts[("SomethingNew", "brandNewField")]
+        answer = gql(client, "query SomethingNew { brandNewField { id } }")
+        assert answer.status_code == 400
+        message = answer.json()["errors"][0]["message"]
+        assert "SomethingNew" in message and "'brandNewField'" in message
+        assert graphql.unknown_counts[("SomethingNew", "brandNewField")] == before + 1
+        for query, expected in (
+            ("query {", "not a GraphQL document"),
+            ("query A { viewer { id } } query B { viewer { id } }", "one operation"),
+            ("subscription S { viewer { id } }", "subscriptions"),
+        ):
+            refused = gql(client, query)
+            assert refused.status_code == 400 and expected in refused.json()["detail"], refused.text
+        viewer = gql(
+            client, "query Viewer { me: viewer { entity username teams { edges { node { name } } } } }"
+        )
+        assert viewer.json() == {
+            "data": {"me": {"entity": "admin", "username": "admin", "teams": {"edges": []}}}
+        }
+
+
+def _user(server: InProcessServer, name: str) -> str:
+    with server.client() as admin:
+        assert admin.post("/api/v1/users", json={"username": name}).status_code == 201
+        return str(admin.post("/api/v1/keys", json={"user": name}).json()["key"])
+
+
+def test_operations_check_the_entity_role(server: InProcessServer) -> None:
+    key = _user(server, f"viewer-{server.backend}")
+    with server.client() as admin:
+        admin.post("/api/v1/entities", json={"name": f"team-{server.backend}"})
+        role = admin.put(
+            f"/api/v1/entities/team-{server.backend}/members/viewer-{server.backend}", json={"role": "viewer"}
+        )
+        assert role.status_code == 200, role.text
+    with wandb_client(server, key) as viewer:
+        refused = gql(viewer, UPSERT, entity=f"team-{server.backend}", project="p", name="r1")
+        assert refused.status_code == 403 and "member role" in refused.json()["errors"][0]["message"]
+        files = gql(
+            viewer, CREATE_RUN_FILES, entity=f"team-{server.backend}", project="p", run="r1", files=["a"]
+        )
+        assert files.status_code == 403
+        elsewhere = gql(viewer, UPSERT, entity="admin", project="p", name="r1")
+        assert elsewhere.status_code == 403 and "does not exist or you are not a member" in elsewhere.text
+
+
+def test_uploads_go_to_signed_urls_only(server: InProcessServer) -> None:
+    key = _user(server, f"uploader-{server.backend}")
+    entity = f"uploader-{server.backend}"
+    with wandb_client(server, key) as client:
+        answer = gql(client, UPSERT.replace('"admin"', "$entity"), entity=entity, project="wb", name="up")
+        assert answer.status_code == 200, answer.text
+        made = gql(
+            client,
+            CREATE_RUN_FILES,
+            entity=entity,
+            project="wb",
+            run="up",
+            files=["media/images/a.png", "wandb-metadata.json", "../escape"],
+        ).json()["data"]["createRunFiles"]
+    urls = {f["name"]: f["uploadUrl"] for f in made["files"]}
+    assert urls["../escape"] is None, "a name wakelog does not take gets no URL"
+    metadata = json.dumps({"host": "gpu-1", "startedAt": "2026-01-01T00:00:00Z", "python": "CPython 3.11"})
+    with server.anonymous() as anonymous:  # as the client uploads: without its key
+        assert (
+            anonymous.put(urlsplit(urls["media/images/a.png"]).path, content=b"\x89PNG...").status_code == 200
+        )
+        assert anonymous.put(urlsplit(urls["wandb-metadata.json"]).path, content=metadata).status_code == 200
+        path = urlsplit(urls["media/images/a.png"]).path
+        tampered = path[:-1] + ("0" if path[-1] != "0" else "1")
+        assert anonymous.put(tampered, content=b"x").status_code == 403
+        assert anonymous.put("/wandb/uploads/garbage", content=b"x").status_code == 403
+    with server.client(key) as client:
+        run = client.get(f"/api/v1/runs/{entity}/wb/up").json()
+        assert run["metadata"]["host"] == "gpu-1" and run["metadata"]["started_at"] == "2026-01-01T00:00:00Z"
+        content = client.get(f"/api/v1/runs/{entity}/wb/up/files/media/images/a.png")
+        assert content.content == b"\x89PNG..."
+        prefix = key[:11]
+        assert client.delete(f"/api/v1/keys/{prefix}").status_code in (200, 204)
+    with server.anonymous() as anonymous:
+        revoked = anonymous.put(urlsplit(urls["media/images/a.png"]).path, content=b"again")
+        assert revoked.status_code == 403, "a revoked key's URLs stop working"
+
+
+# -- hostile bodies -------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
+    """On SQLite only, to keep the fuzzing bounded."""
+    server = InProcessServer(tmp_path_factory.mktemp("wandb-fuzz") / "data", write_rate_per_user=0)
+    try:
+        with wandb_client(server) as client:
+            upsert(client, "fuzz")
+        yield server
+    finally:
+        server.close()
+
+
+_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+_json = st.recursive(
+    _scalars | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=20,
+)
+_queries = st.one_of(
+    st.text(max_size=200),
+    st.sampled_from(
+        [UPSERT, CREATE_RUN_FILES, STOPPED, "query { viewer { id } }", "{ serverInfo { features } }"]
+    ),
+)
+
+
+def _no_5xx(answer: httpx.Response) -> None:
+    assert answer.status_code < 500, (answer.status_code, answer.text[:300])
+    if answer.status_code >= 400:
+        assert answer.json()["errors"][0]["message"]
+
+
+@given(
+    query=_queries,
+    variables=_json,
+    name=st.none() | st.text(max_size=10),
+    raw=st.none() | st.binary(max_size=50),
+)
+@FUZZ
+def test_fuzzed_graphql_bodies_are_answered_4xx_not_5xx(
+    fuzz_server: InProcessServer, query: str, variables: Any, name: str | None, raw: bytes | None
+) -> None:
+    with wandb_client(fuzz_server) as client:
+        if raw is not None:
+            answer = client.post("/graphql", content=raw)
+        else:
+            answer = client.post(
+                "/graphql", json={"query": query, "variables": variables, "operationName": name}
+            )
+    _no_5xx(answer)
+
+
+_lines = st.lists(st.one_of(st.text(max_size=30), _json.map(json.dumps)), max_size=4)
+_chunk = (
+    st.fixed_dictionaries({"offset": st.integers(min_value=-2, max_value=2**63), "content": _lines}) | _json
+)
+_files = st.dictionaries(
+    st.sampled_from(
+        ["wandb-history.jsonl", "wandb-events.jsonl", "wandb-summary.json", "output.log", "other"]
+    ),
+    _chunk,
+    max_size=4,
+)
+
+
+@given(files=_files, complete=st.none() | st.booleans(), exitcode=st.none() | st.integers(), extra=_json)
+@FUZZ
+def test_fuzzed_file_stream_bodies_are_answered_4xx_not_5xx(
+    fuzz_server: InProcessServer, files: Any, complete: bool | None, exitcode: int | None, extra: Any
+) -> None:
+    body = {"files": files, "complete": complete, "exitcode": exitcode, "uploaded": extra}
+    with wandb_client(fuzz_server) as client:
+        _no_5xx(stream(client, "fuzz", body))
