@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.server.conftest import post_records
-from tests.web.conftest import ENTITY, PROJECT, RUNS, STEPS, Pages, shot
+from tests.web.conftest import ARTIFACTS, ENTITY, PROJECT, RUNS, STEPS, Pages, shot
 from tests.web.test_accessibility import LOCALES
 
 WORKSPACE = f"/{ENTITY}/{PROJECT}"
@@ -78,6 +78,11 @@ def test_a_chart_downloads_as_png_and_svg(pages: Pages) -> None:
     for name in RUNS:  # the legend names every run
         assert name in svg
     assert svg.count("<path") >= len(RUNS)
+    # Kept to look at: the PNG as saved, and the SVG as a browser draws it.
+    (ARTIFACTS / "export-score.png").write_bytes(png)
+    viewer = pages.new(signed_in=False)
+    viewer.set_content(svg)
+    shot(viewer, "export-score-svg")
 
     # ECharts panels (parallel coordinates) have the same menu.
     page.locator("details[data-section=parallel] > summary").click()

@@ -123,7 +123,7 @@ export function MetricPanel(props: MetricPanelProps) {
       label: t("exporting.png"),
       run: async () => {
         const canvas = ref.current?.querySelector<HTMLCanvasElement>(".line-chart canvas");
-        if (canvas) download(`${stem}.png`, await canvasPng(canvas, chartColors().bg));
+        if (canvas) download(`${stem}.png`, await canvasPng(canvas, props.metric, chartColors()));
       },
     },
     {

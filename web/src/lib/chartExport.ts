@@ -31,15 +31,21 @@ export function chartCsvRows(chart: ChartData, labels: ChartCsvLabels): { header
   return { header, rows };
 }
 
-/** The chart's canvas on the page's background (uPlot's own canvas is transparent), as a PNG blob. */
-export function canvasPng(source: HTMLCanvasElement, background: string): Promise<Blob> {
+/** The chart's canvas under its title, on the page's background (uPlot's own canvas is transparent), as a PNG blob. */
+export function canvasPng(source: HTMLCanvasElement, title: string, colors: { bg: string; text: string }): Promise<Blob> {
+  const scale = source.width / Math.max(1, source.clientWidth || source.width);
+  const head = Math.round(24 * scale);
   const out = document.createElement("canvas");
   out.width = source.width;
-  out.height = source.height;
+  out.height = source.height + head;
   const ctx = out.getContext("2d");
   if (!ctx) return Promise.reject(new Error("no 2d canvas"));
-  ctx.fillStyle = background;
+  ctx.fillStyle = colors.bg;
   ctx.fillRect(0, 0, out.width, out.height);
-  ctx.drawImage(source, 0, 0);
+  ctx.fillStyle = colors.text;
+  ctx.font = `600 ${Math.round(13 * scale)}px ui-monospace, monospace`;
+  ctx.textBaseline = "middle";
+  ctx.fillText(title, Math.round(8 * scale), head / 2);
+  ctx.drawImage(source, 0, head);
   return new Promise((resolve, reject) => out.toBlob((b) => (b ? resolve(b) : reject(new Error("toBlob failed"))), "image/png"));
 }
