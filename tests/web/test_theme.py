@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.conftest import Pages, shot
+from tests.web.conftest import ENTITY, PROJECT, Pages, shot
 from tests.web.test_accessibility import (  # noqa: F401 (axe_source, rich_run: fixtures)
     LOCALES,
     SCREENS,
@@ -18,6 +18,7 @@ from tests.web.test_accessibility import (  # noqa: F401 (axe_source, rich_run: 
     check_page,
     rich_run,
 )
+from tests.web.test_artifacts_pages import logged  # noqa: F401 (a fixture)
 
 DARK_BG = "rgb(13, 17, 23)"
 LIGHT_BG = "rgb(255, 255, 255)"
@@ -103,3 +104,23 @@ def test_the_theme_choice_is_remembered_and_applied_before_the_app_runs(pages: P
     page.reload()
     page.locator("[data-metric=score] canvas").wait_for()
     assert theme(page) == "light" and background(page) == LIGHT_BG
+
+
+def test_the_artifact_pages_pass_axe_in_the_dark_theme(
+    pages: Pages,
+    axe_source: str,  # noqa: F811
+    logged: Any,  # noqa: F811
+) -> None:
+    page = pages.new()
+    page.emulate_media(color_scheme="dark")
+    artifacts = f"/{ENTITY}/{PROJECT}/artifacts"
+    page.goto(pages.url(f"{artifacts}/flowers"))
+    page.get_by_test_id("versions").wait_for()
+    check_page(page, axe_source, "dark-artifact-en")
+    page.goto(pages.url(f"{artifacts}/flowers/v1?tab=diff&against=v0"))
+    page.get_by_test_id("diff-table").wait_for()
+    check_page(page, axe_source, "dark-artifact-diff-en")
+    # The lineage graph (ECharts) draws its labels in the theme's text colour.
+    page.goto(pages.url(f"{artifacts}/flowers/v1?tab=lineage"))
+    page.get_by_test_id("lineage-canvas").locator("canvas").first.wait_for()
+    check_page(page, axe_source, "dark-artifact-lineage-en")
