@@ -1,7 +1,8 @@
 /**
  * A chart panel's export menu: a button that opens a short menu of downloads. Keyboard as a menu
  * button: the first item gets focus, arrow keys move, Escape (or Tab, or a click elsewhere) closes
- * it and focus goes back to the button.
+ * it and focus goes back to the button. The button's name is just "Export" (the panel it sits in names
+ * the chart; a name holding the metric would also match searches for the metric's own buttons).
  */
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from "react";
 import { useTranslation } from "react-i18next";
@@ -76,8 +77,8 @@ export function ExportMenu({ name, items }: { name: string; items: ExportItem[] 
         aria-haspopup="menu"
         aria-expanded={open}
         aria-controls={open ? menuId : undefined}
-        aria-label={t("exporting.menuFor", { name })}
-        title={t("exporting.menu")}
+        aria-label={t("exporting.menu")}
+        title={t("exporting.menuFor", { name })}
         onClick={() => setOpen(!open)}
         data-testid="export-menu"
       >
