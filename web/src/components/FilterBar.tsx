@@ -1,13 +1,15 @@
 /**
  * The run filter: a text box in the server's filter language, and a builder that writes the
  * same text from field / operator / value rows. The server parses it; its error (with the
- * position) is shown under the box.
+ * position) is shown under the box. `/` anywhere on the page (but in a text field) puts the cursor in
+ * the box; Escape in the builder closes it.
  */
-import { useEffect, useId, useState, type FormEvent } from "react";
+import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { useTranslation } from "react-i18next";
 import type { FilterErrorBody } from "../api/types";
 import { describeError } from "../i18n/errors";
 import { formatField, formatFilter, OPERATORS, parseFieldPath, parseFilter, type Clause, type Operator } from "../lib/filterBuilder";
+import { isTyping } from "../lib/keyboard";
 
 export interface FilterBarProps {
   value: string;
@@ -25,6 +27,26 @@ export function FilterBar({ value, onChange, error, fields }: FilterBarProps) {
   const listId = useId();
   const errorId = useId();
   useEffect(() => setText(value), [value]);
+  const input = useRef<HTMLInputElement>(null);
+  const builderToggle = useRef<HTMLButtonElement>(null);
+
+  useEffect(() => {
+    function onKey(event: globalThis.KeyboardEvent) {
+      if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented || isTyping(event.target)) return;
+      event.preventDefault();
+      input.current?.focus();
+      input.current?.select();
+    }
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, []);
+
+  function onBuilderKey(event: KeyboardEvent<HTMLDivElement>) {
+    if (event.key !== "Escape") return;
+    event.preventDefault();
+    setBuilder(false);
+    builderToggle.current?.focus();
+  }
 
   function submit(event: FormEvent) {
     event.preventDefault();
@@ -44,8 +66,10 @@ export function FilterBar({ value, onChange, error, fields }: FilterBarProps) {
         <label htmlFor={inputId}>{t("workspace.filter")}</label>
         <input
           id={inputId}
+          ref={input}
           className="filter-input"
           data-testid="filter"
+          aria-keyshortcuts="/"
           value={text}
           placeholder={t("workspace.filterPlaceholder")}
           onChange={(e) => setText(e.target.value)}
@@ -59,7 +83,7 @@ export function FilterBar({ value, onChange, error, fields }: FilterBarProps) {
             {t("workspace.filterClear")}
           </button>
         )}
-        <button type="button" aria-expanded={builder} onClick={() => setBuilder(!builder)}>
+        <button type="button" ref={builderToggle} aria-expanded={builder} onClick={() => setBuilder(!builder)}>
           {t("workspace.filterBuilder")}
         </button>
       </form>
@@ -69,7 +93,7 @@ export function FilterBar({ value, onChange, error, fields }: FilterBarProps) {
         </p>
       )}
       {builder && (
-        <div className="builder" data-testid="filter-builder">
+        <div className="builder" data-testid="filter-builder" onKeyDown={onBuilderKey}>
           <datalist id={listId}>
             {fields.map((f) => (
               <option key={f} value={f} />

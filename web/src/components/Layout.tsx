@@ -4,6 +4,7 @@ import { Link, NavLink, useLocation } from "react-router";
 import { useSession } from "../session";
 import { LanguageSelect } from "./LanguageSelect";
 import { NotificationBell } from "./notifications/NotificationBell";
+import { ThemeSelect } from "./ThemeSelect";
 
 export function Layout({ children }: { children: ReactNode }) {
   const { t } = useTranslation();
@@ -68,6 +69,7 @@ export function Layout({ children }: { children: ReactNode }) {
         </nav>
         <NotificationBell />
         <LanguageSelect />
+        <ThemeSelect />
         <span className="who" title={t("nav.signedInAs", { name: me.username })}>
           {me.username}
         </span>

@@ -10,6 +10,7 @@ import uPlot from "uplot";
 import { withAlpha } from "../lib/colors";
 import { formatDuration, formatNumber, formatTime, formatWallTicks, uiLocale } from "../lib/format";
 import { buildChartData, nearestPoint, type ChartData, type LineInput } from "../lib/series";
+import { chartColors, useTheme, type Theme } from "../lib/theme";
 
 export type XKind = "step" | "relative" | "wall" | "metric";
 
@@ -33,11 +34,11 @@ function formatX(kind: XKind, x: number): string {
 }
 
 /** What a uPlot instance is built from, besides the data. */
-type ChartView = Pick<LineChartProps, "logY" | "xKind" | "smoothing" | "height" | "xLabel" | "range">;
+type ChartView = Pick<LineChartProps, "logY" | "xKind" | "smoothing" | "height" | "xLabel" | "range"> & { theme: Theme };
 
 function layoutKey(props: ChartView, chart: ChartData): string {
-  // The UI language too: axis names and wall-clock ticks are written in it.
-  return JSON.stringify([chart.lines, props.logY, props.xKind, props.smoothing > 0, props.height, props.xLabel, uiLocale()]);
+  // The UI language and theme too: axis names and wall-clock ticks are written in the one, drawn in the other.
+  return JSON.stringify([chart.lines, props.logY, props.xKind, props.smoothing > 0, props.height, props.xLabel, uiLocale(), props.theme]);
 }
 
 function makeOptions(props: ChartView, chart: ChartData, width: number, tooltip: HTMLDivElement, zoom: { current: LineChartProps["onZoom"] }): uPlot.Options {
@@ -59,6 +60,8 @@ function makeOptions(props: ChartView, chart: ChartData, width: number, tooltip:
   }
   series.push(...styles);
   const xTime = props.xKind === "wall";
+  // Axis text and grid in the page's theme (a theme change rebuilds the chart: it is in the layout key).
+  const colors = chartColors();
   return {
     width,
     height: props.height,
@@ -71,13 +74,14 @@ function makeOptions(props: ChartView, chart: ChartData, width: number, tooltip:
     },
     axes: [
       {
-        stroke: "#444",
-        grid: { stroke: "#eee" },
+        stroke: colors.muted,
+        grid: { stroke: colors.grid },
+        ticks: { stroke: colors.grid },
         ...(xTime ? { values: (_u: uPlot, ticks: number[]) => formatWallTicks(ticks) } : {}),
         ...(props.xKind === "relative" ? { values: (_u: uPlot, ticks: number[]) => ticks.map((v) => (v == null ? "" : formatDuration(v))) } : {}),
         ...(props.xKind === "step" || props.xKind === "metric" ? { values: (_u: uPlot, ticks: number[]) => ticks.map((v) => (v == null ? "" : formatNumber(v, 4))) } : {}),
       },
-      { stroke: "#444", grid: { stroke: "#eee" }, size: 56, values: (_u: uPlot, ticks: number[]) => ticks.map((v) => (v == null ? "" : formatNumber(v, 4))) },
+      { stroke: colors.muted, grid: { stroke: colors.grid }, ticks: { stroke: colors.grid }, size: 56, values: (_u: uPlot, ticks: number[]) => ticks.map((v) => (v == null ? "" : formatNumber(v, 4))) },
     ],
     cursor: {
       drag: { x: true, y: false, setScale: false },
@@ -174,11 +178,12 @@ export function LineChart(props: LineChartProps) {
   }, [props.lines, props.smoothing, props.logY]);
 
   const { logY, xKind, smoothing, height, xLabel, range } = props;
+  const theme = useTheme();
   useEffect(() => {
     const el = holder.current;
     const tooltip = tooltipRef.current;
     if (!el || !tooltip) return;
-    const view: ChartView = { logY, xKind, smoothing, height, xLabel, range };
+    const view: ChartView = { logY, xKind, smoothing, height, xLabel, range, theme };
     const key = layoutKey(view, chart);
     const data = chart.data as uPlot.AlignedData;
     if (plot.current && layout.current === key) {
@@ -212,7 +217,7 @@ export function LineChart(props: LineChartProps) {
     });
     plot.current = u;
     el.dataset.points = String(data[0].length);
-  }, [chart, range, xKind, height, logY, smoothing, xLabel]);
+  }, [chart, range, xKind, height, logY, smoothing, xLabel, theme]);
 
   useEffect(() => {
     const el = holder.current;

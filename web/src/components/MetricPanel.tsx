@@ -3,7 +3,12 @@ import { useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { errorMessage } from "../i18n/errors";
 import type { HistoryStore } from "../lib/historyStore";
-import type { LineInput, SeriesData } from "../lib/series";
+import { canvasPng, chartCsvRows } from "../lib/chartExport";
+import { fileStem, toCsv } from "../lib/csv";
+import { download } from "../lib/download";
+import { buildChartData, type LineInput, type SeriesData } from "../lib/series";
+import { chartColors, useTheme } from "../lib/theme";
+import { ExportMenu, type ExportItem } from "./ExportMenu";
 import { LineChart, type XKind } from "./LineChart";
 
 export interface ShownRun {
@@ -104,6 +109,39 @@ export function MetricPanel(props: MetricPanelProps) {
   const height = props.size === "l" ? 320 : props.size === "s" ? 180 : 240;
   const xLabel =
     props.xAxis === "_step" ? t("chart.step") : props.xAxis === "_runtime" ? t("chart.relative") : props.xAxis === "_timestamp" ? t("chart.wall") : props.xAxis;
+  const theme = useTheme();
+  // Built on demand, from the same lines and options as the chart: the points as drawn.
+  const drawn = () => buildChartData(lines, { smoothing: props.smoothing, logY: props.logY });
+  const stem = fileStem(props.metric);
+  const exports: ExportItem[] = [
+    {
+      id: "csv",
+      label: t("exporting.csv"),
+      run: () => {
+        const labels = { run: t("exporting.run"), id: "id", x: xLabel, value: t("exporting.value"), smoothed: t("exporting.smoothed") };
+        const { header, rows } = chartCsvRows(drawn(), labels);
+        download(`${stem}.csv`, toCsv(header, rows));
+      },
+    },
+    {
+      id: "png",
+      label: t("exporting.png"),
+      run: async () => {
+        const canvas = ref.current?.querySelector<HTMLCanvasElement>(".line-chart canvas");
+        if (canvas) download(`${stem}.png`, await canvasPng(canvas, props.metric, chartColors()));
+      },
+    },
+    {
+      id: "svg",
+      label: t("exporting.svg"),
+      run: async () => {
+        const { lineChartSvg } = await import("../lib/chartSvg");
+        const width = Math.max(400, ref.current?.clientWidth ?? 640);
+        const svg = lineChartSvg(drawn(), { title: props.metric, xLabel, logY: props.logY, theme, width, height: height + 80 });
+        download(`${stem}.svg`, svg, "image/svg+xml");
+      },
+    },
+  ];
   return (
     <section className={`panel panel-${props.size}`} ref={ref} data-testid="panel" data-metric={props.metric} aria-label={t("chart.panelFor", { key: props.metric })}>
       <header className="panel-head">
@@ -114,6 +152,7 @@ export function MetricPanel(props: MetricPanelProps) {
           </span>
         )}
         <span className="panel-tools">
+          {lines.length > 0 && <ExportMenu name={props.metric} items={exports} />}
           {props.range && (
             <button type="button" onClick={() => props.onZoom(null)}>
               {t("chart.resetZoom")}

@@ -95,9 +95,18 @@ export function RunTable(props: RunTableProps) {
   }
 
   function onKeyDown(event: KeyboardEvent<HTMLDivElement>) {
+    const target = event.target as HTMLElement;
+    // Enter on a row's checkbox opens the run, as its name's link does (Space ticks it).
+    if (event.key === "Enter" && target instanceof HTMLInputElement) {
+      const link = target.closest("[data-index]")?.querySelector<HTMLAnchorElement>("a[data-spa]");
+      if (link) {
+        event.preventDefault();
+        void navigate(link.getAttribute("href") ?? "/");
+      }
+      return;
+    }
     // Arrow keys move between rows' checkboxes (or eye buttons), like a list.
     if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
-    const target = event.target as HTMLElement;
     const fromEye = target.classList.contains("visibility-toggle");
     const row = target.closest<HTMLElement>("[data-index]");
     if (!row) return;

@@ -32,6 +32,22 @@ const errors: Record<ErrorCode, string> = {
 export const en = {
   app: { name: "wakelog", skip: "Skip to content", loading: "Loading…", error: "Something went wrong: {{message}}", retry: "Retry" },
   nav: { projects: "Projects", settings: "Settings", audit: "Audit trail", signOut: "Sign out", language: "Language", signedInAs: "Signed in as {{name}}", breadcrumb: "Breadcrumb", main: "Main" },
+  theme: { label: "Theme", system: "System theme", light: "Light", dark: "Dark" },
+  exporting: {
+    menu: "Export",
+    menuFor: "Export {{name}}",
+    csv: "Data (CSV)",
+    png: "Image (PNG)",
+    svg: "Image (SVG)",
+    table: "Export CSV",
+    tableTitle: "Download the visible columns of every run that matches the filter, as CSV",
+    busy: "Exporting… {{count}} runs",
+    failed: "Export failed: {{message}}",
+    run: "run",
+    x: "x",
+    value: "value",
+    smoothed: "smoothed",
+  },
   errors: { ...errors, withDetail: "{{message}} ({{detail}})" },
   notFound: { title: "Page not found", projectTitle: "Project not found", page: "There is nothing at this address.", project: "The project {{project}} does not exist, or you may not read it.", home: "All projects" },
   login: {

@@ -32,6 +32,22 @@ const errors: Record<ErrorCode, string> = {
 export const zh: Messages = {
   app: { name: "wakelog", skip: "跳到正文", loading: "加载中…", error: "出错了：{{message}}", retry: "重试" },
   nav: { projects: "项目", settings: "设置", audit: "审计日志", signOut: "退出登录", language: "语言", signedInAs: "当前用户：{{name}}", breadcrumb: "导航路径", main: "主导航" },
+  theme: { label: "主题", system: "跟随系统", light: "浅色", dark: "深色" },
+  exporting: {
+    menu: "导出",
+    menuFor: "导出 {{name}}",
+    csv: "数据（CSV）",
+    png: "图片（PNG）",
+    svg: "图片（SVG）",
+    table: "导出 CSV",
+    tableTitle: "以 CSV 下载所有符合筛选条件的运行的可见列",
+    busy: "正在导出… {{count}} 个运行",
+    failed: "导出失败：{{message}}",
+    run: "运行",
+    x: "x",
+    value: "值",
+    smoothed: "平滑值",
+  },
   errors: { ...errors, withDetail: "{{message}}（{{detail}}）" },
   notFound: { title: "页面不存在", projectTitle: "项目不存在", page: "此地址没有内容。", project: "项目 {{project}} 不存在，或你无权查看。", home: "全部项目" },
   login: {

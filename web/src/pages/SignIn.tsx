@@ -4,6 +4,7 @@ import { ApiError } from "../api/client";
 import { login } from "../api/endpoints";
 import type { Me } from "../api/types";
 import { LanguageSelect } from "../components/LanguageSelect";
+import { ThemeSelect } from "../components/ThemeSelect";
 import { TabList } from "../components/TabList";
 import { errorMessage } from "../i18n/errors";
 
@@ -37,6 +38,7 @@ export function SignInPage({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
     <main id="main" className="signin">
       <div className="signin-lang">
         <LanguageSelect />
+        <ThemeSelect />
       </div>
       <form className="card signin-card" onSubmit={(e) => void submit(e)} aria-labelledby="signin-title">
         <h1 id="signin-title">{t("login.title")}</h1>

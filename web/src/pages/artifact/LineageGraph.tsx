@@ -12,7 +12,9 @@ import { artifactLineage } from "../../api/endpoints";
 import type { ArtifactVersion, LineageNode } from "../../api/types";
 import { errorMessage } from "../../i18n/errors";
 import { echarts } from "../../lib/echartsGraph";
+import { echartsTheme } from "../../lib/echartsTheme";
 import { layoutLineage, nodeTarget, type PlacedNode } from "../../lib/lineage";
+import { useTheme } from "../../lib/theme";
 import { useApi } from "../../lib/useApi";
 import { artifactHref } from "./parts";
 
@@ -125,10 +127,11 @@ function GraphCanvas({ nodes, edges, tallest, focus, label, onOpen }: CanvasProp
   const open = useRef(onOpen);
   open.current = onOpen;
   const height = Math.min(900, Math.max(260, tallest * ROW_HEIGHT + 80));
+  const theme = useTheme();
   useEffect(() => {
     const el = ref.current;
     if (!el) return;
-    const chart = echarts.init(el, undefined, { renderer: "canvas" });
+    const chart = echarts.init(el, echartsTheme(theme), { renderer: "canvas" });
     const colorOf = (n: PlacedNode) => (n.id === focus ? COLORS.focus : COLORS[n.kind]);
     chart.setOption({
       animation: false,
@@ -170,6 +173,6 @@ function GraphCanvas({ nodes, edges, tallest, focus, label, onOpen }: CanvasProp
       observer.disconnect();
       chart.dispose();
     };
-  }, [nodes, edges, focus]);
+  }, [nodes, edges, focus, theme]);
   return <div ref={ref} style={{ height, width: "100%" }} role="img" aria-label={label} className="echart lineage-canvas" data-testid="lineage-canvas" />;
 }

@@ -1,4 +1,4 @@
-/** The tools above the run table: counts, hide/show runs, the selection, group by, add and hide columns. */
+/** The tools above the run table: counts, hide/show runs, the selection, group by, add and hide columns, CSV export. */
 import { useId } from "react";
 import { useTranslation } from "react-i18next";
 import type { ColumnSpec } from "../../components/RunTable";
@@ -7,6 +7,7 @@ import { summaryLabel } from "../../lib/runs";
 import { writeList } from "../../lib/urlState";
 import { BulkActions } from "./BulkActions";
 import { isBaseColumn } from "./columns";
+import { TableExport } from "./TableExport";
 import { AUTO_SELECTED, type RunSelection } from "./useRunSelection";
 import type { WorkspaceUrl } from "./useWorkspaceUrl";
 
@@ -115,6 +116,7 @@ export function TableTools({ entity, project, onChanged, url, selection, columns
           }
         />
       )}
+      <TableExport entity={entity} project={project} filter={url.filter} order={url.order} columns={columns} />
     </div>
   );
 }

@@ -1,1 +1,1 @@
-import{u as a,b as s,c as l,d as i,e as n,f as t,g as $,h as m,j as o,k as b,l as c,m as e,n as f,o as r}from"./echarts.js";a([s,l,i,n,t,$,m,o,b,c,e,f,r]);
+import{u as a,g as s,h as l,j as i,k as n,a as t,b as $,c as m,d as o,l as b,m as c,n as p,o as r,p as u}from"./echarts.js";a([s,l,i,n,t,$,m,o,b,c,p,r,u]);
