@@ -19,6 +19,12 @@ interface Props {
   configKeys: string[];
   metricKeys: string[];
   colorBy?: string;
+  /** Which plots to draw: both (the workspace), or one (a report's parcoords or scatter panel). */
+  part?: "both" | "parallel" | "scatter";
+  /** Each run's colour when the caller has chosen them (a report's run set); else the palette's. */
+  colorOf?: (id: string) => string;
+  /** The scatter plot's axes to start with (`config:<key>` / `summary:<metric>`). */
+  scatterAxes?: [string, string];
 }
 
 export function escapeHtml(text: string): string {
@@ -56,7 +62,7 @@ function colorScale(axes: Axis[], runs: PlotRun[], metric: string) {
   };
 }
 
-export default function ParallelPlot({ runs, selected, configKeys, metricKeys, colorBy }: Props) {
+export default function ParallelPlot({ runs, selected, configKeys, metricKeys, colorBy, part = "both", colorOf: chosenColor, scatterAxes }: Props) {
   const { t } = useTranslation();
   const axes = useMemo<Axis[]>(() => {
     const out: Axis[] = [];
@@ -72,7 +78,7 @@ export default function ParallelPlot({ runs, selected, configKeys, metricKeys, c
   }, [runs, configKeys, metricKeys]);
 
   const colors = useMemo(() => runColors([...selected]), [selected]);
-  const colorOf = useCallback((id: string): string => colors.get(id) ?? runColor(id), [colors]);
+  const colorOf = useCallback((id: string): string => chosenColor?.(id) ?? colors.get(id) ?? runColor(id), [colors, chosenColor]);
 
   const option = useMemo(() => {
     const dims = axes.map((a, i) => {
@@ -100,8 +106,8 @@ export default function ParallelPlot({ runs, selected, configKeys, metricKeys, c
 
   const xId = useId();
   const yId = useId();
-  const [sx, setSx] = useState<string>("");
-  const [sy, setSy] = useState<string>("");
+  const [sx, setSx] = useState<string>(scatterAxes?.[0] ?? "");
+  const [sy, setSy] = useState<string>(scatterAxes?.[1] ?? "");
   const axisX = axes.find((a) => a.id === sx) ?? axes[0];
   const axisY = axes.find((a) => a.id === sy) ?? axes[axes.length - 1];
   const scatter = useMemo(() => {
@@ -128,9 +134,9 @@ export default function ParallelPlot({ runs, selected, configKeys, metricKeys, c
   if (axes.length < 2) return <p className="muted">{t("chart.noData")}</p>;
   return (
     <div className="parallel" data-testid="parallel">
-      <EChart option={option} height={320} label={t("workspace.parallel")} />
-      <h3>{t("workspace.scatter")}</h3>
-      <div className="chart-controls">
+      {part !== "scatter" && <EChart option={option} height={320} label={t("workspace.parallel")} />}
+      {part === "both" && <h3>{t("workspace.scatter")}</h3>}
+      <div className="chart-controls" hidden={part === "parallel"}>
         <label htmlFor={xId}>{t("workspace.scatterX")}</label>
         <select id={xId} value={axisX?.id ?? ""} onChange={(e) => setSx(e.target.value)}>
           {axes.map((a) => (
@@ -148,7 +154,7 @@ export default function ParallelPlot({ runs, selected, configKeys, metricKeys, c
           ))}
         </select>
       </div>
-      {scatter && <EChart option={scatter} height={300} label={t("workspace.scatter")} />}
+      {scatter && part !== "parallel" && <EChart option={scatter} height={300} label={t("workspace.scatter")} />}
     </div>
   );
 }

@@ -4,13 +4,20 @@
  * project's event stream. Everything a person sets here is in the URL. The pieces live in
  * ./workspace/, one concept per file.
  */
-import { useMemo } from "react";
+import { useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { useParams } from "react-router";
+import { useNavigate, useParams } from "react-router";
+import { seg } from "../api/client";
 import { projectKeys } from "../api/endpoints";
 import { FilterBar } from "../components/FilterBar";
 import { RunTable } from "../components/RunTable";
+import { errorMessage } from "../i18n/errors";
+import { canWrite } from "../lib/access";
 import { formatField } from "../lib/filterBuilder";
+import { shownPanelKeys } from "../lib/panels";
+import { createReport } from "../panels/api";
+import { draftFromView } from "../panels/data";
+import { useSession } from "../session";
 import { HistoryStore } from "../lib/historyStore";
 import { useRuns } from "../lib/runs";
 import { useApi } from "../lib/useApi";
@@ -31,6 +38,8 @@ export function WorkspacePage() {
   const { entity = "", project = "" } = useParams();
   const url = useWorkspaceUrl();
   const { setParams } = url;
+  const { me } = useSession();
+  const navigate = useNavigate();
 
   const rows = useRuns(entity, project, url.filter, url.order);
   const keys = useApi(projectKeys(entity, project));
@@ -45,6 +54,18 @@ export function WorkspacePage() {
   // `_wandb.*` (chart panels, class labels the SDK keeps as wandb does) is bookkeeping, not a column.
   const configKeys = useMemo(() => (keys.data?.config ?? []).filter((k) => !k.startsWith("_")), [keys.data]);
   const metricKeys = useMemo(() => (keys.data?.summary ?? []).filter((k) => !k.startsWith("_")), [keys.data]);
+  const [reportError, setReportError] = useState<string | null>(null);
+  // "Create report": the filter as one run set, each chart the workspace shows as a line panel.
+  const createFromView = async () => {
+    setReportError(null);
+    try {
+      const spec = draftFromView(url.filter, shownPanelKeys(metricKeys, layout), url.xAxis, url.smoothing);
+      const report = await createReport(entity, project, { title: t("reports.fromViewTitle", { project }), spec });
+      void navigate(`/${seg(entity)}/${seg(project)}/reports/${seg(report.id)}/edit`);
+    } catch (e) {
+      setReportError(errorMessage(e));
+    }
+  };
   const filterFields = [...FILTER_FIELDS, ...configKeys.map((k) => `config.${k}`), ...metricKeys.map((k) => formatField(["summary", k]))];
 
   return (
@@ -56,7 +77,9 @@ export function WorkspacePage() {
         view={url.view}
         onView={(view) => setParams({ view })}
         selectedIds={selection.selectedIds}
+        onCreateReport={canWrite(me, entity) ? () => void createFromView() : undefined}
       />
+      {reportError && <p role="alert" className="error">{reportError}</p>}
       <FilterBar value={url.filter} onChange={(f) => setParams({ filter: f || null, sel: null })} error={rows.error} fields={filterFields} />
       <div className={`ws-body view-${url.view}`}>
         {url.view !== "charts" && (
