@@ -50,7 +50,7 @@ function bundle(): Bundle {
     },
     runs: { r1: run("r1"), r2: run("r2", { name: null }), r3: run("r3"), r4: run("r4") },
     runsets: { s1: ["r1", "r2", "r3", "gone"], s2: ["r1", "r4"] },
-    series: { p1: { r1: { "train/loss": { x: [0, 1], y: [2, 1] }, "train/lr": { x: [0], y: [1] }, acc: { x: [], y: [] }, other: { x: [0], y: [0] } } } },
+    series: { p1: { r1: { "train/loss": { x: [0, 1], y: [2, 1] }, "train/lr": { x: [0], y: [1] }, acc: { x: [], y: [] }, nan: { x: [0, 1], y: ["NaN", "Infinity"] }, other: { x: [0], y: [0] } } } },
     media: {},
     generated_at: 0,
   };
@@ -79,6 +79,7 @@ describe("line panels", () => {
     expect(Array.from(s!.x)).toEqual([0, 1]);
     expect(Array.from(s!.values)).toEqual([2, 1]);
     expect(seriesOf(bundle(), "p1", "r1", "acc")).toBeNull();
+    expect(Array.from(seriesOf(bundle(), "p1", "r1", "nan")!.values)).toEqual([NaN, Infinity]);
     expect(seriesOf(bundle(), "p1", "r9", "acc")).toBeNull();
   });
 });

@@ -136,24 +136,26 @@ export default function ParallelPlot({ runs, selected, configKeys, metricKeys, c
     <div className="parallel" data-testid="parallel">
       {part !== "scatter" && <EChart option={option} height={320} label={t("workspace.parallel")} />}
       {part === "both" && <h3>{t("workspace.scatter")}</h3>}
-      <div className="chart-controls" hidden={part === "parallel"}>
-        <label htmlFor={xId}>{t("workspace.scatterX")}</label>
-        <select id={xId} value={axisX?.id ?? ""} onChange={(e) => setSx(e.target.value)}>
-          {axes.map((a) => (
-            <option key={a.id} value={a.id}>
-              {a.label}
-            </option>
-          ))}
-        </select>
-        <label htmlFor={yId}>{t("workspace.scatterY")}</label>
-        <select id={yId} value={axisY?.id ?? ""} onChange={(e) => setSy(e.target.value)}>
-          {axes.map((a) => (
-            <option key={a.id} value={a.id}>
-              {a.label}
-            </option>
-          ))}
-        </select>
-      </div>
+      {part !== "parallel" && (
+        <div className="chart-controls">
+          <label htmlFor={xId}>{t("workspace.scatterX")}</label>
+          <select id={xId} value={axisX?.id ?? ""} onChange={(e) => setSx(e.target.value)}>
+            {axes.map((a) => (
+              <option key={a.id} value={a.id}>
+                {a.label}
+              </option>
+            ))}
+          </select>
+          <label htmlFor={yId}>{t("workspace.scatterY")}</label>
+          <select id={yId} value={axisY?.id ?? ""} onChange={(e) => setSy(e.target.value)}>
+            {axes.map((a) => (
+              <option key={a.id} value={a.id}>
+                {a.label}
+              </option>
+            ))}
+          </select>
+        </div>
+      )}
       {scatter && part !== "parallel" && <EChart option={scatter} height={300} label={t("workspace.scatter")} />}
     </div>
   );

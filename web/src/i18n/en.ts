@@ -253,6 +253,9 @@ export const en = {
     intro: "Code at the recorded commit with its uncommitted changes, the saved files, config.yaml, a virtual environment from the recorded packages and the artifacts the run used, in one command:",
     byHand: "The same steps by hand",
     copy: "Copy",
+    copyNow: "Copy it now: it is not shown again.",
+    shareExists: "A read-only link exists (made {{time}}).",
+    replaceShare: "Replace link",
     copied: "Copied",
     copyRestore: "Copy the wakelog restore command",
     copySteps: "Copy the steps",
@@ -697,6 +700,7 @@ export const en = {
     sharedNote: "A read-only report shared by link",
     sharedGone: "This link does not work (it was revoked, or the report unpublished): {{message}}",
     generatedAt: "Data as of {{time}}",
+    exportEmpty: "This file holds no report data: download it from wakelog with Export HTML.",
     exportedAt: "Exported from wakelog at {{time}}",
   },
   compare: {

@@ -253,6 +253,9 @@ export const zh: Messages = {
     intro: "一条命令即可取回：记录的提交及其未提交的修改、保存的文件、config.yaml、按记录的包建立的虚拟环境，以及该运行用到的制品：",
     byHand: "手动执行相同的步骤",
     copy: "复制",
+    copyNow: "请立即复制：此链接不会再次显示。",
+    shareExists: "已存在只读链接（创建于 {{time}}）。",
+    replaceShare: "替换链接",
     copied: "已复制",
     copyRestore: "复制 wakelog restore 命令",
     copySteps: "复制这些步骤",
@@ -696,6 +699,7 @@ export const zh: Messages = {
     sharedNote: "通过链接分享的只读报告",
     sharedGone: "此链接已失效（已被撤销，或报告已取消发布）：{{message}}",
     generatedAt: "数据截至 {{time}}",
+    exportEmpty: "此文件不含报告数据：请在 wakelog 中通过“导出 HTML”下载。",
     exportedAt: "导出自 wakelog，时间 {{time}}",
   },
   compare: {

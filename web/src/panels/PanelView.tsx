@@ -198,6 +198,7 @@ function MediaPanel({ bundle, panel, runs }: { bundle: Bundle; panel: Panel; run
             <div className="media-grid">
               {entry.items.map((item, i) => {
                 const caption = item.caption ?? configString(panel, "key");
+                if (!item.url_or_data) return null;
                 if (item.type === "image") return <img key={i} src={item.url_or_data} alt={caption} title={caption} />;
                 if (item.type === "video") return <video key={i} src={item.url_or_data} controls aria-label={caption} />;
                 if (item.type === "audio") return <audio key={i} src={item.url_or_data} controls aria-label={caption} />;

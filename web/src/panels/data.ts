@@ -5,7 +5,7 @@
 import { runColors } from "../lib/colors";
 import { toNumber } from "../lib/format";
 import { configValue } from "../lib/runs";
-import type { SeriesData } from "../lib/series";
+import { toNumbers, type SeriesData } from "../lib/series";
 import type { Block, Bundle, BundleRun, Panel, PanelKind, PanelsBlock, ReportSpec, RunSet } from "./types";
 
 export interface ShownRun {
@@ -54,12 +54,13 @@ export function lineMetrics(bundle: Bundle, panel: Panel): string[] {
   return out;
 }
 
-/** A bundle series as the chart's columnar input (the bundle's points are already downsampled). */
+/** A bundle series as the chart's columnar input (the bundle's points are already downsampled;
+ * values are JSON numbers, or "NaN"/"Infinity"/"-Infinity" strings as the history route writes them). */
 export function seriesOf(bundle: Bundle, panelId: string, runId: string, metric: string): SeriesData | null {
   const xy = bundle.series[panelId]?.[runId]?.[metric];
   if (!xy || xy.x.length === 0) return null;
-  const y = Float64Array.from(xy.y, (v) => (v === null ? NaN : v));
-  return { run: runId, key: metric, downsampled: false, count: xy.x.length, x: Float64Array.from(xy.x), values: y, min: y, max: y };
+  const y = toNumbers(xy.y);
+  return { run: runId, key: metric, downsampled: false, count: xy.x.length, x: toNumbers(xy.x), values: y, min: y, max: y };
 }
 
 export type SummaryKind = "last" | "min" | "max" | "mean";

@@ -61,7 +61,8 @@ export interface Report {
   created_at: number;
   updated_by: string;
   updated_at: number;
-  share?: { token: string; created_at: number } | null;
+  /** Members only. The token itself is only in the answer that made it (tokens are stored hashed). */
+  share?: { prefix: string; created_at: number } | null;
 }
 
 export type ReportListItem = Pick<Report, "id" | "title" | "description" | "status" | "pinned" | "version" | "published_version" | "updated_by" | "updated_at">;
@@ -80,14 +81,15 @@ export interface BundleRun {
   environment: { git_commit: string | null; git_diff_sha256: string | null; packages: Record<string, string> };
 }
 
+/** Points as the history route's JSON writes them: numbers, or "NaN" / "Infinity" / "-Infinity". */
 export interface XY {
-  x: number[];
-  y: number[];
+  x: (number | string)[];
+  y: (number | string)[];
 }
 
 export interface MediaEntry {
-  type: string;
-  url_or_data: string;
+  type: string | null;
+  url_or_data: string | null;
   caption: string | null;
 }
 

@@ -5,6 +5,7 @@ import { useTranslation } from "react-i18next";
 import { useNavigate } from "react-router";
 import { seg } from "../../api/client";
 import { errorMessage } from "../../i18n/errors";
+import { formatTime } from "../../lib/format";
 import { deleteReport, duplicateReport, exportUrl, pinReport, publishReport, shareReport, unshareReport, type ReportRef } from "../../panels/api";
 import type { Report } from "../../panels/types";
 
@@ -13,13 +14,15 @@ export function ReportActions({ report, onChanged }: { report: Report; onChanged
   const navigate = useNavigate();
   const [error, setError] = useState<string | null>(null);
   const [copied, setCopied] = useState(false);
+  // The link's token is shown once, in the answer that made it: the server keeps only its hash.
+  const [made, setMade] = useState<string | null>(null);
   const ref: ReportRef = { entity: report.entity, project: report.project, id: report.id };
   const base = `/${seg(report.entity)}/${seg(report.project)}/reports`;
   const act = (work: () => Promise<unknown>) => () => {
     setError(null);
     work().then(onChanged, (e: unknown) => setError(errorMessage(e)));
   };
-  const shareUrl = report.share ? `${window.location.origin}/share/${seg(report.share.token)}` : null;
+  const shareUrl = made && report.share ? `${window.location.origin}${made}` : null;
   const published = report.published_version !== null;
   return (
     <div className="report-actions" data-testid="report-actions">
@@ -41,7 +44,7 @@ export function ReportActions({ report, onChanged }: { report: Report; onChanged
       <a className="button" href={exportUrl(ref)} download>
         {t("reports.export")}
       </a>
-      {shareUrl ? (
+      {shareUrl && (
         <>
           <label className="share-url">
             <span className="sr-only">{t("reports.shareLink")}</span>
@@ -55,13 +58,31 @@ export function ReportActions({ report, onChanged }: { report: Report; onChanged
           >
             {copied ? t("reports.copied") : t("reports.copy")}
           </button>
-          <button type="button" className="danger" onClick={act(() => unshareReport(ref))}>
-            {t("reports.revoke")}
-          </button>
+          <span className="muted small">{t("reports.copyNow")}</span>
         </>
-      ) : (
-        <button type="button" onClick={act(() => shareReport(ref))} disabled={!published} title={published ? undefined : t("reports.shareNeedsPublish")}>
-          {t("reports.share")}
+      )}
+      {report.share && !shareUrl && <span className="muted small" data-testid="share-exists">{t("reports.shareExists", { time: formatTime(report.share.created_at) })}</span>}
+      <button
+        type="button"
+        onClick={act(async () => {
+          setMade((await shareReport(ref)).url);
+          setCopied(false);
+        })}
+        disabled={!published}
+        title={published ? undefined : t("reports.shareNeedsPublish")}
+      >
+        {report.share ? t("reports.replaceShare") : t("reports.share")}
+      </button>
+      {report.share && (
+        <button
+          type="button"
+          className="danger"
+          onClick={act(async () => {
+            await unshareReport(ref);
+            setMade(null);
+          })}
+        >
+          {t("reports.revoke")}
         </button>
       )}
       <button

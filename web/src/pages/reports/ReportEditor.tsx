@@ -23,10 +23,9 @@ interface Draft {
   spec: ReportSpec;
 }
 
-/** The version a 409's body names as the current one, when it does. */
+/** The version a 409's body names as the current one (its `version`), when it does. */
 function currentVersionOf(e: ApiError): number | null {
-  const body = e.body as { current_version?: unknown; detail?: { current_version?: unknown } } | null;
-  const v = body?.current_version ?? body?.detail?.current_version;
+  const v = (e.body as { version?: unknown } | null)?.version;
   return typeof v === "number" ? v : null;
 }
 
