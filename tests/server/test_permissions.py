@@ -53,9 +53,10 @@ ROUTES_WITHOUT_ENTITY = {
     "/api/v1/notifications/read",
     "/api/v1/notifications/events",
     "/api/v1/notifications/settings",  # where events of your own runs go
+    "/api/v1/shared/{token}",  # a report's share link: the token is the key (test_reports.py)
 }
 ROLE_CHECKS = {entity_viewer: "viewer", entity_writer: "member", entity_admin: "admin"}
-#: The sweep and agent ids made in ``team``, for the routes that name them.
+#: The sweep, agent and report ids made in ``team``, for the routes that name them.
 SWEEP: dict[str, str] = {}
 
 
@@ -125,6 +126,11 @@ def team(server: InProcessServer) -> Iterator[Team]:
         assert admin.post(f"{API}/projects/acme/proj/artifacts", json=artifact).status_code == 201
         link = {"artifact": "acme/proj/model.txt:v0"}
         assert admin.post(f"{API}/registry/acme/models/links", json=link).status_code == 200
+        # a published report, pinned as the dashboard, so that readers' report routes answer
+        report = admin.post(f"{API}/projects/acme/proj/reports", json={"title": "Weekly"}).json()
+        SWEEP["report_id"] = report["id"]
+        for step in ("publish", "pin"):
+            assert admin.post(f"{API}/reports/acme/proj/{report['id']}/{step}").status_code == 200
     yield Team(server, keys)
 
 

@@ -40,6 +40,7 @@ from wakelog.server.routes import (
     manage,
     notifications,
     projects,
+    reports,
     runs,
     storage,
     sweeps,
@@ -52,6 +53,27 @@ from wakelog.store.blobs import BlobStore
 from wakelog.store.database import Database
 
 _log = logging.getLogger(__name__)
+
+
+#: The API's routers with their OpenAPI tags, in the order requests are matched against them.
+ROUTERS = (
+    (ingest.router, "ingest"),
+    (projects.router, "projects"),
+    (runs.router, "runs"),
+    (manage.router, "manage"),
+    (audit.router, "audit"),
+    (history.router, "history"),
+    (files.router, "files"),
+    (events.router, "events"),
+    (auth_routes.router, "auth"),
+    (teams.router, "teams"),
+    (storage.router, "storage"),
+    (sweeps.router, "sweeps"),
+    (artifact_routes.router, "artifacts"),
+    (notifications.router, "notifications"),
+    (comment_routes.router, "comments"),
+    (reports.router, "reports"),
+)
 
 
 def live_hub(config: ServerConfig, db: Database) -> LiveHub:
@@ -160,20 +182,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     if config.trusted_proxies:  # outermost: everything after sees the client's own address
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(config.trusted_proxies))
 
-    app.include_router(ingest.router, tags=["ingest"])
-    app.include_router(projects.router, tags=["projects"])
-    app.include_router(runs.router, tags=["runs"])
-    app.include_router(manage.router, tags=["manage"])
-    app.include_router(audit.router, tags=["audit"])
-    app.include_router(history.router, tags=["history"])
-    app.include_router(files.router, tags=["files"])
-    app.include_router(events.router, tags=["events"])
-    app.include_router(auth_routes.router, tags=["auth"])
-    app.include_router(teams.router, tags=["teams"])
-    app.include_router(storage.router, tags=["storage"])
-    app.include_router(sweeps.router, tags=["sweeps"])
-    app.include_router(artifact_routes.router, tags=["artifacts"])
-    app.include_router(notifications.router, tags=["notifications"])
-    app.include_router(comment_routes.router, tags=["comments"])
+    for router, tag in ROUTERS:
+        app.include_router(router, tags=[tag])
     app.mount("/", WebApp(), name="web")  # last: only what no API route matched
     return app

@@ -9,7 +9,8 @@ updates or deletes entries; server admins read every entry, an entity's admins t
 Actions: ``run.edit``, ``run.delete``, ``run.restore``, ``run.move``, ``project.edit``,
 ``project.delete``, ``project.restore``, ``member.set``, ``member.remove``, ``key.create``,
 ``key.revoke``, ``comment.create``, ``comment.edit``, ``comment.delete``, ``thread.resolve``,
-``thread.reopen``.
+``thread.reopen``, ``report.create``, ``report.publish``, ``report.unpublish``, ``report.delete``,
+``report.revert``, ``report.share``, ``report.unshare``, ``report.pin``.
 """
 
 from __future__ import annotations

@@ -162,7 +162,9 @@ async def read_json(request: Request, model: type[_Model], limit: int = MAX_JSON
 def _json_object(data: bytes) -> dict[str, Any]:
     try:
         value = json.loads(data)
-    except (ValueError, UnicodeDecodeError, RecursionError):
+    except RecursionError:  # the parser gave up long before MAX_JSON_DEPTH's check could run
+        raise InvalidRequest(f"the body nests deeper than {MAX_JSON_DEPTH} levels") from None
+    except (ValueError, UnicodeDecodeError):
         raise InvalidRequest("the body must be a JSON object") from None
     if not isinstance(value, dict):
         raise InvalidRequest("the body must be a JSON object")

@@ -84,6 +84,7 @@ class ErrorBody(BaseModel):
     expected: str | None = Field(None, description="invalid_filter: what was expected there")
     ack: int | None = Field(None, description="sequence_gap: the highest applied seq; resend from ack + 1")
     received: int | None = Field(None, description="chunk_rejected: bytes of the upload the server has")
+    version: int | None = Field(None, description="conflict saving a report: its current version")
     details: list[dict[str, str]] | dict[str, list[str]] | None = Field(
         None,
         description="invalid_sweep_config: every problem found, each {key, message}; "

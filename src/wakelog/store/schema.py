@@ -579,9 +579,10 @@ registry_aliases = sa.Table(
     ),
 )
 
-# Discussion threads. A thread's target is generic (``target_kind`` + ``target_id``: ``run`` and a
-# run's primary key today; reports and report panels later), so it has no foreign key to it: the
-# places that delete targets delete their threads too (``server/comments.py``'s ``forget_orphans``).
+# Discussion threads. A thread's target is generic (``target_kind`` + ``target_id``: ``run`` or
+# ``report`` and its primary key; a report thread may name one of its panels), so it has no foreign
+# key to it: the places that delete targets delete their threads too (``server/comments.py``'s
+# ``forget_orphans``).
 comment_threads = sa.Table(
     "comment_threads",
     metadata,
@@ -592,6 +593,7 @@ comment_threads = sa.Table(
     sa.Column("created_at", Time, nullable=False),
     sa.Column("resolved_at", Time, nullable=True),
     sa.Column("resolved_by", sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("panel_id", sa.String(32), nullable=True),  # a report thread's panel (spec id), if any
     sa.Index("ix_comment_threads_target", "target_kind", "target_id"),
     sqlite_autoincrement=True,
 )
@@ -611,6 +613,52 @@ comments = sa.Table(
     sa.Column("body", sa.Text, nullable=False),  # markdown
     sa.Column("created_at", Time, nullable=False),
     sa.Column("edited_at", Time, nullable=True),
+    sqlite_autoincrement=True,
+)
+
+# Reports (server/reports/): documents in a project, markdown blocks and live panels. Every save is
+# a revision row; the report row says which revision is current (``version``) and which readers see
+# (``published_version``). A share link's token is stored as its sha256, like API keys, with a short
+# prefix to look it up by. A partial unique index keeps at most one pinned report (the project's
+# dashboard) per project.
+reports = sa.Table(
+    "reports",
+    metadata,
+    _id(),
+    sa.Column("report_id", sa.String(32), nullable=False, unique=True),  # the public id, url-safe
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("published_version", sa.Integer, nullable=True),
+    sa.Column("pinned", sa.Boolean, nullable=False, default=False),
+    sa.Column("created_by", sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("created_by_name", sa.String(64), nullable=False),  # the username as it was
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("share_prefix", sa.String(16), nullable=True, index=True),
+    sa.Column("share_hash", sa.String(64), nullable=True),
+    sa.Column("share_created_at", Time, nullable=True),
+    sa.Index("ix_reports_project_id", "project_id"),
+    sa.Index(
+        "uq_reports_pinned_project",
+        "project_id",
+        unique=True,
+        sqlite_where=sa.text("pinned"),
+        postgresql_where=sa.text("pinned"),
+    ),
+    sqlite_autoincrement=True,
+)
+report_revisions = sa.Table(
+    "report_revisions",
+    metadata,
+    _id(),
+    sa.Column("report_pk", sa.Integer, sa.ForeignKey("reports.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("spec", JSON, nullable=False),
+    sa.Column("saved_by", sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("saved_by_name", sa.String(64), nullable=False),
+    sa.Column("saved_at", Time, nullable=False),
+    sa.UniqueConstraint("report_pk", "version"),
     sqlite_autoincrement=True,
 )
 

@@ -1712,7 +1712,7 @@ export interface paths {
         };
         /**
          * List Threads
-         * @description The run's comment threads, oldest first, each with its comments.
+         * @description The comment threads, oldest first, each with its comments.
          */
         get: operations["list_threads_api_v1_runs__entity___project___run_id__threads_get"];
         put?: never;
@@ -1791,6 +1791,94 @@ export interface paths {
         patch: operations["edit_comment_api_v1_runs__entity___project___run_id__comments__comment_id__patch"];
         trace?: never;
     };
+    "/api/v1/reports/{entity}/{project}/{report_id}/threads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Report List Threads
+         * @description The comment threads, oldest first, each with its comments.
+         */
+        get: operations["report_list_threads_api_v1_reports__entity___project___report_id__threads_get"];
+        put?: never;
+        /**
+         * Report Start Thread
+         * @description Start a thread with a first comment (markdown; ``@name`` notifies that user).
+         */
+        post: operations["report_start_thread_api_v1_reports__entity___project___report_id__threads_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/{entity}/{project}/{report_id}/threads/{thread_id}/comments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report Reply
+         * @description Add a comment to the thread.
+         */
+        post: operations["report_reply_api_v1_reports__entity___project___report_id__threads__thread_id__comments_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/{entity}/{project}/{report_id}/threads/{thread_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Report Resolve Thread
+         * @description Resolve (``resolved: true``) or reopen the thread.
+         */
+        patch: operations["report_resolve_thread_api_v1_reports__entity___project___report_id__threads__thread_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/reports/{entity}/{project}/{report_id}/comments/{comment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Report Delete Comment
+         * @description Delete your own comment (an entity admin: anyone's); a thread left empty goes with it.
+         */
+        delete: operations["report_delete_comment_api_v1_reports__entity___project___report_id__comments__comment_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Report Edit Comment
+         * @description Replace the text of your own comment (users it newly mentions are notified).
+         */
+        patch: operations["report_edit_comment_api_v1_reports__entity___project___report_id__comments__comment_id__patch"];
+        trace?: never;
+    };
     "/api/v1/entities/{entity}/mentionable": {
         parameters: {
             query?: never;
@@ -1803,6 +1891,321 @@ export interface paths {
          * @description The entity's members whose usernames start with ``q`` (at most 20), for ``@`` autocomplete.
          */
         get: operations["mentionable_api_v1_entities__entity__mentionable_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{entity}/{project}/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Reports
+         * @description The project's reports, newest first: published ones, and for members drafts too.
+         */
+        get: operations["list_reports_api_v1_projects__entity___project__reports_get"];
+        put?: never;
+        /**
+         * Create Report
+         * @description A new draft (version 1).
+         */
+        post: operations["create_report_api_v1_projects__entity___project__reports_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/{entity}/{project}/{report_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Report
+         * @description Readers get the published revision; members the latest, or ``version``.
+         */
+        get: operations["get_report_api_v1_reports__entity___project___report_id__get"];
+        /**
+         * Save Report
+         * @description Save a new revision; 409 (``version``: the current one) if ``base_version`` is not current.
+         */
+        put: operations["save_report_api_v1_reports__entity___project___report_id__put"];
+        post?: never;
+        /**
+         * Delete Report
+         * @description Delete the report and its history (its author, or an admin of the entity).
+         */
+        delete: operations["delete_report_api_v1_reports__entity___project___report_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/{entity}/{project}/{report_id}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Publish
+         * @description Readers see the current version from now on.
+         */
+        post: operations["publish_api_v1_reports__entity___project___report_id__publish_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/{entity}/{project}/{report_id}/unpublish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unpublish
+         * @description Back to a draft only members see.
+         */
+        post: operations["unpublish_api_v1_reports__entity___project___report_id__unpublish_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/{entity}/{project}/{report_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * History
+         * @description Every revision, newest first.
+         */
+        get: operations["history_api_v1_reports__entity___project___report_id__history_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/{entity}/{project}/{report_id}/diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Report Diff
+         * @description What changed from revision ``from`` to ``to``, block by block.
+         */
+        get: operations["report_diff_api_v1_reports__entity___project___report_id__diff_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/{entity}/{project}/{report_id}/revert": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revert
+         * @description A new revision with the content of ``version``.
+         */
+        post: operations["revert_api_v1_reports__entity___project___report_id__revert_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/{entity}/{project}/{report_id}/duplicate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Duplicate
+         * @description A copy as a new draft, here or in another project you may write.
+         */
+        post: operations["duplicate_api_v1_reports__entity___project___report_id__duplicate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/{entity}/{project}/{report_id}/pin": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pin
+         * @description Make the report the project's dashboard (the one pinned before is unpinned).
+         */
+        post: operations["pin_api_v1_reports__entity___project___report_id__pin_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/{entity}/{project}/{report_id}/unpin": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Unpin */
+        post: operations["unpin_api_v1_reports__entity___project___report_id__unpin_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/{entity}/{project}/{report_id}/share": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Share
+         * @description A read-only link to the published report (replaces the earlier one). The token is shown
+         *     only here: it is stored hashed.
+         */
+        post: operations["share_api_v1_reports__entity___project___report_id__share_post"];
+        /**
+         * Unshare
+         * @description Revoke the link: its token stops working at once.
+         */
+        delete: operations["unshare_api_v1_reports__entity___project___report_id__share_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{entity}/{project}/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Dashboard
+         * @description The project's pinned report (its published revision), or 404.
+         */
+        get: operations["dashboard_api_v1_projects__entity___project__dashboard_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/{entity}/{project}/{report_id}/bundle": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Report Bundle
+         * @description Everything the report's panels draw: runs, run sets resolved now, series, media.
+         */
+        get: operations["report_bundle_api_v1_reports__entity___project___report_id__bundle_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/{entity}/{project}/{report_id}/export.html": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Html
+         * @description The report as one self-contained HTML file (data and media embedded; opens offline).
+         */
+        get: operations["export_html_api_v1_reports__entity___project___report_id__export_html_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/shared/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Shared
+         * @description The published report a share link opens, as a bundle (media embedded). No sign-in: the
+         *     token is the key, and it opens nothing else.
+         */
+        get: operations["shared_api_v1_shared__token__get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1914,12 +2317,92 @@ export interface components {
                 [key: string]: unknown;
             } | null;
         };
+        /** BlockChange */
+        BlockChange: {
+            /** Block Id */
+            block_id: string;
+            /**
+             * Change
+             * @enum {string}
+             */
+            change: "added" | "removed" | "changed" | "moved";
+            /** Before */
+            before: {
+                [key: string]: unknown;
+            } | null;
+            /** After */
+            after: {
+                [key: string]: unknown;
+            } | null;
+        };
         /** BulkOutcome */
         BulkOutcome: {
             /** Changed */
             changed: string[];
             /** Missing */
             missing: string[];
+        };
+        /** BundleOut */
+        BundleOut: {
+            report: components["schemas"]["Report"];
+            /** Runs */
+            runs: {
+                [key: string]: components["schemas"]["BundleRun"];
+            };
+            /** Runsets */
+            runsets: {
+                [key: string]: string[];
+            };
+            /**
+             * Series
+             * @description panel → run → metric
+             */
+            series: {
+                [key: string]: {
+                    [key: string]: {
+                        [key: string]: components["schemas"]["XY"];
+                    };
+                };
+            };
+            /**
+             * Media
+             * @description panel → run
+             */
+            media: {
+                [key: string]: {
+                    [key: string]: components["schemas"]["MediaShown"];
+                };
+            };
+            /** Generated At */
+            generated_at: number;
+        };
+        /** BundleRun */
+        BundleRun: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string | null;
+            /** State */
+            state: string;
+            /** Color */
+            color: string;
+            /** Group */
+            group: string | null;
+            /** Job Type */
+            job_type: string | null;
+            /** Tags */
+            tags: string[];
+            /** Config */
+            config: {
+                [key: string]: unknown;
+            };
+            /** Summary */
+            summary: {
+                [key: string]: unknown;
+            };
+            /** Created At */
+            created_at: number;
+            environment: components["schemas"]["Environment"];
         };
         /** CollectionOut */
         CollectionOut: {
@@ -1982,6 +2465,16 @@ export interface components {
             /** Next Offset */
             next_offset: number | null;
         };
+        /** Diff */
+        Diff: {
+            /** From */
+            from: number;
+            /** To */
+            to: number;
+            /** Changes */
+            changes: components["schemas"]["BlockChange"][];
+            title: components["schemas"]["TitleChange"] | null;
+        };
         /** DiffOut */
         DiffOut: {
             /** Added */
@@ -2006,6 +2499,17 @@ export interface components {
             created_at: number;
             /** Projects */
             projects: number;
+        };
+        /** Environment */
+        Environment: {
+            /** Git Commit */
+            git_commit: string | null;
+            /** Git Diff Sha256 */
+            git_diff_sha256: string | null;
+            /** Packages */
+            packages: {
+                [key: string]: string;
+            };
         };
         /**
          * ErrorBody
@@ -2041,6 +2545,11 @@ export interface components {
              * @description chunk_rejected: bytes of the upload the server has
              */
             received?: number | null;
+            /**
+             * Version
+             * @description conflict saving a report: its current version
+             */
+            version?: number | null;
             /**
              * Details
              * @description invalid_sweep_config: every problem found, each {key, message}; artifact_incomplete: {missing: [sha256…]}, the content to upload before retrying
@@ -2200,6 +2709,27 @@ export interface components {
             /** Linked At */
             linked_at: number;
         };
+        /** MarkdownBlock */
+        MarkdownBlock: {
+            /** Id */
+            id: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "markdown";
+            /** Text */
+            text: string;
+        };
+        /** MediaEntry */
+        MediaEntry: {
+            /** Type */
+            type: string | null;
+            /** Url Or Data */
+            url_or_data: string | null;
+            /** Caption */
+            caption: string | null;
+        };
         /** MediaItem */
         MediaItem: {
             /** Key */
@@ -2217,6 +2747,13 @@ export interface components {
             items: components["schemas"]["MediaItem"][];
             /** Next Offset */
             next_offset: number | null;
+        };
+        /** MediaShown */
+        MediaShown: {
+            /** Step */
+            step: number;
+            /** Items */
+            items: components["schemas"]["MediaEntry"][];
         };
         /** Mentionable */
         Mentionable: {
@@ -2262,6 +2799,39 @@ export interface components {
             kind: string;
             /** Label */
             label: string;
+        };
+        /** Panel */
+        Panel: {
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "line" | "bar" | "scalar" | "scatter" | "parcoords" | "media" | "table" | "markdown" | "comparer";
+            /**
+             * Title
+             * @default
+             */
+            title: string;
+            /** Config */
+            config?: {
+                [key: string]: unknown;
+            };
+        };
+        /** PanelsBlock */
+        PanelsBlock: {
+            /** Id */
+            id: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "panels";
+            /** Runsets */
+            runsets: components["schemas"]["RunSet"][];
+            /** Panels */
+            panels: components["schemas"]["Panel"][];
         };
         /** ProjectDetail */
         ProjectDetail: {
@@ -2366,6 +2936,95 @@ export interface components {
             created_at: number;
             /** Updated At */
             updated_at: number;
+        };
+        /** Report */
+        Report: {
+            /** Id */
+            id: string;
+            /** Entity */
+            entity: string;
+            /** Project */
+            project: string;
+            /** Title */
+            title: string;
+            /** Description */
+            description: string;
+            spec: components["schemas"]["ReportSpec"];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "draft" | "published";
+            /** Version */
+            version: number;
+            /** Published Version */
+            published_version: number | null;
+            /** Pinned */
+            pinned: boolean;
+            /** Created By */
+            created_by: string;
+            /** Created At */
+            created_at: number;
+            /** Updated By */
+            updated_by: string;
+            /** Updated At */
+            updated_at: number;
+            /** @description members only */
+            share: components["schemas"]["Share"] | null;
+        };
+        /** ReportListed */
+        ReportListed: {
+            /** Id */
+            id: string;
+            /** Title */
+            title: string;
+            /** Description */
+            description: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "draft" | "published";
+            /** Pinned */
+            pinned: boolean;
+            /** Version */
+            version: number;
+            /** Published Version */
+            published_version: number | null;
+            /** Updated By */
+            updated_by: string;
+            /** Updated At */
+            updated_at: number;
+        };
+        /** ReportSpec */
+        ReportSpec: {
+            /** Blocks */
+            blocks: (components["schemas"]["MarkdownBlock"] | components["schemas"]["PanelsBlock"])[];
+        };
+        /** ReportTarget */
+        ReportTarget: {
+            /**
+             * Kind
+             * @constant
+             */
+            kind: "report";
+            /** Report Id */
+            report_id: string;
+            /** Panel Id */
+            panel_id: string | null;
+        };
+        /** Revision */
+        Revision: {
+            /** Version */
+            version: number;
+            /** Title */
+            title: string;
+            /** Saved By */
+            saved_by: string;
+            /** Saved At */
+            saved_at: number;
+            /** Published */
+            published: boolean;
         };
         /** RowsOut */
         RowsOut: {
@@ -2505,6 +3164,51 @@ export interface components {
             /** Next Offset */
             next_offset: number | null;
         };
+        /** RunSet */
+        RunSet: {
+            /** Id */
+            id: string;
+            /**
+             * Name
+             * @default
+             */
+            name: string;
+            /**
+             * Filter
+             * @description the run-table filter language; empty: every run
+             * @default
+             */
+            filter: string;
+            /**
+             * Runs
+             * @description a fixed list of run ids instead of the filter
+             */
+            runs?: string[] | null;
+            /**
+             * Group By
+             * @description group, job_type or config.<key>
+             */
+            group_by?: string | null;
+            /**
+             * Colors
+             * @description run id → #rrggbb
+             */
+            colors?: {
+                [key: string]: string;
+            };
+            /** Hidden */
+            hidden?: string[];
+        };
+        /** RunTarget */
+        RunTarget: {
+            /**
+             * Kind
+             * @constant
+             */
+            kind: "run";
+            /** Run Id */
+            run_id: string;
+        };
         /** SeriesOut */
         SeriesOut: {
             /** Run */
@@ -2534,6 +3238,25 @@ export interface components {
              * @description x_axis values (absent for _step)
              */
             x?: (number | string)[] | null;
+        };
+        /** Share */
+        Share: {
+            /**
+             * Prefix
+             * @description the token's first characters (the whole token is shown once)
+             */
+            prefix: string;
+            /** Created At */
+            created_at: number;
+        };
+        /** ShareMade */
+        ShareMade: {
+            /** Token */
+            token: string;
+            /** Url */
+            url: string;
+            /** Created At */
+            created_at: number;
         };
         /** StopOut */
         StopOut: {
@@ -2620,18 +3343,12 @@ export interface components {
             };
             best: components["schemas"]["BestOut"] | null;
         };
-        /** Target */
-        Target: {
-            /** Kind */
-            kind: string;
-            /** Run Id */
-            run_id: string;
-        };
         /** Thread */
         Thread: {
             /** Id */
             id: number;
-            target: components["schemas"]["Target"];
+            /** Target */
+            target: components["schemas"]["RunTarget"] | components["schemas"]["ReportTarget"];
             /** Created At */
             created_at: number;
             /** Resolved At */
@@ -2640,6 +3357,13 @@ export interface components {
             resolved_by: string | null;
             /** Comments */
             comments: components["schemas"]["Comment"][];
+        };
+        /** TitleChange */
+        TitleChange: {
+            /** Before */
+            before: string;
+            /** After */
+            after: string;
         };
         /** TrashedProject */
         TrashedProject: {
@@ -2716,6 +3440,13 @@ export interface components {
             } | null;
             /** Updated At */
             updated_at: number | null;
+        };
+        /** XY */
+        XY: {
+            /** X */
+            x: (number | string)[];
+            /** Y */
+            y: (number | string)[];
         };
     };
     responses: never;
@@ -6584,10 +7315,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                thread_id: number;
                 entity: string;
                 project: string;
                 run_id: string;
-                thread_id: number;
             };
             cookie?: never;
         };
@@ -6625,10 +7356,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                thread_id: number;
                 entity: string;
                 project: string;
                 run_id: string;
-                thread_id: number;
             };
             cookie?: never;
         };
@@ -6666,10 +7397,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                comment_id: number;
                 entity: string;
                 project: string;
                 run_id: string;
-                comment_id: number;
             };
             cookie?: never;
         };
@@ -6698,10 +7429,240 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                comment_id: number;
                 entity: string;
                 project: string;
                 run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Body */
+                    body: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comment"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    report_list_threads_api_v1_reports__entity___project___report_id__threads_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Thread"][];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    report_start_thread_api_v1_reports__entity___project___report_id__threads_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Body */
+                    body: string;
+                    /** Panel Id */
+                    panel_id?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Thread"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    report_reply_api_v1_reports__entity___project___report_id__threads__thread_id__comments_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                thread_id: number;
+                entity: string;
+                project: string;
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Body */
+                    body: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comment"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    report_resolve_thread_api_v1_reports__entity___project___report_id__threads__thread_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                thread_id: number;
+                entity: string;
+                project: string;
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Resolved */
+                    resolved: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Thread"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    report_delete_comment_api_v1_reports__entity___project___report_id__comments__comment_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
                 comment_id: number;
+                entity: string;
+                project: string;
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    report_edit_comment_api_v1_reports__entity___project___report_id__comments__comment_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                comment_id: number;
+                entity: string;
+                project: string;
+                report_id: string;
             };
             cookie?: never;
         };
@@ -6755,6 +7716,836 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Mentionable"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_reports_api_v1_projects__entity___project__reports_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportListed"][];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_report_api_v1_projects__entity___project__reports_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Title */
+                    title: string;
+                    /**
+                     * Description
+                     * @default
+                     */
+                    description?: string;
+                    spec?: {
+                        /** Blocks */
+                        blocks: ({
+                            /** Id */
+                            id: string;
+                            /**
+                             * Type
+                             * @constant
+                             */
+                            type: "markdown";
+                            /** Text */
+                            text: string;
+                        } | {
+                            /** Id */
+                            id: string;
+                            /**
+                             * Type
+                             * @constant
+                             */
+                            type: "panels";
+                            /** Runsets */
+                            runsets: {
+                                /** Id */
+                                id: string;
+                                /**
+                                 * Name
+                                 * @default
+                                 */
+                                name?: string;
+                                /**
+                                 * Filter
+                                 * @description the run-table filter language; empty: every run
+                                 * @default
+                                 */
+                                filter?: string;
+                                /**
+                                 * Runs
+                                 * @description a fixed list of run ids instead of the filter
+                                 */
+                                runs?: string[] | null;
+                                /**
+                                 * Group By
+                                 * @description group, job_type or config.<key>
+                                 */
+                                group_by?: string | null;
+                                /**
+                                 * Colors
+                                 * @description run id → #rrggbb
+                                 */
+                                colors?: {
+                                    [key: string]: string;
+                                };
+                                /** Hidden */
+                                hidden?: string[];
+                            }[];
+                            /** Panels */
+                            panels: {
+                                /** Id */
+                                id: string;
+                                /**
+                                 * Kind
+                                 * @enum {string}
+                                 */
+                                kind: "line" | "bar" | "scalar" | "scatter" | "parcoords" | "media" | "table" | "markdown" | "comparer";
+                                /**
+                                 * Title
+                                 * @default
+                                 */
+                                title?: string;
+                                /** Config */
+                                config?: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                        })[];
+                    } | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Report"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_report_api_v1_reports__entity___project___report_id__get: {
+        parameters: {
+            query?: {
+                /** @description a revision (members only) */
+                version?: number | null;
+            };
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Report"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    save_report_api_v1_reports__entity___project___report_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Title */
+                    title: string;
+                    /** Description */
+                    description: string;
+                    /** ReportSpec */
+                    spec: {
+                        /** Blocks */
+                        blocks: ({
+                            /** Id */
+                            id: string;
+                            /**
+                             * Type
+                             * @constant
+                             */
+                            type: "markdown";
+                            /** Text */
+                            text: string;
+                        } | {
+                            /** Id */
+                            id: string;
+                            /**
+                             * Type
+                             * @constant
+                             */
+                            type: "panels";
+                            /** Runsets */
+                            runsets: {
+                                /** Id */
+                                id: string;
+                                /**
+                                 * Name
+                                 * @default
+                                 */
+                                name?: string;
+                                /**
+                                 * Filter
+                                 * @description the run-table filter language; empty: every run
+                                 * @default
+                                 */
+                                filter?: string;
+                                /**
+                                 * Runs
+                                 * @description a fixed list of run ids instead of the filter
+                                 */
+                                runs?: string[] | null;
+                                /**
+                                 * Group By
+                                 * @description group, job_type or config.<key>
+                                 */
+                                group_by?: string | null;
+                                /**
+                                 * Colors
+                                 * @description run id → #rrggbb
+                                 */
+                                colors?: {
+                                    [key: string]: string;
+                                };
+                                /** Hidden */
+                                hidden?: string[];
+                            }[];
+                            /** Panels */
+                            panels: {
+                                /** Id */
+                                id: string;
+                                /**
+                                 * Kind
+                                 * @enum {string}
+                                 */
+                                kind: "line" | "bar" | "scalar" | "scatter" | "parcoords" | "media" | "table" | "markdown" | "comparer";
+                                /**
+                                 * Title
+                                 * @default
+                                 */
+                                title?: string;
+                                /** Config */
+                                config?: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                        })[];
+                    };
+                    /**
+                     * Base Version
+                     * @description the version you edited; 409 if it is no longer current
+                     */
+                    base_version: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Report"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_report_api_v1_reports__entity___project___report_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    publish_api_v1_reports__entity___project___report_id__publish_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Report"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unpublish_api_v1_reports__entity___project___report_id__unpublish_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Report"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    history_api_v1_reports__entity___project___report_id__history_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Revision"][];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    report_diff_api_v1_reports__entity___project___report_id__diff_get: {
+        parameters: {
+            query: {
+                from: number;
+                to: number;
+            };
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Diff"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    revert_api_v1_reports__entity___project___report_id__revert_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Version */
+                    version: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Report"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    duplicate_api_v1_reports__entity___project___report_id__duplicate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Title */
+                    title?: string | null;
+                    /**
+                     * Entity
+                     * @description default: the report's own
+                     */
+                    entity?: string | null;
+                    /** Project */
+                    project?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Report"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    pin_api_v1_reports__entity___project___report_id__pin_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Report"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unpin_api_v1_reports__entity___project___report_id__unpin_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Report"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    share_api_v1_reports__entity___project___report_id__share_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShareMade"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unshare_api_v1_reports__entity___project___report_id__share_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    dashboard_api_v1_projects__entity___project__dashboard_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Report"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    report_bundle_api_v1_reports__entity___project___report_id__bundle_get: {
+        parameters: {
+            query?: {
+                /** @description a revision (members only) */
+                version?: number | null;
+            };
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BundleOut"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_html_api_v1_reports__entity___project___report_id__export_html_get: {
+        parameters: {
+            query?: {
+                /** @description a revision (members only) */
+                version?: number | null;
+            };
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": unknown;
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    shared_api_v1_shared__token__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BundleOut"];
                 };
             };
             /** @description an error: `detail` says what, `code` which kind */

@@ -29,6 +29,37 @@ class RunRef:
     def path(self) -> str:
         return f"{self.entity}/{self.project}/{self.run_id}"
 
+    @property
+    def label(self) -> str:
+        return f"run {self.name or self.run_id}"
+
+
+@dataclass(frozen=True)
+class ReportRef:
+    """A report (or one of its panels) a mention is about: its notification names no run
+    (``pk`` None) and its subject links to the report."""
+
+    project_id: int
+    entity: str
+    project: str
+    report_id: str
+    title: str
+    panel_id: str | None = None
+    pk: None = None
+    created_by: None = None
+
+    def subject(self) -> dict[str, Any]:
+        subject = {"entity": self.entity, "project": self.project, "report_id": self.report_id}
+        return {**subject, "name": self.title, "panel_id": self.panel_id}
+
+    @property
+    def path(self) -> str:
+        return f"{self.entity}/{self.project}/reports/{self.report_id}"
+
+    @property
+    def label(self) -> str:
+        return f"report {self.title}"
+
 
 @dataclass
 class Event:
@@ -36,7 +67,7 @@ class Event:
     level: str
     title: str
     text: str
-    run: RunRef
+    run: RunRef | ReportRef  # a report only for mentions in its comments
     time: float
     extra: dict[str, Any] = field(default_factory=dict)
 

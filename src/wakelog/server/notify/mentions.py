@@ -13,7 +13,7 @@ import re
 import sqlalchemy as sa
 
 from wakelog.server.auth import User
-from wakelog.server.notify.events import Event, RunRef
+from wakelog.server.notify.events import Event, ReportRef, RunRef
 from wakelog.server.notify.fanout import Delivered, notify_users
 from wakelog.server.permissions import entity_access, open_to_signed_in
 from wakelog.store.schema import users
@@ -45,13 +45,18 @@ def readers(conn: sa.Connection, names: list[str], entity: str, project: str) ->
 
 
 def notify(
-    conn: sa.Connection, author: User, run: RunRef, body: str, mentioned: list[User], when: float
+    conn: sa.Connection,
+    author: User,
+    about: RunRef | ReportRef,
+    body: str,
+    mentioned: list[User],
+    when: float,
 ) -> Delivered:
     """A ``mention`` notification for each of ``mentioned`` but the author."""
     targets = [u.id for u in mentioned if u.id != author.id]
     if not targets:
         return Delivered()
-    title = f"{author.username} mentioned you on run {run.name or run.run_id}"
+    title = f"{author.username} mentioned you on {about.label}"
     text = body if len(body) <= 500 else body[:499] + "…"
-    event = Event("mention", "INFO", title, text, run, when)
+    event = Event("mention", "INFO", title, text, about, when)
     return notify_users(conn, event, targets)
