@@ -378,12 +378,34 @@ def _exercise_async_routes(client: TestClient, key: str) -> set[str]:
     comment = client.get(f"/api/v1/runs/{RUN}/threads").json()[0]["comments"][0]["id"]
     edit = ("PATCH", f"/api/v1/runs/{RUN}/comments/{comment}", {"json": {"body": "edited"}})
     assert client.request(edit[0], edit[1], **edit[2]).status_code < 400
+    report = (
+        "/api/v1/reports/admin/proj/"
+        + client.post("/api/v1/projects/admin/proj/reports", json={"title": "r"}).json()["id"]
+    )
+    on_report = client.post(f"{report}/threads", json={"body": "on a report"}).json()["id"]
+    saved = {"title": "r", "description": "", "spec": {"blocks": []}, "base_version": 1}
+    report_calls: list[tuple[str, str, dict[str, Any]]] = [
+        ("PUT", report, {"json": saved}),
+        ("POST", f"{report}/revert", {"json": {"version": 1}}),
+        ("POST", f"{report}/duplicate", {"json": {}}),
+        ("POST", f"{report}/threads/{on_report}/comments", {"json": {"body": "reply"}}),
+        ("PATCH", f"{report}/threads/{on_report}", {"json": {"resolved": True}}),
+    ]
+    for method, path, kwargs in report_calls:
+        assert client.request(method, path, **kwargs).status_code < 400, (method, path)
+    report_comment = client.get(f"{report}/threads").json()[0]["comments"][0]["id"]
+    report_edit = ("PATCH", f"{report}/comments/{report_comment}", {"json": {"body": "edited"}})
+    assert client.request(report_edit[0], report_edit[1], **report_edit[2]).status_code < 400
     called += [
         *sweep_calls,
         *artifact_calls,
         *manage_calls,
         *comment_calls,
         edit,
+        *report_calls,
+        report_edit,
+        ("POST", "/api/v1/projects/admin/proj/reports", {}),
+        ("POST", f"{report}/threads", {}),
         ("POST", f"/api/v1/runs/{RUN}/threads", {}),
         ("POST", "/api/v1/projects/admin/proj/sweeps", {}),
         ("POST", f"{sweep}/agents", {}),

@@ -266,3 +266,55 @@ def test_0008_adds_the_trash_settings_and_audit_log_and_goes_back(
         assert db.current_revision() == db.head_revision()
     finally:
         db.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0011_adds_reports_keeps_run_threads_and_goes_back(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A run's thread from before keeps its comments (on no panel); reports work after the
+    upgrade, and the downgrade drops them and keeps the thread."""
+    from alembic import command
+
+    url = empty_database(backend, tmp_path, request)
+    db = Database(url)
+    try:
+        db.upgrade("0010")
+        with db.write() as conn:
+            old_run(conn, "team", "p", "r1")
+            run_pk = conn.execute(sa.text("SELECT id FROM runs")).scalar_one()
+            thread = conn.execute(
+                sa.text(
+                    "INSERT INTO comment_threads (target_kind, target_id, created_at) "
+                    "VALUES ('run', :r, 1.0) RETURNING id"
+                ),
+                {"r": run_pk},
+            ).scalar_one()
+            conn.execute(
+                sa.text(
+                    "INSERT INTO comments (thread_id, author, body, created_at) VALUES (:t, 'a', 'hi', 1.0)"
+                ),
+                {"t": thread},
+            )
+        db.upgrade()
+    finally:
+        db.dispose()
+    with InProcessServer(tmp_path / "data", database_url=url) as server, server.client() as client:
+        threads = client.get("/api/v1/runs/team/p/r1/threads").json()
+        assert [(t["target"], t["comments"][0]["body"]) for t in threads] == [
+            ({"kind": "run", "run_id": "r1"}, "hi")
+        ]
+        made = client.post("/api/v1/projects/team/p/reports", json={"title": "after"})
+        assert made.status_code == 201, made.text
+        assert client.post(f"/api/v1/reports/team/p/{made.json()['id']}/pin").json()["pinned"] is True
+    db = Database(url)
+    try:
+        command.downgrade(db._alembic_config(), "0010")
+        with db.read() as conn:
+            tables = set(sa.inspect(conn).get_table_names())
+            assert conn.execute(sa.text("SELECT count(*) FROM comments")).scalar_one() == 1
+        assert "reports" not in tables and "report_revisions" not in tables
+        db.upgrade()
+        assert db.current_revision() == db.head_revision()
+    finally:
+        db.dispose()

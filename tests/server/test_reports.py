@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from tests.harness import InProcessServer
 from tests.server.conftest import post_records
+from wakelog.server.limits import FailureThrottle
 from wakelog.store.schema import comment_threads
 
 API = "/api/v1"
@@ -147,6 +148,24 @@ def test_drafts_saves_conflicts_publishing_history_diff_and_revert(team: Team) -
     assert audit_actions(team) == ["report.unpublish", "report.revert", "report.publish", "report.create"]
 
 
+def test_a_project_open_to_signed_in_users_shows_them_its_published_reports(team: Team) -> None:
+    with team.client("writer") as writer, team.server.client() as admin:
+        draft, shown = create(writer, team.project, "Draft"), create(writer, team.project, "Shown")
+        writer.post(url(shown, "/publish"))
+        name = f"outsider-{team.entity}"
+        assert admin.post(f"{API}/users", json={"username": name}).status_code == 201
+        key = admin.post(f"{API}/keys", json={"user": name}).json()["key"]
+        with team.server.client(key) as outsider:
+            assert outsider.get(f"{API}/projects/{team.project}/reports").status_code == 404
+            opened = admin.patch(f"{API}/projects/{team.project}", json={"visibility": "signed_in"})
+            assert opened.status_code == 200, opened.text
+            listed = outsider.get(f"{API}/projects/{team.project}/reports").json()
+            assert [r["id"] for r in listed] == [shown["id"]]
+            assert outsider.get(url(shown, "/bundle")).status_code == 200
+            assert outsider.get(url(draft)).status_code == 404
+            assert outsider.post(url(shown, "/publish")).status_code == 403
+
+
 def test_duplicate_into_writable_projects_only(team: Team) -> None:
     with team.client("writer") as writer:
         report = create(writer, team.project, blocks=[markdown("intro", "hello")])
@@ -234,6 +253,14 @@ def test_share_links_open_the_published_bundle_and_nothing_else(team: Team) -> N
         rows = admin.get(f"{API}/audit", params={"entity": team.entity, "action": "report.share"}).json()
     assert token not in json.dumps(rows) and replaced not in json.dumps(rows), "tokens are never stored"
     assert audit_actions(team).count("report.unshare") == 1
+
+
+def test_wrong_share_tokens_are_throttled_per_address(team: Team, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(team.server.app.state.limits, "key_failures", FailureThrottle(2))
+    with team.server.anonymous() as anyone:
+        guesses = [anyone.get(f"{API}/shared/{'x' * 43}").status_code for _ in range(8)]
+    # the third wrong guess closes the door for 1 s, the next ones for 2, 4, 8 s: one lands on it
+    assert guesses[:3] == [404, 404, 404] and 429 in guesses[3:], guesses
 
 
 # -- bad input -------------------------------------------------------------------------------------
@@ -533,3 +560,80 @@ def test_threads_on_a_report_and_its_panels_follow_who_reads_it(team: Team) -> N
             sa.select(comment_threads.c.id).where(comment_threads.c.id.in_([whole["id"], on_panel["id"]]))
         ).all()
     assert left == [], "a deleted report's threads go with it"
+
+
+# -- wakelog.Api -----------------------------------------------------------------------------------
+def test_the_api_lists_and_fetches_reports(team: Team) -> None:
+    import wakelog
+    from wakelog.errors import CommError
+
+    with team.client("writer") as writer:
+        draft = create(writer, team.project, "Draft", blocks=[markdown("a", "wip")])
+        shown = create(writer, team.project, "Shown", blocks=[panels("b", [{"id": "all"}], [_line("p")])])
+        writer.post(url(shown, "/publish"))
+    base = team.server.url
+    mine = wakelog.Api(overrides={"base_url": base, "api_key": team.keys["writer"], "entity": team.entity})
+    theirs = wakelog.Api(overrides={"base_url": base, "api_key": team.keys["reader"]})
+    try:
+        listed = mine.reports("proj")
+        assert [(r.id, r.title, r.status) for r in listed] == [
+            (shown["id"], "Shown", "published"),
+            (draft["id"], "Draft", "draft"),
+        ]
+        assert listed[1].spec == {"blocks": [markdown("a", "wip")]}, "the spec is fetched when asked for"
+        assert listed[1].url == f"{base}/{team.entity}/proj/reports/{draft['id']}"
+        assert [r.id for r in theirs.reports(team.project)] == [shown["id"]], "readers see published ones"
+        one = theirs.report(f"{base}/{team.project}/reports/{shown['id']}")
+        assert (one.title, one.version, one.pinned, one.updated_at) == (
+            "Shown",
+            1,
+            False,
+            shown["updated_at"],
+        )
+        assert one.spec["blocks"][0]["panels"][0]["id"] == "p"
+        assert one.bundle()["runsets"] == {"all": ["r1"]}
+        with pytest.raises(CommError, match="404"):
+            theirs.report(f"{team.project}/{draft['id']}")
+    finally:
+        mine.close()
+        theirs.close()
+
+
+# -- the docs' examples ----------------------------------------------------------------------------
+def test_the_docs_examples_run(team: Team, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/collaboration.md's report examples, run against this server (its "team/digits" is
+    this test's project)."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "collaboration.md").read_text()
+    section = text[text.index("## Reports and dashboards") : text.index("### Comments on reports")]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+    assert len(blocks) == 2
+    project = f"{team.entity}/digits"
+    with team.client("writer") as writer:
+        for run_id, tags in (("baseline", []), ("t1", ["tuned"]), ("t2", ["tuned"])):
+            records = [
+                [0, "run", 1.0, {"name": run_id, "tags": tags}],
+                [1, "history", 2.0, {"_step": 0, "loss": 1.0, "eval/acc": 0.5, "acc": 0.4}],
+                [2, "history", 3.0, {"_step": 1, "loss": 0.5, "eval/acc": 0.7, "acc": 0.6}],
+            ]
+            assert post_records(writer, f"{project}/{run_id}", records).status_code == 200
+    page = tmp_path / "report-export.html"
+    page.write_text(STAND_IN)
+    monkeypatch.setattr(team.server.app.state, "export_template", page, raising=False)
+    monkeypatch.setenv("WAKELOG_BASE_URL", team.server.url)
+    monkeypatch.setenv("WAKELOG_API_KEY", team.keys["writer"])
+    monkeypatch.chdir(tmp_path)
+    scope: dict[str, Any] = {}
+    try:
+        for index, block in enumerate(blocks):
+            code = compile(block.replace("team/digits", project), f"collaboration.md example {index}", "exec")
+            exec(code, scope)
+    finally:
+        for client in ("http", "api"):
+            if client in scope:
+                scope[client].close()
+    assert scope["bundle"]["runsets"] == {"tuned": ["t2", "t1"], "base": ["baseline"]}
+    assert set(scope["runs"]) == {"baseline", "t1", "t2"}
+    assert scope["weekly"].pinned is True and scope["link"]["url"].startswith("/share/")
+    assert '"title":"Weekly"' in (tmp_path / "weekly.html").read_text()
+    with team.client("reader") as reader:
+        assert reader.get(f"{API}/projects/{project}/dashboard").json()["title"] == "Weekly"

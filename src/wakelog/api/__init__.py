@@ -13,6 +13,7 @@
 """
 
 from wakelog.api._api import Api, File, Project, Run, Runs, Sweep, User
+from wakelog.api._reports import Report
 from wakelog.api._restore import restore
 
-__all__ = ["Api", "File", "Project", "Run", "Runs", "Sweep", "User", "restore"]
+__all__ = ["Api", "File", "Project", "Report", "Run", "Runs", "Sweep", "User", "restore"]

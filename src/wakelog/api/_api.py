@@ -19,6 +19,7 @@ from wakelog.api._filters import mongo_to_filter, order_text
 from wakelog.errors import CommError, UsageError
 
 if TYPE_CHECKING:
+    from wakelog.api._reports import Report
     from wakelog.sdk.artifacts import Artifact
     from wakelog.transport.artifacts import HttpArtifactServer
 
@@ -143,13 +144,13 @@ class Api:
             self._user = User(self._get("/api/v1/auth/me"))
         return self._user
 
-    def _split(self, path: str | None, parts: int) -> list[str]:
+    def _split(self, path: str | None, parts: int, what: str = "run_id") -> list[str]:
         """``entity/project[/run_id]`` with defaults for what is left out; URLs accepted."""
         text = (path or "").strip()
         if text.startswith(("http://", "https://")):
             text = urlsplit(text).path
         pieces = [p for p in text.strip("/").split("/") if p]
-        if parts == 3 and len(pieces) >= 3 and pieces[-2] in ("runs", "sweeps"):
+        if parts == 3 and len(pieces) >= 3 and pieces[-2] in ("runs", "sweeps", "reports"):
             pieces = pieces[:-2] + pieces[-1:]
         if parts == 2 and not pieces and self.settings["project"]:
             pieces = [self.settings["project"]]
@@ -157,7 +158,7 @@ class Api:
             entity = self._entity_for(pieces[0])
             pieces = [entity, *pieces]
         if len(pieces) != parts:
-            shape = "entity/project" if parts == 2 else "entity/project/run_id"
+            shape = "entity/project" if parts == 2 else f"entity/project/{what}"
             raise UsageError(f"expected a path like {shape!r}, got {path!r}")
         return pieces
 
@@ -209,6 +210,20 @@ class Api:
     def project(self, name: str, entity: str | None = None) -> Project:
         entity, name = self._split(f"{entity}/{name}" if entity else name, 2)
         return Project(self, self._get(f"/api/v1/projects/{_q(entity)}/{_q(name)}"))
+
+    # -- reports (api/_reports.py) -------------------------------------------------------------
+    def reports(self, path: str | None = None, name: str | None = None, per_page: int = 50) -> list[Report]:
+        """The reports of ``"entity/project"``, newest first (drafts only for its members); with
+        ``name``, those with that title (``per_page`` is wandb's: the list comes whole)."""
+        from wakelog.api import _reports
+
+        return _reports.reports(self, path, name)
+
+    def report(self, path: str) -> Report:
+        """One report: ``"entity/project/report_id"`` (or ``…/reports/report_id``, or its URL)."""
+        from wakelog.api import _reports
+
+        return _reports.report(self, path)
 
     # -- artifacts (api/_artifacts.py) ---------------------------------------------------------
     def artifact(self, name: str, type: str | None = None) -> Artifact:

@@ -83,12 +83,12 @@ def build(conn: sa.Connection, blobs: BlobStore, ctx: Context, report: dict[str,
                 series[panel["id"]] = _line(conn, refs, panel["config"])
             elif panel["kind"] == "media":
                 media[panel["id"]] = _media(conn, entity, project, refs, panel["config"], bundle)
+    environments = _environments(conn, blobs, found.pks)
     bundle.data = {
         "report": report,
         "runs": {
-            run_id: _run(row, colors[run_id], env)
+            run_id: _run(row, colors[run_id], environments.get(run_id, _no_environment()))
             for run_id, row in found.rows.items()
-            for env in [_environment(conn, blobs, found.pks.get(run_id))]
         },
         "runsets": runsets,
         "series": series,
@@ -130,29 +130,35 @@ def _run(row: dict[str, Any], color: str, environment: dict[str, Any]) -> dict[s
     return {**{k: row[k] for k in keep}, "color": color, "environment": environment}
 
 
-def _environment(conn: sa.Connection, blobs: BlobStore, run_pk: int | None) -> dict[str, Any]:
-    """Git commit (metadata), the diff's sha256 and the packages (run files ``diff.patch`` and
-    ``requirements.txt``)."""
-    empty: dict[str, Any] = {"git_commit": None, "git_diff_sha256": None, "packages": {}}
-    if run_pk is None:
-        return empty
-    metadata = conn.execute(sa.select(runs.c.run_metadata).where(runs.c.id == run_pk)).scalar() or {}
-    git = metadata.get("git") if isinstance(metadata, dict) else None
-    commit = git.get("commit") if isinstance(git, dict) else None
-    files = {
-        row.name: row
-        for row in conn.execute(
-            sa.select(run_files.c.name, run_files.c.sha256, run_files.c.size).where(
-                run_files.c.run_pk == run_pk, run_files.c.name.in_(["diff.patch", "requirements.txt"])
-            )
+def _no_environment() -> dict[str, Any]:
+    return {"git_commit": None, "git_diff_sha256": None, "packages": {}}
+
+
+def _environments(conn: sa.Connection, blobs: BlobStore, pks: dict[str, int]) -> dict[str, dict[str, Any]]:
+    """Each run's git commit (its metadata), the sha256 of its ``diff.patch`` and the packages of
+    its ``requirements.txt`` (run files), a few queries for all the runs."""
+    run_ids = {pk: run_id for run_id, pk in pks.items()}
+    found = {run_id: _no_environment() for run_id in pks}
+    files: dict[str, Any] = {}
+    for some in chunked(run_ids):
+        for row in conn.execute(sa.select(runs.c.id, runs.c.run_metadata).where(runs.c.id.in_(some))):
+            git = row.run_metadata.get("git") if isinstance(row.run_metadata, dict) else None
+            commit = git.get("commit") if isinstance(git, dict) else None
+            found[run_ids[row.id]]["git_commit"] = commit if isinstance(commit, str) else None
+        query = sa.select(run_files.c.run_pk, run_files.c.name, run_files.c.sha256, run_files.c.size).where(
+            run_files.c.run_pk.in_(some), run_files.c.name.in_(["diff.patch", "requirements.txt"])
         )
-    }
-    diff = files.get("diff.patch")
-    return {
-        "git_commit": commit if isinstance(commit, str) else None,
-        "git_diff_sha256": diff.sha256 if diff is not None else None,
-        "packages": _packages(blobs, files.get("requirements.txt")),
-    }
+        for row in conn.execute(query):
+            if row.name == "diff.patch":
+                found[run_ids[row.run_pk]]["git_diff_sha256"] = row.sha256
+            else:
+                files[run_ids[row.run_pk]] = row
+    packages: dict[str | None, dict[str, str]] = {}  # runs of one environment share their file
+    for run_id, file in files.items():
+        if file.sha256 not in packages:
+            packages[file.sha256] = _packages(blobs, file)
+        found[run_id]["packages"] = dict(packages[file.sha256])
+    return found
 
 
 def _packages(blobs: BlobStore, file: Any) -> dict[str, str]:

@@ -376,10 +376,8 @@ def duplicate(
         place = _place(conn, user, entity, project)
         row = _row(conn, place, report_id)
         revision = _revision(conn, row.id, _shown_version(place, row, None))
-        require_writer(conn, user, target[0])
+        require_writer(conn, user, target[0])  # 403 where the user is a viewer or a stranger
         there = _place(conn, user, *target)
-        if not there.writer:  # server admins and members pass require_writer; this is belt and braces
-            raise Forbidden(f"you may not write to project {target[0]}/{target[1]}")
         made = {
             "title": check_title(title if title is not None else f"Copy of {revision.title}"[:200]),
             "description": revision.description,
@@ -397,6 +395,9 @@ def set_pinned(
     """Pin the report as the project's dashboard (unpinning the one pinned before), or unpin it."""
     with db.write() as conn:
         place = _place(conn, user, entity, project)
+        # pins of one project one at a time: two at once would both find none pinned, and the
+        # second would break the one-pinned index (a 500) instead of unpinning the first
+        conn.execute(sa.select(projects.c.id).where(projects.c.id == place.project_pk).with_for_update())
         row = _row(conn, place, report_id, lock=True)
         r = reports.c
         was = conn.execute(sa.select(r.report_id).where(r.project_id == place.project_pk, r.pinned)).scalar()
