@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { topLevelFor } from "../src/lib/markdown";
 import { shownPanelKeys } from "../src/lib/panels";
 import { blockRuns, draftFromView, fieldValue, lineMetrics, matchesGlob, moveItem, needsRefetch, seriesOf, summaryNumber } from "../src/panels/data";
 import type { Bundle, BundleRun, PanelsBlock } from "../src/panels/types";
@@ -47,6 +48,7 @@ function bundle(): Bundle {
       created_at: 0,
       updated_by: "a",
       updated_at: 0,
+      share: null,
     },
     runs: { r1: run("r1"), r2: run("r2", { name: null }), r3: run("r3"), r4: run("r4") },
     runsets: { s1: ["r1", "r2", "r3", "gone"], s2: ["r1", "r4"] },
@@ -134,5 +136,14 @@ describe("needsRefetch", () => {
     const b = bundle();
     b.report.spec = { blocks: [{ ...block, runsets: [block.runsets[1]!] }] };
     expect(needsRefetch(b, batch([], true))).toBe(false);
+  });
+});
+
+describe("topLevelFor", () => {
+  it("puts the shallowest heading written at the wanted level, ignoring code", () => {
+    expect(topLevelFor("## A\n\n### B", 2)).toBe(1);
+    expect(topLevelFor("# A", 2)).toBe(2);
+    expect(topLevelFor("```sh\n# not a heading\n```\n\n### C", 3)).toBe(1);
+    expect(topLevelFor("no headings #here", 3)).toBe(3);
   });
 });

@@ -13,6 +13,7 @@ import { xKindOf } from "../components/MetricPanel";
 import ParallelPlot from "../components/ParallelPlot";
 import { diffRows } from "../lib/diff";
 import { formatNumber, formatValue } from "../lib/format";
+import { topLevelFor } from "../lib/markdown";
 import type { LineInput } from "../lib/series";
 import { configString, fieldValue, lineMetrics, seriesOf, stringList, summaryNumber, type ShownRun, type SummaryKind } from "./data";
 import type { Bundle, Panel } from "./types";
@@ -23,23 +24,26 @@ interface Props {
   runs: ShownRun[];
   /** Controls the page adds to the panel's header (comments, edit). */
   tools?: ReactNode;
+  /** The title's heading level: that of the report's own sections. */
+  level?: 2 | 3 | 4;
 }
 
-export function PanelView({ bundle, panel, runs, tools }: Props) {
+export function PanelView({ bundle, panel, runs, tools, level = 3 }: Props) {
   const { t } = useTranslation();
   const title = panel.title || t(`reports.kinds.${panel.kind}`);
+  const Heading = `h${level}` as const;
   return (
     <section className={`panel report-panel panel-${panel.kind}`} data-testid="report-panel" data-kind={panel.kind} data-panel={panel.id} aria-label={title}>
       <header className="panel-head">
-        <h3 title={title}>{title}</h3>
+        <Heading title={title}>{title}</Heading>
         {tools && <span className="panel-tools">{tools}</span>}
       </header>
-      <PanelBody bundle={bundle} panel={panel} runs={runs} />
+      <PanelBody bundle={bundle} panel={panel} runs={runs} level={level} />
     </section>
   );
 }
 
-function PanelBody({ bundle, panel, runs }: Omit<Props, "tools">) {
+function PanelBody({ bundle, panel, runs, level = 3 }: Omit<Props, "tools">) {
   const { t } = useTranslation();
   if (runs.length === 0 && panel.kind !== "markdown") return <p className="muted chart-empty">{t("reports.noRuns")}</p>;
   switch (panel.kind) {
@@ -57,7 +61,7 @@ function PanelBody({ bundle, panel, runs }: Omit<Props, "tools">) {
     case "table":
       return <TablePanel panel={panel} runs={runs} />;
     case "markdown":
-      return <Markdown text={configString(panel, "text")} topLevel={4} />;
+      return <Markdown text={configString(panel, "text")} topLevel={topLevelFor(configString(panel, "text"), Math.min(6, level + 1))} />;
     case "comparer":
       return <ComparerPanel panel={panel} runs={runs} />;
     default:

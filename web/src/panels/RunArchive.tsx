@@ -28,7 +28,10 @@ export function RunArchive({ bundle }: { bundle: Bundle }) {
               <code>{run.environment.git_diff_sha256 ?? "–"}</code>
             </dd>
           </dl>
-          <KeyValueTable value={run.environment.packages} testId={`packages-${run.id}`} />
+          <details>
+            <summary>{t("reports.packages", { count: Object.keys(run.environment.packages).length })}</summary>
+            <KeyValueTable value={run.environment.packages} testId={`packages-${run.id}`} />
+          </details>
           <h4>{t("compare.config")}</h4>
           <KeyValueTable value={run.config} testId={`config-${run.id}`} hideUnderscore />
           <h4>{t("compare.summary")}</h4>

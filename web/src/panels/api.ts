@@ -1,6 +1,6 @@
 /**
- * The report routes (REPORTS_API contract). Written against the contract by hand until the server's
- * routes reach the generated schema; the shapes are ./types.ts.
+ * The report routes (docs/collaboration.md), one function each as in api/endpoints.ts. The answers'
+ * shapes are ./types.ts, checked there against the generated schema (the spec's defaults filled in).
  */
 import { request, seg } from "../api/client";
 import type { Get } from "../api/endpoints";

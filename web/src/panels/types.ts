@@ -4,6 +4,7 @@
  * everything a report draws, resolved by the server (the one data path of the viewer, the editor's
  * preview, share links and the offline export).
  */
+import type { components } from "../api/schema";
 
 export const PANEL_KINDS = ["line", "bar", "scalar", "scatter", "parcoords", "media", "table", "markdown", "comparer"] as const;
 export type PanelKind = (typeof PANEL_KINDS)[number];
@@ -62,7 +63,7 @@ export interface Report {
   updated_by: string;
   updated_at: number;
   /** Members only. The token itself is only in the answer that made it (tokens are stored hashed). */
-  share?: { prefix: string; created_at: number } | null;
+  share: { prefix: string; created_at: number } | null;
 }
 
 export type ReportListItem = Pick<Report, "id" | "title" | "description" | "status" | "pinned" | "version" | "published_version" | "updated_by" | "updated_at">;
@@ -117,3 +118,21 @@ export interface ReportDiff {
   changes: { block_id: string; change: "added" | "removed" | "changed" | "moved"; before: Block | null; after: Block | null }[];
   title: { before: string; after: string } | null;
 }
+
+type Schemas = components["schemas"];
+/** Holds only when `T` fits where the server's schema expects `U`. */
+type Fits<T extends U, U> = T;
+/**
+ * These types are the server's (schema.d.ts, generated from its OpenAPI) with every default filled in,
+ * as the server answers: a field renamed or retyped on either side fails the type check here.
+ */
+export type SchemaChecks = [
+  Fits<Report, Schemas["Report"]>,
+  Fits<ReportListItem, Schemas["ReportListed"]>,
+  Fits<Bundle, Schemas["BundleOut"]>,
+  Fits<Revision, Schemas["Revision"]>,
+  Fits<Schemas["Revision"], Revision>,
+  Fits<Schemas["ReportListed"], ReportListItem>,
+  Fits<Schemas["BundleRun"], BundleRun>,
+  Fits<Schemas["MediaShown"], Bundle["media"][string][string]>,
+];

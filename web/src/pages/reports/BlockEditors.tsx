@@ -35,7 +35,7 @@ export function RunSetEditor({ set, runs, resolved, onChange }: { set: RunSet; r
     <fieldset className="runset-editor" data-testid="runset-editor">
       <legend>{t("reports.runSet")}</legend>
       <Field label={t("reports.runSetName")} value={set.name} onChange={(name) => onChange({ ...set, name })} />
-      <span className="field">
+      <span className="runset-mode">
         <label className="check">
           <input type="radio" checked={!picked} onChange={() => onChange({ ...set, runs: null })} /> {t("reports.byFilter")}
         </label>

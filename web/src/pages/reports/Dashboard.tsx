@@ -52,7 +52,7 @@ export function Dashboard({ entity, project }: { entity: string; project: string
           <p className="muted small" data-testid="dashboard-updated">
             {t("reports.generatedAt", { time: formatTime(data.generated_at) })}
           </p>
-          <ReportBody bundle={data} />
+          <ReportBody bundle={data} headingLevel={3} />
         </>
       )}
     </section>

@@ -171,7 +171,7 @@ export function ReportEditorPage() {
       {error && <p role="alert" className="error">{error}</p>}
       <h2>{t("reports.preview")}</h2>
       {bundle.error && <p role="alert" className="error">{errorMessage(bundle.error)}</p>}
-      {bundle.data && <ReportBody bundle={bundle.data} />}
+      {bundle.data && <ReportBody bundle={bundle.data} headingLevel={3} />}
     </section>
   );
 }

@@ -114,7 +114,7 @@ export function ReportHistoryPage() {
               {t("reports.reportTitle")}: <del>{diff.data.title.before}</del> → <ins>{diff.data.title.after}</ins>
             </p>
           )}
-          {diff.data.changes.length === 0 && <p className="muted">{t("reports.noChanges")}</p>}
+          {diff.data.changes.length === 0 && !diff.data.title && <p className="muted">{t("reports.noChanges")}</p>}
           {diff.data.changes.map((c) => (
             <div key={`${c.block_id}-${c.change}`} className={`diff-change diff-${c.change}`} data-change={c.change}>
               <h3>{t(`reports.change.${c.change}`)}</h3>

@@ -50,7 +50,7 @@ export function ReportViewPage() {
         bundle={bundle.data}
         panelTools={(panel) => (
           <button type="button" aria-label={t("reports.discussPanel", { title: panel.title || panel.kind })} onClick={() => setDiscussing(panel)}>
-            💬
+            {t("reports.discuss")}
           </button>
         )}
       />
