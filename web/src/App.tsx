@@ -1,6 +1,6 @@
 import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { Route, Routes } from "react-router";
+import { Route, Routes, useLocation } from "react-router";
 import { onUnauthorized, setCsrfToken } from "./api/client";
 import { currentSession, logout } from "./api/endpoints";
 import type { Me } from "./api/types";
@@ -31,11 +31,18 @@ const AuditPage = lazy(() => import("./pages/Audit").then((m) => ({ default: m.A
 // The notification settings and a project's alert rules and team channels: visited now and then.
 const NotificationSettingsPage = lazy(() => import("./pages/NotificationSettings").then((m) => ({ default: m.NotificationSettingsPage })));
 const ProjectAlertsPage = lazy(() => import("./pages/ProjectAlerts").then((m) => ({ default: m.ProjectAlertsPage })));
+// Reports: the list, a report, its editor and history; and a report's read-only link, which opens signed out.
+const ReportListPage = lazy(() => import("./pages/reports/ReportList").then((m) => ({ default: m.ReportListPage })));
+const ReportViewPage = lazy(() => import("./pages/reports/ReportView").then((m) => ({ default: m.ReportViewPage })));
+const ReportEditorPage = lazy(() => import("./pages/reports/ReportEditor").then((m) => ({ default: m.ReportEditorPage })));
+const ReportHistoryPage = lazy(() => import("./pages/reports/ReportHistory").then((m) => ({ default: m.ReportHistoryPage })));
+const SharedReportPage = lazy(() => import("./pages/reports/SharedReport").then((m) => ({ default: m.SharedReportPage })));
 const RegistryPage = lazy(() => import("./pages/Registry").then((m) => ({ default: m.RegistryPage })));
 
 export function App() {
   const { t } = useTranslation();
   const [me, setMe] = useState<Me | null | undefined>(undefined);
+  const shared = useLocation().pathname.startsWith("/share/");
 
   useEffect(() => {
     let live = true;
@@ -79,6 +86,15 @@ export function App() {
     [me],
   );
 
+  // A share link is read by anyone holding it: no session, no app chrome.
+  if (shared)
+    return (
+      <Suspense fallback={<p role="status">{t("app.loading")}</p>}>
+        <Routes>
+          <Route path="/share/:token" element={<SharedReportPage />} />
+        </Routes>
+      </Suspense>
+    );
   if (me === undefined) return <p className="loading" role="status">{t("app.loading")}</p>;
   if (me === null || !session) return <SignInPage onSignedIn={signedIn} />;
   return (
@@ -103,6 +119,10 @@ export function App() {
               <Route path="/:entity/:project/artifacts/:name/:version" element={<ArtifactVersionPage />} />
               <Route path="/:entity/:project/trash" element={<TrashPage />} />
               <Route path="/:entity/:project/overview" element={<ProjectOverviewPage />} />
+              <Route path="/:entity/:project/reports" element={<ReportListPage />} />
+              <Route path="/:entity/:project/reports/:reportId" element={<ReportViewPage />} />
+              <Route path="/:entity/:project/reports/:reportId/edit" element={<ReportEditorPage />} />
+              <Route path="/:entity/:project/reports/:reportId/history" element={<ReportHistoryPage />} />
               <Route path="/:entity/:project/settings" element={<ProjectSettingsPage />} />
             </Route>
             <Route path="/audit" element={<AuditPage />} />

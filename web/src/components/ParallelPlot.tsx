@@ -25,6 +25,12 @@ interface Props {
   colorBy?: string;
   /** The summary field the default axes end with (the sorted column, a sweep's metric); else the first with numbers. */
   mainMetric?: string;
+  /** Which plots to draw: both (the workspace), or one (a report's parcoords or scatter panel). */
+  part?: "both" | "parallel" | "scatter";
+  /** Each run's colour when the caller has chosen them (a report's run set); else the palette's. */
+  colorOf?: (id: string) => string;
+  /** The scatter plot's axes to start with (`config:<key>` / `summary:<metric>`). */
+  scatterAxes?: [string, string];
 }
 
 /** At most this many varying config keys make the default axes: more no longer reads as lines. */
@@ -65,7 +71,7 @@ function colorScale(axes: Axis[], runs: PlotRun[], metric: string) {
   };
 }
 
-export default function ParallelPlot({ runs, selected, configKeys, metricKeys, colorBy, mainMetric }: Props) {
+export default function ParallelPlot({ runs, selected, configKeys, metricKeys, colorBy, mainMetric, part = "both", colorOf: chosenColor, scatterAxes }: Props) {
   const { t } = useTranslation();
   /** Every axis the runs allow, config keys first. */
   const candidates = useMemo<Axis[]>(() => {
@@ -94,7 +100,7 @@ export default function ParallelPlot({ runs, selected, configKeys, metricKeys, c
   const toggleAxis = (id: string, on: boolean) => setPicked(on ? [...chosen, id] : chosen.filter((c) => c !== id));
 
   const colors = useMemo(() => runColors([...selected]), [selected]);
-  const colorOf = useCallback((id: string): string => colors.get(id) ?? runColor(id), [colors]);
+  const colorOf = useCallback((id: string): string => chosenColor?.(id) ?? colors.get(id) ?? runColor(id), [colors, chosenColor]);
 
   const option = useMemo(() => {
     const dims = axes.map((a, i) => {
@@ -129,8 +135,8 @@ export default function ParallelPlot({ runs, selected, configKeys, metricKeys, c
 
   const xId = useId();
   const yId = useId();
-  const [sx, setSx] = useState<string>("");
-  const [sy, setSy] = useState<string>("");
+  const [sx, setSx] = useState<string>(scatterAxes?.[0] ?? "");
+  const [sy, setSy] = useState<string>(scatterAxes?.[1] ?? "");
   const axisX = candidates.find((a) => a.id === sx) ?? axes[0] ?? candidates[0];
   const axisY = candidates.find((a) => a.id === sy) ?? axes[axes.length - 1] ?? candidates[candidates.length - 1];
   const scatter = useMemo(() => {
@@ -157,44 +163,50 @@ export default function ParallelPlot({ runs, selected, configKeys, metricKeys, c
   if (candidates.length < 2) return <p className="muted">{t("chart.noData")}</p>;
   return (
     <div className="parallel" data-testid="parallel">
-      <details className="axis-picker" data-testid="axis-picker">
-        <summary>{t("workspace.axes", { shown: axes.length, total: candidates.length })}</summary>
-        <fieldset>
-          <legend className="sr-only">{t("workspace.axesLegend")}</legend>
-          {candidates.map((a) => (
-            <label key={a.id} className="check" title={a.label}>
-              <input type="checkbox" checked={chosen.includes(a.id)} onChange={(e) => toggleAxis(a.id, e.target.checked)} />
-              <span>{a.label}</span>
-            </label>
-          ))}
-        </fieldset>
-        {picked !== null && (
-          <button type="button" onClick={() => setPicked(null)}>
-            {t("workspace.axesDefault")}
-          </button>
-        )}
-      </details>
-      {axes.length < 2 ? <p className="muted">{t("workspace.axesFew")}</p> : <EChart option={option} height={340} label={t("workspace.parallel")} />}
-      <h3>{t("workspace.scatter")}</h3>
-      <div className="chart-controls">
-        <label htmlFor={xId}>{t("workspace.scatterX")}</label>
-        <select id={xId} value={axisX?.id ?? ""} onChange={(e) => setSx(e.target.value)}>
-          {candidates.map((a) => (
-            <option key={a.id} value={a.id}>
-              {a.label}
-            </option>
-          ))}
-        </select>
-        <label htmlFor={yId}>{t("workspace.scatterY")}</label>
-        <select id={yId} value={axisY?.id ?? ""} onChange={(e) => setSy(e.target.value)}>
-          {candidates.map((a) => (
-            <option key={a.id} value={a.id}>
-              {a.label}
-            </option>
-          ))}
-        </select>
-      </div>
-      {scatter && <EChart option={scatter} height={300} label={t("workspace.scatter")} />}
+      {part !== "scatter" && (
+        <>
+          <details className="axis-picker" data-testid="axis-picker">
+            <summary>{t("workspace.axes", { shown: axes.length, total: candidates.length })}</summary>
+            <fieldset>
+              <legend className="sr-only">{t("workspace.axesLegend")}</legend>
+              {candidates.map((a) => (
+                <label key={a.id} className="check" title={a.label}>
+                  <input type="checkbox" checked={chosen.includes(a.id)} onChange={(e) => toggleAxis(a.id, e.target.checked)} />
+                  <span>{a.label}</span>
+                </label>
+              ))}
+            </fieldset>
+            {picked !== null && (
+              <button type="button" onClick={() => setPicked(null)}>
+                {t("workspace.axesDefault")}
+              </button>
+            )}
+          </details>
+          {axes.length < 2 ? <p className="muted">{t("workspace.axesFew")}</p> : <EChart option={option} height={340} label={t("workspace.parallel")} />}
+        </>
+      )}
+      {part === "both" && <h3>{t("workspace.scatter")}</h3>}
+      {part !== "parallel" && (
+        <div className="chart-controls">
+          <label htmlFor={xId}>{t("workspace.scatterX")}</label>
+          <select id={xId} value={axisX?.id ?? ""} onChange={(e) => setSx(e.target.value)}>
+            {candidates.map((a) => (
+              <option key={a.id} value={a.id}>
+                {a.label}
+              </option>
+            ))}
+          </select>
+          <label htmlFor={yId}>{t("workspace.scatterY")}</label>
+          <select id={yId} value={axisY?.id ?? ""} onChange={(e) => setSy(e.target.value)}>
+            {candidates.map((a) => (
+              <option key={a.id} value={a.id}>
+                {a.label}
+              </option>
+            ))}
+          </select>
+        </div>
+      )}
+      {scatter && part !== "parallel" && <EChart option={scatter} height={300} label={t("workspace.scatter")} />}
     </div>
   );
 }

@@ -61,3 +61,13 @@ export function safeMarkdown(text: string, topLevel = 1): string {
     ALLOWED_ATTR: ["href", "title", "start", "align", "type", "checked", "disabled", "target", "rel"],
   });
 }
+
+/** The `topLevel` that renders the shallowest heading written in `text` at level `want`, so text
+ * that starts at `##` or `###` still nests right under the page's own heading (fenced code's `#`
+ * lines are not headings). */
+export function topLevelFor(text: string, want: number): number {
+  const prose = text.replace(/^(```|~~~)[\s\S]*?^\1/gm, "");
+  let shallowest = 7;
+  for (const m of prose.matchAll(/^ {0,3}(#{1,6})(?:[ \t]|$)/gm)) shallowest = Math.min(shallowest, (m[1] as string).length);
+  return shallowest === 7 ? want : want - shallowest + 1;
+}

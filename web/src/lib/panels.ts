@@ -61,3 +61,10 @@ export function sections(keys: string[]): [string, string[]][] {
   }
   return [...map.entries()].sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a.localeCompare(b)));
 }
+
+/** The metrics the workspace draws a panel for: every metric key and the added ones, less the removed. */
+export function shownPanelKeys(metricKeys: readonly string[], layout: PanelLayout): string[] {
+  const removed = new Set(layout.removed);
+  const all = [...metricKeys, ...layout.added.filter((k) => !metricKeys.includes(k))];
+  return all.filter((k) => !removed.has(k));
+}

@@ -14,6 +14,7 @@ import { MetricPanel, type ShownRun } from "../components/MetricPanel";
 import { runColor, runColors } from "../lib/colors";
 import { errorMessage } from "../i18n/errors";
 import { diffRows, type DiffRow } from "../lib/diff";
+import { DiffTable, type DiffColumn } from "../components/DiffTable";
 import { HistoryStore } from "../lib/historyStore";
 import { bringsNewKeys, useLive, type LiveBatch } from "../lib/live";
 import { sections } from "../lib/panels";
@@ -83,39 +84,16 @@ export function ComparePage() {
   const config = diffRows(runs.map((r) => visible(r.config)));
   const summary = diffRows(runs.map((r) => visible(shownSummary(r.summary))));
   const metricKeys = (keys.data?.summary ?? []).filter((k) => !k.startsWith("_"));
-  const header = (
-    <thead>
-      <tr>
-        <th scope="col">{t("run.key")}</th>
-        {runs.map((r) => (
-          <th scope="col" key={r.id}>
-            <span className="swatch" style={{ background: colorOf(r.id) }} aria-hidden="true" />{" "}
-            <Link to={`/${seg(entity)}/${seg(project)}/runs/${seg(r.id)}`}>{r.name ?? r.id}</Link> <StateBadge state={r.state} />
-          </th>
-        ))}
-      </tr>
-    </thead>
-  );
-  const body = (rows: DiffRow[], testId: string) => (
-    <table className="grid-table compare-table" data-testid={testId}>
-      {header}
-      <tbody>
-        {rows
-          .filter((r) => !onlyDiff || r.differs)
-          .map((r) => (
-            <tr key={r.key} className={r.differs ? "differs" : undefined}>
-              <th scope="row">
-                {r.key}
-                {r.differs && <span className="sr-only"> ({t("compare.differing")})</span>}
-              </th>
-              {r.values.map((v, i) => (
-                <td key={i}>{v}</td>
-              ))}
-            </tr>
-          ))}
-      </tbody>
-    </table>
-  );
+  const columns: DiffColumn[] = runs.map((r) => ({
+    id: r.id,
+    color: colorOf(r.id),
+    head: (
+      <>
+        <Link to={`/${seg(entity)}/${seg(project)}/runs/${seg(r.id)}`}>{r.name ?? r.id}</Link> <StateBadge state={r.state} />
+      </>
+    ),
+  }));
+  const body = (rows: DiffRow[], testId: string) => <DiffTable columns={columns} rows={rows} onlyDiff={onlyDiff} testId={testId} />;
   return (
     <section className="page" data-testid="compare">
       <div className="page-head">

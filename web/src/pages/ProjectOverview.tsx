@@ -1,5 +1,5 @@
 /**
- * A project at a glance: its description (Markdown), its pinned runs, the best run by a metric the
+ * A project at a glance: its description (Markdown), its dashboard (the pinned report, live), its pinned runs, the best run by a metric the
  * reader picks (kept in the URL) and the latest runs, each linking to its run. Members edit the
  * description and pin or unpin runs here; the entity's admins find the project's settings linked.
  */
@@ -12,6 +12,7 @@ import type { Run } from "../api/types";
 import { StateBadge } from "../components/cells";
 import { Markdown } from "../components/Markdown";
 import { PinButton } from "../components/PinButton";
+import { Dashboard } from "./reports/Dashboard";
 import { errorMessage } from "../i18n/errors";
 import { canAdmin, canWrite } from "../lib/access";
 import { formatTime, formatValue } from "../lib/format";
@@ -43,6 +44,7 @@ export function ProjectOverviewPage() {
           {project} <span className="muted small">{entity}</span>
         </h1>
         <Link to={base}>{t("project.workspace")}</Link>
+        <Link to={`${base}/reports`}>{t("reports.title")}</Link>
         {canAdmin(me, entity) && <Link to={`${base}/settings`}>{t("project.settings")}</Link>}
         {data && <span className="muted">{data.visibility === "signed_in" ? t("project.visibleSignedIn") : t("project.visibleMembers", { entity })}</span>}
       </div>
@@ -51,6 +53,7 @@ export function ProjectOverviewPage() {
       {data && (
         <>
           <Description entity={entity} project={project} text={data.description} editable={member} onSaved={overview.reload} />
+          <Dashboard entity={entity} project={project} />
           <section aria-labelledby="pinned-h" className="overview-part">
             <h2 id="pinned-h">{t("project.pinned")}</h2>
             {data.pinned.length === 0 ? (

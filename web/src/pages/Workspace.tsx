@@ -4,13 +4,21 @@
  * project's event stream. Everything a person sets here is in the URL. The pieces live in
  * ./workspace/, one concept per file.
  */
-import { useMemo } from "react";
+import { useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { useParams } from "react-router";
+import { useNavigate, useParams } from "react-router";
+import { seg } from "../api/client";
 import { projectKeys } from "../api/endpoints";
 import { FilterBar } from "../components/FilterBar";
 import { RunTable } from "../components/RunTable";
+import { errorMessage } from "../i18n/errors";
+import { canWrite } from "../lib/access";
 import { formatField } from "../lib/filterBuilder";
+import { stepMetricOf } from "../lib/stepMetrics";
+import { shownPanelKeys } from "../lib/panels";
+import { createReport } from "../panels/api";
+import { draftFromView } from "../panels/data";
+import { useSession } from "../session";
 import { HistoryStore } from "../lib/historyStore";
 import { summaryFields, useRuns } from "../lib/runs";
 import { useApi } from "../lib/useApi";
@@ -32,6 +40,8 @@ export function WorkspacePage() {
   const { entity = "", project = "" } = useParams();
   const url = useWorkspaceUrl();
   const { setParams } = url;
+  const { me } = useSession();
+  const navigate = useNavigate();
 
   const rows = useRuns(entity, project, url.filter, url.order);
   const keys = useApi(projectKeys(entity, project));
@@ -49,6 +59,21 @@ export function WorkspacePage() {
   // define_metric summaries become one field per view kept ("eval/acc.max"), as the loaded runs show.
   const summaryKeys = useMemo(() => summaryFields(metricKeys, rows.loaded), [metricKeys, rows.loaded]);
   const filterFields = [...FILTER_FIELDS, ...configKeys.map((k) => `config.${k}`), ...summaryKeys.map((k) => formatField(["summary", k]))];
+  const [reportError, setReportError] = useState<string | null>(null);
+  // "Create report": the filter as one run set, each chart the workspace shows as a line panel.
+  const createFromView = async () => {
+    setReportError(null);
+    try {
+      // Each panel on the x axis the workspace draws it against (its step metric when none is chosen).
+      const stepMetrics = keys.data?.step_metrics ?? NO_STEP_METRICS;
+      const xAxisOf = (metric: string) => url.xAxis || stepMetricOf(stepMetrics, metric) || "_step";
+      const spec = draftFromView(url.filter, shownPanelKeys(metricKeys, layout), xAxisOf, url.smoothing);
+      const report = await createReport(entity, project, { title: t("reports.fromViewTitle", { project }), spec });
+      void navigate(`/${seg(entity)}/${seg(project)}/reports/${seg(report.id)}/edit`);
+    } catch (e) {
+      setReportError(errorMessage(e));
+    }
+  };
 
   return (
     <section className="workspace" data-testid="workspace">
@@ -59,7 +84,9 @@ export function WorkspacePage() {
         view={url.view}
         onView={(view) => setParams({ view })}
         selectedIds={selection.selectedIds}
+        onCreateReport={canWrite(me, entity) ? () => void createFromView() : undefined}
       />
+      {reportError && <p role="alert" className="error">{reportError}</p>}
       <FilterBar value={url.filter} onChange={(f) => setParams({ filter: f || null, sel: null })} error={rows.error} fields={filterFields} />
       <div className={`ws-body view-${url.view}`}>
         {url.view !== "charts" && (

@@ -9,7 +9,7 @@ import type { Run } from "../../api/types";
 import { ChartControls } from "../../components/ChartControls";
 import { MetricPanel, type PanelSize } from "../../components/MetricPanel";
 import type { HistoryStore } from "../../lib/historyStore";
-import { sections, type PanelLayout } from "../../lib/panels";
+import { sections, shownPanelKeys, type PanelLayout } from "../../lib/panels";
 import { stepMetricOf } from "../../lib/stepMetrics";
 import { useApi } from "../../lib/useApi";
 import { parseOrder } from "./columns";
@@ -48,11 +48,7 @@ export function ChartsPane(props: Props) {
   const firstShown = selectedIds[0];
   const runKeys = useApi(firstShown ? runKeysOf({ entity, project, run_id: firstShown }) : null);
   const systemKeys = useMemo(() => (runKeys.data?.system ?? []).map((k) => k.key), [runKeys.data]);
-  const panelKeys = useMemo(() => {
-    const removed = new Set(layout.removed);
-    const all = [...metricKeys, ...layout.added.filter((k) => !metricKeys.includes(k))];
-    return all.filter((k) => !removed.has(k));
-  }, [metricKeys, layout]);
+  const panelKeys = useMemo(() => shownPanelKeys(metricKeys, layout), [metricKeys, layout]);
   const onZoom = useCallback((r: [number, number] | null) => setParams({ xr: r ? `${r[0]},${r[1]}` : null, xa: null }), [setParams]);
   const panelSize = (key: string): PanelSize => layout.sizes[key] ?? "m";
   const hiddenPanels = layout.removed.filter((k) => metricKeys.includes(k));

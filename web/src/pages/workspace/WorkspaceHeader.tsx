@@ -1,4 +1,4 @@
-/** The workspace's title row: the project, the live dot, the view switch, "compare", the project's overview, sweeps, artifacts and alerts, and your subscription to its runs. */
+/** The workspace's title row: the project, the live dot, the view switch, "compare", the project's overview, reports (and a new one from this view), sweeps, artifacts and alerts, and your subscription to its runs. */
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate } from "react-router";
 import { seg } from "../../api/client";
@@ -12,9 +12,11 @@ interface Props {
   view: string;
   onView: (view: string | null) => void;
   selectedIds: string[];
+  /** Makes a draft report from what the workspace shows and opens its editor (members only). */
+  onCreateReport?: () => void;
 }
 
-export function WorkspaceHeader({ entity, project, connected, view, onView, selectedIds }: Props) {
+export function WorkspaceHeader({ entity, project, connected, view, onView, selectedIds, onCreateReport }: Props) {
   const { t } = useTranslation();
   const navigate = useNavigate();
   return (
@@ -42,6 +44,14 @@ export function WorkspaceHeader({ entity, project, connected, view, onView, sele
       <Link to={`/${seg(entity)}/${seg(project)}/overview`} className="ws-overview">
         {t("project.overview")}
       </Link>
+      <Link to={`/${seg(entity)}/${seg(project)}/reports`} className="ws-reports">
+        {t("reports.title")}
+      </Link>
+      {onCreateReport && (
+        <button type="button" onClick={onCreateReport}>
+          {t("reports.createFromView")}
+        </button>
+      )}
       <Link to={`/${seg(entity)}/${seg(project)}/sweeps`} className="ws-sweeps">
         {t("sweeps.title")}
       </Link>

@@ -1,0 +1,173 @@
+/** The editor's parts: a markdown block, a panel block's run sets, and one panel's kind and config. */
+import { useId } from "react";
+import { useTranslation } from "react-i18next";
+import type { Run } from "../../api/types";
+import { configString, defaultConfig, stringList } from "../../panels/data";
+import { PANEL_KINDS, type Panel, type PanelKind, type RunSet } from "../../panels/types";
+
+/** A comma-separated list as the config's string array ("a, b" → ["a", "b"]). */
+export function splitList(text: string): string[] {
+  return text
+    .split(/[,\n]/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+function Field({ label, value, onChange, list, multiline }: { label: string; value: string; onChange: (v: string) => void; list?: string; multiline?: boolean }) {
+  const id = useId();
+  return (
+    <span className="field">
+      <label htmlFor={id}>{label}</label>
+      {multiline ? (
+        <textarea id={id} value={value} rows={4} onChange={(e) => onChange(e.target.value)} />
+      ) : (
+        <input id={id} value={value} list={list} onChange={(e) => onChange(e.target.value)} />
+      )}
+    </span>
+  );
+}
+
+export function RunSetEditor({ set, runs, resolved, onChange }: { set: RunSet; runs: Run[]; resolved: { id: string; label: string; color: string }[]; onChange: (s: RunSet) => void }) {
+  const { t } = useTranslation();
+  const groupId = useId();
+  const picked = set.runs !== null;
+  return (
+    <fieldset className="runset-editor" data-testid="runset-editor">
+      <legend>{t("reports.runSet")}</legend>
+      <Field label={t("reports.runSetName")} value={set.name} onChange={(name) => onChange({ ...set, name })} />
+      <span className="runset-mode">
+        <label className="check">
+          <input type="radio" checked={!picked} onChange={() => onChange({ ...set, runs: null })} /> {t("reports.byFilter")}
+        </label>
+        <label className="check">
+          <input type="radio" checked={picked} onChange={() => onChange({ ...set, runs: resolved.map((r) => r.id) })} /> {t("reports.byList")}
+        </label>
+      </span>
+      {!picked && <Field label={t("reports.filter")} value={set.filter} onChange={(filter) => onChange({ ...set, filter })} />}
+      {picked && (
+        <fieldset className="run-picks">
+          <legend>{t("reports.pickRuns")}</legend>
+          {runs.map((r) => (
+            <label key={r.id} className="check">
+              <input
+                type="checkbox"
+                checked={set.runs?.includes(r.id) ?? false}
+                onChange={(e) => onChange({ ...set, runs: e.target.checked ? [...(set.runs ?? []), r.id] : (set.runs ?? []).filter((id) => id !== r.id) })}
+              />{" "}
+              {r.name ?? r.id}
+            </label>
+          ))}
+        </fieldset>
+      )}
+      <span className="field">
+        <label htmlFor={groupId}>{t("reports.groupBy")}</label>
+        <input id={groupId} value={set.group_by ?? ""} placeholder="group | job_type | config.lr" onChange={(e) => onChange({ ...set, group_by: e.target.value.trim() || null })} />
+      </span>
+      {resolved.length > 0 && (
+        <fieldset className="run-colors">
+          <legend>{t("reports.colors")}</legend>
+          {resolved.map((r) => (
+            <span key={r.id} className="run-color">
+              <input
+                type="checkbox"
+                aria-label={t("reports.showRun", { name: r.label })}
+                checked={!set.hidden.includes(r.id)}
+                onChange={(e) => onChange({ ...set, hidden: e.target.checked ? set.hidden.filter((id) => id !== r.id) : [...set.hidden, r.id] })}
+              />
+              <input
+                type="color"
+                aria-label={t("reports.colorOf", { name: r.label })}
+                value={set.colors[r.id] ?? r.color}
+                onChange={(e) => onChange({ ...set, colors: { ...set.colors, [r.id]: e.target.value } })}
+              />
+              {r.label}
+            </span>
+          ))}
+        </fieldset>
+      )}
+    </fieldset>
+  );
+}
+
+export function PanelEditor({ panel, onChange, onRemove, onMove, keysList }: { panel: Panel; onChange: (p: Panel) => void; onRemove: () => void; onMove: (delta: number) => void; keysList: string }) {
+  const { t } = useTranslation();
+  const kindId = useId();
+  const set = (key: string, value: unknown) => onChange({ ...panel, config: { ...panel.config, [key]: value } });
+  const list = (key: string) => stringList(panel.config[key]).join(", ");
+  const name = panel.title || t(`reports.kinds.${panel.kind}`);
+  return (
+    <fieldset className="panel-editor" data-testid="panel-editor" data-kind={panel.kind}>
+      <legend>{name}</legend>
+      <span className="field">
+        <label htmlFor={kindId}>{t("reports.kind")}</label>
+        <select id={kindId} value={panel.kind} onChange={(e) => onChange({ ...panel, kind: e.target.value as PanelKind, config: defaultConfig(e.target.value as PanelKind) })}>
+          {PANEL_KINDS.map((k) => (
+            <option key={k} value={k}>
+              {t(`reports.kinds.${k}`)}
+            </option>
+          ))}
+        </select>
+      </span>
+      <Field label={t("reports.panelTitle")} value={panel.title} onChange={(title) => onChange({ ...panel, title })} />
+      {panel.kind === "line" && (
+        <>
+          <Field label={t("reports.metrics")} value={list("metrics")} list={keysList} onChange={(v) => set("metrics", splitList(v))} />
+          <Field label={t("reports.xAxis")} value={configString(panel, "x", "step")} onChange={(v) => set("x", v || "step")} />
+          <Field
+            label={t("reports.smoothing")}
+            value={String((panel.config.smoothing as { weight?: number } | undefined)?.weight ?? "")}
+            onChange={(v) => set("smoothing", v === "" || !Number.isFinite(Number(v)) ? undefined : { kind: "ema", weight: Number(v) })}
+          />
+          <label className="check">
+            <input type="checkbox" checked={panel.config.log_y === true} onChange={(e) => set("log_y", e.target.checked)} /> {t("reports.logY")}
+          </label>
+        </>
+      )}
+      {(panel.kind === "bar" || panel.kind === "scalar") && (
+        <>
+          <Field label={t("reports.metric")} value={configString(panel, "metric")} list={keysList} onChange={(v) => set("metric", v)} />
+          <SummarySelect value={configString(panel, "summary", "last")} onChange={(v) => set("summary", v)} />
+        </>
+      )}
+      {panel.kind === "scatter" && (
+        <>
+          <Field label={t("reports.x")} value={configString(panel, "x")} list={keysList} onChange={(v) => set("x", v)} />
+          <Field label={t("reports.y")} value={configString(panel, "y")} list={keysList} onChange={(v) => set("y", v)} />
+        </>
+      )}
+      {panel.kind === "parcoords" && <Field label={t("reports.axes")} value={list("axes")} onChange={(v) => set("axes", splitList(v))} />}
+      {panel.kind === "media" && <Field label={t("reports.mediaKey")} value={configString(panel, "key")} onChange={(v) => set("key", v)} />}
+      {panel.kind === "table" && <Field label={t("reports.columns")} value={list("columns")} onChange={(v) => set("columns", splitList(v))} />}
+      {panel.kind === "comparer" && <Field label={t("reports.fields")} value={list("fields")} onChange={(v) => set("fields", splitList(v))} />}
+      {panel.kind === "markdown" && <Field multiline label={t("reports.text")} value={configString(panel, "text")} onChange={(v) => set("text", v)} />}
+      <span className="editor-tools">
+        <button type="button" onClick={() => onMove(-1)} aria-label={t("reports.moveUp", { name })}>
+          ↑
+        </button>
+        <button type="button" onClick={() => onMove(1)} aria-label={t("reports.moveDown", { name })}>
+          ↓
+        </button>
+        <button type="button" className="danger" onClick={onRemove}>
+          {t("reports.removePanel")}
+        </button>
+      </span>
+    </fieldset>
+  );
+}
+
+function SummarySelect({ value, onChange }: { value: string; onChange: (v: string) => void }) {
+  const { t } = useTranslation();
+  const id = useId();
+  return (
+    <span className="field">
+      <label htmlFor={id}>{t("reports.summary")}</label>
+      <select id={id} value={value} onChange={(e) => onChange(e.target.value)}>
+        {["last", "min", "max", "mean"].map((k) => (
+          <option key={k} value={k}>
+            {k}
+          </option>
+        ))}
+      </select>
+    </span>
+  );
+}
