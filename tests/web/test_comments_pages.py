@@ -58,7 +58,7 @@ def test_a_thread_with_a_mention_a_preview_an_edit_a_reply_and_resolving(pages: 
     page.goto(pages.url("/admin/p/runs/r1?tab=comments"))
     comments = page.get_by_test_id("comments")
     expect(comments.get_by_text("No comments yet")).to_be_visible()
-    box = comments.get_by_role("combobox")
+    box = comments.get_by_role("textbox")
     box.press_sequentially("Is lr too high? @b")
     names = comments.get_by_role("listbox", name="People to mention")
     expect(names.get_by_role("option")).to_have_text(["@bea", "@bob"])
@@ -80,14 +80,14 @@ def test_a_thread_with_a_mention_a_preview_an_edit_a_reply_and_resolving(pages: 
     assert _notifications(pages, "bea") == []
     # edit the comment
     thread.get_by_role("button", name="Edit").click()
-    editing = thread.get_by_role("combobox")
+    editing = thread.get_by_role("textbox")
     editing.fill("Is lr too high? @bob try *1e-4*")
     thread.get_by_role("button", name="Save").click()
     expect(thread.locator(".markdown em")).to_have_text("1e-4")
     expect(thread.get_by_text("edited")).to_be_visible()
     # reply, then resolve
     thread.get_by_role("button", name="Reply").click()
-    thread.get_by_role("combobox").fill("it converged, thanks")
+    thread.get_by_role("textbox").fill("it converged, thanks")
     thread.get_by_role("form", name="Reply").get_by_role("button", name="Reply").click()
     expect(thread.locator("li.comment")).to_have_count(2)
     shot(page, "comments-thread")
@@ -134,6 +134,6 @@ def test_a_viewer_reads_the_discussion_in_chinese(pages: Pages) -> None:
     expect(comments.get_by_role("heading", name="讨论")).to_be_visible()
     expect(comments.locator(".markdown strong").last).to_have_text("helps")
     expect(comments.get_by_text("留言需要 member 角色")).to_be_visible()
-    expect(comments.get_by_role("combobox")).to_have_count(0)
+    expect(comments.get_by_role("textbox")).to_have_count(0)
     expect(comments.get_by_role("button", name="编辑")).to_have_count(0)
     shot(page, "comments-viewer-zh")

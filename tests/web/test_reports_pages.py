@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.web.conftest import ENTITY, PROJECT, GatedRun, Pages, Seeded, shot
-from tests.web.test_accessibility import AXE, AXE_OPTIONS, LOCALES, describe
+from tests.web.test_accessibility import AXE, LOCALES, check_page
 
 API = "/api/v1"
 REPORTS = f"/{ENTITY}/{PROJECT}/reports"
@@ -72,17 +72,6 @@ def _sign_in_as(pages: Pages, username: str, password: str, **context: Any) -> A
     )
     assert answer.ok, answer.text()
     return page
-
-
-def _axe(page: Any, source: str, name: str) -> None:
-    """test_accessibility's check, less the comment box: its ``textarea role=combobox`` (the
-    @mention list, comments/CommentBox.tsx) is flagged by axe's best-practice aria-allowed-role on
-    every page with comments; that component is not the reports' to change."""
-    page.evaluate(source)
-    context = {"exclude": [[".comment-input textarea"]]}
-    results = page.evaluate("([context, options]) => axe.run(context, options)", [context, AXE_OPTIONS])
-    violations = results["violations"]
-    assert not violations, f"axe found problems on {name}:\n{describe(violations)}"
 
 
 def _texts(locator: Any) -> list[str]:
@@ -308,7 +297,7 @@ def test_reports_fit_a_phone_in_both_languages_and_pass_axe(
         expect(page.get_by_role(role, name=named, exact=True)).to_be_visible()
         _no_sideways_scroll(page)
         shot(page, f"reports-{name}-{language}-390")
-        _axe(page, source, f"reports-{name}-{language}-390")
+        check_page(page, source, f"reports-{name}-{language}-390")
 
 
 def test_create_report_makes_a_draft_from_the_workspace_view(pages: Pages) -> None:
