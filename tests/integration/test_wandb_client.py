@@ -91,16 +91,7 @@ def wandb_env(server: ServerProcess, tmp: Path, key: str | None = None, **more: 
 def run_wandb(
     server: ServerProcess, tmp: Path, code: str, key: str | None = None
 ) -> subprocess.CompletedProcess:
-    env = wandb_env(server, tmp, key)
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=tmp,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
+    return run_python(code, tmp, wandb_env(server, tmp, key))
 
 
 def run_wakelog(server: ServerProcess, tmp: Path, code: str) -> subprocess.CompletedProcess:
@@ -112,15 +103,13 @@ def run_wakelog(server: ServerProcess, tmp: Path, code: str) -> subprocess.Compl
         WAKELOG_CONSOLE=None,  # captured, as wandb's is (the suite turns it off)
         PYTHONPATH=child_pythonpath(REPO),
     )
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=tmp,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
+    return run_python(code, tmp, env)
+
+
+def run_python(code: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """``code`` in a Python of its own, its output kept for the test to show."""
+    command = [sys.executable, "-c", code]
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=240, check=False)
 
 
 def _api(server: ServerProcess) -> Any:

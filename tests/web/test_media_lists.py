@@ -4,7 +4,6 @@ gallery (not a JSON blob) in the run's summary; lists of audio, video, HTML and 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,7 +13,6 @@ from tests.web.conftest import ENTITY, PROJECT, Pages, Seeded, run_finished_scri
 from tests.web.test_accessibility import axe_source, check_page  # noqa: F401 (a fixture)
 
 #: What Chromium logs when the sandboxed frame refuses the logged page's <script>: wanted, not a fault.
-REFUSED_SCRIPT = "Blocked script execution in 'about:srcdoc'"
 
 SCRIPT = """
 import numpy as np
@@ -45,16 +43,6 @@ run.finish()
 @pytest.fixture(scope="module")
 def lists_run(seeded: Seeded) -> str:
     return run_finished_script(seeded, "media_lists", SCRIPT)
-
-
-@pytest.fixture
-def pages(browser: Any, seeded: Seeded) -> Iterator[Pages]:
-    """conftest's ``pages``, except that the frames' refusal of the pages' script is expected."""
-    opened = Pages(browser, seeded)
-    yield opened
-    opened.close()
-    errors = [e for e in opened.errors if REFUSED_SCRIPT not in e]
-    assert not errors, errors
 
 
 def images_loaded(gallery: Any, count: int) -> None:

@@ -7,7 +7,6 @@ and table cells open the same viewers.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,7 +15,6 @@ from playwright.sync_api import expect
 from tests.web.conftest import ENTITY, PROJECT, Pages, Seeded, run_finished_script, shot
 
 #: What Chromium logs when the sandboxed frame refuses the logged page's <script>: wanted, not a fault.
-REFUSED_SCRIPT = "Blocked script execution in 'about:srcdoc'"
 
 pytest.importorskip("imageio_ffmpeg")
 pytest.importorskip("soundfile")
@@ -77,16 +75,6 @@ run.finish()
 @pytest.fixture(scope="module")
 def media_run(seeded: Seeded) -> str:
     return run_finished_script(seeded, "rich_media", SCRIPT)
-
-
-@pytest.fixture
-def pages(browser: Any, seeded: Seeded) -> Iterator[Pages]:
-    """conftest's ``pages``, except that the frame's refusal of the page's script is expected."""
-    opened = Pages(browser, seeded)
-    yield opened
-    opened.close()
-    errors = [e for e in opened.errors if REFUSED_SCRIPT not in e]
-    assert not errors, errors
 
 
 def open_media(pages: Pages, run_id: str) -> Any:
