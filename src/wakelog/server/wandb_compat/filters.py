@@ -11,6 +11,7 @@ $nin``, ``$and``/``$or``/``$not``, on ``config.<key>`` (also W&B's ``config.<key
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from wakelog.server.errors import InvalidRequest
@@ -28,6 +29,7 @@ from wakelog.server.query.filters import (
     parse_field,
 )
 from wakelog.server.query.filters.lexer import Token
+from wakelog.server.query.filters.syntax import INT64_MAX
 
 #: wandb's names of the plain run fields → wakelog's.
 PLAIN = {
@@ -134,6 +136,10 @@ def _conditions(target: Field, name: str, condition: Any) -> list[Node]:
 
 
 def _literal(value: Any, name: str) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > INT64_MAX:
+        raise InvalidRequest(f"the filter on {name!r} compares with a number out of range")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidRequest(f"the filter on {name!r} compares with NaN or infinity")
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     raise InvalidRequest(f"the filter on {name!r} compares with a {type(value).__name__}: use a plain value")
