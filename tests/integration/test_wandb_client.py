@@ -442,7 +442,11 @@ for r in api.runs(sys.argv[1], per_page=1):
         "history": r.history(pandas=False), "loss": r.history(keys=["loss"], pandas=False),
         "scan": list(r.scan_history()), "scan_loss": list(r.scan_history(keys=["loss"], page_size=2)),
         "frame": list(r.history().columns),
+        "system": r.history(stream="system", pandas=False),
+        "user": r.user.username, "created": r.created_at,
     }
+out["len"] = len(api.runs(sys.argv[1]))
+out["one"] = api.run(sys.argv[1] + "/" + r.id).config
 try:
     list(api.runs(sys.argv[1], filters={"config.lr": {"$regex": "x"}}))
 except Exception as exc:
@@ -472,6 +476,7 @@ def test_wandb_api_reads_runs_like_wakelog_api(server: ServerProcess, tmp_path: 
         assert got["config"] == ids and got["summary"] == ids and got["tags"] == ids
         assert got["state"] == finished and len(finished) == 1 and got["none"] == []
         assert "'$regex'" in got["refused"]
+        assert got["len"] == 2 and got["one"] == ours[ids[0]].config  # one script: the same config
         for run_id, run in ours.items():
             theirs = got[run_id]
             assert theirs["fields"] == [run.name, run.state, run.tags, run.notes, run.group, run.job_type]
@@ -482,5 +487,6 @@ def test_wandb_api_reads_runs_like_wakelog_api(server: ServerProcess, tmp_path: 
             loss = [{"_step": r["_step"], "loss": r["loss"]} for r in rows if "loss" in r]
             assert theirs["loss"] == loss and theirs["scan_loss"] == loss
             assert set(theirs["frame"]) == {k for r in rows for k in r}
+            assert isinstance(theirs["system"], list) and theirs["user"] == "admin" and theirs["created"]
     finally:
         api.close()
