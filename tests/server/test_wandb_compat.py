@@ -481,6 +481,15 @@ def test_wandb_api_lists_filters_and_reads_runs(server: InProcessServer) -> None
         )
         assert unknown.status_code == 400
         assert "'fancyNewField' of Run" in unknown.json()["errors"][0]["message"]
+        console = gql(
+            client,
+            RUN.replace("projectId", "projectId logLines { edges { node { line } } }"),
+            entity="admin",
+            project="wb",
+            name="api-a",
+            specs=[],
+        )
+        assert console.status_code == 400 and "'logLines' of Run" in console.json()["errors"][0]["message"]
 
 
 def test_wandb_api_reads_check_the_entity_role(server: InProcessServer) -> None:
