@@ -409,3 +409,73 @@ def test_wandb_login_host_then_no_environment_at_all(server: ServerProcess, tmp_
     assert done.returncode == 0, done.stderr
     with server.client() as client:
         assert client.get("/api/v1/runs/admin/login/login1").json()["state"] == "finished"
+
+
+#: wandb.Api in the real client: every run read the common ways, printed as JSON.
+API_SCRIPT = """
+import json, os, sys
+import wandb
+api = wandb.Api(overrides={"base_url": os.environ["WANDB_BASE_URL"]})
+out = {}
+cases = [
+    ("all", None), ("config", {"config.lr": 0.1}), ("summary", {"summary_metrics.best": {"$gte": 42}}),
+    ("state", {"state": "finished"}), ("tags", {"tags": {"$in": ["b"]}}), ("none", {"config.lr": 7}),
+]
+for name, filters in cases:
+    runs = api.runs(sys.argv[1], filters=filters)
+    out[name] = sorted(r.id for r in runs)
+for r in api.runs(sys.argv[1], per_page=1):
+    out[r.id] = {
+        "fields": [r.name, r.state, r.tags, r.notes, r.group, r.job_type],
+        "config": r.config, "summary": json.loads(json.dumps(dict(r.summary), default=dict)),
+        "history": r.history(pandas=False), "loss": r.history(keys=["loss"], pandas=False),
+        "scan": list(r.scan_history()), "scan_loss": list(r.scan_history(keys=["loss"], page_size=2)),
+        "frame": list(r.history().columns),
+        "system": r.history(stream="system", pandas=False),
+        "user": r.user.username, "created": r.created_at,
+    }
+out["len"] = len(api.runs(sys.argv[1]))
+out["one"] = api.run(sys.argv[1] + "/" + r.id).config
+try:
+    list(api.runs(sys.argv[1], filters={"config.lr": {"$regex": "x"}}))
+except Exception as exc:
+    out["refused"] = str(exc)
+print("RESULT" + json.dumps(out))
+"""
+
+
+def test_wandb_api_reads_runs_like_wakelog_api(server: ServerProcess, tmp_path: Path) -> None:
+    """The real client's ``wandb.Api`` lists, filters and reads runs logged by wakelog's own SDK
+    and sees what ``wakelog.Api`` sees, value by value."""
+    project = "api-reads"
+    for fail in (False, True):
+        code = SCRIPT.replace("FAIL", str(fail)).replace("MODULE", "wakelog").replace("PROJECT", project)
+        run_wakelog(server, tmp_path / f"wk-{fail}", code)
+    done = run_wandb(server, tmp_path / "api", API_SCRIPT.replace("sys.argv[1]", f"'admin/{project}'"))
+    assert done.returncode == 0, done.stderr
+    import json
+
+    got = json.loads(done.stdout.split("RESULT", 1)[1])
+    api = _api(server)
+    try:
+        ours = {r.id: r for r in api.runs(f"admin/{project}")}
+        ids = sorted(ours)
+        finished = [i for i in ids if ours[i].state == "finished"]
+        assert got["all"] == ids and len(ids) == 2
+        assert got["config"] == ids and got["summary"] == ids and got["tags"] == ids
+        assert got["state"] == finished and len(finished) == 1 and got["none"] == []
+        assert "'$regex'" in got["refused"]
+        assert got["len"] == 2 and got["one"] == ours[ids[0]].config  # one script: the same config
+        for run_id, run in ours.items():
+            theirs = got[run_id]
+            assert theirs["fields"] == [run.name, run.state, run.tags, run.notes, run.group, run.job_type]
+            assert theirs["config"] == run.config
+            assert theirs["summary"] == json.loads(json.dumps(dict(run.summary)))
+            rows = json.loads(json.dumps(list(run.scan_history())))
+            assert theirs["scan"] == rows and theirs["history"] == rows  # fewer rows than samples
+            loss = [{"_step": r["_step"], "loss": r["loss"]} for r in rows if "loss" in r]
+            assert theirs["loss"] == loss and theirs["scan_loss"] == loss
+            assert set(theirs["frame"]) == {k for r in rows for k in r}
+            assert isinstance(theirs["system"], list) and theirs["user"] == "admin" and theirs["created"]
+    finally:
+        api.close()

@@ -40,6 +40,42 @@ query RunStoppedStatus($entityName: String, $projectName: String, $runId: String
   project(name: $projectName, entityName: $entityName) { run(name: $runId) { stopped } }
 }
 """
+#: What wandb.Api (0.31) sends for ``api.runs(path, filters=…)`` (its lazy fragment), a run's
+#: fields, and history (``history()``, ``scan_history()``'s pages), as recorded from its traffic.
+RUNS = """
+query Runs($project: String!, $entity: String!, $cursor: String, $perPage: Int = 50, $order: String,
+    $filters: JSONString) {
+  project(name: $project, entityName: $entity) {
+    internalId
+    runCount(filters: $filters)
+    readOnly
+    runs(filters: $filters, after: $cursor, first: $perPage, order: $order) {
+      edges { node { projectId id tags name displayName sweepName state group jobType commit readOnly
+                     createdAt heartbeatAt description notes historyLineCount user { name username } }
+              cursor }
+      pageInfo { endCursor hasNextPage }
+    }
+  }
+}
+"""
+RUN = """
+query Run($project: String!, $entity: String!, $name: String!, $samples: Int, $specs: [JSONString!]!) {
+  project(name: $project, entityName: $entity) {
+    run(name: $name) {
+      projectId state config summaryMetrics systemMetrics historyKeys
+      history(samples: $samples) sampledHistory(specs: $specs)
+    }
+  }
+}
+"""
+HISTORY_PAGE = """
+query HistoryPage($entity: String!, $project: String!, $run: String!, $minStep: Int64!, $maxStep: Int64!,
+    $pageSize: Int!) {
+  project(name: $project, entityName: $entity) {
+    run(name: $run) { history(minStep: $minStep, maxStep: $maxStep, samples: $pageSize) }
+  }
+}
+"""
 EXAMPLES = int(os.environ.get("WAKELOG_TEST_FUZZ_EXAMPLES", "100"))
 FUZZ = settings(
     max_examples=EXAMPLES,
@@ -288,7 +324,16 @@ _json = st.recursive(
 _queries = st.one_of(
     st.text(max_size=200),
     st.sampled_from(
-        [UPSERT, CREATE_RUN_FILES, STOPPED, "query { viewer { id } }", "{ serverInfo { features } }"]
+        [
+            UPSERT,
+            CREATE_RUN_FILES,
+            STOPPED,
+            RUNS,
+            RUN,
+            HISTORY_PAGE,
+            "query { viewer { id } }",
+            "{ serverInfo { features } }",
+        ]
     ),
 )
 
@@ -340,3 +385,134 @@ def test_fuzzed_file_stream_bodies_are_answered_4xx_not_5xx(
     body = {"files": files, "complete": complete, "exitcode": exitcode, "uploaded": extra}
     with wandb_client(fuzz_server) as client:
         _no_5xx(stream(client, "fuzz", body))
+
+
+@given(filters=_json, order=st.none() | st.text(max_size=30), cursor=st.none() | st.text(max_size=12))
+@FUZZ
+def test_fuzzed_run_filters_are_answered_4xx_not_5xx(
+    fuzz_server: InProcessServer, filters: Any, order: str | None, cursor: str | None
+) -> None:
+    """wandb.Api's MongoDB-style filters, any JSON: a 4xx naming the problem or an answer."""
+    variables = {"entity": "admin", "project": "wb", "cursor": cursor, "order": order}
+    with wandb_client(fuzz_server) as client:
+        for sent in (filters, json.dumps(filters)):
+            _no_5xx(gql(client, RUNS, filters=sent, **variables))
+
+
+# -- wandb.Api: reading runs ----------------------------------------------------------------------
+def _log_rows(client: httpx.Client, run: str, rows: int) -> None:
+    lines = [{"_step": i, "loss": 1.0 / (i + 1), **({"acc": i / 10} if i % 2 else {})} for i in range(rows)]
+    body = {
+        "files": {"wandb-history.jsonl": history_lines(*lines, offset=0)},
+        "complete": True,
+        "exitcode": 0,
+    }
+    assert stream(client, run, body).status_code == 200
+
+
+def test_wandb_api_lists_filters_and_reads_runs(server: InProcessServer) -> None:
+    with wandb_client(server) as client:
+        upsert(client, "api-a", config=json.dumps({"lr": {"value": 0.1}}), tags=["x"], groupName="g")
+        upsert(client, "api-b", config=json.dumps({"lr": {"value": 0.5}}), tags=["y"])
+        _log_rows(client, "api-a", 7)
+        ours = {"name": {"$in": ["api-a", "api-b"]}}  # the module's server holds other tests' runs
+
+        def ids(filters: Any, **more: Any) -> list[str]:
+            mixed = json.dumps({"$and": [filters, ours]})
+            answer = gql(client, RUNS, entity="admin", project="wb", filters=mixed, **more)
+            assert answer.status_code == 200, answer.text
+            edges = answer.json()["data"]["project"]["runs"]["edges"]
+            return [edge["node"]["name"] for edge in edges]
+
+        assert ids({"config.lr": 0.1}) == ["api-a"]
+        assert ids({"config.lr.value": {"$gt": 0.2}}) == ["api-b"]
+        assert ids({"tags": {"$in": ["y", "z"]}}) == ["api-b"]
+        assert ids({"$or": [{"group": "g"}, {"tags": "y"}]}, order="-created_at") == [
+            "api-b",
+            "api-a",
+        ]
+        assert ids({"state": "finished", "name": {"$nin": ["api-b"]}}) == ["api-a"]
+        mine = json.dumps(ours)
+        first = gql(client, RUNS, entity="admin", project="wb", filters=mine, perPage=1, order="+created_at")
+        page = first.json()["data"]["project"]
+        assert page["runCount"] == 2 and page["runs"]["pageInfo"] == {"endCursor": "1", "hasNextPage": True}
+        rest = gql(client, RUNS, entity="admin", project="wb", filters=mine, perPage=1, cursor="1")
+        assert [e["node"]["name"] for e in rest.json()["data"]["project"]["runs"]["edges"]] == ["api-a"]
+        for filters, named in (
+            ({"config.lr": {"$regex": "x"}}, "'$regex'"),
+            ({"$where": "1"}, "'$where'"),
+            ({"heartbeat": 1}, "'heartbeat'"),
+            ({"displayName": 3}, "name is text"),
+        ):
+            refused = gql(client, RUNS, entity="admin", project="wb", filters=json.dumps(filters))
+            assert refused.status_code == 400 and named in refused.json()["errors"][0]["message"], (
+                refused.text
+            )
+
+        spec = json.dumps({"keys": ["_step", "acc"], "samples": 2})
+        run = gql(client, RUN, entity="admin", project="wb", name="api-a", samples=3, specs=[spec])
+        assert run.status_code == 200, run.text
+        got = run.json()["data"]["project"]["run"]
+        assert got["state"] == "finished" and json.loads(got["config"]) == {
+            "lr": {"value": 0.1, "desc": None}
+        }
+        assert got["historyKeys"]["lastStep"] == 6 and set(got["historyKeys"]["keys"]) >= {"loss", "acc"}
+        assert [json.loads(line)["_step"] for line in got["history"]] == [0, 3, 6]  # sampled, ends kept
+        assert got["sampledHistory"] == [[{"_step": 1, "acc": 0.1}, {"_step": 5, "acc": 0.5}]]
+        pages = [
+            gql(
+                client,
+                HISTORY_PAGE,
+                entity="admin",
+                project="wb",
+                run="api-a",
+                minStep=lo,
+                maxStep=lo + 3,
+                pageSize=3,
+            ).json()["data"]["project"]["run"]["history"]
+            for lo in (0, 3, 6)
+        ]
+        assert [json.loads(line)["_step"] for page in pages for line in page] == list(range(7))
+
+        unknown = gql(
+            client,
+            'query { project(name: "wb", entityName: "admin") '
+            "{ runs { edges { node { name fancyNewField } } } } }",
+        )
+        assert unknown.status_code == 400
+        assert "'fancyNewField' of Run" in unknown.json()["errors"][0]["message"]
+        console = gql(
+            client,
+            RUN.replace("projectId", "projectId logLines { edges { node { line } } }"),
+            entity="admin",
+            project="wb",
+            name="api-a",
+            specs=[],
+        )
+        assert console.status_code == 400 and "'logLines' of Run" in console.json()["errors"][0]["message"]
+
+
+def test_wandb_api_reads_check_the_entity_role(server: InProcessServer) -> None:
+    """Reading runs needs the viewer role under the entity, as the REST routes do."""
+    team = f"readers-{server.backend}"
+    viewer_key, outsider_key = (
+        _user(server, f"reader-{server.backend}"),
+        _user(server, f"out-{server.backend}"),
+    )
+    with server.client() as admin:
+        admin.post("/api/v1/entities", json={"name": team})
+        assert (
+            admin.put(
+                f"/api/v1/entities/{team}/members/reader-{server.backend}", json={"role": "viewer"}
+            ).status_code
+            == 200
+        )
+    with wandb_client(server) as client:
+        assert gql(client, UPSERT, entity=team, project="p", name="r1").status_code == 200
+    with wandb_client(server, viewer_key) as viewer:
+        listed = gql(viewer, RUNS, entity=team, project="p", filters="{}")
+        assert listed.status_code == 200 and listed.json()["data"]["project"]["runCount"] == 1
+    with wandb_client(server, outsider_key) as outsider:
+        for query, more in ((RUNS, {"filters": "{}"}), (RUN, {"name": "r1", "specs": []})):
+            refused = gql(outsider, query, entity=team, project="p", **more)
+            assert refused.status_code == 404, refused.text

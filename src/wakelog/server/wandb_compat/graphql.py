@@ -55,6 +55,16 @@ class UnknownOperation(InvalidRequest):
     """A field no resolver answers: the client needs an operation wakelog does not implement."""
 
 
+class Strict(dict[str, Any]):
+    """An object whose every field is known (the runs the public ``wandb.Api`` reads): a field it
+    does not hold is refused by name, where a plain ``dict`` answers null (the logging client asks
+    for fields it can do without)."""
+
+    def __init__(self, typename: str, fields: dict[str, Any]) -> None:
+        super().__init__(fields)
+        self.typename = typename
+
+
 #: Unknown (operation name, field) pairs seen by this server process.
 unknown_counts: Counter[tuple[str, str]] = Counter()
 
@@ -194,8 +204,16 @@ class _Execution:
         for field in self.fields(selections):
             name = field.name.value
             if name == "__typename":
-                out[_key(field)] = value.get("__typename", "Object")
+                typename = value.typename if isinstance(value, Strict) else "Object"
+                out[_key(field)] = value.get("__typename", typename)
                 continue
+            if isinstance(value, Strict) and name not in value:
+                unknown_counts[(value.typename, name)] += 1
+                _log.warning("wandb client: unsupported GraphQL field %s.%s", value.typename, name)
+                raise UnknownOperation(
+                    f"wakelog does not implement the GraphQL field {name!r} of {value.typename}; "
+                    "see docs/wandb-client.md for what wandb.Api may read"
+                )
             item = value.get(name)
             if isinstance(item, Field):
                 item = item.resolve(self.arguments(field))

@@ -22,8 +22,8 @@ from wakelog.server.auth import User
 from wakelog.server.errors import InvalidRequest
 from wakelog.server.http import not_found, project_path, run_path
 from wakelog.server.permissions import require, require_writer
-from wakelog.server.wandb_compat import uploads
-from wakelog.server.wandb_compat.graphql import Field, Resolver
+from wakelog.server.wandb_compat import reads, uploads
+from wakelog.server.wandb_compat.graphql import Field, Resolver, Strict
 from wakelog.server.wandb_compat.mapping import config_values, loads, wandb_config
 from wakelog.server.wandb_compat.records import LIVE_STATES, Made, apply_in_thread
 from wakelog.store.schema import console_lines, entities, entity_members, projects, runs
@@ -201,9 +201,14 @@ def project(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
             if run_args.get("missingOk"):
                 return None
             raise not_found(f"run {entity}/{name}/{run_args.get('name')}")
-        return {**_bucket(run, (entity, name, run.run_id)), **_resume(ctx, run)}
+        # What wandb.Api reads of the run, then what the logging client reads (resume, stop).
+        node: dict[str, Any] = reads.find_run(ctx.state, ctx.user, entity, name, run.run_id) or {}
+        fields = {**node, **_bucket(run, (entity, name, run.run_id)), **_resume(ctx, run)}
+        # No parquet export of history: wandb-core then pages the history (``HistoryPage``).
+        return Strict("Run", {**fields, "parquetHistory": None})
 
     return {
+        **reads.project_fields(ctx.state, ctx.user, entity, name),
         "id": _id("Project", 0),
         "name": name,
         "entity": {"id": _id("Entity", 0), "name": entity},
