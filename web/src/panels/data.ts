@@ -13,6 +13,8 @@ export interface ShownRun {
   label: string;
   color: string;
   run: BundleRun;
+  /** Its run set's `group_by` (line panels draw one line per group), or null. */
+  groupBy: string | null;
 }
 
 /** The runs of a panel block: each run set's resolved runs minus its hidden ones, once each, in
@@ -31,7 +33,7 @@ export function blockRuns(bundle: Bundle, block: PanelsBlock): ShownRun[] {
   const fallback = runColors(picked.map((p) => p.id));
   return picked.map(({ id, set }) => {
     const run = bundle.runs[id] as BundleRun;
-    return { id, label: run.name ?? id, color: set.colors[id] ?? run.color ?? fallback.get(id) ?? "#1f77b4", run };
+    return { id, label: run.name ?? id, color: set.colors[id] ?? run.color ?? fallback.get(id) ?? "#1f77b4", run, groupBy: set.group_by };
   });
 }
 
