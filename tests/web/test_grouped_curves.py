@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.web.conftest import ENTITY, Pages, Seeded, run_finished_script, shot
+from tests.web.test_accessibility import AXE, AXE_OPTIONS, describe
 from tests.web.test_e2e import wait_for_rows
 
 API = "/api/v1"
@@ -121,6 +122,15 @@ def test_grouped_curves_in_chinese(pages: Pages, grouped: dict[str, str]) -> Non
     assert base.startswith("均值 · 3 个运行：") and runs_of(base) == ["base-1", "base-2", "base-3"], details
     expect(page.get_by_test_id("group-band")).to_have_value("none")
     shot(page, "grouped-workspace-zh")
+    # The tooltip's group lines and the new controls pass the axe checks, and the page fits a phone.
+    page.evaluate(AXE.read_text())
+    results = page.evaluate("(options) => axe.run(document, options)", AXE_OPTIONS)
+    assert not results["violations"], describe(results["violations"])
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.get_by_test_id("group-band").scroll_into_view_if_needed()
+    expect(page.get_by_test_id("group-aggregate")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "grouped-workspace-zh-phone")
 
 
 def test_a_report_run_set_grouped_by_a_config_key_draws_grouped_lines(
