@@ -55,6 +55,12 @@ describe("aggregateSeries", () => {
     expect([...g.values]).toEqual([1, 1, 0, 8]);
     expect([...g.counts]).toEqual([2, 2, 1, 1]);
   });
+  it("aggregates exactly when one run skipped some of the others' steps", () => {
+    const g = aggregateSeries([s([0, 1, 2], [1, 1, 1]), s([0, 2], [3, 3])], { aggregate: "mean", band: "minmax" });
+    expect([...g.x]).toEqual([0, 1, 2]);
+    expect([...g.values]).toEqual([2, 1, 2]);
+    expect([...g.counts]).toEqual([2, 1, 2]);
+  });
   it("skips NaN and infinite values, and drops x where no run has a value", () => {
     const g = aggregateSeries([s([0, 1, 2], [1, NaN, Infinity]), s([0, 1, 2], [3, 5, NaN])], { aggregate: "mean", band: "minmax" });
     expect([...g.x]).toEqual([0, 1]);

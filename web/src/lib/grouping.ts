@@ -201,6 +201,25 @@ function empty(): GroupSeries {
 
 /** The sorted distinct finite x values of all the series. */
 function unionOf(series: readonly { x: NumArray }[], total: number): Float64Array {
+  // The usual case without a sort: every run logged the longest run's steps (or the first of them).
+  let longest = series[0]?.x ?? [];
+  for (const s of series) if (s.x.length > longest.length) longest = s.x;
+  let shared = true;
+  for (const s of series) {
+    for (let i = 0; i < s.x.length && shared; i++) shared = s.x[i] === longest[i];
+    if (!shared) break;
+  }
+  let ascending = true;
+  for (let i = 1; i < longest.length && ascending; i++) ascending = (longest[i] as number) > (longest[i - 1] as number);
+  if (shared && ascending) {
+    const out = new Float64Array(longest.length);
+    let n = 0;
+    for (let i = 0; i < longest.length; i++) {
+      const x = longest[i] as number;
+      if (Number.isFinite(x)) out[n++] = x;
+    }
+    return out.slice(0, n);
+  }
   const all = new Float64Array(total);
   let o = 0;
   for (const s of series) {
