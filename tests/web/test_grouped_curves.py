@@ -4,9 +4,11 @@ grouped by ``group`` draws one line per group with its band and a tooltip naming
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from tests.web.conftest import ENTITY, Pages, Seeded, run_finished_script, shot
@@ -53,7 +55,18 @@ def tooltip_values(tooltip: Any) -> dict[str, str]:
 
 
 def hover_middle(page: Any, chart: Any) -> Any:
-    """Moves the cursor to the middle of ``chart`` and returns its visible tooltip."""
+    """Moves the cursor to the middle of ``chart`` and returns its visible tooltip. A chart rebuilt
+    meanwhile (new data after a save) is hovered again, up to a deadline."""
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            return _hover_middle(page, chart)
+        except PlaywrightError as exc:
+            if "not attached" not in str(exc) or time.monotonic() > deadline:
+                raise
+
+
+def _hover_middle(page: Any, chart: Any) -> Any:
     over = chart.locator(".u-over")
     over.scroll_into_view_if_needed()
     box = over.bounding_box()
@@ -177,3 +190,24 @@ def test_a_report_run_set_grouped_by_a_config_key_draws_grouped_lines(
     details = tooltip.get_by_test_id("tooltip-group").all_inner_texts()
     assert sorted(runs_of(d)[0] for d in details) == ["base-1", "wide-1"], details
     shot(page, "grouped-report")
+
+    # The editor picks the median with a ±std band for the panel; the saved report draws it.
+    page.goto(pages.url(f"{GROUPED}/reports/{report['id']}/edit"))
+    editor = page.get_by_test_id("report-editor")
+    line = editor.get_by_test_id("panel-editor").first
+    expect(line.get_by_label("Group line")).to_have_value("mean")
+    line.get_by_label("Group line").select_option("median")
+    line.get_by_label("Band").select_option("std")
+    editor.get_by_role("button", name="Save", exact=True).click()
+    expect(editor.get_by_role("status").filter(has_text="Saved as version 2")).to_be_visible()
+    chart = editor.get_by_test_id("report-body").get_by_test_id("line-chart")
+    deadline = time.monotonic() + 15
+    while True:  # the preview redraws the saved version
+        tooltip = hover_middle(page, chart)
+        details = tooltip.get_by_test_id("tooltip-group").all_inner_texts()
+        if all(d.startswith("Median [") for d in details) or time.monotonic() > deadline:
+            break
+    assert all(d.startswith("Median [") for d in details) and len(details) == 2, details
+    step = float(tooltip.locator(".tt-value").first.get_attribute("data-x") or "nan")
+    assert tooltip_values(tooltip)["64"] == f"{21 + 10 - step / 2:g}"
+    shot(page, "grouped-report-editor")
