@@ -105,6 +105,20 @@ describe("summaries and fields", () => {
 });
 
 describe("drafts and edits", () => {
+  it("carries the workspace's grouping into the draft's run set and line panels", () => {
+    const spec = draftFromView("", ["loss"], undefined, 0, { by: "config:opt.lr", aggregate: "median", band: "std" });
+    const block = spec.blocks[0];
+    if (block?.type !== "panels") throw new Error("a panels block");
+    expect(block.runsets[0]?.group_by).toBe("config.opt.lr");
+    expect(block.panels[0]?.config).toMatchObject({ aggregate: "median", band: "std" });
+    const plain = draftFromView("", ["loss"], undefined, 0, { by: "group", aggregate: "mean", band: "minmax" });
+    const first = plain.blocks[0];
+    if (first?.type !== "panels") throw new Error("a panels block");
+    expect(first.runsets[0]?.group_by).toBe("group");
+    expect(first.panels[0]?.config).toEqual({ metrics: ["loss"], x: "step" });
+    const none = draftFromView("", ["loss"]).blocks[0];
+    expect(none?.type === "panels" && none.runsets[0]?.group_by).toBeNull();
+  });
   it("make one run set from the filter and a line panel per shown chart", () => {
     const spec = draftFromView("state = finished", shownPanelKeys(["a", "b"], { removed: ["b"], added: ["c"], sizes: {} }), (m) => (m === "c" ? "epoch" : "_step"), 0.6);
     expect(spec.blocks).toHaveLength(1);

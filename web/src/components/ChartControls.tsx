@@ -1,6 +1,7 @@
 /** The x axis, smoothing and log-scale controls shared by every panel of a page. */
 import { useId } from "react";
 import { useTranslation } from "react-i18next";
+import type { Aggregate, Band } from "../lib/grouping";
 
 export interface ChartControlsProps {
   xAxis: string;
@@ -15,12 +16,17 @@ export interface ChartControlsProps {
   /** Legends under the charts, with their switch; no switch without `onLegend`. */
   legend?: boolean;
   onLegend?: (v: boolean) => void;
+  /** The group line's aggregate and band, offered only while the runs are grouped. */
+  grouping?: { aggregate: Aggregate; band: Band; onAggregate: (a: Aggregate) => void; onBand: (b: Band) => void } | null;
 }
 
 export function ChartControls(props: ChartControlsProps) {
   const { t } = useTranslation();
   const xId = useId();
   const sId = useId();
+  const aId = useId();
+  const bId = useId();
+  const grouping = props.grouping;
   return (
     <div className="chart-controls" role="group" aria-label={t("workspace.charts")}>
       <label htmlFor={xId}>{t("chart.xAxis")}</label>
@@ -56,6 +62,21 @@ export function ChartControls(props: ChartControlsProps) {
           <input type="checkbox" checked={props.legend ?? true} onChange={(e) => props.onLegend?.(e.target.checked)} data-testid="legend-toggle" />
           {t("chart.legend")}
         </label>
+      )}
+      {grouping && (
+        <>
+          <label htmlFor={aId}>{t("chart.aggregate")}</label>
+          <select id={aId} value={grouping.aggregate} onChange={(e) => grouping.onAggregate(e.target.value as Aggregate)} data-testid="group-aggregate">
+            <option value="mean">{t("chart.mean")}</option>
+            <option value="median">{t("chart.median")}</option>
+          </select>
+          <label htmlFor={bId}>{t("chart.band")}</label>
+          <select id={bId} value={grouping.band} onChange={(e) => grouping.onBand(e.target.value as Band)} data-testid="group-band">
+            <option value="minmax">{t("chart.bandMinMax")}</option>
+            <option value="std">{t("chart.bandStd")}</option>
+            <option value="none">{t("chart.bandNone")}</option>
+          </select>
+        </>
       )}
       <span className="muted hint">{t("chart.zoomHint")}</span>
     </div>

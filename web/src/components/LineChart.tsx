@@ -111,14 +111,15 @@ function renderTooltip(u: uPlot, tooltip: HTMLDivElement, lines: ChartData["line
     return;
   }
   const xs = u.data[0];
-  const rows: { color: string; label: string; value: number; raw: number | null; x: number }[] = [];
+  const rows: { color: string; label: string; value: number; raw: number | null; x: number; group: ChartData["lines"][number]["group"]; lo: number | null; hi: number | null }[] = [];
   for (const line of lines) {
     const i = u.cursor.idxs?.[line.line];
     if (i == null) continue;
     const v = u.data[line.line]?.[i];
     if (v == null) continue;
     const raw = line.raw !== null ? (u.data[line.raw]?.[i] ?? null) : null;
-    rows.push({ color: line.color, label: line.label, value: v, raw, x: xs[i] as number });
+    const edge = (col: number | null) => (line.group?.band && col !== null ? (u.data[col]?.[i] ?? null) : null);
+    rows.push({ color: line.color, label: line.label, value: v, raw, x: xs[i] as number, group: line.group, lo: edge(line.min), hi: edge(line.max) });
   }
   if (rows.length === 0) {
     tooltip.hidden = true;
@@ -144,6 +145,15 @@ function renderTooltip(u: uPlot, tooltip: HTMLDivElement, lines: ChartData["line
     value.textContent = formatNumber(row.value) + (row.raw !== null ? ` (${formatNumber(row.raw)})` : "");
     item.append(swatch, name, value);
     tooltip.append(item);
+    if (row.group) {
+      // A group's line: how it was aggregated, its band at this x, and which runs it is made of.
+      const band = row.lo !== null && row.hi !== null ? ` [${formatNumber(row.lo)} – ${formatNumber(row.hi)}]` : "";
+      const detail = document.createElement("div");
+      detail.className = "tt-group";
+      detail.dataset.testid = "tooltip-group";
+      detail.textContent = `${row.group.aggregate}${band} · ${row.group.text}`;
+      tooltip.append(detail);
+    }
   }
   tooltip.hidden = false;
   const box = u.over.getBoundingClientRect();

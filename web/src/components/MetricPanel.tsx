@@ -1,11 +1,12 @@
 /** One chart panel: fetches its metric for the shown runs when it scrolls into view. */
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { errorMessage } from "../i18n/errors";
 import type { HistoryStore } from "../lib/historyStore";
 import { canvasPng, chartCsvRows } from "../lib/chartExport";
 import { fileStem, toCsv } from "../lib/csv";
 import { download } from "../lib/download";
+import { groupedLines, type Aggregate, type Band, type RunGroup } from "../lib/grouping";
 import { buildChartData, type LineInput, type SeriesData } from "../lib/series";
 import { chartColors, useTheme } from "../lib/theme";
 import { ExportMenu, type ExportItem } from "./ExportMenu";
@@ -38,6 +39,14 @@ export interface MetricPanelProps {
   onRemove?: () => void;
   /** A legend under the chart: a run clicked there is highlighted, the others drawn faint. */
   legend?: boolean;
+  /** Draw one line per group (the runs of `runs`, grouped) instead of one per run. */
+  grouping?: Grouping | null;
+}
+
+export interface Grouping {
+  groups: RunGroup[];
+  aggregate: Aggregate;
+  band: Band;
 }
 
 export function xKindOf(xAxis: string): XKind {
@@ -95,8 +104,22 @@ export function MetricPanel(props: MetricPanelProps) {
     };
   }, [visible, runIds, props.metric, props.stream, props.xAxis, props.range, props.liveVersion, props.store]);
 
+  const grouping = props.grouping;
+  // Aggregated once per data or grouping change, not on every render (a legend click re-renders).
+  const groupLines = useMemo(() => {
+    if (!series || !grouping) return null;
+    const byRun = new Map(series.map((s) => [s.run, s]));
+    const describe = (runs: string[]) => t("chart.groupRuns", { count: runs.length, runs: runs.join(", ") });
+    const label = t(grouping.aggregate === "median" ? "chart.median" : "chart.mean");
+    return groupedLines(grouping.groups, (id) => byRun.get(id), { aggregate: grouping.aggregate, band: grouping.band, label, describe });
+  }, [series, grouping, t]);
   const lines: LineInput[] = [];
-  if (series) {
+  if (groupLines) {
+    for (const line of groupLines) {
+      const highlighted = picked !== null && props.legend === true;
+      lines.push({ ...line, emphasis: highlighted && picked === line.id, faded: highlighted && picked !== line.id });
+    }
+  } else if (series) {
     const byRun = new Map(series.map((s) => [s.run, s]));
     for (const run of props.runs) {
       const s = byRun.get(run.id);

@@ -33,6 +33,20 @@ export interface LineInput {
   emphasis?: boolean;
   /** Drawn faint: another run is picked in the legend. */
   faded?: boolean;
+  /** A group's line (lib/grouping): its band is the series' min/max, drawn even when not downsampled. */
+  group?: GroupInfo;
+}
+
+/** What the tooltip says of a group's line: how it was aggregated and from which runs. */
+export interface GroupInfo {
+  /** "Mean", "Median" (already translated). */
+  aggregate: string;
+  /** The labels of the runs with points in this chart. */
+  runs: string[];
+  /** The runs as the tooltip lists them ("3 runs: a, b, c", translated). */
+  text: string;
+  /** A band is drawn (min–max or ±std): the series' min/max are its edges. */
+  band: boolean;
 }
 
 export interface LineColumns {
@@ -41,6 +55,7 @@ export interface LineColumns {
   color: string;
   emphasis?: boolean;
   faded?: boolean;
+  group?: GroupInfo;
   /** Column indexes into `data` (0 is x). */
   line: number;
   raw: number | null;
@@ -117,8 +132,8 @@ export function buildChartData(inputs: LineInput[], options: BuildOptions): Char
   const smoothing = options.smoothing > 0;
   for (const input of prepared) {
     const s = input.series;
-    const columns: LineColumns = { id: input.id, label: input.label, color: input.color, emphasis: input.emphasis, faded: input.faded, line: 0, raw: null, min: null, max: null };
-    if (s.downsampled) {
+    const columns: LineColumns = { id: input.id, label: input.label, color: input.color, emphasis: input.emphasis, faded: input.faded, group: input.group, line: 0, raw: null, min: null, max: null };
+    if (input.group ? input.group.band : s.downsampled) {
       columns.max = data.push(spread(xs, s.x, s.max, options.logY)) - 1;
       columns.min = data.push(spread(xs, s.x, s.min, options.logY)) - 1;
     }

@@ -67,7 +67,8 @@ export function WorkspacePage() {
       // Each panel on the x axis the workspace draws it against (its step metric when none is chosen).
       const stepMetrics = keys.data?.step_metrics ?? NO_STEP_METRICS;
       const xAxisOf = (metric: string) => url.xAxis || stepMetricOf(stepMetrics, metric) || "_step";
-      const spec = draftFromView(url.filter, shownPanelKeys(metricKeys, layout), xAxisOf, url.smoothing);
+      const grouping = url.groupBy ? { by: url.groupBy, aggregate: url.aggregate, band: url.band } : null;
+      const spec = draftFromView(url.filter, shownPanelKeys(metricKeys, layout), xAxisOf, url.smoothing, grouping);
       const report = await createReport(entity, project, { title: t("reports.fromViewTitle", { project }), spec });
       void navigate(`/${seg(entity)}/${seg(project)}/reports/${seg(report.id)}/edit`);
     } catch (e) {

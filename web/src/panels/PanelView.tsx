@@ -14,6 +14,7 @@ import ParallelPlot from "../components/ParallelPlot";
 import { diffRows } from "../lib/diff";
 import { formatNumber, formatValue } from "../lib/format";
 import { topLevelFor } from "../lib/markdown";
+import { groupedLines, groupKeys, runGroups, type Aggregate, type Band } from "../lib/grouping";
 import type { LineInput } from "../lib/series";
 import { configString, fieldValue, lineMetrics, seriesOf, stringList, summaryNumber, type ShownRun, type SummaryKind } from "./data";
 import type { Bundle, Panel } from "./types";
@@ -82,12 +83,20 @@ function LinePanel({ bundle, panel, runs }: { bundle: Bundle; panel: Panel; runs
   const x = configString(panel, "x", "step");
   const xAxis = x === "step" ? "_step" : x;
   const xLabel = x === "step" ? t("chart.step") : x === "_runtime" ? t("chart.relative") : x === "_timestamp" ? t("chart.wall") : x;
+  // Runs of a run set with `group_by` are drawn one line per group (panel config may pick median / another band).
+  const groups = useMemo(() => runGroups(runs.filter((r) => r.groupBy), (r) => groupKeys(r.groupBy ?? "", r.run)), [runs]);
+  const aggregate: Aggregate = panel.config.aggregate === "median" ? "median" : "mean";
+  const band: Band = panel.config.band === "std" || panel.config.band === "none" ? panel.config.band : "minmax";
+  const aggregation = { aggregate, band, label: t(aggregate === "median" ? "chart.median" : "chart.mean") };
   if (metrics.length === 0) return <p className="muted chart-empty">{t("chart.noData")}</p>;
   return (
     <>
       {metrics.map((metric) => {
-        const lines: LineInput[] = [];
+        const describe = (names: string[]) => t("chart.groupRuns", { count: names.length, runs: names.join(", ") });
+        const grouped = groupedLines(groups, (id) => seriesOf(bundle, panel.id, id, metric), { ...aggregation, describe });
+        const lines: LineInput[] = grouped.map((l) => (metrics.length > 1 ? { ...l, label: `${l.label} · ${metric}` } : l));
         for (const run of runs) {
+          if (run.groupBy) continue;
           const series = seriesOf(bundle, panel.id, run.id, metric);
           if (series) lines.push({ id: run.id, label: metrics.length > 1 ? `${run.label} · ${metric}` : run.label, color: run.color, series });
         }

@@ -2,6 +2,7 @@
  * The pure part of drawing a report: which runs a panel block shows and in which colour, the
  * series, numbers and rows each panel kind reads out of a Bundle, and small edits of a spec.
  */
+import type { Aggregate, Band } from "../lib/grouping";
 import { runColors } from "../lib/colors";
 import { toNumber } from "../lib/format";
 import { configValue } from "../lib/runs";
@@ -13,6 +14,8 @@ export interface ShownRun {
   label: string;
   color: string;
   run: BundleRun;
+  /** Its run set's `group_by` (line panels draw one line per group), or null. */
+  groupBy: string | null;
 }
 
 /** The runs of a panel block: each run set's resolved runs minus its hidden ones, once each, in
@@ -31,7 +34,7 @@ export function blockRuns(bundle: Bundle, block: PanelsBlock): ShownRun[] {
   const fallback = runColors(picked.map((p) => p.id));
   return picked.map(({ id, set }) => {
     const run = bundle.runs[id] as BundleRun;
-    return { id, label: run.name ?? id, color: set.colors[id] ?? run.color ?? fallback.get(id) ?? "#1f77b4", run };
+    return { id, label: run.name ?? id, color: set.colors[id] ?? run.color ?? fallback.get(id) ?? "#1f77b4", run, groupBy: set.group_by };
   });
 }
 
@@ -130,17 +133,34 @@ export function newRunSet(filter = ""): RunSet {
 }
 
 /** A report's first draft from the workspace's view: the filter as one run set, each shown chart as a line panel. */
-export function draftFromView(filter: string, metrics: string[], xAxisOf: (metric: string) => string = () => "_step", smoothing = 0): ReportSpec {
+export function draftFromView(
+  filter: string,
+  metrics: string[],
+  xAxisOf: (metric: string) => string = () => "_step",
+  smoothing = 0,
+  grouping: ViewGrouping | null = null,
+): ReportSpec {
+  // The workspace's grouping goes with it: the run set's group_by (`config:lr` is `config.lr` there), each panel's aggregate and band.
+  const groupLine = grouping ? { ...(grouping.aggregate !== "mean" ? { aggregate: grouping.aggregate } : {}), ...(grouping.band !== "minmax" ? { band: grouping.band } : {}) } : {};
   const panels: Panel[] = metrics.slice(0, 50).map((m) => {
     const x = xAxisOf(m);
     return {
       id: newId("p"),
       kind: "line",
       title: m,
-      config: { metrics: [m], x: x === "_step" ? "step" : x, ...(smoothing > 0 ? { smoothing: { kind: "ema", weight: smoothing } } : {}) },
+      config: { metrics: [m], x: x === "_step" ? "step" : x, ...(smoothing > 0 ? { smoothing: { kind: "ema", weight: smoothing } } : {}), ...groupLine },
     };
   });
-  return { blocks: [{ id: newId("b"), type: "panels", runsets: [newRunSet(filter)], panels }] };
+  const runSet = newRunSet(filter);
+  if (grouping) runSet.group_by = grouping.by.replace(/^config:/, "config.");
+  return { blocks: [{ id: newId("b"), type: "panels", runsets: [runSet], panels }] };
+}
+
+/** The workspace's grouping (`?group=`, `?agg=`, `?band=`) as a report draft takes it. */
+export interface ViewGrouping {
+  by: string;
+  aggregate: Aggregate;
+  band: Band;
 }
 
 /** The blocks with the one at `index` moved by `delta` places (clamped; the same list when it cannot move). */

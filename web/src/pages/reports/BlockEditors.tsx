@@ -121,6 +121,7 @@ export function PanelEditor({ panel, onChange, onRemove, onMove, keysList }: { p
           <label className="check">
             <input type="checkbox" checked={panel.config.log_y === true} onChange={(e) => set("log_y", e.target.checked)} /> {t("reports.logY")}
           </label>
+          <GroupLineSelects config={panel.config} set={set} />
         </>
       )}
       {(panel.kind === "bar" || panel.kind === "scalar") && (
@@ -152,6 +153,32 @@ export function PanelEditor({ panel, onChange, onRemove, onMove, keysList }: { p
         </button>
       </span>
     </fieldset>
+  );
+}
+
+/** How a line panel draws a run set's groups (when the set has a group_by): the aggregate and its band. */
+function GroupLineSelects({ config, set }: { config: Record<string, unknown>; set: (key: string, value: unknown) => void }) {
+  const { t } = useTranslation();
+  const aggregateId = useId();
+  const bandId = useId();
+  return (
+    <>
+      <span className="field">
+        <label htmlFor={aggregateId}>{t("chart.aggregate")}</label>
+        <select id={aggregateId} value={config.aggregate === "median" ? "median" : "mean"} onChange={(e) => set("aggregate", e.target.value === "mean" ? undefined : e.target.value)}>
+          <option value="mean">{t("chart.mean")}</option>
+          <option value="median">{t("chart.median")}</option>
+        </select>
+      </span>
+      <span className="field">
+        <label htmlFor={bandId}>{t("chart.band")}</label>
+        <select id={bandId} value={config.band === "std" || config.band === "none" ? config.band : "minmax"} onChange={(e) => set("band", e.target.value === "minmax" ? undefined : e.target.value)}>
+          <option value="minmax">{t("chart.bandMinMax")}</option>
+          <option value="std">{t("chart.bandStd")}</option>
+          <option value="none">{t("chart.bandNone")}</option>
+        </select>
+      </span>
+    </>
   );
 }
 

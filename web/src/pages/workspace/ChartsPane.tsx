@@ -7,7 +7,8 @@ import { useTranslation } from "react-i18next";
 import { runKeys as runKeysOf } from "../../api/endpoints";
 import type { Run } from "../../api/types";
 import { ChartControls } from "../../components/ChartControls";
-import { MetricPanel, type PanelSize } from "../../components/MetricPanel";
+import { MetricPanel, type Grouping, type PanelSize } from "../../components/MetricPanel";
+import { groupKeys, runGroups } from "../../lib/grouping";
 import type { HistoryStore } from "../../lib/historyStore";
 import { sections, shownPanelKeys, type PanelLayout } from "../../lib/panels";
 import { stepMetricOf } from "../../lib/stepMetrics";
@@ -42,7 +43,7 @@ export function ChartsPane(props: Props) {
   const { entity, project, url, selection, store, liveVersion, layout, updateLayout, metricKeys, keysLoaded, configKeys, summaryKeys, stepMetrics, loadedRuns } = props;
   const { t } = useTranslation();
   const addPanelId = useId();
-  const { xAxis, legend, smoothing, logY, range, rangeAxis, hidden, setParams } = url;
+  const { xAxis, legend, smoothing, logY, range, rangeAxis, hidden, setParams, groupBy, aggregate, band } = url;
   const { selectedIds, selected, shownRuns } = selection;
 
   const firstShown = selectedIds[0];
@@ -56,6 +57,16 @@ export function ChartsPane(props: Props) {
   const sorted = parseOrder(url.order);
   const sortedMetric = sorted?.id.startsWith("summary:") ? sorted.id.slice(8) : undefined;
   const drawnRuns = hidden.size > 0 ? loadedRuns.filter((r) => !hidden.has(r.id)) : loadedRuns;
+  // The table grouped: each metric panel draws one line per group of the runs it shows.
+  const grouping = useMemo<Grouping | null>(() => {
+    if (!groupBy) return null;
+    const byId = new Map(loadedRuns.map((r) => [r.id, r]));
+    const groups = runGroups(shownRuns, (shown) => {
+      const run = byId.get(shown.id);
+      return run ? groupKeys(groupBy, run) : [];
+    });
+    return { groups, aggregate, band };
+  }, [groupBy, loadedRuns, shownRuns, aggregate, band]);
   const panelProps = { store, runs: shownRuns, xAxis, smoothing, logY, range, onZoom, liveVersion, legend };
   // No x axis chosen: a metric declared with define_metric(step_metric=…) is drawn against it, as in wandb.
   const xAxisOf = (metric: string): string => xAxis || stepMetricOf(stepMetrics, metric) || "_step";
@@ -78,6 +89,14 @@ export function ChartsPane(props: Props) {
         onSmoothing={(s) => setParams({ smooth: s > 0 ? String(s) : null })}
         logY={logY}
         onLogY={(v) => setParams({ log: v ? "1" : null })}
+        grouping={
+          grouping && {
+            aggregate,
+            band,
+            onAggregate: (a) => setParams({ agg: a === "mean" ? null : a }),
+            onBand: (b) => setParams({ band: b === "minmax" ? null : b }),
+          }
+        }
       />
       <div className="panel-tools-row">
         <label htmlFor={addPanelId}>{t("workspace.addPanel")}</label>
@@ -117,6 +136,7 @@ export function ChartsPane(props: Props) {
                 metric={k}
                 xAxis={xAxisOf(k)}
                 {...zoomOn(xAxisOf(k))}
+                grouping={grouping}
                 stream="history"
                 size={panelSize(k)}
                 onResize={(size) => updateLayout({ ...layout, sizes: { ...layout.sizes, [k]: size } })}

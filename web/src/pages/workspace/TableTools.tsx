@@ -65,6 +65,7 @@ export function TableTools({ entity, project, onChanged, url, selection, columns
         <option value="">{t("workspace.noGroup")}</option>
         <option value="group">{t("columns.group")}</option>
         <option value="job_type">{t("columns.job_type")}</option>
+        <option value="tags">{t("columns.tags")}</option>
         <option value="state">{t("columns.state")}</option>
         {configKeys.map((k) => (
           <option key={k} value={`config:${k}`}>

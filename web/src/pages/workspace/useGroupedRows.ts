@@ -5,16 +5,8 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { Run } from "../../api/types";
 import type { TableItem } from "../../components/RunTable";
-import { formatValue } from "../../lib/format";
-import { configValue, type RunRows } from "../../lib/runs";
-
-function groupValue(groupBy: string, r: Run): string {
-  if (groupBy === "group") return r.group ?? "–";
-  if (groupBy === "job_type") return r.job_type ?? "–";
-  if (groupBy === "state") return r.state;
-  if (groupBy.startsWith("config:")) return formatValue(configValue(r.config, groupBy.slice(7)));
-  return "";
-}
+import { groupBy as groupItems, groupKeys } from "../../lib/grouping";
+import type { RunRows } from "../../lib/runs";
 
 export interface GroupedRows {
   /** The grouped items, or null when not grouped. */
@@ -32,15 +24,9 @@ export function useGroupedRows(rows: RunRows, groupBy: string): GroupedRows {
   const loadedRuns = rows.loaded;
   const grouped = useMemo(() => {
     if (!groupBy) return null;
-    const groups = new Map<string, Run[]>();
-    for (const r of loadedRuns) {
-      const g = groupValue(groupBy, r);
-      const list = groups.get(g);
-      if (list) list.push(r);
-      else groups.set(g, [r]);
-    }
     const items: TableItem[] = [];
-    for (const [label, list] of [...groups.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    // A run with several tags is under each of its tags (grouped by tags).
+    for (const [label, list] of groupItems<Run>(loadedRuns, (r) => groupKeys(groupBy, r))) {
       const isCollapsed = collapsed.has(label);
       items.push({ kind: "group", label, count: list.length, collapsed: isCollapsed, runIds: list.map((r) => r.id) });
       if (!isCollapsed) list.forEach((run) => items.push({ kind: "run", run }));

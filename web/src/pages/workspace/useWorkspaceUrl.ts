@@ -3,6 +3,7 @@
  * and set rebuilt only when its own parameter changes (so hooks downstream can depend on them).
  */
 import { useMemo } from "react";
+import type { Aggregate, Band } from "../../lib/grouping";
 import { HIDDEN_PARAM, readHiddenValue } from "../../lib/hiddenRuns";
 import { parseList, useUrlState } from "../../lib/urlState";
 
@@ -17,6 +18,9 @@ export interface WorkspaceUrl {
   smoothing: number;
   logY: boolean;
   groupBy: string;
+  /** A group's line when grouped: the mean (default) or median of its runs, with a min–max (default), ±std or no band. */
+  aggregate: Aggregate;
+  band: Band;
   /** config:… and summary:… columns added to the table. */
   extraColumns: string[];
   /** Base columns taken out of the table. */
@@ -36,6 +40,10 @@ function parseRange(xr: string | null): [number, number] | null {
   if (!xr) return null;
   const [a, b] = xr.split(",").map(Number);
   return a !== undefined && b !== undefined && Number.isFinite(a) && Number.isFinite(b) && a < b ? [a, b] : null;
+}
+
+function bandOf(band: string | null): Band {
+  return band === "std" || band === "none" ? band : "minmax";
 }
 
 export function useWorkspaceUrl(): WorkspaceUrl {
@@ -59,6 +67,8 @@ export function useWorkspaceUrl(): WorkspaceUrl {
     smoothing: Math.min(0.99, Math.max(0, Number(params.get("smooth") ?? "0") || 0)),
     logY: params.get("log") === "1",
     groupBy: params.get("group") ?? "",
+    aggregate: params.get("agg") === "median" ? "median" : "mean",
+    band: bandOf(params.get("band")),
     extraColumns,
     hiddenColumns,
     explicitSelection,
