@@ -362,7 +362,7 @@ def test_parallel_coordinates_are_drawn(pages: Pages) -> None:
     page = pages.new()
     page.goto(pages.url(f"{WORKSPACE}?view=charts"))
     section = page.locator("details[data-section=parallel]")
-    section.locator("summary").click()
+    section.locator(":scope > summary").click()
     section.get_by_test_id("parallel").locator("canvas").first.wait_for()
     section.scroll_into_view_if_needed()
     shot(page, "parallel")

@@ -142,7 +142,7 @@ def test_a_hidden_run_leaves_the_parallel_coordinates(pages: Pages) -> None:
     page.add_init_script(RECORD_CANVAS_TEXT)
     page.goto(pages.url(f"{WORKSPACE}?{SEEDED_ONLY}"))
     wait_for_rows(page, 3)
-    page.locator("details[data-section=parallel] summary").click()
+    page.locator("details[data-section=parallel] > summary").click()
     # beta is the only run with optimizer "sgd": a category on the optimizer.name axis.
     page.wait_for_function("() => canvasText('Parallel coordinates').includes('sgd')")
     page.get_by_role("button", name="Hide run: beta").click()
@@ -158,7 +158,7 @@ def test_changing_the_scatter_plots_axes_redraws_it_with_those_columns(pages: Pa
     page.add_init_script(RECORD_CANVAS_TEXT)
     page.goto(pages.url(f"{WORKSPACE}?view=charts&{SEEDED_ONLY}"))
     section = page.locator("details[data-section=parallel]")
-    section.locator("summary").click()
+    section.locator(":scope > summary").click()
     x_axis = section.get_by_label("X", exact=True)
     y_axis = section.get_by_label("Y", exact=True)
     first_x = x_axis.locator("option:checked").inner_text()
