@@ -91,7 +91,7 @@ def wandb_env(server: ServerProcess, tmp: Path, key: str | None = None, **more: 
 def run_wandb(
     server: ServerProcess, tmp: Path, code: str, key: str | None = None
 ) -> subprocess.CompletedProcess:
-    return run_python(code, tmp, wandb_env(server, tmp, key))
+    return python("-c", code, cwd=tmp, env=wandb_env(server, tmp, key))
 
 
 def run_wakelog(server: ServerProcess, tmp: Path, code: str) -> subprocess.CompletedProcess:
@@ -103,12 +103,12 @@ def run_wakelog(server: ServerProcess, tmp: Path, code: str) -> subprocess.Compl
         WAKELOG_CONSOLE=None,  # captured, as wandb's is (the suite turns it off)
         PYTHONPATH=child_pythonpath(REPO),
     )
-    return run_python(code, tmp, env)
+    return python("-c", code, cwd=tmp, env=env)
 
 
-def run_python(code: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
-    """``code`` in a Python of its own, its output kept for the test to show."""
-    command = [sys.executable, "-c", code]
+def python(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """A Python of its own (``-c code``, ``-m wandb …``), its output kept for the test to show."""
+    command = [sys.executable, *args]
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=240, check=False)
 
 
@@ -309,15 +309,7 @@ def test_wandb_sync_uploads_an_offline_run(server: ServerProcess, tmp_path: Path
     assert offline.returncode == 0, offline.stderr
     (run_dir,) = (tmp_path / "wandb").glob("offline-run-*")
     env = wandb_env(server, tmp_path)
-    synced = subprocess.run(
-        [sys.executable, "-m", "wandb", "sync", str(run_dir)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
+    synced = python("-m", "wandb", "sync", str(run_dir), cwd=tmp_path, env=env)
     assert synced.returncode == 0, synced.stdout + synced.stderr
     api = _api(server)
     try:
@@ -386,26 +378,10 @@ def test_a_wandb_table_arrives_as_a_table_file(server: ServerProcess, tmp_path: 
 def test_wandb_login_host_then_no_environment_at_all(server: ServerProcess, tmp_path: Path) -> None:
     env = wandb_env(server, tmp_path)
     key, url = env.pop("WANDB_API_KEY"), env.pop("WANDB_BASE_URL")
-    login = subprocess.run(
-        [sys.executable, "-m", "wandb", "login", "--host", url, key],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    login = python("-m", "wandb", "login", "--host", url, key, cwd=tmp_path, env=env)
     assert login.returncode == 0 and "logged in as: admin" in login.stderr, login.stderr
     code = "import wandb\nrun = wandb.init(project='login', id='login1')\nrun.log({'a': 1})\nrun.finish()\n"
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = python("-c", code, cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stderr
     with server.client() as client:
         assert client.get("/api/v1/runs/admin/login/login1").json()["state"] == "finished"

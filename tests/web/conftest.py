@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -202,6 +203,32 @@ def pages(browser: Any, seeded: Seeded) -> Iterator[Pages]:
     opened.close()
     errors = [e for e in opened.errors if REFUSED_SCRIPT not in e]
     assert not errors, errors
+
+
+def hover_middle(page: Any, chart: Any) -> Any:
+    """Moves the cursor to the middle of ``chart`` and returns its visible tooltip. A chart rebuilt
+    meanwhile (new data after a save) is hovered again, up to a deadline."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            return _hover_middle(page, chart)
+        except PlaywrightError as exc:
+            if "not attached" not in str(exc) or time.monotonic() > deadline:
+                raise
+
+
+def _hover_middle(page: Any, chart: Any) -> Any:
+    over = chart.locator(".u-over")
+    over.scroll_into_view_if_needed()
+    box = over.bounding_box()
+    assert box is not None
+    page.mouse.move(0, 0)
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    tooltip = chart.get_by_test_id("chart-tooltip")
+    tooltip.wait_for(state="visible")
+    return tooltip
 
 
 def shot(page: Any, name: str) -> None:

@@ -8,11 +8,10 @@ import time
 from typing import Any
 
 import pytest
-from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from tests.web.conftest import ENTITY, Pages, Seeded, run_finished_script, shot
-from tests.web.test_accessibility import AXE, AXE_OPTIONS, describe
+from tests.web.conftest import ENTITY, Pages, Seeded, hover_middle, run_finished_script, shot
+from tests.web.test_accessibility import AXE, check_page
 from tests.web.test_e2e import wait_for_rows
 
 API = "/api/v1"
@@ -52,30 +51,6 @@ def tooltip_values(tooltip: Any) -> dict[str, str]:
     """Each line's name in the tooltip -> its value."""
     names = tooltip.locator(".tt-name").all_inner_texts()
     return dict(zip(names, tooltip.locator(".tt-value").all_inner_texts(), strict=True))
-
-
-def hover_middle(page: Any, chart: Any) -> Any:
-    """Moves the cursor to the middle of ``chart`` and returns its visible tooltip. A chart rebuilt
-    meanwhile (new data after a save) is hovered again, up to a deadline."""
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            return _hover_middle(page, chart)
-        except PlaywrightError as exc:
-            if "not attached" not in str(exc) or time.monotonic() > deadline:
-                raise
-
-
-def _hover_middle(page: Any, chart: Any) -> Any:
-    over = chart.locator(".u-over")
-    over.scroll_into_view_if_needed()
-    box = over.bounding_box()
-    assert box is not None
-    page.mouse.move(0, 0)
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    tooltip = chart.get_by_test_id("chart-tooltip")
-    tooltip.wait_for(state="visible")
-    return tooltip
 
 
 def test_the_workspace_grouped_by_group_draws_one_line_per_group(
@@ -136,9 +111,7 @@ def test_grouped_curves_in_chinese(pages: Pages, grouped: dict[str, str]) -> Non
     expect(page.get_by_test_id("group-band")).to_have_value("none")
     shot(page, "grouped-workspace-zh")
     # The tooltip's group lines and the new controls pass the axe checks, and the page fits a phone.
-    page.evaluate(AXE.read_text())
-    results = page.evaluate("(options) => axe.run(document, options)", AXE_OPTIONS)
-    assert not results["violations"], describe(results["violations"])
+    check_page(page, AXE.read_text(), "grouped-workspace-zh")
     page.set_viewport_size({"width": 390, "height": 844})
     page.get_by_test_id("group-band").scroll_into_view_if_needed()
     expect(page.get_by_test_id("group-aggregate")).to_be_visible()

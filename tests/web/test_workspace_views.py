@@ -8,10 +8,9 @@ import time
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from tests.web.conftest import ENTITY, PROJECT, GatedRun, Pages, shot
+from tests.web.conftest import ENTITY, PROJECT, GatedRun, Pages, hover_middle, shot
 from tests.web.test_e2e import WORKSPACE, wait_for_rows
 
 #: Only the three seeded runs (a live run started by a test here is not tagged "web").
@@ -51,28 +50,9 @@ def url_list(url: str, name: str) -> list[str]:
 
 
 def tooltip_runs(page: Any, metric: str = "score") -> list[str]:
-    """The runs the chart's tooltip lists with the cursor in the middle of the chart. A chart that
-    is rebuilt meanwhile (its data arriving after a navigation) is read again, up to a deadline."""
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            return _tooltip_runs(page, metric)
-        except PlaywrightError as exc:
-            if "not attached" not in str(exc) or time.monotonic() > deadline:
-                raise
-
-
-def _tooltip_runs(page: Any, metric: str) -> list[str]:
+    """The runs the chart's tooltip lists with the cursor in the middle of the chart."""
     chart = page.locator(f"[data-testid=panel][data-metric='{metric}'] [data-testid=line-chart]")
-    over = chart.locator(".u-over")
-    over.scroll_into_view_if_needed()
-    box = over.bounding_box()
-    assert box is not None
-    page.mouse.move(0, 0)
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    tooltip = chart.get_by_test_id("chart-tooltip")
-    tooltip.wait_for(state="visible")
-    return sorted(tooltip.locator(".tt-name").all_inner_texts())
+    return sorted(hover_middle(page, chart).locator(".tt-name").all_inner_texts())
 
 
 def redraw(page: Any, action: Any, metric: str = "score") -> None:
