@@ -5,6 +5,7 @@ Escape closes the filter builder and a chart's export menu, giving the focus bac
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from playwright.sync_api import expect
@@ -37,6 +38,7 @@ def test_slash_focuses_the_filter_and_arrows_and_enter_open_a_run(pages: Pages, 
     expect(filter_box).to_have_value('name != "a/b"')
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile("filter="))
+    expect(page.get_by_test_id("run-table")).to_have_attribute("aria-busy", "false")
 
     # From a row's checkbox, / leaves the table for the filter, its text selected to type over.
     tab_to(page, "[data-testid=run-table] [data-index='0'] input[type=checkbox]")
@@ -60,6 +62,33 @@ def test_slash_focuses_the_filter_and_arrows_and_enter_open_a_run(pages: Pages, 
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(f"/runs/{run}$"))
     page.get_by_test_id("config-table").wait_for()
+
+
+def test_a_new_filter_keeps_the_old_rows_until_its_own_arrive(pages: Pages) -> None:
+    """The table never blinks empty while a filter loads (a row being tabbed through would lose its
+    focus): the old rows stay, announced as busy, and the answer replaces them."""
+    page = pages.new()
+    page.goto(pages.url(WORKSPACE))
+    table = page.get_by_test_id("run-table")
+    rows = table.locator("[data-run]")
+    expect(rows).to_have_count(3)
+    expect(table).to_have_attribute("aria-busy", "false")
+
+    held: list[Any] = []
+
+    def hold(route: Any) -> None:  # a bound method will not do: Playwright tags the handler it gets
+        held.append(route)
+
+    page.route(re.compile(r".*/api/v1/projects/[^/]+/[^/]+/runs\?.*filter="), hold)
+    with page.expect_request(re.compile(r"/runs\?.*filter=")):
+        page.get_by_test_id("filter").fill('name = "alpha"')
+        page.get_by_test_id("filter").press("Enter")
+    expect(table).to_have_attribute("aria-busy", "true")
+    expect(rows).to_have_count(3)
+
+    held[0].continue_()
+    expect(table).to_have_attribute("aria-busy", "false")
+    expect(rows).to_have_count(1)
 
 
 def test_escape_closes_the_filter_builder_and_the_export_menu(pages: Pages, axe_source: str) -> None:  # noqa: F811

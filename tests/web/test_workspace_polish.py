@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.web.conftest import ENTITY, PROJECT, Pages, Seeded, run_finished_script, shot
 from tests.web.test_e2e import wait_for_rows
@@ -148,7 +149,8 @@ def test_legends_highlight_a_run_and_can_be_switched_off(pages: Pages) -> None:
     assert beta.get_attribute("aria-pressed") == "false"
     page.get_by_test_id("legend-toggle").click()
     page.wait_for_url(re.compile(r"legend=0"))
-    assert page.locator("[data-testid=chart-legend]").count() == 0
+    # The address changes before React draws the page again: wait for the legends to go.
+    expect(page.locator("[data-testid=chart-legend]")).to_have_count(0)
 
 
 def test_a_project_one_may_not_read_is_a_not_found_page(pages: Pages, paddle: dict[str, str]) -> None:

@@ -52,6 +52,8 @@ export interface RunTableProps {
   onToggleHidden: (runIds: string[]) => void;
   colorOf: (run: Run) => string;
   label: string;
+  /** The rows are being replaced (a new filter or sort is loading): announced as aria-busy. */
+  busy?: boolean;
 }
 
 const ROW_HEIGHT = 30;
@@ -124,7 +126,7 @@ export function RunTable(props: RunTableProps) {
   const widths = useMemo(() => columnDefs.map((c) => c.size ?? 100), [columnDefs]);
   const labels = useMemo<RowLabels>(() => ({ select: t("columns.select"), hide: t("workspace.hideRun"), show: t("workspace.showRun") }), [t]);
   return (
-    <div className="run-table" role="table" aria-label={props.label} aria-rowcount={props.count + 1} data-testid="run-table">
+    <div className="run-table" role="table" aria-label={props.label} aria-rowcount={props.count + 1} aria-busy={props.busy ?? false} data-testid="run-table">
       <div className="rt-scroll" ref={scroller} onKeyDown={onKeyDown} onClick={onClick}>
         <Header columnDefs={columnDefs} columns={props.columns} widths={widths} totalWidth={totalWidth} sort={props.sort} onSort={props.onSort} />
         <div role="rowgroup" className="rt-body" style={{ height: virtualizer.getTotalSize(), width: totalWidth }}>

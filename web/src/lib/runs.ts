@@ -1,6 +1,8 @@
 /**
  * The run table's rows, loaded a page at a time as they scroll into view: 10k runs never arrive
- * at once. A filter or sort change starts over; a live reload refetches the loaded pages in place.
+ * at once. A filter or sort change starts over, but the old rows stay on screen (marked `loading`)
+ * until the new first page replaces them: the table never blinks empty and a focused row keeps its
+ * focus. A live reload refetches the loaded pages in place.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ApiError } from "../api/client";
@@ -11,6 +13,8 @@ export const PAGE_SIZE = 500;
 
 export interface RunRows {
   total: number | null;
+  /** True from a filter or sort change until its first page arrives (the rows shown are the old ones). */
+  loading: boolean;
   /** Row i, or undefined while its page loads. */
   row: (index: number) => Run | undefined;
   /** Every loaded row, in order (a new array only when a page arrives). */
@@ -26,6 +30,7 @@ export function useRuns(entity: string, project: string, filter: string, order: 
   const generation = useRef(0);
   const [total, setTotal] = useState<number | null>(null);
   const [error, setError] = useState<FilterErrorBody | null>(null);
+  const [loading, setLoading] = useState(true);
   // What `pages` held when a page last arrived: rendering reads this copy, never the ref.
   const [shown, setShown] = useState<ReadonlyMap<number, Run[]>>(() => new Map());
 
@@ -39,6 +44,7 @@ export function useRuns(entity: string, project: string, filter: string, order: 
           pages.current.set(page, answer.runs);
           setTotal(answer.total);
           setError(null);
+          setLoading(false);
           setShown(new Map(pages.current));
         })
         .catch((e: unknown) => {
@@ -47,7 +53,12 @@ export function useRuns(entity: string, project: string, filter: string, order: 
             const body = (e.body ?? {}) as Partial<FilterErrorBody>;
             setError({ ...body, detail: e.message, code: e.code });
           } else setError({ detail: String(e) });
-          setTotal((t) => t ?? 0);
+          setLoading(false);
+          // A failed first page: the old rows do not answer this filter, so show none.
+          if (pages.current.size === 0) {
+            setTotal(0);
+            setShown(new Map());
+          }
         })
         .finally(() => {
           if (gen === generation.current) inflight.current.delete(page);
@@ -60,8 +71,7 @@ export function useRuns(entity: string, project: string, filter: string, order: 
     generation.current++;
     pages.current = new Map();
     inflight.current = new Set();
-    setTotal(null);
-    setShown(new Map());
+    setLoading(true);
     fetchPage(0, generation.current);
   }, [fetchPage]);
 
@@ -88,7 +98,7 @@ export function useRuns(entity: string, project: string, filter: string, order: 
     [shown],
   );
 
-  return { total, row, loaded, ensure, reload, error };
+  return { total, loading, row, loaded, ensure, reload, error };
 }
 
 /** A config value by dotted path ("optimizer.lr"), trying the whole key first. */

@@ -124,6 +124,7 @@ export function WorkspacePage() {
                 onToggleGroup={table.toggleGroup}
                 colorOf={selection.colorOfRun}
                 label={t("workspace.runs")}
+                busy={rows.loading}
               />
             )}
           </div>
