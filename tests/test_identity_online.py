@@ -5,6 +5,7 @@ offline run's entity filled by ``wakelog sync``, ``restore`` of saved and ``log_
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -190,3 +191,17 @@ def test_viewer_and_histories(live: InProcessServer, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="Invalid format"):
         api.runs("admin/hist").histories(format="arrow")
     api.close()
+
+
+@pytest.mark.process
+def test_finish_collects_the_uploader_that_sent_everything(online: InProcessServer) -> None:
+    """An uploader exits once the run is on the server: finish() waits for that exit, so no zombie
+    (and no Popen that Python warns was never waited for) is left behind per run."""
+    assert wakelog.login(key=online.key, host=online.url, verify=True)
+    run = wakelog.init(project="reaped")
+    run.log({"loss": 0.5})
+    uploader = run._uploader
+    assert uploader is not None
+    run.finish()
+    with pytest.raises(ChildProcessError):  # already waited for: no child of ours by that pid
+        os.waitpid(uploader.proc.pid, os.WNOHANG)

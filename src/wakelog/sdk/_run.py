@@ -814,6 +814,7 @@ class Run:
         state = self._uploader.wait(last_seq, self._settings.finish_timeout or 60.0, quiet=quiet)
         if state.complete and state.acked_seq >= last_seq:
             self._server_path = state.run_path
+            self._uploader.reap()
             return
         if state.refused:
             warn(f"wakelog: run {self._id} stays local in {self._run_dir}: {state.error}", RuntimeWarning)

@@ -31,6 +31,10 @@ UPLOADER_MODULE = "wakelog.transport.uploader"
 IN_UPLOADER = "WAKELOG_IN_UPLOADER"
 
 
+#: Uploaders that finished their work but had not exited yet when their run was finished.
+_exiting: list[subprocess.Popen[bytes]] = []
+
+
 class UploaderHandle:
     """A running uploader process for one run folder."""
 
@@ -81,6 +85,18 @@ class UploaderHandle:
                 start_new_session=True,  # a Ctrl-C in the terminal must not stop it mid-upload
             )
         return cls(proc, run_dir)
+
+    def reap(self, timeout: float = 5.0) -> None:
+        """Collect the uploader once it has sent everything: it exits on its own then, and a process
+        nobody waits for stays a zombie (and Python warns it was never waited for). One still
+        exiting after ``timeout`` is left to finish and collected by a later call."""
+        _exiting.append(self.proc)
+        for proc in list(_exiting):
+            try:
+                proc.wait(timeout if proc is self.proc else 0)
+            except subprocess.TimeoutExpired:
+                continue
+            _exiting.remove(proc)
 
     def wait(self, last_seq: int, timeout: float, *, quiet: bool) -> SyncState:
         """Wait until the server acknowledged ``last_seq`` and the files, showing progress. It looks
