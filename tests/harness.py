@@ -208,7 +208,16 @@ class InProcessServer:
             import uvicorn
 
             self._sock.listen(128)
-            config = uvicorn.Config(self.app, lifespan="off", log_level="warning", proxy_headers=False)
+            # A short graceful shutdown: run in a thread, uvicorn installs no signal handlers, so the
+            # event streams never hear of the exit (as they do in `wakelog server`) and would hold
+            # close() until their next 15 s ping found the client gone.
+            config = uvicorn.Config(
+                self.app,
+                lifespan="off",
+                log_level="warning",
+                proxy_headers=False,
+                timeout_graceful_shutdown=1,
+            )
             server = uvicorn.Server(config)  # proxy headers as ``serve`` has them: the app decides
             self._listener = (
                 server,
