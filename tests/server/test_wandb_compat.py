@@ -399,6 +399,57 @@ def test_fuzzed_run_filters_are_answered_4xx_not_5xx(
             _no_5xx(gql(client, RUNS, filters=sent, **variables))
 
 
+_metric = st.dictionaries(
+    st.sampled_from(["1", "2", "4", "5", "6", "7", "8", "10", "x"]),
+    _json
+    | st.integers(min_value=-2, max_value=9)
+    | st.lists(st.integers(min_value=-1, max_value=9), max_size=3),
+    max_size=6,
+)
+
+
+@given(metrics=st.lists(_metric, max_size=4) | _json)
+@FUZZ
+def test_fuzzed_metric_definitions_are_answered_4xx_not_5xx(
+    fuzz_server: InProcessServer, metrics: Any
+) -> None:
+    """``define_metric`` as the client sends it (``_wandb.m`` in the config), any shape."""
+    config = json.dumps({"_wandb": {"value": {"m": metrics}}})
+    with wandb_client(fuzz_server) as client:
+        _no_5xx(gql(client, UPSERT, entity="admin", project="wb", name="fuzz", config=config))
+
+
+def test_metric_definitions_are_stored_once_and_bad_ones_refused_whole(server: InProcessServer) -> None:
+    """The client sends every definition with each config change: a definition the run holds
+    adds no record; a bad one is refused by name and nothing of the upsert is applied."""
+    defined = [{"1": "epoch", "6": [3, 2]}, {"1": "loss", "5": 1, "6": [1, 3], "7": [1], "8": 1}]
+    config = json.dumps({"lr": {"value": 1}, "_wandb": {"value": {"m": defined}}})
+    with wandb_client(server) as client:
+        upsert(client, "defs", config=config)
+        first = client.get("/api/v1/runs/admin/wb/defs").json()
+        assert first["metric_defs"]["loss"] == {
+            "name": "loss",
+            "step_metric": "epoch",
+            "step_sync": True,
+            "hidden": False,
+            "summary": ["min"],
+            "goal": "minimize",
+        }
+        assert first["metric_defs"]["epoch"]["hidden"] is True
+        upsert(client, "defs", config=config)
+        assert client.get("/api/v1/runs/admin/wb/defs").json()["last_seq"] == first["last_seq"] + 1
+        for bad, says in (
+            ([{"1": "loss", "5": 7}], "step metric index 7"),
+            ([{"1": "loss", "7": [99]}], "unknown summary"),
+            ([{"1": "a*b"}], "trailing"),
+            ({"1": "loss"}, "must be a list"),
+        ):
+            sent = json.dumps({"lr": {"value": 2}, "_wandb": {"value": {"m": bad}}})
+            answer = gql(client, UPSERT, entity="admin", project="wb", name="defs", config=sent)
+            assert answer.status_code == 400 and says in answer.json()["errors"][0]["message"], answer.text
+        assert client.get("/api/v1/runs/admin/wb/defs").json()["config"] == {"lr": 1}
+
+
 # -- wandb.Api: reading runs ----------------------------------------------------------------------
 def _log_rows(client: httpx.Client, run: str, rows: int) -> None:
     lines = [{"_step": i, "loss": 1.0 / (i + 1), **({"acc": i / 10} if i % 2 else {})} for i in range(rows)]

@@ -24,7 +24,7 @@ from wakelog.server.http import not_found, project_path, run_path
 from wakelog.server.permissions import require, require_writer
 from wakelog.server.wandb_compat import reads, uploads
 from wakelog.server.wandb_compat.graphql import Field, Resolver, Strict
-from wakelog.server.wandb_compat.mapping import config_values, loads, wandb_config
+from wakelog.server.wandb_compat.mapping import config_values, loads, metric_definitions, wandb_config
 from wakelog.server.wandb_compat.records import LIVE_STATES, Made, apply_in_thread
 from wakelog.store.schema import console_lines, entities, entity_members, projects, runs
 
@@ -131,7 +131,9 @@ def upsert_bucket(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
         raise InvalidRequest("upsertBucket needs an input object")
     path = _path(ctx, _string(given, "entityName"), _string(given, "modelName"), given.get("name"))
     fields = _run_fields(given)
-    config = config_values(loads(given["config"], "config")) if given.get("config") is not None else None
+    raw = loads(given["config"], "config") if given.get("config") is not None else None
+    config = config_values(raw) if raw is not None else None
+    metrics = metric_definitions(raw)
     summary = _summary(given)
     now = time.time()
 
@@ -147,6 +149,9 @@ def upsert_bucket(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
             made.append((RecordType.CONFIG, now, {"update": config}))
         if summary:
             made.append((RecordType.SUMMARY, now, {"update": summary}))
+        # the client sends every definition with each config change: only new or changed ones
+        held = run.metric_defs or {}
+        made.extend((RecordType.METRIC, now, d) for d in metrics if held.get(d["name"]) != d)
         return made
 
     with ctx.state.db.read() as conn:
