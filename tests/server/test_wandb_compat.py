@@ -134,6 +134,33 @@ def test_upsert_bucket_creates_then_updates_the_run(server: InProcessServer) -> 
         assert stopped.json() == {"data": {"project": {"run": {"stopped": False}}}}
 
 
+def test_a_run_stopped_through_the_api_is_told_so_until_it_ends(server: InProcessServer) -> None:
+    """``POST …/stop`` (the stop button): the run's client reads ``stopped`` from its next
+    file-stream answer and from ``RunStoppedStatus``; an ended run has nothing to stop (409), and
+    a resumed one is not stopped by what was asked of its last life."""
+
+    def stopped() -> bool:
+        answer = gql(client, STOPPED, entityName="admin", projectName="wb", runId="stop1")
+        return bool(answer.json()["data"]["project"]["run"]["stopped"])
+
+    with wandb_client(server) as client:
+        upsert(client, "stop1")
+        assert stream(client, "stop1", {"files": {}}).json()["stopped"] is False and not stopped()
+        assert client.post("/api/v1/runs/admin/wb/stop1/stop").status_code == 204
+        assert client.post("/api/v1/runs/admin/wb/stop1/stop").status_code == 204  # twice: still once
+        assert stream(client, "stop1", {"files": {}}).json()["stopped"] is True and stopped()
+        ended = stream(client, "stop1", {"files": {}, "complete": True, "exitcode": 255})
+        assert ended.json()["stopped"] is False and not stopped()
+        again = client.post("/api/v1/runs/admin/wb/stop1/stop")
+        assert again.status_code == 409 and "only a running run" in again.json()["detail"], again.text
+        upsert(client, "stop1")  # resumed
+        assert stream(client, "stop1", {"files": {}}).json()["stopped"] is False and not stopped()
+        missing = client.post("/api/v1/runs/admin/wb/nosuch/stop")
+        assert missing.status_code == 404
+        audit = client.get("/api/v1/audit").json()["entries"]
+        assert [e["target"] for e in audit if e["action"] == "run.stop"] == ["admin/wb/stop1"]
+
+
 def test_resent_file_stream_requests_apply_once(server: InProcessServer) -> None:
     """The client resends a request it got no answer for: rows, samples, lines and the exit count once."""
     with wandb_client(server) as client:

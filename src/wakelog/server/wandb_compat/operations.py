@@ -137,12 +137,14 @@ def upsert_bucket(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     summary = _summary(given)
     now = time.time()
 
-    def make(_conn: sa.Connection, run: Any) -> list[Made]:
+    def make(conn: sa.Connection, run: Any) -> list[Made]:
         made: list[Made] = []
         if run.last_seq < 0:
             made.append((RecordType.RUN, now, {**fields, "start_time": now}))
         elif run.state not in LIVE_STATES:  # an ended run upserted again: resumed, it runs again
             made.append((RecordType.RUN, now, fields))
+            if run.stop_requested_at is not None:  # a stop asked of its last life is not for this one
+                conn.execute(runs.update().where(runs.c.id == run.id).values(stop_requested_at=None))
         elif fields:
             made.append((RecordType.RUN, now, {**fields, "update": True}))
         if config is not None:
@@ -232,13 +234,25 @@ def _resume(ctx: Context, run: Any) -> dict[str, Any]:
         ).scalar_one()
     tail = [json.dumps({"_step": run.last_step})] if run.last_step >= 0 else []
     return {
-        "stopped": False,  # wakelog has no stop button yet
+        "stopped": stop_requested(run),
         "logLineCount": lines + 1,
         "eventsLineCount": 0,
         "historyTail": json.dumps(tail),
         "eventsTail": "[]",
         "wandbConfig": json.dumps({"t": {}} if run.last_seq >= 0 else {}),
     }
+
+
+def stop_requested(run: Any) -> bool:
+    """Whether someone asked the run to stop (``POST …/stop``, the web app's button) while it runs."""
+    return run.stop_requested_at is not None and run.state in LIVE_STATES
+
+
+def stop_requested_of(state: Any, run_pk: int) -> bool:
+    """``stop_requested`` of the run with this primary key (the file stream's answer)."""
+    with state.db.read() as conn:
+        run = conn.execute(sa.select(runs.c.state, runs.c.stop_requested_at).where(runs.c.id == run_pk)).one()
+    return stop_requested(run)
 
 
 def create_run_files(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
