@@ -587,3 +587,55 @@ def test_resume_auto_goes_on_at_the_next_step_with_config_and_summary_merged(
         "summary": {"x": 12, "loss": 1.0 / 3, "best": 2, "first_only": "kept"},
         "history": [(0, 0), (1, 1), (2, 2), (3, 10), (4, 11), (5, 12)],
     }
+
+
+STOP_SCRIPT = """
+import time, wandb
+run = wandb.init(project="stop", id="stop1")
+i = 0
+try:
+    while True:  # a training loop with no end: only the stop button ends it
+        run.log({"i": i})
+        i += 1
+        time.sleep(0.1)  # (a sleep, not a spin: wandb's threads need the GIL)
+except KeyboardInterrupt:
+    print("STOPPED AT", i)
+    raise
+"""
+
+
+def test_the_stop_button_stops_a_wandb_script(server: ServerProcess, tmp_path: Path) -> None:
+    """``POST …/stop`` (the web app's stop button): the client sees ``stopped`` in its next
+    file-stream answer, its stop checker (every 15 s, wandb's own) interrupts the script's main
+    thread as W&B documents, and the run ends with what was logged up to then."""
+    env = wandb_env(server, tmp_path, WANDB_X_FILE_STREAM_TRANSMIT_INTERVAL="1")
+    script = subprocess.Popen(
+        [sys.executable, "-c", STOP_SCRIPT],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_until(lambda: len(_steps_of(server)) >= 3, 120, interval=0.1, what="the first rows")
+        with server.client() as client:
+            assert client.post("/api/v1/runs/admin/stop/stop1/stop").status_code == 204
+        out, err = script.communicate(timeout=120)
+    finally:
+        if script.poll() is None:
+            script.kill()
+            script.wait()
+    assert script.returncode != 0 and "STOPPED AT" in out, err[-3000:]
+    logged = int(out.split("STOPPED AT", 1)[1].split()[0])
+    with server.client() as client:
+        run = client.get("/api/v1/runs/admin/stop/stop1").json()
+        rows = client.get("/api/v1/runs/admin/stop/stop1/history/rows", params={"page_size": 10_000}).json()
+    assert (run["state"], run["exit_code"]) == ("failed", 255), run  # what the client reports
+    assert [row["i"] for row in rows["rows"]] == list(range(logged)), "every row up to the stop, once"
+
+
+def _steps_of(server: ServerProcess) -> list[Any]:
+    with server.client() as client:
+        answer = client.get("/api/v1/runs/admin/stop/stop1/history/rows")
+    return answer.json()["rows"] if answer.status_code == 200 else []
