@@ -639,3 +639,47 @@ def _steps_of(server: ServerProcess) -> list[Any]:
     with server.client() as client:
         answer = client.get("/api/v1/runs/admin/stop/stop1/history/rows")
     return answer.json()["rows"] if answer.status_code == 200 else []
+
+
+FORK_SCRIPT = """
+import wandb
+run = wandb.init(project="fork", id="parent1", config={"lr": 0.1})
+for i in range(5):
+    run.log({"x": i, "sq": i * i})
+run.finish()
+run = wandb.init(project="fork", id="child1", fork_from="parent1?_step=2", config={"lr": 0.2})
+for i in range(2):
+    run.log({"x": 100 + i})
+run.finish()
+try:
+    wandb.init(project="fork", id="parent1", resume_from="parent1?_step=1")
+except Exception as exc:
+    print("REWIND REFUSED", exc)
+"""
+
+
+def test_fork_from_starts_with_the_parents_history_and_resume_from_is_refused(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    """``fork_from="<run>?_step=N"``: a new run holding the parent's rows up to N, then its own
+    from N+1 on (the client's steps), its own config; the parent is unchanged. ``resume_from``
+    (rewinding a run) is refused by name, and the run stays as it was."""
+    done = run_wandb(server, tmp_path, FORK_SCRIPT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "REWIND REFUSED" in done.stdout and "rewindRun" in done.stdout, done.stdout[-2000:]
+    api = _api(server)
+    try:
+        runs = {r.id: r for r in api.runs("admin/fork")}
+        parent, child = runs["parent1"], runs["child1"]
+        parent_rows = [(r["_step"], r["x"], r.get("sq")) for r in parent.scan_history()]
+        child_rows = [(r["_step"], r["x"], r.get("sq")) for r in child.scan_history()]
+        assert parent_rows == [(i, i, i * i) for i in range(5)]
+        assert child_rows == [*parent_rows[:3], (3, 100, None), (4, 101, None)]
+        assert (child.config, child.state, parent.config, parent.state) == (
+            {"lr": 0.2},
+            "finished",
+            {"lr": 0.1},
+            "finished",
+        )
+    finally:
+        api.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -159,6 +160,35 @@ def test_a_run_stopped_through_the_api_is_told_so_until_it_ends(server: InProces
         assert missing.status_code == 404
         audit = client.get("/api/v1/audit").json()["entries"]
         assert [e["target"] for e in audit if e["action"] == "run.stop"] == ["admin/wb/stop1"]
+
+
+def test_a_fork_copies_its_parents_rows_once_and_bad_fork_points_are_refused(server: InProcessServer) -> None:
+    """The fork's first upsert copies the parent's rows up to the step; the client's resent
+    upsert copies nothing more. A missing parent is 404, a bad point 400, and nothing is made."""
+
+    def fork(run: str, point: Any) -> httpx.Response:
+        config = json.dumps({"_wandb": {"value": {"branch_point": point}}})
+        return gql(client, UPSERT, entity="admin", project="wb", name=run, config=config)
+
+    with wandb_client(server) as client:
+        upsert(client, "parent")
+        rows = [{"_step": i, "x": i, "_timestamp": 1.0 + i} for i in range(4)]
+        assert stream(client, "parent", {"files": {"wandb-history.jsonl": history_lines(*rows, offset=0)}})
+        for _ in range(2):
+            assert fork("child", {"run_id": "parent", "step": 1}).status_code == 200
+        got = client.get("/api/v1/runs/admin/wb/child/history/rows").json()["rows"]
+        assert [(r["_step"], r["x"]) for r in got] == [(0, 0), (1, 1)]
+        assert fork("orphan", {"run_id": "nosuch", "step": 1}).status_code == 404
+        for bad in (
+            {"run_id": "parent", "step": -1},
+            {"run_id": "parent", "step": 1.5},
+            {"step": 1},
+            "x",
+            {"run_id": "parent", "step": 2**70},
+        ):
+            answer = fork("orphan", bad)
+            assert answer.status_code == 400 and "branch_point" in answer.json()["errors"][0]["message"]
+        assert client.get("/api/v1/runs/admin/wb/orphan").status_code == 404
 
 
 def test_resent_file_stream_requests_apply_once(server: InProcessServer) -> None:
@@ -435,15 +465,20 @@ _metric = st.dictionaries(
 )
 
 
-@given(metrics=st.lists(_metric, max_size=4) | _json)
+@given(
+    metrics=st.lists(_metric, max_size=4) | _json,
+    branch=_json | st.fixed_dictionaries({"run_id": _json, "step": _json}),
+)
 @FUZZ
-def test_fuzzed_metric_definitions_are_answered_4xx_not_5xx(
-    fuzz_server: InProcessServer, metrics: Any
+def test_fuzzed_metric_definitions_and_fork_points_are_answered_4xx_not_5xx(
+    fuzz_server: InProcessServer, metrics: Any, branch: Any
 ) -> None:
-    """``define_metric`` as the client sends it (``_wandb.m`` in the config), any shape."""
-    config = json.dumps({"_wandb": {"value": {"m": metrics}}})
+    """``define_metric`` and ``fork_from`` as the client sends them (``_wandb.m`` and
+    ``_wandb.branch_point`` in the config), any shape; a new run each time, so forks copy."""
+    config = json.dumps({"_wandb": {"value": {"m": metrics, "branch_point": branch}}})
     with wandb_client(fuzz_server) as client:
-        _no_5xx(gql(client, UPSERT, entity="admin", project="wb", name="fuzz", config=config))
+        run = f"fuzz-fork-{uuid.uuid4().hex[:8]}"
+        _no_5xx(gql(client, UPSERT, entity="admin", project="wb", name=run, config=config))
 
 
 def test_metric_definitions_are_stored_once_and_bad_ones_refused_whole(server: InProcessServer) -> None:

@@ -22,7 +22,7 @@ from wakelog.server.auth import User
 from wakelog.server.errors import InvalidRequest
 from wakelog.server.http import not_found, project_path, run_path
 from wakelog.server.permissions import require, require_writer
-from wakelog.server.wandb_compat import reads, uploads
+from wakelog.server.wandb_compat import branches, reads, uploads
 from wakelog.server.wandb_compat.graphql import Field, Resolver, Strict
 from wakelog.server.wandb_compat.mapping import config_values, loads, metric_definitions, wandb_config
 from wakelog.server.wandb_compat.records import LIVE_STATES, Made, apply_in_thread
@@ -134,6 +134,7 @@ def upsert_bucket(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     raw = loads(given["config"], "config") if given.get("config") is not None else None
     config = config_values(raw) if raw is not None else None
     metrics = metric_definitions(raw)
+    fork = branches.fork_point(raw)
     summary = _summary(given)
     now = time.time()
 
@@ -141,6 +142,7 @@ def upsert_bucket(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
         made: list[Made] = []
         if run.last_seq < 0:
             made.append((RecordType.RUN, now, {**fields, "start_time": now}))
+            made.extend((RecordType.HISTORY, row.get("_timestamp", now), row) for row in inherited)
         elif run.state not in LIVE_STATES:  # an ended run upserted again: resumed, it runs again
             made.append((RecordType.RUN, now, fields))
             if run.stop_requested_at is not None:  # a stop asked of its last life is not for this one
@@ -158,6 +160,10 @@ def upsert_bucket(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
 
     with ctx.state.db.read() as conn:
         require_writer(conn, ctx.user, path[0])
+    inherited: list[dict[str, Any]] = []
+    if fork is not None and fork[0] != path[2] and _read_run(ctx, *path) is None:
+        # a fork's first upsert: the parent's history up to the fork step comes first
+        inherited = branches.parent_rows(ctx.state, *path[:2], *fork)
     result = apply_in_thread(ctx.state, path, ctx.user, make)
     with ctx.state.db.read() as conn:
         run = conn.execute(sa.select(runs).where(runs.c.id == result.run_pk)).one()
