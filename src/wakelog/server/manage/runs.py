@@ -111,8 +111,18 @@ def stop(db: Database, user: User, entity: str, project: str, run_id: str) -> No
             )
         if row.stop_requested_at is not None:
             return
-        conn.execute(runs.update().where(runs.c.id == row.id).values(stop_requested_at=time.time()))
-        audit.record(conn, user, "run.stop", f"{entity}/{project}/{run_id}", entity=entity)
+        now = time.time()
+        conn.execute(runs.update().where(runs.c.id == row.id).values(stop_requested_at=now))
+        target = f"{entity}/{project}/{run_id}"
+        audit.record(
+            conn,
+            user,
+            "run.stop",
+            target,
+            entity=entity,
+            before={"stop_requested_at": None},
+            after={"stop_requested_at": now},
+        )
 
 
 def retag(
