@@ -115,10 +115,12 @@ def test_admins_read_the_audit_trail_in_both_languages(pages: Pages) -> None:
 
 
 def test_the_stop_button_asks_a_running_run_to_stop(pages: Pages, axe_source: str) -> None:  # noqa: F811
-    """Only a running run has the button; it asks once confirmed, says so, and the request is
-    what the run's client polls (``stopped`` in its file-stream answer), audited as ``run.stop``."""
+    """Only a running run has the button; once confirmed it asks the server (audited as
+    ``run.stop``; what the client then does: tests/integration/test_wandb_client.py) and says so."""
     with pages.seeded.server.client() as admin:
-        assert post_records(admin, "admin/stopping/live", [[0, "run", 1.0, {"name": "still training"}]]).is_success
+        assert post_records(
+            admin, "admin/stopping/live", [[0, "run", 1.0, {"name": "still training"}]]
+        ).is_success
     page = pages.new()
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(pages.url("/admin/p/runs/r1"))
