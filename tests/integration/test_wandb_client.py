@@ -455,3 +455,231 @@ def test_wandb_api_reads_runs_like_wakelog_api(server: ServerProcess, tmp_path: 
             assert isinstance(theirs["system"], list) and theirs["user"] == "admin" and theirs["created"]
     finally:
         api.close()
+
+
+#: define_metric beyond summary: a hidden step metric, a metric charted against it (step_sync,
+#: summary), a glob with a step metric; the same calls through both clients.
+METRICS_SCRIPT = """
+import MODULE as wandb
+run = wandb.init(project="PROJECT", id="metrics1")
+run.define_metric("epoch", hidden=True)
+run.define_metric("loss", step_metric="epoch", summary="min,max")
+run.define_metric("train/*", step_metric="epoch")
+for epoch in range(3):
+    run.log({"epoch": epoch, "loss": 1.0 / (epoch + 1), "train/acc": epoch / 2})
+run.finish()
+"""
+
+
+def test_define_metric_options_are_stored_like_wakelogs(server: ServerProcess, tmp_path: Path) -> None:
+    """step_metric, step_sync, hidden and summary land in the run's metric definitions exactly as
+    wakelog's SDK stores them, so the web app charts ``loss`` and ``train/*`` against ``epoch``."""
+    by_wandb = run_wandb(
+        server, tmp_path / "wandb", METRICS_SCRIPT.replace("MODULE", "wandb").replace("PROJECT", "metrics")
+    )
+    assert by_wandb.returncode == 0, by_wandb.stderr
+    wakelog_code = METRICS_SCRIPT.replace("MODULE", "wakelog").replace("PROJECT", "metrics-wk")
+    by_wakelog = run_wakelog(server, tmp_path / "wakelog", wakelog_code)
+    assert by_wakelog.returncode == 0, by_wakelog.stderr
+    with server.client() as client:
+        theirs = client.get("/api/v1/runs/admin/metrics/metrics1").json()["metric_defs"]
+        ours = client.get("/api/v1/runs/admin/metrics-wk/metrics1").json()["metric_defs"]
+        keys = client.get("/api/v1/projects/admin/metrics/keys").json()
+    assert theirs == ours
+    assert theirs["epoch"]["hidden"] is True
+    assert theirs["loss"] == {
+        "name": "loss",
+        "step_metric": "epoch",
+        "step_sync": True,
+        "hidden": False,
+        "summary": ["min", "max"],
+        "goal": None,
+    }
+    assert keys["step_metrics"] == {"loss": "epoch", "train/*": "epoch"}
+
+
+def _wandb_ok(server: ServerProcess, tmp: Path, code: str, **env: str) -> subprocess.CompletedProcess:
+    done = python("-c", textwrap.dedent(code), cwd=tmp, env=wandb_env(server, tmp, **env))
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+@pytest.mark.parametrize(
+    ("mode", "exists", "says"),
+    [
+        ("must", False, "does not exist or has not been initialized"),
+        ("never", True, "already exists, but your `resume` setting does not allow"),
+    ],
+)
+def test_resume_must_and_never_fail_as_the_client_says(
+    server: ServerProcess, tmp_path: Path, mode: str, exists: bool, says: str
+) -> None:
+    """The client decides from what the server answers about the run (``RunResumeStatus``):
+    ``must`` of a run that is not there, ``never`` of one that is, stop with its own error and
+    leave the server as it was."""
+    run_id = f"resume-{mode}"
+    if exists:
+        _wandb_ok(
+            server,
+            tmp_path,
+            f"import wandb\nrun = wandb.init(project='modes', id='{run_id}')\n"
+            "run.log({'x': 1})\nrun.finish()\n",
+        )
+    code = f"import wandb\nwandb.init(project='modes', id='{run_id}', resume='{mode}')\n"
+    done = run_wandb(server, tmp_path, code)
+    assert done.returncode != 0 and says in done.stderr, done.stderr[-3000:]
+    with server.client() as client:
+        found = client.get(f"/api/v1/runs/admin/modes/{run_id}")
+        if exists:
+            rows = client.get(f"/api/v1/runs/admin/modes/{run_id}/history/rows").json()["rows"]
+            assert found.json()["state"] == "finished" and [r["x"] for r in rows] == [1]
+        else:
+            assert found.status_code == 404, "nothing was created"
+
+
+#: One script, run twice in one folder: the second time ``resume="auto"`` finds the run id in the
+#: client's resume file (the first run failed) and goes on after its last step. wakelog's SDK
+#: resumes only a run that did not end with "auto", so its side names the run (``"allow"``).
+AUTO_SCRIPT = """
+import sys
+import MODULE as wandb
+run = wandb.init(project="PROJECT", id=ID, resume=RESUME, config={"lr": 0.1, "phase": "one"})
+if run.resumed:
+    run.config.update({"phase": "two", "extra": 1}, allow_val_change=True)
+for i in range(3):
+    run.log({"x": 10 * run.resumed + i, "loss": 1.0 / (i + 1)})
+run.summary["best"] = run.summary.get("best", 0) + 1
+if not run.resumed:
+    run.summary["first_only"] = "kept"
+    sys.exit(3)  # the run ends badly: auto resumes it
+run.finish()
+"""
+
+
+def test_resume_auto_goes_on_at_the_next_step_with_config_and_summary_merged(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    got = {}
+    sides = (("wandb", run_wandb, "None", "'auto'"), ("wakelog", run_wakelog, "'a1'", "'allow'"))
+    for client, runner, run_id, resume in sides:
+        project = f"auto-{client}"
+        code = AUTO_SCRIPT.replace("MODULE", client).replace("PROJECT", project)
+        code = code.replace("ID", run_id).replace("RESUME", resume)
+        first = runner(server, tmp_path / client, code)
+        assert first.returncode == 3, first.stderr[-3000:]
+        second = runner(server, tmp_path / client, code)
+        assert second.returncode == 0, second.stderr[-3000:]
+        api = _api(server)
+        try:
+            run = _only_run(api, project)  # one run: the second start resumed it
+            got[client] = {
+                "state": (run.state, run.exit_code),
+                "config": run.config,
+                "summary": {k: v for k, v in dict(run.summary).items() if not k.startswith("_")},
+                "history": [(r["_step"], r["x"]) for r in run.scan_history()],
+            }
+        finally:
+            api.close()
+    assert got["wandb"] == got["wakelog"]
+    assert got["wandb"] == {
+        "state": ("finished", 0),
+        "config": {"lr": 0.1, "phase": "two", "extra": 1},
+        "summary": {"x": 12, "loss": 1.0 / 3, "best": 2, "first_only": "kept"},
+        "history": [(0, 0), (1, 1), (2, 2), (3, 10), (4, 11), (5, 12)],
+    }
+
+
+STOP_SCRIPT = """
+import time, wandb
+run = wandb.init(project="stop", id="stop1")
+i = 0
+try:
+    while True:  # a training loop with no end: only the stop button ends it
+        run.log({"i": i})
+        i += 1
+        time.sleep(0.1)  # (a sleep, not a spin: wandb's threads need the GIL)
+except KeyboardInterrupt:
+    print("STOPPED AT", i)
+    raise
+"""
+
+
+def test_the_stop_button_stops_a_wandb_script(server: ServerProcess, tmp_path: Path) -> None:
+    """``POST …/stop`` (the web app's stop button): the client sees ``stopped`` in its next
+    file-stream answer, its stop checker (every 15 s, wandb's own) interrupts the script's main
+    thread as W&B documents, and the run ends with what was logged up to then."""
+    env = wandb_env(server, tmp_path, WANDB_X_FILE_STREAM_TRANSMIT_INTERVAL="1")
+    script = subprocess.Popen(
+        [sys.executable, "-c", STOP_SCRIPT],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_until(lambda: len(_steps_of(server)) >= 3, 120, interval=0.1, what="the first rows")
+        with server.client() as client:
+            assert client.post("/api/v1/runs/admin/stop/stop1/stop").status_code == 204
+        out, err = script.communicate(timeout=120)
+    finally:
+        if script.poll() is None:
+            script.kill()
+            script.wait()
+    assert script.returncode != 0 and "STOPPED AT" in out, err[-3000:]
+    logged = int(out.split("STOPPED AT", 1)[1].split()[0])
+    with server.client() as client:
+        run = client.get("/api/v1/runs/admin/stop/stop1").json()
+        rows = client.get("/api/v1/runs/admin/stop/stop1/history/rows", params={"page_size": 10_000}).json()
+    assert (run["state"], run["exit_code"]) == ("failed", 255), run  # what the client reports
+    assert [row["i"] for row in rows["rows"]] == list(range(logged)), "every row up to the stop, once"
+
+
+def _steps_of(server: ServerProcess) -> list[Any]:
+    with server.client() as client:
+        answer = client.get("/api/v1/runs/admin/stop/stop1/history/rows")
+    return answer.json()["rows"] if answer.status_code == 200 else []
+
+
+FORK_SCRIPT = """
+import wandb
+run = wandb.init(project="fork", id="parent1", config={"lr": 0.1})
+for i in range(5):
+    run.log({"x": i, "sq": i * i})
+run.finish()
+run = wandb.init(project="fork", id="child1", fork_from="parent1?_step=2", config={"lr": 0.2})
+for i in range(2):
+    run.log({"x": 100 + i})
+run.finish()
+try:
+    wandb.init(project="fork", id="parent1", resume_from="parent1?_step=1")
+except Exception as exc:
+    print("REWIND REFUSED", exc)
+"""
+
+
+def test_fork_from_starts_with_the_parents_history_and_resume_from_is_refused(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    """``fork_from="<run>?_step=N"``: a new run holding the parent's rows up to N, then its own
+    from N+1 on (the client's steps), its own config; the parent is unchanged. ``resume_from``
+    (rewinding a run) is refused by name, and the run stays as it was."""
+    done = run_wandb(server, tmp_path, FORK_SCRIPT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "REWIND REFUSED" in done.stdout and "rewindRun" in done.stdout, done.stdout[-2000:]
+    api = _api(server)
+    try:
+        runs = {r.id: r for r in api.runs("admin/fork")}
+        parent, child = runs["parent1"], runs["child1"]
+        parent_rows = [(r["_step"], r["x"], r.get("sq")) for r in parent.scan_history()]
+        child_rows = [(r["_step"], r["x"], r.get("sq")) for r in child.scan_history()]
+        assert parent_rows == [(i, i, i * i) for i in range(5)]
+        assert child_rows == [*parent_rows[:3], (3, 100, None), (4, 101, None)]
+        assert (child.config, child.state, parent.config, parent.state) == (
+            {"lr": 0.2},
+            "finished",
+            {"lr": 0.1},
+            "finished",
+        )
+    finally:
+        api.close()

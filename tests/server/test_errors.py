@@ -389,6 +389,7 @@ def _exercise_async_routes(client: TestClient, key: str) -> set[str]:
         ),
         ("DELETE", f"/api/v1/runs/{RUN}", {}),
         ("POST", f"/api/v1/runs/{RUN}/restore", {}),
+        ("POST", f"/api/v1/runs/{RUN}/stop", {}),
     ]
     for method, path, kwargs in manage_calls:
         assert client.request(method, path, **kwargs).status_code < 400, (method, path)

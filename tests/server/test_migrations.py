@@ -310,3 +310,17 @@ def test_0012_adds_reports_keeps_run_threads_and_goes_back(
             assert conn.execute(sa.text("SELECT count(*) FROM comments")).scalar_one() == 1
     finally:
         db.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0014_adds_the_stop_request_to_runs_from_before_and_goes_back(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A run from before is not stopped, can be stopped after the upgrade, and the downgrade
+    keeps it."""
+    url = database_with_an_old_run(backend, tmp_path, request, "0012")
+    with InProcessServer(tmp_path / "data", database_url=url) as server, server.client() as client:
+        assert post_records(client, "team/p/r1", [[0, "run", 1.0, {"name": "before"}]]).status_code == 200
+        assert client.post("/api/v1/runs/team/p/r1/stop").status_code == 204
+    tables, names = downgrade_and_back(url, "0012")
+    assert names == ["before"] and "runs" in tables

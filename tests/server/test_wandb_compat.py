@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -132,6 +133,62 @@ def test_upsert_bucket_creates_then_updates_the_run(server: InProcessServer) -> 
         assert run["config"] == {"lr": 0.2} and run["state"] == "running"
         stopped = gql(client, STOPPED, entityName="admin", projectName="wb", runId="up1")
         assert stopped.json() == {"data": {"project": {"run": {"stopped": False}}}}
+
+
+def test_a_run_stopped_through_the_api_is_told_so_until_it_ends(server: InProcessServer) -> None:
+    """``POST …/stop`` (the stop button): the run's client reads ``stopped`` from its next
+    file-stream answer and from ``RunStoppedStatus``; an ended run has nothing to stop (409), and
+    a resumed one is not stopped by what was asked of its last life."""
+
+    def stopped() -> bool:
+        answer = gql(client, STOPPED, entityName="admin", projectName="wb", runId="stop1")
+        return bool(answer.json()["data"]["project"]["run"]["stopped"])
+
+    with wandb_client(server) as client:
+        upsert(client, "stop1")
+        assert stream(client, "stop1", {"files": {}}).json()["stopped"] is False and not stopped()
+        assert client.post("/api/v1/runs/admin/wb/stop1/stop").status_code == 204
+        assert client.post("/api/v1/runs/admin/wb/stop1/stop").status_code == 204  # twice: still once
+        assert stream(client, "stop1", {"files": {}}).json()["stopped"] is True and stopped()
+        ended = stream(client, "stop1", {"files": {}, "complete": True, "exitcode": 255})
+        assert ended.json()["stopped"] is False and not stopped()
+        again = client.post("/api/v1/runs/admin/wb/stop1/stop")
+        assert again.status_code == 409 and "only a running run" in again.json()["detail"], again.text
+        upsert(client, "stop1")  # resumed
+        assert stream(client, "stop1", {"files": {}}).json()["stopped"] is False and not stopped()
+        missing = client.post("/api/v1/runs/admin/wb/nosuch/stop")
+        assert missing.status_code == 404
+        audit = client.get("/api/v1/audit").json()["entries"]
+        assert [e["target"] for e in audit if e["action"] == "run.stop"] == ["admin/wb/stop1"]
+
+
+def test_a_fork_copies_its_parents_rows_once_and_bad_fork_points_are_refused(server: InProcessServer) -> None:
+    """The fork's first upsert copies the parent's rows up to the step; the client's resent
+    upsert copies nothing more. A missing parent is 404, a bad point 400, and nothing is made."""
+
+    def fork(run: str, point: Any) -> httpx.Response:
+        config = json.dumps({"_wandb": {"value": {"branch_point": point}}})
+        return gql(client, UPSERT, entity="admin", project="wb", name=run, config=config)
+
+    with wandb_client(server) as client:
+        upsert(client, "parent")
+        rows = [{"_step": i, "x": i, "_timestamp": 1.0 + i} for i in range(4)]
+        assert stream(client, "parent", {"files": {"wandb-history.jsonl": history_lines(*rows, offset=0)}})
+        for _ in range(2):
+            assert fork("child", {"run_id": "parent", "step": 1}).status_code == 200
+        got = client.get("/api/v1/runs/admin/wb/child/history/rows").json()["rows"]
+        assert [(r["_step"], r["x"]) for r in got] == [(0, 0), (1, 1)]
+        assert fork("orphan", {"run_id": "nosuch", "step": 1}).status_code == 404
+        for bad in (
+            {"run_id": "parent", "step": -1},
+            {"run_id": "parent", "step": 1.5},
+            {"step": 1},
+            "x",
+            {"run_id": "parent", "step": 2**70},
+        ):
+            answer = fork("orphan", bad)
+            assert answer.status_code == 400 and "branch_point" in answer.json()["errors"][0]["message"]
+        assert client.get("/api/v1/runs/admin/wb/orphan").status_code == 404
 
 
 def test_resent_file_stream_requests_apply_once(server: InProcessServer) -> None:
@@ -397,6 +454,62 @@ def test_fuzzed_run_filters_are_answered_4xx_not_5xx(
     with wandb_client(fuzz_server) as client:
         for sent in (filters, json.dumps(filters)):
             _no_5xx(gql(client, RUNS, filters=sent, **variables))
+
+
+_metric = st.dictionaries(
+    st.sampled_from(["1", "2", "4", "5", "6", "7", "8", "10", "x"]),
+    _json
+    | st.integers(min_value=-2, max_value=9)
+    | st.lists(st.integers(min_value=-1, max_value=9), max_size=3),
+    max_size=6,
+)
+
+
+@given(
+    metrics=st.lists(_metric, max_size=4) | _json,
+    branch=_json | st.fixed_dictionaries({"run_id": _json, "step": _json}),
+)
+@FUZZ
+def test_fuzzed_metric_definitions_and_fork_points_are_answered_4xx_not_5xx(
+    fuzz_server: InProcessServer, metrics: Any, branch: Any
+) -> None:
+    """``define_metric`` and ``fork_from`` as the client sends them (``_wandb.m`` and
+    ``_wandb.branch_point`` in the config), any shape; a new run each time, so forks copy."""
+    config = json.dumps({"_wandb": {"value": {"m": metrics, "branch_point": branch}}})
+    with wandb_client(fuzz_server) as client:
+        run = f"fuzz-fork-{uuid.uuid4().hex[:8]}"
+        _no_5xx(gql(client, UPSERT, entity="admin", project="wb", name=run, config=config))
+
+
+def test_metric_definitions_are_stored_once_and_bad_ones_refused_whole(server: InProcessServer) -> None:
+    """The client sends every definition with each config change: a definition the run holds
+    adds no record; a bad one is refused by name and nothing of the upsert is applied."""
+    defined = [{"1": "epoch", "6": [3, 2]}, {"1": "loss", "5": 1, "6": [1, 3], "7": [1], "8": 1}]
+    config = json.dumps({"lr": {"value": 1}, "_wandb": {"value": {"m": defined}}})
+    with wandb_client(server) as client:
+        upsert(client, "defs", config=config)
+        first = client.get("/api/v1/runs/admin/wb/defs").json()
+        assert first["metric_defs"]["loss"] == {
+            "name": "loss",
+            "step_metric": "epoch",
+            "step_sync": True,
+            "hidden": False,
+            "summary": ["min"],
+            "goal": "minimize",
+        }
+        assert first["metric_defs"]["epoch"]["hidden"] is True
+        upsert(client, "defs", config=config)
+        assert client.get("/api/v1/runs/admin/wb/defs").json()["last_seq"] == first["last_seq"] + 1
+        for bad, says in (
+            ([{"1": "loss", "5": 7}], "step metric index 7"),
+            ([{"1": "loss", "7": [99]}], "unknown summary"),
+            ([{"1": "a*b"}], "trailing"),
+            ({"1": "loss"}, "must be a list"),
+        ):
+            sent = json.dumps({"lr": {"value": 2}, "_wandb": {"value": {"m": bad}}})
+            answer = gql(client, UPSERT, entity="admin", project="wb", name="defs", config=sent)
+            assert answer.status_code == 400 and says in answer.json()["errors"][0]["message"], answer.text
+        assert client.get("/api/v1/runs/admin/wb/defs").json()["config"] == {"lr": 1}
 
 
 # -- wandb.Api: reading runs ----------------------------------------------------------------------

@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from tests.server.conftest import ServerProcess, post_records, start_server
 from tests.web.conftest import Pages, Seeded, shot
+from tests.web.test_accessibility import axe_source, check_page  # noqa: F401  (a fixture)
 
 API = "/api/v1"
 
@@ -111,3 +112,34 @@ def test_admins_read_the_audit_trail_in_both_languages(pages: Pages) -> None:
     chinese.goto(pages.url("/admin/p/trash"))
     expect(chinese.get_by_role("heading", name="p 的回收站")).to_be_visible()
     shot(chinese, "manage-trash-zh")
+
+
+def test_the_stop_button_asks_a_running_run_to_stop(pages: Pages, axe_source: str) -> None:  # noqa: F811
+    """Only a running run has the button; once confirmed it asks the server (audited as
+    ``run.stop``; what the client then does: tests/integration/test_wandb_client.py) and says so."""
+    with pages.seeded.server.client() as admin:
+        assert post_records(
+            admin, "admin/stopping/live", [[0, "run", 1.0, {"name": "still training"}]]
+        ).is_success
+    page = pages.new()
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(pages.url("/admin/p/runs/r1"))
+    expect(page.get_by_role("button", name="Edit")).to_be_visible()
+    expect(page.get_by_role("button", name="Stop")).to_have_count(0)  # a finished run
+    page.goto(pages.url("/admin/stopping/runs/live"))
+    page.on("dialog", lambda dialog: dialog.accept())
+    button = page.get_by_role("button", name="Stop")
+    box = button.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 390, box
+    button.click()
+    expect(page.get_by_role("status").filter(has_text="Stop requested")).to_be_visible()
+    check_page(page, axe_source, "run-stop-390")
+    with pages.seeded.server.client() as admin:
+        audit = admin.get(f"{API}/audit").json()["entries"]
+        assert [e["target"] for e in audit if e["action"] == "run.stop"] == ["admin/stopping/live"]
+    chinese = pages.new(locale="zh-CN")
+    with pages.seeded.server.client() as admin:
+        assert post_records(admin, "admin/stopping/live2", [[0, "run", 1.0, {}]]).is_success
+    chinese.goto(pages.url("/admin/stopping/runs/live2"))
+    expect(chinese.get_by_role("button", name="停止")).to_be_visible()
+    shot(chinese, "run-stop-zh")

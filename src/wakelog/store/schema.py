@@ -142,6 +142,9 @@ runs = sa.Table(
     sa.Column("exit_code", sa.Integer, nullable=True),
     # What an uncaught exception left at the run's end (its last MAX_TRACEBACK characters).
     sa.Column("traceback", sa.Text, nullable=True),
+    # When someone asked the running run to stop (web app, API); its client stops at its next
+    # poll. Cleared when the run is resumed.
+    sa.Column("stop_requested_at", Time, nullable=True),
     sa.Column("last_step", sa.BigInteger, nullable=False, default=-1),
     # The highest run-log sequence number applied: what ingest acknowledges. Batches apply in
     # sequence order exactly once; anything at or below this is a duplicate and skipped.

@@ -272,6 +272,8 @@ export const editRun = (ref: RunRef, body: RunEdit) =>
   send<"/api/v1/runs/{entity}/{project}/{run_id}", "patch", RunDetail>("patch", "/api/v1/runs/{entity}/{project}/{run_id}", ref, body);
 export const deleteRun = (ref: RunRef) => send("delete", "/api/v1/runs/{entity}/{project}/{run_id}", ref);
 export const restoreRun = (ref: RunRef) => send("post", "/api/v1/runs/{entity}/{project}/{run_id}/restore", ref);
+/** Ask a running run to stop: its client (the stock wandb client) ends the script at its next check. */
+export const stopRun = (ref: RunRef) => send("post", "/api/v1/runs/{entity}/{project}/{run_id}/stop", ref);
 export const bulkRuns = (entity: string, project: string, body: BulkAction) =>
   send("post", "/api/v1/projects/{entity}/{project}/runs/bulk", { entity, project }, body);
 export const runTrash = (entity: string, project: string) => get("/api/v1/projects/{entity}/{project}/trash", { entity, project });

@@ -470,6 +470,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/runs/{entity}/{project}/{run_id}/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop Run
+         * @description Ask a running run to stop (the web app's stop button): its client ends the script at its
+         *     next poll, and the run ends as its client reports it. 409 if the run has ended.
+         */
+        post: operations["stop_run_api_v1_runs__entity___project___run_id__stop_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{entity}/{project}/runs/bulk": {
         parameters: {
             query?: never;
@@ -4460,6 +4481,37 @@ export interface operations {
         };
     };
     restore_run_api_v1_runs__entity___project___run_id__restore_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    stop_run_api_v1_runs__entity___project___run_id__stop_post: {
         parameters: {
             query?: never;
             header?: never;

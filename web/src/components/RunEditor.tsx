@@ -1,5 +1,6 @@
 /**
- * Edit a run's name, tags, notes, group and job type, or put it in the project's trash. Saving
+ * Edit a run's name, tags, notes, group and job type, stop it while it runs, or put it in the
+ * project's trash. Stopping only asks: the run's client ends its script at its next check. Saving
  * sends only the fields that changed; a training still running replaces one again only by setting
  * it later (last writer wins, docs/collaboration.md).
  */
@@ -7,7 +8,7 @@ import { useId, useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { useNavigate } from "react-router";
 import { seg } from "../api/client";
-import { deleteRun, editRun, type RunEdit } from "../api/endpoints";
+import { deleteRun, editRun, stopRun, type RunEdit } from "../api/endpoints";
 import type { RunDetail, RunRef } from "../api/types";
 import { errorMessage } from "../i18n/errors";
 
@@ -23,6 +24,7 @@ export function RunEditor({ run, runRef, onSaved }: { run: RunDetail; runRef: Ru
   const [open, setOpen] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [stopped, setStopped] = useState(false);
   const [form, setForm] = useState({ name: "", tags: "", notes: "", group: "", job_type: "" });
 
   const start = () => {
@@ -59,12 +61,29 @@ export function RunEditor({ run, runRef, onSaved }: { run: RunDetail; runRef: Ru
     }
   };
 
+  const stop = async () => {
+    if (!window.confirm(t("manage.confirmStop", { run: run.name ?? run.id }))) return;
+    try {
+      await stopRun(runRef);
+      setStopped(true);
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+  };
+  const live = run.state === "running" || run.state === "preempting";
+
   if (!open)
     return (
       <div className="run-actions">
         <button type="button" onClick={start}>
           {t("manage.edit")}
         </button>
+        {live && !stopped && (
+          <button type="button" className="danger" onClick={() => void stop()}>
+            {t("manage.stop")}
+          </button>
+        )}
+        {live && stopped && <p role="status">{t("manage.stopRequested")}</p>}
         <button type="button" className="danger" onClick={() => void remove()}>
           {t("manage.delete")}
         </button>

@@ -30,6 +30,8 @@ from wakelog.store.schema import projects, runs
 #: API field → column, for the fields people edit.
 EDITABLE = {"name": "name", "tags": "tags", "notes": "notes", "group": "group_name", "job_type": "job_type"}
 _FIELD = {column: name for name, column in EDITABLE.items()}
+#: The states of a run that has not ended (one that may be stopped, or must not be moved).
+LIVE_STATES = ("running", "preempting")
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,35 @@ def _edit_row(
         after={_FIELD[c]: v for c, v in changed.items()},
     )
     return True
+
+
+def stop(db: Database, user: User, entity: str, project: str, run_id: str) -> None:
+    """Ask the running run to stop: its client learns it at its next poll (the stock wandb
+    client's file stream answers ``stopped``) and ends the script. A run that has ended has
+    nothing to stop (409); asking twice keeps the first time."""
+    with db.write() as conn:
+        rows = _rows(conn, _project(conn, entity, project), [run_id], deleted=False)
+        if not rows:
+            raise not_found(f"run {entity}/{project}/{run_id}")
+        row = rows[0]
+        if row.state not in LIVE_STATES:
+            raise Conflict(
+                f"run {entity}/{project}/{run_id} is {row.state}: only a running run can be stopped"
+            )
+        if row.stop_requested_at is not None:
+            return
+        now = time.time()
+        conn.execute(runs.update().where(runs.c.id == row.id).values(stop_requested_at=now))
+        target = f"{entity}/{project}/{run_id}"
+        audit.record(
+            conn,
+            user,
+            "run.stop",
+            target,
+            entity=entity,
+            before={"stop_requested_at": None},
+            after={"stop_requested_at": now},
+        )
 
 
 def retag(
@@ -183,7 +214,7 @@ def move(
 def _check_movable(conn: sa.Connection, rows: list[Any], target: int, where: str) -> None:
     if conn.execute(sa.select(projects.c.deleted_at).where(projects.c.id == target)).scalar() is not None:
         raise InTrash(f"project {where} is in the trash; restore it before moving runs into it")
-    running = [r.run_id for r in rows if r.shown_state in ("running", "preempting")]
+    running = [r.run_id for r in rows if r.shown_state in LIVE_STATES]
     if running:
         raise Conflict(
             f"runs still running cannot move (their uploader writes to this project): {', '.join(running)}"

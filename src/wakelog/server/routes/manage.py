@@ -1,12 +1,13 @@
-"""Managing runs: edit one, put runs in the trash and back, tag, untag and move many.
+"""Managing runs: edit one, put runs in the trash and back, stop one, tag, untag and move many.
 
 ``PATCH /api/v1/runs/{entity}/{project}/{run_id}`` sets any of ``name``, ``tags``, ``notes``
 (markdown), ``group``, ``job_type``; ``DELETE`` on the same path puts the run in the project's
-trash and ``POST …/restore`` takes it out. ``POST /api/v1/projects/{entity}/{project}/runs/bulk``
-does one ``action`` (``tag``, ``untag``, ``delete``, ``restore``, ``move``) to a list of runs and
-answers which changed and which the project does not hold. ``GET …/trash`` lists the trash. All
-writes need the ``member`` role (a move also under the target's entity); reading the trash
-``viewer``. What each does and its audit entry: ``server/manage/runs.py``.
+trash and ``POST …/restore`` takes it out; ``POST …/stop`` asks a running run to stop.
+``POST /api/v1/projects/{entity}/{project}/runs/bulk`` does one ``action`` (``tag``, ``untag``,
+``delete``, ``restore``, ``move``) to a list of runs and answers which changed and which the
+project does not hold. ``GET …/trash`` lists the trash. All writes need the ``member`` role (a
+move also under the target's entity); reading the trash ``viewer``. What each does and its audit
+entry: ``server/manage/runs.py``.
 """
 
 from __future__ import annotations
@@ -110,6 +111,16 @@ async def restore_run(entity: str, project: str, run_id: str, request: Request, 
     if not done.changed:
         raise not_found(f"run {entity}/{project}/{run_id} in the trash")
     request.app.state.live.publish_runs_changed(entity, project, done.changed)
+    return Response(status_code=204)
+
+
+@router.post("/runs/{entity}/{project}/{run_id}/stop", status_code=204)
+async def stop_run(entity: str, project: str, run_id: str, request: Request, user: Writer) -> Response:
+    """Ask a running run to stop (the web app's stop button): its client ends the script at its
+    next poll, and the run ends as its client reports it. 409 if the run has ended."""
+    entity, project, run_id = run_path(entity, project, run_id)
+    await run_in_threadpool(manage.stop, request.app.state.db, user, entity, project, run_id)
+    request.app.state.live.publish_runs_changed(entity, project, [run_id])
     return Response(status_code=204)
 
 

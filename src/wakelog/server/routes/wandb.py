@@ -24,7 +24,7 @@ from wakelog.server.body import read_body, read_json, read_json_object
 from wakelog.server.http import run_path
 from wakelog.server.permissions import Writer
 from wakelog.server.wandb_compat import filestream, graphql, records, uploads
-from wakelog.server.wandb_compat.operations import RESOLVERS, Context
+from wakelog.server.wandb_compat.operations import RESOLVERS, Context, stop_requested_of
 
 
 class _WandbRoute(APIRoute):
@@ -81,8 +81,10 @@ async def file_stream(entity: str, project: str, run_id: str, request: Request, 
     path = run_path(entity, project, run_id)
     body = await read_json(request, filestream.FileStreamBody, MAX_FILE_STREAM)
     make = await run_in_threadpool(filestream.maker, body)
-    await records.apply(request, path, user, make)
-    return {"exitcode": None, "limits": {}, "stopped": False}
+    result = await records.apply(request, path, user, make)
+    # The client learns of a stop from this answer (wandb-core's file stream), then ends the script.
+    stopped = await run_in_threadpool(stop_requested_of, request.app.state, result.run_pk)
+    return {"exitcode": None, "limits": {}, "stopped": stopped}
 
 
 @router.put(uploads.UPLOAD_ROUTE + "{token}", include_in_schema=False)

@@ -7,6 +7,8 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
+from wakelog.errors import UsageError
+from wakelog.sdk._metrics import MetricDefinition
 from wakelog.server.errors import InvalidRequest
 
 #: wandb's system-metric keys (``system.`` dropped) that wakelog's own sampler records under
@@ -65,6 +67,63 @@ def config_values(config: Any) -> dict[str, Any]:
             continue
         values[key] = entry.get("value") if isinstance(entry, dict) else entry
     return values
+
+
+#: wandb's ``MetricSummary`` field numbers (how ``_wandb.m`` spells ``summary=``) → the op names.
+_SUMMARY_OPS = {1: "min", 2: "max", 3: "mean", 4: "best", 5: "last", 6: "none", 7: "copy", 8: "first"}
+#: ``MetricRecord.goal``'s values.
+_GOALS = {1: "minimize", 2: "maximize"}
+#: ``MetricOptions`` field numbers: the flags ``_wandb.m`` lists under "6".
+_STEP_SYNC, _HIDDEN = 1, 2
+
+
+def metric_definitions(config: Any) -> list[dict[str, Any]]:
+    """The ``define_metric`` calls in wandb's raw config (``_wandb.m``: one ``MetricRecord`` per
+    metric, keyed by field number) as the records wakelog's SDK writes for the same calls, so the
+    web app picks the same step metric, hidden flag, summary and goal. Definitions the client
+    expanded from a glob itself are left out (wakelog's SDK records the glob only)."""
+    internal = config.get("_wandb") if isinstance(config, dict) else None
+    internal = internal.get("value") if isinstance(internal, dict) else None
+    entries = internal.get("m") if isinstance(internal, dict) else None
+    if entries is None:
+        return []
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise InvalidRequest("config._wandb.m must be a list of metric objects")
+    names = [entry.get("1") or entry.get("2") for entry in entries]
+    found = []
+    for entry in entries:
+        if entry.get("10"):
+            continue
+        found.append(_definition(entry, names))
+    return found
+
+
+def _definition(entry: dict[str, Any], names: list[Any]) -> dict[str, Any]:
+    step, index = entry.get("4"), entry.get("5")
+    if not step and index is not None:
+        # a 1-based position in the same list (0: none)
+        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index <= len(names):
+            raise InvalidRequest(f"config._wandb.m: step metric index {index!r} is out of range")
+        step = names[index - 1] if index else None
+    options, ops, goal = entry.get("6") or [], entry.get("7") or [], entry.get("8")
+    if not isinstance(options, list) or not isinstance(ops, list):
+        raise InvalidRequest("config._wandb.m: options and summary must be lists of numbers")
+    if not all(isinstance(op, int) and op in _SUMMARY_OPS for op in ops) or (
+        goal and not (isinstance(goal, int) and goal in _GOALS)
+    ):
+        raise InvalidRequest("config._wandb.m: unknown summary or goal number")
+    try:
+        definition = MetricDefinition.build(
+            entry.get("1") or entry.get("2"),
+            step_metric=step or None,
+            step_sync=_STEP_SYNC in options,
+            hidden=_HIDDEN in options,
+            summary=",".join(_SUMMARY_OPS[op] for op in ops),
+            goal=_GOALS.get(goal) if goal else None,
+        )
+    except (UsageError, TypeError) as exc:
+        raise InvalidRequest(f"config._wandb.m: {exc}") from None
+    return definition.to_record()
 
 
 def wandb_config(config: dict[str, Any]) -> dict[str, Any]:

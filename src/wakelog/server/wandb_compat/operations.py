@@ -22,9 +22,9 @@ from wakelog.server.auth import User
 from wakelog.server.errors import InvalidRequest
 from wakelog.server.http import not_found, project_path, run_path
 from wakelog.server.permissions import require, require_writer
-from wakelog.server.wandb_compat import reads, uploads
+from wakelog.server.wandb_compat import branches, reads, uploads
 from wakelog.server.wandb_compat.graphql import Field, Resolver, Strict
-from wakelog.server.wandb_compat.mapping import config_values, loads, wandb_config
+from wakelog.server.wandb_compat.mapping import config_values, loads, metric_definitions, wandb_config
 from wakelog.server.wandb_compat.records import LIVE_STATES, Made, apply_in_thread
 from wakelog.store.schema import console_lines, entities, entity_members, projects, runs
 
@@ -131,26 +131,39 @@ def upsert_bucket(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
         raise InvalidRequest("upsertBucket needs an input object")
     path = _path(ctx, _string(given, "entityName"), _string(given, "modelName"), given.get("name"))
     fields = _run_fields(given)
-    config = config_values(loads(given["config"], "config")) if given.get("config") is not None else None
+    raw = loads(given["config"], "config") if given.get("config") is not None else None
+    config = config_values(raw) if raw is not None else None
+    metrics = metric_definitions(raw)
+    fork = branches.fork_point(raw)
     summary = _summary(given)
     now = time.time()
 
-    def make(_conn: sa.Connection, run: Any) -> list[Made]:
+    def make(conn: sa.Connection, run: Any) -> list[Made]:
         made: list[Made] = []
         if run.last_seq < 0:
             made.append((RecordType.RUN, now, {**fields, "start_time": now}))
+            made.extend((RecordType.HISTORY, row.get("_timestamp", now), row) for row in inherited)
         elif run.state not in LIVE_STATES:  # an ended run upserted again: resumed, it runs again
             made.append((RecordType.RUN, now, fields))
+            if run.stop_requested_at is not None:  # a stop asked of its last life is not for this one
+                conn.execute(runs.update().where(runs.c.id == run.id).values(stop_requested_at=None))
         elif fields:
             made.append((RecordType.RUN, now, {**fields, "update": True}))
         if config is not None:
             made.append((RecordType.CONFIG, now, {"update": config}))
         if summary:
             made.append((RecordType.SUMMARY, now, {"update": summary}))
+        # the client sends every definition with each config change: only new or changed ones
+        held = run.metric_defs or {}
+        made.extend((RecordType.METRIC, now, d) for d in metrics if held.get(d["name"]) != d)
         return made
 
     with ctx.state.db.read() as conn:
         require_writer(conn, ctx.user, path[0])
+    inherited: list[dict[str, Any]] = []
+    if fork is not None and fork[0] != path[2] and _read_run(ctx, *path) is None:
+        # a fork's first upsert: the parent's history up to the fork step comes first
+        inherited = branches.parent_rows(ctx.state, *path[:2], *fork)
     result = apply_in_thread(ctx.state, path, ctx.user, make)
     with ctx.state.db.read() as conn:
         run = conn.execute(sa.select(runs).where(runs.c.id == result.run_pk)).one()
@@ -227,13 +240,25 @@ def _resume(ctx: Context, run: Any) -> dict[str, Any]:
         ).scalar_one()
     tail = [json.dumps({"_step": run.last_step})] if run.last_step >= 0 else []
     return {
-        "stopped": False,  # wakelog has no stop button yet
+        "stopped": stop_requested(run),
         "logLineCount": lines + 1,
         "eventsLineCount": 0,
         "historyTail": json.dumps(tail),
         "eventsTail": "[]",
         "wandbConfig": json.dumps({"t": {}} if run.last_seq >= 0 else {}),
     }
+
+
+def stop_requested(run: Any) -> bool:
+    """Whether someone asked the run to stop (``POST …/stop``, the web app's button) while it runs."""
+    return run.stop_requested_at is not None and run.state in LIVE_STATES
+
+
+def stop_requested_of(state: Any, run_pk: int) -> bool:
+    """``stop_requested`` of the run with this primary key (the file stream's answer)."""
+    with state.db.read() as conn:
+        run = conn.execute(sa.select(runs.c.state, runs.c.stop_requested_at).where(runs.c.id == run_pk)).one()
+    return stop_requested(run)
 
 
 def create_run_files(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:

@@ -91,6 +91,10 @@ class RunReader:
                 row["_runtime"] = row.pop("_step") / 1000.0
         return [q.clean_json(row) for row in rows]
 
+    def history_rows(self, max_step: int, limit: int) -> list[dict[str, Any]]:
+        """The run's history rows up to ``max_step`` (a fork's start), at most ``limit``."""
+        return self._rows(STREAM_HISTORY, None, None, max_step, limit)
+
     def history_keys(self, last_step: int) -> dict[str, Any]:
         with self.state.db.read() as conn:
             found = q.find_run(conn, self.entity, self.project, self.run_id)

@@ -1,0 +1,47 @@
+"""``wandb.init(fork_from="<run>?_step=N")``: a new run that starts with its parent's history.
+
+The client says where it forks in the new run's config (``_wandb.branch_point``: the parent's id
+and step) and logs from step N+1 on; it is the server's part to give the new run the parent's
+history up to step N. The new run's first upsert copies those rows as history records through the
+same ingest, so the fork reads back as a run that logged them itself. The parent is looked up in
+the new run's project (W&B's rule as well). ``resume_from`` (rewinding a run in place) is the
+``rewindRun`` operation, which wakelog does not implement: it is refused by name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wakelog.server.errors import InvalidRequest
+from wakelog.server.wandb_compat.reads import RunReader
+from wakelog.store.ingest import MAX_INT64
+
+#: The most rows a fork copies in its first upsert (one transaction); a longer parent is refused.
+MAX_FORK_ROWS = 100_000
+
+
+def fork_point(config: Any) -> tuple[str, int] | None:
+    """(parent run id, step) of ``_wandb.branch_point`` in wandb's raw config; None if absent."""
+    internal = config.get("_wandb") if isinstance(config, dict) else None
+    internal = internal.get("value") if isinstance(internal, dict) else None
+    point = internal.get("branch_point") if isinstance(internal, dict) else None
+    if point is None:
+        return None
+    parent, step = point.get("run_id") if isinstance(point, dict) else None, None
+    if isinstance(point, dict) and type(point.get("step")) in (int, float):
+        step = point["step"]
+    if not isinstance(parent, str) or not parent or step is None or not 0 <= step <= MAX_INT64:
+        raise InvalidRequest("config._wandb.branch_point needs a run_id and a step from 0 to 2**63-1")
+    if step != int(step):
+        raise InvalidRequest("config._wandb.branch_point: the step must be a whole number")
+    return parent, int(step)
+
+
+def parent_rows(state: Any, entity: str, project: str, parent: str, step: int) -> list[dict[str, Any]]:
+    """The parent's history rows up to ``step``, as records' data; 404 if there is no such run."""
+    rows = RunReader(state, entity, project, parent).history_rows(step, MAX_FORK_ROWS + 1)
+    if len(rows) > MAX_FORK_ROWS:
+        raise InvalidRequest(
+            f"fork_from {parent}?_step={step}: the parent has more than {MAX_FORK_ROWS} rows up to there"
+        )
+    return rows
