@@ -40,6 +40,7 @@ class SyncState:
     complete: bool = False
     error: str | None = None
     refused: bool = False  # the server refused the run for good (``error`` says why and what to do)
+    stop_requested: bool = False  # someone pressed Stop in the web app (``sdk/_stop_watch.py``)
     pid: int | None = None
     updated_at: float = 0.0
     #: Artifact records (``[seq, type, data]``) sent but not yet acted on, oldest first.

@@ -126,6 +126,10 @@ def create_run(
     run.config.update(initial_config, allow_val_change=True if previous else allow_val_change)
     if settings.sweep_id:
         _join_sweep(run, settings, parts)
+    if parts.uploader is not None:
+        from wakelog.sdk._stop_watch import StopWatch
+
+        parts.monitors["the Stop button"] = StopWatch(parts.uploader.run_dir, run._stopped_from_the_web_app)
     parts.start()
     if run_dir is not None:
         _link_latest(root, run_dir)

@@ -125,7 +125,10 @@ class Run:
         self._lock = threading.Lock()
         self._start_time = parts.start_time
         self._finished = False
-        self._stop_reason: str | None = None  # why a sweep stopped this run (it ends ``killed``)
+        self._stop_reason: str | None = (
+            None  # why a sweep or the Stop button stopped this run (it ends ``killed``)
+        )
+        self._made_in = threading.current_thread()  # where a Stop from the web app is raised
         self._interrupt = False  # a stopped sweep function: log() raises TrialStopped
         self._finishing = False  # finish() began: its callbacks run, log() still works
         self._strict = bool(settings.strict)
@@ -718,10 +721,27 @@ class Run:
         self._finish(255 if killed else 1, "killed" if killed else "failed", traceback_text=text)
 
     def _request_stop(self, reason: str, *, interrupt: bool = False) -> None:
-        """A sweep stopped this run: however it ends now, it ends ``killed`` with ``reason``.
-        ``interrupt``: the next ``log()`` raises ``TrialStopped`` (a sweep function's safe point)."""
+        """A sweep or the Stop button stopped this run: however it ends now, it ends ``killed``
+        with ``reason``. ``interrupt``: the next ``log()`` raises ``TrialStopped`` (a sweep
+        function's safe point)."""
         self._stop_reason = reason
         self._interrupt = interrupt
+
+    def _stopped_from_the_web_app(self) -> None:
+        """Someone pressed Stop on this run's page: end it ``killed``, as wandb's client does — by a
+        ``KeyboardInterrupt`` in the main thread when the run was made there, else at the next
+        ``log()`` (a sweep function's trial runs in a thread of its own)."""
+        if self._finished or self._finishing:
+            return
+        print(
+            f"wakelog: run {self.name or self.id} was stopped from the web app", file=sys.stderr, flush=True
+        )
+        in_main = self._made_in is threading.main_thread()
+        self._request_stop("stopped from the web app", interrupt=not in_main)
+        if in_main:
+            import _thread
+
+            _thread.interrupt_main()
 
     def _finish(
         self, exit_code: int, state: str, *, traceback_text: str | None = None, quiet: bool | None = None

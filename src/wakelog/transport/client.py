@@ -119,6 +119,8 @@ class ServerClient:
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
         self._sleep = sleep  # injectable: tests wait out upload collisions in simulated time
+        #: The server answered a batch with ``stop``: someone stopped the run in the web app.
+        self.stop_requested = False
         self._http = httpx.Client(
             base_url=self.base_url,
             auth=("api", api_key),
@@ -187,7 +189,10 @@ class ServerClient:
             content=body,
             headers={"Content-Type": "application/msgpack", "Content-Encoding": "gzip"},
         )
-        return int(response.json()["ack"])
+        answer = response.json()
+        if answer.get("stop") is True:
+            self.stop_requested = True
+        return int(answer["ack"])
 
     def upload_file(
         self, run_path: str, path: Path, progress: Callable[[int], None] | None = None

@@ -208,6 +208,9 @@ class Uploader:
             self._upload_files()
             self._next_file_scan = self._clock() + FILE_SCAN_SECONDS
         self._artifacts.process(self._save)
+        if self.client.stop_requested and not self.state.stop_requested:
+            self.state.stop_requested = True  # the training reads it (sdk/_stop_watch.py)
+            self._save()
         self._backoff.reset()
         return sent
 

@@ -55,6 +55,8 @@ async def ingest_records(entity: str, project: str, run_id: str, request: Reques
     result = await run_in_threadpool(_ingest, state, path, body, user, notifier)
     announce(state, path, user, result, notifier)
     answer: dict[str, Any] = {"ack": result.ack, "applied": result.applied}
+    if result.stop_requested:
+        answer["stop"] = True  # the uploader passes it on: the training stops as wandb's does
     if result.refused_files:
         answer["refused_files"] = result.refused_files  # names the server does not take; the rest went in
     return answer

@@ -48,6 +48,8 @@ class IngestResult:
     exit: dict[str, Any] | None = None
     series: Points | None = None
     name: str | None = None  # the run's display name after the batch
+    #: Someone asked the run to stop (the web app's Stop button): the uploader tells the training.
+    stop_requested: bool = False
 
 
 #: Makes a batch inside its transaction, from the run's row as it is (locked on PostgreSQL; SQLite
@@ -177,7 +179,13 @@ def apply_batch(
         if callable(records):
             records = records(conn, run)
         fresh = [r for r in records if r[0] > run.last_seq]
-        result = IngestResult(ack=run.last_seq, run_pk=run.id, project_id=run.project_id, new_run=created)
+        result = IngestResult(
+            ack=run.last_seq,
+            run_pk=run.id,
+            project_id=run.project_id,
+            new_run=created,
+            stop_requested=run.stop_requested_at is not None,
+        )
         if not fresh:
             # Nothing new (a retry, or an empty batch the uploader sends as a heartbeat): the run
             # is still alive, which is what keeps it from being reported as crashed.
@@ -186,6 +194,8 @@ def apply_batch(
         if fresh[0][0] != run.last_seq + 1:
             raise SequenceGap(run.last_seq, fresh[0][0])
         batch = gather(fresh)
+        if "stop_requested_at" in batch.run_fields:  # the run (re)starts: an old stop is over
+            result.stop_requested = False
         result.points = write_series(conn, run.id, batch.points)
         write_summaries(conn, run.id, batch.points, batch.summary_remove)
         _write_rows(conn, run.id, batch)

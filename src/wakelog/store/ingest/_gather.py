@@ -98,6 +98,7 @@ def _gather_run(batch: Batch, when: float, data: dict[str, Any]) -> None:
     if not data.get("update"):  # a start (or a resume): an earlier end's traceback is over
         batch.run_fields["state"] = "running"
         batch.run_fields["traceback"] = None
+        batch.run_fields["stop_requested_at"] = None  # a stop asked of its last life is not for this one
     elif data.get("preempting") is True:  # run.mark_preempting(): "preempted" once it goes quiet
         batch.run_fields["state"] = "preempting"
 
