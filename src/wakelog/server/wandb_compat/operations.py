@@ -22,7 +22,7 @@ from wakelog.server.auth import User
 from wakelog.server.errors import InvalidRequest
 from wakelog.server.http import not_found, project_path, run_path
 from wakelog.server.permissions import require, require_writer
-from wakelog.server.wandb_compat import reads, uploads
+from wakelog.server.wandb_compat import artifacts, reads, uploads
 from wakelog.server.wandb_compat.graphql import Field, Resolver, Strict
 from wakelog.server.wandb_compat.mapping import config_values, loads, wandb_config
 from wakelog.server.wandb_compat.records import LIVE_STATES, Made, apply_in_thread
@@ -288,4 +288,10 @@ RESOLVERS: dict[tuple[str, str], Resolver] = {
     ("mutation", "upsertBucket"): upsert_bucket,
     ("mutation", "createRunFiles"): create_run_files,
     ("mutation", "notifyScriptableRunAlert"): notify_alert,
+    ("mutation", "createArtifact"): artifacts.create_artifact,
+    ("mutation", "createArtifactManifest"): artifacts.create_manifest,
+    ("mutation", "updateArtifactManifest"): artifacts.update_manifest,
+    ("mutation", "createArtifactFiles"): artifacts.create_files,
+    ("mutation", "commitArtifact"): artifacts.commit_artifact,
+    ("mutation", "useArtifact"): artifacts.use_artifact,
 }

@@ -45,6 +45,8 @@ class Target:
     project: str
     run_id: str
     name: str
+    #: An artifact file's content must have this digest (wandb's base64 md5): checked on upload.
+    md5: str | None = None
 
 
 def _signature(key_hash: str, payload: str) -> str:
@@ -53,7 +55,8 @@ def _signature(key_hash: str, payload: str) -> str:
 
 def upload_url(base_url: str, key_id: int, key_hash: str, target: Target, now: float) -> str:
     """A URL that uploads ``target`` as the key's user until ``URL_LIFETIME`` from ``now``."""
-    fields = [key_id, int(now + URL_LIFETIME), target.entity, target.project, target.run_id, target.name]
+    fields: list[Any] = [key_id, int(now + URL_LIFETIME), target.entity, target.project, target.run_id]
+    fields += [target.name] if target.md5 is None else [target.name, target.md5]
     payload = base64.urlsafe_b64encode(json.dumps(fields).encode()).decode().rstrip("=")
     return f"{base_url.rstrip('/')}{UPLOAD_ROUTE}{payload}.{_signature(key_hash, payload)}"
 
@@ -69,7 +72,7 @@ def check_token(conn: sa.Connection, token: str, now: float) -> tuple[User, Targ
     payload, _, signature = token.partition(".")
     try:
         padded = payload + "=" * (-len(payload) % 4)
-        key_id, expires, entity, project, run_id, name = json.loads(base64.urlsafe_b64decode(padded))
+        key_id, expires, entity, project, run_id, name, *md5 = json.loads(base64.urlsafe_b64decode(padded))
     except (ValueError, TypeError, RecursionError):
         raise _refused() from None
     if type(key_id) is not int or type(expires) is not int or expires < now:
@@ -81,9 +84,14 @@ def check_token(conn: sa.Connection, token: str, now: float) -> tuple[User, Targ
     ).first()
     if row is None or not hmac.compare_digest(_signature(row.key_hash, payload), signature):
         raise _refused()
-    if not all(isinstance(part, str) for part in (entity, project, run_id, name)):
+    if len(md5) > 1 or not all(isinstance(part, str) for part in (entity, project, run_id, name, *md5)):
         raise _refused()
-    return User(row.id, row.username, row.is_admin), Target(entity, project, run_id, name)
+    return User(row.id, row.username, row.is_admin), Target(entity, project, run_id, name, *md5)
+
+
+def md5_digest(content: bytes) -> str:
+    """wandb's digest of an artifact file: its md5, base64."""
+    return base64.b64encode(hashlib.md5(content, usedforsecurity=False).digest()).decode()
 
 
 def key_of(conn: sa.Connection, key_hash: str | None) -> int:
@@ -110,6 +118,10 @@ def store_upload(state: Any, token: str, content: bytes) -> tuple[User, Target]:
         name = check_file_name(target.name)
     except ValueError as exc:
         raise InvalidRequest(str(exc)) from None
+    if target.md5 is not None and md5_digest(content) != target.md5:
+        raise InvalidRequest(
+            f"the content's md5 is {md5_digest(content)}, not {target.md5} as the artifact's manifest says"
+        )
     state.quotas.check(user.username, target.entity, new_bytes=len(content))
     sha256 = hashlib.sha256(content).hexdigest()
     if not store.exists(sha256):

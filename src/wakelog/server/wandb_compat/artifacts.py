@@ -1,0 +1,340 @@
+"""The artifact operations the wandb client sends, onto wakelog's own artifact store.
+
+The client (wandb-core) logs an artifact in steps: ``createArtifact`` (name, type, aliases, the
+manifest's digest), ``createArtifactManifest`` and ``createArtifactFiles`` (upload URLs, one per
+file, by md5), the PUTs, the manifest's PUT, then ``commitArtifact``. wakelog makes the version at
+the commit, in one transaction, with ``routes/artifacts.store_version`` like its own SDK does.
+
+Until then nothing is kept in the database but the uploads themselves: the pending artifact's
+id carries what ``createArtifact`` said (the commit checks the role again, so a forged id gains
+nothing), and each upload is stored as a run file under ``STAGING`` (the file by its md5, the
+manifest by the artifact's digest), which the commit reads and then deletes. A version with the
+same content found at ``createArtifact`` answers ``COMMITTED`` at once: the client uploads nothing
+(its aliases move, and the run is recorded as logging it), as wakelog's SDK deduplicates.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+from typing import Any
+
+import sqlalchemy as sa
+
+from wakelog._artifacts import check_artifact_name
+from wakelog.server.artifacts import content, manifest, store
+from wakelog.server.errors import InvalidArtifact, InvalidRequest, NotFound
+from wakelog.server.http import run_path
+from wakelog.server.permissions import require, require_writer
+from wakelog.server.routes.artifacts import MAX_DESCRIPTION, store_version
+from wakelog.server.wandb_compat import uploads
+from wakelog.server.wandb_compat.mapping import loads
+from wakelog.store.ingest import ensure_run
+from wakelog.store.chunks import chunked
+from wakelog.store.schema import artifact_files, run_files
+
+#: Where a run's artifact uploads wait for their commit (wakelog's SDK stages under the same name).
+STAGING = "artifacts/staging/wandb/"
+PENDING = "PendingArtifact:"
+VERSION = "Artifact:"
+#: The most files one ``createArtifactFiles`` asks for (the client sends batches of a few hundred).
+MAX_FILES = 10_000
+
+
+def _node_id(kind: str, value: str) -> str:
+    return base64.b64encode(f"{kind}{value}".encode()).decode()
+
+
+def _decode(node_id: Any, kind: str) -> str | None:
+    """The value of an id ``_node_id(kind, …)`` made; None for another kind or a damaged one."""
+    if not isinstance(node_id, str):
+        return None
+    try:
+        text = base64.b64decode(node_id, validate=True).decode()
+    except (binascii.Error, ValueError):
+        return None
+    return text[len(kind) :] if text.startswith(kind) else None
+
+
+def version_id(pk: int) -> str:
+    return _node_id(VERSION, str(pk))
+
+
+def version_pk(node_id: Any) -> int:
+    value = _decode(node_id, VERSION)
+    if value is None or not value.isdigit():
+        raise InvalidArtifact(f"{node_id!r} is not the id of a committed artifact version")
+    return int(value)
+
+
+def _text(given: dict[str, Any], name: str) -> str | None:
+    value = given.get(name)
+    if value is not None and not isinstance(value, str):
+        raise InvalidArtifact(f"{name} must be a string")
+    return value
+
+
+def _aliases(given: Any) -> list[str]:
+    if given is None:
+        return []
+    if not isinstance(given, list) or len(given) > 1000:
+        raise InvalidArtifact("aliases must be a list of at most 1000 {alias} objects")
+    names = [a.get("alias") if isinstance(a, dict) else None for a in given]
+    return store.user_aliases(names, allow_latest=True)  # type: ignore[arg-type]
+
+
+def _pending(ctx: Any, given: dict[str, Any]) -> dict[str, Any]:
+    """What ``createArtifact`` says, checked: the pending version its id carries."""
+    entity, project = _text(given, "entityName") or ctx.user.username, _text(given, "projectName")
+    path = run_path(entity, project or "uncategorized", _text(given, "runName") or "")
+    try:
+        name = check_artifact_name(given.get("artifactCollectionName"))  # type: ignore[arg-type]
+        type_ = check_artifact_name(given.get("artifactTypeName"), "artifact type")  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise InvalidArtifact(str(exc)) from None
+    if given.get("digestAlgorithm") not in (None, "MANIFEST_MD5"):
+        raise InvalidArtifact(f"digestAlgorithm {given['digestAlgorithm']!r}: wakelog takes MANIFEST_MD5")
+    digest = _text(given, "digest")
+    if not digest or len(digest) > manifest.MAX_DIGEST:
+        raise InvalidArtifact("createArtifact needs the manifest's digest")
+    description = _text(given, "description")
+    if description is not None and len(description) > MAX_DESCRIPTION:
+        raise InvalidArtifact(f"description must be at most {MAX_DESCRIPTION} characters")
+    metadata = loads(given["metadata"], "metadata") if given.get("metadata") else {}
+    if not isinstance(metadata, dict):
+        raise InvalidArtifact("metadata must be a JSON object")
+    return {
+        "path": list(path),
+        "name": name,
+        "type": type_,
+        "digest": digest,
+        "aliases": _aliases(given.get("aliases")),
+        "description": description,
+        "metadata": metadata,
+    }
+
+
+def _from_id(node_id: Any) -> dict[str, Any]:
+    value = _decode(node_id, PENDING)
+    try:
+        found = json.loads(value) if value is not None else None
+    except ValueError:
+        found = None
+    if not isinstance(found, dict) or not isinstance(found.get("path"), list) or len(found["path"]) != 3:
+        raise InvalidArtifact(f"{str(node_id)[:100]!r} is not the id of an artifact being logged")
+    return found
+
+
+def _new_version(ctx: Any, pending: dict[str, Any], entries: list[manifest.Entry]) -> store.NewVersion:
+    entity, project, run_id = run_path(*pending["path"])
+    return store.NewVersion(
+        entity, project, pending["name"], pending["type"], pending["description"], pending["metadata"],
+        pending["aliases"], entries, pending["digest"], run_id, ctx.user.id,
+    )  # fmt: skip
+
+
+def _answer(pk: int, state: str) -> dict[str, Any]:
+    node = {"id": version_id(pk), "state": state}
+    return {"artifact": {**node, "artifactSequence": {"latestArtifact": {"id": version_id(pk)}}}}
+
+
+def create_artifact(ctx: Any, args: dict[str, Any]) -> dict[str, Any]:
+    given = args.get("input")
+    if not isinstance(given, dict):
+        raise InvalidRequest("createArtifact needs an input object")
+    pending = _pending(ctx, given)
+    entity, project, _ = pending["path"]
+    with ctx.state.db.read() as conn:
+        require_writer(conn, ctx.user, entity)
+        try:
+            existing = store.versions(conn, entity, project, pending["name"])
+        except NotFound:  # no version of the name yet: nothing to deduplicate
+            existing = []
+        same = next((v for v in existing if v.digest == pending["digest"]), None)
+        entries = store.entries(conn, same.pk) if same is not None else []
+    if same is not None:  # the same content again: the aliases move, the run logged it, nothing uploads
+        answer, _ = store_version(ctx.state, _new_version(ctx, pending, entries), ctx.user)
+        return _answer(answer["id"], "COMMITTED")
+    token = _node_id(PENDING, json.dumps(pending, separators=(",", ":")))
+    return {"artifact": {"id": token, "state": "PENDING", "artifactSequence": {"latestArtifact": None}}}
+
+
+def _md5_hex(digest: Any) -> str:
+    try:
+        raw = base64.b64decode(digest, validate=True) if isinstance(digest, str) else b""
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != 16:
+        raise InvalidArtifact(f"{str(digest)[:100]!r} is not a file's md5 (16 bytes, base64)")
+    return raw.hex()
+
+
+def _staged(conn: sa.Connection, run_pk: int, names: list[str]) -> dict[str, tuple[str, int]]:
+    """The run's staged uploads among ``names``: name → (sha256, size)."""
+    f = run_files.c
+    rows = conn.execute(
+        sa.select(f.name, f.sha256, f.size).where(
+            f.run_pk == run_pk, f.name.in_(names), f.sha256.is_not(None)
+        )
+    )
+    return {row.name: (row.sha256, row.size) for row in rows}
+
+
+def _known(conn: sa.Connection, user: Any, digests: set[str]) -> dict[str, tuple[str, int]]:
+    """Content of readable artifact versions by entry digest (uploaded once, named again)."""
+    f = artifact_files.c
+    found: dict[str, tuple[str, int]] = {}
+    for some in chunked(sorted(digests)):
+        rows = conn.execute(
+            sa.select(f.digest, f.sha256, f.size).where(f.digest.in_(some), f.sha256.is_not(None))
+        )
+        for row in rows:
+            found.setdefault(row.digest, (row.sha256, row.size))
+    usable = {sha for sha, _ in found.values()} - set(
+        content.missing(conn, user, {s for s, _ in found.values()})
+    )
+    return {d: v for d, v in found.items() if v[0] in usable}
+
+
+def _run_pk(ctx: Any, path: tuple[str, str, str]) -> int:
+    with ctx.state.db.write() as conn:
+        require_writer(conn, ctx.user, path[0])
+        return int(ensure_run(conn, *path, ctx.user.id)[0].id)
+
+
+def _upload(ctx: Any, path: tuple[str, str, str], name: str, md5: str | None) -> dict[str, Any]:
+    with ctx.state.db.read() as conn:
+        key_id = uploads.key_of(conn, ctx.key_hash)
+    assert ctx.key_hash is not None  # key_of found the key by it
+    target = uploads.Target(*path, name, md5)
+    return {"uploadUrl": uploads.upload_url(ctx.base_url, key_id, ctx.key_hash, target, time.time())}
+
+
+def _manifest_name(pending: dict[str, Any]) -> str:
+    return f"{STAGING}{pending['name']}-{pending['digest']}.manifest.json"
+
+
+def _manifest_file(ctx: Any, node_id: Any, include_upload: Any) -> dict[str, Any]:
+    pending = _from_id(node_id)
+    path = run_path(*pending["path"])
+    _run_pk(ctx, path)
+    file: dict[str, Any] = {"id": node_id, "uploadHeaders": []}
+    if include_upload is not False:
+        file.update(_upload(ctx, path, _manifest_name(pending), None))
+    return {"artifactManifest": {"id": node_id, "file": file}}
+
+
+def create_manifest(ctx: Any, args: dict[str, Any]) -> dict[str, Any]:
+    """An upload URL for the manifest (the manifest's id is the pending artifact's)."""
+    given = args.get("input")
+    if not isinstance(given, dict):
+        raise InvalidRequest("createArtifactManifest needs an input object")
+    return _manifest_file(ctx, given.get("artifactID"), True)
+
+
+def update_manifest(ctx: Any, args: dict[str, Any]) -> dict[str, Any]:
+    given = args.get("input")
+    if not isinstance(given, dict):
+        raise InvalidRequest("updateArtifactManifest needs an input object")
+    return _manifest_file(ctx, given.get("artifactManifestID"), True)
+
+
+def create_files(ctx: Any, args: dict[str, Any]) -> dict[str, Any]:
+    """An upload URL per file the server does not have yet (none for content it has: dedup)."""
+    given = args.get("input")
+    files = given.get("artifactFiles") if isinstance(given, dict) else None
+    if not isinstance(files, list) or not all(isinstance(f, dict) for f in files) or len(files) > MAX_FILES:
+        raise InvalidRequest(f"createArtifactFiles needs an input with artifactFiles (at most {MAX_FILES})")
+    edges = []
+    by_id: dict[str, dict[str, Any]] = {}
+    for file in files:
+        node_id = file.get("artifactID")
+        pending = by_id.setdefault(str(node_id), _from_id(node_id))
+        path = run_path(*pending["path"])
+        md5 = file.get("md5")
+        name = STAGING + _md5_hex(md5)
+        run_pk = _run_pk(ctx, path)
+        with ctx.state.db.read() as conn:
+            known = bool(_staged(conn, run_pk, [name]) or _known(conn, ctx.user, {md5}))
+        node = {"storagePath": name, "uploadHeaders": [], "uploadMultipartUrls": None}
+        node.update({"uploadUrl": None} if known else _upload(ctx, path, name, md5))
+        edges.append({"node": {**node, "artifact": {"id": node_id}}})
+    return {"files": {"edges": edges}}
+
+
+def _entries(ctx: Any, run_pk: int, document: Any) -> tuple[list[manifest.Entry], list[str]]:
+    """The client's manifest as wakelog's entries (content found by md5), and the staged names."""
+    contents = document.get("contents") if isinstance(document, dict) else None
+    if document.get("version") != 1 or not isinstance(contents, dict):  # type: ignore[union-attr]
+        raise InvalidArtifact("the uploaded manifest is not a wandb manifest (version 1 with contents)")
+    raw: dict[str, Any] = {}
+    names = {}
+    for path, entry in contents.items():
+        if not isinstance(entry, dict):
+            raise InvalidArtifact(f"manifest entry {str(path)[:200]!r} must be an object")
+        raw[path] = {k: entry.get(k) for k in ("digest", "size", "ref", "extra") if entry.get(k) is not None}
+        if entry.get("ref") is None:
+            names[path] = STAGING + _md5_hex(entry.get("digest"))
+    with ctx.state.db.read() as conn:
+        staged = _staged(conn, run_pk, sorted(set(names.values())))
+        known = _known(conn, ctx.user, {raw[p]["digest"] for p in names if names[p] not in staged})
+    for path, name in names.items():
+        sha256, size = staged.get(name) or known.get(raw[path]["digest"]) or (None, None)
+        if sha256 is None:
+            raise InvalidArtifact(f"manifest entry {path!r}: its content was not uploaded")
+        if raw[path].get("size", size) != size:
+            raise InvalidArtifact(f"manifest entry {path!r}: size {raw[path]['size']}, uploaded {size} bytes")
+        raw[path]["sha256"] = sha256
+    return manifest.parse({"version": manifest.MANIFEST_VERSION, "entries": raw}), sorted(staged)
+
+
+def commit_artifact(ctx: Any, args: dict[str, Any]) -> dict[str, Any]:
+    """Make the version from the uploaded manifest and files, as wakelog's SDK would, in one go."""
+    node_id = (args.get("input") or {}).get("artifactID") if isinstance(args.get("input"), dict) else None
+    pending = _from_id(node_id)
+    path = run_path(*pending["path"])
+    run_pk = _run_pk(ctx, path)
+    with ctx.state.db.read() as conn:
+        found = _staged(conn, run_pk, [_manifest_name(pending)]).get(_manifest_name(pending))
+    if found is None:
+        raise InvalidArtifact(
+            f"artifact {pending['name']!r}: its manifest was not uploaded before the commit"
+        )
+    try:
+        document = json.loads(b"".join(ctx.state.blobs.open(found[0])))
+    except (ValueError, RecursionError):
+        raise InvalidArtifact("the uploaded manifest is not JSON") from None
+    entries, staged = _entries(ctx, run_pk, document)
+    if manifest.digest(entries) != pending["digest"]:
+        raise InvalidArtifact(
+            f"the uploaded manifest's digest is {manifest.digest(entries)}, not {pending['digest']} "
+            "as createArtifact said"
+        )
+    answer, _ = store_version(ctx.state, _new_version(ctx, pending, entries), ctx.user)
+    with ctx.state.db.write() as conn:  # the uploads are the version's now
+        done = [_manifest_name(pending), *staged]
+        conn.execute(sa.delete(run_files).where(run_files.c.run_pk == run_pk, run_files.c.name.in_(done)))
+    return {"artifact": {"id": version_id(answer["id"]), "digest": answer["digest"]}}
+
+
+def use_artifact(ctx: Any, args: dict[str, Any]) -> dict[str, Any]:
+    """Record that the run used a version (lineage), as ``run.use_artifact`` of wakelog's SDK does."""
+    given = args.get("input")
+    if not isinstance(given, dict):
+        raise InvalidRequest("useArtifact needs an input object")
+    path = run_path(
+        _text(given, "entityName") or ctx.user.username,
+        _text(given, "projectName") or "uncategorized",
+        _text(given, "runName") or "",
+    )
+    pk = version_pk(given.get("artifactID"))
+    with ctx.state.db.write() as conn:
+        require_writer(conn, ctx.user, path[0])
+        found = store.by_pks(conn, [pk])
+        if not found:
+            raise NotFound(f"artifact version {given.get('artifactID')!r} not found")
+        require(conn, ctx.user, found[0].entity, "viewer", missing=f"artifact {found[0].label}")
+        store.use(conn, found[0], *path, ctx.user.id, time.time())
+    return {"artifact": {"id": version_id(pk)}}
