@@ -30,9 +30,11 @@ from wakelog.server.http import run_path
 from wakelog.server.permissions import require, require_writer
 from wakelog.server.routes.artifacts import MAX_DESCRIPTION, store_version
 from wakelog.server.wandb_compat import uploads
+from wakelog.server.wandb_compat.graphql import Field
 from wakelog.server.wandb_compat.mapping import loads
-from wakelog.store.ingest import ensure_run
+from wakelog.server.wandb_compat.reads import iso
 from wakelog.store.chunks import chunked
+from wakelog.store.ingest import ensure_run
 from wakelog.store.schema import artifact_files, run_files
 
 #: Where a run's artifact uploads wait for their commit (wakelog's SDK stages under the same name).
@@ -338,3 +340,189 @@ def use_artifact(ctx: Any, args: dict[str, Any]) -> dict[str, Any]:
         require(conn, ctx.user, found[0].entity, "viewer", missing=f"artifact {found[0].label}")
         store.use(conn, found[0], *path, ctx.user.id, time.time())
     return {"artifact": {"id": version_id(pk)}}
+
+
+# -- reading: use_artifact, download ---------------------------------------------------------------
+DOWNLOAD_ROUTE = "/wandb/downloads/"
+#: A page of ``files`` holds at most this many (the client asks for 5000 by default).
+MAX_PAGE = 10_000
+
+
+def _download_url(ctx: Any, fields: list[Any]) -> str:
+    with ctx.state.db.read() as conn:
+        key_id = uploads.key_of(conn, ctx.key_hash)
+    assert ctx.key_hash is not None  # key_of found the key by it
+    return uploads.sign(ctx.base_url, DOWNLOAD_ROUTE, key_id, ctx.key_hash, fields, time.time())
+
+
+def _project_info(entity: str, project: str) -> dict[str, Any]:
+    node = _node_id("Project:", f"{entity}/{project}")
+    return {"id": node, "internalId": node, "name": project, "entity": {"name": entity}}
+
+
+def _collection(v: store.Version) -> dict[str, Any]:
+    return {"__typename": "ArtifactSequence", "name": v.name, "project": _project_info(v.entity, v.project)}
+
+
+def _aliases_of(v: store.Version) -> list[dict[str, Any]]:
+    return [
+        {"__typename": "ArtifactAlias", "id": _node_id("ArtifactAlias:", f"{v.pk}:{a}"), "alias": a,
+         "artifactCollection": _collection(v)}
+        for a in v.aliases
+    ]  # fmt: skip
+
+
+def artifact_node(ctx: Any, v: store.Version) -> dict[str, Any]:
+    """A version as the client's ``ArtifactFragment`` reads it."""
+    return {
+        "__typename": "Artifact",
+        "id": version_id(v.pk),
+        "artifactSequence": _collection(v),
+        "versionIndex": v.version,
+        "artifactType": {"__typename": "ArtifactType", "name": v.type},
+        "description": v.description,
+        "metadata": json.dumps(v.metadata),
+        "ttlDurationSeconds": -1,  # wakelog keeps versions until deleted
+        "ttlIsInherited": True,
+        "tags": [],
+        "historyStep": None,
+        "state": "COMMITTED",
+        "size": v.size,
+        "digest": v.digest,
+        "digestAlgorithm": "MANIFEST_MD5",
+        "commitHash": None,
+        "fileCount": v.file_count,
+        "createdAt": iso(v.created_at),
+        "updatedAt": iso(v.created_at),
+        "aliases": _aliases_of(v),
+        "currentManifest": {"file": {"directUrl": _download_url(ctx, ["manifest", v.pk])}},
+    }
+
+
+def _files(ctx: Any, v: store.Version, args: dict[str, Any]) -> dict[str, Any]:
+    """A page of the version's files with signed download URLs; the cursor is the last path."""
+    first = args.get("first") or MAX_PAGE
+    after = args.get("after")
+    if isinstance(first, bool) or not isinstance(first, int) or not 0 < first <= MAX_PAGE:
+        raise InvalidRequest(f"first must be a whole number from 1 to {MAX_PAGE}")
+    if after is not None and not isinstance(after, str):
+        raise InvalidRequest("after must be the endCursor of the page before")
+    with ctx.state.db.read() as conn:
+        entries = [e for e in store.entries(conn, v.pk) if after is None or e.path > after]
+    page = entries[:first]
+    edges = [
+        {
+            "node": {
+                "__typename": "File",
+                "name": e.path,
+                "directUrl": _download_url(ctx, ["file", v.pk, e.path]),
+            }
+        }
+        for e in page
+        if e.sha256 is not None  # a reference is fetched by the client from where it points
+    ]
+    return {
+        "pageInfo": {"__typename": "PageInfo", "endCursor": page[-1].path if page else after,
+                     "hasNextPage": len(entries) > first},
+        "edges": edges,
+    }  # fmt: skip
+
+
+def _version(ctx: Any, entity: str, project: str, name: Any, label: Any) -> store.Version | None:
+    """The version ``name:label`` names, None if there is none (the client then says so)."""
+    if not isinstance(name, str) or not isinstance(label, str):
+        raise InvalidRequest("an artifact is named name:version or name:alias")
+    try:
+        check_artifact_name(name)
+    except ValueError as exc:
+        raise InvalidArtifact(str(exc)) from None
+    with ctx.state.db.read() as conn:
+        require(conn, ctx.user, entity, "viewer", missing=f"project {entity}/{project}", project=project)
+        try:
+            return store.resolve(conn, entity, project, name, label)
+        except NotFound:
+            return None
+
+
+def _split(full: Any) -> tuple[Any, str]:
+    name, _, label = full.partition(":") if isinstance(full, str) else (full, "", "")
+    return name, label or "latest"
+
+
+def project_fields(ctx: Any, entity: str, project: str) -> dict[str, Any]:
+    """The project's artifact fields: a version by ``name:alias``, a collection's membership, files."""
+
+    def membership(v: store.Version | None) -> dict[str, Any] | None:
+        if v is None:
+            return None
+        return {
+            "__typename": "ArtifactCollectionMembership",
+            "id": version_id(v.pk),
+            "versionIndex": v.version,
+            "createdAt": iso(v.created_at),
+            "aliases": _aliases_of(v),
+            "artifactCollection": _collection(v),
+            "artifact": artifact_node(ctx, v),
+            "files": Field(lambda a: _files(ctx, v, a)),
+        }
+
+    def by_name(args: dict[str, Any]) -> dict[str, Any] | None:
+        found = _version(ctx, entity, project, *_split(args.get("name")))
+        return None if found is None else artifact_node(ctx, found)
+
+    def collection(args: dict[str, Any]) -> dict[str, Any]:
+        name = args.get("name")
+        by_alias = Field(lambda a: membership(_version(ctx, entity, project, name, a.get("aliasName"))))
+        return {"__typename": "ArtifactSequence", "name": name, "artifactMembership": by_alias}
+
+    return {
+        "artifact": Field(by_name),
+        "artifactCollectionMembership": Field(
+            lambda a: membership(_version(ctx, entity, project, *_split(a.get("name"))))
+        ),
+        "artifactCollection": Field(collection),
+    }
+
+
+def artifact_by_id(ctx: Any, args: dict[str, Any]) -> dict[str, Any] | None:
+    """``artifact(id:)``: a version the caller may read, by the id the client got for it."""
+    with ctx.state.db.read() as conn:
+        found = store.by_pks(conn, [version_pk(args.get("id"))])
+        if not found:
+            return None
+        require(conn, ctx.user, found[0].entity, "viewer", missing=f"artifact {found[0].label}")
+    return artifact_node(ctx, found[0])
+
+
+def download(state: Any, token: str) -> tuple[str, str] | dict[str, Any]:
+    """What a signed download URL serves: a file's (sha256, path), or a manifest in wandb's form."""
+    with state.db.read() as conn:
+        user, fields = uploads.verify(conn, DOWNLOAD_ROUTE, token, time.time())
+        kind, pk, *path = fields if len(fields) in (2, 3) else ("", None)
+        if (kind, len(path)) not in (("manifest", 0), ("file", 1)) or type(pk) is not int:
+            raise uploads.refused()
+        found = store.by_pks(conn, [pk])
+        if not found:
+            raise NotFound("the artifact version is gone (deleted)")
+        require(conn, user, found[0].entity, "viewer", missing=f"artifact {found[0].label}")
+        if kind == "manifest":
+            return wandb_manifest(store.entries(conn, pk))
+        entry = store.entry(conn, pk, str(path[0]))
+    if entry is None or entry.sha256 is None:
+        raise NotFound(f"file {path[0]!r} of {found[0].label} not found")
+    return entry.sha256, entry.path
+
+
+def wandb_manifest(entries: list[manifest.Entry]) -> dict[str, Any]:
+    """A version's manifest as the wandb client reads it (its own storage policy's)."""
+    contents = {}
+    for e in entries:
+        item: dict[str, Any] = {"digest": e.digest, "size": e.size}
+        if e.ref is not None:
+            item["ref"] = e.ref
+        if e.extra:
+            item["extra"] = e.extra
+        contents[e.path] = item
+    policy = {"storageLayout": "V2"}
+    return {"version": 1, "storagePolicy": "wandb-storage-policy-v1", "storagePolicyConfig": policy,
+            "contents": contents}  # fmt: skip

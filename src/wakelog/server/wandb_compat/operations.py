@@ -209,6 +209,7 @@ def project(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
 
     return {
         **reads.project_fields(ctx.state, ctx.user, entity, name),
+        **artifacts.project_fields(ctx, entity, name),
         "id": _id("Project", 0),
         "name": name,
         "entity": {"id": _id("Entity", 0), "name": entity},
@@ -285,6 +286,7 @@ RESOLVERS: dict[tuple[str, str], Resolver] = {
     ("query", "entity"): entity,
     ("query", "project"): project,
     ("query", "model"): project,
+    ("query", "artifact"): artifacts.artifact_by_id,
     ("mutation", "upsertBucket"): upsert_bucket,
     ("mutation", "createRunFiles"): create_run_files,
     ("mutation", "notifyScriptableRunAlert"): notify_alert,
