@@ -70,10 +70,6 @@ MAX_FILE_STREAM = 24 * 2**20
 async def graphql_endpoint(request: Request, user: Annotated[User, Depends(authenticate)]) -> Any:
     """One GraphQL request. Each operation checks the role under the entity it names."""
     body = await read_json_object(request, MAX_GRAPHQL_BODY)
-    import logging
-
-    logging.getLogger("wakelog").warning(
-    )
     context = Context(
         request.app.state, user, str(request.base_url), getattr(request.state, "key_hash", None)
     )
