@@ -176,12 +176,13 @@ def _md5_hex(digest: Any) -> str:
 def _staged(conn: sa.Connection, run_pk: int, names: list[str]) -> dict[str, tuple[str, int]]:
     """The run's staged uploads among ``names``: name → (sha256, size)."""
     f = run_files.c
-    rows = conn.execute(
-        sa.select(f.name, f.sha256, f.size).where(
-            f.run_pk == run_pk, f.name.in_(names), f.sha256.is_not(None)
+    found: dict[str, tuple[str, int]] = {}
+    for some in chunked(names):
+        query = sa.select(f.name, f.sha256, f.size).where(f.run_pk == run_pk, f.name.in_(some))
+        found.update(
+            (row.name, (row.sha256, row.size)) for row in conn.execute(query.where(f.sha256.is_not(None)))
         )
-    )
-    return {row.name: (row.sha256, row.size) for row in rows}
+    return found
 
 
 def _known(conn: sa.Connection, user: Any, digests: set[str]) -> dict[str, tuple[str, int]]:
@@ -249,30 +250,33 @@ def create_files(ctx: Any, args: dict[str, Any]) -> dict[str, Any]:
     files = given.get("artifactFiles") if isinstance(given, dict) else None
     if not isinstance(files, list) or not all(isinstance(f, dict) for f in files) or len(files) > MAX_FILES:
         raise InvalidRequest(f"createArtifactFiles needs an input with artifactFiles (at most {MAX_FILES})")
-    edges = []
-    by_id: dict[str, dict[str, Any]] = {}
-    for file in files:
-        node_id = file.get("artifactID")
-        pending = by_id.setdefault(str(node_id), _from_id(node_id))
-        path = run_path(*pending["path"])
-        md5 = file.get("md5")
-        name = STAGING + _md5_hex(md5)
+    groups: dict[str, list[int]] = {}  # the files of each pending artifact (the client sends one)
+    for index, file in enumerate(files):
+        groups.setdefault(str(file.get("artifactID")), []).append(index)
+    edges: list[dict[str, Any]] = [{} for _ in files]
+    for node_id, indexes in groups.items():
+        path = run_path(*_from_id(node_id)["path"])
         run_pk = _run_pk(ctx, path)
+        md5s = {i: files[i].get("md5") for i in indexes}
+        names = {i: STAGING + _md5_hex(md5) for i, md5 in md5s.items()}
         with ctx.state.db.read() as conn:
-            known = bool(_staged(conn, run_pk, [name]) or _known(conn, ctx.user, {md5}))
-        node = {"storagePath": name, "uploadHeaders": [], "uploadMultipartUrls": None}
-        node.update({"uploadUrl": None} if known else _upload(ctx, path, name, md5))
-        edges.append({"node": {**node, "artifact": {"id": node_id}}})
+            staged = _staged(conn, run_pk, sorted(set(names.values())))
+            known = _known(conn, ctx.user, {md5s[i] for i in indexes if names[i] not in staged})
+        for i in indexes:
+            node: dict[str, Any] = {"storagePath": names[i], "uploadHeaders": [], "uploadMultipartUrls": None}
+            have = names[i] in staged or md5s[i] in known
+            node.update({"uploadUrl": None} if have else _upload(ctx, path, names[i], md5s[i]))
+            edges[i] = {"node": {**node, "artifact": {"id": files[i].get("artifactID")}}}
     return {"files": {"edges": edges}}
 
 
 def _entries(ctx: Any, run_pk: int, document: Any) -> tuple[list[manifest.Entry], list[str]]:
     """The client's manifest as wakelog's entries (content found by md5), and the staged names."""
     contents = document.get("contents") if isinstance(document, dict) else None
-    if document.get("version") != 1 or not isinstance(contents, dict):  # type: ignore[union-attr]
+    if not isinstance(contents, dict) or document.get("version") != 1:
         raise InvalidArtifact("the uploaded manifest is not a wandb manifest (version 1 with contents)")
     raw: dict[str, Any] = {}
-    names = {}
+    names: dict[str, str] = {}
     for path, entry in contents.items():
         if not isinstance(entry, dict):
             raise InvalidArtifact(f"manifest entry {str(path)[:200]!r} must be an object")
