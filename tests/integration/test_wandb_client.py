@@ -10,6 +10,7 @@ because the ``import wandb`` alias tests need no real wandb importable in the ve
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import signal
 import subprocess
@@ -357,8 +358,8 @@ def test_a_resumed_run_goes_on_where_it_ended_and_its_alert_arrives(
 
 
 def test_a_wandb_table_arrives_as_a_table_file(server: ServerProcess, tmp_path: Path) -> None:
-    """The table and its stub arrive (the web app shows them as it shows wakelog's); the run_table
-    artifact the client also makes of it is refused as an unimplemented operation, nothing else."""
+    """The table and its stub arrive (the web app shows them as it shows wakelog's), and the
+    ``run_table`` artifact the client also makes of it, logged by the run."""
     code = textwrap.dedent(
         """
         import wandb
@@ -374,6 +375,13 @@ def test_a_wandb_table_arrives_as_a_table_file(server: ServerProcess, tmp_path: 
         assert row["t"]["_type"] == "table-file" and (row["t"]["nrows"], row["t"]["ncols"]) == (2, 2)
         table = client.get(f"/api/v1/runs/admin/table/table1/files/{row['t']['path']}").json()
         assert (table["columns"], table["data"]) == (["a", "b"], [[1, 2], [3, 4]])
+        (logged,) = client.get("/api/v1/runs/admin/table/table1/artifacts").json()["logged"]
+        assert (logged["name"], logged["type"], logged["file_count"]) == ("run-table1-t", "run_table", 1)
+        entries = client.get("/api/v1/artifacts/admin/table/run-table1-t:v0/manifest").json()["entries"]
+        (entry,) = entries.values()
+        stored = client.get(f"/api/v1/artifacts/admin/table/run-table1-t:v0/files/{next(iter(entries))}")
+        assert (stored.json()["columns"], stored.json()["data"]) == (["a", "b"], [[1, 2], [3, 4]])
+        assert entry["sha256"] == hashlib.sha256(stored.content).hexdigest()
 
 
 def test_wandb_login_host_then_no_environment_at_all(server: ServerProcess, tmp_path: Path) -> None:
@@ -505,8 +513,6 @@ def test_artifacts_logged_and_used_through_the_wandb_client(server: ServerProces
     """log_artifact (a file, a folder, aliases; the same content again deduplicated, new content a
     new version) and use_artifact + download() of a version it logged and of one wakelog's SDK
     logged: stored in wakelog's own artifact store like the SDK's, byte for byte, with lineage."""
-    import hashlib
-
     project = "artifacts"
     _write_files(tmp_path, ARTIFACT_FILES)
     for run_id, name in (("wk-logger", "wk"), ("wk-same", "ds-wk")):  # wakelog's SDK, same files
