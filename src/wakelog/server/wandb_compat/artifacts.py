@@ -37,7 +37,7 @@ from wakelog.store.chunks import chunked
 from wakelog.store.ingest import ensure_run
 from wakelog.store.schema import artifact_files, run_files
 
-#: Where a run's artifact uploads wait for their commit (wakelog's SDK stages under the same name).
+#: Where a run's artifact uploads wait for their commit, as run files (under wakelog's own staging name).
 STAGING = "artifacts/staging/wandb/"
 PENDING = "PendingArtifact:"
 VERSION = "Artifact:"
