@@ -24,10 +24,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from wakelog._artifacts import check_artifact_name
-from wakelog.server.artifacts import content, manifest, store
+from wakelog.server.artifacts import manifest, store
 from wakelog.server.errors import InvalidArtifact, InvalidRequest, NotFound
 from wakelog.server.http import run_path
-from wakelog.server.permissions import require, require_writer
+from wakelog.server.permissions import require, require_writer, usable_blobs
 from wakelog.server.routes.artifacts import MAX_DESCRIPTION, store_version
 from wakelog.server.wandb_compat import uploads
 from wakelog.server.wandb_compat.graphql import Field
@@ -186,19 +186,20 @@ def _staged(conn: sa.Connection, run_pk: int, names: list[str]) -> dict[str, tup
 
 
 def _known(conn: sa.Connection, user: Any, digests: set[str]) -> dict[str, tuple[str, int]]:
-    """Content of readable artifact versions by entry digest (uploaded once, named again)."""
+    """Content the user uploaded whole before, found by an artifact entry's digest (md5): not sent
+    again. Only their own: md5 collides on purpose, so content of others is never named by it."""
     f = artifact_files.c
-    found: dict[str, tuple[str, int]] = {}
+    found: dict[str, list[tuple[str, int]]] = {}
     for some in chunked(sorted(digests)):
-        rows = conn.execute(
-            sa.select(f.digest, f.sha256, f.size).where(f.digest.in_(some), f.sha256.is_not(None))
-        )
-        for row in rows:
-            found.setdefault(row.digest, (row.sha256, row.size))
-    usable = {sha for sha, _ in found.values()} - set(
-        content.missing(conn, user, {s for s, _ in found.values()})
-    )
-    return {d: v for d, v in found.items() if v[0] in usable}
+        query = sa.select(f.digest, f.sha256, f.size).where(f.digest.in_(some), f.sha256.is_not(None))
+        for row in conn.execute(query.distinct()):
+            found.setdefault(row.digest, []).append((row.sha256, row.size))
+    held = usable_blobs(conn, user, {sha for options in found.values() for sha, _ in options})
+    return {
+        d: next(o for o in options if o[0] in held)
+        for d, options in found.items()
+        if any(o[0] in held for o in options)
+    }
 
 
 def _run_pk(ctx: Any, path: tuple[str, str, str]) -> int:
