@@ -730,3 +730,12 @@ def test_download_urls_are_signed_for_one_file_and_purpose(server: InProcessServ
             "an upload URL downloads nothing"
         )
         assert anonymous.get("/wandb/downloads/garbage").status_code == 403
+
+
+def test_a_variables_declared_default_applies() -> None:
+    """``$includeAliases: Boolean = false`` (wandb's ``ArtifactMembershipByName``) when not sent."""
+    resolvers: dict[tuple[str, str], Any] = {("query", "x"): lambda _ctx, _args: {"a": 1, "b": 2}}
+    query = "query Q($on: Boolean = false) { x { a b @include(if: $on) } }"
+    assert graphql.execute({"query": query}, resolvers, None) == {"data": {"x": {"a": 1}}}
+    sent = graphql.execute({"query": query, "variables": {"on": True}}, resolvers, None)
+    assert sent == {"data": {"x": {"a": 1, "b": 2}}}
