@@ -586,17 +586,19 @@ def _wandb_manifest(files: dict[str, bytes]) -> dict[str, Any]:
     return {"version": 1, "storagePolicy": "wandb-storage-policy-v1", "contents": contents}
 
 
-def _create_input(name: str, files: dict[str, bytes], aliases: tuple[str, ...] = ()) -> dict[str, Any]:
+def _create_input(
+    name: str, files: dict[str, bytes], aliases: tuple[str, ...] = (), entity: str = "admin"
+) -> dict[str, Any]:
     return {
-        "entityName": "admin", "projectName": "wb", "runName": "arts", "artifactCollectionName": name,
+        "entityName": entity, "projectName": "wb", "runName": "arts", "artifactCollectionName": name,
         "artifactTypeName": "dataset", "digestAlgorithm": "MANIFEST_MD5",
         "digest": manifest_digest((p, _md5(d)) for p, d in files.items()),
         "aliases": [{"alias": a, "artifactCollectionName": name} for a in ("latest", *aliases)],
     }  # fmt: skip
 
 
-def _pending(client: httpx.Client, name: str, files: dict[str, bytes]) -> str:
-    created = gql(client, CREATE_ARTIFACT, input=_create_input(name, files))
+def _pending(client: httpx.Client, name: str, files: dict[str, bytes], entity: str = "admin") -> str:
+    created = gql(client, CREATE_ARTIFACT, input=_create_input(name, files, entity=entity))
     assert created.status_code == 200, created.text
     return str(created.json()["data"]["createArtifact"]["artifact"]["id"])
 
@@ -739,3 +741,36 @@ def test_a_variables_declared_default_applies() -> None:
     assert graphql.execute({"query": query}, resolvers, None) == {"data": {"x": {"a": 1}}}
     sent = graphql.execute({"query": query, "variables": {"on": True}}, resolvers, None)
     assert sent == {"data": {"x": {"a": 1, "b": 2}}}
+
+
+def _file_urls(client: httpx.Client, node: str, files: dict[str, bytes]) -> list[str | None]:
+    asked = [
+        {"artifactID": node, "artifactManifestID": node, "name": p, "md5": _md5(d)} for p, d in files.items()
+    ]
+    answer = gql(client, CREATE_FILES, input={"artifactFiles": asked}).json()["data"]["createArtifactFiles"]
+    return [edge["node"]["uploadUrl"] for edge in answer["files"]["edges"]]
+
+
+def test_only_content_you_uploaded_is_skipped_by_md5(server: InProcessServer) -> None:
+    """md5 collides on purpose: a teammate's content is never named by its md5 alone."""
+    team = f"md5team-{server.backend}"
+    key = _user(server, f"md5member-{server.backend}")
+    files = {"w.bin": b"weights"}
+    with server.client() as admin:
+        admin.post("/api/v1/entities", json={"name": team})
+        added = admin.put(
+            f"/api/v1/entities/{team}/members/md5member-{server.backend}", json={"role": "member"}
+        )
+        assert added.status_code == 200
+    with wandb_client(server) as admin:
+        assert gql(admin, UPSERT, entity=team, project="wb", name="arts").status_code == 200
+        node = _pending(admin, "theirs", files, entity=team)
+        (url,) = _file_urls(admin, node, files)
+        assert url is not None
+        with server.anonymous() as anonymous:
+            assert anonymous.put(urlsplit(url).path, content=files["w.bin"]).status_code == 200
+        _upload_manifest(admin, node, _wandb_manifest(files))
+        assert gql(admin, COMMIT, artifactID=node).status_code == 200  # in the team's store now
+    with wandb_client(server, key) as member:
+        (url,) = _file_urls(member, _pending(member, "mine", files, entity=team), files)
+        assert url is not None, "the member uploads their own copy"
