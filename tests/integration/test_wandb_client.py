@@ -9,6 +9,8 @@ because the ``import wandb`` alias tests need no real wandb importable in the ve
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import signal
 import subprocess
@@ -356,8 +358,8 @@ def test_a_resumed_run_goes_on_where_it_ended_and_its_alert_arrives(
 
 
 def test_a_wandb_table_arrives_as_a_table_file(server: ServerProcess, tmp_path: Path) -> None:
-    """The table and its stub arrive (the web app shows them as it shows wakelog's); the run_table
-    artifact the client also makes of it is refused as an unimplemented operation, nothing else."""
+    """The table and its stub arrive (the web app shows them as it shows wakelog's), and the
+    ``run_table`` artifact the client also makes of it, logged by the run."""
     code = textwrap.dedent(
         """
         import wandb
@@ -373,6 +375,13 @@ def test_a_wandb_table_arrives_as_a_table_file(server: ServerProcess, tmp_path: 
         assert row["t"]["_type"] == "table-file" and (row["t"]["nrows"], row["t"]["ncols"]) == (2, 2)
         table = client.get(f"/api/v1/runs/admin/table/table1/files/{row['t']['path']}").json()
         assert (table["columns"], table["data"]) == (["a", "b"], [[1, 2], [3, 4]])
+        (logged,) = client.get("/api/v1/runs/admin/table/table1/artifacts").json()["logged"]
+        assert (logged["name"], logged["type"], logged["file_count"]) == ("run-table1-t", "run_table", 1)
+        entries = client.get("/api/v1/artifacts/admin/table/run-table1-t:v0/manifest").json()["entries"]
+        (entry,) = entries.values()
+        stored = client.get(f"/api/v1/artifacts/admin/table/run-table1-t:v0/files/{next(iter(entries))}")
+        assert (stored.json()["columns"], stored.json()["data"]) == (["a", "b"], [[1, 2], [3, 4]])
+        assert entry["sha256"] == hashlib.sha256(stored.content).hexdigest()
 
 
 def test_wandb_login_host_then_no_environment_at_all(server: ServerProcess, tmp_path: Path) -> None:
@@ -683,3 +692,109 @@ def test_fork_from_starts_with_the_parents_history_and_resume_from_is_refused(
         )
     finally:
         api.close()
+
+
+#: Files of an artifact (``a.txt`` and the folder ``d``), logged as ``ds`` by each client.
+ARTIFACT_FILES = {"a.txt": b"hello a\n", "d/x.txt": b"x\n", "d/sub/y.bin": bytes(range(256))}
+LOG_ARTIFACT = """
+import MODULE as wandb
+run = wandb.init(project="PROJECT", id="RUN")
+art = wandb.Artifact("NAME", type="dataset", description="the data", metadata={"rows": 3})
+art.add_file("a.txt")
+art.add_dir("d", name="dir")
+run.log_artifact(art, aliases=ALIASES)
+run.finish()
+"""
+USE_ARTIFACTS = """
+import json, os
+import wandb
+run = wandb.init(project="PROJECT", id="user")
+for name in ("ds:v0", "wk:latest"):
+    artifact = run.use_artifact(name)
+    root = artifact.download(root=os.path.join("dl", name.replace(":", "_")))
+    print(name, artifact.version, json.dumps(sorted(artifact.aliases)), json.dumps(artifact.metadata))
+run.finish()
+"""
+
+
+def _write_files(tmp: Path, files: dict[str, bytes]) -> None:
+    for name, content in files.items():
+        (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp / name).write_bytes(content)
+
+
+def _log_artifact(module: str, run_id: str, name: str, aliases: list[str]) -> str:
+    replaced = {"MODULE": module, "RUN": run_id, "NAME": name, "ALIASES": repr(aliases)}
+    code = LOG_ARTIFACT
+    for old, new in replaced.items():
+        code = code.replace(old, new)
+    return code
+
+
+def _entries(client: Any, version: str) -> dict[str, Any]:
+    answer = client.get(f"/api/v1/artifacts/{version}/manifest")
+    assert answer.status_code == 200, answer.text
+    return {path: (e["digest"], e["sha256"], e["size"]) for path, e in answer.json()["entries"].items()}
+
+
+def test_artifacts_logged_and_used_through_the_wandb_client(server: ServerProcess, tmp_path: Path) -> None:
+    """log_artifact (a file, a folder, aliases; the same content again deduplicated, new content a
+    new version) and use_artifact + download() of a version it logged and of one wakelog's SDK
+    logged: stored in wakelog's own artifact store like the SDK's, byte for byte, with lineage."""
+    project = "artifacts"
+    _write_files(tmp_path, ARTIFACT_FILES)
+    for run_id, name in (("wk-logger", "wk"), ("wk-same", "ds-wk")):  # wakelog's SDK, same files
+        code = _log_artifact("wakelog", run_id, name, ["best"]).replace("PROJECT", project)
+        done = run_wakelog(server, tmp_path, code)
+        assert done.returncode == 0, done.stderr
+    steps = [("logger", ["best"]), ("again", ["again"])]
+    for run_id, aliases in steps:  # the second: the same content, deduplicated
+        done = run_wandb(
+            server, tmp_path, _log_artifact("wandb", run_id, "ds", aliases).replace("PROJECT", project)
+        )
+        assert done.returncode == 0, done.stderr
+    (tmp_path / "a.txt").write_bytes(b"changed\n")
+    done = run_wandb(
+        server, tmp_path, _log_artifact("wandb", "changer", "ds", []).replace("PROJECT", project)
+    )
+    assert done.returncode == 0, done.stderr
+    used = run_wandb(server, tmp_path, USE_ARTIFACTS.replace("PROJECT", project))
+    assert used.returncode == 0, used.stderr
+
+    base = f"admin/{project}"
+    with server.client() as client:
+        versions = client.get(f"/api/v1/artifacts/{base}/ds/versions").json()
+        assert [(v["version"], v["aliases"], v["run"]) for v in versions] == [
+            ("v1", ["latest"], "changer"),
+            ("v0", ["again", "best"], "logger"),
+        ]
+        v0, theirs = versions[1], client.get(f"/api/v1/artifacts/{base}/ds-wk:v0").json()
+        same = ("digest", "size", "file_count", "description", "metadata", "type")
+        assert {k: v0[k] for k in same} == {k: theirs[k] for k in same}, "indistinguishable from the SDK's"
+        entries = _entries(client, f"{base}/ds:v0")
+        assert entries == _entries(client, f"{base}/ds-wk:v0")
+        for name, content in ARTIFACT_FILES.items():
+            path = name.replace("d/", "dir/", 1)
+            md5 = base64.b64encode(hashlib.md5(content).digest()).decode()
+            assert entries[path] == (md5, hashlib.sha256(content).hexdigest(), len(content)), path
+            stored = client.get(f"/api/v1/artifacts/{base}/ds:v0/files/{path}")
+            assert stored.content == content
+        changed = _entries(client, f"{base}/ds:v1")["a.txt"]
+        assert changed[1] == hashlib.sha256(b"changed\n").hexdigest()
+        lineage = {
+            run: client.get(f"/api/v1/runs/{base}/{run}/artifacts").json()
+            for run in ("logger", "again", "changer", "user")
+        }
+        named = {run: {k: [f"{v['name']}:{v['version']}" for v in vs] for k, vs in found.items()}
+                 for run, found in lineage.items()}  # fmt: skip
+        assert named["logger"] == {"logged": ["ds:v0"], "used": []}
+        assert named["again"] == {"logged": ["ds:v0"], "used": []}
+        assert named["changer"] == {"logged": ["ds:v1"], "used": []}
+        assert named["user"] == {"logged": [], "used": ["ds:v0", "wk:v0"]}
+        files = {f["name"] for f in client.get(f"/api/v1/runs/{base}/logger/files").json()["files"]}
+        assert not [n for n in files if n.startswith("artifacts/")], "the staged uploads are gone"
+    for version in ("ds_v0", "wk_latest"):  # downloaded by the wandb client, byte for byte
+        for name, content in ARTIFACT_FILES.items():
+            assert (tmp_path / "dl" / version / name.replace("d/", "dir/", 1)).read_bytes() == content
+    assert 'ds:v0 v0 ["again", "best"] {"rows": 3}' in used.stdout, used.stdout
+    assert 'wk:latest v0 ["best", "latest"] {"rows": 3}' in used.stdout, used.stdout

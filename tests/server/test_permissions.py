@@ -56,6 +56,7 @@ ROUTES_WITHOUT_ENTITY = {
     "/api/v1/shared/{token}",  # a report's share link: the token is the key (test_reports.py)
     "/graphql",  # the wandb client's: each operation checks the role under the entity it names
     "/wandb/uploads/{token}",  # signed for one run file and key; the key's member role is checked again
+    "/wandb/downloads/{token}",  # signed for one artifact file and key; the viewer role is checked again
 }
 ROLE_CHECKS = {entity_viewer: "viewer", entity_writer: "member", entity_admin: "admin"}
 #: The sweep, agent and report ids made in ``team``, for the routes that name them.

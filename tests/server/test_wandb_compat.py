@@ -4,6 +4,8 @@ The real client against a real server is tests/integration/test_wandb_client.py.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import uuid
@@ -17,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.harness import InProcessServer
+from wakelog._artifacts import manifest_digest
 from wakelog.server.wandb_compat import graphql
 
 UPSERT = """
@@ -77,6 +80,56 @@ query HistoryPage($entity: String!, $project: String!, $run: String!, $minStep: 
   }
 }
 """
+#: wandb-core's artifact operations (0.31), as its binary holds them, fragments spread in.
+CREATE_ARTIFACT = """
+mutation CreateArtifact($input: CreateArtifactInput!) {
+  createArtifact(input: $input) { artifact { id state artifactSequence { latestArtifact { id } } } }
+}
+"""
+CREATE_MANIFEST = """
+mutation CreateArtifactManifest($artifactID: ID!, $baseArtifactID: ID, $name: String!, $digest: String!,
+    $entityName: String!, $projectName: String!, $runName: String!, $manifestType: ArtifactManifestType!,
+    $includeUpload: Boolean!) {
+  createArtifactManifest(input: {artifactID: $artifactID, baseArtifactID: $baseArtifactID, name: $name,
+      digest: $digest, entityName: $entityName, projectName: $projectName, runName: $runName,
+      type: $manifestType}) {
+    artifactManifest { id file { id uploadUrl @include(if: $includeUpload)
+                                 uploadHeaders @include(if: $includeUpload) } }
+  }
+}
+"""
+CREATE_FILES = """
+mutation CreateArtifactFiles($input: CreateArtifactFilesInput!) {
+  createArtifactFiles(input: $input) {
+    files { edges { node { storagePath uploadUrl uploadHeaders
+                           uploadMultipartUrls { uploadID uploadUrlParts { partNumber uploadUrl } }
+                           artifact { id } } } }
+  }
+}
+"""
+COMMIT = """
+mutation CommitArtifact($artifactID: ID!) {
+  commitArtifact(input: {artifactID: $artifactID}) { artifact { id digest } }
+}
+"""
+FILE_URLS = """
+query GetArtifactMembershipFileUrls($entity: String!, $project: String!, $collection: String!,
+    $alias: String!, $cursor: String, $perPage: Int) {
+  project(name: $project, entityName: $entity) {
+    artifactCollection(name: $collection) {
+      __typename
+      artifactMembership(aliasName: $alias) {
+        files(after: $cursor, first: $perPage) {
+          pageInfo { __typename endCursor hasNextPage }
+          edges { node { __typename name directUrl } }
+        }
+      }
+    }
+  }
+}
+"""
+
+
 EXAMPLES = int(os.environ.get("WAKELOG_TEST_FUZZ_EXAMPLES", "100"))
 FUZZ = settings(
     max_examples=EXAMPLES,
@@ -388,6 +441,11 @@ _queries = st.one_of(
             RUNS,
             RUN,
             HISTORY_PAGE,
+            CREATE_ARTIFACT,
+            CREATE_MANIFEST,
+            CREATE_FILES,
+            COMMIT,
+            FILE_URLS,
             "query { viewer { id } }",
             "{ serverInfo { features } }",
         ]
@@ -629,3 +687,203 @@ def test_wandb_api_reads_check_the_entity_role(server: InProcessServer) -> None:
         for query, more in ((RUNS, {"filters": "{}"}), (RUN, {"name": "r1", "specs": []})):
             refused = gql(outsider, query, entity=team, project="p", **more)
             assert refused.status_code == 404, refused.text
+
+
+# -- artifacts --------------------------------------------------------------------------------------
+def _md5(content: bytes) -> str:
+    return base64.b64encode(hashlib.md5(content).digest()).decode()
+
+
+def _wandb_manifest(files: dict[str, bytes]) -> dict[str, Any]:
+    contents = {path: {"digest": _md5(data), "size": len(data)} for path, data in files.items()}
+    return {"version": 1, "storagePolicy": "wandb-storage-policy-v1", "contents": contents}
+
+
+def _create_input(
+    name: str, files: dict[str, bytes], aliases: tuple[str, ...] = (), entity: str = "admin"
+) -> dict[str, Any]:
+    return {
+        "entityName": entity, "projectName": "wb", "runName": "arts", "artifactCollectionName": name,
+        "artifactTypeName": "dataset", "digestAlgorithm": "MANIFEST_MD5",
+        "digest": manifest_digest((p, _md5(d)) for p, d in files.items()),
+        "aliases": [{"alias": a, "artifactCollectionName": name} for a in ("latest", *aliases)],
+    }  # fmt: skip
+
+
+def _pending(client: httpx.Client, name: str, files: dict[str, bytes], entity: str = "admin") -> str:
+    created = gql(client, CREATE_ARTIFACT, input=_create_input(name, files, entity=entity))
+    assert created.status_code == 200, created.text
+    return str(created.json()["data"]["createArtifact"]["artifact"]["id"])
+
+
+def _upload_manifest(client: httpx.Client, node: str, document: Any) -> None:
+    variables = {"artifactID": node, "name": "wandb_manifest.json", "digest": "", "entityName": "admin",
+                 "projectName": "wb", "runName": "arts", "manifestType": "FULL",
+                 "includeUpload": True}  # fmt: skip
+    made = gql(client, CREATE_MANIFEST, **variables).json()["data"]["createArtifactManifest"]
+    url = made["artifactManifest"]["file"]["uploadUrl"]
+    assert client.put(urlsplit(url).path, content=json.dumps(document)).status_code == 200
+
+
+def test_an_artifact_as_the_client_logs_it_checked_step_by_step(server: InProcessServer) -> None:
+    """Upload URLs only for content the server lacks, a body whose md5 is not the manifest's refused
+    (400), the commit refused until the manifest and every file are there, then the version: wakelog's
+    own, its entries' digests the client's."""
+    files = {"a.txt": b"alpha\n", "dir/b.bin": bytes(range(200))}
+    with wandb_client(server) as client:
+        upsert(client, "arts")
+        node = _pending(client, "checked", files)
+        early = gql(client, COMMIT, artifactID=node)
+        assert early.status_code == 400 and "manifest was not uploaded" in early.text
+        asked = [
+            {"artifactID": node, "artifactManifestID": node, "name": p, "md5": _md5(d)}
+            for p, d in files.items()
+        ]
+        edges = gql(client, CREATE_FILES, input={"artifactFiles": asked, "storageLayout": "V2"}).json()
+        urls = [e["node"]["uploadUrl"] for e in edges["data"]["createArtifactFiles"]["files"]["edges"]]
+        assert all(urls)
+        with server.anonymous() as anonymous:  # as the client uploads: the URL is the credential
+            wrong = anonymous.put(urlsplit(urls[0]).path, content=b"not alpha\n")
+            assert wrong.status_code == 400 and "md5" in wrong.json()["detail"]
+            assert anonymous.put(urlsplit(urls[0]).path, content=files["a.txt"]).status_code == 200
+        _upload_manifest(client, node, _wandb_manifest(files))
+        missing = gql(client, COMMIT, artifactID=node)
+        assert missing.status_code == 400 and "'dir/b.bin'" in missing.text and "not uploaded" in missing.text
+        with server.anonymous() as anonymous:
+            assert anonymous.put(urlsplit(urls[1]).path, content=files["dir/b.bin"]).status_code == 200
+        committed = gql(client, COMMIT, artifactID=node)
+        assert committed.status_code == 200, committed.text
+        version = client.get("/api/v1/artifacts/admin/wb/checked:latest").json()
+        assert (version["version"], version["run"], version["file_count"]) == ("v0", "arts", 2)
+        entries = client.get("/api/v1/artifacts/admin/wb/checked:v0/manifest").json()["entries"]
+        for path, data in files.items():
+            assert entries[path]["digest"] == _md5(data)
+            assert entries[path]["sha256"] == hashlib.sha256(data).hexdigest()
+            assert client.get(f"/api/v1/artifacts/admin/wb/checked:v0/files/{path}").content == data
+        run_files = {f["name"] for f in client.get("/api/v1/runs/admin/wb/arts/files").json()["files"]}
+        assert not [n for n in run_files if n.startswith("artifacts/staging/")], "staged uploads go"
+        # the same content again: COMMITTED at once, nothing to upload; new content that names a
+        # known file gets no URL for it
+        again = gql(client, CREATE_ARTIFACT, input=_create_input("checked", files, ("best",)))
+        assert again.json()["data"]["createArtifact"]["artifact"]["state"] == "COMMITTED"
+        assert client.get("/api/v1/artifacts/admin/wb/checked:best").json()["version"] == "v0"
+        node2 = _pending(client, "checked", {**files, "c.txt": b"new"})
+        asked = [{"artifactID": node2, "artifactManifestID": node2, "name": p, "md5": _md5(d)}
+                 for p, d in {**files, "c.txt": b"new"}.items()]  # fmt: skip
+        edges = gql(client, CREATE_FILES, input={"artifactFiles": asked, "storageLayout": "V2"}).json()
+        urls = [e["node"]["uploadUrl"] for e in edges["data"]["createArtifactFiles"]["files"]["edges"]]
+        assert urls[0] is None and urls[1] is None and urls[2] is not None
+
+
+def test_a_manifest_that_is_not_what_create_artifact_said_is_refused(server: InProcessServer) -> None:
+    files = {"x.txt": b"x"}
+    with wandb_client(server) as client:
+        upsert(client, "arts")
+        node = _pending(client, "liar", files)
+        _upload_manifest(client, node, _wandb_manifest({"x.txt": b"y"}))
+        with server.anonymous() as anonymous:
+            asked = [{"artifactID": node, "artifactManifestID": node, "name": "x.txt", "md5": _md5(b"y")}]
+            edges = gql(client, CREATE_FILES, input={"artifactFiles": asked}).json()
+            url = edges["data"]["createArtifactFiles"]["files"]["edges"][0]["node"]["uploadUrl"]
+            assert anonymous.put(urlsplit(url).path, content=b"y").status_code == 200
+        refused = gql(client, COMMIT, artifactID=node)
+        assert refused.status_code == 400 and "digest" in refused.text
+        _upload_manifest(client, node, {"version": 2})
+        assert gql(client, COMMIT, artifactID=node).status_code == 400
+        assert client.get("/api/v1/artifacts/admin/wb/liar:latest").status_code == 404, "nothing made"
+        for bad in ("garbage", base64.b64encode(b"PendingArtifact:[1]").decode(), None):
+            answer = gql(client, COMMIT, artifactID=bad)
+            assert answer.status_code == 400 and answer.json()["errors"][0]["message"]
+
+
+def test_artifact_operations_check_the_entity_role(server: InProcessServer) -> None:
+    key = _user(server, f"artviewer-{server.backend}")
+    team = f"artteam-{server.backend}"
+    with server.client() as admin:
+        admin.post("/api/v1/entities", json={"name": team})
+        assert admin.put(f"/api/v1/entities/{team}/members/artviewer-{server.backend}",
+                         json={"role": "viewer"}).status_code == 200  # fmt: skip
+    with wandb_client(server, key) as viewer:
+        made = gql(viewer, CREATE_ARTIFACT, input={
+            "entityName": team, "projectName": "p", "runName": "r", "artifactCollectionName": "n",
+            "artifactTypeName": "t", "digest": "0" * 32})  # fmt: skip
+        assert made.status_code == 403 and "member" in made.json()["errors"][0]["message"]
+        node = base64.b64encode(
+            b'PendingArtifact:{"path":["' + team.encode() + b'","p","r"],"name":"n","type":"t","digest":"d",'
+            b'"aliases":[],"description":null,"metadata":{}}'
+        ).decode()
+        assert gql(viewer, COMMIT, artifactID=node).status_code == 403, "a forged id gains nothing"
+        other = gql(viewer, FILE_URLS, entity="admin", project="wb", collection="checked", alias="v0")
+        assert other.status_code in (403, 404)
+
+
+def test_download_urls_are_signed_for_one_file_and_purpose(server: InProcessServer) -> None:
+    files = {"d.txt": b"download me"}
+    with wandb_client(server) as client:
+        upsert(client, "arts")
+        node = _pending(client, "dl", files)
+        asked = [
+            {"artifactID": node, "artifactManifestID": node, "name": "d.txt", "md5": _md5(files["d.txt"])}
+        ]
+        edges = gql(client, CREATE_FILES, input={"artifactFiles": asked}).json()
+        upload = edges["data"]["createArtifactFiles"]["files"]["edges"][0]["node"]["uploadUrl"]
+        with server.anonymous() as anonymous:
+            assert anonymous.put(urlsplit(upload).path, content=files["d.txt"]).status_code == 200
+        _upload_manifest(client, node, _wandb_manifest(files))
+        assert gql(client, COMMIT, artifactID=node).status_code == 200
+        page = gql(
+            client, FILE_URLS, entity="admin", project="wb", collection="dl", alias="latest", perPage=10
+        )
+        found = page.json()["data"]["project"]["artifactCollection"]["artifactMembership"]["files"]
+        assert found["pageInfo"]["hasNextPage"] is False
+        url = urlsplit(found["edges"][0]["node"]["directUrl"]).path
+    with server.anonymous() as anonymous:
+        assert anonymous.get(url).content == files["d.txt"]
+        assert anonymous.get(url[:-1] + ("0" if url[-1] != "0" else "1")).status_code == 403
+        token = urlsplit(upload).path.rsplit("/", 1)[1]
+        assert anonymous.get(f"/wandb/downloads/{token}").status_code == 403, (
+            "an upload URL downloads nothing"
+        )
+        assert anonymous.get("/wandb/downloads/garbage").status_code == 403
+
+
+def test_a_variables_declared_default_applies() -> None:
+    """``$includeAliases: Boolean = false`` (wandb's ``ArtifactMembershipByName``) when not sent."""
+    resolvers: dict[tuple[str, str], Any] = {("query", "x"): lambda _ctx, _args: {"a": 1, "b": 2}}
+    query = "query Q($on: Boolean = false) { x { a b @include(if: $on) } }"
+    assert graphql.execute({"query": query}, resolvers, None) == {"data": {"x": {"a": 1}}}
+    sent = graphql.execute({"query": query, "variables": {"on": True}}, resolvers, None)
+    assert sent == {"data": {"x": {"a": 1, "b": 2}}}
+
+
+def _file_urls(client: httpx.Client, node: str, files: dict[str, bytes]) -> list[str | None]:
+    asked = [
+        {"artifactID": node, "artifactManifestID": node, "name": p, "md5": _md5(d)} for p, d in files.items()
+    ]
+    answer = gql(client, CREATE_FILES, input={"artifactFiles": asked}).json()["data"]["createArtifactFiles"]
+    return [edge["node"]["uploadUrl"] for edge in answer["files"]["edges"]]
+
+
+def test_only_content_you_uploaded_is_skipped_by_md5(server: InProcessServer) -> None:
+    """md5 collides on purpose: a teammate's content is never named by its md5 alone."""
+    team = f"md5team-{server.backend}"
+    key = _user(server, f"md5member-{server.backend}")
+    files = {"w.bin": b"weights"}
+    with server.client() as admin:
+        admin.post("/api/v1/entities", json={"name": team})
+        added = admin.put(
+            f"/api/v1/entities/{team}/members/md5member-{server.backend}", json={"role": "member"}
+        )
+        assert added.status_code == 200
+    with wandb_client(server) as admin:
+        assert gql(admin, UPSERT, entity=team, project="wb", name="arts").status_code == 200
+        node = _pending(admin, "theirs", files, entity=team)
+        (url,) = _file_urls(admin, node, files)
+        assert url is not None
+        with server.anonymous() as anonymous:
+            assert anonymous.put(urlsplit(url).path, content=files["w.bin"]).status_code == 200
+        _upload_manifest(admin, node, _wandb_manifest(files))
+        assert gql(admin, COMMIT, artifactID=node).status_code == 200  # in the team's store now
+    with wandb_client(server, key) as member:
+        (url,) = _file_urls(member, _pending(member, "mine", files, entity=team), files)
+        assert url is not None, "the member uploads their own copy"

@@ -197,7 +197,9 @@ def _parse_version(data: bytes, entity: str, project: str, user: User) -> store.
     )  # fmt: skip
 
 
-def _create(state: Any, new: store.NewVersion, user: User) -> tuple[dict[str, Any], bool]:
+def store_version(state: Any, new: store.NewVersion, user: User) -> tuple[dict[str, Any], bool]:
+    """Make the version (or find the one with its content) once its content is uploaded and fits
+    the quota; also for the wandb client's ``commitArtifact``."""
     hashes = {e.sha256 for e in new.entries if e.sha256 is not None}
     with state.db.read() as conn:
         missing = content.missing(conn, user, hashes)
@@ -240,7 +242,7 @@ async def create_version(entity: str, project: str, request: Request, user: Writ
     state.disk_guard.check()
     data = await read_body(request, MAX_MANIFEST_BODY)
     new = await run_in_threadpool(_parse_version, data, entity, project, user)
-    answer, existed = await run_in_threadpool(_create, state, new, user)
+    answer, existed = await run_in_threadpool(store_version, state, new, user)
     return json_response(answer, status_code=200 if existed else 201)
 
 

@@ -23,7 +23,8 @@ from wakelog.server.auth import User, authenticate
 from wakelog.server.body import read_body, read_json, read_json_object
 from wakelog.server.http import run_path
 from wakelog.server.permissions import Writer
-from wakelog.server.wandb_compat import filestream, graphql, records, uploads
+from wakelog.server.routes.files import blob_response
+from wakelog.server.wandb_compat import artifacts, filestream, graphql, records, uploads
 from wakelog.server.wandb_compat.operations import RESOLVERS, Context, stop_requested_of
 
 
@@ -95,3 +96,12 @@ async def upload(token: str, request: Request) -> Any:
     request.app.state.disk_guard.used(len(content))
     _, target = await run_in_threadpool(uploads.store_upload, request.app.state, token, content)
     return {"name": target.name, "size": len(content)}
+
+
+@router.get(artifacts.DOWNLOAD_ROUTE + "{token}", include_in_schema=False)
+async def download(token: str, request: Request) -> Any:
+    """An artifact's file or manifest, from a URL the GraphQL reads signed (the key is not sent)."""
+    found = await run_in_threadpool(artifacts.download, request.app.state, token)
+    if isinstance(found, dict):
+        return found
+    return blob_response(request, found[0], found[1], True)

@@ -79,7 +79,7 @@ def execute(body: dict[str, Any], resolvers: dict[tuple[str, str], Resolver], co
     document = _parse(query)
     operation = _operation(document, body.get("operationName"))
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-    run = _Execution(variables, fragments)
+    run = _Execution({**_defaults(operation), **variables}, fragments)
     kind = operation.operation.value
     name = operation.name.value if operation.name else "(anonymous)"
     data: dict[str, Any] = {}
@@ -125,6 +125,18 @@ def _operation(document: DocumentNode, wanted: Any) -> OperationDefinitionNode:
     if operations[0].operation == OperationType.SUBSCRIPTION:
         raise InvalidRequest("subscriptions are not supported")
     return operations[0]
+
+
+def _defaults(operation: OperationDefinitionNode) -> dict[str, Any]:
+    """The default values the operation declares for its variables (``$all: Boolean = false``)."""
+    try:
+        return {
+            d.variable.name.value: value_from_ast_untyped(d.default_value)
+            for d in operation.variable_definitions or ()
+            if d.default_value is not None
+        }
+    except (GraphQLError, TypeError, ValueError, RecursionError):
+        raise InvalidRequest("a variable's default value is not valid") from None
 
 
 def _defined(value: Any) -> Any:

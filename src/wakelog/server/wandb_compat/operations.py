@@ -22,7 +22,7 @@ from wakelog.server.auth import User
 from wakelog.server.errors import InvalidRequest
 from wakelog.server.http import not_found, project_path, run_path
 from wakelog.server.permissions import require, require_writer
-from wakelog.server.wandb_compat import branches, reads, uploads
+from wakelog.server.wandb_compat import artifacts, branches, reads, uploads
 from wakelog.server.wandb_compat.graphql import Field, Resolver, Strict
 from wakelog.server.wandb_compat.mapping import config_values, loads, metric_definitions, wandb_config
 from wakelog.server.wandb_compat.records import LIVE_STATES, Made, apply_in_thread
@@ -222,6 +222,7 @@ def project(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
 
     return {
         **reads.project_fields(ctx.state, ctx.user, entity, name),
+        **artifacts.project_fields(ctx, entity, name),
         "id": _id("Project", 0),
         "name": name,
         "entity": {"id": _id("Entity", 0), "name": entity},
@@ -310,7 +311,14 @@ RESOLVERS: dict[tuple[str, str], Resolver] = {
     ("query", "entity"): entity,
     ("query", "project"): project,
     ("query", "model"): project,
+    ("query", "artifact"): artifacts.artifact_by_id,
     ("mutation", "upsertBucket"): upsert_bucket,
     ("mutation", "createRunFiles"): create_run_files,
     ("mutation", "notifyScriptableRunAlert"): notify_alert,
+    ("mutation", "createArtifact"): artifacts.create_artifact,
+    ("mutation", "createArtifactManifest"): artifacts.create_manifest,
+    ("mutation", "updateArtifactManifest"): artifacts.update_manifest,
+    ("mutation", "createArtifactFiles"): artifacts.create_files,
+    ("mutation", "commitArtifact"): artifacts.commit_artifact,
+    ("mutation", "useArtifact"): artifacts.use_artifact,
 }

@@ -29,7 +29,7 @@ MAX_SAMPLES = 10_000
 MAX_PAGE_ROWS = 100_000
 
 
-def _iso(seconds: float | None) -> str | None:
+def iso(seconds: float | None) -> str | None:
     """A time as W&B writes it (UTC, to the second, no zone)."""
     if seconds is None:
         return None
@@ -162,8 +162,8 @@ def run_node(state: Any, entity: str, project: str, run: dict[str, Any], project
             "sweepName": None,
             "commit": None,
             "readOnly": False,
-            "createdAt": _iso(run["created_at"]),
-            "heartbeatAt": _iso(run["heartbeat_at"]),
+            "createdAt": iso(run["created_at"]),
+            "heartbeatAt": iso(run["heartbeat_at"]),
             "config": json.dumps(wandb_config(run["config"])),
             "summaryMetrics": json.dumps(run["summary"]),
             "systemMetrics": "{}",

@@ -45,45 +45,67 @@ class Target:
     project: str
     run_id: str
     name: str
+    #: An artifact file's content must have this digest (wandb's base64 md5): checked on upload.
+    md5: str | None = None
 
 
-def _signature(key_hash: str, payload: str) -> str:
-    return hmac.new(key_hash.encode(), payload.encode(), hashlib.sha256).hexdigest()
+def _signature(key_hash: str, purpose: str, payload: str) -> str:
+    """The payload's HMAC under the key's hash; the purpose keeps an upload's token from serving as
+    a download's and the other way round."""
+    return hmac.new(key_hash.encode(), f"{purpose}:{payload}".encode(), hashlib.sha256).hexdigest()
 
 
-def upload_url(base_url: str, key_id: int, key_hash: str, target: Target, now: float) -> str:
-    """A URL that uploads ``target`` as the key's user until ``URL_LIFETIME`` from ``now``."""
-    fields = [key_id, int(now + URL_LIFETIME), target.entity, target.project, target.run_id, target.name]
-    payload = base64.urlsafe_b64encode(json.dumps(fields).encode()).decode().rstrip("=")
-    return f"{base_url.rstrip('/')}{UPLOAD_ROUTE}{payload}.{_signature(key_hash, payload)}"
+def sign(base_url: str, route: str, key_id: int, key_hash: str, fields: list[Any], now: float) -> str:
+    """A URL under ``route`` standing for ``fields`` and the key's user until ``URL_LIFETIME``."""
+    payload = base64.urlsafe_b64encode(json.dumps([key_id, int(now + URL_LIFETIME), *fields]).encode())
+    text = payload.decode().rstrip("=")
+    return f"{base_url.rstrip('/')}{route}{text}.{_signature(key_hash, route, text)}"
 
 
-def _refused() -> Forbidden:
-    return Forbidden(
-        "this upload URL is not valid (expired, damaged or its API key revoked); the client asks again"
-    )
-
-
-def check_token(conn: sa.Connection, token: str, now: float) -> tuple[User, Target]:
-    """The user and run file a signed token stands for; 403 for anything else."""
+def verify(conn: sa.Connection, route: str, token: str, now: float) -> tuple[User, list[Any]]:
+    """The user and the fields a token ``sign`` made for ``route`` stands for; 403 for anything else
+    (damaged, expired, its key revoked)."""
     payload, _, signature = token.partition(".")
     try:
         padded = payload + "=" * (-len(payload) % 4)
-        key_id, expires, entity, project, run_id, name = json.loads(base64.urlsafe_b64decode(padded))
+        key_id, expires, *fields = json.loads(base64.urlsafe_b64decode(padded))
     except (ValueError, TypeError, RecursionError):
-        raise _refused() from None
+        raise refused() from None
     if type(key_id) is not int or type(expires) is not int or expires < now:
-        raise _refused()
+        raise refused()
     row = conn.execute(
         sa.select(api_keys.c.key_hash, users.c.id, users.c.username, users.c.is_admin)
         .join(users, users.c.id == api_keys.c.user_id)
         .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
     ).first()
-    if row is None or not hmac.compare_digest(_signature(row.key_hash, payload), signature):
-        raise _refused()
-    if not all(isinstance(part, str) for part in (entity, project, run_id, name)):
-        raise _refused()
-    return User(row.id, row.username, row.is_admin), Target(entity, project, run_id, name)
+    if row is None or not hmac.compare_digest(_signature(row.key_hash, route, payload), signature):
+        raise refused()
+    return User(row.id, row.username, row.is_admin), fields
+
+
+def upload_url(base_url: str, key_id: int, key_hash: str, target: Target, now: float) -> str:
+    """A URL that uploads ``target`` as the key's user until ``URL_LIFETIME`` from ``now``."""
+    fields = [target.entity, target.project, target.run_id, target.name]
+    return sign(
+        base_url, UPLOAD_ROUTE, key_id, key_hash, fields if target.md5 is None else [*fields, target.md5], now
+    )
+
+
+def refused() -> Forbidden:
+    return Forbidden("this URL is not valid (expired, damaged or its API key revoked); the client asks again")
+
+
+def check_token(conn: sa.Connection, token: str, now: float) -> tuple[User, Target]:
+    """The user and run file a signed upload token stands for; 403 for anything else."""
+    user, fields = verify(conn, UPLOAD_ROUTE, token, now)
+    if len(fields) not in (4, 5) or not all(isinstance(part, str) for part in fields):
+        raise refused()
+    return user, Target(*fields)
+
+
+def md5_digest(content: bytes) -> str:
+    """wandb's digest of an artifact file: its md5, base64."""
+    return base64.b64encode(hashlib.md5(content, usedforsecurity=False).digest()).decode()
 
 
 def key_of(conn: sa.Connection, key_hash: str | None) -> int:
@@ -110,6 +132,10 @@ def store_upload(state: Any, token: str, content: bytes) -> tuple[User, Target]:
         name = check_file_name(target.name)
     except ValueError as exc:
         raise InvalidRequest(str(exc)) from None
+    if target.md5 is not None and md5_digest(content) != target.md5:
+        raise InvalidRequest(
+            f"the content's md5 is {md5_digest(content)}, not {target.md5} as the artifact's manifest says"
+        )
     state.quotas.check(user.username, target.entity, new_bytes=len(content))
     sha256 = hashlib.sha256(content).hexdigest()
     if not store.exists(sha256):
