@@ -18,7 +18,7 @@ from wakelog.server.saved_views.state import MAX_STATE_BYTES
 
 API = "/api/v1"
 STATE = {
-    "params": {"filter": "state = finished", "order": "-summary:loss", "smooth": "0.6", "view": "charts"},
+    "params": {"filter": "state = finished", "order": "-summary.loss", "smooth": "0.6", "view": "charts"},
     "layout": {"removed": ["lr"], "added": [], "sizes": {"loss": "l"}},
 }
 
