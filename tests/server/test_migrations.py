@@ -318,9 +318,24 @@ def test_0014_adds_the_stop_request_to_runs_from_before_and_goes_back(
 ) -> None:
     """A run from before is not stopped, can be stopped after the upgrade, and the downgrade
     keeps it."""
-    url = database_with_an_old_run(backend, tmp_path, request, "0012")
+    url = database_with_an_old_run(backend, tmp_path, request, "0013")
     with InProcessServer(tmp_path / "data", database_url=url) as server, server.client() as client:
         assert post_records(client, "team/p/r1", [[0, "run", 1.0, {"name": "before"}]]).status_code == 200
         assert client.post("/api/v1/runs/team/p/r1/stop").status_code == 204
-    tables, names = downgrade_and_back(url, "0012")
+    tables, names = downgrade_and_back(url, "0013")
     assert names == ["before"] and "runs" in tables
+def test_0013_adds_saved_views_to_a_database_with_runs_and_goes_back(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A project from before saved views gets views (one default) after the upgrade; the downgrade
+    drops only the views table and keeps the runs."""
+    url = database_with_an_old_run(backend, tmp_path, request, "0012")
+    with InProcessServer(tmp_path / "data", database_url=url) as server, server.client() as client:
+        assert post_records(client, "team/p/r1", [[0, "run", 1.0, {"name": "before"}]]).status_code == 200
+        views = "/api/v1/projects/team/p/views"
+        for name in ("a", "b"):
+            made = client.post(views, json={"name": name, "state": {"params": {}}, "is_default": True})
+            assert made.status_code == 201, made.text
+        assert [v["is_default"] for v in client.get(views).json()] == [False, True]
+    tables, names = downgrade_and_back(url, "0012")
+    assert names == ["before"] and "saved_views" not in tables and "reports" in tables

@@ -59,7 +59,7 @@ ROUTES_WITHOUT_ENTITY = {
     "/wandb/downloads/{token}",  # signed for one artifact file and key; the viewer role is checked again
 }
 ROLE_CHECKS = {entity_viewer: "viewer", entity_writer: "member", entity_admin: "admin"}
-#: The sweep, agent and report ids made in ``team``, for the routes that name them.
+#: The sweep, agent, report and view ids made in ``team``, for the routes that name them.
 SWEEP: dict[str, str] = {}
 
 
@@ -134,6 +134,9 @@ def team(server: InProcessServer) -> Iterator[Team]:
         SWEEP["report_id"] = report["id"]
         for step in ("publish", "pin"):
             assert admin.post(f"{API}/reports/acme/proj/{report['id']}/{step}").status_code == 200
+        # a saved view, so that readers' view routes answer
+        view = admin.post(f"{API}/projects/acme/proj/views", json={"name": "Main", "state": {"params": {}}})
+        SWEEP["view_id"] = view.json()["id"]
     yield Team(server, keys)
 
 

@@ -45,6 +45,7 @@ from wakelog.server.routes import (
     storage,
     sweeps,
     teams,
+    views,
 )
 from wakelog.server.routes import auth as auth_routes
 from wakelog.server.routes import comments as comment_routes
@@ -74,6 +75,7 @@ ROUTERS = (
     (notifications.router, "notifications"),
     (comment_routes.router, "comments"),
     (reports.router, "reports"),
+    (views.router, "views"),
     (wandb_routes.router, "wandb"),
 )
 

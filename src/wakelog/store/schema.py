@@ -667,6 +667,33 @@ report_revisions = sa.Table(
     sqlite_autoincrement=True,
 )
 
+# Saved views (server/views/): named workspace states of a project, shareable by their id in the
+# URL. ``state`` is checked before it is stored (server/views/state.py). A name is unique in its
+# project, and a partial unique index keeps at most one default view per project.
+saved_views = sa.Table(
+    "saved_views",
+    metadata,
+    _id(),
+    sa.Column("view_id", sa.String(16), nullable=False, unique=True),  # the public id, url-safe
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("state", JSON, nullable=False),
+    sa.Column("is_default", sa.Boolean, nullable=False, default=False),
+    sa.Column("created_by", sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("created_by_name", sa.String(64), nullable=False),  # the username as it was
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+    sa.UniqueConstraint("project_id", "name"),
+    sa.Index(
+        "uq_saved_views_default_project",
+        "project_id",
+        unique=True,
+        sqlite_where=sa.text("is_default"),
+        postgresql_where=sa.text("is_default"),
+    ),
+    sqlite_autoincrement=True,
+)
+
 # Who changed what, append-only (server/audit.py): no route updates or deletes a row. ``actor``
 # and ``entity`` are names as they were, kept after the user or entity is gone.
 audit_log = sa.Table(

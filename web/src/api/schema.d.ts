@@ -2235,6 +2235,56 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{entity}/{project}/views": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Views
+         * @description The project's saved views by name (without their states).
+         */
+        get: operations["list_views_api_v1_projects__entity___project__views_get"];
+        put?: never;
+        /**
+         * Create View
+         * @description Save a workspace state under a name unique in the project (409 if taken).
+         */
+        post: operations["create_view_api_v1_projects__entity___project__views_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{entity}/{project}/views/{view_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get View */
+        get: operations["get_view_api_v1_projects__entity___project__views__view_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete View
+         * @description Delete the view (its author, or an admin of the entity).
+         */
+        delete: operations["delete_view_api_v1_projects__entity___project__views__view_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Change View
+         * @description Rename, replace the state, make (or stop being) the project's default — all or nothing.
+         *     Renaming or replacing someone else's view needs the admin role.
+         */
+        patch: operations["change_view_api_v1_projects__entity___project__views__view_id__patch"];
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3236,6 +3286,26 @@ export interface components {
             /** Run Id */
             run_id: string;
         };
+        /** SavedView */
+        SavedView: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Is Default */
+            is_default: boolean;
+            /** Created By */
+            created_by: string;
+            /** Created At */
+            created_at: number;
+            /** Updated At */
+            updated_at: number;
+            /** Entity */
+            entity: string;
+            /** Project */
+            project: string;
+            state: components["schemas"]["ViewState"];
+        };
         /** SeriesOut */
         SeriesOut: {
             /** Run */
@@ -3456,6 +3526,38 @@ export interface components {
             errors: components["schemas"]["ConfigProblem"][];
             /** Config */
             config: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /** ViewListed */
+        ViewListed: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Is Default */
+            is_default: boolean;
+            /** Created By */
+            created_by: string;
+            /** Created At */
+            created_at: number;
+            /** Updated At */
+            updated_at: number;
+        };
+        /** ViewState */
+        ViewState: {
+            /**
+             * Params
+             * @description workspace URL parameters: filter, order, view, x, legend, …
+             */
+            params?: {
+                [key: string]: string;
+            };
+            /**
+             * Layout
+             * @description the panel layout
+             */
+            layout?: {
                 [key: string]: unknown;
             } | null;
         };
@@ -8604,6 +8706,224 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BundleOut"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_views_api_v1_projects__entity___project__views_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ViewListed"][];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_view_api_v1_projects__entity___project__views_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Name */
+                    name: string;
+                    /** ViewState */
+                    state: {
+                        /**
+                         * Params
+                         * @description workspace URL parameters: filter, order, view, x, legend, …
+                         */
+                        params?: {
+                            [key: string]: string;
+                        };
+                        /**
+                         * Layout
+                         * @description the panel layout
+                         */
+                        layout?: {
+                            [key: string]: unknown;
+                        } | null;
+                    };
+                    /**
+                     * Is Default
+                     * @default false
+                     */
+                    is_default?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedView"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_view_api_v1_projects__entity___project__views__view_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                view_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedView"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_view_api_v1_projects__entity___project__views__view_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                view_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    change_view_api_v1_projects__entity___project__views__view_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                view_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Name */
+                    name?: string | null;
+                    state?: {
+                        /**
+                         * Params
+                         * @description workspace URL parameters: filter, order, view, x, legend, …
+                         */
+                        params?: {
+                            [key: string]: string;
+                        };
+                        /**
+                         * Layout
+                         * @description the panel layout
+                         */
+                        layout?: {
+                            [key: string]: unknown;
+                        } | null;
+                    } | null;
+                    /**
+                     * Is Default
+                     * @description true: the project's default (the one before stops being it)
+                     */
+                    is_default?: boolean | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedView"];
                 };
             };
             /** @description an error: `detail` says what, `code` which kind */

@@ -28,6 +28,7 @@ import { TableTools } from "./workspace/TableTools";
 import { useGroupedRows } from "./workspace/useGroupedRows";
 import { usePanelLayout } from "./workspace/usePanelLayout";
 import { useRunSelection } from "./workspace/useRunSelection";
+import { useSavedViews } from "./workspace/useSavedViews";
 import { useWorkspaceLive } from "./workspace/useWorkspaceLive";
 import { useWorkspaceUrl } from "./workspace/useWorkspaceUrl";
 import { WorkspaceHeader } from "./workspace/WorkspaceHeader";
@@ -47,6 +48,8 @@ export function WorkspacePage() {
   const keys = useApi(projectKeys(entity, project));
   const store = useMemo(() => new HistoryStore(entity, project), [entity, project]);
   const [layout, updateLayout] = usePanelLayout(entity, project);
+  const savedViews = useSavedViews(entity, project, layout, updateLayout);
+  const writer = canWrite(me, entity);
   const selection = useRunSelection(rows.loaded, url.explicitSelection, url.hidden, setParams);
   const { connected, liveVersion } = useWorkspaceLive(entity, project, rows, keys, selection.selected);
   const columns = useRunColumns(entity, project, url.extraColumns, url.hiddenColumns);
@@ -85,7 +88,9 @@ export function WorkspacePage() {
         view={url.view}
         onView={(view) => setParams({ view })}
         selectedIds={selection.selectedIds}
-        onCreateReport={canWrite(me, entity) ? () => void createFromView() : undefined}
+        onCreateReport={writer ? () => void createFromView() : undefined}
+        savedViews={savedViews}
+        canWrite={writer}
       />
       {reportError && <p role="alert" className="error">{reportError}</p>}
       <FilterBar value={url.filter} onChange={(f) => setParams({ filter: f || null, sel: null })} error={rows.error} fields={filterFields} />

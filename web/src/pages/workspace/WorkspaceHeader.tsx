@@ -1,9 +1,11 @@
-/** The workspace's title row: the project, the live dot, the view switch, "compare", the project's overview, reports (and a new one from this view), sweeps, artifacts and alerts, and your subscription to its runs. */
+/** The workspace's title row: the project, the live dot, the view switch, saved views, "compare", the project's overview, reports (and a new one from this view), sweeps, artifacts and alerts, and your subscription to its runs. */
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate } from "react-router";
 import { seg } from "../../api/client";
 import { SubscribeToggle } from "../../components/notifications/SubscribeToggle";
 import { writeList } from "../../lib/urlState";
+import type { SavedViews } from "./useSavedViews";
+import { ViewsMenu } from "./ViewsMenu";
 
 interface Props {
   entity: string;
@@ -14,9 +16,11 @@ interface Props {
   selectedIds: string[];
   /** Makes a draft report from what the workspace shows and opens its editor (members only). */
   onCreateReport?: () => void;
+  savedViews: SavedViews;
+  canWrite: boolean;
 }
 
-export function WorkspaceHeader({ entity, project, connected, view, onView, selectedIds, onCreateReport }: Props) {
+export function WorkspaceHeader({ entity, project, connected, view, onView, selectedIds, onCreateReport, savedViews, canWrite }: Props) {
   const { t } = useTranslation();
   const navigate = useNavigate();
   return (
@@ -34,6 +38,7 @@ export function WorkspaceHeader({ entity, project, connected, view, onView, sele
           </button>
         ))}
       </div>
+      <ViewsMenu views={savedViews} canWrite={canWrite} />
       <button
         type="button"
         disabled={selectedIds.length < 2}
