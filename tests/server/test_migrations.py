@@ -324,6 +324,8 @@ def test_0014_adds_the_stop_request_to_runs_from_before_and_goes_back(
         assert client.post("/api/v1/runs/team/p/r1/stop").status_code == 204
     tables, names = downgrade_and_back(url, "0013")
     assert names == ["before"] and "runs" in tables
+
+
 def test_0013_adds_saved_views_to_a_database_with_runs_and_goes_back(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
