@@ -7,7 +7,7 @@ import uuid
 import httpx
 
 from tests.harness import InProcessServer
-from tests.server.conftest import post_records
+from tests.server.conftest import post_records, query
 
 API = "/api/v1"
 
@@ -113,3 +113,45 @@ def test_the_overview_has_pinned_latest_and_best_runs(server: InProcessServer) -
             is None
         )
         assert admin.get(f"{API}/projects/{project}/overview").json()["best"] is None
+
+
+def test_the_project_list_counts_live_runs_and_their_last_activity_as_they_come_and_go(
+    server: InProcessServer,
+) -> None:
+    # The list asks each project for its figures through an index; what it says must stay what a
+    # grouping over every live run says, after runs are created, trashed, restored and moved.
+    team = f"t{uuid.uuid4().hex[:6]}"
+    with server.client() as admin:
+        assert admin.post(f"{API}/entities", json={"name": team}).status_code == 201
+        _runs(admin, f"{team}/one", {"a": 0.1, "b": 0.2, "c": 0.3})
+        _runs(admin, f"{team}/two", {"d": 0.4})
+
+        def listed() -> dict[str, tuple[int, float]]:
+            answer = admin.get(f"{API}/entities/{team}/projects")
+            assert answer.status_code == 200, answer.text
+            return {p["name"]: (p["runs"], p["updated_at"]) for p in answer.json()}
+
+        def grouped() -> dict[str, tuple[int, float]]:
+            rows = query(
+                server,
+                "SELECT p.name, count(r.id), coalesce(max(r.updated_at), p.updated_at) FROM projects p"
+                " JOIN entities e ON e.id = p.entity_id"
+                " LEFT JOIN runs r ON r.project_id = p.id AND r.deleted_at IS NULL"
+                " WHERE e.name = :team AND p.deleted_at IS NULL GROUP BY p.id, p.name, p.updated_at",
+                team=team,
+            )
+            return {name: (n, active) for name, n, active in rows}
+
+        assert listed() == grouped() and {k: v[0] for k, v in listed().items()} == {"one": 3, "two": 1}
+        assert admin.delete(f"{API}/runs/{team}/one/b").status_code == 204
+        assert listed() == grouped() and listed()["one"][0] == 2
+        bulk = {"action": "move", "runs": ["c"], "to": f"{team}/two"}
+        assert admin.post(f"{API}/projects/{team}/one/runs/bulk", json=bulk).json()["changed"] == ["c"]
+        assert listed() == grouped() and (listed()["one"][0], listed()["two"][0]) == (1, 2)
+        assert admin.post(f"{API}/runs/{team}/one/b/restore").status_code == 204
+        assert admin.delete(f"{API}/runs/{team}/two/d").status_code == 204
+        assert listed() == grouped() and (listed()["one"][0], listed()["two"][0]) == (2, 1)
+        everyone = {
+            p["name"]: p["runs"] for p in admin.get(f"{API}/projects", params={"entity": team}).json()
+        }
+        assert everyone == {"one": 2, "two": 1}

@@ -156,6 +156,14 @@ runs = sa.Table(
     sa.Column("deleted_at", Time, nullable=True, index=True),
     sa.UniqueConstraint("project_id", "run_id"),
     sa.Index("ix_runs_project_created", "project_id", "created_at"),
+    # A project's live runs by update time: its last activity and run count without a scan.
+    sa.Index(
+        "ix_runs_project_live_updated",
+        "project_id",
+        "updated_at",
+        sqlite_where=sa.text("deleted_at IS NULL"),
+        postgresql_where=sa.text("deleted_at IS NULL"),
+    ),
     # The running runs whose heartbeat went stale: what the crash notices look for (server/notify/).
     sa.Index("ix_runs_state_heartbeat", "state", "heartbeat_at"),
 )

@@ -37,7 +37,7 @@ from wakelog.server.query.downsample import (
     point_atoms,
 )
 from wakelog.store import series as codec
-from wakelog.store.chunks import rows_in
+from wakelog.store.chunks import select_rows
 from wakelog.store.schema import STREAM_HISTORY, STREAM_SYSTEM, history_objects, series_chunks
 
 STREAMS = {
@@ -149,8 +149,12 @@ def _decode_into(
     for start in range(0, len(items), DECODE_BATCH):
         batch = items[start : start + DECODE_BATCH]
         rows = conn.execute(
-            sa.select(c.run_pk, c.key, c.chunk, c.data).where(
-                rows_in(conn.dialect.name, [c.stream == stream], (c.run_pk, c.key, c.chunk), batch)
+            select_rows(
+                conn.dialect.name,
+                (c.run_pk, c.key, c.chunk, c.data),
+                [c.stream == stream],
+                (c.run_pk, c.key, c.chunk),
+                batch,
             )
         )
         for row in rows:
@@ -611,10 +615,11 @@ def _load_chunks(
     c = series_chunks.c
     fixed = [c.run_pk == run_pk, c.stream == stream]
     for start in range(0, len(needed), DECODE_BATCH):
+        batch = needed[start : start + DECODE_BATCH]
         rows = conn.execute(
-            sa.select(c.key, c.chunk, c.data)
-            .where(rows_in(conn.dialect.name, fixed, (c.key, c.chunk), needed[start : start + DECODE_BATCH]))
-            .order_by(c.key, c.chunk)
+            select_rows(
+                conn.dialect.name, (c.key, c.chunk, c.data), fixed, (c.key, c.chunk), batch, ordered=True
+            )
         )
         for row in rows:
             points = _cut(codec.decode(row.data), min_step, max_step)

@@ -274,28 +274,22 @@ def list_projects(
     """Projects, most recently active first; only ``entity``'s, named ``name``, of the entities
     ``visible`` (a clause on ``entities``) keeps, when given."""
     # Last activity is the newest run update, read here rather than written by every ingest: a shared
-    # project row would serialise all ingests of a project on PostgreSQL.
-    counts = (
-        sa.select(
-            runs.c.project_id,
-            sa.func.count().label("n"),
-            sa.func.max(runs.c.updated_at).label("active"),
-        )
-        .where(LIVE)
-        .group_by(runs.c.project_id)
-        .subquery()
-    )
-    active = sa.func.coalesce(counts.c.active, projects.c.updated_at).label("updated_at")
+    # project row would serialise all ingests of a project on PostgreSQL. Both figures are asked of
+    # each listed project alone, through the index of its live runs by update time (``max`` is one
+    # index search; the count reads that index only), never grouped over every run of the server.
+    of_project = sa.and_(runs.c.project_id == projects.c.id, LIVE)
+    newest = sa.select(sa.func.max(runs.c.updated_at)).where(of_project).scalar_subquery()
+    count = sa.select(sa.func.count()).select_from(runs).where(of_project).scalar_subquery()
+    active = sa.func.coalesce(newest, projects.c.updated_at).label("updated_at")
     query = (
         sa.select(
             entities.c.name.label("entity"),
             projects.c.name,
             projects.c.created_at,
             active,
-            sa.func.coalesce(counts.c.n, 0).label("runs"),
+            count.label("runs"),
         )
         .join(entities, entities.c.id == projects.c.entity_id)
-        .outerjoin(counts, counts.c.project_id == projects.c.id)
         .where(projects.c.deleted_at.is_(None))
         .order_by(active.desc(), projects.c.id)
     )
