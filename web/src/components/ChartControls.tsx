@@ -50,18 +50,20 @@ export function ChartControls(props: ChartControlsProps) {
         ))}
       </select>
       {onSmoothKind && <SmoothingKindSelect value={kind} onChange={(k) => onSmoothKind(k, SMOOTHING_DEFAULT[k])} testId="smoothing-kind" />}
-      <label htmlFor={sId}>{t("chart.smoothing")}</label>
-      <input
-        id={sId}
-        type="range"
-        min={0}
-        max={SMOOTHING_MAX[kind]}
-        step={SMOOTHING_STEP[kind]}
-        value={props.smoothing}
-        onChange={(e) => props.onSmoothing(Number(e.target.value))}
-        data-testid="smoothing"
-      />
-      <output htmlFor={sId}>{kind === "ema" ? props.smoothing.toFixed(2) : String(props.smoothing)}</output>
+      <span className="field">
+        <label htmlFor={sId}>{t("chart.smoothing")}</label>
+        <input
+          id={sId}
+          type="range"
+          min={0}
+          max={SMOOTHING_MAX[kind]}
+          step={SMOOTHING_STEP[kind]}
+          value={props.smoothing}
+          onChange={(e) => props.onSmoothing(Number(e.target.value))}
+          data-testid="smoothing"
+        />
+        <output htmlFor={sId}>{kind === "ema" ? props.smoothing.toFixed(2) : String(props.smoothing)}</output>
+      </span>
       <label className="check">
         <input type="checkbox" checked={props.logY} onChange={(e) => props.onLogY(e.target.checked)} />
         {t("chart.logScale")}

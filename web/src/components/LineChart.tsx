@@ -49,9 +49,15 @@ interface YLimits {
 }
 
 function yRange(limits: YLimits, dataMin: number | null, dataMax: number | null): uPlot.Range.MinMax {
-  const [lo, hi] = limits.kept ?? [dataMin, dataMax];
-  let auto: uPlot.Range.MinMax = [lo, hi];
-  if (lo != null && hi != null) auto = limits.logY ? uPlot.rangeLog(lo, hi, 10, true) : uPlot.rangeNum(lo, hi, 0.1, true);
+  let auto: uPlot.Range.MinMax = [dataMin, dataMax];
+  if (limits.kept) {
+    // Outliers ignored: the percentiles with a small margin, not rounded out to "nice" ticks (that would bring the outliers back in view).
+    const [lo, hi] = limits.kept;
+    const pad = (hi - lo) * 0.05 || Math.abs(hi) * 0.05 || 1;
+    auto = limits.logY ? [lo / 1.2, hi * 1.2] : [lo - pad, hi + pad];
+  } else if (dataMin != null && dataMax != null) {
+    auto = limits.logY ? uPlot.rangeLog(dataMin, dataMax, 10, true) : uPlot.rangeNum(dataMin, dataMax, 0.1, true);
+  }
   const min = limits.min ?? auto[0];
   const max = limits.max ?? auto[1];
   // A fixed end past the other (min 10 with every point below 5) falls back to the automatic range.
