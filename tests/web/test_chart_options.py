@@ -137,7 +137,9 @@ def test_a_panels_own_options_override_the_workspace_and_are_saved(
     page.goto(pages.url(OPTIONS))
     wait_y(page, "hi === 20")
     x, smoothed, raw = calm_values(page)
-    assert smoothed == pytest.approx(x - 1) and raw == x, "the panel's running average, not the workspace's none"
+    assert smoothed == pytest.approx(x - 1) and raw == x, (
+        "the panel's running average, not the workspace's none"
+    )
     # The workspace's settings stay under the panel's: outliers on everywhere, y max still 20 here.
     check(page.get_by_label("Ignore outliers"))
     wait_y(page, "hi === 20")
