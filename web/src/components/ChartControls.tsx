@@ -50,7 +50,7 @@ export function ChartControls(props: ChartControlsProps) {
         ))}
       </select>
       {onSmoothKind && <SmoothingKindSelect value={kind} onChange={(k) => onSmoothKind(k, SMOOTHING_DEFAULT[k])} testId="smoothing-kind" />}
-      <span className="field">
+      <span className="opt-field">
         <label htmlFor={sId}>{t("chart.smoothing")}</label>
         <input
           id={sId}

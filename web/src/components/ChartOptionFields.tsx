@@ -8,7 +8,7 @@ export function SmoothingKindSelect(props: { value: SmoothingKind; onChange: (ki
   const id = useId();
   const names: Record<SmoothingKind, string> = { ema: t("chart.smoothEma"), average: t("chart.smoothAverage"), gaussian: t("chart.smoothGaussian") };
   return (
-    <span className="field">
+    <span className="opt-field">
       <label htmlFor={id}>{t("chart.smoothKind")}</label>
       <select id={id} value={props.value} onChange={(e) => props.onChange(e.target.value as SmoothingKind)} data-testid={props.testId}>
         {SMOOTHING_KINDS.map((k) => (
@@ -36,7 +36,7 @@ export function NumberField(props: { label: string; value: number | null; onComm
     else if (n !== props.value) props.onCommit(n);
   };
   return (
-    <span className="field">
+    <span className="opt-field">
       <label htmlFor={id}>{props.label}</label>
       <input
         id={id}
