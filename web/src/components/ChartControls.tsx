@@ -2,6 +2,8 @@
 import { useId } from "react";
 import { useTranslation } from "react-i18next";
 import type { Aggregate, Band } from "../lib/grouping";
+import { SMOOTHING_DEFAULT, SMOOTHING_MAX, SMOOTHING_STEP, type SmoothingKind } from "../lib/smoothing";
+import { SmoothingKindSelect } from "./ChartOptionFields";
 
 export interface ChartControlsProps {
   xAxis: string;
@@ -9,6 +11,10 @@ export interface ChartControlsProps {
   metricKeys: string[];
   smoothing: number;
   onSmoothing: (s: number) => void;
+  /** The smoothing kind, with its picker; EMA (and no picker) without `onSmoothKind`. */
+  smoothKind?: SmoothingKind;
+  /** A new kind, at its default amount. */
+  onSmoothKind?: (kind: SmoothingKind, amount: number) => void;
   logY: boolean;
   onLogY: (v: boolean) => void;
   /** Offer "" for the x axis: each metric against its define_metric step_metric, else the step. */
@@ -27,6 +33,8 @@ export function ChartControls(props: ChartControlsProps) {
   const aId = useId();
   const bId = useId();
   const grouping = props.grouping;
+  const kind = props.smoothKind ?? "ema";
+  const onSmoothKind = props.onSmoothKind;
   return (
     <div className="chart-controls" role="group" aria-label={t("workspace.charts")}>
       <label htmlFor={xId}>{t("chart.xAxis")}</label>
@@ -41,18 +49,21 @@ export function ChartControls(props: ChartControlsProps) {
           </option>
         ))}
       </select>
-      <label htmlFor={sId}>{t("chart.smoothing")}</label>
-      <input
-        id={sId}
-        type="range"
-        min={0}
-        max={0.99}
-        step={0.01}
-        value={props.smoothing}
-        onChange={(e) => props.onSmoothing(Number(e.target.value))}
-        data-testid="smoothing"
-      />
-      <output htmlFor={sId}>{props.smoothing.toFixed(2)}</output>
+      {onSmoothKind && <SmoothingKindSelect value={kind} onChange={(k) => onSmoothKind(k, SMOOTHING_DEFAULT[k])} testId="smoothing-kind" />}
+      <span className="opt-field">
+        <label htmlFor={sId}>{t("chart.smoothing")}</label>
+        <input
+          id={sId}
+          type="range"
+          min={0}
+          max={SMOOTHING_MAX[kind]}
+          step={SMOOTHING_STEP[kind]}
+          value={props.smoothing}
+          onChange={(e) => props.onSmoothing(Number(e.target.value))}
+          data-testid="smoothing"
+        />
+        <output htmlFor={sId}>{kind === "ema" ? props.smoothing.toFixed(2) : String(props.smoothing)}</output>
+      </span>
       <label className="check">
         <input type="checkbox" checked={props.logY} onChange={(e) => props.onLogY(e.target.checked)} />
         {t("chart.logScale")}

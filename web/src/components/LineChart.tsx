@@ -9,7 +9,9 @@ import { useEffect, useMemo, useRef, type KeyboardEvent, type WheelEvent } from 
 import uPlot from "uplot";
 import { withAlpha } from "../lib/colors";
 import { formatDuration, formatNumber, formatTime, formatWallTicks, uiLocale } from "../lib/format";
+import { outlierRange } from "../lib/chartOptions";
 import { buildChartData, nearestPoint, type ChartData, type LineInput } from "../lib/series";
+import type { SmoothingKind } from "../lib/smoothing";
 import { chartColors, useTheme, type Theme } from "../lib/theme";
 
 export type XKind = "step" | "relative" | "wall" | "metric";
@@ -17,7 +19,11 @@ export type XKind = "step" | "relative" | "wall" | "metric";
 export interface LineChartProps {
   lines: LineInput[];
   smoothing: number;
+  /** EMA when not given. */
+  smoothKind?: SmoothingKind;
   logY: boolean;
+  /** Fixed ends of the y scale (null: automatic), and whether it ignores outliers (5th–95th percentile). */
+  yScale?: YScale;
   xKind: XKind;
   xLabel: string;
   /** The zoomed x range, or null for everything. */
@@ -25,6 +31,37 @@ export interface LineChartProps {
   onZoom: (range: [number, number] | null) => void;
   height: number;
   label: string;
+}
+
+export interface YScale {
+  min: number | null;
+  max: number | null;
+  outliers: boolean;
+}
+
+/** What the y scale's range is computed from: read by uPlot on every autoscale, so no rebuild when it changes. */
+interface YLimits {
+  min: number | null;
+  max: number | null;
+  /** The outlier-free range of the data now drawn, when outliers are ignored. */
+  kept: [number, number] | null;
+  logY: boolean;
+}
+
+function yRange(limits: YLimits, dataMin: number | null, dataMax: number | null): uPlot.Range.MinMax {
+  let auto: uPlot.Range.MinMax = [dataMin, dataMax];
+  if (limits.kept) {
+    // Outliers ignored: the percentiles with a small margin, not rounded out to "nice" ticks (that would bring the outliers back in view).
+    const [lo, hi] = limits.kept;
+    const pad = (hi - lo) * 0.05 || Math.abs(hi) * 0.05 || 1;
+    auto = limits.logY ? [lo / 1.2, hi * 1.2] : [lo - pad, hi + pad];
+  } else if (dataMin != null && dataMax != null) {
+    auto = limits.logY ? uPlot.rangeLog(dataMin, dataMax, 10, true) : uPlot.rangeNum(dataMin, dataMax, 0.1, true);
+  }
+  const min = limits.min ?? auto[0];
+  const max = limits.max ?? auto[1];
+  // A fixed end past the other (min 10 with every point below 5) falls back to the automatic range.
+  return min != null && max != null && min >= max ? auto : [min, max];
 }
 
 function formatX(kind: XKind, x: number): string {
@@ -41,7 +78,14 @@ function layoutKey(props: ChartView, chart: ChartData): string {
   return JSON.stringify([chart.lines, props.logY, props.xKind, props.smoothing > 0, props.height, props.xLabel, uiLocale(), props.theme]);
 }
 
-function makeOptions(props: ChartView, chart: ChartData, width: number, tooltip: HTMLDivElement, zoom: { current: LineChartProps["onZoom"] }): uPlot.Options {
+function makeOptions(
+  props: ChartView,
+  chart: ChartData,
+  width: number,
+  tooltip: HTMLDivElement,
+  zoom: { current: LineChartProps["onZoom"] },
+  limits: { current: YLimits },
+): uPlot.Options {
   const series: uPlot.Series[] = [{ label: props.xLabel }];
   const bands: uPlot.Band[] = [];
   // Columns in data order; each gets its style from the line that owns it.
@@ -70,7 +114,7 @@ function makeOptions(props: ChartView, chart: ChartData, width: number, tooltip:
     legend: { show: false },
     scales: {
       x: { time: xTime, auto: props.range === null, ...(props.range ? { min: props.range[0], max: props.range[1] } : {}) },
-      y: { distr: props.logY ? 3 : 1 },
+      y: { distr: props.logY ? 3 : 1, range: (_u, dataMin, dataMax) => yRange(limits.current, dataMin, dataMax) },
     },
     axes: [
       {
@@ -184,8 +228,15 @@ export function LineChart(props: LineChartProps) {
   const drawFrom = useRef<number | null>(null);
   const chart = useMemo(() => {
     drawFrom.current = performance.now();
-    return buildChartData(props.lines, { smoothing: props.smoothing, logY: props.logY });
-  }, [props.lines, props.smoothing, props.logY]);
+    return buildChartData(props.lines, { smoothing: props.smoothing, smoothKind: props.smoothKind, logY: props.logY });
+  }, [props.lines, props.smoothing, props.smoothKind, props.logY]);
+  const outliers = props.yScale?.outliers ?? false;
+  // Once per data change, like the smoothing: the percentiles are not recomputed on redraws.
+  const kept = useMemo(() => (outliers ? outlierRange(chart) : null), [chart, outliers]);
+  const yMin = props.yScale?.min ?? null;
+  const yMax = props.yScale?.max ?? null;
+  const limits = useRef<YLimits>({ min: yMin, max: yMax, kept, logY: props.logY });
+  limits.current = { min: yMin, max: yMax, kept, logY: props.logY };
 
   const { logY, xKind, smoothing, height, xLabel, range } = props;
   const theme = useTheme();
@@ -197,6 +248,7 @@ export function LineChart(props: LineChartProps) {
     const key = layoutKey(view, chart);
     const data = chart.data as uPlot.AlignedData;
     if (plot.current && layout.current === key) {
+      // New data, or new y limits (uPlot autoscales y again, through yRange): no rebuild.
       drawFrom.current = null;
       plot.current.batch(() => {
         plot.current?.setData(data, range === null);
@@ -207,10 +259,15 @@ export function LineChart(props: LineChartProps) {
     }
     plot.current?.destroy();
     layout.current = key;
-    const options = makeOptions(view, chart, Math.max(100, el.clientWidth), tooltip, zoom);
+    const options = makeOptions(view, chart, Math.max(100, el.clientWidth), tooltip, zoom, limits);
     options.hooks = {
       ...options.hooks,
       draw: [
+        (u: uPlot) => {
+          // The y scale drawn, for the browser tests (the y axis is painted on the canvas).
+          el.dataset.yMin = String(u.scales.y?.min);
+          el.dataset.yMax = String(u.scales.y?.max);
+        },
         (drawn: uPlot) => {
           const start = drawFrom.current;
           if (start === null) return;
@@ -227,7 +284,7 @@ export function LineChart(props: LineChartProps) {
     });
     plot.current = u;
     el.dataset.points = String(data[0].length);
-  }, [chart, range, xKind, height, logY, smoothing, xLabel, theme]);
+  }, [chart, range, xKind, height, logY, smoothing, xLabel, theme, yMin, yMax, kept]);
 
   useEffect(() => {
     const el = holder.current;

@@ -8,9 +8,11 @@ import { fileStem, toCsv } from "../lib/csv";
 import { download } from "../lib/download";
 import { groupedLines, type Aggregate, type Band, type RunGroup } from "../lib/grouping";
 import { buildChartData, type LineInput, type SeriesData } from "../lib/series";
+import type { SmoothingKind } from "../lib/smoothing";
 import { chartColors, useTheme } from "../lib/theme";
 import { ExportMenu, type ExportItem } from "./ExportMenu";
-import { LineChart, type XKind } from "./LineChart";
+import { LineChart, type XKind, type YScale } from "./LineChart";
+import { PanelOptions, type PanelOptionsProps } from "./PanelOptions";
 
 export interface ShownRun {
   id: string;
@@ -29,7 +31,13 @@ export interface MetricPanelProps {
   runs: ShownRun[];
   xAxis: string;
   smoothing: number;
+  /** EMA when not given. */
+  smoothKind?: SmoothingKind;
   logY: boolean;
+  /** A fixed y range and/or outliers left out of the y scale. */
+  yScale?: YScale;
+  /** The panel's own options, with their menu; none without. */
+  options?: Omit<PanelOptionsProps, "onClose" | "metric">;
   range: [number, number] | null;
   onZoom: (range: [number, number] | null) => void;
   /** Bumped when live points arrive for these runs. */
@@ -63,6 +71,8 @@ export function MetricPanel(props: MetricPanelProps) {
   const [series, setSeries] = useState<SeriesData[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [picked, setPicked] = useState<string | null>(null);
+  const [optionsOpen, setOptionsOpen] = useState(false);
+  const optionsButton = useRef<HTMLButtonElement>(null);
 
   useEffect(() => {
     const el = ref.current;
@@ -134,7 +144,7 @@ export function MetricPanel(props: MetricPanelProps) {
     props.xAxis === "_step" ? t("chart.step") : props.xAxis === "_runtime" ? t("chart.relative") : props.xAxis === "_timestamp" ? t("chart.wall") : props.xAxis;
   const theme = useTheme();
   // Built on demand, from the same lines and options as the chart: the points as drawn.
-  const drawn = () => buildChartData(lines, { smoothing: props.smoothing, logY: props.logY });
+  const drawn = () => buildChartData(lines, { smoothing: props.smoothing, smoothKind: props.smoothKind, logY: props.logY });
   const stem = fileStem(props.metric);
   const exports: ExportItem[] = [
     {
@@ -176,6 +186,17 @@ export function MetricPanel(props: MetricPanelProps) {
         )}
         <span className="panel-tools">
           {lines.length > 0 && <ExportMenu name={props.metric} items={exports} />}
+          {props.options && (
+            <button
+              type="button"
+              ref={optionsButton}
+              aria-expanded={optionsOpen}
+              className={props.options && Object.keys(props.options.own).length > 0 ? "options-set" : undefined}
+              onClick={() => setOptionsOpen((o) => !o)}
+            >
+              {t("chart.options")}
+            </button>
+          )}
           {props.range && (
             <button type="button" onClick={() => props.onZoom(null)}>
               {t("chart.resetZoom")}
@@ -195,13 +216,25 @@ export function MetricPanel(props: MetricPanelProps) {
           )}
         </span>
       </header>
+      {props.options && optionsOpen && (
+        <PanelOptions
+          {...props.options}
+          metric={props.metric}
+          onClose={() => {
+            setOptionsOpen(false);
+            optionsButton.current?.focus();
+          }}
+        />
+      )}
       {error && <p role="alert" className="error">{error}</p>}
       {series && lines.length === 0 && !error && <p className="muted chart-empty">{t("chart.noData")}</p>}
       {lines.length > 0 && (
         <LineChart
           lines={lines}
           smoothing={props.smoothing}
+          smoothKind={props.smoothKind}
           logY={props.logY}
+          yScale={props.yScale}
           xKind={xKindOf(props.xAxis)}
           xLabel={xLabel}
           range={props.range}

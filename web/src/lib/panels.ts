@@ -4,21 +4,40 @@
  * in localStorage so the page draws the right panels before the server answers.
  */
 import type { PanelSize } from "../components/MetricPanel";
+import { parsePanelOptions, type ChartOptions } from "./chartOptions";
 
 export interface PanelLayout {
   removed: string[];
   added: string[];
   sizes: Record<string, PanelSize>;
+  /** A panel's own chart options (metric key -> the fields it overrides); absent in layouts saved before them. */
+  options?: Record<string, Partial<ChartOptions>>;
 }
 
 const EMPTY: PanelLayout = { removed: [], added: [], sizes: {} };
+
+/** Each panel's options checked; a panel left with none is dropped, and the field with no panel left. */
+function withOptions(layout: PanelLayout, value: unknown): PanelLayout {
+  const options = parseOptions(value);
+  return Object.keys(options).length > 0 ? { ...layout, options } : layout;
+}
+
+function parseOptions(value: unknown): Record<string, Partial<ChartOptions>> {
+  const out: Record<string, Partial<ChartOptions>> = {};
+  if (!value || typeof value !== "object" || Array.isArray(value)) return out;
+  for (const [key, raw] of Object.entries(value)) {
+    const own = parsePanelOptions(raw);
+    if (Object.keys(own).length > 0) out[key] = own;
+  }
+  return out;
+}
 
 export function loadLayout(project: string): PanelLayout {
   try {
     const raw = localStorage.getItem(`wakelog.panels.${project}`);
     if (!raw) return EMPTY;
     const parsed = JSON.parse(raw) as Partial<PanelLayout>;
-    return { removed: parsed.removed ?? [], added: parsed.added ?? [], sizes: parsed.sizes ?? {} };
+    return withOptions({ removed: parsed.removed ?? [], added: parsed.added ?? [], sizes: parsed.sizes ?? {} }, parsed.options);
   } catch {
     return EMPTY;
   }
@@ -33,7 +52,7 @@ export function parseLayout(value: unknown): PanelLayout | null {
   if (raw.sizes && typeof raw.sizes === "object") {
     for (const [key, size] of Object.entries(raw.sizes)) if (size === "s" || size === "m" || size === "l") sizes[key] = size;
   }
-  return { removed: strings(raw.removed), added: strings(raw.added), sizes };
+  return withOptions({ removed: strings(raw.removed), added: strings(raw.added), sizes }, raw.options);
 }
 
 export function saveLayout(project: string, layout: PanelLayout): void {

@@ -8,7 +8,7 @@
  * line (faded, only when smoothing), and the bin minimum and maximum (only where the server
  * downsampled: the envelope shows what the merged points spanned).
  */
-import { emaDebiased } from "./smoothing";
+import { smooth, smoothingOn, type SmoothingKind } from "./smoothing";
 
 export type NumArray = ArrayLike<number>;
 
@@ -69,7 +69,10 @@ export interface ChartData {
 }
 
 export interface BuildOptions {
+  /** The amount of `smoothKind` (lib/smoothing): EMA weight, window or σ; 0 is off. */
   smoothing: number;
+  /** EMA (debiased) when not given. */
+  smoothKind?: SmoothingKind;
   logY: boolean;
 }
 
@@ -129,7 +132,8 @@ export function buildChartData(inputs: LineInput[], options: BuildOptions): Char
   const xs = unionX(prepared.map((l) => l.series.x));
   const data: ChartData["data"] = [xs];
   const lines: LineColumns[] = [];
-  const smoothing = options.smoothing > 0;
+  const kind = options.smoothKind ?? "ema";
+  const smoothing = smoothingOn(kind, options.smoothing);
   for (const input of prepared) {
     const s = input.series;
     const columns: LineColumns = { id: input.id, label: input.label, color: input.color, emphasis: input.emphasis, faded: input.faded, group: input.group, line: 0, raw: null, min: null, max: null };
@@ -139,7 +143,7 @@ export function buildChartData(inputs: LineInput[], options: BuildOptions): Char
     }
     if (smoothing) {
       columns.raw = data.push(spread(xs, s.x, s.values, options.logY)) - 1;
-      columns.line = data.push(spread(xs, s.x, emaDebiased(s.values, options.smoothing), options.logY)) - 1;
+      columns.line = data.push(spread(xs, s.x, smooth(s.values, kind, options.smoothing), options.logY)) - 1;
     } else {
       columns.line = data.push(spread(xs, s.x, s.values, options.logY)) - 1;
     }

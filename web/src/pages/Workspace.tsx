@@ -18,6 +18,7 @@ import { stepMetricOf } from "../lib/stepMetrics";
 import { shownPanelKeys } from "../lib/panels";
 import { createReport } from "../panels/api";
 import { draftFromView } from "../panels/data";
+import { panelOptions } from "../lib/chartOptions";
 import { useSession } from "../session";
 import { HistoryStore } from "../lib/historyStore";
 import { summaryFields, useRuns } from "../lib/runs";
@@ -69,9 +70,9 @@ export function WorkspacePage() {
     try {
       // Each panel on the x axis the workspace draws it against (its step metric when none is chosen).
       const stepMetrics = keys.data?.step_metrics ?? NO_STEP_METRICS;
-      const xAxisOf = (metric: string) => url.xAxis || stepMetricOf(stepMetrics, metric) || "_step";
+      const xAxisOf = (metric: string) => panelOptions(url.chart, layout.options?.[metric]).xAxis || stepMetricOf(stepMetrics, metric) || "_step";
       const grouping = url.groupBy ? { by: url.groupBy, aggregate: url.aggregate, band: url.band } : null;
-      const spec = draftFromView(url.filter, shownPanelKeys(metricKeys, layout), xAxisOf, url.smoothing, grouping);
+      const spec = draftFromView(url.filter, shownPanelKeys(metricKeys, layout), xAxisOf, { kind: url.chart.smoothKind, amount: url.smoothing }, grouping);
       const report = await createReport(entity, project, { title: t("reports.fromViewTitle", { project }), spec });
       void navigate(`/${seg(entity)}/${seg(project)}/reports/${seg(report.id)}/edit`);
     } catch (e) {

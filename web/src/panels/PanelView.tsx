@@ -7,7 +7,7 @@ import { useMemo, useState, type ReactNode } from "react";
 import { useTranslation } from "react-i18next";
 import { DiffTable } from "../components/DiffTable";
 import { EChart } from "../components/EChart";
-import { LineChart } from "../components/LineChart";
+import { LineChart, type YScale } from "../components/LineChart";
 import { Markdown } from "../components/Markdown";
 import { xKindOf } from "../components/MetricPanel";
 import ParallelPlot from "../components/ParallelPlot";
@@ -16,6 +16,7 @@ import { formatNumber, formatValue } from "../lib/format";
 import { topLevelFor } from "../lib/markdown";
 import { groupedLines, groupKeys, runGroups, type Aggregate, type Band } from "../lib/grouping";
 import type { LineInput } from "../lib/series";
+import { clampAmount, smoothingKindOf, type SmoothingKind } from "../lib/smoothing";
 import { configString, fieldValue, lineMetrics, seriesOf, stringList, summaryNumber, type ShownRun, type SummaryKind } from "./data";
 import type { Bundle, Panel } from "./types";
 
@@ -70,10 +71,18 @@ function PanelBody({ bundle, panel, runs, level = 3 }: Omit<Props, "tools">) {
   }
 }
 
-function smoothingOf(panel: Panel): number {
-  const s = panel.config.smoothing as { weight?: unknown } | undefined;
-  const w = typeof s?.weight === "number" ? s.weight : 0;
-  return Math.min(Math.max(w, 0), 0.999);
+/** A line panel's `smoothing: {kind, weight}` (the weight is the kind's amount: EMA weight, window or σ). */
+function smoothingOf(panel: Panel): { kind: SmoothingKind; amount: number } {
+  const s = panel.config.smoothing as { kind?: unknown; weight?: unknown } | undefined;
+  const kind = smoothingKindOf(s?.kind);
+  return { kind, amount: clampAmount(kind, s?.weight) };
+}
+
+/** A line panel's `y_range: [low or null, high or null]`. */
+function yScaleOf(panel: Panel): YScale {
+  const r = panel.config.y_range;
+  const end = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
+  return Array.isArray(r) ? { min: end(r[0]), max: end(r[1]), outliers: false } : { min: null, max: null, outliers: false };
 }
 
 function LinePanel({ bundle, panel, runs }: { bundle: Bundle; panel: Panel; runs: ShownRun[] }) {
@@ -88,6 +97,7 @@ function LinePanel({ bundle, panel, runs }: { bundle: Bundle; panel: Panel; runs
   const aggregate: Aggregate = panel.config.aggregate === "median" ? "median" : "mean";
   const band: Band = panel.config.band === "std" || panel.config.band === "none" ? panel.config.band : "minmax";
   const aggregation = { aggregate, band, label: t(aggregate === "median" ? "chart.median" : "chart.mean") };
+  const smoothing = smoothingOf(panel);
   if (metrics.length === 0) return <p className="muted chart-empty">{t("chart.noData")}</p>;
   return (
     <>
@@ -106,7 +116,9 @@ function LinePanel({ bundle, panel, runs }: { bundle: Bundle; panel: Panel; runs
             {metrics.length > 1 && <p className="muted small">{metric}</p>}
             <LineChart
               lines={lines}
-              smoothing={smoothingOf(panel)}
+              smoothing={smoothing.amount}
+              smoothKind={smoothing.kind}
+              yScale={yScaleOf(panel)}
               logY={panel.config.log_y === true}
               xKind={xKindOf(xAxis)}
               xLabel={xLabel}

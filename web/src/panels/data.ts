@@ -7,6 +7,7 @@ import { runColors } from "../lib/colors";
 import { toNumber } from "../lib/format";
 import { configValue } from "../lib/runs";
 import { toNumbers, type SeriesData } from "../lib/series";
+import { smoothingOn, type SmoothingKind } from "../lib/smoothing";
 import type { Block, Bundle, BundleRun, Panel, PanelKind, PanelsBlock, ReportSpec, RunSet } from "./types";
 
 export interface ShownRun {
@@ -137,9 +138,12 @@ export function draftFromView(
   filter: string,
   metrics: string[],
   xAxisOf: (metric: string) => string = () => "_step",
-  smoothing = 0,
+  smoothing: number | { kind: SmoothingKind; amount: number } = 0,
   grouping: ViewGrouping | null = null,
 ): ReportSpec {
+  // A bare number is an EMA weight; the panel config keeps the kind and its amount as `{kind, weight}`.
+  const smooth = typeof smoothing === "number" ? { kind: "ema" as const, amount: smoothing } : smoothing;
+  const smoothLine = smoothingOn(smooth.kind, smooth.amount) ? { smoothing: { kind: smooth.kind, weight: smooth.amount } } : {};
   // The workspace's grouping goes with it: the run set's group_by (`config:lr` is `config.lr` there), each panel's aggregate and band.
   const groupLine = grouping ? { ...(grouping.aggregate !== "mean" ? { aggregate: grouping.aggregate } : {}), ...(grouping.band !== "minmax" ? { band: grouping.band } : {}) } : {};
   const panels: Panel[] = metrics.slice(0, 50).map((m) => {
@@ -148,7 +152,7 @@ export function draftFromView(
       id: newId("p"),
       kind: "line",
       title: m,
-      config: { metrics: [m], x: x === "_step" ? "step" : x, ...(smoothing > 0 ? { smoothing: { kind: "ema", weight: smoothing } } : {}), ...groupLine },
+      config: { metrics: [m], x: x === "_step" ? "step" : x, ...smoothLine, ...groupLine },
     };
   });
   const runSet = newRunSet(filter);

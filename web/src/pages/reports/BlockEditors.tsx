@@ -2,6 +2,8 @@
 import { useId } from "react";
 import { useTranslation } from "react-i18next";
 import type { Run } from "../../api/types";
+import { SmoothingKindSelect } from "../../components/ChartOptionFields";
+import { SMOOTHING_DEFAULT, smoothingKindOf } from "../../lib/smoothing";
 import { configString, defaultConfig, stringList } from "../../panels/data";
 import { PANEL_KINDS, type Panel, type PanelKind, type RunSet } from "../../panels/types";
 
@@ -93,6 +95,9 @@ export function PanelEditor({ panel, onChange, onRemove, onMove, keysList }: { p
   const { t } = useTranslation();
   const kindId = useId();
   const set = (key: string, value: unknown) => onChange({ ...panel, config: { ...panel.config, [key]: value } });
+  // A line panel's smoothing is `{kind, weight}` (the weight is the kind's amount), as the viewer draws it.
+  const smoothing = panel.config.smoothing as { kind?: unknown; weight?: number } | undefined;
+  const smoothKind = smoothingKindOf(smoothing?.kind);
   const list = (key: string) => stringList(panel.config[key]).join(", ");
   const name = panel.title || t(`reports.kinds.${panel.kind}`);
   return (
@@ -113,10 +118,11 @@ export function PanelEditor({ panel, onChange, onRemove, onMove, keysList }: { p
         <>
           <Field label={t("reports.metrics")} value={list("metrics")} list={keysList} onChange={(v) => set("metrics", splitList(v))} />
           <Field label={t("reports.xAxis")} value={configString(panel, "x", "step")} onChange={(v) => set("x", v || "step")} />
+          <SmoothingKindSelect value={smoothKind} onChange={(k) => set("smoothing", { kind: k, weight: SMOOTHING_DEFAULT[k] })} />
           <Field
             label={t("reports.smoothing")}
-            value={String((panel.config.smoothing as { weight?: number } | undefined)?.weight ?? "")}
-            onChange={(v) => set("smoothing", v === "" || !Number.isFinite(Number(v)) ? undefined : { kind: "ema", weight: Number(v) })}
+            value={String(smoothing?.weight ?? "")}
+            onChange={(v) => set("smoothing", v === "" || !Number.isFinite(Number(v)) ? undefined : { kind: smoothKind, weight: Number(v) })}
           />
           <label className="check">
             <input type="checkbox" checked={panel.config.log_y === true} onChange={(e) => set("log_y", e.target.checked)} /> {t("reports.logY")}

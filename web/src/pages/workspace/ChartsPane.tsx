@@ -8,11 +8,13 @@ import { runKeys as runKeysOf } from "../../api/endpoints";
 import type { Run } from "../../api/types";
 import { ChartControls } from "../../components/ChartControls";
 import { MetricPanel, type Grouping, type PanelSize } from "../../components/MetricPanel";
+import { firstRuns, panelOptions, type ChartOptions } from "../../lib/chartOptions";
 import { groupKeys, runGroups } from "../../lib/grouping";
 import type { HistoryStore } from "../../lib/historyStore";
 import { sections, shownPanelKeys, type PanelLayout } from "../../lib/panels";
 import { stepMetricOf } from "../../lib/stepMetrics";
 import { useApi } from "../../lib/useApi";
+import { ChartSettings } from "./ChartSettings";
 import { parseOrder } from "./columns";
 import type { RunSelection } from "./useRunSelection";
 import type { WorkspaceUrl } from "./useWorkspaceUrl";
@@ -43,8 +45,10 @@ export function ChartsPane(props: Props) {
   const { entity, project, url, selection, store, liveVersion, layout, updateLayout, metricKeys, keysLoaded, configKeys, summaryKeys, stepMetrics, loadedRuns } = props;
   const { t } = useTranslation();
   const addPanelId = useId();
-  const { xAxis, legend, smoothing, logY, range, rangeAxis, hidden, setParams, groupBy, aggregate, band } = url;
-  const { selectedIds, selected, shownRuns } = selection;
+  const { xAxis, legend, smoothing, logY, range, rangeAxis, hidden, setParams, groupBy, aggregate, band, chart, maxRuns } = url;
+  const { selectedIds, selected } = selection;
+  // "Max runs shown": the charts draw the first N of the shown runs, in the table's order.
+  const shownRuns = useMemo(() => firstRuns(selection.shownRuns, loadedRuns, maxRuns), [selection.shownRuns, loadedRuns, maxRuns]);
 
   const firstShown = selectedIds[0];
   const runKeys = useApi(firstShown ? runKeysOf({ entity, project, run_id: firstShown }) : null);
@@ -67,14 +71,21 @@ export function ChartsPane(props: Props) {
     });
     return { groups, aggregate, band };
   }, [groupBy, loadedRuns, shownRuns, aggregate, band]);
-  const panelProps = { store, runs: shownRuns, xAxis, smoothing, logY, range, onZoom, liveVersion, legend };
-  // No x axis chosen: a metric declared with define_metric(step_metric=…) is drawn against it, as in wandb.
-  const xAxisOf = (metric: string): string => xAxis || stepMetricOf(stepMetrics, metric) || "_step";
+  const panelProps = { store, runs: shownRuns, xAxis, smoothing, smoothKind: chart.smoothKind, logY, range, onZoom, liveVersion, legend };
+  const ownOptions = layout.options ?? {};
+  const optionsOf = (metric: string): ChartOptions => panelOptions(chart, ownOptions[metric]);
+  // No x axis chosen (by the panel or the workspace): a metric declared with define_metric(step_metric=…) is drawn against it, as in wandb.
+  const xAxisOf = (metric: string): string => optionsOf(metric).xAxis || stepMetricOf(stepMetrics, metric) || "_step";
   // A zoom is on one x axis: made on an `epoch` panel, it leaves the panels drawn against the step.
   const zoomOn = (x: string) => ({
     range: rangeAxis === null || rangeAxis === x ? range : null,
-    onZoom: (r: [number, number] | null) => setParams({ xr: r ? `${r[0]},${r[1]}` : null, xa: r && !xAxis ? x : null }),
+    onZoom: (r: [number, number] | null) => setParams({ xr: r ? `${r[0]},${r[1]}` : null, xa: r && (!xAxis || x !== xAxis) ? x : null }),
   });
+  const setOwnOptions = (metric: string, own: Partial<ChartOptions>) => {
+    const options = { ...ownOptions, [metric]: own };
+    if (Object.keys(own).length === 0) delete options[metric];
+    updateLayout({ ...layout, options });
+  };
 
   return (
     <div className="ws-charts">
@@ -87,6 +98,8 @@ export function ChartsPane(props: Props) {
         metricKeys={metricKeys}
         smoothing={smoothing}
         onSmoothing={(s) => setParams({ smooth: s > 0 ? String(s) : null })}
+        smoothKind={chart.smoothKind}
+        onSmoothKind={(k, amount) => setParams({ smoothk: k === "ema" ? null : k, smooth: String(amount) })}
         logY={logY}
         onLogY={(v) => setParams({ log: v ? "1" : null })}
         grouping={
@@ -98,6 +111,7 @@ export function ChartsPane(props: Props) {
           }
         }
       />
+      <ChartSettings options={chart} maxRuns={maxRuns} total={selection.shownRuns.length} setParams={setParams} />
       <div className="panel-tools-row">
         <label htmlFor={addPanelId}>{t("workspace.addPanel")}</label>
         <select
@@ -116,7 +130,7 @@ export function ChartsPane(props: Props) {
             </option>
           ))}
         </select>
-        {(layout.removed.length > 0 || layout.added.length > 0 || Object.keys(layout.sizes).length > 0) && (
+        {(layout.removed.length > 0 || layout.added.length > 0 || Object.keys(layout.sizes).length > 0 || Object.keys(ownOptions).length > 0) && (
           <button type="button" onClick={() => updateLayout({ removed: [], added: [], sizes: {} })}>
             {t("workspace.resetPanels")}
           </button>
@@ -129,20 +143,28 @@ export function ChartsPane(props: Props) {
             <h2>{name || t("workspace.section.other")}</h2> <span className="muted">({list.length})</span>
           </summary>
           <div className="panel-grid">
-            {list.map((k) => (
-              <MetricPanel
-                key={k}
-                {...panelProps}
-                metric={k}
-                xAxis={xAxisOf(k)}
-                {...zoomOn(xAxisOf(k))}
-                grouping={grouping}
-                stream="history"
-                size={panelSize(k)}
-                onResize={(size) => updateLayout({ ...layout, sizes: { ...layout.sizes, [k]: size } })}
-                onRemove={() => updateLayout({ ...layout, removed: [...layout.removed, k] })}
-              />
-            ))}
+            {list.map((k) => {
+              const options = optionsOf(k);
+              return (
+                <MetricPanel
+                  key={k}
+                  {...panelProps}
+                  metric={k}
+                  smoothing={options.smoothing}
+                  smoothKind={options.smoothKind}
+                  logY={options.logY}
+                  yScale={{ min: options.yMin, max: options.yMax, outliers: options.outliers }}
+                  options={{ options, own: ownOptions[k] ?? {}, onChange: (own) => setOwnOptions(k, own), metricKeys }}
+                  xAxis={xAxisOf(k)}
+                  {...zoomOn(xAxisOf(k))}
+                  grouping={grouping}
+                  stream="history"
+                  size={panelSize(k)}
+                  onResize={(size) => updateLayout({ ...layout, sizes: { ...layout.sizes, [k]: size } })}
+                  onRemove={() => updateLayout({ ...layout, removed: [...layout.removed, k] })}
+                />
+              );
+            })}
           </div>
         </details>
       ))}

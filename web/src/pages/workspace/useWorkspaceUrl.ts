@@ -3,6 +3,7 @@
  * and set rebuilt only when its own parameter changes (so hooks downstream can depend on them).
  */
 import { useMemo } from "react";
+import { optionsFromParams, type ChartOptions } from "../../lib/chartOptions";
 import type { Aggregate, Band } from "../../lib/grouping";
 import { HIDDEN_PARAM, readHiddenValue } from "../../lib/hiddenRuns";
 import { parseList, useUrlState } from "../../lib/urlState";
@@ -17,6 +18,10 @@ export interface WorkspaceUrl {
   legend: boolean;
   smoothing: number;
   logY: boolean;
+  /** Every panel's chart options (a panel's own override them); xAxis, smoothing and logY are these. */
+  chart: ChartOptions;
+  /** Only the first N shown runs are drawn (`?maxruns=`); null: all. */
+  maxRuns: number | null;
   groupBy: string;
   /** A group's line when grouped: the mean (default) or median of its runs, with a min–max (default), ±std or no band. */
   aggregate: Aggregate;
@@ -58,14 +63,19 @@ export function useWorkspaceUrl(): WorkspaceUrl {
   const explicitSelection = useMemo(() => parseList(sel), [sel]);
   const hidden = useMemo(() => readHiddenValue(hiddenRaw), [hiddenRaw]);
   const range = useMemo(() => parseRange(xr), [xr]);
+  const [smooth, smoothk, outliers, ymin, ymax, log, x] = ["smooth", "smoothk", "outliers", "ymin", "ymax", "log", "x"].map((k) => params.get(k));
+  const chart = useMemo(() => optionsFromParams({ smooth, smoothk, outliers, ymin, ymax, log, x }), [smooth, smoothk, outliers, ymin, ymax, log, x]);
+  const maxRuns = Math.floor(Number(params.get("maxruns")));
   return {
     filter: params.get("filter") ?? "",
     order: params.get("order") ?? "",
     view: params.get("view") ?? "split",
-    xAxis: params.get("x") ?? "",
+    xAxis: chart.xAxis,
     legend: params.get("legend") !== "0",
-    smoothing: Math.min(0.99, Math.max(0, Number(params.get("smooth") ?? "0") || 0)),
-    logY: params.get("log") === "1",
+    smoothing: chart.smoothing,
+    logY: chart.logY,
+    chart,
+    maxRuns: maxRuns >= 1 ? maxRuns : null,
     groupBy: params.get("group") ?? "",
     aggregate: params.get("agg") === "median" ? "median" : "mean",
     band: bandOf(params.get("band")),
