@@ -17,7 +17,7 @@ import { formatField } from "../lib/filterBuilder";
 import { stepMetricOf } from "../lib/stepMetrics";
 import { shownPanelKeys } from "../lib/panels";
 import { createReport } from "../panels/api";
-import { draftFromView } from "../panels/data";
+import { draftFromView, newRunSet } from "../panels/data";
 import { useSession } from "../session";
 import { HistoryStore } from "../lib/historyStore";
 import { summaryFields, useRuns } from "../lib/runs";
@@ -68,7 +68,7 @@ export function WorkspacePage() {
       const stepMetrics = keys.data?.step_metrics ?? NO_STEP_METRICS;
       const xAxisOf = (metric: string) => url.xAxis || stepMetricOf(stepMetrics, metric) || "_step";
       const grouping = url.groupBy ? { by: url.groupBy, aggregate: url.aggregate, band: url.band } : null;
-      const spec = draftFromView(url.filter, shownPanelKeys(metricKeys, layout), xAxisOf, url.smoothing, grouping);
+      const spec = draftFromView(newRunSet(t("reports.newRunSetName"), url.filter), shownPanelKeys(metricKeys, layout), xAxisOf, url.smoothing, grouping);
       const report = await createReport(entity, project, { title: t("reports.fromViewTitle", { project }), spec });
       void navigate(`/${seg(entity)}/${seg(project)}/reports/${seg(report.id)}/edit`);
     } catch (e) {
