@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import math
+import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -79,65 +82,85 @@ def seeded(api_server: InProcessServer, tmp_path: Path) -> Iterator[tuple[InProc
 
 def test_api_end_to_end(seeded: tuple[InProcessServer, list[str]], tmp_path: Path) -> None:
     server, ids = seeded
-    api = wakelog.Api(overrides={"base_url": server.url, "api_key": server.key})
-    runs = api.runs("lab/zoo", filters={"config.lr": {"$lt": 0.025}}, order="+created_at")
-    assert [r.id for r in runs] == ids[:2] and len(runs) == 2
-    best = api.runs("lab/zoo", order="-summary_metrics.acc", per_page=1)
-    assert len(best) == 3 and best[0].id == ids[2] and [r.id for r in best] == ids[::-1]
-    tuned = api.runs("zoo", filters={"$and": [{"tags": {"$in": ["tuned"]}}, {"config.opt.name": "adam"}]})
-    assert sorted(r.id for r in tuned) == sorted(ids[1:])
-    assert len(api.runs("lab/zoo", filters={"$or": [{"state": "finished"}, {"group": "nope"}]})) == 3
-    assert len(api.runs("lab/zoo", filters="summary.best >= 1.5")) == 2
-    # define_metric(summary="max") keeps {"val/top1": {"max": …}}: wandb names that value val/top1.max
-    top1 = api.runs(
-        "lab/zoo",
-        filters={"summary_metrics.val/top1.max": {"$gt": 0.15}},
-        order="-summary_metrics.val/top1.max",
-    )
-    assert [r.id for r in top1] == ids[:0:-1]
+    with wakelog.Api(overrides={"base_url": server.url, "api_key": server.key}) as api:
+        runs = api.runs("lab/zoo", filters={"config.lr": {"$lt": 0.025}}, order="+created_at")
+        assert [r.id for r in runs] == ids[:2] and len(runs) == 2
+        best = api.runs("lab/zoo", order="-summary_metrics.acc", per_page=1)
+        assert len(best) == 3 and best[0].id == ids[2] and [r.id for r in best] == ids[::-1]
+        tuned = api.runs("zoo", filters={"$and": [{"tags": {"$in": ["tuned"]}}, {"config.opt.name": "adam"}]})
+        assert sorted(r.id for r in tuned) == sorted(ids[1:])
+        assert len(api.runs("lab/zoo", filters={"$or": [{"state": "finished"}, {"group": "nope"}]})) == 3
+        assert len(api.runs("lab/zoo", filters="summary.best >= 1.5")) == 2
+        # define_metric(summary="max") keeps {"val/top1": {"max": …}}: wandb names that value val/top1.max
+        top1 = api.runs(
+            "lab/zoo",
+            filters={"summary_metrics.val/top1.max": {"$gt": 0.15}},
+            order="-summary_metrics.val/top1.max",
+        )
+        assert [r.id for r in top1] == ids[:0:-1]
 
-    run = api.run(f"lab/zoo/{ids[0]}")
-    assert run.state == "finished" and run.name == "run-0" and run.tags == ["base"] and run.group == "g"
-    assert run.config == {"lr": 0.01, "opt": {"name": "sgd"}}
-    assert run.summary["val/top1"] == {"max": pytest.approx(0.1)}
-    assert run.summary["best"] == 0.5 and run.summary_metrics["acc"] == pytest.approx((STEPS - 1) / STEPS / 3)
-    assert run.path == ["lab", "zoo", ids[0]] and run.lastHistoryStep == STEPS - 1
-    assert dt.datetime.fromisoformat(run.created_at).year >= 2024
-    assert api.run(f"{server.url}/lab/zoo/runs/{ids[0]}").id == ids[0]
+        run = api.run(f"lab/zoo/{ids[0]}")
+        assert run.state == "finished" and run.name == "run-0" and run.tags == ["base"] and run.group == "g"
+        assert run.config == {"lr": 0.01, "opt": {"name": "sgd"}}
+        assert run.summary["val/top1"] == {"max": pytest.approx(0.1)}
+        assert run.summary["best"] == 0.5 and run.summary_metrics["acc"] == pytest.approx(
+            (STEPS - 1) / STEPS / 3
+        )
+        assert run.path == ["lab", "zoo", ids[0]] and run.lastHistoryStep == STEPS - 1
+        assert dt.datetime.fromisoformat(run.created_at).year >= 2024
+        assert api.run(f"{server.url}/lab/zoo/runs/{ids[0]}").id == ids[0]
 
-    frame = run.history(keys=["loss", "acc"])
-    assert list(frame.columns[:1]) == ["_step"] and {"loss", "acc"} <= set(frame.columns)
-    assert 100 < len(frame) <= 500
-    rows = run.history(samples=5000, keys=["eval/acc"], pandas=False)
-    assert rows == [{"_step": s, "eval/acc": s / STEPS} for s in range(0, STEPS, 100)]
-    env = run.history(samples=50, keys=["loss"], pandas=False, envelope=True)
-    assert all(r["loss_min"] <= r["loss"] <= r["loss_max"] for r in env if not math.isnan(r["loss"]))
-    by_time = run.history(keys=["loss"], x_axis="_runtime", pandas=False, samples=100)
-    assert all("_runtime" in r for r in by_time)
+        frame = run.history(keys=["loss", "acc"])
+        assert list(frame.columns[:1]) == ["_step"] and {"loss", "acc"} <= set(frame.columns)
+        assert 100 < len(frame) <= 500
+        rows = run.history(samples=5000, keys=["eval/acc"], pandas=False)
+        assert rows == [{"_step": s, "eval/acc": s / STEPS} for s in range(0, STEPS, 100)]
+        env = run.history(samples=50, keys=["loss"], pandas=False, envelope=True)
+        assert all(r["loss_min"] <= r["loss"] <= r["loss_max"] for r in env if not math.isnan(r["loss"]))
+        by_time = run.history(keys=["loss"], x_axis="_runtime", pandas=False, samples=100)
+        assert all("_runtime" in r for r in by_time)
 
-    scanned = list(run.scan_history(keys=["loss"], page_size=700))
-    assert [r["_step"] for r in scanned] == list(range(STEPS))
-    assert math.isnan(scanned[1234]["loss"]) and scanned[5]["loss"] == pytest.approx(1 / 6)
-    assert set(scanned[0]) == {"_step", "loss"}
-    sparse = list(run.scan_history(keys=["eval/acc", "loss"], min_step=250, max_step=600))
-    assert [r["_step"] for r in sparse] == [300, 400, 500]
-    assert len(list(run.scan_history())) == STEPS
+        scanned = list(run.scan_history(keys=["loss"], page_size=700))
+        assert [r["_step"] for r in scanned] == list(range(STEPS))
+        assert math.isnan(scanned[1234]["loss"]) and scanned[5]["loss"] == pytest.approx(1 / 6)
+        assert set(scanned[0]) == {"_step", "loss"}
+        sparse = list(run.scan_history(keys=["eval/acc", "loss"], min_step=250, max_step=600))
+        assert [r["_step"] for r in sparse] == [300, 400, 500]
+        assert len(list(run.scan_history())) == STEPS
 
-    files = run.files()
-    assert "notes.txt" in [f.name for f in files]
-    with run.file("notes.txt").download(root=str(tmp_path / "dl")) as handle:
-        assert handle.read() == "notes of run 0\n"
-    with pytest.raises(ValueError):
-        run.file("notes.txt").download(root=str(tmp_path / "dl"))
-    run.file("notes.txt").download(root=str(tmp_path / "dl"), replace=True).close()
-    with pytest.raises(CommError):
-        run.file("absent.txt")
+        files = run.files()
+        assert "notes.txt" in [f.name for f in files]
+        with run.file("notes.txt").download(root=str(tmp_path / "dl")) as handle:
+            assert handle.read() == "notes of run 0\n"
+        with pytest.raises(ValueError):
+            run.file("notes.txt").download(root=str(tmp_path / "dl"))
+        run.file("notes.txt").download(root=str(tmp_path / "dl"), replace=True).close()
+        with pytest.raises(CommError):
+            run.file("absent.txt")
 
-    with pytest.raises(UsageError, match="position"):
-        list(api.runs("lab/zoo", filters="config.lr <"))
-    with pytest.raises(CommError, match="404"):
-        api.run("lab/zoo/nope")
-    assert [p.name for p in api.projects("lab")] == ["zoo"]
+        with pytest.raises(UsageError, match="position"):
+            list(api.runs("lab/zoo", filters="config.lr <"))
+        with pytest.raises(CommError, match="404"):
+            api.run("lab/zoo/nope")
+        assert [p.name for p in api.projects("lab")] == ["zoo"]
+
+
+def test_an_api_closed_by_its_with_block_leaves_no_socket_open(
+    seeded: tuple[InProcessServer, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sockets left open are only reported when the garbage collector frees them, through
+    ``sys.unraisablehook``; an ``Api`` that is never closed fails here, a closed one does not."""
+    server, ids = seeded
+    reported: list[str] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda raised: reported.append(repr(raised.exc_value)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ResourceWarning)
+        with wakelog.Api(overrides={"base_url": server.url, "api_key": server.key}) as api:
+            assert api.run(f"lab/zoo/{ids[0]}").name == "run-0"
+            assert [p.name for p in api.projects("lab")] == ["zoo"]
+        del api
+        gc.collect()
+    assert reported == []
 
 
 def test_api_is_lazy_on_import() -> None:

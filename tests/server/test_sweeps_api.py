@@ -127,6 +127,36 @@ def test_run_cap_ends_a_random_sweep(client: httpx.Client) -> None:
     assert next_trial(client, sweep, me)["reason"] == "run_cap 2 reached"
 
 
+def test_a_trashed_trial_counts_for_nothing_until_its_run_is_restored(client: httpx.Client) -> None:
+    config = {
+        "method": "random",
+        "run_cap": 2,
+        "metric": {"name": "loss", "goal": "minimize"},
+        "parameters": {"x": {"values": [1, 2, 3]}},
+    }
+    sweep = create(client, config, "trashed")
+    me = agent(client, sweep)
+    first, second = (next_trial(client, sweep, me)["run_id"] for _ in range(2))
+    log_run(client, "trashed", first, [1.0], "finished")
+    log_run(client, "trashed", second, [5.0], None)  # still running: the sweep stays open
+    assert next_trial(client, sweep, me)["reason"] == "run_cap 2 reached"
+    assert client.get(base(sweep)).json()["best"]["run_id"] == first
+
+    assert client.delete(f"{API}/runs/admin/trashed/{first}").status_code == 204
+    shown = client.get(base(sweep)).json()
+    assert [t["run_id"] for t in shown["trials"]] == [second], "the trashed trial is not listed"
+    assert shown["best"]["run_id"] == second and shown["counts"] == {"running": 1}, "nor learned from"
+    third = next_trial(client, sweep, me)
+    assert third["action"] == "run", "nor counted toward run_cap"
+    assert next_trial(client, sweep, me)["reason"] == "run_cap 2 reached"
+
+    assert client.post(f"{API}/runs/admin/trashed/{first}/restore").status_code == 204
+    shown = client.get(base(sweep)).json()
+    assert [t["run_id"] for t in shown["trials"]] == [first, second, third["run_id"]]
+    assert shown["best"]["run_id"] == first and shown["counts"] == {"finished": 1, "running": 1, "pending": 1}
+    assert next_trial(client, sweep, me)["reason"] == "run_cap 2 reached"
+
+
 def test_pause_resume_stop_and_cancel(client: httpx.Client) -> None:
     sweep = create(client, {"method": "random", "parameters": {"x": {"values": [1, 2]}}}, "control")
     me = agent(client, sweep)

@@ -107,6 +107,28 @@ def test_the_overview_shows_the_description_safely_pins_best_and_latest_runs(pag
     page.wait_for_url(re.compile("/vision/proj/runs/r3$"))
 
 
+@pytest.mark.parametrize("language", LOCALES)
+def test_the_best_run_follows_a_run_that_keeps_logging(pages: Pages, axe_source: str, language: str) -> None:  # noqa: F811
+    """The overview refetches on the project's live events (batched 5 s): its best run is not the
+    value loaded with the page (a dashboard showed 39 beside a best run of 0)."""
+    run = f"vision/live-{language}/lv"
+    with pages.seeded.server.client() as admin:
+        start = [[0, "run", 1000.0, {"name": "climbing", "start_time": 1000.0}]]
+        assert post_records(admin, run, [*start, [1, "history", 1001.0, {"_step": 0, "score": 0}]]).is_success
+        page = pages.new(locale=LOCALES[language])
+        page.goto(pages.url(f"/vision/live-{language}/overview?metric=score"))
+        value = page.get_by_test_id("best-run").locator("strong")
+        expect(value).to_have_text("0")
+        for step in range(1, 40):  # still running: no exit record
+            logged = [[step + 1, "history", 1001.0 + step, {"_step": step, "score": step}]]
+            assert post_records(admin, run, logged).is_success
+    expect(value).to_have_text("39", timeout=40_000)
+    expect(page.get_by_test_id("latest-runs").get_by_role("cell", name="39")).to_be_visible()
+    expect(page.get_by_role("heading", name="最佳运行" if language == "zh" else "Best run")).to_be_visible()
+    page.set_viewport_size({"width": 390, "height": 844})
+    check_page(page, axe_source, f"project-overview-live-{language}")
+
+
 def test_a_member_edits_the_description_and_pins_runs_but_sees_no_admin_settings(pages: Pages) -> None:
     page = mia_page(pages)
     page.goto(pages.url("/vision/proj/overview"))

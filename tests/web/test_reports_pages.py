@@ -14,6 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from tests.server.conftest import post_records
 from tests.web.conftest import ENTITY, PROJECT, GatedRun, Pages, Seeded, shot
 from tests.web.test_accessibility import AXE, LOCALES, check_page
 
@@ -238,6 +239,57 @@ def test_the_pinned_report_is_the_live_dashboard(pages: Pages, seeded: Seeded) -
         live.wait()
         with seeded.server.client() as admin:
             admin.post(f"{API}/reports/{ENTITY}/{PROJECT}/{report['id']}/unpin")
+
+
+def test_the_run_picker_finds_any_run_by_searching_the_server_in_chinese(
+    pages: Pages, seeded: Seeded
+) -> None:
+    """A project with more runs than one page: the oldest is found by name and picked; a new run set's
+    name and the picker's words are Chinese."""
+    with seeded.server.client() as admin:
+        for i, (run_id, name) in enumerate(
+            [("needle", "needle-run")] + [(f"h{i:03d}", f"hay-{i:03d}") for i in range(510)]
+        ):
+            start = 1000.0 + i
+            records = [
+                [0, "run", start, {"name": name, "start_time": start}],
+                [1, "exit", start + 1, {"exit_code": 0}],
+            ]
+            assert post_records(admin, f"{ENTITY}/many/{run_id}", records).is_success
+        made = admin.post(
+            f"{API}/projects/{ENTITY}/many/reports", json={"title": "大海捞针", "spec": {"blocks": []}}
+        )
+        assert made.status_code == 201, made.text
+        report = made.json()
+    page = pages.new(locale=LOCALES["zh"])
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(pages.url(f"/{ENTITY}/many/reports/{report['id']}/edit"))
+    editor = page.get_by_test_id("report-editor")
+    editor.get_by_role("button", name="添加面板组", exact=True).click()
+    runset = editor.get_by_test_id("runset-editor")
+    expect(runset.get_by_label("名称", exact=True)).to_have_value("新运行集")
+    runset.get_by_label("选定的运行").check()
+    picker = runset.get_by_test_id("run-picker")
+    expect(picker).to_contain_text("显示 511 个匹配运行中的 50 个")
+    expect(picker.get_by_role("checkbox")).to_have_count(50)
+    expect(picker.get_by_label("needle-run")).to_have_count(0)
+    picker.get_by_label("按名称或 ID 搜索运行").fill("NEEDLE")
+    picker.get_by_label("needle-run").check()
+    picker.get_by_label("按名称或 ID 搜索运行").fill("hay-00")
+    expect(picker.get_by_role("checkbox")).to_have_count(11)  # the picked one stays, with hay-000..009
+    expect(picker.get_by_label("needle-run")).to_be_checked()
+    picker.get_by_label("按名称或 ID 搜索运行").fill("无此运行")
+    expect(picker).to_contain_text("没有匹配的运行。")
+    _no_sideways_scroll(page)
+    shot(page, "reports-run-picker-zh-390")
+    check_page(page, AXE.read_text(encoding="utf-8"), "reports-run-picker-zh-390")
+    editor.get_by_role("button", name="保存", exact=True).click()
+    expect(editor.get_by_role("status").filter(has_text="2")).to_be_visible()
+    with seeded.server.client() as admin:
+        saved = admin.get(f"{API}/reports/{ENTITY}/many/{report['id']}").json()
+    assert [(s["name"], s["runs"]) for s in saved["spec"]["blocks"][0]["runsets"]] == [
+        ("新运行集", ["needle"])
+    ]
 
 
 def test_the_html_export_opens_offline_from_disk(pages: Pages, seeded: Seeded, tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { topLevelFor } from "../src/lib/markdown";
 import { shownPanelKeys } from "../src/lib/panels";
-import { blockRuns, draftFromView, fieldValue, lineMetrics, matchesGlob, moveItem, needsRefetch, seriesOf, summaryNumber } from "../src/panels/data";
+import { blockRuns, draftFromView, newRunSet, fieldValue, lineMetrics, matchesGlob, moveItem, needsRefetch, seriesOf, summaryNumber } from "../src/panels/data";
 import type { Bundle, BundleRun, PanelsBlock } from "../src/panels/types";
 
 function run(id: string, extra: Partial<BundleRun> = {}): BundleRun {
@@ -106,21 +106,21 @@ describe("summaries and fields", () => {
 
 describe("drafts and edits", () => {
   it("carries the workspace's grouping into the draft's run set and line panels", () => {
-    const spec = draftFromView("", ["loss"], undefined, 0, { by: "config:opt.lr", aggregate: "median", band: "std" });
+    const spec = draftFromView(newRunSet("Run set"), ["loss"], undefined, 0, { by: "config:opt.lr", aggregate: "median", band: "std" });
     const block = spec.blocks[0];
     if (block?.type !== "panels") throw new Error("a panels block");
     expect(block.runsets[0]?.group_by).toBe("config.opt.lr");
     expect(block.panels[0]?.config).toMatchObject({ aggregate: "median", band: "std" });
-    const plain = draftFromView("", ["loss"], undefined, 0, { by: "group", aggregate: "mean", band: "minmax" });
+    const plain = draftFromView(newRunSet("Run set"), ["loss"], undefined, 0, { by: "group", aggregate: "mean", band: "minmax" });
     const first = plain.blocks[0];
     if (first?.type !== "panels") throw new Error("a panels block");
     expect(first.runsets[0]?.group_by).toBe("group");
     expect(first.panels[0]?.config).toEqual({ metrics: ["loss"], x: "step" });
-    const none = draftFromView("", ["loss"]).blocks[0];
+    const none = draftFromView(newRunSet("Run set"), ["loss"]).blocks[0];
     expect(none?.type === "panels" && none.runsets[0]?.group_by).toBeNull();
   });
   it("make one run set from the filter and a line panel per shown chart", () => {
-    const spec = draftFromView("state = finished", shownPanelKeys(["a", "b"], { removed: ["b"], added: ["c"], sizes: {} }), (m) => (m === "c" ? "epoch" : "_step"), 0.6);
+    const spec = draftFromView(newRunSet("Run set", "state = finished"), shownPanelKeys(["a", "b"], { removed: ["b"], added: ["c"], sizes: {} }), (m) => (m === "c" ? "epoch" : "_step"), 0.6);
     expect(spec.blocks).toHaveLength(1);
     const b = spec.blocks[0] as PanelsBlock;
     expect(b.runsets.map((s) => [s.filter, s.runs])).toEqual([["state = finished", null]]);

@@ -2,13 +2,16 @@
  * A project at a glance: its description (Markdown), its dashboard (the pinned report, live), its pinned runs, the best run by a metric the
  * reader picks (kept in the URL) and the latest runs, each linking to its run. Members edit the
  * description and pin or unpin runs here; the entity's admins find the project's settings linked.
+ * The page follows the project's event stream (one EventSource, batched): the overview is fetched
+ * again when a shown run changes, a run logs the chosen metric (it may become the best) or a run
+ * is created, and the dashboard gets each batch to decide for itself.
  */
-import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from "react";
+import { useCallback, useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
 import { seg } from "../api/client";
-import { editProject, projectKeys, projectOverview } from "../api/endpoints";
-import type { Run } from "../api/types";
+import { editProject, projectEvents, projectKeys, projectOverview } from "../api/endpoints";
+import type { ProjectOverview, Run } from "../api/types";
 import { StateBadge } from "../components/cells";
 import { Markdown } from "../components/Markdown";
 import { PinButton } from "../components/PinButton";
@@ -16,11 +19,25 @@ import { Dashboard } from "./reports/Dashboard";
 import { errorMessage } from "../i18n/errors";
 import { canAdmin, canWrite } from "../lib/access";
 import { formatTime, formatValue } from "../lib/format";
+import { bringsNewKeys, useLive, type LiveBatch } from "../lib/live";
 import { movePin } from "../lib/pins";
 import { summaryFields, summaryLabel, summaryValue } from "../lib/runs";
 import { useApi } from "../lib/useApi";
 import { useUrlState } from "../lib/urlState";
 import { useSession } from "../session";
+
+/** How long the page gathers live events before it fetches again. */
+const LIVE_MS = 5000;
+
+/** Whether a batch of live events may change what the overview shows. */
+export function overviewOutdated(data: Pick<ProjectOverview, "best" | "latest" | "pinned">, metric: string, batch: LiveBatch): boolean {
+  if (batch.reconnected || batch.created) return true;
+  const shown = new Set([...data.latest, ...data.pinned, ...(data.best ? [data.best] : [])].map((r) => r.id));
+  for (const id of batch.changed) if (shown.has(id)) return true;
+  if (!metric) return false;
+  for (const keys of batch.points.values()) if (keys.has(metric)) return true;
+  return false;
+}
 
 export function ProjectOverviewPage() {
   const { t } = useTranslation();
@@ -36,6 +53,18 @@ export function ProjectOverviewPage() {
   const member = canWrite(me, entity);
   const base = `/${seg(entity)}/${seg(project)}`;
   const error = keys.error ?? overview.error;
+  const [live, setLive] = useState<LiveBatch | null>(null);
+  const { reload: reloadKeys } = keys;
+  const { reload: reloadOverview } = overview;
+  const onLive = useCallback(
+    (batch: LiveBatch) => {
+      setLive(batch);
+      if (bringsNewKeys(batch, keys.data?.summary ?? [])) reloadKeys();
+      if (data && overviewOutdated(data, metric, batch)) reloadOverview();
+    },
+    [data, keys.data, metric, reloadKeys, reloadOverview],
+  );
+  useLive(keys.data ? projectEvents(entity, project) : null, onLive, LIVE_MS);
 
   return (
     <section className="page project-overview" data-testid="project-overview">
@@ -53,7 +82,7 @@ export function ProjectOverviewPage() {
       {data && (
         <>
           <Description entity={entity} project={project} text={data.description} editable={member} onSaved={overview.reload} />
-          <Dashboard entity={entity} project={project} />
+          <Dashboard entity={entity} project={project} live={live} />
           <section aria-labelledby="pinned-h" className="overview-part">
             <h2 id="pinned-h">{t("project.pinned")}</h2>
             {data.pinned.length === 0 ? (

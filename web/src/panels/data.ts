@@ -129,13 +129,14 @@ export function defaultConfig(kind: PanelKind): Record<string, unknown> {
   }
 }
 
-export function newRunSet(filter = ""): RunSet {
-  return { id: newId("rs"), name: "Run set", filter, runs: null, group_by: null, colors: {}, hidden: [] };
+/** An empty run set; its name is the caller's, in the reader's language (`reports.newRunSetName`). */
+export function newRunSet(name: string, filter = ""): RunSet {
+  return { id: newId("rs"), name, filter, runs: null, group_by: null, colors: {}, hidden: [] };
 }
 
 /** A report's first draft from the workspace's view: the filter as one run set, each shown chart as a line panel. */
 export function draftFromView(
-  filter: string,
+  runSet: RunSet,
   metrics: string[],
   xAxisOf: (metric: string) => string = () => "_step",
   smoothing: number | { kind: SmoothingKind; amount: number } = 0,
@@ -155,7 +156,6 @@ export function draftFromView(
       config: { metrics: [m], x: x === "_step" ? "step" : x, ...smoothLine, ...groupLine },
     };
   });
-  const runSet = newRunSet(filter);
   if (grouping) runSet.group_by = grouping.by.replace(/^config:/, "config.");
   return { blocks: [{ id: newId("b"), type: "panels", runsets: [runSet], panels }] };
 }

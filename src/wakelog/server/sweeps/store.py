@@ -11,6 +11,11 @@ A trial's state is what the server decided (``pending`` until its run reports, `
 agent died, ``killed`` for a pending trial of a canceled sweep) until its run exists; then the
 run's state, and a run that ended has the last word. Functions here take ``now`` (the caller's
 clock) so tests control time.
+
+A trial whose run is in the project's trash is left out: it does not count toward ``run_cap``,
+the search does not learn from it, and the sweep's pages do not list it; restoring the run brings
+it back (the trial's row stays, so the grid point or sequence number it took is not handed out
+again).
 """
 
 from __future__ import annotations
@@ -114,11 +119,34 @@ class Silence:
 
 # -- creating and finding -------------------------------------------------------------------------
 def trial_limit(config: dict[str, Any]) -> int | None:
-    """The most trials the sweep hands out: its run_cap, and for a grid the grid's size."""
+    """The most trials the sweep hands out (with none in the trash): its run_cap, and for a grid
+    the grid's size."""
     limits = [config["run_cap"]] if "run_cap" in config else []
     if config["method"] == "grid":
-        limits.append(sp.grid_size(sp.params(config["parameters"])))
+        limits.append(grid_size(config))
     return min(*limits, INT64_MAX) if limits else None
+
+
+def grid_size(config: dict[str, Any]) -> int:
+    return sp.grid_size(sp.params(config["parameters"]))
+
+
+def _trashed_trials(sweep_pk: Any) -> sa.ScalarSelect[Any]:
+    """How many trials the sweep handed out (prior runs are not) whose run is in the trash."""
+    joined = sweep_trials.join(
+        runs,
+        sa.and_(
+            runs.c.project_id == sweeps.c.project_id,
+            runs.c.run_id == sweep_trials.c.run_id,
+            runs.c.deleted_at.is_not(None),
+        ),
+    )
+    return (
+        sa.select(sa.func.count())
+        .select_from(joined)
+        .where(sweep_trials.c.sweep_pk == sweep_pk, sweep_trials.c.seq >= 0)
+        .scalar_subquery()
+    )
 
 
 def create(
@@ -286,7 +314,7 @@ def trials(conn: sa.Connection, sweep: Any, dead: Silence | None = None) -> list
             sweep_agents.c.heartbeat_at.label("agent_heartbeat_at"),
         )
         .select_from(joined)
-        .where(sweep_trials.c.sweep_pk == sweep.id)
+        .where(sweep_trials.c.sweep_pk == sweep.id, sa.or_(runs.c.id.is_(None), runs.c.deleted_at.is_(None)))
         .order_by(sweep_trials.c.seq)
     ).all()
     out = []
@@ -424,7 +452,10 @@ def settled(sweep: Any, found: list[Trial]) -> str:
     if state not in ("running", "stopping"):
         return state
     active = any(t.state in ACTIVE for t in found)
-    exhausted = sweep.trial_limit is not None and sweep.trials >= sweep.trial_limit
+    counted = sum(1 for t in found if t.seq >= 0)  # ``found`` leaves trashed trials out
+    exhausted = (sweep.run_cap is not None and counted >= sweep.run_cap) or (
+        sweep.method == "grid" and sweep.trials >= grid_size(sweep.config)
+    )
     if not active and (state == "stopping" or exhausted or target_reached(sweep, found)):
         return "finished"
     return state
@@ -450,13 +481,20 @@ def target_reached(sweep: Any, found: list[Trial]) -> bool:
 
 
 def claim(conn: sa.Connection, sweep: Any, now: float) -> int | None:
-    """The next trial's sequence number, or None when the sweep hands out no more."""
+    """The next trial's sequence number, or None when the sweep hands out no more: fewer than
+    run_cap trials outside the trash, and for a grid a point left."""
+    room = [sweeps.c.trials < sweeps.c.trial_limit]  # the common case, without counting the trash
+    if sweep.run_cap is not None:
+        under_cap = sweeps.c.trials - _trashed_trials(sweeps.c.id) < sweeps.c.run_cap
+        if sweep.method == "grid":
+            under_cap = sa.and_(under_cap, sweeps.c.trials < grid_size(sweep.config))
+        room.append(under_cap)
     claimed = conn.execute(
         sweeps.update()
         .where(
             sweeps.c.id == sweep.id,
             sweeps.c.state == "running",
-            sa.or_(sweeps.c.trial_limit.is_(None), sweeps.c.trials < sweeps.c.trial_limit),
+            sa.or_(sweeps.c.trial_limit.is_(None), *room),
         )
         .values(trials=sweeps.c.trials + 1, updated_at=now)
     )
@@ -506,10 +544,11 @@ def next_trial(conn: sa.Connection, sweep: Any, agent_pk: int, now: float) -> di
         return {"action": "done", "reason": "a run reached the metric's target"}
     seq = claim(conn, sweep, now)
     if seq is None:
-        why = (
-            "the grid is exhausted" if sweep.method == "grid" and sweep.trial_limit != sweep.run_cap else None
-        )
-        return {"action": "done", "reason": why or f"run_cap {sweep.run_cap} reached"}
+        grid_done = sweep.method == "grid" and sweep.trials >= grid_size(sweep.config)
+        return {
+            "action": "done",
+            "reason": "the grid is exhausted" if grid_done else f"run_cap {sweep.run_cap} reached",
+        }
     suggestion = suggest(sweep, seq, found)
     run_id = fresh_run_id(conn, sweep)
     conn.execute(

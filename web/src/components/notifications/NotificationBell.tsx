@@ -92,7 +92,7 @@ export function NotificationBell() {
     }
   }
 
-  const label = unread > 0 ? t("notifications.bellUnread", { count: unread }) : t("notifications.bell");
+  const label = unread > 0 ? t("notifications.bellUnread", { unread: badgeText(unread) }) : t("notifications.bell");
   return (
     <div
       className="bell-wrap"

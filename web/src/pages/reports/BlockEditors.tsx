@@ -1,11 +1,15 @@
 /** The editor's parts: a markdown block, a panel block's run sets, and one panel's kind and config. */
 import { useId } from "react";
 import { useTranslation } from "react-i18next";
+<<<<<<< HEAD
 import type { Run } from "../../api/types";
 import { SmoothingKindSelect } from "../../components/ChartOptionFields";
 import { SMOOTHING_DEFAULT, smoothingKindOf } from "../../lib/smoothing";
+=======
+>>>>>>> wt-fixes
 import { configString, defaultConfig, stringList } from "../../panels/data";
 import { PANEL_KINDS, type Panel, type PanelKind, type RunSet } from "../../panels/types";
+import { RunPicker } from "./RunPicker";
 
 /** A comma-separated list as the config's string array ("a, b" → ["a", "b"]). */
 export function splitList(text: string): string[] {
@@ -29,7 +33,7 @@ function Field({ label, value, onChange, list, multiline }: { label: string; val
   );
 }
 
-export function RunSetEditor({ set, runs, resolved, onChange }: { set: RunSet; runs: Run[]; resolved: { id: string; label: string; color: string }[]; onChange: (s: RunSet) => void }) {
+export function RunSetEditor({ entity, project, set, resolved, onChange }: { entity: string; project: string; set: RunSet; resolved: { id: string; label: string; color: string }[]; onChange: (s: RunSet) => void }) {
   const { t } = useTranslation();
   const groupId = useId();
   const picked = set.runs !== null;
@@ -47,19 +51,13 @@ export function RunSetEditor({ set, runs, resolved, onChange }: { set: RunSet; r
       </span>
       {!picked && <Field label={t("reports.filter")} value={set.filter} onChange={(filter) => onChange({ ...set, filter })} />}
       {picked && (
-        <fieldset className="run-picks">
-          <legend>{t("reports.pickRuns")}</legend>
-          {runs.map((r) => (
-            <label key={r.id} className="check">
-              <input
-                type="checkbox"
-                checked={set.runs?.includes(r.id) ?? false}
-                onChange={(e) => onChange({ ...set, runs: e.target.checked ? [...(set.runs ?? []), r.id] : (set.runs ?? []).filter((id) => id !== r.id) })}
-              />{" "}
-              {r.name ?? r.id}
-            </label>
-          ))}
-        </fieldset>
+        <RunPicker
+          entity={entity}
+          project={project}
+          picked={set.runs ?? []}
+          labels={Object.fromEntries(resolved.map((r) => [r.id, r.label]))}
+          onChange={(runs) => onChange({ ...set, runs })}
+        />
       )}
       <span className="field">
         <label htmlFor={groupId}>{t("reports.groupBy")}</label>

@@ -1,24 +1,20 @@
 /** The project's dashboard: its pinned report's published revision, drawn on the overview and re-fetched
- * when the project's event stream says a shown run changed (batched: at most one fetch per 5 s). */
-import { useCallback } from "react";
+ * when a batch of the project's live events (the overview's stream) says a shown run changed. */
+import { useEffect, useRef } from "react";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
 import { ApiError, seg } from "../../api/client";
-import { projectEvents } from "../../api/endpoints";
 import { errorMessage } from "../../i18n/errors";
 import { canWrite } from "../../lib/access";
 import { formatTime } from "../../lib/format";
-import { useLive, type LiveBatch } from "../../lib/live";
+import type { LiveBatch } from "../../lib/live";
 import { useApi } from "../../lib/useApi";
 import { dashboard, reportBundle } from "../../panels/api";
 import { needsRefetch } from "../../panels/data";
 import { ReportBody } from "../../panels/ReportBody";
 import { useSession } from "../../session";
 
-/** How long the dashboard gathers live events before it fetches again. */
-const REFRESH_MS = 5000;
-
-export function Dashboard({ entity, project }: { entity: string; project: string }) {
+export function Dashboard({ entity, project, live }: { entity: string; project: string; live: LiveBatch | null }) {
   const { t } = useTranslation();
   const { me } = useSession();
   const pinned = useApi(dashboard(entity, project));
@@ -28,10 +24,13 @@ export function Dashboard({ entity, project }: { entity: string; project: string
   const bundle = useApi(report ? reportBundle({ entity, project, id: report.id }, version) : null);
   const data = bundle.data;
   const reload = bundle.reload;
-  const onLive = useCallback((batch: LiveBatch) => {
-    if (data && needsRefetch(data, batch)) reload();
-  }, [data, reload]);
-  useLive(report ? projectEvents(entity, project) : null, onLive, REFRESH_MS);
+  // Each batch is looked at once, with the bundle shown when it came (a refetch does not re-read it).
+  const seen = useRef<LiveBatch | null>(null);
+  useEffect(() => {
+    if (!live || !data || seen.current === live) return;
+    seen.current = live;
+    if (needsRefetch(data, live)) reload();
+  }, [live, data, reload]);
   const notPinned = pinned.error instanceof ApiError && pinned.error.status === 404;
   return (
     <section aria-labelledby="dashboard-h" className="overview-part dashboard" data-testid="dashboard">

@@ -7,14 +7,13 @@ import { useEffect, useId, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
 import { ApiError, seg } from "../../api/client";
-import { load, projectKeys, runPage } from "../../api/endpoints";
+import { load, projectKeys } from "../../api/endpoints";
 import { errorMessage } from "../../i18n/errors";
 import { useApi } from "../../lib/useApi";
 import { publishReport, reportBundle, reportGet, saveReport, type ReportRef } from "../../panels/api";
 import { blockRuns, defaultConfig, moveItem, newId, newRunSet } from "../../panels/data";
 import { ReportBody } from "../../panels/ReportBody";
 import { PANEL_KINDS, type Block, type Bundle, type PanelKind, type PanelsBlock, type Report, type ReportSpec } from "../../panels/types";
-import type { Run } from "../../api/types";
 import { PanelEditor, RunSetEditor } from "./BlockEditors";
 
 interface Draft {
@@ -42,7 +41,6 @@ export function ReportEditorPage() {
   const [tick, setTick] = useState(0);
   const bundle = useApi(report ? reportBundle(ref, report.version) : null);
   const keys = useApi(projectKeys(entity, project));
-  const runs = useApi(runPage(entity, project, { limit: 500 }));
   const titleId = useId();
   const descId = useId();
   const keysList = useId();
@@ -138,7 +136,7 @@ export function ReportEditorPage() {
           {block.type === "markdown" ? (
             <MarkdownEditor text={block.text} onChange={(text) => setBlock(index, { ...block, text })} />
           ) : (
-            <PanelsEditor block={block} bundle={bundle.data} runs={runs.data?.runs ?? []} keysList={keysList} onChange={(b) => setBlock(index, b)} />
+            <PanelsEditor entity={entity} project={project} block={block} bundle={bundle.data} keysList={keysList} onChange={(b) => setBlock(index, b)} />
           )}
         </div>
       ))}
@@ -146,7 +144,7 @@ export function ReportEditorPage() {
         <button type="button" onClick={() => setBlocks([...draft.spec.blocks, { id: newId("b"), type: "markdown", text: "" }])}>
           {t("reports.addMarkdown")}
         </button>
-        <button type="button" onClick={() => setBlocks([...draft.spec.blocks, { id: newId("b"), type: "panels", runsets: [newRunSet()], panels: [] }])}>
+        <button type="button" onClick={() => setBlocks([...draft.spec.blocks, { id: newId("b"), type: "panels", runsets: [newRunSet(t("reports.newRunSetName"))], panels: [] }])}>
           {t("reports.addPanels")}
         </button>
       </div>
@@ -187,7 +185,7 @@ function MarkdownEditor({ text, onChange }: { text: string; onChange: (text: str
   );
 }
 
-function PanelsEditor({ block, bundle, runs, keysList, onChange }: { block: PanelsBlock; bundle: Bundle | null; runs: Run[]; keysList: string; onChange: (b: PanelsBlock) => void }) {
+function PanelsEditor({ entity, project, block, bundle, keysList, onChange }: { entity: string; project: string; block: PanelsBlock; bundle: Bundle | null; keysList: string; onChange: (b: PanelsBlock) => void }) {
   const { t } = useTranslation();
   const kindId = useId();
   const [kind, setKind] = useState<PanelKind>("line");
@@ -202,7 +200,7 @@ function PanelsEditor({ block, bundle, runs, keysList, onChange }: { block: Pane
     <>
       {block.runsets.map((set, i) => (
         <div key={set.id}>
-          <RunSetEditor set={set} runs={runs} resolved={resolved(set.id)} onChange={(s) => onChange({ ...block, runsets: block.runsets.map((x, j) => (j === i ? s : x)) })} />
+          <RunSetEditor entity={entity} project={project} set={set} resolved={resolved(set.id)} onChange={(s) => onChange({ ...block, runsets: block.runsets.map((x, j) => (j === i ? s : x)) })} />
           {block.runsets.length > 1 && (
             <button type="button" className="danger" onClick={() => onChange({ ...block, runsets: block.runsets.filter((_, j) => j !== i) })}>
               {t("reports.removeRunSet")}
@@ -211,7 +209,7 @@ function PanelsEditor({ block, bundle, runs, keysList, onChange }: { block: Pane
         </div>
       ))}
       {block.runsets.length < 10 && (
-        <button type="button" onClick={() => onChange({ ...block, runsets: [...block.runsets, newRunSet()] })}>
+        <button type="button" onClick={() => onChange({ ...block, runsets: [...block.runsets, newRunSet(t("reports.newRunSetName"))] })}>
           {t("reports.addRunSet")}
         </button>
       )}
