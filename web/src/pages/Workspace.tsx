@@ -17,12 +17,8 @@ import { formatField } from "../lib/filterBuilder";
 import { stepMetricOf } from "../lib/stepMetrics";
 import { shownPanelKeys } from "../lib/panels";
 import { createReport } from "../panels/api";
-<<<<<<< HEAD
-import { draftFromView } from "../panels/data";
-import { panelOptions } from "../lib/chartOptions";
-=======
 import { draftFromView, newRunSet } from "../panels/data";
->>>>>>> wt-fixes
+import { panelOptions } from "../lib/chartOptions";
 import { useSession } from "../session";
 import { HistoryStore } from "../lib/historyStore";
 import { summaryFields, useRuns } from "../lib/runs";
@@ -76,11 +72,7 @@ export function WorkspacePage() {
       const stepMetrics = keys.data?.step_metrics ?? NO_STEP_METRICS;
       const xAxisOf = (metric: string) => panelOptions(url.chart, layout.options?.[metric]).xAxis || stepMetricOf(stepMetrics, metric) || "_step";
       const grouping = url.groupBy ? { by: url.groupBy, aggregate: url.aggregate, band: url.band } : null;
-<<<<<<< HEAD
-      const spec = draftFromView(url.filter, shownPanelKeys(metricKeys, layout), xAxisOf, { kind: url.chart.smoothKind, amount: url.smoothing }, grouping);
-=======
-      const spec = draftFromView(newRunSet(t("reports.newRunSetName"), url.filter), shownPanelKeys(metricKeys, layout), xAxisOf, url.smoothing, grouping);
->>>>>>> wt-fixes
+      const spec = draftFromView(newRunSet(t("reports.newRunSetName"), url.filter), shownPanelKeys(metricKeys, layout), xAxisOf, { kind: url.chart.smoothKind, amount: url.smoothing }, grouping);
       const report = await createReport(entity, project, { title: t("reports.fromViewTitle", { project }), spec });
       void navigate(`/${seg(entity)}/${seg(project)}/reports/${seg(report.id)}/edit`);
     } catch (e) {

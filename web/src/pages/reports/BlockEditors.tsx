@@ -1,12 +1,8 @@
 /** The editor's parts: a markdown block, a panel block's run sets, and one panel's kind and config. */
 import { useId } from "react";
 import { useTranslation } from "react-i18next";
-<<<<<<< HEAD
-import type { Run } from "../../api/types";
 import { SmoothingKindSelect } from "../../components/ChartOptionFields";
 import { SMOOTHING_DEFAULT, smoothingKindOf } from "../../lib/smoothing";
-=======
->>>>>>> wt-fixes
 import { configString, defaultConfig, stringList } from "../../panels/data";
 import { PANEL_KINDS, type Panel, type PanelKind, type RunSet } from "../../panels/types";
 import { RunPicker } from "./RunPicker";
