@@ -4,23 +4,23 @@
  * in localStorage so the page draws the right panels before the server answers.
  */
 import type { PanelSize } from "../components/MetricPanel";
+import { parsePanelSystem, type PanelSystem } from "./panelSections";
 
-export interface PanelLayout {
+/** The metric panels removed, added and resized, and the panel system's sections and panels (lib/panelSections). */
+export interface PanelLayout extends PanelSystem {
   removed: string[];
   added: string[];
   sizes: Record<string, PanelSize>;
 }
 
-const EMPTY: PanelLayout = { removed: [], added: [], sizes: {} };
+export const EMPTY_LAYOUT: PanelLayout = { removed: [], added: [], sizes: {}, sections: [], panels: [] };
 
 export function loadLayout(project: string): PanelLayout {
   try {
     const raw = localStorage.getItem(`wakelog.panels.${project}`);
-    if (!raw) return EMPTY;
-    const parsed = JSON.parse(raw) as Partial<PanelLayout>;
-    return { removed: parsed.removed ?? [], added: parsed.added ?? [], sizes: parsed.sizes ?? {} };
+    return (raw && parseLayout(JSON.parse(raw))) || EMPTY_LAYOUT;
   } catch {
-    return EMPTY;
+    return EMPTY_LAYOUT;
   }
 }
 
@@ -33,7 +33,7 @@ export function parseLayout(value: unknown): PanelLayout | null {
   if (raw.sizes && typeof raw.sizes === "object") {
     for (const [key, size] of Object.entries(raw.sizes)) if (size === "s" || size === "m" || size === "l") sizes[key] = size;
   }
-  return { removed: strings(raw.removed), added: strings(raw.added), sizes };
+  return { removed: strings(raw.removed), added: strings(raw.added), sizes, ...parsePanelSystem(raw) };
 }
 
 export function saveLayout(project: string, layout: PanelLayout): void {
@@ -63,7 +63,7 @@ export function sections(keys: string[]): [string, string[]][] {
 }
 
 /** The metrics the workspace draws a panel for: every metric key and the added ones, less the removed. */
-export function shownPanelKeys(metricKeys: readonly string[], layout: PanelLayout): string[] {
+export function shownPanelKeys(metricKeys: readonly string[], layout: Pick<PanelLayout, "removed" | "added" | "sizes">): string[] {
   const removed = new Set(layout.removed);
   const all = [...metricKeys, ...layout.added.filter((k) => !metricKeys.includes(k))];
   return all.filter((k) => !removed.has(k));

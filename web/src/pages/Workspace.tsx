@@ -46,7 +46,7 @@ export function WorkspacePage() {
   const rows = useRuns(entity, project, url.filter, url.order);
   const keys = useApi(projectKeys(entity, project));
   const store = useMemo(() => new HistoryStore(entity, project), [entity, project]);
-  const [layout, updateLayout] = usePanelLayout(entity, project);
+  const [layout, updateLayout, saveChecked] = usePanelLayout(entity, project);
   const selection = useRunSelection(rows.loaded, url.explicitSelection, url.hidden, setParams);
   const { connected, liveVersion } = useWorkspaceLive(entity, project, rows, keys, selection.selected);
   const columns = useRunColumns(entity, project, url.extraColumns, url.hiddenColumns);
@@ -139,6 +139,7 @@ export function WorkspacePage() {
             liveVersion={liveVersion}
             layout={layout}
             updateLayout={updateLayout}
+            saveChecked={saveChecked}
             metricKeys={metricKeys}
             keysLoaded={keys.data !== null}
             configKeys={configKeys}
