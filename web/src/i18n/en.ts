@@ -745,7 +745,7 @@ export const en = {
     moveDown: "Move {{name}} down",
     removePanel: "Remove panel",
     newPanelKind: "New panel",
-    addPanel: "Metric chart",
+    addPanel: "Add panel",
     save: "Save",
     saved: "Saved as version {{version}}",
     unsaved: "Unsaved changes",
