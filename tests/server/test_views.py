@@ -4,9 +4,11 @@ states refused whole (422 naming the field)."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,11 +16,18 @@ import pytest
 
 from tests.harness import InProcessServer
 from tests.server.conftest import post_records
-from wakelog.server.saved_views.state import MAX_STATE_BYTES
+from wakelog.server.saved_views.state import MAX_STATE_BYTES, PARAMS
 
 API = "/api/v1"
 STATE = {
-    "params": {"filter": "state = finished", "order": "-summary.loss", "smooth": "0.6", "view": "charts"},
+    "params": {
+        "filter": "state = finished",
+        "order": "-summary.loss",
+        "smooth": "0.6",
+        "view": "charts",
+        "smoothk": "ema",
+        "maxruns": "10",
+    },
     "layout": {"removed": ["lr"], "added": [], "sizes": {"loss": "l"}},
 }
 
@@ -162,8 +171,11 @@ def test_members_change_their_own_views_and_admins_anyones(team: Team) -> None:
         ({"name": "x", "state": {"params": {"colour": "red"}}}, "state.params.colour"),
         ({"name": "x", "state": {"params": {"filter": 3}}}, "state.params.filter"),
         ({"name": "x", "state": {"params": {"view": "grid"}}}, "state.params.view"),
-        ({"name": "x", "state": {"params": {"smooth": "1.5"}}}, "state.params.smooth"),
+        ({"name": "x", "state": {"params": {"smooth": "101"}}}, "state.params.smooth"),
         ({"name": "x", "state": {"params": {"smooth": "nan"}}}, "state.params.smooth"),
+        ({"name": "x", "state": {"params": {"smoothk": "median"}}}, "state.params.smoothk"),
+        ({"name": "x", "state": {"params": {"maxruns": "0"}}}, "state.params.maxruns"),
+        ({"name": "x", "state": {"params": {"ymin": "inf"}}}, "state.params.ymin"),
         ({"name": "x", "state": {"params": {"legend": "yes"}}}, "state.params.legend"),
         ({"name": "x", "state": {"params": {"agg": "max"}}}, "state.params.agg"),
         ({"name": "x", "state": {"params": {"band": "iqr"}}}, "state.params.band"),
@@ -194,3 +206,13 @@ def test_unknown_views_and_projects_are_not_found(team: Team) -> None:
         assert bad.status_code == 400 and "view id" in bad.json()["detail"]
         missing = writer.get(f"{API}/projects/{team.entity}/nowhere/views")
         assert missing.status_code == 404 and "nowhere" in missing.json()["detail"]
+
+
+def test_the_server_takes_every_parameter_the_web_app_saves() -> None:
+    """The web app's list of saved parameters and the server's checks name the same ones: a
+    parameter added to one alone would make saving a view fail (or keep one the app never reads)."""
+    source = (Path(__file__).parents[2] / "web/src/pages/workspace/savedViews.ts").read_text()
+    listed = re.search(r"WORKSPACE_PARAMS = \[(.*?)\] as const", source, re.S)
+    assert listed is not None
+    names = set(re.findall(r'"([a-z]+)"', listed.group(1))) | {"hidden"}  # HIDDEN_PARAM
+    assert names == set(PARAMS)

@@ -40,3 +40,70 @@ def test_bad_layouts_are_refused(server: InProcessServer) -> None:
         assert admin.put(url, content=b'{"a": "' + b"x" * 70_000 + b'"}').status_code == 413
         assert admin.put(f"{API}/projects/admin/nowhere/workspace", json=LAYOUT).status_code == 404
         assert admin.get(url).json()["layout"] is None, "nothing of a refused layout was kept"
+
+
+#: A layout of the panel system: two sections and report-kind panels, with the older fields beside.
+PANELS_LAYOUT = {
+    **LAYOUT,
+    "sections": [{"id": "s-eval", "name": "Eval", "collapsed": True}],
+    "panels": [
+        {"id": "p-acc", "kind": "scalar", "title": "", "config": {"metric": "eval/acc", "summary": "max"}},
+        {
+            "id": "p-bar",
+            "kind": "bar",
+            "title": "Acc",
+            "config": {"metric": "eval/acc"},
+            "section": "s-eval",
+            "size": "l",
+        },
+        {"id": "p-line", "kind": "line", "title": "", "config": {"metrics": ["train/*"], "x": "epoch"}},
+    ],
+}
+
+
+def test_panel_layouts_are_checked_and_kept(server: InProcessServer) -> None:
+    with server.client() as admin:
+        post_records(admin, "admin/panels/r1", [[0, "run", 1.0, {"name": "r1"}]])
+        url = f"{API}/projects/admin/panels/workspace"
+        saved = admin.put(url, json={**PANELS_LAYOUT, "options": {"p-line": {"smoothing": 0.6}}})
+        assert saved.status_code == 200, saved.text
+        layout = admin.get(url).json()["layout"]
+        assert layout["removed"] == LAYOUT["removed"] and layout["options"] == {"p-line": {"smoothing": 0.6}}
+        assert layout["sections"] == PANELS_LAYOUT["sections"]
+        # defaults filled in: a panel without a section is in the default one, at the middle size
+        assert [(p["id"], p["section"], p["size"]) for p in layout["panels"]] == [
+            ("p-acc", None, "m"),
+            ("p-bar", "s-eval", "l"),
+            ("p-line", None, "m"),
+        ]
+        assert admin.put(url, json=LAYOUT).json()["layout"] == LAYOUT, "an old layout is stored unchanged"
+
+
+def test_bad_panel_layouts_are_refused_naming_the_field(server: InProcessServer) -> None:
+    panel = {"id": "p1", "kind": "scalar", "title": "", "config": {"metric": "acc"}}
+    section = {"id": "s1", "name": "Mine"}
+    bad = [
+        ({"panels": {}}, "panels must be a list"),
+        ({"panels": [{**panel, "kind": "pie"}]}, "unknown panel kind 'pie'"),
+        ({"panels": [{**panel, "config": {}}]}, "needs 'metric'"),
+        ({"panels": [{**panel, "config": {"metric": "acc", "summary": "best"}}]}, "summary"),
+        ({"panels": [{**panel, "size": "xl"}]}, "panels[0] size"),
+        ({"panels": [{**panel, "section": "nowhere"}]}, "panels[0] section 'nowhere'"),
+        ({"panels": [panel, panel]}, "already used"),
+        ({"panels": [{**panel, "colour": "red"}]}, "unknown field 'colour'"),
+        ({"panels": [{**panel, "id": "a b"}]}, "id 'a b'"),
+        ({"panels": [panel] * 201}, "over the 200 allowed"),
+        ({"sections": [{**section, "name": " "}]}, "sections[0] name"),
+        ({"sections": [{**section, "collapsed": "yes"}]}, "sections[0] collapsed"),
+        ({"sections": [section, section]}, "already used"),
+        ({"sections": [section], "panels": [{**panel, "id": "s1"}]}, "already used"),
+        ({"sections": ["Mine"]}, "sections[0] must be an object"),
+    ]
+    with server.client() as admin:
+        post_records(admin, "admin/panels2/r1", [[0, "run", 1.0, {"name": "r1"}]])
+        url = f"{API}/projects/admin/panels2/workspace"
+        for layout, problem in bad:
+            answer = admin.put(url, json={**LAYOUT, **layout})
+            assert answer.status_code == 422, (layout, answer.text)
+            assert problem in answer.json()["detail"], (problem, answer.json())
+        assert admin.get(url).json()["layout"] is None, "nothing of a refused layout was kept"

@@ -73,6 +73,9 @@ describe("line panels", () => {
     expect(matchesGlob("train/*", "eval/loss")).toBe(false);
     expect(matchesGlob("a.b", "aXb")).toBe(false);
     expect(matchesGlob("acc?", "acc1")).toBe(true);
+    expect(matchesGlob("/^(train|eval)\\/loss$/", "eval/loss")).toBe(true);
+    expect(matchesGlob("/^(train|eval)\\/loss$/", "test/loss")).toBe(false);
+    expect(matchesGlob("/(/", "(")).toBe(false);
     expect(lineMetrics(bundle(), block.panels[0]!)).toEqual(["train/loss", "train/lr", "acc"]);
   });
 

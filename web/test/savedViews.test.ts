@@ -16,7 +16,7 @@ const view = (params: Record<string, string>): SavedView => ({
 describe("saved view state", () => {
   it("keeps only the workspace parameters of the address, and the layout", () => {
     const params = new URLSearchParams("filter=state%20%3D%20finished&smooth=0.5&sv=old&runs=x&order=");
-    const layout = { removed: ["lr"], added: [], sizes: {} };
+    const layout = { removed: ["lr"], added: [], sizes: {}, sections: [], panels: [] };
     expect(currentState(params, layout)).toEqual({ params: { filter: "state = finished", smooth: "0.5" }, layout });
   });
 

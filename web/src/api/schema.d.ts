@@ -328,7 +328,8 @@ export interface paths {
         /**
          * Put Workspace
          * @description Save your chart layout of this project: a JSON object of at most 64 KiB. It is your view of
-         *     the project, so reading it (``viewer``) is enough.
+         *     the project, so reading it (``viewer``) is enough. Its ``sections`` and ``panels`` (the panel
+         *     system: report panel kinds, checked as a report's are) get a 422 naming the field when wrong.
          */
         put: operations["put_workspace_api_v1_projects__entity___project__workspace_put"];
         post?: never;

@@ -5,8 +5,10 @@
  */
 import type { PanelSize } from "../components/MetricPanel";
 import { parsePanelOptions, type ChartOptions } from "./chartOptions";
+import { parsePanelSystem, type PanelSystem } from "./panelSections";
 
-export interface PanelLayout {
+/** The metric panels removed, added and resized, and the panel system's sections and panels (lib/panelSections). */
+export interface PanelLayout extends PanelSystem {
   removed: string[];
   added: string[];
   sizes: Record<string, PanelSize>;
@@ -14,7 +16,7 @@ export interface PanelLayout {
   options?: Record<string, Partial<ChartOptions>>;
 }
 
-const EMPTY: PanelLayout = { removed: [], added: [], sizes: {} };
+export const EMPTY_LAYOUT: PanelLayout = { removed: [], added: [], sizes: {}, sections: [], panels: [] };
 
 /** Each panel's options checked; a panel left with none is dropped, and the field with no panel left. */
 function withOptions(layout: PanelLayout, value: unknown): PanelLayout {
@@ -35,11 +37,9 @@ function parseOptions(value: unknown): Record<string, Partial<ChartOptions>> {
 export function loadLayout(project: string): PanelLayout {
   try {
     const raw = localStorage.getItem(`wakelog.panels.${project}`);
-    if (!raw) return EMPTY;
-    const parsed = JSON.parse(raw) as Partial<PanelLayout>;
-    return withOptions({ removed: parsed.removed ?? [], added: parsed.added ?? [], sizes: parsed.sizes ?? {} }, parsed.options);
+    return (raw && parseLayout(JSON.parse(raw))) || EMPTY_LAYOUT;
   } catch {
-    return EMPTY;
+    return EMPTY_LAYOUT;
   }
 }
 
@@ -52,7 +52,7 @@ export function parseLayout(value: unknown): PanelLayout | null {
   if (raw.sizes && typeof raw.sizes === "object") {
     for (const [key, size] of Object.entries(raw.sizes)) if (size === "s" || size === "m" || size === "l") sizes[key] = size;
   }
-  return withOptions({ removed: strings(raw.removed), added: strings(raw.added), sizes }, raw.options);
+  return withOptions({ removed: strings(raw.removed), added: strings(raw.added), sizes, ...parsePanelSystem(raw) }, raw.options);
 }
 
 export function saveLayout(project: string, layout: PanelLayout): void {
@@ -82,7 +82,7 @@ export function sections(keys: string[]): [string, string[]][] {
 }
 
 /** The metrics the workspace draws a panel for: every metric key and the added ones, less the removed. */
-export function shownPanelKeys(metricKeys: readonly string[], layout: PanelLayout): string[] {
+export function shownPanelKeys(metricKeys: readonly string[], layout: Pick<PanelLayout, "removed" | "added" | "sizes">): string[] {
   const removed = new Set(layout.removed);
   const all = [...metricKeys, ...layout.added.filter((k) => !metricKeys.includes(k))];
   return all.filter((k) => !removed.has(k));

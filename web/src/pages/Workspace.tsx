@@ -48,7 +48,7 @@ export function WorkspacePage() {
   const rows = useRuns(entity, project, url.filter, url.order);
   const keys = useApi(projectKeys(entity, project));
   const store = useMemo(() => new HistoryStore(entity, project), [entity, project]);
-  const [layout, updateLayout] = usePanelLayout(entity, project);
+  const [layout, updateLayout, saveChecked] = usePanelLayout(entity, project);
   const savedViews = useSavedViews(entity, project, layout, updateLayout);
   const writer = canWrite(me, entity);
   const selection = useRunSelection(rows.loaded, url.explicitSelection, url.hidden, setParams);
@@ -145,6 +145,7 @@ export function WorkspacePage() {
             liveVersion={liveVersion}
             layout={layout}
             updateLayout={updateLayout}
+            saveChecked={saveChecked}
             metricKeys={metricKeys}
             keysLoaded={keys.data !== null}
             configKeys={configKeys}

@@ -17,35 +17,39 @@ import { topLevelFor } from "../lib/markdown";
 import { groupedLines, groupKeys, runGroups, type Aggregate, type Band } from "../lib/grouping";
 import type { LineInput } from "../lib/series";
 import { clampAmount, smoothingKindOf, type SmoothingKind } from "../lib/smoothing";
-import { configString, fieldValue, lineMetrics, seriesOf, stringList, summaryNumber, type ShownRun, type SummaryKind } from "./data";
+import { configString, fieldValue, lineMetrics, seriesOf, stringList, summaryNumber, type PanelData, type ShownRun, type SummaryKind } from "./data";
 import type { Bundle, Panel } from "./types";
 
 interface Props {
-  bundle: Bundle;
+  bundle: PanelData;
   panel: Panel;
   runs: ShownRun[];
   /** Controls the page adds to the panel's header (comments, edit). */
   tools?: ReactNode;
   /** The title's heading level: that of the report's own sections. */
   level?: 2 | 3 | 4;
+  /** Classes added to the panel's own (the workspace's). */
+  className?: string;
+  /** Drawn instead of the kind's body: the workspace draws line panels from its own history store. */
+  body?: ReactNode;
 }
 
-export function PanelView({ bundle, panel, runs, tools, level = 3 }: Props) {
+export function PanelView({ bundle, panel, runs, tools, level = 3, className = "", body }: Props) {
   const { t } = useTranslation();
   const title = panel.title || t(`reports.kinds.${panel.kind}`);
   const Heading = `h${level}` as const;
   return (
-    <section className={`panel report-panel panel-${panel.kind}`} data-testid="report-panel" data-kind={panel.kind} data-panel={panel.id} aria-label={title}>
+    <section className={`panel report-panel panel-${panel.kind} ${className}`.trim()} data-testid="report-panel" data-kind={panel.kind} data-panel={panel.id} aria-label={title}>
       <header className="panel-head">
         <Heading title={title}>{title}</Heading>
         {tools && <span className="panel-tools">{tools}</span>}
       </header>
-      <PanelBody bundle={bundle} panel={panel} runs={runs} level={level} />
+      {body ?? <PanelBody bundle={bundle} panel={panel} runs={runs} level={level} />}
     </section>
   );
 }
 
-function PanelBody({ bundle, panel, runs, level = 3 }: Omit<Props, "tools">) {
+function PanelBody({ bundle, panel, runs, level = 3 }: Omit<Props, "tools" | "className" | "body">) {
   const { t } = useTranslation();
   if (runs.length === 0 && panel.kind !== "markdown") return <p className="muted chart-empty">{t("reports.noRuns")}</p>;
   switch (panel.kind) {
@@ -85,7 +89,7 @@ function yScaleOf(panel: Panel): YScale {
   return Array.isArray(r) ? { min: end(r[0]), max: end(r[1]), outliers: false } : { min: null, max: null, outliers: false };
 }
 
-function LinePanel({ bundle, panel, runs }: { bundle: Bundle; panel: Panel; runs: ShownRun[] }) {
+function LinePanel({ bundle, panel, runs }: { bundle: PanelData; panel: Panel; runs: ShownRun[] }) {
   const { t } = useTranslation();
   const [range, setRange] = useState<[number, number] | null>(null);
   const metrics = lineMetrics(bundle, panel);
@@ -206,7 +210,7 @@ function PlotPanel({ panel, runs }: { panel: Panel; runs: ShownRun[] }) {
   );
 }
 
-function MediaPanel({ bundle, panel, runs }: { bundle: Bundle; panel: Panel; runs: ShownRun[] }) {
+function MediaPanel({ bundle, panel, runs }: { bundle: PanelData; panel: Panel; runs: ShownRun[] }) {
   const { t } = useTranslation();
   const byRun = bundle.media[panel.id] ?? {};
   const shown = runs.filter((r) => byRun[r.id]);

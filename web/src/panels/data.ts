@@ -10,6 +10,10 @@ import { toNumbers, type SeriesData } from "../lib/series";
 import { smoothingOn, type SmoothingKind } from "../lib/smoothing";
 import type { Block, Bundle, BundleRun, Panel, PanelKind, PanelsBlock, ReportSpec, RunSet } from "./types";
 
+/** What a panel reads of a Bundle besides its runs: line series and media (the workspace draws
+ * the kinds that need neither without one). */
+export type PanelData = Pick<Bundle, "series" | "media">;
+
 export interface ShownRun {
   id: string;
   label: string;
@@ -39,15 +43,23 @@ export function blockRuns(bundle: Bundle, block: PanelsBlock): ShownRun[] {
   });
 }
 
-/** Whether a metric name matches a pattern with `*` (any run of characters) and `?` (one). */
+/** Whether a metric name matches a pattern with `*` (any run of characters) and `?` (one), or a
+ * regular expression written `/…/` (one that does not compile matches nothing). */
 export function matchesGlob(pattern: string, name: string): boolean {
+  if (pattern.length > 2 && pattern.startsWith("/") && pattern.endsWith("/")) {
+    try {
+      return new RegExp(pattern.slice(1, -1)).test(name);
+    } catch {
+      return false;
+    }
+  }
   if (!/[*?]/.test(pattern)) return pattern === name;
   const source = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
   return new RegExp(`^${source}$`).test(name);
 }
 
 /** The metrics a line panel draws: those of its series matching its `metrics` patterns, in pattern order. */
-export function lineMetrics(bundle: Bundle, panel: Panel): string[] {
+export function lineMetrics(bundle: PanelData, panel: Panel): string[] {
   const patterns = stringList(panel.config.metrics);
   const present = new Set<string>();
   for (const byMetric of Object.values(bundle.series[panel.id] ?? {})) Object.keys(byMetric).forEach((m) => present.add(m));
@@ -60,7 +72,7 @@ export function lineMetrics(bundle: Bundle, panel: Panel): string[] {
 
 /** A bundle series as the chart's columnar input (the bundle's points are already downsampled;
  * values are JSON numbers, or "NaN"/"Infinity"/"-Infinity" strings as the history route writes them). */
-export function seriesOf(bundle: Bundle, panelId: string, runId: string, metric: string): SeriesData | null {
+export function seriesOf(bundle: PanelData, panelId: string, runId: string, metric: string): SeriesData | null {
   const xy = bundle.series[panelId]?.[runId]?.[metric];
   if (!xy || xy.x.length === 0) return null;
   const y = toNumbers(xy.y);

@@ -78,7 +78,7 @@ def _only(item: dict[str, Any], allowed: set[str], where: str) -> None:
         raise bad(where, f"unknown field {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})")
 
 
-class _Ids:
+class Ids:
     """The ids seen so far: each must be well-formed and unique in the report."""
 
     def __init__(self) -> None:
@@ -120,11 +120,11 @@ def check_spec(value: Any) -> dict[str, Any]:
         raise bad("blocks", f"must be a list, not {_kind(blocks)}")
     if len(blocks) > MAX_BLOCKS:
         raise bad("blocks", f"has {len(blocks)} blocks, over the {MAX_BLOCKS} allowed")
-    ids = _Ids()
+    ids = Ids()
     return {"blocks": [_block(block, i, ids) for i, block in enumerate(blocks)]}
 
 
-def _block(value: Any, index: int, ids: _Ids) -> dict[str, Any]:
+def _block(value: Any, index: int, ids: Ids) -> dict[str, Any]:
     block = _object(value, f"block {index}")
     where = f"block {block.get('id', index)!r}"
     block_id = ids.take(block.get("id"), where)
@@ -148,11 +148,11 @@ def _block(value: Any, index: int, ids: _Ids) -> dict[str, Any]:
         "id": block_id,
         "type": kind,
         "runsets": [_runset(item, f"{where} runset {i}", ids) for i, item in enumerate(runsets)],
-        "panels": [_panel(item, f"{where} panel {i}", ids) for i, item in enumerate(panels)],
+        "panels": [check_panel(item, f"{where} panel {i}", ids) for i, item in enumerate(panels)],
     }
 
 
-def _runset(value: Any, where: str, ids: _Ids) -> dict[str, Any]:
+def _runset(value: Any, where: str, ids: Ids) -> dict[str, Any]:
     item = _object(value, where)
     where = f"runset {item.get('id')!r}" if isinstance(item.get("id"), str) else where
     _only(item, {"id", "name", "filter", "runs", "group_by", "colors", "hidden"}, where)
@@ -202,7 +202,8 @@ def _run_ids(value: Any, where: str, limit: int) -> list[str]:
     return list(value)
 
 
-def _panel(value: Any, where: str, ids: _Ids) -> dict[str, Any]:
+def check_panel(value: Any, where: str, ids: Ids) -> dict[str, Any]:
+    """One panel as stored, or 400 naming it (reports and the workspace's panel system share it)."""
     item = _object(value, where)
     where = f"panel {item.get('id')!r}" if isinstance(item.get("id"), str) else where
     _only(item, {"id", "kind", "title", "config"}, where)

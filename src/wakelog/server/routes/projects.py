@@ -39,10 +39,12 @@ from wakelog.server.permissions import (
     require,
 )
 from wakelog.server.query import runs as q
+from wakelog.server.reports.layout import check_layout
 from wakelog.store.schema import entities, workspaces
 from wakelog.store.upsert import upsert
 
-#: A layout is a small JSON object (panels removed, added, resized); anything bigger is a mistake.
+#: A layout is a small JSON object (panels removed, added, resized; sections and their panels);
+#: anything bigger is a mistake.
 MAX_LAYOUT_BYTES = 64 * 1024
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(refuse_nul)])
@@ -250,9 +252,10 @@ def get_workspace(entity: str, project: str, request: Request, user: Viewer) -> 
 @router.put("/projects/{entity}/{project}/workspace", response_model=WorkspaceOut)
 async def put_workspace(entity: str, project: str, request: Request, user: Viewer) -> Any:
     """Save your chart layout of this project: a JSON object of at most 64 KiB. It is your view of
-    the project, so reading it (``viewer``) is enough."""
+    the project, so reading it (``viewer``) is enough. Its ``sections`` and ``panels`` (the panel
+    system: report panel kinds, checked as a report's are) get a 422 naming the field when wrong."""
     entity, project = project_path(entity, project)
-    layout = await read_json_object(request, MAX_LAYOUT_BYTES)
+    layout = check_layout(await read_json_object(request, MAX_LAYOUT_BYTES))
     now = await run_in_threadpool(_save_workspace, request.app.state.db, entity, project, user.id, layout)
     return {"layout": layout, "updated_at": now}
 

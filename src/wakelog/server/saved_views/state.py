@@ -29,12 +29,26 @@ def _one_of(*allowed: str) -> Callable[[str], bool]:
     return lambda value: value in allowed
 
 
-def _smoothing(value: str) -> bool:
+def _number(value: str) -> float | None:
     try:
         number = float(value)
     except ValueError:
-        return False
-    return math.isfinite(number) and 0 <= number < 1
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _smoothing(value: str) -> bool:
+    """An EMA weight (below 1), a running average's window or a gaussian's sigma (at most 100)."""
+    number = _number(value)
+    return number is not None and 0 <= number <= 100
+
+
+def _finite(value: str) -> bool:
+    return _number(value) is not None
+
+
+def _count(value: str) -> bool:
+    return value.isdigit() and int(value) > 0
 
 
 def _x_range(value: str) -> bool:
@@ -57,7 +71,12 @@ PARAMS: dict[str, tuple[str, Callable[[str], bool]]] = {
     "view": ("split, table or charts", _one_of("split", "table", "charts")),
     "x": ("the x axis", _text),
     "legend": ("0 or 1", _one_of("0", "1")),
-    "smooth": ("a number from 0 to below 1", _smoothing),
+    "smooth": ("a smoothing amount from 0 to 100", _smoothing),
+    "smoothk": ("ema, average or gaussian", _one_of("ema", "average", "gaussian")),
+    "outliers": ("0 or 1", _one_of("0", "1")),
+    "ymin": ("a number", _finite),
+    "ymax": ("a number", _finite),
+    "maxruns": ("a whole number above 0", _count),
     "log": ("0 or 1", _one_of("0", "1")),
     "group": ("the grouping key", _text),
     "agg": ("mean or median", _one_of("mean", "median")),

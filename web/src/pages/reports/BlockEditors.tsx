@@ -85,7 +85,23 @@ export function RunSetEditor({ entity, project, set, resolved, onChange }: { ent
   );
 }
 
-export function PanelEditor({ panel, onChange, onRemove, onMove, keysList }: { panel: Panel; onChange: (p: Panel) => void; onRemove: () => void; onMove: (delta: number) => void; keysList: string }) {
+/** One panel's kind, title and config. The workspace reuses it (its own move and delete buttons
+ * are on the panel, so it leaves out `onRemove`/`onMove`, and offers the kinds it can draw). */
+export function PanelEditor({
+  panel,
+  onChange,
+  onRemove,
+  onMove,
+  keysList,
+  kinds = PANEL_KINDS,
+}: {
+  panel: Panel;
+  onChange: (p: Panel) => void;
+  onRemove?: () => void;
+  onMove?: (delta: number) => void;
+  keysList: string;
+  kinds?: readonly PanelKind[];
+}) {
   const { t } = useTranslation();
   const kindId = useId();
   const set = (key: string, value: unknown) => onChange({ ...panel, config: { ...panel.config, [key]: value } });
@@ -100,7 +116,7 @@ export function PanelEditor({ panel, onChange, onRemove, onMove, keysList }: { p
       <span className="field">
         <label htmlFor={kindId}>{t("reports.kind")}</label>
         <select id={kindId} value={panel.kind} onChange={(e) => onChange({ ...panel, kind: e.target.value as PanelKind, config: defaultConfig(e.target.value as PanelKind) })}>
-          {PANEL_KINDS.map((k) => (
+          {kinds.map((k) => (
             <option key={k} value={k}>
               {t(`reports.kinds.${k}`)}
             </option>
@@ -141,17 +157,19 @@ export function PanelEditor({ panel, onChange, onRemove, onMove, keysList }: { p
       {panel.kind === "table" && <Field label={t("reports.columns")} value={list("columns")} onChange={(v) => set("columns", splitList(v))} />}
       {panel.kind === "comparer" && <Field label={t("reports.fields")} value={list("fields")} onChange={(v) => set("fields", splitList(v))} />}
       {panel.kind === "markdown" && <Field multiline label={t("reports.text")} value={configString(panel, "text")} onChange={(v) => set("text", v)} />}
-      <span className="editor-tools">
-        <button type="button" onClick={() => onMove(-1)} aria-label={t("reports.moveUp", { name })}>
-          ↑
-        </button>
-        <button type="button" onClick={() => onMove(1)} aria-label={t("reports.moveDown", { name })}>
-          ↓
-        </button>
-        <button type="button" className="danger" onClick={onRemove}>
-          {t("reports.removePanel")}
-        </button>
-      </span>
+      {onMove && onRemove && (
+        <span className="editor-tools">
+          <button type="button" onClick={() => onMove(-1)} aria-label={t("reports.moveUp", { name })}>
+            ↑
+          </button>
+          <button type="button" onClick={() => onMove(1)} aria-label={t("reports.moveDown", { name })}>
+            ↓
+          </button>
+          <button type="button" className="danger" onClick={onRemove}>
+            {t("reports.removePanel")}
+          </button>
+        </span>
+      )}
     </fieldset>
   );
 }

@@ -1,6 +1,7 @@
 /**
- * The workspace's charts: one panel per metric in sections (panels can be added, removed and
- * resized), the first selected run's system metrics, and the parallel-coordinates plot of all rows.
+ * The workspace's charts: the user's own panels in their sections (WorkspacePanels), one panel per
+ * metric in sections by prefix (panels can be added, removed and resized), the first selected run's
+ * system metrics, and the parallel-coordinates plot of all rows.
  */
 import { lazy, Suspense, useCallback, useId, useMemo } from "react";
 import { useTranslation } from "react-i18next";
@@ -11,13 +12,16 @@ import { MetricPanel, type Grouping, type PanelSize } from "../../components/Met
 import { firstRuns, panelOptions, type ChartOptions } from "../../lib/chartOptions";
 import { groupKeys, runGroups } from "../../lib/grouping";
 import type { HistoryStore } from "../../lib/historyStore";
+import type { WorkspacePanel } from "../../lib/panelSections";
 import { sections, shownPanelKeys, type PanelLayout } from "../../lib/panels";
+import { matchesGlob, stringList } from "../../panels/data";
 import { stepMetricOf } from "../../lib/stepMetrics";
 import { useApi } from "../../lib/useApi";
 import { ChartSettings } from "./ChartSettings";
 import { parseOrder } from "./columns";
 import type { RunSelection } from "./useRunSelection";
 import type { WorkspaceUrl } from "./useWorkspaceUrl";
+import { WorkspacePanels } from "./WorkspacePanels";
 
 const ParallelPlot = lazy(() => import("../../components/ParallelPlot"));
 
@@ -30,6 +34,8 @@ interface Props {
   liveVersion: number;
   layout: PanelLayout;
   updateLayout: (next: PanelLayout) => void;
+  /** Saves a layout only once the server takes it (a panel's settings are checked there). */
+  saveChecked: (next: PanelLayout) => Promise<void>;
   /** The project's metric and config keys; `keysLoaded` once they have arrived. */
   metricKeys: string[];
   keysLoaded: boolean;
@@ -42,9 +48,10 @@ interface Props {
 }
 
 export function ChartsPane(props: Props) {
-  const { entity, project, url, selection, store, liveVersion, layout, updateLayout, metricKeys, keysLoaded, configKeys, summaryKeys, stepMetrics, loadedRuns } = props;
+  const { entity, project, url, selection, store, liveVersion, layout, updateLayout, saveChecked, metricKeys, keysLoaded, configKeys, summaryKeys, stepMetrics, loadedRuns } = props;
   const { t } = useTranslation();
   const addPanelId = useId();
+  const keysList = useId();
   const { xAxis, legend, smoothing, logY, range, rangeAxis, hidden, setParams, groupBy, aggregate, band, chart, maxRuns } = url;
   const { selectedIds, selected } = selection;
   // "Max runs shown": the charts draw the first N of the shown runs, in the table's order.
@@ -85,6 +92,29 @@ export function ChartsPane(props: Props) {
     const options = { ...ownOptions, [metric]: own };
     if (Object.keys(own).length === 0) delete options[metric];
     updateLayout({ ...layout, options });
+  };
+
+  // A line panel of the panel system: a workspace chart for each metric its patterns match.
+  const renderLine = (panel: WorkspacePanel) => {
+    const patterns = stringList(panel.config.metrics);
+    const matched = metricKeys.filter((k) => patterns.some((p) => matchesGlob(p, k)));
+    if (matched.length === 0) return <p className="muted chart-empty">{t("chart.noData")}</p>;
+    const x = typeof panel.config.x === "string" && panel.config.x !== "step" ? panel.config.x : "_step";
+    const weight = (panel.config.smoothing as { weight?: unknown } | undefined)?.weight;
+    return matched.map((k) => (
+      <MetricPanel
+        key={k}
+        {...panelProps}
+        metric={k}
+        xAxis={x}
+        {...zoomOn(x)}
+        smoothing={typeof weight === "number" ? Math.min(Math.max(weight, 0), 0.999) : smoothing}
+        logY={panel.config.log_y === true || logY}
+        grouping={grouping}
+        stream="history"
+        size="l"
+      />
+    ));
   };
 
   return (
@@ -131,11 +161,25 @@ export function ChartsPane(props: Props) {
           ))}
         </select>
         {(layout.removed.length > 0 || layout.added.length > 0 || Object.keys(layout.sizes).length > 0 || Object.keys(ownOptions).length > 0) && (
-          <button type="button" onClick={() => updateLayout({ removed: [], added: [], sizes: {} })}>
+          <button type="button" onClick={() => updateLayout({ ...layout, removed: [], added: [], sizes: {}, options: {} })}>
             {t("workspace.resetPanels")}
           </button>
         )}
       </div>
+      <datalist id={keysList}>
+        {[...metricKeys, ...configKeys.map((k) => `config.${k}`)].map((k) => (
+          <option key={k} value={k} />
+        ))}
+      </datalist>
+      <WorkspacePanels
+        layout={layout}
+        updateLayout={updateLayout}
+        saveChecked={saveChecked}
+        loadedRuns={loadedRuns}
+        shownRuns={shownRuns}
+        keysList={keysList}
+        renderLine={renderLine}
+      />
       {metricKeys.length === 0 && keysLoaded && <p className="muted">{t("workspace.noMetrics")}</p>}
       {sections(panelKeys).map(([name, list]) => (
         <details className="section" open key={name || "_"} data-section={name || "other"}>

@@ -17,7 +17,8 @@ export type ViewState = components["schemas"]["ViewState"];
 /** The address parameter naming the open saved view. */
 export const VIEW_PARAM = "sv";
 export const WORKSPACE_PARAMS = [
-  "filter", "order", "view", "x", "legend", "smooth", "log", "group", "agg", "band", "cols", "hide", "sel", HIDDEN_PARAM, "xr", "xa",
+  "filter", "order", "view", "x", "legend", "smooth", "smoothk", "outliers", "ymin", "ymax", "maxruns", "log", "group", "agg", "band",
+  "cols", "hide", "sel", HIDDEN_PARAM, "xr", "xa",
 ] as const;
 
 /** The workspace as the address and the layout hold it now. */

@@ -6,7 +6,7 @@ import { useCallback, useEffect, useState } from "react";
 import { saveWorkspace, load, workspace } from "../../api/endpoints";
 import { loadLayout, parseLayout, saveLayout, type PanelLayout } from "../../lib/panels";
 
-export function usePanelLayout(entity: string, project: string): [PanelLayout, (next: PanelLayout) => void] {
+export function usePanelLayout(entity: string, project: string): [PanelLayout, (next: PanelLayout) => void, (next: PanelLayout) => Promise<void>] {
   const projectId = `${entity}/${project}`;
   const [layout, setLayout] = useState<PanelLayout>(() => loadLayout(projectId));
   useEffect(() => {
@@ -33,5 +33,15 @@ export function usePanelLayout(entity: string, project: string): [PanelLayout, (
     },
     [entity, project, projectId],
   );
-  return [layout, updateLayout];
+  /** Saved on the server first, shown only once it is taken: a panel's settings are the server's to
+   * check (the report spec's rules), and a refused one must not stop every later save. */
+  const saveChecked = useCallback(
+    async (next: PanelLayout) => {
+      await saveWorkspace(entity, project, next);
+      setLayout(next);
+      saveLayout(projectId, next);
+    },
+    [entity, project, projectId],
+  );
+  return [layout, updateLayout, saveChecked];
 }
