@@ -421,7 +421,18 @@ def _exercise_async_routes(client: TestClient, key: str) -> set[str]:
     report_comment = client.get(f"{report}/threads").json()[0]["comments"][0]["id"]
     report_edit = ("PATCH", f"{report}/comments/{report_comment}", {"json": {"body": "edited"}})
     assert client.request(report_edit[0], report_edit[1], **report_edit[2]).status_code < 400
+    made_view = client.post("/api/v1/projects/admin/proj/views", json={"name": "v", "state": {"params": {}}})
+    view_calls: list[tuple[str, str, dict[str, Any]]] = [
+        ("POST", "/api/v1/projects/admin/proj/views", {}),
+        ("PATCH", f"/api/v1/projects/admin/proj/views/{made_view.json()['id']}", {"json": {"name": "w"}}),
+    ]
+    assert made_view.status_code == 201
+    assert client.request(*view_calls[1][:2], **view_calls[1][2]).status_code == 200
+    # A signed artifact download with a damaged token: refused after the key lookup it makes.
+    download = ("GET", "/wandb/downloads/e30.bad", {})
+    assert client.get(download[1]).status_code == 403
     called += _exercise_wandb_routes(client)
+    called += [*view_calls, download]
     called += [
         *sweep_calls,
         *artifact_calls,

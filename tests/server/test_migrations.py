@@ -326,6 +326,7 @@ def test_0014_adds_the_stop_request_to_runs_from_before_and_goes_back(
     assert names == ["before"] and "runs" in tables
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_0013_adds_saved_views_to_a_database_with_runs_and_goes_back(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:

@@ -51,7 +51,9 @@ def url_list(url: str, name: str) -> list[str]:
 
 def tooltip_runs(page: Any, metric: str = "score") -> list[str]:
     """The runs the chart's tooltip lists with the cursor in the middle of the chart."""
-    chart = page.locator(f"[data-testid=panel][data-metric='{metric}'] [data-testid=line-chart]")
+    panel = page.locator(f"[data-testid=panel][data-metric='{metric}']")
+    panel.scroll_into_view_if_needed()  # a panel draws its chart once it comes into view
+    chart = panel.get_by_test_id("line-chart")
     return sorted(hover_middle(page, chart).locator(".tt-name").all_inner_texts())
 
 
