@@ -183,6 +183,36 @@ def post_records(
     return client.post(f"/api/v1/runs/{run}/records", content=body, headers=headers)
 
 
+@dataclass
+class Team:
+    """A team entity of ``server`` and its people's API keys, by the part each plays ("writer",
+    "reader", …; "admin" is the server's admin)."""
+
+    server: InProcessServer
+    entity: str
+    keys: dict[str, str]
+
+    def client(self, who: str) -> httpx.Client:
+        return self.server.client(self.keys[who] if who != "admin" else self.server.key)
+
+    def name(self, who: str) -> str:
+        return f"{who}-{self.entity}"
+
+
+def add_team(admin: httpx.Client, entity: str, roles: dict[str, str | None]) -> dict[str, str]:
+    """Create ``entity`` and a user ``<who>-<entity>`` for each of ``roles`` (who → role in the
+    entity; None: not a member); their API keys by who."""
+    assert admin.post("/api/v1/entities", json={"name": entity}).status_code == 201
+    keys = {}
+    for who, role in roles.items():
+        name = f"{who}-{entity}"
+        assert admin.post("/api/v1/users", json={"username": name}).status_code == 201
+        keys[who] = admin.post("/api/v1/keys", json={"user": name}).json()["key"]
+        if role:
+            assert admin.put(f"/api/v1/entities/{entity}/members/{name}", json={"role": role}).is_success
+    return keys
+
+
 def query(server: ServerProcess, sql: str, **params: Any) -> list[Any]:
     """Rows straight from the server's database (SQLite or PostgreSQL)."""
     import sqlalchemy as sa

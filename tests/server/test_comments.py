@@ -6,14 +6,14 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
 from tests.harness import EventStream, InProcessServer
-from tests.server.conftest import post_records
+from tests.server.conftest import Team as BaseTeam
+from tests.server.conftest import add_team, post_records
 from wakelog.server.expiry import collect
 from wakelog.store.schema import comment_threads
 
@@ -21,18 +21,7 @@ API = "/api/v1"
 DAY = 24 * 3600.0
 
 
-@dataclass
-class Team:
-    server: InProcessServer
-    entity: str
-    keys: dict[str, str]
-
-    def client(self, who: str) -> httpx.Client:
-        return self.server.client(self.keys[who] if who != "admin" else self.server.key)
-
-    def name(self, who: str) -> str:
-        return f"{who}-{self.entity}"
-
+class Team(BaseTeam):
     @property
     def run(self) -> str:
         return f"{self.entity}/proj/r1"
@@ -42,15 +31,9 @@ class Team:
 def team(server: InProcessServer) -> Iterator[Team]:
     """A fresh team entity with a writer, a reader, a boss (its admin) and an outsider, and a run."""
     entity = f"c{uuid.uuid4().hex[:8]}"
-    keys = {}
+    roles = {"writer": "member", "reader": "viewer", "boss": "admin", "outsider": None}
     with server.client() as admin:
-        assert admin.post(f"{API}/entities", json={"name": entity}).status_code == 201
-        for who, role in (("writer", "member"), ("reader", "viewer"), ("boss", "admin"), ("outsider", None)):
-            name = f"{who}-{entity}"
-            assert admin.post(f"{API}/users", json={"username": name}).status_code == 201
-            keys[who] = admin.post(f"{API}/keys", json={"user": name}).json()["key"]
-            if role:
-                assert admin.put(f"{API}/entities/{entity}/members/{name}", json={"role": role}).is_success
+        keys = add_team(admin, entity, roles)
         records = [[0, "run", 1.0, {"name": "baseline"}], [1, "exit", 2.0, {"exit_code": 0}]]
         assert post_records(admin, f"{entity}/proj/r1", records).status_code == 200
     yield Team(server, entity, keys)

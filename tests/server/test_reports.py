@@ -10,7 +10,6 @@ import json
 import re
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,8 @@ import pytest
 import sqlalchemy as sa
 
 from tests.harness import InProcessServer
-from tests.server.conftest import post_records
+from tests.server.conftest import Team as BaseTeam
+from tests.server.conftest import add_team, post_records
 from wakelog.server.limits import FailureThrottle
 from wakelog.store.schema import comment_threads
 
@@ -27,15 +27,7 @@ API = "/api/v1"
 PNG = b"\x89PNG\r\n\x1a\n" + b"pixels" * 10
 
 
-@dataclass
-class Team:
-    server: InProcessServer
-    entity: str
-    keys: dict[str, str]
-
-    def client(self, who: str) -> httpx.Client:
-        return self.server.client(self.keys[who] if who != "admin" else self.server.key)
-
+class Team(BaseTeam):
     @property
     def project(self) -> str:
         return f"{self.entity}/proj"
@@ -46,15 +38,10 @@ def team(server: InProcessServer) -> Iterator[Team]:
     """A fresh team entity (writer and other members, a reader, a boss), a project with a run,
     and a second entity where the writer is only a viewer."""
     entity = f"r{uuid.uuid4().hex[:8]}"
-    keys = {}
+    roles = {"writer": "member", "other": "member", "reader": "viewer", "boss": "admin"}
     with server.client() as admin:
-        for name in (entity, f"{entity}-ro"):
-            assert admin.post(f"{API}/entities", json={"name": name}).status_code == 201
-        for who, role in (("writer", "member"), ("other", "member"), ("reader", "viewer"), ("boss", "admin")):
-            name = f"{who}-{entity}"
-            assert admin.post(f"{API}/users", json={"username": name}).status_code == 201
-            keys[who] = admin.post(f"{API}/keys", json={"user": name}).json()["key"]
-            assert admin.put(f"{API}/entities/{entity}/members/{name}", json={"role": role}).is_success
+        keys = add_team(admin, entity, roles)
+        assert admin.post(f"{API}/entities", json={"name": f"{entity}-ro"}).status_code == 201
         ro = admin.put(f"{API}/entities/{entity}-ro/members/writer-{entity}", json={"role": "viewer"})
         assert ro.is_success
         for project in (f"{entity}/proj", f"{entity}/other", f"{entity}-ro/proj"):

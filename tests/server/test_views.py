@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,8 @@ import httpx
 import pytest
 
 from tests.harness import InProcessServer
-from tests.server.conftest import post_records
+from tests.server.conftest import Team as BaseTeam
+from tests.server.conftest import add_team, post_records
 from wakelog.server.saved_views.state import MAX_STATE_BYTES, PARAMS
 
 API = "/api/v1"
@@ -32,15 +32,7 @@ STATE = {
 }
 
 
-@dataclass
-class Team:
-    server: InProcessServer
-    entity: str
-    keys: dict[str, str]
-
-    def client(self, who: str) -> httpx.Client:
-        return self.server.client(self.keys[who] if who != "admin" else self.server.key)
-
+class Team(BaseTeam):
     @property
     def views(self) -> str:
         return f"{API}/projects/{self.entity}/proj/views"
@@ -50,14 +42,9 @@ class Team:
 def team(server: InProcessServer) -> Iterator[Team]:
     """A fresh team entity with two members, a viewer and an admin, and a project with a run."""
     entity = f"v{uuid.uuid4().hex[:8]}"
-    keys = {}
+    roles = {"writer": "member", "other": "member", "reader": "viewer", "boss": "admin"}
     with server.client() as admin:
-        assert admin.post(f"{API}/entities", json={"name": entity}).status_code == 201
-        for who, role in (("writer", "member"), ("other", "member"), ("reader", "viewer"), ("boss", "admin")):
-            name = f"{who}-{entity}"
-            assert admin.post(f"{API}/users", json={"username": name}).status_code == 201
-            keys[who] = admin.post(f"{API}/keys", json={"user": name}).json()["key"]
-            assert admin.put(f"{API}/entities/{entity}/members/{name}", json={"role": role}).is_success
+        keys = add_team(admin, entity, roles)
         assert post_records(admin, f"{entity}/proj/r1", [[0, "run", 1.0, {"name": "one"}]]).status_code == 200
     yield Team(server, entity, keys)
 
