@@ -3,7 +3,7 @@ import { useId } from "react";
 import { useTranslation } from "react-i18next";
 import type { Aggregate, Band } from "../lib/grouping";
 import { SMOOTHING_DEFAULT, SMOOTHING_MAX, SMOOTHING_STEP, type SmoothingKind } from "../lib/smoothing";
-import { SmoothingKindSelect } from "./ChartOptionFields";
+import { SmoothingKindSelect, XAxisOptions } from "./ChartOptionFields";
 
 export interface ChartControlsProps {
   xAxis: string;
@@ -40,14 +40,7 @@ export function ChartControls(props: ChartControlsProps) {
       <label htmlFor={xId}>{t("chart.xAxis")}</label>
       <select id={xId} value={props.xAxis} onChange={(e) => props.onXAxis(e.target.value)} data-testid="x-axis">
         {props.automatic && <option value="">{t("chart.automatic")}</option>}
-        <option value="_step">{t("chart.step")}</option>
-        <option value="_runtime">{t("chart.relative")}</option>
-        <option value="_timestamp">{t("chart.wall")}</option>
-        {props.metricKeys.map((k) => (
-          <option key={k} value={k}>
-            {k}
-          </option>
-        ))}
+        <XAxisOptions metricKeys={props.metricKeys} />
       </select>
       {onSmoothKind && <SmoothingKindSelect value={kind} onChange={(k) => onSmoothKind(k, SMOOTHING_DEFAULT[k])} testId="smoothing-kind" />}
       <span className="opt-field">

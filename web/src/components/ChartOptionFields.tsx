@@ -21,6 +21,23 @@ export function SmoothingKindSelect(props: { value: SmoothingKind; onChange: (ki
   );
 }
 
+/** The x axes a chart may be drawn against, after whatever "default" option the select puts first. */
+export function XAxisOptions(props: { metricKeys: readonly string[] }) {
+  const { t } = useTranslation();
+  return (
+    <>
+      <option value="_step">{t("chart.step")}</option>
+      <option value="_runtime">{t("chart.relative")}</option>
+      <option value="_timestamp">{t("chart.wall")}</option>
+      {props.metricKeys.map((k) => (
+        <option key={k} value={k}>
+          {k}
+        </option>
+      ))}
+    </>
+  );
+}
+
 /**
  * A number typed in and applied when the field is left or Enter is pressed (not on every key: each
  * change is saved). Empty is null; text that is not a number is put back to the value.

@@ -7,7 +7,7 @@ import { useId } from "react";
 import { useTranslation } from "react-i18next";
 import type { ChartOptions } from "../lib/chartOptions";
 import { clampAmount, SMOOTHING_DEFAULT, SMOOTHING_STEP } from "../lib/smoothing";
-import { NumberField, SmoothingKindSelect } from "./ChartOptionFields";
+import { NumberField, SmoothingKindSelect, XAxisOptions } from "./ChartOptionFields";
 
 export interface PanelOptionsProps {
   metric: string;
@@ -66,14 +66,7 @@ export function PanelOptions(props: PanelOptionsProps) {
         data-testid="panel-x-axis"
       >
         <option value="">{t("chart.workspaceSetting")}</option>
-        <option value="_step">{t("chart.step")}</option>
-        <option value="_runtime">{t("chart.relative")}</option>
-        <option value="_timestamp">{t("chart.wall")}</option>
-        {props.metricKeys.map((k) => (
-          <option key={k} value={k}>
-            {k}
-          </option>
-        ))}
+        <XAxisOptions metricKeys={props.metricKeys} />
       </select>
       <button type="button" onClick={() => props.onChange({})} disabled={Object.keys(own).length === 0}>
         {t("chart.useWorkspace")}
