@@ -205,6 +205,16 @@ def pages(browser: Any, seeded: Seeded) -> Iterator[Pages]:
     assert not errors, errors
 
 
+def drawn_panel(page: Any, metric: str) -> Any:
+    """The workspace panel of ``metric`` once its chart is drawn. A panel draws only once it comes
+    near the viewport, so it is scrolled into view first: how far down a panel sits depends on the
+    layout, not on what a test checks."""
+    panel = page.locator(f"[data-testid=panel][data-metric='{metric}']")
+    panel.scroll_into_view_if_needed()
+    panel.locator("canvas").first.wait_for()
+    return panel
+
+
 def hover_middle(page: Any, chart: Any) -> Any:
     """Moves the cursor to the middle of ``chart`` and returns its visible tooltip. A chart rebuilt
     meanwhile (new data after a save) is hovered again, up to a deadline."""

@@ -11,6 +11,7 @@ from tests.web.conftest import (
     STEPS,
     GatedRun,
     Pages,
+    drawn_panel,
     run_finished_script,
     shot,
 )
@@ -158,7 +159,7 @@ def test_a_chart_is_drawn_and_its_tooltip_shows_the_logged_value(pages: Pages) -
 def test_smoothing_and_axes_live_in_the_url(pages: Pages) -> None:
     page = pages.new()
     page.goto(pages.url(f"{WORKSPACE}?smooth=0.6&log=1&x=_runtime"))
-    page.locator("[data-metric='train/loss'] canvas").wait_for()
+    drawn_panel(page, "train/loss")
     assert page.get_by_test_id("smoothing").input_value() == "0.6"
     assert page.get_by_label("Log scale").is_checked()
     assert page.get_by_test_id("x-axis").input_value() == "_runtime"

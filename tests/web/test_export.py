@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.server.conftest import post_records
-from tests.web.conftest import ARTIFACTS, ENTITY, PROJECT, RUNS, STEPS, Pages, shot
+from tests.web.conftest import ARTIFACTS, ENTITY, PROJECT, RUNS, STEPS, Pages, drawn_panel, shot
 from tests.web.test_accessibility import LOCALES
 
 WORKSPACE = f"/{ENTITY}/{PROJECT}"
@@ -39,8 +39,7 @@ def read_csv(path: Path) -> list[list[str]]:
 
 
 def export_from_panel(page: Any, metric: str, item: str) -> Path:
-    panel = page.locator(f"[data-testid=panel][data-metric='{metric}']")
-    panel.locator("canvas").first.wait_for()
+    panel = drawn_panel(page, metric)
     panel.get_by_test_id("export-menu").click()
     return saved(page, lambda: panel.locator(f"[data-export={item}]").click())
 
