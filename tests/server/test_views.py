@@ -5,8 +5,10 @@ states refused whole (422 naming the field)."""
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -203,3 +205,20 @@ def test_the_server_takes_every_parameter_the_web_app_saves() -> None:
     assert listed is not None
     names = set(re.findall(r'"([a-z]+)"', listed.group(1))) | {"hidden"}  # HIDDEN_PARAM
     assert names == set(PARAMS)
+
+
+def test_the_same_name_saved_at_the_same_instant_is_taken_once(team: Team) -> None:
+    """Concurrent saves of one name: one view, the others a 409 naming it, never a 500."""
+    barrier = threading.Barrier(6)
+
+    def save_once(_: int) -> httpx.Response:
+        with team.client("writer") as client:
+            barrier.wait(timeout=30)
+            return client.post(team.views, json={"name": "same", "state": STATE})
+
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(save_once, range(6)))
+    assert sorted(a.status_code for a in answers) == [201] + [409] * 5, [a.text for a in answers]
+    assert all("'same'" in a.json()["detail"] for a in answers if a.status_code == 409)
+    with team.client("reader") as client:
+        assert [v["name"] for v in client.get(team.views).json()] == ["same"]
