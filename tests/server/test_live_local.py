@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import socket
@@ -10,10 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.server.conftest import post_records, start_server
 from tests.server.test_query_events import Listener
 from wakelog.server.live_local import LocalLiveHub, socket_folder
+from wakelog.server.live_relay import COALESCE_SECONDS, frame, read_header
 
 API = "/api/v1"
 
@@ -60,8 +64,8 @@ def test_a_dead_workers_socket_is_removed(tmp_path: Path) -> None:
         hub = LocalLiveHub(folder)
         try:
             async with hub.subscribe("project:e/p") as mine:
-                hub.publish("project:e/p", {"type": "run_created", "run_id": "r1"})
-                assert await next_event(mine) == {"type": "run_created", "run_id": "r1"}
+                hub.publish("project:e/p", {"type": "notification", "ids": [1]})  # sent at once
+                assert await next_event(mine) == {"type": "notification", "ids": [1]}
         finally:
             await hub.close()
         assert not (folder / "999-dead.sock").exists()
@@ -132,3 +136,54 @@ def test_every_sse_client_of_a_two_worker_sqlite_server_sees_an_ingest(tmp_path:
         for listener in listeners:
             listener.close()
         server.stop()
+
+
+def test_a_runs_events_reach_the_other_workers_merged(tmp_path: Path) -> None:
+    """Ten ingests of one run: the worker's own subscribers get ten events, the others one merged,
+    also when the events come from a worker thread (a sync route)."""
+
+    async def scenario() -> None:
+        folder = short_folder(tmp_path)
+        a, b = LocalLiveHub(folder), LocalLiveHub(folder)
+        try:
+            async with a.subscribe("run:e/p/r1") as on_a, b.subscribe("run:e/p/r1") as on_b:
+                loop = asyncio.get_running_loop()
+                for i in range(10):
+                    event = {"type": "run_updated", "run_id": "r1", "ack": i, "points": 1, "keys": [f"k{i}"]}
+                    await loop.run_in_executor(None, a.publish, "run:e/p/r1", event)
+                assert [(await next_event(on_a))["ack"] for _ in range(10)] == list(range(10))
+                merged = await next_event(on_b)
+                assert merged == {
+                    "type": "run_updated",
+                    "run_id": "r1",
+                    "ack": 9,
+                    "points": 10,
+                    "keys": [f"k{i}" for i in range(10)],
+                }
+                await asyncio.sleep(3 * COALESCE_SECONDS)
+                assert on_b.empty()
+        finally:
+            await a.close()
+            await b.close()
+
+    asyncio.run(scenario())
+
+
+@given(
+    origin=st.text(max_size=20),
+    channels=st.lists(st.text(max_size=40), max_size=4),
+    event=st.dictionaries(st.text(max_size=10), st.one_of(st.none(), st.integers(), st.text(max_size=50))),
+)
+def test_a_message_frame_reads_back(origin: str, channels: list[str], event: dict[str, Any]) -> None:
+    message = frame(origin, tuple(channels), event, 60_000)
+    assert message is not None
+    got_origin, got_channels, body = read_header(message)
+    assert (got_origin, got_channels, json.loads(body)) == (origin, channels, event)
+
+
+@pytest.mark.parametrize(
+    "message", ["", "{}", "not json\n{}", '["o", "c"]\n{}', "[1, []]\n{}", '["o", [1]]\n{}']
+)
+def test_a_message_that_is_not_wakelogs_is_refused(message: str) -> None:
+    with pytest.raises((ValueError, TypeError)):
+        read_header(message)

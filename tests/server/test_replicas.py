@@ -34,7 +34,9 @@ from tests.server.conftest import (
     start_server,
 )
 from wakelog.server.live_pg import MAX_PAYLOAD_BYTES, PostgresLiveHub
+from wakelog.server.live_relay import COALESCE_SECONDS
 from wakelog.store import series as codec
+from wakelog.store.ingest import IngestResult
 
 T0 = 1_700_000_000.0
 
@@ -277,7 +279,7 @@ def test_an_event_too_big_for_notify_is_trimmed(live_database: str) -> None:
         try:
             async with b.subscribe("project:e/p") as on_b:
                 event = {"type": "run_updated", "run_id": "r", "points": 2000, "keys": keys, "ack": 5}
-                payload = a.encode("project:e/p", event)
+                payload = a.encode(("project:e/p",), event)
                 assert payload is not None and len(payload.encode()) <= MAX_PAYLOAD_BYTES
                 a.publish("project:e/p", event)
                 got = await next_event(on_b)
@@ -293,6 +295,61 @@ def test_an_event_too_big_for_notify_is_trimmed(live_database: str) -> None:
                 a.publish("project:e/p", {"type": "run_updated", "note": "ü" * 9000, "ack": 6})
                 got = await next_event(on_b)
                 assert got == {"type": "run_updated", "ack": 6, "truncated": True}
+        finally:
+            await a.close()
+            await b.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_runs_events_reach_other_replicas_merged_and_their_own_at_once(live_database: str) -> None:
+    """A busy run's many ingests: every one for the replica's own subscribers, one merged
+    notification per interval for the others, whatever the request rate."""
+
+    async def scenario() -> None:
+        a, b = PostgresLiveHub(live_database), PostgresLiveHub(live_database)
+        try:
+            async with (
+                a.subscribe("project:e/p") as on_a,
+                b.subscribe("project:e/p") as on_b,
+                b.subscribe("run:e/p/r2") as other_run,
+            ):
+                for i in range(50):
+                    keys = {f"k{i % 3}"}
+                    result = IngestResult(i, 1, 1, points=2, new_run=i == 0, state="running", keys=keys)
+                    a.publish_ingest(("e", "p", "r1"), result)
+                a.publish_ingest(("e", "p", "r2"), IngestResult(0, 2, 1, points=1, keys={"x"}))
+                own = [await next_event(on_a) for _ in range(51)]
+                assert [e["ack"] for e in own if e["run_id"] == "r1"] == list(range(50))
+                merged = await next_event(on_b)
+                assert merged == {
+                    "type": "run_created",
+                    "run_id": "r1",
+                    "ack": 49,
+                    "points": 100,
+                    "keys": ["k0", "k1", "k2"],
+                    "state": "running",
+                }
+                assert (await next_event(on_b))["run_id"] == "r2"
+                assert (await next_event(other_run))["run_id"] == "r2", "one notification, both channels"
+                await asyncio.sleep(3 * COALESCE_SECONDS)
+                assert on_b.empty() and other_run.empty()
+        finally:
+            await a.close()
+            await b.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_replica_leaves_undecoded_what_nobody_there_watches(live_database: str) -> None:
+    async def scenario() -> None:
+        a, b = PostgresLiveHub(live_database), PostgresLiveHub(live_database)
+        try:
+            async with b.subscribe("project:e/watched") as on_b:
+                a.publish("project:e/unwatched", {"type": "access", "username": "x"})
+                a.publish("project:e/watched", {"type": "access", "username": "y"})
+                assert await next_event(on_b) == {"type": "access", "username": "y"}
+                assert b.ignored == 1
         finally:
             await a.close()
             await b.close()

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import json
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 QUEUE_SIZE = 1000
@@ -24,11 +24,34 @@ ACCESS_CHANNEL = "access"
 class LiveHub:
     def __init__(self) -> None:
         self._subscribers: dict[str, set[asyncio.Queue[dict[str, Any]]]] = defaultdict(set)
+        self._home: asyncio.AbstractEventLoop | None = None  # where the subscribers wait
 
     def publish(self, channel: str, event: dict[str, Any]) -> None:
-        for queue in list(self._subscribers.get(channel, ())):
+        self.publish_to((channel,), event)
+
+    def publish_to(self, channels: tuple[str, ...], event: dict[str, Any]) -> None:
+        """``event`` for the listeners of any of ``channels`` (each listener gets it once). From a
+        worker thread (a sync route) it is handed to the event loop the subscribers wait on."""
+        home = self._home
+        if home is not None and running_loop() is not home and home.is_running() and not home.is_closed():
+            home.call_soon_threadsafe(self._publish_here, channels, event)
+            return
+        self._publish_here(channels, event)
+
+    def _publish_here(self, channels: tuple[str, ...], event: dict[str, Any]) -> None:
+        """Publish on the subscribers' event loop (or where none runs)."""
+        self.deliver(channels, event)
+
+    def deliver(self, channels: Iterable[str], event: dict[str, Any]) -> None:
+        """Hand ``event`` to this process's own subscribers of ``channels``."""
+        queues = {queue for channel in channels for queue in self._subscribers.get(channel, ())}
+        for queue in queues:
             with contextlib.suppress(asyncio.QueueFull):
                 queue.put_nowait(event)
+
+    def listened(self, channels: Iterable[str]) -> list[str]:
+        """Those of ``channels`` someone in this process subscribes to."""
+        return [channel for channel in channels if channel in self._subscribers]
 
     def publish_ingest(self, path: tuple[str, str, str], result: Any) -> None:
         """Tell the run's and the project's listeners what an ingest batch changed."""
@@ -41,16 +64,14 @@ class LiveHub:
             "keys": sorted(result.keys),
             "state": result.state,
         }
-        self.publish(f"project:{entity}/{project}", event)
-        self.publish(f"run:{entity}/{project}/{run_id}", event)
+        self.publish_to((f"project:{entity}/{project}", f"run:{entity}/{project}/{run_id}"), event)
 
     def publish_runs_changed(self, entity: str, project: str, run_ids: list[str]) -> None:
         """Tell listeners that people changed these runs (edited, deleted, restored, moved away):
         a ``run_updated`` without new points, so open pages load them again."""
         for run_id in run_ids:
             event = {"type": "run_updated", "run_id": run_id, "ack": None}
-            self.publish(f"project:{entity}/{project}", event)
-            self.publish(f"run:{entity}/{project}/{run_id}", event)
+            self.publish_to((f"project:{entity}/{project}", f"run:{entity}/{project}/{run_id}"), event)
 
     def publish_access_change(self, username: str) -> None:
         """Tell open streams that ``username``'s access may be less than it was."""
@@ -60,6 +81,7 @@ class LiveHub:
     async def subscribe(self, *channels: str) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
         """One queue that receives the events of every one of ``channels``."""
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(QUEUE_SIZE)
+        self._home = asyncio.get_running_loop()
         for channel in channels:
             self._subscribers[channel].add(queue)
         try:
@@ -74,16 +96,23 @@ class LiveHub:
         """Release resources (the PostgreSQL hub closes its LISTEN connection)."""
 
 
-def encode_event(header: dict[str, Any], event: dict[str, Any], max_bytes: int) -> str | None:
-    """``header`` plus ``event`` as ``"e"``, as compact JSON of at most ``max_bytes`` UTF-8 bytes;
-    None if even the smallest form is larger.
+def running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def encode_event(event: dict[str, Any], max_bytes: int) -> str | None:
+    """``event`` as compact JSON of at most ``max_bytes`` UTF-8 bytes; None if even the smallest
+    form is larger.
 
     A transport between processes has a size limit; the ``keys`` list is what grows, so it is cut
     first (``keys_truncated``), then everything but short scalar fields (``truncated``).
     """
 
     def fitting(e: dict[str, Any]) -> str | None:
-        text = json.dumps({**header, "e": e}, separators=(",", ":"), ensure_ascii=False, default=str)
+        text = json.dumps(e, separators=(",", ":"), ensure_ascii=False, default=str)
         return text if len(text.encode()) <= max_bytes else None
 
     text = fitting(event)

@@ -1,7 +1,8 @@
 """Live push across the worker processes of one machine: ``wakelog server --workers N`` on SQLite.
 
-Each worker binds a Unix datagram socket in one private folder (mode 0700) and sends every event it
-publishes to the other sockets there; what arrives is handed to its own subscribers. No broker and no
+Each worker binds a Unix datagram socket in one private folder (mode 0700) and sends the events it
+publishes to the other sockets there (a run's merged per interval: ``live_relay``); what arrives is
+handed to its own subscribers that want it. No broker and no
 database writes: SQLite has one writer at a time, and events must not compete with ingests for it.
 A socket whose worker died refuses datagrams, and its file is then removed. Events are best-effort, as
 in one process: a full receive buffer drops the event, and a client that missed some refetches.
@@ -12,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import json
 import logging
 import os
 import socket
@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from wakelog.server.live import LiveHub, encode_event
+from wakelog.server.live_relay import Item, RelayingHub, frame
 
 log = logging.getLogger("wakelog.server.live")
 
@@ -45,7 +45,7 @@ def socket_folder(data_dir: Path) -> Path:
     return Path(tempfile.gettempdir()) / f"wakelog-live-{digest}"
 
 
-class LocalLiveHub(LiveHub):
+class LocalLiveHub(RelayingHub):
     """A ``LiveHub`` whose events reach the subscribers of every worker sharing ``folder``."""
 
     def __init__(self, folder: Path) -> None:
@@ -59,16 +59,20 @@ class LocalLiveHub(LiveHub):
         self._peers_read_at = -PEERS_TTL
         self._failed = False
 
-    def publish(self, channel: str, event: dict[str, Any]) -> None:
-        super().publish(channel, event)
+    def _send(self, items: list[Item]) -> None:
         sock = self._socket()
         if sock is None:
             return
-        text = encode_event({"o": self.origin, "c": channel}, event, MAX_DATAGRAM_BYTES)
-        if text is None:
-            log.warning("live events: an event for %s is too large to send to other workers", channel[:300])
-            return
-        data = text.encode()
+        for channels, event in items:
+            text = frame(self.origin, channels, event, MAX_DATAGRAM_BYTES)
+            if text is None:
+                log.warning(
+                    "live events: an event for %s is too large to send to other workers", str(channels)[:300]
+                )
+                continue
+            self._send_datagram(sock, text.encode())
+
+    def _send_datagram(self, sock: socket.socket, data: bytes) -> None:
         for peer in self._peer_paths():
             try:
                 sock.sendto(data, peer)
@@ -93,14 +97,7 @@ class LocalLiveHub(LiveHub):
             except OSError as exc:
                 log.warning("live events: cannot read from other workers (%s)", exc)
                 return
-            try:
-                message = json.loads(data)
-                channel, event = message["c"], message["e"]
-            except (ValueError, KeyError, TypeError):
-                log.warning("live events: ignoring a datagram that is not wakelog's: %.100r", data)
-                continue
-            if isinstance(channel, str) and isinstance(event, dict) and message.get("o") != self.origin:
-                LiveHub.publish(self, channel, event)
+            self.receive(data.decode(errors="replace"))
 
     # -- plumbing -----------------------------------------------------------------------------
     def _socket(self) -> socket.socket | None:
@@ -161,6 +158,7 @@ class LocalLiveHub(LiveHub):
 
     async def close(self) -> None:
         self._close_socket()
+        self._stop_relaying()
 
 
 def _private_folder(folder: Path) -> None:

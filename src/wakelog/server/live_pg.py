@@ -1,9 +1,10 @@
 """Live push across replicas through PostgreSQL LISTEN/NOTIFY (no other broker).
 
 Every replica delivers its own events to its own subscribers at once, and also sends them with
-``pg_notify`` on one fixed PostgreSQL channel (the wakelog channel travels inside the JSON
-payload). One connection per replica LISTENs there and hands what other replicas sent to the
-local subscribers; a replica ignores its own notifications. Both connections are opened on first
+``pg_notify`` on one fixed PostgreSQL channel, a run's events merged per interval and the wakelog
+channels in the payload's header (``live_relay``). One connection per replica LISTENs there and
+hands what other replicas sent to the local subscribers that want it; a replica ignores its own
+notifications. Both connections are opened on first
 use and reopened with backoff when they drop. Events are best-effort, as in one process: a
 client that missed some refetches on reconnect.
 
@@ -15,8 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
-import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -24,7 +23,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from wakelog.server.live import LiveHub, encode_event
+from wakelog.server.live import running_loop
+from wakelog.server.live_relay import Item, RelayingHub, frame
 
 log = logging.getLogger("wakelog.server.live")
 
@@ -46,7 +46,7 @@ def libpq_url(url: str) -> str:
     return sa.engine.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-class PostgresLiveHub(LiveHub):
+class PostgresLiveHub(RelayingHub):
     """A ``LiveHub`` whose events reach the subscribers of every replica on the same database."""
 
     def __init__(
@@ -65,7 +65,6 @@ class PostgresLiveHub(LiveHub):
         self.max_backoff = max_backoff
         #: Times the LISTEN connection was re-established after a drop.
         self.reconnects = 0
-        self._numbers = itertools.count()
         self._closed = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._outbox: asyncio.Queue[str] | None = None
@@ -74,37 +73,32 @@ class PostgresLiveHub(LiveHub):
         self._listener: asyncio.Task[None] | None = None
 
     # -- publishing ---------------------------------------------------------------------------
-    def publish(self, channel: str, event: dict[str, Any]) -> None:
-        loop = _running_loop()
-        if loop is None:
-            if self._loop is not None and self._loop.is_running() and not self._loop.is_closed():
-                # Called from a worker thread: hand over to the loop that owns the queues.
-                self._loop.call_soon_threadsafe(self.publish, channel, event)
-            else:
-                super().publish(channel, event)
-                self._notify_blocking(channel, event)
-            return
-        super().publish(channel, event)
+    def _send(self, items: list[Item]) -> None:
+        loop = asyncio.get_running_loop()
         if self._closed:
-            return
-        payload = self.encode(channel, event)
-        if payload is None:
             return
         self._bind(loop)
         assert self._outbox is not None
-        try:
-            self._outbox.put_nowait(payload)
-        except asyncio.QueueFull:
-            log.warning("live events: %d notifications waiting; dropping one for %s", OUTBOX_SIZE, channel)
+        for channels, event in items:
+            payload = self.encode(channels, event)
+            if payload is None:
+                continue
+            try:
+                self._outbox.put_nowait(payload)
+            except asyncio.QueueFull:
+                log.warning(
+                    "live events: %d notifications waiting; dropping one for %s", OUTBOX_SIZE, channels
+                )
         if self._sender is None or self._sender.done():
             self._sender = loop.create_task(self._send_loop(), name="wakelog-live-notify")
 
-    def encode(self, channel: str, event: dict[str, Any]) -> str | None:
+    def encode(self, channels: tuple[str, ...], event: dict[str, Any]) -> str | None:
         """The notification payload for ``event``, cut down to PostgreSQL's size limit."""
-        header = {"o": self.origin, "n": next(self._numbers), "c": channel}
-        text = encode_event(header, event, MAX_PAYLOAD_BYTES)
+        text = frame(self.origin, channels, event, MAX_PAYLOAD_BYTES)
         if text is None:
-            log.warning("live events: an event for %s is too large to send to other replicas", channel[:300])
+            log.warning(
+                "live events: an event for %s is too large to send to other replicas", str(channels)[:300]
+            )
         return text
 
     async def _send_loop(self) -> None:
@@ -142,16 +136,16 @@ class PostgresLiveHub(LiveHub):
             if conn is not None:
                 await _close_quietly(conn)
 
-    def _notify_blocking(self, channel: str, event: dict[str, Any]) -> None:
-        """Send one notification without an event loop (scripts, tests)."""
+    def _send_without_loop(self, items: list[Item]) -> None:
+        """Send notifications without an event loop (scripts, tests)."""
         import psycopg
 
-        payload = self.encode(channel, event)
-        if payload is None or self._closed:
+        payloads = [p for p in (self.encode(c, e) for c, e in items) if p is not None]
+        if not payloads or self._closed:
             return
         try:
             with psycopg.connect(self.conninfo, autocommit=True, connect_timeout=10) as conn:
-                conn.execute("SELECT pg_notify(%s, %s)", (self.channel, payload))
+                conn.execute("SELECT pg_notify(%s, p) FROM unnest(%s::text[]) AS p", (self.channel, payloads))
         except psycopg.Error as exc:
             log.warning("live events: cannot notify other replicas (%s)", exc)
 
@@ -197,7 +191,7 @@ class PostgresLiveHub(LiveHub):
                     delay = self.min_backoff
                     while True:
                         async for note in conn.notifies(timeout=HEALTH_INTERVAL):
-                            self._receive(note.payload)
+                            self.receive(note.payload)
                         await conn.execute("SELECT 1")  # still there?
                 finally:
                     self._listening.clear()
@@ -208,18 +202,6 @@ class PostgresLiveHub(LiveHub):
                 log.warning("live events: cannot reach PostgreSQL (%s); reconnecting", exc)
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.max_backoff)
-
-    def _receive(self, payload: str) -> None:
-        try:
-            message = json.loads(payload)
-            if message["o"] == self.origin:
-                return
-            channel, event = message["c"], message["e"]
-        except (ValueError, KeyError, TypeError):
-            log.warning("live events: ignoring a notification that is not wakelog's: %.100r", payload)
-            return
-        if isinstance(channel, str) and isinstance(event, dict):
-            LiveHub.publish(self, channel, event)
 
     # -- plumbing -----------------------------------------------------------------------------
     async def _connect(self, name: str):
@@ -247,7 +229,7 @@ class PostgresLiveHub(LiveHub):
 
     async def close(self) -> None:
         self._closed = True
-        loop = _running_loop()
+        loop = running_loop()
         tasks = [t for t in (self._sender, self._listener) if t is not None and not t.done()]
         for task in tasks:
             task.cancel()
@@ -256,13 +238,7 @@ class PostgresLiveHub(LiveHub):
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
         self._sender = self._listener = None
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
+        self._stop_relaying()
 
 
 async def _close_quietly(conn: Any) -> None:
