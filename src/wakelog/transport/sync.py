@@ -60,6 +60,12 @@ def find_run_dirs(paths: Iterable[Path]) -> list[Path]:
     return list(dict.fromkeys(p.resolve() for p in found))
 
 
+#: How much of a run log ``describe`` decodes at a time: it reads the whole log (streamed, so a long
+#: run never sits in memory), and a small piece keeps ``wakelog sync``'s peak memory low (8 MiB of
+#: decoded records is about 50 MB of Python objects).
+DESCRIBE_PIECE = 1024 * 1024
+
+
 def describe(run_dir: Path) -> LocalRun:
     """What a run folder holds, read from its run log and its spill log (if the disk was full)."""
     log_path = find_runlog(run_dir)
@@ -70,7 +76,7 @@ def describe(run_dir: Path) -> LocalRun:
         if path is None:
             continue
         try:
-            for record in iter_records(path):  # streamed: a long run's log never sits in memory
+            for record in iter_records(path, piece=DESCRIBE_PIECE):
                 if record.type == RecordType.RUN and not identity:
                     identity = record.data
                 elif record.type == RecordType.EXIT:
