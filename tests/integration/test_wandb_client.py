@@ -384,6 +384,112 @@ def test_a_wandb_table_arrives_as_a_table_file(server: ServerProcess, tmp_path: 
         assert entry["sha256"] == hashlib.sha256(stored.content).hexdigest()
 
 
+#: Rich media from files (no encoder needed: the stock client needs moviepy to encode a video
+#: from an array, and refuses without it) and from arrays, logged by each client.
+MEDIA_SCRIPT = """
+import numpy as np
+import MODULE as wandb
+run = wandb.init(project="PROJECT", id="media1")
+media = {
+    "video": wandb.Video("clip.gif", caption="a clip"),
+    "audio": wandb.Audio("tone.wav", caption="a tone"),
+    "audio_array": wandb.Audio(np.sin(np.linspace(0, 100, 800)), sample_rate=8000),
+    "mesh": wandb.Object3D("mesh.obj"),
+    "points": wandb.Object3D(np.array([[0, 0, 0], [1, 1, 1.0], [2, 0, 1]])),
+    "page": wandb.Html("<b>hi</b>"),
+    "molecule": wandb.Molecule("mol.pdb"),
+}
+run.log(media)
+run.log({"video": wandb.Video("clip.gif")})
+run.finish()
+"""
+
+
+def _media_files(tmp: Path) -> None:
+    """A gif, a wav, an obj mesh and a pdb molecule, written with what the suite has."""
+    import wave
+
+    import numpy as np
+    from PIL import Image
+
+    tmp.mkdir(parents=True, exist_ok=True)
+    frames = [Image.fromarray(np.full((8, 8, 3), 40 * i, dtype=np.uint8)) for i in range(3)]
+    frames[0].save(tmp / "clip.gif", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    with wave.open(str(tmp / "tone.wav"), "wb") as sound:
+        sound.setnchannels(1)
+        sound.setsampwidth(2)
+        sound.setframerate(8000)
+        sound.writeframes((np.sin(np.linspace(0, 100, 800)) * 3000).astype("<i2").tobytes())
+    (tmp / "mesh.obj").write_text("v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n")
+    atom = "ATOM      1  N   ALA A   1      11.104   6.134  -6.504  1.00  0.00           N\n"
+    (tmp / "mol.pdb").write_text(atom + "END\n")
+
+
+def _media_read(server: ServerProcess, run: Any) -> dict[str, Any]:
+    """History, summary and every media file's bytes, as the web app and the Api see them."""
+    rows = [{k: v for k, v in row.items() if k not in TIMES} for row in run.scan_history()]
+    files = {}
+    with server.client() as client:
+        for row in rows:
+            for value in row.values():
+                if isinstance(value, dict) and "path" in value:
+                    answer = client.get(
+                        f"/api/v1/runs/{run.entity}/{run.project}/{run.id}/files/{value['path']}"
+                    )
+                    assert answer.status_code == 200, (value, answer.text)
+                    files[value["path"]] = answer.content
+    summary = {k: v for k, v in dict(run.summary).items() if not k.startswith("_")}
+    return {"history": rows, "summary": summary, "files": files}
+
+
+def test_rich_media_read_back_like_wakelogs(server: ServerProcess, tmp_path: Path) -> None:
+    """Video (from a gif), audio (a file, an array), Object3D (a mesh, a point cloud), Html and
+    Molecule logged by the stock client: the same history stubs (type, path, sha256, size,
+    caption), summary and file bytes as the same script through wakelog's SDK, so the web app
+    shows them alike. Html is the one difference, made by the client: wandb injects a link to
+    its own stylesheet where wakelog inlines one (the file's CSP keeps the browser from
+    fetching it)."""
+    got = {}
+    for client, runner in (("wandb", run_wandb), ("wakelog", run_wakelog)):
+        _media_files(tmp_path / client)
+        code = MEDIA_SCRIPT.replace("MODULE", client).replace("PROJECT", f"media-{client}")
+        done = runner(server, tmp_path / client, code)
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert "encountered" not in done.stderr, done.stderr[-3000:]
+        api = _api(server)
+        try:
+            got[client] = _media_read(server, _only_run(api, f"media-{client}"))
+        finally:
+            api.close()
+    theirs, ours = got["wandb"], got["wakelog"]
+    page, our_page = theirs["history"][0].pop("page"), ours["history"][0].pop("page")
+    assert theirs["history"] == ours["history"]
+    # The client merges a logged dict into the summary's one key by key (its summary of nested
+    # values): the caption of step 0's video stays beside step 1's file, as on W&B.
+    assert theirs["summary"].pop("video") == {**ours["summary"].pop("video"), "caption": "a clip"}
+    assert {k: v for k, v in theirs["summary"].items() if k != "page"} == {
+        k: v for k, v in ours["summary"].items() if k != "page"
+    }
+    assert {k: v for k, v in theirs["files"].items() if k != page["path"]} == {
+        k: v for k, v in ours["files"].items() if k != our_page["path"]
+    }
+    stub = theirs["history"][0]
+    assert sorted((k, v["_type"]) for k, v in stub.items() if k != "_step") == [
+        ("audio", "audio-file"),
+        ("audio_array", "audio-file"),
+        ("mesh", "object3D-file"),
+        ("molecule", "molecule-file"),
+        ("points", "object3D-file"),
+        ("video", "video-file"),
+    ]
+    assert stub["video"]["caption"] == "a clip" and stub["audio"]["caption"] == "a tone"
+    assert theirs["files"][stub["video"]["path"]][:6] == b"GIF89a"
+    assert theirs["history"][1]["video"]["path"] != stub["video"]["path"], "a file per step"
+    assert page["_type"] == our_page["_type"] == "html-file"
+    assert theirs["files"][page["path"]].endswith(b"<b>hi</b>")
+    assert hashlib.sha256(theirs["files"][page["path"]]).hexdigest() == page["sha256"]
+
+
 def test_wandb_login_host_then_no_environment_at_all(server: ServerProcess, tmp_path: Path) -> None:
     env = wandb_env(server, tmp_path)
     key, url = env.pop("WANDB_API_KEY"), env.pop("WANDB_BASE_URL")
