@@ -393,7 +393,8 @@ run = wandb.init(project="PROJECT", id="media1")
 media = {
     "video": wandb.Video("clip.gif", caption="a clip"),
     "audio": wandb.Audio("tone.wav", caption="a tone"),
-    "audio_array": wandb.Audio(np.sin(np.linspace(0, 100, 800)), sample_rate=8000),
+    # over 64 KiB: uploads of that size were once refused
+    "audio_array": wandb.Audio(np.sin(np.linspace(0, 3000, 80_000)), sample_rate=8000),
     "mesh": wandb.Object3D("mesh.obj"),
     "points": wandb.Object3D(np.array([[0, 0, 0], [1, 1, 1.0], [2, 0, 1]])),
     "page": wandb.Html("<b>hi</b>"),
@@ -484,6 +485,7 @@ def test_rich_media_read_back_like_wakelogs(server: ServerProcess, tmp_path: Pat
     ]
     assert stub["video"]["caption"] == "a clip" and stub["audio"]["caption"] == "a tone"
     assert theirs["files"][stub["video"]["path"]][:6] == b"GIF89a"
+    assert stub["audio_array"]["size"] > 64 * 1024
     assert theirs["history"][1]["video"]["path"] != stub["video"]["path"], "a file per step"
     assert page["_type"] == our_page["_type"] == "html-file"
     assert theirs["files"][page["path"]].endswith(b"<b>hi</b>")
@@ -904,3 +906,91 @@ def test_artifacts_logged_and_used_through_the_wandb_client(server: ServerProces
             assert (tmp_path / "dl" / version / name.replace("d/", "dir/", 1)).read_bytes() == content
     assert 'ds:v0 v0 ["again", "best"] {"rows": 3}' in used.stdout, used.stdout
     assert 'wk:latest v0 ["best", "latest"] {"rows": 3}' in used.stdout, used.stdout
+
+
+EDIT_ARTIFACT = """
+import wandb
+run = wandb.init(project="edits", id="editor")
+art = wandb.Artifact("ds", type="dataset")
+art.add_file("a.txt")
+logged = run.log_artifact(art, aliases=["one"])
+logged.wait()
+logged.aliases.append("two")
+logged.description = "described later"
+logged.metadata = {"rows": 3}
+logged.save()
+logged.aliases.remove("one")
+logged.save()
+print("ALIASES", sorted(logged.aliases))
+linked = run.link_artifact(logged, "models", aliases=["prod"])
+print("LINKED", linked.name, linked.aliases)
+linked.aliases.append("staging")
+linked.save()
+try:
+    run.link_artifact(logged, "wandb-registry-model/reg")
+except Exception as exc:
+    print("REGISTRY REFUSED", exc)
+run.finish()
+"""
+
+
+def test_artifact_aliases_edits_and_links_through_the_wandb_client(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    """``aliases.append/remove`` + ``save()`` after logging (with ``description``/``metadata``),
+    then ``run.link_artifact`` into a collection and an alias added to the link: the version's
+    aliases, description and metadata, and wakelog's registry collection, as the client left them."""
+    _write_files(tmp_path, {"a.txt": b"edited\n"})
+    done = run_wandb(server, tmp_path, EDIT_ARTIFACT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "ALIASES ['latest', 'two']" in done.stdout, done.stdout[-2000:]
+    assert "LINKED models:v0 ['prod']" in done.stdout, done.stdout[-2000:]
+    # wakelog has no organizations: the client's own message for a wandb-registry-* path
+    assert "REGISTRY REFUSED Unable to find organization" in done.stdout, done.stdout[-2000:]
+    with server.client() as client:
+        version = client.get("/api/v1/artifacts/admin/edits/ds:v0").json()
+        assert (version["aliases"], version["description"], version["metadata"]) == (
+            ["latest", "two"],
+            "described later",
+            {"rows": 3},
+        )
+        linked = client.get("/api/v1/registry/admin/models").json()
+        assert [(v["name"], v["version"], v["registry_aliases"]) for v in linked] == [
+            ("ds", "v0", ["prod", "staging"])
+        ]
+
+
+#: Just over the server's default body limit (64 MiB): it comes in one PUT, streamed to disk.
+BIG_FILE = 64 * 2**20 + 1
+BIG_ARTIFACT = """
+import hashlib, sys
+import wandb
+run = wandb.init(project="big", id=sys.argv[1])
+if sys.argv[1] == "logger":
+    art = wandb.Artifact("weights", type="model")
+    art.add_file("big.bin")
+    run.log_artifact(art).wait()
+else:
+    path = run.use_artifact("weights:latest").download(root="dl")
+    print("SHA256", hashlib.sha256(open(path + "/big.bin", "rb").read()).hexdigest())
+run.finish()
+"""
+
+
+def test_an_artifact_file_over_64_mib_through_the_wandb_client(server: ServerProcess, tmp_path: Path) -> None:
+    """The client sends each artifact file in one PUT (wandb-core asks for multipart URLs only
+    from 2 GiB on, and the server hands out none): one past the old 64 MiB body limit is stored,
+    its entry the SDK's, and downloaded back byte for byte."""
+    block = hashlib.sha256(b"seed").digest() * (2**20 // 32)  # 1 MiB, not all zeros
+    content = block * 64 + b"!"
+    assert len(content) == BIG_FILE
+    (tmp_path / "big.bin").write_bytes(content)
+    for run_id in ("logger", "reader"):
+        done = python("-c", BIG_ARTIFACT, run_id, cwd=tmp_path, env=wandb_env(server, tmp_path))
+        assert done.returncode == 0, done.stderr[-3000:]
+    sha256 = hashlib.sha256(content).hexdigest()
+    assert f"SHA256 {sha256}" in done.stdout, done.stdout[-2000:]
+    with server.client() as client:
+        entries = _entries(client, "admin/big/weights:v0")
+    md5 = base64.b64encode(hashlib.md5(content).digest()).decode()
+    assert entries == {"big.bin": (md5, sha256, BIG_FILE)}
