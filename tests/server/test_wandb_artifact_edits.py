@@ -256,3 +256,27 @@ def _upload_past_the_limit(server: InProcessServer, run: str) -> None:
         assert client.put(f"{API}/users/admin/quota", json={"max_bytes": None}).status_code == 200
         names = {f["name"] for f in client.get(f"{API}/runs/admin/wb/{run}/files").json()["files"]}
         assert "gz.bin" not in names, "nothing stored of a refused upload"
+
+
+def test_a_file_the_client_would_send_in_parts_gets_one_url(server: InProcessServer) -> None:
+    """wandb-core asks for multipart URLs from 2 GiB on (``uploadPartsInput``: each part's md5):
+    the server hands out one plain URL and no ``uploadMultipartUrls``, and the client then sends
+    the file in one PUT, as to W&B's own local storage."""
+    files = {"huge.bin": b"pretend this is 2 GiB"}
+    with wandb_client(server) as client:
+        upsert(client, "arts")
+        node = _pending(client, "parts", files)
+        parts = [{"partNumber": 1, "hexMD5": hashlib.md5(files["huge.bin"]).hexdigest()}]
+        asked = [{"artifactID": node, "artifactManifestID": node, "name": "huge.bin",
+                  "md5": _md5(files["huge.bin"]), "uploadPartsInput": parts}]  # fmt: skip
+        made = gql(client, CREATE_FILES, input={"artifactFiles": asked, "storageLayout": "V2"})
+        (edge,) = made.json()["data"]["createArtifactFiles"]["files"]["edges"]
+        assert edge["node"]["uploadMultipartUrls"] is None and edge["node"]["uploadUrl"]
+        with server.anonymous() as anonymous:
+            assert (
+                anonymous.put(urlsplit(edge["node"]["uploadUrl"]).path, content=files["huge.bin"]).status_code
+                == 200
+            )
+        _upload_manifest(client, node, _wandb_manifest(files))
+        assert gql(client, COMMIT, artifactID=node).status_code == 200
+        assert _version(client, "parts:v0")["size"] == len(files["huge.bin"])
