@@ -926,6 +926,7 @@ linked = run.link_artifact(logged, "models", aliases=["prod"])
 print("LINKED", linked.name, linked.aliases)
 linked.aliases.append("staging")
 linked.save()
+print("LINK SAVED", sorted(linked.aliases))
 try:
     run.link_artifact(logged, "wandb-registry-model/reg")
 except Exception as exc:
@@ -945,6 +946,7 @@ def test_artifact_aliases_edits_and_links_through_the_wandb_client(
     assert done.returncode == 0, done.stderr[-3000:]
     assert "ALIASES ['latest', 'two']" in done.stdout, done.stdout[-2000:]
     assert "LINKED models:v0 ['prod']" in done.stdout, done.stdout[-2000:]
+    assert "LINK SAVED ['prod', 'staging']" in done.stdout, done.stdout[-2000:]
     # wakelog has no organizations: the client's own message for a wandb-registry-* path
     assert "REGISTRY REFUSED Unable to find organization" in done.stdout, done.stdout[-2000:]
     with server.client() as client:

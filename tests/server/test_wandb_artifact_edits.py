@@ -164,6 +164,10 @@ def test_link_artifact_links_into_the_registry_with_its_aliases(server: InProces
             ("v1", ["prod"]),
             ("v0", ["staging"]),
         ]
+        # the version read back (updateArtifact's answer, as after save()) holds its links' aliases
+        read = gql(client, UPDATE_ARTIFACT, input={"artifactID": first}).json()["data"]["result"]["artifact"]
+        held = sorted((a["artifactCollection"]["name"], a["alias"]) for a in read["aliases"])
+        assert held == [("models", "staging")], "v0's own: none (latest moved to v1)"
         assert gql(client, DELETE_ALIASES, input=_alias_input(second, "models", "prod")).status_code == 200
         listed = client.get(f"{API}/registry/admin/models").json()
         assert [(v["version"], v["registry_aliases"]) for v in listed] == [("v1", []), ("v0", ["staging"])]

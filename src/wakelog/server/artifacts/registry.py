@@ -87,6 +87,18 @@ def aliases_of(conn: sa.Connection, collection_pk: int, version: store.Version) 
     )
 
 
+def aliases_pointing_at(conn: sa.Connection, version: store.Version) -> list[tuple[str, str, str]]:
+    """(entity, collection, alias) of every registry alias that names the version."""
+    rows = conn.execute(
+        sa.select(entities.c.name, _c.name, _a.alias)
+        .join(registry_collections, registry_collections.c.id == _a.collection_pk)
+        .join(entities, entities.c.id == _c.entity_id)
+        .where(_a.version_pk == version.pk)
+        .order_by(entities.c.name, _c.name, _a.alias)
+    )
+    return [(str(e), str(c), str(a)) for e, c, a in rows]
+
+
 def move_aliases(conn: sa.Connection, collection_pk: int, version: store.Version, aliases: list[str]) -> None:
     """Point the collection's ``aliases`` at the (linked) version, from any other of its versions."""
     moved = [{"collection_pk": collection_pk, "alias": a, "version_pk": version.pk} for a in aliases]

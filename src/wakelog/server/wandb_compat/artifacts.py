@@ -24,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from wakelog._artifacts import check_artifact_name
-from wakelog.server.artifacts import manifest, store
+from wakelog.server.artifacts import manifest, registry, store
 from wakelog.server.errors import InvalidArtifact, InvalidRequest, NotFound
 from wakelog.server.http import run_path
 from wakelog.server.permissions import require, require_writer, usable_blobs
@@ -396,6 +396,20 @@ def _aliases_of(v: store.Version) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+def _linked_aliases(ctx: Any, v: store.Version) -> list[dict[str, Any]]:
+    """The registry aliases naming the version, each under its collection as a portfolio of the
+    version's project (wakelog's registry is per entity; the client links into the run's
+    project by default). The client keeps those of the collection it holds the version as."""
+    with ctx.state.db.read() as conn:
+        found = registry.aliases_pointing_at(conn, v)
+    return [
+        {"__typename": "ArtifactAlias", "id": node_id("RegistryAlias:", f"{entity}/{name}:{a}"), "alias": a,
+         "artifactCollection": {"__typename": "ArtifactPortfolio", "name": name,
+                                "project": project_info(entity, v.project)}}
+        for entity, name, a in found
+    ]  # fmt: skip
+
+
 def artifact_node(ctx: Any, v: store.Version) -> dict[str, Any]:
     """A version as the client's ``ArtifactFragment`` reads it."""
     return {
@@ -418,7 +432,7 @@ def artifact_node(ctx: Any, v: store.Version) -> dict[str, Any]:
         "fileCount": v.file_count,
         "createdAt": iso(v.created_at),
         "updatedAt": iso(v.created_at),
-        "aliases": _aliases_of(v),
+        "aliases": _aliases_of(v) + _linked_aliases(ctx, v),
         "currentManifest": {"file": {"directUrl": _download_url(ctx, ["manifest", v.pk])}},
     }
 
