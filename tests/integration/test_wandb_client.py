@@ -996,3 +996,42 @@ def test_an_artifact_file_over_64_mib_through_the_wandb_client(server: ServerPro
         entries = _entries(client, "admin/big/weights:v0")
     md5 = base64.b64encode(hashlib.md5(content).digest()).decode()
     assert entries == {"big.bin": (md5, sha256, BIG_FILE)}
+
+
+#: wandb-core's multipart threshold (a constant in the client: files from 2 GiB on).
+MULTIPART_THRESHOLD = 2 << 30
+HUGE_ARTIFACT = """
+import wandb
+run = wandb.init(project="huge", id="huge1")
+art = wandb.Artifact("huge", type="model")
+art.add_file("huge.bin")
+run.log_artifact(art).wait()
+run.finish()
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    os.environ.get("WAKELOG_TEST_HUGE") != "1",
+    reason="writes 2 GiB twice and takes about two minutes; WAKELOG_TEST_HUGE=1 runs it",
+)
+def test_an_artifact_file_past_the_clients_multipart_threshold(server: ServerProcess, tmp_path: Path) -> None:
+    """From 2 GiB on the client asks for multipart upload URLs; the server hands out none and
+    the client sends the file in one PUT, streamed to the blob store (a sparse file: zeros).
+    About two minutes on the test machine: the client hashes, caches and uploads 2 GiB, the server
+    hashes and stores it."""
+    size = MULTIPART_THRESHOLD + 1
+    with open(tmp_path / "huge.bin", "wb") as f:
+        f.truncate(size)
+    done = python("-c", HUGE_ARTIFACT, cwd=tmp_path, env=wandb_env(server, tmp_path))
+    assert done.returncode == 0, done.stderr[-3000:]
+    digest = hashlib.md5(usedforsecurity=False)
+    sha256 = hashlib.sha256()
+    with open(tmp_path / "huge.bin", "rb") as f:
+        while block := f.read(2**24):
+            digest.update(block)
+            sha256.update(block)
+    with server.client() as client:
+        entries = _entries(client, "admin/huge/huge:v0")
+    md5 = base64.b64encode(digest.digest()).decode()
+    assert entries == {"huge.bin": (md5, sha256.hexdigest(), size)}
