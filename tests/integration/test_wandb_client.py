@@ -384,6 +384,114 @@ def test_a_wandb_table_arrives_as_a_table_file(server: ServerProcess, tmp_path: 
         assert entry["sha256"] == hashlib.sha256(stored.content).hexdigest()
 
 
+#: Rich media from files (no encoder needed: the stock client needs moviepy to encode a video
+#: from an array, and refuses without it) and from arrays, logged by each client.
+MEDIA_SCRIPT = """
+import numpy as np
+import MODULE as wandb
+run = wandb.init(project="PROJECT", id="media1")
+media = {
+    "video": wandb.Video("clip.gif", caption="a clip"),
+    "audio": wandb.Audio("tone.wav", caption="a tone"),
+    # over 64 KiB: uploads of that size were once refused
+    "audio_array": wandb.Audio(np.sin(np.linspace(0, 3000, 80_000)), sample_rate=8000),
+    "mesh": wandb.Object3D("mesh.obj"),
+    "points": wandb.Object3D(np.array([[0, 0, 0], [1, 1, 1.0], [2, 0, 1]])),
+    "page": wandb.Html("<b>hi</b>"),
+    "molecule": wandb.Molecule("mol.pdb"),
+}
+run.log(media)
+run.log({"video": wandb.Video("clip.gif")})
+run.finish()
+"""
+
+
+def _media_files(tmp: Path) -> None:
+    """A gif, a wav, an obj mesh and a pdb molecule, written with what the suite has."""
+    import wave
+
+    import numpy as np
+    from PIL import Image
+
+    tmp.mkdir(parents=True, exist_ok=True)
+    frames = [Image.fromarray(np.full((8, 8, 3), 40 * i, dtype=np.uint8)) for i in range(3)]
+    frames[0].save(tmp / "clip.gif", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    with wave.open(str(tmp / "tone.wav"), "wb") as sound:
+        sound.setnchannels(1)
+        sound.setsampwidth(2)
+        sound.setframerate(8000)
+        sound.writeframes((np.sin(np.linspace(0, 100, 800)) * 3000).astype("<i2").tobytes())
+    (tmp / "mesh.obj").write_text("v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n")
+    atom = "ATOM      1  N   ALA A   1      11.104   6.134  -6.504  1.00  0.00           N\n"
+    (tmp / "mol.pdb").write_text(atom + "END\n")
+
+
+def _media_read(server: ServerProcess, run: Any) -> dict[str, Any]:
+    """History, summary and every media file's bytes, as the web app and the Api see them."""
+    rows = [{k: v for k, v in row.items() if k not in TIMES} for row in run.scan_history()]
+    files = {}
+    with server.client() as client:
+        for row in rows:
+            for value in row.values():
+                if isinstance(value, dict) and "path" in value:
+                    answer = client.get(
+                        f"/api/v1/runs/{run.entity}/{run.project}/{run.id}/files/{value['path']}"
+                    )
+                    assert answer.status_code == 200, (value, answer.text)
+                    files[value["path"]] = answer.content
+    summary = {k: v for k, v in dict(run.summary).items() if not k.startswith("_")}
+    return {"history": rows, "summary": summary, "files": files}
+
+
+def test_rich_media_read_back_like_wakelogs(server: ServerProcess, tmp_path: Path) -> None:
+    """Video (from a gif), audio (a file, an array), Object3D (a mesh, a point cloud), Html and
+    Molecule logged by the stock client: the same history stubs (type, path, sha256, size,
+    caption), summary and file bytes as the same script through wakelog's SDK, so the web app
+    shows them alike. Html is the one difference, made by the client: wandb injects a link to
+    its own stylesheet where wakelog inlines one (the file's CSP keeps the browser from
+    fetching it)."""
+    got = {}
+    for client, runner in (("wandb", run_wandb), ("wakelog", run_wakelog)):
+        _media_files(tmp_path / client)
+        code = MEDIA_SCRIPT.replace("MODULE", client).replace("PROJECT", f"media-{client}")
+        done = runner(server, tmp_path / client, code)
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert "encountered" not in done.stderr, done.stderr[-3000:]
+        api = _api(server)
+        try:
+            got[client] = _media_read(server, _only_run(api, f"media-{client}"))
+        finally:
+            api.close()
+    theirs, ours = got["wandb"], got["wakelog"]
+    page, our_page = theirs["history"][0].pop("page"), ours["history"][0].pop("page")
+    assert theirs["history"] == ours["history"]
+    # The client merges a logged dict into the summary's one key by key (its summary of nested
+    # values): the caption of step 0's video stays beside step 1's file, as on W&B.
+    assert theirs["summary"].pop("video") == {**ours["summary"].pop("video"), "caption": "a clip"}
+    assert {k: v for k, v in theirs["summary"].items() if k != "page"} == {
+        k: v for k, v in ours["summary"].items() if k != "page"
+    }
+    assert {k: v for k, v in theirs["files"].items() if k != page["path"]} == {
+        k: v for k, v in ours["files"].items() if k != our_page["path"]
+    }
+    stub = theirs["history"][0]
+    assert sorted((k, v["_type"]) for k, v in stub.items() if k != "_step") == [
+        ("audio", "audio-file"),
+        ("audio_array", "audio-file"),
+        ("mesh", "object3D-file"),
+        ("molecule", "molecule-file"),
+        ("points", "object3D-file"),
+        ("video", "video-file"),
+    ]
+    assert stub["video"]["caption"] == "a clip" and stub["audio"]["caption"] == "a tone"
+    assert theirs["files"][stub["video"]["path"]][:6] == b"GIF89a"
+    assert stub["audio_array"]["size"] > 64 * 1024
+    assert theirs["history"][1]["video"]["path"] != stub["video"]["path"], "a file per step"
+    assert page["_type"] == our_page["_type"] == "html-file"
+    assert theirs["files"][page["path"]].endswith(b"<b>hi</b>")
+    assert hashlib.sha256(theirs["files"][page["path"]]).hexdigest() == page["sha256"]
+
+
 def test_wandb_login_host_then_no_environment_at_all(server: ServerProcess, tmp_path: Path) -> None:
     env = wandb_env(server, tmp_path)
     key, url = env.pop("WANDB_API_KEY"), env.pop("WANDB_BASE_URL")
@@ -798,3 +906,132 @@ def test_artifacts_logged_and_used_through_the_wandb_client(server: ServerProces
             assert (tmp_path / "dl" / version / name.replace("d/", "dir/", 1)).read_bytes() == content
     assert 'ds:v0 v0 ["again", "best"] {"rows": 3}' in used.stdout, used.stdout
     assert 'wk:latest v0 ["best", "latest"] {"rows": 3}' in used.stdout, used.stdout
+
+
+EDIT_ARTIFACT = """
+import wandb
+run = wandb.init(project="edits", id="editor")
+art = wandb.Artifact("ds", type="dataset")
+art.add_file("a.txt")
+logged = run.log_artifact(art, aliases=["one"])
+logged.wait()
+logged.aliases.append("two")
+logged.description = "described later"
+logged.metadata = {"rows": 3}
+logged.save()
+logged.aliases.remove("one")
+logged.save()
+print("ALIASES", sorted(logged.aliases))
+linked = run.link_artifact(logged, "models", aliases=["prod"])
+print("LINKED", linked.name, linked.aliases)
+linked.aliases.append("staging")
+linked.save()
+print("LINK SAVED", sorted(linked.aliases))
+try:
+    run.link_artifact(logged, "wandb-registry-model/reg")
+except Exception as exc:
+    print("REGISTRY REFUSED", exc)
+run.finish()
+"""
+
+
+def test_artifact_aliases_edits_and_links_through_the_wandb_client(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    """``aliases.append/remove`` + ``save()`` after logging (with ``description``/``metadata``),
+    then ``run.link_artifact`` into a collection and an alias added to the link: the version's
+    aliases, description and metadata, and wakelog's registry collection, as the client left them."""
+    _write_files(tmp_path, {"a.txt": b"edited\n"})
+    done = run_wandb(server, tmp_path, EDIT_ARTIFACT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "ALIASES ['latest', 'two']" in done.stdout, done.stdout[-2000:]
+    assert "LINKED models:v0 ['prod']" in done.stdout, done.stdout[-2000:]
+    assert "LINK SAVED ['prod', 'staging']" in done.stdout, done.stdout[-2000:]
+    # wakelog has no organizations: the client's own message for a wandb-registry-* path
+    assert "REGISTRY REFUSED Unable to find organization" in done.stdout, done.stdout[-2000:]
+    with server.client() as client:
+        version = client.get("/api/v1/artifacts/admin/edits/ds:v0").json()
+        assert (version["aliases"], version["description"], version["metadata"]) == (
+            ["latest", "two"],
+            "described later",
+            {"rows": 3},
+        )
+        linked = client.get("/api/v1/registry/admin/models").json()
+        assert [(v["name"], v["version"], v["registry_aliases"]) for v in linked] == [
+            ("ds", "v0", ["prod", "staging"])
+        ]
+
+
+#: Just over the server's default body limit (64 MiB): it comes in one PUT, streamed to disk.
+BIG_FILE = 64 * 2**20 + 1
+BIG_ARTIFACT = """
+import hashlib, sys
+import wandb
+run = wandb.init(project="big", id=sys.argv[1])
+if sys.argv[1] == "logger":
+    art = wandb.Artifact("weights", type="model")
+    art.add_file("big.bin")
+    run.log_artifact(art).wait()
+else:
+    path = run.use_artifact("weights:latest").download(root="dl")
+    print("SHA256", hashlib.sha256(open(path + "/big.bin", "rb").read()).hexdigest())
+run.finish()
+"""
+
+
+def test_an_artifact_file_over_64_mib_through_the_wandb_client(server: ServerProcess, tmp_path: Path) -> None:
+    """The client sends each artifact file in one PUT (wandb-core asks for multipart URLs only
+    from 2 GiB on, and the server hands out none): one past the old 64 MiB body limit is stored,
+    its entry the SDK's, and downloaded back byte for byte."""
+    block = hashlib.sha256(b"seed").digest() * (2**20 // 32)  # 1 MiB, not all zeros
+    content = block * 64 + b"!"
+    assert len(content) == BIG_FILE
+    (tmp_path / "big.bin").write_bytes(content)
+    for run_id in ("logger", "reader"):
+        done = python("-c", BIG_ARTIFACT, run_id, cwd=tmp_path, env=wandb_env(server, tmp_path))
+        assert done.returncode == 0, done.stderr[-3000:]
+    sha256 = hashlib.sha256(content).hexdigest()
+    assert f"SHA256 {sha256}" in done.stdout, done.stdout[-2000:]
+    with server.client() as client:
+        entries = _entries(client, "admin/big/weights:v0")
+    md5 = base64.b64encode(hashlib.md5(content).digest()).decode()
+    assert entries == {"big.bin": (md5, sha256, BIG_FILE)}
+
+
+#: wandb-core's multipart threshold (a constant in the client: files from 2 GiB on).
+MULTIPART_THRESHOLD = 2 << 30
+HUGE_ARTIFACT = """
+import wandb
+run = wandb.init(project="huge", id="huge1")
+art = wandb.Artifact("huge", type="model")
+art.add_file("huge.bin")
+run.log_artifact(art).wait()
+run.finish()
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    os.environ.get("WAKELOG_TEST_HUGE") != "1",
+    reason="writes 2 GiB twice and takes about two minutes; WAKELOG_TEST_HUGE=1 runs it",
+)
+def test_an_artifact_file_past_the_clients_multipart_threshold(server: ServerProcess, tmp_path: Path) -> None:
+    """From 2 GiB on the client asks for multipart upload URLs; the server hands out none and
+    the client sends the file in one PUT, streamed to the blob store (a sparse file: zeros).
+    About two minutes on the test machine: the client hashes, caches and uploads 2 GiB, the server
+    hashes and stores it."""
+    size = MULTIPART_THRESHOLD + 1
+    with open(tmp_path / "huge.bin", "wb") as f:
+        f.truncate(size)
+    done = python("-c", HUGE_ARTIFACT, cwd=tmp_path, env=wandb_env(server, tmp_path))
+    assert done.returncode == 0, done.stderr[-3000:]
+    digest = hashlib.md5(usedforsecurity=False)
+    sha256 = hashlib.sha256()
+    with open(tmp_path / "huge.bin", "rb") as f:
+        while block := f.read(2**24):
+            digest.update(block)
+            sha256.update(block)
+    with server.client() as client:
+        entries = _entries(client, "admin/huge/huge:v0")
+    md5 = base64.b64encode(digest.digest()).decode()
+    assert entries == {"huge.bin": (md5, sha256.hexdigest(), size)}

@@ -129,6 +129,38 @@ query GetArtifactMembershipFileUrls($entity: String!, $project: String!, $collec
 }
 """
 
+#: What ``artifact.save()`` of a logged version sends (0.31): alias edits, then the update.
+ADD_ALIASES = """
+mutation AddAliases($input: AddAliasesInput!) { result: addAliases(input: $input) { success } }
+"""
+DELETE_ALIASES = """
+mutation DeleteAliases($input: DeleteAliasesInput!) { result: deleteAliases(input: $input) { success } }
+"""
+UPDATE_ARTIFACT = """
+mutation UpdateArtifact($input: UpdateArtifactInput!, $includeAliases: Boolean = true) {
+  result: updateArtifact(input: $input) {
+    artifact { __typename id versionIndex description metadata ttlDurationSeconds state digest
+               artifactSequence { __typename name project { id internalId name entity { name } } }
+               aliases @include(if: $includeAliases) {
+                 __typename id alias
+                 artifactCollection { __typename name project { name entity { name } } } } }
+  }
+}
+"""
+#: ``run.link_artifact(artifact, "portfolio")`` (with the membership in the answer: serverInfo says so).
+LINK_ARTIFACT = """
+mutation LinkArtifact($input: LinkArtifactInput!, $includeAliases: Boolean = true) {
+  result: linkArtifact(input: $input) {
+    versionIndex
+    artifactMembership {
+      __typename id versionIndex createdAt aliases { __typename id alias }
+      artifactCollection { __typename name project { id internalId name entity { name } } }
+      artifact { __typename id versionIndex digest
+                 aliases @include(if: $includeAliases) { alias artifactCollection { name } } }
+    }
+  }
+}
+"""
 
 EXAMPLES = int(os.environ.get("WAKELOG_TEST_FUZZ_EXAMPLES", "100"))
 FUZZ = settings(
@@ -446,6 +478,10 @@ _queries = st.one_of(
             CREATE_FILES,
             COMMIT,
             FILE_URLS,
+            ADD_ALIASES,
+            DELETE_ALIASES,
+            UPDATE_ARTIFACT,
+            LINK_ARTIFACT,
             "query { viewer { id } }",
             "{ serverInfo { features } }",
         ]

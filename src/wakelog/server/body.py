@@ -4,15 +4,23 @@ body read before its sender is authenticated beyond what sign-in needs.
 
 ``BodyLimit`` (ASGI middleware, every route) counts the bytes the app pulls: at most
 ``UNAUTHENTICATED_BODY`` until ``authenticate`` has named the user (``request.state.user``),
-then at most the server's ``max_body_bytes``. Routes read bodies only after their dependencies
+then at most the server's ``max_body_bytes`` — or ``request.state.body_limit``, which a route
+that checked its own credential (a signed upload URL) sets for the one body it streams to disk
+(``spool_body``). Routes read bodies only after their dependencies
 ran (no route declares a FastAPI body parameter, which FastAPI would read first), with their own
 tighter caps. Parsing and unpacking run in the thread pool, never on the event loop.
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import hashlib
 import json
+import os
+import tempfile
 import zlib
+from dataclasses import dataclass
 from email.message import Message
 from typing import Any, TypeVar
 
@@ -52,7 +60,9 @@ class BodyLimit:
 
         async def limited() -> AsgiMessage:
             nonlocal received
-            limit = self.ceiling if state.get("user") is not None else UNAUTHENTICATED_BODY
+            limit = state.get("body_limit") or (
+                self.ceiling if state.get("user") is not None else UNAUTHENTICATED_BODY
+            )
             over = declared.isdigit() and int(declared) > limit
             if not over:
                 message = await receive()
@@ -92,6 +102,53 @@ async def read_body(request: Request, limit: int | None = None) -> bytes:
     if request.headers.get("content-encoding", "").lower() == "gzip":
         body = await run_in_threadpool(gunzip, body, limit)
     return body
+
+
+@dataclass(frozen=True)
+class Spooled:
+    """A body streamed to a temporary file (``spool_body``): where, how big, its hashes."""
+
+    path: str
+    size: int
+    sha256: str
+    #: base64, as S3's ``Content-MD5`` and wandb's artifact manifests name content.
+    md5: str
+
+
+#: How much of a streamed body is gathered before it is hashed and written in one go.
+_SPOOL_BLOCK = 1024 * 1024
+
+
+async def spool_body(request: Request, folder: str | None) -> Spooled:
+    """The body streamed into a new temporary file in ``folder``, hashed on the way: never whole
+    in memory. The size cap is the middleware's (set ``request.state.body_limit`` first); the
+    caller removes the file. Only bodies sent as they are (no ``Content-Encoding``)."""
+    if request.headers.get("content-encoding", "identity").lower() != "identity":
+        raise UnsupportedMediaType("this upload takes the content as it is, without Content-Encoding")
+    tmp = await run_in_threadpool(tempfile.NamedTemporaryFile, dir=folder, prefix=".upload-", delete=False)
+    sha256, md5, size = hashlib.sha256(), hashlib.md5(usedforsecurity=False), 0
+
+    def take(block: bytes) -> None:
+        sha256.update(block)
+        md5.update(block)
+        tmp.write(block)
+
+    try:
+        pending, buffered = [], 0
+        async for chunk in request.stream():
+            pending.append(chunk)
+            size, buffered = size + len(chunk), buffered + len(chunk)
+            if buffered >= _SPOOL_BLOCK:
+                await run_in_threadpool(take, b"".join(pending))
+                pending, buffered = [], 0
+        await run_in_threadpool(take, b"".join(pending))
+        tmp.close()
+    except BaseException:
+        tmp.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp.name)
+        raise
+    return Spooled(tmp.name, size, sha256.hexdigest(), base64.b64encode(md5.digest()).decode())
 
 
 def gunzip(body: bytes, limit: int) -> bytes:

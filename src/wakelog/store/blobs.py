@@ -256,15 +256,38 @@ class BlobStore:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temp)
 
+    def scratch(self) -> str | None:
+        """The folder for a temporary copy of content on its way in: the staging folder of a
+        local store (the same file system, so ``put_file`` renames it into place), None (the
+        system's temporary folder) for a bucket."""
+        if not self._local:
+            return None
+        self.fs.makedirs(f"{self.root}/staging", exist_ok=True)
+        return f"{self.root}/staging"
+
+    def put_file(self, sha256: str, path: str) -> None:
+        """Store the temporary file ``path`` under ``sha256``, which the caller computed as it
+        wrote the file: moved into place (local) or uploaded (a bucket). The file is consumed;
+        content stored already stays as it is."""
+        target = self._path(sha256)
+        try:
+            if self.exists(sha256):
+                return
+            if self._local:
+                self.fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
+                os.replace(path, target)
+            else:
+                self.fs.put_file(path, target)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+
     def put_verified(self, sha256: str, blocks: Iterable[bytes]) -> int:
         """Store the content ``blocks`` yield under ``sha256`` if it hashes to that, else raise
         ``BlobError`` and store nothing; returns its size. For copies between stores (backup,
         restore): the content streams through a temporary file, never whole in memory."""
         check_sha256(sha256)
-        staging = f"{self.root}/staging" if self._local else None  # same file system: rename
-        if staging:
-            self.fs.makedirs(staging, exist_ok=True)
-        tmp = tempfile.NamedTemporaryFile(dir=staging, prefix=".copy-", delete=False)  # noqa: SIM115
+        tmp = tempfile.NamedTemporaryFile(dir=self.scratch(), prefix=".copy-", delete=False)  # noqa: SIM115
         try:
             digest, size = hashlib.sha256(), 0
             with tmp:
@@ -274,12 +297,7 @@ class BlobStore:
                     size += len(block)
             if digest.hexdigest() != sha256:
                 raise BlobError(f"the content of blob {sha256} hashes to {digest.hexdigest()}")
-            target = self._path(sha256)
-            if self._local:
-                self.fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
-                os.replace(tmp.name, target)
-            else:
-                self.fs.put_file(tmp.name, target)
+            self.put_file(sha256, tmp.name)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp.name)

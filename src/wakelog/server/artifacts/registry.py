@@ -45,9 +45,72 @@ def link(
     ).scalar_one()
     row = {"collection_pk": collection_pk, "version_pk": version.pk, "created_by": user_id, "created_at": now}
     upsert(conn, registry_links, [row], ["collection_pk", "version_pk"])
+    move_aliases(conn, collection_pk, version, aliases)
+    conn.execute(sa.update(registry_collections).where(_c.id == collection_pk).values(updated_at=now))
+
+
+def find(conn: sa.Connection, entity: str, collection: str) -> int | None:
+    """The primary key of the entity's registry collection, None if there is none."""
+    found = conn.execute(
+        sa.select(_c.id)
+        .join(entities, entities.c.id == _c.entity_id)
+        .where(entities.c.name == entity, _c.name == collection)
+    ).scalar()
+    return None if found is None else int(found)
+
+
+def link_index(conn: sa.Connection, collection_pk: int, version: store.Version) -> int | None:
+    """The version's place in the collection (0 for the first version linked), None if it is not
+    linked there: wandb's ``versionIndex`` of a link (``collection:v<N>``)."""
+    when = conn.execute(
+        sa.select(_l.created_at).where(_l.collection_pk == collection_pk, _l.version_pk == version.pk)
+    ).scalar()
+    if when is None:
+        return None
+    earlier = sa.or_(_l.created_at < when, sa.and_(_l.created_at == when, _l.version_pk < version.pk))
+    return int(
+        conn.execute(
+            sa.select(sa.func.count())
+            .select_from(registry_links)
+            .where(_l.collection_pk == collection_pk, earlier)
+        ).scalar_one()
+    )
+
+
+def aliases_of(conn: sa.Connection, collection_pk: int, version: store.Version) -> list[str]:
+    return list(
+        conn.execute(
+            sa.select(_a.alias)
+            .where(_a.collection_pk == collection_pk, _a.version_pk == version.pk)
+            .order_by(_a.alias)
+        ).scalars()
+    )
+
+
+def aliases_pointing_at(conn: sa.Connection, version: store.Version) -> list[tuple[str, str, str]]:
+    """(entity, collection, alias) of every registry alias that names the version."""
+    rows = conn.execute(
+        sa.select(entities.c.name, _c.name, _a.alias)
+        .join(registry_collections, registry_collections.c.id == _a.collection_pk)
+        .join(entities, entities.c.id == _c.entity_id)
+        .where(_a.version_pk == version.pk)
+        .order_by(entities.c.name, _c.name, _a.alias)
+    )
+    return [(str(e), str(c), str(a)) for e, c, a in rows]
+
+
+def move_aliases(conn: sa.Connection, collection_pk: int, version: store.Version, aliases: list[str]) -> None:
+    """Point the collection's ``aliases`` at the (linked) version, from any other of its versions."""
     moved = [{"collection_pk": collection_pk, "alias": a, "version_pk": version.pk} for a in aliases]
     upsert(conn, registry_aliases, moved, ["collection_pk", "alias"], update=["version_pk"])
-    conn.execute(sa.update(registry_collections).where(_c.id == collection_pk).values(updated_at=now))
+
+
+def drop_aliases(conn: sa.Connection, collection_pk: int, version: store.Version, aliases: list[str]) -> None:
+    conn.execute(
+        sa.delete(registry_aliases).where(
+            _a.collection_pk == collection_pk, _a.version_pk == version.pk, _a.alias.in_(aliases or [""])
+        )
+    )
 
 
 def _live_links() -> sa.Select[Any]:
@@ -76,11 +139,7 @@ def collections(conn: sa.Connection, entity: str) -> list[dict[str, Any]]:
 def linked(conn: sa.Connection, entity: str, collection: str) -> list[dict[str, Any]]:
     """The collection's live versions, newest link first, each with its registry aliases; 404 if
     there is no such collection."""
-    collection_pk = conn.execute(
-        sa.select(_c.id)
-        .join(entities, entities.c.id == _c.entity_id)
-        .where(entities.c.name == entity, _c.name == collection)
-    ).scalar()
+    collection_pk = find(conn, entity, collection)
     if collection_pk is None:
         raise not_found(f"registry collection {entity}/{collection}")
     rows = conn.execute(

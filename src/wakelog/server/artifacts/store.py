@@ -278,6 +278,23 @@ def set_aliases(conn: sa.Connection, version: Version, aliases: list[str]) -> No
     move_aliases(conn, version.artifact_pk, version.pk, aliases)
 
 
+def drop_aliases(conn: sa.Connection, version: Version, aliases: list[str]) -> None:
+    """Take ``aliases`` off the version (those it does not hold are left where they are)."""
+    a = artifact_aliases.c
+    conn.execute(sa.delete(artifact_aliases).where(a.version_pk == version.pk, a.alias.in_(aliases or [""])))
+
+
+def describe(
+    conn: sa.Connection, version: Version, description: str | None, metadata: dict[str, Any]
+) -> None:
+    """Replace the version's description and metadata (its content and digest stay)."""
+    conn.execute(
+        sa.update(artifact_versions)
+        .where(_v.id == version.pk)
+        .values(description=description, artifact_metadata=metadata)
+    )
+
+
 def _move_latest(conn: sa.Connection, artifact_pk: int) -> None:
     newest = conn.execute(
         sa.select(_v.id)

@@ -9,6 +9,8 @@ API key as wandb sends it (HTTP Basic ``api:<key>``); uploads carry their signat
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
@@ -20,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from wakelog.server import errors, handlers
 from wakelog.server.auth import User, authenticate
-from wakelog.server.body import read_body, read_json, read_json_object
+from wakelog.server.body import read_json, read_json_object, spool_body
 from wakelog.server.http import run_path
 from wakelog.server.permissions import Writer
 from wakelog.server.routes.files import blob_response
@@ -90,12 +92,23 @@ async def file_stream(entity: str, project: str, run_id: str, request: Request, 
 
 @router.put(uploads.UPLOAD_ROUTE + "{token}", include_in_schema=False)
 async def upload(token: str, request: Request) -> Any:
-    """A run file's content, to a URL ``createRunFiles`` signed (the key is not sent again)."""
-    content = await read_body(request)
-    request.app.state.disk_guard.check()
-    request.app.state.disk_guard.used(len(content))
-    _, target = await run_in_threadpool(uploads.store_upload, request.app.state, token, content)
-    return {"name": target.name, "size": len(content)}
+    """A file's content, to a URL ``createRunFiles`` or ``createArtifactFiles`` signed (the key is
+    not sent again). The URL is checked before the body is read; the body then streams to disk,
+    up to ``uploads.MAX_UPLOAD`` (an artifact's file of any size comes in one PUT)."""
+    state = request.app.state
+    declared = request.headers.get("content-length", "")
+    size = int(declared) if declared.isdigit() else None
+    user, target = await run_in_threadpool(uploads.check_upload, state, token, size)
+    state.disk_guard.check()
+    request.state.body_limit = uploads.MAX_UPLOAD
+    body = await spool_body(request, await run_in_threadpool(state.blobs.scratch))
+    try:
+        state.disk_guard.used(body.size)
+        await run_in_threadpool(uploads.store_upload, state, user, target, body)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(body.path)
+    return {"name": target.name, "size": body.size}
 
 
 @router.get(artifacts.DOWNLOAD_ROUTE + "{token}", include_in_schema=False)

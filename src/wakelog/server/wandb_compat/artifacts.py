@@ -24,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from wakelog._artifacts import check_artifact_name
-from wakelog.server.artifacts import manifest, store
+from wakelog.server.artifacts import manifest, registry, store
 from wakelog.server.errors import InvalidArtifact, InvalidRequest, NotFound
 from wakelog.server.http import run_path
 from wakelog.server.permissions import require, require_writer, usable_blobs
@@ -45,12 +45,12 @@ VERSION = "Artifact:"
 MAX_FILES = 10_000
 
 
-def _node_id(kind: str, value: str) -> str:
+def node_id(kind: str, value: str) -> str:
     return base64.b64encode(f"{kind}{value}".encode()).decode()
 
 
 def _decode(node_id: Any, kind: str) -> str | None:
-    """The value of an id ``_node_id(kind, …)`` made; None for another kind or a damaged one."""
+    """The value of an id ``node_id(kind, …)`` made; None for another kind or a damaged one."""
     if not isinstance(node_id, str):
         return None
     try:
@@ -61,14 +61,29 @@ def _decode(node_id: Any, kind: str) -> str | None:
 
 
 def version_id(pk: int) -> str:
-    return _node_id(VERSION, str(pk))
+    return node_id(VERSION, str(pk))
 
 
-def version_pk(node_id: Any) -> int:
+def version_of(conn: sa.Connection, node_id: Any) -> store.Version:
+    """The committed version an id names: a version's own id, or the id ``createArtifact`` gave
+    while the client logged it (the client goes on using that one: ``wait()``, alias edits,
+    links), which names the version of its name with its digest. 404 if there is none (yet)."""
     value = _decode(node_id, VERSION)
-    if value is None or not value.isdigit():
-        raise InvalidArtifact(f"{node_id!r} is not the id of a committed artifact version")
-    return int(value)
+    if value is not None and value.isdigit():
+        found = store.by_pks(conn, [int(value)])
+    else:
+        if _decode(node_id, PENDING) is None:
+            raise InvalidArtifact(f"{str(node_id)[:100]!r} is not the id of an artifact version")
+        pending = _from_id(node_id)
+        entity, project, _ = run_path(*pending["path"])
+        try:
+            listed = store.versions(conn, entity, project, pending["name"])
+            found = [v for v in listed if v.digest == pending["digest"]]
+        except NotFound:
+            found = []
+    if not found:
+        raise NotFound(f"artifact version {str(node_id)[:100]!r} not found (deleted, or not committed)")
+    return found[0]
 
 
 def _text(given: dict[str, Any], name: str) -> str | None:
@@ -78,7 +93,8 @@ def _text(given: dict[str, Any], name: str) -> str | None:
     return value
 
 
-def _aliases(given: Any) -> list[str]:
+def alias_names(given: Any) -> list[str]:
+    """The distinct aliases of a list of ``{alias}`` objects (``latest`` left to the server)."""
     if given is None:
         return []
     if not isinstance(given, list) or len(given) > 1000:
@@ -101,21 +117,27 @@ def _pending(ctx: Any, given: dict[str, Any]) -> dict[str, Any]:
     digest = _text(given, "digest")
     if not digest or len(digest) > manifest.MAX_DIGEST:
         raise InvalidArtifact("createArtifact needs the manifest's digest")
-    description = _text(given, "description")
-    if description is not None and len(description) > MAX_DESCRIPTION:
-        raise InvalidArtifact(f"description must be at most {MAX_DESCRIPTION} characters")
-    metadata = loads(given["metadata"], "metadata") if given.get("metadata") else {}
-    if not isinstance(metadata, dict):
-        raise InvalidArtifact("metadata must be a JSON object")
+    description, metadata = described(given)
     return {
         "path": list(path),
         "name": name,
         "type": type_,
         "digest": digest,
-        "aliases": _aliases(given.get("aliases")),
+        "aliases": alias_names(given.get("aliases")),
         "description": description,
-        "metadata": metadata,
+        "metadata": metadata or {},
     }
+
+
+def described(given: dict[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
+    """The description and metadata (a JSON string) an input gives, checked; None if not given."""
+    description = _text(given, "description")
+    if description is not None and len(description) > MAX_DESCRIPTION:
+        raise InvalidArtifact(f"description must be at most {MAX_DESCRIPTION} characters")
+    metadata = loads(given["metadata"], "metadata") if given.get("metadata") else None
+    if metadata is not None and not isinstance(metadata, dict):
+        raise InvalidArtifact("metadata must be a JSON object")
+    return description, metadata
 
 
 def _from_id(node_id: Any) -> dict[str, Any]:
@@ -159,7 +181,7 @@ def create_artifact(ctx: Any, args: dict[str, Any]) -> dict[str, Any]:
     if same is not None:  # the same content again: the aliases move, the run logged it, nothing uploads
         answer, _ = store_version(ctx.state, _new_version(ctx, pending, entries), ctx.user)
         return _answer(answer["id"], "COMMITTED")
-    token = _node_id(PENDING, json.dumps(pending, separators=(",", ":")))
+    token = node_id(PENDING, json.dumps(pending, separators=(",", ":")))
     return {"artifact": {"id": token, "state": "PENDING", "artifactSequence": {"latestArtifact": None}}}
 
 
@@ -336,15 +358,12 @@ def use_artifact(ctx: Any, args: dict[str, Any]) -> dict[str, Any]:
         _text(given, "projectName") or "uncategorized",
         _text(given, "runName") or "",
     )
-    pk = version_pk(given.get("artifactID"))
     with ctx.state.db.write() as conn:
         require_writer(conn, ctx.user, path[0])
-        found = store.by_pks(conn, [pk])
-        if not found:
-            raise NotFound(f"artifact version {given.get('artifactID')!r} not found")
-        require(conn, ctx.user, found[0].entity, "viewer", missing=f"artifact {found[0].label}")
-        store.use(conn, found[0], *path, ctx.user.id, time.time())
-    return {"artifact": {"id": version_id(pk)}}
+        found = version_of(conn, given.get("artifactID"))
+        require(conn, ctx.user, found.entity, "viewer", missing=f"artifact {found.label}")
+        store.use(conn, found, *path, ctx.user.id, time.time())
+    return {"artifact": {"id": version_id(found.pk)}}
 
 
 # -- reading: use_artifact, download ---------------------------------------------------------------
@@ -360,20 +379,34 @@ def _download_url(ctx: Any, fields: list[Any]) -> str:
     return uploads.sign(ctx.base_url, DOWNLOAD_ROUTE, key_id, ctx.key_hash, fields, time.time())
 
 
-def _project_info(entity: str, project: str) -> dict[str, Any]:
-    node = _node_id("Project:", f"{entity}/{project}")
+def project_info(entity: str, project: str) -> dict[str, Any]:
+    node = node_id("Project:", f"{entity}/{project}")
     return {"id": node, "internalId": node, "name": project, "entity": {"name": entity}}
 
 
 def _collection(v: store.Version) -> dict[str, Any]:
-    return {"__typename": "ArtifactSequence", "name": v.name, "project": _project_info(v.entity, v.project)}
+    return {"__typename": "ArtifactSequence", "name": v.name, "project": project_info(v.entity, v.project)}
 
 
 def _aliases_of(v: store.Version) -> list[dict[str, Any]]:
     return [
-        {"__typename": "ArtifactAlias", "id": _node_id("ArtifactAlias:", f"{v.pk}:{a}"), "alias": a,
+        {"__typename": "ArtifactAlias", "id": node_id("ArtifactAlias:", f"{v.pk}:{a}"), "alias": a,
          "artifactCollection": _collection(v)}
         for a in v.aliases
+    ]  # fmt: skip
+
+
+def _linked_aliases(ctx: Any, v: store.Version) -> list[dict[str, Any]]:
+    """The registry aliases naming the version, each under its collection as a portfolio of the
+    version's project (wakelog's registry is per entity; the client links into the run's
+    project by default). The client keeps those of the collection it holds the version as."""
+    with ctx.state.db.read() as conn:
+        found = registry.aliases_pointing_at(conn, v)
+    return [
+        {"__typename": "ArtifactAlias", "id": node_id("RegistryAlias:", f"{entity}/{name}:{a}"), "alias": a,
+         "artifactCollection": {"__typename": "ArtifactPortfolio", "name": name,
+                                "project": project_info(entity, v.project)}}
+        for entity, name, a in found
     ]  # fmt: skip
 
 
@@ -399,7 +432,7 @@ def artifact_node(ctx: Any, v: store.Version) -> dict[str, Any]:
         "fileCount": v.file_count,
         "createdAt": iso(v.created_at),
         "updatedAt": iso(v.created_at),
-        "aliases": _aliases_of(v),
+        "aliases": _aliases_of(v) + _linked_aliases(ctx, v),
         "currentManifest": {"file": {"directUrl": _download_url(ctx, ["manifest", v.pk])}},
     }
 
@@ -492,11 +525,12 @@ def project_fields(ctx: Any, entity: str, project: str) -> dict[str, Any]:
 def artifact_by_id(ctx: Any, args: dict[str, Any]) -> dict[str, Any] | None:
     """``artifact(id:)``: a version the caller may read, by the id the client got for it."""
     with ctx.state.db.read() as conn:
-        found = store.by_pks(conn, [version_pk(args.get("id"))])
-        if not found:
+        try:
+            found = version_of(conn, args.get("id"))
+        except NotFound:
             return None
-        require(conn, ctx.user, found[0].entity, "viewer", missing=f"artifact {found[0].label}")
-    return artifact_node(ctx, found[0])
+        require(conn, ctx.user, found.entity, "viewer", missing=f"artifact {found.label}")
+    return artifact_node(ctx, found)
 
 
 def download(state: Any, token: str) -> tuple[str, str] | dict[str, Any]:

@@ -22,7 +22,7 @@ from wakelog.server.auth import User
 from wakelog.server.errors import InvalidRequest
 from wakelog.server.http import not_found, project_path, run_path
 from wakelog.server.permissions import require, require_writer
-from wakelog.server.wandb_compat import artifacts, branches, reads, uploads
+from wakelog.server.wandb_compat import artifact_edits, artifacts, branches, reads, uploads
 from wakelog.server.wandb_compat.graphql import Field, Resolver, Strict
 from wakelog.server.wandb_compat.mapping import config_values, loads, metric_definitions, wandb_config
 from wakelog.server.wandb_compat.records import LIVE_STATES, Made, apply_in_thread
@@ -74,7 +74,7 @@ def viewer(ctx: Context, _args: dict[str, Any]) -> dict[str, Any]:
 
 
 def server_info(_ctx: Context, _args: dict[str, Any]) -> dict[str, Any]:
-    """No version nagging, and no optional server features: the client takes its plain paths."""
+    """No version nagging, and one optional server feature: the client takes its plain paths."""
     return {
         "cliVersionInfo": {},
         "latestLocalVersionInfo": {
@@ -82,7 +82,9 @@ def server_info(_ctx: Context, _args: dict[str, Any]) -> dict[str, Any]:
             "latestVersionString": __version__,
             "versionOnThisInstanceString": __version__,
         },
-        "features": [],
+        # Only what wakelog answers as W&B does: linkArtifact's answer holds the link itself
+        # (the client then reads no registry path back, which wakelog does not serve).
+        "features": [{"name": "ARTIFACT_MEMBERSHIP_IN_LINK_ARTIFACT_RESPONSE", "isEnabled": True}],
     }
 
 
@@ -321,4 +323,8 @@ RESOLVERS: dict[tuple[str, str], Resolver] = {
     ("mutation", "createArtifactFiles"): artifacts.create_files,
     ("mutation", "commitArtifact"): artifacts.commit_artifact,
     ("mutation", "useArtifact"): artifacts.use_artifact,
+    ("mutation", "updateArtifact"): artifact_edits.update_artifact,
+    ("mutation", "addAliases"): artifact_edits.add_aliases,
+    ("mutation", "deleteAliases"): artifact_edits.delete_aliases,
+    ("mutation", "linkArtifact"): artifact_edits.link_artifact,
 }

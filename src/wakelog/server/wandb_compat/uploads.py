@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from wakelog._names import check_file_name
 from wakelog.runlog import RecordType
 from wakelog.server.auth import User
+from wakelog.server.body import Spooled
 from wakelog.server.errors import Forbidden, InvalidRequest
 from wakelog.server.permissions import require_writer
 from wakelog.server.routes.ingest import record_blobs
@@ -34,6 +35,10 @@ from wakelog.store.upsert import upsert
 
 #: How long an upload URL stays good: the client uploads at once, and retries for a while.
 URL_LIFETIME = 24 * 3600.0
+#: The most one PUT to an upload URL may carry. The client sends each file in one PUT (the server
+#: hands out no multipart URLs, so it uses none, whatever the size); the body streams to disk,
+#: and the quotas and the disk guard bound it further.
+MAX_UPLOAD = 1 << 40
 UPLOAD_ROUTE = "/wandb/uploads/"
 #: The client's environment record; it becomes the run's metadata as well as a file.
 METADATA_FILE = "wandb-metadata.json"
@@ -103,11 +108,6 @@ def check_token(conn: sa.Connection, token: str, now: float) -> tuple[User, Targ
     return user, Target(*fields)
 
 
-def md5_digest(content: bytes) -> str:
-    """wandb's digest of an artifact file: its md5, base64."""
-    return base64.b64encode(hashlib.md5(content, usedforsecurity=False).digest()).decode()
-
-
 def key_of(conn: sa.Connection, key_hash: str | None) -> int:
     """The id of the API key the request came with (uploads are signed per key)."""
     found = None
@@ -122,40 +122,57 @@ def key_of(conn: sa.Connection, key_hash: str | None) -> int:
     return int(found)
 
 
-def store_upload(state: Any, token: str, content: bytes) -> tuple[User, Target]:
-    """Check the token and the role, store ``content`` and point the run's file at it."""
-    db, store = state.db, state.blobs
-    with db.read() as conn:
+def check_upload(state: Any, token: str, declared: int | None) -> tuple[User, Target]:
+    """Before the body is read: the token, the role, the file's name, and the quota for the
+    size the request declares (the body is checked again once it is in)."""
+    with state.db.read() as conn:
         user, target = check_token(conn, token, time.time())
         require_writer(conn, user, target.entity)
     try:
-        name = check_file_name(target.name)
+        check_file_name(target.name)
     except ValueError as exc:
         raise InvalidRequest(str(exc)) from None
-    if target.md5 is not None and md5_digest(content) != target.md5:
+    if declared:
+        state.quotas.check(user.username, target.entity, new_bytes=declared)
+    return user, target
+
+
+def store_upload(state: Any, user: User, target: Target, body: Spooled) -> None:
+    """Store the streamed ``body`` and point the run's file at it (``check_upload`` passed)."""
+    db, store = state.db, state.blobs
+    if target.md5 is not None and body.md5 != target.md5:
         raise InvalidRequest(
-            f"the content's md5 is {md5_digest(content)}, not {target.md5} as the artifact's manifest says"
+            f"the content's md5 is {body.md5}, not {target.md5} as the artifact's manifest says"
         )
-    state.quotas.check(user.username, target.entity, new_bytes=len(content))
-    sha256 = hashlib.sha256(content).hexdigest()
-    if not store.exists(sha256):
-        store.put_whole(sha256, content)
-    record_blobs(db, [(sha256, len(content))], user.id)
+    state.quotas.check(user.username, target.entity, new_bytes=body.size)
+    content = _small_content(body, target.name)
+    store.put_file(body.sha256, body.path)
+    record_blobs(db, [(body.sha256, body.size)], user.id)
     with db.write() as conn:
         run, _ = ensure_run(conn, target.entity, target.project, target.run_id, user.id)
         row = {
             "run_pk": run.id,
-            "name": name,
-            "sha256": sha256,
-            "size": len(content),
+            "name": target.name,
+            "sha256": body.sha256,
+            "size": body.size,
             "policy": "end",
             "updated_at": time.time(),
         }
         upsert(conn, run_files, [row], ["run_pk", "name"], update=["sha256", "size", "updated_at"])
-    state.quotas.count(user.username, target.entity, new_bytes=len(content))
-    if name == METADATA_FILE:
-        found = metadata(content)
-        if found is not None:
-            path = (target.entity, target.project, target.run_id)
-            apply_in_thread(state, path, user, lambda _c, _r: [(RecordType.METADATA, time.time(), found)])
-    return user, target
+    state.quotas.count(user.username, target.entity, new_bytes=body.size)
+    found = metadata(content) if content is not None else None
+    if found is not None:
+        path = (target.entity, target.project, target.run_id)
+        apply_in_thread(state, path, user, lambda _c, _r: [(RecordType.METADATA, time.time(), found)])
+
+
+#: wandb-metadata.json is a few KB; a bigger one is kept as a file only.
+_MAX_METADATA = 2**20
+
+
+def _small_content(body: Spooled, name: str) -> bytes | None:
+    """The content of the client's environment record, read before the file is stored away."""
+    if name != METADATA_FILE or body.size > _MAX_METADATA:
+        return None
+    with open(body.path, "rb") as f:
+        return f.read()

@@ -1,0 +1,286 @@
+"""What the stock wandb client sends after logging an artifact (alias edits, ``artifact.save()``,
+links into the registry) and its big uploads, driven as it drives them, on both database
+backends (and a bucket). The real client is tests/integration/test_wandb_client.py."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from tests.harness import InProcessServer
+from tests.server.conftest import start_backend_server
+from tests.server.test_wandb_compat import (
+    ADD_ALIASES,
+    COMMIT,
+    CREATE_FILES,
+    CREATE_RUN_FILES,
+    DELETE_ALIASES,
+    LINK_ARTIFACT,
+    UPDATE_ARTIFACT,
+    UPSERT,
+    _md5,
+    _pending,
+    _upload_manifest,
+    _user,
+    _wandb_manifest,
+    gql,
+    upsert,
+    wandb_client,
+)
+
+API = "/api/v1"
+
+
+def _log(
+    server: InProcessServer, client: httpx.Client, name: str, files: dict[str, bytes], entity: str = "admin"
+) -> str:
+    """Log a version as the client does; returns the id the client keeps using (the pending one)."""
+    assert gql(client, UPSERT, entity=entity, project="wb", name="arts").status_code == 200
+    node = _pending(client, name, files, entity=entity)
+    asked = [
+        {"artifactID": node, "artifactManifestID": node, "name": p, "md5": _md5(d)} for p, d in files.items()
+    ]
+    edges = gql(client, CREATE_FILES, input={"artifactFiles": asked}).json()["data"]["createArtifactFiles"]
+    with server.anonymous() as anonymous:
+        for edge, content in zip(edges["files"]["edges"], files.values(), strict=True):
+            if edge["node"]["uploadUrl"]:
+                assert (
+                    anonymous.put(urlsplit(edge["node"]["uploadUrl"]).path, content=content).status_code
+                    == 200
+                )
+    _upload_manifest(client, node, _wandb_manifest(files))
+    committed = gql(client, COMMIT, artifactID=node)
+    assert committed.status_code == 200, committed.text
+    return node
+
+
+def _alias_input(node: str, collection: str, *aliases: str, entity: str = "admin") -> dict[str, Any]:
+    targets = {"entityName": entity, "projectName": "wb", "artifactCollectionName": collection}
+    return {"artifactID": node, "aliases": [{**targets, "alias": a} for a in aliases]}
+
+
+def _version(client: httpx.Client, label: str) -> dict[str, Any]:
+    answer = client.get(f"{API}/artifacts/admin/wb/{label}")
+    assert answer.status_code == 200, answer.text
+    return dict(answer.json())
+
+
+def _error(answer: httpx.Response, status: int, *words: str) -> None:
+    assert answer.status_code == status, answer.text
+    message = answer.json()["errors"][0]["message"]
+    assert all(word in message for word in words), message
+
+
+def test_aliases_description_and_metadata_change_after_logging(server: InProcessServer) -> None:
+    """``aliases.append/remove`` + ``save()`` by the id the client kept (its pending one) or the
+    version's: aliases move from the version that held them, description and metadata change;
+    bad input is refused whole, by name."""
+    with wandb_client(server) as client:
+        node = _log(server, client, "edited", {"a.txt": b"one"})
+        added = gql(client, ADD_ALIASES, input=_alias_input(node, "edited", "best", "keep"))
+        assert added.status_code == 200 and added.json() == {"data": {"result": {"success": True}}}
+        update = {"artifactID": node, "description": "the data", "metadata": json.dumps({"rows": 3}),
+                  "ttlDurationSeconds": None, "tagsToAdd": [], "tagsToDelete": []}  # fmt: skip
+        updated = gql(client, UPDATE_ARTIFACT, input=update)
+        assert updated.status_code == 200, updated.text
+        artifact = updated.json()["data"]["result"]["artifact"]
+        assert (artifact["description"], json.loads(artifact["metadata"])) == ("the data", {"rows": 3})
+        assert sorted(a["alias"] for a in artifact["aliases"]) == ["best", "keep", "latest"]
+        v0 = _version(client, "edited:v0")
+        assert (v0["aliases"], v0["description"], v0["metadata"]) == (["best", "keep", "latest"], "the data",
+                                                                      {"rows": 3})  # fmt: skip
+        # a second version takes "best" (by the version's own id this time); "keep" goes
+        second = _log(server, client, "edited", {"a.txt": b"two"})
+        v1_id = gql(client, UPDATE_ARTIFACT, input={"artifactID": second}).json()["data"]["result"][
+            "artifact"
+        ]["id"]
+        assert gql(client, ADD_ALIASES, input=_alias_input(v1_id, "edited", "best")).status_code == 200
+        assert gql(client, DELETE_ALIASES, input=_alias_input(node, "edited", "keep")).status_code == 200
+        assert _version(client, "edited:v0")["aliases"] == []
+        assert _version(client, "edited:v1")["aliases"] == ["best", "latest"]
+        assert _version(client, "edited:v0")["description"] == "the data", (
+            "an update without fields keeps them"
+        )
+        # refused whole: nothing of the request is applied
+        _error(gql(client, ADD_ALIASES, input=_alias_input(node, "edited", "fine", "latest")), 400, "latest")
+        _error(gql(client, DELETE_ALIASES, input=_alias_input(v1_id, "edited", "latest")), 400, "latest")
+        _error(gql(client, ADD_ALIASES, input=_alias_input(node, "other", "x")), 400, "other")
+        _error(gql(client, ADD_ALIASES, input=_alias_input(node, "edited", "bad alias/")), 400)
+        _error(gql(client, ADD_ALIASES, input={"artifactID": node, "aliases": []}), 400, "aliases")
+        _error(gql(client, UPDATE_ARTIFACT, input={**update, "tagsToAdd": [{"tagName": "t"}]}), 400, "tags")
+        _error(gql(client, UPDATE_ARTIFACT, input={**update, "ttlDurationSeconds": 3600}), 400, "TTL")
+        _error(gql(client, UPDATE_ARTIFACT, input={**update, "metadata": "{not json"}), 400, "metadata")
+        _error(gql(client, UPDATE_ARTIFACT, input={**update, "metadata": "[1]"}), 400, "metadata")
+        _error(
+            gql(client, UPDATE_ARTIFACT, input={**update, "artifactID": "garbage"}), 400, "artifact version"
+        )
+        missing = base64.b64encode(b"Artifact:999999").decode()
+        _error(gql(client, UPDATE_ARTIFACT, input={**update, "artifactID": missing}), 404, "not found")
+        assert _version(client, "edited:v0")["aliases"] == [], "nothing half-applied"
+        assert _version(client, "edited:v0")["metadata"] == {"rows": 3}
+
+
+def _link(
+    client: httpx.Client, node: str, portfolio: str, *aliases: str, entity: str = "admin"
+) -> httpx.Response:
+    given = {"artifactID": node, "artifactPortfolioName": portfolio, "entityName": entity,
+             "projectName": "wb",
+             "aliases": [{"artifactCollectionName": portfolio, "alias": a} for a in aliases]}  # fmt: skip
+    return gql(client, LINK_ARTIFACT, input=given)
+
+
+def test_link_artifact_links_into_the_registry_with_its_aliases(server: InProcessServer) -> None:
+    """``run.link_artifact(artifact, "models")``: the entity's registry collection ``models``
+    (made on first use), the link's aliases the collection's (moving between its versions), the
+    answer the link as the client reads it; alias edits of the link change the registry's."""
+    with wandb_client(server) as client:
+        first = _log(server, client, "model", {"w.bin": b"weights 1"})
+        linked = _link(client, first, "models", "prod", "latest")
+        assert linked.status_code == 200, linked.text
+        result = linked.json()["data"]["result"]
+        membership = result["artifactMembership"]
+        assert result["versionIndex"] == membership["versionIndex"] == 0
+        assert [a["alias"] for a in membership["aliases"]] == ["prod"]
+        collection = membership["artifactCollection"]
+        project = collection["project"]
+        assert (collection["name"], project["name"], project["entity"]["name"]) == ("models", "wb", "admin")
+        assert membership["artifact"]["digest"] == _version(client, "model:v0")["digest"]
+        second = _log(server, client, "model", {"w.bin": b"weights 2"})
+        again = _link(client, second, "models", "prod")
+        assert again.json()["data"]["result"]["versionIndex"] == 1
+        assert _link(client, first, "models").json()["data"]["result"]["versionIndex"] == 0, "linked once"
+        # alias edits on the link (its collection is the portfolio)
+        staged = _alias_input(first, "models", "staging")
+        assert gql(client, ADD_ALIASES, input=staged).status_code == 200
+        listed = client.get(f"{API}/registry/admin/models").json()
+        assert [(v["version"], v["registry_aliases"]) for v in listed] == [
+            ("v1", ["prod"]),
+            ("v0", ["staging"]),
+        ]
+        # the version read back (updateArtifact's answer, as after save()) holds its links' aliases
+        read = gql(client, UPDATE_ARTIFACT, input={"artifactID": first}).json()["data"]["result"]["artifact"]
+        held = sorted((a["artifactCollection"]["name"], a["alias"]) for a in read["aliases"])
+        assert held == [("models", "staging")], "v0's own: none (latest moved to v1)"
+        assert gql(client, DELETE_ALIASES, input=_alias_input(second, "models", "prod")).status_code == 200
+        listed = client.get(f"{API}/registry/admin/models").json()
+        assert [(v["version"], v["registry_aliases"]) for v in listed] == [("v1", []), ("v0", ["staging"])]
+        assert _version(client, "model:v0")["aliases"] == [], "the version's own aliases stay as they were"
+        # bad input: refused by name, nothing linked
+        _error(_link(client, first, "bad name/"), 400)
+        _error(_link(client, first, "models2", "latest", "bad alias/"), 400)
+        unlinked = _alias_input(first, "nowhere", "x")
+        _error(gql(client, ADD_ALIASES, input=unlinked), 400, "nowhere")
+        no_id = {"artifactPortfolioName": "models", "entityName": "admin", "projectName": "wb"}
+        _error(gql(client, LINK_ARTIFACT, input=no_id), 400, "artifactID")
+        assert client.get(f"{API}/registry/admin/models2").status_code == 404
+
+
+def test_artifact_edits_check_the_entity_role(server: InProcessServer) -> None:
+    """Alias edits and updates need the member role under the version's entity, a link the
+    member role where it links to and the viewer role of the version (one of an entity the
+    caller is not in is refused, or not found where only reading is asked)."""
+    name = f"editviewer-{server.backend}"
+    key = _user(server, name)
+    team = f"editteam-{server.backend}"
+    with server.client() as admin:
+        assert admin.post(f"{API}/entities", json={"name": team}).status_code in (200, 201)
+        role = admin.put(f"{API}/entities/{team}/members/{name}", json={"role": "viewer"})
+        assert role.status_code == 200, role.text
+    with wandb_client(server) as client:
+        theirs = _log(server, client, "guarded", {"g.txt": b"guarded"}, entity=team)
+        private = _log(server, client, "private", {"p.txt": b"private"})
+    with wandb_client(server, key) as viewer:
+        _error(
+            gql(viewer, ADD_ALIASES, input=_alias_input(theirs, "guarded", "mine", entity=team)),
+            403,
+            "member",
+        )
+        _error(gql(viewer, DELETE_ALIASES, input=_alias_input(theirs, "guarded", "x", entity=team)), 403)
+        _error(gql(viewer, UPDATE_ARTIFACT, input={"artifactID": theirs, "description": "x"}), 403, "member")
+        _error(_link(viewer, theirs, "models", entity=team), 403, "member")
+        assert _link(viewer, theirs, "models", "mine", entity=name).status_code == 200, "into their own"
+        _error(
+            gql(viewer, UPDATE_ARTIFACT, input={"artifactID": private, "description": "x"}),
+            403,
+            "not a member",
+        )
+        _error(_link(viewer, private, "models", entity=name), 404)
+    with server.client() as admin:
+        found = admin.get(f"{API}/artifacts/{team}/wb/guarded:v0").json()
+        assert (found["aliases"], found["description"]) == (["latest"], None)
+        assert [v["registry_aliases"] for v in admin.get(f"{API}/registry/{name}/models").json()] == [
+            ["mine"]
+        ]
+
+
+def test_uploads_stream_past_the_body_limit_to_local_blobs(tmp_path: Any) -> None:
+    """A signed upload is checked before its body is read, then streams to disk: bigger than the
+    server's body limit (the client sends an artifact file of any size in one PUT), bounded by
+    the quota (refused before the body is read) and only as sent (no Content-Encoding)."""
+    with InProcessServer(tmp_path / "data", max_body_bytes=2**20) as server:
+        _upload_past_the_limit(server, "big")
+
+
+def test_uploads_stream_past_the_body_limit_to_a_bucket(
+    request: pytest.FixtureRequest, tmp_path: Any, s3_server: Any
+) -> None:
+    with start_backend_server(request, tmp_path, "sqlite", s3=s3_server, max_body_bytes=2**20) as server:
+        _upload_past_the_limit(server, "bucket")
+
+
+def _upload_past_the_limit(server: InProcessServer, run: str) -> None:
+    content = os.urandom(3 * 2**20 + 1)  # three times the body limit, and not a whole block
+    with wandb_client(server) as client:
+        upsert(client, run)
+        made = gql(
+            client, CREATE_RUN_FILES, entity="admin", project="wb", run=run, files=["big.bin", "gz.bin"]
+        )
+        urls = {
+            f["name"]: urlsplit(f["uploadUrl"]).path for f in made.json()["data"]["createRunFiles"]["files"]
+        }
+        with server.anonymous() as anonymous:
+            stored = anonymous.put(urls["big.bin"], content=content)
+            assert stored.status_code == 200 and stored.json()["size"] == len(content), stored.text
+            packed = anonymous.put(urls["gz.bin"], content=b"x", headers={"Content-Encoding": "gzip"})
+            assert packed.status_code == 415 and "Content-Encoding" in packed.text
+            assert anonymous.put("/wandb/uploads/garbage", content=content).status_code == 403
+        back = client.get(f"{API}/runs/admin/wb/{run}/files/big.bin")
+        assert hashlib.sha256(back.content).hexdigest() == hashlib.sha256(content).hexdigest()
+        assert client.put(f"{API}/users/admin/quota", json={"max_bytes": 2**20}).status_code == 200
+        with server.anonymous() as anonymous:
+            over = anonymous.put(urls["gz.bin"], content=content)
+            assert over.status_code == 507 and "quota" in over.text
+        assert client.put(f"{API}/users/admin/quota", json={"max_bytes": None}).status_code == 200
+        names = {f["name"] for f in client.get(f"{API}/runs/admin/wb/{run}/files").json()["files"]}
+        assert "gz.bin" not in names, "nothing stored of a refused upload"
+
+
+def test_a_file_the_client_would_send_in_parts_gets_one_url(server: InProcessServer) -> None:
+    """wandb-core asks for multipart URLs from 2 GiB on (``uploadPartsInput``: each part's md5):
+    the server hands out one plain URL and no ``uploadMultipartUrls``, and the client then sends
+    the file in one PUT, as to W&B's own local storage."""
+    files = {"huge.bin": b"pretend this is 2 GiB"}
+    with wandb_client(server) as client:
+        upsert(client, "arts")
+        node = _pending(client, "parts", files)
+        parts = [{"partNumber": 1, "hexMD5": hashlib.md5(files["huge.bin"]).hexdigest()}]
+        asked = [{"artifactID": node, "artifactManifestID": node, "name": "huge.bin",
+                  "md5": _md5(files["huge.bin"]), "uploadPartsInput": parts}]  # fmt: skip
+        made = gql(client, CREATE_FILES, input={"artifactFiles": asked, "storageLayout": "V2"})
+        (edge,) = made.json()["data"]["createArtifactFiles"]["files"]["edges"]
+        assert edge["node"]["uploadMultipartUrls"] is None and edge["node"]["uploadUrl"]
+        with server.anonymous() as anonymous:
+            assert (
+                anonymous.put(urlsplit(edge["node"]["uploadUrl"]).path, content=files["huge.bin"]).status_code
+                == 200
+            )
+        _upload_manifest(client, node, _wandb_manifest(files))
+        assert gql(client, COMMIT, artifactID=node).status_code == 200
+        assert _version(client, "parts:v0")["size"] == len(files["huge.bin"])
