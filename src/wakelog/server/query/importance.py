@@ -22,7 +22,7 @@ MIN_ROWS = 3
 MAX_CATEGORIES = 100
 #: The forest fANOVA fits. Optuna's defaults (64 trees of depth 64) take ~40 s on 1,000 runs × 20
 #: parameters on a 2-core box; 32 trees of depth 6 take under a second and rank the same way
-#: (bench/importance.py measures it).
+#: (``bench/server_query.py --part importance``).
 FANOVA_TREES = 32
 FANOVA_DEPTH = 6
 
