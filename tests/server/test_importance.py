@@ -139,6 +139,18 @@ def test_a_report_panel_gets_its_rating_in_the_bundle(client: httpx.Client) -> N
 
 
 # -- the rating itself, on any input ------------------------------------------------------------------
+def test_a_number_some_runs_lack_is_still_rated_as_a_number() -> None:
+    """A key added to the config mid-project: the runs before it lack it."""
+    rng = random.Random(2)
+    rows = []
+    for i in range(30):
+        lr = rng.uniform(0.001, 0.1)
+        config = {"lr": lr, "seed": rng.randint(0, 3)} if i >= 10 else {"seed": rng.randint(0, 3)}
+        rows.append((config, {"loss": 3 * lr if i >= 10 else 0.5}))
+    found = rate(rows, "loss")
+    assert found["params"][0]["param"] == "lr" and found["params"][0]["correlation"] > 0.99, found
+
+
 values = st.one_of(
     st.none(),
     st.booleans(),

@@ -3,10 +3,12 @@ scikit-learn's, decomposed by variance) and the Pearson correlation.
 
 One core for a sweep's trials (``sweeps/importance``) and a project's runs
 (``query/project_importance``): both hand it one column of values per parameter and the metric's
-value per row. Numbers are modelled as numbers; anything else (strings, booleans, lists, a missing
-value) as categories. A parameter with one value among the rows explains nothing and is left out,
-and so is one with more than ``MAX_CATEGORIES`` categories (an output path or a seed string: a value
-per run explains nothing a run id would not).
+value per row. Numbers are modelled as numbers; anything else (strings, booleans, lists) as
+categories. A missing value (``None``: a key some runs lack) is a category of its own, and in a
+column of numbers a value below all of them, so the forest can still split it off; the correlation
+is over the rows that have a number. A parameter with one value among the rows explains nothing and
+is left out, and so is one with more than ``MAX_CATEGORIES`` categories (an output path or a seed
+string: a value per run explains nothing a run id would not).
 """
 
 from __future__ import annotations
@@ -52,7 +54,12 @@ def _rateable(column: list[Any]) -> bool:
     distinct = {_token(v) for v in column}
     if len(distinct) < 2:
         return False
-    return all(is_number(v) for v in column) or len(distinct) <= MAX_CATEGORIES
+    return _numeric(column) or len(distinct) <= MAX_CATEGORIES
+
+
+def _numeric(column: list[Any]) -> bool:
+    """Numbers, some perhaps missing."""
+    return all(v is None or is_number(v) for v in column) and any(v is not None for v in column)
 
 
 def _token(value: Any) -> str:
@@ -60,12 +67,14 @@ def _token(value: Any) -> str:
 
 
 def _pearson(column: list[Any], metric: np.ndarray) -> float | None:
-    if not all(is_number(v) for v in column):
+    if not _numeric(column):
         return None
-    x = np.array(column, dtype=float)
-    if x.std() == 0 or metric.std() == 0:
+    present = np.array([v is not None for v in column])
+    x = np.array([v for v in column if v is not None], dtype=float)
+    y = metric[present]
+    if len(x) < 2 or x.std() == 0 or y.std() == 0:
         return None
-    return float(np.corrcoef(x, metric)[0, 1])
+    return float(np.corrcoef(x, y)[0, 1])
 
 
 def _fanova(columns: dict[str, list[Any]], metric: np.ndarray, goal: str) -> dict[str, float]:
@@ -77,9 +86,14 @@ def _fanova(columns: dict[str, list[Any]], metric: np.ndarray, goal: str) -> dic
     distributions: dict[str, Any] = {}
     encoded: dict[str, list[Any]] = {}
     for key, column in columns.items():
-        if all(is_number(v) for v in column):
-            distributions[key] = FloatDistribution(float(min(column)), float(max(column)))
-            encoded[key] = [float(v) for v in column]
+        if _numeric(column):
+            numbers = [float(v) for v in column if v is not None]
+            low, high = min(numbers), max(numbers)
+            missing = low - (high - low or 1.0)  # below every number: a split of its own
+            if len(numbers) < len(column):
+                low = missing
+            distributions[key] = FloatDistribution(low, high)
+            encoded[key] = [missing if v is None else float(v) for v in column]
         else:
             tokens = sorted({_token(v) for v in column})
             distributions[key] = CategoricalDistribution(tokens)
