@@ -68,5 +68,7 @@ export function FetchedImportance({ entity, project, filter, metric, liveVersion
       </p>
     );
   }
-  return <ImportanceBody rating={answer.data} metric={metric} />;
+  // The answer for the metric before an edit stays until the new one arrives: show it loading instead.
+  const rating = answer.data?.metric === metric ? answer.data : null;
+  return <ImportanceBody rating={rating} metric={metric} />;
 }
