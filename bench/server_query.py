@@ -1,7 +1,9 @@
 """Server budgets for reading data back (DESIGN.md §4), SQLite, server time:
 
 * history: 100 runs × 4 keys × 100k steps, downsampled to 1,000 points per series — ≤ 300 ms;
-* run table: 10k runs sorted by a summary metric — ≤ 200 ms.
+* run table: 10k runs sorted by a summary metric — ≤ 200 ms;
+* parameter importance (the importance panel): 1k runs × 20 config keys — ≤ 1,500 ms (the panel
+  fills in after the page, whose own budget is 1.5 s).
 
 The database is seeded directly through ``wakelog.store.ingest.apply_batch`` (the code the ingest
 endpoint runs), not over HTTP: a few distinct template runs are ingested, and their series rows
@@ -10,7 +12,7 @@ figure is the handler's own ``Server-Timing`` (SQL, numpy and encoding the respo
 of several repetitions after a warm-up. ``--batch`` sets how many steps each ingest batch holds:
 series written in small live batches have more, smaller chunks (more sketch rows to read).
 
-Run: python bench/server_query.py [--quick] [--batch 4096] [--json PATH]
+Run: python bench/server_query.py [--quick] [--batch 4096] [--part importance] [--json PATH]
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from _seed import copy_series_from_templates
 
 HISTORY_BUDGET_MS = 300.0
 RUNS_BUDGET_MS = 200.0
+IMPORTANCE_BUDGET_MS = 1500.0
+IMPORTANCE_KEYS = 20
 KEYS = ("loss", "acc", "lr", "grad_norm")
 
 
@@ -101,6 +105,43 @@ def seed_table(db: Any, runs: int) -> None:
             records.append((2 + step, "history", start + step, row))
         records.append((5, "exit", start + 60, {"exit_code": 0, "state": "finished", "runtime": 60.0}))
         apply_batch(db, "bench", "table", f"t{i:05d}", records)
+
+
+def seed_importance(db: Any, runs: int) -> None:
+    """``runs`` runs in bench/imp with IMPORTANCE_KEYS config keys (numbers, a few categories and
+    a nested one) and an ``acc`` that depends on two of them."""
+    from wakelog.store.ingest import apply_batch
+
+    rng = np.random.default_rng(2)
+    for i in range(runs):
+        start = 1_700_000_000.0 + i
+        config: dict[str, Any] = {f"x{k}": float(rng.random()) for k in range(IMPORTANCE_KEYS - 4)}
+        config |= {"opt": str(rng.choice(["adam", "sgd", "lamb"])), "batch": int(2 ** rng.integers(4, 9))}
+        model = {"depth": int(rng.choice([18, 34, 50])), "act": str(rng.choice(["relu", "gelu"]))}
+        config["model"] = model
+        acc = 0.9 - 0.5 * config["x0"] + 0.1 * (config["opt"] == "adam") + float(rng.normal(0, 0.01))
+        records = [
+            (0, "run", start, {"id": f"i{i:05d}", "start_time": start}),
+            (1, "config", start, {"update": config}),
+            (2, "history", start + 1, {"_step": 0, "acc": acc}),
+            (3, "exit", start + 2, {"exit_code": 0, "state": "finished", "runtime": 2.0}),
+        ]
+        apply_batch(db, "bench", "imp", f"i{i:05d}", records)
+
+
+def bench_importance(client: Any, runs: int, repeat: int) -> list[dict[str, Any]]:
+    path = "/api/v1/projects/bench/imp/importance"
+    first = client.get(path, params={"metric": "acc"}).json()
+    assert first["runs"] == runs and len(first["params"]) == IMPORTANCE_KEYS, first
+    assert first["params"][0]["param"] == "x0", first["params"][:3]
+
+    def call() -> float:
+        response = client.get(path, params={"metric": "acc"})
+        assert response.status_code == 200
+        return server_ms(response)
+
+    name = f"parameter importance {runs:,} runs × {IMPORTANCE_KEYS} config keys"
+    return [report(name, measure(call, repeat), IMPORTANCE_BUDGET_MS)]
 
 
 def server_ms(response: Any) -> float:
@@ -179,10 +220,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller data (ratios then mean little)")
     parser.add_argument("--batch", type=int, default=4096, help="steps per ingest batch when seeding")
     parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--part", choices=("all", "history", "table"), default="all")
+    parser.add_argument("--part", choices=("all", "history", "table", "importance"), default="all")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     runs, steps, table_runs = (20, 20_000, 1000) if args.quick else (100, 100_000, 10_000)
+    importance_runs = 200 if args.quick else 1000
+    parts = {"history", "table", "importance"} if args.part == "all" else {args.part}
 
     import warnings
 
@@ -202,26 +245,30 @@ def main() -> None:
         key = (Path(tmp) / "admin.key").read_text().strip()
         db = Database(config.database_url)
         t0 = time.perf_counter()
-        ids = seed_history(db, runs, steps, args.batch) if args.part != "table" else []
+        ids = seed_history(db, runs, steps, args.batch) if "history" in parts else []
         t1 = time.perf_counter()
-        if args.part != "history":
+        if "table" in parts:
             seed_table(db, table_runs)
+        if "importance" in parts:
+            seed_importance(db, importance_runs)
         t2 = time.perf_counter()
         with db.read() as conn:
             chunks = conn.execute(sa.text("SELECT count(*) FROM series_chunks WHERE stream = 0")).scalar()
         db.dispose()
         print(
             f"seeded {runs} runs × {len(KEYS)} keys × {steps:,} steps ({chunks:,} chunk rows, "
-            f"batches of {args.batch}) in {t1 - t0:.1f} s; {table_runs:,} table runs in {t2 - t1:.1f} s",
+            f"batches of {args.batch}) in {t1 - t0:.1f} s; table and importance runs in {t2 - t1:.1f} s",
             file=sys.stderr,
         )
         app = create_app(config)
         with TestClient(app, base_url="http://bench") as client:
             client.auth = ("api", key)
-            if args.part != "table":
+            if "history" in parts:
                 results += bench_history(client, ids, steps, args.repeat)
-            if args.part != "history":
+            if "table" in parts:
                 results += bench_table(client, table_runs, args.repeat)
+            if "importance" in parts:
+                results += bench_importance(client, importance_runs, args.repeat)
     if args.json:
         args.json.write_text(
             json.dumps({"quick": args.quick, "batch": args.batch, "results": results}, indent=1)

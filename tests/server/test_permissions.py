@@ -229,7 +229,11 @@ def _url(path: str, entity: str) -> str:
 
 def _status(client: httpx.Client, method: str, url: str) -> tuple[int, str]:
     """Status and detail, without waiting for a stream (events) to end."""
-    params = {"runs": "run1", "keys": "loss"} if url.endswith("/history") else None
+    params: dict[str, str] | None = None
+    if url.endswith("/history"):
+        params = {"runs": "run1", "keys": "loss"}
+    elif url.endswith("/importance"):  # the project's (the sweep's takes none)
+        params = {"metric": "loss"}
     body = {} if method in ("POST", "PUT") else None
     with client.stream(method, url, params=params, json=body) as answer:
         if answer.status_code < 400:

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { topLevelFor } from "../src/lib/markdown";
 import { shownPanelKeys } from "../src/lib/panels";
-import { blockRuns, draftFromView, newRunSet, fieldValue, lineMetrics, matchesGlob, moveItem, needsRefetch, seriesOf, summaryNumber } from "../src/panels/data";
-import type { Bundle, BundleRun, PanelsBlock } from "../src/panels/types";
+import { blockRuns, defaultConfig, draftFromView, newRunSet, fieldValue, lineMetrics, matchesGlob, moveItem, needsRefetch, seriesOf, summaryNumber } from "../src/panels/data";
+import { readBundle } from "../src/export/readBundle";
+import { PANEL_KINDS, type Bundle, type BundleRun, type PanelsBlock } from "../src/panels/types";
 
 function run(id: string, extra: Partial<BundleRun> = {}): BundleRun {
   return {
@@ -54,6 +55,7 @@ function bundle(): Bundle {
     runsets: { s1: ["r1", "r2", "r3", "gone"], s2: ["r1", "r4"] },
     series: { p1: { r1: { "train/loss": { x: [0, 1], y: [2, 1] }, "train/lr": { x: [0], y: [1] }, acc: { x: [], y: [] }, nan: { x: [0, 1], y: ["NaN", "Infinity"] }, other: { x: [0], y: [0] } } } },
     media: {},
+    importance: {},
     generated_at: 0,
   };
 }
@@ -162,5 +164,16 @@ describe("topLevelFor", () => {
     expect(topLevelFor("# A", 2)).toBe(2);
     expect(topLevelFor("```sh\n# not a heading\n```\n\n### C", 3)).toBe(1);
     expect(topLevelFor("no headings #here", 3)).toBe(3);
+  });
+});
+
+describe("importance panels", () => {
+  it("are a kind of their own that starts without a metric", () => {
+    expect(PANEL_KINDS).toContain("importance");
+    expect(defaultConfig("importance")).toEqual({ metric: "" });
+  });
+  it("read an export made before the kind existed as having no ratings", () => {
+    const old = JSON.stringify({ report: { id: "r" }, runs: {}, runsets: {}, series: {}, media: {}, generated_at: 1 });
+    expect(readBundle(old)?.importance).toEqual({});
   });
 });

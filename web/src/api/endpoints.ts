@@ -114,6 +114,9 @@ export const saveWorkspace = (entity: string, project: string, layout: unknown) 
     fill<"/api/v1/projects/{entity}/{project}/workspace", "put">("/api/v1/projects/{entity}/{project}/workspace", { entity, project }),
     { method: "PUT", body: layout },
   );
+/** Each config key's importance to a summary metric over the runs a filter shows (the importance panel). */
+export const projectImportance = (entity: string, project: string, query: QueryParams<Operation<"/api/v1/projects/{entity}/{project}/importance", "get">>) =>
+  get("/api/v1/projects/{entity}/{project}/importance", { entity, project }, query);
 export const runPage = (entity: string, project: string, query: QueryParams<Operation<"/api/v1/projects/{entity}/{project}/runs", "get">>) =>
   get("/api/v1/projects/{entity}/{project}/runs", { entity, project }, query);
 /** Where a project's live events stream from (an EventSource URL under /api/v1). */

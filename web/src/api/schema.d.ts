@@ -451,6 +451,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{entity}/{project}/importance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Importance
+         * @description How much each config key matters to ``metric``, over the runs ``filter`` matches.
+         */
+        get: operations["importance_api_v1_projects__entity___project__importance_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/runs/{entity}/{project}/{run_id}/restore": {
         parameters: {
             query?: never;
@@ -2445,6 +2465,13 @@ export interface components {
                     [key: string]: components["schemas"]["MediaShown"];
                 };
             };
+            /**
+             * Importance
+             * @description panel → its rating
+             */
+            importance: {
+                [key: string]: components["schemas"]["ProjectImportanceOut"];
+            };
             /** Generated At */
             generated_at: number;
         };
@@ -2880,7 +2907,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "line" | "bar" | "scalar" | "scatter" | "parcoords" | "media" | "table" | "markdown" | "comparer";
+            kind: "line" | "bar" | "scalar" | "scatter" | "parcoords" | "media" | "table" | "markdown" | "comparer" | "importance";
             /**
              * Title
              * @default
@@ -2927,6 +2954,26 @@ export interface components {
             visibility: string;
             /** Pinned Runs */
             pinned_runs: string[];
+        };
+        /** ProjectImportanceOut */
+        ProjectImportanceOut: {
+            /** Metric */
+            metric: string;
+            /**
+             * Runs
+             * @description how many runs were rated: those with a number for the metric
+             */
+            runs: number;
+            /**
+             * Capped
+             * @description true if more runs had the metric than are rated (the newest are)
+             */
+            capped: boolean;
+            /**
+             * Params
+             * @description config keys, most important first
+             */
+            params: components["schemas"]["ImportanceOut"][];
         };
         /** ProjectKeys */
         ProjectKeys: {
@@ -4570,6 +4617,43 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MediaPage"];
+                };
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    importance_api_v1_projects__entity___project__importance_get: {
+        parameters: {
+            query: {
+                /** @description a summary key, as the run table names it: `eval/acc.max` */
+                metric: string;
+                /** @description the run table's filter: `config.opt = 'adam'` */
+                filter?: string | null;
+            };
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectImportanceOut"];
                 };
             };
             /** @description an error: `detail` says what, `code` which kind */
@@ -8005,7 +8089,7 @@ export interface operations {
                                  * Kind
                                  * @enum {string}
                                  */
-                                kind: "line" | "bar" | "scalar" | "scatter" | "parcoords" | "media" | "table" | "markdown" | "comparer";
+                                kind: "line" | "bar" | "scalar" | "scatter" | "parcoords" | "media" | "table" | "markdown" | "comparer" | "importance";
                                 /**
                                  * Title
                                  * @default
@@ -8160,7 +8244,7 @@ export interface operations {
                                  * Kind
                                  * @enum {string}
                                  */
-                                kind: "line" | "bar" | "scalar" | "scatter" | "parcoords" | "media" | "table" | "markdown" | "comparer";
+                                kind: "line" | "bar" | "scalar" | "scatter" | "parcoords" | "media" | "table" | "markdown" | "comparer" | "importance";
                                 /**
                                  * Title
                                  * @default

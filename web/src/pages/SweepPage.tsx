@@ -20,7 +20,7 @@ import { formatTime, formatValue } from "../lib/format";
 import { HistoryStore } from "../lib/historyStore";
 import { useApi } from "../lib/useApi";
 import { useSession } from "../session";
-import { Importance } from "./sweep/Importance";
+import { Importance } from "../components/Importance";
 import { AgentCommand, MetricGoal, SweepStateBadge, TrialCounts } from "./sweep/parts";
 import { SweepControls } from "./sweep/SweepControls";
 import { TrialTable } from "./sweep/TrialTable";
@@ -181,7 +181,7 @@ function SweepCharts({ entity, project, sweep, liveVersion, importance }: Charts
         </section>
         <section aria-labelledby="importance-h" className="sweep-importance">
           <h2 id="importance-h">{t("sweeps.importanceTitle", { metric })}</h2>
-          <Importance rows={importance} metric={metric} />
+          <Importance rows={importance} metric={metric} empty={t("sweeps.noImportance")} />
         </section>
       </div>
       <section aria-labelledby="parallel-h">

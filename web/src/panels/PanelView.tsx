@@ -1,7 +1,7 @@
 /**
  * One report panel of any kind, drawn from a Bundle only (no request of its own: the in-app viewer,
  * the share page and the offline export draw the same thing). Charts reuse the workspace's
- * components: LineChart (with lib/smoothing), ParallelPlot, EChart, DiffTable, Markdown.
+ * components: LineChart (with lib/smoothing), ParallelPlot, EChart, DiffTable, Markdown, Importance.
  */
 import { useMemo, useState, type ReactNode } from "react";
 import { useTranslation } from "react-i18next";
@@ -17,6 +17,7 @@ import { topLevelFor } from "../lib/markdown";
 import { groupedLines, groupKeys, runGroups, type Aggregate, type Band } from "../lib/grouping";
 import type { LineInput } from "../lib/series";
 import { clampAmount, smoothingKindOf, type SmoothingKind } from "../lib/smoothing";
+import { ImportanceBody } from "./ImportancePanel";
 import { configString, fieldValue, lineMetrics, seriesOf, stringList, summaryNumber, type PanelData, type ShownRun, type SummaryKind } from "./data";
 import type { Bundle, Panel } from "./types";
 
@@ -70,6 +71,8 @@ function PanelBody({ bundle, panel, runs, level = 3 }: Omit<Props, "tools" | "cl
       return <Markdown text={configString(panel, "text")} topLevel={topLevelFor(configString(panel, "text"), Math.min(6, level + 1))} />;
     case "comparer":
       return <ComparerPanel panel={panel} runs={runs} />;
+    case "importance":
+      return <ImportanceBody rating={bundle.importance[panel.id] ?? null} metric={configString(panel, "metric")} />;
     default:
       return <p className="muted">{t("reports.unknownKind", { kind: String((panel as { kind: unknown }).kind) })}</p>;
   }

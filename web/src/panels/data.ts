@@ -10,9 +10,9 @@ import { toNumbers, type SeriesData } from "../lib/series";
 import { smoothingOn, type SmoothingKind } from "../lib/smoothing";
 import type { Block, Bundle, BundleRun, Panel, PanelKind, PanelsBlock, ReportSpec, RunSet } from "./types";
 
-/** What a panel reads of a Bundle besides its runs: line series and media (the workspace draws
- * the kinds that need neither without one). */
-export type PanelData = Pick<Bundle, "series" | "media">;
+/** What a panel reads of a Bundle besides its runs: line series, media and importance ratings (the
+ * workspace draws the kinds that need none without one, and fetches its importance ratings). */
+export type PanelData = Pick<Bundle, "series" | "media" | "importance">;
 
 export interface ShownRun {
   id: string;
@@ -126,6 +126,8 @@ export function defaultConfig(kind: PanelKind): Record<string, unknown> {
     case "bar":
     case "scalar":
       return { metric: "", summary: "last" };
+    case "importance":
+      return { metric: "" };
     case "scatter":
       return { x: "", y: "" };
     case "parcoords":

@@ -6,7 +6,7 @@
  */
 import type { components } from "../api/schema";
 
-export const PANEL_KINDS = ["line", "bar", "scalar", "scatter", "parcoords", "media", "table", "markdown", "comparer"] as const;
+export const PANEL_KINDS = ["line", "bar", "scalar", "scatter", "parcoords", "media", "table", "markdown", "comparer", "importance"] as const;
 export type PanelKind = (typeof PANEL_KINDS)[number];
 
 export interface Panel {
@@ -101,8 +101,13 @@ export interface Bundle {
   /** Line panels: panel id → run id → metric → points. */
   series: Record<string, Record<string, Record<string, XY>>>;
   media: Record<string, Record<string, { step: number; items: MediaEntry[] }>>;
+  /** Importance panels: panel id → each config key's importance to the panel's metric. */
+  importance: Record<string, ImportanceRating>;
   generated_at: number;
 }
+
+/** Config keys rated against a metric (the importance route's answer, and a bundle's per panel). */
+export type ImportanceRating = Schemas["ProjectImportanceOut"];
 
 /** One saved revision, as the server lists it (its schema needs no narrowing). */
 export type Revision = Schemas["Revision"];

@@ -129,6 +129,15 @@ def summary_field(summary: dict[str, Any], field: str) -> Any:
     return entry.get(view) if isinstance(entry, dict) else None
 
 
+def summary_value(summary: dict[str, Any], field: str) -> Any:
+    """A summary field's value as the run table shows it (the web app's ``summaryValue``): as
+    :func:`summary_field`, except that the plain key of a ``define_metric`` entry
+    (``{"acc": {"max": …}}``) reads its ``last`` view, not the dict: ``acc.max`` names the rest."""
+    value = summary_field(summary, field)
+    views = isinstance(value, dict) and value and all(k in SUMMARY_VIEWS for k in value)
+    return value.get("last") if field in summary and views else value
+
+
 def _run_columns(ctx: Context, detail: bool) -> list[sa.ColumnElement]:
     columns = [
         runs.c.id.label("pk"),
@@ -344,7 +353,7 @@ def project_keys(conn: sa.Connection, entity: str, project: str) -> dict[str, li
         sa.select(runs.c.config, runs.c.metric_defs).where(runs.c.project_id == pid, LIVE).order_by(runs.c.id)
     )
     for config, defs in rows:
-        _config_paths(config or {}, "", config_keys)
+        config_keys.update(flat_config(config or {}))
         for name, definition in (defs or {}).items():
             step = definition.get("step_metric") if isinstance(definition, dict) else None
             if isinstance(step, str) and step:
@@ -352,10 +361,18 @@ def project_keys(conn: sa.Connection, entity: str, project: str) -> dict[str, li
     return {"summary": list(metric_keys), "config": sorted(config_keys), "step_metrics": step_metrics}
 
 
-def _config_paths(value: dict, prefix: str, out: set[str], depth: int = 0) -> None:
+def flat_config(config: dict[str, Any]) -> dict[str, Any]:
+    """A config's leaves by dotted path (``{"optimizer": {"lr": 0.1}}`` → ``optimizer.lr``), as the
+    run table's config columns name them; an empty dict, and anything deeper than 8 levels, is a leaf."""
+    out: dict[str, Any] = {}
+    _flatten(config, "", out, 0)
+    return out
+
+
+def _flatten(value: dict[str, Any], prefix: str, out: dict[str, Any], depth: int) -> None:
     for key, item in value.items():
         path = f"{prefix}{key}"
         if isinstance(item, dict) and item and depth < 8:
-            _config_paths(item, path + ".", out, depth + 1)
+            _flatten(item, path + ".", out, depth + 1)
         else:
-            out.add(path)
+            out[path] = item

@@ -3,10 +3,11 @@
 The editor's preview, the viewer, share links and the HTML export all read this one shape (see
 REPORTS_API.md "The bundle"). Run sets are resolved with the run table's own filter language and
 query (``query/runs.list_runs``), line panels' series with the history route's downsampling
-(``query/history.read_history``, ≤ 1,000 points per series), so a report shows what the
-workspace shows. Each run also carries its environment: the git commit from its metadata, the
-sha256 of its ``diff.patch`` and the packages of its ``requirements.txt`` (run files the SDK
-uploads), which is what an auditor's archive needs.
+(``query/history.read_history``, ≤ 1,000 points per series), importance panels' ratings with
+the importance route's (``query/project_importance.rate``, over the block's shown runs), so a
+report shows what the workspace shows. Each run also carries its environment: the git commit
+from its metadata, the sha256 of its ``diff.patch`` and the packages of its ``requirements.txt``
+(run files the SDK uploads), which is what an auditor's archive needs.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from wakelog._names import check_file_name
 from wakelog.server.http import json_array
 from wakelog.server.query.filters import Field, InList, Node, parse
 from wakelog.server.query.history import RunRef, read_history
+from wakelog.server.query.project_importance import rate
 from wakelog.server.query.runs import LIVE, Context, list_runs, project_id_subquery
 from wakelog.server.reports.spec import MAX_RUNS
 from wakelog.server.routes.runs import file_url
@@ -75,14 +77,19 @@ def build(conn: sa.Connection, blobs: BlobStore, ctx: Context, report: dict[str,
     bundle = Bundle({})
     series: dict[str, Any] = {}
     media: dict[str, Any] = {}
+    importance: dict[str, Any] = {}
     for block in panel_blocks:
         shown = list(dict.fromkeys(r for s in block["runsets"] for r in runsets[s["id"]]))
+        hidden = {r for s in block["runsets"] for r in s["hidden"]}
         refs = [RunRef(found.pks[r], r, found.rows[r]["created_at"]) for r in shown if r in found.pks]
         for panel in block["panels"]:
             if panel["kind"] == "line":
                 series[panel["id"]] = _line(conn, refs, panel["config"])
             elif panel["kind"] == "media":
                 media[panel["id"]] = _media(conn, entity, project, refs, panel["config"], bundle)
+            elif panel["kind"] == "importance":
+                rows = [(found.rows[r]["config"], found.rows[r]["summary"]) for r in shown if r not in hidden]
+                importance[panel["id"]] = rate(rows, panel["config"]["metric"])
     environments = _environments(conn, blobs, found.pks)
     bundle.data = {
         "report": report,
@@ -93,6 +100,7 @@ def build(conn: sa.Connection, blobs: BlobStore, ctx: Context, report: dict[str,
         "runsets": runsets,
         "series": series,
         "media": media,
+        "importance": importance,
         "generated_at": time.time(),
     }
     return bundle

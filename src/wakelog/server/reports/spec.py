@@ -32,7 +32,9 @@ MAX_TITLE = 200
 MAX_DESCRIPTION = 2000
 MAX_NAME = 200
 MAX_FILTER = 10_000
-KINDS = ("line", "bar", "scalar", "scatter", "parcoords", "media", "table", "markdown", "comparer")
+KINDS = (
+    "line", "bar", "scalar", "scatter", "parcoords", "media", "table", "markdown", "comparer", "importance",
+)  # fmt: skip
 SUMMARIES = ("last", "min", "max", "mean")
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -250,8 +252,12 @@ def _line(config: dict[str, Any], where: str) -> None:
         raise bad(f"{where} log_y", "must be true or false")
 
 
-def _metric(config: dict[str, Any], where: str) -> None:
+def _metric_name(config: dict[str, Any], where: str) -> None:
     _text(_need(config, "metric", where), f"{where} metric", 256, empty=False)
+
+
+def _metric(config: dict[str, Any], where: str) -> None:
+    _metric_name(config, where)
     if config.get("summary", "last") not in SUMMARIES:
         raise bad(f"{where} summary", f"must be one of {', '.join(SUMMARIES)}")
 
@@ -290,6 +296,7 @@ _CONFIG_CHECKS: dict[str, Callable[[dict[str, Any], str], None]] = {
     "table": _list_of("columns", True),
     "markdown": _markdown,
     "comparer": _list_of("fields", False),
+    "importance": _metric_name,
 }
 
 

@@ -27,6 +27,7 @@ from wakelog.server.reports import bundle as bundles
 from wakelog.server.reports import export, store
 from wakelog.server.reports.diff import diff
 from wakelog.server.reports.spec import KINDS, MAX_SPEC_BYTES
+from wakelog.server.routes.importance import ProjectImportanceOut
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(refuse_nul)])
 PROJECT = "/projects/{entity}/{project}"
@@ -206,6 +207,7 @@ class BundleOut(BaseModel):
     runsets: dict[str, list[str]]
     series: dict[str, dict[str, dict[str, XY]]] = PydanticField(description="panel → run → metric")
     media: dict[str, dict[str, MediaShown]] = PydanticField(description="panel → run")
+    importance: dict[str, ProjectImportanceOut] = PydanticField(description="panel → its rating")
     generated_at: float
 
 

@@ -146,6 +146,7 @@ export function PanelEditor({
           <SummarySelect value={configString(panel, "summary", "last")} onChange={(v) => set("summary", v)} />
         </>
       )}
+      {panel.kind === "importance" && <Field label={t("reports.metric")} value={configString(panel, "metric")} list={keysList} onChange={(v) => set("metric", v)} />}
       {panel.kind === "scatter" && (
         <>
           <Field label={t("reports.x")} value={configString(panel, "x")} list={keysList} onChange={(v) => set("x", v)} />

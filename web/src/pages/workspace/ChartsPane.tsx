@@ -14,7 +14,8 @@ import { groupKeys, runGroups } from "../../lib/grouping";
 import type { HistoryStore } from "../../lib/historyStore";
 import type { WorkspacePanel } from "../../lib/panelSections";
 import { sections, shownPanelKeys, type PanelLayout } from "../../lib/panels";
-import { matchesGlob, stringList } from "../../panels/data";
+import { configString, matchesGlob, stringList } from "../../panels/data";
+import { FetchedImportance } from "../../panels/ImportancePanel";
 import { stepMetricOf } from "../../lib/stepMetrics";
 import { useApi } from "../../lib/useApi";
 import { ChartSettings } from "./ChartSettings";
@@ -117,6 +118,10 @@ export function ChartsPane(props: Props) {
     ));
   };
 
+  const renderImportance = (panel: WorkspacePanel) => (
+    <FetchedImportance entity={entity} project={project} filter={url.filter} metric={configString(panel, "metric")} liveVersion={liveVersion} />
+  );
+
   return (
     <div className="ws-charts">
       <ChartControls
@@ -179,6 +184,7 @@ export function ChartsPane(props: Props) {
         shownRuns={shownRuns}
         keysList={keysList}
         renderLine={renderLine}
+        renderImportance={renderImportance}
       />
       {metricKeys.length === 0 && keysLoaded && <p className="muted">{t("workspace.noMetrics")}</p>}
       {sections(panelKeys).map(([name, list]) => (

@@ -36,8 +36,16 @@ const PanelView = lazy(() => import("../../panels/PanelView").then((m) => ({ def
 /** The kinds the workspace draws: media needs a report bundle's media lookup, which it has not. */
 const WORKSPACE_KINDS = PANEL_KINDS.filter((k) => k !== "media");
 /** Line panels are drawn by the workspace's own charts (`renderLine`); the other kinds need no series. */
-const NO_SERIES: PanelData = { series: {}, media: {} };
+const NO_SERIES: PanelData = { series: {}, media: {}, importance: {} };
 const DRAG_TYPE = "application/x-wakelog-panel";
+
+/** What the workspace draws itself: line panels (its history store; once a run is shown) and
+ * importance panels (over its filter, whichever runs are selected); null leaves it to PanelView. */
+function bodyOf(panel: WorkspacePanel, runs: ShownRun[], renderLine: (p: WorkspacePanel) => ReactNode, renderImportance: (p: WorkspacePanel) => ReactNode): ReactNode {
+  if (panel.kind === "line" && runs.length > 0) return renderLine(panel);
+  if (panel.kind === "importance") return renderImportance(panel);
+  return undefined;
+}
 
 interface Props {
   layout: PanelLayout;
@@ -49,9 +57,11 @@ interface Props {
   /** The id of a datalist of the project's metric and config keys. */
   keysList: string;
   renderLine: (panel: WorkspacePanel) => ReactNode;
+  /** An importance panel's body: its rating over the runs of the workspace's filter. */
+  renderImportance: (panel: WorkspacePanel) => ReactNode;
 }
 
-export function WorkspacePanels({ layout, updateLayout, saveChecked, loadedRuns, shownRuns, keysList, renderLine }: Props) {
+export function WorkspacePanels({ layout, updateLayout, saveChecked, loadedRuns, shownRuns, keysList, renderLine, renderImportance }: Props) {
   const { t } = useTranslation();
   const [draft, setDraft] = useState<WorkspacePanel | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -80,7 +90,7 @@ export function WorkspacePanels({ layout, updateLayout, saveChecked, loadedRuns,
     const name = t("workspace.panels.sectionName", { n: layout.sections.length + 1 });
     updateLayout(addSection(layout, { id: newId("s"), name, collapsed: false }));
   };
-  const sectionProps = { layout, updateLayout, commit, runs, keysList, renderLine };
+  const sectionProps = { layout, updateLayout, commit, runs, keysList, renderLine, renderImportance };
 
   return (
     <div className="ws-panels" data-testid="ws-panels">
@@ -130,6 +140,7 @@ interface SectionProps {
   runs: ShownRun[];
   keysList: string;
   renderLine: (panel: WorkspacePanel) => ReactNode;
+  renderImportance: (panel: WorkspacePanel) => ReactNode;
   /** null: the default section. */
   section: WorkspaceSection | null;
 }
@@ -195,7 +206,7 @@ function Section({ section, ...props }: SectionProps) {
   );
 }
 
-function PanelSlot({ panel, layout, updateLayout, commit, runs, keysList, renderLine }: Omit<SectionProps, "section"> & { panel: WorkspacePanel }) {
+function PanelSlot({ panel, layout, updateLayout, commit, runs, keysList, renderLine, renderImportance }: Omit<SectionProps, "section"> & { panel: WorkspacePanel }) {
   const { t } = useTranslation();
   const [editing, setEditing] = useState<WorkspacePanel | null>(null);
   const name = panel.title || t(`reports.kinds.${panel.kind}`);
@@ -251,7 +262,7 @@ function PanelSlot({ panel, layout, updateLayout, commit, runs, keysList, render
       }}
     >
       <Suspense fallback={<p role="status">{t("app.loading")}</p>}>
-        <PanelView bundle={NO_SERIES} panel={panel} runs={runs} tools={tools} body={panel.kind === "line" && runs.length > 0 ? renderLine(panel) : undefined} />
+        <PanelView bundle={NO_SERIES} panel={panel} runs={runs} tools={tools} body={bodyOf(panel, runs, renderLine, renderImportance)} />
       </Suspense>
       {editing && (
         <form

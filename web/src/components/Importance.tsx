@@ -1,15 +1,17 @@
 /**
- * How much each parameter matters for the sweep's metric (importance, 0–1) and which way it pulls
- * (Pearson correlation, −1–1, numeric parameters only), as bars in a table that screen readers read.
+ * How much each parameter matters for a metric (importance, 0–1) and which way it pulls (Pearson
+ * correlation, −1–1, numeric parameters only), as bars in a table that screen readers read: a
+ * sweep's parameters (the sweep page) and a project's config keys (the `importance` panel).
  */
 import { useTranslation } from "react-i18next";
-import type { ParamImportance } from "../../api/types";
-import { formatNumber } from "../../lib/format";
+import type { ParamImportance } from "../api/types";
+import { formatNumber } from "../lib/format";
 
-export function Importance({ rows, metric }: { rows: ParamImportance[] | null; metric: string }) {
+/** `empty`: what to say when nothing could be rated (the sweep's or the panel's reason). */
+export function Importance({ rows, metric, empty }: { rows: ParamImportance[] | null; metric: string; empty: string }) {
   const { t } = useTranslation();
   if (rows === null) return <p role="status">{t("app.loading")}</p>;
-  if (rows.length === 0) return <p className="muted">{t("sweeps.noImportance")}</p>;
+  if (rows.length === 0) return <p className="muted">{empty}</p>;
   const most = Math.max(...rows.map((r) => r.importance), 1e-12);
   const sorted = [...rows].sort((a, b) => b.importance - a.importance);
   return (

@@ -1,0 +1,114 @@
+"""How much each parameter matters to a metric: Optuna's fANOVA importance (a random forest of
+scikit-learn's, decomposed by variance) and the Pearson correlation.
+
+One core for a sweep's trials (``sweeps/importance``) and a project's runs
+(``query/project_importance``): both hand it one column of values per parameter and the metric's
+value per row. Numbers are modelled as numbers; anything else (strings, booleans, lists) as
+categories. A missing value (``None``: a key some runs lack) is a category of its own, and in a
+column of numbers a value below all of them, so the forest can still split it off; the correlation
+is over the rows that have a number. A parameter with one value among the rows explains nothing and
+is left out, and so is one with more than ``MAX_CATEGORIES`` categories (an output path or a seed
+string: a value per run explains nothing a run id would not).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+
+#: fANOVA needs a few rows to say anything.
+MIN_ROWS = 3
+MAX_CATEGORIES = 100
+#: The forest fANOVA fits. Optuna's defaults (64 trees of depth 64) take ~40 s on 1,000 runs × 20
+#: parameters on a 2-core box; 32 trees of depth 6 take under a second and rank the same way
+#: (``bench/server_query.py --part importance``).
+FANOVA_TREES = 32
+FANOVA_DEPTH = 6
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def rank(columns: dict[str, list[Any]], metric: list[float], goal: str = "minimize") -> list[dict[str, Any]]:
+    """``[{param, importance, correlation}]`` most important first; ``columns`` holds each
+    parameter's value per row, ``metric`` the metric's value per row."""
+    if len(metric) < MIN_ROWS:
+        return []
+    values = np.array(metric, dtype=float)
+    varied = {key: column for key, column in columns.items() if _rateable(column)}
+    if not varied:
+        return []
+    scores = _fanova(varied, values, goal)
+    out = [
+        {"param": key, "importance": scores.get(key, 0.0), "correlation": _pearson(column, values)}
+        for key, column in varied.items()
+    ]
+    return sorted(out, key=lambda row: (-row["importance"], row["param"]))
+
+
+def _rateable(column: list[Any]) -> bool:
+    distinct = {_token(v) for v in column}
+    if len(distinct) < 2:
+        return False
+    return _numeric(column) or len(distinct) <= MAX_CATEGORIES
+
+
+def _numeric(column: list[Any]) -> bool:
+    """Numbers, some perhaps missing."""
+    return all(v is None or is_number(v) for v in column) and any(v is not None for v in column)
+
+
+def _token(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _pearson(column: list[Any], metric: np.ndarray) -> float | None:
+    if not _numeric(column):
+        return None
+    present = np.array([v is not None for v in column])
+    x = np.array([v for v in column if v is not None], dtype=float)
+    y = metric[present]
+    if len(x) < 2 or x.std() == 0 or y.std() == 0:
+        return None
+    return float(np.corrcoef(x, y)[0, 1])
+
+
+def _fanova(columns: dict[str, list[Any]], metric: np.ndarray, goal: str) -> dict[str, float]:
+    import optuna
+    from optuna.distributions import CategoricalDistribution, FloatDistribution
+    from optuna.importance import FanovaImportanceEvaluator, get_param_importances
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    distributions: dict[str, Any] = {}
+    encoded: dict[str, list[Any]] = {}
+    for key, column in columns.items():
+        if _numeric(column):
+            numbers = [float(v) for v in column if v is not None]
+            low, high = min(numbers), max(numbers)
+            missing = low - (high - low or 1.0)  # below every number: a split of its own
+            if len(numbers) < len(column):
+                low = missing
+            distributions[key] = FloatDistribution(low, high)
+            encoded[key] = [missing if v is None else float(v) for v in column]
+        else:
+            tokens = sorted({_token(v) for v in column})
+            distributions[key] = CategoricalDistribution(tokens)
+            encoded[key] = [_token(v) for v in column]
+    study = optuna.create_study(direction="maximize" if goal == "maximize" else "minimize")
+    study.add_trials(
+        [
+            optuna.trial.create_trial(
+                params={key: encoded[key][i] for key in columns},
+                distributions=distributions,
+                value=float(value),
+            )
+            for i, value in enumerate(metric)
+        ]
+    )
+    evaluator = FanovaImportanceEvaluator(n_trees=FANOVA_TREES, max_depth=FANOVA_DEPTH, seed=0)
+    scores = get_param_importances(study, evaluator=evaluator, normalize=True)
+    return {key: float(value) for key, value in scores.items()}
