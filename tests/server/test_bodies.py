@@ -125,6 +125,53 @@ def test_no_route_reads_an_unauthenticated_body(server: InProcessServer) -> None
     assert asyncio.run(all_routes()) == []
 
 
+@pytest.mark.parametrize(
+    "path",
+    [f"{RUN}/records", "/graphql", "/files/admin/proj/run1/file_stream"],
+    ids=["records", "graphql", "file_stream"],
+)
+def test_a_client_that_goes_away_mid_body_is_no_server_error(server: InProcessServer, path: str) -> None:
+    """A client that hangs up halfway through its body (its own timeout, on a busy server) gets a
+    4xx it will not read, and the app raises nothing: no 500, no traceback in the server's log."""
+    sent, status = 0, 0
+    key = server.key
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        sent += 1
+        if sent > 1:
+            return {"type": "http.disconnect"}
+        return {"type": "http.request", "body": b'{"files": {', "more_body": True}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    credentials = httpx.BasicAuth("api", key).auth_flow(httpx.Request("POST", "http://test"))
+    authorization = next(credentials).headers["authorization"].encode()
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"test"),
+            (b"content-type", b"application/json"),
+            (b"authorization", authorization),
+        ],
+        "client": ("127.0.0.1", 1),
+        "server": ("test", 80),
+    }
+    asyncio.run(asyncio.wait_for(server.app(scope, receive, send), timeout=60))
+    assert status == 400
+
+
 def test_routes_read_bodies_themselves_after_authentication(server: InProcessServer) -> None:
     """FastAPI reads a declared body parameter before any dependency runs (authentication
     included): no route declares one; bodies are read in the handler (server/body.py)."""

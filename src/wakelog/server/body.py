@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.types import Message as AsgiMessage
 
@@ -82,13 +83,7 @@ async def read_body(request: Request, limit: int | None = None) -> bytes:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"request body over {limit} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"request body over {limit} bytes")
-        chunks.append(chunk)
-    body = b"".join(chunks)
+    body = await _received(request, limit)
     if request.headers.get("content-encoding", "").lower() == "gzip":
         body = await run_in_threadpool(gunzip, body, limit)
     return body
@@ -135,12 +130,22 @@ async def _json_bytes(request: Request, limit: int) -> bytes:
     content_type["content-type"] = request.headers.get("content-type", "")
     if content_type.get_content_type() != "application/json":
         raise UnsupportedMediaType("send the body as application/json")
-    size, chunks = 0, []
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"request body over {limit} bytes")
-        chunks.append(chunk)
+    return await _received(request, limit)
+
+
+async def _received(request: Request, limit: int) -> bytes:
+    """The body as it streams in, 413 past ``limit`` bytes."""
+    chunks, size = [], 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"request body over {limit} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        # The client gave up before sending it all (its own timeout, on a busy server; it sends
+        # the request again): nothing was applied, and it is no server error to log as one.
+        raise InvalidRequest("the client went away before sending the whole body") from None
     return b"".join(chunks)
 
 
