@@ -326,6 +326,22 @@ def test_a_failed_exit_and_bad_lines(server: InProcessServer) -> None:
         assert (run["state"], run["exit_code"]) == ("failed", 1)
 
 
+def test_lines_strict_json_refuses_are_read_as_before(server: InProcessServer) -> None:
+    """History lines are read by a strict JSON parser first; what it refuses and wandb-core
+    writes (a diverged loss: ``NaN``, ``Infinity``; a number past a float's range) is read by
+    Python's json module, as it always was, and stored."""
+    with wandb_client(server) as client:
+        upsert(client, "fs3")
+        lines = ['{"_step": 0, "loss": NaN, "grad": Infinity}', '{"_step": 1, "loss": 0.5, "grad": -1e400}']
+        body = {"files": {"wandb-history.jsonl": {"offset": 0, "content": lines}}}
+        assert stream(client, "fs3", body).status_code == 200
+        rows = client.get("/api/v1/runs/admin/wb/fs3/history/rows").json()["rows"]
+        assert [(row["_step"], row["loss"], row["grad"]) for row in rows] == [
+            (0, "NaN", "Infinity"),
+            (1, 0.5, "-Infinity"),
+        ]
+
+
 def test_unknown_operations_are_named_and_counted(server: InProcessServer) -> None:
     with wandb_client(server) as client:
         before = graphql.unknown_counts[("SomethingNew", "brandNewField")]
