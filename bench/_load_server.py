@@ -5,8 +5,9 @@ process, after wrapping the app that ``serve.app_factory`` builds in a small ASG
 middleware appends one line per ``POST …/records`` (with ``--every-request``: per HTTP request of
 any kind, as ``bench/wandb_client.py`` counts the stock client's answers) to ``--timings``:
 milliseconds from the request reaching the app to the last byte of its answer (queueing for the
-database writer and the thread pool included), the status, the method and the path. Nothing in
-``src/`` changes; one worker only (uvicorn imports the factory in this process).
+database writer and the thread pool included), the status, the body's declared length, the method
+and the path. Nothing in ``src/`` changes; one worker only (uvicorn imports the factory in this
+process).
 
 Run: python bench/_load_server.py --timings PATH [--every-request] <wakelog server options>
 """
@@ -47,7 +48,8 @@ class IngestTimer:
             await self.app(scope, receive, answer)
         finally:
             ms = (time.perf_counter() - start) * 1e3
-            self.out.write(f"{ms:.3f} {status} {scope['method']} {scope['path']}\n")
+            sent = dict(scope["headers"]).get(b"content-length", b"-").decode()
+            self.out.write(f"{ms:.3f} {status} {sent} {scope['method']} {scope['path']}\n")
 
 
 def main() -> None:
