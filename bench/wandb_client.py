@@ -90,9 +90,11 @@ class Launcher:
         self.base = {n: v for n, v in os.environ.items() if not n.startswith(("WAKELOG_", "WANDB_"))}
 
     def env(self, module: str, folder: Path) -> dict[str, str]:
+        """Either client's environment: the server, and its own home and config folders (never
+        the user's: the SDK online notes the entity it logged to in its config folder)."""
+        home = folder / "home"
+        home.mkdir()
         if module == "wandb":
-            home = folder / "home"
-            home.mkdir()
             return {
                 **self.base,
                 "HOME": str(home),
@@ -108,6 +110,8 @@ class Launcher:
             }
         return {
             **self.base,
+            "HOME": str(home),
+            "WAKELOG_CONFIG_DIR": str(home / "config"),
             "PYTHONPATH": os.pathsep.join(filter(None, [self.base.get("PYTHONPATH"), str(BENCH)])),
             "WAKELOG_MODE": "online",
             "WAKELOG_BASE_URL": self.server.url,
