@@ -339,9 +339,19 @@ class Report:
                 print(f"{peer}: {why}")
         print()
 
-    def budget(self, what: str, value: float, budget: float, unit: str, line: str, **extra: Any) -> None:
-        """One budget check; ``line`` is the printed headline (figure, budget, floors, peers)."""
-        ok = value <= budget
+    def budget(
+        self,
+        what: str,
+        value: float,
+        budget: float,
+        unit: str,
+        line: str,
+        at_least: bool = False,
+        **extra: Any,
+    ) -> None:
+        """One budget check, a ceiling (``at_least``: a floor, as for a throughput); ``line`` is the
+        printed headline (figure, budget, floors, peers)."""
+        ok = value >= budget if at_least else value <= budget
         self.data["budgets"].append(
             {"what": what, "value": value, "budget": budget, "unit": unit, "ok": ok, "line": line, **extra}
         )

@@ -64,7 +64,7 @@ def value(step: int, k: int) -> float:
 class Server:
     """``bench/_load_server.py`` on a free port, data in ``data_dir``; ``backend_store`` for PostgreSQL."""
 
-    def __init__(self, data_dir: Path, backend_store: str | None) -> None:
+    def __init__(self, data_dir: Path, backend_store: str | None, every_request: bool = False) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.timings = data_dir.parent / "ingest-timings.txt"
@@ -74,6 +74,7 @@ class Server:
             str(Path(__file__).with_name("_load_server.py")),
             "--timings",
             str(self.timings),
+            *(["--every-request"] if every_request else []),
         ]
         command += ["--port", str(self.port), "--data-dir", str(data_dir)]
         command += ["--backend-store", backend_store] if backend_store else []
@@ -118,6 +119,7 @@ def start_trainings(server: Server, work: Path, args: Any) -> list[subprocess.Po
         WAKELOG_SILENT="true",
         WAKELOG_CONSOLE="off",
         WAKELOG_FINISH_TIMEOUT=str(args.deadline),
+        WAKELOG_CONFIG_DIR=str(work / "config"),  # never the user's own
     )
     procs = []
     for i in range(args.runs):
@@ -227,7 +229,7 @@ def stored_points(database_url: str, run_id: str) -> int:
 def latencies(path: Path) -> tuple[list[float], Counter[int]]:
     times, statuses = [], Counter()
     for line in path.read_text(encoding="utf-8").splitlines():
-        ms, status = line.split()
+        ms, status = line.split(maxsplit=2)[:2]
         times.append(float(ms))
         statuses[int(status)] += 1
     return sorted(times), statuses

@@ -20,7 +20,7 @@ from typing import Any
 from _adapters import ADAPTERS
 from _common import BENCH, parser, table
 
-BENCHMARKS = ["log_latency", "step_overhead", "startup", "drain", "web_memory"]
+BENCHMARKS = ["log_latency", "step_overhead", "startup", "drain", "web_memory", "wandb_client"]
 
 
 def run_benchmarks(names: list[str], passthrough: list[str]) -> tuple[dict[str, Any], list[str]]:

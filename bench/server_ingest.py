@@ -196,6 +196,7 @@ print(time.perf_counter() - start)
         "WAKELOG_API_KEY": key,
         "WAKELOG_SILENT": "true",
         "WAKELOG_CONSOLE": "off",
+        "WAKELOG_CONFIG_DIR": str(Path(workdir) / "config"),  # never the user's own
     }
     out = subprocess.run(
         [sys.executable, "-c", script], cwd=workdir, env=env, capture_output=True, text=True, check=True

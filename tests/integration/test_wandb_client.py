@@ -25,7 +25,13 @@ import pytest
 from tests._env import child_env
 from tests._env import pythonpath as child_pythonpath
 from tests.harness import wait_until
-from tests.server.conftest import ServerProcess, start_server
+from tests.server.conftest import (  # noqa: F401  (postgres_url: a fixture)
+    ServerProcess,
+    db_upgrade,
+    fresh_database,
+    postgres_url,
+    start_server,
+)
 
 pytestmark = pytest.mark.process
 REPO = Path(__file__).resolve().parents[2]
@@ -162,6 +168,27 @@ def _read(server: ServerProcess, run: Any) -> dict[str, Any]:
 def test_a_wandb_run_reads_back_like_the_same_script_through_wakelog(
     server: ServerProcess, tmp_path: Path, fail: bool
 ) -> None:
+    _compare(server, tmp_path, fail)
+
+
+def test_a_wandb_run_streams_into_a_server_on_postgresql(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """The comparison on the other backend: a server on PostgreSQL (its file-stream ingest, its
+    upserts, its reads) gives back the wandb run value by value like the SDK's."""
+    if not (CLIENT / "wandb" / "__init__.py").exists():
+        pytest.skip(f"the wandb client is not installed in {CLIENT}")
+    database = fresh_database(request.getfixturevalue("postgres_url"))
+    db_upgrade(database)
+    server = start_server(tmp_path, "--min-free", "0", backend="postgres", database_url=database)
+    try:
+        _compare(server, tmp_path, fail=False)
+    finally:
+        server.stop()
+
+
+def _compare(server: ServerProcess, tmp_path: Path, fail: bool) -> None:
+    """SCRIPT through the stock client and through ``import wakelog as wandb``: the same run."""
     project = f"compare-{'failed' if fail else 'ok'}"
     code = SCRIPT.replace("FAIL", str(fail))
     by_wandb = run_wandb(

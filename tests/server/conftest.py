@@ -16,6 +16,7 @@ PostgreSQL that cannot be started fails the PostgreSQL variants with the reason;
 
 from __future__ import annotations
 
+import asyncio
 import os
 import pwd
 import re
@@ -459,3 +460,37 @@ def s3_backed_server(
     tmp = tmp_path_factory.mktemp("server")
     with start_backend_server(request, tmp, request.param, s3=s3_server) as running:
         yield running
+
+
+def hang_up_mid_body(server: InProcessServer, method: str, path: str, headers: dict[str, str]) -> int:
+    """The status the app answers a request whose client goes away after the body's first part."""
+    sent, status = 0, 0
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        sent += 1
+        if sent > 1:
+            return {"type": "http.disconnect"}
+        return {"type": "http.request", "body": b'{"files": {', "more_body": True}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"test"), *((k.encode(), v.encode()) for k, v in headers.items())],
+        "client": ("127.0.0.1", 1),
+        "server": ("test", 80),
+    }
+    asyncio.run(asyncio.wait_for(server.app(scope, receive, send), timeout=60))
+    return status

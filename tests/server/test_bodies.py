@@ -24,6 +24,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.routing import Mount
 
 from tests.harness import InProcessServer, record_offline_run, upload
+from tests.server.conftest import hang_up_mid_body
 from wakelog._limits import MAX_BATCH_BYTES, MAX_BATCH_RECORDS, MAX_RECORD_BYTES, UPLOAD_BATCH_BYTES
 from wakelog.runlog import RunLogWriter, read_runlog
 from wakelog.runlog._format import HEADER_SIZE
@@ -123,6 +124,20 @@ def test_no_route_reads_an_unauthenticated_body(server: InProcessServer) -> None
         return problems
 
     assert asyncio.run(all_routes()) == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [f"{RUN}/records", "/graphql", "/files/admin/proj/run1/file_stream"],
+    ids=["records", "graphql", "file_stream"],
+)
+def test_a_client_that_goes_away_mid_body_is_no_server_error(server: InProcessServer, path: str) -> None:
+    """A client that hangs up halfway through its body (its own timeout, on a busy server) gets a
+    4xx it will not read, and the app raises nothing: no 500, no traceback in the server's log."""
+    credentials = httpx.BasicAuth("api", server.key).auth_flow(httpx.Request("POST", "http://test"))
+    authorization = next(credentials).headers["authorization"]
+    headers = {"content-type": "application/json", "authorization": authorization}
+    assert hang_up_mid_body(server, "POST", path, headers) == 400
 
 
 def test_routes_read_bodies_themselves_after_authentication(server: InProcessServer) -> None:

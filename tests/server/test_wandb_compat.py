@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.harness import InProcessServer
+from tests.server.conftest import hang_up_mid_body
 from wakelog._artifacts import manifest_digest
 from wakelog.server.wandb_compat import graphql
 
@@ -358,6 +359,22 @@ def test_a_failed_exit_and_bad_lines(server: InProcessServer) -> None:
         assert (run["state"], run["exit_code"]) == ("failed", 1)
 
 
+def test_lines_strict_json_refuses_are_read_as_before(server: InProcessServer) -> None:
+    """History lines are read by a strict JSON parser first; what it refuses and wandb-core
+    writes (a diverged loss: ``NaN``, ``Infinity``; a number past a float's range) is read by
+    Python's json module, as it always was, and stored."""
+    with wandb_client(server) as client:
+        upsert(client, "fs3")
+        lines = ['{"_step": 0, "loss": NaN, "grad": Infinity}', '{"_step": 1, "loss": 0.5, "grad": -1e400}']
+        body = {"files": {"wandb-history.jsonl": {"offset": 0, "content": lines}}}
+        assert stream(client, "fs3", body).status_code == 200
+        rows = client.get("/api/v1/runs/admin/wb/fs3/history/rows").json()["rows"]
+        assert [(row["_step"], row["loss"], row["grad"]) for row in rows] == [
+            (0, "NaN", "Infinity"),
+            (1, 0.5, "-Infinity"),
+        ]
+
+
 def test_unknown_operations_are_named_and_counted(server: InProcessServer) -> None:
     with wandb_client(server) as client:
         before = graphql.unknown_counts[("SomethingNew", "brandNewField")]
@@ -404,6 +421,24 @@ def test_operations_check_the_entity_role(server: InProcessServer) -> None:
         assert files.status_code == 403
         elsewhere = gql(viewer, UPSERT, entity="admin", project="p", name="r1")
         assert elsewhere.status_code == 403 and "does not exist or you are not a member" in elsewhere.text
+
+
+def test_an_upload_whose_client_goes_away_is_no_server_error(server: InProcessServer) -> None:
+    """The signed-URL upload streams its body to a temporary file: a client that hangs up midway
+    gets a 400, and nothing is stored or left behind."""
+    key = _user(server, f"quitter-{server.backend}")
+    entity = f"quitter-{server.backend}"
+    with wandb_client(server, key) as client:
+        upsert = UPSERT.replace('"admin"', "$entity")
+        assert gql(client, upsert, entity=entity, project="wb", name="q").is_success
+        made = gql(client, CREATE_RUN_FILES, entity=entity, project="wb", run="q", files=["output.log"])
+    url = made.json()["data"]["createRunFiles"]["files"][0]["uploadUrl"]
+    leftovers = set(server.data_dir.rglob(".upload-*"))
+    assert hang_up_mid_body(server, "PUT", urlsplit(url).path, {}) == 400
+    assert set(server.data_dir.rglob(".upload-*")) == leftovers, "the partial body's file is removed"
+    with server.client() as admin:
+        files = admin.get(f"/api/v1/runs/{entity}/wb/q/files").json()
+    assert [f for f in files.get("files", files) if f.get("name") == "output.log"] == []
 
 
 def test_uploads_go_to_signed_urls_only(server: InProcessServer) -> None:

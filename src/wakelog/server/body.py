@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.types import Message as AsgiMessage
 
@@ -92,13 +93,7 @@ async def read_body(request: Request, limit: int | None = None) -> bytes:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"request body over {limit} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"request body over {limit} bytes")
-        chunks.append(chunk)
-    body = b"".join(chunks)
+    body = await _received(request, limit)
     if request.headers.get("content-encoding", "").lower() == "gzip":
         body = await run_in_threadpool(gunzip, body, limit)
     return body
@@ -114,6 +109,10 @@ class Spooled:
     #: base64, as S3's ``Content-MD5`` and wandb's artifact manifests name content.
     md5: str
 
+
+#: The client gave up before sending the whole body (its own timeout, on a busy server; it sends the
+#: request again): nothing was applied, and it is no server error to log as one.
+_CLIENT_GONE = "the client went away before sending the whole body"
 
 #: How much of a streamed body is gathered before it is hashed and written in one go.
 _SPOOL_BLOCK = 1024 * 1024
@@ -143,10 +142,12 @@ async def spool_body(request: Request, folder: str | None) -> Spooled:
                 pending, buffered = [], 0
         await run_in_threadpool(take, b"".join(pending))
         tmp.close()
-    except BaseException:
+    except BaseException as exc:
         tmp.close()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp.name)
+        if isinstance(exc, ClientDisconnect):
+            raise InvalidRequest(_CLIENT_GONE) from None
         raise
     return Spooled(tmp.name, size, sha256.hexdigest(), base64.b64encode(md5.digest()).decode())
 
@@ -192,12 +193,20 @@ async def _json_bytes(request: Request, limit: int) -> bytes:
     content_type["content-type"] = request.headers.get("content-type", "")
     if content_type.get_content_type() != "application/json":
         raise UnsupportedMediaType("send the body as application/json")
-    size, chunks = 0, []
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"request body over {limit} bytes")
-        chunks.append(chunk)
+    return await _received(request, limit)
+
+
+async def _received(request: Request, limit: int) -> bytes:
+    """The body as it streams in, 413 past ``limit`` bytes."""
+    chunks, size = [], 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"request body over {limit} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise InvalidRequest(_CLIENT_GONE) from None
     return b"".join(chunks)
 
 

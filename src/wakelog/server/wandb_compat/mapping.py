@@ -7,6 +7,8 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
+import msgspec
+
 from wakelog.errors import UsageError
 from wakelog.sdk._metrics import MetricDefinition
 from wakelog.server.errors import InvalidRequest
@@ -46,10 +48,22 @@ _CONSOLE = re.compile(
 )
 
 
+#: Strict JSON, about 5× faster than ``json.loads``: the file stream sends one line per history row.
+_STRICT = msgspec.json.Decoder()
+
+
 def loads(text: Any, what: str) -> Any:
-    """JSON text the client sent as a string (GraphQL ``JSONString``, file-stream lines); 400 if not."""
+    """JSON text the client sent as a string (GraphQL ``JSONString``, file-stream lines); 400 if not.
+
+    What strict JSON refuses goes to ``json.loads``, which takes what wandb-core also writes:
+    ``NaN`` and ``Infinity`` (a diverged loss), numbers past a float's range, lone surrogates.
+    Where both read a text they read it alike, so the fast path changes no value."""
     if not isinstance(text, str):
         raise InvalidRequest(f"{what} must be a JSON string")
+    try:
+        return _STRICT.decode(text)
+    except (msgspec.DecodeError, RecursionError):
+        pass
     try:
         return json.loads(text)
     except (ValueError, RecursionError):
