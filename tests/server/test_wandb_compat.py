@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from tests.harness import InProcessServer
 from tests.server.conftest import hang_up_mid_body
 from wakelog._artifacts import manifest_digest
+from wakelog.server.errors import InvalidRequest
 from wakelog.server.wandb_compat import graphql
 
 UPSERT = """
@@ -958,3 +959,16 @@ def test_only_content_you_uploaded_is_skipped_by_md5(server: InProcessServer) ->
     with wandb_client(server, key) as member:
         (url,) = _file_urls(member, _pending(member, "mine", files, entity=team), files)
         assert url is not None, "the member uploads their own copy"
+
+
+def test_a_query_sent_again_is_not_parsed_again() -> None:
+    """The client repeats a few dozen queries: each is parsed once; a bad one is refused each time."""
+    graphql._parse.cache_clear()
+    query = "query Probe { viewer { id username } }"
+    first = graphql._parse(query)
+    assert graphql._parse(query) is first
+    assert graphql._parse.cache_info().misses == 1
+    for _ in range(2):
+        with pytest.raises(InvalidRequest, match="not a GraphQL document"):
+            graphql._parse("query {")
+    assert graphql._parse.cache_info().currsize == 1

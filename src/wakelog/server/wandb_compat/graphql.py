@@ -10,6 +10,7 @@ the field, and counted (``unknown_counts``) and logged, so a new client release'
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import Counter
 from collections.abc import Callable
@@ -36,6 +37,9 @@ from wakelog.server.errors import InvalidRequest
 _log = logging.getLogger(__name__)
 #: A document has at most this many tokens (the client's longest is a few hundred).
 MAX_TOKENS = 5000
+#: Parsed queries kept (``_parse``): more than the stock client's distinct queries, bounded for any
+#: other sender.
+PARSED_QUERIES = 256
 #: Selections nest at most this deep (the client's deepest is 7).
 MAX_DEPTH = 16
 
@@ -103,7 +107,11 @@ def execute(body: dict[str, Any], resolvers: dict[tuple[str, str], Resolver], co
     return {"data": data}
 
 
+@functools.lru_cache(maxsize=PARSED_QUERIES)
 def _parse(query: str) -> DocumentNode:
+    """The query's document; the client sends the same few dozen queries over and over, so the
+    documents are kept (parsing one took about 1 ms of a file-stream request's time; documents are
+    only read). A query that does not parse raises, and is not kept."""
     try:
         return parse(query, no_location=True, max_tokens=MAX_TOKENS)
     except GraphQLError as exc:
