@@ -2880,7 +2880,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "line" | "bar" | "scalar" | "scatter" | "parcoords" | "media" | "table" | "markdown" | "comparer";
+            kind: "line" | "bar" | "scalar" | "scatter" | "parcoords" | "media" | "table" | "markdown" | "comparer" | "histogram";
             /**
              * Title
              * @default
@@ -8005,7 +8005,7 @@ export interface operations {
                                  * Kind
                                  * @enum {string}
                                  */
-                                kind: "line" | "bar" | "scalar" | "scatter" | "parcoords" | "media" | "table" | "markdown" | "comparer";
+                                kind: "line" | "bar" | "scalar" | "scatter" | "parcoords" | "media" | "table" | "markdown" | "comparer" | "histogram";
                                 /**
                                  * Title
                                  * @default
@@ -8160,7 +8160,7 @@ export interface operations {
                                  * Kind
                                  * @enum {string}
                                  */
-                                kind: "line" | "bar" | "scalar" | "scatter" | "parcoords" | "media" | "table" | "markdown" | "comparer";
+                                kind: "line" | "bar" | "scalar" | "scatter" | "parcoords" | "media" | "table" | "markdown" | "comparer" | "histogram";
                                 /**
                                  * Title
                                  * @default
