@@ -17,7 +17,7 @@ import { topLevelFor } from "../lib/markdown";
 import { groupedLines, groupKeys, runGroups, type Aggregate, type Band } from "../lib/grouping";
 import type { LineInput } from "../lib/series";
 import { clampAmount, smoothingKindOf, type SmoothingKind } from "../lib/smoothing";
-import { configString, fieldValue, lineMetrics, seriesOf, stringList, summaryNumber, type PanelData, type ShownRun, type SummaryKind } from "./data";
+import { configString, fieldValue, lineMetrics, panelMaxRuns, seriesOf, stringList, summaryNumber, type PanelData, type ShownRun, type SummaryKind } from "./data";
 import type { Bundle, Panel } from "./types";
 
 interface Props {
@@ -54,7 +54,7 @@ function PanelBody({ bundle, panel, runs, level = 3 }: Omit<Props, "tools" | "cl
   if (runs.length === 0 && panel.kind !== "markdown") return <p className="muted chart-empty">{t("reports.noRuns")}</p>;
   switch (panel.kind) {
     case "line":
-      return <LinePanel bundle={bundle} panel={panel} runs={runs} />;
+      return <LinePanel bundle={bundle} panel={panel} runs={runs.slice(0, panelMaxRuns(panel) ?? runs.length)} />;
     case "bar":
       return <BarPanel panel={panel} runs={runs} />;
     case "scalar":
@@ -70,6 +70,9 @@ function PanelBody({ bundle, panel, runs, level = 3 }: Omit<Props, "tools" | "cl
       return <Markdown text={configString(panel, "text")} topLevel={topLevelFor(configString(panel, "text"), Math.min(6, level + 1))} />;
     case "comparer":
       return <ComparerPanel panel={panel} runs={runs} />;
+    case "histogram":
+      // The workspace draws it from the runs' media (a report's bundle carries no histogram steps yet).
+      return <p className="muted chart-empty">{t("chart.noData")}</p>;
     default:
       return <p className="muted">{t("reports.unknownKind", { kind: String((panel as { kind: unknown }).kind) })}</p>;
   }

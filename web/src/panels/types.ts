@@ -6,7 +6,7 @@
  */
 import type { components } from "../api/schema";
 
-export const PANEL_KINDS = ["line", "bar", "scalar", "scatter", "parcoords", "media", "table", "markdown", "comparer"] as const;
+export const PANEL_KINDS = ["line", "bar", "scalar", "scatter", "parcoords", "media", "table", "markdown", "comparer", "histogram"] as const;
 export type PanelKind = (typeof PANEL_KINDS)[number];
 
 export interface Panel {

@@ -16,6 +16,9 @@ import { ReportBody } from "../../panels/ReportBody";
 import { PANEL_KINDS, type Block, type Bundle, type PanelKind, type PanelsBlock, type Report, type ReportSpec } from "../../panels/types";
 import { PanelEditor, RunSetEditor } from "./BlockEditors";
 
+/** The kinds a report offers: a histogram panel's steps are not in a report's bundle yet (the workspace draws them). */
+const REPORT_KINDS = PANEL_KINDS.filter((k) => k !== "histogram");
+
 interface Draft {
   title: string;
   description: string;
@@ -218,6 +221,7 @@ function PanelsEditor({ entity, project, block, bundle, keysList, onChange }: { 
           key={panel.id}
           panel={panel}
           keysList={keysList}
+          kinds={REPORT_KINDS}
           onChange={(p) => onChange({ ...block, panels: block.panels.map((x, j) => (j === i ? p : x)) })}
           onRemove={() => onChange({ ...block, panels: block.panels.filter((_, j) => j !== i) })}
           onMove={(delta) => onChange({ ...block, panels: moveItem(block.panels, i, delta) })}
@@ -226,7 +230,7 @@ function PanelsEditor({ entity, project, block, bundle, keysList, onChange }: { 
       <div className="editor-tools">
         <label htmlFor={kindId}>{t("reports.newPanelKind")}</label>
         <select id={kindId} value={kind} onChange={(e) => setKind(e.target.value as PanelKind)}>
-          {PANEL_KINDS.map((k) => (
+          {REPORT_KINDS.map((k) => (
             <option key={k} value={k}>
               {t(`reports.kinds.${k}`)}
             </option>
