@@ -217,3 +217,28 @@ def test_runs_logged_with_a_group_are_grouped_by_default(pages: Pages, group_def
     page.goto(pages.url(f"/{ENTITY}/group-default?group=job_type"))
     wait_for_rows(page, 4)
     expect(page.get_by_label("Group by")).to_have_value("job_type")
+
+
+def test_a_report_draws_a_histogram_panel_from_its_bundle(
+    pages: Pages, seeded: Seeded, kinds_projects: None
+) -> None:
+    runset = {"id": "all", "name": "all", "filter": "", "runs": None}
+    panel = {
+        "id": "grads",
+        "kind": "histogram",
+        "title": "Gradients",
+        "config": {"key": "grads/w", "max_runs": 2},
+    }
+    spec = {"blocks": [{"id": "b", "type": "panels", "runsets": [runset], "panels": [panel]}]}
+    with seeded.server.client() as admin:
+        made = admin.post(
+            f"/api/v1/projects/{ENTITY}/kinds-zh/reports", json={"title": "直方图", "spec": spec}
+        )
+        assert made.status_code == 201, made.text
+    page = pages.new(locale="zh-CN")
+    page.goto(pages.url(f"/{ENTITY}/kinds-zh/reports/{made.json()['id']}"))
+    shown = page.locator("[data-testid=report-panel][data-kind=histogram] [data-testid=histogram-runs] > li")
+    expect(shown.locator(".histogram-run")).to_have_text(["h-3", "h-2"])
+    expect(shown.first.locator("canvas").first).to_be_visible()
+    shot(page, "panel-kinds-report-histogram-zh")
+    check_page(page, AXE.read_text(), "panel-kinds-report-histogram-zh")

@@ -31,7 +31,7 @@ describe("section order", () => {
 
   it("is kept when the layout is read back (the order is the list's)", () => {
     const moved = moveSection(layout, "s3", -1);
-    expect(sections(parsePanelSystem(JSON.parse(JSON.stringify(moved))))).toEqual(["s1", "s3", "s2"]);
+    expect(sections(parsePanelSystem(JSON.parse(JSON.stringify(moved)) as { sections: unknown }))).toEqual(["s1", "s3", "s2"]);
   });
 });
 
@@ -61,13 +61,17 @@ describe("histogram panels", () => {
 });
 
 describe("the workspace's default grouping", () => {
-  const grouped = [{ group: null }, { group: "exp-a" }];
-  const ungrouped = [{ group: null }, { group: "" }];
+  const grouped = [{ group: null }, { group: "exp-a" }, { group: "exp-b" }, { group: "exp-a" }];
+  const ungrouped = [{ group: null }, { group: "" }, { group: null }];
 
-  it("groups by group when a run carries one and the URL names no grouping (W&B's default)", () => {
+  it("groups by group when runs share one and the URL names no grouping (W&B's default)", () => {
     expect(workspaceGroupBy(null, grouped)).toBe("group");
     expect(workspaceGroupBy(null, ungrouped)).toBe("");
     expect(workspaceGroupBy(null, [])).toBe("");
+  });
+
+  it("does not group runs that are each alone in their group", () => {
+    expect(workspaceGroupBy(null, [{ group: "g-a" }, { group: "g-b" }, { group: null }])).toBe("");
   });
 
   it("follows the URL or saved view: its grouping, or none when it turned grouping off", () => {

@@ -54,6 +54,7 @@ function bundle(): Bundle {
     runsets: { s1: ["r1", "r2", "r3", "gone"], s2: ["r1", "r4"] },
     series: { p1: { r1: { "train/loss": { x: [0, 1], y: [2, 1] }, "train/lr": { x: [0], y: [1] }, acc: { x: [], y: [] }, nan: { x: [0, 1], y: ["NaN", "Infinity"] }, other: { x: [0], y: [0] } } } },
     media: {},
+    histograms: {},
     generated_at: 0,
   };
 }

@@ -2445,6 +2445,15 @@ export interface components {
                     [key: string]: components["schemas"]["MediaShown"];
                 };
             };
+            /**
+             * Histograms
+             * @description panel → run → steps
+             */
+            histograms: {
+                [key: string]: {
+                    [key: string]: components["schemas"]["HistogramStep"][];
+                };
+            };
             /** Generated At */
             generated_at: number;
         };
@@ -2673,6 +2682,18 @@ export interface components {
              * @enum {string}
              */
             state: "running" | "paused" | "finished" | "stopping" | "canceled";
+        };
+        /** HistogramStep */
+        HistogramStep: {
+            /** Step */
+            step: number;
+            /**
+             * Value
+             * @description the logged wandb.Histogram: {_type, values, bins}
+             */
+            value: {
+                [key: string]: unknown;
+            };
         };
         /** HistoryOut */
         HistoryOut: {

@@ -9,6 +9,7 @@ import { DiffTable } from "../components/DiffTable";
 import { EChart } from "../components/EChart";
 import { LineChart, type YScale } from "../components/LineChart";
 import { Markdown } from "../components/Markdown";
+import { HistogramRuns } from "./HistogramPanel";
 import { xKindOf } from "../components/MetricPanel";
 import ParallelPlot from "../components/ParallelPlot";
 import { diffRows } from "../lib/diff";
@@ -71,8 +72,7 @@ function PanelBody({ bundle, panel, runs, level = 3 }: Omit<Props, "tools" | "cl
     case "comparer":
       return <ComparerPanel panel={panel} runs={runs} />;
     case "histogram":
-      // The workspace draws it from the runs' media (a report's bundle carries no histogram steps yet).
-      return <p className="muted chart-empty">{t("chart.noData")}</p>;
+      return <HistogramRuns histKey={configString(panel, "key")} runs={runs} byRun={new Map(Object.entries(bundle.histograms[panel.id] ?? {}))} />;
     default:
       return <p className="muted">{t("reports.unknownKind", { kind: String((panel as { kind: unknown }).kind) })}</p>;
   }

@@ -10,9 +10,9 @@ import { toNumbers, type SeriesData } from "../lib/series";
 import { smoothingOn, type SmoothingKind } from "../lib/smoothing";
 import type { Block, Bundle, BundleRun, Panel, PanelKind, PanelsBlock, ReportSpec, RunSet } from "./types";
 
-/** What a panel reads of a Bundle besides its runs: line series and media (the workspace draws
- * the kinds that need neither without one). */
-export type PanelData = Pick<Bundle, "series" | "media">;
+/** What a panel reads of a Bundle besides its runs: line series, media and histogram steps (the
+ * workspace draws the kinds that need none of them without one). */
+export type PanelData = Pick<Bundle, "series" | "media" | "histograms">;
 
 export interface ShownRun {
   id: string;

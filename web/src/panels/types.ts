@@ -101,6 +101,8 @@ export interface Bundle {
   /** Line panels: panel id → run id → metric → points. */
   series: Record<string, Record<string, Record<string, XY>>>;
   media: Record<string, Record<string, { step: number; items: MediaEntry[] }>>;
+  /** Histogram panels: panel id → run id → the key's logged steps (a `wandb.Histogram` stub each). */
+  histograms: Record<string, Record<string, { step: number; value: Record<string, unknown> }[]>>;
   generated_at: number;
 }
 

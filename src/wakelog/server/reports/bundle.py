@@ -22,7 +22,7 @@ from wakelog._names import check_file_name
 from wakelog.server.http import json_array
 from wakelog.server.query.filters import Field, InList, Node, parse
 from wakelog.server.query.history import RunRef, read_history
-from wakelog.server.query.runs import LIVE, Context, list_runs, project_id_subquery
+from wakelog.server.query.runs import LIVE, Context, clean_json, list_runs, project_id_subquery
 from wakelog.server.reports.spec import MAX_RUNS
 from wakelog.server.routes.runs import file_url
 from wakelog.store.blobs import BlobStore
@@ -33,6 +33,10 @@ POINTS = 1000
 #: Metrics one line panel draws at most (after expanding globs), and its series (runs × metrics).
 MAX_PANEL_KEYS = 50
 MAX_PANEL_SERIES = 5000
+#: A histogram panel: runs drawn when it sets no ``max_runs`` (a heatmap each), and logged steps
+#: sent per run at most (evenly picked from more).
+HISTOGRAM_RUNS = 6
+HISTOGRAM_STEPS = 500
 #: requirements.txt larger than this is not read for the package list.
 MAX_REQUIREMENTS = 1024 * 1024
 #: Run colours by position when a run set gives none (Tableau 10, as the workspace's charts).
@@ -75,6 +79,7 @@ def build(conn: sa.Connection, blobs: BlobStore, ctx: Context, report: dict[str,
     bundle = Bundle({})
     series: dict[str, Any] = {}
     media: dict[str, Any] = {}
+    histograms: dict[str, Any] = {}
     for block in panel_blocks:
         shown = list(dict.fromkeys(r for s in block["runsets"] for r in runsets[s["id"]]))
         refs = [RunRef(found.pks[r], r, found.rows[r]["created_at"]) for r in shown if r in found.pks]
@@ -83,6 +88,8 @@ def build(conn: sa.Connection, blobs: BlobStore, ctx: Context, report: dict[str,
                 series[panel["id"]] = _line(conn, refs, panel["config"])
             elif panel["kind"] == "media":
                 media[panel["id"]] = _media(conn, entity, project, refs, panel["config"], bundle)
+            elif panel["kind"] == "histogram":
+                histograms[panel["id"]] = _histograms(conn, refs, panel["config"])
     environments = _environments(conn, blobs, found.pks)
     bundle.data = {
         "report": report,
@@ -93,6 +100,7 @@ def build(conn: sa.Connection, blobs: BlobStore, ctx: Context, report: dict[str,
         "runsets": runsets,
         "series": series,
         "media": media,
+        "histograms": histograms,
         "generated_at": time.time(),
     }
     return bundle
@@ -251,6 +259,25 @@ def _media(
             )
         out[ref.run_id] = {"step": row.step, "items": items}
     return out
+
+
+def _histograms(conn: sa.Connection, refs: list[RunRef], config: dict[str, Any]) -> dict[str, Any]:
+    """The first ``max_runs`` runs' logged steps of the histogram ``key`` (``[{step, value}]``, the
+    value a ``wandb.Histogram`` stub), at most ``HISTOGRAM_STEPS`` each; runs without one left out."""
+    o = history_objects.c
+    out: dict[str, Any] = {}
+    for ref in refs[: config.get("max_runs") or HISTOGRAM_RUNS]:
+        query = sa.select(o.step, o.value).where(o.run_pk == ref.pk, o.key == config["key"])
+        rows = [r for r in conn.execute(query.order_by(o.step)) if _is_histogram(r.value)]
+        if len(rows) > HISTOGRAM_STEPS:
+            rows = [rows[i * len(rows) // HISTOGRAM_STEPS] for i in range(HISTOGRAM_STEPS)]
+        if rows:
+            out[ref.run_id] = [{"step": r.step, "value": clean_json(r.value)} for r in rows]
+    return out
+
+
+def _is_histogram(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("_type") == "histogram"
 
 
 def _is_file_name(path: Any) -> bool:

@@ -200,12 +200,18 @@ class MediaShown(BaseModel):
     items: list[MediaEntry]
 
 
+class HistogramStep(BaseModel):
+    step: int
+    value: dict[str, Any] = PydanticField(description="the logged wandb.Histogram: {_type, values, bins}")
+
+
 class BundleOut(BaseModel):
     report: Report
     runs: dict[str, BundleRun]
     runsets: dict[str, list[str]]
     series: dict[str, dict[str, dict[str, XY]]] = PydanticField(description="panel → run → metric")
     media: dict[str, dict[str, MediaShown]] = PydanticField(description="panel → run")
+    histograms: dict[str, dict[str, list[HistogramStep]]] = PydanticField(description="panel → run → steps")
     generated_at: float
 
 

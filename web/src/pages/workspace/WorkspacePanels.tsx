@@ -37,7 +37,7 @@ const PanelView = lazy(() => import("../../panels/PanelView").then((m) => ({ def
 /** The kinds the workspace draws: media needs a report bundle's media lookup, which it has not. */
 const WORKSPACE_KINDS = PANEL_KINDS.filter((k) => k !== "media");
 /** Line and histogram panels are drawn from the workspace's own data (`renderBody`); the other kinds need no series. */
-const NO_SERIES: PanelData = { series: {}, media: {} };
+const NO_SERIES: PanelData = { series: {}, media: {}, histograms: {} };
 const DRAG_TYPE = "application/x-wakelog-panel";
 
 interface Props {
