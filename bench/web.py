@@ -113,8 +113,10 @@ def histogram_panel(browser: Any, base: str, password: str, repeat: int) -> list
     """Milliseconds from navigation until the workspace's histogram panel drew a heatmap per run."""
     context = browser.new_context()
     context.request.post(f"{base}/api/v1/auth/login", data={"username": "admin", "password": password})
+    csrf = context.request.get(f"{base}/api/v1/auth/me").json()["csrf_token"]
     panel = {"id": "p-hist", "kind": "histogram", "title": "", "config": {"key": "grads/w"}}
-    answer = context.request.put(f"{base}/api/v1/projects/bench/hist/workspace", data={"panels": [panel]})
+    layout = f"{base}/api/v1/projects/bench/hist/workspace"
+    answer = context.request.put(layout, data={"panels": [panel]}, headers={"X-CSRF-Token": csrf})
     assert answer.ok, answer.text()
     context.close()
     ready = f"""() => [...document.querySelectorAll('[data-testid=histogram-runs] > li')]
