@@ -6,7 +6,9 @@
   arrived (the ``wakelog:chart`` performance measure: merging the runs' columns, smoothing,
   uPlot's first draw); the fetch + draw time is printed beside it; the same chart again with each
   smoothing kind (chart options: debiased EMA, running average, gaussian) and outliers ignored;
-* run table of 10k runs: scrolled for 3 s, frames per second ≥ 60 (reported with the slowest frames).
+* run table of 10k runs: scrolled for 3 s, frames per second ≥ 60 (reported with the slowest frames);
+* a histogram-over-time panel (the panel kind; 6 runs × 500 logged steps × 64 bins, one heatmap per
+  run): drawn ≤ 1.5 s from navigation, the page budget (its media reads and heatmaps included).
 
 The database is seeded directly through ``wakelog.store.ingest.apply_batch`` (the code the ingest
 endpoint runs): a few template runs are ingested and their series copied to the others with SQL,
@@ -39,6 +41,9 @@ from tests.web.conftest import CHROMIUM  # noqa: E402
 from tests.web.conftest import CHROMIUM_FLAGS as FLAGS  # noqa: E402
 
 PAGE_BUDGET_MS = 1500.0
+#: The histogram panel bench: its runs (the kind's default "max runs") and each run's logged steps.
+HIST_RUNS = 6
+HIST_BINS = 64
 CHART_BUDGET_MS = 200.0
 FPS_BUDGET = 60.0
 
@@ -82,6 +87,41 @@ def seed_project(
         apply_batch(db, "bench", project, ids[i], [(0, "run", start + i, run), (1, "config", start, config)])
     copy_series_from_templates(db, ids, templates, f"{project[0]}%")
     return ids
+
+
+def seed_histograms(db: Any, steps: int) -> None:
+    """bench/hist: ``HIST_RUNS`` runs logging ``grads/w`` (a ``wandb.Histogram`` of ``HIST_BINS``
+    bins, its mean drifting) at ``steps`` steps, as the SDK stores one (a history object)."""
+    from wakelog.store.ingest import apply_batch
+
+    rng = np.random.default_rng(1)
+    start = 1_700_000_000.0
+    edges = np.linspace(-4, 4, HIST_BINS + 1)
+    for r in range(HIST_RUNS):
+        run_id = f"h{r:05d}"
+        apply_batch(db, "bench", "hist", run_id, [(0, "run", start, {"id": run_id, "name": f"hist-{r}"})])
+        records = []
+        for step in range(steps):
+            counts, _ = np.histogram(rng.normal(step / steps + r * 0.1, 1, 2000), bins=edges)
+            stub = {"_type": "histogram", "values": counts.tolist(), "bins": edges.tolist()}
+            records.append((step + 1, "history", start + step, {"_step": step, "grads/w": stub}))
+        for lo in range(0, steps, 256):
+            apply_batch(db, "bench", "hist", run_id, records[lo : lo + 256])
+
+
+def histogram_panel(browser: Any, base: str, password: str, repeat: int) -> list[float]:
+    """Milliseconds from navigation until the workspace's histogram panel drew a heatmap per run."""
+    context = browser.new_context()
+    context.request.post(f"{base}/api/v1/auth/login", data={"username": "admin", "password": password})
+    csrf = context.request.get(f"{base}/api/v1/auth/me").json()["csrf_token"]
+    panel = {"id": "p-hist", "kind": "histogram", "title": "", "config": {"key": "grads/w"}}
+    layout = f"{base}/api/v1/projects/bench/hist/workspace"
+    answer = context.request.put(layout, data={"panels": [panel]}, headers={"X-CSRF-Token": csrf})
+    assert answer.ok, answer.text()
+    context.close()
+    ready = f"""() => [...document.querySelectorAll('[data-testid=histogram-runs] > li')]
+        .filter(li => li.querySelector('canvas')).length >= {HIST_RUNS}"""
+    return page_load(browser, base, password, "/bench/hist?view=charts", ready, repeat)
 
 
 def start_server(data_dir: Path, port: int) -> subprocess.Popen:
@@ -200,10 +240,17 @@ class Sizes(NamedTuple):
     chart_runs: int
     chart_steps: int
     table_runs: int
+    hist_steps: int
 
 
-FULL = Sizes(runs=1000, metrics=20, metric_steps=1000, chart_runs=50, chart_steps=100_000, table_runs=10_000)
-QUICK = Sizes(runs=200, metrics=20, metric_steps=200, chart_runs=20, chart_steps=10_000, table_runs=1000)
+FULL = Sizes(
+    runs=1000, metrics=20, metric_steps=1000, chart_runs=50, chart_steps=100_000, table_runs=10_000,
+    hist_steps=500,
+)  # fmt: skip
+QUICK = Sizes(
+    runs=200, metrics=20, metric_steps=200, chart_runs=20, chart_steps=10_000, table_runs=1000,
+    hist_steps=100,
+)  # fmt: skip
 
 
 def seed(data_dir: Path, sizes: Sizes, chart_only: bool = False) -> tuple[str, list[str]]:
@@ -224,6 +271,7 @@ def seed(data_dir: Path, sizes: Sizes, chart_only: bool = False) -> tuple[str, l
     chart_ids = seed_project(db, "chart", sizes.chart_runs, ["loss"], sizes.chart_steps)
     if not chart_only:
         seed_table(db, sizes.table_runs)
+        seed_histograms(db, sizes.hist_steps)
     db.dispose()
     print(f"seeded in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     return password, chart_ids
@@ -259,6 +307,7 @@ def measure(
                 for name, query in SMOOTHING_CASES.items()
             }
             fps = None if chart_only else scroll_fps(browser, base, password, "/bench/table?view=table", 3.0)
+            hist = [] if chart_only else histogram_panel(browser, base, password, repeat)
             browser.close()
     finally:
         server.terminate()
@@ -270,6 +319,7 @@ def measure(
         "chart_detail": detail,
         "chart_smoothed_ms": smoothed,
         "scroll": fps,
+        "histogram_panel_ms": hist,
     }
 
 
@@ -307,6 +357,14 @@ def verdict_lines(sizes: Sizes, measured: dict[str, Any]) -> list[str]:
             f"{fps['idle_fps']:.1f}) — budget 60 fps"
         )
         lines.append(f"{verdict(fps['fps'], FPS_BUDGET * 0.95, higher_is_better=True)}  {scroll_line}")
+    hist = measured.get("histogram_panel_ms") or []
+    if hist:
+        ms = statistics.median(hist)
+        lines.append(
+            f"{verdict(ms, PAGE_BUDGET_MS)}  histogram panel, {HIST_RUNS} runs × {sizes.hist_steps} steps × "
+            f"{HIST_BINS} bins: drawn in {ms:.0f} ms median from navigation (max {max(hist):.0f}) — "
+            f"budget ≤ {PAGE_BUDGET_MS:.0f} ms: {ms / PAGE_BUDGET_MS:.2f}×"
+        )
     return lines
 
 

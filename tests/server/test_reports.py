@@ -424,6 +424,38 @@ def test_the_bundle_resolves_run_sets_series_environment_and_media(team: Team) -
     assert bundle["report"]["id"] == report["id"] and bundle["generated_at"] > 0
 
 
+def test_the_bundle_carries_a_histogram_panels_steps(team: Team) -> None:
+    """A histogram panel's runs (its max_runs of them, else 6) with the key's logged steps, at most
+    500 each (evenly picked), other values of the key and runs without it left out."""
+    hist = {"_type": "histogram", "values": [1, 2], "bins": [0.0, 0.5, 1.0]}
+    with team.client("writer") as writer:
+        for run, steps in (("h1", 1200), ("h2", 3), ("h3", 4)):
+            records: list[list[Any]] = [[0, "run", 1.0, {"name": run}]]
+            records += [
+                [s + 1, "history", 1.0, {"_step": s, "w": {**hist, "values": [s, 1]}}] for s in range(steps)
+            ]
+            records.append([steps + 1, "history", 1.0, {"_step": steps, "w": "not a histogram"}])
+            for lo in range(0, len(records), 500):
+                assert (
+                    post_records(writer, f"{team.project}/{run}", records[lo : lo + 500]).status_code == 200
+                )
+        runset = {"id": "set", "name": "all", "filter": "", "runs": ["h1", "h2", "h3", "r1"]}
+        block = [
+            {"id": "hp", "kind": "histogram", "title": "", "config": {"key": "w", "max_runs": 2}},
+            {"id": "all", "kind": "histogram", "title": "", "config": {"key": "w"}},
+        ]
+        report = create(writer, team.project, blocks=[panels("b", [runset], block)])
+        bundle = writer.get(url(report, "/bundle")).json()
+    assert list(bundle["histograms"]["hp"]) == ["h1", "h2"], "the panel's max_runs, in the run set's order"
+    assert list(bundle["histograms"]["all"]) == ["h1", "h2", "h3"], "r1 logged no histogram"
+    steps = bundle["histograms"]["hp"]["h1"]
+    assert len(steps) == 500 and steps[0]["step"] == 0 and steps[-1]["step"] < 1200
+    assert [s["step"] for s in steps] == sorted({s["step"] for s in steps}), "evenly picked, in order"
+    assert bundle["histograms"]["hp"]["h2"] == [
+        {"step": s, "value": {**hist, "values": [s, 1]}} for s in range(3)
+    ]
+
+
 # -- the HTML export -------------------------------------------------------------------------------
 STAND_IN = (
     "<!doctype html><html><head><title>report</title></head><body><div id=root></div>"

@@ -98,6 +98,12 @@ def test_bad_panel_layouts_are_refused_naming_the_field(server: InProcessServer)
         ({"sections": [section, section]}, "already used"),
         ({"sections": [section], "panels": [{**panel, "id": "s1"}]}, "already used"),
         ({"sections": ["Mine"]}, "sections[0] must be an object"),
+        ({"panels": [{**panel, "kind": "histogram", "config": {}}]}, "needs 'key'"),
+        ({"panels": [{**panel, "kind": "histogram", "config": {"key": ""}}]}, "key: must not be empty"),
+        ({"panels": [{**panel, "kind": "histogram", "config": {"key": "w", "max_runs": 0}}]}, "max_runs"),
+        ({"panels": [{**panel, "kind": "line", "config": {"metrics": ["a"], "max_runs": 1.5}}]}, "max_runs"),
+        ({"panels": [{**panel, "kind": "line", "config": {"metrics": ["a"], "max_runs": True}}]}, "max_runs"),
+        ({"panels": [{**panel, "kind": "line", "config": {"metrics": ["a"], "max_runs": 101}}]}, "max_runs"),
     ]
     with server.client() as admin:
         post_records(admin, "admin/panels2/r1", [[0, "run", 1.0, {"name": "r1"}]])
@@ -107,3 +113,20 @@ def test_bad_panel_layouts_are_refused_naming_the_field(server: InProcessServer)
             assert answer.status_code == 422, (layout, answer.text)
             assert problem in answer.json()["detail"], (problem, answer.json())
         assert admin.get(url).json()["layout"] is None, "nothing of a refused layout was kept"
+
+
+def test_histogram_panels_and_a_panels_own_max_runs_are_kept(server: InProcessServer) -> None:
+    """The histogram-over-time kind (a logged ``wandb.Histogram`` key) and ``max_runs`` of line
+    and histogram panels (null: the workspace's) are panel settings the server keeps."""
+    panels = [
+        {"id": "p-h", "kind": "histogram", "title": "", "config": {"key": "grads/w", "max_runs": 4}},
+        {"id": "p-h2", "kind": "histogram", "title": "", "config": {"key": "grads/b", "max_runs": None}},
+        {"id": "p-l", "kind": "line", "title": "", "config": {"metrics": ["loss"], "max_runs": 100}},
+    ]
+    with server.client() as admin:
+        post_records(admin, "admin/hist/r1", [[0, "run", 1.0, {"name": "r1"}]])
+        url = f"{API}/projects/admin/hist/workspace"
+        saved = admin.put(url, json={"panels": panels})
+        assert saved.status_code == 200, saved.text
+        kept = admin.get(url).json()["layout"]["panels"]
+        assert [(p["kind"], p["config"]) for p in kept] == [(p["kind"], p["config"]) for p in panels]

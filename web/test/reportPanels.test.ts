@@ -56,6 +56,7 @@ function bundle(): Bundle {
     series: { p1: { r1: { "train/loss": { x: [0, 1], y: [2, 1] }, "train/lr": { x: [0], y: [1] }, acc: { x: [], y: [] }, nan: { x: [0, 1], y: ["NaN", "Infinity"] }, other: { x: [0], y: [0] } } } },
     media: {},
     importance: {},
+    histograms: {},
     generated_at: 0,
   };
 }

@@ -2472,6 +2472,15 @@ export interface components {
             importance: {
                 [key: string]: components["schemas"]["ProjectImportanceOut"];
             };
+            /**
+             * Histograms
+             * @description panel → run → steps
+             */
+            histograms: {
+                [key: string]: {
+                    [key: string]: components["schemas"]["HistogramStep"][];
+                };
+            };
             /** Generated At */
             generated_at: number;
         };
@@ -2701,6 +2710,18 @@ export interface components {
              */
             state: "running" | "paused" | "finished" | "stopping" | "canceled";
         };
+        /** HistogramStep */
+        HistogramStep: {
+            /** Step */
+            step: number;
+            /**
+             * Value
+             * @description the logged wandb.Histogram: {_type, values, bins}
+             */
+            value: {
+                [key: string]: unknown;
+            };
+        };
         /** HistoryOut */
         HistoryOut: {
             /** X Axis */
@@ -2907,7 +2928,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "line" | "bar" | "scalar" | "scatter" | "parcoords" | "media" | "table" | "markdown" | "comparer" | "importance";
+            kind: "line" | "bar" | "scalar" | "scatter" | "parcoords" | "media" | "table" | "markdown" | "comparer" | "importance" | "histogram";
             /**
              * Title
              * @default
@@ -8089,7 +8110,7 @@ export interface operations {
                                  * Kind
                                  * @enum {string}
                                  */
-                                kind: "line" | "bar" | "scalar" | "scatter" | "parcoords" | "media" | "table" | "markdown" | "comparer" | "importance";
+                                kind: "line" | "bar" | "scalar" | "scatter" | "parcoords" | "media" | "table" | "markdown" | "comparer" | "importance" | "histogram";
                                 /**
                                  * Title
                                  * @default
@@ -8244,7 +8265,7 @@ export interface operations {
                                  * Kind
                                  * @enum {string}
                                  */
-                                kind: "line" | "bar" | "scalar" | "scatter" | "parcoords" | "media" | "table" | "markdown" | "comparer" | "importance";
+                                kind: "line" | "bar" | "scalar" | "scatter" | "parcoords" | "media" | "table" | "markdown" | "comparer" | "importance" | "histogram";
                                 /**
                                  * Title
                                  * @default

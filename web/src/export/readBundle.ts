@@ -8,7 +8,7 @@ export function readBundle(text: string): Bundle | null {
   try {
     const value = JSON.parse(trimmed) as Partial<Bundle> | null;
     if (!value || typeof value !== "object" || !value.report || !value.runs) return null;
-    return { runsets: {}, series: {}, media: {}, importance: {}, generated_at: 0, ...value } as Bundle;
+    return { runsets: {}, series: {}, media: {}, importance: {}, histograms: {}, generated_at: 0, ...value } as Bundle;
   } catch {
     return null;
   }

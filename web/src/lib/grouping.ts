@@ -39,6 +39,26 @@ export function groupKeys(groupBy: string, run: GroupableRun): string[] {
   return [value === undefined || value === null ? NO_GROUP : formatValue(value)];
 }
 
+/** `?group=-`: grouping turned off on purpose (the default below then does not apply). */
+export const NO_GROUPING = "-";
+
+/**
+ * What the workspace groups by: the URL's (or saved view's) `group`, or, when it names none, by
+ * `group` as soon as runs share one — W&B's default for `wandb.init(group=…)` runs. Runs each alone
+ * in its group are not grouped by default: every "group" would be one run under another name.
+ */
+export function workspaceGroupBy(param: string | null, runs: readonly Pick<GroupableRun, "group">[]): string {
+  if (param === NO_GROUPING) return "";
+  if (param) return param;
+  const seen = new Set<string>();
+  for (const { group } of runs) {
+    if (!group) continue;
+    if (seen.has(group)) return "group";
+    seen.add(group);
+  }
+  return "";
+}
+
 /** Items by group, groups sorted by name ("–" last); each group's items keep their order. */
 export function groupBy<T>(items: readonly T[], keysOf: (item: T) => string[]): [string, T[]][] {
   const groups = new Map<string, T[]>();

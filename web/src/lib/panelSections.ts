@@ -90,6 +90,17 @@ export function renameSection<L extends PanelSystem>(layout: L, id: string, name
   return { ...layout, sections: layout.sections.map((s) => (s.id === id ? { ...s, name } : s)) };
 }
 
+/** The section swapped with its neighbour (`delta` -1: up, +1: down); the same layout at either end.
+ * The default section stays first: only the user's own sections move. */
+export function moveSection<L extends PanelSystem>(layout: L, id: string, delta: -1 | 1): L {
+  const at = layout.sections.findIndex((s) => s.id === id);
+  const to = at + delta;
+  if (at < 0 || to < 0 || to >= layout.sections.length) return layout;
+  const sections = [...layout.sections];
+  [sections[at], sections[to]] = [sections[to] as WorkspaceSection, sections[at] as WorkspaceSection];
+  return { ...layout, sections };
+}
+
 export function setCollapsed<L extends PanelSystem>(layout: L, id: string, collapsed: boolean): L {
   return { ...layout, sections: layout.sections.map((s) => (s.id === id ? { ...s, collapsed } : s)) };
 }

@@ -14,6 +14,7 @@ import { RunTable } from "../components/RunTable";
 import { errorMessage } from "../i18n/errors";
 import { canWrite } from "../lib/access";
 import { formatField } from "../lib/filterBuilder";
+import { workspaceGroupBy } from "../lib/grouping";
 import { stepMetricOf } from "../lib/stepMetrics";
 import { shownPanelKeys } from "../lib/panels";
 import { createReport } from "../panels/api";
@@ -40,12 +41,14 @@ const FILTER_FIELDS = ["name", "state", "tags", "group", "job_type", "host", "cr
 export function WorkspacePage() {
   const { t } = useTranslation();
   const { entity = "", project = "" } = useParams();
-  const url = useWorkspaceUrl();
-  const { setParams } = url;
+  const urlState = useWorkspaceUrl();
+  const { setParams } = urlState;
   const { me } = useSession();
   const navigate = useNavigate();
 
-  const rows = useRuns(entity, project, url.filter, url.order);
+  const rows = useRuns(entity, project, urlState.filter, urlState.order);
+  // Runs logged with `group=` are grouped by it unless the URL (or a saved view) says otherwise.
+  const url = { ...urlState, groupBy: workspaceGroupBy(urlState.groupParam, rows.loaded) };
   const keys = useApi(projectKeys(entity, project));
   const store = useMemo(() => new HistoryStore(entity, project), [entity, project]);
   const [layout, updateLayout, saveChecked] = usePanelLayout(entity, project);

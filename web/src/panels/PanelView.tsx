@@ -9,6 +9,7 @@ import { DiffTable } from "../components/DiffTable";
 import { EChart } from "../components/EChart";
 import { LineChart, type YScale } from "../components/LineChart";
 import { Markdown } from "../components/Markdown";
+import { HistogramRuns } from "./HistogramPanel";
 import { xKindOf } from "../components/MetricPanel";
 import ParallelPlot from "../components/ParallelPlot";
 import { diffRows } from "../lib/diff";
@@ -18,7 +19,7 @@ import { groupedLines, groupKeys, runGroups, type Aggregate, type Band } from ".
 import type { LineInput } from "../lib/series";
 import { clampAmount, smoothingKindOf, type SmoothingKind } from "../lib/smoothing";
 import { ImportanceBody } from "./ImportancePanel";
-import { configString, fieldValue, lineMetrics, seriesOf, stringList, summaryNumber, type PanelData, type ShownRun, type SummaryKind } from "./data";
+import { configString, fieldValue, lineMetrics, panelMaxRuns, seriesOf, stringList, summaryNumber, type PanelData, type ShownRun, type SummaryKind } from "./data";
 import type { Bundle, Panel } from "./types";
 
 interface Props {
@@ -55,7 +56,7 @@ function PanelBody({ bundle, panel, runs, level = 3 }: Omit<Props, "tools" | "cl
   if (runs.length === 0 && panel.kind !== "markdown") return <p className="muted chart-empty">{t("reports.noRuns")}</p>;
   switch (panel.kind) {
     case "line":
-      return <LinePanel bundle={bundle} panel={panel} runs={runs} />;
+      return <LinePanel bundle={bundle} panel={panel} runs={runs.slice(0, panelMaxRuns(panel) ?? runs.length)} />;
     case "bar":
       return <BarPanel panel={panel} runs={runs} />;
     case "scalar":
@@ -73,6 +74,8 @@ function PanelBody({ bundle, panel, runs, level = 3 }: Omit<Props, "tools" | "cl
       return <ComparerPanel panel={panel} runs={runs} />;
     case "importance":
       return <ImportanceBody rating={bundle.importance[panel.id] ?? null} metric={configString(panel, "metric")} />;
+    case "histogram":
+      return <HistogramRuns histKey={configString(panel, "key")} runs={runs} byRun={new Map(Object.entries(bundle.histograms[panel.id] ?? {}))} />;
     default:
       return <p className="muted">{t("reports.unknownKind", { kind: String((panel as { kind: unknown }).kind) })}</p>;
   }

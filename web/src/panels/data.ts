@@ -10,9 +10,10 @@ import { toNumbers, type SeriesData } from "../lib/series";
 import { smoothingOn, type SmoothingKind } from "../lib/smoothing";
 import type { Block, Bundle, BundleRun, Panel, PanelKind, PanelsBlock, ReportSpec, RunSet } from "./types";
 
-/** What a panel reads of a Bundle besides its runs: line series, media and importance ratings (the
- * workspace draws the kinds that need none without one, and fetches its importance ratings). */
-export type PanelData = Pick<Bundle, "series" | "media" | "importance">;
+/** What a panel reads of a Bundle besides its runs: line series, media, importance ratings and
+ * histogram steps (the workspace draws the kinds that need none of them without one, and fetches
+ * its importance ratings and histogram steps itself). */
+export type PanelData = Pick<Bundle, "series" | "media" | "importance" | "histograms">;
 
 export interface ShownRun {
   id: string;
@@ -140,7 +141,29 @@ export function defaultConfig(kind: PanelKind): Record<string, unknown> {
       return { text: "" };
     case "comparer":
       return { fields: [] };
+    case "histogram":
+      return { key: "" };
   }
+}
+
+/** Runs a histogram panel draws when neither it nor the workspace sets a "max runs" (each is a heatmap of its own). */
+export const HISTOGRAM_RUNS = 6;
+
+/** A line or histogram panel's own "max runs" (`config.max_runs`, 1–100), or null: the workspace's applies. */
+export function panelMaxRuns(panel: Panel): number | null {
+  const v = panel.config.max_runs;
+  return typeof v === "number" && Number.isInteger(v) && v >= 1 && v <= 100 ? v : null;
+}
+
+/** The keys the runs logged a `wandb.Histogram` under: their summary holds the last one (`{_type: "histogram"}`), sorted. */
+export function histogramKeys(runs: readonly { summary: Record<string, unknown> }[]): string[] {
+  const keys = new Set<string>();
+  for (const run of runs) {
+    for (const [key, value] of Object.entries(run.summary)) {
+      if (value !== null && typeof value === "object" && (value as { _type?: unknown })._type === "histogram") keys.add(key);
+    }
+  }
+  return [...keys].sort();
 }
 
 /** An empty run set; its name is the caller's, in the reader's language (`reports.newRunSetName`). */

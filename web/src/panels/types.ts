@@ -6,7 +6,7 @@
  */
 import type { components } from "../api/schema";
 
-export const PANEL_KINDS = ["line", "bar", "scalar", "scatter", "parcoords", "media", "table", "markdown", "comparer", "importance"] as const;
+export const PANEL_KINDS = ["line", "bar", "scalar", "scatter", "parcoords", "media", "table", "markdown", "comparer", "importance", "histogram"] as const;
 export type PanelKind = (typeof PANEL_KINDS)[number];
 
 export interface Panel {
@@ -103,6 +103,8 @@ export interface Bundle {
   media: Record<string, Record<string, { step: number; items: MediaEntry[] }>>;
   /** Importance panels: panel id → each config key's importance to the panel's metric. */
   importance: Record<string, ImportanceRating>;
+  /** Histogram panels: panel id → run id → the key's logged steps (a `wandb.Histogram` stub each). */
+  histograms: Record<string, Record<string, { step: number; value: Record<string, unknown> }[]>>;
   generated_at: number;
 }
 

@@ -24,7 +24,7 @@ from wakelog.server.http import json_array
 from wakelog.server.query.filters import Field, InList, Node, parse
 from wakelog.server.query.history import RunRef, read_history
 from wakelog.server.query.project_importance import rate
-from wakelog.server.query.runs import LIVE, Context, list_runs, project_id_subquery
+from wakelog.server.query.runs import LIVE, Context, clean_json, list_runs, project_id_subquery
 from wakelog.server.reports.spec import MAX_RUNS
 from wakelog.server.routes.runs import file_url
 from wakelog.store.blobs import BlobStore
@@ -35,6 +35,10 @@ POINTS = 1000
 #: Metrics one line panel draws at most (after expanding globs), and its series (runs × metrics).
 MAX_PANEL_KEYS = 50
 MAX_PANEL_SERIES = 5000
+#: A histogram panel: runs drawn when it sets no ``max_runs`` (a heatmap each), and logged steps
+#: sent per run at most (evenly picked from more).
+HISTOGRAM_RUNS = 6
+HISTOGRAM_STEPS = 500
 #: requirements.txt larger than this is not read for the package list.
 MAX_REQUIREMENTS = 1024 * 1024
 #: Run colours by position when a run set gives none (Tableau 10, as the workspace's charts).
@@ -75,21 +79,7 @@ def build(conn: sa.Connection, blobs: BlobStore, ctx: Context, report: dict[str,
                     colors[run_id] = runset["colors"].get(run_id) or PALETTE[len(colors) % len(PALETTE)]
     _row_ids(conn, entity, project, found)
     bundle = Bundle({})
-    series: dict[str, Any] = {}
-    media: dict[str, Any] = {}
-    importance: dict[str, Any] = {}
-    for block in panel_blocks:
-        shown = list(dict.fromkeys(r for s in block["runsets"] for r in runsets[s["id"]]))
-        hidden = {r for s in block["runsets"] for r in s["hidden"]}
-        refs = [RunRef(found.pks[r], r, found.rows[r]["created_at"]) for r in shown if r in found.pks]
-        for panel in block["panels"]:
-            if panel["kind"] == "line":
-                series[panel["id"]] = _line(conn, refs, panel["config"])
-            elif panel["kind"] == "media":
-                media[panel["id"]] = _media(conn, entity, project, refs, panel["config"], bundle)
-            elif panel["kind"] == "importance":
-                rows = [(found.rows[r]["config"], found.rows[r]["summary"]) for r in shown if r not in hidden]
-                importance[panel["id"]] = rate(rows, panel["config"]["metric"])
+    data = _panel_data(conn, entity, project, panel_blocks, runsets, found, bundle)
     environments = _environments(conn, blobs, found.pks)
     bundle.data = {
         "report": report,
@@ -98,12 +88,40 @@ def build(conn: sa.Connection, blobs: BlobStore, ctx: Context, report: dict[str,
             for run_id, row in found.rows.items()
         },
         "runsets": runsets,
-        "series": series,
-        "media": media,
-        "importance": importance,
+        **data,
         "generated_at": time.time(),
     }
     return bundle
+
+
+def _panel_data(
+    conn: sa.Connection,
+    entity: str,
+    project: str,
+    panel_blocks: list[dict[str, Any]],
+    runsets: dict[str, list[str]],
+    found: _Runs,
+    bundle: Bundle,
+) -> dict[str, dict[str, Any]]:
+    """What the panels draw beyond the runs' rows, by kind and panel id: ``series`` (line panels),
+    ``media``, ``importance`` ratings and ``histograms`` (their steps)."""
+    data: dict[str, dict[str, Any]] = {"series": {}, "media": {}, "importance": {}, "histograms": {}}
+    for block in panel_blocks:
+        shown = list(dict.fromkeys(r for s in block["runsets"] for r in runsets[s["id"]]))
+        hidden = {r for s in block["runsets"] for r in s["hidden"]}
+        refs = [RunRef(found.pks[r], r, found.rows[r]["created_at"]) for r in shown if r in found.pks]
+        for panel in block["panels"]:
+            kind, panel_id, config = panel["kind"], panel["id"], panel["config"]
+            if kind == "line":
+                data["series"][panel_id] = _line(conn, refs, config)
+            elif kind == "media":
+                data["media"][panel_id] = _media(conn, entity, project, refs, config, bundle)
+            elif kind == "importance":
+                rows = [(found.rows[r]["config"], found.rows[r]["summary"]) for r in shown if r not in hidden]
+                data["importance"][panel_id] = rate(rows, config["metric"])
+            elif kind == "histogram":
+                data["histograms"][panel_id] = _histograms(conn, refs, config)
+    return data
 
 
 def _resolve(
@@ -259,6 +277,25 @@ def _media(
             )
         out[ref.run_id] = {"step": row.step, "items": items}
     return out
+
+
+def _histograms(conn: sa.Connection, refs: list[RunRef], config: dict[str, Any]) -> dict[str, Any]:
+    """The first ``max_runs`` runs' logged steps of the histogram ``key`` (``[{step, value}]``, the
+    value a ``wandb.Histogram`` stub), at most ``HISTOGRAM_STEPS`` each; runs without one left out."""
+    o = history_objects.c
+    out: dict[str, Any] = {}
+    for ref in refs[: config.get("max_runs") or HISTOGRAM_RUNS]:
+        query = sa.select(o.step, o.value).where(o.run_pk == ref.pk, o.key == config["key"])
+        rows = [r for r in conn.execute(query.order_by(o.step)) if _is_histogram(r.value)]
+        if len(rows) > HISTOGRAM_STEPS:
+            rows = [rows[i * len(rows) // HISTOGRAM_STEPS] for i in range(HISTOGRAM_STEPS)]
+        if rows:
+            out[ref.run_id] = [{"step": r.step, "value": clean_json(r.value)} for r in rows]
+    return out
+
+
+def _is_histogram(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("_type") == "histogram"
 
 
 def _is_file_name(path: Any) -> bool:

@@ -34,8 +34,11 @@ MAX_NAME = 200
 MAX_FILTER = 10_000
 KINDS = (
     "line", "bar", "scalar", "scatter", "parcoords", "media", "table", "markdown", "comparer", "importance",
+    "histogram",
 )  # fmt: skip
 SUMMARIES = ("last", "min", "max", "mean")
+#: A panel's own "max runs" (line and histogram panels): it overrides the workspace's.
+MAX_PANEL_RUNS = 100
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
@@ -250,6 +253,16 @@ def _line(config: dict[str, Any], where: str) -> None:
             raise bad(f"{where} y_range", "must be [low or null, high or null]")
     if not isinstance(config.get("log_y", False), bool):
         raise bad(f"{where} log_y", "must be true or false")
+    _max_runs(config, where)
+
+
+def _max_runs(config: dict[str, Any], where: str) -> None:
+    """The panel's own "max runs": absent or null (the workspace's), else a whole number 1-100."""
+    value = config.get("max_runs")
+    if value is not None and (
+        not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_PANEL_RUNS
+    ):
+        raise bad(f"{where} max_runs", f"must be a whole number from 1 to {MAX_PANEL_RUNS}, or null")
 
 
 def _metric_name(config: dict[str, Any], where: str) -> None:
@@ -272,6 +285,12 @@ def _media(config: dict[str, Any], where: str) -> None:
     step = config.get("step")
     if step is not None and (not isinstance(step, int) or isinstance(step, bool) or abs(step) >= 2**63):
         raise bad(f"{where} step", "must be a whole number or null")
+
+
+def _histogram(config: dict[str, Any], where: str) -> None:
+    """A histogram-over-time panel: the logged ``wandb.Histogram`` key, one heatmap per run."""
+    _text(_need(config, "key", where), f"{where} key", 256, empty=False)
+    _max_runs(config, where)
 
 
 def _list_of(field: str, required: bool) -> Callable[[dict[str, Any], str], None]:
@@ -297,6 +316,7 @@ _CONFIG_CHECKS: dict[str, Callable[[dict[str, Any], str], None]] = {
     "markdown": _markdown,
     "comparer": _list_of("fields", False),
     "importance": _metric_name,
+    "histogram": _histogram,
 }
 
 

@@ -201,6 +201,11 @@ class MediaShown(BaseModel):
     items: list[MediaEntry]
 
 
+class HistogramStep(BaseModel):
+    step: int
+    value: dict[str, Any] = PydanticField(description="the logged wandb.Histogram: {_type, values, bins}")
+
+
 class BundleOut(BaseModel):
     report: Report
     runs: dict[str, BundleRun]
@@ -208,6 +213,7 @@ class BundleOut(BaseModel):
     series: dict[str, dict[str, dict[str, XY]]] = PydanticField(description="panel → run → metric")
     media: dict[str, dict[str, MediaShown]] = PydanticField(description="panel → run")
     importance: dict[str, ProjectImportanceOut] = PydanticField(description="panel → its rating")
+    histograms: dict[str, dict[str, list[HistogramStep]]] = PydanticField(description="panel → run → steps")
     generated_at: float
 
 

@@ -94,6 +94,7 @@ export function PanelEditor({
   onMove,
   keysList,
   kinds = PANEL_KINDS,
+  histogramKeys = [],
 }: {
   panel: Panel;
   onChange: (p: Panel) => void;
@@ -101,6 +102,8 @@ export function PanelEditor({
   onMove?: (delta: number) => void;
   keysList: string;
   kinds?: readonly PanelKind[];
+  /** The keys the runs logged histograms under: the histogram kind's key picker. */
+  histogramKeys?: readonly string[];
 }) {
   const { t } = useTranslation();
   const kindId = useId();
@@ -138,6 +141,13 @@ export function PanelEditor({
             <input type="checkbox" checked={panel.config.log_y === true} onChange={(e) => set("log_y", e.target.checked)} /> {t("reports.logY")}
           </label>
           <GroupLineSelects config={panel.config} set={set} />
+          <MaxRunsField config={panel.config} set={set} />
+        </>
+      )}
+      {panel.kind === "histogram" && (
+        <>
+          <KeySelect label={t("reports.histogramKey")} value={configString(panel, "key")} keys={histogramKeys} onChange={(v) => set("key", v)} />
+          <MaxRunsField config={panel.config} set={set} />
         </>
       )}
       {(panel.kind === "bar" || panel.kind === "scalar") && (
@@ -172,6 +182,51 @@ export function PanelEditor({
         </span>
       )}
     </fieldset>
+  );
+}
+
+/** A line or histogram panel's own "max runs" (empty: the workspace's). */
+function MaxRunsField({ config, set }: { config: Record<string, unknown>; set: (key: string, value: unknown) => void }) {
+  const { t } = useTranslation();
+  const id = useId();
+  const value = typeof config.max_runs === "number" ? String(config.max_runs) : "";
+  return (
+    <span className="field">
+      <label htmlFor={id}>{t("reports.maxRuns")}</label>
+      <input
+        id={id}
+        type="number"
+        min={1}
+        max={100}
+        step={1}
+        placeholder={t("reports.maxRunsAll")}
+        value={value}
+        onChange={(e) => {
+          const n = Math.round(Number(e.target.value));
+          set("max_runs", e.target.value === "" || !Number.isFinite(n) ? undefined : Math.min(100, Math.max(1, n)));
+        }}
+      />
+    </span>
+  );
+}
+
+/** A key picked from those the runs logged (the current one kept when no run has it any more). */
+function KeySelect({ label, value, keys, onChange }: { label: string; value: string; keys: readonly string[]; onChange: (v: string) => void }) {
+  const { t } = useTranslation();
+  const id = useId();
+  const options = value && !keys.includes(value) ? [value, ...keys] : keys;
+  return (
+    <span className="field">
+      <label htmlFor={id}>{label}</label>
+      <select id={id} value={value} onChange={(e) => onChange(e.target.value)}>
+        <option value="">{options.length === 0 ? t("reports.noHistogramKeys") : t("reports.pickKey")}</option>
+        {options.map((k) => (
+          <option key={k} value={k}>
+            {k}
+          </option>
+        ))}
+      </select>
+    </span>
   );
 }
 

@@ -11,7 +11,7 @@ import { load, projectKeys } from "../../api/endpoints";
 import { errorMessage } from "../../i18n/errors";
 import { useApi } from "../../lib/useApi";
 import { publishReport, reportBundle, reportGet, saveReport, type ReportRef } from "../../panels/api";
-import { blockRuns, defaultConfig, moveItem, newId, newRunSet } from "../../panels/data";
+import { blockRuns, defaultConfig, histogramKeys, moveItem, newId, newRunSet } from "../../panels/data";
 import { ReportBody } from "../../panels/ReportBody";
 import { PANEL_KINDS, type Block, type Bundle, type PanelKind, type PanelsBlock, type Report, type ReportSpec } from "../../panels/types";
 import { PanelEditor, RunSetEditor } from "./BlockEditors";
@@ -196,6 +196,8 @@ function PanelsEditor({ entity, project, block, bundle, keysList, onChange }: { 
     if (!set) return [];
     return blockRuns(bundle, { ...block, runsets: [{ ...set, hidden: [] }] });
   };
+  // The histogram kind's key picker: the keys the report's runs (as last saved) logged histograms under.
+  const histKeys = bundle ? histogramKeys(Object.values(bundle.runs)) : [];
   return (
     <>
       {block.runsets.map((set, i) => (
@@ -218,6 +220,7 @@ function PanelsEditor({ entity, project, block, bundle, keysList, onChange }: { 
           key={panel.id}
           panel={panel}
           keysList={keysList}
+          histogramKeys={histKeys}
           onChange={(p) => onChange({ ...block, panels: block.panels.map((x, j) => (j === i ? p : x)) })}
           onRemove={() => onChange({ ...block, panels: block.panels.filter((_, j) => j !== i) })}
           onMove={(delta) => onChange({ ...block, panels: moveItem(block.panels, i, delta) })}

@@ -8,13 +8,13 @@ import { useTranslation } from "react-i18next";
 import { runKeys as runKeysOf } from "../../api/endpoints";
 import type { Run } from "../../api/types";
 import { ChartControls } from "../../components/ChartControls";
-import { MetricPanel, type Grouping, type PanelSize } from "../../components/MetricPanel";
+import { MetricPanel, type Grouping, type PanelSize, type ShownRun } from "../../components/MetricPanel";
 import { firstRuns, panelOptions, type ChartOptions } from "../../lib/chartOptions";
 import { groupKeys, runGroups } from "../../lib/grouping";
 import type { HistoryStore } from "../../lib/historyStore";
 import type { WorkspacePanel } from "../../lib/panelSections";
 import { sections, shownPanelKeys, type PanelLayout } from "../../lib/panels";
-import { configString, matchesGlob, stringList } from "../../panels/data";
+import { configString, HISTOGRAM_RUNS, histogramKeys as histogramKeysOf, matchesGlob, panelMaxRuns, stringList } from "../../panels/data";
 import { FetchedImportance } from "../../panels/ImportancePanel";
 import { stepMetricOf } from "../../lib/stepMetrics";
 import { useApi } from "../../lib/useApi";
@@ -25,6 +25,8 @@ import type { WorkspaceUrl } from "./useWorkspaceUrl";
 import { WorkspacePanels } from "./WorkspacePanels";
 
 const ParallelPlot = lazy(() => import("../../components/ParallelPlot"));
+// A histogram panel's heatmaps (ECharts) load only when the workspace has one.
+const WorkspaceHistogram = lazy(() => import("./WorkspaceHistogram").then((m) => ({ default: m.WorkspaceHistogram })));
 
 interface Props {
   entity: string;
@@ -70,15 +72,26 @@ export function ChartsPane(props: Props) {
   const sortedMetric = sorted?.id.startsWith("summary:") ? sorted.id.slice(8) : undefined;
   const drawnRuns = hidden.size > 0 ? loadedRuns.filter((r) => !hidden.has(r.id)) : loadedRuns;
   // The table grouped: each metric panel draws one line per group of the runs it shows.
-  const grouping = useMemo<Grouping | null>(() => {
-    if (!groupBy) return null;
-    const byId = new Map(loadedRuns.map((r) => [r.id, r]));
-    const groups = runGroups(shownRuns, (shown) => {
-      const run = byId.get(shown.id);
-      return run ? groupKeys(groupBy, run) : [];
-    });
-    return { groups, aggregate, band };
-  }, [groupBy, loadedRuns, shownRuns, aggregate, band]);
+  const groupingOf = useCallback(
+    (runs: ShownRun[]): Grouping | null => {
+      if (!groupBy) return null;
+      const byId = new Map(loadedRuns.map((r) => [r.id, r]));
+      const groups = runGroups(runs, (shown) => {
+        const run = byId.get(shown.id);
+        return run ? groupKeys(groupBy, run) : [];
+      });
+      return { groups, aggregate, band };
+    },
+    [groupBy, loadedRuns, aggregate, band],
+  );
+  const grouping = useMemo(() => groupingOf(shownRuns), [groupingOf, shownRuns]);
+  const histogramKeys = useMemo(() => histogramKeysOf(loadedRuns), [loadedRuns]);
+  // A panel's own "max runs" overrides the workspace's; a histogram panel draws a heatmap per run, so a few by default.
+  const runsOf = (panel: WorkspacePanel): ShownRun[] => {
+    const own = panelMaxRuns(panel);
+    if (own === null && panel.kind !== "histogram") return shownRuns;
+    return firstRuns(selection.shownRuns, loadedRuns, own ?? maxRuns ?? HISTOGRAM_RUNS);
+  };
   const panelProps = { store, runs: shownRuns, xAxis, smoothing, smoothKind: chart.smoothKind, logY, range, onZoom, liveVersion, legend };
   const ownOptions = layout.options ?? {};
   const optionsOf = (metric: string): ChartOptions => panelOptions(chart, ownOptions[metric]);
@@ -95,8 +108,8 @@ export function ChartsPane(props: Props) {
     updateLayout({ ...layout, options });
   };
 
-  // A line panel of the panel system: a workspace chart for each metric its patterns match.
-  const renderLine = (panel: WorkspacePanel) => {
+  // A line panel of the panel system: a workspace chart for each metric its patterns match, for its runs.
+  const renderLine = (panel: WorkspacePanel, runs: ShownRun[]) => {
     const patterns = stringList(panel.config.metrics);
     const matched = metricKeys.filter((k) => patterns.some((p) => matchesGlob(p, k)));
     if (matched.length === 0) return <p className="muted chart-empty">{t("chart.noData")}</p>;
@@ -106,21 +119,25 @@ export function ChartsPane(props: Props) {
       <MetricPanel
         key={k}
         {...panelProps}
+        runs={runs}
         metric={k}
         xAxis={x}
         {...zoomOn(x)}
         smoothing={typeof weight === "number" ? Math.min(Math.max(weight, 0), 0.999) : smoothing}
         logY={panel.config.log_y === true || logY}
-        grouping={grouping}
+        grouping={runs === shownRuns ? grouping : groupingOf(runs)}
         stream="history"
         size="l"
       />
     ));
   };
-
-  const renderImportance = (panel: WorkspacePanel) => (
-    <FetchedImportance entity={entity} project={project} filter={url.filter} metric={configString(panel, "metric")} liveVersion={liveVersion} />
-  );
+  const renderBody = (panel: WorkspacePanel, runs: ShownRun[]) => {
+    if (panel.kind === "line") return renderLine(panel, runs);
+    if (panel.kind === "histogram") return <WorkspaceHistogram entity={entity} project={project} panel={panel} runs={runs} version={liveVersion} />;
+    // Rated over the runs of the workspace's filter, whichever are ticked.
+    if (panel.kind === "importance") return <FetchedImportance entity={entity} project={project} filter={url.filter} metric={configString(panel, "metric")} liveVersion={liveVersion} />;
+    return undefined;
+  };
 
   return (
     <div className="ws-charts">
@@ -181,10 +198,10 @@ export function ChartsPane(props: Props) {
         updateLayout={updateLayout}
         saveChecked={saveChecked}
         loadedRuns={loadedRuns}
-        shownRuns={shownRuns}
+        runsOf={runsOf}
         keysList={keysList}
-        renderLine={renderLine}
-        renderImportance={renderImportance}
+        histogramKeys={histogramKeys}
+        renderBody={renderBody}
       />
       {metricKeys.length === 0 && keysLoaded && <p className="muted">{t("workspace.noMetrics")}</p>}
       {sections(panelKeys).map(([name, list]) => (

@@ -2,6 +2,7 @@
 import { useId } from "react";
 import { useTranslation } from "react-i18next";
 import type { ColumnSpec } from "../../components/RunTable";
+import { NO_GROUPING } from "../../lib/grouping";
 import { withRunsHidden } from "../../lib/hiddenRuns";
 import { summaryLabel } from "../../lib/runs";
 import { writeList } from "../../lib/urlState";
@@ -61,7 +62,7 @@ export function TableTools({ entity, project, onChanged, url, selection, columns
         />
       )}
       <label htmlFor={groupId}>{t("workspace.groupBy")}</label>
-      <select id={groupId} value={url.groupBy} onChange={(e) => setParams({ group: e.target.value || null })}>
+      <select id={groupId} value={url.groupBy} onChange={(e) => setParams({ group: e.target.value || NO_GROUPING })}>
         <option value="">{t("workspace.noGroup")}</option>
         <option value="group">{t("columns.group")}</option>
         <option value="job_type">{t("columns.job_type")}</option>

@@ -5,7 +5,7 @@
  * and moved between sections; sections are created, renamed, collapsed and deleted. Every edit is
  * a pure function of lib/panelSections; a panel's settings are saved only once the server takes them.
  */
-import { lazy, Suspense, useId, useMemo, useState, type DragEvent, type ReactNode } from "react";
+import { lazy, Suspense, useId, useMemo, useState, type DragEvent, type KeyboardEvent, type ReactNode } from "react";
 import { useTranslation } from "react-i18next";
 import type { Run } from "../../api/types";
 import type { PanelSize, ShownRun as ChartRun } from "../../components/MetricPanel";
@@ -17,6 +17,7 @@ import {
   duplicatePanel,
   movePanel,
   movePanelToSection,
+  moveSection,
   panelsIn,
   removePanel,
   removeSection,
@@ -35,45 +36,38 @@ import { PanelEditor } from "../reports/BlockEditors";
 const PanelView = lazy(() => import("../../panels/PanelView").then((m) => ({ default: m.PanelView })));
 /** The kinds the workspace draws: media needs a report bundle's media lookup, which it has not. */
 const WORKSPACE_KINDS = PANEL_KINDS.filter((k) => k !== "media");
-/** Line panels are drawn by the workspace's own charts (`renderLine`); the other kinds need no series. */
-const NO_SERIES: PanelData = { series: {}, media: {}, importance: {} };
+/** Line, histogram and importance panels are drawn from the workspace's own data (`renderBody`); the other kinds need no series. */
+const NO_SERIES: PanelData = { series: {}, media: {}, importance: {}, histograms: {} };
 const DRAG_TYPE = "application/x-wakelog-panel";
-
-/** What the workspace draws itself: line panels (its history store; once a run is shown) and
- * importance panels (over its filter, whichever runs are selected); null leaves it to PanelView. */
-function bodyOf(panel: WorkspacePanel, runs: ShownRun[], renderLine: (p: WorkspacePanel) => ReactNode, renderImportance: (p: WorkspacePanel) => ReactNode): ReactNode {
-  if (panel.kind === "line" && runs.length > 0) return renderLine(panel);
-  if (panel.kind === "importance") return renderImportance(panel);
-  return undefined;
-}
 
 interface Props {
   layout: PanelLayout;
   updateLayout: (next: PanelLayout) => void;
   saveChecked: (next: PanelLayout) => Promise<void>;
   loadedRuns: Run[];
-  /** The runs the charts show (selected, not hidden), with their colours. */
-  shownRuns: ChartRun[];
+  /** The runs a panel shows (selected, not hidden, at most its "max runs"), with their colours. */
+  runsOf: (panel: WorkspacePanel) => ChartRun[];
   /** The id of a datalist of the project's metric and config keys. */
   keysList: string;
-  renderLine: (panel: WorkspacePanel) => ReactNode;
-  /** An importance panel's body: its rating over the runs of the workspace's filter. */
-  renderImportance: (panel: WorkspacePanel) => ReactNode;
+  /** The keys the runs logged histograms under (the histogram kind's key picker). */
+  histogramKeys: string[];
+  /** A line or histogram panel's body, drawn from the workspace's data for these runs (undefined: the kind's own). */
+  renderBody: (panel: WorkspacePanel, runs: ChartRun[]) => ReactNode | undefined;
 }
 
-export function WorkspacePanels({ layout, updateLayout, saveChecked, loadedRuns, shownRuns, keysList, renderLine, renderImportance }: Props) {
+export function WorkspacePanels({ layout, updateLayout, saveChecked, loadedRuns, runsOf, keysList, histogramKeys, renderBody }: Props) {
   const { t } = useTranslation();
   const [draft, setDraft] = useState<WorkspacePanel | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const runs = useMemo<ShownRun[]>(() => {
-    const byId = new Map(loadedRuns.map((r) => [r.id, r]));
-    return shownRuns.flatMap((shown) => {
-      const run = byId.get(shown.id);
+  const byId = useMemo(() => new Map(loadedRuns.map((r) => [r.id, r])), [loadedRuns]);
+  // The panel model's runs (a bundle run each) for the runs a panel shows.
+  const runsFor = (shown: ChartRun[]): ShownRun[] =>
+    shown.flatMap((r) => {
+      const run = byId.get(r.id);
       if (!run) return [];
       const environment = { git_commit: null, git_diff_sha256: null, packages: {} };
-      return [{ id: shown.id, label: shown.label, color: shown.color, groupBy: null, run: { ...run, color: shown.color, environment } }];
+      return [{ id: r.id, label: r.label, color: r.color, groupBy: null, run: { ...run, color: r.color, environment } }];
     });
-  }, [loadedRuns, shownRuns]);
 
   const commit = (next: PanelLayout): Promise<boolean> =>
     saveChecked(next).then(
@@ -90,7 +84,7 @@ export function WorkspacePanels({ layout, updateLayout, saveChecked, loadedRuns,
     const name = t("workspace.panels.sectionName", { n: layout.sections.length + 1 });
     updateLayout(addSection(layout, { id: newId("s"), name, collapsed: false }));
   };
-  const sectionProps = { layout, updateLayout, commit, runs, keysList, renderLine, renderImportance };
+  const sectionProps = { layout, updateLayout, commit, runsOf, runsFor, keysList, histogramKeys, renderBody };
 
   return (
     <div className="ws-panels" data-testid="ws-panels">
@@ -116,7 +110,7 @@ export function WorkspacePanels({ layout, updateLayout, saveChecked, loadedRuns,
             void commit(addPanel(layout, draft)).then((ok) => ok && setDraft(null));
           }}
         >
-          <PanelEditor panel={draft} onChange={(p) => setDraft({ ...draft, ...p })} keysList={keysList} kinds={WORKSPACE_KINDS} />
+          <PanelEditor panel={draft} onChange={(p) => setDraft({ ...draft, ...p })} keysList={keysList} kinds={WORKSPACE_KINDS} histogramKeys={histogramKeys} />
           <span className="editor-tools">
             <button type="submit">{t("workspace.panels.create")}</button>
             <button type="button" onClick={() => setDraft(null)}>
@@ -137,10 +131,11 @@ interface SectionProps {
   layout: PanelLayout;
   updateLayout: (next: PanelLayout) => void;
   commit: (next: PanelLayout) => Promise<boolean>;
-  runs: ShownRun[];
+  runsOf: (panel: WorkspacePanel) => ChartRun[];
+  runsFor: (shown: ChartRun[]) => ShownRun[];
   keysList: string;
-  renderLine: (panel: WorkspacePanel) => ReactNode;
-  renderImportance: (panel: WorkspacePanel) => ReactNode;
+  histogramKeys: string[];
+  renderBody: (panel: WorkspacePanel, runs: ChartRun[]) => ReactNode | undefined;
   /** null: the default section. */
   section: WorkspaceSection | null;
 }
@@ -152,6 +147,13 @@ function Section({ section, ...props }: SectionProps) {
   const renameId = useId();
   const name = section ? section.name : t("workspace.panels.defaultSection");
   const panels = panelsIn(layout, section?.id ?? null);
+  const at = section ? layout.sections.findIndex((s) => s.id === section.id) : -1;
+  // Alt+↑/↓ on the section's heading moves it, as the buttons do (the heading keeps the focus).
+  const moveByKeys = (e: KeyboardEvent) => {
+    if (!section || !e.altKey || (e.key !== "ArrowUp" && e.key !== "ArrowDown")) return;
+    e.preventDefault();
+    updateLayout(moveSection(layout, section.id, e.key === "ArrowUp" ? -1 : 1));
+  };
   const onDrop = (e: DragEvent) => {
     const id = e.dataTransfer.getData(DRAG_TYPE);
     if (!id) return;
@@ -168,11 +170,17 @@ function Section({ section, ...props }: SectionProps) {
         if (section && open === section.collapsed) updateLayout(setCollapsed(layout, section.id, !open));
       }}
     >
-      <summary>
+      <summary onKeyDown={section ? moveByKeys : undefined} aria-keyshortcuts={section ? "Alt+ArrowUp Alt+ArrowDown" : undefined}>
         <h2>{name}</h2> <span className="muted">({panels.length})</span>
       </summary>
       {section && (
         <div className="panel-tools-row">
+          <button type="button" onClick={() => updateLayout(moveSection(layout, section.id, -1))} disabled={at === 0} aria-label={t("workspace.panels.sectionUp", { name })}>
+            ↑
+          </button>
+          <button type="button" onClick={() => updateLayout(moveSection(layout, section.id, 1))} disabled={at === layout.sections.length - 1} aria-label={t("workspace.panels.sectionDown", { name })}>
+            ↓
+          </button>
           {renaming === null ? (
             <button type="button" onClick={() => setRenaming(section.name)} aria-label={t("workspace.panels.renameOf", { name })}>
               {t("workspace.panels.rename")}
@@ -206,8 +214,10 @@ function Section({ section, ...props }: SectionProps) {
   );
 }
 
-function PanelSlot({ panel, layout, updateLayout, commit, runs, keysList, renderLine, renderImportance }: Omit<SectionProps, "section"> & { panel: WorkspacePanel }) {
+function PanelSlot({ panel, layout, updateLayout, commit, runsOf, runsFor, keysList, histogramKeys, renderBody }: Omit<SectionProps, "section"> & { panel: WorkspacePanel }) {
   const { t } = useTranslation();
+  const shown = runsOf(panel);
+  const runs = runsFor(shown);
   const [editing, setEditing] = useState<WorkspacePanel | null>(null);
   const name = panel.title || t(`reports.kinds.${panel.kind}`);
   const tools = (
@@ -262,7 +272,7 @@ function PanelSlot({ panel, layout, updateLayout, commit, runs, keysList, render
       }}
     >
       <Suspense fallback={<p role="status">{t("app.loading")}</p>}>
-        <PanelView bundle={NO_SERIES} panel={panel} runs={runs} tools={tools} body={bodyOf(panel, runs, renderLine, renderImportance)} />
+        <PanelView bundle={NO_SERIES} panel={panel} runs={runs} tools={tools} body={runs.length > 0 || panel.kind === "importance" ? renderBody(panel, shown) : undefined} />
       </Suspense>
       {editing && (
         <form
@@ -273,7 +283,7 @@ function PanelSlot({ panel, layout, updateLayout, commit, runs, keysList, render
             void commit(replacePanel(layout, editing)).then((ok) => ok && setEditing(null));
           }}
         >
-          <PanelEditor panel={editing} onChange={(p: Panel) => setEditing({ ...editing, ...p })} keysList={keysList} kinds={WORKSPACE_KINDS} />
+          <PanelEditor panel={editing} onChange={(p: Panel) => setEditing({ ...editing, ...p })} keysList={keysList} kinds={WORKSPACE_KINDS} histogramKeys={histogramKeys} />
           <span className="editor-tools">
             <button type="submit">{t("workspace.panels.save")}</button>
             <button type="button" onClick={() => setEditing(null)}>

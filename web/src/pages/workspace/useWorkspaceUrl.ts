@@ -4,7 +4,7 @@
  */
 import { useMemo } from "react";
 import { optionsFromParams, type ChartOptions } from "../../lib/chartOptions";
-import type { Aggregate, Band } from "../../lib/grouping";
+import { NO_GROUPING, type Aggregate, type Band } from "../../lib/grouping";
 import { HIDDEN_PARAM, readHiddenValue } from "../../lib/hiddenRuns";
 import { parseList, useUrlState } from "../../lib/urlState";
 
@@ -22,7 +22,10 @@ export interface WorkspaceUrl {
   chart: ChartOptions;
   /** Only the first N shown runs are drawn (`?maxruns=`); null: all. */
   maxRuns: number | null;
+  /** What the table and charts group by ("" none): the URL's `group`, else lib/grouping's default (the Workspace page fills it in). */
   groupBy: string;
+  /** `?group=` as written: null when the URL names no grouping, "-" when it turned grouping off. */
+  groupParam: string | null;
   /** A group's line when grouped: the mean (default) or median of its runs, with a min–max (default), ±std or no band. */
   aggregate: Aggregate;
   band: Band;
@@ -76,7 +79,8 @@ export function useWorkspaceUrl(): WorkspaceUrl {
     logY: chart.logY,
     chart,
     maxRuns: maxRuns >= 1 ? maxRuns : null,
-    groupBy: params.get("group") ?? "",
+    groupBy: params.get("group") === NO_GROUPING ? "" : (params.get("group") ?? ""),
+    groupParam: params.get("group"),
     aggregate: params.get("agg") === "median" ? "median" : "mean",
     band: bandOf(params.get("band")),
     extraColumns,
