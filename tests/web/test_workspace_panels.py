@@ -33,6 +33,7 @@ UI = {
         "save": "Save",
         "move_up": "Move up: Accuracy",
         "default": "Panels",
+        "move_loss": "Move loss to a section",
     },
     "zh": {
         "locale": "zh-CN",
@@ -51,6 +52,7 @@ UI = {
         "save": "保存",
         "move_up": "上移：Accuracy",
         "default": "面板",
+        "move_loss": "将 loss 移到分区",
     },
 }
 
@@ -67,6 +69,7 @@ def panel_projects(seeded: Seeded) -> None:
             run.finish()
             """
             run_finished_script(seeded, f"{name}-{language}", body, WAKELOG_PROJECT=f"panels-{language}")
+            run_finished_script(seeded, f"{name}-m{language}", body, WAKELOG_PROJECT=f"moves-{language}")
 
 
 def saved(page: Any, action: Callable[[], None]) -> None:
@@ -149,3 +152,35 @@ def test_panels_and_sections_are_built_and_kept(pages: Pages, panel_projects: No
     panels.scroll_into_view_if_needed()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     shot(page, f"workspace-panels-{language}-phone")
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_a_metric_chart_moves_into_a_section_of_its_own(
+    pages: Pages, panel_projects: None, language: str
+) -> None:
+    """W&B lets any chart be dragged into the user's own section: a metric's automatic chart moves
+    there as a line panel of the metric, and the automatic one goes (kept after a reload)."""
+    ui = UI[language]
+    page = pages.new(locale=ui["locale"])
+    page.goto(pages.url(f"/{ENTITY}/moves-{language}?view=charts"))
+    automatic_of = "details.section:not(.ws-section) [data-testid=panel][data-metric={}]".format
+    automatic = page.locator(automatic_of("loss"))
+    automatic.wait_for()
+    saved(page, lambda: page.get_by_role("button", name=ui["new_section"]).click())
+    saved(page, lambda: page.get_by_label(ui["move_loss"]).select_option(label=ui["section_1"]))
+
+    def check() -> None:
+        mine = page.get_by_test_id("ws-panels").locator(
+            "details.ws-section", has=page.locator("summary h2", has_text=ui["section_1"])
+        )
+        moved = mine.locator("[data-testid=report-panel][data-kind=line] [data-metric=loss]")
+        moved.scroll_into_view_if_needed()
+        expect(moved.locator("canvas").first).to_be_visible()
+        expect(automatic).to_have_count(0)
+        expect(page.locator(automatic_of("acc"))).to_have_count(1)
+
+    check()
+    shot(page, f"workspace-move-metric-{language}")
+    check_page(page, AXE.read_text(), f"workspace-move-metric-{language}")
+    page.reload()
+    check()

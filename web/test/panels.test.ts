@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseLayout } from "../src/lib/panels";
+import { EMPTY_LAYOUT, moveMetricToSection, parseLayout, type PanelLayout } from "../src/lib/panels";
 
 describe("parseLayout", () => {
   it("keeps a well-formed layout", () => {
@@ -18,5 +18,37 @@ describe("parseLayout", () => {
       sections: [],
       panels: [],
     });
+  });
+});
+
+describe("moveMetricToSection", () => {
+  const layout: PanelLayout = {
+    ...EMPTY_LAYOUT,
+    removed: ["old"],
+    sizes: { "train/loss": "l" },
+    options: { "train/loss": { smoothing: 0.6, smoothKind: "gaussian", logY: true } },
+    sections: [{ id: "s-1", name: "Mine", collapsed: false }],
+  };
+
+  it("puts a line panel of the metric in the section and removes the automatic chart", () => {
+    const moved = moveMetricToSection(layout, "train/loss", "s-1", "p-1", "epoch");
+    expect(moved.panels).toEqual([
+      {
+        id: "p-1",
+        kind: "line",
+        title: "train/loss",
+        section: "s-1",
+        size: "l",
+        config: { metrics: ["train/loss"], x: "epoch", smoothing: { kind: "gaussian", weight: 0.6 }, log_y: true },
+      },
+    ]);
+    expect(moved.removed).toEqual(["old", "train/loss"]);
+    expect(layout.panels).toEqual([]);
+  });
+
+  it("draws a chart on the step axis as a report line panel does, with no options of its own", () => {
+    const moved = moveMetricToSection(layout, "acc", "s-1", "p-2", "_step");
+    expect(moved.panels[0]?.config).toEqual({ metrics: ["acc"], x: "step" });
+    expect(moved.panels[0]?.size).toBe("m");
   });
 });

@@ -45,6 +45,8 @@ export interface MetricPanelProps {
   size: PanelSize;
   onResize?: (size: PanelSize) => void;
   onRemove?: () => void;
+  /** The user's sections this chart can be moved into (as a line panel there); none: no control. */
+  moveTo?: { sections: { id: string; name: string }[]; onMove: (section: string) => void };
   /** A legend under the chart: a run clicked there is highlighted, the others drawn faint. */
   legend?: boolean;
   /** Draw one line per group (the runs of `runs`, grouped) instead of one per run. */
@@ -207,6 +209,16 @@ export function MetricPanel(props: MetricPanelProps) {
               <option value="s">S</option>
               <option value="m">M</option>
               <option value="l">L</option>
+            </select>
+          )}
+          {props.moveTo && props.moveTo.sections.length > 0 && (
+            <select aria-label={t("chart.moveTo", { metric: props.metric })} value="" onChange={(e) => e.target.value && props.moveTo?.onMove(e.target.value)}>
+              <option value="">{t("chart.moveToPick")}</option>
+              {props.moveTo.sections.map((s) => (
+                <option key={s.id} value={s.id}>
+                  {s.name}
+                </option>
+              ))}
             </select>
           )}
           {props.onRemove && (

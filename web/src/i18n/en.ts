@@ -222,6 +222,8 @@ export const en = {
     resetZoom: "Reset zoom",
     zoomHint: "Drag to zoom, double-click to reset",
     remove: "Remove panel",
+    moveTo: "Move {{metric}} to a section",
+    moveToPick: "Move to…",
     resize: "Panel size",
     noData: "No data",
     downsampled: "downsampled: the band shows each bin's min and max",

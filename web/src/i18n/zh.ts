@@ -222,6 +222,8 @@ export const zh: Messages = {
     resetZoom: "重置缩放",
     zoomHint: "拖动以缩放，双击复原",
     remove: "移除图表",
+    moveTo: "将 {{metric}} 移到分区",
+    moveToPick: "移到…",
     resize: "图表大小",
     noData: "无数据",
     downsampled: "已降采样：色带表示每个区间的最小值和最大值",

@@ -5,7 +5,8 @@
  */
 import type { PanelSize } from "../components/MetricPanel";
 import { parsePanelOptions, type ChartOptions } from "./chartOptions";
-import { parsePanelSystem, type PanelSystem } from "./panelSections";
+import { linePanelConfig } from "../panels/data";
+import { addPanel, parsePanelSystem, type PanelSystem } from "./panelSections";
 
 /** The metric panels removed, added and resized, and the panel system's sections and panels (lib/panelSections). */
 export interface PanelLayout extends PanelSystem {
@@ -86,4 +87,16 @@ export function shownPanelKeys(metricKeys: readonly string[], layout: Pick<Panel
   const removed = new Set(layout.removed);
   const all = [...metricKeys, ...layout.added.filter((k) => !metricKeys.includes(k))];
   return all.filter((k) => !removed.has(k));
+}
+
+/** A metric's automatic chart moved into one of the user's sections (`section`): a line panel there
+ * (`id`) drawing the metric against `xAxis`, with the chart's size, smoothing and log scale, and the
+ * automatic chart removed ("Reset panels" brings it back; the line panel stays until deleted). */
+export function moveMetricToSection(layout: PanelLayout, metric: string, section: string, id: string, xAxis: string): PanelLayout {
+  const own = layout.options?.[metric] ?? {};
+  const config: Record<string, unknown> = linePanelConfig(metric, xAxis);
+  if (own.smoothing !== undefined) config.smoothing = { kind: own.smoothKind ?? "ema", weight: own.smoothing };
+  if (own.logY !== undefined) config.log_y = own.logY;
+  const moved = addPanel(layout, { id, kind: "line", title: metric, section, size: layout.sizes[metric] ?? "m", config });
+  return { ...moved, removed: [...layout.removed.filter((k) => k !== metric), metric] };
 }

@@ -171,6 +171,11 @@ export function newRunSet(name: string, filter = ""): RunSet {
   return { id: newId("rs"), name, filter, runs: null, group_by: null, colors: {}, hidden: [] };
 }
 
+/** A line panel's config drawing `metric` against the workspace's x axis `xAxis` (`_step` is "step" there). */
+export function linePanelConfig(metric: string, xAxis: string): Record<string, unknown> {
+  return { metrics: [metric], x: xAxis === "_step" ? "step" : xAxis };
+}
+
 /** A report's first draft from the workspace's view: the filter as one run set, each shown chart as a line panel. */
 export function draftFromView(
   runSet: RunSet,
@@ -185,13 +190,7 @@ export function draftFromView(
   // The workspace's grouping goes with it: the run set's group_by (`config:lr` is `config.lr` there), each panel's aggregate and band.
   const groupLine = grouping ? { ...(grouping.aggregate !== "mean" ? { aggregate: grouping.aggregate } : {}), ...(grouping.band !== "minmax" ? { band: grouping.band } : {}) } : {};
   const panels: Panel[] = metrics.slice(0, 50).map((m) => {
-    const x = xAxisOf(m);
-    return {
-      id: newId("p"),
-      kind: "line",
-      title: m,
-      config: { metrics: [m], x: x === "_step" ? "step" : x, ...smoothLine, ...groupLine },
-    };
+    return { id: newId("p"), kind: "line", title: m, config: { ...linePanelConfig(m, xAxisOf(m)), ...smoothLine, ...groupLine } };
   });
   if (grouping) runSet.group_by = grouping.by.replace(/^config:/, "config.");
   return { blocks: [{ id: newId("b"), type: "panels", runsets: [runSet], panels }] };

@@ -13,8 +13,8 @@ import { firstRuns, panelOptions, type ChartOptions } from "../../lib/chartOptio
 import { groupKeys, runGroups } from "../../lib/grouping";
 import type { HistoryStore } from "../../lib/historyStore";
 import type { WorkspacePanel } from "../../lib/panelSections";
-import { sections, shownPanelKeys, type PanelLayout } from "../../lib/panels";
-import { configString, HISTOGRAM_RUNS, histogramKeys as histogramKeysOf, matchesGlob, panelMaxRuns, stringList } from "../../panels/data";
+import { moveMetricToSection, sections, shownPanelKeys, type PanelLayout } from "../../lib/panels";
+import { configString, HISTOGRAM_RUNS, newId, histogramKeys as histogramKeysOf, matchesGlob, panelMaxRuns, stringList } from "../../panels/data";
 import { FetchedImportance } from "../../panels/ImportancePanel";
 import { stepMetricOf } from "../../lib/stepMetrics";
 import { useApi } from "../../lib/useApi";
@@ -229,6 +229,7 @@ export function ChartsPane(props: Props) {
                   size={panelSize(k)}
                   onResize={(size) => updateLayout({ ...layout, sizes: { ...layout.sizes, [k]: size } })}
                   onRemove={() => updateLayout({ ...layout, removed: [...layout.removed, k] })}
+                  moveTo={{ sections: layout.sections, onMove: (section) => updateLayout(moveMetricToSection(layout, k, section, newId("p"), xAxisOf(k))) }}
                 />
               );
             })}
