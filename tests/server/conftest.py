@@ -478,7 +478,14 @@ def hang_up_mid_body(server: InProcessServer, method: str, path: str, headers: d
         if message["type"] == "http.response.start":
             status = message["status"]
 
-    scope = {
+    scope = http_scope(method, path, headers)
+    asyncio.run(asyncio.wait_for(server.app(scope, receive, send), timeout=60))
+    return status
+
+
+def http_scope(method: str, path: str, headers: dict[str, str]) -> dict[str, Any]:
+    """An ASGI HTTP request scope, to drive the app directly with a body sent piece by piece."""
+    return {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
@@ -492,5 +499,3 @@ def hang_up_mid_body(server: InProcessServer, method: str, path: str, headers: d
         "client": ("127.0.0.1", 1),
         "server": ("test", 80),
     }
-    asyncio.run(asyncio.wait_for(server.app(scope, receive, send), timeout=60))
-    return status

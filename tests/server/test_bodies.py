@@ -24,7 +24,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.routing import Mount
 
 from tests.harness import InProcessServer, record_offline_run, upload
-from tests.server.conftest import hang_up_mid_body
+from tests.server.conftest import hang_up_mid_body, http_scope
 from wakelog._limits import MAX_BATCH_BYTES, MAX_BATCH_RECORDS, MAX_RECORD_BYTES, UPLOAD_BATCH_BYTES
 from wakelog.runlog import RunLogWriter, read_runlog
 from wakelog.runlog._format import HEADER_SIZE
@@ -87,20 +87,7 @@ async def _send_hostile_body(app: Any, method: str, path: str) -> tuple[int, int
         if message["type"] == "http.response.start":
             status = message["status"]
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"test"), (b"content-type", b"application/json")],
-        "client": ("127.0.0.1", 1),
-        "server": ("test", 80),
-    }
+    scope = http_scope(method, path, {"content-type": "application/json"})
     await asyncio.wait_for(app(scope, receive, send), timeout=60)
     return status, pulled
 

@@ -9,13 +9,14 @@ other through PostgreSQL LISTEN/NOTIFY (tested on the SSE route and on ``Postgre
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -239,34 +240,41 @@ def live_database(postgres_url: str) -> str:
     return fresh_database(postgres_url)
 
 
+@contextlib.asynccontextmanager
+async def two_hubs(url: str) -> AsyncIterator[tuple[PostgresLiveHub, PostgresLiveHub]]:
+    """Two replicas' live hubs on one database, closed at the end."""
+    a, b = PostgresLiveHub(url), PostgresLiveHub(url)
+    try:
+        yield a, b
+    finally:
+        await a.close()
+        await b.close()
+
+
 async def next_event(queue: asyncio.Queue, timeout: float = 10) -> dict[str, Any]:
     return await asyncio.wait_for(queue.get(), timeout)
 
 
 def test_live_hubs_on_one_database_share_events(live_database: str) -> None:
     async def scenario() -> None:
-        a, b = PostgresLiveHub(live_database), PostgresLiveHub(live_database)
-        try:
-            async with (
-                a.subscribe("run:e/p/r") as on_a,
-                b.subscribe("run:e/p/r") as on_b,
-                b.subscribe("run:e/p/other") as elsewhere,
-            ):
-                a.publish("run:e/p/r", {"type": "run_updated", "n": 1})
-                assert await next_event(on_b) == {"type": "run_updated", "n": 1}
-                assert await next_event(on_a) == {"type": "run_updated", "n": 1}
-                # Published from a worker thread (a sync route): handed to the loop.
-                await asyncio.get_running_loop().run_in_executor(
-                    None, b.publish, "run:e/p/r", {"type": "run_updated", "n": 2}
-                )
-                assert await next_event(on_a) == {"type": "run_updated", "n": 2}
-                assert await next_event(on_b) == {"type": "run_updated", "n": 2}
-                await asyncio.sleep(0.3)
-                # Each replica delivers its own events once, and only on their channel.
-                assert on_a.empty() and on_b.empty() and elsewhere.empty()
-        finally:
-            await a.close()
-            await b.close()
+        async with (
+            two_hubs(live_database) as (a, b),
+            a.subscribe("run:e/p/r") as on_a,
+            b.subscribe("run:e/p/r") as on_b,
+            b.subscribe("run:e/p/other") as elsewhere,
+        ):
+            a.publish("run:e/p/r", {"type": "run_updated", "n": 1})
+            assert await next_event(on_b) == {"type": "run_updated", "n": 1}
+            assert await next_event(on_a) == {"type": "run_updated", "n": 1}
+            # Published from a worker thread (a sync route): handed to the loop.
+            await asyncio.get_running_loop().run_in_executor(
+                None, b.publish, "run:e/p/r", {"type": "run_updated", "n": 2}
+            )
+            assert await next_event(on_a) == {"type": "run_updated", "n": 2}
+            assert await next_event(on_b) == {"type": "run_updated", "n": 2}
+            await asyncio.sleep(0.3)
+            # Each replica delivers its own events once, and only on their channel.
+            assert on_a.empty() and on_b.empty() and elsewhere.empty()
 
     asyncio.run(scenario())
 
@@ -275,29 +283,24 @@ def test_an_event_too_big_for_notify_is_trimmed(live_database: str) -> None:
     keys = [f"metric/number_{i:05d}" for i in range(2000)]
 
     async def scenario() -> None:
-        a, b = PostgresLiveHub(live_database), PostgresLiveHub(live_database)
-        try:
-            async with b.subscribe("project:e/p") as on_b:
-                event = {"type": "run_updated", "run_id": "r", "points": 2000, "keys": keys, "ack": 5}
-                payload = a.encode(("project:e/p",), event)
-                assert payload is not None and len(payload.encode()) <= MAX_PAYLOAD_BYTES
-                a.publish("project:e/p", event)
-                got = await next_event(on_b)
-                assert got["keys_truncated"] is True
-                assert 0 < len(got["keys"]) < len(keys)
-                assert got["keys"] == keys[: len(got["keys"])]
-                assert {k: got[k] for k in ("type", "run_id", "points", "ack")} == {
-                    "type": "run_updated",
-                    "run_id": "r",
-                    "points": 2000,
-                    "ack": 5,
-                }
-                a.publish("project:e/p", {"type": "run_updated", "note": "ü" * 9000, "ack": 6})
-                got = await next_event(on_b)
-                assert got == {"type": "run_updated", "ack": 6, "truncated": True}
-        finally:
-            await a.close()
-            await b.close()
+        async with two_hubs(live_database) as (a, b), b.subscribe("project:e/p") as on_b:
+            event = {"type": "run_updated", "run_id": "r", "points": 2000, "keys": keys, "ack": 5}
+            payload = a.encode(("project:e/p",), event)
+            assert payload is not None and len(payload.encode()) <= MAX_PAYLOAD_BYTES
+            a.publish("project:e/p", event)
+            got = await next_event(on_b)
+            assert got["keys_truncated"] is True
+            assert 0 < len(got["keys"]) < len(keys)
+            assert got["keys"] == keys[: len(got["keys"])]
+            assert {k: got[k] for k in ("type", "run_id", "points", "ack")} == {
+                "type": "run_updated",
+                "run_id": "r",
+                "points": 2000,
+                "ack": 5,
+            }
+            a.publish("project:e/p", {"type": "run_updated", "note": "ü" * 9000, "ack": 6})
+            got = await next_event(on_b)
+            assert got == {"type": "run_updated", "ack": 6, "truncated": True}
 
     asyncio.run(scenario())
 
@@ -307,52 +310,43 @@ def test_a_runs_events_reach_other_replicas_merged_and_their_own_at_once(live_da
     notification per interval for the others, whatever the request rate."""
 
     async def scenario() -> None:
-        a, b = PostgresLiveHub(live_database), PostgresLiveHub(live_database)
-        try:
-            async with (
-                a.subscribe("project:e/p") as on_a,
-                b.subscribe("project:e/p") as on_b,
-                b.subscribe("run:e/p/r2") as other_run,
-            ):
-                for i in range(50):
-                    keys = {f"k{i % 3}"}
-                    result = IngestResult(i, 1, 1, points=2, new_run=i == 0, state="running", keys=keys)
-                    a.publish_ingest(("e", "p", "r1"), result)
-                a.publish_ingest(("e", "p", "r2"), IngestResult(0, 2, 1, points=1, keys={"x"}))
-                own = [await next_event(on_a) for _ in range(51)]
-                assert [e["ack"] for e in own if e["run_id"] == "r1"] == list(range(50))
-                merged = await next_event(on_b)
-                assert merged == {
-                    "type": "run_created",
-                    "run_id": "r1",
-                    "ack": 49,
-                    "points": 100,
-                    "keys": ["k0", "k1", "k2"],
-                    "state": "running",
-                }
-                assert (await next_event(on_b))["run_id"] == "r2"
-                assert (await next_event(other_run))["run_id"] == "r2", "one notification, both channels"
-                await asyncio.sleep(3 * COALESCE_SECONDS)
-                assert on_b.empty() and other_run.empty()
-        finally:
-            await a.close()
-            await b.close()
+        async with (
+            two_hubs(live_database) as (a, b),
+            a.subscribe("project:e/p") as on_a,
+            b.subscribe("project:e/p") as on_b,
+            b.subscribe("run:e/p/r2") as other_run,
+        ):
+            for i in range(50):
+                keys = {f"k{i % 3}"}
+                result = IngestResult(i, 1, 1, points=2, new_run=i == 0, state="running", keys=keys)
+                a.publish_ingest(("e", "p", "r1"), result)
+            a.publish_ingest(("e", "p", "r2"), IngestResult(0, 2, 1, points=1, keys={"x"}))
+            own = [await next_event(on_a) for _ in range(51)]
+            assert [e["ack"] for e in own if e["run_id"] == "r1"] == list(range(50))
+            merged = await next_event(on_b)
+            assert merged == {
+                "type": "run_created",
+                "run_id": "r1",
+                "ack": 49,
+                "points": 100,
+                "keys": ["k0", "k1", "k2"],
+                "state": "running",
+            }
+            assert (await next_event(on_b))["run_id"] == "r2"
+            assert (await next_event(other_run))["run_id"] == "r2", "one notification, both channels"
+            await asyncio.sleep(3 * COALESCE_SECONDS)
+            assert on_b.empty() and other_run.empty()
 
     asyncio.run(scenario())
 
 
 def test_a_replica_leaves_undecoded_what_nobody_there_watches(live_database: str) -> None:
     async def scenario() -> None:
-        a, b = PostgresLiveHub(live_database), PostgresLiveHub(live_database)
-        try:
-            async with b.subscribe("project:e/watched") as on_b:
-                a.publish("project:e/unwatched", {"type": "access", "username": "x"})
-                a.publish("project:e/watched", {"type": "access", "username": "y"})
-                assert await next_event(on_b) == {"type": "access", "username": "y"}
-                assert b.ignored == 1
-        finally:
-            await a.close()
-            await b.close()
+        async with two_hubs(live_database) as (a, b), b.subscribe("project:e/watched") as on_b:
+            a.publish("project:e/unwatched", {"type": "access", "username": "x"})
+            a.publish("project:e/watched", {"type": "access", "username": "y"})
+            assert await next_event(on_b) == {"type": "access", "username": "y"}
+            assert b.ignored == 1
 
     asyncio.run(scenario())
 
