@@ -28,6 +28,8 @@ UI = {
         "metrics": "Metrics (comma-separated, * globs)",
         "new": "New panel",
         "heatmap": "Histogram over steps: grads/w · ",
+        "media_key": "Media key",
+        "step": "Step",
         "new_section": "New section",
         "section": "Section {n}",
         "up": "Move section up: Section {n}",
@@ -43,6 +45,8 @@ UI = {
         "metrics": "指标（逗号分隔，支持 * 通配）",
         "new": "新面板",
         "heatmap": "直方图随步数变化: grads/w · ",
+        "media_key": "媒体键",
+        "step": "步",
         "new_section": "新建分区",
         "section": "分区 {n}",
         "up": "上移分区：分区 {n}",
@@ -128,6 +132,61 @@ def test_a_histogram_panel_draws_a_heatmap_per_run_up_to_its_max_runs(
     expect(multiples.first.locator("canvas").first).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     shot(page, f"panel-kinds-histogram-{language}-phone")
+
+
+@pytest.fixture(scope="module")
+def media_projects(seeded: Seeded) -> None:
+    """Two runs per language logging a list of two images at steps 0, 1 and 2 (a shade that says
+    the step and the item), and a loss."""
+    for language in UI:
+        for i, name in enumerate(("m-1", "m-2")):
+            body = f"""
+            import numpy as np
+            run = wakelog.init(name={name!r})
+            for step in range(3):
+                shades = [np.full((16, 16, 3), 80 * step + 20 * j + {i}, np.uint8) for j in range(2)]
+                samples = [wakelog.Image(s, caption=f"s{{step}} #{{j}}") for j, s in enumerate(shades)]
+                run.log({{"samples": samples, "loss": 1 / (step + 1)}})
+            run.finish()
+            """
+            run_finished_script(seeded, f"{name}-{language}", body, WAKELOG_PROJECT=f"media-{language}")
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_a_media_panel_shows_each_runs_images_at_the_slider_step(
+    pages: Pages, media_projects: None, language: str
+) -> None:
+    ui = UI[language]
+    page = open_workspace(pages, language, f"media-{language}")
+    form = new_panel_form(page, ui, "media")
+    form.get_by_label(ui["media_key"]).fill("samples")
+    saved(page, lambda: form.get_by_role("button", name=ui["create"], exact=True).click())
+
+    panel = page.locator("[data-testid=report-panel][data-kind=media]")
+    panel.scroll_into_view_if_needed()
+    runs = panel.locator("[data-testid=media-runs] > ul > li")
+    expect(runs).to_have_count(2)
+    expect(runs.locator(".histogram-run")).to_have_text(["m-2", "m-1"])  # the table's order, newest first
+    # Each run's list of two images as a gallery, at the last step to begin with.
+    expect(runs.first.locator("[data-testid=gallery] figcaption")).to_have_text(["s2 #0", "s2 #1"])
+    slider = panel.get_by_label(ui["step"], exact=True)
+    slider.fill("0")
+    expect(panel.locator("output")).to_have_text("0")
+    for run in (runs.first, runs.last):
+        expect(run.locator("[data-testid=gallery] figcaption")).to_have_text(["s0 #0", "s0 #1"])
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-kind=media] img')]"
+        ".every(i => i.complete && i.naturalWidth === 16)"
+    )
+    shot(page, f"panel-kinds-media-{language}")
+    check_page(page, AXE.read_text(), f"panel-kinds-media-{language}")
+
+    page.reload()
+    panel.scroll_into_view_if_needed()
+    expect(runs).to_have_count(2)
+    page.set_viewport_size({"width": 390, "height": 844})
+    panel.scroll_into_view_if_needed()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
 
 def test_a_line_panels_own_max_runs_overrides_the_workspaces(pages: Pages, kinds_projects: None) -> None:

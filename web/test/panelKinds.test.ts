@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { NO_GROUPING, workspaceGroupBy } from "../src/lib/grouping";
 import { moveSection, parsePanelSystem, type PanelSystem } from "../src/lib/panelSections";
 import { defaultConfig, histogramKeys, panelMaxRuns } from "../src/panels/data";
+import type { MediaItem } from "../src/api/types";
+import { itemAt } from "../src/pages/workspace/WorkspaceMedia";
 import type { Panel } from "../src/panels/types";
 
 const sections = (l: PanelSystem) => l.sections.map((s) => s.id);
@@ -78,5 +80,20 @@ describe("the workspace's default grouping", () => {
     expect(workspaceGroupBy("config:lr", grouped)).toBe("config:lr");
     expect(workspaceGroupBy("job_type", ungrouped)).toBe("job_type");
     expect(workspaceGroupBy(NO_GROUPING, grouped)).toBe("");
+  });
+});
+
+describe("itemAt (a workspace media panel's step slider)", () => {
+  const items = [5, 10, 20].map((step) => ({ key: "samples", step, value: { _type: "image-file" }, url: null }) as MediaItem);
+
+  it("shows what a run logged last at or before the step", () => {
+    expect(itemAt(items, 10)?.step).toBe(10);
+    expect(itemAt(items, 19)?.step).toBe(10);
+    expect(itemAt(items, 1000)?.step).toBe(20);
+  });
+
+  it("shows nothing before a run's first step", () => {
+    expect(itemAt(items, 4)).toBeUndefined();
+    expect(itemAt([], 4)).toBeUndefined();
   });
 });

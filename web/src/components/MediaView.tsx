@@ -95,12 +95,17 @@ function Stepped({ runRef, items }: { runRef: RunRef; items: MediaItem[] }) {
           <output htmlFor={id}>{item.step}</output>
         </div>
       )}
-      {isStubList(item.value) ? (
-        <Gallery runRef={runRef} stubs={item.value} label={label} />
-      ) : (
-        <MediaValue runRef={runRef} stub={(item.value ?? {}) as Stub} raw={item.value} url={item.url ?? null} label={label} tableLabel={item.key} />
-      )}
+      <MediaAtStep runRef={runRef} item={item} label={label} />
     </div>
+  );
+}
+
+/** What one key holds at one step: a gallery for a list, else the one value. */
+export function MediaAtStep({ runRef, item, label }: { runRef: RunRef; item: MediaItem; label: string }) {
+  return isStubList(item.value) ? (
+    <Gallery runRef={runRef} stubs={item.value} label={label} />
+  ) : (
+    <MediaValue runRef={runRef} stub={(item.value ?? {}) as Stub} raw={item.value} url={item.url ?? null} label={label} tableLabel={item.key} />
   );
 }
 

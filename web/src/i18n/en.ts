@@ -789,6 +789,7 @@ export const en = {
     pickKey: "Choose a key…",
     noHistogramKeys: "No run logged a histogram",
     histogramNoKey: "Choose the histogram key to draw (Edit).",
+    mediaNoKey: "Choose the media key to show (Edit).",
     maxRuns: "Max runs",
     maxRunsAll: "Workspace setting",
     columns: "Columns (comma-separated)",

@@ -788,6 +788,7 @@ export const zh: Messages = {
     pickKey: "选择一个键…",
     noHistogramKeys: "没有运行记录过直方图",
     histogramNoKey: "请选择要绘制的直方图键（编辑）。",
+    mediaNoKey: "请选择要显示的媒体键（编辑）。",
     maxRuns: "最多运行数",
     maxRunsAll: "工作区设置",
     columns: "列（逗号分隔）",

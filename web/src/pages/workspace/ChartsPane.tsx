@@ -27,6 +27,8 @@ import { WorkspacePanels } from "./WorkspacePanels";
 const ParallelPlot = lazy(() => import("../../components/ParallelPlot"));
 // A histogram panel's heatmaps (ECharts) load only when the workspace has one.
 const WorkspaceHistogram = lazy(() => import("./WorkspaceHistogram").then((m) => ({ default: m.WorkspaceHistogram })));
+// So do a media panel's renderers (the run page's).
+const WorkspaceMedia = lazy(() => import("./WorkspaceMedia").then((m) => ({ default: m.WorkspaceMedia })));
 
 interface Props {
   entity: string;
@@ -86,10 +88,10 @@ export function ChartsPane(props: Props) {
   );
   const grouping = useMemo(() => groupingOf(shownRuns), [groupingOf, shownRuns]);
   const histogramKeys = useMemo(() => histogramKeysOf(loadedRuns), [loadedRuns]);
-  // A panel's own "max runs" overrides the workspace's; a histogram panel draws a heatmap per run, so a few by default.
+  // A panel's own "max runs" overrides the workspace's; a histogram or media panel draws each run apart, so a few by default.
   const runsOf = (panel: WorkspacePanel): ShownRun[] => {
     const own = panelMaxRuns(panel);
-    if (own === null && panel.kind !== "histogram") return shownRuns;
+    if (own === null && panel.kind !== "histogram" && panel.kind !== "media") return shownRuns;
     return firstRuns(selection.shownRuns, loadedRuns, own ?? maxRuns ?? HISTOGRAM_RUNS);
   };
   const panelProps = { store, runs: shownRuns, xAxis, smoothing, smoothKind: chart.smoothKind, logY, range, onZoom, liveVersion, legend };
@@ -134,6 +136,7 @@ export function ChartsPane(props: Props) {
   const renderBody = (panel: WorkspacePanel, runs: ShownRun[]) => {
     if (panel.kind === "line") return renderLine(panel, runs);
     if (panel.kind === "histogram") return <WorkspaceHistogram entity={entity} project={project} panel={panel} runs={runs} version={liveVersion} />;
+    if (panel.kind === "media") return <WorkspaceMedia entity={entity} project={project} panel={panel} runs={runs} version={liveVersion} />;
     // Rated over the runs of the workspace's filter, whichever are ticked.
     if (panel.kind === "importance") return <FetchedImportance entity={entity} project={project} filter={url.filter} metric={configString(panel, "metric")} liveVersion={liveVersion} />;
     return undefined;

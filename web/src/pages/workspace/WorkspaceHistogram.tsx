@@ -3,7 +3,7 @@ import type { ShownRun } from "../../components/MetricPanel";
 import type { WorkspacePanel } from "../../lib/panelSections";
 import { configString } from "../../panels/data";
 import { HistogramRuns } from "../../panels/HistogramPanel";
-import { useRunHistograms } from "./useRunHistograms";
+import { useRunMedia } from "./useRunMedia";
 
 interface Props {
   entity: string;
@@ -15,7 +15,7 @@ interface Props {
 
 export function WorkspaceHistogram({ entity, project, panel, runs, version }: Props) {
   const key = configString(panel, "key");
-  const byRun = useRunHistograms(
+  const byRun = useRunMedia(
     entity,
     project,
     runs.map((r) => r.id),

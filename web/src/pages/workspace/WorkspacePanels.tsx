@@ -34,9 +34,7 @@ import { PanelEditor } from "../reports/BlockEditors";
 
 // The panels' charts (ECharts, the parallel plot) load only when a workspace has a panel to draw.
 const PanelView = lazy(() => import("../../panels/PanelView").then((m) => ({ default: m.PanelView })));
-/** The kinds the workspace draws: media needs a report bundle's media lookup, which it has not. */
-const WORKSPACE_KINDS = PANEL_KINDS.filter((k) => k !== "media");
-/** Line, histogram and importance panels are drawn from the workspace's own data (`renderBody`); the other kinds need no series. */
+/** Line, histogram, media and importance panels are drawn from the workspace's own data (`renderBody`); the other kinds need no series. */
 const NO_SERIES: PanelData = { series: {}, media: {}, importance: {}, histograms: {} };
 const DRAG_TYPE = "application/x-wakelog-panel";
 
@@ -110,7 +108,7 @@ export function WorkspacePanels({ layout, updateLayout, saveChecked, loadedRuns,
             void commit(addPanel(layout, draft)).then((ok) => ok && setDraft(null));
           }}
         >
-          <PanelEditor panel={draft} onChange={(p) => setDraft({ ...draft, ...p })} keysList={keysList} kinds={WORKSPACE_KINDS} histogramKeys={histogramKeys} />
+          <PanelEditor panel={draft} onChange={(p) => setDraft({ ...draft, ...p })} keysList={keysList} kinds={PANEL_KINDS} histogramKeys={histogramKeys} />
           <span className="editor-tools">
             <button type="submit">{t("workspace.panels.create")}</button>
             <button type="button" onClick={() => setDraft(null)}>
@@ -283,7 +281,7 @@ function PanelSlot({ panel, layout, updateLayout, commit, runsOf, runsFor, keysL
             void commit(replacePanel(layout, editing)).then((ok) => ok && setEditing(null));
           }}
         >
-          <PanelEditor panel={editing} onChange={(p: Panel) => setEditing({ ...editing, ...p })} keysList={keysList} kinds={WORKSPACE_KINDS} histogramKeys={histogramKeys} />
+          <PanelEditor panel={editing} onChange={(p: Panel) => setEditing({ ...editing, ...p })} keysList={keysList} kinds={PANEL_KINDS} histogramKeys={histogramKeys} />
           <span className="editor-tools">
             <button type="submit">{t("workspace.panels.save")}</button>
             <button type="button" onClick={() => setEditing(null)}>
