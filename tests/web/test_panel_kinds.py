@@ -198,10 +198,17 @@ def test_a_line_panels_own_max_runs_overrides_the_workspaces(pages: Pages, kinds
     form = new_panel_form(page, ui, "line")
     form.get_by_label(ui["metrics"]).fill("loss")
     form.get_by_label(ui["max_runs"]).fill("1")
+    form.get_by_label("Y min").press_sequentially("-0.5")  # typed through a lone "-" on the way
+    form.get_by_label("Y max").fill("2")
     saved(page, lambda: form.get_by_role("button", name=ui["create"], exact=True).click())
     line = page.locator("[data-testid=report-panel][data-kind=line]")
     line.scroll_into_view_if_needed()
     expect(line.locator("[data-testid=chart-legend] li")).to_have_text(["h-3"])
+    # The panel's own y range, where the workspace's own loss chart keeps its automatic one.
+    drawn = line.get_by_test_id("line-chart")
+    expect(drawn).to_have_attribute("data-y-min", "-0.5")
+    expect(drawn).to_have_attribute("data-y-max", "2")
+    assert own.get_by_test_id("line-chart").get_attribute("data-y-max") != "2"
     # The workspace's own panel still draws all three.
     expect(own.locator("[data-testid=chart-legend] li")).to_have_count(3)
     shot(page, "panel-kinds-line-max-runs")

@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { NO_GROUPING, workspaceGroupBy } from "../src/lib/grouping";
 import { moveSection, parsePanelSystem, type PanelSystem } from "../src/lib/panelSections";
 import { defaultConfig, histogramKeys, panelMaxRuns } from "../src/panels/data";
-import type { MediaItem } from "../src/api/types";
 import { itemAt } from "../src/pages/workspace/WorkspaceMedia";
 import type { Panel } from "../src/panels/types";
 
@@ -84,7 +83,7 @@ describe("the workspace's default grouping", () => {
 });
 
 describe("itemAt (a workspace media panel's step slider)", () => {
-  const items = [5, 10, 20].map((step) => ({ key: "samples", step, value: { _type: "image-file" }, url: null }) as MediaItem);
+  const items = [5, 10, 20].map((step) => ({ key: "samples", step, value: { _type: "image-file" }, url: null }));
 
   it("shows what a run logged last at or before the step", () => {
     expect(itemAt(items, 10)?.step).toBe(10);

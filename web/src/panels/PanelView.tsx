@@ -7,7 +7,7 @@ import { useMemo, useState, type ReactNode } from "react";
 import { useTranslation } from "react-i18next";
 import { DiffTable } from "../components/DiffTable";
 import { EChart } from "../components/EChart";
-import { LineChart, type YScale } from "../components/LineChart";
+import { LineChart } from "../components/LineChart";
 import { Markdown } from "../components/Markdown";
 import { HistogramRuns } from "./HistogramPanel";
 import { xKindOf } from "../components/MetricPanel";
@@ -19,7 +19,7 @@ import { groupedLines, groupKeys, runGroups, type Aggregate, type Band } from ".
 import type { LineInput } from "../lib/series";
 import { clampAmount, smoothingKindOf, type SmoothingKind } from "../lib/smoothing";
 import { ImportanceBody } from "./ImportancePanel";
-import { configString, fieldValue, lineMetrics, panelMaxRuns, seriesOf, stringList, summaryNumber, type PanelData, type ShownRun, type SummaryKind } from "./data";
+import { configString, fieldValue, lineMetrics, panelMaxRuns, seriesOf, stringList, summaryNumber, yRangeOf, type PanelData, type ShownRun, type SummaryKind } from "./data";
 import type { Bundle, Panel } from "./types";
 
 interface Props {
@@ -88,13 +88,6 @@ function smoothingOf(panel: Panel): { kind: SmoothingKind; amount: number } {
   return { kind, amount: clampAmount(kind, s?.weight) };
 }
 
-/** A line panel's `y_range: [low or null, high or null]`. */
-function yScaleOf(panel: Panel): YScale {
-  const r = panel.config.y_range;
-  const end = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
-  return Array.isArray(r) ? { min: end(r[0]), max: end(r[1]), outliers: false } : { min: null, max: null, outliers: false };
-}
-
 function LinePanel({ bundle, panel, runs }: { bundle: PanelData; panel: Panel; runs: ShownRun[] }) {
   const { t } = useTranslation();
   const [range, setRange] = useState<[number, number] | null>(null);
@@ -128,7 +121,7 @@ function LinePanel({ bundle, panel, runs }: { bundle: PanelData; panel: Panel; r
               lines={lines}
               smoothing={smoothing.amount}
               smoothKind={smoothing.kind}
-              yScale={yScaleOf(panel)}
+              yScale={yRangeOf(panel) ?? { min: null, max: null, outliers: false }}
               logY={panel.config.log_y === true}
               xKind={xKindOf(xAxis)}
               xLabel={xLabel}

@@ -171,6 +171,14 @@ export function newRunSet(name: string, filter = ""): RunSet {
   return { id: newId("rs"), name, filter, runs: null, group_by: null, colors: {}, hidden: [] };
 }
 
+/** A line panel's `y_range: [low or null, high or null]` as the chart's y scale; null when it has none. */
+export function yRangeOf(panel: Panel): { min: number | null; max: number | null; outliers: false } | null {
+  const r = panel.config.y_range;
+  const end = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
+  if (!Array.isArray(r) || (end(r[0]) === null && end(r[1]) === null)) return null;
+  return { min: end(r[0]), max: end(r[1]), outliers: false };
+}
+
 /** A line panel's config drawing `metric` against the workspace's x axis `xAxis` (`_step` is "step" there). */
 export function linePanelConfig(metric: string, xAxis: string): Record<string, unknown> {
   return { metrics: [metric], x: xAxis === "_step" ? "step" : xAxis };

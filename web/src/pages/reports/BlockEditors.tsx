@@ -1,5 +1,5 @@
 /** The editor's parts: a markdown block, a panel block's run sets, and one panel's kind and config. */
-import { useId } from "react";
+import { useId, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { SmoothingKindSelect } from "../../components/ChartOptionFields";
 import { SMOOTHING_DEFAULT, smoothingKindOf } from "../../lib/smoothing";
@@ -26,6 +26,39 @@ function Field({ label, value, onChange, list, multiline }: { label: string; val
         <input id={id} value={value} list={list} onChange={(e) => onChange(e.target.value)} />
       )}
     </span>
+  );
+}
+
+/** A number typed freely (a lone "-" or "1." on the way): `onChange` gets null until it reads as one. */
+function NumberField({ label, value, onChange }: { label: string; value: number | null; onChange: (v: number | null) => void }) {
+  const [text, setText] = useState(value === null ? "" : String(value));
+  return (
+    <Field
+      label={label}
+      value={text}
+      onChange={(v) => {
+        setText(v);
+        onChange(v.trim() === "" || !Number.isFinite(Number(v)) ? null : Number(v));
+      }}
+    />
+  );
+}
+
+/** A line panel's fixed y range (`y_range: [low or null, high or null]`; both empty: automatic). */
+function YRangeFields({ config, set }: { config: Record<string, unknown>; set: (key: string, value: unknown) => void }) {
+  const { t } = useTranslation();
+  const [low, high] = Array.isArray(config.y_range) ? (config.y_range as unknown[]) : [null, null];
+  const ends: [number | null, number | null] = [typeof low === "number" ? low : null, typeof high === "number" ? high : null];
+  const change = (index: 0 | 1, value: number | null) => {
+    const next: [number | null, number | null] = [...ends];
+    next[index] = value;
+    set("y_range", next[0] === null && next[1] === null ? undefined : next);
+  };
+  return (
+    <>
+      <NumberField label={t("chart.yMin")} value={ends[0]} onChange={(v) => change(0, v)} />
+      <NumberField label={t("chart.yMax")} value={ends[1]} onChange={(v) => change(1, v)} />
+    </>
   );
 }
 
@@ -140,6 +173,7 @@ export function PanelEditor({
           <label className="check">
             <input type="checkbox" checked={panel.config.log_y === true} onChange={(e) => set("log_y", e.target.checked)} /> {t("reports.logY")}
           </label>
+          <YRangeFields config={panel.config} set={set} />
           <GroupLineSelects config={panel.config} set={set} />
           <MaxRunsField config={panel.config} set={set} />
         </>

@@ -14,7 +14,7 @@ import { groupKeys, runGroups } from "../../lib/grouping";
 import type { HistoryStore } from "../../lib/historyStore";
 import type { WorkspacePanel } from "../../lib/panelSections";
 import { moveMetricToSection, sections, shownPanelKeys, type PanelLayout } from "../../lib/panels";
-import { configString, HISTOGRAM_RUNS, newId, histogramKeys as histogramKeysOf, matchesGlob, panelMaxRuns, stringList } from "../../panels/data";
+import { configString, HISTOGRAM_RUNS, newId, histogramKeys as histogramKeysOf, matchesGlob, panelMaxRuns, stringList, yRangeOf } from "../../panels/data";
 import { FetchedImportance } from "../../panels/ImportancePanel";
 import { stepMetricOf } from "../../lib/stepMetrics";
 import { useApi } from "../../lib/useApi";
@@ -127,6 +127,7 @@ export function ChartsPane(props: Props) {
         {...zoomOn(x)}
         smoothing={typeof weight === "number" ? Math.min(Math.max(weight, 0), 0.999) : smoothing}
         logY={panel.config.log_y === true || logY}
+        yScale={yRangeOf(panel) ?? { min: chart.yMin, max: chart.yMax, outliers: chart.outliers }}
         grouping={runs === shownRuns ? grouping : groupingOf(runs)}
         stream="history"
         size="l"
