@@ -13,14 +13,15 @@ from playwright.sync_api import expect
 from tests.server.conftest import post_records
 from tests.web.conftest import ENTITY, Pages, Seeded, shot
 from tests.web.test_accessibility import AXE, check_page
-from tests.web.test_workspace_panels import UI, add_panel
+from tests.web.test_workspace_panels import UI, saved
 
 N_RUNS = 24
 
 
 @pytest.fixture(scope="module")
 def importance_projects(seeded: Seeded) -> None:
-    """In each language's project, 24 runs whose ``acc`` falls with ``lr`` and ignores ``dropout``."""
+    """In each language's project, 24 runs whose ``acc`` falls with ``lr`` and ignores ``dropout``;
+    ``define_metric("val_acc", summary="max,last")`` gives each a ``val_acc`` of two views."""
     with seeded.server.client() as http:
         for language in UI:
             rng = random.Random(0)
@@ -28,11 +29,16 @@ def importance_projects(seeded: Seeded) -> None:
                 lr = rng.uniform(0.001, 0.1)
                 config = {"lr": lr, "dropout": rng.uniform(0, 0.5), "opt": "adam" if i % 2 else "sgd"}
                 start = 1_700_000_000.0 + i
+                acc = 1 - 5 * lr + rng.gauss(0, 0.002)
+                # The SDK sends define_metric's views in the exit record's whole summary.
+                summary = {"acc": acc, "val_acc": {"max": 0.9, "last": 0.8}}
+                exit_ = {"exit_code": 0, "state": "finished", "runtime": 2.0, "summary": summary}
                 records: list[list[Any]] = [
                     [0, "run", start, {"id": f"imp{i:02d}", "name": f"trial-{i}", "start_time": start}],
                     [1, "config", start, {"update": config}],
-                    [2, "history", start + 1, {"_step": 0, "acc": 1 - 5 * lr + rng.gauss(0, 0.002)}],
-                    [3, "exit", start + 2, {"exit_code": 0, "state": "finished", "runtime": 2.0}],
+                    [2, "metric", start, {"name": "val_acc", "summary": ["max", "last"]}],
+                    [3, "history", start + 1, {"_step": 0, "acc": acc, "val_acc": 0.8}],
+                    [4, "exit", start + 2, exit_],
                 ]
                 answer = post_records(http, f"{ENTITY}/importance-{language}/imp{i:02d}", records)
                 assert answer.status_code == 200, answer.text
@@ -54,7 +60,15 @@ def test_the_panel_ranks_the_config_keys_of_the_filtered_runs(
     page = pages.new(locale=ui["locale"])
     page.goto(pages.url(f"/{ENTITY}/importance-{language}?view=charts"))
     page.locator("[data-testid=panel][data-metric=acc]").wait_for()
-    add_panel(page, ui, "importance", "")  # its metric: acc
+    # The metric field suggests the summary's define_metric views, which the server rates by too.
+    page.get_by_role("button", name=ui["add"], exact=True).click()
+    form = page.get_by_role("form", name=ui["new"])
+    form.get_by_label(ui["kind"]).select_option("importance")
+    metric = form.get_by_label(ui["metric"], exact=True)
+    suggested = metric.evaluate("e => [...e.list.options].map(o => o.value)")
+    assert {"acc", "val_acc.max", "val_acc.last"} <= set(suggested), suggested
+    metric.fill("acc")
+    saved(page, lambda: form.get_by_role("button", name=ui["create"], exact=True).click())
 
     panel = importance_panel(page)
     rows = panel.locator("tbody tr")

@@ -126,6 +126,7 @@ export function PanelEditor({
   onRemove,
   onMove,
   keysList,
+  summaryList,
   kinds = PANEL_KINDS,
   histogramKeys = [],
 }: {
@@ -134,6 +135,8 @@ export function PanelEditor({
   onRemove?: () => void;
   onMove?: (delta: number) => void;
   keysList: string;
+  /** A datalist of summary fields (`eval/acc.max` too) for the importance metric; else `keysList`. */
+  summaryList?: string;
   kinds?: readonly PanelKind[];
   /** The keys the runs logged histograms under: the histogram kind's key picker. */
   histogramKeys?: readonly string[];
@@ -190,7 +193,7 @@ export function PanelEditor({
           <SummarySelect value={configString(panel, "summary", "last")} onChange={(v) => set("summary", v)} />
         </>
       )}
-      {panel.kind === "importance" && <Field label={t("reports.metric")} value={configString(panel, "metric")} list={keysList} onChange={(v) => set("metric", v)} />}
+      {panel.kind === "importance" && <Field label={t("reports.metric")} value={configString(panel, "metric")} list={summaryList ?? keysList} onChange={(v) => set("metric", v)} />}
       {panel.kind === "scatter" && (
         <>
           <Field label={t("reports.x")} value={configString(panel, "x")} list={keysList} onChange={(v) => set("x", v)} />

@@ -57,6 +57,7 @@ export function ChartsPane(props: Props) {
   const { t } = useTranslation();
   const addPanelId = useId();
   const keysList = useId();
+  const summaryList = useId();
   const { xAxis, legend, smoothing, logY, range, rangeAxis, hidden, setParams, groupBy, aggregate, band, chart, maxRuns } = url;
   const { selectedIds, selected } = selection;
   // "Max runs shown": the charts draw the first N of the shown runs, in the table's order.
@@ -197,6 +198,11 @@ export function ChartsPane(props: Props) {
           <option key={k} value={k} />
         ))}
       </datalist>
+      <datalist id={summaryList}>
+        {summaryKeys.map((k) => (
+          <option key={k} value={k} />
+        ))}
+      </datalist>
       <WorkspacePanels
         layout={layout}
         updateLayout={updateLayout}
@@ -204,6 +210,7 @@ export function ChartsPane(props: Props) {
         loadedRuns={loadedRuns}
         runsOf={runsOf}
         keysList={keysList}
+        summaryList={summaryList}
         histogramKeys={histogramKeys}
         renderBody={renderBody}
       />

@@ -47,13 +47,15 @@ interface Props {
   runsOf: (panel: WorkspacePanel) => ChartRun[];
   /** The id of a datalist of the project's metric and config keys. */
   keysList: string;
+  /** The summary fields (`define_metric` views such as `eval/acc.max` too): the importance metric's picker. */
+  summaryList: string;
   /** The keys the runs logged histograms under (the histogram kind's key picker). */
   histogramKeys: string[];
   /** A line or histogram panel's body, drawn from the workspace's data for these runs (undefined: the kind's own). */
   renderBody: (panel: WorkspacePanel, runs: ChartRun[]) => ReactNode | undefined;
 }
 
-export function WorkspacePanels({ layout, updateLayout, saveChecked, loadedRuns, runsOf, keysList, histogramKeys, renderBody }: Props) {
+export function WorkspacePanels({ layout, updateLayout, saveChecked, loadedRuns, runsOf, keysList, summaryList, histogramKeys, renderBody }: Props) {
   const { t } = useTranslation();
   const [draft, setDraft] = useState<WorkspacePanel | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -82,7 +84,7 @@ export function WorkspacePanels({ layout, updateLayout, saveChecked, loadedRuns,
     const name = t("workspace.panels.sectionName", { n: layout.sections.length + 1 });
     updateLayout(addSection(layout, { id: newId("s"), name, collapsed: false }));
   };
-  const sectionProps = { layout, updateLayout, commit, runsOf, runsFor, keysList, histogramKeys, renderBody };
+  const sectionProps = { layout, updateLayout, commit, runsOf, runsFor, keysList, summaryList, histogramKeys, renderBody };
 
   return (
     <div className="ws-panels" data-testid="ws-panels">
@@ -108,7 +110,7 @@ export function WorkspacePanels({ layout, updateLayout, saveChecked, loadedRuns,
             void commit(addPanel(layout, draft)).then((ok) => ok && setDraft(null));
           }}
         >
-          <PanelEditor panel={draft} onChange={(p) => setDraft({ ...draft, ...p })} keysList={keysList} kinds={PANEL_KINDS} histogramKeys={histogramKeys} />
+          <PanelEditor panel={draft} onChange={(p) => setDraft({ ...draft, ...p })} keysList={keysList} summaryList={summaryList} kinds={PANEL_KINDS} histogramKeys={histogramKeys} />
           <span className="editor-tools">
             <button type="submit">{t("workspace.panels.create")}</button>
             <button type="button" onClick={() => setDraft(null)}>
@@ -132,6 +134,8 @@ interface SectionProps {
   runsOf: (panel: WorkspacePanel) => ChartRun[];
   runsFor: (shown: ChartRun[]) => ShownRun[];
   keysList: string;
+  /** The summary fields (`define_metric` views such as `eval/acc.max` too): the importance metric's picker. */
+  summaryList: string;
   histogramKeys: string[];
   renderBody: (panel: WorkspacePanel, runs: ChartRun[]) => ReactNode | undefined;
   /** null: the default section. */
@@ -212,7 +216,7 @@ function Section({ section, ...props }: SectionProps) {
   );
 }
 
-function PanelSlot({ panel, layout, updateLayout, commit, runsOf, runsFor, keysList, histogramKeys, renderBody }: Omit<SectionProps, "section"> & { panel: WorkspacePanel }) {
+function PanelSlot({ panel, layout, updateLayout, commit, runsOf, runsFor, keysList, summaryList, histogramKeys, renderBody }: Omit<SectionProps, "section"> & { panel: WorkspacePanel }) {
   const { t } = useTranslation();
   const shown = runsOf(panel);
   const runs = runsFor(shown);
@@ -281,7 +285,7 @@ function PanelSlot({ panel, layout, updateLayout, commit, runsOf, runsFor, keysL
             void commit(replacePanel(layout, editing)).then((ok) => ok && setEditing(null));
           }}
         >
-          <PanelEditor panel={editing} onChange={(p: Panel) => setEditing({ ...editing, ...p })} keysList={keysList} kinds={PANEL_KINDS} histogramKeys={histogramKeys} />
+          <PanelEditor panel={editing} onChange={(p: Panel) => setEditing({ ...editing, ...p })} keysList={keysList} summaryList={summaryList} kinds={PANEL_KINDS} histogramKeys={histogramKeys} />
           <span className="editor-tools">
             <button type="submit">{t("workspace.panels.save")}</button>
             <button type="button" onClick={() => setEditing(null)}>
