@@ -63,6 +63,8 @@ class Batch:
 def gather(records: list[Record]) -> Batch:
     batch = Batch()
     history: list[dict[str, Any]] = []
+    #: Summary keys set or removed by a summary record → how many history rows came before it.
+    marks: dict[str, int] = {}
     gatherers = _GATHERERS
     for seq, kind, when, data in records:
         if kind == RecordType.HISTORY:
@@ -73,9 +75,43 @@ def gather(records: list[Record]) -> Batch:
             gatherer = gatherers.get(kind)
             if gatherer is not None:
                 gatherer(batch, when, data)
+            if kind == RecordType.SUMMARY and history and data.get("whole") is not True:
+                edited = [*(data.get("update") or {}), *(data.get("remove") or [])]
+                marks.update(dict.fromkeys(edited, len(history)))
     if history:
+        explicit = {key: batch.summary_update.get(key, _REMOVED) for key in marks}
         _gather_history(history, batch)
+        _keep_later_summary_edits(batch, history, marks, explicit)
     return batch
+
+
+#: An explicit summary edit that removed its key.
+_REMOVED = object()
+
+
+def _keep_later_summary_edits(
+    batch: Batch, history: list[dict[str, Any]], marks: dict[str, int], explicit: dict[str, Any]
+) -> None:
+    """A summary record after a key's last history row wins over the row's value (wandb's order:
+    ``run.log({"acc": 0.5}); run.summary["acc"] = 0.9`` leaves 0.9), as one before it loses."""
+    for key, before in marks.items():
+        if any(_logs(row, key) for row in history[before:]):
+            continue
+        value = explicit[key]
+        if value is _REMOVED:
+            batch.summary_update.pop(key, None)
+            batch.summary_remove.add(key)
+        else:
+            batch.summary_update[key] = value
+            batch.summary_remove.discard(key)
+
+
+def _logs(row: dict[str, Any], key: str) -> bool:
+    """Whether a history row logs ``key``, a nested one by its dotted name (``eval.acc``)."""
+    if key in row:
+        return True
+    head, dot, rest = key.partition(".")
+    return bool(dot) and isinstance(row.get(head), dict) and _logs(row[head], rest)
 
 
 def _gather_stats(batch: Batch, _when: float, data: dict[str, Any]) -> None:
