@@ -7,10 +7,10 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -20,8 +20,7 @@ from wakelog.server.auth import User, authenticate
 from wakelog.server.body import BodyLimit
 from wakelog.server.config import ServerConfig
 from wakelog.server.diskguard import DiskGuard, guarded_paths
-from wakelog.server.errors import InvalidRequest
-from wakelog.server.http import ApiHeaders
+from wakelog.server.http import ApiHeaders, RefuseNul
 from wakelog.server.keycache import KeyCache
 from wakelog.server.limits import Limits
 from wakelog.server.live import LiveHub
@@ -162,17 +161,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     # Innermost (a middleware added later wraps it): an error it raises reaches the handlers as is.
     app.add_middleware(BodyLimit, ceiling=config.max_body_bytes)
 
-    @app.middleware("http")
-    async def refuse_nul(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        """NUL is never part of a valid name or parameter, and PostgreSQL cannot even store it."""
-        if (
-            "\x00" in request.url.path
-            or "%00" in request.url.query.lower()
-            or "%00" in request.url.path.lower()
-        ):
-            return handlers.error_response(InvalidRequest("NUL characters are not allowed in the URL"))
-        return await call_next(request)
-
+    app.add_middleware(RefuseNul)
     app.add_middleware(ApiHeaders)  # outermost: every API answer gets its headers
 
     @app.get("/api/v1/health", tags=["server"])

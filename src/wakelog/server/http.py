@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wakelog._names import check_path_part, check_run_id
 from wakelog.server.errors import InvalidRequest, NotFound
+from wakelog.server.handlers import error_response
 
 MSGPACK = "application/msgpack"
 INT64_MAX = 2**63 - 1
@@ -154,3 +155,23 @@ class ApiHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class RefuseNul:
+    """ASGI middleware: a URL with NUL in it (raw or ``%00``) is refused with a 400. NUL is never
+    part of a valid name or parameter, and PostgreSQL cannot even store it. (Plain ASGI: Starlette's
+    ``BaseHTTPMiddleware`` costs every request a task group and two memory streams.)"""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (
+            "\x00" in scope["path"]
+            or "%00" in scope["path"].lower()
+            or b"%00" in scope["query_string"].lower()
+        ):
+            response = error_response(InvalidRequest("NUL characters are not allowed in the URL"))
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
