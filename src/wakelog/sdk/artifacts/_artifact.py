@@ -19,6 +19,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -117,6 +118,19 @@ class Artifact:
     def aliases(self) -> list[str]:
         self._refresh()
         return list(self._info.get("aliases") or [])
+
+    @property
+    def tags(self) -> list[str]:
+        """The version's tags, as the server has them (set with the wandb client's ``artifact.tags``)."""
+        self._refresh()
+        return list(self._info.get("tags") or [])
+
+    @property
+    def ttl(self) -> timedelta | None:
+        """How long the server keeps the version after its creation; None: until it is deleted."""
+        self._refresh()
+        seconds = self._info.get("ttl")
+        return None if seconds is None else timedelta(seconds=seconds)
 
     @property
     def state(self) -> str:

@@ -47,6 +47,10 @@ class ArtifactVersionOut(BaseModel):
     type: str
     version: str = Field(description='"v0", "v1", …')
     aliases: list[str]
+    tags: list[str] = Field(default_factory=list, description="wandb's artifact tags")
+    ttl: int | None = Field(
+        None, description="seconds kept after creation, then moved to the trash; null: until deleted"
+    )
     digest: str = Field(description="wandb's manifest digest")
     description: str | None
     metadata: dict[str, Any]
