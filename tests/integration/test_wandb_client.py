@@ -17,6 +17,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -1062,3 +1063,152 @@ def test_an_artifact_file_past_the_clients_multipart_threshold(server: ServerPro
         entries = _entries(client, "admin/huge/huge:v0")
     md5 = base64.b64encode(digest.digest()).decode()
     assert entries == {"huge.bin": (md5, sha256.hexdigest(), size)}
+
+
+#: Tags and a TTL at log time, a link taken back, then tags and TTL changed outside the run
+#: (``wandb.Api().artifact(…)``), as wandb's docs show them.
+LIFECYCLE_LOG = """
+import datetime, json, wandb
+run = wandb.init(project="lifecycle", id="life")
+art = wandb.Artifact("ds", type="dataset")
+art.add_file("a.txt")
+art.ttl = datetime.timedelta(days=3)
+logged = run.log_artifact(art, aliases=["best"], tags=["raw", "from camera"])
+logged.wait()
+print("LOGGED", json.dumps([sorted(logged.tags), logged.ttl.total_seconds()]))
+again = wandb.Artifact("ds", type="dataset")
+again.add_file("b.txt")
+second = run.log_artifact(again, tags=["second"])
+second.wait()
+linked = run.link_artifact(second, "lifecycle-models", aliases=["prod"])
+print("LINKED", linked.is_link, linked.aliases)
+linked.unlink()
+run.finish()
+run = wandb.init(entity="TEAM", project="lifecycle", id="team-run")
+held = wandb.Artifact("held", type="dataset")
+held.add_file("a.txt")
+run.log_artifact(held).wait()
+run.finish()
+api = wandb.Api()
+v0 = api.artifact("admin/lifecycle/ds:v0")
+v0.tags = ["clean", "from camera"]
+v0.ttl = datetime.timedelta(hours=5)
+v0.save()
+read = api.artifact("admin/lifecycle/ds:v0")
+print("SAVED", json.dumps([sorted(read.tags), read.ttl.total_seconds()]))
+v1 = api.artifact("admin/lifecycle/ds:v1")
+v1.ttl = datetime.timedelta(hours=1)
+v1.save()
+v1.ttl = None
+v1.save()
+print("NO TTL", api.artifact("admin/lifecycle/ds:v1").ttl)
+"""
+#: Deleting: refused while the version holds aliases, then with delete_aliases=True; a viewer of
+#: the team may do neither.
+LIFECYCLE_DELETE = """
+import sys, wandb
+api = wandb.Api()
+if sys.argv[1] == "viewer":
+    held = api.artifact("TEAM/lifecycle/held:v0")
+    for name, change in (("DELETE", lambda: held.delete(delete_aliases=True)),
+                         ("TAGS", lambda: (setattr(held, "tags", ["mine"]), held.save()))):
+        try:
+            change()
+            print(name, "DONE")
+        except Exception as exc:
+            print(name, "REFUSED", type(exc).__name__, exc)
+    sys.exit(0)
+try:
+    api.artifact("admin/lifecycle/ds:v0").delete()
+    print("PLAIN DONE")
+except Exception as exc:
+    print("PLAIN REFUSED", type(exc).__name__, exc)
+api.artifact("admin/lifecycle/ds:v0").delete(delete_aliases=True)
+print("DELETED")
+try:
+    api.artifact("admin/lifecycle/ds:v0")
+    print("STILL THERE")
+except Exception as exc:
+    print("UNKNOWN", type(exc).__name__, exc)
+"""
+
+
+def _viewer_of(server: ServerProcess, team: str, name: str) -> str:
+    """A user with the viewer role in ``team`` (made here); returns their key, as the client writes it."""
+    with server.client() as admin:
+        assert admin.post("/api/v1/entities", json={"name": team}).status_code in (200, 201)
+        assert admin.post("/api/v1/users", json={"username": name}).status_code == 201
+        key = admin.post("/api/v1/keys", json={"user": name}).json()["key"]
+        role = admin.put(f"/api/v1/entities/{team}/members/{name}", json={"role": "viewer"})
+        assert role.status_code == 200, role.text
+    return "local-" + str(key)
+
+
+def _artifact_lifecycle(server: ServerProcess, tmp: Path, team: str) -> None:
+    _write_files(tmp, {"a.txt": b"lifecycle a\n", "b.txt": b"lifecycle b\n"})
+    viewer = _viewer_of(server, team, f"{team}-viewer")
+    done = run_wandb(server, tmp, LIFECYCLE_LOG.replace("TEAM", team))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert 'LOGGED [["from camera", "raw"], 259200.0]' in done.stdout, done.stdout[-2000:]
+    assert "LINKED True ['prod']" in done.stdout, done.stdout[-2000:]
+    assert 'SAVED [["clean", "from camera"], 18000.0]' in done.stdout, done.stdout[-2000:]
+    assert "NO TTL None" in done.stdout, done.stdout[-2000:]
+    api = _api(server)
+    try:  # what the client set, read back through wakelog's own Api and REST API
+        v0, v1 = (api.artifact(f"admin/lifecycle/ds:v{i}") for i in (0, 1))
+        assert (v0.tags, v0.ttl, sorted(v0.aliases)) == (
+            ["from camera", "clean"],
+            timedelta(hours=5),
+            ["best"],
+        )
+        assert (v1.tags, v1.ttl, v1.aliases) == (["second"], None, ["latest"])
+    finally:
+        api.close()
+    with server.client() as client:
+        assert client.get("/api/v1/registry/admin/lifecycle-models").json() == [], "unlinked"
+        assert client.get("/api/v1/artifacts/admin/lifecycle/ds:v0").json()["ttl"] == 5 * 3600
+
+    deleting = python(
+        "-c", LIFECYCLE_DELETE.replace("TEAM", team), "admin", cwd=tmp, env=wandb_env(server, tmp)
+    )
+    assert deleting.returncode == 0, deleting.stderr[-3000:]
+    out = deleting.stdout
+    assert "PLAIN REFUSED CommError cannot delete admin/lifecycle/ds:v0: it has aliases (best)" in out, out
+    assert "DELETED" in out and "UNKNOWN CommError" in out and "not found" in out, out
+    as_viewer = python(
+        "-c", LIFECYCLE_DELETE.replace("TEAM", team), "viewer", cwd=tmp, env=wandb_env(server, tmp, viewer)
+    )
+    assert as_viewer.returncode == 0, as_viewer.stderr[-3000:]
+    assert "DELETE REFUSED CommError" in as_viewer.stdout and "member" in as_viewer.stdout, as_viewer.stdout
+    assert "TAGS REFUSED CommError" in as_viewer.stdout, as_viewer.stdout
+    with server.client() as client:
+        assert client.get("/api/v1/artifacts/admin/lifecycle/ds:v0").status_code == 404
+        assert client.get("/api/v1/artifacts/admin/lifecycle/ds:best").status_code == 404
+        assert client.get("/api/v1/artifacts/admin/lifecycle/ds:v1").json()["aliases"] == ["latest"]
+        held = client.get(f"/api/v1/artifacts/{team}/lifecycle/held:v0").json()
+        assert (held["aliases"], held["tags"]) == (["latest"], []), "the viewer changed nothing"
+
+
+def test_artifact_tags_ttl_unlink_and_delete_through_the_wandb_client(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    """Tags and a TTL at log time and with ``artifact.save()`` outside the run, ``unlink()`` of a
+    linked version, ``delete()`` refused while the version holds an alias and done with
+    ``delete_aliases=True``, an unknown artifact, and a viewer refused: as wakelog's Api and
+    REST API read them back."""
+    _artifact_lifecycle(server, tmp_path, "lifeteam")
+
+
+def test_artifact_tags_ttl_unlink_and_delete_on_postgresql(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """The same on a server on PostgreSQL."""
+    if not (CLIENT / "wandb" / "__init__.py").exists():
+        pytest.skip(f"the wandb client is not installed in {CLIENT}")
+    database = fresh_database(request.getfixturevalue("postgres_url"))
+    db_upgrade(database)
+    server = start_server(tmp_path, "--min-free", "0", backend="postgres", database_url=database)
+    try:
+        _artifact_lifecycle(server, tmp_path, "lifeteam")
+    finally:
+        server.stop()
