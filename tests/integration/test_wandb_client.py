@@ -520,6 +520,85 @@ def test_rich_media_read_back_like_wakelogs(server: ServerProcess, tmp_path: Pat
     assert hashlib.sha256(theirs["files"][page["path"]]).hexdigest() == page["sha256"]
 
 
+#: Video from frame arrays (T, C, H, W): the stock client encodes them with moviepy (the
+#: ``wandb-client`` extra installs it), wakelog's SDK with Pillow (GIF) and imageio-ffmpeg (MP4).
+VIDEO_SCRIPT = """
+import numpy as np
+import MODULE as wandb
+run = wandb.init(project="PROJECT", id="frames1")
+frames = np.zeros((4, 3, 8, 12), dtype=np.uint8)
+for t in range(4):
+    frames[t, t % 3] = 60 * (t + 1)
+run.log({"clip": wandb.Video(frames, fps=4, format="gif", caption="frames")})
+run.log({"clip": wandb.Video(frames, fps=4, format="mp4")})
+run.finish()
+"""
+
+
+def _frames(data: bytes, suffix: str, tmp: Path) -> list[Any]:
+    """The decoded frames (8 × 12) of a GIF (Pillow) or an MP4 (imageio-ffmpeg's ffmpeg), as RGB arrays."""
+    import io
+
+    import numpy as np
+    from PIL import Image, ImageSequence
+
+    if suffix == ".gif":
+        return [np.asarray(f.convert("RGB")) for f in ImageSequence.Iterator(Image.open(io.BytesIO(data)))]
+    import imageio_ffmpeg
+
+    path = tmp / f"decode{len(list(tmp.iterdir()))}.mp4"
+    path.write_bytes(data)
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "rawvideo",
+               "-pix_fmt", "rgb24", "-"]  # fmt: skip
+    raw = subprocess.run(command, capture_output=True, check=True, timeout=60).stdout
+    return list(np.frombuffer(raw, dtype=np.uint8).reshape(-1, 8, 12, 3))
+
+
+def test_video_from_an_array_reads_back_like_wakelogs(server: ServerProcess, tmp_path: Path) -> None:
+    """``wandb.Video(frames, fps=4, format=…)`` from a numpy array through the stock client (its
+    moviepy): the same stubs (type, size in pixels, caption) as wakelog's SDK stores for the same
+    calls, the GIF byte for byte (same sha256 and path), the MP4 the same frames (its bytes
+    differ: the two encoders' settings)."""
+    if not (CLIENT / "moviepy" / "__init__.py").exists():
+        pytest.skip(f"moviepy is not installed in {CLIENT} (the wandb-client extra installs it)")
+    got = {}
+    for client, runner in (("wandb", run_wandb), ("wakelog", run_wakelog)):
+        (tmp_path / client).mkdir(parents=True, exist_ok=True)
+        code = VIDEO_SCRIPT.replace("MODULE", client).replace("PROJECT", f"frames-{client}")
+        done = runner(server, tmp_path / client, code)
+        assert done.returncode == 0, done.stderr[-3000:]
+        api = _api(server)
+        try:
+            got[client] = _media_read(server, _only_run(api, f"frames-{client}"))
+        finally:
+            api.close()
+    theirs, ours = got["wandb"], got["wakelog"]
+    (gif, mp4), (our_gif, our_mp4) = ([row["clip"] for row in g["history"]] for g in (theirs, ours))
+    assert gif == our_gif, "the GIF: the same stub, path and bytes"
+    assert gif["_type"] == "video-file" and (gif["width"], gif["height"], gif["caption"]) == (12, 8, "frames")
+    assert theirs["files"][gif["path"]] == ours["files"][our_gif["path"]]
+    assert theirs["files"][gif["path"]][:6] == b"GIF89a"
+    different = ("path", "sha256", "size")
+    assert {k: v for k, v in mp4.items() if k not in different} == {
+        k: v for k, v in our_mp4.items() if k not in different
+    }
+    assert mp4["path"].endswith(".mp4") and mp4["width"] == 12 and mp4["height"] == 8
+    decoded = {
+        name: [_frames(files["files"][stub["path"]], suffix, tmp_path / name) for stub, suffix in pairs]
+        for name, files, pairs in (
+            ("wandb", theirs, ((gif, ".gif"), (mp4, ".mp4"))),
+            ("wakelog", ours, ((our_gif, ".gif"), (our_mp4, ".mp4"))),
+        )
+    }
+    for their_frames, our_frames in zip(decoded["wandb"], decoded["wakelog"], strict=True):
+        assert len(their_frames) == len(our_frames) == 4
+        for a, b in zip(their_frames, our_frames, strict=True):
+            assert a.shape == b.shape
+            assert abs(a.astype(int) - b.astype(int)).max() <= 8, "the same picture (MP4 is lossy)"
+    first = decoded["wandb"][0]
+    assert [tuple(f[0, 0]) for f in first] == [(60, 0, 0), (0, 120, 0), (0, 0, 180), (240, 0, 0)]
+
+
 def test_wandb_login_host_then_no_environment_at_all(server: ServerProcess, tmp_path: Path) -> None:
     env = wandb_env(server, tmp_path)
     key, url = env.pop("WANDB_API_KEY"), env.pop("WANDB_BASE_URL")
