@@ -6460,6 +6460,16 @@ export interface operations {
                     } | null;
                     /** Aliases */
                     aliases?: string[];
+                    /**
+                     * Tags
+                     * @description wandb's artifact tags
+                     */
+                    tags?: string[];
+                    /**
+                     * Ttl
+                     * @description seconds to keep it after creation; null: until deleted
+                     */
+                    ttl?: number | null;
                     /** ManifestIn */
                     manifest: {
                         /**
