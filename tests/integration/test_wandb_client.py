@@ -1232,6 +1232,27 @@ def _artifact_lifecycle(server: ServerProcess, tmp: Path, team: str) -> None:
     assert "LINKED True ['prod']" in done.stdout, done.stdout[-2000:]
     assert 'SAVED [["clean", "from camera"], 18000.0]' in done.stdout, done.stdout[-2000:]
     assert "NO TTL None" in done.stdout, done.stdout[-2000:]
+    # the same tags and TTL at log time through wakelog's SDK: the same version fields
+    same = LIFECYCLE_LOG.split("again = ", maxsplit=1)[0].replace(
+        "import datetime, json, wandb", "import datetime, json"
+    )
+    same = "import wakelog as wandb\n" + same.replace(
+        'project="lifecycle", id="life"', 'project="lifecycle-wk"'
+    )
+    _write_files(tmp / "wk", {"a.txt": b"lifecycle a\n"})
+    done = run_wakelog(server, tmp / "wk", same + "run.finish()\n")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert 'LOGGED [["from camera", "raw"], 259200.0]' in done.stdout, done.stdout[-2000:]
+    with server.client() as client:
+        theirs, ours = (
+            client.get(f"/api/v1/artifacts/admin/{p}/ds:v0").json() for p in ("lifecycle", "lifecycle-wk")
+        )
+        fields = ("digest", "size", "file_count")
+        assert {k: theirs[k] for k in fields} == {k: ours[k] for k in fields}
+        # what the client logged (its v0 was edited since: its log-time values are in LOGGED above)
+        assert (sorted(ours["tags"]), ours["ttl"], ours["aliases"]) == (
+            ["from camera", "raw"], 3 * 86400, ["best", "latest"],
+        )  # fmt: skip
     api = _api(server)
     try:  # what the client set, read back through wakelog's own Api and REST API
         v0, v1 = (api.artifact(f"admin/lifecycle/ds:v{i}") for i in (0, 1))
