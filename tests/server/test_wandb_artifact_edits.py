@@ -20,11 +20,14 @@ from tests.harness import InProcessServer
 from tests.server.conftest import start_backend_server
 from tests.server.test_wandb_compat import (
     ADD_ALIASES,
+    COLLECTION,
     COMMIT,
     CREATE_FILES,
     CREATE_RUN_FILES,
     DELETE_ALIASES,
+    DELETE_ARTIFACT,
     LINK_ARTIFACT,
+    UNLINK_ARTIFACT,
     UPDATE_ARTIFACT,
     UPSERT,
     _md5,
@@ -39,32 +42,6 @@ from tests.server.test_wandb_compat import (
 from wakelog.server.expiry import collect
 
 API = "/api/v1"
-#: ``artifact.delete(delete_aliases=…)`` and ``linked.unlink()``, as wandb 0.31 sends them.
-DELETE_ARTIFACT = """
-mutation DeleteArtifact($input: DeleteArtifactInput!) {
-  result: deleteArtifact(input: $input) { artifact { id } }
-}
-"""
-UNLINK_ARTIFACT = """
-mutation UnlinkArtifact($input: UnlinkArtifactInput!) {
-  result: unlinkArtifact(input: $input) { success }
-}
-"""
-#: What the client reads for a linked artifact's ``collection`` (its id is unlink's portfolio id).
-COLLECTION = """
-query ProjectArtifactCollection($entity: String!, $project: String!, $type: String!, $name: String!) {
-  project(entityName: $entity, name: $project) {
-    artifactType(name: $type) {
-      artifactCollection(name: $name) {
-        __typename id name description createdAt updatedAt
-        project { id internalId name entity { name } }
-        type: defaultArtifactType { name }
-        tags { edges { node { __typename id name } } }
-      }
-    }
-  }
-}
-"""
 TAGS_TTL = """
 mutation UpdateArtifact($input: UpdateArtifactInput!) {
   result: updateArtifact(input: $input) {
