@@ -17,6 +17,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -517,6 +518,85 @@ def test_rich_media_read_back_like_wakelogs(server: ServerProcess, tmp_path: Pat
     assert page["_type"] == our_page["_type"] == "html-file"
     assert theirs["files"][page["path"]].endswith(b"<b>hi</b>")
     assert hashlib.sha256(theirs["files"][page["path"]]).hexdigest() == page["sha256"]
+
+
+#: Video from frame arrays (T, C, H, W): the stock client encodes them with moviepy (the
+#: ``wandb-client`` extra installs it), wakelog's SDK with Pillow (GIF) and imageio-ffmpeg (MP4).
+VIDEO_SCRIPT = """
+import numpy as np
+import MODULE as wandb
+run = wandb.init(project="PROJECT", id="frames1")
+frames = np.zeros((4, 3, 8, 12), dtype=np.uint8)
+for t in range(4):
+    frames[t, t % 3] = 60 * (t + 1)
+run.log({"clip": wandb.Video(frames, fps=4, format="gif", caption="frames")})
+run.log({"clip": wandb.Video(frames, fps=4, format="mp4")})
+run.finish()
+"""
+
+
+def _frames(data: bytes, suffix: str, tmp: Path) -> list[Any]:
+    """The decoded frames (8 × 12) of a GIF (Pillow) or an MP4 (imageio-ffmpeg's ffmpeg), as RGB arrays."""
+    import io
+
+    import numpy as np
+    from PIL import Image, ImageSequence
+
+    if suffix == ".gif":
+        return [np.asarray(f.convert("RGB")) for f in ImageSequence.Iterator(Image.open(io.BytesIO(data)))]
+    import imageio_ffmpeg
+
+    path = tmp / f"decode{len(list(tmp.iterdir()))}.mp4"
+    path.write_bytes(data)
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "rawvideo",
+               "-pix_fmt", "rgb24", "-"]  # fmt: skip
+    raw = subprocess.run(command, capture_output=True, check=True, timeout=60).stdout
+    return list(np.frombuffer(raw, dtype=np.uint8).reshape(-1, 8, 12, 3))
+
+
+def test_video_from_an_array_reads_back_like_wakelogs(server: ServerProcess, tmp_path: Path) -> None:
+    """``wandb.Video(frames, fps=4, format=…)`` from a numpy array through the stock client (its
+    moviepy): the same stubs (type, size in pixels, caption) as wakelog's SDK stores for the same
+    calls, the GIF byte for byte (same sha256 and path), the MP4 the same frames (its bytes
+    differ: the two encoders' settings)."""
+    if not (CLIENT / "moviepy" / "__init__.py").exists():
+        pytest.skip(f"moviepy is not installed in {CLIENT} (the wandb-client extra installs it)")
+    got = {}
+    for client, runner in (("wandb", run_wandb), ("wakelog", run_wakelog)):
+        (tmp_path / client).mkdir(parents=True, exist_ok=True)
+        code = VIDEO_SCRIPT.replace("MODULE", client).replace("PROJECT", f"frames-{client}")
+        done = runner(server, tmp_path / client, code)
+        assert done.returncode == 0, done.stderr[-3000:]
+        api = _api(server)
+        try:
+            got[client] = _media_read(server, _only_run(api, f"frames-{client}"))
+        finally:
+            api.close()
+    theirs, ours = got["wandb"], got["wakelog"]
+    (gif, mp4), (our_gif, our_mp4) = ([row["clip"] for row in g["history"]] for g in (theirs, ours))
+    assert gif == our_gif, "the GIF: the same stub, path and bytes"
+    assert gif["_type"] == "video-file" and (gif["width"], gif["height"], gif["caption"]) == (12, 8, "frames")
+    assert theirs["files"][gif["path"]] == ours["files"][our_gif["path"]]
+    assert theirs["files"][gif["path"]][:6] == b"GIF89a"
+    different = ("path", "sha256", "size")
+    assert {k: v for k, v in mp4.items() if k not in different} == {
+        k: v for k, v in our_mp4.items() if k not in different
+    }
+    assert mp4["path"].endswith(".mp4") and mp4["width"] == 12 and mp4["height"] == 8
+    decoded = {
+        name: [_frames(files["files"][stub["path"]], suffix, tmp_path / name) for stub, suffix in pairs]
+        for name, files, pairs in (
+            ("wandb", theirs, ((gif, ".gif"), (mp4, ".mp4"))),
+            ("wakelog", ours, ((our_gif, ".gif"), (our_mp4, ".mp4"))),
+        )
+    }
+    for their_frames, our_frames in zip(decoded["wandb"], decoded["wakelog"], strict=True):
+        assert len(their_frames) == len(our_frames) == 4
+        for a, b in zip(their_frames, our_frames, strict=True):
+            assert a.shape == b.shape
+            assert abs(a.astype(int) - b.astype(int)).max() <= 8, "the same picture (MP4 is lossy)"
+    first = decoded["wandb"][0]
+    assert [tuple(f[0, 0]) for f in first] == [(60, 0, 0), (0, 120, 0), (0, 0, 180), (240, 0, 0)]
 
 
 def test_wandb_login_host_then_no_environment_at_all(server: ServerProcess, tmp_path: Path) -> None:
@@ -1062,3 +1142,173 @@ def test_an_artifact_file_past_the_clients_multipart_threshold(server: ServerPro
         entries = _entries(client, "admin/huge/huge:v0")
     md5 = base64.b64encode(digest.digest()).decode()
     assert entries == {"huge.bin": (md5, sha256.hexdigest(), size)}
+
+
+#: Tags and a TTL at log time, a link taken back, then tags and TTL changed outside the run
+#: (``wandb.Api().artifact(…)``), as wandb's docs show them.
+LIFECYCLE_LOG = """
+import datetime, json, wandb
+run = wandb.init(project="lifecycle", id="life")
+art = wandb.Artifact("ds", type="dataset")
+art.add_file("a.txt")
+art.ttl = datetime.timedelta(days=3)
+logged = run.log_artifact(art, aliases=["best"], tags=["raw", "from camera"])
+logged.wait()
+print("LOGGED", json.dumps([sorted(logged.tags), logged.ttl.total_seconds()]))
+again = wandb.Artifact("ds", type="dataset")
+again.add_file("b.txt")
+second = run.log_artifact(again, tags=["second"])
+second.wait()
+linked = run.link_artifact(second, "lifecycle-models", aliases=["prod"])
+print("LINKED", linked.is_link, linked.aliases)
+linked.unlink()
+run.finish()
+run = wandb.init(entity="TEAM", project="lifecycle", id="team-run")
+held = wandb.Artifact("held", type="dataset")
+held.add_file("a.txt")
+run.log_artifact(held).wait()
+run.finish()
+api = wandb.Api()
+v0 = api.artifact("admin/lifecycle/ds:v0")
+v0.tags = ["clean", "from camera"]
+v0.ttl = datetime.timedelta(hours=5)
+v0.save()
+read = api.artifact("admin/lifecycle/ds:v0")
+print("SAVED", json.dumps([sorted(read.tags), read.ttl.total_seconds()]))
+v1 = api.artifact("admin/lifecycle/ds:v1")
+v1.ttl = datetime.timedelta(hours=1)
+v1.save()
+v1.ttl = None
+v1.save()
+print("NO TTL", api.artifact("admin/lifecycle/ds:v1").ttl)
+"""
+#: Deleting: refused while the version holds aliases, then with delete_aliases=True; a viewer of
+#: the team may do neither.
+LIFECYCLE_DELETE = """
+import sys, wandb
+api = wandb.Api()
+if sys.argv[1] == "viewer":
+    held = api.artifact("TEAM/lifecycle/held:v0")
+    for name, change in (("DELETE", lambda: held.delete(delete_aliases=True)),
+                         ("TAGS", lambda: (setattr(held, "tags", ["mine"]), held.save()))):
+        try:
+            change()
+            print(name, "DONE")
+        except Exception as exc:
+            print(name, "REFUSED", type(exc).__name__, exc)
+    sys.exit(0)
+try:
+    api.artifact("admin/lifecycle/ds:v0").delete()
+    print("PLAIN DONE")
+except Exception as exc:
+    print("PLAIN REFUSED", type(exc).__name__, exc)
+api.artifact("admin/lifecycle/ds:v0").delete(delete_aliases=True)
+print("DELETED")
+try:
+    api.artifact("admin/lifecycle/ds:v0")
+    print("STILL THERE")
+except Exception as exc:
+    print("UNKNOWN", type(exc).__name__, exc)
+"""
+
+
+def _viewer_of(server: ServerProcess, team: str, name: str) -> str:
+    """A user with the viewer role in ``team`` (made here); returns their key, as the client writes it."""
+    with server.client() as admin:
+        assert admin.post("/api/v1/entities", json={"name": team}).status_code in (200, 201)
+        assert admin.post("/api/v1/users", json={"username": name}).status_code == 201
+        key = admin.post("/api/v1/keys", json={"user": name}).json()["key"]
+        role = admin.put(f"/api/v1/entities/{team}/members/{name}", json={"role": "viewer"})
+        assert role.status_code == 200, role.text
+    return "local-" + str(key)
+
+
+def _artifact_lifecycle(server: ServerProcess, tmp: Path, team: str) -> None:
+    _write_files(tmp, {"a.txt": b"lifecycle a\n", "b.txt": b"lifecycle b\n"})
+    viewer = _viewer_of(server, team, f"{team}-viewer")
+    done = run_wandb(server, tmp, LIFECYCLE_LOG.replace("TEAM", team))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert 'LOGGED [["from camera", "raw"], 259200.0]' in done.stdout, done.stdout[-2000:]
+    assert "LINKED True ['prod']" in done.stdout, done.stdout[-2000:]
+    assert 'SAVED [["clean", "from camera"], 18000.0]' in done.stdout, done.stdout[-2000:]
+    assert "NO TTL None" in done.stdout, done.stdout[-2000:]
+    # the same tags and TTL at log time through wakelog's SDK: the same version fields
+    same = LIFECYCLE_LOG.split("again = ", maxsplit=1)[0].replace(
+        "import datetime, json, wandb", "import datetime, json"
+    )
+    same = "import wakelog as wandb\n" + same.replace(
+        'project="lifecycle", id="life"', 'project="lifecycle-wk"'
+    )
+    _write_files(tmp / "wk", {"a.txt": b"lifecycle a\n"})
+    done = run_wakelog(server, tmp / "wk", same + "run.finish()\n")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert 'LOGGED [["from camera", "raw"], 259200.0]' in done.stdout, done.stdout[-2000:]
+    with server.client() as client:
+        theirs, ours = (
+            client.get(f"/api/v1/artifacts/admin/{p}/ds:v0").json() for p in ("lifecycle", "lifecycle-wk")
+        )
+        fields = ("digest", "size", "file_count")
+        assert {k: theirs[k] for k in fields} == {k: ours[k] for k in fields}
+        # what the client logged (its v0 was edited since: its log-time values are in LOGGED above)
+        assert (sorted(ours["tags"]), ours["ttl"], ours["aliases"]) == (
+            ["from camera", "raw"], 3 * 86400, ["best", "latest"],
+        )  # fmt: skip
+    api = _api(server)
+    try:  # what the client set, read back through wakelog's own Api and REST API
+        v0, v1 = (api.artifact(f"admin/lifecycle/ds:v{i}") for i in (0, 1))
+        assert (v0.tags, v0.ttl, sorted(v0.aliases)) == (
+            ["from camera", "clean"],
+            timedelta(hours=5),
+            ["best"],
+        )
+        assert (v1.tags, v1.ttl, v1.aliases) == (["second"], None, ["latest"])
+    finally:
+        api.close()
+    with server.client() as client:
+        assert client.get("/api/v1/registry/admin/lifecycle-models").json() == [], "unlinked"
+        assert client.get("/api/v1/artifacts/admin/lifecycle/ds:v0").json()["ttl"] == 5 * 3600
+
+    deleting = python(
+        "-c", LIFECYCLE_DELETE.replace("TEAM", team), "admin", cwd=tmp, env=wandb_env(server, tmp)
+    )
+    assert deleting.returncode == 0, deleting.stderr[-3000:]
+    out = deleting.stdout
+    assert "PLAIN REFUSED CommError cannot delete admin/lifecycle/ds:v0: it has aliases (best)" in out, out
+    assert "DELETED" in out and "UNKNOWN CommError" in out and "not found" in out, out
+    as_viewer = python(
+        "-c", LIFECYCLE_DELETE.replace("TEAM", team), "viewer", cwd=tmp, env=wandb_env(server, tmp, viewer)
+    )
+    assert as_viewer.returncode == 0, as_viewer.stderr[-3000:]
+    assert "DELETE REFUSED CommError" in as_viewer.stdout and "member" in as_viewer.stdout, as_viewer.stdout
+    assert "TAGS REFUSED CommError" in as_viewer.stdout, as_viewer.stdout
+    with server.client() as client:
+        assert client.get("/api/v1/artifacts/admin/lifecycle/ds:v0").status_code == 404
+        assert client.get("/api/v1/artifacts/admin/lifecycle/ds:best").status_code == 404
+        assert client.get("/api/v1/artifacts/admin/lifecycle/ds:v1").json()["aliases"] == ["latest"]
+        held = client.get(f"/api/v1/artifacts/{team}/lifecycle/held:v0").json()
+        assert (held["aliases"], held["tags"]) == (["latest"], []), "the viewer changed nothing"
+
+
+def test_artifact_tags_ttl_unlink_and_delete_through_the_wandb_client(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    """Tags and a TTL at log time and with ``artifact.save()`` outside the run, ``unlink()`` of a
+    linked version, ``delete()`` refused while the version holds an alias and done with
+    ``delete_aliases=True``, an unknown artifact, and a viewer refused: as wakelog's Api and
+    REST API read them back."""
+    _artifact_lifecycle(server, tmp_path, "lifeteam")
+
+
+def test_artifact_tags_ttl_unlink_and_delete_on_postgresql(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """The same on a server on PostgreSQL."""
+    if not (CLIENT / "wandb" / "__init__.py").exists():
+        pytest.skip(f"the wandb client is not installed in {CLIENT}")
+    database = fresh_database(request.getfixturevalue("postgres_url"))
+    db_upgrade(database)
+    server = start_server(tmp_path, "--min-free", "0", backend="postgres", database_url=database)
+    try:
+        _artifact_lifecycle(server, tmp_path, "lifeteam")
+    finally:
+        server.stop()

@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import socket
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -157,6 +158,32 @@ def test_log_artifact_records_a_complete_manifest_and_snapshots_mutable_files(tm
         artifact.wait()
     draft = artifact.new_draft()
     assert draft.is_draft() and draft.digest == artifact.digest
+
+
+def test_tags_and_a_ttl_go_into_the_record_and_only_a_draft_takes_them(tmp_path: Path) -> None:
+    """``artifact.tags``/``artifact.ttl`` on a draft and ``log_artifact(tags=…)`` (wandb's calls):
+    recorded with the artifact for the uploader; checked as the server checks them; a logged
+    artifact is final."""
+    (tmp_path / "t.txt").write_text("t")
+    run = wakelog.init(mode="offline", project="arts")
+    artifact = wakelog.Artifact("tagged", "dataset")
+    artifact.add_file(tmp_path / "t.txt")
+    assert (artifact.tags, artifact.ttl) == ([], None)
+    artifact.tags = ["raw", "from camera", "raw"]
+    artifact.ttl = timedelta(days=2)
+    with pytest.raises(ArtifactError, match="tag"):
+        artifact.tags = ["a/b"]
+    for bad in (timedelta(0), 3600):
+        with pytest.raises(ArtifactError, match="ttl"):
+            artifact.ttl = bad  # type: ignore[assignment]
+    run.log_artifact(artifact, tags=["more"])
+    assert (artifact.tags, artifact.ttl) == (["raw", "from camera", "more"], timedelta(days=2))
+    with pytest.raises(ArtifactFinalizedError):
+        artifact.tags = ["late"]
+    run_dir = Path(run.run_dir)
+    run.finish()
+    (record,) = [r.data for r in records(run_dir, "artifact")]
+    assert (record["tags"], record["ttl"]) == (["raw", "from camera", "more"], 2 * 86400)
 
 
 def test_log_artifact_of_a_path_names_it_after_the_run(tmp_path: Path) -> None:

@@ -159,6 +159,25 @@ def test_a_deleted_version_disappears_and_latest_moves_back(client: httpx.Client
     assert again.status_code == 201 and again.json()["version"] == "v2", "numbers are never reused"
 
 
+def test_tags_and_a_ttl_given_at_creation_are_kept(client: httpx.Client) -> None:
+    """``tags`` and ``ttl`` in the create body (what the wandb client sends at log time): kept on
+    the version, merged into the existing version's tags when the content is the same again;
+    bad ones refused by name, nothing made."""
+    proj = project()
+    upload(client, f"{proj}/uploader", b"t")
+    body = {"name": "t", "type": "dataset", "manifest": {"version": 1, "entries": {"t": entry(b"t")}}}
+    made = client.post(f"{API}/projects/{proj}/artifacts", json={**body, "tags": ["raw", "raw"], "ttl": 60})
+    assert made.status_code == 201, made.text
+    assert (made.json()["tags"], made.json()["ttl"]) == (["raw"], 60)
+    again = client.post(f"{API}/projects/{proj}/artifacts", json={**body, "tags": ["more"], "ttl": 5})
+    assert again.status_code == 200 and (again.json()["tags"], again.json()["ttl"]) == (["raw", "more"], 60)
+    for bad in ({"tags": "raw"}, {"tags": ["a/b"]}, {"tags": [1]}, {"ttl": 0}, {"ttl": "60"}, {"ttl": True}):
+        answer = client.post(f"{API}/projects/{proj}/artifacts", json={**body, "name": "u", **bad})
+        assert answer.status_code == 400, (bad, answer.text)
+        assert answer.json()["code"] == "invalid_artifact", answer.text
+    assert client.get(f"{API}/artifacts/{proj}/u/versions").status_code == 404
+
+
 def test_missing_content_is_listed_and_nothing_is_made(client: httpx.Client, server: InProcessServer) -> None:
     proj = project()
     absent = b"never uploaded " + uuid.uuid4().bytes

@@ -5,9 +5,11 @@ backends (and a bucket). The real client is tests/integration/test_wandb_client.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 import os
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,11 +20,14 @@ from tests.harness import InProcessServer
 from tests.server.conftest import start_backend_server
 from tests.server.test_wandb_compat import (
     ADD_ALIASES,
+    COLLECTION,
     COMMIT,
     CREATE_FILES,
     CREATE_RUN_FILES,
     DELETE_ALIASES,
+    DELETE_ARTIFACT,
     LINK_ARTIFACT,
+    UNLINK_ARTIFACT,
     UPDATE_ARTIFACT,
     UPSERT,
     _md5,
@@ -34,8 +39,16 @@ from tests.server.test_wandb_compat import (
     upsert,
     wandb_client,
 )
+from wakelog.server.expiry import collect
 
 API = "/api/v1"
+TAGS_TTL = """
+mutation UpdateArtifact($input: UpdateArtifactInput!) {
+  result: updateArtifact(input: $input) {
+    artifact { id ttlDurationSeconds ttlIsInherited tags { __typename id name } }
+  }
+}
+"""
 
 
 def _log(
@@ -114,8 +127,10 @@ def test_aliases_description_and_metadata_change_after_logging(server: InProcess
         _error(gql(client, ADD_ALIASES, input=_alias_input(node, "other", "x")), 400, "other")
         _error(gql(client, ADD_ALIASES, input=_alias_input(node, "edited", "bad alias/")), 400)
         _error(gql(client, ADD_ALIASES, input={"artifactID": node, "aliases": []}), 400, "aliases")
-        _error(gql(client, UPDATE_ARTIFACT, input={**update, "tagsToAdd": [{"tagName": "t"}]}), 400, "tags")
-        _error(gql(client, UPDATE_ARTIFACT, input={**update, "ttlDurationSeconds": 3600}), 400, "TTL")
+        _error(gql(client, UPDATE_ARTIFACT, input={**update, "tagsToAdd": [{"tagName": "a/b"}]}), 400, "tag")
+        _error(gql(client, UPDATE_ARTIFACT, input={**update, "tagsToAdd": "t"}), 400, "tags")
+        for ttl in (0, -3, 1.5, True, "3600"):
+            _error(gql(client, UPDATE_ARTIFACT, input={**update, "ttlDurationSeconds": ttl}), 400, "TTL")
         _error(gql(client, UPDATE_ARTIFACT, input={**update, "metadata": "{not json"}), 400, "metadata")
         _error(gql(client, UPDATE_ARTIFACT, input={**update, "metadata": "[1]"}), 400, "metadata")
         _error(
@@ -284,3 +299,129 @@ def test_a_file_the_client_would_send_in_parts_gets_one_url(server: InProcessSer
         _upload_manifest(client, node, _wandb_manifest(files))
         assert gql(client, COMMIT, artifactID=node).status_code == 200
         assert _version(client, "parts:v0")["size"] == len(files["huge.bin"])
+
+
+def _tags_ttl(client: httpx.Client, node: str, **given: Any) -> dict[str, Any]:
+    answer = gql(client, TAGS_TTL, input={"artifactID": node, **given})
+    assert answer.status_code == 200, answer.text
+    artifact = answer.json()["data"]["result"]["artifact"]
+    return {"tags": [t["name"] for t in artifact["tags"]], "ttl": artifact["ttlDurationSeconds"],
+            "inherited": artifact["ttlIsInherited"]}  # fmt: skip
+
+
+def _expire(server: InProcessServer, after: float) -> str:
+    """Expiry as if ``after`` seconds had passed (the trash kept far longer)."""
+    state = server.app.state
+    config = dataclasses.replace(state.config, trash_max_age=10**9)
+    return str(collect(state.db, state.blobs, config, now=time.time() + after))
+
+
+def test_tags_and_ttl_are_kept_and_a_ttl_sends_the_version_to_the_trash(server: InProcessServer) -> None:
+    """``artifact.tags = […]`` and ``artifact.ttl = timedelta(…)`` then ``save()``: the version's
+    tags (added and taken off) and TTL, shown by wakelog's REST API too; expiry moves a version
+    past its TTL to the trash as a delete does (``latest`` moves back), and nothing else."""
+    with wandb_client(server) as client:
+        node = _log(server, client, "kept", {"k.txt": b"kept 1"})
+        assert _tags_ttl(client, node) == {"tags": [], "ttl": -1, "inherited": True}
+        add = [{"tagName": t} for t in ("raw", "from camera", "raw")]
+        assert _tags_ttl(client, node, tagsToAdd=add)["tags"] == ["raw", "from camera"]
+        done = _tags_ttl(client, node, tagsToDelete=[{"tagName": "raw"}], ttlDurationSeconds=3600)
+        assert done == {"tags": ["from camera"], "ttl": 3600, "inherited": False}
+        assert _tags_ttl(client, node, ttlDurationSeconds=None)["ttl"] == 3600, "not sent: unchanged"
+        v0 = _version(client, "kept:v0")
+        assert (v0["tags"], v0["ttl"]) == (["from camera"], 3600)
+        second = _log(server, client, "kept", {"k.txt": b"kept 2"})
+        for no_ttl in (-1, -2):  # the client's INHERIT and DISABLED: kept until deleted
+            assert _tags_ttl(client, second, ttlDurationSeconds=7200)["ttl"] == 7200
+            assert _tags_ttl(client, second, ttlDurationSeconds=no_ttl) == {
+                "tags": [], "ttl": -1, "inherited": True,
+            }  # fmt: skip
+        assert _tags_ttl(client, second, ttlDurationSeconds=7200)["ttl"] == 7200
+        assert "moved 0 artifact versions past their TTL" in _expire(server, 1800)
+        report = _expire(server, 3700)
+        assert "moved 1 artifact versions past their TTL to the trash" in report, report
+        assert client.get(f"{API}/artifacts/admin/wb/kept:v0").status_code == 404
+        assert _version(client, "kept:v1")["aliases"] == ["latest"]
+        assert "moved 1 artifact versions" in _expire(server, 7300)
+        assert client.get(f"{API}/artifacts/admin/wb/kept/versions").status_code == 404
+        assert "1 artifact versions" not in _expire(server, 7300).split(",")[0], "once"
+
+
+def test_delete_and_unlink_as_the_client_sends_them(server: InProcessServer) -> None:
+    """``artifact.delete()``: refused (409, the aliases named, nothing changed) while the version
+    holds aliases, ``latest`` included as on W&B; with ``delete_aliases=True`` the version goes
+    to the trash like wakelog's own delete. ``linked.unlink()``: the link and its aliases go, the
+    version stays. Unknown ids and collections are refused by name."""
+    with wandb_client(server) as client:
+        first = _log(server, client, "gone", {"g.txt": b"gone 1"})
+        second = _log(server, client, "gone", {"g.txt": b"gone 2"})
+        assert gql(client, ADD_ALIASES, input=_alias_input(first, "gone", "best")).status_code == 200
+        _error(gql(client, DELETE_ARTIFACT, input={"artifactID": first}), 409, "best", "delete_aliases")
+        _error(
+            gql(client, DELETE_ARTIFACT, input={"artifactID": second, "deleteAliases": False}), 409, "latest"
+        )
+        assert _version(client, "gone:v0")["aliases"] == ["best"], "nothing changed"
+        deleted = gql(client, DELETE_ARTIFACT, input={"artifactID": first, "deleteAliases": True})
+        assert deleted.status_code == 200, deleted.text
+        assert client.get(f"{API}/artifacts/admin/wb/gone:v0").status_code == 404
+        assert client.get(f"{API}/artifacts/admin/wb/gone:best").status_code == 404
+        _error(gql(client, DELETE_ARTIFACT, input={"artifactID": first, "deleteAliases": True}), 404)
+        _error(gql(client, DELETE_ARTIFACT, input={"artifactID": "garbage"}), 400, "artifact version")
+        _error(gql(client, DELETE_ARTIFACT, input={"artifactID": second, "deleteAliases": "yes"}), 400)
+        deleted = gql(client, DELETE_ARTIFACT, input={"artifactID": second, "deleteAliases": True})
+        assert deleted.status_code == 200, deleted.text
+        assert client.get(f"{API}/artifacts/admin/wb/gone/versions").status_code == 404
+
+        model = _log(server, client, "net", {"n.bin": b"net"})
+        assert _link(client, model, "nets", "prod").status_code == 200
+        found = gql(client, COLLECTION, entity="admin", project="wb", type="dataset", name="nets")
+        collection = found.json()["data"]["project"]["artifactType"]["artifactCollection"]
+        assert (collection["__typename"], collection["name"], collection["type"]) == (
+            "ArtifactPortfolio", "nets", {"name": "dataset"},
+        )  # fmt: skip
+        own = gql(client, COLLECTION, entity="admin", project="wb", type="dataset", name="net")
+        assert own.json()["data"]["project"]["artifactType"]["artifactCollection"]["__typename"] == (
+            "ArtifactSequence"
+        )
+        nothing = gql(client, COLLECTION, entity="admin", project="wb", type="dataset", name="nowhere")
+        assert nothing.json()["data"]["project"]["artifactType"]["artifactCollection"] is None
+        unlink = {"artifactID": model, "artifactPortfolioID": collection["id"]}
+        sequence = own.json()["data"]["project"]["artifactType"]["artifactCollection"]["id"]
+        _error(
+            gql(client, UNLINK_ARTIFACT, input={**unlink, "artifactPortfolioID": sequence}), 400, "collection"
+        )
+        assert gql(client, UNLINK_ARTIFACT, input=unlink).json() == {"data": {"result": {"success": True}}}
+        assert client.get(f"{API}/registry/admin/nets").json() == []
+        assert _version(client, "net:v0")["aliases"] == ["latest"], "the version stays"
+        _error(gql(client, UNLINK_ARTIFACT, input=unlink), 404, "not linked")
+        gone = base64.b64encode(b"ArtifactPortfolio:999999").decode()
+        _error(gql(client, UNLINK_ARTIFACT, input={**unlink, "artifactPortfolioID": gone}), 404)
+
+
+def test_delete_and_unlink_check_the_entity_role(server: InProcessServer) -> None:
+    """Deleting a version needs the member role under its entity, unlinking the member role
+    under the collection's; a viewer is refused (403), a stranger finds nothing (404)."""
+    name = f"delviewer-{server.backend}"
+    key = _user(server, name)
+    team = f"delteam-{server.backend}"
+    with server.client() as admin:
+        assert admin.post(f"{API}/entities", json={"name": team}).status_code in (200, 201)
+        role = admin.put(f"{API}/entities/{team}/members/{name}", json={"role": "viewer"})
+        assert role.status_code == 200, role.text
+    with wandb_client(server) as client:
+        theirs = _log(server, client, "held", {"h.txt": b"held"}, entity=team)
+        private = _log(server, client, "mine", {"m.txt": b"mine"})
+        assert _link(client, theirs, "models", entity=team).status_code == 200
+        found = gql(client, COLLECTION, entity=team, project="wb", type="dataset", name="models")
+        portfolio = found.json()["data"]["project"]["artifactType"]["artifactCollection"]["id"]
+    with wandb_client(server, key) as viewer:
+        delete = {"artifactID": theirs, "deleteAliases": True}
+        _error(gql(viewer, DELETE_ARTIFACT, input=delete), 403, "member")
+        _error(gql(viewer, DELETE_ARTIFACT, input={**delete, "artifactID": private}), 403, "not a member")
+        unlink = {"artifactID": theirs, "artifactPortfolioID": portfolio}
+        _error(gql(viewer, UNLINK_ARTIFACT, input=unlink), 403, "member")
+        _error(gql(viewer, TAGS_TTL, input={"artifactID": theirs, "ttlDurationSeconds": 60}), 403, "member")
+    with server.client() as admin:
+        assert admin.get(f"{API}/artifacts/{team}/wb/held:v0").json()["ttl"] is None
+        assert len(admin.get(f"{API}/registry/{team}/models").json()) == 1
+        assert admin.get(f"{API}/artifacts/admin/wb/mine:v0").status_code == 200

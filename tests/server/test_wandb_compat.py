@@ -149,6 +149,32 @@ mutation UpdateArtifact($input: UpdateArtifactInput!, $includeAliases: Boolean =
   }
 }
 """
+#: ``artifact.delete(delete_aliases=…)`` and ``linked.unlink()``, as wandb 0.31 sends them.
+DELETE_ARTIFACT = """
+mutation DeleteArtifact($input: DeleteArtifactInput!) {
+  result: deleteArtifact(input: $input) { artifact { id } }
+}
+"""
+UNLINK_ARTIFACT = """
+mutation UnlinkArtifact($input: UnlinkArtifactInput!) {
+  result: unlinkArtifact(input: $input) { success }
+}
+"""
+#: What the client reads for a linked artifact's ``collection`` (its id is unlink's portfolio id).
+COLLECTION = """
+query ProjectArtifactCollection($entity: String!, $project: String!, $type: String!, $name: String!) {
+  project(entityName: $entity, name: $project) {
+    artifactType(name: $type) {
+      artifactCollection(name: $name) {
+        __typename id name description createdAt updatedAt
+        project { id internalId name entity { name } }
+        type: defaultArtifactType { name }
+        tags { edges { node { __typename id name } } }
+      }
+    }
+  }
+}
+"""
 #: ``run.link_artifact(artifact, "portfolio")`` (with the membership in the answer: serverInfo says so).
 LINK_ARTIFACT = """
 mutation LinkArtifact($input: LinkArtifactInput!, $includeAliases: Boolean = true) {
@@ -518,6 +544,9 @@ _queries = st.one_of(
             DELETE_ALIASES,
             UPDATE_ARTIFACT,
             LINK_ARTIFACT,
+            DELETE_ARTIFACT,
+            UNLINK_ARTIFACT,
+            COLLECTION,
             "query { viewer { id } }",
             "{ serverInfo { features } }",
         ]

@@ -121,7 +121,14 @@ def logged(seeded: Seeded) -> Iterator[Logged]:
             http, alpha, "flowers", "dataset", V0_FILES, aliases=["baseline"], description="the first cut"
         )
         log_version(
-            http, alpha, "flowers", "dataset", V1_FILES, metadata={"rows": 2, "source": "field study"}
+            http,
+            alpha,
+            "flowers",
+            "dataset",
+            V1_FILES,
+            metadata={"rows": 2, "source": "field study"},
+            tags=["cleaned", "field notes"],
+            ttl=30 * 86400,
         )
         use(http, beta, "flowers:v1")
         for epoch in range(2):
@@ -193,6 +200,10 @@ def test_a_versions_files_preview_as_text_table_image_and_json(pages: Pages, log
     page.goto(pages.url(f"{ARTIFACTS}/flowers/latest"))
     expect(page.get_by_role("heading", level=1)).to_contain_text("flowers:v1")
     expect(page.get_by_test_id("artifact-metadata")).to_contain_text("field study")
+    facts = page.locator(".overview .facts")
+    expect(facts).to_contain_text("cleaned, field notes")  # the version's tags and TTL
+    expect(facts).to_contain_text("Kept until")
+    expect(facts).not_to_contain_text("deleted (no TTL)")
     # Files: a text file, the table, the image, each with its download link.
     page.get_by_role("tab", name="Files").click()
     tree = page.get_by_test_id("file-tree")
@@ -221,6 +232,8 @@ def test_a_versions_files_preview_as_text_table_image_and_json(pages: Pages, log
     page.goto(pages.url(f"{ARTIFACTS}/flowers/baseline?tab=files&file=data%2Flabels.json"))
     expect(page.get_by_role("heading", level=1)).to_contain_text("flowers:v0")
     expect(page.get_by_test_id("file-text")).to_contain_text('"0": "cat"')
+    page.get_by_role("tab", name="Overview").click()
+    expect(page.locator(".overview .facts")).to_contain_text("deleted (no TTL)")
     shot(page, "artifact-files-json-en")
 
 

@@ -625,7 +625,7 @@ class Run:
         from wakelog.sdk.artifacts import _run
 
         artifact = _run.as_artifact(self, artifact_or_path, name, type)
-        return _run.log_artifact(self, self._artifacts(), artifact, aliases)
+        return _run.log_artifact(self, self._artifacts(), artifact, aliases, tags)
 
     def use_artifact(
         self,

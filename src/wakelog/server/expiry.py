@@ -5,9 +5,10 @@ An upload stopped half-way (a training killed, a client that never comes back) s
 finished one that nothing ever pointed at (its run was deleted, its artifact version purged, or
 it was uploaded only to take space) stays stored. Both are deleted once older than their
 configured age: staged uploads by when they were last written, content by when it was uploaded.
-Artifact versions deleted more than ``trash_max_age`` ago, and runs and projects in the trash for
-more than ``run_trash_max_age``, are purged first (their files with them), so their content
-counts as unattached in the same round. ``collect`` runs every
+Artifact versions whose TTL ran out go to the trash first, as a delete puts them there (wandb's
+``artifact.ttl``). Artifact versions deleted more than ``trash_max_age`` ago, and runs and
+projects in the trash for more than ``run_trash_max_age``, are purged next (their files with
+them), so their content counts as unattached in the same round. ``collect`` runs every
 ``ServerConfig.gc_seconds`` in the server and on demand with ``wakelog server gc``; several
 replicas doing it at once do no harm.
 
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from wakelog.server.artifacts.store import purge
+from wakelog.server.artifacts.store import expire, purge
 from wakelog.server.comments import forget_orphans
 from wakelog.server.config import ServerConfig
 from wakelog.server.diskguard import human
@@ -46,9 +47,11 @@ class Collected:
     purged_versions: int = 0
     purged_runs: int = 0
     purged_projects: int = 0
+    expired_versions: int = 0
 
     def __str__(self) -> str:
         return (
+            f"moved {self.expired_versions} artifact versions past their TTL to the trash, "
             f"deleted {self.staged} unfinished uploads ({human(self.staged_bytes)}), "
             f"{self.purged_versions} artifact versions, {self.purged_runs} runs and "
             f"{self.purged_projects} projects from the trash and "
@@ -97,6 +100,17 @@ def _delete_unattached(db: Database, store: BlobStore, before: float) -> tuple[i
             return count, size
 
 
+def _expire_versions(db: Database, now: float) -> int:
+    """Move artifact versions whose TTL ran out to the trash, a batch per transaction."""
+    count = 0
+    while True:
+        with db.write() as conn:
+            expired = expire(conn, now, BATCH)
+        count += expired
+        if expired < BATCH:
+            return count
+
+
 def _purge_trash(db: Database, before: float) -> int:
     count = 0
     while True:
@@ -126,12 +140,14 @@ def _purge_rows(db: Database, table: sa.Table, before: float) -> int:
 
 
 def collect(db: Database, store: BlobStore, config: ServerConfig, *, now: float | None = None) -> Collected:
-    """Delete staged uploads older than ``config.staging_max_age``, artifact versions deleted
+    """Delete staged uploads older than ``config.staging_max_age``, move artifact versions past
+    their TTL to the trash, delete artifact versions deleted
     longer than ``config.trash_max_age`` ago, runs and projects longer than
     ``config.run_trash_max_age`` ago, and unattached content older than
     ``config.unattached_max_age`` (seconds before ``now``, default the current time)."""
     now = time.time() if now is None else now
     staged, staged_bytes = store.expire_staging(now - config.staging_max_age)
+    expired = _expire_versions(db, now)
     purged = _purge_trash(db, now - config.trash_max_age)
     purged_projects = _purge_rows(db, projects, now - config.run_trash_max_age)
     purged_runs = _purge_rows(db, runs, now - config.run_trash_max_age)
@@ -140,8 +156,8 @@ def collect(db: Database, store: BlobStore, config: ServerConfig, *, now: float 
             forget_orphans(conn)
     unattached, unattached_bytes = _delete_unattached(db, store, now - config.unattached_max_age)
     result = Collected(
-        staged, staged_bytes, unattached, unattached_bytes, purged, purged_runs, purged_projects
+        staged, staged_bytes, unattached, unattached_bytes, purged, purged_runs, purged_projects, expired
     )
-    if staged or unattached or purged or purged_runs or purged_projects:
+    if staged or unattached or purged or purged_runs or purged_projects or expired:
         _log.info("expiry: %s", result)
     return result

@@ -487,6 +487,11 @@ artifact_versions = sa.Table(
     sa.Column("created_at", Time, nullable=False),
     # Soft delete: hidden at once, purged with its files after the trash period (server/expiry.py).
     sa.Column("deleted_at", Time, nullable=True, index=True),
+    # Tags (a list of names) and a TTL: the version goes to the trash at ``expires_at`` (created_at
+    # + ttl_seconds), by the server's expiry (server/expiry.py). Null: no tags, kept until deleted.
+    sa.Column("tags", JSON, nullable=True),
+    sa.Column("ttl_seconds", sa.BigInteger, nullable=True),
+    sa.Column("expires_at", Time, nullable=True, index=True),
     sa.UniqueConstraint("artifact_pk", "version"),
     sa.Index("ix_artifact_versions_artifact_digest", "artifact_pk", "digest"),
     sqlite_autoincrement=True,

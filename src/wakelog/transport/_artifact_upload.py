@@ -96,6 +96,8 @@ class ArtifactActions:
             "description": data.get("description"),
             "metadata": data.get("metadata") or {},
             "aliases": [a for a in data.get("aliases") or [] if a != "latest"],
+            "tags": data.get("tags") or [],
+            "ttl": data.get("ttl"),
             "manifest": {
                 "version": 1,
                 "entries": {p: {k: e.get(k) for k in _ENTRY_FIELDS} for p, e in entries.items()},

@@ -2335,6 +2335,16 @@ export interface components {
             /** Aliases */
             aliases: string[];
             /**
+             * Tags
+             * @description wandb's artifact tags
+             */
+            tags?: string[];
+            /**
+             * Ttl
+             * @description seconds kept after creation, then moved to the trash; null: until deleted
+             */
+            ttl?: number | null;
+            /**
              * Digest
              * @description wandb's manifest digest
              */
@@ -2787,6 +2797,16 @@ export interface components {
             version: string;
             /** Aliases */
             aliases: string[];
+            /**
+             * Tags
+             * @description wandb's artifact tags
+             */
+            tags?: string[];
+            /**
+             * Ttl
+             * @description seconds kept after creation, then moved to the trash; null: until deleted
+             */
+            ttl?: number | null;
             /**
              * Digest
              * @description wandb's manifest digest
@@ -6440,6 +6460,16 @@ export interface operations {
                     } | null;
                     /** Aliases */
                     aliases?: string[];
+                    /**
+                     * Tags
+                     * @description wandb's artifact tags
+                     */
+                    tags?: string[];
+                    /**
+                     * Ttl
+                     * @description seconds to keep it after creation; null: until deleted
+                     */
+                    ttl?: number | null;
                     /** ManifestIn */
                     manifest: {
                         /**

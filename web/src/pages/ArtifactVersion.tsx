@@ -87,6 +87,8 @@ function Overview({ art }: { art: ArtifactVersion }) {
     [t("artifacts.creatorRun"), <CreatorRun key="r" entity={art.entity} project={art.project} run={art.run} />],
     [t("artifacts.created"), formatTime(art.created_at)],
     [t("artifacts.digest"), <code key="d">{art.digest}</code>],
+    [t("artifacts.tags"), art.tags?.length ? art.tags.join(", ") : "–"],
+    [t("artifacts.keptUntil"), art.ttl == null ? t("artifacts.untilDeleted") : formatTime(art.created_at + art.ttl)],
   ];
   return (
     <div className="overview">

@@ -15,10 +15,12 @@ import contextlib
 import copy
 import json
 import os
+import re
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -42,6 +44,20 @@ def _checked(name: str, kind: str) -> str:
         raise ArtifactError(str(exc)) from None
 
 
+#: wandb's rule for artifact tags (the server checks the same).
+_TAG = re.compile(r"[-\w]+( [-\w]+)*")
+
+
+def _tags(tags: Any) -> list[str]:
+    names = [tags] if isinstance(tags, str) else list(tags or [])
+    for tag in names:
+        if not isinstance(tag, str) or not _TAG.fullmatch(tag) or len(tag) > 128:
+            raise ArtifactError(
+                f"artifact tag {tag!r}: letters, digits, '-' and '_', words separated by single spaces"
+            )
+    return list(dict.fromkeys(names))
+
+
 class Artifact:
     """A versioned dataset, model or any set of files (wandb's ``Artifact``)."""
 
@@ -58,6 +74,8 @@ class Artifact:
         self._type = _checked(type, "artifact type")
         self.description = description
         self.metadata = dict(metadata or {})
+        self._tags: list[str] = []
+        self._ttl: timedelta | None = None
         self._manifest = ArtifactManifest()
         self._policies: dict[str, str] = {}  # entry path -> policy, for files not yet hashed
         self._hash_lock = threading.Lock()
@@ -117,6 +135,37 @@ class Artifact:
     def aliases(self) -> list[str]:
         self._refresh()
         return list(self._info.get("aliases") or [])
+
+    @property
+    def tags(self) -> list[str]:
+        """The version's tags: the server's once it answered with the version, else the draft's."""
+        self._refresh()
+        return list(self._info.get("tags", self._tags))
+
+    @tags.setter
+    def tags(self, tags: list[str]) -> None:
+        """A draft's tags (wandb's rule: letters, digits, ``-``, ``_``, single spaces between words)."""
+        self._editable()
+        self._tags = _tags(tags)
+
+    @property
+    def ttl(self) -> timedelta | None:
+        """How long the server keeps the version after its creation, then moves it to the trash;
+        None: until it is deleted."""
+        self._refresh()
+        if "ttl" not in self._info:
+            return self._ttl
+        seconds = self._info["ttl"]
+        return None if seconds is None else timedelta(seconds=seconds)
+
+    @ttl.setter
+    def ttl(self, ttl: timedelta | None) -> None:
+        self._editable()
+        if ttl is not None and (not isinstance(ttl, timedelta) or ttl.total_seconds() < 1):
+            raise ArtifactError(
+                f"an artifact's ttl is a positive timedelta (whole seconds) or None, not {ttl!r}"
+            )
+        self._ttl = ttl
 
     @property
     def state(self) -> str:

@@ -64,7 +64,9 @@ def as_artifact(run: Run, artifact_or_path: Any, name: str | None, type: str | N
     return artifact
 
 
-def log_artifact(run: Run, saver: ArtifactSaver | None, artifact: Artifact, aliases: Any) -> Artifact:
+def log_artifact(
+    run: Run, saver: ArtifactSaver | None, artifact: Artifact, aliases: Any, tags: Any = None
+) -> Artifact:
     names = _aliases(aliases)
     if artifact._pending is not None or not artifact.is_draft():
         raise ArtifactError(
@@ -75,6 +77,8 @@ def log_artifact(run: Run, saver: ArtifactSaver | None, artifact: Artifact, alia
         artifact.metadata = normalise(artifact.metadata, allow_media=False)
     except BadValue as exc:
         raise ArtifactError(f"artifact {artifact.name!r}: metadata {exc}") from None
+    if tags:  # wandb's log_artifact(tags=…): added to the draft's own
+        artifact.tags = [*artifact._tags, *([tags] if isinstance(tags, str) else tags)]
     artifact._final = True
     if saver is None or run.run_dir is None:
         return artifact  # a disabled run records nothing

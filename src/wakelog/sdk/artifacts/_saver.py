@@ -94,6 +94,8 @@ class ArtifactSaver:
                 "description": artifact.description,
                 "metadata": artifact.metadata,
                 "aliases": aliases,
+                "tags": artifact._tags,
+                "ttl": None if artifact._ttl is None else int(artifact._ttl.total_seconds()),
                 "digest": manifest.digest(),
                 "size": manifest.size,
                 "file_count": len(manifest),

@@ -59,6 +59,35 @@ def find(conn: sa.Connection, entity: str, collection: str) -> int | None:
     return None if found is None else int(found)
 
 
+def times(conn: sa.Connection, collection_pk: int) -> tuple[float, float]:
+    """When the collection was made and last changed."""
+    row = conn.execute(sa.select(_c.created_at, _c.updated_at).where(_c.id == collection_pk)).one()
+    return float(row.created_at), float(row.updated_at)
+
+
+def entity_of(conn: sa.Connection, collection_pk: int) -> str | None:
+    """The name of the entity whose registry holds the collection; None if there is no such collection."""
+    found = conn.execute(
+        sa.select(entities.c.name)
+        .join(registry_collections, _c.entity_id == entities.c.id)
+        .where(_c.id == collection_pk)
+    ).scalar()
+    return None if found is None else str(found)
+
+
+def unlink(conn: sa.Connection, collection_pk: int, version: store.Version, now: float) -> bool:
+    """Take the version out of the collection, with the collection's aliases that named it (the
+    version itself stays); False if it was not linked there."""
+    drop = sa.delete(registry_aliases).where(_a.collection_pk == collection_pk, _a.version_pk == version.pk)
+    conn.execute(drop)
+    gone = conn.execute(
+        sa.delete(registry_links).where(_l.collection_pk == collection_pk, _l.version_pk == version.pk)
+    ).rowcount
+    if gone:
+        conn.execute(sa.update(registry_collections).where(_c.id == collection_pk).values(updated_at=now))
+    return bool(gone)
+
+
 def link_index(conn: sa.Connection, collection_pk: int, version: store.Version) -> int | None:
     """The version's place in the collection (0 for the first version linked), None if it is not
     linked there: wandb's ``versionIndex`` of a link (``collection:v<N>``)."""

@@ -10,8 +10,9 @@ name's row (PostgreSQL; SQLite's writers queue anyway) and takes the next number
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -39,6 +40,11 @@ from wakelog.store.upsert import insert_missing, upsert
 
 #: Attempts at creating a version when concurrent creators keep taking the number first.
 CREATE_ATTEMPTS = 20
+#: wandb's tag rule (its client checks the same before sending).
+TAG = re.compile(r"[-\w]+( [-\w]+)*")
+MAX_TAG, MAX_TAGS = 128, 100
+#: A TTL of at most about 1000 years.
+MAX_TTL = 1000 * 366 * 86400
 _v = artifact_versions.c
 
 
@@ -60,6 +66,9 @@ class Version:
     created_by: str | None
     run: str | None
     aliases: tuple[str, ...]
+    tags: tuple[str, ...] = ()
+    #: Seconds the version is kept after its creation; None: until it is deleted.
+    ttl: int | None = None
 
     @property
     def label(self) -> str:
@@ -74,6 +83,8 @@ class Version:
             "type": self.type,
             "version": f"v{self.version}",
             "aliases": list(self.aliases),
+            "tags": list(self.tags),
+            "ttl": self.ttl,
             "digest": self.digest,
             "description": self.description,
             "metadata": self.metadata,
@@ -105,6 +116,8 @@ def _version_query() -> sa.Select[Any]:
             _v.created_at,
             users.c.username,
             runs.c.run_id,
+            _v.tags,
+            _v.ttl_seconds,
         )
         .select_from(
             artifact_versions.join(artifacts, artifacts.c.id == _v.artifact_pk)
@@ -144,6 +157,8 @@ def _versions(conn: sa.Connection, query: sa.Select[Any]) -> list[Version]:
             row.username,
             row.run_id,
             tuple(aliases.get(row.id, ())),
+            tuple(row.tags or ()),
+            row.ttl_seconds,
         )
         for row in rows
     ]
@@ -295,6 +310,47 @@ def describe(
     )
 
 
+def set_tags(conn: sa.Connection, version: Version, add: Iterable[str], remove: Iterable[str]) -> None:
+    """Add ``add`` to the version's tags and take ``remove`` off (kept in the order first given)."""
+    gone = set(remove)
+    tags = [t for t in dict.fromkeys([*version.tags, *check_tags(add)]) if t not in gone]
+    conn.execute(sa.update(artifact_versions).where(_v.id == version.pk).values(tags=tags or None))
+
+
+def set_ttl(conn: sa.Connection, version: Version, ttl: int | None) -> None:
+    """Keep the version ``ttl`` seconds after its creation (then expiry moves it to the trash);
+    None: until it is deleted. A TTL already past sends it to the trash at expiry's next pass."""
+    expires = None if ttl is None else version.created_at + ttl
+    conn.execute(
+        sa.update(artifact_versions).where(_v.id == version.pk).values(ttl_seconds=ttl, expires_at=expires)
+    )
+
+
+def check_tags(tags: Iterable[Any]) -> list[str]:
+    """Tags as wandb allows them (letters, digits, ``-``, ``_``, single spaces between words), distinct."""
+    found: list[str] = []
+    for tag in tags:
+        if not isinstance(tag, str) or not TAG.fullmatch(tag) or len(tag) > MAX_TAG:
+            raise InvalidArtifact(
+                f"artifact tag {str(tag)[:100]!r}: letters, digits, '-' and '_', words separated by "
+                f"single spaces, at most {MAX_TAG} characters"
+            )
+        found.append(tag)
+    found = list(dict.fromkeys(found))
+    if len(found) > MAX_TAGS:
+        raise InvalidArtifact(f"an artifact version has at most {MAX_TAGS} tags")
+    return found
+
+
+def check_ttl(ttl: Any) -> int | None:
+    """A TTL in whole seconds (positive), or None for none."""
+    if ttl is None:
+        return None
+    if isinstance(ttl, bool) or not isinstance(ttl, int) or not 0 < ttl <= MAX_TTL:
+        raise InvalidArtifact(f"an artifact's TTL is a whole number of seconds from 1 to {MAX_TTL}")
+    return ttl
+
+
 def _move_latest(conn: sa.Connection, artifact_pk: int) -> None:
     newest = conn.execute(
         sa.select(_v.id)
@@ -323,6 +379,8 @@ class NewVersion:
     digest: str
     run_id: str | None
     user_id: int | None
+    tags: list[str] = field(default_factory=list)
+    ttl: int | None = None
 
 
 def create(db: Database, new: NewVersion, now: float, check: Any = None) -> tuple[int, bool]:
@@ -372,7 +430,10 @@ def _create(conn: sa.Connection, new: NewVersion, now: float) -> tuple[int, bool
         .order_by(_v.version)
         .limit(1)
     ).scalar()
-    if existing is not None:
+    if existing is not None:  # its tags gain the new ones; its TTL stays (a TTL is set on purpose)
+        if new.tags:
+            (found,) = by_pks(conn, [existing])
+            set_tags(conn, found, new.tags, ())
         move_aliases(conn, artifact_pk, existing, new.aliases)
         _log_run(conn, run_pk, existing, "logged", now)
         return existing, True
@@ -391,6 +452,9 @@ def _create(conn: sa.Connection, new: NewVersion, now: float) -> tuple[int, bool
             created_by=new.user_id,
             run_pk=run_pk,
             created_at=now,
+            tags=new.tags or None,
+            ttl_seconds=new.ttl,
+            expires_at=None if new.ttl is None else now + new.ttl,
         )
     ).inserted_primary_key[0]  # type: ignore[index]
     if new.entries:
@@ -423,6 +487,18 @@ def use(
     """Record that the run used the version (a lineage edge; the run is made if new)."""
     run = ensure_run(conn, entity, project, run_id, user_id)[0]
     _log_run(conn, run.id, version.pk, "used", now)
+
+
+def expire(conn: sa.Connection, now: float, limit: int) -> int:
+    """Move up to ``limit`` live versions whose TTL ran out by ``now`` to the trash, as a delete
+    does (``soft_delete``); returns how many."""
+    doomed = _versions(
+        conn,
+        _version_query().where(_v.expires_at <= now).order_by(_v.expires_at).limit(limit),
+    )
+    for version in doomed:
+        soft_delete(conn, version, now)
+    return len(doomed)
 
 
 def soft_delete(conn: sa.Connection, version: Version, now: float) -> None:

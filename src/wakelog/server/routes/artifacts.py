@@ -47,6 +47,10 @@ class ArtifactVersionOut(BaseModel):
     type: str
     version: str = Field(description='"v0", "v1", …')
     aliases: list[str]
+    tags: list[str] = Field(default_factory=list, description="wandb's artifact tags")
+    ttl: int | None = Field(
+        None, description="seconds kept after creation, then moved to the trash; null: until deleted"
+    )
     digest: str = Field(description="wandb's manifest digest")
     description: str | None
     metadata: dict[str, Any]
@@ -78,6 +82,8 @@ class VersionIn(BaseModel):
     description: str | None = None
     metadata: dict[str, Any] | None = None
     aliases: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list, description="wandb's artifact tags")
+    ttl: int | None = Field(None, description="seconds to keep it after creation; null: until deleted")
     manifest: ManifestIn
     digest: str | None = Field(None, description="the client's manifest digest, checked if given")
     run_id: str | None = Field(None, description="the creating run")
@@ -191,9 +197,13 @@ def _parse_version(data: bytes, entity: str, project: str, user: User) -> store.
         if not isinstance(run_id, str):
             raise InvalidArtifact("'run_id' must be the creating run's id")
         run_id = run_path(entity, project, run_id)[2]
+    tags = body.get("tags") or []
+    if not isinstance(tags, list):
+        raise InvalidArtifact("'tags' must be a list of tags")
     return store.NewVersion(
         entity, project, name, type_, _text(body, "description", MAX_DESCRIPTION), metadata,
         _aliases(body.get("aliases") or []), entries, digest, run_id, user.id,
+        store.check_tags(tags), store.check_ttl(body.get("ttl")),
     )  # fmt: skip
 
 

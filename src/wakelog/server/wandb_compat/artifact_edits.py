@@ -3,9 +3,12 @@
 ``artifact.aliases.append(…)`` / ``.remove(…)`` then ``artifact.save()`` send ``addAliases`` and
 ``deleteAliases`` (one alias list per collection), then ``updateArtifact`` (description,
 metadata, TTL, tags); ``run.link_artifact(artifact, "portfolio")`` and ``artifact.link(…)``
-send ``linkArtifact``. A link goes into wakelog's model registry: the entity's registry
-collection named like the portfolio (wakelog's registry is per entity, as its own SDK's
-``link_artifact`` makes it), its aliases the collection's. Each checks the role the REST routes
+send ``linkArtifact``, ``linked.unlink()`` (or ``delete()`` of a linked artifact)
+``unlinkArtifact``, and ``artifact.delete(delete_aliases=…)`` ``deleteArtifact``: the same soft
+delete as wakelog's ``DELETE /api/v1/artifacts/…`` (the trash, then expiry). A link goes into
+wakelog's model registry: the entity's registry collection named like the portfolio (wakelog's
+registry is per entity, as its own SDK's ``link_artifact`` makes it), its aliases the
+collection's. Each checks the role the REST routes
 check for the same change (``member`` of the entity that changes, ``viewer`` of a linked version's).
 """
 
@@ -19,7 +22,7 @@ import sqlalchemy as sa
 
 from wakelog._artifacts import check_artifact_name
 from wakelog.server.artifacts import registry, store
-from wakelog.server.errors import InvalidArtifact, InvalidRequest
+from wakelog.server.errors import Conflict, InvalidArtifact, InvalidRequest, NotFound
 from wakelog.server.http import project_path
 from wakelog.server.permissions import require, require_writer
 from wakelog.server.wandb_compat.artifacts import (
@@ -27,13 +30,14 @@ from wakelog.server.wandb_compat.artifacts import (
     artifact_node,
     described,
     node_id,
+    portfolio_pk,
     project_info,
+    tag_names,
+    ttl_of,
     version_of,
 )
 from wakelog.server.wandb_compat.reads import iso
 
-#: The client's TTL values that mean "none" (wakelog keeps versions until they are deleted).
-_NO_TTL = (None, -1, -2)
 #: The most aliases one request changes.
 MAX_ALIASES = 1000
 
@@ -46,19 +50,14 @@ def _input(args: dict[str, Any], operation: str) -> dict[str, Any]:
 
 
 def update_artifact(ctx: Any, args: dict[str, Any]) -> dict[str, Any]:
-    """``artifact.save()`` of a logged version: its description and metadata. TTLs and tags,
-    which wakelog does not keep, are refused by name when set (the client sends none unless
-    the script set them)."""
+    """``artifact.save()`` of a logged version: its description and metadata, tags added and
+    taken off, and its TTL (sent only when the script changed it: a number of seconds, or
+    -1/-2 for none)."""
     given = _input(args, "updateArtifact")
-    for field in ("tagsToAdd", "tagsToDelete"):
-        if given.get(field):
-            raise InvalidArtifact(f"wakelog does not keep artifact tags ({field}); see docs/wandb-client.md")
-    if given.get("ttlDurationSeconds") not in _NO_TTL:
-        raise InvalidArtifact(
-            "wakelog keeps artifact versions until they are deleted: a TTL (ttlDurationSeconds) "
-            "is not supported"
-        )
     description, metadata = described(given)
+    add, remove = tag_names(given.get("tagsToAdd")), tag_names(given.get("tagsToDelete"))
+    ttl_given = given.get("ttlDurationSeconds") is not None
+    ttl = ttl_of(given.get("ttlDurationSeconds"))
     with ctx.state.db.write() as conn:
         version = version_of(conn, given.get("artifactID"))
         require_writer(conn, ctx.user, version.entity)
@@ -68,6 +67,10 @@ def update_artifact(ctx: Any, args: dict[str, Any]) -> dict[str, Any]:
             version.description if description is None else description,
             version.metadata if metadata is None else metadata,
         )
+        if add or remove:
+            store.set_tags(conn, version, add, remove)
+        if ttl_given:
+            store.set_ttl(conn, version, ttl)
         (changed,) = store.by_pks(conn, [version.pk])
     return {"artifact": artifact_node(ctx, changed)}
 
@@ -182,3 +185,42 @@ def link_artifact(ctx: Any, args: dict[str, Any]) -> dict[str, Any]:
         "artifact": artifact_node(ctx, version),
     }  # fmt: skip
     return {"versionIndex": index, "artifactMembership": membership}
+
+
+def delete_artifact(ctx: Any, args: dict[str, Any]) -> dict[str, Any]:
+    """``artifact.delete()``: the version goes to the trash as wakelog's own delete puts it
+    (``store.soft_delete``: hidden at once, ``latest`` moves back, purged after the trash period).
+    A version that holds aliases (``latest`` too, as on W&B) is deleted only with
+    ``delete_aliases=True`` (``deleteAliases``); otherwise 409 names them and nothing changes."""
+    given = _input(args, "deleteArtifact")
+    with_aliases = given.get("deleteAliases")
+    if with_aliases is not None and not isinstance(with_aliases, bool):
+        raise InvalidArtifact("deleteAliases must be true or false")
+    with ctx.state.db.write() as conn:
+        version = version_of(conn, given.get("artifactID"))
+        require_writer(conn, ctx.user, version.entity)
+        if version.aliases and not with_aliases:
+            raise Conflict(
+                f"cannot delete {version.label}: it has aliases ({', '.join(version.aliases)}); "
+                "take them off first or delete it with delete_aliases=True"
+            )
+        store.soft_delete(conn, version, time.time())
+    return {"artifact": {"id": node_id("Artifact:", str(version.pk))}}
+
+
+def unlink_artifact(ctx: Any, args: dict[str, Any]) -> dict[str, Any]:
+    """``linked.unlink()`` (and ``delete()`` of a linked artifact): the version leaves the registry
+    collection with the collection's aliases that named it; the version itself stays. Needs the
+    ``member`` role of the collection's entity, as linking does."""
+    given = _input(args, "unlinkArtifact")
+    collection_pk = portfolio_pk(given.get("artifactPortfolioID"))
+    with ctx.state.db.write() as conn:
+        version = version_of(conn, given.get("artifactID"))
+        require(conn, ctx.user, version.entity, "viewer", missing=f"artifact {version.label}")
+        entity = registry.entity_of(conn, collection_pk)
+        if entity is None:
+            raise NotFound("the artifact collection was not found (deleted?)")
+        require_writer(conn, ctx.user, entity)
+        if not registry.unlink(conn, collection_pk, version, time.time()):
+            raise NotFound(f"{version.label} is not linked into that collection")
+    return {"success": True}

@@ -126,7 +126,28 @@ def _pending(ctx: Any, given: dict[str, Any]) -> dict[str, Any]:
         "aliases": alias_names(given.get("aliases")),
         "description": description,
         "metadata": metadata or {},
+        "tags": tag_names(given.get("tags")),
+        "ttl": ttl_of(given.get("ttlDurationSeconds")),
     }
+
+
+#: The client's TTL values that mean "none": INHERIT (-1; wakelog has no collection TTL policy to
+#: inherit, so none) and DISABLED (-2).
+NO_TTL = (-1, -2)
+
+
+def ttl_of(given: Any) -> int | None:
+    """A TTL the client sends (``ttlDurationSeconds``), in seconds; None for none."""
+    return None if given is None or given in NO_TTL else store.check_ttl(given)
+
+
+def tag_names(given: Any) -> list[str]:
+    """The distinct tags of a list of ``{tagName}`` objects, checked as wandb's client does."""
+    if given is None:
+        return []
+    if not isinstance(given, list) or len(given) > store.MAX_TAGS:
+        raise InvalidArtifact(f"tags must be a list of at most {store.MAX_TAGS} {{tagName}} objects")
+    return store.check_tags(t.get("tagName") if isinstance(t, dict) else None for t in given)
 
 
 def described(given: dict[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
@@ -156,6 +177,7 @@ def _new_version(ctx: Any, pending: dict[str, Any], entries: list[manifest.Entry
     return store.NewVersion(
         entity, project, pending["name"], pending["type"], pending["description"], pending["metadata"],
         pending["aliases"], entries, pending["digest"], run_id, ctx.user.id,
+        pending.get("tags") or [], pending.get("ttl"),
     )  # fmt: skip
 
 
@@ -388,6 +410,54 @@ def _collection(v: store.Version) -> dict[str, Any]:
     return {"__typename": "ArtifactSequence", "name": v.name, "project": project_info(v.entity, v.project)}
 
 
+PORTFOLIO = "ArtifactPortfolio:"
+SEQUENCE = "ArtifactSequence:"
+
+
+def portfolio_pk(node: Any) -> int:
+    """The registry collection a portfolio id (``artifactCollection``'s, below) names."""
+    value = _decode(node, PORTFOLIO)
+    if value is None or not value.isdigit():
+        raise InvalidArtifact(
+            f"{str(node)[:100]!r} is not the id of an artifact collection that links versions"
+        )
+    return int(value)
+
+
+def _typed_collection(ctx: Any, entity: str, project: str, type_: Any, name: Any) -> dict[str, Any] | None:
+    """``project.artifactType(name).artifactCollection(name)`` (what the client reads for a linked
+    artifact's ``collection``, before ``unlink()``): the project's own artifact of that name and
+    type (a sequence), else the entity's registry collection of that name (a portfolio: wakelog's
+    registry is per entity, under every project). None if neither exists."""
+    if not isinstance(type_, str) or not isinstance(name, str):
+        raise InvalidRequest("an artifact collection is named by its type and name")
+    with ctx.state.db.read() as conn:
+        require(conn, ctx.user, entity, "viewer", missing=f"project {entity}/{project}", project=project)
+        try:
+            newest = store.versions(conn, entity, project, name)[0]
+        except NotFound:
+            newest = None
+        if newest is not None and newest.type == type_:
+            kind, pk, created, updated = "ArtifactSequence", newest.artifact_pk, newest.created_at, None
+        else:
+            found = registry.find(conn, entity, name)
+            if found is None:
+                return None
+            created, updated = registry.times(conn, found)
+            kind, pk = "ArtifactPortfolio", found
+    return {
+        "__typename": kind,
+        "id": node_id(PORTFOLIO if kind == "ArtifactPortfolio" else SEQUENCE, str(pk)),
+        "name": name,
+        "description": None,
+        "createdAt": iso(created),
+        "updatedAt": None if updated is None else iso(updated),
+        "project": project_info(entity, project),
+        "defaultArtifactType": {"name": type_},
+        "tags": {"edges": []},
+    }
+
+
 def _aliases_of(v: store.Version) -> list[dict[str, Any]]:
     return [
         {"__typename": "ArtifactAlias", "id": node_id("ArtifactAlias:", f"{v.pk}:{a}"), "alias": a,
@@ -420,9 +490,10 @@ def artifact_node(ctx: Any, v: store.Version) -> dict[str, Any]:
         "artifactType": {"__typename": "ArtifactType", "name": v.type},
         "description": v.description,
         "metadata": json.dumps(v.metadata),
-        "ttlDurationSeconds": -1,  # wakelog keeps versions until deleted
-        "ttlIsInherited": True,
-        "tags": [],
+        # no TTL: inherited from the collection (wakelog has no collection policy: kept until deleted)
+        "ttlDurationSeconds": -1 if v.ttl is None else v.ttl,
+        "ttlIsInherited": v.ttl is None,
+        "tags": [{"__typename": "Tag", "id": node_id("Tag:", t), "name": t} for t in v.tags],
         "historyStep": None,
         "state": "COMMITTED",
         "size": v.size,
@@ -513,8 +584,14 @@ def project_fields(ctx: Any, entity: str, project: str) -> dict[str, Any]:
         by_alias = Field(lambda a: membership(_version(ctx, entity, project, name, a.get("aliasName"))))
         return {"__typename": "ArtifactSequence", "name": name, "artifactMembership": by_alias}
 
+    def artifact_type(args: dict[str, Any]) -> dict[str, Any]:
+        type_ = args.get("name")
+        typed = Field(lambda a: _typed_collection(ctx, entity, project, type_, a.get("name")))
+        return {"__typename": "ArtifactType", "name": type_, "artifactCollection": typed}
+
     return {
         "artifact": Field(by_name),
+        "artifactType": Field(artifact_type),
         "artifactCollectionMembership": Field(
             lambda a: membership(_version(ctx, entity, project, *_split(a.get("name"))))
         ),

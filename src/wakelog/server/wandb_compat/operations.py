@@ -327,4 +327,6 @@ RESOLVERS: dict[tuple[str, str], Resolver] = {
     ("mutation", "addAliases"): artifact_edits.add_aliases,
     ("mutation", "deleteAliases"): artifact_edits.delete_aliases,
     ("mutation", "linkArtifact"): artifact_edits.link_artifact,
+    ("mutation", "unlinkArtifact"): artifact_edits.unlink_artifact,
+    ("mutation", "deleteArtifact"): artifact_edits.delete_artifact,
 }
