@@ -100,12 +100,14 @@ def create_run(
     exclude: list[str] | None,
     allow_val_change: bool | None,
     on_finish: Callable[[Run], None],
+    rewind_to: int | None = None,
 ) -> Run:
-    """A started run, as ``init()`` returns it."""
+    """A started run, as ``init()`` returns it; ``rewind_to``: the run (``settings.run_id``)
+    rewound to that step on the server, continuing from there (``init(resume_from=…)``)."""
     identity = _placement(settings)
     initial_config = _initial_config(config, include, exclude)
     root = Path(settings.root_dir or ".").expanduser().absolute()
-    previous = None if identity["mode"] == "disabled" else find_resumable(settings, root)
+    previous = None if identity["mode"] == "disabled" else find_resumable(settings, root, rewind_to)
     run_id = _run_id(settings, previous)
     _name_it(identity, settings, previous)
     run_dir = None if identity["mode"] == "disabled" else _make_run_dir(root, run_id, identity["mode"])
