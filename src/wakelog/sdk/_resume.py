@@ -76,6 +76,9 @@ def _rewound(settings: Settings, run_id: str, step: int) -> LocalRunState:
     state = server_state(settings, run_id, step, where)
     if state is None:
         raise UsageError(f"{where}: no run with id {run_id!r} on {settings.base_url}")
+    # As wandb's client: a rewound run's summary is what it logs from here on (W&B "recomputes the
+    # summary from the newly logged history"); its exit record's summary replaces the server's.
+    state.summary = {}
     return state
 
 
