@@ -114,6 +114,7 @@ def test_a_rewind_keeps_the_rows_up_to_its_step_then_ingest_appends_after_it(
     ack = log.send(("history", {"_step": 30, "loss": 1.0, "image": {"_type": "image-file", "path": "a.png"}}))
     done = log.rewind(step)
     assert (done.last_step_before, done.rows) == (30, step + 1)
+    assert (done.keys, done.cut) == ({"loss", "acc", "image"}, 2 * (29 - step) + 2)
     assert stored(db, "loss") == [(s, 100.0 - s) for s in range(step + 1)]
     run = run_row(db)
     assert (run.last_step, run.last_seq) == (step, ack), "the ack does not move"

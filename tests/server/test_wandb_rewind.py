@@ -13,6 +13,7 @@ import pytest
 
 from tests.harness import InProcessServer
 from tests.server.test_wandb_compat import _user, gql, history_lines, stream, upsert, wandb_client
+from wakelog.server.routes.events import translate
 
 #: wandb-core's rewind (0.31), as its binary holds it.
 REWIND = """
@@ -53,10 +54,10 @@ def logged(client: httpx.Client, run: str, steps: range, offset: int, base: floa
 def test_rewind_run_cuts_the_history_and_the_client_logs_on_from_the_next_step(
     server: InProcessServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    announced: list[tuple[str, str, list[str]]] = []
+    announced: list[tuple[Any, ...]] = []
     live = server.app.state.live
-    original = live.publish_runs_changed
-    monkeypatch.setattr(live, "publish_runs_changed", lambda *a: (announced.append(a), original(*a)))
+    original = live.publish_rewound
+    monkeypatch.setattr(live, "publish_rewound", lambda *a: (announced.append(a), original(*a)))
     run = "rw-gql"
     with wandb_client(server) as client:
         upsert(client, run, config=json.dumps({"lr": {"value": 0.1}}))
@@ -69,7 +70,8 @@ def test_rewind_run_cuts_the_history_and_the_client_logs_on_from_the_next_step(
         assert rewound["name"] == run and rewound["historyLineCount"] == 5
         assert rewound["project"]["name"] == "wb" and rewound["project"]["entity"]["name"] == "admin"
         assert json.loads(rewound["config"]) == {"lr": {"value": 0.1, "desc": None}}
-        assert ("admin", "wb", [run]) in announced, "live viewers are told to load the run again"
+        # live viewers are told to load the series again: 5 rows × (loss, _runtime, _timestamp) cut
+        assert announced == [("admin", "wb", run, {"loss", "_runtime", "_timestamp"}, 15)]
         assert [r["_step"] for r in rows(client, run)] == [0, 1, 2, 3, 4]
         assert client.get(f"/api/v1/runs/admin/wb/{run}").json()["summary"]["loss"] == 4
 
@@ -138,3 +140,24 @@ def test_post_rewind_answers_the_last_step_and_the_rows_kept(server: InProcessSe
         assert refused.status_code == 400 and "last step is 2" in refused.json()["detail"]
         assert client.post("/api/v1/runs/admin/wb/nobody/rewind", json={"step": 0}).status_code == 404
         assert [r["_step"] for r in rows(client, "rw-rest")] == [0, 1, 2]
+
+
+def test_a_rewind_reaches_live_pages_as_points_to_load_again() -> None:
+    """The web app reloads a run's charts on ``points``; a rewind's says ``rewound``."""
+    event = {
+        "type": "run_updated",
+        "run_id": "r",
+        "ack": None,
+        "points": 3,
+        "keys": ["loss"],
+        "rewound": True,
+    }
+    (sent,) = translate(event)
+    assert sent.event == "points"
+    assert json.loads(str(sent.data)) == {
+        "run_id": "r",
+        "keys": ["loss"],
+        "points": 3,
+        "ack": None,
+        "rewound": True,
+    }

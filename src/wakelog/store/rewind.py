@@ -51,11 +51,13 @@ class RewindRefused(ValueError):
 
 @dataclass
 class Truncated:
-    """What a rewind left: the run's last step before, the rows kept, the keys that lost points."""
+    """What a rewind left: the run's last step before, the rows kept, the keys that lost points
+    (or objects) and how many it cut (what live viewers are told to load again)."""
 
     last_step_before: int
     rows: int
     keys: set[str] = field(default_factory=set)
+    cut: int = 0
 
 
 def truncate_history(conn: sa.Connection, run: Any, step: int) -> Truncated:
@@ -72,14 +74,14 @@ def truncate_history(conn: sa.Connection, run: Any, step: int) -> Truncated:
             if run.last_step >= 0
             else f"run {run.run_id} has no history to rewind"
         )
-    keys = _cut_series(conn, run.id, step)
-    object_keys = set(
-        conn.execute(
-            sa.select(history_objects.c.key)
-            .where(history_objects.c.run_pk == run.id, history_objects.c.step > step)
-            .distinct()
-        ).scalars()
-    )
+    keys, cut = _cut_series(conn, run.id, step)
+    objects = conn.execute(
+        sa.select(history_objects.c.key, sa.func.count())
+        .where(history_objects.c.run_pk == run.id, history_objects.c.step > step)
+        .group_by(history_objects.c.key)
+    ).all()
+    object_keys = {key for key, _ in objects}
+    cut += sum(int(count) for _, count in objects)
     conn.execute(
         history_objects.delete().where(history_objects.c.run_pk == run.id, history_objects.c.step > step)
     )
@@ -100,23 +102,28 @@ def truncate_history(conn: sa.Connection, run: Any, step: int) -> Truncated:
         .group_by(series_chunks.c.key)
     ).scalars()
     rows = max((int(c) for c in counts), default=0)
-    return Truncated(last_step_before=run.last_step, rows=rows, keys=keys | object_keys)
+    return Truncated(last_step_before=run.last_step, rows=rows, keys=keys | object_keys, cut=cut)
 
 
-def _cut_series(conn: sa.Connection, run_pk: int, step: int) -> set[str]:
+def _cut_series(conn: sa.Connection, run_pk: int, step: int) -> tuple[set[str], int]:
     """Delete the history chunks after ``step`` and rewrite the ones it falls in; returns the keys
-    that lost points."""
+    that lost points and how many points they lost."""
     c = series_chunks.c
     history = sa.and_(c.run_pk == run_pk, c.stream == STREAM_HISTORY)
     boundary = conn.execute(
         sa.select(c.key, c.chunk, c.data).where(history, c.first_step <= step, c.last_step > step)
     ).all()
-    keys = set(conn.execute(sa.select(c.key).where(history, c.last_step > step).distinct()).scalars())
+    later = conn.execute(
+        sa.select(c.key, sa.func.sum(c.count)).where(history, c.first_step > step).group_by(c.key)
+    ).all()
+    keys = {key for key, _ in later} | {key for key, _, _ in boundary}
+    removed = sum(int(count) for _, count in later)
     conn.execute(series_chunks.delete().where(history, c.first_step > step))
     for key, chunk, data in boundary:
         points = codec.decode(data)
         keep = points.steps <= step
         cut = codec.Chunk(points.steps[keep], points.values[keep])
+        removed += len(points) - len(cut)
         conn.execute(
             series_chunks.update()
             .where(history, c.key == key, c.chunk == chunk)
@@ -127,7 +134,7 @@ def _cut_series(conn: sa.Connection, run_pk: int, step: int) -> set[str]:
                 sketch=codec.sketch(cut),
             )
         )
-    return keys
+    return keys, removed
 
 
 def _kept_points(conn: sa.Connection, run_pk: int, keys: set[str]) -> dict[str, codec.Chunk]:

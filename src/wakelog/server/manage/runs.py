@@ -256,12 +256,15 @@ def rewind(db: Database, user: User, entity: str, project: str, run_id: str, ste
             after={"last_step": step},
         )
         run = conn.execute(sa.select(runs).where(runs.c.id == row.id)).one()
-    return Rewound(run=run, rows=done.rows)
+    return Rewound(run=run, rows=done.rows, keys=done.keys, cut=done.cut)
 
 
 @dataclass(frozen=True)
 class Rewound:
-    """A rewound run's row as it is now, and how many history rows it kept."""
+    """A rewound run's row as it is now, how many history rows it kept, and the keys and number
+    of points it cut (for ``LiveHub.publish_rewound``)."""
 
     run: Any
     rows: int
+    keys: set[str]
+    cut: int

@@ -148,7 +148,7 @@ async def rewind_run(entity: str, project: str, run_id: str, request: Request, u
     body = await read_json(request, RewindTo, 4096)
     db = request.app.state.db
     done = await run_in_threadpool(manage.rewind, db, user, entity, project, run_id, body.step)
-    request.app.state.live.publish_runs_changed(entity, project, [run_id])
+    request.app.state.live.publish_rewound(entity, project, run_id, done.keys, done.cut)
     return {"last_step": done.run.last_step, "rows": done.rows}
 
 

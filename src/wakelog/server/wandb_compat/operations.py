@@ -308,7 +308,7 @@ def rewind_run(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     with ctx.state.db.read() as conn:
         require_writer(conn, ctx.user, path[0])
     done = manage.rewind(ctx.state.db, ctx.user, *path, int(step))
-    from_thread.run_sync(ctx.state.live.publish_runs_changed, *path[:2], [path[2]])
+    from_thread.run_sync(ctx.state.live.publish_rewound, *path, done.keys, done.cut)
     return {"rewoundRun": {**_bucket(done.run, path), "historyLineCount": done.rows}}
 
 
