@@ -821,18 +821,22 @@ def test_fork_from_starts_with_the_parents_history(server: ServerProcess, tmp_pa
         api.close()
 
 
-#: Rewinding (``resume_from``) through either client: 8 rows, back to step 4, 3 new rows; then
-#: the refusals the client reports (a step the run has not logged, a run that is not there).
+#: Rewinding (``resume_from``) through either client: 10 rows, back to step 4, 3 new rows; the run
+#: resumed, at the step after the rewound run's last; then the refusals the client reports (a step
+#: the run has not logged, a run that is not there).
 REWIND_SCRIPT = """
 import MODULE as wandb
 run = wandb.init(project="PROJECT", id="rw1", config={"lr": 0.1})
-for i in range(8):
+for i in range(10):
     run.log({"loss": 10.0 - i, "acc": i / 10, "seen": i})
 run.finish()
 run = wandb.init(project="PROJECT", resume_from="rw1?_step=4", config={"lr": 0.2})
 print("STARTS AT", run.step)
 for i in range(3):
     run.log({"loss": 100.0 + i, "acc": 0.9})
+run.finish()
+run = wandb.init(project="PROJECT", id="rw1", resume="allow")
+run.log({"loss": 0.5})
 run.finish()
 for moment in ("rw1?_step=99", "missing?_step=0"):
     try:
@@ -853,7 +857,7 @@ def test_resume_from_rewinds_a_run_like_wakelogs(server: ServerProcess, tmp_path
         done = runner(server, tmp_path / module, code)
         assert done.returncode == 0, done.stderr[-3000:]
         refused = [line for line in done.stdout.splitlines() if line.startswith("REFUSED")]
-        assert len(refused) == 2 and "last step is 7" in refused[0], done.stdout[-3000:]
+        assert len(refused) == 2 and "last step is 8" in refused[0], done.stdout[-3000:]
         results[module] = done.stdout
     api = _api(server)
     try:
@@ -871,13 +875,14 @@ def test_resume_from_rewinds_a_run_like_wakelogs(server: ServerProcess, tmp_path
         api.close()
     assert read["wandb"] == read["wakelog"]
     history = read["wandb"]["history"]
-    assert [(r["_step"], r["loss"], r["acc"]) for r in history] == [
+    assert [(r["_step"], r["loss"], r.get("acc")) for r in history] == [
         *((i, 10.0 - i, i / 10) for i in range(5)),
         *((5 + i, 100.0 + i, 0.9) for i in range(3)),
+        (8, 0.5, None),  # resumed: after the rewound run's last step (wakelog's SDK: from its run logs)
     ]
-    assert [r.get("seen") for r in history] == [0, 1, 2, 3, 4, None, None, None]
+    assert [r.get("seen") for r in history] == [0, 1, 2, 3, 4, None, None, None, None]
     # as on W&B: the summary is what the run logged since the rewind ("seen" was logged before)
-    assert read["wandb"]["summary"] == {"loss": 102.0, "acc": 0.9}
+    assert read["wandb"]["summary"] == {"loss": 0.5, "acc": 0.9}
     assert (read["wandb"]["config"], read["wandb"]["state"], read["wandb"]["rewinds"]) == (
         {"lr": 0.2},
         "finished",
