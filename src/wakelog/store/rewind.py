@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
+from wakelog.errors import Error
 from wakelog.store import series as codec
 from wakelog.store.chunks import chunked
 from wakelog.store.ingest import MAX_INT64, json_safe
@@ -45,7 +46,7 @@ from wakelog.store.schema import STREAM_HISTORY, history_objects, runs, series_c
 REWINDS = "rewinds"
 
 
-class RewindRefused(ValueError):
+class RewindRefused(Error, ValueError):
     """The rewind cannot be done as asked (its step is not in the run's history); nothing changed."""
 
 
