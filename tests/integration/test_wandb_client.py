@@ -875,22 +875,14 @@ run = wandb.init(project="fork", id="child1", fork_from="parent1?_step=2", confi
 for i in range(2):
     run.log({"x": 100 + i})
 run.finish()
-try:
-    wandb.init(project="fork", id="parent1", resume_from="parent1?_step=1")
-except Exception as exc:
-    print("REWIND REFUSED", exc)
 """
 
 
-def test_fork_from_starts_with_the_parents_history_and_resume_from_is_refused(
-    server: ServerProcess, tmp_path: Path
-) -> None:
+def test_fork_from_starts_with_the_parents_history(server: ServerProcess, tmp_path: Path) -> None:
     """``fork_from="<run>?_step=N"``: a new run holding the parent's rows up to N, then its own
-    from N+1 on (the client's steps), its own config; the parent is unchanged. ``resume_from``
-    (rewinding a run) is refused by name, and the run stays as it was."""
+    from N+1 on (the client's steps), its own config; the parent is unchanged."""
     done = run_wandb(server, tmp_path, FORK_SCRIPT)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "REWIND REFUSED" in done.stdout and "rewindRun" in done.stdout, done.stdout[-2000:]
     api = _api(server)
     try:
         runs = {r.id: r for r in api.runs("admin/fork")}
@@ -907,6 +899,76 @@ def test_fork_from_starts_with_the_parents_history_and_resume_from_is_refused(
         )
     finally:
         api.close()
+
+
+#: Rewinding (``resume_from``) through either client: 10 rows, back to step 4, 3 new rows; the run
+#: resumed, at the step after the rewound run's last; then the refusals the client reports (a step
+#: the run has not logged, a run that is not there).
+REWIND_SCRIPT = """
+import MODULE as wandb
+run = wandb.init(project="PROJECT", id="rw1", config={"lr": 0.1})
+for i in range(10):
+    run.log({"loss": 10.0 - i, "acc": i / 10, "seen": i})
+run.finish()
+run = wandb.init(project="PROJECT", resume_from="rw1?_step=4", config={"lr": 0.2})
+print("STARTS AT", run.step)
+for i in range(3):
+    run.log({"loss": 100.0 + i, "acc": 0.9})
+run.finish()
+run = wandb.init(project="PROJECT", id="rw1", resume="allow")
+run.log({"loss": 0.5})
+run.finish()
+for moment in ("rw1?_step=99", "missing?_step=0"):
+    try:
+        wandb.init(project="PROJECT", resume_from=moment)
+    except Exception as exc:
+        print("REFUSED", moment, exc)
+"""
+
+
+def test_resume_from_rewinds_a_run_like_wakelogs(server: ServerProcess, tmp_path: Path) -> None:
+    """``resume_from="<run>?_step=N"`` through the stock client (``rewindRun``) and through
+    ``import wakelog as wandb`` (``POST …/rewind``): the same run, value by value — rows 0..4 then
+    the new ones at 5..7, nothing twice, the summary what the new rows set, the second config merged over
+    the first; a step past the run's end and a missing run are refused by both."""
+    results = {}
+    for module, runner in (("wandb", run_wandb), ("wakelog", run_wakelog)):
+        code = REWIND_SCRIPT.replace("MODULE", module).replace("PROJECT", f"rewind-{module}")
+        done = runner(server, tmp_path / module, code)
+        assert done.returncode == 0, done.stderr[-3000:]
+        refused = [line for line in done.stdout.splitlines() if line.startswith("REFUSED")]
+        assert len(refused) == 2 and "last step is 8" in refused[0], done.stdout[-3000:]
+        results[module] = done.stdout
+    api = _api(server)
+    try:
+        read = {}
+        for module in results:
+            run = _only_run(api, f"rewind-{module}")
+            read[module] = {
+                "history": _comparable(list(run.scan_history())),
+                "summary": {k: v for k, v in run.summary.items() if k in ("loss", "acc", "seen")},
+                "config": run.config,
+                "state": run.state,
+                "rewinds": [r["step"] for r in run.metadata["rewinds"]],
+            }
+    finally:
+        api.close()
+    assert read["wandb"] == read["wakelog"]
+    history = read["wandb"]["history"]
+    assert [(r["_step"], r["loss"], r.get("acc")) for r in history] == [
+        *((i, 10.0 - i, i / 10) for i in range(5)),
+        *((5 + i, 100.0 + i, 0.9) for i in range(3)),
+        (8, 0.5, None),  # resumed: after the rewound run's last step (wakelog's SDK: from its run logs)
+    ]
+    assert [r.get("seen") for r in history] == [0, 1, 2, 3, 4, None, None, None, None]
+    # as on W&B: the summary is what the run logged since the rewind ("seen" was logged before)
+    assert read["wandb"]["summary"] == {"loss": 0.5, "acc": 0.9}
+    assert (read["wandb"]["config"], read["wandb"]["state"], read["wandb"]["rewinds"]) == (
+        {"lr": 0.2},
+        "finished",
+        [4],
+    )
+    assert "STARTS AT 5" in results["wakelog"]
 
 
 #: Files of an artifact (``a.txt`` and the folder ``d``), logged as ``ds`` by each client.

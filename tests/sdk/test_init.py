@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -169,6 +170,28 @@ def test_unknown_and_unsupported_arguments() -> None:
         wakelog.init(mode="offline", fork_from="abc?_step=3")
     with pytest.raises(TypeError, match="magic"):  # wandb 0.28's init no longer takes it
         wakelog.init(mode="offline", magic=True)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "says"),
+    [
+        ({"mode": "offline", "resume_from": "abc?_step=3"}, "needs the server"),
+        ({"resume_from": "abc?epoch=3"}, "_step only"),
+        ({"resume_from": "abc"}, "<run id>?_step=<step>"),
+        ({"resume_from": "abc?_step=-1"}, "whole number"),
+        ({"resume_from": "abc?_step=1.5"}, "whole number"),
+        ({"resume_from": "abc?_step=2", "resume": "allow"}, "mutually exclusive"),
+        ({"resume_from": "abc?_step=2", "id": "other"}, "differ"),
+    ],
+)
+def test_resume_from_is_refused_before_any_request_when_it_cannot_be(
+    arguments: dict[str, object], says: str
+) -> None:
+    """``resume_from`` (a rewind, which the server does) is checked as wandb checks it; nothing is
+    asked of a server (none is configured here) and no run starts."""
+    with pytest.raises(UsageError, match=re.escape(says)):
+        wakelog.init(**arguments)
+    assert wakelog.run is None
 
 
 def test_identity_changes_are_recorded() -> None:

@@ -390,6 +390,12 @@ def _exercise_async_routes(client: TestClient, key: str) -> set[str]:
         ("DELETE", f"/api/v1/runs/{RUN}", {}),
         ("POST", f"/api/v1/runs/{RUN}/restore", {}),
         ("POST", f"/api/v1/runs/{RUN}/stop", {}),
+        (
+            "POST",
+            f"/api/v1/runs/{RUN}/records",
+            {"content": msgspec.msgpack.encode([[3, "history", 3.0, {"_step": 0, "x": 1}]])},
+        ),
+        ("POST", f"/api/v1/runs/{RUN}/rewind", {"json": {"step": 0}}),
     ]
     for method, path, kwargs in manage_calls:
         assert client.request(method, path, **kwargs).status_code < 400, (method, path)

@@ -25,7 +25,7 @@ from wakelog.errors import UsageError
 from wakelog.runlog import RecordType
 from wakelog.sdk._config import defaults_file, filter_keys, load_yaml
 from wakelog.sdk._distributed import detect_rank, shared_group_name
-from wakelog.sdk._local_runs import LocalRunState
+from wakelog.sdk._local_runs import REWOUND_TO, LocalRunState
 from wakelog.sdk._metrics import SummaryTracker
 from wakelog.sdk._resume import find_resumable
 from wakelog.sdk._run import Helper, Run, RunParts
@@ -100,14 +100,18 @@ def create_run(
     exclude: list[str] | None,
     allow_val_change: bool | None,
     on_finish: Callable[[Run], None],
+    rewind_to: int | None = None,
 ) -> Run:
-    """A started run, as ``init()`` returns it."""
+    """A started run, as ``init()`` returns it; ``rewind_to``: the run (``settings.run_id``)
+    rewound to that step on the server, continuing from there (``init(resume_from=…)``)."""
     identity = _placement(settings)
     initial_config = _initial_config(config, include, exclude)
     root = Path(settings.root_dir or ".").expanduser().absolute()
-    previous = None if identity["mode"] == "disabled" else find_resumable(settings, root)
+    previous = None if identity["mode"] == "disabled" else find_resumable(settings, root, rewind_to)
     run_id = _run_id(settings, previous)
     _name_it(identity, settings, previous)
+    if rewind_to is not None:  # the run log says so: a later local resume starts from here
+        identity[REWOUND_TO] = rewind_to
     run_dir = None if identity["mode"] == "disabled" else _make_run_dir(root, run_id, identity["mode"])
     parts = _build_parts(settings, identity, run_id, run_dir, previous)
     if parts.writer is None:

@@ -46,9 +46,10 @@ class ServerRun(TypedDict):
     ack: int
 
 
-#: ``(base_url, api_key, entity, project, run_id) -> ServerRun | None`` (None: the server does not
-#: know the run); raises ``CommError`` when the server cannot be asked.
-ServerLookup = Callable[[str, str, "str | None", str, str], "ServerRun | None"]
+#: ``(base_url, api_key, entity, project, run_id, rewind_to) -> ServerRun | None`` (None: the server
+#: does not know the run); ``rewind_to`` a step: the server first rewinds the run to it
+#: (``init(resume_from=…)``). Raises ``CommError`` when the server cannot be asked or refuses.
+ServerLookup = Callable[[str, str, "str | None", str, str, "int | None"], "ServerRun | None"]
 #: ``(name, run_path, replace, root) -> opened file | None`` (``wakelog.restore``).
 Restorer = Callable[[str, "str | None", bool, "str | None"], Any]
 Watch = Callable[..., list[Any]]

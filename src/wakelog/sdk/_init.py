@@ -23,7 +23,7 @@ from wakelog.sdk._settings import Settings, resolve_settings
 
 _REINIT = ("default", "return_previous", "finish_previous", "create_new")
 # The rest of wandb's init arguments (wandb 0.28): refused, or accepted without a meaning here.
-_UNSUPPORTED = ("fork_from", "resume_from")
+_UNSUPPORTED = ("fork_from",)
 _WITHOUT_MEANING = ("anonymous", "force")
 
 _log = logging.getLogger(__name__)
@@ -95,9 +95,13 @@ def init(
     **other: Any,
 ) -> Run:
     """Start a run and return it (see ``docs/sdk.md`` for every argument)."""
+    resume_from = other.pop("resume_from", None)
     _check_other_arguments(other)
     if isinstance(resume, bool):
         resume = "allow" if resume else None
+    rewind_to = None
+    if resume_from is not None:
+        id, rewind_to = _rewind_point(resume_from, id, resume)
     if tags is not None and (isinstance(tags, str) or not hasattr(tags, "__iter__")):
         raise UsageError(f"init: tags must be a list of strings, got {tags!r}")
     resolved = resolve_settings(
@@ -126,7 +130,7 @@ def init(
             if reinit_mode == "finish_previous":
                 finish_all(0, "finished", None)
         run = create_run(
-            resolved, config, config_include_keys, config_exclude_keys, allow_val_change, _forget
+            resolved, config, config_include_keys, config_exclude_keys, allow_val_change, _forget, rewind_to
         )
         _active.append(run)
         _set_current(run)
@@ -145,6 +149,29 @@ def _check_other_arguments(other: dict[str, Any]) -> None:
         if key not in _WITHOUT_MEANING:
             raise TypeError(f"init() got an unexpected keyword argument {key!r}")
         _log.debug("init(%s=…) has no meaning in wakelog; ignored", key)
+
+
+def _rewind_point(resume_from: Any, run_id: str | None, resume: Any) -> tuple[str, int]:
+    """``resume_from="<run>?_step=N"`` as (run id, N), checked as wandb checks it: the run is the
+    one ``id`` names (or becomes the id), ``resume`` is not given too, and the metric is ``_step``
+    (the only one a run rewinds by)."""
+    run, _, moment = str(resume_from).partition("?")
+    metric, _, value = moment.partition("=")
+    if not isinstance(resume_from, str) or not run or not moment:
+        raise UsageError(f"init: resume_from must look like '<run id>?_step=<step>', got {resume_from!r}")
+    if metric != "_step":
+        raise UsageError(f"init(resume_from=…): a run rewinds by _step only (as in wandb), not by {metric!r}")
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not (0 <= number < 2**63 and number.is_integer()):
+        raise UsageError(f"init(resume_from=…): the step must be a whole number from 0 on, got {value!r}")
+    if resume is not None:
+        raise UsageError("init: resume and resume_from are mutually exclusive (as in wandb)")
+    if run_id is not None and run_id != run:
+        raise UsageError(f"init: id {run_id!r} and resume_from's run {run!r} differ (as wandb refuses)")
+    return run, int(number)
 
 
 def _reinit_mode(reinit: bool | str | None) -> str:

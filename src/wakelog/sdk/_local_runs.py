@@ -39,6 +39,10 @@ def run_dirs(root: Path, run_id: str | None = None) -> list[Path]:
     return sorted(found, key=lambda p: p.name.removeprefix("offline-"))
 
 
+#: A run record's field saying the run was rewound to that step (``init(resume_from=…)``).
+REWOUND_TO = "rewound_to"
+
+
 def read_state(run_dirs_of_one_run: list[Path]) -> LocalRunState | None:
     """Replay the run logs of one run (a resumed run has several folders) into its state."""
     state: LocalRunState | None = None
@@ -51,22 +55,28 @@ def read_state(run_dirs_of_one_run: list[Path]) -> LocalRunState | None:
             state = state or LocalRunState(run_dir=run_dir)
             state.run_dir = run_dir
             for record in result.records:
-                state.last_seq = max(state.last_seq, record.seq)
-                data = record.data
-                if record.type == RecordType.RUN:
-                    state.identity.update({k: v for k, v in data.items() if k != "update"})
-                elif record.type == RecordType.CONFIG:
-                    state.config.update(data.get("update", {}))
-                elif record.type == RecordType.HISTORY:
-                    state.last_step = max(state.last_step, data.get("_step", -1))
-                    state.summary.update(data)
-                    state.finished = False
-                elif record.type == RecordType.SUMMARY:
-                    state.summary.update(data.get("update", {}))
-                elif record.type == RecordType.EXIT:
-                    state.summary = dict(data.get("summary", state.summary))
-                    state.finished = True
+                _replay(state, record.seq, record.type, record.data)
     return state
+
+
+def _replay(state: LocalRunState, seq: int, kind: str, data: Any) -> None:
+    """One record of the run log into ``state``."""
+    state.last_seq = max(state.last_seq, seq)
+    if kind == RecordType.RUN:
+        state.identity.update({k: v for k, v in data.items() if k not in ("update", REWOUND_TO)})
+        if type(data.get(REWOUND_TO)) is int:  # rewound: what it logged after the step is gone
+            state.last_step, state.summary = data[REWOUND_TO], {}
+    elif kind == RecordType.CONFIG:
+        state.config.update(data.get("update", {}))
+    elif kind == RecordType.HISTORY:
+        state.last_step = max(state.last_step, data.get("_step", -1))
+        state.summary.update(data)
+        state.finished = False
+    elif kind == RecordType.SUMMARY:
+        state.summary.update(data.get("update", {}))
+    elif kind == RecordType.EXIT:
+        state.summary = dict(data.get("summary", state.summary))
+        state.finished = True
 
 
 def latest_run_dir(root: Path) -> Path | None:

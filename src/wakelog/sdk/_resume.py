@@ -5,7 +5,9 @@ continues the run if this machine has it; ``"auto"`` without an id continues the
 if it did not finish; ``"must"`` continues the run from this machine or, in online mode, from the
 server — the one place ``init()`` talks to the network, through the transport's lookup
 (``sdk/_hooks.set_server_lookup``), because the run has to exist and its steps, sequence numbers,
-config and summary have to continue from where it stopped.
+config and summary have to continue from where it stopped. ``resume_from="<run>?_step=N"``
+(a rewind) always asks the server: it rewinds the run to N (``POST …/rewind``) and answers the
+state the run continues from, whatever this machine recorded of it.
 """
 
 from __future__ import annotations
@@ -19,9 +21,13 @@ from wakelog.sdk._local_runs import LocalRunState, latest_run_dir, read_state, r
 from wakelog.sdk._settings import Settings
 
 
-def find_resumable(settings: Settings, root: Path) -> LocalRunState | None:
-    """The state the new run continues from, None for a fresh run; ``UsageError`` when refused."""
+def find_resumable(settings: Settings, root: Path, rewind_to: int | None = None) -> LocalRunState | None:
+    """The state the new run continues from, None for a fresh run; ``UsageError`` when refused.
+    ``rewind_to``: the run (``settings.run_id``) rewound to that step on the server first."""
     resume, run_id = settings.resume, settings.run_id
+    if rewind_to is not None:
+        assert run_id is not None  # init() takes it from resume_from
+        return _rewound(settings, run_id, rewind_to)
     if resume is None:
         if run_id and run_dirs(root, run_id):
             raise UsageError(
@@ -63,19 +69,35 @@ def _must_find(settings: Settings, root: Path, run_id: str) -> LocalRunState:
     return state
 
 
-def server_state(settings: Settings, run_id: str) -> LocalRunState | None:
-    """The run as the server has it, or None when the server does not know it."""
+def _rewound(settings: Settings, run_id: str, step: int) -> LocalRunState:
+    where = f"init(resume_from='{run_id}?_step={step}')"
+    if (settings.mode or "online") != "online":
+        raise UsageError(f"{where}: rewinding a run needs the server (mode='online')")
+    state = server_state(settings, run_id, step, where)
+    if state is None:
+        raise UsageError(f"{where}: no run with id {run_id!r} on {settings.base_url}")
+    # As wandb's client: a rewound run's summary is what it logs from here on (W&B "recomputes the
+    # summary from the newly logged history"); its exit record's summary replaces the server's.
+    state.summary = {}
+    return state
+
+
+def server_state(
+    settings: Settings, run_id: str, rewind_to: int | None = None, where: str = "init(resume='must')"
+) -> LocalRunState | None:
+    """The run as the server has it (rewound to ``rewind_to`` first, if given), or None when the
+    server does not know it."""
     from wakelog.sdk._login import api_key_for
 
     base_url = settings.base_url or ""
     key = api_key_for(base_url)
     if not key:
-        raise UsageError(f"init(resume='must'): no API key for {base_url} to look the run up")
+        raise UsageError(f"{where}: no API key for {base_url} to look the run up")
     project = settings.project or "uncategorized"
     try:
-        found = _hooks.server_lookup()(base_url, key, settings.entity, project, run_id)
+        found = _hooks.server_lookup()(base_url, key, settings.entity, project, run_id, rewind_to)
     except CommError as exc:
-        raise CommError(f"init(resume='must'): cannot look run {run_id!r} up on {base_url}: {exc}") from exc
+        raise CommError(f"{where}: cannot look run {run_id!r} up on {base_url}: {exc}") from exc
     if found is None:
         return None
     detail = found["detail"]

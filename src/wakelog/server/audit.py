@@ -6,8 +6,8 @@ are written together or not at all. An entry says who (``actor``, the username a
 updates or deletes entries; server admins read every entry, an entity's admins that entity's
 (``routes/audit.py``), newest first, a page at a time, or all of them as JSON Lines.
 
-Actions: ``run.edit``, ``run.delete``, ``run.restore``, ``run.move``, ``run.stop``, ``project.edit``,
-``project.delete``, ``project.restore``, ``member.set``, ``member.remove``, ``key.create``,
+Actions: ``run.edit``, ``run.delete``, ``run.restore``, ``run.move``, ``run.stop``, ``run.rewind``,
+``project.edit``, ``project.delete``, ``project.restore``, ``member.set``, ``member.remove``, ``key.create``,
 ``key.revoke``, ``comment.create``, ``comment.edit``, ``comment.delete``, ``thread.resolve``,
 ``thread.reopen``, ``user.create``, ``user.password``, ``user.delete``, ``entity.create``,
 ``report.create``, ``report.publish``, ``report.unpublish``, ``report.delete``, ``report.revert``,

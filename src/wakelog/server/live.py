@@ -73,6 +73,22 @@ class LiveHub:
             event = {"type": "run_updated", "run_id": run_id, "ack": None}
             self.publish_to((f"project:{entity}/{project}", f"run:{entity}/{project}/{run_id}"), event)
 
+    def publish_rewound(self, entity: str, project: str, run_id: str, keys: set[str], cut: int) -> None:
+        """Tell listeners that a rewind cut ``cut`` history points of ``keys`` from the run: a
+        ``points`` event (``rewound``), so open charts load the run's series again as for new ones."""
+        if not cut:
+            self.publish_runs_changed(entity, project, [run_id])
+            return
+        event = {
+            "type": "run_updated",
+            "run_id": run_id,
+            "ack": None,
+            "points": cut,
+            "keys": sorted(keys),
+            "rewound": True,
+        }
+        self.publish_to((f"project:{entity}/{project}", f"run:{entity}/{project}/{run_id}"), event)
+
     def publish_access_change(self, username: str) -> None:
         """Tell open streams that ``username``'s access may be less than it was."""
         self.publish(ACCESS_CHANNEL, {"type": "access", "username": username})

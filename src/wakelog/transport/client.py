@@ -178,6 +178,17 @@ class ServerClient:
             raise
         return detail
 
+    def rewind(self, run_path: str, step: int) -> bool:
+        """Rewind the run to ``step`` (its history after it cut away); False if the server does
+        not know the run. Raises ``RejectedError`` for a step the run has not logged."""
+        try:
+            self._request("POST", f"/api/v1/runs/{run_path}/rewind", json={"step": step})
+        except RejectedError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
     def ack(self, run_path: str) -> int:
         return int(self._request("GET", f"/api/v1/runs/{run_path}/ack").json()["ack"])
 

@@ -512,6 +512,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/runs/{entity}/{project}/{run_id}/rewind": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rewind Run
+         * @description Rewind the run to a step of its history (``init(resume_from="<run>?_step=N")``): the rows
+         *     after it are gone from every read, its summary goes back to what they had not set, and it
+         *     logs on from the next step. 400 for a step the run has not logged.
+         */
+        post: operations["rewind_run_api_v1_runs__entity___project___run_id__rewind_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{entity}/{project}/runs/bulk": {
         parameters: {
             query?: never;
@@ -3330,6 +3352,19 @@ export interface components {
             /** Next Offset */
             next_offset: number | null;
         };
+        /** RunRewound */
+        RunRewound: {
+            /**
+             * Last Step
+             * @description the run's last step now: the one it was rewound to
+             */
+            last_step: number;
+            /**
+             * Rows
+             * @description the history rows it kept
+             */
+            rows: number;
+        };
         /** RunSet */
         RunSet: {
             /** Id */
@@ -4758,6 +4793,49 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description an error: `detail` says what, `code` which kind */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    rewind_run_api_v1_runs__entity___project___run_id__rewind_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: string;
+                project: string;
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Step
+                     * @description the last step the run keeps
+                     */
+                    step: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunRewound"];
+                };
             };
             /** @description an error: `detail` says what, `code` which kind */
             default: {

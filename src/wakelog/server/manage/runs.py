@@ -1,4 +1,4 @@
-"""Runs edited by people: name, tags, notes, group and job type; the trash; moves.
+"""Runs edited by people: name, tags, notes, group and job type; the trash; moves; rewinds.
 
 An edit stamps each field it sets in ``runs.edited_at`` with the server's time: the SDK's value
 for that field (``run.tags = …`` during training) replaces it only if the run log recorded it
@@ -19,12 +19,13 @@ import sqlalchemy as sa
 
 from wakelog.server import audit
 from wakelog.server.auth import User
-from wakelog.server.errors import Conflict, InTrash
+from wakelog.server.errors import Conflict, InTrash, InvalidRequest
 from wakelog.server.http import not_found
 from wakelog.server.query.filters import state_column
 from wakelog.server.query.runs import crashed_before, project_id
 from wakelog.store.database import Database
 from wakelog.store.ingest import ensure_project, json_safe
+from wakelog.store.rewind import RewindRefused, truncate_history
 from wakelog.store.schema import projects, runs
 
 #: API field → column, for the fields people edit.
@@ -229,3 +230,41 @@ def _check_movable(conn: sa.Connection, rows: list[Any], target: int, where: str
     clash = sorted(taken)
     if clash:
         raise Conflict(f"{where} already has runs with these ids (in it or its trash): {', '.join(clash)}")
+
+
+def rewind(db: Database, user: User, entity: str, project: str, run_id: str, step: int) -> Rewound:
+    """Rewind the run to ``step`` (``store/rewind.py``): its history after it is gone, it logs on
+    from ``step + 1``; audited as ``run.rewind``. 400 for a step the run's history does not have,
+    404 for no such run, 409 for a run in the trash. The stock client's ``rewindRun`` and the SDK's
+    ``POST …/rewind`` both come here."""
+    with db.write() as conn:
+        rows = _rows(conn, _project(conn, entity, project), [run_id], deleted=False)
+        if not rows:
+            raise not_found(f"run {entity}/{project}/{run_id}")
+        row = rows[0]
+        try:
+            done = truncate_history(conn, row, step)
+        except RewindRefused as exc:
+            raise InvalidRequest(str(exc)) from None
+        audit.record(
+            conn,
+            user,
+            "run.rewind",
+            f"{entity}/{project}/{run_id}",
+            entity=entity,
+            before={"last_step": done.last_step_before},
+            after={"last_step": step},
+        )
+        run = conn.execute(sa.select(runs).where(runs.c.id == row.id)).one()
+    return Rewound(run=run, rows=done.rows, keys=done.keys, cut=done.cut)
+
+
+@dataclass(frozen=True)
+class Rewound:
+    """A rewound run's row as it is now, how many history rows it kept, and the keys and number
+    of points it cut (for ``LiveHub.publish_rewound``)."""
+
+    run: Any
+    rows: int
+    keys: set[str]
+    cut: int

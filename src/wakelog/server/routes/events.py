@@ -4,7 +4,8 @@
 stream ``text/event-stream``. The first event is ``ready`` (the subscription is in place); then:
 
 * ``run_created`` ``{"run_id"}`` — the server saw a run for the first time;
-* ``points`` ``{"run_id", "keys", "points", "ack"}`` — new history points for these keys;
+* ``points`` ``{"run_id", "keys", "points", "ack"}`` — new history points for these keys (with
+  ``"rewound": true``: a rewind cut that many of their points; the series are loaded again alike);
 * ``state`` ``{"run_id", "state"}`` — the run's state changed (running, finished, failed…);
 * ``run_updated`` ``{"run_id", "ack"}`` — anything else (config, summary, console, files).
 
@@ -59,6 +60,8 @@ def translate(event: dict[str, Any]) -> list[ServerSentEvent]:
             "points": event["points"],
             "ack": event.get("ack"),
         }
+        if event.get("rewound"):
+            data["rewound"] = True
         out.append(ServerSentEvent(json.dumps(data), event="points"))
     if event.get("state"):
         out.append(ServerSentEvent(json.dumps({"run_id": run_id, "state": event["state"]}), event="state"))

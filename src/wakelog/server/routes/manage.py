@@ -2,7 +2,8 @@
 
 ``PATCH /api/v1/runs/{entity}/{project}/{run_id}`` sets any of ``name``, ``tags``, ``notes``
 (markdown), ``group``, ``job_type``; ``DELETE`` on the same path puts the run in the project's
-trash and ``POST …/restore`` takes it out; ``POST …/stop`` asks a running run to stop.
+trash and ``POST …/restore`` takes it out; ``POST …/stop`` asks a running run to stop;
+``POST …/rewind`` cuts the run's history after a step (``resume_from``: the SDK asks it).
 ``POST /api/v1/projects/{entity}/{project}/runs/bulk`` does one ``action`` (``tag``, ``untag``,
 ``delete``, ``restore``, ``move``) to a list of runs and answers which changed and which the
 project does not hold. ``GET …/trash`` lists the trash. All writes need the ``member`` role (a
@@ -25,6 +26,7 @@ from wakelog.server.http import check_texts, json_response, not_found, project_p
 from wakelog.server.manage import runs as manage
 from wakelog.server.permissions import Viewer, Writer, require_writer
 from wakelog.server.query import runs as q
+from wakelog.store.ingest import MAX_INT64
 from wakelog.store.schema import runs
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(refuse_nul)])
@@ -44,6 +46,15 @@ class RunEdit(BaseModel):
     notes: Annotated[str, StringConstraints(max_length=MAX_EDIT_BYTES)] | None = None
     group: Annotated[str, StringConstraints(max_length=256)] | None = None
     job_type: Annotated[str, StringConstraints(max_length=128)] | None = None
+
+
+class RewindTo(BaseModel):
+    step: int = Field(ge=0, le=MAX_INT64, description="the last step the run keeps")
+
+
+class RunRewound(BaseModel):
+    last_step: int = Field(description="the run's last step now: the one it was rewound to")
+    rows: int = Field(description="the history rows it kept")
 
 
 class BulkAction(BaseModel):
@@ -122,6 +133,23 @@ async def stop_run(entity: str, project: str, run_id: str, request: Request, use
     await run_in_threadpool(manage.stop, request.app.state.db, user, entity, project, run_id)
     request.app.state.live.publish_runs_changed(entity, project, [run_id])
     return Response(status_code=204)
+
+
+@router.post(
+    "/runs/{entity}/{project}/{run_id}/rewind",
+    response_model=RunRewound,
+    openapi_extra=json_body_schema(RewindTo),
+)
+async def rewind_run(entity: str, project: str, run_id: str, request: Request, user: Writer) -> Any:
+    """Rewind the run to a step of its history (``init(resume_from="<run>?_step=N")``): the rows
+    after it are gone from every read, its summary goes back to what they had not set, and it
+    logs on from the next step. 400 for a step the run has not logged."""
+    entity, project, run_id = run_path(entity, project, run_id)
+    body = await read_json(request, RewindTo, 4096)
+    db = request.app.state.db
+    done = await run_in_threadpool(manage.rewind, db, user, entity, project, run_id, body.step)
+    request.app.state.live.publish_rewound(entity, project, run_id, done.keys, done.cut)
+    return {"last_step": done.run.last_step, "rows": done.rows}
 
 
 @router.post(

@@ -1,11 +1,20 @@
-"""``wandb.init(fork_from="<run>?_step=N")``: a new run that starts with its parent's history.
+"""``wandb.init(fork_from=…)`` and ``resume_from=…``: a run branched from a step of a run's history.
+
+**Forks** (``fork_from="<run>?_step=N"``): a new run that starts with its parent's history.
 
 The client says where it forks in the new run's config (``_wandb.branch_point``: the parent's id
 and step) and logs from step N+1 on; it is the server's part to give the new run the parent's
 history up to step N. The new run's first upsert copies those rows as history records through the
 same ingest, so the fork reads back as a run that logged them itself. The parent is looked up in
-the new run's project (W&B's rule as well). ``resume_from`` (rewinding a run in place) is the
-``rewindRun`` operation, which wakelog does not implement: it is refused by name.
+the new run's project (W&B's rule as well).
+
+**Rewinds** (``resume_from="<run>?_step=N"``): before its first upsert the client sends
+``rewindRun(runName, entity, project, metricName: "_step", metricValue: N)``; the server cuts the
+run's history after N (``operations.rewind_run`` → ``server/manage/runs.rewind`` →
+``store/rewind.py``) and answers the run with ``historyLineCount``, the rows kept, where the
+client continues its history file. The client then
+upserts the run (``_wandb.branch_point`` names the run itself, which is no fork) and logs from
+N+1. W&B rewinds by ``_step`` only; another metric is refused by name.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from anyio import from_thread
 
 from wakelog._names import check_file_name
 from wakelog._version import __version__
@@ -21,11 +22,13 @@ from wakelog.runlog import RecordType
 from wakelog.server.auth import User
 from wakelog.server.errors import InvalidRequest
 from wakelog.server.http import not_found, project_path, run_path
+from wakelog.server.manage import runs as manage
 from wakelog.server.permissions import require, require_writer
 from wakelog.server.wandb_compat import artifact_edits, artifacts, branches, reads, uploads
 from wakelog.server.wandb_compat.graphql import Field, Resolver, Strict
 from wakelog.server.wandb_compat.mapping import config_values, loads, metric_definitions, wandb_config
 from wakelog.server.wandb_compat.records import LIVE_STATES, Made, apply_in_thread
+from wakelog.store.ingest import MAX_INT64
 from wakelog.store.schema import console_lines, entities, entity_members, projects, runs
 
 #: Where a run goes when the client names no project (wandb's own default).
@@ -289,6 +292,26 @@ def create_run_files(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     return {"runID": path[2], "uploadHeaders": [], "files": files}
 
 
+def rewind_run(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    """``rewindRun`` (``resume_from``, see ``branches.py``): the run's history cut after the step
+    ``metricValue`` names; the run as ``upsertBucket`` answers it, ``historyLineCount`` being the
+    rows kept."""
+    given = args.get("input")
+    if not isinstance(given, dict):
+        raise InvalidRequest("rewindRun needs an input object")
+    metric, step = given.get("metricName"), given.get("metricValue")
+    if metric != "_step":
+        raise InvalidRequest(f"rewindRun: a run rewinds by _step only (as on W&B), not by {metric!r}")
+    if type(step) not in (int, float) or not 0 <= step <= MAX_INT64 or step != int(step):
+        raise InvalidRequest(f"rewindRun: the step must be a whole number from 0 to 2**63-1, not {step!r}")
+    path = _path(ctx, _string(given, "entityName"), _string(given, "projectName"), given.get("runName"))
+    with ctx.state.db.read() as conn:
+        require_writer(conn, ctx.user, path[0])
+    done = manage.rewind(ctx.state.db, ctx.user, *path, int(step))
+    from_thread.run_sync(ctx.state.live.publish_rewound, *path, done.keys, done.cut)
+    return {"rewoundRun": {**_bucket(done.run, path), "historyLineCount": done.rows}}
+
+
 def notify_alert(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     given = args.get("input")
     if not isinstance(given, dict):
@@ -317,6 +340,7 @@ RESOLVERS: dict[tuple[str, str], Resolver] = {
     ("mutation", "upsertBucket"): upsert_bucket,
     ("mutation", "createRunFiles"): create_run_files,
     ("mutation", "notifyScriptableRunAlert"): notify_alert,
+    ("mutation", "rewindRun"): rewind_run,
     ("mutation", "createArtifact"): artifacts.create_artifact,
     ("mutation", "createArtifactManifest"): artifacts.create_manifest,
     ("mutation", "updateArtifactManifest"): artifacts.update_manifest,

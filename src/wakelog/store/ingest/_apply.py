@@ -298,12 +298,22 @@ def _newer_than_edits(run: Any, batch: Batch) -> dict[str, Any]:
     }
 
 
+#: What the server notes in a run's metadata besides ``lost_records`` (``store/rewind.py``): kept
+#: as it is when the client sends new metadata.
+_SERVER_NOTES = ("rewinds",)
+
+
 def _note_lost(run: Any, batch: Batch, values: dict[str, Any]) -> None:
-    """Declared gaps go to the run's metadata (``lost_records``), kept when new metadata arrives."""
-    known = (run.run_metadata or {}).get("lost_records") or []
+    """Declared gaps go to the run's metadata (``lost_records``); what the server noted there is
+    kept when new metadata arrives."""
+    held = run.run_metadata or {}
+    known = held.get("lost_records") or []
     if batch.lost or (known and "run_metadata" in values):
-        metadata = values.get("run_metadata", run.run_metadata or {})
+        metadata = values.get("run_metadata", held)
         values["run_metadata"] = {**metadata, "lost_records": [*known, *json_safe(batch.lost)]}
+    if "run_metadata" in values:
+        kept = {key: held[key] for key in _SERVER_NOTES if key in held}
+        values["run_metadata"] = {**values["run_metadata"], **kept}
 
 
 def _write_lines(conn: sa.Connection, run_pk: int, lines: list[tuple[str, float, str]]) -> None:
