@@ -38,6 +38,7 @@ from wakelog.server.query.downsample import (
 )
 from wakelog.store import series as codec
 from wakelog.store.chunks import select_rows
+from wakelog.store.database import binary_results
 from wakelog.store.schema import STREAM_HISTORY, STREAM_SYSTEM, history_objects, series_chunks
 
 STREAMS = {
@@ -149,12 +150,14 @@ def _decode_into(
     for start in range(0, len(items), DECODE_BATCH):
         batch = items[start : start + DECODE_BATCH]
         rows = conn.execute(
-            select_rows(
-                conn.dialect.name,
-                (c.run_pk, c.key, c.chunk, c.data),
-                [c.stream == stream],
-                (c.run_pk, c.key, c.chunk),
-                batch,
+            binary_results(
+                select_rows(
+                    conn.dialect.name,
+                    (c.run_pk, c.key, c.chunk, c.data),
+                    [c.stream == stream],
+                    (c.run_pk, c.key, c.chunk),
+                    batch,
+                )
             )
         )
         for row in rows:
@@ -175,9 +178,11 @@ def _x_ranges_from_sketches(
     c = series_chunks.c
     tables: dict[int, list[np.ndarray]] = {}
     rows = conn.execute(
-        sa.select(c.run_pk, c.sketch)
-        .where(c.run_pk.in_([r.pk for r in refs]), c.stream == STREAM_HISTORY, c.key == x_key)
-        .order_by(c.run_pk, c.key, c.chunk)
+        binary_results(
+            sa.select(c.run_pk, c.sketch)
+            .where(c.run_pk.in_([r.pk for r in refs]), c.stream == STREAM_HISTORY, c.key == x_key)
+            .order_by(c.run_pk, c.key, c.chunk)
+        )
     )
     for row in rows:
         tables.setdefault(row.run_pk, []).append(codec.read_sketch(row.sketch))
@@ -333,7 +338,7 @@ def _overlapping_chunks(
         query = query.where(c.last_step >= union_lo)
     if union_hi is not None:
         query = query.where(c.first_step <= union_hi)
-    for row in conn.execute(query.order_by(c.run_pk, c.key, c.chunk)):
+    for row in conn.execute(binary_results(query.order_by(c.run_pk, c.key, c.chunk))):
         groups.setdefault((row.run_pk, row.key), []).append(
             _Chunk(row.chunk, row.first_step, row.last_step, row.count, row.sketch)
         )
@@ -617,8 +622,10 @@ def _load_chunks(
     for start in range(0, len(needed), DECODE_BATCH):
         batch = needed[start : start + DECODE_BATCH]
         rows = conn.execute(
-            select_rows(
-                conn.dialect.name, (c.key, c.chunk, c.data), fixed, (c.key, c.chunk), batch, ordered=True
+            binary_results(
+                select_rows(
+                    conn.dialect.name, (c.key, c.chunk, c.data), fixed, (c.key, c.chunk), batch, ordered=True
+                )
             )
         )
         for row in rows:
