@@ -1,8 +1,11 @@
 """Seeding a benchmark server's database fast: a few template runs are ingested for real, the
-others get copies of their series chunks in SQL (same bytes, other run ids)."""
+others get copies of their series chunks in SQL (same bytes, other run ids); and the store it
+lives in (SQLite, or a throwaway PostgreSQL cluster)."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,3 +25,44 @@ def copy_series_from_templates(db: Any, ids: list[str], templates: int, run_id_l
         )
         for i in range(templates, len(ids)):
             conn.execute(copy, {"pk": pks[ids[i]], "source": pks[ids[i % templates]]})
+
+
+@contextlib.contextmanager
+def backend_store(postgres: bool) -> Iterator[str | None]:
+    """Where a bench server keeps its metadata: ``None`` (its own SQLite file) or a fresh, upgraded
+    database on a throwaway PostgreSQL cluster (as the tests start one), stopped afterwards."""
+    if not postgres:
+        yield None
+        return
+    from load import postgres as start_postgres
+
+    cluster, url = start_postgres()
+    try:
+        yield url
+    finally:
+        cluster.stop()
+
+
+def settle(db: Any) -> None:
+    """Statistics (and PostgreSQL's visibility map) as autovacuum leaves a seeded store."""
+    with db.engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
+            "ANALYZE" if db.is_sqlite else "VACUUM ANALYZE"
+        )
+
+
+def storage_note(db: Any) -> str:
+    """On PostgreSQL, how the chunk rows' ``sketch`` and ``data`` are stored: pglz-compressed
+    (inline or not) or plain; chunk reads pay the decompression on every read."""
+    if db.is_sqlite:
+        return ""
+    with db.engine.connect() as conn:
+        row = conn.exec_driver_sql(
+            "SELECT count(*), count(pg_column_compression(sketch)), count(pg_column_compression(data)), "
+            "pg_size_pretty(pg_relation_size('series_chunks')), "
+            "pg_size_pretty(pg_total_relation_size('series_chunks')) FROM series_chunks"
+        ).one()
+    return (
+        f"; PostgreSQL: {row[1]:,} of {row[0]:,} sketches and {row[2]:,} data compressed, "
+        f"table {row[3]} ({row[4]} with TOAST and indexes)"
+    )

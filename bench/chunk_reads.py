@@ -1,6 +1,6 @@
-"""One run's chart, zoom and CSV export on a store holding many other runs (SQLite, server time).
+"""One run's chart, zoom and CSV export on a store holding many other runs (server time).
 
-    python bench/chunk_reads.py [--quick] [--runs N] [--steps S] [--repeat R] [--json PATH]
+    python bench/chunk_reads.py [--quick] [--postgres] [--runs N] [--steps S] [--repeat R] [--json PATH]
 
 Budget (DESIGN.md §4): ≤ 20 ms / ≤ 20 ms / ≤ 200 ms on a 600M-point store, which means no read may
 scan the chunk table: its cost must not grow with the other runs. ``--runs`` runs × 4 keys ×
@@ -8,7 +8,8 @@ scan the chunk table: its cost must not grow with the other runs. ``--runs`` run
 copies in SQL); then one run's full chart (1,000 points a key, from the sketches), a zoom into a
 tenth of its steps (decodes the chunks it covers) and its CSV export (decodes them all) go through
 the real app in-process, and each figure is the handler's own ``Server-Timing``, the median of
-``--repeat`` after a warm-up. Run it with the code before and after a change (``PYTHONPATH``) to
+``--repeat`` after a warm-up (``--postgres``: on a throwaway PostgreSQL cluster, not SQLite).
+Run it with the code before and after a change (``PYTHONPATH``) to
 compare: the store and the requests are the same. (The export streams its answer and has no
 ``Server-Timing``: its figure is the whole in-process request.)
 """
@@ -26,6 +27,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from _seed import backend_store, settle
 from server_query import KEYS, measure, seed_history, server_ms
 
 
@@ -35,6 +37,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int)
     parser.add_argument("--steps", type=int)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--postgres", action="store_true", help="on a throwaway PostgreSQL cluster")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     runs = args.runs or (100 if args.quick else 400)
@@ -46,13 +49,14 @@ def main() -> None:
     from wakelog.server.serve import prepare
     from wakelog.store.database import Database
 
-    with tempfile.TemporaryDirectory() as tmp:
-        config = ServerConfig(data_dir=Path(tmp), min_free_bytes=0)
+    with tempfile.TemporaryDirectory() as tmp, backend_store(args.postgres) as url:
+        config = ServerConfig(data_dir=Path(tmp), backend_store=url, min_free_bytes=0)
         with redirect_stderr(io.StringIO()):
             prepare(config)
         key = (Path(tmp) / "admin.key").read_text().strip()
         db = Database(config.database_url)
         ids = seed_history(db, runs, steps, 4096)
+        settle(db)
         with db.read() as conn:
             chunks = conn.execute(sa.text("SELECT count(*) FROM series_chunks")).scalar()
         db.dispose()
@@ -80,7 +84,9 @@ def main() -> None:
                     return 1000 * (time.perf_counter() - start)  # the export streams: the whole request
 
                 results[name] = measure(call, args.repeat)
-    print(f"one run's reads among {runs} runs × {len(keys)} keys × {steps:,} steps ({chunks:,} chunk rows):")
+    backend = "PostgreSQL" if args.postgres else "SQLite"
+    store = f"{runs} runs × {len(keys)} keys × {steps:,} steps ({chunks:,} chunk rows)"
+    print(f"{backend}: one run's reads among {store}:")
     for name, f in results.items():
         print(f"  {name}: {f['median_ms']:.1f} ms (min {f['min_ms']:.1f}, max {f['max_ms']:.1f})")
     if args.json:

@@ -1,4 +1,4 @@
-"""Server budgets for reading data back (DESIGN.md §4), SQLite, server time:
+"""Server budgets for reading data back (DESIGN.md §4), SQLite or PostgreSQL, server time:
 
 * history: 100 runs × 4 keys × 100k steps, downsampled to 1,000 points per series — ≤ 300 ms;
 * run table: 10k runs sorted by a summary metric — ≤ 200 ms;
@@ -12,7 +12,10 @@ figure is the handler's own ``Server-Timing`` (SQL, numpy and encoding the respo
 of several repetitions after a warm-up. ``--batch`` sets how many steps each ingest batch holds:
 series written in small live batches have more, smaller chunks (more sketch rows to read).
 
-Run: python bench/server_query.py [--quick] [--batch 4096] [--part importance] [--json PATH]
+``--postgres`` seeds and serves a fresh database on a throwaway PostgreSQL cluster (as the tests
+start one) instead of SQLite.
+
+Run: python bench/server_query.py [--quick] [--postgres] [--batch 4096] [--part importance] [--json PATH]
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
-from _seed import copy_series_from_templates
+from _seed import backend_store, copy_series_from_templates, settle, storage_note
 
 HISTORY_BUDGET_MS = 300.0
 RUNS_BUDGET_MS = 200.0
@@ -215,16 +218,50 @@ def bench_table(client: Any, table_runs: int, repeat: int) -> list[dict[str, Any
     ]
 
 
+def seed(config: Any, args: argparse.Namespace, sizes: dict[str, int], parts: set[str]) -> list[str]:
+    """Seed the parts' data into ``config``'s store; the history runs' ids."""
+    from wakelog.store.database import Database
+
+    db = Database(config.database_url)
+    t0 = time.perf_counter()
+    ids = seed_history(db, sizes["runs"], sizes["steps"], args.batch) if "history" in parts else []
+    t1 = time.perf_counter()
+    if "table" in parts:
+        seed_table(db, sizes["table_runs"])
+    if "importance" in parts:
+        seed_importance(db, sizes["importance_runs"])
+    t2 = time.perf_counter()
+    settle(db)
+    with db.read() as conn:
+        chunks = conn.execute(sa.text("SELECT count(*) FROM series_chunks WHERE stream = 0")).scalar()
+    stored = storage_note(db)
+    db.dispose()
+    print(
+        f"{'PostgreSQL' if args.postgres else 'SQLite'}: seeded {sizes['runs']} runs × {len(KEYS)} keys × "
+        f"{sizes['steps']:,} steps ({chunks:,} chunk rows, batches of {args.batch}) in {t1 - t0:.1f} s; "
+        f"table and importance runs in {t2 - t1:.1f} s{stored}",
+        file=sys.stderr,
+    )
+    return ids
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller data (ratios then mean little)")
     parser.add_argument("--batch", type=int, default=4096, help="steps per ingest batch when seeding")
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--part", choices=("all", "history", "table", "importance"), default="all")
+    parser.add_argument("--postgres", action="store_true", help="on a throwaway PostgreSQL cluster")
+    parser.add_argument("--runs", type=int, help="history runs (default 100, --quick 20)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     runs, steps, table_runs = (20, 20_000, 1000) if args.quick else (100, 100_000, 10_000)
-    importance_runs = 200 if args.quick else 1000
+    sizes = {
+        "runs": args.runs or runs,
+        "steps": steps,
+        "table_runs": table_runs,
+        "importance_runs": 200 if args.quick else 1000,
+    }
     parts = {"history", "table", "importance"} if args.part == "all" else {args.part}
 
     import warnings
@@ -236,42 +273,27 @@ def main() -> None:
     from wakelog.server.app import create_app
     from wakelog.server.config import ServerConfig
     from wakelog.server.serve import prepare
-    from wakelog.store.database import Database
 
     results: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        config = ServerConfig(data_dir=Path(tmp))
+    with tempfile.TemporaryDirectory() as tmp, backend_store(args.postgres) as url:
+        config = ServerConfig(data_dir=Path(tmp), backend_store=url)
         prepare(config)
         key = (Path(tmp) / "admin.key").read_text().strip()
-        db = Database(config.database_url)
-        t0 = time.perf_counter()
-        ids = seed_history(db, runs, steps, args.batch) if "history" in parts else []
-        t1 = time.perf_counter()
-        if "table" in parts:
-            seed_table(db, table_runs)
-        if "importance" in parts:
-            seed_importance(db, importance_runs)
-        t2 = time.perf_counter()
-        with db.read() as conn:
-            chunks = conn.execute(sa.text("SELECT count(*) FROM series_chunks WHERE stream = 0")).scalar()
-        db.dispose()
-        print(
-            f"seeded {runs} runs × {len(KEYS)} keys × {steps:,} steps ({chunks:,} chunk rows, "
-            f"batches of {args.batch}) in {t1 - t0:.1f} s; table and importance runs in {t2 - t1:.1f} s",
-            file=sys.stderr,
-        )
-        app = create_app(config)
-        with TestClient(app, base_url="http://bench") as client:
+        ids = seed(config, args, sizes, parts)
+        with TestClient(create_app(config), base_url="http://bench") as client:
             client.auth = ("api", key)
             if "history" in parts:
                 results += bench_history(client, ids, steps, args.repeat)
             if "table" in parts:
                 results += bench_table(client, table_runs, args.repeat)
             if "importance" in parts:
-                results += bench_importance(client, importance_runs, args.repeat)
+                results += bench_importance(client, sizes["importance_runs"], args.repeat)
     if args.json:
         args.json.write_text(
-            json.dumps({"quick": args.quick, "batch": args.batch, "results": results}, indent=1)
+            json.dumps(
+                {"quick": args.quick, "postgres": args.postgres, "batch": args.batch, "results": results},
+                indent=1,
+            )
         )
     if not all(math.isfinite(r["ratio"]) for r in results):
         sys.exit(1)

@@ -342,3 +342,69 @@ def test_0013_adds_saved_views_to_a_database_with_runs_and_goes_back(
         assert [v["is_default"] for v in client.get(views).json()] == [False, True]
     tables, names = downgrade_and_back(url, "0012")
     assert names == ["before"] and "saved_views" not in tables and "reports" in tables
+
+
+def chunk_storage(url: str) -> tuple[dict[str, str], list[tuple[bool, bool]]]:
+    """PostgreSQL's storage of ``series_chunks.sketch`` and ``data`` (``x`` extended, ``e``
+    external), and for each chunk row whether its sketch and its data are stored compressed."""
+    db = Database(url)
+    try:
+        with db.read() as conn:
+            kinds = conn.execute(
+                sa.text(
+                    "SELECT attname, attstorage FROM pg_attribute "
+                    "WHERE attrelid = 'series_chunks'::regclass AND attname IN ('sketch', 'data')"
+                )
+            ).all()
+            rows = conn.execute(
+                sa.text(
+                    "SELECT pg_column_compression(sketch) IS NOT NULL, "
+                    "pg_column_compression(data) IS NOT NULL FROM series_chunks ORDER BY run_pk, key, chunk"
+                )
+            ).all()
+    finally:
+        db.dispose()
+    return {str(name): str(kind) for name, kind in kinds}, [tuple(row) for row in rows]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0016_stores_new_chunks_uncompressed_on_postgresql_and_goes_back(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A chunk written before the upgrade reads back as before; one written after is stored as it
+    is on PostgreSQL (its sketch compresses, so the old storage would have); the downgrade brings
+    compression back for what is written then. On SQLite the migration changes nothing."""
+    from wakelog.store.ingest import apply_batch
+
+    url = empty_database(backend, tmp_path, request)
+    steps = list(range(0, 2000, 2))
+    points = [[1 + i, "history", 1.0, {"a": float(s), "_step": s}] for i, s in enumerate(steps)]
+    db = Database(url)
+    try:
+        db.upgrade("0015")
+        apply_batch(db, "team", "p", "old", [(0, "run", 1.0, {}), *map(tuple, points)])
+        db.upgrade()
+    finally:
+        db.dispose()
+    with InProcessServer(tmp_path / "data", database_url=url) as server, server.client() as client:
+        assert post_records(client, "team/p/new", [[0, "run", 1.0, {}], *points]).status_code == 200
+        for run in ("old", "new"):
+            answer = client.get(f"/api/v1/runs/team/p/{run}/history", params={"keys": ["a"]})
+            (series,) = answer.json()["series"]
+            assert series["steps"] == steps and series["values"] == [float(s) for s in steps]
+    if backend == "sqlite":
+        return
+    kinds, compressed = chunk_storage(url)
+    assert kinds == {"sketch": "e", "data": "e"}
+    assert compressed == [(True, False), (False, False)], "old: sketch pglz-compressed; new: as it is"
+    from alembic import command
+
+    db = Database(url)
+    try:
+        command.downgrade(db._alembic_config(), "0015")
+        assert chunk_storage(url)[0] == {"sketch": "x", "data": "x"}
+        apply_batch(db, "team", "p", "older", [(0, "run", 1.0, {}), *map(tuple, points)])
+        db.upgrade()
+    finally:
+        db.dispose()
+    assert chunk_storage(url) == (kinds, [(True, False), (False, False), (True, False)])

@@ -3,7 +3,8 @@
 The statements the server runs on ``series_chunks`` — ingest's tail lookup, a chart, a zoom, a CSV
 export — are captured as they execute, then the database's own planner is asked about each with its
 parameters (EXPLAIN QUERY PLAN on SQLite; EXPLAIN on PostgreSQL with sequential scans priced out, so
-a plan that can use the index does).
+a plan that can use the index does). On PostgreSQL, every statement that reads a chunk's ``sketch`` or
+``data`` gets its results in binary format (a ``bytea`` in text travels hex-encoded, twice its size).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 
 from tests.harness import InProcessServer
 from tests.server.conftest import post_records
+from wakelog.server.sweeps.store import metric_histories
 from wakelog.store.ingest._series import tails_query
 from wakelog.store.series import CHUNK_POINTS
 
@@ -53,6 +55,25 @@ def captured(server: InProcessServer) -> Iterator[list[tuple[str, Any]]]:
         yield seen
     finally:
         sa.event.remove(engine, "before_cursor_execute", note)
+
+
+@contextlib.contextmanager
+def result_formats(server: InProcessServer) -> Iterator[list[tuple[str, dict[str, int]]]]:
+    """The statements on ``series_chunks`` the server runs meanwhile, each with the format its
+    result columns came back in (psycopg's ``pgresult``: 0 text, 1 binary)."""
+    seen: list[tuple[str, dict[str, int]]] = []
+
+    def note(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        if "series_chunks" in statement and cursor.description:
+            names = [column.name for column in cursor.description]
+            seen.append((statement, {name: cursor.pgresult.fformat(i) for i, name in enumerate(names)}))
+
+    engine = server.app.state.db.engine
+    sa.event.listen(engine, "after_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "after_cursor_execute", note)
 
 
 def plan(server: InProcessServer, statement: str, parameters: Any) -> str:
@@ -106,3 +127,33 @@ def test_reads_search_the_primary_key(
     assert seen, f"the {what} read no chunks"
     for statement, parameters in seen:
         assert_searches_the_key(server, statement, parameters)
+
+
+def test_chunk_reads_come_back_in_binary_on_postgresql(server: InProcessServer, run: str) -> None:
+    """A chart (sketches), a zoom and an export (data), an x axis zoom (the x key's sketches),
+    ingest's tail lookup and a sweep's metric histories: each statement that reads ``sketch`` or
+    ``data`` gets it in binary; the other columns and statements keep the text format."""
+    if server.backend != "postgres":
+        pytest.skip("binary results are PostgreSQL's")
+    with result_formats(server) as seen, server.client() as client:
+        for path, params in [
+            ("history", {"keys": ["a"], "points": 1000}),
+            ("history", {"keys": ["a", "b"], "points": 1000, "min_step": 100, "max_step": 9000}),
+            ("history", {"keys": ["b"], "points": 100, "x_axis": "a", "x_min": 10.0, "x_max": 20.0}),
+            ("history/export", {"format": "csv"}),
+        ]:
+            assert client.get(f"{API}/runs/{run}/{path}", params=params).status_code == 200
+        batches = [[[0, "run", 1.0, {"id": "binary"}]]] + [
+            [[seq, "history", 1.0, {"a": float(seq), "_step": seq}]] for seq in (1, 2)
+        ]  # the second point's batch looks up (and rewrites) the open tail chunk
+        for batch in batches:
+            assert post_records(client, "admin/plans/binary", batch).status_code == 200
+        with server.app.state.db.read() as conn:
+            run_pk = conn.execute(sa.text("SELECT id FROM runs WHERE run_id = 'binary'")).scalar_one()
+            assert metric_histories(conn, [run_pk], "a") == {run_pk: [1.0, 2.0]}
+    packed = [(statement, formats) for statement, formats in seen if {"sketch", "data"} & set(formats)]
+    assert {column for _, formats in packed for column in formats} >= {"sketch", "data"}
+    assert len(packed) >= 6, [statement for statement, _ in packed]
+    for statement, formats in packed:
+        assert set(formats.values()) == {1}, (statement, formats)
+    assert any(set(formats.values()) == {0} for _, formats in seen), "other reads stay in text"

@@ -38,6 +38,7 @@ from wakelog.server.query.downsample import (
 )
 from wakelog.store import series as codec
 from wakelog.store.chunks import select_rows
+from wakelog.store.database import binary_results
 from wakelog.store.schema import STREAM_HISTORY, STREAM_SYSTEM, history_objects, series_chunks
 
 STREAMS = {
@@ -149,12 +150,14 @@ def _decode_into(
     for start in range(0, len(items), DECODE_BATCH):
         batch = items[start : start + DECODE_BATCH]
         rows = conn.execute(
-            select_rows(
-                conn.dialect.name,
-                (c.run_pk, c.key, c.chunk, c.data),
-                [c.stream == stream],
-                (c.run_pk, c.key, c.chunk),
-                batch,
+            binary_results(
+                select_rows(
+                    conn.dialect.name,
+                    (c.run_pk, c.key, c.chunk, c.data),
+                    [c.stream == stream],
+                    (c.run_pk, c.key, c.chunk),
+                    batch,
+                )
             )
         )
         for row in rows:
@@ -175,9 +178,11 @@ def _x_ranges_from_sketches(
     c = series_chunks.c
     tables: dict[int, list[np.ndarray]] = {}
     rows = conn.execute(
-        sa.select(c.run_pk, c.sketch)
-        .where(c.run_pk.in_([r.pk for r in refs]), c.stream == STREAM_HISTORY, c.key == x_key)
-        .order_by(c.run_pk, c.key, c.chunk)
+        binary_results(
+            sa.select(c.run_pk, c.sketch)
+            .where(c.run_pk.in_([r.pk for r in refs]), c.stream == STREAM_HISTORY, c.key == x_key)
+            .order_by(c.run_pk, c.key, c.chunk)
+        )
     )
     for row in rows:
         tables.setdefault(row.run_pk, []).append(codec.read_sketch(row.sketch))
@@ -333,10 +338,11 @@ def _overlapping_chunks(
         query = query.where(c.last_step >= union_lo)
     if union_hi is not None:
         query = query.where(c.first_step <= union_hi)
-    for row in conn.execute(query.order_by(c.run_pk, c.key, c.chunk)):
-        groups.setdefault((row.run_pk, row.key), []).append(
-            _Chunk(row.chunk, row.first_step, row.last_step, row.count, row.sketch)
-        )
+    # Fetched whole (one call into psycopg's C row loader, not one per row: a 100-run chart has
+    # 10,000 rows) and unpacked as tuples.
+    rows = conn.execute(binary_results(query.order_by(c.run_pk, c.key, c.chunk))).all()
+    for run_pk, key, chunk, first_step, last_step, count, sketch in rows:
+        groups.setdefault((run_pk, key), []).append(_Chunk(chunk, first_step, last_step, count, sketch))
     return groups
 
 
@@ -429,20 +435,21 @@ def _bin_downsampled(
     binned_at = {p.index: i for i, p in enumerate(binned_plans)}
     if not binned_plans:
         return None, binned_at
-    pieces: list[np.ndarray] = []
-    lengths: list[int] = []
+    # A chart of 100 runs bins some 10,000 sketches: their bytes are joined and read as one array
+    # (an array per sketch costs more than the binning); decoded points are atoms' bytes too.
+    pieces: list[bytes] = []
     owners: list[int] = []
     for order, plan in enumerate(binned_plans):
         for ch in plan.chunks:
             if plan.mode == "sketch" and ch.points is None:
-                piece = np.frombuffer(ch.sketch or b"", dtype="<f8")
+                pieces.append(ch.sketch or b"")
             else:
                 assert ch.points is not None
-                piece = point_atoms(ch.points.steps, ch.points.values).ravel()
-            pieces.append(piece)
-            lengths.append(len(piece) // ATOM_FIELDS)
+                raw = point_atoms(ch.points.steps, ch.points.values)
+                pieces.append(raw.astype("<f8", copy=False).tobytes())
             owners.append(order)
-    atoms = np.concatenate(pieces).reshape(-1, ATOM_FIELDS)
+    atoms = np.frombuffer(b"".join(pieces), dtype="<f8").reshape(-1, ATOM_FIELDS)
+    lengths = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces)) // (8 * ATOM_FIELDS)
     series_index = np.repeat(np.asarray(owners, dtype=np.int64), lengths)
     lo_grid = np.array([grids[p.ref.pk][0] for p in binned_plans], dtype=np.float64)
     hi_grid = np.array([grids[p.ref.pk][1] for p in binned_plans], dtype=np.float64)
@@ -617,8 +624,10 @@ def _load_chunks(
     for start in range(0, len(needed), DECODE_BATCH):
         batch = needed[start : start + DECODE_BATCH]
         rows = conn.execute(
-            select_rows(
-                conn.dialect.name, (c.key, c.chunk, c.data), fixed, (c.key, c.chunk), batch, ordered=True
+            binary_results(
+                select_rows(
+                    conn.dialect.name, (c.key, c.chunk, c.data), fixed, (c.key, c.chunk), batch, ordered=True
+                )
             )
         )
         for row in rows:

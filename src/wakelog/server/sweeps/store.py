@@ -33,6 +33,7 @@ from wakelog.server.errors import Conflict, InvalidRequest, NotFound
 from wakelog.server.sweeps import hyperband, impute, search
 from wakelog.server.sweeps import space as sp
 from wakelog.store import series as codec
+from wakelog.store.database import binary_results
 from wakelog.store.ingest import ensure_project
 from wakelog.store.schema import (
     STREAM_HISTORY,
@@ -620,13 +621,15 @@ def metric_histories(conn: sa.Connection, run_pks: list[int], key: str) -> dict[
     if not run_pks:
         return out
     rows = conn.execute(
-        sa.select(series_chunks.c.run_pk, series_chunks.c.data)
-        .where(
-            series_chunks.c.run_pk.in_(run_pks),
-            series_chunks.c.stream == STREAM_HISTORY,
-            series_chunks.c.key == key,
+        binary_results(
+            sa.select(series_chunks.c.run_pk, series_chunks.c.data)
+            .where(
+                series_chunks.c.run_pk.in_(run_pks),
+                series_chunks.c.stream == STREAM_HISTORY,
+                series_chunks.c.key == key,
+            )
+            .order_by(series_chunks.c.run_pk, series_chunks.c.chunk)
         )
-        .order_by(series_chunks.c.run_pk, series_chunks.c.chunk)
     )
     for run_pk, data in rows:
         out.setdefault(run_pk, []).extend(codec.decode(data).values.tolist())

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from wakelog.store import series as codec
 from wakelog.store.chunks import chunked
+from wakelog.store.database import binary_results
 from wakelog.store.schema import series_chunks
 
 Steps = npt.NDArray[np.int64]
@@ -75,7 +76,7 @@ def tails_query(count: int) -> sa.TextClause:
         "SELECT * FROM (SELECT stream, key, chunk, data, last_step, count AS points FROM series_chunks "
         "WHERE run_pk = :run AND stream = :s{0} AND key = :k{0} ORDER BY chunk DESC LIMIT 1) AS t{0}"
     )
-    return sa.text(" UNION ALL ".join(branch.format(index) for index in range(count)))
+    return binary_results(sa.text(" UNION ALL ".join(branch.format(index) for index in range(count))))
 
 
 def _new_points(steps: list[int], values: list[float], after: int | None) -> tuple[Steps, Values]:
