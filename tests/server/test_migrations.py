@@ -368,7 +368,7 @@ def chunk_storage(url: str) -> tuple[dict[str, str], list[tuple[bool, bool]]]:
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_0016_stores_new_chunks_uncompressed_on_postgresql_and_goes_back(
+def test_0017_stores_new_chunks_uncompressed_on_postgresql_and_goes_back(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     """A chunk written before the upgrade reads back as before; one written after is stored as it
@@ -381,7 +381,7 @@ def test_0016_stores_new_chunks_uncompressed_on_postgresql_and_goes_back(
     points = [[1 + i, "history", 1.0, {"a": float(s), "_step": s}] for i, s in enumerate(steps)]
     db = Database(url)
     try:
-        db.upgrade("0015")
+        db.upgrade("0016")
         apply_batch(db, "team", "p", "old", [(0, "run", 1.0, {}), *map(tuple, points)])
         db.upgrade()
     finally:
@@ -401,7 +401,7 @@ def test_0016_stores_new_chunks_uncompressed_on_postgresql_and_goes_back(
 
     db = Database(url)
     try:
-        command.downgrade(db._alembic_config(), "0015")
+        command.downgrade(db._alembic_config(), "0016")
         assert chunk_storage(url)[0] == {"sketch": "x", "data": "x"}
         apply_batch(db, "team", "p", "older", [(0, "run", 1.0, {}), *map(tuple, points)])
         db.upgrade()

@@ -2,7 +2,7 @@
 last activity and run count through it instead of grouping over every run of the server
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0014
 Create Date: 2026-12-04 13:45:00.000000
 """
 
