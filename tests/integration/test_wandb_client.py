@@ -30,6 +30,7 @@ from tests.server.conftest import (  # noqa: F401  (postgres_url: a fixture)
     db_upgrade,
     fresh_database,
     postgres_url,
+    query,
     start_server,
 )
 
@@ -356,11 +357,11 @@ def test_a_resumed_run_goes_on_where_it_ended_and_its_alert_arrives(
 ) -> None:
     code = textwrap.dedent(
         """
-        import wandb
+        import datetime, wandb
         run = wandb.init(project="resume", id="resume1", resume="allow")
         for i in range(3):
             run.log({"x": i})
-        run.alert(title="halfway", text="three steps")
+        run.alert(title="halfway", text="three steps", wait_duration=datetime.timedelta(minutes=5))
         run.finish()
         run = wandb.init(project="resume", id="resume1", resume="allow")
         for i in range(2):
@@ -382,6 +383,9 @@ def test_a_resumed_run_goes_on_where_it_ended_and_its_alert_arrives(
             ("failed", "Run resume1 failed"),
             ("finished", "Run resume1 finished"),
         ]
+    # the client sends wait_duration in milliseconds: stored as the seconds it was given
+    sql = "SELECT a.title, a.wait_duration FROM alerts a JOIN runs r ON r.id = a.run_pk WHERE r.run_id = :run"
+    assert [tuple(row) for row in query(server, sql, run="resume1")] == [("halfway", 300.0)]
 
 
 def test_a_wandb_table_arrives_as_a_table_file(server: ServerProcess, tmp_path: Path) -> None:
