@@ -140,7 +140,13 @@ def test_runs_move_to_projects_their_mover_may_write(server: InProcessServer) ->
         admin.post(f"{API}/users", json={"username": "mover"})
         key = admin.post(f"{API}/keys", json={"user": "mover"}).json()["key"]
         assert admin.put(f"{API}/entities/admin/members/mover", json={"role": "member"}).is_success
+        readonly = f"ro{uuid.uuid4().hex[:6]}"
+        assert admin.post(f"{API}/entities", json={"name": readonly}).status_code == 201
+        assert admin.put(f"{API}/entities/{readonly}/members/mover", json={"role": "viewer"}).is_success
     with server.client(key) as mover:
+        read_only = mover.post(bulk, json={"action": "move", "runs": ["b"], "to": f"{readonly}/p"})
+        assert read_only.status_code == 403 and "member role" in read_only.json()["detail"], read_only.text
+        assert _ids(mover, source) == ["b"], "a target the mover only reads takes nothing"
         assert mover.post(bulk, json={"action": "move", "runs": ["b"], "to": "mover/mine"}).is_success
         assert _ids(mover, "mover/mine") == ["b"]
         refused = mover.post(
@@ -152,20 +158,27 @@ def test_runs_move_to_projects_their_mover_may_write(server: InProcessServer) ->
 
 def test_purging_the_trash_frees_content_only_those_runs_held(server: InProcessServer) -> None:
     content = b"checkpoint " + uuid.uuid4().bytes
-    sha = hashlib.sha256(content).hexdigest()
+    shared = b"dataset " + uuid.uuid4().bytes  # held by the purged run and a kept one
+    sha, shared_sha = hashlib.sha256(content).hexdigest(), hashlib.sha256(shared).hexdigest()
     with server.client() as admin:
         project = _project(admin, "gone", "kept")
-        put = admin.put(
-            f"{API}/runs/{project}/gone/blobs/{sha}",
-            params={"offset": 0, "total": len(content)},
-            content=content,
-        )
-        assert put.json()["complete"] is True
-        attached = admin.post(
-            f"{API}/runs/{project}/gone/files",
-            json={"files": [{"name": "w.bin", "sha256": sha, "size": len(content)}]},
-        )
-        assert attached.status_code == 200, attached.text
+        for blob, blob_sha in ((content, sha), (shared, shared_sha)):
+            put = admin.put(
+                f"{API}/runs/{project}/gone/blobs/{blob_sha}",
+                params={"offset": 0, "total": len(blob)},
+                content=blob,
+            )
+            assert put.json()["complete"] is True
+        files = {
+            "gone": [("w.bin", content, sha), ("data.bin", shared, shared_sha)],
+            "kept": [("data.bin", shared, shared_sha)],
+        }
+        for run_id, entries in files.items():
+            attached = admin.post(
+                f"{API}/runs/{project}/{run_id}/files",
+                json={"files": [{"name": n, "sha256": h, "size": len(b)} for n, b, h in entries]},
+            )
+            assert attached.status_code == 200, attached.text
         assert admin.delete(f"{API}/runs/{project}/gone").status_code == 204
         state = server.app.state
         config = dataclasses.replace(state.config, unattached_max_age=0.0)
@@ -174,6 +187,9 @@ def test_purging_the_trash_frees_content_only_those_runs_held(server: InProcessS
         done = collect(state.db, state.blobs, config, now=time.time() + 31 * DAY)
         assert done.purged_runs >= 1 and done.unattached >= 1  # other tests left runs there too
         assert not state.blobs.exists(sha)
+        assert state.blobs.exists(shared_sha), "a kept run still points at it"
+        kept = admin.get(f"{API}/runs/{project}/kept/files/data.bin")
+        assert kept.status_code == 200 and kept.content == shared
         assert admin.get(f"{API}/projects/{project}/trash").json() == []
         assert _ids(admin, project) == ["kept"]
 
