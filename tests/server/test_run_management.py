@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 import time
 import uuid
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -235,3 +238,30 @@ def test_open_pages_hear_of_edits_deletes_and_moves(server: InProcessServer) -> 
         finally:
             for listener in listeners:
                 listener.close()
+
+
+def test_the_docs_example_edits_moves_and_deletes_a_run(
+    server: InProcessServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/collaboration.md's "Editing runs" example, run against this server."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "collaboration.md").read_text()
+    section = text[text.index("## Editing runs") : text.index("### Edits and a training")]
+    [block] = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+    with server.client() as admin:
+        project = _project(admin, "r1")
+        archive = f"admin/archive{uuid.uuid4().hex[:6]}"
+        monkeypatch.setenv("WAKELOG_BASE_URL", server.url)
+        monkeypatch.setenv("WAKELOG_API_KEY", server.key)
+        code = block.replace("acme/detection/3fa9c2", f"{project}/r1").replace("acme/archive", archive)
+        scope: dict[str, Any] = {}
+        try:
+            exec(compile(code, "collaboration.md: editing runs", "exec"), scope)
+        finally:
+            if "api" in scope:
+                scope["api"].close()
+        assert _ids(admin, project) == [] and _ids(admin, archive) == []
+        [trashed] = admin.get(f"{API}/projects/{archive}/trash").json()
+        assert (trashed["id"], trashed["name"]) == ("r1", "baseline, fp16")
+        assert admin.post(f"{API}/runs/{archive}/r1/restore").status_code == 204
+        run = admin.get(f"{API}/runs/{archive}/r1").json()
+        assert run["tags"] == ["sdk", "reviewed"] and run["notes"].startswith("lr warm-up **helps**")
