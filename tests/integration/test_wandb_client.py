@@ -1066,3 +1066,44 @@ def test_an_artifact_file_past_the_clients_multipart_threshold(server: ServerPro
         entries = _entries(client, "admin/huge/huge:v0")
     md5 = base64.b64encode(digest.digest()).decode()
     assert entries == {"huge.bin": (md5, sha256.hexdigest(), size)}
+
+
+def test_a_web_edit_during_a_stock_wandb_run_survives_its_later_updates(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    """A web edit of a live run's name and tags stays while the stock client goes on (config
+    changes, logs, the end): the client sends them only when the script sets them."""
+    code = (
+        textwrap.dedent(
+            """
+        import json, time, urllib.request, wandb
+        run = wandb.init(project="edits", id="edit1", name="from-init", tags=["sdk"], notes="n")
+        run.log({"x": 1})
+        url = "URL/api/v1/runs/admin/edits/edit1"
+        headers = {"Authorization": "Bearer KEY", "Content-Type": "application/json"}
+        deadline = time.time() + 60
+        while True:  # the run reaches the server through the client's own thread
+            try:
+                urllib.request.urlopen(urllib.request.Request(url, headers=headers))
+                break
+            except Exception:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.1)
+        body = json.dumps({"name": "edited", "tags": ["ui"]}).encode()
+        urllib.request.urlopen(urllib.request.Request(url, data=body, headers=headers, method="PATCH"))
+        run.config.update({"later": 1})
+        run.summary["best"] = 3
+        for i in range(3):
+            run.log({"x": 2 + i})
+        run.finish()
+        """
+        )
+        .replace("URL", server.url)
+        .replace("KEY", server.key)
+    )
+    done = run_wandb(server, tmp_path, code)
+    assert done.returncode == 0, done.stderr
+    with server.client() as client:
+        run = client.get("/api/v1/runs/admin/edits/edit1").json()
+    assert (run["name"], run["tags"], run["notes"], run["state"]) == ("edited", ["ui"], "n", "finished")
