@@ -205,3 +205,30 @@ def test_finish_collects_the_uploader_that_sent_everything(online: InProcessServ
     run.finish()
     with pytest.raises(ChildProcessError):  # already waited for: no child of ours by that pid
         os.waitpid(uploader.proc.pid, os.WNOHANG)
+
+
+@pytest.mark.process  # an online run starts its uploader process
+def test_what_the_training_sets_wins_over_a_web_edit_only_when_set_after_it(online: InProcessServer) -> None:
+    """docs/collaboration.md "the last writer wins", end to end through the uploader: a web edit
+    stays while the training sets other fields, and gives way when the training sets its field
+    again."""
+    assert wakelog.login(key=online.key, host=online.url, verify=True)
+    run = wakelog.init(project="lww", name="from-init", tags=["init"])
+    run.notes = "sdk notes"
+    path = f"/api/v1/runs/{run.path}"
+    with online.client() as admin:
+
+        def shown(field: str, value: object) -> dict | None:  # type: ignore[type-arg]
+            got = admin.get(path)
+            return got.json() if got.is_success and got.json()[field] == value else None  # type: ignore[no-any-return]
+
+        wait_until(lambda: shown("notes", "sdk notes"), what="the training's notes")
+        assert admin.patch(path, json={"name": "edited", "tags": ["ui"]}).is_success
+        run.notes = "later notes"  # another field: the edit stays
+        run.log({"x": 1.0})
+        now = wait_until(lambda: shown("notes", "later notes"), what="the later notes")
+        assert (now["name"], now["tags"]) == ("edited", ["ui"])
+        run.tags = ["after-the-edit"]  # set after the edit: it wins
+        run.finish()
+        done = wait_until(lambda: shown("state", "finished"), what="the run's end")
+    assert (done["name"], done["tags"], done["notes"]) == ("edited", ["after-the-edit"], "later notes")

@@ -31,6 +31,7 @@ from tests.server.conftest import (  # noqa: F401  (postgres_url: a fixture)
     db_upgrade,
     fresh_database,
     postgres_url,
+    query,
     start_server,
 )
 
@@ -357,11 +358,11 @@ def test_a_resumed_run_goes_on_where_it_ended_and_its_alert_arrives(
 ) -> None:
     code = textwrap.dedent(
         """
-        import wandb
+        import datetime, wandb
         run = wandb.init(project="resume", id="resume1", resume="allow")
         for i in range(3):
             run.log({"x": i})
-        run.alert(title="halfway", text="three steps")
+        run.alert(title="halfway", text="three steps", wait_duration=datetime.timedelta(minutes=5))
         run.finish()
         run = wandb.init(project="resume", id="resume1", resume="allow")
         for i in range(2):
@@ -383,6 +384,9 @@ def test_a_resumed_run_goes_on_where_it_ended_and_its_alert_arrives(
             ("failed", "Run resume1 failed"),
             ("finished", "Run resume1 finished"),
         ]
+    # the client sends wait_duration in milliseconds: stored as the seconds it was given
+    sql = "SELECT a.title, a.wait_duration FROM alerts a JOIN runs r ON r.id = a.run_pk WHERE r.run_id = :run"
+    assert [tuple(row) for row in query(server, sql, run="resume1")] == [("halfway", 300.0)]
 
 
 def test_a_wandb_table_arrives_as_a_table_file(server: ServerProcess, tmp_path: Path) -> None:
@@ -1374,3 +1378,44 @@ def test_artifact_tags_ttl_unlink_and_delete_on_postgresql(
         _artifact_lifecycle(server, tmp_path, "lifeteam")
     finally:
         server.stop()
+
+
+def test_a_web_edit_during_a_stock_wandb_run_survives_its_later_updates(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    """A web edit of a live run's name and tags stays while the stock client goes on (config
+    changes, logs, the end): the client sends them only when the script sets them."""
+    code = (
+        textwrap.dedent(
+            """
+        import json, time, urllib.request, wandb
+        run = wandb.init(project="edits", id="edit1", name="from-init", tags=["sdk"], notes="n")
+        run.log({"x": 1})
+        url = "URL/api/v1/runs/admin/edits/edit1"
+        headers = {"Authorization": "Bearer KEY", "Content-Type": "application/json"}
+        deadline = time.time() + 60
+        while True:  # the run reaches the server through the client's own thread
+            try:
+                urllib.request.urlopen(urllib.request.Request(url, headers=headers))
+                break
+            except Exception:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.1)
+        body = json.dumps({"name": "edited", "tags": ["ui"]}).encode()
+        urllib.request.urlopen(urllib.request.Request(url, data=body, headers=headers, method="PATCH"))
+        run.config.update({"later": 1})
+        run.summary["best"] = 3
+        for i in range(3):
+            run.log({"x": 2 + i})
+        run.finish()
+        """
+        )
+        .replace("URL", server.url)
+        .replace("KEY", server.key)
+    )
+    done = run_wandb(server, tmp_path, code)
+    assert done.returncode == 0, done.stderr
+    with server.client() as client:
+        run = client.get("/api/v1/runs/admin/edits/edit1").json()
+    assert (run["name"], run["tags"], run["notes"], run["state"]) == ("edited", ["ui"], "n", "finished")

@@ -8,6 +8,8 @@ clock, so each test steps ``app.state.dispatcher`` itself and moves time on by h
 from __future__ import annotations
 
 import json
+import re
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +23,7 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
+from tests._env import child_env
 from tests.harness import EventStream, FakeClock, InProcessServer, wait_until
 from tests.server.conftest import BACKENDS, free_port, post_records, start_backend_server
 
@@ -391,3 +394,35 @@ def test_subscribers_to_a_project_hear_of_others_runs(notifying: InProcessServer
         post_records(admin, "admin/shared/r3", [[0, "exit", 1.0, {"exit_code": 0, "state": "finished"}]])
     with notifying.client(key) as watcher:
         assert len(notes(watcher)["notifications"]) == 1, "a subscriber who left hears nothing more"
+
+
+def test_the_docs_curl_examples_run(notifying: InProcessServer) -> None:
+    """docs/collaboration.md's curl examples (a project's team channel, a metric rule), run with
+    the real curl against this server."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "collaboration.md").read_text()
+    blocks = re.findall(r"```\n(curl .*?)\n```", text, re.DOTALL)
+    assert len(blocks) == 2
+    with notifying.client() as admin:
+        if admin.get(f"{API}/entities/vision/members").status_code == 404:
+            assert admin.post(f"{API}/entities", json={"name": "vision"}).status_code == 201
+        ended = [[0, "run", 1.0, {}], [1, "exit", 2.0, {"exit_code": 0}]]  # never "crashed" later
+        assert post_records(admin, "vision/detector/r1", ended).status_code == 200
+        env = child_env(URL=notifying.url, KEY=notifying.key)
+        for block in blocks:
+            done = subprocess.run(
+                ["bash", "-c", f"{block} --fail-with-body -sS"],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+            assert done.returncode == 0, (block, done.stdout, done.stderr)
+        channels = admin.get(f"{API}/projects/vision/detector/notification-settings").json()["targets"]
+        assert [(t["channel"], t["format"], t["events"]) for t in channels] == [
+            ("webhook", "feishu", ["failed", "crashed", "threshold"])
+        ]
+        rules = admin.get(f"{API}/projects/vision/detector/alert-rules").json()["rules"]
+        assert [(r["key"], r["op"], r["value"], r["after_step"]) for r in rules] == [
+            ("eval/acc", "<", 0.5, 1000)
+        ]

@@ -264,6 +264,33 @@ def test_every_route_under_an_entity_checks_the_role(team: Team, tmp_path: Path)
                 assert status == 403 and f"{role} role" in detail and "'acme'" in detail, (where, detail)
 
 
+def test_a_project_open_to_signed_in_users_is_read_only_on_every_route(team: Team, tmp_path: Path) -> None:
+    """With ``acme/proj`` open to signed-in users, ``stranger`` (no role in acme) reads that
+    project exactly as its viewer does, route by route, and every route needing more is refused
+    (as it is for any stranger); routes of the entity that name no project stay closed."""
+    routes = _api_routes(tmp_path)
+    with team.client("admin") as admin:
+        opened = admin.patch(f"{API}/projects/acme/proj", json={"visibility": "signed_in"})
+        assert opened.status_code == 200, opened.text
+    try:
+        with team.client("stranger", loopback=True) as stranger, team.client("viewy", loopback=True) as viewy:
+            for method, path, role in routes:
+                where = f"{method} {path}"
+                status, detail = _status(stranger, method, _url(path, "acme"))
+                if role == "member":
+                    assert status == 403 and "does not exist or you are not a member" in detail, where
+                elif role == "admin":
+                    assert status == 404 and detail.endswith("not found"), where
+                elif "{project}" in path:
+                    assert status == _status(viewy, method, _url(path, "acme"))[0], (where, status, detail)
+                    assert status not in (403, 404), (where, status, detail)
+                else:
+                    assert status == 404 and detail.endswith("not found"), where
+    finally:
+        with team.client("admin") as admin:
+            assert admin.patch(f"{API}/projects/acme/proj", json={"visibility": "members"}).is_success
+
+
 # -- members ----------------------------------------------------------------------------------------
 def _roles(client: httpx.Client, entity: str = "acme") -> dict[str, str]:
     members = client.get(f"{API}/entities/{entity}/members")

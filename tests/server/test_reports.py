@@ -519,7 +519,11 @@ def test_export_embeds_the_bundle_safely_and_opens_offline(team: Team, tmp_path:
         embedded["report"]["title"] == HOSTILE and embedded["report"]["spec"]["blocks"][0]["text"] == HOSTILE
     )
     assert embedded["runs"]["ra"]["name"] == f"{HOSTILE}-ra"
-    assert embedded["runs"]["rb"]["environment"] == expected["runs"]["rb"]["environment"]
+    for run_id in ("ra", "rb"):  # each run's config, environment and summary: the auditor's archive
+        for part in ("config", "environment", "summary"):
+            assert embedded["runs"][run_id][part] == expected["runs"][run_id][part], (run_id, part)
+    assert embedded["runs"]["rb"]["config"] == {"lr": 0.2} and embedded["runs"]["rb"]["summary"]["loss"]
+    assert embedded["runs"]["rb"]["environment"]["git_commit"] == "1" * 40
     assert embedded["series"] == expected["series"]
     image = embedded["media"]["pics"]["ra"]["items"][0]["url_or_data"]
     assert image.startswith("data:image/png;base64,"), "media embedded: the file opens offline"

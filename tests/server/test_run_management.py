@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 import time
 import uuid
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -140,7 +143,13 @@ def test_runs_move_to_projects_their_mover_may_write(server: InProcessServer) ->
         admin.post(f"{API}/users", json={"username": "mover"})
         key = admin.post(f"{API}/keys", json={"user": "mover"}).json()["key"]
         assert admin.put(f"{API}/entities/admin/members/mover", json={"role": "member"}).is_success
+        readonly = f"ro{uuid.uuid4().hex[:6]}"
+        assert admin.post(f"{API}/entities", json={"name": readonly}).status_code == 201
+        assert admin.put(f"{API}/entities/{readonly}/members/mover", json={"role": "viewer"}).is_success
     with server.client(key) as mover:
+        read_only = mover.post(bulk, json={"action": "move", "runs": ["b"], "to": f"{readonly}/p"})
+        assert read_only.status_code == 403 and "member role" in read_only.json()["detail"], read_only.text
+        assert _ids(mover, source) == ["b"], "a target the mover only reads takes nothing"
         assert mover.post(bulk, json={"action": "move", "runs": ["b"], "to": "mover/mine"}).is_success
         assert _ids(mover, "mover/mine") == ["b"]
         refused = mover.post(
@@ -152,20 +161,27 @@ def test_runs_move_to_projects_their_mover_may_write(server: InProcessServer) ->
 
 def test_purging_the_trash_frees_content_only_those_runs_held(server: InProcessServer) -> None:
     content = b"checkpoint " + uuid.uuid4().bytes
-    sha = hashlib.sha256(content).hexdigest()
+    shared = b"dataset " + uuid.uuid4().bytes  # held by the purged run and a kept one
+    sha, shared_sha = hashlib.sha256(content).hexdigest(), hashlib.sha256(shared).hexdigest()
     with server.client() as admin:
         project = _project(admin, "gone", "kept")
-        put = admin.put(
-            f"{API}/runs/{project}/gone/blobs/{sha}",
-            params={"offset": 0, "total": len(content)},
-            content=content,
-        )
-        assert put.json()["complete"] is True
-        attached = admin.post(
-            f"{API}/runs/{project}/gone/files",
-            json={"files": [{"name": "w.bin", "sha256": sha, "size": len(content)}]},
-        )
-        assert attached.status_code == 200, attached.text
+        for blob, blob_sha in ((content, sha), (shared, shared_sha)):
+            put = admin.put(
+                f"{API}/runs/{project}/gone/blobs/{blob_sha}",
+                params={"offset": 0, "total": len(blob)},
+                content=blob,
+            )
+            assert put.json()["complete"] is True
+        files = {
+            "gone": [("w.bin", content, sha), ("data.bin", shared, shared_sha)],
+            "kept": [("data.bin", shared, shared_sha)],
+        }
+        for run_id, entries in files.items():
+            attached = admin.post(
+                f"{API}/runs/{project}/{run_id}/files",
+                json={"files": [{"name": n, "sha256": h, "size": len(b)} for n, b, h in entries]},
+            )
+            assert attached.status_code == 200, attached.text
         assert admin.delete(f"{API}/runs/{project}/gone").status_code == 204
         state = server.app.state
         config = dataclasses.replace(state.config, unattached_max_age=0.0)
@@ -174,6 +190,9 @@ def test_purging_the_trash_frees_content_only_those_runs_held(server: InProcessS
         done = collect(state.db, state.blobs, config, now=time.time() + 31 * DAY)
         assert done.purged_runs >= 1 and done.unattached >= 1  # other tests left runs there too
         assert not state.blobs.exists(sha)
+        assert state.blobs.exists(shared_sha), "a kept run still points at it"
+        kept = admin.get(f"{API}/runs/{project}/kept/files/data.bin")
+        assert kept.status_code == 200 and kept.content == shared
         assert admin.get(f"{API}/projects/{project}/trash").json() == []
         assert _ids(admin, project) == ["kept"]
 
@@ -219,3 +238,30 @@ def test_open_pages_hear_of_edits_deletes_and_moves(server: InProcessServer) -> 
         finally:
             for listener in listeners:
                 listener.close()
+
+
+def test_the_docs_example_edits_moves_and_deletes_a_run(
+    server: InProcessServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/collaboration.md's "Editing runs" example, run against this server."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "collaboration.md").read_text()
+    section = text[text.index("## Editing runs") : text.index("### Edits and a training")]
+    [block] = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+    with server.client() as admin:
+        project = _project(admin, "r1")
+        archive = f"admin/archive{uuid.uuid4().hex[:6]}"
+        monkeypatch.setenv("WAKELOG_BASE_URL", server.url)
+        monkeypatch.setenv("WAKELOG_API_KEY", server.key)
+        code = block.replace("acme/detection/3fa9c2", f"{project}/r1").replace("acme/archive", archive)
+        scope: dict[str, Any] = {}
+        try:
+            exec(compile(code, "collaboration.md: editing runs", "exec"), scope)
+        finally:
+            if "api" in scope:
+                scope["api"].close()
+        assert _ids(admin, project) == [] and _ids(admin, archive) == []
+        [trashed] = admin.get(f"{API}/projects/{archive}/trash").json()
+        assert (trashed["id"], trashed["name"]) == ("r1", "baseline, fp16")
+        assert admin.post(f"{API}/runs/{archive}/r1/restore").status_code == 204
+        run = admin.get(f"{API}/runs/{archive}/r1").json()
+        assert run["tags"] == ["sdk", "reviewed"] and run["notes"].startswith("lr warm-up **helps**")

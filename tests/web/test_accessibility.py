@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from tests.web.conftest import ENTITY, PROJECT, Pages, Seeded, run_finished_script, shot
 
@@ -237,9 +237,23 @@ def test_the_keyboard_alone_reaches_a_run_and_its_tabs(pages: Pages) -> None:
     page.keyboard.press("Home")
     page.wait_for_url(re.compile(f"/runs/{second}$"))
     expect(page.get_by_role("tab", name="Overview")).to_be_focused()
-    # The tab list's stop follows the selection once React has drawn it: until then Tab from the
-    # focused tab would go to the tab that still holds the stop.
+    # The focused tab holds the tab list's stop at once (TabList), before the selection it made
+    # comes back through the URL; Tab then leaves the list from it.
     expect(page.get_by_role("tab", name="Overview")).to_have_attribute("tabindex", "0")
     page.keyboard.press("Tab")  # out of the tab list, into the tab's content
     assert page.evaluate("() => document.activeElement.closest('[role=tabpanel]') !== null")
     shot(page, "keyboard-run-tabs")
+    _focus_alone_moves_the_tab_stop(page, second)
+
+
+def _focus_alone_moves_the_tab_stop(page: Page, run_id: str) -> None:
+    """A focused tab is the stop with no selection made; once focus leaves the list the
+    selected tab (Overview) is the stop again."""
+    charts = page.get_by_role("tab", name="Charts")
+    charts.focus()
+    expect(charts).to_have_attribute("tabindex", "0")
+    expect(charts.locator("xpath=..").locator("[role=tab][tabindex='0']")).to_have_count(1)
+    assert re.search(f"/runs/{run_id}$", page.url), "focusing a tab selects nothing"
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("tab", name="Overview")).to_have_attribute("tabindex", "0")
+    expect(charts).to_have_attribute("tabindex", "-1")

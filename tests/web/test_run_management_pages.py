@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
+from tests.harness import wait_until
 from tests.server.conftest import ServerProcess, post_records, start_server
 from tests.web.conftest import Pages, Seeded, shot
 from tests.web.test_accessibility import axe_source, check_page  # noqa: F401  (a fixture)
@@ -143,3 +144,40 @@ def test_the_stop_button_asks_a_running_run_to_stop(pages: Pages, axe_source: st
     chinese.goto(pages.url("/admin/stopping/runs/live2"))
     expect(chinese.get_by_role("button", name="停止")).to_be_visible()
     shot(chinese, "run-stop-zh")
+
+
+def test_the_editor_and_the_untag_and_move_actions_in_chinese(pages: Pages) -> None:
+    with pages.seeded.server.client() as admin:
+        records = [
+            [0, "run", 1.0, {"name": "run m1", "tags": ["old", "keep"]}],
+            [1, "exit", 2.0, {"exit_code": 0}],
+        ]
+        assert post_records(admin, "admin/p/m1", records).is_success
+    page = pages.new(locale="zh-CN")
+    page.goto(pages.url("/admin/p/runs/m1"))
+    page.get_by_role("button", name="编辑").click()
+    form = page.get_by_role("form", name="编辑")
+    form.get_by_label("名称").fill("基线")
+    form.get_by_label("备注（Markdown）").fill("学习率 **3e-4**")
+    form.get_by_role("button", name="保存").click()
+    expect(page.get_by_role("heading", name="基线")).to_be_visible()
+    shot(page, "manage-run-edited-zh")
+
+    page.goto(pages.url("/admin/p?sel=m1&view=table"))
+    actions = page.get_by_role("group", name="对选中的 1 个运行操作")
+    actions.get_by_label("标签（逗号分隔）").fill("old")
+    actions.get_by_role("button", name="去标签").click()
+    expect(actions.get_by_role("status")).to_have_text("已修改 1 个运行")
+    assert _run(pages, "m1")["tags"] == ["keep"]
+    actions.get_by_label("实体/项目").fill("admin/archive")
+    actions.get_by_role("button", name="移动").click()
+    with pages.seeded.server.client() as admin:
+
+        def arrived() -> dict | None:  # type: ignore[type-arg]
+            got = admin.get(f"{API}/runs/admin/archive/m1")
+            return got.json() if got.is_success else None  # type: ignore[no-any-return]
+
+        moved = wait_until(arrived, what="the moved run")
+    assert (moved["name"], moved["tags"], moved["notes"]) == ("基线", ["keep"], "学习率 **3e-4**")
+    expect(page.get_by_role("row").filter(has_text="基线")).to_have_count(0)  # gone from the table
+    shot(page, "manage-bulk-moved-zh")

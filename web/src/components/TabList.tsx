@@ -1,8 +1,10 @@
 /**
- * Tabs as the WAI-ARIA tabs pattern has them: the selected tab is the list's one tab stop, and
- * the arrow keys, Home and End move to another tab and select it.
+ * Tabs as the WAI-ARIA tabs pattern has them: one tab is the list's tab stop, and the arrow keys,
+ * Home and End move to another tab and select it. The stop follows keyboard focus at once
+ * (`tabStop`), not only the selection, which comes back through the URL a render later.
  */
-import type { KeyboardEvent } from "react";
+import { useState, type FocusEvent, type KeyboardEvent } from "react";
+import { tabStep, tabStop } from "../lib/tabs";
 
 export interface TabListProps<T extends string> {
   tabs: readonly { id: T; label: string }[];
@@ -16,22 +18,30 @@ export interface TabListProps<T extends string> {
 }
 
 export function TabList<T extends string>({ tabs, selected, onSelect, label, idPrefix, panelId }: TabListProps<T>) {
+  const [focused, setFocused] = useState<T | null>(null);
+  const stop = tabStop(
+    tabs.map((tab) => tab.id),
+    selected,
+    focused,
+  );
   function onKeyDown(event: KeyboardEvent<HTMLDivElement>) {
     // Step from the focused tab, not from `selected`: a key pressed before the last selection's
     // render lands would otherwise step from the tab before it.
     const buttons = Array.from(event.currentTarget.querySelectorAll<HTMLElement>("[role=tab]"));
-    const focused = buttons.indexOf(event.target as HTMLElement);
-    const at = focused >= 0 ? focused : tabs.findIndex((tab) => tab.id === selected);
-    const step: Record<string, number> = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: tabs.length - 1 };
-    const to = step[event.key];
-    if (to === undefined) return;
+    const focusedAt = buttons.indexOf(event.target as HTMLElement);
+    const at = focusedAt >= 0 ? focusedAt : tabs.findIndex((tab) => tab.id === selected);
+    const index = tabStep(event.key, at, tabs.length);
+    if (index === undefined) return;
     event.preventDefault();
-    const index = (to + tabs.length) % tabs.length;
     onSelect((tabs[index] as { id: T }).id);
-    buttons[index]?.focus();
+    buttons[index]?.focus(); // its onFocus makes it the stop
+  }
+  function onBlur(event: FocusEvent<HTMLDivElement>) {
+    // Focus left the list: the selected tab is the stop again (where Tab comes back to).
+    if (!event.currentTarget.contains(event.relatedTarget)) setFocused(null);
   }
   return (
-    <div role="tablist" className="tabs" aria-label={label} onKeyDown={onKeyDown}>
+    <div role="tablist" className="tabs" aria-label={label} onKeyDown={onKeyDown} onBlur={onBlur}>
       {tabs.map((tab) => (
         <button
           key={tab.id}
@@ -40,7 +50,8 @@ export function TabList<T extends string>({ tabs, selected, onSelect, label, idP
           id={idPrefix && `${idPrefix}-${tab.id}`}
           aria-selected={tab.id === selected}
           aria-controls={panelId}
-          tabIndex={tab.id === selected ? 0 : -1}
+          tabIndex={tab.id === stop ? 0 : -1}
+          onFocus={() => setFocused(tab.id)}
           onClick={() => onSelect(tab.id)}
         >
           {tab.label}

@@ -317,12 +317,16 @@ def notify_alert(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(given, dict):
         raise InvalidRequest("notifyScriptableRunAlert needs an input object")
     path = _path(ctx, _string(given, "entityName"), _string(given, "projectName"), given.get("runName"))
+    # wandb's client sends ``wait_duration`` in milliseconds (``Run.alert`` converts the seconds
+    # or timedelta it is given); wakelog's records hold seconds, as its own SDK writes them.
     wait = given.get("waitDuration")
     alert = {
         "title": _string(given, "title") or "",
         "text": _string(given, "text") or "",
         "level": str(given.get("severity") or "INFO"),
-        "wait_duration": float(wait) if isinstance(wait, (int, float)) else None,
+        "wait_duration": wait / 1000
+        if isinstance(wait, (int, float)) and not isinstance(wait, bool)
+        else None,
     }
     with ctx.state.db.read() as conn:
         require_writer(conn, ctx.user, path[0])

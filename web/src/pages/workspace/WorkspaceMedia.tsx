@@ -7,18 +7,8 @@ import { useId, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
 import type { MediaItem } from "../../api/types";
 import { MediaAtStep } from "../../components/MediaView";
-import type { ShownRun } from "../../components/MetricPanel";
-import type { WorkspacePanel } from "../../lib/panelSections";
 import { configString } from "../../panels/data";
-import { useRunMedia } from "./useRunMedia";
-
-interface Props {
-  entity: string;
-  project: string;
-  panel: WorkspacePanel;
-  runs: ShownRun[];
-  version: number;
-}
+import { useRunMedia, type RunMediaPanelProps } from "./useRunMedia";
 
 /** The item logged last at or before `step` (items in step order); none before it: undefined. */
 export function itemAt(items: readonly MediaItem[], step: number): MediaItem | undefined {
@@ -30,7 +20,7 @@ export function itemAt(items: readonly MediaItem[], step: number): MediaItem | u
   return found;
 }
 
-export function WorkspaceMedia({ entity, project, panel, runs, version }: Props) {
+export function WorkspaceMedia({ entity, project, panel, runs, version }: RunMediaPanelProps) {
   const { t } = useTranslation();
   const key = configString(panel, "key");
   const byRun = useRunMedia(entity, project, runs.map((r) => r.id), key, version);

@@ -6,9 +6,21 @@
 import { useEffect, useState } from "react";
 import { load, mediaPage } from "../../api/endpoints";
 import type { MediaItem } from "../../api/types";
+import type { ShownRun } from "../../components/MetricPanel";
+import type { WorkspacePanel } from "../../lib/panelSections";
 
 /** Steps read per run: one page of the media route (a heatmap column or a slider stop each). */
 const STEPS = 1000;
+
+/** What a workspace panel drawn from `useRunMedia` gets: the panel (its `key`) and the runs it
+ * shows; `version` changes when they log more (the live stream). */
+export interface RunMediaPanelProps {
+  entity: string;
+  project: string;
+  panel: WorkspacePanel;
+  runs: ShownRun[];
+  version: number;
+}
 
 export function useRunMedia(entity: string, project: string, runIds: string[], key: string, version: number): Map<string, MediaItem[]> | null {
   const [byRun, setByRun] = useState<Map<string, MediaItem[]> | null>(null);
