@@ -568,6 +568,9 @@ def server_gc(
     click.echo(_accounts(data_dir, backend_store, lambda db: collect(db, store, config)))
 
 
+main.add_command(server_gc, name="gc")  # `wakelog gc`, as teams say it: the same command
+
+
 @server.command("restore")
 @click.argument("src", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @_data_dir

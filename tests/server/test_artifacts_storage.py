@@ -10,6 +10,7 @@ import time
 import uuid
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from tests.harness import InProcessServer
@@ -75,15 +76,15 @@ def test_content_logged_by_runs_and_artifacts_is_stored_once(server: InProcessSe
     assert len(query(server, "SELECT version_pk FROM artifact_files WHERE sha256 = :sha", sha=sha)) == 2
 
 
-def test_server_gc_purges_the_trash_from_the_command_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", [["server", "gc"], ["gc"]], ids=["server-gc", "gc"])
+def test_server_gc_purges_the_trash_from_the_command_line(tmp_path: Path, command: list[str]) -> None:
     content = b"to be collected " + uuid.uuid4().bytes
     sha = hashlib.sha256(content).hexdigest()
     with InProcessServer(tmp_path / "data", gc_seconds=0) as server, server.client() as client:
         log_version(client, "admin/p", "gone", {"f": content})
         assert client.delete(f"{API}/artifacts/admin/p/gone:v0").status_code == 204
         args = [
-            "server",
-            "gc",
+            *command,
             "--data-dir",
             str(server.data_dir),
             "--trash-max-age",
