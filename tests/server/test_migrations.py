@@ -342,3 +342,37 @@ def test_0013_adds_saved_views_to_a_database_with_runs_and_goes_back(
         assert [v["is_default"] for v in client.get(views).json()] == [False, True]
     tables, names = downgrade_and_back(url, "0012")
     assert names == ["before"] and "saved_views" not in tables and "reports" in tables
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0018_counts_the_runs_from_before_and_goes_back(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A project's runs from before are counted by the upgrade (the trash apart in the live count),
+    the counts follow what happens after it, and the downgrade keeps the runs."""
+    url = empty_database(backend, tmp_path, request)
+    db = Database(url)
+    try:
+        db.upgrade("0015")
+        with db.write() as conn:
+            old_run(conn, "team", "p", "r1")
+            conn.execute(sa.text("UPDATE runs SET deleted_at = 1.0"))
+            pid = conn.execute(sa.text("SELECT project_id FROM runs")).scalar_one()
+            conn.execute(
+                sa.text(
+                    "INSERT INTO runs (project_id, run_id, state, tags, config, summary, run_metadata, "
+                    "metric_defs, created_at, updated_at, heartbeat_at, last_step, last_seq) "
+                    "VALUES (:p, 'r2', 'running', '[]', '{}', '{}', '{}', '{}', 1, 1, 1, -1, -1)"
+                ),
+                {"p": pid},
+            )
+        db.upgrade()
+        with db.write() as conn:
+            counts = sa.select(projects.c.run_count, projects.c.live_run_count)
+            assert tuple(conn.execute(counts).one()) == (2, 1)
+            conn.execute(runs.update().values(deleted_at=None))
+            assert tuple(conn.execute(counts).one()) == (2, 2)
+    finally:
+        db.dispose()
+    tables, _ = downgrade_and_back(url, "0015")
+    assert "runs" in tables

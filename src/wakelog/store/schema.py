@@ -112,6 +112,11 @@ projects = sa.Table(
     sa.Column("pinned_runs", JSON, nullable=True),  # run ids, in the order pinned
     # In the trash since then (hidden with its runs; purged after ``run_trash_max_age``)
     sa.Column("deleted_at", Time, nullable=True, index=True),
+    # Its runs, the trash included, and those outside the trash: kept by triggers on ``runs`` in the
+    # transaction that adds, deletes, trashes, restores or moves one (migration 0018), so listing
+    # projects and paging the run table never count runs.
+    sa.Column("run_count", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("live_run_count", sa.BigInteger, nullable=False, server_default="0"),
     sa.UniqueConstraint("entity_id", "name"),
     sa.CheckConstraint("visibility IN ('members', 'signed_in')", name="ck_projects_visibility"),
 )

@@ -282,13 +282,15 @@ def list_projects(
 ) -> list[dict[str, Any]]:
     """Projects, most recently active first; only ``entity``'s, named ``name``, of the entities
     ``visible`` (a clause on ``entities``) keeps, when given."""
-    # Last activity is the newest run update, read here rather than written by every ingest: a shared
-    # project row would serialise all ingests of a project on PostgreSQL. Both figures are asked of
-    # each listed project alone, through the index of its live runs by update time (``max`` is one
-    # index search; the count reads that index only), never grouped over every run of the server.
-    of_project = sa.and_(runs.c.project_id == projects.c.id, LIVE)
-    newest = sa.select(sa.func.max(runs.c.updated_at)).where(of_project).scalar_subquery()
-    count = sa.select(sa.func.count()).select_from(runs).where(of_project).scalar_subquery()
+    # The run count is the project's maintained ``live_run_count`` (migration 0018). Last activity
+    # is the newest run update, read here rather than written by every ingest: a shared project row
+    # would serialise all ingests of a project on PostgreSQL. It is one search of the index of the
+    # project's live runs by update time, never a grouping over every run of the server.
+    newest = (
+        sa.select(sa.func.max(runs.c.updated_at))
+        .where(runs.c.project_id == projects.c.id, LIVE)
+        .scalar_subquery()
+    )
     active = sa.func.coalesce(newest, projects.c.updated_at).label("updated_at")
     query = (
         sa.select(
@@ -296,7 +298,7 @@ def list_projects(
             projects.c.name,
             projects.c.created_at,
             active,
-            count.label("runs"),
+            projects.c.live_run_count.label("runs"),
         )
         .join(entities, entities.c.id == projects.c.entity_id)
         .where(projects.c.deleted_at.is_(None))
