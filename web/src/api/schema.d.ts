@@ -3309,6 +3309,8 @@ export interface components {
             limit: number;
             /** Next Offset */
             next_offset: number | null;
+            /** Next Cursor */
+            next_cursor?: string | null;
         };
         /** RunSet */
         RunSet: {
@@ -4387,6 +4389,8 @@ export interface operations {
                 order?: string | null;
                 limit?: number;
                 offset?: number;
+                /** @description the `next_cursor` of the page before, instead of `offset` */
+                after?: string | null;
                 /** @description only runs in these states */
                 state?: string[] | null;
                 /** @description only runs with all these tags */
