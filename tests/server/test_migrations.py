@@ -21,6 +21,7 @@ from wakelog.store.schema import (
     entities,
     entity_members,
     metadata,
+    project_keys,
     projects,
     run_files,
     runs,
@@ -349,7 +350,8 @@ def test_0018_counts_the_runs_from_before_and_goes_back(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     """A project's runs from before are counted by the upgrade (the trash apart in the live count),
-    the counts follow what happens after it, and the downgrade keeps the runs."""
+    the counts follow what happens after it, every run's keys are in the project's key registry,
+    and the downgrade keeps the runs."""
     url = empty_database(backend, tmp_path, request)
     db = Database(url)
     try:
@@ -366,8 +368,22 @@ def test_0018_counts_the_runs_from_before_and_goes_back(
                 ),
                 {"p": pid},
             )
+            conn.execute(
+                sa.text("UPDATE runs SET config = :c, metric_defs = :d WHERE run_id = 'r2'"),
+                {"c": '{"opt": {"lr": 0.1}, "seed": 1}', "d": '{"acc": {"step_metric": "epoch"}}'},
+            )
+            conn.execute(
+                sa.text("INSERT INTO summaries (run_pk, key, total, count) SELECT id, 'loss', 0, 1 FROM runs")
+            )
         db.upgrade()
         with db.write() as conn:
+            keys = sa.select(project_keys.c.kind, project_keys.c.key, project_keys.c.step_metric)
+            assert sorted(conn.execute(keys).all()) == [
+                ("config", "opt.lr", None),
+                ("config", "seed", None),
+                ("step", "acc", "epoch"),
+                ("summary", "loss", None),
+            ]
             counts = sa.select(projects.c.run_count, projects.c.live_run_count)
             assert tuple(conn.execute(counts).one()) == (2, 1)
             conn.execute(runs.update().values(deleted_at=None))

@@ -189,6 +189,19 @@ summaries = sa.Table(
     sa.Index("ix_summaries_key_last", "key", "last"),
 )
 
+# The keys a project's runs have used, for the run table's column picker: config keys (dotted
+# paths), summary metric keys and ``define_metric`` step metrics (``kind`` "config", "summary",
+# "step"; a step entry's ``step_metric``, the first one seen). Insert-if-absent at ingest
+# (store/key_registry.py), never updated or pruned: a key stays listed after its runs leave.
+project_keys = sa.Table(
+    "project_keys",
+    metadata,
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("kind", sa.String(8), primary_key=True),
+    sa.Column("key", sa.String(1024), primary_key=True),
+    sa.Column("step_metric", sa.String(1024), nullable=True),
+)
+
 # Metric series in packed chunks (see store/series.py). stream 0: history, 1: system metrics.
 series_chunks = sa.Table(
     "series_chunks",

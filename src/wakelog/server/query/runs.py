@@ -26,7 +26,8 @@ from wakelog.server.query.filters import (
     sort_columns,
     state_column,
 )
-from wakelog.store.schema import entities, projects, runs, summaries, users
+from wakelog.store import key_registry
+from wakelog.store.schema import entities, projects, runs, users
 
 #: Minutes without a heartbeat after which a running run is reported as crashed.
 DEFAULT_CRASHED_AFTER_MINUTES = 10.0
@@ -393,44 +394,9 @@ def project_detail(conn: sa.Connection, entity: str, project: str, ctx: Context)
     return detail
 
 
-def project_keys(conn: sa.Connection, entity: str, project: str) -> dict[str, list[str]]:
-    """The summary metric keys and config keys (dotted paths) used by a project's runs, and the
-    ``step_metric`` each ``define_metric`` name (or trailing-``*`` glob) declared, the first run's
-    where runs differ: the x axis the web app draws such a metric against by default."""
-    pid = project_id_subquery(entity, project)
-    metric_keys = conn.execute(
-        sa.select(summaries.c.key)
-        .join(runs, runs.c.id == summaries.c.run_pk)
-        .where(runs.c.project_id == pid, LIVE)
-        .distinct()
-        .order_by(summaries.c.key)
-    ).scalars()
-    config_keys: set[str] = set()
-    step_metrics: dict[str, str] = {}
-    rows = conn.execute(
-        sa.select(runs.c.config, runs.c.metric_defs).where(runs.c.project_id == pid, LIVE).order_by(runs.c.id)
-    )
-    for config, defs in rows:
-        config_keys.update(flat_config(config or {}))
-        for name, definition in (defs or {}).items():
-            step = definition.get("step_metric") if isinstance(definition, dict) else None
-            if isinstance(step, str) and step:
-                step_metrics.setdefault(str(name), step)
-    return {"summary": list(metric_keys), "config": sorted(config_keys), "step_metrics": step_metrics}
-
-
-def flat_config(config: dict[str, Any]) -> dict[str, Any]:
-    """A config's leaves by dotted path (``{"optimizer": {"lr": 0.1}}`` → ``optimizer.lr``), as the
-    run table's config columns name them; an empty dict, and anything deeper than 8 levels, is a leaf."""
-    out: dict[str, Any] = {}
-    _flatten(config, "", out, 0)
-    return out
-
-
-def _flatten(value: dict[str, Any], prefix: str, out: dict[str, Any], depth: int) -> None:
-    for key, item in value.items():
-        path = f"{prefix}{key}"
-        if isinstance(item, dict) and item and depth < 8:
-            _flatten(item, path + ".", out, depth + 1)
-        else:
-            out[path] = item
+def project_keys(conn: sa.Connection, entity: str, project: str) -> dict[str, Any]:
+    """The summary metric keys and config keys (dotted paths) a project's runs have used, and the
+    ``step_metric`` each ``define_metric`` name (or trailing-``*`` glob) declared, the last declared
+    where runs differ: the x axis the web app draws such a metric against by default. Read from the
+    project's key registry (``store/key_registry.py``), one indexed query at any number of runs."""
+    return key_registry.read(conn, project_id_subquery(entity, project))

@@ -1,4 +1,6 @@
-"""maintained run counts per project: ``projects.run_count`` (every run, the trash included) and
+"""maintained run counts per project, and each project's registry of the keys its runs used
+
+Run counts: ``projects.run_count`` (every run, the trash included) and
 ``projects.live_run_count`` (runs outside the trash), kept by triggers on ``runs`` in the transaction
 that inserts, deletes (purge, cascades), trashes, restores or moves a run, so the project list and
 the run table's total read one row instead of counting the project's runs
@@ -8,10 +10,15 @@ people, purged by expiry and deleted by cascades from projects and entities; the
 all. On SQLite, a later migration that rebuilds ``runs`` (batch mode "recreate") drops the triggers
 with the old table and must create them again (``create_triggers``).
 
+Key registry: ``project_keys`` (config keys, summary keys, step metrics; store/key_registry.py),
+filled here from every run's config, metric definitions and summary rows.
+
 Revision ID: 0018
 Revises: 0015
 Create Date: 2026-12-04 19:30:00.000000
 """
+
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -88,9 +95,83 @@ def upgrade() -> None:
         " live_run_count = (SELECT count(*) FROM runs"
         " WHERE runs.project_id = projects.id AND runs.deleted_at IS NULL)"
     )
+    _create_registry()
+
+
+def _create_registry() -> None:
+    op.create_table(
+        "project_keys",
+        sa.Column("project_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=8), nullable=False),
+        sa.Column("key", sa.String(length=1024), nullable=False),
+        sa.Column("step_metric", sa.String(length=1024), nullable=True),
+        sa.ForeignKeyConstraint(["project_id"], ["projects.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("project_id", "kind", "key"),
+    )
+    op.execute(
+        "INSERT INTO project_keys (project_id, kind, key) SELECT DISTINCT runs.project_id, 'summary', "
+        "summaries.key FROM summaries JOIN runs ON runs.id = summaries.run_pk"
+    )
+    conn = op.get_bind()
+    names = ("project_id", "kind", "key", "step_metric")
+    table = sa.table("project_keys", *(sa.column(name) for name in names))
+    runs = sa.table(
+        "runs",
+        sa.column("id"),
+        sa.column("project_id"),
+        sa.column("config", sa.JSON),
+        sa.column("metric_defs", sa.JSON),
+    )
+    seen: set[tuple[int, str, str]] = set()
+    steps: dict[tuple[int, str], str] = {}  # the step metric the last run declared, as ingest keeps
+    last = 0
+    while True:  # a batch of runs at a time: a big store's configs are never all in memory
+        batch = conn.execute(
+            sa.select(runs.c.id, runs.c.project_id, runs.c.config, runs.c.metric_defs)
+            .where(runs.c.id > last)
+            .order_by(runs.c.id)
+            .limit(1000)
+        ).all()
+        if not batch:
+            break
+        rows = []
+        for pk, project_id, config, defs in batch:
+            for (kind, key), step in _entries(config or {}, defs or {}).items():
+                if kind == "step" and step is not None:
+                    steps[(project_id, key)] = step
+                elif (project_id, kind, key) not in seen:
+                    seen.add((project_id, kind, key))
+                    rows.append({"project_id": project_id, "kind": kind, "key": key, "step_metric": None})
+            last = pk
+        if rows:
+            conn.execute(table.insert(), rows)
+    rows = [{"project_id": p, "kind": "step", "key": k, "step_metric": v} for (p, k), v in steps.items()]
+    if rows:
+        conn.execute(table.insert(), rows)
+
+
+def _entries(config: dict[str, Any], defs: dict[str, Any]) -> dict[tuple[str, str], str | None]:
+    """A run's config paths and step metrics, as ``store/key_registry.entries`` found them when
+    this migration was written (copied: a migration must not change with the code)."""
+    found: dict[tuple[str, str], str | None] = {}
+
+    def flatten(value: dict[str, Any], prefix: str, depth: int) -> None:
+        for key, item in value.items():
+            if isinstance(item, dict) and item and depth < 8:
+                flatten(item, f"{prefix}{key}.", depth + 1)
+            else:
+                found[("config", f"{prefix}{key}")] = None
+
+    flatten(config, "", 0)
+    for name, definition in defs.items():
+        step = definition.get("step_metric") if isinstance(definition, dict) else None
+        if isinstance(step, str) and step:
+            found[("step", str(name))] = step
+    return found
 
 
 def downgrade() -> None:
+    op.drop_table("project_keys")
     drop_triggers()
     with op.batch_alter_table("projects", schema=None) as batch_op:
         batch_op.drop_column("live_run_count")
