@@ -41,6 +41,12 @@ def seed(db: Any, count: int) -> None:
             [{"entity_id": eid, "name": "table", "created_at": now, "updated_at": now}],
         )
         pid = conn.execute(sa.select(schema.projects.c.id)).scalar_one()
+        if hasattr(schema, "project_keys"):  # what ingest would have registered (migration 0018 on)
+            keys = [("config", k) for k in ("lr", "batch", "opt.name", "opt.beta")]
+            keys += [("summary", k) for k in ("acc", "loss", "epoch")]
+            conn.execute(
+                schema.project_keys.insert(), [{"project_id": pid, "kind": a, "key": b} for a, b in keys]
+            )
     for start in range(0, count, BATCH):
         rows = []
         metrics = []
@@ -159,12 +165,18 @@ def main() -> None:
                     ),
                     "column picker keys": lambda: q.project_keys(conn, "bench", "table"),
                 }
+                deep = int(args.runs * 0.8) // 500 * 500
+                cases[f"page of 500 at offset {deep:,}"] = lambda: q.list_runs(
+                    conn, "bench", "table", None, sort, ctx=ctx, limit=500, offset=deep
+                )
                 if hasattr(first, "next_cursor"):
-                    page = q.list_runs(conn, "bench", "table", None, sort, ctx=ctx, limit=500, offset=4500)
-                    cursor = page.next_cursor
-                    cases["page of 500 after the cursor of offset 5,000"] = lambda: q.list_runs(
-                        conn, "bench", "table", None, sort, ctx=ctx, limit=500, after=cursor
-                    )
+                    for at in (5000, deep):
+                        page = q.list_runs(
+                            conn, "bench", "table", None, sort, ctx=ctx, limit=500, offset=at - 500
+                        )
+                        cases[f"page of 500 after the cursor of offset {at:,}"] = lambda c=page.next_cursor: (
+                            q.list_runs(conn, "bench", "table", None, sort, ctx=ctx, limit=500, after=c)
+                        )
                 for name, call in cases.items():
                     print(f"  {name}: {median_ms(call, args.repeat):.1f} ms")
             db.dispose()
