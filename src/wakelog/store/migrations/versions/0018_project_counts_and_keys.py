@@ -45,25 +45,39 @@ def _take(row: str) -> str:
     return _COUNT.format(sign="-", row=row)
 
 
+#: On PostgreSQL, count a statement's inserted or deleted rows (``rows``) at once: a bulk insert or
+#: a purge writes each project's row once, not once per run.
+_COUNT_ROWS = (
+    "UPDATE projects SET run_count = run_count {sign} n.runs, live_run_count = live_run_count {sign} n.live"
+    " FROM (SELECT project_id, count(*) AS runs, count(*) FILTER (WHERE deleted_at IS NULL) AS live"
+    " FROM {rows} GROUP BY project_id) AS n WHERE projects.id = n.project_id"
+)
+
+
 def create_triggers() -> None:
     if op.get_bind().dialect.name == "postgresql":
+        for name, body in (
+            ("wakelog_count_new_runs", _COUNT_ROWS.format(sign="+", rows="new_runs")),
+            ("wakelog_count_old_runs", _COUNT_ROWS.format(sign="-", rows="old_runs")),
+            ("wakelog_count_changed_run", f"{_take('OLD')}; {_add('NEW')}"),
+        ):
+            op.execute(
+                f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$"
+                f" BEGIN {body}; RETURN NULL; END $$"
+            )
         op.execute(
-            f"""
-            CREATE FUNCTION wakelog_count_runs() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                IF TG_OP <> 'INSERT' THEN {_take("OLD")}; END IF;
-                IF TG_OP <> 'DELETE' THEN {_add("NEW")}; END IF;
-                RETURN NULL;
-            END $$
-            """
+            "CREATE TRIGGER tr_runs_count_insert AFTER INSERT ON runs REFERENCING NEW TABLE AS new_runs"
+            " FOR EACH STATEMENT EXECUTE FUNCTION wakelog_count_new_runs()"
         )
         op.execute(
-            "CREATE TRIGGER tr_runs_count AFTER INSERT OR DELETE ON runs "
-            "FOR EACH ROW EXECUTE FUNCTION wakelog_count_runs()"
+            "CREATE TRIGGER tr_runs_count_delete AFTER DELETE ON runs REFERENCING OLD TABLE AS old_runs"
+            " FOR EACH STATEMENT EXECUTE FUNCTION wakelog_count_old_runs()"
         )
+        # Per row, and only for a row that changed project or trash state: a statement trigger with
+        # transition tables cannot name columns, and would run on every ingest batch's update.
         op.execute(
             "CREATE TRIGGER tr_runs_count_change AFTER UPDATE OF project_id, deleted_at ON runs "
-            f"FOR EACH ROW WHEN ({_CHANGED}) EXECUTE FUNCTION wakelog_count_runs()"
+            f"FOR EACH ROW WHEN ({_CHANGED}) EXECUTE FUNCTION wakelog_count_changed_run()"
         )
         return
     op.execute(f"CREATE TRIGGER tr_runs_count_insert AFTER INSERT ON runs BEGIN {_add('NEW')}; END")
@@ -75,13 +89,12 @@ def create_triggers() -> None:
 
 
 def drop_triggers() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS tr_runs_count ON runs")
-        op.execute("DROP TRIGGER IF EXISTS tr_runs_count_change ON runs")
-        op.execute("DROP FUNCTION IF EXISTS wakelog_count_runs()")
-        return
+    postgres = op.get_bind().dialect.name == "postgresql"
     for name in ("tr_runs_count_insert", "tr_runs_count_delete", "tr_runs_count_change"):
-        op.execute(f"DROP TRIGGER IF EXISTS {name}")
+        op.execute(f"DROP TRIGGER IF EXISTS {name}" + (" ON runs" if postgres else ""))
+    if postgres:
+        for name in ("wakelog_count_new_runs", "wakelog_count_old_runs", "wakelog_count_changed_run"):
+            op.execute(f"DROP FUNCTION IF EXISTS {name}()")
 
 
 def upgrade() -> None:
