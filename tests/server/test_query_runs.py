@@ -152,6 +152,8 @@ def test_a_cursor_that_is_not_one_is_a_400(client: httpx.Client) -> None:
     cursor = client.get(url, params={"limit": 2}).json()["next_cursor"]
     assert client.get(url, params={"after": cursor, "offset": 2}).status_code == 400
     assert client.get(url, params={"after": cursor, "order": "-summary.acc,name"}).status_code == 400
+    text_for_a_number = "WyJ4IiwgMV0"  # ["x", 1] for -summary.acc
+    assert client.get(url, params={"after": text_for_a_number, "order": "-summary.acc"}).status_code == 400
     for bad in ("", "!!", "bnVsbA", "W10"):  # not base64, JSON null, an empty list
         assert client.get(url, params={"after": bad}).status_code == 400, bad
 

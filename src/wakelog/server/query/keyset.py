@@ -41,6 +41,9 @@ def decode(cursor: str, columns: int) -> list[Any]:
 def after(columns: list[tuple[sa.ColumnElement, bool]], values: list[Any]) -> sa.ColumnElement[bool]:
     """Rows that sort after the row whose sort values are ``values``: for each column, those equal
     on every column before it and beyond it on this one."""
+    for (column, _), value in zip(columns, values, strict=True):
+        if isinstance(value, bool) or (value is not None and not isinstance(value, _python_types(column))):
+            raise InvalidRequest("after: not a cursor of this sort (use the next_cursor a page gave)")
     alternatives = []
     for index, (column, descending) in enumerate(columns):
         equal = [_same(c, v) for (c, _), v in zip(columns[:index], values[:index], strict=True)]
@@ -57,3 +60,15 @@ def _beyond(column: sa.ColumnElement, value: Any, descending: bool) -> sa.Column
     if value is None:
         return sa.false()
     return sa.or_(column < value if descending else column > value, column.is_(None))
+
+
+def _python_types(column: sa.ColumnElement) -> tuple[type, ...]:
+    """What a cursor may hold for ``column``: a number for a number, text for text (a value of
+    another kind would be an SQL error on PostgreSQL, not a 400), anything where the type is open."""
+    try:
+        expected = column.type.python_type
+    except NotImplementedError:
+        return (object,)
+    if expected in (int, float):
+        return (int, float)
+    return (expected,) if expected is str else (object,)
