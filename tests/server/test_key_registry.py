@@ -105,7 +105,8 @@ def test_a_batch_that_rolls_back_hides_no_key_from_a_later_one(server: InProcess
     def fail(*_: Any) -> None:
         raise RuntimeError("the batch's hook failed")
 
-    batch = [[0, "config", 1.0, {"update": {"seen": 1}}], [1, "history", 2.0, {"_step": 0, "m": 1.0}]]
+    long = {"x" * 600: {"y" * 600: 1}}  # a path past the registry's column: left out, not an error
+    batch = [[0, "config", 1.0, {"update": {"seen": 1, **long}}], [1, "history", 2.0, {"_step": 0, "m": 1.0}]]
     assert post_records(server.client(), "admin/rolled/r", [[0, "run", 1.0, {}]]).status_code == 200
     records = [[seq + 1, kind, when, data] for seq, kind, when, data in batch]
     with pytest.raises(RuntimeError):

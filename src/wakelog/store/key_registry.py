@@ -28,6 +28,8 @@ from wakelog.store.upsert import upsert
 Entries = dict[tuple[str, str], str | None]
 #: One entry as this process remembers it: kind, key, step metric.
 Entry = tuple[str, str, str | None]
+#: The longest key the registry keeps (its column's size): a longer config path is left out of it.
+MAX_KEY = 1024
 #: Runs whose added keys this process remembers (least recently used forgotten first).
 REMEMBERED_RUNS = 20_000
 
@@ -58,10 +60,10 @@ def entries(
     found: Entries = {("config", path): None for path in flat_config(config or {})}
     for name, definition in (metric_defs or {}).items():
         step = definition.get("step_metric") if isinstance(definition, dict) else None
-        if isinstance(step, str) and step:
+        if isinstance(step, str) and step and len(step) <= MAX_KEY:
             found[("step", str(name))] = step
     found.update({("summary", key): None for key in summary_keys})
-    return found
+    return {entry: step for entry, step in found.items() if len(entry[1]) <= MAX_KEY}
 
 
 def batch_entries(

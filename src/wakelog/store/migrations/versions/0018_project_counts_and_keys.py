@@ -178,9 +178,9 @@ def _entries(config: dict[str, Any], defs: dict[str, Any]) -> dict[tuple[str, st
     flatten(config, "", 0)
     for name, definition in defs.items():
         step = definition.get("step_metric") if isinstance(definition, dict) else None
-        if isinstance(step, str) and step:
+        if isinstance(step, str) and step and len(step) <= 1024:
             found[("step", str(name))] = step
-    return found
+    return {entry: step for entry, step in found.items() if len(entry[1]) <= 1024}  # the column's size
 
 
 def downgrade() -> None:
