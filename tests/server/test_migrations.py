@@ -21,6 +21,7 @@ from wakelog.store.schema import (
     entities,
     entity_members,
     metadata,
+    project_keys,
     projects,
     run_files,
     runs,
@@ -368,7 +369,7 @@ def chunk_storage(url: str) -> tuple[dict[str, str], list[tuple[bool, bool]]]:
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_0017_stores_new_chunks_uncompressed_on_postgresql_and_goes_back(
+def test_0018_stores_new_chunks_uncompressed_on_postgresql_and_goes_back(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     """A chunk written before the upgrade reads back as before; one written after is stored as it
@@ -381,7 +382,7 @@ def test_0017_stores_new_chunks_uncompressed_on_postgresql_and_goes_back(
     points = [[1 + i, "history", 1.0, {"a": float(s), "_step": s}] for i, s in enumerate(steps)]
     db = Database(url)
     try:
-        db.upgrade("0016")
+        db.upgrade("0017")
         apply_batch(db, "team", "p", "old", [(0, "run", 1.0, {}), *map(tuple, points)])
         db.upgrade()
     finally:
@@ -401,10 +402,59 @@ def test_0017_stores_new_chunks_uncompressed_on_postgresql_and_goes_back(
 
     db = Database(url)
     try:
-        command.downgrade(db._alembic_config(), "0016")
+        command.downgrade(db._alembic_config(), "0017")
         assert chunk_storage(url)[0] == {"sketch": "x", "data": "x"}
         apply_batch(db, "team", "p", "older", [(0, "run", 1.0, {}), *map(tuple, points)])
         db.upgrade()
     finally:
         db.dispose()
     assert chunk_storage(url) == (kinds, [(True, False), (False, False), (True, False)])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0017_counts_the_runs_from_before_and_goes_back(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A project's runs from before are counted by the upgrade (the trash apart in the live count),
+    the counts follow what happens after it, every run's keys are in the project's key registry,
+    and the downgrade keeps the runs."""
+    url = empty_database(backend, tmp_path, request)
+    db = Database(url)
+    try:
+        db.upgrade("0015")
+        with db.write() as conn:
+            old_run(conn, "team", "p", "r1")
+            conn.execute(sa.text("UPDATE runs SET deleted_at = 1.0"))
+            pid = conn.execute(sa.text("SELECT project_id FROM runs")).scalar_one()
+            conn.execute(
+                sa.text(
+                    "INSERT INTO runs (project_id, run_id, state, tags, config, summary, run_metadata, "
+                    "metric_defs, created_at, updated_at, heartbeat_at, last_step, last_seq) "
+                    "VALUES (:p, 'r2', 'running', '[]', '{}', '{}', '{}', '{}', 1, 1, 1, -1, -1)"
+                ),
+                {"p": pid},
+            )
+            conn.execute(
+                sa.text("UPDATE runs SET config = :c, metric_defs = :d WHERE run_id = 'r2'"),
+                {"c": '{"opt": {"lr": 0.1}, "seed": 1}', "d": '{"acc": {"step_metric": "epoch"}}'},
+            )
+            conn.execute(
+                sa.text("INSERT INTO summaries (run_pk, key, total, count) SELECT id, 'loss', 0, 1 FROM runs")
+            )
+        db.upgrade()
+        with db.write() as conn:
+            keys = sa.select(project_keys.c.kind, project_keys.c.key, project_keys.c.step_metric)
+            assert sorted(conn.execute(keys).all()) == [
+                ("config", "opt.lr", None),
+                ("config", "seed", None),
+                ("step", "acc", "epoch"),
+                ("summary", "loss", None),
+            ]
+            counts = sa.select(projects.c.run_count, projects.c.live_run_count)
+            assert tuple(conn.execute(counts).one()) == (2, 1)
+            conn.execute(runs.update().values(deleted_at=None))
+            assert tuple(conn.execute(counts).one()) == (2, 2)
+    finally:
+        db.dispose()
+    tables, _ = downgrade_and_back(url, "0015")
+    assert "runs" in tables

@@ -1,4 +1,5 @@
-"""Series chunks are found through the primary key, never by a scan, on both backends.
+"""Series chunks are found through the primary key, never by a scan, on both backends; the project
+list, the column picker and the run table's page rows read no project's runs one by one.
 
 The statements the server runs on ``series_chunks`` — ingest's tail lookup, a chart, a zoom, a CSV
 export — are captured as they execute, then the database's own planner is asked about each with its
@@ -41,12 +42,12 @@ def run(server: InProcessServer) -> str:
 
 
 @contextlib.contextmanager
-def captured(server: InProcessServer) -> Iterator[list[tuple[str, Any]]]:
-    """The statements on ``series_chunks`` the server runs meanwhile, with their parameters."""
+def captured(server: InProcessServer, table: str = "series_chunks") -> Iterator[list[tuple[str, Any]]]:
+    """The statements on ``table`` the server runs meanwhile, with their parameters."""
     seen: list[tuple[str, Any]] = []
 
     def note(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
-        if "series_chunks" in statement and not many:
+        if table in statement and not many:
             seen.append((statement, parameters))
 
     engine = server.app.state.db.engine
@@ -147,7 +148,7 @@ def test_chunk_reads_come_back_in_binary_on_postgresql(server: InProcessServer, 
             [[seq, "history", 1.0, {"a": float(seq), "_step": seq}]] for seq in (1, 2)
         ]  # the second point's batch looks up (and rewrites) the open tail chunk
         for batch in batches:
-            assert post_records(client, "admin/plans/binary", batch).status_code == 200
+            assert post_records(client, "admin/binary/binary", batch).status_code == 200
         with server.app.state.db.read() as conn:
             run_pk = conn.execute(sa.text("SELECT id FROM runs WHERE run_id = 'binary'")).scalar_one()
             assert metric_histories(conn, [run_pk], "a") == {run_pk: [1.0, 2.0]}
@@ -157,3 +158,42 @@ def test_chunk_reads_come_back_in_binary_on_postgresql(server: InProcessServer, 
     for statement, formats in packed:
         assert set(formats.values()) == {1}, (statement, formats)
     assert any(set(formats.values()) == {0} for _, formats in seen), "other reads stay in text"
+
+
+def assert_no_scan_of(server: InProcessServer, table: str, statement: str, parameters: Any) -> str:
+    explained = plan(server, statement, parameters)
+    scan = f"SCAN {table}" if server.backend == "sqlite" else f"Seq Scan on {table}"
+    assert scan not in explained.replace(f"{table}_", ""), (statement, explained)
+    return explained
+
+
+def test_the_project_list_and_the_column_picker_read_no_runs(server: InProcessServer, run: str) -> None:
+    """The list's run counts are the maintained ones, its last activity one search of an index; the
+    picker reads the project's key registry by its primary key."""
+    with captured(server, "projects") as seen, server.client() as client:
+        assert client.get(f"{API}/entities/admin/projects").status_code == 200
+        assert client.get(f"{API}/projects/admin/plans/keys").status_code == 200
+    listing = [(s, p) for s, p in seen if "live_run_count" in s]
+    keys = [(s, p) for s, p in seen if "project_keys" in s]
+    assert listing and keys
+    for statement, parameters in listing:
+        assert "count(" not in statement.lower(), statement
+        explained = assert_no_scan_of(server, "runs", statement, parameters)
+        assert "ix_runs_project_live_updated" in explained, explained
+    for statement, parameters in keys:
+        assert "runs" not in statement.replace("project_keys", ""), statement
+        assert_no_scan_of(server, "project_keys", statement, parameters)
+
+
+def test_a_run_table_page_reads_whole_rows_of_that_page_only(server: InProcessServer, run: str) -> None:
+    """Without a filter nothing counts the runs (the total is maintained); the rows of the page are
+    read by primary key."""
+    with captured(server, "runs") as seen, server.client() as client:
+        page = client.get(f"{API}/projects/admin/plans/runs", params={"order": "-summary.a"})
+        assert page.status_code == 200 and page.json()["total"] == 1
+    assert not [s for s, _ in seen if "OVER" in s or "count(" in s.lower()], seen
+    whole = [(s, p) for s, p in seen if "runs.config" in s]
+    assert len(whole) == 1
+    explained = assert_no_scan_of(server, "runs", *whole[0])
+    if server.backend == "sqlite":
+        assert "USING INTEGER PRIMARY KEY" in explained, explained

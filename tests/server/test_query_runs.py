@@ -118,6 +118,46 @@ def test_paging_is_stable_and_complete(client: httpx.Client) -> None:
     assert past["runs"] == [] and past["total"] == N_RUNS and past["next_offset"] is None
 
 
+@pytest.mark.parametrize(
+    "order",
+    ["-summary.acc", "summary.acc", "config.optimizer.name,-created_at", "state,-summary.loss.min", ""],
+)
+def test_cursor_pages_follow_the_sort_through_ties_and_missing_values(
+    client: httpx.Client, order: str
+) -> None:
+    """Pages after each page's cursor, of every size, give the sorted list whole and in order."""
+    whole = runs(client, order=order)
+    for size in (1, 2, 5):
+        seen: list[str] = []
+        params: dict[str, Any] = {"limit": size, "order": order}
+        while True:
+            page = client.get(f"{API}/projects/acme/table/runs", params=params).json()
+            assert page["total"] == N_RUNS
+            seen += [r["id"] for r in page["runs"]]
+            if page["next_cursor"] is None:
+                break
+            params["after"] = page["next_cursor"]
+        assert seen == whole, (order, size)
+    filtered = {"filter": "summary.acc > 0.1", "order": order, "limit": 2}
+    first = client.get(f"{API}/projects/acme/table/runs", params=filtered).json()
+    after = client.get(f"{API}/projects/acme/table/runs", params={**filtered, "after": first["next_cursor"]})
+    assert after.json()["total"] == first["total"] == len(runs(client, filter="summary.acc > 0.1"))
+    assert [r["id"] for r in first["runs"] + after.json()["runs"]] == runs(
+        client, filter=filtered["filter"], order=order
+    )[:4]
+
+
+def test_a_cursor_that_is_not_one_is_a_400(client: httpx.Client) -> None:
+    url = f"{API}/projects/acme/table/runs"
+    cursor = client.get(url, params={"limit": 2}).json()["next_cursor"]
+    assert client.get(url, params={"after": cursor, "offset": 2}).status_code == 400
+    assert client.get(url, params={"after": cursor, "order": "-summary.acc,name"}).status_code == 400
+    text_for_a_number = "WyJ4IiwgMV0"  # ["x", 1] for -summary.acc
+    assert client.get(url, params={"after": text_for_a_number, "order": "-summary.acc"}).status_code == 400
+    for bad in ("", "!!", "bnVsbA", "W10"):  # not base64, JSON null, an empty list
+        assert client.get(url, params={"after": bad}).status_code == 400, bad
+
+
 def test_runs_name_the_user_whose_key_created_them(client: httpx.Client) -> None:
     page = client.get(f"{API}/projects/acme/table/runs", params={"limit": 3}).json()
     assert {r["user"] for r in page["runs"]} == {"admin"}

@@ -185,13 +185,21 @@ def restore_postgres(source: Path, url: str, *, replace: bool) -> None:
 
 
 def _drop_tables(url: str) -> None:
+    """Drop every table, and the trigger functions the schema made (``wakelog_…``, migration 0017:
+    the dump creates them again)."""
     engine = sa.create_engine(normalise_url(url), poolclass=sa.pool.NullPool)
     try:
         with engine.begin() as conn:
             names = sa.inspect(conn).get_table_names()
+            quote = conn.dialect.identifier_preparer.quote
             if names:
-                quote = conn.dialect.identifier_preparer.quote
                 conn.exec_driver_sql(f"DROP TABLE {', '.join(quote(n) for n in names)} CASCADE")
+            functions = conn.exec_driver_sql(
+                "SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+                " WHERE n.nspname = current_schema() AND left(p.proname, 8) = 'wakelog_' AND p.pronargs = 0"
+            ).scalars()
+            for name in list(functions):
+                conn.exec_driver_sql(f"DROP FUNCTION {quote(name)}() CASCADE")
     finally:
         engine.dispose()
 

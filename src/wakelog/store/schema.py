@@ -112,6 +112,11 @@ projects = sa.Table(
     sa.Column("pinned_runs", JSON, nullable=True),  # run ids, in the order pinned
     # In the trash since then (hidden with its runs; purged after ``run_trash_max_age``)
     sa.Column("deleted_at", Time, nullable=True, index=True),
+    # Its runs, the trash included, and those outside the trash: kept by triggers on ``runs`` in the
+    # transaction that adds, deletes, trashes, restores or moves one (migration 0017), so listing
+    # projects and paging the run table never count runs.
+    sa.Column("run_count", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("live_run_count", sa.BigInteger, nullable=False, server_default="0"),
     sa.UniqueConstraint("entity_id", "name"),
     sa.CheckConstraint("visibility IN ('members', 'signed_in')", name="ck_projects_visibility"),
 )
@@ -182,6 +187,19 @@ summaries = sa.Table(
     sa.Column("count", sa.BigInteger, nullable=False, default=0),
     sa.Column("last_step", sa.BigInteger, nullable=True),
     sa.Index("ix_summaries_key_last", "key", "last"),
+)
+
+# The keys a project's runs have used, for the run table's column picker: config keys (dotted
+# paths), summary metric keys and ``define_metric`` step metrics (``kind`` "config", "summary",
+# "step"; a step entry's ``step_metric``, the first one seen). Insert-if-absent at ingest
+# (store/key_registry.py), never updated or pruned: a key stays listed after its runs leave.
+project_keys = sa.Table(
+    "project_keys",
+    metadata,
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("kind", sa.String(8), primary_key=True),
+    sa.Column("key", sa.String(1024), primary_key=True),
+    sa.Column("step_metric", sa.String(1024), nullable=True),
 )
 
 # Metric series in packed chunks (see store/series.py). stream 0: history, 1: system metrics.

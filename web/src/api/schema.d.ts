@@ -3351,6 +3351,8 @@ export interface components {
             limit: number;
             /** Next Offset */
             next_offset: number | null;
+            /** Next Cursor */
+            next_cursor?: string | null;
         };
         /** RunRewound */
         RunRewound: {
@@ -4442,6 +4444,8 @@ export interface operations {
                 order?: string | null;
                 limit?: number;
                 offset?: number;
+                /** @description the `next_cursor` of the page before, instead of `offset` */
+                after?: string | null;
                 /** @description only runs in these states */
                 state?: string[] | null;
                 /** @description only runs with all these tags */

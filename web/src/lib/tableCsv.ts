@@ -1,7 +1,7 @@
 /**
  * The run table as CSV: the columns shown, for every run the filter matches in the table's order,
- * not only the rows loaded so far (the runs are fetched again a page at a time, following the API's
- * `next_offset`). Cells hold the data, not its display: times in ISO 8601 (UTC), durations in
+ * not only the rows loaded so far (the runs are fetched again a page at a time, each after the
+ * API's `next_cursor` of the one before). Cells hold the data, not its display: times in ISO 8601 (UTC), durations in
  * seconds, config and summary values unrounded (objects as JSON).
  */
 import { load, runPage } from "../api/endpoints";
@@ -11,15 +11,15 @@ import { configValue, PAGE_SIZE, summaryValue } from "./runs";
 
 export async function fetchAllRuns(entity: string, project: string, filter: string, order: string, onProgress?: (count: number) => void): Promise<Run[]> {
   const runs: Run[] = [];
-  let offset: number | null = 0;
-  while (offset !== null) {
-    const answer: { runs: Run[]; next_offset: number | null } = await load(
-      runPage(entity, project, { filter: filter || undefined, order: order || undefined, limit: PAGE_SIZE, offset }),
-    );
+  const query = { filter: filter || undefined, order: order || undefined, limit: PAGE_SIZE };
+  // Each page after the last one's cursor: the server never reads through the pages before it.
+  let after: string | null | undefined;
+  do {
+    const answer: { runs: Run[]; next_cursor?: string | null } = await load(runPage(entity, project, after ? { ...query, after } : query));
     runs.push(...answer.runs);
     onProgress?.(runs.length);
-    offset = answer.runs.length > 0 ? answer.next_offset : null;
-  }
+    after = answer.runs.length > 0 ? answer.next_cursor : null;
+  } while (after);
   return runs;
 }
 

@@ -23,6 +23,7 @@ from wakelog.server.errors import Conflict, InTrash, InvalidRequest
 from wakelog.server.http import not_found
 from wakelog.server.query.filters import state_column
 from wakelog.server.query.runs import crashed_before, project_id
+from wakelog.store import key_registry
 from wakelog.store.database import Database
 from wakelog.store.ingest import ensure_project, json_safe
 from wakelog.store.rewind import RewindRefused, truncate_history
@@ -189,6 +190,7 @@ def move(
                 .where(runs.c.id.in_([r.id for r in rows]))
                 .values(project_id=target, updated_at=time.time())
             )
+            key_registry.register_runs(conn, target, [r.id for r in rows])
         for row in rows:
             audit.record(
                 conn,

@@ -18,7 +18,8 @@ import sqlalchemy as sa
 
 from wakelog.server.query.filters import Context, Node, compile_filter
 from wakelog.server.query.importance import is_number, rank
-from wakelog.server.query.runs import LIVE, flat_config, project_id, summary_value
+from wakelog.server.query.runs import LIVE, project_id, summary_value
+from wakelog.store.key_registry import flat_config
 from wakelog.store.schema import runs
 
 #: Runs rated at most: fANOVA's forest grows with them (bench/server_query.py --part importance).

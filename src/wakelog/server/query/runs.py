@@ -15,17 +15,19 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from wakelog.server.query import keyset
 from wakelog.server.query.filters import (
     SUMMARY_VIEWS,
     Context,
     Node,
     SortKey,
     compile_filter,
-    order_by,
     runtime_column,
+    sort_columns,
     state_column,
 )
-from wakelog.store.schema import entities, projects, runs, summaries, users
+from wakelog.store import key_registry
+from wakelog.store.schema import entities, projects, runs, users
 
 #: Minutes without a heartbeat after which a running run is reported as crashed.
 DEFAULT_CRASHED_AFTER_MINUTES = 10.0
@@ -204,6 +206,8 @@ class RunPage:
     total: int
     offset: int
     limit: int
+    #: The cursor of the page's last row when more may follow (``list_runs(after=…)``), else None.
+    next_cursor: str | None = None
 
 
 def list_runs(
@@ -216,34 +220,87 @@ def list_runs(
     ctx: Context,
     limit: int = 50,
     offset: int = 0,
+    after: str | None = None,
 ) -> RunPage | None:
-    """One page of a project's runs, filtered and sorted in SQL (one query), or ``None`` if the
-    project does not exist."""
+    """One page of a project's runs, filtered and sorted in SQL, or ``None`` if the project does
+    not exist. ``after`` (a page's ``next_cursor``) starts the page after that page's last row,
+    with no OFFSET to read through.
+
+    The page is found on the sort columns and the run's id alone, and only its rows are read
+    whole: the sort then carries a few values per run, not every run's config and summary. The
+    total is the project's maintained count of live runs without a filter (migration 0017), and
+    a count of the runs the filter keeps with one (exact, as W&B shows it: one pass over the
+    project's runs, without sorting)."""
+    found = conn.execute(
+        sa.select(projects.c.id, projects.c.live_run_count).where(
+            projects.c.id == project_id_subquery(entity, project)
+        )
+    ).first()
+    if found is None:
+        return None
     if not sort:
         from wakelog.server.query.filters import Field
 
         sort = [SortKey(Field("created_at"), descending=True)]
-    query = (
-        sa.select(*_run_columns(ctx, False), sa.func.count().over().label("total"))
-        .where(runs.c.project_id == project_id_subquery(entity, project), LIVE, compile_filter(where, ctx))
-        .order_by(*order_by(sort, ctx))
-        .limit(limit)
-        .offset(offset)
-    )
-    rows = conn.execute(query).all()
-    if rows:
-        total = rows[0].total
+    columns = sort_columns(sort, ctx)
+    kept = sa.and_(runs.c.project_id == found.id, LIVE, compile_filter(where, ctx))
+    keys = _page_keys(conn, columns, kept, limit, offset, after, counted=where is not None)
+    pks = [row.k[-1] for row in keys]
+    whole = sa.select(*_run_columns(ctx, False)).where(runs.c.id.in_(pks))
+    rows = {row.pk: row for row in conn.execute(whole)}
+    if where is None:
+        total = found.live_run_count
+    elif keys:
+        total = keys[0].total
     else:
-        if project_id(conn, entity, project) is None:
-            return None
-        total = conn.execute(
-            sa.select(sa.func.count())
-            .select_from(runs)
-            .where(
-                runs.c.project_id == project_id_subquery(entity, project), LIVE, compile_filter(where, ctx)
-            )
-        ).scalar_one()
-    return RunPage([run_dict(row, entity, project) for row in rows], total, offset, limit)
+        total = conn.execute(sa.select(sa.func.count()).select_from(runs).where(kept)).scalar_one()
+    more = len(keys) == limit
+    return RunPage(
+        [run_dict(rows[pk], entity, project) for pk in pks if pk in rows],
+        total,
+        offset,
+        limit,
+        keyset.encode(list(keys[-1].k)) if more and keys else None,
+    )
+
+
+@dataclass(frozen=True)
+class _Keys:
+    #: The row's sort values, its id last.
+    k: tuple[Any, ...]
+    #: How many rows the filter keeps (counted with a filter only).
+    total: int
+
+
+def _page_keys(
+    conn: sa.Connection,
+    columns: list[tuple[sa.ColumnElement, bool]],
+    kept: sa.ColumnElement[bool],
+    limit: int,
+    offset: int,
+    after: str | None,
+    *,
+    counted: bool,
+) -> list[_Keys]:
+    """The sort values and ids of a page's rows. Each sort value is computed once per run: ordered
+    by its label, and after a cursor compared on a materialised list of them (a WHERE on the
+    expressions themselves would compute each again per comparison)."""
+    labelled = [column.label(f"k{i}") for i, (column, _) in enumerate(columns)]
+    extra = [sa.func.count().over().label("total")] if counted else []  # of every row kept
+    query = sa.select(*labelled, *extra).where(kept)
+    if after is not None:
+        values = keyset.decode(after, len(columns))
+        listed = query.cte("keys").prefix_with("MATERIALIZED")
+        labelled = [listed.c[f"k{i}"] for i in range(len(columns))]
+        named = [(label, descending) for label, (_, descending) in zip(labelled, columns, strict=True)]
+        query = sa.select(*listed.c).where(keyset.after(named, values))
+    ordering = [
+        (label.desc() if descending else label.asc()).nulls_last()
+        for label, (_, descending) in zip(labelled, columns, strict=True)
+    ]
+    rows = conn.execute(query.order_by(*ordering).limit(limit).offset(offset)).all()
+    width = len(columns)
+    return [_Keys(tuple(row[:width]), row.total if counted else 0) for row in rows]
 
 
 def run_detail(conn: sa.Connection, entity: str, project: str, run_id: str, ctx: Context) -> dict | None:
@@ -282,13 +339,15 @@ def list_projects(
 ) -> list[dict[str, Any]]:
     """Projects, most recently active first; only ``entity``'s, named ``name``, of the entities
     ``visible`` (a clause on ``entities``) keeps, when given."""
-    # Last activity is the newest run update, read here rather than written by every ingest: a shared
-    # project row would serialise all ingests of a project on PostgreSQL. Both figures are asked of
-    # each listed project alone, through the index of its live runs by update time (``max`` is one
-    # index search; the count reads that index only), never grouped over every run of the server.
-    of_project = sa.and_(runs.c.project_id == projects.c.id, LIVE)
-    newest = sa.select(sa.func.max(runs.c.updated_at)).where(of_project).scalar_subquery()
-    count = sa.select(sa.func.count()).select_from(runs).where(of_project).scalar_subquery()
+    # The run count is the project's maintained ``live_run_count`` (migration 0017). Last activity
+    # is the newest run update, read here rather than written by every ingest: a shared project row
+    # would serialise all ingests of a project on PostgreSQL. It is one search of the index of the
+    # project's live runs by update time, never a grouping over every run of the server.
+    newest = (
+        sa.select(sa.func.max(runs.c.updated_at))
+        .where(runs.c.project_id == projects.c.id, LIVE)
+        .scalar_subquery()
+    )
     active = sa.func.coalesce(newest, projects.c.updated_at).label("updated_at")
     query = (
         sa.select(
@@ -296,7 +355,7 @@ def list_projects(
             projects.c.name,
             projects.c.created_at,
             active,
-            count.label("runs"),
+            projects.c.live_run_count.label("runs"),
         )
         .join(entities, entities.c.id == projects.c.entity_id)
         .where(projects.c.deleted_at.is_(None))
@@ -335,44 +394,9 @@ def project_detail(conn: sa.Connection, entity: str, project: str, ctx: Context)
     return detail
 
 
-def project_keys(conn: sa.Connection, entity: str, project: str) -> dict[str, list[str]]:
-    """The summary metric keys and config keys (dotted paths) used by a project's runs, and the
-    ``step_metric`` each ``define_metric`` name (or trailing-``*`` glob) declared, the first run's
-    where runs differ: the x axis the web app draws such a metric against by default."""
-    pid = project_id_subquery(entity, project)
-    metric_keys = conn.execute(
-        sa.select(summaries.c.key)
-        .join(runs, runs.c.id == summaries.c.run_pk)
-        .where(runs.c.project_id == pid, LIVE)
-        .distinct()
-        .order_by(summaries.c.key)
-    ).scalars()
-    config_keys: set[str] = set()
-    step_metrics: dict[str, str] = {}
-    rows = conn.execute(
-        sa.select(runs.c.config, runs.c.metric_defs).where(runs.c.project_id == pid, LIVE).order_by(runs.c.id)
-    )
-    for config, defs in rows:
-        config_keys.update(flat_config(config or {}))
-        for name, definition in (defs or {}).items():
-            step = definition.get("step_metric") if isinstance(definition, dict) else None
-            if isinstance(step, str) and step:
-                step_metrics.setdefault(str(name), step)
-    return {"summary": list(metric_keys), "config": sorted(config_keys), "step_metrics": step_metrics}
-
-
-def flat_config(config: dict[str, Any]) -> dict[str, Any]:
-    """A config's leaves by dotted path (``{"optimizer": {"lr": 0.1}}`` → ``optimizer.lr``), as the
-    run table's config columns name them; an empty dict, and anything deeper than 8 levels, is a leaf."""
-    out: dict[str, Any] = {}
-    _flatten(config, "", out, 0)
-    return out
-
-
-def _flatten(value: dict[str, Any], prefix: str, out: dict[str, Any], depth: int) -> None:
-    for key, item in value.items():
-        path = f"{prefix}{key}"
-        if isinstance(item, dict) and item and depth < 8:
-            _flatten(item, path + ".", out, depth + 1)
-        else:
-            out[path] = item
+def project_keys(conn: sa.Connection, entity: str, project: str) -> dict[str, Any]:
+    """The summary metric keys and config keys (dotted paths) a project's runs have used, and the
+    ``step_metric`` each ``define_metric`` name (or trailing-``*`` glob) declared, the last declared
+    where runs differ: the x axis the web app draws such a metric against by default. Read from the
+    project's key registry (``store/key_registry.py``), one indexed query at any number of runs."""
+    return key_registry.read(conn, project_id_subquery(entity, project))

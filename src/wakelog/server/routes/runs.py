@@ -2,9 +2,9 @@
 
 ``GET /api/v1/projects/{entity}/{project}/runs`` takes ``filter`` (the filter language of
 ``server/query/filters/``, e.g. ``config.lr < 0.01 and summary.eval/acc > 0.9``), ``order``
-(``-summary.acc,created_at``), ``limit``/``offset`` and shortcuts (``state``, ``tag``, ``group``,
-``job_type``) that are and-ed with the filter. A filter or order that does not parse answers 400
-with the position and what was expected there.
+(``-summary.acc,created_at``), ``limit`` with ``offset`` or ``after`` (a page's ``next_cursor``)
+and shortcuts (``state``, ``tag``, ``group``, ``job_type``) that are and-ed with the filter. A filter
+or order that does not parse answers 400 with the position and what was expected there.
 """
 
 from __future__ import annotations
@@ -76,6 +76,9 @@ class RunPageOut(BaseModel):
     offset: int
     limit: int
     next_offset: int | None
+    #: The page after this one, for ``after`` (keyset paging: no offset to read through); null on
+    #: the last page (after a cursor: once a page comes back short).
+    next_cursor: str | None = None
 
 
 class KeyInfo(BaseModel):
@@ -148,6 +151,10 @@ def list_runs(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     offset: Offset = 0,
+    after: Annotated[
+        str | None,
+        Query(max_length=4096, description="the `next_cursor` of the page before, instead of `offset`"),
+    ] = None,
     state: Annotated[list[str] | None, Query(description="only runs in these states")] = None,
     tag: Annotated[list[str] | None, Query(description="only runs with all these tags")] = None,
     group: Annotated[str | None, Query()] = None,
@@ -163,6 +170,8 @@ def list_runs(
         raise exc.about("order") from None
     parts = ([where] if where is not None else []) + _shortcuts(state, tag, group, job_type)
     where = None if not parts else parts[0] if len(parts) == 1 else And(tuple(parts))
+    if after is not None and offset:
+        raise InvalidRequest("give one of offset and after")
     with request.app.state.db.read() as conn:
         page = q.list_runs(
             conn,
@@ -173,16 +182,20 @@ def list_runs(
             ctx=q.context(conn, request.app.state.config),
             limit=limit,
             offset=offset,
+            after=after,
         )
     if page is None:
         raise not_found(f"project {entity}/{project}")
-    next_offset = offset + len(page.runs) if offset + len(page.runs) < page.total else None
+    # After a cursor the offset of the page is unknown: its next page is the cursor's alone.
+    shown = offset + len(page.runs)
+    next_offset = shown if shown < page.total and after is None else None
     body = {
         "runs": page.runs,
         "total": page.total,
         "offset": offset,
         "limit": limit,
         "next_offset": next_offset,
+        "next_cursor": page.next_cursor if next_offset is not None or after is not None else None,
     }
     return json_response(body, timer)
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from wakelog.store import key_registry
 from wakelog.store.database import Database
 from wakelog.store.ingest._columns import fit_run_fields, json_safe
 from wakelog.store.ingest._errors import InTrash, SequenceGap
@@ -173,6 +174,22 @@ def apply_batch(
     in the same transaction once the batch is written (the server's notifications), so what it
     writes is there exactly when the batch is. ``records`` may be a ``RecordSource``: a client
     that numbers nothing itself (the stock wandb client) has its records made under the run's lock."""
+    pending: list[key_registry.Pending | None] = []
+    result = _apply(db, entity, project, run_id, records, user_id, on_applied, pending)
+    key_registry.remember(pending)  # committed: this process need not add those keys again
+    return result
+
+
+def _apply(
+    db: Database,
+    entity: str,
+    project: str,
+    run_id: str,
+    records: list[Record] | RecordSource,
+    user_id: int | None,
+    on_applied: IngestHook | None,
+    pending: list[key_registry.Pending | None],
+) -> IngestResult:
     with db.write() as conn:
         run, created = ensure_run(conn, entity, project, run_id, user_id)
         _refuse_trashed(run, f"{entity}/{project}")
@@ -198,6 +215,8 @@ def apply_batch(
             result.stop_requested = False
         result.points = write_series(conn, run.id, batch.points)
         write_summaries(conn, run.id, batch.points, batch.summary_remove)
+        found = key_registry.batch_entries(batch.config, batch.metric_defs, batch.points)
+        pending.append(key_registry.register(conn, run, found))
         _write_rows(conn, run.id, batch)
         result.alerts = _write_alerts(conn, run.id, batch.alerts)
         values = _run_values(run, batch)

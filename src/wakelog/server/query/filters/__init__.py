@@ -37,6 +37,7 @@ from wakelog.server.query.filters.compiler import (
     order_by,
     plain_column,
     runtime_column,
+    sort_columns,
     state_column,
     summary_column,
 )
@@ -99,6 +100,7 @@ __all__ = [
     "parse_order",
     "plain_column",
     "runtime_column",
+    "sort_columns",
     "state_column",
     "summary_column",
     "to_epoch",

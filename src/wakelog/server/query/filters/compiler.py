@@ -326,9 +326,10 @@ def compile_filter(node: Node | None, ctx: Context) -> sa.ColumnElement:
     return sa.not_(_two_valued(positive)) if node.negated else positive
 
 
-def order_by(keys: list[SortKey], ctx: Context) -> list[sa.ColumnElement]:
-    """ORDER BY clauses for sort keys: missing values last, then the run's id for stable pages."""
-    clauses: list[sa.ColumnElement] = []
+def sort_columns(keys: list[SortKey], ctx: Context) -> list[tuple[sa.ColumnElement, bool]]:
+    """The columns a sort orders by, each with whether descending: the keys' own, then the run's id
+    (in the last key's direction) for stable pages. Missing values sort last either way."""
+    out: list[tuple[sa.ColumnElement, bool]] = []
     for key in keys:
         target = key.field
         if target.kind == "config":
@@ -346,7 +347,14 @@ def order_by(keys: list[SortKey], ctx: Context) -> list[sa.ColumnElement]:
             columns = [column if fallback is None else sa.func.coalesce(column, fallback)]
         else:
             columns = [plain_column(target.root, ctx)]
-        for column in columns:
-            clauses.append((column.desc() if key.descending else column.asc()).nulls_last())
-    clauses.append(runs.c.id.desc() if keys and keys[-1].descending else runs.c.id.asc())
-    return clauses
+        out += [(column, key.descending) for column in columns]
+    out.append((runs.c.id, bool(keys) and keys[-1].descending))
+    return out
+
+
+def order_by(keys: list[SortKey], ctx: Context) -> list[sa.ColumnElement]:
+    """ORDER BY clauses for sort keys: missing values last, then the run's id for stable pages."""
+    return [
+        (column.desc() if descending else column.asc()).nulls_last()
+        for column, descending in sort_columns(keys, ctx)
+    ]

@@ -5,15 +5,15 @@ the decompression of every sketch it read); a no-op on SQLite
 Rows written before keep their compressed values until they are rewritten (an open chunk is
 rewritten by its next append); reads handle both.
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-04 19:30:00.000000
 """
 
 from alembic import op
 
-revision = "0017"
-down_revision = "0016"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,160 @@
+"""Each project's registry of the keys its runs used (``project_keys``): config keys as dotted
+paths, summary metric keys, and the step metric each ``define_metric`` name declared last. The run
+table's column picker reads it in one indexed query instead of every run's config.
+
+Ingest adds the keys of each batch with INSERT … ON CONFLICT DO NOTHING (never an update of a
+shared row, so concurrent ingests of a project do not wait on each other; only a step metric
+declared anew, once per run start, updates its entry), and skips the keys this
+process already added for the run: a live run's batches repeat the same keys, and cost no
+statement after its first. That memory is filled only once the batch's transaction has committed
+(``remember``), so a rolled-back batch never hides a key. A moved run's keys are added to the target
+project (``register_runs``). Keys are never removed: one whose runs were trashed, purged or moved
+away stays listed (a column that shows nothing for the runs left).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+from wakelog.store.schema import STREAM_HISTORY, project_keys, runs, summaries
+from wakelog.store.upsert import upsert
+
+#: (kind, key) → the step metric of a "step" entry, else None.
+Entries = dict[tuple[str, str], str | None]
+#: One entry as this process remembers it: kind, key, step metric.
+Entry = tuple[str, str, str | None]
+#: The longest key the registry keeps (its column's size): a longer config path is left out of it.
+MAX_KEY = 1024
+#: Runs whose added keys this process remembers (least recently used forgotten first).
+REMEMBERED_RUNS = 20_000
+
+
+def flat_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """A config's leaves by dotted path (``{"optimizer": {"lr": 0.1}}`` → ``optimizer.lr``), as the
+    run table's config columns name them; an empty dict, and anything deeper than 8 levels, is a leaf."""
+    out: dict[str, Any] = {}
+    _flatten(config, "", out, 0)
+    return out
+
+
+def _flatten(value: Mapping[str, Any], prefix: str, out: dict[str, Any], depth: int) -> None:
+    for key, item in value.items():
+        path = f"{prefix}{key}"
+        if isinstance(item, dict) and item and depth < 8:
+            _flatten(item, path + ".", out, depth + 1)
+        else:
+            out[path] = item
+
+
+def entries(
+    config: Mapping[str, Any] | None,
+    metric_defs: Mapping[str, Any] | None,
+    summary_keys: Iterable[str],
+) -> Entries:
+    """The registry entries of a config (or a config update), metric definitions and summary keys."""
+    found: Entries = {("config", path): None for path in flat_config(config or {})}
+    for name, definition in (metric_defs or {}).items():
+        step = definition.get("step_metric") if isinstance(definition, dict) else None
+        if isinstance(step, str) and step and len(step) <= MAX_KEY:
+            found[("step", str(name))] = step
+    found.update({("summary", key): None for key in summary_keys})
+    return {entry: step for entry, step in found.items() if len(entry[1]) <= MAX_KEY}
+
+
+def batch_entries(
+    config: Mapping[str, Any], metric_defs: Mapping[str, Any], points: Iterable[Any]
+) -> Entries:
+    """A batch's entries: its config update, metric definitions and history keys (those
+    ``write_summaries`` keeps a summary row for)."""
+    keys = [key for stream, key in points if stream == STREAM_HISTORY and not key.startswith("_")]
+    return entries(config, metric_defs, keys)
+
+
+class _Memory:
+    """The entries this process added for each run, keyed by the run's incarnation (pk, creation
+    time, project): a purged run's reused pk or a moved run is a new one."""
+
+    def __init__(self, runs_kept: int) -> None:
+        self._runs: OrderedDict[tuple[int, float, int], set[Entry]] = OrderedDict()
+        self._kept = runs_kept
+        self._lock = threading.Lock()
+
+    def unknown(self, run: tuple[int, float, int], found: Entries) -> Entries:
+        with self._lock:
+            known = self._runs.get(run, set())
+        return {entry: step for entry, step in found.items() if (*entry, step) not in known}
+
+    def add(self, run: tuple[int, float, int], added: Iterable[Entry]) -> None:
+        with self._lock:
+            self._runs.setdefault(run, set()).update(added)
+            self._runs.move_to_end(run)
+            while len(self._runs) > self._kept:
+                self._runs.popitem(last=False)
+
+
+_memory = _Memory(REMEMBERED_RUNS)
+#: What ``register`` added and ``remember`` notes once committed: (run incarnation, entries).
+Pending = tuple[tuple[int, float, int], list[Entry]]
+
+
+def register(conn: sa.Connection, run: Any, found: Entries) -> Pending | None:
+    """Add the entries ``run`` (a runs row) brought that this process has not added for it yet;
+    what to ``remember`` once the transaction commits, or None if nothing was new."""
+    incarnation = (int(run.id), float(run.created_at), int(run.project_id))
+    new = _memory.unknown(incarnation, found)
+    if not new:
+        return None
+    add(conn, run.project_id, new)
+    return incarnation, [(*entry, step) for entry, step in new.items()]
+
+
+def remember(pending: Iterable[Pending | None]) -> None:
+    """Note what ``register`` added, once its transaction has committed."""
+    for one in pending:
+        if one is not None:
+            _memory.add(*one)
+
+
+def add(conn: sa.Connection, project_id: int, found: Entries) -> None:
+    """Insert the entries a project lacks, and set the step metrics declared (sorted: concurrent
+    writers take key locks in one order)."""
+    rows = [
+        {"project_id": project_id, "kind": kind, "key": key, "step_metric": step}
+        for (kind, key), step in sorted(found.items())
+    ]
+    keys = ["project_id", "kind", "key"]
+    upsert(conn, project_keys, [r for r in rows if r["kind"] != "step"], keys)
+    upsert(conn, project_keys, [r for r in rows if r["kind"] == "step"], keys, update=["step_metric"])
+
+
+def register_runs(conn: sa.Connection, project_id: int, run_pks: list[int]) -> None:
+    """Add the keys of runs (moved into ``project_id``) to its registry."""
+    found: Entries = {}
+    for config, defs in conn.execute(
+        sa.select(runs.c.config, runs.c.metric_defs).where(runs.c.id.in_(run_pks))
+    ):
+        found.update({k: v for k, v in entries(config, defs, ()).items() if k not in found})
+    keys = conn.execute(sa.select(summaries.c.key).where(summaries.c.run_pk.in_(run_pks)).distinct())
+    found.update(entries(None, None, keys.scalars()))
+    add(conn, project_id, found)
+
+
+def read(conn: sa.Connection, project_id: Any) -> dict[str, Any]:
+    """The project's summary keys and config keys, sorted, and its step metrics by name."""
+    c = project_keys.c
+    found: dict[str, Any] = {"summary": [], "config": [], "step_metrics": {}}
+    rows = conn.execute(
+        sa.select(c.kind, c.key, c.step_metric).where(c.project_id == project_id).order_by(c.key)
+    )
+    for kind, key, step in rows:
+        if kind == "step":
+            found["step_metrics"][key] = step
+        elif kind in ("summary", "config"):
+            found[kind].append(key)
+    found["config"].sort()  # as Python orders them (the summary keys: as the database does)
+    return found
