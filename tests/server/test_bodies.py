@@ -87,7 +87,8 @@ async def _send_hostile_body(app: Any, method: str, path: str) -> tuple[int, int
         if message["type"] == "http.response.start":
             status = message["status"]
 
-    scope = http_scope(method, path, {"content-type": "application/json"})
+    headers = {"content-type": "application/json", "transfer-encoding": "chunked"}  # as HTTP/1.1 says it
+    scope = http_scope(method, path, headers)
     await asyncio.wait_for(app(scope, receive, send), timeout=60)
     return status, pulled
 

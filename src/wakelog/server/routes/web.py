@@ -20,7 +20,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
-from wakelog.server.errors import MethodNotAllowed, NotFound
+from wakelog.server.errors import InvalidRequest, MethodNotAllowed, NotFound
 from wakelog.server.handlers import error_response
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -67,6 +67,10 @@ class WebApp:
             response: Response = error_response(NotFound("Not Found"))
         elif scope["method"] not in ("GET", "HEAD"):
             response = error_response(MethodNotAllowed("Method Not Allowed", headers={"Allow": "GET, HEAD"}))
+        elif _has_body(scope):
+            # Refused before any file is streamed: a file answer listens for the client to go by
+            # reading the request, and a body there would be read, past the unauthenticated limit.
+            response = error_response(InvalidRequest("a GET or HEAD request of the web app has no body"))
         else:
             response = await self._file_or_index(scope, path)
         response.headers.update(SECURITY_HEADERS)
@@ -89,3 +93,10 @@ class WebApp:
         response = await self.files.get_response("index.html", scope)
         response.headers["Cache-Control"] = "no-cache"
         return response
+
+
+def _has_body(scope: Scope) -> bool:
+    """Whether the request says it carries a body (a length above 0, or chunks)."""
+    headers = dict(scope["headers"])
+    length = headers.get(b"content-length", b"0")
+    return (not length.isdigit() or int(length) > 0) or b"transfer-encoding" in headers
