@@ -41,7 +41,7 @@ def seed(db: Any, count: int) -> None:
             [{"entity_id": eid, "name": "table", "created_at": now, "updated_at": now}],
         )
         pid = conn.execute(sa.select(schema.projects.c.id)).scalar_one()
-        if hasattr(schema, "project_keys"):  # what ingest would have registered (migration 0018 on)
+        if hasattr(schema, "project_keys"):  # what ingest would have registered (migration 0017 on)
             keys = [("config", k) for k in ("lr", "batch", "opt.name", "opt.beta")]
             keys += [("summary", k) for k in ("acc", "loss", "epoch")]
             conn.execute(
