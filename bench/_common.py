@@ -16,11 +16,12 @@ import math
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -194,6 +195,17 @@ def median(values: Iterable[float]) -> float:
         return float("nan")
     mid = len(s) // 2
     return s[mid] if len(s) % 2 else (s[mid - 1] + s[mid]) / 2
+
+
+def median_ms(call: Callable[[], Any], repeat: int) -> float:
+    """The median wall time of ``repeat`` calls, in ms, after one warm-up call."""
+    call()
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
 
 
 def verified_text(runs: Sequence[dict[str, Any]]) -> str:

@@ -43,6 +43,25 @@ def backend_store(postgres: bool) -> Iterator[str | None]:
         cluster.stop()
 
 
+@contextlib.contextmanager
+def scratch_database(postgres: bool) -> Iterator[Any]:
+    """An empty, upgraded store for a bench that queries it in-process: SQLite in a temporary
+    folder, or a throwaway PostgreSQL cluster (``backend_store``); disposed and removed after."""
+    import tempfile
+    from pathlib import Path
+
+    from wakelog.store.database import Database
+
+    with tempfile.TemporaryDirectory() as tmp, backend_store(postgres) as url:
+        db = Database(url or f"sqlite:///{Path(tmp) / 'bench.db'}")
+        try:
+            if url is None:
+                db.upgrade()
+            yield db
+        finally:
+            db.dispose()
+
+
 def settle(db: Any) -> None:
     """Statistics (and PostgreSQL's visibility map) as autovacuum leaves a seeded store."""
     with db.engine.connect() as conn:

@@ -14,14 +14,13 @@ either way) and the small entity's (today's query still groups every run of the 
 from __future__ import annotations
 
 import argparse
-import statistics
-import tempfile
 import time
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+
+from _common import median_ms
+from _seed import scratch_database, settle
 
 
 def grouped_today(conn: sa.Connection, entity: str) -> list[dict[str, Any]]:
@@ -95,16 +94,6 @@ def seed(db: Any, runs: int, projects: int) -> None:
             conn.execute(schema.runs.insert(), batch)
 
 
-def median_ms(call: Callable[[], Any], repeat: int) -> float:
-    call()
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="5,000 runs")
@@ -116,44 +105,23 @@ def main() -> None:
     runs = args.runs or (5000 if args.quick else 50_000)
 
     from wakelog.server.query.runs import list_projects
-    from wakelog.store.database import Database
 
-    cluster = None
-    with tempfile.TemporaryDirectory() as tmp:
-        if args.postgres:
-            from load import postgres  # as the tests start one
-
-            cluster, url = postgres()
-        else:
-            url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        try:
-            db = Database(url)
-            if not args.postgres:
-                db.upgrade()
-            seed(db, runs, args.projects)
-            with db.engine.connect() as conn:  # as autovacuum leaves a settled table
-                conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
-                    "VACUUM ANALYZE" if args.postgres else "ANALYZE"
+    with scratch_database(args.postgres) as db:
+        seed(db, runs, args.projects)
+        settle(db)
+        backend = "PostgreSQL" if args.postgres else "SQLite"
+        print(f"{backend}, {runs:,} runs in {args.projects} projects (1 in 20 trashed) + 3 small projects")
+        with db.read() as conn:
+            for entity in ("big", "small"):
+                today = grouped_today(conn, entity)
+                now = list_projects(conn, entity)
+                assert now == today, (now[:3], today[:3])
+                before = median_ms(lambda e=entity: grouped_today(conn, e), args.repeat)
+                after = median_ms(lambda e=entity: list_projects(conn, e), args.repeat)
+                print(
+                    f"  list of {entity!r} ({len(now)} projects): today {before:.1f} ms,"
+                    f" now {after:.1f} ms: ratio now/today {after / before:.2f}"
                 )
-            backend = "PostgreSQL" if args.postgres else "SQLite"
-            print(
-                f"{backend}, {runs:,} runs in {args.projects} projects (1 in 20 trashed) + 3 small projects"
-            )
-            with db.read() as conn:
-                for entity in ("big", "small"):
-                    today = grouped_today(conn, entity)
-                    now = list_projects(conn, entity)
-                    assert now == today, (now[:3], today[:3])
-                    before = median_ms(lambda e=entity: grouped_today(conn, e), args.repeat)
-                    after = median_ms(lambda e=entity: list_projects(conn, e), args.repeat)
-                    print(
-                        f"  list of {entity!r} ({len(now)} projects): today {before:.1f} ms,"
-                        f" now {after:.1f} ms: ratio now/today {after / before:.2f}"
-                    )
-            db.dispose()
-        finally:
-            if cluster is not None:
-                cluster.stop()
 
 
 if __name__ == "__main__":

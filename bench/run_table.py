@@ -15,15 +15,15 @@ a warm-up.
 from __future__ import annotations
 
 import argparse
-import statistics
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
+
+from _common import median_ms
+from _seed import scratch_database, settle
 
 BATCH = 5000
 
@@ -105,16 +105,6 @@ def seed(db: Any, count: int) -> None:
             conn.execute(schema.summaries.insert(), summary_rows)
 
 
-def median_ms(call: Callable[[], Any], repeat: int) -> float:
-    call()
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=50_000)
@@ -124,65 +114,46 @@ def main() -> None:
 
     from wakelog.server.query import runs as q
     from wakelog.server.query.filters import parse, parse_order
-    from wakelog.store.database import Database
 
-    cluster = None
-    with tempfile.TemporaryDirectory() as tmp:
-        if args.postgres:
-            from load import postgres  # as the tests start one
-
-            cluster, url = postgres()
-        else:
-            url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        try:
-            db = Database(url)
-            if not args.postgres:
-                db.upgrade()
-            started = time.perf_counter()
-            seed(db, args.runs)
-            seeded = time.perf_counter() - started
-            with db.engine.connect() as conn:
-                conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
-                    "VACUUM ANALYZE" if args.postgres else "ANALYZE"
-                )
-            backend = "PostgreSQL" if args.postgres else "SQLite"
-            print(f"{backend}, {args.runs:,} runs in one project (1 in 20 trashed), seeded in {seeded:.0f} s")
-            sort = parse_order("-summary.acc")
-            flt = parse("config.lr < 0.001 and summary.loss.min < 0.5")
-            with db.read() as conn:
-                ctx = q.context(conn)
-                first = q.list_runs(conn, "bench", "table", None, sort, ctx=ctx, limit=50)
-                assert first is not None and first.total == args.runs - (args.runs + 19) // 20
-                cases: dict[str, Callable[[], Any]] = {
-                    "page of 50, sorted by -summary.acc": lambda: q.list_runs(
-                        conn, "bench", "table", None, sort, ctx=ctx, limit=50
-                    ),
-                    "page of 500 at offset 5,000 (the web app's 11th page)": lambda: q.list_runs(
-                        conn, "bench", "table", None, sort, ctx=ctx, limit=500, offset=5000
-                    ),
-                    "page of 50, filtered on config and summary": lambda: q.list_runs(
-                        conn, "bench", "table", flt, sort, ctx=ctx, limit=50
-                    ),
-                    "column picker keys": lambda: q.project_keys(conn, "bench", "table"),
-                }
-                deep = int(args.runs * 0.8) // 500 * 500
-                cases[f"page of 500 at offset {deep:,}"] = lambda: q.list_runs(
-                    conn, "bench", "table", None, sort, ctx=ctx, limit=500, offset=deep
-                )
-                if hasattr(first, "next_cursor"):
-                    for at in (5000, deep):
-                        page = q.list_runs(
-                            conn, "bench", "table", None, sort, ctx=ctx, limit=500, offset=at - 500
-                        )
-                        cases[f"page of 500 after the cursor of offset {at:,}"] = lambda c=page.next_cursor: (
-                            q.list_runs(conn, "bench", "table", None, sort, ctx=ctx, limit=500, after=c)
-                        )
-                for name, call in cases.items():
-                    print(f"  {name}: {median_ms(call, args.repeat):.1f} ms")
-            db.dispose()
-        finally:
-            if cluster is not None:
-                cluster.stop()
+    with scratch_database(args.postgres) as db:
+        started = time.perf_counter()
+        seed(db, args.runs)
+        seeded = time.perf_counter() - started
+        settle(db)
+        backend = "PostgreSQL" if args.postgres else "SQLite"
+        print(f"{backend}, {args.runs:,} runs in one project (1 in 20 trashed), seeded in {seeded:.0f} s")
+        sort = parse_order("-summary.acc")
+        flt = parse("config.lr < 0.001 and summary.loss.min < 0.5")
+        with db.read() as conn:
+            ctx = q.context(conn)
+            first = q.list_runs(conn, "bench", "table", None, sort, ctx=ctx, limit=50)
+            assert first is not None and first.total == args.runs - (args.runs + 19) // 20
+            cases: dict[str, Callable[[], Any]] = {
+                "page of 50, sorted by -summary.acc": lambda: q.list_runs(
+                    conn, "bench", "table", None, sort, ctx=ctx, limit=50
+                ),
+                "page of 500 at offset 5,000 (the web app's 11th page)": lambda: q.list_runs(
+                    conn, "bench", "table", None, sort, ctx=ctx, limit=500, offset=5000
+                ),
+                "page of 50, filtered on config and summary": lambda: q.list_runs(
+                    conn, "bench", "table", flt, sort, ctx=ctx, limit=50
+                ),
+                "column picker keys": lambda: q.project_keys(conn, "bench", "table"),
+            }
+            deep = int(args.runs * 0.8) // 500 * 500
+            cases[f"page of 500 at offset {deep:,}"] = lambda: q.list_runs(
+                conn, "bench", "table", None, sort, ctx=ctx, limit=500, offset=deep
+            )
+            if hasattr(first, "next_cursor"):
+                for at in (5000, deep):
+                    page = q.list_runs(
+                        conn, "bench", "table", None, sort, ctx=ctx, limit=500, offset=at - 500
+                    )
+                    cases[f"page of 500 after the cursor of offset {at:,}"] = lambda c=page.next_cursor: (
+                        q.list_runs(conn, "bench", "table", None, sort, ctx=ctx, limit=500, after=c)
+                    )
+            for name, call in cases.items():
+                print(f"  {name}: {median_ms(call, args.repeat):.1f} ms")
 
 
 if __name__ == "__main__":

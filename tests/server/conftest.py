@@ -336,6 +336,21 @@ def fresh_database(postgres_url: str, prefix: str = "wl") -> str:
     return postgres_url.rsplit("/", 1)[0] + "/" + name
 
 
+@pytest.fixture(params=BACKENDS)
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """A migrated store of its own, on SQLite and on PostgreSQL, for tests of the store itself."""
+    from wakelog.store.database import Database
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        url = fresh_database(request.getfixturevalue("postgres_url"))
+    database = Database(url)
+    database.upgrade()
+    yield database
+    database.dispose()
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """The maintenance URL of a PostgreSQL server; use ``fresh_database`` for a database of your own."""

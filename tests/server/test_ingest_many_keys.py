@@ -3,7 +3,6 @@ SQLite and on PostgreSQL; one over the documented per-batch limit is refused as 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import msgspec
@@ -11,24 +10,11 @@ import pytest
 import sqlalchemy as sa
 
 from tests.harness import InProcessServer, upload
-from tests.server.conftest import BACKENDS, fresh_database
 from wakelog.store.database import Database
 from wakelog.store.ingest import MAX_KEYS_PER_BATCH, BatchTooLarge, apply_batch, validate
 from wakelog.store.schema import series_chunks, summaries
 
 KEYS = 65_536 + 100  # just over PostgreSQL's 65,535 bind parameters (and SQLite's 32,766)
-
-
-@pytest.fixture(params=BACKENDS)
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'keys.db'}"
-    else:
-        url = fresh_database(request.getfixturevalue("postgres_url"))
-    database = Database(url)
-    database.upgrade()
-    yield database
-    database.dispose()
 
 
 def row(step: int) -> dict[str, float | int]:

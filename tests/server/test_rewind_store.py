@@ -9,7 +9,6 @@ A property test compares truncate-then-append with a plain model of the run's po
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,24 +17,11 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.server.conftest import BACKENDS, fresh_database
 from wakelog.store import series as codec
 from wakelog.store.database import Database
 from wakelog.store.ingest import apply_batch, validate
 from wakelog.store.rewind import RewindRefused, truncate_history
 from wakelog.store.schema import STREAM_HISTORY, history_objects, runs, series_chunks, summaries
-
-
-@pytest.fixture(params=BACKENDS)
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'rewind.db'}"
-    else:
-        url = fresh_database(request.getfixturevalue("postgres_url"))
-    database = Database(url)
-    database.upgrade()
-    yield database
-    database.dispose()
 
 
 @pytest.fixture

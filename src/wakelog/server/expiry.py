@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -100,43 +101,28 @@ def _delete_unattached(db: Database, store: BlobStore, before: float) -> tuple[i
             return count, size
 
 
-def _expire_versions(db: Database, now: float) -> int:
-    """Move artifact versions whose TTL ran out to the trash, a batch per transaction."""
+def _in_batches(db: Database, step: Callable[[sa.Connection], int]) -> int:
+    """Run ``step`` (which handles at most ``BATCH`` rows) a transaction at a time until it handles
+    fewer; how many it handled in all."""
     count = 0
     while True:
         with db.write() as conn:
-            expired = expire(conn, now, BATCH)
-        count += expired
-        if expired < BATCH:
-            return count
-
-
-def _purge_trash(db: Database, before: float) -> int:
-    count = 0
-    while True:
-        with db.write() as conn:
-            purged = purge(conn, before, BATCH)
-        count += purged
-        if purged < BATCH:
+            done = step(conn)
+        count += done
+        if done < BATCH:
             return count
 
 
 def _purge_rows(db: Database, table: sa.Table, before: float) -> int:
     """Delete rows of ``table`` (runs or projects) in the trash since before ``before``, a batch
     per transaction; what hangs off them goes by cascade."""
-    count = 0
-    while True:
-        with db.write() as conn:
-            ids = (
-                sa.select(table.c.id)
-                .where(table.c.deleted_at.is_not(None), table.c.deleted_at < before)
-                .limit(BATCH)
-                .scalar_subquery()
-            )
-            purged = conn.execute(sa.delete(table).where(table.c.id.in_(ids))).rowcount
-        count += purged
-        if purged < BATCH:
-            return count
+    ids = (
+        sa.select(table.c.id)
+        .where(table.c.deleted_at.is_not(None), table.c.deleted_at < before)
+        .limit(BATCH)
+        .scalar_subquery()
+    )
+    return _in_batches(db, lambda conn: conn.execute(sa.delete(table).where(table.c.id.in_(ids))).rowcount)
 
 
 def collect(db: Database, store: BlobStore, config: ServerConfig, *, now: float | None = None) -> Collected:
@@ -147,8 +133,9 @@ def collect(db: Database, store: BlobStore, config: ServerConfig, *, now: float 
     ``config.unattached_max_age`` (seconds before ``now``, default the current time)."""
     now = time.time() if now is None else now
     staged, staged_bytes = store.expire_staging(now - config.staging_max_age)
-    expired = _expire_versions(db, now)
-    purged = _purge_trash(db, now - config.trash_max_age)
+    # artifact versions whose TTL ran out go to the trash; the trash's old versions are purged
+    expired = _in_batches(db, lambda conn: expire(conn, now, BATCH))
+    purged = _in_batches(db, lambda conn: purge(conn, now - config.trash_max_age, BATCH))
     purged_projects = _purge_rows(db, projects, now - config.run_trash_max_age)
     purged_runs = _purge_rows(db, runs, now - config.run_trash_max_age)
     if purged_runs or purged_projects:
