@@ -81,6 +81,19 @@ def test_the_registry_lists_what_reading_every_run_finds(
     assert listed == {"summary": now["summary"], "config": sorted(ever["config"]), "step_metrics": declared}
 
 
+def test_a_step_metric_declared_again_by_a_run_is_the_projects_again(server: InProcessServer) -> None:
+    """The step metric declared last is the project's, also when a run declares again what it
+    declared before and another run changed since (hypothesis found this one)."""
+    project = f"k{uuid.uuid4().hex[:8]}"
+    sends = [("r1", "step", 0), ("r2", "epoch", 0), ("r1", "step", 1)]
+    with server.client() as client:
+        for run_id, step, seq in sends:
+            record = [seq, "metric", 1.0, {"name": "eval/acc", "step_metric": step}]
+            assert post_records(client, f"admin/{project}/{run_id}", [record]).status_code == 200
+        listed = client.get(f"{API}/projects/admin/{project}/keys").json()
+    assert listed["step_metrics"] == {"eval/acc": "step"}
+
+
 def test_a_moved_run_brings_its_keys_and_a_trashed_ones_stay(server: InProcessServer) -> None:
     with server.client() as client:
         records = [

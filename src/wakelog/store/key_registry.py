@@ -85,9 +85,13 @@ class _Memory:
         self._lock = threading.Lock()
 
     def unknown(self, run: tuple[int, float, int], found: Entries) -> Entries:
+        """The entries not yet added for ``run``; step metrics always (the one declared last is
+        the project's, and another run may have declared another since this one's)."""
         with self._lock:
             known = self._runs.get(run, set())
-        return {entry: step for entry, step in found.items() if (*entry, step) not in known}
+        return {
+            entry: step for entry, step in found.items() if entry[0] == "step" or (*entry, step) not in known
+        }
 
     def add(self, run: tuple[int, float, int], added: Iterable[Entry]) -> None:
         with self._lock:
