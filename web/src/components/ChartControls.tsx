@@ -3,6 +3,7 @@ import { useId } from "react";
 import { useTranslation } from "react-i18next";
 import type { Aggregate, Band } from "../lib/grouping";
 import { SMOOTHING_DEFAULT, SMOOTHING_MAX, SMOOTHING_STEP, type SmoothingKind } from "../lib/smoothing";
+import { useDraft } from "../lib/useDraft";
 import { SmoothingKindSelect, XAxisOptions } from "./ChartOptionFields";
 
 export interface ChartControlsProps {
@@ -35,6 +36,7 @@ export function ChartControls(props: ChartControlsProps) {
   const grouping = props.grouping;
   const kind = props.smoothKind ?? "ema";
   const onSmoothKind = props.onSmoothKind;
+  const [smoothing, setSmoothing] = useDraft(props.smoothing, props.onSmoothing);
   return (
     <div className="chart-controls" role="group" aria-label={t("workspace.charts")}>
       <label htmlFor={xId}>{t("chart.xAxis")}</label>
@@ -51,11 +53,11 @@ export function ChartControls(props: ChartControlsProps) {
           min={0}
           max={SMOOTHING_MAX[kind]}
           step={SMOOTHING_STEP[kind]}
-          value={props.smoothing}
-          onChange={(e) => props.onSmoothing(Number(e.target.value))}
+          value={smoothing}
+          onChange={(e) => setSmoothing(Number(e.target.value))}
           data-testid="smoothing"
         />
-        <output htmlFor={sId}>{kind === "ema" ? props.smoothing.toFixed(2) : String(props.smoothing)}</output>
+        <output htmlFor={sId}>{kind === "ema" ? smoothing.toFixed(2) : String(smoothing)}</output>
       </span>
       <label className="check">
         <input type="checkbox" checked={props.logY} onChange={(e) => props.onLogY(e.target.checked)} />
