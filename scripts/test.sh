@@ -66,4 +66,7 @@ fi
 # The floor holds for the whole suite, so it applies only when no arguments narrow the run.
 coverage=(--cov=src/wakelog --cov-report=term:skip-covered)  # a path: a package name measured nothing from a fresh clone
 [ $# -gt 0 ] || coverage+=(--cov-fail-under=84)
-.venv/bin/python -m pytest --durations=25 "${coverage[@]}" "$@"
+# Two workers, each taking whole files (module fixtures such as a seeded server are made once);
+# WAKELOG_TEST_WORKERS=0 (or `-n 0` among the arguments) runs everything in this process.
+workers=(-n "${WAKELOG_TEST_WORKERS:-2}" --dist loadfile)
+.venv/bin/python -m pytest --durations=25 "${workers[@]}" "${coverage[@]}" "$@"

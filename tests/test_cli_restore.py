@@ -228,7 +228,18 @@ def _tiny_wheel(folder: Path) -> None:
         whl.writestr(f"{info}/RECORD", "".join(f"{n},,\n" for n in [*files, f"{info}/RECORD"]))
 
 
+@pytest.fixture
+def as_a_script(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Runs started in this process record a program file, as a script's runs do (the rerun
+    command needs one); pytest's own ``__main__`` is no file under pytest-xdist."""
+    script = tmp_path / "train.py"
+    script.write_text("")
+    monkeypatch.setattr(sys.modules["__main__"], "__file__", str(script), raising=False)
+    return script
+
+
 @pytest.mark.process  # python -m venv and pip run as processes
+@pytest.mark.usefixtures("as_a_script")
 def test_venv_is_made_from_the_runs_requirements_offline(
     api_env: InProcessServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -274,6 +285,7 @@ def test_rerun_command_keeps_the_recorded_working_folder(tmp_path: Path) -> None
     assert rerun_command({"program": "<stdin>", "codePath": "x"}, tmp_path) is None
 
 
+@pytest.mark.usefixtures("as_a_script")
 def test_the_artifacts_the_run_used_are_downloaded(
     api_env: InProcessServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

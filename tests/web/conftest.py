@@ -132,7 +132,10 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
         server.stop()
 
 
-@pytest.fixture(scope="session")
+# One Chromium per module, not per session: Playwright's sync API keeps an event loop running while
+# it is open, and pytest-xdist hands a worker other folders' files in between, whose in-process
+# tests start event loops of their own.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if NO_BROWSER:
         pytest.skip("WAKELOG_TEST_NO_BROWSER=1")
