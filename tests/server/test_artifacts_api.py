@@ -383,3 +383,34 @@ def test_the_registry_links_versions_with_moving_aliases(client: httpx.Client) -
         f"{API}/registry/admin/classifiers/links", json={"artifact": f"{proj}/clf:v0", "aliases": ["latest"]}
     )
     assert refused.status_code == 400
+
+
+def test_alias_edits_links_and_deletes_are_audited(client: httpx.Client) -> None:
+    """wakelog's own routes record the same entries as the stock client's edits
+    (test_wandb_artifact_edits.py); a refused change records nothing."""
+    proj = project()
+    log_version(client, proj, "m", {"w": b"1"}, type_="model")
+    assert client.put(f"{API}/artifacts/{proj}/m:v0/aliases", json={"aliases": ["best"]}).is_success
+    assert client.put(f"{API}/artifacts/{proj}/m:v0/aliases", json={"aliases": ["latest"]}).status_code == 400
+    registry = f"r{proj[-8:]}"
+    link = {"artifact": f"{proj}/m:v0", "aliases": ["prod"]}
+    assert client.post(f"{API}/registry/admin/{registry}/links", json=link).is_success
+    digest = client.get(f"{API}/artifacts/{proj}/m:v0").json()["digest"]
+    assert client.delete(f"{API}/artifacts/{proj}/m:v0").status_code == 204
+    label = f"{proj}/m:v0"
+    entries = client.get(f"{API}/audit", params={"limit": 1000}).json()["entries"]
+    mine = [
+        (e["action"], e["entity"], e["before"], e["after"])
+        for e in reversed(entries)
+        if e["target"] in (label, f"admin/registry/{registry}")
+    ]
+    assert mine == [
+        ("artifact.edit", "admin", {"aliases": ["latest"]}, {"aliases": ["best", "latest"]}),
+        ("artifact.link", "admin", None, {"version": label, "aliases": ["prod"]}),
+        (
+            "artifact.delete",
+            "admin",
+            {"aliases": ["best", "latest"], "tags": [], "digest": digest},
+            None,
+        ),
+    ]

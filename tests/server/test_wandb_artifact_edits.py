@@ -425,3 +425,49 @@ def test_delete_and_unlink_check_the_entity_role(server: InProcessServer) -> Non
         assert admin.get(f"{API}/artifacts/{team}/wb/held:v0").json()["ttl"] is None
         assert len(admin.get(f"{API}/registry/{team}/models").json()) == 1
         assert admin.get(f"{API}/artifacts/admin/wb/mine:v0").status_code == 200
+
+
+def _artifact_audit(client: httpx.Client, *targets: str) -> list[tuple[str, str, Any, Any]]:
+    """(action, actor, before, after) of the audit entries for ``targets``, oldest first."""
+    entries = client.get(f"{API}/audit", params={"limit": 1000}).json()["entries"]
+    return [
+        (e["action"], e["actor"], e["before"], e["after"])
+        for e in reversed(entries)
+        if e["target"] in targets
+    ]
+
+
+def test_artifact_changes_are_audited_before_and_after(server: InProcessServer) -> None:
+    """Aliasing, tagging, linking, unlinking and deleting a version as the client does leave audit
+    entries naming who and the fields before → after; a refused change and an edit that changes
+    nothing leave none."""
+    with wandb_client(server) as client:
+        node = _log(server, client, "audited", {"a.txt": b"audited"})
+        assert gql(client, ADD_ALIASES, input=_alias_input(node, "audited", "best")).status_code == 200
+        _error(gql(client, ADD_ALIASES, input=_alias_input(node, "audited", "fine", "latest")), 400, "latest")
+        assert _tags_ttl(client, node, tagsToAdd=[{"tagName": "raw"}], ttlDurationSeconds=3600)["ttl"] == 3600
+        assert _tags_ttl(client, node)["tags"] == ["raw"], "a save that changes nothing"
+        assert _link(client, node, "audits", "prod").status_code == 200
+        assert gql(client, ADD_ALIASES, input=_alias_input(node, "audits", "staging")).status_code == 200
+        found = gql(client, COLLECTION, entity="admin", project="wb", type="dataset", name="audits")
+        portfolio = found.json()["data"]["project"]["artifactType"]["artifactCollection"]["id"]
+        unlink = {"artifactID": node, "artifactPortfolioID": portfolio}
+        assert gql(client, UNLINK_ARTIFACT, input=unlink).status_code == 200
+        digest = _version(client, "audited:v0")["digest"]
+        deleted = gql(client, DELETE_ARTIFACT, input={"artifactID": node, "deleteAliases": True})
+        assert deleted.status_code == 200, deleted.text
+        label = "admin/wb/audited:v0"
+        link = {"version": label, "aliases": ["prod"]}
+        assert _artifact_audit(client, label, "admin/registry/audits") == [
+            ("artifact.edit", "admin", {"aliases": ["latest"]}, {"aliases": ["best", "latest"]}),
+            ("artifact.edit", "admin", {"tags": [], "ttl": None}, {"tags": ["raw"], "ttl": 3600}),
+            ("artifact.link", "admin", None, link),
+            ("artifact.link", "admin", link, {**link, "aliases": ["prod", "staging"]}),
+            ("artifact.unlink", "admin", {**link, "aliases": ["prod", "staging"]}, None),
+            (
+                "artifact.delete",
+                "admin",
+                {"aliases": ["best", "latest"], "tags": ["raw"], "digest": digest},
+                None,
+            ),
+        ]

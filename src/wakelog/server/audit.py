@@ -11,7 +11,8 @@ Actions: ``run.edit``, ``run.delete``, ``run.restore``, ``run.move``, ``run.stop
 ``key.revoke``, ``comment.create``, ``comment.edit``, ``comment.delete``, ``thread.resolve``,
 ``thread.reopen``, ``user.create``, ``user.password``, ``user.delete``, ``entity.create``,
 ``report.create``, ``report.publish``, ``report.unpublish``, ``report.delete``, ``report.revert``,
-``report.share``, ``report.unshare``, ``report.pin``.
+``report.share``, ``report.unshare``, ``report.pin``, ``artifact.edit``, ``artifact.delete``,
+``artifact.link``, ``artifact.unlink`` (``server/artifacts/audited.py``).
 
 A change made at the server's console (the ``wakelog`` command on its machine) has no signed-in
 actor: its entry names the operating-system login that ran the command (``console:<login>``).

@@ -65,14 +65,14 @@ def times(conn: sa.Connection, collection_pk: int) -> tuple[float, float]:
     return float(row.created_at), float(row.updated_at)
 
 
-def entity_of(conn: sa.Connection, collection_pk: int) -> str | None:
-    """The name of the entity whose registry holds the collection; None if there is no such collection."""
+def names_of(conn: sa.Connection, collection_pk: int) -> tuple[str, str] | None:
+    """The (entity, name) of a registry collection; None if there is no such collection."""
     found = conn.execute(
-        sa.select(entities.c.name)
+        sa.select(entities.c.name, _c.name)
         .join(registry_collections, _c.entity_id == entities.c.id)
         .where(_c.id == collection_pk)
-    ).scalar()
-    return None if found is None else str(found)
+    ).first()
+    return None if found is None else (str(found[0]), str(found[1]))
 
 
 def unlink(conn: sa.Connection, collection_pk: int, version: store.Version, now: float) -> bool:

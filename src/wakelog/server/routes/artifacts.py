@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from wakelog._artifacts import check_artifact_name
-from wakelog.server.artifacts import content, lineage, manifest, registry, store
+from wakelog.server.artifacts import audited, content, lineage, manifest, registry, store
 from wakelog.server.auth import User
 from wakelog.server.body import MAX_JSON_BODY, check_json, json_body_schema, read_body, read_json
 from wakelog.server.errors import ArtifactIncomplete, InvalidArtifact, NotFound
@@ -390,6 +390,7 @@ async def set_aliases(
         with db.write() as conn:
             found = store.resolve(conn, entity, project, name, version)
             store.set_aliases(conn, found, aliases)
+            audited.edited(conn, user, found)
         with db.read() as conn:
             return store.by_pks(conn, [found.pk])[0].public()
 
@@ -404,7 +405,9 @@ def delete_version(
     with it after the trash period; content nothing else uses is then collected."""
     entity, project, name = _name(entity, project, name)
     with request.app.state.db.write() as conn:
-        store.soft_delete(conn, store.resolve(conn, entity, project, name, version), time.time())
+        found = store.resolve(conn, entity, project, name, version)
+        store.soft_delete(conn, found, time.time())
+        audited.deleted(conn, user, found)
     return Response(status_code=204)
 
 
@@ -465,7 +468,11 @@ async def link_version(entity: str, collection: str, request: Request, user: Wri
     def apply() -> list[dict[str, Any]]:
         with db.write() as conn:
             found = _other_version(conn, user, body.artifact)
+            before = audited.link_state(conn, registry.find(conn, entity, collection), found)
             registry.link(conn, entity, collection, found, aliases, user.id, time.time())
+            collection_pk = registry.find(conn, entity, collection)
+            assert collection_pk is not None  # link made it
+            audited.link_changed(conn, user, collection_pk, found, before)
         with db.read() as conn:
             return registry.linked(conn, entity, collection)
 

@@ -21,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from wakelog._artifacts import check_artifact_name
-from wakelog.server.artifacts import registry, store
+from wakelog.server.artifacts import audited, registry, store
 from wakelog.server.errors import Conflict, InvalidArtifact, InvalidRequest, NotFound
 from wakelog.server.http import project_path
 from wakelog.server.permissions import require, require_writer
@@ -71,6 +71,7 @@ def update_artifact(ctx: Any, args: dict[str, Any]) -> dict[str, Any]:
             store.set_tags(conn, version, add, remove)
         if ttl_given:
             store.set_ttl(conn, version, ttl)
+        audited.edited(conn, ctx.user, version)
         (changed,) = store.by_pks(conn, [version.pk])
     return {"artifact": artifact_node(ctx, changed)}
 
@@ -122,10 +123,12 @@ def _edit_aliases(ctx: Any, args: dict[str, Any], operation: str, adding: bool) 
                 store.move_aliases(conn, version.artifact_pk, version.pk, aliases)
             elif target.registry_pk is None:
                 store.drop_aliases(conn, version, aliases)
-            elif adding:
-                registry.move_aliases(conn, target.registry_pk, version, aliases)
             else:
-                registry.drop_aliases(conn, target.registry_pk, version, aliases)
+                before = audited.link_state(conn, target.registry_pk, version)
+                change = registry.move_aliases if adding else registry.drop_aliases
+                change(conn, target.registry_pk, version, aliases)
+                audited.link_changed(conn, ctx.user, target.registry_pk, version, before)
+        audited.edited(conn, ctx.user, version)
     return {"success": True}
 
 
@@ -160,9 +163,11 @@ def link_artifact(ctx: Any, args: dict[str, Any]) -> dict[str, Any]:
         version = version_of(conn, given["artifactID"])
         require(conn, ctx.user, version.entity, "viewer", missing=f"artifact {version.label}")
         require_writer(conn, ctx.user, entity)
+        before = audited.link_state(conn, registry.find(conn, entity, portfolio), version)
         registry.link(conn, entity, portfolio, version, names, ctx.user.id, now)
         collection_pk = registry.find(conn, entity, portfolio)
         assert collection_pk is not None  # link made it
+        audited.link_changed(conn, ctx.user, collection_pk, version, before)
         index = registry.link_index(conn, collection_pk, version)
         held = registry.aliases_of(conn, collection_pk, version)
         (version,) = store.by_pks(conn, [version.pk])
@@ -205,6 +210,7 @@ def delete_artifact(ctx: Any, args: dict[str, Any]) -> dict[str, Any]:
                 "take them off first or delete it with delete_aliases=True"
             )
         store.soft_delete(conn, version, time.time())
+        audited.deleted(conn, ctx.user, version)
     return {"artifact": {"id": node_id("Artifact:", str(version.pk))}}
 
 
@@ -217,10 +223,12 @@ def unlink_artifact(ctx: Any, args: dict[str, Any]) -> dict[str, Any]:
     with ctx.state.db.write() as conn:
         version = version_of(conn, given.get("artifactID"))
         require(conn, ctx.user, version.entity, "viewer", missing=f"artifact {version.label}")
-        entity = registry.entity_of(conn, collection_pk)
-        if entity is None:
+        names = registry.names_of(conn, collection_pk)
+        if names is None:
             raise NotFound("the artifact collection was not found (deleted?)")
-        require_writer(conn, ctx.user, entity)
+        require_writer(conn, ctx.user, names[0])
+        before = audited.link_state(conn, collection_pk, version)
         if not registry.unlink(conn, collection_pk, version, time.time()):
             raise NotFound(f"{version.label} is not linked into that collection")
+        audited.link_changed(conn, ctx.user, collection_pk, version, before)
     return {"success": True}
