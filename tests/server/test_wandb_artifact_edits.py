@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests.harness import InProcessServer
-from tests.server.conftest import start_backend_server
+from tests.server.conftest import add_team, start_backend_server
 from tests.server.test_wandb_compat import (
     ADD_ALIASES,
     COLLECTION,
@@ -33,7 +33,6 @@ from tests.server.test_wandb_compat import (
     _md5,
     _pending,
     _upload_manifest,
-    _user,
     _wandb_manifest,
     gql,
     upsert,
@@ -201,13 +200,10 @@ def test_artifact_edits_check_the_entity_role(server: InProcessServer) -> None:
     """Alias edits and updates need the member role under the version's entity, a link the
     member role where it links to and the viewer role of the version (one of an entity the
     caller is not in is refused, or not found where only reading is asked)."""
-    name = f"editviewer-{server.backend}"
-    key = _user(server, name)
     team = f"editteam-{server.backend}"
     with server.client() as admin:
-        assert admin.post(f"{API}/entities", json={"name": team}).status_code in (200, 201)
-        role = admin.put(f"{API}/entities/{team}/members/{name}", json={"role": "viewer"})
-        assert role.status_code == 200, role.text
+        key = add_team(admin, team, {"viewer": "viewer"})["viewer"]
+    name = f"viewer-{team}"
     with wandb_client(server) as client:
         theirs = _log(server, client, "guarded", {"g.txt": b"guarded"}, entity=team)
         private = _log(server, client, "private", {"p.txt": b"private"})
@@ -401,13 +397,9 @@ def test_delete_and_unlink_as_the_client_sends_them(server: InProcessServer) -> 
 def test_delete_and_unlink_check_the_entity_role(server: InProcessServer) -> None:
     """Deleting a version needs the member role under its entity, unlinking the member role
     under the collection's; a viewer is refused (403), a stranger finds nothing (404)."""
-    name = f"delviewer-{server.backend}"
-    key = _user(server, name)
     team = f"delteam-{server.backend}"
     with server.client() as admin:
-        assert admin.post(f"{API}/entities", json={"name": team}).status_code in (200, 201)
-        role = admin.put(f"{API}/entities/{team}/members/{name}", json={"role": "viewer"})
-        assert role.status_code == 200, role.text
+        key = add_team(admin, team, {"viewer": "viewer"})["viewer"]
     with wandb_client(server) as client:
         theirs = _log(server, client, "held", {"h.txt": b"held"}, entity=team)
         private = _log(server, client, "mine", {"m.txt": b"mine"})

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.harness import InProcessServer
-from tests.server.conftest import hang_up_mid_body
+from tests.server.conftest import add_team, hang_up_mid_body
 from wakelog._artifacts import manifest_digest
 from wakelog.server.errors import InvalidRequest
 from wakelog.server.wandb_compat import graphql
@@ -432,13 +432,8 @@ def _user(server: InProcessServer, name: str) -> str:
 
 
 def test_operations_check_the_entity_role(server: InProcessServer) -> None:
-    key = _user(server, f"viewer-{server.backend}")
     with server.client() as admin:
-        admin.post("/api/v1/entities", json={"name": f"team-{server.backend}"})
-        role = admin.put(
-            f"/api/v1/entities/team-{server.backend}/members/viewer-{server.backend}", json={"role": "viewer"}
-        )
-        assert role.status_code == 200, role.text
+        key = add_team(admin, f"team-{server.backend}", {"viewer": "viewer"})["viewer"]
     with wandb_client(server, key) as viewer:
         refused = gql(viewer, UPSERT, entity=f"team-{server.backend}", project="p", name="r1")
         assert refused.status_code == 403 and "member role" in refused.json()["errors"][0]["message"]
@@ -898,12 +893,9 @@ def test_a_manifest_that_is_not_what_create_artifact_said_is_refused(server: InP
 
 
 def test_artifact_operations_check_the_entity_role(server: InProcessServer) -> None:
-    key = _user(server, f"artviewer-{server.backend}")
     team = f"artteam-{server.backend}"
     with server.client() as admin:
-        admin.post("/api/v1/entities", json={"name": team})
-        assert admin.put(f"/api/v1/entities/{team}/members/artviewer-{server.backend}",
-                         json={"role": "viewer"}).status_code == 200  # fmt: skip
+        key = add_team(admin, team, {"viewer": "viewer"})["viewer"]
     with wandb_client(server, key) as viewer:
         made = gql(viewer, CREATE_ARTIFACT, input={
             "entityName": team, "projectName": "p", "runName": "r", "artifactCollectionName": "n",
@@ -968,14 +960,9 @@ def _file_urls(client: httpx.Client, node: str, files: dict[str, bytes]) -> list
 def test_only_content_you_uploaded_is_skipped_by_md5(server: InProcessServer) -> None:
     """md5 collides on purpose: a teammate's content is never named by its md5 alone."""
     team = f"md5team-{server.backend}"
-    key = _user(server, f"md5member-{server.backend}")
     files = {"w.bin": b"weights"}
     with server.client() as admin:
-        admin.post("/api/v1/entities", json={"name": team})
-        added = admin.put(
-            f"/api/v1/entities/{team}/members/md5member-{server.backend}", json={"role": "member"}
-        )
-        assert added.status_code == 200
+        key = add_team(admin, team, {"member": "member"})["member"]
     with wandb_client(server) as admin:
         assert gql(admin, UPSERT, entity=team, project="wb", name="arts").status_code == 200
         node = _pending(admin, "theirs", files, entity=team)
