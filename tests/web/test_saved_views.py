@@ -5,15 +5,18 @@ else), rename it in Chinese on a phone, delete it; the menu passes the axe check
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import expect
 
-from tests.web.conftest import Pages, shot
+from tests.web.conftest import ENTITY, PROJECT, Pages, shot
 from tests.web.test_accessibility import AXE, check_page
 from tests.web.test_e2e import WORKSPACE, wait_for_rows
 
+#: The user's own panel layout of a project (read, then written as it changes).
+LAYOUT = re.compile(r".*/api/v1/projects/[^/]+/[^/]+/workspace$")
 #: The workspace as saved: only the seeded runs, smoothed, legends off.
 SAVED = {"filter": ['tags contains "web"'], "smooth": ["0.5"], "legend": ["0"]}
 
@@ -76,3 +79,42 @@ def test_rename_and_delete_a_view_in_chinese_on_a_phone(pages: Pages) -> None:
     expect(page.get_by_test_id("views-button")).to_have_text("视图")
     assert "sv" not in params(page)
     expect(page.get_by_role("button", name="平滑曲线")).to_have_count(0)
+
+
+def test_a_view_opened_before_the_saved_layout_arrives_keeps_its_layout(pages: Pages) -> None:
+    """Opening a view sets its panel layout; the user's own layout, answered by the server after
+    that (a slow request), does not put the view's hidden panel back."""
+    page = pages.new()
+    api = pages.seeded.server.client()  # the admin, as the page is signed in
+    base = f"/api/v1/projects/{ENTITY}/{PROJECT}"
+    shown_all = {"removed": [], "added": [], "sizes": {}}
+    assert api.put(f"{base}/workspace", json=shown_all).is_success
+    view = {"params": {}, "layout": {**shown_all, "removed": ["score"]}}
+    made = api.post(f"{base}/views", json={"name": "Without score", "state": view})
+    assert made.is_success, made.text
+    view_id = made.json()["id"]
+    held: dict[str, Any] = {}
+
+    def hold(route: Any) -> None:  # the layout's read and the view's write wait for the test
+        held[route.request.method] = route
+
+    try:
+        page.route(LAYOUT, hold)
+        with page.expect_request(lambda asked: asked.method == "PUT" and LAYOUT.match(asked.url) is not None):
+            page.goto(pages.url(f"{WORKSPACE}?sv={view_id}"))
+        wait_for_rows(page, 3)
+        expect(page.locator("[data-testid=panel][data-metric=score]")).to_have_count(0)
+        expect(page.locator("[data-testid=panel]").first).to_be_visible()
+        deadline = time.monotonic() + 15
+        while len(held) < 2 and time.monotonic() < deadline:  # the handler runs as events arrive
+            page.wait_for_timeout(50)
+        for method in ("GET", "PUT"):  # the read first: it answers the layout from before the view
+            with page.expect_response(lambda answer, m=method: answer.request.method == m):
+                held[method].continue_()
+        expect(page.locator("[data-testid=panel][data-metric=score]")).to_have_count(0)
+        assert api.get(f"{base}/workspace").json()["layout"]["removed"] == ["score"], "the view's, kept"
+    finally:
+        page.unroute_all()
+        assert api.put(f"{base}/workspace", json=shown_all).is_success
+        assert api.delete(f"{base}/views/{view_id}").is_success
+        api.close()
