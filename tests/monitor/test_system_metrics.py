@@ -31,9 +31,10 @@ HOST_KEYS = {
 
 
 def _burn(seconds: float) -> None:
-    end = time.perf_counter() + seconds
+    """Spend ``seconds`` of this thread's CPU time (more wall time on a busy machine)."""
+    end = time.thread_time() + seconds
     x = 0
-    while time.perf_counter() < end:
+    while time.thread_time() < end:
         x += 1
 
 
@@ -83,12 +84,16 @@ def test_cpu_burning_thread_raises_proc_cpu_percent() -> None:
     mon.sample()
     time.sleep(0.3)
     idle = mon.sample()["system/proc_cpu_percent"]
+    started = time.perf_counter()
     t = threading.Thread(target=_burn, args=(0.5,))
     t.start()
     t.join()
     busy = mon.sample()["system/proc_cpu_percent"]
+    # 0.5 s of CPU over the wall time it took: one core's worth on an idle machine, less when other
+    # processes share the cores (the test suite's other worker)
+    share = 0.5 / (time.perf_counter() - started)
     one_core = 100.0 / effective_cpu_count()
-    assert busy > idle + 0.5 * one_core, (idle, busy)  # one busy thread = one core of the machine
+    assert busy > idle + 0.5 * share * one_core, (idle, busy, share)
     assert busy <= 100.0 + 5
 
 
