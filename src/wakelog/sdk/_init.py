@@ -2,8 +2,9 @@
 
 ``init`` resolves settings, applies ``reinit`` and returns a ``Run`` built by ``sdk/_assemble.py``
 (distributed rank, ``mode``, ``resume``, the run folder and everything the run records through).
-It never waits on a network (except ``resume="must"`` for a run only the server has): it only
-writes locally. If the run folder cannot be created, it warns and records in a temporary folder;
+It never waits on a network (except ``resume="must"`` for a run only the server has,
+``resume_from`` and an online ``fork_from``, which ask the server once): it only writes locally.
+If the run folder cannot be created, it warns and records in a temporary folder;
 if even that fails, the run is disabled — training always goes on.
 """
 
