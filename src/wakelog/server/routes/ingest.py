@@ -86,7 +86,9 @@ def _ingest(
     state.quotas.check(user.username, path[0], rows=True)
     records = decode_batch(body)
     point = fork_point(records)  # a fork's first batch: its parent's rows come first (store/fork.py)
-    inherit = forks.inheritance(state.db, *path[:2], *point, strict=False) if point else None
+    inherit = None
+    if point is not None and _ack(state.db, path) < 0:  # a resent first batch reads no parent again
+        inherit = forks.inheritance(state.db, *path[:2], *point, strict=False)
     return apply_batch(state.db, *path, records, user.id, on_applied=notifier, inherit=inherit)
 
 
@@ -94,15 +96,20 @@ def _ingest(
 def ingest_ack(entity: str, project: str, run_id: str, request: Request, user: Writer) -> Any:
     """The highest applied sequence number (-1 for a run the server has not seen). It tells an
     uploader where to resume writing, so it needs what writing needs."""
-    entity, project, run_id = run_path(entity, project, run_id)
-    with request.app.state.db.read() as conn:
+    return {"ack": _ack(request.app.state.db, run_path(entity, project, run_id))}
+
+
+def _ack(db: Any, path: tuple[str, str, str]) -> int:
+    """The run's highest applied sequence number; -1 for a run the server has not seen."""
+    entity, project, run_id = path
+    with db.read() as conn:
         ack = conn.execute(
             sa.select(runs.c.last_seq)
             .join(projects, projects.c.id == runs.c.project_id)
             .join(entities, entities.c.id == projects.c.entity_id)
             .where(entities.c.name == entity, projects.c.name == project, runs.c.run_id == run_id)
         ).scalar()
-    return {"ack": -1 if ack is None else ack}
+    return -1 if ack is None else int(ack)
 
 
 def _owner(user: User) -> str:
