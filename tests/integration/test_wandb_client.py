@@ -884,7 +884,8 @@ run.finish()
 
 def test_fork_from_starts_with_the_parents_history(server: ServerProcess, tmp_path: Path) -> None:
     """``fork_from="<run>?_step=N"``: a new run holding the parent's rows up to N, then its own
-    from N+1 on (the client's steps), its own config; the parent is unchanged."""
+    from N+1 on (the client's steps), its own config, its metadata naming the parent; the parent
+    is unchanged."""
     done = run_wandb(server, tmp_path, FORK_SCRIPT)
     assert done.returncode == 0, done.stderr[-3000:]
     api = _api(server)
@@ -903,6 +904,9 @@ def test_fork_from_starts_with_the_parents_history(server: ServerProcess, tmp_pa
         )
     finally:
         api.close()
+    with server.client() as client:
+        metadata = client.get("/api/v1/runs/admin/fork/child1").json()["metadata"]
+        assert metadata["forked_from"] == {"run": "parent1", "step": 2}  # the fork names its parent
 
 
 #: Rewinding (``resume_from``) through either client: 10 rows, back to step 4, 3 new rows; the run

@@ -11,6 +11,7 @@ import pytest
 import wakelog
 from tests.conftest import history, records, user_keys
 from wakelog.errors import UsageError
+from wakelog.runlog import RecordType, find_runlog, read_runlog
 
 
 def test_offline_run_folder_layout(tmp_path: Path) -> None:
@@ -166,8 +167,6 @@ def test_resume_auto_picks_up_a_crashed_latest_run() -> None:
 def test_unknown_and_unsupported_arguments() -> None:
     with pytest.raises(TypeError, match="colour"):
         wakelog.init(mode="offline", colour="red")
-    with pytest.raises(UsageError, match="fork_from"):
-        wakelog.init(mode="offline", fork_from="abc?_step=3")
     with pytest.raises(TypeError, match="magic"):  # wandb 0.28's init no longer takes it
         wakelog.init(mode="offline", magic=True)
 
@@ -192,6 +191,50 @@ def test_resume_from_is_refused_before_any_request_when_it_cannot_be(
     with pytest.raises(UsageError, match=re.escape(says)):
         wakelog.init(**arguments)
     assert wakelog.run is None
+
+
+@pytest.mark.parametrize(
+    ("arguments", "says"),
+    [
+        ({"fork_from": "abc?epoch=3"}, "init(fork_from=…): a run branches by _step only"),
+        ({"fork_from": "abc"}, "init: fork_from must look like '<run id>?_step=<step>'"),
+        ({"fork_from": 3}, "init: fork_from must look like"),
+        ({"fork_from": "abc?_step=-1"}, "init(fork_from=…): the step must be a whole number"),
+        ({"fork_from": "abc?_step=1.5"}, "init(fork_from=…): the step must be a whole number"),
+        ({"fork_from": "abc?_step=2", "resume": "allow"}, "resume and fork_from are mutually exclusive"),
+        (
+            {"fork_from": "abc?_step=2", "resume_from": "abc?_step=2"},
+            "fork_from and resume_from are mutually",
+        ),
+        ({"fork_from": "abc?_step=2", "id": "abc"}, "its id cannot be fork_from's run 'abc'"),
+    ],
+)
+def test_fork_from_is_refused_before_any_request_when_it_cannot_be(
+    arguments: dict[str, object], says: str
+) -> None:
+    """``fork_from`` is checked as wandb checks it, by the parser ``resume_from`` shares (its
+    messages name the option given); nothing is asked of a server and no run starts."""
+    with pytest.raises(UsageError, match=re.escape(says)):
+        wakelog.init(**arguments)
+    assert wakelog.run is None
+
+
+def test_an_offline_fork_logs_from_the_step_after_its_fork_point_and_its_run_log_names_the_parent() -> None:
+    """As in wandb, a fork's own first row is step N+1; the run log's first record (the run's)
+    names the parent for the server to copy from when the run is synced."""
+    run = wakelog.init(mode="offline", id="child01", fork_from="parent01?_step=3")
+    assert run.id == "child01" and run.step == 4
+    run.log({"x": 1})
+    run.finish()
+    records = read_runlog(find_runlog(Path(run.run_dir))).records
+    assert (records[0].seq, records[0].type) == (0, RecordType.RUN)
+    assert records[0].data["fork_from"] == {"run": "parent01", "step": 3}
+    assert [r.data["_step"] for r in records if r.type == RecordType.HISTORY] == [4]
+    resumed = wakelog.init(mode="offline", id="child01", resume="allow")  # not a fork again
+    assert resumed.step == 5
+    resumed.finish()
+    again = read_runlog(find_runlog(Path(resumed.run_dir))).records
+    assert all("fork_from" not in r.data for r in again if r.type == RecordType.RUN and r.seq > 0)
 
 
 def test_identity_changes_are_recorded() -> None:

@@ -276,8 +276,9 @@ def test_a_run_stopped_through_the_api_is_told_so_until_it_ends(server: InProces
 
 
 def test_a_fork_copies_its_parents_rows_once_and_bad_fork_points_are_refused(server: InProcessServer) -> None:
-    """The fork's first upsert copies the parent's rows up to the step; the client's resent
-    upsert copies nothing more. A missing parent is 404, a bad point 400, and nothing is made."""
+    """The fork's first upsert copies the parent's rows up to the step and names the parent in the
+    run's metadata; the client's resent upsert copies nothing more. A missing parent is 404, a bad
+    point 400, and nothing is made."""
 
     def fork(run: str, point: Any) -> httpx.Response:
         config = json.dumps({"_wandb": {"value": {"branch_point": point}}})
@@ -291,6 +292,9 @@ def test_a_fork_copies_its_parents_rows_once_and_bad_fork_points_are_refused(ser
             assert fork("child", {"run_id": "parent", "step": 1}).status_code == 200
         got = client.get("/api/v1/runs/admin/wb/child/history/rows").json()["rows"]
         assert [(r["_step"], r["x"]) for r in got] == [(0, 0), (1, 1)]
+        child = client.get("/api/v1/runs/admin/wb/child").json()
+        assert child["metadata"]["forked_from"] == {"run": "parent", "step": 1}
+        assert "forked_from" not in client.get("/api/v1/runs/admin/wb/parent").json()["metadata"]
         assert fork("orphan", {"run_id": "nosuch", "step": 1}).status_code == 404
         for bad in (
             {"run_id": "parent", "step": -1},

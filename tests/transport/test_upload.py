@@ -340,6 +340,50 @@ def test_resume_must_continues_a_run_only_the_server_has(
     assert "no run with id 'ghost'" in result.stdout and live_server.url in result.stdout
 
 
+@pytest.mark.process  # an online fork: the training process checks its parent, its uploader sends
+def test_an_online_fork_starts_with_its_parents_rows_and_a_missing_parent_fails_init(
+    tmp_path: Path, live_server: InProcessServer
+) -> None:
+    """``init(fork_from="parent?_step=4")`` online: the server has the parent's rows up to 4, then
+    the fork's own from 5 (its first ``log()``), and its metadata names the parent; the parent is
+    unchanged. A parent the server does not have fails init, naming it (as wandb's does)."""
+    env = online_env(live_server)
+    run_script(tmp_path, "run = wakelog.init(id='parent')\nfor i in range(10):\n    run.log({'m': i})\n", env)
+    body = """
+    run = wakelog.init(id="child", fork_from="parent?_step=4")
+    assert run.step == 5, run.step
+    for i in range(3):
+        run.log({"m": 100 + i})
+    run.finish()
+    """
+    run_script(tmp_path, body, env)
+    with live_server.client() as client:
+        got = client.get("/api/v1/runs/team/upload/child/history/rows").json()["rows"]
+        assert [(r["_step"], r["m"]) for r in got] == [
+            *((i, i) for i in range(5)),
+            (5, 100),
+            (6, 101),
+            (7, 102),
+        ]
+        child = client.get("/api/v1/runs/team/upload/child").json()
+        assert child["metadata"]["forked_from"] == {"run": "parent", "step": 4}
+        parent = client.get("/api/v1/runs/team/upload/parent/history/rows").json()["rows"]
+        assert [(r["_step"], r["m"]) for r in parent] == [(i, i) for i in range(10)]
+    missing = textwrap.dedent(
+        """
+        import wakelog
+        try:
+            wakelog.init(fork_from="ghost?_step=3")
+        except wakelog.UsageError as exc:
+            print(exc)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", missing], env=env, capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    assert "fork_from='ghost?_step=3'" in result.stdout and "no run with id 'ghost'" in result.stdout
+
+
 def test_large_files_upload_in_resumable_chunks_with_progress(
     tmp_path: Path, live_server: InProcessServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -90,3 +90,26 @@ def test_a_run_synced_from_a_gpu_machine_shows_its_gpus(pages: Pages) -> None:
         assert f"system/gpu/0/{key}" in metrics, metrics
     assert not any(m.startswith("_") for m in metrics), metrics
     shot(page, "run-system-h200")
+
+
+def test_a_forks_overview_links_to_its_parent_at_the_fork_step(pages: Pages) -> None:
+    """``init(fork_from=…)``: the fork's overview says which run it came from and at which step,
+    and the link opens the parent's page."""
+    body = """
+    run = wakelog.init(name="fork-parent")
+    for i in range(5):
+        run.log({"x": i})
+    run.finish()
+    """
+    parent = run_finished_script(pages.seeded, "forkparent", body)
+    fork = f'run = wakelog.init(fork_from="{parent}?_step=2")\nrun.log({{"x": 9}})\nrun.finish()\n'
+    child = run_finished_script(pages.seeded, "forkchild", fork)
+    page = pages.new()
+    page.goto(pages.url(f"/{ENTITY}/web/runs/{child}"))
+    forked = page.get_by_test_id("forked-from")
+    forked.wait_for()
+    assert forked.inner_text() == f"{parent} at step 2"
+    forked.get_by_role("link", name=parent).click()
+    page.wait_for_url(f"**/{ENTITY}/web/runs/{parent}")
+    page.get_by_text("fork-parent").first.wait_for()
+    assert page.get_by_test_id("forked-from").count() == 0

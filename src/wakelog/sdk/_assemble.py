@@ -25,9 +25,9 @@ from wakelog.errors import UsageError
 from wakelog.runlog import RecordType
 from wakelog.sdk._config import defaults_file, filter_keys, load_yaml
 from wakelog.sdk._distributed import detect_rank, shared_group_name
-from wakelog.sdk._local_runs import REWOUND_TO, LocalRunState
+from wakelog.sdk._local_runs import FORK_FROM, REWOUND_TO, LocalRunState
 from wakelog.sdk._metrics import SummaryTracker
-from wakelog.sdk._resume import find_resumable
+from wakelog.sdk._resume import check_parent, find_resumable
 from wakelog.sdk._run import Helper, Run, RunParts
 from wakelog.sdk._settings import Settings
 from wakelog.sdk._writer import OUTPUT_LINE, RunWriter
@@ -101,13 +101,18 @@ def create_run(
     allow_val_change: bool | None,
     on_finish: Callable[[Run], None],
     rewind_to: int | None = None,
+    fork: tuple[str, int] | None = None,
 ) -> Run:
     """A started run, as ``init()`` returns it; ``rewind_to``: the run (``settings.run_id``)
-    rewound to that step on the server, continuing from there (``init(resume_from=…)``)."""
+    rewound to that step on the server, continuing from there (``init(resume_from=…)``);
+    ``fork``: (parent, step), a new run that starts with the parent's history up to the step
+    (``init(fork_from=…)``): its run log's first record says so, the server copies the rows."""
     identity = _placement(settings)
     initial_config = _initial_config(config, include, exclude)
     root = Path(settings.root_dir or ".").expanduser().absolute()
     previous = None if identity["mode"] == "disabled" else find_resumable(settings, root, rewind_to)
+    if fork is not None:
+        _fork(identity, settings, *fork)
     run_id = _run_id(settings, previous)
     _name_it(identity, settings, previous)
     if rewind_to is not None:  # the run log says so: a later local resume starts from here
@@ -122,7 +127,7 @@ def create_run(
         identity=identity,
         run_dir=run_dir,
         parts=parts,
-        start_step=(previous.last_step + 1) if previous else 0,
+        start_step=(previous.last_step + 1) if previous else (fork[1] + 1 if fork else 0),
         on_finish=on_finish,
     )
     if previous is not None and previous.config:
@@ -143,6 +148,14 @@ def create_run(
                 where += f", streaming to {settings.base_url}"
             print(f"wakelog: recording run {identity['name']} ({run_id}) {where}", file=sys.stderr)
     return run
+
+
+def _fork(identity: dict[str, Any], settings: Settings, parent: str, step: int) -> None:
+    """A fork: its parent checked on the server when online; its run log's first record names
+    the parent (``FORK_FROM``), where the server's copy of the parent's rows starts from."""
+    if identity["mode"] == "online":
+        check_parent(settings, parent, step)
+    identity[FORK_FROM] = {"run": parent, "step": step}
 
 
 def _placement(settings: Settings) -> dict[str, Any]:

@@ -2,8 +2,9 @@
 
 ``init`` resolves settings, applies ``reinit`` and returns a ``Run`` built by ``sdk/_assemble.py``
 (distributed rank, ``mode``, ``resume``, the run folder and everything the run records through).
-It never waits on a network (except ``resume="must"`` for a run only the server has): it only
-writes locally. If the run folder cannot be created, it warns and records in a temporary folder;
+It never waits on a network (except ``resume="must"`` for a run only the server has,
+``resume_from`` and an online ``fork_from``, which ask the server once): it only writes locally.
+If the run folder cannot be created, it warns and records in a temporary folder;
 if even that fails, the run is disabled — training always goes on.
 """
 
@@ -22,8 +23,7 @@ from wakelog.sdk._run import Run
 from wakelog.sdk._settings import Settings, resolve_settings
 
 _REINIT = ("default", "return_previous", "finish_previous", "create_new")
-# The rest of wandb's init arguments (wandb 0.28): refused, or accepted without a meaning here.
-_UNSUPPORTED = ("fork_from",)
+# The rest of wandb's init arguments (wandb 0.28): accepted without a meaning here.
 _WITHOUT_MEANING = ("anonymous", "force")
 
 _log = logging.getLogger(__name__)
@@ -96,12 +96,15 @@ def init(
 ) -> Run:
     """Start a run and return it (see ``docs/sdk.md`` for every argument)."""
     resume_from = other.pop("resume_from", None)
+    fork_from = other.pop("fork_from", None)
     _check_other_arguments(other)
     if isinstance(resume, bool):
         resume = "allow" if resume else None
-    rewind_to = None
+    rewind_to = fork = None
     if resume_from is not None:
-        id, rewind_to = _rewind_point(resume_from, id, resume)
+        id, rewind_to = _rewind_point(resume_from, id, resume, fork_from)
+    if fork_from is not None:
+        fork = _fork_point(fork_from, id, resume)
     if tags is not None and (isinstance(tags, str) or not hasattr(tags, "__iter__")):
         raise UsageError(f"init: tags must be a list of strings, got {tags!r}")
     resolved = resolve_settings(
@@ -130,7 +133,14 @@ def init(
             if reinit_mode == "finish_previous":
                 finish_all(0, "finished", None)
         run = create_run(
-            resolved, config, config_include_keys, config_exclude_keys, allow_val_change, _forget, rewind_to
+            resolved,
+            config,
+            config_include_keys,
+            config_exclude_keys,
+            allow_val_change,
+            _forget,
+            rewind_to,
+            fork,
         )
         _active.append(run)
         _set_current(run)
@@ -142,35 +152,52 @@ def init(
 
 
 def _check_other_arguments(other: dict[str, Any]) -> None:
-    """wandb's init arguments that wakelog does not take: refused, or noted; others are a TypeError."""
+    """wandb's init arguments that wakelog does not take: noted; others are a TypeError."""
     for key in other:
-        if key in _UNSUPPORTED:
-            raise UsageError(f"init({key}=…) is not supported by wakelog")
         if key not in _WITHOUT_MEANING:
             raise TypeError(f"init() got an unexpected keyword argument {key!r}")
         _log.debug("init(%s=…) has no meaning in wakelog; ignored", key)
 
 
-def _rewind_point(resume_from: Any, run_id: str | None, resume: Any) -> tuple[str, int]:
+def _rewind_point(resume_from: Any, run_id: str | None, resume: Any, fork_from: Any) -> tuple[str, int]:
     """``resume_from="<run>?_step=N"`` as (run id, N), checked as wandb checks it: the run is the
-    one ``id`` names (or becomes the id), ``resume`` is not given too, and the metric is ``_step``
-    (the only one a run rewinds by)."""
-    run, _, moment = str(resume_from).partition("?")
-    metric, _, value = moment.partition("=")
-    if not isinstance(resume_from, str) or not run or not moment:
-        raise UsageError(f"init: resume_from must look like '<run id>?_step=<step>', got {resume_from!r}")
+    one ``id`` names (or becomes the id), neither ``resume`` nor ``fork_from`` is given too."""
+    run, step = _branch_point("resume_from", resume_from)
+    if resume is not None:
+        raise UsageError("init: resume and resume_from are mutually exclusive (as in wandb)")
+    if fork_from is not None:
+        raise UsageError("init: fork_from and resume_from are mutually exclusive (as in wandb)")
+    if run_id is not None and run_id != run:
+        raise UsageError(f"init: id {run_id!r} and resume_from's run {run!r} differ (as wandb refuses)")
+    return run, step
+
+
+def _fork_point(fork_from: Any, run_id: str | None, resume: Any) -> tuple[str, int]:
+    """``fork_from="<run>?_step=N"`` as (parent run id, N), checked as wandb checks it: a fork is a
+    new run (``id``, if given, is not the parent's) and ``resume`` is not given too."""
+    parent, step = _branch_point("fork_from", fork_from)
+    if resume is not None:
+        raise UsageError("init: resume and fork_from are mutually exclusive (as in wandb)")
+    if run_id == parent:
+        raise UsageError(f"init: a fork is a new run: its id cannot be fork_from's run {parent!r}")
+    return parent, step
+
+
+def _branch_point(option: str, value: Any) -> tuple[str, int]:
+    """``"<run>?_step=N"`` (``resume_from``, ``fork_from``) as (run id, N): W&B branches a run
+    by ``_step`` only, at a whole step from 0 on. The messages name ``option``."""
+    run, _, moment = str(value).partition("?")
+    metric, _, number_text = moment.partition("=")
+    if not isinstance(value, str) or not run or not moment:
+        raise UsageError(f"init: {option} must look like '<run id>?_step=<step>', got {value!r}")
     if metric != "_step":
-        raise UsageError(f"init(resume_from=…): a run rewinds by _step only (as in wandb), not by {metric!r}")
+        raise UsageError(f"init({option}=…): a run branches by _step only (as in wandb), not by {metric!r}")
     try:
-        number = float(value)
+        number = float(number_text)
     except ValueError:
         number = -1.0
     if not (0 <= number < 2**63 and number.is_integer()):
-        raise UsageError(f"init(resume_from=…): the step must be a whole number from 0 on, got {value!r}")
-    if resume is not None:
-        raise UsageError("init: resume and resume_from are mutually exclusive (as in wandb)")
-    if run_id is not None and run_id != run:
-        raise UsageError(f"init: id {run_id!r} and resume_from's run {run!r} differ (as wandb refuses)")
+        raise UsageError(f"init({option}=…): the step must be a whole number from 0 on, got {number_text!r}")
     return run, int(number)
 
 

@@ -41,6 +41,9 @@ def run_dirs(root: Path, run_id: str | None = None) -> list[Path]:
 
 #: A run record's field saying the run was rewound to that step (``init(resume_from=…)``).
 REWOUND_TO = "rewound_to"
+#: The first run record's field naming the run a fork came from: ``{"run": id, "step": N}``
+#: (``init(fork_from=…)``; the server copies the parent's rows up to N, ``store/fork.py``).
+FORK_FROM = "fork_from"
 
 
 def read_state(run_dirs_of_one_run: list[Path]) -> LocalRunState | None:
@@ -63,9 +66,12 @@ def _replay(state: LocalRunState, seq: int, kind: str, data: Any) -> None:
     """One record of the run log into ``state``."""
     state.last_seq = max(state.last_seq, seq)
     if kind == RecordType.RUN:
-        state.identity.update({k: v for k, v in data.items() if k not in ("update", REWOUND_TO)})
+        state.identity.update({k: v for k, v in data.items() if k not in ("update", REWOUND_TO, FORK_FROM)})
         if type(data.get(REWOUND_TO)) is int:  # rewound: what it logged after the step is gone
             state.last_step, state.summary = data[REWOUND_TO], {}
+        fork = data.get(FORK_FROM)
+        if isinstance(fork, dict) and type(fork.get("step")) is int:  # a fork logs on from its step
+            state.last_step = max(state.last_step, fork["step"])
     elif kind == RecordType.CONFIG:
         state.config.update(data.get("update", {}))
     elif kind == RecordType.HISTORY:

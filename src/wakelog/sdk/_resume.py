@@ -7,7 +7,8 @@ server — the one place ``init()`` talks to the network, through the transport'
 (``sdk/_hooks.set_server_lookup``), because the run has to exist and its steps, sequence numbers,
 config and summary have to continue from where it stopped. ``resume_from="<run>?_step=N"``
 (a rewind) always asks the server: it rewinds the run to N (``POST …/rewind``) and answers the
-state the run continues from, whatever this machine recorded of it.
+state the run continues from, whatever this machine recorded of it. ``fork_from`` (a new run)
+asks the server the same way, online only, whether the parent is there (``check_parent``).
 """
 
 from __future__ import annotations
@@ -80,6 +81,19 @@ def _rewound(settings: Settings, run_id: str, step: int) -> LocalRunState:
     # summary from the newly logged history"); its exit record's summary replaces the server's.
     state.summary = {}
     return state
+
+
+def check_parent(settings: Settings, parent: str, step: int) -> None:
+    """An online fork's parent is on the server (``init(fork_from=…)``), asked as ``resume_from``
+    asks; ``UsageError`` naming it when the server does not have it. An offline fork cannot ask:
+    the server notes the parent and copies nothing if it is missing when the fork is synced."""
+    where = f"init(fork_from='{parent}?_step={step}')"
+    if server_state(settings, parent, None, where) is None:
+        project = f"{settings.entity}/{settings.project or 'uncategorized'}" if settings.entity else None
+        in_project = (
+            f" in project {project}" if project else f" in project {settings.project or 'uncategorized'}"
+        )
+        raise UsageError(f"{where}: no run with id {parent!r}{in_project} on {settings.base_url}")
 
 
 def server_state(

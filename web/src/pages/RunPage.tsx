@@ -12,6 +12,7 @@ import { ReproduceRun } from "../components/ReproduceRun";
 import { RunEditor } from "../components/RunEditor";
 import { RunPinButton } from "../components/PinButton";
 import { FactList, type Fact } from "../components/FactList";
+import { ForkedFrom, forkPoint } from "../components/ForkedFrom";
 import { KeyValueTable } from "../components/KeyValueTable";
 import { Markdown } from "../components/Markdown";
 import { summaryMedia } from "../components/media/SummaryMedia";
@@ -142,6 +143,8 @@ function Overview({ run, runRef }: { run: RunDetail; runRef: RunRef }) {
     [t("run.lastStep"), String(run.last_step)],
     [t("run.exitCode"), run.exit_code === null ? "–" : String(run.exit_code)],
   ];
+  const fork = forkPoint(run.metadata);
+  if (fork) rows.splice(1, 0, [t("run.forkedFrom"), <ForkedFrom key="fork" fork={fork} runRef={runRef} />]);
   return (
     <div className="overview">
       {run.traceback && <RunError run={run} traceback={run.traceback} />}

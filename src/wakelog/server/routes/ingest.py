@@ -2,9 +2,11 @@
 
 ``POST /api/v1/runs/{entity}/{project}/{run_id}/records`` takes a MessagePack list of
 ``[seq, type, time, data]`` records (gzip allowed) and answers ``{"ack": n}``, the highest
-sequence number applied. A malformed batch is refused whole (400), a batch that skips ahead gets
-409 ``sequence_gap`` with the ack to resend from, a body over the limit 413. Writing needs the
-entity's ``member`` role (server/permissions.py). Content is uploaded by hash, under the run it is
+sequence number applied. A fork's first batch (its run record names ``fork_from``) starts the run
+with its parent's rows, once (``store/fork.py``). A malformed batch is refused whole (400), a
+batch that skips ahead gets 409 ``sequence_gap`` with the ack to resend from, a body over the
+limit 413. Writing needs the entity's ``member`` role (server/permissions.py). Content is
+uploaded by hash, under the run it is
 for (so uploading needs what writing to the run needs), staged per user and verified; only a user
 who uploaded it whole (a holder) may point run files at it. New data is checked against the disk
 guard and the storage quotas first (server/diskguard.py, server/quotas.py): 507 when it does not fit.
@@ -30,12 +32,14 @@ from wakelog.server.auth import User
 from wakelog.server.body import MAX_QUERY_BODY, json_body_schema, read_body, read_json
 from wakelog.server.errors import BlobMissing, ChunkRejected, InvalidRequest
 from wakelog.server.http import run_path
+from wakelog.server.manage import forks
 from wakelog.server.notify import inbox
 from wakelog.server.notify.ingest import IngestNotifier
 from wakelog.server.permissions import Writer, usable_blobs
 from wakelog.server.quotas import new_content_bytes, upload_owner
 from wakelog.store.blobs import BlobError, check_sha256
 from wakelog.store.chunks import chunked
+from wakelog.store.fork import fork_point
 from wakelog.store.ingest import IngestResult, apply_batch, decode_batch, ensure_run
 from wakelog.store.schema import blob_holders, blobs, entities, projects, run_files, runs
 from wakelog.store.upsert import upsert
@@ -80,22 +84,32 @@ def _ingest(
     """Quota, decoding and the transaction, in one trip to the thread pool (a live run's every
     batch comes here: each trip costs about as much as a small batch's checks)."""
     state.quotas.check(user.username, path[0], rows=True)
-    return apply_batch(state.db, *path, decode_batch(body), user.id, on_applied=notifier)
+    records = decode_batch(body)
+    point = fork_point(records)  # a fork's first batch: its parent's rows come first (store/fork.py)
+    inherit = None
+    if point is not None and _ack(state.db, path) < 0:  # a resent first batch reads no parent again
+        inherit = forks.inheritance(state.db, *path[:2], *point, strict=False)
+    return apply_batch(state.db, *path, records, user.id, on_applied=notifier, inherit=inherit)
 
 
 @router.get("/runs/{entity}/{project}/{run_id}/ack")
 def ingest_ack(entity: str, project: str, run_id: str, request: Request, user: Writer) -> Any:
     """The highest applied sequence number (-1 for a run the server has not seen). It tells an
     uploader where to resume writing, so it needs what writing needs."""
-    entity, project, run_id = run_path(entity, project, run_id)
-    with request.app.state.db.read() as conn:
+    return {"ack": _ack(request.app.state.db, run_path(entity, project, run_id))}
+
+
+def _ack(db: Any, path: tuple[str, str, str]) -> int:
+    """The run's highest applied sequence number; -1 for a run the server has not seen."""
+    entity, project, run_id = path
+    with db.read() as conn:
         ack = conn.execute(
             sa.select(runs.c.last_seq)
             .join(projects, projects.c.id == runs.c.project_id)
             .join(entities, entities.c.id == projects.c.entity_id)
             .where(entities.c.name == entity, projects.c.name == project, runs.c.run_id == run_id)
         ).scalar()
-    return {"ack": -1 if ack is None else ack}
+    return -1 if ack is None else int(ack)
 
 
 def _owner(user: User) -> str:

@@ -4,9 +4,10 @@
 
 The client says where it forks in the new run's config (``_wandb.branch_point``: the parent's id
 and step) and logs from step N+1 on; it is the server's part to give the new run the parent's
-history up to step N. The new run's first upsert copies those rows as history records through the
-same ingest, so the fork reads back as a run that logged them itself. The parent is looked up in
-the new run's project (W&B's rule as well).
+history up to step N. The new run's first upsert copies those rows through the same ingest, in
+its transaction, so the fork reads back as a run that logged them itself, and its metadata names
+the parent (``forked_from``): the fork step shared with wakelog's SDK (``server/manage/forks.py``,
+``store/fork.py``). The parent is looked up in the new run's project (W&B's rule as well).
 
 **Rewinds** (``resume_from="<run>?_step=N"``): before its first upsert the client sends
 ``rewindRun(runName, entity, project, metricName: "_step", metricValue: N)``; the server cuts the
@@ -22,11 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from wakelog.server.errors import InvalidRequest
-from wakelog.server.wandb_compat.reads import RunReader
 from wakelog.store.ingest import MAX_INT64
-
-#: The most rows a fork copies in its first upsert (one transaction); a longer parent is refused.
-MAX_FORK_ROWS = 100_000
 
 
 def fork_point(config: Any) -> tuple[str, int] | None:
@@ -44,13 +41,3 @@ def fork_point(config: Any) -> tuple[str, int] | None:
     if step != int(step):
         raise InvalidRequest("config._wandb.branch_point: the step must be a whole number")
     return parent, int(step)
-
-
-def parent_rows(state: Any, entity: str, project: str, parent: str, step: int) -> list[dict[str, Any]]:
-    """The parent's history rows up to ``step``, as records' data; 404 if there is no such run."""
-    rows = RunReader(state, entity, project, parent).history_rows(step, MAX_FORK_ROWS + 1)
-    if len(rows) > MAX_FORK_ROWS:
-        raise InvalidRequest(
-            f"fork_from {parent}?_step={step}: the parent has more than {MAX_FORK_ROWS} rows up to there"
-        )
-    return rows

@@ -22,6 +22,7 @@ from wakelog.runlog import RecordType
 from wakelog.server.auth import User
 from wakelog.server.errors import InvalidRequest
 from wakelog.server.http import not_found, project_path, run_path
+from wakelog.server.manage import forks
 from wakelog.server.manage import runs as manage
 from wakelog.server.permissions import require, require_writer
 from wakelog.server.wandb_compat import artifact_edits, artifacts, branches, reads, uploads
@@ -147,7 +148,6 @@ def upsert_bucket(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
         made: list[Made] = []
         if run.last_seq < 0:
             made.append((RecordType.RUN, now, {**fields, "start_time": now}))
-            made.extend((RecordType.HISTORY, row.get("_timestamp", now), row) for row in inherited)
         elif run.state not in LIVE_STATES:  # an ended run upserted again: resumed, it runs again
             made.append((RecordType.RUN, now, fields))
             if run.stop_requested_at is not None:  # a stop asked of its last life is not for this one
@@ -165,11 +165,11 @@ def upsert_bucket(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
 
     with ctx.state.db.read() as conn:
         require_writer(conn, ctx.user, path[0])
-    inherited: list[dict[str, Any]] = []
+    inherit = None
     if fork is not None and fork[0] != path[2] and _read_run(ctx, *path) is None:
         # a fork's first upsert: the parent's history up to the fork step comes first
-        inherited = branches.parent_rows(ctx.state, *path[:2], *fork)
-    result = apply_in_thread(ctx.state, path, ctx.user, make)
+        inherit = forks.inheritance(ctx.state.db, *path[:2], *fork)
+    result = apply_in_thread(ctx.state, path, ctx.user, make, inherit)
     with ctx.state.db.read() as conn:
         run = conn.execute(sa.select(runs).where(runs.c.id == result.run_pk)).one()
     return {"bucket": _bucket(run, path), "inserted": result.new_run}

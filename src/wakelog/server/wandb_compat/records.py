@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from wakelog.server.auth import User
 from wakelog.server.notify.ingest import IngestNotifier
 from wakelog.server.routes.ingest import announce
+from wakelog.store.fork import Inheritance
 from wakelog.store.ingest import IngestResult, apply_batch, validate
 
 #: The states of a run that has not ended: an exit ends it once, an upsert of any other resumes it.
@@ -41,7 +42,12 @@ async def apply(request: Request, path: tuple[str, str, str], user: User, make: 
 
 
 def _apply(
-    state: Any, path: tuple[str, str, str], user: User, make: Maker, notifier: IngestNotifier
+    state: Any,
+    path: tuple[str, str, str],
+    user: User,
+    make: Maker,
+    notifier: IngestNotifier,
+    inherit: Inheritance | None = None,
 ) -> IngestResult:
     state.quotas.check(user.username, path[0], rows=True)
 
@@ -51,13 +57,16 @@ def _apply(
             [(run.last_seq + 1 + i, kind, when, data) for i, (kind, when, data) in enumerate(made)]
         )
 
-    return apply_batch(state.db, *path, numbered, user.id, on_applied=notifier)
+    return apply_batch(state.db, *path, numbered, user.id, on_applied=notifier, inherit=inherit)
 
 
-def apply_in_thread(state: Any, path: tuple[str, str, str], user: User, make: Maker) -> IngestResult:
-    """``apply`` from a worker thread (the GraphQL resolvers): the announcing runs on the loop."""
+def apply_in_thread(
+    state: Any, path: tuple[str, str, str], user: User, make: Maker, inherit: Inheritance | None = None
+) -> IngestResult:
+    """``apply`` from a worker thread (the GraphQL resolvers): the announcing runs on the loop.
+    ``inherit``: the run is a new fork (``store/fork.py``)."""
     state.disk_guard.check()
     notifier = IngestNotifier(path, state.clock, state.config.public_url)
-    result = _apply(state, path, user, make, notifier)
+    result = _apply(state, path, user, make, notifier, inherit)
     from_thread.run_sync(announce, state, path, user, result, notifier)
     return result

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from wakelog.store import key_registry
 from wakelog.store.database import Database
+from wakelog.store.fork import FORKED_FROM, Inheritance
 from wakelog.store.ingest._columns import fit_run_fields, json_safe
 from wakelog.store.ingest._errors import InTrash, SequenceGap
 from wakelog.store.ingest._gather import Batch, Points, gather
@@ -169,13 +170,16 @@ def apply_batch(
     records: list[Record] | RecordSource,
     user_id: int | None = None,
     on_applied: IngestHook | None = None,
+    inherit: Inheritance | None = None,
 ) -> IngestResult:
     """Apply ``records`` (already validated) to the run; returns the new ack. ``on_applied`` runs
     in the same transaction once the batch is written (the server's notifications), so what it
     writes is there exactly when the batch is. ``records`` may be a ``RecordSource``: a client
-    that numbers nothing itself (the stock wandb client) has its records made under the run's lock."""
+    that numbers nothing itself (the stock wandb client) has its records made under the run's lock.
+    ``inherit``: the run is a fork (``store/fork.py``); if this batch is the run's first, the
+    parent's rows go in before the batch's own and the run's metadata names its parent."""
     pending: list[key_registry.Pending | None] = []
-    result = _apply(db, entity, project, run_id, records, user_id, on_applied, pending)
+    result = _apply(db, entity, project, run_id, records, user_id, on_applied, pending, inherit)
     key_registry.remember(pending)  # committed: this process need not add those keys again
     return result
 
@@ -189,6 +193,7 @@ def _apply(
     user_id: int | None,
     on_applied: IngestHook | None,
     pending: list[key_registry.Pending | None],
+    inherit: Inheritance | None = None,
 ) -> IngestResult:
     with db.write() as conn:
         run, created = ensure_run(conn, entity, project, run_id, user_id)
@@ -210,7 +215,9 @@ def _apply(
             return result
         if fresh[0][0] != run.last_seq + 1:
             raise SequenceGap(run.last_seq, fresh[0][0])
-        batch = gather(fresh)
+        # a fork's first batch (applied once: a resend is below the ack) starts with the parent's rows
+        forking = inherit if inherit is not None and run.last_seq < 0 else None
+        batch = gather([*forking.records, *fresh] if forking is not None else fresh)
         if "stop_requested_at" in batch.run_fields:  # the run (re)starts: an old stop is over
             result.stop_requested = False
         result.points = write_series(conn, run.id, batch.points)
@@ -220,6 +227,9 @@ def _apply(
         _write_rows(conn, run.id, batch)
         result.alerts = _write_alerts(conn, run.id, batch.alerts)
         values = _run_values(run, batch)
+        if forking is not None:
+            metadata = values.get("run_metadata", run.run_metadata or {})
+            values["run_metadata"] = {**metadata, FORKED_FROM: forking.note()}
         values["last_seq"] = result.ack = last_seq(fresh[-1])
         conn.execute(_UPDATE_RUN, {"at_run": run.id, **values})
         result.applied = len(fresh)
@@ -317,9 +327,9 @@ def _newer_than_edits(run: Any, batch: Batch) -> dict[str, Any]:
     }
 
 
-#: What the server notes in a run's metadata besides ``lost_records`` (``store/rewind.py``): kept
-#: as it is when the client sends new metadata.
-_SERVER_NOTES = ("rewinds",)
+#: What the server notes in a run's metadata besides ``lost_records`` (``store/rewind.py``,
+#: ``store/fork.py``): kept as it is when the client sends new metadata.
+_SERVER_NOTES = ("rewinds", FORKED_FROM)
 
 
 def _note_lost(run: Any, batch: Batch, values: dict[str, Any]) -> None:

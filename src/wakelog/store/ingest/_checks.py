@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from wakelog.runlog import RecordType
+from wakelog.store.fork import fork_point_problem
 from wakelog.store.ingest._columns import MAX_INT32, MAX_INT64
 from wakelog.store.ingest._errors import IngestError
 
@@ -77,6 +78,8 @@ def _check_run(data: dict[str, Any], where: str) -> None:
         raise IngestError(f"{where}: tags must be a list of strings")
     if get("start_time") is not None and not _is_number(get("start_time")):
         raise IngestError(f"{where}: start_time must be a finite number")
+    if get("fork_from") is not None and (problem := fork_point_problem(get("fork_from"))) is not None:
+        raise IngestError(f"{where}: {problem}")
 
 
 def _check_update(data: dict[str, Any], where: str) -> None:
