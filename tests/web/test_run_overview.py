@@ -109,6 +109,7 @@ def test_a_forks_overview_links_to_its_parent_at_the_fork_step(pages: Pages) -> 
     forked = page.get_by_test_id("forked-from")
     forked.wait_for()
     assert forked.inner_text() == f"{parent} at step 2"
+    shot(page, "run-forked-from")
     forked.get_by_role("link", name=parent).click()
     page.wait_for_url(f"**/{ENTITY}/web/runs/{parent}")
     page.get_by_text("fork-parent").first.wait_for()
