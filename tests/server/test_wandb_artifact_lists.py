@@ -4,6 +4,7 @@ real client is tests/integration/test_wandb_client.py."""
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -234,6 +235,9 @@ def test_versions_aliases_and_run_artifacts_leave_trashed_versions_out(server: I
         _error(gql(client, VERSIONS, filters=json.dumps({"alias": "best"}), **versions), 400, "filter")
         _error(gql(client, VERSIONS, order="-createdAt", **versions), 400, "order")
         _error(gql(client, VERSIONS, cursor="not a cursor", **versions), 400, "after")
+        wrong = base64.b64encode(b'["v1"]').decode()  # a list, but not a version cursor
+        _error(gql(client, VERSIONS, cursor=wrong, **versions), 400, "after")
+        _error(gql(client, VERSIONS, filters="{not json", **versions), 400, "filters")
         _error(gql(client, VERSIONS, perPage=0, **versions), 400, "first")
         _error(gql(client, ALIASES, id="garbage"), 400, "artifact collection")
 

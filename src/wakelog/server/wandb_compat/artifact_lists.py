@@ -56,7 +56,7 @@ def _after(given: Any) -> Key | None:
         return None
     try:
         found = json.loads(base64.b64decode(given, validate=True)) if isinstance(given, str) else None
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError, RecursionError):
         found = None
     if not isinstance(found, list):
         raise InvalidRequest("after must be the endCursor of the page before")
@@ -102,7 +102,7 @@ def _unfiltered(args: dict[str, Any], what: str) -> None:
     filters = args.get("filters")
     try:
         given = json.loads(filters) if isinstance(filters, str) else filters
-    except ValueError:
+    except (ValueError, RecursionError):
         raise InvalidRequest("filters must be a JSON object") from None
     if given not in (None, {}, COMMITTED):
         raise InvalidRequest(f"wakelog does not filter {what} (filters {str(filters)[:200]}); list them all")
@@ -237,7 +237,7 @@ def run_fields(ctx: Any, entity: str, project: str, run_id: str) -> dict[str, An
 
 def _readable(conn: sa.Connection, ctx: Any, version: store.Version) -> bool:
     try:
-        require(conn, ctx.user, version.entity, "viewer", missing="", project=version.project)
+        require(conn, ctx.user, version.entity, "viewer", missing=version.label, project=version.project)
     except NotFound:
         return False
     return True
