@@ -1139,6 +1139,93 @@ def test_artifact_aliases_edits_and_links_through_the_wandb_client(
         ]
 
 
+#: Logged by wakelog's SDK: ``ds`` v0-v2 (``best`` on v0) and ``net`` (a model) by run ``maker``;
+#: run ``user`` uses ``ds:v0``.
+LIST_LOG = """
+import wakelog
+for i in range(3):
+    run = wakelog.init(project="listings", id=f"maker-{i}" if i else "maker")
+    with open("l.txt", "w") as f:
+        f.write(f"version {i}\\n")
+    art = wakelog.Artifact("ds", type="dataset", metadata={"i": i})
+    art.add_file("l.txt")
+    run.log_artifact(art, aliases=["best"] if i == 0 else [])
+    if i == 0:
+        net = wakelog.Artifact("net", type="model")
+        net.add_file("l.txt")
+        run.log_artifact(net)
+    run.finish()
+run = wakelog.init(project="listings", id="user")
+run.use_artifact("ds:v0")
+run.finish()
+"""
+LIST_READ = """
+import json, os
+import wandb
+api = wandb.Api(overrides={"base_url": os.environ["WANDB_BASE_URL"]})
+P = "admin/listings"
+def versions(found):
+    return [{"version": a.version, "aliases": sorted(a.aliases), "metadata": a.metadata, "digest": a.digest,
+             "size": a.size} for a in found]
+out = {"types": [t.name for t in api.artifact_types(P)]}
+kind = api.artifact_type("dataset", P)
+out["type"] = [kind.name, [c.name for c in kind.collections()]]
+out["collections"] = [(c.name, c.type) for c in api.artifact_collections(P, "dataset")]
+collection = api.artifact_collection("dataset", P + "/ds")
+out["collection"] = [collection.name, collection.type, collection.description, sorted(collection.aliases),
+                     [a.version for a in collection.artifacts()]]
+listed = api.artifacts("dataset", P + "/ds", per_page=1)
+out["versions"] = versions(listed)
+out["len"] = len(listed)
+out["deprecated"] = [a.version for a in api.artifact_versions("dataset", P + "/ds")]
+root = api.artifacts("dataset", P + "/ds")[0].download(root="dl")
+out["downloaded"] = open(os.path.join(root, "l.txt")).read()
+out["logged"] = [a.name for a in api.run(P + "/maker").logged_artifacts()]
+out["used"] = versions(api.run(P + "/user").used_artifacts())
+print("RESULT" + json.dumps(out))
+"""
+
+
+def test_wandb_api_lists_artifacts_like_wakelog_api(server: ServerProcess, tmp_path: Path) -> None:
+    """The real client's ``wandb.Api`` lists artifact types, collections, a collection's versions
+    (paged, newest first, a trashed one left out; the newest downloaded) and a run's logged and
+    used artifacts, as ``wakelog.Api`` and the REST API see them."""
+    logged = run_wakelog(server, tmp_path, LIST_LOG)
+    assert logged.returncode == 0, logged.stderr[-3000:]
+    with server.client() as client:  # v1 to the trash: listed nowhere
+        assert client.delete("/api/v1/artifacts/admin/listings/ds:v1").status_code == 204
+    done = run_wandb(server, tmp_path / "read", LIST_READ)
+    assert done.returncode == 0, done.stderr[-3000:]
+    import json
+
+    got = json.loads(done.stdout.split("RESULT", 1)[1])
+    api = _api(server)
+    try:
+        ours = api.artifact_versions("dataset", "admin/listings/ds")
+        expected = [
+            {"version": a.version, "aliases": sorted(a.aliases), "metadata": a.metadata, "digest": a.digest,
+             "size": a.size}
+            for a in ours
+        ]  # fmt: skip
+        assert [v["version"] for v in expected] == ["v2", "v0"]
+        assert got["versions"] == expected and got["len"] == 2
+        assert got["deprecated"] == ["v2", "v0"] and got["collection"][4] == ["v2", "v0"]
+        assert got["downloaded"] == "version 2\n"
+        assert got["types"] == ["dataset", "model"] and got["type"] == ["dataset", ["ds"]]
+        assert got["collections"] == [["ds", "dataset"]]
+        assert got["collection"][:4] == ["ds", "dataset", None, ["best", "latest"]]
+        assert got["logged"] == [a.name for a in api.run("admin/listings/maker").logged_artifacts()]
+        assert got["logged"] == ["ds:v0", "net:v0"]
+        used = api.run("admin/listings/user").used_artifacts()
+        assert got["used"] == [
+            {"version": a.version, "aliases": sorted(a.aliases), "metadata": a.metadata, "digest": a.digest,
+             "size": a.size}
+            for a in used
+        ] and len(used) == 1  # fmt: skip
+    finally:
+        api.close()
+
+
 #: Just over the server's default body limit (64 MiB): it comes in one PUT, streamed to disk.
 BIG_FILE = 64 * 2**20 + 1
 BIG_ARTIFACT = """

@@ -51,11 +51,16 @@ mutation UpdateArtifact($input: UpdateArtifactInput!) {
 
 
 def _log(
-    server: InProcessServer, client: httpx.Client, name: str, files: dict[str, bytes], entity: str = "admin"
+    server: InProcessServer,
+    client: httpx.Client,
+    name: str,
+    files: dict[str, bytes],
+    entity: str = "admin",
+    type_: str = "dataset",
 ) -> str:
     """Log a version as the client does; returns the id the client keeps using (the pending one)."""
     assert gql(client, UPSERT, entity=entity, project="wb", name="arts").status_code == 200
-    node = _pending(client, name, files, entity=entity)
+    node = _pending(client, name, files, entity=entity, type_=type_)
     asked = [
         {"artifactID": node, "artifactManifestID": node, "name": p, "md5": _md5(d)} for p, d in files.items()
     ]

@@ -800,18 +800,24 @@ def _wandb_manifest(files: dict[str, bytes]) -> dict[str, Any]:
 
 
 def _create_input(
-    name: str, files: dict[str, bytes], aliases: tuple[str, ...] = (), entity: str = "admin"
+    name: str,
+    files: dict[str, bytes],
+    aliases: tuple[str, ...] = (),
+    entity: str = "admin",
+    type_: str = "dataset",
 ) -> dict[str, Any]:
     return {
         "entityName": entity, "projectName": "wb", "runName": "arts", "artifactCollectionName": name,
-        "artifactTypeName": "dataset", "digestAlgorithm": "MANIFEST_MD5",
+        "artifactTypeName": type_, "digestAlgorithm": "MANIFEST_MD5",
         "digest": manifest_digest((p, _md5(d)) for p, d in files.items()),
         "aliases": [{"alias": a, "artifactCollectionName": name} for a in ("latest", *aliases)],
     }  # fmt: skip
 
 
-def _pending(client: httpx.Client, name: str, files: dict[str, bytes], entity: str = "admin") -> str:
-    created = gql(client, CREATE_ARTIFACT, input=_create_input(name, files, entity=entity))
+def _pending(
+    client: httpx.Client, name: str, files: dict[str, bytes], entity: str = "admin", type_: str = "dataset"
+) -> str:
+    created = gql(client, CREATE_ARTIFACT, input=_create_input(name, files, entity=entity, type_=type_))
     assert created.status_code == 200, created.text
     return str(created.json()["data"]["createArtifact"]["artifact"]["id"])
 

@@ -201,13 +201,44 @@ def versions(conn: sa.Connection, entity: str, project: str, name: str) -> list[
     return found
 
 
-def collections(conn: sa.Connection, entity: str, project: str, type_: str | None) -> list[dict[str, Any]]:
-    """The project's artifact names with live versions: counts, latest, size, last change."""
+def sequence(conn: sa.Connection, artifact_pk: int) -> list[Version]:
+    """Every live version of the artifact with this primary key, newest first (none: empty)."""
+    return _versions(conn, _version_query().where(_v.artifact_pk == artifact_pk).order_by(_v.version.desc()))
+
+
+@dataclass(frozen=True)
+class Collection:
+    """An artifact name of a project with live versions (a W&B artifact sequence)."""
+
+    pk: int
+    name: str
+    type: str
+    versions: int
+    latest: int
+    size: int
+    created_at: float
+    updated_at: float
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "type": self.type,
+            "versions": self.versions,
+            "latest": f"v{self.latest}",
+            "updated_at": self.updated_at,
+            "size": self.size,
+        }
+
+
+def collections(conn: sa.Connection, entity: str, project: str, type_: str | None) -> list[Collection]:
+    """The project's artifact names with live versions, by name: counts, latest, size, last change."""
     live = _v.deleted_at.is_(None)
     query = (
         sa.select(
+            artifacts.c.id,
             artifacts.c.name,
             artifacts.c.type,
+            artifacts.c.created_at,
             sa.func.count(_v.id).label("versions"),
             sa.func.max(_v.version).label("latest"),
             sa.func.sum(_v.size).label("size"),
@@ -219,20 +250,22 @@ def collections(conn: sa.Connection, entity: str, project: str, type_: str | Non
             .join(artifact_versions, sa.and_(_v.artifact_pk == artifacts.c.id, live))
         )
         .where(_in_project(entity, project))
-        .group_by(artifacts.c.id, artifacts.c.name, artifacts.c.type)
+        .group_by(artifacts.c.id, artifacts.c.name, artifacts.c.type, artifacts.c.created_at)
         .order_by(artifacts.c.name)
     )
     if type_ is not None:
         query = query.where(artifacts.c.type == type_)
     return [
-        {
-            "name": row.name,
-            "type": row.type,
-            "versions": row.versions,
-            "latest": f"v{row.latest}",
-            "updated_at": row.updated_at,
-            "size": int(row.size or 0),
-        }
+        Collection(
+            int(row.id),
+            row.name,
+            row.type,
+            row.versions,
+            int(row.latest),
+            int(row.size or 0),
+            float(row.created_at),
+            float(row.updated_at),
+        )
         for row in conn.execute(query)
     ]
 

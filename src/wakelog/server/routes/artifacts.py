@@ -276,7 +276,7 @@ def list_collections(
     """The project's artifacts (names with live versions), by name."""
     entity, project = project_path(entity, project)
     with request.app.state.db.read() as conn:
-        return json_response(store.collections(conn, entity, project, type))
+        return json_response([c.public() for c in store.collections(conn, entity, project, type)])
 
 
 @router.get("/artifacts/{entity}/{project}/{name}/versions", response_model=list[ArtifactVersionOut])

@@ -49,7 +49,7 @@ def node_id(kind: str, value: str) -> str:
     return base64.b64encode(f"{kind}{value}".encode()).decode()
 
 
-def _decode(node_id: Any, kind: str) -> str | None:
+def decode_id(node_id: Any, kind: str) -> str | None:
     """The value of an id ``node_id(kind, …)`` made; None for another kind or a damaged one."""
     if not isinstance(node_id, str):
         return None
@@ -68,11 +68,11 @@ def version_of(conn: sa.Connection, node_id: Any) -> store.Version:
     """The committed version an id names: a version's own id, or the id ``createArtifact`` gave
     while the client logged it (the client goes on using that one: ``wait()``, alias edits,
     links), which names the version of its name with its digest. 404 if there is none (yet)."""
-    value = _decode(node_id, VERSION)
+    value = decode_id(node_id, VERSION)
     if value is not None and value.isdigit():
         found = store.by_pks(conn, [int(value)])
     else:
-        if _decode(node_id, PENDING) is None:
+        if decode_id(node_id, PENDING) is None:
             raise InvalidArtifact(f"{str(node_id)[:100]!r} is not the id of an artifact version")
         pending = _from_id(node_id)
         entity, project, _ = run_path(*pending["path"])
@@ -162,7 +162,7 @@ def described(given: dict[str, Any]) -> tuple[str | None, dict[str, Any] | None]
 
 
 def _from_id(node_id: Any) -> dict[str, Any]:
-    value = _decode(node_id, PENDING)
+    value = decode_id(node_id, PENDING)
     try:
         found = json.loads(value) if value is not None else None
     except ValueError:
@@ -416,7 +416,7 @@ SEQUENCE = "ArtifactSequence:"
 
 def portfolio_pk(node: Any) -> int:
     """The registry collection a portfolio id (``artifactCollection``'s, below) names."""
-    value = _decode(node, PORTFOLIO)
+    value = decode_id(node, PORTFOLIO)
     if value is None or not value.isdigit():
         raise InvalidArtifact(
             f"{str(node)[:100]!r} is not the id of an artifact collection that links versions"
@@ -424,27 +424,18 @@ def portfolio_pk(node: Any) -> int:
     return int(value)
 
 
-def _typed_collection(ctx: Any, entity: str, project: str, type_: Any, name: Any) -> dict[str, Any] | None:
-    """``project.artifactType(name).artifactCollection(name)`` (what the client reads for a linked
-    artifact's ``collection``, before ``unlink()``): the project's own artifact of that name and
-    type (a sequence), else the entity's registry collection of that name (a portfolio: wakelog's
-    registry is per entity, under every project). None if neither exists."""
-    if not isinstance(type_, str) or not isinstance(name, str):
-        raise InvalidRequest("an artifact collection is named by its type and name")
-    with ctx.state.db.read() as conn:
-        require(conn, ctx.user, entity, "viewer", missing=f"project {entity}/{project}", project=project)
-        try:
-            newest = store.versions(conn, entity, project, name)[0]
-        except NotFound:
-            newest = None
-        if newest is not None and newest.type == type_:
-            kind, pk, created, updated = "ArtifactSequence", newest.artifact_pk, newest.created_at, None
-        else:
-            found = registry.find(conn, entity, name)
-            if found is None:
-                return None
-            created, updated = registry.times(conn, found)
-            kind, pk = "ArtifactPortfolio", found
+def collection_node(
+    kind: str,
+    pk: int,
+    name: str,
+    type_: str,
+    entity: str,
+    project: str,
+    created: float,
+    updated: float | None,
+) -> dict[str, Any]:
+    """A collection (``ArtifactSequence``: a project's artifact; ``ArtifactPortfolio``: a registry
+    collection) as the client's ``ArtifactCollectionFragment`` reads it."""
     return {
         "__typename": kind,
         "id": node_id(PORTFOLIO if kind == "ArtifactPortfolio" else SEQUENCE, str(pk)),
@@ -456,6 +447,28 @@ def _typed_collection(ctx: Any, entity: str, project: str, type_: Any, name: Any
         "defaultArtifactType": {"name": type_},
         "tags": {"edges": []},
     }
+
+
+def typed_collection(ctx: Any, entity: str, project: str, type_: Any, name: Any) -> dict[str, Any] | None:
+    """``project.artifactType(name).artifactCollection(name)`` (what the client reads for a linked
+    artifact's ``collection``, before ``unlink()``, and for ``api.artifact_collection``): the
+    project's own artifact of that name and type (a sequence), else the entity's registry
+    collection of that name (a portfolio: wakelog's registry is per entity, under every project).
+    None if neither exists."""
+    if not isinstance(type_, str) or not isinstance(name, str):
+        raise InvalidRequest("an artifact collection is named by its type and name")
+    with ctx.state.db.read() as conn:
+        require(conn, ctx.user, entity, "viewer", missing=f"project {entity}/{project}", project=project)
+        own = [c for c in store.collections(conn, entity, project, type_) if c.name == name]
+        if own:
+            kind, pk, created, updated = "ArtifactSequence", own[0].pk, own[0].created_at, own[0].updated_at
+        else:
+            found = registry.find(conn, entity, name)
+            if found is None:
+                return None
+            created, updated = registry.times(conn, found)
+            kind, pk = "ArtifactPortfolio", found
+    return collection_node(kind, pk, name, type_, entity, project, created, updated)
 
 
 def _aliases_of(v: store.Version) -> list[dict[str, Any]]:
@@ -584,14 +597,8 @@ def project_fields(ctx: Any, entity: str, project: str) -> dict[str, Any]:
         by_alias = Field(lambda a: membership(_version(ctx, entity, project, name, a.get("aliasName"))))
         return {"__typename": "ArtifactSequence", "name": name, "artifactMembership": by_alias}
 
-    def artifact_type(args: dict[str, Any]) -> dict[str, Any]:
-        type_ = args.get("name")
-        typed = Field(lambda a: _typed_collection(ctx, entity, project, type_, a.get("name")))
-        return {"__typename": "ArtifactType", "name": type_, "artifactCollection": typed}
-
     return {
         "artifact": Field(by_name),
-        "artifactType": Field(artifact_type),
         "artifactCollectionMembership": Field(
             lambda a: membership(_version(ctx, entity, project, *_split(a.get("name"))))
         ),

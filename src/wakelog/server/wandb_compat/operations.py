@@ -25,7 +25,7 @@ from wakelog.server.http import not_found, project_path, run_path
 from wakelog.server.manage import forks
 from wakelog.server.manage import runs as manage
 from wakelog.server.permissions import require, require_writer
-from wakelog.server.wandb_compat import artifact_edits, artifacts, branches, reads, uploads
+from wakelog.server.wandb_compat import artifact_edits, artifact_lists, artifacts, branches, reads, uploads
 from wakelog.server.wandb_compat.graphql import Field, Resolver, Strict
 from wakelog.server.wandb_compat.mapping import config_values, loads, metric_definitions, wandb_config
 from wakelog.server.wandb_compat.records import LIVE_STATES, Made, apply_in_thread
@@ -221,13 +221,15 @@ def project(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
             raise not_found(f"run {entity}/{name}/{run_args.get('name')}")
         # What wandb.Api reads of the run, then what the logging client reads (resume, stop).
         node: dict[str, Any] = reads.find_run(ctx.state, ctx.user, entity, name, run.run_id) or {}
-        fields = {**node, **_bucket(run, (entity, name, run.run_id)), **_resume(ctx, run)}
+        fields = {**node, **_bucket(run, (entity, name, run.run_id)), **_resume(ctx, run),
+                  **artifact_lists.run_fields(ctx, entity, name, run.run_id)}  # fmt: skip
         # No parquet export of history: wandb-core then pages the history (``HistoryPage``).
         return Strict("Run", {**fields, "parquetHistory": None})
 
     return {
         **reads.project_fields(ctx.state, ctx.user, entity, name),
         **artifacts.project_fields(ctx, entity, name),
+        **artifact_lists.project_fields(ctx, entity, name),
         "id": _id("Project", 0),
         "name": name,
         "entity": {"id": _id("Entity", 0), "name": entity},
@@ -341,6 +343,7 @@ RESOLVERS: dict[tuple[str, str], Resolver] = {
     ("query", "project"): project,
     ("query", "model"): project,
     ("query", "artifact"): artifacts.artifact_by_id,
+    ("query", "artifactCollection"): artifact_lists.collection_by_id,
     ("mutation", "upsertBucket"): upsert_bucket,
     ("mutation", "createRunFiles"): create_run_files,
     ("mutation", "notifyScriptableRunAlert"): notify_alert,
