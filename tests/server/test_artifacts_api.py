@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.harness import InProcessServer
+from tests.server.conftest import add_team
 from wakelog._artifacts import manifest_digest
 
 API = "/api/v1"
@@ -414,3 +415,23 @@ def test_alias_edits_links_and_deletes_are_audited(client: httpx.Client) -> None
             None,
         ),
     ]
+
+
+def test_a_runs_used_artifacts_from_elsewhere_are_listed_only_to_who_may_read_them(
+    client: httpx.Client, server: InProcessServer
+) -> None:
+    """A run in a team used a version of an entity its viewers are not in: they see the run's
+    logged versions, not that one (its name, metadata and digest are the other entity's)."""
+    secret, team = f"s{uuid.uuid4().hex[:8]}", f"t{uuid.uuid4().hex[:8]}"
+    add_team(client, secret, {})
+    key = add_team(client, team, {"viewer": "viewer"})["viewer"]
+    assert log_version(client, f"{secret}/p", "hidden", {"h": b"hidden"}).status_code == 201
+    assert log_version(client, f"{team}/p", "own", {"o": b"own"}, run_id="r1").status_code == 201
+    used = client.post(f"{API}/runs/{team}/p/r1/artifacts/used", json={"artifact": f"{secret}/p/hidden:v0"})
+    assert used.status_code == 200, used.text
+    listed = client.get(f"{API}/runs/{team}/p/r1/artifacts").json()
+    assert [v["name"] for v in listed["used"]] == ["hidden"], "the admin reads both entities"
+    with server.client(key) as viewer:
+        seen = viewer.get(f"{API}/runs/{team}/p/r1/artifacts").json()
+    assert [v["name"] for v in seen["logged"]] == ["own"]
+    assert seen["used"] == []

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from fastapi import Depends, Request
 
 from wakelog.server.auth import User, authenticate
-from wakelog.server.errors import Forbidden
+from wakelog.server.errors import Forbidden, NotFound
 from wakelog.server.http import entity_name, not_found, project_path, run_path
 from wakelog.store.chunks import chunked
 from wakelog.store.members import ROLES
@@ -134,6 +134,16 @@ def require(
             f"--role {needed}`",
         )
     return access
+
+
+def may_read(conn: sa.Connection, user: User, entity: str, project: str) -> bool:
+    """Whether ``user`` may read the project: ``require``'s viewer check as a yes or no, for
+    listings that leave out what the caller may not see (a run's used artifacts from elsewhere)."""
+    try:
+        require(conn, user, entity, "viewer", missing=f"{entity}/{project}", project=project)
+    except NotFound:
+        return False
+    return True
 
 
 def require_writer(conn: sa.Connection, user: User, entity: str) -> EntityAccess:

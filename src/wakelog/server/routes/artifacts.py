@@ -25,7 +25,7 @@ from wakelog.server.auth import User
 from wakelog.server.body import MAX_JSON_BODY, check_json, json_body_schema, read_body, read_json
 from wakelog.server.errors import ArtifactIncomplete, InvalidArtifact, NotFound
 from wakelog.server.http import entity_name, json_response, not_found, project_path, refuse_nul, run_path
-from wakelog.server.permissions import Viewer, Writer, require
+from wakelog.server.permissions import Viewer, Writer, may_read, require
 from wakelog.server.quotas import new_content_bytes
 from wakelog.server.routes.files import blob_response
 
@@ -437,10 +437,12 @@ async def use_artifact(entity: str, project: str, run_id: str, request: Request,
 
 @router.get("/runs/{entity}/{project}/{run_id}/artifacts", response_model=RunArtifactsOut)
 def run_artifacts(entity: str, project: str, run_id: str, request: Request, user: Viewer) -> Any:
-    """The versions the run logged and used."""
+    """The versions the run logged and used; a used version of a project the caller may not read
+    (the run's user could) is left out."""
     entity, project, run_id = run_path(entity, project, run_id)
     with request.app.state.db.read() as conn:
         found = store.run_artifacts(conn, entity, project, run_id)
+        found["used"] = [v for v in found["used"] if may_read(conn, user, v.entity, v.project)]
     return json_response({kind: [v.public() for v in listed] for kind, listed in found.items()})
 
 

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from wakelog.server.artifacts import registry, store
 from wakelog.server.errors import InvalidRequest, NotFound
-from wakelog.server.permissions import require
+from wakelog.server.permissions import may_read, require
 from wakelog.server.wandb_compat.artifacts import (
     PORTFOLIO,
     SEQUENCE,
@@ -223,7 +223,7 @@ def run_fields(ctx: Any, entity: str, project: str, run_id: str) -> dict[str, An
     def listed(relation: str, args: dict[str, Any]) -> Strict:
         with _read(ctx, entity, project) as conn:
             found = store.run_artifacts(conn, entity, project, run_id)[relation]
-            readable = [v for v in found if _readable(conn, ctx, v)]
+            readable = [v for v in found if may_read(conn, ctx.user, v.entity, v.project)]
         return connection(
             "ArtifactConnection", readable, lambda v: (v.name, v.version, v.pk),
             lambda v: {"node": artifact_node(ctx, v)}, args,
@@ -233,14 +233,6 @@ def run_fields(ctx: Any, entity: str, project: str, run_id: str) -> dict[str, An
         "outputArtifacts": Field(lambda a: listed("logged", a)),
         "inputArtifacts": Field(lambda a: listed("used", a)),
     }
-
-
-def _readable(conn: sa.Connection, ctx: Any, version: store.Version) -> bool:
-    try:
-        require(conn, ctx.user, version.entity, "viewer", missing=version.label, project=version.project)
-    except NotFound:
-        return False
-    return True
 
 
 def collection_by_id(ctx: Any, args: dict[str, Any]) -> dict[str, Any] | None:
@@ -259,10 +251,7 @@ def collection_by_id(ctx: Any, args: dict[str, Any]) -> dict[str, Any] | None:
         found = store.sequence(conn, int(pk))
         if not found:
             return None
-        try:
-            require(conn, ctx.user, found[0].entity, "viewer", missing=f"artifact collection {found[0].name}",
-                    project=found[0].project)  # fmt: skip
-        except NotFound:
+        if not may_read(conn, ctx.user, found[0].entity, found[0].project):
             return None
     aliases = sorted({(a, v.pk) for v in found for a in v.aliases})
 
