@@ -1518,7 +1518,8 @@ export interface paths {
         };
         /**
          * Run Artifacts
-         * @description The versions the run logged and used.
+         * @description The versions the run logged and used; a used version of a project the caller may not read
+         *     (the run's user could) is left out.
          */
         get: operations["run_artifacts_api_v1_runs__entity___project___run_id__artifacts_get"];
         put?: never;
