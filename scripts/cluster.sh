@@ -125,6 +125,8 @@ wait_for() {
         [ $SECONDS -lt $deadline ] || die "timed out waiting for $name (log: $LOGS/$name.log)"
         sleep 0.1
     done
+    # an answer from a process that is not ours (ours could not take its port, say) is no start
+    running "$name" || die "$name exited while starting: something else answers in its place (log: $LOGS/$name.log)"
 }
 
 # -- PostgreSQL and PgBouncer refuse to run as root: as root they run as the postgres user ------------
@@ -170,13 +172,35 @@ install_s3() {
     "$PY" -c 'import moto.server' 2>/dev/null || "$PY" -m pip install -q 'moto[server]>=5'
 }
 
+# free_ports N: N ports free now, below the kernel's ephemeral range (ip_local_port_range). The
+# cluster holds its ports for its whole life and restarts replicas on them: a port the kernel may
+# hand out (to a bind to port 0 or an outgoing connection of another process, such as a parallel
+# test worker) could be taken while a replica is down, and the proxy would then send requests to
+# whatever answers there.
 free_ports() {
     "$PY" -c '
-import socket, sys
-socks = [socket.socket() for _ in range(int(sys.argv[1]))]
-for s in socks:
-    s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in socks))
+import random, socket, sys
+want = int(sys.argv[1])
+try:
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError, IndexError):
+    low = 32768
+span = range(20000, low) if low > 21000 else range(0)
+found = []
+for port in random.sample(span, len(span)):
+    if len(found) == want:
+        break
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+    found.append(port)
+while len(found) < want:  # no room below the ephemeral range: ports the kernel hands out
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        found.append(s.getsockname()[1])
+print(" ".join(map(str, found)))
 ' "$1"
 }
 
