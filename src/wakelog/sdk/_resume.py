@@ -89,11 +89,9 @@ def check_parent(settings: Settings, parent: str, step: int) -> None:
     the server notes the parent and copies nothing if it is missing when the fork is synced."""
     where = f"init(fork_from='{parent}?_step={step}')"
     if server_state(settings, parent, None, where) is None:
-        project = f"{settings.entity}/{settings.project or 'uncategorized'}" if settings.entity else None
-        in_project = (
-            f" in project {project}" if project else f" in project {settings.project or 'uncategorized'}"
-        )
-        raise UsageError(f"{where}: no run with id {parent!r}{in_project} on {settings.base_url}")
+        project = settings.project or "uncategorized"
+        project = f"{settings.entity}/{project}" if settings.entity else project
+        raise UsageError(f"{where}: no run with id {parent!r} in project {project} on {settings.base_url}")
 
 
 def server_state(

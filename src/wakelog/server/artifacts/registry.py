@@ -34,7 +34,9 @@ def link(
     aliases: list[str],
     user_id: int,
     now: float,
-) -> None:
+) -> int:
+    """Link the version into the entity's collection (made if new) with ``aliases``; returns the
+    collection's primary key."""
     entity_id, _ = create_entity(conn, entity, user_id)
     identity = {"entity_id": entity_id, "name": collection}
     insert_missing(
@@ -47,6 +49,7 @@ def link(
     upsert(conn, registry_links, [row], ["collection_pk", "version_pk"])
     move_aliases(conn, collection_pk, version, aliases)
     conn.execute(sa.update(registry_collections).where(_c.id == collection_pk).values(updated_at=now))
+    return int(collection_pk)
 
 
 def find(conn: sa.Connection, entity: str, collection: str) -> int | None:

@@ -230,8 +230,11 @@ class Collection:
         }
 
 
-def collections(conn: sa.Connection, entity: str, project: str, type_: str | None) -> list[Collection]:
-    """The project's artifact names with live versions, by name: counts, latest, size, last change."""
+def collections(
+    conn: sa.Connection, entity: str, project: str, type_: str | None, name: str | None = None
+) -> list[Collection]:
+    """The project's artifact names with live versions, by name: counts, latest, size, last change
+    (of ``type_`` only, and only ``name``, when given)."""
     live = _v.deleted_at.is_(None)
     query = (
         sa.select(
@@ -255,6 +258,8 @@ def collections(conn: sa.Connection, entity: str, project: str, type_: str | Non
     )
     if type_ is not None:
         query = query.where(artifacts.c.type == type_)
+    if name is not None:
+        query = query.where(artifacts.c.name == name)
     return [
         Collection(
             int(row.id),

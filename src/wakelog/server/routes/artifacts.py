@@ -471,9 +471,7 @@ async def link_version(entity: str, collection: str, request: Request, user: Wri
         with db.write() as conn:
             found = _other_version(conn, user, body.artifact)
             before = audited.link_state(conn, registry.find(conn, entity, collection), found)
-            registry.link(conn, entity, collection, found, aliases, user.id, time.time())
-            collection_pk = registry.find(conn, entity, collection)
-            assert collection_pk is not None  # link made it
+            collection_pk = registry.link(conn, entity, collection, found, aliases, user.id, time.time())
             audited.link_changed(conn, user, collection_pk, found, before)
         with db.read() as conn:
             return registry.linked(conn, entity, collection)

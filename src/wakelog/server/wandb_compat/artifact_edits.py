@@ -164,9 +164,7 @@ def link_artifact(ctx: Any, args: dict[str, Any]) -> dict[str, Any]:
         require(conn, ctx.user, version.entity, "viewer", missing=f"artifact {version.label}")
         require_writer(conn, ctx.user, entity)
         before = audited.link_state(conn, registry.find(conn, entity, portfolio), version)
-        registry.link(conn, entity, portfolio, version, names, ctx.user.id, now)
-        collection_pk = registry.find(conn, entity, portfolio)
-        assert collection_pk is not None  # link made it
+        collection_pk = registry.link(conn, entity, portfolio, version, names, ctx.user.id, now)
         audited.link_changed(conn, ctx.user, collection_pk, version, before)
         index = registry.link_index(conn, collection_pk, version)
         held = registry.aliases_of(conn, collection_pk, version)

@@ -459,7 +459,7 @@ def typed_collection(ctx: Any, entity: str, project: str, type_: Any, name: Any)
         raise InvalidRequest("an artifact collection is named by its type and name")
     with ctx.state.db.read() as conn:
         require(conn, ctx.user, entity, "viewer", missing=f"project {entity}/{project}", project=project)
-        own = [c for c in store.collections(conn, entity, project, type_) if c.name == name]
+        own = store.collections(conn, entity, project, type_, name)
         if own:
             kind, pk, created, updated = "ArtifactSequence", own[0].pk, own[0].created_at, own[0].updated_at
         else:
