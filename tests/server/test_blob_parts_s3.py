@@ -212,10 +212,15 @@ def upload_peak(store: BlobStore, size: int, chunk: int) -> int:
 
 @pytest.mark.process
 def test_the_servers_memory_does_not_grow_with_the_upload() -> None:
-    """Before chunks were parts, the last chunk of 64 MiB held the whole upload twice."""
+    """Before chunks were parts, the last chunk of 64 MiB held the whole upload twice.
+
+    The peak moves by one chunk from upload to upload, whatever its size: a chunk's body is let go
+    by the S3 client's event-loop thread, which may not have done so yet when the next one is read.
+    """
+    chunk = 2 * MiB
     with moto_process() as s3:
         store = bucket_store(s3)
         upload_peak(store, MiB, MiB)  # the first request sets up the S3 client: not per upload
-        small, big = upload_peak(store, 16 * MiB, 8 * MiB), upload_peak(store, 64 * MiB, 8 * MiB)
-    assert big < 40 * MiB, f"{big / MiB:.1f} MiB at most for a 64 MiB upload"
-    assert big < small + 4 * MiB, f"{small / MiB:.1f} MiB for 16 MiB, {big / MiB:.1f} MiB for 64 MiB"
+        small, big = upload_peak(store, 16 * MiB, chunk), upload_peak(store, 64 * MiB, chunk)
+    assert big < 32 * MiB, f"{big / MiB:.1f} MiB at most for a 64 MiB upload"
+    assert big < small + chunk + MiB, f"{small / MiB:.1f} MiB for 16 MiB, {big / MiB:.1f} MiB for 64 MiB"
