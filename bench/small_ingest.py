@@ -1,15 +1,16 @@
 """Small-batch ingest: the server's CPU per live (small) ingest request.
 
-    python bench/small_ingest.py [--quick] [--requests N] [--rows R] [--postgres | --backend-store URL]
+    python bench/small_ingest.py [--quick] [--requests N] [--rows R] [--keys K]
+                                 [--postgres | --backend-store URL]
     python bench/small_ingest.py --profile [--sort tottime] …
 
-``--requests`` ingest requests of ``--rows`` history rows × 5 keys each (default 10: one second of a
-run logging at 10 steps/s, what a coalescing uploader sends) go one after another to a real `wakelog
-server` process on loopback (SQLite in a temporary folder unless ``--backend-store`` names a
-PostgreSQL database, or ``--postgres`` a throwaway cluster). The figure is the server process's CPU
-(user + system, /proc) per request: HTTP parsing, auth, permission, decoding and checks, the
-transaction, the answer (PostgreSQL's own processes not counted). For scale, the
-same for ``GET /api/v1/health`` (the HTTP server's and the middleware's floor) is printed beside it.
+``--requests`` ingest requests of ``--rows`` history rows × ``--keys`` keys each (defaults 10 × 5:
+one second of a run logging 5 scalars at 10 steps/s, what a coalescing uploader sends) go one after
+another to a real `wakelog server` process on loopback (SQLite in a temporary folder unless
+``--backend-store`` names a PostgreSQL database, or ``--postgres`` a throwaway cluster). The figure is
+the server process's CPU (user + system, /proc) per request: HTTP parsing, auth, permission, decoding
+and checks, the transaction, the answer (PostgreSQL's own processes not counted). For scale, the same
+for ``GET /api/v1/health`` (the HTTP server's and the middleware's floor) is printed beside it.
 ``--profile`` runs the app in this process instead (httpx's in-memory ASGI transport) and prints
 its cProfile (CPU time per thread), sorted by ``--sort`` (default: cumulative).
 
@@ -36,7 +37,12 @@ import msgspec
 from server_ingest import KEYS, cpu_seconds, start_server
 
 
-def bodies(requests: int, rows: int) -> list[bytes]:
+def key_names(count: int) -> list[str]:
+    """The bench's usual five keys, then ``metric_5``, ``metric_6``, … up to ``count``."""
+    return [*KEYS, *(f"metric_{i}" for i in range(len(KEYS), count))][:count]
+
+
+def bodies(requests: int, rows: int, keys: int = len(KEYS)) -> list[bytes]:
     """The run's batches, encoded the way the uploader encodes them (the client's cost, not ours)."""
     encoder = msgspec.msgpack.Encoder()
     now = time.time()
@@ -46,7 +52,7 @@ def bodies(requests: int, rows: int) -> list[bytes]:
         records = []
         for row in range(rows):
             step = request * rows + row
-            values = {key: 1.0 / (step + 1 + i) for i, key in enumerate(KEYS)}
+            values = {key: 1.0 / (step + 1 + i) for i, key in enumerate(key_names(keys))}
             records.append([seq, "history", now, {**values, "_step": step, "_runtime": step * 0.1}])
             seq += 1
         out.append(gzip.compress(encoder.encode(records), 1))
@@ -126,13 +132,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="200 requests")
     parser.add_argument("--requests", type=int)
     parser.add_argument("--rows", type=int, default=10)
+    parser.add_argument("--keys", type=int, default=len(KEYS), help="scalars per row (default 5)")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--sort", default="cumulative", help="the profile's order (pstats: tottime, …)")
     parser.add_argument("--backend-store", help="a PostgreSQL URL (default: SQLite in a temporary folder)")
     parser.add_argument("--postgres", action="store_true", help="on a throwaway PostgreSQL cluster")
     args = parser.parse_args()
     requests = args.requests or (200 if args.quick else 1000)
-    payloads = bodies(requests, args.rows)
+    payloads = bodies(requests, args.rows, args.keys)
     cluster = None
     if args.postgres:
         from load import postgres  # as the tests start one
@@ -159,7 +166,7 @@ def run(args: argparse.Namespace, requests: int, payloads: list[bytes]) -> None:
             proc.wait()
     backend = "PostgreSQL" if args.backend_store else "SQLite"
     print(
-        f"small ingest, {backend}, {requests} requests × {args.rows} rows × {len(KEYS)} keys: "
+        f"small ingest, {backend}, {requests} requests × {args.rows} rows × {args.keys} keys: "
         f"{result['server_ms']:.2f} ms server CPU per request — budget ≤ 1 ms "
         f"({result['server_ms']:.2f}× budget); GET /health: {result['health_ms']:.2f} ms"
     )

@@ -11,9 +11,14 @@ each a row holding:
   last value, count) as float64. Coarse reads (a 1,000-point chart of a 100k-step series) use the
   sketches alone and never decompress ``data``.
 
-The last chunk of a series is open while it is small: appends rewrite it until it holds
-``MERGE_BELOW`` points, after which new points start a new chunk. NaN and ±Inf are kept;
-min and max ignore NaN.
+Chunk numbers say where appends go. A series' main chunks are numbered at multiples of
+``STRIDE``. The last main chunk is open while it holds fewer than ``MERGE_BELOW`` points; a small
+append after it (a live run's batch) is stored as a row of its own, numbered after it (staged),
+so that it costs what its own points cost. When the ``STRIDE - 1`` numbers after the open chunk are
+taken, the next append joins the open chunk, its staged rows and itself into main chunks again: each
+point is re-encoded a few times over a run's life, not at every batch. Readers take the rows in
+number order, whatever the numbers (chunks stored before staging are numbered 0, 1, 2, …).
+NaN and ±Inf are kept; min and max ignore NaN.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ import numpy as np
 CHUNK_POINTS = 4096
 #: An open chunk smaller than this is extended by the next append; a larger one is left alone.
 MERGE_BELOW = CHUNK_POINTS // 4
+#: Main chunks are numbered at multiples of this; the numbers between hold staged appends.
+STRIDE = 16
 SKETCH_BUCKETS = 64
 SKETCH_FIELDS = 6  # first_step, last_step, min, max, last, count
 
@@ -79,6 +86,12 @@ def decode(data: bytes) -> Chunk:
 def sketch(chunk: Chunk) -> bytes:
     """Per-bucket (first step, last step, min, max, last value, count) of consecutive points."""
     count = len(chunk)
+    if count <= SKETCH_BUCKETS:  # a point per bucket (a staged append): no reductions to make
+        table = np.empty((count, SKETCH_FIELDS), dtype="<f8")
+        table[:, :2] = chunk.steps[:, None]
+        table[:, 2:5] = chunk.values[:, None]
+        table[:, 5] = 1
+        return table.tobytes()
     edges = np.linspace(0, count, min(SKETCH_BUCKETS, count) + 1).astype(np.int64)
     starts, ends = edges[:-1], edges[1:]
     values = chunk.values

@@ -1,14 +1,16 @@
 """A batch's points into packed series chunks (``store/series.py``), appended after each key's tail.
 
 Points at or before a key's stored last step are dropped (a client bug or a clock jump must not break
-the order chunks rely on), as are repeated steps within the batch. Only a small open tail chunk is
-re-encoded with the new points; a bigger one stays as it is and new points start a chunk, so a batch
-never re-encodes thousands of old points.
+the order chunks rely on), as are repeated steps within the batch. A few new points after an open
+chunk are staged: stored as a row of their own, which costs what they cost. Once the numbers after
+the open chunk are taken, the open chunk, its staged rows and the new points are joined into main
+chunks again. New points after a full chunk start new main chunks.
 """
 
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,19 +25,20 @@ from wakelog.store.schema import series_chunks
 
 Steps = npt.NDArray[np.int64]
 Values = npt.NDArray[np.float64]
-#: A key's last stored chunk: stream, key, chunk, data, last_step, points (its count).
-Tail = sa.Row[Any, Any, Any, Any, Any, Any]
+Series = tuple[int, str]  # stream, key
+#: A key's last stored chunk: stream, key, chunk, last_step, points (its count).
+Tail = sa.Row[Any, Any, Any, Any, Any]
 
 
 def write_series(
-    conn: sa.Connection, run_pk: int, points: Mapping[tuple[int, str], tuple[list[int], list[float]]]
+    conn: sa.Connection, run_pk: int, points: Mapping[Series, tuple[list[int], list[float]]]
 ) -> int:
     """Store ``points`` ((stream, key) → (steps, values)); returns how many points were new."""
     if not points:
         return 0
     tails = _tails(conn, run_pk, list(points))
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    joins: dict[Series, tuple[int, Steps, Values]] = {}  # → the tail's number and the new points
     total = 0
     for (stream, key), (steps, values) in points.items():
         tail = tails.get((stream, key))
@@ -43,29 +46,43 @@ def write_series(
         if not len(step_array):
             continue
         total += len(step_array)
-        for row in _chunk_rows(run_pk, stream, key, step_array, value_array, tail):
-            (updates if tail is not None and row["chunk"] == tail.chunk else inserts).append(row)
-    _update_chunks(conn, run_pk, updates)
-    if inserts:
-        conn.execute(series_chunks.insert(), inserts)
+        if tail is None:
+            rows += _rows(run_pk, stream, key, 0, codec.merge(None, step_array, value_array))
+        elif tail.chunk % codec.STRIDE == 0 and tail.points >= codec.MERGE_BELOW:  # a full main chunk
+            rows += _rows(
+                run_pk, stream, key, tail.chunk + codec.STRIDE, codec.merge(None, step_array, value_array)
+            )
+        elif len(step_array) < codec.MERGE_BELOW and tail.chunk % codec.STRIDE < codec.STRIDE - 1:
+            rows += _rows(run_pk, stream, key, tail.chunk + 1, [codec.Chunk(step_array, value_array)])
+        else:
+            joins[(stream, key)] = (tail.chunk, step_array, value_array)
+    if joins:
+        rows += _join(conn, run_pk, joins)
+    if rows:
+        conn.execute(series_chunks.insert(), rows)
     return total
 
 
-def _tails(conn: sa.Connection, run_pk: int, series: list[tuple[int, str]]) -> dict[tuple[int, str], Tail]:
+def _tails(conn: sa.Connection, run_pk: int, series: list[Series]) -> dict[Series, Tail]:
     """The last stored chunk of each of ``series`` ((stream, key) pairs; its row count as ``points``).
     Each is found by the primary key, from its end: O(log n) however many chunks the run holds."""
-    tails: dict[tuple[int, str], Tail] = {}
+    tails: dict[Series, Tail] = {}
     for some in chunked(series, TAIL_LOOKUPS):
-        params: dict[str, Any] = {"run": run_pk}
-        for index, (stream, key) in enumerate(some):
-            params[f"s{index}"], params[f"k{index}"] = stream, key
-        rows = conn.execute(tails_query(len(some)), params)
+        rows = conn.execute(tails_query(len(some)), _series_params(run_pk, some))
         tails.update(((row.stream, row.key), row) for row in rows)
     return tails
 
 
-#: Series whose tails one statement looks up (three bind parameters each, under every limit).
+#: Series whose tails (or open rows) one statement looks up (three or five bind parameters each,
+#: under every limit).
 TAIL_LOOKUPS = 200
+
+
+def _series_params(run_pk: int, series: list[Series]) -> dict[str, Any]:
+    params: dict[str, Any] = {"run": run_pk}
+    for index, (stream, key) in enumerate(series):
+        params[f"s{index}"], params[f"k{index}"] = stream, key
+    return params
 
 
 @functools.lru_cache(maxsize=64)
@@ -73,14 +90,69 @@ def tails_query(count: int) -> sa.TextClause:
     """The last chunk of ``count`` series of run ``:run``, series ``i`` being (``:s<i>``, ``:k<i>``):
     one index lookup from the end of each, in one statement (also what EXPLAIN is asked about)."""
     branch = (
-        "SELECT * FROM (SELECT stream, key, chunk, data, last_step, count AS points FROM series_chunks "
+        "SELECT * FROM (SELECT stream, key, chunk, last_step, count AS points FROM series_chunks "
         "WHERE run_pk = :run AND stream = :s{0} AND key = :k{0} ORDER BY chunk DESC LIMIT 1) AS t{0}"
+    )
+    return sa.text(" UNION ALL ".join(branch.format(index) for index in range(count)))
+
+
+@functools.lru_cache(maxsize=64)
+def _open_rows_query(count: int) -> sa.TextClause:
+    """The rows numbered ``:a<i>`` to ``:b<i>`` of ``count`` series of run ``:run``: one index range each."""
+    branch = (
+        "SELECT stream, key, chunk, data FROM series_chunks WHERE run_pk = :run "
+        "AND stream = :s{0} AND key = :k{0} AND chunk >= :a{0} AND chunk <= :b{0}"
     )
     return binary_results(sa.text(" UNION ALL ".join(branch.format(index) for index in range(count))))
 
 
+#: Removes a series' rows numbered ``lo`` to ``hi`` (executed once per joined series).
+_DELETE_RANGE = series_chunks.delete().where(
+    series_chunks.c.run_pk == sa.bindparam("at_run"),
+    series_chunks.c.stream == sa.bindparam("at_stream"),
+    series_chunks.c.key == sa.bindparam("at_key"),
+    series_chunks.c.chunk >= sa.bindparam("lo"),
+    series_chunks.c.chunk <= sa.bindparam("hi"),
+)
+
+
+def _join(
+    conn: sa.Connection, run_pk: int, joins: Mapping[Series, tuple[int, Steps, Values]]
+) -> list[dict[str, Any]]:
+    """The rows of each series' open chunk and staged rows joined with its new points into main
+    chunks from the open chunk's number on; the rows they replace are deleted."""
+    ranges = {series: (tail - tail % codec.STRIDE, tail) for series, (tail, _, _) in joins.items()}
+    stored: dict[Series, list[tuple[int, bytes]]] = {series: [] for series in joins}
+    for some in chunked(joins, TAIL_LOOKUPS):
+        params = _series_params(run_pk, some)
+        for index, series in enumerate(some):
+            params[f"a{index}"], params[f"b{index}"] = ranges[series]
+        for row in conn.execute(_open_rows_query(len(some)), params):
+            stored[(row.stream, row.key)].append((row.chunk, bytes(row.data)))
+    conn.execute(
+        _DELETE_RANGE,
+        [
+            {"at_run": run_pk, "at_stream": stream, "at_key": key, "lo": lo, "hi": hi}
+            for (stream, key), (lo, hi) in ranges.items()
+        ],
+    )
+    rows: list[dict[str, Any]] = []
+    for (stream, key), (_, steps, values) in joins.items():
+        old = [codec.decode(data) for _, data in sorted(stored[(stream, key)], key=lambda pair: pair[0])]
+        opened = codec.Chunk(np.concatenate([c.steps for c in old]), np.concatenate([c.values for c in old]))
+        rows += _rows(run_pk, stream, key, ranges[(stream, key)][0], codec.merge(opened, steps, values))
+    return rows
+
+
+#: Up to this many points, a key's batch is checked for order in Python (see ``_new_points``).
+_FEW = 64
+
+
 def _new_points(steps: list[int], values: list[float], after: int | None) -> tuple[Steps, Values]:
     """One key's points sorted by step, those at or before ``after`` and repeated steps dropped."""
+    if len(steps) <= _FEW and (after is None or steps[0] > after) and all(map(operator.lt, steps, steps[1:])):
+        # A live run's batch: in order and all new. Checked in Python: numpy's calls cost more here.
+        return np.asarray(steps, dtype=np.int64), np.asarray(values, dtype=np.float64)
     step_array = np.asarray(steps, dtype=np.int64)
     value_array = np.asarray(values, dtype=np.float64)
     if len(step_array) > 1 and not np.all(np.diff(step_array) > 0):
@@ -95,22 +167,14 @@ def _new_points(steps: list[int], values: list[float], after: int | None) -> tup
     return step_array, value_array
 
 
-def _chunk_rows(
-    run_pk: int, stream: int, key: str, steps: Steps, values: Values, tail: Tail | None
-) -> list[dict[str, Any]]:
-    """The chunk rows for new points: the open tail rewritten with them, or new chunks after it."""
-    if tail is not None and tail.points < codec.MERGE_BELOW:
-        chunks = codec.merge(codec.decode(tail.data), steps, values)
-        first_index = tail.chunk
-    else:
-        chunks = codec.merge(None, steps, values)
-        first_index = tail.chunk + 1 if tail is not None else 0
+def _rows(run_pk: int, stream: int, key: str, first: int, chunks: list[codec.Chunk]) -> list[dict[str, Any]]:
+    """``chunks`` as rows numbered from ``first``, a main chunk's number apart (one chunk: ``first``)."""
     return [
         {
             "run_pk": run_pk,
             "stream": stream,
             "key": key,
-            "chunk": first_index + offset,
+            "chunk": first + offset * codec.STRIDE,
             "first_step": chunk.first_step,
             "last_step": chunk.last_step,
             "count": len(chunk),
@@ -119,26 +183,3 @@ def _chunk_rows(
         }
         for offset, chunk in enumerate(chunks)
     ]
-
-
-#: Rewrites one open tail chunk (built once; executed once per row, a batch may touch many keys).
-_UPDATE_TAIL = series_chunks.update().where(
-    series_chunks.c.run_pk == sa.bindparam("at_run"),
-    series_chunks.c.stream == sa.bindparam("at_stream"),
-    series_chunks.c.key == sa.bindparam("at_key"),
-    series_chunks.c.chunk == sa.bindparam("at_chunk"),
-)
-_TAIL_COLUMNS = ("first_step", "last_step", "count", "data", "sketch")
-
-
-def _update_chunks(conn: sa.Connection, run_pk: int, rows: list[dict[str, Any]]) -> None:
-    """Rewrite the open tail chunks, in one statement."""
-    if rows:
-        conn.execute(
-            _UPDATE_TAIL,
-            [
-                {"at_run": run_pk, "at_stream": r["stream"], "at_key": r["key"], "at_chunk": r["chunk"]}
-                | {n: r[n] for n in _TAIL_COLUMNS}
-                for r in rows
-            ],
-        )

@@ -1,0 +1,159 @@
+"""Appends to a series (``store/ingest/_series.py``), on SQLite and PostgreSQL.
+
+A live run's small batch is stored as a row of its own after the open chunk, which stays as it is;
+once the numbers after the open chunk are taken, the next batch joins them into main chunks again.
+A property test compares any sequence of batches with a plain model of the points, and checks the
+rows' layout; series stored before staging (numbered 0, 1, 2, …) take appends too.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.server.test_rewind_store import Log, stored
+from wakelog.store import series as codec
+from wakelog.store.database import Database
+from wakelog.store.schema import STREAM_HISTORY, runs, series_chunks
+
+
+def layout(db: Database, key: str) -> list[tuple[int, int, bytes]]:
+    """A key's rows: (number, points, data), in number order."""
+    c = series_chunks.c
+    with db.read() as conn:
+        rows = conn.execute(
+            sa.select(c.chunk, c.count, c.data)
+            .where(c.stream == STREAM_HISTORY, c.key == key)
+            .order_by(c.chunk)
+        ).all()
+    return [(row.chunk, row.count, bytes(row.data)) for row in rows]
+
+
+def expected(steps: range) -> list[tuple[int, float]]:
+    return [(step, 100.0 - step) for step in steps]
+
+
+def test_small_batches_are_staged_after_the_open_chunk_and_then_joined_into_it(db: Database) -> None:
+    log = Log(db)
+    log.send(("run", {}))
+    log.rows(range(100))
+    [(number, points, opened)] = layout(db, "loss")
+    assert (number, points) == (0, 100) and points < codec.MERGE_BELOW, "an open main chunk"
+    for batch in range(codec.STRIDE - 1):
+        log.rows(range(100 + 3 * batch, 103 + 3 * batch))
+    rows = layout(db, "loss")
+    assert [(n, p) for n, p, _ in rows] == [(0, 100)] + [(n, 3) for n in range(1, codec.STRIDE)]
+    assert rows[0][2] == opened, "the open chunk was not rewritten by the batches after it"
+    assert stored(db, "loss") == expected(range(100 + 3 * (codec.STRIDE - 1)))
+
+    last = 100 + 3 * (codec.STRIDE - 1)
+    log.rows(range(last, last + 3))  # no number left after the open chunk: join
+    assert [(n, p) for n, p, _ in layout(db, "loss")] == [(0, last + 3)]
+    assert stored(db, "loss") == expected(range(last + 3))
+
+
+def test_after_a_full_chunk_new_points_start_the_next_main_chunk(db: Database) -> None:
+    log = Log(db)
+    log.send(("run", {}))
+    log.rows(range(codec.MERGE_BELOW + 10))
+    log.rows(range(codec.MERGE_BELOW + 10, codec.MERGE_BELOW + 12))
+    log.rows(range(codec.MERGE_BELOW + 12, codec.MERGE_BELOW + 15))
+    numbers = [(n, p) for n, p, _ in layout(db, "loss")]
+    assert numbers == [(0, codec.MERGE_BELOW + 10), (codec.STRIDE, 2), (codec.STRIDE + 1, 3)]
+    assert stored(db, "loss") == expected(range(codec.MERGE_BELOW + 15))
+
+
+def test_a_big_batch_after_staged_rows_joins_them_at_once(db: Database) -> None:
+    log = Log(db)
+    log.send(("run", {}))
+    log.rows(range(10))
+    log.rows(range(10, 12))
+    end = 12 + codec.CHUNK_POINTS + 5
+    log.rows(range(12, end))
+    assert [(n, p) for n, p, _ in layout(db, "loss")] == [(0, codec.CHUNK_POINTS), (codec.STRIDE, 17)]
+    assert stored(db, "loss") == expected(range(end))
+
+
+def test_a_series_numbered_before_staging_takes_appends(db: Database) -> None:
+    """Rows numbered 0, 1, 2, … (the tail's number not a main chunk's) are joined like staged rows."""
+    log = Log(db)
+    log.send(("run", {}))
+    with db.write() as conn:
+        run_pk = conn.execute(sa.select(runs.c.id)).scalar_one()
+        for number, first in enumerate(range(0, 5 * 700, 700)):  # each bigger than MERGE_BELOW but the last
+            steps = np.arange(first, first + (700 if number < 4 else 300), dtype=np.int64)
+            chunk = codec.Chunk(steps, 100.0 - steps.astype(np.float64))
+            conn.execute(
+                series_chunks.insert(),
+                {
+                    "run_pk": run_pk,
+                    "stream": STREAM_HISTORY,
+                    "key": "loss",
+                    "chunk": number,
+                    "first_step": chunk.first_step,
+                    "last_step": chunk.last_step,
+                    "count": len(chunk),
+                    "data": codec.encode(chunk),
+                    "sketch": codec.sketch(chunk),
+                },
+            )
+    end = 4 * 700 + 300
+    for start in range(end, end + 3 * codec.STRIDE, 3):
+        log.rows(range(start, start + 3))
+    assert stored(db, "loss") == expected(range(end + 3 * codec.STRIDE))
+    numbers = [n for n, _, _ in layout(db, "loss")]
+    assert numbers == sorted(set(numbers)) and numbers[-1] < 3 * codec.STRIDE
+
+
+_EXAMPLES = itertools.count()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batches=st.lists(st.tuples(st.integers(1, 20), st.integers(1, 3)), min_size=1, max_size=30))
+def test_any_batches_store_what_was_logged_in_the_layout_appends_rely_on(
+    tmp_path: Path, batches: list[tuple[int, int]]
+) -> None:
+    """Batches of any size and keys against a dict of (key → step → value), with small chunks and
+    strides so that staging, joins and full chunks all happen within a few dozen steps."""
+    original = codec.CHUNK_POINTS, codec.MERGE_BELOW, codec.STRIDE
+    codec.CHUNK_POINTS, codec.MERGE_BELOW, codec.STRIDE = 8, 4, 4
+    db = Database(f"sqlite:///{tmp_path / f'staging-{next(_EXAMPLES)}.db'}")
+    db.upgrade()
+    try:
+        log, model, next_step = Log(db), {"a": {}, "b": {}}, 0
+        log.send(("run", {}))
+        for count, keys in batches:
+            rows: list[tuple[str, dict[str, Any]]] = []
+            for step in range(next_step, next_step + count):
+                row: dict[str, Any] = {"_step": step}
+                if keys & 1:
+                    row["a"] = model["a"][step] = step * 2.0
+                if keys & 2:
+                    row["b"] = model["b"][step] = -float(step)
+                rows.append(("history", row))
+            log.send(*rows)
+            next_step += count
+        for key, points in model.items():
+            assert stored(db, key) == sorted(points.items())
+            if points:
+                check_layout([(n, p) for n, p, _ in layout(db, key)])
+    finally:
+        db.dispose()
+        codec.CHUNK_POINTS, codec.MERGE_BELOW, codec.STRIDE = original
+
+
+def check_layout(rows: list[tuple[int, int]]) -> None:
+    """Main chunks at multiples of the stride, every one but the last full enough to be closed;
+    after the last one, fewer staged rows than the stride, each small."""
+    mains = [index for index, (number, _) in enumerate(rows) if number % codec.STRIDE == 0]
+    assert mains and mains[0] == 0 and mains == list(range(len(mains))), rows
+    assert all(points >= codec.MERGE_BELOW for _, points in rows[: mains[-1]]), rows
+    staged = rows[mains[-1] + 1 :]
+    assert all(number - rows[mains[-1]][0] < codec.STRIDE for number, _ in staged), rows
+    assert all(points < codec.MERGE_BELOW for _, points in staged), rows
