@@ -7,6 +7,7 @@ same keys become columns in one go); every other record type has a small gathere
 from __future__ import annotations
 
 import math
+import operator
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +18,8 @@ from wakelog.runlog import RecordType
 from wakelog.store.ingest._validate import Record
 from wakelog.store.schema import STREAM_HISTORY, STREAM_SYSTEM
 
-#: (stream, key) → (steps, values), in arrival order; a key seen first gets two empty lists.
+#: (stream, key) → (steps, values): history by step (``_in_step_order``), system metrics as they came;
+#: a key seen first gets two empty lists.
 Points = defaultdict[tuple[int, str], tuple[list[int], list[float]]]
 
 _IDENTITY_FIELDS = {
@@ -264,11 +266,25 @@ def _gather_history(rows: list[dict[str, Any]], batch: Batch) -> None:
                 _add_block(tuple(row), [row], batch, last)
             continue
         _add_block(keys, members, batch, last)
+    if len(blocks) > 1:
+        _in_step_order(batch.points)
     batch.last_step = max(step for step, _ in last.values()) if last else -1
     for key, (_, value) in last.items():
         if not key.startswith("_"):
             batch.summary_update[key] = value
             batch.summary_remove.discard(key)
+
+
+def _in_step_order(points: Points) -> None:
+    """Each history key's points sorted by step (stable: a repeated step keeps the order it came in).
+    Blocks are gathered one after the other, so a key logged in two of them (``loss`` every step,
+    ``loss`` with ``eval/acc`` every 100th) has its points out of order; its first and last value
+    (the summaries') are the first and last step's."""
+    for (stream, _key), (steps, values) in points.items():
+        if stream == STREAM_HISTORY and not all(map(operator.le, steps, steps[1:])):
+            order = sorted(range(len(steps)), key=steps.__getitem__)
+            steps[:] = [steps[i] for i in order]
+            values[:] = [values[i] for i in order]
 
 
 def _checked_paths(value: Any) -> Any:
