@@ -57,9 +57,16 @@ def rule_json(rule: Any) -> dict[str, Any]:
     return {**{name: getattr(rule, name) for name in fields}, "description": describe(rule)}
 
 
+#: Built once: every ingest batch with history asks it.
+_RULES = (
+    sa.select(alert_rules)
+    .where(alert_rules.c.project_id == sa.bindparam("project"))
+    .order_by(alert_rules.c.id)
+)
+
+
 def list_rules(conn: sa.Connection, project_id: int) -> list[Any]:
-    query = sa.select(alert_rules).where(alert_rules.c.project_id == project_id).order_by(alert_rules.c.id)
-    return list(conn.execute(query).all())
+    return list(conn.execute(_RULES, {"project": project_id}).all())
 
 
 def create_rule(conn: sa.Connection, project_id: int, rule: NewRule, user_id: int) -> Any:

@@ -31,23 +31,29 @@ def write_summaries(
     if not keys:
         return
     rows = []
+    by_length: dict[int, list[str]] = {}  # keys logged as often share one numpy pass (per key costs more)
     for key in keys:
-        steps, values = points[(STREAM_HISTORY, key)]
-        array = np.asarray(values, dtype=np.float64)
-        finite = array[~np.isnan(array)]
-        rows.append(
-            {
-                "run_pk": run_pk,
-                "key": key,
-                "last": db_float(array[-1]),
-                "min": float(finite.min()) if len(finite) else None,
-                "max": float(finite.max()) if len(finite) else None,
-                "first": db_float(array[0]),
-                "total": float(np.nansum(finite[np.isfinite(finite)])),
-                "count": len(array),
-                "last_step": int(steps[-1]),
-            }
-        )
+        by_length.setdefault(len(points[(STREAM_HISTORY, key)][0]), []).append(key)
+    for group in by_length.values():
+        table = np.array([points[(STREAM_HISTORY, key)][1] for key in group], dtype=np.float64)
+        lows = np.fmin.reduce(table, axis=1).tolist()  # NaN is left out (NaN only if all are: NULL)
+        highs = np.fmax.reduce(table, axis=1).tolist()
+        totals = np.where(np.isfinite(table), table, 0.0).sum(axis=1).tolist()
+        columns = zip(group, table[:, 0].tolist(), table[:, -1].tolist(), lows, highs, totals, strict=True)
+        for key, first, last, low, high, total in columns:
+            rows.append(
+                {
+                    "run_pk": run_pk,
+                    "key": key,
+                    "last": db_float(last),
+                    "min": db_float(low),
+                    "max": db_float(high),
+                    "first": db_float(first),
+                    "total": total,
+                    "count": table.shape[1],
+                    "last_step": int(points[(STREAM_HISTORY, key)][0][-1]),
+                }
+            )
     upsert_merging(conn, summaries, rows, ["run_pk", "key"], _merged)
 
 
