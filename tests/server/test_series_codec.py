@@ -55,3 +55,17 @@ def test_each_sketch_bucket_is_its_points_first_last_min_max_and_count(
         assert same(high, max(finite) if finite else math.nan)
         assert same(final, values[-1])
         start += int(count)
+
+
+@given(POINTS, st.integers(1, 5))
+def test_the_chunks_of_series_at_the_same_steps_encode_as_each_alone(
+    points: list[tuple[int, float]], series: int
+) -> None:
+    """How a live batch's keys are encoded together (``encode_many``, ``sketch_many``)."""
+    chunk = chunk_of(points)
+    values = np.stack([np.roll(chunk.values, i) for i in range(series)])  # different rows, same steps
+    encoded, sketches = codec.encode_many(chunk.steps, values), codec.sketch_many(chunk.steps, values)
+    for i, row in enumerate(values):
+        alone = codec.Chunk(chunk.steps, row.copy())
+        assert (encoded[i], sketches[i]) == (codec.encode(alone), codec.sketch(alone))
+        assert codec.decode(encoded[i]).values.tobytes() == row.tobytes()

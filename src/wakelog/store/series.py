@@ -59,48 +59,67 @@ def _shuffle(array: np.ndarray) -> bytes:
     return columns.tobytes()
 
 
-def _unshuffle(raw: bytes, dtype: np.dtype, count: int) -> np.ndarray:
-    itemsize = np.dtype(dtype).itemsize
-    planes: np.ndarray = np.frombuffer(raw, dtype=np.uint8).reshape(itemsize, count).T
-    values: np.ndarray = planes.copy().view(dtype).reshape(-1)
-    return values
-
-
 def encode(chunk: Chunk) -> bytes:
-    steps = chunk.steps.astype("<i8", copy=False)
-    deltas = np.diff(steps, prepend=np.int64(0))
-    values = chunk.values.astype("<f8", copy=False)
-    header = np.array([len(steps)], dtype="<u4").tobytes()
-    return header + zlib.compress(_shuffle(deltas) + _shuffle(values), 1)
+    return encode_many(chunk.steps, chunk.values[None])[0]
+
+
+def encode_many(steps: np.ndarray, values: np.ndarray) -> list[bytes]:
+    """``encode`` of a chunk per row of ``values`` (series × points), all at ``steps``: the keys of a
+    live run's batch share their steps, so the byte shuffles are done once for all of them."""
+    count = len(steps)
+    header = np.array([count], dtype="<u4").tobytes()
+    deltas = _shuffle(np.diff(steps.astype("<i8", copy=False), prepend=np.int64(0)))
+    planes = values.astype("<f8", copy=False).view(np.uint8).reshape(len(values), count, 8)
+    shuffled = np.ascontiguousarray(planes.transpose(0, 2, 1)).reshape(len(values), -1)  # per row as _shuffle
+    return [header + zlib.compress(deltas + row.tobytes(), 1) for row in shuffled]
 
 
 def decode(data: bytes) -> Chunk:
-    count = int(np.frombuffer(data[:4], dtype="<u4")[0])
-    raw = zlib.decompress(data[4:])
-    half = count * 8
-    deltas = _unshuffle(raw[:half], np.dtype("<i8"), count)
-    values = _unshuffle(raw[half:], np.dtype("<f8"), count)
-    return Chunk(np.cumsum(deltas, dtype=np.int64), values.astype(np.float64))
+    return decode_many([data])[0]
+
+
+def decode_many(datas: list[bytes]) -> list[Chunk]:
+    """``decode`` of each of ``datas``; those of the same point count are unshuffled together (a
+    join decodes a staged row of every key of a live run, all of a few points)."""
+    raws = [zlib.decompress(data[4:]) for data in datas]
+    by_count: dict[int, list[int]] = {}
+    for index, data in enumerate(datas):
+        by_count.setdefault(int.from_bytes(data[:4], "little"), []).append(index)
+    chunks: list[Chunk] = [None] * len(datas)  # type: ignore[list-item]  # each filled below
+    for count, members in by_count.items():
+        joined = np.frombuffer(b"".join(raws[index] for index in members), dtype=np.uint8)
+        items = joined.reshape(len(members), 2, 8, count).transpose(0, 1, 3, 2).copy()  # planes → numbers
+        steps = np.cumsum(items[:, 0].view("<i8").reshape(len(members), count), axis=1, dtype=np.int64)
+        values = items[:, 1].view("<f8").reshape(len(members), count).astype(np.float64, copy=False)
+        for row, index in enumerate(members):
+            chunks[index] = Chunk(steps[row], values[row])
+    return chunks
 
 
 def sketch(chunk: Chunk) -> bytes:
     """Per-bucket (first step, last step, min, max, last value, count) of consecutive points."""
-    count = len(chunk)
+    return sketch_many(chunk.steps, chunk.values[None])[0]
+
+
+def sketch_many(steps: np.ndarray, values: np.ndarray) -> list[bytes]:
+    """``sketch`` of a chunk per row of ``values`` (series × points), all at ``steps``."""
+    count = len(steps)
     if count <= SKETCH_BUCKETS:  # a point per bucket (a staged append): no reductions to make
-        table = np.empty((count, SKETCH_FIELDS), dtype="<f8")
-        table[:, :2] = chunk.steps[:, None]
-        table[:, 2:5] = chunk.values[:, None]
-        table[:, 5] = 1
-        return table.tobytes()
-    edges = np.linspace(0, count, min(SKETCH_BUCKETS, count) + 1).astype(np.int64)
-    starts, ends = edges[:-1], edges[1:]
-    values = chunk.values
-    mins = np.fmin.reduceat(values, starts)  # fmin/fmax skip NaN unless a bucket is all NaN
-    maxs = np.fmax.reduceat(values, starts)
-    table = np.column_stack(
-        [chunk.steps[starts], chunk.steps[ends - 1], mins, maxs, values[ends - 1], (ends - starts)]
-    ).astype("<f8")
-    return table.tobytes()
+        starts = ends = np.arange(count)
+        mins = maxs = values
+    else:
+        edges = np.linspace(0, count, SKETCH_BUCKETS + 1).astype(np.int64)
+        starts, ends = edges[:-1], edges[1:] - 1
+        mins = np.fmin.reduceat(values, starts, axis=1)  # fmin/fmax skip NaN unless a bucket is all NaN
+        maxs = np.fmax.reduceat(values, starts, axis=1)
+    table = np.empty((len(values), len(starts), SKETCH_FIELDS), dtype="<f8")
+    table[:, :, 0] = steps[starts]
+    table[:, :, 1] = steps[ends]
+    table[:, :, 2] = mins
+    table[:, :, 3] = maxs
+    table[:, :, 4] = values[:, ends]
+    table[:, :, 5] = ends - starts + 1
+    return [rows.tobytes() for rows in table]
 
 
 def read_sketch(data: bytes) -> np.ndarray:

@@ -28,6 +28,8 @@ Values = npt.NDArray[np.float64]
 Series = tuple[int, str]  # stream, key
 #: A key's last stored chunk: stream, key, chunk, last_step, points (its count).
 Tail = sa.Row[Any, Any, Any, Any, Any]
+#: A chunk to store: its series, its number, its points.
+Numbered = tuple[Series, int, codec.Chunk]
 
 
 def write_series(
@@ -37,29 +39,27 @@ def write_series(
     if not points:
         return 0
     tails = _tails(conn, run_pk, list(points))
-    rows: list[dict[str, Any]] = []
+    chunks: list[Numbered] = []
     joins: dict[Series, tuple[int, Steps, Values]] = {}  # → the tail's number and the new points
     total = 0
-    for (stream, key), (steps, values) in points.items():
-        tail = tails.get((stream, key))
+    for series, (steps, values) in points.items():
+        tail = tails.get(series)
         step_array, value_array = _new_points(steps, values, None if tail is None else tail.last_step)
         if not len(step_array):
             continue
         total += len(step_array)
         if tail is None:
-            rows += _rows(run_pk, stream, key, 0, codec.merge(None, step_array, value_array))
+            chunks += _numbered(series, 0, codec.merge(None, step_array, value_array))
         elif tail.chunk % codec.STRIDE == 0 and tail.points >= codec.MERGE_BELOW:  # a full main chunk
-            rows += _rows(
-                run_pk, stream, key, tail.chunk + codec.STRIDE, codec.merge(None, step_array, value_array)
-            )
+            chunks += _numbered(series, tail.chunk + codec.STRIDE, codec.merge(None, step_array, value_array))
         elif len(step_array) < codec.MERGE_BELOW and tail.chunk % codec.STRIDE < codec.STRIDE - 1:
-            rows += _rows(run_pk, stream, key, tail.chunk + 1, [codec.Chunk(step_array, value_array)])
+            chunks.append((series, tail.chunk + 1, codec.Chunk(step_array, value_array)))  # staged
         else:
-            joins[(stream, key)] = (tail.chunk, step_array, value_array)
+            joins[series] = (tail.chunk, step_array, value_array)
     if joins:
-        rows += _join(conn, run_pk, joins)
-    if rows:
-        conn.execute(series_chunks.insert(), rows)
+        chunks += _join(conn, run_pk, joins)
+    if chunks:
+        conn.execute(series_chunks.insert(), _rows(run_pk, chunks))
     return total
 
 
@@ -118,9 +118,9 @@ _DELETE_RANGE = series_chunks.delete().where(
 
 def _join(
     conn: sa.Connection, run_pk: int, joins: Mapping[Series, tuple[int, Steps, Values]]
-) -> list[dict[str, Any]]:
-    """The rows of each series' open chunk and staged rows joined with its new points into main
-    chunks from the open chunk's number on; the rows they replace are deleted."""
+) -> list[Numbered]:
+    """Each series' open chunk and staged rows joined with its new points into main chunks from the
+    open chunk's number on; the rows they replace are deleted."""
     ranges = {series: (tail - tail % codec.STRIDE, tail) for series, (tail, _, _) in joins.items()}
     stored: dict[Series, list[tuple[int, bytes]]] = {series: [] for series in joins}
     for some in chunked(joins, TAIL_LOOKUPS):
@@ -136,12 +136,14 @@ def _join(
             for (stream, key), (lo, hi) in ranges.items()
         ],
     )
-    rows: list[dict[str, Any]] = []
-    for (stream, key), (_, steps, values) in joins.items():
-        old = [codec.decode(data) for _, data in sorted(stored[(stream, key)], key=lambda pair: pair[0])]
+    ordered = {series: [data for _, data in sorted(pairs)] for series, pairs in stored.items()}
+    decoded = iter(codec.decode_many([data for datas in ordered.values() for data in datas]))
+    chunks: list[Numbered] = []
+    for series, (_, steps, values) in joins.items():
+        old = [next(decoded) for _ in ordered[series]]
         opened = codec.Chunk(np.concatenate([c.steps for c in old]), np.concatenate([c.values for c in old]))
-        rows += _rows(run_pk, stream, key, ranges[(stream, key)][0], codec.merge(opened, steps, values))
-    return rows
+        chunks += _numbered(series, ranges[series][0], codec.merge(opened, steps, values))
+    return chunks
 
 
 #: Up to this many points, a key's batch is checked for order in Python (see ``_new_points``).
@@ -167,19 +169,34 @@ def _new_points(steps: list[int], values: list[float], after: int | None) -> tup
     return step_array, value_array
 
 
-def _rows(run_pk: int, stream: int, key: str, first: int, chunks: list[codec.Chunk]) -> list[dict[str, Any]]:
-    """``chunks`` as rows numbered from ``first``, a main chunk's number apart (one chunk: ``first``)."""
-    return [
-        {
-            "run_pk": run_pk,
-            "stream": stream,
-            "key": key,
-            "chunk": first + offset * codec.STRIDE,
-            "first_step": chunk.first_step,
-            "last_step": chunk.last_step,
-            "count": len(chunk),
-            "data": codec.encode(chunk),
-            "sketch": codec.sketch(chunk),
-        }
-        for offset, chunk in enumerate(chunks)
-    ]
+def _numbered(series: Series, first: int, chunks: list[codec.Chunk]) -> list[Numbered]:
+    """``chunks`` numbered from ``first``, a main chunk's number apart."""
+    return [(series, first + offset * codec.STRIDE, chunk) for offset, chunk in enumerate(chunks)]
+
+
+def _rows(run_pk: int, chunks: list[Numbered]) -> list[dict[str, Any]]:
+    """The rows of ``chunks``; those at the same steps (a live batch's keys) are encoded together."""
+    groups: dict[bytes, list[Numbered]] = {}
+    for numbered in chunks:
+        groups.setdefault(numbered[2].steps.tobytes(), []).append(numbered)
+    rows: list[dict[str, Any]] = []
+    for group in groups.values():
+        steps = group[0][2].steps
+        values = np.stack([chunk.values for _, _, chunk in group])
+        encoded = zip(group, codec.encode_many(steps, values), codec.sketch_many(steps, values), strict=True)
+        first_step, last_step = int(steps[0]), int(steps[-1])
+        rows += [
+            {
+                "run_pk": run_pk,
+                "stream": stream,
+                "key": key,
+                "chunk": number,
+                "first_step": first_step,
+                "last_step": last_step,
+                "count": len(steps),
+                "data": data,
+                "sketch": sketch,
+            }
+            for ((stream, key), number, _), data, sketch in encoded
+        ]
+    return rows
