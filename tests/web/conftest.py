@@ -212,10 +212,18 @@ def drawn_panel(page: Any, metric: str) -> Any:
     """The workspace panel of ``metric`` once its chart is drawn. A panel draws only once it comes
     near the viewport, so it is scrolled into view first: how far down a panel sits depends on the
     layout, not on what a test checks."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     panel = page.locator(f"[data-testid=panel][data-metric='{metric}']")
-    panel.scroll_into_view_if_needed()
-    panel.locator("canvas").first.wait_for()
-    return panel
+    deadline = time.monotonic() + 15
+    while True:  # panels above it may still grow as their data arrives, moving it out of view again
+        panel.scroll_into_view_if_needed()
+        try:
+            panel.locator("canvas").first.wait_for(timeout=2_000)
+            return panel
+        except PlaywrightTimeout:
+            if time.monotonic() > deadline:
+                raise
 
 
 def hover_middle(page: Any, chart: Any) -> Any:
@@ -227,16 +235,22 @@ def hover_middle(page: Any, chart: Any) -> Any:
     while True:
         try:
             return _hover_middle(page, chart)
-        except PlaywrightError as exc:
-            if "not attached" not in str(exc) or time.monotonic() > deadline:
+        except (PlaywrightError, ChartReplaced) as exc:
+            replaced = isinstance(exc, ChartReplaced) or "not attached" in str(exc)
+            if not replaced or time.monotonic() > deadline:
                 raise
+
+
+class ChartReplaced(Exception):
+    """The chart's plot area went away between finding it and measuring it (a redraw)."""
 
 
 def _hover_middle(page: Any, chart: Any) -> Any:
     over = chart.locator(".u-over")
     over.scroll_into_view_if_needed()
     box = over.bounding_box()
-    assert box is not None
+    if box is None:
+        raise ChartReplaced(f"{chart} has no plot area on screen")
     page.mouse.move(0, 0)
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     tooltip = chart.get_by_test_id("chart-tooltip")
