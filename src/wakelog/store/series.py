@@ -85,7 +85,7 @@ def decode_many(datas: list[bytes]) -> list[Chunk]:
     by_count: dict[int, list[int]] = {}
     for index, data in enumerate(datas):
         by_count.setdefault(int.from_bytes(data[:4], "little"), []).append(index)
-    chunks: list[Chunk] = [None] * len(datas)  # type: ignore[list-item]  # each filled below
+    chunks: dict[int, Chunk] = {}
     for count, members in by_count.items():
         joined = np.frombuffer(b"".join(raws[index] for index in members), dtype=np.uint8)
         items = joined.reshape(len(members), 2, 8, count).transpose(0, 1, 3, 2).copy()  # planes → numbers
@@ -93,7 +93,7 @@ def decode_many(datas: list[bytes]) -> list[Chunk]:
         values = items[:, 1].view("<f8").reshape(len(members), count).astype(np.float64, copy=False)
         for row, index in enumerate(members):
             chunks[index] = Chunk(steps[row], values[row])
-    return chunks
+    return [chunks[index] for index in range(len(datas))]
 
 
 def sketch(chunk: Chunk) -> bytes:
