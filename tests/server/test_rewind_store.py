@@ -42,6 +42,18 @@ class Log:
         self.seq += len(batch)
         return apply_batch(self.db, "team", "proj", self.run_id, validate(batch)).ack
 
+    def model_rows(self, model: dict[str, dict[int, float]], steps: range, keys: int) -> None:
+        """Rows at ``steps`` logging ``a`` (``keys & 1``) and ``b`` (``keys & 2``), noted in ``model``."""
+        rows: list[tuple[str, dict[str, Any]]] = []
+        for step in steps:
+            row: dict[str, Any] = {"_step": step}
+            if keys & 1:
+                row["a"] = model["a"][step] = step * 2.0
+            if keys & 2:
+                row["b"] = model["b"][step] = -float(step)
+            rows.append(("history", row))
+        self.send(*rows)
+
     def rows(self, steps: range, **extra: Any) -> int:
         rows = [("history", {"_step": s, "loss": 100.0 - s, "acc": s / 100, **extra}) for s in steps]
         return self.send(*rows)
@@ -197,15 +209,7 @@ def test_truncate_then_append_matches_a_model(tmp_path: Path, operations: list[O
         log.send(("run", {}))
         for kind, count, keys in operations:
             if kind == "log":
-                rows = []
-                for step in range(last + 1, last + 1 + count):
-                    row = {"_step": step}
-                    if keys & 1:
-                        row["a"] = model["a"][step] = step * 2.0
-                    if keys & 2:
-                        row["b"] = model["b"][step] = -float(step)
-                    rows.append(("history", row))
-                log.send(*rows)
+                log.model_rows(model, range(last + 1, last + 1 + count), keys)
                 last += count
             elif last >= 0:
                 step = max(0, last - count)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -129,15 +128,7 @@ def test_any_batches_store_what_was_logged_in_the_layout_appends_rely_on(
         log, model, next_step = Log(db), {"a": {}, "b": {}}, 0
         log.send(("run", {}))
         for count, keys in batches:
-            rows: list[tuple[str, dict[str, Any]]] = []
-            for step in range(next_step, next_step + count):
-                row: dict[str, Any] = {"_step": step}
-                if keys & 1:
-                    row["a"] = model["a"][step] = step * 2.0
-                if keys & 2:
-                    row["b"] = model["b"][step] = -float(step)
-                rows.append(("history", row))
-            log.send(*rows)
+            log.model_rows(model, range(next_step, next_step + count), keys)
             next_step += count
         for key, points in model.items():
             assert stored(db, key) == sorted(points.items())
