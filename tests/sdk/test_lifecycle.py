@@ -87,6 +87,33 @@ def test_sigterm_marks_the_run_killed_and_still_terminates(tmp_path: Path) -> No
     assert record["state"] == "killed" and record["exit_code"] == 143
 
 
+def test_a_sigterm_during_log_still_finishes_the_run_and_terminates(tmp_path: Path) -> None:
+    """A preemption's SIGTERM lands while ``log()`` holds the run's lock (each call here spends most
+    of its time inside it); its handler finishes the run in that same thread. It used to wait for
+    the lock forever: the process never ended."""
+    body = """
+    run = wakelog.init()
+    row = {f"k{i}": float(i) for i in range(200)}
+    run.log(row)
+    print("logging", flush=True)
+    while True:
+        run.log(row)
+    """
+    proc = start(tmp_path, body)
+    try:
+        assert proc.stdout.readline().strip() == "logging"
+        proc.send_signal(signal.SIGTERM)
+        code, _, err = finish(proc, timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert code == -signal.SIGTERM, err
+    assert exit_record(tmp_path)["state"] == "killed"
+    steps = [record.data["_step"] for record in records(only_run_dir(tmp_path), "history")]
+    assert steps == list(range(len(steps))) and steps, "every row up to the signal, once"
+
+
 def test_kill_9_keeps_every_record_older_than_the_flush_interval(tmp_path: Path) -> None:
     body = """
     import time
