@@ -860,7 +860,9 @@ def test_the_stop_button_stops_a_wandb_script(server: ServerProcess, tmp_path: P
         run = client.get("/api/v1/runs/admin/stop/stop1").json()
         rows = client.get("/api/v1/runs/admin/stop/stop1/history/rows", params={"page_size": 10_000}).json()
     assert (run["state"], run["exit_code"]) == ("failed", 255), run  # what the client reports
-    assert [row["i"] for row in rows["rows"]] == list(range(logged)), "every row up to the stop, once"
+    # The interrupt may land after the row's log() and before the script counts it: one more row.
+    seen = [row["i"] for row in rows["rows"]]
+    assert seen == list(range(len(seen))) and len(seen) - logged in (0, 1), "every row up to the stop, once"
 
 
 def _steps_of(server: ServerProcess) -> list[Any]:
