@@ -11,7 +11,9 @@ then cannot change what the tests see, and the tests cannot write into the devel
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -75,8 +77,10 @@ def _enter_fake_home() -> Path:
 
 #: The developer's environment as the session found it (used to find their folders).
 REAL_ENVIRON = dict(os.environ)
-#: The session's fake home; one per process, so a nested pytest gets its own.
+#: The session's fake home; one per process, so a nested pytest gets its own. Removed when the
+#: process ends, also when a bench script imported it for a helper rather than pytest.
 FAKE_ROOT = _enter_fake_home()
+atexit.register(shutil.rmtree, FAKE_ROOT, ignore_errors=True)
 
 
 def child_env(**changes: str | None) -> dict[str, str]:

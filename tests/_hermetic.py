@@ -16,14 +16,13 @@ Either failure makes pytest exit non-zero. ``tests/test_hermetic.py`` proves bot
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 
 import psutil
 import pytest
 
-from tests._env import FAKE_ROOT, REAL_ENVIRON, SESSION_MARK, user_folders
+from tests._env import REAL_ENVIRON, SESSION_MARK, user_folders
 
 #: How long processes a teardown just signalled get to exit before they count as leaked.
 EXIT_GRACE_S = 5.0
@@ -133,7 +132,3 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             reporter.write_line(line)
     if session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    shutil.rmtree(FAKE_ROOT, ignore_errors=True)
