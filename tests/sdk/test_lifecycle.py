@@ -89,8 +89,8 @@ def test_sigterm_marks_the_run_killed_and_still_terminates(tmp_path: Path) -> No
 
 def test_a_sigterm_during_log_still_finishes_the_run_and_terminates(tmp_path: Path) -> None:
     """A preemption's SIGTERM lands while ``log()`` holds the run's lock (each call here spends most
-    of its time inside it); its handler finishes the run in that same thread. It used to wait for
-    the lock forever: the process never ended."""
+    of its time inside it). Its handler used to finish the run right there, in that same thread,
+    and waited for the lock forever: the process never ended."""
     body = """
     run = wakelog.init()
     row = {f"k{i}": float(i) for i in range(200)}

@@ -85,7 +85,7 @@ class FileSaver:
         self._watch_interval = watch_interval
         self._saved: dict[str, tuple[Path, str]] = {}  # name -> (source, policy)
         self._seen: dict[str, tuple[float, int]] = {}
-        self._lock = threading.RLock()  # re-entrant for a SIGTERM during save(), as the run's lock
+        self._lock = threading.Lock()
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
 

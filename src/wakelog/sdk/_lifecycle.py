@@ -18,6 +18,15 @@ from typing import Any
 
 FinishAll = Callable[[int, str, "str | None"], None]
 _installed = False
+_exiting = False
+
+
+class Terminated(BaseException):
+    """Raised in the main thread by SIGTERM's handler, as Ctrl-C raises ``KeyboardInterrupt``: the
+    stack unwinds first (locks the interrupted code held are let go, the program's ``finally``
+    blocks run), then the run is finished ``killed`` and the signal ends the process. Finishing
+    inside the handler would wait forever for a lock the interrupted code holds (``log()``, a
+    ``print`` being captured)."""
 
 
 def install(finish_all: FinishAll) -> None:
@@ -26,12 +35,23 @@ def install(finish_all: FinishAll) -> None:
     if _installed:
         return
     _installed = True
-    atexit.register(finish_all, 0, "finished", None)
+
+    def at_exit() -> None:
+        global _exiting
+        _exiting = True  # a SIGTERM from now on ends the process at once (nothing left to unwind)
+        finish_all(0, "finished", None)
+
+    atexit.register(at_exit)
     previous_hook = sys.excepthook
 
     def excepthook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         import traceback
 
+        if issubclass(kind, Terminated):
+            try:
+                finish_all(143, "killed", None)
+            finally:
+                _die_by_sigterm()
         try:
             if issubclass(kind, KeyboardInterrupt):
                 finish_all(255, "killed", None)
@@ -54,13 +74,17 @@ def _install_sigterm(finish_all: FinishAll) -> None:
         return  # the program handles SIGTERM itself; it decides how to exit
 
     def on_sigterm(signum: int, frame: Any) -> None:
-        try:
-            finish_all(143, "killed", None)
-        finally:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            os.kill(os.getpid(), signal.SIGTERM)
+        if _exiting:
+            _die_by_sigterm()
+        raise Terminated("SIGTERM")
 
     try:
         signal.signal(signal.SIGTERM, on_sigterm)
     except (ValueError, OSError):
         pass
+
+
+def _die_by_sigterm() -> None:
+    """End the process by SIGTERM itself, so its parent sees what ended it."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)

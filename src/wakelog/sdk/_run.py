@@ -122,9 +122,7 @@ class Run:
         self._starting_step = start_step
         self._pending: dict[str, Any] = {}
         self._pending_media = False
-        # Re-entrant: a SIGTERM's handler finishes the run in the main thread, which may be inside
-        # log() holding it (sdk/_lifecycle.py); a plain lock would hang the process there.
-        self._lock = threading.RLock()
+        self._lock = threading.Lock()
         self._start_time = parts.start_time
         self._finished = False
         self._stop_reason: str | None = (
