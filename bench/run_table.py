@@ -90,6 +90,7 @@ def seed(db: Any, count: int) -> None:
             summary_rows = [
                 {
                     "run_pk": pk,
+                    **({"project_id": pid} if "project_id" in schema.summaries.c else {}),  # 0019 on
                     "key": key,
                     "last": v,
                     "min": v,

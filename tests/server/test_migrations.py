@@ -37,29 +37,46 @@ def empty_database(backend: str, tmp_path: Path, request: pytest.FixtureRequest)
     return fresh_database(request.getfixturevalue("postgres_url"))
 
 
-def old_run(conn: sa.Connection, entity: str, project: str, run_id: str) -> None:
+def old_run(conn: sa.Connection, entity: str, project: str, run_id: str) -> int:
     """A run as any older schema holds it: only the columns every revision has (today's
-    ``ensure_run`` would name columns an old database lacks)."""
+    ``ensure_run`` would name columns an old database lacks); its entity and project made if new."""
     now = time.time()
-    entity_id = conn.execute(
-        sa.text("INSERT INTO entities (name, created_at) VALUES (:n, :t) RETURNING id"),
-        {"n": entity, "t": now},
-    ).scalar_one()
+    entity_id = conn.execute(sa.text("SELECT id FROM entities WHERE name = :n"), {"n": entity}).scalar()
+    if entity_id is None:
+        entity_id = conn.execute(
+            sa.text("INSERT INTO entities (name, created_at) VALUES (:n, :t) RETURNING id"),
+            {"n": entity, "t": now},
+        ).scalar_one()
     project_id = conn.execute(
-        sa.text(
-            "INSERT INTO projects (entity_id, name, created_at, updated_at) "
-            "VALUES (:e, :n, :t, :t) RETURNING id"
-        ),
-        {"e": entity_id, "n": project, "t": now},
-    ).scalar_one()
-    conn.execute(
+        sa.text("SELECT id FROM projects WHERE entity_id = :e AND name = :n"), {"e": entity_id, "n": project}
+    ).scalar()
+    if project_id is None:
+        project_id = conn.execute(
+            sa.text(
+                "INSERT INTO projects (entity_id, name, created_at, updated_at) "
+                "VALUES (:e, :n, :t, :t) RETURNING id"
+            ),
+            {"e": entity_id, "n": project, "t": now},
+        ).scalar_one()
+    return conn.execute(
         sa.text(
             "INSERT INTO runs (project_id, run_id, state, tags, config, summary, run_metadata, metric_defs, "
             "created_at, updated_at, heartbeat_at, last_step, last_seq) "
-            "VALUES (:p, :r, 'running', '[]', '{}', '{}', '{}', '{}', :t, :t, :t, -1, -1)"
+            "VALUES (:p, :r, 'running', '[]', '{}', '{}', '{}', '{}', :t, :t, :t, -1, -1) RETURNING id"
         ),
         {"p": project_id, "r": run_id, "t": now},
-    )
+    ).scalar_one()
+
+
+def series_from_before(db: Database, run_id: str, steps: list[int]) -> None:
+    """A run of ``team/p`` with the series ``a`` (its value each step) written by today's series
+    code under an older schema (the rest of today's ingest names columns an old database lacks)."""
+    from wakelog.store.ingest._series import write_series
+    from wakelog.store.schema import STREAM_HISTORY
+
+    with db.write() as conn:
+        run_pk = old_run(conn, "team", "p", run_id)
+        write_series(conn, run_pk, {(STREAM_HISTORY, "a"): (steps, [float(s) for s in steps])})
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -375,7 +392,6 @@ def test_0018_stores_new_chunks_uncompressed_on_postgresql_and_goes_back(
     """A chunk written before the upgrade reads back as before; one written after is stored as it
     is on PostgreSQL (its sketch compresses, so the old storage would have); the downgrade brings
     compression back for what is written then. On SQLite the migration changes nothing."""
-    from wakelog.store.ingest import apply_batch
 
     url = empty_database(backend, tmp_path, request)
     steps = list(range(0, 2000, 2))
@@ -383,7 +399,7 @@ def test_0018_stores_new_chunks_uncompressed_on_postgresql_and_goes_back(
     db = Database(url)
     try:
         db.upgrade("0017")
-        apply_batch(db, "team", "p", "old", [(0, "run", 1.0, {}), *map(tuple, points)])
+        series_from_before(db, "old", steps)
         db.upgrade()
     finally:
         db.dispose()
@@ -404,7 +420,7 @@ def test_0018_stores_new_chunks_uncompressed_on_postgresql_and_goes_back(
     try:
         command.downgrade(db._alembic_config(), "0017")
         assert chunk_storage(url)[0] == {"sketch": "x", "data": "x"}
-        apply_batch(db, "team", "p", "older", [(0, "run", 1.0, {}), *map(tuple, points)])
+        series_from_before(db, "older", steps)
         db.upgrade()
     finally:
         db.dispose()

@@ -197,3 +197,23 @@ def test_a_run_table_page_reads_whole_rows_of_that_page_only(server: InProcessSe
     explained = assert_no_scan_of(server, "runs", *whole[0])
     if server.backend == "sqlite":
         assert "USING INTEGER PRIMARY KEY" in explained, explained
+
+
+def test_a_run_table_sorted_by_a_summary_key_walks_the_summaries_index(
+    server: InProcessServer, run: str
+) -> None:
+    """A page sorted by ``summary.a`` alone is read off the index range of the project's ``a`` rows
+    in order: no scan of the runs or summaries, no sort of them (server/query/summary_sort.py)."""
+    with captured(server, "summaries") as seen, server.client() as client:
+        for order in ("-summary.a", "summary.a"):
+            assert client.get(f"{API}/projects/admin/plans/runs", params={"order": order}).status_code == 200
+    walks = [(s, p) for s, p in seen if "summaries.last IS NOT NULL" in s]
+    assert len(walks) == 2, seen
+    for statement, parameters in walks:
+        explained = assert_no_scan_of(server, "summaries", statement, parameters)
+        assert_no_scan_of(server, "runs", statement, parameters)
+        assert "ix_summaries_project_key_last" in explained, explained
+        if server.backend == "sqlite":
+            assert "TEMP B-TREE" not in explained, explained
+        else:
+            assert "Sort" not in explained, explained

@@ -10,6 +10,11 @@ statement after its first. That memory is filled only once the batch's transacti
 (``remember``), so a rolled-back batch never hides a key. A moved run's keys are added to the target
 project (``register_runs``). Keys are never removed: one whose runs were trashed, purged or moved
 away stays listed (a column that shows nothing for the runs left).
+
+A "loose" entry marks a summary key some run of the project holds as a number in its summary JSON
+without a row in ``summaries`` (a value set with ``run.summary[k] = v``, never logged). The run
+table sorts by such a key from every run's JSON; by any other key it walks the summaries index
+(server/query/summary_sort.py). Like the others, a loose entry is never removed.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from wakelog.store.chunks import chunked
 from wakelog.store.schema import STREAM_HISTORY, project_keys, runs, summaries
 from wakelog.store.upsert import upsert
 
@@ -73,6 +79,35 @@ def batch_entries(
     ``write_summaries`` keeps a summary row for)."""
     keys = [key for stream, key in points if stream == STREAM_HISTORY and not key.startswith("_")]
     return entries(config, metric_defs, keys)
+
+
+def summary_numbers(summary: Mapping[str, Any]) -> set[str]:
+    """The fields a summary JSON answers with a number: its top-level numbers, and ``acc.max`` for
+    a number one level down (``{"acc": {"max": 0.9}}``, what ``define_metric(summary="max")`` keeps)."""
+    found = set()
+    for key, value in summary.items():
+        if _is_number(value):
+            found.add(str(key))
+        elif isinstance(value, dict):
+            found.update(f"{key}.{view}" for view, inner in value.items() if _is_number(inner))
+    return found
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def loose_entries(
+    conn: sa.Connection, run_pk: int, summary: Mapping[str, Any] | None, logged: Iterable[str] = ()
+) -> Entries:
+    """The "loose" entries of a run's summary JSON: its numbers whose key has no ``summaries`` row
+    for the run. ``logged``: keys known to have one (the batch's own history keys), not looked up."""
+    candidates = summary_numbers(summary or {}) - set(logged)
+    found = {key for key in candidates if len(key) <= MAX_KEY}
+    for some in chunked(found):
+        rows = sa.select(summaries.c.key).where(summaries.c.run_pk == run_pk, summaries.c.key.in_(some))
+        found.difference_update(conn.execute(rows).scalars())
+    return dict.fromkeys((("loose", key) for key in found), None)
 
 
 class _Memory:
@@ -139,10 +174,11 @@ def add(conn: sa.Connection, project_id: int, found: Entries) -> None:
 def register_runs(conn: sa.Connection, project_id: int, run_pks: list[int]) -> None:
     """Add the keys of runs (moved into ``project_id``) to its registry."""
     found: Entries = {}
-    for config, defs in conn.execute(
-        sa.select(runs.c.config, runs.c.metric_defs).where(runs.c.id.in_(run_pks))
+    for pk, config, defs, summary in conn.execute(
+        sa.select(runs.c.id, runs.c.config, runs.c.metric_defs, runs.c.summary).where(runs.c.id.in_(run_pks))
     ):
         found.update({k: v for k, v in entries(config, defs, ()).items() if k not in found})
+        found.update(loose_entries(conn, pk, summary))
     keys = conn.execute(sa.select(summaries.c.key).where(summaries.c.run_pk.in_(run_pks)).distinct())
     found.update(entries(None, None, keys.scalars()))
     add(conn, project_id, found)

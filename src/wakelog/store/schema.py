@@ -186,7 +186,11 @@ summaries = sa.Table(
     sa.Column("total", sa.Float, nullable=False, default=0.0),
     sa.Column("count", sa.BigInteger, nullable=False, default=0),
     sa.Column("last_step", sa.BigInteger, nullable=True),
-    sa.Index("ix_summaries_key_last", "key", "last"),
+    # The run's project, kept with the run (ingest writes it; a trigger on ``runs`` follows a move;
+    # migration 0019): the run table sorted by a summary key walks this index, a page in a few
+    # rows at any number of runs (server/query/summary_sort.py).
+    sa.Column("project_id", sa.Integer, nullable=True),
+    sa.Index("ix_summaries_project_key_last", "project_id", "key", "last", "run_pk"),
 )
 
 # The keys a project's runs have used, for the run table's column picker: config keys (dotted

@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from wakelog.server.query import keyset
+from wakelog.server.query import keyset, summary_sort
 from wakelog.server.query.filters import (
     SUMMARY_VIEWS,
     Context,
@@ -227,7 +227,8 @@ def list_runs(
     with no OFFSET to read through.
 
     The page is found on the sort columns and the run's id alone, and only its rows are read
-    whole: the sort then carries a few values per run, not every run's config and summary. The
+    whole: the sort then carries a few values per run, not every run's config and summary. Sorted
+    by a summary key alone, the page is walked from the summaries index (``summary_sort``). The
     total is the project's maintained count of live runs without a filter (migration 0017), and
     a count of the runs the filter keeps with one (exact, as W&B shows it: one pass over the
     project's runs, without sorting)."""
@@ -242,9 +243,13 @@ def list_runs(
         from wakelog.server.query.filters import Field
 
         sort = [SortKey(Field("created_at"), descending=True)]
-    columns = sort_columns(sort, ctx)
     kept = sa.and_(runs.c.project_id == found.id, LIVE, compile_filter(where, ctx))
-    keys = _page_keys(conn, columns, kept, limit, offset, after, counted=where is not None)
+    if summary_sort.walkable(conn, found.id, where, sort):
+        walked = summary_sort.page_keys(conn, found.id, sort[0], ctx, limit, offset, after)
+        keys = [_Keys(row, 0) for row in walked]
+    else:
+        columns = sort_columns(sort, ctx)
+        keys = _page_keys(conn, columns, kept, limit, offset, after, counted=where is not None)
     pks = [row.k[-1] for row in keys]
     whole = sa.select(*_run_columns(ctx, False)).where(runs.c.id.in_(pks))
     rows = {row.pk: row for row in conn.execute(whole)}

@@ -221,12 +221,15 @@ def _apply(
         if "stop_requested_at" in batch.run_fields:  # the run (re)starts: an old stop is over
             result.stop_requested = False
         result.points = write_series(conn, run.id, batch.points)
-        write_summaries(conn, run.id, batch.points, batch.summary_remove)
-        found = key_registry.batch_entries(batch.config, batch.metric_defs, batch.points)
-        pending.append(key_registry.register(conn, run, found))
+        write_summaries(conn, run.id, run.project_id, batch.points, batch.summary_remove)
         _write_rows(conn, run.id, batch)
         result.alerts = _write_alerts(conn, run.id, batch.alerts)
         values = _run_values(run, batch)
+        found = key_registry.batch_entries(batch.config, batch.metric_defs, batch.points)
+        if "summary" in values:  # a number set without logging makes its key "loose" (sorting reads JSON)
+            logged = (key for stream, key in batch.points if stream == STREAM_HISTORY)
+            found.update(key_registry.loose_entries(conn, run.id, values["summary"], logged))
+        pending.append(key_registry.register(conn, run, found))
         if forking is not None:
             metadata = values.get("run_metadata", run.run_metadata or {})
             values["run_metadata"] = {**metadata, FORKED_FROM: forking.note()}

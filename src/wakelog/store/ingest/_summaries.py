@@ -20,6 +20,7 @@ from wakelog.store.upsert import upsert_merging
 def write_summaries(
     conn: sa.Connection,
     run_pk: int,
+    project_id: int,
     points: Mapping[tuple[int, str], tuple[list[int], list[float]]],
     removed: set[str],
 ) -> None:
@@ -44,6 +45,7 @@ def write_summaries(
             rows.append(
                 {
                     "run_pk": run_pk,
+                    "project_id": project_id,
                     "key": key,
                     "last": db_float(last),
                     "min": db_float(low),
@@ -61,6 +63,7 @@ def _merged(new: Any) -> dict[str, Any]:
     """A key's stored statistics folded with a batch's (``new``), in the upsert itself: no read first."""
     c = summaries.c
     return {
+        "project_id": new.project_id,
         "last": new.last,
         "min": _pick(c.min, new.min, new.min < c.min),
         "max": _pick(c.max, new.max, new.max > c.max),

@@ -40,6 +40,7 @@ from wakelog.server.query.filters.compiler import (
     sort_columns,
     state_column,
     summary_column,
+    summary_json,
 )
 from wakelog.server.query.filters.lexer import Token, tokenize
 from wakelog.server.query.filters.parser import parse, parse_field, parse_order
@@ -103,6 +104,7 @@ __all__ = [
     "sort_columns",
     "state_column",
     "summary_column",
+    "summary_json",
     "to_epoch",
     "to_text",
     "tokenize",

@@ -195,7 +195,7 @@ def _summary_exists(key: str, condition: sa.ColumnElement) -> sa.ColumnElement:
     )
 
 
-def _summary_json(target: Field, ctx: Context) -> sa.ColumnElement | None:
+def summary_json(target: Field, ctx: Context) -> sa.ColumnElement | None:
     """The number in the run's summary JSON for ``summary.<key>``, used when the summaries table
     has no row for the key (a value set with ``run.summary[k] = v`` rather than logged). A key
     ending in a summary view, ``acc.max`` (wandb's name, which the web app and
@@ -231,12 +231,12 @@ def _compile_summary(target: Field, op: str, value: Literal, ctx: Context) -> sa
         return sa.not_(_two_valued(_compile_compare(target, "=", value, ctx)))
     if value is None:
         present = _summary_exists(key, column.isnot(None))
-        fallback = _summary_json(target, ctx)
+        fallback = summary_json(target, ctx)
         if fallback is not None:  # no table row, but a number in the summary JSON
             present = sa.or_(present, sa.and_(sa.not_(_summary_exists(key, sa.true())), fallback.isnot(None)))
         return sa.not_(present) if op == "=" else present
     matched = _summary_exists(key, _compare(column, op, value))
-    fallback = _summary_json(target, ctx)
+    fallback = summary_json(target, ctx)
     if fallback is not None:
         matched = sa.or_(
             matched, sa.and_(sa.not_(_summary_exists(key, sa.true())), _compare(fallback, op, value))
@@ -343,7 +343,7 @@ def sort_columns(keys: list[SortKey], ctx: Context) -> list[tuple[sa.ColumnEleme
                 .correlate(runs)
                 .scalar_subquery()
             )
-            fallback = _summary_json(target, ctx)
+            fallback = summary_json(target, ctx)
             columns = [column if fallback is None else sa.func.coalesce(column, fallback)]
         else:
             columns = [plain_column(target.root, ctx)]

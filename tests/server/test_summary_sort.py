@@ -1,0 +1,180 @@
+"""The run table sorted by one summary key walks the summaries index (server/query/summary_sort.py):
+every page, by offset or after a cursor, in either direction, is the page the general sort finds,
+whatever the runs logged (NaN too), set, trashed or moved in or out; a key some run set without
+logging it is sorted the general way, which reads every run's summary JSON."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.harness import InProcessServer
+from tests.server.conftest import post_records
+from wakelog.server.query import runs as q
+from wakelog.server.query import summary_sort
+from wakelog.server.query.filters import parse_order, sort_columns
+from wakelog.store.schema import project_keys, projects, summaries
+
+API = "/api/v1"
+
+#: How a run comes by its ``acc``: logged (its last value), logged NaN only and then set in the
+#: summary (the JSON's number), logged and then set (the logged one sorts), not at all, or only
+#: another key.
+HOW = ["logged", "nan-then-set", "logged-then-set", "never", "other-key"]
+runs_ = st.lists(
+    st.tuples(
+        st.sampled_from(HOW),
+        st.sampled_from([-1.0, 0.1, 0.5, 0.5, 2.0, math.inf]),  # repeats: ties go by id
+        st.sampled_from(["stays", "trashed", "moved-in", "moved-out"]),
+    ),
+    min_size=1,
+    max_size=14,
+)
+
+
+def records(how: str, value: float) -> list[Any]:
+    history = {"logged": value, "logged-then-set": value, "nan-then-set": math.nan}.get(how)
+    out: list[Any] = [[0, "run", 1.0, {}]]
+    if history is not None:
+        out.append([1, "history", 2.0, {"_step": 0, "acc": history, "loss": 1.0}])
+    if how == "other-key":
+        out.append([1, "history", 2.0, {"_step": 0, "loss": value}])
+    if how.endswith("-set"):
+        out.append([2, "summary", 3.0, {"update": {"acc": -value if how == "logged-then-set" else value}}])
+    return [*out, [out[-1][0] + 1, "exit", 4.0, {"exit_code": 0}]]  # a finished run: it may move
+
+
+def make_project(server: InProcessServer, plan: list[tuple[str, float, str]]) -> str:
+    project = f"s{uuid.uuid4().hex[:8]}"
+    moved: dict[str, list[str]] = {"in": [], "out": []}
+    trashed = []
+    with server.client() as client:
+        for i, (how, value, fate) in enumerate(plan):
+            home = f"{project}-elsewhere" if fate == "moved-in" else project
+            assert post_records(client, f"admin/{home}/r{i}", records(how, value)).status_code == 200
+            if fate == "trashed":
+                trashed.append(f"r{i}")
+            elif fate.startswith("moved-"):
+                moved[fate[6:]].append(f"r{i}")
+        for source, target, names in (
+            (f"{project}-elsewhere", project, moved["in"]),
+            (project, f"{project}-away", moved["out"]),
+        ):
+            if names:
+                body = {"action": "move", "runs": names, "to": f"admin/{target}"}
+                assert client.post(f"{API}/projects/admin/{source}/runs/bulk", json=body).status_code == 200
+        if trashed:
+            body = {"action": "delete", "runs": trashed}
+            assert client.post(f"{API}/projects/admin/{project}/runs/bulk", json=body).status_code == 200
+    return project
+
+
+def general(conn: sa.Connection, project: str, order: str) -> list[tuple[Any, int]]:
+    """Every run's sort value and id, in the general sort's order."""
+    ctx = q.context(conn)
+    pid = q.project_id(conn, "admin", project)
+    columns = sort_columns(parse_order(order), ctx)
+    kept = sa.and_(q.runs.c.project_id == pid, q.LIVE)
+    keys = q._page_keys(conn, columns, kept, q.MAX_PAGE, 0, None, counted=False)
+    return [key.k for key in keys]
+
+
+def walked(conn: sa.Connection, project: str, order: str, limit: int) -> tuple[list[Any], list[str]]:
+    """Every run's sort value and id as the walk finds them, page by page by offset; and the run
+    ids of the run table's pages (the walk's, as ``list_runs`` calls it), each after the last's cursor."""
+    ctx = q.context(conn)
+    pid = q.project_id(conn, "admin", project)
+    sort = parse_order(order)
+    assert pid is not None and summary_sort.walkable(conn, pid, None, sort)
+    pages = range(q.MAX_PAGE)  # a page that never ends the listing fails, not hangs, the test
+    by_offset: list[Any] = []
+    for _ in pages:
+        page = summary_sort.page_keys(conn, pid, sort[0], ctx, limit, len(by_offset), None)
+        by_offset += page
+        if len(page) < limit:
+            break
+    by_cursor: list[str] = []
+    cursor = None
+    for _ in pages:
+        found = q.list_runs(conn, "admin", project, None, sort, ctx=ctx, limit=limit, after=cursor)
+        assert found is not None
+        by_cursor += [run["id"] for run in found.runs]
+        cursor = found.next_cursor
+        if cursor is None:
+            break
+    return by_offset, by_cursor
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(runs_, st.sampled_from(["-summary.acc", "+summary.acc"]), st.integers(1, 4))
+def test_every_page_is_the_general_sorts_page(
+    server: InProcessServer, plan: list[tuple[str, float, str]], order: str, limit: int
+) -> None:
+    project = make_project(server, plan)
+    with server.app.state.db.read() as conn:
+        expected = general(conn, project, order)
+        by_offset, by_cursor = walked(conn, project, order, limit)
+        ids = dict(conn.execute(sa.select(q.runs.c.id, q.runs.c.run_id)).all())
+    assert by_offset == expected
+    assert by_cursor == [ids[pk] for _, pk in expected]
+
+
+def test_a_key_set_without_logging_is_sorted_from_every_runs_summary(server: InProcessServer) -> None:
+    """``run.summary["acc"] = v`` without a log makes ``acc`` "loose" in the project's registry (the
+    index does not hold that value): the general sort then reads it, and the run sorts by it."""
+    project = make_project(server, [("logged", 0.5, "stays"), ("logged", 0.1, "stays")])
+    with server.client() as client:
+        record = [0, "summary", 1.0, {"update": {"acc": 0.3}}]
+        assert post_records(client, f"admin/{project}/set", [record]).status_code == 200
+        answer = client.get(f"{API}/projects/admin/{project}/runs", params={"order": "-summary.acc"})
+        assert [run["id"] for run in answer.json()["runs"]] == ["r0", "set", "r1"]
+    with server.app.state.db.read() as conn:
+        pid = q.project_id(conn, "admin", project)
+        assert pid is not None and not summary_sort.walkable(conn, pid, None, parse_order("-summary.acc"))
+        assert summary_sort.walkable(conn, pid, None, parse_order("-summary.loss"))
+        kinds = sa.select(project_keys.c.kind).where(
+            project_keys.c.project_id == pid, project_keys.c.key == "acc"
+        )
+        assert sorted(conn.execute(kinds).scalars()) == ["loose", "summary"]
+
+
+def test_a_moved_run_takes_its_summary_rows_and_loose_keys_along(server: InProcessServer) -> None:
+    project = make_project(server, [("logged", 0.5, "moved-out")])
+    with server.client() as client:
+        finished = [[0, "summary", 1.0, {"update": {"f1": 0.3}}], [1, "exit", 2.0, {"exit_code": 0}]]
+        assert post_records(client, f"admin/{project}/set", finished).status_code == 200
+        body = {"action": "move", "runs": ["set"], "to": f"admin/{project}-away"}
+        assert client.post(f"{API}/projects/admin/{project}/runs/bulk", json=body).status_code == 200
+    with server.app.state.db.read() as conn:
+        away = conn.execute(sa.select(projects.c.id).where(projects.c.name == f"{project}-away")).scalar_one()
+        rows = sa.select(summaries.c.key, summaries.c.project_id).where(summaries.c.key.in_(["acc", "loss"]))
+        held = {(k, p) for k, p in conn.execute(rows) if p == away}
+        assert held == {("acc", away), ("loss", away)}
+        loose = sa.select(project_keys.c.key).where(
+            project_keys.c.project_id == away, project_keys.c.kind == "loose"
+        )
+        assert list(conn.execute(loose).scalars()) == ["f1"]
+
+
+@pytest.mark.parametrize("order", ["-summary.acc", "summary.acc"])
+def test_the_route_pages_a_walked_sort_with_its_cursor(server: InProcessServer, order: str) -> None:
+    plan = [("logged", v, "stays") for v in (0.3, 0.1, 0.2)] + [("never", 0.0, "stays")]
+    project = make_project(server, plan)
+    seen = []
+    cursor = None
+    with server.client() as client:
+        while True:
+            params = {"order": order, "limit": 2, **({"after": cursor} if cursor else {})}
+            page = client.get(f"{API}/projects/admin/{project}/runs", params=params).json()
+            seen += [run["id"] for run in page["runs"]]
+            assert page["total"] == 4
+            cursor = page.get("next_cursor")
+            if not cursor:
+                break
+    assert seen == (["r0", "r2", "r1", "r3"] if order.startswith("-") else ["r1", "r2", "r0", "r3"])
