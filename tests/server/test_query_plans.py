@@ -199,21 +199,34 @@ def test_a_run_table_page_reads_whole_rows_of_that_page_only(server: InProcessSe
         assert "USING INTEGER PRIMARY KEY" in explained, explained
 
 
-def test_a_run_table_sorted_by_a_summary_key_walks_the_summaries_index(
-    server: InProcessServer, run: str
-) -> None:
+def test_a_run_table_sorted_by_a_summary_key_walks_the_summaries_index(server: InProcessServer) -> None:
     """A page sorted by ``summary.a`` alone is read off the index range of the project's ``a`` rows
-    in order: no scan of the runs or summaries, no sort of them (server/query/summary_sort.py)."""
+    in order, also after a cursor: no scan of the runs or summaries, no sort of them
+    (server/query/summary_sort.py)."""
+    with server.client() as client:
+        for i in range(3):
+            records = [[0, "run", 1.0, {}], [1, "history", 1.0, {"a": float(i), "_step": 0}]]
+            assert post_records(client, f"admin/walk/r{i}", records).status_code == 200
     with captured(server, "summaries") as seen, server.client() as client:
-        for order in ("-summary.a", "summary.a"):
-            assert client.get(f"{API}/projects/admin/plans/runs", params={"order": order}).status_code == 200
+        for order, expected in (("-summary.a", ["r2", "r1"]), ("summary.a", ["r0", "r1"])):
+            params = {"order": order, "limit": 1}
+            first = client.get(f"{API}/projects/admin/walk/runs", params=params).json()
+            second = client.get(
+                f"{API}/projects/admin/walk/runs", params={**params, "after": first["next_cursor"]}
+            )
+            assert [r["id"] for r in first["runs"] + second.json()["runs"]] == expected, second.text
     walks = [(s, p) for s, p in seen if "summaries.last IS NOT NULL" in s]
-    assert len(walks) == 2, seen
-    for statement, parameters in walks:
+    assert len(walks) == 4, seen
+    for i, (statement, parameters) in enumerate(walks):
         explained = assert_no_scan_of(server, "summaries", statement, parameters)
         assert_no_scan_of(server, "runs", statement, parameters)
-        assert "ix_summaries_project_key_last" in explained, explained
+        walk = next(line for line in explained.splitlines() if "ix_summaries_project_key_last" in line)
         if server.backend == "sqlite":
             assert "TEMP B-TREE" not in explained, explained
+            bounds = walk
+            assert "SEARCH runs USING INTEGER PRIMARY KEY" in explained, explained
         else:
             assert "Sort" not in explained, explained
+            bounds = explained.split(walk, 1)[1].splitlines()[1]  # its Index Cond
+        if i % 2:  # a page after a cursor starts the index range there
+            assert "(last,run_pk)" in bounds or "ROW(last, run_pk)" in bounds, explained

@@ -41,14 +41,19 @@ def decode(cursor: str, columns: int) -> list[Any]:
 def after(columns: list[tuple[sa.ColumnElement, bool]], values: list[Any]) -> sa.ColumnElement[bool]:
     """Rows that sort after the row whose sort values are ``values``: for each column, those equal
     on every column before it and beyond it on this one."""
-    for (column, _), value in zip(columns, values, strict=True):
-        if isinstance(value, bool) or (value is not None and not isinstance(value, _python_types(column))):
-            raise InvalidRequest("after: not a cursor of this sort (use the next_cursor a page gave)")
+    check(columns, values)
     alternatives = []
     for index, (column, descending) in enumerate(columns):
         equal = [_same(c, v) for (c, _), v in zip(columns[:index], values[:index], strict=True)]
         alternatives.append(sa.and_(*equal, _beyond(column, values[index], descending)))
     return sa.or_(*alternatives)
+
+
+def check(columns: list[tuple[sa.ColumnElement, bool]], values: list[Any]) -> None:
+    """A 400 unless each value can be compared with its column."""
+    for (column, _), value in zip(columns, values, strict=True):
+        if isinstance(value, bool) or (value is not None and not isinstance(value, _python_types(column))):
+            raise InvalidRequest("after: not a cursor of this sort (use the next_cursor a page gave)")
 
 
 def _same(column: sa.ColumnElement, value: Any) -> sa.ColumnElement[bool]:

@@ -69,23 +69,19 @@ def page_keys(
 
 
 def _range(project_id: int, key: str) -> list[sa.ColumnElement[bool]]:
-    """The project's rows for ``key`` of runs outside the trash (the run's project checked too)."""
+    """The project's rows for ``key`` of runs outside the trash."""
     s = summaries.c
-    return [
-        s.project_id == project_id,
-        s.key == key,
-        runs.c.id == s.run_pk,
-        runs.c.project_id == project_id,
-        runs.c.deleted_at.is_(None),
-    ]
+    return [s.project_id == project_id, s.key == key, runs.c.id == s.run_pk, runs.c.deleted_at.is_(None)]
 
 
 def _ordered(
     value: sa.ColumnElement, where: list[sa.ColumnElement[bool]], sort: SortKey, wanted: int, cursor: Any
 ) -> sa.Select:
     columns = [(value, sort.descending), (summaries.c.run_pk, sort.descending)]
-    if cursor is not None:
-        where = [*where, keyset.after(columns, cursor)]
+    if cursor is not None:  # one row-value comparison: a bound of the index range, not a filter on it
+        keyset.check(columns, cursor)
+        row, at = sa.tuple_(value, summaries.c.run_pk), sa.tuple_(*cursor)
+        where = [*where, row < at if sort.descending else row > at]
     order = [column.desc() if sort.descending else column.asc() for column, _ in columns]
     return sa.select(value, summaries.c.run_pk).where(*where).order_by(*order).limit(wanted)
 
