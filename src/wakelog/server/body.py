@@ -88,15 +88,35 @@ class BodyLimit:
 async def read_body(request: Request, limit: int | None = None) -> bytes:
     """The body, gunzipped if sent so, at most ``limit`` bytes (the server's limit if smaller or
     not given) before and after unpacking; 413 over it, 400 for gzip that is damaged or cut off."""
+    received = await receive_body(request, limit)
+    return await run_in_threadpool(received.unpacked) if received.gzipped else received.data
+
+
+@dataclass(frozen=True)
+class Received:
+    """A body as it was sent (``receive_body``): ``unpacked()`` is ``read_body``'s answer, for a
+    route that goes to the thread pool anyway and unpacks it there, in the same trip."""
+
+    data: bytes
+    gzipped: bool
+    #: The most the body may hold unpacked.
+    limit: int
+
+    def unpacked(self) -> bytes:
+        """The body, gunzipped if sent so (413 past ``limit``, 400 for damaged gzip)."""
+        return gunzip(self.data, self.limit) if self.gzipped else self.data
+
+
+async def receive_body(request: Request, limit: int | None = None) -> Received:
+    """The body as sent, at most ``limit`` bytes (the server's limit if smaller or not given); 413
+    over it. Unpack it with ``Received.unpacked``, in the thread pool."""
     ceiling: int = request.app.state.config.max_body_bytes
     limit = ceiling if limit is None else min(limit, ceiling)
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"request body over {limit} bytes")
     body = await _received(request, limit)
-    if request.headers.get("content-encoding", "").lower() == "gzip":
-        body = await run_in_threadpool(gunzip, body, limit)
-    return body
+    return Received(body, request.headers.get("content-encoding", "").lower() == "gzip", limit)
 
 
 @dataclass(frozen=True)
