@@ -8,17 +8,14 @@ anything refused takes effect at once.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
-import anyio.to_thread
 import httpx
 import pytest
 
 from tests.harness import FakeClock, InProcessServer
-from tests.server.conftest import post_records
+from tests.server.conftest import post_records, request_trips
 from wakelog.server import accounts, teams
 from wakelog.server.keycache import KEY_CACHE_SECONDS, KeyCache
 
@@ -89,27 +86,6 @@ def test_a_removed_member_writes_until_the_bound_and_a_grant_counts_at_once(
         assert write(client, team, 2) == 200
         assert admin.put(role, json={"role": "viewer"}).status_code == 200
         assert write(client, team, 3) == 403
-
-
-@pytest.fixture
-def trips(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, str]]:
-    """The app's trips to the thread pool, as they are made: (the asyncio task, the function)."""
-    made: list[tuple[int, str]] = []
-    run_sync = anyio.to_thread.run_sync
-
-    async def counted(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        name = getattr(getattr(func, "func", func), "__name__", repr(func))  # under functools.partial
-        made.append((id(asyncio.current_task()), name))
-        return await run_sync(func, *args, **kwargs)
-
-    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
-    return made
-
-
-def request_trips(made: list[tuple[int, str]], last: str) -> list[str]:
-    """The trips the request whose last trip was to ``last`` made (its task's), in order."""
-    task = next(task for task, name in reversed(made) if name == last)
-    return [name for each, name in made if each == task]
 
 
 def test_a_small_batch_whose_key_passed_lately_makes_one_trip_to_the_thread_pool(

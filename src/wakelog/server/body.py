@@ -208,7 +208,9 @@ def json_body_schema(model: type[BaseModel]) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": inline(schema)}}}}
 
 
-async def _json_bytes(request: Request, limit: int) -> bytes:
+async def receive_json(request: Request, limit: int = MAX_JSON_BODY) -> bytes:
+    """A JSON body as sent (415 unless JSON, 413 past ``limit``), for ``parse_json`` in the thread
+    pool: a route going there anyway parses it in the same trip (``read_json`` does both)."""
     content_type = Message()
     content_type["content-type"] = request.headers.get("content-type", "")
     if content_type.get_content_type() != "application/json":
@@ -230,7 +232,8 @@ async def _received(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _validate(model: type[_Model], data: bytes) -> _Model:
+def parse_json(model: type[_Model], data: bytes) -> _Model:
+    """``data`` (``receive_json``'s) as ``model``: 422 if it is not valid."""
     try:
         return model.model_validate_json(data)
     except ValidationError as exc:
@@ -241,8 +244,8 @@ def _validate(model: type[_Model], data: bytes) -> _Model:
 async def read_json(request: Request, model: type[_Model], limit: int = MAX_JSON_BODY) -> _Model:
     """The body as ``model``: JSON only (415 otherwise), at most ``limit`` bytes (413), valid
     (422; lone surrogates and nesting past pydantic's limit are invalid JSON there)."""
-    data = await _json_bytes(request, limit)
-    return await run_in_threadpool(_validate, model, data)
+    data = await receive_json(request, limit)
+    return await run_in_threadpool(parse_json, model, data)
 
 
 def _json_object(data: bytes) -> dict[str, Any]:
