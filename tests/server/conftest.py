@@ -27,11 +27,12 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 import httpx
 import pytest
 
@@ -475,6 +476,27 @@ def s3_backed_server(
     tmp = tmp_path_factory.mktemp("server")
     with start_backend_server(request, tmp, request.param, s3=s3_server) as running:
         yield running
+
+
+@pytest.fixture
+def trips(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, str]]:
+    """The app's trips to the thread pool, as they are made: (the asyncio task, the function)."""
+    made: list[tuple[int, str]] = []
+    run_sync = anyio.to_thread.run_sync
+
+    async def counted(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        name = getattr(getattr(func, "func", func), "__name__", repr(func))  # under functools.partial
+        made.append((id(asyncio.current_task()), name))
+        return await run_sync(func, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
+    return made
+
+
+def request_trips(made: list[tuple[int, str]], last: str) -> list[str]:
+    """The trips the request whose last trip was to ``last`` made (its task's), in order."""
+    task = next(task for task, name in reversed(made) if name == last)
+    return [name for each, name in made if each == task]
 
 
 def hang_up_mid_body(server: InProcessServer, method: str, path: str, headers: dict[str, str]) -> int:

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.harness import FakeClock, InProcessServer
-from tests.server.conftest import post_records
+from tests.server.conftest import post_records, request_trips
 from wakelog.server import accounts, teams
 from wakelog.server.keycache import KEY_CACHE_SECONDS, KeyCache
 
@@ -86,3 +86,21 @@ def test_a_removed_member_writes_until_the_bound_and_a_grant_counts_at_once(
         assert write(client, team, 2) == 200
         assert admin.put(role, json={"role": "viewer"}).status_code == 200
         assert write(client, team, 3) == 403
+
+
+def test_a_small_batch_whose_key_passed_lately_makes_one_trip_to_the_thread_pool(
+    server: InProcessServer, clock: FakeClock, trips: list[tuple[int, str]]
+) -> None:
+    # Each trip costs about what a small batch's checks cost: the key and the role the cache
+    # answers are checked on the event loop, the gzip body is unpacked with the transaction.
+    _, key, team = member(server)
+    with server.client(key) as client:
+        assert post_records(client, f"{team}/p/r", [[0, "run", 1.0, {}]], gzipped=True).status_code == 200
+        trips.clear()
+        batch = [[1, "history", 1.0, {"x": 1.0, "_step": 1}]]
+        assert post_records(client, f"{team}/p/r", batch, gzipped=True).status_code == 200
+        assert request_trips(trips, "_ingest") == ["_ingest"]
+        clock.sleep(KEY_CACHE_SECONDS)  # what the cache no longer answers, the database does: off the loop
+        trips.clear()
+        assert write(client, team, 2) == 200
+        assert request_trips(trips, "_ingest") == ["_identify", "check_writer", "_ingest"]

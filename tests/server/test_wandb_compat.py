@@ -18,10 +18,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.harness import InProcessServer
-from tests.server.conftest import add_team, hang_up_mid_body
+from tests.harness import FakeClock, InProcessServer
+from tests.server.conftest import add_team, hang_up_mid_body, request_trips
 from wakelog._artifacts import manifest_digest
 from wakelog.server.errors import InvalidRequest
+from wakelog.server.keycache import KeyCache
 from wakelog.server.wandb_compat import graphql
 
 UPSERT = """
@@ -374,6 +375,28 @@ def test_resent_file_stream_requests_apply_once(server: InProcessServer) -> None
         run = client.get("/api/v1/runs/admin/wb/fs1").json()
         assert (run["state"], run["exit_code"]) == ("finished", 0)
         assert run["summary"] == {"loss": 0.5}
+
+
+def test_a_file_stream_request_whose_key_passed_lately_makes_one_trip_to_the_thread_pool(
+    server: InProcessServer, trips: list[tuple[int, str]]
+) -> None:
+    """The body's check, the records, the transaction and the stop request's read go together: a
+    live wandb run sends one of these every few seconds."""
+    cache = server.app.state.key_cache
+    server.app.state.key_cache = KeyCache(clock=FakeClock())  # what it learns holds for this test
+    try:
+        with wandb_client(server) as client:
+            upsert(client, "trips")
+            first = {"files": {"wandb-history.jsonl": history_lines({"_step": 0, "loss": 1.0}, offset=0)}}
+            assert stream(client, "trips", first).status_code == 200
+            trips.clear()
+            more = {"files": {"wandb-history.jsonl": history_lines({"_step": 1, "loss": 0.5}, offset=1)}}
+            answer = stream(client, "trips", more)
+            assert answer.status_code == 200 and answer.json()["stopped"] is False
+            assert request_trips(trips, "_file_stream") == ["_file_stream"]
+            assert client.get("/api/v1/runs/admin/wb/trips").json()["summary"]["loss"] == 0.5
+    finally:
+        server.app.state.key_cache = cache
 
 
 def test_a_failed_exit_and_bad_lines(server: InProcessServer) -> None:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
 from wakelog.server.errors import CsrfFailed, Unauthorized
 from wakelog.server.keycache import KeyCache
@@ -219,28 +220,47 @@ def unauthorized(request: Request | None = None) -> Unauthorized:
     return Unauthorized("authentication required", headers=challenge)
 
 
-def authenticate(request: Request) -> User:
-    """The user behind the request, or 401. Cookie sessions must send the CSRF token to write.
+async def authenticate(request: Request) -> User:
+    """The user behind the request, or 401 (the dependency every authenticated route takes).
+    Cookie sessions must send the CSRF token to write.
 
     Sets ``request.state.user``; for a cookie session, ``request.state.csrf_token`` holds the
     session's CSRF token. Failed key checks are throttled per address, and writes per user (429,
-    ``limits.py``).
+    ``limits.py``). A key checked lately (``keycache.py``) is answered here on the event loop;
+    anything that needs the database goes to the thread pool (a live run's uploader sends the same
+    key every second: each trip costs about as much as the rest of the check).
     """
+    header = request.headers.get("authorization")
+    user = _cached_key_user(request, header) if header else None
+    if user is None:
+        user = await run_in_threadpool(_identify, request)
+    _limit_writes(request, user)
+    return user
+
+
+def authenticate_now(request: Request) -> User:
+    """``authenticate`` for code already in the thread pool (an event stream checking again)."""
     user = _identify(request)
+    _limit_writes(request, user)
+    return user
+
+
+def _limit_writes(request: Request, user: User) -> None:
     if request.method not in _SAFE_METHODS:
         wait = request.app.state.limits.writes.take(user.id)
         if wait > 0:
             raise too_many(wait, f"{user.username} is writing faster than this server allows")
-    return user
 
 
-def _user_for_key(request: Request, key: str) -> User | None:
-    """The key's user, from the key cache or the database; notes the key's hash in
-    ``request.state.key_hash``, under which permission checks are cached too."""
+def _user_for_key(request: Request, key: str, *, cached_only: bool = False) -> User | None:
+    """The key's user, from the key cache or (unless ``cached_only``) the database; notes the
+    key's hash in ``request.state.key_hash``, under which permission checks are cached too."""
     cache: KeyCache = request.app.state.key_cache
     key_hash = hash_key(key)
     cached = cache.user(key_hash)
     if cached is None:
+        if cached_only:
+            return None
         db: Database = request.app.state.db
         with db.read() as conn:
             found = lookup_key(conn, key)
@@ -255,22 +275,43 @@ def _user_for_key(request: Request, key: str) -> User | None:
     return user
 
 
+def _cached_key_user(request: Request, header: str) -> User | None:
+    """The user of the request's API key if the key cache knows it (no database); None when
+    ``_key_user`` must decide. A throttled address is refused here too (429), as there."""
+    _throttled(request)
+    key = _key_from_header(header)
+    user = _user_for_key(request, key, cached_only=True) if key else None
+    if user is not None:
+        request.state.user = user  # lets the body be read in full (server/body.py)
+    return user
+
+
+def _key_user(request: Request, header: str) -> User:
+    """The user of the request's API key, or 401 (counted against the address)."""
+    address = _throttled(request)
+    key = _key_from_header(header)
+    user = _user_for_key(request, key) if key else None
+    if user is None:
+        request.app.state.limits.key_failures.failure(address)
+        raise unauthorized(request)
+    request.state.user = user  # lets the body be read in full (server/body.py)
+    return user
+
+
+def _throttled(request: Request) -> str:
+    """429 while the request's address has failed too many key checks; else the address."""
+    address = client_address(request)
+    wait = request.app.state.limits.key_failures.retry_after(address)
+    if wait > 0:
+        raise too_many(wait, "too many failed API key checks from this address")
+    return address
+
+
 def _identify(request: Request) -> User:
     db: Database = request.app.state.db
     header = request.headers.get("authorization")
     if header:
-        failures = request.app.state.limits.key_failures
-        address = client_address(request)
-        wait = failures.retry_after(address)
-        if wait > 0:
-            raise too_many(wait, "too many failed API key checks from this address")
-        key = _key_from_header(header)
-        user = _user_for_key(request, key) if key else None
-        if user is None:
-            failures.failure(address)
-            raise unauthorized(request)
-        request.state.user = user  # lets the body be read in full (server/body.py)
-        return user
+        return _key_user(request, header)
     token = request.cookies.get(SESSION_COOKIE)
     with db.read() as conn:
         found = user_for_session(conn, token) if token else None

@@ -88,15 +88,35 @@ class BodyLimit:
 async def read_body(request: Request, limit: int | None = None) -> bytes:
     """The body, gunzipped if sent so, at most ``limit`` bytes (the server's limit if smaller or
     not given) before and after unpacking; 413 over it, 400 for gzip that is damaged or cut off."""
+    received = await receive_body(request, limit)
+    return await run_in_threadpool(received.unpacked) if received.gzipped else received.data
+
+
+@dataclass(frozen=True)
+class Received:
+    """A body as it was sent (``receive_body``): ``unpacked()`` is ``read_body``'s answer, for a
+    route that goes to the thread pool anyway and unpacks it there, in the same trip."""
+
+    data: bytes
+    gzipped: bool
+    #: The most the body may hold unpacked.
+    limit: int
+
+    def unpacked(self) -> bytes:
+        """The body, gunzipped if sent so (413 past ``limit``, 400 for damaged gzip)."""
+        return gunzip(self.data, self.limit) if self.gzipped else self.data
+
+
+async def receive_body(request: Request, limit: int | None = None) -> Received:
+    """The body as sent, at most ``limit`` bytes (the server's limit if smaller or not given); 413
+    over it. Unpack it with ``Received.unpacked``, in the thread pool."""
     ceiling: int = request.app.state.config.max_body_bytes
     limit = ceiling if limit is None else min(limit, ceiling)
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"request body over {limit} bytes")
     body = await _received(request, limit)
-    if request.headers.get("content-encoding", "").lower() == "gzip":
-        body = await run_in_threadpool(gunzip, body, limit)
-    return body
+    return Received(body, request.headers.get("content-encoding", "").lower() == "gzip", limit)
 
 
 @dataclass(frozen=True)
@@ -188,7 +208,9 @@ def json_body_schema(model: type[BaseModel]) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": inline(schema)}}}}
 
 
-async def _json_bytes(request: Request, limit: int) -> bytes:
+async def receive_json(request: Request, limit: int = MAX_JSON_BODY) -> bytes:
+    """A JSON body as sent (415 unless JSON, 413 past ``limit``), for ``parse_json`` in the thread
+    pool: a route going there anyway parses it in the same trip (``read_json`` does both)."""
     content_type = Message()
     content_type["content-type"] = request.headers.get("content-type", "")
     if content_type.get_content_type() != "application/json":
@@ -210,7 +232,8 @@ async def _received(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _validate(model: type[_Model], data: bytes) -> _Model:
+def parse_json(model: type[_Model], data: bytes) -> _Model:
+    """``data`` (``receive_json``'s) as ``model``: 422 if it is not valid."""
     try:
         return model.model_validate_json(data)
     except ValidationError as exc:
@@ -221,8 +244,8 @@ def _validate(model: type[_Model], data: bytes) -> _Model:
 async def read_json(request: Request, model: type[_Model], limit: int = MAX_JSON_BODY) -> _Model:
     """The body as ``model``: JSON only (415 otherwise), at most ``limit`` bytes (413), valid
     (422; lone surrogates and nesting past pydantic's limit are invalid JSON there)."""
-    data = await _json_bytes(request, limit)
-    return await run_in_threadpool(_validate, model, data)
+    data = await receive_json(request, limit)
+    return await run_in_threadpool(parse_json, model, data)
 
 
 def _json_object(data: bytes) -> dict[str, Any]:

@@ -21,12 +21,13 @@ downloaded only as a file of a run they can read: knowing a hash gives nothing a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Annotated
 
 import sqlalchemy as sa
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from wakelog.server.auth import User, authenticate
 from wakelog.server.errors import Forbidden, NotFound
@@ -195,7 +196,8 @@ def _passed(request: Request, entity: str, access: EntityAccess | None) -> None:
         request.app.state.key_cache.allow(key_hash, entity, access.role if access else None)
 
 
-def entity_viewer(request: Request, user: Annotated[User, Depends(authenticate)]) -> User:
+def check_viewer(request: Request, user: User) -> User:
+    """``entity_viewer``'s check, for code in the thread pool (it may read the database)."""
     entity, missing, project = _entity_and_missing(request)
     if not _passed_lately(request, user, entity, "viewer"):
         with request.app.state.db.read() as conn:
@@ -203,7 +205,7 @@ def entity_viewer(request: Request, user: Annotated[User, Depends(authenticate)]
     return user
 
 
-def entity_writer(request: Request, user: Annotated[User, Depends(authenticate)]) -> User:
+def check_writer(request: Request, user: User) -> User:
     entity, _, _ = _entity_and_missing(request)
     if not _passed_lately(request, user, entity, "member"):
         with request.app.state.db.read() as conn:
@@ -211,12 +213,33 @@ def entity_writer(request: Request, user: Annotated[User, Depends(authenticate)]
     return user
 
 
-def entity_admin(request: Request, user: Annotated[User, Depends(authenticate)]) -> User:
+def check_admin(request: Request, user: User) -> User:
     entity, missing, _ = _entity_and_missing(request)
     if not _passed_lately(request, user, entity, "admin"):
         with request.app.state.db.read() as conn:
             _passed(request, entity, require(conn, user, entity, "admin", missing=missing))
     return user
+
+
+async def _checked(request: Request, user: User, needed: str, check: Callable[[Request, User], User]) -> User:
+    """``check`` passed: answered on the event loop when the key passed it lately, else in the
+    thread pool (the database decides)."""
+    entity, _, _ = _entity_and_missing(request)
+    if _passed_lately(request, user, entity, needed):
+        return user
+    return await run_in_threadpool(check, request, user)
+
+
+async def entity_viewer(request: Request, user: Annotated[User, Depends(authenticate)]) -> User:
+    return await _checked(request, user, "viewer", check_viewer)
+
+
+async def entity_writer(request: Request, user: Annotated[User, Depends(authenticate)]) -> User:
+    return await _checked(request, user, "member", check_writer)
+
+
+async def entity_admin(request: Request, user: Annotated[User, Depends(authenticate)]) -> User:
+    return await _checked(request, user, "admin", check_admin)
 
 
 Viewer = Annotated[User, Depends(entity_viewer)]

@@ -27,7 +27,7 @@ class IngestNotifier:
         entity, project, run_id = self.path
         ref = RunRef(run.id, run.project_id, run.created_by, entity, project, run_id, result.name)
         events: list[Event] = [alert_event(ref, alert) for alert in result.alerts]
-        if result.series:
+        if result.series and run.project_has_rules:  # read with the run's row (store/ingest/_apply.py)
             events += rules.crossed(conn, ref, result.series, now)
         if result.exit is not None:
             end = exit_event(ref, result.exit, now)

@@ -33,12 +33,12 @@ from fastapi import APIRouter, Depends, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
-from wakelog.server.auth import User, authenticate
+from wakelog.server.auth import User, authenticate, authenticate_now
 from wakelog.server.errors import ServerError
 from wakelog.server.http import project_path, refuse_nul, run_path
 from wakelog.server.live import ACCESS_CHANNEL
 from wakelog.server.notify.inbox import user_channel
-from wakelog.server.permissions import Viewer, entity_viewer
+from wakelog.server.permissions import Viewer, check_viewer
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(refuse_nul)])
 PING_SECONDS = 15
@@ -76,7 +76,7 @@ def _still_allowed(request: Request) -> bool:
     """Whether the request's credentials still let it read its entity: the checks it passed when
     the stream opened, made again (two small reads)."""
     try:
-        entity_viewer(request, authenticate(request))
+        check_viewer(request, authenticate_now(request))
     except ServerError:
         return False
     return True
@@ -85,7 +85,7 @@ def _still_allowed(request: Request) -> bool:
 def _still_signed_in(request: Request) -> bool:
     """For a user's own stream: whether the key or session still holds."""
     try:
-        authenticate(request)
+        authenticate_now(request)
     except ServerError:
         return False
     return True

@@ -29,7 +29,7 @@ from starlette.concurrency import run_in_threadpool
 from wakelog._limits import MAX_BATCH_BYTES
 from wakelog._names import check_file_name
 from wakelog.server.auth import User
-from wakelog.server.body import MAX_QUERY_BODY, json_body_schema, read_body, read_json
+from wakelog.server.body import MAX_QUERY_BODY, Received, json_body_schema, read_body, read_json, receive_body
 from wakelog.server.errors import BlobMissing, ChunkRejected, InvalidRequest
 from wakelog.server.http import run_path
 from wakelog.server.manage import forks
@@ -53,8 +53,7 @@ async def ingest_records(entity: str, project: str, run_id: str, request: Reques
     path = run_path(entity, project, run_id)
     state = request.app.state
     state.disk_guard.check()
-    body = await read_body(request, MAX_BATCH_BYTES)
-    state.disk_guard.used(len(body))
+    body = await receive_body(request, MAX_BATCH_BYTES)
     notifier = IngestNotifier(path, state.clock, state.config.public_url)
     result = await run_in_threadpool(_ingest, state, path, body, user, notifier)
     announce(state, path, user, result, notifier)
@@ -79,10 +78,12 @@ def announce(
 
 
 def _ingest(
-    state: Any, path: tuple[str, str, str], body: bytes, user: User, notifier: IngestNotifier
+    state: Any, path: tuple[str, str, str], received: Received, user: User, notifier: IngestNotifier
 ) -> IngestResult:
-    """Quota, decoding and the transaction, in one trip to the thread pool (a live run's every
-    batch comes here: each trip costs about as much as a small batch's checks)."""
+    """Unpacking, quota, decoding and the transaction, in one trip to the thread pool (a live run's
+    every batch comes here: each trip costs about as much as a small batch's checks)."""
+    body = received.unpacked()
+    state.disk_guard.used(len(body))
     state.quotas.check(user.username, path[0], rows=True)
     records = decode_batch(body)
     point = fork_point(records)  # a fork's first batch: its parent's rows come first (store/fork.py)

@@ -22,12 +22,15 @@ from starlette.concurrency import run_in_threadpool
 
 from wakelog.server import errors, handlers
 from wakelog.server.auth import User, authenticate
-from wakelog.server.body import read_json, read_json_object, spool_body
+from wakelog.server.body import parse_json, read_json_object, receive_json, spool_body
 from wakelog.server.http import run_path
+from wakelog.server.notify.ingest import IngestNotifier
 from wakelog.server.permissions import Writer
 from wakelog.server.routes.files import blob_response
+from wakelog.server.routes.ingest import announce
 from wakelog.server.wandb_compat import artifacts, filestream, graphql, records, uploads
 from wakelog.server.wandb_compat.operations import RESOLVERS, Context, stop_requested_of
+from wakelog.store.ingest import IngestResult
 
 
 class _WandbRoute(APIRoute):
@@ -82,12 +85,25 @@ async def graphql_endpoint(request: Request, user: Annotated[User, Depends(authe
 async def file_stream(entity: str, project: str, run_id: str, request: Request, user: Writer) -> Any:
     """History rows, system metrics, summary, console lines and the exit, each applied once."""
     path = run_path(entity, project, run_id)
-    body = await read_json(request, filestream.FileStreamBody, MAX_FILE_STREAM)
-    make = await run_in_threadpool(filestream.maker, body)
-    result = await records.apply(request, path, user, make)
+    data = await receive_json(request, MAX_FILE_STREAM)
+    state = request.app.state
+    notifier = IngestNotifier(path, state.clock, state.config.public_url)
+    result, stopped = await run_in_threadpool(_file_stream, state, path, user, data, notifier)
+    announce(state, path, user, result, notifier)
     # The client learns of a stop from this answer (wandb-core's file stream), then ends the script.
-    stopped = await run_in_threadpool(stop_requested_of, request.app.state, result.run_pk)
     return {"exitcode": None, "limits": {}, "stopped": stopped}
+
+
+def _file_stream(
+    state: Any, path: tuple[str, str, str], user: User, data: bytes, notifier: IngestNotifier
+) -> tuple[IngestResult, bool]:
+    """The body checked (422, 400 for a bad line), the disk guard, its records applied and the run's
+    stop request read after them, in one trip to the thread pool (a live run sends one every few
+    seconds: each trip costs about as much as a small batch's checks)."""
+    make = filestream.maker(parse_json(filestream.FileStreamBody, data))
+    state.disk_guard.check()
+    result = records.apply_now(state, path, user, make, notifier)
+    return result, stop_requested_of(state, result.run_pk)
 
 
 @router.put(uploads.UPLOAD_ROUTE + "{token}", include_in_schema=False)

@@ -1,7 +1,7 @@
 """A wandb run's changes as run-log records, applied by wakelog's ingest exactly once.
 
 The wandb client numbers nothing the way wakelog's uploader does, so the server numbers its
-records: ``apply`` hands the ingest a maker that runs inside the batch's transaction with the
+records: ``apply_now`` hands the ingest a maker that runs inside the batch's transaction with the
 run's row locked, reads what the run holds already (to drop what the client resends) and numbers
 the new records from ``last_seq + 1``. The batch then goes through the same checks, tables,
 summaries, live push and notifications as the SDK's.
@@ -14,8 +14,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from anyio import from_thread
-from fastapi import Request
-from starlette.concurrency import run_in_threadpool
 
 from wakelog.server.auth import User
 from wakelog.server.notify.ingest import IngestNotifier
@@ -31,17 +29,7 @@ Made = tuple[str, float, dict[str, Any]]
 Maker = Callable[[sa.Connection, Any], list[Made]]
 
 
-async def apply(request: Request, path: tuple[str, str, str], user: User, make: Maker) -> IngestResult:
-    """Apply what ``make`` returns to the run at ``path`` (created if new), then announce it."""
-    state = request.app.state
-    state.disk_guard.check()
-    notifier = IngestNotifier(path, state.clock, state.config.public_url)
-    result = await run_in_threadpool(_apply, state, path, user, make, notifier)
-    announce(state, path, user, result, notifier)
-    return result
-
-
-def _apply(
+def apply_now(
     state: Any,
     path: tuple[str, str, str],
     user: User,
@@ -49,6 +37,9 @@ def _apply(
     notifier: IngestNotifier,
     inherit: Inheritance | None = None,
 ) -> IngestResult:
+    """Apply what ``make`` returns to the run at ``path`` (created if new), in this worker thread:
+    the quota, then the transaction. The caller has checked the disk guard, and announces the
+    result on the event loop (``routes.ingest.announce``)."""
     state.quotas.check(user.username, path[0], rows=True)
 
     def numbered(conn: sa.Connection, run: Any) -> list[tuple[int, str, float, Any]]:
@@ -63,10 +54,11 @@ def _apply(
 def apply_in_thread(
     state: Any, path: tuple[str, str, str], user: User, make: Maker, inherit: Inheritance | None = None
 ) -> IngestResult:
-    """``apply`` from a worker thread (the GraphQL resolvers): the announcing runs on the loop.
+    """``apply_now`` with the disk guard, for a worker thread that cannot return to the loop first
+    (the GraphQL resolvers): the announcing runs on the loop.
     ``inherit``: the run is a new fork (``store/fork.py``)."""
     state.disk_guard.check()
     notifier = IngestNotifier(path, state.clock, state.config.public_url)
-    result = _apply(state, path, user, make, notifier, inherit)
+    result = apply_now(state, path, user, make, notifier, inherit)
     from_thread.run_sync(announce, state, path, user, result, notifier)
     return result

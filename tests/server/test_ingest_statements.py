@@ -1,0 +1,60 @@
+"""A live run's small batch costs a handful of statements, each one a trip to the database: the
+alert rules are looked up only in a project that has some (the run's row says so)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+
+from tests.harness import InProcessServer
+from tests.server.conftest import post_records
+
+API = "/api/v1"
+RULES_LOOKUP = "SELECT alert_rules.id"  # rules.list_rules, as SQLAlchemy writes it on both backends
+
+
+@contextmanager
+def statements(server: InProcessServer) -> Iterator[list[str]]:
+    """The SQL the server's database connections execute meanwhile."""
+    seen: list[str] = []
+    db = server.app.state.db
+    engines = {db.engine, db._writer}  # one engine on PostgreSQL, a reader and the writer on SQLite
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", note)
+
+
+def test_a_small_batch_looks_up_alert_rules_only_in_a_project_that_has_some(server: InProcessServer) -> None:
+    project = f"p{uuid.uuid4().hex[:8]}"
+    run = f"admin/{project}/r"
+    with server.client() as admin, statements(server) as seen:
+        assert (
+            post_records(
+                admin, run, [[0, "run", 1.0, {}], [1, "history", 1.0, {"_step": 0, "loss": 1.0}]]
+            ).status_code
+            == 200
+        )
+        seen.clear()  # from here on, batches of known keys: what a live run sends each second
+        assert post_records(admin, run, [[2, "history", 2.0, {"_step": 1, "loss": 1.0}]]).status_code == 200
+        without = list(seen)
+        assert not [s for s in without if s.startswith(RULES_LOOKUP)]
+        made = admin.post(
+            f"{API}/projects/admin/{project}/alert-rules", json={"key": "loss", "op": ">", "value": 9}
+        )
+        assert made.status_code == 201, made.text
+        seen.clear()
+        assert post_records(admin, run, [[3, "history", 3.0, {"_step": 2, "loss": 1.0}]]).status_code == 200
+        assert len([s for s in seen if s.startswith(RULES_LOOKUP)]) == 1
+        assert len(seen) == len(without) + 1, "the rules lookup is the one statement more"
