@@ -144,6 +144,25 @@ def test_a_key_set_without_logging_is_sorted_from_every_runs_summary(server: InP
         assert sorted(conn.execute(kinds).scalars()) == ["loose", "summary"]
 
 
+def test_a_logged_key_without_a_summary_row_is_loose_too(server: InProcessServer) -> None:
+    """``_``-prefixed history keys get no summary row; one the summary also holds as a number (a
+    summary sent whole, as the wandb client sends it) is loose, and sorts from the JSON."""
+    project = f"s{uuid.uuid4().hex[:8]}"
+    with server.client() as client:
+        for run_id, value in (("a", 2.0), ("b", 1.0)):
+            records = [
+                [0, "history", 1.0, {"_step": 0, "_runtime": value, "loss": value}],
+                [1, "summary", 1.0, {"whole": True, "update": {"_runtime": value, "loss": value}}],
+            ]
+            assert post_records(client, f"admin/{project}/{run_id}", records).status_code == 200
+        answer = client.get(f"{API}/projects/admin/{project}/runs", params={"order": "summary._runtime"})
+        assert [run["id"] for run in answer.json()["runs"]] == ["b", "a"]
+    with server.app.state.db.read() as conn:
+        pid = q.project_id(conn, "admin", project)
+        assert pid is not None and not summary_sort.walkable(conn, pid, None, parse_order("summary._runtime"))
+        assert summary_sort.walkable(conn, pid, None, parse_order("summary.loss"))
+
+
 def test_a_moved_run_takes_its_summary_rows_and_loose_keys_along(server: InProcessServer) -> None:
     project = make_project(server, [("logged", 0.5, "moved-out")])
     with server.client() as client:

@@ -75,10 +75,14 @@ def entries(
 def batch_entries(
     config: Mapping[str, Any], metric_defs: Mapping[str, Any], points: Iterable[Any]
 ) -> Entries:
-    """A batch's entries: its config update, metric definitions and history keys (those
-    ``write_summaries`` keeps a summary row for)."""
-    keys = [key for stream, key in points if stream == STREAM_HISTORY and not key.startswith("_")]
-    return entries(config, metric_defs, keys)
+    """A batch's entries: its config update, metric definitions and summary keys."""
+    return entries(config, metric_defs, summary_keys(points))
+
+
+def summary_keys(points: Iterable[Any]) -> list[str]:
+    """The history keys of a batch's points ((stream, key) pairs) that ``write_summaries`` keeps a
+    summary row for: all but the ``_``-prefixed (``_runtime``, ``_timestamp``)."""
+    return [key for stream, key in points if stream == STREAM_HISTORY and not key.startswith("_")]
 
 
 def summary_numbers(summary: Mapping[str, Any]) -> set[str]:

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from wakelog.store.chunks import chunked
 from wakelog.store.ingest._columns import db_float
+from wakelog.store.key_registry import summary_keys
 from wakelog.store.schema import STREAM_HISTORY, summaries
 from wakelog.store.upsert import upsert_merging
 
@@ -25,7 +26,7 @@ def write_summaries(
     removed: set[str],
 ) -> None:
     """Fold the history ``points`` into their keys' summaries; delete the ``removed`` keys' first."""
-    keys = [key for stream, key in points if stream == STREAM_HISTORY and not key.startswith("_")]
+    keys = summary_keys(points)
     c = summaries.c
     for some in chunked(removed):
         conn.execute(summaries.delete().where(c.run_pk == run_pk, c.key.in_(some)))
