@@ -58,3 +58,23 @@ def test_a_small_batch_looks_up_alert_rules_only_in_a_project_that_has_some(serv
         assert post_records(admin, run, [[3, "history", 3.0, {"_step": 2, "loss": 1.0}]]).status_code == 200
         assert len([s for s in seen if s.startswith(RULES_LOOKUP)]) == 1
         assert len(seen) == len(without) + 1, "the rules lookup is the one statement more"
+
+
+def test_a_summary_sent_whole_with_every_batch_looks_up_its_loose_keys_once(server: InProcessServer) -> None:
+    """The wandb client sends its whole summary (``_runtime`` and all) with every batch: the numbers
+    without a summary row are looked up once per run, not at each batch (store/key_registry.py)."""
+    run = f"admin/p{uuid.uuid4().hex[:8]}/r"
+
+    def batch(seq: int) -> list[Any]:
+        row = {"_step": seq, "_runtime": float(seq), "loss": 1.0}
+        summary = {"whole": True, "update": {"_runtime": float(seq), "loss": 1.0}}
+        return [[2 * seq, "history", 1.0, row], [2 * seq + 1, "summary", 1.0, summary]]
+
+    lookup = ('SELECT summaries."key"', "SELECT summaries.key")  # quoted as each backend does
+    with server.client() as admin, statements(server) as seen:
+        assert post_records(admin, run, batch(0)).status_code == 200
+        assert len([s for s in seen if s.startswith(lookup)]) == 1  # _runtime: no row, so loose
+        seen.clear()
+        for seq in (1, 2):
+            assert post_records(admin, run, batch(seq)).status_code == 200
+        assert not [s for s in seen if s.startswith(lookup)]

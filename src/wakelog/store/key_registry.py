@@ -102,14 +102,17 @@ def _is_number(value: Any) -> bool:
 
 
 def loose_entries(
-    conn: sa.Connection, run_pk: int, summary: Mapping[str, Any] | None, logged: Iterable[str] = ()
+    conn: sa.Connection, run: Any, summary: Mapping[str, Any] | None, logged: Iterable[str] = ()
 ) -> Entries:
-    """The "loose" entries of a run's summary JSON: its numbers whose key has no ``summaries`` row
-    for the run. ``logged``: keys known to have one (the batch's own history keys), not looked up."""
-    candidates = summary_numbers(summary or {}) - set(logged)
-    found = {key for key in candidates if len(key) <= MAX_KEY}
+    """The "loose" entries of a run's (a runs row's) summary JSON: its numbers whose key has no
+    ``summaries`` row for the run. Not looked up: ``logged``, keys known to have one (the batch's
+    own history keys), and the loose entries this process added for the run already (the wandb
+    client sends its whole summary, ``_runtime`` and all, with every batch)."""
+    numbers = summary_numbers(summary or {}) - set(logged)
+    candidates: Entries = {("loose", key): None for key in numbers if len(key) <= MAX_KEY}
+    found = {key for _, key in _memory.unknown(_incarnation(run), candidates)}
     for some in chunked(found):
-        rows = sa.select(summaries.c.key).where(summaries.c.run_pk == run_pk, summaries.c.key.in_(some))
+        rows = sa.select(summaries.c.key).where(summaries.c.run_pk == run.id, summaries.c.key.in_(some))
         found.difference_update(conn.execute(rows).scalars())
     return dict.fromkeys((("loose", key) for key in found), None)
 
@@ -145,10 +148,14 @@ _memory = _Memory(REMEMBERED_RUNS)
 Pending = tuple[tuple[int, float, int], list[Entry]]
 
 
+def _incarnation(run: Any) -> tuple[int, float, int]:
+    return int(run.id), float(run.created_at), int(run.project_id)
+
+
 def register(conn: sa.Connection, run: Any, found: Entries) -> Pending | None:
     """Add the entries ``run`` (a runs row) brought that this process has not added for it yet;
     what to ``remember`` once the transaction commits, or None if nothing was new."""
-    incarnation = (int(run.id), float(run.created_at), int(run.project_id))
+    incarnation = _incarnation(run)
     new = _memory.unknown(incarnation, found)
     if not new:
         return None
@@ -178,11 +185,17 @@ def add(conn: sa.Connection, project_id: int, found: Entries) -> None:
 def register_runs(conn: sa.Connection, project_id: int, run_pks: list[int]) -> None:
     """Add the keys of runs (moved into ``project_id``) to its registry."""
     found: Entries = {}
-    for pk, config, defs, summary in conn.execute(
-        sa.select(runs.c.id, runs.c.config, runs.c.metric_defs, runs.c.summary).where(runs.c.id.in_(run_pks))
-    ):
-        found.update({k: v for k, v in entries(config, defs, ()).items() if k not in found})
-        found.update(loose_entries(conn, pk, summary))
+    columns = (
+        runs.c.id,
+        runs.c.created_at,
+        runs.c.project_id,
+        runs.c.config,
+        runs.c.metric_defs,
+        runs.c.summary,
+    )
+    for run in conn.execute(sa.select(*columns).where(runs.c.id.in_(run_pks))):
+        found.update({k: v for k, v in entries(run.config, run.metric_defs, ()).items() if k not in found})
+        found.update(loose_entries(conn, run, run.summary))
     keys = conn.execute(sa.select(summaries.c.key).where(summaries.c.run_pk.in_(run_pks)).distinct())
     found.update(entries(None, None, keys.scalars()))
     add(conn, project_id, found)

@@ -236,7 +236,7 @@ def _apply(
         found = key_registry.batch_entries(batch.config, batch.metric_defs, batch.points)
         if "summary" in values:  # a number set without logging makes its key "loose" (sorting reads JSON)
             logged = key_registry.summary_keys(batch.points)  # these have their row now
-            found.update(key_registry.loose_entries(conn, run.id, values["summary"], logged))
+            found.update(key_registry.loose_entries(conn, run, values["summary"], logged))
         pending.append(key_registry.register(conn, run, found))
         if forking is not None:
             metadata = values.get("run_metadata", run.run_metadata or {})
