@@ -55,10 +55,15 @@ def page_keys(
     cursor = keyset.decode(after, 2) if after is not None else None
     valued: Keys = []
     if cursor is None or cursor[0] is not None:  # a cursor without a value is past every value
+        if cursor is not None:
+            keyset.check([(summaries.c.last, descending), (summaries.c.run_pk, descending)], cursor)
         wanted = offset + limit
-        found = _logged(project_id, sort, wanted, cursor) + _json_only(project_id, sort, ctx, wanted, cursor)
-        rows = [(row[0], row[1]) for query in found for row in conn.execute(query)]
-        valued = sorted(rows, key=lambda row: (row[0], row[1]), reverse=descending)[:wanted]
+        queries = [
+            _logged(project_id, sort, wanted, cursor),
+            _json_only(project_id, sort, ctx, wanted, cursor),
+        ]
+        rows = [(row[0], row[1]) for query in queries if query is not None for row in conn.execute(query)]
+        valued = sorted(rows, reverse=descending)[:wanted]  # (value, id) in the sort's direction
         if len(valued) == wanted:
             return valued[offset:]
     # Past the last run with a value: the runs without one, by id.
@@ -77,28 +82,28 @@ def _range(project_id: int, key: str) -> list[sa.ColumnElement[bool]]:
 def _ordered(
     value: sa.ColumnElement, where: list[sa.ColumnElement[bool]], sort: SortKey, wanted: int, cursor: Any
 ) -> sa.Select:
-    columns = [(value, sort.descending), (summaries.c.run_pk, sort.descending)]
+    columns = [value, summaries.c.run_pk]
     if cursor is not None:  # one row-value comparison: a bound of the index range, not a filter on it
-        keyset.check(columns, cursor)
-        row, at = sa.tuple_(value, summaries.c.run_pk), sa.tuple_(*cursor)
+        row, at = sa.tuple_(*columns), sa.tuple_(*cursor)
         where = [*where, row < at if sort.descending else row > at]
-    order = [column.desc() if sort.descending else column.asc() for column, _ in columns]
-    return sa.select(value, summaries.c.run_pk).where(*where).order_by(*order).limit(wanted)
+    order = [column.desc() if sort.descending else column.asc() for column in columns]
+    return sa.select(*columns).where(*where).order_by(*order).limit(wanted)
 
 
-def _logged(project_id: int, sort: SortKey, wanted: int, cursor: Any) -> list[sa.Select]:
+def _logged(project_id: int, sort: SortKey, wanted: int, cursor: Any) -> sa.Select:
     """Runs by their row's ``last``: the index range itself, in order."""
     last = summaries.c.last
-    return [_ordered(last, [*_range(project_id, sort.field.path[0]), last.isnot(None)], sort, wanted, cursor)]
+    return _ordered(last, [*_range(project_id, sort.field.path[0]), last.isnot(None)], sort, wanted, cursor)
 
 
-def _json_only(project_id: int, sort: SortKey, ctx: Context, wanted: int, cursor: Any) -> list[sa.Select]:
-    """Runs whose row has no ``last`` (only NaN logged) but whose summary JSON has a number."""
+def _json_only(project_id: int, sort: SortKey, ctx: Context, wanted: int, cursor: Any) -> sa.Select | None:
+    """Runs whose row has no ``last`` (only NaN logged) but whose summary JSON has a number; None
+    where the key cannot be looked up in JSON."""
     fallback = summary_json(sort.field, ctx)
     if fallback is None:
-        return []
+        return None
     where = [*_range(project_id, sort.field.path[0]), summaries.c.last.is_(None), fallback.isnot(None)]
-    return [_ordered(fallback, where, sort, wanted, cursor)]
+    return _ordered(fallback, where, sort, wanted, cursor)
 
 
 def _valueless(

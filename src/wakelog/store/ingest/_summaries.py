@@ -64,7 +64,6 @@ def _merged(new: Any) -> dict[str, Any]:
     """A key's stored statistics folded with a batch's (``new``), in the upsert itself: no read first."""
     c = summaries.c
     return {
-        "project_id": new.project_id,
         "last": new.last,
         "min": _pick(c.min, new.min, new.min < c.min),
         "max": _pick(c.max, new.max, new.max > c.max),
