@@ -10,6 +10,11 @@ import httpx
 import pytest
 
 from tests.harness import InProcessServer, wait_until
+from wakelog.sweeps._agent import AgentOptions
+
+#: The test server's agent timeout: past two heartbeats of a ``wakelog agent`` process (every 5 s by
+#: default), so a live agent on a loaded machine is never taken for dead; a killed one is within 12 s.
+AGENT_TIMEOUT = 2 * AgentOptions.heartbeat_interval + 2.0
 
 
 class SweepServer:
@@ -43,8 +48,8 @@ class SweepServer:
 
 
 def serve_sweeps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SweepServer]:
-    """The in-process server with a 3 s agent timeout, and the SDK's settings pointing at it."""
-    with InProcessServer(tmp_path / "server", sweep_agent_timeout=3.0) as server:
+    """The in-process server with a short agent timeout, and the SDK's settings pointing at it."""
+    with InProcessServer(tmp_path / "server", sweep_agent_timeout=AGENT_TIMEOUT) as server:
         monkeypatch.setenv("WAKELOG_MODE", "online")
         monkeypatch.setenv("WAKELOG_BASE_URL", server.url)
         monkeypatch.setenv("WAKELOG_API_KEY", server.key)

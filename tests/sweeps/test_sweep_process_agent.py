@@ -121,7 +121,7 @@ def test_kill_9_of_an_agent_crashes_its_trial_and_the_sweep_goes_on(
     )
     os.kill(doomed.pid, signal.SIGKILL)
     doomed.communicate()
-    crashed = wait_until(  # the server's agent timeout is 3 s in these tests
+    crashed = wait_until(  # the server's agent timeout is AGENT_TIMEOUT (12 s) in these tests
         lambda: (
             {t["run_id"]: t for t in sweep_server.sweep(sweep_id)["trials"]}[first["run_id"]]["state"]
             == "crashed"
