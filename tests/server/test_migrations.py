@@ -3,6 +3,7 @@ keep the data of older databases working."""
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
@@ -385,16 +386,58 @@ def chunk_storage(url: str) -> tuple[dict[str, str], list[tuple[bool, bool]]]:
     return {str(name): str(kind) for name, kind in kinds}, [tuple(row) for row in rows]
 
 
+def test_an_evenly_spaced_chunks_sketch_stays_in_its_row_on_postgresql(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """An evenly spaced chunk's sketch (min, max and last per bucket: 1.5 KB) stays in the table's
+    row, where a chart reads it, while its data goes to TOAST; an unevenly spaced chunk's full
+    sketch (3 KB) goes out of line too: a TOAST lookup per sketch read. Counted in the TOAST table
+    as each run is written (noisy values: the data does not compress to fit in the row)."""
+    url = empty_database("postgres", tmp_path, request)
+    db = Database(url)
+    try:
+        db.upgrade()
+    finally:
+        db.dispose()
+
+    def toasted_values() -> int:
+        db = Database(url)
+        try:
+            with db.read() as conn:
+                toast = conn.execute(
+                    sa.text(
+                        "SELECT reltoastrelid::regclass::text FROM pg_class WHERE relname = 'series_chunks'"
+                    )
+                ).scalar_one()
+                return int(
+                    conn.execute(sa.text(f"SELECT count(DISTINCT chunk_id) FROM {toast}")).scalar_one()
+                )
+        finally:
+            db.dispose()
+
+    spacing = {"even": [2 * i for i in range(4096)], "uneven": [2 * i + (i % 3 == 0) for i in range(4096)]}
+    counted = []
+    with InProcessServer(tmp_path / "data", database_url=url) as server, server.client() as client:
+        for run, steps in spacing.items():
+            noise = [math.sin(i * 1.7) * 1e6 + i for i in range(len(steps))]
+            points = [[1 + i, "history", 1.0, {"a": noise[i], "_step": s}] for i, s in enumerate(steps)]
+            assert post_records(client, f"team/p/{run}", [[0, "run", 1.0, {}], *points]).status_code == 200
+            counted.append(toasted_values())
+    assert counted == [1, 3], "even: its data alone; uneven: its data and its sketch"
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_0018_stores_new_chunks_uncompressed_on_postgresql_and_goes_back(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     """A chunk written before the upgrade reads back as before; one written after is stored as it
     is on PostgreSQL (its sketch compresses, so the old storage would have); the downgrade brings
-    compression back for what is written then. On SQLite the migration changes nothing."""
+    compression back for what is written then. On SQLite the migration changes nothing. (The
+    steps are unevenly spaced: an evenly spaced chunk's sketch is half the size and stays in the
+    row uncompressed either way.)"""
 
     url = empty_database(backend, tmp_path, request)
-    steps = list(range(0, 2000, 2))
+    steps = [2 * i + (i % 3 == 0) for i in range(1000)]
     points = [[1 + i, "history", 1.0, {"a": float(s), "_step": s}] for i, s in enumerate(steps)]
     db = Database(url)
     try:

@@ -83,7 +83,7 @@ def stored(db: Database, key: str) -> list[tuple[int, float]]:
             decoded.last_step,
             len(decoded),
         )
-        assert codec.read_sketch(chunk.sketch)[-1][1] == decoded.last_step, "the sketch is the chunk's"
+        assert chunk.sketch == codec.sketch(decoded), "the sketch is the chunk's"
         points.extend(zip(decoded.steps.tolist(), decoded.values.tolist(), strict=True))
     return points
 

@@ -36,17 +36,19 @@ def test_a_chunk_decodes_to_what_was_encoded(points: list[tuple[int, float]]) ->
     assert decoded.values.tobytes() == chunk.values.tobytes(), "bit for bit, NaN payloads too"
 
 
-@given(POINTS)
-def test_each_sketch_bucket_is_its_points_first_last_min_max_and_count(
-    points: list[tuple[int, float]],
-) -> None:
-    """Small chunks (a point per bucket, the staged appends' fast path) and big ones alike."""
-    chunk = chunk_of(points)
-    table = codec.read_sketch(codec.sketch(chunk))
-    assert len(table) == min(len(chunk), codec.SKETCH_BUCKETS)
-    assert table[:, 5].sum() == len(chunk) and table[0][0] == chunk.first_step
+def buckets_of(sketch: bytes, chunk: codec.Chunk) -> list[tuple[float, ...]]:
+    """A chunk's sketch read back, as its row gives it to a reader, bucket by bucket."""
+    read = codec.read_sketch(sketch, chunk.first_step, chunk.last_step, len(chunk))
+    columns = (read.first_steps, read.last_steps, read.mins, read.maxs, read.lasts, read.counts)
+    return list(zip(*(column.tolist() for column in columns), strict=True))
+
+
+def check_buckets(buckets: list[tuple[float, ...]], chunk: codec.Chunk) -> None:
+    """Each bucket is its points' first and last step, min, max, last value and count."""
+    assert len(buckets) == min(len(chunk), codec.SKETCH_BUCKETS)
+    assert sum(bucket[5] for bucket in buckets) == len(chunk) and buckets[0][0] == chunk.first_step
     start = 0
-    for first, last, low, high, final, count in table.tolist():
+    for first, last, low, high, final, count in buckets:
         steps = chunk.steps[start : start + int(count)].tolist()
         values = chunk.values[start : start + int(count)].tolist()
         finite = [v for v in values if not math.isnan(v)]
@@ -55,6 +57,78 @@ def test_each_sketch_bucket_is_its_points_first_last_min_max_and_count(
         assert same(high, max(finite) if finite else math.nan)
         assert same(final, values[-1])
         start += int(count)
+
+
+@given(POINTS)
+def test_each_sketch_bucket_is_its_points_first_last_min_max_and_count(
+    points: list[tuple[int, float]],
+) -> None:
+    """Small chunks (a point per bucket, the staged appends' fast path) and big ones alike."""
+    chunk = chunk_of(points)
+    check_buckets(buckets_of(codec.sketch(chunk), chunk), chunk)
+
+
+EVEN = st.tuples(
+    st.integers(-(2**40), 2**40),  # the first step
+    st.integers(1, 1000),  # the stride: 1 for consecutive steps, k for every k-th
+    st.integers(1, 3 * codec.SKETCH_BUCKETS + 7),  # points: fewer than, as many as, more than buckets
+)
+
+
+def even_chunk(spacing: tuple[int, int, int]) -> codec.Chunk:
+    first, stride, count = spacing
+    steps = first + stride * np.arange(count, dtype=np.int64)
+    values = np.cos(steps.astype(np.float64))
+    values[::7] = math.nan
+    return codec.Chunk(steps, values)
+
+
+@given(EVEN.map(even_chunk))
+def test_an_evenly_spaced_chunk_stores_only_min_max_and_last_and_reads_back_whole(chunk: codec.Chunk) -> None:
+    """Steps and counts come from the row's first step, last step and point count: half the bytes
+    per bucket, and every bucket still exact."""
+    sketch = codec.sketch(chunk)
+    assert len(sketch) == min(len(chunk), codec.SKETCH_BUCKETS) * codec.REGULAR_BYTES
+    check_buckets(buckets_of(sketch, chunk), chunk)
+
+
+def full_sketch(chunk: codec.Chunk) -> bytes:
+    """A sketch in the full format, whatever the spacing (what wakelog wrote for every chunk before
+    the regular format): the reference, built bucket by bucket from the points."""
+    count = len(chunk)
+    buckets = min(count, codec.SKETCH_BUCKETS)
+    rows = []
+    for b in range(buckets):
+        lo, hi = b * count // buckets, (b + 1) * count // buckets
+        values = chunk.values[lo:hi]
+        finite = values[~np.isnan(values)]
+        low, high = (finite.min(), finite.max()) if len(finite) else (math.nan, math.nan)
+        rows.append([chunk.steps[lo], chunk.steps[hi - 1], low, high, values[-1], hi - lo])
+    return np.array(rows, dtype="<f8").tobytes()
+
+
+@given(st.lists(st.one_of(POINTS.map(chunk_of), EVEN.map(even_chunk)), min_size=1, max_size=8))
+def test_many_sketches_read_together_as_each_alone_in_either_format(chunks: list[codec.Chunk]) -> None:
+    """A chart reads its chunks' sketches in one pass, the two formats mixed (evenly spaced chunks
+    written now, older full-format sketches of the same kind of chunk, irregular ones): each
+    chunk's buckets come back in order, as when read alone."""
+    sketches = [codec.sketch(ch) if i % 2 else full_sketch(ch) for i, ch in enumerate(chunks)]
+    read = codec.read_sketches(
+        sketches,
+        [ch.first_step for ch in chunks],
+        [ch.last_step for ch in chunks],
+        [len(ch) for ch in chunks],
+    )
+    columns = (read.first_steps, read.last_steps, read.mins, read.maxs, read.lasts, read.counts)
+    together = list(zip(*(column.tolist() for column in columns), strict=True))
+    alone = [bucket for sketch, ch in zip(sketches, chunks, strict=True) for bucket in buckets_of(sketch, ch)]
+    assert len(together) == len(alone)
+    assert all(all(map(same, a, b)) for a, b in zip(together, alone, strict=True))
+    start = 0
+    for ch in chunks:
+        size = min(len(ch), codec.SKETCH_BUCKETS)
+        check_buckets(together[start : start + size], ch)
+        start += size
 
 
 @given(POINTS, st.integers(1, 5))

@@ -9,8 +9,8 @@ last atom's value at its last step, the sum of counts. Every raw point therefore
 bin's [min, max] (NaN is ignored by min/max unless a whole bin is NaN), and each returned point
 is a real logged point. Nothing is sampled at random.
 
-Everything is vectorised over *all* series of a request together: one concatenated atom array,
-one bin id per atom, one ``reduceat`` per statistic.
+Everything is vectorised over *all* series of a request together: one set of atom columns
+(``store.series.Buckets``), one bin id per atom, one ``reduceat`` per statistic.
 """
 
 from __future__ import annotations
@@ -19,20 +19,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-FIRST, LAST_STEP, MIN, MAX, LAST, COUNT = range(6)
-ATOM_FIELDS = 6
+from wakelog.store.series import Buckets
 
 
-def point_atoms(steps: np.ndarray, values: np.ndarray) -> np.ndarray:
+def point_atoms(steps: np.ndarray, values: np.ndarray) -> Buckets:
     """Raw points as atoms, one per point."""
-    atoms = np.empty((len(steps), ATOM_FIELDS), dtype=np.float64)
-    atoms[:, FIRST] = steps
-    atoms[:, LAST_STEP] = steps
-    atoms[:, MIN] = values
-    atoms[:, MAX] = values
-    atoms[:, LAST] = values
-    atoms[:, COUNT] = 1.0
-    return atoms
+    return Buckets(steps, steps, values, values, values, np.ones(len(steps), dtype=np.int64))
 
 
 @dataclass
@@ -52,11 +44,11 @@ class Binned:
 
 
 def bin_atoms(
-    atoms: np.ndarray, series: np.ndarray, lo: np.ndarray, hi: np.ndarray, points: int, n_series: int
+    atoms: Buckets, series: np.ndarray, lo: np.ndarray, hi: np.ndarray, points: int, n_series: int
 ) -> Binned:
     """Merge the atoms of each series into at most ``points`` equal-step-width bins.
 
-    ``atoms`` is (n, 6), grouped by ``series`` (non-decreasing series indexes) and in step order
+    ``atoms`` are grouped by ``series`` (non-decreasing series indexes) and in step order
     within a series; ``lo``/``hi`` are each series' step range (the bin grid), by series index.
     """
     if len(atoms) == 0:
@@ -67,17 +59,17 @@ def bin_atoms(
     lo = np.asarray(lo, dtype=np.float64)
     span = np.maximum(np.asarray(hi, dtype=np.float64) - lo + 1.0, 1.0)
     width = span / points
-    position = np.floor((atoms[:, LAST_STEP] - lo[series]) / width[series])
+    position = np.floor((atoms.last_steps - lo[series]) / width[series])
     bins = np.clip(position, 0, points - 1).astype(np.int64)
     group = series.astype(np.int64) * points + bins
     starts = np.flatnonzero(np.concatenate(([True], group[1:] != group[:-1])))
     ends = np.concatenate((starts[1:], [len(group)])) - 1
-    mins = np.fmin.reduceat(atoms[:, MIN], starts)
-    maxs = np.fmax.reduceat(atoms[:, MAX], starts)
-    counts = np.add.reduceat(atoms[:, COUNT], starts)
+    mins = np.fmin.reduceat(atoms.mins, starts)
+    maxs = np.fmax.reduceat(atoms.maxs, starts)
+    counts = np.add.reduceat(atoms.counts, starts)
     owner = series[starts]
     bounds = np.searchsorted(owner, np.arange(n_series + 1), side="left").astype(np.int64)
-    return Binned(atoms[ends, LAST_STEP].astype(np.int64), atoms[ends, LAST], mins, maxs, counts, bounds)
+    return Binned(atoms.last_steps[ends].astype(np.int64), atoms.lasts[ends], mins, maxs, counts, bounds)
 
 
 def interpolate(steps: np.ndarray, knot_steps: np.ndarray, knot_values: np.ndarray) -> np.ndarray:

@@ -24,18 +24,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from wakelog.server.errors import InvalidRequest
-from wakelog.server.query.downsample import (
-    ATOM_FIELDS,
-    COUNT,
-    FIRST,
-    LAST,
-    LAST_STEP,
-    MAX,
-    MIN,
-    bin_atoms,
-    interpolate,
-    point_atoms,
-)
+from wakelog.server.query.downsample import bin_atoms, interpolate, point_atoms
 from wakelog.store import series as codec
 from wakelog.store.chunks import select_rows
 from wakelog.store.database import binary_results
@@ -55,7 +44,6 @@ MAX_KEY_PARAMS = 1_000
 #: Chunks fetched by their primary key per statement (up to four parameters each: under every limit).
 DECODE_BATCH = 200
 INT64 = 2**63 - 1
-_SKETCH_ROW_BYTES = codec.SKETCH_FIELDS * 8
 
 
 class HistoryError(InvalidRequest, ValueError):
@@ -82,13 +70,13 @@ class Series:
     x: np.ndarray | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Chunk:
     chunk: int
     first_step: int
     last_step: int
     count: int
-    sketch: bytes | None = None
+    sketch: bytes
     points: codec.Chunk | None = None  # decoded, cut to the range
 
 
@@ -115,8 +103,14 @@ def _inside(chunk: _Chunk, lo: int | None, hi: int | None) -> bool:
     return (lo is None or chunk.first_step >= lo) and (hi is None or chunk.last_step <= hi)
 
 
-def _sketch(chunk: _Chunk) -> np.ndarray:
-    return codec.read_sketch(chunk.sketch or b"")
+def _sketches(chunks: list[_Chunk]) -> codec.Buckets:
+    """The buckets of the sketches of ``chunks``, concatenated (one pass for them all)."""
+    return codec.read_sketches(
+        [ch.sketch for ch in chunks],
+        [ch.first_step for ch in chunks],
+        [ch.last_step for ch in chunks],
+        [ch.count for ch in chunks],
+    )
 
 
 def _cut(points: codec.Chunk, lo: int | None, hi: int | None) -> codec.Chunk:
@@ -128,13 +122,13 @@ def _cut(points: codec.Chunk, lo: int | None, hi: int | None) -> codec.Chunk:
 
 def _estimate(chunk: _Chunk, lo: int | None, hi: int | None) -> int:
     """Points of a partly covered chunk inside [lo, hi], from its sketch buckets."""
-    table = _sketch(chunk)
-    keep = np.ones(len(table), dtype=bool)
+    buckets = _sketches([chunk])
+    keep = np.ones(len(buckets), dtype=bool)
     if lo is not None:
-        keep &= table[:, LAST_STEP] >= lo
+        keep &= buckets.last_steps >= lo
     if hi is not None:
-        keep &= table[:, FIRST] <= hi
-    return int(table[keep, COUNT].sum())
+        keep &= buckets.first_steps <= hi
+    return int(buckets.counts[keep].sum())
 
 
 def _decode_into(
@@ -176,32 +170,32 @@ def _x_ranges_from_sketches(
 ) -> dict[int, tuple[int | None, int | None]]:
     """Each run's step range where ``x_key`` lies in [x_min, x_max] (bucket-exact, a superset)."""
     c = series_chunks.c
-    tables: dict[int, list[np.ndarray]] = {}
+    chunks: dict[int, list[_Chunk]] = {}
     rows = conn.execute(
         binary_results(
-            sa.select(c.run_pk, c.sketch)
+            sa.select(c.run_pk, c.chunk, c.first_step, c.last_step, c.count, c.sketch)
             .where(c.run_pk.in_([r.pk for r in refs]), c.stream == STREAM_HISTORY, c.key == x_key)
             .order_by(c.run_pk, c.key, c.chunk)
         )
     )
-    for row in rows:
-        tables.setdefault(row.run_pk, []).append(codec.read_sketch(row.sketch))
+    for run_pk, *chunk in rows:
+        chunks.setdefault(run_pk, []).append(_Chunk(*chunk))
     ranges: dict[int, tuple[int | None, int | None]] = {}
     for ref in refs:
-        if ref.pk not in tables:
+        if ref.pk not in chunks:
             ranges[ref.pk] = (1, 0)  # empty
             continue
-        table = np.concatenate(tables[ref.pk])
-        keep = np.ones(len(table), dtype=bool)
+        buckets = _sketches(chunks[ref.pk])
+        keep = np.ones(len(buckets), dtype=bool)
         if x_min is not None:
-            keep &= np.nan_to_num(table[:, MAX], nan=-np.inf) >= x_min
+            keep &= np.nan_to_num(buckets.maxs, nan=-np.inf) >= x_min
         if x_max is not None:
-            keep &= np.nan_to_num(table[:, MIN], nan=np.inf) <= x_max
+            keep &= np.nan_to_num(buckets.mins, nan=np.inf) <= x_max
         if not keep.any():
             ranges[ref.pk] = (1, 0)
             continue
         hit = np.flatnonzero(keep)
-        lo, hi = int(table[hit[0], FIRST]), int(table[hit[-1], LAST_STEP])
+        lo, hi = int(buckets.first_steps[hit[0]]), int(buckets.last_steps[hit[-1]])
         ranges[ref.pk] = (_max_opt(lo, base[0]), _min_opt(hi, base[1]))
     return ranges
 
@@ -338,9 +332,10 @@ def _overlapping_chunks(
         query = query.where(c.last_step >= union_lo)
     if union_hi is not None:
         query = query.where(c.first_step <= union_hi)
-    # Fetched whole (one call into psycopg's C row loader, not one per row: a 100-run chart has
-    # 10,000 rows) and unpacked as tuples.
-    rows = conn.execute(binary_results(query.order_by(c.run_pk, c.key, c.chunk))).all()
+    # Fetched whole from the driver's cursor (one call into psycopg's C row loader, not one per row:
+    # a 100-run chart has 10,000 rows; SQLAlchemy's row objects would cost a third of the fetch again).
+    with conn.execute(binary_results(query.order_by(c.run_pk, c.key, c.chunk))) as result:
+        rows = result.cursor.fetchall()
     for run_pk, key, chunk, first_step, last_step, count, sketch in rows:
         groups.setdefault((run_pk, key), []).append(_Chunk(chunk, first_step, last_step, count, sketch))
     return groups
@@ -389,7 +384,7 @@ def _choose_mode(plan: _Plan, points: int) -> None:
     inner = [ch for ch in plan.chunks if _inside(ch, lo, hi)]
     partial = [ch for ch in plan.chunks if not _inside(ch, lo, hi)]
     estimate = sum(ch.count for ch in inner) + sum(_estimate(ch, lo, hi) for ch in partial)
-    inner_buckets = sum(len(ch.sketch or b"") // _SKETCH_ROW_BYTES for ch in inner)
+    inner_buckets = sum(codec.sketch_buckets(ch.count) for ch in inner)
     if estimate <= points:
         plan.mode, plan.decode = "raw", plan.chunks
     elif inner_buckets >= points:
@@ -435,25 +430,38 @@ def _bin_downsampled(
     binned_at = {p.index: i for i, p in enumerate(binned_plans)}
     if not binned_plans:
         return None, binned_at
-    # A chart of 100 runs bins some 10,000 sketches: their bytes are joined and read as one array
-    # (an array per sketch costs more than the binning); decoded points are atoms' bytes too.
-    pieces: list[bytes] = []
+    # A chart of 100 runs bins some 10,000 sketches: they are read in one pass (an array per sketch
+    # costs more than the binning), and the points of the few decoded chunks fill the rows between.
+    sketched: list[_Chunk] = []
+    decoded: list[codec.Buckets] = []
+    lengths: list[int] = []  # atoms per piece
+    from_sketch: list[bool] = []
     owners: list[int] = []
     for order, plan in enumerate(binned_plans):
         for ch in plan.chunks:
             if plan.mode == "sketch" and ch.points is None:
-                pieces.append(ch.sketch or b"")
+                sketched.append(ch)
+                lengths.append(codec.sketch_buckets(ch.count))
             else:
                 assert ch.points is not None
-                raw = point_atoms(ch.points.steps, ch.points.values)
-                pieces.append(raw.astype("<f8", copy=False).tobytes())
+                decoded.append(point_atoms(ch.points.steps, ch.points.values))
+                lengths.append(len(ch.points))
+            from_sketch.append(plan.mode == "sketch" and ch.points is None)
             owners.append(order)
-    atoms = np.frombuffer(b"".join(pieces), dtype="<f8").reshape(-1, ATOM_FIELDS)
-    lengths = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces)) // (8 * ATOM_FIELDS)
+    atoms = _atoms(sketched, decoded, np.repeat(from_sketch, lengths))
     series_index = np.repeat(np.asarray(owners, dtype=np.int64), lengths)
     lo_grid = np.array([grids[p.ref.pk][0] for p in binned_plans], dtype=np.float64)
     hi_grid = np.array([grids[p.ref.pk][1] for p in binned_plans], dtype=np.float64)
     return bin_atoms(atoms, series_index, lo_grid, hi_grid, points, len(binned_plans)), binned_at
+
+
+def _atoms(sketched: list[_Chunk], decoded: list[codec.Buckets], from_sketch: np.ndarray) -> codec.Buckets:
+    """The atoms of the pieces in order: the buckets of ``sketched`` where ``from_sketch``, the
+    ``decoded`` points elsewhere."""
+    sketches = _sketches(sketched)
+    if not decoded:
+        return sketches
+    return codec.Buckets.interleave(from_sketch, sketches, codec.Buckets.concat(decoded))
 
 
 def _series(
@@ -510,8 +518,8 @@ def _x_values(steps: np.ndarray, ref: RunRef, x_axis: str, stream: int, x_chunks
         knot_steps = np.concatenate([ch.points.steps for ch in x_chunks])  # type: ignore[union-attr]
         knot_values = np.concatenate([ch.points.values for ch in x_chunks])  # type: ignore[union-attr]
     else:
-        table = np.concatenate([_sketch(ch) for ch in x_chunks])
-        knot_steps, knot_values = table[:, LAST_STEP], table[:, LAST]
+        buckets = _sketches(x_chunks)
+        knot_steps, knot_values = buckets.last_steps, buckets.lasts
     return interpolate(steps, knot_steps, knot_values)
 
 
