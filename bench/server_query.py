@@ -13,9 +13,11 @@ of several repetitions after a warm-up. ``--batch`` sets how many steps each ing
 series written in small live batches have more, smaller chunks (more sketch rows to read).
 
 ``--postgres`` seeds and serves a fresh database on a throwaway PostgreSQL cluster (as the tests
-start one) instead of SQLite.
+start one) instead of SQLite. ``--store-runs 1500`` stores 1,500 history runs (600M points of the
+four keys) and charts the first 100: a read must cost the same on a store of any size.
 
-Run: python bench/server_query.py [--quick] [--postgres] [--batch 4096] [--part importance] [--json PATH]
+Run: python bench/server_query.py [--quick] [--postgres] [--batch 4096] [--part importance] [--runs N]
+     [--store-runs N] [--json PATH]
 """
 
 from __future__ import annotations
@@ -238,7 +240,8 @@ def seed(config: Any, args: argparse.Namespace, sizes: dict[str, int], parts: se
     db.dispose()
     print(
         f"{'PostgreSQL' if args.postgres else 'SQLite'}: seeded {sizes['runs']} runs × {len(KEYS)} keys × "
-        f"{sizes['steps']:,} steps ({chunks:,} chunk rows, batches of {args.batch}) in {t1 - t0:.1f} s; "
+        f"{sizes['steps']:,} steps ({sizes['runs'] * len(KEYS) * sizes['steps'] / 1e6:,.0f}M points, "
+        f"{chunks:,} chunk rows, batches of {args.batch}) in {t1 - t0:.1f} s; "
         f"table and importance runs in {t2 - t1:.1f} s{stored}",
         file=sys.stderr,
     )
@@ -252,12 +255,18 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--part", choices=("all", "history", "table", "importance"), default="all")
     parser.add_argument("--postgres", action="store_true", help="on a throwaway PostgreSQL cluster")
-    parser.add_argument("--runs", type=int, help="history runs (default 100, --quick 20)")
+    parser.add_argument("--runs", type=int, help="history runs charted (default 100, --quick 20)")
+    parser.add_argument(
+        "--store-runs",
+        type=int,
+        help="history runs stored, the charted ones first (default: --runs; 1500: a 600M-point store)",
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     runs, steps, table_runs = (20, 20_000, 1000) if args.quick else (100, 100_000, 10_000)
+    charted = args.runs or runs
     sizes = {
-        "runs": args.runs or runs,
+        "runs": max(charted, args.store_runs or 0),
         "steps": steps,
         "table_runs": table_runs,
         "importance_runs": 200 if args.quick else 1000,
@@ -283,7 +292,7 @@ def main() -> None:
         with TestClient(create_app(config), base_url="http://bench") as client:
             client.auth = ("api", key)
             if "history" in parts:
-                results += bench_history(client, ids, steps, args.repeat)
+                results += bench_history(client, ids[:charted], steps, args.repeat)
             if "table" in parts:
                 results += bench_table(client, table_runs, args.repeat)
             if "importance" in parts:
