@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -363,26 +364,29 @@ def test_0013_adds_saved_views_to_a_database_with_runs_and_goes_back(
     assert names == ["before"] and "saved_views" not in tables and "reports" in tables
 
 
-def chunk_storage(url: str) -> tuple[dict[str, str], list[tuple[bool, bool]]]:
-    """PostgreSQL's storage of ``series_chunks.sketch`` and ``data`` (``x`` extended, ``e``
-    external), and for each chunk row whether its sketch and its data are stored compressed."""
+def sql_rows(url: str, statement: str) -> list[Any]:
+    """The rows of one SQL statement on ``url``'s database, in a connection of their own."""
     db = Database(url)
     try:
         with db.read() as conn:
-            kinds = conn.execute(
-                sa.text(
-                    "SELECT attname, attstorage FROM pg_attribute "
-                    "WHERE attrelid = 'series_chunks'::regclass AND attname IN ('sketch', 'data')"
-                )
-            ).all()
-            rows = conn.execute(
-                sa.text(
-                    "SELECT pg_column_compression(sketch) IS NOT NULL, "
-                    "pg_column_compression(data) IS NOT NULL FROM series_chunks ORDER BY run_pk, key, chunk"
-                )
-            ).all()
+            return list(conn.execute(sa.text(statement)).all())
     finally:
         db.dispose()
+
+
+def chunk_storage(url: str) -> tuple[dict[str, str], list[tuple[bool, bool]]]:
+    """PostgreSQL's storage of ``series_chunks.sketch`` and ``data`` (``x`` extended, ``e``
+    external), and for each chunk row whether its sketch and its data are stored compressed."""
+    kinds = sql_rows(
+        url,
+        "SELECT attname, attstorage FROM pg_attribute "
+        "WHERE attrelid = 'series_chunks'::regclass AND attname IN ('sketch', 'data')",
+    )
+    rows = sql_rows(
+        url,
+        "SELECT pg_column_compression(sketch) IS NOT NULL, "
+        "pg_column_compression(data) IS NOT NULL FROM series_chunks ORDER BY run_pk, key, chunk",
+    )
     return {str(name): str(kind) for name, kind in kinds}, [tuple(row) for row in rows]
 
 
@@ -401,19 +405,9 @@ def test_an_evenly_spaced_chunks_sketch_stays_in_its_row_on_postgresql(
         db.dispose()
 
     def toasted_values() -> int:
-        db = Database(url)
-        try:
-            with db.read() as conn:
-                toast = conn.execute(
-                    sa.text(
-                        "SELECT reltoastrelid::regclass::text FROM pg_class WHERE relname = 'series_chunks'"
-                    )
-                ).scalar_one()
-                return int(
-                    conn.execute(sa.text(f"SELECT count(DISTINCT chunk_id) FROM {toast}")).scalar_one()
-                )
-        finally:
-            db.dispose()
+        toast = "SELECT reltoastrelid::regclass::text FROM pg_class WHERE relname = 'series_chunks'"
+        ((table,),) = sql_rows(url, toast)
+        return int(sql_rows(url, f"SELECT count(DISTINCT chunk_id) FROM {table}")[0][0])
 
     spacing = {"even": [2 * i for i in range(4096)], "uneven": [2 * i + (i % 3 == 0) for i in range(4096)]}
     counted = []
