@@ -107,6 +107,15 @@ def full_sketch(chunk: codec.Chunk) -> bytes:
     return np.array(rows, dtype="<f8").tobytes()
 
 
+def test_an_evenly_spaced_chunk_past_float64s_exact_integers_keeps_its_steps() -> None:
+    """Steps past 2**53 are not all float64 numbers: recomputing them in float64 could land a
+    unit off what the full format stores, so such a chunk keeps the full format."""
+    for first in (2**53 - 10, -(2**60)):
+        chunk = codec.Chunk(first + 3 * np.arange(200, dtype=np.int64), np.arange(200, dtype=np.float64))
+        sketch = codec.sketch(chunk)
+        assert sketch == full_sketch(chunk)
+
+
 @given(st.lists(st.one_of(POINTS.map(chunk_of), EVEN.map(even_chunk)), min_size=1, max_size=8))
 def test_many_sketches_read_together_as_each_alone_in_either_format(chunks: list[codec.Chunk]) -> None:
     """A chart reads its chunks' sketches in one pass, the two formats mixed (evenly spaced chunks

@@ -43,6 +43,7 @@ SKETCH_BUCKETS = 64
 SKETCH_FIELDS = 6  # first_step, last_step, min, max, last, count
 FULL_BYTES = SKETCH_FIELDS * 8  # a bucket of a chunk whose steps are irregular
 REGULAR_BYTES = 3 * 8  # min, max, last: a bucket of an evenly spaced chunk
+EXACT = 2**53  # steps at or past this are not all float64 numbers: a chunk of them keeps its steps
 
 
 @dataclass
@@ -132,6 +133,10 @@ def sketch_many(steps: np.ndarray, values: np.ndarray) -> list[bytes]:
 
 
 def _evenly_spaced(steps: np.ndarray) -> bool:
+    """Whether a regular sketch can hold these steps: evenly spaced, and small enough that float64
+    arithmetic recomputes each exactly (as the full format stores them: float64)."""
+    if abs(int(steps[0])) >= EXACT or abs(int(steps[-1])) >= EXACT:
+        return False
     return len(steps) <= 2 or bool((np.diff(steps) == steps[1] - steps[0]).all())
 
 
