@@ -107,10 +107,11 @@ def full_sketch(chunk: codec.Chunk) -> bytes:
     return np.array(rows, dtype="<f8").tobytes()
 
 
-def test_an_evenly_spaced_chunk_past_float64s_exact_integers_keeps_its_steps() -> None:
-    """Steps past 2**53 are not all float64 numbers: recomputing them in float64 could land a
-    unit off what the full format stores, so such a chunk keeps the full format."""
-    for first in (2**53 - 10, -(2**60)):
+def test_an_evenly_spaced_chunk_of_huge_steps_keeps_its_steps() -> None:
+    """Past 2**53 not every step is a float64 number, and past 2**52 a span or a product may not be:
+    recomputing the steps in float64 could land a unit off what the full format stores, so such a
+    chunk keeps the full format."""
+    for first in (codec.EXACT, 2**53 - 10, -(2**60)):
         chunk = codec.Chunk(first + 3 * np.arange(200, dtype=np.int64), np.arange(200, dtype=np.float64))
         sketch = codec.sketch(chunk)
         assert sketch == full_sketch(chunk)

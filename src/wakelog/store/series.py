@@ -43,7 +43,10 @@ SKETCH_BUCKETS = 64
 SKETCH_FIELDS = 6  # first_step, last_step, min, max, last, count
 FULL_BYTES = SKETCH_FIELDS * 8  # a bucket of a chunk whose steps are irregular
 REGULAR_BYTES = 3 * 8  # min, max, last: a bucket of an evenly spaced chunk
-EXACT = 2**53  # steps at or past this are not all float64 numbers: a chunk of them keeps its steps
+#: A regular sketch's steps are recomputed in float64 (first + index × stride); below this, every
+#: step, span and product is an integer float64 holds exactly. A chunk with a step past it keeps
+#: the full format, whose steps are float64 as stored.
+EXACT = 2**52
 
 
 @dataclass
@@ -133,8 +136,7 @@ def sketch_many(steps: np.ndarray, values: np.ndarray) -> list[bytes]:
 
 
 def _evenly_spaced(steps: np.ndarray) -> bool:
-    """Whether a regular sketch can hold these steps: evenly spaced, and small enough that float64
-    arithmetic recomputes each exactly (as the full format stores them: float64)."""
+    """Whether a regular sketch can hold these steps: evenly spaced, and small enough (``EXACT``)."""
     if abs(int(steps[0])) >= EXACT or abs(int(steps[-1])) >= EXACT:
         return False
     return len(steps) <= 2 or bool((np.diff(steps) == steps[1] - steps[0]).all())
@@ -219,28 +221,28 @@ def _full(datas: Sequence[bytes]) -> Buckets:
 
 def _regular(datas: Sequence[bytes], first: np.ndarray, last: np.ndarray, count: np.ndarray) -> Buckets:
     """Buckets stored as (min, max, last): their point ranges are those ``sketch_many`` cuts, the
-    same for every chunk of a size (a chart's chunks have few sizes: a table per size, gathered),
-    and their steps follow from the chunk's first step and stride. float64 like the full format's
-    columns (exact below 2**53), so that binning mixes no types."""
+    same for every chunk of a length (a chart's chunks have few lengths: a table per length,
+    gathered), and their steps follow from the chunk's first step and stride. float64 like the full
+    format's columns (exact: ``EXACT``), so that binning mixes no types."""
     values = np.frombuffer(b"".join(datas), dtype="<f8").reshape(-1, 3)
-    sizes, size_of = np.unique(count, return_inverse=True)
-    edges = [_bucket_edges(int(size)) for size in sizes]
+    lengths, length_of = np.unique(count, return_inverse=True)
     width = SKETCH_BUCKETS
-    starts = np.zeros((len(sizes), width))
-    ends = np.zeros((len(sizes), width))
-    for row, (lows, highs) in enumerate(edges):
+    starts = np.zeros((len(lengths), width))
+    ends = np.zeros((len(lengths), width))
+    for row, length in enumerate(lengths.tolist()):
+        lows, highs = _bucket_edges(length)
         starts[row, : len(lows)], ends[row, : len(highs)] = lows, highs
-    counts = (ends - starts + 1.0)[size_of]
+    counts = (ends - starts + 1.0)[length_of]
     stride = ((last - first) // np.maximum(count - 1, 1)).astype(np.float64)[:, None]
     at = first.astype(np.float64)[:, None]
-    first_steps = starts[size_of]
+    first_steps = starts[length_of]
     first_steps *= stride
     first_steps += at
-    last_steps = ends[size_of]
+    last_steps = ends[length_of]
     last_steps *= stride
     last_steps += at
     grids = (first_steps, last_steps, counts)
-    if (sizes >= width).all():  # every chunk has all its buckets: the grid is the buckets
+    if (lengths >= width).all():  # every chunk has all its buckets: the grid is the buckets
         first_steps, last_steps, counts = (grid.ravel() for grid in grids)
     else:
         used = np.arange(width) < np.minimum(count, width)[:, None]
