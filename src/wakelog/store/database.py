@@ -10,6 +10,7 @@ refused.
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -69,7 +70,8 @@ class Database:
             event.listen(self._writer, "connect", _sqlite_manual_transactions)
         else:
             self.engine = sa.create_engine(self.url, pool_size=10, max_overflow=10, pool_pre_ping=True)
-            event.listen(self.engine, "before_cursor_execute", _binary_results_if_asked)
+            context: Any = self.engine.dialect.execution_ctx_cls
+            self.engine.dialect.execution_ctx_cls = _binary_results_context(context)
             self._writer = self.engine
         self._write_lock = threading.Lock() if self.is_sqlite else None
 
@@ -158,15 +160,22 @@ class Database:
             ) from None
 
 
-def _binary_results_if_asked(
-    _conn: sa.Connection, cursor: Any, _statement: str, _parameters: Any, context: Any, _many: bool
-) -> None:
-    """psycopg fetches a cursor's results in binary when its ``format`` says so (what
-    ``connection.cursor(binary=True)`` sets); SQLAlchemy opens a cursor per statement."""
-    if context is not None and context.execution_options.get(BINARY_RESULTS):
-        from psycopg import pq
+@functools.cache
+def _binary_results_context(base: type[Any]) -> type[Any]:
+    """``base`` (psycopg's execution context) that fetches a statement's results in binary when
+    ``binary_results`` asked: psycopg does when a cursor's ``format`` says so (what
+    ``connection.cursor(binary=True)`` sets), and SQLAlchemy opens a cursor per statement. A hook of
+    the context, not a ``before_cursor_execute`` listener: any connection event makes SQLAlchemy
+    dispatch every statement's events, which cost a live run's batch more than its statements."""
+    from psycopg import pq
 
-        cursor.format = pq.Format.BINARY
+    class BinaryResultsContext(base):  # type: ignore[misc]
+        def pre_exec(self) -> None:
+            super().pre_exec()
+            if self.execution_options.get(BINARY_RESULTS):
+                self.cursor.format = pq.Format.BINARY
+
+    return BinaryResultsContext
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -1,6 +1,12 @@
-"""SQLite's write transactions take the database's write lock as they begin (BEGIN IMMEDIATE): one that
+"""The database engines as the store sets them up.
+
+SQLite's write transactions take the database's write lock as they begin (BEGIN IMMEDIATE): one that
 reads first and writes later never fails to upgrade its lock because another process (a second
-``--workers`` process) wrote meanwhile; it waits for that writer up front instead."""
+``--workers`` process) wrote meanwhile; it waits for that writer up front instead. No engine has
+connection events: any listener makes SQLAlchemy dispatch every statement's events, which cost a live
+run's batch (half a dozen statements) more than what the listeners did. (PostgreSQL's binary results,
+an execution context hook instead, are tested in test_query_plans.py.)
+"""
 
 from __future__ import annotations
 
@@ -57,9 +63,7 @@ def test_each_write_transaction_begins_immediate_on_the_same_connection(store: t
             assert not _other_writer_gets_the_lock(path)
 
 
-def test_the_writer_has_no_connection_events(store: tuple[Database, Path]) -> None:
-    """A connection event listener on an engine (a ``begin`` hook saying BEGIN IMMEDIATE) makes
-    SQLAlchemy dispatch every statement's events as well: a live run's batch of half a dozen
-    statements paid more for that than for the BEGIN itself. ``write`` says it instead."""
-    db, _ = store
+def test_the_engines_have_no_connection_events(db: Database) -> None:
+    """``write`` says BEGIN IMMEDIATE itself; binary results are an execution context hook."""
+    assert not db.engine._has_events
     assert not db._writer._has_events
