@@ -11,8 +11,9 @@ another to a real `wakelog server` process on loopback (SQLite in a temporary fo
 the server process's CPU (user + system, /proc) per request: HTTP parsing, auth, permission, decoding
 and checks, the transaction, the answer (PostgreSQL's own processes not counted). For scale, the same
 for ``GET /api/v1/health`` (the HTTP server's and the middleware's floor) is printed beside it.
-``--profile`` runs the app in this process instead (httpx's in-memory ASGI transport) and prints
-its cProfile (CPU time per thread), sorted by ``--sort`` (default: cumulative).
+``--profile`` runs the app in this process instead (each request handed to it as ASGI, so that no
+HTTP client is in the profile) and prints its cProfile (CPU time per thread), sorted by ``--sort``
+(default: cumulative).
 
 Budget (DESIGN.md §4): ≤ 1 ms of server CPU per small request.
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import cProfile
 import gzip
 import io
@@ -30,6 +32,7 @@ import threading
 import time
 from contextlib import redirect_stderr
 from pathlib import Path
+from typing import Any
 
 import httpx
 import msgspec
@@ -101,7 +104,8 @@ def measure(url: str, key: str, pid: int, payloads: list[bytes]) -> dict[str, fl
 
 
 def profile(backend_store: str | None, payloads: list[bytes], order: str) -> None:
-    """The requests through the app in this process, profiled."""
+    """The requests through the app in this process, profiled: each is handed to the app as ASGI
+    (no HTTP client: the profile holds the server's work alone)."""
     from wakelog.server.app import create_app
     from wakelog.server.config import ServerConfig
     from wakelog.server.serve import prepare
@@ -115,16 +119,48 @@ def profile(backend_store: str | None, payloads: list[bytes], order: str) -> Non
         app = create_app(config)
 
         async def run() -> None:
-            transport = httpx.ASGITransport(app=app)
-            async with (
-                app.router.lifespan_context(app),
-                httpx.AsyncClient(transport=transport, base_url="http://bench", auth=("api", key)) as http,
-            ):
+            async with app.router.lifespan_context(app):
                 for body in payloads:
-                    (await http.post(URL, content=body, headers=HEADERS)).raise_for_status()
+                    await post(app, key, body)
 
         asyncio.run(run())
         profiles.print(60)
+
+
+async def post(app: Any, key: str, body: bytes) -> None:
+    """POST ``body`` to the run's records as ASGI; raises unless the app answers 200."""
+    auth = base64.b64encode(f"api:{key}".encode())
+    headers = [(name.lower().encode(), value.encode()) for name, value in HEADERS.items()]
+    headers += [(b"authorization", b"Basic " + auth), (b"content-length", str(len(body)).encode())]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": URL,
+        "raw_path": URL.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": headers,
+        "client": ("127.0.0.1", 1),
+        "server": ("bench", 80),
+    }
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
+    answer: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        if messages:
+            return messages.pop()
+        await asyncio.Event().wait()  # the client stays until the answer is sent
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        answer.append(message)
+
+    await app(scope, receive, send)
+    if answer[0]["status"] != 200:
+        raise RuntimeError(f"{answer[0]['status']}: {answer[-1].get('body', b'').decode()}")
 
 
 def main() -> None:

@@ -1,5 +1,6 @@
 """A live run's small batch costs a handful of statements, each one a trip to the database: the
-alert rules are looked up only in a project that has some (the run's row says so)."""
+alert rules are looked up only in a project that has some (the run's row says so). Each statement is
+built once, not per batch."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
+import sqlalchemy as sa
 from sqlalchemy import event
 
 from tests.harness import InProcessServer
@@ -78,3 +81,29 @@ def test_a_summary_sent_whole_with_every_batch_looks_up_its_loose_keys_once(serv
         for seq in (1, 2):
             assert post_records(admin, run, batch(seq)).status_code == 200
         assert not [s for s in seen if s.startswith(lookup)]
+
+
+def test_a_live_batch_executes_only_statements_built_before(
+    server: InProcessServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLAlchemy finds a statement's compiled form by a cache key it makes once per statement
+    object: a statement built anew for each batch costs a new key each time. A live run's batches
+    (the same keys, a second apart) execute the very statement objects the one before did."""
+    run = f"admin/p{uuid.uuid4().hex[:8]}/r"
+    executed: list[list[Any]] = []
+    execute = sa.Connection.execute
+
+    def noting(conn: sa.Connection, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        executed[-1].append(statement)  # held: a freed object's id could be reused
+        return execute(conn, statement, *args, **kwargs)
+
+    monkeypatch.setattr(sa.Connection, "execute", noting)
+    with server.client() as admin:
+        for seq in range(4):
+            executed.append([])
+            row = {"_step": seq, "loss": 1.0 / (seq + 1), "acc": 0.5}
+            assert post_records(admin, run, [[seq, "history", 1.0, row]]).status_code == 200
+    before, last = executed[-2], executed[-1]
+    assert last, "the batch executed statements"
+    built_anew = [str(s).split("\n")[0] for s in last if not any(s is seen for seen in before)]
+    assert not built_anew

@@ -10,6 +10,7 @@ refused.
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,24 +64,33 @@ class Database:
             connect_args = {"timeout": 30, "check_same_thread": False}
             self.engine = sa.create_engine(self.url, connect_args=connect_args, pool_size=8)
             event.listen(self.engine, "connect", _sqlite_pragmas)
-            # The one writer connection begins IMMEDIATE: it takes SQLite's write lock up front,
-            # waiting out another process's writer (busy timeout) instead of failing when a read
-            # transaction would later need upgrading (several `--workers` share one file).
+            # The one writer connection; its transactions begin IMMEDIATE (``write``).
             self._writer = sa.create_engine(self.url, connect_args=connect_args, pool_size=1, max_overflow=0)
             event.listen(self._writer, "connect", _sqlite_pragmas)
             event.listen(self._writer, "connect", _sqlite_manual_transactions)
-            event.listen(self._writer, "begin", _sqlite_begin_immediate)
         else:
             self.engine = sa.create_engine(self.url, pool_size=10, max_overflow=10, pool_pre_ping=True)
-            event.listen(self.engine, "before_cursor_execute", _binary_results_if_asked)
+            context: Any = self.engine.dialect.execution_ctx_cls
+            self.engine.dialect.execution_ctx_cls = _binary_results_context(context)
             self._writer = self.engine
         self._write_lock = threading.Lock() if self.is_sqlite else None
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sa.Connection]:
-        """A write transaction (one at a time per process on SQLite)."""
-        lock = self._write_lock or contextlib.nullcontext()
-        with lock, self._writer.begin() as conn:
+        """A write transaction (one at a time per process on SQLite).
+
+        On SQLite it begins IMMEDIATE: it takes the write lock up front, waiting out another
+        process's writer (busy timeout) instead of failing when a read transaction would later need
+        upgrading (several ``--workers`` share one file). Said here rather than in a ``begin`` event
+        listener: any connection event makes SQLAlchemy dispatch every statement's events too,
+        which cost a live run's batch more than this one statement.
+        """
+        if self._write_lock is None:
+            with self._writer.begin() as conn:
+                yield conn
+            return
+        with self._write_lock, self._writer.begin() as conn:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
             yield conn
 
     @contextlib.contextmanager
@@ -150,15 +160,22 @@ class Database:
             ) from None
 
 
-def _binary_results_if_asked(
-    _conn: sa.Connection, cursor: Any, _statement: str, _parameters: Any, context: Any, _many: bool
-) -> None:
-    """psycopg fetches a cursor's results in binary when its ``format`` says so (what
-    ``connection.cursor(binary=True)`` sets); SQLAlchemy opens a cursor per statement."""
-    if context is not None and context.execution_options.get(BINARY_RESULTS):
-        from psycopg import pq
+@functools.cache
+def _binary_results_context(base: type[Any]) -> type[Any]:
+    """``base`` (psycopg's execution context) that fetches a statement's results in binary when
+    ``binary_results`` asked: psycopg does when a cursor's ``format`` says so (what
+    ``connection.cursor(binary=True)`` sets), and SQLAlchemy opens a cursor per statement. A hook of
+    the context, not a ``before_cursor_execute`` listener: any connection event makes SQLAlchemy
+    dispatch every statement's events, which cost a live run's batch more than its statements."""
+    from psycopg import pq
 
-        cursor.format = pq.Format.BINARY
+    class BinaryResultsContext(base):  # type: ignore[misc]
+        def pre_exec(self) -> None:
+            super().pre_exec()
+            if self.execution_options.get(BINARY_RESULTS):
+                self.cursor.format = pq.Format.BINARY
+
+    return BinaryResultsContext
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -173,7 +190,3 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 def _sqlite_manual_transactions(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.isolation_level = None  # we say BEGIN ourselves (pysqlite would say BEGIN DEFERRED)
-
-
-def _sqlite_begin_immediate(conn: sa.Connection) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")

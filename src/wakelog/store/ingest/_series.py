@@ -32,6 +32,11 @@ Tail = sa.Row[Any, Any, Any, Any, Any]
 Numbered = tuple[Series, int, codec.Chunk]
 
 
+#: Built once, like every statement of a live run's batch: SQLAlchemy finds a statement's compiled
+#: form by a cache key it makes once per statement object, so a new object costs a new key each time.
+_INSERT = series_chunks.insert()
+
+
 def write_series(
     conn: sa.Connection, run_pk: int, points: Mapping[Series, tuple[list[int], list[float]]]
 ) -> int:
@@ -59,7 +64,7 @@ def write_series(
     if joins:
         chunks += _join(conn, run_pk, joins)
     if chunks:
-        conn.execute(series_chunks.insert(), _rows(run_pk, chunks))
+        conn.execute(_INSERT, _rows(run_pk, chunks))
     return total
 
 
