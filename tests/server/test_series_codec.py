@@ -38,7 +38,7 @@ def test_a_chunk_decodes_to_what_was_encoded(points: list[tuple[int, float]]) ->
 
 def buckets_of(sketch: bytes, chunk: codec.Chunk) -> list[tuple[float, ...]]:
     """A chunk's sketch read back, as its row gives it to a reader, bucket by bucket."""
-    read = codec.read_sketch(sketch, chunk.first_step, chunk.last_step, len(chunk))
+    read = codec.read_sketches([sketch], [chunk.first_step], [chunk.last_step], [len(chunk)])
     columns = (read.first_steps, read.last_steps, read.mins, read.maxs, read.lasts, read.counts)
     return list(zip(*(column.tolist() for column in columns), strict=True))
 

@@ -189,17 +189,13 @@ class Buckets:
         return Buckets(*columns)
 
 
-def read_sketch(data: bytes, first_step: int, last_step: int, count: int) -> Buckets:
-    """The buckets of a chunk's sketch; its row's ``first_step``, ``last_step`` and ``count`` give
-    a regular sketch's steps and counts."""
-    return read_sketches([data], [first_step], [last_step], [count])
-
-
 def read_sketches(
     datas: Sequence[bytes], first_steps: Sequence[int], last_steps: Sequence[int], counts: Sequence[int]
 ) -> Buckets:
-    """``read_sketch`` of many chunks, their buckets concatenated in order. Vectorised: a chart of
-    100 runs reads some 10,000 sketches, and an array per sketch would cost more than the chart."""
+    """The buckets of chunks' sketches, concatenated in order; each chunk's row gives its first step,
+    last step and point count (a regular sketch's steps and counts follow from them). Vectorised: a
+    chart of 100 runs reads some 10,000 sketches, and an array per sketch would cost more than the
+    chart."""
     count = np.asarray(counts, dtype=np.int64)
     sizes = np.fromiter(map(len, datas), dtype=np.int64, count=len(datas))
     regular = sizes == np.minimum(count, SKETCH_BUCKETS) * REGULAR_BYTES

@@ -439,29 +439,33 @@ def _bin_downsampled(
     owners: list[int] = []
     for order, plan in enumerate(binned_plans):
         for ch in plan.chunks:
-            if plan.mode == "sketch" and ch.points is None:
+            use_sketch = plan.mode == "sketch" and ch.points is None
+            if use_sketch:
                 sketched.append(ch)
                 lengths.append(codec.sketch_buckets(ch.count))
             else:
                 assert ch.points is not None
                 decoded.append(point_atoms(ch.points.steps, ch.points.values))
                 lengths.append(len(ch.points))
-            from_sketch.append(plan.mode == "sketch" and ch.points is None)
+            from_sketch.append(use_sketch)
             owners.append(order)
-    atoms = _atoms(sketched, decoded, np.repeat(from_sketch, lengths))
+    atoms = _atoms(sketched, decoded, from_sketch, lengths)
     series_index = np.repeat(np.asarray(owners, dtype=np.int64), lengths)
     lo_grid = np.array([grids[p.ref.pk][0] for p in binned_plans], dtype=np.float64)
     hi_grid = np.array([grids[p.ref.pk][1] for p in binned_plans], dtype=np.float64)
     return bin_atoms(atoms, series_index, lo_grid, hi_grid, points, len(binned_plans)), binned_at
 
 
-def _atoms(sketched: list[_Chunk], decoded: list[codec.Buckets], from_sketch: np.ndarray) -> codec.Buckets:
-    """The atoms of the pieces in order: the buckets of ``sketched`` where ``from_sketch``, the
-    ``decoded`` points elsewhere."""
+def _atoms(
+    sketched: list[_Chunk], decoded: list[codec.Buckets], from_sketch: list[bool], lengths: list[int]
+) -> codec.Buckets:
+    """The atoms of the pieces in order (``lengths`` atoms each): the buckets of ``sketched`` where
+    ``from_sketch``, the ``decoded`` points elsewhere."""
     sketches = _sketches(sketched)
-    if not decoded:
+    if not decoded:  # a chart of whole sketches: no mask to build
         return sketches
-    return codec.Buckets.interleave(from_sketch, sketches, codec.Buckets.concat(decoded))
+    mask = np.repeat(from_sketch, lengths)
+    return codec.Buckets.interleave(mask, sketches, codec.Buckets.concat(decoded))
 
 
 def _series(
