@@ -480,11 +480,16 @@ def test_async_routes_do_not_block_the_event_loop(app: FastAPI, client: TestClie
     """A blocking call on the event loop stalls every other request; SQL and blob I/O belong in
     the thread pool (plain ``def`` routes and dependencies run there)."""
     _blocking.blob_root = str(Path(app.state.config.blob_root).resolve())
-    sa.event.listen(sa.Engine, "before_cursor_execute", _blocking.statement)  # the reader and the writer
+    # The reader and the writer, each on its own: a listener on the Engine class would leave the
+    # class's event flag set for every engine this process makes afterwards.
+    engines = (app.state.db.engine, app.state.db._writer)
+    for engine in engines:
+        sa.event.listen(engine, "before_cursor_execute", _blocking.statement)
     try:
         called = _exercise_async_routes(client, client.headers["Authorization"].split()[1])
     finally:
-        sa.event.remove(sa.Engine, "before_cursor_execute", _blocking.statement)
+        for engine in engines:
+            sa.event.remove(engine, "before_cursor_execute", _blocking.statement)
         _blocking.blob_root = None
     assert _blocking.found == []
     # Server-sent events only subscribe to the live hub; their access check is a plain def.
