@@ -4,6 +4,7 @@ says, bucket by bucket, what a plain reading of the points says."""
 from __future__ import annotations
 
 import math
+import zlib
 
 import numpy as np
 from hypothesis import given
@@ -153,3 +154,35 @@ def test_the_chunks_of_series_at_the_same_steps_encode_as_each_alone(
         alone = codec.Chunk(chunk.steps, row.copy())
         assert (encoded[i], sketches[i]) == (codec.encode(alone), codec.sketch(alone))
         assert codec.decode(encoded[i]).values.tobytes() == row.tobytes()
+
+
+def compressed(chunk: codec.Chunk) -> bytes:
+    """A chunk as every chunk was stored before small ones were left uncompressed."""
+    deltas = np.diff(chunk.steps, prepend=np.int64(0)).astype("<i8")
+    planes = [
+        array.view(np.uint8).reshape(-1, 8).T.tobytes() for array in (deltas, chunk.values.astype("<f8"))
+    ]
+    return len(chunk).to_bytes(4, "little") + zlib.compress(b"".join(planes))
+
+
+@given(st.lists(POINTS, min_size=1, max_size=6), st.data())
+def test_chunks_read_together_as_each_alone_whether_stored_raw_or_compressed(
+    drawn: list[list[tuple[int, float]]], data: st.DataObject
+) -> None:
+    """A join decodes a key's main chunk (compressed), its staged rows (small: raw) and, in a store
+    written before, small chunks compressed too, all in one ``decode_joined``."""
+    chunks = [chunk_of(points) for points in drawn]
+    datas = [compressed(ch) if data.draw(st.booleans()) else codec.encode(ch) for ch in chunks]
+    for ch, stored, decoded in zip(chunks, datas, codec.decode_joined([[data] for data in datas]), strict=True):
+        assert decoded.steps.tolist() == ch.steps.tolist()
+        assert decoded.values.tobytes() == ch.values.tobytes()
+        assert codec.decode(stored).values.tobytes() == ch.values.tobytes()
+
+
+def test_a_small_chunk_is_stored_uncompressed_and_a_larger_one_compressed() -> None:
+    steps = np.arange(codec.RAW_MAX + 1, dtype=np.int64)
+    small, large = (
+        codec.encode(codec.Chunk(steps[:n], np.zeros(n))) for n in (codec.RAW_MAX, codec.RAW_MAX + 1)
+    )
+    assert len(small) == 4 + codec.RAW_MAX * 16, "the count, then the step and value bytes as they are"
+    assert len(large) < 4 + 16 * (codec.RAW_MAX + 1) // 4, "zeros and unit steps compress"

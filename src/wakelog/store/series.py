@@ -6,7 +6,10 @@ each a row holding:
 * ``data`` — the full-resolution points: step deltas (int64) then values (float64), each
   byte-shuffled (byte 0 of every number, then byte 1, …) and zlib-compressed. Shuffling groups
   the slowly changing high bytes of neighbouring floats, which is what lets zlib shrink them;
-  a logged scalar costs about 6-9 bytes here.
+  a logged scalar costs about 6-9 bytes here. A chunk of at most ``RAW_MAX`` points (a live
+  run's staged append, joined into a main chunk a few batches later) is stored uncompressed:
+  zlib's fixed cost per call is most of what encoding it would cost, and saves a few bytes. The
+  point count ahead of the bytes says which (``RAW_FLAG``).
 * ``sketch`` — ``SKETCH_BUCKETS`` consecutive-point buckets (one per point in a smaller chunk), each
   (first step, last step, min, max, last value, count). Coarse reads (a 1,000-point chart of a
   100k-step series) use the sketches alone and never decompress ``data``. A bucket is stored as
@@ -43,6 +46,10 @@ SKETCH_BUCKETS = 64
 SKETCH_FIELDS = 6  # first_step, last_step, min, max, last, count
 FULL_BYTES = SKETCH_FIELDS * 8  # a bucket of a chunk whose steps are irregular
 REGULAR_BYTES = 3 * 8  # min, max, last: a bucket of an evenly spaced chunk
+#: A chunk of at most this many points is stored uncompressed (a live batch's append).
+RAW_MAX = SKETCH_BUCKETS
+#: Set in a stored chunk's point count when its bytes are not compressed (counts stay far below).
+RAW_FLAG = 1 << 31
 #: A regular sketch's steps are recomputed in float64 (first + index × stride); below this, every
 #: step, span and product is an integer float64 holds exactly. A chunk with a step past it keeps
 #: the full format, whose steps are float64 as stored.
@@ -79,33 +86,47 @@ def encode_many(steps: np.ndarray, values: np.ndarray) -> list[bytes]:
     """``encode`` of a chunk per row of ``values`` (series × points), all at ``steps``: the keys of a
     live run's batch share their steps, so the byte shuffles are done once for all of them."""
     count = len(steps)
-    header = np.array([count], dtype="<u4").tobytes()
     deltas = _shuffle(np.diff(steps.astype("<i8", copy=False), prepend=np.int64(0)))
     planes = values.astype("<f8", copy=False).view(np.uint8).reshape(len(values), count, 8)
     shuffled = np.ascontiguousarray(planes.transpose(0, 2, 1)).reshape(len(values), -1)  # per row as _shuffle
+    if count <= RAW_MAX:
+        header = (count | RAW_FLAG).to_bytes(4, "little")
+        return [header + deltas + row.tobytes() for row in shuffled]
+    header = count.to_bytes(4, "little")
     return [header + zlib.compress(deltas + row.tobytes(), 1) for row in shuffled]
 
 
 def decode(data: bytes) -> Chunk:
-    return decode_many([data])[0]
+    return decode_joined([[data]])[0]
 
 
-def decode_many(datas: list[bytes]) -> list[Chunk]:
-    """``decode`` of each of ``datas``; those of the same point count are unshuffled together (a
-    join decodes a staged row of every key of a live run, all of a few points)."""
-    raws = [zlib.decompress(data[4:]) for data in datas]
+def decode_joined(groups: Sequence[Sequence[bytes]]) -> list[Chunk]:
+    """Each group of chunks decoded and joined into one, in order (a key's open chunk and its
+    staged rows, which a join turns into main chunks again). Chunks of the same point count, in
+    whichever group, are unshuffled together and put in place by one index: a join of a live run's
+    50 keys reads some 800 rows, most of a few points, and a step per row would cost more than
+    their points."""
+    datas = [data for group in groups for data in group]
+    raws: list[bytes] = []
+    counts: list[int] = []
+    for data in datas:
+        header = int.from_bytes(data[:4], "little")
+        raws.append(data[4:] if header & RAW_FLAG else zlib.decompress(data[4:]))
+        counts.append(header & ~RAW_FLAG)
+    starts = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)])
+    steps = np.empty(starts[-1], dtype=np.int64)
+    values = np.empty(starts[-1], dtype=np.float64)
     by_count: dict[int, list[int]] = {}
-    for index, data in enumerate(datas):
-        by_count.setdefault(int.from_bytes(data[:4], "little"), []).append(index)
-    chunks: dict[int, Chunk] = {}
+    for index, count in enumerate(counts):
+        by_count.setdefault(count, []).append(index)
     for count, members in by_count.items():
         joined = np.frombuffer(b"".join(raws[index] for index in members), dtype=np.uint8)
         items = joined.reshape(len(members), 2, 8, count).transpose(0, 1, 3, 2).copy()  # planes → numbers
-        steps = np.cumsum(items[:, 0].view("<i8").reshape(len(members), count), axis=1, dtype=np.int64)
-        values = items[:, 1].view("<f8").reshape(len(members), count).astype(np.float64, copy=False)
-        for row, index in enumerate(members):
-            chunks[index] = Chunk(steps[row], values[row])
-    return [chunks[index] for index in range(len(datas))]
+        at = starts[members][:, None] + np.arange(count)
+        steps[at] = np.cumsum(items[:, 0].view("<i8").reshape(len(members), count), axis=1, dtype=np.int64)
+        values[at] = items[:, 1].view("<f8").reshape(len(members), count)
+    ends = starts[np.cumsum([len(group) for group in groups])].tolist()
+    return [Chunk(steps[a:b], values[a:b]) for a, b in zip([0, *ends[:-1]], ends, strict=True)]
 
 
 def sketch(chunk: Chunk) -> bytes:

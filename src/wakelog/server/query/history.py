@@ -27,7 +27,7 @@ from wakelog.server.errors import InvalidRequest
 from wakelog.server.query.downsample import bin_atoms, interpolate, point_atoms
 from wakelog.store import series as codec
 from wakelog.store.chunks import select_rows
-from wakelog.store.database import binary_results
+from wakelog.store.database import binary_results, driver_rows
 from wakelog.store.schema import STREAM_HISTORY, STREAM_SYSTEM, history_objects, series_chunks
 
 STREAMS = {
@@ -332,10 +332,7 @@ def _overlapping_chunks(
         query = query.where(c.last_step >= union_lo)
     if union_hi is not None:
         query = query.where(c.first_step <= union_hi)
-    # Fetched whole from the driver's cursor (one call into psycopg's C row loader, not one per row:
-    # a 100-run chart has 10,000 rows; SQLAlchemy's row objects would cost a third of the fetch again).
-    with conn.execute(binary_results(query.order_by(c.run_pk, c.key, c.chunk))) as result:
-        rows = result.cursor.fetchall()
+    rows = driver_rows(conn, binary_results(query.order_by(c.run_pk, c.key, c.chunk)))  # 10,000 for 100 runs
     for run_pk, key, chunk, first_step, last_step, count, sketch in rows:
         groups.setdefault((run_pk, key), []).append(_Chunk(chunk, first_step, last_step, count, sketch))
     return groups

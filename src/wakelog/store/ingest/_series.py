@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import operator
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -20,14 +20,22 @@ import sqlalchemy as sa
 
 from wakelog.store import series as codec
 from wakelog.store.chunks import chunked
-from wakelog.store.database import binary_results
+from wakelog.store.database import binary_results, driver_rows
 from wakelog.store.schema import series_chunks
 
 Steps = npt.NDArray[np.int64]
 Values = npt.NDArray[np.float64]
 Series = tuple[int, str]  # stream, key
-#: A key's last stored chunk: stream, key, chunk, last_step, points (its count).
-Tail = sa.Row[Any, Any, Any, Any, Any]
+
+
+class Tail(NamedTuple):
+    """A key's last stored chunk."""
+
+    chunk: int
+    last_step: int
+    points: int
+
+
 #: A chunk to store: its series, its number, its points.
 Numbered = tuple[Series, int, codec.Chunk]
 
@@ -73,8 +81,8 @@ def _tails(conn: sa.Connection, run_pk: int, series: list[Series]) -> dict[Serie
     Each is found by the primary key, from its end: O(log n) however many chunks the run holds."""
     tails: dict[Series, Tail] = {}
     for some in chunked(series, TAIL_LOOKUPS):
-        rows = conn.execute(tails_query(len(some)), _series_params(run_pk, some))
-        tails.update(((row.stream, row.key), row) for row in rows)
+        rows = driver_rows(conn, tails_query(len(some)), _series_params(run_pk, some))
+        tails.update(((stream, key), Tail(chunk, last, points)) for stream, key, chunk, last, points in rows)
     return tails
 
 
@@ -132,8 +140,8 @@ def _join(
         params = _series_params(run_pk, some)
         for index, series in enumerate(some):
             params[f"a{index}"], params[f"b{index}"] = ranges[series]
-        for row in conn.execute(_open_rows_query(len(some)), params):
-            stored[(row.stream, row.key)].append((row.chunk, bytes(row.data)))
+        for stream, key, chunk, data in driver_rows(conn, _open_rows_query(len(some)), params):
+            stored[(stream, key)].append((chunk, bytes(data)))
     conn.execute(
         _DELETE_RANGE,
         [
@@ -141,13 +149,10 @@ def _join(
             for (stream, key), (lo, hi) in ranges.items()
         ],
     )
-    ordered = {series: [data for _, data in sorted(pairs)] for series, pairs in stored.items()}
-    decoded = iter(codec.decode_many([data for datas in ordered.values() for data in datas]))
+    opened = codec.decode_joined([[data for _, data in sorted(pairs)] for pairs in stored.values()])
     chunks: list[Numbered] = []
-    for series, (_, steps, values) in joins.items():
-        old = [next(decoded) for _ in ordered[series]]
-        opened = codec.Chunk(np.concatenate([c.steps for c in old]), np.concatenate([c.values for c in old]))
-        chunks += _numbered(series, ranges[series][0], codec.merge(opened, steps, values))
+    for (series, (_, steps, values)), tail in zip(joins.items(), opened, strict=True):
+        chunks += _numbered(series, ranges[series][0], codec.merge(tail, steps, values))
     return chunks
 
 
