@@ -165,18 +165,20 @@ def compressed(chunk: codec.Chunk) -> bytes:
     return len(chunk).to_bytes(4, "little") + zlib.compress(b"".join(planes))
 
 
-@given(st.lists(POINTS, min_size=1, max_size=6), st.data())
-def test_chunks_read_together_as_each_alone_whether_stored_raw_or_compressed(
-    drawn: list[list[tuple[int, float]]], data: st.DataObject
+@given(st.lists(st.lists(POINTS, max_size=4), min_size=1, max_size=4), st.data())
+def test_groups_of_chunks_decode_joined_whether_stored_raw_or_compressed(
+    drawn: list[list[list[tuple[int, float]]]], data: st.DataObject
 ) -> None:
-    """A join decodes a key's main chunk (compressed), its staged rows (small: raw) and, in a store
-    written before, small chunks compressed too, all in one ``decode_joined``."""
-    chunks = [chunk_of(points) for points in drawn]
-    datas = [compressed(ch) if data.draw(st.booleans()) else codec.encode(ch) for ch in chunks]
-    for ch, stored, decoded in zip(chunks, datas, codec.decode_joined([[data] for data in datas]), strict=True):
-        assert decoded.steps.tolist() == ch.steps.tolist()
-        assert decoded.values.tobytes() == ch.values.tobytes()
-        assert codec.decode(stored).values.tobytes() == ch.values.tobytes()
+    """A join decodes each key's rows into one chunk: its main chunk (compressed), its staged rows
+    (small: raw) and, in a store written before, small chunks compressed too, all in one pass."""
+    groups = [[chunk_of(points) for points in group] for group in drawn]
+    stored = [[compressed(ch) if data.draw(st.booleans()) else codec.encode(ch) for ch in g] for g in groups]
+    for group, joined in zip(groups, codec.decode_joined(stored), strict=True):
+        assert joined.steps.tolist() == [step for ch in group for step in ch.steps.tolist()]
+        assert joined.values.tobytes() == b"".join(ch.values.tobytes() for ch in group), "bit for bit"
+    for group, datas in zip(groups, stored, strict=True):
+        for ch, one in zip(group, datas, strict=True):
+            assert codec.decode(one).values.tobytes() == ch.values.tobytes()
 
 
 def test_a_small_chunk_is_stored_uncompressed_and_a_larger_one_compressed() -> None:
