@@ -1,4 +1,5 @@
-"""INSERT … ON CONFLICT for both backends (SQLite and PostgreSQL spell it alike in SQLAlchemy)."""
+"""INSERT … ON CONFLICT for both backends (SQLite and PostgreSQL spell it alike in SQLAlchemy), and
+plain inserts of many rows the fastest way each backend has."""
 
 from __future__ import annotations
 
@@ -24,6 +25,36 @@ def upsert(
     """Insert ``rows``; on a key conflict update the ``update`` columns (or do nothing)."""
     if rows:
         conn.execute(_upsert(conn.dialect.name, table, tuple(keys), tuple(update or ())), rows)
+
+
+def insert_rows(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (every column of ``table`` in each). On PostgreSQL by ``COPY``: psycopg
+    writes the rows in C, where an executemany costs a round of Python per row (a live batch's 51
+    chunk rows: 0.46 against 1.8 ms of the server's CPU, and a third of the time holding the
+    connection). A failure comes as SQLAlchemy's error for it, as an ``execute``'s would."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        conn.execute(_plain_insert(table), rows)
+        return
+    import psycopg
+
+    names = [column.name for column in table.columns]
+    statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
+    driver: psycopg.Connection[Any] = conn.connection.dbapi_connection  # type: ignore[assignment]
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row([row[name] for name in names])
+    except psycopg.Error as exc:
+        raise sa.exc.DBAPIError.instance(statement, None, exc, psycopg.Error, dialect=conn.dialect) from exc
+
+
+@functools.cache
+def _plain_insert(table: sa.Table) -> sa.Insert:
+    """Built once per table: SQLAlchemy finds a statement's compiled form by a key it makes per
+    statement object."""
+    return table.insert()
 
 
 def upsert_merging(

@@ -22,6 +22,7 @@ from wakelog.store import series as codec
 from wakelog.store.chunks import chunked
 from wakelog.store.database import binary_results, driver_rows
 from wakelog.store.schema import series_chunks
+from wakelog.store.upsert import insert_rows
 
 Steps = npt.NDArray[np.int64]
 Values = npt.NDArray[np.float64]
@@ -38,11 +39,6 @@ class Tail(NamedTuple):
 
 #: A chunk to store: its series, its number, its points.
 Numbered = tuple[Series, int, codec.Chunk]
-
-
-#: Built once, like every statement of a live run's batch: SQLAlchemy finds a statement's compiled
-#: form by a cache key it makes once per statement object, so a new object costs a new key each time.
-_INSERT = series_chunks.insert()
 
 
 def write_series(
@@ -71,8 +67,7 @@ def write_series(
             joins[series] = (tail.chunk, step_array, value_array)
     if joins:
         chunks += _join(conn, run_pk, joins)
-    if chunks:
-        conn.execute(_INSERT, _rows(run_pk, chunks))
+    insert_rows(conn, series_chunks, _rows(run_pk, chunks))
     return total
 
 
