@@ -31,7 +31,7 @@ from wakelog.store.schema import (
     run_files,
     runs,
 )
-from wakelog.store.upsert import insert_missing, upsert
+from wakelog.store.upsert import insert_missing, insert_rows, upsert
 
 
 @dataclass
@@ -362,8 +362,9 @@ def _write_lines(conn: sa.Connection, run_pk: int, lines: list[tuple[str, float,
             console_lines.c.run_pk == run_pk
         )
     ).scalar_one()
-    conn.execute(
-        console_lines.insert(),
+    insert_rows(
+        conn,
+        console_lines,
         [
             {"run_pk": run_pk, "line": start + 1 + i, "stream": stream, "time": when, "text": json_safe(text)}
             for i, (stream, when, text) in enumerate(lines)
