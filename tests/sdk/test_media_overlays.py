@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 from pathlib import Path
@@ -13,7 +14,7 @@ from PIL import Image as PILImage
 
 import wakelog
 from tests.conftest import history, records
-from wakelog.sdk.media import BoundingBoxes2D, Classes, Image, ImageMask
+from wakelog.sdk.media import BoundingBoxes2D, Classes, Image, ImageMask, _figures
 
 LABELS = {0: "background", 1: "road", 2: "car"}
 
@@ -275,6 +276,28 @@ def test_matplotlib_figure_axes_and_pyplot(tmp_path: Path) -> None:
             assert fmt == "PNG" and (stub["width"], stub["height"]) == size == (100, 50)
     finally:
         plt.close(fig)
+
+
+def test_a_plotly_render_that_fails_in_the_browser_is_tried_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """kaleido's Chromium tab may not be ready on a loaded machine; the image is not lost to it,
+    and a render that keeps failing says why after a bounded number of tries."""
+    pio = pytest.importorskip("plotly.io")
+    calls: list[dict[str, Any]] = []
+
+    def render(figure: dict[str, Any], format: str, *, failures: int) -> bytes:
+        calls.append(figure)
+        if len(calls) <= failures:
+            raise RuntimeError("ReferenceError: kaleido_scopes is not defined")
+        return b"png"
+
+    monkeypatch.setattr(pio, "to_image", functools.partial(render, failures=_figures.RENDER_TRIES - 1))
+    assert _figures.plotly_png({"data": []}) == b"png"
+    assert len(calls) == _figures.RENDER_TRIES
+    calls.clear()
+    monkeypatch.setattr(pio, "to_image", functools.partial(render, failures=_figures.RENDER_TRIES))
+    with pytest.raises(RuntimeError, match="kaleido_scopes"):
+        _figures.plotly_png({"data": []})
+    assert len(calls) == _figures.RENDER_TRIES
 
 
 def test_plotly_figure_rendered_later_from_a_snapshot(tmp_path: Path) -> None:

@@ -52,6 +52,12 @@ def plotly_json(fig: Any) -> dict[str, Any]:
     return copy.deepcopy(snapshot)
 
 
+#: Renders tried per figure. kaleido drives a Chromium tab; on a loaded machine its page's script
+#: may not have run yet when kaleido calls into it ("kaleido_scopes is not defined"), which a second
+#: render does not meet.
+RENDER_TRIES = 3
+
+
 def plotly_png(figure: dict[str, Any]) -> bytes:
     """Render a plotly figure (its JSON form) to PNG with kaleido."""
     try:
@@ -60,11 +66,17 @@ def plotly_png(figure: dict[str, Any]) -> bytes:
         raise ImportError(
             "Image of a plotly figure needs plotly and kaleido: pip install 'wakelog[figures]'"
         ) from None
-    try:
-        png: bytes = pio.to_image(figure, format="png")
-    except (ImportError, ValueError) as exc:
-        raise ImportError(
-            f"Image of a plotly figure needs kaleido (and a Chromium it can start): "
-            f"pip install 'wakelog[figures]' ({exc})"
-        ) from None
-    return png
+    for attempt in range(RENDER_TRIES):
+        try:
+            png: bytes = pio.to_image(figure, format="png")
+        except (ImportError, ValueError) as exc:
+            raise ImportError(
+                f"Image of a plotly figure needs kaleido (and a Chromium it can start): "
+                f"pip install 'wakelog[figures]' ({exc})"
+            ) from None
+        except Exception:
+            if attempt == RENDER_TRIES - 1:
+                raise
+            continue
+        return png
+    raise AssertionError("unreachable")
