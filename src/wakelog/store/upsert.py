@@ -40,7 +40,8 @@ def insert_rows(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]
     import psycopg
 
     names = [column.name for column in table.columns]
-    statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
+    quote = conn.dialect.identifier_preparer.quote
+    statement = f"COPY {quote(table.name)} ({', '.join(map(quote, names))}) FROM STDIN"
     driver: psycopg.Connection[Any] = conn.connection.dbapi_connection  # type: ignore[assignment]
     try:
         with driver.cursor() as cursor, cursor.copy(statement) as copy:

@@ -66,17 +66,22 @@ def plotly_png(figure: dict[str, Any]) -> bytes:
         raise ImportError(
             "Image of a plotly figure needs plotly and kaleido: pip install 'wakelog[figures]'"
         ) from None
-    for attempt in range(RENDER_TRIES):
+    for _ in range(RENDER_TRIES - 1):
         try:
-            png: bytes = pio.to_image(figure, format="png")
-        except (ImportError, ValueError) as exc:
-            raise ImportError(
-                f"Image of a plotly figure needs kaleido (and a Chromium it can start): "
-                f"pip install 'wakelog[figures]' ({exc})"
-            ) from None
+            return _render(pio, figure)
+        except ImportError:
+            raise
         except Exception:
-            if attempt == RENDER_TRIES - 1:
-                raise
-            continue
-        return png
-    raise AssertionError("unreachable")
+            continue  # the tab was not ready: a new render starts another
+    return _render(pio, figure)
+
+
+def _render(pio: Any, figure: dict[str, Any]) -> bytes:
+    try:
+        png: bytes = pio.to_image(figure, format="png")
+    except (ImportError, ValueError) as exc:
+        raise ImportError(
+            f"Image of a plotly figure needs kaleido (and a Chromium it can start): "
+            f"pip install 'wakelog[figures]' ({exc})"
+        ) from None
+    return png
