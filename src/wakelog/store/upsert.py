@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from wakelog.store.driver import driver_errors, execute_many
+
 if TYPE_CHECKING:
     from sqlalchemy.dialects.postgresql import Insert as PostgresInsert
     from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
@@ -28,33 +30,28 @@ def upsert(
 
 
 def insert_rows(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    """Insert ``rows`` (every column of ``table`` in each). On PostgreSQL by ``COPY``: psycopg
-    writes the rows in C, where an executemany costs a round of Python per row (a live batch's 51
-    chunk rows: 0.46 against 1.8 ms of the server's CPU, and a third of the time holding the
-    connection). A failure comes as SQLAlchemy's error for it, as an ``execute``'s would."""
+    """Insert ``rows`` (every column of ``table`` in each; plain values, ``store/driver.py``). On
+    PostgreSQL by ``COPY``: psycopg writes the rows in C, where an executemany costs a round of
+    Python per row (a live batch's 51 chunk rows: 0.46 against 1.8 ms of the server's CPU, and a
+    third of the time holding the connection). On SQLite by the driver's executemany. A failure
+    comes as SQLAlchemy's error for it, as an ``execute``'s would."""
     if not rows:
         return
     if conn.dialect.name != "postgresql":
-        conn.execute(_plain_insert(table), rows)
+        execute_many(conn, _plain_insert(table), rows)
         return
-    import psycopg
-
     names = [column.name for column in table.columns]
     quote = conn.dialect.identifier_preparer.quote
     statement = f"COPY {quote(table.name)} ({', '.join(map(quote, names))}) FROM STDIN"
-    driver: psycopg.Connection[Any] = conn.connection.dbapi_connection  # type: ignore[assignment]
-    try:
-        with driver.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row([row[name] for name in names])
-    except psycopg.Error as exc:
-        raise sa.exc.DBAPIError.instance(statement, None, exc, psycopg.Error, dialect=conn.dialect) from exc
+    driver: Any = conn.connection.dbapi_connection
+    with driver_errors(conn, statement), driver.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([row[name] for name in names])
 
 
 @functools.cache
 def _plain_insert(table: sa.Table) -> sa.Insert:
-    """Built once per table: SQLAlchemy finds a statement's compiled form by a key it makes per
-    statement object."""
+    """Built once per table: its compiled form is kept per statement object (``store/driver.py``)."""
     return table.insert()
 
 
@@ -66,9 +63,9 @@ def upsert_merging(
     merge: Callable[[Any], dict[str, Any]],
 ) -> None:
     """Insert ``rows``; on a key conflict set the columns ``merge(excluded)`` gives (SQL expressions
-    over the stored row's columns and ``excluded``, the row that was to be inserted)."""
-    if rows:
-        conn.execute(_merging(conn.dialect.name, table, tuple(keys), merge), rows)
+    over the stored row's columns and ``excluded``, the row that was to be inserted). Run on the
+    driver (``store/driver.py``): rows of plain values only."""
+    execute_many(conn, _merging(conn.dialect.name, table, tuple(keys), merge), rows)
 
 
 # Built once per dialect and shape: ingest upserts on every batch, and building the statement cost

@@ -20,7 +20,8 @@ import sqlalchemy as sa
 
 from wakelog.store import series as codec
 from wakelog.store.chunks import chunked
-from wakelog.store.database import binary_results, driver_rows
+from wakelog.store.database import binary_results
+from wakelog.store.driver import execute_many, fetch_all
 from wakelog.store.schema import series_chunks
 from wakelog.store.upsert import insert_rows
 
@@ -76,7 +77,7 @@ def _tails(conn: sa.Connection, run_pk: int, series: list[Series]) -> dict[Serie
     Each is found by the primary key, from its end: O(log n) however many chunks the run holds."""
     tails: dict[Series, Tail] = {}
     for some in chunked(series, TAIL_LOOKUPS):
-        rows = driver_rows(conn, tails_query(len(some)), _series_params(run_pk, some))
+        rows = fetch_all(conn, tails_query(len(some)), _series_params(run_pk, some))
         tails.update(((stream, key), Tail(chunk, last, points)) for stream, key, chunk, last, points in rows)
     return tails
 
@@ -135,9 +136,10 @@ def _join(
         params = _series_params(run_pk, some)
         for index, series in enumerate(some):
             params[f"a{index}"], params[f"b{index}"] = ranges[series]
-        for stream, key, chunk, data in driver_rows(conn, _open_rows_query(len(some)), params):
+        for stream, key, chunk, data in fetch_all(conn, _open_rows_query(len(some)), params):
             stored[(stream, key)].append((chunk, bytes(data)))
-    conn.execute(
+    execute_many(
+        conn,
         _DELETE_RANGE,
         [
             {"at_run": run_pk, "at_stream": stream, "at_key": key, "lo": lo, "hi": hi}
