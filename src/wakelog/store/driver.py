@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Iterator, Mapping, Sequence
+import operator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple, cast
 
 import sqlalchemy as sa
@@ -26,7 +27,7 @@ from wakelog.store.database import BINARY_RESULTS
 
 class _Compiled(NamedTuple):
     sql: str
-    names: tuple[str, ...] | None  # the parameters' order (positional: SQLite); None for named ones
+    ordered: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None  # the parameters in order (SQLite's ``?``)
     constants: dict[str, Any]  # values the statement binds itself (a literal in an expression)
     binary: bool  # results in PostgreSQL's binary format (``database.binary_results``)
 
@@ -35,17 +36,26 @@ class _Compiled(NamedTuple):
 def _compiled(dialect: sa.Dialect, statement: sa.Executable) -> _Compiled:
     compiled = cast(sa.ClauseElement, statement).compile(dialect=dialect)
     assert isinstance(compiled, sa.sql.compiler.SQLCompiler)
-    names = compiled.positiontup
     constants = {name: value for name, value in compiled.params.items() if value is not None}
     binary = bool(statement.get_execution_options().get(BINARY_RESULTS))
-    return _Compiled(compiled.string, None if names is None else tuple(names), constants, binary)
+    return _Compiled(compiled.string, _in_order(compiled.positiontup), constants, binary)
+
+
+def _in_order(names: Sequence[str] | None) -> Callable[[Mapping[str, Any]], tuple[Any, ...]] | None:
+    """A mapping's values as the tuple of ``names`` (in C: a row's parameters cost more than its
+    insert otherwise); None for a driver that takes parameters by name."""
+    if names is None:
+        return None
+    if len(names) == 1:
+        (name,) = names
+        return lambda values: (values[name],)
+    return operator.itemgetter(*names)
 
 
 def _parameters(compiled: _Compiled, values: Mapping[str, Any]) -> Any:
-    if compiled.names is None:
-        return {**compiled.constants, **values} if compiled.constants else values
-    constants = compiled.constants
-    return tuple(values[name] if name in values else constants[name] for name in compiled.names)
+    if compiled.constants:
+        values = {**compiled.constants, **values}
+    return values if compiled.ordered is None else compiled.ordered(values)
 
 
 def fetch_all(

@@ -236,7 +236,7 @@ def _apply(
         found = key_registry.batch_entries(batch.config, batch.metric_defs, batch.points)
         if "summary" in values:  # a number set without logging makes its key "loose" (sorting reads JSON)
             logged = key_registry.summary_keys(batch.points)  # these have their row now
-            found.update(key_registry.loose_entries(conn, run, values["summary"], logged))
+            found.update(key_registry.loose_entries(conn, run, _changed_summary(batch, values), logged))
         pending.append(key_registry.register(conn, run, found))
         if forking is not None:
             metadata = values.get("run_metadata", run.run_metadata or {})
@@ -325,6 +325,15 @@ def _run_values(run: Any, batch: Batch) -> dict[str, Any]:
         values["summary"] = summary
     _note_lost(run, batch, values)
     return values
+
+
+def _changed_summary(batch: Batch, values: dict[str, Any]) -> dict[str, Any]:
+    """The part of the run's new summary JSON the batch set: the rest was there before, its loose
+    keys registered then (a live batch changes only its logged keys, 50 of them a second)."""
+    summary: dict[str, Any] = values["summary"]
+    if batch.final_summary is not None:
+        return summary  # sent whole: anything in it may be new
+    return {key: summary[key] for key in batch.summary_update if key in summary}
 
 
 def _newer_than_edits(run: Any, batch: Batch) -> dict[str, Any]:

@@ -12,7 +12,6 @@ import numpy as np
 import sqlalchemy as sa
 
 from wakelog.store.chunks import chunked
-from wakelog.store.ingest._columns import db_float
 from wakelog.store.key_registry import summary_keys
 from wakelog.store.schema import STREAM_HISTORY, summaries
 from wakelog.store.upsert import upsert_merging
@@ -38,26 +37,34 @@ def write_summaries(
         by_length.setdefault(len(points[(STREAM_HISTORY, key)][0]), []).append(key)
     for group in by_length.values():
         table = np.array([points[(STREAM_HISTORY, key)][1] for key in group], dtype=np.float64)
-        lows = np.fmin.reduce(table, axis=1).tolist()  # NaN is left out (NaN only if all are: NULL)
-        highs = np.fmax.reduce(table, axis=1).tolist()
+        lows = np.fmin.reduce(table, axis=1)  # NaN is left out (NaN only if all are: NULL)
+        highs = np.fmax.reduce(table, axis=1)
         totals = np.where(np.isfinite(table), table, 0.0).sum(axis=1).tolist()
-        columns = zip(group, table[:, 0].tolist(), table[:, -1].tolist(), lows, highs, totals, strict=True)
+        columns = zip(group, *map(_nullable, (table[:, 0], table[:, -1], lows, highs)), totals, strict=True)
         for key, first, last, low, high, total in columns:
             rows.append(
                 {
                     "run_pk": run_pk,
                     "project_id": project_id,
                     "key": key,
-                    "last": db_float(last),
-                    "min": db_float(low),
-                    "max": db_float(high),
-                    "first": db_float(first),
+                    "last": last,
+                    "min": low,
+                    "max": high,
+                    "first": first,
                     "total": total,
                     "count": table.shape[1],
                     "last_step": int(points[(STREAM_HISTORY, key)][0][-1]),
                 }
             )
     upsert_merging(conn, summaries, rows, ["run_pk", "key"], _merged)
+
+
+def _nullable(column: np.ndarray) -> list[float | None]:
+    """A column's numbers as Python floats, NaN as None (stored as NULL: SQL cannot order NaN)."""
+    values: list[float | None] = column.tolist()
+    for index in np.flatnonzero(np.isnan(column)).tolist():
+        values[index] = None
+    return values
 
 
 def _merged(new: Any) -> dict[str, Any]:
