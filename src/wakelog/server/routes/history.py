@@ -30,12 +30,14 @@ from wakelog.server.http import (
     array_encoder,
     binary_array,
     check_texts,
+    json_numbers,
     json_response,
     msgpack_response,
     not_found,
     project_path,
     refuse_nul,
     run_path,
+    series_json_response,
     wants_msgpack,
 )
 from wakelog.server.permissions import Viewer
@@ -108,7 +110,7 @@ def _body(series: list[Series], query: HistoryQuery, msgpack: bool) -> dict[str,
             "key": s.key,
             "downsampled": s.downsampled,
             "count": s.count,
-            "steps": binary_array(s.steps) if msgpack else s.steps.tolist(),
+            "steps": binary_array(s.steps) if msgpack else json_numbers(s.steps),
             "values": encode(s.values),
             "min": encode(s.mins),
             "max": encode(s.maxs),
@@ -150,7 +152,7 @@ def _answer(
         x_max=query.x_max,
     )
     body = _body(series, query, msgpack)
-    return msgpack_response(body, timer) if msgpack else json_response(body, timer)
+    return msgpack_response(body, timer) if msgpack else series_json_response(body, timer)
 
 
 def _project_history(
