@@ -19,7 +19,7 @@ things = sa.Table(
     sa.Column("data", sa.LargeBinary),
 )
 
-#: Parameters named in another order than they appear, and a value bound by the statement (2).
+#: Parameters named in another order than the driver takes them (``?`` on SQLite: by position).
 _SCALED = sa.text(
     "SELECT name, count * :factor + 2, data FROM driver_things WHERE count >= :least ORDER BY name"
 )
@@ -27,6 +27,7 @@ _SCALED_BINARY = binary_results(sa.text("SELECT name, data FROM driver_things WH
 
 
 def _adding(dialect: str) -> sa.Executable:
+    """An upsert that adds to the stored count: its 100 is a value the statement binds itself."""
     insert = sa.dialects.postgresql.insert if dialect == "postgresql" else sa.dialects.sqlite.insert
     statement = insert(things)
     return statement.on_conflict_do_update(
