@@ -315,6 +315,7 @@ def _exercise_wandb_routes(client: TestClient) -> list[tuple[str, str, dict[str,
 def _exercise_async_routes(client: TestClient, key: str) -> set[str]:
     """Call every async route once, successfully where it can be; the route names called."""
     called: list[tuple[str, str, dict[str, Any]]] = [
+        ("GET", "/api/v1/health", {}),
         (
             "POST",
             f"/api/v1/runs/{RUN}/records",
