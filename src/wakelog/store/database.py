@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -42,15 +42,6 @@ def binary_results(statement: Executable) -> Executable:
     other reads keep the text format SQLAlchemy's type handling is tested with.
     """
     return statement.execution_options(**{BINARY_RESULTS: True})
-
-
-def driver_rows(conn: sa.Connection, statement: sa.Executable, params: Any = None) -> Sequence[Any]:
-    """All of ``statement``'s rows as the driver's own tuples: fetched in one call into its C row
-    loader, without SQLAlchemy's row objects (a third again of the fetch for the thousands of rows a
-    chart reads, a tenth of a millisecond for a live batch's 50 tails). Only for plain columns:
-    SQLAlchemy's result types (JSON, dates on SQLite) are not applied."""
-    with conn.execute(statement, params) as result:
-        return result.cursor.fetchall()
 
 
 class SchemaError(Error):

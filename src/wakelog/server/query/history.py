@@ -27,7 +27,8 @@ from wakelog.server.errors import InvalidRequest
 from wakelog.server.query.downsample import bin_atoms, interpolate, point_atoms
 from wakelog.store import series as codec
 from wakelog.store.chunks import select_rows
-from wakelog.store.database import binary_results, driver_rows
+from wakelog.store.database import binary_results
+from wakelog.store.driver import driver_rows
 from wakelog.store.schema import STREAM_HISTORY, STREAM_SYSTEM, history_objects, series_chunks
 
 STREAMS = {

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 MAX_INT64 = 2**63 - 1
 MAX_INT32 = 2**31 - 1
 _RUN_TEXT = {"name": 256, "group_name": 256, "job_type": 128, "notes": None, "host": 256, "state": 16}
@@ -37,6 +39,14 @@ def db_float(value: float | None) -> float | None:
     if value is None or math.isnan(value):
         return None
     return float(value)
+
+
+def db_floats(column: np.ndarray) -> list[float | None]:
+    """``db_float`` of a whole column at once (a batch's summary statistics, a key per row)."""
+    values: list[float | None] = column.tolist()
+    for index in np.flatnonzero(np.isnan(column)).tolist():
+        values[index] = None
+    return values
 
 
 def fit_run_fields(fields: dict[str, Any]) -> dict[str, Any]:

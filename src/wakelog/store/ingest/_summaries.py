@@ -12,6 +12,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from wakelog.store.chunks import chunked
+from wakelog.store.ingest._columns import db_floats
 from wakelog.store.key_registry import summary_keys
 from wakelog.store.schema import STREAM_HISTORY, summaries
 from wakelog.store.upsert import upsert_merging
@@ -40,7 +41,7 @@ def write_summaries(
         lows = np.fmin.reduce(table, axis=1)  # NaN is left out (NaN only if all are: NULL)
         highs = np.fmax.reduce(table, axis=1)
         totals = np.where(np.isfinite(table), table, 0.0).sum(axis=1).tolist()
-        columns = zip(group, *map(_nullable, (table[:, 0], table[:, -1], lows, highs)), totals, strict=True)
+        columns = zip(group, *map(db_floats, (table[:, 0], table[:, -1], lows, highs)), totals, strict=True)
         for key, first, last, low, high, total in columns:
             rows.append(
                 {
@@ -57,14 +58,6 @@ def write_summaries(
                 }
             )
     upsert_merging(conn, summaries, rows, ["run_pk", "key"], _merged)
-
-
-def _nullable(column: np.ndarray) -> list[float | None]:
-    """A column's numbers as Python floats, NaN as None (stored as NULL: SQL cannot order NaN)."""
-    values: list[float | None] = column.tolist()
-    for index in np.flatnonzero(np.isnan(column)).tolist():
-        values[index] = None
-    return values
 
 
 def _merged(new: Any) -> dict[str, Any]:
