@@ -249,6 +249,9 @@ def seed(config: Any, args: argparse.Namespace, sizes: dict[str, int], parts: se
 
 
 def main() -> None:
+    from wakelog.server.allocator import keep_freed_memory
+
+    keep_freed_memory()  # as `wakelog server` does, before any thread starts
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller data (ratios then mean little)")
     parser.add_argument("--batch", type=int, default=4096, help="steps per ingest batch when seeding")
