@@ -19,6 +19,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from wakelog._threads import start_background
+
 if TYPE_CHECKING:
     from wakelog.monitor.console import ConsoleCapture
 
@@ -85,7 +87,7 @@ class FdRedirect:
                 opened.remove(fd)
             self._ctrl_w, self._report_r = ctl_w, rep_r
             self._reader = threading.Thread(target=self._read_reports, name="wakelog-console", daemon=True)
-            self._reader.start()
+            start_background(self._reader)
             opened.remove(rep_r)  # the reader thread owns (and closes) it from here on
             os.dup2(out_w, 1)
             os.dup2(err_w, 2)

@@ -23,6 +23,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from wakelog._threads import start_background
+
 __all__ = ["SystemMonitor", "disk_token", "effective_cpu_count"]
 
 _log = logging.getLogger(__name__)
@@ -226,7 +228,7 @@ class SystemMonitor:
         self._stop.clear()
         t = threading.Thread(target=self._run, name="wakelog-system-monitor", daemon=True)
         try:
-            t.start()
+            start_background(t)
         except RuntimeError as exc:  # "can't start new thread": resource limits
             warnings.warn(f"wakelog: system metrics disabled: {exc}", stacklevel=2)
             return

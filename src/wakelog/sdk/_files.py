@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from wakelog._names import check_file_name
+from wakelog._threads import start_background
 from wakelog._warn import warn
 from wakelog.errors import UsageError
 from wakelog.runlog import RecordType
@@ -113,7 +114,7 @@ class FileSaver:
             self._emit(RecordType.FILES, {"files": records})
         if any(p == "live" for _, p in self._saved.values()) and self._watcher is None:
             self._watcher = threading.Thread(target=self._watch, name="wakelog-files", daemon=True)
-            self._watcher.start()
+            start_background(self._watcher)
         return saved
 
     def save_named(self, files: list[tuple[Path, str]]) -> list[str]:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from wakelog._threads import start_background
 from wakelog._warn import warn
 from wakelog.runlog import RecordType
 from wakelog.sdk import _hooks
@@ -45,7 +46,7 @@ class MetadataCapture:
         self._metadata: dict[str, Any] | None = None  # None until captured
 
     def start(self) -> None:
-        self._thread.start()
+        start_background(self._thread)
 
     def stop(self) -> None:
         """Let a short run still record its metadata before the exit record."""

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from wakelog._threads import start_background
 from wakelog.runlog.syncstate import SyncState
 
 #: How often the thread reads ``sync.json`` (wandb's client asks the server every 15 s or so).
@@ -31,7 +32,7 @@ class StopWatch:
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._watch, name="wakelog-stop-watch", daemon=True)
-        self._thread.start()
+        start_background(self._thread)
 
     def stop(self) -> None:
         self._done.set()

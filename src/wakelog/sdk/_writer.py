@@ -21,6 +21,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
+from wakelog._threads import start_background
 from wakelog._warn import warn
 from wakelog.runlog import RecordType, RunLogWriter
 from wakelog.runlog.writer import MAX_PENDING_BYTES, OpenFile, Shortfall, open_append
@@ -72,7 +73,7 @@ class RunWriter:
         self._report = True
         self._warned: set[str] = set()
         self._thread = threading.Thread(target=self._loop, name="wakelog-writer", daemon=True)
-        self._thread.start()
+        start_background(self._thread)
 
     # -- training-thread side ------------------------------------------------------------
     def put(self, kind: str, data: Any, when: float | None = None) -> None:

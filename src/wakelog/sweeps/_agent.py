@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from wakelog._backoff import Backoff
+from wakelog._threads import start_background
 from wakelog.errors import CommError, UsageError
 from wakelog.sdk._sweep import write_params
 from wakelog.sweeps._client import ServerUnavailable, SweepClient, SweepPath
@@ -140,7 +141,7 @@ class Agent:
         self.agent_id = self._retrying(register)
         report = AgentReport(agent_id=self.agent_id)
         beat = threading.Thread(target=self._beat_forever, name="wakelog-sweep-heartbeat", daemon=True)
-        beat.start()
+        start_background(beat)
         try:
             report.reason = self._loop(report)
         finally:

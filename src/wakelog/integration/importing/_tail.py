@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from wakelog._threads import start_background
 from wakelog.errors import Error
 from wakelog.integration.importing._run import RunIdentity
 from wakelog.runlog.syncstate import upload_lock
@@ -28,7 +29,7 @@ class Tail:
         self._thread = threading.Thread(target=self._run, name="wakelog-import-upload", daemon=True)
 
     def start(self) -> None:
-        self._thread.start()
+        start_background(self._thread)
 
     def stop(self) -> None:
         """Stop after the batch in flight (its ack is saved, so the final upload goes on from it)."""

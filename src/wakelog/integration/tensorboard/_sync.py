@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from wakelog._threads import start_background
 from wakelog._warn import warn
 from wakelog.integration.tensorboard._events import ValueConverter
 from wakelog.integration.tensorboard._reader import DamagedRecord, EventFile, is_event_file, library
@@ -74,7 +75,7 @@ class LogdirSync:
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="wakelog-tensorboard", daemon=True)
-        self._thread.start()
+        start_background(self._thread)
 
     def finish(self) -> None:
         """Stop polling, read what is left and log every buffered row."""

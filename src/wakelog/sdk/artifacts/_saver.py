@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from wakelog._artifacts import STAGING
+from wakelog._threads import start_background
 from wakelog._warn import warn
 from wakelog.runlog import RecordType
 from wakelog.sdk.artifacts._artifact import Artifact
@@ -40,7 +41,7 @@ class ArtifactSaver:
         self._emit = emit
         self._queue: queue.Queue[Any] = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name="wakelog-artifacts", daemon=True)
-        self._thread.start()
+        start_background(self._thread)
 
     def log(self, artifact: Artifact, client_id: str, aliases: list[str]) -> None:
         self._queue.put((RecordType.ARTIFACT, artifact, client_id, aliases))
