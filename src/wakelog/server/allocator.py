@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import ctypes
 import os
-import platform
 
 #: ``mallopt`` parameters (glibc's malloc.h).
 M_TRIM_THRESHOLD = -1
@@ -38,7 +37,14 @@ def operator_tuned() -> bool:
 def keep_freed_memory() -> bool:
     """Apply ``SETTINGS`` to this process's allocator; whether they were applied. Call it before
     the server starts its threads: a thread keeps the arena it was given."""
-    if platform.libc_ver()[0] != "glibc" or operator_tuned():
+    if not _glibc() or operator_tuned():
         return False
     mallopt = ctypes.CDLL(None).mallopt  # the process's own C library
     return all(mallopt(parameter, value) == 1 for parameter, value in SETTINGS.items())
+
+
+def _glibc() -> bool:
+    try:
+        return (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc")
+    except (AttributeError, ValueError, OSError):  # not POSIX, or a C library that does not say
+        return False
