@@ -94,8 +94,9 @@ def test_wakelogs_threads_leave_sigterm_and_sigint_to_the_main_thread(tmp_path: 
     the test above hung one time in eight under load. Every thread wakelog starts blocks both."""
     body = """
     import json, threading
+    from pathlib import Path
     run = wakelog.init()
-    (Path("live.txt")).write_text("x")
+    Path("live.txt").write_text("x")
     run.save("live.txt", policy="live")
     run.log({"a": 1})
 
@@ -106,12 +107,7 @@ def test_wakelogs_threads_leave_sigterm_and_sigint_to_the_main_thread(tmp_path: 
 
     print(json.dumps({t.name: blocked(t) for t in threading.enumerate()}), flush=True)
     """
-    proc = start(
-        tmp_path,
-        "from pathlib import Path\n" + textwrap.dedent(body),
-        WAKELOG_CONSOLE="redirect",
-        WAKELOG_DISABLE_STATS="false",
-    )
+    proc = start(tmp_path, body, WAKELOG_CONSOLE="redirect", WAKELOG_DISABLE_STATS="false")
     code, out, err = finish(proc)
     assert code == 0, err
     masks = json.loads(out.splitlines()[-1])
