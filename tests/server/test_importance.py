@@ -151,6 +151,16 @@ def test_a_number_some_runs_lack_is_still_rated_as_a_number() -> None:
     assert found["params"][0]["param"] == "lr" and found["params"][0]["correlation"] > 0.99, found
 
 
+def test_a_metric_that_does_not_vary_or_squares_past_float_range_is_still_rated() -> None:
+    """Found by the property test below: optuna's fANOVA raised when every run had the same
+    metric, and overflowed squaring a metric's deviations past ±1e154."""
+    same = rate([({"lr": lr}, {"loss": 2.0}) for lr in (0.1, 0.2, 0.3, 0.4)], "loss")
+    assert [(p["param"], p["importance"], p["correlation"]) for p in same["params"]] == [("lr", 0.0, None)]
+    huge = rate([({"lr": lr}, {"loss": lr * 1e300}) for lr in (0.1, 0.2, 0.3, 0.4)], "loss")
+    assert huge["params"][0]["param"] == "lr" and huge["params"][0]["importance"] == 1.0
+    assert huge["params"][0]["correlation"] > 0.99
+
+
 values = st.one_of(
     st.none(),
     st.booleans(),

@@ -38,16 +38,24 @@ def rank(columns: dict[str, list[Any]], metric: list[float], goal: str = "minimi
     parameter's value per row, ``metric`` the metric's value per row."""
     if len(metric) < MIN_ROWS:
         return []
-    values = np.array(metric, dtype=float)
+    values = _scaled(np.array(metric, dtype=float))
     varied = {key: column for key, column in columns.items() if _rateable(column)}
     if not varied:
         return []
-    scores = _fanova(varied, values, goal)
+    # fANOVA needs the metric to vary (optuna raises when every tree's variance is 0)
+    scores = _fanova(varied, values, goal) if values.min() < values.max() else {}
     out = [
         {"param": key, "importance": scores.get(key, 0.0), "correlation": _pearson(column, values)}
         for key, column in varied.items()
     ]
     return sorted(out, key=lambda row: (-row["importance"], row["param"]))
+
+
+def _scaled(metric: np.ndarray) -> np.ndarray:
+    """The metric divided by a power of two that brings it within ±1: fANOVA and the correlation
+    square its deviations, which overflow past ±1e154, and neither changes under the scaling."""
+    largest = float(np.abs(metric).max()) if len(metric) else 0.0
+    return np.ldexp(metric, -np.frexp(largest)[1]) if largest > 1.0 else metric
 
 
 def _rateable(column: list[Any]) -> bool:
