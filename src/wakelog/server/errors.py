@@ -239,7 +239,8 @@ class InternalError(ServerError):
 
 
 class ServiceUnavailable(ServerError):
-    """The server cannot answer now (its database schema is not the one it expects)."""
+    """The server cannot answer now: its database schema is not the one it expects, or its
+    connection to the database was lost (``Retry-After`` says when to try again)."""
 
     status, code = 503, ErrorCode.service_unavailable
 

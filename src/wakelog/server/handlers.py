@@ -85,10 +85,9 @@ def translate(exc: Exception) -> errors.ServerError:
         return errors.PayloadTooLarge(str(exc))  # the uploader sends smaller batches
     if isinstance(exc, (IngestError, BlobError)):
         return errors.InvalidRequest(str(exc))
-    if isinstance(exc, SchemaError):
-        return errors.ServiceUnavailable(str(exc))
-    if _disk_full(exc):
-        return errors.InsufficientStorage("the server is out of storage space; tell its administrator")
+    unavailable = _storage_unavailable(exc)
+    if unavailable is not None:
+        return unavailable
     if isinstance(exc, RequestValidationError):
         return errors.ValidationFailed(exc.errors())
     if isinstance(exc, StarletteHTTPException):
@@ -97,6 +96,21 @@ def translate(exc: Exception) -> errors.ServerError:
         error.status = exc.status_code  # the status stays what was raised, the code is the nearest
         return error
     return errors.InternalError("Internal Server Error")
+
+
+def _storage_unavailable(exc: Exception) -> errors.ServerError | None:
+    """The answer when the database or the disk cannot take the request now (None: not that)."""
+    if isinstance(exc, SchemaError):
+        return errors.ServiceUnavailable(str(exc))
+    if isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated:
+        # PostgreSQL restarted under a connection in use (store/database.py: ``_ping_when_idle``):
+        # the pool is renewed, so the same request again goes through
+        return errors.ServiceUnavailable(
+            "the connection to the database was lost; try again", headers={"Retry-After": "1"}
+        )
+    if _disk_full(exc):
+        return errors.InsufficientStorage("the server is out of storage space; tell its administrator")
+    return None
 
 
 async def _handle(request: Request, exc: Exception) -> JSONResponse:

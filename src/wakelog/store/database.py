@@ -12,7 +12,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -69,7 +70,8 @@ class Database:
             event.listen(self._writer, "connect", _sqlite_pragmas)
             event.listen(self._writer, "connect", _sqlite_manual_transactions)
         else:
-            self.engine = sa.create_engine(self.url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+            self.engine = sa.create_engine(self.url, pool_size=10, max_overflow=10)
+            _ping_when_idle(self.engine, PING_AFTER_IDLE)
             context: Any = self.engine.dialect.execution_ctx_cls
             self.engine.dialect.execution_ctx_cls = _binary_results_context(context)
             self._writer = self.engine
@@ -158,6 +160,38 @@ class Database:
                 f"the database schema revision {current!r} is newer than this wakelog knows; "
                 "upgrade wakelog (or point it at another database)"
             ) from None
+
+
+#: A pooled PostgreSQL connection idle longer than this (seconds) is pinged before it is handed out.
+PING_AFTER_IDLE = 1.0
+
+
+def _ping_when_idle(engine: sa.Engine, after: float, clock: Callable[[], float] = time.monotonic) -> None:
+    """Make ``engine``'s pool ping a connection before handing it out only when it sat idle ``after``
+    seconds or more; when the ping finds it dead, it and the pool's older connections are replaced.
+
+    ``pool_pre_ping`` pings at every checkout: a round trip for every transaction, 0.1 ms of the
+    server's CPU each, on a pool a busy server keeps using. A connection in steady use needs no
+    ping: when PostgreSQL restarts, the next statement on it fails as a disconnect, which
+    invalidates the whole pool (SQLAlchemy replaces every older connection at its next checkout).
+    What the ping is for is a pool left idle across the restart, which the first requests after it
+    would otherwise fail on. A pool event, not a connection event (``_binary_results_context``)."""
+
+    def stamp(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = clock()
+
+    def check(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")  # none: just connected (``info`` goes with the connection)
+        if since is None or clock() - since < after:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            # dead after idling: the server restarted, so the pool's older connections are gone too
+            raise sa.exc.InvalidatePoolError(f"a pooled connection is gone: {exc}") from exc
+
+    event.listen(engine.pool, "checkin", stamp)
+    event.listen(engine.pool, "checkout", check)
 
 
 @functools.cache

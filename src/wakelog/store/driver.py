@@ -78,6 +78,13 @@ def fetch_all(
         return cursor.fetchall()  # type: ignore[no-any-return]
 
 
+def execute(conn: sa.Connection, statement: sa.Executable, values: Mapping[str, Any]) -> None:
+    """``statement`` once, for ``values`` (its parameters by name), its result (if any) left unread."""
+    compiled = _compiled(conn.dialect, statement)
+    with _cursor(conn, compiled) as cursor:
+        cursor.execute(compiled.sql, _parameters(compiled, values))
+
+
 def execute_many(conn: sa.Connection, statement: sa.Executable, rows: Sequence[Mapping[str, Any]]) -> None:
     """``statement`` once for each of ``rows`` (its parameters by name), in one driver call."""
     if not rows:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from wakelog.store.driver import driver_errors, execute_many
+from wakelog.store.driver import driver_errors, execute, execute_many
 
 if TYPE_CHECKING:
     from sqlalchemy.dialects.postgresql import Insert as PostgresInsert
@@ -64,8 +64,18 @@ def upsert_merging(
 ) -> None:
     """Insert ``rows``; on a key conflict set the columns ``merge(excluded)`` gives (SQL expressions
     over the stored row's columns and ``excluded``, the row that was to be inserted). Run on the
-    driver (``store/driver.py``): rows of plain values only."""
-    execute_many(conn, _merging(conn.dialect.name, table, tuple(keys), merge), rows)
+    driver (``store/driver.py``): rows of plain values only, no two with the same ``keys``. On
+    PostgreSQL the rows go as an array per column, unnested by the statement: an executemany costs a
+    round of psycopg's Python per row (a live batch's 50 summaries: 0.86 against 0.46 ms of the
+    server's CPU, and 1.1 against 1.0 ms until PostgreSQL answers)."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        execute_many(conn, _merging(conn.dialect.name, table, tuple(keys), merge), rows)
+        return
+    names = tuple(rows[0])
+    columns = {name: [row[name] for row in rows] for name in names}
+    execute(conn, _merging_unnested(table, names, tuple(keys), merge), columns)
 
 
 # Built once per dialect and shape: ingest upserts on every batch, and building the statement cost
@@ -85,6 +95,21 @@ def _merging(
     dialect: str, table: sa.Table, keys: tuple[str, ...], merge: Callable[[Any], dict[str, Any]]
 ) -> Any:
     statement = _insert(dialect, table)
+    return statement.on_conflict_do_update(index_elements=keys, set_=merge(statement.excluded))
+
+
+@functools.lru_cache(maxsize=32)
+def _merging_unnested(
+    table: sa.Table, names: tuple[str, ...], keys: tuple[str, ...], merge: Callable[[Any], dict[str, Any]]
+) -> Any:
+    """``_merging`` on PostgreSQL with its rows as arrays: parameter ``name`` holds column ``name``'s
+    values, row by row."""
+    from sqlalchemy.dialects.postgresql import ARRAY
+    from sqlalchemy.dialects.postgresql import insert as postgres_insert
+
+    arrays = [sa.cast(sa.bindparam(name), ARRAY(table.c[name].type)) for name in names]
+    unnested = sa.func.unnest(*arrays).table_valued(*names).render_derived()
+    statement = postgres_insert(table).from_select(list(names), sa.select(*unnested.c))
     return statement.on_conflict_do_update(index_elements=keys, set_=merge(statement.excluded))
 
 
