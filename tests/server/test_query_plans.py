@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from tests.harness import InProcessServer
 from tests.server.conftest import post_records
 from wakelog.server.sweeps.store import metric_histories
-from wakelog.store.ingest._series import tails_query
+from wakelog.store.ingest._series import OPEN_ROWS_UNNESTED, TAILS_UNNESTED, open_rows_query, tails_query
 from wakelog.store.series import CHUNK_POINTS
 
 API = "/api/v1"
@@ -96,20 +96,38 @@ def assert_searches_the_key(server: InProcessServer, statement: str, parameters:
         assert "using pk_series_chunks" in explained, (statement, explained)
 
 
-def test_the_ingest_tail_lookup_searches_the_primary_key_from_its_end(
-    server: InProcessServer, run: str
-) -> None:
+@pytest.mark.parametrize("lookup", ["tails", "open rows"])
+def test_the_ingest_lookups_search_the_primary_key(server: InProcessServer, run: str, lookup: str) -> None:
+    """Ingest's statements (on the driver, so built here as ``store/ingest/_series.py`` runs them):
+    each series' last chunk, found from the end of its key range, and a join's open rows."""
     with server.app.state.db.read() as conn:
         run_pk = conn.execute(sa.text("SELECT id FROM runs WHERE run_id = 'plans'")).scalar_one()
-    with captured(server) as seen, server.app.state.db.read() as conn:
-        conn.execute(tails_query(2), {"run": run_pk, "s0": 0, "k0": "a", "s1": 0, "k1": "b"}).all()
-    ((statement, parameters),) = seen
-    explained = plan(server, statement, parameters)
-    assert_searches_the_key(server, statement, parameters)
+        dialect = conn.dialect
+    if server.backend == "sqlite":
+        statement = tails_query(2) if lookup == "tails" else open_rows_query(2)
+        parameters = {
+            "run": run_pk,
+            "s0": 0,
+            "k0": "a",
+            "s1": 0,
+            "k1": "b",
+            "a0": 0,
+            "b0": 15,
+            "a1": 0,
+            "b1": 15,
+        }
+    else:
+        statement = TAILS_UNNESTED if lookup == "tails" else OPEN_ROWS_UNNESTED
+        parameters = {"run": run_pk, "streams": [0, 0], "keys": ["a", "b"], "lows": [0, 0], "highs": [15, 15]}
+    compiled = statement.compile(dialect=dialect)
+    names = compiled.positiontup  # SQLite's ``?`` take them in order, psycopg's by name
+    arguments = tuple(parameters[name] for name in names) if names else parameters
+    explained = plan(server, compiled.string, arguments)
+    assert_searches_the_key(server, compiled.string, arguments)
     if server.backend == "sqlite":
         assert explained.count("SEARCH series_chunks") == 2, explained
-    else:
-        assert explained.count("Index Scan Backward using pk_series_chunks") == 2, explained
+    elif lookup == "tails":
+        assert "Index Scan Backward using pk_series_chunks" in explained, explained
 
 
 @pytest.mark.parametrize(
