@@ -72,3 +72,35 @@ def test_each_keys_statistics_are_those_of_every_value_it_logged(
         got = {name: getattr(row, name) for name in want}
         assert math.isclose(got.pop("total"), want.pop("total"), rel_tol=1e-9, abs_tol=1e-6)
         assert got == want
+
+
+def test_statistics_of_awkward_keys_values_and_steps(db: Database) -> None:
+    """What a batch's arrays must carry whole (PostgreSQL takes them in binary, ``store/driver.py``):
+    keys with quotes, backslashes, braces, commas and CJK, a key whose every value is NaN (a column
+    of NULLs), ±Inf, and steps past 32 bits."""
+    keys = ['a"b', "c\\d", "{e,f}", "损失 loss", "NULL", "only_nan"]
+    step = 2**40
+    log = Log(db, f"r{next(_EXAMPLES)}")
+    log.send(("run", {}))
+    values = [math.inf, -1.5, 0.0, 1e300, -math.inf, math.nan]
+    log.send(
+        *[
+            ("history", {"_step": step + i, **dict.fromkeys(keys[:-1], v), "only_nan": math.nan})
+            for i, v in enumerate(values)
+        ]
+    )
+    with db.read() as conn:
+        query = (
+            sa.select(summaries)
+            .join(runs, runs.c.id == summaries.c.run_pk)
+            .where(runs.c.run_id == log.run_id)
+        )
+        stored = {row.key: row for row in conn.execute(query)}
+    assert set(stored) == set(keys)
+    for key in keys[:-1]:
+        want = expected(values, step + len(values) - 1)
+        got = {name: getattr(stored[key], name) for name in want}
+        assert got == want, key
+    assert {
+        name: getattr(stored["only_nan"], name) for name in ("min", "max", "first", "last", "total", "count")
+    } == {"min": None, "max": None, "first": None, "last": None, "total": 0.0, "count": len(values)}
