@@ -7,11 +7,13 @@ In process: the app from ``create_app`` driven by Starlette's ``TestClient``.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import errno
 import hashlib
 import inspect
+import io
+import os
 import re
-import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -261,20 +263,29 @@ class _BlockingCalls:
 
     def __init__(self) -> None:
         self.found: list[str] = []
-        self.blob_root: str | None = None
+        self.blob_opens = 0  # on any thread: that the watch sees the store's opens at all
 
     def statement(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         if _on_event_loop():
             self.found.append(f"SQL on the event loop: {statement.split(maxsplit=1)[0]} …")
 
-    def audit(self, event: str, args: tuple[Any, ...]) -> None:
-        if (
-            event == "open"
-            and self.blob_root
-            and str(args[0]).startswith(self.blob_root)
-            and _on_event_loop()
-        ):
-            self.found.append(f"blob file opened on the event loop: {args[0]}")
+    def watch_opens(self, monkeypatch: pytest.MonkeyPatch, blob_root: str) -> None:
+        """Note the files opened under ``blob_root`` (``os.open`` and ``open``, which the blob store
+        and fsspec use), for the test's duration. Not an audit hook: one stays for the rest of the
+        process, and on CPython 3.11 a thread that starts while another runs an audit hook inside
+        ``sys.settrace`` (coverage's, for each new thread) dies (python/cpython#98257)."""
+        for module, name in ((os, "open"), (builtins, "open"), (io, "open")):
+            monkeypatch.setattr(module, name, self._noting(getattr(module, name), blob_root))
+
+    def _noting(self, opener: Any, blob_root: str) -> Any:
+        def noted(path: Any, *args: Any, **kwargs: Any) -> Any:
+            if isinstance(path, (str, os.PathLike)) and os.fspath(path).startswith(blob_root):
+                self.blob_opens += 1
+                if _on_event_loop():
+                    self.found.append(f"blob file opened on the event loop: {path}")
+            return opener(path, *args, **kwargs)
+
+        return noted
 
 
 def _on_event_loop() -> bool:
@@ -286,7 +297,6 @@ def _on_event_loop() -> bool:
 
 
 _blocking = _BlockingCalls()
-sys.addaudithook(_blocking.audit)  # audit hooks cannot be removed; this one only looks under blob_root
 
 
 def _exercise_wandb_routes(client: TestClient) -> list[tuple[str, str, dict[str, Any]]]:
@@ -477,10 +487,12 @@ def _api_routes(app: Any, *, only_async: bool = False) -> list[tuple[str, set[st
     return found
 
 
-def test_async_routes_do_not_block_the_event_loop(app: FastAPI, client: TestClient) -> None:
+def test_async_routes_do_not_block_the_event_loop(
+    app: FastAPI, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A blocking call on the event loop stalls every other request; SQL and blob I/O belong in
     the thread pool (plain ``def`` routes and dependencies run there)."""
-    _blocking.blob_root = str(Path(app.state.config.blob_root).resolve())
+    _blocking.watch_opens(monkeypatch, str(Path(app.state.config.blob_root).resolve()))
     # The reader and the writer, each on its own: a listener on the Engine class would leave the
     # class's event flag set for every engine this process makes afterwards.
     engines = (app.state.db.engine, app.state.db._writer)
@@ -491,8 +503,9 @@ def test_async_routes_do_not_block_the_event_loop(app: FastAPI, client: TestClie
     finally:
         for engine in engines:
             sa.event.remove(engine, "before_cursor_execute", _blocking.statement)
-        _blocking.blob_root = None
+        monkeypatch.undo()
     assert _blocking.found == []
+    assert _blocking.blob_opens, "the routes opened blob files, and the watch saw them"
     # Server-sent events only subscribe to the live hub; their access check is a plain def.
     streams = {"project_events", "run_events", "notification_events"}
     async_routes = {name for name, _, _ in _api_routes(app, only_async=True)}
