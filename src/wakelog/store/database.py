@@ -13,7 +13,7 @@ import contextlib
 import functools
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -166,7 +166,7 @@ class Database:
 PING_AFTER_IDLE = 1.0
 
 
-def _ping_when_idle(engine: sa.Engine, after: float, clock: Callable[[], float] = time.monotonic) -> None:
+def _ping_when_idle(engine: sa.Engine, after: float) -> None:
     """Make ``engine``'s pool ping a connection before handing it out only when it sat idle ``after``
     seconds or more; when the ping finds it dead, it and the pool's older connections are replaced.
 
@@ -178,11 +178,11 @@ def _ping_when_idle(engine: sa.Engine, after: float, clock: Callable[[], float] 
     would otherwise fail on. A pool event, not a connection event (``_binary_results_context``)."""
 
     def stamp(_dbapi_conn: Any, record: Any) -> None:
-        record.info["idle_since"] = clock()
+        record.info["idle_since"] = time.monotonic()
 
     def check(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
         since = record.info.get("idle_since")  # none: just connected (``info`` goes with the connection)
-        if since is None or clock() - since < after:
+        if since is None or time.monotonic() - since < after:
             return
         try:
             engine.dialect.do_ping(dbapi_conn)

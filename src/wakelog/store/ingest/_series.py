@@ -155,10 +155,8 @@ def _open_rows(
     series = list(ranges)
     if conn.dialect.name == "postgresql":
         params = _series_arrays(run_pk, series)
-        params["lows"], params["highs"] = (
-            [ranges[one][0] for one in series],
-            [ranges[one][1] for one in series],
-        )
+        params["lows"] = [ranges[one][0] for one in series]
+        params["highs"] = [ranges[one][1] for one in series]
         return fetch_all(conn, OPEN_ROWS_UNNESTED, params)
     rows = []
     for some in chunked(series, TAIL_LOOKUPS):
