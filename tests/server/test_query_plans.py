@@ -20,7 +20,14 @@ import sqlalchemy as sa
 from tests.harness import InProcessServer
 from tests.server.conftest import post_records
 from wakelog.server.sweeps.store import metric_histories
-from wakelog.store.ingest._series import OPEN_ROWS_UNNESTED, TAILS_UNNESTED, open_rows_query, tails_query
+from wakelog.store.ingest._series import (
+    OPEN_ROWS_UNNESTED,
+    TAILS_UNNESTED,
+    UNION_OPEN_ROWS,
+    UNION_TAILS,
+    open_rows_query,
+    tails_query,
+)
 from wakelog.store.series import CHUNK_POINTS
 
 API = "/api/v1"
@@ -96,14 +103,20 @@ def assert_searches_the_key(server: InProcessServer, statement: str, parameters:
         assert "using pk_series_chunks" in explained, (statement, explained)
 
 
+@pytest.mark.parametrize("form", ["union", "arrays"])
 @pytest.mark.parametrize("lookup", ["tails", "open rows"])
-def test_the_ingest_lookups_search_the_primary_key(server: InProcessServer, run: str, lookup: str) -> None:
+def test_the_ingest_lookups_search_the_primary_key(
+    server: InProcessServer, run: str, lookup: str, form: str
+) -> None:
     """Ingest's statements (on the driver, so built here as ``store/ingest/_series.py`` runs them):
-    each series' last chunk, found from the end of its key range, and a join's open rows."""
+    each series' last chunk, found from the end of its key range, and a join's open rows; a
+    ``UNION ALL`` of a branch per series, or on PostgreSQL for many series one statement over arrays."""
+    if form == "arrays" and server.backend == "sqlite":
+        pytest.skip("the arrays' statement is PostgreSQL's")
     with server.app.state.db.read() as conn:
         run_pk = conn.execute(sa.text("SELECT id FROM runs WHERE run_id = 'plans'")).scalar_one()
         dialect = conn.dialect
-    if server.backend == "sqlite":
+    if form == "union":
         statement = tails_query(2) if lookup == "tails" else open_rows_query(2)
         parameters = {
             "run": run_pk,
@@ -127,7 +140,25 @@ def test_the_ingest_lookups_search_the_primary_key(server: InProcessServer, run:
     if server.backend == "sqlite":
         assert explained.count("SEARCH series_chunks") == 2, explained
     elif lookup == "tails":
-        assert "Index Scan Backward using pk_series_chunks" in explained, explained
+        backward = explained.count("Index Scan Backward using pk_series_chunks")
+        assert backward == (2 if form == "union" else 1), explained  # the arrays': once per element
+
+
+@pytest.mark.parametrize(("build", "most"), [(tails_query, UNION_TAILS), (open_rows_query, UNION_OPEN_ROWS)])
+def test_the_largest_union_psycopg_keeps_parsed_is_where_the_arrays_take_over(build: Any, most: int) -> None:
+    """Up to ``most`` series the ``UNION ALL`` stays within psycopg's cache of parsed statements
+    (its text at most 4 kB, its parameters at most 50); one more would be parsed at every batch."""
+    from psycopg import _queries
+    from sqlalchemy.dialects import postgresql
+
+    def cached(count: int) -> bool:
+        compiled = build(count).compile(dialect=postgresql.psycopg.dialect())
+        return (
+            len(compiled.string) <= _queries.MAX_CACHED_STATEMENT_LENGTH
+            and len(compiled.params) <= _queries.MAX_CACHED_STATEMENT_PARAMS
+        )
+
+    assert cached(most) and not cached(most + 1)
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from tests.server.test_rewind_store import Log, stored
 from wakelog.store import series as codec
 from wakelog.store.database import Database
+from wakelog.store.ingest._series import UNION_OPEN_ROWS, UNION_TAILS
 from wakelog.store.schema import STREAM_HISTORY, runs, series_chunks
 
 
@@ -55,6 +56,26 @@ def test_small_batches_are_staged_after_the_open_chunk_and_then_joined_into_it(d
     log.rows(range(last, last + 3))  # no number left after the open chunk: join
     assert [(n, p) for n, p, _ in layout(db, "loss")] == [(0, last + 3)]
     assert stored(db, "loss") == expected(range(last + 3))
+
+
+def test_a_batch_of_many_keys_is_staged_and_joined_like_one_of_few(db: Database) -> None:
+    """Past ``UNION_TAILS`` and ``UNION_OPEN_ROWS`` series, PostgreSQL looks tails and open rows up
+    over arrays: 30 keys through two joins, every point once, the same rows as for one key."""
+    log = Log(db)
+    log.send(("run", {}))
+    keys = [f"layer{i}/grad" for i in range(max(UNION_TAILS, UNION_OPEN_ROWS) + 9)]
+    steps = range(3 * (2 * codec.STRIDE + 1))  # a first batch, then two rounds of staged rows and a join
+    for first in steps[::3]:
+        log.send(
+            *[
+                ("history", {"_step": s, **{k: s + i / 8 for i, k in enumerate(keys)}})
+                for s in range(first, first + 3)
+            ]
+        )
+    for i, key in enumerate(keys):
+        assert stored(db, key) == [(s, s + i / 8) for s in steps], key
+        assert [n for n, _, _ in layout(db, key)] == [n for n, _, _ in layout(db, keys[0])]
+    assert [(n, p) for n, p, _ in layout(db, keys[0])] == [(0, len(steps))], "joined into the open chunk"
 
 
 def test_after_a_full_chunk_new_points_start_the_next_main_chunk(db: Database) -> None:

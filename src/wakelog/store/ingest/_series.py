@@ -75,7 +75,7 @@ def write_series(
 def _tails(conn: sa.Connection, run_pk: int, series: list[Series]) -> dict[Series, Tail]:
     """The last stored chunk of each of ``series`` ((stream, key) pairs; its row count as ``points``).
     Each is found by the primary key, from its end: O(log n) however many chunks the run holds."""
-    if conn.dialect.name == "postgresql":
+    if _unnested(conn, len(series), UNION_TAILS):
         rows = fetch_all(conn, TAILS_UNNESTED, _series_arrays(run_pk, series))
     else:
         rows = []
@@ -84,8 +84,24 @@ def _tails(conn: sa.Connection, run_pk: int, series: list[Series]) -> dict[Serie
     return {(stream, key): Tail(chunk, last, points) for stream, key, chunk, last, points in rows}
 
 
-#: Series whose tails (or open rows) one SQLite statement looks up (three or five bind parameters
-#: each, under every limit).
+def _unnested(conn: sa.Connection, series: int, union_max: int) -> bool:
+    """Whether a lookup of ``series`` series goes as arrays (``TAILS_UNNESTED``,
+    ``OPEN_ROWS_UNNESTED``): on PostgreSQL, past the ``UNION ALL`` that psycopg parses once and
+    keeps. Below that the ``UNION ALL`` costs less (5 keys' tails: 0.14 against 0.18 ms of the
+    server's CPU, 0.24 against 0.37 ms until answered)."""
+    return conn.dialect.name == "postgresql" and series > union_max
+
+
+#: The most series a ``UNION ALL`` of tails (of open rows) takes on PostgreSQL: psycopg keeps its
+#: parsing of a statement's text only up to 4 kB and 50 parameters (``MAX_CACHED_STATEMENT_LENGTH``
+#: and ``_PARAMS``), and parses a larger one again at every execution. 21 tails: 4,075 bytes and 43
+#: parameters; 12 open rows: 49 (``tests/server/test_query_plans.py`` checks both).
+UNION_TAILS = 21
+UNION_OPEN_ROWS = 12
+
+
+#: Series whose tails (or open rows) one ``UNION ALL`` looks up (three or five bind parameters each,
+#: under every limit).
 TAIL_LOOKUPS = 200
 
 
@@ -103,9 +119,8 @@ def _series_arrays(run_pk: int, series: list[Series]) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=64)
 def tails_query(count: int) -> sa.TextClause:
-    """SQLite's: the last chunk of ``count`` series of run ``:run``, series ``i`` being (``:s<i>``,
-    ``:k<i>``): one index lookup from the end of each, in one statement (also what EXPLAIN is asked
-    about)."""
+    """The last chunk of ``count`` series of run ``:run``, series ``i`` being (``:s<i>``, ``:k<i>``):
+    one index lookup from the end of each, in one statement (also what EXPLAIN is asked about)."""
     branch = (
         "SELECT * FROM (SELECT stream, key, chunk, last_step, count AS points FROM series_chunks "
         "WHERE run_pk = :run AND stream = :s{0} AND key = :k{0} ORDER BY chunk DESC LIMIT 1) AS t{0}"
@@ -113,9 +128,9 @@ def tails_query(count: int) -> sa.TextClause:
     return sa.text(" UNION ALL ".join(branch.format(index) for index in range(count)))
 
 
-#: PostgreSQL's: the same lookups for the series in the arrays ``:streams`` and ``:keys``, one
-#: statement of one text however many series (psycopg caches its parsing of a statement only up to
-#: 4 kB and 50 parameters: 50 keys' UNION took 0.5 ms of the server's CPU to parse at every batch).
+#: PostgreSQL's for many series: the same lookups for the series in the arrays ``:streams`` and
+#: ``:keys``, one statement text however many series (50 keys' ``UNION ALL``, 101 parameters, took
+#: 0.5 ms of the server's CPU at every batch, psycopg parsing its text again: 0.21 ms this way).
 TAILS_UNNESTED = sa.text(
     "SELECT s.stream, s.key, t.chunk, t.last_step, t.points "
     "FROM unnest(CAST(:streams AS SMALLINT[]), CAST(:keys AS VARCHAR[])) AS s(stream, key) "
@@ -126,8 +141,8 @@ TAILS_UNNESTED = sa.text(
 
 @functools.lru_cache(maxsize=64)
 def open_rows_query(count: int) -> sa.TextClause:
-    """SQLite's: the rows numbered ``:a<i>`` to ``:b<i>`` of ``count`` series of run ``:run``: one
-    index range each."""
+    """The rows numbered ``:a<i>`` to ``:b<i>`` of ``count`` series of run ``:run``: one index range
+    each."""
     branch = (
         "SELECT stream, key, chunk, data FROM series_chunks WHERE run_pk = :run "
         "AND stream = :s{0} AND key = :k{0} AND chunk >= :a{0} AND chunk <= :b{0}"
@@ -135,8 +150,8 @@ def open_rows_query(count: int) -> sa.TextClause:
     return binary_results(sa.text(" UNION ALL ".join(branch.format(index) for index in range(count))))
 
 
-#: PostgreSQL's: the same ranges for the series of ``:streams`` and ``:keys``, from ``:lows`` to
-#: ``:highs`` (as ``TAILS_UNNESTED``).
+#: PostgreSQL's for many series: the same ranges for the series of ``:streams`` and ``:keys``, from
+#: ``:lows`` to ``:highs`` (as ``TAILS_UNNESTED``).
 OPEN_ROWS_UNNESTED = binary_results(
     sa.text(
         "SELECT s.stream, s.key, c.chunk, c.data FROM unnest(CAST(:streams AS SMALLINT[]), "
@@ -153,7 +168,7 @@ def _open_rows(
     """The rows of each series numbered from its range's first to its last, as (stream, key,
     chunk, data)."""
     series = list(ranges)
-    if conn.dialect.name == "postgresql":
+    if _unnested(conn, len(series), UNION_OPEN_ROWS):
         params = _series_arrays(run_pk, series)
         params["lows"] = [ranges[one][0] for one in series]
         params["highs"] = [ranges[one][1] for one in series]
