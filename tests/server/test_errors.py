@@ -273,7 +273,8 @@ class _BlockingCalls:
         """Note the files opened under ``blob_root`` (``os.open`` and ``open``, which the blob store
         and fsspec use), for the test's duration. Not an audit hook: one stays for the rest of the
         process, and on CPython 3.11 a thread that starts while another runs an audit hook inside
-        ``sys.settrace`` (coverage's, for each new thread) dies (python/cpython#98257)."""
+        ``sys.settrace`` (coverage's, for each new thread) can die: "Cannot install a trace function
+        while another trace function is being installed"."""
         for module, name in ((os, "open"), (builtins, "open"), (io, "open")):
             monkeypatch.setattr(module, name, self._noting(getattr(module, name), blob_root))
 
