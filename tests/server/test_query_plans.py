@@ -124,14 +124,14 @@ def test_the_ingest_lookups_search_the_primary_key(
             "k0": "a",
             "s1": 0,
             "k1": "b",
-            "a0": 0,
-            "b0": 15,
-            "a1": 0,
-            "b1": 15,
+            "lo0": 0,
+            "hi0": 15,
+            "lo1": 0,
+            "hi1": 15,
         }
     else:
         statement = TAILS_UNNESTED if lookup == "tails" else OPEN_ROWS_UNNESTED
-        parameters = {"run": run_pk, "streams": [0, 0], "keys": ["a", "b"], "lows": [0, 0], "highs": [15, 15]}
+        parameters = {"run": run_pk, "s": [0, 0], "k": ["a", "b"], "lo": [0, 0], "hi": [15, 15]}
     compiled = statement.compile(dialect=dialect)
     names = compiled.positiontup  # SQLite's ``?`` take them in order, psycopg's by name
     arguments = tuple(parameters[name] for name in names) if names else parameters

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import operator
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -75,13 +75,31 @@ def write_series(
 def _tails(conn: sa.Connection, run_pk: int, series: list[Series]) -> dict[Series, Tail]:
     """The last stored chunk of each of ``series`` ((stream, key) pairs; its row count as ``points``).
     Each is found by the primary key, from its end: O(log n) however many chunks the run holds."""
-    if _unnested(conn, len(series), UNION_TAILS):
-        rows = fetch_all(conn, TAILS_UNNESTED, _series_arrays(run_pk, series))
-    else:
-        rows = []
-        for some in chunked(series, TAIL_LOOKUPS):
-            rows += fetch_all(conn, tails_query(len(some)), _series_params(run_pk, some))
+    rows = _per_series(conn, run_pk, series, {}, tails_query, TAILS_UNNESTED, UNION_TAILS)
     return {(stream, key): Tail(chunk, last, points) for stream, key, chunk, last, points in rows}
+
+
+def _per_series(
+    conn: sa.Connection,
+    run_pk: int,
+    series: list[Series],
+    more: Mapping[str, list[Any]],
+    union: Callable[[int], sa.Executable],
+    unnested: sa.Executable,
+    union_max: int,
+) -> list[Any]:
+    """The rows of a lookup per series of run ``:run``: the ``union`` of a branch per series, series
+    ``i`` being ``:s<i>`` and ``:k<i>`` (and ``:<name><i>`` for each of ``more``, a value per series),
+    or the ``unnested`` statement taking the same as arrays (``:s``, ``:k``, ``:<name>``)."""
+    columns: dict[str, list[Any]] = {"s": [stream for stream, _ in series], "k": [key for _, key in series]}
+    columns.update(more)
+    if _unnested(conn, len(series), union_max):
+        return fetch_all(conn, unnested, {"run": run_pk, **columns})
+    rows: list[Any] = []
+    for some in chunked(range(len(series)), TAIL_LOOKUPS):
+        params = {f"{name}{i}": values[at] for name, values in columns.items() for i, at in enumerate(some)}
+        rows += fetch_all(conn, union(len(some)), {"run": run_pk, **params})
+    return rows
 
 
 def _unnested(conn: sa.Connection, series: int, union_max: int) -> bool:
@@ -105,18 +123,6 @@ UNION_OPEN_ROWS = 12
 TAIL_LOOKUPS = 200
 
 
-def _series_params(run_pk: int, series: list[Series]) -> dict[str, Any]:
-    params: dict[str, Any] = {"run": run_pk}
-    for index, (stream, key) in enumerate(series):
-        params[f"s{index}"], params[f"k{index}"] = stream, key
-    return params
-
-
-def _series_arrays(run_pk: int, series: list[Series]) -> dict[str, Any]:
-    """``series`` as PostgreSQL's statements below take them: a stream array and a key array."""
-    return {"run": run_pk, "streams": [stream for stream, _ in series], "keys": [key for _, key in series]}
-
-
 @functools.lru_cache(maxsize=64)
 def tails_query(count: int) -> sa.TextClause:
     """The last chunk of ``count`` series of run ``:run``, series ``i`` being (``:s<i>``, ``:k<i>``):
@@ -128,12 +134,12 @@ def tails_query(count: int) -> sa.TextClause:
     return sa.text(" UNION ALL ".join(branch.format(index) for index in range(count)))
 
 
-#: PostgreSQL's for many series: the same lookups for the series in the arrays ``:streams`` and
-#: ``:keys``, one statement text however many series (50 keys' ``UNION ALL``, 101 parameters, took
+#: PostgreSQL's for many series: the same lookups for the series in the arrays ``:s`` and ``:k``,
+#: one statement text however many series (50 keys' ``UNION ALL``, 101 parameters, took
 #: 0.5 ms of the server's CPU at every batch, psycopg parsing its text again: 0.21 ms this way).
 TAILS_UNNESTED = sa.text(
     "SELECT s.stream, s.key, t.chunk, t.last_step, t.points "
-    "FROM unnest(CAST(:streams AS SMALLINT[]), CAST(:keys AS VARCHAR[])) AS s(stream, key) "
+    "FROM unnest(CAST(:s AS SMALLINT[]), CAST(:k AS VARCHAR[])) AS s(stream, key) "
     "CROSS JOIN LATERAL (SELECT chunk, last_step, count AS points FROM series_chunks "
     "WHERE run_pk = :run AND stream = s.stream AND key = s.key ORDER BY chunk DESC LIMIT 1) AS t"
 )
@@ -141,21 +147,21 @@ TAILS_UNNESTED = sa.text(
 
 @functools.lru_cache(maxsize=64)
 def open_rows_query(count: int) -> sa.TextClause:
-    """The rows numbered ``:a<i>`` to ``:b<i>`` of ``count`` series of run ``:run``: one index range
-    each."""
+    """The rows numbered ``:lo<i>`` to ``:hi<i>`` of ``count`` series of run ``:run``: one index
+    range each."""
     branch = (
         "SELECT stream, key, chunk, data FROM series_chunks WHERE run_pk = :run "
-        "AND stream = :s{0} AND key = :k{0} AND chunk >= :a{0} AND chunk <= :b{0}"
+        "AND stream = :s{0} AND key = :k{0} AND chunk >= :lo{0} AND chunk <= :hi{0}"
     )
     return binary_results(sa.text(" UNION ALL ".join(branch.format(index) for index in range(count))))
 
 
-#: PostgreSQL's for many series: the same ranges for the series of ``:streams`` and ``:keys``, from
-#: ``:lows`` to ``:highs`` (as ``TAILS_UNNESTED``).
+#: PostgreSQL's for many series: the same ranges for the series of ``:s`` and ``:k``, from ``:lo``
+#: to ``:hi`` (as ``TAILS_UNNESTED``).
 OPEN_ROWS_UNNESTED = binary_results(
     sa.text(
-        "SELECT s.stream, s.key, c.chunk, c.data FROM unnest(CAST(:streams AS SMALLINT[]), "
-        "CAST(:keys AS VARCHAR[]), CAST(:lows AS INTEGER[]), CAST(:highs AS INTEGER[])) "
+        "SELECT s.stream, s.key, c.chunk, c.data FROM unnest(CAST(:s AS SMALLINT[]), "
+        "CAST(:k AS VARCHAR[]), CAST(:lo AS INTEGER[]), CAST(:hi AS INTEGER[])) "
         "AS s(stream, key, lo, hi) CROSS JOIN LATERAL (SELECT chunk, data FROM series_chunks "
         "WHERE run_pk = :run AND stream = s.stream AND key = s.key AND chunk >= s.lo AND chunk <= s.hi) AS c"
     )
@@ -167,19 +173,10 @@ def _open_rows(
 ) -> list[tuple[int, str, int, bytes]]:
     """The rows of each series numbered from its range's first to its last, as (stream, key,
     chunk, data)."""
-    series = list(ranges)
-    if _unnested(conn, len(series), UNION_OPEN_ROWS):
-        params = _series_arrays(run_pk, series)
-        params["lows"] = [ranges[one][0] for one in series]
-        params["highs"] = [ranges[one][1] for one in series]
-        return fetch_all(conn, OPEN_ROWS_UNNESTED, params)
-    rows = []
-    for some in chunked(series, TAIL_LOOKUPS):
-        params = _series_params(run_pk, some)
-        for index, one in enumerate(some):
-            params[f"a{index}"], params[f"b{index}"] = ranges[one]
-        rows += fetch_all(conn, open_rows_query(len(some)), params)
-    return rows
+    bounds = {"lo": [lo for lo, _ in ranges.values()], "hi": [hi for _, hi in ranges.values()]}
+    return _per_series(
+        conn, run_pk, list(ranges), bounds, open_rows_query, OPEN_ROWS_UNNESTED, UNION_OPEN_ROWS
+    )
 
 
 #: Removes a series' rows numbered ``lo`` to ``hi`` (executed once per joined series).
