@@ -54,7 +54,7 @@ def rank(columns: dict[str, list[Any]], metric: list[float], goal: str = "minimi
 def _scaled(metric: np.ndarray) -> np.ndarray:
     """The metric divided by a power of two that brings it within ±1: fANOVA and the correlation
     square its deviations, which overflow past ±1e154, and neither changes under the scaling."""
-    largest = float(np.abs(metric).max()) if len(metric) else 0.0
+    largest = float(np.abs(metric).max())  # ``rank`` has MIN_ROWS of them
     return np.ldexp(metric, -np.frexp(largest)[1]) if largest > 1.0 else metric
 
 
