@@ -64,16 +64,19 @@ class Log:
             return truncate_history(conn, run, step)
 
 
-def stored(db: Database, key: str) -> list[tuple[int, float]]:
-    """A key's stored history points, chunk by chunk; each chunk says its own first and last step
-    and count, and the steps rise from chunk to chunk."""
+def stored(db: Database, key: str, run_pk: int | None = None) -> list[tuple[int, float]]:
+    """A key's stored history points (of the one run, or of run ``run_pk``), chunk by chunk; each
+    chunk says its own first and last step and count, and the steps rise from chunk to chunk."""
     c = series_chunks.c
+    query = (
+        sa.select(c.chunk, c.first_step, c.last_step, c.count, c.data, c.sketch)
+        .where(c.stream == STREAM_HISTORY, c.key == key)
+        .order_by(c.chunk)
+    )
+    if run_pk is not None:
+        query = query.where(c.run_pk == run_pk)
     with db.read() as conn:
-        chunks = conn.execute(
-            sa.select(c.chunk, c.first_step, c.last_step, c.count, c.data, c.sketch)
-            .where(c.stream == STREAM_HISTORY, c.key == key)
-            .order_by(c.chunk)
-        ).all()
+        chunks = conn.execute(query).all()
     points: list[tuple[int, float]] = []
     for chunk in chunks:
         decoded = codec.decode(chunk.data)

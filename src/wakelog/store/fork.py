@@ -4,10 +4,11 @@ W&B's ``fork_from="<run>?_step=N"``: a new run that starts with its parent's his
 step N and logs its own from N+1. Both clients come here. The stock wandb client names the point
 in its config (``_wandb.branch_point``; ``server/wandb_compat/branches.py``), wakelog's SDK in its
 run log's first record (the run record at sequence 0: ``fork_from: {"run", "step"}``). The server
-reads the parent's rows (``server/manage/forks.py``) and the ingest applies them, as history, in
-the transaction of the new run's first batch, before that batch's own records (``store/ingest``):
-the copy is made exactly when the run's first records are, so a resent or retried first batch
-(below the ack by then) copies nothing again.
+looks the parent up (``server/manage/forks.py``), and the ingest copies its history (``inherit``)
+in the transaction of the new run's first batch, before that batch's own records
+(``store/ingest``): the copy is made exactly when the run's first records are, so a resent or
+retried first batch (below the ack by then) copies nothing again. The copy is of stored rows, in
+SQL: a parent of millions of steps is copied whole, in memory a chunk's worth.
 
 Every fork is noted in the new run's metadata, ``forked_from: {"run", "step"}`` (kept when the
 client sends new metadata), with ``"copied": false`` and the reason when nothing could be copied
@@ -17,28 +18,29 @@ refused for it).
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Any
 
+import sqlalchemy as sa
+
 from wakelog.runlog import RecordType
+from wakelog.store.ingest._columns import json_safe
+from wakelog.store.restate import cut_after, restate, summary_after
+from wakelog.store.schema import STREAM_HISTORY, history_objects, runs, series_chunks
 
 #: Where ``runs.run_metadata`` names the run a fork came from.
 FORKED_FROM = "forked_from"
-#: The most rows a fork copies (in its first batch's transaction); a longer parent is not copied.
-MAX_FORK_ROWS = 100_000
 _MAX_STEP = 2**63 - 1
 
 
 @dataclass(frozen=True)
 class Inheritance:
-    """What a new fork starts with: its parent, the step, the parent's history records up to it
-    (checked as any batch's, numbered from 0; the ingest applies them as history only) and, when
-    nothing could be copied, why."""
+    """What a new fork starts with: its parent (by id, and by primary key when the server has it)
+    and the step; when nothing can be copied, why."""
 
     parent: str
     step: int
-    records: list[tuple[int, str, float, Any]] = field(default_factory=list)
+    parent_pk: int | None = None
     not_copied: str | None = None
 
     def note(self) -> dict[str, Any]:
@@ -68,10 +70,48 @@ def fork_point(records: list[tuple[int, str, float, Any]]) -> tuple[str, int] | 
     return (point["run"], point["step"]) if point is not None else None
 
 
-def history_records(rows: list[dict[str, Any]]) -> list[tuple[int, str, float, Any]]:
-    """The parent's rows as history records for the ingest's checks (their times: the rows')."""
-    return [(i, RecordType.HISTORY, _time(row.get("_timestamp")), row) for i, row in enumerate(rows)]
+def inherit(conn: sa.Connection, run: Any, inheritance: Inheritance) -> tuple[Inheritance, int]:
+    """Copy the parent's history up to the step into ``run`` (a new fork's row, nothing of its own
+    stored yet), in the caller's transaction; returns the inheritance as it turned out (the parent
+    may have gone since it was looked up) and how many points were copied.
+
+    The parent's stored rows are copied in SQL (``INSERT … SELECT``), whatever its length: its
+    series chunks that start at or before the step (the one holding the step is then cut at it, as
+    a rewind cuts) and its non-numeric values up to the step. Each key's statistics, the run's
+    summary and its last step are then worked out from what was copied (``store/restate.py``), a
+    chunk at a time."""
+    if inheritance.parent_pk is None:
+        return inheritance, 0
+    parent = sa.select(runs.c.id).where(runs.c.id == inheritance.parent_pk, runs.c.deleted_at.is_(None))
+    if conn.execute(parent).first() is None:
+        gone = f"run {inheritance.parent} went to the trash or was deleted before the fork's first batch"
+        return replace(inheritance, not_copied=gone), 0
+    step, child = inheritance.step, sa.literal(run.id, sa.Integer)
+    c, o = series_chunks.c, history_objects.c
+    _copy(
+        conn,
+        series_chunks,
+        child,
+        (c.run_pk == inheritance.parent_pk, c.stream == STREAM_HISTORY, c.first_step <= step),
+    )
+    _copy(conn, history_objects, child, (o.run_pk == inheritance.parent_pk, o.step <= step))
+    cut_after(conn, run.id, step)
+    folded = restate(conn, run.id, run.project_id)
+    objects = dict(
+        conn.execute(sa.select(o.key, sa.func.max(o.step)).where(o.run_pk == run.id).group_by(o.key)).all()
+    )
+    summary = summary_after(conn, run.id, {}, set(folded) | set(objects), folded)
+    last_step = max(
+        [stats.last_step for stats in folded.values()] + [int(at) for at in objects.values()], default=-1
+    )
+    conn.execute(
+        runs.update().where(runs.c.id == run.id).values(summary=json_safe(summary), last_step=last_step)
+    )
+    return inheritance, sum(stats.count for stats in folded.values())
 
 
-def _time(value: Any) -> float:
-    return float(value) if type(value) in (int, float) and math.isfinite(value) else 0.0
+def _copy(conn: sa.Connection, table: sa.Table, child: Any, where: tuple[Any, ...]) -> None:
+    """``table``'s rows that match ``where`` (the parent's), inserted again as the ``child``'s."""
+    others = [column for column in table.columns if column.name != "run_pk"]
+    copies = sa.select(child, *others).where(*where)
+    conn.execute(table.insert().from_select(["run_pk", *(column.name for column in others)], copies))

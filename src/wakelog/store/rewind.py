@@ -28,19 +28,15 @@ and console go on in the new segment; logged files stay with the run).
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import sqlalchemy as sa
 
 from wakelog.errors import Error
-from wakelog.store import series as codec
-from wakelog.store.chunks import chunked
 from wakelog.store.ingest import MAX_INT64, json_safe
-from wakelog.store.ingest._columns import db_float
-from wakelog.store.schema import STREAM_HISTORY, history_objects, runs, series_chunks, summaries
+from wakelog.store.restate import cut_after, restate, summary_after
+from wakelog.store.schema import STREAM_HISTORY, history_objects, runs, series_chunks
 
 #: Where ``runs.run_metadata`` lists the run's rewinds (kept when the client sends new metadata).
 REWINDS = "rewinds"
@@ -75,7 +71,7 @@ def truncate_history(conn: sa.Connection, run: Any, step: int) -> Truncated:
             if run.last_step >= 0
             else f"run {run.run_id} has no history to rewind"
         )
-    keys, cut = _cut_series(conn, run.id, step)
+    keys, cut = cut_after(conn, run.id, step)
     objects = conn.execute(
         sa.select(history_objects.c.key, sa.func.count())
         .where(history_objects.c.run_pk == run.id, history_objects.c.step > step)
@@ -86,9 +82,8 @@ def truncate_history(conn: sa.Connection, run: Any, step: int) -> Truncated:
     conn.execute(
         history_objects.delete().where(history_objects.c.run_pk == run.id, history_objects.c.step > step)
     )
-    kept = _kept_points(conn, run.id, keys | object_keys)
-    _restate_summaries(conn, run.id, {k: v for k, v in kept.items() if not k.startswith("_")})
-    summary = _summary_at(conn, run, kept, keys | object_keys)
+    folded = restate(conn, run.id, run.project_id, keys | object_keys)
+    summary = summary_after(conn, run.id, run.summary or {}, keys | object_keys, folded)
     metadata = dict(run.run_metadata or {})
     entry = {"step": step, "last_step": run.last_step, "time": time.time()}
     metadata[REWINDS] = [*(metadata.get(REWINDS) or []), entry]
@@ -104,112 +99,3 @@ def truncate_history(conn: sa.Connection, run: Any, step: int) -> Truncated:
     ).scalars()
     rows = max((int(c) for c in counts), default=0)
     return Truncated(last_step_before=run.last_step, rows=rows, keys=keys | object_keys, cut=cut)
-
-
-def _cut_series(conn: sa.Connection, run_pk: int, step: int) -> tuple[set[str], int]:
-    """Delete the history chunks after ``step`` and rewrite the ones it falls in; returns the keys
-    that lost points and how many points they lost."""
-    c = series_chunks.c
-    history = sa.and_(c.run_pk == run_pk, c.stream == STREAM_HISTORY)
-    boundary = conn.execute(
-        sa.select(c.key, c.chunk, c.data).where(history, c.first_step <= step, c.last_step > step)
-    ).all()
-    later = conn.execute(
-        sa.select(c.key, sa.func.sum(c.count)).where(history, c.first_step > step).group_by(c.key)
-    ).all()
-    keys = {key for key, _ in later} | {key for key, _, _ in boundary}
-    removed = sum(int(count) for _, count in later)
-    conn.execute(series_chunks.delete().where(history, c.first_step > step))
-    for key, chunk, data in boundary:
-        points = codec.decode(data)
-        keep = points.steps <= step
-        cut = codec.Chunk(points.steps[keep], points.values[keep])
-        removed += len(points) - len(cut)
-        conn.execute(
-            series_chunks.update()
-            .where(history, c.key == key, c.chunk == chunk)
-            .values(
-                last_step=cut.last_step,
-                count=len(cut),
-                data=codec.encode(cut),
-                sketch=codec.sketch(cut),
-            )
-        )
-    return keys, removed
-
-
-def _kept_points(conn: sa.Connection, run_pk: int, keys: set[str]) -> dict[str, codec.Chunk]:
-    """The points ``keys`` keep, whole (in chunk order); keys with none left are absent."""
-    c = series_chunks.c
-    parts: defaultdict[str, list[codec.Chunk]] = defaultdict(list)
-    for key in sorted(keys):
-        rows = conn.execute(
-            sa.select(c.data)
-            .where(c.run_pk == run_pk, c.stream == STREAM_HISTORY, c.key == key)
-            .order_by(c.chunk)
-        ).scalars()
-        parts[key].extend(codec.decode(data) for data in rows)
-    return {
-        key: codec.Chunk(
-            np.concatenate([p.steps for p in chunks]), np.concatenate([p.values for p in chunks])
-        )
-        for key, chunks in parts.items()
-        if chunks
-    }
-
-
-def _restate_summaries(conn: sa.Connection, run_pk: int, kept: dict[str, codec.Chunk]) -> None:
-    """Each key's statistics (``summaries``) from the points it keeps, as ingest computes them."""
-    for key, points in kept.items():
-        values = points.values
-        finite = values[~np.isnan(values)]
-        conn.execute(
-            summaries.update()
-            .where(summaries.c.run_pk == run_pk, summaries.c.key == key)
-            .values(
-                last=db_float(values[-1]),
-                min=float(finite.min()) if len(finite) else None,
-                max=float(finite.max()) if len(finite) else None,
-                first=db_float(values[0]),
-                total=float(np.nansum(finite[np.isfinite(finite)])),
-                count=len(values),
-                last_step=int(points.steps[-1]),
-            )
-        )
-
-
-def _summary_at(conn: sa.Connection, run: Any, kept: dict[str, codec.Chunk], cut: set[str]) -> dict[str, Any]:
-    """The run's summary once the rows after the step are gone (see the module); the statistics
-    of the ``cut`` keys with no points left are deleted."""
-    summary = {key: value for key, value in (run.summary or {}).items() if key not in cut}
-    latest = {key: (int(points.steps[-1]), _number(points.values[-1])) for key, points in kept.items()}
-    o = history_objects.c
-    for some in chunked(cut):
-        gone = [key for key in some if key not in kept]
-        if gone:
-            conn.execute(summaries.delete().where(summaries.c.run_pk == run.id, summaries.c.key.in_(gone)))
-        last = (
-            sa.select(o.key, sa.func.max(o.step).label("step"))
-            .where(o.run_pk == run.id, o.key.in_(some))
-            .group_by(o.key)
-            .subquery()
-        )
-        found = conn.execute(
-            sa.select(o.key, o.step, o.value).join(
-                last, sa.and_(o.run_pk == run.id, o.key == last.c.key, o.step == last.c.step)
-            )
-        )
-        for key, at, value in found:
-            if key not in latest or at > latest[key][0]:
-                latest[key] = (at, value)
-    summary.update({key: value for key, (_, value) in latest.items() if not key.startswith("_")})
-    return summary
-
-
-def _number(value: float) -> float | int:
-    """A stored point as the summary holds a logged one: whole numbers as ints (the counters and
-    steps both clients log as ints); NaN and ±Inf as floats, which ``json_safe`` spells."""
-    number = float(value)
-    if number.is_integer() and abs(number) < 2**53:
-        return int(number)
-    return number

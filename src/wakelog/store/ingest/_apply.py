@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from wakelog.store import key_registry
+from wakelog.store import fork, key_registry
 from wakelog.store.database import Database
 from wakelog.store.fork import FORKED_FROM, Inheritance
 from wakelog.store.ingest._columns import fit_run_fields, json_safe
@@ -225,10 +225,13 @@ def _apply(
             raise SequenceGap(run.last_seq, fresh[0][0])
         # a fork's first batch (applied once: a resend is below the ack) starts with the parent's rows
         forking = inherit if inherit is not None and run.last_seq < 0 else None
-        batch = gather([*forking.records, *fresh] if forking is not None else fresh)
+        if forking is not None:
+            forking, result.points = fork.inherit(conn, run, forking)
+            run, _ = ensure_run(conn, entity, project, run_id, user_id)  # its summary and last step copied
+        batch = gather(fresh)
         if "stop_requested_at" in batch.run_fields:  # the run (re)starts: an old stop is over
             result.stop_requested = False
-        result.points = write_series(conn, run.id, batch.points)
+        result.points += write_series(conn, run.id, batch.points)
         write_summaries(conn, run.id, run.project_id, batch.points, batch.summary_remove)
         _write_rows(conn, run.id, batch)
         result.alerts = _write_alerts(conn, run.id, batch.alerts)
