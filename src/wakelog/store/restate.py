@@ -102,12 +102,11 @@ def restate(
         if keys is not None and key not in keys:
             continue
         points = codec.decode(bytes(data))
-        if key in folded:
-            folded[key].add(points)
-        else:
-            start = float(points.values[0])
-            folded[key] = Folded(start, start, math.nan, math.nan, 0.0, 0, 0)
-            folded[key].add(points)
+        stats = folded.get(key)
+        if stats is None:
+            first = float(points.values[0])
+            stats = folded[key] = Folded(first, first, math.nan, math.nan, 0.0, 0, 0)
+        stats.add(points)
     rows = [
         {
             "run_pk": run_pk,
