@@ -182,6 +182,9 @@ class Training:
     def acked(self) -> int:
         return SyncState.load(self.run_dir()).acked_seq
 
+    def run_id(self) -> str:
+        return SyncState.load(self.run_dir()).run_path.rsplit("/", 1)[1]
+
     def finish(self) -> tuple[str, int]:
         (self.work / "stop").touch()
         out, err = self.proc.communicate(timeout=DEADLINE)
@@ -223,6 +226,16 @@ def test_live_runs_through_the_proxy_are_spread_over_the_replicas(
         start(trainings, tmp_path, cluster.url, cluster.key, min_steps=600)
     for training in trainings:
         wait_acked_past(training, 300, "the stream to pass seq 300")
+    # The runs stream on until their batches have reached every replica: each sends about one a
+    # second, and nginx's two workers each keep their own round robin, so a handful of batches
+    # may miss a replica by chance.
+    run_ids = [training.run_id() for training in trainings]
+    wait_until(
+        lambda: set(cluster.served(run_ids)) == set(cluster.replica_ports),
+        DEADLINE,
+        interval=0.2,
+        what="record batches on every replica",
+    )
     done = [training.finish() for training in trainings]
     for run_id, steps in done:
         assert_exactly_once(cluster, run_id, VALUES, steps)
