@@ -20,7 +20,7 @@ from tests.server.test_rewind_store import Log, stored
 from wakelog.store import series as codec
 from wakelog.store.database import Database
 from wakelog.store.ingest._series import UNION_OPEN_ROWS, UNION_TAILS
-from wakelog.store.schema import STREAM_HISTORY, runs, series_chunks
+from wakelog.store.schema import STREAM_HISTORY, STREAM_SYSTEM, runs, series_chunks
 
 
 def layout(db: Database, key: str) -> list[tuple[int, int, bytes]]:
@@ -76,6 +76,54 @@ def test_a_batch_of_many_keys_is_staged_and_joined_like_one_of_few(db: Database)
         assert stored(db, key) == [(s, s + i / 8) for s in steps], key
         assert [n for n, _, _ in layout(db, key)] == [n for n, _, _ in layout(db, keys[0])]
     assert [(n, p) for n, p, _ in layout(db, keys[0])] == [(0, len(steps))], "joined into the open chunk"
+
+
+def rows_of(db: Database, stream: int) -> list[tuple[str, int, int, int]]:
+    """Every row of a stream: (key, number, points, stored bytes), in order."""
+    c = series_chunks.c
+    with db.read() as conn:
+        rows = conn.execute(
+            sa.select(c.key, c.chunk, c.count, c.data, c.sketch)
+            .where(c.stream == stream)
+            .order_by(c.key, c.chunk)
+        ).all()
+    return [(r.key, r.chunk, r.count, len(r.data) + len(r.sketch)) for r in rows]
+
+
+def test_a_run_that_ends_joins_its_staged_rows_into_main_chunks(db: Database) -> None:
+    """The exit's batch joins every series that ends in staged rows, system metrics too: the same
+    points in fewer rows and bytes. A run resumed later appends after them as before."""
+    log = Log(db)
+    log.send(("run", {}))
+    for first in range(0, 400, 10):  # 40 live batches: a join, then staged rows again
+        log.rows(range(first, first + 10))
+        log.send(("stats", {"_runtime": first / 10, "cpu": 50.0 + first}))
+    staged = rows_of(db, STREAM_HISTORY)
+    assert {(k, n % codec.STRIDE != 0) for k, n, _, _ in staged} == {
+        ("loss", True),
+        ("acc", True),
+        ("loss", False),
+        ("acc", False),
+    }
+    assert len(rows_of(db, STREAM_SYSTEM)) > 1
+    log.send(("exit", {"exit_code": 0}))
+    sealed = rows_of(db, STREAM_HISTORY)
+    assert [(k, n, p) for k, n, p, _ in sealed] == [("acc", 0, 400), ("loss", 0, 400)]
+    assert sum(b for *_, b in sealed) < sum(b for *_, b in staged) / 2
+    assert [(n, p) for _, n, p, _ in rows_of(db, STREAM_SYSTEM)] == [(0, 40)]
+    assert stored(db, "loss") == expected(range(400))  # and each row's sketch is its points'
+    log.rows(range(400, 403))
+    assert [(n, p) for _, n, p, _ in rows_of(db, STREAM_HISTORY)][-2:] == [(0, 400), (1, 3)]
+    assert stored(db, "loss") == expected(range(403))
+
+
+def test_a_run_that_ends_without_staged_rows_is_left_as_it_is(db: Database) -> None:
+    log = Log(db)
+    log.send(("run", {}))
+    log.rows(range(50))
+    before = layout(db, "loss")
+    log.send(("exit", {"exit_code": 1}))
+    assert layout(db, "loss") == before
 
 
 def test_after_a_full_chunk_new_points_start_the_next_main_chunk(db: Database) -> None:

@@ -16,7 +16,7 @@ from wakelog.store.fork import FORKED_FROM, Inheritance
 from wakelog.store.ingest._columns import fit_run_fields, json_safe
 from wakelog.store.ingest._errors import InTrash, SequenceGap
 from wakelog.store.ingest._gather import Batch, Points, gather
-from wakelog.store.ingest._series import write_series
+from wakelog.store.ingest._series import seal, write_series
 from wakelog.store.ingest._summaries import write_summaries
 from wakelog.store.ingest._validate import Record, last_seq
 from wakelog.store.members import create_entity
@@ -232,6 +232,8 @@ def _apply(
         if "stop_requested_at" in batch.run_fields:  # the run (re)starts: an old stop is over
             result.stop_requested = False
         result.points += write_series(conn, run.id, batch.points)
+        if batch.exit is not None:
+            seal(conn, run.id)
         write_summaries(conn, run.id, run.project_id, batch.points, batch.summary_remove)
         _write_rows(conn, run.id, batch)
         result.alerts = _write_alerts(conn, run.id, batch.alerts)

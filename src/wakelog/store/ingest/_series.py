@@ -4,7 +4,8 @@ Points at or before a key's stored last step are dropped (a client bug or a cloc
 the order chunks rely on), as are repeated steps within the batch. A few new points after an open
 chunk are staged: stored as a row of their own, which costs what they cost. Once the numbers after
 the open chunk are taken, the open chunk, its staged rows and the new points are joined into main
-chunks again. New points after a full chunk start new main chunks.
+chunks again. New points after a full chunk start new main chunks. When the run ends, what is staged
+is joined too (``seal``).
 """
 
 from __future__ import annotations
@@ -70,6 +71,24 @@ def write_series(
         chunks += _join(conn, run_pk, joins)
     insert_rows(conn, series_chunks, _rows(run_pk, chunks))
     return total
+
+
+def seal(conn: sa.Connection, run_pk: int) -> None:
+    """A run's series that end in staged rows, each joined with its open chunk into main chunks (the
+    run has ended: no later batch would join them). A staged row costs several times a main chunk's
+    bytes per point (its points uncompressed, a sketch of its own, a row's overhead), and a chart
+    reads a row each; a run that ends after a few hundred steps, as a sweep's trials do, is mostly
+    staged rows."""
+    c = series_chunks.c
+    last = (
+        sa.select(c.stream, c.key, sa.func.max(c.chunk)).where(c.run_pk == run_pk).group_by(c.stream, c.key)
+    )
+    nothing = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+    joins = {
+        (stream, key): (chunk, *nothing) for stream, key, chunk in conn.execute(last) if chunk % codec.STRIDE
+    }
+    if joins:
+        insert_rows(conn, series_chunks, _rows(run_pk, _join(conn, run_pk, joins)))
 
 
 def _tails(conn: sa.Connection, run_pk: int, series: list[Series]) -> dict[Series, Tail]:
