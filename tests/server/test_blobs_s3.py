@@ -13,6 +13,7 @@ import os
 import threading
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -206,6 +207,38 @@ def test_racing_uploads_in_the_store_itself(
     assert not unexpected
     assert store.exists(sha)
     assert b"".join(store.open(sha)) == content
+
+
+def test_a_publish_stores_the_file_it_hashed_not_one_staged_after_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While one upload hashes its staged file, another upload of the same content by the same
+    owner may have published it and started over at the same staged name. What lands under the
+    hash is the content that was hashed (it was an empty file once, seen in a CI rehearsal of the
+    test above), and the other upload's new staged file is left to it."""
+    store = BlobStore(str(tmp_path / "blobs"))
+    content = os.urandom(50_000)
+    sha = hashlib.sha256(content).hexdigest()
+    store.write_chunk(sha, 0, content[:40_000], len(content))
+
+    class Racing:
+        """A digest whose result is asked for just as the other upload starts over."""
+
+        def __init__(self) -> None:
+            self.digest = hashlib.sha256()
+
+        def update(self, block: bytes) -> None:
+            self.digest.update(block)
+
+        def hexdigest(self) -> str:
+            Path(store._staging(sha, "")).write_bytes(b"")  # the other upload's new staged file
+            return self.digest.hexdigest()
+
+    monkeypatch.setattr("wakelog.store.blobs.hashlib", SimpleNamespace(sha256=Racing))
+    assert store.write_chunk(sha, 40_000, content[40_000:], len(content)) == len(content)
+    monkeypatch.undo()
+    assert b"".join(store.open(sha)) == content
+    assert Path(store._staging(sha, "")).exists(), "the other upload's staged file is its own"
 
 
 def framed(contents: list[bytes], sha: str | None = None) -> bytes:

@@ -18,7 +18,7 @@ import re
 import tempfile
 import uuid
 from collections.abc import Iterable, Iterator
-from typing import Any, NoReturn
+from typing import Any
 
 from wakelog.errors import Error
 from wakelog.store.blob_parts import SUFFIX, Parts, upload_of
@@ -144,19 +144,26 @@ class BlobStore:
             os.close(fd)
 
     def _publish_file(self, sha256: str, staging: str) -> None:
-        """Check the staged file's hash, then rename it into place (atomic on one file system)."""
-        digest = hashlib.sha256()
-        with self.fs.open(staging, "rb") as f:
-            while block := f.read(READ_CHUNK):
-                digest.update(block)
-        if digest.hexdigest() != sha256:
-            self._mismatch(staging)
-        target = self._path(sha256)
-        if self.fs.exists(target):
-            self.fs.rm(staging)
-            return
-        self.fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
-        self.fs.mv(staging, target)
+        """Take the staged file under a name of this upload's own, check its hash, then rename it
+        into place (atomic on one file system). Another upload of the same content by the same
+        owner may publish it and start a new staged file at the same name at any moment: what is
+        published is the file that was hashed, never whatever is staged by then."""
+        mine = f"{staging}.{uuid.uuid4().hex}.publishing"
+        os.rename(staging, mine)  # FileNotFoundError: another upload took it first
+        try:
+            digest = hashlib.sha256()
+            with open(mine, "rb") as f:
+                while block := f.read(READ_CHUNK):
+                    digest.update(block)
+            if digest.hexdigest() != sha256:
+                raise BlobError("the uploaded content does not match its sha256; upload it again")
+            target = self._path(sha256)
+            if not os.path.exists(target):  # stored already: it stays as it is
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                os.replace(mine, target)  # if another got there meanwhile: the same bytes
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(mine)
 
     def _publish_parts(self, sha256: str, parts: Parts, total: int) -> None:
         """Object stores: join the parts into the final object while hashing them; it appears
@@ -170,11 +177,6 @@ class BlobStore:
             parts.remove()
             raise BlobError("the uploaded content does not match its sha256; upload it again")
         parts.remove([part for part, _ in chain])
-
-    def _mismatch(self, staging: str) -> NoReturn:
-        with contextlib.suppress(FileNotFoundError):
-            self.fs.rm(staging)
-        raise BlobError("the uploaded content does not match its sha256; upload it again")
 
     def staged(self, owner: str) -> int:
         """Bytes of all of ``owner``'s unfinished uploads (what their quota counts besides content)."""
