@@ -337,6 +337,15 @@ def fresh_database(postgres_url: str, prefix: str = "wl") -> str:
     return postgres_url.rsplit("/", 1)[0] + "/" + name
 
 
+@pytest.fixture
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks of 8 points, open below 2: a few dozen steps cross many chunk boundaries."""
+    from wakelog.store import series as codec
+
+    monkeypatch.setattr(codec, "CHUNK_POINTS", 8)
+    monkeypatch.setattr(codec, "MERGE_BELOW", 2)
+
+
 @pytest.fixture(params=BACKENDS)
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
     """A migrated store of its own, on SQLite and on PostgreSQL, for tests of the store itself."""

@@ -20,13 +20,11 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from tests.server.test_rewind_store import Log, small_chunks, stored
+from tests.server.test_rewind_store import Log, stored
 from wakelog.store.database import Database
 from wakelog.store.fork import Inheritance
 from wakelog.store.ingest import apply_batch, validate
 from wakelog.store.schema import history_objects, runs, summaries
-
-__all__ = ["small_chunks"]  # the fixture, used by name
 
 PARENT_STEPS = 60
 KEYS = ("loss", "acc", "odd", "img", "mixed", "_runtime")

@@ -24,13 +24,6 @@ from wakelog.store.rewind import RewindRefused, truncate_history
 from wakelog.store.schema import STREAM_HISTORY, history_objects, runs, series_chunks, summaries
 
 
-@pytest.fixture
-def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Chunks of 8 points, open below 2: a few dozen steps cross many chunk boundaries."""
-    monkeypatch.setattr(codec, "CHUNK_POINTS", 8)
-    monkeypatch.setattr(codec, "MERGE_BELOW", 2)
-
-
 class Log:
     """One run's records, numbered as the SDK's uploader numbers them."""
 
