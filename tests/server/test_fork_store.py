@@ -154,8 +154,9 @@ def test_a_parent_trashed_before_the_forks_first_batch_is_noted_and_nothing_copi
 
 
 @pytest.mark.slow
-def test_a_parent_of_a_million_points_is_copied_whole(db: Database) -> None:
-    """Far past the 100,000 rows the copy through history rows could carry (what it refused)."""
+def test_a_parent_of_half_a_million_points_is_copied_whole(db: Database) -> None:
+    """250,000 steps × 2 keys: far past the 100,000 rows the copy through history rows could carry
+    (it refused them)."""
     steps = 250_000
     log = Log(db, "long")
     log.send(("run", {}))
