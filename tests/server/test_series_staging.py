@@ -9,7 +9,9 @@ rows' layout; series stored before staging (numbered 0, 1, 2, …) take appends 
 from __future__ import annotations
 
 import itertools
+import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -17,10 +19,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.server.test_rewind_store import Log, stored
+from wakelog.server.config import ServerConfig
+from wakelog.server.notify.dispatcher import Dispatcher
 from wakelog.store import series as codec
 from wakelog.store.database import Database
 from wakelog.store.ingest._series import UNION_OPEN_ROWS, UNION_TAILS
-from wakelog.store.schema import STREAM_HISTORY, STREAM_SYSTEM, runs, series_chunks
+from wakelog.store.schema import STREAM_HISTORY, STREAM_SYSTEM, run_notices, runs, series_chunks
 
 
 def layout(db: Database, key: str) -> list[tuple[int, int, bytes]]:
@@ -124,6 +128,91 @@ def test_a_run_that_ends_without_staged_rows_is_left_as_it_is(db: Database) -> N
     before = layout(db, "loss")
     log.send(("exit", {"exit_code": 1}))
     assert layout(db, "loss") == before
+
+
+def numbers(db: Database, run_id: str) -> list[tuple[str, int, int]]:
+    """A run's history rows: (key, number, points), in order."""
+    c = series_chunks.c
+    with db.read() as conn:
+        rows = conn.execute(
+            sa.select(c.key, c.chunk, c.count)
+            .join(runs, runs.c.id == c.run_pk)
+            .where(runs.c.run_id == run_id, c.stream == STREAM_HISTORY)
+            .order_by(c.key, c.chunk)
+        ).all()
+    return [tuple(row) for row in rows]
+
+
+def run_pk(db: Database, run_id: str) -> int:
+    with db.read() as conn:
+        return int(conn.execute(sa.select(runs.c.id).where(runs.c.run_id == run_id)).scalar_one())
+
+
+def crash_notices(db: Database, run_id: str) -> int:
+    with db.read() as conn:
+        query = sa.select(sa.func.count()).where(
+            run_notices.c.run_pk == run_pk(db, run_id), run_notices.c.kind == "crashed"
+        )
+        return int(conn.execute(query).scalar_one())
+
+
+def live_runs(db: Database, *run_ids: str) -> list[Log]:
+    """Runs of 20 live batches each: a main chunk and staged rows after it."""
+    logs = [Log(db, run_id) for run_id in run_ids]
+    for log in logs:
+        log.send(("run", {}))
+        for first in range(0, 200, 10):
+            log.rows(range(first, first + 10))
+    return logs
+
+
+def test_a_run_noticed_as_crashed_has_its_staged_rows_joined(db: Database, tmp_path: Path) -> None:
+    """A run that stops without an exit (killed, its machine lost) is joined when the dispatcher
+    notices its heartbeat went stale; a run still sending is not; a crashed run that comes back
+    appends after the joined chunk."""
+    crashed, alive = live_runs(db, "crashed", "alive")
+    staged = numbers(db, "alive")
+    assert len(staged) > 2, "a main chunk and staged rows per key"
+    later = time.time() + 11 * 60  # past the 10 minutes' crash timeout
+    with db.write() as conn:
+        conn.execute(runs.update().where(runs.c.run_id == "alive").values(heartbeat_at=later))
+    Dispatcher(db, ServerConfig(data_dir=tmp_path), clock=lambda: later).notice_crashes()
+    assert crash_notices(db, "crashed") == 1 and crash_notices(db, "alive") == 0
+    assert numbers(db, "crashed") == [("acc", 0, 200), ("loss", 0, 200)]
+    assert numbers(db, "alive") == staged
+    for log in (crashed, alive):
+        assert stored(db, "loss", run_pk(db, log.run_id)) == expected(range(200))
+    crashed.rows(range(200, 203))
+    assert numbers(db, "crashed")[-2:] == [("loss", 0, 200), ("loss", 1, 3)]
+    assert stored(db, "loss", run_pk(db, "crashed")) == expected(range(203))
+
+
+class BatchBeforeWrite:
+    """The store, where a batch of ``log``'s run is applied as the dispatcher opens its write: one
+    that arrives between the dispatcher's read of the quiet runs and its transaction."""
+
+    def __init__(self, db: Database, log: Log) -> None:
+        self.db, self.log = db, log
+
+    def read(self) -> Any:
+        return self.db.read()
+
+    def write(self) -> Any:
+        self.log.rows(range(200, 201))
+        return self.db.write()
+
+
+def test_a_run_that_sends_again_before_the_crash_is_written_is_neither_told_nor_joined(
+    db: Database, tmp_path: Path
+) -> None:
+    [log] = live_runs(db, "back")
+    staged = numbers(db, "back")
+    later = time.time() + 11 * 60
+    racing = BatchBeforeWrite(db, log)
+    Dispatcher(racing, ServerConfig(data_dir=tmp_path), clock=lambda: later).notice_crashes()  # type: ignore[arg-type]
+    assert crash_notices(db, "back") == 0
+    after = staged[-1][1] + 1  # the racing batch's row, staged after the others
+    assert numbers(db, "back") == sorted([*staged, ("acc", after, 1), ("loss", after, 1)])
 
 
 def test_after_a_full_chunk_new_points_start_the_next_main_chunk(db: Database) -> None:

@@ -4,7 +4,9 @@ One ``step()`` (run every ``delivery_poll_seconds`` by ``run()``, at once when i
 something, or by a test with its own clock):
 
 1. crashed runs: running runs whose heartbeat went stale (``server/query/runs.py``'s timeout) in
-   the last day, not told about since that heartbeat, get a ``crashed`` event;
+   the last day, not told about since that heartbeat, get a ``crashed`` event, and their series'
+   staged rows are joined as a run's exit joins them (no later batch would; a run that comes back
+   appends after them);
 2. due outbox rows are claimed (a conditional UPDATE moves ``due_at`` a lease ahead, so two
    replicas never send one row twice at once, and a dispatcher that dies gives it back) and sent
    side by side in worker threads, each bounded by ``webhook_timeout``;
@@ -33,6 +35,7 @@ from wakelog.server.notify.fanout import Delivered, fan_out
 from wakelog.server.notify.senders import SENDERS, DeliveryFailed
 from wakelog.server.query.runs import crashed_before
 from wakelog.store.database import Database
+from wakelog.store.ingest import seal
 from wakelog.store.schema import entities, outbox, projects, run_notices, runs
 from wakelog.store.upsert import insert_missing
 
@@ -115,9 +118,12 @@ class Dispatcher:
                 "created_at": now,
             }
             with self.db.write() as conn:
+                if not _still_quiet(conn, row.id, row.heartbeat_at):
+                    continue  # a batch came in since the read: the run is alive
                 if insert_missing(conn, run_notices, notice, ["run_pk", "kind", "key"]):
                     event = crash_event(ref, row.heartbeat_at, now)
                     delivered.merge(fan_out(conn, event, now, self.config.public_url))
+                    seal(conn, row.id)
         return delivered
 
     def _claim(self) -> list[Any]:
@@ -193,3 +199,15 @@ class Dispatcher:
                 _log.exception("delivering notifications failed")
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.config.delivery_poll_seconds)
+
+
+def _still_quiet(conn: sa.Connection, run_pk: int, heartbeat_at: float) -> bool:
+    """Whether run ``run_pk`` is still running with the stale heartbeat read before, its row locked
+    (on PostgreSQL) for the rest of the transaction, as an ingest batch locks it: no batch of the
+    run is applied while its staged rows are joined."""
+    query = (
+        sa.select(runs.c.id)
+        .where(runs.c.id == run_pk, runs.c.state == "running", runs.c.heartbeat_at == heartbeat_at)
+        .with_for_update()
+    )
+    return conn.execute(query).first() is not None

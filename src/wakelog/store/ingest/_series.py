@@ -4,8 +4,8 @@ Points at or before a key's stored last step are dropped (a client bug or a cloc
 the order chunks rely on), as are repeated steps within the batch. A few new points after an open
 chunk are staged: stored as a row of their own, which costs what they cost. Once the numbers after
 the open chunk are taken, the open chunk, its staged rows and the new points are joined into main
-chunks again. New points after a full chunk start new main chunks. When the run ends, what is staged
-is joined too (``seal``).
+chunks again. New points after a full chunk start new main chunks. When the run ends (its exit, or the
+dispatcher's notice that it crashed), what is staged is joined too (``seal``).
 """
 
 from __future__ import annotations
