@@ -14,6 +14,7 @@ PostgreSQL's pool pings a connection only when it sat idle a while: one the serv
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ import sqlalchemy as sa
 
 from tests.harness import wait_until
 from tests.server.conftest import fresh_database, start_backend_server
+from wakelog.store import checkpoints
 from wakelog.store import database as database_module
 from wakelog.store.database import Database
 
@@ -79,6 +81,112 @@ def test_the_engines_have_no_connection_events(db: Database) -> None:
     sets the class's flag for the whole process, which says nothing about what the store did."""
     for engine in (db.engine, db._writer):
         assert "_has_events" not in vars(engine)
+
+
+PAGE = 4096
+
+
+def _log_pages(path: Path) -> int:
+    """How many pages SQLite's write-ahead log file has room for (it is reused from its start
+    after a checkpoint, so it grows only while pages pile up unchecked)."""
+    wal = path.with_name(path.name + "-wal")
+    return wal.stat().st_size // PAGE if wal.exists() else 0
+
+
+def _write_pages(db: Database, pages: int) -> None:
+    """About ``pages`` pages written, a few to a transaction, as ingest batches write them."""
+    with db.write() as conn:
+        conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS filler (data BLOB)")
+    for _ in range(pages // 4):
+        with db.write() as conn:
+            conn.exec_driver_sql("INSERT INTO filler VALUES (randomblob(4 * 4000))")
+
+
+def _checkpoint_threads(path: Path) -> int:
+    name = f"{checkpoints.THREAD_NAME} {path}"
+    return sum(thread.name == name for thread in threading.enumerate())
+
+
+def test_by_default_the_writer_checkpoints_the_log_itself(store: tuple[Database, Path]) -> None:
+    db, path = store
+    _write_pages(db, 3000)
+    assert _log_pages(path) < 1200, "checkpointed in a commit past 1,000 pages, and reused"
+
+
+def test_while_a_checkpointer_waits_the_writer_leaves_the_log_alone(store: tuple[Database, Path]) -> None:
+    """Past 1,000 pages the writer does not checkpoint (nothing of the log reaches the database
+    file); ``dispose`` stops the thread."""
+    db, path = store
+    db.checkpoint_in_background(every=3600.0)  # started, waiting: its first round is an hour away
+    assert _checkpoint_threads(path) == 1
+    size = path.stat().st_size
+    _write_pages(db, 3000)
+    assert _log_pages(path) >= 3000 and path.stat().st_size == size, "all of it still in the log"
+    db.dispose()
+    assert _checkpoint_threads(path) == 0
+
+
+def test_the_checkpointer_copies_the_log_into_the_database_file(store: tuple[Database, Path]) -> None:
+    """With the writer's own checkpoint past what is written here, only the thread can have copied
+    the log's pages into the database file (no connection closes meanwhile, which would too)."""
+    db, path = store
+    db.checkpoint_in_background(every=0.01)
+    size = path.stat().st_size
+    _write_pages(db, 3000)
+    wait_until(lambda: path.stat().st_size >= size + 3000 * PAGE, what="the thread to checkpoint the log")
+
+
+def _writer_backstop(db: Database) -> int:
+    with db.write() as conn:
+        return int(conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one())
+
+
+@pytest.mark.parametrize(
+    ("reserve", "pages", "threads"),
+    [(2**30, 10_000, 1), (0, 10_000, 1), (64 * 2**20, 4096, 1), (8 * 2**20, 1000, 0)],
+)
+def test_a_server_on_sqlite_checkpoints_in_a_thread_while_it_serves(
+    request: pytest.FixtureRequest, tmp_path: Path, reserve: int, pages: int, threads: int
+) -> None:
+    """Its writer checkpoints past as much log as a quarter of the disk's reserve holds (sign-in
+    and reads write there once new data is refused; 0: not guarded). Where that is no more than
+    SQLite's own 1,000 pages, the writer checkpoints as SQLite does, and no thread runs."""
+    with start_backend_server(request, tmp_path, "sqlite", min_free_bytes=reserve) as running:
+        path = Path(sa.make_url(running.app.state.config.database_url).database)
+        assert _checkpoint_threads(path) == threads
+        assert _writer_backstop(running.app.state.db) == pages
+    assert _checkpoint_threads(path) == 0
+
+
+def test_the_backstop_keeps_the_log_within_a_quarter_of_the_reserve() -> None:
+    assert checkpoints.backstop(100 * 2**20) == 6400
+    assert checkpoints.backstop(2**40) == checkpoints.MAX_BACKSTOP
+    assert checkpoints.backstop(2**20) == checkpoints.DEFAULT_AUTOCHECKPOINT
+
+
+def test_the_writer_still_checkpoints_past_the_backstop(store: tuple[Database, Path]) -> None:
+    """A checkpointer that never runs (stuck, or behind) leaves the log bounded by the writer's
+    own checkpoint at its backstop."""
+    db, path = store
+    db.checkpoint_in_background(every=3600.0, backstop=1500)
+    _write_pages(db, 4000)
+    assert 1500 <= _log_pages(path) < 1700
+
+
+def test_a_checkpoint_that_keeps_failing_is_told_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As on a full disk, every round fails until it is freed: one warning, not ten a second."""
+    broken = tmp_path / "broken.db"
+    broken.write_bytes(b"not a database" * 512)
+    checkpointer = checkpoints.Checkpointer(str(broken), every=0.001)
+    checkpointer.start()
+    try:
+        wait_until(lambda: checkpointer.rounds >= 20, what="rounds of checkpoints")
+    finally:
+        checkpointer.stop()
+    failures = [r.getMessage() for r in caplog.records if r.name == checkpoints.__name__]
+    assert len(failures) == 1 and "not a database" in failures[0], failures
 
 
 def _dropped_by_the_server(postgres_url: str, db: Database) -> None:

@@ -51,6 +51,7 @@ from wakelog.server.routes import auth as auth_routes
 from wakelog.server.routes import comments as comment_routes
 from wakelog.server.routes import wandb as wandb_routes
 from wakelog.server.routes.web import WebApp
+from wakelog.store import checkpoints
 from wakelog.store.blobs import BlobStore
 from wakelog.store.database import Database
 
@@ -122,6 +123,8 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # not in the commits of ingest batches, and no more log than the disk's reserve allows
+        db.checkpoint_in_background(backstop=checkpoints.backstop(config.min_free_bytes))
         tasks = _start_background(app)
         yield
         for task in tasks:

@@ -1,8 +1,9 @@
 """Connecting to the metadata database, and keeping its schema current.
 
 SQLite (the embedded default) runs in WAL mode with a busy timeout, and every write goes through
-one lock per process so writers queue instead of failing with "database is locked". PostgreSQL
-goes through psycopg 3. Migrations are Alembic's: applied automatically on SQLite, by
+one lock per process so writers queue instead of failing with "database is locked"; a server
+checkpoints the log in a thread of its own, not in its writes' commits (``store/checkpoints.py``).
+PostgreSQL goes through psycopg 3. Migrations are Alembic's: applied automatically on SQLite, by
 ``wakelog db upgrade`` on PostgreSQL; a database whose schema is newer than this wakelog knows is
 refused.
 """
@@ -21,6 +22,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from wakelog.errors import Error
+from wakelog.store import checkpoints
+from wakelog.store.checkpoints import Checkpointer
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -69,6 +72,7 @@ class Database:
             self._writer = sa.create_engine(self.url, connect_args=connect_args, pool_size=1, max_overflow=0)
             event.listen(self._writer, "connect", _sqlite_pragmas)
             event.listen(self._writer, "connect", _sqlite_manual_transactions)
+            event.listen(self._writer, "connect", self._writer_checkpoints)
         else:
             self.engine = sa.create_engine(self.url, pool_size=10, max_overflow=10)
             _ping_when_idle(self.engine, PING_AFTER_IDLE)
@@ -76,6 +80,30 @@ class Database:
             self.engine.dialect.execution_ctx_cls = _binary_results_context(context)
             self._writer = self.engine
         self._write_lock = threading.Lock() if self.is_sqlite else None
+        self._checkpointer: Checkpointer | None = None
+        self._backstop = checkpoints.DEFAULT_AUTOCHECKPOINT
+
+    def checkpoint_in_background(
+        self, every: float = checkpoints.EVERY, backstop: int = checkpoints.MAX_BACKSTOP
+    ) -> None:
+        """On SQLite, checkpoint the write-ahead log from a thread of its own until ``dispose``
+        (``store/checkpoints.py``), not in the commits of the writer (a server's batches); the
+        writer still checkpoints past ``backstop`` pages of log."""
+        path, lock = self._writer.url.database, self._write_lock
+        if lock is None or not path or path == ":memory:" or self._checkpointer is not None:
+            return
+        if backstop <= checkpoints.DEFAULT_AUTOCHECKPOINT:
+            return  # no room for more log than SQLite keeps: it checkpoints in the writer, as before
+        self._backstop = backstop
+        self._checkpointer = Checkpointer(path, every)
+        self._checkpointer.start()
+        with lock, self._writer.connect() as conn:  # the pooled writer may be open already
+            self._writer_checkpoints(conn.connection.dbapi_connection, None)
+
+    def _writer_checkpoints(self, dbapi_conn: Any, _record: Any) -> None:
+        """The writer checkpoints the log itself only past its backstop while a thread does it."""
+        if self._checkpointer is not None:
+            dbapi_conn.execute(f"PRAGMA wal_autocheckpoint={self._backstop:d}")
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sa.Connection]:
@@ -101,6 +129,9 @@ class Database:
             yield conn
 
     def dispose(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         self.engine.dispose()
         self._writer.dispose()
 
