@@ -43,10 +43,6 @@ class Checkpointer:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
-    @property
-    def running(self) -> bool:
-        return self._thread is not None
-
     def start(self) -> None:
         if self._thread is None:
             self._stopping.clear()
@@ -65,8 +61,8 @@ class Checkpointer:
         failing = False  # said once, not every round (a full disk fails every one until freed)
         try:
             while not self._stopping.wait(self.every):
-                try:
-                    checkpoint(conn)
+                try:  # as much of the log as no reader still needs, waiting for no one
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                 except sqlite3.Error as exc:
                     if not failing:
                         _log.warning(
@@ -90,10 +86,3 @@ def backstop(reserve: int) -> int:
     if reserve <= 0:
         return MAX_BACKSTOP
     return max(DEFAULT_AUTOCHECKPOINT, min(MAX_BACKSTOP, reserve // 4 // PAGE_BYTES))
-
-
-def checkpoint(conn: sqlite3.Connection) -> tuple[int, int]:
-    """One ``PASSIVE`` checkpoint: as much of the log as no reader still needs, without waiting
-    for anyone. Returns (pages in the log, pages of it now in the database file)."""
-    _busy, logged, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-    return int(logged), int(copied)
