@@ -82,15 +82,15 @@ def test_a_batch_of_many_keys_is_staged_and_joined_like_one_of_few(db: Database)
     assert [(n, p) for n, p, _ in layout(db, keys[0])] == [(0, len(steps))], "joined into the open chunk"
 
 
-def rows_of(db: Database, stream: int) -> list[tuple[str, int, int, int]]:
-    """Every row of a stream: (key, number, points, stored bytes), in order."""
+def rows_of(db: Database, stream: int, run_id: str | None = None) -> list[tuple[str, int, int, int]]:
+    """Every row of a stream (of every run, or of ``run_id``'s): (key, number, points, stored
+    bytes), in order."""
     c = series_chunks.c
+    query = sa.select(c.key, c.chunk, c.count, c.data, c.sketch).where(c.stream == stream)
+    if run_id is not None:
+        query = query.join(runs, runs.c.id == c.run_pk).where(runs.c.run_id == run_id)
     with db.read() as conn:
-        rows = conn.execute(
-            sa.select(c.key, c.chunk, c.count, c.data, c.sketch)
-            .where(c.stream == stream)
-            .order_by(c.key, c.chunk)
-        ).all()
+        rows = conn.execute(query.order_by(c.key, c.chunk)).all()
     return [(r.key, r.chunk, r.count, len(r.data) + len(r.sketch)) for r in rows]
 
 
@@ -132,15 +132,7 @@ def test_a_run_that_ends_without_staged_rows_is_left_as_it_is(db: Database) -> N
 
 def numbers(db: Database, run_id: str) -> list[tuple[str, int, int]]:
     """A run's history rows: (key, number, points), in order."""
-    c = series_chunks.c
-    with db.read() as conn:
-        rows = conn.execute(
-            sa.select(c.key, c.chunk, c.count)
-            .join(runs, runs.c.id == c.run_pk)
-            .where(runs.c.run_id == run_id, c.stream == STREAM_HISTORY)
-            .order_by(c.key, c.chunk)
-        ).all()
-    return [tuple(row) for row in rows]
+    return [(key, number, points) for key, number, points, _ in rows_of(db, STREAM_HISTORY, run_id)]
 
 
 def run_pk(db: Database, run_id: str) -> int:
