@@ -287,11 +287,10 @@ def test_a_full_disk_refuses_new_data_with_507_and_sign_in_keeps_working(small_d
         # Past the reserve (something else filled the disk): still 507 with a reason, never 500.
         server.app.state.disk_guard.reserve = 0
         filler = small_disk / "filler"
-        with open(filler, "wb") as f:
+        with open(filler, "wb", buffering=0) as f:  # unbuffered: nothing left to fail at close
             try:
                 while True:
                     f.write(b"\0" * 65536)
-                    f.flush()
             except OSError:
                 pass
         with server.client(key) as user:

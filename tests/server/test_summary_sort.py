@@ -1,10 +1,12 @@
-"""The run table sorted by one summary key walks the summaries index (server/query/summary_sort.py):
-every page, by offset or after a cursor, in either direction, is the page the general sort finds,
-whatever the runs logged (NaN too), set, trashed or moved in or out; a key some run set without
-logging it is sorted the general way, which reads every run's summary JSON."""
+"""The run table sorted by one summary key walks the sort index (server/query/summary_sort.py,
+store/sort_index.py): every page, by offset or after a cursor, in either direction, is the page the
+general sort finds, whatever the runs logged (NaN too), set, trashed or moved in or out, before or
+after the key was indexed; a key some run set without logging it is sorted the general way, which
+reads every run's summary JSON. The first sort by a key is the general one, and indexes the key."""
 
 from __future__ import annotations
 
+import json
 import math
 import uuid
 from typing import Any
@@ -16,10 +18,13 @@ from hypothesis import strategies as st
 
 from tests.harness import InProcessServer
 from tests.server.conftest import post_records
+from tests.server.test_wandb_compat import RUNS, gql, wandb_client
 from wakelog.server.query import runs as q
 from wakelog.server.query import summary_sort
 from wakelog.server.query.filters import parse_order, sort_columns
-from wakelog.store.schema import project_keys, projects, summaries
+from wakelog.store import sort_index
+from wakelog.store.ingest import ensure_project
+from wakelog.store.schema import project_keys, projects, sorted_summaries, summaries
 
 API = "/api/v1"
 
@@ -50,18 +55,28 @@ def records(how: str, value: float) -> list[Any]:
     return [*out, [out[-1][0] + 1, "exit", 4.0, {"exit_code": 0}]]  # a finished run: it may move
 
 
-def make_project(server: InProcessServer, plan: list[tuple[str, float, str]]) -> str:
+def make_project(
+    server: InProcessServer, plan: list[tuple[str, float, str]], indexed_after: int | None = 0
+) -> str:
+    """The plan's runs, in a project of their own (and the projects runs move in from and out to);
+    ``acc`` is indexed in all three after that many runs were made, or at the end if more than the
+    runs (moves and trash come after the runs, so they happen after it, or before it at the end);
+    with None, never."""
     project = f"s{uuid.uuid4().hex[:8]}"
     moved: dict[str, list[str]] = {"in": [], "out": []}
     trashed = []
     with server.client() as client:
         for i, (how, value, fate) in enumerate(plan):
+            if i == indexed_after:
+                index(server, project, f"{project}-elsewhere", f"{project}-away")
             home = f"{project}-elsewhere" if fate == "moved-in" else project
             assert post_records(client, f"admin/{home}/r{i}", records(how, value)).status_code == 200
             if fate == "trashed":
                 trashed.append(f"r{i}")
             elif fate.startswith("moved-"):
                 moved[fate[6:]].append(f"r{i}")
+        if indexed_after == len(plan):
+            index(server, project, f"{project}-elsewhere", f"{project}-away")
         for source, target, names in (
             (f"{project}-elsewhere", project, moved["in"]),
             (project, f"{project}-away", moved["out"]),
@@ -72,7 +87,16 @@ def make_project(server: InProcessServer, plan: list[tuple[str, float, str]]) ->
         if trashed:
             body = {"action": "delete", "runs": trashed}
             assert client.post(f"{API}/projects/admin/{project}/runs/bulk", json=body).status_code == 200
+    if indexed_after is not None and indexed_after > len(plan):
+        index(server, project, f"{project}-elsewhere", f"{project}-away")
     return project
+
+
+def index(server: InProcessServer, *names: str, key: str = "acc") -> None:
+    """Index ``key`` in the projects of these names (made first where missing)."""
+    with server.app.state.db.write() as conn:
+        for name in names:
+            sort_index.add(conn, ensure_project(conn, "admin", name, None), key)
 
 
 def general(conn: sa.Connection, project: str, order: str) -> list[tuple[Any, int]]:
@@ -91,7 +115,7 @@ def walked(conn: sa.Connection, project: str, order: str, limit: int) -> tuple[l
     ctx = q.context(conn)
     pid = q.project_id(conn, "admin", project)
     sort = parse_order(order)
-    assert pid is not None and summary_sort.walkable(conn, pid, None, sort)
+    assert pid is not None and summary_sort.plan(conn, pid, None, sort) == "walk"
     pages = range(q.MAX_PAGE)  # a page that never ends the listing fails, not hangs, the test
     by_offset: list[Any] = []
     for _ in pages:
@@ -111,18 +135,21 @@ def walked(conn: sa.Connection, project: str, order: str, limit: int) -> tuple[l
     return by_offset, by_cursor
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(runs_, st.sampled_from(["-summary.acc", "+summary.acc"]), st.integers(1, 4))
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(runs_, st.sampled_from(["-summary.acc", "+summary.acc"]), st.integers(1, 4), st.integers(0, 15))
 def test_every_page_is_the_general_sorts_page(
-    server: InProcessServer, plan: list[tuple[str, float, str]], order: str, limit: int
+    server: InProcessServer, plan: list[tuple[str, float, str]], order: str, limit: int, indexed_after: int
 ) -> None:
-    project = make_project(server, plan)
+    project = make_project(server, plan, min(indexed_after, len(plan) + 1))
     with server.app.state.db.read() as conn:
-        expected = general(conn, project, order)
-        by_offset, by_cursor = walked(conn, project, order, limit)
         ids = dict(conn.execute(sa.select(q.runs.c.id, q.runs.c.run_id)).all())
-    assert by_offset == expected
-    assert by_cursor == [ids[pk] for _, pk in expected]
+        for name in (project, f"{project}-away"):
+            if q.project_id(conn, "admin", name) is None:
+                continue
+            expected = general(conn, name, order)
+            by_offset, by_cursor = walked(conn, name, order, limit)
+            assert by_offset == expected, name
+            assert by_cursor == [ids[pk] for _, pk in expected], name
 
 
 def test_a_key_set_without_logging_is_sorted_from_every_runs_summary(server: InProcessServer) -> None:
@@ -136,12 +163,14 @@ def test_a_key_set_without_logging_is_sorted_from_every_runs_summary(server: InP
         assert [run["id"] for run in answer.json()["runs"]] == ["r0", "set", "r1"]
     with server.app.state.db.read() as conn:
         pid = q.project_id(conn, "admin", project)
-        assert pid is not None and not summary_sort.walkable(conn, pid, None, parse_order("-summary.acc"))
-        assert summary_sort.walkable(conn, pid, None, parse_order("-summary.loss"))
+        assert (
+            pid is not None and summary_sort.plan(conn, pid, None, parse_order("-summary.acc")) == "general"
+        )
+        assert summary_sort.plan(conn, pid, None, parse_order("-summary.loss")) == "unindexed"
         kinds = sa.select(project_keys.c.kind).where(
             project_keys.c.project_id == pid, project_keys.c.key == "acc"
         )
-        assert sorted(conn.execute(kinds).scalars()) == ["loose", "summary"]
+        assert sorted(conn.execute(kinds).scalars()) == ["loose", "sorted", "summary"]
 
 
 def test_a_logged_key_without_a_summary_row_is_loose_too(server: InProcessServer) -> None:
@@ -159,8 +188,9 @@ def test_a_logged_key_without_a_summary_row_is_loose_too(server: InProcessServer
         assert [run["id"] for run in answer.json()["runs"]] == ["b", "a"]
     with server.app.state.db.read() as conn:
         pid = q.project_id(conn, "admin", project)
-        assert pid is not None and not summary_sort.walkable(conn, pid, None, parse_order("summary._runtime"))
-        assert summary_sort.walkable(conn, pid, None, parse_order("summary.loss"))
+        assert pid is not None
+        assert summary_sort.plan(conn, pid, None, parse_order("summary._runtime")) == "general"
+        assert summary_sort.plan(conn, pid, None, parse_order("summary.loss")) == "unindexed"
 
 
 def test_a_moved_run_takes_its_summary_rows_and_loose_keys_along(server: InProcessServer) -> None:
@@ -197,3 +227,34 @@ def test_the_route_pages_a_walked_sort_with_its_cursor(server: InProcessServer, 
             if not cursor:
                 break
     assert seen == (["r0", "r2", "r1", "r3"] if order.startswith("-") else ["r1", "r2", "r0", "r3"])
+
+
+def indexed_keys(server: InProcessServer, project: str) -> dict[str, int]:
+    """The project's indexed keys, and how many index rows each has."""
+    with server.app.state.db.read() as conn:
+        pid = q.project_id(conn, "admin", project)
+        c, s = project_keys.c, sorted_summaries.c
+        keys = conn.execute(sa.select(c.key).where(c.project_id == pid, c.kind == sort_index.KIND)).scalars()
+        rows = sa.select(s.key, sa.func.count()).where(s.project_id == pid).group_by(s.key)
+        return {**dict.fromkeys(keys, 0), **{key: count for key, count in conn.execute(rows)}}
+
+
+def test_the_first_sort_by_a_key_is_the_general_one_and_indexes_the_key(server: InProcessServer) -> None:
+    """The web app's run table and ``wandb.Api().runs(order=…)`` alike: the page is answered the
+    general way, the key indexed after it, and the next page walks the index."""
+    project = make_project(server, [("logged", v, "stays") for v in (0.3, 0.1, 0.2)], indexed_after=None)
+    assert indexed_keys(server, project) == {}
+    with server.client() as client:
+        for _ in range(2):
+            answer = client.get(f"{API}/projects/admin/{project}/runs", params={"order": "-summary.acc"})
+            assert [run["id"] for run in answer.json()["runs"]] == ["r0", "r2", "r1"]
+            assert indexed_keys(server, project) == {"acc": 3}
+    with wandb_client(server) as client:
+        for _ in range(2):
+            answer = gql(client, RUNS, entity="admin", project=project, order="+summary_metrics.loss")
+            edges = answer.json()["data"]["project"]["runs"]["edges"]
+            assert [edge["node"]["name"] for edge in edges] == ["r0", "r1", "r2"]  # loss ties: by id
+            assert indexed_keys(server, project) == {"acc": 3, "loss": 3}
+        filtered = json.dumps({"state": "finished"})
+        gql(client, RUNS, entity="admin", project=project, order="-summary_metrics.f1", filters=filtered)
+    assert "f1" not in indexed_keys(server, project)  # a filtered sort is never walked

@@ -13,8 +13,11 @@ away stays listed (a column that shows nothing for the runs left).
 
 A "loose" entry marks a summary key some run of the project holds as a number in its summary JSON
 without a row in ``summaries`` (a value set with ``run.summary[k] = v``, never logged). The run
-table sorts by such a key from every run's JSON; by any other key it walks the summaries index
+table sorts by such a key from every run's JSON; by any other key it walks the sort index
 (server/query/summary_sort.py). Like the others, a loose entry is never removed.
+
+A "sorted" entry marks a key the project's run table was sorted by, whose summaries the sort index
+holds (store/sort_index.py). The column picker lists neither kind.
 """
 
 from __future__ import annotations

@@ -187,10 +187,23 @@ summaries = sa.Table(
     sa.Column("count", sa.BigInteger, nullable=False, default=0),
     sa.Column("last_step", sa.BigInteger, nullable=True),
     # The run's project, kept with the run (ingest writes it; a trigger on ``runs`` follows a move;
-    # migration 0019): the run table sorted by a summary key walks this index, a page in a few
-    # rows at any number of runs (server/query/summary_sort.py).
+    # migration 0019): what ``sorted_summaries`` is kept by.
     sa.Column("project_id", sa.Integer, nullable=True),
-    sa.Index("ix_summaries_project_key_last", "project_id", "key", "last", "run_pk"),
+)
+
+# The ``last`` of the summaries of the keys a project's run table was sorted by (a "sorted" entry
+# in ``project_keys``), in the index a sorted page walks: a page in a few rows at any number of runs
+# (server/query/summary_sort.py). Kept by triggers on ``summaries`` (migration 0020): an ingest
+# batch moves index entries of those keys only, not of each of its keys (store/sort_index.py).
+sorted_summaries = sa.Table(
+    "sorted_summaries",
+    metadata,
+    sa.Column("run_pk", sa.Integer, primary_key=True),
+    sa.Column("key", sa.String(256), primary_key=True),
+    sa.Column("project_id", sa.Integer, nullable=False),
+    sa.Column("last", sa.Float, nullable=True),
+    sa.ForeignKeyConstraint(["run_pk", "key"], ["summaries.run_pk", "summaries.key"], ondelete="CASCADE"),
+    sa.Index("ix_sorted_summaries_project_key_last", "project_id", "key", "last", "run_pk"),
 )
 
 # The keys a project's runs have used, for the run table's column picker: config keys (dotted

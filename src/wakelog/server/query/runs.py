@@ -208,6 +208,9 @@ class RunPage:
     limit: int
     #: The cursor of the page's last row when more may follow (``list_runs(after=…)``), else None.
     next_cursor: str | None = None
+    #: The project id and summary key to index (``store/sort_index.add``) for the next page to be
+    #: walked, where this one was sorted the general way only for want of it.
+    unindexed: tuple[int, str] | None = None
 
 
 def list_runs(
@@ -228,7 +231,7 @@ def list_runs(
 
     The page is found on the sort columns and the run's id alone, and only its rows are read
     whole: the sort then carries a few values per run, not every run's config and summary. Sorted
-    by a summary key alone, the page is walked from the summaries index (``summary_sort``). The
+    by a summary key alone, the page is walked from the sort index (``summary_sort``). The
     total is the project's maintained count of live runs without a filter (migration 0017), and
     a count of the runs the filter keeps with one (exact, as W&B shows it: one pass over the
     project's runs, without sorting)."""
@@ -244,7 +247,8 @@ def list_runs(
 
         sort = [SortKey(Field("created_at"), descending=True)]
     kept = sa.and_(runs.c.project_id == found.id, LIVE, compile_filter(where, ctx))
-    if summary_sort.walkable(conn, found.id, where, sort):
+    plan = summary_sort.plan(conn, found.id, where, sort)
+    if plan == "walk":
         walked = summary_sort.page_keys(conn, found.id, sort[0], ctx, limit, offset, after)
         keys = [_Keys(row, 0) for row in walked]
     else:
@@ -266,6 +270,7 @@ def list_runs(
         offset,
         limit,
         keyset.encode(list(keys[-1].k)) if more and keys else None,
+        (found.id, sort[0].field.path[0]) if plan == "unindexed" else None,
     )
 
 

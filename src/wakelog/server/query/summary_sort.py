@@ -1,6 +1,6 @@
-"""A page of the run table sorted by one summary key, found by walking the summaries index
-``(project_id, key, last, run_pk)``: the page is the first rows of the project's range for the key,
-in order, a few index entries whatever the number of runs (migration 0019).
+"""A page of the run table sorted by one summary key, found by walking the sort index
+``sorted_summaries (project_id, key, last, run_pk)``: the page is the first rows of the project's
+range for the key, in order, a few index entries whatever the number of runs (migration 0020).
 
 It answers exactly what the general sort (``filters.compiler.sort_columns``) answers, in the case
 it applies to: no filter, one sort key ``summary.<key>`` without an aggregate, and a project whose
@@ -11,34 +11,48 @@ as the general sort's ``COALESCE`` reads it. Runs with neither come after every 
 by id, as missing values do in any sort; those are found by the general sort's expression, a pass
 over the project's runs that only a page past the last run with a value needs.
 
+The index holds the keys a project's run table was sorted by (store/sort_index.py). The first sort
+by a key is the general one, and the key is indexed after it (``plan`` says "unindexed").
+
 Pages by offset walk ``offset + limit`` entries; pages after a cursor (the general sort's cursors:
 the value and the run's id) start where it points.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 
 from wakelog.server.query import keyset
 from wakelog.server.query.filters import Context, Node, SortKey, sort_columns, summary_json
-from wakelog.store.schema import project_keys, runs, summaries
+from wakelog.store import sort_index
+from wakelog.store.schema import project_keys, runs, sorted_summaries
 
 #: A page's rows: each run's sort value and id.
 Keys = list[tuple[Any, int]]
 
 
-def walkable(conn: sa.Connection, project_id: int, where: Node | None, sort: list[SortKey]) -> bool:
-    """Whether this page can be found by walking the summaries index (see the module)."""
+#: How a page is found: by walking the index; the general way, the key then indexed for the next
+#: page (``store/sort_index.add``); the general way.
+Plan = Literal["walk", "unindexed", "general"]
+
+
+def plan(conn: sa.Connection, project_id: int, where: Node | None, sort: list[SortKey]) -> Plan:
+    """How this page is found (see the module)."""
     if where is not None or len(sort) != 1:
-        return False
+        return "general"
     field = sort[0].field
     if field.kind != "summary" or field.agg is not None:
-        return False
+        return "general"
     c = project_keys.c
-    loose = sa.select(c.key).where(c.project_id == project_id, c.kind == "loose", c.key == field.path[0])
-    return conn.execute(loose).first() is None
+    kinds = sa.select(c.kind).where(
+        c.project_id == project_id, c.kind.in_(["loose", sort_index.KIND]), c.key == field.path[0]
+    )
+    found = set(conn.execute(kinds).scalars())
+    if "loose" in found:
+        return "general"
+    return "walk" if found else "unindexed"
 
 
 def page_keys(
@@ -50,13 +64,14 @@ def page_keys(
     offset: int,
     after: str | None,
 ) -> Keys:
-    """The sort values and ids of the page's rows, in order (a ``walkable`` sort)."""
+    """The sort values and ids of the page's rows, in order (a sort ``plan`` walks)."""
     descending = sort.descending
     cursor = keyset.decode(after, 2) if after is not None else None
     valued: Keys = []
     if cursor is None or cursor[0] is not None:  # a cursor without a value is past every value
         if cursor is not None:
-            keyset.check([(summaries.c.last, descending), (summaries.c.run_pk, descending)], cursor)
+            s = sorted_summaries.c
+            keyset.check([(s.last, descending), (s.run_pk, descending)], cursor)
         wanted = offset + limit
         queries = [
             _logged(project_id, sort, wanted, cursor),
@@ -75,14 +90,14 @@ def page_keys(
 
 def _range(project_id: int, key: str) -> list[sa.ColumnElement[bool]]:
     """The project's rows for ``key`` of runs outside the trash."""
-    s = summaries.c
+    s = sorted_summaries.c
     return [s.project_id == project_id, s.key == key, runs.c.id == s.run_pk, runs.c.deleted_at.is_(None)]
 
 
 def _ordered(
     value: sa.ColumnElement, where: list[sa.ColumnElement[bool]], sort: SortKey, wanted: int, cursor: Any
 ) -> sa.Select:
-    columns = [value, summaries.c.run_pk]
+    columns = [value, sorted_summaries.c.run_pk]
     if cursor is not None:  # one row-value comparison: a bound of the index range, not a filter on it
         row, at = sa.tuple_(*columns), sa.tuple_(*cursor)
         where = [*where, row < at if sort.descending else row > at]
@@ -92,7 +107,7 @@ def _ordered(
 
 def _logged(project_id: int, sort: SortKey, wanted: int, cursor: Any) -> sa.Select:
     """Runs by their row's ``last``: the index range itself, in order."""
-    last = summaries.c.last
+    last = sorted_summaries.c.last
     return _ordered(last, [*_range(project_id, sort.field.path[0]), last.isnot(None)], sort, wanted, cursor)
 
 
@@ -102,7 +117,7 @@ def _json_only(project_id: int, sort: SortKey, ctx: Context, wanted: int, cursor
     fallback = summary_json(sort.field, ctx)
     if fallback is None:
         return None
-    where = [*_range(project_id, sort.field.path[0]), summaries.c.last.is_(None), fallback.isnot(None)]
+    where = [*_range(project_id, sort.field.path[0]), sorted_summaries.c.last.is_(None), fallback.isnot(None)]
     return _ordered(fallback, where, sort, wanted, cursor)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from pydantic import BaseModel
 
 from wakelog._names import check_file_name
@@ -33,6 +33,7 @@ from wakelog.server.query import runs as q
 from wakelog.server.query.filters import And, Compare, Field, FilterError, InList, Node, parse, parse_order
 from wakelog.server.query.history import MAX_KEY_PARAMS
 from wakelog.server.query.runs import MAX_PAGE
+from wakelog.server.sort_indexing import index_later
 from wakelog.store.schema import STREAM_HISTORY, console_lines, history_objects, series_chunks
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(refuse_nul)])
@@ -142,6 +143,7 @@ def list_runs(
     project: str,
     request: Request,
     user: Viewer,
+    background: BackgroundTasks,
     filter: Annotated[
         str | None,
         Query(description="filter expression, e.g. `config.lr < 0.01 and summary.eval/acc > 0.9`"),
@@ -186,6 +188,7 @@ def list_runs(
         )
     if page is None:
         raise not_found(f"project {entity}/{project}")
+    index_later(background, request.app.state.db, page)
     # After a cursor the offset of the page is unknown: its next page is the cursor's alone.
     shown = offset + len(page.runs)
     next_offset = shown if shown < page.total and after is None else None

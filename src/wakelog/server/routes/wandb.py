@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -72,12 +72,13 @@ MAX_FILE_STREAM = 24 * 2**20
 
 
 @router.post("/graphql", include_in_schema=False)
-async def graphql_endpoint(request: Request, user: Annotated[User, Depends(authenticate)]) -> Any:
+async def graphql_endpoint(
+    request: Request, user: Annotated[User, Depends(authenticate)], later: BackgroundTasks
+) -> Any:
     """One GraphQL request. Each operation checks the role under the entity it names."""
     body = await read_json_object(request, MAX_GRAPHQL_BODY)
-    context = Context(
-        request.app.state, user, str(request.base_url), getattr(request.state, "key_hash", None)
-    )
+    key_hash = getattr(request.state, "key_hash", None)
+    context = Context(request.app.state, user, str(request.base_url), key_hash, later)
     return await run_in_threadpool(graphql.execute, body, RESOLVERS, context)
 
 

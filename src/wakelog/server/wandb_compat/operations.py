@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from anyio import from_thread
+from fastapi import BackgroundTasks
 
 from wakelog._names import check_file_name
 from wakelog._version import __version__
@@ -42,6 +43,8 @@ class Context:
     user: User
     base_url: str
     key_hash: str | None
+    #: What to do once the answer is sent (a sorted page's key indexed: server/sort_indexing.py).
+    later: BackgroundTasks
 
 
 def _id(kind: str, number: int) -> str:
@@ -227,7 +230,7 @@ def project(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
         return Strict("Run", {**fields, "parquetHistory": None})
 
     return {
-        **reads.project_fields(ctx.state, ctx.user, entity, name),
+        **reads.project_fields(ctx, entity, name),
         **artifacts.project_fields(ctx, entity, name),
         **artifact_lists.project_fields(ctx, entity, name),
         "id": _id("Project", 0),

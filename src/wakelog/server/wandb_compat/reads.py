@@ -18,6 +18,7 @@ from wakelog.server.http import not_found
 from wakelog.server.permissions import require
 from wakelog.server.query import runs as q
 from wakelog.server.query.history import iter_windows, run_keys, window_rows
+from wakelog.server.sort_indexing import index_later
 from wakelog.server.wandb_compat import filters
 from wakelog.server.wandb_compat.graphql import Field, Strict
 from wakelog.server.wandb_compat.mapping import wandb_config
@@ -186,8 +187,9 @@ def find_run(state: Any, user: Any, entity: str, project: str, run_id: str) -> S
     return None if found is None else run_node(state, entity, project, found, project_pk)
 
 
-def project_fields(state: Any, user: Any, entity: str, project: str) -> dict[str, Any]:
+def project_fields(ctx: Any, entity: str, project: str) -> dict[str, Any]:
     """The fields of ``project`` that list its runs: ``internalId``, ``runCount``, ``runs``."""
+    state, user = ctx.state, ctx.user
 
     def read(args: dict[str, Any], limit: int, offset: int) -> q.RunPage:
         where = filters.to_node(args.get("filters"))
@@ -206,6 +208,7 @@ def project_fields(state: Any, user: Any, entity: str, project: str) -> dict[str
             )
         if page is None:
             raise not_found(f"project {entity}/{project}")
+        index_later(ctx.later, state.db, page)
         return page
 
     def run_count(args: dict[str, Any]) -> int:
