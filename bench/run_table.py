@@ -111,8 +111,7 @@ def index(db: Any, unindexed: tuple[int, str]) -> float:
     from wakelog.store import sort_index
 
     started = time.perf_counter()
-    with db.write() as conn:
-        sort_index.add(conn, *unindexed)
+    sort_index.add(db, *unindexed)
     return (time.perf_counter() - started) * 1000
 
 

@@ -33,8 +33,7 @@ def run_pk(db: Database, run_id: str) -> int:
 
 
 def index(db: Database, project_id: int, key: str) -> bool:
-    with db.write() as conn:
-        return sort_index.add(conn, project_id, key)
+    return sort_index.add(db, project_id, key)
 
 
 def held(db: Database) -> set[tuple[int, str, int, float | None]]:
@@ -51,7 +50,7 @@ def due(db: Database) -> set[tuple[int, str, int, float | None]]:
         sa.select(s.run_pk, s.key, runs.c.project_id, s.last)
         .join(runs, runs.c.id == s.run_pk)
         .join(project_keys, sa.and_(k.project_id == runs.c.project_id, k.key == s.key))
-        .where(k.kind == sort_index.KIND)
+        .where(k.kind.in_([sort_index.KIND, sort_index.FILLING]))
     )
     with db.read() as conn:
         return {tuple(row) for row in conn.execute(query)}
@@ -98,6 +97,41 @@ def test_an_indexed_key_follows_every_write_of_its_summaries(db: Database) -> No
     assert {key for _, key, _, _ in held(db)} == {"acc", "loss"}
     assert (run_pk(db, "x"), "acc", proj, 7.0) in held(db)
     assert (run_pk(db, "a"), "acc", other, 0.08) in held(db)
+
+
+def kinds(db: Database, project_id: int, key: str) -> set[str]:
+    c = project_keys.c
+    with db.read() as conn:
+        query = sa.select(c.kind).where(c.project_id == project_id, c.key == key)
+        return set(conn.execute(query).scalars()) - {"summary"}
+
+
+def test_a_key_is_copied_in_slices_and_kept_by_the_triggers_meanwhile(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The entry first ("filling"): from then on the triggers keep the key's rows. A slice of runs
+    copied; then batches of a copied run, of one not copied yet and of a new run; then the copy
+    from the start, as a copy cut short is taken up again: it keeps what the triggers wrote."""
+    monkeypatch.setattr(sort_index, "SLICE", 2)
+    logs = [Log(db, f"r{i}") for i in range(5)]
+    for i, log in enumerate(logs):
+        log.rows(range(i + 1))
+    proj = project_pk(db)
+    with db.write() as conn:
+        assert sort_index.register(conn, proj, "acc")
+    with db.write() as conn:
+        assert sort_index._copy_slice(conn, proj, "acc", None) is not None
+    logs[0].rows(range(1, 5))
+    logs[4].rows(range(5, 7))
+    Log(db, "late").rows(range(2))
+    assert kinds(db, proj, "acc") == {sort_index.FILLING}
+    missing = {run for run, *_ in due(db) - held(db)}
+    assert missing == {run_pk(db, "r2"), run_pk(db, "r3")}, "the rest is copied or kept by the triggers"
+    sort_index.fill(db, proj, "acc")
+    assert kinds(db, proj, "acc") == {sort_index.KIND}
+    assert held(db) == due(db)
+    assert (run_pk(db, "r0"), "acc", proj, 0.04) in held(db)
+    assert not sort_index.add(db, proj, "acc")
 
 
 def _move(db: Database, run_id: str, project_id: int) -> None:
@@ -153,61 +187,67 @@ def summaries_of(conn: sa.Connection, pk: int, proj: int, acc: float) -> None:
     write_summaries(conn, pk, proj, {(STREAM_HISTORY, "acc"): ([9], [acc])}, set())
 
 
+def batch_of(db: Database, pk: int, proj: int, acc: float) -> None:
+    with db.write() as conn:
+        summaries_of(conn, pk, proj, acc)
+
+
+def two_runs(db: Database) -> tuple[int, int]:
+    """A project (its id) with a run that logged ``acc`` and one (its id) that has not yet."""
+    Log(db, "a").rows(range(2))
+    Log(db, "b").send(("history", {"_step": 0, "loss": 1.0}))
+    return project_pk(db), run_pk(db, "b")
+
+
+def second_waits_for_first(
+    db: Database, first: Callable[[sa.Connection], Any], second: Callable[[], Any], what: str
+) -> None:
+    """``first`` in a write transaction held open, and ``second`` beside it: ``second`` waits on the
+    project's advisory lock until ``first`` commits; then both end."""
+    done, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with db.write() as conn:
+            first(conn)
+            done.set()
+            release.wait(30)
+
+    first_thread, first_failed = in_thread(hold)
+    assert done.wait(30)
+    second_thread, second_failed = in_thread(second)
+    try:
+        poll(lambda: waiting_on_the_lock(db), what)
+    finally:
+        release.set()
+        first_thread.join(30)
+        second_thread.join(30)
+    assert not first_failed and not second_failed, first_failed + second_failed
+
+
 def test_a_batch_written_before_a_key_is_indexed_and_committed_after_is_copied(pg: Database) -> None:
     """The batch's trigger holds the project's shared lock until it commits; indexing waits for it,
     and then copies the batch's row."""
-    Log(pg, "a").rows(range(2))
-    Log(pg, "b").send(("history", {"_step": 0, "loss": 1.0}))  # no acc yet: the batch adds it
-    proj, b = project_pk(pg), run_pk(pg, "b")
-    written, release = threading.Event(), threading.Event()
-
-    def batch() -> None:
-        with pg.write() as conn:
-            summaries_of(conn, b, proj, 0.5)
-            written.set()
-            release.wait(30)
-
-    batch_thread, batch_failed = in_thread(batch)
-    assert written.wait(30)
-    indexing, indexing_failed = in_thread(lambda: index(pg, proj, "acc"))
-    try:
-        poll(lambda: waiting_on_the_lock(pg), "indexing waits for the batch in flight")
-    finally:
-        release.set()
-        batch_thread.join(30)
-        indexing.join(30)
-    assert not batch_failed and not indexing_failed, batch_failed + indexing_failed
+    proj, b = two_runs(pg)
+    second_waits_for_first(
+        pg,
+        lambda conn: summaries_of(conn, b, proj, 0.5),
+        lambda: index(pg, proj, "acc"),
+        "indexing waits for the batch in flight",
+    )
     assert (b, "acc", proj, 0.5) in held(pg)
     assert held(pg) == due(pg)
 
 
 def test_a_batch_written_while_a_key_is_being_indexed_waits_and_indexes_its_row(pg: Database) -> None:
-    """Indexing holds the project's exclusive lock until it commits; the batch's trigger waits for
-    it, and then sees the key indexed."""
-    Log(pg, "a").rows(range(2))
-    Log(pg, "b").send(("history", {"_step": 0, "loss": 1.0}))
-    proj, b = project_pk(pg), run_pk(pg, "b")
-    indexed, release = threading.Event(), threading.Event()
-
-    def indexing() -> None:
-        with pg.write() as conn:
-            sort_index.add(conn, proj, "acc")
-            indexed.set()
-            release.wait(30)
-
-    def batch() -> None:
-        with pg.write() as conn:
-            summaries_of(conn, b, proj, 0.5)
-
-    index_thread, index_failed = in_thread(indexing)
-    assert indexed.wait(30)
-    batch_thread, batch_failed = in_thread(batch)
-    try:
-        poll(lambda: waiting_on_the_lock(pg), "the batch waits for the key's indexing")
-    finally:
-        release.set()
-        index_thread.join(30)
-        batch_thread.join(30)
-    assert not index_failed and not batch_failed, index_failed + batch_failed
+    """Making the key's entry holds the project's exclusive lock until it commits; the batch's
+    trigger waits for it, then sees the entry and writes its row, which the copy keeps."""
+    proj, b = two_runs(pg)
+    second_waits_for_first(
+        pg,
+        lambda conn: sort_index.register(conn, proj, "acc"),
+        lambda: batch_of(pg, b, proj, 0.5),
+        "the batch waits for the key's entry",
+    )
+    sort_index.fill(pg, proj, "acc")
     assert (b, "acc", proj, 0.5) in held(pg)
     assert held(pg) == due(pg)

@@ -94,9 +94,11 @@ def make_project(
 
 def index(server: InProcessServer, *names: str, key: str = "acc") -> None:
     """Index ``key`` in the projects of these names (made first where missing)."""
-    with server.app.state.db.write() as conn:
-        for name in names:
-            sort_index.add(conn, ensure_project(conn, "admin", name, None), key)
+    db = server.app.state.db
+    for name in names:
+        with db.write() as conn:
+            pid = ensure_project(conn, "admin", name, None)
+        sort_index.add(db, pid, key)
 
 
 def general(conn: sa.Connection, project: str, order: str) -> list[tuple[Any, int]]:
@@ -256,5 +258,27 @@ def test_the_first_sort_by_a_key_is_the_general_one_and_indexes_the_key(server: 
             assert [edge["node"]["name"] for edge in edges] == ["r0", "r1", "r2"]  # loss ties: by id
             assert indexed_keys(server, project) == {"acc": 3, "loss": 3}
         filtered = json.dumps({"state": "finished"})
-        gql(client, RUNS, entity="admin", project=project, order="-summary_metrics.f1", filters=filtered)
-    assert "f1" not in indexed_keys(server, project)  # a filtered sort is never walked
+        gql(client, RUNS, entity="admin", project=project, order="-summary_metrics.acc", filters=filtered)
+        gql(client, RUNS, entity="admin", project=project, order="-summary_metrics.f1")
+    assert indexed_keys(server, project) == {"acc": 3, "loss": 3}  # never logged: f1 is not indexed
+    with server.client() as client:
+        params = {"order": "-summary.acc", "filter": "state = 'finished'"}
+        assert client.get(f"{API}/projects/admin/{project}/runs", params=params).status_code == 200
+        fresh = make_project(server, [("logged", 0.5, "stays")], indexed_after=None)
+        filtered = client.get(f"{API}/projects/admin/{fresh}/runs", params=params)
+        assert [run["id"] for run in filtered.json()["runs"]] == ["r0"]
+    assert indexed_keys(server, fresh) == {}  # a filtered sort is never walked: nothing indexed
+
+
+def test_a_sort_by_a_key_whose_copy_was_cut_short_copies_it_again(server: InProcessServer) -> None:
+    """A key left "filling" (the server stopped during the copy) is sorted the general way, and
+    the sort copies it again."""
+    project = make_project(server, [("logged", v, "stays") for v in (0.3, 0.1, 0.2)], indexed_after=None)
+    db = server.app.state.db
+    with db.write() as conn:
+        assert sort_index.register(conn, q.project_id(conn, "admin", project), "acc")
+    assert indexed_keys(server, project) == {}
+    with server.client() as client:
+        answer = client.get(f"{API}/projects/admin/{project}/runs", params={"order": "summary.acc"})
+        assert [run["id"] for run in answer.json()["runs"]] == ["r1", "r2", "r0"]
+    assert indexed_keys(server, project) == {"acc": 3}

@@ -8,6 +8,7 @@ did before the index: copying the key's rows is a pass over the project's runs t
 from __future__ import annotations
 
 import logging
+import threading
 
 import sqlalchemy as sa
 from fastapi import BackgroundTasks
@@ -19,6 +20,11 @@ from wakelog.store.database import Database
 _log = logging.getLogger(__name__)
 
 
+#: The keys this process is indexing now: the sorts by one meanwhile do not start another copy.
+_under_way: set[tuple[int, str]] = set()
+_under_way_lock = threading.Lock()
+
+
 def index_later(tasks: BackgroundTasks, db: Database, page: RunPage) -> None:
     """Index the key ``page`` was sorted by once it is answered, where it is not indexed yet."""
     if page.unindexed is not None:
@@ -26,8 +32,14 @@ def index_later(tasks: BackgroundTasks, db: Database, page: RunPage) -> None:
 
 
 def _index(db: Database, project_id: int, key: str) -> None:
+    with _under_way_lock:
+        if (project_id, key) in _under_way:
+            return
+        _under_way.add((project_id, key))
     try:
-        with db.write() as conn:
-            sort_index.add(conn, project_id, key)
+        sort_index.add(db, project_id, key)
     except (sa.exc.SQLAlchemyError, OSError) as exc:  # a full disk, a lost database: sorted as before
         _log.warning("the run table's sort by summary.%s was not indexed (sorted without it): %s", key, exc)
+    finally:
+        with _under_way_lock:
+            _under_way.discard((project_id, key))

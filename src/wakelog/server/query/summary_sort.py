@@ -12,7 +12,9 @@ by id, as missing values do in any sort; those are found by the general sort's e
 over the project's runs that only a page past the last run with a value needs.
 
 The index holds the keys a project's run table was sorted by (store/sort_index.py). The first sort
-by a key is the general one, and the key is indexed after it (``plan`` says "unindexed").
+by a key is the general one, and the key is indexed after it (``plan`` says "unindexed"); a key no
+run of the project logged (none in its key registry) is never indexed, so a reader cannot fill the
+registry with names.
 
 Pages by offset walk ``offset + limit`` entries; pages after a cursor (the general sort's cursors:
 the value and the run's id) start where it points.
@@ -46,13 +48,16 @@ def plan(conn: sa.Connection, project_id: int, where: Node | None, sort: list[So
     if field.kind != "summary" or field.agg is not None:
         return "general"
     c = project_keys.c
-    kinds = sa.select(c.kind).where(
-        c.project_id == project_id, c.kind.in_(["loose", sort_index.KIND]), c.key == field.path[0]
-    )
+    wanted = ["loose", "summary", sort_index.KIND, sort_index.FILLING]
+    kinds = sa.select(c.kind).where(c.project_id == project_id, c.kind.in_(wanted), c.key == field.path[0])
     found = set(conn.execute(kinds).scalars())
     if "loose" in found:
         return "general"
-    return "walk" if found else "unindexed"
+    if sort_index.KIND in found:
+        return "walk"
+    # Being filled (or a fill cut short: this sort's fill goes on with it); a key no run logged:
+    # nothing to index.
+    return "unindexed" if found else "general"
 
 
 def page_keys(

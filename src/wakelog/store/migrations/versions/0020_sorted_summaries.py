@@ -1,21 +1,21 @@
 """the run table's sort index holds the keys a project's runs were sorted by, not every key:
-``sorted_summaries`` and "sorted" key registry entries replace ``ix_summaries_project_key_last``
+``sorted_summaries`` and "filling"/"sorted" key registry entries replace
+``ix_summaries_project_key_last``
 
 Every ingest batch moves the ``last`` of each key it logged. With the index on ``summaries`` that
-moved an index entry per key (a 50-key batch: some 50 pages more written, on SQLite as much again as
-the series' own rows), although a run table is sorted by a few keys. Now a key is indexed for a
-project from the first time its run table is sorted by it (store/sort_index.py): its "sorted"
-entry in ``project_keys`` and its runs' rows copied into ``sorted_summaries``. Triggers on
-``summaries`` keep those rows in the transaction that writes the summaries (ingest, a rewind's
-restatement, a move), so no writer has to know; deletes cascade. No key is indexed after the
-upgrade: each is indexed at its first sort.
+moved an index entry per key (a 50-key batch: some 50 pages more written, where its series' own
+rows write about 20), although a run table is sorted by a few keys. Now a key is indexed for a
+project from the first time its run table is sorted by it (store/sort_index.py): its entry in
+``project_keys`` ("filling" while the runs from before are copied in, then "sorted") and its runs'
+rows in ``sorted_summaries``. Triggers on ``summaries`` keep the rows of both kinds of keys in the
+transaction that writes the summaries (ingest, a rewind's restatement, a move), so no writer has to
+know; deletes cascade. No key is indexed after the upgrade: each is indexed at its first sort.
 
 On PostgreSQL the triggers take a shared advisory lock on the run's project before they write and
-before a summaries row is deleted, and indexing a key takes the exclusive one: the copy then sees
-every batch that wrote before it, and every batch after it sees the "sorted" entry (under READ
-COMMITTED a batch in flight during the copy would otherwise miss both). On SQLite the one writer
-does the same. A later SQLite migration that rebuilds ``summaries`` or ``runs`` must create the
-triggers again (``create_triggers``).
+before a summaries row is deleted, and making the entry (and copying each slice of runs) takes the
+exclusive one: under READ COMMITTED a batch in flight meanwhile would otherwise be missed by the
+copy and miss the entry. On SQLite the one writer does the same. A later SQLite migration that
+rebuilds ``summaries`` or ``runs`` must create the triggers again (``create_triggers``).
 
 Revision ID: 0020
 Revises: 0019
@@ -34,10 +34,12 @@ depends_on = None
 #: store/sort_index.py takes the exclusive lock with the same numbers.
 LOCK_CLASS = 0x57414B45
 
+#: The registry kinds of an indexed key, and of one whose rows are being copied in.
+_KINDS = "('filling', 'sorted')"
 #: Whether ``row`` (NEW) is of a key its project's run table is sorted by.
 _SORTED = (
     "EXISTS (SELECT 1 FROM project_keys WHERE project_keys.project_id = {row}.project_id"
-    " AND project_keys.kind = 'sorted' AND project_keys.key = {row}.key)"
+    f" AND project_keys.kind IN {_KINDS} AND project_keys.key = {{row}}.key)"
 )
 _KEEP = (
     "INSERT INTO sorted_summaries (run_pk, key, project_id, last) {rows}"
@@ -74,7 +76,7 @@ def _create_postgres_triggers() -> None:
     # Per statement: an ingest batch's summaries are one statement, and its trigger one call.
     rows = (
         "SELECT c.run_pk, c.key, c.project_id, c.last FROM changed AS c"
-        " JOIN project_keys AS k ON k.project_id = c.project_id AND k.kind = 'sorted' AND k.key = c.key"
+        f" JOIN project_keys AS k ON k.project_id = c.project_id AND k.kind IN {_KINDS} AND k.key = c.key"
     )
     keep = (
         f"{_lock('p')} FROM (SELECT DISTINCT project_id AS p FROM changed ORDER BY 1) AS projects; "
@@ -161,4 +163,4 @@ def downgrade() -> None:
     )
     op.drop_index("ix_sorted_summaries_project_key_last", table_name="sorted_summaries")
     op.drop_table("sorted_summaries")
-    op.execute("DELETE FROM project_keys WHERE kind = 'sorted'")
+    op.execute(f"DELETE FROM project_keys WHERE kind IN {_KINDS}")
