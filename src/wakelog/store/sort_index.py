@@ -34,7 +34,7 @@ FILLING = "filling"
 #: the shared lock of (class, project id) before they write.
 LOCK_CLASS = 0x57414B45
 #: Runs whose rows one transaction copies.
-SLICE = 20_000
+SLICE = 5_000
 
 
 def add(db: Database, project_id: int, key: str) -> bool:
@@ -81,11 +81,11 @@ def _copy_slice(conn: sa.Connection, project_id: int, key: str, after: tuple[Any
     """Copy the rows of the ``SLICE`` runs after ``after`` (created_at, id), walking the project's
     runs by the index on (project_id, created_at); the last run's (created_at, id), or None when
     none were left. Rows the triggers wrote meanwhile are kept: they are as new as the summaries."""
-    order = (runs.c.created_at, runs.c.id)
-    page = sa.select(*order).where(runs.c.project_id == project_id)
-    if after is not None:
-        page = page.where(sa.tuple_(*order) > sa.tuple_(*after))
-    window = page.order_by(*order).limit(SLICE).subquery()
+    created, pk = runs.c.created_at, runs.c.id
+    page = sa.select(created, pk).where(runs.c.project_id == project_id)
+    if after is not None:  # a range of the index, then its ties (PostgreSQL's index holds no id)
+        page = page.where(created >= after[0], sa.or_(created > after[0], pk > after[1]))
+    window = page.order_by(created, pk).limit(SLICE).subquery()
     w = window.c
     last = conn.execute(
         sa.select(w.created_at, w.id).order_by(w.created_at.desc(), w.id.desc()).limit(1)
