@@ -12,8 +12,10 @@ leaves the key "filling", and the next sort by it copies again. A key stays inde
 entries stay listed.
 
 On PostgreSQL each of these transactions first takes the project's exclusive advisory lock (the
-triggers take the shared one): a batch in flight when the entry is made, or while a slice is
-copied, is waited for, so it is either seen by the copy or sees the entry.
+triggers take the shared one, before a batch writes or deletes a summaries row). A batch in flight
+when the entry is made is waited for, so it is either seen by the copy or sees the entry; and no
+summaries row is deleted under a slice's copy, whose foreign key would then fail. Another process
+(a replica) may copy the same key beside this one: each keeps what the other wrote.
 """
 
 from __future__ import annotations
