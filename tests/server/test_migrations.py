@@ -511,3 +511,50 @@ def test_0017_counts_the_runs_from_before_and_goes_back(
         db.dispose()
     tables, _ = downgrade_and_back(url, "0015")
     assert "runs" in tables
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0020_indexes_a_key_at_its_first_sort_and_goes_back(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """After the upgrade no key is indexed: the first sort by one is the general sort, and indexes
+    it; a move takes the run's rows along. The downgrade puts back 0019's index on ``summaries``,
+    drops the "filling" and "sorted" entries, and its move trigger still carries the summaries."""
+    from alembic import command
+
+    url = database_with_an_old_run(backend, tmp_path, request, "0019")
+    held = "SELECT run_pk, project_id FROM sorted_summaries ORDER BY run_pk"
+    with InProcessServer(tmp_path / "data", database_url=url) as server, server.client() as client:
+        for run_id, acc in (("r1", 0.2), ("r2", 0.7)):
+            records = [[0, "history", 1.0, {"_step": 0, "acc": acc}], [1, "exit", 2.0, {"exit_code": 0}]]
+            assert post_records(client, f"team/p/{run_id}", records).status_code == 200
+        with server.app.state.db.read() as conn:
+            assert conn.exec_driver_sql(held).all() == []
+        page = client.get("/api/v1/projects/team/p/runs", params={"order": "-summary.acc"})
+        assert [run["id"] for run in page.json()["runs"]] == ["r2", "r1"]
+        body = {"action": "move", "runs": ["r2"], "to": "team/q"}
+        assert client.post("/api/v1/projects/team/p/runs/bulk", json=body).status_code == 200
+        with server.app.state.db.read() as conn:
+            p, q = (
+                conn.execute(sa.select(projects.c.id).where(projects.c.name == n)).scalar_one() for n in "pq"
+            )
+            assert [row.project_id for row in conn.exec_driver_sql(held)] == [p]  # q sorts by nothing
+    db = Database(url)
+    try:
+        command.downgrade(db._alembic_config(), "0019")
+        with db.write() as conn:
+            assert "sorted_summaries" not in sa.inspect(conn).get_table_names()
+            indexes = {index["name"] for index in sa.inspect(conn).get_indexes("summaries")}
+            assert "ix_summaries_project_key_last" in indexes
+            kinds = set(conn.execute(sa.select(project_keys.c.kind)).scalars())
+            assert kinds <= {"config", "summary", "step"}, kinds
+            conn.execute(sa.text("UPDATE runs SET project_id = :q WHERE run_id = 'r1'"), {"q": q})
+        with db.read() as conn:
+            moved = sa.text(
+                "SELECT s.project_id FROM summaries s JOIN runs ON runs.id = s.run_pk WHERE run_id = 'r1'"
+            )
+            assert conn.execute(moved).scalar_one() == q
+        db.upgrade()
+        assert db.current_revision() == db.head_revision()
+    finally:
+        db.dispose()
