@@ -251,3 +251,19 @@ def test_a_batch_written_while_a_key_is_being_indexed_waits_and_indexes_its_row(
     sort_index.fill(pg, proj, "acc")
     assert (b, "acc", proj, 0.5) in held(pg)
     assert held(pg) == due(pg)
+
+
+def test_a_summary_deleted_while_its_slice_is_copied_is_waited_for(pg: Database) -> None:
+    """A batch removing a run's ``acc`` takes the project's shared lock before the delete; the
+    slice's copy waits for it, then copies what is left (a row deleted under the copy would fail
+    its foreign key)."""
+    proj, _ = two_runs(pg)
+    a = run_pk(pg, "a")
+    with pg.write() as conn:
+        assert sort_index.register(conn, proj, "acc")
+    removal = summaries.delete().where(summaries.c.run_pk == a, summaries.c.key == "acc")
+    second_waits_for_first(
+        pg, lambda conn: conn.execute(removal), lambda: sort_index.fill(pg, proj, "acc"), "the copy waits"
+    )
+    assert a not in {run for run, *_ in held(pg)}
+    assert held(pg) == due(pg)
