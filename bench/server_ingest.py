@@ -60,13 +60,23 @@ def start_server(
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
-                return proc, url, (data_dir / "admin.key").read_text().strip()
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise RuntimeError("server did not start")
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("server did not start")
+        key = data_dir / "admin.key"  # written only where the database had no user yet
+        if not key.exists():
+            raise RuntimeError(f"no {key}: give the server a database of its own (an empty one)")
+        return proc, url, key.read_text().strip()
+    except BaseException:
+        proc.terminate()  # not left serving after the bench has stopped
+        proc.wait()
+        raise
 
 
 def cpu_seconds(pid: int) -> float:

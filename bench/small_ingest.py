@@ -1,11 +1,12 @@
 """Small-batch ingest: the server's CPU per live (small) ingest request.
 
-    python bench/small_ingest.py [--quick] [--requests N] [--rows R] [--keys K]
+    python bench/small_ingest.py [--quick] [--requests N] [--rows R] [--keys K] [--config-keys C]
                                  [--postgres | --backend-store URL]
     python bench/small_ingest.py --profile [--sort tottime] …
 
 ``--requests`` ingest requests of ``--rows`` history rows × ``--keys`` keys each (defaults 10 × 5:
-one second of a run logging 5 scalars at 10 steps/s, what a coalescing uploader sends) go one after
+one second of a run logging 5 scalars at 10 steps/s, what a coalescing uploader sends; the run's
+config set first, of ``--config-keys`` entries, default none) go one after
 another to a real `wakelog server` process on loopback (SQLite in a temporary folder unless
 ``--backend-store`` names a PostgreSQL database, or ``--postgres`` a throwaway cluster). The figure is
 the server process's CPU (user + system, /proc) per request: HTTP parsing, auth, permission, decoding
@@ -45,12 +46,20 @@ def key_names(count: int) -> list[str]:
     return [*KEYS, *(f"metric_{i}" for i in range(len(KEYS), count))][:count]
 
 
-def bodies(requests: int, rows: int, keys: int = len(KEYS)) -> list[bytes]:
-    """The run's batches, encoded the way the uploader encodes them (the client's cost, not ours)."""
+def bodies(requests: int, rows: int, keys: int = len(KEYS), config_keys: int = 0) -> list[bytes]:
+    """The run's batches, encoded the way the uploader encodes them (the client's cost, not ours):
+    the run (and its config of ``config_keys`` entries, about 80 bytes each), then its rows."""
     encoder = msgspec.msgpack.Encoder()
     now = time.time()
-    out = [gzip.compress(encoder.encode([[0, "run", now, {"id": "small", "project": "bench"}]]), 1)]
-    seq = 1
+    config = {
+        f"model.backbone.layer_{i}.param": {"value": i * 0.37, "desc": f"setting {i}"}
+        for i in range(config_keys)
+    }
+    first = [[0, "run", now, {"id": "small", "project": "bench"}]]
+    if config:
+        first.append([1, "config", now, {"update": config}])
+    out = [gzip.compress(encoder.encode(first), 1)]
+    seq = len(first)
     for request in range(requests):
         records = []
         for row in range(rows):
@@ -169,13 +178,14 @@ def main() -> None:
     parser.add_argument("--requests", type=int)
     parser.add_argument("--rows", type=int, default=10)
     parser.add_argument("--keys", type=int, default=len(KEYS), help="scalars per row (default 5)")
+    parser.add_argument("--config-keys", type=int, default=0, help="entries of the run's config (default 0)")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--sort", default="cumulative", help="the profile's order (pstats: tottime, …)")
     parser.add_argument("--backend-store", help="a PostgreSQL URL (default: SQLite in a temporary folder)")
     parser.add_argument("--postgres", action="store_true", help="on a throwaway PostgreSQL cluster")
     args = parser.parse_args()
     requests = args.requests or (200 if args.quick else 1000)
-    payloads = bodies(requests, args.rows, args.keys)
+    payloads = bodies(requests, args.rows, args.keys, args.config_keys)
     cluster = None
     if args.postgres:
         from load import postgres  # as the tests start one
@@ -202,7 +212,8 @@ def run(args: argparse.Namespace, requests: int, payloads: list[bytes]) -> None:
             proc.wait()
     backend = "PostgreSQL" if args.backend_store else "SQLite"
     print(
-        f"small ingest, {backend}, {requests} requests × {args.rows} rows × {args.keys} keys: "
+        f"small ingest, {backend}, {requests} requests × {args.rows} rows × {args.keys} keys"
+        f"{f', a config of {args.config_keys} entries' if args.config_keys else ''}: "
         f"{result['server_ms']:.2f} ms server CPU per request — budget ≤ 1 ms "
         f"({result['server_ms']:.2f}× budget); GET /health: {result['health_ms']:.2f} ms"
     )

@@ -107,3 +107,43 @@ def test_a_live_batch_executes_only_statements_built_before(
     assert last, "the batch executed statements"
     built_anew = [str(s).split("\n")[0] for s in last if not any(s is seen for seen in before)]
     assert not built_anew
+
+
+def test_a_live_batch_reads_no_config_metadata_or_metric_definitions(server: InProcessServer) -> None:
+    """A run's config, metadata and metric definitions (large JSON: a detection model's flattened
+    config runs to tens of KB) are read only by a batch that changes them, once, and merged with
+    what the run held; a live batch of history reads none of them."""
+    run = f"admin/p{uuid.uuid4().hex[:8]}/r"
+    config = {f"model.layer_{i}.width": i for i in range(500)}
+    first = [
+        [0, "run", 1.0, {}],
+        [1, "config", 1.0, {"update": config}],
+        [2, "metadata", 1.0, {"host": "trainer-1"}],
+        [3, "metric", 1.0, {"name": "loss", "summary": "min"}],
+    ]
+    on_demand = ("runs.config", "runs.run_metadata", "runs.metric_defs")
+
+    def reads(statements: list[str]) -> list[str]:
+        return [s for s in statements if s.startswith("SELECT") and any(c in s for c in on_demand)]
+
+    with server.client() as admin, statements(server) as seen:
+        assert post_records(admin, run, first).status_code == 200
+        seen.clear()
+        for seq in (4, 5):
+            row = {"_step": seq, "loss": 1.0 / seq}
+            assert post_records(admin, run, [[seq, "history", 1.0, row]]).status_code == 200
+        assert not reads(seen)
+        assert post_records(admin, run, [[6, "lost", 1.0, {"first": 6, "last": 6}]]).status_code == 200
+        assert len(reads(seen)) == 1, "a declared gap is noted in the metadata, read once"
+        seen.clear()
+        more = [
+            [7, "config", 1.0, {"update": {"lr": 0.1}}],
+            [8, "metric", 1.0, {"name": "acc", "summary": "max"}],
+        ]
+        assert post_records(admin, run, more).status_code == 200
+        assert len(reads(seen)) == 1, "read once for both records"
+        found = admin.get(f"{API}/runs/{run}").json()
+    assert found["config"] == {**config, "lr": 0.1}
+    assert found["metadata"]["host"] == "trainer-1"
+    assert found["metadata"]["lost_records"]
+    assert {d["name"] for d in found["metric_defs"].values()} >= {"loss", "acc"}
