@@ -1,11 +1,12 @@
 """Live capacity: how many live runs one server box holds (issue 17's 1,000 runs × 50 keys).
 
-    python bench/live_capacity.py [--runs 100,200,400] [--keys 50] [--seconds 20]
+    python bench/live_capacity.py [--runs 100,200,400] [--keys 50] [--config-keys C] [--seconds 20]
                                   [--workers N] [--postgres | --backend-store URL]
 
 Each of ``--runs`` simulated live runs logs a row of ``--keys`` scalars every 0.1 s and sends its rows
 as the uploader does: on its own keep-alive connection, every row logged so far in one batch, at most
-once a second (``SEND_INTERVAL``). The runs start spread evenly over a second, each a few batches
+once a second (``SEND_INTERVAL``); each run's config, of ``--config-keys`` entries (default none), is
+set when it starts. The runs start spread evenly over a second, each a few batches
 into its series (``LiveRun.head_start``). They go to one real ``wakelog server`` process
 (``--workers`` processes) on loopback, on SQLite in a temporary folder unless ``--backend-store``
 names a PostgreSQL database (``--postgres``: a throwaway cluster, as the tests start one). The rows
@@ -42,7 +43,7 @@ import msgspec
 import psutil
 
 from server_ingest import start_server
-from small_ingest import key_names
+from small_ingest import config_entries, key_names
 from wakelog.transport.uploader import SEND_INTERVAL
 
 STEPS_PER_SECOND = 10
@@ -55,20 +56,21 @@ class LiveRun:
     """One simulated live run: a row of ``keys`` every 0.1 s, encoded in advance (the training's
     and the run log's work, not the uploader's), sent as the uploader sends them."""
 
-    def __init__(self, run: int, seconds: int, keys: list[str], key: str) -> None:
+    def __init__(self, run: int, seconds: int, keys: list[str], key: str, config_keys: int = 0) -> None:
         #: Rows sent one a request before the measurement: runs of a cluster started at different
         #: times, so their series' joins (every 16th batch, the dearest) do not all fall together.
         self.head_start = random.Random(run).randrange(16)
         encoder = msgspec.msgpack.Encoder()
         now = time.time()
-        self.first = gzip.compress(
-            encoder.encode([[0, "run", now, {"id": f"live-{run}", "project": "capacity"}]])
-        )
+        first = [[0, "run", now, {"id": f"live-{run}", "project": "capacity"}]]
+        if config_keys:
+            first.append([1, "config", now, {"update": config_entries(config_keys)}])
+        self.first = gzip.compress(encoder.encode(first))
         self.rows = []
         for step in range(self.head_start + seconds * STEPS_PER_SECOND):
             values = {name: 1.0 / (step + 1 + i) + run * 1e-6 for i, name in enumerate(keys)}
             values.update(_step=step, _runtime=step * 0.1, _timestamp=now + step * 0.1)
-            self.rows.append(encoder.encode([step + 1, "history", now + step * 0.1, values]))
+            self.rows.append(encoder.encode([step + len(first), "history", now + step * 0.1, values]))
         auth = base64.b64encode(f"api:{key}".encode()).decode()
         self.head = (
             f"POST /api/v1/runs/admin/capacity/live-{run}/records HTTP/1.1\r\nHost: bench\r\n"
@@ -192,7 +194,7 @@ async def measure(
 ) -> dict[str, Any]:
     """``runs`` new live runs for ``args.seconds``; the figures of the seconds after the warm-up."""
     keys = key_names(args.keys)
-    runs_made = [LiveRun(offset + run, args.seconds, keys, key) for run in range(runs)]
+    runs_made = [LiveRun(offset + run, args.seconds, keys, key, args.config_keys) for run in range(runs)]
     tally = Tally()
     loop = asyncio.get_running_loop()
     connections = await asyncio.gather(*(begin(port, made, tally) for made in runs_made))
@@ -256,6 +258,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", default="50,100,200", help="comma-separated counts of live runs")
     parser.add_argument("--keys", type=int, default=50, help="scalars per row (default 50)")
+    parser.add_argument("--config-keys", type=int, default=0, help="entries of each run's config (default 0)")
     parser.add_argument("--seconds", type=int, default=20, help="seconds each count is measured")
     parser.add_argument("--workers", type=int, default=1, help="server processes")
     parser.add_argument("--backend-store", help="a PostgreSQL URL (default: SQLite in a temporary folder)")
@@ -276,7 +279,9 @@ def main() -> None:
                 server = psutil.Process(proc.pid)
                 port = int(url.rsplit(":", 1)[1])
                 backend = "PostgreSQL" if args.backend_store else "SQLite"
-                print(f"live capacity, {backend}, {args.workers} server process(es), {args.seconds} s each:")
+                config = f", configs of {args.config_keys} entries" if args.config_keys else ""
+                processes = f"{args.workers} server process(es)"
+                print(f"live capacity, {backend}, {processes}, {args.seconds} s each{config}:")
                 rows, offset = [], 0
                 for runs in counts:
                     rows.append(asyncio.run(measure(port, key, server, runs, offset, args)))

@@ -46,15 +46,20 @@ def key_names(count: int) -> list[str]:
     return [*KEYS, *(f"metric_{i}" for i in range(len(KEYS), count))][:count]
 
 
+def config_entries(count: int) -> dict[str, Any]:
+    """A run's config of ``count`` entries, about 80 bytes each (a detection model's flattened config
+    has hundreds)."""
+    return {
+        f"model.backbone.layer_{i}.param": {"value": i * 0.37, "desc": f"setting {i}"} for i in range(count)
+    }
+
+
 def bodies(requests: int, rows: int, keys: int = len(KEYS), config_keys: int = 0) -> list[bytes]:
     """The run's batches, encoded the way the uploader encodes them (the client's cost, not ours):
-    the run (and its config of ``config_keys`` entries, about 80 bytes each), then its rows."""
+    the run (and its config of ``config_keys`` entries, ``config_entries``), then its rows."""
     encoder = msgspec.msgpack.Encoder()
     now = time.time()
-    config = {
-        f"model.backbone.layer_{i}.param": {"value": i * 0.37, "desc": f"setting {i}"}
-        for i in range(config_keys)
-    }
+    config = config_entries(config_keys)
     first = [[0, "run", now, {"id": "small", "project": "bench"}]]
     if config:
         first.append([1, "config", now, {"update": config}])
