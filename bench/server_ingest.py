@@ -61,13 +61,7 @@ def start_server(
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
+        if not answers(f"{url}/api/v1/health", 300):
             raise RuntimeError("server did not start")
         key = data_dir / "admin.key"  # written only where the database had no user yet
         if not key.exists():
@@ -77,6 +71,17 @@ def start_server(
         proc.terminate()  # not left serving after the bench has stopped
         proc.wait()
         raise
+
+
+def answers(url: str, tries: int) -> bool:
+    """Whether GET ``url`` answers 200 within ``tries`` attempts, 0.1 s apart while refused."""
+    for _ in range(tries):
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return True
+        except httpx.TransportError:
+            time.sleep(0.1)
+    return False
 
 
 def cpu_seconds(pid: int) -> float:
@@ -148,13 +153,7 @@ def bench_mlflow_server(workdir: Path, runs: int, steps: int) -> dict[str, float
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/api/2.0/mlflow"
     try:
-        for _ in range(900):
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
+        if not answers(f"http://127.0.0.1:{port}/health", 900):
             return None
         experiment = httpx.post(f"{url}/experiments/create", json={"name": "ingest"}, timeout=60).json()
         run_ids = [
