@@ -23,10 +23,10 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from wakelog.store.database import Database
 from wakelog.store.schema import project_keys, runs, sorted_summaries, summaries
+from wakelog.store.upsert import insert_selected_missing
 
 #: The key registry's kind of an indexed key, which pages walk.
 KIND = "sorted"
@@ -98,9 +98,9 @@ def _copy_slice(conn: sa.Connection, project_id: int, key: str, after: tuple[Any
     rows = sa.select(s.run_pk, s.key, sa.literal(project_id), s.last).where(
         s.key == key, s.run_pk.in_(sa.select(w.id))
     )
-    insert = (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(sorted_summaries)
-    columns = ["run_pk", "key", "project_id", "last"]
-    conn.execute(insert.from_select(columns, rows).on_conflict_do_nothing(index_elements=["run_pk", "key"]))
+    insert_selected_missing(
+        conn, sorted_summaries, ["run_pk", "key", "project_id", "last"], rows, ["run_pk", "key"]
+    )
     return tuple(last)
 
 

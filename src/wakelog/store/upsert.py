@@ -120,6 +120,15 @@ def insert_missing(conn: sa.Connection, table: sa.Table, row: dict[str, Any], ke
     return conn.execute(statement.returning(*(table.c[name] for name in keys))).first() is not None
 
 
+def insert_selected_missing(
+    conn: sa.Connection, table: sa.Table, columns: list[str], rows: sa.Select[Any], keys: list[str]
+) -> None:
+    """Insert ``rows`` (a SELECT of ``columns``), but those with the same ``keys`` as a row stored
+    (or being inserted): INSERT … SELECT … ON CONFLICT DO NOTHING."""
+    statement = _insert(conn.dialect.name, table).from_select(columns, rows)
+    conn.execute(statement.on_conflict_do_nothing(index_elements=keys))
+
+
 def _insert(dialect: str, table: sa.Table) -> PostgresInsert | SqliteInsert:
     """An INSERT of the dialect, the kind that can say ON CONFLICT."""
     if dialect == "postgresql":
