@@ -6,13 +6,13 @@ writes them (live batches, a rewind, a removed summary key, a move, a purge) and
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from tests.harness import wait_until
 from tests.server.conftest import fresh_database
 from tests.server.test_rewind_store import Log
 from wakelog.store import sort_index
@@ -175,13 +175,6 @@ def in_thread(work: Callable[[], Any]) -> tuple[threading.Thread, list[BaseExcep
     return thread, failed
 
 
-def poll(condition: Callable[[], bool], what: str, deadline: float = 20.0) -> None:
-    end = time.monotonic() + deadline
-    while not condition():
-        assert time.monotonic() < end, what
-        time.sleep(0.01)
-
-
 def summaries_of(conn: sa.Connection, pk: int, proj: int, acc: float) -> None:
     """What an ingest batch writes of a run's summaries: here a first value of ``acc``."""
     write_summaries(conn, pk, proj, {(STREAM_HISTORY, "acc"): ([9], [acc])}, set())
@@ -216,7 +209,7 @@ def second_waits_for_first(
     assert done.wait(30)
     second_thread, second_failed = in_thread(second)
     try:
-        poll(lambda: waiting_on_the_lock(db), what)
+        wait_until(lambda: waiting_on_the_lock(db), 20.0, what=what)
     finally:
         release.set()
         first_thread.join(30)
