@@ -21,11 +21,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
 from tests._env import child_env
-from tests.harness import EventStream, FakeClock, InProcessServer, wait_until
+from tests.harness import EventStream, FakeClock, InProcessServer
 from tests.server.conftest import BACKENDS, free_port, post_records, start_backend_server
+from wakelog.store.schema import outbox
 
 API = "/api/v1"
 
@@ -110,7 +112,9 @@ class Sink:
 @pytest.fixture(scope="module")
 def smtp() -> Iterator[tuple[Sink, int]]:
     sink, port = Sink(), free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    # a name of its own: else each connection looks the machine's name up (DNS) before greeting,
+    # and a slow resolver outlasts the sender's timeout
+    controller = Controller(sink, hostname="127.0.0.1", port=port, server_hostname="sink.test")
     controller.start()
     yield sink, port
     controller.stop()
@@ -142,6 +146,11 @@ def step(server: InProcessServer) -> Any:
 def settle(server: InProcessServer) -> None:
     """Send everything that is due now (rows left pending are due later)."""
     step(server)
+
+
+def outbox_errors(server: InProcessServer) -> list[tuple[str, str | None]]:
+    with server.app.state.db.read() as conn:
+        return [(row.channel, row.last_error) for row in conn.execute(sa.select(outbox)).all()]
 
 
 def notes(client: httpx.Client, **params: Any) -> dict[str, Any]:
@@ -250,7 +259,8 @@ def test_a_failed_run_is_mailed_and_posted_in_every_format(
         assert query["access_token"] == ["t"] and query["sign"] and query["timestamp"], (
             "dingtalk signs the URL"
         )
-        mail = wait_until(lambda: sink.mails, what="the e-mail")[-1]
+        assert sink.mails, f"no e-mail; the outbox says: {outbox_errors(notifying)}"
+        mail = sink.mails[-1]
         assert mail.rcpt_tos == ["ops@lab.example"]
         assert (
             b"ValueError: lr too high" in mail.content
