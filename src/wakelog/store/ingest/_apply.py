@@ -84,16 +84,16 @@ class RunRow:
     in the same transaction, the first time one is asked for; the rest come from ``row``."""
 
     def __init__(self, conn: sa.Connection, row: Any) -> None:
+        # plain attributes, so that only ON_DEMAND's first read comes to __getattr__ (a batch
+        # reads the run's columns dozens of times)
+        self.__dict__.update(row._mapping)
         self._conn = conn
-        self._row = row
-        self._on_demand: Any = None
 
     def __getattr__(self, name: str) -> Any:
         if name not in ON_DEMAND:
-            return getattr(self._row, name)
-        if self._on_demand is None:
-            self._on_demand = self._conn.execute(_READ_ON_DEMAND, {"run": self._row.id}).one()
-        return getattr(self._on_demand, name)
+            raise AttributeError(name)
+        self.__dict__.update(self._conn.execute(_READ_ON_DEMAND, {"run": self.id}).one()._mapping)
+        return self.__dict__[name]
 
 
 #: An existing run's row by its path, with when its project went into the trash (None: it is not
