@@ -27,7 +27,8 @@ from aiosmtpd.controller import Controller
 from tests._env import child_env
 from tests.harness import EventStream, FakeClock, InProcessServer
 from tests.server.conftest import BACKENDS, free_port, post_records, start_backend_server
-from wakelog.store.schema import outbox
+from wakelog.server.notify.dispatcher import CRASH_LOOKBACK
+from wakelog.store.schema import outbox, runs
 
 API = "/api/v1"
 
@@ -376,6 +377,28 @@ def test_a_run_whose_heartbeat_stops_is_reported_crashed_once(notifying: InProce
         assert quiet() == [("crashed", "Run quiet crashed")]
         step(notifying)
         assert quiet() == [("crashed", "Run quiet crashed")], "told once"
+
+
+def test_a_run_quiet_for_longer_than_a_day_is_not_told_about(notifying: InProcessServer) -> None:
+    """A server that looks again after more than a day (it was down) does not announce the crashes
+    it missed; a run whose heartbeat went stale within the day is told about as ever."""
+    clock: FakeClock = notifying.app.state.clock
+    with notifying.client() as admin:
+        assert (
+            post_records(admin, "admin/p/ancient", [[0, "run", 1.0, {"name": "ancient"}]]).status_code == 200
+        )
+        assert post_records(admin, "admin/p/recent", [[0, "run", 1.0, {"name": "recent"}]]).status_code == 200
+        now = time.time() + CRASH_LOOKBACK + 3600
+        with notifying.app.state.db.write() as conn:
+            conn.execute(runs.update().where(runs.c.run_id == "recent").values(heartbeat_at=now - 20 * 60))
+        clock.now = now
+        try:
+            step(notifying)
+        finally:
+            clock.now = time.time()
+        listed = notes(admin, limit=200)["notifications"]
+        told = {n["run"]["run_id"] for n in listed if n["event"] == "crashed"}
+        assert "recent" in told and "ancient" not in told
 
 
 def test_subscribers_to_a_project_hear_of_others_runs(notifying: InProcessServer, tmp_path: Path) -> None:

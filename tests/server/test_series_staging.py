@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from tests.server.test_rewind_store import Log, stored
 from wakelog.server.config import ServerConfig
-from wakelog.server.notify.dispatcher import Dispatcher
+from wakelog.server.notify.dispatcher import CRASH_LOOKBACK, Dispatcher
 from wakelog.store import series as codec
 from wakelog.store.database import Database
 from wakelog.store.ingest._series import UNION_OPEN_ROWS, UNION_TAILS
@@ -177,6 +177,31 @@ def test_a_run_noticed_as_crashed_has_its_staged_rows_joined(db: Database, tmp_p
     crashed.rows(range(200, 203))
     assert numbers(db, "crashed")[-2:] == [("loss", 0, 200), ("loss", 1, 3)]
     assert stored(db, "loss", run_pk(db, "crashed")) == expected(range(203))
+
+
+def test_runs_quiet_for_longer_than_the_lookback_are_joined_as_they_cross_it(
+    db: Database, tmp_path: Path
+) -> None:
+    """Runs that went quiet more than a day before the dispatcher looked (the server was down) are
+    joined and noted, once: a process's first round walks them all, a later round the runs that
+    crossed the lookback since it last looked. Their points stay as they were."""
+    old, late = live_runs(db, "old", "late")
+    staged = numbers(db, "late")
+    first = time.time() + CRASH_LOOKBACK + 3600  # "old" has been quiet a day and an hour
+    with db.write() as conn:  # "late" is alive then, and goes quiet an hour after
+        conn.execute(runs.update().where(runs.c.run_id == "late").values(heartbeat_at=first + 3600))
+    clock = [first]
+    dispatcher = Dispatcher(db, ServerConfig(data_dir=tmp_path), clock=lambda: clock[0])
+    dispatcher.notice_crashes()
+    assert numbers(db, "old") == [("acc", 0, 200), ("loss", 0, 200)] and crash_notices(db, "old") == 1
+    assert numbers(db, "late") == staged and crash_notices(db, "late") == 0
+    clock[0] = first + 3600 + CRASH_LOOKBACK + 3600  # the dispatcher saw "late" neither quiet nor told
+    dispatcher.notice_crashes()
+    assert numbers(db, "late") == [("acc", 0, 200), ("loss", 0, 200)] and crash_notices(db, "late") == 1
+    dispatcher.notice_crashes()
+    assert crash_notices(db, "old") == 1 and crash_notices(db, "late") == 1, "noted once"
+    for log in (old, late):
+        assert stored(db, "loss", run_pk(db, log.run_id)) == expected(range(200))
 
 
 class BatchBeforeWrite:

@@ -6,7 +6,7 @@ something, or by a test with its own clock):
 1. crashed runs: running runs whose heartbeat went stale (``server/query/runs.py``'s timeout) in
    the last day, not told about since that heartbeat, get a ``crashed`` event, and their series'
    staged rows are joined as a run's exit joins them (no later batch would; a run that comes back
-   appends after them);
+   appends after them). Runs quiet for longer are joined too, untold;
 2. due outbox rows are claimed (a conditional UPDATE moves ``due_at`` a lease ahead, so two
    replicas never send one row twice at once, and a dispatcher that dies gives it back) and sent
    side by side in worker threads, each bounded by ``webhook_timeout``;
@@ -43,9 +43,34 @@ _log = logging.getLogger(__name__)
 BATCH = 50
 MAX_BACKOFF = 3600.0
 #: Runs that went quiet longer ago than this before the crash timeout are not told about (a
-#: server started on an old database does not announce every crash of its past).
+#: server started on an old database does not announce every crash of its past); their staged rows
+#: are joined all the same.
 CRASH_LOOKBACK = 24 * 3600.0
 KEEP_DONE = 7 * 24 * 3600.0
+#: Running runs not noted as crashed since their last heartbeat (the crash notices' candidates).
+_QUIET_RUNS = (
+    sa.select(
+        runs.c.id,
+        runs.c.project_id,
+        runs.c.created_by,
+        runs.c.run_id,
+        runs.c.name,
+        runs.c.heartbeat_at,
+        entities.c.name.label("entity"),
+        projects.c.name.label("project"),
+    )
+    .join(projects, projects.c.id == runs.c.project_id)
+    .join(entities, entities.c.id == projects.c.entity_id)
+    .where(
+        runs.c.state == "running",
+        ~sa.exists().where(
+            run_notices.c.run_pk == runs.c.id,
+            run_notices.c.kind == "crashed",
+            run_notices.c.created_at > runs.c.heartbeat_at,
+        ),
+    )
+    .limit(BATCH)
+)
 Sender = Callable[[ServerConfig, dict[str, Any], dict[str, Any], float], None]
 
 
@@ -60,6 +85,8 @@ class Dispatcher:
         self.db, self.config, self.clock = db, config, clock
         self.senders = senders or SENDERS
         self._wake: asyncio.Event | None = None
+        #: Where ``_join_long_quiet`` goes on from: (heartbeat, run's primary key) of the last run seen.
+        self._long_quiet_after: tuple[float, int] = (-1.0, 0)
 
     # -- one round ---------------------------------------------------------------------------------
     def step(self) -> Delivered:
@@ -76,55 +103,53 @@ class Dispatcher:
         return float(min(MAX_BACKOFF, self.config.delivery_backoff * 2 ** max(0, attempts - 1)))
 
     def notice_crashes(self) -> Delivered:
+        """Tell about the runs whose heartbeat went stale within ``CRASH_LOOKBACK``, and join their
+        staged rows; join those of runs quiet for longer too, untold (``_join_long_quiet``)."""
         now = self.clock()
         cutoff = crashed_before(self.config, now)
-        told = sa.exists().where(
-            run_notices.c.run_pk == runs.c.id,
-            run_notices.c.kind == "crashed",
-            run_notices.c.created_at > runs.c.heartbeat_at,
-        )
-        query = (
-            sa.select(
-                runs.c.id,
-                runs.c.project_id,
-                runs.c.created_by,
-                runs.c.run_id,
-                runs.c.name,
-                runs.c.heartbeat_at,
-                entities.c.name.label("entity"),
-                projects.c.name.label("project"),
-            )
-            .join(projects, projects.c.id == runs.c.project_id)
-            .join(entities, entities.c.id == projects.c.entity_id)
-            .where(
-                runs.c.state == "running",
-                runs.c.heartbeat_at < cutoff,
-                runs.c.heartbeat_at >= cutoff - CRASH_LOOKBACK,
-                ~told,
-            )
-            .limit(BATCH)
-        )
+        recent = sa.and_(runs.c.heartbeat_at < cutoff, runs.c.heartbeat_at >= cutoff - CRASH_LOOKBACK)
         with self.db.read() as conn:
-            stale = conn.execute(query).all()
+            stale = conn.execute(_QUIET_RUNS.where(recent)).all()
         delivered = Delivered()
         for row in stale:
-            ref = RunRef(
-                row.id, row.project_id, row.created_by, row.entity, row.project, row.run_id, row.name
-            )
-            notice = {
-                "run_pk": row.id,
-                "kind": "crashed",
-                "key": f"{row.heartbeat_at:.6f}",
-                "created_at": now,
-            }
-            with self.db.write() as conn:
-                if not _still_quiet(conn, row.id, row.heartbeat_at):
-                    continue  # a batch came in since the read: the run is alive
-                if insert_missing(conn, run_notices, notice, ["run_pk", "kind", "key"]):
-                    event = crash_event(ref, row.heartbeat_at, now)
-                    delivered.merge(fan_out(conn, event, now, self.config.public_url))
-                    seal(conn, row.id)
+            self._note_crashed(row, now, delivered)
+        self._join_long_quiet(cutoff - CRASH_LOOKBACK, now)
         return delivered
+
+    def _join_long_quiet(self, bound: float, now: float) -> None:
+        """The runs quiet since before ``bound`` that were never noted (the server was down when
+        they crossed the lookback, or they are older than the database's first server), noted
+        without telling anyone, and their staged rows joined: a batch a round, in heartbeat order
+        from where the last round stopped. A process starts from the first (one walk over the old
+        stale runs); later rounds walk only the runs that crossed ``bound`` since."""
+        heartbeat, pk = self._long_quiet_after
+        after = sa.and_(
+            runs.c.heartbeat_at >= heartbeat,
+            sa.or_(runs.c.heartbeat_at > heartbeat, runs.c.id > pk),
+            runs.c.heartbeat_at < bound,
+        )
+        with self.db.read() as conn:
+            quiet = conn.execute(_QUIET_RUNS.where(after).order_by(runs.c.heartbeat_at, runs.c.id)).all()
+        for row in quiet:
+            self._note_crashed(row, now, None)
+        self._long_quiet_after = (quiet[-1].heartbeat_at, quiet[-1].id) if len(quiet) == BATCH else (bound, 0)
+
+    def _note_crashed(self, row: Any, now: float, delivered: Delivered | None) -> None:
+        """Note that run ``row`` crashed (unless a batch came in since it was read) and join its
+        staged rows; tell its event's targets too, unless ``delivered`` is None."""
+        notice = {"run_pk": row.id, "kind": "crashed", "key": f"{row.heartbeat_at:.6f}", "created_at": now}
+        with self.db.write() as conn:
+            if not _still_quiet(conn, row.id, row.heartbeat_at):
+                return  # a batch came in since the read: the run is alive
+            if not insert_missing(conn, run_notices, notice, ["run_pk", "kind", "key"]):
+                return
+            if delivered is not None:
+                ref = RunRef(
+                    row.id, row.project_id, row.created_by, row.entity, row.project, row.run_id, row.name
+                )
+                event = crash_event(ref, row.heartbeat_at, now)
+                delivered.merge(fan_out(conn, event, now, self.config.public_url))
+            seal(conn, row.id)
 
     def _claim(self) -> list[Any]:
         now = self.clock()
