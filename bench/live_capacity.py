@@ -43,7 +43,7 @@ import msgspec
 import psutil
 
 from server_ingest import start_server
-from small_ingest import config_entries, key_names
+from small_ingest import key_names, opening_records
 from wakelog.transport.uploader import SEND_INTERVAL
 
 STEPS_PER_SECOND = 10
@@ -62,9 +62,7 @@ class LiveRun:
         self.head_start = random.Random(run).randrange(16)
         encoder = msgspec.msgpack.Encoder()
         now = time.time()
-        first = [[0, "run", now, {"id": f"live-{run}", "project": "capacity"}]]
-        if config_keys:
-            first.append([1, "config", now, {"update": config_entries(config_keys)}])
+        first = opening_records({"id": f"live-{run}", "project": "capacity"}, now, config_keys)
         self.first = gzip.compress(encoder.encode(first))
         self.rows = []
         for step in range(self.head_start + seconds * STEPS_PER_SECOND):

@@ -54,15 +54,20 @@ def config_entries(count: int) -> dict[str, Any]:
     }
 
 
+def opening_records(run: dict[str, Any], now: float, config_keys: int) -> list[list[Any]]:
+    """A run's first records: the run, then its config of ``config_keys`` entries if any."""
+    records: list[list[Any]] = [[0, "run", now, run]]
+    if config_keys:
+        records.append([1, "config", now, {"update": config_entries(config_keys)}])
+    return records
+
+
 def bodies(requests: int, rows: int, keys: int = len(KEYS), config_keys: int = 0) -> list[bytes]:
     """The run's batches, encoded the way the uploader encodes them (the client's cost, not ours):
-    the run (and its config of ``config_keys`` entries, ``config_entries``), then its rows."""
+    ``opening_records``, then the rows."""
     encoder = msgspec.msgpack.Encoder()
     now = time.time()
-    config = config_entries(config_keys)
-    first = [[0, "run", now, {"id": "small", "project": "bench"}]]
-    if config:
-        first.append([1, "config", now, {"update": config}])
+    first = opening_records({"id": "small", "project": "bench"}, now, config_keys)
     out = [gzip.compress(encoder.encode(first), 1)]
     seq = len(first)
     for request in range(requests):
