@@ -31,22 +31,52 @@ def upsert(
 
 def insert_rows(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
     """Insert ``rows`` (every column of ``table`` in each; plain values, ``store/driver.py``). On
-    PostgreSQL by ``COPY``: psycopg writes the rows in C, where an executemany costs a round of
-    Python per row (a live batch's 51 chunk rows: 0.46 against 1.8 ms of the server's CPU, and a
-    third of the time holding the connection). On SQLite by the driver's executemany. A failure
-    comes as SQLAlchemy's error for it, as an ``execute``'s would."""
+    PostgreSQL by a binary ``COPY``: psycopg writes the rows in C, where an executemany costs a round
+    of Python per row (a live batch's 51 chunk rows: 0.46 against 1.8 ms of the server's CPU, and a
+    third of the time holding the connection), and binary spares both sides the text format's hex
+    of every ``bytea`` (50 chunk rows: 0.64 → 0.50 ms of the server's CPU, 0.72 → 0.48 ms of
+    PostgreSQL's). On SQLite by the driver's executemany. A failure comes as SQLAlchemy's error for
+    it, as an ``execute``'s would."""
     if not rows:
         return
     if conn.dialect.name != "postgresql":
         execute_many(conn, _plain_insert(table), rows)
         return
+    statement, types = _binary_copy(conn.dialect, table)
     names = [column.name for column in table.columns]
-    quote = conn.dialect.identifier_preparer.quote
-    statement = f"COPY {quote(table.name)} ({', '.join(map(quote, names))}) FROM STDIN"
     driver: Any = conn.connection.dbapi_connection
     with driver_errors(conn, statement), driver.cursor() as cursor, cursor.copy(statement) as copy:
+        copy.set_types(types)
         for row in rows:
             copy.write_row([row[name] for name in names])
+
+
+#: The binary form psycopg writes for each column type ``insert_rows`` copies, most specific first
+#: (``SmallInteger`` and ``BigInteger`` are ``Integer``s; ``Text`` is a ``String``). In binary, a
+#: value's bytes must be exactly the column's type: an ``int8`` sent to an ``int4`` column fails.
+_BINARY_TYPES: tuple[tuple[type[sa.types.TypeEngine[Any]], str], ...] = (
+    (sa.SmallInteger, "int2"),
+    (sa.BigInteger, "int8"),
+    (sa.Integer, "int4"),
+    (sa.Float, "float8"),
+    (sa.LargeBinary, "bytea"),
+    (sa.String, "text"),
+)
+
+
+@functools.cache
+def _binary_copy(dialect: sa.Dialect, table: sa.Table) -> tuple[str, list[str]]:
+    """``table``'s binary ``COPY`` statement and its columns' binary types; a ``TypeError`` names a
+    column of a type not in ``_BINARY_TYPES``."""
+    types = []
+    for column in table.columns:
+        found = next((name for kind, name in _BINARY_TYPES if isinstance(column.type, kind)), None)
+        if found is None:
+            raise TypeError(f"insert_rows cannot copy {table.name}.{column.name} ({column.type!r}) in binary")
+        types.append(found)
+    quote = dialect.identifier_preparer.quote
+    names = ", ".join(quote(column.name) for column in table.columns)
+    return f"COPY {quote(table.name)} ({names}) FROM STDIN (FORMAT BINARY)", types
 
 
 @functools.cache
