@@ -6,12 +6,10 @@ it was, in Python and in SQL."""
 
 from __future__ import annotations
 
-import json
-
 import sqlalchemy as sa
 
 from tests.server.test_rewind_store import Log
-from wakelog.store.database import Database
+from wakelog.store.database import Database, json_dumps
 from wakelog.store.schema import runs
 
 
@@ -21,16 +19,17 @@ def test_a_live_runs_row_keeps_its_size_while_its_summary_changes(db: Database) 
     log.send(("run", {}), ("config", {"update": config}))
     texts, stored = set(), set()
     for step in range(1, 40):
-        summary = {"loss": 1 / (step + 2), "acc": step / 7, "lr": 10.0**-step, "eval/top5_accuracy": 0.5}
+        summary = {"loss": 1 / (step + 2), "accuracy/top1": step / 7, "lr": 10.0**-step, "评估/准确率": 0.5}
         log.send(("history", {"_step": step, **summary}))
         with db.read() as conn:
             row = conn.execute(
                 sa.select(runs.c.summary, runs.c.summary["loss"].as_float().label("loss"))
             ).one()
             if db.engine.dialect.name == "sqlite":
-                stored.add(conn.execute(sa.text("SELECT length(summary) FROM runs")).scalar_one())
+                size = sa.text("SELECT length(CAST(summary AS BLOB)) FROM runs")  # bytes, not characters
+                stored.add(conn.execute(size).scalar_one())
         assert {k: row.summary[k] for k in summary} == summary and row.loss == summary["loss"]
-        texts.add(len(json.dumps(row.summary)))
+        texts.add(len(json_dumps(row.summary).encode()))
     assert len(texts) > 5, "the summary's JSON changed its length from batch to batch"
     assert min(texts) > 64 and max(texts) <= 128, "within one size class: 65 to 128 bytes"
     if db.engine.dialect.name == "sqlite":

@@ -41,11 +41,12 @@ class SteadyJSON(sa.types.TypeDecorator[object]):
             return serialize
 
         def padded(value: Any) -> Any:
-            text = serialize(value)  # ASCII: the serializer escapes the rest
+            text = serialize(value)
             if not isinstance(text, str):
                 return text
-            size_class = 64 if len(text) < 512 else 1 << (len(text).bit_length() - 3)
-            return text + " " * (-len(text) % size_class)
+            size = len(text) if text.isascii() else len(text.encode())  # SQLite stores UTF-8
+            size_class = 64 if size < 512 else 1 << (size.bit_length() - 3)
+            return text + " " * (-size % size_class)
 
         return padded
 
