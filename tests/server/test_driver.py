@@ -1,14 +1,17 @@
 """Hot statements run on the driver's own cursor (``store/driver.py``), on both backends: parameters
 by name whatever order the driver wants them in, values the statement binds itself, PostgreSQL's
-binary results, and the driver's errors as SQLAlchemy's, taking the transaction's other writes back."""
+binary results, a row typed as SQLAlchemy types it, and the driver's errors as SQLAlchemy's, taking the
+transaction's other writes back."""
 
 from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
 
+from tests.server.test_rewind_store import Log
 from wakelog.store.database import Database, binary_results
-from wakelog.store.driver import execute_many, fetch_all
+from wakelog.store.driver import execute_many, fetch_all, fetch_first
+from wakelog.store.ingest import _apply
 
 metadata = sa.MetaData()
 things = sa.Table(
@@ -77,3 +80,19 @@ def test_a_driver_error_is_sqlalchemys_and_takes_the_transaction_back(store: Dat
         fetch_all(conn, sa.text("SELECT nothing FROM driver_things WHERE name = :name"), {"name": "x"})
     with store.read() as conn:  # the connections went back to the pool usable
         assert fetch_all(conn, _SCALED, {"least": 0, "factor": 1}) == [("kept", 3, None)]
+
+
+def test_a_row_read_first_is_typed_as_sqlalchemy_types_it(db: Database) -> None:
+    """The run's row a live batch reads (``fetch_first``): JSON parsed, booleans and floats as
+    SQLAlchemy gives them, a missing row None."""
+    log = Log(db)
+    log.send(("run", {"tags": ["基线", "a"], "notes": "n"}), ("history", {"_step": 3, "loss": 0.25}))
+    with db.write() as conn:
+        statement = _apply._EXISTING_RUN
+        path = {"entity": "team", "project": "proj", "run_id": "r"}
+        expected = dict(conn.execute(statement, path).one()._mapping)
+        read = fetch_first(conn, statement, path)
+        assert read == expected and read is not None
+        assert read["tags"] == ["基线", "a"] and read["summary"]["loss"] == 0.25
+        assert read["project_has_rules"] is False and isinstance(read["created_at"], float)
+        assert fetch_first(conn, statement, {**path, "run_id": "other"}) is None

@@ -1,16 +1,18 @@
 """Statements whose rows skip SQLAlchemy's row and parameter handling and go straight to the driver.
 
 ``driver_rows`` reads any statement's rows as the driver's tuples, in one call (the thousands of
-sketch rows a chart reads). ``fetch_all`` and ``execute_many`` run a live batch's hot statements on
-the driver's own cursor, compiled once: a live run's batch repeats the same few statements for each
-of its keys (the tails lookup, the staged rows, the summary upserts), and through SQLAlchemy each
-``execute`` rebuilds its execution context and processes every row's parameters in Python, which
-cost a 50-key batch more than SQLite spent running the statements. Their rows go to the driver as a
-tuple per row on SQLite (``?`` parameters), a mapping on PostgreSQL.
+sketch rows a chart reads). ``fetch_all``, ``fetch_first`` and ``execute_many`` run a live batch's
+hot statements on the driver's own cursor, compiled once: a live run's batch repeats the same few
+statements for each of its keys (the tails lookup, the staged rows, the summary upserts), and
+through SQLAlchemy each ``execute`` rebuilds its execution context and processes every row's
+parameters in Python, which cost a 50-key batch more than SQLite spent running the statements.
+Their rows go to the driver as a tuple per row on SQLite (``?`` parameters), a mapping on
+PostgreSQL.
 
-``fetch_all`` and ``execute_many`` are only for statements built once (cached by their builders:
-the compiled form is kept per statement object). All three only for plain values: SQLAlchemy's type
-processing (JSON, dates on SQLite) is not applied. The driver's errors come as SQLAlchemy's, as an
+``fetch_all``, ``fetch_first`` and ``execute_many`` are only for statements built once (cached by
+their builders: the compiled form is kept per statement object). All but ``fetch_first``, which
+reads a row as SQLAlchemy types it, only for plain values: SQLAlchemy's type processing (JSON,
+dates on SQLite) is not applied. The driver's errors come as SQLAlchemy's, as an
 ``execute``'s would, so the disk-full handler and the transaction's rollback work alike.
 """
 
@@ -87,6 +89,45 @@ def fetch_all(
     with _cursor(conn, compiled) as cursor:
         cursor.execute(compiled.sql, _parameters(compiled, values))
         return cursor.fetchall()  # type: ignore[no-any-return]
+
+
+def fetch_first(
+    conn: sa.Connection, statement: sa.Select[Any], values: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """``statement``'s first row for ``values`` as its columns' names → values, typed as SQLAlchemy
+    would type them (JSON parsed on SQLite, where the driver gives text), or None. Without
+    SQLAlchemy's result, for which psycopg describes every column at every execution: for a live
+    batch's read of its run (26 columns) that description cost more than the rest of the read."""
+    compiled = _compiled(conn.dialect, statement)
+    with _cursor(conn, compiled) as cursor:
+        cursor.execute(compiled.sql, _parameters(compiled, values))
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        readers = _readers(conn.dialect, statement, cursor)
+    return {
+        name: value if process is None else process(value)
+        for (name, process), value in zip(readers, row, strict=True)
+    }
+
+
+#: Per dialect and statement (built once, as for ``_compiled``): each selected column's name and
+#: SQLAlchemy's processing of its values (None: the driver's value is the value).
+_READERS: dict[tuple[sa.Dialect, sa.Select[Any]], list[tuple[str, Callable[[Any], Any] | None]]] = {}
+
+
+def _readers(dialect: sa.Dialect, statement: sa.Select[Any], cursor: Any) -> list[tuple[str, Any]]:
+    """``statement``'s readers, worked out at its first execution from the driver's description of
+    its columns (SQLAlchemy's processing may depend on their types there: PostgreSQL's numbers)."""
+    readers = _READERS.get((dialect, statement))
+    if readers is None:
+        columns = statement.selected_columns
+        codes = [description[1] for description in cursor.description]
+        readers = _READERS[(dialect, statement)] = [
+            (name, column.type.dialect_impl(dialect).result_processor(dialect, code))
+            for name, column, code in zip(columns.keys(), columns, codes, strict=True)
+        ]
+    return readers
 
 
 def execute(conn: sa.Connection, statement: sa.Executable, values: Mapping[str, Any]) -> None:

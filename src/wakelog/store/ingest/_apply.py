@@ -4,7 +4,7 @@ checked, then each table written from what ``gather`` collected, the run's row l
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from wakelog.store import fork, key_registry
 from wakelog.store.database import Database
+from wakelog.store.driver import fetch_first
 from wakelog.store.fork import FORKED_FROM, Inheritance
 from wakelog.store.ingest._columns import fit_run_fields, json_safe
 from wakelog.store.ingest._errors import InTrash, SequenceGap
@@ -83,10 +84,10 @@ class RunRow:
     """A run's row as a batch reads it: ``ON_DEMAND``'s columns are read by the run's primary key,
     in the same transaction, the first time one is asked for; the rest come from ``row``."""
 
-    def __init__(self, conn: sa.Connection, row: Any) -> None:
+    def __init__(self, conn: sa.Connection, values: Mapping[str, Any]) -> None:
         # plain attributes, so that only ON_DEMAND's first read comes to __getattr__ (a batch
         # reads the run's columns dozens of times)
-        self.__dict__.update(row._mapping)
+        self.__dict__.update(values)
         self._conn = conn
 
     def __getattr__(self, name: str) -> Any:
@@ -96,12 +97,16 @@ class RunRow:
         return self.__dict__[name]
 
 
-#: An existing run's row by its path, with when its project went into the trash (None: it is not
-#: there), locked for update on PostgreSQL (built once: a live run's every batch asks).
+#: A run's row as a batch reads it, with when its project went into the trash (None: it is not
+#: there) and whether the project has alert rules.
+_RUN_ROW = sa.select(
+    *_EVERY_BATCH, projects.c.deleted_at.label("project_deleted_at"), _PROJECT_HAS_RULES
+).join(projects, projects.c.id == runs.c.project_id)
+
+#: An existing run's row by its path, locked for update on PostgreSQL (built once: a live run's
+#: every batch asks).
 _EXISTING_RUN = (
-    sa.select(*_EVERY_BATCH, projects.c.deleted_at.label("project_deleted_at"), _PROJECT_HAS_RULES)
-    .join(projects, projects.c.id == runs.c.project_id)
-    .join(entities, entities.c.id == projects.c.entity_id)
+    _RUN_ROW.join(entities, entities.c.id == projects.c.entity_id)
     .where(
         entities.c.name == sa.bindparam("entity"),
         projects.c.name == sa.bindparam("project"),
@@ -110,18 +115,14 @@ _EXISTING_RUN = (
     .with_for_update(of=runs)
 )
 
+#: The same by the project's id, for a batch that just made (or found) the project.
+_RUN_IN_PROJECT = _RUN_ROW.where(
+    runs.c.project_id == sa.bindparam("project_id"), runs.c.run_id == sa.bindparam("run_id")
+).with_for_update(of=runs)
+
 
 #: Sets the columns its parameters name (besides ``at_run``, the run's primary key).
 _UPDATE_RUN = runs.update().where(runs.c.id == sa.bindparam("at_run"))
-
-
-#: When the run's project went into the trash (None: it is not there), read with the run's row.
-_PROJECT_DELETED = (
-    sa.select(projects.c.deleted_at)
-    .where(projects.c.id == runs.c.project_id)
-    .scalar_subquery()
-    .label("project_deleted_at")
-)
 
 
 def ensure_run(
@@ -136,19 +137,15 @@ def ensure_run(
     PostgreSQL the second waits for the first and then locks the row it made. Whether ``user_id``
     may write there, or create the entity, is for the caller to check (server/permissions.py).
     """
-    row = conn.execute(_EXISTING_RUN, {"entity": entity, "project": project, "run_id": run_id}).first()
-    if row is not None:
-        return RunRow(conn, row), False  # the usual case: one statement
+    found = fetch_first(conn, _EXISTING_RUN, {"entity": entity, "project": project, "run_id": run_id})
+    if found is not None:
+        return RunRow(conn, found), False  # the usual case: one statement
     now = time.time()
     project_id = ensure_project(conn, entity, project, user_id)
-    query = (
-        sa.select(*_EVERY_BATCH, _PROJECT_DELETED, _PROJECT_HAS_RULES)
-        .where(runs.c.project_id == project_id, runs.c.run_id == run_id)
-        .with_for_update(of=runs)
-    )
-    row = conn.execute(query).first()
-    if row is not None:
-        return RunRow(conn, row), False
+    where = {"project_id": project_id, "run_id": run_id}
+    found = fetch_first(conn, _RUN_IN_PROJECT, where)
+    if found is not None:
+        return RunRow(conn, found), False
     created = insert_missing(
         conn,
         runs,
@@ -170,7 +167,9 @@ def ensure_run(
         },
         ["project_id", "run_id"],
     )
-    return RunRow(conn, conn.execute(query).one()), created
+    made = fetch_first(conn, _RUN_IN_PROJECT, where)
+    assert made is not None  # inserted above, or by a transaction that committed first
+    return RunRow(conn, made), created
 
 
 def ensure_project(conn: sa.Connection, entity: str, project: str, user_id: int | None) -> int:
