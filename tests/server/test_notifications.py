@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import subprocess
 import threading
 import time
@@ -27,6 +28,8 @@ from aiosmtpd.controller import Controller
 from tests._env import child_env
 from tests.harness import EventStream, FakeClock, InProcessServer
 from tests.server.conftest import BACKENDS, free_port, post_records, start_backend_server
+from wakelog.server.config import ServerConfig
+from wakelog.server.notify import senders
 from wakelog.server.notify.dispatcher import CRASH_LOOKBACK
 from wakelog.store.schema import outbox, runs
 
@@ -104,9 +107,11 @@ def receiver(listening: Receiver) -> Receiver:
 class Sink:
     def __init__(self) -> None:
         self.mails: list[Any] = []
+        self.greetings: list[str] = []  # the name each mail's sender gave in its EHLO
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.mails.append(envelope)
+        self.greetings.append(session.host_name)
         return "250 OK"
 
 
@@ -308,6 +313,36 @@ def test_a_failing_webhook_is_retried_with_backoff_and_a_hanging_one_blocks_noth
         assert len(receiver.of("/fail")) == 3, "delivered: never sent again"
         assert len(receiver.of("/hang")) == 3, "three attempts, then given up"
         admin.put(f"{API}/notifications/settings", json={"targets": [{"channel": "inapp"}]})
+
+
+def test_the_server_looks_its_own_name_up_once_not_for_every_mail(
+    smtp: tuple[Sink, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sink, port = smtp
+    lookups: list[str] = []
+
+    def slow_resolver(name: str = "") -> str:
+        lookups.append(name)
+        return "trainer-01.example.org"
+
+    monkeypatch.setattr(socket, "getfqdn", slow_resolver)
+    senders.helo_name.cache_clear()
+    config = ServerConfig(data_dir=Path("unused"), smtp_host="127.0.0.1", smtp_port=port)
+    before = len(sink.mails)
+    try:
+        for title in ("first", "second", "third"):
+            message = {
+                "level": "INFO",
+                "title": title,
+                "text": "",
+                "run": {"entity": "e", "project": "p", "run_id": "r"},
+            }
+            senders.send_email(config, {"address": "ops@example.org"}, message, 0.0)
+    finally:
+        senders.helo_name.cache_clear()  # the next test's mails look the real name up again
+    assert len(sink.mails) == before + 3
+    assert sink.greetings[-3:] == ["trainer-01.example.org"] * 3
+    assert len(lookups) == 1
 
 
 def test_settings_are_checked(notifying: InProcessServer) -> None:

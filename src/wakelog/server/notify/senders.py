@@ -3,6 +3,7 @@ with the reason when the target did not take it (the dispatcher retries)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import smtplib
 import ssl
@@ -53,14 +54,18 @@ def send_email(config: ServerConfig, target: dict[str, Any], message: dict[str, 
     if not config.smtp_host:
         raise DeliveryFailed("no SMTP server is set (wakelog server --smtp-host)")
     mail = email_message(config, target["address"], message)
-    timeout = config.webhook_timeout
+    timeout, name = config.webhook_timeout, helo_name()
     try:
         if config.smtp_security == "ssl":
             smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-                config.smtp_host, config.smtp_port, timeout=timeout, context=ssl.create_default_context()
+                config.smtp_host,
+                config.smtp_port,
+                local_hostname=name,
+                timeout=timeout,
+                context=ssl.create_default_context(),
             )
         else:
-            smtp = smtplib.SMTP(config.smtp_host, config.smtp_port, timeout=timeout)
+            smtp = smtplib.SMTP(config.smtp_host, config.smtp_port, local_hostname=name, timeout=timeout)
         with smtp:
             if config.smtp_security == "starttls":
                 smtp.starttls(context=ssl.create_default_context())
@@ -71,6 +76,15 @@ def send_email(config: ServerConfig, target: dict[str, Any], message: dict[str, 
         raise DeliveryFailed(
             f"SMTP {config.smtp_host}:{config.smtp_port}: {type(exc).__name__}: {exc}"[:1000]
         ) from None
+
+
+@functools.cache
+def helo_name() -> str:
+    """The name this server greets SMTP servers with, as smtplib works it out (the machine's
+    fully qualified name, else its address), once per process: smtplib looks it up for every
+    connection, and a slow resolver delayed every mail by as much."""
+    with smtplib.SMTP() as unconnected:  # no host: it connects to nothing, and only names itself
+        return unconnected.local_hostname
 
 
 SENDERS = {"email": send_email, "webhook": send_webhook}
