@@ -111,12 +111,14 @@ def fetch_first(
     }
 
 
-#: Per dialect and statement (built once, as for ``_compiled``): each selected column's name and
-#: SQLAlchemy's processing of its values (None: the driver's value is the value).
-_READERS: dict[tuple[sa.Dialect, sa.Select[Any]], list[tuple[str, Callable[[Any], Any] | None]]] = {}
+#: A selected column's name and SQLAlchemy's processing of its values (None: the driver's value is
+#: the value).
+_Reader = tuple[str, Callable[[Any], Any] | None]
+#: Per dialect and statement (built once, as for ``_compiled``).
+_READERS: dict[tuple[sa.Dialect, sa.Select[Any]], list[_Reader]] = {}
 
 
-def _readers(dialect: sa.Dialect, statement: sa.Select[Any], cursor: Any) -> list[tuple[str, Any]]:
+def _readers(dialect: sa.Dialect, statement: sa.Select[Any], cursor: Any) -> list[_Reader]:
     """``statement``'s readers, worked out at its first execution from the driver's description of
     its columns (SQLAlchemy's processing may depend on their types there: PostgreSQL's numbers)."""
     readers = _READERS.get((dialect, statement))
