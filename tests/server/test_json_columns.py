@@ -6,6 +6,7 @@ library once wrote on SQLite still reads."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -55,7 +56,7 @@ def test_a_runs_config_and_summary_come_back_as_they_went(db: Database) -> None:
     assert row.summary["损失"] == 0.5 and row[2] == 0.5  # in SQL too
 
 
-def test_a_nan_that_an_earlier_version_wrote_on_sqlite_still_reads(tmp_path: Any) -> None:
+def test_a_nan_that_an_earlier_version_wrote_on_sqlite_still_reads(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'store.db'}")
     db.upgrade()
     try:

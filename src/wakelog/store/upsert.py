@@ -42,8 +42,7 @@ def insert_rows(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]
     if conn.dialect.name != "postgresql":
         execute_many(conn, _plain_insert(table), rows)
         return
-    statement, types = _binary_copy(conn.dialect, table)
-    names = [column.name for column in table.columns]
+    statement, names, types = _binary_copy(conn.dialect, table)
     driver: Any = conn.connection.dbapi_connection
     with driver_errors(conn, statement), driver.cursor() as cursor, cursor.copy(statement) as copy:
         copy.set_types(types)
@@ -65,18 +64,19 @@ _BINARY_TYPES: tuple[tuple[type[sa.types.TypeEngine[Any]], str], ...] = (
 
 
 @functools.cache
-def _binary_copy(dialect: sa.Dialect, table: sa.Table) -> tuple[str, list[str]]:
-    """``table``'s binary ``COPY`` statement and its columns' binary types; a ``TypeError`` names a
-    column of a type not in ``_BINARY_TYPES``."""
+def _binary_copy(dialect: sa.Dialect, table: sa.Table) -> tuple[str, list[str], list[str]]:
+    """``table``'s binary ``COPY`` statement, its columns' names and their binary types; a
+    ``TypeError`` names a column of a type not in ``_BINARY_TYPES``."""
     types = []
     for column in table.columns:
         found = next((name for kind, name in _BINARY_TYPES if isinstance(column.type, kind)), None)
         if found is None:
             raise TypeError(f"insert_rows cannot copy {table.name}.{column.name} ({column.type!r}) in binary")
         types.append(found)
+    names = [column.name for column in table.columns]
     quote = dialect.identifier_preparer.quote
-    names = ", ".join(quote(column.name) for column in table.columns)
-    return f"COPY {quote(table.name)} ({names}) FROM STDIN (FORMAT BINARY)", types
+    statement = f"COPY {quote(table.name)} ({', '.join(map(quote, names))}) FROM STDIN (FORMAT BINARY)"
+    return statement, names, types
 
 
 @functools.cache
