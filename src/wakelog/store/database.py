@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from wakelog.errors import Error
-from wakelog.store import checkpoints
+from wakelog.store import checkpoints, pg_arrays
 from wakelog.store.checkpoints import Checkpointer
 
 if TYPE_CHECKING:
@@ -110,6 +110,7 @@ class Database:
             # PostgreSQL backends anew (two processes at 200 live runs: 250-350 in 20 s, not 44)
             self.engine = sa.create_engine(self.url, pool_size=20, max_overflow=0, **_JSON)
             _ping_when_idle(self.engine, PING_AFTER_IDLE)
+            event.listen(self.engine, "connect", pg_arrays.register)
             context: Any = self.engine.dialect.execution_ctx_cls
             self.engine.dialect.execution_ctx_cls = _binary_results_context(context)
             self._writer = self.engine
