@@ -3,6 +3,7 @@
     python bench/small_ingest.py [--quick] [--requests N] [--rows R] [--keys K] [--config-keys C]
                                  [--postgres | --backend-store URL]
     python bench/small_ingest.py --profile [--sort tottime] …
+    python bench/small_ingest.py --postgres --statements …
 
 ``--requests`` ingest requests of ``--rows`` history rows × ``--keys`` keys each (defaults 10 × 5:
 one second of a run logging 5 scalars at 10 steps/s, what a coalescing uploader sends; the run's
@@ -14,7 +15,9 @@ and checks, the transaction, the answer (PostgreSQL's own processes not counted)
 for ``GET /api/v1/health`` (the HTTP server's and the middleware's floor) is printed beside it.
 ``--profile`` runs the app in this process instead (each request handed to it as ASGI, so that no
 HTTP client is in the profile) and prints its cProfile (CPU time per thread), sorted by ``--sort``
-(default: cumulative).
+(default: cumulative). ``--statements`` (with ``--postgres``) also prints PostgreSQL's own CPU per
+request, statement by statement, from its ``log_statement_stats`` (which costs PostgreSQL a little
+itself: read the shares, not the sum, against the figures without it).
 
 Budget (DESIGN.md §4): ≤ 1 ms of server CPU per small request.
 """
@@ -28,9 +31,11 @@ import cProfile
 import gzip
 import io
 import pstats
+import re
 import tempfile
 import threading
 import time
+from collections import Counter
 from contextlib import redirect_stderr
 from pathlib import Path
 from typing import Any
@@ -105,8 +110,9 @@ HEADERS = {"Content-Encoding": "gzip", "Content-Type": "application/msgpack"}
 URL = "/api/v1/runs/admin/bench/small/records"
 
 
-def measure(url: str, key: str, pid: int, payloads: list[bytes]) -> dict[str, float]:
-    """The server process's CPU per ingest request, and per health check."""
+def measure(url: str, key: str, pid: int, payloads: list[bytes], log: Path | None = None) -> dict[str, Any]:
+    """The server process's CPU per ingest request, and per health check; with PostgreSQL's ``log``
+    (its statement statistics on), PostgreSQL's CPU per request by statement too."""
     with httpx.Client(base_url=url, auth=("api", key), timeout=60) as http:
         http.post(URL, content=payloads[0], headers=HEADERS).raise_for_status()
         for _ in range(20):  # warm-up: connections, caches, the thread pool
@@ -115,11 +121,34 @@ def measure(url: str, key: str, pid: int, payloads: list[bytes]) -> dict[str, fl
         for _ in payloads[1:]:
             http.get("/api/v1/health").raise_for_status()
         health = (cpu_seconds(pid) - start) / (len(payloads) - 1)
-        start = cpu_seconds(pid)
+        start, logged = cpu_seconds(pid), log.stat().st_size if log else 0
         for body in payloads[1:]:
             http.post(URL, content=body, headers=HEADERS).raise_for_status()
         ingest = (cpu_seconds(pid) - start) / (len(payloads) - 1)
-    return {"server_ms": 1000 * ingest, "health_ms": 1000 * health}
+    result: dict[str, Any] = {"server_ms": 1000 * ingest, "health_ms": 1000 * health}
+    if log is not None:
+        with log.open("rb") as file:
+            file.seek(logged)
+            result["statements"] = statement_cpu(file.read().decode(errors="replace"), len(payloads) - 1)
+    return result
+
+
+#: One statistics entry of PostgreSQL's log (``log_statement_stats``): the protocol step (QUERY,
+#: PARSE, BIND, EXECUTE), its user and system CPU in seconds, and the statement it was for.
+_STATS = re.compile(
+    r"LOG:  (\w+)(?: MESSAGE)? STATISTICS\n.*?!\s+([\d.]+) s user, ([\d.]+) s system.*?STATEMENT:  (.*?)"
+    r"(?=\n\d{4}-\d\d-\d\d |\Z)",
+    re.S,
+)
+
+
+def statement_cpu(log: str, requests: int) -> dict[str, float]:
+    """PostgreSQL's CPU per request (ms) by statement (its first 100 characters), from the log's
+    statistics entries, most first."""
+    spent: Counter[str] = Counter()
+    for _step, user, system, statement in _STATS.findall(log):
+        spent[" ".join(statement.split())[:100]] += float(user) + float(system)
+    return {statement: 1000 * cpu / requests for statement, cpu in spent.most_common()}
 
 
 def profile(backend_store: str | None, payloads: list[bytes], order: str) -> None:
@@ -193,22 +222,39 @@ def main() -> None:
     parser.add_argument("--sort", default="cumulative", help="the profile's order (pstats: tottime, …)")
     parser.add_argument("--backend-store", help="a PostgreSQL URL (default: SQLite in a temporary folder)")
     parser.add_argument("--postgres", action="store_true", help="on a throwaway PostgreSQL cluster")
+    parser.add_argument(
+        "--statements", action="store_true", help="with --postgres: PostgreSQL's CPU per request by statement"
+    )
     args = parser.parse_args()
+    if args.statements and not args.postgres:
+        parser.error("--statements reads the throwaway cluster's log: add --postgres")
     requests = args.requests or (200 if args.quick else 1000)
     payloads = bodies(requests, args.rows, args.keys, args.config_keys)
-    cluster = None
+    cluster, log = None, None
     if args.postgres:
         from load import postgres  # as the tests start one
 
         cluster, args.backend_store = postgres()
+        if args.statements:
+            log = log_statements(cluster, args.backend_store)
     try:
-        run(args, requests, payloads)
+        run(args, requests, payloads, log)
     finally:
         if cluster is not None:
             cluster.stop()
 
 
-def run(args: argparse.Namespace, requests: int, payloads: list[bytes]) -> None:
+def log_statements(cluster: Any, database: str) -> Path:
+    """Have PostgreSQL log each statement's CPU in ``database`` (new sessions); returns its log."""
+    import psycopg
+
+    with psycopg.connect(database, autocommit=True) as conn:
+        name = conn.info.dbname
+        conn.execute(f'ALTER DATABASE "{name}" SET log_statement_stats = on')
+    return Path(cluster.root) / "postgres.log"
+
+
+def run(args: argparse.Namespace, requests: int, payloads: list[bytes], log: Path | None = None) -> None:
     if args.profile:
         profile(args.backend_store, payloads, args.sort)
         return
@@ -216,7 +262,7 @@ def run(args: argparse.Namespace, requests: int, payloads: list[bytes]) -> None:
         extra = ["--backend-store", args.backend_store] if args.backend_store else []
         proc, url, key = start_server(Path(tmp) / "server", extra=extra)
         try:
-            result = measure(url, key, proc.pid, payloads)
+            result = measure(url, key, proc.pid, payloads, log)
         finally:
             proc.terminate()
             proc.wait()
@@ -227,6 +273,11 @@ def run(args: argparse.Namespace, requests: int, payloads: list[bytes]) -> None:
         f"{result['server_ms']:.2f} ms server CPU per request — budget ≤ 1 ms "
         f"({result['server_ms']:.2f}× budget); GET /health: {result['health_ms']:.2f} ms"
     )
+    if "statements" in result:
+        spent = result["statements"]
+        print(f"PostgreSQL's CPU per request, by statement (total {sum(spent.values()):.3f} ms):")
+        for statement, ms in list(spent.items())[:12]:
+            print(f"  {ms:7.3f} ms  {statement}")
 
 
 if __name__ == "__main__":
