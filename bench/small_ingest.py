@@ -133,21 +133,26 @@ def measure(url: str, key: str, pid: int, payloads: list[bytes], log: Path | Non
     return result
 
 
-#: One statistics entry of PostgreSQL's log (``log_statement_stats``): the protocol step (QUERY,
-#: PARSE, BIND, EXECUTE), its user and system CPU in seconds, and the statement it was for.
-_STATS = re.compile(
-    r"LOG:  (\w+)(?: MESSAGE)? STATISTICS\n.*?!\s+([\d.]+) s user, ([\d.]+) s system.*?STATEMENT:  (.*?)"
-    r"(?=\n\d{4}-\d\d-\d\d |\Z)",
-    re.S,
-)
+#: The line of PostgreSQL's log that starts an entry: a ``LOG`` line (its ``DETAIL`` and
+#: ``STATEMENT`` lines follow it, each with a time stamp of its own).
+_ENTRY = re.compile(r"^(?=\d{4}-\d\d-\d\d [^\n]*\] LOG:  )", re.M)
+#: A statistics entry (``log_statement_stats``): its user and system CPU in seconds, and the
+#: statement it was for (from the entry's STATEMENT line to its end).
+_STATS = re.compile(r"LOG:  \w+(?: MESSAGE)? STATISTICS\n.*?!\s+([\d.]+) s user, ([\d.]+) s system", re.S)
+_STATEMENT = re.compile(r"STATEMENT:  (.*)", re.S)
 
 
 def statement_cpu(log: str, requests: int) -> dict[str, float]:
     """PostgreSQL's CPU per request (ms) by statement (its first 100 characters), from the log's
-    statistics entries, most first."""
+    statistics entries, most first; one without a statement is counted as "?"."""
     spent: Counter[str] = Counter()
-    for _step, user, system, statement in _STATS.findall(log):
-        spent[" ".join(statement.split())[:100]] += float(user) + float(system)
+    for entry in _ENTRY.split(log):
+        stats = _STATS.search(entry.split("STATEMENT:  ", 1)[0]) if "STATISTICS" in entry else None
+        if stats is None:
+            continue
+        statement = _STATEMENT.search(entry)
+        text = " ".join(statement.group(1).split())[:100] if statement else "?"
+        spent[text] += float(stats.group(1)) + float(stats.group(2))
     return {statement: 1000 * cpu / requests for statement, cpu in spent.most_common()}
 
 
