@@ -62,10 +62,25 @@ def same(sent: list[Any], back: list[Any]) -> bool:
     )
 
 
-@pytest.mark.parametrize("sql_type", TYPES)
-def test_the_statements_arrays_are_written_here_not_by_psycopg(sql_type: str) -> None:
-    """Each type ingest casts to has its element here (else this is a test of psycopg's lists)."""
-    assert pg_arrays.element_of(sql_type) is not None
+def test_every_array_a_live_batch_sends_is_written_here() -> None:
+    """The arrays of the ingest statements that take them (the summaries' upsert, the tails and
+    the open rows) are all of a type written here: none is left to psycopg's element-by-element
+    dump."""
+    from sqlalchemy.dialects import postgresql
+
+    from wakelog.store.driver import _ARRAY_PARAMETER, _compiled
+    from wakelog.store.ingest._series import OPEN_ROWS_UNNESTED, TAILS_UNNESTED
+    from wakelog.store.ingest._summaries import _merged
+    from wakelog.store.schema import summaries
+    from wakelog.store.upsert import _merging_unnested
+
+    upsert = _merging_unnested(summaries, tuple(summaries.c.keys()), ("run_pk", "key"), _merged)
+    dialect = postgresql.psycopg.dialect()
+    for statement in (upsert, TAILS_UNNESTED, OPEN_ROWS_UNNESTED):
+        compiled = _compiled(dialect, statement)
+        cast = _ARRAY_PARAMETER.findall(statement.compile(dialect=dialect).string)
+        assert cast, statement
+        assert [name for name, _ in compiled.arrays] == [name for name, _ in cast]
 
 
 @pytest.mark.parametrize("sql_type", TYPES)

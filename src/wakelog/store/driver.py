@@ -36,7 +36,8 @@ class _Compiled(NamedTuple):
     ordered: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None  # the parameters in order (SQLite's ``?``)
     constants: dict[str, Any]  # values the statement binds itself (a literal in an expression)
     binary: bool  # results in PostgreSQL's binary format (``database.binary_results``; never on SQLite)
-    #: Parameters cast to an array on PostgreSQL, sent in binary format (``store/pg_arrays.py``).
+    #: Parameters cast to an array of a type ``store/pg_arrays.py`` writes, with their element type
+    #: (PostgreSQL only; psycopg dumps the other arrays).
     arrays: tuple[tuple[str, pg_arrays.Element], ...]
 
 
