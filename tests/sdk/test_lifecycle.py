@@ -101,11 +101,15 @@ def test_wakelogs_threads_leave_sigterm_and_sigint_to_the_main_thread(tmp_path: 
     run.log({"a": 1})
 
     def blocked(thread):
-        for line in open(f"/proc/self/task/{thread.native_id}/status"):
-            if line.startswith("SigBlk:"):
-                return int(line.split()[1], 16)
+        try:  # a short-lived thread may end between enumerate() and here: it takes no signal
+            with open(f"/proc/self/task/{thread.native_id}/status") as status:
+                lines = status.readlines()
+        except FileNotFoundError:
+            return None
+        return next(int(line.split()[1], 16) for line in lines if line.startswith("SigBlk:"))
 
-    print(json.dumps({t.name: blocked(t) for t in threading.enumerate()}), flush=True)
+    masks = {t.name: blocked(t) for t in threading.enumerate()}
+    print(json.dumps({name: mask for name, mask in masks.items() if mask is not None}), flush=True)
     """
     proc = start(tmp_path, body, WAKELOG_CONSOLE="redirect", WAKELOG_DISABLE_STATS="false")
     code, out, err = finish(proc)
