@@ -84,9 +84,11 @@ def answers(url: str, tries: int) -> bool:
     return False
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def cpu_seconds(pid: int, thread: int | None = None) -> float:
+    """User + system CPU of a process so far, or of one of its threads (``thread``: its id; the
+    process's id names its main thread)."""
+    stat = Path(f"/proc/{pid}/stat" if thread is None else f"/proc/{pid}/task/{thread}/stat")
+    fields = stat.read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 

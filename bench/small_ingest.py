@@ -11,7 +11,9 @@ config set first, of ``--config-keys`` entries, default none) go one after
 another to a real `wakelog server` process on loopback (SQLite in a temporary folder unless
 ``--backend-store`` names a PostgreSQL database, or ``--postgres`` a throwaway cluster). The figure is
 the server process's CPU (user + system, /proc) per request: HTTP parsing, auth, permission, decoding
-and checks, the transaction, the answer (PostgreSQL's own processes not counted). For scale, the same
+and checks, the transaction, the answer (PostgreSQL's own processes not counted); and how much of it
+was the event loop's thread (HTTP, routing, auth, the answer) and how much the others' (the thread
+pool's decoding and transaction, SQLite's checkpoints). For scale, the same
 for ``GET /api/v1/health`` (the HTTP server's and the middleware's floor) is printed beside it.
 ``--profile`` runs the app in this process instead (each request handed to it as ASGI, so that no
 HTTP client is in the profile) and prints its cProfile (CPU time per thread), sorted by ``--sort``
@@ -122,10 +124,12 @@ def measure(url: str, key: str, pid: int, payloads: list[bytes], log: Path | Non
             http.get("/api/v1/health").raise_for_status()
         health = (cpu_seconds(pid) - start) / (len(payloads) - 1)
         start, logged = cpu_seconds(pid), log.stat().st_size if log else 0
+        loop_start = cpu_seconds(pid, pid)
         for body in payloads[1:]:
             http.post(URL, content=body, headers=HEADERS).raise_for_status()
         ingest = (cpu_seconds(pid) - start) / (len(payloads) - 1)
-    result: dict[str, Any] = {"server_ms": 1000 * ingest, "health_ms": 1000 * health}
+        loop = (cpu_seconds(pid, pid) - loop_start) / (len(payloads) - 1)
+    result: dict[str, Any] = {"server_ms": 1000 * ingest, "loop_ms": 1000 * loop, "health_ms": 1000 * health}
     if log is not None:
         with log.open("rb") as file:
             file.seek(logged)
@@ -278,6 +282,8 @@ def run(args: argparse.Namespace, requests: int, payloads: list[bytes], log: Pat
         f"{result['server_ms']:.2f} ms server CPU per request — budget ≤ 1 ms "
         f"({result['server_ms']:.2f}× budget); GET /health: {result['health_ms']:.2f} ms"
     )
+    threads = result["server_ms"] - result["loop_ms"]
+    print(f"  of which the event loop {result['loop_ms']:.2f} ms, the other threads {threads:.2f} ms")
     if "statements" in result:
         spent = result["statements"]
         print(f"PostgreSQL's CPU per request, by statement (total {sum(spent.values()):.3f} ms):")
