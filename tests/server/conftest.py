@@ -337,6 +337,19 @@ def fresh_database(postgres_url: str, prefix: str = "wl") -> str:
     return postgres_url.rsplit("/", 1)[0] + "/" + name
 
 
+def zlib_chunk(steps: Any, values: Any) -> bytes:
+    """A chunk's bytes as every chunk was stored before 2026-12-05 (when small ones were first left
+    uncompressed) and read since: its count alone, then zlib's bytes of its shuffled step deltas
+    and values (numpy arrays)."""
+    import zlib
+
+    import numpy as np
+
+    deltas = np.diff(steps, prepend=np.int64(0)).astype("<i8")
+    planes = [array.view(np.uint8).reshape(-1, 8).T.tobytes() for array in (deltas, values.astype("<f8"))]
+    return len(steps).to_bytes(4, "little") + zlib.compress(b"".join(planes))
+
+
 @pytest.fixture
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Chunks of 8 points, open below 2: a few dozen steps cross many chunk boundaries."""

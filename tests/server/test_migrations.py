@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import math
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from tests.harness import InProcessServer
-from tests.server.conftest import BACKENDS, fresh_database, post_records
+from tests.server.conftest import BACKENDS, fresh_database, post_records, zlib_chunk
 from wakelog.server.auth import create_key, create_user
 from wakelog.store.database import Database
 from wakelog.store.schema import (
@@ -27,6 +29,7 @@ from wakelog.store.schema import (
     projects,
     run_files,
     runs,
+    series_chunks,
     sessions,
     users,
 )
@@ -558,3 +561,69 @@ def test_0020_indexes_a_key_at_its_first_sort_and_goes_back(
         assert db.current_revision() == db.head_revision()
     finally:
         db.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0021_reads_zlib_chunks_from_before_and_goes_back_to_zlib(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Chunks stored before the upgrade (zlib's) read as they did, beside Zstandard's written after.
+    The downgrade rewrites every Zstandard chunk (more rows than one of its statements takes) in
+    zlib's format, which is all the code before reads; staged rows (raw) stay as they are."""
+    from alembic import command
+
+    from wakelog.store import series as codec
+
+    url = empty_database(backend, tmp_path, request)
+    steps = list(range(0, 3000, 3))
+    db = Database(url)
+    try:
+        db.upgrade("0020")
+        series_from_before(db, "old", steps)
+        with db.write() as conn:  # its one chunk as the code before stored it
+            (data,) = conn.execute(sa.select(series_chunks.c.data)).scalars().all()
+            chunk = codec.decode(bytes(data))
+            conn.execute(series_chunks.update().values(data=zlib_chunk(chunk.steps, chunk.values)))
+        db.upgrade()
+    finally:
+        db.dispose()
+    keys = [f"k{i}" for i in range(12)]
+    records = [
+        [1 + i, "history", 1.0, {**dict.fromkeys(keys, float(s)), "_step": s}] for i, s in enumerate(steps)
+    ]
+    staged = [[len(steps) + 1, "history", 1.0, {"k0": 1.0, "_step": 3000}]]  # a later batch: raw
+
+    def read(client: httpx.Client, run: str, key: str) -> list[float]:
+        (series,) = client.get(f"/api/v1/runs/team/p/{run}/history", params={"keys": [key]}).json()["series"]
+        return [float(step) for step in series["steps"]] + series["values"]
+
+    whole = [float(s) for s in steps] * 2
+    with InProcessServer(tmp_path / "data", database_url=url) as server, server.client() as client:
+        for run in range(50):  # 600 Zstandard chunks: the downgrade rewrites them in two statements
+            for batch in ([[0, "run", 1.0, {}], *records], staged):
+                assert post_records(client, f"team/p/new{run}", batch).status_code == 200
+        assert read(client, "old", "a") == whole
+        assert read(client, "new7", "k3") == whole
+    db = Database(url)
+    try:
+        with db.read() as conn:
+            flags = [
+                int.from_bytes(bytes(d)[:4], "little")
+                for d in conn.execute(sa.select(series_chunks.c.data)).scalars()
+            ]
+        assert sum(1 for flag in flags if flag & codec.ZSTD_FLAG) == 600
+        assert any(flag & codec.RAW_FLAG for flag in flags)
+        command.downgrade(db._alembic_config(), "0020")
+        with db.read() as conn:
+            stored = conn.execute(sa.select(series_chunks.c.data)).scalars().all()
+        for data in map(bytes, stored):
+            header = int.from_bytes(data[:4], "little")
+            assert not header & codec.ZSTD_FLAG
+            if not header & codec.RAW_FLAG:  # what the code before read: zlib's bytes after the count
+                assert len(zlib.decompress(data[4:])) == 16 * header
+        db.upgrade()
+    finally:
+        db.dispose()
+    with InProcessServer(tmp_path / "data", database_url=url) as server, server.client() as client:
+        assert read(client, "new7", "k3") == whole
+        assert read(client, "old", "a") == whole

@@ -4,12 +4,13 @@ says, bucket by bucket, what a plain reading of the points says."""
 from __future__ import annotations
 
 import math
-import zlib
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.server.conftest import zlib_chunk
 from wakelog.store import series as codec
 
 POINTS = st.lists(
@@ -157,20 +158,16 @@ def test_the_chunks_of_series_at_the_same_steps_encode_as_each_alone(
 
 
 def compressed(chunk: codec.Chunk) -> bytes:
-    """A chunk as every chunk was stored before small ones were left uncompressed."""
-    deltas = np.diff(chunk.steps, prepend=np.int64(0)).astype("<i8")
-    planes = [
-        array.view(np.uint8).reshape(-1, 8).T.tobytes() for array in (deltas, chunk.values.astype("<f8"))
-    ]
-    return len(chunk).to_bytes(4, "little") + zlib.compress(b"".join(planes))
+    """A chunk as stored before small ones were left uncompressed, and before Zstandard."""
+    return zlib_chunk(chunk.steps, chunk.values)
 
 
 @given(st.lists(st.lists(POINTS, max_size=4), min_size=1, max_size=4), st.data())
 def test_groups_of_chunks_decode_joined_whether_stored_raw_or_compressed(
     drawn: list[list[list[tuple[int, float]]]], data: st.DataObject
 ) -> None:
-    """A join decodes each key's rows into one chunk: its main chunk (compressed), its staged rows
-    (small: raw) and, in a store written before, small chunks compressed too, all in one pass."""
+    """A join decodes each key's rows into one chunk: its main chunk (Zstandard's), its staged rows
+    (small: raw) and, in a store written before, chunks of any size in zlib's, all in one pass."""
     groups = [[chunk_of(points) for points in group] for group in drawn]
     stored = [[compressed(ch) if data.draw(st.booleans()) else codec.encode(ch) for ch in g] for g in groups]
     for group, joined in zip(groups, codec.decode_joined(stored), strict=True):
@@ -187,4 +184,37 @@ def test_a_small_chunk_is_stored_uncompressed_and_a_larger_one_compressed() -> N
         codec.encode(codec.Chunk(steps[:n], np.zeros(n))) for n in (codec.RAW_MAX, codec.RAW_MAX + 1)
     )
     assert len(small) == 4 + codec.RAW_MAX * 16, "the count, then the step and value bytes as they are"
+    assert int.from_bytes(small[:4], "little") == codec.RAW_MAX | codec.RAW_FLAG
     assert len(large) < 4 + 16 * (codec.RAW_MAX + 1) // 4, "zeros and unit steps compress"
+    assert int.from_bytes(large[:4], "little") == (codec.RAW_MAX + 1) | codec.ZSTD_FLAG
+    assert large[4:8] == b"\x28\xb5\x2f\xfd", "a Zstandard frame"
+
+
+@given(st.lists(POINTS, min_size=1, max_size=3))
+def test_chunks_stored_before_zstandard_decode_as_they_did(drawn: list[list[tuple[int, float]]]) -> None:
+    """zlib's chunks (the count alone ahead of them) decode bit for bit, alone and joined."""
+    chunks = [chunk_of(points) for points in drawn]
+    for chunk in chunks:
+        assert codec.decode(compressed(chunk)).values.tobytes() == chunk.values.tobytes()
+    (joined,) = codec.decode_joined([[compressed(chunk) for chunk in chunks]])
+    assert joined.steps.tolist() == [step for chunk in chunks for step in chunk.steps.tolist()]
+
+
+def test_threads_encode_and_decode_at_once() -> None:
+    """The server's thread pool encodes and decodes in several threads at a time: each has its own
+    compressor (a Zstandard context serves one call at a time)."""
+    rng = np.random.default_rng(7)
+    chunks = [
+        codec.Chunk(np.arange(size, dtype=np.int64), rng.standard_normal(size).cumsum())
+        for size in rng.integers(codec.RAW_MAX + 1, codec.CHUNK_POINTS, 64)
+    ]
+
+    def round_trips(offset: int) -> bool:
+        for chunk in chunks[offset:] + chunks[:offset]:
+            for _ in range(3):
+                if codec.decode(codec.encode(chunk)).values.tobytes() != chunk.values.tobytes():
+                    return False
+        return True
+
+    with ThreadPoolExecutor(8) as pool:
+        assert all(pool.map(round_trips, range(0, 64, 8)))
