@@ -4,8 +4,10 @@ Points at or before a key's stored last step are dropped (a client bug or a cloc
 the order chunks rely on), as are repeated steps within the batch. A few new points after an open
 chunk are staged: stored as a row of their own, which costs what they cost. Once the numbers after
 the open chunk are taken, the open chunk, its staged rows and the new points are joined into main
-chunks again. New points after a full chunk start new main chunks. When the run ends (its exit, or the
-dispatcher's notice that it crashed), what is staged is joined too (``seal``).
+chunks again. A live batch's keys share their steps: their staged rows are checked, encoded and
+sketched together, once per batch rather than once per key. New points after a full chunk start
+new main chunks. When the run ends (its exit, or the dispatcher's notice that it crashed), what
+is staged is joined too (``seal``).
 """
 
 from __future__ import annotations
@@ -50,10 +52,13 @@ def write_series(
     if not points:
         return 0
     tails = _tails(conn, run_pk, list(points))
+    appends, others = _staged_appends(points, tails)
+    rows = [row for steps, members in appends.items() for row in _staged_rows(run_pk, steps, members, points)]
+    total = sum(len(steps) * len(members) for steps, members in appends.items())
     chunks: list[Numbered] = []
     joins: dict[Series, tuple[int, Steps, Values]] = {}  # → the tail's number and the new points
-    total = 0
-    for series, (steps, values) in points.items():
+    for series in others:
+        steps, values = points[series]
         tail = tails.get(series)
         step_array, value_array = _new_points(steps, values, None if tail is None else tail.last_step)
         if not len(step_array):
@@ -61,16 +66,61 @@ def write_series(
         total += len(step_array)
         if tail is None:
             chunks += _numbered(series, 0, codec.merge(None, step_array, value_array))
-        elif tail.chunk % codec.STRIDE == 0 and tail.points >= codec.MERGE_BELOW:  # a full main chunk
+        elif _full(tail):
             chunks += _numbered(series, tail.chunk + codec.STRIDE, codec.merge(None, step_array, value_array))
-        elif len(step_array) < codec.MERGE_BELOW and tail.chunk % codec.STRIDE < codec.STRIDE - 1:
+        elif len(step_array) < codec.MERGE_BELOW and _stages(tail):
             chunks.append((series, tail.chunk + 1, codec.Chunk(step_array, value_array)))  # staged
         else:
             joins[series] = (tail.chunk, step_array, value_array)
     if joins:
         chunks += _join(conn, run_pk, joins)
-    insert_rows(conn, series_chunks, _rows(run_pk, chunks))
+    insert_rows(conn, series_chunks, rows + _rows(run_pk, chunks))
     return total
+
+
+def _full(tail: Tail) -> bool:
+    """Whether a series ends in a full main chunk (new points start the next)."""
+    return tail.chunk % codec.STRIDE == 0 and tail.points >= codec.MERGE_BELOW
+
+
+def _stages(tail: Tail) -> bool:
+    """Whether a few new points after ``tail`` are staged (a number is left after the open chunk)."""
+    return not _full(tail) and tail.chunk % codec.STRIDE < codec.STRIDE - 1
+
+
+#: A live batch's staged appends: the keys logged at the same steps, each with its row's number.
+Appends = dict[tuple[int, ...], list[tuple[Series, int]]]
+
+
+def _staged_appends(
+    points: Mapping[Series, tuple[list[int], list[float]]], tails: Mapping[Series, Tail]
+) -> tuple[Appends, list[Series]]:
+    """The series whose points are a staged append as they came (a live run's batch: a few points,
+    in order, all after the series' tail), grouped by their steps, which a live batch's keys share:
+    checked, encoded and sketched once per group, not per key. The other series are listed."""
+    appends: Appends = {}
+    others: list[Series] = []
+    for series, (steps, _) in points.items():
+        tail = tails.get(series)
+        few = len(steps) <= _FEW and len(steps) < codec.MERGE_BELOW
+        if tail is not None and few and steps[0] > tail.last_step and _stages(tail):
+            appends.setdefault(tuple(steps), []).append((series, tail.chunk + 1))
+        else:
+            others.append(series)
+    for shared in [shared for shared in appends if not all(map(operator.lt, shared, shared[1:]))]:
+        others += [series for series, _ in appends.pop(shared)]  # out of order: sorted key by key
+    return appends, others
+
+
+def _staged_rows(
+    run_pk: int,
+    steps: tuple[int, ...],
+    members: list[tuple[Series, int]],
+    points: Mapping[Series, tuple[list[int], list[float]]],
+) -> list[dict[str, Any]]:
+    """The staged rows of ``members``, the series logged at ``steps``: their values in one array."""
+    values = np.array([points[series][1] for series, _ in members], dtype=np.float64)
+    return _encoded_rows(run_pk, np.array(steps, dtype=np.int64), members, values)
 
 
 def seal(conn: sa.Connection, run_pk: int) -> None:
@@ -267,22 +317,30 @@ def _rows(run_pk: int, chunks: list[Numbered]) -> list[dict[str, Any]]:
         groups.setdefault(numbered[2].steps.tobytes(), []).append(numbered)
     rows: list[dict[str, Any]] = []
     for group in groups.values():
-        steps = group[0][2].steps
         values = np.stack([chunk.values for _, _, chunk in group])
-        encoded = zip(group, codec.encode_many(steps, values), codec.sketch_many(steps, values), strict=True)
-        first_step, last_step = int(steps[0]), int(steps[-1])
-        rows += [
-            {
-                "run_pk": run_pk,
-                "stream": stream,
-                "key": key,
-                "chunk": number,
-                "first_step": first_step,
-                "last_step": last_step,
-                "count": len(steps),
-                "data": data,
-                "sketch": sketch,
-            }
-            for ((stream, key), number, _), data, sketch in encoded
-        ]
+        rows += _encoded_rows(
+            run_pk, group[0][2].steps, [(series, number) for series, number, _ in group], values
+        )
     return rows
+
+
+def _encoded_rows(
+    run_pk: int, steps: Steps, members: list[tuple[Series, int]], values: npt.NDArray[np.float64]
+) -> list[dict[str, Any]]:
+    """The rows of the chunks numbered as ``members`` say, all at ``steps``, one row of ``values`` each."""
+    encoded = zip(members, codec.encode_many(steps, values), codec.sketch_many(steps, values), strict=True)
+    first_step, last_step = int(steps[0]), int(steps[-1])
+    return [
+        {
+            "run_pk": run_pk,
+            "stream": stream,
+            "key": key,
+            "chunk": number,
+            "first_step": first_step,
+            "last_step": last_step,
+            "count": len(steps),
+            "data": data,
+            "sketch": sketch,
+        }
+        for ((stream, key), number), data, sketch in encoded
+    ]
