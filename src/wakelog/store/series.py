@@ -36,10 +36,12 @@ NaN and ±Inf are kept; min and max ignore NaN.
 
 from __future__ import annotations
 
-import threading
+import contextlib
+import queue
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import numpy as np
 import zstandard
@@ -68,6 +70,8 @@ ZSTD_LEVEL = 3
 #: the full format, whose steps are float64 as stored.
 EXACT = 2**52
 
+_T = TypeVar("_T")
+
 
 @dataclass
 class Chunk:
@@ -91,17 +95,31 @@ def _shuffle(array: np.ndarray) -> bytes:
     return columns.tobytes()
 
 
-class _Contexts(threading.local):
-    """A Zstandard compressor and decompressor per thread: each holds a context that one call at a
-    time may use (the server encodes and decodes in its thread pool), and making one per call
-    would cost about what compressing a staged row's points does."""
+class _Lender(Generic[_T]):
+    """Zstandard contexts lent to one call at a time (a context serves one call at a time, and the
+    server encodes and decodes in its thread pool): as many as were in use at once, each kept for
+    the next call (a used compressor holds about 0.9 MB; one per thread of the pool would hold tens
+    of megabytes, and one made per call would cost about what compressing a staged row's points
+    does)."""
 
-    def __init__(self) -> None:
-        self.compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
-        self.decompressor = zstandard.ZstdDecompressor()
+    def __init__(self, make: Callable[[], _T]) -> None:
+        self._make = make
+        self._idle: queue.SimpleQueue[_T] = queue.SimpleQueue()
+
+    @contextlib.contextmanager
+    def lend(self) -> Iterator[_T]:
+        try:
+            context = self._idle.get_nowait()
+        except queue.Empty:
+            context = self._make()
+        try:
+            yield context
+        finally:
+            self._idle.put(context)
 
 
-_contexts = _Contexts()
+_compressors = _Lender(lambda: zstandard.ZstdCompressor(level=ZSTD_LEVEL))
+_decompressors = _Lender(zstandard.ZstdDecompressor)
 
 
 def encode(chunk: Chunk) -> bytes:
@@ -119,8 +137,8 @@ def encode_many(steps: np.ndarray, values: np.ndarray) -> list[bytes]:
         header = (count | RAW_FLAG).to_bytes(4, "little")
         return [header + deltas + row.tobytes() for row in shuffled]
     header = (count | ZSTD_FLAG).to_bytes(4, "little")
-    compress = _contexts.compressor.compress
-    return [header + compress(deltas + row.tobytes()) for row in shuffled]
+    with _compressors.lend() as compressor:
+        return [header + compressor.compress(deltas + row.tobytes()) for row in shuffled]
 
 
 def decode(data: bytes) -> Chunk:
@@ -136,14 +154,16 @@ def decode_joined(groups: Sequence[Sequence[bytes]]) -> list[Chunk]:
     datas = [data for group in groups for data in group]
     raws: list[bytes] = []
     counts: list[int] = []
-    decompress = _contexts.decompressor.decompress
-    for data in datas:
-        header = int.from_bytes(data[:4], "little")
-        if header & RAW_FLAG:
-            raws.append(data[4:])
-        else:
-            raws.append(decompress(data[4:]) if header & ZSTD_FLAG else zlib.decompress(data[4:]))
-        counts.append(header & _COUNT)
+    with _decompressors.lend() as decompressor:
+        for data in datas:
+            header = int.from_bytes(data[:4], "little")
+            if header & RAW_FLAG:
+                raws.append(data[4:])
+            elif header & ZSTD_FLAG:
+                raws.append(decompressor.decompress(data[4:]))
+            else:
+                raws.append(zlib.decompress(data[4:]))
+            counts.append(header & _COUNT)
     starts = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)])
     steps = np.empty(starts[-1], dtype=np.int64)
     values = np.empty(starts[-1], dtype=np.float64)
