@@ -177,7 +177,7 @@ def in_thread(work: Callable[[], Any]) -> tuple[threading.Thread, list[BaseExcep
 
 def summaries_of(conn: sa.Connection, pk: int, proj: int, acc: float) -> None:
     """What an ingest batch writes of a run's summaries: here a first value of ``acc``."""
-    write_summaries(conn, pk, proj, {(STREAM_HISTORY, "acc"): ([9], [acc])}, set())
+    write_summaries(conn, pk, proj, {(STREAM_HISTORY, "acc"): ([9], [acc])}, ["acc"], set())
 
 
 def batch_of(db: Database, pk: int, proj: int, acc: float) -> None:

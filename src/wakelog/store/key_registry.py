@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -75,28 +75,23 @@ def entries(
     return {entry: step for entry, step in found.items() if len(entry[1]) <= MAX_KEY}
 
 
-def batch_entries(
-    config: Mapping[str, Any], metric_defs: Mapping[str, Any], points: Iterable[Any]
-) -> Entries:
-    """A batch's entries: its config update, metric definitions and summary keys."""
-    return entries(config, metric_defs, summary_keys(points))
-
-
 def summary_keys(points: Iterable[Any]) -> list[str]:
     """The history keys of a batch's points ((stream, key) pairs) that ``write_summaries`` keeps a
     summary row for: all but the ``_``-prefixed (``_runtime``, ``_timestamp``)."""
     return [key for stream, key in points if stream == STREAM_HISTORY and not key.startswith("_")]
 
 
-def summary_numbers(summary: Mapping[str, Any]) -> set[str]:
+def summary_numbers(summary: Mapping[str, Any], skip: Container[str] = ()) -> set[str]:
     """The fields a summary JSON answers with a number: its top-level numbers, and ``acc.max`` for
-    a number one level down (``{"acc": {"max": 0.9}}``, what ``define_metric(summary="max")`` keeps)."""
-    found = set()
+    a number one level down (``{"acc": {"max": 0.9}}``, what ``define_metric(summary="max")`` keeps);
+    none named in ``skip`` (looked up before the value: a live batch's 50 keys are all skipped)."""
+    found: set[str] = set()
     for key, value in summary.items():
-        if _is_number(value):
+        if isinstance(value, dict):
+            nested = (f"{key}.{view}" for view, inner in value.items() if _is_number(inner))
+            found.update(name for name in nested if name not in skip)
+        elif key not in skip and _is_number(value):
             found.add(str(key))
-        elif isinstance(value, dict):
-            found.update(f"{key}.{view}" for view, inner in value.items() if _is_number(inner))
     return found
 
 
@@ -111,7 +106,7 @@ def loose_entries(
     ``summaries`` row for the run. Not looked up: ``logged``, keys known to have one (the batch's
     own history keys), and the loose entries this process added for the run already (the wandb
     client sends its whole summary, ``_runtime`` and all, with every batch)."""
-    numbers = summary_numbers(summary or {}) - set(logged)
+    numbers = summary_numbers(summary or {}, skip=frozenset(logged))
     candidates: Entries = {("loose", key): None for key in numbers if len(key) <= MAX_KEY}
     found = {key for _, key in _memory.unknown(_incarnation(run), candidates)}
     for some in chunked(found):

@@ -260,13 +260,13 @@ def _apply(
         result.points += write_series(conn, run.id, batch.points)
         if batch.exit is not None:
             seal(conn, run.id)
-        write_summaries(conn, run.id, run.project_id, batch.points, batch.summary_remove)
+        logged = key_registry.summary_keys(batch.points)  # the keys with a summaries row
+        write_summaries(conn, run.id, run.project_id, batch.points, logged, batch.summary_remove)
         _write_rows(conn, run.id, batch)
         result.alerts = _write_alerts(conn, run.id, batch.alerts)
         values = _run_values(run, batch)
-        found = key_registry.batch_entries(batch.config, batch.metric_defs, batch.points)
+        found = key_registry.entries(batch.config, batch.metric_defs, logged)
         if "summary" in values:  # a number set without logging makes its key "loose" (sorting reads JSON)
-            logged = key_registry.summary_keys(batch.points)  # these have their row now
             found.update(key_registry.loose_entries(conn, run, _changed_summary(batch, values), logged))
         pending.append(key_registry.register(conn, run, found))
         if forking is not None:

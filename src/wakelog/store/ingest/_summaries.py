@@ -13,7 +13,6 @@ import sqlalchemy as sa
 
 from wakelog.store.chunks import chunked
 from wakelog.store.ingest._columns import db_floats
-from wakelog.store.key_registry import summary_keys
 from wakelog.store.schema import STREAM_HISTORY, summaries
 from wakelog.store.upsert import upsert_merging
 
@@ -23,10 +22,11 @@ def write_summaries(
     run_pk: int,
     project_id: int,
     points: Mapping[tuple[int, str], tuple[list[int], list[float]]],
+    keys: list[str],
     removed: set[str],
 ) -> None:
-    """Fold the history ``points`` into their keys' summaries; delete the ``removed`` keys' first."""
-    keys = summary_keys(points)
+    """Fold the history ``points`` of ``keys`` (``key_registry.summary_keys``: those with a summary)
+    into their summaries; delete the ``removed`` keys' first."""
     c = summaries.c
     for some in chunked(removed):
         conn.execute(summaries.delete().where(c.run_pk == run_pk, c.key.in_(some)))
