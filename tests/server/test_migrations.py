@@ -627,3 +627,41 @@ def test_0021_reads_zlib_chunks_from_before_and_goes_back_to_zlib(
     with InProcessServer(tmp_path / "data", database_url=url) as server, server.client() as client:
         assert read(client, "new7", "k3") == whole
         assert read(client, "old", "a") == whole
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0022_indexes_the_sorted_keys_and_goes_back(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The upgrade indexes a key already sorted by; the sort index's triggers go on keeping its rows
+    through the new index, and without it after the downgrade."""
+    from alembic import command
+
+    from wakelog.store import sort_index
+    from wakelog.store.ingest import apply_batch, validate
+
+    db = Database(empty_database(backend, tmp_path, request))
+
+    def logged(acc: float, seq: int) -> tuple[float | None, set[str]]:
+        """``acc`` logged by the run; then the run's row in the sort index, and the indexes of
+        ``project_keys``."""
+        apply_batch(db, "team", "p", "r", validate([[seq, "history", 1.0, {"_step": seq, "acc": acc}]]))
+        with db.read() as conn:
+            last = conn.exec_driver_sql("SELECT last FROM sorted_summaries").scalar()
+            indexes = {index["name"] for index in sa.inspect(conn).get_indexes("project_keys")}
+        return last, indexes
+
+    try:
+        db.upgrade("0021")
+        logged(0.1, 0)
+        with db.read() as conn:
+            project_id = conn.execute(sa.select(projects.c.id)).scalar_one()
+        assert sort_index.add(db, project_id, "acc")
+        db.upgrade()
+        assert logged(0.2, 1) == (0.2, {"ix_project_keys_sorted"})
+        command.downgrade(db._alembic_config(), "0021")
+        assert logged(0.3, 2) == (0.3, set())
+        db.upgrade()
+        assert logged(0.4, 3) == (0.4, {"ix_project_keys_sorted"})
+    finally:
+        db.dispose()

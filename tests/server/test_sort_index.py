@@ -5,6 +5,7 @@ writes them (live batches, a rewind, a removed summary key, a move, a purge) and
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -260,3 +261,60 @@ def test_a_summary_deleted_while_its_slice_is_copied_is_waited_for(pg: Database)
     )
     assert a not in {run for run, *_ in held(pg)}
     assert held(pg) == due(pg)
+
+
+# -- PostgreSQL: what the triggers read ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("analyzed", [False, True], ids=["fresh", "analyzed"])
+def test_the_triggers_read_a_few_pages_however_many_keys_the_projects_have(
+    pg: Database, analyzed: bool
+) -> None:
+    """A live batch's summaries find which of their keys are indexed in a page or two (migration 0022's
+    index of the indexed keys), not by reading the project's keys, 10,000 config keys here: before
+    it, PostgreSQL walked them for each changed row while ``project_keys`` had no statistics, and
+    read the whole table (every project's keys) once it had."""
+    log, logged = Log(pg, "a"), [f"layer_{i}.grad_norm" for i in range(10)]
+    log.send(("config", {"update": {f"optimizer.setting_{i}": i for i in range(10_000)}}))
+    log.rows(range(2), **dict.fromkeys(logged, 1.0))
+    proj, a = project_pk(pg), run_pk(pg, "a")
+    index(pg, proj, "acc")
+    if analyzed:
+        with pg.write() as conn:
+            conn.exec_driver_sql("ANALYZE project_keys")
+    with pg.write() as conn:
+        plans = explained(conn)
+        points = {(STREAM_HISTORY, key): ([2], [0.9]) for key in ["acc", *logged]}  # a live batch's
+        write_summaries(conn, a, proj, points, ["acc", *logged], set())
+    kept = [plan for plan in plans if "INSERT INTO sorted_summaries" in plan]
+    assert kept, plans
+    assert sum(map(pages_of_project_keys, kept)) <= 2 * len(points), kept  # a page or two a key
+    assert (a, "acc", proj, 0.9) in held(pg)
+
+
+def explained(conn: sa.Connection) -> list[str]:
+    """The plans of the statements ``conn`` runs in its transaction from here on, the triggers'
+    included, with what each read (auto_explain, told to answer the client)."""
+    plans: list[str] = []
+    conn.connection.driver_connection.add_notice_handler(lambda notice: plans.append(notice.message_primary))
+    conn.exec_driver_sql("LOAD 'auto_explain'")
+    for setting in (
+        "min_duration = 0",
+        "nested_statements = on",
+        "analyze = on",
+        "buffers = on",
+        "level = notice",
+    ):
+        conn.exec_driver_sql(f"SET LOCAL auto_explain.log_{setting}")
+    return plans
+
+
+def pages_of_project_keys(plan: str) -> int:
+    """The pages a plan's scans of ``project_keys`` read, found in memory or not (their nodes'
+    ``Buffers``; none for a node that never ran)."""
+    read = 0
+    for node in plan.split("->")[1:]:
+        found = re.search(r"Buffers: shared ([^\n]*)", node)
+        if " on project_keys " in node.partition("\n")[0] and found:
+            read += sum(int(n) for n in re.findall(r"\b(?:hit|read)=(\d+)", found.group(1)))
+    return read
