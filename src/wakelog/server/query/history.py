@@ -145,14 +145,13 @@ def _decode_into(
     for start in range(0, len(items), DECODE_BATCH):
         batch = items[start : start + DECODE_BATCH]
         rows = conn.execute(
-            binary_results(
-                select_rows(
-                    conn.dialect.name,
-                    (c.run_pk, c.key, c.chunk, c.data),
-                    [c.stream == stream],
-                    (c.run_pk, c.key, c.chunk),
-                    batch,
-                )
+            *select_rows(
+                conn.dialect.name,
+                (c.run_pk, c.key, c.chunk, c.data),
+                [(c.stream, stream)],
+                (c.run_pk, c.key, c.chunk),
+                batch,
+                binary=True,
             )
         )
         for row in rows:
@@ -630,14 +629,18 @@ def _load_chunks(
 ) -> None:
     """Decode the ``needed`` (key, chunk)s, cut to the step range, onto the keys' buffers."""
     c = series_chunks.c
-    fixed = [c.run_pk == run_pk, c.stream == stream]
+    fixed = [(c.run_pk, run_pk), (c.stream, stream)]
     for start in range(0, len(needed), DECODE_BATCH):
         batch = needed[start : start + DECODE_BATCH]
         rows = conn.execute(
-            binary_results(
-                select_rows(
-                    conn.dialect.name, (c.key, c.chunk, c.data), fixed, (c.key, c.chunk), batch, ordered=True
-                )
+            *select_rows(
+                conn.dialect.name,
+                (c.key, c.chunk, c.data),
+                fixed,
+                (c.key, c.chunk),
+                batch,
+                ordered=True,
+                binary=True,
             )
         )
         for row in rows:
