@@ -42,7 +42,7 @@ def select_rows(
     values and whose ``columns`` equal one of the ``wanted`` tuples (``ordered``: by ``columns``,
     which ``selected`` must hold; ``binary``: ``database.binary_results``), each found by one index
     search whatever the planner knows. The fixed and listed columns must name at most one row (a
-    key) and ``wanted`` be at most ``IN_CHUNK`` rows.
+    key) and ``wanted`` be one to ``IN_CHUNK`` rows.
 
     SQLite searches no index for a row-value ``IN`` list (it scans the whole table), but searches
     one for each term of an ``OR`` of equalities (each term holding the fixed conditions too).
