@@ -21,6 +21,7 @@ import io
 import json
 import tempfile
 import time
+import warnings
 from contextlib import redirect_stderr
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,9 @@ def main() -> None:
     args = parser.parse_args()
     runs = args.runs or (100 if args.quick else 400)
     steps = args.steps or (20_000 if args.quick else 50_000)
-    from starlette.testclient import TestClient
+    with warnings.catch_warnings():  # this Starlette would rather have httpx2, which we do not use
+        warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+        from starlette.testclient import TestClient
 
     from wakelog.server.app import create_app
     from wakelog.server.config import ServerConfig
