@@ -9,8 +9,9 @@ transition table at one row: with no statistics on ``project_keys`` yet it probe
 (config keys, metric keys, step metrics) each time; with statistics, it read the whole table (every
 project's keys) once per statement. A live batch of 50 keys into a project of 10,000 entries cost
 PostgreSQL 14.2 ms of CPU (2.3 ms with this index); a batch of 65,000 keys, minutes. This index
-holds the indexed keys only (a run table is sorted by a few), so either plan reads a few entries. SQLite's trigger already
-searched the primary key by the whole key, and gets the index too: one schema on both.
+holds the indexed keys only (a run table is sorted by a few), so either plan reads a few entries.
+SQLite's trigger already searched the primary key by the whole key, and gets the index too: one
+schema on both.
 
 Revision ID: 0022
 Revises: 0021
