@@ -161,6 +161,17 @@ def test_a_metric_that_does_not_vary_or_squares_past_float_range_is_still_rated(
     assert huge["params"][0]["correlation"] > 0.99
 
 
+def test_numbers_a_float32_cannot_tell_apart_are_still_rated() -> None:
+    """Found by the property test below: scikit-learn's trees split in float32, where 16,777,216
+    and 16,777,217 are one number; every tree had nothing to split and optuna raised."""
+    rows = [
+        ({"seed": seed}, {"loss": loss})
+        for seed, loss in ((16_777_216, 0.0), (16_777_216, 0.0), (16_777_217, 1.0))
+    ]
+    (seed,) = rate(rows, "loss")["params"]
+    assert seed["param"] == "seed" and seed["importance"] == 1.0 and seed["correlation"] > 0.99, seed
+
+
 values = st.one_of(
     st.none(),
     st.booleans(),

@@ -87,7 +87,7 @@ def _pearson(column: list[Any], metric: np.ndarray) -> float | None:
 
 def _fanova(columns: dict[str, list[Any]], metric: np.ndarray, goal: str) -> dict[str, float]:
     import optuna
-    from optuna.distributions import CategoricalDistribution, FloatDistribution
+    from optuna.distributions import CategoricalDistribution
     from optuna.importance import FanovaImportanceEvaluator, get_param_importances
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -95,13 +95,7 @@ def _fanova(columns: dict[str, list[Any]], metric: np.ndarray, goal: str) -> dic
     encoded: dict[str, list[Any]] = {}
     for key, column in columns.items():
         if _numeric(column):
-            numbers = [float(v) for v in column if v is not None]
-            low, high = min(numbers), max(numbers)
-            missing = low - (high - low or 1.0)  # below every number: a split of its own
-            if len(numbers) < len(column):
-                low = missing
-            distributions[key] = FloatDistribution(low, high)
-            encoded[key] = [missing if v is None else float(v) for v in column]
+            distributions[key], encoded[key] = _unit_scaled(column)
         else:
             tokens = sorted({_token(v) for v in column})
             distributions[key] = CategoricalDistribution(tokens)
@@ -118,5 +112,26 @@ def _fanova(columns: dict[str, list[Any]], metric: np.ndarray, goal: str) -> dic
         ]
     )
     evaluator = FanovaImportanceEvaluator(n_trees=FANOVA_TREES, max_depth=FANOVA_DEPTH, seed=0)
-    scores = get_param_importances(study, evaluator=evaluator, normalize=True)
+    try:
+        scores = get_param_importances(study, evaluator=evaluator, normalize=True)
+    except RuntimeError as exc:  # no tree could split the rows it drew: nothing to apportion
+        if "zero total variance" not in str(exc):
+            raise
+        return {}
     return {key: float(value) for key, value in scores.items()}
+
+
+def _unit_scaled(column: list[Any]) -> tuple[Any, list[float]]:
+    """A column of numbers (some perhaps missing) as fANOVA gets it: scaled onto [0, 1], a missing
+    value at -1 (below every number: a split of its own), and its distribution. scikit-learn's trees
+    split in float32, where numbers as close as 16,777,216 and 16,777,217 are one number (found by
+    the property test); fANOVA's shares do not change under the scaling. Halves first: the span of
+    two finite floats may overflow."""
+    from optuna.distributions import FloatDistribution
+
+    numbers = [float(v) for v in column if v is not None]
+    low, high = min(numbers), max(numbers)
+    span = high / 2 - low / 2 or 0.5  # one number and missing ones: the number at 0, missing at -1
+    scaled = [-1.0 if v is None else (float(v) / 2 - low / 2) / span for v in column]
+    bottom = -1.0 if len(numbers) < len(column) else 0.0
+    return FloatDistribution(bottom, 1.0 if high > low else 0.0), scaled
