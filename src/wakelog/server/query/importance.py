@@ -112,12 +112,7 @@ def _fanova(columns: dict[str, list[Any]], metric: np.ndarray, goal: str) -> dic
         ]
     )
     evaluator = FanovaImportanceEvaluator(n_trees=FANOVA_TREES, max_depth=FANOVA_DEPTH, seed=0)
-    try:
-        scores = get_param_importances(study, evaluator=evaluator, normalize=True)
-    except RuntimeError as exc:  # no tree could split the rows it drew: nothing to apportion
-        if "zero total variance" not in str(exc):
-            raise
-        return {}
+    scores = get_param_importances(study, evaluator=evaluator, normalize=True)
     return {key: float(value) for key, value in scores.items()}
 
 
