@@ -57,8 +57,7 @@ def select_rows(
     SQLite's list is padded to a multiple of ``_PAD`` rows with its last row (a row matches once
     however many terms it matches), so a few statements serve every length.
     """
-    names = tuple(column.name for column, _ in fixed)
-    values = {f"fixed_{name}": value for name, (_, value) in zip(names, fixed, strict=True)}
+    values = {f"fixed_{column.name}": value for column, value in fixed}
     shape = (tuple(selected), tuple(column for column, _ in fixed), tuple(columns), ordered, binary)
     if dialect == "sqlite":
         size = -(-len(wanted) // _PAD) * _PAD

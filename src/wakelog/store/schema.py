@@ -235,6 +235,9 @@ sorted_summaries = sa.Table(
     sa.Index("ix_sorted_summaries_project_key_last", "project_id", "key", "last", "run_pk"),
 )
 
+#: The registry kinds of a key the run table is sorted by, or is being copied in (store/sort_index.py).
+_SORTED_KINDS = sa.text("kind IN ('filling', 'sorted')")
+
 # The keys a project's runs have used, for the run table's column picker: config keys (dotted
 # paths), summary metric keys and ``define_metric`` step metrics (``kind`` "config", "summary",
 # "step"; a step entry's ``step_metric``, the first one seen). Insert-if-absent at ingest
@@ -252,8 +255,8 @@ project_keys = sa.Table(
         "ix_project_keys_sorted",
         "project_id",
         "key",
-        sqlite_where=sa.text("kind IN ('filling', 'sorted')"),
-        postgresql_where=sa.text("kind IN ('filling', 'sorted')"),
+        sqlite_where=_SORTED_KINDS,
+        postgresql_where=_SORTED_KINDS,
     ),
 )
 
