@@ -228,15 +228,17 @@ def drawn_panel(page: Any, metric: str) -> Any:
 
 def hover_middle(page: Any, chart: Any) -> Any:
     """Moves the cursor to the middle of ``chart`` and returns its visible tooltip. A chart rebuilt
-    meanwhile (new data after a save) is hovered again, up to a deadline."""
+    meanwhile (new data after a save) is hovered again, up to a deadline: a chart drawn after the
+    cursor arrived has seen no move, so its tooltip stays hidden until the next one."""
     from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     deadline = time.monotonic() + 15
     while True:
         try:
             return _hover_middle(page, chart)
         except (PlaywrightError, ChartReplaced) as exc:
-            replaced = isinstance(exc, ChartReplaced) or "not attached" in str(exc)
+            replaced = isinstance(exc, ChartReplaced | PlaywrightTimeout) or "not attached" in str(exc)
             if not replaced or time.monotonic() > deadline:
                 raise
 
@@ -254,7 +256,7 @@ def _hover_middle(page: Any, chart: Any) -> Any:
     page.mouse.move(0, 0)
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     tooltip = chart.get_by_test_id("chart-tooltip")
-    tooltip.wait_for(state="visible")
+    tooltip.wait_for(state="visible", timeout=3_000)
     return tooltip
 
 
