@@ -12,6 +12,7 @@ from tests.web.conftest import (
     GatedRun,
     Pages,
     drawn_panel,
+    hover_middle,
     run_finished_script,
     shot,
 )
@@ -141,13 +142,7 @@ def test_a_chart_is_drawn_and_its_tooltip_shows_the_logged_value(pages: Pages) -
                    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
                    for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) return true; return false; }"""
     )
-    over = chart.locator(".u-over")
-    over.scroll_into_view_if_needed()
-    box = over.bounding_box()
-    assert box is not None
-    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
-    tooltip = chart.get_by_test_id("chart-tooltip")
-    tooltip.wait_for(state="visible")
+    tooltip = hover_middle(page, chart)
     text = tooltip.inner_text()
     step = int(re.search(r"Step (\d+)", text).group(1))  # type: ignore[union-attr]
     assert "alpha" in text
