@@ -1,18 +1,20 @@
 """Live capacity: how many live runs one server box holds (issue 17's 1,000 runs × 50 keys).
 
     python bench/live_capacity.py [--runs 100,200,400] [--keys 50] [--config-keys C] [--seconds 20]
-                                  [--workers N] [--postgres | --backend-store URL]
+                                  [--workers N] [--max-send-interval S] [--postgres | --backend-store URL]
 
 Each of ``--runs`` simulated live runs logs a row of ``--keys`` scalars every 0.1 s and sends its rows
 as the uploader does: on its own keep-alive connection, every row logged so far in one batch, at most
-once a second (``SEND_INTERVAL``); each run's config, of ``--config-keys`` entries (default none), is
-set when it starts. The runs start spread evenly over a second, each a few batches
-into its series (``LiveRun.head_start``). They go to one real ``wakelog server`` process
-(``--workers`` processes) on loopback, on SQLite in a temporary folder unless ``--backend-store``
-names a PostgreSQL database (``--postgres``: a throwaway cluster, as the tests start one). The rows
-are encoded in advance and the load generator writes HTTP/1.1 itself, so that it takes as little as
-possible of the two cores it shares with the server. All runs write with one key, so the server's
-per-user write limit is off (``--write-rate 0``); a team's runs would write with their own users' keys.
+once a second (``SEND_INTERVAL``), or as often as a busy server asks (``"interval"`` in its answers:
+server/pacing.py, up to ``--max-send-interval``, the server's option); each run's config, of
+``--config-keys`` entries (default none), is set when it starts. The runs start spread evenly
+over a second, each a few batches into its series (``LiveRun.head_start``). They go to one real
+``wakelog server`` process (``--workers`` processes) on loopback, on SQLite in a temporary folder
+unless ``--backend-store`` names a PostgreSQL database (``--postgres``: a throwaway cluster, as the
+tests start one). The rows are encoded in advance and the load generator writes HTTP/1.1 itself,
+so that it takes as little as possible of the two cores it shares with the server. All runs write
+with one key, so the server's per-user write limit is off (``--write-rate 0``); a team's runs would
+write with their own users' keys.
 
 For each count of runs, over the seconds after a warm-up: requests and rows answered per second,
 the server's CPU (its processes, from /proc) as cores and per request, the
@@ -20,8 +22,10 @@ whole box's CPU less the load generator's (PostgreSQL included), the latency fro
 was due to its answer (p50, p99, max), and the p99 age of a batch's oldest row when it is answered.
 A run's next request waits for its previous answer, as the uploader's does, so a server that falls
 behind shows as rows growing older. "held": every request answered 200, latency p99 ≤ 250 ms and
-rows answered within 2 s (p99). The last line projects the server cores 1,000 runs need at the CPU
-per run of the largest count held.
+rows answered within 2 s (p99), or within half a second more than ``--max-send-interval`` where
+that is longer (the freshness the operator chose); the mean interval the server asked for is
+shown. The last line projects the server cores 1,000 runs need at the CPU per run of the largest
+count held.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import argparse
 import asyncio
 import base64
 import gzip
+import json
 import math
 import random
 import statistics
@@ -92,6 +97,7 @@ class Tally:
     answered: int = 0  # requests
     rows: int = 0
     failed: list[str] = field(default_factory=list)
+    intervals: list[float] = field(default_factory=list)  # s the server asked for, per answer (after warm-up)
 
 
 class Connection:
@@ -153,18 +159,21 @@ async def live(connection: Connection, run: LiveRun, start: float, phase: float,
         while sent < len(run.rows):
             await asyncio.sleep(max(0.0, due - loop.time()))
             logged = min(len(run.rows), run.head_start + int((loop.time() - start) * STEPS_PER_SECOND) + 1)
-            status, _ = await connection.exchange(run.request(run.batch(sent, logged)))
+            status, body = await connection.exchange(run.request(run.batch(sent, logged)))
             answered = loop.time()
+            interval = SEND_INTERVAL
             if status != 200:
                 tally.failed.append(f"{status}")
             else:
+                interval = json.loads(body).get("interval") or SEND_INTERVAL  # a busy server's pacing
                 tally.answered += 1
                 tally.rows += logged - sent
                 if due - start >= WARM_UP:
                     tally.latencies.append((answered - due) * 1000)
                     tally.ages.append(answered - logged_at(sent))  # the batch's oldest row
+                    tally.intervals.append(interval)
                 sent = logged
-            due = max(due + SEND_INTERVAL, answered)
+            due = max(due + interval, answered)
     finally:
         connection.close()
 
@@ -222,6 +231,8 @@ async def measure(
         "latency": percentiles(tally.latencies),
         "age": percentiles(tally.ages),
         "failed": tally.failed,
+        "interval": statistics.fmean(tally.intervals) if tally.intervals else math.nan,
+        "fresh": max(FRESH_SECONDS, args.max_send_interval + 0.5),
     }
 
 
@@ -235,8 +246,9 @@ def percentiles(values: list[float]) -> tuple[float, float, float]:
 
 def held(row: dict[str, Any]) -> bool:
     """Every request answered 200, their p99 within budget, and rows still reaching the server
-    within ``FRESH_SECONDS`` (a server falling behind makes them older and older)."""
-    return not row["failed"] and row["latency"][1] <= P99_BUDGET_MS and row["age"][1] <= FRESH_SECONDS
+    within ``FRESH_SECONDS`` or the longer bound ``--max-send-interval`` chose (a server falling
+    behind makes them older and older)."""
+    return not row["failed"] and row["latency"][1] <= P99_BUDGET_MS and row["age"][1] <= row["fresh"]
 
 
 def report(row: dict[str, Any], keys: int) -> None:
@@ -247,8 +259,8 @@ def report(row: dict[str, Any], keys: int) -> None:
         f"server {row['server_cores']:.2f} cores ({row['server_ms']:.2f} ms per "
         f"request); box less the load generator {row['box_cores']:.2f} cores (generator "
         f"{row['client_cores']:.2f}); latency p50 {latency[0]:.0f} / p99 {latency[1]:.0f} / max "
-        f"{latency[2]:.0f} ms; a row's age when answered p99 {age[1]:.2f} s — "
-        + ("held" if held(row) else f"NOT held{failed}")
+        f"{latency[2]:.0f} ms; a row's age when answered p99 {age[1]:.2f} s (of {row['fresh']:g}); "
+        f"interval asked {row['interval']:.2f} s — " + ("held" if held(row) else f"NOT held{failed}")
     )
 
 
@@ -259,6 +271,12 @@ def main() -> None:
     parser.add_argument("--config-keys", type=int, default=0, help="entries of each run's config (default 0)")
     parser.add_argument("--seconds", type=int, default=20, help="seconds each count is measured")
     parser.add_argument("--workers", type=int, default=1, help="server processes")
+    parser.add_argument(
+        "--max-send-interval",
+        type=float,
+        default=1.5,
+        help="the server's longest send interval for its live runs (default 1.5 s, its own; 1: no pacing)",
+    )
     parser.add_argument("--backend-store", help="a PostgreSQL URL (default: SQLite in a temporary folder)")
     parser.add_argument("--postgres", action="store_true", help="on a throwaway PostgreSQL cluster")
     args = parser.parse_args()
@@ -272,6 +290,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             extra = ["--backend-store", args.backend_store] if args.backend_store else []
             extra += ["--write-rate", "0"]  # every run here writes with one key: no per-user limit
+            extra += ["--max-send-interval", str(args.max_send_interval)]
             proc, url, key = start_server(Path(tmp) / "server", workers=args.workers, extra=extra)
             try:
                 server = psutil.Process(proc.pid)
@@ -279,7 +298,8 @@ def main() -> None:
                 backend = "PostgreSQL" if args.backend_store else "SQLite"
                 config = f", configs of {args.config_keys} entries" if args.config_keys else ""
                 processes = f"{args.workers} server process(es)"
-                print(f"live capacity, {backend}, {processes}, {args.seconds} s each{config}:")
+                pacing = f"send intervals up to {args.max_send_interval:g} s"
+                print(f"live capacity, {backend}, {processes}, {pacing}, {args.seconds} s each{config}:")
                 rows, offset = [], 0
                 for runs in counts:
                     rows.append(asyncio.run(measure(port, key, server, runs, offset, args)))

@@ -145,11 +145,14 @@ class InProcessServer:
         env: dict[str, str] | None = None,
         **config: Any,
     ) -> None:
-        """``config``: more ``ServerConfig`` options (limits and the like). The disk reserve is off
-        unless a test sets it, so the suite does not depend on how full this machine's disk is."""
+        """``config``: more ``ServerConfig`` options (limits and the like). The disk reserve and the
+        live pacing are off unless a test sets them, so the suite depends neither on how full this
+        machine's disk is nor on how busy its CPU is (a test that paces gives the app a ``Pacing``
+        with clocks of its own)."""
         from wakelog.server.config import ServerConfig
 
         config.setdefault("min_free_bytes", 0)
+        config.setdefault("max_send_interval", 1.0)
 
         self.data_dir, self.backend = data_dir, backend
         self.args: list[str] = []

@@ -62,3 +62,21 @@ def test_help_lists_every_command() -> None:
     result = CliRunner().invoke(main, ["--help"])
     for name in ("login", "offline", "online", "disabled", "inspect"):
         assert name in result.output
+
+
+@pytest.mark.parametrize("given", ["0.5", "61", "soon"])
+def test_server_refuses_a_send_interval_it_cannot_ask_for(given: str, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["server", "--data-dir", str(tmp_path), "--max-send-interval", given])
+    assert result.exit_code == 2 and "--max-send-interval" in result.output, result.output
+
+
+def test_server_passes_its_send_interval_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from wakelog.server import serve
+
+    served = []
+    monkeypatch.setattr(serve, "serve", served.append)  # the options as the server would get them
+    result = CliRunner().invoke(main, ["server", "--data-dir", str(tmp_path), "--max-send-interval", "4"])
+    assert result.exit_code == 0, result.output
+    assert served[0].max_send_interval == 4.0
+    CliRunner().invoke(main, ["server", "--data-dir", str(tmp_path)])
+    assert served[1].max_send_interval == 1.5

@@ -439,6 +439,15 @@ def _storage_options(**given: object) -> dict[str, object]:
     help="Writes (ingest, uploads) one user may make per second, with bursts of 10 s worth; 0: no limit.",
 )
 @click.option(
+    "--max-send-interval",
+    default=1.5,
+    show_default=True,
+    type=click.FloatRange(1.0, 60.0),
+    metavar="SECONDS",
+    help="The longest a busy server asks a live run to wait between batches (fewer, larger requests; "
+    "live charts up to this much older). Raise it to hold more live runs; 1 turns the pacing off.",
+)
+@click.option(
     "--min-free",
     type=_Size(),
     help="Refuse new data (507) while the disk of the database or blobs has less free (default 1G).",
@@ -470,6 +479,7 @@ def server(
     workers: int,
     trusted_proxies: tuple[str, ...],
     write_rate: float,
+    max_send_interval: float,
     **storage: object,
 ) -> None:
     """Run the tracking server (SQLite and local files unless told otherwise).
@@ -494,6 +504,7 @@ def server(
         workers=workers,
         trusted_proxies=list(trusted_proxies),
         write_rate_per_user=write_rate,
+        max_send_interval=max_send_interval,
         **_storage_options(**storage),
     )
     try:

@@ -88,9 +88,14 @@ class ServerProcess:
         return httpx.Client(base_url=self.url, auth=("api", key or self.key), timeout=30)
 
     def start(self) -> None:
+        # Live pacing follows the machine's CPU (server/pacing.py): off, so that answers and the
+        # uploaders' timing do not depend on what else this machine runs, unless a test sets it.
+        pacing = [] if "--max-send-interval" in self.args else ["--max-send-interval", "1"]
         log = open(self.log, "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            wakelog_command("server", "--port", str(self.port), "--data-dir", str(self.data_dir), *self.args),
+            wakelog_command(
+                "server", "--port", str(self.port), "--data-dir", str(self.data_dir), *pacing, *self.args
+            ),
             stdout=log,
             stderr=subprocess.STDOUT,
             env=child_env(**{"WAKELOG_SILENT": "true", **self.env}),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import itertools
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,8 @@ import pytest
 
 from tests.harness import FakeClock, InProcessServer, upload
 from wakelog.runlog import RecordType, RunLogWriter
+from wakelog.server.pacing import Pacing
+from wakelog.transport.client import ServerClient
 from wakelog.transport.uploader import POLL_SECONDS, SEND_INTERVAL
 
 KEYS = ("loss", "acc", "lr", "grad_norm", "tokens")
@@ -83,10 +86,10 @@ def server(tmp_path: Path) -> Iterator[InProcessServer]:
 
 
 def live_upload(
-    server: InProcessServer, tmp_path: Path, **training: float | tuple
+    server: InProcessServer, tmp_path: Path, clock: FakeClock | None = None, **training: float | tuple
 ) -> tuple[Training, Recorder]:
     """Upload a simulated ``Training`` live; every record reaches the server exactly once."""
-    clock = FakeClock()
+    clock = clock or FakeClock()
     run = Training(tmp_path / "run-20261204_000000-live1", clock, **training)  # type: ignore[arg-type]
     recorder = Recorder(server, clock)
     state = upload(server, run.writer.path.parent, parent_pid=os.getpid(), clock=clock, transport=recorder)
@@ -123,3 +126,61 @@ def test_the_exit_record_is_sent_at_once_so_finish_need_not_wait(
     previous = recorder.batches[-2][0]
     assert run.ended_at - previous < SEND_INTERVAL, "the exit record came while the last batch was fresh"
     assert recorder.sent_at()[exit_seq] == run.ended_at
+
+
+def test_a_busy_server_gets_fewer_larger_batches_each_point_within_its_bound(
+    server: InProcessServer, tmp_path: Path
+) -> None:
+    """The server's process at a full core the whole time: it asks for longer intervals, up to its
+    bound of 3 s within a few of its 2 s windows, and the uploader sends as asked."""
+    clock = FakeClock()
+    server.app.state.pacing = Pacing(3.0, clock=clock, process_cpu=clock, machine_cpu=lambda: 0.0, cores=2)
+    run, recorder = live_upload(server, tmp_path, clock, rate=10, seconds=60)
+    times = [when for when, _ in recorder.batches[:-1]]  # the exit record goes at once
+    settled = [b - a for a, b in itertools.pairwise(times) if a >= clock.now - 50]
+    assert settled and min(settled) >= 3.0 - 1e-9, settled
+    assert len(recorder.batches) <= 10 + 50 / 3 + 2  # a 1 s start, then one batch each 3 s
+    sent = recorder.sent_at()
+    assert max(sent[seq] - due for seq, due in run.written.items()) <= 3.0 + POLL_SECONDS + 1e-9
+    assert recorder.sent_at()[run.writer.next_seq - 1] == run.ended_at
+
+
+def test_the_server_asking_for_nothing_again_brings_back_one_batch_a_second(
+    server: InProcessServer, tmp_path: Path
+) -> None:
+    clock = FakeClock()
+    busy_until = clock() + 20
+
+    def process_cpu() -> float:  # a full core for 20 s, then idle
+        return min(clock(), busy_until)
+
+    server.app.state.pacing = Pacing(
+        3.0, clock=clock, process_cpu=process_cpu, machine_cpu=lambda: 0.0, cores=2
+    )
+    _, recorder = live_upload(server, tmp_path, clock, rate=10, seconds=60)
+    pairs = [(a, b - a) for (a, _), (b, _) in itertools.pairwise(recorder.batches[:-1])]
+    assert max(gap for at, gap in pairs if at < busy_until) > 2 * SEND_INTERVAL  # paced while busy
+    assert {round(gap, 1) for at, gap in pairs if at >= busy_until + 10} == {SEND_INTERVAL}
+
+
+@pytest.mark.parametrize("asked", ["5", True, -1, 0, float("nan"), 61, [2], None])
+def test_an_interval_the_client_cannot_use_is_ignored(asked: object) -> None:
+    """A server (or something posing as one) answering with a malformed or absurd interval."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=json.dumps({"ack": 0, "applied": 1, "interval": asked}))
+
+    client = ServerClient("http://server", "key", transport=httpx.MockTransport(answer))
+    client.send_records("admin/p/r", [[0, "history", 0.0, {"_step": 0}]])
+    assert client.send_interval is None
+    client.close()
+
+
+def test_an_interval_within_bounds_is_taken() -> None:
+    answer = {"ack": 0, "applied": 1, "interval": 2.5}
+    client = ServerClient(
+        "http://server", "key", transport=httpx.MockTransport(lambda _: httpx.Response(200, json=answer))
+    )
+    client.send_records("admin/p/r", [[0, "history", 0.0, {"_step": 0}]])
+    assert client.send_interval == 2.5
+    client.close()

@@ -28,6 +28,7 @@ from wakelog.server.live_local import LocalLiveHub, socket_folder
 from wakelog.server.live_pg import PostgresLiveHub
 from wakelog.server.notify import inbox
 from wakelog.server.notify.dispatcher import Dispatcher
+from wakelog.server.pacing import Pacing
 from wakelog.server.quotas import QuotaGuard
 from wakelog.server.routes import artifacts as artifact_routes
 from wakelog.server.routes import (
@@ -157,6 +158,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     app.state.disk_guard = DiskGuard(guarded_paths(config), config.min_free_bytes)
     app.state.quotas = QuotaGuard(db, config, app.state.blobs)
     app.state.key_cache = KeyCache()  # API keys checked lately (keycache.py); tests replace it
+    app.state.pacing = Pacing(config.max_send_interval)  # tests put one with fake clocks here
     app.state.clock = time.time  # sweeps' agent timeouts read it; tests put a fake clock here
     # notifications: made on ingest, sent (and crashes noticed) by the dispatcher in the background
     app.state.dispatcher = Dispatcher(db, config, clock=lambda: app.state.clock())  # noqa: PLW0108 (read late)

@@ -28,6 +28,9 @@ STREAM_PIECE = 1024 * 1024
 #: How often one upload goes on after colliding with another of the same content before giving up
 #: for now (a ``RetryableError``: the uploader's next scan tries again).
 UPLOAD_RETRIES = 8
+#: The longest interval between a live run's batches a server may ask for (what ``wakelog server
+#: --max-send-interval`` takes); a longer or malformed one is ignored.
+MAX_SEND_INTERVAL = 60.0
 _encoder = msgspec.msgpack.Encoder()
 
 
@@ -121,6 +124,9 @@ class ServerClient:
         self._sleep = sleep  # injectable: tests wait out upload collisions in simulated time
         #: The server answered a batch with ``stop``: someone stopped the run in the web app.
         self.stop_requested = False
+        #: The seconds the server asked to leave between a live run's batches with its last answer
+        #: (it is busy: server/pacing.py); None: it asked for nothing.
+        self.send_interval: float | None = None
         self._http = httpx.Client(
             base_url=self.base_url,
             auth=("api", api_key),
@@ -203,6 +209,9 @@ class ServerClient:
         answer = response.json()
         if answer.get("stop") is True:
             self.stop_requested = True
+        interval = answer.get("interval")
+        valid = type(interval) in (int, float) and 0 < interval <= MAX_SEND_INTERVAL
+        self.send_interval = float(interval) if valid else None
         return int(answer["ack"])
 
     def upload_file(

@@ -13,7 +13,8 @@ a warning. Artifact records are acted on after the records around them are sent
 (``_artifact_upload.py``): blobs through the run's blob routes, then the version. A live run's
 records are coalesced: the first batch after a quiet spell goes at once, then at most one batch
 per ``SEND_INTERVAL`` while the training keeps logging (each small request costs the server more
-than its points do), unless a full batch is waiting or the run's exit record is among them
+than its points do), or per the longer interval a busy server asks for in its answers
+(``server/pacing.py``), unless a full batch is waiting or the run's exit record is among them
 (``finish()`` waits on it). It stops when the run's exit record and files are on the server, or —
 once the training process is gone — when the whole log is sent or ``linger`` seconds have passed;
 ``wakelog sync`` finishes whatever is left.
@@ -386,11 +387,19 @@ class Uploader:
         acked = [r for r in result.records if r.seq <= ack]
         return len(sent), acked[-1].offset if acked else offset
 
+    def _interval(self) -> float:
+        """The seconds between a live run's batches: ``send_interval``, or the longer interval the
+        server asked for with its last answer (0, no coalescing, stays 0)."""
+        asked = self.client.send_interval
+        if not self.send_interval or asked is None:
+            return self.send_interval
+        return max(self.send_interval, asked)
+
     def _hold(self, records: list[Record], pending: list[Record], end: int) -> bool:
         """Whether a live run's batch waits to be coalesced with the next records: yes within
-        ``send_interval`` of the last batch, unless more than a batch is waiting, half a read's worth
+        ``_interval()`` of the last batch, unless more than a batch is waiting, half a read's worth
         is, or the run's exit record is there (``finish()`` waits for it)."""
-        if self._clock() - self._last_batch >= self.send_interval:
+        if self._clock() - self._last_batch >= self._interval():
             return False  # the first batch after a quiet spell, or the next one while busy
         if len(records) < len(pending) or end - pending[0].offset >= UPLOAD_BATCH_BYTES // 2:
             return False

@@ -2,13 +2,14 @@
 
 ``POST /api/v1/runs/{entity}/{project}/{run_id}/records`` takes a MessagePack list of
 ``[seq, type, time, data]`` records (gzip allowed) and answers ``{"ack": n}``, the highest
-sequence number applied. A fork's first batch (its run record names ``fork_from``) starts the run
-with its parent's rows, once (``store/fork.py``). A malformed batch is refused whole (400), a
-batch that skips ahead gets 409 ``sequence_gap`` with the ack to resend from, a body over the
-limit 413. Writing needs the entity's ``member`` role (server/permissions.py). Content is
-uploaded by hash, under the run it is
-for (so uploading needs what writing to the run needs), staged per user and verified; only a user
-who uploaded it whole (a holder) may point run files at it. New data is checked against the disk
+sequence number applied; a busy server adds ``"interval"``, the seconds it asks a live run to
+leave between batches (server/pacing.py). A fork's first batch (its run record names
+``fork_from``) starts the run with its parent's rows, once (``store/fork.py``). A malformed batch
+is refused whole (400), a batch that skips ahead gets 409 ``sequence_gap`` with the ack to resend
+from, a body over the limit 413. Writing needs the entity's ``member`` role
+(server/permissions.py). Content is uploaded by hash, under the run it is for (so uploading needs
+what writing to the run needs), staged per user and verified; only a user who uploaded it whole (a
+holder) may point run files at it. New data is checked against the disk
 guard and the storage quotas first (server/diskguard.py, server/quotas.py): 507 when it does not fit.
 The events a batch causes (alerts, a run's end, metric rules crossed) are fanned out in its own
 transaction (server/notify/); e-mails and webhooks are only queued there, never sent.
@@ -62,6 +63,9 @@ async def ingest_records(entity: str, project: str, run_id: str, request: Reques
         answer["stop"] = True  # the uploader passes it on: the training stops as wandb's does
     if result.refused_files:
         answer["refused_files"] = result.refused_files  # names the server does not take; the rest went in
+    interval = state.pacing.interval()
+    if interval is not None:
+        answer["interval"] = round(interval, 2)  # busy: fewer, larger live batches (server/pacing.py)
     return answer
 
 

@@ -1,0 +1,84 @@
+"""Live pacing: how often a busy server asks each live run's uploader to send.
+
+A live request costs the server about the same whatever rows it carries: its work is per key (a
+summary, a staged row, a tail lookup), so a 50-key request of 40 rows costs what one of 10 does
+(docs/benchmarks.md). A busy server therefore holds more live runs by asking each for fewer,
+larger batches. An uploader sends a live run's batches at most once per ``SEND_INTERVAL`` (1 s);
+an ingest answer with ``"interval"`` asks for that many seconds instead, until an answer without
+it (``transport/uploader.py``). A run's exit record still goes at once.
+
+The interval follows the load: the CPU this process used over the last ``window`` seconds (a
+process serves at most about one core: its Python holds the GIL) or the share of the machine's
+CPU that was busy (PostgreSQL's backends, other workers), whichever is higher. Below ``target``
+the uploaders keep their own interval; above it the interval grows in proportion, as the requests
+a run sends fall with it, up to ``max_interval``: the operator's bound on how old a live chart's
+newest point may be (the default, 1.5 s, keeps a point's way to the server within 2 s).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import psutil
+
+#: The uploader's own interval (``transport.uploader.SEND_INTERVAL``): never asked for less.
+BASE_INTERVAL = 1.0
+#: The default longest interval asked for: with the uploader's 0.2 s polls and an answer's
+#: latency, a logged point is on the server within 2 s.
+DEFAULT_MAX_INTERVAL = 1.5
+#: The load above which runs are asked to send less often: a process's share of a core, or the
+#: machine's busy share (docs/deploy.md: add replicas or workers above ~70 %).
+TARGET_LOAD = 0.7
+#: Seconds the load is measured over; the interval changes at most this often.
+WINDOW = 2.0
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine has spent busy, summed over its cores."""
+    times = psutil.cpu_times()
+    return sum(getattr(times, name, 0.0) for name in ("user", "nice", "system", "irq", "softirq", "steal"))
+
+
+class Pacing:
+    """The send interval to ask live runs for, from this process's and the machine's load."""
+
+    def __init__(
+        self,
+        max_interval: float = DEFAULT_MAX_INTERVAL,
+        *,
+        target: float = TARGET_LOAD,
+        window: float = WINDOW,
+        clock: Callable[[], float] = time.monotonic,
+        process_cpu: Callable[[], float] = time.process_time,
+        machine_cpu: Callable[[], float] = machine_busy,
+        cores: int | None = None,
+    ) -> None:
+        if max_interval < BASE_INTERVAL:
+            raise ValueError(f"the longest send interval is {BASE_INTERVAL:g} s or more: {max_interval:g}")
+        self.max_interval, self.target, self.window = max_interval, target, window
+        self._clock, self._process_cpu, self._machine_cpu = clock, process_cpu, machine_cpu
+        self._cores = cores or psutil.cpu_count() or 1
+        self._interval = BASE_INTERVAL
+        self._lock = threading.Lock()
+        self._since = self._readings()
+
+    def interval(self) -> float | None:
+        """The seconds to ask a live run to wait between batches; None: the uploader's own."""
+        if self.max_interval > BASE_INTERVAL and self._clock() - self._since[0] >= self.window:
+            with self._lock:
+                if self._clock() - self._since[0] >= self.window:  # not measured by another thread
+                    self._measure()
+        return self._interval if self._interval > BASE_INTERVAL else None
+
+    def _readings(self) -> tuple[float, float, float]:
+        return self._clock(), self._process_cpu(), self._machine_cpu()
+
+    def _measure(self) -> None:
+        (then, process, machine), self._since = self._since, self._readings()
+        elapsed = self._since[0] - then
+        load = max(self._since[1] - process, (self._since[2] - machine) / self._cores) / elapsed
+        # A run's requests fall as its interval grows: the interval that brings the load to target.
+        wanted = self._interval * load / self.target
+        self._interval = min(self.max_interval, max(BASE_INTERVAL, wanted))
