@@ -8,7 +8,8 @@ as the uploader does: on its own keep-alive connection, every row logged so far 
 once a second (``SEND_INTERVAL``), or as often as a busy server asks (``"interval"`` in its answers:
 server/pacing.py, up to ``--max-send-interval``, the server's option); each run's config, of
 ``--config-keys`` entries (default none), is set when it starts. The runs start spread evenly
-over a second, each a few batches into its series (``LiveRun.head_start``). They go to one real
+over the longest interval the server may ask for (a second without pacing), as a cluster's runs
+start at any time, each a few batches into its series (``LiveRun.head_start``). They go to one real
 ``wakelog server`` process (``--workers`` processes) on loopback, on SQLite in a temporary folder
 unless ``--backend-store`` names a PostgreSQL database (``--postgres``: a throwaway cluster, as the
 tests start one). The rows are encoded in advance and the load generator writes HTTP/1.1 itself,
@@ -49,7 +50,7 @@ import psutil
 
 from server_ingest import start_server
 from small_ingest import key_names, opening_records
-from wakelog.transport.uploader import SEND_INTERVAL
+from wakelog.transport.uploader import SEND_INTERVAL, paced
 
 STEPS_PER_SECOND = 10
 P99_BUDGET_MS = 250.0
@@ -151,6 +152,7 @@ async def live(connection: Connection, run: LiveRun, start: float, phase: float,
     then; the next batch waits for the answer to this one."""
     loop = asyncio.get_running_loop()
     sent, due = run.head_start, start + phase
+    rng = random.Random(phase)
 
     def logged_at(row: int) -> float:
         return start + (row - run.head_start) / STEPS_PER_SECOND
@@ -165,7 +167,7 @@ async def live(connection: Connection, run: LiveRun, start: float, phase: float,
             if status != 200:
                 tally.failed.append(f"{status}")
             else:
-                interval = json.loads(body).get("interval") or SEND_INTERVAL  # a busy server's pacing
+                interval = paced(SEND_INTERVAL, json.loads(body).get("interval"), rng)  # a busy server's
                 tally.answered += 1
                 tally.rows += logged - sent
                 if due - start >= WARM_UP:
@@ -208,7 +210,7 @@ async def measure(
     start = loop.time() + 0.5
     me = psutil.Process()
     tasks = [
-        asyncio.create_task(live(connection, made, start, index / runs, tally))
+        asyncio.create_task(live(connection, made, start, index * args.max_send_interval / runs, tally))
         for index, (connection, made) in enumerate(zip(connections, runs_made, strict=True))
     ]
     await asyncio.sleep(max(0.0, start + WARM_UP - loop.time()))

@@ -11,8 +11,10 @@ The interval follows the load: the CPU this process used over the last ``window`
 process serves at most about one core: its Python holds the GIL) or the share of the machine's
 CPU that was busy (PostgreSQL's backends, other workers), whichever is higher. Below ``target``
 the uploaders keep their own interval; above it the interval grows in proportion, as the requests
-a run sends fall with it, up to ``max_interval``: the operator's bound on how old a live chart's
-newest point may be (the default, 1.5 s, keeps a point's way to the server within 2 s).
+a run sends fall with it (by at most a quarter a window), up to ``max_interval``: the operator's
+bound on how old a live chart's newest point may be (the default, 1.5 s, keeps a point's way to
+the server within 2 s). Each uploader waits a random 80-100 % of what it is asked, so that runs
+told at once do not go on sending at once.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ DEFAULT_MAX_INTERVAL = 1.5
 TARGET_LOAD = 0.7
 #: Seconds the load is measured over; the interval changes at most this often.
 WINDOW = 2.0
+#: The most the interval changes in one window, up or down: every run hears the new interval
+#: within a second or so, and a larger step swung the load from idle to saturated and back.
+MAX_STEP = 1.25
 
 
 def machine_busy() -> float:
@@ -79,6 +84,7 @@ class Pacing:
         (then, process, machine), self._since = self._since, self._readings()
         elapsed = self._since[0] - then
         load = max(self._since[1] - process, (self._since[2] - machine) / self._cores) / elapsed
-        # A run's requests fall as its interval grows: the interval that brings the load to target.
-        wanted = self._interval * load / self.target
-        self._interval = min(self.max_interval, max(BASE_INTERVAL, wanted))
+        # A run's requests fall as its interval grows: towards the interval that brings the load
+        # to target, a step at a time.
+        step = min(MAX_STEP, max(1 / MAX_STEP, load / self.target))
+        self._interval = min(self.max_interval, max(BASE_INTERVAL, self._interval * step))

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import sys
 import time
 from collections.abc import Callable
@@ -98,6 +99,16 @@ def _alive(pid: int | None) -> bool:
     return True
 
 
+def paced(own: float, asked: float | None, rng: random.Random) -> float:
+    """The seconds before a live run's next batch: the uploader's ``own`` interval, or the longer one
+    the server ``asked`` for (0, no coalescing, stays 0). An asked interval is shortened by up to a
+    fifth at random: runs that heard it in the same second would otherwise keep sending in the same
+    second, in bursts a busy server queues."""
+    if not own or asked is None or asked <= own:
+        return own
+    return max(own, asked * rng.uniform(0.8, 1.0))
+
+
 class Uploader:
     """Sends one run folder to one server. ``run()`` returns when there is nothing left to do."""
 
@@ -143,6 +154,8 @@ class Uploader:
         self._last_contact = clock()
         self.send_interval = send_interval  # 0: every batch at once (benchmarks compare)
         self._last_batch = float("-inf")  # when records were last sent (coalescing, ``_hold``)
+        self._wait = send_interval  # how long after it the next live batch goes (``paced``)
+        self._random = random.Random()
         self._synced = False  # learned the server's ack since this uploader started
         self._parent_gone_at: float | None = None
         self._artifacts = ArtifactActions(run_dir, client, lambda: self.state)
@@ -377,6 +390,7 @@ class Uploader:
             self._batch_records = len(records) // 2  # over a server limit (keys, size): send less at a time
             return 0, offset
         self._last_batch = self._clock()
+        self._wait = paced(self.send_interval, self.client.send_interval, self._random)
         sent = [r for r in records if r.seq <= ack]
         if any(r.type == RecordType.EXIT for r in sent):
             self._exit_seen = True
@@ -387,19 +401,11 @@ class Uploader:
         acked = [r for r in result.records if r.seq <= ack]
         return len(sent), acked[-1].offset if acked else offset
 
-    def _interval(self) -> float:
-        """The seconds between a live run's batches: ``send_interval``, or the longer interval the
-        server asked for with its last answer (0, no coalescing, stays 0)."""
-        asked = self.client.send_interval
-        if not self.send_interval or asked is None:
-            return self.send_interval
-        return max(self.send_interval, asked)
-
     def _hold(self, records: list[Record], pending: list[Record], end: int) -> bool:
         """Whether a live run's batch waits to be coalesced with the next records: yes within
-        ``_interval()`` of the last batch, unless more than a batch is waiting, half a read's worth
+        ``_wait`` of the last batch, unless more than a batch is waiting, half a read's worth
         is, or the run's exit record is there (``finish()`` waits for it)."""
-        if self._clock() - self._last_batch >= self._interval():
+        if self._clock() - self._last_batch >= self._wait:
             return False  # the first batch after a quiet spell, or the next one while busy
         if len(records) < len(pending) or end - pending[0].offset >= UPLOAD_BATCH_BYTES // 2:
             return False
