@@ -32,7 +32,9 @@ class ServerConfig:
     write_rate_per_user: float = 200.0
     write_burst_seconds: float = 10.0
     #: The longest interval between a live run's batches that a busy server asks its uploader for
-    #: (``server/pacing.py``): how old a live chart's newest point may get. 1.0 turns pacing off.
+    #: (``server/pacing.py``): how old a live chart's newest point may get. 1.5 s: with the
+    #: uploader's 0.2 s polls and an answer's latency, a logged point is on the server within 2 s.
+    #: 1.0 turns pacing off.
     max_send_interval: float = 1.5
     #: How often an open event stream checks that its client may still read it (it also checks at
     #: once when this server hears that a key was revoked, a session ended or a member removed).

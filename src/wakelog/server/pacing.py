@@ -1,9 +1,9 @@
 """Live pacing: how often a busy server asks each live run's uploader to send.
 
-A live request costs the server about the same whatever rows it carries: its work is per key (a
-summary, a staged row, a tail lookup), so a 50-key request of 40 rows costs what one of 10 does
-(docs/benchmarks.md). A busy server therefore holds more live runs by asking each for fewer,
-larger batches. An uploader sends a live run's batches at most once per ``SEND_INTERVAL`` (1 s);
+Much of a live request's cost to the server is per key, not per row (a summary, a staged row, a
+tail lookup for each key): a batch of more rows costs less per row, and a busy server holds more
+live runs by asking each for fewer, larger batches (rows per server core went 2.7× from 1 s to 5 s
+apart: docs/benchmarks.md). An uploader sends a live run's batches at most once per ``SEND_INTERVAL`` (1 s);
 an ingest answer with ``"interval"`` asks for that many seconds instead, until an answer without
 it (``transport/uploader.py``). A run's exit record still goes at once.
 
@@ -27,9 +27,6 @@ import psutil
 
 #: The uploader's own interval (``transport.uploader.SEND_INTERVAL``): never asked for less.
 BASE_INTERVAL = 1.0
-#: The default longest interval asked for: with the uploader's 0.2 s polls and an answer's
-#: latency, a logged point is on the server within 2 s.
-DEFAULT_MAX_INTERVAL = 1.5
 #: The load above which runs are asked to send less often: a process's share of a core, or the
 #: machine's busy share (docs/deploy.md: add replicas or workers above ~70 %).
 TARGET_LOAD = 0.7
@@ -51,7 +48,7 @@ class Pacing:
 
     def __init__(
         self,
-        max_interval: float = DEFAULT_MAX_INTERVAL,
+        max_interval: float,
         *,
         target: float = TARGET_LOAD,
         window: float = WINDOW,
