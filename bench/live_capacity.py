@@ -24,9 +24,9 @@ was due to its answer (p50, p99, max), and the p99 age of a batch's oldest row w
 A run's next request waits for its previous answer, as the uploader's does, so a server that falls
 behind shows as rows growing older. "held": every request answered 200, latency p99 ≤ 250 ms and
 rows answered within 2 s (p99), or within half a second more than ``--max-send-interval`` where
-that is longer (the freshness the operator chose); the mean interval the server asked for is
-shown. The last line projects the server cores 1,000 runs need at the CPU per run of the largest
-count held.
+that is longer (the freshness the operator chose); the runs' mean wait between batches (as the
+server asked) is shown. The last line projects the server cores 1,000 runs need at the CPU per
+run of the largest count held.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ import psutil
 
 from server_ingest import start_server
 from small_ingest import key_names, opening_records
+from wakelog.server.pacing import machine_busy
 from wakelog.transport.uploader import SEND_INTERVAL, paced
 
 STEPS_PER_SECOND = 10
@@ -98,7 +99,7 @@ class Tally:
     answered: int = 0  # requests
     rows: int = 0
     failed: list[str] = field(default_factory=list)
-    intervals: list[float] = field(default_factory=list)  # s the server asked for, per answer (after warm-up)
+    intervals: list[float] = field(default_factory=list)  # s waited as asked, per answer (after warm-up)
 
 
 class Connection:
@@ -192,12 +193,6 @@ def cpu_of(process: psutil.Process, children: bool = True) -> float:
     return total
 
 
-def box_cpu() -> float:
-    """CPU seconds the whole machine has spent busy."""
-    times = psutil.cpu_times()
-    return sum(getattr(times, name, 0.0) for name in ("user", "nice", "system", "irq", "softirq"))
-
-
 async def measure(
     port: int, key: str, server: psutil.Process, runs: int, offset: int, args: argparse.Namespace
 ) -> dict[str, Any]:
@@ -214,10 +209,10 @@ async def measure(
         for index, (connection, made) in enumerate(zip(connections, runs_made, strict=True))
     ]
     await asyncio.sleep(max(0.0, start + WARM_UP - loop.time()))
-    marks = (loop.time(), cpu_of(server), box_cpu(), cpu_of(me, children=False))  # the server is a child
+    marks = (loop.time(), cpu_of(server), machine_busy(), cpu_of(me, children=False))  # the server is a child
     answered, rows = tally.answered, tally.rows
     await asyncio.sleep(max(0.0, start + args.seconds - loop.time()))
-    ends = (loop.time(), cpu_of(server), box_cpu(), cpu_of(me, children=False))
+    ends = (loop.time(), cpu_of(server), machine_busy(), cpu_of(me, children=False))
     answered, rows = tally.answered - answered, tally.rows - rows
     await asyncio.wait_for(asyncio.gather(*tasks), timeout=args.seconds + 120)
     wall = ends[0] - marks[0]
@@ -262,7 +257,7 @@ def report(row: dict[str, Any], keys: int) -> None:
         f"request); box less the load generator {row['box_cores']:.2f} cores (generator "
         f"{row['client_cores']:.2f}); latency p50 {latency[0]:.0f} / p99 {latency[1]:.0f} / max "
         f"{latency[2]:.0f} ms; a row's age when answered p99 {age[1]:.2f} s (of {row['fresh']:g}); "
-        f"interval asked {row['interval']:.2f} s — " + ("held" if held(row) else f"NOT held{failed}")
+        f"mean wait {row['interval']:.2f} s — " + ("held" if held(row) else f"NOT held{failed}")
     )
 
 

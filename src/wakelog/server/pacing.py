@@ -19,7 +19,6 @@ told at once do not go on sending at once.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 
@@ -40,11 +39,12 @@ MAX_STEP = 1.25
 def machine_busy() -> float:
     """CPU seconds the whole machine has spent busy, summed over its cores."""
     times = psutil.cpu_times()
-    return sum(getattr(times, name, 0.0) for name in ("user", "nice", "system", "irq", "softirq", "steal"))
+    return sum(getattr(times, name, 0.0) for name in ("user", "nice", "system", "irq", "softirq"))
 
 
 class Pacing:
-    """The send interval to ask live runs for, from this process's and the machine's load."""
+    """The send interval to ask live runs for, from this process's and the machine's load. Asked
+    on the event loop only (the ingest route), so it keeps no lock."""
 
     def __init__(
         self,
@@ -63,24 +63,21 @@ class Pacing:
         self._clock, self._process_cpu, self._machine_cpu = clock, process_cpu, machine_cpu
         self._cores = cores or psutil.cpu_count() or 1
         self._interval = BASE_INTERVAL
-        self._lock = threading.Lock()
-        self._since = self._readings()
+        self._since = self._readings()  # (clock, process CPU, machine CPU) when the window began
 
     def interval(self) -> float | None:
         """The seconds to ask a live run to wait between batches; None: the uploader's own."""
         if self.max_interval > BASE_INTERVAL and self._clock() - self._since[0] >= self.window:
-            with self._lock:
-                if self._clock() - self._since[0] >= self.window:  # not measured by another thread
-                    self._measure()
+            self._measure()
         return self._interval if self._interval > BASE_INTERVAL else None
 
     def _readings(self) -> tuple[float, float, float]:
         return self._clock(), self._process_cpu(), self._machine_cpu()
 
     def _measure(self) -> None:
-        (then, process, machine), self._since = self._since, self._readings()
-        elapsed = self._since[0] - then
-        load = max(self._since[1] - process, (self._since[2] - machine) / self._cores) / elapsed
+        then, process_then, machine_then = self._since
+        now, process, machine = self._since = self._readings()
+        load = max(process - process_then, (machine - machine_then) / self._cores) / (now - then)
         # A run's requests fall as its interval grows: towards the interval that brings the load
         # to target, a step at a time.
         step = min(MAX_STEP, max(1 / MAX_STEP, load / self.target))
