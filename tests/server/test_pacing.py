@@ -7,13 +7,15 @@ whatever rows it carries), all in the ``FakeClock``'s time.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from tests.harness import FakeClock, InProcessServer
 from tests.server.conftest import post_records
-from wakelog.server.pacing import BASE_INTERVAL, TARGET_LOAD, WINDOW, Pacing
+from wakelog._cgroup import Cgroups
+from wakelog.server.pacing import BASE_INTERVAL, TARGET_LOAD, WINDOW, Pacing, shared_cpu
 
 
 class Load:
@@ -130,3 +132,46 @@ def test_the_ingest_answer_carries_the_interval_while_the_server_is_busy(tmp_pat
             clock.sleep(WINDOW)
             post_records(client, run, []).json()
         assert "interval" not in post_records(client, run, rows[10:]).json()
+
+
+def test_a_container_is_paced_by_its_cpu_quota_not_the_hosts_cores(tmp_path: Path) -> None:
+    """A container limited to half a core on a many-core host: its cgroup's CPU, not the host's."""
+    root = tmp_path / "cgroup"
+    root.mkdir()
+    (root / "cpu.max").write_text("50000 100000\n")
+    (tmp_path / "membership").write_text("0::/system.slice/docker-abc.scope\n")
+    cgroups = Cgroups(root=root, membership=tmp_path / "membership")
+    used = {"usec": 0}
+
+    def spend(seconds: float) -> None:  # the container's processes at 0.4 of a core
+        used["usec"] += round(seconds * 0.4e6)
+        (root / "cpu.stat").write_text(f"usage_usec {used['usec']}\nuser_usec 0\n")
+
+    spend(0)
+    busy, cores = shared_cpu(cgroups)
+    assert cores == 0.5
+    clock = FakeClock()
+    pacing = Pacing(3.0, clock=clock, process_cpu=lambda: 0.0, machine_cpu=busy, cores=cores)
+    for _ in range(10):
+        clock.sleep(WINDOW)
+        spend(WINDOW)
+        asked = pacing.interval()
+    assert asked is not None and asked > BASE_INTERVAL  # 0.8 of its quota: above the target
+
+
+def test_a_process_under_a_quota_below_a_core_counts_its_share_of_the_quota() -> None:
+    clock = FakeClock()
+    used = {"cpu": 0.0}
+    pacing = Pacing(3.0, clock=clock, process_cpu=lambda: used["cpu"], machine_cpu=lambda: 0.0, cores=0.5)
+    for _ in range(10):
+        clock.sleep(WINDOW)
+        used["cpu"] += 0.4 * WINDOW  # 0.4 of a core: 0.8 of all it may use
+        asked = pacing.interval()
+    assert asked is not None and asked > BASE_INTERVAL
+
+
+def test_without_a_quota_the_machine_is_the_cpus_this_process_may_run_on() -> None:
+    busy, cores = shared_cpu(Cgroups(membership=Path("/nonexistent")))
+    assert cores == len(os.sched_getaffinity(0))
+    first = busy()
+    assert 0 < first <= busy()

@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from wakelog._cgroup import Cgroups, read_text
 from wakelog._threads import start_background
 
 __all__ = ["SystemMonitor", "disk_token", "effective_cpu_count"]
@@ -31,7 +32,6 @@ _log = logging.getLogger(__name__)
 
 _MB = 1024.0 * 1024.0
 _GB = 1024.0 * 1024.0 * 1024.0
-_CGROUP_ROOT = Path("/sys/fs/cgroup")
 _MIN_INTERVAL = 0.05
 _FIRST_SAMPLE_MAX_DELAY = 2.0
 _MIN_RATE_WINDOW = 0.05
@@ -46,62 +46,6 @@ def disk_token(path: str) -> str:
     return _UNSAFE.sub("_", stripped).strip("_") or "root"
 
 
-def _read_text(path: Path) -> str | None:
-    try:
-        return path.read_text().strip()
-    except OSError:
-        return None
-
-
-def _cgroup_dirs(controller: str) -> list[tuple[int, Path]]:
-    """Directories of this process's cgroup and its ancestors, innermost first, with the cgroup version.
-
-    Inside a container the cgroup path in /proc/self/cgroup often does not exist under the mount (the
-    container's own cgroup is mounted at the root), so the mount root is always the last candidate.
-    """
-    text = _read_text(Path("/proc/self/cgroup")) or ""
-    found: list[tuple[int, Path]] = []
-    for line in text.splitlines():
-        parts = line.split(":", 2)
-        if len(parts) != 3:
-            continue
-        hid, controllers, rel = parts
-        if hid == "0" and controllers == "":
-            version, base = 2, _CGROUP_ROOT
-        elif controller in controllers.split(","):
-            version, base = 1, _CGROUP_ROOT / controller
-        else:
-            continue
-        rel_parts = [p for p in rel.split("/") if p and p != ".."]
-        for n in range(len(rel_parts), -1, -1):
-            d = base.joinpath(*rel_parts[:n])
-            if d.is_dir():
-                found.append((version, d))
-    return found
-
-
-def _cgroup_cpu_limit() -> float | None:
-    """CPU quota of this cgroup (or an ancestor) in cores; None when unlimited or unknown."""
-    best: float | None = None
-    for version, d in _cgroup_dirs("cpu"):
-        quota = period = None
-        if version == 2:
-            text = _read_text(d / "cpu.max")
-            if text:
-                q, _, p = text.partition(" ")
-                if q != "max":
-                    quota, period = float(q), float(p or 100000)
-        else:
-            q1 = _read_text(d / "cpu.cfs_quota_us")
-            p1 = _read_text(d / "cpu.cfs_period_us")
-            if q1 and p1 and int(q1) > 0:
-                quota, period = float(q1), float(p1)
-        if quota and period:
-            cores = quota / period
-            best = cores if best is None else min(best, cores)
-    return best
-
-
 def effective_cpu_count() -> float:
     """CPUs this process may use: logical CPUs, narrowed by CPU affinity and by a cgroup CPU quota.
 
@@ -113,11 +57,11 @@ def effective_cpu_count() -> float:
     except (AttributeError, OSError):
         pass
     try:
-        quota = _cgroup_cpu_limit()
+        quota = Cgroups().cpu_quota()
     except Exception:
         quota = None
-    if quota:
-        n = min(n, quota)
+    if quota is not None:
+        n = min(n, quota.cores)
     return max(n, 0.01)
 
 
@@ -132,8 +76,8 @@ class _CgroupMemory:
         self.limit: float | None = None
         self._dir: Path | None = None
         self._version = 0
-        for version, d in _cgroup_dirs("memory"):
-            raw = _read_text(d / ("memory.max" if version == 2 else "memory.limit_in_bytes"))
+        for version, d in Cgroups().dirs("memory"):
+            raw = read_text(d / ("memory.max" if version == 2 else "memory.limit_in_bytes"))
             if not raw or raw == "max":
                 continue
             try:
@@ -147,11 +91,11 @@ class _CgroupMemory:
         if self._dir is None:
             return None
         v2 = self._version == 2
-        raw = _read_text(self._dir / ("memory.current" if v2 else "memory.usage_in_bytes"))
+        raw = read_text(self._dir / ("memory.current" if v2 else "memory.usage_in_bytes"))
         if raw is None:
             return None
         usage = float(raw)
-        stat = _read_text(self._dir / "memory.stat") or ""
+        stat = read_text(self._dir / "memory.stat") or ""
         key = "inactive_file" if v2 else "total_inactive_file"
         for line in stat.splitlines():
             name, _, value = line.partition(" ")

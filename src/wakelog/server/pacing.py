@@ -9,7 +9,9 @@ it (``transport/uploader.py``). A run's exit record still goes at once.
 
 The interval follows the load: the CPU this process used over the last ``window`` seconds (a
 process serves at most about one core: its Python holds the GIL) or the share of the machine's
-CPU that was busy (PostgreSQL's backends, other workers), whichever is higher. Below ``target``
+CPU that was busy (PostgreSQL's backends, other workers), whichever is higher. The machine is what
+the process may run on: its container's CPU quota, read from its cgroup (the host's ``/proc/stat``
+counts cores the container may not use), else the CPUs its affinity allows. Below ``target``
 the uploaders keep their own interval; above it the interval grows in proportion, as the requests
 a run sends fall with it (by at most a quarter a window), up to ``max_interval``: the operator's
 bound on how old a live chart's newest point may be (the default, 1.5 s, keeps a point's way to
@@ -19,10 +21,14 @@ told at once do not go on sending at once.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
+from typing import Any
 
 import psutil
+
+from wakelog._cgroup import Cgroups
 
 #: The uploader's own interval (``transport.uploader.SEND_INTERVAL``): never asked for less.
 BASE_INTERVAL = 1.0
@@ -38,8 +44,31 @@ MAX_STEP = 1.25
 
 def machine_busy() -> float:
     """CPU seconds the whole machine has spent busy, summed over its cores."""
-    times = psutil.cpu_times()
+    return _busy(psutil.cpu_times())
+
+
+def _busy(times: Any) -> float:
     return sum(getattr(times, name, 0.0) for name in ("user", "nice", "system", "irq", "softirq"))
+
+
+def shared_cpu(cgroups: Cgroups | None = None) -> tuple[Callable[[], float], float]:
+    """The CPU this process shares with the rest of its machine, as (a reader of its busy CPU
+    seconds so far, its cores): its cgroup's when that has a CPU quota (a container's limit), else
+    the CPUs this process's affinity allows (all of the machine's unless pinned)."""
+    cgroups = cgroups or Cgroups()
+    quota = cgroups.cpu_quota()
+    if quota is not None and cgroups.cpu_used(quota) is not None:
+        return lambda: cgroups.cpu_used(quota) or 0.0, quota.cores
+    every = psutil.cpu_count() or 1
+    allowed = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if not allowed or len(allowed) >= every:
+        return machine_busy, every
+
+    def allowed_busy() -> float:
+        per_cpu = psutil.cpu_times(percpu=True)
+        return sum(_busy(per_cpu[cpu]) for cpu in allowed if cpu < len(per_cpu))
+
+    return allowed_busy, len(allowed)
 
 
 class Pacing:
@@ -54,14 +83,18 @@ class Pacing:
         window: float = WINDOW,
         clock: Callable[[], float] = time.monotonic,
         process_cpu: Callable[[], float] = time.process_time,
-        machine_cpu: Callable[[], float] = machine_busy,
-        cores: int | None = None,
+        machine_cpu: Callable[[], float] | None = None,
+        cores: float | None = None,
     ) -> None:
         if max_interval < BASE_INTERVAL:
             raise ValueError(f"the longest send interval is {BASE_INTERVAL:g} s or more: {max_interval:g}")
         self.max_interval, self.target, self.window = max_interval, target, window
+        if machine_cpu is None:
+            machine_cpu, shared = shared_cpu()
+            cores = cores or shared
         self._clock, self._process_cpu, self._machine_cpu = clock, process_cpu, machine_cpu
         self._cores = cores or psutil.cpu_count() or 1
+        self._process_cores = min(1.0, self._cores)  # under a quota below a core, all it may use
         self._interval = BASE_INTERVAL
         self._since = self._readings()  # (clock, process CPU, machine CPU) when the window began
 
@@ -77,7 +110,8 @@ class Pacing:
     def _measure(self) -> None:
         then, process_then, machine_then = self._since
         now, process, machine = self._since = self._readings()
-        load = max(process - process_then, (machine - machine_then) / self._cores) / (now - then)
+        shares = ((process - process_then) / self._process_cores, (machine - machine_then) / self._cores)
+        load = max(shares) / (now - then)
         # A run's requests fall as its interval grows: towards the interval that brings the load
         # to target, a step at a time.
         step = min(MAX_STEP, max(1 / MAX_STEP, load / self.target))
