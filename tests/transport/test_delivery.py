@@ -213,6 +213,32 @@ def test_file_upload_retries_back_off_and_are_bounded(server: InProcessServer, t
     _backs_off(clock.slept, 2.0)
 
 
+def test_an_upload_staged_whole_but_never_published_is_published_on_resume(
+    server: InProcessServer, tmp_path: Path
+) -> None:
+    """The server stopped (kill -9) after staging the last chunk, before publishing the content:
+    every byte is there, the content is not. The resumed upload publishes it with an empty last
+    chunk, and the file attaches (it had been refused as missing, which stopped the run's upload)."""
+    content = os.urandom(5000)
+    path = tmp_path / "requirements.txt"
+    path.write_bytes(content)
+    sha256 = hashlib.sha256(content).hexdigest()
+    blob = f"/api/v1/runs/{RUN}/blobs/{sha256}"
+    with server.client() as http:  # every byte staged, under a total the content never reaches
+        staged = http.put(blob, params={"offset": 0, "total": len(content) + 1}, content=content)
+        assert staged.json() == {"received": len(content), "complete": False}
+        assert http.get(blob).json() == {"complete": False, "received": len(content)}
+    client = ServerClient(server.base_url, server.key, transport=server.transport())
+    try:
+        assert client.upload_file(RUN, path) == (sha256, len(content))
+        assert client.attach_files(RUN, [{"name": path.name, "sha256": sha256, "size": len(content)}]) == []
+    finally:
+        client.close()
+    with server.client() as http:
+        assert http.get(blob).json()["complete"] is True
+        assert http.get(f"/api/v1/runs/{RUN}/files/{path.name}").content == content
+
+
 def test_the_uploader_backs_off_with_jitter(server: InProcessServer, tmp_path: Path) -> None:
     run_dir = record_offline_run(tmp_path, steps=3, project="gaps")
     uploader = uploader_module.Uploader(

@@ -251,11 +251,15 @@ class ServerClient:
     ) -> None:
         blob = f"/api/v1/runs/{run_path}/blobs/{sha256}"
         status = self._request("GET", blob).json()
-        offset = size if status.get("complete") else int(status.get("received", 0))
+        complete = bool(status.get("complete"))
+        offset = size if complete else int(status.get("received", 0))
         with open(path, "rb") as f:
-            f.seek(offset)
-            while offset < size or size == 0:
+            # At least one PUT until the server says complete: every byte may be staged already
+            # (the server stopped between the last chunk and publishing it), and then an empty
+            # last chunk publishes the content.
+            while not complete:
                 length = min(UPLOAD_CHUNK, size - offset)
+                f.seek(offset)
                 result = self._request(
                     "PUT",
                     blob,
@@ -263,12 +267,12 @@ class ServerClient:
                     content=_pieces(f, length),
                     headers={"Content-Length": str(length)},
                 ).json()
-                offset = int(result["received"])
+                received, complete = int(result["received"]), bool(result.get("complete"))
                 if progress:
                     progress(length)
-                if size == 0 or result.get("complete"):
-                    break
-                f.seek(offset)
+                if not complete and length == 0 and received == offset:
+                    raise RetryableError(f"the server did not complete the upload of {path.name}")
+                offset = received
 
     def upload_whole(self, run_path: str, contents: list[tuple[str, bytes]]) -> None:
         """Upload small contents (sha256, bytes) whole in one request; the server checks each
