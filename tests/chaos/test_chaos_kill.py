@@ -110,7 +110,8 @@ def test_server_killed_at_random_points_of_a_live_stream_gets_every_point_once(
         end_uploaders(work)
     assert proc.returncode == 0, err
     state = SyncState.load(run_dir)
-    assert state.complete and state.acked_seq == read_runlog(find_runlog(run_dir)).records[-1].seq
+    last = read_runlog(find_runlog(run_dir)).records[-1].seq
+    assert state.complete and state.acked_seq == last, (state.error, err, killable_server.log.read_text())
     assert_exactly_once(killable_server, out.split()[-1], VALUES, steps)
 
 
