@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from wakelog._cgroup import Cgroups
+from wakelog._cgroup import Cgroups, CpuQuota
 
 
 def tree(tmp_path: Path, membership: str, files: dict[str, str]) -> Cgroups:
@@ -22,20 +22,48 @@ def tree(tmp_path: Path, membership: str, files: dict[str, str]) -> Cgroups:
     return Cgroups(root=root, membership=tmp_path / "membership")
 
 
-def test_a_version_2_quota_and_the_cpu_its_cgroup_used(tmp_path: Path) -> None:
-    cgroups = tree(
-        tmp_path,
-        "0::/kubepods/pod7/ctr",
-        {
-            "kubepods/pod7/ctr/cpu.max": "150000 100000",
-            "kubepods/pod7/ctr/cpu.stat": "usage_usec 2500000\nuser_usec 2000000\nsystem_usec 500000",
-            "cpu.max": "max 100000",
-        },
-    )
+@pytest.mark.parametrize(
+    ("membership", "files", "cores", "version", "directory", "used"),
+    [
+        (  # Kubernetes on cgroup v2: the container's cgroup under the pod's
+            "0::/kubepods/pod7/ctr",
+            {
+                "kubepods/pod7/ctr/cpu.max": "150000 100000",
+                "kubepods/pod7/ctr/cpu.stat": "usage_usec 2500000\nuser_usec 2000000\nsystem_usec 500000",
+                "cpu.max": "max 100000",
+            },
+            1.5,
+            2,
+            "kubepods/pod7/ctr",
+            2.5,
+        ),
+        (  # Docker on cgroup v1: cpu and cpuacct mounted together
+            "12:memory:/docker/abc\n4:cpu,cpuacct:/docker/abc\n1:name=systemd:/docker/abc",
+            {
+                "cpu/docker/abc/cpu.cfs_quota_us": "50000",
+                "cpu/docker/abc/cpu.cfs_period_us": "100000",
+                "cpu/docker/abc/cpuacct.usage": "1250000000",
+            },
+            0.5,
+            1,
+            "cpu/docker/abc",
+            1.25,
+        ),
+    ],
+)
+def test_a_quota_and_the_cpu_its_cgroup_used(
+    tmp_path: Path,
+    membership: str,
+    files: dict[str, str],
+    cores: float,
+    version: int,
+    directory: str,
+    used: float,
+) -> None:
+    cgroups = tree(tmp_path, membership, files)
     quota = cgroups.cpu_quota()
-    assert quota is not None and quota.cores == 1.5 and quota.version == 2
-    assert quota.directory == cgroups.root / "kubepods/pod7/ctr"
-    assert cgroups.cpu_used(quota) == 2.5
+    assert quota == CpuQuota(cores, version, cgroups.root / directory)
+    assert cgroups.cpu_used(quota) == used
 
 
 def test_a_container_sees_its_own_cgroup_at_the_mount_root(tmp_path: Path) -> None:
@@ -53,21 +81,6 @@ def test_the_tightest_quota_of_the_cgroup_and_its_ancestors_wins(tmp_path: Path)
     )
     quota = cgroups.cpu_quota()
     assert quota is not None and quota.cores == 1.0 and quota.directory == cgroups.root / "job"
-
-
-def test_a_version_1_quota_and_its_cpuacct_usage(tmp_path: Path) -> None:
-    cgroups = tree(
-        tmp_path,
-        "12:memory:/docker/abc\n4:cpu,cpuacct:/docker/abc\n1:name=systemd:/docker/abc",
-        {
-            "cpu/docker/abc/cpu.cfs_quota_us": "50000",
-            "cpu/docker/abc/cpu.cfs_period_us": "100000",
-            "cpu/docker/abc/cpuacct.usage": "1250000000",
-        },
-    )
-    quota = cgroups.cpu_quota()
-    assert quota is not None and quota.cores == 0.5 and quota.version == 1
-    assert cgroups.cpu_used(quota) == 1.25
 
 
 @pytest.mark.parametrize(
