@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from wakelog.runlog import find_runlog, read_runlog
 from wakelog.runlog._format import FRAME_SIZE, HEADER_SIZE
 from wakelog.runlog.syncstate import SyncState
 from wakelog.sdk._uploader import UploaderHandle
+from wakelog.server.expiry import collect
 from wakelog.transport import client as client_module
 from wakelog.transport import uploader as uploader_module
 from wakelog.transport.client import RetryableError, ServerClient
@@ -237,6 +239,38 @@ def test_an_upload_staged_whole_but_never_published_is_published_on_resume(
     with server.client() as http:
         assert http.get(blob).json()["complete"] is True
         assert http.get(f"/api/v1/runs/{RUN}/files/{path.name}").content == content
+
+
+class ExpiryBeforeAttach(Requests):
+    """The server's expiry runs (as if the content were a year old) just before the first attach:
+    the content just uploaded, not yet pointed at by any run file, is deleted."""
+
+    def __init__(self, server: InProcessServer) -> None:
+        super().__init__(server)
+        self.server, self.expired = server, False
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if not self.expired and request.method == "POST" and request.url.path.endswith("/files"):
+            self.expired = True
+            state = self.server.app.state
+            collect(state.db, state.blobs, state.config, now=time.time() + 365 * 86400)
+        return super().handle_request(request)
+
+
+def test_content_expired_before_its_attach_is_uploaded_again(server: InProcessServer, tmp_path: Path) -> None:
+    """The attach answers 409 blob_missing (the server's expiry took the content between upload and
+    attach, as server/expiry.py allows): the uploader uploads it again, the run is not refused."""
+    run_dir = record_offline_run(tmp_path, steps=3, project="expiry")
+    (run_dir / "files" / "notes.txt").write_text("kept")
+    requests = ExpiryBeforeAttach(server)
+    state = upload(server, run_dir, entity="team", transport=requests)
+    assert state.complete and not state.refused
+    attaches = [
+        status for method, path, status in requests.log if method == "POST" and path.endswith("/files")
+    ]
+    assert attaches[0] == 409 and attaches[-1] == 200, requests.log
+    with server.client() as http:
+        assert http.get(f"/api/v1/runs/{state.run_path}/files/notes.txt").text == "kept"
 
 
 def test_the_uploader_backs_off_with_jitter(server: InProcessServer, tmp_path: Path) -> None:

@@ -477,11 +477,23 @@ class Uploader:
             attach.append({"name": name, "sha256": sha256, "size": size})
             uploaded[name] = [info.st_size, info.st_mtime, sha256]
         if attach:
-            for refused in self.client.attach_files(self.state.run_path, attach):
-                self._skip_file(str(refused.get("name")), str(refused.get("detail", "refused")))
+            self._attach(attach)
         if attach or skipped:
             self.state.files.update(uploaded)  # only once attached: a failed attach is retried
             self._save()
+
+    def _attach(self, files: list[dict[str, Any]]) -> None:
+        """Point the run's file names at their uploaded content; names the server refuses are
+        skipped. Content that went between its upload and the attach (the server's expiry took it
+        as unattached: 409 ``blob_missing``) is uploaded again on the next pass, not a refusal."""
+        try:
+            refused_files = self.client.attach_files(self.state.run_path, files)
+        except RejectedError as exc:
+            if exc.code != "blob_missing":
+                raise
+            raise RetryableError(f"{exc}; uploading it again") from exc
+        for refused in refused_files:
+            self._skip_file(str(refused.get("name")), str(refused.get("detail", "refused")))
 
     def _skip_file(self, name: str, reason: str) -> None:
         """A file the server does not take (its name): one warning; it is not tried again until it
