@@ -61,3 +61,11 @@ def test_the_uploader_and_api_client_need_no_server_packages() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert server_side.strip() == ""
+
+
+def test_the_server_loads_no_object_store_client_until_it_uses_a_bucket() -> None:
+    """s3fs (with aiobotocore and aiohttp) takes a quarter of a second to import: a server on a
+    local folder, and every CLI command that imports the server, should not pay it."""
+    code = "import sys, wakelog.server.app; print('s3fs' in sys.modules)"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "False"
