@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import quote
 
-from wakelog.transport.client import UPLOAD_CHUNK, RejectedError, RetryableError, ServerClient
+from wakelog.transport.client import RejectedError, RetryableError, ServerClient
 
 #: How often a version is asked for again after uploading what the server said it misses.
 CREATE_ATTEMPTS = 3
-#: Files up to this size are uploaded whole, up to ``BATCH_FILES`` (and ``UPLOAD_CHUNK`` bytes) a
-#: request: a folder of 10k small files takes 10 requests, not 20k. Bigger ones go in chunks.
+#: Files up to this size are uploaded whole, up to ``BATCH_FILES`` (and the client's
+#: ``upload_chunk`` bytes) a request: a folder of 10k small files takes 10 requests, not 20k.
+#: Bigger ones go in chunks.
 SMALL_FILE = 1024 * 1024
 BATCH_FILES = 1000
 
@@ -81,10 +82,10 @@ class ArtifactClient:
         for sha in missing:
             path = local[sha]
             size = _size(path)
-            if size > SMALL_FILE:
+            if size > min(SMALL_FILE, self.client.upload_chunk):
                 self.client.upload_content(run_path, path, sha, size)
                 continue
-            if batch and (batch_bytes + size > UPLOAD_CHUNK or len(batch) >= BATCH_FILES):
+            if batch and (batch_bytes + size > self.client.upload_chunk or len(batch) >= BATCH_FILES):
                 self.client.upload_whole(run_path, batch)
                 batch, batch_bytes = [], 0
             batch.append((sha, _read(path)))

@@ -4,17 +4,20 @@ Errors are sorted by what the caller should do: ``RetryableError`` (network trou
 try again later; ``SequenceGap`` — resend from ``ack + 1``; ``RejectedError`` (other 4xx) —
 retrying cannot help, tell the user. A chunk of an upload that collides with another upload of the
 same content (``chunk_rejected``: two runs of one user saving the same file at once) is no refusal:
-``upload_file`` asks where the content stands and goes on from there.
+``upload_file`` asks where the content stands and goes on from there. Nor is an upload over a
+body-size limit (413: the server's, or a proxy's in front of it, nginx's ``client_max_body_size``
+being 1 MB unless set): content goes in halved chunks, down to ``MIN_UPLOAD_CHUNK``.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import httpx
 import msgspec
@@ -23,7 +26,11 @@ from wakelog._backoff import Backoff
 from wakelog._version import __version__
 from wakelog.errors import CommError
 
+#: The largest chunk of content one request carries (and the most small contents one
+#: ``upload_whole`` sends together).
 UPLOAD_CHUNK = 8 * 1024 * 1024
+#: The smallest chunk an upload goes down to when requests are refused as too large (413).
+MIN_UPLOAD_CHUNK = 64 * 1024
 STREAM_PIECE = 1024 * 1024
 #: How often one upload goes on after colliding with another of the same content before giving up
 #: for now (a ``RetryableError``: the uploader's next scan tries again).
@@ -34,13 +41,13 @@ MAX_SEND_INTERVAL = 60.0
 _encoder = msgspec.msgpack.Encoder()
 
 
-def _pieces(f: Any, length: int) -> Iterator[bytes]:
+def _pieces(f: BinaryIO, length: int, name: str) -> Iterator[bytes]:
     """The next ``length`` bytes of ``f`` in small pieces: a chunk is streamed, never held whole
     (8 MiB buffers, copied on the way, kept the uploader's memory up by ~150 MB on big files)."""
     while length > 0:
         piece = f.read(min(STREAM_PIECE, length))
         if not piece:
-            raise OSError(f"{f.name} is shorter than when it was hashed")
+            raise OSError(f"{name} is shorter than when it was hashed")
         length -= len(piece)
         yield piece
 
@@ -127,6 +134,9 @@ class ServerClient:
         #: The seconds the server asked to leave between a live run's batches with its last answer
         #: (it is busy: server/pacing.py); None: it asked for nothing.
         self.send_interval: float | None = None
+        #: The largest chunk of content a request carries: halved at each 413 (a body-size limit
+        #: on the way), and kept so for the uploads after it.
+        self.upload_chunk = UPLOAD_CHUNK
         self._http = httpx.Client(
             base_url=self.base_url,
             auth=("api", api_key),
@@ -155,6 +165,13 @@ class ServerClient:
             )
         if response.status_code == 409 and _body(response).get("code") == "sequence_gap":
             raise SequenceGap(int(response.json()["ack"]))
+        if response.status_code == 413:
+            raise RejectedError(
+                413,
+                f"{_detail(response)} (the request was over a body-size limit: the server's, or that of a "
+                "proxy in front of it, such as nginx's client_max_body_size)",
+                _body(response),
+            )
         if response.status_code >= 400:
             raise RejectedError(response.status_code, _detail(response), _body(response))
 
@@ -233,52 +250,98 @@ class ServerClient:
     ) -> None:
         """Upload a file whose sha256 and size are known (``upload_file`` without hashing first);
         the server checks the hash when the upload completes."""
+
+        def source() -> BinaryIO:
+            return path.open("rb")  # closed by ``_send_content``
+
+        self._upload(run_path, source, path.name, sha256, size, progress)
+
+    def _upload(
+        self,
+        run_path: str,
+        source: Callable[[], BinaryIO],
+        name: str,
+        sha256: str,
+        size: int,
+        progress: Callable[[int], None] | None,
+    ) -> None:
+        """Upload the content ``source`` opens, in resumable chunks, going on from where it stands
+        after a collision with another upload of it."""
         backoff = Backoff(0.05, 2.0)
         for _ in range(UPLOAD_RETRIES):
             try:
-                self._send_content(run_path, path, sha256, size, progress)
+                self._send_content(run_path, source, name, sha256, size, progress)
                 return
             except RejectedError as exc:
                 if exc.code != "chunk_rejected":
                     raise
                 self._sleep(backoff.next())
-        raise RetryableError(
-            f"the upload of {path.name} kept colliding with another upload of the same content"
-        )
+        raise RetryableError(f"the upload of {name} kept colliding with another upload of the same content")
 
     def _send_content(
-        self, run_path: str, path: Path, sha256: str, size: int, progress: Callable[[int], None] | None
+        self,
+        run_path: str,
+        source: Callable[[], BinaryIO],
+        name: str,
+        sha256: str,
+        size: int,
+        progress: Callable[[int], None] | None,
     ) -> None:
         blob = f"/api/v1/runs/{run_path}/blobs/{sha256}"
         status = self._request("GET", blob).json()
         complete = bool(status.get("complete"))
         offset = size if complete else int(status.get("received", 0))
-        with open(path, "rb") as f:
+        with source() as f:
             # At least one PUT until the server says complete: every byte may be staged already
             # (the server stopped between the last chunk and publishing it), and then an empty
             # last chunk publishes the content.
             while not complete:
-                length = min(UPLOAD_CHUNK, size - offset)
+                length = min(self.upload_chunk, size - offset)
                 f.seek(offset)
-                result = self._request(
-                    "PUT",
-                    blob,
-                    params={"offset": offset, "total": size},
-                    content=_pieces(f, length),
-                    headers={"Content-Length": str(length)},
-                ).json()
+                try:
+                    result = self._request(
+                        "PUT",
+                        blob,
+                        params={"offset": offset, "total": size},
+                        content=_pieces(f, length, name),
+                        headers={"Content-Length": str(length)},
+                    ).json()
+                except RejectedError as exc:
+                    if not self._smaller_chunks(exc, length):
+                        raise
+                    continue  # the same offset in a smaller chunk: a refused body stored nothing
                 received, complete = int(result["received"]), bool(result.get("complete"))
                 if progress:
                     progress(length)
                 if not complete and length == 0 and received == offset:
-                    raise RetryableError(f"the server did not complete the upload of {path.name}")
+                    raise RetryableError(f"the server did not complete the upload of {name}")
                 offset = received
+
+    def _smaller_chunks(self, exc: RejectedError, sent: int) -> bool:
+        """Whether a request of ``sent`` bytes was refused as too large (413) and uploads can go in
+        smaller chunks: then they do from now on, half of ``sent`` (``MIN_UPLOAD_CHUNK`` at least)."""
+        if exc.status != 413 or sent <= MIN_UPLOAD_CHUNK:
+            return False
+        self.upload_chunk = max(MIN_UPLOAD_CHUNK, min(self.upload_chunk, sent // 2))
+        return True
 
     def upload_whole(self, run_path: str, contents: list[tuple[str, bytes]]) -> None:
         """Upload small contents (sha256, bytes) whole in one request; the server checks each
-        against its hash and refuses the request (nothing recorded) if one does not match."""
+        against its hash and refuses the request (nothing recorded) if one does not match. Refused
+        as too large (413), they go in two halves, and a content alone in chunks."""
         body = b"".join(bytes.fromhex(sha) + len(data).to_bytes(8, "big") + data for sha, data in contents)
-        self._request("POST", f"/api/v1/runs/{run_path}/blobs", content=body)
+        try:
+            self._request("POST", f"/api/v1/runs/{run_path}/blobs", content=body)
+        except RejectedError as exc:
+            if not self._smaller_chunks(exc, len(body)):
+                raise
+            if len(contents) == 1:
+                sha256, data = contents[0]
+                self._upload(run_path, lambda: io.BytesIO(data), sha256[:12], sha256, len(data), None)
+                return
+            half = len(contents) // 2
+            self.upload_whole(run_path, contents[:half])
+            self.upload_whole(run_path, contents[half:])
 
     def attach_files(self, run_path: str, files: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Point run file names at uploaded content; returns the files the server refused
