@@ -21,6 +21,7 @@ import json
 import os
 import queue
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator
@@ -368,3 +369,46 @@ class CountingTransport(httpx.BaseTransport):
 
     def count(self, method: str, part: str) -> int:
         return sum(1 for m, path in self.requests if m == method and part in path)
+
+
+@contextlib.contextmanager
+def nginx_in_front(
+    server: InProcessServer, folder: Path, tls: tuple[Path, Path] | None = None
+) -> Iterator[str]:
+    """nginx as installed in front of ``server`` (its settings nginx's defaults: a body limit of
+    1 MB), stopped on exit; yields its URL. ``tls`` (a certificate and its key): it serves HTTPS."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    temp = " ".join(
+        f"{kind}_temp_path {folder / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    listen = f"listen 127.0.0.1:{port}" + (
+        f" ssl; ssl_certificate {tls[0]}; ssl_certificate_key {tls[1]}" if tls else ""
+    )
+    (folder / "nginx.conf").write_text(
+        # ``user`` lets a root nginx's worker read the test's private folders (ignored when not root)
+        f"daemon off; user root; worker_processes 1; pid {folder / 'nginx.pid'};\n"
+        f"error_log {folder / 'error.log'} warn; events {{ worker_connections 64; }}\n"
+        f"http {{ access_log off; {temp}\n"
+        f"  server {{ {listen};\n"
+        f"    location / {{ proxy_pass {server.url}; proxy_http_version 1.1; }} }} }}\n"
+    )
+    binary = "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else "nginx"
+    conf, log = folder / "nginx.conf", folder / "error.log"
+    proc = subprocess.Popen([binary, "-p", str(folder), "-c", str(conf), "-e", str(log)])
+    url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: _listening(port) or proc.poll() is not None, timeout=20, what="nginx to listen")
+        if proc.poll() is not None:
+            raise RuntimeError(f"nginx exited: {log.read_text() if log.exists() else ''}")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0

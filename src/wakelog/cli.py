@@ -225,7 +225,10 @@ def _client(host: str | None):
     key = api_key_for(base_url)
     if not key:
         _fail(Error(f"no API key for {base_url}: run `wakelog login --host {base_url}` first"))
-    return ServerClient(base_url, key)
+    try:
+        return ServerClient(base_url, key)
+    except ValueError as exc:  # a CA bundle variable naming no bundle (wakelog/_tls.py)
+        _fail(exc)
 
 
 @main.group("import")

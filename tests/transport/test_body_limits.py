@@ -4,18 +4,15 @@ halves the chunks, down to ``MIN_UPLOAD_CHUNK``; below that the upload stops and
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.harness import InProcessServer, record_offline_run, upload, wait_until
-from tests.server.conftest import free_port
+from tests.harness import InProcessServer, nginx_in_front, record_offline_run, upload
 from wakelog.transport import uploader as uploader_module
 from wakelog.transport.client import MIN_UPLOAD_CHUNK, UPLOAD_CHUNK, ServerClient
 
@@ -107,42 +104,8 @@ def test_a_limit_below_the_smallest_chunk_stops_the_upload_and_names_it(tmp_path
 def behind_nginx(tmp_path: Path) -> Iterator[tuple[InProcessServer, str]]:
     """A server (its own limit, 64 MiB) behind nginx as installed, nginx's body limit left at its
     default (1 MB); the server and nginx's URL."""
-    with InProcessServer(tmp_path / "server") as server, _nginx(server, tmp_path) as url:
+    with InProcessServer(tmp_path / "server") as server, nginx_in_front(server, tmp_path / "nginx") as url:
         yield server, url
-
-
-@contextlib.contextmanager
-def _nginx(server: InProcessServer, tmp_path: Path) -> Iterator[str]:
-    here, port = tmp_path / "nginx", free_port()
-    here.mkdir()
-    temp = " ".join(
-        f"{kind}_temp_path {here / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    (here / "nginx.conf").write_text(
-        f"daemon off; user root; worker_processes 1; pid {here / 'nginx.pid'};\n"
-        f"error_log {here / 'error.log'} warn; events {{ worker_connections 64; }}\n"
-        f"http {{ access_log off; {temp}\n"
-        f"  server {{ listen 127.0.0.1:{port};\n"
-        f"    location / {{ proxy_pass {server.url}; proxy_http_version 1.1; }} }} }}\n"
-    )
-    binary = "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else "nginx"
-    proc = subprocess.Popen(
-        [binary, "-p", str(here), "-c", str(here / "nginx.conf"), "-e", str(here / "error.log")]
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until(lambda: _answers(url), timeout=20, what=f"nginx to start ({here / 'error.log'})")
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def test_files_pass_a_proxy_at_its_default_body_limit(

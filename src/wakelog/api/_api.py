@@ -15,6 +15,7 @@ import msgspec
 import numpy as np
 
 from wakelog._names import check_file_name
+from wakelog._tls import verify
 from wakelog.api._filters import mongo_to_filter, order_text
 from wakelog.errors import CommError, UsageError
 
@@ -75,6 +76,7 @@ class Api:
             auth=("api", key) if key else None,
             timeout=timeout or 60.0,
             follow_redirects=False,
+            verify=verify(base_url),
         )
         self._viewer: str | None = None
         self._user: User | None = None

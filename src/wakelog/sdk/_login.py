@@ -157,10 +157,16 @@ def verify_key(host: str, key: str, timeout: float = 5.0) -> tuple[bool | None, 
         import httpx
     except ImportError:
         return None, "httpx is not installed"
+    from wakelog._tls import verify
+
     try:
-        response = httpx.get(f"{_normal_host(host)}/api/v1/auth/me", auth=("api", key), timeout=timeout)
+        response = httpx.get(
+            f"{_normal_host(host)}/api/v1/auth/me", auth=("api", key), timeout=timeout, verify=verify(host)
+        )
     except httpx.HTTPError as exc:
         return None, f"cannot reach it: {exc}"
+    except ValueError as exc:  # a CA bundle variable naming no bundle
+        return None, str(exc)
     if response.status_code == 200:
         try:
             username = response.json().get("username")

@@ -140,6 +140,16 @@ def start_uploader(settings: Settings, run_dir: Path, *, run_id: str, project: s
             RuntimeWarning,
         )
         return None
+    from wakelog._tls import verify
+
+    try:
+        verify(base_url)  # what the uploader's connections will trust: a bad setting is said here, once
+    except ValueError as exc:
+        warn(
+            f"wakelog: {exc}; run {run_id} is recorded locally only: fix it, then `wakelog sync {run_dir}`",
+            RuntimeWarning,
+        )
+        return None
     try:
         return UploaderHandle.start(
             run_dir,

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import httpx
 
+from wakelog._tls import verify
 from wakelog._version import __version__
 from wakelog.errors import CommError, UsageError
 
@@ -70,6 +71,7 @@ class SweepClient:
             timeout=30.0,
             headers={"User-Agent": f"wakelog/{__version__}"},
             transport=transport,
+            verify=verify(self.base_url),
         )
 
     def close(self) -> None:

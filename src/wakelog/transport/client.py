@@ -23,6 +23,7 @@ import httpx
 import msgspec
 
 from wakelog._backoff import Backoff
+from wakelog._tls import verify
 from wakelog._version import __version__
 from wakelog.errors import CommError
 
@@ -143,6 +144,7 @@ class ServerClient:
             timeout=timeout,
             headers={"User-Agent": f"wakelog/{__version__}"},
             transport=transport,
+            verify=verify(self.base_url),
         )
 
     def close(self) -> None:

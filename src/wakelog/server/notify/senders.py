@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from wakelog._tls import verify
 from wakelog.errors import Error
 from wakelog.server.config import ServerConfig
 from wakelog.server.notify import formats
@@ -25,9 +26,13 @@ class DeliveryFailed(Error):
 def send_webhook(config: ServerConfig, target: dict[str, Any], message: dict[str, Any], now: float) -> None:
     url, body = formats.render(target, message, now)
     try:
-        answer = httpx.post(url, json=body, timeout=config.webhook_timeout, follow_redirects=False)
+        answer = httpx.post(
+            url, json=body, timeout=config.webhook_timeout, follow_redirects=False, verify=verify(url)
+        )
     except httpx.HTTPError as exc:
         raise DeliveryFailed(f"{type(exc).__name__}: {exc}"[:1000]) from None
+    except ValueError as exc:  # a CA bundle variable naming no bundle
+        raise DeliveryFailed(str(exc)) from None
     if answer.status_code >= 300:
         raise DeliveryFailed(f"HTTP {answer.status_code}: {answer.text[:500]}")
     try:
