@@ -373,10 +373,11 @@ class CountingTransport(httpx.BaseTransport):
 
 @contextlib.contextmanager
 def nginx_in_front(
-    server: InProcessServer, folder: Path, tls: tuple[Path, Path] | None = None
+    server: InProcessServer, folder: Path, tls: tuple[Path, Path] | None = None, location: str = ""
 ) -> Iterator[str]:
     """nginx as installed in front of ``server`` (its settings nginx's defaults: a body limit of
-    1 MB), stopped on exit; yields its URL. ``tls`` (a certificate and its key): it serves HTTPS."""
+    1 MB), stopped on exit; yields its URL. ``tls`` (a certificate and its key): it serves HTTPS.
+    ``location``: what nginx does with every request instead of passing it on to the server."""
     folder.mkdir(parents=True, exist_ok=True)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -393,7 +394,7 @@ def nginx_in_front(
         f"error_log {folder / 'error.log'} warn; events {{ worker_connections 64; }}\n"
         f"http {{ access_log off; {temp}\n"
         f"  server {{ {listen};\n"
-        f"    location / {{ proxy_pass {server.url}; proxy_http_version 1.1; }} }} }}\n"
+        f"    location / {{ {location or f'proxy_pass {server.url}; proxy_http_version 1.1;'} }} }} }}\n"
     )
     binary = "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else "nginx"
     conf, log = folder / "nginx.conf", folder / "error.log"

@@ -227,7 +227,7 @@ def _client(host: str | None):
         _fail(Error(f"no API key for {base_url}: run `wakelog login --host {base_url}` first"))
     try:
         return ServerClient(base_url, key)
-    except ValueError as exc:  # a CA bundle variable naming no bundle (wakelog/_tls.py)
+    except ValueError as exc:  # a CA bundle variable naming no bundle (wakelog/_http.py)
         _fail(exc)
 
 

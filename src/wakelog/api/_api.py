@@ -14,8 +14,8 @@ import httpx
 import msgspec
 import numpy as np
 
+from wakelog._http import not_the_server, redirect, verify
 from wakelog._names import check_file_name
-from wakelog._tls import verify
 from wakelog.api._filters import mongo_to_filter, order_text
 from wakelog.errors import CommError, UsageError
 
@@ -118,6 +118,9 @@ class Api:
             if response.status_code == 400:
                 raise UsageError(f"the server refused the request: {detail}")
             raise CommError(f"{method} {path}: {response.status_code} {detail}")
+        stranger = redirect(response) or not_the_server(response)
+        if stranger:
+            raise CommError(stranger)
         if msgpack and response.headers.get("content-type", "").startswith(_MSGPACK):
             return _decoder.decode(response.content)
         if response.status_code == 204:

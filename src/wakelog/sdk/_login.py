@@ -157,7 +157,7 @@ def verify_key(host: str, key: str, timeout: float = 5.0) -> tuple[bool | None, 
         import httpx
     except ImportError:
         return None, "httpx is not installed"
-    from wakelog._tls import verify
+    from wakelog._http import not_the_server, redirect, verify
 
     try:
         response = httpx.get(
@@ -167,6 +167,9 @@ def verify_key(host: str, key: str, timeout: float = 5.0) -> tuple[bool | None, 
         return None, f"cannot reach it: {exc}"
     except ValueError as exc:  # a CA bundle variable naming no bundle
         return None, str(exc)
+    stranger = redirect(response) or not_the_server(response)
+    if stranger:
+        return None, stranger
     if response.status_code == 200:
         try:
             username = response.json().get("username")

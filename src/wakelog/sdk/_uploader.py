@@ -140,7 +140,7 @@ def start_uploader(settings: Settings, run_dir: Path, *, run_id: str, project: s
             RuntimeWarning,
         )
         return None
-    from wakelog._tls import verify
+    from wakelog._http import verify
 
     try:
         verify(base_url)  # what the uploader's connections will trust: a bad setting is said here, once

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import httpx
 
-from wakelog._tls import verify
+from wakelog._http import not_the_server, redirect, verify
 from wakelog._version import __version__
 from wakelog.errors import CommError, UsageError
 
@@ -93,6 +93,12 @@ class SweepClient:
             if response.status_code in (401, 403):
                 raise UsageError(f"{self.base_url} refused the API key for {path}: {detail}")
             raise UsageError(f"{method} {path}: the server answered {response.status_code}: {detail}")
+        moved = redirect(response)
+        if moved:
+            raise UsageError(moved)
+        stranger = not_the_server(response)
+        if stranger:
+            raise ServerUnavailable(stranger)
         return response.json() if response.content else None
 
     # -- who and where ----------------------------------------------------------------------------

@@ -23,7 +23,7 @@ import httpx
 import msgspec
 
 from wakelog._backoff import Backoff
-from wakelog._tls import verify
+from wakelog._http import not_the_server, redirect, verify
 from wakelog._version import __version__
 from wakelog.errors import CommError
 
@@ -156,10 +156,16 @@ class ServerClient:
         except httpx.HTTPError as exc:
             raise RetryableError(f"cannot reach {self.base_url}: {exc}") from exc
         self._raise_for(response)
+        stranger = not_the_server(response)
+        if stranger:  # may pass (a proxy's sign-in), so tried again
+            raise RetryableError(stranger)
         return response
 
     def _raise_for(self, response: httpx.Response) -> None:
         """Raise the error an answer means (nothing for a success)."""
+        moved = redirect(response)
+        if moved:
+            raise RejectedError(response.status_code, moved)
         if response.status_code >= 500 or response.status_code == 429:
             raise RetryableError(
                 f"{self.base_url} answered {response.status_code}: {_detail(response)}",

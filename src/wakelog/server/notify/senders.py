@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from wakelog._tls import verify
+from wakelog._http import verify
 from wakelog.errors import Error
 from wakelog.server.config import ServerConfig
 from wakelog.server.notify import formats

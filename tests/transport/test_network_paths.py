@@ -1,8 +1,15 @@
-"""The SDK's HTTPS connections to a server whose certificate an internal CA signed (nginx in front,
-terminating TLS, as a team deploys it): trusted through ``REQUESTS_CA_BUNDLE`` or
-``CURL_CA_BUNDLE`` (what requests and curl read, and so what such teams have set), as through
-httpx's own ``SSL_CERT_FILE``; refused with a certificate error without any; a variable naming
-no bundle is an error naming it (``wakelog/_tls.py``)."""
+"""What stands between the SDK's clients (the uploader's, ``Api``, the sweep agent's, login) and
+the server, with nginx as installed playing each part:
+
+* TLS with a certificate an internal CA signed: trusted through ``REQUESTS_CA_BUNDLE`` or
+  ``CURL_CA_BUNDLE`` (what requests and curl read, and so what such teams have set) as through
+  httpx's own ``SSL_CERT_FILE``; refused with a certificate error without any; a variable naming
+  no bundle is an error naming it.
+* A redirect (http to https, an old address): followed by none (the API key would go along),
+  refused saying where it points.
+* A page that is not the server's (a proxy asking to sign in): an error that says so, tried again
+  by the uploader, never taken for an answer (``wakelog/_http.py``).
+"""
 
 from __future__ import annotations
 
@@ -188,3 +195,55 @@ def test_the_servers_webhooks_trust_the_internal_ca_too(
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca[1]))
     with pytest.raises(senders.DeliveryFailed, match="HTTP 404"):
         senders.send_webhook(config, target, message, 0.0)
+
+
+REDIRECT = "return 301 https://wakelog.example.invalid$request_uri;"
+PORTAL = "default_type text/html; return 200 '<html><body>Sign in to continue</body></html>';"
+
+
+@pytest.fixture(scope="module")
+def plain_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
+    with InProcessServer(tmp_path_factory.mktemp("plain") / "server") as server:
+        yield server
+
+
+@pytest.mark.parametrize("client", sorted(CLIENTS))
+def test_a_redirect_is_refused_saying_where_it_points(
+    plain_server: InProcessServer, client: str, tmp_path: Path
+) -> None:
+    with nginx_in_front(plain_server, tmp_path / "nginx", location=REDIRECT) as url:
+        with pytest.raises(
+            Exception, match=r"answered 301, redirecting to https://wakelog\.example\.invalid/"
+        ) as caught:
+            CLIENTS[client](url, plain_server.key)
+        ok, why = verify_key(url, plain_server.key)
+    assert not isinstance(caught.value, RetryableError)  # a setting to fix, not trouble that passes
+    assert ok is None and "set the server URL" in why
+
+
+def test_sync_through_a_redirect_says_which_url_to_use(
+    plain_server: InProcessServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("WAKELOG_API_KEY", plain_server.key)
+    monkeypatch.setenv("COLUMNS", "400")  # the message on one line
+    run_dir = record_offline_run(tmp_path / "runs", steps=2, project="moved")
+    with nginx_in_front(plain_server, tmp_path / "nginx", location=REDIRECT) as url:
+        result = CliRunner().invoke(main, ["sync", "--host", url, str(run_dir)])
+    assert result.exit_code == 1, result.output
+    assert "redirecting to https://wakelog.example.invalid/" in result.output
+    assert "wakelog sync" in result.output  # the run stays, to sync once the URL is right
+
+
+@pytest.mark.parametrize("client", sorted(CLIENTS))
+def test_a_page_that_is_not_the_servers_is_never_taken_for_an_answer(
+    plain_server: InProcessServer, client: str, tmp_path: Path
+) -> None:
+    with nginx_in_front(plain_server, tmp_path / "nginx", location=PORTAL) as url:
+        with pytest.raises(
+            Exception, match="answered 200 with text/html, not the wakelog server's JSON"
+        ) as caught:
+            CLIENTS[client](url, plain_server.key)
+        ok, why = verify_key(url, plain_server.key)
+    if client == "uploader":
+        assert isinstance(caught.value, RetryableError)  # a sign-in page passes: the uploader tries again
+    assert ok is None and "sign in" in why  # login never says a key works when it has not asked the server
