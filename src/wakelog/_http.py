@@ -1,6 +1,10 @@
-"""What wakelog's HTTP clients (the uploader's, ``Api``'s, the sweep agent's) share: which
-certificate authorities their HTTPS connections trust, and how they tell an answer that is not
-the server's (a redirect, a proxy's page) from one that is.
+"""What wakelog's HTTP clients (the uploader's, ``Api``'s, the sweep agent's) share: the way to the
+server, which certificate authorities their HTTPS connections trust, and how they tell an answer
+that is not the server's (a redirect, a proxy's page) from one that is.
+
+The way: through the proxy ``HTTPS_PROXY``/``HTTP_PROXY`` name (``NO_PROXY`` excepted), but never
+to this machine's own loopback addresses, which a proxy elsewhere cannot reach (a machine set up
+to reach the internet through a proxy, as many are, still talks to its own ``wakelog server``).
 
 Trust: the public CAs httpx ships (certifi), unless a variable names a bundle: httpx's own
 ``SSL_CERT_FILE`` or ``SSL_CERT_DIR``, or what a team with an internal CA (or a network that
@@ -10,9 +14,11 @@ wandb client) or ``CURL_CA_BUNDLE``. The first set, in that order, is the bundle
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import ssl
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     import httpx
@@ -22,6 +28,28 @@ CA_BUNDLE_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "C
 
 #: What the server's answers come as (``application/json``; MessagePack where a client asks).
 _SERVER_TYPES = ("application/json", "application/msgpack", "application/x-msgpack")
+
+
+def client_options(url: str) -> dict[str, Any]:
+    """httpx's options for a client of ``url``: ``verify`` (below), and the environment's proxies
+    (``trust_env``) unless ``url`` is this machine's. ``ValueError`` as ``verify``."""
+    return {"verify": verify(url), "trust_env": not is_loopback(url)}
+
+
+def is_loopback(url: str) -> bool:
+    """Whether the URL names this machine: ``localhost``, 127.0.0.0/8 or ``::1``."""
+    try:
+        name = urlsplit(url).hostname
+    except ValueError:
+        return False
+    if not name:
+        return False
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def verify(url: str) -> ssl.SSLContext | bool:

@@ -8,11 +8,14 @@ the server, with nginx as installed playing each part:
 * A redirect (http to https, an old address): followed by none (the API key would go along),
   refused saying where it points.
 * A page that is not the server's (a proxy asking to sign in): an error that says so, tried again
-  by the uploader, never taken for an answer (``wakelog/_http.py``).
+  by the uploader, never taken for an answer.
+* A proxy the environment names: the way to other hosts, never to this machine's own server
+  (``wakelog/_http.py``).
 """
 
 from __future__ import annotations
 
+import socket
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -33,7 +36,8 @@ from wakelog.server.notify import senders
 from wakelog.sweeps._client import SweepClient
 from wakelog.transport.client import RetryableError, ServerClient
 
-VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
+VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", *PROXIES)
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +69,7 @@ def https(ca: tuple[trustme.CA, Path], tmp_path_factory: pytest.TempPathFactory)
 def no_ca_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in VARIABLES:
         monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
 
 
 def _ack(url: str, key: str) -> Any:
@@ -247,3 +252,36 @@ def test_a_page_that_is_not_the_servers_is_never_taken_for_an_answer(
     if client == "uploader":
         assert isinstance(caught.value, RetryableError)  # a sign-in page passes: the uploader tries again
     assert ok is None and "sign in" in why  # login never says a key works when it has not asked the server
+
+
+def _dead_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]  # closed again: nothing listens there
+
+
+@pytest.mark.parametrize("client", sorted(CLIENTS))
+def test_this_machines_server_is_reached_past_a_proxy_set_for_elsewhere(
+    plain_server: InProcessServer, client: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A machine that reaches the internet through a proxy (``http_proxy`` in the environment, as
+    many have) still talks to its own ``wakelog server``: a proxy elsewhere cannot reach it."""
+    proxy = f"http://127.0.0.1:{_dead_port()}"
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy"):
+        monkeypatch.setenv(name, proxy)
+    for url in (plain_server.url, plain_server.url.replace("127.0.0.1", "localhost")):
+        assert CLIENTS[client](url, plain_server.key) in (-1, "admin")
+        assert verify_key(url, plain_server.key)[0] is True
+
+
+def test_other_hosts_are_reached_through_the_proxy_the_environment_names(
+    plain_server: InProcessServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """nginx as the forward proxy of plain HTTP: ``wakelog.test`` resolves nowhere, so only the
+    proxy can take the requests there (to the server)."""
+    with nginx_in_front(plain_server, tmp_path / "nginx") as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy)
+        assert _ack("http://wakelog.test", plain_server.key) == -1
+        monkeypatch.setenv("NO_PROXY", "wakelog.test")
+        with pytest.raises(RetryableError, match="cannot reach http://wakelog.test"):
+            _ack("http://wakelog.test", plain_server.key)

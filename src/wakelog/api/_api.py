@@ -14,7 +14,7 @@ import httpx
 import msgspec
 import numpy as np
 
-from wakelog._http import not_the_server, redirect, verify
+from wakelog._http import client_options, not_the_server, redirect
 from wakelog._names import check_file_name
 from wakelog.api._filters import mongo_to_filter, order_text
 from wakelog.errors import CommError, UsageError
@@ -76,7 +76,7 @@ class Api:
             auth=("api", key) if key else None,
             timeout=timeout or 60.0,
             follow_redirects=False,
-            verify=verify(base_url),
+            **client_options(base_url),
         )
         self._viewer: str | None = None
         self._user: User | None = None

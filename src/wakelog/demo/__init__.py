@@ -51,7 +51,8 @@ def _wait_healthy(url: str, server: subprocess.Popen, timeout: float = 60.0) -> 
         if server.poll() is not None:
             raise DemoError(f"the server exited with status {server.returncode}")
         try:
-            if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
+            # never through a proxy the environment names: one elsewhere cannot reach this machine
+            if httpx.get(f"{url}/api/v1/health", timeout=1, trust_env=False).status_code == 200:
                 return
         except httpx.TransportError:
             time.sleep(0.2)

@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 from wakelog._dirs import config_dir, read_admin_key
+from wakelog._http import is_loopback
 from wakelog._warn import warn
 from wakelog.errors import UsageError
 from wakelog.sdk._settings import resolve_settings
@@ -121,25 +122,6 @@ def api_key_for(host: str) -> str | None:
     return stored_keys().get(host) or local_admin_key(host)
 
 
-def is_loopback(host: str) -> bool:
-    """Whether the URL names this machine: ``localhost``, 127.0.0.0/8 or ``::1``."""
-    import ipaddress
-    from urllib.parse import urlsplit
-
-    try:
-        name = urlsplit(host).hostname
-    except ValueError:
-        return False
-    if not name:
-        return False
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
-
-
 def local_admin_key(host: str) -> str | None:
     """For a loopback ``host``: the ``admin.key`` a server on this machine wrote at its first start
     (in the default server data directory; see ``wakelog._dirs.read_admin_key``)."""
@@ -157,11 +139,11 @@ def verify_key(host: str, key: str, timeout: float = 5.0) -> tuple[bool | None, 
         import httpx
     except ImportError:
         return None, "httpx is not installed"
-    from wakelog._http import not_the_server, redirect, verify
+    from wakelog._http import client_options, not_the_server, redirect
 
     try:
         response = httpx.get(
-            f"{_normal_host(host)}/api/v1/auth/me", auth=("api", key), timeout=timeout, verify=verify(host)
+            f"{_normal_host(host)}/api/v1/auth/me", auth=("api", key), timeout=timeout, **client_options(host)
         )
     except httpx.HTTPError as exc:
         return None, f"cannot reach it: {exc}"

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import httpx
 
-from wakelog._http import not_the_server, redirect, verify
+from wakelog._http import client_options, not_the_server, redirect
 from wakelog._version import __version__
 from wakelog.errors import CommError, UsageError
 
@@ -71,7 +71,7 @@ class SweepClient:
             timeout=30.0,
             headers={"User-Agent": f"wakelog/{__version__}"},
             transport=transport,
-            verify=verify(self.base_url),
+            **client_options(self.base_url),
         )
 
     def close(self) -> None:

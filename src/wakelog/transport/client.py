@@ -23,7 +23,7 @@ import httpx
 import msgspec
 
 from wakelog._backoff import Backoff
-from wakelog._http import not_the_server, redirect, verify
+from wakelog._http import client_options, not_the_server, redirect
 from wakelog._version import __version__
 from wakelog.errors import CommError
 
@@ -144,7 +144,7 @@ class ServerClient:
             timeout=timeout,
             headers={"User-Agent": f"wakelog/{__version__}"},
             transport=transport,
-            verify=verify(self.base_url),
+            **client_options(self.base_url),
         )
 
     def close(self) -> None:

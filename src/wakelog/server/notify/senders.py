@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from wakelog._http import verify
+from wakelog._http import client_options
 from wakelog.errors import Error
 from wakelog.server.config import ServerConfig
 from wakelog.server.notify import formats
@@ -27,7 +27,7 @@ def send_webhook(config: ServerConfig, target: dict[str, Any], message: dict[str
     url, body = formats.render(target, message, now)
     try:
         answer = httpx.post(
-            url, json=body, timeout=config.webhook_timeout, follow_redirects=False, verify=verify(url)
+            url, json=body, timeout=config.webhook_timeout, follow_redirects=False, **client_options(url)
         )
     except httpx.HTTPError as exc:
         raise DeliveryFailed(f"{type(exc).__name__}: {exc}"[:1000]) from None
