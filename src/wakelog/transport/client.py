@@ -17,7 +17,7 @@ import io
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 import httpx
 import msgspec
@@ -51,6 +51,15 @@ def _pieces(f: BinaryIO, length: int, name: str) -> Iterator[bytes]:
             raise OSError(f"{name} is shorter than when it was hashed")
         length -= len(piece)
         yield piece
+
+
+class _Content(NamedTuple):
+    """Content to upload: how to open it, its name in messages, its sha256 and its size."""
+
+    source: Callable[[], BinaryIO]
+    name: str
+    sha256: str
+    size: int
 
 
 class RetryableError(CommError):
@@ -262,39 +271,26 @@ class ServerClient:
         def source() -> BinaryIO:
             return path.open("rb")  # closed by ``_send_content``
 
-        self._upload(run_path, source, path.name, sha256, size, progress)
+        self._upload(run_path, _Content(source, path.name, sha256, size), progress)
 
-    def _upload(
-        self,
-        run_path: str,
-        source: Callable[[], BinaryIO],
-        name: str,
-        sha256: str,
-        size: int,
-        progress: Callable[[int], None] | None,
-    ) -> None:
-        """Upload the content ``source`` opens, in resumable chunks, going on from where it stands
-        after a collision with another upload of it."""
+    def _upload(self, run_path: str, content: _Content, progress: Callable[[int], None] | None) -> None:
+        """Upload ``content`` in resumable chunks, going on from where it stands after a collision
+        with another upload of it."""
         backoff = Backoff(0.05, 2.0)
         for _ in range(UPLOAD_RETRIES):
             try:
-                self._send_content(run_path, source, name, sha256, size, progress)
+                self._send_content(run_path, content, progress)
                 return
             except RejectedError as exc:
                 if exc.code != "chunk_rejected":
                     raise
                 self._sleep(backoff.next())
-        raise RetryableError(f"the upload of {name} kept colliding with another upload of the same content")
+        raise RetryableError(
+            f"the upload of {content.name} kept colliding with another upload of the same content"
+        )
 
-    def _send_content(
-        self,
-        run_path: str,
-        source: Callable[[], BinaryIO],
-        name: str,
-        sha256: str,
-        size: int,
-        progress: Callable[[int], None] | None,
-    ) -> None:
+    def _send_content(self, run_path: str, content: _Content, progress: Callable[[int], None] | None) -> None:
+        source, name, sha256, size = content
         blob = f"/api/v1/runs/{run_path}/blobs/{sha256}"
         status = self._request("GET", blob).json()
         complete = bool(status.get("complete"))
@@ -345,7 +341,9 @@ class ServerClient:
                 raise
             if len(contents) == 1:
                 sha256, data = contents[0]
-                self._upload(run_path, lambda: io.BytesIO(data), sha256[:12], sha256, len(data), None)
+                self._upload(
+                    run_path, _Content(lambda: io.BytesIO(data), sha256[:12], sha256, len(data)), None
+                )
                 return
             half = len(contents) // 2
             self.upload_whole(run_path, contents[:half])
