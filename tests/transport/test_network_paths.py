@@ -35,7 +35,7 @@ from wakelog.sdk._login import verify_key
 from wakelog.server.config import ServerConfig
 from wakelog.server.notify import senders
 from wakelog.sweeps._client import SweepClient
-from wakelog.transport.client import RetryableError, ServerClient
+from wakelog.transport.client import RejectedError, RetryableError, ServerClient
 
 PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", *PROXIES)
@@ -238,6 +238,29 @@ def test_an_answer_that_is_not_the_servers_is_an_error_saying_what_it_was(
     assert ok is None and re.search(said, why)
     if client == "uploader":
         assert isinstance(caught.value, RetryableError) is passes
+
+
+def test_another_json_service_at_the_server_url_stops_the_upload_saying_so(
+    plain_server: InProcessServer, tmp_path: Path
+) -> None:
+    """A JSON answer without what the uploader reads (another service on the port) is a refusal
+    that says so, not a ``KeyError`` that ended the uploader."""
+    other = 'default_type application/json; return 200 \'{"status": "ok"}\';'
+    (tmp_path / "notes.txt").write_text("kept")
+    with nginx_in_front(plain_server, tmp_path / "nginx", location=other) as url:
+        client = ServerClient(url, plain_server.key)
+        try:
+            for call in (
+                lambda: client.ack("team/other/r1"),
+                lambda: client.send_records("team/other/r1", []),
+                lambda: client.upload_file("team/other/r1", tmp_path / "notes.txt"),
+            ):
+                with pytest.raises(
+                    RejectedError, match="answered without (ack|received): is it a wakelog server"
+                ):
+                    call()
+        finally:
+            client.close()
 
 
 def test_sync_through_a_redirect_says_which_url_to_use(

@@ -100,6 +100,19 @@ def _body(response: httpx.Response) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
+def _answer(response: httpx.Response, *whole: str) -> dict[str, Any]:
+    """A JSON answer of the server's, with a whole number at each of the ``whole`` names; anything
+    else (another service's JSON at the server URL) is a ``RejectedError`` saying so."""
+    answer = _body(response)
+    missing = [name for name in whole if type(answer.get(name)) is not int]
+    if missing:
+        raise RejectedError(
+            response.status_code,
+            f"{response.request.url} answered without {', '.join(missing)}: is it a wakelog server?",
+        )
+    return answer
+
+
 def _detail(response: httpx.Response) -> str:
     return str(_body(response).get("detail", response.text[:200]))
 
@@ -230,7 +243,7 @@ class ServerClient:
         return True
 
     def ack(self, run_path: str) -> int:
-        return int(self._request("GET", f"/api/v1/runs/{run_path}/ack").json()["ack"])
+        return int(_answer(self._request("GET", f"/api/v1/runs/{run_path}/ack"), "ack")["ack"])
 
     def send_records(self, run_path: str, records: list[Any]) -> int:
         body = gzip.compress(_encoder.encode(records), compresslevel=1)
@@ -240,10 +253,10 @@ class ServerClient:
             content=body,
             headers={"Content-Type": "application/msgpack", "Content-Encoding": "gzip"},
         )
-        answer = response.json()
+        answer = _answer(response, "ack")
         if answer.get("stop") is True:
             self.stop_requested = True
-        interval = answer.get("interval")
+        interval: Any = answer.get("interval")
         valid = type(interval) in (int, float) and 0 < interval <= MAX_SEND_INTERVAL
         self.send_interval = float(interval) if valid else None
         return int(answer["ack"])
@@ -292,7 +305,7 @@ class ServerClient:
     def _send_content(self, run_path: str, content: _Content, progress: Callable[[int], None] | None) -> None:
         source, name, sha256, size = content
         blob = f"/api/v1/runs/{run_path}/blobs/{sha256}"
-        status = self._request("GET", blob).json()
+        status = _answer(self._request("GET", blob))
         complete = bool(status.get("complete"))
         offset = size if complete else int(status.get("received", 0))
         with source() as f:
@@ -303,18 +316,21 @@ class ServerClient:
                 length = min(self.upload_chunk, size - offset)
                 f.seek(offset)
                 try:
-                    result = self._request(
-                        "PUT",
-                        blob,
-                        params={"offset": offset, "total": size},
-                        content=_pieces(f, length, name),
-                        headers={"Content-Length": str(length)},
-                    ).json()
+                    result = _answer(
+                        self._request(
+                            "PUT",
+                            blob,
+                            params={"offset": offset, "total": size},
+                            content=_pieces(f, length, name),
+                            headers={"Content-Length": str(length)},
+                        ),
+                        "received",
+                    )
                 except RejectedError as exc:
                     if not self._smaller_chunks(exc, length):
                         raise
                     continue  # the same offset in a smaller chunk: a refused body stored nothing
-                received, complete = int(result["received"]), bool(result.get("complete"))
+                received, complete = result["received"], bool(result.get("complete"))
                 if progress:
                     progress(length)
                 if not complete and length == 0 and received == offset:
