@@ -32,6 +32,7 @@ from wakelog.api import Api
 from wakelog.cli import main
 from wakelog.runlog import find_runlog
 from wakelog.sdk._login import verify_key
+from wakelog.sdk.artifacts import ArtifactError
 from wakelog.server.config import ServerConfig
 from wakelog.server.notify import senders
 from wakelog.sweeps._client import SweepClient
@@ -307,3 +308,17 @@ def test_other_hosts_are_reached_through_the_proxy_the_environment_names(
         monkeypatch.setenv("NO_PROXY", "wakelog.test")
         with pytest.raises(RetryableError, match="cannot reach http://wakelog.test"):
             _ack("http://wakelog.test", plain_server.key)
+
+
+def test_an_artifact_reference_on_an_internal_https_host_trusts_its_ca(
+    https: tuple[str, str], ca: tuple[trustme.CA, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uri = f"{https[0]}/api/v1/health"
+    with pytest.raises(ArtifactError, match="CERTIFICATE_VERIFY_FAILED"):
+        wakelog.Artifact("refs", "dataset").add_reference(uri)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca[1]))
+    (entry,) = wakelog.Artifact("refs", "dataset").add_reference(uri)
+    assert entry.ref == uri and entry.size  # reached and read (its size)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/nonexistent/ca.pem")
+    with pytest.raises(ArtifactError, match="REQUESTS_CA_BUNDLE=/nonexistent/ca.pem"):
+        wakelog.Artifact("refs", "dataset").add_reference(uri)

@@ -98,8 +98,14 @@ def _http_get(uri: str, failing: str) -> Iterator[Any]:
     saying what could not be done."""
     import httpx
 
+    from wakelog._http import client_options
+
     try:
-        with httpx.stream("GET", uri, follow_redirects=True, timeout=60.0) as response:
+        options = client_options(uri)  # the CA bundle and proxies the environment names
+    except ValueError as exc:
+        raise ArtifactError(f"reference {uri}: {failing}: {exc}") from exc
+    try:
+        with httpx.stream("GET", uri, follow_redirects=True, timeout=60.0, **options) as response:
             if response.status_code >= 400:
                 raise ArtifactError(f"reference {uri}: {failing}: HTTP {response.status_code}")
             yield response
