@@ -11,8 +11,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
+import wakelog
 from tests.harness import InProcessServer, nginx_in_front, record_offline_run, upload
+from wakelog.cli import main
 from wakelog.transport import uploader as uploader_module
 from wakelog.transport.client import MIN_UPLOAD_CHUNK, UPLOAD_CHUNK, ServerClient
 
@@ -131,3 +134,29 @@ def test_files_pass_a_proxy_at_its_default_body_limit(
                 "complete": True,
                 "received": length,
             }
+
+
+def test_a_large_artifacts_manifest_passes_a_proxy_gzipped(
+    behind_nginx: tuple[InProcessServer, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """5,000 files' manifest (over 1 MB of JSON) through nginx at its 1 MB default: sent gzipped,
+    the version is made with every file (``wakelog sync``, the real uploader)."""
+    server, nginx = behind_nginx
+    names = [
+        f"shard-{i // 500:03d}/validation-sample-{i:06d}-of-the-long-named-dataset.json" for i in range(5000)
+    ]
+    root = tmp_path / "src"
+    for index, name in enumerate(names):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(str(index).encode())
+    with wakelog.init(mode="offline", project="limits", entity="team", dir=str(tmp_path)) as run:
+        artifact = wakelog.Artifact("shards", "dataset")
+        artifact.add_dir(str(root))
+        run.log_artifact(artifact)
+        run_dir = Path(run.run_dir)
+    monkeypatch.setenv("WAKELOG_API_KEY", server.key)
+    result = CliRunner().invoke(main, ["sync", "--host", nginx, str(run_dir)])
+    assert result.exit_code == 0, result.output
+    with server.client() as http:
+        entries = http.get("/api/v1/artifacts/team/limits/shards:v0/manifest").json()["entries"]
+    assert sorted(entries) == sorted(names)
