@@ -97,6 +97,50 @@ def test_the_machine_being_busy_paces_too() -> None:
     assert asked[-1] is not None and asked[-1] > BASE_INTERVAL
 
 
+def test_a_writer_that_is_never_free_paces_whatever_the_cpu_says() -> None:
+    """Two ``--workers`` on SQLite: each process at half a core, the machine half idle, and yet
+    their writes queue on SQLite's one write lock the whole time (and then less once paced)."""
+    clock = FakeClock()
+    load = Load(clock, demand=0.5, cores=2)
+    busy = {"seconds": 0.0, "at": clock()}
+
+    def writer() -> float:  # the lock busy all the time at 1 s, less as the runs send less often
+        busy["seconds"] += min(1.0, 1.2 / load.interval) * (clock() - busy["at"])
+        busy["at"] = clock()
+        return busy["seconds"]
+
+    pacing = Pacing(
+        3.0, clock=clock, process_cpu=load.process, machine_cpu=load.machine, cores=2, writer_busy=writer
+    )
+    asked = asked_over(clock, pacing, load, 40)
+    assert asked[-1] is not None and asked[-1] > BASE_INTERVAL
+    assert set(asked_over(clock, paced(clock, load), load, 40)) == {None}  # the CPU alone: never
+
+
+def test_a_database_counts_the_time_its_writes_wait_for_or_hold_the_lock(tmp_path: Path) -> None:
+    """Overlapping writes count once (the lock was busy, not twice as busy)."""
+    from wakelog.store.database import Database, Occupancy
+
+    clock = FakeClock()
+    occupancy = Occupancy(clock)
+    with occupancy:
+        clock.sleep(1.0)
+        with occupancy:  # a second thread waiting meanwhile
+            clock.sleep(0.5)
+        assert occupancy.seconds() == 1.5
+    clock.sleep(5.0)  # free
+    assert occupancy.seconds() == 1.5
+    db = Database(f"sqlite:///{tmp_path / 'w.db'}")
+    try:
+        assert db.writing is not None
+        before = db.writing.seconds()
+        with db.write() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        assert db.writing.seconds() > before
+    finally:
+        db.dispose()
+
+
 def test_when_the_load_goes_the_runs_are_asked_for_nothing_again() -> None:
     clock = FakeClock()
     load = Load(clock, demand=5.0)

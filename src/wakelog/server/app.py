@@ -158,7 +158,9 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     app.state.disk_guard = DiskGuard(guarded_paths(config), config.min_free_bytes)
     app.state.quotas = QuotaGuard(db, config, app.state.blobs)
     app.state.key_cache = KeyCache()  # API keys checked lately (keycache.py); tests replace it
-    app.state.pacing = Pacing(config.max_send_interval)  # tests put one with fake clocks here
+    # tests put one with fake clocks here
+    writing = db.writing.seconds if db.writing is not None else None
+    app.state.pacing = Pacing(config.max_send_interval, writer_busy=writing)
     app.state.clock = time.time  # sweeps' agent timeouts read it; tests put a fake clock here
     # notifications: made on ingest, sent (and crashes noticed) by the dispatcher in the background
     app.state.dispatcher = Dispatcher(db, config, clock=lambda: app.state.clock())  # noqa: PLW0108 (read late)

@@ -8,8 +8,10 @@ an ingest answer with ``"interval"`` asks for that many seconds instead, until a
 it (``transport/uploader.py``). A run's exit record still goes at once.
 
 The interval follows the load: the CPU this process used over the last ``window`` seconds (a
-process serves at most about one core: its Python holds the GIL) or the share of the machine's
-CPU that was busy (PostgreSQL's backends, other workers), whichever is higher. The machine is what
+process serves at most about one core: its Python holds the GIL), the share of the machine's
+CPU that was busy (PostgreSQL's backends, other workers), or, on SQLite, the share of the window
+this process's writes waited for or held the write lock (several ``--workers`` queue on it while
+their CPU stays low), whichever is highest. The machine is what
 the process may run on: its container's CPU quota, read from its cgroup (the host's ``/proc/stat``
 counts cores the container may not use), else the CPUs its affinity allows. Below ``target``
 the uploaders keep their own interval; above it the interval grows in proportion, as the requests
@@ -85,6 +87,7 @@ class Pacing:
         process_cpu: Callable[[], float] = time.process_time,
         machine_cpu: Callable[[], float] | None = None,
         cores: float | None = None,
+        writer_busy: Callable[[], float] | None = None,
     ) -> None:
         if max_interval < BASE_INTERVAL:
             raise ValueError(f"the longest send interval is {BASE_INTERVAL:g} s or more: {max_interval:g}")
@@ -93,10 +96,11 @@ class Pacing:
             machine_cpu, shared = shared_cpu()
             cores = cores or shared
         self._clock, self._process_cpu, self._machine_cpu = clock, process_cpu, machine_cpu
+        self._writer_busy = writer_busy or (lambda: 0.0)  # seconds the store's one writer was busy
         self._cores = cores or psutil.cpu_count() or 1
         self._process_cores = min(1.0, self._cores)  # under a quota below a core, all it may use
         self._interval = BASE_INTERVAL
-        self._since = self._readings()  # (clock, process CPU, machine CPU) when the window began
+        self._since = self._readings()  # (clock, process CPU, machine CPU, writer) when the window began
 
     def interval(self) -> float | None:
         """The seconds to ask a live run to wait between batches; None: the uploader's own."""
@@ -104,13 +108,17 @@ class Pacing:
             self._measure()
         return self._interval if self._interval > BASE_INTERVAL else None
 
-    def _readings(self) -> tuple[float, float, float]:
-        return self._clock(), self._process_cpu(), self._machine_cpu()
+    def _readings(self) -> tuple[float, float, float, float]:
+        return self._clock(), self._process_cpu(), self._machine_cpu(), self._writer_busy()
 
     def _measure(self) -> None:
-        then, process_then, machine_then = self._since
-        now, process, machine = self._since = self._readings()
-        shares = ((process - process_then) / self._process_cores, (machine - machine_then) / self._cores)
+        then, process_then, machine_then, writer_then = self._since
+        now, process, machine, writer = self._since = self._readings()
+        shares = (
+            (process - process_then) / self._process_cores,
+            (machine - machine_then) / self._cores,
+            writer - writer_then,
+        )
         load = max(shares) / (now - then)
         # A run's requests fall as its interval grows: towards the interval that brings the load
         # to target, a step at a time.

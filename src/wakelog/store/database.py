@@ -15,7 +15,7 @@ import functools
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -88,6 +88,36 @@ def normalise_url(url: str) -> str:
     return url
 
 
+class Occupancy:
+    """Seconds during which at least one thread was inside: here, this process's SQLite write
+    transactions, waiting for the write lock or holding it. Live pacing reads what share of a
+    window that was (``server/pacing.py``): a writer busy all the time is a saturated server, even
+    when its processes' CPU says otherwise (two processes queueing on one lock)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._inside = 0
+        self._since = 0.0
+        self._total = 0.0
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if not self._inside:
+                self._since = self._clock()
+            self._inside += 1
+
+    def __exit__(self, *_exc: object) -> None:
+        with self._lock:
+            self._inside -= 1
+            if not self._inside:
+                self._total += self._clock() - self._since
+
+    def seconds(self) -> float:
+        with self._lock:
+            return self._total + (self._clock() - self._since if self._inside else 0.0)
+
+
 class Database:
     """An engine plus the write discipline for its backend."""
 
@@ -115,6 +145,9 @@ class Database:
             self.engine.dialect.execution_ctx_cls = _binary_results_context(context)
             self._writer = self.engine
         self._write_lock = threading.Lock() if self.is_sqlite else None
+        #: How long this process's writes waited for or held SQLite's write lock (None: PostgreSQL's
+        #: writers do not queue on one lock).
+        self.writing = Occupancy() if self.is_sqlite else None
         self._checkpointer: Checkpointer | None = None
         self._backstop = checkpoints.DEFAULT_AUTOCHECKPOINT
 
@@ -150,11 +183,12 @@ class Database:
         listener: any connection event makes SQLAlchemy dispatch every statement's events too,
         which cost a live run's batch more than this one statement.
         """
-        if self._write_lock is None:
+        lock, writing = self._write_lock, self.writing
+        if lock is None or writing is None:
             with self._writer.begin() as conn:
                 yield conn
             return
-        with self._write_lock, self._writer.begin() as conn:
+        with writing, lock, self._writer.begin() as conn:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
             yield conn
 
