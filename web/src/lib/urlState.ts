@@ -7,8 +7,11 @@ export function useUrlState(): [URLSearchParams, (changes: Record<string, string
   const update = useCallback(
     (changes: Record<string, string | null>, push = false) => {
       setParams(
-        (prev) => {
-          const next = new URLSearchParams(prev);
+        () => {
+          // The URL as it is now, not react-router's params of the last render (what it hands an
+          // updater): two changes made before React renders again (two selects changed at once)
+          // both stay, where the second used to drop the first.
+          const next = new URLSearchParams(window.location.search);
           for (const [k, v] of Object.entries(changes)) {
             if (v === null || v === "") next.delete(k);
             else next.set(k, v);
