@@ -26,6 +26,7 @@ from sqlalchemy import event
 from wakelog.errors import Error
 from wakelog.store import checkpoints, pg_arrays
 from wakelog.store.checkpoints import Checkpointer
+from wakelog.store.writer_turn import WriterTurn
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -144,7 +145,12 @@ class Database:
             context: Any = self.engine.dialect.execution_ctx_cls
             self.engine.dialect.execution_ctx_cls = _binary_results_context(context)
             self._writer = self.engine
-        self._write_lock = threading.Lock() if self.is_sqlite else None
+        # Re-entered by a thread that prepares a batch in the process's turn (``writer_turn``).
+        self._write_lock = threading.RLock() if self.is_sqlite else None
+        path = self._writer.url.database if self.is_sqlite else None
+        self._turn: contextlib.AbstractContextManager[Any] = (
+            WriterTurn(path) if path and path != ":memory:" else contextlib.nullcontext()
+        )
         #: How long this process's writes waited for or held SQLite's write lock (None: PostgreSQL's
         #: writers do not queue on one lock).
         self.writing = Occupancy() if self.is_sqlite else None
@@ -178,8 +184,9 @@ class Database:
         """A write transaction (one at a time per process on SQLite).
 
         On SQLite it begins IMMEDIATE: it takes the write lock up front, waiting out another
-        process's writer (busy timeout) instead of failing when a read transaction would later need
-        upgrading (several ``--workers`` share one file). Said here rather than in a ``begin`` event
+        process's writer (taking turns, ``store/writer_turn.py``, else by SQLite's busy timeout)
+        instead of failing when a read transaction would later need upgrading (several
+        ``--workers`` share one file). Said here rather than in a ``begin`` event
         listener: any connection event makes SQLAlchemy dispatch every statement's events too,
         which cost a live run's batch more than this one statement.
         """
@@ -188,9 +195,22 @@ class Database:
             with self._writer.begin() as conn:
                 yield conn
             return
-        with writing, lock, self._writer.begin() as conn:
+        with writing, lock, self._turn, self._writer.begin() as conn:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
             yield conn
+
+    @contextlib.contextmanager
+    def writer_turn(self) -> Iterator[None]:
+        """On SQLite, this process's turn to write, held across the work that leads up to a write
+        (``write`` inside it takes SQLite's lock only for the writes). A server process's threads
+        share one GIL: work of another thread beside a write transaction stretches the time it
+        holds the lock every process waits on, and two ``--workers`` then pipeline better with
+        each one's work done while the other holds the lock. On PostgreSQL, nothing."""
+        if self._write_lock is None:
+            yield
+            return
+        with self._write_lock:
+            yield
 
     @contextlib.contextmanager
     def read(self) -> Iterator[sa.Connection]:
@@ -198,6 +218,8 @@ class Database:
             yield conn
 
     def dispose(self) -> None:
+        if isinstance(self._turn, WriterTurn):
+            self._turn.close()
         if self._checkpointer is not None:
             self._checkpointer.stop()
             self._checkpointer = None
