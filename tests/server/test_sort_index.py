@@ -19,7 +19,7 @@ from tests.server.test_rewind_store import Log
 from wakelog.store import sort_index
 from wakelog.store.database import Database
 from wakelog.store.ingest import apply_batch, validate
-from wakelog.store.ingest._summaries import write_summaries
+from wakelog.store.ingest._summaries import batch_statistics, write_summaries
 from wakelog.store.schema import STREAM_HISTORY, project_keys, projects, runs, sorted_summaries, summaries
 
 
@@ -178,7 +178,7 @@ def in_thread(work: Callable[[], Any]) -> tuple[threading.Thread, list[BaseExcep
 
 def summaries_of(conn: sa.Connection, pk: int, proj: int, acc: float) -> None:
     """What an ingest batch writes of a run's summaries: here a first value of ``acc``."""
-    write_summaries(conn, pk, proj, {(STREAM_HISTORY, "acc"): ([9], [acc])}, ["acc"], set())
+    write_summaries(conn, pk, proj, batch_statistics({(STREAM_HISTORY, "acc"): ([9], [acc])}, ["acc"]), set())
 
 
 def batch_of(db: Database, pk: int, proj: int, acc: float) -> None:
@@ -285,7 +285,7 @@ def test_the_triggers_read_a_few_pages_however_many_keys_the_projects_have(
     with pg.write() as conn:
         plans = explained(conn)
         points = {(STREAM_HISTORY, key): ([2], [0.9]) for key in ["acc", *logged]}  # a live batch's
-        write_summaries(conn, a, proj, points, ["acc", *logged], set())
+        write_summaries(conn, a, proj, batch_statistics(points, ["acc", *logged]), set())
     kept = [plan for plan in plans if "INSERT INTO sorted_summaries" in plan]
     assert kept, plans
     assert sum(map(pages_of_project_keys, kept)) <= 2 * len(points), kept  # a page or two a key

@@ -89,12 +89,13 @@ def _ingest(
     body = received.unpacked()
     state.disk_guard.used(len(body))
     state.quotas.check(user.username, path[0], rows=True)
-    records = decode_batch(body)
-    point = fork_point(records)  # a fork's first batch: its parent's rows come first (store/fork.py)
-    inherit = None
-    if point is not None and _ack(state.db, path) < 0:  # a resent first batch reads no parent again
-        inherit = forks.inheritance(state.db, *path[:2], *point, strict=False)
-    return apply_batch(state.db, *path, records, user.id, on_applied=notifier, inherit=inherit)
+    with state.db.writer_turn():  # decoded in the process's turn too (``Database.writer_turn``)
+        records = decode_batch(body)
+        point = fork_point(records)  # a fork's first batch: its parent's rows come first (store/fork.py)
+        inherit = None
+        if point is not None and _ack(state.db, path) < 0:  # a resent first batch reads no parent again
+            inherit = forks.inheritance(state.db, *path[:2], *point, strict=False)
+        return apply_batch(state.db, *path, records, user.id, on_applied=notifier, inherit=inherit)
 
 
 @router.get("/runs/{entity}/{project}/{run_id}/ack")

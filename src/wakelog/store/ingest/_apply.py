@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -17,8 +17,8 @@ from wakelog.store.fork import FORKED_FROM, Inheritance
 from wakelog.store.ingest._columns import fit_run_fields, json_safe
 from wakelog.store.ingest._errors import InTrash, SequenceGap
 from wakelog.store.ingest._gather import Batch, Points, gather
-from wakelog.store.ingest._series import seal, write_series
-from wakelog.store.ingest._summaries import write_summaries
+from wakelog.store.ingest._series import Encoded, encode_appends, seal, write_series
+from wakelog.store.ingest._summaries import batch_statistics, write_summaries
 from wakelog.store.ingest._validate import Record, last_seq
 from wakelog.store.members import create_entity
 from wakelog.store.schema import (
@@ -213,9 +213,30 @@ def apply_batch(
     ``inherit``: the run is a fork (``store/fork.py``); if this batch is the run's first, the
     parent's rows go in before the batch's own and the run's metadata names its parent."""
     pending: list[key_registry.Pending | None] = []
-    result = _apply(db, entity, project, run_id, records, user_id, on_applied, pending, inherit)
+    with db.writer_turn():
+        ready = None if callable(records) else _prepare(records)
+        result = _apply(db, entity, project, run_id, records, user_id, on_applied, pending, inherit, ready)
     key_registry.remember(pending)  # committed: this process need not add those keys again
     return result
+
+
+class Prepared(NamedTuple):
+    """What a batch's records come to without the database: gathered per table, the staged appends
+    encoded, the summaries' statistics. Made before the write transaction, in the process's turn
+    to write (``Database.writer_turn``), so that SQLite's write lock, which the server's
+    ``--workers`` queue on, is held only for the writes: about a fifth of a live batch's time."""
+
+    batch: Batch
+    encoded: Encoded
+    statistics: list[dict[str, Any]]
+    logged: list[str]  # the keys with a summaries row
+
+
+def _prepare(records: list[Record]) -> Prepared:
+    """``records`` prepared (again inside the transaction when some were applied before: a resend)."""
+    batch = gather(records)
+    logged = key_registry.summary_keys(batch.points)
+    return Prepared(batch, encode_appends(batch.points), batch_statistics(batch.points, logged), logged)
 
 
 def _apply(
@@ -227,7 +248,8 @@ def _apply(
     user_id: int | None,
     on_applied: IngestHook | None,
     pending: list[key_registry.Pending | None],
-    inherit: Inheritance | None = None,
+    inherit: Inheritance | None,
+    ready: Prepared | None,
 ) -> IngestResult:
     with db.write() as conn:
         run, created = ensure_run(conn, entity, project, run_id, user_id)
@@ -254,14 +276,15 @@ def _apply(
         if forking is not None:
             forking, result.points = fork.inherit(conn, run, forking)
             run, _ = ensure_run(conn, entity, project, run_id, user_id)  # its summary and last step copied
-        batch = gather(fresh)
+        ready = ready if ready is not None and len(fresh) == len(records) else _prepare(fresh)
+        batch = ready.batch
         if "stop_requested_at" in batch.run_fields:  # the run (re)starts: an old stop is over
             result.stop_requested = False
-        result.points += write_series(conn, run.id, batch.points)
+        result.points += write_series(conn, run.id, batch.points, ready.encoded)
         if batch.exit is not None:
             seal(conn, run.id)
-        logged = key_registry.summary_keys(batch.points)  # the keys with a summaries row
-        write_summaries(conn, run.id, run.project_id, batch.points, logged, batch.summary_remove)
+        logged = ready.logged
+        write_summaries(conn, run.id, run.project_id, ready.statistics, batch.summary_remove)
         _write_rows(conn, run.id, batch)
         result.alerts = _write_alerts(conn, run.id, batch.alerts)
         values = _run_values(run, batch)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -46,18 +46,24 @@ Numbered = tuple[Series, int, codec.Chunk]
 
 
 def write_series(
-    conn: sa.Connection, run_pk: int, points: Mapping[Series, tuple[list[int], list[float]]]
+    conn: sa.Connection,
+    run_pk: int,
+    points: Mapping[Series, tuple[list[int], list[float]]],
+    encoded: Encoded | None = None,
 ) -> int:
-    """Store ``points`` ((stream, key) → (steps, values)); returns how many points were new."""
+    """Store ``points`` ((stream, key) → (steps, values)); returns how many points were new.
+    ``encoded``: ``encode_appends(points)``, when the caller made it before the transaction."""
     if not points:
         return 0
+    if encoded is None:
+        encoded = encode_appends(points)
     tails = _tails(conn, run_pk, list(points))
-    appends, others = _staged_appends(points, tails)
-    rows = [row for steps, members in appends.items() for row in _staged_rows(run_pk, steps, members, points)]
-    total = sum(len(steps) * len(members) for steps, members in appends.items())
+    staged = _staged(points, tails, encoded)
+    rows = [_row(run_pk, series, at, points[series][0], *encoded[series]) for series, at in staged.items()]
+    total = sum(len(points[series][0]) for series in staged)
     chunks: list[Numbered] = []
     joins: dict[Series, tuple[int, Steps, Values]] = {}  # → the tail's number and the new points
-    for series in others:
+    for series in [series for series in points if series not in staged]:
         steps, values = points[series]
         tail = tails.get(series)
         step_array, value_array = _new_points(steps, values, None if tail is None else tail.last_step)
@@ -88,39 +94,42 @@ def _stages(tail: Tail) -> bool:
     return not _full(tail) and tail.chunk % codec.STRIDE < codec.STRIDE - 1
 
 
-#: A live batch's staged appends: the keys logged at the same steps, each with its row's number.
-Appends = dict[tuple[int, ...], list[tuple[Series, int]]]
+#: Series → the data and sketch of their points as one chunk (``encode_appends``).
+Encoded = dict[Series, tuple[bytes, bytes]]
 
 
-def _staged_appends(
-    points: Mapping[Series, tuple[list[int], list[float]]], tails: Mapping[Series, Tail]
-) -> tuple[Appends, list[Series]]:
-    """The series whose points are a staged append as they came (a live run's batch: a few points,
-    in order, all after the series' tail), grouped by their steps, which a live batch's keys share:
-    checked, encoded and sketched once per group, not per key. The other series are listed."""
-    appends: Appends = {}
-    others: list[Series] = []
+def encode_appends(points: Mapping[Series, tuple[list[int], list[float]]]) -> Encoded:
+    """The chunk (data and sketch) of each series whose points could be a staged append as they
+    came (a live run's batch: a few points in step order), keys logged at the same steps encoded
+    together, once per batch rather than once per key. Needs no database: the server makes it
+    before the write transaction, so that SQLite's write lock is not held for it. Which of these
+    are staged, and as which rows, the series' tails say (``_staged``); the others are encoded
+    again with what they join (a 16th batch's: every key's)."""
+    groups: dict[tuple[int, ...], list[Series]] = {}
+    for series, (steps, _) in points.items():
+        if len(steps) <= _FEW and len(steps) < codec.MERGE_BELOW:
+            groups.setdefault(tuple(steps), []).append(series)
+    encoded: Encoded = {}
+    for shared, members in groups.items():
+        if all(map(operator.lt, shared, shared[1:])):  # else sorted key by key (``_new_points``)
+            step_array = np.array(shared, dtype=np.int64)
+            values = np.array([points[series][1] for series in members], dtype=np.float64)
+            datas, sketches = codec.encode_many(step_array, values), codec.sketch_many(step_array, values)
+            encoded.update(zip(members, zip(datas, sketches, strict=True), strict=True))
+    return encoded
+
+
+def _staged(
+    points: Mapping[Series, tuple[list[int], list[float]]], tails: Mapping[Series, Tail], encoded: Encoded
+) -> dict[Series, int]:
+    """The series whose points are stored as they were ``encoded``, a staged row after their tail
+    (every point new, a number left after the open chunk), each with its row's number."""
+    staged: dict[Series, int] = {}
     for series, (steps, _) in points.items():
         tail = tails.get(series)
-        few = len(steps) <= _FEW and len(steps) < codec.MERGE_BELOW
-        if tail is not None and few and steps[0] > tail.last_step and _stages(tail):
-            appends.setdefault(tuple(steps), []).append((series, tail.chunk + 1))
-        else:
-            others.append(series)
-    for shared in [shared for shared in appends if not all(map(operator.lt, shared, shared[1:]))]:
-        others += [series for series, _ in appends.pop(shared)]  # out of order: sorted key by key
-    return appends, others
-
-
-def _staged_rows(
-    run_pk: int,
-    steps: tuple[int, ...],
-    members: list[tuple[Series, int]],
-    points: Mapping[Series, tuple[list[int], list[float]]],
-) -> list[dict[str, Any]]:
-    """The staged rows of ``members``, the series logged at ``steps``: their values in one array."""
-    values = np.array([points[series][1] for series, _ in members], dtype=np.float64)
-    return _encoded_rows(run_pk, np.array(steps, dtype=np.int64), members, values)
+        if tail is not None and series in encoded and steps[0] > tail.last_step and _stages(tail):
+            staged[series] = tail.chunk + 1
+    return staged
 
 
 def seal(conn: sa.Connection, run_pk: int) -> None:
@@ -329,18 +338,22 @@ def _encoded_rows(
 ) -> list[dict[str, Any]]:
     """The rows of the chunks numbered as ``members`` say, all at ``steps``, one row of ``values`` each."""
     encoded = zip(members, codec.encode_many(steps, values), codec.sketch_many(steps, values), strict=True)
-    first_step, last_step = int(steps[0]), int(steps[-1])
-    return [
-        {
-            "run_pk": run_pk,
-            "stream": stream,
-            "key": key,
-            "chunk": number,
-            "first_step": first_step,
-            "last_step": last_step,
-            "count": len(steps),
-            "data": data,
-            "sketch": sketch,
-        }
-        for ((stream, key), number), data, sketch in encoded
-    ]
+    return [_row(run_pk, series, number, steps, data, sketch) for (series, number), data, sketch in encoded]
+
+
+def _row(
+    run_pk: int, series: Series, number: int, steps: Sequence[int] | Steps, data: bytes, sketch: bytes
+) -> dict[str, Any]:
+    """The ``series_chunks`` row of chunk ``number`` of ``series``: points at ``steps``, encoded."""
+    stream, key = series
+    return {
+        "run_pk": run_pk,
+        "stream": stream,
+        "key": key,
+        "chunk": number,
+        "first_step": int(steps[0]),
+        "last_step": int(steps[-1]),
+        "count": len(steps),
+        "data": data,
+        "sketch": sketch,
+    }

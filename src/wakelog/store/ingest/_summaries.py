@@ -18,20 +18,24 @@ from wakelog.store.upsert import upsert_merging
 
 
 def write_summaries(
-    conn: sa.Connection,
-    run_pk: int,
-    project_id: int,
-    points: Mapping[tuple[int, str], tuple[list[int], list[float]]],
-    keys: list[str],
-    removed: set[str],
+    conn: sa.Connection, run_pk: int, project_id: int, statistics: list[dict[str, Any]], removed: set[str]
 ) -> None:
-    """Fold the history ``points`` of ``keys`` (``key_registry.summary_keys``: those with a summary)
-    into their summaries; delete the ``removed`` keys' first."""
+    """Fold a batch's ``statistics`` (``batch_statistics``) into the run's summaries; delete the
+    ``removed`` keys' first."""
     c = summaries.c
     for some in chunked(removed):
         conn.execute(summaries.delete().where(c.run_pk == run_pk, c.key.in_(some)))
-    if not keys:
-        return
+    if statistics:
+        rows = [{"run_pk": run_pk, "project_id": project_id, **row} for row in statistics]
+        upsert_merging(conn, summaries, rows, ["run_pk", "key"], _merged)
+
+
+def batch_statistics(
+    points: Mapping[tuple[int, str], tuple[list[int], list[float]]], keys: list[str]
+) -> list[dict[str, Any]]:
+    """The statistics of the history ``points`` of ``keys`` (``key_registry.summary_keys``: those
+    with a summary), a row per key. Needs no database: the server works them out before the write
+    transaction."""
     rows = []
     by_length: dict[int, list[str]] = {}  # keys logged as often share one numpy pass (per key costs more)
     for key in keys:
@@ -45,8 +49,6 @@ def write_summaries(
         for key, first, last, low, high, total in columns:
             rows.append(
                 {
-                    "run_pk": run_pk,
-                    "project_id": project_id,
                     "key": key,
                     "last": last,
                     "min": low,
@@ -57,7 +59,7 @@ def write_summaries(
                     "last_step": int(points[(STREAM_HISTORY, key)][0][-1]),
                 }
             )
-    upsert_merging(conn, summaries, rows, ["run_pk", "key"], _merged)
+    return rows
 
 
 def _merged(new: Any) -> dict[str, Any]:
