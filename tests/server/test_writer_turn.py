@@ -1,7 +1,7 @@
 """Processes that write one SQLite file take turns on an ``flock`` beside it (``store/writer_turn.py``):
-a write transaction holds it, another process's writer waits for it (woken when it is let go, not
-sleeping in SQLite's busy handler), a process killed while holding it holds nothing, and a folder
-where the file cannot be made leaves the turns to SQLite's own lock."""
+a write transaction holds it and the work before it (``writer_turn``) does not, a writer waits for
+another process's transaction and goes on once that process is killed in it, and a folder where the
+file cannot be made leaves the turns to SQLite's own lock."""
 
 from __future__ import annotations
 

@@ -145,12 +145,10 @@ class Database:
             context: Any = self.engine.dialect.execution_ctx_cls
             self.engine.dialect.execution_ctx_cls = _binary_results_context(context)
             self._writer = self.engine
-        # Re-entered by a thread that prepares a batch in the process's turn (``writer_turn``).
+        # SQLite's writers, one at a time in this process (re-entered by a thread that prepares a
+        # batch in the process's turn, ``writer_turn``) and in turns with other processes.
         self._write_lock = threading.RLock() if self.is_sqlite else None
-        path = self._writer.url.database if self.is_sqlite else None
-        self._turn: contextlib.AbstractContextManager[Any] = (
-            WriterTurn(path) if path and path != ":memory:" else contextlib.nullcontext()
-        )
+        self._turn = WriterTurn(str(self._writer.url.database)) if self.is_sqlite else None
         #: How long this process's writes waited for or held SQLite's write lock (None: PostgreSQL's
         #: writers do not queue on one lock).
         self.writing = Occupancy() if self.is_sqlite else None
@@ -190,12 +188,12 @@ class Database:
         listener: any connection event makes SQLAlchemy dispatch every statement's events too,
         which cost a live run's batch more than this one statement.
         """
-        lock, writing = self._write_lock, self.writing
-        if lock is None or writing is None:
+        lock, writing, turn = self._write_lock, self.writing, self._turn
+        if lock is None or writing is None or turn is None:  # PostgreSQL
             with self._writer.begin() as conn:
                 yield conn
             return
-        with writing, lock, self._turn, self._writer.begin() as conn:
+        with writing, lock, turn, self._writer.begin() as conn:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
             yield conn
 
@@ -218,7 +216,7 @@ class Database:
             yield conn
 
     def dispose(self) -> None:
-        if isinstance(self._turn, WriterTurn):
+        if self._turn is not None:
             self._turn.close()
         if self._checkpointer is not None:
             self._checkpointer.stop()

@@ -19,7 +19,6 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-import threading
 
 _log = logging.getLogger(__name__)
 
@@ -29,12 +28,12 @@ SUFFIX = "-writer"
 
 class WriterTurn:
     """This process's turn at writing the SQLite database at ``path``, held while inside. One thread
-    at a time: the caller holds the process's own write lock (``Database.write``)."""
+    at a time, and closed only when none writes: the caller holds the process's own write lock
+    (``Database.write``)."""
 
     def __init__(self, path: str) -> None:
         self.path = path + SUFFIX
         self._fd: int | None = None
-        self._opened = threading.Lock()
         self._failed = False
 
     def __enter__(self) -> None:
@@ -47,18 +46,17 @@ class WriterTurn:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
 
     def _file(self) -> int | None:
-        with self._opened:
-            if self._fd is None and not self._failed:
-                try:
-                    self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-                except OSError as exc:
-                    self._failed = True
-                    note = "cannot open %s (%s): this process's writes wait on SQLite's lock alone"
-                    _log.warning(note, self.path, exc)
-            return self._fd
+        """The file's descriptor, opened at the first turn (None: it cannot be, said once)."""
+        if self._fd is None and not self._failed:
+            try:
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            except OSError as exc:
+                self._failed = True
+                note = "cannot open %s (%s): this process's writes wait on SQLite's lock alone"
+                _log.warning(note, self.path, exc)
+        return self._fd
 
     def close(self) -> None:
-        with self._opened:
-            if self._fd is not None:
-                os.close(self._fd)
-                self._fd = None
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
