@@ -75,6 +75,13 @@ def run_path(entity: str, project: str, run_id: str) -> tuple[str, str, str]:
         raise InvalidRequest(str(exc)) from None
 
 
+def path_parameters(*names: str) -> dict[str, Any]:
+    """``openapi_extra`` documenting a route's path parameters (strings) when the route reads them
+    from the request itself rather than taking them as FastAPI parameters."""
+    schema = {"type": "string"}
+    return {"parameters": [{"name": n, "in": "path", "required": True, "schema": schema} for n in names]}
+
+
 def not_found(what: str) -> NotFound:
     return NotFound(f"{what} not found")
 

@@ -242,6 +242,12 @@ async def entity_admin(request: Request, user: Annotated[User, Depends(authentic
     return await _checked(request, user, "admin", check_admin)
 
 
+async def writer(request: Request) -> User:
+    """``Writer`` called directly, for a route that takes no FastAPI parameters: ingest, where
+    solving the dependency and its path parameters cost a sixth of a live batch's event-loop time."""
+    return await entity_writer(request, await authenticate(request))
+
+
 Viewer = Annotated[User, Depends(entity_viewer)]
 Writer = Annotated[User, Depends(entity_writer)]
 EntityAdmin = Annotated[User, Depends(entity_admin)]
