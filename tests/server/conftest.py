@@ -38,6 +38,7 @@ import pytest
 
 from tests._env import child_env
 from tests.harness import InProcessServer, wait_until
+from wakelog.server.ingest_threads import IngestThreads
 
 # Read once: the autouse ``isolated_env`` fixture clears WAKELOG_* variables for every test.
 NO_POSTGRES = os.environ.get("WAKELOG_TEST_NO_POSTGRES") == "1"
@@ -507,16 +508,25 @@ def s3_backed_server(
 
 @pytest.fixture
 def trips(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, str]]:
-    """The app's trips to the thread pool, as they are made: (the asyncio task, the function)."""
+    """The app's trips to a thread (the thread pool, the ingest threads), as they are made: (the
+    asyncio task, the function)."""
     made: list[tuple[int, str]] = []
-    run_sync = anyio.to_thread.run_sync
+    run_sync, run_ingest = anyio.to_thread.run_sync, IngestThreads.run
 
-    async def counted(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    def note(func: Callable[..., Any]) -> None:
         name = getattr(getattr(func, "func", func), "__name__", repr(func))  # under functools.partial
         made.append((id(asyncio.current_task()), name))
+
+    async def counted(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        note(func)
         return await run_sync(func, *args, **kwargs)
 
+    async def counted_ingest(threads: IngestThreads, func: Callable[..., Any], *args: Any) -> Any:
+        note(func)
+        return await run_ingest(threads, func, *args)
+
     monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
+    monkeypatch.setattr(IngestThreads, "run", counted_ingest)
     return made
 
 

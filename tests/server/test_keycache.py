@@ -88,7 +88,7 @@ def test_a_removed_member_writes_until_the_bound_and_a_grant_counts_at_once(
         assert write(client, team, 3) == 403
 
 
-def test_a_small_batch_whose_key_passed_lately_makes_one_trip_to_the_thread_pool(
+def test_a_small_batch_whose_key_passed_lately_makes_one_trip_to_a_thread(
     server: InProcessServer, clock: FakeClock, trips: list[tuple[int, str]]
 ) -> None:
     # Each trip costs about what a small batch's checks cost: the key and the role the cache

@@ -21,6 +21,7 @@ from wakelog.server.body import BodyLimit
 from wakelog.server.config import ServerConfig
 from wakelog.server.diskguard import DiskGuard, guarded_paths
 from wakelog.server.http import ApiHeaders, RefuseNul
+from wakelog.server.ingest_threads import IngestThreads
 from wakelog.server.keycache import KeyCache
 from wakelog.server.limits import Limits
 from wakelog.server.live import LiveHub
@@ -133,6 +134,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await app.state.live.close()
+        await run_in_threadpool(app.state.ingest_threads.stop)  # the batches under way end first
         await run_in_threadpool(db.dispose)
 
     app = FastAPI(
@@ -151,6 +153,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     app.state.db = db
     app.state.blobs = BlobStore(config.blob_root, **config.storage_options())
     app.state.live = live_hub(config, db)
+    app.state.ingest_threads = IngestThreads()  # where ingest batches are applied (ingest_threads.py)
     app.state.limits = Limits(
         write_rate=config.write_rate_per_user,
         write_burst=config.write_rate_per_user * config.write_burst_seconds,

@@ -63,7 +63,7 @@ async def ingest_records(request: Request) -> Response:
     state.disk_guard.check()
     body = await receive_body(request, MAX_BATCH_BYTES)
     notifier = IngestNotifier(path, state.clock, state.config.public_url)
-    result = await run_in_threadpool(_ingest, state, path, body, user, notifier)
+    result = await state.ingest_threads.run(_ingest, state, path, body, user, notifier)
     announce(state, path, user, result, notifier)
     answer: dict[str, Any] = {"ack": result.ack, "applied": result.applied}
     if result.stop_requested:
@@ -91,8 +91,8 @@ def announce(
 def _ingest(
     state: Any, path: tuple[str, str, str], received: Received, user: User, notifier: IngestNotifier
 ) -> IngestResult:
-    """Unpacking, quota, decoding and the transaction, in one trip to the thread pool (a live run's
-    every batch comes here: each trip costs about as much as a small batch's checks)."""
+    """Unpacking, quota, decoding and the transaction, in one trip to the ingest threads (a live
+    run's every batch comes here: each trip costs about as much as a small batch's checks)."""
     body = received.unpacked()
     state.disk_guard.used(len(body))
     state.quotas.check(user.username, path[0], rows=True)
