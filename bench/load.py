@@ -242,13 +242,20 @@ def percentile(ordered: list[float], p: float) -> float:
 def postgres() -> tuple[Any, str]:
     """A throwaway PostgreSQL cluster (as the tests start one) and a fresh, upgraded database."""
     sys.path.insert(0, str(ROOT))
-    from tests.server.conftest import PostgresCluster, db_upgrade, fresh_database
+    from tests.server.conftest import PostgresCluster
 
     cluster = PostgresCluster()
     cluster.start()
-    url = fresh_database(cluster.url, "load")
+    return cluster, database(cluster, "load")
+
+
+def database(cluster: Any, name: str) -> str:
+    """A fresh, upgraded database of ``cluster`` (``postgres()``'s) named after ``name``; its URL."""
+    from tests.server.conftest import db_upgrade, fresh_database
+
+    url: str = fresh_database(cluster.url, name)
     db_upgrade(url)
-    return cluster, url
+    return url
 
 
 def measure(args: Any, tmp: Path) -> dict[str, Any]:

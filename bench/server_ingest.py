@@ -49,15 +49,17 @@ def free_port() -> int:
 
 
 def start_server(
-    data_dir: Path, workers: int = 1, extra: Iterable[str] = ()
+    data_dir: Path, workers: int = 1, extra: Iterable[str] = (), code: str | None = None
 ) -> tuple[subprocess.Popen, str, str]:
-    """``wakelog server`` on a free port (``extra``: more options); its process, URL and admin key."""
+    """``wakelog server`` on a free port (``extra``: more options; ``code``: a checkout's ``src``
+    folder to run instead of this one); its process, URL and admin key."""
     port = free_port()
     command = [sys.executable, "-m", "wakelog", "server", "--port", str(port), "--data-dir", str(data_dir)]
     proc = subprocess.Popen(
         [*command, "--workers", str(workers), *extra],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env=None if code is None else {**os.environ, "PYTHONPATH": code},
     )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -15,6 +15,10 @@ and checks, the transaction, the answer (PostgreSQL's own processes not counted)
 was the event loop's thread (HTTP, routing, auth, the answer) and how much the others' (the thread
 pool's decoding and transaction, SQLite's checkpoints). For scale, the same
 for ``GET /api/v1/health`` (the HTTP server's and the middleware's floor) is printed beside it.
+``--against SRC`` compares with other code (``SRC``: a checkout's ``src`` folder, say a ``git worktree``
+of the commit before): a server of each, fed the same batches in turn, ``BLOCK`` requests to one and
+then to the other (which goes first alternates), so that the machine's changing speed falls on both
+alike; it prints both figures and their ratio.
 ``--profile`` runs the app in this process instead (each request handed to it as ASGI, so that no
 HTTP client is in the profile) and prints its cProfile (CPU time per thread), sorted by ``--sort``
 (default: cumulative). ``--statements`` (with ``--postgres``) also prints PostgreSQL's own CPU per
@@ -29,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import cProfile
 import gzip
 import io
@@ -234,9 +239,12 @@ def main() -> None:
     parser.add_argument(
         "--statements", action="store_true", help="with --postgres: PostgreSQL's CPU per request by statement"
     )
+    parser.add_argument("--against", metavar="SRC", help="compare with the code in SRC (a checkout's src)")
     args = parser.parse_args()
     if args.statements and not args.postgres:
         parser.error("--statements reads the throwaway cluster's log: add --postgres")
+    if args.against and (args.profile or args.statements or args.backend_store):
+        parser.error("--against runs two servers of their own: on SQLite, or on two databases of --postgres")
     requests = args.requests or (200 if args.quick else 1000)
     payloads = bodies(requests, args.rows, args.keys, args.config_keys)
     cluster, log = None, None
@@ -247,7 +255,13 @@ def main() -> None:
         if args.statements:
             log = log_statements(cluster, args.backend_store)
     try:
-        run(args, requests, payloads, log)
+        if args.against:
+            from load import database
+
+            against = database(cluster, "against") if cluster is not None else None
+            compare(args, payloads, [args.backend_store, against])
+        else:
+            run(args, requests, payloads, log)
     finally:
         if cluster is not None:
             cluster.stop()
@@ -261,6 +275,43 @@ def log_statements(cluster: Any, database: str) -> Path:
         name = conn.info.dbname
         conn.execute(f'ALTER DATABASE "{name}" SET log_statement_stats = on')
     return Path(cluster.root) / "postgres.log"
+
+
+#: Requests in a row to one server of a comparison (``--against``).
+BLOCK = 50
+
+
+def compare(args: argparse.Namespace, payloads: list[bytes], databases: list[str | None]) -> None:
+    """This code's server against ``args.against``'s, each on its own database of ``databases``: the
+    same batches, in blocks of ``BLOCK`` to one and then the other; each one's CPU per request."""
+    servers: list[tuple[str, Any, httpx.Client]] = []
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        sides = (("this code", None, databases[0]), (args.against, args.against, databases[1]))
+        for name, code, database in sides:
+            extra = ["--backend-store", database] if database else []
+            proc, url, key = start_server(Path(tmp) / f"server{len(servers)}", extra=extra, code=code)
+            stack.callback(proc.wait)
+            stack.callback(proc.terminate)
+            http = stack.enter_context(httpx.Client(base_url=url, auth=("api", key), timeout=60))
+            http.post(URL, content=payloads[0], headers=HEADERS).raise_for_status()
+            servers.append((name, proc, http))
+        spent = {name: [0.0, 0.0] for name, _, _ in servers}  # CPU, the event loop's
+        blocks = range(1, len(payloads) - BLOCK + 1, BLOCK)
+        for number, start in enumerate(blocks):
+            for name, proc, http in servers if number % 2 else servers[::-1]:
+                cpu, loop = cpu_seconds(proc.pid), cpu_seconds(proc.pid, proc.pid)
+                for body in payloads[start : start + BLOCK]:
+                    http.post(URL, content=body, headers=HEADERS).raise_for_status()
+                spent[name][0] += cpu_seconds(proc.pid) - cpu
+                spent[name][1] += cpu_seconds(proc.pid, proc.pid) - loop
+    sent = len(blocks) * BLOCK
+    backend = "PostgreSQL" if databases[0] else "SQLite"
+    print(f"small ingest, {backend}, {sent} requests × {args.rows} rows × {args.keys} keys to each, in turn:")
+    for name, (cpu, loop) in spent.items():
+        cpu_ms, loop_ms = 1000 * cpu / sent, 1000 * loop / sent
+        print(f"  {name}: {cpu_ms:.2f} ms server CPU per request (event loop {loop_ms:.2f} ms)")
+    (mine, mine_loop), (theirs, theirs_loop) = spent.values()
+    print(f"  this code / {args.against}: {mine / theirs:.3f}× (event loop {mine_loop / theirs_loop:.3f}×)")
 
 
 def run(args: argparse.Namespace, requests: int, payloads: list[bytes], log: Path | None = None) -> None:
