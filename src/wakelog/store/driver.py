@@ -159,8 +159,8 @@ def execute_many(conn: sa.Connection, statement: sa.Executable, rows: Sequence[M
 
 class driver_errors:  # named as a function: ``with driver_errors(conn, sql):``, as ``contextlib.suppress``
     """The driver's errors raised in the block, as SQLAlchemy's error for them (``IntegrityError``,
-    ``OperationalError``, …). A class rather than a generator: a live batch runs a dozen statements
-    in one, and ``contextlib.contextmanager`` costs a few µs per block."""
+    ``OperationalError``, …). A class rather than a generator: each of the ten or so statements of a
+    live batch runs inside one, and ``contextlib.contextmanager`` costs a few µs per block."""
 
     def __init__(self, conn: sa.Connection, statement: str) -> None:
         self.conn, self.statement = conn, statement
