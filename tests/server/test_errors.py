@@ -91,6 +91,14 @@ CASES: list[tuple[str, str, str, dict[str, Any], int, str]] = [
     ("file not uploaded", "GET", f"/api/v1/runs/{RUN}/files/later.txt", {}, 404, "not_uploaded"),
     ("wrong method", "POST", "/somewhere", {}, 405, "method_not_allowed"),
     ("bad path part", "GET", "/api/v1/projects/admin/a%20b", {}, 400, "invalid_request"),
+    (
+        "bad run id to ingest",
+        "POST",
+        "/api/v1/runs/admin/p/a%20b/records",
+        {"content": b"\x90"},
+        400,
+        "invalid_request",
+    ),
     ("NUL in the URL", "GET", "/api/v1/projects", {"params": {"entity": "\x00"}}, 400, "invalid_request"),
     (
         "bad format",
