@@ -78,8 +78,17 @@ def run_path(entity: str, project: str, run_id: str) -> tuple[str, str, str]:
 def path_parameters(*names: str) -> dict[str, Any]:
     """``openapi_extra`` documenting a route's path parameters (strings) when the route reads them
     from the request itself rather than taking them as FastAPI parameters."""
-    schema = {"type": "string"}
-    return {"parameters": [{"name": n, "in": "path", "required": True, "schema": schema} for n in names]}
+    return {
+        "parameters": [
+            {"name": n, "in": "path", "required": True, "schema": {"type": "string", "title": _title(n)}}
+            for n in names
+        ]
+    }
+
+
+def _title(name: str) -> str:
+    """A parameter's title as FastAPI writes it (``run_id`` → ``Run Id``)."""
+    return name.replace("_", " ").title()
 
 
 def not_found(what: str) -> NotFound:
