@@ -18,8 +18,9 @@ from wakelog.server.ingest_threads import IngestThreads
 DEADLINE = 10.0
 
 
-def ingest_threads() -> list[threading.Thread]:
-    return [thread for thread in threading.enumerate() if thread.name.startswith("wakelog-ingest-")]
+def ingest_threads(besides: frozenset[threading.Thread] = frozenset()) -> set[threading.Thread]:
+    """The live ingest threads of this process, but ``besides`` (those of apps other tests made)."""
+    return {t for t in threading.enumerate() if t.name.startswith("wakelog-ingest-")} - besides
 
 
 def wait_for(condition: Callable[[], bool], what: str) -> None:
@@ -70,8 +71,9 @@ def test_the_thread_idle_the_shortest_takes_the_next_batch(pool: IngestThreads) 
         await asyncio.gather(pool.run(both.wait), pool.run(both.wait))  # two threads started
         return {await pool.run(thread_name) for _ in range(20)}
 
+    before = frozenset(ingest_threads())
     assert len(asyncio.run(main())) == 1
-    assert len(ingest_threads()) == 2
+    assert len(ingest_threads(before)) == 2
 
 
 def test_a_batch_waits_while_every_thread_is_busy() -> None:
@@ -118,10 +120,11 @@ def test_a_cancelled_caller_leaves_its_batch_to_end(pool: IngestThreads) -> None
         assert await pool.run(lambda: "next") == "next"  # the threads serve on
 
     asyncio.run(main())
-    assert ended.is_set()
+    assert ended.wait(DEADLINE)  # its own thread finishes it (the next batch may have gone to the other)
 
 
 def test_stop_ends_the_threads_after_the_work_queued_before_it() -> None:
+    before = frozenset(ingest_threads())
     pool = IngestThreads(size=2)
     done: list[int] = []
 
@@ -137,13 +140,14 @@ def test_stop_ends_the_threads_after_the_work_queued_before_it() -> None:
 
     asyncio.run(main())
     assert sorted(done) == [0, 1, 2, 3]
-    assert not ingest_threads()
+    assert not ingest_threads(before)
     with pytest.raises(RuntimeError, match="stopped"):
         asyncio.run(pool.run(lambda: None))
 
 
 def test_the_threads_end_with_their_pool() -> None:
     """An app that was never started (no ``stop``) leaves no threads behind once it is collected."""
+    before = frozenset(ingest_threads())
     pool = IngestThreads(size=2)
     both = threading.Barrier(2, timeout=DEADLINE)
 
@@ -151,10 +155,10 @@ def test_the_threads_end_with_their_pool() -> None:
         await asyncio.gather(threads.run(both.wait), threads.run(both.wait))
 
     asyncio.run(start_two(pool))
-    assert len(ingest_threads()) == 2
+    assert len(ingest_threads(before)) == 2
     del pool
     gc.collect()
-    wait_for(lambda: not ingest_threads(), "the threads outlived their pool")
+    wait_for(lambda: not ingest_threads(before), "the threads outlived their pool")
 
 
 def test_a_closed_loop_does_not_stop_a_thread(pool: IngestThreads) -> None:

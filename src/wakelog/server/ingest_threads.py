@@ -30,11 +30,11 @@ SIZE = 8
 
 #: The work, the caller's future and the loop it waits in; None tells a thread to end.
 _Job = tuple[Callable[[], Any], "asyncio.Future[Any]", asyncio.AbstractEventLoop]
-#: A thread's next job is to come to its inbox.
-_WAIT: Any = object()
 
 
 class IngestThreads:
+    """Up to ``size`` threads for a server process's ingest batches (``run``), ended by ``stop``."""
+
     def __init__(self, size: int = SIZE) -> None:
         self._threads = _Threads(size)
         weakref.finalize(self, self._threads.stop)  # the threads hold ``_Threads``, not this object
@@ -87,16 +87,13 @@ class _Threads:
             # idle (or on to the backlog) before answering, so that the caller's next batch finds
             # this thread waiting rather than another
             with self._lock:
-                if self._backlog:
-                    after: _Job | None = self._backlog.popleft()
-                elif self._stopped:
-                    after = None
-                else:
+                after = self._backlog.popleft() if self._backlog else None
+                idle = after is None and not self._stopped
+                if idle:
                     self._idle.append(inbox)
-                    after = _WAIT
             _answer(job, *outcome)
             job = outcome = None  # no batch kept alive while the thread waits
-            job = inbox.get() if after is _WAIT else after
+            job = inbox.get() if idle else after
 
     def stop(self, wait: bool = False) -> None:
         with self._lock:
