@@ -9,10 +9,11 @@ import asyncio
 import gc
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
+from tests.harness import wait_until
 from wakelog.server.ingest_threads import IngestThreads
 
 DEADLINE = 10.0
@@ -21,13 +22,6 @@ DEADLINE = 10.0
 def ingest_threads(besides: frozenset[threading.Thread] = frozenset()) -> set[threading.Thread]:
     """The live ingest threads of this process, but ``besides`` (those of apps other tests made)."""
     return {t for t in threading.enumerate() if t.name.startswith("wakelog-ingest-")} - besides
-
-
-def wait_for(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while not condition():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.01)
 
 
 @pytest.fixture
@@ -158,7 +152,7 @@ def test_the_threads_end_with_their_pool() -> None:
     assert len(ingest_threads(before)) == 2
     del pool
     gc.collect()
-    wait_for(lambda: not ingest_threads(before), "the threads outlived their pool")
+    wait_until(lambda: not ingest_threads(before), DEADLINE, what="the threads to end with their pool")
 
 
 def test_a_closed_loop_does_not_stop_a_thread(pool: IngestThreads) -> None:
