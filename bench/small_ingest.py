@@ -246,6 +246,8 @@ def main() -> None:
     if args.against and (args.profile or args.statements or args.backend_store):
         parser.error("--against runs two servers of their own: on SQLite, or on two databases of --postgres")
     requests = args.requests or (200 if args.quick else 1000)
+    if args.against and requests < 2 * BLOCK:
+        parser.error(f"--against sends {BLOCK} requests at a time to each server: ask for {2 * BLOCK}+")
     payloads = bodies(requests, args.rows, args.keys, args.config_keys)
     cluster, log = None, None
     if args.postgres:
