@@ -15,15 +15,17 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
 from tests._env import child_env
 from tests.server.conftest import ServerProcess, start_server
+
+T = TypeVar("T")
 
 NO_BROWSER = os.environ.get("WAKELOG_TEST_NO_BROWSER") == "1"
 CHROMIUM = os.environ.get("WAKELOG_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -227,16 +229,37 @@ def drawn_panel(page: Any, metric: str) -> Any:
 
 
 def hover_middle(page: Any, chart: Any) -> Any:
-    """Moves the cursor to the middle of ``chart`` and returns its visible tooltip. A chart rebuilt
-    meanwhile (new data after a save) is hovered again, up to a deadline: a chart drawn after the
-    cursor arrived has seen no move, so its tooltip stays hidden until the next one."""
+    """Moves the cursor to the middle of ``chart`` and returns its visible tooltip. A chart drawn
+    after the cursor arrived has seen no move, so its tooltip stays hidden until the next one:
+    :func:`on_plot_area` hovers again."""
+
+    def hover(box: dict[str, float]) -> Any:
+        page.mouse.move(0, 0)
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        tooltip = chart.get_by_test_id("chart-tooltip")
+        tooltip.wait_for(state="visible", timeout=3_000)
+        return tooltip
+
+    return on_plot_area(chart, hover)
+
+
+def on_plot_area(chart: Any, gesture: Callable[[dict[str, float]], T]) -> T:
+    """Scrolls ``chart``'s plot area into view and runs ``gesture`` with its box on the page. A chart
+    rebuilt meanwhile (new data, new y limits) detaches the plot area or swallows the gesture; the
+    gesture is tried again on the new one, up to a deadline. A gesture says it was swallowed by
+    letting a Playwright wait time out."""
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+    over = chart.locator(".u-over")
     deadline = time.monotonic() + 15
     while True:
         try:
-            return _hover_middle(page, chart)
+            over.scroll_into_view_if_needed()
+            box = over.bounding_box()
+            if box is None:
+                raise ChartReplaced(f"{chart} has no plot area on screen")
+            return gesture(box)
         except (PlaywrightError, ChartReplaced) as exc:
             replaced = isinstance(exc, ChartReplaced | PlaywrightTimeout) or "not attached" in str(exc)
             if not replaced or time.monotonic() > deadline:
@@ -245,19 +268,6 @@ def hover_middle(page: Any, chart: Any) -> Any:
 
 class ChartReplaced(Exception):
     """The chart's plot area went away between finding it and measuring it (a redraw)."""
-
-
-def _hover_middle(page: Any, chart: Any) -> Any:
-    over = chart.locator(".u-over")
-    over.scroll_into_view_if_needed()
-    box = over.bounding_box()
-    if box is None:
-        raise ChartReplaced(f"{chart} has no plot area on screen")
-    page.mouse.move(0, 0)
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    tooltip = chart.get_by_test_id("chart-tooltip")
-    tooltip.wait_for(state="visible", timeout=3_000)
-    return tooltip
 
 
 def shot(page: Any, name: str) -> None:

@@ -13,6 +13,7 @@ from tests.web.conftest import (
     Pages,
     drawn_panel,
     hover_middle,
+    on_plot_area,
     run_finished_script,
     shot,
 )
@@ -314,17 +315,16 @@ def test_dragging_zooms_in_and_the_keyboard_pans(pages: Pages) -> None:
     alpha = pages.seeded.ids["alpha"]
     page.goto(pages.url(f"{WORKSPACE}?sel={alpha}"))
     chart = page.locator("[data-testid=panel][data-metric=score] [data-testid=line-chart]")
-    over = chart.locator(".u-over")
-    over.wait_for()
-    over.scroll_into_view_if_needed()
-    box = over.bounding_box()
-    assert box is not None
-    y = box["y"] + box["height"] / 2
-    page.mouse.move(box["x"] + box["width"] * 0.3, y)
-    page.mouse.down()
-    page.mouse.move(box["x"] + box["width"] * 0.6, y, steps=5)
-    page.mouse.up()
-    page.wait_for_url(re.compile(r"xr="))
+
+    def drag(box: dict[str, float]) -> None:
+        y = box["y"] + box["height"] / 2
+        page.mouse.move(box["x"] + box["width"] * 0.3, y)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] * 0.6, y, steps=5)
+        page.mouse.up()
+        page.wait_for_url(re.compile(r"xr="), timeout=3_000)
+
+    on_plot_area(chart, drag)
     lo, hi = zoom_of(page.url)
     assert 0 < lo < hi < STEPS
     # Zoomed data is fetched for the range: the chart holds only the steps inside it.
