@@ -38,9 +38,15 @@ def test_a_chunk_decodes_to_what_was_encoded(points: list[tuple[int, float]]) ->
     assert decoded.values.tobytes() == chunk.values.tobytes(), "bit for bit, NaN payloads too"
 
 
+def as_read(sketch: bytes, chunk: codec.Chunk) -> bytes:
+    """What a coarse read takes of a chunk's row (``server/query/history._SKETCH``): its sketch, or
+    its data if it has at most ``RAW_MAX`` points."""
+    return codec.encode(chunk) if len(chunk) <= codec.RAW_MAX else sketch
+
+
 def buckets_of(sketch: bytes, chunk: codec.Chunk) -> list[tuple[float, ...]]:
     """A chunk's sketch read back, as its row gives it to a reader, bucket by bucket."""
-    read = codec.read_sketches([sketch], [chunk.first_step], [chunk.last_step], [len(chunk)])
+    read = codec.read_sketches([as_read(sketch, chunk)], [chunk.first_step], [chunk.last_step], [len(chunk)])
     columns = (read.first_steps, read.last_steps, read.mins, read.maxs, read.lasts, read.counts)
     return list(zip(*(column.tolist() for column in columns), strict=True))
 
@@ -65,9 +71,24 @@ def check_buckets(buckets: list[tuple[float, ...]], chunk: codec.Chunk) -> None:
 def test_each_sketch_bucket_is_its_points_first_last_min_max_and_count(
     points: list[tuple[int, float]],
 ) -> None:
-    """Small chunks (a point per bucket, the staged appends' fast path) and big ones alike."""
+    """Small chunks (their data read as their buckets, a point each) and big ones alike."""
     chunk = chunk_of(points)
     check_buckets(buckets_of(codec.sketch(chunk), chunk), chunk)
+
+
+@given(POINTS)
+def test_a_chunk_of_few_points_stores_no_sketch_and_its_data_reads_as_its_buckets(
+    points: list[tuple[int, float]],
+) -> None:
+    """A staged append's buckets would be its points, one each: its data holds them in fewer bytes
+    (16 a point against a sketch's 24 or 48), so no sketch is stored and readers read the data (a
+    sketch an older wakelog stored for such a chunk is not read)."""
+    chunk = chunk_of(points[: codec.RAW_MAX])
+    assert codec.sketch(chunk) == b""
+    assert len(codec.encode(chunk)) < len(full_sketch(chunk))
+    buckets = buckets_of(b"", chunk)
+    assert [bucket[5] for bucket in buckets] == [1] * len(chunk)
+    check_buckets(buckets, chunk)
 
 
 EVEN = st.tuples(
@@ -90,7 +111,7 @@ def test_an_evenly_spaced_chunk_stores_only_min_max_and_last_and_reads_back_whol
     """Steps and counts come from the row's first step, last step and point count: half the bytes
     per bucket, and every bucket still exact."""
     sketch = codec.sketch(chunk)
-    assert len(sketch) == min(len(chunk), codec.SKETCH_BUCKETS) * codec.REGULAR_BYTES
+    assert len(sketch) == (0 if len(chunk) <= codec.RAW_MAX else codec.SKETCH_BUCKETS * codec.REGULAR_BYTES)
     check_buckets(buckets_of(sketch, chunk), chunk)
 
 
@@ -126,7 +147,7 @@ def test_many_sketches_read_together_as_each_alone_in_either_format(chunks: list
     chunk's buckets come back in order, as when read alone."""
     sketches = [codec.sketch(ch) if i % 2 else full_sketch(ch) for i, ch in enumerate(chunks)]
     read = codec.read_sketches(
-        sketches,
+        [as_read(sketch, ch) for sketch, ch in zip(sketches, chunks, strict=True)],
         [ch.first_step for ch in chunks],
         [ch.last_step for ch in chunks],
         [len(ch) for ch in chunks],

@@ -14,9 +14,12 @@ each a row holding:
   Zstandard compresses these bytes 3-8 times as fast as zlib (level 1) did and decompresses them
   3-20 times as fast (the more points, the more), to within a few percent of the same size: a join
   re-encodes each key's open chunk, and a zoomed chart or an export decodes every chunk it reads.
-* ``sketch`` — ``SKETCH_BUCKETS`` consecutive-point buckets (one per point in a smaller chunk), each
-  (first step, last step, min, max, last value, count). Coarse reads (a 1,000-point chart of a
-  100k-step series) use the sketches alone and never decompress ``data``. A bucket is stored as
+* ``sketch`` — ``SKETCH_BUCKETS`` consecutive-point buckets, each (first step, last step, min,
+  max, last value, count). Coarse reads (a 1,000-point chart of a 100k-step series) use the
+  sketches alone and never decompress ``data``. A chunk of at most ``RAW_MAX`` points has none
+  (an empty one): its buckets would be its points, one each, which its uncompressed ``data``
+  holds in two thirds to a third of the bytes, so readers take the data in its place
+  (``read_sketches``); a live run's staged rows are such chunks. A bucket is stored as
   six float64, or, when the chunk's steps are evenly spaced (0, 1, 2, … or every k-th step, as
   nearly every training logs), as its min, max and last value alone: its steps and count follow
   from the row's first step, last step and point count, which bucket edges are fixed by. That
@@ -181,19 +184,19 @@ def decode_joined(groups: Sequence[Sequence[bytes]]) -> list[Chunk]:
 
 
 def sketch(chunk: Chunk) -> bytes:
-    """Per-bucket (first step, last step, min, max, last value, count) of consecutive points."""
+    """Per-bucket (first step, last step, min, max, last value, count) of consecutive points; none
+    (empty bytes) for a chunk of at most ``RAW_MAX`` points, whose data readers take instead."""
     return sketch_many(chunk.steps, chunk.values[None])[0]
 
 
 def sketch_many(steps: np.ndarray, values: np.ndarray) -> list[bytes]:
     """``sketch`` of a chunk per row of ``values`` (series × points), all at ``steps``."""
     count = len(steps)
+    if count <= RAW_MAX:
+        return [b""] * len(values)
     starts, ends = _bucket_edges(count)
-    if count <= SKETCH_BUCKETS:  # a point per bucket (a staged append): no reductions to make
-        mins = maxs = values
-    else:
-        mins = np.fmin.reduceat(values, starts, axis=1)  # fmin/fmax skip NaN unless a bucket is all NaN
-        maxs = np.fmax.reduceat(values, starts, axis=1)
+    mins = np.fmin.reduceat(values, starts, axis=1)  # fmin/fmax skip NaN unless a bucket is all NaN
+    maxs = np.fmax.reduceat(values, starts, axis=1)
     if _evenly_spaced(steps):
         table = np.stack([mins, maxs, values[:, ends]], axis=2).astype("<f8", copy=False)
         return [rows.tobytes() for rows in table]
@@ -245,6 +248,11 @@ class Buckets:
         return self.first_steps, self.last_steps, self.mins, self.maxs, self.lasts, self.counts
 
     @staticmethod
+    def of_points(steps: np.ndarray, values: np.ndarray) -> Buckets:
+        """Points as buckets, one each."""
+        return Buckets(steps, steps, values, values, values, np.ones(len(steps), dtype=np.int64))
+
+    @staticmethod
     def concat(parts: Sequence[Buckets]) -> Buckets:
         columns = zip(*(part._columns() for part in parts), strict=True)
         return Buckets(*(np.concatenate(column) for column in columns))
@@ -264,14 +272,32 @@ class Buckets:
 def read_sketches(
     datas: Sequence[bytes], first_steps: Sequence[int], last_steps: Sequence[int], counts: Sequence[int]
 ) -> Buckets:
-    """The buckets of chunks' sketches, concatenated in order; each chunk's row gives its first step,
-    last step and point count (a regular sketch's steps and counts follow from them). Vectorised: a
-    chart of 100 runs reads some 10,000 sketches, and an array per sketch would cost more than the
-    chart."""
+    """The buckets of chunks' sketches, concatenated in order: of each chunk, its sketch, or its
+    data if it has at most ``RAW_MAX`` points (it has no sketch: a bucket per point). Each chunk's
+    row gives its first step, last step and point count (a regular sketch's steps and counts follow
+    from them). Vectorised: a chart of 100 runs reads some 10,000 sketches, and an array per sketch
+    would cost more than the chart."""
     count = np.asarray(counts, dtype=np.int64)
-    sizes = np.fromiter(map(len, datas), dtype=np.int64, count=len(datas))
-    regular = sizes == np.minimum(count, SKETCH_BUCKETS) * REGULAR_BYTES
     first, last = np.asarray(first_steps, dtype=np.int64), np.asarray(last_steps, dtype=np.int64)
+    small = count <= RAW_MAX
+    if not small.any():
+        return _stored_sketches(datas, first, last, count)
+    points = decode_joined([[data for data, few in zip(datas, small, strict=True) if few]])[0]
+    buckets = Buckets.of_points(points.steps, points.values)
+    if small.all():
+        return buckets
+    big = ~small
+    sketched = [data for data, many in zip(datas, big, strict=True) if many]
+    stored = _stored_sketches(sketched, first[big], last[big], count[big])
+    return Buckets.interleave(np.repeat(small, np.minimum(count, SKETCH_BUCKETS)), buckets, stored)
+
+
+def _stored_sketches(
+    datas: Sequence[bytes], first: np.ndarray, last: np.ndarray, count: np.ndarray
+) -> Buckets:
+    """``read_sketches`` of chunks of more than ``RAW_MAX`` points (each of them has all its buckets)."""
+    sizes = np.fromiter(map(len, datas), dtype=np.int64, count=len(datas))
+    regular = sizes == SKETCH_BUCKETS * REGULAR_BYTES
     if regular.all():
         return _regular(datas, first, last, count)
     if not regular.any():
@@ -279,7 +305,7 @@ def read_sketches(
     evens = [data for data, even in zip(datas, regular, strict=True) if even]
     odds = [data for data, even in zip(datas, regular, strict=True) if not even]
     on = _regular(evens, first[regular], last[regular], count[regular])
-    return Buckets.interleave(np.repeat(regular, np.minimum(count, SKETCH_BUCKETS)), on, _full(odds))
+    return Buckets.interleave(np.repeat(regular, SKETCH_BUCKETS), on, _full(odds))
 
 
 def _full(datas: Sequence[bytes]) -> Buckets:
@@ -294,12 +320,10 @@ def _regular(datas: Sequence[bytes], first: np.ndarray, last: np.ndarray, count:
     format's columns (exact: ``EXACT``), so that binning mixes no types."""
     values = np.frombuffer(b"".join(datas), dtype="<f8").reshape(-1, 3)
     lengths, length_of = np.unique(count, return_inverse=True)
-    width = SKETCH_BUCKETS
-    starts = np.zeros((len(lengths), width))
-    ends = np.zeros((len(lengths), width))
+    starts = np.empty((len(lengths), SKETCH_BUCKETS))
+    ends = np.empty((len(lengths), SKETCH_BUCKETS))
     for row, length in enumerate(lengths.tolist()):
-        lows, highs = _bucket_edges(length)
-        starts[row, : len(lows)], ends[row, : len(highs)] = lows, highs
+        starts[row], ends[row] = _bucket_edges(length)
     counts = (ends - starts + 1.0)[length_of]
     stride = ((last - first) // np.maximum(count - 1, 1)).astype(np.float64)[:, None]
     at = first.astype(np.float64)[:, None]
@@ -309,14 +333,8 @@ def _regular(datas: Sequence[bytes], first: np.ndarray, last: np.ndarray, count:
     last_steps = ends[length_of]
     last_steps *= stride
     last_steps += at
-    grids = (first_steps, last_steps, counts)
-    if (lengths >= width).all():  # every chunk has all its buckets: the grid is the buckets
-        first_steps, last_steps, counts = (grid.ravel() for grid in grids)
-    else:
-        used = np.arange(width) < np.minimum(count, width)[:, None]
-        first_steps, last_steps, counts = (grid[used] for grid in grids)
     mins, maxs, lasts = values.T
-    return Buckets(first_steps, last_steps, mins, maxs, lasts, counts)
+    return Buckets(first_steps.ravel(), last_steps.ravel(), mins, maxs, lasts, counts.ravel())
 
 
 def merge(tail: Chunk | None, steps: np.ndarray, values: np.ndarray) -> list[Chunk]:

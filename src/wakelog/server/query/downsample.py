@@ -22,11 +22,6 @@ import numpy as np
 from wakelog.store.series import Buckets
 
 
-def point_atoms(steps: np.ndarray, values: np.ndarray) -> Buckets:
-    """Raw points as atoms, one per point."""
-    return Buckets(steps, steps, values, values, values, np.ones(len(steps), dtype=np.int64))
-
-
 @dataclass
 class Binned:
     """The merged bins of every series, concatenated; ``bounds[i]:bounds[i+1]`` is series i."""

@@ -24,7 +24,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from wakelog.server.errors import InvalidRequest
-from wakelog.server.query.downsample import bin_atoms, interpolate, point_atoms
+from wakelog.server.query.downsample import bin_atoms, interpolate
 from wakelog.store import series as codec
 from wakelog.store.chunks import select_rows
 from wakelog.store.database import binary_results
@@ -77,7 +77,7 @@ class _Chunk:
     first_step: int
     last_step: int
     count: int
-    sketch: bytes
+    sketch: bytes  # its sketch, or its data if it has at most codec.RAW_MAX points (``_SKETCH``)
     points: codec.Chunk | None = None  # decoded, cut to the range
 
 
@@ -91,6 +91,14 @@ class _Plan:
     hi: int | None
     mode: str = "raw"  # raw | sketch | fine
     decode: list[_Chunk] = field(default_factory=list)
+
+
+#: What a coarse read takes of a chunk's row: its sketch, or the data of a chunk of at most
+#: ``codec.RAW_MAX`` points, which has no sketch and whose points are its buckets (``codec.read_sketches``;
+#: rows stored before 2026-12-08 have one, the same buckets).
+_SKETCH = sa.case(
+    (series_chunks.c.count <= codec.RAW_MAX, series_chunks.c.data), else_=series_chunks.c.sketch
+).label("sketch")
 
 
 def prepare_read(conn: sa.Connection) -> None:
@@ -173,7 +181,7 @@ def _x_ranges_from_sketches(
     chunks: dict[int, list[_Chunk]] = {}
     rows = conn.execute(
         binary_results(
-            sa.select(c.run_pk, c.chunk, c.first_step, c.last_step, c.count, c.sketch)
+            sa.select(c.run_pk, c.chunk, c.first_step, c.last_step, c.count, _SKETCH)
             .where(c.run_pk.in_([r.pk for r in refs]), c.stream == STREAM_HISTORY, c.key == x_key)
             .order_by(c.run_pk, c.key, c.chunk)
         )
@@ -325,7 +333,7 @@ def _overlapping_chunks(
     x_key = request.x_key
     fetch_keys = sorted(set(request.keys) | ({x_key} if x_key else set()))
     c = series_chunks.c
-    query = sa.select(c.run_pk, c.key, c.chunk, c.first_step, c.last_step, c.count, c.sketch).where(
+    query = sa.select(c.run_pk, c.key, c.chunk, c.first_step, c.last_step, c.count, _SKETCH).where(
         c.run_pk.in_([r.pk for r in live]), c.stream == request.stream, c.key.in_(fetch_keys)
     )
     if union_lo is not None:
@@ -442,7 +450,7 @@ def _bin_downsampled(
                 lengths.append(codec.sketch_buckets(ch.count))
             else:
                 assert ch.points is not None
-                decoded.append(point_atoms(ch.points.steps, ch.points.values))
+                decoded.append(codec.Buckets.of_points(ch.points.steps, ch.points.values))
                 lengths.append(len(ch.points))
             from_sketch.append(use_sketch)
             owners.append(order)

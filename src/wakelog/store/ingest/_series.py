@@ -4,8 +4,9 @@ Points at or before a key's stored last step are dropped (a client bug or a cloc
 the order chunks rely on), as are repeated steps within the batch. A few new points after an open
 chunk are staged: stored as a row of their own, which costs what they cost. Once the numbers after
 the open chunk are taken, the open chunk, its staged rows and the new points are joined into main
-chunks again. A live batch's keys share their steps: their staged rows are checked, encoded and
-sketched together, once per batch rather than once per key. New points after a full chunk start
+chunks again. A live batch's keys share their steps: their staged rows are checked and encoded
+together, once per batch rather than once per key (a staged row, of few points, has no sketch:
+``codec.RAW_MAX``). New points after a full chunk start
 new main chunks. When the run ends (its exit, or the dispatcher's notice that it crashed), what
 is staged is joined too (``seal``).
 """
@@ -135,7 +136,7 @@ def _staged(
 def seal(conn: sa.Connection, run_pk: int) -> None:
     """A run's series that end in staged rows, each joined with its open chunk into main chunks (the
     run has ended: no later batch would join them). A staged row costs several times a main chunk's
-    bytes per point (its points uncompressed, a sketch of its own, a row's overhead), and a chart
+    bytes per point (its points uncompressed, a row's overhead), and a chart
     reads a row each; a run that ends after a few hundred steps, as a sweep's trials do, is mostly
     staged rows."""
     c = series_chunks.c
