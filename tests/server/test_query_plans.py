@@ -21,10 +21,13 @@ from tests.harness import InProcessServer
 from tests.server.conftest import post_records
 from wakelog.server.sweeps.store import metric_histories
 from wakelog.store.ingest._series import (
+    EARLIER_UNNESTED,
     OPEN_ROWS_UNNESTED,
     TAILS_UNNESTED,
+    UNION_EARLIER,
     UNION_OPEN_ROWS,
     UNION_TAILS,
+    earlier_query,
     open_rows_query,
     tails_query,
 )
@@ -104,20 +107,23 @@ def assert_searches_the_key(server: InProcessServer, statement: str, parameters:
 
 
 @pytest.mark.parametrize("form", ["union", "arrays"])
-@pytest.mark.parametrize("lookup", ["tails", "open rows"])
+@pytest.mark.parametrize("lookup", ["tails", "open rows", "earlier rows"])
 def test_the_ingest_lookups_search_the_primary_key(
     server: InProcessServer, run: str, lookup: str, form: str
 ) -> None:
     """Ingest's statements (on the driver, so built here as ``store/ingest/_series.py`` runs them):
-    each series' last chunk, found from the end of its key range, and a join's open rows; a
-    ``UNION ALL`` of a branch per series, or on PostgreSQL for many series one statement over arrays."""
+    each series' last chunk, found from the end of its key range, a join's open rows, and the rows
+    before a closed chunk (from the end of their range); a ``UNION ALL`` of a branch per series, or
+    on PostgreSQL for many series one statement over arrays."""
     if form == "arrays" and server.backend == "sqlite":
         pytest.skip("the arrays' statement is PostgreSQL's")
     with server.app.state.db.read() as conn:
         run_pk = conn.execute(sa.text("SELECT id FROM runs WHERE run_id = 'plans'")).scalar_one()
         dialect = conn.dialect
+    builds = {"tails": tails_query, "open rows": open_rows_query, "earlier rows": earlier_query}
+    arrays = {"tails": TAILS_UNNESTED, "open rows": OPEN_ROWS_UNNESTED, "earlier rows": EARLIER_UNNESTED}
     if form == "union":
-        statement = tails_query(2) if lookup == "tails" else open_rows_query(2)
+        statement = builds[lookup](2)
         parameters = {
             "run": run_pk,
             "s0": 0,
@@ -128,10 +134,14 @@ def test_the_ingest_lookups_search_the_primary_key(
             "hi0": 15,
             "lo1": 0,
             "hi1": 15,
+            "c0": 48,
+            "c1": 48,
+            "n": 3,
         }
     else:
-        statement = TAILS_UNNESTED if lookup == "tails" else OPEN_ROWS_UNNESTED
+        statement = arrays[lookup]
         parameters = {"run": run_pk, "s": [0, 0], "k": ["a", "b"], "lo": [0, 0], "hi": [15, 15]}
+        parameters |= {"c": [48, 48], "n": 3}
     compiled = statement.compile(dialect=dialect)
     names = compiled.positiontup  # SQLite's ``?`` take them in order, psycopg's by name
     arguments = tuple(parameters[name] for name in names) if names else parameters
@@ -139,12 +149,15 @@ def test_the_ingest_lookups_search_the_primary_key(
     assert_searches_the_key(server, compiled.string, arguments)
     if server.backend == "sqlite":
         assert explained.count("SEARCH series_chunks") == 2, explained
-    elif lookup == "tails":
+    elif lookup != "open rows":
         backward = explained.count("Index Scan Backward using pk_series_chunks")
         assert backward == (2 if form == "union" else 1), explained  # the arrays': once per element
 
 
-@pytest.mark.parametrize(("build", "most"), [(tails_query, UNION_TAILS), (open_rows_query, UNION_OPEN_ROWS)])
+@pytest.mark.parametrize(
+    ("build", "most"),
+    [(tails_query, UNION_TAILS), (open_rows_query, UNION_OPEN_ROWS), (earlier_query, UNION_EARLIER)],
+)
 def test_the_largest_union_psycopg_keeps_parsed_is_where_the_arrays_take_over(build: Any, most: int) -> None:
     """Up to ``most`` series the ``UNION ALL`` stays within psycopg's cache of parsed statements
     (its text at most 4 kB, its parameters at most 50); one more would be parsed at every batch."""

@@ -1,9 +1,10 @@
 """Appends to a series (``store/ingest/_series.py``), on SQLite and PostgreSQL.
 
 A live run's small batch is stored as a row of its own after the open chunk, which stays as it is;
-once the numbers after the open chunk are taken, the next batch joins them into main chunks again.
-A property test compares any sequence of batches with a plain model of the points, and checks the
-rows' layout; series stored before staging (numbered 0, 1, 2, …) take appends too.
+once the numbers after the open chunk are taken, the next batch joins them into main chunks again,
+and closed main chunks into whole ones. A property test compares any sequence of batches with a
+plain model of the points, and checks the rows' layout; series stored before staging (numbered 0,
+1, 2, …) take appends too.
 """
 
 from __future__ import annotations
@@ -243,6 +244,36 @@ def test_after_a_full_chunk_new_points_start_the_next_main_chunk(db: Database) -
     assert stored(db, "loss") == expected(range(codec.MERGE_BELOW + 15))
 
 
+def test_closed_main_chunks_are_joined_into_whole_ones_by_the_next_batch(db: Database) -> None:
+    """Main chunks are closed at ``MERGE_BELOW`` points; once the closed ones since the last whole
+    chunk hold ``CHUNK_POINTS`` points, the next batch joins them and itself into whole chunks."""
+    log = Log(db)
+    log.send(("run", {}))
+    size = codec.MERGE_BELOW + 10
+    for first in range(0, 4 * size, size):
+        log.rows(range(first, first + size))
+    assert [(n, p) for n, p, _ in layout(db, "loss")] == [(i * codec.STRIDE, size) for i in range(4)]
+    end = 4 * size + 3
+    log.rows(range(4 * size, end))
+    whole = [(0, codec.CHUNK_POINTS), (codec.STRIDE, end - codec.CHUNK_POINTS)]
+    assert [(n, p) for n, p, _ in layout(db, "loss")] == whole
+    assert stored(db, "loss") == expected(range(end))
+
+
+def test_a_series_logged_live_is_stored_in_whole_chunks(db: Database) -> None:
+    """Ten steps a batch, as a live run sends: the series' rows are whole chunks but for the last
+    few (a chart reads a row each: a quarter of the rows of chunks closed at ``MERGE_BELOW``)."""
+    log = Log(db)
+    log.send(("run", {}))
+    end = 2 * codec.CHUNK_POINTS + codec.MERGE_BELOW
+    for first in range(0, end, 10):
+        log.rows(range(first, min(first + 10, end)))
+    rows = [(n, p) for n, p, _ in layout(db, "loss")]
+    assert [p for _, p in rows[:2]] == [codec.CHUNK_POINTS] * 2, rows
+    assert len(rows) < 2 + codec.CHUNK_POINTS // codec.MERGE_BELOW + codec.STRIDE, rows
+    assert stored(db, "loss") == expected(range(end))
+
+
 def test_a_big_batch_after_staged_rows_joins_them_at_once(db: Database) -> None:
     log = Log(db)
     log.send(("run", {}))
@@ -315,11 +346,16 @@ def test_any_batches_store_what_was_logged_in_the_layout_appends_rely_on(
 
 
 def check_layout(rows: list[tuple[int, int]]) -> None:
-    """Main chunks at multiples of the stride, every one but the last full enough to be closed;
+    """Main chunks at multiples of the stride, every one but the last full enough to be closed, and
+    no closed ones after a whole one (or the first) that could have been joined into a whole one;
     after the last one, fewer staged rows than the stride, each small."""
     mains = [index for index, (number, _) in enumerate(rows) if number % codec.STRIDE == 0]
     assert mains and mains[0] == 0 and mains == list(range(len(mains))), rows
     assert all(points >= codec.MERGE_BELOW for _, points in rows[: mains[-1]]), rows
+    short = 0  # points in the closed main chunks since the last whole one
+    for _, points in rows[: mains[-1]]:
+        short = 0 if points == codec.CHUNK_POINTS else short + points
+        assert short < codec.CHUNK_POINTS, rows
     staged = rows[mains[-1] + 1 :]
     assert all(number - rows[mains[-1]][0] < codec.STRIDE for number, _ in staged), rows
     assert all(points < codec.MERGE_BELOW for _, points in staged), rows

@@ -31,8 +31,11 @@ Chunk numbers say where appends go. A series' main chunks are numbered at multip
 append after it (a live run's batch) is stored as a row of its own, numbered after it (staged),
 so that it costs what its own points cost. When the ``STRIDE - 1`` numbers after the open chunk are
 taken, the next append joins the open chunk, its staged rows and itself into main chunks again: each
-point is re-encoded a few times over a run's life, not at every batch. The batch that ends a run joins
-what is left staged (``store/ingest/_series.seal``). Readers take the rows in
+point is re-encoded a few times over a run's life, not at every batch. An open chunk of
+``MERGE_BELOW`` points or more is closed (new points start the next main chunk); once the closed
+main chunks since the last whole one hold ``CHUNK_POINTS`` points, the next append joins them into
+whole chunks, so that a series logged live is read in as many rows as one sent in big batches. The
+batch that ends a run joins what is left staged (``store/ingest/_series.seal``). Readers take the rows in
 number order, whatever the numbers (chunks stored before staging are numbered 0, 1, 2, …).
 NaN and ±Inf are kept; min and max ignore NaN.
 """

@@ -63,7 +63,8 @@ def write_series(
     rows = [_row(run_pk, series, at, points[series][0], *encoded[series]) for series, at in staged.items()]
     total = sum(len(points[series][0]) for series in staged)
     chunks: list[Numbered] = []
-    joins: dict[Series, tuple[int, Steps, Values]] = {}  # → the tail's number and the new points
+    joins: dict[Series, Join] = {}
+    after_full: dict[Series, tuple[Tail, Steps, Values]] = {}
     for series in [series for series in points if series not in staged]:
         steps, values = points[series]
         tail = tails.get(series)
@@ -74,15 +75,44 @@ def write_series(
         if tail is None:
             chunks += _numbered(series, 0, codec.merge(None, step_array, value_array))
         elif _full(tail):
-            chunks += _numbered(series, tail.chunk + codec.STRIDE, codec.merge(None, step_array, value_array))
+            after_full[series] = (tail, step_array, value_array)
         elif len(step_array) < codec.MERGE_BELOW and _stages(tail):
             chunks.append((series, tail.chunk + 1, codec.Chunk(step_array, value_array)))  # staged
         else:
-            joins[series] = (tail.chunk, step_array, value_array)
+            joins[series] = Join(tail.chunk - tail.chunk % codec.STRIDE, tail.chunk, step_array, value_array)
+    if after_full:
+        started, consolidations = _after_closed(conn, run_pk, after_full)
+        chunks += started
+        joins.update(consolidations)
     if joins:
         chunks += _join(conn, run_pk, joins)
     insert_rows(conn, series_chunks, rows + _rows(run_pk, chunks))
     return total
+
+
+def _after_closed(
+    conn: sa.Connection, run_pk: int, closed: Mapping[Series, tuple[Tail, Steps, Values]]
+) -> tuple[list[Numbered], dict[Series, Join]]:
+    """New points after closed main chunks (``_full``): the joins of those whose last main chunks
+    ``_consolidated_from`` joins with them, and new main chunks of the others."""
+    starts = _consolidated_from(conn, run_pk, {series: tail for series, (tail, _, _) in closed.items()})
+    chunks: list[Numbered] = []
+    joins: dict[Series, Join] = {}
+    for series, (tail, steps, values) in closed.items():
+        if series in starts:
+            joins[series] = Join(starts[series], tail.chunk, steps, values)
+        else:
+            chunks += _numbered(series, tail.chunk + codec.STRIDE, codec.merge(None, steps, values))
+    return chunks, joins
+
+
+class Join(NamedTuple):
+    """A series' rows numbered ``lo`` to ``hi``, to be joined with new points into main chunks."""
+
+    lo: int
+    hi: int
+    steps: Steps
+    values: Values
 
 
 def _full(tail: Tail) -> bool:
@@ -145,7 +175,9 @@ def seal(conn: sa.Connection, run_pk: int) -> None:
     )
     nothing = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
     joins = {
-        (stream, key): (chunk, *nothing) for stream, key, chunk in conn.execute(last) if chunk % codec.STRIDE
+        (stream, key): Join(chunk - chunk % codec.STRIDE, chunk, *nothing)
+        for stream, key, chunk in conn.execute(last)
+        if chunk % codec.STRIDE
     }
     if joins:
         insert_rows(conn, series_chunks, _rows(run_pk, _join(conn, run_pk, joins)))
@@ -166,18 +198,21 @@ def _per_series(
     union: Callable[[int], sa.Executable],
     unnested: sa.Executable,
     union_max: int,
+    shared: Mapping[str, Any] | None = None,
 ) -> list[Any]:
     """The rows of a lookup per series of run ``:run``: the ``union`` of a branch per series, series
     ``i`` being ``:s<i>`` and ``:k<i>`` (and ``:<name><i>`` for each of ``more``, a value per series),
-    or the ``unnested`` statement taking the same as arrays (``:s``, ``:k``, ``:<name>``)."""
+    or the ``unnested`` statement taking the same as arrays (``:s``, ``:k``, ``:<name>``); both
+    take ``shared``'s parameters as they are."""
     columns: dict[str, list[Any]] = {"s": [stream for stream, _ in series], "k": [key for _, key in series]}
     columns.update(more)
+    common = {"run": run_pk, **(shared or {})}
     if _unnested(conn, len(series), union_max):
-        return fetch_all(conn, unnested, {"run": run_pk, **columns})
+        return fetch_all(conn, unnested, {**common, **columns})
     rows: list[Any] = []
     for some in chunked(range(len(series)), TAIL_LOOKUPS):
         params = {f"{name}{i}": values[at] for name, values in columns.items() for i, at in enumerate(some)}
-        rows += fetch_all(conn, union(len(some)), {"run": run_pk, **params})
+        rows += fetch_all(conn, union(len(some)), {**common, **params})
     return rows
 
 
@@ -192,9 +227,11 @@ def _unnested(conn: sa.Connection, series: int, union_max: int) -> bool:
 #: The most series a ``UNION ALL`` of tails (of open rows) takes on PostgreSQL: psycopg keeps its
 #: parsing of a statement's text only up to 4 kB and 50 parameters (``MAX_CACHED_STATEMENT_LENGTH``
 #: and ``_PARAMS``), and parses a larger one again at every execution. 21 tails: 4,075 bytes and 43
-#: parameters; 12 open rows: 49 (``tests/server/test_query_plans.py`` checks both).
+#: parameters; 12 open rows: 49; 16 series' earlier rows: 3,133 bytes and 50
+#: (``tests/server/test_query_plans.py`` checks each).
 UNION_TAILS = 21
 UNION_OPEN_ROWS = 12
+UNION_EARLIER = 16
 
 
 #: Series whose tails (or open rows) one ``UNION ALL`` looks up (three or five bind parameters each,
@@ -258,6 +295,69 @@ def _open_rows(
     )
 
 
+@functools.lru_cache(maxsize=64)
+def earlier_query(count: int) -> sa.TextClause:
+    """The ``:n`` rows before row ``:c<i>`` (their numbers and point counts, nearest first) of
+    ``count`` series of run ``:run``: one index range each, read from its end."""
+    branch = (
+        "SELECT * FROM (SELECT stream, key, chunk, count FROM series_chunks WHERE run_pk = :run "
+        "AND stream = :s{0} AND key = :k{0} AND chunk < :c{0} ORDER BY chunk DESC LIMIT :n) AS e{0}"
+    )
+    return sa.text(" UNION ALL ".join(branch.format(index) for index in range(count)))
+
+
+#: PostgreSQL's for many series: the same for the series of ``:s``, ``:k`` and ``:c`` (as
+#: ``TAILS_UNNESTED``).
+EARLIER_UNNESTED = sa.text(
+    "SELECT s.stream, s.key, e.chunk, e.count FROM unnest(CAST(:s AS SMALLINT[]), "
+    "CAST(:k AS VARCHAR[]), CAST(:c AS INTEGER[])) AS s(stream, key, c) CROSS JOIN LATERAL "
+    "(SELECT chunk, count FROM series_chunks WHERE run_pk = :run AND stream = s.stream AND key = s.key "
+    "AND chunk < s.c ORDER BY chunk DESC LIMIT :n) AS e"
+)
+
+
+def _consolidated_from(conn: sa.Connection, run_pk: int, tails: Mapping[Series, Tail]) -> dict[Series, int]:
+    """Of series whose tail is a closed main chunk (``_full``), those whose last main chunks are
+    joined with the new points into whole ones, each with the number of the first of them.
+
+    An open chunk is closed at ``MERGE_BELOW`` points, a quarter of ``CHUNK_POINTS``: each join
+    re-encodes it, and one extended to ``CHUNK_POINTS`` would re-encode each point four times as
+    often (a live 50-key batch: +30 % of its CPU, +50 % of the bytes it writes). Left at that, a
+    live run's series would end up in four times the rows of one sent in big batches, and a
+    chart reads a row each (100 runs' charts: 400-500 ms against 300 allowed). So when a closed
+    tail and the main chunks just before it, each short of ``CHUNK_POINTS``, hold
+    ``CHUNK_POINTS`` points together, they are joined into whole chunks: each point is
+    re-encoded once more, once (about every 4,000 steps)."""
+    closing = {series: tail for series, tail in tails.items() if tail.points < codec.CHUNK_POINTS}
+    if not closing:
+        return {}
+    lookback = -(-codec.CHUNK_POINTS // codec.MERGE_BELOW) - 1  # rows before the tail that may be needed
+    earlier: dict[Series, list[tuple[int, int]]] = {series: [] for series in closing}
+    numbers = {"c": [tail.chunk for tail in closing.values()]}
+    found = _per_series(
+        conn,
+        run_pk,
+        list(closing),
+        numbers,
+        earlier_query,
+        EARLIER_UNNESTED,
+        UNION_EARLIER,
+        {"n": lookback},
+    )
+    for stream, key, chunk, count in found:
+        earlier[(stream, key)].append((chunk, count))
+    starts: dict[Series, int] = {}
+    for series, tail in closing.items():
+        start, points = tail.chunk, tail.points
+        for chunk, count in sorted(earlier[series], reverse=True):
+            if points >= codec.CHUNK_POINTS or chunk % codec.STRIDE or count >= codec.CHUNK_POINTS:
+                break
+            start, points = chunk, points + count
+        if points >= codec.CHUNK_POINTS:
+            starts[series] = start
+    return starts
+
+
 #: Removes a series' rows numbered ``lo`` to ``hi`` (executed once per joined series).
 _DELETE_RANGE = series_chunks.delete().where(
     series_chunks.c.run_pk == sa.bindparam("at_run"),
@@ -268,12 +368,11 @@ _DELETE_RANGE = series_chunks.delete().where(
 )
 
 
-def _join(
-    conn: sa.Connection, run_pk: int, joins: Mapping[Series, tuple[int, Steps, Values]]
-) -> list[Numbered]:
-    """Each series' open chunk and staged rows joined with its new points into main chunks from the
-    open chunk's number on; the rows they replace are deleted."""
-    ranges = {series: (tail - tail % codec.STRIDE, tail) for series, (tail, _, _) in joins.items()}
+def _join(conn: sa.Connection, run_pk: int, joins: Mapping[Series, Join]) -> list[Numbered]:
+    """Each series' rows in its join's range (its open chunk and staged rows, or the main chunks
+    ``_consolidated_from`` chose) joined with its new points into main chunks numbered from the
+    range's first on; the rows they replace are deleted."""
+    ranges = {series: (join.lo, join.hi) for series, join in joins.items()}
     stored: dict[Series, list[tuple[int, bytes]]] = {series: [] for series in joins}
     for stream, key, chunk, data in _open_rows(conn, run_pk, ranges):
         stored[(stream, key)].append((chunk, bytes(data)))
@@ -287,8 +386,8 @@ def _join(
     )
     opened = codec.decode_joined([[data for _, data in sorted(pairs)] for pairs in stored.values()])
     chunks: list[Numbered] = []
-    for (series, (_, steps, values)), tail in zip(joins.items(), opened, strict=True):
-        chunks += _numbered(series, ranges[series][0], codec.merge(tail, steps, values))
+    for (series, join), tail in zip(joins.items(), opened, strict=True):
+        chunks += _numbered(series, join.lo, codec.merge(tail, join.steps, join.values))
     return chunks
 
 
