@@ -24,7 +24,7 @@ from wakelog.server.config import ServerConfig
 from wakelog.server.notify.dispatcher import CRASH_LOOKBACK, Dispatcher
 from wakelog.store import series as codec
 from wakelog.store.database import Database
-from wakelog.store.ingest._series import UNION_OPEN_ROWS, UNION_TAILS
+from wakelog.store.ingest._series import UNION_EARLIER, UNION_OPEN_ROWS, UNION_TAILS
 from wakelog.store.schema import STREAM_HISTORY, STREAM_SYSTEM, run_notices, runs, series_chunks
 
 
@@ -258,6 +258,23 @@ def test_closed_main_chunks_are_joined_into_whole_ones_by_the_next_batch(db: Dat
     whole = [(0, codec.CHUNK_POINTS), (codec.STRIDE, end - codec.CHUNK_POINTS)]
     assert [(n, p) for n, p, _ in layout(db, "loss")] == whole
     assert stored(db, "loss") == expected(range(end))
+
+
+def test_closed_chunks_of_many_keys_are_joined_like_those_of_few(db: Database) -> None:
+    """Past ``UNION_EARLIER`` series, PostgreSQL looks up the rows before the closed tails over
+    arrays: each key's chunks joined as one key's are, every point once."""
+    log = Log(db)
+    log.send(("run", {}))
+    keys = [f"layer{i}/grad" for i in range(UNION_EARLIER + 4)]
+    size = codec.MERGE_BELOW + 10
+    end = 4 * size + 3
+    for first in range(0, end, size):
+        steps = range(first, min(first + size, end))
+        log.send(*[("history", {"_step": s, **{k: s + i / 8 for i, k in enumerate(keys)}}) for s in steps])
+    for i, key in enumerate(keys):
+        assert stored(db, key) == [(s, s + i / 8) for s in range(end)], key
+        whole = [(0, codec.CHUNK_POINTS), (codec.STRIDE, end - codec.CHUNK_POINTS)]
+        assert [(n, p) for n, p, _ in layout(db, key)] == whole, key
 
 
 def test_a_series_logged_live_is_stored_in_whole_chunks(db: Database) -> None:
