@@ -239,15 +239,22 @@ UNION_EARLIER = 16
 TAIL_LOOKUPS = 200
 
 
-@functools.lru_cache(maxsize=64)
-def tails_query(count: int) -> sa.TextClause:
-    """The last chunk of ``count`` series of run ``:run``, series ``i`` being (``:s<i>``, ``:k<i>``):
-    one index lookup from the end of each, in one statement (also what EXPLAIN is asked about)."""
+def _from_the_end(count: int, columns: str, where: str, limit: str) -> sa.TextClause:
+    """The last rows (``columns``, after stream and key; at most ``limit``; ``where`` more, series
+    ``i``'s parameters ending in ``{0}``) of ``count`` series of run ``:run``, series ``i`` being
+    (``:s<i>``, ``:k<i>``): one index range from the end of each, in one statement."""
     branch = (
-        "SELECT * FROM (SELECT stream, key, chunk, last_step, count AS points FROM series_chunks "
-        "WHERE run_pk = :run AND stream = :s{0} AND key = :k{0} ORDER BY chunk DESC LIMIT 1) AS t{0}"
+        f"SELECT * FROM (SELECT stream, key, {columns} FROM series_chunks WHERE run_pk = :run "
+        f"AND stream = :s{{0}} AND key = :k{{0}}{where} ORDER BY chunk DESC LIMIT {limit}) AS t{{0}}"
     )
     return sa.text(" UNION ALL ".join(branch.format(index) for index in range(count)))
+
+
+@functools.lru_cache(maxsize=64)
+def tails_query(count: int) -> sa.TextClause:
+    """The last chunk of ``count`` series of run ``:run`` (``_from_the_end``; also what EXPLAIN is
+    asked about)."""
+    return _from_the_end(count, "chunk, last_step, count AS points", "", "1")
 
 
 #: PostgreSQL's for many series: the same lookups for the series in the arrays ``:s`` and ``:k``,
@@ -298,12 +305,8 @@ def _open_rows(
 @functools.lru_cache(maxsize=64)
 def earlier_query(count: int) -> sa.TextClause:
     """The ``:n`` rows before row ``:c<i>`` (their numbers and point counts, nearest first) of
-    ``count`` series of run ``:run``: one index range each, read from its end."""
-    branch = (
-        "SELECT * FROM (SELECT stream, key, chunk, count FROM series_chunks WHERE run_pk = :run "
-        "AND stream = :s{0} AND key = :k{0} AND chunk < :c{0} ORDER BY chunk DESC LIMIT :n) AS e{0}"
-    )
-    return sa.text(" UNION ALL ".join(branch.format(index) for index in range(count)))
+    ``count`` series of run ``:run`` (``_from_the_end``)."""
+    return _from_the_end(count, "chunk, count", " AND chunk < :c{0}", ":n")
 
 
 #: PostgreSQL's for many series: the same for the series of ``:s``, ``:k`` and ``:c`` (as
