@@ -95,7 +95,7 @@ class _Plan:
 
 #: What a coarse read takes of a chunk's row: its sketch, or the data of a chunk of at most
 #: ``codec.RAW_MAX`` points, which has no sketch and whose points are its buckets (``codec.read_sketches``;
-#: rows stored before 2026-12-08 have one, the same buckets).
+#: rows stored before 2026-12-07 have one, the same buckets).
 _SKETCH = sa.case(
     (series_chunks.c.count <= codec.RAW_MAX, series_chunks.c.data), else_=series_chunks.c.sketch
 ).label("sketch")
