@@ -803,7 +803,7 @@ def export_visualdl(run_path: str, logdir: Path, host: str | None) -> None:
 
 @main.group()
 def db() -> None:
-    """Manage the server's database schema."""
+    """Manage the server's database: its schema, and how its metric series are stored."""
 
 
 @db.command()
@@ -820,6 +820,43 @@ def upgrade(data_dir: Path | None, backend_store: str | None) -> None:
     try:
         database.upgrade()
         click.echo(f"database schema at {database.current_revision()}")
+    except SchemaError as exc:
+        _fail(exc)
+    finally:
+        database.dispose()
+
+
+@db.command()
+@_data_dir
+@_backend_store
+def compact(data_dir: Path | None, backend_store: str | None) -> None:
+    """Join the small chunks that runs logged live before wakelog 2026-12-07 left in their metric
+    series into whole ones: a chart of such runs reads four times the rows it would. Safe while
+    the server runs: each run is a transaction of its own, and its live batches wait for it."""
+    import sqlalchemy as sa
+    from rich.progress import Progress
+
+    from wakelog.store.database import Database, SchemaError
+    from wakelog.store.ingest import compact as compact_run
+    from wakelog.store.schema import runs
+
+    config = _server_config(data_dir, backend_store, None)
+    if backend_store is None and not config.data_dir.is_dir():
+        _fail(Error(f"no server data in {config.data_dir}: check --data-dir or --backend-store"))
+    database = Database(config.database_url)
+    try:
+        database.check_schema(auto_upgrade=False)
+        with database.read() as conn:
+            run_pks = list(conn.execute(sa.select(runs.c.id).order_by(runs.c.id)).scalars())
+        fewer = 0
+        with Progress(transient=True) as progress:
+            task = progress.add_task("compacting runs", total=len(run_pks))
+            for run_pk in run_pks:
+                with database.write() as conn:
+                    fewer += compact_run(conn, run_pk)
+                progress.advance(task)
+        plural = "" if len(run_pks) == 1 else "s"
+        click.echo(f"compacted {len(run_pks):,} run{plural}: {fewer:,} chunk rows fewer")
     except SchemaError as exc:
         _fail(exc)
     finally:

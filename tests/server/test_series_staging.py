@@ -333,6 +333,69 @@ def test_a_series_numbered_before_staging_takes_appends(db: Database) -> None:
     assert numbers == sorted(set(numbers)) and numbers[-1] < 3 * codec.STRIDE
 
 
+def store_rows(db: Database, key: str, rows: list[tuple[int, range]]) -> None:
+    """Rows of ``key`` (number, steps) written straight into the run's series, as an older wakelog
+    left them (``expected`` values)."""
+    with db.write() as conn:
+        run_pk = conn.execute(sa.select(runs.c.id)).scalar_one()
+        for number, steps in rows:
+            step_array = np.array(steps, dtype=np.int64)
+            chunk = codec.Chunk(step_array, 100.0 - step_array.astype(np.float64))
+            conn.execute(
+                series_chunks.insert(),
+                {
+                    "run_pk": run_pk,
+                    "stream": STREAM_HISTORY,
+                    "key": key,
+                    "chunk": number,
+                    "first_step": chunk.first_step,
+                    "last_step": chunk.last_step,
+                    "count": len(chunk),
+                    "data": codec.encode(chunk),
+                    "sketch": codec.sketch(chunk),
+                },
+            )
+
+
+def test_db_compact_joins_the_closed_chunks_an_older_wakelog_left_into_whole_ones(db: Database) -> None:
+    """Six closed main chunks (a quarter of a whole one each, as live appends left them before),
+    then the open chunk and two staged rows: ``wakelog db compact`` joins the closed ones into
+    whole chunks and what is left, leaves the rest, and has nothing to do the second time; appends
+    go on after it."""
+    from click.testing import CliRunner
+
+    from wakelog.cli import main
+
+    log = Log(db)
+    log.send(("run", {}))
+    size = codec.MERGE_BELOW + 100
+    closed = [(i * codec.STRIDE, range(i * size, (i + 1) * size)) for i in range(6)]
+    end = 6 * size
+    tail = [(6 * codec.STRIDE, range(end, end + 300)), (6 * codec.STRIDE + 1, range(end + 300, end + 303))]
+    tail.append((6 * codec.STRIDE + 2, range(end + 303, end + 306)))
+    store_rows(db, "loss", closed + tail)
+    first = CliRunner().invoke(main, ["db", "compact", "--backend-store", db.url])
+    assert first.exit_code == 0, first.output
+    assert "compacted 1 run: 4 chunk rows fewer" in first.output
+    whole = [(0, codec.CHUNK_POINTS), (codec.STRIDE, 6 * size - codec.CHUNK_POINTS)]
+    kept = [(6 * codec.STRIDE, 300), (6 * codec.STRIDE + 1, 3), (6 * codec.STRIDE + 2, 3)]
+    assert [(n, p) for n, p, _ in layout(db, "loss")] == [*whole, *kept]
+    assert stored(db, "loss") == expected(range(end + 306))
+    again = CliRunner().invoke(main, ["db", "compact", "--backend-store", db.url])
+    assert again.exit_code == 0 and "0 chunk rows fewer" in again.output, again.output
+    log.rows(range(end + 306, end + 320))
+    assert stored(db, "loss") == expected(range(end + 320))
+
+
+def test_db_compact_on_a_missing_data_dir_says_so(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from wakelog.cli import main
+
+    result = CliRunner().invoke(main, ["db", "compact", "--data-dir", str(tmp_path / "nowhere")])
+    assert result.exit_code == 1 and "no server data in" in result.output, result.output
+
+
 _EXAMPLES = itertools.count()
 
 

@@ -25,7 +25,7 @@ from wakelog.store.ingest._checks import MAX_DEPTH, MAX_KEY_LENGTH
 from wakelog.store.ingest._columns import MAX_INT32, MAX_INT64, json_safe
 from wakelog.store.ingest._errors import BatchTooLarge, IngestError, InTrash, SequenceGap
 from wakelog.store.ingest._gather import Points
-from wakelog.store.ingest._series import seal
+from wakelog.store.ingest._series import compact, seal
 from wakelog.store.ingest._validate import MAX_KEYS_PER_BATCH, Record, decode_batch, validate
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "RecordSource",
     "SequenceGap",
     "apply_batch",
+    "compact",
     "decode_batch",
     "ensure_project",
     "ensure_run",

@@ -27,7 +27,7 @@ from wakelog.store import series as codec
 from wakelog.store.chunks import chunked
 from wakelog.store.database import binary_results
 from wakelog.store.driver import execute_many, fetch_all
-from wakelog.store.schema import series_chunks
+from wakelog.store.schema import runs, series_chunks
 from wakelog.store.upsert import insert_rows
 
 Steps = npt.NDArray[np.int64]
@@ -182,6 +182,56 @@ def seal(conn: sa.Connection, run_pk: int) -> None:
     }
     if joins:
         insert_rows(conn, series_chunks, _rows(run_pk, _join(conn, run_pk, joins)))
+
+
+def compact(conn: sa.Connection, run_pk: int) -> int:
+    """Join the run's closed main chunks that an older wakelog left apart into whole ones, as live
+    appends now join them (``_consolidated_from``); returns how many rows fewer the run holds. Its
+    row is locked for the transaction on PostgreSQL (SQLite has one writer): its batches wait.
+
+    Before 2026-12-07 a live series' main chunks were closed at ``MERGE_BELOW`` points and stayed
+    so: four times the rows of a series sent in big batches, each read by a chart. In each series,
+    the consecutive main chunks before its last one (which appends still extend) that are short of
+    ``CHUNK_POINTS`` are joined, where they hold ``CHUNK_POINTS`` points together, into whole
+    chunks and one of what is left, numbered where they were."""
+    conn.execute(sa.select(runs.c.id).where(runs.c.id == run_pk).with_for_update())
+    c = series_chunks.c
+    listed = conn.execute(
+        sa.select(c.stream, c.key, c.chunk, c.count)
+        .where(c.run_pk == run_pk)
+        .order_by(c.stream, c.key, c.chunk)
+    )
+    rows: dict[Series, list[tuple[int, int]]] = {}
+    for stream, key, chunk, count in listed:
+        rows.setdefault((stream, key), []).append((chunk, count))
+    pending = {series: _short_runs(numbered) for series, numbered in rows.items()}
+    nothing = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+    fewer = 0
+    while any(pending.values()):  # a series' runs one at a time: a join takes one range a series
+        joins = {series: left.pop(0) for series, left in pending.items() if left}
+        chunks = _join(
+            conn, run_pk, {series: Join(lo, hi, *nothing) for series, (lo, hi, _) in joins.items()}
+        )
+        insert_rows(conn, series_chunks, _rows(run_pk, chunks))
+        fewer += sum(count for _, _, count in joins.values()) - len(chunks)
+    return fewer
+
+
+def _short_runs(rows: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
+    """Of a series' rows (number, points, in order), the runs of consecutive main chunks short of
+    ``CHUNK_POINTS`` before its last main chunk that hold ``CHUNK_POINTS`` points together, as
+    (first number, last number, rows)."""
+    last = max((number for number, _ in rows if number % codec.STRIDE == 0), default=-1)
+    found: list[tuple[int, int, int]] = []
+    run: list[tuple[int, int]] = []
+    for number, points in [*rows, (last, 0)]:  # the last main chunk ends the last run
+        if number < last and number % codec.STRIDE == 0 and points < codec.CHUNK_POINTS:
+            run.append((number, points))
+            continue
+        if len(run) > 1 and sum(points for _, points in run) >= codec.CHUNK_POINTS:
+            found.append((run[0][0], run[-1][0], len(run)))
+        run = []
+    return found
 
 
 def _tails(conn: sa.Connection, run_pk: int, series: list[Series]) -> dict[Series, Tail]:
