@@ -832,7 +832,8 @@ def upgrade(data_dir: Path | None, backend_store: str | None) -> None:
 def compact(data_dir: Path | None, backend_store: str | None) -> None:
     """Join the small chunks that runs logged live before wakelog 2026-12-07 left in their metric
     series into whole ones: a chart of such runs reads four times the rows it would. Safe while
-    the server runs: each run is a transaction of its own, and its live batches wait for it."""
+    the server runs: each run (a few million points at a time) is a transaction of its own, and
+    its live batches wait for it."""
     import sqlalchemy as sa
     from rich.progress import Progress
 
@@ -852,8 +853,11 @@ def compact(data_dir: Path | None, backend_store: str | None) -> None:
         with Progress(transient=True) as progress:
             task = progress.add_task("compacting runs", total=len(run_pks))
             for run_pk in run_pks:
-                with database.write() as conn:
-                    fewer += compact_run(conn, run_pk)
+                left = True
+                while left:  # a wide run in several transactions (``COMPACT_POINTS``)
+                    with database.write() as conn:
+                        fewer_now, left = compact_run(conn, run_pk)
+                    fewer += fewer_now
                 progress.advance(task)
         plural = "" if len(run_pks) == 1 else "s"
         click.echo(f"compacted {len(run_pks):,} run{plural}: {fewer:,} chunk rows fewer")

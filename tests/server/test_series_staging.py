@@ -387,6 +387,31 @@ def test_db_compact_joins_the_closed_chunks_an_older_wakelog_left_into_whole_one
     assert stored(db, "loss") == expected(range(end + 320))
 
 
+def test_compact_goes_over_several_transactions_for_a_wide_run(db: Database) -> None:
+    """Past ``most`` points, a run is compacted a range of a series at a time: two keys, each
+    with two runs of closed chunks (the second after a whole chunk), take four transactions."""
+    from wakelog.store.ingest import compact
+
+    Log(db).send(("run", {}))
+    size, whole = codec.MERGE_BELOW + 100, codec.CHUNK_POINTS
+    numbers = iter(range(0, 100 * codec.STRIDE, codec.STRIDE))
+    rows, step = [], 0
+    for points in [size] * 4 + [whole] + [size] * 4 + [300]:
+        rows.append((next(numbers), range(step, step + points)))
+        step += points
+    for key in ("loss", "acc"):
+        store_rows(db, key, rows)
+    done = []
+    while not done or done[-1].left:
+        with db.write() as conn:
+            done.append(compact(conn, run_pk(db, "r"), most=1))
+    assert [d.fewer for d in done] == [2, 2, 2, 2] and not done[-1].left
+    for key in ("loss", "acc"):
+        points = [p for _, p, _ in layout(db, key)]
+        assert points == [whole, 4 * size - whole, whole, whole, 4 * size - whole, 300], key
+        assert stored(db, key) == expected(range(step)), key
+
+
 def test_db_compact_on_a_missing_data_dir_says_so(tmp_path: Path) -> None:
     from click.testing import CliRunner
 

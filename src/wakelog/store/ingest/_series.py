@@ -184,16 +184,29 @@ def seal(conn: sa.Connection, run_pk: int) -> None:
         insert_rows(conn, series_chunks, _rows(run_pk, _join(conn, run_pk, joins)))
 
 
-def compact(conn: sa.Connection, run_pk: int) -> int:
+class Compacted(NamedTuple):
+    """What one ``compact`` did: how many rows fewer the run holds, and whether more is left."""
+
+    fewer: int
+    left: bool
+
+
+#: The most points one ``compact`` joins (their arrays some 64 MB): a wide run's series are
+#: compacted over several transactions, each holding the run's lock (SQLite's write lock) briefly.
+COMPACT_POINTS = 4_000_000
+
+
+def compact(conn: sa.Connection, run_pk: int, most: int = COMPACT_POINTS) -> Compacted:
     """Join the run's closed main chunks that an older wakelog left apart into whole ones, as live
-    appends now join them (``_consolidated_from``); returns how many rows fewer the run holds. Its
-    row is locked for the transaction on PostgreSQL (SQLite has one writer): its batches wait.
+    appends now join them (``_consolidated_from``), up to ``most`` points (at least one series'
+    worth); while ``left``, call again in a transaction of its own. The run's row is locked for
+    the transaction on PostgreSQL (SQLite has one writer): its batches wait.
 
     Before 2026-12-07 a live series' main chunks were closed at ``MERGE_BELOW`` points and stayed
     so: four times the rows of a series sent in big batches, each read by a chart. In each series,
-    the consecutive main chunks before its last one (which appends still extend) that are short of
-    ``CHUNK_POINTS`` are joined, where they hold ``CHUNK_POINTS`` points together, into whole
-    chunks and one of what is left, numbered where they were."""
+    consecutive main chunks short of ``CHUNK_POINTS`` before its last main chunk (which appends
+    still extend) are joined into whole chunks and one of what is left, numbered where they were,
+    where that makes fewer rows."""
     conn.execute(sa.select(runs.c.id).where(runs.c.id == run_pk).with_for_update())
     c = series_chunks.c
     listed = conn.execute(
@@ -204,32 +217,44 @@ def compact(conn: sa.Connection, run_pk: int) -> int:
     rows: dict[Series, list[tuple[int, int]]] = {}
     for stream, key, chunk, count in listed:
         rows.setdefault((stream, key), []).append((chunk, count))
-    pending = {series: _short_runs(numbered) for series, numbered in rows.items()}
+    todo = [(series, found) for series, numbered in rows.items() for found in _short_runs(numbered)]
+    taken: dict[Series, ShortRun] = {}  # a join takes one range a series
+    for series, found in todo:
+        if series not in taken and (
+            not taken or sum(t.points for t in taken.values()) + found.points <= most
+        ):
+            taken[series] = found
+    if not taken:
+        return Compacted(0, left=False)
     nothing = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
-    fewer = 0
-    while any(pending.values()):  # a series' runs one at a time: a join takes one range a series
-        joins = {series: left.pop(0) for series, left in pending.items() if left}
-        chunks = _join(
-            conn, run_pk, {series: Join(lo, hi, *nothing) for series, (lo, hi, _) in joins.items()}
-        )
-        insert_rows(conn, series_chunks, _rows(run_pk, chunks))
-        fewer += sum(count for _, _, count in joins.values()) - len(chunks)
-    return fewer
+    chunks = _join(conn, run_pk, {series: Join(run.lo, run.hi, *nothing) for series, run in taken.items()})
+    insert_rows(conn, series_chunks, _rows(run_pk, chunks))
+    return Compacted(sum(run.rows for run in taken.values()) - len(chunks), left=len(taken) < len(todo))
 
 
-def _short_runs(rows: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
+class ShortRun(NamedTuple):
+    """Consecutive main chunks short of ``CHUNK_POINTS``: the first's and last's numbers, how many
+    rows and points they are."""
+
+    lo: int
+    hi: int
+    rows: int
+    points: int
+
+
+def _short_runs(rows: list[tuple[int, int]]) -> list[ShortRun]:
     """Of a series' rows (number, points, in order), the runs of consecutive main chunks short of
-    ``CHUNK_POINTS`` before its last main chunk that hold ``CHUNK_POINTS`` points together, as
-    (first number, last number, rows)."""
+    ``CHUNK_POINTS`` before its last main chunk whose points would fill fewer chunks."""
     last = max((number for number, _ in rows if number % codec.STRIDE == 0), default=-1)
-    found: list[tuple[int, int, int]] = []
+    found: list[ShortRun] = []
     run: list[tuple[int, int]] = []
     for number, points in [*rows, (last, 0)]:  # the last main chunk ends the last run
         if number < last and number % codec.STRIDE == 0 and points < codec.CHUNK_POINTS:
             run.append((number, points))
             continue
-        if len(run) > 1 and sum(points for _, points in run) >= codec.CHUNK_POINTS:
-            found.append((run[0][0], run[-1][0], len(run)))
+        total = sum(points for _, points in run)
+        if len(run) > -(-total // codec.CHUNK_POINTS):
+            found.append(ShortRun(run[0][0], run[-1][0], len(run), total))
         run = []
     return found
 
