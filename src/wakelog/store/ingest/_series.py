@@ -219,11 +219,11 @@ def compact(conn: sa.Connection, run_pk: int, most: int = COMPACT_POINTS) -> Com
         rows.setdefault((stream, key), []).append((chunk, count))
     todo = [(series, found) for series, numbered in rows.items() for found in _short_runs(numbered)]
     taken: dict[Series, ShortRun] = {}  # a join takes one range a series
+    points = 0
     for series, found in todo:
-        if series not in taken and (
-            not taken or sum(t.points for t in taken.values()) + found.points <= most
-        ):
+        if series not in taken and (not taken or points + found.points <= most):
             taken[series] = found
+            points += found.points
     if not taken:
         return Compacted(0, left=False)
     nothing = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
