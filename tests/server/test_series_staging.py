@@ -302,37 +302,6 @@ def test_a_big_batch_after_staged_rows_joins_them_at_once(db: Database) -> None:
     assert stored(db, "loss") == expected(range(end))
 
 
-def test_a_series_numbered_before_staging_takes_appends(db: Database) -> None:
-    """Rows numbered 0, 1, 2, … (the tail's number not a main chunk's) are joined like staged rows."""
-    log = Log(db)
-    log.send(("run", {}))
-    with db.write() as conn:
-        run_pk = conn.execute(sa.select(runs.c.id)).scalar_one()
-        for number, first in enumerate(range(0, 5 * 700, 700)):  # each bigger than MERGE_BELOW but the last
-            steps = np.arange(first, first + (700 if number < 4 else 300), dtype=np.int64)
-            chunk = codec.Chunk(steps, 100.0 - steps.astype(np.float64))
-            conn.execute(
-                series_chunks.insert(),
-                {
-                    "run_pk": run_pk,
-                    "stream": STREAM_HISTORY,
-                    "key": "loss",
-                    "chunk": number,
-                    "first_step": chunk.first_step,
-                    "last_step": chunk.last_step,
-                    "count": len(chunk),
-                    "data": codec.encode(chunk),
-                    "sketch": codec.sketch(chunk),
-                },
-            )
-    end = 4 * 700 + 300
-    for start in range(end, end + 3 * codec.STRIDE, 3):
-        log.rows(range(start, start + 3))
-    assert stored(db, "loss") == expected(range(end + 3 * codec.STRIDE))
-    numbers = [n for n, _, _ in layout(db, "loss")]
-    assert numbers == sorted(set(numbers)) and numbers[-1] < 3 * codec.STRIDE
-
-
 def store_rows(db: Database, key: str, rows: list[tuple[int, range]]) -> None:
     """Rows of ``key`` (number, steps) written straight into the run's series, as an older wakelog
     left them (``expected`` values)."""
@@ -355,6 +324,20 @@ def store_rows(db: Database, key: str, rows: list[tuple[int, range]]) -> None:
                     "sketch": codec.sketch(chunk),
                 },
             )
+
+
+def test_a_series_numbered_before_staging_takes_appends(db: Database) -> None:
+    """Rows numbered 0, 1, 2, … (the tail's number not a main chunk's) are joined like staged rows."""
+    log = Log(db)
+    log.send(("run", {}))
+    # each bigger than MERGE_BELOW but the last
+    store_rows(db, "loss", [(n, range(700 * n, 700 * n + (700 if n < 4 else 300))) for n in range(5)])
+    end = 4 * 700 + 300
+    for start in range(end, end + 3 * codec.STRIDE, 3):
+        log.rows(range(start, start + 3))
+    assert stored(db, "loss") == expected(range(end + 3 * codec.STRIDE))
+    numbers = [n for n, _, _ in layout(db, "loss")]
+    assert numbers == sorted(set(numbers)) and numbers[-1] < 3 * codec.STRIDE
 
 
 def test_db_compact_joins_the_closed_chunks_an_older_wakelog_left_into_whole_ones(db: Database) -> None:
