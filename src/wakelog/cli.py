@@ -806,17 +806,25 @@ def db() -> None:
     """Manage the server's database: its schema, and how its metric series are stored."""
 
 
+def _server_database(data_dir: Path | None, backend_store: str | None):
+    """The server's database (``--data-dir``'s SQLite or ``--backend-store``), refused with a
+    message when the data folder is not there (the commands of ``wakelog db`` do not make it)."""
+    from wakelog.store.database import Database
+
+    config = _server_config(data_dir, backend_store, None)
+    if backend_store is None and not config.data_dir.is_dir():
+        _fail(Error(f"no server data in {config.data_dir}: check --data-dir, or start `wakelog server` once"))
+    return Database(config.database_url)
+
+
 @db.command()
 @_data_dir
 @_backend_store
 def upgrade(data_dir: Path | None, backend_store: str | None) -> None:
     """Apply the schema migrations this wakelog has (needed for PostgreSQL after an upgrade)."""
-    from wakelog.store.database import Database, SchemaError
+    from wakelog.store.database import SchemaError
 
-    config = _server_config(data_dir, backend_store, None)
-    if backend_store is None and not config.data_dir.is_dir():
-        _fail(Error(f"no server data in {config.data_dir}: check --data-dir, or start `wakelog server` once"))
-    database = Database(config.database_url)
+    database = _server_database(data_dir, backend_store)
     try:
         database.upgrade()
         click.echo(f"database schema at {database.current_revision()}")
@@ -837,14 +845,11 @@ def compact(data_dir: Path | None, backend_store: str | None) -> None:
     import sqlalchemy as sa
     from rich.progress import Progress
 
-    from wakelog.store.database import Database, SchemaError
+    from wakelog.store.database import SchemaError
     from wakelog.store.ingest import compact as compact_run
     from wakelog.store.schema import runs
 
-    config = _server_config(data_dir, backend_store, None)
-    if backend_store is None and not config.data_dir.is_dir():
-        _fail(Error(f"no server data in {config.data_dir}: check --data-dir or --backend-store"))
-    database = Database(config.database_url)
+    database = _server_database(data_dir, backend_store)
     try:
         database.check_schema(auto_upgrade=False)
         with database.read() as conn:

@@ -47,6 +47,29 @@ class Tail(NamedTuple):
 Numbered = tuple[Series, int, codec.Chunk]
 
 
+class Join(NamedTuple):
+    """A series' rows numbered ``lo`` to ``hi``, to be joined with new points into main chunks."""
+
+    lo: int
+    hi: int
+    steps: Steps
+    values: Values
+
+
+def _join_open(tail: int, steps: Steps, values: Values) -> Join:
+    """The join of the open chunk and the staged rows up to row ``tail`` with new points."""
+    return Join(tail - tail % codec.STRIDE, tail, steps, values)
+
+
+#: No new points: a join of what is stored alone (``seal``, ``compact``).
+_NOTHING = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+
+
+def _short(number: int, points: int) -> bool:
+    """Whether row ``number`` of ``points`` points is a main chunk short of a whole one."""
+    return number % codec.STRIDE == 0 and points < codec.CHUNK_POINTS
+
+
 def write_series(
     conn: sa.Connection,
     run_pk: int,
@@ -80,7 +103,7 @@ def write_series(
         elif len(step_array) < codec.MERGE_BELOW and _stages(tail):
             chunks.append((series, tail.chunk + 1, codec.Chunk(step_array, value_array)))  # staged
         else:
-            joins[series] = Join(tail.chunk - tail.chunk % codec.STRIDE, tail.chunk, step_array, value_array)
+            joins[series] = _join_open(tail.chunk, step_array, value_array)
     if after_full:
         started, consolidations = _after_closed(conn, run_pk, after_full)
         chunks += started
@@ -107,17 +130,9 @@ def _after_closed(
     return chunks, joins
 
 
-class Join(NamedTuple):
-    """A series' rows numbered ``lo`` to ``hi``, to be joined with new points into main chunks."""
-
-    lo: int
-    hi: int
-    steps: Steps
-    values: Values
-
-
 def _full(tail: Tail) -> bool:
-    """Whether a series ends in a full main chunk (new points start the next)."""
+    """Whether a series ends in a closed main chunk (``MERGE_BELOW`` points or more): new points
+    start the next, or are joined with it into whole chunks (``_after_closed``)."""
     return tail.chunk % codec.STRIDE == 0 and tail.points >= codec.MERGE_BELOW
 
 
@@ -174,9 +189,8 @@ def seal(conn: sa.Connection, run_pk: int) -> None:
     last = (
         sa.select(c.stream, c.key, sa.func.max(c.chunk)).where(c.run_pk == run_pk).group_by(c.stream, c.key)
     )
-    nothing = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
     joins = {
-        (stream, key): Join(chunk - chunk % codec.STRIDE, chunk, *nothing)
+        (stream, key): _join_open(chunk, *_NOTHING)
         for stream, key, chunk in conn.execute(last)
         if chunk % codec.STRIDE
     }
@@ -226,8 +240,7 @@ def compact(conn: sa.Connection, run_pk: int, most: int = COMPACT_POINTS) -> Com
             points += found.points
     if not taken:
         return Compacted(0, left=False)
-    nothing = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
-    chunks = _join(conn, run_pk, {series: Join(run.lo, run.hi, *nothing) for series, run in taken.items()})
+    chunks = _join(conn, run_pk, {series: Join(run.lo, run.hi, *_NOTHING) for series, run in taken.items()})
     insert_rows(conn, series_chunks, _rows(run_pk, chunks))
     return Compacted(sum(run.rows for run in taken.values()) - len(chunks), left=len(taken) < len(todo))
 
@@ -249,7 +262,7 @@ def _short_runs(rows: list[tuple[int, int]]) -> list[ShortRun]:
     found: list[ShortRun] = []
     run: list[tuple[int, int]] = []
     for number, points in [*rows, (last, 0)]:  # the last main chunk ends the last run
-        if number < last and number % codec.STRIDE == 0 and points < codec.CHUNK_POINTS:
+        if number < last and _short(number, points):
             run.append((number, points))
             continue
         total = sum(points for _, points in run)
@@ -429,7 +442,7 @@ def _consolidated_from(conn: sa.Connection, run_pk: int, tails: Mapping[Series, 
     for series, tail in closing.items():
         start, points = tail.chunk, tail.points
         for chunk, count in sorted(earlier[series], reverse=True):
-            if points >= codec.CHUNK_POINTS or chunk % codec.STRIDE or count >= codec.CHUNK_POINTS:
+            if points >= codec.CHUNK_POINTS or not _short(chunk, count):
                 break
             start, points = chunk, points + count
         if points >= codec.CHUNK_POINTS:
