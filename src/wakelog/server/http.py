@@ -18,6 +18,7 @@ import numpy as np
 from fastapi import Path as FastAPIPath
 from fastapi import Query, Request
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -168,6 +169,16 @@ def array_encoder(msgpack: bool) -> Callable[[np.ndarray], Any]:
     """How a response writes a numeric array: raw bytes in MessagePack, ``json_numbers`` in JSON
     (``series_json_response``)."""
     return binary_array if msgpack else json_numbers
+
+
+class DirectRoute(APIRoute):
+    """A route whose endpoint takes the request alone and makes its answer itself: FastAPI's handler
+    (resolving parameters and dependencies, encoding the answer) is left out, the route kept in the
+    OpenAPI schema. For ingest, which every live run calls every second: the handler cost a fifth of
+    a small batch's event-loop time."""
+
+    def get_route_handler(self) -> Callable[[Request], Any]:
+        return self.endpoint
 
 
 class ApiHeaders:

@@ -32,7 +32,7 @@ from wakelog._names import check_file_name
 from wakelog.server.auth import User
 from wakelog.server.body import MAX_QUERY_BODY, Received, json_body_schema, read_body, read_json, receive_body
 from wakelog.server.errors import BlobMissing, ChunkRejected, InvalidRequest
-from wakelog.server.http import json_response, path_parameters, run_path
+from wakelog.server.http import DirectRoute, json_response, path_parameters, run_path
 from wakelog.server.manage import forks
 from wakelog.server.notify import inbox
 from wakelog.server.notify.ingest import IngestNotifier
@@ -54,7 +54,6 @@ RUN_PATH = ("entity", "project", "run_id")
 # A live run's every batch comes here, so the route takes no FastAPI parameters (resolving them cost
 # a sixth of the event loop's time per batch): it makes the ``Writer`` check itself, reads its path
 # from the request and writes its answer without FastAPI's encoding.
-@router.post("/runs/{entity}/{project}/{run_id}/records", openapi_extra=path_parameters(*RUN_PATH))
 async def ingest_records(request: Request) -> Response:
     """Apply a batch of run-log records; answers the ack (highest applied seq)."""
     user = await writer(request)
@@ -74,6 +73,15 @@ async def ingest_records(request: Request) -> Response:
     if interval is not None:
         answer["interval"] = round(interval, 2)  # busy: fewer, larger live batches (server/pacing.py)
     return json_response(answer)
+
+
+router.add_api_route(
+    "/runs/{entity}/{project}/{run_id}/records",
+    ingest_records,
+    methods=["POST"],
+    route_class_override=DirectRoute,
+    openapi_extra=path_parameters(*RUN_PATH),
+)
 
 
 def announce(
