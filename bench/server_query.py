@@ -284,6 +284,7 @@ def main() -> None:
 
     from wakelog.server.app import create_app
     from wakelog.server.config import ServerConfig
+    from wakelog.server.heap import freeze_startup
     from wakelog.server.serve import prepare
 
     results: list[dict[str, Any]] = []
@@ -292,7 +293,9 @@ def main() -> None:
         prepare(config)
         key = (Path(tmp) / "admin.key").read_text().strip()
         ids = seed(config, args, sizes, parts)
-        with TestClient(create_app(config), base_url="http://bench") as client:
+        app = create_app(config)
+        freeze_startup()  # as `wakelog server` does once its app is built
+        with TestClient(app, base_url="http://bench") as client:
             client.auth = ("api", key)
             if "history" in parts:
                 results += bench_history(client, ids[:charted], steps, args.repeat)

@@ -47,11 +47,14 @@ def _encode(config: ServerConfig) -> str:
 def app_factory() -> FastAPI:  # uvicorn calls it in each worker process, before it serves
     from wakelog.server.allocator import keep_freed_memory
     from wakelog.server.app import create_app
+    from wakelog.server.heap import freeze_startup
 
     keep_freed_memory()
     options = json.loads(os.environ[_CONFIG_ENV])
     options["data_dir"] = Path(options["data_dir"])
-    return create_app(ServerConfig(**options))
+    app = create_app(ServerConfig(**options))
+    freeze_startup()
+    return app
 
 
 def serve(config: ServerConfig) -> None:
