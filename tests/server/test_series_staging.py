@@ -340,6 +340,31 @@ def test_a_series_numbered_before_staging_takes_appends(db: Database) -> None:
     assert numbers == sorted(set(numbers)) and numbers[-1] < 3 * codec.STRIDE
 
 
+def test_a_chart_reads_a_series_in_chunk_order_whatever_order_its_rows_lie_in(db: Database) -> None:
+    """A row rewritten after later ones (a join, ``wakelog db compact``) lies after them in the
+    table, and the database gives a chart's rows in the table's order when it does not sort them
+    (it no longer does: ``history._CHUNK_ORDER``). Stored last to first here, they are charted in
+    step order, as raw points and as binned sketches alike."""
+    from wakelog.server.query.history import RunRef, read_history
+
+    Log(db).send(("run", {}))
+    size = codec.MERGE_BELOW + 100
+    numbered = [(i * codec.STRIDE, range(i * size, (i + 1) * size)) for i in range(5)]
+    store_rows(db, "loss", numbered[::-1])
+    steps = np.arange(5 * size)
+    with db.read() as conn:
+        if not db.is_sqlite:  # the table in its order, as for a chart of most of a store's runs
+            conn.exec_driver_sql("SET enable_indexscan = off")
+        run = RunRef(conn.execute(sa.select(runs.c.id)).scalar_one(), "r", 0.0)
+        (raw,) = read_history(conn, [run], ["loss"], points=5 * size)
+        (binned,) = read_history(conn, [run], ["loss"], points=50)
+    assert not raw.downsampled and raw.steps.tolist() == steps.tolist()
+    assert raw.values.tolist() == (100.0 - steps).tolist()
+    assert binned.downsampled and len(binned.steps) == 50 and np.all(np.diff(binned.steps) > 0)
+    bins = np.searchsorted(binned.steps, steps)  # each point inside its bin's envelope
+    assert np.all(binned.mins[bins] <= 100.0 - steps) and np.all(binned.maxs[bins] >= 100.0 - steps)
+
+
 def test_db_compact_joins_the_closed_chunks_an_older_wakelog_left_into_whole_ones(db: Database) -> None:
     """Six closed main chunks (a quarter of a whole one each, as live appends left them before),
     then the open chunk and two staged rows: ``wakelog db compact`` joins the closed ones into

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import operator
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,6 +102,13 @@ _SKETCH = sa.case(
 ).label("sketch")
 
 
+#: A sketch read's rows put in (run, key, chunk) order here, not by the database, which sorts them
+#: sketches and all: a chart of 100 runs logged live reads 16,000 rows, 10 MB, and PostgreSQL spilled
+#: that sort to disk (50 of the statement's 75 ms). The rows come in that order or near it (SQLite's
+#: primary key, PostgreSQL's index or table), which Python's sort takes in one pass.
+_CHUNK_ORDER = operator.itemgetter(0, 1, 2)
+
+
 def prepare_read(conn: sa.Connection) -> None:
     """Memory-map SQLite reads: walking a chunk row past its ``data`` blob to its sketch is then
     a pointer walk instead of a page copy per overflow page (2-3× faster coarse reads)."""
@@ -179,14 +187,10 @@ def _x_ranges_from_sketches(
     """Each run's step range where ``x_key`` lies in [x_min, x_max] (bucket-exact, a superset)."""
     c = series_chunks.c
     chunks: dict[int, list[_Chunk]] = {}
-    rows = conn.execute(
-        binary_results(
-            sa.select(c.run_pk, c.chunk, c.first_step, c.last_step, c.count, _SKETCH)
-            .where(c.run_pk.in_([r.pk for r in refs]), c.stream == STREAM_HISTORY, c.key == x_key)
-            .order_by(c.run_pk, c.key, c.chunk)
-        )
+    query = sa.select(c.run_pk, c.key, c.chunk, c.first_step, c.last_step, c.count, _SKETCH).where(
+        c.run_pk.in_([r.pk for r in refs]), c.stream == STREAM_HISTORY, c.key == x_key
     )
-    for run_pk, *chunk in rows:
+    for run_pk, _, *chunk in sorted(driver_rows(conn, binary_results(query)), key=_CHUNK_ORDER):
         chunks.setdefault(run_pk, []).append(_Chunk(*chunk))
     ranges: dict[int, tuple[int | None, int | None]] = {}
     for ref in refs:
@@ -340,7 +344,7 @@ def _overlapping_chunks(
         query = query.where(c.last_step >= union_lo)
     if union_hi is not None:
         query = query.where(c.first_step <= union_hi)
-    rows = driver_rows(conn, binary_results(query.order_by(c.run_pk, c.key, c.chunk)))  # 10,000 for 100 runs
+    rows = sorted(driver_rows(conn, binary_results(query)), key=_CHUNK_ORDER)  # 10,000+ for 100 runs
     for run_pk, key, chunk, first_step, last_step, count, sketch in rows:
         groups.setdefault((run_pk, key), []).append(_Chunk(chunk, first_step, last_step, count, sketch))
     return groups
