@@ -342,9 +342,9 @@ def test_a_series_numbered_before_staging_takes_appends(db: Database) -> None:
 
 def test_a_chart_reads_a_series_in_chunk_order_whatever_order_its_rows_lie_in(db: Database) -> None:
     """A row rewritten after later ones (a join, ``wakelog db compact``) lies after them in the
-    table, and the database gives a chart's rows in the table's order when it does not sort them
-    (it no longer does: ``history._CHUNK_ORDER``). Stored last to first here, they are charted in
-    step order, as raw points and as binned sketches alike."""
+    table, and PostgreSQL gives a chart's rows in the table's order (it no longer sorts them:
+    ``history._in_chunk_order``). Stored last to first here, they are charted in step order, as
+    raw points and as binned sketches alike."""
     from wakelog.server.query.history import RunRef, read_history
 
     Log(db).send(("run", {}))

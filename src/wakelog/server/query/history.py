@@ -17,7 +17,7 @@ import dataclasses
 import json
 import math
 import operator
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,11 +102,20 @@ _SKETCH = sa.case(
 ).label("sketch")
 
 
-#: A sketch read's rows put in (run, key, chunk) order here, not by the database, which sorts them
-#: sketches and all: a chart of 100 runs logged live reads 16,000 rows, 10 MB, and PostgreSQL spilled
-#: that sort to disk (50 of the statement's 75 ms). The rows come in that order or near it (SQLite's
-#: primary key, PostgreSQL's index or table), which Python's sort takes in one pass.
+#: A sketch read's rows in (run, key, chunk) order, as ``_in_chunk_order`` sorts them.
 _CHUNK_ORDER = operator.itemgetter(0, 1, 2)
+
+
+def _in_chunk_order(conn: sa.Connection, query: sa.Select[Any]) -> Sequence[Any]:
+    """The rows of a sketch read (``query`` selects run, key and chunk first) in chunk order, as the
+    driver's tuples. SQLite sorts them by walking its primary key's index (without the ``ORDER BY``
+    it may scan the whole table instead); PostgreSQL would sort them sketches and all (a chart of
+    100 runs logged live: 16,000 rows, 10 MB, a sort spilled to disk, 50 of the statement's 75 ms),
+    so they are sorted here, in a pass or two (they come in index order, or table order, near it)."""
+    c = series_chunks.c
+    if conn.dialect.name == "sqlite":
+        return driver_rows(conn, binary_results(query.order_by(c.run_pk, c.key, c.chunk)))
+    return sorted(driver_rows(conn, binary_results(query)), key=_CHUNK_ORDER)
 
 
 def prepare_read(conn: sa.Connection) -> None:
@@ -190,7 +199,7 @@ def _x_ranges_from_sketches(
     query = sa.select(c.run_pk, c.key, c.chunk, c.first_step, c.last_step, c.count, _SKETCH).where(
         c.run_pk.in_([r.pk for r in refs]), c.stream == STREAM_HISTORY, c.key == x_key
     )
-    for run_pk, _, *chunk in sorted(driver_rows(conn, binary_results(query)), key=_CHUNK_ORDER):
+    for run_pk, _, *chunk in _in_chunk_order(conn, query):
         chunks.setdefault(run_pk, []).append(_Chunk(*chunk))
     ranges: dict[int, tuple[int | None, int | None]] = {}
     for ref in refs:
@@ -344,7 +353,7 @@ def _overlapping_chunks(
         query = query.where(c.last_step >= union_lo)
     if union_hi is not None:
         query = query.where(c.first_step <= union_hi)
-    rows = sorted(driver_rows(conn, binary_results(query)), key=_CHUNK_ORDER)  # 10,000+ for 100 runs
+    rows = _in_chunk_order(conn, query)  # 10,000-16,000 for 100 runs
     for run_pk, key, chunk, first_step, last_step, count, sketch in rows:
         groups.setdefault((run_pk, key), []).append(_Chunk(chunk, first_step, last_step, count, sketch))
     return groups
@@ -390,10 +399,14 @@ def _choose_mode(plan: _Plan, points: int) -> None:
     """Raw points if they fit, else the stored sketches if they are fine enough, else points
     binned here; and which chunks that needs decoded."""
     lo, hi = plan.lo, plan.hi
-    inner = [ch for ch in plan.chunks if _inside(ch, lo, hi)]
-    partial = [ch for ch in plan.chunks if not _inside(ch, lo, hi)]
-    estimate = sum(ch.count for ch in inner) + sum(_estimate(ch, lo, hi) for ch in partial)
-    inner_buckets = sum(codec.sketch_buckets(ch.count) for ch in inner)
+    if lo is None and hi is None:  # the whole series (the usual chart): every chunk inside
+        inner, partial = plan.chunks, []
+    else:
+        inner = [ch for ch in plan.chunks if _inside(ch, lo, hi)]
+        partial = [ch for ch in plan.chunks if not _inside(ch, lo, hi)]
+    counts = [ch.count for ch in inner]
+    estimate = sum(counts) + sum(_estimate(ch, lo, hi) for ch in partial)
+    inner_buckets = sum(map(codec.sketch_buckets, counts))
     if estimate <= points:
         plan.mode, plan.decode = "raw", plan.chunks
     elif inner_buckets >= points:
@@ -439,34 +452,44 @@ def _bin_downsampled(
     binned_at = {p.index: i for i, p in enumerate(binned_plans)}
     if not binned_plans:
         return None, binned_at
-    # A chart of 100 runs bins some 10,000 sketches: they are read in one pass (an array per sketch
+    # A chart of 100 runs bins 10,000-16,000 sketches: they are read in one pass (an array per sketch
     # costs more than the binning), and the points of the few decoded chunks fill the rows between.
+    # A series read from its sketches alone (the usual chart's) is taken whole, not chunk by chunk.
     sketched: list[_Chunk] = []
     decoded: list[codec.Buckets] = []
-    lengths: list[int] = []  # atoms per piece
+    sizes: list[int] = []  # points per piece: a sketched chunk's, a decoded one's
     from_sketch: list[bool] = []
-    owners: list[int] = []
-    for order, plan in enumerate(binned_plans):
-        for ch in plan.chunks:
-            use_sketch = plan.mode == "sketch" and ch.points is None
-            if use_sketch:
-                sketched.append(ch)
-                lengths.append(codec.sketch_buckets(ch.count))
-            else:
-                assert ch.points is not None
-                decoded.append(codec.Buckets.of_points(ch.points.steps, ch.points.values))
-                lengths.append(len(ch.points))
-            from_sketch.append(use_sketch)
-            owners.append(order)
-    atoms = _atoms(sketched, decoded, from_sketch, lengths)
-    series_index = np.repeat(np.asarray(owners, dtype=np.int64), lengths)
+    pieces: list[int] = []  # per series
+    for plan in binned_plans:
+        if plan.mode == "sketch" and not plan.decode:  # none of its chunks decoded
+            sketched += plan.chunks
+            sizes += [ch.count for ch in plan.chunks]
+            from_sketch += [True] * len(plan.chunks)
+        else:
+            for ch in plan.chunks:
+                use_sketch = plan.mode == "sketch" and ch.points is None
+                if use_sketch:
+                    sketched.append(ch)
+                    sizes.append(ch.count)
+                else:
+                    assert ch.points is not None
+                    decoded.append(codec.Buckets.of_points(ch.points.steps, ch.points.values))
+                    sizes.append(len(ch.points))
+                from_sketch.append(use_sketch)
+        pieces.append(len(plan.chunks))
+    mask = np.array(from_sketch, dtype=bool)
+    size = np.array(sizes, dtype=np.int64)
+    lengths = np.where(mask, np.minimum(size, codec.SKETCH_BUCKETS), size)  # atoms per piece
+    atoms = _atoms(sketched, decoded, mask, lengths)
+    owners = np.repeat(np.arange(len(binned_plans), dtype=np.int64), pieces)
+    series_index = np.repeat(owners, lengths)
     lo_grid = np.array([grids[p.ref.pk][0] for p in binned_plans], dtype=np.float64)
     hi_grid = np.array([grids[p.ref.pk][1] for p in binned_plans], dtype=np.float64)
     return bin_atoms(atoms, series_index, lo_grid, hi_grid, points, len(binned_plans)), binned_at
 
 
 def _atoms(
-    sketched: list[_Chunk], decoded: list[codec.Buckets], from_sketch: list[bool], lengths: list[int]
+    sketched: list[_Chunk], decoded: list[codec.Buckets], from_sketch: np.ndarray, lengths: np.ndarray
 ) -> codec.Buckets:
     """The atoms of the pieces in order (``lengths`` atoms each): the buckets of ``sketched`` where
     ``from_sketch``, the ``decoded`` points elsewhere."""
