@@ -204,6 +204,14 @@ def test_a_malformed_record_refuses_the_whole_batch(server: InProcessServer, cli
     assert run_row(server, run) is None
 
 
+def test_a_refused_history_row_is_named_by_its_place_and_seq(client: httpx.Client) -> None:
+    run = new_run()
+    rows = [history(0, 0, x=1.0), [1, "history", T0, {"_step": 1, "": 1.0}]]
+    response = post_records(client, run, rows)
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("record 1 (seq 1): bad metric key ''")
+
+
 @functools.cache
 def gzip_bomb(size: int) -> bytes:
     return gzip.compress(b"\x00" * size, compresslevel=6)

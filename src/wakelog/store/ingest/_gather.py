@@ -308,13 +308,12 @@ def _checked_paths(value: Any) -> Any:
 def _add_block(
     keys: tuple[str, ...], members: list[dict[str, Any]], batch: Batch, last: dict[str, tuple[int, Any]]
 ) -> None:
-    """One block of rows with the same keys: numbers to series points, anything else to objects."""
-    steps = [row["_step"] for row in members]
+    """One block of rows with the same keys: numbers to series points, anything else to objects.
+    The rows' keys are in the same order (``keys``), so one transpose makes every key's column."""
+    columns = dict(zip(keys, zip(*[row.values() for row in members], strict=True), strict=True))
+    steps = columns.pop("_step")
     final_step = steps[-1]
-    for key in keys:
-        if key == "_step":
-            continue
-        column = [row[key] for row in members]
+    for key, column in columns.items():
         if _NUMBER_TYPES.issuperset(map(type, column)):
             step_list, value_list = batch.points[(STREAM_HISTORY, key)]
             step_list.extend(steps)
