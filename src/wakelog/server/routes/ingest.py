@@ -51,9 +51,10 @@ router = APIRouter(prefix="/api/v1")
 RUN_PATH = ("entity", "project", "run_id")
 
 
-# A live run's every batch comes here, so the route takes no FastAPI parameters (resolving them cost
-# a sixth of the event loop's time per batch): it makes the ``Writer`` check itself, reads its path
-# from the request and writes its answer without FastAPI's encoding.
+# A live run's every batch comes here, so the route is a ``DirectRoute`` (registered below): no FastAPI
+# parameters (resolving them cost a sixth of the event loop's time per batch) and no FastAPI handler
+# (a tenth more). It makes the ``Writer`` check itself, reads its path from the request and writes
+# its answer without FastAPI's encoding.
 async def ingest_records(request: Request) -> Response:
     """Apply a batch of run-log records; answers the ack (highest applied seq)."""
     user = await writer(request)

@@ -22,7 +22,7 @@ MAX_DEPTH = 64
 _SCALARS = frozenset((str, int, float, bool, type(None)))
 
 
-def where(index: int, seq: int) -> str:
+def record_at(index: int, seq: int) -> str:
     """How an error names the record at ``index`` of its batch."""
     return f"record {index} (seq {seq})"
 
@@ -30,27 +30,27 @@ def where(index: int, seq: int) -> str:
 def check_history(index: int, seq: int, data: dict[str, Any], key_sets: set[tuple[Any, ...]]) -> None:
     """The history row at ``index`` of its batch: an integer ``_step``, good metric keys, storable
     values. ``key_sets`` holds the key sets already checked in this batch: rows repeat their keys.
-    (The record's name for an error, ``where``, is made only for one: a live batch's every row
-    comes here.)"""
+    (The record's name, ``record_at``, is made only for an error: a live batch's every row comes
+    here.)"""
     step = data.get("_step")
     if type(step) is not int or step < 0:
-        raise IngestError(f"{where(index, seq)}: history row needs an integer _step ≥ 0")
+        raise IngestError(f"{record_at(index, seq)}: history row needs an integer _step ≥ 0")
     keys = tuple(data)
     if keys not in key_sets:
         for key in keys:
             if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH or "\x00" in key:
-                raise IngestError(f"{where(index, seq)}: bad metric key {key!r}")
+                raise IngestError(f"{record_at(index, seq)}: bad metric key {key!r}")
         key_sets.add(keys)
     if seq > MAX_INT64:
-        raise IngestError(f"{where(index, seq)}: seq is larger than {MAX_INT64}")
+        raise IngestError(f"{record_at(index, seq)}: seq is larger than {MAX_INT64}")
     if step > MAX_INT64:
-        raise IngestError(f"{where(index, seq)}: _step is larger than {MAX_INT64}")
+        raise IngestError(f"{record_at(index, seq)}: _step is larger than {MAX_INT64}")
     if not _SCALARS.issuperset(map(type, data.values())):
         for key, value in data.items():
             if type(value) is dict and "_type" not in value:
-                _check_nested_keys(value, key + ".", where(index, seq), 1)
+                _check_nested_keys(value, key + ".", record_at(index, seq), 1)
             else:
-                _check_json(value, where(index, seq), 1)
+                _check_json(value, record_at(index, seq), 1)
 
 
 def check_record(seq: int, kind: str, data: dict[str, Any], where: str) -> None:

@@ -12,7 +12,7 @@ import msgspec
 
 from wakelog._limits import MAX_BATCH_RECORDS
 from wakelog.runlog import RecordType
-from wakelog.store.ingest._checks import MAX_DEPTH, check_history, check_record, where
+from wakelog.store.ingest._checks import MAX_DEPTH, check_history, check_record, record_at
 from wakelog.store.ingest._errors import BatchTooLarge, IngestError
 
 #: One run-log record: (seq, type, time, data).
@@ -96,11 +96,11 @@ def validate(records: Any) -> list[Record]:
             raise IngestError(_envelope_problem(index, seq, kind, previous))
         if kind in _KNOWN_TYPES:
             if not isinstance(data, dict):
-                raise IngestError(f"{where(index, seq)}: {kind} data must be a map")
+                raise IngestError(f"{record_at(index, seq)}: {kind} data must be a map")
             if kind == RecordType.HISTORY:
                 check_history(index, seq, data, key_sets)
             else:
-                check_record(seq, kind, data, where(index, seq))
+                check_record(seq, kind, data, record_at(index, seq))
         previous = last_seq((seq, kind, when, data))
         checked.append((seq, kind, float(when), data))
     _check_key_count(checked, key_sets)
