@@ -13,8 +13,10 @@ class _Node:
 
 
 def test_the_startup_heap_is_frozen_and_cycles_made_afterwards_are_still_collected() -> None:
+    built = [_Node()]  # a tracked object of the app, made before the freeze
     try:
-        assert freeze_startup() == gc.get_freeze_count() > 0
+        assert freeze_startup() > 0
+        assert not any(found is built for found in gc.get_objects())  # out of every generation
         first, second = _Node(), _Node()
         first.other, second.other = second, first  # a request's garbage: a cycle, after the freeze
         gone = weakref.ref(first)
@@ -23,3 +25,4 @@ def test_the_startup_heap_is_frozen_and_cycles_made_afterwards_are_still_collect
         assert gone() is None
     finally:
         gc.unfreeze()  # the rest of the tests' process as it was
+    assert any(found is built for found in gc.get_objects())
