@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tests.harness import InProcessServer
@@ -191,6 +191,8 @@ summaries = st.dictionaries(
 
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(configs, summaries), max_size=12), st.sampled_from(["m", "m.max", "n"]))
+@example([({}, {"m": 0}), ({}, {"m": 6.898174449262212e-253}), ({"c": False}, {"m": 0})], "m")  # no variance
+@example([({"a": 1e200}, {"m": 1.0}), ({"a": -1e200}, {"m": 2.0}), ({"a": 3e200}, {"m": 0.5})], "m")
 def test_any_runs_are_rated_without_error(rows: list[tuple[dict, dict]], metric: str) -> None:
     found = rate(rows, metric)
     assert found["runs"] <= min(len(rows), MAX_RUNS)

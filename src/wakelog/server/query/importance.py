@@ -51,11 +51,13 @@ def rank(columns: dict[str, list[Any]], metric: list[float], goal: str = "minimi
     return sorted(out, key=lambda row: (-row["importance"], row["param"]))
 
 
-def _scaled(metric: np.ndarray) -> np.ndarray:
-    """The metric divided by a power of two that brings it within ±1: fANOVA and the correlation
-    square its deviations, which overflow past ±1e154, and neither changes under the scaling."""
-    largest = float(np.abs(metric).max())  # ``rank`` has MIN_ROWS of them
-    return np.ldexp(metric, -np.frexp(largest)[1]) if largest > 1.0 else metric
+def _scaled(values: np.ndarray) -> np.ndarray:
+    """``values`` (at least one) times the power of two that brings the largest magnitude into
+    [0.5, 1): fANOVA and the correlation square their deviations, which overflow past ±1e154 and
+    vanish under ±1e-154 (0 and 7e-253 had no variance: fANOVA raised, found by the property
+    test), and neither changes under the scaling."""
+    largest = float(np.abs(values).max())
+    return np.ldexp(values, -np.frexp(largest)[1]) if largest > 0.0 else values
 
 
 def _rateable(column: list[Any]) -> bool:
@@ -78,9 +80,11 @@ def _pearson(column: list[Any], metric: np.ndarray) -> float | None:
     if not _numeric(column):
         return None
     present = np.array([v is not None for v in column])
-    x = np.array([v for v in column if v is not None], dtype=float)
-    y = metric[present]
-    if len(x) < 2 or x.std() == 0 or y.std() == 0:
+    if present.sum() < 2:
+        return None
+    x = _scaled(np.array([v for v in column if v is not None], dtype=float))  # a config of 1e200
+    y = _scaled(metric[present])
+    if x.std() == 0 or y.std() == 0:
         return None
     return float(np.corrcoef(x, y)[0, 1])
 
