@@ -5,10 +5,14 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from wakelog.errors import Error
+
+if TYPE_CHECKING:
+    from wakelog.store.database import Database
 
 
 def _fail(exc: Exception) -> None:
@@ -806,7 +810,7 @@ def db() -> None:
     """Manage the server's database: its schema, and how its metric series are stored."""
 
 
-def _server_database(data_dir: Path | None, backend_store: str | None):
+def _server_database(data_dir: Path | None, backend_store: str | None) -> Database:
     """The server's database (``--data-dir``'s SQLite or ``--backend-store``), refused with a
     message when the data folder is not there (the commands of ``wakelog db`` do not make it)."""
     from wakelog.store.database import Database

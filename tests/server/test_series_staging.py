@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from tests.server.test_rewind_store import Log, stored
 from wakelog.server.config import ServerConfig
 from wakelog.server.notify.dispatcher import CRASH_LOOKBACK, Dispatcher
+from wakelog.server.query.history import RunRef, read_history
 from wakelog.store import series as codec
 from wakelog.store.database import Database
 from wakelog.store.ingest._series import UNION_EARLIER, UNION_OPEN_ROWS, UNION_TAILS
@@ -345,8 +346,6 @@ def test_a_chart_reads_a_series_in_chunk_order_whatever_order_its_rows_lie_in(db
     table, and PostgreSQL gives a chart's rows in the table's order (it no longer sorts them:
     ``history._in_chunk_order``). Stored last to first here, they are charted in step order, as
     raw points and as binned sketches alike."""
-    from wakelog.server.query.history import RunRef, read_history
-
     Log(db).send(("run", {}))
     size = codec.MERGE_BELOW + 100
     numbered = [(i * codec.STRIDE, range(i * size, (i + 1) * size)) for i in range(5)]
