@@ -25,7 +25,8 @@ from wakelog.server.notify.dispatcher import CRASH_LOOKBACK, Dispatcher
 from wakelog.server.query.history import RunRef, read_history
 from wakelog.store import series as codec
 from wakelog.store.database import Database
-from wakelog.store.ingest._series import UNION_EARLIER, UNION_OPEN_ROWS, UNION_TAILS
+from wakelog.store.ingest import _tail_cache
+from wakelog.store.ingest._series import UNION_EARLIER, UNION_OPEN_ROWS, UNION_TAILS, Tail, _tails
 from wakelog.store.schema import STREAM_HISTORY, STREAM_SYSTEM, run_notices, runs, series_chunks
 
 
@@ -204,6 +205,36 @@ def test_runs_quiet_for_longer_than_the_lookback_are_joined_as_they_cross_it(
     assert crash_notices(db, "old") == 1 and crash_notices(db, "late") == 1, "noted once"
     for log in (old, late):
         assert stored(db, "loss", run_pk(db, log.run_id)) == expected(range(200))
+
+
+def test_after_another_process_wrote_a_run_its_tails_are_looked_up_again(
+    db: Database, monkeypatch: Any
+) -> None:
+    """The tails a process noted for a run (``_tail_cache``) hold only while the run's row is as its
+    last batch left it: after a batch of another process (here, one that notes its tails apart), the
+    next batch looks them up and appends after that batch's rows."""
+    log = Log(db)
+    log.send(("run", {}))
+    log.rows(range(100))
+    log.rows(range(100, 103))  # noted: each key's tail is its row 1
+    with monkeypatch.context() as patched:
+        patched.setattr(_tail_cache, "tail_cache", _tail_cache.TailCache())
+        log.rows(range(103, 106))  # another process's batch: row 2
+    log.rows(range(106, 109))  # row 3 (row 2 again, from the noted tail, would be refused)
+    assert [(n, p) for n, p, _ in layout(db, "loss")] == [(0, 100), (1, 3), (2, 3), (3, 3)]
+    assert stored(db, "loss") == expected(range(109))
+
+
+def noted_tails(db: Database, run_id: str = "r") -> tuple[dict[Any, Tail], dict[Any, Tail]]:
+    """The tails this process noted for the run after its last batch, and those stored."""
+    with db.read() as conn:
+        run = conn.execute(sa.select(runs).where(runs.c.run_id == run_id)).one()
+        series = conn.execute(
+            sa.select(series_chunks.c.stream, series_chunks.c.key)
+            .where(series_chunks.c.run_pk == run.id)
+            .distinct()
+        ).all()
+        return _tail_cache.tail_cache.known(run), _tails(conn, run.id, [tuple(s) for s in series], {})
 
 
 class BatchBeforeWrite:
@@ -448,6 +479,8 @@ def test_any_batches_store_what_was_logged_in_the_layout_appends_rely_on(
         for count, keys in batches:
             log.model_rows(model, range(next_step, next_step + count), keys)
             next_step += count
+            noted, found = noted_tails(db)
+            assert noted == found, "the tails noted after a batch are those it left"
         for key, points in model.items():
             assert stored(db, key) == sorted(points.items())
             if points:

@@ -14,6 +14,7 @@ from wakelog.store import fork, key_registry
 from wakelog.store.database import Database
 from wakelog.store.driver import fetch_first
 from wakelog.store.fork import FORKED_FROM, Inheritance
+from wakelog.store.ingest import _tail_cache
 from wakelog.store.ingest._columns import fit_run_fields, json_safe
 from wakelog.store.ingest._errors import InTrash, SequenceGap
 from wakelog.store.ingest._gather import Batch, Points, gather
@@ -212,12 +213,22 @@ def apply_batch(
     that numbers nothing itself (the stock wandb client) has its records made under the run's lock.
     ``inherit``: the run is a fork (``store/fork.py``); if this batch is the run's first, the
     parent's rows go in before the batch's own and the run's metadata names its parent."""
-    pending: list[key_registry.Pending | None] = []
+    pending = Pending()
     with db.writer_turn():
         ready = None if callable(records) else _prepare(records)
         result = _apply(db, entity, project, run_id, records, user_id, on_applied, pending, inherit, ready)
-    key_registry.remember(pending)  # committed: this process need not add those keys again
+    # committed: this process need not add those keys again, nor look up those tails
+    key_registry.remember(pending.keys)
+    _tail_cache.tail_cache.remember(pending.tails)
     return result
+
+
+@dataclass
+class Pending:
+    """What a batch's transaction noted for this process to remember once it has committed."""
+
+    keys: list[key_registry.Pending | None] = field(default_factory=list)
+    tails: _tail_cache.Pending | None = None
 
 
 class Prepared(NamedTuple):
@@ -247,7 +258,7 @@ def _apply(
     records: list[Record] | RecordSource,
     user_id: int | None,
     on_applied: IngestHook | None,
-    pending: list[key_registry.Pending | None],
+    pending: Pending,
     inherit: Inheritance | None,
     ready: Prepared | None,
 ) -> IngestResult:
@@ -280,7 +291,9 @@ def _apply(
         batch = ready.batch
         if "stop_requested_at" in batch.run_fields:  # the run (re)starts: an old stop is over
             result.stop_requested = False
-        result.points += write_series(conn, run.id, batch.points, ready.encoded)
+        known = _tail_cache.tail_cache.known(run)
+        written = write_series(conn, run.id, batch.points, ready.encoded, known)
+        result.points += written.points
         if batch.exit is not None:
             seal(conn, run.id)
         logged = ready.logged
@@ -291,12 +304,12 @@ def _apply(
         found = key_registry.entries(batch.config, batch.metric_defs, logged)
         if "summary" in values:  # a number set without logging makes its key "loose" (sorting reads JSON)
             found.update(key_registry.loose_entries(conn, run, _changed_summary(batch, values), logged))
-        pending.append(key_registry.register(conn, run, found))
-        if forking is not None:
-            metadata = values.get("run_metadata", run.run_metadata or {})
-            values["run_metadata"] = {**metadata, FORKED_FROM: forking.note()}
+        pending.keys.append(key_registry.register(conn, run, found))
+        _note_parent(run, values, forking)
         values["last_seq"] = result.ack = last_seq(fresh[-1])
         conn.execute(_UPDATE_RUN, {"at_run": run.id, **values})
+        if batch.exit is None and forking is None:  # sealed or inherited: left to be looked up
+            pending.tails = _tail_cache.pending(run, values, {**known, **written.tails})
         result.applied = len(fresh)
         result.state = values.get("state")
         result.refused_files = batch.refused_files
@@ -305,6 +318,13 @@ def _apply(
         if on_applied is not None:
             on_applied(conn, run, result)
         return result
+
+
+def _note_parent(run: Any, values: dict[str, Any], forking: Inheritance | None) -> None:
+    """A fork's first batch names the run's parent in its metadata."""
+    if forking is not None:
+        metadata = values.get("run_metadata", run.run_metadata or {})
+        values["run_metadata"] = {**metadata, FORKED_FROM: forking.note()}
 
 
 def _refuse_trashed(run: Any, project: str) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import operator
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -70,19 +71,29 @@ def _short(number: int, points: int) -> bool:
     return number % codec.STRIDE == 0 and points < codec.CHUNK_POINTS
 
 
+class Written(NamedTuple):
+    """What ``write_series`` did: how many points were new, and the tail of each series written
+    to or found (``Tail``) after it."""
+
+    points: int
+    tails: dict[Series, Tail]
+
+
 def write_series(
     conn: sa.Connection,
     run_pk: int,
     points: Mapping[Series, tuple[list[int], list[float]]],
     encoded: Encoded | None = None,
-) -> int:
-    """Store ``points`` ((stream, key) → (steps, values)); returns how many points were new.
-    ``encoded``: ``encode_appends(points)``, when the caller made it before the transaction."""
+    known: Mapping[Series, Tail] | None = None,
+) -> Written:
+    """Store ``points`` ((stream, key) → (steps, values)). ``encoded``: ``encode_appends(points)``,
+    when the caller made it before the transaction; ``known``: tails known to hold
+    (``_tail_cache``), which are not looked up."""
     if not points:
-        return 0
+        return Written(0, {})
     if encoded is None:
         encoded = encode_appends(points)
-    tails = _tails(conn, run_pk, list(points))
+    tails = _tails(conn, run_pk, list(points), known or {})
     staged = _staged(points, tails, encoded)
     rows = [_row(run_pk, series, at, points[series][0], *encoded[series]) for series, at in staged.items()]
     total = sum(len(points[series][0]) for series in staged)
@@ -110,8 +121,21 @@ def write_series(
         joins.update(consolidations)
     if joins:
         chunks += _join(conn, run_pk, joins)
-    insert_rows(conn, series_chunks, rows + _rows(run_pk, chunks))
-    return total
+    rows += _rows(run_pk, chunks)
+    insert_rows(conn, series_chunks, rows)
+    return Written(total, {**tails, **_last_rows(rows)})
+
+
+def _last_rows(rows: list[dict[str, Any]]) -> dict[Series, Tail]:
+    """The tail each series has among ``rows`` (its highest-numbered): the series' tail once they
+    are stored, as rows are only added after a tail or in place of the rows up to it (a join)."""
+    last: dict[Series, Tail] = {}
+    for row in rows:
+        series = (row["stream"], row["key"])
+        found = last.get(series)
+        if found is None or row["chunk"] > found.chunk:
+            last[series] = Tail(row["chunk"], row["last_step"], row["count"])
+    return last
 
 
 def _after_closed(
@@ -184,7 +208,8 @@ def seal(conn: sa.Connection, run_pk: int) -> None:
     run has ended: no later batch would join them). A staged row costs several times a main chunk's
     bytes per point (its points uncompressed, a row's overhead), and a chart
     reads a row each; a run that ends after a few hundred steps, as a sweep's trials do, is mostly
-    staged rows."""
+    staged rows. The run's ``updated_at`` moves with it: tails noted before (``_tail_cache``) are
+    gone."""
     c = series_chunks.c
     last = (
         sa.select(c.stream, c.key, sa.func.max(c.chunk)).where(c.run_pk == run_pk).group_by(c.stream, c.key)
@@ -196,6 +221,7 @@ def seal(conn: sa.Connection, run_pk: int) -> None:
     }
     if joins:
         insert_rows(conn, series_chunks, _rows(run_pk, _join(conn, run_pk, joins)))
+        conn.execute(runs.update().where(runs.c.id == run_pk).values(updated_at=time.time()))
 
 
 class Compacted(NamedTuple):
@@ -272,11 +298,18 @@ def _short_runs(rows: list[tuple[int, int]]) -> list[ShortRun]:
     return found
 
 
-def _tails(conn: sa.Connection, run_pk: int, series: list[Series]) -> dict[Series, Tail]:
-    """The last stored chunk of each of ``series`` ((stream, key) pairs; its row count as ``points``).
-    Each is found by the primary key, from its end: O(log n) however many chunks the run holds."""
-    rows = _per_series(conn, run_pk, series, {}, tails_query, TAILS_UNNESTED, UNION_TAILS)
-    return {(stream, key): Tail(chunk, last, points) for stream, key, chunk, last, points in rows}
+def _tails(
+    conn: sa.Connection, run_pk: int, series: list[Series], known: Mapping[Series, Tail]
+) -> dict[Series, Tail]:
+    """The last stored chunk of each of ``series`` ((stream, key) pairs; its row count as ``points``)
+    that has one: from ``known`` if there, else found by the primary key, from its end (O(log n)
+    however many chunks the run holds)."""
+    tails = {one: known[one] for one in series if one in known}
+    unknown = [one for one in series if one not in tails]
+    if unknown:
+        rows = _per_series(conn, run_pk, unknown, {}, tails_query, TAILS_UNNESTED, UNION_TAILS)
+        tails.update({(stream, key): Tail(chunk, last, n) for stream, key, chunk, last, n in rows})
+    return tails
 
 
 def _per_series(
