@@ -665,3 +665,51 @@ def test_0022_indexes_the_sorted_keys_and_goes_back(
         assert logged(0.4, 3) == (0.4, {"ix_project_keys_sorted"})
     finally:
         db.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0023_sqlite_triggers_look_keys_up_in_the_sorted_keys_index_and_go_back(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """On SQLite the upgrade makes the sort index's triggers name the index of sorted keys, the
+    downgrade takes it out again; either way they keep the sorted key's rows and only its."""
+    from alembic import command
+
+    from wakelog.store import sort_index
+    from wakelog.store.ingest import apply_batch, validate
+
+    db = Database(empty_database(backend, tmp_path, request))
+
+    def logged(value: float, seq: int) -> dict[str, float]:
+        """``acc`` and ``loss`` logged by the run; then the run's rows in the sort index."""
+        row = {"_step": seq, "acc": value, "loss": -value}
+        apply_batch(db, "team", "p", "r", validate([[seq, "history", 1.0, row]]))
+        with db.read() as conn:
+            return dict(conn.exec_driver_sql("SELECT key, last FROM sorted_summaries").all())
+
+    def named_index() -> set[bool]:
+        """Whether each trigger on ``summaries`` names the index (none: PostgreSQL's are functions)."""
+        if backend != "sqlite":
+            return set()
+        with db.read() as conn:
+            found = conn.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'summaries'"
+            ).scalars()
+            return {"INDEXED BY ix_project_keys_sorted" in sql for sql in found}
+
+    try:
+        db.upgrade("0022")
+        logged(0.1, 0)
+        with db.read() as conn:
+            project_id = conn.execute(sa.select(projects.c.id)).scalar_one()
+        assert sort_index.add(db, project_id, "acc")
+        db.upgrade()
+        assert named_index() == ({True} if backend == "sqlite" else set())
+        assert logged(0.2, 1) == {"acc": 0.2}
+        command.downgrade(db._alembic_config(), "0022")
+        assert named_index() == ({False} if backend == "sqlite" else set())
+        assert logged(0.3, 2) == {"acc": 0.3}
+        db.upgrade()
+        assert logged(0.4, 3) == {"acc": 0.4}
+    finally:
+        db.dispose()
