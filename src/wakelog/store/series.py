@@ -148,42 +148,86 @@ def encode_many(steps: np.ndarray, values: np.ndarray) -> list[bytes]:
 
 
 def decode(data: bytes) -> Chunk:
-    return decode_joined([[data]])[0]
+    header = int.from_bytes(data[:4], "little")
+    count = header & _COUNT
+    steps, values = _unshuffled(np.frombuffer(_body(data, header), dtype=np.uint8), 1, count)
+    return Chunk(steps[0], values[0])
+
+
+def _body(data: bytes, header: int, decompressor: zstandard.ZstdDecompressor | None = None) -> bytes:
+    """A stored chunk's shuffled step deltas and values (``header``: its first four bytes)."""
+    if header & RAW_FLAG:
+        return data[4:]
+    if not header & ZSTD_FLAG:
+        return zlib.decompress(data[4:])
+    if decompressor is not None:
+        return decompressor.decompress(data[4:])
+    with _decompressors.lend() as lent:
+        return lent.decompress(data[4:])
+
+
+def _unshuffled(shuffled: np.ndarray, chunks: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The steps and values (each ``chunks`` × ``count``) of ``chunks`` chunks of ``count`` points
+    from their bytes (``shuffled``, one chunk after the other: its step deltas' byte planes, then its
+    values')."""
+    items = shuffled.reshape(chunks, 2, 8, count).transpose(0, 1, 3, 2).copy()  # planes → numbers
+    steps = np.cumsum(items[:, 0].view("<i8").reshape(chunks, count), axis=1, dtype=np.int64)
+    return steps, items[:, 1].view("<f8").reshape(chunks, count)
 
 
 def decode_joined(groups: Sequence[Sequence[bytes]]) -> list[Chunk]:
     """Each group of chunks decoded and joined into one, in order (a key's open chunk and its
     staged rows, which a join turns into main chunks again). Chunks of the same point count, in
-    whichever group, are unshuffled together and put in place by one index: a join of a live run's
-    50 keys reads some 800 rows, most of a few points, and a step per row would cost more than
-    their points."""
+    whichever group, are unshuffled together and put in place by one index, and uncompressed ones
+    are found and read without a step per chunk: a join of a live run's 50 keys reads some 800
+    rows, and a chart of 100 live runs thousands of staged ones, most of a few points, and a step
+    per row cost more than their points (a join's 800 rows: 2.3 → 1.3 ms)."""
     datas = [data for group in groups for data in group]
-    raws: list[bytes] = []
-    counts: list[int] = []
-    with _decompressors.lend() as decompressor:
-        for data in datas:
-            header = int.from_bytes(data[:4], "little")
-            if header & RAW_FLAG:
-                raws.append(data[4:])
-            elif header & ZSTD_FLAG:
-                raws.append(decompressor.decompress(data[4:]))
-            else:
-                raws.append(zlib.decompress(data[4:]))
-            counts.append(header & _COUNT)
-    starts = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)])
+    headers = _headers(datas)
+    counts = headers & _COUNT
+    starts = np.zeros(len(datas) + 1, dtype=np.int64)
+    np.cumsum(counts, out=starts[1:])
     steps = np.empty(starts[-1], dtype=np.int64)
     values = np.empty(starts[-1], dtype=np.float64)
-    by_count: dict[int, list[int]] = {}
-    for index, count in enumerate(counts):
-        by_count.setdefault(count, []).append(index)
-    for count, members in by_count.items():
-        joined = np.frombuffer(b"".join(raws[index] for index in members), dtype=np.uint8)
-        items = joined.reshape(len(members), 2, 8, count).transpose(0, 1, 3, 2).copy()  # planes → numbers
+
+    def place(members: np.ndarray, bodies: bytes, skip: int) -> None:
+        """The chunks at ``members``, of one point count, from their ``bodies`` (each ``skip``
+        bytes of header, then its shuffled step deltas and values)."""
+        count = int(counts[members[0]])
+        shuffled = np.frombuffer(bodies, dtype=np.uint8).reshape(len(members), -1)[:, skip:]
         at = starts[members][:, None] + np.arange(count)
-        steps[at] = np.cumsum(items[:, 0].view("<i8").reshape(len(members), count), axis=1, dtype=np.int64)
-        values[at] = items[:, 1].view("<f8").reshape(len(members), count)
-    ends = starts[np.cumsum([len(group) for group in groups])].tolist()
+        steps[at], values[at] = _unshuffled(shuffled, len(members), count)
+
+    raw = (headers & RAW_FLAG) != 0
+    for members in _by_count(np.flatnonzero(raw), counts):
+        place(members, b"".join([datas[index] for index in members.tolist()]), 4)
+    unpacked: dict[int, bytes] = {}
+    packed = np.flatnonzero(~raw)
+    with _decompressors.lend() as decompressor:
+        for index in packed.tolist():
+            unpacked[index] = _body(datas[index], int(headers[index]), decompressor)
+    for members in _by_count(packed, counts):
+        place(members, b"".join([unpacked[index] for index in members.tolist()]), 0)
+    ends = starts[np.cumsum([len(group) for group in groups], dtype=np.int64)].tolist()
     return [Chunk(steps[a:b], values[a:b]) for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+
+
+def _headers(datas: Sequence[bytes]) -> np.ndarray:
+    """Each stored chunk's first four bytes (its point count and flags), read in one pass."""
+    sizes = np.fromiter(map(len, datas), dtype=np.int64, count=len(datas))
+    offsets = np.zeros(len(datas), dtype=np.int64)
+    np.cumsum(sizes[:-1], out=offsets[1:])
+    joined = np.frombuffer(b"".join(datas), dtype=np.uint8)
+    headers: np.ndarray = joined[offsets[:, None] + np.arange(4)].view("<u4").ravel()
+    return headers.astype(np.int64)
+
+
+def _by_count(indexes: np.ndarray, counts: np.ndarray) -> list[np.ndarray]:
+    """``indexes`` split by their chunks' point counts (``counts``), each part in order."""
+    if not len(indexes):
+        return []
+    ordered = indexes[np.argsort(counts[indexes], kind="stable")]
+    return np.split(ordered, np.flatnonzero(np.diff(counts[ordered])) + 1)
 
 
 def sketch(chunk: Chunk) -> bytes:
