@@ -41,11 +41,12 @@ def db_float(value: float | None) -> float | None:
     return float(value)
 
 
-def db_floats(column: np.ndarray) -> list[float | None]:
-    """``db_float`` of a whole column at once (a batch's summary statistics, a key per row)."""
-    values: list[float | None] = column.tolist()
-    for index in np.flatnonzero(np.isnan(column)).tolist():
-        values[index] = None
+def db_floats(columns: np.ndarray) -> list[list[float | None]]:
+    """``db_float`` of whole columns at once (``columns``: a row each; a batch's summary
+    statistics, a key per column)."""
+    values: list[list[float | None]] = columns.tolist()
+    for row, index in np.argwhere(np.isnan(columns)).tolist():
+        values[row][index] = None
     return values
 
 

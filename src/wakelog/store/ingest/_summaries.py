@@ -45,7 +45,8 @@ def batch_statistics(
         lows = np.fmin.reduce(table, axis=1)  # NaN is left out (NaN only if all are: NULL)
         highs = np.fmax.reduce(table, axis=1)
         totals = np.where(np.isfinite(table), table, 0.0).sum(axis=1).tolist()
-        columns = zip(group, *map(db_floats, (table[:, 0], table[:, -1], lows, highs)), totals, strict=True)
+        picked = db_floats(np.stack([table[:, 0], table[:, -1], lows, highs]))  # one pass for all four
+        columns = zip(group, *picked, totals, strict=True)
         for key, first, last, low, high, total in columns:
             rows.append(
                 {
