@@ -19,9 +19,9 @@ from typing import Any
 
 from wakelog.store.ingest._series import Series, Tail
 
-#: Runs whose tails this process keeps (least recently written forgotten first): some 5 kB each
-#: for a run of 50 keys.
-KEPT_RUNS = 4_096
+#: Series whose tails this process keeps, least recently written runs forgotten first (some 300
+#: bytes a series: 1,000 live runs of 50 keys take 15 MB); a run of more is not kept.
+KEPT_SERIES = 100_000
 
 #: A run as the cache knows it: pk, creation time, project (a purged run's reused pk is another).
 RunKey = tuple[int, float, int]
@@ -36,9 +36,10 @@ def run_key(run: Any) -> RunKey:
 
 
 class TailCache:
-    def __init__(self, kept: int = KEPT_RUNS) -> None:
+    def __init__(self, kept: int = KEPT_SERIES) -> None:
         self._runs: OrderedDict[RunKey, tuple[Stamp, dict[Series, Tail]]] = OrderedDict()
         self._kept = kept
+        self._series = 0  # how many tails are kept, all runs together
         self._lock = threading.Lock()
 
     def known(self, run: Any) -> dict[Series, Tail]:
@@ -56,10 +57,15 @@ class TailCache:
             return
         run, stamp, tails = pending
         with self._lock:
+            _, before = self._runs.pop(run, (None, {}))
+            self._series -= len(before)
+            if len(tails) > self._kept:
+                return
             self._runs[run] = (stamp, tails)
-            self._runs.move_to_end(run)
-            while len(self._runs) > self._kept:
-                self._runs.popitem(last=False)
+            self._series += len(tails)
+            while self._series > self._kept:
+                _, (_, forgotten) = self._runs.popitem(last=False)
+                self._series -= len(forgotten)
 
 
 def pending(run: Any, values: Mapping[str, Any], tails: dict[Series, Tail]) -> Pending:
