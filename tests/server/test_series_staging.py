@@ -223,6 +223,8 @@ def test_after_another_process_wrote_a_run_its_tails_are_looked_up_again(
     log.rows(range(106, 109))  # row 3 (row 2 again, from the noted tail, would be refused)
     assert [(n, p) for n, p, _ in layout(db, "loss")] == [(0, 100), (1, 3), (2, 3), (3, 3)]
     assert stored(db, "loss") == expected(range(109))
+    noted, found = noted_tails(db)
+    assert noted == found and len(found) == 2, "this process's batch noted the tails it left"
 
 
 def noted_tails(db: Database, run_id: str = "r") -> tuple[dict[Any, Tail], dict[Any, Tail]]:
