@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import time
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -629,6 +630,19 @@ def test_0021_reads_zlib_chunks_from_before_and_goes_back_to_zlib(
         assert read(client, "old", "a") == whole
 
 
+def sorted_by_acc_from(revision: str, db: Database, logged: Callable[[float, int], object]) -> None:
+    """``db`` at ``revision``, a run that ``logged`` acc, its project's run table sorted by acc
+    (``store/sort_index.py``); then upgraded to the head."""
+    from wakelog.store import sort_index
+
+    db.upgrade(revision)
+    logged(0.1, 0)
+    with db.read() as conn:
+        project_id = conn.execute(sa.select(projects.c.id)).scalar_one()
+    assert sort_index.add(db, project_id, "acc")
+    db.upgrade()
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_0022_indexes_the_sorted_keys_and_goes_back(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
@@ -637,7 +651,6 @@ def test_0022_indexes_the_sorted_keys_and_goes_back(
     through the new index, and without it after the downgrade."""
     from alembic import command
 
-    from wakelog.store import sort_index
     from wakelog.store.ingest import apply_batch, validate
 
     db = Database(empty_database(backend, tmp_path, request))
@@ -652,12 +665,7 @@ def test_0022_indexes_the_sorted_keys_and_goes_back(
         return last, indexes
 
     try:
-        db.upgrade("0021")
-        logged(0.1, 0)
-        with db.read() as conn:
-            project_id = conn.execute(sa.select(projects.c.id)).scalar_one()
-        assert sort_index.add(db, project_id, "acc")
-        db.upgrade()
+        sorted_by_acc_from("0021", db, logged)
         assert logged(0.2, 1) == (0.2, {"ix_project_keys_sorted"})
         command.downgrade(db._alembic_config(), "0021")
         assert logged(0.3, 2) == (0.3, set())
@@ -675,7 +683,6 @@ def test_0023_sqlite_triggers_look_keys_up_in_the_sorted_keys_index_and_go_back(
     downgrade takes it out again; either way they keep the sorted key's rows and only its."""
     from alembic import command
 
-    from wakelog.store import sort_index
     from wakelog.store.ingest import apply_batch, validate
 
     db = Database(empty_database(backend, tmp_path, request))
@@ -698,12 +705,7 @@ def test_0023_sqlite_triggers_look_keys_up_in_the_sorted_keys_index_and_go_back(
             return {"INDEXED BY ix_project_keys_sorted" in sql for sql in found}
 
     try:
-        db.upgrade("0022")
-        logged(0.1, 0)
-        with db.read() as conn:
-            project_id = conn.execute(sa.select(projects.c.id)).scalar_one()
-        assert sort_index.add(db, project_id, "acc")
-        db.upgrade()
+        sorted_by_acc_from("0022", db, logged)
         assert named_index() == ({True} if backend == "sqlite" else set())
         assert logged(0.2, 1) == {"acc": 0.2}
         command.downgrade(db._alembic_config(), "0022")
