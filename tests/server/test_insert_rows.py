@@ -73,22 +73,6 @@ def test_console_lines_come_back_as_they_went(db: Database) -> None:
         assert [dict(row._mapping) for row in back] == rows
 
 
-def test_copy_dumps_bytea_as_psycopg_dumps_bytes(postgres_url: str) -> None:
-    """A binary ``COPY`` finds each column's dumper by its type: ``bytea``'s is psycopg's for
-    ``bytes`` (its C one), not the DB-API ``Binary`` wrapper's (Python, twice per chunk row)."""
-    from psycopg.adapt import PyFormat
-    from psycopg.pq import Format
-
-    database = Database(fresh_database(postgres_url))
-    try:
-        with database.write() as conn:
-            adapters = conn.connection.dbapi_connection.adapters
-            bytea = adapters.get_dumper_by_oid(adapters.types["bytea"].oid, Format.BINARY)
-            assert bytea is adapters.get_dumper(bytes, PyFormat.BINARY)
-    finally:
-        database.dispose()
-
-
 def test_a_table_with_a_column_it_cannot_copy_is_refused_by_name(postgres_url: str) -> None:
     database = Database(fresh_database(postgres_url))
     table = sa.Table("notes_for_copy", sa.MetaData(), sa.Column("id", sa.Integer), sa.Column("doc", sa.JSON))

@@ -142,7 +142,6 @@ class Database:
             self.engine = sa.create_engine(self.url, pool_size=20, max_overflow=0, **_JSON)
             _ping_when_idle(self.engine, PING_AFTER_IDLE)
             event.listen(self.engine, "connect", pg_arrays.register)
-            event.listen(self.engine, "connect", _copy_bytes_as_bytes)
             context: Any = self.engine.dialect.execution_ctx_cls
             self.engine.dialect.execution_ctx_cls = _binary_results_context(context)
             self._writer = self.engine
@@ -331,17 +330,6 @@ def _binary_results_context(base: type[Any]) -> type[Any]:
                 self.cursor.format = pq.Format.BINARY
 
     return BinaryResultsContext
-
-
-def _copy_bytes_as_bytes(dbapi_conn: Any, _record: Any) -> None:
-    """Have a psycopg connection's binary ``COPY`` (``upsert.insert_rows``) dump ``bytea`` columns
-    with its dumper for ``bytes`` (psycopg's C one). A column's dumper is found by its type there,
-    and for ``bytea`` that was the DB-API ``Binary`` wrapper's, in Python: two calls of it per chunk
-    row of a live batch."""
-    from psycopg.adapt import PyFormat  # psycopg only on PostgreSQL
-
-    adapters = dbapi_conn.adapters
-    adapters.register_dumper(None, adapters.get_dumper(bytes, PyFormat.BINARY))  # by type only
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
