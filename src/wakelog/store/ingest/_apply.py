@@ -213,18 +213,18 @@ def apply_batch(
     that numbers nothing itself (the stock wandb client) has its records made under the run's lock.
     ``inherit``: the run is a fork (``store/fork.py``); if this batch is the run's first, the
     parent's rows go in before the batch's own and the run's metadata names its parent."""
-    pending = Pending()
+    noted = Noted()
     with db.writer_turn():
         ready = None if callable(records) else _prepare(records)
-        result = _apply(db, entity, project, run_id, records, user_id, on_applied, pending, inherit, ready)
+        result = _apply(db, entity, project, run_id, records, user_id, on_applied, noted, inherit, ready)
     # committed: this process need not add those keys again, nor look up those tails
-    key_registry.remember(pending.keys)
-    _tail_cache.tail_cache.remember(pending.tails)
+    key_registry.remember(noted.keys)
+    _tail_cache.tail_cache.remember(noted.tails)
     return result
 
 
 @dataclass
-class Pending:
+class Noted:
     """What a batch's transaction noted for this process to remember once it has committed."""
 
     keys: list[key_registry.Pending | None] = field(default_factory=list)
@@ -258,7 +258,7 @@ def _apply(
     records: list[Record] | RecordSource,
     user_id: int | None,
     on_applied: IngestHook | None,
-    pending: Pending,
+    noted: Noted,
     inherit: Inheritance | None,
     ready: Prepared | None,
 ) -> IngestResult:
@@ -304,12 +304,12 @@ def _apply(
         found = key_registry.entries(batch.config, batch.metric_defs, logged)
         if "summary" in values:  # a number set without logging makes its key "loose" (sorting reads JSON)
             found.update(key_registry.loose_entries(conn, run, _changed_summary(batch, values), logged))
-        pending.keys.append(key_registry.register(conn, run, found))
+        noted.keys.append(key_registry.register(conn, run, found))
         _note_parent(run, values, forking)
         values["last_seq"] = result.ack = last_seq(fresh[-1])
         conn.execute(_UPDATE_RUN, {"at_run": run.id, **values})
         if batch.exit is None and forking is None:  # sealed or inherited: left to be looked up
-            pending.tails = _tail_cache.pending(run, values, {**known, **written.tails})
+            noted.tails = _tail_cache.pending(run, values, {**known, **written.tails})
         result.applied = len(fresh)
         result.state = values.get("state")
         result.refused_files = batch.refused_files
