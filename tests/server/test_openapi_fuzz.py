@@ -47,8 +47,11 @@ def fuzz(
         suppress_health_check=list(HealthCheck),
     )
     def call(case: schemathesis.Case) -> None:
-        # Streamed, and closed after the status line: the SSE routes never end their bodies.
-        request = case.as_transport_kwargs(base_url=base_url, headers=headers)
+        # Streamed, and closed after the status line: the SSE routes never end their bodies. A
+        # connection each: one kept alive across a slow generation of the next case may be closed
+        # by the server (its keep-alive timeout) as the next request goes out, a reset that says
+        # nothing of the endpoint.
+        request = case.as_transport_kwargs(base_url=base_url, headers={**headers, "Connection": "close"})
         with session.request(**request, stream=True, timeout=30) as response:
             status = response.status_code
             code = response.json().get("code") if status >= 400 and case.method != "HEAD" else None
