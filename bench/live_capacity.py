@@ -17,7 +17,10 @@ so that it takes as little as possible of the two cores it shares with the serve
 with one key, so the server's per-user write limit is off (``--write-rate 0``); a team's runs would
 write with their own users' keys.
 
-For each count of runs, over the seconds after a warm-up: requests and rows answered per second,
+For each count of runs, over ``--seconds`` after a warm-up (``warm_up``: long enough for the server's
+pacing to move the runs from the uploader's interval to the longest it may ask for, as after a
+server's restart with its runs live; what the warm-up's requests waited is printed too, but is not
+the steady state the figures are of): requests and rows answered per second,
 the server's CPU (its processes, from /proc) as cores and per request, the
 whole box's CPU less the load generator's (PostgreSQL included), the latency from when a request
 was due to its answer (p50, p99, max), and the p99 age of a batch's oldest row when it is answered.
@@ -50,13 +53,22 @@ import psutil
 
 from server_ingest import start_server
 from small_ingest import key_names, opening_records
-from wakelog.server.pacing import machine_busy
+from wakelog.server.pacing import MAX_STEP, WINDOW, machine_busy
 from wakelog.transport.uploader import SEND_INTERVAL, paced
 
 STEPS_PER_SECOND = 10
 P99_BUDGET_MS = 250.0
 FRESH_SECONDS = 2.0  # a logged point is on the server within this (the web app's live charts)
-WARM_UP = 3.0  # seconds of each measurement left out of its figures (connections, caches)
+WARM_UP = 3.0  # seconds of each measurement left out of its figures at least (connections, caches)
+
+
+def warm_up(max_send_interval: float) -> float:
+    """Seconds before the measurement: at least ``WARM_UP``, and as long as the server's pacing takes
+    to move the runs from the uploader's interval to ``max_send_interval``, at most ``MAX_STEP`` a
+    ``WINDOW``, after its first window (the runs start at once, as after a server's restart: until
+    pacing has caught up they send more often than the server can take, and queue)."""
+    steps = math.ceil(math.log(max(max_send_interval, SEND_INTERVAL) / SEND_INTERVAL) / math.log(MAX_STEP))
+    return max(WARM_UP, (steps + 1) * WINDOW)
 
 
 class LiveRun:
@@ -95,6 +107,7 @@ class LiveRun:
 @dataclass
 class Tally:
     latencies: list[float] = field(default_factory=list)  # ms from due to answered (after warm-up)
+    settling: list[float] = field(default_factory=list)  # the same during the warm-up
     ages: list[float] = field(default_factory=list)  # s from a row's logging to its answer (after warm-up)
     answered: int = 0  # requests
     rows: int = 0
@@ -148,7 +161,9 @@ async def begin(port: int, run: LiveRun, tally: Tally) -> Connection:
     return connection
 
 
-async def live(connection: Connection, run: LiveRun, start: float, phase: float, tally: Tally) -> None:
+async def live(
+    connection: Connection, run: LiveRun, start: float, phase: float, warm: float, tally: Tally
+) -> None:
     """Send the run's rows as the uploader does: at most one batch a second, every row logged by
     then; the next batch waits for the answer to this one."""
     loop = asyncio.get_running_loop()
@@ -171,7 +186,9 @@ async def live(connection: Connection, run: LiveRun, start: float, phase: float,
                 interval = paced(SEND_INTERVAL, json.loads(body).get("interval"), rng)  # a busy server's
                 tally.answered += 1
                 tally.rows += logged - sent
-                if due - start >= WARM_UP:
+                if due - start < warm:
+                    tally.settling.append((answered - due) * 1000)
+                else:
                     tally.latencies.append((answered - due) * 1000)
                     tally.ages.append(answered - logged_at(sent))  # the batch's oldest row
                     tally.intervals.append(interval)
@@ -196,25 +213,27 @@ def cpu_of(process: psutil.Process, children: bool = True) -> float:
 async def measure(
     port: int, key: str, server: psutil.Process, runs: int, offset: int, args: argparse.Namespace
 ) -> dict[str, Any]:
-    """``runs`` new live runs for ``args.seconds``; the figures of the seconds after the warm-up."""
+    """``runs`` new live runs for the warm-up and ``args.seconds``; the figures of those seconds."""
     keys = key_names(args.keys)
-    runs_made = [LiveRun(offset + run, args.seconds, keys, key, args.config_keys) for run in range(runs)]
+    warm = warm_up(args.max_send_interval)
+    seconds = math.ceil(warm) + args.seconds
+    runs_made = [LiveRun(offset + run, seconds, keys, key, args.config_keys) for run in range(runs)]
     tally = Tally()
     loop = asyncio.get_running_loop()
     connections = await asyncio.gather(*(begin(port, made, tally) for made in runs_made))
     start = loop.time() + 0.5
     me = psutil.Process()
     tasks = [
-        asyncio.create_task(live(connection, made, start, index * args.max_send_interval / runs, tally))
+        asyncio.create_task(live(connection, made, start, index * args.max_send_interval / runs, warm, tally))
         for index, (connection, made) in enumerate(zip(connections, runs_made, strict=True))
     ]
-    await asyncio.sleep(max(0.0, start + WARM_UP - loop.time()))
+    await asyncio.sleep(max(0.0, start + warm - loop.time()))
     marks = (loop.time(), cpu_of(server), machine_busy(), cpu_of(me, children=False))  # the server is a child
     answered, rows = tally.answered, tally.rows
-    await asyncio.sleep(max(0.0, start + args.seconds - loop.time()))
+    await asyncio.sleep(max(0.0, start + warm + args.seconds - loop.time()))
     ends = (loop.time(), cpu_of(server), machine_busy(), cpu_of(me, children=False))
     answered, rows = tally.answered - answered, tally.rows - rows
-    await asyncio.wait_for(asyncio.gather(*tasks), timeout=args.seconds + 120)
+    await asyncio.wait_for(asyncio.gather(*tasks), timeout=seconds + 120)
     wall = ends[0] - marks[0]
     server_cpu, box, client = (ends[i] - marks[i] for i in (1, 2, 3))
     return {
@@ -226,6 +245,7 @@ async def measure(
         "box_cores": (box - client) / wall,
         "client_cores": client / wall,
         "latency": percentiles(tally.latencies),
+        "warm_up": (warm, percentiles(tally.settling)),
         "age": percentiles(tally.ages),
         "failed": tally.failed,
         "interval": statistics.fmean(tally.intervals) if tally.intervals else math.nan,
@@ -259,6 +279,8 @@ def report(row: dict[str, Any], keys: int) -> None:
         f"{latency[2]:.0f} ms; a row's age when answered p99 {age[1]:.2f} s (of {row['fresh']:g}); "
         f"mean wait {row['interval']:.2f} s — " + ("held" if held(row) else f"NOT held{failed}")
     )
+    warm, settling = row["warm_up"]
+    print(f"        (the {warm:g} s of warm-up, while pacing settled: latency p99 {settling[1]:.0f} ms)")
 
 
 def main() -> None:
@@ -266,7 +288,9 @@ def main() -> None:
     parser.add_argument("--runs", default="50,100,200", help="comma-separated counts of live runs")
     parser.add_argument("--keys", type=int, default=50, help="scalars per row (default 50)")
     parser.add_argument("--config-keys", type=int, default=0, help="entries of each run's config (default 0)")
-    parser.add_argument("--seconds", type=int, default=20, help="seconds each count is measured")
+    parser.add_argument(
+        "--seconds", type=int, default=20, help="seconds each count is measured, after its warm-up"
+    )
     parser.add_argument("--workers", type=int, default=1, help="server processes")
     parser.add_argument(
         "--max-send-interval",
@@ -296,7 +320,8 @@ def main() -> None:
                 config = f", configs of {args.config_keys} entries" if args.config_keys else ""
                 processes = f"{args.workers} server process(es)"
                 pacing = f"send intervals up to {args.max_send_interval:g} s"
-                print(f"live capacity, {backend}, {processes}, {pacing}, {args.seconds} s each{config}:")
+                warm = f"{args.seconds} s each after {warm_up(args.max_send_interval):g} s of warm-up"
+                print(f"live capacity, {backend}, {processes}, {pacing}, {warm}{config}:")
                 rows, offset = [], 0
                 for runs in counts:
                     rows.append(asyncio.run(measure(port, key, server, runs, offset, args)))
