@@ -29,10 +29,12 @@ SLOW = 16 * MIB
 
 class ThrottledProxy:
     """A loopback TCP forwarder to ``target`` that passes at most ``rate`` bytes/s towards it
-    (None: unthrottled) and counts them, so a test can stop an upload half-way on purpose."""
+    (None: unthrottled) and counts them, so a test can stop an upload half-way on purpose.
+    ``forwarding``: the connections whose client's bytes are still being passed on (a killed
+    client's last bytes, buffered by the kernel, still go after it is gone)."""
 
     def __init__(self, target: tuple[str, int]) -> None:
-        self.target, self.rate, self.sent = target, None, 0
+        self.target, self.rate, self.sent, self.forwarding = target, None, 0, 0
         self._lock = threading.Lock()
         self._sock = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
@@ -43,18 +45,25 @@ class ThrottledProxy:
             while True:
                 client, _ = self._sock.accept()
                 upstream = socket.create_connection(self.target)
+                with self._lock:
+                    self.forwarding += 1
                 threading.Thread(target=self._pipe, args=(client, upstream, True), daemon=True).start()
                 threading.Thread(target=self._pipe, args=(upstream, client, False), daemon=True).start()
 
     def _pipe(self, source: socket.socket, sink: socket.socket, towards_server: bool) -> None:
-        with contextlib.suppress(OSError), source, sink:
-            while block := source.recv(256 * 1024 if self.rate is None else 64 * 1024):
-                if towards_server:
-                    with self._lock:
-                        self.sent += len(block)
-                    if self.rate is not None:
-                        time.sleep(len(block) / self.rate)  # the bandwidth, not a wait for a condition
-                sink.sendall(block)
+        try:
+            with contextlib.suppress(OSError), source, sink:
+                while block := source.recv(256 * 1024 if self.rate is None else 64 * 1024):
+                    if towards_server:
+                        with self._lock:
+                            self.sent += len(block)
+                        if self.rate is not None:
+                            time.sleep(len(block) / self.rate)  # the bandwidth, not a wait for a condition
+                    sink.sendall(block)
+        finally:
+            if towards_server:
+                with self._lock:
+                    self.forwarding -= 1
 
     def close(self) -> None:
         self._sock.close()
@@ -109,6 +118,9 @@ def test_an_uploader_killed_mid_file_resumes_and_commits_the_version_once(
         finally:
             first.send_signal(signal.SIGKILL)
             first.communicate()
+        # what the killed uploader had sent, still buffered, reaches the server (and the count of
+        # bytes) after it: the second uploader's bytes are counted from when none is left
+        wait_until(lambda: proxy.forwarding == 0, 60, what="the killed uploader's last bytes")
         staged = http.get(status).json()
     assert not staged["complete"] and 0 < staged["received"] < SIZE, staged
     assert server.app.state.blobs.staged("1") >= staged["received"]
