@@ -64,9 +64,10 @@ WARM_UP = 3.0  # seconds of each measurement left out of its figures at least (c
 
 def warm_up(max_send_interval: float) -> float:
     """Seconds before the measurement: at least ``WARM_UP``, and as long as the server's pacing takes
-    to move the runs from the uploader's interval to ``max_send_interval``, at most ``MAX_STEP`` a
-    ``WINDOW``, after its first window (the runs start at once, as after a server's restart: until
-    pacing has caught up they send more often than the server can take, and queue)."""
+    at its slowest to move the runs from the uploader's interval to ``max_send_interval``,
+    ``MAX_STEP`` a ``WINDOW`` (faster while the server is saturated), after its first window (the
+    runs start at once, as after a server's restart: until pacing has caught up they send more
+    often than the server can take, and queue)."""
     steps = math.ceil(math.log(max(max_send_interval, SEND_INTERVAL) / SEND_INTERVAL) / math.log(MAX_STEP))
     return max(WARM_UP, (steps + 1) * WINDOW)
 

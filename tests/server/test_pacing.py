@@ -80,6 +80,21 @@ def test_a_busy_server_asks_for_the_interval_that_brings_its_load_to_the_target(
     assert load.reads <= 60 / WINDOW + 2, "the load is measured once a window, not per request"
 
 
+def test_a_saturated_server_doubles_the_interval_each_window_then_settles_without_swinging() -> None:
+    """A server restarted under many live runs: their uploaders, back at their own 1 s, ask it for
+    several times what it can do, and a saturated load cannot say how many times."""
+    clock = FakeClock()
+    load = Load(clock, demand=5.0)  # five processes' worth of work at 1 s
+    asked = asked_over(clock, paced(clock, load, max_interval=5.0), load, 30)
+    assert asked.index(5.0) / 10 <= 3 * WINDOW + 0.1  # 2, 4, 5 s (a quarter a window: 8 windows)
+    clock = FakeClock()
+    load = Load(clock, demand=2.3)
+    asked = asked_over(clock, paced(clock, load, max_interval=5.0), load, 60)
+    wanted = 2.3 / TARGET_LOAD
+    assert all(value is not None and abs(value - wanted) < 0.05 * wanted for value in asked[-100:])
+    assert max(value or 0 for value in asked) < 1.25 * wanted  # overshot by a step, not swinging
+
+
 def test_the_interval_stays_within_the_operators_bound() -> None:
     clock = FakeClock()
     load = Load(clock, demand=5.0)
